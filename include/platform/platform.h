@@ -1,0 +1,72 @@
+/* The platform interface: how the sentry runs guest threads. A platform owns
+ * no kernel state; it runs a thread with registers the sentry gives it until
+ * the thread traps, and runs memory syscalls inside a stub on request. */
+#ifndef PLATFORM_PLATFORM_H
+#define PLATFORM_PLATFORM_H
+
+#include <stdint.h>
+#include <sys/types.h>
+#include "abi/regs.h"
+
+/* A host stub process: one guest address space. */
+struct stub {
+    pid_t pid;
+    int pidfd;
+    struct sysmsg *msgs;      /* sentry's mapping of the stub's sysmsg pages */
+    int dead;                 /* set (atomically) once the host process is gone */
+    int status;               /* its wait status, once dead */
+    const struct platform *plat;
+};
+
+/* One guest thread on a platform. */
+struct guest_ctx {
+    struct stub *stub;
+    int slot;                 /* index of its sysmsg page and signal stack */
+    pid_t tid;                /* host tid of the stub thread */
+    struct sysmsg *m;
+    uint64_t seg[6];          /* ptrace: cs, ss, ds, es, fs, gs selectors of the stub */
+    int pending_interrupt;
+};
+
+struct guest_event {
+    int kind;                 /* EV_SYSCALL, EV_FAULT, EV_INTERRUPT, EV_DEAD */
+    int signo;                /* fault signal, or SIGSYS */
+    int code;                 /* si_code */
+    uint32_t arch;            /* EV_SYSCALL: AUDIT_ARCH_* */
+    uint64_t nr;              /* EV_SYSCALL: syscall number */
+    uint64_t addr;            /* EV_FAULT: si_addr */
+};
+#define EV_DEAD 4
+
+struct platform {
+    const char *name;
+    /* Start a new stub process with one thread; ctx describes that thread. */
+    int (*stub_create)(struct stub **out, struct guest_ctx **ctx);
+    /* Called on the sentry thread that will run ctx, before anything else:
+     * waits until the stub thread is parked and ready for requests. */
+    int (*attach)(struct guest_ctx *ctx);
+    /* Run the guest thread with *regs until it traps; on return *regs holds
+     * its state and *ev says why it stopped. Returns 0, or -ESRCH if the stub died. */
+    int (*switch_to)(struct guest_ctx *ctx, struct guest_regs *regs, struct guest_event *ev);
+    /* Run a syscall inside the stub (the thread must be parked): memory calls only. */
+    long (*stub_syscall)(struct guest_ctx *ctx, long nr, const uint64_t args[6]);
+    /* Make a running guest thread trap with EV_INTERRUPT soon; any thread may call it. */
+    void (*interrupt)(struct guest_ctx *ctx);
+};
+
+extern const struct platform platform_systrap;
+extern const struct platform platform_ptrace;
+
+const struct platform *platform_by_name(const char *name);
+
+/* Shared by both platforms (stub_host.c). */
+extern uint32_t stub_spin_rounds; /* 0 on one CPU: spinning cannot help there */
+int stub_host_init(void);
+int stub_spawn(const struct platform *plat, int ptrace_mode, struct stub **out, struct guest_ctx **ctx);
+void stub_kill(struct stub *s);
+/* Called by the monitor when the stub's pidfd reports exit; wakes its threads. */
+void stub_mark_dead(struct stub *s, int status);
+long stub_syscall6(struct guest_ctx *ctx, long nr, uint64_t a0, uint64_t a1, uint64_t a2,
+                   uint64_t a3, uint64_t a4, uint64_t a5);
+
+#endif

@@ -1,0 +1,86 @@
+/* The sentry's model of processes and threads: tasks, thread groups,
+ * credentials, limits, signal state, and the sandbox that holds them. */
+#ifndef SENTRY_KERNEL_H
+#define SENTRY_KERNEL_H
+
+#include <pthread.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "abi/regs.h"
+#include "platform/platform.h"
+#include "sentry/mm.h"
+
+#define GUEST_NSIG 64
+#define GUEST_RLIM_NLIMITS 16
+
+struct guest_rlimit {
+    uint64_t cur, max;
+};
+
+/* struct sigaction as the x86-64 kernel stores it (rt_sigaction ABI). */
+struct guest_sigaction {
+    uint64_t handler;
+    uint64_t flags;
+    uint64_t restorer;
+    uint64_t mask;
+};
+
+struct creds {
+    uint32_t uid, euid, suid, fsuid;
+    uint32_t gid, egid, sgid, fsgid;
+};
+
+struct sighand {
+    pthread_mutex_t lock;
+    int refs;
+    struct guest_sigaction act[GUEST_NSIG];
+};
+
+struct fdtable;
+struct sandbox;
+
+/* A thread group (a guest process). */
+struct process {
+    int pid;                  /* tgid in the sandbox's pid namespace */
+    int ppid;
+    struct creds creds;
+    struct guest_rlimit rlim[GUEST_RLIM_NLIMITS];
+    struct mm *mm;
+    struct fdtable *files;
+    struct sighand *sighand;
+    struct sandbox *sb;
+    uint32_t umask;
+};
+
+/* A guest thread. */
+struct task {
+    int tid;
+    struct process *proc;
+    struct guest_ctx *ctx;
+    struct guest_regs regs;
+    uint64_t sigmask;
+    uint64_t clear_child_tid;
+    uint64_t robust_list, robust_len;
+    int exiting;
+    int exit_code;            /* wait status of the process once exiting */
+    pthread_t thread;
+};
+
+struct sandbox {
+    const struct platform *plat;
+    int strace;
+    int exit_status;          /* sandbox-run's exit status */
+    int done_fd;              /* eventfd: written when the init process is gone */
+    struct process *init;
+    int next_pid;
+    uint32_t reported[16];    /* bitmap of unimplemented syscalls already reported */
+    pthread_mutex_t lock;
+};
+
+/* Run a task's loop on the current thread until it exits. */
+void task_run(struct task *t);
+/* End the whole process with a wait status (exit code << 8, or signal). */
+void task_exit_group(struct task *t, int wstatus);
+
+#endif

@@ -1,0 +1,88 @@
+/* Guest address spaces: the sentry's authoritative list of mappings (VMAs)
+ * and the operations that change them through the stub. */
+#ifndef SENTRY_MM_H
+#define SENTRY_MM_H
+
+#include <pthread.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#define GUEST_PAGE 4096ULL
+#define TASK_SIZE 0x7ffffffff000ULL   /* end of the x86-64 user address space */
+#define PAGE_DOWN(x) ((x) & ~(GUEST_PAGE - 1))
+#define PAGE_UP(x) (((x) + GUEST_PAGE - 1) & ~(GUEST_PAGE - 1))
+
+enum vma_kind { VMA_ANON, VMA_STUB, VMA_VDSO, VMA_VVAR, VMA_STACK, VMA_HEAP, VMA_IMAGE };
+
+struct vma {
+    uint64_t start, end;  /* [start, end), page-aligned */
+    int prot;             /* PROT_* */
+    int flags;            /* MAP_SHARED or MAP_PRIVATE, MAP_GROWSDOWN, ... */
+    int kind;
+};
+
+struct vma_set {
+    struct vma *v;        /* sorted by start, non-overlapping */
+    size_t n, cap;
+};
+
+void vma_set_init(struct vma_set *s);
+void vma_set_free(struct vma_set *s);
+/* Index of the VMA containing addr, or -1. */
+long vma_find(const struct vma_set *s, uint64_t addr);
+/* 1 if any VMA overlaps [start, end). */
+int vma_overlaps(const struct vma_set *s, uint64_t start, uint64_t end);
+/* 1 if every page of [start, end) is mapped. */
+int vma_covers(const struct vma_set *s, uint64_t start, uint64_t end);
+/* 1 if a VMA of this kind overlaps [start, end). */
+int vma_overlaps_kind(const struct vma_set *s, uint64_t start, uint64_t end, int kind);
+/* Insert a VMA over a free range; -ENOMEM on allocation failure, -EEXIST if not free. */
+int vma_insert(struct vma_set *s, uint64_t start, uint64_t end, int prot, int flags, int kind);
+/* Remove [start, end) from the set, splitting VMAs at the edges. */
+int vma_remove(struct vma_set *s, uint64_t start, uint64_t end);
+/* Set prot on [start, end), which must be covered; splits as needed. */
+int vma_protect(struct vma_set *s, uint64_t start, uint64_t end, int prot);
+/* Highest free range of len bytes whose end is <= below and start >= above; 0 if none. */
+uint64_t vma_find_free(const struct vma_set *s, uint64_t len, uint64_t above, uint64_t below);
+
+struct guest_ctx;
+
+struct mm {
+    pthread_mutex_t lock;
+    struct vma_set vmas;
+    struct stub *stub;
+    uint64_t brk_start, brk;
+    uint64_t mmap_base;   /* top of the area for mmap(NULL, ...) */
+    uint64_t stack_top;
+    uint64_t vdso;        /* address of the vDSO, 0 if none */
+    char exe[4096];       /* /proc/self/exe of the image */
+};
+
+struct task;
+/* The memory syscalls' mechanism; all return >= 0 or -errno. */
+long mm_mmap(struct task *t, uint64_t addr, uint64_t len, int prot, int flags, int fd, uint64_t off);
+long mm_munmap(struct task *t, uint64_t addr, uint64_t len);
+long mm_mprotect(struct task *t, uint64_t addr, uint64_t len, int prot);
+long mm_mremap(struct task *t, uint64_t old, uint64_t olen, uint64_t nlen, int flags, uint64_t naddr);
+long mm_brk(struct task *t, uint64_t addr);
+/* Make a mapping for the loader (MAP_FIXED, anonymous, private). */
+long mm_map_fixed(struct task *t, uint64_t addr, uint64_t len, int prot, int kind);
+/* Learn the stub's fixed regions and remove everything else from the fresh stub. */
+int mm_adopt_stub(struct task *t);
+
+/* Guest memory access: the only way the sentry touches guest memory.
+ * Each returns 0 (or a length) or -EFAULT; never follows a bad pointer. */
+int copy_in(struct task *t, void *dst, uint64_t src, size_t len);
+int copy_out(struct task *t, uint64_t dst, const void *src, size_t len);
+/* Copy a NUL-terminated string of at most max-1 bytes; returns its length,
+ * -EFAULT, or -ENAMETOOLONG if no NUL within max bytes. */
+long strncpy_in(struct task *t, char *dst, uint64_t src, size_t max);
+/* The same on a host process by pid (what the above use; unit-testable). */
+int mem_read(pid_t pid, void *dst, uint64_t src, size_t len);
+int mem_write(pid_t pid, uint64_t dst, const void *src, size_t len);
+long mem_strncpy(pid_t pid, char *dst, uint64_t src, size_t max);
+/* 1 if [addr, addr+len) is a range the guest may name: no wrap, below TASK_SIZE, outside the stub region. */
+int guest_range_ok(uint64_t addr, size_t len);
+
+#endif

@@ -1,0 +1,74 @@
+/* The syscall table: one X-macro list (src/sentry/syscalls.def) drives
+ * dispatch, handler prototypes, the --strace printer and the table test. */
+#ifndef SENTRY_SYSCALL_H
+#define SENTRY_SYSCALL_H
+
+#include <stdint.h>
+
+struct task;
+
+struct sysargs {
+    uint64_t nr;
+    uint64_t a[6];
+};
+
+/* How --strace prints an argument or a result. */
+enum argkind {
+    K_NONE = 0,
+    K_INT,      /* signed decimal */
+    K_UINT,     /* unsigned decimal */
+    K_HEX,      /* hexadecimal */
+    K_PTR,      /* pointer: NULL or 0x... */
+    K_FD,       /* file descriptor */
+    K_DIRFD,    /* AT_FDCWD or fd */
+    K_STR,      /* NUL-terminated string read from the guest */
+    K_IBUF,     /* buffer into the kernel; its length is the next argument */
+    K_OBUF,     /* buffer out of the kernel; its length is the result */
+    K_LEN,      /* size */
+    K_OCT,      /* mode, in octal */
+    K_SIG,      /* signal number */
+    K_IOV,      /* struct iovec array; count is the next argument */
+    K_PROT,     /* PROT_* */
+    K_MAPF,     /* MAP_* */
+    K_CLOCK,    /* clock id */
+    K_RLIM,     /* RLIMIT_* */
+};
+
+/* Syscall flags. */
+#define SF_NONE 0
+#define SF_BLOCKS 1   /* may block */
+#define SF_NORET 2    /* does not return (exit) */
+
+struct syscall_desc {
+    int nr;
+    const char *name;
+    long (*fn)(struct task *, const struct sysargs *);
+    uint8_t ret;              /* argkind of the result */
+    uint8_t nargs;
+    uint8_t args[6];
+    int flags;
+};
+
+#define SYSCALL_MAX 512
+extern const struct syscall_desc syscall_table[];
+extern const int syscall_table_len;
+/* Entry for nr, or NULL if not implemented. */
+const struct syscall_desc *syscall_lookup(uint64_t nr);
+/* Name of any x86-64 syscall (implemented or not), or NULL. */
+const char *syscall_name(uint64_t nr);
+
+#define SYS(nr, name, ret, a1, a2, a3, a4, a5, a6, flags) \
+    long sys_##name(struct task *t, const struct sysargs *a);
+#include "sentry/syscalls.def"
+#undef SYS
+
+/* Service one syscall trap of t: sets t->regs.rax. */
+void syscall_dispatch(struct task *t, uint64_t nr, uint32_t arch);
+
+/* --strace printing, on the sentry's stderr. */
+void strace_enter(struct task *t, const struct syscall_desc *d, const struct sysargs *a, char *buf, size_t cap);
+void strace_exit(struct task *t, const struct syscall_desc *d, const struct sysargs *a, long ret, char *buf, size_t cap);
+/* "ENOENT" for 2, or NULL. */
+const char *errno_name(int e);
+
+#endif

@@ -1,0 +1,199 @@
+/* The ptrace platform: each guest thread runs under PTRACE_SYSEMU, traced by
+ * the sentry thread that runs its task. Memory calls are injected by pointing
+ * the stopped thread at the stub's `syscall; int3` gadget. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <linux/futex.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <string.h>
+#include <sys/ptrace.h>
+#include <sys/syscall.h>
+#include <sys/user.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "platform/layout.h"
+#include "platform/platform.h"
+#include "platform/sysmsg.h"
+
+#ifndef PTRACE_SYSEMU
+#define PTRACE_SYSEMU 31
+#endif
+
+static int ptrace_create(struct stub **out, struct guest_ctx **ctx)
+{
+    return stub_spawn(&platform_ptrace, 1, out, ctx);
+}
+
+static void mark_dead(struct guest_ctx *ctx, int status)
+{
+    ctx->stub->status = status;
+    atomic_store((_Atomic int *)&ctx->stub->dead, 1);
+}
+
+/* Wait for the next stop of the thread; returns the wait status or -ESRCH. */
+static int wait_stop(struct guest_ctx *ctx)
+{
+    for (;;) {
+        int status;
+        pid_t r = waitpid(ctx->tid, &status, __WALL);
+        if (r < 0) {
+            if (errno == EINTR)
+                continue;
+            mark_dead(ctx, 0);
+            return -ESRCH;
+        }
+        if (WIFEXITED(status) || WIFSIGNALED(status)) {
+            mark_dead(ctx, status);
+            return -ESRCH;
+        }
+        return status;
+    }
+}
+
+static void save_segments(struct guest_ctx *ctx, const struct user_regs_struct *u)
+{
+    ctx->seg[0] = u->cs;
+    ctx->seg[1] = u->ss;
+    ctx->seg[2] = u->ds;
+    ctx->seg[3] = u->es;
+    ctx->seg[4] = u->fs;
+    ctx->seg[5] = u->gs;
+}
+
+static void load_segments(const struct guest_ctx *ctx, struct guest_regs *r)
+{
+    r->cs = ctx->seg[0];
+    r->ss = ctx->seg[1];
+    r->ds = ctx->seg[2];
+    r->es = ctx->seg[3];
+    r->fs = ctx->seg[4];
+    r->gs = ctx->seg[5];
+}
+
+static int ptrace_attach(struct guest_ctx *ctx)
+{
+    if (ptrace(PTRACE_SEIZE, ctx->tid, 0, PTRACE_O_TRACESYSGOOD | PTRACE_O_EXITKILL) < 0)
+        return -errno;
+    struct sysmsg *m = ctx->m;
+    __atomic_store_n(&m->go, 1, __ATOMIC_SEQ_CST);
+    syscall(SYS_futex, &m->go, FUTEX_WAKE, 1, NULL, NULL, 0);
+    /* The stub enters the guest with ud2: wait for that SIGILL stop. */
+    for (;;) {
+        int st = wait_stop(ctx);
+        if (st < 0)
+            return st;
+        if (WIFSTOPPED(st) && WSTOPSIG(st) == SIGILL)
+            break;
+        ptrace(PTRACE_CONT, ctx->tid, 0, 0);
+    }
+    struct user_regs_struct u;
+    if (ptrace(PTRACE_GETREGS, ctx->tid, 0, &u) < 0)
+        return -errno;
+    save_segments(ctx, &u);
+    return 0;
+}
+
+static int ptrace_switch(struct guest_ctx *ctx, struct guest_regs *regs, struct guest_event *ev)
+{
+    memset(ev, 0, sizeof(*ev));
+    load_segments(ctx, regs);
+    if (ptrace(PTRACE_SETREGS, ctx->tid, 0, regs) < 0) {
+        ev->kind = EV_DEAD;
+        return -ESRCH;
+    }
+    for (;;) {
+        if (ptrace(PTRACE_SYSEMU, ctx->tid, 0, 0) < 0) {
+            ev->kind = EV_DEAD;
+            return -ESRCH;
+        }
+        int st = wait_stop(ctx);
+        if (st < 0) {
+            ev->kind = EV_DEAD;
+            return -ESRCH;
+        }
+        if (!WIFSTOPPED(st))
+            continue;
+        int sig = WSTOPSIG(st);
+        if (sig == (SIGTRAP | 0x80)) {
+            if (ptrace(PTRACE_GETREGS, ctx->tid, 0, regs) < 0)
+                return -ESRCH;
+            ev->kind = EV_SYSCALL;
+            ev->signo = SIGSYS;
+            ev->nr = regs->orig_rax;
+            ev->arch = 0xc000003e; /* AUDIT_ARCH_X86_64 */
+            regs->rax = regs->orig_rax;
+            return 0;
+        }
+        if ((st >> 16) == PTRACE_EVENT_STOP)
+            continue; /* group-stop or PTRACE_INTERRUPT: nothing to report */
+        siginfo_t si;
+        memset(&si, 0, sizeof(si));
+        ptrace(PTRACE_GETSIGINFO, ctx->tid, 0, &si);
+        if (ptrace(PTRACE_GETREGS, ctx->tid, 0, regs) < 0)
+            return -ESRCH;
+        if (sig == STUB_INTERRUPT_SIG && si.si_code == SI_TKILL && si.si_pid == getpid()) {
+            ev->kind = EV_INTERRUPT;
+            return 0;
+        }
+        if (sig == SIGSEGV || sig == SIGBUS || sig == SIGFPE || sig == SIGILL || sig == SIGTRAP) {
+            ev->kind = EV_FAULT;
+            ev->signo = sig;
+            ev->code = si.si_code;
+            ev->addr = (uint64_t)(uintptr_t)si.si_addr;
+            return 0;
+        }
+        /* Any other host signal is not the guest's business: suppress it. */
+    }
+}
+
+static long ptrace_stub_syscall(struct guest_ctx *ctx, long nr, const uint64_t args[6])
+{
+    struct user_regs_struct saved, u;
+    if (ptrace(PTRACE_GETREGS, ctx->tid, 0, &saved) < 0)
+        return -ESRCH;
+    u = saved;
+    u.rip = STUB_GADGET_SYSCALL;
+    u.rax = (unsigned long)nr;
+    u.orig_rax = (unsigned long)-1;
+    u.rdi = args[0];
+    u.rsi = args[1];
+    u.rdx = args[2];
+    u.r10 = args[3];
+    u.r8 = args[4];
+    u.r9 = args[5];
+    if (ptrace(PTRACE_SETREGS, ctx->tid, 0, &u) < 0)
+        return -ESRCH;
+    for (;;) {
+        if (ptrace(PTRACE_CONT, ctx->tid, 0, 0) < 0)
+            return -ESRCH;
+        int st = wait_stop(ctx);
+        if (st < 0)
+            return -ESRCH;
+        if (WIFSTOPPED(st) && WSTOPSIG(st) == SIGTRAP && (st >> 16) == 0)
+            break;
+        if (WIFSTOPPED(st) && WSTOPSIG(st) == STUB_INTERRUPT_SIG)
+            ctx->pending_interrupt = 1;
+    }
+    if (ptrace(PTRACE_GETREGS, ctx->tid, 0, &u) < 0)
+        return -ESRCH;
+    long ret = (long)u.rax;
+    if (ptrace(PTRACE_SETREGS, ctx->tid, 0, &saved) < 0)
+        return -ESRCH;
+    return ret;
+}
+
+static void ptrace_interrupt(struct guest_ctx *ctx)
+{
+    syscall(SYS_tgkill, ctx->stub->pid, ctx->tid, STUB_INTERRUPT_SIG);
+}
+
+const struct platform platform_ptrace = {
+    .name = "ptrace",
+    .stub_create = ptrace_create,
+    .attach = ptrace_attach,
+    .switch_to = ptrace_switch,
+    .stub_syscall = ptrace_stub_syscall,
+    .interrupt = ptrace_interrupt,
+};

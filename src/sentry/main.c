@@ -1,0 +1,289 @@
+/* sandbox-run's command line, the set-up of the sandbox with its init
+ * process, and the monitor that watches stub processes until the end. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "fs/file.h"
+#include "loader/exec.h"
+#include "sentry/kernel.h"
+#include "sentry/syscall.h"
+
+#ifndef SANDBOX_RUN_VERSION
+#define SANDBOX_RUN_VERSION "0.1.0"
+#endif
+
+#define EXIT_USAGE 2
+#define EXIT_INTERNAL 125
+#define EXIT_NOEXEC 126
+#define EXIT_NOTFOUND 127
+
+extern char **environ;
+
+static void usage(FILE *f)
+{
+    fprintf(f,
+            "usage: sandbox-run [--platform=systrap|ptrace] [--strace] -- PROGRAM [ARG...]\n"
+            "Run a static x86-64 Linux program with every system call serviced by the sandbox.\n"
+            "\n"
+            "  --platform=NAME  how guest threads run: systrap (default) or ptrace\n"
+            "  --strace         trace every guest system call on standard error\n"
+            "  --help           show this help\n"
+            "  --version        show the version\n"
+            "\n"
+            "Exit status: the guest's, or 128+N if it was killed by signal N;\n"
+            "127 if PROGRAM is not found, 126 if it cannot be run, 125 on a sandbox error,\n"
+            "2 on a usage error.\n");
+}
+
+/* PATH lookup as execvp does it, on the host file system (the guest's root is /). */
+static int find_program(const char *name, char *out, size_t cap)
+{
+    if (strchr(name, '/')) {
+        snprintf(out, cap, "%s", name);
+        return 0;
+    }
+    const char *path = getenv("PATH");
+    if (!path || !*path)
+        path = "/usr/local/bin:/usr/bin:/bin";
+    int saw_eacces = 0;
+    while (*path) {
+        const char *end = strchr(path, ':');
+        size_t n = end ? (size_t)(end - path) : strlen(path);
+        if ((int)snprintf(out, cap, "%.*s%s%s", (int)n, path, n ? "/" : "", name) < (int)cap) {
+            if (access(out, X_OK) == 0)
+                return 0;
+            if (errno == EACCES)
+                saw_eacces = 1;
+        }
+        path += n;
+        if (*path == ':')
+            path++;
+    }
+    return saw_eacces ? -EACCES : -ENOENT;
+}
+
+struct start_arg {
+    struct task *t;
+    struct exec_file *ef;
+    char **argv;
+};
+
+static void finish(struct sandbox *sb)
+{
+    uint64_t one = 1;
+    ssize_t r = write(sb->done_fd, &one, sizeof(one));
+    (void)r;
+}
+
+static void *task_thread(void *arg)
+{
+    struct start_arg *sa = arg;
+    struct task *t = sa->t;
+    struct sandbox *sb = t->proc->sb;
+    char err[256];
+    int r = sb->plat->attach(t->ctx);
+    if (r == 0)
+        r = mm_adopt_stub(t);
+    if (r < 0) {
+        fprintf(stderr, "sandbox-run: cannot start the guest: %s\n", strerror(-r));
+        sb->exit_status = EXIT_INTERNAL;
+        stub_kill(t->proc->mm->stub);
+        finish(sb);
+        return NULL;
+    }
+    r = exec_load(t, sa->ef, sa->argv, environ, err, sizeof(err));
+    if (r < 0) {
+        fprintf(stderr, "sandbox-run: %s: %s\n", sa->ef->path, err);
+        sb->exit_status = EXIT_NOEXEC;
+        stub_kill(t->proc->mm->stub);
+        finish(sb);
+        return NULL;
+    }
+    task_run(t);
+    finish(sb);
+    return NULL;
+}
+
+static struct process *make_init(struct sandbox *sb)
+{
+    struct process *p = calloc(1, sizeof(*p));
+    struct mm *mm = calloc(1, sizeof(*mm));
+    struct sighand *sh = calloc(1, sizeof(*sh));
+    struct fdtable *ft = fdtable_new();
+    if (!p || !mm || !sh || !ft)
+        return NULL;
+    p->pid = 1;
+    p->ppid = 0;
+    p->sb = sb;
+    p->umask = 022;
+    uid_t r, e, s;
+    gid_t gr, ge, gs;
+    getresuid(&r, &e, &s);
+    getresgid(&gr, &ge, &gs);
+    p->creds = (struct creds){ r, e, s, e, gr, ge, gs, ge };
+    for (int i = 0; i < GUEST_RLIM_NLIMITS; i++) {
+        struct rlimit rl;
+        if (getrlimit(i, &rl) == 0)
+            p->rlim[i] = (struct guest_rlimit){ rl.rlim_cur, rl.rlim_max };
+        else
+            p->rlim[i] = (struct guest_rlimit){ RLIM_INFINITY, RLIM_INFINITY };
+    }
+    pthread_mutex_init(&mm->lock, NULL);
+    vma_set_init(&mm->vmas);
+    p->mm = mm;
+    pthread_mutex_init(&sh->lock, NULL);
+    sh->refs = 1;
+    p->sighand = sh;
+    for (int fd = 0; fd < 3; fd++) {
+        struct file *f = hoststream_open(fd);
+        if (f)
+            fd_install_at(ft, fd, f, 0);
+    }
+    p->files = ft;
+    return p;
+}
+
+int main(int argc, char **argv)
+{
+    const char *platname = "systrap";
+    int strace = 0;
+    static const struct option opts[] = {
+        { "platform", required_argument, NULL, 'p' },
+        { "strace", no_argument, NULL, 's' },
+        { "help", no_argument, NULL, 'h' },
+        { "version", no_argument, NULL, 'V' },
+        { NULL, 0, NULL, 0 },
+    };
+    opterr = 0;
+    int c;
+    while ((c = getopt_long(argc, argv, "+", opts, NULL)) != -1) {
+        switch (c) {
+        case 'p':
+            platname = optarg;
+            break;
+        case 's':
+            strace = 1;
+            break;
+        case 'h':
+            usage(stdout);
+            return 0;
+        case 'V':
+            printf("sandbox-run %s\n", SANDBOX_RUN_VERSION);
+            return 0;
+        default:
+            if (optopt && optopt != '?')
+                fprintf(stderr, "sandbox-run: unknown option -%c\n", optopt);
+            else
+                fprintf(stderr, "sandbox-run: unknown option or missing argument: %s\n", argv[optind - 1]);
+            usage(stderr);
+            return EXIT_USAGE;
+        }
+    }
+    const struct platform *plat = platform_by_name(platname);
+    if (!plat) {
+        fprintf(stderr, "sandbox-run: unknown platform '%s' (systrap or ptrace)\n", platname);
+        return EXIT_USAGE;
+    }
+    if (optind >= argc) {
+        fprintf(stderr, "sandbox-run: no program given\n");
+        usage(stderr);
+        return EXIT_USAGE;
+    }
+    char **gargv = &argv[optind];
+
+    char path[PATH_MAX];
+    int r = find_program(gargv[0], path, sizeof(path));
+    if (r < 0) {
+        fprintf(stderr, "sandbox-run: %s: %s\n", gargv[0], strerror(-r));
+        return r == -ENOENT ? EXIT_NOTFOUND : EXIT_NOEXEC;
+    }
+    struct exec_file ef;
+    char err[256];
+    r = exec_read(path, &ef, err, sizeof(err));
+    if (r < 0) {
+        fprintf(stderr, "sandbox-run: %s: %s\n", gargv[0], err);
+        exec_file_free(&ef);
+        return r == -ENOENT || r == -ENOTDIR ? EXIT_NOTFOUND : EXIT_NOEXEC;
+    }
+
+    signal(SIGPIPE, SIG_IGN);
+    r = stub_host_init();
+    if (r < 0) {
+        fprintf(stderr, "sandbox-run: cannot prepare the stub: %s\n", strerror(-r));
+        return EXIT_INTERNAL;
+    }
+
+    struct sandbox sb;
+    memset(&sb, 0, sizeof(sb));
+    pthread_mutex_init(&sb.lock, NULL);
+    sb.plat = plat;
+    sb.strace = strace;
+    sb.next_pid = 2;
+    sb.done_fd = eventfd(0, EFD_CLOEXEC);
+    struct process *init = make_init(&sb);
+    struct task *t = calloc(1, sizeof(*t));
+    if (sb.done_fd < 0 || !init || !t) {
+        fprintf(stderr, "sandbox-run: out of memory\n");
+        return EXIT_INTERNAL;
+    }
+    sb.init = init;
+    t->proc = init;
+    t->tid = init->pid;
+
+    struct stub *stub;
+    r = plat->stub_create(&stub, &t->ctx);
+    if (r < 0) {
+        fprintf(stderr, "sandbox-run: cannot start a stub process: %s\n", strerror(-r));
+        return EXIT_INTERNAL;
+    }
+    init->mm->stub = stub;
+
+    struct start_arg sa = { t, &ef, gargv };
+    if (pthread_create(&t->thread, NULL, task_thread, &sa) != 0) {
+        fprintf(stderr, "sandbox-run: cannot create a thread\n");
+        stub_kill(stub);
+        return EXIT_INTERNAL;
+    }
+
+    /* Monitor: notice the stub's death (so no sentry thread waits on a dead
+     * stub) and the end of the init process. */
+    int stub_alive = 1;
+    for (;;) {
+        struct pollfd pfd[2] = { { sb.done_fd, POLLIN, 0 }, { stub->pidfd, POLLIN, 0 } };
+        int n = poll(pfd, stub_alive && stub->pidfd >= 0 ? 2 : 1, -1);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (pfd[0].revents)
+            break;
+        if (stub_alive && pfd[1].revents) {
+            siginfo_t si;
+            memset(&si, 0, sizeof(si));
+            int status = 0;
+            if (waitid(P_PIDFD, (id_t)stub->pidfd, &si, WEXITED) == 0)
+                status = si.si_code == CLD_EXITED ? (si.si_status << 8) : si.si_status;
+            stub_mark_dead(stub, status);
+            stub_alive = 0;
+        }
+    }
+    pthread_join(t->thread, NULL);
+    if (stub_alive) {
+        stub_kill(stub);
+        siginfo_t si;
+        waitid(P_PIDFD, (id_t)stub->pidfd, &si, WEXITED);
+    }
+    exec_file_free(&ef);
+    return sb.exit_status;
+}

@@ -1,0 +1,60 @@
+/* Memory syscalls: brk, mmap, munmap, mprotect, mremap, madvise. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+
+#include "platform/layout.h"
+#include "sentry/kernel.h"
+#include "sentry/syscall.h"
+
+long sys_brk(struct task *t, const struct sysargs *a)
+{
+    return mm_brk(t, a->a[0]);
+}
+
+long sys_mmap(struct task *t, const struct sysargs *a)
+{
+    return mm_mmap(t, a->a[0], a->a[1], (int)a->a[2], (int)a->a[3], (int)a->a[4], a->a[5]);
+}
+
+long sys_munmap(struct task *t, const struct sysargs *a)
+{
+    return mm_munmap(t, a->a[0], a->a[1]);
+}
+
+long sys_mprotect(struct task *t, const struct sysargs *a)
+{
+    return mm_mprotect(t, a->a[0], a->a[1], (int)a->a[2]);
+}
+
+long sys_mremap(struct task *t, const struct sysargs *a)
+{
+    return mm_mremap(t, a->a[0], a->a[1], a->a[2], (int)a->a[3], a->a[4]);
+}
+
+long sys_madvise(struct task *t, const struct sysargs *a)
+{
+    uint64_t start = a->a[0], len = a->a[1];
+    int advice = (int)a->a[2];
+    /* Advice that only concerns the guest's own pages goes to the stub;
+     * hardware-poisoning advice would reach host pages and is refused. */
+    if (advice == 100 || advice == 101)
+        return -EPERM;
+    if (!((advice >= 0 && advice <= 4) || (advice >= 8 && advice <= 25)))
+        return -EINVAL;
+    if (start & (GUEST_PAGE - 1))
+        return -EINVAL;
+    uint64_t alen = PAGE_UP(len);
+    if (alen < len || start + alen < start)
+        return -EINVAL;
+    if (alen == 0)
+        return 0;
+    if (start + alen > TASK_SIZE || (start < STUB_REGION_END && start + alen > STUB_BASE))
+        return -ENOMEM;
+    struct mm *mm = t->proc->mm;
+    pthread_mutex_lock(&mm->lock);
+    long r = stub_syscall6(t->ctx, SYS_madvise, start, alen, (uint64_t)advice, 0, 0, 0);
+    pthread_mutex_unlock(&mm->lock);
+    return r;
+}

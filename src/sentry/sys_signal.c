@@ -1,0 +1,69 @@
+/* Signal state syscalls: rt_sigaction and rt_sigprocmask. Dispositions and
+ * masks are kept in the task; delivery is the signal subsystem's job. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <signal.h>
+
+#include "sentry/kernel.h"
+#include "sentry/syscall.h"
+
+#define SIGBIT(s) (1ULL << ((s) - 1))
+#define UNBLOCKABLE (SIGBIT(SIGKILL) | SIGBIT(SIGSTOP))
+/* sa_flags bits the kernel keeps (UAPI_SA_FLAGS on x86-64); others are cleared
+ * so that programs can detect unsupported flags. */
+#define KNOWN_SA_FLAGS (SA_NOCLDSTOP | SA_NOCLDWAIT | SA_SIGINFO | 0x00000800 /* SA_EXPOSE_TAGBITS */ | \
+                        SA_ONSTACK | SA_RESTART | SA_NODEFER | SA_RESETHAND | 0x04000000 /* SA_RESTORER */)
+
+long sys_rt_sigaction(struct task *t, const struct sysargs *a)
+{
+    int sig = (int)a->a[0];
+    struct guest_sigaction act, old;
+    if (a->a[3] != 8)
+        return -EINVAL;
+    if (a->a[1] && copy_in(t, &act, a->a[1], sizeof(act)) < 0)
+        return -EFAULT;
+    if (sig < 1 || sig > GUEST_NSIG || (a->a[1] && (sig == SIGKILL || sig == SIGSTOP)))
+        return -EINVAL;
+    struct sighand *sh = t->proc->sighand;
+    pthread_mutex_lock(&sh->lock);
+    old = sh->act[sig - 1];
+    if (a->a[1]) {
+        act.flags &= KNOWN_SA_FLAGS;
+        act.mask &= ~UNBLOCKABLE;
+        sh->act[sig - 1] = act;
+    }
+    pthread_mutex_unlock(&sh->lock);
+    if (a->a[2] && copy_out(t, a->a[2], &old, sizeof(old)) < 0)
+        return -EFAULT;
+    return 0;
+}
+
+long sys_rt_sigprocmask(struct task *t, const struct sysargs *a)
+{
+    int how = (int)a->a[0];
+    uint64_t set;
+    if (a->a[3] != 8)
+        return -EINVAL;
+    uint64_t old = t->sigmask;
+    if (a->a[1]) {
+        if (copy_in(t, &set, a->a[1], sizeof(set)) < 0)
+            return -EFAULT;
+        set &= ~UNBLOCKABLE;
+        switch (how) {
+        case SIG_BLOCK:
+            t->sigmask |= set;
+            break;
+        case SIG_UNBLOCK:
+            t->sigmask &= ~set;
+            break;
+        case SIG_SETMASK:
+            t->sigmask = set;
+            break;
+        default:
+            return -EINVAL;
+        }
+    }
+    if (a->a[2] && copy_out(t, a->a[2], &old, sizeof(old)) < 0)
+        return -EFAULT;
+    return 0;
+}

@@ -1,0 +1,81 @@
+/* Thread and process syscalls of the first stage: exit, exit_group,
+ * set_tid_address, robust lists, rseq, arch_prctl. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <asm/prctl.h>
+
+#include "sentry/kernel.h"
+#include "sentry/syscall.h"
+
+long sys_exit(struct task *t, const struct sysargs *a)
+{
+    /* With one thread per process so far, the last thread's exit ends it. */
+    task_exit_group(t, ((int)a->a[0] & 0xff) << 8);
+    return 0;
+}
+
+long sys_exit_group(struct task *t, const struct sysargs *a)
+{
+    task_exit_group(t, ((int)a->a[0] & 0xff) << 8);
+    return 0;
+}
+
+long sys_set_tid_address(struct task *t, const struct sysargs *a)
+{
+    t->clear_child_tid = a->a[0];
+    return t->tid;
+}
+
+long sys_set_robust_list(struct task *t, const struct sysargs *a)
+{
+    if (a->a[1] != 24) /* sizeof(struct robust_list_head) */
+        return -EINVAL;
+    t->robust_list = a->a[0];
+    t->robust_len = a->a[1];
+    return 0;
+}
+
+long sys_get_robust_list(struct task *t, const struct sysargs *a)
+{
+    int pid = (int)a->a[0];
+    if (pid != 0 && pid != t->tid)
+        return -ESRCH;
+    uint64_t len = 24;
+    if (copy_out(t, a->a[2], &len, sizeof(len)) < 0)
+        return -EFAULT;
+    if (copy_out(t, a->a[1], &t->robust_list, sizeof(t->robust_list)) < 0)
+        return -EFAULT;
+    return 0;
+}
+
+long sys_rseq(struct task *t, const struct sysargs *a)
+{
+    (void)t;
+    (void)a;
+    return -ENOSYS; /* as a kernel built without CONFIG_RSEQ; libcs fall back */
+}
+
+long sys_arch_prctl(struct task *t, const struct sysargs *a)
+{
+    uint64_t v = a->a[1];
+    switch (a->a[0]) {
+    case ARCH_SET_FS:
+        if (v >= TASK_SIZE)
+            return -EPERM;
+        t->regs.fs_base = v;
+        return 0;
+    case ARCH_SET_GS:
+        if (v >= TASK_SIZE)
+            return -EPERM;
+        t->regs.gs_base = v;
+        return 0;
+    case ARCH_GET_FS:
+        return copy_out(t, v, &t->regs.fs_base, 8) < 0 ? -EFAULT : 0;
+    case ARCH_GET_GS:
+        return copy_out(t, v, &t->regs.gs_base, 8) < 0 ? -EFAULT : 0;
+    case ARCH_GET_CPUID:
+        return 1;
+    default:
+        return -EINVAL;
+    }
+}

@@ -1,0 +1,106 @@
+/* Syscall dispatch: the table built from syscalls.def, lookup, the trap
+ * entry point, and the one-time report of unimplemented syscalls. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <seccomp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sentry/kernel.h"
+#include "sentry/syscall.h"
+
+#define AUDIT_ARCH_X86_64_ 0xc000003eU
+
+const struct syscall_desc syscall_table[] = {
+#define SYS(nr_, name_, ret_, a1, a2, a3, a4, a5, a6, flags_)                          \
+    { .nr = nr_, .name = #name_, .fn = sys_##name_, .ret = ret_,                      \
+      .nargs = (a1 != K_NONE) + (a2 != K_NONE) + (a3 != K_NONE) + (a4 != K_NONE) +   \
+               (a5 != K_NONE) + (a6 != K_NONE),                                       \
+      .args = { a1, a2, a3, a4, a5, a6 }, .flags = flags_ },
+#include "sentry/syscalls.def"
+#undef SYS
+};
+const int syscall_table_len = sizeof(syscall_table) / sizeof(syscall_table[0]);
+
+static const struct syscall_desc *by_nr[SYSCALL_MAX];
+static pthread_once_t by_nr_once = PTHREAD_ONCE_INIT;
+
+static void build_index(void)
+{
+    for (int i = 0; i < syscall_table_len; i++)
+        if (syscall_table[i].nr >= 0 && syscall_table[i].nr < SYSCALL_MAX)
+            by_nr[syscall_table[i].nr] = &syscall_table[i];
+}
+
+const struct syscall_desc *syscall_lookup(uint64_t nr)
+{
+    pthread_once(&by_nr_once, build_index);
+    return nr < SYSCALL_MAX ? by_nr[nr] : NULL;
+}
+
+const char *syscall_name(uint64_t nr)
+{
+    const struct syscall_desc *d = syscall_lookup(nr);
+    if (d)
+        return d->name;
+    static char *names[SYSCALL_MAX];
+    static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+    if (nr >= SYSCALL_MAX)
+        return NULL;
+    pthread_mutex_lock(&lock);
+    if (!names[nr])
+        names[nr] = seccomp_syscall_resolve_num_arch(SCMP_ARCH_X86_64, (int)nr);
+    pthread_mutex_unlock(&lock);
+    return names[nr];
+}
+
+/* Report an unimplemented syscall once per sandbox, with its name. */
+static void report_unimplemented(struct task *t, uint64_t nr, uint32_t arch)
+{
+    struct sandbox *sb = t->proc->sb;
+    if (arch != AUDIT_ARCH_X86_64_) {
+        static int told;
+        if (!__atomic_exchange_n(&told, 1, __ATOMIC_RELAXED))
+            fprintf(stderr, "sandbox-run: syscalls of a non-x86-64 ABI (arch 0x%x) are not supported\n", arch);
+        return;
+    }
+    size_t bits = sizeof(sb->reported) * 8;
+    uint64_t key = nr < bits ? nr : bits - 1;
+    pthread_mutex_lock(&sb->lock);
+    int seen = (sb->reported[key / 32] >> (key % 32)) & 1;
+    sb->reported[key / 32] |= 1U << (key % 32);
+    pthread_mutex_unlock(&sb->lock);
+    if (seen && nr < bits)
+        return;
+    const char *name = syscall_name(nr);
+    if (name)
+        fprintf(stderr, "sandbox-run: unimplemented syscall %s (%llu)\n", name, (unsigned long long)nr);
+    else
+        fprintf(stderr, "sandbox-run: unknown syscall %llu\n", (unsigned long long)nr);
+}
+
+void syscall_dispatch(struct task *t, uint64_t nr, uint32_t arch)
+{
+    struct sysargs a = {
+        .nr = nr,
+        .a = { t->regs.rdi, t->regs.rsi, t->regs.rdx, t->regs.r10, t->regs.r8, t->regs.r9 },
+    };
+    const struct syscall_desc *d = arch == AUDIT_ARCH_X86_64_ ? syscall_lookup(nr) : NULL;
+    char buf[1024];
+    long ret;
+    if (!d) {
+        report_unimplemented(t, nr, arch);
+        ret = -ENOSYS;
+        if (t->proc->sb->strace)
+            strace_exit(t, NULL, &a, ret, buf, sizeof(buf));
+        t->regs.rax = (uint64_t)ret;
+        return;
+    }
+    if (t->proc->sb->strace && (d->flags & SF_NORET))
+        strace_enter(t, d, &a, buf, sizeof(buf));
+    ret = d->fn(t, &a);
+    if (t->proc->sb->strace && !(d->flags & SF_NORET))
+        strace_exit(t, d, &a, ret, buf, sizeof(buf));
+    t->regs.rax = (uint64_t)ret;
+}

@@ -1,0 +1,161 @@
+/* The VMA set: a sorted array of non-overlapping page ranges, with the
+ * splitting and searching that mmap, munmap, mprotect and mremap need. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sentry/mm.h"
+
+void vma_set_init(struct vma_set *s)
+{
+    memset(s, 0, sizeof(*s));
+}
+
+void vma_set_free(struct vma_set *s)
+{
+    free(s->v);
+    memset(s, 0, sizeof(*s));
+}
+
+/* Index of the first VMA whose end is above addr (binary search). */
+static size_t first_above(const struct vma_set *s, uint64_t addr)
+{
+    size_t lo = 0, hi = s->n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (s->v[mid].end <= addr)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+long vma_find(const struct vma_set *s, uint64_t addr)
+{
+    size_t i = first_above(s, addr);
+    if (i < s->n && s->v[i].start <= addr)
+        return (long)i;
+    return -1;
+}
+
+int vma_overlaps(const struct vma_set *s, uint64_t start, uint64_t end)
+{
+    size_t i = first_above(s, start);
+    return i < s->n && s->v[i].start < end;
+}
+
+int vma_overlaps_kind(const struct vma_set *s, uint64_t start, uint64_t end, int kind)
+{
+    for (size_t i = first_above(s, start); i < s->n && s->v[i].start < end; i++)
+        if (s->v[i].kind == kind)
+            return 1;
+    return 0;
+}
+
+int vma_covers(const struct vma_set *s, uint64_t start, uint64_t end)
+{
+    uint64_t at = start;
+    for (size_t i = first_above(s, start); i < s->n && at < end; i++) {
+        if (s->v[i].start > at)
+            return 0;
+        at = s->v[i].end;
+    }
+    return at >= end;
+}
+
+static int reserve(struct vma_set *s, size_t more)
+{
+    if (s->n + more <= s->cap)
+        return 0;
+    size_t cap = s->cap ? s->cap * 2 : 16;
+    while (cap < s->n + more)
+        cap *= 2;
+    struct vma *v = realloc(s->v, cap * sizeof(*v));
+    if (!v)
+        return -ENOMEM;
+    s->v = v;
+    s->cap = cap;
+    return 0;
+}
+
+int vma_insert(struct vma_set *s, uint64_t start, uint64_t end, int prot, int flags, int kind)
+{
+    if (start >= end)
+        return -EINVAL;
+    if (vma_overlaps(s, start, end))
+        return -EEXIST;
+    if (reserve(s, 1) < 0)
+        return -ENOMEM;
+    size_t i = first_above(s, start);
+    memmove(&s->v[i + 1], &s->v[i], (s->n - i) * sizeof(s->v[0]));
+    s->v[i] = (struct vma){ .start = start, .end = end, .prot = prot, .flags = flags, .kind = kind };
+    s->n++;
+    return 0;
+}
+
+/* Split the VMA containing addr so that a VMA boundary lies at addr. */
+static int split_at(struct vma_set *s, uint64_t addr)
+{
+    long i = vma_find(s, addr);
+    if (i < 0 || s->v[i].start == addr)
+        return 0;
+    if (reserve(s, 1) < 0)
+        return -ENOMEM;
+    memmove(&s->v[i + 1], &s->v[i], (s->n - (size_t)i) * sizeof(s->v[0]));
+    s->n++;
+    s->v[i].end = addr;
+    s->v[i + 1].start = addr;
+    return 0;
+}
+
+int vma_remove(struct vma_set *s, uint64_t start, uint64_t end)
+{
+    if (start >= end)
+        return 0;
+    if (split_at(s, start) < 0 || split_at(s, end) < 0)
+        return -ENOMEM;
+    size_t i = first_above(s, start), j = i;
+    while (j < s->n && s->v[j].start < end)
+        j++;
+    memmove(&s->v[i], &s->v[j], (s->n - j) * sizeof(s->v[0]));
+    s->n -= j - i;
+    return 0;
+}
+
+int vma_protect(struct vma_set *s, uint64_t start, uint64_t end, int prot)
+{
+    if (!vma_covers(s, start, end))
+        return -ENOMEM;
+    if (split_at(s, start) < 0 || split_at(s, end) < 0)
+        return -ENOMEM;
+    for (size_t i = first_above(s, start); i < s->n && s->v[i].start < end; i++)
+        s->v[i].prot = prot;
+    return 0;
+}
+
+uint64_t vma_find_free(const struct vma_set *s, uint64_t len, uint64_t above, uint64_t below)
+{
+    if (len == 0 || below < above || below - above < len)
+        return 0;
+    /* Walk gaps from the top down. */
+    uint64_t top = below;
+    size_t i = first_above(s, below);
+    /* VMAs at index < i end at or below `below`... except one straddling it. */
+    if (i < s->n && s->v[i].start < below)
+        top = s->v[i].start;
+    for (;;) {
+        uint64_t floor = i > 0 ? s->v[i - 1].end : 0;
+        if (floor < above)
+            floor = above;
+        if (top >= floor && top - floor >= len)
+            return top - len;
+        if (i == 0)
+            return 0;
+        i--;
+        top = s->v[i].start;
+        if (top <= above)
+            return 0;
+    }
+}

@@ -1,0 +1,66 @@
+#!/usr/bin/env bash
+# build.sh: compiles every guest test into OUTDIR: musl static (the default,
+# named after the source), plus glibc static (hello.glibc, misc.glibc) and
+# static-PIE builds of hello (hello.pie.glibc, hello.pie.musl).
+# Usage: tests/guest/build.sh OUTDIR
+# Env: MUSL_GCC (musl-gcc), GLIBC_CC (gcc), MUSL_LIBDIR (found from musl-gcc).
+set -euo pipefail
+
+[ $# -eq 1 ] || { echo "usage: $0 OUTDIR" >&2; exit 2; }
+src=$(cd "$(dirname "$0")" && pwd)
+out=$1
+mkdir -p "$out"
+
+musl_gcc=${MUSL_GCC:-musl-gcc}
+glibc_cc=${GLIBC_CC:-gcc}
+warn=(-O1 -Wall -Wextra -Werror -std=gnu17)
+
+# musl-gcc has no static-PIE support of its own (its specs always pick
+# Scrt1.o and add an interpreter), so that build links by hand.
+musl_libdir=${MUSL_LIBDIR:-}
+if [ -z "$musl_libdir" ]; then
+    specs=$(grep -o '/[^"]*musl-gcc\.specs' "$(command -v "$musl_gcc")" || true)
+    musl_libdir=$(dirname "${specs:-/usr/lib/x86_64-linux-musl/x}")
+fi
+
+pids=()
+run() { "$@" & pids+=($!); }
+
+for c in "$src"/*.c; do
+    name=$(basename "$c" .c)
+    run "$musl_gcc" -static "${warn[@]}" "$c" -o "$out/$name"
+done
+run "$glibc_cc" -static "${warn[@]}" "$src/hello.c" -o "$out/hello.glibc"
+run "$glibc_cc" -static "${warn[@]}" "$src/misc.c" -o "$out/misc.glibc"
+run "$glibc_cc" -static-pie -fPIE "${warn[@]}" "$src/hello.c" \
+    -o "$out/hello.pie.glibc"
+
+# musl static-PIE: compile against musl headers, then let gcc drive the
+# link with -static-pie but with musl's rcrt1.o (which self-relocates).
+pie_musl() {
+    local obj="$out/hello.pie.musl.o"
+    "$musl_gcc" -fPIE "${warn[@]}" -c "$src/hello.c" -o "$obj"
+    "$glibc_cc" -static-pie -nostdlib -nostartfiles \
+        "$musl_libdir/rcrt1.o" "$musl_libdir/crti.o" \
+        "$("$glibc_cc" -print-file-name=crtbeginS.o)" "$obj" \
+        -L"$musl_libdir" -lc "$("$glibc_cc" -print-libgcc-file-name)" \
+        "$("$glibc_cc" -print-file-name=crtendS.o)" "$musl_libdir/crtn.o" \
+        -o "$out/hello.pie.musl"
+    rm -f "$obj"
+}
+run pie_musl
+
+rc=0
+for p in "${pids[@]}"; do wait "$p" || rc=1; done
+[ $rc -eq 0 ] || { echo "build.sh: compile failed" >&2; exit 1; }
+
+# A static PIE is ET_DYN with no PT_INTERP; anything else is a wrong build.
+if command -v readelf >/dev/null; then
+    for b in hello.pie.glibc hello.pie.musl; do
+        h=$(readelf -hl "$out/$b")
+        if ! grep -q 'Type:.*DYN' <<<"$h" || grep -q INTERP <<<"$h"; then
+            echo "build.sh: $b is not a static PIE" >&2
+            exit 1
+        fi
+    done
+fi

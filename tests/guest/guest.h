@@ -1,0 +1,174 @@
+/* guest.h: header-only helpers shared by the guest tests: raw syscalls,
+ * unbuffered output, one-line-per-check reporting and errno names. */
+#ifndef GUEST_H
+#define GUEST_H
+
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+
+/* Raw syscall returning -errno, so libc wrappers can neither validate
+ * arguments themselves nor hide the kernel's answer. */
+static inline __attribute__((always_inline)) long
+raw_syscall6(long n, long a, long b, long c, long d, long e, long f)
+{
+    register long r10 __asm__("r10") = d;
+    register long r8 __asm__("r8") = e;
+    register long r9 __asm__("r9") = f;
+    long ret;
+    __asm__ volatile("syscall"
+                     : "=a"(ret)
+                     : "a"(n), "D"(a), "S"(b), "d"(c), "r"(r10), "r"(r8),
+                       "r"(r9)
+                     : "rcx", "r11", "memory");
+    return ret;
+}
+/* The extra zeros pad missing arguments; the trailing one keeps the
+ * variadic part of sc_ non-empty, as C17 wants. */
+#define sc(...) sc_(__VA_ARGS__, 0, 0, 0, 0, 0, 0, 0)
+#define sc_(n, a, b, c, d, e, f, ...)                                       \
+    raw_syscall6((long)(n), (long)(a), (long)(b), (long)(c), (long)(d),    \
+                 (long)(e), (long)(f))
+
+/* arch_prctl codes; musl ships no kernel headers. */
+#ifndef ARCH_SET_FS
+#define ARCH_SET_GS 0x1001
+#define ARCH_SET_FS 0x1002
+#define ARCH_GET_FS 0x1003
+#define ARCH_GET_GS 0x1004
+#endif
+
+/* An address below mmap_min_addr: never mapped, yet it passes the kernel's
+ * access_ok(), so faults come from the actual copy. */
+#define BADPTR ((void *)1)
+/* A kernel-half address: rejected before any copy. */
+#define KPTR ((void *)0xffff880000000000UL)
+
+static int g_checks, g_failed;
+/* Bytes out() has written, so a test can predict stdout's file size. */
+static unsigned long g_out_bytes;
+
+/* Unbuffered so output order matches raw writes and survives a crash. */
+static inline void out(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static inline void out(const char *fmt, ...)
+{
+    char buf[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(buf, sizeof buf, fmt, ap);
+    va_end(ap);
+    if (n < 0)
+        return;
+    if ((size_t)n >= sizeof buf)
+        n = sizeof buf - 1;
+    for (int off = 0; off < n;) {
+        long w = sc(SYS_write, 1, buf + off, n - off);
+        if (w <= 0)
+            break;
+        off += (int)w;
+        g_out_bytes += (unsigned long)w;
+    }
+}
+
+static inline const char *errno_name(long e)
+{
+    static const struct { int e; const char *n; } t[] = {
+        {EPERM, "EPERM"},     {ENOENT, "ENOENT"},   {ESRCH, "ESRCH"},
+        {EINTR, "EINTR"},     {EIO, "EIO"},         {ENXIO, "ENXIO"},
+        {E2BIG, "E2BIG"},     {EBADF, "EBADF"},     {EAGAIN, "EAGAIN"},
+        {ENOMEM, "ENOMEM"},   {EACCES, "EACCES"},   {EFAULT, "EFAULT"},
+        {EBUSY, "EBUSY"},     {EEXIST, "EEXIST"},   {ENODEV, "ENODEV"},
+        {ENOTDIR, "ENOTDIR"}, {EISDIR, "EISDIR"},   {EINVAL, "EINVAL"},
+        {EMFILE, "EMFILE"},   {ENOTTY, "ENOTTY"},   {EFBIG, "EFBIG"},
+        {ENOSPC, "ENOSPC"},   {ESPIPE, "ESPIPE"},   {EROFS, "EROFS"},
+        {EPIPE, "EPIPE"},     {ERANGE, "ERANGE"},   {ENOSYS, "ENOSYS"},
+        {ENAMETOOLONG, "ENAMETOOLONG"},             {ELOOP, "ELOOP"},
+        {EOVERFLOW, "EOVERFLOW"},                   {ENOTSUP, "ENOTSUP"},
+        {ETIMEDOUT, "ETIMEDOUT"},
+    };
+    static char other[32];
+    for (size_t i = 0; i < sizeof t / sizeof t[0]; i++)
+        if (t[i].e == e)
+            return t[i].n;
+    snprintf(other, sizeof other, "errno%ld", e);
+    return other;
+}
+
+/* Names a raw syscall result: "-EINVAL" or the number. */
+static inline const char *ret_name(long r)
+{
+    static char buf[2][48];
+    static int slot;
+    char *b = buf[slot ^= 1];
+    if (r < 0 && r >= -4095)
+        snprintf(b, sizeof buf[0], "-%s", errno_name(-r));
+    else
+        snprintf(b, sizeof buf[0], "%ld", r);
+    return b;
+}
+
+static inline int check(int cond, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+static inline int check(int cond, const char *fmt, ...)
+{
+    char name[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(name, sizeof name, fmt, ap);
+    va_end(ap);
+    g_checks++;
+    if (!cond)
+        g_failed++;
+    out("%s %s\n", cond ? "ok  " : "FAIL", name);
+    return cond;
+}
+
+/* Expects a raw syscall to fail with errno want. */
+#define check_err(r, want, name)                                            \
+    check_err_((r), (want), (name), #want)
+static inline int check_err_(long r, int want, const char *name, const char *wn)
+{
+    g_checks++;
+    if (r == -want) {
+        out("ok   %s -> %s\n", name, wn);
+        return 1;
+    }
+    g_failed++;
+    out("FAIL %s -> %s, want -%s\n", name, ret_name(r), wn);
+    return 0;
+}
+
+/* Expects a raw syscall to return exactly want. */
+static inline int check_ret(long r, long want, const char *name)
+{
+    g_checks++;
+    if (r == want) {
+        out("ok   %s -> %ld\n", name, want);
+        return 1;
+    }
+    g_failed++;
+    out("FAIL %s -> %s, want %ld\n", name, ret_name(r), want);
+    return 0;
+}
+
+/* The harness sets this only for the sandboxed run. */
+static inline int sandboxed(void)
+{
+    const char *s = getenv("SANDBOX_RUN_GUEST");
+    return s && strcmp(s, "1") == 0;
+}
+
+/* Summary line and exit code: 0 only if every check passed. */
+static inline int finish(void)
+{
+    out("# %d checks, %d failed\n", g_checks, g_failed);
+    return g_failed ? 1 : 0;
+}
+
+#endif

@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# native-run.sh: a stand-in for build/sandbox-run that runs the guest
+# directly, so the harness and the tests can be checked without a sandbox.
+# It hides SANDBOX_RUN_GUEST: the guest is not pid 1 here.
+# Usage: native-run.sh [--platform=X] [--strace] -- PROGRAM [ARG...]
+while [ $# -gt 0 ]; do
+    case $1 in
+    --) shift; break ;;
+    --*) shift ;;
+    *) break ;;
+    esac
+done
+exec env -u SANDBOX_RUN_GUEST "$@"
