@@ -64,6 +64,8 @@ extern uint32_t stub_spin_rounds; /* 0 on one CPU: spinning cannot help there */
 int stub_host_init(void);
 int stub_spawn(const struct platform *plat, int ptrace_mode, struct stub **out, struct guest_ctx **ctx);
 void stub_kill(struct stub *s);
+/* Release the sentry's side of a stub that is dead and reaped. */
+void stub_free(struct stub *s);
 /* Called by the monitor when the stub's pidfd reports exit; wakes its threads. */
 void stub_mark_dead(struct stub *s, int status);
 long stub_syscall6(struct guest_ctx *ctx, long nr, uint64_t a0, uint64_t a1, uint64_t a2,

@@ -35,10 +35,15 @@ struct sysmsg_event {
     uint64_t addr;   /* si_addr of a fault */
 };
 
+/* The handoff words live on cache lines of their own, so that the side
+ * spinning on `state` does not steal the line the other side is filling. */
 struct sysmsg {
     uint32_t state;
+    uint32_t pad0[15];
     uint32_t stub_sleeping;
+    uint32_t pad1[15];
     uint32_t sentry_sleeping;
+    uint32_t pad2[15];
     uint32_t cmd;
     uint32_t spin_limit;   /* stub spins this many rounds before futex-waiting */
     uint32_t go;           /* ptrace platform: the tracer has attached */

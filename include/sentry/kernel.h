@@ -75,6 +75,7 @@ struct sandbox {
     struct process *init;
     int next_pid;
     uint32_t reported[16];    /* bitmap of unimplemented syscalls already reported */
+    uint64_t reported_big[32]; /* the same for numbers past the bitmap */
     pthread_mutex_t lock;
 };
 

@@ -75,6 +75,10 @@ int mm_adopt_stub(struct task *t);
  * Each returns 0 (or a length) or -EFAULT; never follows a bad pointer. */
 int copy_in(struct task *t, void *dst, uint64_t src, size_t len);
 int copy_out(struct task *t, uint64_t dst, const void *src, size_t len);
+/* Copy as much as is accessible, from the start; returns the byte count
+ * (0 if the first byte faults) or -EFAULT if the range is not nameable. */
+long copy_in_partial(struct task *t, void *dst, uint64_t src, size_t len);
+long copy_out_partial(struct task *t, uint64_t dst, const void *src, size_t len);
 /* Copy a NUL-terminated string of at most max-1 bytes; returns its length,
  * -EFAULT, or -ENAMETOOLONG if no NUL within max bytes. */
 long strncpy_in(struct task *t, char *dst, uint64_t src, size_t max);
@@ -82,7 +86,8 @@ long strncpy_in(struct task *t, char *dst, uint64_t src, size_t max);
 int mem_read(pid_t pid, void *dst, uint64_t src, size_t len);
 int mem_write(pid_t pid, uint64_t dst, const void *src, size_t len);
 long mem_strncpy(pid_t pid, char *dst, uint64_t src, size_t max);
-/* 1 if [addr, addr+len) is a range the guest may name: no wrap, below TASK_SIZE, outside the stub region. */
+/* access_ok: 1 if [addr, addr+len) does not wrap and ends below TASK_SIZE.
+ * (The copies also refuse the stub region, as if it were unmapped.) */
 int guest_range_ok(uint64_t addr, size_t len);
 
 #endif

@@ -59,10 +59,11 @@ static struct file *get_writable(struct task *t, int fd, long *err)
 /* Read up to len bytes of f into guest memory at buf. */
 static long do_read(struct task *t, struct file *f, uint64_t buf, size_t len)
 {
-    if (len > MAX_RW_COUNT)
-        len = MAX_RW_COUNT;
+    /* vfs_read/vfs_write check access_ok before clamping the count. */
     if (!guest_range_ok(buf, len))
         return -EFAULT;
+    if (len > MAX_RW_COUNT)
+        len = MAX_RW_COUNT;
     if (len == 0)
         return 0;
     size_t cap = len < RW_CHUNK ? len : RW_CHUNK;
@@ -70,8 +71,11 @@ static long do_read(struct task *t, struct file *f, uint64_t buf, size_t len)
     if (!tmp)
         return -ENOMEM;
     ssize_t n = f->ops->read(f, tmp, cap);
-    if (n > 0 && copy_out(t, buf, tmp, (size_t)n) < 0)
-        n = -EFAULT;
+    if (n > 0) {
+        /* Like copy_to_user: a short copy is a short read, none is EFAULT. */
+        long c = copy_out_partial(t, buf, tmp, (size_t)n);
+        n = c > 0 ? c : -EFAULT;
+    }
     free(tmp);
     return n;
 }
@@ -79,10 +83,11 @@ static long do_read(struct task *t, struct file *f, uint64_t buf, size_t len)
 /* Write len bytes of guest memory at buf to f, a chunk at a time. */
 static long do_write(struct task *t, struct file *f, uint64_t buf, size_t len)
 {
-    if (len > MAX_RW_COUNT)
-        len = MAX_RW_COUNT;
+    /* vfs_read/vfs_write check access_ok before clamping the count. */
     if (!guest_range_ok(buf, len))
         return -EFAULT;
+    if (len > MAX_RW_COUNT)
+        len = MAX_RW_COUNT;
     if (len == 0)
         return 0;
     size_t cap = len < RW_CHUNK ? len : RW_CHUNK;
@@ -92,12 +97,13 @@ static long do_write(struct task *t, struct file *f, uint64_t buf, size_t len)
     long done = 0;
     while ((size_t)done < len) {
         size_t n = len - (size_t)done < cap ? len - (size_t)done : cap;
-        if (copy_in(t, tmp, buf + (uint64_t)done, n) < 0) {
+        long c = copy_in_partial(t, tmp, buf + (uint64_t)done, n);
+        if (c <= 0) {
             if (done == 0)
                 done = -EFAULT;
             break;
         }
-        ssize_t w = f->ops->write(f, tmp, n);
+        ssize_t w = f->ops->write(f, tmp, (size_t)c);
         if (w < 0) {
             if (done == 0)
                 done = w;
@@ -105,7 +111,7 @@ static long do_write(struct task *t, struct file *f, uint64_t buf, size_t len)
         }
         done += w;
         if ((size_t)w < n)
-            break;
+            break; /* short write, or the guest buffer ended in a fault */
     }
     free(tmp);
     return done;
@@ -175,6 +181,7 @@ long sys_readv(struct task *t, const struct sysargs *a)
     struct iovec *iov;
     long total = import_iov(t, a->a[1], a->a[2], &iov);
     if (total <= 0) {
+        free(iov);
         file_put(f);
         return total;
     }
@@ -209,6 +216,7 @@ long sys_writev(struct task *t, const struct sysargs *a)
     struct iovec *iov;
     long total = import_iov(t, a->a[1], a->a[2], &iov);
     if (total <= 0) {
+        free(iov);
         file_put(f);
         return total;
     }

@@ -132,6 +132,16 @@ void stub_kill(struct stub *s)
         kill(s->pid, SIGKILL);
 }
 
+void stub_free(struct stub *s)
+{
+    if (!s)
+        return;
+    munmap(s->msgs, STUB_MAX_THREADS * SYSMSG_SIZE);
+    if (s->pidfd >= 0)
+        close(s->pidfd);
+    free(s);
+}
+
 void stub_mark_dead(struct stub *s, int status)
 {
     s->status = status;

@@ -13,42 +13,42 @@ int guest_range_ok(uint64_t addr, size_t len)
 {
     if (len == 0)
         return 1;
-    if (addr + len < addr || addr + len > TASK_SIZE)
-        return 0;
-    /* The stub region is the guest's "kernel" half: not addressable by syscalls. */
-    if (addr < STUB_REGION_END && addr + len > STUB_BASE)
-        return 0;
-    return 1;
+    return addr + len >= addr && addr + len <= TASK_SIZE;
+}
+
+/* The stub region is the guest's "kernel" half: syscalls never read or
+ * write it. Returns how many bytes from addr lie before it (all of len if
+ * the range does not touch it). */
+static size_t before_stub(uint64_t addr, size_t len)
+{
+    if (addr + len <= STUB_BASE || addr >= STUB_REGION_END)
+        return len;
+    return addr < STUB_BASE ? (size_t)(STUB_BASE - addr) : 0;
+}
+
+/* Copy as much as the guest's pages allow; returns the bytes copied. */
+static size_t mem_xfer(pid_t pid, int write, void *local, uint64_t remote, size_t len)
+{
+    size_t done = 0;
+    while (done < len) {
+        struct iovec l = { (uint8_t *)local + done, len - done };
+        struct iovec r = { (void *)(uintptr_t)(remote + done), len - done };
+        ssize_t n = write ? process_vm_writev(pid, &l, 1, &r, 1, 0) : process_vm_readv(pid, &l, 1, &r, 1, 0);
+        if (n <= 0)
+            break;
+        done += (size_t)n;
+    }
+    return done;
 }
 
 int mem_read(pid_t pid, void *dst, uint64_t src, size_t len)
 {
-    uint8_t *d = dst;
-    while (len > 0) {
-        struct iovec l = { d, len }, r = { (void *)(uintptr_t)src, len };
-        ssize_t n = process_vm_readv(pid, &l, 1, &r, 1, 0);
-        if (n <= 0)
-            return -EFAULT;
-        d += n;
-        src += (uint64_t)n;
-        len -= (size_t)n;
-    }
-    return 0;
+    return mem_xfer(pid, 0, dst, src, len) == len ? 0 : -EFAULT;
 }
 
 int mem_write(pid_t pid, uint64_t dst, const void *src, size_t len)
 {
-    const uint8_t *s = src;
-    while (len > 0) {
-        struct iovec l = { (void *)s, len }, r = { (void *)(uintptr_t)dst, len };
-        ssize_t n = process_vm_writev(pid, &l, 1, &r, 1, 0);
-        if (n <= 0)
-            return -EFAULT;
-        s += n;
-        dst += (uint64_t)n;
-        len -= (size_t)n;
-    }
-    return 0;
+    return mem_xfer(pid, 1, (void *)src, dst, len) == len ? 0 : -EFAULT;
 }
 
 long mem_strncpy(pid_t pid, char *dst, uint64_t src, size_t max)
@@ -83,16 +83,30 @@ static pid_t guest_pid(struct task *t)
 
 int copy_in(struct task *t, void *dst, uint64_t src, size_t len)
 {
-    if (!guest_range_ok(src, len))
+    if (!guest_range_ok(src, len) || before_stub(src, len) != len)
         return -EFAULT;
     return mem_read(guest_pid(t), dst, src, len);
 }
 
 int copy_out(struct task *t, uint64_t dst, const void *src, size_t len)
 {
-    if (!guest_range_ok(dst, len))
+    if (!guest_range_ok(dst, len) || before_stub(dst, len) != len)
         return -EFAULT;
     return mem_write(guest_pid(t), dst, src, len);
+}
+
+long copy_in_partial(struct task *t, void *dst, uint64_t src, size_t len)
+{
+    if (!guest_range_ok(src, len))
+        return -EFAULT;
+    return (long)mem_xfer(guest_pid(t), 0, dst, src, before_stub(src, len));
+}
+
+long copy_out_partial(struct task *t, uint64_t dst, const void *src, size_t len)
+{
+    if (!guest_range_ok(dst, len))
+        return -EFAULT;
+    return (long)mem_xfer(guest_pid(t), 1, (void *)src, dst, before_stub(dst, len));
 }
 
 long strncpy_in(struct task *t, char *dst, uint64_t src, size_t max)

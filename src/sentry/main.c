@@ -117,14 +117,36 @@ static void *task_thread(void *arg)
     return NULL;
 }
 
+static void free_process(struct process *p)
+{
+    if (!p)
+        return;
+    fdtable_put(p->files);
+    if (p->mm) {
+        vma_set_free(&p->mm->vmas);
+        pthread_mutex_destroy(&p->mm->lock);
+        free(p->mm);
+    }
+    if (p->sighand) {
+        pthread_mutex_destroy(&p->sighand->lock);
+        free(p->sighand);
+    }
+    free(p);
+}
+
 static struct process *make_init(struct sandbox *sb)
 {
     struct process *p = calloc(1, sizeof(*p));
     struct mm *mm = calloc(1, sizeof(*mm));
     struct sighand *sh = calloc(1, sizeof(*sh));
     struct fdtable *ft = fdtable_new();
-    if (!p || !mm || !sh || !ft)
+    if (!p || !mm || !sh || !ft) {
+        free(p);
+        free(mm);
+        free(sh);
+        fdtable_put(ft);
         return NULL;
+    }
     p->pid = 1;
     p->ppid = 0;
     p->sb = sb;
@@ -285,5 +307,12 @@ int main(int argc, char **argv)
         waitid(P_PIDFD, (id_t)stub->pidfd, &si, WEXITED);
     }
     exec_file_free(&ef);
-    return sb.exit_status;
+    int status = sb.exit_status;
+    stub_free(stub);
+    free(t->ctx);
+    free(t);
+    free_process(init);
+    close(sb.done_fd);
+    pthread_mutex_destroy(&sb.lock);
+    return status;
 }

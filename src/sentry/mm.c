@@ -63,16 +63,12 @@ long mm_mmap(struct task *t, uint64_t addr, uint64_t len, int prot, int flags, i
     uint64_t alen = PAGE_UP(len);
     if (alen == 0 || alen < len)
         return -ENOMEM;
+    /* Anonymous mappings take only MAP_SHARED or MAP_PRIVATE (not
+     * MAP_SHARED_VALIDATE), checked after the address is chosen in Linux;
+     * no other error depends on the order here. */
     int type = flags & MAP_TYPE;
-    if (type != MAP_SHARED && type != MAP_PRIVATE && type != MAP_SHARED_VALIDATE)
+    if (type != MAP_SHARED && type != MAP_PRIVATE)
         return -EINVAL;
-    if (type == MAP_SHARED_VALIDATE) {
-        const int known = MAP_SHARED_VALIDATE | MAP_FIXED | MAP_ANONYMOUS | MAP_GROWSDOWN | MAP_DENYWRITE |
-                          MAP_EXECUTABLE | MAP_LOCKED | MAP_NORESERVE | MAP_POPULATE | MAP_NONBLOCK |
-                          MAP_STACK | MAP_HUGETLB | MAP_FIXED_NOREPLACE | (0x3f << 26);
-        if (flags & ~known)
-            return -EOPNOTSUPP;
-    }
 
     pthread_mutex_lock(&mm->lock);
     long ret;
@@ -108,10 +104,8 @@ long mm_mmap(struct task *t, uint64_t addr, uint64_t len, int prot, int flags, i
             goto out;
     }
     int hflags = (flags & (MAP_SHARED | MAP_PRIVATE | MAP_NORESERVE | MAP_POPULATE | MAP_LOCKED |
-                           MAP_HUGETLB | (0x3f << 26))) |
+                           MAP_HUGETLB | (int)(0x3fU << 26))) |
                  MAP_ANONYMOUS | MAP_FIXED;
-    if (type == MAP_SHARED_VALIDATE)
-        hflags = (hflags & ~MAP_TYPE) | MAP_SHARED;
     ret = host_mmap(t, start, alen, prot, hflags);
     if (ret < 0)
         goto out;

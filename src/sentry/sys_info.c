@@ -166,9 +166,12 @@ long sys_getrandom(struct task *t, const struct sysargs *a)
         ssize_t g = getrandom(tmp, n, 0);
         if (g < 0)
             return done ? (long)done : -errno;
-        if (copy_out(t, buf + done, tmp, (size_t)g) < 0)
+        long c = copy_out_partial(t, buf + done, tmp, (size_t)g);
+        if (c <= 0)
             return done ? (long)done : -EFAULT;
-        done += (size_t)g;
+        done += (size_t)c;
+        if ((size_t)c < (size_t)g)
+            break;
     }
     return (long)done;
 }

@@ -66,12 +66,26 @@ static void report_unimplemented(struct task *t, uint64_t nr, uint32_t arch)
         return;
     }
     size_t bits = sizeof(sb->reported) * 8;
-    uint64_t key = nr < bits ? nr : bits - 1;
+    int seen = 0;
     pthread_mutex_lock(&sb->lock);
-    int seen = (sb->reported[key / 32] >> (key % 32)) & 1;
-    sb->reported[key / 32] |= 1U << (key % 32);
+    if (nr < bits) {
+        seen = (sb->reported[nr / 32] >> (nr % 32)) & 1;
+        sb->reported[nr / 32] |= 1U << (nr % 32);
+    } else {
+        /* Numbers past the table: remember the first few exactly. */
+        size_t n = sizeof(sb->reported_big) / sizeof(sb->reported_big[0]);
+        size_t i;
+        for (i = 0; i < n && sb->reported_big[i] && sb->reported_big[i] != nr; i++)
+            ;
+        if (i == n)
+            seen = 1; /* enough distinct reports */
+        else if (sb->reported_big[i] == nr)
+            seen = 1;
+        else
+            sb->reported_big[i] = nr;
+    }
     pthread_mutex_unlock(&sb->lock);
-    if (seen && nr < bits)
+    if (seen)
         return;
     const char *name = syscall_name(nr);
     if (name)

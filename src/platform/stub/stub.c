@@ -238,9 +238,10 @@ void stub_main(long *sp)
     unsigned long none = 0;
     sc4(__NR_rt_sigprocmask, SIG_SETMASK, &none, 0, 8);
 
-    install_filter();
-    /* Seal the text so not even a guest jumping into it can change it. */
+    /* Seal the text so not even a guest jumping into it can change it
+     * (before the filter, which does not allow mseal). */
     sc3(462 /* mseal */, STUB_BASE, (uintptr_t)stub_text_end - STUB_BASE, 0);
+    install_filter();
 
     struct sysmsg *m = (struct sysmsg *)(uintptr_t)SYSMSG_BASE;
     if (ptrace_mode) {

@@ -1,0 +1,83 @@
+#!/usr/bin/env bash
+# cli.sh: sandbox-run's command line and exit statuses for bad user input,
+# --strace output, and the one-time report of unimplemented syscalls.
+# Usage: tests/e2e/cli.sh SANDBOX_RUN
+set -u
+sb=$(realpath "$1")
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/cli.XXXXXX") || exit 2
+trap 'rm -rf "$tmp"' EXIT
+cd "$tmp" || exit 2
+fails=0
+
+# expect NAME STATUS STDERR-REGEX -- COMMAND...
+expect() {
+    local name=$1 want=$2 re=$3
+    shift 4
+    "$@" >out 2>err </dev/null
+    local got=$?
+    if [ "$got" -ne "$want" ] || ! grep -Eq -- "$re" err out; then
+        echo "FAIL $name: status $got (want $want), output:"
+        head -5 out err
+        fails=$((fails + 1))
+    else
+        echo "ok   $name"
+    fi
+}
+
+cat > unimpl.c <<'C'
+#include <errno.h>
+#include <stdio.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+int main(void)
+{
+    for (int i = 0; i < 3; i++) {
+        long r = syscall(SYS_uselib, 0);       /* ENOSYS natively too (no CONFIG_USELIB) */
+        long u = syscall(1000, 0);             /* no such syscall */
+        printf("%ld %d %ld %d\n", r, r < 0 ? errno : 0, u, u < 0 ? errno : 0);
+    }
+    return 0;
+}
+C
+musl-gcc -static -O1 -o unimpl unimpl.c || exit 2
+printf 'not an elf\n' > notelf && chmod +x notelf
+head -c 100 unimpl > truncated && chmod +x truncated
+cp unimpl noexec && chmod -x noexec
+mkdir adir
+
+expect "--help"                 0   'usage: sandbox-run'          -- "$sb" --help
+expect "--version"              0   '^sandbox-run [0-9]'          -- "$sb" --version
+expect "unknown option"         2   'unknown option'              -- "$sb" --bogus -- ./unimpl
+expect "unknown platform"       2   "unknown platform 'kvm'"      -- "$sb" --platform=kvm -- ./unimpl
+expect "no program"             2   'no program given'            -- "$sb"
+expect "missing program"        127 '^sandbox-run: ./nope: No such file or directory$' -- "$sb" -- ./nope
+expect "missing in PATH"        127 '^sandbox-run: nope-xyz: No such file or directory$' -- "$sb" -- nope-xyz
+expect "not an ELF"             126 'not an x86-64 ELF executable' -- "$sb" -- ./notelf
+expect "truncated ELF"          126 'not a loadable x86-64 ELF'   -- "$sb" -- ./truncated
+expect "not executable"         126 'Permission denied'           -- "$sb" -- ./noexec
+expect "a directory"            126 'sandbox-run: ./adir: '       -- "$sb" -- ./adir
+expect "dynamic executable"     126 'not supported yet'           -- "$sb" -- /bin/true
+
+for p in systrap ptrace; do
+    expect "unimplemented reported ($p)" 0 'unimplemented syscall uselib' -- "$sb" --platform=$p -- ./unimpl
+    n=$(grep -c 'unimplemented syscall uselib' err)
+    m=$(grep -c 'unknown syscall 1000' err)
+    if [ "$n" -ne 1 ] || [ "$m" -ne 1 ]; then
+        echo "FAIL reported once ($p): uselib $n times, 1000 $m times"
+        fails=$((fails + 1))
+    fi
+    if ! grep -qx -- '-1 38 -1 38' out || [ "$(grep -c . out)" -ne 3 ]; then
+        echo "FAIL ENOSYS returned ($p)"; cat out; fails=$((fails + 1))
+    fi
+    expect "--strace ($p)" 0 '^uselib\(0x0, .*\) = -1 ENOSYS \(Function not implemented\)$' \
+        -- "$sb" --platform=$p --strace -- ./unimpl
+    if ! grep -Eq '^writev\(1, \[\{iov_base="-1 38 -1 38", iov_len=11\}, \{iov_base="\\n", iov_len=1\}\], 2\) = 12$' err; then
+        echo "FAIL --strace shows the write ($p)"; grep -E 'write' err | head -3; fails=$((fails + 1))
+    fi
+    if ! grep -Eq '^exit_group\(0\) = \?$' err; then
+        echo "FAIL --strace shows exit_group ($p)"; fails=$((fails + 1))
+    fi
+done
+
+echo "# cli: $fails failed"
+[ "$fails" -eq 0 ]

@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# run-tests.sh: builds sandbox-run and runs the whole test suite: unit tests,
+# guest tests on both platforms, command-line tests, then the same again in
+# a sanitizer build (ASan + UBSan). Ends with "N passed, N failed".
+set -uo pipefail
+cd "$(dirname "$0")/.."
+tools/setup.sh >/dev/null || { echo "0 passed, 1 failed"; exit 1; }
+
+passed=0 failed=0
+run_suite() { # BUILD_DIR [meson setup options...]
+    local dir=$1
+    shift
+    if [ -d "$dir" ]; then
+        meson setup --reconfigure "$dir" "$@" >/dev/null
+    else
+        meson setup "$dir" "$@" >/dev/null
+    fi || { failed=$((failed + 1)); return; }
+    ninja -C "$dir" >/dev/null || { failed=$((failed + 1)); return; }
+    meson test -C "$dir" --print-errorlogs --num-processes 2 >"$dir/test-output.txt" 2>&1
+    grep -E '^ *[0-9]+/[0-9]+ ' "$dir/test-output.txt"
+    local ok fail
+    ok=$(awk '/^Ok:/ { print $2 }' "$dir/test-output.txt")
+    fail=$(awk '/^(Fail|Timeout|Unexpected Pass):/ { s += $NF } END { print s + 0 }' "$dir/test-output.txt")
+    if [ -z "$ok" ]; then
+        sed -n '1,60p' "$dir/test-output.txt"
+        failed=$((failed + 1))
+        return
+    fi
+    if [ "$fail" -gt 0 ]; then
+        sed -n '/Summary of Failures/,$p' "$dir/test-output.txt"
+        grep -B2 -A40 '^=== ' "$dir/test-output.txt" | head -200
+    fi
+    passed=$((passed + ok))
+    failed=$((failed + fail))
+}
+
+echo "== build/ (release)"
+run_suite build
+echo "== build-sanitize/ (address,undefined)"
+run_suite build-sanitize -Db_sanitize=address,undefined -Db_lundef=false -Dbuildtype=debug
+
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]

@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# setup.sh: installs what sandbox-run needs on Debian 12 (as root), builds it
+# into build/, and runs the demo program in the sandbox.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+packages=(gcc meson ninja-build pkg-config libseccomp-dev libelf-dev check musl-tools)
+missing=()
+for p in "${packages[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+    if [ "$(id -u)" -ne 0 ]; then
+        echo "setup.sh: please run as root to install: ${missing[*]}" >&2
+        exit 1
+    fi
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq
+    apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
+
+if [ -d build ]; then
+    meson setup --reconfigure build >/dev/null
+else
+    meson setup build >/dev/null
+fi
+ninja -C build >/dev/null
+echo "== build/sandbox-run -- build/examples/demo"
+build/sandbox-run -- build/examples/demo
