@@ -25,6 +25,7 @@ tests=(
     "misc 0"
     "misc.glibc 0"
     "auxv 0"
+    "regs 0"
 )
 
 failed=0

@@ -12,6 +12,32 @@ stub_sigreturn:                 /* STUB_BASE + 0x10: sa_restorer */
     syscall
     ud2
 
+/* stub_return(frame, xsave): return to the guest without rt_sigreturn.
+ * frame holds r15..rdi then an iretq frame (rip, cs, rflags, rsp, ss);
+ * xsave is the guest's FPU state in the signal frame. */
+    .globl stub_return
+stub_return:
+    mov %rdi, %rsp
+    mov $-1, %eax
+    mov $-1, %edx
+    xrstor64 (%rsi)
+    pop %r15
+    pop %r14
+    pop %r13
+    pop %r12
+    pop %rbp
+    pop %rbx
+    pop %r11
+    pop %r10
+    pop %r9
+    pop %r8
+    pop %rax
+    pop %rcx
+    pop %rdx
+    pop %rsi
+    pop %rdi
+    iretq
+
     .globl _start
 _start:
     xor %ebp, %ebp

@@ -22,6 +22,18 @@
 extern char stub_text_end[];
 extern char stub_sigreturn[];
 
+/* What stub_return pops: the guest's registers, then an iretq frame. */
+struct return_frame {
+    uint64_t r15, r14, r13, r12, rbp, rbx, r11, r10, r9, r8, rax, rcx, rdx, rsi, rdi;
+    uint64_t rip, cs, rflags, rsp, ss;
+};
+extern void stub_return(struct return_frame *f, void *xsave) __attribute__((noreturn));
+extern char stub_enter_guest[];
+
+/* RFLAGS bits a guest may set, as the kernel's sigreturn allows (FIX_EFLAGS), plus IF. */
+#define GUEST_FLAGS_MASK 0x50dd5ULL
+#define FP_XSTATE_MAGIC1_ 0x46505853U
+
 static inline long sc6(long nr, long a, long b, long c, long d, long e, long f)
 {
     register long r10 __asm__("r10") = d;
@@ -96,17 +108,35 @@ static inline uint64_t rdgsbase(void)
 static inline void wrfsbase(uint64_t v) { __asm__ volatile("wrfsbase %0" ::"r"(v) : "memory"); }
 static inline void wrgsbase(uint64_t v) { __asm__ volatile("wrgsbase %0" ::"r"(v) : "memory"); }
 
+static inline int in_stub_text(uint64_t ip)
+{
+    return ip >= STUB_BASE && ip < (uint64_t)(uintptr_t)stub_text_end;
+}
+
 /* One handler for every trap: syscalls (SIGSYS), faults, and the sentry's
- * interrupt. Runs on this thread's signal stack, whose slot names its sysmsg. */
+ * interrupt. Runs on this thread's signal stack, whose slot names its sysmsg.
+ * Syscalls and faults run with no signal blocked (SA_NODEFER, empty mask) so
+ * that the handler can return to the guest with stub_return (xrstor + iretq)
+ * instead of rt_sigreturn; the interrupt handler blocks everything and
+ * returns the usual way. */
 static void handler(int sig, siginfo_t *si, void *ucv)
 {
+    struct ucontext *uc = ucv;
+    struct sigcontext *g = &uc->uc_mcontext;
+    /* An interrupt that lands in the stub itself (in this handler, or on its
+     * way back to the guest) is dropped: the thread is with the sentry or
+     * about to be, and the sentry re-sends interrupts it still needs. */
+    if (sig == STUB_INTERRUPT_SIG && in_stub_text(g->rip))
+        return;
+    if (sig != SIGSYS && sig != STUB_INTERRUPT_SIG && in_stub_text(g->rip) &&
+        g->rip != (uint64_t)(uintptr_t)stub_enter_guest)
+        die(7); /* a fault in the stub: the guest corrupted its own stub state */
+
     uintptr_t sp = (uintptr_t)__builtin_frame_address(0);
     uintptr_t slot = (sp - SIGSTACK_BASE) / SIGSTACK_SIZE;
     if (sp < SIGSTACK_BASE || slot >= STUB_MAX_THREADS)
         die(1);
     struct sysmsg *m = (struct sysmsg *)(uintptr_t)(SYSMSG_BASE + slot * SYSMSG_SIZE);
-    struct ucontext *uc = ucv;
-    struct sigcontext *g = &uc->uc_mcontext;
     struct guest_regs *r = &m->regs;
 
     r->r8 = g->r8; r->r9 = g->r9; r->r10 = g->r10; r->r11 = g->r11;
@@ -141,13 +171,25 @@ static void handler(int sig, siginfo_t *si, void *ucv)
                         (long)m->sc_args[5]);
     }
 
+    wrfsbase(r->fs_base);
+    wrgsbase(r->gs_base);
+    uint64_t flags = (r->eflags & GUEST_FLAGS_MASK) | 0x202;
+    const struct _fpstate *fp = (const struct _fpstate *)g->fpstate;
+    if (sig != STUB_INTERRUPT_SIG && fp && fp->sw_reserved.magic1 == FP_XSTATE_MAGIC1_ &&
+        ((uintptr_t)fp & 63) == 0) {
+        struct return_frame f = {
+            .r15 = r->r15, .r14 = r->r14, .r13 = r->r13, .r12 = r->r12, .rbp = r->rbp,
+            .rbx = r->rbx, .r11 = r->r11, .r10 = r->r10, .r9 = r->r9, .r8 = r->r8,
+            .rax = r->rax, .rcx = r->rcx, .rdx = r->rdx, .rsi = r->rsi, .rdi = r->rdi,
+            .rip = r->rip, .cs = g->cs, .rflags = flags, .rsp = r->rsp, .ss = g->ss,
+        };
+        stub_return(&f, (void *)fp);
+    }
     g->r8 = r->r8; g->r9 = r->r9; g->r10 = r->r10; g->r11 = r->r11;
     g->r12 = r->r12; g->r13 = r->r13; g->r14 = r->r14; g->r15 = r->r15;
     g->rdi = r->rdi; g->rsi = r->rsi; g->rbp = r->rbp; g->rbx = r->rbx;
     g->rdx = r->rdx; g->rax = r->rax; g->rcx = r->rcx; g->rsp = r->rsp;
-    g->rip = r->rip; g->eflags = r->eflags;
-    wrfsbase(r->fs_base);
-    wrgsbase(r->gs_base);
+    g->rip = r->rip; g->eflags = flags;
 }
 
 struct ksigaction {
@@ -220,13 +262,20 @@ void stub_main(long *sp)
 
     struct ksigaction sa = {
         .handler = handler,
+        .flags = SA_SIGINFO | SA_ONSTACK | SA_RESTORER | SA_NODEFER,
+        .restorer = (void (*)(void))stub_sigreturn,
+        .mask = 0,
+    };
+    static const int sigs[] = { SIGSYS, SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGTRAP };
+    for (unsigned i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
+        sc4(__NR_rt_sigaction, sigs[i], &sa, 0, 8);
+    struct ksigaction irq = {
+        .handler = handler,
         .flags = SA_SIGINFO | SA_ONSTACK | SA_RESTORER,
         .restorer = (void (*)(void))stub_sigreturn,
         .mask = ~0UL,
     };
-    static const int sigs[] = { SIGSYS, SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGTRAP, STUB_INTERRUPT_SIG };
-    for (unsigned i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
-        sc4(__NR_rt_sigaction, sigs[i], &sa, 0, 8);
+    sc4(__NR_rt_sigaction, STUB_INTERRUPT_SIG, &irq, 0, 8);
     /* Host signals other than the sentry's are ignored; the guest's own
      * signals are emulated by the sentry. */
     struct ksigaction ign = { .handler = (void *)SIG_IGN, .flags = SA_RESTORER,
@@ -250,6 +299,6 @@ void stub_main(long *sp)
     }
     /* Enter the guest: the trap reaches the handler, which reports to the
      * sentry and returns into whatever registers the sentry sets. */
-    __asm__ volatile("ud2");
+    __asm__ volatile(".globl stub_enter_guest\nstub_enter_guest: ud2");
     die(6);
 }
