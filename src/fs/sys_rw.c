@@ -20,35 +20,20 @@
 #define UIO_MAXIOV 1024
 #endif
 
-static struct file *get_readable(struct task *t, int fd, long *err)
+/* The file at fd, open for reading (write = 0) or writing (write = 1) and
+ * able to do it; else NULL with EBADF (not open that way) or EINVAL (the file
+ * type cannot), as vfs_read and vfs_write check. */
+static struct file *get_rw(struct task *t, int write, int fd, long *err)
 {
     struct file *f = fd_get(t->proc->files, fd);
     *err = -EBADF;
     if (!f)
         return NULL;
-    if ((f->flags & O_ACCMODE) == O_WRONLY) {
+    if ((f->flags & O_ACCMODE) == (write ? O_RDONLY : O_WRONLY)) {
         file_put(f);
         return NULL;
     }
-    if (!f->ops->read) {
-        *err = -EINVAL;
-        file_put(f);
-        return NULL;
-    }
-    return f;
-}
-
-static struct file *get_writable(struct task *t, int fd, long *err)
-{
-    struct file *f = fd_get(t->proc->files, fd);
-    *err = -EBADF;
-    if (!f)
-        return NULL;
-    if ((f->flags & O_ACCMODE) == O_RDONLY) {
-        file_put(f);
-        return NULL;
-    }
-    if (!f->ops->write) {
+    if (write ? !f->ops->write : !f->ops->read) {
         *err = -EINVAL;
         file_put(f);
         return NULL;
@@ -120,7 +105,7 @@ static long do_write(struct task *t, struct file *f, uint64_t buf, size_t len)
 long sys_read(struct task *t, const struct sysargs *a)
 {
     long err;
-    struct file *f = get_readable(t, (int)a->a[0], &err);
+    struct file *f = get_rw(t, 0, (int)a->a[0], &err);
     if (!f)
         return err;
     long r = do_read(t, f, a->a[1], a->a[2]);
@@ -131,7 +116,7 @@ long sys_read(struct task *t, const struct sysargs *a)
 long sys_write(struct task *t, const struct sysargs *a)
 {
     long err;
-    struct file *f = get_writable(t, (int)a->a[0], &err);
+    struct file *f = get_rw(t, 1, (int)a->a[0], &err);
     if (!f)
         return err;
     long r = do_write(t, f, a->a[1], a->a[2]);
@@ -175,7 +160,7 @@ static long import_iov(struct task *t, uint64_t uiov, uint64_t cnt, struct iovec
 long sys_readv(struct task *t, const struct sysargs *a)
 {
     long err;
-    struct file *f = get_readable(t, (int)a->a[0], &err);
+    struct file *f = get_rw(t, 0, (int)a->a[0], &err);
     if (!f)
         return err;
     struct iovec *iov;
@@ -210,7 +195,7 @@ long sys_readv(struct task *t, const struct sysargs *a)
 long sys_writev(struct task *t, const struct sysargs *a)
 {
     long err;
-    struct file *f = get_writable(t, (int)a->a[0], &err);
+    struct file *f = get_rw(t, 1, (int)a->a[0], &err);
     if (!f)
         return err;
     struct iovec *iov;

@@ -2,6 +2,8 @@
  * real process (ourselves) and the range checks of guest_range_ok. */
 #define _GNU_SOURCE
 #include <check.h>
+
+#include "unit.h"
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -92,9 +94,5 @@ int main(void)
     tcase_add_test(tc, strncpy_bounds);
     tcase_add_test(tc, range_checks);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return unit_run(s);
 }

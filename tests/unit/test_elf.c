@@ -4,6 +4,8 @@
 #include "loader/elf.h"
 
 #include <check.h>
+
+#include "unit.h"
 #include <elf.h>
 #include <errno.h>
 #include <stdio.h>
@@ -593,11 +595,5 @@ static Suite *elf_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(elf_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return unit_run(elf_suite());
 }

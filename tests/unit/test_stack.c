@@ -4,6 +4,8 @@
 #include "loader/stack.h"
 
 #include <check.h>
+
+#include "unit.h"
 #include <elf.h>
 #include <errno.h>
 #include <stdlib.h>
@@ -381,11 +383,5 @@ static Suite *stack_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(stack_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return unit_run(stack_suite());
 }

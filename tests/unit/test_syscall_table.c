@@ -1,6 +1,8 @@
 /* Unit test of the syscall table: numbers, names, handlers and argument
  * kinds are consistent, and lookups agree with libseccomp's names. */
 #include <check.h>
+
+#include "unit.h"
 #include <seccomp.h>
 #include <stdlib.h>
 #include <string.h>
@@ -85,9 +87,5 @@ int main(void)
     tcase_add_test(tc, lookup_of_unimplemented);
     tcase_add_test(tc, errno_names);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return unit_run(s);
 }

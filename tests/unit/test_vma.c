@@ -1,6 +1,8 @@
 /* Unit test of the VMA set: insert, split on remove and protect, coverage,
  * and the top-down free-range search. */
 #include <check.h>
+
+#include "unit.h"
 #include <errno.h>
 #include <stdlib.h>
 #include <sys/mman.h>
@@ -98,9 +100,5 @@ int main(void)
     tcase_add_test(tc, find_free_topdown);
     tcase_add_test(tc, many_inserts);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return unit_run(s);
 }
