@@ -99,6 +99,9 @@ int stub_spawn(const struct platform *plat, int ptrace_mode, struct stub **out, 
         if (dup2(memfd, STUB_SYSMSG_FD) < 0 || dup2(stub_exec_fd, STUB_SYSMSG_FD + 1) < 0)
             _exit(127);
         fcntl(STUB_SYSMSG_FD + 1, F_SETFD, FD_CLOEXEC);
+        /* The stub keeps no host descriptor but the sysmsg memfd, which it
+         * closes once mapped: not even the standard streams. */
+        syscall(SYS_close_range, 0, STUB_SYSMSG_FD - 1, 0);
         syscall(SYS_close_range, STUB_SYSMSG_FD + 2, ~0U, 0);
         char *const argv[] = { "sandbox-run-stub", ptrace_mode ? "p" : "s", NULL };
         char *const envp[] = { NULL };

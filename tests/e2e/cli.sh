@@ -79,5 +79,44 @@ for p in systrap ptrace; do
     fi
 done
 
+# The stub process of a running guest: no host descriptors, seccomp filter
+# on, no new privileges, text sealed (where the kernel has mseal).
+cat > reader.c <<'C'
+#include <unistd.h>
+int main(void) { char c; return (int)read(0, &c, 1); }
+C
+musl-gcc -static -O1 -o reader reader.c || exit 2
+mkfifo fifo
+for p in systrap ptrace; do
+    "$sb" --platform=$p -- ./reader <fifo >/dev/null 2>&1 &
+    sbpid=$!
+    exec 9>fifo
+    stub=
+    for _ in $(seq 100); do
+        stub=$(pgrep -P "$sbpid" | head -1)
+        [ -n "$stub" ] && grep -q '^Seccomp:.*2' "/proc/$stub/status" 2>/dev/null &&
+            [ "$(ls "/proc/$stub/fd" 2>/dev/null | wc -l)" -eq 0 ] && break
+        sleep 0.05
+    done
+    nfd=$(ls "/proc/$stub/fd" 2>/dev/null | wc -l)
+    if [ -z "$stub" ] || [ "$nfd" -ne 0 ] || ! grep -q '^Seccomp:.*2' "/proc/$stub/status" ||
+        ! grep -q '^NoNewPrivs:.*1' "/proc/$stub/status"; then
+        echo "FAIL stub confinement ($p): pid '$stub', $nfd fds"
+        fails=$((fails + 1))
+    else
+        echo "ok   stub confinement ($p)"
+    fi
+    # mseal exists from Linux 6.10 on; there the stub's text must be sealed.
+    if [ "$(uname -r | awk -F. '{ print ($1 * 100 + $2 >= 610) }')" = 1 ] &&
+        ! awk '/^7e0000000000-/ { f = 1 } f && /^VmFlags/ { print; exit }' "/proc/$stub/smaps" |
+        grep -qw sl; then
+        echo "FAIL stub text sealed ($p)"
+        fails=$((fails + 1))
+    fi
+    printf x >&9
+    exec 9>&-
+    wait "$sbpid"
+done
+
 echo "# cli: $fails failed"
 [ "$fails" -eq 0 ]
