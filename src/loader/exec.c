@@ -13,7 +13,6 @@
 #include <sys/random.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "loader/elf.h"
@@ -100,14 +99,6 @@ void exec_file_free(struct exec_file *ef)
     ef->data = NULL;
 }
 
-static long set_prot(struct task *t, uint64_t start, uint64_t end, int prot)
-{
-    long r = stub_syscall6(t->ctx, SYS_mprotect, start, end - start, (uint64_t)prot, 0, 0, 0);
-    if (r == 0)
-        r = vma_protect(&t->proc->mm->vmas, start, end, prot);
-    return r;
-}
-
 int exec_load(struct task *t, const struct exec_file *ef, char *const argv[], char *const envp[],
               char *err, size_t errlen)
 {
@@ -155,13 +146,12 @@ int exec_load(struct task *t, const struct exec_file *ef, char *const argv[], ch
         const struct elf_segment *s = &img.seg[i];
         uint64_t start = PAGE_DOWN(s->vaddr + bias), end = PAGE_UP(s->vaddr + bias + s->memsz);
         if (start > covered) {
-            r = stub_syscall6(t->ctx, SYS_munmap, covered, start - covered, 0, 0, 0, 0);
+            r = mm_munmap(t, covered, start - covered);
             if (r < 0)
                 goto fail;
-            vma_remove(&mm->vmas, covered, start);
         }
         if (end > start) {
-            r = set_prot(t, start, end, s->prot);
+            r = mm_mprotect(t, start, end - start, s->prot);
             if (r < 0)
                 goto fail;
         }

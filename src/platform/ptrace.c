@@ -5,7 +5,6 @@
 #include <errno.h>
 #include <linux/futex.h>
 #include <signal.h>
-#include <stdatomic.h>
 #include <string.h>
 #include <sys/ptrace.h>
 #include <sys/syscall.h>
@@ -26,12 +25,6 @@ static int ptrace_create(struct stub **out, struct guest_ctx **ctx)
     return stub_spawn(&platform_ptrace, 1, out, ctx);
 }
 
-static void mark_dead(struct guest_ctx *ctx, int status)
-{
-    ctx->stub->status = status;
-    atomic_store((_Atomic int *)&ctx->stub->dead, 1);
-}
-
 /* Wait for the next stop of the thread; returns the wait status or -ESRCH. */
 static int wait_stop(struct guest_ctx *ctx)
 {
@@ -41,11 +34,11 @@ static int wait_stop(struct guest_ctx *ctx)
         if (r < 0) {
             if (errno == EINTR)
                 continue;
-            mark_dead(ctx, 0);
+            stub_mark_dead(ctx->stub, 0);
             return -ESRCH;
         }
         if (WIFEXITED(status) || WIFSIGNALED(status)) {
-            mark_dead(ctx, status);
+            stub_mark_dead(ctx->stub, status);
             return -ESRCH;
         }
         return status;

@@ -20,13 +20,11 @@ static int stub_is_dead(struct stub *s)
     return atomic_load((_Atomic int *)&s->dead);
 }
 
-/* Give the turn to the stub thread and wait until it posts again. */
-static int handoff(struct guest_ctx *ctx)
+/* Wait until the stub thread posts (spin first, then futex); -ESRCH if the
+ * stub died instead. */
+static int wait_posted(struct guest_ctx *ctx)
 {
     struct sysmsg *m = ctx->m;
-    __atomic_store_n(&m->state, SM_STUB, __ATOMIC_SEQ_CST);
-    if (__atomic_load_n(&m->stub_sleeping, __ATOMIC_SEQ_CST))
-        syscall(SYS_futex, &m->state, FUTEX_WAKE, 1, NULL, NULL, 0);
     for (uint32_t i = 0; i < stub_spin_rounds; i++) {
         if (__atomic_load_n(&m->state, __ATOMIC_ACQUIRE) != SM_STUB)
             goto posted;
@@ -46,6 +44,16 @@ posted:
     return 0;
 }
 
+/* Give the turn to the stub thread and wait until it posts again. */
+static int handoff(struct guest_ctx *ctx)
+{
+    struct sysmsg *m = ctx->m;
+    __atomic_store_n(&m->state, SM_STUB, __ATOMIC_SEQ_CST);
+    if (__atomic_load_n(&m->stub_sleeping, __ATOMIC_SEQ_CST))
+        syscall(SYS_futex, &m->state, FUTEX_WAKE, 1, NULL, NULL, 0);
+    return wait_posted(ctx);
+}
+
 static int systrap_create(struct stub **out, struct guest_ctx **ctx)
 {
     return stub_spawn(&platform_systrap, 0, out, ctx);
@@ -53,19 +61,9 @@ static int systrap_create(struct stub **out, struct guest_ctx **ctx)
 
 static int systrap_attach(struct guest_ctx *ctx)
 {
-    /* The new stub posts once when it enters its handler; wait for that. */
-    struct sysmsg *m = ctx->m;
-    for (;;) {
-        if (stub_is_dead(ctx->stub))
-            return -ESRCH;
-        uint32_t st = __atomic_load_n(&m->state, __ATOMIC_SEQ_CST);
-        if (st == SM_SENTRY)
-            return 0;
-        if (st == SM_DEAD)
-            return -ESRCH;
-        __atomic_store_n(&m->sentry_sleeping, 1, __ATOMIC_SEQ_CST);
-        syscall(SYS_futex, &m->state, FUTEX_WAIT, st, NULL, NULL, 0);
-    }
+    /* A new stub's page starts at SM_STUB; it posts once when it enters its
+     * handler on the way into the guest. */
+    return wait_posted(ctx);
 }
 
 static int systrap_switch(struct guest_ctx *ctx, struct guest_regs *regs, struct guest_event *ev)

@@ -111,14 +111,14 @@ long copy_out_partial(struct task *t, uint64_t dst, const void *src, size_t len)
 
 long strncpy_in(struct task *t, char *dst, uint64_t src, size_t max)
 {
-    if (src >= TASK_SIZE || (src >= STUB_BASE && src < STUB_REGION_END))
+    if (src >= TASK_SIZE)
         return -EFAULT;
-    uint64_t lim = TASK_SIZE - src;
-    if (src < STUB_BASE && STUB_BASE - src < lim)
-        lim = STUB_BASE - src;
+    size_t lim = before_stub(src, TASK_SIZE - src);
+    if (lim == 0)
+        return -EFAULT;
     if (max > lim) {
         /* The string cannot run past the end of what the guest may name. */
-        long n = mem_strncpy(guest_pid(t), dst, src, (size_t)lim);
+        long n = mem_strncpy(guest_pid(t), dst, src, lim);
         return n == -ENAMETOOLONG ? -EFAULT : n;
     }
     return mem_strncpy(guest_pid(t), dst, src, max);

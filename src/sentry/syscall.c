@@ -77,11 +77,8 @@ static void report_unimplemented(struct task *t, uint64_t nr, uint32_t arch)
         size_t i;
         for (i = 0; i < n && sb->reported_big[i] && sb->reported_big[i] != nr; i++)
             ;
-        if (i == n)
-            seen = 1; /* enough distinct reports */
-        else if (sb->reported_big[i] == nr)
-            seen = 1;
-        else
+        seen = i == n || sb->reported_big[i] == nr; /* past n distinct numbers: quiet */
+        if (!seen)
             sb->reported_big[i] = nr;
     }
     pthread_mutex_unlock(&sb->lock);
