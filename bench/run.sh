@@ -1,8 +1,17 @@
 #!/usr/bin/env bash
-# run.sh: builds bench/getppid.c (musl static) and times it natively and
-# under sandbox-run's systrap and ptrace platforms; best of 3 runs each.
+# run.sh: the benchmark suite, native against sandbox-run in one invocation.
+# 1. bench/getppid.c: a syscall round trip, natively and under the systrap
+#    and ptrace platforms.
+# 2. bench/fs.c: file-system operations (open+close, stat, 4 KiB pread,
+#    4 KiB pwrite+fsync, getdents64 of a 1000-entry directory), natively and
+#    under systrap, on hostfs (a scratch directory next to SANDBOX_RUN,
+#    bind-mounted into the sandbox at the same path) and on tmpfs (natively
+#    a directory in /dev/shm; sandboxed, the sandbox's own /tmp).
+# Each figure is the best of $RUNS runs; ratios are to native in this run.
 # Usage: bench/run.sh SANDBOX_RUN
-# Env: N_NATIVE, N_SYSTRAP (200000), N_PTRACE (20000), RUNS (3).
+# Env: N_NATIVE, N_SYSTRAP (200000), N_PTRACE (20000), RUNS (3),
+#      N_OPEN, N_STAT, N_READ (10000), N_WRITE (300), N_GETDENTS (200),
+#      FS_TMPFS (the native tmpfs directory's parent, default /dev/shm).
 set -u
 
 [ $# -eq 1 ] || { echo "usage: $0 SANDBOX_RUN" >&2; exit 2; }
@@ -11,16 +20,25 @@ src=$(cd "$(dirname "$0")" && pwd)
 runs=${RUNS:-3}
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/bench.XXXXXX") || exit 1
-trap 'rm -rf "$tmp"' EXIT
-bin=$tmp/getppid
-${MUSL_GCC:-musl-gcc} -static -O2 -Wall -Wextra -Werror \
-    "$src/getppid.c" -o "$bin" || exit 1
+shm=
+# The sandbox's own /tmp is private; a stand-in that runs natively would
+# leave this behind in the host's /tmp, hence the unique name and cleanup.
+sbx_tmp=/tmp/fs-bench.$$
+hostdir=
+trap 'rm -rf "$tmp" "$sbx_tmp" ${shm:+"$shm"} ${hostdir:+"$hostdir"}' EXIT
+for b in getppid fs; do
+    ${MUSL_GCC:-musl-gcc} -static -O2 -Wall -Wextra -Werror \
+        "$src/$b.c" -o "$tmp/$b" || exit 1
+done
 
-# Prints the best ns/call over $runs runs of "$@", or nothing on failure.
+# Prints the best value of the field before UNIT over $runs runs of
+# "$@", or nothing on failure. Usage: best UNIT COMMAND...
 best() {
-    local b= v
+    local unit=$1 b='' v
+    shift
     for _ in $(seq "$runs"); do
-        v=$("$@" </dev/null 2>/dev/null | awk '/ns\/call/ { print $4 }') ||
+        v=$("$@" </dev/null 2>/dev/null |
+            awk -v u="$unit" '{ for (i = 2; i <= NF; i++) if ($i == u) print $(i - 1) }') ||
             return
         [ -n "$v" ] || return
         b=$(awk -v a="$v" -v b="$b" 'BEGIN { print (b == "" || a < b) ? a : b }')
@@ -28,9 +46,9 @@ best() {
     echo "$b"
 }
 
-native=$(best "$bin" "${N_NATIVE:-200000}")
-systrap=$(best "$sandbox" --platform=systrap -- "$bin" "${N_SYSTRAP:-200000}")
-ptrace=$(best "$sandbox" --platform=ptrace -- "$bin" "${N_PTRACE:-20000}")
+native=$(best ns/call "$tmp/getppid" "${N_NATIVE:-200000}")
+systrap=$(best ns/call "$sandbox" --platform=systrap -- "$tmp/getppid" "${N_SYSTRAP:-200000}")
+ptrace=$(best ns/call "$sandbox" --platform=ptrace -- "$tmp/getppid" "${N_PTRACE:-20000}")
 
 # "X.XX us" and, relative to native, "(Rx)"; n/a when a run failed.
 us() { [ -n "$1" ] && awk -v v="$1" 'BEGIN { printf "%.2f us", v / 1000 }' || echo "n/a"; }
@@ -39,4 +57,55 @@ ratio() {
         awk -v v="$1" -v n="$native" 'BEGIN { if (n > 0) printf " (%.1fx)", v / n }'
 }
 echo "getppid  native $(us "$native")  systrap $(us "$systrap")$(ratio "$systrap")  ptrace $(us "$ptrace")$(ratio "$ptrace")"
-[ -n "$native" ] && [ -n "$systrap" ] && [ -n "$ptrace" ]
+ok=1
+[ -n "$native" ] && [ -n "$systrap" ] && [ -n "$ptrace" ] || ok=0
+
+# File-system operations. The hostfs directory is bound at its own path;
+# the sandbox's tmpfs is its private /tmp, fresh in every run (fs.c sets up
+# its files itself, outside the timed loop).
+# hostfs: next to SANDBOX_RUN (the build directory), where the bind's mount
+# point already exists in the guest's root, else in $tmp.
+hostdir=$tmp/fs-hostfs
+if [ -w "$(dirname "$sandbox")" ]; then
+    hostdir=$(mktemp -d "$(dirname "$sandbox")/bench-fs.XXXXXX") || exit 1
+    hostdir=$(cd "$hostdir" && pwd)
+fi
+mkdir -p "$hostdir"
+shmparent=${FS_TMPFS:-/dev/shm}
+if [ "$(stat -f -c %T "$shmparent" 2>/dev/null)" = tmpfs ]; then
+    shm=$(mktemp -d "$shmparent/bench-fs.XXXXXX") || exit 1
+fi
+
+echo
+echo "file system  (us/op, best of $runs; target: sandbox within 10x of native)"
+printf '%-14s %-7s %10s %10s %10s\n' op fs native systrap ratio
+fs_row() { # LABEL OP N
+    local label=$1 op=$2 n=$3 fs nat sbx r
+    for fs in hostfs tmpfs; do
+        if [ "$fs" = hostfs ]; then
+            nat=$(best us/op "$tmp/fs" "$hostdir" "$op" "$n")
+            sbx=$(best us/op "$sandbox" --platform=systrap --bind "$hostdir:$hostdir" -- \
+                "$tmp/fs" "$hostdir" "$op" "$n")
+        else
+            nat=
+            [ -n "$shm" ] && nat=$(best us/op "$tmp/fs" "$shm" "$op" "$n")
+            sbx=$(best us/op "$sandbox" --platform=systrap -- "$tmp/fs" "$sbx_tmp" "$op" "$n")
+        fi
+        r=n/a
+        if [ -n "$nat" ] && [ -n "$sbx" ]; then
+            r=$(awk -v s="$sbx" -v n="$nat" 'BEGIN {
+                if (n > 0) printf "%.1fx%s", s / n, (s / n > 10 ? " over" : ""); else print "n/a" }')
+        else
+            ok=0
+        fi
+        printf '%-14s %-7s %10s %10s %10s\n' "$label" "$fs" "${nat:-n/a}" "${sbx:-n/a}" "$r"
+    done
+}
+fs_row open+close open "${N_OPEN:-10000}"
+fs_row stat stat "${N_STAT:-10000}"
+fs_row read-4k read4k "${N_READ:-10000}"
+fs_row write-4k+sync write4k "${N_WRITE:-300}"
+fs_row getdents-1k getdents "${N_GETDENTS:-200}"
+[ -n "$shm" ] || echo "(no native tmpfs: $shmparent is not a tmpfs; set FS_TMPFS)"
+
+[ "$ok" -eq 1 ]

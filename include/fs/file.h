@@ -12,29 +12,61 @@
 struct file;
 struct task;
 struct stat;
+struct inode;
+struct dentry;
+struct mount;
 
+/* getdents: the file calls emit for each entry from ctx->pos on, and
+ * advances ctx->pos to the entry's successor cookie after each one that
+ * emit accepted; it stops when emit returns nonzero (buffer full). */
+struct dir_context {
+    int (*emit)(struct dir_context *ctx, const char *name, size_t namelen,
+                uint64_t ino, unsigned type /* DT_* */);
+    off_t pos;
+};
+
+/* Open file operations. NULL members have these defaults:
+ * read/write: -EINVAL; llseek: the generic one on f->pos (SEEK_END uses
+ * the size from stat), or -ESPIPE for stream files; iterate: -ENOTDIR;
+ * stat: the inode's getattr; ioctl: -ENOTTY; fsync: 0; fallocate:
+ * -EOPNOTSUPP (-ENODEV for non-regular files); mmap_fd: -ENODEV;
+ * truncate: through the inode's setattr; open, release: nothing. */
 struct file_ops {
     const char *name;
-    /* NULL read/write means EBADF-style "not supported" (EINVAL, as Linux). */
-    ssize_t (*read)(struct file *f, void *buf, size_t len);
-    ssize_t (*write)(struct file *f, const void *buf, size_t len);
+    /* pos is the file position to use and advance (ignored by streams). */
+    ssize_t (*read)(struct file *f, void *buf, size_t len, off_t *pos);
+    ssize_t (*write)(struct file *f, const void *buf, size_t len, off_t *pos);
+    off_t (*llseek)(struct file *f, off_t off, int whence);
+    int (*iterate)(struct file *f, struct dir_context *ctx);
     int (*stat)(struct file *f, struct stat *st);
     /* Returns -ENOTTY for requests it does not know. */
     long (*ioctl)(struct task *t, struct file *f, unsigned long req, uint64_t arg);
+    int (*fsync)(struct file *f, int datasync);
+    int (*fallocate)(struct file *f, int mode, off_t off, off_t len);
+    /* A host descriptor whose pages back this file (borrowed), for mmap. */
+    int (*mmap_fd)(struct file *f);
+    /* Devices and special files: called once the ops are chosen at open
+     * (for example -ENXIO for a terminal the guest does not have). */
+    int (*open)(struct task *t, struct file *f);
     void (*release)(struct file *f);
 };
+
+#define FMODE_STREAM 1        /* no position: pread/pwrite/lseek give ESPIPE */
+#define FMODE_PATH 2          /* O_PATH: only the name */
 
 struct file {
     const struct file_ops *ops;
     int refs;                 /* atomic */
-    int flags;                /* O_ACCMODE and status flags */
+    int flags;                /* O_ACCMODE and status flags (O_APPEND, O_NONBLOCK, ...) */
+    int fmode;                /* FMODE_* */
     pthread_mutex_t pos_lock;
     off_t pos;
     void *priv;
     int host_fd;              /* host-backed files; -1 otherwise */
+    struct inode *inode;      /* with a reference, or NULL */
+    struct mount *mnt;        /* where it was opened (both NULL for anonymous files) */
+    struct dentry *dentry;
 };
-
-#define FD_MAX_DEFAULT 1024
 
 struct fd_entry {
     struct file *f;
@@ -49,16 +81,27 @@ struct fdtable {
 };
 
 struct file *file_new(const struct file_ops *ops, int flags);
+/* lseek on f->pos: SEEK_END from the size stat gives; -EINVAL for a
+ * negative result or bad whence. (f->pos_lock held by the caller.) */
+off_t file_generic_llseek(struct file *f, off_t off, int whence);
 void file_get(struct file *f);
 void file_put(struct file *f);
 
 struct fdtable *fdtable_new(void);
+struct fdtable *fdtable_copy(struct fdtable *t);
 void fdtable_put(struct fdtable *t);
 /* The file at fd with a reference taken, or NULL. */
 struct file *fd_get(struct fdtable *t, int fd);
+/* The same for most syscalls: O_PATH files count as not open (EBADF). */
+struct file *fget(struct task *t, int fd);
 /* Install f at exactly fd (replacing what was there); takes over the caller's reference. */
 int fd_install_at(struct fdtable *t, int fd, struct file *f, int cloexec);
+/* Install f at the lowest free fd >= min below limit; -EMFILE if none.
+ * Takes over the reference on success only. */
+int fd_install(struct fdtable *t, int min, int limit, struct file *f, int cloexec);
 int fd_close(struct fdtable *t, int fd);
+/* Close every fd with the close-on-exec flag (execve). */
+void fd_close_on_exec(struct fdtable *t);
 
 /* The guest's standard streams: files over host descriptors the sentry owns. */
 struct file *hoststream_open(int host_fd);

@@ -9,6 +9,7 @@
 
 #include "abi/regs.h"
 #include "platform/platform.h"
+#include "sched/wait.h"
 #include "sentry/mm.h"
 
 #define GUEST_NSIG 64
@@ -38,6 +39,7 @@ struct sighand {
 };
 
 struct fdtable;
+struct fs_struct;
 struct sandbox;
 
 /* A thread group (a guest process). */
@@ -51,6 +53,9 @@ struct process {
     struct sighand *sighand;
     struct sandbox *sb;
     uint32_t umask;
+    struct fs_struct *fs;     /* root and cwd */
+    char comm[16];            /* the executable's name, NUL-terminated */
+    uint64_t start_time;      /* CLOCK_MONOTONIC ns when it was created */
 };
 
 /* A guest thread. */
@@ -65,6 +70,9 @@ struct task {
     int exiting;
     int exit_code;            /* wait status of the process once exiting */
     pthread_t thread;
+    /* Blocking (sched/wait.h): where its thread sleeps, and the interrupt
+     * flag the signal code sets. Zeroed at creation. */
+    struct sleeper sleep;
 };
 
 struct sandbox {
@@ -78,6 +86,9 @@ struct sandbox {
     uint64_t reported_big[32]; /* the same for numbers past the bitmap */
     pthread_mutex_t lock;
 };
+
+/* The task this sentry thread services (NULL on other threads). */
+extern __thread struct task *current_task;
 
 /* Run a task's loop on the current thread until it exits. */
 void task_run(struct task *t);

@@ -3,8 +3,12 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+
+#include <sys/stat.h>
 
 #include "fs/file.h"
+#include "fs/vfs.h"
 
 struct file *file_new(const struct file_ops *ops, int flags)
 {
@@ -28,10 +32,51 @@ void file_put(struct file *f)
 {
     if (!f || __atomic_sub_fetch(&f->refs, 1, __ATOMIC_ACQ_REL) != 0)
         return;
-    if (f->ops->release)
+    if (f->ops && f->ops->release)
         f->ops->release(f);
+    else if (f->host_fd >= 0)
+        close(f->host_fd);
+    if (f->dentry)
+        dput(f->dentry);
+    if (f->inode)
+        inode_put(f->inode);
     pthread_mutex_destroy(&f->pos_lock);
     free(f);
+}
+
+off_t file_generic_llseek(struct file *f, off_t off, int whence)
+{
+    off_t base;
+    switch (whence) {
+    case SEEK_SET:
+        base = 0;
+        break;
+    case SEEK_CUR:
+        base = f->pos;
+        break;
+    case SEEK_END:
+    case SEEK_DATA:
+    case SEEK_HOLE: {
+        struct stat st;
+        int r = f->ops->stat ? f->ops->stat(f, &st) : f->inode ? vfs_getattr(f->inode, &st) : -EINVAL;
+        if (r < 0)
+            return r;
+        if (whence == SEEK_END) {
+            base = st.st_size;
+            break;
+        }
+        /* Without holes: data everywhere below the size, one hole at the end. */
+        if (off < 0 || off >= st.st_size)
+            return -ENXIO;
+        return whence == SEEK_DATA ? off : st.st_size;
+    }
+    default:
+        return -EINVAL;
+    }
+    if ((off > 0 && base > INT64_MAX - off) || base + off < 0)
+        return -EINVAL;
+    f->pos = base + off;
+    return f->pos;
 }
 
 struct fdtable *fdtable_new(void)
@@ -91,6 +136,73 @@ int fd_install_at(struct fdtable *t, int fd, struct file *f, int cloexec)
     pthread_mutex_unlock(&t->lock);
     file_put(old);
     return fd;
+}
+
+int fd_install(struct fdtable *t, int min, int limit, struct file *f, int cloexec)
+{
+    pthread_mutex_lock(&t->lock);
+    int fd = min;
+    while (fd < t->n && t->fd[fd].f)
+        fd++;
+    if (fd >= limit) {
+        pthread_mutex_unlock(&t->lock);
+        return -EMFILE;
+    }
+    if (fd >= t->n) {
+        int n = t->n ? t->n : 64;
+        while (n <= fd)
+            n *= 2;
+        struct fd_entry *e = realloc(t->fd, (size_t)n * sizeof(*e));
+        if (!e) {
+            pthread_mutex_unlock(&t->lock);
+            return -ENOMEM;
+        }
+        memset(e + t->n, 0, (size_t)(n - t->n) * sizeof(*e));
+        t->fd = e;
+        t->n = n;
+    }
+    t->fd[fd].f = f;
+    t->fd[fd].cloexec = cloexec;
+    pthread_mutex_unlock(&t->lock);
+    return fd;
+}
+
+struct fdtable *fdtable_copy(struct fdtable *t)
+{
+    struct fdtable *n = fdtable_new();
+    if (!n)
+        return NULL;
+    pthread_mutex_lock(&t->lock);
+    n->fd = calloc((size_t)(t->n ? t->n : 1), sizeof(*n->fd));
+    if (!n->fd) {
+        pthread_mutex_unlock(&t->lock);
+        fdtable_put(n);
+        return NULL;
+    }
+    n->n = t->n;
+    for (int i = 0; i < t->n; i++) {
+        n->fd[i] = t->fd[i];
+        if (n->fd[i].f)
+            file_get(n->fd[i].f);
+    }
+    pthread_mutex_unlock(&t->lock);
+    return n;
+}
+
+void fd_close_on_exec(struct fdtable *t)
+{
+    for (int i = 0;; i++) {
+        pthread_mutex_lock(&t->lock);
+        if (i >= t->n) {
+            pthread_mutex_unlock(&t->lock);
+            return;
+        }
+        struct file *f = t->fd[i].cloexec ? t->fd[i].f : NULL;
+        if (f)
+            t->fd[i].f = NULL;
+        pthread_mutex_unlock(&t->lock);
+        file_put(f);
+    }
 }
 
 int fd_close(struct fdtable *t, int fd)

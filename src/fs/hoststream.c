@@ -12,16 +12,39 @@
 #include "fs/file.h"
 #include "sentry/kernel.h"
 
-static ssize_t hs_read(struct file *f, void *buf, size_t len)
+/* The host descriptor's own offset is the position (it is shared with
+ * whoever started sandbox-run, as a file's offset would be); pread and
+ * pwrite (pos not the file's) use their explicit offset. */
+static ssize_t hs_read(struct file *f, void *buf, size_t len, off_t *pos)
 {
-    ssize_t n = read(f->host_fd, buf, len);
+    ssize_t n;
+    if (pos != &f->pos && !(f->fmode & FMODE_STREAM)) {
+        n = pread(f->host_fd, buf, len, *pos);
+        if (n > 0)
+            *pos += n;
+        return n < 0 ? -errno : n;
+    }
+    n = read(f->host_fd, buf, len);
     return n < 0 ? -errno : n;
 }
 
-static ssize_t hs_write(struct file *f, const void *buf, size_t len)
+static ssize_t hs_write(struct file *f, const void *buf, size_t len, off_t *pos)
 {
-    ssize_t n = write(f->host_fd, buf, len);
+    ssize_t n;
+    if (pos != &f->pos && !(f->fmode & FMODE_STREAM)) {
+        n = pwrite(f->host_fd, buf, len, *pos);
+        if (n > 0)
+            *pos += n;
+        return n < 0 ? -errno : n;
+    }
+    n = write(f->host_fd, buf, len);
     return n < 0 ? -errno : n;
+}
+
+static off_t hs_llseek(struct file *f, off_t off, int whence)
+{
+    off_t r = lseek(f->host_fd, off, whence);
+    return r < 0 ? -errno : r;
 }
 
 static int hs_stat(struct file *f, struct stat *st)
@@ -58,6 +81,7 @@ static const struct file_ops hoststream_ops = {
     .name = "hoststream",
     .read = hs_read,
     .write = hs_write,
+    .llseek = hs_llseek,
     .stat = hs_stat,
     .ioctl = hs_ioctl,
     .release = hs_release,
@@ -77,5 +101,7 @@ struct file *hoststream_open(int host_fd)
         return NULL;
     }
     f->host_fd = fd;
+    if (lseek(fd, 0, SEEK_CUR) < 0)
+        f->fmode |= FMODE_STREAM; /* pipes, terminals, sockets */
     return f;
 }

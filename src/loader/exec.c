@@ -233,6 +233,22 @@ int exec_load(struct task *t, const struct exec_file *ef, char *const argv[], ch
     r = stack_build(stack_top, &sp, buf, blen, &rsp);
     if (r == 0)
         r = copy_out(t, rsp, buf + (blen - (stack_top - rsp)), stack_top - rsp);
+    if (r == 0) {
+        /* Where argv's and envp's strings went, for /proc/PID/cmdline and environ. */
+        uint8_t *top = buf + blen;
+        uint64_t v0 = 0, e0 = 0;
+        memcpy(&v0, top - (stack_top - rsp) + 8, 8);
+        memcpy(&e0, top - (stack_top - rsp) + 8 + 8 * ((uint64_t)argc + 1), 8);
+        size_t elen = 0;
+        for (int i = 0; i < envc; i++)
+            elen += strlen(envp[i]) + 1;
+        mm->arg_start = argc ? v0 : e0;
+        mm->arg_end = envc ? e0 : mm->arg_start;
+        for (int i = 0; !envc && i < argc; i++)
+            mm->arg_end += strlen(argv[i]) + 1;
+        mm->env_start = envc ? e0 : mm->arg_end;
+        mm->env_end = mm->env_start + elen;
+    }
     free(buf);
     if (r < 0) {
         snprintf(err, errlen, r == -E2BIG ? "argument list too long" : "cannot build the stack");

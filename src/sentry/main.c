@@ -2,6 +2,7 @@
  * process, and the monitor that watches stub processes until the end. */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <time.h>
 #include <getopt.h>
 #include <limits.h>
 #include <poll.h>
@@ -17,6 +18,8 @@
 #include <unistd.h>
 
 #include "fs/file.h"
+#include "fs/setup.h"
+#include "fs/vfs.h"
 #include "loader/exec.h"
 #include "sentry/kernel.h"
 #include "sentry/syscall.h"
@@ -35,11 +38,17 @@ extern char **environ;
 static void usage(FILE *f)
 {
     fprintf(f,
-            "usage: sandbox-run [--platform=systrap|ptrace] [--strace] -- PROGRAM [ARG...]\n"
+            "usage: sandbox-run [OPTION...] -- PROGRAM [ARG...]\n"
             "Run a static x86-64 Linux program with every system call serviced by the sandbox.\n"
             "\n"
             "  --platform=NAME  how guest threads run: systrap (default) or ptrace\n"
             "  --strace         trace every guest system call on standard error\n"
+            "  --root=DIR       host directory that is the guest's / (default /), read-only\n"
+            "  --rw             make the root writable\n"
+            "  --bind=SRC:DST[:ro]  mount host path SRC at DST in the guest (repeatable)\n"
+            "  --tmpfs=DST[:size=N] mount an empty tmpfs at DST; N in bytes or with k, m, g\n"
+            "  --cwd=DIR        the guest's working directory (default: the current one\n"
+            "                   if the guest can see it, else /)\n"
             "  --help           show this help\n"
             "  --version        show the version\n"
             "\n"
@@ -122,6 +131,7 @@ static void free_process(struct process *p)
     if (!p)
         return;
     fdtable_put(p->files);
+    fs_struct_put(p->fs);
     if (p->mm) {
         vma_set_free(&p->mm->vmas);
         pthread_mutex_destroy(&p->mm->lock);
@@ -132,6 +142,85 @@ static void free_process(struct process *p)
         free(p->sighand);
     }
     free(p);
+}
+
+/* --bind SRC:DST[:ro] or --tmpfs DST[:size=N]; one-line error on bad input. */
+static int parse_mount(struct fs_config *c, int bind, const char *arg)
+{
+    struct mount_opt m = { 0 };
+    char *s = strdup(arg);
+    if (!s)
+        return -1;
+    char *opt = NULL;
+    if (bind) {
+        char *colon = strchr(s, ':');
+        if (!colon || colon == s || !colon[1]) {
+            fprintf(stderr, "sandbox-run: --bind %s: expected SRC:DST[:ro]\n", arg);
+            free(s);
+            return -1;
+        }
+        *colon = 0;
+        m.src = s;
+        m.dst = colon + 1;
+        opt = strchr(m.dst, ':');
+        if (opt) {
+            *opt++ = 0;
+            if (strcmp(opt, "ro") == 0)
+                m.ro = 1;
+            else if (strcmp(opt, "rw") != 0) {
+                fprintf(stderr, "sandbox-run: --bind %s: unknown option '%s' (ro or rw)\n", arg, opt);
+                free(s);
+                return -1;
+            }
+        }
+        if (access(m.src, F_OK) != 0) {
+            fprintf(stderr, "sandbox-run: --bind %s: %s\n", m.src, strerror(errno));
+            free(s);
+            return -1;
+        }
+    } else {
+        m.dst = s;
+        opt = strchr(s, ':');
+        if (opt) {
+            *opt++ = 0;
+            char *end;
+            if (strncmp(opt, "size=", 5) != 0 || !opt[5]) {
+                fprintf(stderr, "sandbox-run: --tmpfs %s: expected DST[:size=N]\n", arg);
+                free(s);
+                return -1;
+            }
+            errno = 0;
+            unsigned long long n = strtoull(opt + 5, &end, 10);
+            int shift = 0;
+            if (*end == 'k' || *end == 'K')
+                shift = 10;
+            else if (*end == 'm' || *end == 'M')
+                shift = 20;
+            else if (*end == 'g' || *end == 'G')
+                shift = 30;
+            if (shift)
+                end++;
+            if (errno || *end || n == 0 || n > (1ULL << 50) >> shift) {
+                fprintf(stderr, "sandbox-run: --tmpfs %s: bad size '%s'\n", arg, opt + 5);
+                free(s);
+                return -1;
+            }
+            m.size = n << shift;
+        }
+    }
+    if (m.dst[0] != '/') {
+        fprintf(stderr, "sandbox-run: %s %s: the guest path must be absolute\n", bind ? "--bind" : "--tmpfs", arg);
+        free(s);
+        return -1;
+    }
+    struct mount_opt *v = realloc(c->mounts, (size_t)(c->nmounts + 1) * sizeof(*v));
+    if (!v) {
+        free(s);
+        return -1;
+    }
+    c->mounts = v;
+    c->mounts[c->nmounts++] = m;
+    return 0;
 }
 
 static struct process *make_init(struct sandbox *sb)
@@ -151,6 +240,9 @@ static struct process *make_init(struct sandbox *sb)
     p->ppid = 0;
     p->sb = sb;
     p->umask = 022;
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    p->start_time = (uint64_t)now.tv_sec * 1000000000ULL + (uint64_t)now.tv_nsec;
     uid_t r, e, s;
     gid_t gr, ge, gs;
     getresuid(&r, &e, &s);
@@ -182,11 +274,17 @@ int main(int argc, char **argv)
 {
     const char *platname = "systrap";
     int strace = 0;
+    struct fs_config fsc = { .root = "/" };
     static const struct option opts[] = {
         { "platform", required_argument, NULL, 'p' },
         { "strace", no_argument, NULL, 's' },
         { "help", no_argument, NULL, 'h' },
         { "version", no_argument, NULL, 'V' },
+        { "root", required_argument, NULL, 'r' },
+        { "rw", no_argument, NULL, 'w' },
+        { "bind", required_argument, NULL, 'b' },
+        { "tmpfs", required_argument, NULL, 't' },
+        { "cwd", required_argument, NULL, 'c' },
         { NULL, 0, NULL, 0 },
     };
     opterr = 0;
@@ -198,6 +296,20 @@ int main(int argc, char **argv)
             break;
         case 's':
             strace = 1;
+            break;
+        case 'r':
+            fsc.root = optarg;
+            break;
+        case 'w':
+            fsc.rw = 1;
+            break;
+        case 'b':
+        case 't':
+            if (parse_mount(&fsc, c == 'b', optarg) < 0)
+                return EXIT_USAGE;
+            break;
+        case 'c':
+            fsc.cwd = optarg;
             break;
         case 'h':
             usage(stdout);
@@ -264,6 +376,29 @@ int main(int argc, char **argv)
     sb.init = init;
     t->proc = init;
     t->tid = init->pid;
+
+    /* The guest's file system; the guest starts where sandbox-run was
+     * started if it can see that directory. */
+    r = vfs_setup(&fsc, &init->fs, err, sizeof(err));
+    if (r < 0) {
+        fprintf(stderr, "sandbox-run: %s\n", err);
+        return EXIT_INTERNAL;
+    }
+    {
+        char cwd[PATH_MAX];
+        const char *want = fsc.cwd ? fsc.cwd : getcwd(cwd, sizeof(cwd));
+        struct path p;
+        r = want ? vfs_lookup(t, AT_FDCWD, want, LOOKUP_FOLLOW | LOOKUP_DIRECTORY, &p) : -ENOENT;
+        if (r == 0) {
+            path_put(&init->fs->cwd);
+            init->fs->cwd = p;
+        } else if (fsc.cwd) {
+            fprintf(stderr, "sandbox-run: --cwd %s: %s\n", fsc.cwd, strerror(-r));
+            return EXIT_USAGE;
+        }
+    }
+    const char *slash = strrchr(gargv[0], '/');
+    snprintf(init->comm, sizeof(init->comm), "%s", slash ? slash + 1 : gargv[0]);
 
     struct stub *stub;
     r = plat->stub_create(&stub, &t->ctx);

@@ -12,6 +12,8 @@
 #include "sentry/kernel.h"
 #include "sentry/syscall.h"
 
+__thread struct task *current_task;
+
 /* Signals whose default action dumps core: the wait status carries 0x80. */
 static int sig_dumps_core(int sig)
 {
@@ -46,6 +48,7 @@ void task_exit_group(struct task *t, int wstatus)
 void task_run(struct task *t)
 {
     const struct platform *plat = t->proc->sb->plat;
+    current_task = t;
     while (!t->exiting) {
         struct guest_event ev;
         if (plat->switch_to(t->ctx, &t->regs, &ev) < 0) {

@@ -37,7 +37,10 @@ ulimit -c 0 # a crashing guest should not leave cores around
 { env -u SANDBOX_RUN_GUEST timeout 60 "$guest" "$@" \
     </dev/null >native.out 2>native.err; } 2>/dev/null
 native=$?
-{ SANDBOX_RUN_GUEST=1 timeout 60 "$sandbox" --platform="$platform" -- \
+# The sandbox's root is read-only and its /tmp private: the scratch
+# directory is bound in read-write at the same path, so both runs work in it.
+{ SANDBOX_RUN_GUEST=1 timeout 60 "$sandbox" --platform="$platform" \
+    --bind "$scratch:$scratch" -- \
     "$guest" "$@" </dev/null >sandbox.out 2>sandbox.err; } 2>/dev/null
 sandboxed=$?
 

@@ -1,0 +1,26 @@
+/* Character devices the sandbox provides (/dev/null, zero, full, random,
+ * urandom, tty) and the magic number devfs and tmpfs report. The device
+ * nodes themselves live in a tmpfs (src/fs/devfs.c populates one). */
+#ifndef FS_DEVICES_H
+#define FS_DEVICES_H
+
+#include <sys/types.h>
+
+struct file;
+struct file_ops;
+
+#ifndef TMPFS_MAGIC
+#define TMPFS_MAGIC 0x01021994  /* as <linux/magic.h> */
+#endif
+
+/* The open file operations of character device rdev (1:3 null, 1:5 zero,
+ * 1:7 full, 1:8 random, 1:9 urandom, 5:0 tty), or NULL if the sandbox has
+ * no such device. Their open hook refuses what cannot be opened (tty:
+ * -ENXIO, the guest has no controlling terminal yet). */
+const struct file_ops *chrdev_fops(dev_t rdev);
+
+/* 1 if f is open on /dev/zero: mmap treats a mapping of it as anonymous
+ * memory (MAP_SHARED as shared anonymous), since its mmap_fd gives -ENODEV. */
+int dev_is_zero(const struct file *f);
+
+#endif

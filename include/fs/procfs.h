@@ -1,0 +1,75 @@
+/* The contents of procfs files: pure generators from sentry state (and,
+ * for system-wide files, the host's numbers) to text in the Linux kernel's
+ * exact formats, plus the small growable text buffer they write into.
+ * The directory tree and the file operations live with the VFS. */
+#ifndef FS_PROCFS_H
+#define FS_PROCFS_H
+
+#include <stddef.h>
+
+struct task;
+struct process;
+struct sandbox;
+
+/* A growable NUL-terminated text buffer. Start from STRBUF_INIT (or all
+ * zeros). After an allocation failure oom is set, later appends do
+ * nothing, and they all return -ENOMEM; s stays valid (maybe NULL). */
+struct strbuf {
+    char *s;
+    size_t len, cap;
+    int oom;
+};
+
+#define STRBUF_INIT { NULL, 0, 0, 0 }
+
+int sb_printf(struct strbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+int sb_putc(struct strbuf *b, int c);
+int sb_append(struct strbuf *b, const void *data, size_t len);
+/* Free the text and reset b to STRBUF_INIT. */
+void sb_free(struct strbuf *b);
+
+/* ---- /proc/PID/... ----
+ * Each appends the file's whole text to out and returns 0 or -errno
+ * (-ENOMEM, or -EACCES where Linux requires PTRACE_MODE_READ: environ,
+ * maps). reader is the task reading (may be NULL: treated as a privileged
+ * outsider); p is the process the file belongs to. */
+int procfs_gen_stat(struct strbuf *out, struct task *reader, struct process *p);
+int procfs_gen_status(struct strbuf *out, struct task *reader, struct process *p);
+int procfs_gen_statm(struct strbuf *out, struct task *reader, struct process *p);
+int procfs_gen_cmdline(struct strbuf *out, struct task *reader, struct process *p);
+int procfs_gen_environ(struct strbuf *out, struct task *reader, struct process *p);
+int procfs_gen_comm(struct strbuf *out, struct task *reader, struct process *p);
+int procfs_gen_maps(struct strbuf *out, struct task *reader, struct process *p);
+
+/* ---- system-wide files ---- */
+int procfs_gen_meminfo(struct strbuf *out);
+int procfs_gen_cpuinfo(struct strbuf *out);
+/* /proc/stat. processes: tasks created since the sandbox started (its
+ * "processes" line, total_forks in Linux); running: tasks running now
+ * (the reader counts). */
+int procfs_gen_sysstat(struct strbuf *out, unsigned long processes, unsigned running);
+int procfs_gen_uptime(struct strbuf *out);
+/* running/total: the sandbox's runnable and existing tasks; last_pid: the
+ * most recently allocated pid (procfs_last_pid). */
+int procfs_gen_loadavg(struct strbuf *out, unsigned running, unsigned total, int last_pid);
+int procfs_gen_version(struct strbuf *out);
+
+/* One line of /proc/filesystems; a list ends with name == NULL. */
+struct procfs_fs {
+    const char *name;
+    int nodev;
+};
+int procfs_gen_filesystems(struct strbuf *out, const struct procfs_fs *list);
+
+/* /proc/sys/kernel/... */
+int procfs_gen_hostname(struct strbuf *out);
+int procfs_gen_ostype(struct strbuf *out);
+int procfs_gen_osrelease(struct strbuf *out);
+int procfs_gen_pid_max(struct strbuf *out);
+int procfs_gen_boot_id(struct strbuf *out);   /* random/boot_id: fixed per sandbox */
+int procfs_gen_uuid(struct strbuf *out);      /* random/uuid: fresh each call */
+
+/* The last pid the sandbox handed out (sb->next_pid - 1, under sb->lock). */
+int procfs_last_pid(struct sandbox *sb);
+
+#endif

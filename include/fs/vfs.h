@@ -1,0 +1,300 @@
+/* The virtual file system: super blocks, inodes, directory entries, mounts
+ * and path lookup. Three levels of static const operation tables, as in
+ * Linux: fs_type (the file system), inode_ops (names and attributes), and
+ * file_ops (an open file description, include/fs/file.h). */
+#ifndef FS_VFS_H
+#define FS_VFS_H
+
+#include <pthread.h>
+#include <stdint.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <sys/types.h>
+
+#include "fs/file.h"
+
+#define NAME_MAX_LEN 255
+#define PATH_MAX_LEN 4096
+#define SYMLINK_MAX 40
+
+struct task;
+struct creds;
+struct inode;
+struct dentry;
+struct super_block;
+struct mount;
+
+/* The file system: one per type. A NULL member means: statfs reports
+ * zeros with the type's magic; kill_sb frees nothing. */
+struct fs_type {
+    const char *name;         /* "tmpfs", as /proc/filesystems shows it */
+    unsigned long magic;      /* f_type of statfs */
+    int nodev;                /* "nodev" in /proc/filesystems */
+    int (*statfs)(struct super_block *sb, struct statfs *st);
+    void (*kill_sb)(struct super_block *sb);
+};
+
+struct super_block {
+    const struct fs_type *type;
+    dev_t dev;                /* st_dev of its inodes (the host's for hostfs) */
+    int refs;                 /* atomic; mounts hold one each */
+    pthread_mutex_t lock;     /* for the file system's own use */
+    uint64_t next_ino;
+    char *source;             /* "tmpfs", "proc", a host path */
+    char *options;            /* "size=...,mode=..." for /proc/mounts, or NULL */
+    void *fs_info;            /* the file system's per-mount state */
+};
+
+/* Attribute changes: chmod, chown, truncate, utimes. */
+#define ATTR_MODE 1
+#define ATTR_UID 2
+#define ATTR_GID 4
+#define ATTR_SIZE 8
+#define ATTR_ATIME 16
+#define ATTR_MTIME 32
+#define ATTR_ATIME_NOW 64     /* with ATTR_ATIME: the current time */
+#define ATTR_MTIME_NOW 128
+#define ATTR_CTIME 256        /* set ctime to now (always with any of the above) */
+#define ATTR_CHOWN 512        /* a chown call (clears set-id bits) */
+
+struct iattr {
+    unsigned valid;
+    mode_t mode;              /* permission bits only */
+    uid_t uid;
+    gid_t gid;
+    off_t size;
+    struct timespec atime, mtime;
+};
+
+/* Who is asking: the guest's file-system identity. */
+struct fs_cred {
+    uid_t uid;
+    gid_t gid;
+};
+
+/* Inode operations. Every directory operation names its entry by parent
+ * inode and name; the VFS has checked the name (not "." or "..", no '/',
+ * at most NAME_MAX_LEN), write access, and that the mount is writable.
+ * All return 0 or -errno. NULL members: lookup/create/mkdir/... give
+ * -ENOTDIR on non-directories and -EPERM otherwise; getattr is required;
+ * setattr gives -EPERM; readlink gives -EINVAL; open uses i->fops. */
+struct inode_ops {
+    /* The inode called name in dir, with a reference; -ENOENT if none. */
+    int (*lookup)(struct inode *dir, const char *name, struct inode **out);
+    /* Make a regular file, FIFO, socket or device node (mode has the type). */
+    int (*mknod)(struct inode *dir, const char *name, mode_t mode, dev_t rdev,
+                 const struct fs_cred *c, struct inode **out);
+    int (*mkdir)(struct inode *dir, const char *name, mode_t mode,
+                 const struct fs_cred *c, struct inode **out);
+    int (*symlink)(struct inode *dir, const char *name, const char *target,
+                   const struct fs_cred *c, struct inode **out);
+    /* A new name for old (never a directory) in dir; same super block. */
+    int (*link)(struct inode *old, struct inode *dir, const char *name);
+    /* Remove name, which is victim (not a directory for unlink, an empty
+     * one for rmdir: the file system checks emptiness, -ENOTEMPTY). */
+    int (*unlink)(struct inode *dir, const char *name, struct inode *victim);
+    int (*rmdir)(struct inode *dir, const char *name, struct inode *victim);
+    /* Same super block; flags RENAME_NOREPLACE / RENAME_EXCHANGE. The VFS
+     * has checked the type rules (dir over non-dir and so on) but the file
+     * system checks that a replaced directory is empty. */
+    int (*rename)(struct inode *odir, const char *oname, struct inode *ndir,
+                  const char *nname, unsigned flags);
+    /* Link text into buf (not NUL-terminated); returns its length. */
+    int (*readlink)(struct inode *i, char *buf, size_t len);
+    /* Magic links (procfs): set *out to where the link leads for t and
+     * return 1; or return 0 to be read with readlink; or -errno. */
+    int (*get_link)(struct task *t, struct inode *i, struct mount **mnt,
+                    struct dentry **out);
+    int (*getattr)(struct inode *i, struct stat *st);
+    int (*setattr)(struct inode *i, const struct iattr *ia);
+    /* Prepare f (opened with flags) for i: f->ops defaults to i->fops. */
+    int (*open)(struct inode *i, struct file *f, int flags);
+    /* Extended attributes; NULL members give -EOPNOTSUPP. */
+    ssize_t (*getxattr)(struct inode *i, const char *name, void *buf, size_t len);
+    int (*setxattr)(struct inode *i, const char *name, const void *buf, size_t len, int flags);
+    ssize_t (*listxattr)(struct inode *i, char *buf, size_t len);
+    int (*removexattr)(struct inode *i, const char *name);
+    /* The last reference is gone: free the file system's struct (which
+     * embeds i), or keep it cached for later lookups (tmpfs keeps inodes
+     * that still have links; reviving one, it takes a super block
+     * reference again). NULL: the VFS frees i. The VFS then drops the super
+     * block reference the inode held. */
+    void (*evict)(struct inode *i);
+};
+
+/* An inode as the VFS sees it. File systems embed it in their own struct
+ * and reach that with container_of. The cached fields are what the VFS
+ * uses for permission and type checks; getattr gives the full truth. */
+struct inode {
+    const struct inode_ops *ops;
+    const struct file_ops *fops;  /* for open() */
+    struct super_block *sb;
+    int refs;                     /* atomic */
+    uint64_t ino;
+    mode_t mode;                  /* type and permission bits */
+    uid_t uid;
+    gid_t gid;
+    dev_t rdev;                   /* device nodes */
+};
+
+/* A name in the directory tree. Dentries live while referenced (by files,
+ * cwds, mounts, lookups in progress) and sit in their parent's child list
+ * so that a name maps to one dentry; the file system holds the real
+ * directory. All fields but refs are protected by vfs_lock. */
+struct dentry {
+    int refs;                     /* atomic */
+    char *name;
+    struct dentry *parent;        /* NULL for a file system's root */
+    struct inode *inode;
+    struct dentry *child, *next;  /* children; sibling link */
+    int mounted;                  /* mounts on this dentry */
+    int deleted;                  /* unlinked or replaced */
+};
+
+#define MNT_RDONLY 1
+#define MNT_NOSUID 2
+#define MNT_NODEV 4
+#define MNT_NOEXEC 8
+
+struct mount {
+    int id;
+    int flags;                    /* MNT_* */
+    struct mount *parent;         /* itself for the namespace root */
+    struct dentry *mountpoint;    /* in parent */
+    struct dentry *root;
+    struct super_block *sb;
+    struct mount *next;           /* in the namespace's list, mount order */
+};
+
+struct mnt_ns {
+    struct mount *root;
+    struct mount *list;
+    int next_id;
+};
+
+/* A place in the tree: both halves hold a reference when owned. */
+struct path {
+    struct mount *mnt;
+    struct dentry *d;
+};
+
+/* A process's root and working directory (shared under CLONE_FS). */
+struct fs_struct {
+    int refs;
+    pthread_mutex_t lock;
+    struct path root, cwd;
+};
+
+/* Protects the dentry tree and the mount table. */
+extern pthread_mutex_t vfs_lock;
+extern struct mnt_ns *vfs_ns;
+
+/* ---- objects ---- */
+struct super_block *sb_new(const struct fs_type *type, dev_t dev, const char *source);
+void sb_get(struct super_block *sb);
+void sb_put(struct super_block *sb);
+/* A fresh st_dev for a file system without a host device (0:N, as Linux). */
+dev_t vfs_anon_dev(void);
+/* Initialise an inode the file system allocated (refs = 1; it holds a
+ * reference to sb until its last inode_put). */
+void inode_init(struct inode *i, struct super_block *sb, const struct inode_ops *ops,
+                const struct file_ops *fops, uint64_t ino, mode_t mode);
+void inode_get(struct inode *i);
+void inode_put(struct inode *i);
+/* A root dentry over inode (takes the reference). */
+struct dentry *d_make_root(struct inode *i, const char *name);
+struct dentry *dget(struct dentry *d);
+void dput(struct dentry *d);
+void path_get(const struct path *p);
+void path_put(struct path *p);
+
+/* Dentry cache upkeep after the file system changed a name (namei.c). */
+int d_instantiate(struct dentry *dir, const char *name, struct inode *i, struct dentry **out);
+void d_delete_name(struct dentry *dir, const char *name);
+int d_move_name(struct dentry *odir, const char *oname, struct dentry *ndir, const char *nname,
+                unsigned flags);
+
+/* ---- mounts ---- */
+/* Mount sb's root dentry at path (or as the namespace root when at is
+ * NULL); takes a reference to root. */
+int vfs_mount(struct dentry *root, const struct path *at, int flags, struct mount **out);
+
+/* ---- lookup ---- */
+#define LOOKUP_FOLLOW 1       /* follow a final symlink */
+#define LOOKUP_DIRECTORY 2    /* the result must be a directory */
+#define LOOKUP_EMPTY 4        /* "" means dirfd itself (AT_EMPTY_PATH) */
+#define LOOKUP_BENEATH 8      /* openat2 RESOLVE_BENEATH */
+#define LOOKUP_NO_SYMLINKS 16 /* RESOLVE_NO_SYMLINKS */
+#define LOOKUP_NO_MAGICLINKS 32
+#define LOOKUP_IN_ROOT 64     /* RESOLVE_IN_ROOT: dirfd acts as root */
+#define LOOKUP_NO_XDEV 128
+#define LOOKUP_TRAILING_SLASH 256 /* internal: the path ended in '/' */
+
+/* Resolve path (a sentry string) relative to dirfd (AT_FDCWD or an fd) for
+ * t into *out with references. */
+int vfs_lookup(struct task *t, int dirfd, const char *path, int flags, struct path *out);
+/* Resolve all but the last component: *parent gets the directory, last the
+ * final name (NAME_MAX_LEN + 1 bytes), *type LAST_NORM/LAST_DOT/LAST_DOTDOT/
+ * LAST_ROOT. A trailing '/' sets LOOKUP_TRAILING_SLASH in *flags_out. */
+#define LAST_NORM 0
+#define LAST_ROOT 1
+#define LAST_DOT 2
+#define LAST_DOTDOT 3
+int vfs_lookup_parent(struct task *t, int dirfd, const char *path, int flags,
+                      struct path *parent, char *last, int *type, int *flags_out);
+/* The same from the directory from (when not NULL) instead of dirfd. */
+int vfs_lookup_parent_at(struct task *t, int dirfd, const struct path *from, const char *path,
+                         int flags, struct path *parent, char *last, int *type, int *flags_out);
+/* The child called name of dir, crossing mounts; -ENOENT if none. */
+int vfs_lookup_one(struct path *dir, const char *name, struct path *out);
+/* Copy a path argument in from the guest (ENAMETOOLONG past 4095 bytes,
+ * ENOENT if empty unless allow_empty). Returns its length. */
+long vfs_getname(struct task *t, uint64_t upath, char *buf, int allow_empty);
+
+/* The path of p as seen from root, into buf; returns its length or
+ * -ENAMETOOLONG. Unlinked files end in " (deleted)". */
+int vfs_d_path(const struct path *p, const struct path *root, char *buf, size_t len);
+
+/* ---- permission ---- */
+#define MAY_EXEC 1
+#define MAY_WRITE 2
+#define MAY_READ 4
+#define MAY_ACCESS 8          /* access(2): use real ids */
+int vfs_permission(struct task *t, struct inode *i, int mask);
+void vfs_fs_cred(struct task *t, struct fs_cred *c);
+
+/* ---- operations the syscalls use (all 0 / >= 0 or -errno) ---- */
+int vfs_open(struct task *t, int dirfd, const char *path, int flags, mode_t mode,
+             int resolve, struct file **out);
+/* Open what p names (an existing inode) with flags. */
+int vfs_open_path(struct task *t, const struct path *p, int flags, struct file **out);
+int vfs_getattr(struct inode *i, struct stat *st);
+int vfs_setattr(struct task *t, const struct path *p, struct iattr *ia);
+int vfs_mknod(struct task *t, int dirfd, const char *path, mode_t mode, dev_t rdev);
+int vfs_mkdir(struct task *t, int dirfd, const char *path, mode_t mode);
+int vfs_symlink(struct task *t, const char *target, int dirfd, const char *path);
+int vfs_link(struct task *t, int odirfd, const char *opath, int ndirfd, const char *npath, int flags);
+int vfs_unlink(struct task *t, int dirfd, const char *path);
+int vfs_rmdir(struct task *t, int dirfd, const char *path);
+int vfs_rename(struct task *t, int odirfd, const char *opath, int ndirfd, const char *npath,
+               unsigned flags);
+int vfs_readlink(struct task *t, int dirfd, const char *path, char *buf, size_t len);
+
+/* ---- process state ---- */
+struct fs_struct *fs_struct_new(const struct path *root, const struct path *cwd);
+struct fs_struct *fs_struct_copy(struct fs_struct *fs);
+void fs_struct_put(struct fs_struct *fs);
+
+/* ---- the file systems ---- */
+/* hostfs: host directory (or file) dir as a file system; rdonly refuses writes. */
+int hostfs_mount(const char *hostpath, int rdonly, struct dentry **root);
+/* tmpfs with a size limit in bytes (0: half of RAM, as Linux). */
+int tmpfs_mount(uint64_t size, mode_t mode, struct dentry **root);
+/* devfs: a tmpfs holding the device nodes. */
+int devfs_mount(struct dentry **root);
+int procfs_mount(struct dentry **root);
+extern const struct fs_type hostfs_type, tmpfs_type, devfs_type, procfs_type;
+/* memfd_create's file (O_RDWR), named NAME for /proc. */
+int memfd_new(struct task *t, const char *name, struct file **out);
+
+#endif

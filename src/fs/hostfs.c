@@ -1,0 +1,483 @@
+/* hostfs: a host directory as a guest file system (the root, or a bind
+ * mount). Every inode holds an O_PATH|O_NOFOLLOW descriptor of its host
+ * file, and every host call is relative to such a descriptor with a single
+ * name component that is never followed if it is a symlink. The guest's
+ * walker does "..", symlinks and mount crossing in the sentry, so no host
+ * path resolution ever runs on guest-controlled text: nothing outside the
+ * mounted directory can be named, even while other threads rename
+ * directories. Files are reopened through /proc/self/fd/N, which names
+ * exactly the inode already found. Owners, modes and times are the host's. */
+#define _GNU_SOURCE
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <sys/xattr.h>
+#include <unistd.h>
+
+#include "fs/vfs.h"
+
+struct host_inode {
+    struct inode vfs;
+    int fd;                   /* O_PATH | O_NOFOLLOW */
+};
+
+struct hostfs_info {
+    int root_fd;
+    int rdonly;
+};
+
+static struct host_inode *HI(struct inode *i)
+{
+    return (struct host_inode *)((char *)i - offsetof(struct host_inode, vfs));
+}
+
+static void proc_fd_path(int fd, char *buf, size_t len)
+{
+    snprintf(buf, len, "/proc/self/fd/%d", fd);
+}
+
+static const struct inode_ops host_iops;
+static const struct file_ops host_file_ops, host_dir_ops;
+
+/* An inode over fd (taken over). */
+static int host_inode_new(struct super_block *sb, int fd, struct inode **out)
+{
+    struct stat st;
+    if (fstat(fd, &st) < 0) {
+        int e = errno;
+        close(fd);
+        return -e;
+    }
+    struct host_inode *h = calloc(1, sizeof(*h));
+    if (!h) {
+        close(fd);
+        return -ENOMEM;
+    }
+    const struct file_ops *fops = S_ISDIR(st.st_mode) ? &host_dir_ops
+                                  : S_ISREG(st.st_mode) ? &host_file_ops : NULL;
+    inode_init(&h->vfs, sb, &host_iops, fops, st.st_ino, st.st_mode);
+    h->vfs.uid = st.st_uid;
+    h->vfs.gid = st.st_gid;
+    h->vfs.rdev = st.st_rdev;
+    h->fd = fd;
+    *out = &h->vfs;
+    return 0;
+}
+
+static int host_rdonly(struct inode *i)
+{
+    return ((struct hostfs_info *)i->sb->fs_info)->rdonly;
+}
+
+static int host_lookup(struct inode *dir, const char *name, struct inode **out)
+{
+    int fd = openat(HI(dir)->fd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0)
+        return -errno;
+    return host_inode_new(dir->sb, fd, out);
+}
+
+static int host_mknod(struct inode *dir, const char *name, mode_t mode, dev_t rdev,
+                      const struct fs_cred *c, struct inode **out)
+{
+    (void)c;
+    (void)rdev;
+    if (host_rdonly(dir))
+        return -EROFS;
+    int dfd = HI(dir)->fd;
+    if (S_ISREG(mode)) {
+        int fd = openat(dfd, name, O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, mode & 07777);
+        if (fd < 0)
+            return -errno;
+        close(fd);
+    } else if (S_ISFIFO(mode) || S_ISSOCK(mode)) {
+        if (mknodat(dfd, name, mode, 0) < 0)
+            return -errno;
+    } else {
+        return -EPERM; /* device nodes: the host directory is nodev */
+    }
+    /* The host applied its own umask-free mode; set exactly ours. */
+    int r = host_lookup(dir, name, out);
+    return r;
+}
+
+static int host_mkdir(struct inode *dir, const char *name, mode_t mode, const struct fs_cred *c,
+                      struct inode **out)
+{
+    (void)c;
+    if (host_rdonly(dir))
+        return -EROFS;
+    if (mkdirat(HI(dir)->fd, name, mode) < 0)
+        return -errno;
+    return host_lookup(dir, name, out);
+}
+
+static int host_symlink(struct inode *dir, const char *name, const char *target,
+                        const struct fs_cred *c, struct inode **out)
+{
+    (void)c;
+    if (host_rdonly(dir))
+        return -EROFS;
+    if (symlinkat(target, HI(dir)->fd, name) < 0)
+        return -errno;
+    return host_lookup(dir, name, out);
+}
+
+static int host_link(struct inode *old, struct inode *dir, const char *name)
+{
+    if (host_rdonly(dir))
+        return -EROFS;
+    char p[64];
+    proc_fd_path(HI(old)->fd, p, sizeof(p));
+    /* Following the magic link names exactly old's inode; AT_EMPTY_PATH
+     * would need CAP_DAC_READ_SEARCH. */
+    if (linkat(AT_FDCWD, p, HI(dir)->fd, name, AT_SYMLINK_FOLLOW) < 0)
+        return -errno;
+    return 0;
+}
+
+static int host_unlink(struct inode *dir, const char *name, struct inode *victim)
+{
+    (void)victim;
+    if (host_rdonly(dir))
+        return -EROFS;
+    return unlinkat(HI(dir)->fd, name, 0) < 0 ? -errno : 0;
+}
+
+static int host_rmdir(struct inode *dir, const char *name, struct inode *victim)
+{
+    (void)victim;
+    if (host_rdonly(dir))
+        return -EROFS;
+    return unlinkat(HI(dir)->fd, name, AT_REMOVEDIR) < 0 ? -errno : 0;
+}
+
+static int host_rename(struct inode *odir, const char *oname, struct inode *ndir, const char *nname,
+                       unsigned flags)
+{
+    if (host_rdonly(odir))
+        return -EROFS;
+    return renameat2(HI(odir)->fd, oname, HI(ndir)->fd, nname, flags) < 0 ? -errno : 0;
+}
+
+static int host_readlink(struct inode *i, char *buf, size_t len)
+{
+    ssize_t n = readlinkat(HI(i)->fd, "", buf, len);
+    return n < 0 ? -errno : (int)n;
+}
+
+static int host_getattr(struct inode *i, struct stat *st)
+{
+    return fstat(HI(i)->fd, st) < 0 ? -errno : 0;
+}
+
+static int host_setattr(struct inode *i, const struct iattr *ia)
+{
+    if (host_rdonly(i))
+        return -EROFS;
+    int fd = HI(i)->fd;
+    char p[64];
+    proc_fd_path(fd, p, sizeof(p));
+    int lnk = S_ISLNK(i->mode);
+    if (ia->valid & (ATTR_UID | ATTR_GID)) {
+        uid_t u = (ia->valid & ATTR_UID) ? ia->uid : (uid_t)-1;
+        gid_t g = (ia->valid & ATTR_GID) ? ia->gid : (gid_t)-1;
+        if (fchownat(fd, "", u, g, AT_EMPTY_PATH) < 0)
+            return -errno;
+    }
+    if (ia->valid & ATTR_MODE) {
+        if (lnk)
+            return -EOPNOTSUPP;
+        if (chmod(p, ia->mode & 07777) < 0)
+            return -errno;
+    }
+    if (ia->valid & ATTR_SIZE) {
+        if (!S_ISREG(i->mode))
+            return S_ISDIR(i->mode) ? -EISDIR : -EINVAL;
+        if (truncate(p, ia->size) < 0)
+            return -errno;
+    }
+    if (ia->valid & (ATTR_ATIME | ATTR_MTIME)) {
+        struct timespec ts[2] = { { 0, UTIME_OMIT }, { 0, UTIME_OMIT } };
+        if (ia->valid & ATTR_ATIME)
+            ts[0] = (ia->valid & ATTR_ATIME_NOW) ? (struct timespec){ 0, UTIME_NOW } : ia->atime;
+        if (ia->valid & ATTR_MTIME)
+            ts[1] = (ia->valid & ATTR_MTIME_NOW) ? (struct timespec){ 0, UTIME_NOW } : ia->mtime;
+        if (utimensat(fd, "", ts, AT_EMPTY_PATH) < 0) {
+            if (errno != EINVAL && errno != EBADF)
+                return -errno;
+            if (lnk)
+                return -EOPNOTSUPP;
+            if (utimensat(AT_FDCWD, p, ts, 0) < 0)
+                return -errno;
+        }
+    }
+    return 0;
+}
+
+static int host_open(struct inode *i, struct file *f, int flags)
+{
+    if (!S_ISREG(i->mode) && !S_ISDIR(i->mode))
+        return -ENXIO;
+    char p[64];
+    proc_fd_path(HI(i)->fd, p, sizeof(p));
+    int hflags = (flags & (O_ACCMODE | O_APPEND | O_DIRECTORY | O_SYNC | O_DSYNC | O_NOATIME)) |
+                 O_CLOEXEC | O_NOCTTY | O_NOFOLLOW;
+    if (host_rdonly(i) && (flags & O_ACCMODE) != O_RDONLY)
+        return -EROFS;
+    int fd = open(p, hflags & ~O_NOFOLLOW);
+    if (fd < 0 && errno == EPERM && (flags & O_NOATIME))
+        fd = open(p, hflags & ~(O_NOFOLLOW | O_NOATIME));
+    if (fd < 0)
+        return -errno;
+    f->host_fd = fd;
+    return 0;
+}
+
+/* The /proc/self/fd/N path leads to the O_PATH file itself, symlinks
+ * included, so the xattr calls act on exactly this inode. */
+static ssize_t host_xget(struct inode *i, const char *name, void *buf, size_t len)
+{
+    char p[64];
+    proc_fd_path(HI(i)->fd, p, sizeof(p));
+    ssize_t n = getxattr(p, name, buf, len);
+    return n < 0 ? -errno : n;
+}
+
+static int host_xset(struct inode *i, const char *name, const void *buf, size_t len, int flags)
+{
+    if (host_rdonly(i))
+        return -EROFS;
+    if (S_ISLNK(i->mode))
+        return -EPERM;
+    char p[64];
+    proc_fd_path(HI(i)->fd, p, sizeof(p));
+    return setxattr(p, name, buf, len, flags) < 0 ? -errno : 0;
+}
+
+static ssize_t host_xlist(struct inode *i, char *buf, size_t len)
+{
+    char p[64];
+    proc_fd_path(HI(i)->fd, p, sizeof(p));
+    ssize_t n = listxattr(p, buf, len);
+    return n < 0 ? -errno : n;
+}
+
+static int host_xremove(struct inode *i, const char *name)
+{
+    if (host_rdonly(i))
+        return -EROFS;
+    if (S_ISLNK(i->mode))
+        return -EPERM;
+    char p[64];
+    proc_fd_path(HI(i)->fd, p, sizeof(p));
+    return removexattr(p, name) < 0 ? -errno : 0;
+}
+
+static void host_evict(struct inode *i)
+{
+    struct host_inode *h = HI(i);
+    close(h->fd);
+    free(h);
+}
+
+static const struct inode_ops host_iops = {
+    .lookup = host_lookup,
+    .mknod = host_mknod,
+    .mkdir = host_mkdir,
+    .symlink = host_symlink,
+    .link = host_link,
+    .unlink = host_unlink,
+    .rmdir = host_rmdir,
+    .rename = host_rename,
+    .readlink = host_readlink,
+    .getattr = host_getattr,
+    .setattr = host_setattr,
+    .open = host_open,
+    .getxattr = host_xget,
+    .setxattr = host_xset,
+    .listxattr = host_xlist,
+    .removexattr = host_xremove,
+    .evict = host_evict,
+};
+
+/* ---- open files ---- */
+
+static ssize_t hf_read(struct file *f, void *buf, size_t len, off_t *pos)
+{
+    ssize_t n = pread(f->host_fd, buf, len, *pos);
+    if (n < 0)
+        return -errno;
+    *pos += n;
+    return n;
+}
+
+static ssize_t hf_write(struct file *f, const void *buf, size_t len, off_t *pos)
+{
+    if (f->flags & O_APPEND) {
+        /* The host fd has O_APPEND too: write() appends atomically. */
+        ssize_t n = write(f->host_fd, buf, len);
+        if (n < 0)
+            return -errno;
+        off_t end = lseek(f->host_fd, 0, SEEK_CUR);
+        if (end >= 0)
+            *pos = end;
+        return n;
+    }
+    ssize_t n = pwrite(f->host_fd, buf, len, *pos);
+    if (n < 0)
+        return -errno;
+    *pos += n;
+    return n;
+}
+
+static off_t hf_llseek(struct file *f, off_t off, int whence)
+{
+    if (whence == SEEK_DATA || whence == SEEK_HOLE) {
+        off_t r = lseek(f->host_fd, off, whence);
+        return r < 0 ? -errno : r;
+    }
+    return file_generic_llseek(f, off, whence);
+}
+
+static int hf_stat(struct file *f, struct stat *st)
+{
+    return fstat(f->host_fd, st) < 0 ? -errno : 0;
+}
+
+static int hf_fsync(struct file *f, int datasync)
+{
+    int r = datasync ? fdatasync(f->host_fd) : fsync(f->host_fd);
+    return r < 0 ? -errno : 0;
+}
+
+static int hf_fallocate(struct file *f, int mode, off_t off, off_t len)
+{
+    return fallocate(f->host_fd, mode, off, len) < 0 ? -errno : 0;
+}
+
+static int hf_mmap_fd(struct file *f)
+{
+    return f->host_fd;
+}
+
+static void hf_release(struct file *f)
+{
+    if (f->host_fd >= 0)
+        close(f->host_fd);
+}
+
+/* Directory reading: the host's getdents64 cookies are our positions. */
+struct linux_dirent64 {
+    uint64_t d_ino;
+    int64_t d_off;
+    unsigned short d_reclen;
+    unsigned char d_type;
+    char d_name[];
+};
+
+static int hd_iterate(struct file *f, struct dir_context *ctx)
+{
+    char buf[8192];
+    if (lseek(f->host_fd, ctx->pos, SEEK_SET) < 0)
+        return -errno;
+    for (;;) {
+        long n = getdents64(f->host_fd, buf, sizeof(buf));
+        if (n < 0)
+            return -errno;
+        if (n == 0)
+            return 0;
+        for (long off = 0; off < n;) {
+            struct linux_dirent64 *d = (struct linux_dirent64 *)(buf + off);
+            if (ctx->emit(ctx, d->d_name, strlen(d->d_name), d->d_ino, d->d_type))
+                return 0;
+            ctx->pos = d->d_off;
+            off += d->d_reclen;
+        }
+    }
+}
+
+static const struct file_ops host_file_ops = {
+    .name = "hostfs",
+    .read = hf_read,
+    .write = hf_write,
+    .llseek = hf_llseek,
+    .stat = hf_stat,
+    .fsync = hf_fsync,
+    .fallocate = hf_fallocate,
+    .mmap_fd = hf_mmap_fd,
+    .release = hf_release,
+};
+
+static const struct file_ops host_dir_ops = {
+    .name = "hostfs-dir",
+    .iterate = hd_iterate,
+    .stat = hf_stat,
+    .fsync = hf_fsync,
+    .release = hf_release,
+};
+
+/* ---- the file system ---- */
+
+static int hostfs_statfs(struct super_block *sb, struct statfs *st)
+{
+    struct hostfs_info *hi = sb->fs_info;
+    return fstatfs(hi->root_fd, st) < 0 ? -errno : 0;
+}
+
+static void hostfs_kill_sb(struct super_block *sb)
+{
+    struct hostfs_info *hi = sb->fs_info;
+    if (hi) {
+        close(hi->root_fd);
+        free(hi);
+    }
+}
+
+const struct fs_type hostfs_type = {
+    .name = "hostfs",
+    .magic = 0x00c0ffee,
+    .nodev = 1,
+    .statfs = hostfs_statfs,
+    .kill_sb = hostfs_kill_sb,
+};
+
+int hostfs_mount(const char *hostpath, int rdonly, struct dentry **root)
+{
+    int fd = open(hostpath, O_PATH | O_CLOEXEC);
+    if (fd < 0)
+        return -errno;
+    struct stat st;
+    if (fstat(fd, &st) < 0) {
+        int e = errno;
+        close(fd);
+        return -e;
+    }
+    struct hostfs_info *hi = calloc(1, sizeof(*hi));
+    struct super_block *sb = hi ? sb_new(&hostfs_type, st.st_dev, hostpath) : NULL;
+    int fd2 = fcntl(fd, F_DUPFD_CLOEXEC, 0);
+    if (!sb || fd2 < 0) {
+        free(hi);
+        if (sb)
+            sb_put(sb);
+        close(fd);
+        if (fd2 >= 0)
+            close(fd2);
+        return -ENOMEM;
+    }
+    hi->root_fd = fd2;
+    hi->rdonly = rdonly;
+    sb->fs_info = hi;
+    struct inode *i;
+    int r = host_inode_new(sb, fd, &i);
+    sb_put(sb); /* the inode holds it now */
+    if (r < 0)
+        return r;
+    *root = d_make_root(i, "/");
+    return *root ? 0 : -ENOMEM;
+}

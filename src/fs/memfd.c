@@ -1,0 +1,62 @@
+/* memfd_create: a regular file of an internal tmpfs that has no name in any
+ * directory (so its data is a host memfd and can be mapped and shared);
+ * /proc/PID/fd shows it as "/memfd:NAME (deleted)", as Linux does. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "fs/vfs.h"
+#include "sentry/kernel.h"
+
+static pthread_mutex_t memfd_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct dentry *memfd_root;
+static unsigned long memfd_seq;
+
+int memfd_new(struct task *t, const char *name, struct file **out)
+{
+    pthread_mutex_lock(&memfd_lock);
+    int r = memfd_root ? 0 : tmpfs_mount(0, 01777, &memfd_root);
+    unsigned long seq = ++memfd_seq;
+    pthread_mutex_unlock(&memfd_lock);
+    if (r < 0)
+        return r;
+    struct inode *dir = memfd_root->inode;
+    char tmp[32];
+    snprintf(tmp, sizeof(tmp), "memfd.%lu", seq);
+    struct fs_cred c;
+    vfs_fs_cred(t, &c);
+    struct inode *i;
+    r = dir->ops->mknod(dir, tmp, S_IFREG | 0777, 0, &c, &i);
+    if (r < 0)
+        return r;
+    dir->ops->unlink(dir, tmp, i);
+    char *dname = malloc(strlen(name) + 32);
+    if (!dname) {
+        inode_put(i);
+        return -ENOMEM;
+    }
+    sprintf(dname, "/memfd:%s (deleted)", name);
+    struct dentry *d = d_make_root(i, dname); /* takes i */
+    free(dname);
+    if (!d)
+        return -ENOMEM;
+    struct file *f = file_new(i->fops, O_RDWR);
+    if (!f) {
+        dput(d);
+        return -ENOMEM;
+    }
+    inode_get(i);
+    f->inode = i;
+    f->dentry = d;
+    r = i->ops->open ? i->ops->open(i, f, O_RDWR) : 0;
+    if (r < 0) {
+        f->ops = NULL;
+        file_put(f);
+        return r;
+    }
+    *out = f;
+    return 0;
+}

@@ -1,0 +1,647 @@
+/* procfs: the /proc tree, generated from sentry state on each open
+ * (contents come from procfs_gen.c). Directories are tables of entries;
+ * /proc/PID/{exe,cwd,root} and fd/N are magic links that lead to the
+ * object itself, not to a path re-resolved by name. */
+#define _GNU_SOURCE
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <time.h>
+
+#include "fs/procfs.h"
+#include "fs/vfs.h"
+#include "sentry/kernel.h"
+
+#define PROC_SUPER_MAGIC 0x9fa0
+
+enum proc_kind {
+    PK_ROOT,        /* /proc */
+    PK_DIR,         /* a static directory: sys, sys/kernel, ... */
+    PK_FILE,        /* generated text */
+    PK_SELF,        /* /proc/self, /proc/thread-self */
+    PK_PID,         /* /proc/PID and /proc/PID/task/TID */
+    PK_TASKDIR,     /* /proc/PID/task */
+    PK_PIDLINK,     /* exe, cwd, root */
+    PK_FDDIR,       /* fd/ and fdinfo/ */
+    PK_FD,          /* fd/N (link) and fdinfo/N (file) */
+};
+
+typedef int (*gen_fn)(struct strbuf *out, struct task *reader, struct process *p);
+
+struct proc_entry {
+    const char *name;
+    int kind;
+    mode_t mode;
+    gen_fn gen;
+    const struct proc_entry *children; /* PK_DIR: ends with name == NULL */
+    int arg;                           /* PK_PIDLINK/PK_FDDIR/PK_SELF: which one */
+};
+
+struct proc_inode {
+    struct inode vfs;
+    const struct proc_entry *ent;      /* NULL for PK_ROOT/PK_PID/PK_FD */
+    int kind;
+    int pid;                           /* PK_PID and below */
+    int fd;                            /* PK_FD */
+    int info;                          /* PK_FD/PK_FDDIR: fdinfo rather than fd */
+    struct timespec ctime;
+};
+
+static struct proc_inode *PI(struct inode *i)
+{
+    return (struct proc_inode *)((char *)i - offsetof(struct proc_inode, vfs));
+}
+
+/* ---- whose /proc ---- */
+
+static struct process *find_process(int pid)
+{
+    struct task *t = current_task;
+    if (!t)
+        return NULL;
+    struct sandbox *sb = t->proc->sb;
+    /* The sandbox has one process until fork exists: its init. */
+    if (sb->init && sb->init->pid == pid)
+        return sb->init;
+    return NULL;
+}
+
+/* ---- generators that need the VFS ---- */
+
+static int gen_mounts(struct strbuf *out, struct task *reader, struct process *p, int info)
+{
+    (void)reader;
+    struct fs_struct *fs = p->fs;
+    pthread_mutex_lock(&fs->lock);
+    struct path root = fs->root;
+    path_get(&root);
+    pthread_mutex_unlock(&fs->lock);
+    char *buf = malloc(PATH_MAX_LEN), *rbuf = malloc(PATH_MAX_LEN);
+    if (!buf || !rbuf) {
+        free(buf);
+        free(rbuf);
+        path_put(&root);
+        return -ENOMEM;
+    }
+    for (struct mount *m = vfs_ns->list; m; m = m->next) {
+        struct path mp = { m, m->root };
+        if (vfs_d_path(&mp, &root, buf, PATH_MAX_LEN) < 0)
+            continue;
+        struct super_block *sb = m->sb;
+        const char *type = sb->type == &hostfs_type ? "hostfs" : sb->type->name;
+        char opts[64];
+        snprintf(opts, sizeof(opts), "%s%s%s%s,relatime", (m->flags & MNT_RDONLY) ? "ro" : "rw",
+                 (m->flags & MNT_NOSUID) ? ",nosuid" : "", (m->flags & MNT_NODEV) ? ",nodev" : "",
+                 (m->flags & MNT_NOEXEC) ? ",noexec" : "");
+        if (!info) {
+            sb_printf(out, "%s %s %s %s%s%s 0 0\n", sb->source, buf, type, opts,
+                      sb->options ? "," : "", sb->options ? sb->options : "");
+            continue;
+        }
+        /* mountinfo: id parent major:minor root mountpoint opts - type source super-opts */
+        sb_printf(out, "%d %d %u:%u / %s %s - %s %s %s%s%s\n", m->id, m->parent->id,
+                  major(sb->dev), minor(sb->dev), buf, opts, type, sb->source,
+                  (m->flags & MNT_RDONLY) ? "ro" : "rw", sb->options ? "," : "",
+                  sb->options ? sb->options : "");
+    }
+    free(buf);
+    free(rbuf);
+    path_put(&root);
+    return out->oom ? -ENOMEM : 0;
+}
+
+static int gen_mounts_file(struct strbuf *out, struct task *r, struct process *p)
+{
+    return gen_mounts(out, r, p, 0);
+}
+
+static int gen_mountinfo(struct strbuf *out, struct task *r, struct process *p)
+{
+    return gen_mounts(out, r, p, 1);
+}
+
+static int gen_filesystems(struct strbuf *out, struct task *r, struct process *p)
+{
+    (void)r;
+    (void)p;
+    static const struct procfs_fs list[] = {
+        { "sysfs", 1 }, { "tmpfs", 1 }, { "proc", 1 }, { "devpts", 1 }, { "hostfs", 1 }, { NULL, 0 },
+    };
+    return procfs_gen_filesystems(out, list);
+}
+
+#define GLOBAL(fn, call)                                                    \
+    static int fn(struct strbuf *out, struct task *r, struct process *p)   \
+    {                                                                       \
+        (void)r;                                                            \
+        (void)p;                                                            \
+        return call;                                                        \
+    }
+GLOBAL(g_meminfo, procfs_gen_meminfo(out))
+GLOBAL(g_cpuinfo, procfs_gen_cpuinfo(out))
+GLOBAL(g_stat, procfs_gen_sysstat(out, (unsigned long)procfs_last_pid(r->proc->sb), 1))
+GLOBAL(g_uptime, procfs_gen_uptime(out))
+GLOBAL(g_loadavg, procfs_gen_loadavg(out, 1, 1, procfs_last_pid(r->proc->sb)))
+GLOBAL(g_version, procfs_gen_version(out))
+GLOBAL(g_hostname, procfs_gen_hostname(out))
+GLOBAL(g_ostype, procfs_gen_ostype(out))
+GLOBAL(g_osrelease, procfs_gen_osrelease(out))
+GLOBAL(g_pid_max, procfs_gen_pid_max(out))
+GLOBAL(g_boot_id, procfs_gen_boot_id(out))
+GLOBAL(g_uuid, procfs_gen_uuid(out))
+
+/* ---- the tables ---- */
+
+enum { LINK_EXE, LINK_CWD, LINK_ROOT };
+
+static const struct proc_entry random_dir[] = {
+    { "boot_id", PK_FILE, 0444, g_boot_id, NULL, 0 },
+    { "uuid", PK_FILE, 0444, g_uuid, NULL, 0 },
+    { NULL, 0, 0, NULL, NULL, 0 },
+};
+
+static const struct proc_entry kernel_dir[] = {
+    { "hostname", PK_FILE, 0644, g_hostname, NULL, 0 },
+    { "ostype", PK_FILE, 0444, g_ostype, NULL, 0 },
+    { "osrelease", PK_FILE, 0444, g_osrelease, NULL, 0 },
+    { "pid_max", PK_FILE, 0644, g_pid_max, NULL, 0 },
+    { "random", PK_DIR, 0555, NULL, random_dir, 0 },
+    { NULL, 0, 0, NULL, NULL, 0 },
+};
+
+static const struct proc_entry sys_dir[] = {
+    { "kernel", PK_DIR, 0555, NULL, kernel_dir, 0 },
+    { NULL, 0, 0, NULL, NULL, 0 },
+};
+
+static const struct proc_entry root_dir[] = {
+    { "self", PK_SELF, 0777, NULL, NULL, 0 },
+    { "thread-self", PK_SELF, 0777, NULL, NULL, 1 },
+    { "meminfo", PK_FILE, 0444, g_meminfo, NULL, 0 },
+    { "cpuinfo", PK_FILE, 0444, g_cpuinfo, NULL, 0 },
+    { "stat", PK_FILE, 0444, g_stat, NULL, 0 },
+    { "uptime", PK_FILE, 0444, g_uptime, NULL, 0 },
+    { "loadavg", PK_FILE, 0444, g_loadavg, NULL, 0 },
+    { "version", PK_FILE, 0444, g_version, NULL, 0 },
+    { "filesystems", PK_FILE, 0444, gen_filesystems, NULL, 0 },
+    { "mounts", PK_SELF, 0777, NULL, NULL, 2 },
+    { "sys", PK_DIR, 0555, NULL, sys_dir, 0 },
+    { NULL, 0, 0, NULL, NULL, 0 },
+};
+
+static const struct proc_entry pid_dir[] = {
+    { "stat", PK_FILE, 0444, procfs_gen_stat, NULL, 0 },
+    { "status", PK_FILE, 0444, procfs_gen_status, NULL, 0 },
+    { "statm", PK_FILE, 0444, procfs_gen_statm, NULL, 0 },
+    { "cmdline", PK_FILE, 0444, procfs_gen_cmdline, NULL, 0 },
+    { "environ", PK_FILE, 0400, procfs_gen_environ, NULL, 0 },
+    { "comm", PK_FILE, 0644, procfs_gen_comm, NULL, 0 },
+    { "maps", PK_FILE, 0444, procfs_gen_maps, NULL, 0 },
+    { "mounts", PK_FILE, 0444, gen_mounts_file, NULL, 0 },
+    { "mountinfo", PK_FILE, 0444, gen_mountinfo, NULL, 0 },
+    { "exe", PK_PIDLINK, 0777, NULL, NULL, LINK_EXE },
+    { "cwd", PK_PIDLINK, 0777, NULL, NULL, LINK_CWD },
+    { "root", PK_PIDLINK, 0777, NULL, NULL, LINK_ROOT },
+    { "fd", PK_FDDIR, 0500, NULL, NULL, 0 },
+    { "fdinfo", PK_FDDIR, 0500, NULL, NULL, 1 },
+    { "task", PK_TASKDIR, 0555, NULL, NULL, 0 },
+    { NULL, 0, 0, NULL, NULL, 0 },
+};
+
+/* ---- inodes ---- */
+
+/* An entry's position among all tables, for its inode number. */
+static uint64_t entry_index(const struct proc_entry *e)
+{
+    static const struct proc_entry *const tables[] = { root_dir, sys_dir, kernel_dir, random_dir, pid_dir };
+    uint64_t base = 0;
+    for (size_t k = 0; k < sizeof(tables) / sizeof(tables[0]); k++) {
+        size_t n = 0;
+        while (tables[k][n].name)
+            n++;
+        if (e >= tables[k] && e < tables[k] + n)
+            return base + (uint64_t)(e - tables[k]) + 2;
+        base += n;
+    }
+    return 0;
+}
+
+static const struct inode_ops proc_iops;
+static const struct file_ops proc_file_ops, proc_dir_ops;
+
+static struct inode *proc_inode_new(struct super_block *sb, int kind, const struct proc_entry *e,
+                                    int pid, int fd, int info)
+{
+    struct proc_inode *pi = calloc(1, sizeof(*pi));
+    if (!pi)
+        return NULL;
+    mode_t mode;
+    switch (kind) {
+    case PK_ROOT:
+    case PK_PID:
+    case PK_TASKDIR:
+        mode = S_IFDIR | 0555;
+        break;
+    case PK_FD:
+        mode = info ? (S_IFREG | 0444) : (S_IFLNK | 0700);
+        break;
+    default:
+        mode = (kind == PK_FILE ? S_IFREG : (kind == PK_DIR || kind == PK_FDDIR) ? S_IFDIR : S_IFLNK) |
+               e->mode;
+        break;
+    }
+    /* Stable numbers, as Linux gives /proc/PID the same inode each time:
+     * the kind, the pid, and the entry's index or the fd. */
+    uint64_t idx = kind == PK_FD ? (uint64_t)fd * 2 + (uint64_t)info : e ? entry_index(e) : 0;
+    uint64_t ino = kind == PK_ROOT ? 1 : ((uint64_t)pid << 32) | ((uint64_t)kind << 24) | (idx & 0xffffff);
+    inode_init(&pi->vfs, sb, &proc_iops, S_ISDIR(mode) ? &proc_dir_ops : S_ISREG(mode) ? &proc_file_ops : NULL,
+               ino, mode);
+    pi->ent = e;
+    pi->kind = kind;
+    pi->pid = pid;
+    pi->fd = fd;
+    pi->info = info;
+    clock_gettime(CLOCK_REALTIME, &pi->ctime);
+    /* Per-process files belong to the process's owner. */
+    struct process *p = pid ? find_process(pid) : NULL;
+    if (p) {
+        pi->vfs.uid = p->creds.euid;
+        pi->vfs.gid = p->creds.egid;
+    }
+    return &pi->vfs;
+}
+
+static int parse_num(const char *s)
+{
+    if (!*s || (s[0] == '0' && s[1]))
+        return -1;
+    long v = 0;
+    for (; *s; s++) {
+        if (*s < '0' || *s > '9' || v > 100000000)
+            return -1;
+        v = v * 10 + (*s - '0');
+    }
+    return (int)v;
+}
+
+static struct file *proc_fd_file(int pid, int fd)
+{
+    struct process *p = find_process(pid);
+    return p ? fd_get(p->files, fd) : NULL;
+}
+
+static int proc_lookup(struct inode *dir, const char *name, struct inode **out)
+{
+    struct proc_inode *d = PI(dir);
+    const struct proc_entry *table = NULL;
+    switch (d->kind) {
+    case PK_ROOT: {
+        int pid = parse_num(name);
+        if (pid > 0) {
+            if (!find_process(pid))
+                return -ENOENT;
+            *out = proc_inode_new(dir->sb, PK_PID, NULL, pid, 0, 0);
+            return *out ? 0 : -ENOMEM;
+        }
+        table = root_dir;
+        break;
+    }
+    case PK_DIR:
+        table = d->ent->children;
+        break;
+    case PK_PID:
+        if (!find_process(d->pid))
+            return -ENOENT;
+        table = pid_dir;
+        break;
+    case PK_TASKDIR: {
+        int tid = parse_num(name);
+        if (tid != d->pid) /* one thread per process until clone exists */
+            return -ENOENT;
+        *out = proc_inode_new(dir->sb, PK_PID, NULL, tid, 0, 0);
+        return *out ? 0 : -ENOMEM;
+    }
+    case PK_FDDIR: {
+        int fd = parse_num(name);
+        struct file *f = fd >= 0 ? proc_fd_file(d->pid, fd) : NULL;
+        if (!f)
+            return -ENOENT;
+        file_put(f);
+        *out = proc_inode_new(dir->sb, PK_FD, NULL, d->pid, fd, d->ent->arg);
+        return *out ? 0 : -ENOMEM;
+    }
+    default:
+        return -ENOTDIR;
+    }
+    for (const struct proc_entry *e = table; e->name; e++)
+        if (strcmp(e->name, name) == 0) {
+            *out = proc_inode_new(dir->sb, e->kind, e, d->pid, 0, 0);
+            return *out ? 0 : -ENOMEM;
+        }
+    return -ENOENT;
+}
+
+static int proc_readlink(struct inode *i, char *buf, size_t len)
+{
+    struct proc_inode *pi = PI(i);
+    struct task *t = current_task;
+    char tmp[PATH_MAX_LEN];
+    int n;
+    switch (pi->kind) {
+    case PK_SELF:
+        if (!t)
+            return -ENOENT;
+        if (pi->ent->arg == 2)
+            n = snprintf(tmp, sizeof(tmp), "self/mounts");
+        else if (pi->ent->arg == 1)
+            n = snprintf(tmp, sizeof(tmp), "%d/task/%d", t->proc->pid, t->tid);
+        else
+            n = snprintf(tmp, sizeof(tmp), "%d", t->proc->pid);
+        break;
+    case PK_PIDLINK: {
+        struct process *p = find_process(pi->pid);
+        if (!p)
+            return -ENOENT;
+        n = snprintf(tmp, sizeof(tmp), "%s", p->mm->exe);
+        break;
+    }
+    case PK_FD: {
+        struct file *f = proc_fd_file(pi->pid, pi->fd);
+        if (!f)
+            return -ENOENT;
+        if (f->inode && S_ISFIFO(f->inode->mode))
+            n = snprintf(tmp, sizeof(tmp), "pipe:[%llu]", (unsigned long long)f->inode->ino);
+        else
+            n = snprintf(tmp, sizeof(tmp), "anon_inode:[%s]", f->ops && f->ops->name ? f->ops->name : "file");
+        file_put(f);
+        break;
+    }
+    default:
+        return -EINVAL;
+    }
+    if (n < 0)
+        return -EINVAL;
+    if ((size_t)n > len)
+        n = (int)len;
+    memcpy(buf, tmp, (size_t)n);
+    return n;
+}
+
+static int proc_get_link(struct task *t, struct inode *i, struct mount **mnt, struct dentry **out)
+{
+    (void)t;
+    struct proc_inode *pi = PI(i);
+    if (pi->kind == PK_PIDLINK && pi->ent->arg != LINK_EXE) {
+        struct process *p = find_process(pi->pid);
+        if (!p)
+            return -ENOENT;
+        pthread_mutex_lock(&p->fs->lock);
+        struct path *src = pi->ent->arg == LINK_CWD ? &p->fs->cwd : &p->fs->root;
+        *mnt = src->mnt;
+        *out = dget(src->d);
+        pthread_mutex_unlock(&p->fs->lock);
+        return 1;
+    }
+    if (pi->kind == PK_FD && !pi->info) {
+        struct file *f = proc_fd_file(pi->pid, pi->fd);
+        if (!f)
+            return -ENOENT;
+        int r = 0;
+        if (f->dentry && f->mnt) {
+            *mnt = f->mnt;
+            *out = dget(f->dentry);
+            r = 1;
+        }
+        file_put(f);
+        return r;
+    }
+    return 0;
+}
+
+static int proc_getattr(struct inode *i, struct stat *st)
+{
+    struct proc_inode *pi = PI(i);
+    memset(st, 0, sizeof(*st));
+    st->st_dev = i->sb->dev;
+    st->st_ino = i->ino;
+    st->st_mode = i->mode;
+    st->st_nlink = S_ISDIR(i->mode) ? 2 : 1;
+    st->st_uid = i->uid;
+    st->st_gid = i->gid;
+    st->st_blksize = 1024;
+    if (pi->kind == PK_FD && !pi->info) {
+        /* The link's mode says how the file is open. */
+        struct file *f = proc_fd_file(pi->pid, pi->fd);
+        if (f) {
+            int acc = f->flags & O_ACCMODE;
+            st->st_mode = S_IFLNK | (acc == O_RDONLY ? 0500 : acc == O_WRONLY ? 0300 : 0700);
+            file_put(f);
+        }
+        st->st_size = 64;
+    }
+    st->st_atim = st->st_mtim = st->st_ctim = pi->ctime;
+    return 0;
+}
+
+static void proc_evict(struct inode *i)
+{
+    free(PI(i));
+}
+
+static int proc_open(struct inode *i, struct file *f, int flags);
+
+static const struct inode_ops proc_iops = {
+    .lookup = proc_lookup,
+    .readlink = proc_readlink,
+    .get_link = proc_get_link,
+    .getattr = proc_getattr,
+    .open = proc_open,
+    .evict = proc_evict,
+};
+
+/* ---- files: the text is made at open ---- */
+
+static int gen_fdinfo(struct strbuf *out, int pid, int fd)
+{
+    struct file *f = proc_fd_file(pid, fd);
+    if (!f)
+        return -ENOENT;
+    int mnt_id = f->mnt ? f->mnt->id : 0;
+    unsigned long long ino = f->inode ? (unsigned long long)f->inode->ino : 0;
+    struct process *p = find_process(pid);
+    int cloexec = 0;
+    if (p) {
+        pthread_mutex_lock(&p->files->lock);
+        if (fd < p->files->n && p->files->fd[fd].f == f)
+            cloexec = p->files->fd[fd].cloexec;
+        pthread_mutex_unlock(&p->files->lock);
+    }
+    sb_printf(out, "pos:\t%lld\nflags:\t0%o\nmnt_id:\t%d\nino:\t%llu\n", (long long)f->pos,
+              (unsigned)f->flags | (cloexec ? 02000000U : 0), mnt_id, ino);
+    file_put(f);
+    return out->oom ? -ENOMEM : 0;
+}
+
+static int proc_open(struct inode *i, struct file *f, int flags)
+{
+    (void)flags;
+    struct proc_inode *pi = PI(i);
+    if (S_ISDIR(i->mode))
+        return 0;
+    struct strbuf *b = calloc(1, sizeof(*b));
+    if (!b)
+        return -ENOMEM;
+    struct task *t = current_task;
+    int r;
+    if (pi->kind == PK_FD) {
+        r = gen_fdinfo(b, pi->pid, pi->fd);
+    } else {
+        struct process *p = pi->pid ? find_process(pi->pid) : (t ? t->proc : NULL);
+        r = p && t ? pi->ent->gen(b, t, p) : -ENOENT;
+    }
+    if (r < 0) {
+        sb_free(b);
+        free(b);
+        return r;
+    }
+    f->priv = b;
+    return 0;
+}
+
+static ssize_t pf_read(struct file *f, void *buf, size_t len, off_t *pos)
+{
+    struct strbuf *b = f->priv;
+    if (*pos < 0)
+        return -EINVAL;
+    if ((size_t)*pos >= b->len)
+        return 0;
+    size_t n = b->len - (size_t)*pos;
+    if (n > len)
+        n = len;
+    memcpy(buf, b->s + *pos, n);
+    *pos += (off_t)n;
+    return (ssize_t)n;
+}
+
+static int pf_stat(struct file *f, struct stat *st)
+{
+    return proc_getattr(f->inode, st);
+}
+
+static void pf_release(struct file *f)
+{
+    struct strbuf *b = f->priv;
+    if (b) {
+        sb_free(b);
+        free(b);
+    }
+}
+
+static const struct file_ops proc_file_ops = {
+    .name = "proc",
+    .read = pf_read,
+    .stat = pf_stat,
+    .release = pf_release,
+};
+
+/* ---- directories ---- */
+
+static unsigned dtype(mode_t m)
+{
+    return S_ISDIR(m) ? DT_DIR : S_ISLNK(m) ? DT_LNK : DT_REG;
+}
+
+/* Positions: 0 ".", 1 "..", then 2 + the index of the entry. */
+static int pd_iterate(struct file *f, struct dir_context *ctx)
+{
+    struct proc_inode *d = PI(f->inode);
+    uint64_t dino = f->inode->ino;
+    char name[32];
+    for (;;) {
+        off_t pos = ctx->pos;
+        int r;
+        if (pos == 0) {
+            r = ctx->emit(ctx, ".", 1, dino, DT_DIR);
+        } else if (pos == 1) {
+            r = ctx->emit(ctx, "..", 2, 1, DT_DIR);
+        } else {
+            off_t k = pos - 2;
+            const struct proc_entry *table = d->kind == PK_ROOT ? root_dir : d->kind == PK_PID ? pid_dir
+                                             : d->kind == PK_DIR ? d->ent->children : NULL;
+            off_t n = 0;
+            if (table)
+                while (table[n].name)
+                    n++;
+            if (k < n) {
+                const struct proc_entry *e = &table[k];
+                mode_t m = e->kind == PK_FILE ? S_IFREG : (e->kind == PK_DIR || e->kind == PK_FDDIR) ? S_IFDIR
+                                                                                                     : S_IFLNK;
+                r = ctx->emit(ctx, e->name, strlen(e->name), 1000 + (uint64_t)k, dtype(m));
+            } else {
+                /* Numbered entries after the table: pids, tids or fds. */
+                k -= n;
+                int num = -1;
+                unsigned type = DT_DIR;
+                if (d->kind == PK_ROOT) {
+                    struct task *t = current_task;
+                    if (t && k == 0)
+                        num = t->proc->sb->init ? t->proc->sb->init->pid : -1;
+                } else if (d->kind == PK_TASKDIR) {
+                    if (k == 0)
+                        num = d->pid;
+                } else if (d->kind == PK_FDDIR) {
+                    struct process *p = find_process(d->pid);
+                    type = d->ent->arg ? DT_REG : DT_LNK;
+                    if (p) {
+                        /* k counts open fds from the lowest. */
+                        pthread_mutex_lock(&p->files->lock);
+                        off_t seen = 0;
+                        for (int fd = 0; fd < p->files->n; fd++)
+                            if (p->files->fd[fd].f && seen++ == k) {
+                                num = fd;
+                                break;
+                            }
+                        pthread_mutex_unlock(&p->files->lock);
+                    }
+                }
+                if (num < 0)
+                    return 0;
+                int len = snprintf(name, sizeof(name), "%d", num);
+                r = ctx->emit(ctx, name, (size_t)len, 2000 + (uint64_t)num, type);
+            }
+        }
+        if (r)
+            return 0;
+        ctx->pos = pos + 1;
+    }
+}
+
+static const struct file_ops proc_dir_ops = {
+    .name = "proc-dir",
+    .iterate = pd_iterate,
+};
+
+/* ---- the file system ---- */
+
+const struct fs_type procfs_type = {
+    .name = "proc",
+    .magic = PROC_SUPER_MAGIC,
+    .nodev = 1,
+};
+
+int procfs_mount(struct dentry **root)
+{
+    struct super_block *sb = sb_new(&procfs_type, vfs_anon_dev(), "proc");
+    if (!sb)
+        return -ENOMEM;
+    struct inode *i = proc_inode_new(sb, PK_ROOT, NULL, 0, 0, 0);
+    sb_put(sb);
+    if (!i)
+        return -ENOMEM;
+    *root = d_make_root(i, "/");
+    return *root ? 0 : -ENOMEM;
+}

@@ -1,0 +1,571 @@
+/* Descriptors: open, openat, openat2, creat, close, close_range, dup,
+ * dup2, dup3, fcntl, flock, ioctl, pipe, pipe2, memfd_create, fsync,
+ * fdatasync, sync, syncfs, ftruncate and fallocate. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <linux/close_range.h>
+#include <linux/falloc.h>
+#include <linux/openat2.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+
+#include "fs/file.h"
+#include "fs/lock.h"
+#include "fs/pipe.h"
+#include "fs/vfs.h"
+#include "sentry/kernel.h"
+#include "sentry/syscall.h"
+
+/* The kernel's O_LARGEFILE on x86-64: every open forces it (glibc's is 0). */
+#define K_O_LARGEFILE 0100000
+#define K_O_NOTIFICATION_PIPE O_EXCL
+
+static int nofile(struct task *t)
+{
+    uint64_t n = t->proc->rlim[RLIMIT_NOFILE].cur;
+    return n > (1 << 20) ? (1 << 20) : (int)n;
+}
+
+/* Install a new file at the lowest free fd; drops f on failure. */
+static long install(struct task *t, struct file *f, int cloexec)
+{
+    int fd = fd_install(t->proc->files, 0, nofile(t), f, cloexec);
+    if (fd < 0)
+        file_put(f);
+    return fd;
+}
+
+static long do_open(struct task *t, int dirfd, uint64_t upath, int flags, mode_t mode, int resolve)
+{
+    char *path = malloc(PATH_MAX_LEN);
+    if (!path)
+        return -ENOMEM;
+    long r = vfs_getname(t, upath, path, 0);
+    if (r < 0) {
+        free(path);
+        return r;
+    }
+    if ((flags & O_CREAT) && (flags & O_DIRECTORY)) {
+        free(path);
+        return -EINVAL;
+    }
+    if ((flags & O_TMPFILE) == O_TMPFILE && (flags & O_ACCMODE) == O_RDONLY) {
+        free(path);
+        return -EINVAL;
+    }
+    if (flags & O_PATH)
+        flags &= O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC;
+    /* Reserve the number first: EMFILE comes before the lookup. */
+    struct fdtable *ft = t->proc->files;
+    struct file *f = NULL;
+    r = vfs_open(t, dirfd, path, flags, mode, resolve, &f);
+    free(path);
+    if (r < 0)
+        return r;
+    if (!(flags & O_PATH))
+        f->flags |= K_O_LARGEFILE;
+    (void)ft;
+    return install(t, f, !!(flags & O_CLOEXEC));
+}
+
+long sys_open(struct task *t, const struct sysargs *a)
+{
+    return do_open(t, AT_FDCWD, a->a[0], (int)a->a[1], (mode_t)a->a[2], 0);
+}
+
+long sys_openat(struct task *t, const struct sysargs *a)
+{
+    return do_open(t, (int)a->a[0], a->a[1], (int)a->a[2], (mode_t)a->a[3], 0);
+}
+
+long sys_creat(struct task *t, const struct sysargs *a)
+{
+    return do_open(t, AT_FDCWD, a->a[0], O_CREAT | O_WRONLY | O_TRUNC, (mode_t)a->a[1], 0);
+}
+
+#define VALID_OPEN_FLAGS                                                                          \
+    (O_ACCMODE | O_CREAT | O_EXCL | O_NOCTTY | O_TRUNC | O_APPEND | O_NONBLOCK | O_DSYNC |        \
+     O_ASYNC | O_DIRECT | K_O_LARGEFILE | O_DIRECTORY | O_NOFOLLOW | O_NOATIME | O_CLOEXEC |      \
+     O_PATH | O_TMPFILE | O_SYNC)
+#define VALID_RESOLVE                                                                             \
+    (RESOLVE_NO_XDEV | RESOLVE_NO_MAGICLINKS | RESOLVE_NO_SYMLINKS | RESOLVE_BENEATH |             \
+     RESOLVE_IN_ROOT | RESOLVE_CACHED)
+
+long sys_openat2(struct task *t, const struct sysargs *a)
+{
+    size_t size = a->a[3];
+    struct open_how how;
+    if (size < sizeof(how))
+        return -EINVAL;
+    if (size > 4096)
+        return -E2BIG;
+    memset(&how, 0, sizeof(how));
+    if (copy_in(t, &how, a->a[2], sizeof(how)) < 0)
+        return -EFAULT;
+    /* A larger struct is fine if the part we do not know is zero. */
+    for (size_t off = sizeof(how); off < size;) {
+        char z[256];
+        size_t n = size - off < sizeof(z) ? size - off : sizeof(z);
+        if (copy_in(t, z, a->a[2] + off, n) < 0)
+            return -EFAULT;
+        for (size_t i = 0; i < n; i++)
+            if (z[i])
+                return -E2BIG;
+        off += n;
+    }
+    if (how.flags & ~(uint64_t)VALID_OPEN_FLAGS)
+        return -EINVAL;
+    if (how.resolve & ~(uint64_t)VALID_RESOLVE)
+        return -EINVAL;
+    if ((how.flags & O_CREAT) || (how.flags & O_TMPFILE) == O_TMPFILE) {
+        if (how.mode & ~07777ULL)
+            return -EINVAL;
+    } else if (how.mode) {
+        return -EINVAL;
+    }
+    if ((how.resolve & RESOLVE_BENEATH) && (how.resolve & RESOLVE_IN_ROOT))
+        return -EINVAL;
+    if ((how.resolve & RESOLVE_CACHED) && (how.flags & (O_CREAT | O_TRUNC | O_TMPFILE)))
+        return -EAGAIN;
+    if ((how.flags & O_PATH) && (how.flags & ~(uint64_t)(O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)))
+        return -EINVAL;
+    int resolve = 0;
+    if (how.resolve & RESOLVE_NO_XDEV)
+        resolve |= LOOKUP_NO_XDEV;
+    if (how.resolve & RESOLVE_NO_MAGICLINKS)
+        resolve |= LOOKUP_NO_MAGICLINKS;
+    if (how.resolve & RESOLVE_NO_SYMLINKS)
+        resolve |= LOOKUP_NO_SYMLINKS;
+    if (how.resolve & RESOLVE_BENEATH)
+        resolve |= LOOKUP_BENEATH;
+    if (how.resolve & RESOLVE_IN_ROOT)
+        resolve |= LOOKUP_IN_ROOT;
+    return do_open(t, (int)a->a[0], a->a[1], (int)how.flags, (mode_t)how.mode, resolve);
+}
+
+/* Close fd, dropping the process's POSIX locks on the file (POSIX says
+ * any close does). */
+static int close_fd(struct task *t, int fd)
+{
+    struct file *f = fd_get(t->proc->files, fd);
+    if (!f)
+        return -EBADF;
+    int r = fd_close(t->proc->files, fd);
+    if (r == 0 && f->inode)
+        lock_release_posix(t->proc, f);
+    file_put(f);
+    return r;
+}
+
+long sys_close(struct task *t, const struct sysargs *a)
+{
+    return close_fd(t, (int)a->a[0]);
+}
+
+long sys_close_range(struct task *t, const struct sysargs *a)
+{
+    unsigned first = (unsigned)a->a[0], last = (unsigned)a->a[1];
+    unsigned flags = (unsigned)a->a[2];
+    if (flags & ~(unsigned)(CLOSE_RANGE_UNSHARE | CLOSE_RANGE_CLOEXEC))
+        return -EINVAL;
+    if (first > last)
+        return -EINVAL;
+    struct fdtable *ft = t->proc->files;
+    /* The table is not shared without threads; UNSHARE has nothing to do. */
+    pthread_mutex_lock(&ft->lock);
+    unsigned n = (unsigned)ft->n;
+    pthread_mutex_unlock(&ft->lock);
+    if (last >= n)
+        last = n ? n - 1 : 0;
+    for (unsigned fd = first; fd <= last && fd < n; fd++) {
+        if (flags & CLOSE_RANGE_CLOEXEC) {
+            pthread_mutex_lock(&ft->lock);
+            if (ft->fd[fd].f)
+                ft->fd[fd].cloexec = 1;
+            pthread_mutex_unlock(&ft->lock);
+        } else {
+            close_fd(t, (int)fd);
+        }
+    }
+    return 0;
+}
+
+long sys_dup(struct task *t, const struct sysargs *a)
+{
+    struct file *f = fd_get(t->proc->files, (int)a->a[0]);
+    if (!f)
+        return -EBADF;
+    return install(t, f, 0);
+}
+
+static long do_dup3(struct task *t, int oldfd, int newfd, int flags)
+{
+    struct file *f = fd_get(t->proc->files, oldfd);
+    if (!f)
+        return -EBADF;
+    if (newfd < 0 || newfd >= nofile(t)) {
+        file_put(f);
+        return -EBADF;
+    }
+    struct file *old = fd_get(t->proc->files, newfd);
+    int r = fd_install_at(t->proc->files, newfd, f, !!(flags & O_CLOEXEC));
+    if (r < 0)
+        file_put(f);
+    if (old) {
+        if (r >= 0 && old->inode)
+            lock_release_posix(t->proc, old);
+        file_put(old);
+    }
+    return r;
+}
+
+long sys_dup2(struct task *t, const struct sysargs *a)
+{
+    int oldfd = (int)a->a[0], newfd = (int)a->a[1];
+    if (oldfd == newfd) {
+        struct file *f = fd_get(t->proc->files, oldfd);
+        if (!f)
+            return -EBADF;
+        file_put(f);
+        return newfd;
+    }
+    return do_dup3(t, oldfd, newfd, 0);
+}
+
+long sys_dup3(struct task *t, const struct sysargs *a)
+{
+    int flags = (int)a->a[2];
+    if (flags & ~O_CLOEXEC)
+        return -EINVAL;
+    if ((int)a->a[0] == (int)a->a[1])
+        return -EINVAL;
+    return do_dup3(t, (int)a->a[0], (int)a->a[1], flags);
+}
+
+static long fcntl_lock(struct task *t, int fd, struct file *f, int cmd, uint64_t arg)
+{
+    struct flock fl;
+    if (copy_in(t, &fl, arg, sizeof(fl)) < 0)
+        return -EFAULT;
+    long r = lock_fcntl(t, fd, f, cmd, &fl);
+    if (r == 0 && (cmd == F_GETLK || cmd == F_OFD_GETLK) && copy_out(t, arg, &fl, sizeof(fl)) < 0)
+        return -EFAULT;
+    return r;
+}
+
+#define SETFL_MASK (O_APPEND | O_NONBLOCK | O_ASYNC | O_DIRECT | O_NOATIME)
+
+long sys_fcntl(struct task *t, const struct sysargs *a)
+{
+    int fd = (int)a->a[0], cmd = (int)a->a[1];
+    uint64_t arg = a->a[2];
+    struct fdtable *ft = t->proc->files;
+    struct file *f = fd_get(ft, fd);
+    if (!f)
+        return -EBADF;
+    long r;
+    int path = f->fmode & FMODE_PATH;
+    switch (cmd) {
+    case F_DUPFD:
+    case F_DUPFD_CLOEXEC:
+        if ((int)arg < 0 || (int)arg >= nofile(t) || arg > INT32_MAX) {
+            r = -EINVAL;
+            break;
+        }
+        file_get(f);
+        r = fd_install(ft, (int)arg, nofile(t), f, cmd == F_DUPFD_CLOEXEC);
+        if (r < 0)
+            file_put(f);
+        break;
+    case F_GETFD:
+        pthread_mutex_lock(&ft->lock);
+        r = fd < ft->n && ft->fd[fd].f == f ? (ft->fd[fd].cloexec ? FD_CLOEXEC : 0) : -EBADF;
+        pthread_mutex_unlock(&ft->lock);
+        break;
+    case F_SETFD:
+        pthread_mutex_lock(&ft->lock);
+        if (fd < ft->n && ft->fd[fd].f == f) {
+            ft->fd[fd].cloexec = arg & FD_CLOEXEC;
+            r = 0;
+        } else {
+            r = -EBADF;
+        }
+        pthread_mutex_unlock(&ft->lock);
+        break;
+    case F_GETFL:
+        r = f->flags;
+        break;
+    case F_SETFL:
+        if (path) {
+            r = -EBADF;
+            break;
+        }
+        {
+            int nf = (f->flags & ~SETFL_MASK) | ((int)arg & SETFL_MASK);
+            __atomic_store_n(&f->flags, nf, __ATOMIC_RELAXED);
+        }
+        r = 0;
+        break;
+    case F_GETLK:
+    case F_SETLK:
+    case F_SETLKW:
+    case F_OFD_GETLK:
+    case F_OFD_SETLK:
+    case F_OFD_SETLKW:
+        r = path ? -EBADF : fcntl_lock(t, fd, f, cmd, arg);
+        break;
+    case F_GETPIPE_SZ:
+    case F_SETPIPE_SZ:
+        r = path ? -EBADF : pipe_fcntl(t, f, (unsigned)cmd, (unsigned)arg);
+        break;
+    case F_GETOWN:
+    case F_SETOWN:
+    case F_GETSIG:
+    case F_SETSIG:
+        r = path ? -EBADF : 0;
+        break;
+    case F_GETLEASE:
+        r = path ? -EBADF : F_UNLCK;
+        break;
+    case F_GET_SEALS:
+        r = path ? -EBADF : -EINVAL;
+        break;
+    default:
+        r = path ? -EBADF : -EINVAL;
+        break;
+    }
+    file_put(f);
+    return r;
+}
+
+long sys_flock(struct task *t, const struct sysargs *a)
+{
+    struct file *f = fget(t, (int)a->a[0]);
+    if (!f)
+        return -EBADF;
+    int op = (int)a->a[1];
+    long r;
+    int kind = op & ~LOCK_NB;
+    if (kind != LOCK_SH && kind != LOCK_EX && kind != LOCK_UN)
+        r = -EINVAL;
+    else
+        r = lock_flock(t, f, (unsigned)op);
+    file_put(f);
+    return r;
+}
+
+long sys_ioctl(struct task *t, const struct sysargs *a)
+{
+    int fd = (int)a->a[0];
+    unsigned long req = (unsigned int)a->a[1];
+    uint64_t arg = a->a[2];
+    struct file *f = fget(t, fd);
+    if (!f)
+        return -EBADF;
+    long r;
+    switch (req) {
+    case FIOCLEX:
+    case FIONCLEX: {
+        struct fdtable *ft = t->proc->files;
+        pthread_mutex_lock(&ft->lock);
+        if (fd < ft->n && ft->fd[fd].f == f)
+            ft->fd[fd].cloexec = req == FIOCLEX;
+        pthread_mutex_unlock(&ft->lock);
+        r = 0;
+        break;
+    }
+    case FIONBIO:
+    case FIOASYNC: {
+        int on;
+        int bit = req == FIONBIO ? O_NONBLOCK : O_ASYNC;
+        r = copy_in(t, &on, arg, sizeof(on)) < 0 ? -EFAULT : 0;
+        if (r == 0 && on)
+            __atomic_fetch_or(&f->flags, bit, __ATOMIC_RELAXED);
+        else if (r == 0)
+            __atomic_fetch_and(&f->flags, ~bit, __ATOMIC_RELAXED);
+        break;
+    }
+    case FIONREAD:
+        if (f->inode && S_ISREG(f->inode->mode)) {
+            /* Regular files: the bytes between the position and the end. */
+            struct stat st;
+            r = f->ops->stat ? f->ops->stat(f, &st) : vfs_getattr(f->inode, &st);
+            if (r == 0) {
+                int n = st.st_size > f->pos ? (int)(st.st_size - f->pos) : 0;
+                r = copy_out(t, arg, &n, sizeof(n)) < 0 ? -EFAULT : 0;
+            }
+            break;
+        }
+        r = f->ops->ioctl ? f->ops->ioctl(t, f, req, arg) : -ENOTTY;
+        break;
+    default:
+        r = f->ops->ioctl ? f->ops->ioctl(t, f, req, arg) : -ENOTTY;
+        break;
+    }
+    file_put(f);
+    return r;
+}
+
+static long do_pipe2(struct task *t, uint64_t ufds, int flags)
+{
+    if (flags & ~(O_CLOEXEC | O_NONBLOCK | O_DIRECT | K_O_NOTIFICATION_PIPE))
+        return -EINVAL;
+    if (flags & K_O_NOTIFICATION_PIPE)
+        return -ENOPKG; /* no CONFIG_WATCH_QUEUE */
+    struct file *rd, *wr;
+    int r = pipe_create(t, flags, &rd, &wr);
+    if (r < 0)
+        return r;
+    struct fdtable *ft = t->proc->files;
+    int cloexec = !!(flags & O_CLOEXEC);
+    int fds[2];
+    fds[0] = fd_install(ft, 0, nofile(t), rd, cloexec);
+    if (fds[0] < 0) {
+        file_put(rd);
+        file_put(wr);
+        return fds[0];
+    }
+    fds[1] = fd_install(ft, 0, nofile(t), wr, cloexec);
+    if (fds[1] < 0) {
+        fd_close(ft, fds[0]);
+        file_put(wr);
+        return fds[1];
+    }
+    if (copy_out(t, ufds, fds, sizeof(fds)) < 0) {
+        fd_close(ft, fds[0]);
+        fd_close(ft, fds[1]);
+        return -EFAULT;
+    }
+    return 0;
+}
+
+long sys_pipe(struct task *t, const struct sysargs *a)
+{
+    return do_pipe2(t, a->a[0], 0);
+}
+
+long sys_pipe2(struct task *t, const struct sysargs *a)
+{
+    return do_pipe2(t, a->a[0], (int)a->a[1]);
+}
+
+#define MFD_ALL (MFD_CLOEXEC | MFD_ALLOW_SEALING | MFD_HUGETLB | 0x0008U /* NOEXEC_SEAL */ | 0x0010U /* EXEC */)
+
+long sys_memfd_create(struct task *t, const struct sysargs *a)
+{
+    unsigned flags = (unsigned)a->a[1];
+    if (flags & ~(unsigned)MFD_ALL)
+        return -EINVAL;
+    if (flags & MFD_HUGETLB)
+        return -EINVAL; /* no hugetlbfs */
+    char name[256];
+    long n = strncpy_in(t, name, a->a[0], 250);
+    if (n == -ENAMETOOLONG)
+        return -EINVAL; /* longer than MFD_NAME_MAX_LEN (249) */
+    if (n < 0)
+        return n;
+    struct file *f;
+    int r = memfd_new(t, name, &f);
+    if (r < 0)
+        return r;
+    f->flags = O_RDWR | K_O_LARGEFILE;
+    return install(t, f, !!(flags & MFD_CLOEXEC));
+}
+
+/* ---- sync family ---- */
+
+static long do_fsync(struct task *t, int fd, int datasync)
+{
+    struct file *f = fget(t, fd);
+    if (!f)
+        return -EBADF;
+    long r = f->ops->fsync ? f->ops->fsync(f, datasync) : (f->inode ? 0 : -EINVAL);
+    file_put(f);
+    return r;
+}
+
+long sys_fsync(struct task *t, const struct sysargs *a)
+{
+    return do_fsync(t, (int)a->a[0], 0);
+}
+
+long sys_fdatasync(struct task *t, const struct sysargs *a)
+{
+    return do_fsync(t, (int)a->a[0], 1);
+}
+
+long sys_sync(struct task *t, const struct sysargs *a)
+{
+    (void)t;
+    (void)a;
+    /* hostfs writes go straight to the host's page cache; a guest may not
+     * make the host flush every file system. */
+    return 0;
+}
+
+long sys_syncfs(struct task *t, const struct sysargs *a)
+{
+    return do_fsync(t, (int)a->a[0], 0) == -EBADF ? -EBADF : 0;
+}
+
+long sys_ftruncate(struct task *t, const struct sysargs *a)
+{
+    off_t len = (off_t)a->a[1];
+    if (len < 0)
+        return -EINVAL;
+    struct file *f = fget(t, (int)a->a[0]);
+    if (!f)
+        return -EBADF;
+    long r;
+    if (!f->inode || !S_ISREG(f->inode->mode) || (f->flags & O_ACCMODE) == O_RDONLY)
+        r = -EINVAL;
+    else if (!f->inode->ops->setattr)
+        r = -EPERM;
+    else {
+        struct iattr ia = { .valid = ATTR_SIZE | ATTR_MTIME | ATTR_MTIME_NOW | ATTR_CTIME, .size = len };
+        r = f->inode->ops->setattr(f->inode, &ia);
+    }
+    file_put(f);
+    return r;
+}
+
+long sys_fallocate(struct task *t, const struct sysargs *a)
+{
+    int mode = (int)a->a[1];
+    off_t off = (off_t)a->a[2], len = (off_t)a->a[3];
+    if (off < 0 || len <= 0)
+        return -EINVAL;
+    struct file *f = fget(t, (int)a->a[0]);
+    if (!f)
+        return -EBADF;
+    long r = 0;
+    if ((f->flags & O_ACCMODE) == O_RDONLY)
+        r = -EBADF;
+    else if (mode & ~(FALLOC_FL_KEEP_SIZE | FALLOC_FL_PUNCH_HOLE | FALLOC_FL_COLLAPSE_RANGE |
+                      FALLOC_FL_ZERO_RANGE | FALLOC_FL_INSERT_RANGE | FALLOC_FL_UNSHARE_RANGE))
+        r = -EOPNOTSUPP;
+    else if ((mode & FALLOC_FL_PUNCH_HOLE) && !(mode & FALLOC_FL_KEEP_SIZE))
+        r = -EOPNOTSUPP;
+    else if (off > INT64_MAX - len)
+        r = -EFBIG;
+    else if (!f->inode)
+        r = -ESPIPE;
+    else if (S_ISFIFO(f->inode->mode))
+        r = -ESPIPE;
+    else if (S_ISDIR(f->inode->mode))
+        r = -EISDIR;
+    else if (!S_ISREG(f->inode->mode))
+        r = -ENODEV;
+    else if ((f->flags & O_APPEND) && (mode & ~FALLOC_FL_KEEP_SIZE))
+        r = -EPERM;
+    else
+        r = f->ops->fallocate ? f->ops->fallocate(f, mode, off, len) : -EOPNOTSUPP;
+    file_put(f);
+    return r;
+}

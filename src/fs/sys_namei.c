@@ -1,0 +1,297 @@
+/* Names and directories: mkdir, mkdirat, rmdir, unlink, unlinkat, rename,
+ * renameat, renameat2, link, linkat, symlink, symlinkat, mknod, mknodat,
+ * chdir, fchdir, getcwd, chroot and umask. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+
+#include "fs/file.h"
+#include "fs/vfs.h"
+#include "sentry/kernel.h"
+#include "sentry/syscall.h"
+
+/* Copy in one or two path arguments. */
+struct names {
+    char *p1, *p2;
+};
+
+static long names_in(struct task *t, uint64_t u1, uint64_t u2, struct names *n, int allow_empty1)
+{
+    n->p1 = malloc(PATH_MAX_LEN);
+    n->p2 = u2 ? malloc(PATH_MAX_LEN) : NULL;
+    if (!n->p1 || (u2 && !n->p2))
+        return -ENOMEM;
+    long r = vfs_getname(t, u1, n->p1, allow_empty1);
+    if (r >= 0 && u2)
+        r = vfs_getname(t, u2, n->p2, 0);
+    return r < 0 ? r : 0;
+}
+
+static void names_free(struct names *n)
+{
+    free(n->p1);
+    free(n->p2);
+}
+
+long sys_mkdirat(struct task *t, const struct sysargs *a)
+{
+    struct names n;
+    long r = names_in(t, a->a[1], 0, &n, 0);
+    if (r == 0)
+        r = vfs_mkdir(t, (int)a->a[0], n.p1, (mode_t)a->a[2]);
+    names_free(&n);
+    return r;
+}
+
+long sys_mkdir(struct task *t, const struct sysargs *a)
+{
+    struct sysargs b = { .a = { (uint64_t)AT_FDCWD, a->a[0], a->a[1] } };
+    return sys_mkdirat(t, &b);
+}
+
+long sys_mknodat(struct task *t, const struct sysargs *a)
+{
+    mode_t mode = (mode_t)a->a[2];
+    if (S_ISDIR(mode))
+        return -EPERM;
+    unsigned dev = (unsigned)a->a[3];
+    struct names n;
+    long r = names_in(t, a->a[1], 0, &n, 0);
+    if (r == 0)
+        r = vfs_mknod(t, (int)a->a[0], n.p1, mode, makedev((dev >> 8) & 0xfff, (dev & 0xff) | ((dev >> 12) & 0xfff00)));
+    names_free(&n);
+    return r;
+}
+
+long sys_mknod(struct task *t, const struct sysargs *a)
+{
+    struct sysargs b = { .a = { (uint64_t)AT_FDCWD, a->a[0], a->a[1], a->a[2] } };
+    return sys_mknodat(t, &b);
+}
+
+long sys_unlinkat(struct task *t, const struct sysargs *a)
+{
+    int flags = (int)a->a[2];
+    if (flags & ~AT_REMOVEDIR)
+        return -EINVAL;
+    struct names n;
+    long r = names_in(t, a->a[1], 0, &n, 0);
+    if (r == 0)
+        r = (flags & AT_REMOVEDIR) ? vfs_rmdir(t, (int)a->a[0], n.p1) : vfs_unlink(t, (int)a->a[0], n.p1);
+    names_free(&n);
+    return r;
+}
+
+long sys_unlink(struct task *t, const struct sysargs *a)
+{
+    struct sysargs b = { .a = { (uint64_t)AT_FDCWD, a->a[0], 0 } };
+    return sys_unlinkat(t, &b);
+}
+
+long sys_rmdir(struct task *t, const struct sysargs *a)
+{
+    struct sysargs b = { .a = { (uint64_t)AT_FDCWD, a->a[0], AT_REMOVEDIR } };
+    return sys_unlinkat(t, &b);
+}
+
+long sys_renameat2(struct task *t, const struct sysargs *a)
+{
+    struct names n;
+    long r = names_in(t, a->a[1], a->a[3], &n, 0);
+    if (r == 0)
+        r = vfs_rename(t, (int)a->a[0], n.p1, (int)a->a[2], n.p2, (unsigned)a->a[4]);
+    names_free(&n);
+    return r;
+}
+
+long sys_renameat(struct task *t, const struct sysargs *a)
+{
+    struct sysargs b = { .a = { a->a[0], a->a[1], a->a[2], a->a[3], 0 } };
+    return sys_renameat2(t, &b);
+}
+
+long sys_rename(struct task *t, const struct sysargs *a)
+{
+    struct sysargs b = { .a = { (uint64_t)AT_FDCWD, a->a[0], (uint64_t)AT_FDCWD, a->a[1], 0 } };
+    return sys_renameat2(t, &b);
+}
+
+long sys_linkat(struct task *t, const struct sysargs *a)
+{
+    int flags = (int)a->a[4];
+    if (flags & ~(AT_SYMLINK_FOLLOW | AT_EMPTY_PATH))
+        return -EINVAL;
+    struct names n;
+    long r = names_in(t, a->a[1], a->a[3], &n, !!(flags & AT_EMPTY_PATH));
+    if (r == 0 && n.p1[0] == 0 && t->proc->creds.euid != 0)
+        r = -ENOENT; /* AT_EMPTY_PATH needs CAP_DAC_READ_SEARCH */
+    if (r == 0)
+        r = vfs_link(t, (int)a->a[0], n.p1, (int)a->a[2], n.p2, flags);
+    names_free(&n);
+    return r;
+}
+
+long sys_link(struct task *t, const struct sysargs *a)
+{
+    struct sysargs b = { .a = { (uint64_t)AT_FDCWD, a->a[0], (uint64_t)AT_FDCWD, a->a[1], 0 } };
+    return sys_linkat(t, &b);
+}
+
+long sys_symlinkat(struct task *t, const struct sysargs *a)
+{
+    struct names n;
+    long r = names_in(t, a->a[0], a->a[2], &n, 0);
+    if (r == 0)
+        r = vfs_symlink(t, n.p1, (int)a->a[1], n.p2);
+    names_free(&n);
+    return r;
+}
+
+long sys_symlink(struct task *t, const struct sysargs *a)
+{
+    struct sysargs b = { .a = { a->a[0], (uint64_t)AT_FDCWD, a->a[1] } };
+    return sys_symlinkat(t, &b);
+}
+
+/* ---- cwd and root ---- */
+
+static void set_fs_path(struct task *t, struct path *p, int root)
+{
+    struct fs_struct *fs = t->proc->fs;
+    pthread_mutex_lock(&fs->lock);
+    struct path old = root ? fs->root : fs->cwd;
+    if (root)
+        fs->root = *p;
+    else
+        fs->cwd = *p;
+    pthread_mutex_unlock(&fs->lock);
+    path_put(&old);
+}
+
+static long chdir_path(struct task *t, struct path *p, int root)
+{
+    long r = S_ISDIR(p->d->inode->mode) ? vfs_permission(t, p->d->inode, MAY_EXEC) : -ENOTDIR;
+    if (r == 0 && root && t->proc->creds.euid != 0)
+        r = -EPERM; /* CAP_SYS_CHROOT */
+    if (r < 0) {
+        path_put(p);
+        return r;
+    }
+    set_fs_path(t, p, root);
+    return 0;
+}
+
+static long chdir_user(struct task *t, uint64_t upath, int root)
+{
+    struct names n;
+    long r = names_in(t, upath, 0, &n, 0);
+    struct path p;
+    if (r == 0)
+        r = vfs_lookup(t, AT_FDCWD, n.p1, LOOKUP_FOLLOW | LOOKUP_DIRECTORY, &p);
+    names_free(&n);
+    if (r < 0)
+        return r;
+    return chdir_path(t, &p, root);
+}
+
+long sys_chdir(struct task *t, const struct sysargs *a)
+{
+    return chdir_user(t, a->a[0], 0);
+}
+
+long sys_chroot(struct task *t, const struct sysargs *a)
+{
+    return chdir_user(t, a->a[0], 1);
+}
+
+long sys_fchdir(struct task *t, const struct sysargs *a)
+{
+    struct file *f = fd_get(t->proc->files, (int)a->a[0]);
+    if (!f)
+        return -EBADF;
+    if (!f->dentry) {
+        file_put(f);
+        return -ENOTDIR;
+    }
+    struct path p = { f->mnt, dget(f->dentry) };
+    file_put(f);
+    return chdir_path(t, &p, 0);
+}
+
+/* 1 if p lies under root (or is it). */
+static int path_under(const struct path *p, const struct path *root)
+{
+    int ok = 0;
+    pthread_mutex_lock(&vfs_lock);
+    struct mount *m = p->mnt;
+    struct dentry *d = p->d;
+    for (;;) {
+        if (m == root->mnt && d == root->d) {
+            ok = 1;
+            break;
+        }
+        if (d == m->root) {
+            if (m->parent == m)
+                break;
+            d = m->mountpoint;
+            m = m->parent;
+            continue;
+        }
+        if (!d->parent)
+            break;
+        d = d->parent;
+    }
+    pthread_mutex_unlock(&vfs_lock);
+    return ok;
+}
+
+long sys_getcwd(struct task *t, const struct sysargs *a)
+{
+    uint64_t ubuf = a->a[0];
+    size_t size = a->a[1];
+    struct fs_struct *fs = t->proc->fs;
+    pthread_mutex_lock(&fs->lock);
+    struct path cwd = fs->cwd, root = fs->root;
+    path_get(&cwd);
+    path_get(&root);
+    pthread_mutex_unlock(&fs->lock);
+    char *buf = malloc(PATH_MAX_LEN + 16);
+    long r = buf ? 0 : -ENOMEM;
+    if (r == 0 && cwd.d->deleted)
+        r = -ENOENT;
+    if (r == 0) {
+        int under = path_under(&cwd, &root);
+        int n = vfs_d_path(&cwd, under ? &root : NULL, buf + 13, PATH_MAX_LEN);
+        if (n < 0) {
+            r = n;
+        } else {
+            char *s = buf + 13;
+            if (!under) {
+                /* Outside the root (after chroot): Linux's "(unreachable)" prefix. */
+                s = buf;
+                memcpy(s, "(unreachable)", 13);
+                n += 13;
+            }
+            if ((size_t)n + 1 > size)
+                r = -ERANGE;
+            else if (copy_out(t, ubuf, s, (size_t)n + 1) < 0)
+                r = -EFAULT;
+            else
+                r = n + 1;
+        }
+    }
+    free(buf);
+    path_put(&cwd);
+    path_put(&root);
+    return r;
+}
+
+long sys_umask(struct task *t, const struct sysargs *a)
+{
+    uint32_t old = __atomic_exchange_n(&t->proc->umask, (uint32_t)a->a[0] & 0777, __ATOMIC_RELAXED);
+    return old;
+}
