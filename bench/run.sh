@@ -26,6 +26,7 @@ shm=
 sbx_tmp=/tmp/fs-bench.$$
 hostdir=
 trap 'rm -rf "$tmp" "$sbx_tmp" ${shm:+"$shm"} ${hostdir:+"$hostdir"}' EXIT
+trap 'exit 129' HUP INT TERM PIPE # so that the EXIT trap cleans up
 for b in getppid fs; do
     ${MUSL_GCC:-musl-gcc} -static -O2 -Wall -Wextra -Werror \
         "$src/$b.c" -o "$tmp/$b" || exit 1

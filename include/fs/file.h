@@ -11,6 +11,8 @@
 
 struct file;
 struct task;
+struct poll_table;
+struct waitq;
 struct stat;
 struct inode;
 struct dentry;
@@ -43,12 +45,19 @@ struct file_ops {
     long (*ioctl)(struct task *t, struct file *f, unsigned long req, uint64_t arg);
     int (*fsync)(struct file *f, int datasync);
     int (*fallocate)(struct file *f, int mode, off_t off, off_t len);
+    /* Readiness (POLLIN, POLLOUT, ...); with pt, also hook the caller on
+     * the queues that will announce a change, with poll_wait. NULL: always
+     * ready for reading and writing, as Linux's DEFAULT_POLLMASK. */
+    unsigned (*poll)(struct file *f, struct poll_table *pt);
     /* A host descriptor whose pages back this file (borrowed), for mmap. */
     int (*mmap_fd)(struct file *f);
     /* Devices and special files: called once the ops are chosen at open
      * (for example -ENXIO for a terminal the guest does not have). */
     int (*open)(struct task *t, struct file *f);
     void (*release)(struct file *f);
+    /* Nonzero: writes succeed without reading the caller's buffer, so a
+     * bad pointer is no error (/dev/null). */
+    int write_discards;
 };
 
 #define FMODE_STREAM 1        /* no position: pread/pwrite/lseek give ESPIPE */
@@ -102,6 +111,9 @@ int fd_install(struct fdtable *t, int min, int limit, struct file *f, int cloexe
 int fd_close(struct fdtable *t, int fd);
 /* Close every fd with the close-on-exec flag (execve). */
 void fd_close_on_exec(struct fdtable *t);
+
+/* poll: hook the polling task on wq (a no-op when pt is NULL). */
+void poll_wait(struct poll_table *pt, struct waitq *wq);
 
 /* The guest's standard streams: files over host descriptors the sentry owns. */
 struct file *hoststream_open(int host_fd);

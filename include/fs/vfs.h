@@ -120,6 +120,9 @@ struct inode_ops {
      * reference again). NULL: the VFS frees i. The VFS then drops the super
      * block reference the inode held. */
     void (*evict)(struct inode *i);
+    /* Nonzero: open is called for every file type, FIFOs and devices too
+     * (objects the sentry only passes through, like the host's streams). */
+    int open_any_type;
 };
 
 /* An inode as the VFS sees it. File systems embed it in their own struct

@@ -103,6 +103,7 @@ static const struct file_ops null_fops = {
     .read = null_read,
     .write = sink_write,
     .llseek = zero_llseek,
+    .write_discards = 1,
 };
 
 /* mmap_fd: the default -ENODEV; mm maps /dev/zero as anonymous memory

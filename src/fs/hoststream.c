@@ -9,7 +9,11 @@
 #include <termios.h>
 #include <unistd.h>
 
+#include <stdio.h>
+#include <string.h>
+
 #include "fs/file.h"
+#include "fs/vfs.h"
 #include "sentry/kernel.h"
 
 /* The host descriptor's own offset is the position (it is shared with
@@ -87,6 +91,98 @@ static const struct file_ops hoststream_ops = {
     .release = hs_release,
 };
 
+/* The inode behind a host stream, so that /proc/self/fd/N and /dev/stdin
+ * can be opened again: a reopen of the same host object, never with more
+ * access than the sandbox was given. */
+struct hs_inode {
+    struct inode vfs;
+    int fd;                   /* the sentry's descriptor */
+    int acc;                  /* its O_ACCMODE */
+};
+
+static struct hs_inode *HSI(struct inode *i)
+{
+    return (struct hs_inode *)((char *)i - offsetof(struct hs_inode, vfs));
+}
+
+static int hsi_getattr(struct inode *i, struct stat *st)
+{
+    return fstat(HSI(i)->fd, st) < 0 ? -errno : 0;
+}
+
+static int hsi_open(struct inode *i, struct file *f, int flags)
+{
+    struct hs_inode *h = HSI(i);
+    int acc = flags & O_ACCMODE;
+    if ((acc != O_RDONLY && h->acc == O_RDONLY) || (acc != O_WRONLY && h->acc == O_WRONLY))
+        return -EACCES;
+    char p[64];
+    snprintf(p, sizeof(p), "/proc/self/fd/%d", h->fd);
+    int fd = open(p, (flags & (O_ACCMODE | O_APPEND | O_NONBLOCK)) | O_CLOEXEC | O_NOCTTY);
+    if (fd < 0)
+        return -errno;
+    f->host_fd = fd;
+    f->ops = &hoststream_ops;
+    if (lseek(fd, 0, SEEK_CUR) < 0)
+        f->fmode |= FMODE_STREAM;
+    return 0;
+}
+
+static void hsi_evict(struct inode *i)
+{
+    close(HSI(i)->fd);
+    free(HSI(i));
+}
+
+static const struct inode_ops hs_iops = {
+    .getattr = hsi_getattr,
+    .open = hsi_open,
+    .evict = hsi_evict,
+    .open_any_type = 1,
+};
+
+static const struct fs_type hoststream_fs = { .name = "hoststream", .nodev = 1 };
+
+/* An anonymous dentry named as the host names the stream ("/dev/null",
+ * "pipe:[123]"), over an inode that can reopen it. */
+static void hoststream_name(struct file *f, int host_fd, int acc)
+{
+    static struct super_block *sb;
+    static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+    struct stat st;
+    if (fstat(host_fd, &st) < 0)
+        return;
+    pthread_mutex_lock(&lock);
+    if (!sb)
+        sb = sb_new(&hoststream_fs, st.st_dev, "hoststream");
+    pthread_mutex_unlock(&lock);
+    struct hs_inode *h = calloc(1, sizeof(*h));
+    if (!sb || !h) {
+        free(h);
+        return;
+    }
+    h->fd = fcntl(host_fd, F_DUPFD_CLOEXEC, 10);
+    if (h->fd < 0) {
+        free(h);
+        return;
+    }
+    h->acc = acc;
+    inode_init(&h->vfs, sb, &hs_iops, &hoststream_ops, st.st_ino, st.st_mode);
+    h->vfs.uid = st.st_uid;
+    h->vfs.gid = st.st_gid;
+    h->vfs.rdev = st.st_rdev;
+    char p[64], name[256];
+    snprintf(p, sizeof(p), "/proc/self/fd/%d", host_fd);
+    ssize_t n = readlink(p, name, sizeof(name) - 1);
+    name[n > 0 ? n : 0] = 0;
+    struct dentry *d = d_make_root(&h->vfs, n > 0 ? name : "hoststream");
+    if (!d)
+        return;
+    inode_get(&h->vfs);
+    f->inode = &h->vfs;
+    f->dentry = d;
+}
+
 struct file *hoststream_open(int host_fd)
 {
     int flags = fcntl(host_fd, F_GETFL);
@@ -103,5 +199,6 @@ struct file *hoststream_open(int host_fd)
     f->host_fd = fd;
     if (lseek(fd, 0, SEEK_CUR) < 0)
         f->fmode |= FMODE_STREAM; /* pipes, terminals, sockets */
+    hoststream_name(f, fd, flags & O_ACCMODE);
     return f;
 }

@@ -125,7 +125,9 @@ int vfs_open_path(struct task *t, const struct path *p, int flags, struct file *
         *out = f;
         return 0;
     }
-    if (S_ISFIFO(i->mode)) {
+    if (i->ops->open_any_type) {
+        r = i->ops->open(i, f, flags);
+    } else if (S_ISFIFO(i->mode)) {
         r = fifo_open(t, i, f, flags);
     } else if (S_ISCHR(i->mode) && !i->fops) {
         const struct file_ops *ops = chrdev_fops(i->rdev);
@@ -285,8 +287,17 @@ int vfs_open(struct task *t, int dirfd, const char *path, int flags, mode_t mode
 {
     if (flags & O_CREAT)
         return open_create(t, dirfd, NULL, path, flags, mode, resolve, 0, out);
-    if ((flags & O_TMPFILE) == O_TMPFILE)
-        return -EOPNOTSUPP;
+    if ((flags & O_TMPFILE) == O_TMPFILE) {
+        /* Unnamed files are not supported yet; a read-only mount refuses
+         * them first, as Linux does. */
+        struct path p;
+        int r = vfs_lookup(t, dirfd, path, resolve | LOOKUP_FOLLOW | LOOKUP_DIRECTORY, &p);
+        if (r < 0)
+            return r;
+        r = mnt_ro(&p) ? -EROFS : -EOPNOTSUPP;
+        path_put(&p);
+        return r;
+    }
     int lf = resolve;
     if (!(flags & O_NOFOLLOW))
         lf |= LOOKUP_FOLLOW;

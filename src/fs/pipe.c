@@ -214,7 +214,7 @@ struct pipefs_inode {
     struct timespec atime, mtime, ctime;
 };
 
-static struct pipefs_inode *PI(struct inode *i)
+static struct pipefs_inode *pipefs_i(struct inode *i)
 {
     return (struct pipefs_inode *)((char *)i - offsetof(struct pipefs_inode, vfs));
 }
@@ -236,7 +236,7 @@ static void pipefs_init(void)
 
 static int pipefs_getattr(struct inode *i, struct stat *st)
 {
-    struct pipefs_inode *pi = PI(i);
+    struct pipefs_inode *pi = pipefs_i(i);
     memset(st, 0, sizeof(*st));
     pthread_mutex_lock(&pi->lock);
     st->st_dev = i->sb->dev;
@@ -256,7 +256,7 @@ static int pipefs_getattr(struct inode *i, struct stat *st)
 /* fchmod/fchown/futimens of a pipe work on Linux (simple_setattr). */
 static int pipefs_setattr(struct inode *i, const struct iattr *ia)
 {
-    struct pipefs_inode *pi = PI(i);
+    struct pipefs_inode *pi = pipefs_i(i);
     struct timespec now;
     clock_gettime(CLOCK_REALTIME, &now);
     if (ia->valid & ATTR_SIZE)
@@ -279,7 +279,7 @@ static int pipefs_setattr(struct inode *i, const struct iattr *ia)
 
 static void pipefs_evict(struct inode *i)
 {
-    struct pipefs_inode *pi = PI(i);
+    struct pipefs_inode *pi = pipefs_i(i);
     pthread_mutex_destroy(&pi->lock);
     free(pi);
 }
@@ -296,7 +296,7 @@ static void pipefs_touch(struct file *f, int write)
 {
     if (!f->inode || f->inode->sb != pipefs_sb)
         return;
-    struct pipefs_inode *pi = PI(f->inode);
+    struct pipefs_inode *pi = pipefs_i(f->inode);
     struct timespec now;
     clock_gettime(CLOCK_REALTIME, &now);
     pthread_mutex_lock(&pi->lock);
@@ -546,8 +546,37 @@ static void pipe_release(struct file *f)
 
 /* No llseek: FMODE_STREAM makes it -ESPIPE. poll comes with the poll op:
  * rd_wait and wr_wait are woken with poll keys already. */
+/* Readable with data or at end; writable with a free slot; POLLHUP once
+ * the writers are gone, POLLERR once the readers are, as pipe_poll. */
+static unsigned pipe_poll(struct file *f, struct poll_table *pt)
+{
+    struct pipe *p = f->priv;
+    int acc = f->flags & O_ACCMODE;
+    if (acc != O_WRONLY)
+        poll_wait(pt, &p->rd_wait);
+    if (acc != O_RDONLY)
+        poll_wait(pt, &p->wr_wait);
+    pthread_mutex_lock(&p->lock);
+    unsigned m = 0;
+    if (acc != O_WRONLY) {
+        if (!pipe_empty(p))
+            m |= POLLIN | POLLRDNORM;
+        if (!p->writers)
+            m |= POLLHUP;
+    }
+    if (acc != O_RDONLY) {
+        if (!pipe_full(p))
+            m |= POLLOUT | POLLWRNORM;
+        if (!p->readers)
+            m |= POLLERR;
+    }
+    pthread_mutex_unlock(&p->lock);
+    return m;
+}
+
 static const struct file_ops pipe_fops = {
     .name = "pipe",
+    .poll = pipe_poll,
     .read = pipe_read,
     .write = pipe_write,
     .stat = pipe_stat,

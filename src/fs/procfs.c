@@ -411,7 +411,7 @@ static int proc_get_link(struct task *t, struct inode *i, struct mount **mnt, st
         if (!f)
             return -ENOENT;
         int r = 0;
-        if (f->dentry && f->mnt) {
+        if (f->dentry) {
             *mnt = f->mnt;
             *out = dget(f->dentry);
             r = 1;

@@ -413,6 +413,8 @@ static int step_dotdot(struct nameidata *nd, struct path *p)
     for (;;) {
         if (p->mnt == nd->root.mnt && p->d == nd->root.d)
             return 0;
+        if (!p->mnt)
+            return -ENOENT; /* an anonymous file reached through a magic link */
         if ((nd->flags & LOOKUP_BENEATH) && p->mnt == nd->start.mnt && p->d == nd->start.d)
             return -EXDEV;
         pthread_mutex_lock(&vfs_lock);

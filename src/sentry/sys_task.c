@@ -1,8 +1,10 @@
 /* Thread and process syscalls of the first stage: exit, exit_group,
- * set_tid_address, robust lists, rseq, arch_prctl. */
+ * set_tid_address, robust lists, rseq, arch_prctl, prctl. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <asm/prctl.h>
+#include <string.h>
+#include <sys/prctl.h>
 
 #include "sentry/kernel.h"
 #include "sentry/syscall.h"
@@ -75,6 +77,33 @@ long sys_arch_prctl(struct task *t, const struct sysargs *a)
         return copy_out(t, v, &t->regs.gs_base, 8) < 0 ? -EFAULT : 0;
     case ARCH_GET_CPUID:
         return 1;
+    default:
+        return -EINVAL;
+    }
+}
+
+long sys_prctl(struct task *t, const struct sysargs *a)
+{
+    switch (a->a[0]) {
+    case PR_SET_NAME: {
+        char name[16];
+        long n = copy_in_partial(t, name, a->a[1], sizeof(name) - 1);
+        if (n <= 0)
+            return -EFAULT;
+        name[n] = 0;
+        strcpy(t->proc->comm, name); /* strlen(name) < 16: it stops at the first NUL */
+        return 0;
+    }
+    case PR_GET_NAME:
+        return copy_out(t, a->a[1], t->proc->comm, sizeof(t->proc->comm)) < 0 ? -EFAULT : 0;
+    case PR_GET_DUMPABLE:
+        return 1;
+    case PR_SET_DUMPABLE:
+        return a->a[1] <= 1 ? 0 : -EINVAL;
+    case PR_GET_NO_NEW_PRIVS:
+        return 1; /* the stub's seccomp filter set it */
+    case PR_SET_NO_NEW_PRIVS:
+        return a->a[1] == 1 && !a->a[2] && !a->a[3] && !a->a[4] ? 0 : -EINVAL;
     default:
         return -EINVAL;
     }

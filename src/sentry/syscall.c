@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "sentry/kernel.h"
+#include "sched/wait.h"
 #include "sentry/syscall.h"
 
 #define AUDIT_ARCH_X86_64_ 0xc000003eU
@@ -111,6 +112,12 @@ void syscall_dispatch(struct task *t, uint64_t nr, uint32_t arch)
     if (t->proc->sb->strace && (d->flags & SF_NORET))
         strace_enter(t, d, &a, buf, sizeof(buf));
     ret = d->fn(t, &a);
+    /* Restart codes never reach the guest. Until signal delivery exists
+     * nothing can have interrupted a call for a handler to run, so each
+     * is the plain EINTR it would be without SA_RESTART. */
+    if (ret == -ERESTARTSYS || ret == -ERESTARTNOINTR || ret == -ERESTARTNOHAND ||
+        ret == -ERESTART_RESTARTBLOCK)
+        ret = -EINTR;
     if (t->proc->sb->strace && !(d->flags & SF_NORET))
         strace_exit(t, d, &a, ret, buf, sizeof(buf));
     t->regs.rax = (uint64_t)ret;

@@ -80,6 +80,7 @@ work=$(mktemp -d "$base/busybox-e2e.XXXXXX") || exit 2
 work=$(realpath "$work")
 shm=
 trap 'rm -rf "$work" ${shm:+"$shm"}' EXIT
+trap 'exit 129' HUP INT TERM PIPE # so that the EXIT trap cleans up
 tmpfs_parent=${E2E_TMPFS:-/dev/shm}
 if [ "$(stat -f -c %T "$tmpfs_parent" 2>/dev/null)" = tmpfs ]; then
     shm=$(mktemp -d "$tmpfs_parent/busybox-e2e.XXXXXX") || exit 2

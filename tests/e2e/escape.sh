@@ -33,6 +33,7 @@ src=$(cd "$(dirname "$0")" && pwd)
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/escape.XXXXXX") || exit 2
 tmp=$(realpath "$tmp")
 trap 'rm -rf "$tmp"' EXIT
+trap 'exit 129' HUP INT TERM PIPE # so that the EXIT trap cleans up
 fails=0
 
 ${MUSL_GCC:-musl-gcc} -static -O1 -Wall -Wextra -Werror -o "$tmp/escape" "$src/escape.c" || exit 2

@@ -1,0 +1,331 @@
+/* Readiness: poll, ppoll, select and pselect6 over the files' poll
+ * operations and the one wait primitive. Host streams (the sandbox's
+ * standard input and output) have no sentry wait queue: they are asked
+ * with a zero-timeout host poll, and a set that holds one is re-checked
+ * every 10 ms while it waits. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/select.h>
+#include <time.h>
+
+#include "fs/file.h"
+#include "sched/wait.h"
+#include "sentry/kernel.h"
+#include "sentry/syscall.h"
+
+#define DEFAULT_POLLMASK (POLLIN | POLLOUT | POLLRDNORM | POLLWRNORM)
+#define HOST_RECHECK_NS 10000000L
+
+struct poll_table {
+    struct task *t;
+    struct waiter **w;        /* each allocated alone: queues link them by address */
+    size_t n, cap;
+    int oom;
+};
+
+void poll_wait(struct poll_table *pt, struct waitq *wq)
+{
+    if (!pt || !wq)
+        return;
+    if (pt->n == pt->cap) {
+        size_t cap = pt->cap ? pt->cap * 2 : 8;
+        struct waiter **v = realloc(pt->w, cap * sizeof(*v));
+        if (!v) {
+            pt->oom = 1;
+            return;
+        }
+        pt->w = v;
+        pt->cap = cap;
+    }
+    struct waiter *w = malloc(sizeof(*w));
+    if (!w) {
+        pt->oom = 1;
+        return;
+    }
+    waiter_init_task(w, pt->t);
+    waitq_add(wq, w);
+    pt->w[pt->n++] = w;
+}
+
+static void poll_table_free(struct poll_table *pt)
+{
+    for (size_t i = 0; i < pt->n; i++) {
+        waitq_remove(pt->w[i]);
+        free(pt->w[i]);
+    }
+    free(pt->w);
+}
+
+/* The events of one file; *host set if it is a host stream. */
+static unsigned file_poll(struct file *f, struct poll_table *pt, int *host)
+{
+    if (f->ops->poll)
+        return f->ops->poll(f, pt);
+    if (f->host_fd >= 0 && (f->fmode & FMODE_STREAM)) {
+        struct pollfd p = { f->host_fd, POLLIN | POLLOUT | POLLPRI, 0 };
+        *host = 1;
+        return poll(&p, 1, 0) > 0 ? (unsigned)p.revents : 0;
+    }
+    return DEFAULT_POLLMASK;
+}
+
+struct pfd {
+    int fd;
+    short events, revents;
+};
+
+/* Fill revents for each entry; returns how many have some. */
+static int poll_once(struct task *t, struct pfd *p, size_t n, struct poll_table *pt, int *host)
+{
+    int ready = 0;
+    for (size_t i = 0; i < n; i++) {
+        p[i].revents = 0;
+        if (p[i].fd < 0)
+            continue;
+        struct file *f = fget(t, p[i].fd);
+        if (!f) {
+            p[i].revents = POLLNVAL;
+            ready++;
+            continue;
+        }
+        unsigned m = file_poll(f, pt, host);
+        file_put(f);
+        p[i].revents = (short)(m & ((unsigned)(unsigned short)p[i].events | POLLERR | POLLHUP | POLLNVAL));
+        if (p[i].revents)
+            ready++;
+    }
+    return ready;
+}
+
+/* Wait until something in p is ready or the deadline (NULL: none) passes. */
+static long do_poll(struct task *t, struct pfd *p, size_t n, const struct timespec *deadline)
+{
+    struct poll_table pt = { .t = t };
+    int host = 0;
+    task_sleep_prepare(t);
+    int ready = poll_once(t, p, n, &pt, &host);
+    long r = ready;
+    while (ready == 0) {
+        if (pt.oom) {
+            r = -ENOMEM;
+            break;
+        }
+        struct timespec now, until;
+        clock_gettime(CLOCK_MONOTONIC, &now);
+        if (deadline && (now.tv_sec > deadline->tv_sec ||
+                         (now.tv_sec == deadline->tv_sec && now.tv_nsec >= deadline->tv_nsec)))
+            break;
+        const struct timespec *when = deadline;
+        if (host) {
+            until = now;
+            until.tv_nsec += HOST_RECHECK_NS;
+            if (until.tv_nsec >= 1000000000L) {
+                until.tv_sec++;
+                until.tv_nsec -= 1000000000L;
+            }
+            if (!deadline || until.tv_sec < deadline->tv_sec ||
+                (until.tv_sec == deadline->tv_sec && until.tv_nsec < deadline->tv_nsec))
+                when = &until;
+        }
+        int s = task_sleep(t, when, 0);
+        if (s == -ERESTARTSYS) {
+            r = -EINTR;
+            break;
+        }
+        task_sleep_prepare(t);
+        host = 0;
+        ready = poll_once(t, p, n, NULL, &host);
+        r = ready;
+    }
+    poll_table_free(&pt);
+    return r;
+}
+
+static int deadline_after(struct timespec *d, const struct timespec *rel)
+{
+    if (rel->tv_sec < 0 || rel->tv_nsec < 0 || rel->tv_nsec >= 1000000000L)
+        return -EINVAL;
+    clock_gettime(CLOCK_MONOTONIC, d);
+    if (rel->tv_sec > (time_t)1 << 40) {
+        d->tv_sec = (time_t)1 << 40;
+        return 0;
+    }
+    d->tv_sec += rel->tv_sec;
+    d->tv_nsec += rel->tv_nsec;
+    if (d->tv_nsec >= 1000000000L) {
+        d->tv_sec++;
+        d->tv_nsec -= 1000000000L;
+    }
+    return 0;
+}
+
+static long poll_user(struct task *t, uint64_t ufds, uint64_t nfds, const struct timespec *deadline)
+{
+    if (nfds > t->proc->rlim[RLIMIT_NOFILE].cur || nfds > (1u << 20))
+        return -EINVAL;
+    struct pfd *p = nfds ? malloc(nfds * sizeof(*p)) : NULL;
+    if (nfds && !p)
+        return -ENOMEM;
+    if (nfds && copy_in(t, p, ufds, nfds * sizeof(*p)) < 0) {
+        free(p);
+        return -EFAULT;
+    }
+    long r = do_poll(t, p, nfds, deadline);
+    if (r >= 0) {
+        for (size_t i = 0; i < nfds; i++)
+            if (copy_out(t, ufds + i * sizeof(*p) + 6, &p[i].revents, 2) < 0) {
+                r = -EFAULT;
+                break;
+            }
+    }
+    free(p);
+    return r;
+}
+
+long sys_poll(struct task *t, const struct sysargs *a)
+{
+    int ms = (int)a->a[2];
+    struct timespec d;
+    if (ms >= 0) {
+        struct timespec rel = { ms / 1000, (long)(ms % 1000) * 1000000L };
+        deadline_after(&d, &rel);
+    }
+    return poll_user(t, a->a[0], a->a[1], ms >= 0 ? &d : NULL);
+}
+
+/* The signal mask argument of ppoll/pselect6: accepted, applied once
+ * signal delivery exists (no signal can arrive before then). */
+static long check_sigmask(struct task *t, uint64_t umask, uint64_t size)
+{
+    if (!umask)
+        return 0;
+    if (size != 8)
+        return -EINVAL;
+    uint64_t m;
+    return copy_in(t, &m, umask, sizeof(m)) < 0 ? -EFAULT : 0;
+}
+
+long sys_ppoll(struct task *t, const struct sysargs *a)
+{
+    struct timespec rel, d;
+    if (a->a[2]) {
+        if (copy_in(t, &rel, a->a[2], sizeof(rel)) < 0)
+            return -EFAULT;
+        if (deadline_after(&d, &rel) < 0)
+            return -EINVAL;
+    }
+    long r = check_sigmask(t, a->a[3], a->a[4]);
+    if (r < 0)
+        return r;
+    return poll_user(t, a->a[0], a->a[1], a->a[2] ? &d : NULL);
+}
+
+/* select over three fd_set bitmaps of n bits. */
+static long do_select(struct task *t, int n, uint64_t uin, uint64_t uout, uint64_t uex,
+                      const struct timespec *deadline)
+{
+    if (n < 0)
+        return -EINVAL;
+    if ((uint64_t)n > t->proc->rlim[RLIMIT_NOFILE].cur)
+        n = (int)t->proc->rlim[RLIMIT_NOFILE].cur;
+    size_t bytes = ((size_t)n + 63) / 64 * 8;
+    uint64_t *in = calloc(1, bytes + 8), *out = calloc(1, bytes + 8), *ex = calloc(1, bytes + 8);
+    struct pfd *p = calloc((size_t)n + 1, sizeof(*p));
+    long r = in && out && ex && p ? 0 : -ENOMEM;
+    if (r == 0 && ((uin && copy_in(t, in, uin, bytes) < 0) || (uout && copy_in(t, out, uout, bytes) < 0) ||
+                   (uex && copy_in(t, ex, uex, bytes) < 0)))
+        r = -EFAULT;
+    size_t np = 0;
+    for (int fd = 0; r == 0 && fd < n; fd++) {
+        uint64_t bit = 1ULL << (fd % 64);
+        short ev = 0;
+        if (in[fd / 64] & bit)
+            ev |= POLLIN | POLLRDNORM | POLLHUP | POLLERR;
+        if (out[fd / 64] & bit)
+            ev |= POLLOUT | POLLWRNORM | POLLERR;
+        if (ex[fd / 64] & bit)
+            ev |= POLLPRI;
+        if (!ev)
+            continue;
+        struct file *f = fget(t, fd);
+        if (!f) {
+            r = -EBADF;
+            break;
+        }
+        file_put(f);
+        p[np++] = (struct pfd){ fd, ev, 0 };
+    }
+    if (r == 0)
+        r = do_poll(t, p, np, deadline);
+    if (r >= 0) {
+        memset(in, 0, bytes);
+        memset(out, 0, bytes);
+        memset(ex, 0, bytes);
+        long count = 0;
+        for (size_t i = 0; i < np; i++) {
+            int fd = p[i].fd;
+            uint64_t bit = 1ULL << (fd % 64);
+            short rv = p[i].revents, ev = p[i].events;
+            if ((ev & POLLIN) && (rv & (POLLIN | POLLRDNORM | POLLHUP | POLLERR))) {
+                in[fd / 64] |= bit;
+                count++;
+            }
+            if ((ev & POLLOUT) && (rv & (POLLOUT | POLLWRNORM | POLLERR))) {
+                out[fd / 64] |= bit;
+                count++;
+            }
+            if ((ev & POLLPRI) && (rv & POLLPRI)) {
+                ex[fd / 64] |= bit;
+                count++;
+            }
+        }
+        r = count;
+        if ((uin && copy_out(t, uin, in, bytes) < 0) || (uout && copy_out(t, uout, out, bytes) < 0) ||
+            (uex && copy_out(t, uex, ex, bytes) < 0))
+            r = -EFAULT;
+    }
+    free(in);
+    free(out);
+    free(ex);
+    free(p);
+    return r;
+}
+
+long sys_select(struct task *t, const struct sysargs *a)
+{
+    struct timeval tv;
+    struct timespec d;
+    if (a->a[4]) {
+        if (copy_in(t, &tv, a->a[4], sizeof(tv)) < 0)
+            return -EFAULT;
+        if (tv.tv_sec < 0 || tv.tv_usec < 0)
+            return -EINVAL;
+        struct timespec rel = { tv.tv_sec + tv.tv_usec / 1000000, (tv.tv_usec % 1000000) * 1000 };
+        deadline_after(&d, &rel);
+    }
+    return do_select(t, (int)a->a[0], a->a[1], a->a[2], a->a[3], a->a[4] ? &d : NULL);
+}
+
+long sys_pselect6(struct task *t, const struct sysargs *a)
+{
+    struct timespec rel, d;
+    if (a->a[4]) {
+        if (copy_in(t, &rel, a->a[4], sizeof(rel)) < 0)
+            return -EFAULT;
+        if (deadline_after(&d, &rel) < 0)
+            return -EINVAL;
+    }
+    if (a->a[5]) {
+        struct { uint64_t ss, len; } sig;
+        if (copy_in(t, &sig, a->a[5], sizeof(sig)) < 0)
+            return -EFAULT;
+        long r = check_sigmask(t, sig.ss, sig.len);
+        if (r < 0)
+            return r;
+    }
+    return do_select(t, (int)a->a[0], a->a[1], a->a[2], a->a[3], a->a[4] ? &d : NULL);
+}
