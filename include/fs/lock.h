@@ -20,8 +20,8 @@ struct flock;                 /* <fcntl.h>: x86-64's is the guest's (32 bytes) *
 #define LOCK_OFFSET_MAX INT64_MAX
 
 /* fcntl F_GETLK, F_SETLK, F_SETLKW, F_OFD_GETLK, F_OFD_SETLK, F_OFD_SETLKW
- * on f for t (POSIX locks belong to t->proc). fl is the guest's struct
- * flock, already copied in; the GETLK commands rewrite it (copy it back
+ * on f for t (POSIX locks belong to t->proc; t also sleeps). fl is the
+ * guest's struct flock, already copied in; the GETLK commands rewrite it (copy it back
  * out on 0): l_type only when nothing conflicts, else the conflicting
  * lock with l_whence SEEK_SET, l_len 0 for to-EOF, l_pid its owner's pid
  * or -1 for an OFD lock. This resolves l_whence (SEEK_CUR: f->pos under
@@ -38,7 +38,8 @@ struct flock;                 /* <fcntl.h>: x86-64's is the guest's (32 bytes) *
  * close), the lock is dropped again and the result is -EBADF, as Linux;
  * -1 skips that check. Unknown cmd: -EINVAL. The caller checks fd itself
  * (-EBADF) and O_PATH files (fcntl allows no lock command on them) before
- * copying in; lock_fcntl also refuses FMODE_PATH files with -EBADF. */
+ * copying in; lock_fcntl also refuses FMODE_PATH files with -EBADF.
+ * Out of memory: -ENOLCK. */
 int lock_fcntl(struct task *t, int fd, struct file *f, int cmd, struct flock *fl);
 
 /* flock(2): LOCK_SH, LOCK_EX or LOCK_UN, with LOCK_NB. f is the file the fd

@@ -18,6 +18,10 @@
 
 /* File descriptor on which a new stub receives the memfd of its sysmsg pages. */
 #define STUB_SYSMSG_FD     3
+/* The stub's end of an AF_UNIX socket pair: the sentry passes it the host
+ * fd of a file-backed mmap, which the stub receives, maps and closes. It is
+ * the only descriptor the stub keeps. */
+#define STUB_FDPASS_FD     4
 
 /* Host signal the sentry sends a stub thread to interrupt the guest. */
 #define STUB_INTERRUPT_SIG 12 /* SIGUSR2 */

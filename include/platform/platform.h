@@ -4,6 +4,7 @@
 #ifndef PLATFORM_PLATFORM_H
 #define PLATFORM_PLATFORM_H
 
+#include <pthread.h>
 #include <stdint.h>
 #include <sys/types.h>
 #include "abi/regs.h"
@@ -16,6 +17,12 @@ struct stub {
     int dead;                 /* set (atomically) once the host process is gone */
     int status;               /* its wait status, once dead */
     const struct platform *plat;
+    /* File-backed mmap: the sentry's end of the socket pair whose other end
+     * is the stub's STUB_FDPASS_FD. The lock keeps one fd in flight at a
+     * time, so the stub receives the fd the call sent; seq tags each one. */
+    int fdpass_fd;
+    pthread_mutex_t fdpass_lock;
+    uint64_t fdpass_seq;
 };
 
 /* One guest thread on a platform. */
@@ -70,5 +77,12 @@ void stub_free(struct stub *s);
 void stub_mark_dead(struct stub *s, int status);
 long stub_syscall6(struct guest_ctx *ctx, long nr, uint64_t a0, uint64_t a1, uint64_t a2,
                    uint64_t a3, uint64_t a4, uint64_t a5);
+/* mmap(addr, len, prot, flags, host_fd, off) in the stub of ctx (whose
+ * thread must be parked): host_fd goes over the fd-passing socket for this
+ * one call and the stub closes it again. Returns the address or -errno.
+ * A guest thread can steal the fd in flight (recvmsg from stub text), so
+ * host_fd must grant no more than the guest may map (see mm_mmap). */
+long stub_map_fd(struct guest_ctx *ctx, int host_fd, uint64_t addr, uint64_t len, int prot,
+                 int flags, uint64_t off);
 
 #endif

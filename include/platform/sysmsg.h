@@ -52,6 +52,12 @@ struct sysmsg {
     uint64_t sc_nr;
     uint64_t sc_args[6];
     int64_t sc_ret;
+    /* Buffers for requests whose arguments are pointers (recvmsg's msghdr,
+     * iovec, data and control buffer): laid out by the sentry, at addresses
+     * as the stub sees them. */
+    uint64_t scratch[64];
 };
+
+_Static_assert(sizeof(struct sysmsg) <= 4096, "a sysmsg must fit its page (SYSMSG_SIZE)");
 
 #endif

@@ -31,16 +31,18 @@
 # the applet changed it). An mtime at or after this script's start is shown
 # as "new": both runs create files, at different moments. stat's output
 # leaves out the device number (a sandbox mount may number devices its own
-# way) and the access time; inode numbers must match (same host files).
+# way) and the access time; its inode numbers must match (stat changes
+# nothing, so both runs see the same host files).
 # stderr is compared only for the tests of error cases, without sandbox-run's
 # own "sandbox-run: ..." lines.
 # By design different, so only checked for plausibility on both sides:
 #  df    succeeds and lists a file system mounted on /
 #  ps    prints a header with PID and a line for busybox itself
 #  free  prints a Mem: line
-# Applets marked "needs fork" (xargs running a non-NOFORK applet) are run
-# and reported as "xfail" (or "xpass" once the sandbox can fork), and never
-# counted as passed. CHECK_FORK=1 runs the native side under strace -f and
+# busybox runs some applets in-process: "xargs -0 echo" needs no fork (echo
+# is a NOFORK applet), "xargs -0 wc" does. Applets marked "needs fork" are
+# run and reported as "xfail" (or "xpass" once the sandbox can fork), and
+# never counted as passed. CHECK_FORK=1 runs the native side under strace -f and
 # fails any test whose mark disagrees with what the applet really does.
 #
 # Usage: tests/e2e/busybox.sh SANDBOX_RUN

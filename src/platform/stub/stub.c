@@ -1,7 +1,8 @@
 /* The stub: the program that holds a guest address space. It maps its
  * sysmsg pages, installs its trap handlers and a seccomp filter that traps
  * every syscall not made by its own text, and then enters the guest through
- * its handler. Freestanding: no libc, no TLS, no stack protector. */
+ * its handler. Its only descriptor is the fd-passing socket (STUB_FDPASS_FD).
+ * Freestanding: no libc, no TLS, no stack protector. */
 #include <stddef.h>
 #include <stdint.h>
 #include <asm/unistd.h>
@@ -229,6 +230,11 @@ static void install_filter(void)
         ALLOW(__NR_mprotect),
         ALLOW(__NR_mremap),
         ALLOW(__NR_madvise),
+        /* File-backed mmap: receive the host fd on STUB_FDPASS_FD, map it,
+         * close it. A guest that jumps here can only take fds in flight for
+         * its own mmap calls, or close its own socket. */
+        ALLOW(__NR_recvmsg),
+        ALLOW(__NR_close),
         ALLOW(__NR_exit),
         ALLOW(__NR_exit_group),
         BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_TRAP),
