@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 
 #include "fs/file.h"
+#include "fs/lock.h"
 #include "fs/vfs.h"
 
 struct file *file_new(const struct file_ops *ops, int flags)
@@ -32,6 +33,8 @@ void file_put(struct file *f)
 {
     if (!f || __atomic_sub_fetch(&f->refs, 1, __ATOMIC_ACQ_REL) != 0)
         return;
+    if (f->inode)
+        lock_release_file(f); /* its OFD and flock locks go with it */
     if (f->ops && f->ops->release)
         f->ops->release(f);
     else if (f->host_fd >= 0)

@@ -1,6 +1,8 @@
 /* Starting and stopping stub processes, shared by both platforms: the stub
  * binary is embedded in sandbox-run and executed from a sealed memfd, with a
- * fresh memfd of sysmsg pages as its only file descriptor. */
+ * fresh memfd of sysmsg pages (which it closes once mapped) and one end of
+ * an fd-passing socket as its file descriptors; and file-backed mmap in a
+ * stub, which passes the host fd over that socket for one call. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
@@ -8,11 +10,14 @@
 #include <sched.h>
 #include <signal.h>
 #include <stdatomic.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include "platform/layout.h"
@@ -74,6 +79,14 @@ int stub_spawn(const struct platform *plat, int ptrace_mode, struct stub **out, 
         close(memfd);
         return -e;
     }
+    /* Datagram boundaries keep each passed fd with its sequence number. */
+    int sv[2];
+    if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
+        int e = errno;
+        munmap(msgs, size);
+        close(memfd);
+        return -e;
+    }
     struct stub *s = calloc(1, sizeof(*s));
     struct guest_ctx *ctx = calloc(1, sizeof(*ctx));
     if (!s || !ctx) {
@@ -81,10 +94,14 @@ int stub_spawn(const struct platform *plat, int ptrace_mode, struct stub **out, 
         free(ctx);
         munmap(msgs, size);
         close(memfd);
+        close(sv[0]);
+        close(sv[1]);
         return -ENOMEM;
     }
     s->msgs = msgs;
     s->plat = plat;
+    s->fdpass_fd = sv[0];
+    pthread_mutex_init(&s->fdpass_lock, NULL);
     struct sysmsg *m = msgs;
     m->spin_limit = stub_spin_rounds;
 
@@ -96,22 +113,31 @@ int stub_spawn(const struct platform *plat, int ptrace_mode, struct stub **out, 
         if (getppid() != parent)
             _exit(127);
         setsid(); /* terminal signals go to the sentry, which forwards them */
-        if (dup2(memfd, STUB_SYSMSG_FD) < 0 || dup2(stub_exec_fd, STUB_SYSMSG_FD + 1) < 0)
+        /* Move the sources out of the way first: one of them may sit on a
+         * number another is about to be dup2'd to. */
+        int mfd = fcntl(memfd, F_DUPFD, 16), sfd = fcntl(sv[1], F_DUPFD, 16);
+        const int exec_fd = STUB_FDPASS_FD + 1;
+        if (mfd < 0 || sfd < 0 || dup2(mfd, STUB_SYSMSG_FD) < 0 || dup2(sfd, STUB_FDPASS_FD) < 0 ||
+            dup2(stub_exec_fd, exec_fd) < 0)
             _exit(127);
-        fcntl(STUB_SYSMSG_FD + 1, F_SETFD, FD_CLOEXEC);
+        fcntl(exec_fd, F_SETFD, FD_CLOEXEC);
         /* The stub keeps no host descriptor but the sysmsg memfd, which it
-         * closes once mapped: not even the standard streams. */
+         * closes once mapped, and its end of the fd-passing socket: not
+         * even the standard streams. */
         syscall(SYS_close_range, 0, STUB_SYSMSG_FD - 1, 0);
-        syscall(SYS_close_range, STUB_SYSMSG_FD + 2, ~0U, 0);
+        syscall(SYS_close_range, exec_fd + 1, ~0U, 0);
         char *const argv[] = { "sandbox-run-stub", ptrace_mode ? "p" : "s", NULL };
         char *const envp[] = { NULL };
-        syscall(SYS_execveat, STUB_SYSMSG_FD + 1, "", argv, envp, AT_EMPTY_PATH);
+        syscall(SYS_execveat, exec_fd, "", argv, envp, AT_EMPTY_PATH);
         _exit(127);
     }
     int e = errno;
     close(memfd);
+    close(sv[1]);
     if (pid < 0) {
         munmap(msgs, size);
+        close(sv[0]);
+        pthread_mutex_destroy(&s->fdpass_lock);
         free(s);
         free(ctx);
         return -e;
@@ -142,6 +168,8 @@ void stub_free(struct stub *s)
     munmap(s->msgs, STUB_MAX_THREADS * SYSMSG_SIZE);
     if (s->pidfd >= 0)
         close(s->pidfd);
+    close(s->fdpass_fd);
+    pthread_mutex_destroy(&s->fdpass_lock);
     free(s);
 }
 
@@ -161,6 +189,101 @@ long stub_syscall6(struct guest_ctx *ctx, long nr, uint64_t a0, uint64_t a1, uin
 {
     const uint64_t args[6] = { a0, a1, a2, a3, a4, a5 };
     return ctx->stub->plat->stub_syscall(ctx, nr, args);
+}
+
+/* What the stub's recvmsg uses, in the scratch space of a sysmsg page. */
+struct fdpass_buf {
+    struct msghdr msg;
+    struct iovec iov;
+    uint64_t seq;                                   /* the data: the call's tag */
+    uint64_t ctl[CMSG_SPACE(sizeof(int)) / 8];      /* one SCM_RIGHTS fd */
+};
+_Static_assert(sizeof(struct fdpass_buf) <= sizeof(((struct sysmsg *)0)->scratch),
+               "fdpass buffers fit the sysmsg scratch space");
+
+static int fdpass_send(int sock, int fd, uint64_t seq)
+{
+    struct iovec iov = { &seq, sizeof(seq) };
+    uint64_t ctl[CMSG_SPACE(sizeof(int)) / 8] = { 0 };
+    struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl,
+                          .msg_controllen = sizeof(ctl) };
+    struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
+    c->cmsg_level = SOL_SOCKET;
+    c->cmsg_type = SCM_RIGHTS;
+    c->cmsg_len = CMSG_LEN(sizeof(int));
+    memcpy(CMSG_DATA(c), &fd, sizeof(int));
+    /* Never block or take SIGPIPE: the guest can close the stub's end. */
+    ssize_t n;
+    do
+        n = sendmsg(sock, &msg, MSG_DONTWAIT | MSG_NOSIGNAL);
+    while (n < 0 && errno == EINTR);
+    if (n < 0)
+        return errno == ENOMEM || errno == ENOBUFS ? -ENOMEM : -EAGAIN;
+    return 0;
+}
+
+/* The fd number a recvmsg of n bytes left in b (a copy), or -1. */
+static int fdpass_received(const struct fdpass_buf *b, long n)
+{
+    const struct cmsghdr *c = (const struct cmsghdr *)b->ctl;
+    if (n != (long)sizeof(b->seq) || b->msg.msg_controllen < CMSG_LEN(sizeof(int)) ||
+        b->msg.msg_controllen > sizeof(b->ctl) || c->cmsg_len != CMSG_LEN(sizeof(int)) ||
+        c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
+        return -1;
+    int fd;
+    memcpy(&fd, CMSG_DATA(c), sizeof(fd));
+    return fd;
+}
+
+long stub_map_fd(struct guest_ctx *ctx, int host_fd, uint64_t addr, uint64_t len, int prot,
+                 int flags, uint64_t off)
+{
+    struct stub *s = ctx->stub;
+    struct fdpass_buf *b = (struct fdpass_buf *)(void *)ctx->m->scratch;
+    /* The same buffers as the stub sees them. */
+    uint64_t at = SYSMSG_BASE + (uint64_t)ctx->slot * SYSMSG_SIZE + offsetof(struct sysmsg, scratch);
+
+    pthread_mutex_lock(&s->fdpass_lock);
+    uint64_t seq = ++s->fdpass_seq;
+    long ret = fdpass_send(s->fdpass_fd, host_fd, seq);
+    /* A message left over from an earlier call that failed half-way is
+     * received, closed and skipped; the tag tells it from ours. */
+    for (int tries = 0; ret == 0; tries++) {
+        if (tries == 8) {
+            ret = -EAGAIN;
+            break;
+        }
+        memset(b, 0, sizeof(*b));
+        b->iov.iov_base = (void *)(uintptr_t)(at + offsetof(struct fdpass_buf, seq));
+        b->iov.iov_len = sizeof(b->seq);
+        b->msg.msg_iov = (void *)(uintptr_t)(at + offsetof(struct fdpass_buf, iov));
+        b->msg.msg_iovlen = 1;
+        b->msg.msg_control = (void *)(uintptr_t)(at + offsetof(struct fdpass_buf, ctl));
+        b->msg.msg_controllen = sizeof(b->ctl);
+        long n = stub_syscall6(ctx, SYS_recvmsg, STUB_FDPASS_FD, at, MSG_DONTWAIT, 0, 0, 0);
+        if (n == -ESRCH) {
+            ret = n;
+            break;
+        }
+        /* Copy once: other guest threads can write the page. Nothing to
+         * receive means a guest thread took the fd from stub text. */
+        struct fdpass_buf got;
+        memcpy(&got, b, sizeof(got));
+        int rfd = n < 0 ? -1 : fdpass_received(&got, n);
+        if (rfd < 0) {
+            ret = -EAGAIN;
+            break;
+        }
+        if (got.seq != seq) {
+            stub_syscall6(ctx, SYS_close, (uint64_t)rfd, 0, 0, 0, 0, 0);
+            continue;
+        }
+        ret = stub_syscall6(ctx, SYS_mmap, addr, len, (uint64_t)prot, (uint64_t)flags, (uint64_t)rfd, off);
+        stub_syscall6(ctx, SYS_close, (uint64_t)rfd, 0, 0, 0, 0, 0);
+        break;
+    }
+    pthread_mutex_unlock(&s->fdpass_lock);
+    return ret;
 }
 
 const struct platform *platform_by_name(const char *name)

@@ -144,6 +144,16 @@ static void free_process(struct process *p)
     free(p);
 }
 
+static struct fs_config *mounts_to_free;
+
+static void free_mounts(void)
+{
+    struct fs_config *c = mounts_to_free;
+    for (int i = 0; i < c->nmounts; i++)
+        free(c->mounts[i].src ? c->mounts[i].src : c->mounts[i].dst);
+    free(c->mounts);
+}
+
 /* --bind SRC:DST[:ro] or --tmpfs DST[:size=N]; one-line error on bad input. */
 static int parse_mount(struct fs_config *c, int bind, const char *arg)
 {
@@ -274,7 +284,9 @@ int main(int argc, char **argv)
 {
     const char *platname = "systrap";
     int strace = 0;
-    struct fs_config fsc = { .root = "/" };
+    static struct fs_config fsc = { .root = "/" };
+    mounts_to_free = &fsc;
+    atexit(free_mounts);
     static const struct option opts[] = {
         { "platform", required_argument, NULL, 'p' },
         { "strace", no_argument, NULL, 's' },
