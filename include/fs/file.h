@@ -30,7 +30,7 @@ struct dir_context {
 /* Open file operations. NULL members have these defaults:
  * read/write: -EINVAL; llseek: the generic one on f->pos (SEEK_END uses
  * the size from stat), or -ESPIPE for stream files; iterate: -ENOTDIR;
- * stat: the inode's getattr; ioctl: -ENOTTY; fsync: 0; fallocate:
+ * stat: the inode's getattr; ioctl: -ENOTTY; fsync: -EINVAL; fallocate:
  * -EOPNOTSUPP (-ENODEV for non-regular files); mmap_fd: -ENODEV;
  * truncate: through the inode's setattr; open, release: nothing. */
 struct file_ops {
@@ -93,6 +93,8 @@ struct file *file_new(const struct file_ops *ops, int flags);
 /* lseek on f->pos: SEEK_END from the size stat gives; -EINVAL for a
  * negative result or bad whence. (f->pos_lock held by the caller.) */
 off_t file_generic_llseek(struct file *f, off_t off, int whence);
+/* fsync for files with nothing to write back (tmpfs). */
+int file_noop_fsync(struct file *f, int datasync);
 void file_get(struct file *f);
 void file_put(struct file *f);
 

@@ -45,6 +45,12 @@ static ssize_t hs_write(struct file *f, const void *buf, size_t len, off_t *pos)
     return n < 0 ? -errno : n;
 }
 
+static int hs_fsync(struct file *f, int datasync)
+{
+    int r = datasync ? fdatasync(f->host_fd) : fsync(f->host_fd);
+    return r < 0 ? -errno : 0;
+}
+
 static off_t hs_llseek(struct file *f, off_t off, int whence)
 {
     off_t r = lseek(f->host_fd, off, whence);
@@ -86,6 +92,7 @@ static const struct file_ops hoststream_ops = {
     .read = hs_read,
     .write = hs_write,
     .llseek = hs_llseek,
+    .fsync = hs_fsync,
     .stat = hs_stat,
     .ioctl = hs_ioctl,
     .release = hs_release,

@@ -147,7 +147,8 @@ int vfs_open_path(struct task *t, const struct path *p, int flags, struct file *
         file_put(f);
         return r;
     }
-    if ((flags & O_TRUNC) && S_ISREG(i->mode) && (flags & O_ACCMODE) != O_RDONLY) {
+    /* O_TRUNC truncates even with O_RDONLY (may_open asked for write). */
+    if ((flags & O_TRUNC) && S_ISREG(i->mode)) {
         struct iattr ia = { .valid = ATTR_SIZE | ATTR_MTIME | ATTR_MTIME_NOW | ATTR_CTIME, .size = 0 };
         r = i->ops->setattr ? i->ops->setattr(i, &ia) : -EPERM;
         if (r < 0) {

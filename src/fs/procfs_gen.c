@@ -23,12 +23,14 @@
 #include <sys/resource.h>
 #include <sys/syscall.h>
 #include <sys/sysinfo.h>
+#include <sys/sysmacros.h>
 #include <sys/utsname.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "fs/file.h"
 #include "fs/procfs.h"
+#include "fs/vfs.h"
 #include "platform/layout.h"
 #include "platform/platform.h"
 #include "sentry/kernel.h"
@@ -819,15 +821,15 @@ int procfs_gen_comm(struct strbuf *out, struct task *reader, struct process *p)
 /* ---- /proc/PID/maps ---- */
 
 /* One line as show_map_vma prints it: the name, if any, starts at column
- * 73 (seq_setwidth 25 + 6 * sizeof(void *) - 1, then seq_pad adds ' '). */
+ * 73 (seq_setwidth 25 + 6 * sizeof(void *) - 1, then seq_pad adds ' ').
+ * off, dev and ino are those of a file mapping; anonymous memory (and the
+ * image, which the loader copies in) has 0. */
 static void maps_line(struct strbuf *out, uint64_t start, uint64_t end, const char *perms,
-                      const char *name)
+                      uint64_t off, uint64_t dev, uint64_t ino, const char *name)
 {
     size_t line = out->len;
-    /* pgoff, device and inode: the sandbox's mappings are all anonymous
-     * memory (the loader copies the image in), so they are 0. */
-    sb_printf(out, "%08" PRIx64 "-%08" PRIx64 " %s %08x %02x:%02x %lu ", start, end, perms, 0U, 0U, 0U,
-              0UL);
+    sb_printf(out, "%08" PRIx64 "-%08" PRIx64 " %s %08" PRIx64 " %02x:%02x %" PRIu64 " ", start, end,
+              perms, off, major((dev_t)dev), minor((dev_t)dev), ino);
     if (name) {
         for (size_t col = out->len - line; col < 72; col++)
             sb_putc(out, ' ');
@@ -847,8 +849,13 @@ static void maps_line(struct strbuf *out, uint64_t start, uint64_t end, const ch
  * set keeps the pieces (each brk step is one), so merge them when showing. */
 static int mergeable(const struct vma *a, const struct vma *b)
 {
-    return a->end == b->start && a->kind == b->kind && a->prot == b->prot && a->flags == b->flags &&
-           (a->kind == VMA_ANON || a->kind == VMA_HEAP || a->kind == VMA_STACK);
+    if (a->end != b->start || a->kind != b->kind || a->prot != b->prot || a->flags != b->flags)
+        return 0;
+    /* Pieces of one mapping of a file (the same open file, offsets that
+     * follow on), as vma_merge joins them. */
+    if (a->kind == VMA_FILE)
+        return a->file == b->file && a->noprot == b->noprot && b->off == a->off + (a->end - a->start);
+    return a->kind == VMA_ANON || a->kind == VMA_HEAP || a->kind == VMA_STACK;
 }
 
 /* The host's [vsyscall] line, which every guest address space has (it is
@@ -879,8 +886,36 @@ int procfs_gen_maps(struct strbuf *out, struct task *reader, struct process *p)
     struct mm *mm = p->mm;
     if (!mm)
         return sb_result(out);
+    /* Work on a copy (with its own file references), so that file names
+     * are looked up without the mm lock held. */
+    char *exe = malloc(sizeof(mm->exe) + PATH_MAX_LEN), *fname = exe + sizeof(mm->exe);
+    if (!exe)
+        return -ENOMEM;
+    struct vma_set copy = { 0 };
     pthread_mutex_lock(&mm->lock);
-    const struct vma_set *s = &mm->vmas;
+    copy.n = mm->vmas.n;
+    copy.v = malloc((copy.n ? copy.n : 1) * sizeof(struct vma));
+    if (copy.v) {
+        memcpy(copy.v, mm->vmas.v, copy.n * sizeof(struct vma));
+        for (size_t i = 0; i < copy.n; i++)
+            if (copy.v[i].file)
+                file_get(copy.v[i].file);
+    }
+    memcpy(exe, mm->exe, sizeof(mm->exe));
+    pthread_mutex_unlock(&mm->lock);
+    if (!copy.v) {
+        free(exe);
+        return -ENOMEM;
+    }
+    /* Paths as the reader sees them, from its root (seq_file_path). */
+    struct path root = { 0 };
+    if (reader && reader->proc && reader->proc->fs) {
+        pthread_mutex_lock(&reader->proc->fs->lock);
+        root = reader->proc->fs->root;
+        path_get(&root);
+        pthread_mutex_unlock(&reader->proc->fs->lock);
+    }
+    const struct vma_set *s = &copy;
     for (size_t i = 0; i < s->n; i++) {
         const struct vma *v = &s->v[i];
         if (v->kind == VMA_STUB)
@@ -904,20 +939,33 @@ int procfs_gen_maps(struct strbuf *out, struct task *reader, struct process *p)
                     i + 1 < s->n && s->v[i + 1].kind == VMA_VDSO && s->v[i + 1].start == v->end)
                        ? "[vvar_vclock]" : "[vvar]";
             break;
-        case VMA_IMAGE: name = mm->exe[0] ? mm->exe : NULL; break;
+        case VMA_IMAGE: name = exe[0] ? exe : NULL; break;
+        case VMA_FILE:
+            if (v->file->dentry) {
+                struct path fp = { v->file->mnt, v->file->dentry };
+                if (vfs_d_path(&fp, root.d ? &root : NULL, fname, PATH_MAX_LEN) >= 0)
+                    name = fname;
+            }
+            break;
         default:
             /* Shared anonymous memory is a shmem file in Linux. */
             if (shared)
                 name = "/dev/zero (deleted)";
             break;
         }
-        maps_line(out, v->start, end, perms, name);
+        if (v->kind == VMA_FILE)
+            maps_line(out, v->start, end, perms, v->off, v->dev, v->ino, name);
+        else
+            maps_line(out, v->start, end, perms, 0, 0, 0, name);
         i = j;
     }
-    pthread_mutex_unlock(&mm->lock);
+    free(exe);
+    if (root.d)
+        path_put(&root);
+    vma_set_free(&copy);
     pthread_once(&vsyscall_once, vsyscall_load);
     if (vsyscall_perms[0])
-        maps_line(out, 0xffffffffff600000ULL, 0xffffffffff601000ULL, vsyscall_perms, "[vsyscall]");
+        maps_line(out, 0xffffffffff600000ULL, 0xffffffffff601000ULL, vsyscall_perms, 0, 0, 0, "[vsyscall]");
     return sb_result(out);
 }
 

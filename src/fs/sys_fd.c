@@ -41,6 +41,10 @@ static long install(struct task *t, struct file *f, int cloexec)
     return fd;
 }
 
+#define VALID_OPEN_FLAGS                                                                          \
+    (O_ACCMODE | O_CREAT | O_EXCL | O_NOCTTY | O_TRUNC | O_APPEND | O_NONBLOCK | O_DSYNC |        \
+     O_ASYNC | O_DIRECT | K_O_LARGEFILE | O_DIRECTORY | O_NOFOLLOW | O_NOATIME | O_CLOEXEC |      \
+     O_PATH | O_TMPFILE | O_SYNC)
 static long do_open(struct task *t, int dirfd, uint64_t upath, int flags, mode_t mode, int resolve)
 {
     char *path = malloc(PATH_MAX_LEN);
@@ -59,6 +63,7 @@ static long do_open(struct task *t, int dirfd, uint64_t upath, int flags, mode_t
         free(path);
         return -EINVAL;
     }
+    flags &= VALID_OPEN_FLAGS; /* open and openat ignore unknown bits */
     if (flags & O_PATH)
         flags &= O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC;
     /* Reserve the number first: EMFILE comes before the lookup. */
@@ -89,10 +94,6 @@ long sys_creat(struct task *t, const struct sysargs *a)
     return do_open(t, AT_FDCWD, a->a[0], O_CREAT | O_WRONLY | O_TRUNC, (mode_t)a->a[1], 0);
 }
 
-#define VALID_OPEN_FLAGS                                                                          \
-    (O_ACCMODE | O_CREAT | O_EXCL | O_NOCTTY | O_TRUNC | O_APPEND | O_NONBLOCK | O_DSYNC |        \
-     O_ASYNC | O_DIRECT | K_O_LARGEFILE | O_DIRECTORY | O_NOFOLLOW | O_NOATIME | O_CLOEXEC |      \
-     O_PATH | O_TMPFILE | O_SYNC)
 #define VALID_RESOLVE                                                                             \
     (RESOLVE_NO_XDEV | RESOLVE_NO_MAGICLINKS | RESOLVE_NO_SYMLINKS | RESOLVE_BENEATH |             \
      RESOLVE_IN_ROOT | RESOLVE_CACHED)
@@ -346,17 +347,11 @@ long sys_fcntl(struct task *t, const struct sysargs *a)
 
 long sys_flock(struct task *t, const struct sysargs *a)
 {
-    struct file *f = fget(t, (int)a->a[0]);
-    if (!f)
-        return -EBADF;
-    int op = (int)a->a[1];
-    long r;
-    int kind = op & ~LOCK_NB;
-    if (kind != LOCK_SH && kind != LOCK_EX && kind != LOCK_UN)
-        r = -EINVAL;
-    else
-        r = lock_flock(t, f, (unsigned)op);
-    file_put(f);
+    /* The command is checked before the descriptor, as Linux does. */
+    struct file *f = fd_get(t->proc->files, (int)a->a[0]);
+    long r = lock_flock(t, f, (unsigned)a->a[1]);
+    if (f)
+        file_put(f);
     return r;
 }
 
@@ -397,7 +392,7 @@ long sys_ioctl(struct task *t, const struct sysargs *a)
             struct stat st;
             r = f->ops->stat ? f->ops->stat(f, &st) : vfs_getattr(f->inode, &st);
             if (r == 0) {
-                int n = st.st_size > f->pos ? (int)(st.st_size - f->pos) : 0;
+                int n = (int)(st.st_size - f->pos); /* negative past the end, as Linux */
                 r = copy_out(t, arg, &n, sizeof(n)) < 0 ? -EFAULT : 0;
             }
             break;
@@ -485,7 +480,7 @@ static long do_fsync(struct task *t, int fd, int datasync)
     struct file *f = fget(t, fd);
     if (!f)
         return -EBADF;
-    long r = f->ops->fsync ? f->ops->fsync(f, datasync) : (f->inode ? 0 : -EINVAL);
+    long r = f->ops->fsync ? f->ops->fsync(f, datasync) : -EINVAL;
     file_put(f);
     return r;
 }

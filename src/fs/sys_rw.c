@@ -20,6 +20,7 @@
 
 #define MAX_RW_COUNT (INT_MAX & ~4095L)
 #define RW_CHUNK (64 * 1024)
+#define SMALL_IO 8192 /* transfers up to this size use a stack buffer */
 #ifndef UIO_MAXIOV
 #define UIO_MAXIOV 1024
 #endif
@@ -99,7 +100,8 @@ static long do_read(struct task *t, struct file *f, uint64_t buf, size_t len, co
     if (len == 0)
         return 0;
     size_t cap = len < RW_CHUNK ? len : RW_CHUNK;
-    char *tmp = malloc(cap);
+    char small[SMALL_IO];
+    char *tmp = cap <= sizeof(small) ? small : malloc(cap);
     if (!tmp)
         return -ENOMEM;
     struct rwpos p;
@@ -114,7 +116,8 @@ static long do_read(struct task *t, struct file *f, uint64_t buf, size_t len, co
         n = c > 0 ? c : -EFAULT;
     }
     pos_end(&p);
-    free(tmp);
+    if (tmp != small)
+        free(tmp);
     return n;
 }
 
@@ -137,7 +140,8 @@ static long do_write(struct task *t, struct file *f, uint64_t buf, size_t len, c
         return r;
     }
     size_t cap = len < RW_CHUNK ? len : RW_CHUNK;
-    char *tmp = malloc(cap);
+    char small[SMALL_IO];
+    char *tmp = cap <= sizeof(small) ? small : malloc(cap);
     if (!tmp)
         return -ENOMEM;
     struct rwpos p;
@@ -162,7 +166,8 @@ static long do_write(struct task *t, struct file *f, uint64_t buf, size_t len, c
             break; /* short write, or the guest buffer ended in a fault */
     }
     pos_end(&p);
-    free(tmp);
+    if (tmp != small)
+        free(tmp);
     return done;
 }
 

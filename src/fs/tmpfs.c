@@ -976,9 +976,9 @@ static int tf_mmap_fd(struct file *f)
     return fd;
 }
 
-/* fsync: NULL, the default 0 (nothing to write back). */
 static const struct file_ops tmpfs_file_fops = {
     .name = "tmpfs",
+    .fsync = file_noop_fsync, /* nothing to write back */
     .read = tf_read,
     .write = tf_write,
     .llseek = tf_llseek,
@@ -1035,6 +1035,7 @@ out:
 }
 
 static const struct file_ops tmpfs_dir_fops = {
+    .fsync = file_noop_fsync,
     .name = "tmpfs-dir",
     .read = td_read,
     .llseek = td_llseek,
