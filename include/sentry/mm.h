@@ -13,13 +13,21 @@
 #define PAGE_DOWN(x) ((x) & ~(GUEST_PAGE - 1))
 #define PAGE_UP(x) (((x) + GUEST_PAGE - 1) & ~(GUEST_PAGE - 1))
 
-enum vma_kind { VMA_ANON, VMA_STUB, VMA_VDSO, VMA_VVAR, VMA_STACK, VMA_HEAP, VMA_IMAGE };
+/* VMA_FILE: a mapping of file (a host file or memfd mapped through the
+ * stub, or /dev/zero, whose private mappings are anonymous memory). */
+enum vma_kind { VMA_ANON, VMA_STUB, VMA_VDSO, VMA_VVAR, VMA_STACK, VMA_HEAP, VMA_IMAGE, VMA_FILE };
+
+struct file;
 
 struct vma {
     uint64_t start, end;  /* [start, end), page-aligned */
     int prot;             /* PROT_* */
     int flags;            /* MAP_SHARED or MAP_PRIVATE, MAP_GROWSDOWN, ... */
     int kind;
+    int noprot;           /* PROT_* that mprotect may not add (Linux's cleared VM_MAY*) */
+    struct file *file;    /* the mapped file, or NULL; the set holds a reference */
+    uint64_t off;         /* file offset of start */
+    uint64_t dev, ino;    /* the file's st_dev and st_ino, for /proc/PID/maps */
 };
 
 struct vma_set {
@@ -28,9 +36,12 @@ struct vma_set {
 };
 
 void vma_set_init(struct vma_set *s);
+/* Empty the set, dropping its file references. */
 void vma_set_free(struct vma_set *s);
 /* Index of the VMA containing addr, or -1. */
 long vma_find(const struct vma_set *s, uint64_t addr);
+/* Index of the first VMA that ends above addr (Linux's find_vma), or -1. */
+long vma_find_above(const struct vma_set *s, uint64_t addr);
 /* 1 if any VMA overlaps [start, end). */
 int vma_overlaps(const struct vma_set *s, uint64_t start, uint64_t end);
 /* 1 if every page of [start, end) is mapped. */
@@ -39,7 +50,11 @@ int vma_covers(const struct vma_set *s, uint64_t start, uint64_t end);
 int vma_overlaps_kind(const struct vma_set *s, uint64_t start, uint64_t end, int kind);
 /* Insert a VMA over a free range; -ENOMEM on allocation failure, -EEXIST if not free. */
 int vma_insert(struct vma_set *s, uint64_t start, uint64_t end, int prot, int flags, int kind);
-/* Remove [start, end) from the set, splitting VMAs at the edges. */
+/* The same for a copy of *v with all its fields; the set takes a reference
+ * of its own to v->file. */
+int vma_insert_vma(struct vma_set *s, const struct vma *v);
+/* Remove [start, end) from the set, splitting VMAs at the edges (a split
+ * file VMA's upper part gets the offset of its new start). */
 int vma_remove(struct vma_set *s, uint64_t start, uint64_t end);
 /* Set prot on [start, end), which must be covered; splits as needed. */
 int vma_protect(struct vma_set *s, uint64_t start, uint64_t end, int prot);

@@ -3,13 +3,18 @@
  * made the host mapping, so the two never disagree about what exists. */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
+#include <unistd.h>
 
+#include "fs/devices.h"
 #include "fs/file.h"
+#include "fs/vfs.h"
 #include "platform/layout.h"
 #include "sentry/kernel.h"
 
@@ -38,40 +43,112 @@ static int touches_stub(uint64_t start, uint64_t end)
     return start < STUB_REGION_END && end > STUB_BASE;
 }
 
+/* The flags a MAP_SHARED_VALIDATE mapping may carry, as Linux's
+ * LEGACY_MAP_MASK (checked on Linux 6.18): the type, MAP_FIXED,
+ * MAP_ANONYMOUS, MAP_32BIT, MAP_ABOVE4G, MAP_GROWSDOWN, MAP_DENYWRITE,
+ * MAP_EXECUTABLE, MAP_LOCKED, MAP_NORESERVE, MAP_POPULATE, MAP_NONBLOCK,
+ * MAP_STACK, MAP_HUGETLB, MAP_UNINITIALIZED and the MAP_HUGE_ size bits.
+ * Not MAP_FIXED_NOREPLACE, which Linux refuses there too. */
+#define LEGACY_MAP_MASK 0x7c07f9f3
+
+/* A host descriptor for the stub to map f with: the stub's copy can be
+ * taken by a guest thread that calls recvmsg from stub text, so it must not
+ * allow more than f does. A tmpfs file's memfd is read-write even when the
+ * guest opened the file read-only: then pass a read-only reopening of it,
+ * which *tmp holds for the caller to close. */
+static int mmap_host_fd(struct file *f, int hfd, int *tmp)
+{
+    *tmp = -1;
+    if ((f->flags & O_ACCMODE) != O_RDONLY)
+        return hfd;
+    int fl = fcntl(hfd, F_GETFL);
+    if (fl < 0)
+        return -errno;
+    if ((fl & O_ACCMODE) == O_RDONLY)
+        return hfd;
+    char path[64];
+    snprintf(path, sizeof(path), "/proc/self/fd/%d", hfd);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return -errno;
+    *tmp = fd;
+    return fd;
+}
+
+/* Linux's file_mmap_ok: off + len must stay within the largest offset of
+ * the file (LLONG_MAX for regular files, ULONG_MAX for devices). */
+static int file_mmap_ok(const struct file *f, uint64_t off, uint64_t alen)
+{
+    uint64_t max = f->inode && S_ISREG(f->inode->mode) ? (uint64_t)INT64_MAX : UINT64_MAX;
+    return alen <= max && off / GUEST_PAGE <= (max - alen) / GUEST_PAGE;
+}
+
+/* The checks do_mmap makes of a file mapping once the range is chosen, in
+ * its order; fills in what the VMA records. *zero is set for /dev/zero,
+ * whose mappings are anonymous memory. */
+static long file_mmap_check(struct file *f, uint64_t off, uint64_t alen, int prot, int flags,
+                            struct vma *nv, int *zero)
+{
+    int acc = f->flags & O_ACCMODE;
+    int may_read = acc == O_RDONLY || acc == O_RDWR, may_write = acc == O_WRONLY || acc == O_RDWR;
+    *zero = dev_is_zero(f);
+    if (!file_mmap_ok(f, off, alen))
+        return -EOVERFLOW;
+    switch (flags & MAP_TYPE) {
+    case MAP_SHARED:
+        flags &= LEGACY_MAP_MASK; /* plain MAP_SHARED ignores unknown flags */
+        /* fall through */
+    case MAP_SHARED_VALIDATE:
+        if (flags & ~LEGACY_MAP_MASK)
+            return -EOPNOTSUPP;
+        if ((prot & PROT_WRITE) && !may_write)
+            return -EACCES;
+        if (!may_write)
+            nv->noprot |= PROT_WRITE;
+        nv->flags = MAP_SHARED;
+        /* fall through */
+    case MAP_PRIVATE:
+        if (!may_read)
+            return -EACCES;
+        if (f->mnt && (f->mnt->flags & MNT_NOEXEC)) {
+            if (prot & PROT_EXEC)
+                return -EPERM;
+            nv->noprot |= PROT_EXEC;
+        }
+        if (!f->ops->mmap_fd && !*zero)
+            return -ENODEV; /* pipes, directories, most devices */
+        if (flags & MAP_GROWSDOWN)
+            return -EINVAL;
+        return 0;
+    default:
+        return -EINVAL;
+    }
+}
+
 long mm_mmap(struct task *t, uint64_t addr, uint64_t len, int prot, int flags, int fd, uint64_t off)
 {
     struct mm *mm = t->proc->mm;
     if (off & (GUEST_PAGE - 1))
         return -EINVAL;
+    struct file *f = NULL;
     if (!(flags & MAP_ANONYMOUS)) {
-        struct file *f = fd_get(t->proc->files, fd);
+        f = fget(t, fd);
         if (!f)
             return -EBADF;
-        /* File mappings come with the file system; a stream is not mappable. */
-        int acc = f->flags & O_ACCMODE;
-        int type = flags & MAP_TYPE;
-        long err = -ENODEV;
-        if ((type == MAP_SHARED || type == MAP_SHARED_VALIDATE) && (prot & PROT_WRITE) && acc == O_RDONLY)
-            err = -EACCES;
-        else if (acc == O_WRONLY)
-            err = -EACCES;
-        file_put(f);
-        return err;
+        if (flags & MAP_HUGETLB) { /* only hugetlbfs files take it */
+            file_put(f);
+            return -EINVAL;
+        }
     }
-    if (len == 0)
-        return -EINVAL;
+    long ret = -EINVAL;
     uint64_t alen = PAGE_UP(len);
+    if (len == 0)
+        goto out_file;
+    ret = -ENOMEM;
     if (alen == 0 || alen < len)
-        return -ENOMEM;
-    /* Anonymous mappings take only MAP_SHARED or MAP_PRIVATE (not
-     * MAP_SHARED_VALIDATE), checked after the address is chosen in Linux;
-     * no other error depends on the order here. */
-    int type = flags & MAP_TYPE;
-    if (type != MAP_SHARED && type != MAP_PRIVATE)
-        return -EINVAL;
+        goto out_file;
 
     pthread_mutex_lock(&mm->lock);
-    long ret;
     uint64_t start;
     if (flags & (MAP_FIXED | MAP_FIXED_NOREPLACE)) {
         start = addr;
@@ -103,10 +180,51 @@ long mm_mmap(struct task *t, uint64_t addr, uint64_t len, int prot, int flags, i
         if (!start)
             goto out;
     }
-    int hflags = (flags & (MAP_SHARED | MAP_PRIVATE | MAP_NORESERVE | MAP_POPULATE | MAP_LOCKED |
-                           MAP_HUGETLB | (int)(0x3fU << 26))) |
-                 MAP_ANONYMOUS | MAP_FIXED;
-    ret = host_mmap(t, start, alen, prot, hflags);
+
+    /* The mapping type is checked once the range is chosen, as in Linux. */
+    int type = flags & MAP_TYPE;
+    struct vma nv = { .start = start, .end = start + alen,
+                      .prot = prot & (PROT_READ | PROT_WRITE | PROT_EXEC),
+                      .flags = flags & (MAP_SHARED | MAP_PRIVATE | MAP_GROWSDOWN), .kind = VMA_ANON };
+    int zero = 0;
+    if (f) {
+        ret = file_mmap_check(f, off, alen, prot, flags, &nv, &zero);
+        if (ret < 0)
+            goto out;
+        type = nv.flags & MAP_SHARED ? MAP_SHARED : MAP_PRIVATE;
+        nv.flags = type;
+    } else if (type != MAP_SHARED && type != MAP_PRIVATE) {
+        ret = -EINVAL;
+        goto out;
+    }
+    int keep = MAP_NORESERVE | MAP_POPULATE | MAP_LOCKED;
+    if (f && !(zero && type == MAP_SHARED)) {
+        /* A private /dev/zero mapping is anonymous memory but shows the
+         * file in /proc/PID/maps, as in Linux; a shared one is plain
+         * shared anonymous memory. */
+        nv.kind = VMA_FILE;
+        nv.file = f;
+        nv.off = off;
+        struct stat st;
+        if (f->inode && vfs_getattr(f->inode, &st) == 0) {
+            nv.dev = st.st_dev;
+            nv.ino = st.st_ino;
+        }
+    }
+    if (f && !zero) {
+        int hfd = f->ops->mmap_fd(f);
+        int tmp = -1;
+        if (hfd >= 0)
+            hfd = mmap_host_fd(f, hfd, &tmp);
+        ret = hfd;
+        if (hfd >= 0)
+            ret = stub_map_fd(t->ctx, hfd, start, alen, prot, type | (flags & keep) | MAP_FIXED, off);
+        if (tmp >= 0)
+            close(tmp);
+    } else {
+        int hflags = (flags & (keep | MAP_HUGETLB | (int)(0x3fU << 26))) | type | MAP_ANONYMOUS | MAP_FIXED;
+        ret = host_mmap(t, start, alen, prot, hflags);
+    }
     if (ret < 0)
         goto out;
     if ((uint64_t)ret != start) {
@@ -114,12 +232,14 @@ long mm_mmap(struct task *t, uint64_t addr, uint64_t len, int prot, int flags, i
         goto out;
     }
     vma_remove(&mm->vmas, start, start + alen);
-    ret = vma_insert(&mm->vmas, start, start + alen, prot & (PROT_READ | PROT_WRITE | PROT_EXEC),
-                     flags & (MAP_SHARED | MAP_PRIVATE | MAP_GROWSDOWN), VMA_ANON);
+    ret = vma_insert_vma(&mm->vmas, &nv);
     if (ret == 0)
         ret = (long)start;
 out:
     pthread_mutex_unlock(&mm->lock);
+out_file:
+    if (f)
+        file_put(f);
     return ret;
 }
 
@@ -179,12 +299,30 @@ long mm_mprotect(struct task *t, uint64_t addr, uint64_t len, int prot)
     pthread_mutex_lock(&mm->lock);
     long ret = -ENOMEM;
     if (vma_covers(&mm->vmas, addr, end)) {
-        ret = stub_syscall6(t->ctx, SYS_mprotect, addr, alen, (uint64_t)p, 0, 0, 0);
+        /* Write access to a shared mapping of a file not open for writing,
+         * or exec on a noexec mount, was given up at mmap (VM_MAY*). */
+        ret = 0;
+        for (long i = vma_find(&mm->vmas, addr); i >= 0 && (size_t)i < mm->vmas.n &&
+                                                 mm->vmas.v[i].start < end; i++)
+            if (p & mm->vmas.v[i].noprot)
+                ret = -EACCES;
+        if (ret == 0)
+            ret = stub_syscall6(t->ctx, SYS_mprotect, addr, alen, (uint64_t)p, 0, 0, 0);
         if (ret == 0)
             ret = vma_protect(&mm->vmas, addr, end, p & (PROT_READ | PROT_WRITE | PROT_EXEC));
     }
     pthread_mutex_unlock(&mm->lock);
     return ret;
+}
+
+/* Record that the range v described (from its old start) now lies at
+ * [at, at + len); mremap keeps the mapping's file and offset. */
+static void vma_move(struct vma_set *s, const struct vma *v, uint64_t at, uint64_t len)
+{
+    struct vma nv = *v;
+    nv.start = at;
+    nv.end = at + len;
+    vma_insert_vma(s, &nv);
 }
 
 long mm_mremap(struct task *t, uint64_t old, uint64_t olen, uint64_t nlen, int flags, uint64_t naddr)
@@ -206,7 +344,12 @@ long mm_mremap(struct task *t, uint64_t old, uint64_t olen, uint64_t nlen, int f
     pthread_mutex_lock(&mm->lock);
     long ret;
     long i = vma_find(&mm->vmas, old);
+    /* What the moved range was, from old on, with a file reference of its
+     * own: removing the old range may drop the set's last one. */
     struct vma v = i >= 0 ? mm->vmas.v[i] : (struct vma){ 0 };
+    v.off += old - v.start;
+    if (v.file)
+        file_get(v.file);
     if (flags & MREMAP_FIXED) {
         ret = -EINVAL;
         if ((naddr & (GUEST_PAGE - 1)) || an > TASK_SIZE || naddr > TASK_SIZE - an)
@@ -224,7 +367,7 @@ long mm_mremap(struct task *t, uint64_t old, uint64_t olen, uint64_t nlen, int f
             goto out;
         vma_remove(&mm->vmas, old, old + ao);
         vma_remove(&mm->vmas, naddr, naddr + an);
-        vma_insert(&mm->vmas, naddr, naddr + an, v.prot, v.flags, v.kind);
+        vma_move(&mm->vmas, &v, naddr, an);
         ret = (long)naddr;
         goto out;
     }
@@ -252,7 +395,7 @@ long mm_mremap(struct task *t, uint64_t old, uint64_t olen, uint64_t nlen, int f
         ret = stub_syscall6(t->ctx, SYS_mremap, old, ao, an, 0, 0, 0);
         if (ret >= 0) {
             vma_remove(&mm->vmas, old, old + ao);
-            vma_insert(&mm->vmas, old, grow_end, v.prot, v.flags, v.kind);
+            vma_move(&mm->vmas, &v, old, an);
             ret = (long)old;
         }
         goto out;
@@ -267,9 +410,11 @@ long mm_mremap(struct task *t, uint64_t old, uint64_t olen, uint64_t nlen, int f
     if (ret < 0)
         goto out;
     vma_remove(&mm->vmas, old, old + ao);
-    vma_insert(&mm->vmas, dst, dst + an, v.prot, v.flags, v.kind);
+    vma_move(&mm->vmas, &v, dst, an);
     ret = (long)dst;
 out:
+    if (v.file)
+        file_put(v.file);
     pthread_mutex_unlock(&mm->lock);
     return ret;
 }

@@ -1,9 +1,10 @@
-/* Memory syscalls: brk, mmap, munmap, mprotect, mremap, madvise. */
+/* Memory syscalls: brk, mmap, munmap, mprotect, mremap, msync, madvise. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
 
+#include "fs/file.h"
 #include "platform/layout.h"
 #include "sentry/kernel.h"
 #include "sentry/syscall.h"
@@ -31,6 +32,64 @@ long sys_mprotect(struct task *t, const struct sysargs *a)
 long sys_mremap(struct task *t, const struct sysargs *a)
 {
     return mm_mremap(t, a->a[0], a->a[1], a->a[2], (int)a->a[3], a->a[4]);
+}
+
+/* As Linux's msync: MS_ASYNC does nothing (dirty pages of a shared
+ * mapping are already in the file's page cache), MS_SYNC is an fsync of
+ * each shared file mapping in the range (vfs_fsync_range, datasync), done
+ * by the sentry on the file it holds: the host mapping and the sentry's
+ * descriptor share the host page cache. Unmapped gaps give ENOMEM. */
+long sys_msync(struct task *t, const struct sysargs *a)
+{
+    uint64_t start = a->a[0], len = a->a[1];
+    int flags = (int)a->a[2];
+    if (flags & ~(MS_ASYNC | MS_INVALIDATE | MS_SYNC))
+        return -EINVAL;
+    if (start & (GUEST_PAGE - 1))
+        return -EINVAL;
+    if ((flags & MS_ASYNC) && (flags & MS_SYNC))
+        return -EINVAL;
+    uint64_t end = start + PAGE_UP(len);
+    if (PAGE_UP(len) < len || end < start)
+        return -ENOMEM;
+    if (end == start)
+        return 0;
+    struct mm *mm = t->proc->mm;
+    long unmapped = 0;
+    for (;;) {
+        struct file *f = NULL;
+        pthread_mutex_lock(&mm->lock);
+        const struct vma_set *s = &mm->vmas;
+        long i = vma_find_above(s, start);
+        /* The stub region is not the guest's: as if unmapped. */
+        if (i < 0 || s->v[i].kind == VMA_STUB || s->v[i].start >= end) {
+            pthread_mutex_unlock(&mm->lock);
+            return -ENOMEM;
+        }
+        const struct vma *v = &s->v[i];
+        if (start < v->start) {
+            if (flags == MS_ASYNC) {
+                pthread_mutex_unlock(&mm->lock);
+                return -ENOMEM;
+            }
+            start = v->start;
+            unmapped = -ENOMEM;
+        }
+        if ((flags & MS_SYNC) && v->file && (v->flags & MAP_SHARED)) {
+            f = v->file;
+            file_get(f);
+        }
+        start = v->end;
+        pthread_mutex_unlock(&mm->lock);
+        if (f) {
+            long r = f->ops->fsync ? f->ops->fsync(f, 1) : 0;
+            file_put(f);
+            if (r < 0)
+                return r;
+        }
+        if (start >= end)
+            return unmapped;
+    }
 }
 
 long sys_madvise(struct task *t, const struct sysargs *a)

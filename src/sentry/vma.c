@@ -1,10 +1,12 @@
 /* The VMA set: a sorted array of non-overlapping page ranges, with the
- * splitting and searching that mmap, munmap, mprotect and mremap need. */
+ * splitting and searching that mmap, munmap, mprotect and mremap need.
+ * Each VMA of a file holds a reference to it. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "fs/file.h"
 #include "sentry/mm.h"
 
 void vma_set_init(struct vma_set *s)
@@ -14,6 +16,9 @@ void vma_set_init(struct vma_set *s)
 
 void vma_set_free(struct vma_set *s)
 {
+    for (size_t i = 0; i < s->n; i++)
+        if (s->v[i].file)
+            file_put(s->v[i].file);
     free(s->v);
     memset(s, 0, sizeof(*s));
 }
@@ -38,6 +43,12 @@ long vma_find(const struct vma_set *s, uint64_t addr)
     if (i < s->n && s->v[i].start <= addr)
         return (long)i;
     return -1;
+}
+
+long vma_find_above(const struct vma_set *s, uint64_t addr)
+{
+    size_t i = first_above(s, addr);
+    return i < s->n ? (long)i : -1;
 }
 
 int vma_overlaps(const struct vma_set *s, uint64_t start, uint64_t end)
@@ -80,19 +91,27 @@ static int reserve(struct vma_set *s, size_t more)
     return 0;
 }
 
-int vma_insert(struct vma_set *s, uint64_t start, uint64_t end, int prot, int flags, int kind)
+int vma_insert_vma(struct vma_set *s, const struct vma *v)
 {
-    if (start >= end)
+    if (v->start >= v->end)
         return -EINVAL;
-    if (vma_overlaps(s, start, end))
+    if (vma_overlaps(s, v->start, v->end))
         return -EEXIST;
     if (reserve(s, 1) < 0)
         return -ENOMEM;
-    size_t i = first_above(s, start);
+    size_t i = first_above(s, v->start);
     memmove(&s->v[i + 1], &s->v[i], (s->n - i) * sizeof(s->v[0]));
-    s->v[i] = (struct vma){ .start = start, .end = end, .prot = prot, .flags = flags, .kind = kind };
+    s->v[i] = *v;
+    if (v->file)
+        file_get(v->file);
     s->n++;
     return 0;
+}
+
+int vma_insert(struct vma_set *s, uint64_t start, uint64_t end, int prot, int flags, int kind)
+{
+    struct vma v = { .start = start, .end = end, .prot = prot, .flags = flags, .kind = kind };
+    return vma_insert_vma(s, &v);
 }
 
 /* Split the VMA containing addr so that a VMA boundary lies at addr. */
@@ -107,6 +126,10 @@ static int split_at(struct vma_set *s, uint64_t addr)
     s->n++;
     s->v[i].end = addr;
     s->v[i + 1].start = addr;
+    /* The upper part maps the file from further in, with its own reference. */
+    s->v[i + 1].off += addr - s->v[i].start;
+    if (s->v[i + 1].file)
+        file_get(s->v[i + 1].file);
     return 0;
 }
 
@@ -117,8 +140,9 @@ int vma_remove(struct vma_set *s, uint64_t start, uint64_t end)
     if (split_at(s, start) < 0 || split_at(s, end) < 0)
         return -ENOMEM;
     size_t i = first_above(s, start), j = i;
-    while (j < s->n && s->v[j].start < end)
-        j++;
+    for (; j < s->n && s->v[j].start < end; j++)
+        if (s->v[j].file)
+            file_put(s->v[j].file);
     memmove(&s->v[i], &s->v[j], (s->n - j) * sizeof(s->v[0]));
     s->n -= j - i;
     return 0;

@@ -79,8 +79,9 @@ for p in systrap ptrace; do
     fi
 done
 
-# The stub process of a running guest: no host descriptors, seccomp filter
-# on, no new privileges, text sealed (where the kernel has mseal).
+# The stub process of a running guest: no host descriptor but its end of the
+# fd-passing socket (fd 4), seccomp filter on, no new privileges, text sealed
+# (where the kernel has mseal).
 cat > reader.c <<'C'
 #include <unistd.h>
 int main(void) { char c; return (int)read(0, &c, 1); }
@@ -95,13 +96,15 @@ for p in systrap ptrace; do
     for _ in $(seq 100); do
         stub=$(pgrep -P "$sbpid" | head -1)
         [ -n "$stub" ] && grep -q '^Seccomp:.*2' "/proc/$stub/status" 2>/dev/null &&
-            [ "$(ls "/proc/$stub/fd" 2>/dev/null | wc -l)" -eq 0 ] && break
+            [ "$(ls "/proc/$stub/fd" 2>/dev/null)" = 4 ] && break
         sleep 0.05
     done
-    nfd=$(ls "/proc/$stub/fd" 2>/dev/null | wc -l)
-    if [ -z "$stub" ] || [ "$nfd" -ne 0 ] || ! grep -q '^Seccomp:.*2' "/proc/$stub/status" ||
+    fds=$(ls "/proc/$stub/fd" 2>/dev/null | tr '\n' ' ')
+    if [ -z "$stub" ] || [ "$fds" != "4 " ] ||
+        ! readlink "/proc/$stub/fd/4" | grep -q '^socket:' ||
+        ! grep -q '^Seccomp:.*2' "/proc/$stub/status" ||
         ! grep -q '^NoNewPrivs:.*1' "/proc/$stub/status"; then
-        echo "FAIL stub confinement ($p): pid '$stub', $nfd fds"
+        echo "FAIL stub confinement ($p): pid '$stub', fds '$fds'"
         fails=$((fails + 1))
     else
         echo "ok   stub confinement ($p)"

@@ -1,12 +1,14 @@
 /* Unit test of the VMA set: insert, split on remove and protect, coverage,
- * and the top-down free-range search. */
+ * the top-down free-range search, and file VMAs' offsets and references. */
 #include <check.h>
 
 #include "unit.h"
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <sys/mman.h>
 
+#include "fs/file.h"
 #include "sentry/mm.h"
 
 #define P 4096ULL
@@ -90,6 +92,40 @@ START_TEST(many_inserts)
 }
 END_TEST
 
+static const struct file_ops dummy_fops = { .name = "dummy" };
+
+START_TEST(file_offsets_and_references)
+{
+    struct vma_set s;
+    vma_set_init(&s);
+    struct file *f = file_new(&dummy_fops, O_RDONLY);
+    ck_assert_ptr_nonnull(f);
+    struct vma v = { .start = 10 * P, .end = 20 * P, .prot = PROT_READ, .flags = MAP_SHARED,
+                     .kind = VMA_FILE, .noprot = PROT_WRITE, .file = f, .off = 5 * P };
+    ck_assert_int_eq(vma_insert_vma(&s, &v), 0);
+    ck_assert_int_eq(f->refs, 2);
+    /* Each piece of a split keeps the offset of its own start. */
+    ck_assert_int_eq(vma_protect(&s, 12 * P, 14 * P, PROT_NONE), 0);
+    ck_assert_int_eq((int)s.n, 3);
+    ck_assert_uint_eq(s.v[0].off, 5 * P);
+    ck_assert_uint_eq(s.v[1].off, 7 * P);
+    ck_assert_uint_eq(s.v[2].off, 9 * P);
+    ck_assert_int_eq(s.v[2].noprot, PROT_WRITE);
+    ck_assert_int_eq(f->refs, 4);
+    ck_assert_int_eq(vma_remove(&s, 13 * P, 18 * P), 0);
+    ck_assert_int_eq((int)s.n, 3);
+    ck_assert_uint_eq(s.v[1].end, 13 * P);
+    ck_assert_uint_eq(s.v[2].start, 18 * P);
+    ck_assert_uint_eq(s.v[2].off, 13 * P);
+    ck_assert_int_eq(f->refs, 4);
+    ck_assert_int_eq(vma_remove(&s, 0, 13 * P), 0);
+    ck_assert_int_eq(f->refs, 2);
+    vma_set_free(&s);
+    ck_assert_int_eq(f->refs, 1);
+    file_put(f);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("vma");
@@ -99,6 +135,7 @@ int main(void)
     tcase_add_test(tc, protect_splits_and_requires_cover);
     tcase_add_test(tc, find_free_topdown);
     tcase_add_test(tc, many_inserts);
+    tcase_add_test(tc, file_offsets_and_references);
     suite_add_tcase(s, tc);
     return unit_run(s);
 }
