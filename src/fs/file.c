@@ -122,23 +122,31 @@ struct file *fd_get(struct fdtable *t, int fd)
     return f;
 }
 
+/* Make room for fd in the table; t->lock held. */
+static int fd_grow(struct fdtable *t, int fd)
+{
+    if (fd < t->n)
+        return 0;
+    int n = t->n ? t->n : 64;
+    while (n <= fd)
+        n *= 2;
+    struct fd_entry *e = realloc(t->fd, (size_t)n * sizeof(*e));
+    if (!e)
+        return -ENOMEM;
+    memset(e + t->n, 0, (size_t)(n - t->n) * sizeof(*e));
+    t->fd = e;
+    t->n = n;
+    return 0;
+}
+
 int fd_install_at(struct fdtable *t, int fd, struct file *f, int cloexec)
 {
     if (fd < 0)
         return -EBADF;
     pthread_mutex_lock(&t->lock);
-    if (fd >= t->n) {
-        int n = t->n ? t->n : 64;
-        while (n <= fd)
-            n *= 2;
-        struct fd_entry *e = realloc(t->fd, (size_t)n * sizeof(*e));
-        if (!e) {
-            pthread_mutex_unlock(&t->lock);
-            return -ENOMEM;
-        }
-        memset(e + t->n, 0, (size_t)(n - t->n) * sizeof(*e));
-        t->fd = e;
-        t->n = n;
+    if (fd_grow(t, fd) < 0) {
+        pthread_mutex_unlock(&t->lock);
+        return -ENOMEM;
     }
     struct file *old = t->fd[fd].f;
     t->fd[fd].f = f;
@@ -158,18 +166,9 @@ int fd_install(struct fdtable *t, int min, int limit, struct file *f, int cloexe
         pthread_mutex_unlock(&t->lock);
         return -EMFILE;
     }
-    if (fd >= t->n) {
-        int n = t->n ? t->n : 64;
-        while (n <= fd)
-            n *= 2;
-        struct fd_entry *e = realloc(t->fd, (size_t)n * sizeof(*e));
-        if (!e) {
-            pthread_mutex_unlock(&t->lock);
-            return -ENOMEM;
-        }
-        memset(e + t->n, 0, (size_t)(n - t->n) * sizeof(*e));
-        t->fd = e;
-        t->n = n;
+    if (fd_grow(t, fd) < 0) {
+        pthread_mutex_unlock(&t->lock);
+        return -ENOMEM;
     }
     t->fd[fd].f = f;
     t->fd[fd].cloexec = cloexec;

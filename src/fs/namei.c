@@ -386,6 +386,38 @@ int vfs_setattr(struct task *t, const struct path *p, struct iattr *ia)
 
 /* ---- creating names ---- */
 
+/* The checks every creation makes: path's parent is a directory the
+ * guest may write in, on a writable mount, and the name is free (a
+ * trailing slash on a missing name is ENOENT unless dirs_ok). On success
+ * *dir holds the parent, last the name and *c the new file's owner
+ * (the directory's group if it is set-group-ID). */
+static int prepare_create(struct task *t, int dirfd, const char *path, int dirs_ok, struct path *dir,
+                          char *last, struct fs_cred *c)
+{
+    int trailing;
+    int r = lookup_create(t, dirfd, path, dir, last, &trailing);
+    if (r < 0)
+        return r;
+    struct path p;
+    r = child(dir, last, &p);
+    if (r == 1) {
+        path_put(&p);
+        r = -EEXIST;
+    } else if (r == 0 && trailing && !dirs_ok) {
+        r = -ENOENT;
+    }
+    if (r == 0)
+        r = may_modify_dir(t, dir);
+    if (r < 0) {
+        path_put(dir);
+        return r;
+    }
+    vfs_fs_cred(t, c);
+    if (dir->d->inode->mode & S_ISGID)
+        c->gid = dir->d->inode->gid;
+    return 0;
+}
+
 int vfs_mknod(struct task *t, int dirfd, const char *path, mode_t mode, dev_t rdev)
 {
     mode_t type = mode & S_IFMT;
@@ -397,30 +429,16 @@ int vfs_mknod(struct task *t, int dirfd, const char *path, mode_t mode, dev_t rd
         return -EPERM; /* CAP_MKNOD */
     struct path dir;
     char last[NAME_MAX_LEN + 1];
-    int trailing;
-    int r = lookup_create(t, dirfd, path, &dir, last, &trailing);
+    struct fs_cred c;
+    int r = prepare_create(t, dirfd, path, 0, &dir, last, &c);
     if (r < 0)
         return r;
-    struct path p;
-    r = child(&dir, last, &p);
-    if (r == 1) {
-        path_put(&p);
-        r = -EEXIST;
-    } else if (r == 0 && trailing) {
-        r = -ENOENT;
-    }
-    if (r == 0)
-        r = may_modify_dir(t, &dir);
-    if (r == 0 && (type == S_IFCHR || type == S_IFBLK) && (dir.mnt->flags & MNT_NODEV))
-        r = -EPERM;
     struct inode *di = dir.d->inode;
-    if (r == 0 && !di->ops->mknod)
+    if ((type == S_IFCHR || type == S_IFBLK) && (dir.mnt->flags & MNT_NODEV))
         r = -EPERM;
-    if (r == 0) {
-        struct fs_cred c;
-        vfs_fs_cred(t, &c);
-        if (di->mode & S_ISGID)
-            c.gid = di->gid;
+    else if (!di->ops->mknod)
+        r = -EPERM;
+    else {
         struct inode *ni;
         r = di->ops->mknod(di, last, type | (mode & 07777 & ~t->proc->umask), rdev, &c, &ni);
         if (r == 0)
@@ -434,28 +452,17 @@ int vfs_mkdir(struct task *t, int dirfd, const char *path, mode_t mode)
 {
     struct path dir;
     char last[NAME_MAX_LEN + 1];
-    int r = lookup_create(t, dirfd, path, &dir, last, NULL);
+    struct fs_cred c;
+    int r = prepare_create(t, dirfd, path, 1, &dir, last, &c);
     if (r < 0)
         return r;
-    struct path p;
-    r = child(&dir, last, &p);
-    if (r == 1) {
-        path_put(&p);
-        r = -EEXIST;
-    }
-    if (r == 0)
-        r = may_modify_dir(t, &dir);
     struct inode *di = dir.d->inode;
-    if (r == 0 && !di->ops->mkdir)
+    mode_t m = mode & 01777 & ~t->proc->umask;
+    if (di->mode & S_ISGID)
+        m |= S_ISGID;
+    if (!di->ops->mkdir)
         r = -EPERM;
-    if (r == 0) {
-        struct fs_cred c;
-        vfs_fs_cred(t, &c);
-        mode_t m = mode & 01777 & ~t->proc->umask;
-        if (di->mode & S_ISGID) {
-            c.gid = di->gid;
-            m |= S_ISGID;
-        }
+    else {
         struct inode *ni;
         r = di->ops->mkdir(di, last, m, &c, &ni);
         if (r == 0)
@@ -469,28 +476,14 @@ int vfs_symlink(struct task *t, const char *target, int dirfd, const char *path)
 {
     struct path dir;
     char last[NAME_MAX_LEN + 1];
-    int trailing;
-    int r = lookup_create(t, dirfd, path, &dir, last, &trailing);
+    struct fs_cred c;
+    int r = prepare_create(t, dirfd, path, 0, &dir, last, &c);
     if (r < 0)
         return r;
-    struct path p;
-    r = child(&dir, last, &p);
-    if (r == 1) {
-        path_put(&p);
-        r = -EEXIST;
-    } else if (r == 0 && trailing) {
-        r = -ENOENT;
-    }
-    if (r == 0)
-        r = may_modify_dir(t, &dir);
     struct inode *di = dir.d->inode;
-    if (r == 0 && !di->ops->symlink)
+    if (!di->ops->symlink)
         r = -EPERM;
-    if (r == 0) {
-        struct fs_cred c;
-        vfs_fs_cred(t, &c);
-        if (di->mode & S_ISGID)
-            c.gid = di->gid;
+    else {
         struct inode *ni;
         r = di->ops->symlink(di, last, target, &c, &ni);
         if (r == 0)
