@@ -138,6 +138,8 @@ struct inode {
     uid_t uid;
     gid_t gid;
     dev_t rdev;                   /* device nodes */
+    int sealable;                 /* memfd: F_ADD_SEALS works */
+    unsigned seals;               /* F_SEAL_* (memfd) */
 };
 
 /* A name in the directory tree. Dentries live while referenced (by files,
@@ -298,6 +300,6 @@ int devfs_mount(struct dentry **root);
 int procfs_mount(struct dentry **root);
 extern const struct fs_type hostfs_type, tmpfs_type, devfs_type, procfs_type;
 /* memfd_create's file (O_RDWR), named NAME for /proc. */
-int memfd_new(struct task *t, const char *name, struct file **out);
+int memfd_new(struct task *t, const char *name, int allow_sealing, struct file **out);
 
 #endif

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
 #include <sys/stat.h>
 
 #include "fs/vfs.h"
@@ -15,7 +16,7 @@ static pthread_mutex_t memfd_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct dentry *memfd_root;
 static unsigned long memfd_seq;
 
-int memfd_new(struct task *t, const char *name, struct file **out)
+int memfd_new(struct task *t, const char *name, int allow_sealing, struct file **out)
 {
     pthread_mutex_lock(&memfd_lock);
     int r = memfd_root ? 0 : tmpfs_mount(0, 01777, &memfd_root);
@@ -33,6 +34,9 @@ int memfd_new(struct task *t, const char *name, struct file **out)
     if (r < 0)
         return r;
     dir->ops->unlink(dir, tmp, i);
+    /* Without MFD_ALLOW_SEALING the file is sealed against seals. */
+    i->sealable = 1;
+    i->seals = allow_sealing ? 0 : F_SEAL_SEAL;
     char *dname = malloc(strlen(name) + 32);
     if (!dname) {
         inode_put(i);

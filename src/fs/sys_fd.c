@@ -260,6 +260,25 @@ static long fcntl_lock(struct task *t, int fd, struct file *f, int cmd, uint64_t
     return r;
 }
 
+#define SEALS_ALL (F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_FUTURE_WRITE | 0x20 /* F_SEAL_EXEC */)
+
+/* memfd seals: only added, never removed; F_SEAL_SEAL stops more. */
+static long add_seals(struct file *f, unsigned seals)
+{
+    struct inode *i = f->inode;
+    if (!i || !i->sealable)
+        return -EINVAL;
+    if (seals & ~SEALS_ALL)
+        return -EINVAL;
+    if ((f->flags & O_ACCMODE) == O_RDONLY)
+        return -EPERM;
+    unsigned old = __atomic_load_n(&i->seals, __ATOMIC_ACQUIRE);
+    if (old & F_SEAL_SEAL)
+        return -EPERM;
+    __atomic_fetch_or(&i->seals, seals, __ATOMIC_ACQ_REL);
+    return 0;
+}
+
 #define SETFL_MASK (O_APPEND | O_NONBLOCK | O_ASYNC | O_DIRECT | O_NOATIME)
 
 long sys_fcntl(struct task *t, const struct sysargs *a)
@@ -335,7 +354,10 @@ long sys_fcntl(struct task *t, const struct sysargs *a)
         r = path ? -EBADF : F_UNLCK;
         break;
     case F_GET_SEALS:
-        r = path ? -EBADF : -EINVAL;
+        r = path ? -EBADF : (f->inode && f->inode->sealable) ? (long)f->inode->seals : -EINVAL;
+        break;
+    case F_ADD_SEALS:
+        r = path ? -EBADF : add_seals(f, (unsigned)arg);
         break;
     default:
         r = path ? -EBADF : -EINVAL;
@@ -466,7 +488,7 @@ long sys_memfd_create(struct task *t, const struct sysargs *a)
     if (n < 0)
         return n;
     struct file *f;
-    int r = memfd_new(t, name, &f);
+    int r = memfd_new(t, name, !!(flags & MFD_ALLOW_SEALING), &f);
     if (r < 0)
         return r;
     f->flags = O_RDWR | K_O_LARGEFILE;
@@ -509,6 +531,21 @@ long sys_syncfs(struct task *t, const struct sysargs *a)
     return do_fsync(t, (int)a->a[0], 0) == -EBADF ? -EBADF : 0;
 }
 
+/* F_SEAL_SHRINK and F_SEAL_GROW refuse size changes with EPERM. */
+static long seals_allow_size(struct file *f, off_t len)
+{
+    unsigned s = f->inode->seals;
+    if (!(s & (F_SEAL_SHRINK | F_SEAL_GROW)))
+        return 0;
+    struct stat st;
+    long r = f->ops->stat ? f->ops->stat(f, &st) : vfs_getattr(f->inode, &st);
+    if (r < 0)
+        return r;
+    if ((len < st.st_size && (s & F_SEAL_SHRINK)) || (len > st.st_size && (s & F_SEAL_GROW)))
+        return -EPERM;
+    return 0;
+}
+
 long sys_ftruncate(struct task *t, const struct sysargs *a)
 {
     off_t len = (off_t)a->a[1];
@@ -522,6 +559,8 @@ long sys_ftruncate(struct task *t, const struct sysargs *a)
         r = -EINVAL;
     else if (!f->inode->ops->setattr)
         r = -EPERM;
+    else if ((r = seals_allow_size(f, len)) < 0)
+        ;
     else {
         struct iattr ia = { .valid = ATTR_SIZE | ATTR_MTIME | ATTR_MTIME_NOW | ATTR_CTIME, .size = len };
         r = f->inode->ops->setattr(f->inode, &ia);

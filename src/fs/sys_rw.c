@@ -49,6 +49,11 @@ static struct file *get_rw(struct task *t, int write, int fd, long *err)
         file_put(f);
         return NULL;
     }
+    if (write && f->inode && (f->inode->seals & (F_SEAL_WRITE | F_SEAL_FUTURE_WRITE))) {
+        *err = -EPERM; /* a sealed memfd */
+        file_put(f);
+        return NULL;
+    }
     if (write ? !f->ops->write : !f->ops->read) {
         *err = (!write && f->inode && S_ISDIR(f->inode->mode)) ? -EISDIR : -EINVAL;
         file_put(f);
