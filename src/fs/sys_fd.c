@@ -263,7 +263,7 @@ static long fcntl_lock(struct task *t, int fd, struct file *f, int cmd, uint64_t
 #define SEALS_ALL (F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_FUTURE_WRITE | 0x20 /* F_SEAL_EXEC */)
 
 /* memfd seals: only added, never removed; F_SEAL_SEAL stops more. */
-static long add_seals(struct file *f, unsigned seals)
+static long add_seals(struct task *t, struct file *f, unsigned seals)
 {
     struct inode *i = f->inode;
     if (!i || !i->sealable)
@@ -275,6 +275,8 @@ static long add_seals(struct file *f, unsigned seals)
     unsigned old = __atomic_load_n(&i->seals, __ATOMIC_ACQUIRE);
     if (old & F_SEAL_SEAL)
         return -EPERM;
+    if ((seals & F_SEAL_WRITE) && !(old & F_SEAL_WRITE) && mm_maps_writable_shared(t, i))
+        return -EBUSY;
     __atomic_fetch_or(&i->seals, seals, __ATOMIC_ACQ_REL);
     return 0;
 }
@@ -357,7 +359,7 @@ long sys_fcntl(struct task *t, const struct sysargs *a)
         r = path ? -EBADF : (f->inode && f->inode->sealable) ? (long)f->inode->seals : -EINVAL;
         break;
     case F_ADD_SEALS:
-        r = path ? -EBADF : add_seals(f, (unsigned)arg);
+        r = path ? -EBADF : add_seals(t, f, (unsigned)arg);
         break;
     default:
         r = path ? -EBADF : -EINVAL;
@@ -441,6 +443,8 @@ static long do_pipe2(struct task *t, uint64_t ufds, int flags)
         return r;
     struct fdtable *ft = t->proc->files;
     int cloexec = !!(flags & O_CLOEXEC);
+    /* Packet mode belongs to the pipe; only the write end shows O_DIRECT. */
+    rd->flags &= ~O_DIRECT;
     int fds[2];
     fds[0] = fd_install(ft, 0, nofile(t), rd, cloexec);
     if (fds[0] < 0) {
@@ -481,6 +485,8 @@ long sys_memfd_create(struct task *t, const struct sysargs *a)
         return -EINVAL;
     if (flags & MFD_HUGETLB)
         return -EINVAL; /* no hugetlbfs */
+    if ((flags & 0x18U) == 0x18U)
+        return -EINVAL; /* MFD_NOEXEC_SEAL and MFD_EXEC contradict */
     char name[256];
     long n = strncpy_in(t, name, a->a[0], 250);
     if (n == -ENAMETOOLONG)

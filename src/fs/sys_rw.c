@@ -25,6 +25,7 @@
 #define UIO_MAXIOV 1024
 #endif
 #define RWF_SUPPORTED 0x7fU /* HIPRI DSYNC SYNC NOWAIT APPEND NOAPPEND ATOMIC */
+#define RWF_APPEND_FLAG 0x10U
 
 struct file *fget(struct task *t, int fd)
 {
@@ -126,6 +127,29 @@ static long do_read(struct task *t, struct file *f, uint64_t buf, size_t len, co
     return n;
 }
 
+/* The size of f, from its stat. */
+static long file_size(struct file *f, off_t *size)
+{
+    struct stat st;
+    long r = f->ops->stat ? f->ops->stat(f, &st) : f->inode ? vfs_getattr(f->inode, &st) : -EINVAL;
+    if (r == 0)
+        *size = st.st_size;
+    return r;
+}
+
+/* F_SEAL_GROW: a write that would make a sealed memfd longer is EPERM. */
+static long seal_grow_check(struct file *f, const off_t *at, size_t len)
+{
+    if (!f->inode || !(f->inode->seals & F_SEAL_GROW))
+        return 0;
+    off_t size;
+    long r = file_size(f, &size);
+    if (r < 0)
+        return r;
+    off_t pos = at ? *at : (f->flags & O_APPEND) ? size : f->pos;
+    return pos + (off_t)len > size ? -EPERM : 0;
+}
+
 /* Write len bytes of guest memory at buf to f, a chunk at a time. */
 static long do_write(struct task *t, struct file *f, uint64_t buf, size_t len, const off_t *at)
 {
@@ -135,6 +159,9 @@ static long do_write(struct task *t, struct file *f, uint64_t buf, size_t len, c
         len = MAX_RW_COUNT;
     if (f->ops->write_discards)
         return (long)len;
+    long sr = seal_grow_check(f, at, len);
+    if (sr < 0)
+        return sr;
     if (len == 0) {
         /* The file still sees a zero-length write (/dev/full fails it). */
         struct rwpos p;
@@ -391,6 +418,14 @@ static long prwv(struct task *t, const struct sysargs *a, int write, int v2)
     f = get_prw(t, write, (int)a->a[0], &err);
     if (!f)
         return err;
+    /* RWF_APPEND: this one write goes to the end, whatever the offset. */
+    if (write && (flags & RWF_APPEND_FLAG)) {
+        long sr = file_size(f, &at);
+        if (sr < 0) {
+            file_put(f);
+            return sr;
+        }
+    }
     long r = write ? do_writev(t, f, a->a[1], a->a[2], &at) : do_readv(t, f, a->a[1], a->a[2], &at);
     file_put(f);
     return r;
@@ -659,7 +694,7 @@ long sys_copy_file_range(struct task *t, const struct sysargs *a)
     if (r == 0 && a->a[3] && copy_in(t, &ooff, a->a[3], sizeof(ooff)) < 0)
         r = -EFAULT;
     if (r == 0 && ((a->a[1] && ioff < 0) || (a->a[3] && ooff < 0)))
-        r = -EINVAL;
+        r = -EOVERFLOW; /* as generic_copy_file_checks finds the range wrapping */
     if (r == 0 && in->inode->sb == out->inode->sb && in->inode->ino == out->inode->ino) {
         /* The same file: the ranges may not overlap. */
         off_t is = a->a[1] ? ioff : in->pos, os = a->a[3] ? ooff : out->pos;

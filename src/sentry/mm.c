@@ -103,6 +103,12 @@ static long file_mmap_check(struct file *f, uint64_t off, uint64_t alen, int pro
             return -EOPNOTSUPP;
         if ((prot & PROT_WRITE) && !may_write)
             return -EACCES;
+        /* A memfd sealed against writes refuses writable shared maps. */
+        if (f->inode && (f->inode->seals & (F_SEAL_WRITE | F_SEAL_FUTURE_WRITE))) {
+            if (prot & PROT_WRITE)
+                return -EPERM;
+            nv->noprot |= PROT_WRITE;
+        }
         if (!may_write)
             nv->noprot |= PROT_WRITE;
         nv->flags = MAP_SHARED;
@@ -123,6 +129,19 @@ static long file_mmap_check(struct file *f, uint64_t off, uint64_t alen, int pro
     default:
         return -EINVAL;
     }
+}
+
+int mm_maps_writable_shared(struct task *t, const struct inode *i)
+{
+    struct mm *mm = t->proc->mm;
+    int found = 0;
+    pthread_mutex_lock(&mm->lock);
+    for (size_t k = 0; k < mm->vmas.n && !found; k++) {
+        const struct vma *v = &mm->vmas.v[k];
+        found = v->file && v->file->inode == i && (v->flags & MAP_SHARED) && (v->prot & PROT_WRITE);
+    }
+    pthread_mutex_unlock(&mm->lock);
+    return found;
 }
 
 long mm_mmap(struct task *t, uint64_t addr, uint64_t len, int prot, int flags, int fd, uint64_t off)
