@@ -38,9 +38,11 @@ ulimit -c 0 # a crashing guest should not leave cores around
     </dev/null >native.out 2>native.err; } 2>/dev/null
 native=$?
 # The sandbox's root is read-only and its /tmp private: the scratch
-# directory is bound in read-write at the same path, so both runs work in it.
+# directory is bound in read-write at the same path, so both runs work in
+# it, and the guest's own directory read-only, so that it can see its
+# executable (/proc/self/exe, realpath(argv[0])) wherever the build is.
 { SANDBOX_RUN_GUEST=1 timeout 60 "$sandbox" --platform="$platform" \
-    --bind "$scratch:$scratch" -- \
+    --bind "$scratch:$scratch" --bind "$(dirname "$guest"):$(dirname "$guest"):ro" -- \
     "$guest" "$@" </dev/null >sandbox.out 2>sandbox.err; } 2>/dev/null
 sandboxed=$?
 
