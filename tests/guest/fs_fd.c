@@ -3,7 +3,7 @@
  * file descriptions shared by dup but not by a second open, O_PATH, the fd
  * ioctls and RLIMIT_NOFILE, with the errno Linux gives (checked natively).
  * Works in its cwd, the harness's scratch directory. */
-#include "guest.h"
+#include "fs_util.h"
 
 #include <fcntl.h>
 #include <limits.h>
@@ -53,15 +53,7 @@ static void make_file(const char *name, const char *text)
 }
 
 static long getfd(long fd) { return sc(SYS_fcntl, fd, F_GETFD); }
-static long getfl(long fd) { return sc(SYS_fcntl, fd, F_GETFL); }
 static long tell(long fd) { return sc(SYS_lseek, fd, 0, SEEK_CUR); }
-
-static long fsize(long fd)
-{
-    struct stat st;
-    long r = sc(SYS_fstat, fd, &st);
-    return r < 0 ? r : (long)st.st_size;
-}
 
 /* Same file as seen by fstat, without printing inode numbers. */
 static int same_file(long a, long b)

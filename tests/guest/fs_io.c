@@ -3,7 +3,7 @@
  * in-kernel copies (sendfile, copy_file_range, splice, tee), with the errno
  * Linux gives (checked natively on ext4 and tmpfs). Works in its cwd, the
  * harness's scratch directory, and in /tmp. */
-#include "guest.h"
+#include "fs_util.h"
 
 #include <fcntl.h>
 #include <stdint.h>
@@ -30,13 +30,6 @@ static void cleanup(void)
 }
 
 static long tell(long fd) { return sc(SYS_lseek, fd, 0, SEEK_CUR); }
-
-static long fsize(long fd)
-{
-    struct stat st;
-    long r = sc(SYS_fstat, fd, &st);
-    return r < 0 ? r : (long)st.st_size;
-}
 
 /* A file holding exactly text, opened O_RDWR at offset 0. */
 static long make_file(const char *name, const char *text)

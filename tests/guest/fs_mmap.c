@@ -3,7 +3,7 @@
  * (/dev/shm) and memfds, coherence with read and write, offsets through
  * munmap/mprotect/mremap splits, mprotect's EACCES, msync, /dev/zero, and
  * the /proc/self/maps lines (offset, device, inode, path) of all of them. */
-#include "guest.h"
+#include "fs_util.h"
 
 #include <fcntl.h>
 #include <stdint.h>
@@ -27,22 +27,7 @@
 
 #define PG 4096L
 
-static char g_file[4 * 65536];
 static char g_cwd[1024];
-
-/* Reads a whole file into g_file; returns its length or -errno. */
-static long slurp(const char *path)
-{
-    long fd = sc(SYS_open, path, O_RDONLY);
-    if (fd < 0)
-        return fd;
-    long total = 0, n;
-    while ((n = sc(SYS_read, fd, g_file + total, sizeof g_file - 1 - total)) > 0)
-        total += n;
-    sc(SYS_close, fd);
-    g_file[total] = 0;
-    return n < 0 ? n : total;
-}
 
 /* The /proc/self/maps line of the mapping that starts at addr. */
 static int maps_line(long addr, char *line, size_t size)
@@ -51,18 +36,7 @@ static int maps_line(long addr, char *line, size_t size)
         return 0;
     char prefix[32];
     snprintf(prefix, sizeof prefix, "%08lx-", addr);
-    size_t plen = strlen(prefix);
-    for (const char *p = g_file; *p;) {
-        const char *end = strchr(p, '\n');
-        size_t len = end ? (size_t)(end - p) : strlen(p);
-        if (len >= plen && memcmp(p, prefix, plen) == 0 && len < size) {
-            memcpy(line, p, len);
-            line[len] = 0;
-            return 1;
-        }
-        p += len + (end ? 1 : 0);
-    }
-    return 0;
+    return find_line(prefix, line, size);
 }
 
 /* The maps line of [addr, end) must show perms, the file offset, st's

@@ -4,7 +4,7 @@
  * sizes and seals, with the errno Linux gives (checked natively). File
  * mappings are tested in the cwd (the harness's scratch directory) and in
  * /tmp. Nothing touches a page past EOF: that would be SIGBUS. */
-#include "guest.h"
+#include "fs_util.h"
 
 #include <fcntl.h>
 #include <sys/mman.h>
@@ -20,13 +20,6 @@ static void cleanup(void)
 }
 
 static long tell(long fd) { return sc(SYS_lseek, fd, 0, SEEK_CUR); }
-
-static long fsize(long fd)
-{
-    struct stat st;
-    long r = sc(SYS_fstat, fd, &st);
-    return r < 0 ? r : (long)st.st_size;
-}
 
 static char pat(long i) { return (char)('a' + i % 26); }
 

@@ -2,7 +2,7 @@
  * mkdir, rmdir, unlink, rename(at2), link, symlink, readlink, chdir,
  * getcwd, chroot, name length limits, EXDEV, umask and mknod, with the
  * errnos Linux 6.x gives (checked natively). */
-#include "guest.h"
+#include "fs_util.h"
 
 #include <dirent.h>
 #include <fcntl.h>
@@ -19,42 +19,6 @@
 /* The harness's scratch directory and our work directory inside it. */
 static char g_base[PATH_MAX / 2];
 static char g_work[PATH_MAX / 2 + 64];
-
-/* Removes a tree left by an earlier run; errors are ignored. */
-static void rmtree(const char *path)
-{
-    struct stat st;
-    if (lstat(path, &st) != 0)
-        return;
-    if (!S_ISDIR(st.st_mode)) {
-        unlink(path);
-        return;
-    }
-    chmod(path, 0700);
-    DIR *d = opendir(path);
-    if (d) {
-        struct dirent *e;
-        while ((e = readdir(d)) != NULL) {
-            if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
-                continue;
-            char sub[PATH_MAX];
-            snprintf(sub, sizeof sub, "%s/%s", path, e->d_name);
-            rmtree(sub);
-        }
-        closedir(d);
-    }
-    rmdir(path);
-}
-
-static void put(const char *path, const char *text)
-{
-    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    if (fd >= 0) {
-        if (write(fd, text, strlen(text)) < 0)
-            out("write %s failed\n", path);
-        close(fd);
-    }
-}
 
 /* The file's contents, or "" when it cannot be read. */
 static const char *get(const char *path)

@@ -3,7 +3,7 @@
  * size fcntls, filling a non-blocking pipe, and FIFOs made with mknod, with
  * the errno Linux gives (checked natively). SIGPIPE is blocked, as signal
  * delivery is not part of this test. */
-#include "guest.h"
+#include "fs_util.h"
 
 #include <fcntl.h>
 #include <signal.h>
@@ -28,7 +28,6 @@ static void cleanup(void)
 }
 
 static long getfd(long fd) { return sc(SYS_fcntl, fd, F_GETFD); }
-static long getfl(long fd) { return sc(SYS_fcntl, fd, F_GETFL); }
 
 static long nread(long fd)
 {

@@ -4,7 +4,7 @@
  * stat, uptime, loadavg, version, filesystems) and /proc/sys/kernel.
  * Pids differ in the sandbox (pid 1, ppid 0): relations are checked,
  * never numbers. */
-#include "guest.h"
+#include "fs_util.h"
 
 #include <ctype.h>
 #include <fcntl.h>
@@ -14,40 +14,6 @@
 #include <sys/stat.h>
 #include <sys/utsname.h>
 #include <unistd.h>
-
-static char g_file[4 * 65536];
-
-/* Reads a whole file into g_file; returns its length or -errno. */
-static long slurp(const char *path)
-{
-    long fd = sc(SYS_open, path, O_RDONLY);
-    if (fd < 0)
-        return fd;
-    long total = 0, n;
-    while ((n = sc(SYS_read, fd, g_file + total,
-                   sizeof g_file - 1 - total)) > 0)
-        total += n;
-    sc(SYS_close, fd);
-    g_file[total] = 0;
-    return n < 0 ? n : total;
-}
-
-/* The line of g_file starting with prefix, NUL-terminated in line. */
-static int find_line(const char *prefix, char *line, size_t size)
-{
-    size_t plen = strlen(prefix);
-    for (const char *p = g_file; *p;) {
-        const char *end = strchr(p, '\n');
-        size_t len = end ? (size_t)(end - p) : strlen(p);
-        if (len >= plen && memcmp(p, prefix, plen) == 0 && len < size) {
-            memcpy(line, p, len);
-            line[len] = 0;
-            return 1;
-        }
-        p += len + (end ? 1 : 0);
-    }
-    return 0;
-}
 
 static int has_line(const char *text)
 {

@@ -1,0 +1,98 @@
+/* fs_util.h: header-only helpers the file-system guest tests share:
+ * reading a whole file, finding a line in it, file sizes and status flags,
+ * writing a small file, and removing a tree left by an earlier run. */
+#ifndef FS_UTIL_H
+#define FS_UTIL_H
+
+#include "guest.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+/* What slurp read last, NUL-terminated. */
+static char g_file[4 * 65536] __attribute__((unused));
+
+/* Reads a whole file into g_file; returns its length or -errno. */
+static inline long slurp(const char *path)
+{
+    long fd = sc(SYS_open, path, O_RDONLY);
+    if (fd < 0)
+        return fd;
+    long total = 0, n;
+    while ((n = sc(SYS_read, fd, g_file + total, sizeof g_file - 1 - total)) > 0)
+        total += n;
+    sc(SYS_close, fd);
+    g_file[total] = 0;
+    return n < 0 ? n : total;
+}
+
+/* The line of g_file starting with prefix, NUL-terminated in line. */
+static inline int find_line(const char *prefix, char *line, size_t size)
+{
+    size_t plen = strlen(prefix);
+    for (const char *p = g_file; *p;) {
+        const char *end = strchr(p, '\n');
+        size_t len = end ? (size_t)(end - p) : strlen(p);
+        if (len >= plen && memcmp(p, prefix, plen) == 0 && len < size) {
+            memcpy(line, p, len);
+            line[len] = 0;
+            return 1;
+        }
+        p += len + (end ? 1 : 0);
+    }
+    return 0;
+}
+
+static inline long fsize(long fd)
+{
+    struct stat st;
+    long r = sc(SYS_fstat, fd, &st);
+    return r < 0 ? r : (long)st.st_size;
+}
+
+static inline long getfl(long fd)
+{
+    return sc(SYS_fcntl, fd, F_GETFL);
+}
+
+/* Writes text to path (created or truncated, mode 0644). */
+static inline void put(const char *path, const char *text)
+{
+    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    if (fd >= 0) {
+        if (write(fd, text, strlen(text)) < 0)
+            out("write %s failed\n", path);
+        close(fd);
+    }
+}
+
+/* Removes a tree left by an earlier run; errors are ignored. */
+static __attribute__((unused)) void rmtree(const char *path)
+{
+    struct stat st;
+    if (lstat(path, &st) != 0)
+        return;
+    if (!S_ISDIR(st.st_mode)) {
+        unlink(path);
+        return;
+    }
+    chmod(path, 0700);
+    DIR *d = opendir(path);
+    if (d) {
+        struct dirent *e;
+        while ((e = readdir(d)) != NULL) {
+            if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+                continue;
+            char sub[PATH_MAX];
+            snprintf(sub, sizeof sub, "%s/%s", path, e->d_name);
+            rmtree(sub);
+        }
+        closedir(d);
+    }
+    rmdir(path);
+}
+
+#endif
