@@ -93,6 +93,10 @@ struct file *file_new(const struct file_ops *ops, int flags);
 /* lseek on f->pos: SEEK_END from the size stat gives; -EINVAL for a
  * negative result or bad whence. (f->pos_lock held by the caller.) */
 off_t file_generic_llseek(struct file *f, off_t off, int whence);
+/* A new host descriptor for the same host file as host_fd, opened with
+ * flags through /proc/self/fd (which names exactly that inode); the new
+ * descriptor or -errno. */
+int host_reopen(int host_fd, int flags);
 /* fsync for files with nothing to write back (tmpfs). */
 int file_noop_fsync(struct file *f, int datasync);
 void file_get(struct file *f);

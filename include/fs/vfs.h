@@ -259,6 +259,10 @@ long vfs_getname(struct task *t, uint64_t upath, char *buf, int allow_empty);
 /* The path of p as seen from root, into buf; returns its length or
  * -ENAMETOOLONG. Unlinked files end in " (deleted)". */
 int vfs_d_path(const struct path *p, const struct path *root, char *buf, size_t len);
+/* The same; *reached_root tells whether the walk met root (else the
+ * path is from the namespace's root: getcwd's "(unreachable)" case). */
+int vfs_d_path_reach(const struct path *p, const struct path *root, char *buf, size_t len,
+                     int *reached_root);
 
 /* ---- permission ---- */
 #define MAY_EXEC 1

@@ -1,6 +1,8 @@
 /* Open file descriptions, reference counting, and the fd table. */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -80,6 +82,14 @@ off_t file_generic_llseek(struct file *f, off_t off, int whence)
         return -EINVAL;
     f->pos = base + off;
     return f->pos;
+}
+
+int host_reopen(int host_fd, int flags)
+{
+    char p[64];
+    snprintf(p, sizeof(p), "/proc/self/fd/%d", host_fd);
+    int fd = open(p, flags | O_CLOEXEC);
+    return fd < 0 ? -errno : fd;
 }
 
 int file_noop_fsync(struct file *f, int datasync)

@@ -224,17 +224,14 @@ static int host_open(struct inode *i, struct file *f, int flags)
 {
     if (!S_ISREG(i->mode) && !S_ISDIR(i->mode))
         return -ENXIO;
-    char p[64];
-    proc_fd_path(HI(i)->fd, p, sizeof(p));
-    int hflags = (flags & (O_ACCMODE | O_APPEND | O_DIRECTORY | O_SYNC | O_DSYNC | O_NOATIME)) |
-                 O_CLOEXEC | O_NOCTTY | O_NOFOLLOW;
+    int hflags = (flags & (O_ACCMODE | O_APPEND | O_DIRECTORY | O_SYNC | O_DSYNC | O_NOATIME)) | O_NOCTTY;
     if (host_rdonly(i) && (flags & O_ACCMODE) != O_RDONLY)
         return -EROFS;
-    int fd = open(p, hflags & ~O_NOFOLLOW);
-    if (fd < 0 && errno == EPERM && (flags & O_NOATIME))
-        fd = open(p, hflags & ~(O_NOFOLLOW | O_NOATIME));
+    int fd = host_reopen(HI(i)->fd, hflags);
+    if (fd == -EPERM && (flags & O_NOATIME))
+        fd = host_reopen(HI(i)->fd, hflags & ~O_NOATIME);
     if (fd < 0)
-        return -errno;
+        return fd;
     f->host_fd = fd;
     return 0;
 }

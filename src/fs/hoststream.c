@@ -123,11 +123,9 @@ static int hsi_open(struct inode *i, struct file *f, int flags)
     int acc = flags & O_ACCMODE;
     if ((acc != O_RDONLY && h->acc == O_RDONLY) || (acc != O_WRONLY && h->acc == O_WRONLY))
         return -EACCES;
-    char p[64];
-    snprintf(p, sizeof(p), "/proc/self/fd/%d", h->fd);
-    int fd = open(p, (flags & (O_ACCMODE | O_APPEND | O_NONBLOCK)) | O_CLOEXEC | O_NOCTTY);
+    int fd = host_reopen(h->fd, (flags & (O_ACCMODE | O_APPEND | O_NONBLOCK)) | O_NOCTTY);
     if (fd < 0)
-        return -errno;
+        return fd;
     f->host_fd = fd;
     f->ops = &hoststream_ops;
     if (lseek(fd, 0, SEEK_CUR) < 0)

@@ -102,6 +102,21 @@ static int may_open(struct task *t, const struct path *p, int flags)
     return 0;
 }
 
+/* A new open file description for what p names, holding references to
+ * its inode and dentry; ops from the inode (the open may change them). */
+static struct file *file_of_path(const struct path *p, int fflags)
+{
+    struct inode *i = p->d->inode;
+    struct file *f = file_new(i->fops, fflags);
+    if (!f)
+        return NULL;
+    inode_get(i);
+    f->inode = i;
+    f->mnt = p->mnt;
+    f->dentry = dget(p->d);
+    return f;
+}
+
 int vfs_open_path(struct task *t, const struct path *p, int flags, struct file **out)
 {
     int r = may_open(t, p, flags);
@@ -111,13 +126,9 @@ int vfs_open_path(struct task *t, const struct path *p, int flags, struct file *
     int fflags = flags & ~(O_CREAT | O_EXCL | O_NOCTTY | O_TRUNC | O_CLOEXEC);
     if (flags & O_PATH)
         fflags = O_PATH | (flags & (O_DIRECTORY | O_NOFOLLOW));
-    struct file *f = file_new(i->fops, fflags);
+    struct file *f = file_of_path(p, fflags);
     if (!f)
         return -ENOMEM;
-    inode_get(i);
-    f->inode = i;
-    f->mnt = p->mnt;
-    f->dentry = dget(p->d);
     if (flags & O_PATH) {
         static const struct file_ops path_ops = { .name = "path" };
         f->ops = &path_ops;
@@ -260,16 +271,12 @@ static int open_create(struct task *t, int dirfd, const struct path *base, const
     /* A new file opens without permission checks on its mode (O_RDWR of a
      * 0444 file works once), as Linux does. */
     struct inode *i = nd->inode;
-    struct file *f = file_new(i->fops, flags & ~(O_CREAT | O_EXCL | O_NOCTTY | O_TRUNC | O_CLOEXEC));
+    struct file *f = file_of_path(&p, flags & ~(O_CREAT | O_EXCL | O_NOCTTY | O_TRUNC | O_CLOEXEC));
     if (!f) {
         path_put(&p);
         r = -ENOMEM;
         goto out;
     }
-    inode_get(i);
-    f->inode = i;
-    f->mnt = p.mnt;
-    f->dentry = dget(p.d);
     r = i->ops->open ? i->ops->open(i, f, flags) : 0;
     path_put(&p);
     if (r < 0) {
@@ -555,7 +562,7 @@ static int lookup_victim(struct task *t, int dirfd, const char *path, int is_dir
     if (type != LAST_NORM) {
         path_put(dir);
         if (!is_dir)
-            return type == LAST_ROOT ? -EISDIR : -EISDIR;
+            return -EISDIR;
         return type == LAST_DOT ? -EINVAL : type == LAST_DOTDOT ? -ENOTEMPTY : -EBUSY;
     }
     r = vfs_lookup_one(dir, last, victim);
@@ -578,24 +585,35 @@ static int lookup_victim(struct task *t, int dirfd, const char *path, int is_dir
     return 0;
 }
 
-int vfs_unlink(struct task *t, int dirfd, const char *path)
+/* unlink (is_dir 0) and rmdir (1): the same checks but for the type and,
+ * for rmdir, the process's own root. */
+static int remove_name(struct task *t, int dirfd, const char *path, int is_dir)
 {
     struct path dir, v;
     char last[NAME_MAX_LEN + 1];
-    int r = lookup_victim(t, dirfd, path, 0, &dir, last, &v);
+    int r = lookup_victim(t, dirfd, path, is_dir, &dir, last, &v);
     if (r < 0)
         return r;
     struct inode *di = dir.d->inode, *vi = v.d->inode;
-    if (S_ISDIR(vi->mode))
-        r = -EISDIR;
+    if ((S_ISDIR(vi->mode) != 0) != is_dir)
+        r = is_dir ? -ENOTDIR : -EISDIR;
     if (r == 0)
         r = may_modify_dir(t, &dir);
     if (r == 0)
         r = check_sticky(t, di, vi);
     if (r == 0 && v.d->mounted)
         r = -EBUSY;
-    if (r == 0)
-        r = di->ops->unlink ? di->ops->unlink(di, last, vi) : -EPERM;
+    if (r == 0 && is_dir) {
+        struct fs_struct *fs = t->proc->fs;
+        pthread_mutex_lock(&fs->lock);
+        if (v.d == fs->root.d && v.mnt == fs->root.mnt)
+            r = -EBUSY;
+        pthread_mutex_unlock(&fs->lock);
+    }
+    if (r == 0) {
+        int (*op)(struct inode *, const char *, struct inode *) = is_dir ? di->ops->rmdir : di->ops->unlink;
+        r = op ? op(di, last, vi) : -EPERM;
+    }
     if (r == 0)
         d_delete_name(dir.d, last);
     path_put(&v);
@@ -603,36 +621,14 @@ int vfs_unlink(struct task *t, int dirfd, const char *path)
     return r;
 }
 
+int vfs_unlink(struct task *t, int dirfd, const char *path)
+{
+    return remove_name(t, dirfd, path, 0);
+}
+
 int vfs_rmdir(struct task *t, int dirfd, const char *path)
 {
-    struct path dir, v;
-    char last[NAME_MAX_LEN + 1];
-    int r = lookup_victim(t, dirfd, path, 1, &dir, last, &v);
-    if (r < 0)
-        return r;
-    struct inode *di = dir.d->inode, *vi = v.d->inode;
-    if (!S_ISDIR(vi->mode))
-        r = -ENOTDIR;
-    if (r == 0)
-        r = may_modify_dir(t, &dir);
-    if (r == 0)
-        r = check_sticky(t, di, vi);
-    if (r == 0 && v.d->mounted)
-        r = -EBUSY;
-    if (r == 0) {
-        struct fs_struct *fs = t->proc->fs;
-        pthread_mutex_lock(&fs->lock);
-        if (v.d == fs->root.d && v.mnt == fs->root.mnt)
-            r = -EBUSY;
-        pthread_mutex_unlock(&fs->lock);
-    }
-    if (r == 0)
-        r = di->ops->rmdir ? di->ops->rmdir(di, last, vi) : -EPERM;
-    if (r == 0)
-        d_delete_name(dir.d, last);
-    path_put(&v);
-    path_put(&dir);
-    return r;
+    return remove_name(t, dirfd, path, 1);
 }
 
 /* 1 if a is d or one of its ancestors (same mount); vfs_lock not held. */

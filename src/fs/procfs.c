@@ -80,10 +80,8 @@ static int gen_mounts(struct strbuf *out, struct task *reader, struct process *p
     struct path root = fs->root;
     path_get(&root);
     pthread_mutex_unlock(&fs->lock);
-    char *buf = malloc(PATH_MAX_LEN), *rbuf = malloc(PATH_MAX_LEN);
-    if (!buf || !rbuf) {
-        free(buf);
-        free(rbuf);
+    char *buf = malloc(PATH_MAX_LEN);
+    if (!buf) {
         path_put(&root);
         return -ENOMEM;
     }
@@ -109,7 +107,6 @@ static int gen_mounts(struct strbuf *out, struct task *reader, struct process *p
                   sb->options ? sb->options : "");
     }
     free(buf);
-    free(rbuf);
     path_put(&root);
     return out->oom ? -ENOMEM : 0;
 }

@@ -66,8 +66,6 @@ static long do_open(struct task *t, int dirfd, uint64_t upath, int flags, mode_t
     flags &= VALID_OPEN_FLAGS; /* open and openat ignore unknown bits */
     if (flags & O_PATH)
         flags &= O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC;
-    /* Reserve the number first: EMFILE comes before the lookup. */
-    struct fdtable *ft = t->proc->files;
     struct file *f = NULL;
     r = vfs_open(t, dirfd, path, flags, mode, resolve, &f);
     free(path);
@@ -75,7 +73,6 @@ static long do_open(struct task *t, int dirfd, uint64_t upath, int flags, mode_t
         return r;
     if (!(flags & O_PATH))
         f->flags |= K_O_LARGEFILE;
-    (void)ft;
     return install(t, f, !!(flags & O_CLOEXEC));
 }
 

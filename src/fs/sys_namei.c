@@ -222,33 +222,6 @@ long sys_fchdir(struct task *t, const struct sysargs *a)
     return chdir_path(t, &p, 0);
 }
 
-/* 1 if p lies under root (or is it). */
-static int path_under(const struct path *p, const struct path *root)
-{
-    int ok = 0;
-    pthread_mutex_lock(&vfs_lock);
-    struct mount *m = p->mnt;
-    struct dentry *d = p->d;
-    for (;;) {
-        if (m == root->mnt && d == root->d) {
-            ok = 1;
-            break;
-        }
-        if (d == m->root) {
-            if (m->parent == m)
-                break;
-            d = m->mountpoint;
-            m = m->parent;
-            continue;
-        }
-        if (!d->parent)
-            break;
-        d = d->parent;
-    }
-    pthread_mutex_unlock(&vfs_lock);
-    return ok;
-}
-
 long sys_getcwd(struct task *t, const struct sysargs *a)
 {
     uint64_t ubuf = a->a[0];
@@ -264,8 +237,8 @@ long sys_getcwd(struct task *t, const struct sysargs *a)
     if (r == 0 && cwd.d->deleted)
         r = -ENOENT;
     if (r == 0) {
-        int under = path_under(&cwd, &root);
-        int n = vfs_d_path(&cwd, under ? &root : NULL, buf + 13, PATH_MAX_LEN);
+        int under;
+        int n = vfs_d_path_reach(&cwd, &root, buf + 13, PATH_MAX_LEN, &under);
         if (n < 0) {
             r = n;
         } else {

@@ -729,6 +729,12 @@ int vfs_lookup_one(struct path *dir, const char *name, struct path *out)
 
 int vfs_d_path(const struct path *p, const struct path *root, char *buf, size_t len)
 {
+    return vfs_d_path_reach(p, root, buf, len, NULL);
+}
+
+int vfs_d_path_reach(const struct path *p, const struct path *root, char *buf, size_t len,
+                     int *reached_root)
+{
     /* Build right to left. */
     if (len < 2)
         return -ENAMETOOLONG;
@@ -756,6 +762,8 @@ int vfs_d_path(const struct path *p, const struct path *root, char *buf, size_t 
             memmove(buf, d->name, n);
             memmove(buf + n, buf + pos, len - pos);
             pthread_mutex_unlock(&vfs_lock);
+            if (reached_root)
+                *reached_root = 0;
             return (int)(n + (len - 1 - pos));
         }
         if (d == m->root) {
@@ -778,7 +786,8 @@ int vfs_d_path(const struct path *p, const struct path *root, char *buf, size_t 
         d = d->parent;
     }
     pthread_mutex_unlock(&vfs_lock);
-    (void)reached;
+    if (reached_root)
+        *reached_root = reached;
     if (pos == len - 1)
         buf[--pos] = '/';
     size_t n = len - 1 - pos;

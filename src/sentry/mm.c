@@ -66,11 +66,9 @@ static int mmap_host_fd(struct file *f, int hfd, int *tmp)
         return -errno;
     if ((fl & O_ACCMODE) == O_RDONLY)
         return hfd;
-    char path[64];
-    snprintf(path, sizeof(path), "/proc/self/fd/%d", hfd);
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    int fd = host_reopen(hfd, O_RDONLY);
     if (fd < 0)
-        return -errno;
+        return fd;
     *tmp = fd;
     return fd;
 }
