@@ -165,6 +165,7 @@ static int deadline_after(struct timespec *d, const struct timespec *rel)
 
 static long poll_user(struct task *t, uint64_t ufds, uint64_t nfds, const struct timespec *deadline)
 {
+    nfds = (unsigned)nfds; /* the kernel's argument is an unsigned int */
     if (nfds > t->proc->rlim[RLIMIT_NOFILE].cur || nfds > (1u << 20))
         return -EINVAL;
     struct pfd *p = nfds ? malloc(nfds * sizeof(*p)) : NULL;
@@ -230,8 +231,13 @@ static long do_select(struct task *t, int n, uint64_t uin, uint64_t uout, uint64
 {
     if (n < 0)
         return -EINVAL;
-    if ((uint64_t)n > t->proc->rlim[RLIMIT_NOFILE].cur)
-        n = (int)t->proc->rlim[RLIMIT_NOFILE].cur;
+    /* Bits past the descriptor table's size are ignored, as Linux clamps
+     * n to its table's max_fds. */
+    pthread_mutex_lock(&t->proc->files->lock);
+    int max = t->proc->files->n > 64 ? t->proc->files->n : 64;
+    pthread_mutex_unlock(&t->proc->files->lock);
+    if (n > max)
+        n = max;
     size_t bytes = ((size_t)n + 63) / 64 * 8;
     uint64_t *in = calloc(1, bytes + 8), *out = calloc(1, bytes + 8), *ex = calloc(1, bytes + 8);
     struct pfd *p = calloc((size_t)n + 1, sizeof(*p));
