@@ -14,19 +14,21 @@
 #include "sentry/kernel.h"
 #include "sentry/syscall.h"
 
-/* Copy in one or two path arguments. */
+/* Copy in one or two path arguments (count says how many the call takes:
+ * a second path that is NULL is EFAULT, as every other bad pointer). */
 struct names {
     char *p1, *p2;
 };
 
-static long names_in(struct task *t, uint64_t u1, uint64_t u2, struct names *n, int allow_empty1)
+static long names_in(struct task *t, int count, uint64_t u1, uint64_t u2, struct names *n,
+                     int allow_empty1)
 {
     n->p1 = malloc(PATH_MAX_LEN);
-    n->p2 = u2 ? malloc(PATH_MAX_LEN) : NULL;
-    if (!n->p1 || (u2 && !n->p2))
+    n->p2 = count > 1 ? malloc(PATH_MAX_LEN) : NULL;
+    if (!n->p1 || (count > 1 && !n->p2))
         return -ENOMEM;
     long r = vfs_getname(t, u1, n->p1, allow_empty1);
-    if (r >= 0 && u2)
+    if (r >= 0 && count > 1)
         r = vfs_getname(t, u2, n->p2, 0);
     return r < 0 ? r : 0;
 }
@@ -40,7 +42,7 @@ static void names_free(struct names *n)
 long sys_mkdirat(struct task *t, const struct sysargs *a)
 {
     struct names n;
-    long r = names_in(t, a->a[1], 0, &n, 0);
+    long r = names_in(t, 1, a->a[1], 0, &n, 0);
     if (r == 0)
         r = vfs_mkdir(t, (int)a->a[0], n.p1, (mode_t)a->a[2]);
     names_free(&n);
@@ -60,7 +62,7 @@ long sys_mknodat(struct task *t, const struct sysargs *a)
         return -EPERM;
     unsigned dev = (unsigned)a->a[3];
     struct names n;
-    long r = names_in(t, a->a[1], 0, &n, 0);
+    long r = names_in(t, 1, a->a[1], 0, &n, 0);
     if (r == 0)
         r = vfs_mknod(t, (int)a->a[0], n.p1, mode, makedev((dev >> 8) & 0xfff, (dev & 0xff) | ((dev >> 12) & 0xfff00)));
     names_free(&n);
@@ -79,7 +81,7 @@ long sys_unlinkat(struct task *t, const struct sysargs *a)
     if (flags & ~AT_REMOVEDIR)
         return -EINVAL;
     struct names n;
-    long r = names_in(t, a->a[1], 0, &n, 0);
+    long r = names_in(t, 1, a->a[1], 0, &n, 0);
     if (r == 0)
         r = (flags & AT_REMOVEDIR) ? vfs_rmdir(t, (int)a->a[0], n.p1) : vfs_unlink(t, (int)a->a[0], n.p1);
     names_free(&n);
@@ -101,7 +103,7 @@ long sys_rmdir(struct task *t, const struct sysargs *a)
 long sys_renameat2(struct task *t, const struct sysargs *a)
 {
     struct names n;
-    long r = names_in(t, a->a[1], a->a[3], &n, 0);
+    long r = names_in(t, 2, a->a[1], a->a[3], &n, 0);
     if (r == 0)
         r = vfs_rename(t, (int)a->a[0], n.p1, (int)a->a[2], n.p2, (unsigned)a->a[4]);
     names_free(&n);
@@ -126,7 +128,7 @@ long sys_linkat(struct task *t, const struct sysargs *a)
     if (flags & ~(AT_SYMLINK_FOLLOW | AT_EMPTY_PATH))
         return -EINVAL;
     struct names n;
-    long r = names_in(t, a->a[1], a->a[3], &n, !!(flags & AT_EMPTY_PATH));
+    long r = names_in(t, 2, a->a[1], a->a[3], &n, !!(flags & AT_EMPTY_PATH));
     if (r == 0 && n.p1[0] == 0 && t->proc->creds.euid != 0)
         r = -ENOENT; /* AT_EMPTY_PATH needs CAP_DAC_READ_SEARCH */
     if (r == 0)
@@ -144,7 +146,7 @@ long sys_link(struct task *t, const struct sysargs *a)
 long sys_symlinkat(struct task *t, const struct sysargs *a)
 {
     struct names n;
-    long r = names_in(t, a->a[0], a->a[2], &n, 0);
+    long r = names_in(t, 2, a->a[0], a->a[2], &n, 0);
     if (r == 0)
         r = vfs_symlink(t, n.p1, (int)a->a[1], n.p2);
     names_free(&n);
@@ -188,7 +190,7 @@ static long chdir_path(struct task *t, struct path *p, int root)
 static long chdir_user(struct task *t, uint64_t upath, int root)
 {
     struct names n;
-    long r = names_in(t, upath, 0, &n, 0);
+    long r = names_in(t, 1, upath, 0, &n, 0);
     struct path p;
     if (r == 0)
         r = vfs_lookup(t, AT_FDCWD, n.p1, LOOKUP_FOLLOW | LOOKUP_DIRECTORY, &p);

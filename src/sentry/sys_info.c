@@ -230,10 +230,15 @@ long sys_getrlimit(struct task *t, const struct sysargs *a)
     unsigned res = (unsigned)a->a[0];
     if (res >= GUEST_RLIM_NLIMITS)
         return -EINVAL;
+    /* Unlike prlimit64's, these pointers are not optional: NULL faults. */
+    if (!a->a[1])
+        return -EFAULT;
     return do_prlimit(t, 0, res, 0, a->a[1]);
 }
 
 long sys_setrlimit(struct task *t, const struct sysargs *a)
 {
+    if (!a->a[1])
+        return -EFAULT;
     return do_prlimit(t, 0, (unsigned)a->a[0], a->a[1], 0);
 }

@@ -86,9 +86,13 @@ long sys_prctl(struct task *t, const struct sysargs *a)
 {
     switch (a->a[0]) {
     case PR_SET_NAME: {
+        /* As Linux's strncpy_from_user of 15 bytes: a fault before the
+         * NUL or the 15th byte is EFAULT; a longer name is cut. */
         char name[16];
-        long n = copy_in_partial(t, name, a->a[1], sizeof(name) - 1);
-        if (n <= 0)
+        long n = strncpy_in(t, name, a->a[1], sizeof(name) - 1);
+        if (n == -ENAMETOOLONG)
+            n = copy_in(t, name, a->a[1], sizeof(name) - 1) < 0 ? -EFAULT : (long)sizeof(name) - 1;
+        if (n < 0)
             return -EFAULT;
         name[n] = 0;
         strcpy(t->proc->comm, name); /* strlen(name) < 16: it stops at the first NUL */
