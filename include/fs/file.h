@@ -75,6 +75,13 @@ struct file {
     struct inode *inode;      /* with a reference, or NULL */
     struct mount *mnt;        /* where it was opened (both NULL for anonymous files) */
     struct dentry *dentry;
+    /* Who opened it, standing in for Linux's f_cred: linkat(AT_EMPTY_PATH)
+     * without CAP_DAC_READ_SEARCH needs a file opened with the caller's
+     * credentials. A process's credentials never change yet, so "opened
+     * by this process" is the same test; it becomes a reference to the
+     * opener's credentials once those are objects of their own. NULL for
+     * files the sandbox made (the standard streams). */
+    const void *opener;
 };
 
 struct fd_entry {

@@ -129,6 +129,7 @@ int vfs_open_path(struct task *t, const struct path *p, int flags, struct file *
     struct file *f = file_of_path(p, fflags);
     if (!f)
         return -ENOMEM;
+    f->opener = t->proc;
     if (flags & O_PATH) {
         static const struct file_ops path_ops = { .name = "path" };
         f->ops = &path_ops;

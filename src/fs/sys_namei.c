@@ -129,8 +129,15 @@ long sys_linkat(struct task *t, const struct sysargs *a)
         return -EINVAL;
     struct names n;
     long r = names_in(t, 2, a->a[1], a->a[3], &n, !!(flags & AT_EMPTY_PATH));
-    if (r == 0 && n.p1[0] == 0 && t->proc->creds.euid != 0)
-        r = -ENOENT; /* AT_EMPTY_PATH needs CAP_DAC_READ_SEARCH */
+    if (r == 0 && n.p1[0] == 0 && t->proc->creds.euid != 0) {
+        /* AT_EMPTY_PATH needs CAP_DAC_READ_SEARCH, or (Linux 6.10 on) a
+         * file opened with the caller's own credentials. */
+        struct file *f = fget(t, (int)a->a[0]);
+        if (f && f->opener != t->proc)
+            r = -ENOENT;
+        if (f)
+            file_put(f);
+    }
     if (r == 0)
         r = vfs_link(t, (int)a->a[0], n.p1, (int)a->a[2], n.p2, flags);
     names_free(&n);
