@@ -81,7 +81,7 @@ expect "PATH: only EACCES"      126 '^sandbox-run: prog: Permission denied$' \
     -- env PATH=/nope:/other "$sb" --root "$tmp/root" -- prog
 expect "PATH: not in the guest" 127 '^sandbox-run: unimpl: No such file or directory$' \
     -- env PATH="$tmp" "$sb" --root "$tmp/root" -- unimpl
-expect "noexec mount"           126 '^sandbox-run: /dev/null: Permission denied$' -- "$sb" -- /dev/null
+expect "a device node"          126 '^sandbox-run: /dev/null: Permission denied$' -- "$sb" -- /dev/null
 
 # /proc/self/exe is the guest's file: readlink gives the guest path, open
 # works; AT_EXECFN is the name given (for a PATH search, the name tried);
