@@ -19,7 +19,9 @@ sandbox=$1
 src=$(cd "$(dirname "$0")" && pwd)
 runs=${RUNS:-3}
 
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/bench.XXXXXX") || exit 1
+# Next to sandbox-run, not in /tmp: the guest finds its program in its own
+# file system, where /tmp is its private tmpfs.
+tmp=$(mktemp -d "$(dirname "$sandbox")/bench.XXXXXX") || exit 1
 shm=
 # The sandbox's own /tmp is private; a stand-in that runs natively would
 # leave this behind in the host's /tmp, hence the unique name and cleanup.

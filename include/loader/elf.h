@@ -28,6 +28,9 @@ struct elf_image {
 	/* Page-aligned span of all PT_LOAD: lo = floor(min vaddr),
 	 * hi = ceil(max vaddr + memsz). */
 	uint64_t lo, hi;
+	/* The largest p_align of the PT_LOADs, at least a page (Linux's
+	 * maximum_alignment): where an ET_DYN image may be placed. */
+	uint64_t align;
 	int has_interp;      /* PT_INTERP present */
 	char interp[256];    /* its NUL-terminated string */
 	/* PT_GNU_STACK has PF_X, or there is no PT_GNU_STACK (Linux on x86-64

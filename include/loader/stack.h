@@ -1,6 +1,7 @@
 /* Initial process stack image: argc, argv, envp, auxv and the strings they
  * point at, laid out exactly as Linux's fs/exec.c and fs/binfmt_elf.c
- * create_elf_tables do on x86-64 (without stack randomization). Pure: writes
+ * create_elf_tables do on x86-64 (the randomisation is the caller's: a random
+ * stack top and align_pad). Pure: writes
  * into a caller buffer that stands for the top of the guest stack. */
 #ifndef LOADER_STACK_H
 #define LOADER_STACK_H
@@ -22,6 +23,9 @@ struct stack_params {
 	const char *execfn;   /* filename as passed to execve; copied at the very top */
 	const char *platform; /* "x86_64" for AT_PLATFORM, may be NULL */
 	uint8_t random[16];   /* bytes for AT_RANDOM */
+	/* arch_align_stack's random offset (Linux: below 8192) taken off
+	 * below the argv strings before aligning; 0 without randomisation. */
+	uint32_t align_pad;
 	/* Caller's entries in final order, without AT_NULL. For AT_RANDOM,
 	 * AT_EXECFN and AT_PLATFORM the builder replaces val with the address
 	 * of what it copied. */

@@ -56,6 +56,9 @@ struct process {
     struct fs_struct *fs;     /* root and cwd */
     char comm[16];            /* the executable's name, NUL-terminated */
     uint64_t start_time;      /* CLOCK_MONOTONIC ns when it was created */
+    /* personality(2): PER_LINUX plus flags; ADDR_NO_RANDOMIZE is read by
+     * the loader (it takes effect at the next execve). */
+    uint32_t personality;
 };
 
 /* A guest thread. */

@@ -73,7 +73,8 @@ struct mm {
     uint64_t vdso;        /* address of the vDSO, 0 if none */
     uint64_t start_code, end_code, start_data, end_data;
     uint64_t arg_start, arg_end, env_start, env_end; /* the strings on the stack */
-    char exe[4096];       /* /proc/self/exe of the image */
+    struct file *exe_file; /* the program (a reference): /proc/PID/exe, or NULL */
+    char exe[4096];       /* its path when loaded, for /proc/PID/maps */
 };
 
 struct task;

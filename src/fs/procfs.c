@@ -392,7 +392,23 @@ static int proc_get_link(struct task *t, struct inode *i, struct mount **mnt, st
 {
     (void)t;
     struct proc_inode *pi = PI(i);
-    if (pi->kind == PK_PIDLINK && pi->ent->arg != LINK_EXE) {
+    if (pi->kind == PK_PIDLINK && pi->ent->arg == LINK_EXE) {
+        /* The program's file itself, whatever its name is now. */
+        struct process *p = find_process(pi->pid);
+        if (!p || !p->mm)
+            return -ENOENT;
+        int r = -ENOENT;
+        pthread_mutex_lock(&p->mm->lock);
+        struct file *f = p->mm->exe_file;
+        if (f && f->dentry) {
+            *mnt = f->mnt;
+            *out = dget(f->dentry);
+            r = 1;
+        }
+        pthread_mutex_unlock(&p->mm->lock);
+        return r;
+    }
+    if (pi->kind == PK_PIDLINK) {
         struct process *p = find_process(pi->pid);
         if (!p)
             return -ENOENT;

@@ -84,6 +84,8 @@ static int add_load(struct elf_image *img, const GElf_Phdr *ph, size_t len,
 		if (ph->p_vaddr < prev->vaddr + prev->memsz)
 			return refuse(err, errlen, "overlapping segments");
 	}
+	if (ph->p_align > img->align)
+		img->align = ph->p_align;
 	s = &img->seg[img->nseg++];
 	s->vaddr = ph->p_vaddr;
 	s->memsz = ph->p_memsz;
@@ -247,6 +249,8 @@ int elf_parse(const void *buf, size_t len, struct elf_image *img, char *err,
 	img->lo = img->seg[0].vaddr & ~(ELF_PAGE - 1);
 	img->hi = (img->seg[img->nseg - 1].vaddr + img->seg[img->nseg - 1].memsz +
 		   ELF_PAGE - 1) & ~(ELF_PAGE - 1);
+	if (img->align < ELF_PAGE)
+		img->align = ELF_PAGE;
 	if (img->hi - img->lo > ELF_MAX_SPAN) {
 		ret = refuse(err, errlen, "address span of segments too large");
 		goto out;

@@ -1,6 +1,8 @@
 /* Loading an ELF program into a guest address space as Linux's binfmt_elf
- * does: segments at their addresses (static-PIE at ELF_ET_DYN_BASE), the
- * break after the image, and the initial stack with Linux's auxv order. */
+ * does: the program opened and read through the guest's file system, the
+ * stack, the mmap area, the segments and the break placed as Linux x86-64
+ * places them (randomised unless the personality has ADDR_NO_RANDOMIZE),
+ * and the initial stack with Linux's auxv order. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
@@ -19,62 +21,90 @@
 #include "loader/exec.h"
 #include "loader/stack.h"
 #include "platform/layout.h"
+#include "fs/file.h"
+#include "fs/vfs.h"
 #include "sentry/kernel.h"
 
-#define ELF_ET_DYN_BASE 0x555555554000ULL
+/* Linux x86-64's layout (arch/x86/mm/mmap.c, fs/binfmt_elf.c, fs/exec.c,
+ * mm/util.c, checked against Linux 6.18 with 4-level page tables). */
+#define ELF_ET_DYN_BASE (TASK_SIZE / 3 * 2)        /* where PIE programs go */
+#define STACK_RND_MASK 0x3fffffULL                  /* 22 bits of pages */
+#define MMAP_RND_BITS 28                            /* mmap64_rnd_bits */
+#define BRK_RND_RANGE (1ULL << 30)                  /* arch_randomize_brk, 64-bit */
+#define STACK_ALIGN_RND 8192                        /* arch_align_stack */
+#define STACK_GUARD_GAP (256 * GUEST_PAGE)
+#define MMAP_GAP_MIN (128ULL << 20)
+#define MMAP_GAP_MAX (TASK_SIZE / 6 * 5)
+#define MMAP_MIN_ADDR 0x10000ULL
+#define MAX_ALIGN (1ULL << 40)
+#ifndef ADDR_NO_RANDOMIZE
+#define ADDR_NO_RANDOMIZE 0x0040000
+#endif
 #define MAX_IMAGE (1ULL << 30)
 #define STACK_IMAGE_MAX (2u << 20) /* room for argv, envp and auxv */
 
-int exec_read(const char *path, struct exec_file *ef, char *err, size_t errlen)
+/* As Linux's do_open_execat and may_open with MAY_EXEC: the path is
+ * followed; directories, devices, FIFOs and sockets give EACCES, and so do
+ * a noexec mount and a file without exec permission for t. */
+int exec_open(struct task *t, int dirfd, const char *path, struct file **out)
+{
+    struct path p;
+    int r = vfs_lookup(t, dirfd, path, LOOKUP_FOLLOW, &p);
+    if (r < 0)
+        return r;
+    struct inode *i = p.d->inode;
+    if (!S_ISREG(i->mode) || (p.mnt && (p.mnt->flags & MNT_NOEXEC)))
+        r = -EACCES;
+    if (r == 0)
+        r = vfs_permission(t, i, MAY_EXEC);
+    if (r == 0)
+        r = vfs_open_path(t, &p, O_RDONLY, out);
+    path_put(&p);
+    return r;
+}
+
+int exec_read(struct file *f, const char *path, struct exec_file *ef, char *err, size_t errlen)
 {
     memset(ef, 0, sizeof(*ef));
+    file_get(f);
+    ef->file = f;
     if (strlen(path) >= sizeof(ef->path)) {
         snprintf(err, errlen, "%s", strerror(ENAMETOOLONG));
         return -ENAMETOOLONG;
     }
     strcpy(ef->path, path);
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) {
-        int e = errno;
-        snprintf(err, errlen, "%s", strerror(e));
-        return -e;
-    }
     struct stat st;
-    if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
-        close(fd);
-        snprintf(err, errlen, "%s", strerror(EACCES));
-        return -EACCES;
-    }
-    if (access(path, X_OK) < 0) {
-        int e = errno;
-        close(fd);
-        snprintf(err, errlen, "%s", strerror(e));
-        return -e;
+    int r = f->inode ? vfs_getattr(f->inode, &st) : -EACCES;
+    if (r < 0) {
+        snprintf(err, errlen, "%s", strerror(-r));
+        return r;
     }
     if ((uint64_t)st.st_size > MAX_IMAGE) {
-        close(fd);
         snprintf(err, errlen, "file too large to load");
         return -ENOEXEC;
     }
+    /* Read through the file's own read operation, as the kernel's
+     * kernel_read does: whatever file system holds it. */
     size_t len = (size_t)st.st_size;
     char *data = malloc(len ? len : 1);
     if (!data) {
-        close(fd);
         snprintf(err, errlen, "%s", strerror(ENOMEM));
         return -ENOMEM;
     }
+    ef->data = data;
     size_t got = 0;
+    off_t pos = 0;
     while (got < len) {
-        ssize_t n = read(fd, data + got, len - got);
-        if (n <= 0)
+        ssize_t n = f->ops->read ? f->ops->read(f, data + got, len - got, &pos) : -EINVAL;
+        if (n < 0) {
+            snprintf(err, errlen, "%s", strerror((int)-n));
+            return (int)n;
+        }
+        if (n == 0)
             break;
         got += (size_t)n;
     }
-    close(fd);
-    ef->data = data;
     ef->len = got;
-    if (!realpath(path, ef->real))
-        snprintf(ef->real, sizeof(ef->real), "%s", path);
 
     struct elf_image img;
     char why[160];
@@ -97,6 +127,115 @@ void exec_file_free(struct exec_file *ef)
 {
     free(ef->data);
     ef->data = NULL;
+    if (ef->file)
+        file_put(ef->file);
+    ef->file = NULL;
+}
+
+/* Where the stack, the mmap area, the image and the break go: Linux's
+ * choices (arch_pick_mmap_layout, randomize_stack_top, setup_arg_pages,
+ * load_elf_binary), each random part zero without randomisation. */
+struct layout {
+    uint64_t stack_top, ssize;
+    uint64_t mmap_base;
+    uint64_t bias;          /* added to the image's addresses */
+    uint64_t brk;
+    uint64_t stack_pad;     /* arch_align_stack's offset below the strings */
+};
+
+static int choose_layout(struct task *t, const struct elf_image *img, int randomize,
+                         struct layout *L, char *err, size_t errlen)
+{
+    struct mm *mm = t->proc->mm;
+    uint64_t rv[6] = { 0 };
+    if (randomize && getrandom(rv, sizeof(rv), 0) != (ssize_t)sizeof(rv)) {
+        snprintf(err, errlen, "getrandom failed");
+        return -EIO;
+    }
+
+    /* The stack: its size is the limit, within reason (it does not grow). */
+    uint64_t rlim = t->proc->rlim[RLIMIT_STACK].cur;
+    uint64_t ssize = rlim;
+    if (ssize > (256ULL << 20))
+        ssize = 256ULL << 20;
+    if (ssize < (128ULL << 10))
+        ssize = 128ULL << 10;
+    L->ssize = ssize = PAGE_UP(ssize);
+    uint64_t stack_rnd = (rv[0] & STACK_RND_MASK) * GUEST_PAGE;
+    uint64_t top = TASK_SIZE - stack_rnd;
+    top = PAGE_UP((top - rv[1] % STACK_ALIGN_RND) & ~15ULL);
+    /* Below anything already there (the host's vDSO, the stub region),
+     * with the guard gap under it free too. */
+    uint64_t span = ssize + STACK_GUARD_GAP;
+    uint64_t at = vma_find_free(&mm->vmas, span, MMAP_MIN_ADDR, top);
+    if (!at) {
+        snprintf(err, errlen, "no room for the stack");
+        return -ENOMEM;
+    }
+    uint64_t moved = top - (at + span);
+    L->stack_top = top = at + span;
+
+    /* mmap_base: below the stack's largest extent and its randomisation. */
+    uint64_t gap = rlim, pad = (randomize ? STACK_RND_MASK * GUEST_PAGE : 0) + STACK_GUARD_GAP;
+    if (gap + pad > gap)
+        gap += pad;
+    if (gap < MMAP_GAP_MIN)
+        gap = MMAP_GAP_MIN;
+    else if (gap > MMAP_GAP_MAX)
+        gap = MMAP_GAP_MAX;
+    uint64_t mmap_rnd = (rv[2] & ((1ULL << MMAP_RND_BITS) - 1)) * GUEST_PAGE;
+    uint64_t base_top = TASK_SIZE - moved;
+    if (base_top < gap + mmap_rnd + MMAP_GAP_MIN) {
+        snprintf(err, errlen, "no room for the mmap area");
+        return -ENOMEM;
+    }
+    L->mmap_base = PAGE_DOWN(base_top - gap - mmap_rnd);
+
+    /* The image: ET_EXEC where it says; a PIE program (with an
+     * interpreter) at ELF_ET_DYN_BASE plus a random offset; a static PIE,
+     * being its own loader, at the top of the mmap area. */
+    uint64_t align = img->align > GUEST_PAGE ? img->align : GUEST_PAGE;
+    uint64_t size = img->hi - img->lo;
+    L->bias = 0;
+    if (img->type == ET_DYN) {
+        if (align > MAX_ALIGN) {
+            snprintf(err, errlen, "segment alignment 0x%llx too large", (unsigned long long)align);
+            return -ENOMEM;
+        }
+        uint64_t start;
+        if (img->has_interp) {
+            start = ELF_ET_DYN_BASE + (rv[3] & ((1ULL << MMAP_RND_BITS) - 1)) * GUEST_PAGE;
+            start &= ~(align - 1);
+        } else {
+            start = vma_find_free(&mm->vmas, size + align - GUEST_PAGE, MMAP_MIN_ADDR, L->mmap_base);
+            start = (start + align - 1) & ~(align - 1);
+        }
+        L->bias = PAGE_DOWN(start - img->lo);
+    }
+    uint64_t lo = img->lo + L->bias, hi = img->hi + L->bias;
+    if (lo < MMAP_MIN_ADDR || hi > TASK_SIZE || hi < lo ||
+        vma_overlaps(&mm->vmas, lo, hi) || (lo < top && hi > top - span)) {
+        snprintf(err, errlen, "image at 0x%llx-0x%llx does not fit the address space",
+                 (unsigned long long)lo, (unsigned long long)hi);
+        return -ENOEXEC;
+    }
+
+    /* The break: after the image, a page further and up to 1 GiB higher
+     * when randomised; a static PIE's in the unused ELF_ET_DYN_BASE area. */
+    uint64_t brk = hi;
+    int brk_moved = 0;
+    if (img->type == ET_DYN && !img->has_interp) {
+        brk = PAGE_UP(ELF_ET_DYN_BASE);
+        brk_moved = 1;
+    }
+    if (randomize) {
+        if (!brk_moved)
+            brk += GUEST_PAGE;
+        brk += (rv[4] % (BRK_RND_RANGE / GUEST_PAGE)) * GUEST_PAGE;
+    }
+    L->brk = brk;
+    L->stack_pad = rv[5] % STACK_ALIGN_RND;
+    return 0;
 }
 
 int exec_load(struct task *t, const struct exec_file *ef, char *const argv[], char *const envp[],
@@ -109,14 +248,23 @@ int exec_load(struct task *t, const struct exec_file *ef, char *const argv[], ch
         snprintf(err, errlen, "%s", why);
         return -ENOEXEC;
     }
-    uint64_t bias = img.type == ET_DYN ? ELF_ET_DYN_BASE - img.lo : 0;
-    uint64_t lo = img.lo + bias, hi = img.hi + bias;
-    if (hi > STUB_BASE || lo < 0x10000) {
-        snprintf(err, errlen, "image at 0x%llx-0x%llx does not fit the address space",
-                 (unsigned long long)lo, (unsigned long long)hi);
-        return -ENOEXEC;
-    }
-    long r = mm_map_fixed(t, lo, hi - lo, PROT_READ | PROT_WRITE, VMA_IMAGE);
+    struct layout L;
+    int randomize = !(t->proc->personality & ADDR_NO_RANDOMIZE);
+    long r = choose_layout(t, &img, randomize, &L, err, errlen);
+    if (r < 0)
+        return (int)r;
+    uint64_t bias = L.bias, lo = img.lo + bias, hi = img.hi + bias;
+    uint64_t stack_top = L.stack_top, ssize = L.ssize;
+
+    /* The stack first, as setup_arg_pages comes before the segments. */
+    r = mm_map_fixed(t, stack_top - ssize, ssize, PROT_READ | PROT_WRITE | (img.exec_stack ? PROT_EXEC : 0),
+                     VMA_STACK);
+    if (r < 0)
+        goto fail;
+    mm->stack_top = stack_top;
+    mm->mmap_base = L.mmap_base;
+
+    r = mm_map_fixed(t, lo, hi - lo, PROT_READ | PROT_WRITE, VMA_IMAGE);
     if (r < 0)
         goto fail;
     /* Each segment's pages carry the file bytes from the page start, as a
@@ -158,27 +306,7 @@ int exec_load(struct task *t, const struct exec_file *ef, char *const argv[], ch
         if (end > covered)
             covered = end;
     }
-    mm->brk_start = mm->brk = hi;
-
-    /* The stack, below the stub region. */
-    uint64_t ssize = t->proc->rlim[RLIMIT_STACK].cur;
-    if (ssize > (256ULL << 20))
-        ssize = 256ULL << 20;
-    if (ssize < (128ULL << 10))
-        ssize = 128ULL << 10;
-    ssize = PAGE_UP(ssize);
-    uint64_t stack_top = STUB_BASE - (16ULL << 20);
-    if (vma_overlaps(&mm->vmas, stack_top - ssize, stack_top)) {
-        snprintf(err, errlen, "no room for the stack");
-        return -ENOMEM;
-    }
-    r = mm_map_fixed(t, stack_top - ssize, ssize, PROT_READ | PROT_WRITE | (img.exec_stack ? PROT_EXEC : 0),
-                     VMA_STACK);
-    if (r < 0)
-        goto fail;
-    mm->stack_top = stack_top;
-    uint64_t gap = ssize < (128ULL << 20) ? (128ULL << 20) : ssize;
-    mm->mmap_base = PAGE_DOWN(stack_top - ssize - gap);
+    mm->brk_start = mm->brk = L.brk;
 
     int argc = 0, envc = 0;
     while (argv[argc])
@@ -218,7 +346,7 @@ int exec_load(struct task *t, const struct exec_file *ef, char *const argv[], ch
     struct stack_params sp = {
         .argc = argc, .argv = (const char *const *)argv,
         .envc = envc, .envp = (const char *const *)envp,
-        .execfn = ef->path, .platform = "x86_64",
+        .execfn = ef->path, .platform = "x86_64", .align_pad = L.stack_pad,
         .auxv = aux, .nauxv = na,
     };
     if (getrandom(sp.random, sizeof(sp.random), 0) != sizeof(sp.random)) {
@@ -255,7 +383,27 @@ int exec_load(struct task *t, const struct exec_file *ef, char *const argv[], ch
         return (int)r;
     }
 
-    snprintf(mm->exe, sizeof(mm->exe), "%s", ef->real);
+    /* /proc/PID/exe is the file itself; its name, as the process sees it
+     * now, labels the image in /proc/PID/maps. */
+    file_get(ef->file);
+    pthread_mutex_lock(&mm->lock);
+    struct file *old = mm->exe_file;
+    mm->exe_file = ef->file;
+    pthread_mutex_unlock(&mm->lock);
+    if (old)
+        file_put(old);
+    mm->exe[0] = 0;
+    if (ef->file->dentry) {
+        struct fs_struct *fs = t->proc->fs;
+        pthread_mutex_lock(&fs->lock);
+        struct path root = fs->root;
+        path_get(&root);
+        pthread_mutex_unlock(&fs->lock);
+        struct path p = { ef->file->mnt, ef->file->dentry };
+        if (vfs_d_path(&p, &root, mm->exe, sizeof(mm->exe)) < 0)
+            mm->exe[0] = 0;
+        path_put(&root);
+    }
     memset(&t->regs, 0, sizeof(t->regs));
     t->regs.rip = img.entry + bias;
     t->regs.rsp = rsp;

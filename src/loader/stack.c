@@ -5,7 +5,7 @@
  *   execfn string           copy_string_kernel(filename); AT_EXECFN
  *   envp strings            copy_strings(envp): envp[0] lowest
  *   argv strings            copy_strings(argv): argv[0] lowest = arg_start
- *   0..15 bytes             arch_align_stack(): p &= ~15
+ *   align_pad + 0..15 bytes arch_align_stack(): p -= random; p &= ~15
  *   platform string         STACK_ALLOC(strlen + 1), no alignment
  *   16 random bytes         AT_RANDOM, no alignment
  *   0 or 8 bytes            STACK_ROUND() so that rsp % 16 == 0
@@ -103,6 +103,8 @@ int stack_build(uint64_t stack_top, const struct stack_params *p, uint8_t *buf,
 		if ((ret = stk_string(&s, p->argv[i], &a)))
 			return ret;
 	arg_start = s.p;
+	if ((ret = stk_alloc(&s, p->align_pad)))
+		return ret;
 	s.p &= ~15ULL;
 	if (s.p < s.lo)
 		return -E2BIG;

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
+#include <sys/personality.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -49,37 +50,75 @@ static void usage(FILE *f)
             "  --tmpfs=DST[:size=N] mount an empty tmpfs at DST; N in bytes or with k, m, g\n"
             "  --cwd=DIR        the guest's working directory (default: the current one\n"
             "                   if the guest can see it, else /)\n"
+            "  --no-aslr        no address-space randomisation: the guest starts with\n"
+            "                   personality ADDR_NO_RANDOMIZE (as under setarch -R)\n"
             "  --help           show this help\n"
             "  --version        show the version\n"
             "\n"
             "Exit status: the guest's, or 128+N if it was killed by signal N;\n"
             "127 if PROGRAM is not found, 126 if it cannot be run, 125 on a sandbox error,\n"
-            "2 on a usage error.\n");
+            "2 on a usage error. PROGRAM is looked up in the guest's file system: a name\n"
+            "with a '/' from the guest's working directory, else in the guest's PATH.\n");
 }
 
-/* PATH lookup as execvp does it, on the host file system (the guest's root is /). */
-static int find_program(const char *name, char *out, size_t cap)
+/* PATH in the environment the guest gets. */
+static const char *env_path(char *const envp[])
 {
+    for (int i = 0; envp[i]; i++)
+        if (strncmp(envp[i], "PATH=", 5) == 0)
+            return envp[i] + 5;
+    return NULL;
+}
+
+/* PROGRAM as execvp finds it, in the guest's file system: a name with a
+ * '/' is opened as it is (relative to the guest's working directory); a
+ * bare name is tried in each directory of the guest's PATH (an empty entry
+ * is the working directory). EACCES is remembered and the search goes on,
+ * as it does past ENOENT, ENOTDIR, ESTALE, ENODEV and ETIMEDOUT; any other
+ * error ends it. execfn gets the name that was opened: execve's filename,
+ * so AT_EXECFN. Returns 0 with *out (a reference) or -errno. */
+static int find_program(struct task *t, const char *name, char *const envp[], char *execfn, size_t cap,
+                        struct file **out)
+{
+    if (!*name)
+        return -ENOENT;
     if (strchr(name, '/')) {
-        snprintf(out, cap, "%s", name);
-        return 0;
+        if (strlen(name) >= cap)
+            return -ENAMETOOLONG;
+        strcpy(execfn, name);
+        return exec_open(t, AT_FDCWD, name, out);
     }
-    const char *path = getenv("PATH");
-    if (!path || !*path)
+    if (strlen(name) > NAME_MAX)
+        return -ENAMETOOLONG;
+    const char *path = env_path(envp);
+    if (!path)
         path = "/usr/local/bin:/usr/bin:/bin";
     int saw_eacces = 0;
-    while (*path) {
-        const char *end = strchr(path, ':');
-        size_t n = end ? (size_t)(end - path) : strlen(path);
-        if ((int)snprintf(out, cap, "%.*s%s%s", (int)n, path, n ? "/" : "", name) < (int)cap) {
-            if (access(out, X_OK) == 0)
+    for (;;) {
+        const char *end = strchrnul(path, ':');
+        size_t n = (size_t)(end - path);
+        if (n + 1 + strlen(name) < cap) {
+            snprintf(execfn, cap, "%.*s%s%s", (int)n, path, n ? "/" : "", name);
+            int r = exec_open(t, AT_FDCWD, execfn, out);
+            switch (r) {
+            case 0:
                 return 0;
-            if (errno == EACCES)
+            case -EACCES:
                 saw_eacces = 1;
+                break;
+            case -ENOENT:
+            case -ENOTDIR:
+            case -ESTALE:
+            case -ENODEV:
+            case -ETIMEDOUT:
+                break;
+            default:
+                return r;
+            }
         }
-        path += n;
-        if (*path == ':')
-            path++;
+        if (!*end)
+            break;
+        path = end + 1;
     }
     return saw_eacces ? -EACCES : -ENOENT;
 }
@@ -133,6 +172,8 @@ static void free_process(struct process *p)
     fdtable_put(p->files);
     fs_struct_put(p->fs);
     if (p->mm) {
+        if (p->mm->exe_file)
+            file_put(p->mm->exe_file);
         vma_set_free(&p->mm->vmas);
         pthread_mutex_destroy(&p->mm->lock);
         free(p->mm);
@@ -283,7 +324,7 @@ static struct process *make_init(struct sandbox *sb)
 int main(int argc, char **argv)
 {
     const char *platname = "systrap";
-    int strace = 0;
+    int strace = 0, no_aslr = 0;
     static struct fs_config fsc = { .root = "/" };
     mounts_to_free = &fsc;
     atexit(free_mounts);
@@ -297,6 +338,7 @@ int main(int argc, char **argv)
         { "bind", required_argument, NULL, 'b' },
         { "tmpfs", required_argument, NULL, 't' },
         { "cwd", required_argument, NULL, 'c' },
+        { "no-aslr", no_argument, NULL, 'A' },
         { NULL, 0, NULL, 0 },
     };
     opterr = 0;
@@ -322,6 +364,9 @@ int main(int argc, char **argv)
             break;
         case 'c':
             fsc.cwd = optarg;
+            break;
+        case 'A':
+            no_aslr = 1;
             break;
         case 'h':
             usage(stdout);
@@ -350,20 +395,9 @@ int main(int argc, char **argv)
     }
     char **gargv = &argv[optind];
 
-    char path[PATH_MAX];
-    int r = find_program(gargv[0], path, sizeof(path));
-    if (r < 0) {
-        fprintf(stderr, "sandbox-run: %s: %s\n", gargv[0], strerror(-r));
-        return r == -ENOENT ? EXIT_NOTFOUND : EXIT_NOEXEC;
-    }
-    struct exec_file ef;
+    struct exec_file ef = { 0 };
     char err[256];
-    r = exec_read(path, &ef, err, sizeof(err));
-    if (r < 0) {
-        fprintf(stderr, "sandbox-run: %s: %s\n", gargv[0], err);
-        exec_file_free(&ef);
-        return r == -ENOENT || r == -ENOTDIR ? EXIT_NOTFOUND : EXIT_NOEXEC;
-    }
+    int r;
 
     signal(SIGPIPE, SIG_IGN);
     r = stub_host_init();
@@ -388,6 +422,11 @@ int main(int argc, char **argv)
     sb.init = init;
     t->proc = init;
     t->tid = init->pid;
+    /* Address-space randomisation unless asked not to, here or by
+     * sandbox-run's own personality (setarch -R). */
+    int host_pers = personality(0xffffffff);
+    if (no_aslr || (host_pers != -1 && (host_pers & ADDR_NO_RANDOMIZE)))
+        init->personality |= ADDR_NO_RANDOMIZE;
 
     /* The guest's file system; the guest starts where sandbox-run was
      * started if it can see that directory. */
@@ -409,8 +448,33 @@ int main(int argc, char **argv)
             return EXIT_USAGE;
         }
     }
-    const char *slash = strrchr(gargv[0], '/');
-    snprintf(init->comm, sizeof(init->comm), "%s", slash ? slash + 1 : gargv[0]);
+    /* PROGRAM, found and read in the guest's file system. */
+    {
+        char execfn[PATH_MAX];
+        struct file *prog = NULL;
+        r = find_program(t, gargv[0], environ, execfn, sizeof(execfn), &prog);
+        if (r < 0) {
+            fprintf(stderr, "sandbox-run: %s: %s\n", gargv[0], strerror(-r));
+        } else {
+            r = exec_read(prog, execfn, &ef, err, sizeof(err));
+            file_put(prog);
+            if (r < 0)
+                fprintf(stderr, "sandbox-run: %s: %s\n", gargv[0], err);
+        }
+        if (r < 0) {
+            exec_file_free(&ef);
+            free(t);
+            free_process(init);
+            close(sb.done_fd);
+            return r == -ENOENT || r == -ENOTDIR ? EXIT_NOTFOUND : EXIT_NOEXEC;
+        }
+    }
+    /* The command name is the file name's last component, as execve sets it. */
+    const char *slash = strrchr(ef.path, '/');
+    const char *base = slash ? slash + 1 : ef.path;
+    size_t clen = strnlen(base, sizeof(init->comm) - 1);
+    memcpy(init->comm, base, clen);
+    init->comm[clen] = 0;
 
     struct stub *stub;
     r = plat->stub_create(&stub, &t->ctx);

@@ -192,8 +192,10 @@ long mm_mmap(struct task *t, uint64_t addr, uint64_t len, int prot, int flags, i
             start = hint;
         if (!start)
             start = vma_find_free(&mm->vmas, alen, MMAP_MIN_ADDR, mm->mmap_base);
+        /* Then anywhere above it, as Linux falls back to a bottom-up
+         * search; the stub region and the vDSO are VMAs, so skipped. */
         if (!start)
-            start = vma_find_free(&mm->vmas, alen, mm->mmap_base, STUB_BASE);
+            start = vma_find_free(&mm->vmas, alen, mm->mmap_base, TASK_SIZE);
         if (!start)
             goto out;
     }

@@ -1,4 +1,5 @@
-/* Memory syscalls: brk, mmap, munmap, mprotect, mremap, msync, madvise. */
+/* Memory syscalls: brk, mmap, munmap, mprotect, mremap, msync, madvise;
+ * personality, whose one meaningful flag is about the address space. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <sys/mman.h>
@@ -116,4 +117,17 @@ long sys_madvise(struct task *t, const struct sysargs *a)
     long r = stub_syscall6(t->ctx, SYS_madvise, start, alen, (uint64_t)advice, 0, 0, 0);
     pthread_mutex_unlock(&mm->lock);
     return r;
+}
+
+/* personality(2), as Linux since execution domains went away: any value is
+ * taken as it is (only ADDR_NO_RANDOMIZE changes anything here, at the next
+ * execve: the loader reads it), 0xffffffff only asks; the old value is
+ * returned. The argument is an unsigned int: higher bits are ignored. */
+long sys_personality(struct task *t, const struct sysargs *a)
+{
+    uint32_t want = (uint32_t)a->a[0];
+    uint32_t *p = &t->proc->personality;
+    if (want == 0xffffffffU)
+        return (long)__atomic_load_n(p, __ATOMIC_RELAXED);
+    return (long)__atomic_exchange_n(p, want, __ATOMIC_RELAXED);
 }

@@ -1,10 +1,15 @@
 #!/usr/bin/env bash
 # cli.sh: sandbox-run's command line and exit statuses for bad user input,
-# --strace output, and the one-time report of unimplemented syscalls.
+# how PROGRAM is found (in the guest's file system), /proc/self/exe,
+# address-space randomisation and --no-aslr, --strace output, and the
+# one-time report of unimplemented syscalls.
 # Usage: tests/e2e/cli.sh SANDBOX_RUN
+# Env: E2E_SCRATCH, the parent of the scratch directory (default: next to
+# SANDBOX_RUN; not under /tmp, which the guest sees as its own tmpfs).
 set -u
 sb=$(realpath "$1")
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/cli.XXXXXX") || exit 2
+tmp=$(mktemp -d "${E2E_SCRATCH:-$(dirname "$sb")}/cli.XXXXXX") || exit 2
+tmp=$(realpath "$tmp")
 trap 'rm -rf "$tmp"' EXIT
 cd "$tmp" || exit 2
 fails=0
@@ -57,6 +62,103 @@ expect "truncated ELF"          126 'not a loadable x86-64 ELF'   -- "$sb" -- ./
 expect "not executable"         126 'Permission denied'           -- "$sb" -- ./noexec
 expect "a directory"            126 'sandbox-run: ./adir: '       -- "$sb" -- ./adir
 expect "dynamic executable"     126 'not supported yet'           -- "$sb" -- /bin/true
+
+# PROGRAM is found in the guest's file system: with --root, host paths are
+# not visible, guest paths are; PATH is the guest's, searched as execvp does.
+mkdir -p root/bin root/other root/adir
+cp unimpl root/bin/prog
+cp unimpl root/other/prog && chmod 644 root/other/prog
+expect "outside --root"         127 "^sandbox-run: $tmp/unimpl: No such file or directory\$" \
+    -- "$sb" --root "$tmp/root" -- "$tmp/unimpl"
+expect "guest path in --root"   0   '^-1 38 -1 38$'               -- "$sb" --root "$tmp/root" -- /bin/prog
+expect "relative to guest cwd"  0   '^-1 38 -1 38$'               -- "$sb" --root "$tmp/root" --cwd /bin -- ./prog
+expect "non-executable in root" 126 '^sandbox-run: /other/prog: Permission denied$' \
+    -- "$sb" --root "$tmp/root" -- /other/prog
+expect "a directory in root"    126 '^sandbox-run: /adir: Permission denied$' -- "$sb" --root "$tmp/root" -- /adir
+expect "guest PATH"             0   '^-1 38 -1 38$'               -- env PATH=/nope:/bin "$sb" --root "$tmp/root" -- prog
+expect "PATH: EACCES, then found" 0 '^-1 38 -1 38$'               -- env PATH=/other:/adir:/bin "$sb" --root "$tmp/root" -- prog
+expect "PATH: only EACCES"      126 '^sandbox-run: prog: Permission denied$' \
+    -- env PATH=/nope:/other "$sb" --root "$tmp/root" -- prog
+expect "PATH: not in the guest" 127 '^sandbox-run: unimpl: No such file or directory$' \
+    -- env PATH="$tmp" "$sb" --root "$tmp/root" -- unimpl
+expect "a device node"          126 '^sandbox-run: /dev/null: Permission denied$' -- "$sb" -- /dev/null
+
+# /proc/self/exe is the guest's file: readlink gives the guest path, open
+# works; AT_EXECFN is the name given (for a PATH search, the name tried);
+# argv[0] is left alone.
+cat > exe.c <<'C'
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/auxv.h>
+#include <unistd.h>
+int main(int argc, char **argv)
+{
+    char buf[4096] = "", magic[4] = "";
+    ssize_t n = readlink("/proc/self/exe", buf, sizeof(buf) - 1);
+    int fd = open("/proc/self/exe", O_RDONLY);
+    if (fd >= 0 && read(fd, magic, 4) != 4)
+        magic[0] = 0;
+    FILE *f = fopen("/proc/self/cmdline", "r");
+    char cmd[256] = "";
+    if (f && !fgets(cmd, sizeof(cmd), f))
+        cmd[0] = 0;
+    printf("exe=%s open=%s execfn=%s argv0=%s cmdline=%s argc=%d\n", n > 0 ? buf : "?",
+           fd >= 0 && memcmp(magic, "\177ELF", 4) == 0 ? "elf" : "fail",
+           (const char *)getauxval(AT_EXECFN), argv[0], cmd, argc);
+    return 0;
+}
+C
+musl-gcc -static -O1 -o exe exe.c || exit 2
+cp exe root/bin/exe
+expect "exe: absolute"          0 '^exe=/bin/exe open=elf execfn=/bin/exe argv0=/bin/exe cmdline=/bin/exe argc=1$' \
+    -- "$sb" --root "$tmp/root" -- /bin/exe
+expect "exe: relative"          0 '^exe=/bin/exe open=elf execfn=\./exe argv0=\./exe cmdline=\./exe argc=1$' \
+    -- "$sb" --root "$tmp/root" --cwd /bin -- ./exe
+expect "exe: PATH search"       0 '^exe=/bin/exe open=elf execfn=/bin/exe argv0=exe cmdline=exe argc=1$' \
+    -- env PATH=/nope:/bin "$sb" --root "$tmp/root" -- exe
+expect "exe: bind mount"        0 '^exe=/mnt/exe open=elf execfn=/mnt/exe argv0=/mnt/exe cmdline=/mnt/exe argc=1$' \
+    -- "$sb" --root "$tmp/root" --bind "$tmp:/mnt:ro" -- /mnt/exe
+
+# Address-space randomisation: two runs place the stack (page and offset
+# within it), the mmap area and the break differently; with --no-aslr (the
+# guest's personality then has ADDR_NO_RANDOMIZE) they are the same.
+cat > layout.c <<'C'
+#include <stdio.h>
+#include <sys/mman.h>
+#include <sys/personality.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+int main(int argc, char **argv)
+{
+    (void)argc;
+    void *m = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    printf("stack=%p mmap=%p brk=%#lx persona=%#x\n", (void *)argv, m, syscall(SYS_brk, 0),
+           personality(0xffffffff));
+    return 0;
+}
+C
+musl-gcc -static -O1 -o layout layout.c || exit 2
+for p in systrap ptrace; do
+    for mode in aslr no-aslr; do
+        opt=(); [ $mode = no-aslr ] && opt=(--no-aslr)
+        a=$("$sb" --platform=$p "${opt[@]}" -- ./layout 2>&1)
+        b=$("$sb" --platform=$p "${opt[@]}" -- ./layout 2>&1)
+        same=$(for k in stack mmap brk; do
+            x=$(grep -o "$k=[^ ]*" <<<"$a"); y=$(grep -o "$k=[^ ]*" <<<"$b")
+            [ -n "$x" ] && [ "$x" = "$y" ] && printf '%s ' "$k"
+        done)
+        want_persona=0; [ $mode = no-aslr ] && want_persona=0x40000
+        if ! [ "$(grep -c "persona=$want_persona\$" <<<"$a"$'\n'"$b")" -eq 2 ] ||
+            { [ $mode = aslr ] && [ -n "$same" ]; } ||
+            { [ $mode = no-aslr ] && [ "$same" != "stack mmap brk " ]; }; then
+            echo "FAIL $mode ($p): same in both runs: '$same'"; echo "  $a"; echo "  $b"
+            fails=$((fails + 1))
+        else
+            echo "ok   $mode ($p)"
+        fi
+    done
+done
 
 for p in systrap ptrace; do
     expect "unimplemented reported ($p)" 0 'unimplemented syscall uselib' -- "$sb" --platform=$p -- ./unimpl

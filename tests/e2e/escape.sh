@@ -131,7 +131,7 @@ for p in systrap ptrace; do
     layout "$o" || exit 2
     snapshot "$o" >"$tmp/before"
     (cd "$o/inner" && timeout 60 "$sb" --platform=$p --root "$o/root" --bind "$o/inner:/mnt" \
-        --cwd /mnt -- "$o/root/escape" "$o") >"$tmp/out" 2>"$tmp/err" </dev/null
+        --cwd /mnt -- /escape "$o") >"$tmp/out" 2>"$tmp/err" </dev/null
     status=$?
     snapshot "$o" >"$tmp/after"
     check "escape attempts ($p)"

@@ -1,8 +1,13 @@
 /* auxv.c: the initial stack as the loader built it: argv, envp and the
- * auxiliary vector, its values and Linux's order of entries. */
+ * auxiliary vector, its values and Linux's order of entries; the program
+ * file behind AT_EXECFN and /proc/self/exe. */
 #include "guest.h"
 
 #include <elf.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <sys/stat.h>
 #include <sys/auxv.h>
 #include <unistd.h>
 
@@ -105,6 +110,24 @@ int main(int argc, char **argv, char **envp)
         char *last = e[-1];
         check(last + strlen(last) + 1 == execfn,
               "AT_EXECFN sits just above the env strings");
+    }
+    /* /proc/self/exe is the file that was run: the same inode as the name
+     * given, readable, its link text the name made absolute. */
+    if (execfn) {
+        struct stat a, b;
+        char link[4096] = "", real[4096] = "", magic[4] = "";
+        long fd = sc(SYS_open, "/proc/self/exe", O_RDONLY);
+        check(fd >= 0, "open /proc/self/exe");
+        check(fd >= 0 && sc(SYS_fstat, fd, &a) == 0 && sc(SYS_stat, execfn, &b) == 0 &&
+                  a.st_dev == b.st_dev && a.st_ino == b.st_ino,
+              "/proc/self/exe is the file AT_EXECFN names");
+        check(fd >= 0 && sc(SYS_read, fd, magic, 4) == 4 && memcmp(magic, "\177ELF", 4) == 0,
+              "and reads as an ELF file");
+        if (fd >= 0)
+            sc(SYS_close, fd);
+        long n = sc(SYS_readlink, "/proc/self/exe", link, sizeof link - 1);
+        check(n > 0 && realpath(execfn, real) && strcmp(link, real) == 0,
+              "readlink /proc/self/exe is AT_EXECFN made absolute");
     }
     const unsigned char *rnd = (const unsigned char *)val[AT_RANDOM];
     check(rnd != NULL, "AT_RANDOM non-null");

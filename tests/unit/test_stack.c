@@ -137,7 +137,7 @@ static void check_layout(const uint8_t *b, uint64_t top, size_t len,
 			ck_assert_uint_eq(expect_str, at_execfn);
 	}
 
-	/* Below the strings: align to 16, platform, 16 random bytes, then a
+	/* Below the strings: the random pad, align to 16, platform, 16 random bytes, then a
 	 * gap of 0 or 8 bytes above the auxv. */
 	if (at_random) {
 		uint64_t arg_start = top - 8 - execfn_len;
@@ -147,7 +147,7 @@ static void check_layout(const uint8_t *b, uint64_t top, size_t len,
 			arg_start -= strlen(p->argv[i]) + 1;
 		for (int i = 0; i < p->envc; i++)
 			arg_start -= strlen(p->envp[i]) + 1;
-		above_random = arg_start & ~15ULL;
+		above_random = (arg_start - p->align_pad) & ~15ULL;
 		if (p->platform) {
 			above_random -= strlen(p->platform) + 1;
 			ck_assert_str_eq(str_at(b, top, len, above_random), p->platform);
@@ -206,6 +206,37 @@ START_TEST(hand_computed)
 	ck_assert_str_eq(str_at(buf, top, len, 0xfff5), "/a");
 	ck_assert_uint_eq(rd64(buf, top, len, 0xfff8), 0);
 	check_layout(buf, top, len, &p, sp);
+}
+END_TEST
+
+/* arch_align_stack's random offset: the hand-computed case with a pad.
+ * p = 0xfff3 after "a"; - 0x123 = 0xfed0, aligned 0xfed0; "x86_64" at
+ * 0xfec9; random at 0xfeb9; 10 words (auxv 6, argc, argv + NULL, envp
+ * NULL) = 0x50 -> 0xfe69 -> rsp 0xfe60. */
+START_TEST(random_pad)
+{
+	static const char *const av[] = { "a" };
+	static const struct auxv_ent ax[] = { { AT_RANDOM, 0 }, { AT_PLATFORM, 0 } };
+	struct stack_params p = {
+		.argc = 1, .argv = av, .execfn = "/a", .platform = "x86_64",
+		.auxv = ax, .nauxv = 2, .align_pad = 0x123,
+	};
+	const uint64_t top = 0x10000;
+	const size_t len = 0x1000;
+	uint64_t sp = 0;
+
+	ck_assert_int_eq(stack_build(top, &p, buf, len, &sp), 0);
+	ck_assert_uint_eq(sp, 0xfe60);
+	ck_assert_str_eq(str_at(buf, top, len, 0xfec9), "x86_64");
+	check_layout(buf, top, len, &p, sp);
+	for (uint32_t pad = 0; pad < 8192; pad += 97) {
+		p.align_pad = pad;
+		ck_assert_int_eq(stack_build(0x10000, &p, buf, 0x4000, &sp), 0);
+		check_layout(buf, 0x10000, 0x4000, &p, sp);
+	}
+	/* A pad that leaves the buffer is E2BIG, not a write outside it. */
+	p.align_pad = 0x1000;
+	ck_assert_int_eq(stack_build(top, &p, buf, len, &sp), -E2BIG);
 }
 END_TEST
 
@@ -370,6 +401,7 @@ static Suite *stack_suite(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, full_layout);
 	tcase_add_test(tc, hand_computed);
+	tcase_add_test(tc, random_pad);
 	tcase_add_test(tc, alignment_sweep);
 	tcase_add_test(tc, empty_argv_envp);
 	tcase_add_test(tc, unaligned_buffer);
