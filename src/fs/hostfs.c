@@ -17,6 +17,8 @@
 #include <sys/stat.h>
 #include <sys/statfs.h>
 #include <sys/xattr.h>
+#include <linux/openat2.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "fs/vfs.h"
@@ -24,10 +26,13 @@
 struct host_inode {
     struct inode vfs;
     int fd;                   /* O_PATH | O_NOFOLLOW */
+    dev_t dev;                /* the host's st_dev (host mounts inside the tree differ) */
 };
 
 struct hostfs_info {
     int root_fd;
+    dev_t root_dev;           /* the mounted host directory */
+    ino_t root_ino;
     int rdonly;
 };
 
@@ -65,6 +70,7 @@ static int host_inode_new(struct super_block *sb, int fd, struct inode **out)
     h->vfs.gid = st.st_gid;
     h->vfs.rdev = st.st_rdev;
     h->fd = fd;
+    h->dev = st.st_dev;
     *out = &h->vfs;
     return 0;
 }
@@ -276,6 +282,102 @@ static int host_xremove(struct inode *i, const char *name)
     return removexattr(p, name) < 0 ? -errno : 0;
 }
 
+/* The cached name in dir is still i on the host: one fstatat per cached
+ * step of a walk, so that a directory another host process moved away is
+ * not found under its old name (Linux's dentry cache sees every rename;
+ * ours sees only the sentry's). */
+static int host_revalidate(struct inode *dir, const char *name, struct inode *i)
+{
+    struct stat st;
+    if (fstatat(HI(dir)->fd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+        return 0;
+    return st.st_ino == i->ino && st.st_dev == HI(i)->dev;
+}
+
+static int same_file(int fd, dev_t dev, ino_t ino)
+{
+    struct stat st;
+    return fstat(fd, &st) == 0 && st.st_dev == dev && st.st_ino == ino;
+}
+
+/* Is the directory open at fd beneath the mounted directory? Walk up the
+ * host's ".." (the host resolves it from the inode, wherever that is now)
+ * until the mount's directory (yes) or the host's root, where ".." is the
+ * directory itself (no). Only the rare case: the cached names disagree
+ * with the host. */
+static int host_beneath_root(struct hostfs_info *hi, int fd)
+{
+    int cur = fcntl(fd, F_DUPFD_CLOEXEC, 0);
+    for (int depth = 0; cur >= 0 && depth < PATH_MAX_LEN / 2; depth++) {
+        struct stat st;
+        if (fstat(cur, &st) < 0)
+            break;
+        if (st.st_dev == hi->root_dev && st.st_ino == hi->root_ino) {
+            close(cur);
+            return 1;
+        }
+        int up = openat(cur, "..", O_PATH | O_DIRECTORY | O_CLOEXEC);
+        close(cur);
+        if (up < 0 || same_file(up, st.st_dev, st.st_ino)) {
+            if (up >= 0)
+                close(up);
+            return 0;
+        }
+        cur = up;
+    }
+    if (cur >= 0)
+        close(cur);
+    return 0;
+}
+
+/* ".." from dir to parent (see inode_ops.dotdot). Two questions for the
+ * host, each answered from descriptors, never from names the guest gave:
+ * is parent still dir's parent, and is parent beneath the mount's
+ * directory? The second is one openat2 of parent's cached path beneath
+ * the root (RESOLVE_BENEATH: the host refuses to leave it) compared with
+ * parent's inode; only when that fails (a host rename inside the tree made
+ * the cached names stale) a walk up the host's "..". A removed directory
+ * (no ".." on the host, or no links) is no way out: nothing can be made in
+ * it, and Linux walks up from it too. What holds: ".." yields a directory
+ * that the host showed beneath the mount's directory during the step. A
+ * host rename after that moves it with whatever the guest then does in
+ * it, as on Linux, where lookup and use are not atomic either. */
+static int host_dotdot(struct inode *dir, struct inode *parent, const char *parent_path)
+{
+    struct hostfs_info *hi = parent->sb->fs_info;
+    struct host_inode *p = HI(parent);
+    struct stat st;
+    int fd = dir ? openat(HI(dir)->fd, "..", O_PATH | O_DIRECTORY | O_CLOEXEC) : -1;
+    if (!dir) {
+        /* only whether parent is beneath the root */
+    } else if (fd >= 0) {
+        int same = same_file(fd, p->dev, parent->ino);
+        close(fd);
+        if (!same)
+            return -ENOENT; /* dir moved: its new parent has no dentry here */
+    } else if (errno != ENOENT) {
+        return -errno;
+    }
+    if (p->dev == hi->root_dev && parent->ino == hi->root_ino)
+        return 0;
+    if (parent_path && parent_path[0]) {
+        struct open_how how = {
+            .flags = O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC,
+            .resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS,
+        };
+        fd = (int)syscall(SYS_openat2, hi->root_fd, parent_path, &how, sizeof(how));
+        if (fd >= 0) {
+            int same = same_file(fd, p->dev, parent->ino);
+            close(fd);
+            if (same)
+                return 0;
+        }
+    }
+    if (fstat(p->fd, &st) == 0 && st.st_nlink == 0)
+        return 0;
+    return host_beneath_root(hi, p->fd) ? 0 : -ENOENT;
+}
+
 static void host_evict(struct inode *i)
 {
     struct host_inode *h = HI(i);
@@ -300,6 +402,8 @@ static const struct inode_ops host_iops = {
     .setxattr = host_xset,
     .listxattr = host_xlist,
     .removexattr = host_xremove,
+    .revalidate = host_revalidate,
+    .dotdot = host_dotdot,
     .evict = host_evict,
 };
 
@@ -468,6 +572,8 @@ int hostfs_mount(const char *hostpath, int rdonly, struct dentry **root)
         return -ENOMEM;
     }
     hi->root_fd = fd2;
+    hi->root_dev = st.st_dev;
+    hi->root_ino = st.st_ino;
     hi->rdonly = rdonly;
     sb->fs_info = hi;
     struct inode *i;
