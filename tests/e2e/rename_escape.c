@@ -1,5 +1,6 @@
 /* rename_escape.c: the guest of tests/e2e/rename_escape.sh. It starts in
- * MNT/sub/deep of a host directory HOST mounted at MNT, makes a few names,
+ * MNT/sub/deep of a host directory HOST mounted at MNT, makes a few names
+ * (inner/, victim, and uplink, a symlink to ../x-via-link),
  * says "ready" (a file in its working directory), and waits (polling, the
  * sandbox has no sleep) for the file "go", which the script makes after
  * another host process moved HOST/sub out of HOST. Then every ".." from the
@@ -76,7 +77,8 @@ int main(int argc, char **argv)
         return 2;
     }
     /* Before the move: directories to hold, a file to rename. */
-    if (mkdir("inner", 0755) < 0 || close(creat_at(AT_FDCWD, "victim")) < 0) {
+    if (mkdir("inner", 0755) < 0 || close(creat_at(AT_FDCWD, "victim")) < 0 ||
+        symlink("../x-via-link", "uplink") < 0) {
         perror("setup");
         return 2;
     }
@@ -115,6 +117,9 @@ int main(int argc, char **argv)
     report("rename victim ../x-ren", rename("victim", "../x-ren"), 0);
     report("link victim ../x-link", link("victim", "../x-link"), 0);
     report("rename ../deep ../x-ren2", rename("../deep", "../x-ren2"), 0);
+
+    report("open uplink (-> ../x-via-link) O_CREAT",
+           open("uplink", O_CREAT | O_WRONLY | O_CLOEXEC, 0644), 1);
 
     /* ".." itself as the last component. */
     report("stat ..", stat("..", &st), 0);

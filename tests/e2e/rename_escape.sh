@@ -5,6 +5,7 @@
 # MNT/sub/deep of a host directory HOST, says ready, and waits; this script
 # then moves HOST/sub to OUTSIDE/sub (outside HOST) and says go; the guest
 # tries creates, renames, links, opens, chdir and stat through "..", from
+# a symlink to "../x",
 # its cwd, from descriptors of the moved directories, after fchdir, through
 # "inner/../x" and /proc/self/cwd/.., and the old names from MNT.
 # Two layouts: --bind HOST:/b (MNT /b), and --root HOST --rw (MNT /).
@@ -45,6 +46,7 @@ symlink ../x-sym: ENOENT
 rename victim ../x-ren: ENOENT
 link victim ../x-link: ENOENT
 rename ../deep ../x-ren2: ENOENT
+open uplink (-> ../x-via-link) O_CREAT: ENOENT
 stat ..: ENOENT
 lstat ../..: ENOENT
 access ..: ENOENT
@@ -98,6 +100,7 @@ expected_tree() { # KIND
         echo ./OUTSIDE/sub/deep/go
         echo ./OUTSIDE/sub/deep/inner
         echo ./OUTSIDE/sub/deep/ready
+        echo ./OUTSIDE/sub/deep/uplink
         echo ./OUTSIDE/sub/deep/victim
         if [ "$1" = bind ]; then
             echo ./mnt
