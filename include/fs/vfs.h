@@ -126,14 +126,16 @@ struct inode_ops {
      * revalidate: is the cached entry name of dir still the inode i? 1 yes,
      * 0 no (the VFS forgets that entry and looks name up again), or -errno. */
     int (*revalidate)(struct inode *dir, const char *name, struct inode *i);
-    /* ".." from dir to parent, its parent in the dentry cache, whose path
-     * from the file system's root (cached names, "a/b") is parent_path, or
-     * NULL when too long. 0 when the file system agrees that parent is dir's
-     * parent (or dir is gone) and that parent lies beneath the file system's
-     * root; -ENOENT when not: Linux's path_connected(), which keeps ".." of a
-     * directory moved out of a bind mount from leaving the mount. With dir
-     * NULL: only whether parent lies beneath the root (d_path). */
-    int (*dotdot)(struct inode *dir, struct inode *parent, const char *parent_path);
+    /* ".." from dir (dir_name in the cache) to parent, its parent in the
+     * dentry cache, whose path from the file system's root (cached names,
+     * "a/b") is parent_path, or NULL when too long. 0 when the file system
+     * agrees that parent is dir's parent (or dir is gone) and that parent
+     * lies beneath the file system's root; -ENOENT when not: Linux's
+     * path_connected(), which keeps ".." of a directory moved out of a
+     * bind mount from leaving the mount. With dir NULL: only whether
+     * parent lies beneath the root (d_path). */
+    int (*dotdot)(struct inode *dir, const char *dir_name, struct inode *parent,
+                  const char *parent_path);
     /* Nonzero: open is called for every file type, FIFOs and devices too
      * (objects the sentry only passes through, like the host's streams). */
     int open_any_type;

@@ -330,49 +330,64 @@ static int host_beneath_root(struct hostfs_info *hi, int fd)
     return 0;
 }
 
-/* ".." from dir to parent (see inode_ops.dotdot). Two questions for the
- * host, each answered from descriptors, never from names the guest gave:
- * is parent still dir's parent, and is parent beneath the mount's
- * directory? The second is one openat2 of parent's cached path beneath
- * the root (RESOLVE_BENEATH: the host refuses to leave it) compared with
- * parent's inode; only when that fails (a host rename inside the tree made
- * the cached names stale) a walk up the host's "..". A removed directory
- * (no ".." on the host, or no links) is no way out: nothing can be made in
- * it, and Linux walks up from it too. What holds: ".." yields a directory
- * that the host showed beneath the mount's directory during the step. A
- * host rename after that moves it with whatever the guest then does in
- * it, as on Linux, where lookup and use are not atomic either. */
-static int host_dotdot(struct inode *dir, struct inode *parent, const char *parent_path)
+/* Is dir's host parent the inode parent? (A directory has one parent.)
+ * 1 yes, 0 no, or 1 too when dir was removed: nothing can be made in it
+ * and Linux walks up from it to its last parent. */
+static int host_parent_is(struct inode *dir, struct inode *parent)
+{
+    int fd = openat(HI(dir)->fd, "..", O_PATH | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0)
+        return errno == ENOENT;
+    int same = same_file(fd, HI(parent)->dev, parent->ino);
+    close(fd);
+    return same;
+}
+
+/* ".." from dir (called dir_name in the cache) to parent (see
+ * inode_ops.dotdot). Two questions for the host, answered from
+ * descriptors and cached names, never from text the guest gave now: is
+ * parent beneath the mount's directory, and is it still dir's parent?
+ * The usual case costs four host calls (one when parent is the root):
+ * openat2 of parent's cached path beneath the root (RESOLVE_BENEATH: the
+ * host itself refuses to leave it; no symlinks) compared with parent's
+ * inode, then fstatat of dir's cached name in it compared with dir's.
+ * Only when the cached names are stale (a host rename inside the tree)
+ * does it ask the host for dir's ".." and walk up parent's. A removed
+ * parent is no way out either: nothing can be made in it.
+ * What holds: ".." yields a directory that the host showed beneath the
+ * mount's directory during the step. A host rename after that moves it
+ * with whatever the guest then does in it, as on Linux, where lookup and
+ * use are not atomic either. */
+static int host_dotdot(struct inode *dir, const char *dir_name, struct inode *parent,
+                       const char *parent_path)
 {
     struct hostfs_info *hi = parent->sb->fs_info;
     struct host_inode *p = HI(parent);
-    struct stat st;
-    int fd = dir ? openat(HI(dir)->fd, "..", O_PATH | O_DIRECTORY | O_CLOEXEC) : -1;
-    if (!dir) {
-        /* only whether parent is beneath the root */
-    } else if (fd >= 0) {
-        int same = same_file(fd, p->dev, parent->ino);
-        close(fd);
-        if (!same)
-            return -ENOENT; /* dir moved: its new parent has no dentry here */
-    } else if (errno != ENOENT) {
-        return -errno;
-    }
-    if (p->dev == hi->root_dev && parent->ino == hi->root_ino)
-        return 0;
-    if (parent_path && parent_path[0]) {
+    int pfd = -1, beneath = 0;
+    if (p->dev == hi->root_dev && parent->ino == hi->root_ino) {
+        pfd = hi->root_fd;
+        beneath = 1;
+    } else if (parent_path && parent_path[0]) {
         struct open_how how = {
             .flags = O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC,
             .resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS,
         };
-        fd = (int)syscall(SYS_openat2, hi->root_fd, parent_path, &how, sizeof(how));
-        if (fd >= 0) {
-            int same = same_file(fd, p->dev, parent->ino);
-            close(fd);
-            if (same)
-                return 0;
-        }
+        pfd = (int)syscall(SYS_openat2, hi->root_fd, parent_path, &how, sizeof(how));
+        beneath = pfd >= 0 && same_file(pfd, p->dev, parent->ino);
     }
+    int here = 0; /* dir is at its cached name in parent */
+    if (beneath && dir && dir_name) {
+        struct stat st;
+        here = fstatat(pfd, dir_name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+               st.st_ino == dir->ino && st.st_dev == HI(dir)->dev;
+    }
+    if (pfd >= 0 && pfd != hi->root_fd)
+        close(pfd);
+    if (dir && !here && !host_parent_is(dir, parent))
+        return -ENOENT; /* dir moved: its new parent has no dentry here */
+    if (beneath)
+        return 0;
+    struct stat st;
     if (fstat(p->fd, &st) == 0 && st.st_nlink == 0)
         return 0;
     return host_beneath_root(hi, p->fd) ? 0 : -ENOENT;

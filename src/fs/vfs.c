@@ -471,8 +471,12 @@ static int d_check_dotdot(struct dentry *d, struct dentry *parent)
     struct inode *i = d->inode, *pi = parent->inode;
     if (d == parent || !pi->ops->dotdot || i->sb != pi->sb)
         return 0; /* a placeholder mount point is the cache's own */
+    char name[NAME_MAX_LEN + 1];
+    pthread_mutex_lock(&vfs_lock); /* a rename may change d->name */
+    snprintf(name, sizeof(name), "%s", d->name);
+    pthread_mutex_unlock(&vfs_lock);
     char *ppath = d_fs_path(parent);
-    int r = pi->ops->dotdot(i, pi, ppath);
+    int r = pi->ops->dotdot(i, name, pi, ppath);
     free(ppath);
     return r;
 }
@@ -818,7 +822,7 @@ static int d_disconnected(const struct path *p)
     if (skip)
         return 0;
     char *path = d_fs_path(d);
-    int r = i->ops->dotdot(NULL, i, path);
+    int r = i->ops->dotdot(NULL, NULL, i, path);
     free(path);
     return r < 0;
 }

@@ -102,18 +102,24 @@ START_TEST(dotdot_in_place_and_renamed_inside)
     hmkdir("h/a/b");
     struct dentry *root = mount_h();
     struct inode *ri = root->inode, *a = look(ri, "a"), *b = look(a, "b");
-    ck_assert_int_eq(a->ops->dotdot(b, a, "a"), 0);
-    ck_assert_int_eq(a->ops->dotdot(a, ri, ""), 0);
-    ck_assert_int_eq(a->ops->dotdot(NULL, a, "a"), 0);
-    ck_assert_int_eq(a->ops->dotdot(NULL, a, NULL), 0); /* no path: the walk up */
+    ck_assert_int_eq(a->ops->dotdot(b, "b", a, "a"), 0);
+    ck_assert_int_eq(a->ops->dotdot(a, "a", ri, ""), 0);
+    ck_assert_int_eq(a->ops->dotdot(NULL, NULL, a, "a"), 0);
+    ck_assert_int_eq(a->ops->dotdot(NULL, NULL, a, NULL), 0); /* no path: the walk up */
+    /* b renamed in its parent: its cached name is stale, its parent is not. */
+    hmv("h/a/b", "h/a/b2");
+    ck_assert_int_eq(a->ops->dotdot(b, "b", a, "a"), 0);
+    hmv("h/a", "h/a3");
+    ck_assert_int_eq(a->ops->dotdot(a, "a", ri, ""), 0);
+    hmv("h/a3", "h/a");
     /* The cached names are stale but a is still beneath the root. */
     hmv("h/a", "h/c");
-    ck_assert_int_eq(a->ops->dotdot(b, a, "a"), 0);
-    ck_assert_int_eq(a->ops->dotdot(NULL, a, "a"), 0);
+    ck_assert_int_eq(a->ops->dotdot(b, "b", a, "a"), 0);
+    ck_assert_int_eq(a->ops->dotdot(NULL, NULL, a, "a"), 0);
     /* b moved to another parent inside: its cached parent is not its parent. */
     hmkdir("h/d");
-    hmv("h/c/b", "h/d/b");
-    ck_assert_int_eq(a->ops->dotdot(b, a, "a"), -ENOENT);
+    hmv("h/c/b2", "h/d/b");
+    ck_assert_int_eq(a->ops->dotdot(b, "b", a, "a"), -ENOENT);
     inode_put(b);
     inode_put(a);
     dput(root);
@@ -127,25 +133,25 @@ START_TEST(dotdot_moved_out)
     struct dentry *root = mount_h();
     struct inode *ri = root->inode, *a = look(ri, "a"), *b = look(a, "b");
     hmv("h/a", "out/a");
-    ck_assert_int_eq(a->ops->dotdot(b, a, "a"), -ENOENT);
-    ck_assert_int_eq(a->ops->dotdot(NULL, a, "a"), -ENOENT);
-    ck_assert_int_eq(a->ops->dotdot(NULL, a, NULL), -ENOENT);
-    ck_assert_int_eq(a->ops->dotdot(a, ri, ""), -ENOENT); /* a's parent is out */
+    ck_assert_int_eq(a->ops->dotdot(b, "b", a, "a"), -ENOENT);
+    ck_assert_int_eq(a->ops->dotdot(NULL, NULL, a, "a"), -ENOENT);
+    ck_assert_int_eq(a->ops->dotdot(NULL, NULL, a, NULL), -ENOENT);
+    ck_assert_int_eq(a->ops->dotdot(a, "a", ri, ""), -ENOENT); /* a's parent is out */
     /* The old name made a symlink to where a went: openat2 refuses the
      * symlink, and the walk up from a finds no root. */
     char target[PATH_MAX], link[PATH_MAX];
     at(target, "out/a");
     at(link, "h/a");
     ck_assert_int_eq(symlink(target, link), 0);
-    ck_assert_int_eq(a->ops->dotdot(b, a, "a"), -ENOENT);
+    ck_assert_int_eq(a->ops->dotdot(b, "b", a, "a"), -ENOENT);
     /* Another directory under the old name: not a. */
     ck_assert_int_eq(unlink(link), 0);
     hmkdir("h/a");
-    ck_assert_int_eq(a->ops->dotdot(NULL, a, "a"), -ENOENT);
+    ck_assert_int_eq(a->ops->dotdot(NULL, NULL, a, "a"), -ENOENT);
     /* Moved back: fine again. */
     hrmdir("h/a");
     hmv("out/a", "h/a");
-    ck_assert_int_eq(a->ops->dotdot(b, a, "a"), 0);
+    ck_assert_int_eq(a->ops->dotdot(b, "b", a, "a"), 0);
     inode_put(b);
     inode_put(a);
     dput(root);
@@ -160,10 +166,10 @@ START_TEST(dotdot_removed)
     struct inode *ri = root->inode, *a = look(ri, "a"), *b = look(a, "b");
     /* A removed directory has no ".." on the host; its parent is checked. */
     hrmdir("h/a/b");
-    ck_assert_int_eq(a->ops->dotdot(b, a, "a"), 0);
+    ck_assert_int_eq(a->ops->dotdot(b, "b", a, "a"), 0);
     /* A removed parent: nothing can be made in it; Linux goes there too. */
     hrmdir("h/a");
-    ck_assert_int_eq(a->ops->dotdot(b, a, "a"), 0);
+    ck_assert_int_eq(a->ops->dotdot(b, "b", a, "a"), 0);
     inode_put(b);
     inode_put(a);
     dput(root);
