@@ -124,7 +124,7 @@ struct inode_ops {
      * other host processes rename and remove). NULL members: the cache is
      * the truth (tmpfs, procfs).
      * revalidate: is the cached entry name of dir still the inode i? 1 yes,
-     * 0 no (the VFS forgets that entry and looks name up again), or -errno. */
+     * 0 no (the VFS forgets that entry and looks name up again). */
     int (*revalidate)(struct inode *dir, const char *name, struct inode *i);
     /* ".." from dir (dir_name in the cache) to parent, its parent in the
      * dentry cache, whose path from the file system's root (cached names,

@@ -6,7 +6,12 @@
  * path resolution ever runs on guest-controlled text: nothing outside the
  * mounted directory can be named, even while other threads rename
  * directories. Files are reopened through /proc/self/fd/N, which names
- * exactly the inode already found. Owners, modes and times are the host's. */
+ * exactly the inode already found. Owners, modes and times are the host's.
+ * Other host processes rename and remove behind the dentry cache: a cached
+ * name is checked against the host before it is used (host_revalidate), and
+ * ".." asks the host whether the cached parent is still the parent and
+ * still beneath the mounted directory (host_dotdot), so that a directory
+ * moved out of the tree does not lead there. */
 #define _GNU_SOURCE
 #include <dirent.h>
 #include <errno.h>
@@ -16,10 +21,10 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
-#include <sys/xattr.h>
-#include <linux/openat2.h>
 #include <sys/syscall.h>
+#include <sys/xattr.h>
 #include <unistd.h>
+#include <linux/openat2.h>
 
 #include "fs/vfs.h"
 
