@@ -120,6 +120,22 @@ struct inode_ops {
      * reference again). NULL: the VFS frees i. The VFS then drops the super
      * block reference the inode held. */
     void (*evict)(struct inode *i);
+    /* For a tree that others change behind the dentry cache's back (hostfs:
+     * other host processes rename and remove). NULL members: the cache is
+     * the truth (tmpfs, procfs).
+     * revalidate: is the cached entry name of dir still the inode i? 1 yes,
+     * 0 no (the VFS forgets that entry and looks name up again). */
+    int (*revalidate)(struct inode *dir, const char *name, struct inode *i);
+    /* ".." from dir (dir_name in the cache) to parent, its parent in the
+     * dentry cache, whose path from the file system's root (cached names,
+     * "a/b") is parent_path, or NULL when too long. 0 when the file system
+     * agrees that parent is dir's parent (or dir is gone) and that parent
+     * lies beneath the file system's root; -ENOENT when not: Linux's
+     * path_connected(), which keeps ".." of a directory moved out of a
+     * bind mount from leaving the mount. With dir NULL: only whether
+     * parent lies beneath the root (d_path). */
+    int (*dotdot)(struct inode *dir, const char *dir_name, struct inode *parent,
+                  const char *parent_path);
     /* Nonzero: open is called for every file type, FIFOs and devices too
      * (objects the sentry only passes through, like the host's streams). */
     int open_any_type;
@@ -257,7 +273,10 @@ int vfs_lookup_one(struct path *dir, const char *name, struct path *out);
 long vfs_getname(struct task *t, uint64_t upath, char *buf, int allow_empty);
 
 /* The path of p as seen from root, into buf; returns its length or
- * -ENAMETOOLONG. Unlinked files end in " (deleted)". */
+ * -ENAMETOOLONG. Unlinked files end in " (deleted)". A directory that
+ * another host process moved out of its mount's host directory is
+ * disconnected, as on Linux: its path is the one from its file system's
+ * root (the cached names, nothing of the host's), not reaching root. */
 int vfs_d_path(const struct path *p, const struct path *root, char *buf, size_t len);
 /* The same; *reached_root tells whether the walk met root (else the
  * path is from the namespace's root: getcwd's "(unreachable)" case). */

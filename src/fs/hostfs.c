@@ -6,7 +6,12 @@
  * path resolution ever runs on guest-controlled text: nothing outside the
  * mounted directory can be named, even while other threads rename
  * directories. Files are reopened through /proc/self/fd/N, which names
- * exactly the inode already found. Owners, modes and times are the host's. */
+ * exactly the inode already found. Owners, modes and times are the host's.
+ * Other host processes rename and remove behind the dentry cache: a cached
+ * name is checked against the host before it is used (host_revalidate), and
+ * ".." asks the host whether the cached parent is still the parent and
+ * still beneath the mounted directory (host_dotdot), so that a directory
+ * moved out of the tree does not lead there. */
 #define _GNU_SOURCE
 #include <dirent.h>
 #include <errno.h>
@@ -16,18 +21,23 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
+#include <sys/syscall.h>
 #include <sys/xattr.h>
 #include <unistd.h>
+#include <linux/openat2.h>
 
 #include "fs/vfs.h"
 
 struct host_inode {
     struct inode vfs;
     int fd;                   /* O_PATH | O_NOFOLLOW */
+    dev_t dev;                /* the host's st_dev (host mounts inside the tree differ) */
 };
 
 struct hostfs_info {
     int root_fd;
+    dev_t root_dev;           /* the mounted host directory */
+    ino_t root_ino;
     int rdonly;
 };
 
@@ -65,6 +75,7 @@ static int host_inode_new(struct super_block *sb, int fd, struct inode **out)
     h->vfs.gid = st.st_gid;
     h->vfs.rdev = st.st_rdev;
     h->fd = fd;
+    h->dev = st.st_dev;
     *out = &h->vfs;
     return 0;
 }
@@ -276,6 +287,117 @@ static int host_xremove(struct inode *i, const char *name)
     return removexattr(p, name) < 0 ? -errno : 0;
 }
 
+/* The cached name in dir is still i on the host: one fstatat per cached
+ * step of a walk, so that a directory another host process moved away is
+ * not found under its old name (Linux's dentry cache sees every rename;
+ * ours sees only the sentry's). */
+static int host_revalidate(struct inode *dir, const char *name, struct inode *i)
+{
+    struct stat st;
+    if (fstatat(HI(dir)->fd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+        return 0;
+    return st.st_ino == i->ino && st.st_dev == HI(i)->dev;
+}
+
+static int same_file(int fd, dev_t dev, ino_t ino)
+{
+    struct stat st;
+    return fstat(fd, &st) == 0 && st.st_dev == dev && st.st_ino == ino;
+}
+
+/* Is the directory open at fd beneath the mounted directory? Walk up the
+ * host's ".." (the host resolves it from the inode, wherever that is now)
+ * until the mount's directory (yes) or the host's root, where ".." is the
+ * directory itself (no). Only the rare case: the cached names disagree
+ * with the host. */
+static int host_beneath_root(struct hostfs_info *hi, int fd)
+{
+    int cur = fcntl(fd, F_DUPFD_CLOEXEC, 0);
+    for (int depth = 0; cur >= 0 && depth < PATH_MAX_LEN / 2; depth++) {
+        struct stat st;
+        if (fstat(cur, &st) < 0)
+            break;
+        if (st.st_dev == hi->root_dev && st.st_ino == hi->root_ino) {
+            close(cur);
+            return 1;
+        }
+        int up = openat(cur, "..", O_PATH | O_DIRECTORY | O_CLOEXEC);
+        close(cur);
+        if (up < 0 || same_file(up, st.st_dev, st.st_ino)) {
+            if (up >= 0)
+                close(up);
+            return 0;
+        }
+        cur = up;
+    }
+    if (cur >= 0)
+        close(cur);
+    return 0;
+}
+
+/* Is dir's host parent the inode parent? (A directory has one parent.)
+ * 1 yes, 0 no, or 1 too when dir was removed: nothing can be made in it
+ * and Linux walks up from it to its last parent. */
+static int host_parent_is(struct inode *dir, struct inode *parent)
+{
+    int fd = openat(HI(dir)->fd, "..", O_PATH | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0)
+        return errno == ENOENT;
+    int same = same_file(fd, HI(parent)->dev, parent->ino);
+    close(fd);
+    return same;
+}
+
+/* ".." from dir (called dir_name in the cache) to parent (see
+ * inode_ops.dotdot). Two questions for the host, answered from
+ * descriptors and cached names, never from text the guest gave now: is
+ * parent beneath the mount's directory, and is it still dir's parent?
+ * The usual case costs four host calls (one when parent is the root):
+ * openat2 of parent's cached path beneath the root (RESOLVE_BENEATH: the
+ * host itself refuses to leave it; no symlinks) compared with parent's
+ * inode, then fstatat of dir's cached name in it compared with dir's.
+ * Only when the cached names are stale (a host rename inside the tree)
+ * does it ask the host for dir's ".." and walk up parent's. A removed
+ * parent is no way out either: nothing can be made in it.
+ * What holds: ".." yields a directory that the host showed beneath the
+ * mount's directory during the step. A host rename after that moves it
+ * with whatever the guest then does in it, as on Linux, where lookup and
+ * use are not atomic either. */
+static int host_dotdot(struct inode *dir, const char *dir_name, struct inode *parent,
+                       const char *parent_path)
+{
+    struct hostfs_info *hi = parent->sb->fs_info;
+    struct host_inode *p = HI(parent);
+    int pfd = -1, beneath = 0;
+    if (p->dev == hi->root_dev && parent->ino == hi->root_ino) {
+        pfd = hi->root_fd;
+        beneath = 1;
+    } else if (parent_path && parent_path[0]) {
+        struct open_how how = {
+            .flags = O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC,
+            .resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS,
+        };
+        pfd = (int)syscall(SYS_openat2, hi->root_fd, parent_path, &how, sizeof(how));
+        beneath = pfd >= 0 && same_file(pfd, p->dev, parent->ino);
+    }
+    int here = 0; /* dir is at its cached name in parent */
+    if (beneath && dir && dir_name) {
+        struct stat st;
+        here = fstatat(pfd, dir_name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+               st.st_ino == dir->ino && st.st_dev == HI(dir)->dev;
+    }
+    if (pfd >= 0 && pfd != hi->root_fd)
+        close(pfd);
+    if (dir && !here && !host_parent_is(dir, parent))
+        return -ENOENT; /* dir moved: its new parent has no dentry here */
+    if (beneath)
+        return 0;
+    struct stat st;
+    if (fstat(p->fd, &st) == 0 && st.st_nlink == 0)
+        return 0;
+    return host_beneath_root(hi, p->fd) ? 0 : -ENOENT;
+}
+
 static void host_evict(struct inode *i)
 {
     struct host_inode *h = HI(i);
@@ -300,6 +422,8 @@ static const struct inode_ops host_iops = {
     .setxattr = host_xset,
     .listxattr = host_xlist,
     .removexattr = host_xremove,
+    .revalidate = host_revalidate,
+    .dotdot = host_dotdot,
     .evict = host_evict,
 };
 
@@ -468,6 +592,8 @@ int hostfs_mount(const char *hostpath, int rdonly, struct dentry **root)
         return -ENOMEM;
     }
     hi->root_fd = fd2;
+    hi->root_dev = st.st_dev;
+    hi->root_ino = st.st_ino;
     hi->rdonly = rdonly;
     sb->fs_info = hi;
     struct inode *i;

@@ -177,6 +177,22 @@ static struct dentry *d_find_child(struct dentry *parent, const char *name)
     return NULL;
 }
 
+/* Is d, found in the cache as name in dir, still what the file system has
+ * there? Mount points and placeholders (another file system's inode) are
+ * the cache's own and always are. */
+static int d_revalidate(struct dentry *dir, const char *name, struct dentry *d)
+{
+    struct inode *di = dir->inode, *i = d->inode;
+    if (!di->ops->revalidate || i->sb != di->sb)
+        return 1;
+    pthread_mutex_lock(&vfs_lock);
+    int mounted = d->mounted;
+    pthread_mutex_unlock(&vfs_lock);
+    if (mounted)
+        return 1;
+    return di->ops->revalidate(di, name, i);
+}
+
 /* The dentry for name in dir: cached, or looked up in the file system. */
 static int d_lookup(struct dentry *dir, const char *name, struct dentry **out)
 {
@@ -184,8 +200,18 @@ static int d_lookup(struct dentry *dir, const char *name, struct dentry **out)
     struct dentry *d = d_find_child(dir, name);
     pthread_mutex_unlock(&vfs_lock);
     if (d) {
-        *out = d;
-        return 0;
+        if (d_revalidate(dir, name, d)) {
+            *out = d;
+            return 0;
+        }
+        /* Another host process renamed or removed it: the name is no longer
+         * d's. Unhash d (those holding it keep it, disconnected: ".." from
+         * it is the file system's to refuse) and look the name up afresh. */
+        pthread_mutex_lock(&vfs_lock);
+        if (d->parent == dir && !d->deleted)
+            d_unhash(d);
+        pthread_mutex_unlock(&vfs_lock);
+        dput(d);
     }
     struct inode *di = dir->inode;
     if (!S_ISDIR(di->mode))
@@ -407,6 +433,54 @@ long vfs_getname(struct task *t, uint64_t upath, char *buf, int allow_empty)
     return n;
 }
 
+/* The path of d from its file system's root dentry, from the cached names
+ * ("" for the root itself), or NULL when it does not fit; malloc'ed. */
+static char *d_fs_path(struct dentry *d)
+{
+    char *buf = malloc(PATH_MAX_LEN);
+    if (!buf)
+        return NULL;
+    size_t pos = PATH_MAX_LEN - 1;
+    buf[pos] = 0;
+    pthread_mutex_lock(&vfs_lock);
+    for (; d->parent; d = d->parent) {
+        size_t n = strlen(d->name);
+        if (n + 1 > pos) {
+            pthread_mutex_unlock(&vfs_lock);
+            free(buf);
+            return NULL;
+        }
+        if (pos != PATH_MAX_LEN - 1)
+            buf[--pos] = '/';
+        pos -= n;
+        memcpy(buf + pos, d->name, n);
+    }
+    pthread_mutex_unlock(&vfs_lock);
+    memmove(buf, buf + pos, PATH_MAX_LEN - pos);
+    return buf;
+}
+
+/* May ".." lead from d to parent, its cached parent in the same mount?
+ * The dentry cache only learns of the sentry's own renames; another host
+ * process may have moved d or an ancestor out of the host directory the
+ * mount was made from, and then parent, whose host descriptor moved with
+ * it, is outside every tree the guest was given. The file system checks
+ * with the host (-ENOENT, as Linux's path_connected()). */
+static int d_check_dotdot(struct dentry *d, struct dentry *parent)
+{
+    struct inode *i = d->inode, *pi = parent->inode;
+    if (d == parent || !pi->ops->dotdot || i->sb != pi->sb)
+        return 0; /* a placeholder mount point is the cache's own */
+    char name[NAME_MAX_LEN + 1];
+    pthread_mutex_lock(&vfs_lock); /* a rename may change d->name */
+    snprintf(name, sizeof(name), "%s", d->name);
+    pthread_mutex_unlock(&vfs_lock);
+    char *ppath = d_fs_path(parent);
+    int r = pi->ops->dotdot(i, name, pi, ppath);
+    free(ppath);
+    return r;
+}
+
 /* Resolve the ".." step from p, staying inside nd->root. */
 static int step_dotdot(struct nameidata *nd, struct path *p)
 {
@@ -435,8 +509,14 @@ static int step_dotdot(struct nameidata *nd, struct path *p)
             continue; /* then ".." from the mount point */
         }
         struct dentry *old = p->d;
-        p->d = dget(p->d->parent ? p->d->parent : p->d);
+        struct dentry *parent = dget(old->parent ? old->parent : old);
         pthread_mutex_unlock(&vfs_lock);
+        int r = d_check_dotdot(old, parent);
+        if (r < 0) {
+            dput(parent);
+            return r;
+        }
+        p->d = parent;
         dput(old);
         return 0;
     }
@@ -727,6 +807,26 @@ int vfs_lookup_one(struct path *dir, const char *name, struct path *out)
 
 /* ---- d_path ---- */
 
+/* A directory of a mount that the file system says is no longer beneath
+ * the mount's root (see d_check_dotdot). Files are not asked: that would
+ * cost host calls for every /proc/PID/maps line. */
+static int d_disconnected(const struct path *p)
+{
+    struct dentry *d = p->d;
+    struct inode *i = d->inode;
+    if (!p->mnt || !S_ISDIR(i->mode) || !i->ops->dotdot)
+        return 0;
+    pthread_mutex_lock(&vfs_lock);
+    int skip = d->deleted || d == p->mnt->root || !d->parent || d->parent->inode->sb != i->sb;
+    pthread_mutex_unlock(&vfs_lock);
+    if (skip)
+        return 0;
+    char *path = d_fs_path(d);
+    int r = i->ops->dotdot(NULL, NULL, i, path);
+    free(path);
+    return r < 0;
+}
+
 int vfs_d_path(const struct path *p, const struct path *root, char *buf, size_t len)
 {
     return vfs_d_path_reach(p, root, buf, len, NULL);
@@ -741,6 +841,7 @@ int vfs_d_path_reach(const struct path *p, const struct path *root, char *buf, s
     size_t pos = len - 1;
     buf[pos] = 0;
     int deleted = 0;
+    int disconnected = d_disconnected(p);
     pthread_mutex_lock(&vfs_lock);
     struct mount *m = p->mnt;
     struct dentry *d = p->d;
@@ -748,6 +849,8 @@ int vfs_d_path_reach(const struct path *p, const struct path *root, char *buf, s
         deleted = 1;
     int reached = 0;
     for (;;) {
+        if (disconnected && d == m->root)
+            break; /* Linux's prepend_path() "escaped" case */
         if (root && m == root->mnt && d == root->d) {
             reached = 1;
             break;
