@@ -191,10 +191,11 @@ fi
 
 for p in systrap ptrace; do
     layout "$d" bind || exit 2
-    race "$d" timeout 60 "$sb" --platform=$p --bind "$d/HOST:/b" --cwd /b/sub/deep -- "$tmp/guest" /b
+    race "$d" timeout 60 "$sb" --platform=$p --bind "$d/HOST:/b" \
+        --bind "$tmp/guest:/guest:ro" --cwd /b/sub/deep -- /guest /b
     check "bind ($p)" "$d" bind
     layout "$d" root || exit 2
-    race "$d" timeout 60 "$sb" --platform=$p --root "$d/HOST" --rw --cwd /sub/deep -- "$d/HOST/guest" ""
+    race "$d" timeout 60 "$sb" --platform=$p --root "$d/HOST" --rw --cwd /sub/deep -- /guest ""
     check "root ($p)" "$d" root
 done
 
