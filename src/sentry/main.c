@@ -440,10 +440,10 @@ int main(int argc, char **argv)
         if (stub_alive && pfd[1].revents) {
             siginfo_t si;
             memset(&si, 0, sizeof(si));
-            int status = 0;
+            /* Under ptrace the tracer may have reaped it already; then it
+             * records the status. */
             if (waitid(P_PIDFD, (id_t)stub->pidfd, &si, WEXITED) == 0)
-                status = si.si_code == CLD_EXITED ? (si.si_status << 8) : si.si_status;
-            stub_mark_dead(stub, status);
+                stub_mark_dead(stub, si.si_code == CLD_EXITED ? (si.si_status << 8) : si.si_status);
             stub_alive = 0;
         }
     }
