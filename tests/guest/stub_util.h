@@ -77,4 +77,23 @@ via_stub(void *g, long nr, long a, long b, long c, long d, long e, long f)
     via_stub((g), (long)(n), (long)(a), (long)(b), (long)(c), (long)(d),    \
              (long)(e), (long)(f))
 
+/* The stub's _start: xor %ebp,%ebp; mov %rsp,%rdi; and $-16,%rsp; call. */
+static inline void *stub_entry(void)
+{
+    static const unsigned char start[] = { 0x31, 0xed, 0x48, 0x89, 0xe7, 0x48, 0x83, 0xe4, 0xf0, 0xe8 };
+    const unsigned char *p = (const unsigned char *)STUB_BASE;
+    for (int i = 0; i + (int)sizeof(start) < 4096; i++)
+        if (memcmp(p + i, start, sizeof(start)) == 0)
+            return (void *)(p + i);
+    return NULL;
+}
+
+/* Jump (not call) to target with rax = nr and rdi = a, as a guest that
+ * jumps into the stub would. */
+static inline __attribute__((noreturn)) void jump_to(void *target, long nr, long a)
+{
+    __asm__ volatile("jmp *%0" ::"r"(target), "a"(nr), "D"(a) : "memory");
+    __builtin_unreachable();
+}
+
 #endif
