@@ -6,6 +6,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/securebits.h>
 #include <linux/futex.h>
 #include <sched.h>
 #include <signal.h>
@@ -61,16 +62,6 @@ int stub_host_init(void)
     stub_spin_rounds = ncpu > 1 ? 4000 : 0;
     return 0;
 }
-
-#ifndef SECBIT_NOROOT
-#define SECBIT_NOROOT (1 << 0)
-#define SECBIT_NOROOT_LOCKED (1 << 1)
-#define SECBIT_NO_SETUID_FIXUP (1 << 2)
-#define SECBIT_NO_SETUID_FIXUP_LOCKED (1 << 3)
-#define SECBIT_KEEP_CAPS_LOCKED (1 << 5)
-#define SECBIT_NO_CAP_AMBIENT_RAISE (1 << 6)
-#define SECBIT_NO_CAP_AMBIENT_RAISE_LOCKED (1 << 7)
-#endif
 
 /* In the child of stub_spawn, before the exec (async-signal-safe calls
  * only): no capability in any set, securebits that keep uid 0 from getting

@@ -53,8 +53,8 @@ static void usage(FILE *f)
             "  --version        show the version\n"
             "\n"
             "Exit status: the guest's, or 128+N if it was killed by signal N;\n"
-            "127 if PROGRAM is not found, 126 if it cannot be run, 125 on a sandbox error,\n"
-            "2 on a usage error.\n");
+            "127 if PROGRAM is not found, 126 if it cannot be run, 125 if the sandbox\n"
+            "failed (e.g. its stub process was killed from outside), 2 on a usage error.\n");
 }
 
 /* PATH lookup as execvp does it, on the host file system (the guest's root is /). */
