@@ -148,7 +148,10 @@ static int ptrace_switch(struct guest_ctx *ctx, struct guest_regs *regs, struct 
             ev->kind = EV_INTERRUPT;
             return 0;
         }
-        if (sig == SIGSEGV || sig == SIGBUS || sig == SIGFPE || sig == SIGILL || sig == SIGTRAP) {
+        /* Only the kernel's own faults (si_code > 0): a fault signal sent
+         * from outside (kill, tgkill) is no fault of the guest. */
+        if ((sig == SIGSEGV || sig == SIGBUS || sig == SIGFPE || sig == SIGILL || sig == SIGTRAP) &&
+            si.si_code > 0) {
             ev->kind = EV_FAULT;
             ev->signo = sig;
             ev->code = si.si_code;
