@@ -132,9 +132,11 @@ static void handler(int sig, siginfo_t *si, void *ucv)
      * about to be, and the sentry re-sends interrupts it still needs. */
     if (sig == STUB_INTERRUPT_SIG && in_stub_text(g->rip))
         return;
-    /* A fault signal sent from outside (kill, tgkill) is no fault of the
-     * guest: only the kernel's own (si_code > 0) are reported. */
-    if (sig != SIGSYS && sig != STUB_INTERRUPT_SIG && si->si_code <= 0)
+    /* A SIGSYS or fault signal sent from outside (kill, tgkill) is neither a
+     * syscall nor a fault of the guest: only the kernel's own are reported
+     * (SYS_SECCOMP, or si_code > 0 for a fault). */
+    if (sig == SIGSYS ? si->si_code != 1 /* SYS_SECCOMP */
+                      : sig != STUB_INTERRUPT_SIG && si->si_code <= 0)
         return;
     /* A fault in stub text (a guest that jumped into the stub) is reported
      * like any other fault: the sentry makes it a SIGSEGV of the guest, as a
@@ -243,7 +245,6 @@ _Static_assert((uint32_t)STUB_BASE == 0 && ((STUB_REGION_END - 1) >> 32) == STUB
  * (mseal); this also holds where the kernel has no mseal. */
 static void require_outside_stub(int a, int l)
 {
-    unsigned at = nprog;
     ld(ARG_HI(a));
     require_le(0x7fff);                                     /* a user address */
     op(BPF_JMP | BPF_JGT | BPF_K, STUB_HI, 0, 1);           /* above the block: fine */
@@ -282,10 +283,10 @@ static void require_outside_stub(int a, int l)
     prog[to_end1].k = end - to_end1 - 1;
     prog[to_end2].jt = (uint8_t)(end - to_end2 - 1);
     prog[to_end3].jf = (uint8_t)(end - to_end3 - 1);
-    (void)at;
 }
 
-/* Emit "if nr == n" around the checks that body() adds, ending in ALLOW. */
+/* when_nr(n) ... end_nr(): the checks in between apply to syscall n and
+ * end in ALLOW; other numbers jump past them. */
 static unsigned when_nr(uint32_t nr)
 {
     ld(offsetof(struct seccomp_data, nr));
