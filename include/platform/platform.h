@@ -16,6 +16,7 @@ struct stub {
     struct sysmsg *msgs;      /* sentry's mapping of the stub's sysmsg pages */
     int dead;                 /* set (atomically) once the host process is gone */
     int status;               /* its wait status, once dead */
+    int status_claimed;       /* set (atomically) by the one stub_mark_dead that records it */
     const struct platform *plat;
     /* File-backed mmap: the sentry's end of the socket pair whose other end
      * is the stub's STUB_FDPASS_FD. The lock keeps one fd in flight at a
@@ -73,7 +74,8 @@ int stub_spawn(const struct platform *plat, int ptrace_mode, struct stub **out, 
 void stub_kill(struct stub *s);
 /* Release the sentry's side of a stub that is dead and reaped. */
 void stub_free(struct stub *s);
-/* Called by the monitor when the stub's pidfd reports exit; wakes its threads. */
+/* Called by whoever reaped the stub (the monitor, or the ptrace tracer)
+ * with its wait status; wakes its threads. Later calls change nothing. */
 void stub_mark_dead(struct stub *s, int status);
 long stub_syscall6(struct guest_ctx *ctx, long nr, uint64_t a0, uint64_t a1, uint64_t a2,
                    uint64_t a3, uint64_t a4, uint64_t a5);

@@ -10,6 +10,7 @@
 #include <sys/syscall.h>
 #include <sys/user.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "platform/layout.h"
@@ -34,7 +35,12 @@ static int wait_stop(struct guest_ctx *ctx)
         if (r < 0) {
             if (errno == EINTR)
                 continue;
-            stub_mark_dead(ctx->stub, 0);
+            /* The monitor reaped it first: wait for the status it records. */
+            while (!__atomic_load_n(&ctx->stub->dead, __ATOMIC_SEQ_CST)) {
+                uint32_t st = __atomic_load_n(&ctx->m->state, __ATOMIC_SEQ_CST);
+                struct timespec ts = { 0, 50 * 1000 * 1000 };
+                syscall(SYS_futex, &ctx->m->state, FUTEX_WAIT, st, &ts, NULL, 0);
+            }
             return -ESRCH;
         }
         if (WIFEXITED(status) || WIFSIGNALED(status)) {
@@ -112,6 +118,18 @@ static int ptrace_switch(struct guest_ctx *ctx, struct guest_regs *regs, struct 
         if (sig == (SIGTRAP | 0x80)) {
             if (ptrace(PTRACE_GETREGS, ctx->tid, 0, regs) < 0)
                 return -ESRCH;
+            if (regs->rip >= STUB_BASE && regs->rip <= STUB_REGION_END) {
+                /* A guest that jumped to a syscall instruction of the stub:
+                 * what the systrap filter does to calls from stub text
+                 * that the stub does not make itself, EPERM. (The stub's
+                 * own calls are injected with PTRACE_CONT, never stop here.) */
+                regs->rax = (uint64_t)-EPERM;
+                if (ptrace(PTRACE_SETREGS, ctx->tid, 0, regs) < 0) {
+                    ev->kind = EV_DEAD;
+                    return -ESRCH;
+                }
+                continue;
+            }
             ev->kind = EV_SYSCALL;
             ev->signo = SIGSYS;
             ev->nr = regs->orig_rax;
@@ -130,7 +148,10 @@ static int ptrace_switch(struct guest_ctx *ctx, struct guest_regs *regs, struct 
             ev->kind = EV_INTERRUPT;
             return 0;
         }
-        if (sig == SIGSEGV || sig == SIGBUS || sig == SIGFPE || sig == SIGILL || sig == SIGTRAP) {
+        /* Only the kernel's own faults (si_code > 0): a fault signal sent
+         * from outside (kill, tgkill) is no fault of the guest. */
+        if ((sig == SIGSEGV || sig == SIGBUS || sig == SIGFPE || sig == SIGILL || sig == SIGTRAP) &&
+            si.si_code > 0) {
             ev->kind = EV_FAULT;
             ev->signo = sig;
             ev->code = si.si_code;

@@ -6,6 +6,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/securebits.h>
 #include <linux/futex.h>
 #include <sched.h>
 #include <signal.h>
@@ -59,6 +60,33 @@ int stub_host_init(void)
     if (sched_getaffinity(0, sizeof(set), &set) == 0)
         ncpu = CPU_COUNT(&set);
     stub_spin_rounds = ncpu > 1 ? 4000 : 0;
+    return 0;
+}
+
+/* In the child of stub_spawn, before the exec (async-signal-safe calls
+ * only): no capability in any set, securebits that keep uid 0 from getting
+ * any back at execve (or later), and no_new_privs. Without CAP_SETPCAP (not
+ * root) the securebits and the bounding set cannot be changed, but then
+ * there is nothing to lose either: the permitted set is empty and
+ * no_new_privs keeps execve from adding to it. Returns -1 if that cannot
+ * be made to hold. */
+static int drop_privileges(void)
+{
+    if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0)
+        return -1;
+    /* Needs CAP_SETPCAP, so before the capabilities go. */
+    prctl(PR_SET_SECUREBITS,
+                     SECBIT_NOROOT | SECBIT_NOROOT_LOCKED | SECBIT_NO_SETUID_FIXUP |
+                     SECBIT_NO_SETUID_FIXUP_LOCKED | SECBIT_KEEP_CAPS_LOCKED |
+                     SECBIT_NO_CAP_AMBIENT_RAISE | SECBIT_NO_CAP_AMBIENT_RAISE_LOCKED, 0, 0, 0);
+    for (int cap = 0; cap < 64; cap++)
+        if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) != 0 && errno == EINVAL)
+            break; /* past the last capability this kernel knows */
+    prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);
+    struct { uint32_t version; int pid; } hdr = { 0x20080522 /* _LINUX_CAPABILITY_VERSION_3 */, 0 };
+    struct { uint32_t effective, permitted, inheritable; } data[2] = { { 0, 0, 0 }, { 0, 0, 0 } };
+    if (syscall(SYS_capset, &hdr, data) != 0)
+        return -1;
     return 0;
 }
 
@@ -126,6 +154,11 @@ int stub_spawn(const struct platform *plat, int ptrace_mode, struct stub **out, 
          * even the standard streams. */
         syscall(SYS_close_range, 0, STUB_SYSMSG_FD - 1, 0);
         syscall(SYS_close_range, exec_fd + 1, ~0U, 0);
+        /* The stub keeps no host privilege a guest could borrow by jumping
+         * into its code. Must not fail where it matters: a stub that could
+         * keep capabilities is not started. */
+        if (drop_privileges() < 0)
+            _exit(126);
         char *const argv[] = { "sandbox-run-stub", ptrace_mode ? "p" : "s", NULL };
         char *const envp[] = { NULL };
         syscall(SYS_execveat, exec_fd, "", argv, envp, AT_EMPTY_PATH);
@@ -175,6 +208,11 @@ void stub_free(struct stub *s)
 
 void stub_mark_dead(struct stub *s, int status)
 {
+    /* The first report wins: under ptrace both the tracer and the monitor
+     * can reap the stub, and only the one that did knows its status. */
+    int unclaimed = 0;
+    if (!atomic_compare_exchange_strong((_Atomic int *)&s->status_claimed, &unclaimed, 1))
+        return;
     s->status = status;
     atomic_store((_Atomic int *)&s->dead, 1);
     for (int i = 0; i < STUB_MAX_THREADS; i++) {

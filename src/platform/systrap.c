@@ -8,6 +8,7 @@
 #include <signal.h>
 #include <stdatomic.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -66,6 +67,59 @@ static int systrap_attach(struct guest_ctx *ctx)
     return wait_posted(ctx);
 }
 
+#define AUDIT_ARCH_X86_64_ 0xc000003eU
+#define AUDIT_ARCH_I386_ 0x40000003U
+#define SYS_SECCOMP_ 1
+#define SI_KERNEL_ 0x80
+
+/* Whether si_code is one the kernel gives for a fault with signal sig:
+ * SI_KERNEL or one of the signal's own codes (NSIGSEGV, NSIGBUS, ... in
+ * <asm-generic/siginfo.h>). */
+static int fault_code_ok(int sig, int code)
+{
+    if (code == SI_KERNEL_)
+        return 1;
+    switch (sig) {
+    case SIGSEGV: return code >= 1 && code <= 10;
+    case SIGBUS: return code >= 1 && code <= 5;
+    case SIGFPE: return code >= 1 && code <= 15;
+    case SIGILL: return code >= 1 && code <= 11;
+    case SIGTRAP: return code >= 1 && code <= 6;
+    default: return 0;
+    }
+}
+
+/* Every field of a posted event, checked for its kind. Anything else was
+ * written by the guest, not by the stub's handler. */
+static int event_ok(const struct sysmsg_event *e)
+{
+    switch (e->kind) {
+    case EV_SYSCALL:
+        return e->signo == SIGSYS && e->code == SYS_SECCOMP_ &&
+               (e->arch == AUDIT_ARCH_X86_64_ || e->arch == AUDIT_ARCH_I386_);
+    case EV_FAULT:
+        return fault_code_ok(e->signo, e->code);
+    case EV_INTERRUPT:
+        return e->signo == STUB_INTERRUPT_SIG;
+    default:
+        return 0;
+    }
+}
+
+/* The guest can write its sysmsg page at any time, so what the sentry
+ * takes from it is copied once and checked here; nothing in it is a host
+ * pid, descriptor or sentry pointer.
+ *
+ * A guest thread can also post on its own (write an event and the state
+ * word, then wake the sentry) while its stub handler is not running. Such a
+ * post cannot be told from a real one, and need not be: a syscall posted
+ * that way is served exactly as a trapped one is, from the registers it
+ * carries, with every check a trapped syscall gets, so it can do nothing
+ * the guest could not do with a syscall instruction; a fault is one the
+ * guest could cause; an interrupt is a spurious stop. What the sentry
+ * writes back is lost if no handler is there to load it, which only
+ * confuses the guest's view of itself. A post that fails the checks is
+ * dropped: the thread resumes with the registers the sentry already holds. */
 static int systrap_switch(struct guest_ctx *ctx, struct guest_regs *regs, struct guest_event *ev)
 {
     struct sysmsg *m = ctx->m;
@@ -75,21 +129,52 @@ static int systrap_switch(struct guest_ctx *ctx, struct guest_regs *regs, struct
         ev->kind = EV_DEAD;
         return -ESRCH;
     }
-    /* Copy once out of the shared page: the guest can change it at any time. */
     struct sysmsg_event e;
-    memcpy(regs, (const void *)&m->regs, sizeof(*regs));
+    struct guest_regs r;
     memcpy(&e, (const void *)&m->ev, sizeof(e));
+    memcpy(&r, (const void *)&m->regs, sizeof(r));
     memset(ev, 0, sizeof(*ev));
+    if (!event_ok(&e)) {
+        ev->kind = EV_INTERRUPT;
+        return 0;
+    }
+    /* The handler fills in the general registers, rip, eflags, orig_rax and
+     * the FS and GS bases; the segment selectors stay the sentry's (the
+     * handler returns with the kernel's own cs and ss). */
+    r.cs = regs->cs;
+    r.ss = regs->ss;
+    r.ds = regs->ds;
+    r.es = regs->es;
+    r.fs = regs->fs;
+    r.gs = regs->gs;
+    *regs = r;
     ev->kind = (int)e.kind;
     ev->signo = e.signo;
     ev->code = e.code;
     ev->arch = e.arch;
-    ev->addr = e.addr;
+    ev->addr = e.addr; /* only ever reported back to the guest (si_addr) */
     if (ev->kind == EV_SYSCALL)
         ev->nr = regs->rax;
-    else if (ev->kind != EV_FAULT && ev->kind != EV_INTERRUPT)
-        ev->kind = EV_INTERRUPT; /* garbage from the guest: treat as a spurious stop */
     return 0;
+}
+
+/* The result of a requested syscall, from the page: a forged one (a guest
+ * thread can write sc_ret while the request runs) can only be an error or
+ * exactly what the request can return. -ESRCH is kept for "the stub died". */
+static long checked_result(long nr, const uint64_t args[6], long ret)
+{
+    if (ret < 0 && ret >= -4095)
+        return ret == -ESRCH ? -EFAULT : ret;
+    switch (nr) {
+    case SYS_mmap: /* always MAP_FIXED */
+        return (uint64_t)ret == args[0] ? ret : -EFAULT;
+    case SYS_mremap:
+        return (uint64_t)ret == ((args[3] & MREMAP_FIXED) ? args[4] : args[0]) ? ret : -EFAULT;
+    case SYS_recvmsg:
+        return ret >= 0 && ret <= 4096 ? ret : -EFAULT;
+    default:
+        return ret == 0 ? 0 : -EFAULT;
+    }
 }
 
 static long systrap_stub_syscall(struct guest_ctx *ctx, long nr, const uint64_t args[6])
@@ -100,7 +185,7 @@ static long systrap_stub_syscall(struct guest_ctx *ctx, long nr, const uint64_t 
     m->cmd = SMC_SYSCALL;
     if (handoff(ctx) < 0)
         return -ESRCH;
-    return m->sc_ret;
+    return checked_result(nr, args, __atomic_load_n(&m->sc_ret, __ATOMIC_RELAXED));
 }
 
 static void systrap_interrupt(struct guest_ctx *ctx)

@@ -56,9 +56,10 @@ static void usage(FILE *f)
             "  --version        show the version\n"
             "\n"
             "Exit status: the guest's, or 128+N if it was killed by signal N;\n"
-            "127 if PROGRAM is not found, 126 if it cannot be run, 125 on a sandbox error,\n"
-            "2 on a usage error. PROGRAM is looked up in the guest's file system: a name\n"
-            "with a '/' from the guest's working directory, else in the guest's PATH.\n");
+            "127 if PROGRAM is not found, 126 if it cannot be run, 125 if the sandbox\n"
+            "failed (e.g. its stub process was killed from outside), 2 on a usage error.\n"
+            "PROGRAM is looked up in the guest's file system: a name with a '/' from the\n"
+            "guest's working directory, else in the guest's PATH.\n");
 }
 
 /* PATH in the environment the guest gets. */
@@ -504,10 +505,10 @@ int main(int argc, char **argv)
         if (stub_alive && pfd[1].revents) {
             siginfo_t si;
             memset(&si, 0, sizeof(si));
-            int status = 0;
+            /* Under ptrace the tracer may have reaped it already; then it
+             * records the status. */
             if (waitid(P_PIDFD, (id_t)stub->pidfd, &si, WEXITED) == 0)
-                status = si.si_code == CLD_EXITED ? (si.si_status << 8) : si.si_status;
-            stub_mark_dead(stub, status);
+                stub_mark_dead(stub, si.si_code == CLD_EXITED ? (si.si_status << 8) : si.si_status);
             stub_alive = 0;
         }
     }

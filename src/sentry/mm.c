@@ -230,6 +230,9 @@ long mm_mmap(struct task *t, uint64_t addr, uint64_t len, int prot, int flags, i
             nv.ino = st.st_ino;
         }
     }
+    /* Linux's mmap ignores unknown protection bits; the host is asked for
+     * the known ones only (the stub's filter refuses any other). */
+    prot &= PROT_READ | PROT_WRITE | PROT_EXEC;
     if (f && !zero) {
         int hfd = f->ops->mmap_fd(f);
         int tmp = -1;

@@ -8,6 +8,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "platform/layout.h"
 #include "platform/sysmsg.h"
 #include "sentry/kernel.h"
 #include "sentry/syscall.h"
@@ -45,6 +46,47 @@ void task_exit_group(struct task *t, int wstatus)
     stub_kill(p->mm->stub);
 }
 
+/* sandbox-run's own failure (README: "sandbox-run itself failed"). */
+#define EXIT_SANDBOX_FAILED 125
+
+static int is_fault_sig(int sig)
+{
+    return sig == SIGSEGV || sig == SIGBUS || sig == SIGILL || sig == SIGFPE || sig == SIGTRAP ||
+           sig == SIGSYS;
+}
+
+/* The stub died without the sentry killing it. After start-up the stub
+ * never exits by itself (its filter refuses exit and exit_group), so either
+ * the host killed it (SIGKILL from outside, the OOM killer): a failure of
+ * the sandbox, not of the guest; or the kernel forced a trap signal on it
+ * that it could not handle (a guest that jumped into stub code to block
+ * SIGSYS or SIGSEGV, or overflowed the stub's signal stack): the guest
+ * broke memory that is not its own, which is a SIGSEGV of the guest. */
+static void stub_died(struct task *t)
+{
+    struct sandbox *sb = t->proc->sb;
+    int st = t->proc->mm->stub->status;
+    if (WIFSIGNALED(st) && is_fault_sig(WTERMSIG(st))) {
+        task_exit_group(t, SIGSEGV | 0x80);
+        return;
+    }
+    if (WIFSIGNALED(st))
+        fprintf(stderr, "sandbox-run: the guest's address space was killed from outside the sandbox (signal %d)\n",
+                WTERMSIG(st));
+    else
+        fprintf(stderr, "sandbox-run: the guest's address space exited unexpectedly (status %d)\n",
+                WEXITSTATUS(st));
+    task_exit_group(t, SIGKILL);
+    pthread_mutex_lock(&sb->lock);
+    sb->exit_status = EXIT_SANDBOX_FAILED;
+    pthread_mutex_unlock(&sb->lock);
+}
+
+static int in_stub_region(uint64_t ip)
+{
+    return ip >= STUB_BASE && ip < STUB_REGION_END;
+}
+
 void task_run(struct task *t)
 {
     const struct platform *plat = t->proc->sb->plat;
@@ -52,12 +94,8 @@ void task_run(struct task *t)
     while (!t->exiting) {
         struct guest_event ev;
         if (plat->switch_to(t->ctx, &t->regs, &ev) < 0) {
-            if (!t->exiting) {
-                struct stub *s = t->proc->mm->stub;
-                fprintf(stderr, "sandbox-run: the guest's address space died unexpectedly (stub status 0x%x)\n",
-                        s->status);
-                task_exit_group(t, SIGKILL);
-            }
+            if (!t->exiting)
+                stub_died(t);
             break;
         }
         switch (ev.kind) {
@@ -65,6 +103,14 @@ void task_run(struct task *t)
             syscall_dispatch(t, ev.nr, ev.arch);
             break;
         case EV_FAULT:
+            /* The stub region is not guest memory (copy_in and mmap treat
+             * it as unmapped): a guest that jumped into stub code and
+             * faulted there gets what a jump to unmapped memory gives. */
+            if (in_stub_region(t->regs.rip)) {
+                ev.signo = SIGSEGV;
+                ev.code = 1; /* SEGV_MAPERR */
+                ev.addr = t->regs.rip;
+            }
             /* No guest handlers are delivered yet: the default action ends
              * the process, with a core flag for the signals that dump. */
             task_exit_group(t, ev.signo | (sig_dumps_core(ev.signo) ? 0x80 : 0));

@@ -20,7 +20,13 @@
 #include "platform/layout.h"
 #include "platform/sysmsg.h"
 
+#define MSG_DONTWAIT_ 0x40
+#ifndef PROT_SEM
+#define PROT_SEM 0x8
+#endif
+
 extern char stub_text_end[];
+extern char stub_image_end[];
 extern char stub_sigreturn[];
 
 /* What stub_return pops: the guest's registers, then an iretq frame. */
@@ -35,28 +41,25 @@ extern char stub_enter_guest[];
 #define GUEST_FLAGS_MASK 0x50dd5ULL
 #define FP_XSTATE_MAGIC1_ 0x46505853U
 
-static inline long sc6(long nr, long a, long b, long c, long d, long e, long f)
-{
-    register long r10 __asm__("r10") = d;
-    register long r8 __asm__("r8") = e;
-    register long r9 __asm__("r9") = f;
-    long ret;
-    __asm__ volatile("syscall"
-                     : "=a"(ret)
-                     : "a"(nr), "D"(a), "S"(b), "d"(c), "r"(r10), "r"(r8), "r"(r9)
-                     : "rcx", "r11", "memory");
-    return ret;
-}
+/* Every system call of the stub goes through stub_sc6 (entry.S). */
+extern long stub_sc6(long nr, long a, long b, long c, long d, long e, long f);
+#define sc6 stub_sc6
 #define sc0(n) sc6(n, 0, 0, 0, 0, 0, 0)
 #define sc1(n, a) sc6(n, (long)(a), 0, 0, 0, 0, 0)
 #define sc2(n, a, b) sc6(n, (long)(a), (long)(b), 0, 0, 0, 0)
 #define sc3(n, a, b, c) sc6(n, (long)(a), (long)(b), (long)(c), 0, 0, 0)
 #define sc4(n, a, b, c, d) sc6(n, (long)(a), (long)(b), (long)(c), (long)(d), 0, 0)
 
+/* A start-up failure ends the stub with status 100 + code. Once the filter
+ * is in place exit_group is refused from here, so that a guest jumping into
+ * this code cannot end its address space with a status of its choosing: the
+ * trap that follows is a fault in stub text, which the sentry turns into a
+ * SIGSEGV of the guest. */
 static __attribute__((noreturn)) void die(int code)
 {
+    sc1(__NR_exit_group, 100 + code);
     for (;;)
-        sc1(__NR_exit_group, 100 + code);
+        __builtin_trap();
 }
 
 static inline uint32_t aload(uint32_t *p) { return __atomic_load_n(p, __ATOMIC_ACQUIRE); }
@@ -129,14 +132,20 @@ static void handler(int sig, siginfo_t *si, void *ucv)
      * about to be, and the sentry re-sends interrupts it still needs. */
     if (sig == STUB_INTERRUPT_SIG && in_stub_text(g->rip))
         return;
-    if (sig != SIGSYS && sig != STUB_INTERRUPT_SIG && in_stub_text(g->rip) &&
-        g->rip != (uint64_t)(uintptr_t)stub_enter_guest)
-        die(7); /* a fault in the stub: the guest corrupted its own stub state */
+    /* A SIGSYS or fault signal sent from outside (kill, tgkill) is neither a
+     * syscall nor a fault of the guest: only the kernel's own are reported
+     * (SYS_SECCOMP, or si_code > 0 for a fault). */
+    if (sig == SIGSYS ? si->si_code != 1 /* SYS_SECCOMP */
+                      : sig != STUB_INTERRUPT_SIG && si->si_code <= 0)
+        return;
+    /* A fault in stub text (a guest that jumped into the stub) is reported
+     * like any other fault: the sentry makes it a SIGSEGV of the guest, as a
+     * jump to unmapped memory would be. */
 
     uintptr_t sp = (uintptr_t)__builtin_frame_address(0);
     uintptr_t slot = (sp - SIGSTACK_BASE) / SIGSTACK_SIZE;
     if (sp < SIGSTACK_BASE || slot >= STUB_MAX_THREADS)
-        die(1);
+        die(1); /* entered by a jump, not by a signal: traps, see die() */
     struct sysmsg *m = (struct sysmsg *)(uintptr_t)(SYSMSG_BASE + slot * SYSMSG_SIZE);
     struct guest_regs *r = &m->regs;
 
@@ -200,49 +209,209 @@ struct ksigaction {
     unsigned long mask;
 };
 
-#define ALLOW(nr)                                          \
-    BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, (nr), 0, 1),       \
-    BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW)
+/* The seccomp filter, built at start-up into this buffer. Classic BPF sees
+ * each 64-bit argument as two 32-bit words. */
+static struct sock_filter prog[400];
+static unsigned nprog;
+
+#define ARG_LO(i) (offsetof(struct seccomp_data, args) + 8 * (i))
+#define ARG_HI(i) (ARG_LO(i) + 4)
+#define RET_EPERM (SECCOMP_RET_ERRNO | 1 /* EPERM */)
+
+static void op(uint16_t code, uint32_t k, uint8_t jt, uint8_t jf)
+{
+    if (nprog >= sizeof(prog) / sizeof(prog[0]))
+        die(8);
+    prog[nprog++] = (struct sock_filter)BPF_JUMP(code, k, jt, jf);
+}
+static void ld(uint32_t off) { op(BPF_LD | BPF_W | BPF_ABS, off, 0, 0); }
+static void ret(uint32_t v) { op(BPF_RET | BPF_K, v, 0, 0); }
+/* Each require_* continues when A passes and refuses the call otherwise. */
+static void require_eq(uint32_t k) { op(BPF_JMP | BPF_JEQ | BPF_K, k, 1, 0); ret(RET_EPERM); }
+static void require_ne(uint32_t k) { op(BPF_JMP | BPF_JEQ | BPF_K, k, 0, 1); ret(RET_EPERM); }
+static void require_le(uint32_t k) { op(BPF_JMP | BPF_JGT | BPF_K, k, 0, 1); ret(RET_EPERM); }
+static void require_clear(uint32_t mask) { op(BPF_JMP | BPF_JSET | BPF_K, mask, 0, 1); ret(RET_EPERM); }
+static void require_set(uint32_t mask) { op(BPF_JMP | BPF_JSET | BPF_K, mask, 1, 0); ret(RET_EPERM); }
+static void require_hi0(int arg) { ld(ARG_HI(arg)); require_eq(0); }
+
+#define STUB_HI ((uint32_t)(STUB_BASE >> 32))
+_Static_assert((uint32_t)STUB_BASE == 0 && ((STUB_REGION_END - 1) >> 32) == STUB_HI,
+               "the range check below assumes the stub region starts a 4 GiB block");
+
+/* Refuse unless [arg a, arg a + arg l) and the stub region do not meet:
+ * the range lies wholly below STUB_BASE or starts at STUB_REGION_END or
+ * above. The end is a 64-bit sum, worked out in 32-bit halves (M[0] the
+ * length's high word, M[1] the end's low word). The region is sealed too
+ * (mseal); this also holds where the kernel has no mseal. */
+static void require_outside_stub(int a, int l)
+{
+    ld(ARG_HI(a));
+    require_le(0x7fff);                                     /* a user address */
+    op(BPF_JMP | BPF_JGT | BPF_K, STUB_HI, 0, 1);           /* above the block: fine */
+    op(BPF_JMP | BPF_JA, 0, 0, 0);                          /* -> end (patched) */
+    unsigned to_end1 = nprog - 1;
+    op(BPF_JMP | BPF_JEQ | BPF_K, STUB_HI, 0, 3);           /* in the block: */
+    ld(ARG_LO(a));
+    op(BPF_JMP | BPF_JGE | BPF_K, (uint32_t)STUB_REGION_END, 0, 0); /* past the region -> end */
+    unsigned to_end2 = nprog - 1;
+    ret(RET_EPERM);
+    /* Below the block: the end must be at most STUB_BASE. */
+    ld(ARG_HI(l));
+    require_le(0x7fff);
+    op(BPF_ST, 0, 0, 0);
+    ld(ARG_LO(l));
+    op(BPF_MISC | BPF_TAX, 0, 0, 0);
+    ld(ARG_LO(a));
+    op(BPF_ALU | BPF_ADD | BPF_X, 0, 0, 0);
+    op(BPF_ST, 1, 0, 0);
+    op(BPF_JMP | BPF_JGE | BPF_X, 0, 0, 2);                 /* sum >= len: no carry */
+    op(BPF_LD | BPF_IMM, 0, 0, 0);
+    op(BPF_JMP | BPF_JA, 1, 0, 0);
+    op(BPF_LD | BPF_IMM, 1, 0, 0);
+    op(BPF_MISC | BPF_TAX, 0, 0, 0);
+    ld(ARG_HI(a));
+    op(BPF_ALU | BPF_ADD | BPF_X, 0, 0, 0);
+    op(BPF_MISC | BPF_TAX, 0, 0, 0);
+    op(BPF_LD | BPF_MEM, 0, 0, 0);
+    op(BPF_ALU | BPF_ADD | BPF_X, 0, 0, 0);                 /* A = the end's high word */
+    require_le(STUB_HI);
+    op(BPF_JMP | BPF_JEQ | BPF_K, STUB_HI, 0, 0);           /* below the block -> end */
+    unsigned to_end3 = nprog - 1;
+    op(BPF_LD | BPF_MEM, 1, 0, 0);
+    require_eq(0);                                          /* ends exactly at STUB_BASE */
+    unsigned end = nprog;
+    prog[to_end1].k = end - to_end1 - 1;
+    prog[to_end2].jt = (uint8_t)(end - to_end2 - 1);
+    prog[to_end3].jf = (uint8_t)(end - to_end3 - 1);
+}
+
+/* when_nr(n) ... end_nr(): the checks in between apply to syscall n and
+ * end in ALLOW; other numbers jump past them. */
+static unsigned when_nr(uint32_t nr)
+{
+    ld(offsetof(struct seccomp_data, nr));
+    op(BPF_JMP | BPF_JEQ | BPF_K, nr, 0, 0);
+    return nprog - 1;
+}
+static void end_nr(unsigned at)
+{
+    ret(SECCOMP_RET_ALLOW);
+    if (nprog - at - 1 > 255)
+        die(8);
+    prog[at].jf = (uint8_t)(nprog - at - 1);
+}
+
+#define MAP_ALLOWED (MAP_SHARED | MAP_PRIVATE | MAP_FIXED | MAP_ANONYMOUS | MAP_NORESERVE | \
+                     MAP_POPULATE | MAP_LOCKED | MAP_HUGETLB | (0x3fU << 26) /* MAP_HUGE_ sizes */)
+#define PROT_ALLOWED (PROT_READ | PROT_WRITE | PROT_EXEC | PROT_SEM)
 
 static void install_filter(void)
 {
     uint64_t lo = STUB_BASE, hi = (uint64_t)(uintptr_t)stub_text_end;
-    /* Syscalls are allowed only when made by the stub's own text, and only
-     * those the stub needs; all else, from anywhere, goes to the sentry. */
-    struct sock_filter f[] = {
-        BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, instruction_pointer) + 4),
-        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, (uint32_t)(lo >> 32), 1, 0),
-        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_TRAP),
-        BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, instruction_pointer)),
-        BPF_JUMP(BPF_JMP | BPF_JGE | BPF_K, (uint32_t)lo, 1, 0),
-        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_TRAP),
-        BPF_JUMP(BPF_JMP | BPF_JGE | BPF_K, (uint32_t)hi, 0, 1),
-        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_TRAP),
-        BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch)),
-        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, AUDIT_ARCH_X86_64, 1, 0),
-        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_TRAP),
-        BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
-        ALLOW(__NR_futex),
-        ALLOW(__NR_rt_sigreturn),
-        ALLOW(__NR_sched_yield),
-        ALLOW(__NR_mmap),
-        ALLOW(__NR_munmap),
-        ALLOW(__NR_mprotect),
-        ALLOW(__NR_mremap),
-        ALLOW(__NR_madvise),
-        /* File-backed mmap: receive the host fd on STUB_FDPASS_FD, map it,
-         * close it. A guest that jumps here can only take fds in flight for
-         * its own mmap calls, or close its own socket. */
-        ALLOW(__NR_recvmsg),
-        ALLOW(__NR_close),
-        ALLOW(__NR_exit),
-        ALLOW(__NR_exit_group),
-        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_TRAP),
-    };
-    struct sock_fprog prog = { .len = sizeof(f) / sizeof(f[0]), .filter = f };
+    /* A syscall not made by the stub's own text goes to the sentry. */
+    ld(offsetof(struct seccomp_data, instruction_pointer) + 4);
+    op(BPF_JMP | BPF_JEQ | BPF_K, (uint32_t)(lo >> 32), 1, 0);
+    ret(SECCOMP_RET_TRAP);
+    ld(offsetof(struct seccomp_data, instruction_pointer));
+    op(BPF_JMP | BPF_JGE | BPF_K, (uint32_t)lo, 1, 0);
+    ret(SECCOMP_RET_TRAP);
+    op(BPF_JMP | BPF_JGE | BPF_K, (uint32_t)hi, 0, 1);
+    ret(SECCOMP_RET_TRAP);
+
+    /* From stub text: only the calls the stub makes, with the arguments
+     * the stub or the sentry's requests pass; anything else is EPERM, so
+     * a guest that jumps here can do nothing it could not do itself. */
+    ld(offsetof(struct seccomp_data, arch));
+    require_eq(AUDIT_ARCH_X86_64);
+
+    unsigned at;
+    at = when_nr(__NR_rt_sigreturn);
+    end_nr(at);
+
+    /* The handoff: FUTEX_WAIT and FUTEX_WAKE (shared: the sentry is another
+     * process) on a word of this stub's sysmsg pages. */
+    at = when_nr(__NR_futex);
+    ld(ARG_LO(1));
+    require_le(FUTEX_WAKE);
+    _Static_assert(FUTEX_WAIT == 0 && FUTEX_WAKE == 1, "futex ops");
+    ld(ARG_HI(0));
+    require_eq(STUB_HI);
+    ld(ARG_LO(0));
+    op(BPF_JMP | BPF_JGE | BPF_K, (uint32_t)SYSMSG_BASE, 1, 0);
+    ret(RET_EPERM);
+    op(BPF_JMP | BPF_JGE | BPF_K, (uint32_t)(SYSMSG_BASE + STUB_MAX_THREADS * SYSMSG_SIZE), 0, 1);
+    ret(RET_EPERM);
+    end_nr(at);
+
+    /* mmap as mm_mmap asks for it: always MAP_FIXED, private or shared,
+     * and only the flags it forwards. */
+    at = when_nr(__NR_mmap);
+    require_outside_stub(0, 1);
+    ld(ARG_LO(2));
+    require_clear(~(uint32_t)PROT_ALLOWED);
+    require_hi0(2);
+    ld(ARG_LO(3));
+    require_clear(~(uint32_t)MAP_ALLOWED);
+    require_set(MAP_FIXED);
+    op(BPF_ALU | BPF_AND | BPF_K, MAP_TYPE, 0, 0);
+    require_ne(0);
+    require_ne(MAP_SHARED_VALIDATE);
+    require_hi0(3);
+    end_nr(at);
+
+    at = when_nr(__NR_munmap);
+    require_outside_stub(0, 1);
+    end_nr(at);
+
+    at = when_nr(__NR_mprotect);
+    require_outside_stub(0, 1);
+    ld(ARG_LO(2));
+    require_clear(~(uint32_t)PROT_ALLOWED);
+    require_hi0(2);
+    end_nr(at);
+
+    /* mremap in place (flags 0) or to a fixed address (MAYMOVE | FIXED). */
+    at = when_nr(__NR_mremap);
+    require_outside_stub(0, 1);
+    require_outside_stub(0, 2);
+    require_outside_stub(4, 2);
+    ld(ARG_LO(3));
+    op(BPF_JMP | BPF_JEQ | BPF_K, 0, 2, 0);
+    require_eq(MREMAP_MAYMOVE | MREMAP_FIXED);
+    require_hi0(3);
+    end_nr(at);
+
+    /* The advice sys_madvise forwards: 0-4 and 8-25 (not the hardware
+     * poisoning ones, 100 and 101, nor any added later). */
+    at = when_nr(__NR_madvise);
+    require_outside_stub(0, 1);
+    ld(ARG_LO(2));
+    require_le(25);
+    op(BPF_JMP | BPF_JGE | BPF_K, 8, 2, 0);
+    require_le(4);
+    end_nr(at);
+
+    /* File-backed mmap: receive the host fd on STUB_FDPASS_FD without
+     * blocking, map it, close it. A guest that jumps here can only take
+     * fds in flight for its own mmap calls; it cannot close the socket. */
+    at = when_nr(__NR_recvmsg);
+    ld(ARG_LO(0));
+    require_eq(STUB_FDPASS_FD);
+    ld(ARG_LO(2));
+    require_eq(MSG_DONTWAIT_);
+    end_nr(at);
+
+    at = when_nr(__NR_close);
+    ld(ARG_LO(0));
+    require_ne(STUB_FDPASS_FD);
+    end_nr(at);
+
+    ret(RET_EPERM);
+
+    struct sock_fprog fp = { .len = (unsigned short)nprog, .filter = prog };
     if (sc6(__NR_prctl, PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0, 0) != 0)
         die(4);
-    if (sc3(__NR_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog) != 0)
+    if (sc3(__NR_seccomp, SECCOMP_SET_MODE_FILTER, 0, &fp) != 0)
         die(5);
 }
 
@@ -293,9 +462,13 @@ void stub_main(long *sp)
     unsigned long none = 0;
     sc4(__NR_rt_sigprocmask, SIG_SETMASK, &none, 0, 8);
 
-    /* Seal the text so not even a guest jumping into it can change it
-     * (before the filter, which does not allow mseal). */
-    sc3(462 /* mseal */, STUB_BASE, (uintptr_t)stub_text_end - STUB_BASE, 0);
+    /* Seal the stub's image, its sysmsg pages and its signal stacks, so that
+     * not even a guest jumping into stub text can unmap, move, remap or
+     * change the protection of any of them (before the filter, which does
+     * not allow mseal; a kernel without mseal has the filter's range checks). */
+    sc3(462 /* mseal */, STUB_BASE, (uintptr_t)stub_image_end - STUB_BASE, 0);
+    sc3(462, SYSMSG_BASE, STUB_MAX_THREADS * SYSMSG_SIZE, 0);
+    sc3(462, SIGSTACK_BASE, STUB_MAX_THREADS * SIGSTACK_SIZE, 0);
     install_filter();
 
     struct sysmsg *m = (struct sysmsg *)(uintptr_t)SYSMSG_BASE;
