@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # run-tests.sh: builds sandbox-run and runs the whole test suite: unit tests,
 # guest tests on both platforms, command-line tests, then the same again in
-# a sanitizer build (ASan + UBSan). Ends with "N passed, N failed".
+# a sanitizer build (ASan + UBSan); the guest tests run once more as an
+# unprivileged user (tools/run-rootless.sh). Ends with "N passed, N failed".
 set -uo pipefail
 cd "$(dirname "$0")/.."
 tools/setup.sh >/dev/null || { echo "0 passed, 1 failed"; exit 1; }
@@ -36,6 +37,18 @@ run_suite() { # BUILD_DIR [meson setup options...]
 
 echo "== build/ (release)"
 run_suite build
+echo "== rootless: the guest tests again as an unprivileged user (uid 65534)"
+if [ "$(id -u)" -eq 0 ]; then
+    tools/run-rootless.sh build >build/rootless-output.txt 2>&1
+    grep -E 'FAIL' -A40 build/rootless-output.txt | head -200
+    tail -n 1 build/rootless-output.txt
+    rp=$(awk '/^rootless: / { print $2 }' build/rootless-output.txt)
+    rf=$(awk '/^rootless: / { print $4 }' build/rootless-output.txt)
+    passed=$((passed + ${rp:-0}))
+    failed=$((failed + ${rf:-1}))
+else
+    echo "skipped: already unprivileged (the runs above were rootless)"
+fi
 echo "== build-sanitize/ (address,undefined)"
 run_suite build-sanitize -Db_sanitize=address,undefined -Db_lundef=false -Dbuildtype=debug
 
