@@ -1,17 +1,19 @@
 /* Identity, time and system information: getpid and friends, uname,
- * clocks, getrandom, resource limits, CPU affinity. */
+ * clocks, sysinfo, getrandom, resource limits, CPU affinity. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <sched.h>
 #include <string.h>
 #include <sys/random.h>
 #include <sys/resource.h>
+#include <sys/sysinfo.h>
 #include <sys/syscall.h>
 #include <sys/time.h>
 #include <sys/utsname.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "fs/procfs.h"
 #include "sentry/kernel.h"
 #include "sentry/syscall.h"
 
@@ -63,6 +65,16 @@ long sys_uname(struct task *t, const struct sysargs *a)
     if (uname(&u) < 0)
         return -errno;
     return copy_out(t, a->a[0], &u, sizeof(u)) < 0 ? -EFAULT : 0;
+}
+
+/* The figures /proc/uptime, /proc/meminfo and /proc/loadavg show, from the
+ * one function that makes them. procs is Linux's nr_threads: a guest is one
+ * process with one thread (as /proc/loadavg counts too). */
+long sys_sysinfo(struct task *t, const struct sysargs *a)
+{
+    struct sysinfo si;
+    procfs_sysinfo(&si, 1);
+    return copy_out(t, a->a[0], &si, sizeof(si)) < 0 ? -EFAULT : 0;
 }
 
 long sys_sched_yield(struct task *t, const struct sysargs *a)
