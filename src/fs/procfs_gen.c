@@ -627,8 +627,11 @@ int procfs_gen_status(struct strbuf *out, struct task *reader, struct process *p
         if (fdsize < 64)
             fdsize = 64; /* Linux's smallest table */
     }
-    /* No supplementary groups in struct creds; the trailing space is Linux's. */
-    sb_printf(out, "FDSize:\t%d\nGroups:\t \n", fdsize);
+    /* Space-separated, and then the trailing space Linux always adds. */
+    sb_printf(out, "FDSize:\t%d\nGroups:\t", fdsize);
+    for (int g = 0; g < c->ngroups; g++)
+        sb_printf(out, g ? " %u" : "%u", c->groups[g]);
+    sb_printf(out, " \n");
     /* One pid namespace level; pgid and sid as in stat. */
     sb_printf(out, "NStgid:\t%d\nNSpid:\t%d\nNSpgid:\t0\nNSsid:\t0\n", p->pid, p->pid);
     if (host_has_status_line("Kthread", 1))

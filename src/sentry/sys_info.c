@@ -1,8 +1,10 @@
 /* Identity, time and system information: getpid and friends, uname,
- * clocks, sysinfo, getrandom, resource limits, CPU affinity. */
+ * supplementary groups, clocks, sysinfo, getrandom, resource limits, CPU affinity. */
 #define _GNU_SOURCE
+#include <assert.h>
 #include <errno.h>
 #include <sched.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
 #include <sys/resource.h>
@@ -57,6 +59,63 @@ long sys_getegid(struct task *t, const struct sysargs *a)
 {
     (void)a;
     return t->proc->creds.egid;
+}
+
+int creds_init_host(struct creds *c)
+{
+    uid_t r, e, s;
+    gid_t gr, ge, gs;
+    getresuid(&r, &e, &s);
+    getresgid(&gr, &ge, &gs);
+    *c = (struct creds){ .uid = r, .euid = e, .suid = s, .fsuid = e,
+                          .gid = gr, .egid = ge, .sgid = gs, .fsgid = ge };
+    /* The host kernel keeps them sorted (groups_sort), as the guest's. */
+    int n = getgroups(0, NULL);
+    if (n <= 0)
+        return n < 0 ? -errno : 0;
+    gid_t *g = malloc((size_t)n * sizeof(*g));
+    if (!g)
+        return -ENOMEM;
+    n = getgroups(n, g);
+    if (n < 0) {
+        free(g);
+        return -errno;
+    }
+    static_assert(sizeof(gid_t) == sizeof(uint32_t), "gid_t is the guest's 32-bit gid");
+    c->groups = (const uint32_t *)g;
+    c->ngroups = n;
+    return 0;
+}
+
+int creds_in_groups(const struct creds *c, uint32_t gid)
+{
+    for (int lo = 0, hi = c->ngroups; lo < hi;) {
+        int mid = lo + (hi - lo) / 2;
+        if (c->groups[mid] == gid)
+            return 1;
+        if (c->groups[mid] < gid)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return 0;
+}
+
+/* Linux's getgroups: size 0 asks for the count; the list is copied only
+ * when it fits. The size is an int. */
+long sys_getgroups(struct task *t, const struct sysargs *a)
+{
+    int size = (int)a->a[0];
+    const struct creds *c = &t->proc->creds;
+    if (size < 0)
+        return -EINVAL;
+    if (size == 0)
+        return c->ngroups;
+    if (c->ngroups > size)
+        return -EINVAL;
+    if (copy_out(t, a->a[1], c->groups, (size_t)c->ngroups * sizeof(uint32_t)) < 0)
+        return -EFAULT;
+    return c->ngroups;
 }
 
 long sys_uname(struct task *t, const struct sysargs *a)
