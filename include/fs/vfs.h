@@ -305,5 +305,13 @@ int procfs_mount(struct dentry **root);
 extern const struct fs_type hostfs_type, tmpfs_type, devfs_type, procfs_type;
 /* memfd_create's file (O_RDWR), named NAME for /proc. */
 int memfd_new(struct task *t, const char *name, int allow_sealing, struct file **out);
+/* fcntl F_ADD_SEALS and F_GET_SEALS: 0 / the seals, or -errno as Linux. */
+long memfd_add_seals(struct file *f, unsigned seals);
+long memfd_get_seals(struct file *f);
+/* Add seals to a tmpfs file (a memfd's: memfd_add_seals checked the
+ * caller): its record and its host memfd's together, under its data lock.
+ * -EPERM once F_SEAL_SEAL is there, the host's -EBUSY for F_SEAL_WRITE
+ * while a mapping could write. */
+int tmpfs_add_seals(struct inode *i, unsigned seals);
 
 #endif

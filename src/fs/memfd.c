@@ -1,6 +1,9 @@
 /* memfd_create: a regular file of an internal tmpfs that has no name in any
  * directory (so its data is a host memfd and can be mapped and shared);
- * /proc/PID/fd shows it as "/memfd:NAME (deleted)", as Linux does. */
+ * /proc/PID/fd shows it as "/memfd:NAME (deleted)", as Linux does. Its
+ * seals are the host memfd's seals too (tmpfs_add_seals), so the host
+ * kernel enforces them on every mapping the stub makes, whatever the
+ * guest does in the stub. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <stdio.h>
@@ -63,4 +66,27 @@ int memfd_new(struct task *t, const char *name, int allow_sealing, struct file *
     }
     *out = f;
     return 0;
+}
+
+#define SEALS_ALL (F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_FUTURE_WRITE | 0x20 /* F_SEAL_EXEC */)
+
+/* memfd_add_seals, in Linux's order: the file must be open for writing
+ * (any file: EPERM), the seals known, the file a memfd; then, under the
+ * file's lock, F_SEAL_SEAL and the writable mappings (tmpfs_add_seals). */
+long memfd_add_seals(struct file *f, unsigned seals)
+{
+    if ((f->flags & O_ACCMODE) == O_RDONLY)
+        return -EPERM;
+    if (seals & ~SEALS_ALL)
+        return -EINVAL;
+    if (!f->inode || !f->inode->sealable)
+        return -EINVAL;
+    return tmpfs_add_seals(f->inode, seals);
+}
+
+long memfd_get_seals(struct file *f)
+{
+    if (!f->inode || !f->inode->sealable)
+        return -EINVAL;
+    return __atomic_load_n(&f->inode->seals, __ATOMIC_ACQUIRE);
 }

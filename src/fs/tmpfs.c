@@ -738,16 +738,64 @@ static void charge_settle(struct tmpfs_sbinfo *sbi, struct tmpfs_inode *ti)
     }
 }
 
-/* The file's memfd, made on first need (data_lock held). */
+#define SEAL_EXEC 0x20 /* F_SEAL_EXEC */
+
+/* The file's memfd, made on first need (data_lock held). A memfd's seals
+ * added before then go to the new host memfd at once (there can be no
+ * mapping of it yet, so F_SEAL_WRITE cannot fail). */
 static int file_memfd(struct tmpfs_inode *ti)
 {
     if (ti->memfd < 0) {
-        int fd = memfd_create("tmpfs", MFD_CLOEXEC);
+        int sealable = ti->vfs.sealable;
+        int fd = memfd_create("tmpfs", MFD_CLOEXEC | (sealable ? MFD_ALLOW_SEALING : 0));
         if (fd < 0)
             return -errno;
+        unsigned seals = ti->vfs.seals & ~SEAL_EXEC;
+        if (sealable && seals && fcntl(fd, F_ADD_SEALS, seals) < 0) {
+            int e = errno;
+            close(fd);
+            return -e;
+        }
         __atomic_store_n(&ti->memfd, fd, __ATOMIC_RELEASE);
     }
     return ti->memfd;
+}
+
+/* memfd_add_seals from F_SEAL_SEAL on. The data lock covers the check, the
+ * host memfd's seals and the record, and file_memfd, which copies the
+ * record into a new host memfd. The host kernel checks F_SEAL_WRITE
+ * against every mapping of the memfd (all made by stubs, through a
+ * descriptor as writable as the guest's: Linux's rule, a shared mapping
+ * that may become writable counts) and enforces the seals on the stubs'
+ * mappings and the sentry's own reads and writes.
+ * The host never gets F_SEAL_EXEC: it is about the guest's mode, which the
+ * host memfd does not share; what it implies (for a file with an exec
+ * bit) is given explicitly. Linux adds that implied F_SEAL_WRITE without
+ * looking for writable mappings, so the host gets F_SEAL_FUTURE_WRITE for
+ * it: new writable mappings and writes are refused, existing mappings keep
+ * writing, as on Linux. Seals the file has already are not sent again. */
+int tmpfs_add_seals(struct inode *i, unsigned seals)
+{
+    struct tmpfs_inode *ti = TI(i);
+    pthread_mutex_lock(&ti->data_lock);
+    unsigned old = i->seals;
+    int r = 0;
+    if (old & F_SEAL_SEAL) {
+        r = -EPERM;
+    } else {
+        unsigned add = seals, host = seals & ~SEAL_EXEC;
+        if ((seals & SEAL_EXEC) && (i->mode & 0111)) {
+            add |= F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_FUTURE_WRITE;
+            host |= F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_FUTURE_WRITE;
+        }
+        host &= ~old;
+        if (ti->memfd >= 0 && host && fcntl(ti->memfd, F_ADD_SEALS, host) < 0)
+            r = -errno;
+        else
+            __atomic_store_n(&i->seals, old | add, __ATOMIC_RELEASE);
+    }
+    pthread_mutex_unlock(&ti->data_lock);
+    return r;
 }
 
 /* Set the size of a regular file (data_lock held). */
