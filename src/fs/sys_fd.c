@@ -470,7 +470,7 @@ long sys_memfd_create(struct task *t, const struct sysargs *a)
     if (n < 0)
         return n;
     struct file *f;
-    int r = memfd_new(t, name, !!(flags & MFD_ALLOW_SEALING), &f);
+    int r = memfd_new(t, name, flags, &f);
     if (r < 0)
         return r;
     f->flags = O_RDWR | K_O_LARGEFILE;

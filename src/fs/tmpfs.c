@@ -738,8 +738,6 @@ static void charge_settle(struct tmpfs_sbinfo *sbi, struct tmpfs_inode *ti)
     }
 }
 
-#define SEAL_EXEC 0x20 /* F_SEAL_EXEC */
-
 /* The file's memfd, made on first need (data_lock held). A memfd's seals
  * added before then go to the new host memfd at once (there can be no
  * mapping of it yet, so F_SEAL_WRITE cannot fail). */
@@ -750,7 +748,7 @@ static int file_memfd(struct tmpfs_inode *ti)
         int fd = memfd_create("tmpfs", MFD_CLOEXEC | (sealable ? MFD_ALLOW_SEALING : 0));
         if (fd < 0)
             return -errno;
-        unsigned seals = ti->vfs.seals & ~SEAL_EXEC;
+        unsigned seals = ti->vfs.seals & ~F_SEAL_EXEC;
         if (sealable && seals && fcntl(fd, F_ADD_SEALS, seals) < 0) {
             int e = errno;
             close(fd);
@@ -783,8 +781,8 @@ int tmpfs_add_seals(struct inode *i, unsigned seals)
     if (old & F_SEAL_SEAL) {
         r = -EPERM;
     } else {
-        unsigned add = seals, host = seals & ~SEAL_EXEC;
-        if ((seals & SEAL_EXEC) && (i->mode & 0111)) {
+        unsigned add = seals, host = seals & ~F_SEAL_EXEC;
+        if ((seals & F_SEAL_EXEC) && (i->mode & 0111)) {
             add |= F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_FUTURE_WRITE;
             host |= F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_FUTURE_WRITE;
         }
@@ -838,6 +836,10 @@ static int file_truncate(struct tmpfs_inode *ti, off_t size)
 static int tmpfs_setattr(struct inode *i, const struct iattr *ia)
 {
     struct tmpfs_inode *ti = TI(i);
+    /* A memfd sealed with F_SEAL_EXEC keeps its exec bits (shmem_setattr). */
+    if ((ia->valid & ATTR_MODE) && (__atomic_load_n(&i->seals, __ATOMIC_ACQUIRE) & F_SEAL_EXEC) &&
+        ((i->mode ^ ia->mode) & 0111))
+        return -EPERM;
     if (ia->valid & ATTR_SIZE) {
         if (S_ISDIR(i->mode))
             return -EISDIR;

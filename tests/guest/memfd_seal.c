@@ -10,6 +10,7 @@
 #include <fcntl.h>
 #include <stdint.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #ifndef F_SEAL_FUTURE_WRITE
@@ -155,12 +156,39 @@ static void seal_before_data(void)
     sc(SYS_close, m);
 }
 
+static unsigned mode_of(int fd)
+{
+    struct stat st;
+    return fstat(fd, &st) == 0 ? st.st_mode & 07777 : 0;
+}
+
+/* F_SEAL_EXEC: the exec bits stay as they are; on a file with one, it
+ * implies the write and size seals. MFD_NOEXEC_SEAL makes a memfd without
+ * exec bits, sealed so, and open to more seals. */
 static void exec_seal(void)
 {
     int m = new_memfd("exec");
     check_ret(add(m, F_SEAL_EXEC), 0, "F_SEAL_EXEC");
     long s = seals(m);
     out("seals after F_SEAL_EXEC on an executable memfd: %#lx\n", s);
+    check_err(sc(SYS_fchmod, m, 0666), EPERM, "fchmod that drops exec bits");
+    check_ret(sc(SYS_fchmod, m, 0755), 0, "fchmod that keeps them");
+    check_err(sc(SYS_write, m, "x", 1), EPERM, "write() after F_SEAL_EXEC");
+    sc(SYS_close, m);
+
+    m = (int)sc(SYS_memfd_create, "noexec", 0x0008 /* MFD_NOEXEC_SEAL */);
+    check(m >= 0, "memfd_create MFD_NOEXEC_SEAL");
+    check_ret(seals(m), F_SEAL_EXEC, "it is sealed with F_SEAL_EXEC");
+    check_ret(mode_of(m), 0666, "and has no exec bits");
+    check_err(sc(SYS_fchmod, m, 0777), EPERM, "fchmod cannot add them");
+    check_ret(sc(SYS_fchmod, m, 0600), 0, "fchmod of the other bits");
+    check_ret(sc(SYS_write, m, "x", 1), 1, "it is still writable");
+    check_ret(add(m, F_SEAL_WRITE), 0, "and takes more seals");
+    sc(SYS_close, m);
+    m = (int)sc(SYS_memfd_create, "exec", 0x0010 /* MFD_EXEC */);
+    check(m >= 0, "memfd_create MFD_EXEC");
+    check_ret(seals(m), F_SEAL_SEAL, "MFD_EXEC without MFD_ALLOW_SEALING: F_SEAL_SEAL");
+    check_ret(mode_of(m), 0777, "with exec bits");
     sc(SYS_close, m);
 }
 
