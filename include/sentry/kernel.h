@@ -31,8 +31,8 @@ struct creds {
     uint32_t uid, euid, suid, fsuid;
     uint32_t gid, egid, sgid, fsgid;
     /* Supplementary groups, ascending as Linux keeps them: the host
-     * process's at start. The array is shared by every copy of the creds
-     * and never changed or freed (no setgroups yet). */
+     * process's at start. The array is shared by every copy of the creds,
+     * lives as long as the sentry and never changes (no setgroups yet). */
     int ngroups;
     const uint32_t *groups;
 };
