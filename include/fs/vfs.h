@@ -138,8 +138,8 @@ struct inode {
     uid_t uid;
     gid_t gid;
     dev_t rdev;                   /* device nodes */
-    int sealable;                 /* memfd: F_ADD_SEALS works */
-    unsigned seals;               /* F_SEAL_* (memfd) */
+    int sealable;                 /* tmpfs files: F_GET_SEALS and F_ADD_SEALS work */
+    unsigned seals;               /* F_SEAL_* (F_SEAL_SEAL but for memfds) */
 };
 
 /* A name in the directory tree. Dentries live while referenced (by files,

@@ -40,8 +40,8 @@ int memfd_new(struct task *t, const char *name, unsigned mfd_flags, struct file 
     if (r < 0)
         return r;
     dir->ops->unlink(dir, tmp, i);
-    /* Without MFD_ALLOW_SEALING the file is sealed against seals. */
-    i->sealable = 1;
+    /* A tmpfs file is sealable; without MFD_ALLOW_SEALING it is sealed
+     * against seals, as every other tmpfs file. */
     i->seals = noexec ? F_SEAL_EXEC : (mfd_flags & MFD_ALLOW_SEALING) ? 0 : F_SEAL_SEAL;
     char *dname = malloc(strlen(name) + 32);
     if (!dname) {

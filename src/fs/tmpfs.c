@@ -145,6 +145,12 @@ static void tnode_setup(struct super_block *sb, struct tmpfs_inode *ti, mode_t m
         iops = &tmpfs_link_iops;
     }
     inode_init(&ti->vfs, sb, iops, fops, sb->next_ino++, mode);
+    if (S_ISREG(mode)) {
+        /* shmem files have seals: F_SEAL_SEAL unless memfd_create says
+         * otherwise (memfd_new), so F_GET_SEALS is 1 and F_ADD_SEALS EPERM. */
+        ti->vfs.sealable = 1;
+        ti->vfs.seals = F_SEAL_SEAL;
+    }
     ti->vfs.uid = c->uid;
     ti->vfs.gid = c->gid;
     ti->vfs.rdev = rdev;
@@ -738,18 +744,18 @@ static void charge_settle(struct tmpfs_sbinfo *sbi, struct tmpfs_inode *ti)
     }
 }
 
-/* The file's memfd, made on first need (data_lock held). A memfd's seals
- * added before then go to the new host memfd at once (there can be no
- * mapping of it yet, so F_SEAL_WRITE cannot fail). */
+/* The file's memfd, made on first need (data_lock held), with the file's
+ * seals: F_SEAL_SEAL for a plain tmpfs file, for a memfd the seals added
+ * before then (there can be no mapping of it yet, so F_SEAL_WRITE cannot
+ * fail). */
 static int file_memfd(struct tmpfs_inode *ti)
 {
     if (ti->memfd < 0) {
-        int sealable = ti->vfs.sealable;
-        int fd = memfd_create("tmpfs", MFD_CLOEXEC | (sealable ? MFD_ALLOW_SEALING : 0));
+        int fd = memfd_create("tmpfs", MFD_CLOEXEC | MFD_ALLOW_SEALING);
         if (fd < 0)
             return -errno;
         unsigned seals = ti->vfs.seals & ~F_SEAL_EXEC;
-        if (sealable && seals && fcntl(fd, F_ADD_SEALS, seals) < 0) {
+        if (seals && fcntl(fd, F_ADD_SEALS, seals) < 0) {
             int e = errno;
             close(fd);
             return -e;

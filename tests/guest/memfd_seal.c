@@ -214,6 +214,19 @@ static void who_may_seal(void)
     check_err(add(f, F_SEAL_WRITE), EPERM, "F_ADD_SEALS on a read-only regular file");
     sc(SYS_close, f);
     sc(SYS_unlink, "memfd_seal.tmp");
+    /* A tmpfs file has seals too: F_SEAL_SEAL, so no more. */
+    char shm[64];
+    snprintf(shm, sizeof shm, "/dev/shm/memfd_seal.%ld", sc(SYS_getpid));
+    f = (int)sc(SYS_open, shm, O_RDWR | O_CREAT | O_TRUNC, 0600);
+    check(f >= 0, "create a file in /dev/shm");
+    check_ret(seals(f), F_SEAL_SEAL, "F_GET_SEALS on a tmpfs file");
+    check_err(add(f, F_SEAL_WRITE), EPERM, "F_ADD_SEALS on a tmpfs file");
+    check_ret(sc(SYS_write, f, "abc", 3), 3, "which is written as usual");
+    long r = map(PG, PROT_READ | PROT_WRITE, MAP_SHARED, f, 0);
+    check(!is_err(r) && memcmp((char *)r, "abc", 3) == 0, "and mapped shared and writable");
+    sc(SYS_munmap, r, PG);
+    sc(SYS_close, f);
+    sc(SYS_unlink, shm);
     int pfd[2];
     check_ret(sc(SYS_pipe, pfd), 0, "pipe");
     check_err(add(pfd[1], F_SEAL_WRITE), EINVAL, "F_ADD_SEALS on a pipe");

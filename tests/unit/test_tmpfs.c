@@ -897,8 +897,12 @@ START_TEST(seals_on_host_memfd)
     struct inode *root = r->inode;
 
     /* Seals added before the host memfd exists go to it when it is made. */
+    /* A plain tmpfs file is sealed against seals, its host memfd too. */
     struct inode *e = mk(root, "early");
-    e->sealable = 1;
+    ck_assert_int_eq(e->sealable, 1);
+    ck_assert_uint_eq(e->seals, F_SEAL_SEAL);
+    ck_assert_int_eq(tmpfs_add_seals(e, F_SEAL_WRITE), -EPERM);
+    e->seals = 0; /* what memfd_new does for MFD_ALLOW_SEALING */
     ck_assert_int_eq(tmpfs_add_seals(e, F_SEAL_GROW | F_SEAL_WRITE), 0);
     struct file *ef = open_file(e, O_RDWR);
     int efd = ef->ops->mmap_fd(ef);
@@ -911,12 +915,20 @@ START_TEST(seals_on_host_memfd)
     ck_assert_int_eq(errno, EPERM);
     file_put(ef);
     ck_assert_int_eq(root->ops->unlink(root, "early", e), 0);
+    struct inode *plain = mk(root, "plain");
+    struct file *pf = open_file(plain, O_RDWR);
+    int pfd = pf->ops->mmap_fd(pf);
+    ck_assert_int_ge(pfd, 0);
+    ck_assert_int_eq(fcntl(pfd, F_GET_SEALS), F_SEAL_SEAL);
+    file_put(pf);
+    ck_assert_int_eq(root->ops->unlink(root, "plain", plain), 0);
+    inode_put(plain);
     inode_put(e);
 
     /* Later: a shared mapping through the writable memfd, even read-only,
      * makes F_SEAL_WRITE EBUSY and changes nothing. */
     struct inode *i = mk(root, "late");
-    i->sealable = 1;
+    i->seals = 0;
     struct file *f = open_file(i, O_RDWR);
     off_t pos = 0;
     ck_assert_int_eq(f->ops->write(f, "data", 4, &pos), 4);
@@ -955,7 +967,7 @@ START_TEST(seals_on_host_memfd)
      * mapping keeps writing. */
     struct inode *x = NULL;
     ck_assert_int_eq(root->ops->mknod(root, "exec", S_IFREG | 0755, 0, &cred, &x), 0);
-    x->sealable = 1;
+    x->seals = 0;
     f = open_file(x, O_RDWR);
     fd = f->ops->mmap_fd(f);
     ck_assert_int_eq(ftruncate(fd, P), 0);
