@@ -42,6 +42,14 @@ int procfs_gen_comm(struct strbuf *out, struct task *reader, struct process *p);
 int procfs_gen_maps(struct strbuf *out, struct task *reader, struct process *p);
 
 /* ---- system-wide files ---- */
+/* The system-wide figures behind sysinfo(2) and /proc/{uptime,loadavg}
+ * (and /proc/meminfo without the host's): the host's memory and load
+ * averages (the guest runs on the host's memory and CPUs; /proc/meminfo
+ * shows the same counters of the host kernel), the uptime of the clock
+ * /proc/uptime shows, rounded up to whole seconds as do_sysinfo does, and
+ * tasks, the sandbox's task count (Linux's nr_threads). Padding zeroed. */
+struct sysinfo;
+void procfs_sysinfo(struct sysinfo *si, unsigned tasks);
 int procfs_gen_meminfo(struct strbuf *out);
 int procfs_gen_cpuinfo(struct strbuf *out);
 /* /proc/stat. processes: tasks created since the sandbox started (its

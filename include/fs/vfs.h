@@ -154,8 +154,8 @@ struct inode {
     uid_t uid;
     gid_t gid;
     dev_t rdev;                   /* device nodes */
-    int sealable;                 /* memfd: F_ADD_SEALS works */
-    unsigned seals;               /* F_SEAL_* (memfd) */
+    int sealable;                 /* tmpfs files: F_GET_SEALS and F_ADD_SEALS work */
+    unsigned seals;               /* F_SEAL_* (F_SEAL_SEAL but for memfds) */
 };
 
 /* A name in the directory tree. Dentries live while referenced (by files,
@@ -322,7 +322,23 @@ int tmpfs_mount(uint64_t size, mode_t mode, struct dentry **root);
 int devfs_mount(struct dentry **root);
 int procfs_mount(struct dentry **root);
 extern const struct fs_type hostfs_type, tmpfs_type, devfs_type, procfs_type;
-/* memfd_create's file (O_RDWR), named NAME for /proc. */
-int memfd_new(struct task *t, const char *name, int allow_sealing, struct file **out);
+/* Newer than some libc headers (glibc 2.36). */
+#ifndef F_SEAL_EXEC
+#define F_SEAL_EXEC 0x0020
+#endif
+#ifndef MFD_NOEXEC_SEAL
+#define MFD_NOEXEC_SEAL 0x0008U
+#endif
+/* memfd_create's file (O_RDWR), named NAME for /proc; mfd_flags: the
+ * MFD_ALLOW_SEALING and MFD_NOEXEC_SEAL of memfd_create (checked). */
+int memfd_new(struct task *t, const char *name, unsigned mfd_flags, struct file **out);
+/* fcntl F_ADD_SEALS and F_GET_SEALS: 0 / the seals, or -errno as Linux. */
+long memfd_add_seals(struct file *f, unsigned seals);
+long memfd_get_seals(struct file *f);
+/* Add seals to a tmpfs file (a memfd's: memfd_add_seals checked the
+ * caller): its record and its host memfd's together, under its data lock.
+ * -EPERM once F_SEAL_SEAL is there, the host's -EBUSY for F_SEAL_WRITE
+ * while a mapping could write. */
+int tmpfs_add_seals(struct inode *i, unsigned seals);
 
 #endif

@@ -84,10 +84,6 @@ long mm_munmap(struct task *t, uint64_t addr, uint64_t len);
 long mm_mprotect(struct task *t, uint64_t addr, uint64_t len, int prot);
 long mm_mremap(struct task *t, uint64_t old, uint64_t olen, uint64_t nlen, int flags, uint64_t naddr);
 long mm_brk(struct task *t, uint64_t addr);
-/* 1 if the process maps inode i shared and writable (F_SEAL_WRITE's EBUSY).
- * One address space per process so far: this sees all of them. */
-struct inode;
-int mm_maps_writable_shared(struct task *t, const struct inode *i);
 /* Make a mapping for the loader (MAP_FIXED, anonymous, private). */
 long mm_map_fixed(struct task *t, uint64_t addr, uint64_t len, int prot, int kind);
 /* Learn the stub's fixed regions and remove everything else from the fresh stub. */

@@ -349,7 +349,8 @@ int vfs_setattr(struct task *t, const struct path *p, struct iattr *ia)
         if (c->fsuid != 0) {
             if ((ia->valid & ATTR_UID) && ia->uid != i->uid)
                 return -EPERM;
-            if ((ia->valid & ATTR_GID) && (!owner || (ia->gid != c->fsgid && ia->gid != i->gid)))
+            if ((ia->valid & ATTR_GID) && (!owner || (ia->gid != c->fsgid && ia->gid != i->gid &&
+                                                       !creds_in_groups(c, ia->gid))))
                 return -EPERM;
         }
         /* Any chown, even to -1, -1, clears set-user-ID, and set-group-ID
@@ -375,7 +376,8 @@ int vfs_setattr(struct task *t, const struct path *p, struct iattr *ia)
                 return r;
         }
     }
-    if ((ia->valid & ATTR_MODE) && c->fsuid != 0 && (ia->mode & S_ISGID) && i->gid != c->fsgid)
+    if ((ia->valid & ATTR_MODE) && c->fsuid != 0 && (ia->mode & S_ISGID) && i->gid != c->fsgid &&
+        !creds_in_groups(c, i->gid))
         ia->mode &= ~S_ISGID; /* not in the file's group */
     ia->valid |= ATTR_CTIME;
     if (!i->ops->setattr)

@@ -627,8 +627,11 @@ int procfs_gen_status(struct strbuf *out, struct task *reader, struct process *p
         if (fdsize < 64)
             fdsize = 64; /* Linux's smallest table */
     }
-    /* No supplementary groups in struct creds; the trailing space is Linux's. */
-    sb_printf(out, "FDSize:\t%d\nGroups:\t \n", fdsize);
+    /* Space-separated, and then the trailing space Linux always adds. */
+    sb_printf(out, "FDSize:\t%d\nGroups:\t", fdsize);
+    for (int g = 0; g < c->ngroups; g++)
+        sb_printf(out, g ? " %u" : "%u", c->groups[g]);
+    sb_printf(out, " \n");
     /* One pid namespace level; pgid and sid as in stat. */
     sb_printf(out, "NStgid:\t%d\nNSpid:\t%d\nNSpgid:\t0\nNSsid:\t0\n", p->pid, p->pid);
     if (host_has_status_line("Kthread", 1))
@@ -971,14 +974,39 @@ int procfs_gen_maps(struct strbuf *out, struct task *reader, struct process *p)
 
 /* ---- system-wide files ---- */
 
-/* meminfo from sysinfo() when the host's /proc/meminfo cannot be read:
- * the fields it knows, the others 0. */
+/* The uptime the guest sees: the host's CLOCK_BOOTTIME, as Linux uses. */
+static void guest_boottime(struct timespec *bt)
+{
+    clock_gettime(CLOCK_BOOTTIME, bt);
+}
+
+void procfs_sysinfo(struct sysinfo *si, unsigned tasks)
+{
+    struct sysinfo h;
+    if (sysinfo(&h) < 0)
+        memset(&h, 0, sizeof(h));
+    memset(si, 0, sizeof(*si));
+    struct timespec bt;
+    guest_boottime(&bt);
+    si->uptime = bt.tv_sec + (bt.tv_nsec ? 1 : 0); /* do_sysinfo rounds up */
+    memcpy(si->loads, h.loads, sizeof(si->loads));
+    si->totalram = h.totalram;
+    si->freeram = h.freeram;
+    si->sharedram = h.sharedram;
+    si->bufferram = h.bufferram;
+    si->totalswap = h.totalswap;
+    si->freeswap = h.freeswap;
+    si->mem_unit = h.mem_unit ? h.mem_unit : 1;
+    si->procs = (unsigned short)(tasks > 0xffff ? 0xffff : tasks);
+}
+
+/* meminfo from procfs_sysinfo when the host's /proc/meminfo cannot be
+ * read: the fields it knows, the others 0. */
 static void meminfo_fallback(struct strbuf *out)
 {
     struct sysinfo si;
-    if (sysinfo(&si) < 0)
-        memset(&si, 0, sizeof(si));
-    unsigned long long u = si.mem_unit ? si.mem_unit : 1;
+    procfs_sysinfo(&si, 1);
+    unsigned long long u = si.mem_unit;
 #define KB(x) ((unsigned long long)(x) * u / 1024)
     const struct { const char *k; unsigned long long v; } f[] = {
         { "MemTotal", KB(si.totalram) }, { "MemFree", KB(si.freeram) },
@@ -1106,7 +1134,7 @@ int procfs_gen_sysstat(struct strbuf *out, unsigned long processes, unsigned run
 int procfs_gen_uptime(struct strbuf *out)
 {
     struct timespec bt;
-    clock_gettime(CLOCK_BOOTTIME, &bt);
+    guest_boottime(&bt);
     unsigned long idle_s = 0, idle_cs = 0;
     struct strbuf h = STRBUF_INIT;
     if (host_read("/proc/uptime", &h) == 0 && h.s)
@@ -1121,8 +1149,7 @@ int procfs_gen_uptime(struct strbuf *out)
 int procfs_gen_loadavg(struct strbuf *out, unsigned running, unsigned total, int last_pid)
 {
     struct sysinfo si;
-    if (sysinfo(&si) < 0)
-        memset(&si, 0, sizeof(si));
+    procfs_sysinfo(&si, total);
     /* sysinfo gives avenrun << (SI_LOAD_SHIFT - FSHIFT); Linux rounds by
      * FIXED_1/200 before printing two decimals. */
     unsigned long a[3];

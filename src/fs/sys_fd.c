@@ -257,27 +257,6 @@ static long fcntl_lock(struct task *t, int fd, struct file *f, int cmd, uint64_t
     return r;
 }
 
-#define SEALS_ALL (F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_FUTURE_WRITE | 0x20 /* F_SEAL_EXEC */)
-
-/* memfd seals: only added, never removed; F_SEAL_SEAL stops more. */
-static long add_seals(struct task *t, struct file *f, unsigned seals)
-{
-    struct inode *i = f->inode;
-    if (!i || !i->sealable)
-        return -EINVAL;
-    if (seals & ~SEALS_ALL)
-        return -EINVAL;
-    if ((f->flags & O_ACCMODE) == O_RDONLY)
-        return -EPERM;
-    unsigned old = __atomic_load_n(&i->seals, __ATOMIC_ACQUIRE);
-    if (old & F_SEAL_SEAL)
-        return -EPERM;
-    if ((seals & F_SEAL_WRITE) && !(old & F_SEAL_WRITE) && mm_maps_writable_shared(t, i))
-        return -EBUSY;
-    __atomic_fetch_or(&i->seals, seals, __ATOMIC_ACQ_REL);
-    return 0;
-}
-
 #define SETFL_MASK (O_APPEND | O_NONBLOCK | O_ASYNC | O_DIRECT | O_NOATIME)
 
 long sys_fcntl(struct task *t, const struct sysargs *a)
@@ -353,10 +332,10 @@ long sys_fcntl(struct task *t, const struct sysargs *a)
         r = path ? -EBADF : F_UNLCK;
         break;
     case F_GET_SEALS:
-        r = path ? -EBADF : (f->inode && f->inode->sealable) ? (long)f->inode->seals : -EINVAL;
+        r = path ? -EBADF : memfd_get_seals(f);
         break;
     case F_ADD_SEALS:
-        r = path ? -EBADF : add_seals(t, f, (unsigned)arg);
+        r = path ? -EBADF : memfd_add_seals(f, (unsigned)arg);
         break;
     default:
         r = path ? -EBADF : -EINVAL;
@@ -491,7 +470,7 @@ long sys_memfd_create(struct task *t, const struct sysargs *a)
     if (n < 0)
         return n;
     struct file *f;
-    int r = memfd_new(t, name, !!(flags & MFD_ALLOW_SEALING), &f);
+    int r = memfd_new(t, name, flags, &f);
     if (r < 0)
         return r;
     f->flags = O_RDWR | K_O_LARGEFILE;

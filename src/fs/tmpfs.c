@@ -145,6 +145,12 @@ static void tnode_setup(struct super_block *sb, struct tmpfs_inode *ti, mode_t m
         iops = &tmpfs_link_iops;
     }
     inode_init(&ti->vfs, sb, iops, fops, sb->next_ino++, mode);
+    if (S_ISREG(mode)) {
+        /* shmem files have seals: F_SEAL_SEAL unless memfd_create says
+         * otherwise (memfd_new), so F_GET_SEALS is 1 and F_ADD_SEALS EPERM. */
+        ti->vfs.sealable = 1;
+        ti->vfs.seals = F_SEAL_SEAL;
+    }
     ti->vfs.uid = c->uid;
     ti->vfs.gid = c->gid;
     ti->vfs.rdev = rdev;
@@ -738,16 +744,62 @@ static void charge_settle(struct tmpfs_sbinfo *sbi, struct tmpfs_inode *ti)
     }
 }
 
-/* The file's memfd, made on first need (data_lock held). */
+/* The file's memfd, made on first need (data_lock held), with the file's
+ * seals: F_SEAL_SEAL for a plain tmpfs file, for a memfd the seals added
+ * before then (there can be no mapping of it yet, so F_SEAL_WRITE cannot
+ * fail). */
 static int file_memfd(struct tmpfs_inode *ti)
 {
     if (ti->memfd < 0) {
-        int fd = memfd_create("tmpfs", MFD_CLOEXEC);
+        int fd = memfd_create("tmpfs", MFD_CLOEXEC | MFD_ALLOW_SEALING);
         if (fd < 0)
             return -errno;
+        unsigned seals = ti->vfs.seals & ~F_SEAL_EXEC;
+        if (seals && fcntl(fd, F_ADD_SEALS, seals) < 0) {
+            int e = errno;
+            close(fd);
+            return -e;
+        }
         __atomic_store_n(&ti->memfd, fd, __ATOMIC_RELEASE);
     }
     return ti->memfd;
+}
+
+/* memfd_add_seals from F_SEAL_SEAL on. The data lock covers the check, the
+ * host memfd's seals and the record, and file_memfd, which copies the
+ * record into a new host memfd. The host kernel checks F_SEAL_WRITE
+ * against every mapping of the memfd (all made by stubs, through a
+ * descriptor as writable as the guest's: Linux's rule, a shared mapping
+ * that may become writable counts) and enforces the seals on the stubs'
+ * mappings and the sentry's own reads and writes.
+ * The host never gets F_SEAL_EXEC: it is about the guest's mode, which the
+ * host memfd does not share; what it implies (for a file with an exec
+ * bit) is given explicitly. Linux adds that implied F_SEAL_WRITE without
+ * looking for writable mappings, so the host gets F_SEAL_FUTURE_WRITE for
+ * it: new writable mappings and writes are refused, existing mappings keep
+ * writing, as on Linux. Seals the file has already are not sent again. */
+int tmpfs_add_seals(struct inode *i, unsigned seals)
+{
+    struct tmpfs_inode *ti = TI(i);
+    pthread_mutex_lock(&ti->data_lock);
+    unsigned old = i->seals;
+    int r = 0;
+    if (old & F_SEAL_SEAL) {
+        r = -EPERM;
+    } else {
+        unsigned add = seals, host = seals & ~F_SEAL_EXEC;
+        if ((seals & F_SEAL_EXEC) && (i->mode & 0111)) {
+            add |= F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_FUTURE_WRITE;
+            host |= F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_FUTURE_WRITE;
+        }
+        host &= ~old;
+        if (ti->memfd >= 0 && host && fcntl(ti->memfd, F_ADD_SEALS, host) < 0)
+            r = -errno;
+        else
+            __atomic_store_n(&i->seals, old | add, __ATOMIC_RELEASE);
+    }
+    pthread_mutex_unlock(&ti->data_lock);
+    return r;
 }
 
 /* Set the size of a regular file (data_lock held). */
@@ -790,6 +842,10 @@ static int file_truncate(struct tmpfs_inode *ti, off_t size)
 static int tmpfs_setattr(struct inode *i, const struct iattr *ia)
 {
     struct tmpfs_inode *ti = TI(i);
+    /* A memfd sealed with F_SEAL_EXEC keeps its exec bits (shmem_setattr). */
+    if ((ia->valid & ATTR_MODE) && (__atomic_load_n(&i->seals, __ATOMIC_ACQUIRE) & F_SEAL_EXEC) &&
+        ((i->mode ^ ia->mode) & 0111))
+        return -EPERM;
     if (ia->valid & ATTR_SIZE) {
         if (S_ISDIR(i->mode))
             return -EISDIR;

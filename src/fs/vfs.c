@@ -928,7 +928,7 @@ int vfs_permission(struct task *t, struct inode *i, int mask)
     int bits;
     if (i->uid == uid)
         bits = (m >> 6) & 7;
-    else if (i->gid == gid)
+    else if (i->gid == gid || creds_in_groups(c, i->gid))
         bits = (m >> 3) & 7;
     else
         bits = m & 7;

@@ -295,11 +295,13 @@ static struct process *make_init(struct sandbox *sb)
     struct timespec now;
     clock_gettime(CLOCK_MONOTONIC, &now);
     p->start_time = (uint64_t)now.tv_sec * 1000000000ULL + (uint64_t)now.tv_nsec;
-    uid_t r, e, s;
-    gid_t gr, ge, gs;
-    getresuid(&r, &e, &s);
-    getresgid(&gr, &ge, &gs);
-    p->creds = (struct creds){ r, e, s, e, gr, ge, gs, ge };
+    if (creds_init_host(&p->creds) < 0) {
+        free(p);
+        free(mm);
+        free(sh);
+        fdtable_put(ft);
+        return NULL;
+    }
     for (int i = 0; i < GUEST_RLIM_NLIMITS; i++) {
         struct rlimit rl;
         if (getrlimit(i, &rl) == 0)

@@ -129,19 +129,6 @@ static long file_mmap_check(struct file *f, uint64_t off, uint64_t alen, int pro
     }
 }
 
-int mm_maps_writable_shared(struct task *t, const struct inode *i)
-{
-    struct mm *mm = t->proc->mm;
-    int found = 0;
-    pthread_mutex_lock(&mm->lock);
-    for (size_t k = 0; k < mm->vmas.n && !found; k++) {
-        const struct vma *v = &mm->vmas.v[k];
-        found = v->file && v->file->inode == i && (v->flags & MAP_SHARED) && (v->prot & PROT_WRITE);
-    }
-    pthread_mutex_unlock(&mm->lock);
-    return found;
-}
-
 long mm_mmap(struct task *t, uint64_t addr, uint64_t len, int prot, int flags, int fd, uint64_t off)
 {
     struct mm *mm = t->proc->mm;

@@ -412,3 +412,47 @@ void strace_exit(struct task *t, const struct syscall_desc *d, const struct sysa
     }
     emit(&o);
 }
+
+/* si_code names that do not depend on the signal. */
+static const char *si_code_name(int code)
+{
+    switch (code) {
+    case SI_USER: return "SI_USER";
+    case SI_KERNEL: return "SI_KERNEL";
+    case SI_QUEUE: return "SI_QUEUE";
+    case SI_TKILL: return "SI_TKILL";
+    default: return NULL;
+    }
+}
+
+void strace_fault(struct task *t, const struct guest_event *ev, int core, char *buf, size_t cap)
+{
+    struct out o = { buf, cap, 0 };
+    const char *sig = ev->signo > 0 && ev->signo < NSIG ? sigabbrev_np(ev->signo) : NULL;
+    const char *code = si_code_name(ev->code);
+    if (sig)
+        put(&o, "--- SIG%s {si_signo=SIG%s, ", sig, sig);
+    else
+        put(&o, "--- %d {si_signo=%d, ", ev->signo, ev->signo);
+    if (code)
+        put(&o, "si_code=%s, ", code);
+    else
+        put(&o, "si_code=%d, ", ev->code);
+    put(&o, "si_addr=0x%llx} ---", (unsigned long long)ev->addr);
+    /* A signal from the host kernel itself, just after a syscall
+     * instruction, on a syscall the sentry never saw: one that the host
+     * let past the stub's seccomp filter (uretprobe outside a uprobe
+     * trampoline gets SIGILL so). Say so rather than let the line pass for
+     * a fault of the guest's code. */
+    unsigned char insn[2];
+    if (ev->code == SI_KERNEL && t->regs.rip >= 2 && copy_in(t, insn, t->regs.rip - 2, 2) == 0 &&
+        insn[0] == 0x0f && insn[1] == 0x05)
+        put(&o, " (after a syscall instruction: a syscall the host kernel ran past seccomp)");
+    emit(&o);
+    o.len = 0;
+    if (sig)
+        put(&o, "+++ killed by SIG%s%s +++", sig, core ? " (core dumped)" : "");
+    else
+        put(&o, "+++ killed by %d +++", ev->signo);
+    emit(&o);
+}

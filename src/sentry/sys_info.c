@@ -1,17 +1,21 @@
 /* Identity, time and system information: getpid and friends, uname,
- * clocks, getrandom, resource limits, CPU affinity. */
+ * supplementary groups, clocks, sysinfo, getrandom, resource limits, CPU affinity. */
 #define _GNU_SOURCE
+#include <assert.h>
 #include <errno.h>
 #include <sched.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
 #include <sys/resource.h>
+#include <sys/sysinfo.h>
 #include <sys/syscall.h>
 #include <sys/time.h>
 #include <sys/utsname.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "fs/procfs.h"
 #include "sentry/kernel.h"
 #include "sentry/syscall.h"
 
@@ -57,12 +61,100 @@ long sys_getegid(struct task *t, const struct sysargs *a)
     return t->proc->creds.egid;
 }
 
+/* The host process's supplementary groups, read once: every creds points
+ * here, for the sentry's lifetime. (setgroups, when it comes, needs group
+ * lists of their own with a reference count, as Linux's group_info.) */
+static uint32_t *host_groups;
+static int host_ngroups, host_groups_err;
+static pthread_once_t host_groups_once = PTHREAD_ONCE_INIT;
+
+static void host_groups_load(void)
+{
+    static_assert(sizeof(gid_t) == sizeof(uint32_t), "gid_t is the guest's 32-bit gid");
+    /* The host kernel keeps them sorted (groups_sort), as the guest's. */
+    int n = getgroups(0, NULL);
+    if (n <= 0) {
+        host_groups_err = n < 0 ? -errno : 0;
+        return;
+    }
+    gid_t *g = malloc((size_t)n * sizeof(*g));
+    if (!g) {
+        host_groups_err = -ENOMEM;
+        return;
+    }
+    n = getgroups(n, g);
+    if (n < 0) {
+        host_groups_err = -errno;
+        free(g);
+        return;
+    }
+    host_groups = (uint32_t *)g;
+    host_ngroups = n;
+}
+
+int creds_init_host(struct creds *c)
+{
+    uid_t r, e, s;
+    gid_t gr, ge, gs;
+    getresuid(&r, &e, &s);
+    getresgid(&gr, &ge, &gs);
+    *c = (struct creds){ .uid = r, .euid = e, .suid = s, .fsuid = e,
+                          .gid = gr, .egid = ge, .sgid = gs, .fsgid = ge };
+    pthread_once(&host_groups_once, host_groups_load);
+    if (host_groups_err < 0)
+        return host_groups_err;
+    c->groups = host_groups;
+    c->ngroups = host_ngroups;
+    return 0;
+}
+
+int creds_in_groups(const struct creds *c, uint32_t gid)
+{
+    for (int lo = 0, hi = c->ngroups; lo < hi;) {
+        int mid = lo + (hi - lo) / 2;
+        if (c->groups[mid] == gid)
+            return 1;
+        if (c->groups[mid] < gid)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return 0;
+}
+
+/* Linux's getgroups: size 0 asks for the count; the list is copied only
+ * when it fits. The size is an int. */
+long sys_getgroups(struct task *t, const struct sysargs *a)
+{
+    int size = (int)a->a[0];
+    const struct creds *c = &t->proc->creds;
+    if (size < 0)
+        return -EINVAL;
+    if (size == 0)
+        return c->ngroups;
+    if (c->ngroups > size)
+        return -EINVAL;
+    if (copy_out(t, a->a[1], c->groups, (size_t)c->ngroups * sizeof(uint32_t)) < 0)
+        return -EFAULT;
+    return c->ngroups;
+}
+
 long sys_uname(struct task *t, const struct sysargs *a)
 {
     struct utsname u;
     if (uname(&u) < 0)
         return -errno;
     return copy_out(t, a->a[0], &u, sizeof(u)) < 0 ? -EFAULT : 0;
+}
+
+/* The figures /proc/uptime, /proc/meminfo and /proc/loadavg show, from the
+ * one function that makes them. procs is Linux's nr_threads: a guest is one
+ * process with one thread (as /proc/loadavg counts too). */
+long sys_sysinfo(struct task *t, const struct sysargs *a)
+{
+    struct sysinfo si;
+    procfs_sysinfo(&si, 1);
+    return copy_out(t, a->a[0], &si, sizeof(si)) < 0 ? -EFAULT : 0;
 }
 
 long sys_sched_yield(struct task *t, const struct sysargs *a)
@@ -73,26 +165,60 @@ long sys_sched_yield(struct task *t, const struct sysargs *a)
     return 0;
 }
 
-/* Map a guest clock id to a host one: CPU-time clocks of the guest itself
- * become the stub process's clock. */
-static long host_clock(struct task *t, int64_t id, clockid_t *out)
+/* Linux's encoding of CPU-time clock ids (posix-timers_types.h): a negative
+ * id is ~pid << 3 | which, with 4 set for a thread clock; pid 0 is the
+ * caller. id & 7 == 3 instead names a posix clock by file descriptor. */
+#define CPUCLOCK_PID(id) (~((id) >> 3))
+#define CPUCLOCK_PERTHREAD(id) ((id) & 4)
+#define CPUCLOCK_WHICH(id) ((id) & 3)
+#define CPUCLOCK_SCHED 2
+#define CPUCLOCK_MAX 3
+#define CLOCKFD 3
+#define CLOCKFD_MASK 7
+
+/* The process CPU clock of host process pid (MAKE_PROCESS_CPUCLOCK, in
+ * unsigned arithmetic: the pid's complement is negative). */
+static clockid_t host_cpuclock(pid_t pid, int which)
 {
+    return (clockid_t)((~(uint32_t)pid << 3) | (uint32_t)which);
+}
+
+/* Map a guest clock id (an int, as the kernel's clockid_t) to a host one,
+ * or -EINVAL where Linux has no such clock. Static clocks are the host's.
+ * CPU-time clocks name guest pids and become the clock of the stub, whose
+ * host pid the sentry knows (never one taken from the guest). The host
+ * refuses thread clocks of another thread group, so a thread clock is the
+ * stub's process clock too: exact while a guest process has one thread.
+ * (With threads it will need /proc/PID/task/TID/schedstat of the stub.) */
+static long host_clock(struct task *t, int id, clockid_t *out)
+{
+    int which = CPUCLOCK_SCHED;
     if (id >= 0) {
-        if (id > 11 || id == 10)
+        /* 10 was CLOCK_SGI_CYCLE; 16..23 are the auxiliary clocks, which
+         * the sandbox does not offer. */
+        if (id > CLOCK_TAI || id == 10)
             return -EINVAL;
-        if (id == CLOCK_PROCESS_CPUTIME_ID || id == CLOCK_THREAD_CPUTIME_ID)
-            goto self_cpu;
-        *out = (clockid_t)id;
-        return 0;
+        if (id != CLOCK_PROCESS_CPUTIME_ID && id != CLOCK_THREAD_CPUTIME_ID) {
+            *out = (clockid_t)id;
+            return 0;
+        }
+    } else {
+        /* No posix clock devices: every descriptor is not one (EINVAL, as
+         * get_clock_desc gives for other files and for closed fds). */
+        if ((id & CLOCKFD_MASK) == CLOCKFD)
+            return -EINVAL;
+        which = CPUCLOCK_WHICH(id);
+        if (which >= CPUCLOCK_MAX)
+            return -EINVAL;
+        /* pid_for_clock: 0 is the caller; a thread clock must name a
+         * thread of the caller's process, a process clock a process. The
+         * guest process is the sandbox's only one, so any other pid is a
+         * pid that does not exist. */
+        int pid = CPUCLOCK_PID(id);
+        if (pid != 0 && (CPUCLOCK_PERTHREAD(id) ? pid != t->tid : pid != t->proc->pid))
+            return -EINVAL;
     }
-    /* Encoded CPU clock: ~pid << 3 | type (| 4 for a thread). */
-    if ((id & 7) == 7)
-        return -EINVAL;
-    int64_t pid = ~(id >> 3);
-    if (pid != 0 && pid != t->proc->pid && pid != t->tid)
-        return -EINVAL;
-self_cpu:
-    *out = (clockid_t)((~(int64_t)t->proc->mm->stub->pid << 3) | 2);
+    *out = host_cpuclock(t->proc->mm->stub->pid, which);
     return 0;
 }
 

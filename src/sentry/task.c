@@ -113,6 +113,10 @@ void task_run(struct task *t)
             }
             /* No guest handlers are delivered yet: the default action ends
              * the process, with a core flag for the signals that dump. */
+            if (t->proc->sb->strace) {
+                char buf[512];
+                strace_fault(t, &ev, sig_dumps_core(ev.signo), buf, sizeof(buf));
+            }
             task_exit_group(t, ev.signo | (sig_dumps_core(ev.signo) ? 0x80 : 0));
             break;
         case EV_INTERRUPT:

@@ -361,6 +361,8 @@ applets() {
     t "xargs -0 wc"     fork in=list0 -- xargs -0 wc -c
     t ps                check=ps once -- ps
     t free              check=free once -- free
+    t id                -- id
+    t "id -G"           -- id -G
 }
 
 out=$work/out

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # build.sh: compiles every guest test into OUTDIR: musl static (the default,
-# named after the source), plus glibc static (hello.glibc, misc.glibc) and
-# static-PIE builds of hello (hello.pie.glibc, hello.pie.musl).
+# named after the source), plus glibc static (hello.glibc, misc.glibc,
+# futex.glibc) and static-PIE builds of hello (hello.pie.glibc, hello.pie.musl).
 # Usage: tests/guest/build.sh OUTDIR
 # Env: MUSL_GCC (musl-gcc), GLIBC_CC (gcc), MUSL_LIBDIR (found from musl-gcc).
 set -euo pipefail
@@ -32,6 +32,7 @@ for c in "$src"/*.c; do
 done
 run "$glibc_cc" -static "${warn[@]}" "$src/hello.c" -o "$out/hello.glibc"
 run "$glibc_cc" -static "${warn[@]}" "$src/misc.c" -o "$out/misc.glibc"
+run "$glibc_cc" -static "${warn[@]}" "$src/futex.c" -o "$out/futex.glibc"
 run "$glibc_cc" -static-pie -fPIE "${warn[@]}" "$src/hello.c" \
     -o "$out/hello.pie.glibc"
 

@@ -73,7 +73,8 @@ static void fake_init(struct fake *f)
 
     f->p.pid = 7;
     f->p.ppid = 1;
-    f->p.creds = (struct creds){ 1000, 1001, 1002, 1003, 100, 101, 102, 103 };
+    f->p.creds = (struct creds){ .uid = 1000, .euid = 1001, .suid = 1002, .fsuid = 1003,
+                               .gid = 100, .egid = 101, .sgid = 102, .fsgid = 103 };
     for (int i = 0; i < GUEST_RLIM_NLIMITS; i++)
         f->p.rlim[i] = (struct guest_rlimit){ RLIM_INFINITY, RLIM_INFINITY };
     f->p.rlim[RLIMIT_SIGPENDING] = (struct guest_rlimit){ 1234, 1234 };

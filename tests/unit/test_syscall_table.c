@@ -1,5 +1,6 @@
 /* Unit test of the syscall table: numbers, names, handlers and argument
  * kinds are consistent, and lookups agree with libseccomp's names. */
+#define _GNU_SOURCE
 #include <check.h>
 
 #include "unit.h"
@@ -30,6 +31,11 @@ START_TEST(names_match_libseccomp)
     for (int i = 0; i < syscall_table_len; i++) {
         const struct syscall_desc *d = &syscall_table[i];
         char *n = seccomp_syscall_resolve_num_arch(SCMP_ARCH_X86_64, d->nr);
+        /* Newer than libseccomp 2.5: its table stops at 334 here. */
+        static const struct { int nr; const char *name; } newer[] = { { 335, "uretprobe" }, { 336, "uprobe" } };
+        for (size_t k = 0; !n && k < sizeof(newer) / sizeof(newer[0]); k++)
+            if (newer[k].nr == d->nr)
+                n = strdup(newer[k].name);
         ck_assert_msg(n && strcmp(n, d->name) == 0, "nr %d is %s in the table but %s in libseccomp", d->nr,
                       d->name, n ? n : "(none)");
         free(n);

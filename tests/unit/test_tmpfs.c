@@ -8,9 +8,11 @@
 #include "unit.h"
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
 #include <sys/sysmacros.h>
@@ -885,6 +887,104 @@ START_TEST(device_ops)
 }
 END_TEST
 
+/* memfd seals reach the host memfd (tmpfs_add_seals), so the host kernel
+ * refuses what the guest may not do through any mapping a stub makes,
+ * whatever the guest does in the stub, and checks F_SEAL_WRITE against
+ * every mapping of the memfd. */
+START_TEST(seals_on_host_memfd)
+{
+    struct dentry *r = mount_tmp(1 << 20);
+    struct inode *root = r->inode;
+
+    /* Seals added before the host memfd exists go to it when it is made. */
+    /* A plain tmpfs file is sealed against seals, its host memfd too. */
+    struct inode *e = mk(root, "early");
+    ck_assert_int_eq(e->sealable, 1);
+    ck_assert_uint_eq(e->seals, F_SEAL_SEAL);
+    ck_assert_int_eq(tmpfs_add_seals(e, F_SEAL_WRITE), -EPERM);
+    e->seals = 0; /* what memfd_new does for MFD_ALLOW_SEALING */
+    ck_assert_int_eq(tmpfs_add_seals(e, F_SEAL_GROW | F_SEAL_WRITE), 0);
+    struct file *ef = open_file(e, O_RDWR);
+    int efd = ef->ops->mmap_fd(ef);
+    ck_assert_int_ge(efd, 0);
+    ck_assert_int_eq(fcntl(efd, F_GET_SEALS), F_SEAL_GROW | F_SEAL_WRITE);
+    errno = 0;
+    ck_assert_int_eq(ftruncate(efd, P), -1);
+    ck_assert_int_eq(errno, EPERM);
+    ck_assert_ptr_eq(mmap(NULL, P, PROT_READ | PROT_WRITE, MAP_SHARED, efd, 0), MAP_FAILED);
+    ck_assert_int_eq(errno, EPERM);
+    file_put(ef);
+    ck_assert_int_eq(root->ops->unlink(root, "early", e), 0);
+    struct inode *plain = mk(root, "plain");
+    struct file *pf = open_file(plain, O_RDWR);
+    int pfd = pf->ops->mmap_fd(pf);
+    ck_assert_int_ge(pfd, 0);
+    ck_assert_int_eq(fcntl(pfd, F_GET_SEALS), F_SEAL_SEAL);
+    file_put(pf);
+    ck_assert_int_eq(root->ops->unlink(root, "plain", plain), 0);
+    inode_put(plain);
+    inode_put(e);
+
+    /* Later: a shared mapping through the writable memfd, even read-only,
+     * makes F_SEAL_WRITE EBUSY and changes nothing. */
+    struct inode *i = mk(root, "late");
+    i->seals = 0;
+    struct file *f = open_file(i, O_RDWR);
+    off_t pos = 0;
+    ck_assert_int_eq(f->ops->write(f, "data", 4, &pos), 4);
+    int fd = f->ops->mmap_fd(f);
+    ck_assert_int_ge(fd, 0);
+    ck_assert_int_eq(fcntl(fd, F_GET_SEALS), 0);
+    void *m = mmap(NULL, P, PROT_READ, MAP_SHARED, fd, 0);
+    ck_assert_ptr_ne(m, MAP_FAILED);
+    ck_assert_int_eq(tmpfs_add_seals(i, F_SEAL_WRITE), -EBUSY);
+    ck_assert_uint_eq(i->seals, 0);
+    ck_assert_int_eq(fcntl(fd, F_GET_SEALS), 0);
+    munmap(m, P);
+    ck_assert_int_eq(tmpfs_add_seals(i, F_SEAL_WRITE), 0);
+    ck_assert_uint_eq(i->seals, F_SEAL_WRITE);
+    ck_assert_int_eq(fcntl(fd, F_GET_SEALS), F_SEAL_WRITE);
+    ck_assert_ptr_eq(mmap(NULL, P, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0), MAP_FAILED);
+    ck_assert_int_eq(errno, EPERM);
+    /* The sentry's own writes meet the host's seal too. */
+    pos = 0;
+    ck_assert_int_eq(f->ops->write(f, "x", 1, &pos), -EPERM);
+    /* F_SEAL_EXEC stays the sentry's (the host memfd does not have the
+     * guest's mode); on a file without exec bits it implies nothing. */
+    ck_assert_int_eq(tmpfs_add_seals(i, 0x20), 0);
+    ck_assert_uint_eq(i->seals, F_SEAL_WRITE | 0x20);
+    ck_assert_int_eq(fcntl(fd, F_GET_SEALS), F_SEAL_WRITE);
+    ck_assert_int_eq(tmpfs_add_seals(i, F_SEAL_SEAL), 0);
+    ck_assert_int_eq(fcntl(fd, F_GET_SEALS), F_SEAL_WRITE | F_SEAL_SEAL);
+    ck_assert_int_eq(tmpfs_add_seals(i, 0), -EPERM);
+    file_put(f);
+    ck_assert_int_eq(root->ops->unlink(root, "late", i), 0);
+    inode_put(i);
+
+    /* With an exec bit, F_SEAL_EXEC implies the write and size seals; the
+     * host gets F_SEAL_FUTURE_WRITE for the implied F_SEAL_WRITE, which
+     * Linux adds without looking at mappings: an existing writable
+     * mapping keeps writing. */
+    struct inode *x = NULL;
+    ck_assert_int_eq(root->ops->mknod(root, "exec", S_IFREG | 0755, 0, &cred, &x), 0);
+    x->seals = 0;
+    f = open_file(x, O_RDWR);
+    fd = f->ops->mmap_fd(f);
+    ck_assert_int_eq(ftruncate(fd, P), 0);
+    m = mmap(NULL, P, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+    ck_assert_ptr_ne(m, MAP_FAILED);
+    ck_assert_int_eq(tmpfs_add_seals(x, 0x20), 0);
+    ck_assert_uint_eq(x->seals, 0x20 | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_FUTURE_WRITE);
+    ck_assert_int_eq(fcntl(fd, F_GET_SEALS), F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_FUTURE_WRITE);
+    ((char *)m)[0] = 'w';
+    munmap(m, P);
+    file_put(f);
+    ck_assert_int_eq(root->ops->unlink(root, "exec", x), 0);
+    inode_put(x);
+    dput(r);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("tmpfs");
@@ -899,6 +999,7 @@ int main(void)
     tcase_add_test(tc, special_nodes);
     tcase_add_test(tc, getdents_cookies);
     tcase_add_test(tc, file_data);
+    tcase_add_test(tc, seals_on_host_memfd);
     tcase_add_test(tc, size_limit);
     tcase_add_test(tc, concurrency);
     tcase_add_test(tc, devfs_population);
