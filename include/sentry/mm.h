@@ -8,10 +8,8 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#define GUEST_PAGE 4096ULL
-#define TASK_SIZE 0x7ffffffff000ULL   /* end of the x86-64 user address space */
-#define PAGE_DOWN(x) ((x) & ~(GUEST_PAGE - 1))
-#define PAGE_UP(x) (((x) + GUEST_PAGE - 1) & ~(GUEST_PAGE - 1))
+#include "base.h"
+
 
 /* VMA_FILE: a mapping of file (a host file or memfd mapped through the
  * stub, or /dev/zero, whose private mappings are anonymous memory). */

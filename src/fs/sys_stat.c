@@ -16,6 +16,7 @@
 #include <unistd.h>
 #include <utime.h>
 
+#include "base.h"
 #include "fs/file.h"
 #include "fs/vfs.h"
 #include "sentry/kernel.h"
@@ -625,7 +626,7 @@ static long xattr_name(struct task *t, uint64_t uname, char *name)
 static int xattr_prefix_check(const char *name)
 {
     static const char *const pfx[] = { "user.", "trusted.", "security.", "system." };
-    for (size_t k = 0; k < sizeof(pfx) / sizeof(pfx[0]); k++)
+    for (size_t k = 0; k < ARRAY_SIZE(pfx); k++)
         if (strncmp(name, pfx[k], strlen(pfx[k])) == 0)
             return name[strlen(pfx[k])] ? 0 : -EINVAL;
     return -EOPNOTSUPP;

@@ -1,5 +1,6 @@
 /* ELF executable parsing with libelf: header and program header validation,
  * PT_LOAD layout checks, PT_INTERP, PT_PHDR and PT_GNU_STACK. */
+#include "base.h"
 #include "loader/elf.h"
 
 #include <errno.h>
@@ -10,9 +11,7 @@
 #include <string.h>
 #include <sys/mman.h>
 
-#define ELF_PAGE 4096ULL
 #define ELF_MAX_PHNUM 128
-#define ELF_USER_TOP 0x7ffffffff000ULL
 #define ELF_MAX_SPAN (64ULL << 30)
 
 static int refuse(char *err, size_t errlen, const char *fmt, ...)
@@ -65,13 +64,13 @@ static int add_load(struct elf_image *img, const GElf_Phdr *ph, size_t len,
 	    (ph->p_offset > len || ph->p_filesz > len - ph->p_offset))
 		return refuse(err, errlen, "segment outside file");
 	if (__builtin_add_overflow(ph->p_vaddr, ph->p_memsz, &end) ||
-	    end > ELF_USER_TOP)
+	    end > TASK_SIZE)
 		return refuse(err, errlen, "segment outside user address space");
 	if (ph->p_align > 1 && (ph->p_align & (ph->p_align - 1)))
 		return refuse(err, errlen, "segment alignment not a power of two");
 	/* mmap maps whole pages, so file offset and address must agree in
 	 * their page offsets. */
-	if ((ph->p_vaddr - ph->p_offset) % ELF_PAGE)
+	if ((ph->p_vaddr - ph->p_offset) % GUEST_PAGE)
 		return refuse(err, errlen,
 			      "segment address and file offset not page-congruent");
 	if (img->nseg > 0) {
@@ -245,12 +244,12 @@ int elf_parse(const void *buf, size_t len, struct elf_image *img, char *err,
 		goto out;
 	}
 	/* Sorted and non-overlapping, so the first starts lowest and the last
-	 * ends highest; ends are <= ELF_USER_TOP so rounding cannot overflow. */
-	img->lo = img->seg[0].vaddr & ~(ELF_PAGE - 1);
+	 * ends highest; ends are <= TASK_SIZE so rounding cannot overflow. */
+	img->lo = img->seg[0].vaddr & ~(GUEST_PAGE - 1);
 	img->hi = (img->seg[img->nseg - 1].vaddr + img->seg[img->nseg - 1].memsz +
-		   ELF_PAGE - 1) & ~(ELF_PAGE - 1);
-	if (img->align < ELF_PAGE)
-		img->align = ELF_PAGE;
+		   GUEST_PAGE - 1) & ~(GUEST_PAGE - 1);
+	if (img->align < GUEST_PAGE)
+		img->align = GUEST_PAGE;
 	if (img->hi - img->lo > ELF_MAX_SPAN) {
 		ret = refuse(err, errlen, "address span of segments too large");
 		goto out;

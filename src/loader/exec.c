@@ -17,6 +17,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "base.h"
 #include "loader/elf.h"
 #include "loader/exec.h"
 #include "loader/stack.h"
@@ -321,7 +322,7 @@ int exec_load(struct task *t, const struct exec_file *ef, char *const argv[], ch
         AUX(AT_SYSINFO_EHDR, mm->vdso);
     AUX(51 /* AT_MINSIGSTKSZ */, getauxval(51));
     AUX(AT_HWCAP, getauxval(AT_HWCAP));
-    AUX(AT_PAGESZ, 4096);
+    AUX(AT_PAGESZ, GUEST_PAGE);
     AUX(AT_CLKTCK, 100);
     AUX(AT_PHDR, img.phdr_vaddr ? img.phdr_vaddr + bias : 0);
     AUX(AT_PHENT, img.phent);

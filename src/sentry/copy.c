@@ -6,6 +6,7 @@
 #include <string.h>
 #include <sys/uio.h>
 
+#include "base.h"
 #include "platform/layout.h"
 #include "sentry/kernel.h"
 
@@ -60,7 +61,7 @@ long mem_strncpy(pid_t pid, char *dst, uint64_t src, size_t max)
         /* Read up to the end of the page so a short string next to an
          * unmapped page is not an error. */
         uint64_t a = src + got;
-        size_t chunk = (size_t)(4096 - (a & 4095));
+        size_t chunk = (size_t)(GUEST_PAGE - (a & (GUEST_PAGE - 1)));
         if (chunk > max - got)
             chunk = max - got;
         struct iovec l = { dst + got, chunk }, r = { (void *)(uintptr_t)a, chunk };

@@ -11,6 +11,7 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
+#include "base.h"
 #include "sentry/kernel.h"
 #include "sentry/syscall.h"
 
@@ -151,7 +152,7 @@ static const char *const errnames[134] = {
 
 const char *errno_name(int e)
 {
-    if (e > 0 && e < (int)(sizeof(errnames) / sizeof(errnames[0])))
+    if (e > 0 && e < (int)(ARRAY_SIZE(errnames)))
         return errnames[e];
     return NULL;
 }
@@ -340,13 +341,13 @@ static void put_arg(struct out *o, struct task *t, const struct sysargs *a, int 
         put_flags(o, v, map_names, NULL);
         break;
     case K_CLOCK:
-        if (v < sizeof(clock_names) / sizeof(clock_names[0]) && clock_names[v])
+        if (v < ARRAY_SIZE(clock_names) && clock_names[v])
             put(o, "%s", clock_names[v]);
         else
             put(o, "%d", (int)v);
         break;
     case K_RLIM:
-        if (v < sizeof(rlim_names) / sizeof(rlim_names[0]))
+        if (v < ARRAY_SIZE(rlim_names))
             put(o, "%s", rlim_names[v]);
         else
             put(o, "%d", (int)v);

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base.h"
 #include "sentry/kernel.h"
 #include "sched/wait.h"
 #include "sentry/syscall.h"
@@ -23,7 +24,7 @@ const struct syscall_desc syscall_table[] = {
 #include "sentry/syscalls.def"
 #undef SYS
 };
-const int syscall_table_len = sizeof(syscall_table) / sizeof(syscall_table[0]);
+const int syscall_table_len = ARRAY_SIZE(syscall_table);
 
 static const struct syscall_desc *by_nr[SYSCALL_MAX];
 static pthread_once_t by_nr_once = PTHREAD_ONCE_INIT;

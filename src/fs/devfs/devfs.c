@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 
+#include "base.h"
 #include "fs/devices.h"
 #include "fs/vfs.h"
 #include "sentry/mm.h"
@@ -211,18 +212,18 @@ int devfs_mount(struct dentry **root)
     if (err < 0)
         return err;
     struct inode *dir = r->inode, *i;
-    for (size_t k = 0; k < sizeof(devs) / sizeof(devs[0]) && err == 0; k++) {
+    for (size_t k = 0; k < ARRAY_SIZE(devs) && err == 0; k++) {
         err = dir->ops->mknod(dir, devs[k].name, S_IFCHR | 0666, makedev(devs[k].ma, devs[k].mi),
                               &root_cred, &i);
         if (err == 0)
             inode_put(i);
     }
-    for (size_t k = 0; k < sizeof(links) / sizeof(links[0]) && err == 0; k++) {
+    for (size_t k = 0; k < ARRAY_SIZE(links) && err == 0; k++) {
         err = dir->ops->symlink(dir, links[k].name, links[k].target, &root_cred, &i);
         if (err == 0)
             inode_put(i);
     }
-    for (size_t k = 0; k < sizeof(dirs) / sizeof(dirs[0]) && err == 0; k++) {
+    for (size_t k = 0; k < ARRAY_SIZE(dirs) && err == 0; k++) {
         err = dir->ops->mkdir(dir, dirs[k].name, dirs[k].mode, &root_cred, &i);
         if (err == 0)
             inode_put(i);

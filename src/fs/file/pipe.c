@@ -15,6 +15,7 @@
 #include <sys/stat.h>
 #include <time.h>
 
+#include "base.h"
 #include "fs/file.h"
 #include "fs/pipe.h"
 #include "fs/vfs.h"
@@ -216,7 +217,7 @@ struct pipefs_inode {
 
 static struct pipefs_inode *pipefs_i(struct inode *i)
 {
-    return (struct pipefs_inode *)((char *)i - offsetof(struct pipefs_inode, vfs));
+    return container_of(i, struct pipefs_inode, vfs);
 }
 
 static const struct fs_type pipefs_type = {

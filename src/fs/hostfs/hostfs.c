@@ -26,6 +26,7 @@
 #include <unistd.h>
 #include <linux/openat2.h>
 
+#include "base.h"
 #include "fs/vfs.h"
 
 struct host_inode {
@@ -43,7 +44,7 @@ struct hostfs_info {
 
 static struct host_inode *HI(struct inode *i)
 {
-    return (struct host_inode *)((char *)i - offsetof(struct host_inode, vfs));
+    return container_of(i, struct host_inode, vfs);
 }
 
 static void proc_fd_path(int fd, char *buf, size_t len)

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "base.h"
 #include "fs/file.h"
 #include "fs/vfs.h"
 #include "sentry/kernel.h"
@@ -109,7 +110,7 @@ struct hs_inode {
 
 static struct hs_inode *HSI(struct inode *i)
 {
-    return (struct hs_inode *)((char *)i - offsetof(struct hs_inode, vfs));
+    return container_of(i, struct hs_inode, vfs);
 }
 
 static int hsi_getattr(struct inode *i, struct stat *st)

@@ -12,6 +12,7 @@
 #include <sys/sysmacros.h>
 #include <time.h>
 
+#include "base.h"
 #include "fs/procfs.h"
 #include "fs/vfs.h"
 #include "sentry/kernel.h"
@@ -53,7 +54,7 @@ struct proc_inode {
 
 static struct proc_inode *PI(struct inode *i)
 {
-    return (struct proc_inode *)((char *)i - offsetof(struct proc_inode, vfs));
+    return container_of(i, struct proc_inode, vfs);
 }
 
 /* ---- whose /proc ---- */
@@ -216,7 +217,7 @@ static uint64_t entry_index(const struct proc_entry *e)
 {
     static const struct proc_entry *const tables[] = { root_dir, sys_dir, kernel_dir, random_dir, pid_dir };
     uint64_t base = 0;
-    for (size_t k = 0; k < sizeof(tables) / sizeof(tables[0]); k++) {
+    for (size_t k = 0; k < ARRAY_SIZE(tables); k++) {
         size_t n = 0;
         while (tables[k][n].name)
             n++;

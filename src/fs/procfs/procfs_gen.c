@@ -28,6 +28,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "base.h"
 #include "fs/file.h"
 #include "fs/procfs.h"
 #include "fs/vfs.h"
@@ -1019,7 +1020,7 @@ static void meminfo_fallback(struct strbuf *out)
     };
 #undef KB
     char key[32];
-    for (size_t i = 0; i < sizeof(f) / sizeof(f[0]); i++) {
+    for (size_t i = 0; i < ARRAY_SIZE(f); i++) {
         snprintf(key, sizeof(key), "%s:", f[i].k);
         sb_printf(out, "%-16s%8llu kB\n", key, f[i].v);
     }

@@ -26,16 +26,14 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "base.h"
 #include "fs/devices.h"
 #include "fs/vfs.h"
 
-#define TPAGE 4096ULL
-#define TPAGE_UP(x) (((uint64_t)(x) + TPAGE - 1) & ~(TPAGE - 1))
 #define OFF_MAX INT64_MAX
 #define BOGO_DIRENT_SIZE 20       /* Linux's st_size per tmpfs directory entry */
 #define FIRST_COOKIE 2            /* 0 is ".", 1 is ".." */
 
-#define container_of(p, type, member) ((type *)((char *)(p) - offsetof(type, member)))
 
 struct tmpfs_inode;
 
@@ -72,7 +70,7 @@ struct tmpfs_inode {
     int memfd;                    /* -1 until the file first has data; size == memfd's */
     off_t size;
     off_t alloc_end;              /* size, or beyond with FALLOC_FL_KEEP_SIZE */
-    uint64_t charged;             /* TPAGE_UP(alloc_end) once an operation ends */
+    uint64_t charged;             /* PAGE_UP(alloc_end) once an operation ends */
     /* Directories. */
     struct tmpfs_inode *parent;   /* for ".."; NULL for the root and once removed */
     int dead;                     /* removed: no lookups, creations or getdents */
@@ -710,7 +708,7 @@ static int tmpfs_getattr(struct inode *i, struct stat *st)
         st->st_size = (off_t)(2 + ti->nlive) * BOGO_DIRENT_SIZE;
     else
         st->st_size = ti->size;
-    st->st_blksize = TPAGE;
+    st->st_blksize = GUEST_PAGE;
     st->st_blocks = (blkcnt_t)(ti->charged / 512);
     st->st_atim = ti->atime;
     st->st_mtim = ti->mtime;
@@ -719,11 +717,11 @@ static int tmpfs_getattr(struct inode *i, struct stat *st)
     return 0;
 }
 
-/* Grow ti's charge towards TPAGE_UP(end), as far as the limit allows;
+/* Grow ti's charge towards PAGE_UP(end), as far as the limit allows;
  * returns the bytes now covered (sb->lock held). */
 static uint64_t charge_upto(struct tmpfs_sbinfo *sbi, struct tmpfs_inode *ti, uint64_t end)
 {
-    uint64_t want = TPAGE_UP(end);
+    uint64_t want = PAGE_UP(end);
     if (want > ti->charged) {
         uint64_t add = want - ti->charged, room = sbi->limit - sbi->used;
         if (add > room)
@@ -737,7 +735,7 @@ static uint64_t charge_upto(struct tmpfs_sbinfo *sbi, struct tmpfs_inode *ti, ui
 /* Give back the pages charged beyond ti->alloc_end (sb->lock held). */
 static void charge_settle(struct tmpfs_sbinfo *sbi, struct tmpfs_inode *ti)
 {
-    uint64_t keep = TPAGE_UP(ti->alloc_end);
+    uint64_t keep = PAGE_UP(ti->alloc_end);
     if (ti->charged > keep) {
         sbi->used -= ti->charged - keep;
         ti->charged = keep;
@@ -1142,10 +1140,10 @@ static int tmpfs_statfs(struct super_block *sb, struct statfs *st)
     memset(st, 0, sizeof(*st));
     pthread_mutex_lock(&sb->lock);
     st->f_type = TMPFS_MAGIC;
-    st->f_bsize = TPAGE;
-    st->f_frsize = TPAGE;
-    st->f_blocks = sbi->limit / TPAGE;
-    st->f_bfree = st->f_bavail = (sbi->limit - sbi->used) / TPAGE;
+    st->f_bsize = GUEST_PAGE;
+    st->f_frsize = GUEST_PAGE;
+    st->f_blocks = sbi->limit / GUEST_PAGE;
+    st->f_bfree = st->f_bavail = (sbi->limit - sbi->used) / GUEST_PAGE;
     st->f_files = sbi->max_inodes;
     st->f_ffree = sbi->max_inodes - sbi->inodes;
     st->f_namelen = NAME_MAX_LEN;
@@ -1187,7 +1185,7 @@ int tmpfs_mount(uint64_t size, mode_t mode, struct dentry **root)
     /* Linux's defaults: half of RAM, and as many inodes as half its pages. */
     long pages = sysconf(_SC_PHYS_PAGES);
     uint64_t ram_pages = pages > 0 ? (uint64_t)pages : (1ULL << 20);
-    sbi->limit = size ? TPAGE_UP(size) : ram_pages / 2 * TPAGE;
+    sbi->limit = size ? PAGE_UP(size) : ram_pages / 2 * GUEST_PAGE;
     sbi->max_inodes = ram_pages / 2;
     struct super_block *sb = sb_new(&tmpfs_type, vfs_anon_dev(), "tmpfs");
     if (!sb) {

@@ -17,6 +17,7 @@
 #include <linux/mman.h>
 #include <linux/prctl.h>
 
+#include "base.h"
 #include "platform/layout.h"
 #include "platform/sysmsg.h"
 
@@ -220,7 +221,7 @@ static unsigned nprog;
 
 static void op(uint16_t code, uint32_t k, uint8_t jt, uint8_t jf)
 {
-    if (nprog >= sizeof(prog) / sizeof(prog[0]))
+    if (nprog >= ARRAY_SIZE(prog))
         die(8);
     prog[nprog++] = (struct sock_filter)BPF_JUMP(code, k, jt, jf);
 }
@@ -442,7 +443,7 @@ void stub_main(long *sp)
         .mask = 0,
     };
     static const int sigs[] = { SIGSYS, SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGTRAP };
-    for (unsigned i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
+    for (unsigned i = 0; i < ARRAY_SIZE(sigs); i++)
         sc4(__NR_rt_sigaction, sigs[i], &sa, 0, 8);
     struct ksigaction irq = {
         .handler = handler,
@@ -457,7 +458,7 @@ void stub_main(long *sp)
                               .restorer = (void (*)(void))stub_sigreturn };
     static const int ignored[] = { SIGHUP, SIGINT, SIGQUIT, SIGPIPE, SIGALRM, SIGTERM, SIGUSR1,
                                    SIGCHLD, SIGTSTP, SIGTTIN, SIGTTOU, SIGWINCH, SIGURG, SIGXFSZ };
-    for (unsigned i = 0; i < sizeof(ignored) / sizeof(ignored[0]); i++)
+    for (unsigned i = 0; i < ARRAY_SIZE(ignored); i++)
         sc4(__NR_rt_sigaction, ignored[i], &ign, 0, 8);
     unsigned long none = 0;
     sc4(__NR_rt_sigprocmask, SIG_SETMASK, &none, 0, 8);

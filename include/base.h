@@ -1,0 +1,19 @@
+/* The few definitions every part of sandbox-run shares: the guest's page
+ * size and the end of its user address space (x86-64), container_of and
+ * ARRAY_SIZE. Freestanding (the stub includes it too). */
+#ifndef BASE_H
+#define BASE_H
+
+#include <stddef.h>
+
+#define GUEST_PAGE 4096ULL
+#define PAGE_DOWN(x) ((x) & ~(GUEST_PAGE - 1))
+#define PAGE_UP(x) (((x) + GUEST_PAGE - 1) & ~(GUEST_PAGE - 1))
+/* The end of the x86-64 user address space (Linux's TASK_SIZE_MAX). */
+#define TASK_SIZE 0x7ffffffff000ULL
+
+/* The struct of type whose member p points to. */
+#define container_of(p, type, member) ((type *)((char *)(p) - offsetof(type, member)))
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+#endif

@@ -1,0 +1,221 @@
+#!/usr/bin/env python3
+"""check-layers.py: the sentry's layers hold.
+
+Usage: tools/check-layers.py BUILD_DIR [--report]
+
+Reads which object of the sentry uses which other one (nm on the objects
+listed in BUILD_DIR/compile_commands.json: a name one object leaves
+undefined and another defines is an arrow from the first to the second)
+and which headers each source includes, then checks:
+
+  1. every arrow runs down the LAYERS below (or stays in one layer), except
+     that an arrow within one folder may run either way;
+  2. no circle of arrows among the source files (a folder is one unit for
+     this too: two folders that use each other are a circle);
+  3. only the files in PLATFORM_USERS include a platform header or call the
+     platform, and no header under include/ but the platform's own includes
+     one;
+  4. every header under include/ compiles alone.
+
+With --report it prints the arrows and layers as well. Exit status 0 when
+all holds, 1 otherwise (each breach on its own line).
+"""
+import json
+import os
+import re
+import subprocess
+import sys
+
+# Top to bottom. A file belongs to the first entry whose prefix it starts
+# with. Calls go to the same or a lower layer.
+LAYERS = [
+    ("main", ["src/sentry/main.c"]),
+    ("task loop", ["src/sentry/task.c"]),
+    ("syscall dispatch", ["src/sentry/syscall.c"]),
+    ("syscalls", ["src/sentry/sys_", "src/fs/sys_"]),
+    ("processes", ["src/sentry/process.c", "src/loader/", "src/fs/setup.c"]),
+    ("fd table", ["src/fs/fdtable.c"]),
+    ("vfs", ["src/fs/vfs/"]),
+    ("file systems", ["src/fs/hostfs/", "src/fs/tmpfs/", "src/fs/devfs/", "src/fs/procfs/"]),
+    ("memory", ["src/sentry/mm.c", "src/sentry/vma.c", "src/sentry/copy.c"]),
+    ("files, pipes, locks, poll", ["src/fs/file/"]),
+    ("syscall table", ["src/sentry/strace.c", "src/sentry/systab.c"]),
+    ("credentials", ["src/sentry/creds.c"]),
+    ("wait queues", ["src/sched/"]),
+    ("platform", ["src/platform/"]),
+]
+
+# Who may see the platform (include its headers or call it).
+PLATFORM_USERS = ["src/sentry/main.c", "src/sentry/task.c", "src/sentry/process.c",
+                  "src/sentry/mm.c", "src/sentry/vma.c", "src/sentry/copy.c", "src/platform/"]
+
+
+def layer_of(path):
+    for n, (_, prefixes) in enumerate(LAYERS):
+        if any(path.startswith(p) for p in prefixes):
+            return n
+    return None
+
+
+def unit_of(path):
+    """The unit for circles: a folder below src/fs or src/sentry's files."""
+    d = os.path.dirname(path)
+    if d in ("src/fs", "src/sentry"):
+        return path
+    return d
+
+
+def nm_symbols(obj):
+    out = subprocess.run(["nm", "--defined-only", "-g", obj], capture_output=True, text=True).stdout
+    defined = {l.split()[-1] for l in out.splitlines() if len(l.split()) >= 3}
+    out = subprocess.run(["nm", "-u", obj], capture_output=True, text=True).stdout
+    undefined = {l.split()[-1] for l in out.splitlines() if l.strip()}
+    return defined, undefined
+
+
+def sccs(nodes, edges):
+    """Tarjan's strongly connected components with more than one node."""
+    index, low, stack, on, out = {}, {}, [], set(), []
+    counter = [0]
+
+    def visit(v):
+        index[v] = low[v] = counter[0]
+        counter[0] += 1
+        stack.append(v)
+        on.add(v)
+        for w in sorted(edges.get(v, ())):
+            if w not in index:
+                visit(w)
+                low[v] = min(low[v], low[w])
+            elif w in on:
+                low[v] = min(low[v], index[w])
+        if low[v] == index[v]:
+            comp = []
+            while True:
+                w = stack.pop()
+                on.discard(w)
+                comp.append(w)
+                if w == v:
+                    break
+            if len(comp) > 1:
+                out.append(sorted(comp))
+
+    sys.setrecursionlimit(10000)
+    for v in sorted(nodes):
+        if v not in index:
+            visit(v)
+    return out
+
+
+def main():
+    if len(sys.argv) < 2:
+        print(__doc__, file=sys.stderr)
+        return 2
+    build = sys.argv[1]
+    report = "--report" in sys.argv[2:]
+    src = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    with open(os.path.join(build, "compile_commands.json")) as fh:
+        cmds = json.load(fh)
+
+    objs = {}
+    for c in cmds:
+        f = os.path.relpath(os.path.normpath(os.path.join(c["directory"], c["file"])), src)
+        if not f.startswith("src/") or f.startswith("src/platform/stub/"):
+            continue
+        objs[f] = os.path.join(c["directory"], c["output"])
+
+    defs, uses = {}, {}
+    for f, o in objs.items():
+        d, u = nm_symbols(o)
+        uses[f] = u
+        for s in d:
+            defs.setdefault(s, f)
+
+    arrows = {}
+    names = {}
+    for f, u in uses.items():
+        for s in u:
+            g = defs.get(s)
+            if g and g != f:
+                arrows.setdefault(f, set()).add(g)
+                names.setdefault((f, g), set()).add(s)
+
+    bad = []
+    for f in sorted(objs):
+        if layer_of(f) is None:
+            bad.append("no layer for %s: add it to LAYERS in tools/check-layers.py" % f)
+
+    # 1. Arrows run down.
+    for f, gs in sorted(arrows.items()):
+        for g in sorted(gs):
+            lf, lg = layer_of(f), layer_of(g)
+            if lf is None or lg is None or os.path.dirname(f) == os.path.dirname(g) \
+                    and f.startswith(("src/fs/vfs/", "src/fs/file/", "src/fs/procfs/",
+                                      "src/fs/tmpfs/", "src/fs/hostfs/", "src/loader/",
+                                      "src/platform/")):
+                continue
+            if lg < lf:
+                bad.append("upward: %s (%s) -> %s (%s): %s" % (
+                    f, LAYERS[lf][0], g, LAYERS[lg][0], ", ".join(sorted(names[(f, g)])[:6])))
+
+    # 2. No circles among files, nor among folders.
+    for comp in sccs(objs.keys(), arrows):
+        bad.append("circle of files: " + " ".join(comp))
+    uarrows = {}
+    for f, gs in arrows.items():
+        for g in gs:
+            if unit_of(f) != unit_of(g):
+                uarrows.setdefault(unit_of(f), set()).add(unit_of(g))
+    for comp in sccs({unit_of(f) for f in objs}, uarrows):
+        bad.append("circle of folders: " + " ".join(comp))
+
+    # 3. The platform is seen by its users alone.
+    inc_re = re.compile(r'^\s*#\s*include\s+"([^"]+)"', re.M)
+    for f in sorted(objs):
+        text = open(os.path.join(src, f)).read()
+        if not f.startswith(tuple(PLATFORM_USERS)):
+            for h in inc_re.findall(text):
+                if h.startswith("platform/"):
+                    bad.append("platform header in %s: %s" % (f, h))
+            for g in arrows.get(f, ()):
+                if g.startswith("src/platform/"):
+                    bad.append("platform call in %s: %s" % (f, ", ".join(sorted(names[(f, g)])[:6])))
+    headers = []
+    for root, _, files in os.walk(os.path.join(src, "include")):
+        for h in files:
+            if h.endswith(".h"):
+                headers.append(os.path.relpath(os.path.join(root, h), os.path.join(src, "include")))
+    for h in sorted(headers):
+        if h.startswith("platform/"):
+            continue
+        text = open(os.path.join(src, "include", h)).read()
+        for i in inc_re.findall(text):
+            if i.startswith("platform/"):
+                bad.append("header include/%s includes the platform's %s" % (h, i))
+
+    # 4. Headers compile alone.
+    cc = os.environ.get("CC", "cc")
+    for h in sorted(headers):
+        r = subprocess.run([cc, "-std=c17", "-D_GNU_SOURCE", "-Wall", "-Wextra", "-Werror",
+                            "-fsyntax-only", "-I", os.path.join(src, "include"), "-x", "c", "-"],
+                           input='#include "%s"\n' % h, capture_output=True, text=True)
+        if r.returncode != 0:
+            bad.append("header include/%s does not compile alone: %s" % (
+                h, (r.stderr.strip().splitlines() or ["?"])[0]))
+
+    if report:
+        for n, (name, _) in enumerate(LAYERS):
+            print("layer %2d %-26s %s" % (len(LAYERS) - n, name,
+                                          " ".join(sorted(f for f in objs if layer_of(f) == n))))
+        for f, gs in sorted(arrows.items()):
+            for g in sorted(gs):
+                print("%s -> %s: %s" % (f, g, ", ".join(sorted(names[(f, g)])[:8])))
+    for b in bad:
+        print(b)
+    print("%d files, %d arrows, %d breaches" % (len(objs), sum(len(g) for g in arrows.values()),
+                                               len(bad)))
+    return 1 if bad else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
