@@ -8,7 +8,6 @@
 #include <sys/types.h>
 
 #include "abi/regs.h"
-#include "platform/platform.h"
 #include "sched/wait.h"
 #include "sentry/mm.h"
 
@@ -51,6 +50,10 @@ struct sighand {
 struct fdtable;
 struct fs_struct;
 struct sandbox;
+/* The platform's (platform/platform.h): only the task loop and the memory
+ * code look inside. */
+struct guest_ctx;
+struct platform;
 
 /* A thread group (a guest process). */
 struct process {

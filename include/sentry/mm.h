@@ -82,10 +82,20 @@ long mm_munmap(struct task *t, uint64_t addr, uint64_t len);
 long mm_mprotect(struct task *t, uint64_t addr, uint64_t len, int prot);
 long mm_mremap(struct task *t, uint64_t old, uint64_t olen, uint64_t nlen, int flags, uint64_t naddr);
 long mm_brk(struct task *t, uint64_t addr);
+/* madvise of [start, start + len) (page-aligned, len > 0) with advice the
+ * caller checked concerns the guest's own pages: the stub runs it. */
+long mm_madvise(struct task *t, uint64_t start, uint64_t len, int advice);
 /* Make a mapping for the loader (MAP_FIXED, anonymous, private). */
 long mm_map_fixed(struct task *t, uint64_t addr, uint64_t len, int prot, int kind);
 /* Learn the stub's fixed regions and remove everything else from the fresh stub. */
 int mm_adopt_stub(struct task *t);
+/* The host pid of the process that runs mm's guest code, whose CPU time,
+ * faults and memory are the guest's: 0 once it is gone (or absent, as in
+ * tests). The rest of the sentry asks this, never the platform. */
+pid_t mm_host_pid(const struct mm *mm);
+/* After reading something by that pid: 1 if it still named the stub, so
+ * the data was not some later process's that reused the pid. */
+int mm_host_pid_still_ours(const struct mm *mm);
 
 /* Guest memory access: the only way the sentry touches guest memory.
  * Each returns 0 (or a length) or -EFAULT; never follows a bad pointer. */

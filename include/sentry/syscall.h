@@ -3,6 +3,7 @@
 #ifndef SENTRY_SYSCALL_H
 #define SENTRY_SYSCALL_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 struct task;
@@ -68,10 +69,11 @@ void syscall_dispatch(struct task *t, uint64_t nr, uint32_t arch);
 /* --strace printing, on the sentry's stderr. */
 void strace_enter(struct task *t, const struct syscall_desc *d, const struct sysargs *a, char *buf, size_t cap);
 void strace_exit(struct task *t, const struct syscall_desc *d, const struct sysargs *a, long ret, char *buf, size_t cap);
-/* A fault that ends the guest: the signal line and the "killed by" line
- * (core: the default action dumps core). */
-struct guest_event;
-void strace_fault(struct task *t, const struct guest_event *ev, int core, char *buf, size_t cap);
+/* A fault that ends the guest (signal signo, si_code code, si_addr addr):
+ * the signal line and the "killed by" line (core: the default action
+ * dumps core). */
+void strace_fault(struct task *t, int signo, int code, uint64_t addr, int core, char *buf,
+                  size_t cap);
 /* "ENOENT" for 2, or NULL. */
 const char *errno_name(int e);
 

@@ -21,7 +21,6 @@
 #include "loader/elf.h"
 #include "loader/exec.h"
 #include "loader/stack.h"
-#include "platform/layout.h"
 #include "fs/file.h"
 #include "fs/vfs.h"
 #include "sentry/kernel.h"

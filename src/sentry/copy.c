@@ -8,6 +8,7 @@
 
 #include "base.h"
 #include "platform/layout.h"
+#include "platform/platform.h"
 #include "sentry/kernel.h"
 
 int guest_range_ok(uint64_t addr, size_t len)

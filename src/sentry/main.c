@@ -22,6 +22,7 @@
 #include "fs/setup.h"
 #include "fs/vfs.h"
 #include "loader/exec.h"
+#include "platform/platform.h"
 #include "sentry/kernel.h"
 #include "sentry/syscall.h"
 

@@ -16,6 +16,7 @@
 #include "fs/file.h"
 #include "fs/vfs.h"
 #include "platform/layout.h"
+#include "platform/platform.h"
 #include "sentry/kernel.h"
 
 #define MMAP_MIN_ADDR 0x10000ULL
@@ -457,6 +458,35 @@ long mm_brk(struct task *t, uint64_t addr)
 out:
     pthread_mutex_unlock(&mm->lock);
     return (long)cur;
+}
+
+long mm_madvise(struct task *t, uint64_t start, uint64_t len, int advice)
+{
+    if (start + len > TASK_SIZE || (start < STUB_REGION_END && start + len > STUB_BASE))
+        return -ENOMEM;
+    struct mm *mm = t->proc->mm;
+    pthread_mutex_lock(&mm->lock);
+    long r = stub_syscall6(t->ctx, SYS_madvise, start, len, (uint64_t)advice, 0, 0, 0);
+    pthread_mutex_unlock(&mm->lock);
+    return r;
+}
+
+pid_t mm_host_pid(const struct mm *mm)
+{
+    if (!mm || !mm->stub || __atomic_load_n(&mm->stub->dead, __ATOMIC_ACQUIRE))
+        return 0;
+    return mm->stub->pid;
+}
+
+/* A zombie keeps its pid, so a live pidfd proves it. */
+int mm_host_pid_still_ours(const struct mm *mm)
+{
+    const struct stub *s = mm->stub;
+    if (__atomic_load_n(&s->dead, __ATOMIC_ACQUIRE))
+        return 0;
+    if (s->pidfd >= 0)
+        return syscall(SYS_pidfd_send_signal, s->pidfd, 0, NULL, 0) == 0;
+    return 1;
 }
 
 int mm_adopt_stub(struct task *t)

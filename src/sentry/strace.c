@@ -426,27 +426,28 @@ static const char *si_code_name(int code)
     }
 }
 
-void strace_fault(struct task *t, const struct guest_event *ev, int core, char *buf, size_t cap)
+void strace_fault(struct task *t, int signo, int code, uint64_t addr, int core, char *buf,
+                  size_t cap)
 {
     struct out o = { buf, cap, 0 };
-    const char *sig = ev->signo > 0 && ev->signo < NSIG ? sigabbrev_np(ev->signo) : NULL;
-    const char *code = si_code_name(ev->code);
+    const char *sig = signo > 0 && signo < NSIG ? sigabbrev_np(signo) : NULL;
+    const char *codename = si_code_name(code);
     if (sig)
         put(&o, "--- SIG%s {si_signo=SIG%s, ", sig, sig);
     else
-        put(&o, "--- %d {si_signo=%d, ", ev->signo, ev->signo);
-    if (code)
-        put(&o, "si_code=%s, ", code);
+        put(&o, "--- %d {si_signo=%d, ", signo, signo);
+    if (codename)
+        put(&o, "si_code=%s, ", codename);
     else
-        put(&o, "si_code=%d, ", ev->code);
-    put(&o, "si_addr=0x%llx} ---", (unsigned long long)ev->addr);
+        put(&o, "si_code=%d, ", code);
+    put(&o, "si_addr=0x%llx} ---", (unsigned long long)addr);
     /* A signal from the host kernel itself, just after a syscall
      * instruction, on a syscall the sentry never saw: one that the host
      * let past the stub's seccomp filter (uretprobe outside a uprobe
      * trampoline gets SIGILL so). Say so rather than let the line pass for
      * a fault of the guest's code. */
     unsigned char insn[2];
-    if (ev->code == SI_KERNEL && t->regs.rip >= 2 && copy_in(t, insn, t->regs.rip - 2, 2) == 0 &&
+    if (code == SI_KERNEL && t->regs.rip >= 2 && copy_in(t, insn, t->regs.rip - 2, 2) == 0 &&
         insn[0] == 0x0f && insn[1] == 0x05)
         put(&o, " (after a syscall instruction: a syscall the host kernel ran past seccomp)");
     emit(&o);
@@ -454,6 +455,6 @@ void strace_fault(struct task *t, const struct guest_event *ev, int core, char *
     if (sig)
         put(&o, "+++ killed by SIG%s%s +++", sig, core ? " (core dumped)" : "");
     else
-        put(&o, "+++ killed by %d +++", ev->signo);
+        put(&o, "+++ killed by %d +++", signo);
     emit(&o);
 }

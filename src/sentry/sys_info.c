@@ -218,7 +218,7 @@ static long host_clock(struct task *t, int id, clockid_t *out)
         if (pid != 0 && (CPUCLOCK_PERTHREAD(id) ? pid != t->tid : pid != t->proc->pid))
             return -EINVAL;
     }
-    *out = host_cpuclock(t->proc->mm->stub->pid, which);
+    *out = host_cpuclock(mm_host_pid(t->proc->mm), which);
     return 0;
 }
 

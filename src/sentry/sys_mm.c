@@ -6,7 +6,6 @@
 #include <sys/syscall.h>
 
 #include "fs/file.h"
-#include "platform/layout.h"
 #include "sentry/kernel.h"
 #include "sentry/syscall.h"
 
@@ -110,13 +109,7 @@ long sys_madvise(struct task *t, const struct sysargs *a)
         return -EINVAL;
     if (alen == 0)
         return 0;
-    if (start + alen > TASK_SIZE || (start < STUB_REGION_END && start + alen > STUB_BASE))
-        return -ENOMEM;
-    struct mm *mm = t->proc->mm;
-    pthread_mutex_lock(&mm->lock);
-    long r = stub_syscall6(t->ctx, SYS_madvise, start, alen, (uint64_t)advice, 0, 0, 0);
-    pthread_mutex_unlock(&mm->lock);
-    return r;
+    return mm_madvise(t, start, alen, advice);
 }
 
 /* personality(2), as Linux since execution domains went away: any value is

@@ -10,6 +10,7 @@
 
 #include "platform/layout.h"
 #include "platform/sysmsg.h"
+#include "platform/platform.h"
 #include "sentry/kernel.h"
 #include "sentry/syscall.h"
 
@@ -115,7 +116,8 @@ void task_run(struct task *t)
              * the process, with a core flag for the signals that dump. */
             if (t->proc->sb->strace) {
                 char buf[512];
-                strace_fault(t, &ev, sig_dumps_core(ev.signo), buf, sizeof(buf));
+                strace_fault(t, ev.signo, ev.code, ev.addr, sig_dumps_core(ev.signo), buf,
+                             sizeof(buf));
             }
             task_exit_group(t, ev.signo | (sig_dumps_core(ev.signo) ? 0x80 : 0));
             break;
