@@ -84,18 +84,6 @@ struct file {
     const void *opener;
 };
 
-struct fd_entry {
-    struct file *f;
-    int cloexec;
-};
-
-struct fdtable {
-    pthread_mutex_t lock;
-    int refs;
-    int n;                    /* capacity of fd[] */
-    struct fd_entry *fd;
-};
-
 struct file *file_new(const struct file_ops *ops, int flags);
 /* lseek on f->pos: SEEK_END from the size stat gives; -EINVAL for a
  * negative result or bad whence. (f->pos_lock held by the caller.) */
@@ -108,25 +96,6 @@ int host_reopen(int host_fd, int flags);
 int file_noop_fsync(struct file *f, int datasync);
 void file_get(struct file *f);
 void file_put(struct file *f);
-
-struct fdtable *fdtable_new(void);
-struct fdtable *fdtable_copy(struct fdtable *t);
-void fdtable_put(struct fdtable *t);
-/* The file at fd with a reference taken, or NULL. */
-struct file *fd_get(struct fdtable *t, int fd);
-/* The same for most syscalls: O_PATH files count as not open (EBADF). */
-struct file *fget(struct task *t, int fd);
-/* Install f at exactly fd (replacing what was there); takes over the caller's reference. */
-int fd_install_at(struct fdtable *t, int fd, struct file *f, int cloexec);
-/* Install f at the lowest free fd >= min below limit; -EMFILE if none.
- * Takes over the reference on success only. */
-int fd_install(struct fdtable *t, int min, int limit, struct file *f, int cloexec);
-int fd_close(struct fdtable *t, int fd);
-/* Close every fd with the close-on-exec flag (execve). */
-void fd_close_on_exec(struct fdtable *t);
-
-/* poll: hook the polling task on wq (a no-op when pt is NULL). */
-void poll_wait(struct poll_table *pt, struct waitq *wq);
 
 /* The guest's standard streams: files over host descriptors the sentry owns. */
 struct file *hoststream_open(int host_fd);

@@ -9,6 +9,7 @@
 
 #include "abi/regs.h"
 #include "sched/wait.h"
+#include "sentry/creds.h"
 #include "sentry/mm.h"
 
 #define GUEST_NSIG 64
@@ -25,21 +26,6 @@ struct guest_sigaction {
     uint64_t restorer;
     uint64_t mask;
 };
-
-struct creds {
-    uint32_t uid, euid, suid, fsuid;
-    uint32_t gid, egid, sgid, fsgid;
-    /* Supplementary groups, ascending as Linux keeps them: the host
-     * process's at start. The array is shared by every copy of the creds,
-     * lives as long as the sentry and never changes (no setgroups yet). */
-    int ngroups;
-    const uint32_t *groups;
-};
-
-/* The sandbox's first creds: the host process's ids and groups. */
-int creds_init_host(struct creds *c);
-/* gid is one of the supplementary groups (in_group_p is this or fsgid). */
-int creds_in_groups(const struct creds *c, uint32_t gid);
 
 struct sighand {
     pthread_mutex_t lock;

@@ -15,6 +15,7 @@
 #include <sys/resource.h>
 #include <sys/stat.h>
 
+#include "fs/fdtable.h"
 #include "fs/file.h"
 #include "fs/lock.h"
 #include "fs/pipe.h"

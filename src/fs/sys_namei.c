@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 
+#include "fs/fdtable.h"
 #include "fs/file.h"
 #include "fs/vfs.h"
 #include "sentry/kernel.h"

@@ -12,66 +12,14 @@
 #include <sys/select.h>
 #include <time.h>
 
+#include "fs/fdtable.h"
 #include "fs/file.h"
+#include "fs/poll.h"
 #include "sched/wait.h"
 #include "sentry/kernel.h"
 #include "sentry/syscall.h"
 
-#define DEFAULT_POLLMASK (POLLIN | POLLOUT | POLLRDNORM | POLLWRNORM)
 #define HOST_RECHECK_NS 10000000L
-
-struct poll_table {
-    struct task *t;
-    struct waiter **w;        /* each allocated alone: queues link them by address */
-    size_t n, cap;
-    int oom;
-};
-
-void poll_wait(struct poll_table *pt, struct waitq *wq)
-{
-    if (!pt || !wq)
-        return;
-    if (pt->n == pt->cap) {
-        size_t cap = pt->cap ? pt->cap * 2 : 8;
-        struct waiter **v = realloc(pt->w, cap * sizeof(*v));
-        if (!v) {
-            pt->oom = 1;
-            return;
-        }
-        pt->w = v;
-        pt->cap = cap;
-    }
-    struct waiter *w = malloc(sizeof(*w));
-    if (!w) {
-        pt->oom = 1;
-        return;
-    }
-    waiter_init_task(w, pt->t);
-    waitq_add(wq, w);
-    pt->w[pt->n++] = w;
-}
-
-static void poll_table_free(struct poll_table *pt)
-{
-    for (size_t i = 0; i < pt->n; i++) {
-        waitq_remove(pt->w[i]);
-        free(pt->w[i]);
-    }
-    free(pt->w);
-}
-
-/* The events of one file; *host set if it is a host stream. */
-static unsigned file_poll(struct file *f, struct poll_table *pt, int *host)
-{
-    if (f->ops->poll)
-        return f->ops->poll(f, pt);
-    if (f->host_fd >= 0 && (f->fmode & FMODE_STREAM)) {
-        struct pollfd p = { f->host_fd, POLLIN | POLLOUT | POLLPRI, 0 };
-        *host = 1;
-        return poll(&p, 1, 0) > 0 ? (unsigned)p.revents : 0;
-    }
-    return DEFAULT_POLLMASK;
-}
 
 struct pfd {
     int fd;
@@ -104,7 +52,8 @@ static int poll_once(struct task *t, struct pfd *p, size_t n, struct poll_table 
 /* Wait until something in p is ready or the deadline (NULL: none) passes. */
 static long do_poll(struct task *t, struct pfd *p, size_t n, const struct timespec *deadline)
 {
-    struct poll_table pt = { .t = t };
+    struct poll_table pt;
+    poll_table_init(&pt, t);
     int host = 0;
     task_sleep_prepare(t);
     int ready = poll_once(t, p, n, &pt, &host);

@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 #include <sys/uio.h>
 
+#include "fs/fdtable.h"
 #include "fs/file.h"
 #include "fs/pipe.h"
 #include "fs/vfs.h"
@@ -26,16 +27,6 @@
 #endif
 #define RWF_SUPPORTED 0x7fU /* HIPRI DSYNC SYNC NOWAIT APPEND NOAPPEND ATOMIC */
 #define RWF_APPEND_FLAG 0x10U
-
-struct file *fget(struct task *t, int fd)
-{
-    struct file *f = fd_get(t->proc->files, fd);
-    if (f && (f->fmode & FMODE_PATH)) {
-        file_put(f);
-        return NULL;
-    }
-    return f;
-}
 
 /* The file at fd, open for reading (write = 0) or writing (write = 1) and
  * able to do it; else NULL with EBADF (not open that way) or EINVAL (the file

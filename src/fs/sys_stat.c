@@ -17,6 +17,7 @@
 #include <utime.h>
 
 #include "base.h"
+#include "fs/fdtable.h"
 #include "fs/file.h"
 #include "fs/vfs.h"
 #include "sentry/kernel.h"

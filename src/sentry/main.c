@@ -18,6 +18,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "fs/fdtable.h"
 #include "fs/file.h"
 #include "fs/setup.h"
 #include "fs/vfs.h"

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "fs/devices.h"
+#include "fs/fdtable.h"
 #include "fs/file.h"
 #include "fs/vfs.h"
 #include "platform/layout.h"

@@ -12,6 +12,7 @@
 #include <sys/file.h>
 #include <sys/stat.h>
 
+#include "fs/fdtable.h"
 #include "fs/file.h"
 #include "fs/lock.h"
 #include "fs/vfs.h"

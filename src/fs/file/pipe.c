@@ -18,6 +18,7 @@
 #include "base.h"
 #include "fs/file.h"
 #include "fs/pipe.h"
+#include "fs/poll.h"
 #include "fs/vfs.h"
 #include "sched/wait.h"
 #include "sentry/kernel.h"

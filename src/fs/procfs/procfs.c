@@ -13,6 +13,7 @@
 #include <time.h>
 
 #include "base.h"
+#include "fs/fdtable.h"
 #include "fs/procfs.h"
 #include "fs/vfs.h"
 #include "sentry/kernel.h"

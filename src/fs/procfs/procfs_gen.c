@@ -29,6 +29,7 @@
 #include <unistd.h>
 
 #include "base.h"
+#include "fs/fdtable.h"
 #include "fs/file.h"
 #include "fs/procfs.h"
 #include "fs/vfs.h"

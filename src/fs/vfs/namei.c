@@ -323,19 +323,6 @@ int vfs_open(struct task *t, int dirfd, const char *path, int flags, mode_t mode
 
 /* ---- attributes ---- */
 
-int vfs_getattr(struct inode *i, struct stat *st)
-{
-    memset(st, 0, sizeof(*st));
-    int r = i->ops->getattr(i, st);
-    if (r == 0) {
-        /* Keep the cached fields the permission checks use current. */
-        i->mode = st->st_mode;
-        i->uid = st->st_uid;
-        i->gid = st->st_gid;
-    }
-    return r;
-}
-
 int vfs_setattr(struct task *t, const struct path *p, struct iattr *ia)
 {
     struct inode *i = p->d->inode;

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <sys/sysmacros.h>
 
+#include "fs/fdtable.h"
 #include "fs/vfs.h"
 #include "sentry/kernel.h"
 
@@ -411,6 +412,21 @@ static void follow_mounts(struct path *p)
         p->mnt = m;
         p->d = root;
     }
+}
+
+/* ---- attributes ---- */
+
+int vfs_getattr(struct inode *i, struct stat *st)
+{
+    memset(st, 0, sizeof(*st));
+    int r = i->ops->getattr(i, st);
+    if (r == 0) {
+        /* Keep the cached fields the permission checks use current. */
+        i->mode = st->st_mode;
+        i->uid = st->st_uid;
+        i->gid = st->st_gid;
+    }
+    return r;
 }
 
 /* ---- lookup ---- */

@@ -1,0 +1,64 @@
+/* The poll table: what a poll, ppoll or select call waits on. A file's
+ * poll operation reports readiness and, given a table, hooks the caller on
+ * the wait queues that will announce a change (poll_wait). */
+#define _GNU_SOURCE
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "fs/file.h"
+#include "fs/poll.h"
+#include "sched/wait.h"
+
+#define DEFAULT_POLLMASK (POLLIN | POLLOUT | POLLRDNORM | POLLWRNORM)
+
+void poll_table_init(struct poll_table *pt, struct task *t)
+{
+    memset(pt, 0, sizeof(*pt));
+    pt->t = t;
+}
+
+void poll_wait(struct poll_table *pt, struct waitq *wq)
+{
+    if (!pt || !wq)
+        return;
+    if (pt->n == pt->cap) {
+        size_t cap = pt->cap ? pt->cap * 2 : 8;
+        struct waiter **v = realloc(pt->w, cap * sizeof(*v));
+        if (!v) {
+            pt->oom = 1;
+            return;
+        }
+        pt->w = v;
+        pt->cap = cap;
+    }
+    struct waiter *w = malloc(sizeof(*w));
+    if (!w) {
+        pt->oom = 1;
+        return;
+    }
+    waiter_init_task(w, pt->t);
+    waitq_add(wq, w);
+    pt->w[pt->n++] = w;
+}
+
+void poll_table_free(struct poll_table *pt)
+{
+    for (size_t i = 0; i < pt->n; i++) {
+        waitq_remove(pt->w[i]);
+        free(pt->w[i]);
+    }
+    free(pt->w);
+}
+
+unsigned file_poll(struct file *f, struct poll_table *pt, int *host)
+{
+    if (f->ops->poll)
+        return f->ops->poll(f, pt);
+    if (f->host_fd >= 0 && (f->fmode & FMODE_STREAM)) {
+        struct pollfd p = { f->host_fd, POLLIN | POLLOUT | POLLPRI, 0 };
+        *host = 1;
+        return poll(&p, 1, 0) > 0 ? (unsigned)p.revents : 0;
+    }
+    return DEFAULT_POLLMASK;
+}
