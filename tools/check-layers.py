@@ -34,6 +34,7 @@ LAYERS = [
     ("task loop", ["src/sentry/task.c"]),
     ("syscall dispatch", ["src/sentry/syscall.c"]),
     ("strace", ["src/sentry/strace.c"]),
+    ("syscall table", ["src/sentry/systab.c"]),
     ("syscalls", ["src/sentry/sys_", "src/fs/sys_"]),
     ("processes, exec, mount setup", ["src/sentry/process.c", "src/loader/", "src/fs/setup.c",
                                       "src/fs/fs_struct.c"]),

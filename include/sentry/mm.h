@@ -93,6 +93,8 @@ int mm_adopt_stub(struct task *t);
  * faults and memory are the guest's: 0 once it is gone (or absent, as in
  * tests). The rest of the sentry asks this, never the platform. */
 pid_t mm_host_pid(const struct mm *mm);
+/* End the host process that runs mm's guest code (exit_group). */
+void mm_kill(struct mm *mm);
 /* After reading something by that pid: 1 if it still named the stub, so
  * the data was not some later process's that reused the pid. */
 int mm_host_pid_still_ours(const struct mm *mm);

@@ -472,6 +472,11 @@ long mm_madvise(struct task *t, uint64_t start, uint64_t len, int advice)
     return r;
 }
 
+void mm_kill(struct mm *mm)
+{
+    stub_kill(mm->stub);
+}
+
 pid_t mm_host_pid(const struct mm *mm)
 {
     if (!mm || !mm->stub || __atomic_load_n(&mm->stub->dead, __ATOMIC_ACQUIRE))

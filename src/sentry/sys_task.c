@@ -3,6 +3,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <asm/prctl.h>
+#include <signal.h>
 #include <string.h>
 #include <sys/prctl.h>
 
@@ -111,4 +112,28 @@ long sys_prctl(struct task *t, const struct sysargs *a)
     default:
         return -EINVAL;
     }
+}
+
+/* uretprobe (335) and uprobe (336): the two syscalls Linux lets past every
+ * seccomp filter (6.11 and 6.18), so under systrap a guest's call never
+ * reaches this table: the host kernel answers it in the stub, and nothing
+ * here (dispatch, --strace, the report below) claims to have seen it. Only
+ * PTRACE_SYSEMU, which stops every syscall before seccomp, brings them
+ * here; then they get what Linux gives a process without uprobes, which is
+ * also what the host gives the stub: both are meant only for the
+ * trampolines the kernel maps into a probed process, and the guest has
+ * none. tests/guest/uprobe.c pins both platforms to native behaviour. */
+long sys_uretprobe(struct task *t, const struct sysargs *a)
+{
+    (void)a;
+    /* force_sig(SIGILL). No guest handlers are delivered yet: the default
+     * action, as for a fault (which is how systrap sees the host's SIGILL). */
+    task_exit_group(t, SIGILL | 0x80);
+    return -1;
+}
+
+long sys_uprobe(struct task *t, const struct sysargs *a)
+{
+    (void)t, (void)a;
+    return -ENXIO; /* not in a uprobe trampoline */
 }

@@ -28,25 +28,6 @@ static int sig_dumps_core(int sig)
     }
 }
 
-void task_exit_group(struct task *t, int wstatus)
-{
-    struct process *p = t->proc;
-    struct sandbox *sb = p->sb;
-    t->exiting = 1;
-    t->exit_code = wstatus;
-    if (p == sb->init) {
-        int status;
-        if (WIFEXITED(wstatus))
-            status = WEXITSTATUS(wstatus);
-        else
-            status = 128 + WTERMSIG(wstatus);
-        pthread_mutex_lock(&sb->lock);
-        sb->exit_status = status;
-        pthread_mutex_unlock(&sb->lock);
-    }
-    stub_kill(p->mm->stub);
-}
-
 /* sandbox-run's own failure (README: "sandbox-run itself failed"). */
 #define EXIT_SANDBOX_FAILED 125
 

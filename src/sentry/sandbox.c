@@ -1,0 +1,298 @@
+/* The sandbox's start-up and end: build the sandbox and its init process,
+ * find and load the program, run the init task on its own thread, and
+ * watch the stub process from the main thread until the init process is
+ * gone. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <limits.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/personality.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "fs/file.h"
+#include "fs/setup.h"
+#include "fs/vfs.h"
+#include "loader/exec.h"
+#include "platform/platform.h"
+#include "sentry/kernel.h"
+#include "sentry/process.h"
+#include "sentry/sandbox.h"
+
+extern char **environ;
+
+/* PATH in the environment the guest gets. */
+static const char *env_path(char *const envp[])
+{
+    for (int i = 0; envp[i]; i++)
+        if (strncmp(envp[i], "PATH=", 5) == 0)
+            return envp[i] + 5;
+    return NULL;
+}
+
+/* PROGRAM as execvp finds it, in the guest's file system: a name with a
+ * '/' is opened as it is (relative to the guest's working directory); a
+ * bare name is tried in each directory of the guest's PATH (an empty entry
+ * is the working directory). EACCES is remembered and the search goes on,
+ * as it does past ENOENT, ENOTDIR, ESTALE, ENODEV and ETIMEDOUT; any other
+ * error ends it. execfn gets the name that was opened: execve's filename,
+ * so AT_EXECFN. Returns 0 with *out (a reference) or -errno. */
+static int find_program(struct task *t, const char *name, char *const envp[], char *execfn, size_t cap,
+                        struct file **out)
+{
+    if (!*name)
+        return -ENOENT;
+    if (strchr(name, '/')) {
+        if (strlen(name) >= cap)
+            return -ENAMETOOLONG;
+        strcpy(execfn, name);
+        return exec_open(t, AT_FDCWD, name, out);
+    }
+    if (strlen(name) > NAME_MAX)
+        return -ENAMETOOLONG;
+    const char *path = env_path(envp);
+    if (!path)
+        path = "/usr/local/bin:/usr/bin:/bin";
+    int saw_eacces = 0;
+    for (;;) {
+        const char *end = strchrnul(path, ':');
+        size_t n = (size_t)(end - path);
+        if (n + 1 + strlen(name) < cap) {
+            snprintf(execfn, cap, "%.*s%s%s", (int)n, path, n ? "/" : "", name);
+            int r = exec_open(t, AT_FDCWD, execfn, out);
+            switch (r) {
+            case 0:
+                return 0;
+            case -EACCES:
+                saw_eacces = 1;
+                break;
+            case -ENOENT:
+            case -ENOTDIR:
+            case -ESTALE:
+            case -ENODEV:
+            case -ETIMEDOUT:
+                break;
+            default:
+                return r;
+            }
+        }
+        if (!*end)
+            break;
+        path = end + 1;
+    }
+    return saw_eacces ? -EACCES : -ENOENT;
+}
+
+struct start_arg {
+    struct task *t;
+    struct exec_file *ef;
+    char **argv;
+};
+
+static void finish(struct sandbox *sb)
+{
+    uint64_t one = 1;
+    ssize_t r = write(sb->done_fd, &one, sizeof(one));
+    (void)r;
+}
+
+static void *task_thread(void *arg)
+{
+    struct start_arg *sa = arg;
+    struct task *t = sa->t;
+    struct sandbox *sb = t->proc->sb;
+    char err[256];
+    int r = sb->plat->attach(t->ctx);
+    if (r == 0)
+        r = mm_adopt_stub(t);
+    if (r < 0) {
+        fprintf(stderr, "sandbox-run: cannot start the guest: %s\n", strerror(-r));
+        sb->exit_status = EXIT_INTERNAL;
+        stub_kill(t->proc->mm->stub);
+        finish(sb);
+        return NULL;
+    }
+    r = exec_load(t, sa->ef, sa->argv, environ, err, sizeof(err));
+    if (r < 0) {
+        fprintf(stderr, "sandbox-run: %s: %s\n", sa->ef->path, err);
+        sb->exit_status = EXIT_NOEXEC;
+        stub_kill(t->proc->mm->stub);
+        finish(sb);
+        return NULL;
+    }
+    task_run(t);
+    finish(sb);
+    return NULL;
+}
+
+int sandbox_platform_known(const char *name)
+{
+    if (platform_by_name(name))
+        return 1;
+    fprintf(stderr, "sandbox-run: unknown platform '%s' (systrap or ptrace)\n", name);
+    return 0;
+}
+
+/* The sandbox with its init process and task; EXIT_INTERNAL on failure. */
+static int sandbox_init(struct sandbox *sb, const struct sandbox_opts *o, struct task **tout)
+{
+    memset(sb, 0, sizeof(*sb));
+    pthread_mutex_init(&sb->lock, NULL);
+    sb->plat = platform_by_name(o->platform);
+    sb->strace = o->strace;
+    sb->next_pid = 2;
+    sb->done_fd = eventfd(0, EFD_CLOEXEC);
+    struct process *init = process_new_init(sb);
+    struct task *t = calloc(1, sizeof(*t));
+    if (sb->done_fd < 0 || !init || !t) {
+        fprintf(stderr, "sandbox-run: out of memory\n");
+        return EXIT_INTERNAL;
+    }
+    sb->init = init;
+    t->proc = init;
+    t->tid = init->pid;
+    /* Address-space randomisation unless asked not to, here or by
+     * sandbox-run's own personality (setarch -R). */
+    int host_pers = personality(0xffffffff);
+    if (o->no_aslr || (host_pers != -1 && (host_pers & ADDR_NO_RANDOMIZE)))
+        init->personality |= ADDR_NO_RANDOMIZE;
+    *tout = t;
+    return 0;
+}
+
+/* The guest's file system; the guest starts where sandbox-run was started
+ * if it can see that directory. 0 or sandbox-run's exit status. */
+static int sandbox_fs(struct task *t, const struct fs_config *fsc)
+{
+    struct process *init = t->proc;
+    char err[256];
+    int r = vfs_setup(fsc, &init->fs, err, sizeof(err));
+    if (r < 0) {
+        fprintf(stderr, "sandbox-run: %s\n", err);
+        return EXIT_INTERNAL;
+    }
+    char cwd[PATH_MAX];
+    const char *want = fsc->cwd ? fsc->cwd : getcwd(cwd, sizeof(cwd));
+    struct path p;
+    r = want ? vfs_lookup(t, AT_FDCWD, want, LOOKUP_FOLLOW | LOOKUP_DIRECTORY, &p) : -ENOENT;
+    if (r == 0) {
+        path_put(&init->fs->cwd);
+        init->fs->cwd = p;
+    } else if (fsc->cwd) {
+        fprintf(stderr, "sandbox-run: --cwd %s: %s\n", fsc->cwd, strerror(-r));
+        return EXIT_USAGE;
+    }
+    return 0;
+}
+
+/* PROGRAM, found and read in the guest's file system, into ef; the init
+ * process's command name from it. 0 or sandbox-run's exit status. */
+static int sandbox_program(struct task *t, const char *name, struct exec_file *ef)
+{
+    char execfn[PATH_MAX], err[256];
+    struct file *prog = NULL;
+    int r = find_program(t, name, environ, execfn, sizeof(execfn), &prog);
+    if (r < 0) {
+        fprintf(stderr, "sandbox-run: %s: %s\n", name, strerror(-r));
+    } else {
+        r = exec_read(prog, execfn, ef, err, sizeof(err));
+        file_put(prog);
+        if (r < 0)
+            fprintf(stderr, "sandbox-run: %s: %s\n", name, err);
+    }
+    if (r < 0)
+        return r == -ENOENT || r == -ENOTDIR ? EXIT_NOTFOUND : EXIT_NOEXEC;
+    /* The command name is the file name's last component, as execve sets it. */
+    struct process *init = t->proc;
+    const char *slash = strrchr(ef->path, '/');
+    const char *base = slash ? slash + 1 : ef->path;
+    size_t clen = strnlen(base, sizeof(init->comm) - 1);
+    memcpy(init->comm, base, clen);
+    init->comm[clen] = 0;
+    return 0;
+}
+
+/* Notice the stub's death (so no sentry thread waits on a dead stub) and
+ * the end of the init process; then reap the stub. */
+static void sandbox_watch(struct sandbox *sb, struct stub *stub, struct task *init_task)
+{
+    int stub_alive = 1;
+    for (;;) {
+        struct pollfd pfd[2] = { { sb->done_fd, POLLIN, 0 }, { stub->pidfd, POLLIN, 0 } };
+        int n = poll(pfd, stub_alive && stub->pidfd >= 0 ? 2 : 1, -1);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (pfd[0].revents)
+            break;
+        if (stub_alive && pfd[1].revents) {
+            siginfo_t si;
+            memset(&si, 0, sizeof(si));
+            /* Under ptrace the tracer may have reaped it already; then it
+             * records the status. */
+            if (waitid(P_PIDFD, (id_t)stub->pidfd, &si, WEXITED) == 0)
+                stub_mark_dead(stub, si.si_code == CLD_EXITED ? (si.si_status << 8) : si.si_status);
+            stub_alive = 0;
+        }
+    }
+    pthread_join(init_task->thread, NULL);
+    if (stub_alive) {
+        stub_kill(stub);
+        siginfo_t si;
+        waitid(P_PIDFD, (id_t)stub->pidfd, &si, WEXITED);
+    }
+}
+
+int sandbox_run(const struct sandbox_opts *o)
+{
+    signal(SIGPIPE, SIG_IGN);
+    int r = stub_host_init();
+    if (r < 0) {
+        fprintf(stderr, "sandbox-run: cannot prepare the stub: %s\n", strerror(-r));
+        return EXIT_INTERNAL;
+    }
+    struct sandbox sb;
+    struct task *t = NULL;
+    struct exec_file ef = { 0 };
+    int status = sandbox_init(&sb, o, &t);
+    if (status == 0)
+        status = sandbox_fs(t, &o->fs);
+    if (status != 0)
+        return status;
+    status = sandbox_program(t, o->argv[0], &ef);
+    if (status != 0) {
+        exec_file_free(&ef);
+        free(t);
+        process_free(sb.init);
+        close(sb.done_fd);
+        return status;
+    }
+    struct stub *stub;
+    r = sb.plat->stub_create(&stub, &t->ctx);
+    if (r < 0) {
+        fprintf(stderr, "sandbox-run: cannot start a stub process: %s\n", strerror(-r));
+        return EXIT_INTERNAL;
+    }
+    sb.init->mm->stub = stub;
+    struct start_arg sa = { t, &ef, o->argv };
+    if (pthread_create(&t->thread, NULL, task_thread, &sa) != 0) {
+        fprintf(stderr, "sandbox-run: cannot create a thread\n");
+        stub_kill(stub);
+        return EXIT_INTERNAL;
+    }
+    sandbox_watch(&sb, stub, t);
+    exec_file_free(&ef);
+    status = sb.exit_status;
+    stub_free(stub);
+    free(t->ctx);
+    free(t);
+    process_free(sb.init);
+    close(sb.done_fd);
+    pthread_mutex_destroy(&sb.lock);
+    return status;
+}
