@@ -72,6 +72,39 @@ static struct process *find_process(int pid)
 
 /* ---- generators that need the VFS ---- */
 
+/* The name a mount's source shows. The sandbox never shows where a file
+ * system comes from on the host: a hostfs mount (the --root or a --bind
+ * of a host directory) is "hostfs", as a container's bind mounts name
+ * no host path; the sentry's own file systems keep the names they were
+ * made with: "tmpfs" (also /dev, a tmpfs as in a container), "proc". */
+static const char *mount_source(const struct super_block *sb)
+{
+    return sb->type == &hostfs_type ? "hostfs" : sb->source;
+}
+
+/* The mount's root within its file system ("/" for a whole file system),
+ * as Linux's show_path(mnt_root). Under vfs_lock. */
+static int mount_root_path(const struct mount *m, char *buf, size_t len)
+{
+    size_t pos = len - 1;
+    buf[pos] = 0;
+    for (const struct dentry *d = m->root; d->parent; d = d->parent) {
+        size_t n = strlen(d->name);
+        if (n + 1 > pos)
+            return -ENAMETOOLONG;
+        pos -= n;
+        memcpy(buf + pos, d->name, n);
+        buf[--pos] = '/';
+    }
+    if (pos == len - 1)
+        buf[--pos] = '/';
+    memmove(buf, buf + pos, len - pos);
+    return 0;
+}
+
+/* /proc/PID/mounts and mountinfo: the mounts p can reach from its root,
+ * with mount points relative to that root; a mount whose root lies
+ * outside it (after chroot) is left out, as Linux's seq_path_root skips. */
 static int gen_mounts(struct strbuf *out, struct task *reader, struct process *p, int info)
 {
     (void)reader;
@@ -80,31 +113,39 @@ static int gen_mounts(struct strbuf *out, struct task *reader, struct process *p
     struct path root = fs->root;
     path_get(&root);
     pthread_mutex_unlock(&fs->lock);
-    char *buf = malloc(PATH_MAX_LEN);
+    char *buf = malloc(2 * PATH_MAX_LEN), *rbuf = buf + PATH_MAX_LEN;
     if (!buf) {
         path_put(&root);
         return -ENOMEM;
     }
     for (struct mount *m = vfs_ns->list; m; m = m->next) {
         struct path mp = { m, m->root };
-        if (vfs_d_path(&mp, &root, buf, PATH_MAX_LEN) < 0)
+        int reached = 0;
+        if (vfs_d_path_reach(&mp, &root, buf, PATH_MAX_LEN, &reached) < 0 || !reached)
+            continue;
+        pthread_mutex_lock(&vfs_lock);
+        int r = mount_root_path(m, rbuf, PATH_MAX_LEN);
+        pthread_mutex_unlock(&vfs_lock);
+        if (r < 0)
             continue;
         struct super_block *sb = m->sb;
-        const char *type = sb->type == &hostfs_type ? "hostfs" : sb->type->name;
-        char opts[64];
-        snprintf(opts, sizeof(opts), "%s%s%s%s,relatime", (m->flags & MNT_RDONLY) ? "ro" : "rw",
-                 (m->flags & MNT_NOSUID) ? ",nosuid" : "", (m->flags & MNT_NODEV) ? ",nodev" : "",
-                 (m->flags & MNT_NOEXEC) ? ",noexec" : "");
-        if (!info) {
-            sb_printf(out, "%s %s %s %s%s%s 0 0\n", sb->source, buf, type, opts,
-                      sb->options ? "," : "", sb->options ? sb->options : "");
-            continue;
-        }
-        /* mountinfo: id parent major:minor root mountpoint opts - type source super-opts */
-        sb_printf(out, "%d %d %u:%u / %s %s - %s %s %s%s%s\n", m->id, m->parent->id,
-                  major(sb->dev), minor(sb->dev), buf, opts, type, sb->source,
-                  (m->flags & MNT_RDONLY) ? "ro" : "rw", sb->options ? "," : "",
-                  sb->options ? sb->options : "");
+        struct procfs_mount pm = {
+            .id = m->id,
+            .parent_id = m->parent->id,
+            .dev_major = major(sb->dev),
+            .dev_minor = minor(sb->dev),
+            .root = rbuf,
+            .mountpoint = buf,
+            .type = sb->type->name,
+            .source = mount_source(sb),
+            .rdonly = !!(m->flags & MNT_RDONLY),
+            .nosuid = !!(m->flags & MNT_NOSUID),
+            .nodev = !!(m->flags & MNT_NODEV),
+            .noexec = !!(m->flags & MNT_NOEXEC),
+            .sb_rdonly = !!(m->flags & MNT_RDONLY),
+            .sb_options = sb->options,
+        };
+        procfs_gen_mount_line(out, &pm, info);
     }
     free(buf);
     path_put(&root);

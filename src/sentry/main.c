@@ -299,7 +299,9 @@ static struct process *make_init(struct sandbox *sb)
     gid_t gr, ge, gs;
     getresuid(&r, &e, &s);
     getresgid(&gr, &ge, &gs);
-    p->creds = (struct creds){ r, e, s, e, gr, ge, gs, ge };
+    p->creds = (struct creds){ .uid = r, .euid = e, .suid = s, .fsuid = e,
+                               .gid = gr, .egid = ge, .sgid = gs, .fsgid = ge };
+    creds_init_caps(&p->creds);
     for (int i = 0; i < GUEST_RLIM_NLIMITS; i++) {
         struct rlimit rl;
         if (getrlimit(i, &rl) == 0)

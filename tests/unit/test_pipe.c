@@ -31,7 +31,8 @@ static struct task task;
 
 static void set_creds(uint32_t uid, uint32_t gid)
 {
-    proc.creds = (struct creds){ uid, uid, uid, uid, gid, gid, gid, gid };
+    proc.creds = (struct creds){ .uid = uid, .euid = uid, .suid = uid, .fsuid = uid,
+                                 .gid = gid, .egid = gid, .sgid = gid, .fsgid = gid };
 }
 
 static void setup(void)
