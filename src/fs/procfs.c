@@ -383,6 +383,15 @@ static int proc_lookup(struct inode *dir, const char *name, struct inode **out)
     return -ENOENT;
 }
 
+/* What Linux's d_dname gives a file with no name in any directory: a
+ * pipe (pipefs) is "pipe:[ino]", anything else an anonymous inode. */
+static int anon_name(struct file *f, char *buf, size_t len)
+{
+    if (f->inode && S_ISFIFO(f->inode->mode))
+        return snprintf(buf, len, "pipe:[%llu]", (unsigned long long)f->inode->ino);
+    return snprintf(buf, len, "anon_inode:[%s]", f->ops && f->ops->name ? f->ops->name : "file");
+}
+
 static int proc_readlink(struct inode *i, char *buf, size_t len)
 {
     struct proc_inode *pi = PI(i);
@@ -411,10 +420,7 @@ static int proc_readlink(struct inode *i, char *buf, size_t len)
         struct file *f = proc_fd_file(pi->pid, pi->fd);
         if (!f)
             return -ENOENT;
-        if (f->inode && S_ISFIFO(f->inode->mode))
-            n = snprintf(tmp, sizeof(tmp), "pipe:[%llu]", (unsigned long long)f->inode->ino);
-        else
-            n = snprintf(tmp, sizeof(tmp), "anon_inode:[%s]", f->ops && f->ops->name ? f->ops->name : "file");
+        n = anon_name(f, tmp, sizeof(tmp));
         file_put(f);
         break;
     }
@@ -469,6 +475,21 @@ static int proc_get_link(struct task *t, struct inode *i, struct mount **mnt, st
             *mnt = f->mnt;
             *out = dget(f->dentry);
             r = 1;
+        } else if (f->inode) {
+            /* A pipe has no dentry: the link leads to its inode under an
+             * anonymous dentry named as readlink shows it, so that opening
+             * the link opens the pipe, as in Linux. */
+            char name[64];
+            anon_name(f, name, sizeof(name));
+            inode_get(f->inode);
+            struct dentry *d = d_make_root(f->inode, name);
+            if (d) {
+                *mnt = NULL;
+                *out = d;
+                r = 1;
+            } else {
+                r = -ENOMEM;
+            }
         }
         file_put(f);
         return r;
