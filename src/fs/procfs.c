@@ -23,11 +23,12 @@ enum proc_kind {
     PK_DIR,         /* a static directory: sys, sys/kernel, ... */
     PK_FILE,        /* generated text */
     PK_SELF,        /* /proc/self, /proc/thread-self */
-    PK_PID,         /* /proc/PID and /proc/PID/task/TID */
+    PK_PID,         /* /proc/PID */
     PK_TASKDIR,     /* /proc/PID/task */
     PK_PIDLINK,     /* exe, cwd, root */
     PK_FDDIR,       /* fd/ and fdinfo/ */
     PK_FD,          /* fd/N (link) and fdinfo/N (file) */
+    PK_TID,         /* /proc/PID/task/TID: PID's entries but "task" */
 };
 
 typedef int (*gen_fn)(struct strbuf *out, struct task *reader, struct process *p);
@@ -246,7 +247,7 @@ static const struct proc_entry pid_dir[] = {
     { "root", PK_PIDLINK, 0777, NULL, NULL, LINK_ROOT },
     { "fd", PK_FDDIR, 0500, NULL, NULL, 0 },
     { "fdinfo", PK_FDDIR, 0500, NULL, NULL, 1 },
-    { "task", PK_TASKDIR, 0555, NULL, NULL, 0 },
+    { "task", PK_TASKDIR, 0555, NULL, NULL, 0 }, /* last: task/TID shows all but it */
     { NULL, 0, 0, NULL, NULL, 0 },
 };
 
@@ -281,6 +282,7 @@ static struct inode *proc_inode_new(struct super_block *sb, int kind, const stru
     switch (kind) {
     case PK_ROOT:
     case PK_PID:
+    case PK_TID:
     case PK_TASKDIR:
         mode = S_IFDIR | 0555;
         break;
@@ -352,15 +354,20 @@ static int proc_lookup(struct inode *dir, const char *name, struct inode **out)
         table = d->ent->children;
         break;
     case PK_PID:
+    case PK_TID:
         if (!find_process(d->pid))
             return -ENOENT;
         table = pid_dir;
+        /* A thread's directory has no task/ of its own: without this
+         * /proc/PID/task/TID/task/TID/... would never end. */
+        if (d->kind == PK_TID && strcmp(name, "task") == 0)
+            return -ENOENT;
         break;
     case PK_TASKDIR: {
         int tid = parse_num(name);
         if (tid != d->pid) /* one thread per process until clone exists */
             return -ENOENT;
-        *out = proc_inode_new(dir->sb, PK_PID, NULL, tid, 0, 0);
+        *out = proc_inode_new(dir->sb, PK_TID, NULL, tid, 0, 0);
         return *out ? 0 : -ENOMEM;
     }
     case PK_FDDIR: {
@@ -645,12 +652,16 @@ static int pd_iterate(struct file *f, struct dir_context *ctx)
             r = ctx->emit(ctx, "..", 2, 1, DT_DIR);
         } else {
             off_t k = pos - 2;
-            const struct proc_entry *table = d->kind == PK_ROOT ? root_dir : d->kind == PK_PID ? pid_dir
-                                             : d->kind == PK_DIR ? d->ent->children : NULL;
+            const struct proc_entry *table = d->kind == PK_ROOT                          ? root_dir
+                                             : d->kind == PK_PID || d->kind == PK_TID ? pid_dir
+                                             : d->kind == PK_DIR                      ? d->ent->children
+                                                                                      : NULL;
             off_t n = 0;
             if (table)
                 while (table[n].name)
                     n++;
+            if (d->kind == PK_TID)
+                n--; /* "task", the table's last entry */
             if (k < n) {
                 const struct proc_entry *e = &table[k];
                 mode_t m = e->kind == PK_FILE ? S_IFREG : (e->kind == PK_DIR || e->kind == PK_FDDIR) ? S_IFDIR
