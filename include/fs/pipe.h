@@ -14,6 +14,7 @@
 
 struct file;
 struct inode;
+struct super_block;
 struct task;
 
 #define PIPE_PAGE 4096u             /* one slot of the ring */
@@ -38,6 +39,12 @@ int pipe_create(struct task *t, int flags, struct file **rd, struct file **wr);
  * -ERESTARTSYS if t is interrupted. The VFS must not open a hostfs FIFO
  * on the host. */
 int fifo_open(struct task *t, struct inode *i, struct file *f, int flags);
+
+/* pipefs's super block (NULL if it could not be made): its st_dev and its
+ * inode counter also number the host pipes the guest gets as standard
+ * streams, so that every pipe the guest sees is on one pipefs with
+ * distinct numbers, as in Linux. */
+struct super_block *pipefs_super(void);
 
 /* 1 if f is a pipe or an open FIFO (its reads and writes are these). */
 int file_is_pipe(struct file *f);

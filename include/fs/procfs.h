@@ -41,6 +41,23 @@ int procfs_gen_environ(struct strbuf *out, struct task *reader, struct process *
 int procfs_gen_comm(struct strbuf *out, struct task *reader, struct process *p);
 int procfs_gen_maps(struct strbuf *out, struct task *reader, struct process *p);
 
+/* ---- mounts ----
+ * One mount as /proc/PID/mounts and mountinfo show it. The caller fills
+ * it from the mount table in the reader's view: mountpoint relative to the
+ * reader's root, root the mount's root within its file system, source the
+ * neutral name the sandbox gives the file system (never a host path). */
+struct procfs_mount {
+    int id, parent_id;
+    unsigned dev_major, dev_minor;
+    const char *root, *mountpoint, *type, *source;
+    int rdonly, nosuid, nodev, noexec; /* the mount's flags */
+    int sb_rdonly;                     /* the super block's */
+    const char *sb_options;            /* "size=...,mode=..." or NULL */
+};
+/* mounts (info 0) or mountinfo (info 1) line; names escaped as Linux's
+ * mangle() does (space, tab, newline and backslash as \ooo). */
+int procfs_gen_mount_line(struct strbuf *out, const struct procfs_mount *m, int info);
+
 /* ---- system-wide files ---- */
 /* The system-wide figures behind sysinfo(2) and /proc/{uptime,loadavg}
  * (and /proc/meminfo without the host's): the host's memory and load

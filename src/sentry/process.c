@@ -58,6 +58,7 @@ struct process *process_new_init(struct sandbox *sb)
         fdtable_put(ft);
         return NULL;
     }
+    creds_init_caps(&p->creds);
     for (int i = 0; i < GUEST_RLIM_NLIMITS; i++) {
         struct rlimit rl;
         if (getrlimit(i, &rl) == 0)

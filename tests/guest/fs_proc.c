@@ -57,6 +57,22 @@ static void test_self_links(char **argv)
     check(readlink_str("/proc/thread-self", buf, sizeof buf) > 0 &&
               strcmp(buf, want) == 0,
           "readlink /proc/thread-self is PID/task/TID");
+    /* A thread's directory has the process's files but no task/ (else
+     * the tree would never end for a walker). */
+    snprintf(want, sizeof want, "/proc/self/task/%ld/status", tid);
+    check(access(want, R_OK) == 0, "/proc/self/task/TID/status exists");
+    snprintf(want, sizeof want, "/proc/self/task/%ld/task", tid);
+    check_err(sc(SYS_access, want, F_OK), ENOENT, "/proc/self/task/TID/task");
+    int found_task = 0, found_status = 0;
+    snprintf(want, sizeof want, "/proc/self/task/%ld", tid);
+    DIR *dir = opendir(want);
+    for (struct dirent *e; dir && (e = readdir(dir));) {
+        found_task |= strcmp(e->d_name, "task") == 0;
+        found_status |= strcmp(e->d_name, "status") == 0;
+    }
+    if (dir)
+        closedir(dir);
+    check(found_status && !found_task, "readdir /proc/self/task/TID: status, no task");
     struct stat a, b;
     snprintf(want, sizeof want, "/proc/%ld", pid);
     check(stat("/proc/self", &a) == 0 && stat(want, &b) == 0 &&

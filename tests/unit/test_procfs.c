@@ -1,6 +1,7 @@
 /* Unit test of the procfs generators: the strbuf, and the exact layout of
  * /proc/PID/{stat,status,statm,maps,cmdline,environ,comm} for fake
- * processes, meminfo's line format, the UUIDs and the other system files. */
+ * processes, meminfo's line format, the UUIDs and the other system files,
+ * the capability sets of the credentials, and mounts/mountinfo lines. */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
 #endif
@@ -74,7 +75,8 @@ static void fake_init(struct fake *f)
     f->p.pid = 7;
     f->p.ppid = 1;
     f->p.creds = (struct creds){ .uid = 1000, .euid = 1001, .suid = 1002, .fsuid = 1003,
-                               .gid = 100, .egid = 101, .sgid = 102, .fsgid = 103 };
+                                 .gid = 100, .egid = 101, .sgid = 102, .fsgid = 103 };
+    creds_init_caps(&f->p.creds);
     for (int i = 0; i < GUEST_RLIM_NLIMITS; i++)
         f->p.rlim[i] = (struct guest_rlimit){ RLIM_INFINITY, RLIM_INFINITY };
     f->p.rlim[RLIMIT_SIGPENDING] = (struct guest_rlimit){ 1234, 1234 };
@@ -95,6 +97,7 @@ static void fake_init(struct fake *f)
     f->other = f->p;
     f->other.pid = 8;
     f->other.creds.euid = 0; /* privileged: may read p's private fields */
+    creds_exec_caps(&f->other.creds);
     f->ot.tid = 8;
     f->ot.proc = &f->other;
 
@@ -203,11 +206,13 @@ START_TEST(stat_fields)
      * reads 1 and the mm addresses 0, as Linux hides them. */
     f.other.creds.euid = 4242;
     f.other.creds.fsuid = 4242;
+    creds_exec_caps(&f.other.creds);
     b.len = 0;
     ck_assert_int_eq(procfs_gen_stat(&b, &f.ot, &f.p), 0);
     ck_assert_ptr_nonnull(strstr(b.s, " 1 1 0 0 0 0 "));
     ck_assert_str_eq(b.s + b.len - 17, " 0 0 0 0 0 0 0 0\n");
     f.other.creds.euid = 0;
+    creds_exec_caps(&f.other.creds);
 
     /* The process's own task reads R, its blocked mask and wchan 0. */
     b.len = 0;
@@ -374,6 +379,7 @@ START_TEST(maps_lines)
     /* Another user's process: not readable. */
     f.ot.proc->creds.fsuid = 4242;
     f.ot.proc->creds.euid = 4242;
+    creds_exec_caps(&f.ot.proc->creds);
     ck_assert_int_eq(procfs_gen_maps(&b, &f.ot, &f.p), -EACCES);
     ck_assert_int_eq(procfs_gen_environ(&b, &f.ot, &f.p), -EACCES);
     sb_free(&b);
@@ -605,6 +611,110 @@ START_TEST(system_files)
 }
 END_TEST
 
+/* Capabilities: the guest's own sets from its credentials, never the
+ * host's; root gets the full set at start, anyone else nothing. */
+START_TEST(status_caps)
+{
+    struct fake f;
+    fake_init(&f);
+    struct strbuf b = STRBUF_INIT;
+    char line[256];
+    /* uid 1000: no capabilities, a full bounding set. */
+    ck_assert_int_eq(procfs_gen_status(&b, &f.t, &f.p), 0);
+    ck_assert_str_eq(find_line(b.s, "CapInh:", line, sizeof(line)), "CapInh:\t0000000000000000");
+    ck_assert_str_eq(find_line(b.s, "CapPrm:", line, sizeof(line)), "CapPrm:\t0000000000000000");
+    ck_assert_str_eq(find_line(b.s, "CapEff:", line, sizeof(line)), "CapEff:\t0000000000000000");
+    ck_assert_str_eq(find_line(b.s, "CapBnd:", line, sizeof(line)), "CapBnd:\t000001ffffffffff");
+    ck_assert_str_eq(find_line(b.s, "CapAmb:", line, sizeof(line)), "CapAmb:\t0000000000000000");
+    ck_assert_str_eq(find_line(b.s, "NoNewPrivs:", line, sizeof(line)), "NoNewPrivs:\t1");
+    ck_assert_str_eq(find_line(b.s, "Seccomp:", line, sizeof(line)), "Seccomp:\t0");
+
+    /* The sets are shown as kept, whatever they are. */
+    f.p.creds.cap_bset = 0xa80425fbULL;
+    f.p.creds.cap_inheritable = 0x5;
+    f.p.creds.cap_permitted = 0x7;
+    f.p.creds.cap_effective = 0x3;
+    f.p.creds.cap_ambient = 0x1;
+    b.len = 0;
+    ck_assert_int_eq(procfs_gen_status(&b, &f.t, &f.p), 0);
+    ck_assert_str_eq(find_line(b.s, "CapInh:", line, sizeof(line)), "CapInh:\t0000000000000005");
+    ck_assert_str_eq(find_line(b.s, "CapPrm:", line, sizeof(line)), "CapPrm:\t0000000000000007");
+    ck_assert_str_eq(find_line(b.s, "CapEff:", line, sizeof(line)), "CapEff:\t0000000000000003");
+    ck_assert_str_eq(find_line(b.s, "CapBnd:", line, sizeof(line)), "CapBnd:\t00000000a80425fb");
+    ck_assert_str_eq(find_line(b.s, "CapAmb:", line, sizeof(line)), "CapAmb:\t0000000000000001");
+    sb_free(&b);
+    fake_free(&f);
+}
+END_TEST
+
+/* creds_exec_caps follows Linux's execve rules for a plain program. */
+START_TEST(exec_caps)
+{
+    struct creds c = { .uid = 0, .euid = 0 };
+    creds_init_caps(&c);
+    ck_assert_uint_eq(c.cap_permitted, GUEST_CAP_FULL_SET);
+    ck_assert_uint_eq(c.cap_effective, GUEST_CAP_FULL_SET);
+    ck_assert_uint_eq(c.cap_bset, GUEST_CAP_FULL_SET);
+    ck_assert_uint_eq(c.cap_inheritable | c.cap_ambient, 0);
+    /* A smaller bounding set limits what root gets. */
+    c.cap_bset = 0xff;
+    creds_exec_caps(&c);
+    ck_assert_uint_eq(c.cap_permitted, 0xff);
+    ck_assert_uint_eq(c.cap_effective, 0xff);
+    /* Real uid 0 with another euid: permitted, not effective. */
+    c.euid = 1000;
+    creds_exec_caps(&c);
+    ck_assert_uint_eq(c.cap_permitted, 0xff);
+    ck_assert_uint_eq(c.cap_effective, 0);
+    /* Not root: only the ambient set survives (if permitted and
+     * inheritable hold it). */
+    c.uid = 1000;
+    c.cap_inheritable = 0x3;
+    c.cap_ambient = 0x6;
+    creds_exec_caps(&c);
+    ck_assert_uint_eq(c.cap_ambient, 0x2);
+    ck_assert_uint_eq(c.cap_permitted, 0x2);
+    ck_assert_uint_eq(c.cap_effective, 0x2);
+    creds_exec_caps(&c);
+    ck_assert_uint_eq(c.cap_permitted, 0x2);
+    c.cap_ambient = 0;
+    creds_exec_caps(&c);
+    ck_assert_uint_eq(c.cap_permitted | c.cap_effective, 0);
+}
+END_TEST
+
+/* mounts and mountinfo lines: Linux's layout, names escaped, the source
+ * as given (the caller never gives a host path), "none" when empty. */
+START_TEST(mount_lines)
+{
+    struct procfs_mount m = {
+        .id = 26, .parent_id = 21, .dev_major = 254, .dev_minor = 1,
+        .root = "/", .mountpoint = "/data dir\\x", .type = "hostfs", .source = "hostfs",
+        .rdonly = 1, .nodev = 1, .sb_rdonly = 1,
+    };
+    struct strbuf b = STRBUF_INIT;
+    ck_assert_int_eq(procfs_gen_mount_line(&b, &m, 0), 0);
+    ck_assert_str_eq(b.s, "hostfs /data\\040dir\\134x hostfs ro,nodev,relatime 0 0\n");
+    b.len = 0;
+    ck_assert_int_eq(procfs_gen_mount_line(&b, &m, 1), 0);
+    ck_assert_str_eq(b.s, "26 21 254:1 / /data\\040dir\\134x ro,nodev,relatime - hostfs hostfs ro\n");
+
+    struct procfs_mount t = {
+        .id = 25, .parent_id = 21, .dev_major = 0, .dev_minor = 44,
+        .root = "/sub\tdir", .mountpoint = "/tmp", .type = "tmpfs", .source = "",
+        .nosuid = 1, .nodev = 1, .noexec = 1, .sb_options = "size=1024k,inode64",
+    };
+    b.len = 0;
+    ck_assert_int_eq(procfs_gen_mount_line(&b, &t, 0), 0);
+    ck_assert_str_eq(b.s, "none /tmp tmpfs rw,nosuid,nodev,noexec,relatime,size=1024k,inode64 0 0\n");
+    b.len = 0;
+    ck_assert_int_eq(procfs_gen_mount_line(&b, &t, 1), 0);
+    ck_assert_str_eq(b.s, "25 21 0:44 /sub\\011dir /tmp rw,nosuid,nodev,noexec,relatime - tmpfs none "
+                          "rw,size=1024k,inode64\n");
+    sb_free(&b);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("procfs");
@@ -619,6 +729,9 @@ int main(void)
     tcase_add_test(tc, meminfo_format);
     tcase_add_test(tc, uuids);
     tcase_add_test(tc, system_files);
+    tcase_add_test(tc, status_caps);
+    tcase_add_test(tc, exec_caps);
+    tcase_add_test(tc, mount_lines);
     suite_add_tcase(s, tc);
     return unit_run(s);
 }

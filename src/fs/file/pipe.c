@@ -236,6 +236,12 @@ static void pipefs_init(void)
     pipefs_sb = sb_new(&pipefs_type, vfs_anon_dev(), "pipefs");
 }
 
+struct super_block *pipefs_super(void)
+{
+    pthread_once(&pipefs_once, pipefs_init);
+    return pipefs_sb;
+}
+
 static int pipefs_getattr(struct inode *i, struct stat *st)
 {
     struct pipefs_inode *pi = pipefs_i(i);

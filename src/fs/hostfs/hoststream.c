@@ -1,6 +1,21 @@
 /* Host streams: the guest's standard input, output and error, backed by
  * descriptors of the sentry (duplicated at start-up, so the guest closing
- * fd 1 closes only its own reference). */
+ * fd 1 closes only its own reference).
+ *
+ * What the guest learns of them is the sandbox's, not the host's: fstat
+ * gives the host object's type, mode, owner, size and times but a device
+ * and inode number of the sentry (a host pipe is a pipefs inode with a
+ * number from pipefs's counter; anything else an inode of a "hoststream"
+ * file system with an anonymous device), and /proc/PID/fd/N reads
+ *   pipe:[N]     a host pipe or FIFO (N is the st_ino fstat gives),
+ *   socket:[N]   a host socket,
+ *   /dev/null    (zero, full, random, urandom, tty) a host character
+ *                device that the guest's /dev has under that name,
+ *   host:[N]     anything else: a terminal (the guest's /dev/pts has no
+ *                such name), a regular file or a directory on the host,
+ *                as gVisor names the host descriptors it is given.
+ * Never the host's path: the sandbox may have been started with its
+ * output going to a file anywhere on the host. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <stdlib.h>
@@ -11,9 +26,11 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <sys/sysmacros.h>
 
 #include "base.h"
 #include "fs/file.h"
+#include "fs/pipe.h"
 #include "fs/vfs.h"
 #include "sentry/kernel.h"
 
@@ -58,9 +75,19 @@ static off_t hs_llseek(struct file *f, off_t off, int whence)
     return r < 0 ? -errno : r;
 }
 
+/* The host's attributes with the sandbox's device and inode number. */
+static int hs_fstat(int host_fd, const struct inode *i, struct stat *st)
+{
+    if (fstat(host_fd, st) < 0)
+        return -errno;
+    st->st_dev = i->sb->dev;
+    st->st_ino = i->ino;
+    return 0;
+}
+
 static int hs_stat(struct file *f, struct stat *st)
 {
-    return fstat(f->host_fd, st) < 0 ? -errno : 0;
+    return hs_fstat(f->host_fd, f->inode, st);
 }
 
 static long hs_ioctl(struct task *t, struct file *f, unsigned long req, uint64_t arg)
@@ -101,12 +128,21 @@ static const struct file_ops hoststream_ops = {
 
 /* The inode behind a host stream, so that /proc/self/fd/N and /dev/stdin
  * can be opened again: a reopen of the same host object, never with more
- * access than the sandbox was given. */
+ * access than the sandbox was given for it. One inode per host object, so
+ * that fds 1 and 2 that are one host pipe or terminal (2>&1) are one file
+ * to fstat, as natively. */
 struct hs_inode {
     struct inode vfs;
     int fd;                   /* the sentry's descriptor */
-    int acc;                  /* its O_ACCMODE */
+    int may_read, may_write;  /* what some stream of this object allows */
+    dev_t host_dev;           /* the host object, to find it again */
+    ino_t host_ino;
+    struct hs_inode *next;    /* in hs_list */
 };
+
+static pthread_mutex_t hs_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct hs_inode *hs_list;
+static struct super_block *hs_sb;
 
 static struct hs_inode *HSI(struct inode *i)
 {
@@ -115,14 +151,14 @@ static struct hs_inode *HSI(struct inode *i)
 
 static int hsi_getattr(struct inode *i, struct stat *st)
 {
-    return fstat(HSI(i)->fd, st) < 0 ? -errno : 0;
+    return hs_fstat(HSI(i)->fd, i, st);
 }
 
 static int hsi_open(struct inode *i, struct file *f, int flags)
 {
     struct hs_inode *h = HSI(i);
     int acc = flags & O_ACCMODE;
-    if ((acc != O_RDONLY && h->acc == O_RDONLY) || (acc != O_WRONLY && h->acc == O_WRONLY))
+    if ((acc != O_WRONLY && !h->may_read) || (acc != O_RDONLY && !h->may_write))
         return -EACCES;
     int fd = host_reopen(h->fd, (flags & (O_ACCMODE | O_APPEND | O_NONBLOCK)) | O_NOCTTY);
     if (fd < 0)
@@ -136,8 +172,16 @@ static int hsi_open(struct inode *i, struct file *f, int flags)
 
 static void hsi_evict(struct inode *i)
 {
-    close(HSI(i)->fd);
-    free(HSI(i));
+    struct hs_inode *h = HSI(i);
+    pthread_mutex_lock(&hs_lock);
+    for (struct hs_inode **pp = &hs_list; *pp; pp = &(*pp)->next)
+        if (*pp == h) {
+            *pp = h->next;
+            break;
+        }
+    pthread_mutex_unlock(&hs_lock);
+    close(h->fd);
+    free(h);
 }
 
 static const struct inode_ops hs_iops = {
@@ -149,44 +193,95 @@ static const struct inode_ops hs_iops = {
 
 static const struct fs_type hoststream_fs = { .name = "hoststream", .nodev = 1 };
 
-/* An anonymous dentry named as the host names the stream ("/dev/null",
- * "pipe:[123]"), over an inode that can reopen it. */
-static void hoststream_name(struct file *f, int host_fd, int acc)
+/* Character devices the guest's /dev has by the same name. */
+static const char *guest_dev_name(dev_t rdev)
 {
-    static struct super_block *sb;
-    static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
-    struct stat st;
-    if (fstat(host_fd, &st) < 0)
-        return;
-    pthread_mutex_lock(&lock);
-    if (!sb)
-        sb = sb_new(&hoststream_fs, st.st_dev, "hoststream");
-    pthread_mutex_unlock(&lock);
-    struct hs_inode *h = calloc(1, sizeof(*h));
-    if (!sb || !h) {
-        free(h);
-        return;
+    static const struct {
+        unsigned ma, mi;
+        const char *name;
+    } devs[] = {
+        { 1, 3, "/dev/null" }, { 1, 5, "/dev/zero" }, { 1, 7, "/dev/full" },
+        { 1, 8, "/dev/random" }, { 1, 9, "/dev/urandom" }, { 5, 0, "/dev/tty" },
+    };
+    for (size_t k = 0; k < sizeof(devs) / sizeof(devs[0]); k++)
+        if (major(rdev) == devs[k].ma && minor(rdev) == devs[k].mi)
+            return devs[k].name;
+    return NULL;
+}
+
+/* The inode for the host object of host_fd (st), found or made, with a
+ * reference; NULL without memory. Under hs_lock. Streams are made at
+ * start-up only, before any could be closed, so a listed inode is alive. */
+static struct hs_inode *hs_inode_get(int host_fd, const struct stat *st, int acc)
+{
+    for (struct hs_inode *h = hs_list; h; h = h->next)
+        if (h->host_dev == st->st_dev && h->host_ino == st->st_ino) {
+            inode_get(&h->vfs);
+            h->may_read |= acc != O_WRONLY;
+            h->may_write |= acc != O_RDONLY;
+            return h;
+        }
+    struct super_block *sb;
+    if (S_ISFIFO(st->st_mode)) {
+        sb = pipefs_super();
+    } else {
+        if (!hs_sb)
+            hs_sb = sb_new(&hoststream_fs, vfs_anon_dev(), "hoststream");
+        sb = hs_sb;
     }
+    struct hs_inode *h = sb ? calloc(1, sizeof(*h)) : NULL;
+    if (!h)
+        return NULL;
     h->fd = fcntl(host_fd, F_DUPFD_CLOEXEC, 10);
     if (h->fd < 0) {
         free(h);
-        return;
+        return NULL;
     }
-    h->acc = acc;
-    inode_init(&h->vfs, sb, &hs_iops, &hoststream_ops, st.st_ino, st.st_mode);
-    h->vfs.uid = st.st_uid;
-    h->vfs.gid = st.st_gid;
-    h->vfs.rdev = st.st_rdev;
-    char p[64], name[256];
-    snprintf(p, sizeof(p), "/proc/self/fd/%d", host_fd);
-    ssize_t n = readlink(p, name, sizeof(name) - 1);
-    name[n > 0 ? n : 0] = 0;
-    struct dentry *d = d_make_root(&h->vfs, n > 0 ? name : "hoststream");
-    if (!d)
-        return;
+    h->may_read = acc != O_WRONLY;
+    h->may_write = acc != O_RDONLY;
+    h->host_dev = st->st_dev;
+    h->host_ino = st->st_ino;
+    uint64_t ino = __atomic_fetch_add(&sb->next_ino, 1, __ATOMIC_RELAXED);
+    inode_init(&h->vfs, sb, &hs_iops, &hoststream_ops, ino, st->st_mode);
+    h->vfs.uid = st->st_uid;
+    h->vfs.gid = st->st_gid;
+    h->vfs.rdev = st->st_rdev;
+    h->next = hs_list;
+    hs_list = h;
+    return h;
+}
+
+/* Give f its inode and an anonymous dentry named as described at the top. */
+static int hoststream_name(struct file *f, int host_fd, int acc)
+{
+    struct stat st;
+    if (fstat(host_fd, &st) < 0)
+        return -errno;
+    pthread_mutex_lock(&hs_lock);
+    struct hs_inode *h = hs_inode_get(host_fd, &st, acc);
+    pthread_mutex_unlock(&hs_lock);
+    if (!h)
+        return -ENOMEM;
+    char name[64];
+    const char *dev = S_ISCHR(st.st_mode) ? guest_dev_name(st.st_rdev) : NULL;
+    unsigned long long ino = (unsigned long long)h->vfs.ino;
+    if (S_ISFIFO(st.st_mode))
+        snprintf(name, sizeof(name), "pipe:[%llu]", ino);
+    else if (S_ISSOCK(st.st_mode))
+        snprintf(name, sizeof(name), "socket:[%llu]", ino);
+    else if (dev)
+        snprintf(name, sizeof(name), "%s", dev);
+    else
+        snprintf(name, sizeof(name), "host:[%llu]", ino);
     inode_get(&h->vfs);
+    struct dentry *d = d_make_root(&h->vfs, name); /* takes that reference */
+    if (!d) {
+        inode_put(&h->vfs);     /* the one f would have held */
+        return -ENOMEM;
+    }
     f->inode = &h->vfs;
     f->dentry = d;
+    return 0;
 }
 
 struct file *hoststream_open(int host_fd)
@@ -205,6 +300,11 @@ struct file *hoststream_open(int host_fd)
     f->host_fd = fd;
     if (lseek(fd, 0, SEEK_CUR) < 0)
         f->fmode |= FMODE_STREAM; /* pipes, terminals, sockets */
-    hoststream_name(f, fd, flags & O_ACCMODE);
+    /* Without its inode the stream would have nothing but the host's
+     * numbers to show: not opened at all then. */
+    if (hoststream_name(f, fd, flags & O_ACCMODE) < 0) {
+        file_put(f);
+        return NULL;
+    }
     return f;
 }

@@ -25,11 +25,12 @@ enum proc_kind {
     PK_DIR,         /* a static directory: sys, sys/kernel, ... */
     PK_FILE,        /* generated text */
     PK_SELF,        /* /proc/self, /proc/thread-self */
-    PK_PID,         /* /proc/PID and /proc/PID/task/TID */
+    PK_PID,         /* /proc/PID */
     PK_TASKDIR,     /* /proc/PID/task */
     PK_PIDLINK,     /* exe, cwd, root */
     PK_FDDIR,       /* fd/ and fdinfo/ */
     PK_FD,          /* fd/N (link) and fdinfo/N (file) */
+    PK_TID,         /* /proc/PID/task/TID: PID's entries but "task" */
 };
 
 typedef int (*gen_fn)(struct strbuf *out, struct task *reader, struct process *p);
@@ -74,6 +75,39 @@ static struct process *find_process(int pid)
 
 /* ---- generators that need the VFS ---- */
 
+/* The name a mount's source shows. The sandbox never shows where a file
+ * system comes from on the host: a hostfs mount (the --root or a --bind
+ * of a host directory) is "hostfs", as a container's bind mounts name
+ * no host path; the sentry's own file systems keep the names they were
+ * made with: "tmpfs" (also /dev, a tmpfs as in a container), "proc". */
+static const char *mount_source(const struct super_block *sb)
+{
+    return sb->type == &hostfs_type ? "hostfs" : sb->source;
+}
+
+/* The mount's root within its file system ("/" for a whole file system),
+ * as Linux's show_path(mnt_root). Under vfs_lock. */
+static int mount_root_path(const struct mount *m, char *buf, size_t len)
+{
+    size_t pos = len - 1;
+    buf[pos] = 0;
+    for (const struct dentry *d = m->root; d->parent; d = d->parent) {
+        size_t n = strlen(d->name);
+        if (n + 1 > pos)
+            return -ENAMETOOLONG;
+        pos -= n;
+        memcpy(buf + pos, d->name, n);
+        buf[--pos] = '/';
+    }
+    if (pos == len - 1)
+        buf[--pos] = '/';
+    memmove(buf, buf + pos, len - pos);
+    return 0;
+}
+
+/* /proc/PID/mounts and mountinfo: the mounts p can reach from its root,
+ * with mount points relative to that root; a mount whose root lies
+ * outside it (after chroot) is left out, as Linux's seq_path_root skips. */
 static int gen_mounts(struct strbuf *out, struct task *reader, struct process *p, int info)
 {
     (void)reader;
@@ -82,31 +116,39 @@ static int gen_mounts(struct strbuf *out, struct task *reader, struct process *p
     struct path root = fs->root;
     path_get(&root);
     pthread_mutex_unlock(&fs->lock);
-    char *buf = malloc(PATH_MAX_LEN);
+    char *buf = malloc(2 * PATH_MAX_LEN), *rbuf = buf + PATH_MAX_LEN;
     if (!buf) {
         path_put(&root);
         return -ENOMEM;
     }
     for (struct mount *m = vfs_ns->list; m; m = m->next) {
         struct path mp = { m, m->root };
-        if (vfs_d_path(&mp, &root, buf, PATH_MAX_LEN) < 0)
+        int reached = 0;
+        if (vfs_d_path_reach(&mp, &root, buf, PATH_MAX_LEN, &reached) < 0 || !reached)
+            continue;
+        pthread_mutex_lock(&vfs_lock);
+        int r = mount_root_path(m, rbuf, PATH_MAX_LEN);
+        pthread_mutex_unlock(&vfs_lock);
+        if (r < 0)
             continue;
         struct super_block *sb = m->sb;
-        const char *type = sb->type == &hostfs_type ? "hostfs" : sb->type->name;
-        char opts[64];
-        snprintf(opts, sizeof(opts), "%s%s%s%s,relatime", (m->flags & MNT_RDONLY) ? "ro" : "rw",
-                 (m->flags & MNT_NOSUID) ? ",nosuid" : "", (m->flags & MNT_NODEV) ? ",nodev" : "",
-                 (m->flags & MNT_NOEXEC) ? ",noexec" : "");
-        if (!info) {
-            sb_printf(out, "%s %s %s %s%s%s 0 0\n", sb->source, buf, type, opts,
-                      sb->options ? "," : "", sb->options ? sb->options : "");
-            continue;
-        }
-        /* mountinfo: id parent major:minor root mountpoint opts - type source super-opts */
-        sb_printf(out, "%d %d %u:%u / %s %s - %s %s %s%s%s\n", m->id, m->parent->id,
-                  major(sb->dev), minor(sb->dev), buf, opts, type, sb->source,
-                  (m->flags & MNT_RDONLY) ? "ro" : "rw", sb->options ? "," : "",
-                  sb->options ? sb->options : "");
+        struct procfs_mount pm = {
+            .id = m->id,
+            .parent_id = m->parent->id,
+            .dev_major = major(sb->dev),
+            .dev_minor = minor(sb->dev),
+            .root = rbuf,
+            .mountpoint = buf,
+            .type = sb->type->name,
+            .source = mount_source(sb),
+            .rdonly = !!(m->flags & MNT_RDONLY),
+            .nosuid = !!(m->flags & MNT_NOSUID),
+            .nodev = !!(m->flags & MNT_NODEV),
+            .noexec = !!(m->flags & MNT_NOEXEC),
+            .sb_rdonly = !!(m->flags & MNT_RDONLY),
+            .sb_options = sb->options,
+        };
+        procfs_gen_mount_line(out, &pm, info);
     }
     free(buf);
     path_put(&root);
@@ -207,7 +249,7 @@ static const struct proc_entry pid_dir[] = {
     { "root", PK_PIDLINK, 0777, NULL, NULL, LINK_ROOT },
     { "fd", PK_FDDIR, 0500, NULL, NULL, 0 },
     { "fdinfo", PK_FDDIR, 0500, NULL, NULL, 1 },
-    { "task", PK_TASKDIR, 0555, NULL, NULL, 0 },
+    { "task", PK_TASKDIR, 0555, NULL, NULL, 0 }, /* last: task/TID shows all but it */
     { NULL, 0, 0, NULL, NULL, 0 },
 };
 
@@ -242,6 +284,7 @@ static struct inode *proc_inode_new(struct super_block *sb, int kind, const stru
     switch (kind) {
     case PK_ROOT:
     case PK_PID:
+    case PK_TID:
     case PK_TASKDIR:
         mode = S_IFDIR | 0555;
         break;
@@ -313,15 +356,20 @@ static int proc_lookup(struct inode *dir, const char *name, struct inode **out)
         table = d->ent->children;
         break;
     case PK_PID:
+    case PK_TID:
         if (!find_process(d->pid))
             return -ENOENT;
         table = pid_dir;
+        /* A thread's directory has no task/ of its own: without this
+         * /proc/PID/task/TID/task/TID/... would never end. */
+        if (d->kind == PK_TID && strcmp(name, "task") == 0)
+            return -ENOENT;
         break;
     case PK_TASKDIR: {
         int tid = parse_num(name);
         if (tid != d->pid) /* one thread per process until clone exists */
             return -ENOENT;
-        *out = proc_inode_new(dir->sb, PK_PID, NULL, tid, 0, 0);
+        *out = proc_inode_new(dir->sb, PK_TID, NULL, tid, 0, 0);
         return *out ? 0 : -ENOMEM;
     }
     case PK_FDDIR: {
@@ -342,6 +390,15 @@ static int proc_lookup(struct inode *dir, const char *name, struct inode **out)
             return *out ? 0 : -ENOMEM;
         }
     return -ENOENT;
+}
+
+/* What Linux's d_dname gives a file with no name in any directory: a
+ * pipe (pipefs) is "pipe:[ino]", anything else an anonymous inode. */
+static int anon_name(struct file *f, char *buf, size_t len)
+{
+    if (f->inode && S_ISFIFO(f->inode->mode))
+        return snprintf(buf, len, "pipe:[%llu]", (unsigned long long)f->inode->ino);
+    return snprintf(buf, len, "anon_inode:[%s]", f->ops && f->ops->name ? f->ops->name : "file");
 }
 
 static int proc_readlink(struct inode *i, char *buf, size_t len)
@@ -372,10 +429,7 @@ static int proc_readlink(struct inode *i, char *buf, size_t len)
         struct file *f = proc_fd_file(pi->pid, pi->fd);
         if (!f)
             return -ENOENT;
-        if (f->inode && S_ISFIFO(f->inode->mode))
-            n = snprintf(tmp, sizeof(tmp), "pipe:[%llu]", (unsigned long long)f->inode->ino);
-        else
-            n = snprintf(tmp, sizeof(tmp), "anon_inode:[%s]", f->ops && f->ops->name ? f->ops->name : "file");
+        n = anon_name(f, tmp, sizeof(tmp));
         file_put(f);
         break;
     }
@@ -430,6 +484,21 @@ static int proc_get_link(struct task *t, struct inode *i, struct mount **mnt, st
             *mnt = f->mnt;
             *out = dget(f->dentry);
             r = 1;
+        } else if (f->inode) {
+            /* A pipe has no dentry: the link leads to its inode under an
+             * anonymous dentry named as readlink shows it, so that opening
+             * the link opens the pipe, as in Linux. */
+            char name[64];
+            anon_name(f, name, sizeof(name));
+            inode_get(f->inode);
+            struct dentry *d = d_make_root(f->inode, name);
+            if (d) {
+                *mnt = NULL;
+                *out = d;
+                r = 1;
+            } else {
+                r = -ENOMEM;
+            }
         }
         file_put(f);
         return r;
@@ -585,12 +654,16 @@ static int pd_iterate(struct file *f, struct dir_context *ctx)
             r = ctx->emit(ctx, "..", 2, 1, DT_DIR);
         } else {
             off_t k = pos - 2;
-            const struct proc_entry *table = d->kind == PK_ROOT ? root_dir : d->kind == PK_PID ? pid_dir
-                                             : d->kind == PK_DIR ? d->ent->children : NULL;
+            const struct proc_entry *table = d->kind == PK_ROOT                          ? root_dir
+                                             : d->kind == PK_PID || d->kind == PK_TID ? pid_dir
+                                             : d->kind == PK_DIR                      ? d->ent->children
+                                                                                      : NULL;
             off_t n = 0;
             if (table)
                 while (table[n].name)
                     n++;
+            if (d->kind == PK_TID)
+                n--; /* "task", the table's last entry */
             if (k < n) {
                 const struct proc_entry *e = &table[k];
                 mode_t m = e->kind == PK_FILE ? S_IFREG : (e->kind == PK_DIR || e->kind == PK_FDDIR) ? S_IFDIR

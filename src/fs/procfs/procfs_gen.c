@@ -411,14 +411,14 @@ static uint64_t approx_rss(const struct mm_snap *s)
 }
 
 /* PTRACE_MODE_READ as /proc checks it: the same process, a reader whose
- * fs ids match all of the target's ids, or a privileged reader (euid 0:
- * there is no capability model yet). A NULL reader is the sentry itself. */
+ * fs ids match all of the target's ids, or a reader with CAP_SYS_PTRACE.
+ * A NULL reader is the sentry itself. */
 static int may_read(struct task *reader, struct process *p)
 {
     if (!reader || reader->proc == p)
         return 1;
     const struct creds *r = &reader->proc->creds, *c = &p->creds;
-    if (r->euid == 0)
+    if (r->cap_effective & (1ULL << 19 /* CAP_SYS_PTRACE */))
         return 1;
     return r->fsuid == c->uid && r->fsuid == c->euid && r->fsuid == c->suid &&
            r->fsgid == c->gid && r->fsgid == c->egid && r->fsgid == c->sgid;
@@ -584,15 +584,6 @@ static void put_cpus_allowed(struct strbuf *out)
     CPU_FREE(set);
 }
 
-/* The bounding set: sandbox-run's own, else every capability up to
- * CAP_CHECKPOINT_RESTORE (40), the last one of current kernels. */
-static unsigned long long cap_bounding(void)
-{
-    size_t len;
-    const char *v = host_status_value("CapBnd", &len);
-    return v ? strtoull(v, NULL, 16) : (1ULL << 41) - 1;
-}
-
 int procfs_gen_status(struct strbuf *out, struct task *reader, struct process *p)
 {
     int self = reader && reader->proc == p;
@@ -684,16 +675,17 @@ int procfs_gen_status(struct strbuf *out, struct task *reader, struct process *p
     sb_printf(out, "SigIgn:\t%016llx\nSigCgt:\t%016llx\n", (unsigned long long)ign,
               (unsigned long long)cgt);
 
-    /* No capability sets are kept: derive them from the ids as execve does
-     * for root (uid 0 gets the bounding set permitted, euid 0 effective). */
-    unsigned long long bnd = cap_bounding();
-    unsigned long long prm = (c->uid == 0 || c->euid == 0) ? bnd : 0;
-    unsigned long long eff = c->euid == 0 ? prm : 0;
+    /* The guest's own capability sets, from the sentry's model of its
+     * credentials (never sandbox-run's, which the guest does not have). */
     sb_printf(out, "CapInh:\t%016llx\nCapPrm:\t%016llx\nCapEff:\t%016llx\nCapBnd:\t%016llx\nCapAmb:\t%016llx\n",
-              0ULL, prm, eff, bnd, 0ULL);
+              (unsigned long long)c->cap_inheritable, (unsigned long long)c->cap_permitted,
+              (unsigned long long)c->cap_effective, (unsigned long long)c->cap_bset,
+              (unsigned long long)c->cap_ambient);
 
-    /* The guest cannot install seccomp filters or set no_new_privs yet. */
-    sb_printf(out, "NoNewPrivs:\t0\nSeccomp:\t0\n");
+    /* NoNewPrivs as prctl(PR_GET_NO_NEW_PRIVS) answers the guest: set (the
+     * sandbox runs with it, sys_prctl). The guest has no seccomp filter of
+     * its own: the stub's filter is the sandbox's, not the guest's. */
+    sb_printf(out, "NoNewPrivs:\t1\nSeccomp:\t0\n");
     if (host_has_status_line("Seccomp_filters", 1))
         sb_printf(out, "Seccomp_filters:\t0\n");
     put_host_line(out, "Speculation_Store_Bypass", "unknown");
@@ -971,6 +963,59 @@ int procfs_gen_maps(struct strbuf *out, struct task *reader, struct process *p)
     pthread_once(&vsyscall_once, vsyscall_load);
     if (vsyscall_perms[0])
         maps_line(out, 0xffffffffff600000ULL, 0xffffffffff601000ULL, vsyscall_perms, 0, 0, 0, "[vsyscall]");
+    return sb_result(out);
+}
+
+/* ---- mounts ---- */
+
+/* seq_escape with " \t\n\\": those bytes as a backslash and three octal
+ * digits, so that the fields stay space-separated. */
+static void put_mangled(struct strbuf *out, const char *s)
+{
+    for (; *s; s++) {
+        if (*s == ' ' || *s == '\t' || *s == '\n' || *s == '\\')
+            sb_printf(out, "\\%03o", (unsigned char)*s);
+        else
+            sb_putc(out, *s);
+    }
+}
+
+/* show_mnt_opts after " ro"/" rw": the per-mount flags; relatime is the
+ * default atime mode and always shown. */
+static void put_mnt_opts(struct strbuf *out, const struct procfs_mount *m)
+{
+    sb_printf(out, "%s%s%s%s,relatime", m->rdonly ? "ro" : "rw", m->nosuid ? ",nosuid" : "",
+              m->nodev ? ",nodev" : "", m->noexec ? ",noexec" : "");
+}
+
+/* show_vfsmnt and show_mountinfo of fs/proc_namespace.c. */
+int procfs_gen_mount_line(struct strbuf *out, const struct procfs_mount *m, int info)
+{
+    const char *source = m->source && *m->source ? m->source : "none";
+    const char *sbo = m->sb_options;
+    if (!info) {
+        put_mangled(out, source);
+        sb_putc(out, ' ');
+        put_mangled(out, m->mountpoint);
+        sb_putc(out, ' ');
+        put_mangled(out, m->type);
+        sb_putc(out, ' ');
+        put_mnt_opts(out, m);
+        sb_printf(out, "%s%s 0 0\n", sbo ? "," : "", sbo ? sbo : "");
+        return sb_result(out);
+    }
+    sb_printf(out, "%d %d %u:%u ", m->id, m->parent_id, m->dev_major, m->dev_minor);
+    put_mangled(out, m->root);
+    sb_putc(out, ' ');
+    put_mangled(out, m->mountpoint);
+    sb_putc(out, ' ');
+    put_mnt_opts(out, m);
+    /* No propagation (shared:, master:) fields: every mount is private. */
+    sb_printf(out, " - ");
+    put_mangled(out, m->type);
+    sb_putc(out, ' ');
+    put_mangled(out, source);
+    sb_printf(out, " %s%s%s\n", m->sb_rdonly ? "ro" : "rw", sbo ? "," : "", sbo ? sbo : "");
     return sb_result(out);
 }
 
