@@ -41,8 +41,9 @@ struct file_ops {
     off_t (*llseek)(struct file *f, off_t off, int whence);
     int (*iterate)(struct file *f, struct dir_context *ctx);
     int (*stat)(struct file *f, struct stat *st);
-    /* Returns -ENOTTY for requests it does not know. */
-    long (*ioctl)(struct task *t, struct file *f, unsigned long req, uint64_t arg);
+    /* Returns -ENOTTY for requests it does not know. The caller (whose
+     * memory arg points into) is current_task (sched/wait.h). */
+    long (*ioctl)(struct file *f, unsigned long req, uint64_t arg);
     int (*fsync)(struct file *f, int datasync);
     int (*fallocate)(struct file *f, int mode, off_t off, off_t len);
     /* Readiness (POLLIN, POLLOUT, ...); with pt, also hook the caller on
@@ -51,9 +52,11 @@ struct file_ops {
     unsigned (*poll)(struct file *f, struct poll_table *pt);
     /* A host descriptor whose pages back this file (borrowed), for mmap. */
     int (*mmap_fd)(struct file *f);
-    /* Devices and special files: called once the ops are chosen at open
-     * (for example -ENXIO for a terminal the guest does not have). */
-    int (*open)(struct task *t, struct file *f);
+    /* Special files and devices (init_special_inode): the open itself,
+     * with the open flags; it may set f->ops for what was opened (a FIFO
+     * end), or refuse (-ENXIO for a terminal the guest does not have). A
+     * FIFO open may sleep as current_task. NULL: the inode's open. */
+    int (*open)(struct file *f, int flags);
     void (*release)(struct file *f);
     /* Nonzero: writes succeed without reading the caller's buffer, so a
      * bad pointer is no error (/dev/null). */

@@ -39,6 +39,9 @@ int pipe_create(struct task *t, int flags, struct file **rd, struct file **wr);
  * -ERESTARTSYS if t is interrupted. The VFS must not open a hostfs FIFO
  * on the host. */
 int fifo_open(struct task *t, struct inode *i, struct file *f, int flags);
+/* The file operations of a FIFO inode (init_special_inode): open is
+ * fifo_open as current_task. */
+extern const struct file_ops fifo_fops;
 
 /* pipefs's super block (NULL if it could not be made): its st_dev and its
  * inode counter also number the host pipes the guest gets as standard

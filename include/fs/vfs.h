@@ -107,7 +107,8 @@ struct inode_ops {
                     struct dentry **out);
     int (*getattr)(struct inode *i, struct stat *st);
     int (*setattr)(struct inode *i, const struct iattr *ia);
-    /* Prepare f (opened with flags) for i: f->ops defaults to i->fops. */
+    /* Prepare f (opened with flags) for i: f->ops defaults to i->fops.
+     * Not called when i->fops has an open of its own (special files). */
     int (*open)(struct inode *i, struct file *f, int flags);
     /* Extended attributes; NULL members give -EOPNOTSUPP. */
     ssize_t (*getxattr)(struct inode *i, const char *name, void *buf, size_t len);
@@ -136,9 +137,6 @@ struct inode_ops {
      * parent lies beneath the root (d_path). */
     int (*dotdot)(struct inode *dir, const char *dir_name, struct inode *parent,
                   const char *parent_path);
-    /* Nonzero: open is called for every file type, FIFOs and devices too
-     * (objects the sentry only passes through, like the host's streams). */
-    int open_any_type;
 };
 
 /* An inode as the VFS sees it. File systems embed it in their own struct

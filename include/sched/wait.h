@@ -73,6 +73,14 @@ struct waitq {
 
 #define WAITQ_INITIALIZER { PTHREAD_MUTEX_INITIALIZER, NULL, NULL }
 
+/* The task this sentry thread services (NULL on other threads): the one
+ * answer to "who is calling". Syscall handlers get their task as an
+ * argument and pass it to what they call above the file systems; file and
+ * inode operations never take it (their callers are not always a task),
+ * and the few that need the caller (to sleep, or to copy to the guest in
+ * an ioctl) use current_task, as Linux's file operations use current. */
+extern __thread struct task *current_task;
+
 void waitq_init(struct waitq *wq);
 /* The queue must be empty: whoever hooked a waiter on it holds a reference
  * to its owner (poll: the file) and unhooks before dropping it. */

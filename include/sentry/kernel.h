@@ -89,8 +89,6 @@ struct sandbox {
     pthread_mutex_t lock;
 };
 
-/* The task this sentry thread services (NULL on other threads). */
-extern __thread struct task *current_task;
 
 /* Run a task's loop on the current thread until it exits. */
 void task_run(struct task *t);

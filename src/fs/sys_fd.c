@@ -398,10 +398,10 @@ long sys_ioctl(struct task *t, const struct sysargs *a)
             }
             break;
         }
-        r = f->ops->ioctl ? f->ops->ioctl(t, f, req, arg) : -ENOTTY;
+        r = f->ops->ioctl ? f->ops->ioctl(f, req, arg) : -ENOTTY;
         break;
     default:
-        r = f->ops->ioctl ? f->ops->ioctl(t, f, req, arg) : -ENOTTY;
+        r = f->ops->ioctl ? f->ops->ioctl(f, req, arg) : -ENOTTY;
         break;
     }
     file_put(f);

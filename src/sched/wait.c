@@ -10,6 +10,8 @@
 #include <time.h>
 
 #include "sched/wait.h"
+
+__thread struct task *current_task;
 #include "sentry/kernel.h"
 
 /* The sleeper of host threads that run no task (tests, helper threads). */

@@ -14,8 +14,6 @@
 #include "sentry/kernel.h"
 #include "sentry/syscall.h"
 
-__thread struct task *current_task;
-
 /* Signals whose default action dumps core: the wait status carries 0x80. */
 static int sig_dumps_core(int sig)
 {

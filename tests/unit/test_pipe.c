@@ -79,7 +79,7 @@ static int fionread(struct file *f)
 {
     int *n = malloc(sizeof(*n));
     *n = -1;
-    ck_assert_int_eq(f->ops->ioctl(&task, f, FIONREAD, (uint64_t)(uintptr_t)n), 0);
+    ck_assert_int_eq(f->ops->ioctl(f, FIONREAD, (uint64_t)(uintptr_t)n), 0);
     int v = *n;
     free(n);
     return v;
@@ -505,8 +505,8 @@ START_TEST(ioctl_unknown)
 {
     struct file *r, *w;
     mkpipe(0, &r, &w);
-    ck_assert_int_eq(r->ops->ioctl(&task, r, TCGETS, 0), -ENOTTY);
-    ck_assert_int_eq(r->ops->ioctl(&task, r, FIONREAD, 16), -EFAULT);
+    ck_assert_int_eq(r->ops->ioctl(r, TCGETS, 0), -ENOTTY);
+    ck_assert_int_eq(r->ops->ioctl(r, FIONREAD, 16), -EFAULT);
     file_put(r);
     file_put(w);
 }

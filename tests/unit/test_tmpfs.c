@@ -20,6 +20,7 @@
 
 #include "fs/devices.h"
 #include "fs/file.h"
+#include "fs/pipe.h"
 #include "fs/vfs.h"
 
 #define P 4096
@@ -409,17 +410,18 @@ START_TEST(special_nodes)
     struct inode *root = r->inode, *i;
     ck_assert_int_eq(root->ops->mknod(root, "fifo", S_IFIFO | 0600, 0, &cred, &i), 0);
     ck_assert_uint_eq(st_of(i).st_mode, S_IFIFO | 0600);
-    ck_assert_ptr_null(i->fops);
+    ck_assert_ptr_eq(i->fops, &fifo_fops); /* init_special_inode */
     inode_put(i);
     ck_assert_int_eq(root->ops->mknod(root, "sock", S_IFSOCK | 0600, 0, &cred, &i), 0);
-    ck_assert_ptr_null(i->fops);
+    ck_assert_ptr_nonnull(i->fops);
+    ck_assert_int_eq(i->fops->open(NULL, O_RDONLY), -ENXIO);
     inode_put(i);
     ck_assert_int_eq(root->ops->mknod(root, "null", S_IFCHR | 0666, makedev(1, 3), &cred, &i), 0);
     struct stat st = st_of(i);
     ck_assert_uint_eq(st.st_mode, S_IFCHR | 0666);
     ck_assert_uint_eq(st.st_rdev, makedev(1, 3));
     ck_assert_uint_eq(i->rdev, makedev(1, 3));
-    ck_assert_ptr_null(i->fops); /* the VFS opens it through chrdev_fops(rdev) */
+    ck_assert_ptr_eq(i->fops, chrdev_fops(makedev(1, 3))); /* init_special_inode */
     inode_put(i);
     ck_assert_int_eq(root->ops->mknod(root, "mem", S_IFCHR | 0600, makedev(1, 1), &cred, &i), -EPERM);
     ck_assert_int_eq(root->ops->mknod(root, "sda", S_IFBLK | 0600, makedev(8, 0), &cred, &i), -EPERM);
@@ -875,13 +877,13 @@ START_TEST(device_ops)
         ck_assert_int_gt(nonzero, 0);
         ck_assert_int_eq(f->ops->write(f, "seed", 4, &pos), 4);
         ck_assert_int_eq(f->ops->llseek(f, 10, SEEK_SET), 0);
-        ck_assert_int_eq(f->ops->ioctl(NULL, f, 0x5401 /* TCGETS */, 0), -EINVAL);
+        ck_assert_int_eq(f->ops->ioctl(f, 0x5401 /* TCGETS */, 0), -EINVAL);
         file_put(f);
     }
 
     f = open_dev(5, 0); /* tty */
     ck_assert_ptr_nonnull(f->ops->open);
-    ck_assert_int_eq(f->ops->open(NULL, f), -ENXIO);
+    ck_assert_int_eq(f->ops->open(f, O_RDONLY), -ENXIO);
     f->ops = NULL;
     file_put(f);
 }

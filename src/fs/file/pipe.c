@@ -524,7 +524,7 @@ static int pipe_stat(struct file *f, struct stat *st)
     return f->inode->ops->getattr(f->inode, st);
 }
 
-static long pipe_ioctl(struct task *t, struct file *f, unsigned long req, uint64_t arg)
+static long pipe_ioctl(struct file *f, unsigned long req, uint64_t arg)
 {
     struct pipe *p = f->priv;
     if (req != FIONREAD)
@@ -532,7 +532,7 @@ static long pipe_ioctl(struct task *t, struct file *f, unsigned long req, uint64
     pthread_mutex_lock(&p->lock);
     int count = (int)pipe_bytes(p);
     pthread_mutex_unlock(&p->lock);
-    return copy_out(t, arg, &count, sizeof(count)) < 0 ? -EFAULT : 0;
+    return copy_out(current_task, arg, &count, sizeof(count)) < 0 ? -EFAULT : 0;
 }
 
 static void pipe_release(struct file *f)
@@ -619,7 +619,7 @@ int pipe_create(struct task *t, int flags, struct file **rd, struct file **wr)
     if (!pi)
         return -ENOMEM;
     uint64_t ino = __atomic_fetch_add(&pipefs_sb->next_ino, 1, __ATOMIC_RELAXED);
-    inode_init(&pi->vfs, pipefs_sb, &pipefs_iops, &pipe_fops, ino, S_IFIFO | 0600);
+    inode_init(&pi->vfs, pipefs_sb, &pipefs_iops, &fifo_fops, ino, S_IFIFO | 0600);
     pthread_mutex_init(&pi->lock, NULL);
     pi->vfs.uid = t && t->proc ? t->proc->creds.fsuid : 0;
     pi->vfs.gid = t && t->proc ? t->proc->creds.fsgid : 0;
@@ -731,6 +731,16 @@ int fifo_open(struct task *t, struct inode *i, struct file *f, int flags)
     f->fmode |= FMODE_STREAM;
     return 0;
 }
+
+static int fifo_file_open(struct file *f, int flags)
+{
+    return fifo_open(current_task, f->inode, f, flags);
+}
+
+const struct file_ops fifo_fops = {
+    .name = "fifo",
+    .open = fifo_file_open,
+};
 
 /* ---- fcntl ---- */
 

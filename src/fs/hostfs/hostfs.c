@@ -27,6 +27,7 @@
 #include <linux/openat2.h>
 
 #include "base.h"
+#include "fs/devices.h"
 #include "fs/vfs.h"
 
 struct host_inode {
@@ -72,6 +73,8 @@ static int host_inode_new(struct super_block *sb, int fd, struct inode **out)
     const struct file_ops *fops = S_ISDIR(st.st_mode) ? &host_dir_ops
                                   : S_ISREG(st.st_mode) ? &host_file_ops : NULL;
     inode_init(&h->vfs, sb, &host_iops, fops, st.st_ino, st.st_mode);
+    if (!fops && !S_ISLNK(st.st_mode))
+        init_special_inode(&h->vfs, st.st_mode, st.st_rdev); /* FIFOs are sentry pipes */
     h->vfs.uid = st.st_uid;
     h->vfs.gid = st.st_gid;
     h->vfs.rdev = st.st_rdev;

@@ -90,8 +90,9 @@ static int hs_stat(struct file *f, struct stat *st)
     return hs_fstat(f->host_fd, f->inode, st);
 }
 
-static long hs_ioctl(struct task *t, struct file *f, unsigned long req, uint64_t arg)
+static long hs_ioctl(struct file *f, unsigned long req, uint64_t arg)
 {
+    struct task *t = current_task;
     switch (req) {
     case TCGETS: {
         struct termios tio; /* the kernel's struct termios (asm-generic) layout as glibc defines it */
@@ -188,7 +189,6 @@ static const struct inode_ops hs_iops = {
     .getattr = hsi_getattr,
     .open = hsi_open,
     .evict = hsi_evict,
-    .open_any_type = 1,
 };
 
 static const struct fs_type hoststream_fs = { .name = "hoststream", .nodev = 1 };

@@ -132,7 +132,7 @@ static void tnode_setup(struct super_block *sb, struct tmpfs_inode *ti, mode_t m
                         const struct fs_cred *c)
 {
     const struct inode_ops *iops = &tmpfs_special_iops;
-    const struct file_ops *fops = NULL; /* FIFOs, sockets, devices: chosen at open */
+    const struct file_ops *fops = NULL; /* FIFOs, sockets, devices: init_special_inode */
     if (S_ISDIR(mode)) {
         iops = &tmpfs_dir_iops;
         fops = &tmpfs_dir_fops;
@@ -143,6 +143,8 @@ static void tnode_setup(struct super_block *sb, struct tmpfs_inode *ti, mode_t m
         iops = &tmpfs_link_iops;
     }
     inode_init(&ti->vfs, sb, iops, fops, sb->next_ino++, mode);
+    if (!fops && !S_ISLNK(mode))
+        init_special_inode(&ti->vfs, mode, rdev);
     if (S_ISREG(mode)) {
         /* shmem files have seals: F_SEAL_SEAL unless memfd_create says
          * otherwise (memfd_new), so F_GET_SEALS is 1 and F_ADD_SEALS EPERM. */

@@ -11,8 +11,6 @@
 #include <sys/stat.h>
 #include <time.h>
 
-#include "fs/devices.h"
-#include "fs/pipe.h"
 #include "fs/vfs.h"
 #include "sentry/kernel.h"
 
@@ -102,6 +100,17 @@ static int may_open(struct task *t, const struct path *p, int flags)
     return 0;
 }
 
+/* The open itself: the special file's (init_special_inode gave it its
+ * file operations), else the file system's for the inode. */
+static int do_open(struct inode *i, struct file *f, int flags)
+{
+    if (f->ops && f->ops->open)
+        return f->ops->open(f, flags);
+    if (i->ops->open)
+        return i->ops->open(i, f, flags);
+    return f->ops ? 0 : -ENXIO;
+}
+
 /* A new open file description for what p names, holding references to
  * its inode and dentry; ops from the inode (the open may change them). */
 static struct file *file_of_path(const struct path *p, int fflags)
@@ -137,23 +146,7 @@ int vfs_open_path(struct task *t, const struct path *p, int flags, struct file *
         *out = f;
         return 0;
     }
-    if (i->ops->open_any_type) {
-        r = i->ops->open(i, f, flags);
-    } else if (S_ISFIFO(i->mode)) {
-        r = fifo_open(t, i, f, flags);
-    } else if (S_ISCHR(i->mode) && !i->fops) {
-        const struct file_ops *ops = chrdev_fops(i->rdev);
-        f->ops = ops;
-        r = ops ? 0 : -ENXIO;
-        if (ops && ops->open)
-            r = ops->open(t, f);
-    } else if (S_ISBLK(i->mode)) {
-        r = -ENXIO;
-    } else if (i->ops->open) {
-        r = i->ops->open(i, f, flags);
-    } else {
-        r = f->ops ? 0 : -ENXIO;
-    }
+    r = do_open(i, f, flags);
     if (r < 0) {
         f->ops = NULL; /* nothing to release */
         file_put(f);
@@ -278,7 +271,7 @@ static int open_create(struct task *t, int dirfd, const struct path *base, const
         r = -ENOMEM;
         goto out;
     }
-    r = i->ops->open ? i->ops->open(i, f, flags) : 0;
+    r = do_open(i, f, flags);
     path_put(&p);
     if (r < 0) {
         f->ops = NULL;
