@@ -37,7 +37,7 @@ LAYERS = [
     ("syscall table", ["src/sentry/systab.c"]),
     ("syscalls", ["src/sentry/sys_", "src/fs/sys_"]),
     ("processes, exec, mount setup", ["src/sentry/process.c", "src/loader/", "src/fs/setup.c",
-                                      "src/fs/fs_struct.c"]),
+                                      "src/fs/pathop.c"]),
     ("vfs operations", ["src/fs/vfs/namei.c"]),
     ("file systems", ["src/fs/hostfs/", "src/fs/tmpfs/", "src/fs/devfs/", "src/fs/procfs/"]),
     ("memory", ["src/sentry/mm.c", "src/sentry/vma.c"]),

@@ -17,7 +17,6 @@
 #define PATH_MAX_LEN 4096
 #define SYMLINK_MAX 40
 
-struct task;
 struct creds;
 struct inode;
 struct dentry;
@@ -101,10 +100,9 @@ struct inode_ops {
                   const char *nname, unsigned flags);
     /* Link text into buf (not NUL-terminated); returns its length. */
     int (*readlink)(struct inode *i, char *buf, size_t len);
-    /* Magic links (procfs): set *out to where the link leads for t and
-     * return 1; or return 0 to be read with readlink; or -errno. */
-    int (*get_link)(struct task *t, struct inode *i, struct mount **mnt,
-                    struct dentry **out);
+    /* Magic links (procfs): set *out to where the link leads and return
+     * 1; or return 0 to be read with readlink; or -errno. */
+    int (*get_link)(struct inode *i, struct mount **mnt, struct dentry **out);
     int (*getattr)(struct inode *i, struct stat *st);
     int (*setattr)(struct inode *i, const struct iattr *ia);
     /* Prepare f (opened with flags) for i: f->ops defaults to i->fops.
@@ -249,9 +247,22 @@ int vfs_mount(struct dentry *root, const struct path *at, int flags, struct moun
 #define LOOKUP_NO_XDEV 128
 #define LOOKUP_TRAILING_SLASH 256 /* internal: the path ended in '/' */
 
-/* Resolve path (a sentry string) relative to dirfd (AT_FDCWD or an fd) for
- * t into *out with references. */
-int vfs_lookup(struct task *t, int dirfd, const char *path, int flags, struct path *out);
+/* A path operation: everything the VFS needs from the caller, so that it
+ * never sees the task (gVisor's PathOperation, the start of Linux's
+ * nameidata). The syscall layer builds it (path_op_init, fs/pathop.h)
+ * from the caller's root and cwd, taken together under their lock, the
+ * directory open at dirfd, the path it copied in, and the credentials. */
+struct path_op {
+    struct path root;         /* where "/" and ".." stop (IN_ROOT: the start); a reference */
+    struct path start;        /* where a relative name starts: cwd or dirfd; a reference */
+    int start_err;            /* nonzero: dirfd was no starting point (EBADF, ENOTDIR) */
+    const char *name;         /* the path, in sentry memory */
+    int flags;                /* LOOKUP_* */
+    const struct creds *cred; /* the credentials to check with */
+};
+
+/* Resolve op->name into *out with references. */
+int vfs_lookup(const struct path_op *op, struct path *out);
 /* Resolve all but the last component: *parent gets the directory, last the
  * final name (NAME_MAX_LEN + 1 bytes), *type LAST_NORM/LAST_DOT/LAST_DOTDOT/
  * LAST_ROOT. A trailing '/' sets LOOKUP_TRAILING_SLASH in *flags_out. */
@@ -259,16 +270,14 @@ int vfs_lookup(struct task *t, int dirfd, const char *path, int flags, struct pa
 #define LAST_ROOT 1
 #define LAST_DOT 2
 #define LAST_DOTDOT 3
-int vfs_lookup_parent(struct task *t, int dirfd, const char *path, int flags,
-                      struct path *parent, char *last, int *type, int *flags_out);
-/* The same from the directory from (when not NULL) instead of dirfd. */
-int vfs_lookup_parent_at(struct task *t, int dirfd, const struct path *from, const char *path,
-                         int flags, struct path *parent, char *last, int *type, int *flags_out);
+int vfs_lookup_parent(const struct path_op *op, struct path *parent, char *last, int *type,
+                      int *flags_out);
+/* The same for path (a symlink's target) from the directory from (when
+ * not NULL and path is relative) within op's root and rules. */
+int vfs_lookup_parent_at(const struct path_op *op, const struct path *from, const char *path,
+                         struct path *parent, char *last, int *type, int *flags_out);
 /* The child called name of dir, crossing mounts; -ENOENT if none. */
 int vfs_lookup_one(struct path *dir, const char *name, struct path *out);
-/* Copy a path argument in from the guest (ENAMETOOLONG past 4095 bytes,
- * ENOENT if empty unless allow_empty). Returns its length. */
-long vfs_getname(struct task *t, uint64_t upath, char *buf, int allow_empty);
 
 /* The path of p as seen from root, into buf; returns its length or
  * -ENAMETOOLONG. Unlinked files end in " (deleted)". A directory that
@@ -286,25 +295,25 @@ int vfs_d_path_reach(const struct path *p, const struct path *root, char *buf, s
 #define MAY_WRITE 2
 #define MAY_READ 4
 #define MAY_ACCESS 8          /* access(2): use real ids */
-int vfs_permission(struct task *t, struct inode *i, int mask);
-void vfs_fs_cred(struct task *t, struct fs_cred *c);
+int vfs_permission(const struct creds *c, struct inode *i, int mask);
+void vfs_fs_cred(const struct creds *cred, struct fs_cred *c);
 
-/* ---- operations the syscalls use (all 0 / >= 0 or -errno) ---- */
-int vfs_open(struct task *t, int dirfd, const char *path, int flags, mode_t mode,
-             int resolve, struct file **out);
-/* Open what p names (an existing inode) with flags. */
-int vfs_open_path(struct task *t, const struct path *p, int flags, struct file **out);
+/* ---- operations the syscalls use (all 0 / >= 0 or -errno) ----
+ * The modes of new files come with the caller's umask already applied. */
+int vfs_open(const struct path_op *op, int flags, mode_t mode, struct file **out);
+/* Open what p names (an existing inode) with flags for cred. */
+int vfs_open_path(const struct creds *cred, const struct path *p, int flags, struct file **out);
 int vfs_getattr(struct inode *i, struct stat *st);
-int vfs_setattr(struct task *t, const struct path *p, struct iattr *ia);
-int vfs_mknod(struct task *t, int dirfd, const char *path, mode_t mode, dev_t rdev);
-int vfs_mkdir(struct task *t, int dirfd, const char *path, mode_t mode);
-int vfs_symlink(struct task *t, const char *target, int dirfd, const char *path);
-int vfs_link(struct task *t, int odirfd, const char *opath, int ndirfd, const char *npath, int flags);
-int vfs_unlink(struct task *t, int dirfd, const char *path);
-int vfs_rmdir(struct task *t, int dirfd, const char *path);
-int vfs_rename(struct task *t, int odirfd, const char *opath, int ndirfd, const char *npath,
-               unsigned flags);
-int vfs_readlink(struct task *t, int dirfd, const char *path, char *buf, size_t len);
+int vfs_setattr(const struct creds *cred, const struct path *p, struct iattr *ia);
+int vfs_mknod(const struct path_op *op, mode_t mode, dev_t rdev);
+int vfs_mkdir(const struct path_op *op, mode_t mode);
+int vfs_symlink(const char *target, const struct path_op *op);
+/* link: old is what oop names (looked up with its flags). */
+int vfs_link(const struct path_op *oop, const struct path_op *nop);
+int vfs_unlink(const struct path_op *op);
+int vfs_rmdir(const struct path_op *op);
+int vfs_rename(const struct path_op *oop, const struct path_op *nop, unsigned flags);
+int vfs_readlink(const struct path_op *op, char *buf, size_t len);
 
 /* ---- process state ---- */
 struct fs_struct *fs_struct_new(const struct path *root, const struct path *cwd);
@@ -329,7 +338,7 @@ extern const struct fs_type hostfs_type, tmpfs_type, devfs_type, procfs_type;
 #endif
 /* memfd_create's file (O_RDWR), named NAME for /proc; mfd_flags: the
  * MFD_ALLOW_SEALING and MFD_NOEXEC_SEAL of memfd_create (checked). */
-int memfd_new(struct task *t, const char *name, unsigned mfd_flags, struct file **out);
+int memfd_new(const struct creds *cred, const char *name, unsigned mfd_flags, struct file **out);
 /* fcntl F_ADD_SEALS and F_GET_SEALS: 0 / the seals, or -errno as Linux. */
 long memfd_add_seals(struct file *f, unsigned seals);
 long memfd_get_seals(struct file *f);

@@ -17,6 +17,7 @@
 
 #include "fs/fdtable.h"
 #include "fs/file.h"
+#include "fs/pathop.h"
 #include "fs/lock.h"
 #include "fs/pipe.h"
 #include "fs/vfs.h"
@@ -51,7 +52,7 @@ static long do_open(struct task *t, int dirfd, uint64_t upath, int flags, mode_t
     char *path = malloc(PATH_MAX_LEN);
     if (!path)
         return -ENOMEM;
-    long r = vfs_getname(t, upath, path, 0);
+    long r = getname(t, upath, path, 0);
     if (r < 0) {
         free(path);
         return r;
@@ -68,7 +69,10 @@ static long do_open(struct task *t, int dirfd, uint64_t upath, int flags, mode_t
     if (flags & O_PATH)
         flags &= O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC;
     struct file *f = NULL;
-    r = vfs_open(t, dirfd, path, flags, mode, resolve, &f);
+    struct path_op op;
+    path_op_init(t, dirfd, path, resolve, &op);
+    r = vfs_open(&op, flags, mode & ~(mode_t)t->proc->umask, &f);
+    path_op_done(&op);
     free(path);
     if (r < 0)
         return r;
@@ -471,7 +475,7 @@ long sys_memfd_create(struct task *t, const struct sysargs *a)
     if (n < 0)
         return n;
     struct file *f;
-    int r = memfd_new(t, name, flags, &f);
+    int r = memfd_new(&t->proc->creds, name, flags, &f);
     if (r < 0)
         return r;
     f->flags = O_RDWR | K_O_LARGEFILE;

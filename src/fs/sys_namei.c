@@ -11,6 +11,7 @@
 
 #include "fs/fdtable.h"
 #include "fs/file.h"
+#include "fs/pathop.h"
 #include "fs/vfs.h"
 #include "sentry/kernel.h"
 #include "sentry/syscall.h"
@@ -28,9 +29,9 @@ static long names_in(struct task *t, int count, uint64_t u1, uint64_t u2, struct
     n->p2 = count > 1 ? malloc(PATH_MAX_LEN) : NULL;
     if (!n->p1 || (count > 1 && !n->p2))
         return -ENOMEM;
-    long r = vfs_getname(t, u1, n->p1, allow_empty1);
+    long r = getname(t, u1, n->p1, allow_empty1);
     if (r >= 0 && count > 1)
-        r = vfs_getname(t, u2, n->p2, 0);
+        r = getname(t, u2, n->p2, 0);
     return r < 0 ? r : 0;
 }
 
@@ -40,12 +41,22 @@ static void names_free(struct names *n)
     free(n->p2);
 }
 
+/* A new file's mode with the caller's umask applied. */
+static mode_t umasked(struct task *t, mode_t mode)
+{
+    return mode & ~(mode_t)t->proc->umask;
+}
+
 long sys_mkdirat(struct task *t, const struct sysargs *a)
 {
     struct names n;
     long r = names_in(t, 1, a->a[1], 0, &n, 0);
-    if (r == 0)
-        r = vfs_mkdir(t, (int)a->a[0], n.p1, (mode_t)a->a[2]);
+    if (r == 0) {
+        struct path_op op;
+        path_op_init(t, (int)a->a[0], n.p1, 0, &op);
+        r = vfs_mkdir(&op, umasked(t, (mode_t)a->a[2]));
+        path_op_done(&op);
+    }
     names_free(&n);
     return r;
 }
@@ -64,8 +75,12 @@ long sys_mknodat(struct task *t, const struct sysargs *a)
     unsigned dev = (unsigned)a->a[3];
     struct names n;
     long r = names_in(t, 1, a->a[1], 0, &n, 0);
-    if (r == 0)
-        r = vfs_mknod(t, (int)a->a[0], n.p1, mode, makedev((dev >> 8) & 0xfff, (dev & 0xff) | ((dev >> 12) & 0xfff00)));
+    if (r == 0) {
+        struct path_op op;
+        path_op_init(t, (int)a->a[0], n.p1, 0, &op);
+        r = vfs_mknod(&op, umasked(t, mode), makedev((dev >> 8) & 0xfff, (dev & 0xff) | ((dev >> 12) & 0xfff00)));
+        path_op_done(&op);
+    }
     names_free(&n);
     return r;
 }
@@ -83,8 +98,12 @@ long sys_unlinkat(struct task *t, const struct sysargs *a)
         return -EINVAL;
     struct names n;
     long r = names_in(t, 1, a->a[1], 0, &n, 0);
-    if (r == 0)
-        r = (flags & AT_REMOVEDIR) ? vfs_rmdir(t, (int)a->a[0], n.p1) : vfs_unlink(t, (int)a->a[0], n.p1);
+    if (r == 0) {
+        struct path_op op;
+        path_op_init(t, (int)a->a[0], n.p1, 0, &op);
+        r = (flags & AT_REMOVEDIR) ? vfs_rmdir(&op) : vfs_unlink(&op);
+        path_op_done(&op);
+    }
     names_free(&n);
     return r;
 }
@@ -105,8 +124,14 @@ long sys_renameat2(struct task *t, const struct sysargs *a)
 {
     struct names n;
     long r = names_in(t, 2, a->a[1], a->a[3], &n, 0);
-    if (r == 0)
-        r = vfs_rename(t, (int)a->a[0], n.p1, (int)a->a[2], n.p2, (unsigned)a->a[4]);
+    if (r == 0) {
+        struct path_op oop, nop;
+        path_op_init(t, (int)a->a[0], n.p1, 0, &oop);
+        path_op_init(t, (int)a->a[2], n.p2, 0, &nop);
+        r = vfs_rename(&oop, &nop, (unsigned)a->a[4]);
+        path_op_done(&oop);
+        path_op_done(&nop);
+    }
     names_free(&n);
     return r;
 }
@@ -134,13 +159,21 @@ long sys_linkat(struct task *t, const struct sysargs *a)
         /* AT_EMPTY_PATH needs CAP_DAC_READ_SEARCH, or (Linux 6.10 on) a
          * file opened with the caller's own credentials. */
         struct file *f = fget(t, (int)a->a[0]);
-        if (f && f->opener != t->proc)
+        if (f && f->opener != &t->proc->creds)
             r = -ENOENT;
         if (f)
             file_put(f);
     }
-    if (r == 0)
-        r = vfs_link(t, (int)a->a[0], n.p1, (int)a->a[2], n.p2, flags);
+    if (r == 0) {
+        struct path_op oop, nop;
+        path_op_init(t, (int)a->a[0], n.p1,
+                     ((flags & AT_SYMLINK_FOLLOW) ? LOOKUP_FOLLOW : 0) |
+                         ((flags & AT_EMPTY_PATH) ? LOOKUP_EMPTY : 0), &oop);
+        path_op_init(t, (int)a->a[2], n.p2, 0, &nop);
+        r = vfs_link(&oop, &nop);
+        path_op_done(&oop);
+        path_op_done(&nop);
+    }
     names_free(&n);
     return r;
 }
@@ -155,8 +188,12 @@ long sys_symlinkat(struct task *t, const struct sysargs *a)
 {
     struct names n;
     long r = names_in(t, 2, a->a[0], a->a[2], &n, 0);
-    if (r == 0)
-        r = vfs_symlink(t, n.p1, (int)a->a[1], n.p2);
+    if (r == 0) {
+        struct path_op op;
+        path_op_init(t, (int)a->a[1], n.p2, 0, &op);
+        r = vfs_symlink(n.p1, &op);
+        path_op_done(&op);
+    }
     names_free(&n);
     return r;
 }
@@ -184,7 +221,7 @@ static void set_fs_path(struct task *t, struct path *p, int root)
 
 static long chdir_path(struct task *t, struct path *p, int root)
 {
-    long r = S_ISDIR(p->d->inode->mode) ? vfs_permission(t, p->d->inode, MAY_EXEC) : -ENOTDIR;
+    long r = S_ISDIR(p->d->inode->mode) ? vfs_permission(&t->proc->creds, p->d->inode, MAY_EXEC) : -ENOTDIR;
     if (r == 0 && root && t->proc->creds.euid != 0)
         r = -EPERM; /* CAP_SYS_CHROOT */
     if (r < 0) {
@@ -201,7 +238,7 @@ static long chdir_user(struct task *t, uint64_t upath, int root)
     long r = names_in(t, 1, upath, 0, &n, 0);
     struct path p;
     if (r == 0)
-        r = vfs_lookup(t, AT_FDCWD, n.p1, LOOKUP_FOLLOW | LOOKUP_DIRECTORY, &p);
+        r = task_lookup(t, AT_FDCWD, n.p1, LOOKUP_FOLLOW | LOOKUP_DIRECTORY, &p);
     names_free(&n);
     if (r < 0)
         return r;

@@ -19,6 +19,7 @@
 #include "base.h"
 #include "fs/fdtable.h"
 #include "fs/file.h"
+#include "fs/pathop.h"
 #include "fs/vfs.h"
 #include "sentry/kernel.h"
 #include "sentry/syscall.h"
@@ -31,9 +32,9 @@ static long lookup_user(struct task *t, int dirfd, uint64_t upath, int lflags, s
     char *path = malloc(PATH_MAX_LEN);
     if (!path)
         return -ENOMEM;
-    long r = vfs_getname(t, upath, path, !!(lflags & LOOKUP_EMPTY));
+    long r = getname(t, upath, path, !!(lflags & LOOKUP_EMPTY));
     if (r >= 0)
-        r = vfs_lookup(t, dirfd, path, lflags, out);
+        r = task_lookup(t, dirfd, path, lflags, out);
     free(path);
     return r;
 }
@@ -81,7 +82,7 @@ static long stat_at(struct task *t, int dirfd, uint64_t upath, int flags, struct
     char *path = malloc(PATH_MAX_LEN);
     if (!path)
         return -ENOMEM;
-    long r = vfs_getname(t, upath, path, !!(flags & AT_EMPTY_PATH));
+    long r = getname(t, upath, path, !!(flags & AT_EMPTY_PATH));
     if (r < 0) {
         free(path);
         return r;
@@ -97,7 +98,7 @@ static long stat_at(struct task *t, int dirfd, uint64_t upath, int flags, struct
     }
     struct path p;
     int lf = (flags & AT_SYMLINK_NOFOLLOW) ? 0 : LOOKUP_FOLLOW;
-    r = vfs_lookup(t, dirfd, path, lf | LOOKUP_EMPTY, &p);
+    r = task_lookup(t, dirfd, path, lf | LOOKUP_EMPTY, &p);
     free(path);
     if (r < 0)
         return r;
@@ -287,7 +288,7 @@ static long do_access(struct task *t, int dirfd, uint64_t upath, int mode, int f
                ((mode & X_OK) ? MAY_EXEC : 0);
     if (!(flags & AT_EACCESS))
         mask |= MAY_ACCESS;
-    r = mode ? vfs_permission(t, i, mask) : 0;
+    r = mode ? vfs_permission(&t->proc->creds, i, mask) : 0;
     if (r == 0 && (mode & W_OK) && (p.mnt->flags & MNT_RDONLY) &&
         (S_ISREG(i->mode) || S_ISDIR(i->mode) || S_ISLNK(i->mode)))
         r = -EROFS;
@@ -318,12 +319,17 @@ static long do_readlink(struct task *t, int dirfd, uint64_t upath, uint64_t ubuf
         return -EINVAL;
     char *path = malloc(PATH_MAX_LEN);
     char *buf = malloc(PATH_MAX_LEN);
-    long r = path && buf ? vfs_getname(t, upath, path, 1) : -ENOMEM;
+    long r = path && buf ? getname(t, upath, path, 1) : -ENOMEM;
     if (r >= 0) {
         if (path[0] == 0 && dirfd == AT_FDCWD)
             r = -ENOENT;
         else
-            r = vfs_readlink(t, dirfd, path, buf, PATH_MAX_LEN);
+        {
+            struct path_op op;
+            path_op_init(t, dirfd, path, LOOKUP_EMPTY, &op);
+            r = vfs_readlink(&op, buf, PATH_MAX_LEN);
+            path_op_done(&op);
+        }
     }
     if (r >= 0) {
         if (r > bufsiz)
@@ -358,7 +364,7 @@ static long setattr_at(struct task *t, int dirfd, uint64_t upath, int lflags, st
         r = lookup_user(t, dirfd, upath, lflags, &p);
     if (r < 0)
         return r;
-    r = vfs_setattr(t, &p, ia);
+    r = vfs_setattr(&t->proc->creds, &p, ia);
     path_put(&p);
     return r;
 }
@@ -373,7 +379,7 @@ static long setattr_fd(struct task *t, int fd, struct iattr *ia)
         r = -EPERM; /* anonymous files: pipes have no owner to change here */
     } else {
         struct path p = { f->mnt, f->dentry };
-        r = vfs_setattr(t, &p, ia);
+        r = vfs_setattr(&t->proc->creds, &p, ia);
     }
     file_put(f);
     return r;
@@ -394,7 +400,7 @@ static long chmod_at(struct task *t, int dirfd, uint64_t upath, mode_t mode, int
     if (S_ISLNK(p.d->inode->mode))
         r = -EOPNOTSUPP;
     else
-        r = vfs_setattr(t, &p, &ia);
+        r = vfs_setattr(&t->proc->creds, &p, &ia);
     path_put(&p);
     return r;
 }
@@ -481,7 +487,7 @@ long sys_truncate(struct task *t, const struct sysargs *a)
         r = -EISDIR;
     else if (!S_ISREG(i->mode))
         r = -EINVAL;
-    else if ((r = vfs_permission(t, i, MAY_WRITE)) == 0) {
+    else if ((r = vfs_permission(&t->proc->creds, i, MAY_WRITE)) == 0) {
         if (p.mnt->flags & MNT_RDONLY)
             r = -EROFS;
         else {
@@ -549,7 +555,7 @@ static long utimes_common(struct task *t, int dirfd, uint64_t upath, const struc
     if (r < 0)
         return r;
     if (ia.valid)
-        r = vfs_setattr(t, &p, &ia);
+        r = vfs_setattr(&t->proc->creds, &p, &ia);
     path_put(&p);
     return r;
 }
@@ -681,7 +687,7 @@ static long do_setxattr(struct task *t, const struct sysargs *a, int by_fd, int 
             r = -EROFS;
         else if (!i->ops->setxattr)
             r = -EOPNOTSUPP;
-        else if ((r = vfs_permission(t, i, MAY_WRITE)) == 0)
+        else if ((r = vfs_permission(&t->proc->creds, i, MAY_WRITE)) == 0)
             r = i->ops->setxattr(i, name, val, size, flags);
         path_put(&p);
     }
@@ -710,7 +716,7 @@ static long do_getxattr(struct task *t, const struct sysargs *a, int by_fd, int 
         ;
     else if (!i->ops->getxattr)
         r = -EOPNOTSUPP;
-    else if ((r = vfs_permission(t, i, MAY_READ)) == 0)
+    else if ((r = vfs_permission(&t->proc->creds, i, MAY_READ)) == 0)
         r = i->ops->getxattr(i, name, size ? val : NULL, size);
     if (r > 0 && size && copy_out(t, a->a[2], val, (size_t)r) < 0)
         r = -EFAULT;
@@ -760,7 +766,7 @@ static long do_removexattr(struct task *t, const struct sysargs *a, int by_fd, i
         r = -EROFS;
     else if (!i->ops->removexattr)
         r = -EOPNOTSUPP;
-    else if ((r = vfs_permission(t, i, MAY_WRITE)) == 0)
+    else if ((r = vfs_permission(&t->proc->creds, i, MAY_WRITE)) == 0)
         r = i->ops->removexattr(i, name);
     path_put(&p);
     return r;

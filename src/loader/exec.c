@@ -22,6 +22,7 @@
 #include "loader/exec.h"
 #include "loader/stack.h"
 #include "fs/file.h"
+#include "fs/pathop.h"
 #include "fs/vfs.h"
 #include "sentry/kernel.h"
 
@@ -49,16 +50,16 @@
 int exec_open(struct task *t, int dirfd, const char *path, struct file **out)
 {
     struct path p;
-    int r = vfs_lookup(t, dirfd, path, LOOKUP_FOLLOW, &p);
+    int r = task_lookup(t, dirfd, path, LOOKUP_FOLLOW, &p);
     if (r < 0)
         return r;
     struct inode *i = p.d->inode;
     if (!S_ISREG(i->mode) || (p.mnt && (p.mnt->flags & MNT_NOEXEC)))
         r = -EACCES;
     if (r == 0)
-        r = vfs_permission(t, i, MAY_EXEC);
+        r = vfs_permission(&t->proc->creds, i, MAY_EXEC);
     if (r == 0)
-        r = vfs_open_path(t, &p, O_RDONLY, out);
+        r = vfs_open_path(&t->proc->creds, &p, O_RDONLY, out);
     path_put(&p);
     return r;
 }

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "fs/file.h"
+#include "fs/pathop.h"
 #include "fs/setup.h"
 #include "fs/vfs.h"
 #include "loader/exec.h"
@@ -180,7 +181,7 @@ static int sandbox_fs(struct task *t, const struct fs_config *fsc)
     char cwd[PATH_MAX];
     const char *want = fsc->cwd ? fsc->cwd : getcwd(cwd, sizeof(cwd));
     struct path p;
-    r = want ? vfs_lookup(t, AT_FDCWD, want, LOOKUP_FOLLOW | LOOKUP_DIRECTORY, &p) : -ENOENT;
+    r = want ? task_lookup(t, AT_FDCWD, want, LOOKUP_FOLLOW | LOOKUP_DIRECTORY, &p) : -ENOENT;
     if (r == 0) {
         path_put(&init->fs->cwd);
         init->fs->cwd = p;

@@ -444,9 +444,8 @@ static int proc_readlink(struct inode *i, char *buf, size_t len)
     return n;
 }
 
-static int proc_get_link(struct task *t, struct inode *i, struct mount **mnt, struct dentry **out)
+static int proc_get_link(struct inode *i, struct mount **mnt, struct dentry **out)
 {
-    (void)t;
     struct proc_inode *pi = PI(i);
     if (pi->kind == PK_PIDLINK && pi->ent->arg == LINK_EXE) {
         /* The program's file itself, whatever its name is now. */

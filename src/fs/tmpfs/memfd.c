@@ -14,13 +14,12 @@
 #include <sys/stat.h>
 
 #include "fs/vfs.h"
-#include "sentry/kernel.h"
 
 static pthread_mutex_t memfd_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct dentry *memfd_root;
 static unsigned long memfd_seq;
 
-int memfd_new(struct task *t, const char *name, unsigned mfd_flags, struct file **out)
+int memfd_new(const struct creds *cred, const char *name, unsigned mfd_flags, struct file **out)
 {
     /* MFD_NOEXEC_SEAL: no exec bits, sealed so (F_SEAL_EXEC), and sealable. */
     int noexec = !!(mfd_flags & MFD_NOEXEC_SEAL);
@@ -34,7 +33,7 @@ int memfd_new(struct task *t, const char *name, unsigned mfd_flags, struct file 
     char tmp[32];
     snprintf(tmp, sizeof(tmp), "memfd.%lu", seq);
     struct fs_cred c;
-    vfs_fs_cred(t, &c);
+    vfs_fs_cred(cred, &c);
     struct inode *i;
     r = dir->ops->mknod(dir, tmp, S_IFREG | (noexec ? 0666 : 0777), 0, &c, &i);
     if (r < 0)

@@ -12,7 +12,7 @@
 #include <time.h>
 
 #include "fs/vfs.h"
-#include "sentry/kernel.h"
+#include "sentry/creds.h"
 
 static int mnt_ro(const struct path *p)
 {
@@ -20,9 +20,9 @@ static int mnt_ro(const struct path *p)
 }
 
 /* Write and search permission on dir, for creating or removing in it. */
-static int may_modify_dir(struct task *t, const struct path *dir)
+static int may_modify_dir(const struct creds *c, const struct path *dir)
 {
-    int r = vfs_permission(t, dir->d->inode, MAY_WRITE | MAY_EXEC);
+    int r = vfs_permission(c, dir->d->inode, MAY_WRITE | MAY_EXEC);
     if (r < 0)
         return r;
     return mnt_ro(dir) ? -EROFS : 0;
@@ -30,20 +30,19 @@ static int may_modify_dir(struct task *t, const struct path *dir)
 
 /* The sticky bit: only the owner of the file or the directory (or root)
  * may remove or rename entries. */
-static int check_sticky(struct task *t, struct inode *dir, struct inode *victim)
+static int check_sticky(const struct creds *c, struct inode *dir, struct inode *victim)
 {
-    uid_t fsuid = t->proc->creds.fsuid;
+    uid_t fsuid = c->fsuid;
     if (!(dir->mode & S_ISVTX) || fsuid == 0)
         return 0;
     return fsuid == victim->uid || fsuid == dir->uid ? 0 : -EPERM;
 }
 
 /* Lookup the parent of path and check the last component is a plain name. */
-static int lookup_create(struct task *t, int dirfd, const char *path, struct path *parent,
-                         char *last, int *trailing)
+static int lookup_create(const struct path_op *op, struct path *parent, char *last, int *trailing)
 {
     int type, fl = 0;
-    int r = vfs_lookup_parent(t, dirfd, path, 0, parent, last, &type, &fl);
+    int r = vfs_lookup_parent(op, parent, last, &type, &fl);
     if (r < 0)
         return r;
     if (trailing)
@@ -66,7 +65,7 @@ static int child(struct path *dir, const char *name, struct path *out)
 
 /* ---- open ---- */
 
-static int may_open(struct task *t, const struct path *p, int flags)
+static int may_open(const struct creds *c, const struct path *p, int flags)
 {
     struct inode *i = p->d->inode;
     int acc = flags & O_ACCMODE;
@@ -92,7 +91,7 @@ static int may_open(struct task *t, const struct path *p, int flags)
         mask |= MAY_WRITE;
     if (acc == 3)
         mask = MAY_READ | MAY_WRITE;
-    int r = vfs_permission(t, i, mask);
+    int r = vfs_permission(c, i, mask);
     if (r < 0)
         return r;
     if ((mask & MAY_WRITE) && (S_ISREG(i->mode) || S_ISDIR(i->mode)) && mnt_ro(p))
@@ -126,9 +125,9 @@ static struct file *file_of_path(const struct path *p, int fflags)
     return f;
 }
 
-int vfs_open_path(struct task *t, const struct path *p, int flags, struct file **out)
+int vfs_open_path(const struct creds *cred, const struct path *p, int flags, struct file **out)
 {
-    int r = may_open(t, p, flags);
+    int r = may_open(cred, p, flags);
     if (r < 0)
         return r;
     struct inode *i = p->d->inode;
@@ -138,7 +137,7 @@ int vfs_open_path(struct task *t, const struct path *p, int flags, struct file *
     struct file *f = file_of_path(p, fflags);
     if (!f)
         return -ENOMEM;
-    f->opener = t->proc;
+    f->opener = cred;
     if (flags & O_PATH) {
         static const struct file_ops path_ops = { .name = "path" };
         f->ops = &path_ops;
@@ -167,13 +166,14 @@ int vfs_open_path(struct task *t, const struct path *p, int flags, struct file *
 
 /* O_CREAT: create or open the last component of path; links counts the
  * symlinks followed to get here (a dangling one creates its target). */
-static int open_create(struct task *t, int dirfd, const struct path *base, const char *path,
-                       int flags, mode_t mode, int resolve, int links, struct file **out)
+static int open_create(const struct path_op *op, const struct path *base, const char *path,
+                       int flags, mode_t mode, int links, struct file **out)
 {
     char last[NAME_MAX_LEN + 1];
     int type, fl = 0;
     struct path dir;
-    int r = vfs_lookup_parent_at(t, dirfd, base, path, resolve, &dir, last, &type, &fl);
+    int resolve = op->flags;
+    int r = vfs_lookup_parent_at(op, base, path, &dir, last, &type, &fl);
     if (r < 0)
         return r;
     if (type != LAST_NORM || (fl & LOOKUP_TRAILING_SLASH)) {
@@ -205,7 +205,7 @@ static int open_create(struct task *t, int dirfd, const struct path *base, const
             }
             struct mount *jm = NULL;
             struct dentry *jd = NULL;
-            int magic = li->ops->get_link ? li->ops->get_link(t, li, &jm, &jd) : 0;
+            int magic = li->ops->get_link ? li->ops->get_link(li, &jm, &jd) : 0;
             if (magic == 1) {
                 free(buf);
                 path_put(&p);
@@ -215,7 +215,7 @@ static int open_create(struct task *t, int dirfd, const struct path *base, const
                     return -ELOOP;
                 }
                 struct path jp = { jm, jd };
-                r = vfs_open_path(t, &jp, flags, out);
+                r = vfs_open_path(op->cred, &jp, flags, out);
                 path_put(&jp);
                 return r;
             }
@@ -228,19 +228,19 @@ static int open_create(struct task *t, int dirfd, const struct path *base, const
             }
             buf[n] = 0;
             /* Resolve the target from the link's directory. */
-            r = open_create(t, dirfd, &dir, buf, flags, mode, resolve, links, out);
+            r = open_create(op, &dir, buf, flags, mode, links, out);
             free(buf);
             goto out;
         }
         if (S_ISDIR(p.d->inode->mode))
             r = -EISDIR; /* O_CREAT never opens a directory */
         else
-            r = vfs_open_path(t, &p, flags & ~O_CREAT, out);
+            r = vfs_open_path(op->cred, &p, flags & ~O_CREAT, out);
         path_put(&p);
         goto out;
     }
     /* Create it. */
-    r = may_modify_dir(t, &dir);
+    r = may_modify_dir(op->cred, &dir);
     if (r < 0)
         goto out;
     struct inode *di = dir.d->inode;
@@ -249,11 +249,11 @@ static int open_create(struct task *t, int dirfd, const struct path *base, const
         goto out;
     }
     struct fs_cred c;
-    vfs_fs_cred(t, &c);
+    vfs_fs_cred(op->cred, &c);
     if (di->mode & S_ISGID)
         c.gid = di->gid;
     struct inode *ni;
-    r = di->ops->mknod(di, last, S_IFREG | (mode & 07777 & ~t->proc->umask), 0, &c, &ni);
+    r = di->ops->mknod(di, last, S_IFREG | (mode & 07777), 0, &c, &ni);
     if (r < 0)
         goto out;
     struct dentry *nd;
@@ -284,42 +284,41 @@ out:
     return r;
 }
 
-int vfs_open(struct task *t, int dirfd, const char *path, int flags, mode_t mode, int resolve,
-             struct file **out)
+int vfs_open(const struct path_op *op, int flags, mode_t mode, struct file **out)
 {
     if (flags & O_CREAT)
-        return open_create(t, dirfd, NULL, path, flags, mode, resolve, 0, out);
+        return open_create(op, NULL, op->name, flags, mode, 0, out);
+    struct path_op o = *op; /* the same walk with open's lookup flags (borrowed references) */
     if ((flags & O_TMPFILE) == O_TMPFILE) {
         /* Unnamed files are not supported yet; a read-only mount refuses
          * them first, as Linux does. */
         struct path p;
-        int r = vfs_lookup(t, dirfd, path, resolve | LOOKUP_FOLLOW | LOOKUP_DIRECTORY, &p);
+        o.flags |= LOOKUP_FOLLOW | LOOKUP_DIRECTORY;
+        int r = vfs_lookup(&o, &p);
         if (r < 0)
             return r;
         r = mnt_ro(&p) ? -EROFS : -EOPNOTSUPP;
         path_put(&p);
         return r;
     }
-    int lf = resolve;
     if (!(flags & O_NOFOLLOW))
-        lf |= LOOKUP_FOLLOW;
+        o.flags |= LOOKUP_FOLLOW;
     if (flags & O_DIRECTORY)
-        lf |= LOOKUP_DIRECTORY;
+        o.flags |= LOOKUP_DIRECTORY;
     struct path p;
-    int r = vfs_lookup(t, dirfd, path, lf, &p);
+    int r = vfs_lookup(&o, &p);
     if (r < 0)
         return r;
-    r = vfs_open_path(t, &p, flags, out);
+    r = vfs_open_path(op->cred, &p, flags, out);
     path_put(&p);
     return r;
 }
 
 /* ---- attributes ---- */
 
-int vfs_setattr(struct task *t, const struct path *p, struct iattr *ia)
+int vfs_setattr(const struct creds *c, const struct path *p, struct iattr *ia)
 {
     struct inode *i = p->d->inode;
-    const struct creds *c = &t->proc->creds;
     int owner = c->fsuid == 0 || c->fsuid == i->uid;
     if (mnt_ro(p))
         return -EROFS;
@@ -351,7 +350,7 @@ int vfs_setattr(struct task *t, const struct path *p, struct iattr *ia)
         if (!owner) {
             if (!now)
                 return -EPERM;
-            int r = vfs_permission(t, i, MAY_WRITE);
+            int r = vfs_permission(c, i, MAY_WRITE);
             if (r < 0)
                 return r;
         }
@@ -381,11 +380,11 @@ int vfs_setattr(struct task *t, const struct path *p, struct iattr *ia)
  * trailing slash on a missing name is ENOENT unless dirs_ok). On success
  * *dir holds the parent, last the name and *c the new file's owner
  * (the directory's group if it is set-group-ID). */
-static int prepare_create(struct task *t, int dirfd, const char *path, int dirs_ok, struct path *dir,
-                          char *last, struct fs_cred *c)
+static int prepare_create(const struct path_op *op, int dirs_ok, struct path *dir, char *last,
+                          struct fs_cred *c)
 {
     int trailing;
-    int r = lookup_create(t, dirfd, path, dir, last, &trailing);
+    int r = lookup_create(op, dir, last, &trailing);
     if (r < 0)
         return r;
     struct path p;
@@ -397,30 +396,30 @@ static int prepare_create(struct task *t, int dirfd, const char *path, int dirs_
         r = -ENOENT;
     }
     if (r == 0)
-        r = may_modify_dir(t, dir);
+        r = may_modify_dir(op->cred, dir);
     if (r < 0) {
         path_put(dir);
         return r;
     }
-    vfs_fs_cred(t, c);
+    vfs_fs_cred(op->cred, c);
     if (dir->d->inode->mode & S_ISGID)
         c->gid = dir->d->inode->gid;
     return 0;
 }
 
-int vfs_mknod(struct task *t, int dirfd, const char *path, mode_t mode, dev_t rdev)
+int vfs_mknod(const struct path_op *op, mode_t mode, dev_t rdev)
 {
     mode_t type = mode & S_IFMT;
     if (type == 0)
         type = S_IFREG;
     if (type != S_IFREG && type != S_IFIFO && type != S_IFSOCK && type != S_IFCHR && type != S_IFBLK)
         return -EINVAL;
-    if ((type == S_IFCHR || type == S_IFBLK) && t->proc->creds.euid != 0)
+    if ((type == S_IFCHR || type == S_IFBLK) && op->cred->euid != 0)
         return -EPERM; /* CAP_MKNOD */
     struct path dir;
     char last[NAME_MAX_LEN + 1];
     struct fs_cred c;
-    int r = prepare_create(t, dirfd, path, 0, &dir, last, &c);
+    int r = prepare_create(op, 0, &dir, last, &c);
     if (r < 0)
         return r;
     struct inode *di = dir.d->inode;
@@ -430,7 +429,7 @@ int vfs_mknod(struct task *t, int dirfd, const char *path, mode_t mode, dev_t rd
         r = -EPERM;
     else {
         struct inode *ni;
-        r = di->ops->mknod(di, last, type | (mode & 07777 & ~t->proc->umask), rdev, &c, &ni);
+        r = di->ops->mknod(di, last, type | (mode & 07777), rdev, &c, &ni);
         if (r == 0)
             r = d_instantiate(dir.d, last, ni, NULL);
     }
@@ -438,16 +437,16 @@ int vfs_mknod(struct task *t, int dirfd, const char *path, mode_t mode, dev_t rd
     return r;
 }
 
-int vfs_mkdir(struct task *t, int dirfd, const char *path, mode_t mode)
+int vfs_mkdir(const struct path_op *op, mode_t mode)
 {
     struct path dir;
     char last[NAME_MAX_LEN + 1];
     struct fs_cred c;
-    int r = prepare_create(t, dirfd, path, 1, &dir, last, &c);
+    int r = prepare_create(op, 1, &dir, last, &c);
     if (r < 0)
         return r;
     struct inode *di = dir.d->inode;
-    mode_t m = mode & 01777 & ~t->proc->umask;
+    mode_t m = mode & 01777;
     if (di->mode & S_ISGID)
         m |= S_ISGID;
     if (!di->ops->mkdir)
@@ -462,12 +461,12 @@ int vfs_mkdir(struct task *t, int dirfd, const char *path, mode_t mode)
     return r;
 }
 
-int vfs_symlink(struct task *t, const char *target, int dirfd, const char *path)
+int vfs_symlink(const char *target, const struct path_op *op)
 {
     struct path dir;
     char last[NAME_MAX_LEN + 1];
     struct fs_cred c;
-    int r = prepare_create(t, dirfd, path, 0, &dir, last, &c);
+    int r = prepare_create(op, 0, &dir, last, &c);
     if (r < 0)
         return r;
     struct inode *di = dir.d->inode;
@@ -483,19 +482,16 @@ int vfs_symlink(struct task *t, const char *target, int dirfd, const char *path)
     return r;
 }
 
-int vfs_link(struct task *t, int odirfd, const char *opath, int ndirfd, const char *npath, int flags)
+int vfs_link(const struct path_op *oop, const struct path_op *nop)
 {
     struct path old;
-    int lf = (flags & AT_SYMLINK_FOLLOW) ? LOOKUP_FOLLOW : 0;
-    if (flags & AT_EMPTY_PATH)
-        lf |= LOOKUP_EMPTY;
-    int r = vfs_lookup(t, odirfd, opath, lf, &old);
+    int r = vfs_lookup(oop, &old);
     if (r < 0)
         return r;
     struct path dir;
     char last[NAME_MAX_LEN + 1];
     int trailing;
-    r = lookup_create(t, ndirfd, npath, &dir, last, &trailing);
+    r = lookup_create(nop, &dir, last, &trailing);
     if (r < 0) {
         path_put(&old);
         return r;
@@ -511,7 +507,7 @@ int vfs_link(struct task *t, int odirfd, const char *opath, int ndirfd, const ch
     if (r == 0 && dir.mnt != old.mnt)
         r = -EXDEV;
     if (r == 0)
-        r = may_modify_dir(t, &dir);
+        r = may_modify_dir(nop->cred, &dir);
     struct inode *oi = old.d->inode, *di = dir.d->inode;
     if (r == 0 && S_ISDIR(oi->mode))
         r = -EPERM;
@@ -535,11 +531,11 @@ int vfs_link(struct task *t, int odirfd, const char *opath, int ndirfd, const ch
 
 /* ---- removing names ---- */
 
-static int lookup_victim(struct task *t, int dirfd, const char *path, int is_dir, struct path *dir,
-                         char *last, struct path *victim)
+static int lookup_victim(const struct path_op *op, int is_dir, struct path *dir, char *last,
+                         struct path *victim)
 {
     int type, fl = 0;
-    int r = vfs_lookup_parent(t, dirfd, path, 0, dir, last, &type, &fl);
+    int r = vfs_lookup_parent(op, dir, last, &type, &fl);
     if (r < 0)
         return r;
     if (type != LAST_NORM) {
@@ -570,29 +566,24 @@ static int lookup_victim(struct task *t, int dirfd, const char *path, int is_dir
 
 /* unlink (is_dir 0) and rmdir (1): the same checks but for the type and,
  * for rmdir, the process's own root. */
-static int remove_name(struct task *t, int dirfd, const char *path, int is_dir)
+static int remove_name(const struct path_op *op, int is_dir)
 {
     struct path dir, v;
     char last[NAME_MAX_LEN + 1];
-    int r = lookup_victim(t, dirfd, path, is_dir, &dir, last, &v);
+    int r = lookup_victim(op, is_dir, &dir, last, &v);
     if (r < 0)
         return r;
     struct inode *di = dir.d->inode, *vi = v.d->inode;
     if ((S_ISDIR(vi->mode) != 0) != is_dir)
         r = is_dir ? -ENOTDIR : -EISDIR;
     if (r == 0)
-        r = may_modify_dir(t, &dir);
+        r = may_modify_dir(op->cred, &dir);
     if (r == 0)
-        r = check_sticky(t, di, vi);
+        r = check_sticky(op->cred, di, vi);
     if (r == 0 && v.d->mounted)
         r = -EBUSY;
-    if (r == 0 && is_dir) {
-        struct fs_struct *fs = t->proc->fs;
-        pthread_mutex_lock(&fs->lock);
-        if (v.d == fs->root.d && v.mnt == fs->root.mnt)
-            r = -EBUSY;
-        pthread_mutex_unlock(&fs->lock);
-    }
+    if (r == 0 && is_dir && v.d == op->root.d && v.mnt == op->root.mnt)
+        r = -EBUSY; /* the caller's root */
     if (r == 0) {
         int (*op)(struct inode *, const char *, struct inode *) = is_dir ? di->ops->rmdir : di->ops->unlink;
         r = op ? op(di, last, vi) : -EPERM;
@@ -604,14 +595,14 @@ static int remove_name(struct task *t, int dirfd, const char *path, int is_dir)
     return r;
 }
 
-int vfs_unlink(struct task *t, int dirfd, const char *path)
+int vfs_unlink(const struct path_op *op)
 {
-    return remove_name(t, dirfd, path, 0);
+    return remove_name(op, 0);
 }
 
-int vfs_rmdir(struct task *t, int dirfd, const char *path)
+int vfs_rmdir(const struct path_op *op)
 {
-    return remove_name(t, dirfd, path, 1);
+    return remove_name(op, 1);
 }
 
 /* 1 if a is d or one of its ancestors (same mount); vfs_lock not held. */
@@ -627,8 +618,7 @@ static int is_ancestor(struct dentry *a, struct dentry *d)
     return 0;
 }
 
-int vfs_rename(struct task *t, int odirfd, const char *opath, int ndirfd, const char *npath,
-               unsigned flags)
+int vfs_rename(const struct path_op *oop, const struct path_op *nop, unsigned flags)
 {
     if (flags & ~(RENAME_NOREPLACE | RENAME_EXCHANGE | RENAME_WHITEOUT))
         return -EINVAL;
@@ -639,10 +629,10 @@ int vfs_rename(struct task *t, int odirfd, const char *opath, int ndirfd, const 
     struct path odir, ndir, src, dst = { 0 };
     char olast[NAME_MAX_LEN + 1], nlast[NAME_MAX_LEN + 1];
     int otype, ntype, ofl = 0, nfl = 0;
-    int r = vfs_lookup_parent(t, odirfd, opath, 0, &odir, olast, &otype, &ofl);
+    int r = vfs_lookup_parent(oop, &odir, olast, &otype, &ofl);
     if (r < 0)
         return r;
-    r = vfs_lookup_parent(t, ndirfd, npath, 0, &ndir, nlast, &ntype, &nfl);
+    r = vfs_lookup_parent(nop, &ndir, nlast, &ntype, &nfl);
     if (r < 0) {
         path_put(&odir);
         return r;
@@ -723,14 +713,15 @@ int vfs_rename(struct task *t, int odirfd, const char *opath, int ndirfd, const 
         r = -ENOTEMPTY;
         goto out1;
     }
-    if ((r = may_modify_dir(t, &odir)) < 0 || (r = may_modify_dir(t, &ndir)) < 0)
+    const struct creds *c = oop->cred;
+    if ((r = may_modify_dir(c, &odir)) < 0 || (r = may_modify_dir(c, &ndir)) < 0)
         goto out1;
-    if ((r = check_sticky(t, odir.d->inode, si)) < 0)
+    if ((r = check_sticky(c, odir.d->inode, si)) < 0)
         goto out1;
-    if (have_dst && (r = check_sticky(t, ndir.d->inode, di)) < 0)
+    if (have_dst && (r = check_sticky(c, ndir.d->inode, di)) < 0)
         goto out1;
     /* Moving a directory to a new parent rewrites its "..". */
-    if (sdir && odir.d != ndir.d && (r = vfs_permission(t, si, MAY_WRITE)) < 0)
+    if (sdir && odir.d != ndir.d && (r = vfs_permission(c, si, MAY_WRITE)) < 0)
         goto out1;
     if (src.d->mounted || (have_dst && dst.d->mounted)) {
         r = -EBUSY;
@@ -750,38 +741,32 @@ out2:
     return r;
 }
 
-int vfs_readlink(struct task *t, int dirfd, const char *path, char *buf, size_t len)
+int vfs_readlink(const struct path_op *op, char *buf, size_t len)
 {
     struct path p;
-    int r = vfs_lookup(t, dirfd, path, LOOKUP_EMPTY, &p);
+    int r = vfs_lookup(op, &p);
     if (r < 0)
         return r;
     struct inode *i = p.d->inode;
     if (!S_ISLNK(i->mode)) {
         path_put(&p);
-        return path[0] ? -EINVAL : -ENOENT;
+        return op->name[0] ? -EINVAL : -ENOENT;
     }
     if (i->ops->get_link) {
         /* Magic links read as the path of where they lead. */
         struct mount *m = NULL;
         struct dentry *d = NULL;
-        r = i->ops->get_link(t, i, &m, &d);
+        r = i->ops->get_link(i, &m, &d);
         if (r == 1) {
             struct path jp = { m, d };
-            struct fs_struct *fs = t->proc->fs;
-            pthread_mutex_lock(&fs->lock);
-            struct path root = fs->root;
-            path_get(&root);
-            pthread_mutex_unlock(&fs->lock);
             char *tmp = malloc(PATH_MAX_LEN);
-            r = tmp ? vfs_d_path(&jp, &root, tmp, PATH_MAX_LEN) : -ENOMEM;
+            r = tmp ? vfs_d_path(&jp, &op->root, tmp, PATH_MAX_LEN) : -ENOMEM;
             if (r >= 0) {
                 if ((size_t)r > len)
                     r = (int)len;
                 memcpy(buf, tmp, (size_t)r);
             }
             free(tmp);
-            path_put(&root);
             path_put(&jp);
             path_put(&p);
             return r;

@@ -8,9 +8,8 @@
 #include <string.h>
 #include <sys/sysmacros.h>
 
-#include "fs/fdtable.h"
 #include "fs/vfs.h"
-#include "sentry/kernel.h"
+#include "sentry/creds.h"
 
 pthread_mutex_t vfs_lock = PTHREAD_MUTEX_INITIALIZER;
 struct mnt_ns *vfs_ns;
@@ -432,22 +431,12 @@ int vfs_getattr(struct inode *i, struct stat *st)
 /* ---- lookup ---- */
 
 struct nameidata {
-    struct task *t;
+    const struct creds *cred; /* whose permissions */
     struct path root;         /* the process's root (or the dirfd for IN_ROOT) */
     struct path start;        /* for BENEATH: the starting directory */
     int flags;
     int links;                /* symlinks followed so far */
 };
-
-long vfs_getname(struct task *t, uint64_t upath, char *buf, int allow_empty)
-{
-    long n = strncpy_in(t, buf, upath, PATH_MAX_LEN);
-    if (n < 0)
-        return n;
-    if (n == 0 && !allow_empty)
-        return -ENOENT;
-    return n;
-}
 
 /* The path of d from its file system's root dentry, from the cached names
  * ("" for the root itself), or NULL when it does not fit; malloc'ed. */
@@ -552,7 +541,7 @@ static int follow_link(struct nameidata *nd, struct path *dir, struct path *cur)
     if (i->ops->get_link) {
         struct mount *m = NULL;
         struct dentry *d = NULL;
-        int r = i->ops->get_link(nd->t, i, &m, &d);
+        int r = i->ops->get_link(i, &m, &d);
         if (r < 0)
             return r;
         if (r == 1) {
@@ -632,7 +621,7 @@ static int walk(struct nameidata *nd, const char *path, struct path *cur, int fi
         struct inode *di = cur->d->inode;
         if (!S_ISDIR(di->mode))
             return -ENOTDIR;
-        int r = vfs_permission(nd->t, di, MAY_EXEC);
+        int r = vfs_permission(nd->cred, di, MAY_EXEC);
         if (r < 0)
             return r;
         if (is_last && stop_at_last) {
@@ -681,93 +670,50 @@ static int walk(struct nameidata *nd, const char *path, struct path *cur, int fi
     return 0;
 }
 
-/* The starting point for dirfd: the cwd, or the directory open at dirfd. */
-static int start_path(struct task *t, int dirfd, const char *path, int flags, struct path *out)
+/* Start a walk of name for op: nd borrows op's root and start (op holds
+ * the references); *cur gets where the walk begins, with a reference:
+ * from (a symlink's directory) for a relative name when given, the root
+ * for an absolute one (unless BENEATH or IN_ROOT, which start at the
+ * start and judge the '/' there), else the start. A bad starting point
+ * (dirfd) is reported now, where Linux's path_init reports it. */
+static int nd_init(struct nameidata *nd, const struct path_op *op, const struct path *from,
+                   const char *name, struct path *cur)
 {
-    struct fs_struct *fs = t->proc->fs;
-    if (path[0] == '/' && !(flags & (LOOKUP_BENEATH | LOOKUP_IN_ROOT))) {
-        pthread_mutex_lock(&fs->lock);
-        *out = fs->root;
-        path_get(out);
-        pthread_mutex_unlock(&fs->lock);
-        return 0;
-    }
-    if (dirfd == AT_FDCWD) {
-        pthread_mutex_lock(&fs->lock);
-        *out = fs->cwd;
-        path_get(out);
-        pthread_mutex_unlock(&fs->lock);
-        return 0;
-    }
-    struct file *f = fd_get(t->proc->files, dirfd);
-    if (!f)
-        return -EBADF;
-    if (!f->dentry) {
-        file_put(f);
-        return path[0] ? -ENOTDIR : -EBADF;
-    }
-    if (path[0] && !S_ISDIR(f->dentry->inode->mode)) {
-        file_put(f);
-        return -ENOTDIR;
-    }
-    out->mnt = f->mnt;
-    out->d = dget(f->dentry);
-    file_put(f);
-    return 0;
-}
-
-static int nd_init(struct nameidata *nd, struct task *t, int dirfd, const struct path *from,
-                   const char *path, int flags, struct path *start)
-{
+    if (op->start_err)
+        return op->start_err;
     memset(nd, 0, sizeof(*nd));
-    nd->t = t;
-    nd->flags = flags;
-    if (from && path[0] != '/') {
-        *start = *from;
-        path_get(start);
-    } else {
-        int r = start_path(t, dirfd, path, flags, start);
-        if (r < 0)
-            return r;
-    }
-    if (flags & LOOKUP_IN_ROOT) {
-        nd->root = *start;
-    } else {
-        struct fs_struct *fs = t->proc->fs;
-        pthread_mutex_lock(&fs->lock);
-        nd->root = fs->root;
-        pthread_mutex_unlock(&fs->lock);
-    }
-    path_get(&nd->root);
-    nd->start = *start;
-    path_get(&nd->start);
+    nd->cred = op->cred;
+    nd->flags = op->flags;
+    nd->root = op->root;
+    nd->start = op->start;
+    if (from && name[0] != '/')
+        *cur = *from;
+    else if (name[0] == '/' && !(op->flags & (LOOKUP_BENEATH | LOOKUP_IN_ROOT)))
+        *cur = op->root;
+    else
+        *cur = op->start;
+    path_get(cur);
     return 0;
 }
 
-static void nd_done(struct nameidata *nd)
+int vfs_lookup(const struct path_op *op, struct path *out)
 {
-    path_put(&nd->root);
-    path_put(&nd->start);
-}
-
-int vfs_lookup(struct task *t, int dirfd, const char *path, int flags, struct path *out)
-{
-    if (!path[0] && !(flags & LOOKUP_EMPTY))
+    const char *path = op->name;
+    if (!path[0] && !(op->flags & LOOKUP_EMPTY))
         return -ENOENT;
     struct nameidata nd;
     struct path cur;
-    int r = nd_init(&nd, t, dirfd, NULL, path, flags, &cur);
+    int r = nd_init(&nd, op, NULL, path, &cur);
     if (r < 0)
         return r;
-    if (flags & LOOKUP_IN_ROOT)
+    if (op->flags & LOOKUP_IN_ROOT)
         while (*path == '/')
             path++;
-    r = walk(&nd, path, &cur, flags & LOOKUP_FOLLOW, NULL, NULL, 0);
-    if (r == 0 && (flags & LOOKUP_DIRECTORY) && !S_ISDIR(cur.d->inode->mode))
+    r = walk(&nd, path, &cur, op->flags & LOOKUP_FOLLOW, NULL, NULL, 0);
+    if (r == 0 && (op->flags & LOOKUP_DIRECTORY) && !S_ISDIR(cur.d->inode->mode))
         r = -ENOTDIR;
     if (r == 0 && path[0] && path[strlen(path) - 1] == '/' && !S_ISDIR(cur.d->inode->mode))
         r = -ENOTDIR;
-    nd_done(&nd);
     if (r < 0) {
         path_put(&cur);
         return r;
@@ -776,23 +722,23 @@ int vfs_lookup(struct task *t, int dirfd, const char *path, int flags, struct pa
     return 0;
 }
 
-int vfs_lookup_parent(struct task *t, int dirfd, const char *path, int flags,
-                      struct path *parent, char *last, int *type, int *flags_out)
+int vfs_lookup_parent(const struct path_op *op, struct path *parent, char *last, int *type,
+                      int *flags_out)
 {
-    return vfs_lookup_parent_at(t, dirfd, NULL, path, flags, parent, last, type, flags_out);
+    return vfs_lookup_parent_at(op, NULL, op->name, parent, last, type, flags_out);
 }
 
-int vfs_lookup_parent_at(struct task *t, int dirfd, const struct path *from, const char *path,
-                         int flags, struct path *parent, char *last, int *type, int *flags_out)
+int vfs_lookup_parent_at(const struct path_op *op, const struct path *from, const char *path,
+                         struct path *parent, char *last, int *type, int *flags_out)
 {
     if (!path[0])
         return -ENOENT;
     struct nameidata nd;
     struct path cur;
-    int r = nd_init(&nd, t, dirfd, from, path, flags, &cur);
+    int r = nd_init(&nd, op, from, path, &cur);
     if (r < 0)
         return r;
-    if (flags & LOOKUP_IN_ROOT)
+    if (op->flags & LOOKUP_IN_ROOT)
         while (*path == '/')
             path++;
     r = walk(&nd, path, &cur, 0, last, type, 1);
@@ -800,7 +746,6 @@ int vfs_lookup_parent_at(struct task *t, int dirfd, const struct path *from, con
         r = -ENOTDIR;
     if (flags_out)
         *flags_out = nd.flags;
-    nd_done(&nd);
     if (r < 0) {
         path_put(&cur);
         return r;
@@ -922,15 +867,14 @@ int vfs_d_path_reach(const struct path *p, const struct path *root, char *buf, s
 
 /* ---- permission ---- */
 
-void vfs_fs_cred(struct task *t, struct fs_cred *c)
+void vfs_fs_cred(const struct creds *cred, struct fs_cred *c)
 {
-    c->uid = t->proc->creds.fsuid;
-    c->gid = t->proc->creds.fsgid;
+    c->uid = cred->fsuid;
+    c->gid = cred->fsgid;
 }
 
-int vfs_permission(struct task *t, struct inode *i, int mask)
+int vfs_permission(const struct creds *c, struct inode *i, int mask)
 {
-    const struct creds *c = &t->proc->creds;
     uid_t uid = (mask & MAY_ACCESS) ? c->uid : c->fsuid;
     gid_t gid = (mask & MAY_ACCESS) ? c->gid : c->fsgid;
     mask &= MAY_READ | MAY_WRITE | MAY_EXEC;
