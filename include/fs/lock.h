@@ -33,14 +33,15 @@ struct flock;                 /* <fcntl.h>: x86-64's is the guest's (32 bytes) *
  * reading, F_WRLCK for writing), l_pid != 0 for OFD commands (-EINVAL).
  * SETLK gives -EAGAIN on a conflict; SETLKW sleeps interruptibly
  * (-ERESTARTSYS) and gives -EDEADLK when POSIX owners would wait on each
- * other. fd is the descriptor the call came through: after a POSIX lock
- * is taken, if fd no longer refers to f in t->proc->files (a racing
- * close), the lock is dropped again and the result is -EBADF, as Linux;
- * -1 skips that check. Unknown cmd: -EINVAL. The caller checks fd itself
+ * other. After a POSIX lock is taken, still_open(arg) (when not NULL)
+ * says whether the descriptor the call came through still refers to f:
+ * if not (a racing close), the lock is dropped again and the result is
+ * -EBADF, as Linux. Unknown cmd: -EINVAL. The caller checks fd itself
  * (-EBADF) and O_PATH files (fcntl allows no lock command on them) before
  * copying in; lock_fcntl also refuses FMODE_PATH files with -EBADF.
  * Out of memory: -ENOLCK. */
-int lock_fcntl(struct task *t, int fd, struct file *f, int cmd, struct flock *fl);
+int lock_fcntl(struct task *t, struct file *f, int cmd, struct flock *fl, int (*still_open)(void *),
+               void *arg);
 
 /* flock(2): LOCK_SH, LOCK_EX or LOCK_UN, with LOCK_NB. f is the file the fd
  * names, or NULL when the fd is not open: the command is checked first, as

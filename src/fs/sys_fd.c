@@ -251,12 +251,32 @@ long sys_dup3(struct task *t, const struct sysargs *a)
     return do_dup3(t, (int)a->a[0], (int)a->a[1], flags);
 }
 
+/* A descriptor and the file it referred to when a call began. */
+struct fd_ref {
+    struct task *t;
+    int fd;
+    struct file *f;
+};
+
+/* Does the descriptor still refer to the file (no racing close)? */
+static int fd_still_open(void *arg)
+{
+    struct fd_ref *r = arg;
+    if (!r->t->proc->files)
+        return 1;
+    struct file *cur = fd_get(r->t->proc->files, r->fd);
+    if (cur)
+        file_put(cur);
+    return cur == r->f;
+}
+
 static long fcntl_lock(struct task *t, int fd, struct file *f, int cmd, uint64_t arg)
 {
     struct flock fl;
     if (copy_in(t, &fl, arg, sizeof(fl)) < 0)
         return -EFAULT;
-    long r = lock_fcntl(t, fd, f, cmd, &fl);
+    struct fd_ref ref = { t, fd, f };
+    long r = lock_fcntl(t, f, cmd, &fl, fd_still_open, &ref);
     if (r == 0 && (cmd == F_GETLK || cmd == F_OFD_GETLK) && copy_out(t, arg, &fl, sizeof(fl)) < 0)
         return -EFAULT;
     return r;

@@ -143,14 +143,14 @@ static void teardown(void)
 static int setlk(struct task *t, struct file *f, int cmd, short type, off_t start, off_t len)
 {
     struct flock l = { .l_type = type, .l_whence = SEEK_SET, .l_start = start, .l_len = len };
-    return lock_fcntl(t, -1, f, cmd, &l);
+    return lock_fcntl(t, f, cmd, &l, NULL, NULL);
 }
 
 static struct flock getlk(struct task *t, struct file *f, int cmd, short type, off_t start,
                           off_t len)
 {
     struct flock l = { .l_type = type, .l_whence = SEEK_SET, .l_start = start, .l_len = len };
-    ck_assert_int_eq(lock_fcntl(t, -1, f, cmd, &l), 0);
+    ck_assert_int_eq(lock_fcntl(t, f, cmd, &l, NULL, NULL), 0);
     return l;
 }
 
@@ -258,16 +258,16 @@ START_TEST(whence_and_lengths)
 {
     struct flock l = { .l_type = F_WRLCK, .l_whence = SEEK_CUR, .l_start = -10, .l_len = 5 };
     fa->pos = 50;
-    ck_assert_int_eq(lock_fcntl(t1, -1, fa, F_SETLK, &l), 0);
+    ck_assert_int_eq(lock_fcntl(t1, fa, F_SETLK, &l, NULL, NULL), 0);
     ck_assert_str_eq(list_of(fa, NULL), "W40-44");
     /* Negative length: the bytes before l_start. */
     ck_assert_int_eq(setlk(t1, fa, F_SETLK, F_RDLCK, 10, -5), 0);
     ck_assert_str_eq(list_of(fa, NULL), "R5-9 W40-44");
     l = (struct flock){ .l_type = F_RDLCK, .l_whence = SEEK_END, .l_start = -100, .l_len = 2 };
-    ck_assert_int_eq(lock_fcntl(t1, -1, fa, F_SETLK, &l), 0);
+    ck_assert_int_eq(lock_fcntl(t1, fa, F_SETLK, &l, NULL, NULL), 0);
     ck_assert_str_eq(list_of(fa, NULL), "R0-1 R5-9 W40-44");
     l = (struct flock){ .l_type = F_RDLCK, .l_whence = SEEK_END, .l_start = 0, .l_len = 0 };
-    ck_assert_int_eq(lock_fcntl(t1, -1, fa, F_SETLK, &l), 0);
+    ck_assert_int_eq(lock_fcntl(t1, fa, F_SETLK, &l, NULL, NULL), 0);
     ck_assert_str_eq(list_of(fa, NULL), "R0-1 R5-9 W40-44 R100-E");
     /* Up to the last byte, but not past it. */
     ck_assert_int_eq(setlk(t1, fa, F_SETLK, F_UNLCK, 0, 0), 0);
@@ -280,28 +280,28 @@ END_TEST
 START_TEST(argument_errors)
 {
     struct flock l = { .l_type = F_WRLCK, .l_whence = 3 };
-    ck_assert_int_eq(lock_fcntl(t1, -1, fa, F_SETLK, &l), -EINVAL);
-    ck_assert_int_eq(lock_fcntl(t1, -1, fa, 99, &l), -EINVAL);
+    ck_assert_int_eq(lock_fcntl(t1, fa, F_SETLK, &l, NULL, NULL), -EINVAL);
+    ck_assert_int_eq(lock_fcntl(t1, fa, 99, &l, NULL, NULL), -EINVAL);
     ck_assert_int_eq(setlk(t1, fa, F_SETLK, F_WRLCK, -1, 1), -EINVAL);
     ck_assert_int_eq(setlk(t1, fa, F_SETLK, F_WRLCK, 5, -6), -EINVAL);
     ck_assert_int_eq(setlk(t1, fa, F_SETLK, 7, 0, 1), -EINVAL);
     /* The range is checked before the type (Linux's order). */
     ck_assert_int_eq(setlk(t1, fa, F_SETLK, 7, MAX, 2), -EOVERFLOW);
     l = (struct flock){ .l_type = F_RDLCK, .l_whence = SEEK_END, .l_start = -101 };
-    ck_assert_int_eq(lock_fcntl(t1, -1, fa, F_SETLK, &l), -EINVAL);
+    ck_assert_int_eq(lock_fcntl(t1, fa, F_SETLK, &l, NULL, NULL), -EINVAL);
     l = (struct flock){ .l_type = F_RDLCK, .l_whence = SEEK_END, .l_start = MAX };
-    ck_assert_int_eq(lock_fcntl(t1, -1, fa, F_SETLK, &l), -EOVERFLOW);
+    ck_assert_int_eq(lock_fcntl(t1, fa, F_SETLK, &l, NULL, NULL), -EOVERFLOW);
     /* F_GETLK takes only read and write probes; F_OFD_GETLK also F_UNLCK. */
     l = (struct flock){ .l_type = F_UNLCK };
-    ck_assert_int_eq(lock_fcntl(t1, -1, fa, F_GETLK, &l), -EINVAL);
+    ck_assert_int_eq(lock_fcntl(t1, fa, F_GETLK, &l, NULL, NULL), -EINVAL);
     l = (struct flock){ .l_type = F_UNLCK };
-    ck_assert_int_eq(lock_fcntl(t1, -1, fa, F_OFD_GETLK, &l), 0);
+    ck_assert_int_eq(lock_fcntl(t1, fa, F_OFD_GETLK, &l, NULL, NULL), 0);
     ck_assert_int_eq(l.l_type, F_UNLCK);
     /* OFD commands want l_pid 0. */
     l = (struct flock){ .l_type = F_WRLCK, .l_pid = 5 };
-    ck_assert_int_eq(lock_fcntl(t1, -1, fa, F_OFD_SETLK, &l), -EINVAL);
-    ck_assert_int_eq(lock_fcntl(t1, -1, fa, F_OFD_GETLK, &l), -EINVAL);
-    ck_assert_int_eq(lock_fcntl(t1, -1, fa, F_SETLK, &l), 0);   /* ignored by POSIX ones */
+    ck_assert_int_eq(lock_fcntl(t1, fa, F_OFD_SETLK, &l, NULL, NULL), -EINVAL);
+    ck_assert_int_eq(lock_fcntl(t1, fa, F_OFD_GETLK, &l, NULL, NULL), -EINVAL);
+    ck_assert_int_eq(lock_fcntl(t1, fa, F_SETLK, &l, NULL, NULL), 0);   /* ignored by POSIX ones */
     ck_assert_int_eq(lock_registry_count(), 1);
 }
 END_TEST
@@ -354,7 +354,7 @@ START_TEST(read_write_conflicts)
     /* No conflict: only l_type changes. */
     l = (struct flock){ .l_type = F_WRLCK, .l_whence = SEEK_CUR, .l_start = 20, .l_len = 3, .l_pid = 9 };
     fa->pos = 0;
-    ck_assert_int_eq(lock_fcntl(t3, -1, fa, F_GETLK, &l), 0);
+    ck_assert_int_eq(lock_fcntl(t3, fa, F_GETLK, &l, NULL, NULL), 0);
     ck_assert_int_eq(l.l_type, F_UNLCK);
     ck_assert_int_eq(l.l_whence, SEEK_CUR);
     ck_assert_int_eq(l.l_start, 20);
@@ -388,7 +388,7 @@ END_TEST
 START_TEST(ofd_locks)
 {
     struct flock l = { .l_type = F_WRLCK, .l_whence = SEEK_SET, .l_start = 0, .l_len = 10 };
-    ck_assert_int_eq(lock_fcntl(t1, -1, fa, F_OFD_SETLK, &l), 0);
+    ck_assert_int_eq(lock_fcntl(t1, fa, F_OFD_SETLK, &l, NULL, NULL), 0);
     /* Two descriptions of the same process conflict. */
     ck_assert_int_eq(setlk(t1, fb, F_OFD_SETLK, F_RDLCK, 5, 1), -EAGAIN);
     /* The same description does not; it merges with itself. */
@@ -501,7 +501,7 @@ struct call {
 static void *call_thread(void *arg)
 {
     struct call *c = arg;
-    int r = c->cmd < 0 ? lock_flock(c->t, c->f, c->arg) : lock_fcntl(c->t, -1, c->f, c->cmd, &c->l);
+    int r = c->cmd < 0 ? lock_flock(c->t, c->f, c->arg) : lock_fcntl(c->t, c->f, c->cmd, &c->l, NULL, NULL);
     c->result = r;
     __atomic_store_n(&c->done, 1, __ATOMIC_RELEASE);
     return NULL;

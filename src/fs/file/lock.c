@@ -12,7 +12,6 @@
 #include <sys/file.h>
 #include <sys/stat.h>
 
-#include "fs/fdtable.h"
 #include "fs/file.h"
 #include "fs/lock.h"
 #include "fs/vfs.h"
@@ -526,7 +525,8 @@ static void posix_test(struct file *f, const struct lk *req, struct flock *l)
     pthread_mutex_unlock(&lock_mu);
 }
 
-int lock_fcntl(struct task *t, int fd, struct file *f, int cmd, struct flock *l)
+int lock_fcntl(struct task *t, struct file *f, int cmd, struct flock *l, int (*still_open)(void *),
+               void *arg)
 {
     int getlk = 0, ofd = 0, wait = 0;
     switch (cmd) {
@@ -581,18 +581,13 @@ int lock_fcntl(struct task *t, int fd, struct file *f, int cmd, struct flock *l)
     }
 
     r = posix_setlk(t, f, &req, wait);
-    if (r == 0 && !ofd && req.type != F_UNLCK && fd >= 0 && t->proc->files) {
-        /* A close of fd raced with us: its release hook ran before the
-         * lock existed, so drop the lock again. Like Linux, this unlocks
-         * req as posix_update left it (widened by a merge). */
-        struct file *cur = fd_get(t->proc->files, fd);
-        if (cur != f) {
-            req.type = F_UNLCK;
-            posix_setlk(t, f, &req, 0);
-            r = -EBADF;
-        }
-        if (cur)
-            file_put(cur);
+    if (r == 0 && !ofd && req.type != F_UNLCK && still_open && !still_open(arg)) {
+        /* A close of the descriptor raced with us: its release hook ran
+         * before the lock existed, so drop the lock again. Like Linux, this
+         * unlocks req as posix_update left it (widened by a merge). */
+        req.type = F_UNLCK;
+        posix_setlk(t, f, &req, 0);
+        r = -EBADF;
     }
     return r;
 }
