@@ -220,6 +220,12 @@ void inode_get(struct inode *i);
 void inode_put(struct inode *i);
 /* A root dentry over inode (takes the reference). */
 struct dentry *d_make_root(struct inode *i, const char *name);
+/* The inode's attributes from its file system (getattr), refreshing the
+ * cached mode and ids the permission checks use. */
+int vfs_getattr(struct inode *i, struct stat *st);
+/* Copy the mode and ids an attribute change sets into the cached fields of
+ * i (Linux's setattr_copy): file systems call it from setattr. */
+void setattr_copy(struct inode *i, const struct iattr *ia);
 struct dentry *dget(struct dentry *d);
 void dput(struct dentry *d);
 void path_get(const struct path *p);
@@ -276,6 +282,13 @@ int vfs_lookup_parent(const struct path_op *op, struct path *parent, char *last,
  * not NULL and path is relative) within op's root and rules. */
 int vfs_lookup_parent_at(const struct path_op *op, const struct path *from, const char *path,
                          struct path *parent, char *last, int *type, int *flags_out);
+/* Follow the symlink i once, for the walk and for open with O_CREAT:
+ * counts *links (-ELOOP past SYMLINK_MAX or with LOOKUP_NO_SYMLINKS in
+ * flags). A magic link gives 1 with *magic (references) where it leads
+ * (-ELOOP if flags forbid magic links: NO_MAGICLINKS, BENEATH, IN_ROOT);
+ * another gives 0 with *text, its target (malloc'd), to resolve from the
+ * link's directory (-ENOENT if empty). */
+int vfs_follow_link(struct inode *i, int flags, int *links, struct path *magic, char **text);
 /* The child called name of dir, crossing mounts; -ENOENT if none. */
 int vfs_lookup_one(struct path *dir, const char *name, struct path *out);
 
@@ -303,7 +316,6 @@ void vfs_fs_cred(const struct creds *cred, struct fs_cred *c);
 int vfs_open(const struct path_op *op, int flags, mode_t mode, struct file **out);
 /* Open what p names (an existing inode) with flags for cred. */
 int vfs_open_path(const struct creds *cred, const struct path *p, int flags, struct file **out);
-int vfs_getattr(struct inode *i, struct stat *st);
 int vfs_setattr(const struct creds *cred, const struct path *p, struct iattr *ia);
 int vfs_mknod(const struct path_op *op, mode_t mode, dev_t rdev);
 int vfs_mkdir(const struct path_op *op, mode_t mode);

@@ -270,12 +270,7 @@ static int pipefs_setattr(struct inode *i, const struct iattr *ia)
     if (ia->valid & ATTR_SIZE)
         return -EINVAL;
     pthread_mutex_lock(&pi->lock);
-    if (ia->valid & ATTR_MODE)
-        i->mode = (i->mode & S_IFMT) | (ia->mode & 07777);
-    if (ia->valid & ATTR_UID)
-        i->uid = ia->uid;
-    if (ia->valid & ATTR_GID)
-        i->gid = ia->gid;
+    setattr_copy(i, ia);
     if (ia->valid & ATTR_ATIME)
         pi->atime = (ia->valid & ATTR_ATIME_NOW) ? now : ia->atime;
     if (ia->valid & ATTR_MTIME)

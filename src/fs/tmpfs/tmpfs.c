@@ -859,12 +859,7 @@ static int tmpfs_setattr(struct inode *i, const struct iattr *ia)
     }
     pthread_mutex_lock(&i->sb->lock);
     struct timespec t = now();
-    if (ia->valid & ATTR_MODE)
-        i->mode = (i->mode & S_IFMT) | (ia->mode & 07777);
-    if (ia->valid & ATTR_UID)
-        i->uid = ia->uid;
-    if (ia->valid & ATTR_GID)
-        i->gid = ia->gid;
+    setattr_copy(i, ia);
     if (ia->valid & (ATTR_ATIME | ATTR_ATIME_NOW))
         ti->atime = (ia->valid & ATTR_ATIME_NOW) ? t : ia->atime;
     if (ia->valid & (ATTR_MTIME | ATTR_MTIME_NOW))

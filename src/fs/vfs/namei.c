@@ -191,45 +191,19 @@ static int open_create(const struct path_op *op, const struct path *base, const 
             goto out;
         }
         if (S_ISLNK(p.d->inode->mode) && !(flags & O_NOFOLLOW)) {
-            if (++links > SYMLINK_MAX || (resolve & LOOKUP_NO_SYMLINKS)) {
-                path_put(&p);
-                r = -ELOOP;
-                goto out;
-            }
-            struct inode *li = p.d->inode;
-            char *buf = malloc(PATH_MAX_LEN);
-            if (!buf) {
-                path_put(&p);
-                r = -ENOMEM;
-                goto out;
-            }
-            struct mount *jm = NULL;
-            struct dentry *jd = NULL;
-            int magic = li->ops->get_link ? li->ops->get_link(li, &jm, &jd) : 0;
-            if (magic == 1) {
-                free(buf);
-                path_put(&p);
-                path_put(&dir);
-                if (resolve & (LOOKUP_NO_MAGICLINKS | LOOKUP_BENEATH | LOOKUP_IN_ROOT)) {
-                    dput(jd);
-                    return -ELOOP;
-                }
-                struct path jp = { jm, jd };
+            struct path jp;
+            char *text;
+            r = vfs_follow_link(p.d->inode, resolve, &links, &jp, &text);
+            path_put(&p);
+            if (r == 1) {
+                /* A magic link: open what it leads to. */
                 r = vfs_open_path(op->cred, &jp, flags, out);
                 path_put(&jp);
-                return r;
+            } else if (r == 0) {
+                /* Resolve the target from the link's directory. */
+                r = open_create(op, &dir, text, flags, mode, links, out);
+                free(text);
             }
-            int n = magic < 0 ? magic : li->ops->readlink ? li->ops->readlink(li, buf, PATH_MAX_LEN - 1) : -EINVAL;
-            path_put(&p);
-            if (n < 0) {
-                free(buf);
-                r = n;
-                goto out;
-            }
-            buf[n] = 0;
-            /* Resolve the target from the link's directory. */
-            r = open_create(op, &dir, buf, flags, mode, links, out);
-            free(buf);
             goto out;
         }
         if (S_ISDIR(p.d->inode->mode))
@@ -362,14 +336,8 @@ int vfs_setattr(const struct creds *c, const struct path *p, struct iattr *ia)
     if (!i->ops->setattr)
         return -EPERM;
     int r = i->ops->setattr(i, ia);
-    if (r == 0) {
-        if (ia->valid & ATTR_MODE)
-            i->mode = (i->mode & S_IFMT) | (ia->mode & 07777);
-        if (ia->valid & ATTR_UID)
-            i->uid = ia->uid;
-        if (ia->valid & ATTR_GID)
-            i->gid = ia->gid;
-    }
+    if (r == 0)
+        setattr_copy(i, ia);
     return r;
 }
 

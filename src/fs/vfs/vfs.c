@@ -415,6 +415,16 @@ static void follow_mounts(struct path *p)
 
 /* ---- attributes ---- */
 
+void setattr_copy(struct inode *i, const struct iattr *ia)
+{
+    if (ia->valid & ATTR_MODE)
+        i->mode = (i->mode & S_IFMT) | (ia->mode & 07777);
+    if (ia->valid & ATTR_UID)
+        i->uid = ia->uid;
+    if (ia->valid & ATTR_GID)
+        i->gid = ia->gid;
+}
+
 int vfs_getattr(struct inode *i, struct stat *st)
 {
     memset(st, 0, sizeof(*st));
@@ -530,14 +540,10 @@ static int step_dotdot(struct nameidata *nd, struct path *p)
 static int walk(struct nameidata *nd, const char *path, struct path *cur, int final_follow,
                 char *last, int *last_type, int stop_at_last);
 
-/* Replace *cur (a symlink's dentry, whose parent is dir) by its target. */
-static int follow_link(struct nameidata *nd, struct path *dir, struct path *cur)
+int vfs_follow_link(struct inode *i, int flags, int *links, struct path *magic, char **text)
 {
-    if (++nd->links > SYMLINK_MAX)
+    if (++*links > SYMLINK_MAX || (flags & LOOKUP_NO_SYMLINKS))
         return -ELOOP;
-    if (nd->flags & LOOKUP_NO_SYMLINKS)
-        return -ELOOP;
-    struct inode *i = cur->d->inode;
     if (i->ops->get_link) {
         struct mount *m = NULL;
         struct dentry *d = NULL;
@@ -545,33 +551,45 @@ static int follow_link(struct nameidata *nd, struct path *dir, struct path *cur)
         if (r < 0)
             return r;
         if (r == 1) {
-            if (nd->flags & (LOOKUP_NO_MAGICLINKS | LOOKUP_BENEATH | LOOKUP_IN_ROOT)) {
+            if (flags & (LOOKUP_NO_MAGICLINKS | LOOKUP_BENEATH | LOOKUP_IN_ROOT)) {
                 dput(d);
                 return -ELOOP;
             }
-            path_put(cur);
-            cur->mnt = m;
-            cur->d = d;
-            return 0;
+            magic->mnt = m;
+            magic->d = d;
+            return 1;
         }
     }
     char *buf = malloc(PATH_MAX_LEN);
     if (!buf)
         return -ENOMEM;
     int n = i->ops->readlink ? i->ops->readlink(i, buf, PATH_MAX_LEN - 1) : -EINVAL;
-    if (n < 0) {
+    if (n <= 0) {
         free(buf);
-        return n;
+        return n < 0 ? n : -ENOENT;
     }
     buf[n] = 0;
-    if (n == 0) {
-        free(buf);
-        return -ENOENT;
+    *text = buf;
+    return 0;
+}
+
+/* Replace *cur (a symlink's dentry, whose parent is dir) by its target. */
+static int follow_link(struct nameidata *nd, struct path *dir, struct path *cur)
+{
+    struct path magic;
+    char *text;
+    int r = vfs_follow_link(cur->d->inode, nd->flags, &nd->links, &magic, &text);
+    if (r < 0)
+        return r;
+    if (r == 1) {
+        path_put(cur);
+        *cur = magic;
+        return 0;
     }
     struct path next = *dir;
     path_get(&next);
-    int r = walk(nd, buf, &next, 1, NULL, NULL, 0);
-    free(buf);
+    r = walk(nd, text, &next, 1, NULL, NULL, 0);
+    free(text);
     if (r < 0) {
         path_put(&next);
         return r;
