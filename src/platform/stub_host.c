@@ -10,7 +10,6 @@
 #include <linux/futex.h>
 #include <sched.h>
 #include <signal.h>
-#include <stdatomic.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
@@ -211,10 +210,11 @@ void stub_mark_dead(struct stub *s, int status)
     /* The first report wins: under ptrace both the tracer and the monitor
      * can reap the stub, and only the one that did knows its status. */
     int unclaimed = 0;
-    if (!atomic_compare_exchange_strong((_Atomic int *)&s->status_claimed, &unclaimed, 1))
+    if (!__atomic_compare_exchange_n(&s->status_claimed, &unclaimed, 1, 0, __ATOMIC_SEQ_CST,
+                                     __ATOMIC_SEQ_CST))
         return;
     s->status = status;
-    atomic_store((_Atomic int *)&s->dead, 1);
+    __atomic_store_n(&s->dead, 1, __ATOMIC_SEQ_CST);
     for (int i = 0; i < STUB_MAX_THREADS; i++) {
         struct sysmsg *m = (struct sysmsg *)((char *)s->msgs + (size_t)i * SYSMSG_SIZE);
         __atomic_store_n(&m->state, SM_DEAD, __ATOMIC_SEQ_CST);

@@ -6,40 +6,37 @@
 #include <errno.h>
 #include <linux/futex.h>
 #include <signal.h>
-#include <stdatomic.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "platform/handoff.h"
 #include "platform/layout.h"
 #include "platform/platform.h"
 #include "platform/sysmsg.h"
 
-static int stub_is_dead(struct stub *s)
+static int stub_is_dead(const void *s)
 {
-    return atomic_load((_Atomic int *)&s->dead);
+    return __atomic_load_n(&((const struct stub *)s)->dead, __ATOMIC_SEQ_CST);
 }
 
-/* Wait until the stub thread posts (spin first, then futex); -ESRCH if the
- * stub died instead. */
+static void sentry_futex_wait(uint32_t *word, uint32_t val)
+{
+    syscall(SYS_futex, word, FUTEX_WAIT, val, NULL, NULL, 0);
+}
+
+static void sentry_futex_wake(uint32_t *word)
+{
+    syscall(SYS_futex, word, FUTEX_WAKE, 1, NULL, NULL, 0);
+}
+
+/* Wait until the stub thread posts; -ESRCH if the stub died instead. */
 static int wait_posted(struct guest_ctx *ctx)
 {
     struct sysmsg *m = ctx->m;
-    for (uint32_t i = 0; i < stub_spin_rounds; i++) {
-        if (__atomic_load_n(&m->state, __ATOMIC_ACQUIRE) != SM_STUB)
-            goto posted;
-        __builtin_ia32_pause();
-    }
-    for (;;) {
-        __atomic_store_n(&m->sentry_sleeping, 1, __ATOMIC_SEQ_CST);
-        uint32_t st = __atomic_load_n(&m->state, __ATOMIC_SEQ_CST);
-        if (st != SM_STUB || stub_is_dead(ctx->stub))
-            break;
-        syscall(SYS_futex, &m->state, FUTEX_WAIT, SM_STUB, NULL, NULL, 0);
-    }
-    __atomic_store_n(&m->sentry_sleeping, 0, __ATOMIC_RELAXED);
-posted:
+    handoff_wait(&m->state, SM_STUB, &m->sentry_sleeping, stub_spin_rounds, sentry_futex_wait,
+                 stub_is_dead, ctx->stub);
     if (stub_is_dead(ctx->stub) || __atomic_load_n(&m->state, __ATOMIC_ACQUIRE) != SM_SENTRY)
         return -ESRCH;
     return 0;
@@ -48,10 +45,7 @@ posted:
 /* Give the turn to the stub thread and wait until it posts again. */
 static int handoff(struct guest_ctx *ctx)
 {
-    struct sysmsg *m = ctx->m;
-    __atomic_store_n(&m->state, SM_STUB, __ATOMIC_SEQ_CST);
-    if (__atomic_load_n(&m->stub_sleeping, __ATOMIC_SEQ_CST))
-        syscall(SYS_futex, &m->state, FUTEX_WAKE, 1, NULL, NULL, 0);
+    handoff_give(&ctx->m->state, SM_STUB, &ctx->m->stub_sleeping, sentry_futex_wake);
     return wait_posted(ctx);
 }
 

@@ -18,6 +18,7 @@
 #include <linux/prctl.h>
 
 #include "base.h"
+#include "platform/handoff.h"
 #include "platform/layout.h"
 #include "platform/sysmsg.h"
 
@@ -78,24 +79,8 @@ static void futex_wake(uint32_t *p)
 /* Hand the turn to the sentry and wait until it hands it back. */
 static void post_and_wait(struct sysmsg *m)
 {
-    __atomic_store_n(&m->state, SM_SENTRY, __ATOMIC_SEQ_CST);
-    if (__atomic_load_n(&m->sentry_sleeping, __ATOMIC_SEQ_CST))
-        futex_wake(&m->state);
-    uint32_t spins = m->spin_limit;
-    for (uint32_t i = 0; i < spins; i++) {
-        if (aload(&m->state) != SM_SENTRY)
-            return;
-        __builtin_ia32_pause();
-    }
-    for (;;) {
-        __atomic_store_n(&m->stub_sleeping, 1, __ATOMIC_SEQ_CST);
-        if (__atomic_load_n(&m->state, __ATOMIC_SEQ_CST) != SM_SENTRY)
-            break;
-        futex_wait(&m->state, SM_SENTRY);
-        if (aload(&m->state) != SM_SENTRY)
-            break;
-    }
-    __atomic_store_n(&m->stub_sleeping, 0, __ATOMIC_RELAXED);
+    handoff_give(&m->state, SM_SENTRY, &m->sentry_sleeping, futex_wake);
+    handoff_wait(&m->state, SM_SENTRY, &m->stub_sleeping, m->spin_limit, futex_wait, 0, 0);
 }
 
 static inline uint64_t rdfsbase(void)
