@@ -98,6 +98,21 @@ void mm_kill(struct mm *mm);
 /* After reading something by that pid: 1 if it still named the stub, so
  * the data was not some later process's that reused the pid. */
 int mm_host_pid_still_ours(const struct mm *mm);
+/* Clip [start, *end) of guest memory so that it stops short of the stub
+ * region, which is not the guest's; 0 if it starts inside that region. */
+int mm_clip_guest_range(uint64_t start, uint64_t *end);
+/* The guest's resource use as the host accounts the process that runs it
+ * (/proc/PID/stat's and, with full, status's fields); have is 0 when the
+ * figures are not available (no stub, or it is gone). */
+struct mm_usage {
+    int have;
+    unsigned long long minflt, majflt, utime, stime; /* faults; clock ticks */
+    unsigned long long rss;                          /* pages */
+    long processor;
+    /* status only (kB): */
+    unsigned long long hwm, anon, file, shmem, pte, swap;
+};
+void mm_host_usage(const struct mm *mm, struct mm_usage *u, int full);
 
 /* Guest memory access: the only way the sentry touches guest memory.
  * Each returns 0 (or a length) or -EFAULT; never follows a bad pointer. */

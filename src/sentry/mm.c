@@ -477,24 +477,6 @@ void mm_kill(struct mm *mm)
     stub_kill(mm->stub);
 }
 
-pid_t mm_host_pid(const struct mm *mm)
-{
-    if (!mm || !mm->stub || __atomic_load_n(&mm->stub->dead, __ATOMIC_ACQUIRE))
-        return 0;
-    return mm->stub->pid;
-}
-
-/* A zombie keeps its pid, so a live pidfd proves it. */
-int mm_host_pid_still_ours(const struct mm *mm)
-{
-    const struct stub *s = mm->stub;
-    if (__atomic_load_n(&s->dead, __ATOMIC_ACQUIRE))
-        return 0;
-    if (s->pidfd >= 0)
-        return syscall(SYS_pidfd_send_signal, s->pidfd, 0, NULL, 0) == 0;
-    return 1;
-}
-
 int mm_adopt_stub(struct task *t)
 {
     struct mm *mm = t->proc->mm;

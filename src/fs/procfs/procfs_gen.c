@@ -33,8 +33,6 @@
 #include "fs/file.h"
 #include "fs/procfs.h"
 #include "fs/vfs.h"
-#include "platform/layout.h"
-#include "platform/platform.h"
 #include "sentry/kernel.h"
 
 /* ---- strbuf ---- */
@@ -178,14 +176,6 @@ static unsigned long long line_ull_sp(const char *text, const char *key, int *fo
     return 0;
 }
 
-static unsigned long long line_ull(const char *text, const char *key, int *found)
-{
-    size_t len;
-    const char *v = line_value(text, key, &len);
-    *found = v != NULL;
-    return v ? strtoull(v, NULL, 10) : 0;
-}
-
 /* The sentry's own /proc/self/status, read once: the guest inherits
  * sandbox-run's memory policy, speculation controls, NUMA nodes and
  * bounding set, and the host kernel decides which optional lines exist. */
@@ -251,95 +241,6 @@ static void ncpu_load(void)
 }
 
 /* ---- per-process state ---- */
-
-/* Resource use of the guest as the host accounts the stub process. */
-struct usage {
-    int have;
-    unsigned long long minflt, majflt, utime, stime; /* faults; clock ticks */
-    unsigned long long rss;                          /* pages */
-    long processor;
-    /* status only (kB): */
-    unsigned long long hwm, anon, file, shmem, pte, swap;
-};
-
-/* The stub's host pid, or 0 once it is gone (or absent, as in tests). */
-static pid_t stub_pid(const struct process *p)
-{
-    const struct mm *mm = p->mm;
-    if (!mm || !mm->stub || __atomic_load_n(&mm->stub->dead, __ATOMIC_ACQUIRE))
-        return 0;
-    return mm->stub->pid;
-}
-
-/* After reading something by the stub's pid: 1 if the pid still named the
- * stub, so the data was not some later process's that reused the pid. A
- * zombie keeps its pid, so a live pidfd proves it. */
-static int stub_still_ours(const struct process *p)
-{
-    const struct stub *s = p->mm->stub;
-    if (__atomic_load_n(&s->dead, __ATOMIC_ACQUIRE))
-        return 0;
-    if (s->pidfd >= 0)
-        return syscall(SYS_pidfd_send_signal, s->pidfd, 0, NULL, 0) == 0;
-    return 1;
-}
-
-/* Fields of the stub's /proc/PID/stat (and with full, of its status). */
-static void stub_usage(struct process *p, struct usage *u, int full)
-{
-    memset(u, 0, sizeof(*u));
-    pid_t pid = stub_pid(p);
-    if (!pid)
-        return;
-    char path[64];
-    struct strbuf b = STRBUF_INIT;
-    snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-    if (host_read(path, &b) < 0 || !b.s)
-        goto out;
-    /* Fields after the comm, which may hold anything, so after the last ')'. */
-    char *s = strrchr(b.s, ')');
-    if (!s)
-        goto out;
-    unsigned long long f[53] = { 0 };
-    int i = 3;
-    for (char *save, *tok = strtok_r(s + 1, " \n", &save); tok && i < 53; tok = strtok_r(NULL, " \n", &save))
-        f[i++] = strtoull(tok, NULL, 10);
-    if (i < 40)
-        goto out;
-    u->minflt = f[10];
-    u->majflt = f[12];
-    u->utime = f[14];
-    u->stime = f[15];
-    u->rss = f[24];
-    u->processor = (long)f[39];
-    if (full) {
-        b.len = 0;
-        snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
-        if (host_read(path, &b) < 0 || !b.s)
-            goto out;
-        int ok, all = 1;
-        u->hwm = line_ull(b.s, "VmHWM", &ok);
-        all &= ok;
-        unsigned long long rss_kb = line_ull(b.s, "VmRSS", &ok);
-        all &= ok;
-        u->anon = line_ull(b.s, "RssAnon", &ok);
-        all &= ok;
-        u->file = line_ull(b.s, "RssFile", &ok);
-        all &= ok;
-        u->shmem = line_ull(b.s, "RssShmem", &ok);
-        all &= ok;
-        u->pte = line_ull(b.s, "VmPTE", &ok);
-        u->swap = line_ull(b.s, "VmSwap", &ok);
-        if (!all)
-            goto out;
-        u->rss = rss_kb / 4;
-    }
-    u->have = stub_still_ours(p);
-out:
-    if (!u->have)
-        memset(u, 0, sizeof(*u));
-    sb_free(&b);
-}
 
 /* Page counts from the VMA set, as Linux keeps them in mm_struct
  * (vm_stat_account). The stub region is the sandbox's own: not counted. */
@@ -478,8 +379,8 @@ int procfs_gen_stat(struct strbuf *out, struct task *reader, struct process *p)
     int permitted = may_read(reader, p);
     struct mm_snap m;
     mm_snapshot(p, &m);
-    struct usage u;
-    stub_usage(p, &u, 0);
+    struct mm_usage u;
+    mm_host_usage(p->mm, &u, 0);
     uint64_t ign, cgt;
     sig_disposition(p, &ign, &cgt);
     /* Only the reading thread's mask is known without a thread list. */
@@ -589,8 +490,8 @@ int procfs_gen_status(struct strbuf *out, struct task *reader, struct process *p
     int self = reader && reader->proc == p;
     struct mm_snap m;
     mm_snapshot(p, &m);
-    struct usage u;
-    stub_usage(p, &u, 1);
+    struct mm_usage u;
+    mm_host_usage(p->mm, &u, 1);
     uint64_t ign, cgt;
     sig_disposition(p, &ign, &cgt);
     uint64_t blocked = self ? reader->sigmask : 0;
@@ -712,8 +613,8 @@ int procfs_gen_statm(struct strbuf *out, struct task *reader, struct process *p)
         sb_printf(out, "0 0 0 0 0 0 0\n");
         return sb_result(out);
     }
-    struct usage u;
-    stub_usage(p, &u, 1);
+    struct mm_usage u;
+    mm_host_usage(p->mm, &u, 1);
     unsigned long long shared = 0, resident;
     if (u.have) {
         shared = (u.file + u.shmem) / 4;
@@ -735,15 +636,12 @@ int procfs_gen_statm(struct strbuf *out, struct task *reader, struct process *p)
  * cannot be read, as access_remote_vm does. Nothing once the stub is gone. */
 static int read_guest(struct strbuf *out, struct process *p, uint64_t start, uint64_t end)
 {
-    pid_t pid = stub_pid(p);
+    pid_t pid = mm_host_pid(p->mm);
     if (!pid || end <= start || !guest_range_ok(start, end - start))
         return sb_result(out);
     /* The stub region is not the guest's to show. */
-    if (start < STUB_REGION_END && end > STUB_BASE) {
-        if (start >= STUB_BASE)
-            return sb_result(out);
-        end = STUB_BASE;
-    }
+    if (!mm_clip_guest_range(start, &end))
+        return sb_result(out);
     size_t at = out->len;
     while (start < end) {
         size_t chunk = (size_t)(GUEST_PAGE - (start & (GUEST_PAGE - 1)));
@@ -756,7 +654,7 @@ static int read_guest(struct strbuf *out, struct process *p, uint64_t start, uin
         out->len += chunk;
         start += chunk;
     }
-    if (!stub_still_ours(p))
+    if (!mm_host_pid_still_ours(p->mm))
         out->len = at;
     if (out->s)
         out->s[out->len] = 0;
@@ -777,7 +675,7 @@ int procfs_gen_cmdline(struct strbuf *out, struct task *reader, struct process *
     if (m.env_start != m.arg_end || m.env_end < m.env_start)
         env_end = m.arg_end;
     char last = 0;
-    pid_t pid = stub_pid(p);
+    pid_t pid = mm_host_pid(p->mm);
     if (pid && guest_range_ok(m.arg_end - 1, 1) && mem_read(pid, &last, m.arg_end - 1, 1) == 0 && last) {
         uint64_t end = m.arg_start + GUEST_PAGE;
         if (end > env_end)

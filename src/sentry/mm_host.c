@@ -1,0 +1,158 @@
+/* The host's figures for a guest address space: the stub process holds
+ * exactly the guest's address space and runs exactly its code, so its
+ * host accounting (faults, CPU time, resident memory) is the guest's.
+ * Everything else asks here, never the platform. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "platform/layout.h"
+#include "platform/platform.h"
+#include "sentry/mm.h"
+
+pid_t mm_host_pid(const struct mm *mm)
+{
+    if (!mm || !mm->stub || __atomic_load_n(&mm->stub->dead, __ATOMIC_ACQUIRE))
+        return 0;
+    return mm->stub->pid;
+}
+
+/* A zombie keeps its pid, so a live pidfd proves it. */
+int mm_host_pid_still_ours(const struct mm *mm)
+{
+    const struct stub *s = mm->stub;
+    if (__atomic_load_n(&s->dead, __ATOMIC_ACQUIRE))
+        return 0;
+    if (s->pidfd >= 0)
+        return syscall(SYS_pidfd_send_signal, s->pidfd, 0, NULL, 0) == 0;
+    return 1;
+}
+
+int mm_clip_guest_range(uint64_t start, uint64_t *end)
+{
+    if (start < STUB_REGION_END && *end > STUB_BASE) {
+        if (start >= STUB_BASE)
+            return 0;
+        *end = STUB_BASE;
+    }
+    return 1;
+}
+
+/* A host /proc file, NUL-terminated, malloc'ed; NULL if it cannot be read. */
+static char *read_host_file(const char *path)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return NULL;
+    size_t len = 0, cap = 4096;
+    char *buf = malloc(cap);
+    while (buf) {
+        if (cap - len < 2) {
+            char *n = realloc(buf, cap * 2);
+            if (!n) {
+                free(buf);
+                buf = NULL;
+                break;
+            }
+            buf = n;
+            cap *= 2;
+        }
+        ssize_t n = read(fd, buf + len, cap - len - 1);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0) {
+            free(buf);
+            buf = NULL;
+            break;
+        }
+        if (n == 0)
+            break;
+        len += (size_t)n;
+    }
+    close(fd);
+    if (buf)
+        buf[len] = 0;
+    return buf;
+}
+
+/* The number on the "key:" line of a status file; *found says if there is one. */
+static unsigned long long status_value(const char *text, const char *key, int *found)
+{
+    size_t kl = strlen(key);
+    for (const char *l = text; l && *l; l = strchr(l, '\n'), l = l ? l + 1 : NULL) {
+        if (strncmp(l, key, kl) == 0 && l[kl] == ':') {
+            *found = 1;
+            return strtoull(l + kl + 1, NULL, 10);
+        }
+    }
+    *found = 0;
+    return 0;
+}
+
+/* The stat fields after the comm (which may hold anything, so after the
+ * last ')'); 0 if the line is too short. */
+static int parse_stat(char *text, struct mm_usage *u)
+{
+    char *s = strrchr(text, ')');
+    if (!s)
+        return 0;
+    unsigned long long f[53] = { 0 };
+    int i = 3;
+    for (char *save, *tok = strtok_r(s + 1, " \n", &save); tok && i < 53; tok = strtok_r(NULL, " \n", &save))
+        f[i++] = strtoull(tok, NULL, 10);
+    if (i < 40)
+        return 0;
+    u->minflt = f[10];
+    u->majflt = f[12];
+    u->utime = f[14];
+    u->stime = f[15];
+    u->rss = f[24];
+    u->processor = (long)f[39];
+    return 1;
+}
+
+static int parse_status(const char *text, struct mm_usage *u)
+{
+    int ok, all = 1;
+    u->hwm = status_value(text, "VmHWM", &ok);
+    all &= ok;
+    unsigned long long rss_kb = status_value(text, "VmRSS", &ok);
+    all &= ok;
+    u->anon = status_value(text, "RssAnon", &ok);
+    all &= ok;
+    u->file = status_value(text, "RssFile", &ok);
+    all &= ok;
+    u->shmem = status_value(text, "RssShmem", &ok);
+    all &= ok;
+    u->pte = status_value(text, "VmPTE", &ok);
+    u->swap = status_value(text, "VmSwap", &ok);
+    u->rss = rss_kb / 4;
+    return all;
+}
+
+void mm_host_usage(const struct mm *mm, struct mm_usage *u, int full)
+{
+    memset(u, 0, sizeof(*u));
+    pid_t pid = mm_host_pid(mm);
+    if (!pid)
+        return;
+    char path[64];
+    snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+    char *text = read_host_file(path);
+    int ok = text && parse_stat(text, u);
+    free(text);
+    if (ok && full) {
+        snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+        text = read_host_file(path);
+        ok = text && parse_status(text, u);
+        free(text);
+    }
+    u->have = ok && mm_host_pid_still_ours(mm);
+    if (!u->have)
+        memset(u, 0, sizeof(*u));
+}
