@@ -194,28 +194,6 @@ static long do_write(struct task *t, struct file *f, uint64_t buf, size_t len, c
     return done;
 }
 
-long sys_read(struct task *t, const struct sysargs *a)
-{
-    long err;
-    struct file *f = get_rw(t, 0, (int)a->a[0], &err);
-    if (!f)
-        return err;
-    long r = do_read(t, f, a->a[1], a->a[2], NULL);
-    file_put(f);
-    return r;
-}
-
-long sys_write(struct task *t, const struct sysargs *a)
-{
-    long err;
-    struct file *f = get_rw(t, 1, (int)a->a[0], &err);
-    if (!f)
-        return err;
-    long r = do_write(t, f, a->a[1], a->a[2], NULL);
-    file_put(f);
-    return r;
-}
-
 /* pread/pwrite and friends: the file must have positions. */
 static struct file *get_prw(struct task *t, int write, int fd, long *err)
 {
@@ -231,34 +209,6 @@ static struct file *get_prw(struct task *t, int write, int fd, long *err)
     }
     file_put(f);
     return get_rw(t, write, fd, err);
-}
-
-long sys_pread64(struct task *t, const struct sysargs *a)
-{
-    off_t at = (off_t)a->a[3];
-    if (at < 0)
-        return -EINVAL;
-    long err;
-    struct file *f = get_prw(t, 0, (int)a->a[0], &err);
-    if (!f)
-        return err;
-    long r = do_read(t, f, a->a[1], a->a[2], &at);
-    file_put(f);
-    return r;
-}
-
-long sys_pwrite64(struct task *t, const struct sysargs *a)
-{
-    off_t at = (off_t)a->a[3];
-    if (at < 0)
-        return -EINVAL;
-    long err;
-    struct file *f = get_prw(t, 1, (int)a->a[0], &err);
-    if (!f)
-        return err;
-    long r = do_write(t, f, a->a[1], a->a[2], &at);
-    file_put(f);
-    return r;
 }
 
 /* Copy in and check an iovec array as import_iovec does; returns the total. */
@@ -365,59 +315,109 @@ static long do_writev(struct task *t, struct file *f, uint64_t uiov, uint64_t cn
     return r;
 }
 
-long sys_readv(struct task *t, const struct sysargs *a)
+enum rw_kind { RW_READ, RW_WRITE, RW_READV, RW_WRITEV };
+
+/* The I/O calls' one shape: the file at fd, open for reading or writing
+ * and able to (with positions when at is given: ESPIPE for streams), then
+ * the transfer with buf and len (an iovec array and its count for the
+ * vector calls) at *at, or at the file position when at is NULL. */
+static long rw_fd(struct task *t, enum rw_kind kind, int fd, uint64_t buf, uint64_t len, off_t *at)
 {
-    long err;
-    struct file *f = get_rw(t, 0, (int)a->a[0], &err);
+    int write = kind == RW_WRITE || kind == RW_WRITEV;
+    long r;
+    struct file *f = at ? get_prw(t, write, fd, &r) : get_rw(t, write, fd, &r);
     if (!f)
-        return err;
-    long r = do_readv(t, f, a->a[1], a->a[2], NULL);
+        return r;
+    switch (kind) {
+    case RW_READ:
+        r = do_read(t, f, buf, len, at);
+        break;
+    case RW_WRITE:
+        r = do_write(t, f, buf, len, at);
+        break;
+    case RW_READV:
+        r = do_readv(t, f, buf, len, at);
+        break;
+    case RW_WRITEV:
+        r = do_writev(t, f, buf, len, at);
+        break;
+    }
     file_put(f);
     return r;
 }
 
+long sys_read(struct task *t, const struct sysargs *a)
+{
+    int fd = (int)a->a[0];
+    uint64_t buf = a->a[1], count = a->a[2];
+    return rw_fd(t, RW_READ, fd, buf, count, NULL);
+}
+
+long sys_write(struct task *t, const struct sysargs *a)
+{
+    int fd = (int)a->a[0];
+    uint64_t buf = a->a[1], count = a->a[2];
+    return rw_fd(t, RW_WRITE, fd, buf, count, NULL);
+}
+
+long sys_pread64(struct task *t, const struct sysargs *a)
+{
+    int fd = (int)a->a[0];
+    uint64_t buf = a->a[1], count = a->a[2];
+    off_t pos = (off_t)a->a[3];
+    if (pos < 0)
+        return -EINVAL;
+    return rw_fd(t, RW_READ, fd, buf, count, &pos);
+}
+
+long sys_pwrite64(struct task *t, const struct sysargs *a)
+{
+    int fd = (int)a->a[0];
+    uint64_t buf = a->a[1], count = a->a[2];
+    off_t pos = (off_t)a->a[3];
+    if (pos < 0)
+        return -EINVAL;
+    return rw_fd(t, RW_WRITE, fd, buf, count, &pos);
+}
+
+long sys_readv(struct task *t, const struct sysargs *a)
+{
+    int fd = (int)a->a[0];
+    uint64_t iov = a->a[1], iovcnt = a->a[2];
+    return rw_fd(t, RW_READV, fd, iov, iovcnt, NULL);
+}
+
 long sys_writev(struct task *t, const struct sysargs *a)
 {
-    long err;
-    struct file *f = get_rw(t, 1, (int)a->a[0], &err);
-    if (!f)
-        return err;
-    long r = do_writev(t, f, a->a[1], a->a[2], NULL);
-    file_put(f);
-    return r;
+    int fd = (int)a->a[0];
+    uint64_t iov = a->a[1], iovcnt = a->a[2];
+    return rw_fd(t, RW_WRITEV, fd, iov, iovcnt, NULL);
 }
 
 /* preadv/pwritev(2): offset -1 with the v2 calls means the file position. */
 static long prwv(struct task *t, const struct sysargs *a, int write, int v2)
 {
+    int fd = (int)a->a[0];
+    uint64_t iov = a->a[1], iovcnt = a->a[2];
     off_t at = (off_t)a->a[3]; /* pos_l; on x86-64 pos_h adds nothing */
     unsigned flags = v2 ? (unsigned)a->a[5] : 0;
     if (flags & ~RWF_SUPPORTED)
         return -EOPNOTSUPP;
-    long err;
-    struct file *f;
-    if (v2 && at == -1) {
-        f = get_rw(t, write, (int)a->a[0], &err);
-        if (!f)
-            return err;
-        long r = write ? do_writev(t, f, a->a[1], a->a[2], NULL) : do_readv(t, f, a->a[1], a->a[2], NULL);
-        file_put(f);
-        return r;
-    }
+    enum rw_kind kind = write ? RW_WRITEV : RW_READV;
+    if (v2 && at == -1)
+        return rw_fd(t, kind, fd, iov, iovcnt, NULL);
     if (at < 0)
         return -EINVAL;
-    f = get_prw(t, write, (int)a->a[0], &err);
+    if (!(write && (flags & RWF_APPEND_FLAG)))
+        return rw_fd(t, kind, fd, iov, iovcnt, &at);
+    /* RWF_APPEND: this one write goes to the end, whatever the offset. */
+    long err;
+    struct file *f = get_prw(t, write, fd, &err);
     if (!f)
         return err;
-    /* RWF_APPEND: this one write goes to the end, whatever the offset. */
-    if (write && (flags & RWF_APPEND_FLAG)) {
-        long sr = file_size(f, &at);
-        if (sr < 0) {
-            file_put(f);
-            return sr;
-        }
-    }
-    long r = write ? do_writev(t, f, a->a[1], a->a[2], &at) : do_readv(t, f, a->a[1], a->a[2], &at);
+    long r = file_size(f, &at);
+    if (r == 0)
+        r = do_writev(t, f, iov, iovcnt, &at);
     file_put(f);
     return r;
 }
