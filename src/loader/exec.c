@@ -239,83 +239,63 @@ static int choose_layout(struct task *t, const struct elf_image *img, int random
     return 0;
 }
 
-int exec_load(struct task *t, const struct exec_file *ef, char *const argv[], char *const envp[],
-              char *err, size_t errlen)
+/* The stack, then the image: each segment's pages carry the file bytes
+ * from the page start, as a file mapping would (the tail after p_filesz
+ * stays zero); then the protections, and the holes between segments
+ * unmapped. 0 or -errno. */
+static long map_image(struct task *t, const struct exec_file *ef, const struct elf_image *img,
+                      const struct layout *L)
 {
     struct mm *mm = t->proc->mm;
-    struct elf_image img;
-    char why[160];
-    if (elf_parse(ef->data, ef->len, &img, why, sizeof(why)) < 0) {
-        snprintf(err, errlen, "%s", why);
-        return -ENOEXEC;
-    }
-    struct layout L;
-    int randomize = !(t->proc->personality & ADDR_NO_RANDOMIZE);
-    long r = choose_layout(t, &img, randomize, &L, err, errlen);
-    if (r < 0)
-        return (int)r;
-    uint64_t bias = L.bias, lo = img.lo + bias, hi = img.hi + bias;
-    uint64_t stack_top = L.stack_top, ssize = L.ssize;
-
+    uint64_t bias = L->bias, lo = img->lo + bias, hi = img->hi + bias;
     /* The stack first, as setup_arg_pages comes before the segments. */
-    r = mm_map_fixed(t, stack_top - ssize, ssize, PROT_READ | PROT_WRITE | (img.exec_stack ? PROT_EXEC : 0),
-                     VMA_STACK);
+    long r = mm_map_fixed(t, L->stack_top - L->ssize, L->ssize,
+                          PROT_READ | PROT_WRITE | (img->exec_stack ? PROT_EXEC : 0), VMA_STACK);
     if (r < 0)
-        goto fail;
-    mm->stack_top = stack_top;
-    mm->mmap_base = L.mmap_base;
-
+        return r;
+    mm->stack_top = L->stack_top;
+    mm->mmap_base = L->mmap_base;
     r = mm_map_fixed(t, lo, hi - lo, PROT_READ | PROT_WRITE, VMA_IMAGE);
     if (r < 0)
-        goto fail;
-    /* Each segment's pages carry the file bytes from the page start, as a
-     * file mapping would; the tail after p_filesz stays zero. */
-    for (int i = 0; i < img.nseg; i++) {
-        const struct elf_segment *s = &img.seg[i];
+        return r;
+    for (int i = 0; i < img->nseg; i++) {
+        const struct elf_segment *s = &img->seg[i];
         uint64_t pad = s->vaddr & (GUEST_PAGE - 1);
-        uint64_t start = s->vaddr + bias - pad;
-        uint64_t n = s->filesz + pad;
         if (s->filesz == 0)
             continue;
-        r = copy_out(t, start, ef->data + s->offset - pad, n);
+        r = copy_out(t, s->vaddr + bias - pad, ef->data + s->offset - pad, s->filesz + pad);
         if (r < 0)
-            goto fail;
+            return r;
         uint64_t end_file = s->vaddr + bias + s->filesz;
         uint64_t page_end = PAGE_UP(end_file);
         if (s->memsz > s->filesz && page_end > end_file) {
-            static const char zeros[4096];
+            static const char zeros[GUEST_PAGE];
             r = copy_out(t, end_file, zeros, page_end - end_file);
             if (r < 0)
-                goto fail;
+                return r;
         }
     }
-    /* Protections, then holes between segments unmapped. */
     uint64_t covered = lo;
-    for (int i = 0; i < img.nseg; i++) {
-        const struct elf_segment *s = &img.seg[i];
+    for (int i = 0; i < img->nseg; i++) {
+        const struct elf_segment *s = &img->seg[i];
         uint64_t start = PAGE_DOWN(s->vaddr + bias), end = PAGE_UP(s->vaddr + bias + s->memsz);
-        if (start > covered) {
-            r = mm_munmap(t, covered, start - covered);
-            if (r < 0)
-                goto fail;
-        }
-        if (end > start) {
-            r = mm_mprotect(t, start, end - start, s->prot);
-            if (r < 0)
-                goto fail;
-        }
+        if (start > covered && (r = mm_munmap(t, covered, start - covered)) < 0)
+            return r;
+        if (end > start && (r = mm_mprotect(t, start, end - start, s->prot)) < 0)
+            return r;
         if (end > covered)
             covered = end;
     }
-    mm->brk_start = mm->brk = L.brk;
+    mm->brk_start = mm->brk = L->brk;
+    return 0;
+}
 
-    int argc = 0, envc = 0;
-    while (argv[argc])
-        argc++;
-    while (envp[envc])
-        envc++;
+/* The auxiliary vector, as Linux's create_elf_tables orders it; returns
+ * its length (aux has room for 32). */
+static int fill_auxv(struct task *t, const struct elf_image *img, uint64_t bias, struct auxv_ent *aux)
+{
+    struct mm *mm = t->proc->mm;
     struct creds *c = &t->proc->creds;
-    struct auxv_ent aux[32];
     int na = 0;
 #define AUX(type_, val_) aux[na++] = (struct auxv_ent){ (type_), (uint64_t)(val_) }
     if (mm->vdso)
@@ -324,12 +304,12 @@ int exec_load(struct task *t, const struct exec_file *ef, char *const argv[], ch
     AUX(AT_HWCAP, getauxval(AT_HWCAP));
     AUX(AT_PAGESZ, GUEST_PAGE);
     AUX(AT_CLKTCK, 100);
-    AUX(AT_PHDR, img.phdr_vaddr ? img.phdr_vaddr + bias : 0);
-    AUX(AT_PHENT, img.phent);
-    AUX(AT_PHNUM, img.phnum);
+    AUX(AT_PHDR, img->phdr_vaddr ? img->phdr_vaddr + bias : 0);
+    AUX(AT_PHENT, img->phent);
+    AUX(AT_PHNUM, img->phnum);
     AUX(AT_BASE, 0);
     AUX(AT_FLAGS, 0);
-    AUX(AT_ENTRY, img.entry + bias);
+    AUX(AT_ENTRY, img->entry + bias);
     AUX(AT_UID, c->uid);
     AUX(AT_EUID, c->euid);
     AUX(AT_GID, c->gid);
@@ -344,30 +324,46 @@ int exec_load(struct task *t, const struct exec_file *ef, char *const argv[], ch
     if (getauxval(28))
         AUX(28 /* AT_RSEQ_ALIGN */, getauxval(28));
 #undef AUX
+    return na;
+}
+
+/* The initial stack (argv, envp, auxv) at L's top, with *rsp where it
+ * starts; records where argv's and envp's strings went, for
+ * /proc/PID/cmdline and environ. 0 or -errno with a reason in err. */
+static int build_stack(struct task *t, const struct exec_file *ef, const struct elf_image *img,
+                       const struct layout *L, char *const argv[], char *const envp[], uint64_t *rsp,
+                       char *err, size_t errlen)
+{
+    struct mm *mm = t->proc->mm;
+    uint64_t stack_top = L->stack_top;
+    int argc = 0, envc = 0;
+    while (argv[argc])
+        argc++;
+    while (envp[envc])
+        envc++;
+    struct auxv_ent aux[32];
     struct stack_params sp = {
         .argc = argc, .argv = (const char *const *)argv,
         .envc = envc, .envp = (const char *const *)envp,
-        .execfn = ef->path, .platform = "x86_64", .align_pad = L.stack_pad,
-        .auxv = aux, .nauxv = na,
+        .execfn = ef->path, .platform = "x86_64", .align_pad = L->stack_pad,
+        .auxv = aux, .nauxv = fill_auxv(t, img, L->bias, aux),
     };
     if (getrandom(sp.random, sizeof(sp.random), 0) != sizeof(sp.random)) {
         snprintf(err, errlen, "getrandom failed");
         return -EIO;
     }
-    size_t blen = ssize < STACK_IMAGE_MAX ? (size_t)ssize : STACK_IMAGE_MAX;
+    size_t blen = L->ssize < STACK_IMAGE_MAX ? (size_t)L->ssize : STACK_IMAGE_MAX;
     uint8_t *buf = malloc(blen);
     if (!buf)
         return -ENOMEM;
-    uint64_t rsp;
-    r = stack_build(stack_top, &sp, buf, blen, &rsp);
+    int r = stack_build(stack_top, &sp, buf, blen, rsp);
     if (r == 0)
-        r = copy_out(t, rsp, buf + (blen - (stack_top - rsp)), stack_top - rsp);
+        r = copy_out(t, *rsp, buf + (blen - (stack_top - *rsp)), stack_top - *rsp);
     if (r == 0) {
-        /* Where argv's and envp's strings went, for /proc/PID/cmdline and environ. */
         uint8_t *top = buf + blen;
         uint64_t v0 = 0, e0 = 0;
-        memcpy(&v0, top - (stack_top - rsp) + 8, 8);
-        memcpy(&e0, top - (stack_top - rsp) + 8 + 8 * ((uint64_t)argc + 1), 8);
+        memcpy(&v0, top - (stack_top - *rsp) + 8, 8);
+        memcpy(&e0, top - (stack_top - *rsp) + 8 + 8 * ((uint64_t)argc + 1), 8);
         size_t elen = 0;
         for (int i = 0; i < envc; i++)
             elen += strlen(envp[i]) + 1;
@@ -379,13 +375,16 @@ int exec_load(struct task *t, const struct exec_file *ef, char *const argv[], ch
         mm->env_end = mm->env_start + elen;
     }
     free(buf);
-    if (r < 0) {
+    if (r < 0)
         snprintf(err, errlen, r == -E2BIG ? "argument list too long" : "cannot build the stack");
-        return (int)r;
-    }
+    return r;
+}
 
-    /* /proc/PID/exe is the file itself; its name, as the process sees it
-     * now, labels the image in /proc/PID/maps. */
+/* /proc/PID/exe is the file itself; its name, as the process sees it now,
+ * labels the image in /proc/PID/maps. */
+static void set_exe(struct task *t, const struct exec_file *ef)
+{
+    struct mm *mm = t->proc->mm;
     file_get(ef->file);
     pthread_mutex_lock(&mm->lock);
     struct file *old = mm->exe_file;
@@ -405,12 +404,35 @@ int exec_load(struct task *t, const struct exec_file *ef, char *const argv[], ch
             mm->exe[0] = 0;
         path_put(&root);
     }
+}
+
+int exec_load(struct task *t, const struct exec_file *ef, char *const argv[], char *const envp[],
+              char *err, size_t errlen)
+{
+    struct elf_image img;
+    char why[160];
+    if (elf_parse(ef->data, ef->len, &img, why, sizeof(why)) < 0) {
+        snprintf(err, errlen, "%s", why);
+        return -ENOEXEC;
+    }
+    struct layout L;
+    int randomize = !(t->proc->personality & ADDR_NO_RANDOMIZE);
+    long r = choose_layout(t, &img, randomize, &L, err, errlen);
+    if (r < 0)
+        return (int)r;
+    r = map_image(t, ef, &img, &L);
+    if (r < 0) {
+        snprintf(err, errlen, "cannot map the image: %s", strerror((int)-r));
+        return (int)r;
+    }
+    uint64_t rsp;
+    r = build_stack(t, ef, &img, &L, argv, envp, &rsp, err, errlen);
+    if (r < 0)
+        return (int)r;
+    set_exe(t, ef);
     memset(&t->regs, 0, sizeof(t->regs));
-    t->regs.rip = img.entry + bias;
+    t->regs.rip = img.entry + L.bias;
     t->regs.rsp = rsp;
     t->regs.eflags = 0x200;
     return 0;
-fail:
-    snprintf(err, errlen, "cannot map the image: %s", strerror((int)-r));
-    return (int)r;
 }
