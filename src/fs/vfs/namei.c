@@ -586,6 +586,54 @@ static int is_ancestor(struct dentry *a, struct dentry *d)
     return 0;
 }
 
+/* rename's checks once both names are found (dst NULL when the new name
+ * is free), in Linux's order: 0 to go ahead, 1 when there is nothing to
+ * do (the same file under both names), or -errno. */
+static int may_rename(const struct creds *c, const struct path *odir, const struct path *ndir,
+                      const struct path *src, const struct path *dst, int ofl, int nfl, unsigned flags)
+{
+    struct inode *si = src->d->inode, *di = dst ? dst->d->inode : NULL;
+    int sdir = S_ISDIR(si->mode);
+    if ((flags & RENAME_EXCHANGE) && !dst)
+        return -ENOENT;
+    if ((flags & RENAME_NOREPLACE) && dst)
+        return -EEXIST;
+    /* A trailing slash needs a directory. */
+    if (((ofl & LOOKUP_TRAILING_SLASH) && !sdir) ||
+        ((nfl & LOOKUP_TRAILING_SLASH) && !sdir && !(flags & RENAME_EXCHANGE)))
+        return -ENOTDIR;
+    if (dst && (src->d == dst->d || si == di))
+        return 1; /* the same file, or two hard links to one inode: POSIX says do nothing */
+    if (dst && !(flags & RENAME_EXCHANGE)) {
+        int ddir = S_ISDIR(di->mode);
+        if (sdir && !ddir)
+            return -ENOTDIR;
+        if (!sdir && ddir)
+            return -EISDIR;
+    }
+    /* Not into itself: the source may not be an ancestor of the target's
+     * directory (and for exchange, nor the other way). */
+    if (sdir && is_ancestor(src->d, ndir->d))
+        return -EINVAL;
+    if (dst && (flags & RENAME_EXCHANGE) && S_ISDIR(di->mode) && is_ancestor(dst->d, odir->d))
+        return -EINVAL;
+    if (dst && !(flags & RENAME_EXCHANGE) && is_ancestor(dst->d, odir->d))
+        return -ENOTEMPTY;
+    int r;
+    if ((r = may_modify_dir(c, odir)) < 0 || (r = may_modify_dir(c, ndir)) < 0)
+        return r;
+    if ((r = check_sticky(c, odir->d->inode, si)) < 0)
+        return r;
+    if (dst && (r = check_sticky(c, ndir->d->inode, di)) < 0)
+        return r;
+    /* Moving a directory to a new parent rewrites its "..". */
+    if (sdir && odir->d != ndir->d && (r = vfs_permission(c, si, MAY_WRITE)) < 0)
+        return r;
+    if (src->d->mounted || (dst && dst->d->mounted))
+        return -EBUSY;
+    return 0;
+}
+
 int vfs_rename(const struct path_op *oop, const struct path_op *nop, unsigned flags)
 {
     if (flags & ~(RENAME_NOREPLACE | RENAME_EXCHANGE | RENAME_WHITEOUT))
@@ -632,67 +680,9 @@ int vfs_rename(const struct path_op *oop, const struct path_op *nop, unsigned fl
         r = -EBUSY;
         goto out1;
     }
-    struct inode *si = src.d->inode, *di = have_dst ? dst.d->inode : NULL;
-    int sdir = S_ISDIR(si->mode);
-    if ((flags & RENAME_EXCHANGE) && !have_dst) {
-        r = -ENOENT;
-        goto out1;
-    }
-    if ((flags & RENAME_NOREPLACE) && have_dst) {
-        r = -EEXIST;
-        goto out1;
-    }
-    /* A trailing slash needs a directory. */
-    if (((ofl & LOOKUP_TRAILING_SLASH) && !sdir) ||
-        ((nfl & LOOKUP_TRAILING_SLASH) && !sdir && !(flags & RENAME_EXCHANGE))) {
-        r = -ENOTDIR;
-        goto out1;
-    }
-    if (have_dst && src.d == dst.d) {
-        r = 0; /* the same file: nothing to do */
-        goto out1;
-    }
-    if (have_dst && si == di) {
-        r = 0; /* two hard links to one inode: POSIX says do nothing */
-        goto out1;
-    }
-    if (have_dst && !(flags & RENAME_EXCHANGE)) {
-        int ddir = S_ISDIR(di->mode);
-        if (sdir && !ddir) {
-            r = -ENOTDIR;
-            goto out1;
-        }
-        if (!sdir && ddir) {
-            r = -EISDIR;
-            goto out1;
-        }
-    }
-    /* Not into itself: the source may not be an ancestor of the target's
-     * directory (and for exchange, nor the other way). */
-    if (sdir && is_ancestor(src.d, ndir.d)) {
-        r = -EINVAL;
-        goto out1;
-    }
-    if (have_dst && (flags & RENAME_EXCHANGE) && S_ISDIR(di->mode) && is_ancestor(dst.d, odir.d)) {
-        r = -EINVAL;
-        goto out1;
-    }
-    if (have_dst && !(flags & RENAME_EXCHANGE) && is_ancestor(dst.d, odir.d)) {
-        r = -ENOTEMPTY;
-        goto out1;
-    }
-    const struct creds *c = oop->cred;
-    if ((r = may_modify_dir(c, &odir)) < 0 || (r = may_modify_dir(c, &ndir)) < 0)
-        goto out1;
-    if ((r = check_sticky(c, odir.d->inode, si)) < 0)
-        goto out1;
-    if (have_dst && (r = check_sticky(c, ndir.d->inode, di)) < 0)
-        goto out1;
-    /* Moving a directory to a new parent rewrites its "..". */
-    if (sdir && odir.d != ndir.d && (r = vfs_permission(c, si, MAY_WRITE)) < 0)
-        goto out1;
-    if (src.d->mounted || (have_dst && dst.d->mounted)) {
-        r = -EBUSY;
+    r = may_rename(oop->cred, &odir, &ndir, &src, have_dst ? &dst : NULL, ofl, nfl, flags);
+    if (r != 0) {
+        r = r > 0 ? 0 : r;
         goto out1;
     }
     struct inode *odi = odir.d->inode;
