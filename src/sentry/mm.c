@@ -131,6 +131,39 @@ static long file_mmap_check(struct file *f, uint64_t off, uint64_t alen, int pro
     }
 }
 
+/* Where a mapping of alen bytes goes (mm->lock held): at addr for
+ * MAP_FIXED and MAP_FIXED_NOREPLACE, else at the hint if it is free, else
+ * top-down below mmap_base, then anywhere above it. 0 or -errno. */
+static long mmap_range(struct mm *mm, uint64_t addr, uint64_t alen, int flags, uint64_t *out)
+{
+    if (flags & (MAP_FIXED | MAP_FIXED_NOREPLACE)) {
+        if (addr & (GUEST_PAGE - 1))
+            return -EINVAL;
+        if (alen > TASK_SIZE || addr > TASK_SIZE - alen || touches_stub(addr, addr + alen))
+            return -ENOMEM;
+        if (!(flags & MAP_FIXED) && vma_overlaps(&mm->vmas, addr, addr + alen))
+            return -EEXIST;
+        *out = addr;
+        return 0;
+    }
+    if (alen > TASK_SIZE)
+        return -ENOMEM;
+    uint64_t start = 0, hint = PAGE_DOWN(addr);
+    if (hint && hint >= MMAP_MIN_ADDR && hint <= TASK_SIZE - alen &&
+        !touches_stub(hint, hint + alen) && !vma_overlaps(&mm->vmas, hint, hint + alen))
+        start = hint;
+    if (!start)
+        start = vma_find_free(&mm->vmas, alen, MMAP_MIN_ADDR, mm->mmap_base);
+    /* Then anywhere above it, as Linux falls back to a bottom-up search;
+     * the stub region and the vDSO are VMAs, so skipped. */
+    if (!start)
+        start = vma_find_free(&mm->vmas, alen, mm->mmap_base, TASK_SIZE);
+    if (!start)
+        return -ENOMEM;
+    *out = start;
+    return 0;
+}
+
 long mm_mmap(struct task *t, uint64_t addr, uint64_t len, int prot, int flags, int fd, uint64_t off)
 {
     struct mm *mm = t->proc->mm;
@@ -156,38 +189,9 @@ long mm_mmap(struct task *t, uint64_t addr, uint64_t len, int prot, int flags, i
 
     pthread_mutex_lock(&mm->lock);
     uint64_t start;
-    if (flags & (MAP_FIXED | MAP_FIXED_NOREPLACE)) {
-        start = addr;
-        ret = -EINVAL;
-        if (start & (GUEST_PAGE - 1))
-            goto out;
-        ret = -ENOMEM;
-        if (alen > TASK_SIZE || start > TASK_SIZE - alen)
-            goto out;
-        if (touches_stub(start, start + alen))
-            goto out;
-        if (!(flags & MAP_FIXED) && vma_overlaps(&mm->vmas, start, start + alen)) {
-            ret = -EEXIST;
-            goto out;
-        }
-    } else {
-        start = 0;
-        ret = -ENOMEM;
-        if (alen > TASK_SIZE)
-            goto out;
-        uint64_t hint = PAGE_DOWN(addr);
-        if (hint && hint >= MMAP_MIN_ADDR && hint <= TASK_SIZE - alen &&
-            !touches_stub(hint, hint + alen) && !vma_overlaps(&mm->vmas, hint, hint + alen))
-            start = hint;
-        if (!start)
-            start = vma_find_free(&mm->vmas, alen, MMAP_MIN_ADDR, mm->mmap_base);
-        /* Then anywhere above it, as Linux falls back to a bottom-up
-         * search; the stub region and the vDSO are VMAs, so skipped. */
-        if (!start)
-            start = vma_find_free(&mm->vmas, alen, mm->mmap_base, TASK_SIZE);
-        if (!start)
-            goto out;
-    }
+    ret = mmap_range(mm, addr, alen, flags, &start);
+    if (ret < 0)
+        goto out;
 
     /* The mapping type is checked once the range is chosen, as in Linux. */
     int type = flags & MAP_TYPE;
