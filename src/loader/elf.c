@@ -143,6 +143,81 @@ union elf_copy {
 	unsigned char b[sizeof(Elf64_Ehdr) + ELF_MAX_PHNUM * sizeof(Elf64_Phdr)];
 };
 
+/* The program headers: loadable segments, the interpreter, PT_PHDR and
+ * PT_GNU_STACK (the first of each counts, as in Linux). */
+static int read_phdrs(Elf *e, int phnum, struct elf_image *img,
+		      const unsigned char *b, size_t len, int *seen_phdr,
+		      char *err, size_t errlen)
+{
+	int seen_stack = 0, ret = 0;
+
+	for (int i = 0; i < phnum; i++) {
+		GElf_Phdr ph;
+
+		if (!gelf_getphdr(e, i, &ph))
+			return refuse(err, errlen, "libelf: %s", elf_errmsg(-1));
+		switch (ph.p_type) {
+		case PT_LOAD:
+			ret = add_load(img, &ph, len, err, errlen);
+			break;
+		case PT_INTERP:
+			/* Linux uses the first one. */
+			if (!img->has_interp)
+				ret = read_interp(img, &ph, b, len, err, errlen);
+			break;
+		case PT_PHDR:
+			if (!*seen_phdr) {
+				img->phdr_vaddr = ph.p_vaddr;
+				*seen_phdr = 1;
+			}
+			break;
+		case PT_GNU_STACK:
+			if (!seen_stack) {
+				img->exec_stack = !!(ph.p_flags & PF_X);
+				seen_stack = 1;
+			}
+			break;
+		default:
+			break;
+		}
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+/* The image's page-aligned extent, and where the program headers are
+ * in memory when no PT_PHDR says so (inside a loaded segment). */
+static int finish_image(struct elf_image *img, uint64_t phoff, size_t tab,
+			int seen_phdr, char *err, size_t errlen)
+{
+	if (img->nseg == 0)
+		return refuse(err, errlen, "no loadable segments");
+	/* Sorted and non-overlapping, so the first starts lowest and the last
+	 * ends highest; ends are <= TASK_SIZE so rounding cannot overflow. */
+	img->lo = img->seg[0].vaddr & ~(GUEST_PAGE - 1);
+	img->hi = (img->seg[img->nseg - 1].vaddr + img->seg[img->nseg - 1].memsz +
+		   GUEST_PAGE - 1) & ~(GUEST_PAGE - 1);
+	if (img->align < GUEST_PAGE)
+		img->align = GUEST_PAGE;
+	if (img->hi - img->lo > ELF_MAX_SPAN)
+		return refuse(err, errlen, "address span of segments too large");
+
+	if (!seen_phdr) {
+		for (int i = 0; i < img->nseg; i++) {
+			const struct elf_segment *s = &img->seg[i];
+
+			if (s->offset <= phoff &&
+			    phoff - s->offset <= s->filesz &&
+			    tab <= s->filesz - (phoff - s->offset)) {
+				img->phdr_vaddr = s->vaddr + (phoff - s->offset);
+				break;
+			}
+		}
+	}
+	return 0;
+}
+
 int elf_parse(const void *buf, size_t len, struct elf_image *img, char *err,
 	      size_t errlen)
 {
@@ -152,7 +227,7 @@ int elf_parse(const void *buf, size_t len, struct elf_image *img, char *err,
 	GElf_Ehdr geh;
 	Elf *e;
 	size_t tab;
-	int seen_stack = 0, seen_phdr = 0, ret = 0;
+	int seen_phdr = 0, ret = 0;
 
 	if (err && errlen)
 		err[0] = '\0';
@@ -204,69 +279,11 @@ int elf_parse(const void *buf, size_t len, struct elf_image *img, char *err,
 	img->phnum = geh.e_phnum;
 	img->exec_stack = 1;
 
-	for (int i = 0; i < geh.e_phnum; i++) {
-		GElf_Phdr ph;
-
-		if (!gelf_getphdr(e, i, &ph)) {
-			ret = refuse(err, errlen, "libelf: %s", elf_errmsg(-1));
-			goto out;
-		}
-		switch (ph.p_type) {
-		case PT_LOAD:
-			ret = add_load(img, &ph, len, err, errlen);
-			break;
-		case PT_INTERP:
-			/* Linux uses the first one. */
-			if (!img->has_interp)
-				ret = read_interp(img, &ph, b, len, err, errlen);
-			break;
-		case PT_PHDR:
-			if (!seen_phdr) {
-				img->phdr_vaddr = ph.p_vaddr;
-				seen_phdr = 1;
-			}
-			break;
-		case PT_GNU_STACK:
-			if (!seen_stack) {
-				img->exec_stack = !!(ph.p_flags & PF_X);
-				seen_stack = 1;
-			}
-			break;
-		default:
-			break;
-		}
-		if (ret)
-			goto out;
-	}
-
-	if (img->nseg == 0) {
-		ret = refuse(err, errlen, "no loadable segments");
+	ret = read_phdrs(e, geh.e_phnum, img, b, len, &seen_phdr, err, errlen);
+	if (ret)
 		goto out;
-	}
-	/* Sorted and non-overlapping, so the first starts lowest and the last
-	 * ends highest; ends are <= TASK_SIZE so rounding cannot overflow. */
-	img->lo = img->seg[0].vaddr & ~(GUEST_PAGE - 1);
-	img->hi = (img->seg[img->nseg - 1].vaddr + img->seg[img->nseg - 1].memsz +
-		   GUEST_PAGE - 1) & ~(GUEST_PAGE - 1);
-	if (img->align < GUEST_PAGE)
-		img->align = GUEST_PAGE;
-	if (img->hi - img->lo > ELF_MAX_SPAN) {
-		ret = refuse(err, errlen, "address span of segments too large");
-		goto out;
-	}
 
-	if (!seen_phdr) {
-		for (int i = 0; i < img->nseg; i++) {
-			const struct elf_segment *s = &img->seg[i];
-
-			if (s->offset <= raw.e_phoff &&
-			    raw.e_phoff - s->offset <= s->filesz &&
-			    tab <= s->filesz - (raw.e_phoff - s->offset)) {
-				img->phdr_vaddr = s->vaddr + (raw.e_phoff - s->offset);
-				break;
-			}
-		}
-	}
+	ret = finish_image(img, raw.e_phoff, tab, seen_phdr, err, errlen);
 out:
 	elf_end(e);
 	if (ret)
