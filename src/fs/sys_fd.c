@@ -83,17 +83,26 @@ static long do_open(struct task *t, int dirfd, uint64_t upath, int flags, mode_t
 
 long sys_open(struct task *t, const struct sysargs *a)
 {
-    return do_open(t, AT_FDCWD, a->a[0], (int)a->a[1], (mode_t)a->a[2], 0);
+    uint64_t pathname = a->a[0];
+    int flags = (int)a->a[1];
+    mode_t mode = (mode_t)a->a[2];
+    return do_open(t, AT_FDCWD, pathname, flags, mode, 0);
 }
 
 long sys_openat(struct task *t, const struct sysargs *a)
 {
-    return do_open(t, (int)a->a[0], a->a[1], (int)a->a[2], (mode_t)a->a[3], 0);
+    int dirfd = (int)a->a[0];
+    uint64_t pathname = a->a[1];
+    int flags = (int)a->a[2];
+    mode_t mode = (mode_t)a->a[3];
+    return do_open(t, dirfd, pathname, flags, mode, 0);
 }
 
 long sys_creat(struct task *t, const struct sysargs *a)
 {
-    return do_open(t, AT_FDCWD, a->a[0], O_CREAT | O_WRONLY | O_TRUNC, (mode_t)a->a[1], 0);
+    uint64_t pathname = a->a[0];
+    mode_t mode = (mode_t)a->a[1];
+    return do_open(t, AT_FDCWD, pathname, O_CREAT | O_WRONLY | O_TRUNC, mode, 0);
 }
 
 #define VALID_RESOLVE                                                                             \
@@ -102,6 +111,9 @@ long sys_creat(struct task *t, const struct sysargs *a)
 
 long sys_openat2(struct task *t, const struct sysargs *a)
 {
+    int dirfd = (int)a->a[0];
+    uint64_t pathname = a->a[1];
+    uint64_t uhow = a->a[2];
     size_t size = a->a[3];
     struct open_how how;
     if (size < sizeof(how))
@@ -109,13 +121,13 @@ long sys_openat2(struct task *t, const struct sysargs *a)
     if (size > 4096)
         return -E2BIG;
     memset(&how, 0, sizeof(how));
-    if (copy_in(t, &how, a->a[2], sizeof(how)) < 0)
+    if (copy_in(t, &how, uhow, sizeof(how)) < 0)
         return -EFAULT;
     /* A larger struct is fine if the part we do not know is zero. */
     for (size_t off = sizeof(how); off < size;) {
         char z[256];
         size_t n = size - off < sizeof(z) ? size - off : sizeof(z);
-        if (copy_in(t, z, a->a[2] + off, n) < 0)
+        if (copy_in(t, z, uhow + off, n) < 0)
             return -EFAULT;
         for (size_t i = 0; i < n; i++)
             if (z[i])
@@ -149,7 +161,7 @@ long sys_openat2(struct task *t, const struct sysargs *a)
         resolve |= LOOKUP_BENEATH;
     if (how.resolve & RESOLVE_IN_ROOT)
         resolve |= LOOKUP_IN_ROOT;
-    return do_open(t, (int)a->a[0], a->a[1], (int)how.flags, (mode_t)how.mode, resolve);
+    return do_open(t, dirfd, pathname, (int)how.flags, (mode_t)how.mode, resolve);
 }
 
 /* Close fd, dropping the process's POSIX locks on the file (POSIX says
@@ -168,7 +180,8 @@ static int close_fd(struct task *t, int fd)
 
 long sys_close(struct task *t, const struct sysargs *a)
 {
-    return close_fd(t, (int)a->a[0]);
+    int fd = (int)a->a[0];
+    return close_fd(t, fd);
 }
 
 long sys_close_range(struct task *t, const struct sysargs *a)
@@ -201,7 +214,8 @@ long sys_close_range(struct task *t, const struct sysargs *a)
 
 long sys_dup(struct task *t, const struct sysargs *a)
 {
-    struct file *f = fd_get(t->proc->files, (int)a->a[0]);
+    int oldfd = (int)a->a[0];
+    struct file *f = fd_get(t->proc->files, oldfd);
     if (!f)
         return -EBADF;
     return install(t, f, 0);
@@ -243,12 +257,14 @@ long sys_dup2(struct task *t, const struct sysargs *a)
 
 long sys_dup3(struct task *t, const struct sysargs *a)
 {
+    int oldfd = (int)a->a[0];
+    int newfd = (int)a->a[1];
     int flags = (int)a->a[2];
     if (flags & ~O_CLOEXEC)
         return -EINVAL;
-    if ((int)a->a[0] == (int)a->a[1])
+    if (oldfd == newfd)
         return -EINVAL;
-    return do_dup3(t, (int)a->a[0], (int)a->a[1], flags);
+    return do_dup3(t, oldfd, newfd, flags);
 }
 
 /* A descriptor and the file it referred to when a call began. */
@@ -372,9 +388,11 @@ long sys_fcntl(struct task *t, const struct sysargs *a)
 
 long sys_flock(struct task *t, const struct sysargs *a)
 {
+    int fd = (int)a->a[0];
+    unsigned operation = (unsigned)a->a[1];
     /* The command is checked before the descriptor, as Linux does. */
-    struct file *f = fd_get(t->proc->files, (int)a->a[0]);
-    long r = lock_flock(t, f, (unsigned)a->a[1]);
+    struct file *f = fd_get(t->proc->files, fd);
+    long r = lock_flock(t, f, operation);
     if (f)
         file_put(f);
     return r;
@@ -469,18 +487,22 @@ static long do_pipe2(struct task *t, uint64_t ufds, int flags)
 
 long sys_pipe(struct task *t, const struct sysargs *a)
 {
-    return do_pipe2(t, a->a[0], 0);
+    uint64_t pipefd = a->a[0];
+    return do_pipe2(t, pipefd, 0);
 }
 
 long sys_pipe2(struct task *t, const struct sysargs *a)
 {
-    return do_pipe2(t, a->a[0], (int)a->a[1]);
+    uint64_t pipefd = a->a[0];
+    int flags = (int)a->a[1];
+    return do_pipe2(t, pipefd, flags);
 }
 
 #define MFD_ALL (MFD_CLOEXEC | MFD_ALLOW_SEALING | MFD_HUGETLB | 0x0008U /* NOEXEC_SEAL */ | 0x0010U /* EXEC */)
 
 long sys_memfd_create(struct task *t, const struct sysargs *a)
 {
+    uint64_t uname = a->a[0];
     unsigned flags = (unsigned)a->a[1];
     if (flags & ~(unsigned)MFD_ALL)
         return -EINVAL;
@@ -489,7 +511,7 @@ long sys_memfd_create(struct task *t, const struct sysargs *a)
     if ((flags & 0x18U) == 0x18U)
         return -EINVAL; /* MFD_NOEXEC_SEAL and MFD_EXEC contradict */
     char name[256];
-    long n = strncpy_in(t, name, a->a[0], 250);
+    long n = strncpy_in(t, name, uname, 250);
     if (n == -ENAMETOOLONG)
         return -EINVAL; /* longer than MFD_NAME_MAX_LEN (249) */
     if (n < 0)
@@ -516,12 +538,14 @@ static long do_fsync(struct task *t, int fd, int datasync)
 
 long sys_fsync(struct task *t, const struct sysargs *a)
 {
-    return do_fsync(t, (int)a->a[0], 0);
+    int fd = (int)a->a[0];
+    return do_fsync(t, fd, 0);
 }
 
 long sys_fdatasync(struct task *t, const struct sysargs *a)
 {
-    return do_fsync(t, (int)a->a[0], 1);
+    int fd = (int)a->a[0];
+    return do_fsync(t, fd, 1);
 }
 
 long sys_sync(struct task *t, const struct sysargs *a)
@@ -535,7 +559,8 @@ long sys_sync(struct task *t, const struct sysargs *a)
 
 long sys_syncfs(struct task *t, const struct sysargs *a)
 {
-    return do_fsync(t, (int)a->a[0], 0) == -EBADF ? -EBADF : 0;
+    int fd = (int)a->a[0];
+    return do_fsync(t, fd, 0) == -EBADF ? -EBADF : 0;
 }
 
 /* F_SEAL_SHRINK and F_SEAL_GROW refuse size changes with EPERM. */
@@ -555,10 +580,11 @@ static long seals_allow_size(struct file *f, off_t len)
 
 long sys_ftruncate(struct task *t, const struct sysargs *a)
 {
+    int fd = (int)a->a[0];
     off_t len = (off_t)a->a[1];
     if (len < 0)
         return -EINVAL;
-    struct file *f = fget(t, (int)a->a[0]);
+    struct file *f = fget(t, fd);
     if (!f)
         return -EBADF;
     long r;
@@ -578,11 +604,12 @@ long sys_ftruncate(struct task *t, const struct sysargs *a)
 
 long sys_fallocate(struct task *t, const struct sysargs *a)
 {
+    int fd = (int)a->a[0];
     int mode = (int)a->a[1];
     off_t off = (off_t)a->a[2], len = (off_t)a->a[3];
     if (off < 0 || len <= 0)
         return -EINVAL;
-    struct file *f = fget(t, (int)a->a[0]);
+    struct file *f = fget(t, fd);
     if (!f)
         return -EBADF;
     long r = 0;

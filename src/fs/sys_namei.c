@@ -49,12 +49,15 @@ static mode_t umasked(struct task *t, mode_t mode)
 
 long sys_mkdirat(struct task *t, const struct sysargs *a)
 {
+    int dirfd = (int)a->a[0];
+    uint64_t pathname = a->a[1];
+    mode_t mode = (mode_t)a->a[2];
     struct names n;
-    long r = names_in(t, 1, a->a[1], 0, &n, 0);
+    long r = names_in(t, 1, pathname, 0, &n, 0);
     if (r == 0) {
         struct path_op op;
-        path_op_init(t, (int)a->a[0], n.p1, 0, &op);
-        r = vfs_mkdir(&op, umasked(t, (mode_t)a->a[2]));
+        path_op_init(t, dirfd, n.p1, 0, &op);
+        r = vfs_mkdir(&op, umasked(t, mode));
         path_op_done(&op);
     }
     names_free(&n);
@@ -63,21 +66,25 @@ long sys_mkdirat(struct task *t, const struct sysargs *a)
 
 long sys_mkdir(struct task *t, const struct sysargs *a)
 {
-    struct sysargs b = { .a = { (uint64_t)AT_FDCWD, a->a[0], a->a[1] } };
+    uint64_t pathname = a->a[0];
+    uint64_t mode = a->a[1];
+    struct sysargs b = { .a = { (uint64_t)AT_FDCWD, pathname, mode } };
     return sys_mkdirat(t, &b);
 }
 
 long sys_mknodat(struct task *t, const struct sysargs *a)
 {
+    int dirfd = (int)a->a[0];
+    uint64_t pathname = a->a[1];
     mode_t mode = (mode_t)a->a[2];
     if (S_ISDIR(mode))
         return -EPERM;
     unsigned dev = (unsigned)a->a[3];
     struct names n;
-    long r = names_in(t, 1, a->a[1], 0, &n, 0);
+    long r = names_in(t, 1, pathname, 0, &n, 0);
     if (r == 0) {
         struct path_op op;
-        path_op_init(t, (int)a->a[0], n.p1, 0, &op);
+        path_op_init(t, dirfd, n.p1, 0, &op);
         r = vfs_mknod(&op, umasked(t, mode), makedev((dev >> 8) & 0xfff, (dev & 0xff) | ((dev >> 12) & 0xfff00)));
         path_op_done(&op);
     }
@@ -87,20 +94,25 @@ long sys_mknodat(struct task *t, const struct sysargs *a)
 
 long sys_mknod(struct task *t, const struct sysargs *a)
 {
-    struct sysargs b = { .a = { (uint64_t)AT_FDCWD, a->a[0], a->a[1], a->a[2] } };
+    uint64_t pathname = a->a[0];
+    uint64_t mode = a->a[1];
+    uint64_t dev = a->a[2];
+    struct sysargs b = { .a = { (uint64_t)AT_FDCWD, pathname, mode, dev } };
     return sys_mknodat(t, &b);
 }
 
 long sys_unlinkat(struct task *t, const struct sysargs *a)
 {
+    int dirfd = (int)a->a[0];
+    uint64_t pathname = a->a[1];
     int flags = (int)a->a[2];
     if (flags & ~AT_REMOVEDIR)
         return -EINVAL;
     struct names n;
-    long r = names_in(t, 1, a->a[1], 0, &n, 0);
+    long r = names_in(t, 1, pathname, 0, &n, 0);
     if (r == 0) {
         struct path_op op;
-        path_op_init(t, (int)a->a[0], n.p1, 0, &op);
+        path_op_init(t, dirfd, n.p1, 0, &op);
         r = (flags & AT_REMOVEDIR) ? vfs_rmdir(&op) : vfs_unlink(&op);
         path_op_done(&op);
     }
@@ -110,25 +122,32 @@ long sys_unlinkat(struct task *t, const struct sysargs *a)
 
 long sys_unlink(struct task *t, const struct sysargs *a)
 {
-    struct sysargs b = { .a = { (uint64_t)AT_FDCWD, a->a[0], 0 } };
+    uint64_t pathname = a->a[0];
+    struct sysargs b = { .a = { (uint64_t)AT_FDCWD, pathname, 0 } };
     return sys_unlinkat(t, &b);
 }
 
 long sys_rmdir(struct task *t, const struct sysargs *a)
 {
-    struct sysargs b = { .a = { (uint64_t)AT_FDCWD, a->a[0], AT_REMOVEDIR } };
+    uint64_t pathname = a->a[0];
+    struct sysargs b = { .a = { (uint64_t)AT_FDCWD, pathname, AT_REMOVEDIR } };
     return sys_unlinkat(t, &b);
 }
 
 long sys_renameat2(struct task *t, const struct sysargs *a)
 {
+    int olddirfd = (int)a->a[0];
+    uint64_t oldpath = a->a[1];
+    int newdirfd = (int)a->a[2];
+    uint64_t newpath = a->a[3];
+    unsigned flags = (unsigned)a->a[4];
     struct names n;
-    long r = names_in(t, 2, a->a[1], a->a[3], &n, 0);
+    long r = names_in(t, 2, oldpath, newpath, &n, 0);
     if (r == 0) {
         struct path_op oop, nop;
-        path_op_init(t, (int)a->a[0], n.p1, 0, &oop);
-        path_op_init(t, (int)a->a[2], n.p2, 0, &nop);
-        r = vfs_rename(&oop, &nop, (unsigned)a->a[4]);
+        path_op_init(t, olddirfd, n.p1, 0, &oop);
+        path_op_init(t, newdirfd, n.p2, 0, &nop);
+        r = vfs_rename(&oop, &nop, flags);
         path_op_done(&oop);
         path_op_done(&nop);
     }
@@ -138,27 +157,37 @@ long sys_renameat2(struct task *t, const struct sysargs *a)
 
 long sys_renameat(struct task *t, const struct sysargs *a)
 {
-    struct sysargs b = { .a = { a->a[0], a->a[1], a->a[2], a->a[3], 0 } };
+    uint64_t olddirfd = a->a[0];
+    uint64_t oldpath = a->a[1];
+    uint64_t newdirfd = a->a[2];
+    uint64_t newpath = a->a[3];
+    struct sysargs b = { .a = { olddirfd, oldpath, newdirfd, newpath, 0 } };
     return sys_renameat2(t, &b);
 }
 
 long sys_rename(struct task *t, const struct sysargs *a)
 {
-    struct sysargs b = { .a = { (uint64_t)AT_FDCWD, a->a[0], (uint64_t)AT_FDCWD, a->a[1], 0 } };
+    uint64_t oldpath = a->a[0];
+    uint64_t newpath = a->a[1];
+    struct sysargs b = { .a = { (uint64_t)AT_FDCWD, oldpath, (uint64_t)AT_FDCWD, newpath, 0 } };
     return sys_renameat2(t, &b);
 }
 
 long sys_linkat(struct task *t, const struct sysargs *a)
 {
+    int olddirfd = (int)a->a[0];
+    uint64_t oldpath = a->a[1];
+    int newdirfd = (int)a->a[2];
+    uint64_t newpath = a->a[3];
     int flags = (int)a->a[4];
     if (flags & ~(AT_SYMLINK_FOLLOW | AT_EMPTY_PATH))
         return -EINVAL;
     struct names n;
-    long r = names_in(t, 2, a->a[1], a->a[3], &n, !!(flags & AT_EMPTY_PATH));
+    long r = names_in(t, 2, oldpath, newpath, &n, !!(flags & AT_EMPTY_PATH));
     if (r == 0 && n.p1[0] == 0 && t->proc->creds.euid != 0) {
         /* AT_EMPTY_PATH needs CAP_DAC_READ_SEARCH, or (Linux 6.10 on) a
          * file opened with the caller's own credentials. */
-        struct file *f = fget(t, (int)a->a[0]);
+        struct file *f = fget(t, olddirfd);
         if (f && f->opener != &t->proc->creds)
             r = -ENOENT;
         if (f)
@@ -166,10 +195,10 @@ long sys_linkat(struct task *t, const struct sysargs *a)
     }
     if (r == 0) {
         struct path_op oop, nop;
-        path_op_init(t, (int)a->a[0], n.p1,
+        path_op_init(t, olddirfd, n.p1,
                      ((flags & AT_SYMLINK_FOLLOW) ? LOOKUP_FOLLOW : 0) |
                          ((flags & AT_EMPTY_PATH) ? LOOKUP_EMPTY : 0), &oop);
-        path_op_init(t, (int)a->a[2], n.p2, 0, &nop);
+        path_op_init(t, newdirfd, n.p2, 0, &nop);
         r = vfs_link(&oop, &nop);
         path_op_done(&oop);
         path_op_done(&nop);
@@ -180,17 +209,22 @@ long sys_linkat(struct task *t, const struct sysargs *a)
 
 long sys_link(struct task *t, const struct sysargs *a)
 {
-    struct sysargs b = { .a = { (uint64_t)AT_FDCWD, a->a[0], (uint64_t)AT_FDCWD, a->a[1], 0 } };
+    uint64_t oldpath = a->a[0];
+    uint64_t newpath = a->a[1];
+    struct sysargs b = { .a = { (uint64_t)AT_FDCWD, oldpath, (uint64_t)AT_FDCWD, newpath, 0 } };
     return sys_linkat(t, &b);
 }
 
 long sys_symlinkat(struct task *t, const struct sysargs *a)
 {
+    uint64_t target = a->a[0];
+    int newdirfd = (int)a->a[1];
+    uint64_t linkpath = a->a[2];
     struct names n;
-    long r = names_in(t, 2, a->a[0], a->a[2], &n, 0);
+    long r = names_in(t, 2, target, linkpath, &n, 0);
     if (r == 0) {
         struct path_op op;
-        path_op_init(t, (int)a->a[1], n.p2, 0, &op);
+        path_op_init(t, newdirfd, n.p2, 0, &op);
         r = vfs_symlink(n.p1, &op);
         path_op_done(&op);
     }
@@ -200,7 +234,9 @@ long sys_symlinkat(struct task *t, const struct sysargs *a)
 
 long sys_symlink(struct task *t, const struct sysargs *a)
 {
-    struct sysargs b = { .a = { a->a[0], (uint64_t)AT_FDCWD, a->a[1] } };
+    uint64_t target = a->a[0];
+    uint64_t linkpath = a->a[1];
+    struct sysargs b = { .a = { target, (uint64_t)AT_FDCWD, linkpath } };
     return sys_symlinkat(t, &b);
 }
 
@@ -247,17 +283,20 @@ static long chdir_user(struct task *t, uint64_t upath, int root)
 
 long sys_chdir(struct task *t, const struct sysargs *a)
 {
-    return chdir_user(t, a->a[0], 0);
+    uint64_t path = a->a[0];
+    return chdir_user(t, path, 0);
 }
 
 long sys_chroot(struct task *t, const struct sysargs *a)
 {
-    return chdir_user(t, a->a[0], 1);
+    uint64_t path = a->a[0];
+    return chdir_user(t, path, 1);
 }
 
 long sys_fchdir(struct task *t, const struct sysargs *a)
 {
-    struct file *f = fd_get(t->proc->files, (int)a->a[0]);
+    int fd = (int)a->a[0];
+    struct file *f = fd_get(t->proc->files, fd);
     if (!f)
         return -EBADF;
     if (!f->dentry) {
@@ -312,6 +351,7 @@ long sys_getcwd(struct task *t, const struct sysargs *a)
 
 long sys_umask(struct task *t, const struct sysargs *a)
 {
-    uint32_t old = __atomic_exchange_n(&t->proc->umask, (uint32_t)a->a[0] & 0777, __ATOMIC_RELAXED);
+    uint32_t mask = (uint32_t)a->a[0];
+    uint32_t old = __atomic_exchange_n(&t->proc->umask, mask & 0777, __ATOMIC_RELAXED);
     return old;
 }

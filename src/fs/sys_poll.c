@@ -138,13 +138,15 @@ static long poll_user(struct task *t, uint64_t ufds, uint64_t nfds, const struct
 
 long sys_poll(struct task *t, const struct sysargs *a)
 {
+    uint64_t fds = a->a[0];
+    uint64_t nfds = a->a[1];
     int ms = (int)a->a[2];
     struct timespec d;
     if (ms >= 0) {
         struct timespec rel = { ms / 1000, (long)(ms % 1000) * 1000000L };
         deadline_after(&d, &rel);
     }
-    return poll_user(t, a->a[0], a->a[1], ms >= 0 ? &d : NULL);
+    return poll_user(t, fds, nfds, ms >= 0 ? &d : NULL);
 }
 
 /* The signal mask argument of ppoll/pselect6: accepted, applied once
@@ -161,17 +163,22 @@ static long check_sigmask(struct task *t, uint64_t umask, uint64_t size)
 
 long sys_ppoll(struct task *t, const struct sysargs *a)
 {
+    uint64_t fds = a->a[0];
+    uint64_t nfds = a->a[1];
+    uint64_t tmo_p = a->a[2];
+    uint64_t sigmask = a->a[3];
+    uint64_t sigsetsize = a->a[4];
     struct timespec rel, d;
-    if (a->a[2]) {
-        if (copy_in(t, &rel, a->a[2], sizeof(rel)) < 0)
+    if (tmo_p) {
+        if (copy_in(t, &rel, tmo_p, sizeof(rel)) < 0)
             return -EFAULT;
         if (deadline_after(&d, &rel) < 0)
             return -EINVAL;
     }
-    long r = check_sigmask(t, a->a[3], a->a[4]);
+    long r = check_sigmask(t, sigmask, sigsetsize);
     if (r < 0)
         return r;
-    return poll_user(t, a->a[0], a->a[1], a->a[2] ? &d : NULL);
+    return poll_user(t, fds, nfds, tmo_p ? &d : NULL);
 }
 
 /* select over three fd_set bitmaps of n bits. */
@@ -252,35 +259,46 @@ static long do_select(struct task *t, int n, uint64_t uin, uint64_t uout, uint64
 
 long sys_select(struct task *t, const struct sysargs *a)
 {
+    int nfds = (int)a->a[0];
+    uint64_t readfds = a->a[1];
+    uint64_t writefds = a->a[2];
+    uint64_t exceptfds = a->a[3];
+    uint64_t timeout = a->a[4];
     struct timeval tv;
     struct timespec d;
-    if (a->a[4]) {
-        if (copy_in(t, &tv, a->a[4], sizeof(tv)) < 0)
+    if (timeout) {
+        if (copy_in(t, &tv, timeout, sizeof(tv)) < 0)
             return -EFAULT;
         if (tv.tv_sec < 0 || tv.tv_usec < 0)
             return -EINVAL;
         struct timespec rel = { tv.tv_sec + tv.tv_usec / 1000000, (tv.tv_usec % 1000000) * 1000 };
         deadline_after(&d, &rel);
     }
-    return do_select(t, (int)a->a[0], a->a[1], a->a[2], a->a[3], a->a[4] ? &d : NULL);
+    return do_select(t, nfds, readfds, writefds, exceptfds, timeout ? &d : NULL);
 }
 
 long sys_pselect6(struct task *t, const struct sysargs *a)
 {
+    int nfds = (int)a->a[0];
+    uint64_t readfds = a->a[1];
+    uint64_t writefds = a->a[2];
+    uint64_t exceptfds = a->a[3];
+    uint64_t timeout = a->a[4];
+    uint64_t sigmask = a->a[5];
     struct timespec rel, d;
-    if (a->a[4]) {
-        if (copy_in(t, &rel, a->a[4], sizeof(rel)) < 0)
+    if (timeout) {
+        if (copy_in(t, &rel, timeout, sizeof(rel)) < 0)
             return -EFAULT;
         if (deadline_after(&d, &rel) < 0)
             return -EINVAL;
     }
-    if (a->a[5]) {
+    if (sigmask) {
         struct { uint64_t ss, len; } sig;
-        if (copy_in(t, &sig, a->a[5], sizeof(sig)) < 0)
+        if (copy_in(t, &sig, sigmask, sizeof(sig)) < 0)
             return -EFAULT;
         long r = check_sigmask(t, sig.ss, sig.len);
         if (r < 0)
             return r;
     }
-    return do_select(t, (int)a->a[0], a->a[1], a->a[2], a->a[3], a->a[4] ? &d : NULL);
+    return do_select(t, nfds, readfds, writefds, exceptfds, timeout ? &d : NULL);
 }

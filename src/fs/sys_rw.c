@@ -397,10 +397,11 @@ long sys_writev(struct task *t, const struct sysargs *a)
 /* preadv/pwritev(2): offset -1 with the v2 calls means the file position. */
 static long prwv(struct task *t, const struct sysargs *a, int write, int v2)
 {
+    unsigned uflags = (unsigned)a->a[5];
     int fd = (int)a->a[0];
     uint64_t iov = a->a[1], iovcnt = a->a[2];
     off_t at = (off_t)a->a[3]; /* pos_l; on x86-64 pos_h adds nothing */
-    unsigned flags = v2 ? (unsigned)a->a[5] : 0;
+    unsigned flags = v2 ? uflags : 0;
     if (flags & ~RWF_SUPPORTED)
         return -EOPNOTSUPP;
     enum rw_kind kind = write ? RW_WRITEV : RW_READV;
@@ -444,7 +445,8 @@ long sys_pwritev2(struct task *t, const struct sysargs *a)
 
 long sys_lseek(struct task *t, const struct sysargs *a)
 {
-    struct file *f = fget(t, (int)a->a[0]);
+    int fd = (int)a->a[0];
+    struct file *f = fget(t, fd);
     if (!f)
         return -EBADF;
     off_t off = (off_t)a->a[1];
@@ -508,9 +510,11 @@ static int dents_emit(struct dir_context *c, const char *name, size_t namelen, u
 
 static long do_getdents(struct task *t, const struct sysargs *a, int old)
 {
+    int fd = (int)a->a[0];
+    unsigned ucount = (unsigned)a->a[2];
     uint64_t ubuf = a->a[1];
-    size_t count = (size_t)(unsigned)a->a[2];
-    struct file *f = fget(t, (int)a->a[0]);
+    size_t count = (size_t)ucount;
+    struct file *f = fget(t, fd);
     if (!f)
         return -EBADF;
     if (!guest_range_ok(ubuf, count)) {
@@ -626,11 +630,15 @@ static long transfer(struct file *in, off_t *ipos, struct file *out, off_t *opos
 
 long sys_sendfile(struct task *t, const struct sysargs *a)
 {
+    int out_fd = (int)a->a[0];
+    int in_fd = (int)a->a[1];
+    uint64_t offset = a->a[2];
+    uint64_t count = a->a[3];
     long err;
-    struct file *out = get_rw(t, 1, (int)a->a[0], &err);
+    struct file *out = get_rw(t, 1, out_fd, &err);
     if (!out)
         return err;
-    struct file *in = get_rw(t, 0, (int)a->a[1], &err);
+    struct file *in = get_rw(t, 0, in_fd, &err);
     if (!in) {
         file_put(out);
         return err;
@@ -639,8 +647,8 @@ long sys_sendfile(struct task *t, const struct sysargs *a)
     off_t off = 0;
     if (out->flags & O_APPEND)
         r = -EINVAL;
-    if (r == 0 && a->a[2]) {
-        if (copy_in(t, &off, a->a[2], sizeof(off)) < 0)
+    if (r == 0 && offset) {
+        if (copy_in(t, &off, offset, sizeof(off)) < 0)
             r = -EFAULT;
         else if (off < 0)
             r = -EINVAL;
@@ -648,8 +656,8 @@ long sys_sendfile(struct task *t, const struct sysargs *a)
             r = -ESPIPE;
     }
     if (r == 0) {
-        r = transfer(in, a->a[2] ? &off : NULL, out, NULL, a->a[3]);
-        if (a->a[2] && copy_out(t, a->a[2], &off, sizeof(off)) < 0 && r >= 0)
+        r = transfer(in, offset ? &off : NULL, out, NULL, count);
+        if (offset && copy_out(t, offset, &off, sizeof(off)) < 0 && r >= 0)
             r = -EFAULT;
     }
     file_put(in);
@@ -659,13 +667,19 @@ long sys_sendfile(struct task *t, const struct sysargs *a)
 
 long sys_copy_file_range(struct task *t, const struct sysargs *a)
 {
-    if (a->a[5] != 0)
+    int fd_in = (int)a->a[0];
+    uint64_t off_in = a->a[1];
+    int fd_out = (int)a->a[2];
+    uint64_t off_out = a->a[3];
+    uint64_t ulen = a->a[4];
+    uint64_t uflags = a->a[5];
+    if (uflags != 0)
         return -EINVAL;
     long err;
-    struct file *in = get_rw(t, 0, (int)a->a[0], &err);
+    struct file *in = get_rw(t, 0, fd_in, &err);
     if (!in)
         return err == -EINVAL ? -EINVAL : err;
-    struct file *out = get_rw(t, 1, (int)a->a[2], &err);
+    struct file *out = get_rw(t, 1, fd_out, &err);
     if (!out) {
         file_put(in);
         return err;
@@ -680,24 +694,24 @@ long sys_copy_file_range(struct task *t, const struct sysargs *a)
         r = -EINVAL;
     else if (out->flags & O_APPEND)
         r = -EBADF;
-    if (r == 0 && a->a[1] && copy_in(t, &ioff, a->a[1], sizeof(ioff)) < 0)
+    if (r == 0 && off_in && copy_in(t, &ioff, off_in, sizeof(ioff)) < 0)
         r = -EFAULT;
-    if (r == 0 && a->a[3] && copy_in(t, &ooff, a->a[3], sizeof(ooff)) < 0)
+    if (r == 0 && off_out && copy_in(t, &ooff, off_out, sizeof(ooff)) < 0)
         r = -EFAULT;
-    if (r == 0 && ((a->a[1] && ioff < 0) || (a->a[3] && ooff < 0)))
+    if (r == 0 && ((off_in && ioff < 0) || (off_out && ooff < 0)))
         r = -EOVERFLOW; /* as generic_copy_file_checks finds the range wrapping */
     if (r == 0 && in->inode->sb == out->inode->sb && in->inode->ino == out->inode->ino) {
         /* The same file: the ranges may not overlap. */
-        off_t is = a->a[1] ? ioff : in->pos, os = a->a[3] ? ooff : out->pos;
-        off_t len = (off_t)(a->a[4] > MAX_RW_COUNT ? MAX_RW_COUNT : a->a[4]);
+        off_t is = off_in ? ioff : in->pos, os = off_out ? ooff : out->pos;
+        off_t len = (off_t)(ulen > MAX_RW_COUNT ? MAX_RW_COUNT : ulen);
         if (is < os + len && os < is + len)
             r = -EINVAL;
     }
     if (r == 0) {
-        r = transfer(in, a->a[1] ? &ioff : NULL, out, a->a[3] ? &ooff : NULL, a->a[4]);
-        if (r > 0 && a->a[1] && copy_out(t, a->a[1], &ioff, sizeof(ioff)) < 0)
+        r = transfer(in, off_in ? &ioff : NULL, out, off_out ? &ooff : NULL, ulen);
+        if (r > 0 && off_in && copy_out(t, off_in, &ioff, sizeof(ioff)) < 0)
             r = -EFAULT;
-        if (r > 0 && a->a[3] && copy_out(t, a->a[3], &ooff, sizeof(ooff)) < 0)
+        if (r > 0 && off_out && copy_out(t, off_out, &ooff, sizeof(ooff)) < 0)
             r = -EFAULT;
     }
     file_put(in);
@@ -753,11 +767,16 @@ static long splice_off(struct task *t, uint64_t uoff, struct file *f, off_t *off
 
 long sys_splice(struct task *t, const struct sysargs *a)
 {
+    int fd_in = (int)a->a[0];
+    uint64_t off_in = a->a[1];
+    int fd_out = (int)a->a[2];
+    uint64_t off_out = a->a[3];
+    uint64_t ulen = a->a[4];
     unsigned flags = (unsigned)a->a[5];
     if (flags & ~SPLICE_F_ALL)
         return -EINVAL;
-    struct file *in = fget(t, (int)a->a[0]);
-    struct file *out = fget(t, (int)a->a[2]);
+    struct file *in = fget(t, fd_in);
+    struct file *out = fget(t, fd_out);
     long r = 0;
     off_t ioff = 0, ooff = 0;
     if (!in || !out)
@@ -769,11 +788,11 @@ long sys_splice(struct task *t, const struct sysargs *a)
     else if (out->flags & O_APPEND)
         r = -EINVAL;
     if (r == 0)
-        r = splice_off(t, a->a[1], in, &ioff);
+        r = splice_off(t, off_in, in, &ioff);
     if (r == 0)
-        r = splice_off(t, a->a[3], out, &ooff);
+        r = splice_off(t, off_out, out, &ooff);
     if (r == 0) {
-        size_t len = a->a[4] > MAX_RW_COUNT ? MAX_RW_COUNT : a->a[4];
+        size_t len = ulen > MAX_RW_COUNT ? MAX_RW_COUNT : ulen;
         int nb = !!(flags & SPLICE_F_NONBLOCK);
         if (file_is_pipe(in) && file_is_pipe(out)) {
             r = pipe_splice_pipe(in, out, len, nb);
@@ -781,20 +800,20 @@ long sys_splice(struct task *t, const struct sysargs *a)
             if (!out->ops->write)
                 r = -EINVAL;
             else {
-                struct splice_end e = { out, a->a[3] ? &ooff : NULL };
+                struct splice_end e = { out, off_out ? &ooff : NULL };
                 r = pipe_splice_out(in, len, nb, splice_consume, &e);
             }
         } else {
             if (!in->ops->read)
                 r = -EINVAL;
             else {
-                struct splice_end e = { in, a->a[1] ? &ioff : NULL };
+                struct splice_end e = { in, off_in ? &ioff : NULL };
                 r = pipe_splice_in(out, len, nb, splice_produce, &e);
             }
         }
-        if (r > 0 && a->a[1] && copy_out(t, a->a[1], &ioff, sizeof(ioff)) < 0)
+        if (r > 0 && off_in && copy_out(t, off_in, &ioff, sizeof(ioff)) < 0)
             r = -EFAULT;
-        if (r > 0 && a->a[3] && copy_out(t, a->a[3], &ooff, sizeof(ooff)) < 0)
+        if (r > 0 && off_out && copy_out(t, off_out, &ooff, sizeof(ooff)) < 0)
             r = -EFAULT;
     }
     if (in)
@@ -806,18 +825,21 @@ long sys_splice(struct task *t, const struct sysargs *a)
 
 long sys_tee(struct task *t, const struct sysargs *a)
 {
+    int fd_in = (int)a->a[0];
+    int fd_out = (int)a->a[1];
+    uint64_t len = a->a[2];
     unsigned flags = (unsigned)a->a[3];
     if (flags & ~SPLICE_F_ALL)
         return -EINVAL;
-    struct file *in = fget(t, (int)a->a[0]);
-    struct file *out = fget(t, (int)a->a[1]);
+    struct file *in = fget(t, fd_in);
+    struct file *out = fget(t, fd_out);
     long r;
     if (!in || !out)
         r = -EBADF;
     else if ((in->flags & O_ACCMODE) == O_WRONLY || (out->flags & O_ACCMODE) == O_RDONLY)
         r = -EBADF;
     else
-        r = pipe_tee(in, out, a->a[2] > MAX_RW_COUNT ? MAX_RW_COUNT : a->a[2], !!(flags & SPLICE_F_NONBLOCK));
+        r = pipe_tee(in, out, len > MAX_RW_COUNT ? MAX_RW_COUNT : len, !!(flags & SPLICE_F_NONBLOCK));
     if (in)
         file_put(in);
     if (out)

@@ -116,34 +116,43 @@ static long stat_out(struct task *t, long r, const struct stat *st, uint64_t ubu
 
 long sys_stat(struct task *t, const struct sysargs *a)
 {
+    uint64_t pathname = a->a[0];
+    uint64_t statbuf = a->a[1];
     struct stat st;
-    return stat_out(t, stat_at(t, AT_FDCWD, a->a[0], 0, &st), &st, a->a[1]);
+    return stat_out(t, stat_at(t, AT_FDCWD, pathname, 0, &st), &st, statbuf);
 }
 
 long sys_lstat(struct task *t, const struct sysargs *a)
 {
+    uint64_t pathname = a->a[0];
+    uint64_t statbuf = a->a[1];
     struct stat st;
-    return stat_out(t, stat_at(t, AT_FDCWD, a->a[0], AT_SYMLINK_NOFOLLOW, &st), &st, a->a[1]);
+    return stat_out(t, stat_at(t, AT_FDCWD, pathname, AT_SYMLINK_NOFOLLOW, &st), &st, statbuf);
 }
 
 long sys_fstat(struct task *t, const struct sysargs *a)
 {
-    struct file *f = fd_get(t->proc->files, (int)a->a[0]);
+    int fd = (int)a->a[0];
+    uint64_t statbuf = a->a[1];
+    struct file *f = fd_get(t->proc->files, fd);
     if (!f)
         return -EBADF;
     struct stat st;
     long r = stat_file(f, &st);
     file_put(f);
-    return stat_out(t, r, &st, a->a[1]);
+    return stat_out(t, r, &st, statbuf);
 }
 
 long sys_newfstatat(struct task *t, const struct sysargs *a)
 {
+    int dirfd = (int)a->a[0];
+    uint64_t pathname = a->a[1];
+    uint64_t statbuf = a->a[2];
     int flags = (int)a->a[3];
     if (flags & ~(AT_SYMLINK_NOFOLLOW | AT_NO_AUTOMOUNT | AT_EMPTY_PATH))
         return -EINVAL;
     struct stat st;
-    return stat_out(t, stat_at(t, (int)a->a[0], a->a[1], flags, &st), &st, a->a[2]);
+    return stat_out(t, stat_at(t, dirfd, pathname, flags, &st), &st, statbuf);
 }
 
 /* struct statx as the kernel defines it (256 bytes). */
@@ -167,6 +176,8 @@ struct kstatx {
 
 long sys_statx(struct task *t, const struct sysargs *a)
 {
+    uint64_t pathname = a->a[1];
+    uint64_t statxbuf = a->a[4];
     int dirfd = (int)a->a[0], flags = (int)a->a[2];
     unsigned mask = (unsigned)a->a[3];
     if (flags & ~(AT_SYMLINK_NOFOLLOW | AT_NO_AUTOMOUNT | AT_EMPTY_PATH | AT_STATX_SYNC_TYPE))
@@ -176,7 +187,7 @@ long sys_statx(struct task *t, const struct sysargs *a)
     if (mask & 0x80000000U) /* STATX__RESERVED */
         return -EINVAL;
     struct stat st;
-    long r = stat_at(t, dirfd, a->a[1], flags, &st);
+    long r = stat_at(t, dirfd, pathname, flags, &st);
     if (r < 0)
         return r;
     struct kstatx x;
@@ -197,7 +208,7 @@ long sys_statx(struct task *t, const struct sysargs *a)
     x.rdev_minor = minor(st.st_rdev);
     x.dev_major = major(st.st_dev);
     x.dev_minor = minor(st.st_dev);
-    return copy_out(t, a->a[4], &x, sizeof(x)) < 0 ? -EFAULT : 0;
+    return copy_out(t, statxbuf, &x, sizeof(x)) < 0 ? -EFAULT : 0;
 }
 
 static long statfs_path(struct task *t, const struct path *p, uint64_t ubuf)
@@ -234,20 +245,24 @@ static long statfs_path(struct task *t, const struct path *p, uint64_t ubuf)
 
 long sys_statfs(struct task *t, const struct sysargs *a)
 {
+    uint64_t upath = a->a[0];
+    uint64_t buf = a->a[1];
     struct path p;
-    long r = lookup_user(t, AT_FDCWD, a->a[0], LOOKUP_FOLLOW, &p);
+    long r = lookup_user(t, AT_FDCWD, upath, LOOKUP_FOLLOW, &p);
     if (r < 0)
         return r;
-    r = statfs_path(t, &p, a->a[1]);
+    r = statfs_path(t, &p, buf);
     path_put(&p);
     return r;
 }
 
 long sys_fstatfs(struct task *t, const struct sysargs *a)
 {
+    int fd = (int)a->a[0];
+    uint64_t buf = a->a[1];
     struct path p;
     struct file *f;
-    long r = fd_path(t, (int)a->a[0], &p, &f);
+    long r = fd_path(t, fd, &p, &f);
     if (r < 0)
         return r;
     if (!p.d) {
@@ -260,10 +275,10 @@ long sys_fstatfs(struct task *t, const struct sysargs *a)
         st.f_frsize = 4096;
         st.f_flags = ST_VALID;
         file_put(f);
-        return copy_out(t, a->a[1], &st, sizeof(st)) < 0 ? -EFAULT : 0;
+        return copy_out(t, buf, &st, sizeof(st)) < 0 ? -EFAULT : 0;
     }
     file_put(f);
-    r = statfs_path(t, &p, a->a[1]);
+    r = statfs_path(t, &p, buf);
     path_put(&p);
     return r;
 }
@@ -298,17 +313,26 @@ static long do_access(struct task *t, int dirfd, uint64_t upath, int mode, int f
 
 long sys_access(struct task *t, const struct sysargs *a)
 {
-    return do_access(t, AT_FDCWD, a->a[0], (int)a->a[1], 0);
+    uint64_t pathname = a->a[0];
+    int mode = (int)a->a[1];
+    return do_access(t, AT_FDCWD, pathname, mode, 0);
 }
 
 long sys_faccessat(struct task *t, const struct sysargs *a)
 {
-    return do_access(t, (int)a->a[0], a->a[1], (int)a->a[2], 0);
+    int dirfd = (int)a->a[0];
+    uint64_t pathname = a->a[1];
+    int mode = (int)a->a[2];
+    return do_access(t, dirfd, pathname, mode, 0);
 }
 
 long sys_faccessat2(struct task *t, const struct sysargs *a)
 {
-    return do_access(t, (int)a->a[0], a->a[1], (int)a->a[2], (int)a->a[3]);
+    int dirfd = (int)a->a[0];
+    uint64_t pathname = a->a[1];
+    int mode = (int)a->a[2];
+    int flags = (int)a->a[3];
+    return do_access(t, dirfd, pathname, mode, flags);
 }
 
 /* ---- readlink ---- */
@@ -344,12 +368,19 @@ static long do_readlink(struct task *t, int dirfd, uint64_t upath, uint64_t ubuf
 
 long sys_readlink(struct task *t, const struct sysargs *a)
 {
-    return do_readlink(t, AT_FDCWD, a->a[0], a->a[1], (int)a->a[2]);
+    uint64_t pathname = a->a[0];
+    uint64_t buf = a->a[1];
+    int bufsiz = (int)a->a[2];
+    return do_readlink(t, AT_FDCWD, pathname, buf, bufsiz);
 }
 
 long sys_readlinkat(struct task *t, const struct sysargs *a)
 {
-    return do_readlink(t, (int)a->a[0], a->a[1], a->a[2], (int)a->a[3]);
+    int dirfd = (int)a->a[0];
+    uint64_t pathname = a->a[1];
+    uint64_t buf = a->a[2];
+    int bufsiz = (int)a->a[3];
+    return do_readlink(t, dirfd, pathname, buf, bufsiz);
 }
 
 /* ---- chmod, chown, truncate, times ---- */
@@ -407,23 +438,34 @@ static long chmod_at(struct task *t, int dirfd, uint64_t upath, mode_t mode, int
 
 long sys_chmod(struct task *t, const struct sysargs *a)
 {
-    return chmod_at(t, AT_FDCWD, a->a[0], (mode_t)a->a[1], 0);
+    uint64_t pathname = a->a[0];
+    mode_t mode = (mode_t)a->a[1];
+    return chmod_at(t, AT_FDCWD, pathname, mode, 0);
 }
 
 long sys_fchmodat(struct task *t, const struct sysargs *a)
 {
-    return chmod_at(t, (int)a->a[0], a->a[1], (mode_t)a->a[2], 0);
+    int dirfd = (int)a->a[0];
+    uint64_t pathname = a->a[1];
+    mode_t mode = (mode_t)a->a[2];
+    return chmod_at(t, dirfd, pathname, mode, 0);
 }
 
 long sys_fchmodat2(struct task *t, const struct sysargs *a)
 {
-    return chmod_at(t, (int)a->a[0], a->a[1], (mode_t)a->a[2], (int)a->a[3]);
+    int dirfd = (int)a->a[0];
+    uint64_t pathname = a->a[1];
+    mode_t mode = (mode_t)a->a[2];
+    int flags = (int)a->a[3];
+    return chmod_at(t, dirfd, pathname, mode, flags);
 }
 
 long sys_fchmod(struct task *t, const struct sysargs *a)
 {
-    struct iattr ia = { .valid = ATTR_MODE, .mode = (mode_t)a->a[1] & 07777 };
-    return setattr_fd(t, (int)a->a[0], &ia);
+    int fd = (int)a->a[0];
+    mode_t umode = (mode_t)a->a[1];
+    struct iattr ia = { .valid = ATTR_MODE, .mode = umode & 07777 };
+    return setattr_fd(t, fd, &ia);
 }
 
 static void chown_attr(struct iattr *ia, uint64_t uid, uint64_t gid)
@@ -453,33 +495,48 @@ static long chown_at(struct task *t, int dirfd, uint64_t upath, uint64_t uid, ui
 
 long sys_chown(struct task *t, const struct sysargs *a)
 {
-    return chown_at(t, AT_FDCWD, a->a[0], a->a[1], a->a[2], 0);
+    uint64_t pathname = a->a[0];
+    uint64_t owner = a->a[1];
+    uint64_t group = a->a[2];
+    return chown_at(t, AT_FDCWD, pathname, owner, group, 0);
 }
 
 long sys_lchown(struct task *t, const struct sysargs *a)
 {
-    return chown_at(t, AT_FDCWD, a->a[0], a->a[1], a->a[2], AT_SYMLINK_NOFOLLOW);
+    uint64_t pathname = a->a[0];
+    uint64_t owner = a->a[1];
+    uint64_t group = a->a[2];
+    return chown_at(t, AT_FDCWD, pathname, owner, group, AT_SYMLINK_NOFOLLOW);
 }
 
 long sys_fchownat(struct task *t, const struct sysargs *a)
 {
-    return chown_at(t, (int)a->a[0], a->a[1], a->a[2], a->a[3], (int)a->a[4]);
+    int dirfd = (int)a->a[0];
+    uint64_t pathname = a->a[1];
+    uint64_t owner = a->a[2];
+    uint64_t group = a->a[3];
+    int flags = (int)a->a[4];
+    return chown_at(t, dirfd, pathname, owner, group, flags);
 }
 
 long sys_fchown(struct task *t, const struct sysargs *a)
 {
+    int fd = (int)a->a[0];
+    uint64_t owner = a->a[1];
+    uint64_t group = a->a[2];
     struct iattr ia;
-    chown_attr(&ia, a->a[1], a->a[2]);
-    return setattr_fd(t, (int)a->a[0], &ia);
+    chown_attr(&ia, owner, group);
+    return setattr_fd(t, fd, &ia);
 }
 
 long sys_truncate(struct task *t, const struct sysargs *a)
 {
+    uint64_t upath = a->a[0];
     off_t len = (off_t)a->a[1];
     if (len < 0)
         return -EINVAL;
     struct path p;
-    long r = lookup_user(t, AT_FDCWD, a->a[0], LOOKUP_FOLLOW, &p);
+    long r = lookup_user(t, AT_FDCWD, upath, LOOKUP_FOLLOW, &p);
     if (r < 0)
         return r;
     struct inode *i = p.d->inode;
@@ -562,13 +619,16 @@ static long utimes_common(struct task *t, int dirfd, uint64_t upath, const struc
 
 long sys_utimensat(struct task *t, const struct sysargs *a)
 {
+    int dirfd = (int)a->a[0];
+    uint64_t pathname = a->a[1];
+    uint64_t times = a->a[2];
     int flags = (int)a->a[3];
     if (flags & ~(AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH))
         return -EINVAL;
     struct timespec ts[2];
-    if (a->a[2] && copy_in(t, ts, a->a[2], sizeof(ts)) < 0)
+    if (times && copy_in(t, ts, times, sizeof(ts)) < 0)
         return -EFAULT;
-    return utimes_common(t, (int)a->a[0], a->a[1], a->a[2] ? ts : NULL, flags);
+    return utimes_common(t, dirfd, pathname, times ? ts : NULL, flags);
 }
 
 static long timeval_times(struct task *t, int dirfd, uint64_t upath, uint64_t utv)
@@ -590,25 +650,32 @@ static long timeval_times(struct task *t, int dirfd, uint64_t upath, uint64_t ut
 
 long sys_utimes(struct task *t, const struct sysargs *a)
 {
-    return timeval_times(t, AT_FDCWD, a->a[0], a->a[1]);
+    uint64_t filename = a->a[0];
+    uint64_t times = a->a[1];
+    return timeval_times(t, AT_FDCWD, filename, times);
 }
 
 long sys_futimesat(struct task *t, const struct sysargs *a)
 {
-    return timeval_times(t, (int)a->a[0], a->a[1], a->a[2]);
+    int dirfd = (int)a->a[0];
+    uint64_t pathname = a->a[1];
+    uint64_t times = a->a[2];
+    return timeval_times(t, dirfd, pathname, times);
 }
 
 long sys_utime(struct task *t, const struct sysargs *a)
 {
+    uint64_t filename = a->a[0];
+    uint64_t times = a->a[1];
     struct timespec ts[2];
-    if (a->a[1]) {
+    if (times) {
         struct utimbuf ub;
-        if (copy_in(t, &ub, a->a[1], sizeof(ub)) < 0)
+        if (copy_in(t, &ub, times, sizeof(ub)) < 0)
             return -EFAULT;
         ts[0] = (struct timespec){ ub.actime, 0 };
         ts[1] = (struct timespec){ ub.modtime, 0 };
     }
-    return utimes_common(t, AT_FDCWD, a->a[0], a->a[1] ? ts : NULL, 0);
+    return utimes_common(t, AT_FDCWD, filename, times ? ts : NULL, 0);
 }
 
 /* ---- extended attributes ---- */
@@ -660,12 +727,15 @@ static long xattr_target(struct task *t, int by_fd, uint64_t arg, int follow, st
 
 static long do_setxattr(struct task *t, const struct sysargs *a, int by_fd, int follow)
 {
+    uint64_t upath = a->a[0];
+    uint64_t uname = a->a[1];
+    uint64_t value = a->a[2];
     int flags = (int)a->a[4];
     size_t size = a->a[3];
     if (flags & ~(XATTR_CREATE | XATTR_REPLACE))
         return -EINVAL;
     char name[XATTR_NAME_MAX_LEN + 1];
-    long r = xattr_name(t, a->a[1], name);
+    long r = xattr_name(t, uname, name);
     if (r < 0)
         return r;
     if (size > XATTR_SIZE_MAX_LEN)
@@ -673,12 +743,12 @@ static long do_setxattr(struct task *t, const struct sysargs *a, int by_fd, int 
     void *val = malloc(size ? size : 1);
     if (!val)
         return -ENOMEM;
-    if (size && copy_in(t, val, a->a[2], size) < 0) {
+    if (size && copy_in(t, val, value, size) < 0) {
         free(val);
         return -EFAULT;
     }
     struct path p;
-    r = xattr_target(t, by_fd, a->a[0], follow, &p);
+    r = xattr_target(t, by_fd, upath, follow, &p);
     if (r == 0) {
         struct inode *i = p.d->inode;
         if ((r = xattr_prefix_check(name)) < 0)
@@ -697,15 +767,18 @@ static long do_setxattr(struct task *t, const struct sysargs *a, int by_fd, int 
 
 static long do_getxattr(struct task *t, const struct sysargs *a, int by_fd, int follow)
 {
+    uint64_t upath = a->a[0];
+    uint64_t uname = a->a[1];
+    uint64_t value = a->a[2];
     size_t size = a->a[3];
     char name[XATTR_NAME_MAX_LEN + 1];
-    long r = xattr_name(t, a->a[1], name);
+    long r = xattr_name(t, uname, name);
     if (r < 0)
         return r;
     if (size > XATTR_SIZE_MAX_LEN)
         size = XATTR_SIZE_MAX_LEN;
     struct path p;
-    r = xattr_target(t, by_fd, a->a[0], follow, &p);
+    r = xattr_target(t, by_fd, upath, follow, &p);
     if (r < 0)
         return r;
     struct inode *i = p.d->inode;
@@ -718,7 +791,7 @@ static long do_getxattr(struct task *t, const struct sysargs *a, int by_fd, int 
         r = -EOPNOTSUPP;
     else if ((r = vfs_permission(&t->proc->creds, i, MAY_READ)) == 0)
         r = i->ops->getxattr(i, name, size ? val : NULL, size);
-    if (r > 0 && size && copy_out(t, a->a[2], val, (size_t)r) < 0)
+    if (r > 0 && size && copy_out(t, value, val, (size_t)r) < 0)
         r = -EFAULT;
     free(val);
     path_put(&p);
@@ -727,11 +800,13 @@ static long do_getxattr(struct task *t, const struct sysargs *a, int by_fd, int 
 
 static long do_listxattr(struct task *t, const struct sysargs *a, int by_fd, int follow)
 {
+    uint64_t upath = a->a[0];
+    uint64_t list = a->a[1];
     size_t size = a->a[2];
     if (size > XATTR_SIZE_MAX_LEN)
         size = XATTR_SIZE_MAX_LEN;
     struct path p;
-    long r = xattr_target(t, by_fd, a->a[0], follow, &p);
+    long r = xattr_target(t, by_fd, upath, follow, &p);
     if (r < 0)
         return r;
     struct inode *i = p.d->inode;
@@ -742,7 +817,7 @@ static long do_listxattr(struct task *t, const struct sysargs *a, int by_fd, int
         r = 0;
     else
         r = i->ops->listxattr(i, size ? buf : NULL, size);
-    if (r > 0 && size && copy_out(t, a->a[1], buf, (size_t)r) < 0)
+    if (r > 0 && size && copy_out(t, list, buf, (size_t)r) < 0)
         r = -EFAULT;
     free(buf);
     path_put(&p);
@@ -751,12 +826,14 @@ static long do_listxattr(struct task *t, const struct sysargs *a, int by_fd, int
 
 static long do_removexattr(struct task *t, const struct sysargs *a, int by_fd, int follow)
 {
+    uint64_t upath = a->a[0];
+    uint64_t uname = a->a[1];
     char name[XATTR_NAME_MAX_LEN + 1];
-    long r = xattr_name(t, a->a[1], name);
+    long r = xattr_name(t, uname, name);
     if (r < 0)
         return r;
     struct path p;
-    r = xattr_target(t, by_fd, a->a[0], follow, &p);
+    r = xattr_target(t, by_fd, upath, follow, &p);
     if (r < 0)
         return r;
     struct inode *i = p.d->inode;
@@ -789,6 +866,8 @@ long sys_fremovexattr(struct task *t, const struct sysargs *a) { return do_remov
 
 long sys_name_to_handle_at(struct task *t, const struct sysargs *a)
 {
+    int dirfd = (int)a->a[0];
+    uint64_t pathname = a->a[1];
     int flags = (int)a->a[4];
     if (flags & ~(AT_SYMLINK_FOLLOW | AT_EMPTY_PATH | 0x200 /* AT_HANDLE_FID */))
         return -EINVAL;
@@ -796,7 +875,7 @@ long sys_name_to_handle_at(struct task *t, const struct sysargs *a)
     int lf = (flags & AT_SYMLINK_FOLLOW) ? LOOKUP_FOLLOW : 0;
     if (flags & AT_EMPTY_PATH)
         lf |= LOOKUP_EMPTY;
-    long r = lookup_user(t, (int)a->a[0], a->a[1], lf, &p);
+    long r = lookup_user(t, dirfd, pathname, lf, &p);
     if (r < 0)
         return r;
     path_put(&p);
@@ -808,8 +887,9 @@ long sys_name_to_handle_at(struct task *t, const struct sysargs *a)
 
 long sys_open_by_handle_at(struct task *t, const struct sysargs *a)
 {
+    uint64_t handle = a->a[1];
     uint32_t bytes;
-    if (copy_in(t, &bytes, a->a[1], sizeof(bytes)) < 0)
+    if (copy_in(t, &bytes, handle, sizeof(bytes)) < 0)
         return -EFAULT;
     if (bytes == 0 || bytes > MAX_HANDLE_SZ)
         return -EINVAL;

@@ -65,6 +65,7 @@ long sys_getegid(struct task *t, const struct sysargs *a)
  * when it fits. The size is an int. */
 long sys_getgroups(struct task *t, const struct sysargs *a)
 {
+    uint64_t list = a->a[1];
     int size = (int)a->a[0];
     const struct creds *c = &t->proc->creds;
     if (size < 0)
@@ -73,17 +74,18 @@ long sys_getgroups(struct task *t, const struct sysargs *a)
         return c->ngroups;
     if (c->ngroups > size)
         return -EINVAL;
-    if (copy_out(t, a->a[1], c->groups, (size_t)c->ngroups * sizeof(uint32_t)) < 0)
+    if (copy_out(t, list, c->groups, (size_t)c->ngroups * sizeof(uint32_t)) < 0)
         return -EFAULT;
     return c->ngroups;
 }
 
 long sys_uname(struct task *t, const struct sysargs *a)
 {
+    uint64_t buf = a->a[0];
     struct utsname u;
     if (uname(&u) < 0)
         return -errno;
-    return copy_out(t, a->a[0], &u, sizeof(u)) < 0 ? -EFAULT : 0;
+    return copy_out(t, buf, &u, sizeof(u)) < 0 ? -EFAULT : 0;
 }
 
 /* The figures /proc/uptime, /proc/meminfo and /proc/loadavg show, from the
@@ -91,9 +93,10 @@ long sys_uname(struct task *t, const struct sysargs *a)
  * process with one thread (as /proc/loadavg counts too). */
 long sys_sysinfo(struct task *t, const struct sysargs *a)
 {
+    uint64_t info = a->a[0];
     struct sysinfo si;
     procfs_sysinfo(&si, 1);
-    return copy_out(t, a->a[0], &si, sizeof(si)) < 0 ? -EFAULT : 0;
+    return copy_out(t, info, &si, sizeof(si)) < 0 ? -EFAULT : 0;
 }
 
 long sys_sched_yield(struct task *t, const struct sysargs *a)
@@ -163,47 +166,54 @@ static long host_clock(struct task *t, int id, clockid_t *out)
 
 long sys_clock_gettime(struct task *t, const struct sysargs *a)
 {
+    int clockid = (int)a->a[0];
+    uint64_t tp = a->a[1];
     clockid_t c;
-    long r = host_clock(t, (int)a->a[0], &c);
+    long r = host_clock(t, clockid, &c);
     if (r < 0)
         return r;
     struct timespec ts;
     if (clock_gettime(c, &ts) < 0)
         return -errno;
-    return copy_out(t, a->a[1], &ts, sizeof(ts)) < 0 ? -EFAULT : 0;
+    return copy_out(t, tp, &ts, sizeof(ts)) < 0 ? -EFAULT : 0;
 }
 
 long sys_clock_getres(struct task *t, const struct sysargs *a)
 {
+    int clockid = (int)a->a[0];
+    uint64_t res = a->a[1];
     clockid_t c;
-    long r = host_clock(t, (int)a->a[0], &c);
+    long r = host_clock(t, clockid, &c);
     if (r < 0)
         return r;
     struct timespec ts;
     if (clock_getres(c, &ts) < 0)
         return -errno;
-    if (a->a[1] == 0)
+    if (res == 0)
         return 0;
-    return copy_out(t, a->a[1], &ts, sizeof(ts)) < 0 ? -EFAULT : 0;
+    return copy_out(t, res, &ts, sizeof(ts)) < 0 ? -EFAULT : 0;
 }
 
 long sys_gettimeofday(struct task *t, const struct sysargs *a)
 {
+    uint64_t utv = a->a[0];
+    uint64_t utz = a->a[1];
     struct timeval tv;
     struct timezone tz;
     if (gettimeofday(&tv, &tz) < 0)
         return -errno;
-    if (a->a[0] && copy_out(t, a->a[0], &tv, sizeof(tv)) < 0)
+    if (utv && copy_out(t, utv, &tv, sizeof(tv)) < 0)
         return -EFAULT;
-    if (a->a[1] && copy_out(t, a->a[1], &tz, sizeof(tz)) < 0)
+    if (utz && copy_out(t, utz, &tz, sizeof(tz)) < 0)
         return -EFAULT;
     return 0;
 }
 
 long sys_time(struct task *t, const struct sysargs *a)
 {
+    uint64_t tloc = a->a[0];
     int64_t now = (int64_t)time(NULL);
-    if (a->a[0] && copy_out(t, a->a[0], &now, sizeof(now)) < 0)
+    if (tloc && copy_out(t, tloc, &now, sizeof(now)) < 0)
         return -EFAULT;
     return now;
 }
@@ -243,6 +253,7 @@ long sys_getrandom(struct task *t, const struct sysargs *a)
 
 long sys_sched_getaffinity(struct task *t, const struct sysargs *a)
 {
+    uint64_t umask = a->a[2];
     int pid = (int)a->a[0];
     uint64_t len = a->a[1];
     uint8_t mask[1024];
@@ -252,7 +263,7 @@ long sys_sched_getaffinity(struct task *t, const struct sysargs *a)
         return -errno;
     if (pid != 0 && pid != t->tid)
         return -ESRCH;
-    return copy_out(t, a->a[2], mask, (size_t)r) < 0 ? -EFAULT : r;
+    return copy_out(t, umask, mask, (size_t)r) < 0 ? -EFAULT : r;
 }
 
 /* prlimit64 and the older getrlimit/setrlimit share this. */
@@ -287,23 +298,30 @@ static long do_prlimit(struct task *t, int pid, unsigned res, uint64_t unew, uin
 
 long sys_prlimit64(struct task *t, const struct sysargs *a)
 {
-    return do_prlimit(t, (int)a->a[0], (unsigned)a->a[1], a->a[2], a->a[3]);
+    int pid = (int)a->a[0];
+    unsigned resource = (unsigned)a->a[1];
+    uint64_t new_limit = a->a[2];
+    uint64_t old_limit = a->a[3];
+    return do_prlimit(t, pid, resource, new_limit, old_limit);
 }
 
 long sys_getrlimit(struct task *t, const struct sysargs *a)
 {
+    uint64_t rlim = a->a[1];
     unsigned res = (unsigned)a->a[0];
     if (res >= GUEST_RLIM_NLIMITS)
         return -EINVAL;
     /* Unlike prlimit64's, these pointers are not optional: NULL faults. */
-    if (!a->a[1])
+    if (!rlim)
         return -EFAULT;
-    return do_prlimit(t, 0, res, 0, a->a[1]);
+    return do_prlimit(t, 0, res, 0, rlim);
 }
 
 long sys_setrlimit(struct task *t, const struct sysargs *a)
 {
-    if (!a->a[1])
+    unsigned resource = (unsigned)a->a[0];
+    uint64_t rlim = a->a[1];
+    if (!rlim)
         return -EFAULT;
-    return do_prlimit(t, 0, (unsigned)a->a[0], a->a[1], 0);
+    return do_prlimit(t, 0, resource, rlim, 0);
 }

@@ -11,27 +11,44 @@
 
 long sys_brk(struct task *t, const struct sysargs *a)
 {
-    return mm_brk(t, a->a[0]);
+    uint64_t addr = a->a[0];
+    return mm_brk(t, addr);
 }
 
 long sys_mmap(struct task *t, const struct sysargs *a)
 {
-    return mm_mmap(t, a->a[0], a->a[1], (int)a->a[2], (int)a->a[3], (int)a->a[4], a->a[5]);
+    uint64_t addr = a->a[0];
+    uint64_t length = a->a[1];
+    int prot = (int)a->a[2];
+    int flags = (int)a->a[3];
+    int fd = (int)a->a[4];
+    uint64_t offset = a->a[5];
+    return mm_mmap(t, addr, length, prot, flags, fd, offset);
 }
 
 long sys_munmap(struct task *t, const struct sysargs *a)
 {
-    return mm_munmap(t, a->a[0], a->a[1]);
+    uint64_t addr = a->a[0];
+    uint64_t length = a->a[1];
+    return mm_munmap(t, addr, length);
 }
 
 long sys_mprotect(struct task *t, const struct sysargs *a)
 {
-    return mm_mprotect(t, a->a[0], a->a[1], (int)a->a[2]);
+    uint64_t addr = a->a[0];
+    uint64_t len = a->a[1];
+    int prot = (int)a->a[2];
+    return mm_mprotect(t, addr, len, prot);
 }
 
 long sys_mremap(struct task *t, const struct sysargs *a)
 {
-    return mm_mremap(t, a->a[0], a->a[1], a->a[2], (int)a->a[3], a->a[4]);
+    uint64_t old_address = a->a[0];
+    uint64_t old_size = a->a[1];
+    uint64_t new_size = a->a[2];
+    int flags = (int)a->a[3];
+    uint64_t new_address = a->a[4];
+    return mm_mremap(t, old_address, old_size, new_size, flags, new_address);
 }
 
 /* As Linux's msync: MS_ASYNC does nothing (dirty pages of a shared

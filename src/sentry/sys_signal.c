@@ -16,37 +16,43 @@
 
 long sys_rt_sigaction(struct task *t, const struct sysargs *a)
 {
+    uint64_t uact = a->a[1];
+    uint64_t oldact = a->a[2];
+    uint64_t sigsetsize = a->a[3];
     int sig = (int)a->a[0];
     struct guest_sigaction act, old;
-    if (a->a[3] != 8)
+    if (sigsetsize != 8)
         return -EINVAL;
-    if (a->a[1] && copy_in(t, &act, a->a[1], sizeof(act)) < 0)
+    if (uact && copy_in(t, &act, uact, sizeof(act)) < 0)
         return -EFAULT;
-    if (sig < 1 || sig > GUEST_NSIG || (a->a[1] && (sig == SIGKILL || sig == SIGSTOP)))
+    if (sig < 1 || sig > GUEST_NSIG || (uact && (sig == SIGKILL || sig == SIGSTOP)))
         return -EINVAL;
     struct sighand *sh = t->proc->sighand;
     pthread_mutex_lock(&sh->lock);
     old = sh->act[sig - 1];
-    if (a->a[1]) {
+    if (uact) {
         act.flags &= KNOWN_SA_FLAGS;
         act.mask &= ~UNBLOCKABLE;
         sh->act[sig - 1] = act;
     }
     pthread_mutex_unlock(&sh->lock);
-    if (a->a[2] && copy_out(t, a->a[2], &old, sizeof(old)) < 0)
+    if (oldact && copy_out(t, oldact, &old, sizeof(old)) < 0)
         return -EFAULT;
     return 0;
 }
 
 long sys_rt_sigprocmask(struct task *t, const struct sysargs *a)
 {
+    uint64_t uset = a->a[1];
+    uint64_t oldset = a->a[2];
+    uint64_t sigsetsize = a->a[3];
     int how = (int)a->a[0];
     uint64_t set;
-    if (a->a[3] != 8)
+    if (sigsetsize != 8)
         return -EINVAL;
     uint64_t old = t->sigmask;
-    if (a->a[1]) {
-        if (copy_in(t, &set, a->a[1], sizeof(set)) < 0)
+    if (uset) {
+        if (copy_in(t, &set, uset, sizeof(set)) < 0)
             return -EFAULT;
         set &= ~UNBLOCKABLE;
         switch (how) {
@@ -63,7 +69,7 @@ long sys_rt_sigprocmask(struct task *t, const struct sysargs *a)
             return -EINVAL;
         }
     }
-    if (a->a[2] && copy_out(t, a->a[2], &old, sizeof(old)) < 0)
+    if (oldset && copy_out(t, oldset, &old, sizeof(old)) < 0)
         return -EFAULT;
     return 0;
 }

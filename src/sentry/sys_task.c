@@ -12,41 +12,47 @@
 
 long sys_exit(struct task *t, const struct sysargs *a)
 {
+    int status = (int)a->a[0];
     /* With one thread per process so far, the last thread's exit ends it. */
-    task_exit_group(t, ((int)a->a[0] & 0xff) << 8);
+    task_exit_group(t, (status & 0xff) << 8);
     return 0;
 }
 
 long sys_exit_group(struct task *t, const struct sysargs *a)
 {
-    task_exit_group(t, ((int)a->a[0] & 0xff) << 8);
+    int status = (int)a->a[0];
+    task_exit_group(t, (status & 0xff) << 8);
     return 0;
 }
 
 long sys_set_tid_address(struct task *t, const struct sysargs *a)
 {
-    t->clear_child_tid = a->a[0];
+    uint64_t tidptr = a->a[0];
+    t->clear_child_tid = tidptr;
     return t->tid;
 }
 
 long sys_set_robust_list(struct task *t, const struct sysargs *a)
 {
-    if (a->a[1] != 24) /* sizeof(struct robust_list_head) */
+    uint64_t head = a->a[0], len = a->a[1];
+    if (len != 24) /* sizeof(struct robust_list_head) */
         return -EINVAL;
-    t->robust_list = a->a[0];
-    t->robust_len = a->a[1];
+    t->robust_list = head;
+    t->robust_len = len;
     return 0;
 }
 
 long sys_get_robust_list(struct task *t, const struct sysargs *a)
 {
+    uint64_t head_ptr = a->a[1];
+    uint64_t len_ptr = a->a[2];
     int pid = (int)a->a[0];
     if (pid != 0 && pid != t->tid)
         return -ESRCH;
     uint64_t len = 24;
-    if (copy_out(t, a->a[2], &len, sizeof(len)) < 0)
+    if (copy_out(t, len_ptr, &len, sizeof(len)) < 0)
         return -EFAULT;
-    if (copy_out(t, a->a[1], &t->robust_list, sizeof(t->robust_list)) < 0)
+    if (copy_out(t, head_ptr, &t->robust_list, sizeof(t->robust_list)) < 0)
         return -EFAULT;
     return 0;
 }
@@ -60,8 +66,9 @@ long sys_rseq(struct task *t, const struct sysargs *a)
 
 long sys_arch_prctl(struct task *t, const struct sysargs *a)
 {
+    uint64_t code = a->a[0];
     uint64_t v = a->a[1];
-    switch (a->a[0]) {
+    switch (code) {
     case ARCH_SET_FS:
         if (v >= TASK_SIZE)
             return -EPERM;
@@ -85,14 +92,19 @@ long sys_arch_prctl(struct task *t, const struct sysargs *a)
 
 long sys_prctl(struct task *t, const struct sysargs *a)
 {
-    switch (a->a[0]) {
+    uint64_t option = a->a[0];
+    uint64_t arg2 = a->a[1];
+    uint64_t arg3 = a->a[2];
+    uint64_t arg4 = a->a[3];
+    uint64_t arg5 = a->a[4];
+    switch (option) {
     case PR_SET_NAME: {
         /* As Linux's strncpy_from_user of 15 bytes: a fault before the
          * NUL or the 15th byte is EFAULT; a longer name is cut. */
         char name[16];
-        long n = strncpy_in(t, name, a->a[1], sizeof(name) - 1);
+        long n = strncpy_in(t, name, arg2, sizeof(name) - 1);
         if (n == -ENAMETOOLONG)
-            n = copy_in(t, name, a->a[1], sizeof(name) - 1) < 0 ? -EFAULT : (long)sizeof(name) - 1;
+            n = copy_in(t, name, arg2, sizeof(name) - 1) < 0 ? -EFAULT : (long)sizeof(name) - 1;
         if (n < 0)
             return -EFAULT;
         name[n] = 0;
@@ -100,15 +112,15 @@ long sys_prctl(struct task *t, const struct sysargs *a)
         return 0;
     }
     case PR_GET_NAME:
-        return copy_out(t, a->a[1], t->proc->comm, sizeof(t->proc->comm)) < 0 ? -EFAULT : 0;
+        return copy_out(t, arg2, t->proc->comm, sizeof(t->proc->comm)) < 0 ? -EFAULT : 0;
     case PR_GET_DUMPABLE:
         return 1;
     case PR_SET_DUMPABLE:
-        return a->a[1] <= 1 ? 0 : -EINVAL;
+        return arg2 <= 1 ? 0 : -EINVAL;
     case PR_GET_NO_NEW_PRIVS:
         return 1; /* the stub's seccomp filter set it */
     case PR_SET_NO_NEW_PRIVS:
-        return a->a[1] == 1 && !a->a[2] && !a->a[3] && !a->a[4] ? 0 : -EINVAL;
+        return arg2 == 1 && !arg3 && !arg4 && !arg5 ? 0 : -EINVAL;
     default:
         return -EINVAL;
     }
