@@ -22,11 +22,11 @@ struct strbuf {
 
 #define STRBUF_INIT { NULL, 0, 0, 0 }
 
-int sb_printf(struct strbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-int sb_putc(struct strbuf *b, int c);
-int sb_append(struct strbuf *b, const void *data, size_t len);
+int strbuf_printf(struct strbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+int strbuf_putc(struct strbuf *b, int c);
+int strbuf_append(struct strbuf *b, const void *data, size_t len);
 /* Free the text and reset b to STRBUF_INIT. */
-void sb_free(struct strbuf *b);
+void strbuf_free(struct strbuf *b);
 
 /* ---- /proc/PID/... ----
  * Each appends the file's whole text to out and returns 0 or -errno
@@ -95,6 +95,6 @@ int procfs_gen_boot_id(struct strbuf *out);   /* random/boot_id: fixed per sandb
 int procfs_gen_uuid(struct strbuf *out);      /* random/uuid: fresh each call */
 
 /* The last pid the sandbox handed out (sb->next_pid - 1, under sb->lock). */
-int procfs_last_pid(struct sandbox *sb);
+int procfs_last_pid(struct sandbox *box);
 
 #endif

@@ -50,7 +50,7 @@ struct process {
     struct mm *mm;
     struct fdtable *files;
     struct sighand *sighand;
-    struct sandbox *sb;
+    struct sandbox *sandbox;
     uint32_t umask;
     struct fs_struct *fs;     /* root and cwd */
     char comm[16];            /* the executable's name, NUL-terminated */

@@ -15,23 +15,23 @@
 void task_exit_group(struct task *t, int wstatus)
 {
     struct process *p = t->proc;
-    struct sandbox *sb = p->sb;
+    struct sandbox *box = p->sandbox;
     t->exiting = 1;
     t->exit_code = wstatus;
-    if (p == sb->init) {
+    if (p == box->init) {
         int status;
         if (WIFEXITED(wstatus))
             status = WEXITSTATUS(wstatus);
         else
             status = 128 + WTERMSIG(wstatus);
-        pthread_mutex_lock(&sb->lock);
-        sb->exit_status = status;
-        pthread_mutex_unlock(&sb->lock);
+        pthread_mutex_lock(&box->lock);
+        box->exit_status = status;
+        pthread_mutex_unlock(&box->lock);
     }
     mm_kill(p->mm);
 }
 
-struct process *process_new_init(struct sandbox *sb)
+struct process *process_new_init(struct sandbox *box)
 {
     struct process *p = calloc(1, sizeof(*p));
     struct mm *mm = calloc(1, sizeof(*mm));
@@ -46,7 +46,7 @@ struct process *process_new_init(struct sandbox *sb)
     }
     p->pid = 1;
     p->ppid = 0;
-    p->sb = sb;
+    p->sandbox = box;
     p->umask = 022;
     struct timespec now;
     clock_gettime(CLOCK_MONOTONIC, &now);

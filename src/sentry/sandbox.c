@@ -96,10 +96,10 @@ struct start_arg {
     char **argv;
 };
 
-static void finish(struct sandbox *sb)
+static void finish(struct sandbox *box)
 {
     uint64_t one = 1;
-    ssize_t r = write(sb->done_fd, &one, sizeof(one));
+    ssize_t r = write(box->done_fd, &one, sizeof(one));
     (void)r;
 }
 
@@ -107,28 +107,28 @@ static void *task_thread(void *arg)
 {
     struct start_arg *sa = arg;
     struct task *t = sa->t;
-    struct sandbox *sb = t->proc->sb;
+    struct sandbox *box = t->proc->sandbox;
     char err[256];
-    int r = sb->plat->attach(t->ctx);
+    int r = box->plat->attach(t->ctx);
     if (r == 0)
         r = mm_adopt_stub(t);
     if (r < 0) {
         fprintf(stderr, "sandbox-run: cannot start the guest: %s\n", strerror(-r));
-        sb->exit_status = EXIT_INTERNAL;
+        box->exit_status = EXIT_INTERNAL;
         stub_kill(t->proc->mm->stub);
-        finish(sb);
+        finish(box);
         return NULL;
     }
     r = exec_load(t, sa->ef, sa->argv, environ, err, sizeof(err));
     if (r < 0) {
         fprintf(stderr, "sandbox-run: %s: %s\n", sa->ef->path, err);
-        sb->exit_status = EXIT_NOEXEC;
+        box->exit_status = EXIT_NOEXEC;
         stub_kill(t->proc->mm->stub);
-        finish(sb);
+        finish(box);
         return NULL;
     }
     task_run(t);
-    finish(sb);
+    finish(box);
     return NULL;
 }
 
@@ -141,21 +141,21 @@ int sandbox_platform_known(const char *name)
 }
 
 /* The sandbox with its init process and task; EXIT_INTERNAL on failure. */
-static int sandbox_init(struct sandbox *sb, const struct sandbox_opts *o, struct task **tout)
+static int sandbox_init(struct sandbox *box, const struct sandbox_opts *o, struct task **tout)
 {
-    memset(sb, 0, sizeof(*sb));
-    pthread_mutex_init(&sb->lock, NULL);
-    sb->plat = platform_by_name(o->platform);
-    sb->strace = o->strace;
-    sb->next_pid = 2;
-    sb->done_fd = eventfd(0, EFD_CLOEXEC);
-    struct process *init = process_new_init(sb);
+    memset(box, 0, sizeof(*box));
+    pthread_mutex_init(&box->lock, NULL);
+    box->plat = platform_by_name(o->platform);
+    box->strace = o->strace;
+    box->next_pid = 2;
+    box->done_fd = eventfd(0, EFD_CLOEXEC);
+    struct process *init = process_new_init(box);
     struct task *t = calloc(1, sizeof(*t));
-    if (sb->done_fd < 0 || !init || !t) {
+    if (box->done_fd < 0 || !init || !t) {
         fprintf(stderr, "sandbox-run: out of memory\n");
         return EXIT_INTERNAL;
     }
-    sb->init = init;
+    box->init = init;
     t->proc = init;
     t->tid = init->pid;
     /* Address-space randomisation unless asked not to, here or by
@@ -221,11 +221,11 @@ static int sandbox_program(struct task *t, const char *name, struct exec_file *e
 
 /* Notice the stub's death (so no sentry thread waits on a dead stub) and
  * the end of the init process; then reap the stub. */
-static void sandbox_watch(struct sandbox *sb, struct stub *stub, struct task *init_task)
+static void sandbox_watch(struct sandbox *box, struct stub *stub, struct task *init_task)
 {
     int stub_alive = 1;
     for (;;) {
-        struct pollfd pfd[2] = { { sb->done_fd, POLLIN, 0 }, { stub->pidfd, POLLIN, 0 } };
+        struct pollfd pfd[2] = { { box->done_fd, POLLIN, 0 }, { stub->pidfd, POLLIN, 0 } };
         int n = poll(pfd, stub_alive && stub->pidfd >= 0 ? 2 : 1, -1);
         if (n < 0 && errno == EINTR)
             continue;
@@ -257,10 +257,10 @@ int sandbox_run(const struct sandbox_opts *o)
         fprintf(stderr, "sandbox-run: cannot prepare the stub: %s\n", strerror(-r));
         return EXIT_INTERNAL;
     }
-    struct sandbox sb;
+    struct sandbox box;
     struct task *t = NULL;
     struct exec_file ef = { 0 };
-    int status = sandbox_init(&sb, o, &t);
+    int status = sandbox_init(&box, o, &t);
     if (status == 0)
         status = sandbox_fs(t, &o->fs);
     if (status != 0)
@@ -269,31 +269,31 @@ int sandbox_run(const struct sandbox_opts *o)
     if (status != 0) {
         exec_file_free(&ef);
         free(t);
-        process_free(sb.init);
-        close(sb.done_fd);
+        process_free(box.init);
+        close(box.done_fd);
         return status;
     }
     struct stub *stub;
-    r = sb.plat->stub_create(&stub, &t->ctx);
+    r = box.plat->stub_create(&stub, &t->ctx);
     if (r < 0) {
         fprintf(stderr, "sandbox-run: cannot start a stub process: %s\n", strerror(-r));
         return EXIT_INTERNAL;
     }
-    sb.init->mm->stub = stub;
+    box.init->mm->stub = stub;
     struct start_arg sa = { t, &ef, o->argv };
     if (pthread_create(&t->thread, NULL, task_thread, &sa) != 0) {
         fprintf(stderr, "sandbox-run: cannot create a thread\n");
         stub_kill(stub);
         return EXIT_INTERNAL;
     }
-    sandbox_watch(&sb, stub, t);
+    sandbox_watch(&box, stub, t);
     exec_file_free(&ef);
-    status = sb.exit_status;
+    status = box.exit_status;
     stub_free(stub);
     free(t->ctx);
     free(t);
-    process_free(sb.init);
-    close(sb.done_fd);
-    pthread_mutex_destroy(&sb.lock);
+    process_free(box.init);
+    close(box.done_fd);
+    pthread_mutex_destroy(&box.lock);
     return status;
 }

@@ -277,7 +277,7 @@ static long do_prlimit(struct task *t, int pid, unsigned res, uint64_t unew, uin
     if (res >= GUEST_RLIM_NLIMITS)
         return -EINVAL;
     struct process *p = t->proc;
-    pthread_mutex_lock(&p->sb->lock);
+    pthread_mutex_lock(&p->sandbox->lock);
     struct guest_rlimit old = p->rlim[res];
     long r = 0;
     if (unew) {
@@ -290,7 +290,7 @@ static long do_prlimit(struct task *t, int pid, unsigned res, uint64_t unew, uin
         else
             p->rlim[res] = nl;
     }
-    pthread_mutex_unlock(&p->sb->lock);
+    pthread_mutex_unlock(&p->sandbox->lock);
     if (r == 0 && uold && copy_out(t, uold, &old, sizeof(old)) < 0)
         return -EFAULT;
     return r;

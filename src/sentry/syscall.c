@@ -17,30 +17,30 @@
 /* Report an unimplemented syscall once per sandbox, with its name. */
 static void report_unimplemented(struct task *t, uint64_t nr, uint32_t arch)
 {
-    struct sandbox *sb = t->proc->sb;
+    struct sandbox *box = t->proc->sandbox;
     if (arch != AUDIT_ARCH_X86_64_) {
         static int told;
         if (!__atomic_exchange_n(&told, 1, __ATOMIC_RELAXED))
             fprintf(stderr, "sandbox-run: syscalls of a non-x86-64 ABI (arch 0x%x) are not supported\n", arch);
         return;
     }
-    size_t bits = sizeof(sb->reported) * 8;
+    size_t bits = sizeof(box->reported) * 8;
     int seen = 0;
-    pthread_mutex_lock(&sb->lock);
+    pthread_mutex_lock(&box->lock);
     if (nr < bits) {
-        seen = (sb->reported[nr / 32] >> (nr % 32)) & 1;
-        sb->reported[nr / 32] |= 1U << (nr % 32);
+        seen = (box->reported[nr / 32] >> (nr % 32)) & 1;
+        box->reported[nr / 32] |= 1U << (nr % 32);
     } else {
         /* Numbers past the table: remember the first few exactly. */
-        size_t n = ARRAY_SIZE(sb->reported_big);
+        size_t n = ARRAY_SIZE(box->reported_big);
         size_t i;
-        for (i = 0; i < n && sb->reported_big[i] && sb->reported_big[i] != nr; i++)
+        for (i = 0; i < n && box->reported_big[i] && box->reported_big[i] != nr; i++)
             ;
-        seen = i == n || sb->reported_big[i] == nr; /* past n distinct numbers: quiet */
+        seen = i == n || box->reported_big[i] == nr; /* past n distinct numbers: quiet */
         if (!seen)
-            sb->reported_big[i] = nr;
+            box->reported_big[i] = nr;
     }
-    pthread_mutex_unlock(&sb->lock);
+    pthread_mutex_unlock(&box->lock);
     if (seen)
         return;
     const char *name = syscall_name(nr);
@@ -62,12 +62,12 @@ void syscall_dispatch(struct task *t, uint64_t nr, uint32_t arch)
     if (!d) {
         report_unimplemented(t, nr, arch);
         ret = -ENOSYS;
-        if (t->proc->sb->strace)
+        if (t->proc->sandbox->strace)
             strace_exit(t, NULL, &a, ret, buf, sizeof(buf));
         t->regs.rax = (uint64_t)ret;
         return;
     }
-    if (t->proc->sb->strace && (d->flags & SF_NORET))
+    if (t->proc->sandbox->strace && (d->flags & SF_NORET))
         strace_enter(t, d, &a, buf, sizeof(buf));
     ret = d->fn(t, &a);
     /* Restart codes never reach the guest. Until signal delivery exists
@@ -76,7 +76,7 @@ void syscall_dispatch(struct task *t, uint64_t nr, uint32_t arch)
     if (ret == -ERESTARTSYS || ret == -ERESTARTNOINTR || ret == -ERESTARTNOHAND ||
         ret == -ERESTART_RESTARTBLOCK)
         ret = -EINTR;
-    if (t->proc->sb->strace && !(d->flags & SF_NORET))
+    if (t->proc->sandbox->strace && !(d->flags & SF_NORET))
         strace_exit(t, d, &a, ret, buf, sizeof(buf));
     t->regs.rax = (uint64_t)ret;
 }

@@ -44,7 +44,7 @@ static int is_fault_sig(int sig)
  * broke memory that is not its own, which is a SIGSEGV of the guest. */
 static void stub_died(struct task *t)
 {
-    struct sandbox *sb = t->proc->sb;
+    struct sandbox *box = t->proc->sandbox;
     int st = t->proc->mm->stub->status;
     if (WIFSIGNALED(st) && is_fault_sig(WTERMSIG(st))) {
         task_exit_group(t, SIGSEGV | 0x80);
@@ -57,9 +57,9 @@ static void stub_died(struct task *t)
         fprintf(stderr, "sandbox-run: the guest's address space exited unexpectedly (status %d)\n",
                 WEXITSTATUS(st));
     task_exit_group(t, SIGKILL);
-    pthread_mutex_lock(&sb->lock);
-    sb->exit_status = EXIT_SANDBOX_FAILED;
-    pthread_mutex_unlock(&sb->lock);
+    pthread_mutex_lock(&box->lock);
+    box->exit_status = EXIT_SANDBOX_FAILED;
+    pthread_mutex_unlock(&box->lock);
 }
 
 static int in_stub_region(uint64_t ip)
@@ -69,7 +69,7 @@ static int in_stub_region(uint64_t ip)
 
 void task_run(struct task *t)
 {
-    const struct platform *plat = t->proc->sb->plat;
+    const struct platform *plat = t->proc->sandbox->plat;
     current_task = t;
     while (!t->exiting) {
         struct guest_event ev;
@@ -93,7 +93,7 @@ void task_run(struct task *t)
             }
             /* No guest handlers are delivered yet: the default action ends
              * the process, with a core flag for the signals that dump. */
-            if (t->proc->sb->strace) {
+            if (t->proc->sandbox->strace) {
                 char buf[512];
                 strace_fault(t, ev.signo, ev.code, ev.addr, sig_dumps_core(ev.signo), buf,
                              sizeof(buf));

@@ -82,7 +82,7 @@ static void fake_init(struct fake *f)
     f->p.rlim[RLIMIT_SIGPENDING] = (struct guest_rlimit){ 1234, 1234 };
     f->p.mm = &f->mm;
     f->p.sighand = &f->sh;
-    f->p.sb = &f->sb;
+    f->p.sandbox = &f->sb;
     f->p.umask = 022;
     strcpy(f->p.comm, "prog");
     struct timespec now;
@@ -138,20 +138,20 @@ static const char *find_line(const char *text, const char *prefix, char *buf, si
 START_TEST(strbuf_grows)
 {
     struct strbuf b = STRBUF_INIT;
-    ck_assert_int_eq(sb_printf(&b, "%s", ""), 0);
+    ck_assert_int_eq(strbuf_printf(&b, "%s", ""), 0);
     ck_assert_ptr_nonnull(b.s);
     ck_assert_str_eq(b.s, "");
     for (int i = 0; i < 1000; i++)
-        ck_assert_int_eq(sb_printf(&b, "%04d,", i), 0);
+        ck_assert_int_eq(strbuf_printf(&b, "%04d,", i), 0);
     ck_assert_uint_eq(b.len, 5000);
     ck_assert_int_eq(strncmp(b.s + 4995, "0999,", 5), 0);
-    ck_assert_int_eq(sb_putc(&b, 'x'), 0);
-    ck_assert_int_eq(sb_append(&b, "yz\0w", 4), 0);
+    ck_assert_int_eq(strbuf_putc(&b, 'x'), 0);
+    ck_assert_int_eq(strbuf_append(&b, "yz\0w", 4), 0);
     ck_assert_uint_eq(b.len, 5005);
     ck_assert_int_eq(memcmp(b.s + 5000, "xyz\0w", 5), 0);
     ck_assert_int_eq(b.s[b.len], 0);
     ck_assert_int_eq(b.oom, 0);
-    sb_free(&b);
+    strbuf_free(&b);
     ck_assert_ptr_null(b.s);
     ck_assert_uint_eq(b.len, 0);
     ck_assert_uint_eq(b.cap, 0);
@@ -228,7 +228,7 @@ START_TEST(stat_fields)
     ck_assert_int_eq(n, 52);
     ck_assert_uint_eq(v[32], 1ULL << (SIGUSR1 - 1));
     ck_assert_uint_eq(v[35], 0);
-    sb_free(&b);
+    strbuf_free(&b);
     fake_free(&f);
 }
 END_TEST
@@ -301,7 +301,7 @@ START_TEST(status_lines)
     char chunk[4096];
     size_t got;
     while ((got = fread(chunk, 1, sizeof(chunk), fp)) > 0)
-        sb_append(&host, chunk, got);
+        strbuf_append(&host, chunk, got);
     fclose(fp);
     char want[4096];
     const char *same[] = { "Cpus_allowed:", "Cpus_allowed_list:", "Mems_allowed:", "Mems_allowed_list:" };
@@ -311,14 +311,14 @@ START_TEST(status_lines)
         ck_assert_ptr_nonnull(find_line(b.s, same[i], got_line, sizeof(got_line)));
         ck_assert_str_eq(got_line, want);
     }
-    sb_free(&host);
+    strbuf_free(&host);
 
     /* Seen by its own task: running, with that task's mask. */
     b.len = 0;
     ck_assert_int_eq(procfs_gen_status(&b, &f.t, &f.p), 0);
     ck_assert_str_eq(find_line(b.s, "State:", line, sizeof(line)), "State:\tR (running)");
     ck_assert_str_eq(find_line(b.s, "SigBlk:", line, sizeof(line)), "SigBlk:\t0000000000000200");
-    sb_free(&b);
+    strbuf_free(&b);
     fake_free(&f);
 }
 END_TEST
@@ -331,11 +331,11 @@ START_TEST(statm_fields)
     ck_assert_int_eq(procfs_gen_statm(&b, NULL, &f.p), 0);
     /* size resident shared text lib(0) data+stack dt(0) */
     ck_assert_str_eq(b.s, "53 39 0 3 0 39 0\n");
-    sb_free(&b);
+    strbuf_free(&b);
     f.p.mm = NULL;
     ck_assert_int_eq(procfs_gen_statm(&b, NULL, &f.p), 0);
     ck_assert_str_eq(b.s, "0 0 0 0 0 0 0\n");
-    sb_free(&b);
+    strbuf_free(&b);
     fake_free(&f);
 }
 END_TEST
@@ -382,7 +382,7 @@ START_TEST(maps_lines)
     creds_exec_caps(&f.ot.proc->creds);
     ck_assert_int_eq(procfs_gen_maps(&b, &f.ot, &f.p), -EACCES);
     ck_assert_int_eq(procfs_gen_environ(&b, &f.ot, &f.p), -EACCES);
-    sb_free(&b);
+    strbuf_free(&b);
     fake_free(&f);
 }
 END_TEST
@@ -409,12 +409,12 @@ START_TEST(cmdline_environ_comm)
     ck_assert_int_eq(procfs_gen_cmdline(&b, &f.ot, &f.p), 0);
     ck_assert_uint_eq(b.len, 12);
     ck_assert_int_eq(memcmp(b.s, "prog\0-x\0arg\0", 12), 0);
-    sb_free(&b);
+    strbuf_free(&b);
 
     ck_assert_int_eq(procfs_gen_environ(&b, &f.t, &f.p), 0);
     ck_assert_uint_eq(b.len, 9);
     ck_assert_int_eq(memcmp(b.s, "A=1\0B=22\0", 9), 0);
-    sb_free(&b);
+    strbuf_free(&b);
 
     /* setproctitle: argv's last NUL overwritten; the title runs into the
      * environment area up to its first NUL, which is included. */
@@ -422,17 +422,17 @@ START_TEST(cmdline_environ_comm)
     ck_assert_int_eq(procfs_gen_cmdline(&b, &f.ot, &f.p), 0);
     ck_assert_uint_eq(b.len, 17);
     ck_assert_str_eq(b.s, "a long new title");
-    sb_free(&b);
+    strbuf_free(&b);
 
     /* Once the stub is gone there is nothing to read. */
     f.stub.dead = 1;
     ck_assert_int_eq(procfs_gen_cmdline(&b, &f.ot, &f.p), 0);
     ck_assert_uint_eq(b.len, 0);
-    sb_free(&b);
+    strbuf_free(&b);
 
     ck_assert_int_eq(procfs_gen_comm(&b, NULL, &f.p), 0);
     ck_assert_str_eq(b.s, "prog\n");
-    sb_free(&b);
+    strbuf_free(&b);
     if (f.stub.pidfd >= 0)
         close(f.stub.pidfd);
     fake_free(&f);
@@ -458,12 +458,12 @@ START_TEST(host_accounting)
     ck_assert_int_eq(n, 52);
     ck_assert_uint_gt(rss, 0);
     ck_assert_uint_ne(rss, 2 + 3 + 1 + 33);
-    sb_free(&b);
+    strbuf_free(&b);
     ck_assert_int_eq(procfs_gen_status(&b, NULL, &f.p), 0);
     char line[128];
     ck_assert_ptr_nonnull(find_line(b.s, "VmHWM:\t", line, sizeof(line)));
     ck_assert_ptr_nonnull(find_line(b.s, "RssFile:\t", line, sizeof(line)));
-    sb_free(&b);
+    strbuf_free(&b);
     fake_free(&f);
 }
 END_TEST
@@ -503,7 +503,7 @@ START_TEST(meminfo_format)
     ck_assert_ptr_nonnull(fgets(want, sizeof(want), fp));
     fclose(fp);
     ck_assert_int_eq(strncmp(b.s, want, strlen(want)), 0);
-    sb_free(&b);
+    strbuf_free(&b);
 }
 END_TEST
 
@@ -529,14 +529,14 @@ START_TEST(uuids)
     check_uuid(a.s);
     check_uuid(b.s);
     ck_assert_str_ne(a.s, b.s);
-    sb_free(&a);
-    sb_free(&b);
+    strbuf_free(&a);
+    strbuf_free(&b);
     ck_assert_int_eq(procfs_gen_boot_id(&a), 0);
     ck_assert_int_eq(procfs_gen_boot_id(&b), 0);
     check_uuid(a.s);
     ck_assert_str_eq(a.s, b.s);
-    sb_free(&a);
-    sb_free(&b);
+    strbuf_free(&a);
+    strbuf_free(&b);
 }
 END_TEST
 
@@ -553,7 +553,7 @@ START_TEST(system_files)
     ck_assert_str_eq(find_line(b.s, "procs_blocked", line, sizeof(line)), "procs_blocked 0");
     ck_assert_str_eq(find_line(b.s, "softirq", line, sizeof(line)), "softirq 0 0 0 0 0 0 0 0 0 0 0");
     ck_assert_ptr_nonnull(find_line(b.s, "btime ", line, sizeof(line)));
-    sb_free(&b);
+    strbuf_free(&b);
 
     unsigned long a1, a2, c1, c2;
     char end;
@@ -561,13 +561,13 @@ START_TEST(system_files)
     ck_assert_int_eq(sscanf(b.s, "%lu.%2lu %lu.%2lu%c", &a1, &a2, &c1, &c2, &end), 5);
     ck_assert_int_eq(end, '\n');
     ck_assert_int_eq(b.s[strlen(b.s) - 4], '.');
-    sb_free(&b);
+    strbuf_free(&b);
 
     ck_assert_int_eq(procfs_gen_loadavg(&b, 1, 3, 42), 0);
     int n = 0;
     sscanf(b.s, "%*u.%*2u %*u.%*2u %*u.%*2u 1/3 42\n%n", &n);
     ck_assert_int_eq((size_t)n, strlen(b.s));
-    sb_free(&b);
+    strbuf_free(&b);
 
     struct utsname u;
     uname(&u);
@@ -576,32 +576,32 @@ START_TEST(system_files)
     ck_assert_int_eq(strncmp(b.s, line, strlen(line)), 0);
     snprintf(line, sizeof(line), " %s\n", u.version);
     ck_assert_str_eq(b.s + strlen(b.s) - strlen(line), line);
-    sb_free(&b);
+    strbuf_free(&b);
 
     ck_assert_int_eq(procfs_gen_hostname(&b), 0);
     snprintf(line, sizeof(line), "%s\n", u.nodename);
     ck_assert_str_eq(b.s, line);
-    sb_free(&b);
+    strbuf_free(&b);
     ck_assert_int_eq(procfs_gen_ostype(&b), 0);
     ck_assert_str_eq(b.s, "Linux\n");
-    sb_free(&b);
+    strbuf_free(&b);
     ck_assert_int_eq(procfs_gen_osrelease(&b), 0);
     snprintf(line, sizeof(line), "%s\n", u.release);
     ck_assert_str_eq(b.s, line);
-    sb_free(&b);
+    strbuf_free(&b);
     ck_assert_int_eq(procfs_gen_pid_max(&b), 0);
     ck_assert_int_gt(atoi(b.s), 0);
     ck_assert_int_eq(b.s[b.len - 1], '\n');
-    sb_free(&b);
+    strbuf_free(&b);
 
     static const struct procfs_fs fs[] = { { "tmpfs", 1 }, { "ext4", 0 }, { NULL, 0 } };
     ck_assert_int_eq(procfs_gen_filesystems(&b, fs), 0);
     ck_assert_str_eq(b.s, "nodev\ttmpfs\n\text4\n");
-    sb_free(&b);
+    strbuf_free(&b);
 
     ck_assert_int_eq(procfs_gen_cpuinfo(&b), 0);
     ck_assert_ptr_nonnull(strstr(b.s, "processor"));
-    sb_free(&b);
+    strbuf_free(&b);
 
     struct sandbox sb;
     memset(&sb, 0, sizeof(sb));
@@ -642,7 +642,7 @@ START_TEST(status_caps)
     ck_assert_str_eq(find_line(b.s, "CapEff:", line, sizeof(line)), "CapEff:\t0000000000000003");
     ck_assert_str_eq(find_line(b.s, "CapBnd:", line, sizeof(line)), "CapBnd:\t00000000a80425fb");
     ck_assert_str_eq(find_line(b.s, "CapAmb:", line, sizeof(line)), "CapAmb:\t0000000000000001");
-    sb_free(&b);
+    strbuf_free(&b);
     fake_free(&f);
 }
 END_TEST
@@ -711,7 +711,7 @@ START_TEST(mount_lines)
     ck_assert_int_eq(procfs_gen_mount_line(&b, &t, 1), 0);
     ck_assert_str_eq(b.s, "25 21 0:44 /sub\\011dir /tmp rw,nosuid,nodev,noexec,relatime - tmpfs none "
                           "rw,size=1024k,inode64\n");
-    sb_free(&b);
+    strbuf_free(&b);
 }
 END_TEST
 

@@ -66,10 +66,10 @@ static struct process *find_process(int pid)
     struct task *t = current_task;
     if (!t)
         return NULL;
-    struct sandbox *sb = t->proc->sb;
+    struct sandbox *box = t->proc->sandbox;
     /* The sandbox has one process until fork exists: its init. */
-    if (sb->init && sb->init->pid == pid)
-        return sb->init;
+    if (box->init && box->init->pid == pid)
+        return box->init;
     return NULL;
 }
 
@@ -184,9 +184,9 @@ static int gen_filesystems(struct strbuf *out, struct task *r, struct process *p
     }
 GLOBAL(g_meminfo, procfs_gen_meminfo(out))
 GLOBAL(g_cpuinfo, procfs_gen_cpuinfo(out))
-GLOBAL(g_stat, procfs_gen_sysstat(out, (unsigned long)procfs_last_pid(r->proc->sb), 1))
+GLOBAL(g_stat, procfs_gen_sysstat(out, (unsigned long)procfs_last_pid(r->proc->sandbox), 1))
 GLOBAL(g_uptime, procfs_gen_uptime(out))
-GLOBAL(g_loadavg, procfs_gen_loadavg(out, 1, 1, procfs_last_pid(r->proc->sb)))
+GLOBAL(g_loadavg, procfs_gen_loadavg(out, 1, 1, procfs_last_pid(r->proc->sandbox)))
 GLOBAL(g_version, procfs_gen_version(out))
 GLOBAL(g_hostname, procfs_gen_hostname(out))
 GLOBAL(g_ostype, procfs_gen_ostype(out))
@@ -563,7 +563,7 @@ static int gen_fdinfo(struct strbuf *out, int pid, int fd)
             cloexec = p->files->fd[fd].cloexec;
         pthread_mutex_unlock(&p->files->lock);
     }
-    sb_printf(out, "pos:\t%lld\nflags:\t0%o\nmnt_id:\t%d\nino:\t%llu\n", (long long)f->pos,
+    strbuf_printf(out, "pos:\t%lld\nflags:\t0%o\nmnt_id:\t%d\nino:\t%llu\n", (long long)f->pos,
               (unsigned)f->flags | (cloexec ? 02000000U : 0), mnt_id, ino);
     file_put(f);
     return out->oom ? -ENOMEM : 0;
@@ -587,7 +587,7 @@ static int proc_open(struct inode *i, struct file *f, int flags)
         r = p && t ? pi->ent->gen(b, t, p) : -ENOENT;
     }
     if (r < 0) {
-        sb_free(b);
+        strbuf_free(b);
         free(b);
         return r;
     }
@@ -619,7 +619,7 @@ static void pf_release(struct file *f)
 {
     struct strbuf *b = f->priv;
     if (b) {
-        sb_free(b);
+        strbuf_free(b);
         free(b);
     }
 }
@@ -676,7 +676,7 @@ static int pd_iterate(struct file *f, struct dir_context *ctx)
                 if (d->kind == PK_ROOT) {
                     struct task *t = current_task;
                     if (t && k == 0)
-                        num = t->proc->sb->init ? t->proc->sb->init->pid : -1;
+                        num = t->proc->sandbox->init ? t->proc->sandbox->init->pid : -1;
                 } else if (d->kind == PK_TASKDIR) {
                     if (k == 0)
                         num = d->pid;

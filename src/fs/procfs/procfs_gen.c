@@ -38,7 +38,7 @@
 /* ---- strbuf ---- */
 
 /* Room for more bytes plus the NUL. */
-static int sb_reserve(struct strbuf *b, size_t more)
+static int strbuf_reserve(struct strbuf *b, size_t more)
 {
     if (b->oom)
         return -ENOMEM;
@@ -61,7 +61,7 @@ static int sb_reserve(struct strbuf *b, size_t more)
     return 0;
 }
 
-int sb_printf(struct strbuf *b, const char *fmt, ...)
+int strbuf_printf(struct strbuf *b, const char *fmt, ...)
 {
     if (b->oom)
         return -ENOMEM;
@@ -73,7 +73,7 @@ int sb_printf(struct strbuf *b, const char *fmt, ...)
     if (n < 0)
         return -EINVAL;
     if ((size_t)n >= avail) {
-        if (sb_reserve(b, (size_t)n) < 0)
+        if (strbuf_reserve(b, (size_t)n) < 0)
             return -ENOMEM;
         va_start(ap, fmt);
         vsnprintf(b->s + b->len, b->cap - b->len, fmt, ap);
@@ -83,18 +83,18 @@ int sb_printf(struct strbuf *b, const char *fmt, ...)
     return 0;
 }
 
-int sb_putc(struct strbuf *b, int c)
+int strbuf_putc(struct strbuf *b, int c)
 {
-    if (sb_reserve(b, 1) < 0)
+    if (strbuf_reserve(b, 1) < 0)
         return -ENOMEM;
     b->s[b->len++] = (char)c;
     b->s[b->len] = 0;
     return 0;
 }
 
-int sb_append(struct strbuf *b, const void *data, size_t len)
+int strbuf_append(struct strbuf *b, const void *data, size_t len)
 {
-    if (sb_reserve(b, len) < 0)
+    if (strbuf_reserve(b, len) < 0)
         return -ENOMEM;
     memcpy(b->s + b->len, data, len);
     b->len += len;
@@ -102,13 +102,13 @@ int sb_append(struct strbuf *b, const void *data, size_t len)
     return 0;
 }
 
-void sb_free(struct strbuf *b)
+void strbuf_free(struct strbuf *b)
 {
     free(b->s);
     *b = (struct strbuf)STRBUF_INIT;
 }
 
-static int sb_result(const struct strbuf *b)
+static int strbuf_result(const struct strbuf *b)
 {
     return b->oom ? -ENOMEM : 0;
 }
@@ -123,7 +123,7 @@ static int host_read(const char *path, struct strbuf *b)
         return -errno;
     int r = 0;
     for (;;) {
-        if (sb_reserve(b, 4096) < 0) {
+        if (strbuf_reserve(b, 4096) < 0) {
             r = -ENOMEM;
             break;
         }
@@ -188,7 +188,7 @@ static void host_status_load(void)
     if (host_read("/proc/self/status", &b) == 0 && !b.oom)
         host_status = b.s;
     else
-        sb_free(&b);
+        strbuf_free(&b);
 }
 
 static const char *host_status_value(const char *key, size_t *len)
@@ -204,9 +204,9 @@ static void put_host_line(struct strbuf *out, const char *key, const char *dflt)
     size_t len;
     const char *v = host_status_value(key, &len);
     if (v)
-        sb_printf(out, "%s:\t%.*s\n", key, (int)len, v);
+        strbuf_printf(out, "%s:\t%.*s\n", key, (int)len, v);
     else if (dflt)
-        sb_printf(out, "%s:\t%s\n", key, dflt);
+        strbuf_printf(out, "%s:\t%s\n", key, dflt);
 }
 
 /* 1 if the host kernel prints this status line; dflt without its file. */
@@ -234,7 +234,7 @@ static void ncpu_load(void)
             p--;
         n = atoi(p) + 1;
     }
-    sb_free(&b);
+    strbuf_free(&b);
     if (n <= 0)
         n = get_nprocs_conf();
     ncpu_ids = n > 0 ? n : 1;
@@ -327,11 +327,11 @@ static int may_read(struct task *reader, struct process *p)
 
 static struct guest_rlimit get_rlimit(struct process *p, int res)
 {
-    if (p->sb)
-        pthread_mutex_lock(&p->sb->lock);
+    if (p->sandbox)
+        pthread_mutex_lock(&p->sandbox->lock);
     struct guest_rlimit r = p->rlim[res];
-    if (p->sb)
-        pthread_mutex_unlock(&p->sb->lock);
+    if (p->sandbox)
+        pthread_mutex_unlock(&p->sandbox->lock);
     return r;
 }
 
@@ -392,36 +392,36 @@ int procfs_gen_stat(struct strbuf *out, struct task *reader, struct process *p)
      * is what Linux shows for a group outside the pid namespace. No
      * controlling tty (tty_nr 0, tpgid -1). flags 0: no PF_* state (no
      * PF_RANDOMIZE: the layout is fixed). */
-    sb_printf(out, "%d (%.*s) %c %d 0 0 0 -1 0", p->pid, (int)comm_len(p), p->comm,
+    strbuf_printf(out, "%d (%.*s) %c %d 0 0 0 -1 0", p->pid, (int)comm_len(p), p->comm,
               self ? 'R' : 'S', p->ppid);
     /* minflt cminflt majflt cmajflt utime stime cutime cstime: children's
      * totals are not kept. */
-    sb_printf(out, " %llu 0 %llu 0 %llu %llu 0 0", u.minflt, u.majflt, u.utime, u.stime);
+    strbuf_printf(out, " %llu 0 %llu 0 %llu %llu 0 0", u.minflt, u.majflt, u.utime, u.stime);
     /* priority nice: no scheduling state, the default 20 and 0. One thread
      * per process (no thread list). itrealvalue is always 0. */
-    sb_printf(out, " 20 0 1 0 %llu %llu %llu %llu", start_ticks(p->start_time),
+    strbuf_printf(out, " 20 0 1 0 %llu %llu %llu %llu", start_ticks(p->start_time),
               (unsigned long long)(m.vc.total * GUEST_PAGE), rss, rsslim);
     /* startstack: the initial stack pointer is not kept in struct mm.
      * kstkesp/kstkeip are 0 unless the task is exiting, as in Linux. */
-    sb_printf(out, " %llu %llu 0 0 0",
+    strbuf_printf(out, " %llu %llu 0 0 0",
               (unsigned long long)(m.have ? (permitted ? m.start_code : 1) : 0),
               (unsigned long long)(m.have ? (permitted ? m.end_code : 1) : 0));
     /* signal (no pending queue yet), blocked, sigignore, sigcatch, wchan
      * (1 when sleeping), nswap, cnswap, exit_signal (SIGCHLD). */
-    sb_printf(out, " 0 %llu %llu %llu %d 0 0 17", (unsigned long long)(blocked & 0x7fffffffULL),
+    strbuf_printf(out, " 0 %llu %llu %llu %d 0 0 17", (unsigned long long)(blocked & 0x7fffffffULL),
               (unsigned long long)(ign & 0x7fffffffULL), (unsigned long long)(cgt & 0x7fffffffULL),
               (self || !permitted) ? 0 : 1);
     /* processor rt_priority policy delayacct_blkio_ticks guest_time cguest_time */
-    sb_printf(out, " %ld 0 0 0 0 0", u.processor);
+    strbuf_printf(out, " %ld 0 0 0 0 0", u.processor);
     if (m.have && permitted)
-        sb_printf(out, " %" PRIu64 " %" PRIu64 " %" PRIu64 " %" PRIu64 " %" PRIu64 " %" PRIu64 " %" PRIu64,
+        strbuf_printf(out, " %" PRIu64 " %" PRIu64 " %" PRIu64 " %" PRIu64 " %" PRIu64 " %" PRIu64 " %" PRIu64,
                   m.start_data, m.end_data, m.brk_start, m.arg_start, m.arg_end, m.env_start,
                   m.env_end);
     else
-        sb_printf(out, " 0 0 0 0 0 0 0");
+        strbuf_printf(out, " 0 0 0 0 0 0 0");
     /* exit_code: 0 while the process lives (a dying one's is on its task). */
-    sb_printf(out, " 0\n");
-    return sb_result(out);
+    strbuf_printf(out, " 0\n");
+    return strbuf_result(out);
 }
 
 /* ---- /proc/PID/status ---- */
@@ -436,7 +436,7 @@ static void put_cpumask(struct strbuf *out, const cpu_set_t *set, size_t setsize
         for (int b = 0; b < chunk; b++)
             if (CPU_ISSET_S((size_t)(i + b), setsize, set))
                 val |= 1U << b;
-        sb_printf(out, "%s%0*x", i == top ? "" : ",", (chunk + 3) / 4, val);
+        strbuf_printf(out, "%s%0*x", i == top ? "" : ",", (chunk + 3) / 4, val);
         chunk = 32;
     }
 }
@@ -454,9 +454,9 @@ static void put_cpulist(struct strbuf *out, const cpu_set_t *set, size_t setsize
         while (j + 1 < nbits && CPU_ISSET_S((size_t)(j + 1), setsize, set))
             j++;
         if (j > i)
-            sb_printf(out, "%s%d-%d", sep, i, j);
+            strbuf_printf(out, "%s%d-%d", sep, i, j);
         else
-            sb_printf(out, "%s%d", sep, i);
+            strbuf_printf(out, "%s%d", sep, i);
         sep = ",";
         i = j + 1;
     }
@@ -477,11 +477,11 @@ static void put_cpus_allowed(struct strbuf *out)
     CPU_ZERO_S(size, set);
     if (sched_getaffinity(0, size, set) < 0)
         CPU_ZERO_S(size, set);
-    sb_printf(out, "Cpus_allowed:\t");
+    strbuf_printf(out, "Cpus_allowed:\t");
     put_cpumask(out, set, size, n);
-    sb_printf(out, "\nCpus_allowed_list:\t");
+    strbuf_printf(out, "\nCpus_allowed_list:\t");
     put_cpulist(out, set, size, n);
-    sb_putc(out, '\n');
+    strbuf_putc(out, '\n');
     CPU_FREE(set);
 }
 
@@ -498,21 +498,21 @@ int procfs_gen_status(struct strbuf *out, struct task *reader, struct process *p
     unsigned long long sigq_lim = get_rlimit(p, RLIMIT_SIGPENDING).cur;
 
     /* Name is escaped (only '\n' and '\\'), as proc_task_name(escape). */
-    sb_printf(out, "Name:\t");
+    strbuf_printf(out, "Name:\t");
     for (size_t i = 0, n = comm_len(p); i < n; i++) {
         if (p->comm[i] == '\n')
-            sb_printf(out, "\\n");
+            strbuf_printf(out, "\\n");
         else if (p->comm[i] == '\\')
-            sb_printf(out, "\\\\");
+            strbuf_printf(out, "\\\\");
         else
-            sb_putc(out, p->comm[i]);
+            strbuf_putc(out, p->comm[i]);
     }
-    sb_printf(out, "\nUmask:\t%#04o\n", (unsigned)p->umask);
-    sb_printf(out, "State:\t%s\n", self ? "R (running)" : "S (sleeping)");
-    sb_printf(out, "Tgid:\t%d\nNgid:\t0\nPid:\t%d\nPPid:\t%d\nTracerPid:\t0\n", p->pid, p->pid, p->ppid);
+    strbuf_printf(out, "\nUmask:\t%#04o\n", (unsigned)p->umask);
+    strbuf_printf(out, "State:\t%s\n", self ? "R (running)" : "S (sleeping)");
+    strbuf_printf(out, "Tgid:\t%d\nNgid:\t0\nPid:\t%d\nPPid:\t%d\nTracerPid:\t0\n", p->pid, p->pid, p->ppid);
     const struct creds *c = &p->creds;
-    sb_printf(out, "Uid:\t%u\t%u\t%u\t%u\n", c->uid, c->euid, c->suid, c->fsuid);
-    sb_printf(out, "Gid:\t%u\t%u\t%u\t%u\n", c->gid, c->egid, c->sgid, c->fsgid);
+    strbuf_printf(out, "Uid:\t%u\t%u\t%u\t%u\n", c->uid, c->euid, c->suid, c->fsuid);
+    strbuf_printf(out, "Gid:\t%u\t%u\t%u\t%u\n", c->gid, c->egid, c->sgid, c->fsgid);
     int fdsize = 0;
     if (p->files) {
         pthread_mutex_lock(&p->files->lock);
@@ -522,14 +522,14 @@ int procfs_gen_status(struct strbuf *out, struct task *reader, struct process *p
             fdsize = 64; /* Linux's smallest table */
     }
     /* Space-separated, and then the trailing space Linux always adds. */
-    sb_printf(out, "FDSize:\t%d\nGroups:\t", fdsize);
+    strbuf_printf(out, "FDSize:\t%d\nGroups:\t", fdsize);
     for (int g = 0; g < c->ngroups; g++)
-        sb_printf(out, g ? " %u" : "%u", c->groups[g]);
-    sb_printf(out, " \n");
+        strbuf_printf(out, g ? " %u" : "%u", c->groups[g]);
+    strbuf_printf(out, " \n");
     /* One pid namespace level; pgid and sid as in stat. */
-    sb_printf(out, "NStgid:\t%d\nNSpid:\t%d\nNSpgid:\t0\nNSsid:\t0\n", p->pid, p->pid);
+    strbuf_printf(out, "NStgid:\t%d\nNSpid:\t%d\nNSpgid:\t0\nNSsid:\t0\n", p->pid, p->pid);
     if (host_has_status_line("Kthread", 1))
-        sb_printf(out, "Kthread:\t0\n");
+        strbuf_printf(out, "Kthread:\t0\n");
 
     if (m.have) {
         uint64_t text = 0;
@@ -552,33 +552,33 @@ int procfs_gen_status(struct strbuf *out, struct task *reader, struct process *p
             file = shmem = pte = swap = 0;
         }
         /* No high-water mark of the VMA set is kept: VmPeak is VmSize. */
-        sb_printf(out, "VmPeak:\t%8llu kB\nVmSize:\t%8llu kB\nVmLck:\t%8u kB\nVmPin:\t%8u kB\n",
+        strbuf_printf(out, "VmPeak:\t%8llu kB\nVmSize:\t%8llu kB\nVmLck:\t%8u kB\nVmPin:\t%8u kB\n",
                   total, total, 0, 0);
-        sb_printf(out, "VmHWM:\t%8llu kB\nVmRSS:\t%8llu kB\nRssAnon:\t%8llu kB\n", hwm, rss, anon);
-        sb_printf(out, "RssFile:\t%8llu kB\nRssShmem:\t%8llu kB\n", file, shmem);
-        sb_printf(out, "VmData:\t%8llu kB\nVmStk:\t%8llu kB\n", (unsigned long long)m.vc.data * 4,
+        strbuf_printf(out, "VmHWM:\t%8llu kB\nVmRSS:\t%8llu kB\nRssAnon:\t%8llu kB\n", hwm, rss, anon);
+        strbuf_printf(out, "RssFile:\t%8llu kB\nRssShmem:\t%8llu kB\n", file, shmem);
+        strbuf_printf(out, "VmData:\t%8llu kB\nVmStk:\t%8llu kB\n", (unsigned long long)m.vc.data * 4,
                   (unsigned long long)m.vc.stack * 4);
-        sb_printf(out, "VmExe:\t%8llu kB\nVmLib:\t%8llu kB\n", (unsigned long long)(text >> 10),
+        strbuf_printf(out, "VmExe:\t%8llu kB\nVmLib:\t%8llu kB\n", (unsigned long long)(text >> 10),
                   (unsigned long long)((exec - text) >> 10));
-        sb_printf(out, "VmPTE:\t%8llu kB\nVmSwap:\t%8llu kB\n", pte, swap);
+        strbuf_printf(out, "VmPTE:\t%8llu kB\nVmSwap:\t%8llu kB\n", pte, swap);
         if (host_has_status_line("HugetlbPages", 1))
-            sb_printf(out, "HugetlbPages:\t%8u kB\n", 0);
+            strbuf_printf(out, "HugetlbPages:\t%8u kB\n", 0);
         if (host_has_status_line("CoreDumping", 1))
-            sb_printf(out, "CoreDumping:\t0\n");
+            strbuf_printf(out, "CoreDumping:\t0\n");
         put_host_line(out, "THP_enabled", "1");
         put_host_line(out, "untag_mask", NULL);
     }
 
     /* SigQ: nothing queued (no signal queue yet) / RLIMIT_SIGPENDING. */
-    sb_printf(out, "Threads:\t1\nSigQ:\t0/%llu\n", sigq_lim);
-    sb_printf(out, "SigPnd:\t%016llx\nShdPnd:\t%016llx\nSigBlk:\t%016llx\n", 0ULL, 0ULL,
+    strbuf_printf(out, "Threads:\t1\nSigQ:\t0/%llu\n", sigq_lim);
+    strbuf_printf(out, "SigPnd:\t%016llx\nShdPnd:\t%016llx\nSigBlk:\t%016llx\n", 0ULL, 0ULL,
               (unsigned long long)blocked);
-    sb_printf(out, "SigIgn:\t%016llx\nSigCgt:\t%016llx\n", (unsigned long long)ign,
+    strbuf_printf(out, "SigIgn:\t%016llx\nSigCgt:\t%016llx\n", (unsigned long long)ign,
               (unsigned long long)cgt);
 
     /* The guest's own capability sets, from the sentry's model of its
      * credentials (never sandbox-run's, which the guest does not have). */
-    sb_printf(out, "CapInh:\t%016llx\nCapPrm:\t%016llx\nCapEff:\t%016llx\nCapBnd:\t%016llx\nCapAmb:\t%016llx\n",
+    strbuf_printf(out, "CapInh:\t%016llx\nCapPrm:\t%016llx\nCapEff:\t%016llx\nCapBnd:\t%016llx\nCapAmb:\t%016llx\n",
               (unsigned long long)c->cap_inheritable, (unsigned long long)c->cap_permitted,
               (unsigned long long)c->cap_effective, (unsigned long long)c->cap_bset,
               (unsigned long long)c->cap_ambient);
@@ -586,20 +586,20 @@ int procfs_gen_status(struct strbuf *out, struct task *reader, struct process *p
     /* NoNewPrivs as prctl(PR_GET_NO_NEW_PRIVS) answers the guest: set (the
      * sandbox runs with it, sys_prctl). The guest has no seccomp filter of
      * its own: the stub's filter is the sandbox's, not the guest's. */
-    sb_printf(out, "NoNewPrivs:\t1\nSeccomp:\t0\n");
+    strbuf_printf(out, "NoNewPrivs:\t1\nSeccomp:\t0\n");
     if (host_has_status_line("Seccomp_filters", 1))
-        sb_printf(out, "Seccomp_filters:\t0\n");
+        strbuf_printf(out, "Seccomp_filters:\t0\n");
     put_host_line(out, "Speculation_Store_Bypass", "unknown");
     put_host_line(out, "SpeculationIndirectBranch", NULL);
     put_cpus_allowed(out);
     put_host_line(out, "Mems_allowed", "1");
     put_host_line(out, "Mems_allowed_list", "0");
     /* Context switches are not counted. */
-    sb_printf(out, "voluntary_ctxt_switches:\t0\nnonvoluntary_ctxt_switches:\t0\n");
+    strbuf_printf(out, "voluntary_ctxt_switches:\t0\nnonvoluntary_ctxt_switches:\t0\n");
     /* No shadow stack for the guest: empty feature lists. */
     if (host_has_status_line("x86_Thread_features", 0))
-        sb_printf(out, "x86_Thread_features:\t\nx86_Thread_features_locked:\t\n");
-    return sb_result(out);
+        strbuf_printf(out, "x86_Thread_features:\t\nx86_Thread_features_locked:\t\n");
+    return strbuf_result(out);
 }
 
 /* ---- /proc/PID/statm ---- */
@@ -610,8 +610,8 @@ int procfs_gen_statm(struct strbuf *out, struct task *reader, struct process *p)
     struct mm_snap m;
     mm_snapshot(p, &m);
     if (!m.have) {
-        sb_printf(out, "0 0 0 0 0 0 0\n");
-        return sb_result(out);
+        strbuf_printf(out, "0 0 0 0 0 0 0\n");
+        return strbuf_result(out);
     }
     struct mm_usage u;
     mm_host_usage(p->mm, &u, 1);
@@ -625,9 +625,9 @@ int procfs_gen_statm(struct strbuf *out, struct task *reader, struct process *p)
     uint64_t text = 0;
     if (m.end_code > m.start_code)
         text = (PAGE_UP(m.end_code) - PAGE_DOWN(m.start_code)) / GUEST_PAGE;
-    sb_printf(out, "%llu %llu %llu %llu 0 %llu 0\n", (unsigned long long)m.vc.total, resident, shared,
+    strbuf_printf(out, "%llu %llu %llu %llu 0 %llu 0\n", (unsigned long long)m.vc.total, resident, shared,
               (unsigned long long)text, (unsigned long long)(m.vc.data + m.vc.stack));
-    return sb_result(out);
+    return strbuf_result(out);
 }
 
 /* ---- cmdline, environ, comm ---- */
@@ -638,16 +638,16 @@ static int read_guest(struct strbuf *out, struct process *p, uint64_t start, uin
 {
     pid_t pid = mm_host_pid(p->mm);
     if (!pid || end <= start || !guest_range_ok(start, end - start))
-        return sb_result(out);
+        return strbuf_result(out);
     /* The stub region is not the guest's to show. */
     if (!mm_clip_guest_range(start, &end))
-        return sb_result(out);
+        return strbuf_result(out);
     size_t at = out->len;
     while (start < end) {
         size_t chunk = (size_t)(GUEST_PAGE - (start & (GUEST_PAGE - 1)));
         if (chunk > end - start)
             chunk = (size_t)(end - start);
-        if (sb_reserve(out, chunk) < 0)
+        if (strbuf_reserve(out, chunk) < 0)
             return -ENOMEM;
         if (mem_read(pid, out->s + out->len, start, chunk) < 0)
             break;
@@ -658,7 +658,7 @@ static int read_guest(struct strbuf *out, struct process *p, uint64_t start, uin
         out->len = at;
     if (out->s)
         out->s[out->len] = 0;
-    return sb_result(out);
+    return strbuf_result(out);
 }
 
 /* get_mm_cmdline: argv's strings; if the last byte of that area is not a
@@ -670,7 +670,7 @@ int procfs_gen_cmdline(struct strbuf *out, struct task *reader, struct process *
     struct mm_snap m;
     mm_snapshot(p, &m);
     if (!m.have || !m.env_end || m.arg_start >= m.arg_end)
-        return sb_result(out);
+        return strbuf_result(out);
     uint64_t env_end = m.env_end;
     if (m.env_start != m.arg_end || m.env_end < m.env_start)
         env_end = m.arg_end;
@@ -689,7 +689,7 @@ int procfs_gen_cmdline(struct strbuf *out, struct task *reader, struct process *
             out->len = (size_t)(z - out->s) + 1;
             out->s[out->len] = 0;
         }
-        return sb_result(out);
+        return strbuf_result(out);
     }
     return read_guest(out, p, m.arg_start, m.arg_end);
 }
@@ -701,16 +701,16 @@ int procfs_gen_environ(struct strbuf *out, struct task *reader, struct process *
     struct mm_snap m;
     mm_snapshot(p, &m);
     if (!m.have || !m.env_end)
-        return sb_result(out);
+        return strbuf_result(out);
     return read_guest(out, p, m.env_start, m.env_end);
 }
 
 int procfs_gen_comm(struct strbuf *out, struct task *reader, struct process *p)
 {
     (void)reader;
-    sb_append(out, p->comm, comm_len(p));
-    sb_putc(out, '\n');
-    return sb_result(out);
+    strbuf_append(out, p->comm, comm_len(p));
+    strbuf_putc(out, '\n');
+    return strbuf_result(out);
 }
 
 /* ---- /proc/PID/maps ---- */
@@ -723,21 +723,21 @@ static void maps_line(struct strbuf *out, uint64_t start, uint64_t end, const ch
                       uint64_t off, uint64_t dev, uint64_t ino, const char *name)
 {
     size_t line = out->len;
-    sb_printf(out, "%08" PRIx64 "-%08" PRIx64 " %s %08" PRIx64 " %02x:%02x %" PRIu64 " ", start, end,
+    strbuf_printf(out, "%08" PRIx64 "-%08" PRIx64 " %s %08" PRIx64 " %02x:%02x %" PRIu64 " ", start, end,
               perms, off, major((dev_t)dev), minor((dev_t)dev), ino);
     if (name) {
         for (size_t col = out->len - line; col < 72; col++)
-            sb_putc(out, ' ');
-        sb_putc(out, ' ');
+            strbuf_putc(out, ' ');
+        strbuf_putc(out, ' ');
         /* seq_path escapes a newline in the path as \012. */
         for (const char *c = name; *c; c++) {
             if (*c == '\n')
-                sb_printf(out, "\\012");
+                strbuf_printf(out, "\\012");
             else
-                sb_putc(out, *c);
+                strbuf_putc(out, *c);
         }
     }
-    sb_putc(out, '\n');
+    strbuf_putc(out, '\n');
 }
 
 /* Linux merges adjacent anonymous VMAs with equal attributes; the sentry's
@@ -771,7 +771,7 @@ static void vsyscall_load(void)
                 memcpy(vsyscall_perms, sp + 1, 4);
         }
     }
-    sb_free(&b);
+    strbuf_free(&b);
 }
 
 int procfs_gen_maps(struct strbuf *out, struct task *reader, struct process *p)
@@ -780,7 +780,7 @@ int procfs_gen_maps(struct strbuf *out, struct task *reader, struct process *p)
         return -EACCES;
     struct mm *mm = p->mm;
     if (!mm)
-        return sb_result(out);
+        return strbuf_result(out);
     /* Work on a copy (with its own file references), so that file names
      * are looked up without the mm lock held. */
     char *exe = malloc(sizeof(mm->exe) + PATH_MAX_LEN), *fname = exe + sizeof(mm->exe);
@@ -861,7 +861,7 @@ int procfs_gen_maps(struct strbuf *out, struct task *reader, struct process *p)
     pthread_once(&vsyscall_once, vsyscall_load);
     if (vsyscall_perms[0])
         maps_line(out, 0xffffffffff600000ULL, 0xffffffffff601000ULL, vsyscall_perms, 0, 0, 0, "[vsyscall]");
-    return sb_result(out);
+    return strbuf_result(out);
 }
 
 /* ---- mounts ---- */
@@ -872,9 +872,9 @@ static void put_mangled(struct strbuf *out, const char *s)
 {
     for (; *s; s++) {
         if (*s == ' ' || *s == '\t' || *s == '\n' || *s == '\\')
-            sb_printf(out, "\\%03o", (unsigned char)*s);
+            strbuf_printf(out, "\\%03o", (unsigned char)*s);
         else
-            sb_putc(out, *s);
+            strbuf_putc(out, *s);
     }
 }
 
@@ -882,7 +882,7 @@ static void put_mangled(struct strbuf *out, const char *s)
  * default atime mode and always shown. */
 static void put_mnt_opts(struct strbuf *out, const struct procfs_mount *m)
 {
-    sb_printf(out, "%s%s%s%s,relatime", m->rdonly ? "ro" : "rw", m->nosuid ? ",nosuid" : "",
+    strbuf_printf(out, "%s%s%s%s,relatime", m->rdonly ? "ro" : "rw", m->nosuid ? ",nosuid" : "",
               m->nodev ? ",nodev" : "", m->noexec ? ",noexec" : "");
 }
 
@@ -893,28 +893,28 @@ int procfs_gen_mount_line(struct strbuf *out, const struct procfs_mount *m, int 
     const char *sbo = m->sb_options;
     if (!info) {
         put_mangled(out, source);
-        sb_putc(out, ' ');
+        strbuf_putc(out, ' ');
         put_mangled(out, m->mountpoint);
-        sb_putc(out, ' ');
+        strbuf_putc(out, ' ');
         put_mangled(out, m->type);
-        sb_putc(out, ' ');
+        strbuf_putc(out, ' ');
         put_mnt_opts(out, m);
-        sb_printf(out, "%s%s 0 0\n", sbo ? "," : "", sbo ? sbo : "");
-        return sb_result(out);
+        strbuf_printf(out, "%s%s 0 0\n", sbo ? "," : "", sbo ? sbo : "");
+        return strbuf_result(out);
     }
-    sb_printf(out, "%d %d %u:%u ", m->id, m->parent_id, m->dev_major, m->dev_minor);
+    strbuf_printf(out, "%d %d %u:%u ", m->id, m->parent_id, m->dev_major, m->dev_minor);
     put_mangled(out, m->root);
-    sb_putc(out, ' ');
+    strbuf_putc(out, ' ');
     put_mangled(out, m->mountpoint);
-    sb_putc(out, ' ');
+    strbuf_putc(out, ' ');
     put_mnt_opts(out, m);
     /* No propagation (shared:, master:) fields: every mount is private. */
-    sb_printf(out, " - ");
+    strbuf_printf(out, " - ");
     put_mangled(out, m->type);
-    sb_putc(out, ' ');
+    strbuf_putc(out, ' ');
     put_mangled(out, source);
-    sb_printf(out, " %s%s%s\n", m->sb_rdonly ? "ro" : "rw", sbo ? "," : "", sbo ? sbo : "");
-    return sb_result(out);
+    strbuf_printf(out, " %s%s%s\n", m->sb_rdonly ? "ro" : "rw", sbo ? "," : "", sbo ? sbo : "");
+    return strbuf_result(out);
 }
 
 /* ---- system-wide files ---- */
@@ -966,9 +966,9 @@ static void meminfo_fallback(struct strbuf *out)
     char key[32];
     for (size_t i = 0; i < ARRAY_SIZE(f); i++) {
         snprintf(key, sizeof(key), "%s:", f[i].k);
-        sb_printf(out, "%-16s%8llu kB\n", key, f[i].v);
+        strbuf_printf(out, "%-16s%8llu kB\n", key, f[i].v);
     }
-    sb_printf(out, "HugePages_Total:   %5d\nHugePages_Free:    %5d\nHugePages_Rsvd:    %5d\n"
+    strbuf_printf(out, "HugePages_Total:   %5d\nHugePages_Free:    %5d\nHugePages_Rsvd:    %5d\n"
                    "HugePages_Surp:    %5d\nHugepagesize:   %8d kB\n", 0, 0, 0, 0, 2048);
 }
 
@@ -978,9 +978,9 @@ int procfs_gen_meminfo(struct strbuf *out)
 {
     struct strbuf h = STRBUF_INIT;
     if (host_read("/proc/meminfo", &h) < 0 || !h.s) {
-        sb_free(&h);
+        strbuf_free(&h);
         meminfo_fallback(out);
-        return sb_result(out);
+        return strbuf_result(out);
     }
     char key[64];
     for (char *l = h.s; *l;) {
@@ -999,22 +999,22 @@ int procfs_gen_meminfo(struct strbuf *out)
             key[colon - l + 1] = 0;
             size_t rest = len - (size_t)(endp - l);
             if (rest == 3 && memcmp(endp, " kB", 3) == 0)
-                sb_printf(out, "%-16s%8llu kB\n", key, v);
+                strbuf_printf(out, "%-16s%8llu kB\n", key, v);
             else if (rest == 0 && strncmp(key, "HugePages_", 10) == 0)
-                sb_printf(out, "%-19s%5llu\n", key, v);
+                strbuf_printf(out, "%-19s%5llu\n", key, v);
             else if (rest == 0)
-                sb_printf(out, "%-16s%8llu\n", key, v);
+                strbuf_printf(out, "%-16s%8llu\n", key, v);
             else
                 ok = 0;
         }
         if (!ok) {
-            sb_append(out, l, len);
-            sb_putc(out, '\n');
+            strbuf_append(out, l, len);
+            strbuf_putc(out, '\n');
         }
         l = nl ? nl + 1 : l + len;
     }
-    sb_free(&h);
-    return sb_result(out);
+    strbuf_free(&h);
+    return strbuf_result(out);
 }
 
 /* The guest runs on the host's CPUs: their description as the host gives it. */
@@ -1023,9 +1023,9 @@ int procfs_gen_cpuinfo(struct strbuf *out)
     struct strbuf h = STRBUF_INIT;
     int r = host_read("/proc/cpuinfo", &h);
     if (r == 0 && h.s)
-        sb_append(out, h.s, h.len);
-    sb_free(&h);
-    return r < 0 ? r : sb_result(out);
+        strbuf_append(out, h.s, h.len);
+    strbuf_free(&h);
+    return r < 0 ? r : strbuf_result(out);
 }
 
 /* Host boot time in seconds since the epoch (btime). */
@@ -1050,28 +1050,28 @@ int procfs_gen_sysstat(struct strbuf *out, unsigned long processes, unsigned run
         char *nl = strchr(l, '\n');
         size_t len = nl ? (size_t)(nl - l) + 1 : strlen(l);
         if (strncmp(l, "cpu", 3) == 0) {
-            sb_append(out, l, len);
+            strbuf_append(out, l, len);
             if (!nl)
-                sb_putc(out, '\n');
+                strbuf_putc(out, '\n');
             cpus++;
         }
         l += len;
     }
     if (!cpus) {
-        sb_printf(out, "cpu  0 0 0 0 0 0 0 0 0 0\n");
+        strbuf_printf(out, "cpu  0 0 0 0 0 0 0 0 0 0\n");
         for (int i = 0; i < get_nprocs(); i++)
-            sb_printf(out, "cpu%d 0 0 0 0 0 0 0 0 0 0\n", i);
+            strbuf_printf(out, "cpu%d 0 0 0 0 0 0 0 0 0 0\n", i);
     }
     int found = 0;
     unsigned long long ctxt = have ? line_ull_sp(h.s, "ctxt", &found) : 0;
     unsigned long long btime = have ? line_ull_sp(h.s, "btime", &found) : 0;
     if (!found)
         btime = boot_epoch();
-    sb_free(&h);
-    sb_printf(out, "intr 0\nctxt %llu\nbtime %llu\nprocesses %lu\nprocs_running %u\nprocs_blocked 0\n",
+    strbuf_free(&h);
+    strbuf_printf(out, "intr 0\nctxt %llu\nbtime %llu\nprocesses %lu\nprocs_running %u\nprocs_blocked 0\n",
               ctxt, btime, processes, running);
-    sb_printf(out, "softirq 0 0 0 0 0 0 0 0 0 0 0\n");
-    return sb_result(out);
+    strbuf_printf(out, "softirq 0 0 0 0 0 0 0 0 0 0 0\n");
+    return strbuf_result(out);
 }
 
 /* "%lu.%02lu %lu.%02lu": CLOCK_BOOTTIME as Linux uses, and the host's
@@ -1084,10 +1084,10 @@ int procfs_gen_uptime(struct strbuf *out)
     struct strbuf h = STRBUF_INIT;
     if (host_read("/proc/uptime", &h) == 0 && h.s)
         sscanf(h.s, "%*s %lu.%lu", &idle_s, &idle_cs);
-    sb_free(&h);
-    sb_printf(out, "%lu.%02lu %lu.%02lu\n", (unsigned long)bt.tv_sec,
+    strbuf_free(&h);
+    strbuf_printf(out, "%lu.%02lu %lu.%02lu\n", (unsigned long)bt.tv_sec,
               (unsigned long)(bt.tv_nsec / 10000000), idle_s, idle_cs % 100);
-    return sb_result(out);
+    return strbuf_result(out);
 }
 
 /* The host's load averages; the sandbox's task counts and last pid. */
@@ -1102,12 +1102,12 @@ int procfs_gen_loadavg(struct strbuf *out, unsigned running, unsigned total, int
         a[i] = (si.loads[i] >> 5) + 2048 / 200;
 #define LOAD_INT(x) ((x) >> 11)
 #define LOAD_FRAC(x) LOAD_INT(((x) & 2047) * 100)
-    sb_printf(out, "%lu.%02lu %lu.%02lu %lu.%02lu %u/%u %d\n", LOAD_INT(a[0]), LOAD_FRAC(a[0]),
+    strbuf_printf(out, "%lu.%02lu %lu.%02lu %lu.%02lu %u/%u %d\n", LOAD_INT(a[0]), LOAD_FRAC(a[0]),
               LOAD_INT(a[1]), LOAD_FRAC(a[1]), LOAD_INT(a[2]), LOAD_FRAC(a[2]), running, total,
               last_pid);
 #undef LOAD_INT
 #undef LOAD_FRAC
-    return sb_result(out);
+    return strbuf_result(out);
 }
 
 /* linux_proc_banner: "%s version %s (builder@host) (compiler) %s\n". The
@@ -1124,18 +1124,18 @@ int procfs_gen_version(struct strbuf *out)
     size_t vl = strlen(u.version);
     if (host_read("/proc/version", &h) == 0 && h.s && strncmp(h.s, head, (size_t)n) == 0 &&
         h.len > vl + 1 && h.s[h.len - 1] == '\n' && memcmp(h.s + h.len - 1 - vl, u.version, vl) == 0)
-        sb_append(out, h.s, h.len);
+        strbuf_append(out, h.s, h.len);
     else
-        sb_printf(out, "%s version %s (unknown@unknown) (unknown) %s\n", u.sysname, u.release, u.version);
-    sb_free(&h);
-    return sb_result(out);
+        strbuf_printf(out, "%s version %s (unknown@unknown) (unknown) %s\n", u.sysname, u.release, u.version);
+    strbuf_free(&h);
+    return strbuf_result(out);
 }
 
 int procfs_gen_filesystems(struct strbuf *out, const struct procfs_fs *list)
 {
     for (; list && list->name; list++)
-        sb_printf(out, "%s\t%s\n", list->nodev ? "nodev" : "", list->name);
-    return sb_result(out);
+        strbuf_printf(out, "%s\t%s\n", list->nodev ? "nodev" : "", list->name);
+    return strbuf_result(out);
 }
 
 /* /proc/sys/kernel/{hostname,ostype,osrelease}: the fields of the uname
@@ -1145,8 +1145,8 @@ static int put_uts(struct strbuf *out, int which)
     struct utsname u;
     if (uname(&u) < 0)
         return -errno;
-    sb_printf(out, "%s\n", which == 0 ? u.nodename : which == 1 ? u.sysname : u.release);
-    return sb_result(out);
+    strbuf_printf(out, "%s\n", which == 0 ? u.nodename : which == 1 ? u.sysname : u.release);
+    return strbuf_result(out);
 }
 
 int procfs_gen_hostname(struct strbuf *out)
@@ -1172,9 +1172,9 @@ int procfs_gen_pid_max(struct strbuf *out)
     long v = 0;
     if (host_read("/proc/sys/kernel/pid_max", &h) == 0 && h.s)
         v = strtol(h.s, NULL, 10);
-    sb_free(&h);
-    sb_printf(out, "%ld\n", v > 0 ? v : 4194304L);
-    return sb_result(out);
+    strbuf_free(&h);
+    strbuf_printf(out, "%ld\n", v > 0 ? v : 4194304L);
+    return strbuf_result(out);
 }
 
 /* A random UUID (version 4, RFC 4122 variant) as "%pU" prints it. */
@@ -1203,8 +1203,8 @@ int procfs_gen_uuid(struct strbuf *out)
     int r = make_uuid(s);
     if (r < 0)
         return r;
-    sb_printf(out, "%s\n", s);
-    return sb_result(out);
+    strbuf_printf(out, "%s\n", s);
+    return strbuf_result(out);
 }
 
 /* One boot id per sandbox (per sentry process), made on first use. A mutex
@@ -1218,14 +1218,14 @@ int procfs_gen_boot_id(struct strbuf *out)
     pthread_mutex_unlock(&lock);
     if (r < 0)
         return r;
-    sb_printf(out, "%s\n", id);
-    return sb_result(out);
+    strbuf_printf(out, "%s\n", id);
+    return strbuf_result(out);
 }
 
-int procfs_last_pid(struct sandbox *sb)
+int procfs_last_pid(struct sandbox *box)
 {
-    pthread_mutex_lock(&sb->lock);
-    int pid = sb->next_pid - 1;
-    pthread_mutex_unlock(&sb->lock);
+    pthread_mutex_lock(&box->lock);
+    int pid = box->next_pid - 1;
+    pthread_mutex_unlock(&box->lock);
     return pid;
 }
