@@ -238,8 +238,16 @@ static int host_open(struct inode *i, struct file *f, int flags)
     int hflags = (flags & (O_ACCMODE | O_APPEND | O_DIRECTORY | O_SYNC | O_DSYNC | O_NOATIME)) | O_NOCTTY;
     if (host_rdonly(i) && (flags & O_ACCMODE) != O_RDONLY)
         return -EROFS;
+    /* Reads make the host update atime under its own mount's rules, which
+     * match the guest's relatime for a writable mount; a read-only one
+     * never updates atime on Linux, so the host must not either. O_NOATIME
+     * needs the host file's owner or CAP_FOWNER: without, the host's
+     * atime moves (a rootless sandbox over files it does not own). */
+    int noatime = (flags & O_NOATIME) || host_rdonly(i) || (f->mnt && (f->mnt->flags & MNT_RDONLY));
+    if (noatime)
+        hflags |= O_NOATIME;
     int fd = host_reopen(HI(i)->fd, hflags);
-    if (fd == -EPERM && (flags & O_NOATIME))
+    if (fd == -EPERM && noatime)
         fd = host_reopen(HI(i)->fd, hflags & ~O_NOATIME);
     if (fd < 0)
         return fd;

@@ -655,7 +655,7 @@ int vfs_rename(struct task *t, int odirfd, const char *opath, int ndirfd, const 
     if ((flags & RENAME_EXCHANGE) && (flags & (RENAME_NOREPLACE | RENAME_WHITEOUT)))
         return -EINVAL;
     if (flags & RENAME_WHITEOUT)
-        return -EPERM; /* needs CAP_MKNOD in the real kernel; no overlayfs here */
+        return -EPERM; /* needs CAP_MKNOD in the real kernel; no whiteouts here */
     struct path odir, ndir, src, dst = { 0 };
     char olast[NAME_MAX_LEN + 1], nlast[NAME_MAX_LEN + 1];
     int otype, ntype, ofl = 0, nfl = 0;
@@ -668,14 +668,20 @@ int vfs_rename(struct task *t, int odirfd, const char *opath, int ndirfd, const 
         return r;
     }
     int have_dst = 0;
-    if (otype != LAST_NORM || ntype != LAST_NORM) {
-        r = (otype == LAST_NORM && ntype == LAST_NORM) ? 0 : -EBUSY;
-        if (otype == LAST_DOT || ntype == LAST_DOT || otype == LAST_DOTDOT || ntype == LAST_DOTDOT)
-            r = -EBUSY;
-        goto out2;
-    }
+    /* do_renameat2's order: another mount, then "." ".." or "/" as the old
+     * name's last component (EBUSY), then as the new one's, where
+     * RENAME_NOREPLACE says EEXIST (the name exists, after all); then a
+     * read-only mount, before anything is looked up. */
     if (odir.mnt != ndir.mnt) {
         r = -EXDEV;
+        goto out2;
+    }
+    if (otype != LAST_NORM || ntype != LAST_NORM) {
+        r = (otype == LAST_NORM && (flags & RENAME_NOREPLACE)) ? -EEXIST : -EBUSY;
+        goto out2;
+    }
+    if (mnt_ro(&odir)) {
+        r = -EROFS;
         goto out2;
     }
     r = vfs_lookup_one(&odir, olast, &src);

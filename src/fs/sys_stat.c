@@ -73,8 +73,10 @@ static long stat_file(struct file *f, struct stat *st)
     return f->ops->stat ? f->ops->stat(f, st) : -EINVAL;
 }
 
-/* stat of dirfd/path with AT_* flags into st. */
-static long stat_at(struct task *t, int dirfd, uint64_t upath, int flags, struct stat *st)
+/* stat of dirfd/path with AT_* flags into st; *mnt_id (when not NULL) gets
+ * the id of the mount it was found on (0 for an anonymous file). */
+static long stat_at_mnt(struct task *t, int dirfd, uint64_t upath, int flags, struct stat *st,
+                        int *mnt_id)
 {
     char *path = malloc(PATH_MAX_LEN);
     if (!path)
@@ -90,6 +92,8 @@ static long stat_at(struct task *t, int dirfd, uint64_t upath, int flags, struct
         if (!f)
             return -EBADF;
         r = stat_file(f, st);
+        if (mnt_id)
+            *mnt_id = f->mnt ? f->mnt->id : 0;
         file_put(f);
         return r;
     }
@@ -100,8 +104,15 @@ static long stat_at(struct task *t, int dirfd, uint64_t upath, int flags, struct
     if (r < 0)
         return r;
     r = vfs_getattr(p.d->inode, st);
+    if (mnt_id)
+        *mnt_id = p.mnt->id;
     path_put(&p);
     return r;
+}
+
+static long stat_at(struct task *t, int dirfd, uint64_t upath, int flags, struct stat *st)
+{
+    return stat_at_mnt(t, dirfd, upath, flags, st, NULL);
 }
 
 static long stat_out(struct task *t, long r, const struct stat *st, uint64_t ubuf)
@@ -162,6 +173,10 @@ struct kstatx {
     uint64_t spare[12];
 };
 
+#define STATX_MNT_ID_BIT 0x1000U
+#define STATX_MNT_ID_UNIQUE_BIT 0x4000U
+#define MNT_UNIQUE_ID_OFFSET (1ULL << 31)
+
 long sys_statx(struct task *t, const struct sysargs *a)
 {
     int dirfd = (int)a->a[0], flags = (int)a->a[2];
@@ -173,12 +188,23 @@ long sys_statx(struct task *t, const struct sysargs *a)
     if (mask & 0x80000000U) /* STATX__RESERVED */
         return -EINVAL;
     struct stat st;
-    long r = stat_at(t, dirfd, a->a[1], flags, &st);
+    int mnt_id = 0;
+    long r = stat_at_mnt(t, dirfd, a->a[1], flags, &st, &mnt_id);
     if (r < 0)
         return r;
     struct kstatx x;
     memset(&x, 0, sizeof(x));
-    x.mask = 0x7ff | 0x1000; /* STATX_BASIC_STATS | STATX_MNT_ID */
+    /* The mount id whether asked for or not, as Linux: mountinfo's, or
+     * with STATX_MNT_ID_UNIQUE (which wins) the 64-bit id that is never
+     * reused. Linux counts those from 2^31 for all mounts of the system;
+     * ours are never reused either, so an offset of the same makes one. */
+    if (mask & STATX_MNT_ID_UNIQUE_BIT) {
+        x.mask = 0x7ff | STATX_MNT_ID_UNIQUE_BIT; /* STATX_BASIC_STATS too */
+        x.mnt_id = MNT_UNIQUE_ID_OFFSET + (uint64_t)mnt_id;
+    } else {
+        x.mask = 0x7ff | STATX_MNT_ID_BIT;
+        x.mnt_id = (uint64_t)mnt_id;
+    }
     x.blksize = (uint32_t)st.st_blksize;
     x.nlink = (uint32_t)st.st_nlink;
     x.uid = st.st_uid;

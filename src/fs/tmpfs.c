@@ -1,6 +1,7 @@
 /* tmpfs: a file system in sentry memory. Directories are name tables with
  * stable getdents cookies; regular file data lives in a host memfd per file
- * (made on first use, so that mmap can map it); a size limit counts pages.
+ * (made on first use, so that mmap can map it); a size limit counts the
+ * pages files have (the memfd's), not their apparent sizes, as shmem.
  *
  * Lifetime: directory entries hold no inode references. An inode with no
  * references stays cached while it has links (evict keeps it) and is freed
@@ -71,8 +72,7 @@ struct tmpfs_inode {
     pthread_mutex_t data_lock;
     int memfd;                    /* -1 until the file first has data; size == memfd's */
     off_t size;
-    off_t alloc_end;              /* size, or beyond with FALLOC_FL_KEEP_SIZE */
-    uint64_t charged;             /* TPAGE_UP(alloc_end) once an operation ends */
+    uint64_t charged;             /* bytes of the memfd's pages, as last counted */
     /* Directories. */
     struct tmpfs_inode *parent;   /* for ".."; NULL for the root and once removed */
     int dead;                     /* removed: no lookups, creations or getdents */
@@ -719,29 +719,74 @@ static int tmpfs_getattr(struct inode *i, struct stat *st)
     return 0;
 }
 
-/* Grow ti's charge towards TPAGE_UP(end), as far as the limit allows;
- * returns the bytes now covered (sb->lock held). */
-static uint64_t charge_upto(struct tmpfs_sbinfo *sbi, struct tmpfs_inode *ti, uint64_t end)
+/* The page accounting follows shmem: a file is charged for the pages its
+ * memfd has (written, fallocated, or touched through a mapping), never for
+ * its apparent size; truncating and punching holes give pages back. An
+ * operation that may add pages reserves them first under sb->lock, and
+ * charge_sync then charges what the memfd really has (the host counts its
+ * pages in st_blocks). Pages a guest mapping touches are charged at the
+ * next sync but not refused: the limit holds for write, fallocate and
+ * truncate, where Linux would also fail a page fault (SIGBUS). */
+
+static uint64_t room(const struct tmpfs_sbinfo *sbi)
 {
-    uint64_t want = TPAGE_UP(end);
-    if (want > ti->charged) {
-        uint64_t add = want - ti->charged, room = sbi->limit - sbi->used;
-        if (add > room)
-            add = room;
-        sbi->used += add;
-        ti->charged += add;
-    }
-    return ti->charged;
+    return sbi->used >= sbi->limit ? 0 : sbi->limit - sbi->used;
 }
 
-/* Give back the pages charged beyond ti->alloc_end (sb->lock held). */
-static void charge_settle(struct tmpfs_sbinfo *sbi, struct tmpfs_inode *ti)
+/* Charge ti for what its memfd has now (sb->lock and data_lock held). */
+static void charge_sync(struct tmpfs_sbinfo *sbi, struct tmpfs_inode *ti)
 {
-    uint64_t keep = TPAGE_UP(ti->alloc_end);
-    if (ti->charged > keep) {
-        sbi->used -= ti->charged - keep;
-        ti->charged = keep;
+    uint64_t have = 0;
+    struct stat st;
+    if (ti->memfd >= 0 && fstat(ti->memfd, &st) == 0)
+        have = (uint64_t)st.st_blocks * 512;
+    sbi->used = sbi->used - ti->charged + have;
+    ti->charged = have;
+}
+
+/* The bytes of pages in [start, end) (page-aligned) the memfd lacks, up to
+ * cap: *cut is where the first page that would exceed cap starts (end when
+ * all fit). SEEK_HOLE and SEEK_DATA walk the memfd's own page map (sb->lock
+ * and data_lock held; only near the limit). */
+static uint64_t holes_in(int fd, uint64_t start, uint64_t end, uint64_t cap, uint64_t *cut)
+{
+    uint64_t need = 0, pos = start;
+    while (pos < end) {
+        uint64_t hole = pos;
+        if (fd >= 0) {
+            off_t h = lseek(fd, (off_t)pos, SEEK_HOLE);
+            hole = h < 0 ? pos : TPAGE_UP(h); /* ENXIO: past the end, all hole */
+        }
+        if (hole >= end)
+            break;
+        off_t d = fd >= 0 ? lseek(fd, (off_t)hole, SEEK_DATA) : -1;
+        uint64_t data = d < 0 || (uint64_t)d > end ? end : (uint64_t)d;
+        if (need + (data - hole) > cap) {
+            *cut = hole + (cap - need) / TPAGE * TPAGE;
+            return need + (*cut - hole);
+        }
+        need += data - hole;
+        pos = data;
     }
+    *cut = end;
+    return need;
+}
+
+/* Reserve the pages [off, off + len) may add (sb->lock held): all of the
+ * range while the room allows, else exactly the missing ones that fit.
+ * Returns the bytes reserved; *cut is where the reservation stops. */
+static uint64_t reserve_range(struct tmpfs_sbinfo *sbi, struct tmpfs_inode *ti, uint64_t off,
+                              uint64_t len, uint64_t *cut)
+{
+    uint64_t first = off & ~(TPAGE - 1), last = TPAGE_UP(off + len), avail = room(sbi), need;
+    if (last - first <= avail) {
+        need = last - first;
+        *cut = last;
+    } else {
+        need = holes_in(ti->memfd, first, last, avail, cut);
+    }
+    sbi->used += need;
+    return need;
 }
 
 /* The file's memfd, made on first need (data_lock held), with the file's
@@ -812,11 +857,10 @@ static int file_truncate(struct tmpfs_inode *ti, off_t size)
     pthread_mutex_lock(&sb->lock);
     off_t old = ti->size;
     int r = 0;
-    if (size > old && charge_upto(sbi, ti, (uint64_t)size) < (uint64_t)size)
-        r = -ENOSPC;
     pthread_mutex_unlock(&sb->lock);
-    /* Shrinking (or the same size) also drops pages fallocated past EOF,
-     * as shmem does; the host memfd does the same. */
+    /* Growing adds no pages (the size is apparent); shrinking (or the same
+     * size) drops pages past the end, fallocated ones too, as shmem does;
+     * the host memfd does the same. */
     if (r == 0 && (size > 0 || ti->memfd >= 0)) {
         int fd = file_memfd(ti);
         if (fd < 0)
@@ -827,14 +871,10 @@ static int file_truncate(struct tmpfs_inode *ti, off_t size)
     pthread_mutex_lock(&sb->lock);
     if (r == 0) {
         ti->size = size;
-        if (size <= old)
-            ti->alloc_end = size;
-        else if (size > ti->alloc_end)
-            ti->alloc_end = size;
         if (size != old)
             ti->mtime = ti->ctime = now();
     }
-    charge_settle(sbi, ti);
+    charge_sync(sbi, ti);
     pthread_mutex_unlock(&sb->lock);
     return r;
 }
@@ -875,6 +915,26 @@ static int tmpfs_setattr(struct inode *i, const struct iattr *ia)
     return 0;
 }
 
+/* Linux's file_accessed for a read or a directory listing: no update
+ * with O_NOATIME or on a read-only mount, and otherwise under relatime,
+ * the sandbox's one atime mode (mountinfo says so): only when atime is not
+ * after mtime or ctime, or is a day old. */
+static void tmpfs_accessed(struct file *f)
+{
+    if ((f->flags & O_NOATIME) || (f->mnt && (f->mnt->flags & MNT_RDONLY)))
+        return;
+    struct tmpfs_inode *ti = TI(f->inode);
+    struct super_block *sb = ti->vfs.sb;
+    struct timespec t = now();
+    pthread_mutex_lock(&sb->lock);
+    struct timespec a = ti->atime;
+#define TS_LE(x, y) ((x).tv_sec < (y).tv_sec || ((x).tv_sec == (y).tv_sec && (x).tv_nsec <= (y).tv_nsec))
+    if (TS_LE(a, ti->mtime) || TS_LE(a, ti->ctime) || t.tv_sec - a.tv_sec >= 24 * 3600)
+        ti->atime = t;
+#undef TS_LE
+    pthread_mutex_unlock(&sb->lock);
+}
+
 /* ---- regular files ---- */
 
 static ssize_t tf_read(struct file *f, void *buf, size_t len, off_t *pos)
@@ -882,8 +942,11 @@ static ssize_t tf_read(struct file *f, void *buf, size_t len, off_t *pos)
     struct tmpfs_inode *ti = TI(f->inode);
     if (*pos < 0)
         return -EINVAL;
+    if (len == 0)
+        return 0;
+    tmpfs_accessed(f); /* at EOF too, as shmem_file_read_iter */
     int fd = __atomic_load_n(&ti->memfd, __ATOMIC_ACQUIRE);
-    if (fd < 0 || len == 0)
+    if (fd < 0)
         return 0; /* never written: empty */
     ssize_t n;
     do
@@ -910,10 +973,11 @@ static ssize_t tf_write(struct file *f, const void *buf, size_t len, off_t *pos)
     }
     if (len > (uint64_t)(OFF_MAX - p))
         len = (size_t)(OFF_MAX - p);
-    /* Charge the pages first; what does not fit is not written (a short
-     * write, as shmem's page-by-page writes end at the limit). */
+    /* Reserve the pages first; what does not fit is not written (a short
+     * write, as shmem's page-by-page writes end at the first page it
+     * cannot allocate). */
     pthread_mutex_lock(&sb->lock);
-    uint64_t reach = charge_upto(sbi, ti, (uint64_t)p + len);
+    uint64_t reach, reserved = reserve_range(sbi, ti, (uint64_t)p, len, &reach);
     pthread_mutex_unlock(&sb->lock);
     size_t n = len;
     if (reach < (uint64_t)p + len)
@@ -935,13 +999,12 @@ static ssize_t tf_write(struct file *f, const void *buf, size_t len, off_t *pos)
     pthread_mutex_lock(&sb->lock);
     off_t end = p + done;
     if (done > 0) {
-        if (end > ti->alloc_end)
-            ti->alloc_end = end;
         if (end > ti->size)
             ti->size = end;
         ti->mtime = ti->ctime = now();
     }
-    charge_settle(sbi, ti);
+    sbi->used -= reserved;
+    charge_sync(sbi, ti);
     pthread_mutex_unlock(&sb->lock);
     pthread_mutex_unlock(&ti->data_lock);
     if (done == 0)
@@ -966,8 +1029,8 @@ static off_t tf_llseek(struct file *f, off_t off, int whence)
     return r;
 }
 
-/* Punching a hole (shmem supports it): the memfd drops the pages; the
- * charge, which follows the file's extent, stays. */
+/* Punching a hole (shmem supports it): the memfd drops the pages, and
+ * they are no longer charged. */
 static int file_punch(struct tmpfs_inode *ti, off_t off, off_t len)
 {
     pthread_mutex_lock(&ti->data_lock);
@@ -978,6 +1041,7 @@ static int file_punch(struct tmpfs_inode *ti, off_t off, off_t len)
     if (r == 0) {
         pthread_mutex_lock(&ti->vfs.sb->lock);
         ti->mtime = ti->ctime = now();
+        charge_sync(SBI(ti->vfs.sb), ti);
         pthread_mutex_unlock(&ti->vfs.sb->lock);
     }
     pthread_mutex_unlock(&ti->data_lock);
@@ -999,8 +1063,10 @@ static int tf_fallocate(struct file *f, int mode, off_t off, off_t len)
     struct tmpfs_sbinfo *sbi = SBI(sb);
     off_t end = off + len;
     pthread_mutex_lock(&ti->data_lock);
+    /* All or nothing: shmem undoes a fallocate that ran out of room. */
     pthread_mutex_lock(&sb->lock);
-    int r = charge_upto(sbi, ti, (uint64_t)end) < (uint64_t)end ? -ENOSPC : 0;
+    uint64_t reach, reserved = reserve_range(sbi, ti, (uint64_t)off, (uint64_t)len, &reach);
+    int r = reach < TPAGE_UP(end) ? -ENOSPC : 0;
     pthread_mutex_unlock(&sb->lock);
     if (r == 0) {
         int fd = file_memfd(ti);
@@ -1011,13 +1077,12 @@ static int tf_fallocate(struct file *f, int mode, off_t off, off_t len)
     }
     pthread_mutex_lock(&sb->lock);
     if (r == 0) {
-        if (end > ti->alloc_end)
-            ti->alloc_end = end;
         if (!(mode & FALLOC_FL_KEEP_SIZE) && end > ti->size)
             ti->size = end;
         ti->mtime = ti->ctime = now();
     }
-    charge_settle(sbi, ti); /* all or nothing */
+    sbi->used -= reserved;
+    charge_sync(sbi, ti);
     pthread_mutex_unlock(&sb->lock);
     pthread_mutex_unlock(&ti->data_lock);
     return r;
@@ -1087,6 +1152,7 @@ static int td_iterate(struct file *f, struct dir_context *ctx)
     }
 out:
     pthread_mutex_unlock(&sb->lock);
+    tmpfs_accessed(f); /* every listing, the last (empty) one too: iterate_dir */
     return 0;
 }
 
@@ -1145,7 +1211,7 @@ static int tmpfs_statfs(struct super_block *sb, struct statfs *st)
     st->f_bsize = TPAGE;
     st->f_frsize = TPAGE;
     st->f_blocks = sbi->limit / TPAGE;
-    st->f_bfree = st->f_bavail = (sbi->limit - sbi->used) / TPAGE;
+    st->f_bfree = st->f_bavail = room(sbi) / TPAGE;
     st->f_files = sbi->max_inodes;
     st->f_ffree = sbi->max_inodes - sbi->inodes;
     st->f_namelen = NAME_MAX_LEN;

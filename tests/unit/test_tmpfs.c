@@ -665,31 +665,53 @@ START_TEST(size_limit)
     /* Rewriting what is allocated is fine. */
     pos = 0;
     ck_assert_int_eq(f->ops->write(f, big, 3 * P, &pos), 3 * P);
-    /* Truncate and fallocate past the limit fail whole. */
-    struct iattr ia = { .valid = ATTR_SIZE, .size = 3 * P + 1 };
-    ck_assert_int_eq(i->ops->setattr(i, &ia), -ENOSPC);
-    ck_assert_int_eq(st_of(i).st_size, 3 * P);
+    /* Growing the apparent size costs nothing, as on shmem: a huge
+     * truncate succeeds and leaves the blocks as they are. */
+    struct iattr ia = { .valid = ATTR_SIZE, .size = (off_t)1 << 40 };
+    ck_assert_int_eq(i->ops->setattr(i, &ia), 0);
+    ck_assert_int_eq(st_of(i).st_size, (off_t)1 << 40);
+    ck_assert_int_eq(st_of(i).st_blocks, 3 * P / 512);
+    ck_assert_int_eq(fs_of(root).f_bfree, 0);
+    /* Rewriting allocated pages near the end of the room is fine, a
+     * write into a hole is not. */
+    pos = P;
+    ck_assert_int_eq(f->ops->write(f, big, 2 * P, &pos), 2 * P);
+    pos = 20 * P;
+    ck_assert_int_eq(f->ops->write(f, big, 1, &pos), -ENOSPC);
+    /* fallocate needs room for the pages it adds, all or nothing. */
     ck_assert_int_eq(f->ops->fallocate(f, 0, 0, 4 * P), -ENOSPC);
+    ck_assert_int_eq(f->ops->fallocate(f, 0, 0, 3 * P), 0); /* all there already */
     ck_assert_int_eq(f->ops->fallocate(f, FALLOC_FL_KEEP_SIZE, 3 * P, 1), -ENOSPC);
     ck_assert_int_eq(st_of(i).st_blocks, 3 * P / 512);
+    ck_assert_int_eq(fs_of(root).f_bfree, 0);
+    /* Punching a hole gives its page back, for a write elsewhere. */
+    ck_assert_int_eq(f->ops->fallocate(f, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, P, P), 0);
+    ck_assert_int_eq(st_of(i).st_blocks, 2 * P / 512);
+    ck_assert_int_eq(fs_of(root).f_bfree, 1);
+    pos = 100 * P + 10;
+    ck_assert_int_eq(f->ops->write(f, big, 2 * P, &pos), P - 10); /* one page fits */
     ck_assert_int_eq(fs_of(root).f_bfree, 0);
     /* Freeing space elsewhere lets it grow. */
     ia.size = 0;
     ck_assert_int_eq(j->ops->setattr(j, &ia), 0);
     ck_assert_int_eq(fs_of(root).f_bfree, 1);
-    ia.size = 4 * P;
-    ck_assert_int_eq(i->ops->setattr(i, &ia), 0);
+    ck_assert_int_eq(f->ops->fallocate(f, FALLOC_FL_KEEP_SIZE, P, P), 0);
     ck_assert_int_eq(fs_of(root).f_bfree, 0);
-    /* A write far past the end charges up to it, and fails if that does not fit. */
+    /* Shrinking gives back the pages past the new end. */
+    ia.size = 2 * P;
+    ck_assert_int_eq(i->ops->setattr(i, &ia), 0);
+    ck_assert_int_eq(st_of(i).st_blocks, 2 * P / 512);
+    ck_assert_int_eq(fs_of(root).f_bfree, 2);
     pos = 10 * P;
-    ck_assert_int_eq(g->ops->write(g, big, 1, &pos), -ENOSPC);
-    ck_assert_int_eq(st_of(j).st_size, 0);
+    ck_assert_int_eq(g->ops->write(g, big, 1, &pos), 1);
+    ck_assert_int_eq(st_of(j).st_size, 10 * P + 1);
+    ck_assert_int_eq(fs_of(root).f_bfree, 1);
     file_put(f);
     file_put(g);
     ck_assert_int_eq(root->ops->unlink(root, "f", i), 0);
     inode_put(i);
     inode_put(j);
-    ck_assert_int_eq(fs_of(root).f_bfree, 4);
+    ck_assert_int_eq(fs_of(root).f_bfree, 3); /* g keeps its page */
     dput(r);
 }
 END_TEST
