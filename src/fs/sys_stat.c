@@ -657,6 +657,45 @@ static int xattr_prefix_check(const char *name)
     return -EOPNOTSUPP;
 }
 
+#define CAP_FOWNER_BIT 3
+#define CAP_SYS_ADMIN_BIT 21
+#define CAP_SETFCAP_BIT 31
+
+static int has_cap(struct task *t, int cap)
+{
+    return (t->proc->creds.cap_effective >> cap) & 1;
+}
+
+/* Linux's xattr_permission, then the capability hooks for security.*
+ * (cap_inode_setxattr/removexattr), for every file system: the host only
+ * sees the sentry's own credentials. user.* only on regular files and
+ * directories (EPERM to change, ENODATA to read elsewhere) and, in a
+ * sticky directory, changed by its owner; trusted.* needs CAP_SYS_ADMIN
+ * (EPERM to change, ENODATA to read); changing security.* needs
+ * CAP_SYS_ADMIN, security.capability CAP_SETFCAP. */
+static int xattr_permission(struct task *t, struct inode *i, const char *name, int mask)
+{
+    int write = mask & MAY_WRITE;
+    if (strncmp(name, "security.", 9) == 0) {
+        if (!write)
+            return 0;
+        int cap = strcmp(name, "security.capability") == 0 ? CAP_SETFCAP_BIT : CAP_SYS_ADMIN_BIT;
+        return has_cap(t, cap) ? 0 : -EPERM;
+    }
+    if (strncmp(name, "system.", 7) == 0)
+        return 0;
+    if (strncmp(name, "trusted.", 8) == 0)
+        return has_cap(t, CAP_SYS_ADMIN_BIT) ? 0 : write ? -EPERM : -ENODATA;
+    if (strncmp(name, "user.", 5) == 0) {
+        if (!S_ISREG(i->mode) && !S_ISDIR(i->mode))
+            return write ? -EPERM : -ENODATA;
+        if (S_ISDIR(i->mode) && (i->mode & S_ISVTX) && write && t->proc->creds.fsuid != i->uid &&
+            !has_cap(t, CAP_FOWNER_BIT))
+            return -EPERM;
+    }
+    return vfs_permission(t, i, mask);
+}
+
 /* Resolve the target of an xattr call: path (follow or not) or fd. */
 static long xattr_target(struct task *t, int by_fd, uint64_t arg, int follow, struct path *p)
 {
@@ -699,13 +738,15 @@ static long do_setxattr(struct task *t, const struct sysargs *a, int by_fd, int 
     r = xattr_target(t, by_fd, a->a[0], follow, &p);
     if (r == 0) {
         struct inode *i = p.d->inode;
-        if ((r = xattr_prefix_check(name)) < 0)
-            ;
-        else if (p.mnt->flags & MNT_RDONLY)
+        /* vfs_setxattr's order: read-only mount, permission, the name's
+         * namespace (resolved by the handler lookup), the file system. */
+        if (p.mnt->flags & MNT_RDONLY)
             r = -EROFS;
+        else if ((r = xattr_permission(t, i, name, MAY_WRITE)) < 0)
+            ;
         else if (!i->ops->setxattr)
             r = -EOPNOTSUPP;
-        else if ((r = vfs_permission(t, i, MAY_WRITE)) == 0)
+        else if ((r = xattr_prefix_check(name)) == 0)
             r = i->ops->setxattr(i, name, val, size, flags);
         path_put(&p);
     }
@@ -730,17 +771,33 @@ static long do_getxattr(struct task *t, const struct sysargs *a, int by_fd, int 
     void *val = malloc(size ? size : 1);
     if (!val)
         r = -ENOMEM;
-    else if ((r = xattr_prefix_check(name)) < 0)
+    else if ((r = xattr_permission(t, i, name, MAY_READ)) < 0)
         ;
     else if (!i->ops->getxattr)
         r = -EOPNOTSUPP;
-    else if ((r = vfs_permission(t, i, MAY_READ)) == 0)
+    else if ((r = xattr_prefix_check(name)) == 0)
         r = i->ops->getxattr(i, name, size ? val : NULL, size);
     if (r > 0 && size && copy_out(t, a->a[2], val, (size_t)r) < 0)
         r = -EFAULT;
     free(val);
     path_put(&p);
     return r;
+}
+
+/* Drop the trusted.* names from a list of n bytes: Linux lists them only
+ * to a caller with CAP_SYS_ADMIN. Returns the new length. */
+static size_t xattr_list_filter(char *buf, size_t n)
+{
+    size_t out = 0;
+    for (size_t k = 0; k < n;) {
+        size_t len = strnlen(buf + k, n - k) + 1;
+        if (strncmp(buf + k, "trusted.", 8) != 0) {
+            memmove(buf + out, buf + k, len);
+            out += len;
+        }
+        k += len;
+    }
+    return out;
 }
 
 static long do_listxattr(struct task *t, const struct sysargs *a, int by_fd, int follow)
@@ -753,14 +810,20 @@ static long do_listxattr(struct task *t, const struct sysargs *a, int by_fd, int
     if (r < 0)
         return r;
     struct inode *i = p.d->inode;
-    char *buf = malloc(size ? size : 1);
+    /* The whole list (at most XATTR_LIST_MAX), filtered, then measured
+     * against the caller's buffer. */
+    char *buf = malloc(XATTR_SIZE_MAX_LEN);
     if (!buf)
         r = -ENOMEM;
     else if (!i->ops->listxattr)
         r = 0;
-    else
-        r = i->ops->listxattr(i, size ? buf : NULL, size);
-    if (r > 0 && size && copy_out(t, a->a[1], buf, (size_t)r) < 0)
+    else if ((r = i->ops->listxattr(i, buf, XATTR_SIZE_MAX_LEN)) == -ERANGE)
+        r = -E2BIG; /* longer than any buffer may be */
+    if (r > 0 && !has_cap(t, CAP_SYS_ADMIN_BIT))
+        r = (long)xattr_list_filter(buf, (size_t)r);
+    if (r > 0 && size && (size_t)r > size)
+        r = -ERANGE;
+    else if (r > 0 && size && copy_out(t, a->a[1], buf, (size_t)r) < 0)
         r = -EFAULT;
     free(buf);
     path_put(&p);
@@ -778,13 +841,13 @@ static long do_removexattr(struct task *t, const struct sysargs *a, int by_fd, i
     if (r < 0)
         return r;
     struct inode *i = p.d->inode;
-    if ((r = xattr_prefix_check(name)) < 0)
-        ;
-    else if (p.mnt->flags & MNT_RDONLY)
+    if (p.mnt->flags & MNT_RDONLY)
         r = -EROFS;
+    else if ((r = xattr_permission(t, i, name, MAY_WRITE)) < 0)
+        ;
     else if (!i->ops->removexattr)
         r = -EOPNOTSUPP;
-    else if ((r = vfs_permission(t, i, MAY_WRITE)) == 0)
+    else if ((r = xattr_prefix_check(name)) == 0)
         r = i->ops->removexattr(i, name);
     path_put(&p);
     return r;

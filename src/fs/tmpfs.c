@@ -24,6 +24,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/xattr.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -35,6 +36,7 @@
 #define OFF_MAX INT64_MAX
 #define BOGO_DIRENT_SIZE 20       /* Linux's st_size per tmpfs directory entry */
 #define FIRST_COOKIE 2            /* 0 is ".", 1 is ".." */
+#define BOGO_INODE_SIZE 1024      /* shmem's inode space per inode */
 
 #define container_of(p, type, member) ((type *)((char *)(p) - offsetof(type, member)))
 
@@ -56,9 +58,20 @@ struct tmpfs_slot {
     struct tmpfs_dirent *e;
 };
 
+/* An extended attribute; an inode keeps them sorted by name, descending,
+ * the order shmem's tree lists them in. */
+struct tmpfs_xattr {
+    size_t size;
+    char *name;
+    char value[];
+};
+
 struct tmpfs_sbinfo {
     uint64_t limit, used;         /* bytes, whole pages */
+    /* Inode space, as shmem's free_ispace: BOGO_INODE_SIZE an inode, and
+     * what xattr_space says an extended attribute takes. */
     uint64_t max_inodes, inodes;
+    uint64_t xattr_bytes;
     struct tmpfs_inode *all;      /* every inode, for kill_sb */
 };
 
@@ -83,6 +96,10 @@ struct tmpfs_inode {
     uint64_t next_cookie;
     /* Symlinks. */
     char *target;
+    /* Extended attributes (sb->lock). */
+    struct tmpfs_xattr **xattrs;
+    size_t nxattrs;
+    uint64_t xattr_bytes;         /* their xattr_space */
 };
 
 static const struct inode_ops tmpfs_dir_iops, tmpfs_file_iops, tmpfs_link_iops, tmpfs_special_iops;
@@ -122,6 +139,11 @@ static void tnode_free(struct tmpfs_inode *ti)
 {
     if (ti->memfd >= 0)
         close(ti->memfd);
+    for (size_t k = 0; k < ti->nxattrs; k++) {
+        free(ti->xattrs[k]->name);
+        free(ti->xattrs[k]);
+    }
+    free(ti->xattrs);
     free(ti->target);
     free(ti->slots);
     free(ti->hash);
@@ -191,6 +213,7 @@ static void tnode_maybe_free(struct tmpfs_inode *ti)
     if (ti->all_next)
         ti->all_next->all_prev = ti->all_prev;
     sbi->inodes--;
+    sbi->xattr_bytes -= ti->xattr_bytes;
     sbi->used -= ti->charged;
     tnode_free(ti);
 }
@@ -392,7 +415,7 @@ static int tmpfs_create(struct inode *dir, const char *name, mode_t mode, dev_t 
         r = -ENOENT;
     else if (dir_find(d, name))
         r = -EEXIST;
-    else if (sbi->inodes >= sbi->max_inodes)
+    else if ((sbi->inodes + 1) * BOGO_INODE_SIZE + sbi->xattr_bytes > sbi->max_inodes * BOGO_INODE_SIZE)
         r = -ENOSPC;
     else
         r = dir_reserve(d);
@@ -1164,6 +1187,160 @@ static const struct file_ops tmpfs_dir_fops = {
     .iterate = td_iterate,
 };
 
+/* ---- extended attributes ---- */
+
+/* The VFS has checked the name (length, namespace, permission). tmpfs
+ * keeps user.*, trusted.* and security.*; system.* (POSIX ACLs, which
+ * shmem has) is not supported. Each value takes inode space as shmem's
+ * simple_xattr_space says, so that f_ffree shows it and a full mount
+ * refuses more (ENOSPC). */
+
+static size_t xattr_space(const char *name, size_t size)
+{
+    return 40 + size + strlen(name);
+}
+
+static int xattr_ns_ok(const char *name)
+{
+    return strncmp(name, "user.", 5) == 0 || strncmp(name, "trusted.", 8) == 0 ||
+           strncmp(name, "security.", 9) == 0;
+}
+
+/* The index of name in ti's attributes, or where it would go (*found 0). */
+static size_t xattr_find(struct tmpfs_inode *ti, const char *name, int *found)
+{
+    size_t lo = 0, hi = ti->nxattrs;
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        int c = strcmp(ti->xattrs[mid]->name, name);
+        if (c == 0) {
+            *found = 1;
+            return mid;
+        }
+        if (c > 0)
+            lo = mid + 1; /* descending */
+        else
+            hi = mid;
+    }
+    *found = 0;
+    return lo;
+}
+
+static ssize_t tmpfs_getxattr(struct inode *i, const char *name, void *buf, size_t len)
+{
+    if (!xattr_ns_ok(name))
+        return -EOPNOTSUPP;
+    struct tmpfs_inode *ti = TI(i);
+    pthread_mutex_lock(&i->sb->lock);
+    int found;
+    size_t k = xattr_find(ti, name, &found);
+    ssize_t r = -ENODATA;
+    if (found) {
+        struct tmpfs_xattr *x = ti->xattrs[k];
+        r = (ssize_t)x->size;
+        if (buf && x->size > len)
+            r = -ERANGE;
+        else if (buf)
+            memcpy(buf, x->value, x->size);
+    }
+    pthread_mutex_unlock(&i->sb->lock);
+    return r;
+}
+
+/* Set (buf not NULL) or remove name: shmem_xattr_handler_set. */
+static int xattr_set(struct inode *i, const char *name, const void *buf, size_t len, int flags)
+{
+    if (!xattr_ns_ok(name))
+        return -EOPNOTSUPP;
+    struct tmpfs_inode *ti = TI(i);
+    struct tmpfs_sbinfo *sbi = SBI(i->sb);
+    struct tmpfs_xattr *nx = NULL;
+    if (buf) {
+        nx = malloc(sizeof(*nx) + len);
+        if (!nx || !(nx->name = strdup(name))) {
+            free(nx);
+            return -ENOMEM;
+        }
+        nx->size = len;
+        memcpy(nx->value, buf, len);
+    }
+    pthread_mutex_lock(&i->sb->lock);
+    int found, r = 0;
+    size_t k = xattr_find(ti, name, &found);
+    struct tmpfs_xattr *old = found ? ti->xattrs[k] : NULL;
+    size_t space = nx ? xattr_space(name, len) : 0, freed = old ? xattr_space(old->name, old->size) : 0;
+    uint64_t ispace = sbi->inodes * BOGO_INODE_SIZE + sbi->xattr_bytes;
+    if (found && (flags & XATTR_CREATE))
+        r = -EEXIST;
+    else if (!found && ((flags & XATTR_REPLACE) || !nx))
+        r = -ENODATA;
+    else if (nx && ispace + space > sbi->max_inodes * BOGO_INODE_SIZE)
+        r = -ENOSPC; /* checked before the old value's space returns, as shmem */
+    else if (nx && !found && ti->nxattrs % 8 == 0) {
+        struct tmpfs_xattr **v = realloc(ti->xattrs, (ti->nxattrs + 8) * sizeof(*v));
+        if (!v)
+            r = -ENOMEM;
+        else
+            ti->xattrs = v;
+    }
+    if (r == 0) {
+        if (found && nx) {
+            ti->xattrs[k] = nx;
+        } else if (found) {
+            memmove(ti->xattrs + k, ti->xattrs + k + 1, (ti->nxattrs - k - 1) * sizeof(*ti->xattrs));
+            ti->nxattrs--;
+        } else {
+            memmove(ti->xattrs + k + 1, ti->xattrs + k, (ti->nxattrs - k) * sizeof(*ti->xattrs));
+            ti->xattrs[k] = nx;
+            ti->nxattrs++;
+        }
+        nx = NULL;
+        ti->xattr_bytes = ti->xattr_bytes + space - freed;
+        sbi->xattr_bytes = sbi->xattr_bytes + space - freed;
+        ti->ctime = now();
+    }
+    pthread_mutex_unlock(&i->sb->lock);
+    if (r == 0 && old) {
+        free(old->name);
+        free(old);
+    }
+    if (nx) {
+        free(nx->name);
+        free(nx);
+    }
+    return r;
+}
+
+static int tmpfs_setxattr(struct inode *i, const char *name, const void *buf, size_t len, int flags)
+{
+    return xattr_set(i, name, buf ? buf : "", len, flags);
+}
+
+static int tmpfs_removexattr(struct inode *i, const char *name)
+{
+    return xattr_set(i, name, NULL, 0, XATTR_REPLACE);
+}
+
+static ssize_t tmpfs_listxattr(struct inode *i, char *buf, size_t len)
+{
+    struct tmpfs_inode *ti = TI(i);
+    pthread_mutex_lock(&i->sb->lock);
+    size_t total = 0;
+    ssize_t r = 0;
+    for (size_t k = 0; k < ti->nxattrs; k++) {
+        size_t n = strlen(ti->xattrs[k]->name) + 1;
+        if (buf && total + n > len) {
+            r = -ERANGE;
+            break;
+        }
+        if (buf)
+            memcpy(buf + total, ti->xattrs[k]->name, n);
+        total += n;
+    }
+    pthread_mutex_unlock(&i->sb->lock);
+    return r < 0 ? r : (ssize_t)total;
+}
+
 /* ---- operation tables ---- */
 
 static const struct inode_ops tmpfs_dir_iops = {
@@ -1177,12 +1354,20 @@ static const struct inode_ops tmpfs_dir_iops = {
     .rename = tmpfs_rename,
     .getattr = tmpfs_getattr,
     .setattr = tmpfs_setattr,
+    .getxattr = tmpfs_getxattr,
+    .setxattr = tmpfs_setxattr,
+    .listxattr = tmpfs_listxattr,
+    .removexattr = tmpfs_removexattr,
     .evict = tmpfs_evict,
 };
 
 static const struct inode_ops tmpfs_file_iops = {
     .getattr = tmpfs_getattr,
     .setattr = tmpfs_setattr,
+    .getxattr = tmpfs_getxattr,
+    .setxattr = tmpfs_setxattr,
+    .listxattr = tmpfs_listxattr,
+    .removexattr = tmpfs_removexattr,
     .evict = tmpfs_evict,
 };
 
@@ -1190,6 +1375,10 @@ static const struct inode_ops tmpfs_link_iops = {
     .readlink = tmpfs_readlink,
     .getattr = tmpfs_getattr,
     .setattr = tmpfs_setattr,
+    .getxattr = tmpfs_getxattr,
+    .setxattr = tmpfs_setxattr,
+    .listxattr = tmpfs_listxattr,
+    .removexattr = tmpfs_removexattr,
     .evict = tmpfs_evict,
 };
 
@@ -1197,6 +1386,10 @@ static const struct inode_ops tmpfs_link_iops = {
 static const struct inode_ops tmpfs_special_iops = {
     .getattr = tmpfs_getattr,
     .setattr = tmpfs_setattr,
+    .getxattr = tmpfs_getxattr,
+    .setxattr = tmpfs_setxattr,
+    .listxattr = tmpfs_listxattr,
+    .removexattr = tmpfs_removexattr,
     .evict = tmpfs_evict,
 };
 
@@ -1213,7 +1406,10 @@ static int tmpfs_statfs(struct super_block *sb, struct statfs *st)
     st->f_blocks = sbi->limit / TPAGE;
     st->f_bfree = st->f_bavail = room(sbi) / TPAGE;
     st->f_files = sbi->max_inodes;
-    st->f_ffree = sbi->max_inodes - sbi->inodes;
+    uint64_t ispace = sbi->inodes * BOGO_INODE_SIZE + sbi->xattr_bytes;
+    st->f_ffree = ispace >= sbi->max_inodes * BOGO_INODE_SIZE
+                      ? 0
+                      : (sbi->max_inodes * BOGO_INODE_SIZE - ispace) / BOGO_INODE_SIZE;
     st->f_namelen = NAME_MAX_LEN;
     pthread_mutex_unlock(&sb->lock);
     return 0;
