@@ -717,6 +717,8 @@ static int tmpfs_readlink(struct inode *i, char *buf, size_t len)
     return (int)n;
 }
 
+static void charge_sync(struct tmpfs_sbinfo *sbi, struct tmpfs_inode *ti);
+
 static int tmpfs_getattr(struct inode *i, struct stat *st)
 {
     struct tmpfs_inode *ti = TI(i);
@@ -734,6 +736,8 @@ static int tmpfs_getattr(struct inode *i, struct stat *st)
     else
         st->st_size = ti->size;
     st->st_blksize = TPAGE;
+    if (S_ISREG(i->mode))
+        charge_sync(SBI(i->sb), ti); /* pages a mapping touched since */
     st->st_blocks = (blkcnt_t)(ti->charged / 512);
     st->st_atim = ti->atime;
     st->st_mtim = ti->mtime;
@@ -756,12 +760,13 @@ static uint64_t room(const struct tmpfs_sbinfo *sbi)
     return sbi->used >= sbi->limit ? 0 : sbi->limit - sbi->used;
 }
 
-/* Charge ti for what its memfd has now (sb->lock and data_lock held). */
+/* Charge ti for what its memfd has now (sb->lock held). */
 static void charge_sync(struct tmpfs_sbinfo *sbi, struct tmpfs_inode *ti)
 {
     uint64_t have = 0;
     struct stat st;
-    if (ti->memfd >= 0 && fstat(ti->memfd, &st) == 0)
+    int fd = __atomic_load_n(&ti->memfd, __ATOMIC_ACQUIRE);
+    if (fd >= 0 && fstat(fd, &st) == 0)
         have = (uint64_t)st.st_blocks * 512;
     sbi->used = sbi->used - ti->charged + have;
     ti->charged = have;

@@ -14,6 +14,7 @@
 #include "fs_util.h"
 
 #include <poll.h>
+#include <sys/mman.h>
 #include <sys/select.h>
 #include <sys/statfs.h>
 #include <time.h>
@@ -67,6 +68,20 @@ static void tmpfs_sizes(void)
     check_ret(sc(SYS_ftruncate, fd, 4096), 0, "ftruncate to one page");
     sc(SYS_fstat, fd, &st);
     check(st.st_blocks == 8, "shrunk: st_blocks 8 (%ld)", (long)st.st_blocks);
+    /* Pages a shared mapping touches count too. */
+    check_ret(sc(SYS_ftruncate, fd, 0), 0, "ftruncate to 0");
+    check_ret(sc(SYS_ftruncate, fd, 64 * 4096), 0, "ftruncate to 64 pages");
+    long a = sc(SYS_mmap, 0, 64 * 4096, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+    check(a > 0, "mmap shared");
+    if (a > 0) {
+        ((char *)a)[0] = 1;
+        ((char *)a)[10 * 4096] = 1;
+        ((char *)a)[20 * 4096] = 1;
+        sc(SYS_fstat, fd, &st);
+        check(st.st_blocks == 24, "three pages touched through a mapping: st_blocks 24 (%ld)",
+              (long)st.st_blocks);
+        sc(SYS_munmap, a, 64 * 4096);
+    }
     sc(SYS_close, fd);
     sc(SYS_unlink, SHM);
 }
