@@ -66,6 +66,18 @@ struct iattr {
     struct timespec atime, mtime;
 };
 
+/* What statx adds to getattr (inode_ops.statx). */
+#define STATX_MTIME_BIT 0x40U
+#define STATX_CTIME_BIT 0x80U
+#define STATX_BTIME_BIT 0x800U
+#define STATX_DIOALIGN_BIT 0x2000U
+struct statx_extra {
+    unsigned mask;            /* which of mtime, ctime, btime, dio alignment it reports */
+    uint64_t attributes, attributes_mask;
+    struct timespec btime;
+    uint32_t dio_mem_align, dio_offset_align;
+};
+
 /* Who is asking: the guest's file-system identity. */
 struct fs_cred {
     uid_t uid;
@@ -106,6 +118,11 @@ struct inode_ops {
     int (*get_link)(struct task *t, struct inode *i, struct mount **mnt,
                     struct dentry **out);
     int (*getattr)(struct inode *i, struct stat *st);
+    /* statx beyond getattr for the caller's request mask, into x (zeroed).
+     * NULL: mtime and ctime always, nothing more. A file system with
+     * multigrain timestamps (tmpfs, ext4) leaves mtime and ctime out
+     * unless asked for one, as Linux. */
+    int (*statx)(struct inode *i, unsigned request, struct statx_extra *x);
     int (*setattr)(struct inode *i, const struct iattr *ia);
     /* Prepare f (opened with flags) for i: f->ops defaults to i->fops. */
     int (*open)(struct inode *i, struct file *f, int flags);

@@ -73,10 +73,27 @@ static long stat_file(struct file *f, struct stat *st)
     return f->ops->stat ? f->ops->stat(f, st) : -EINVAL;
 }
 
-/* stat of dirfd/path with AT_* flags into st; *mnt_id (when not NULL) gets
- * the id of the mount it was found on (0 for an anonymous file). */
+/* What statx needs beyond struct stat: the mount (its id, and whether the
+ * file is its root) and the file system's statx extras for request. */
+struct statx_more {
+    unsigned request;
+    int mnt_id;               /* 0 for an anonymous file */
+    int mount_root;
+    int have_extra;           /* extra came from the file system */
+    struct statx_extra extra;
+};
+
+static void statx_more_of(struct statx_more *sx, struct mount *mnt, struct dentry *d, struct inode *i)
+{
+    sx->mnt_id = mnt ? mnt->id : 0;
+    sx->mount_root = mnt && d && mnt->root == d;
+    if (i && i->ops->statx && i->ops->statx(i, sx->request, &sx->extra) == 0)
+        sx->have_extra = 1;
+}
+
+/* stat of dirfd/path with AT_* flags into st; with sx, statx's extras. */
 static long stat_at_mnt(struct task *t, int dirfd, uint64_t upath, int flags, struct stat *st,
-                        int *mnt_id)
+                        struct statx_more *sx)
 {
     char *path = malloc(PATH_MAX_LEN);
     if (!path)
@@ -92,8 +109,9 @@ static long stat_at_mnt(struct task *t, int dirfd, uint64_t upath, int flags, st
         if (!f)
             return -EBADF;
         r = stat_file(f, st);
-        if (mnt_id)
-            *mnt_id = f->mnt ? f->mnt->id : 0;
+        if (r == 0 && sx) /* the file system's extras when its inode answered stat */
+            statx_more_of(sx, f->mnt, f->dentry,
+                          f->ops->stat && !(f->fmode & FMODE_PATH) ? NULL : f->inode);
         file_put(f);
         return r;
     }
@@ -104,8 +122,8 @@ static long stat_at_mnt(struct task *t, int dirfd, uint64_t upath, int flags, st
     if (r < 0)
         return r;
     r = vfs_getattr(p.d->inode, st);
-    if (mnt_id)
-        *mnt_id = p.mnt->id;
+    if (r == 0 && sx)
+        statx_more_of(sx, p.mnt, p.d, p.d->inode);
     path_put(&p);
     return r;
 }
@@ -176,6 +194,9 @@ struct kstatx {
 #define STATX_MNT_ID_BIT 0x1000U
 #define STATX_MNT_ID_UNIQUE_BIT 0x4000U
 #define MNT_UNIQUE_ID_OFFSET (1ULL << 31)
+#define STATX_ATTR_AUTOMOUNT_BIT 0x1000U
+#define STATX_ATTR_MOUNT_ROOT_BIT 0x2000U
+#define STATX_ATTR_DAX_BIT 0x200000U
 
 long sys_statx(struct task *t, const struct sysargs *a)
 {
@@ -188,10 +209,13 @@ long sys_statx(struct task *t, const struct sysargs *a)
     if (mask & 0x80000000U) /* STATX__RESERVED */
         return -EINVAL;
     struct stat st;
-    int mnt_id = 0;
-    long r = stat_at_mnt(t, dirfd, a->a[1], flags, &st, &mnt_id);
+    struct statx_more sx;
+    memset(&sx, 0, sizeof(sx));
+    sx.request = mask;
+    long r = stat_at_mnt(t, dirfd, a->a[1], flags, &st, &sx);
     if (r < 0)
         return r;
+    int mnt_id = sx.mnt_id;
     struct kstatx x;
     memset(&x, 0, sizeof(x));
     /* The mount id whether asked for or not, as Linux: mountinfo's, or
@@ -216,6 +240,31 @@ long sys_statx(struct task *t, const struct sysargs *a)
     x.atime = (struct kstatx_ts){ st.st_atim.tv_sec, (uint32_t)st.st_atim.tv_nsec, 0 };
     x.mtime = (struct kstatx_ts){ st.st_mtim.tv_sec, (uint32_t)st.st_mtim.tv_nsec, 0 };
     x.ctime = (struct kstatx_ts){ st.st_ctim.tv_sec, (uint32_t)st.st_ctim.tv_nsec, 0 };
+    /* The file system's part: which times it gives (multigrain ones leave
+     * mtime and ctime out when neither is asked for), the creation time,
+     * attribute flags, direct I/O alignment. Every statx knows the
+     * automount, DAX and mount-root attributes (vfs_getattr_nosec). */
+    x.attributes_mask = STATX_ATTR_AUTOMOUNT_BIT | STATX_ATTR_MOUNT_ROOT_BIT | STATX_ATTR_DAX_BIT;
+    if (sx.mount_root)
+        x.attributes |= STATX_ATTR_MOUNT_ROOT_BIT;
+    if (sx.have_extra) {
+        struct statx_extra *e = &sx.extra;
+        x.mask &= ~(STATX_MTIME_BIT | STATX_CTIME_BIT);
+        x.mask |= e->mask & (STATX_MTIME_BIT | STATX_CTIME_BIT | STATX_BTIME_BIT);
+        if (!(e->mask & STATX_MTIME_BIT))
+            x.mtime = (struct kstatx_ts){ 0, 0, 0 };
+        if (!(e->mask & STATX_CTIME_BIT))
+            x.ctime = (struct kstatx_ts){ 0, 0, 0 };
+        if (e->mask & STATX_BTIME_BIT)
+            x.btime = (struct kstatx_ts){ e->btime.tv_sec, (uint32_t)e->btime.tv_nsec, 0 };
+        if ((e->mask & STATX_DIOALIGN_BIT) && (mask & STATX_DIOALIGN_BIT)) {
+            x.mask |= STATX_DIOALIGN_BIT;
+            x.dio_mem_align = e->dio_mem_align;
+            x.dio_offset_align = e->dio_offset_align;
+        }
+        x.attributes |= e->attributes & ~(uint64_t)STATX_ATTR_MOUNT_ROOT_BIT;
+        x.attributes_mask |= e->attributes_mask;
+    }
     x.rdev_major = major(st.st_rdev);
     x.rdev_minor = minor(st.st_rdev);
     x.dev_major = major(st.st_dev);

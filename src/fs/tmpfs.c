@@ -80,7 +80,7 @@ struct tmpfs_inode {
     struct tmpfs_inode *all_prev, *all_next;
     int evicts_owed;              /* evict calls still to come (see tmpfs_evict) */
     nlink_t nlink;
-    struct timespec atime, mtime, ctime;
+    struct timespec atime, mtime, ctime, btime;
     /* Regular files. */
     pthread_mutex_t data_lock;
     int memfd;                    /* -1 until the file first has data; size == memfd's */
@@ -177,7 +177,7 @@ static void tnode_setup(struct super_block *sb, struct tmpfs_inode *ti, mode_t m
     ti->vfs.gid = c->gid;
     ti->vfs.rdev = rdev;
     ti->nlink = S_ISDIR(mode) ? 2 : 1;
-    ti->atime = ti->mtime = ti->ctime = now();
+    ti->atime = ti->mtime = ti->ctime = ti->btime = now();
     ti->evicts_owed = 1;
     ti->next_cookie = FIRST_COOKIE;
     struct tmpfs_sbinfo *sbi = SBI(sb);
@@ -718,6 +718,27 @@ static int tmpfs_readlink(struct inode *i, char *buf, size_t len)
 }
 
 static void charge_sync(struct tmpfs_sbinfo *sbi, struct tmpfs_inode *ti);
+
+/* shmem_getattr's statx part: a creation time when asked, multigrain
+ * mtime and ctime (only when asked for), and the attribute flags shmem
+ * knows (none of which it sets here: no FS_IOC_SETFLAGS). */
+#define K_STATX_ATTR_IMMUTABLE 0x10
+#define K_STATX_ATTR_APPEND 0x20
+#define K_STATX_ATTR_NODUMP 0x40
+static int tmpfs_statx(struct inode *i, unsigned request, struct statx_extra *x)
+{
+    struct tmpfs_inode *ti = TI(i);
+    if (request & (STATX_MTIME_BIT | STATX_CTIME_BIT))
+        x->mask |= STATX_MTIME_BIT | STATX_CTIME_BIT;
+    if (request & STATX_BTIME_BIT) {
+        x->mask |= STATX_BTIME_BIT;
+        pthread_mutex_lock(&i->sb->lock);
+        x->btime = ti->btime;
+        pthread_mutex_unlock(&i->sb->lock);
+    }
+    x->attributes_mask = K_STATX_ATTR_IMMUTABLE | K_STATX_ATTR_APPEND | K_STATX_ATTR_NODUMP;
+    return 0;
+}
 
 static int tmpfs_getattr(struct inode *i, struct stat *st)
 {
@@ -1358,6 +1379,7 @@ static const struct inode_ops tmpfs_dir_iops = {
     .rmdir = tmpfs_rmdir,
     .rename = tmpfs_rename,
     .getattr = tmpfs_getattr,
+    .statx = tmpfs_statx,
     .setattr = tmpfs_setattr,
     .getxattr = tmpfs_getxattr,
     .setxattr = tmpfs_setxattr,
@@ -1368,6 +1390,7 @@ static const struct inode_ops tmpfs_dir_iops = {
 
 static const struct inode_ops tmpfs_file_iops = {
     .getattr = tmpfs_getattr,
+    .statx = tmpfs_statx,
     .setattr = tmpfs_setattr,
     .getxattr = tmpfs_getxattr,
     .setxattr = tmpfs_setxattr,
@@ -1379,6 +1402,7 @@ static const struct inode_ops tmpfs_file_iops = {
 static const struct inode_ops tmpfs_link_iops = {
     .readlink = tmpfs_readlink,
     .getattr = tmpfs_getattr,
+    .statx = tmpfs_statx,
     .setattr = tmpfs_setattr,
     .getxattr = tmpfs_getxattr,
     .setxattr = tmpfs_setxattr,
@@ -1390,6 +1414,7 @@ static const struct inode_ops tmpfs_link_iops = {
 /* FIFOs, sockets and device nodes: the VFS picks their file ops at open. */
 static const struct inode_ops tmpfs_special_iops = {
     .getattr = tmpfs_getattr,
+    .statx = tmpfs_statx,
     .setattr = tmpfs_setattr,
     .getxattr = tmpfs_getxattr,
     .setxattr = tmpfs_setxattr,

@@ -213,6 +213,47 @@ static void statx_mnt_id(void)
               "statx %s: STATX_MNT_ID_UNIQUE set alone", pts[k]);
         check(x.mnt_id >= 1UL << 31, "statx %s: unique id from 2^31 on", pts[k]);
     }
+    /* Mount roots say so; every answer knows the automount, mount-root
+     * and DAX attributes. */
+    static const struct { const char *p; int root; } roots[] = {
+        { "/dev/shm", 1 }, { "/proc", 1 }, { "/proc/self/status", 0 }, { "/dev/null", 0 }, { "/dev", 1 },
+    };
+    for (size_t k = 0; k < sizeof roots / sizeof roots[0]; k++) {
+        struct kstatx x;
+        memset(&x, 0, sizeof x);
+        sc(SYS_statx, AT_FDCWD, roots[k].p, 0, K_STATX_BASIC, &x);
+        check(!!(x.attributes & 0x2000) == roots[k].root, "statx %s: STATX_ATTR_MOUNT_ROOT %s", roots[k].p,
+              roots[k].root ? "set" : "clear");
+        check((x.attributes_mask & 0x203000) == 0x203000, "statx %s: attributes_mask has automount, mount root, dax",
+              roots[k].p);
+    }
+    /* tmpfs: multigrain times are left out unless asked for; the
+     * creation time when asked; shmem's attribute flags. The scratch
+     * directory shows its host file system's answer either way. */
+    static const char *const mg[] = { "/dev/shm", "." };
+    for (size_t k = 0; k < sizeof mg / sizeof mg[0]; k++) {
+        struct kstatx x, y;
+        memset(&x, 0, sizeof x);
+        sc(SYS_statx, AT_FDCWD, mg[k], 0, K_STATX_MNT_ID, &x);
+        memset(&y, 0, sizeof y);
+        sc(SYS_statx, AT_FDCWD, mg[k], 0, 0x40 /* STATX_MTIME */, &y);
+        if (k == 0) {
+            check((x.mask & 0xc0) == 0 && x.mtime.sec == 0 && x.ctime.sec == 0,
+                  "statx %s: mtime and ctime left out unless asked", mg[k]);
+            check((y.mask & 0xc0) == 0xc0 && y.mtime.sec != 0, "statx %s: asked for mtime, both given", mg[k]);
+            check((x.attributes_mask & 0x70) == 0x70, "statx %s: append, immutable, nodump known", mg[k]);
+        } else {
+            check(((x.mask & 0xc0) == 0) == (x.mtime.sec == 0), "statx %s: times given as the mask says", mg[k]);
+            check((y.mask & 0xc0) == 0xc0, "statx %s: asked for mtime, both given", mg[k]);
+        }
+        check(!(x.mask & 0x800) && x.btime.sec == 0, "statx %s: no btime unless asked", mg[k]);
+        memset(&y, 0, sizeof y);
+        sc(SYS_statx, AT_FDCWD, mg[k], 0, 0x800 /* STATX_BTIME */, &y);
+        if (k == 0)
+            check((y.mask & 0x800) && y.btime.sec > 0, "statx %s: btime when asked", mg[k]);
+        else
+            check(!(y.mask & 0x800) == (y.btime.sec == 0), "statx %s: btime as the mask says", mg[k]);
+    }
     /* Unique ids differ between mounts. */
     struct kstatx a, b;
     sc(SYS_statx, AT_FDCWD, "/proc", 0, K_STATX_MNT_ID_UNIQUE, &a);
