@@ -193,6 +193,10 @@ struct dentry {
 #define MNT_NOSUID 2
 #define MNT_NODEV 4
 #define MNT_NOEXEC 8
+/* The atime mode: relatime unless one of these (Linux's default too). */
+#define MNT_NOATIME 16
+#define MNT_NODIRATIME 32
+#define MNT_STRICTATIME 64
 
 struct mount {
     int id;
@@ -333,6 +337,10 @@ void fs_struct_put(struct fs_struct *fs);
 /* ---- the file systems ---- */
 /* hostfs: host directory (or file) dir as a file system; rdonly refuses writes. */
 int hostfs_mount(const char *hostpath, int rdonly, struct dentry **root);
+/* The atime mode (MNT_NOATIME, MNT_NODIRATIME, MNT_STRICTATIME or none for
+ * relatime) of the host mount under a hostfs root: the host updates atimes
+ * by its own mount's rules, so the guest's mount must say the same. */
+int hostfs_atime_flags(struct dentry *root);
 /* tmpfs with a size limit in bytes (0: half of RAM, as Linux). */
 int tmpfs_mount(uint64_t size, mode_t mode, struct dentry **root);
 /* devfs: a tmpfs holding the device nodes. */

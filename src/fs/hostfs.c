@@ -21,6 +21,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
+#include <sys/statvfs.h>
 #include <sys/syscall.h>
 #include <sys/xattr.h>
 #include <unistd.h>
@@ -596,6 +597,17 @@ const struct fs_type hostfs_type = {
     .statfs = hostfs_statfs,
     .kill_sb = hostfs_kill_sb,
 };
+
+int hostfs_atime_flags(struct dentry *root)
+{
+    struct statfs sf;
+    if (fstatfs(HI(root->inode)->fd, &sf) < 0)
+        return 0;
+    if (sf.f_flags & ST_NOATIME)
+        return MNT_NOATIME;
+    return ((sf.f_flags & ST_NODIRATIME) ? MNT_NODIRATIME : 0) |
+           ((sf.f_flags & ST_RELATIME) ? 0 : MNT_STRICTATIME);
+}
 
 int hostfs_mount(const char *hostpath, int rdonly, struct dentry **root)
 {

@@ -964,13 +964,16 @@ static int tmpfs_setattr(struct inode *i, const struct iattr *ia)
     return 0;
 }
 
-/* Linux's file_accessed for a read or a directory listing: no update
- * with O_NOATIME or on a read-only mount, and otherwise under relatime,
- * the sandbox's one atime mode (mountinfo says so): only when atime is not
- * after mtime or ctime, or is a day old. */
+/* Linux's file_accessed for a read or a directory listing
+ * (atime_needs_update): no update with O_NOATIME or on a read-only or
+ * noatime mount (nodiratime: for directories), and under relatime (the
+ * default, as mountinfo says) only when atime is not after mtime or ctime,
+ * or is a day old. */
 static void tmpfs_accessed(struct file *f)
 {
-    if ((f->flags & O_NOATIME) || (f->mnt && (f->mnt->flags & MNT_RDONLY)))
+    int mf = f->mnt ? f->mnt->flags : 0;
+    if ((f->flags & O_NOATIME) || (mf & (MNT_RDONLY | MNT_NOATIME)) ||
+        ((mf & MNT_NODIRATIME) && S_ISDIR(f->inode->mode)))
         return;
     struct tmpfs_inode *ti = TI(f->inode);
     struct super_block *sb = ti->vfs.sb;
@@ -978,7 +981,8 @@ static void tmpfs_accessed(struct file *f)
     pthread_mutex_lock(&sb->lock);
     struct timespec a = ti->atime;
 #define TS_LE(x, y) ((x).tv_sec < (y).tv_sec || ((x).tv_sec == (y).tv_sec && (x).tv_nsec <= (y).tv_nsec))
-    if (TS_LE(a, ti->mtime) || TS_LE(a, ti->ctime) || t.tv_sec - a.tv_sec >= 24 * 3600)
+    if ((mf & MNT_STRICTATIME) || TS_LE(a, ti->mtime) || TS_LE(a, ti->ctime) ||
+        t.tv_sec - a.tv_sec >= 24 * 3600)
         ti->atime = t;
 #undef TS_LE
     pthread_mutex_unlock(&sb->lock);
