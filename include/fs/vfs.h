@@ -106,11 +106,12 @@ struct inode_ops {
      * one for rmdir: the file system checks emptiness, -ENOTEMPTY). */
     int (*unlink)(struct inode *dir, const char *name, struct inode *victim);
     int (*rmdir)(struct inode *dir, const char *name, struct inode *victim);
-    /* Same super block; flags RENAME_NOREPLACE / RENAME_EXCHANGE. The VFS
-     * has checked the type rules (dir over non-dir and so on) but the file
+    /* Same super block; flags RENAME_NOREPLACE / RENAME_EXCHANGE /
+     * RENAME_WHITEOUT (the whiteout left under oname is c's). The VFS has
+     * checked the type rules (dir over non-dir and so on) but the file
      * system checks that a replaced directory is empty. */
     int (*rename)(struct inode *odir, const char *oname, struct inode *ndir,
-                  const char *nname, unsigned flags);
+                  const char *nname, unsigned flags, const struct fs_cred *c);
     /* Link text into buf (not NUL-terminated); returns its length. */
     int (*readlink)(struct inode *i, char *buf, size_t len);
     /* Magic links (procfs): set *out to where the link leads for t and

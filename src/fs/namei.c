@@ -654,8 +654,6 @@ int vfs_rename(struct task *t, int odirfd, const char *opath, int ndirfd, const 
         return -EINVAL;
     if ((flags & RENAME_EXCHANGE) && (flags & (RENAME_NOREPLACE | RENAME_WHITEOUT)))
         return -EINVAL;
-    if (flags & RENAME_WHITEOUT)
-        return -EPERM; /* needs CAP_MKNOD in the real kernel; no whiteouts here */
     struct path odir, ndir, src, dst = { 0 };
     char olast[NAME_MAX_LEN + 1], nlast[NAME_MAX_LEN + 1];
     int otype, ntype, ofl = 0, nfl = 0;
@@ -763,7 +761,11 @@ int vfs_rename(struct task *t, int odirfd, const char *opath, int ndirfd, const 
         goto out1;
     }
     struct inode *odi = odir.d->inode;
-    r = odi->ops->rename ? odi->ops->rename(odi, olast, ndir.d->inode, nlast, flags) : -EPERM;
+    struct fs_cred c;
+    vfs_fs_cred(t, &c); /* the whiteout's owner */
+    if (odir.d->inode->mode & S_ISGID)
+        c.gid = odir.d->inode->gid;
+    r = odi->ops->rename ? odi->ops->rename(odi, olast, ndir.d->inode, nlast, flags, &c) : -EPERM;
     if (r == 0)
         d_move_name(odir.d, olast, ndir.d, nlast, flags);
 out1:

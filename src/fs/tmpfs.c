@@ -596,20 +596,28 @@ static int is_ancestor(struct tmpfs_inode *a, struct tmpfs_inode *d)
 }
 
 static int tmpfs_rename(struct inode *odir, const char *oname, struct inode *ndir,
-                        const char *nname, unsigned flags)
+                        const char *nname, unsigned flags, const struct fs_cred *c)
 {
-    if (flags & ~(RENAME_NOREPLACE | RENAME_EXCHANGE))
+    if (flags & ~(RENAME_NOREPLACE | RENAME_EXCHANGE | RENAME_WHITEOUT))
         return -EINVAL;
-    if ((flags & RENAME_NOREPLACE) && (flags & RENAME_EXCHANGE))
+    if ((flags & RENAME_EXCHANGE) && (flags & (RENAME_NOREPLACE | RENAME_WHITEOUT)))
         return -EINVAL;
     if (strlen(nname) > NAME_MAX_LEN)
         return -ENAMETOOLONG;
     struct tmpfs_inode *od = TI(odir), *nd = TI(ndir);
     struct super_block *sb = odir->sb;
-    /* Allocated up front so that nothing fails once the tree changes. */
+    struct tmpfs_sbinfo *sbi = SBI(sb);
+    /* Allocated up front so that nothing fails once the tree changes; with
+     * RENAME_WHITEOUT, also the whiteout (a 0:0 character device, as
+     * shmem_whiteout makes, c's) that stays under the old name. */
     struct tmpfs_dirent *fresh = dirent_new(nname), *gone = NULL;
-    if (!fresh)
+    struct tmpfs_inode *wo = (flags & RENAME_WHITEOUT) ? tnode_alloc() : NULL;
+    if (!fresh || ((flags & RENAME_WHITEOUT) && !wo)) {
+        free(fresh);
+        if (wo)
+            tnode_free(wo);
         return -ENOMEM;
+    }
     pthread_mutex_lock(&sb->lock);
     struct tmpfs_dirent *oe = od->dead ? NULL : dir_find(od, oname);
     struct tmpfs_dirent *ne = nd->dead ? NULL : dir_find(nd, nname);
@@ -635,12 +643,17 @@ static int tmpfs_rename(struct inode *odir, const char *oname, struct inode *ndi
             r = -EISDIR;
         else if (S_ISDIR(dst->vfs.mode) && dst->nlive)
             r = -ENOTEMPTY;
-    } else if (!dst && od != nd) {
+    } else if (!dst && (od != nd || wo)) {
         r = dir_reserve(nd);
     }
+    if (r == 0 && wo &&
+        (sbi->inodes + 1) * BOGO_INODE_SIZE + sbi->xattr_bytes > sbi->max_inodes * BOGO_INODE_SIZE)
+        r = -ENOSPC;
     if (r != 0) {
         pthread_mutex_unlock(&sb->lock);
         free(fresh);
+        if (wo)
+            tnode_free(wo);
         return r > 0 ? 0 : r;
     }
     struct timespec t = now();
@@ -661,6 +674,30 @@ static int tmpfs_rename(struct inode *odir, const char *oname, struct inode *ndi
         if (ddir)
             dst->parent = od;
         dst->ctime = t;
+    } else if (wo) {
+        /* The old entry stays, now the whiteout's; src goes to the new. */
+        tnode_setup(sb, wo, S_IFCHR, 0 /* WHITEOUT_DEV */, c);
+        oe->inode = wo;
+        if (dst) {
+            ne->inode = src;
+            if (S_ISDIR(dst->vfs.mode)) {
+                dir_kill(dst, t);
+                nd->nlink--;
+            } else {
+                dst->nlink--;
+                dst->ctime = t;
+            }
+        } else {
+            fresh->inode = src;
+            dir_insert(nd, fresh);
+            fresh = NULL;
+        }
+        if (sdir && od != nd) {
+            od->nlink--;
+            nd->nlink++;
+        }
+        if (sdir)
+            src->parent = nd;
     } else {
         if (dst) {
             /* The target's name (and position) now lead to src. */

@@ -10,7 +10,7 @@
  * - select, pselect6 and ppoll write back the time left.
  * - renameat2 with "." or ".." as the last component: Linux's errno order
  *   (EXDEV, then EBUSY for the old name, EEXIST with RENAME_NOREPLACE for
- *   the new name, else EBUSY). */
+ *   the new name, else EBUSY); RENAME_WHITEOUT leaves a whiteout. */
 #include "fs_util.h"
 
 #include <poll.h>
@@ -376,6 +376,41 @@ static void rename_dots(void)
     check_err(sc(SYS_rename, "rd/d/..", "rd/x"), EBUSY, "rename(rd/d/.., rd/x)");
     check_err(sc(SYS_rename, "rd/f", "rd/d/."), EBUSY, "rename(rd/f, rd/d/.)");
     check_err(sc(SYS_renameat, AT_FDCWD, "rd/f", AT_FDCWD, "."), EBUSY, "renameat(rd/f, .)");
+    /* RENAME_WHITEOUT (no privilege needed since Linux 5.8): a 0:0
+     * character device of the caller's stays behind, on tmpfs and on the
+     * host's file system alike. */
+    static const char *const wdirs[] = { "/dev/shm/fs_meta.wo", "rd/wo" };
+    for (size_t k = 0; k < 2; k++) {
+        char a[64], b[64];
+        snprintf(a, sizeof a, "%s.a", wdirs[k]);
+        snprintf(b, sizeof b, "%s.b", wdirs[k]);
+        sc(SYS_unlink, a);
+        sc(SYS_unlink, b);
+        fd = sc(SYS_open, a, O_CREAT | O_WRONLY, 0644);
+        sc(SYS_close, fd);
+        check_ret(sc(SYS_renameat2, AT_FDCWD, "rd/d/.", AT_FDCWD, b, 4 /* RENAME_WHITEOUT */),
+                  k == 0 ? -EXDEV : -EBUSY, "RENAME_WHITEOUT of rd/d/.");
+        check_ret(sc(SYS_renameat2, AT_FDCWD, a, AT_FDCWD, b, 4), 0, "RENAME_WHITEOUT");
+        struct stat st;
+        memset(&st, 0, sizeof st);
+        long r = sc(SYS_lstat, a, &st);
+        check(r == 0 && st.st_mode == S_IFCHR && st.st_rdev == 0 && st.st_nlink == 1, "%s: a whiteout stays", a);
+        check(st.st_uid == (uid_t)sc(SYS_geteuid), "%s: the whiteout is the caller's", a);
+        memset(&st, 0, sizeof st);
+        sc(SYS_lstat, b, &st);
+        check(S_ISREG(st.st_mode), "%s: the file moved", b);
+        check_ret(sc(SYS_renameat2, AT_FDCWD, b, AT_FDCWD, a, 4), 0, "RENAME_WHITEOUT over a whiteout");
+        memset(&st, 0, sizeof st);
+        sc(SYS_lstat, a, &st);
+        check(S_ISREG(st.st_mode), "the file is back");
+        memset(&st, 0, sizeof st);
+        sc(SYS_lstat, b, &st);
+        check(st.st_mode == S_IFCHR, "a whiteout where it was");
+        check_ret(sc(SYS_renameat2, AT_FDCWD, a, AT_FDCWD, b, 4 | 2), -EINVAL, "WHITEOUT|EXCHANGE");
+        check_ret(sc(SYS_renameat2, AT_FDCWD, a, AT_FDCWD, b, 4 | 1), -EEXIST, "WHITEOUT|NOREPLACE onto one");
+        sc(SYS_unlink, a);
+        sc(SYS_unlink, b);
+    }
     sc(SYS_unlink, "rd/f");
     sc(SYS_rmdir, "rd/d/s");
     sc(SYS_rmdir, "rd/d");
