@@ -98,7 +98,6 @@ static int host_mknod(struct inode *dir, const char *name, mode_t mode, dev_t rd
                       const struct fs_cred *c, struct inode **out)
 {
     (void)c;
-    (void)rdev;
     if (host_rdonly(dir))
         return -EROFS;
     int dfd = HI(dir)->fd;
@@ -107,7 +106,9 @@ static int host_mknod(struct inode *dir, const char *name, mode_t mode, dev_t rd
         if (fd < 0)
             return -errno;
         close(fd);
-    } else if (S_ISFIFO(mode) || S_ISSOCK(mode)) {
+    } else if (S_ISFIFO(mode) || S_ISSOCK(mode) || (S_ISCHR(mode) && rdev == 0)) {
+        /* A 0:0 character device is a whiteout, which the host lets
+         * anyone make and which opens no device. */
         if (mknodat(dfd, name, mode, 0) < 0)
             return -errno;
     } else {

@@ -411,6 +411,17 @@ static void rename_dots(void)
         sc(SYS_unlink, a);
         sc(SYS_unlink, b);
     }
+    /* mknod of a whiteout needs no privilege either. */
+    static const char *const wn[] = { "/dev/shm/fs_meta.wn", "rd/wn" };
+    for (size_t k = 0; k < 2; k++) {
+        sc(SYS_unlink, wn[k]);
+        check_ret(sc(SYS_mknod, wn[k], S_IFCHR | 0600, 0), 0, "mknod a whiteout");
+        struct stat st;
+        memset(&st, 0, sizeof st);
+        sc(SYS_lstat, wn[k], &st);
+        check(st.st_mode == (S_IFCHR | 0600) && st.st_rdev == 0, "%s: a 0:0 character device", wn[k]);
+        sc(SYS_unlink, wn[k]);
+    }
     sc(SYS_unlink, "rd/f");
     sc(SYS_rmdir, "rd/d/s");
     sc(SYS_rmdir, "rd/d");
