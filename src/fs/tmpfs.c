@@ -811,8 +811,8 @@ static int tmpfs_getattr(struct inode *i, struct stat *st)
  * operation that may add pages reserves them first under sb->lock, and
  * charge_sync then charges what the memfd really has (the host counts its
  * pages in st_blocks). Pages a guest mapping touches are charged at the
- * next sync but not refused: the limit holds for write, fallocate and
- * truncate, where Linux would also fail a page fault (SIGBUS). */
+ * next sync (a stat, a write) but not refused: the limit holds for write
+ * and fallocate, while Linux would also fail such a page fault (SIGBUS). */
 
 static uint64_t room(const struct tmpfs_sbinfo *sbi)
 {
