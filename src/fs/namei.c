@@ -435,8 +435,11 @@ int vfs_mknod(struct task *t, int dirfd, const char *path, mode_t mode, dev_t rd
         type = S_IFREG;
     if (type != S_IFREG && type != S_IFIFO && type != S_IFSOCK && type != S_IFCHR && type != S_IFBLK)
         return -EINVAL;
-    if ((type == S_IFCHR || type == S_IFBLK) && t->proc->creds.euid != 0)
-        return -EPERM; /* CAP_MKNOD */
+    /* CAP_MKNOD, but for a whiteout (0:0 character device), which anyone
+     * may make since Linux 5.8 and which is no device. */
+    int whiteout = type == S_IFCHR && rdev == 0;
+    if ((type == S_IFCHR || type == S_IFBLK) && !whiteout && t->proc->creds.euid != 0)
+        return -EPERM;
     struct path dir;
     char last[NAME_MAX_LEN + 1];
     struct fs_cred c;
@@ -444,7 +447,7 @@ int vfs_mknod(struct task *t, int dirfd, const char *path, mode_t mode, dev_t rd
     if (r < 0)
         return r;
     struct inode *di = dir.d->inode;
-    if ((type == S_IFCHR || type == S_IFBLK) && (dir.mnt->flags & MNT_NODEV))
+    if ((type == S_IFCHR || type == S_IFBLK) && !whiteout && (dir.mnt->flags & MNT_NODEV))
         r = -EPERM;
     else if (!di->ops->mknod)
         r = -EPERM;
@@ -654,8 +657,6 @@ int vfs_rename(struct task *t, int odirfd, const char *opath, int ndirfd, const 
         return -EINVAL;
     if ((flags & RENAME_EXCHANGE) && (flags & (RENAME_NOREPLACE | RENAME_WHITEOUT)))
         return -EINVAL;
-    if (flags & RENAME_WHITEOUT)
-        return -EPERM; /* needs CAP_MKNOD in the real kernel; no overlayfs here */
     struct path odir, ndir, src, dst = { 0 };
     char olast[NAME_MAX_LEN + 1], nlast[NAME_MAX_LEN + 1];
     int otype, ntype, ofl = 0, nfl = 0;
@@ -668,14 +669,20 @@ int vfs_rename(struct task *t, int odirfd, const char *opath, int ndirfd, const 
         return r;
     }
     int have_dst = 0;
-    if (otype != LAST_NORM || ntype != LAST_NORM) {
-        r = (otype == LAST_NORM && ntype == LAST_NORM) ? 0 : -EBUSY;
-        if (otype == LAST_DOT || ntype == LAST_DOT || otype == LAST_DOTDOT || ntype == LAST_DOTDOT)
-            r = -EBUSY;
-        goto out2;
-    }
+    /* do_renameat2's order: another mount, then "." ".." or "/" as the old
+     * name's last component (EBUSY), then as the new one's, where
+     * RENAME_NOREPLACE says EEXIST (the name exists, after all); then a
+     * read-only mount, before anything is looked up. */
     if (odir.mnt != ndir.mnt) {
         r = -EXDEV;
+        goto out2;
+    }
+    if (otype != LAST_NORM || ntype != LAST_NORM) {
+        r = (otype == LAST_NORM && (flags & RENAME_NOREPLACE)) ? -EEXIST : -EBUSY;
+        goto out2;
+    }
+    if (mnt_ro(&odir)) {
+        r = -EROFS;
         goto out2;
     }
     r = vfs_lookup_one(&odir, olast, &src);
@@ -757,7 +764,11 @@ int vfs_rename(struct task *t, int odirfd, const char *opath, int ndirfd, const 
         goto out1;
     }
     struct inode *odi = odir.d->inode;
-    r = odi->ops->rename ? odi->ops->rename(odi, olast, ndir.d->inode, nlast, flags) : -EPERM;
+    struct fs_cred c;
+    vfs_fs_cred(t, &c); /* the whiteout's owner */
+    if (odir.d->inode->mode & S_ISGID)
+        c.gid = odir.d->inode->gid;
+    r = odi->ops->rename ? odi->ops->rename(odi, olast, ndir.d->inode, nlast, flags, &c) : -EPERM;
     if (r == 0)
         d_move_name(odir.d, olast, ndir.d, nlast, flags);
 out1:

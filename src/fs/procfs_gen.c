@@ -978,12 +978,15 @@ static void put_mangled(struct strbuf *out, const char *s)
     }
 }
 
-/* show_mnt_opts after " ro"/" rw": the per-mount flags; relatime is the
- * default atime mode and always shown. */
+/* show_mnt_opts after " ro"/" rw": the per-mount flags in Linux's order;
+ * the atime mode is relatime (the default) unless noatime or strictatime
+ * (which shows nothing). */
 static void put_mnt_opts(struct strbuf *out, const struct procfs_mount *m)
 {
-    sb_printf(out, "%s%s%s%s,relatime", m->rdonly ? "ro" : "rw", m->nosuid ? ",nosuid" : "",
-              m->nodev ? ",nodev" : "", m->noexec ? ",noexec" : "");
+    int relatime = !m->noatime && !m->strictatime;
+    sb_printf(out, "%s%s%s%s%s%s%s", m->rdonly ? "ro" : "rw", m->nosuid ? ",nosuid" : "",
+              m->nodev ? ",nodev" : "", m->noexec ? ",noexec" : "", m->noatime ? ",noatime" : "",
+              m->nodiratime ? ",nodiratime" : "", relatime ? ",relatime" : "");
 }
 
 /* show_vfsmnt and show_mountinfo of fs/proc_namespace.c. */

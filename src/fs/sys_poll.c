@@ -198,6 +198,34 @@ long sys_poll(struct task *t, const struct sysargs *a)
     return poll_user(t, a->a[0], a->a[1], ms >= 0 ? &d : NULL);
 }
 
+/* Linux's poll_select_finish: select, pselect6 and ppoll write the time
+ * left until the deadline (zero once it passed) over the caller's timeout,
+ * unless that was zero or the process has STICKY_TIMEOUTS. A timeout the
+ * guest cannot write keeps its old value: the result stands. */
+#define STICKY_TIMEOUTS 0x4000000U
+static void time_left(struct task *t, const struct timespec *deadline, int zero, uint64_t utimeout,
+                      int timeval)
+{
+    if (zero || (t->proc->personality & STICKY_TIMEOUTS))
+        return;
+    struct timespec now, left = { 0, 0 };
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    if (now.tv_sec < deadline->tv_sec || (now.tv_sec == deadline->tv_sec && now.tv_nsec < deadline->tv_nsec)) {
+        left.tv_sec = deadline->tv_sec - now.tv_sec;
+        left.tv_nsec = deadline->tv_nsec - now.tv_nsec;
+        if (left.tv_nsec < 0) {
+            left.tv_sec--;
+            left.tv_nsec += 1000000000L;
+        }
+    }
+    if (timeval) {
+        struct timeval tv = { left.tv_sec, left.tv_nsec / 1000 };
+        (void)copy_out(t, utimeout, &tv, sizeof(tv));
+    } else {
+        (void)copy_out(t, utimeout, &left, sizeof(left));
+    }
+}
+
 /* The signal mask argument of ppoll/pselect6: accepted, applied once
  * signal delivery exists (no signal can arrive before then). */
 static long check_sigmask(struct task *t, uint64_t umask, uint64_t size)
@@ -222,7 +250,10 @@ long sys_ppoll(struct task *t, const struct sysargs *a)
     long r = check_sigmask(t, a->a[3], a->a[4]);
     if (r < 0)
         return r;
-    return poll_user(t, a->a[0], a->a[1], a->a[2] ? &d : NULL);
+    r = poll_user(t, a->a[0], a->a[1], a->a[2] ? &d : NULL);
+    if (a->a[2] && (r >= 0 || r == -EINTR))
+        time_left(t, &d, rel.tv_sec == 0 && rel.tv_nsec == 0, a->a[2], 0);
+    return r;
 }
 
 /* select over three fd_set bitmaps of n bits. */
@@ -313,7 +344,10 @@ long sys_select(struct task *t, const struct sysargs *a)
         struct timespec rel = { tv.tv_sec + tv.tv_usec / 1000000, (tv.tv_usec % 1000000) * 1000 };
         deadline_after(&d, &rel);
     }
-    return do_select(t, (int)a->a[0], a->a[1], a->a[2], a->a[3], a->a[4] ? &d : NULL);
+    long r = do_select(t, (int)a->a[0], a->a[1], a->a[2], a->a[3], a->a[4] ? &d : NULL);
+    if (a->a[4] && (r >= 0 || r == -EINTR))
+        time_left(t, &d, tv.tv_sec == 0 && tv.tv_usec == 0, a->a[4], 1);
+    return r;
 }
 
 long sys_pselect6(struct task *t, const struct sysargs *a)
@@ -333,5 +367,8 @@ long sys_pselect6(struct task *t, const struct sysargs *a)
         if (r < 0)
             return r;
     }
-    return do_select(t, (int)a->a[0], a->a[1], a->a[2], a->a[3], a->a[4] ? &d : NULL);
+    long r = do_select(t, (int)a->a[0], a->a[1], a->a[2], a->a[3], a->a[4] ? &d : NULL);
+    if (a->a[4] && (r >= 0 || r == -EINTR))
+        time_left(t, &d, rel.tv_sec == 0 && rel.tv_nsec == 0, a->a[4], 0);
+    return r;
 }
