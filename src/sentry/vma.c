@@ -183,3 +183,52 @@ uint64_t vma_find_free(const struct vma_set *s, uint64_t len, uint64_t above, ui
             return 0;
     }
 }
+
+uint64_t vma_find_free_low(const struct vma_set *s, uint64_t len, uint64_t above, uint64_t below)
+{
+    if (len == 0 || below < above || below - above < len)
+        return 0;
+    uint64_t at = above;
+    for (size_t i = first_above(s, above); i < s->n && s->v[i].start < below; i++) {
+        if (s->v[i].start >= at && s->v[i].start - at >= len)
+            return at;
+        at = s->v[i].end;
+    }
+    return at <= below && below - at >= len ? at : 0;
+}
+
+uint64_t vma_mapped_bytes(const struct vma_set *s, uint64_t start, uint64_t end)
+{
+    uint64_t n = 0;
+    for (size_t i = first_above(s, start); i < s->n && s->v[i].start < end; i++) {
+        const struct vma *v = &s->v[i];
+        if (v->kind != VMA_STUB)
+            n += (v->end < end ? v->end : end) - (v->start > start ? v->start : start);
+    }
+    return n;
+}
+
+uint64_t vma_locked_bytes(const struct vma_set *s, uint64_t start, uint64_t end)
+{
+    uint64_t n = 0;
+    for (size_t i = first_above(s, start); i < s->n && s->v[i].start < end; i++) {
+        const struct vma *v = &s->v[i];
+        if (v->locked & VMA_LOCKED)
+            n += (v->end < end ? v->end : end) - (v->start > start ? v->start : start);
+    }
+    return n;
+}
+
+int vma_set_locked(struct vma_set *s, uint64_t start, uint64_t end, int locked)
+{
+    if (start >= end)
+        return 0;
+    if (split_at(s, start) < 0 || split_at(s, end) < 0)
+        return -ENOMEM;
+    for (size_t i = first_above(s, start); i < s->n && s->v[i].start < end; i++) {
+        int k = s->v[i].kind;
+        if (k != VMA_STUB && k != VMA_VDSO && k != VMA_VVAR)
+            s->v[i].locked = locked;
+    }
+    return 0;
+}
