@@ -109,8 +109,10 @@ long mm_map_fixed(struct task *t, uint64_t addr, uint64_t len, int prot, int kin
  * (RLIMIT_MEMLOCK without CAP_IPC_LOCK) for add more bytes; mm locked. */
 int mm_may_expand(struct task *t, uint64_t add);
 int mm_may_lock_more(struct task *t, uint64_t add);
-/* Whether the task may lock memory at all (Linux's can_do_mlock). */
+/* Whether the task may lock memory at all (Linux's can_do_mlock), and
+ * whether it has CAP_IPC_LOCK (no RLIMIT_MEMLOCK). */
 int mm_can_mlock(struct task *t);
+int mm_cap_ipc_lock(struct task *t);
 /* Fault in the locked VMAs of [start, end) as Linux's __mm_populate does
  * for mlock (the host's MADV_POPULATE_*), skipping VMA_LOCKONFAULT ones;
  * mm locked. Returns 0, or mlock's -ENOMEM or -EAGAIN unless ignore_errors. */

@@ -46,9 +46,14 @@ static int touches_stub(uint64_t start, uint64_t end)
 
 #define CAP_IPC_LOCK_ 14
 
+int mm_cap_ipc_lock(struct task *t)
+{
+    return (t->proc->creds.cap_effective & (1ULL << CAP_IPC_LOCK_)) != 0;
+}
+
 int mm_can_mlock(struct task *t)
 {
-    return t->proc->rlim[RLIMIT_MEMLOCK].cur != 0 || (t->proc->creds.cap_effective & (1ULL << CAP_IPC_LOCK_));
+    return t->proc->rlim[RLIMIT_MEMLOCK].cur != 0 || mm_cap_ipc_lock(t);
 }
 
 /* Linux compares page counts: total_vm + npages > rlimit >> PAGE_SHIFT. */
@@ -61,7 +66,7 @@ int mm_may_expand(struct task *t, uint64_t add)
 
 int mm_may_lock_more(struct task *t, uint64_t add)
 {
-    if (t->proc->creds.cap_effective & (1ULL << CAP_IPC_LOCK_))
+    if (mm_cap_ipc_lock(t))
         return 1;
     uint64_t limit = t->proc->rlim[RLIMIT_MEMLOCK].cur / GUEST_PAGE;
     uint64_t locked = vma_locked_bytes(&t->proc->mm->vmas, 0, UINT64_MAX) / GUEST_PAGE;
