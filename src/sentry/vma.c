@@ -219,6 +219,39 @@ uint64_t vma_locked_bytes(const struct vma_set *s, uint64_t start, uint64_t end)
     return n;
 }
 
+/* Two adjacent VMAs that Linux would hold as one (vma_merge): the same
+ * kind, protection, flags and locks, and the same file at contiguous
+ * offsets. The loader's image segments, the stub, the vDSO and vvar stay
+ * as they are. */
+static int mergeable(const struct vma *a, const struct vma *b)
+{
+    return a->end == b->start && a->kind == b->kind && a->prot == b->prot && a->flags == b->flags &&
+           a->noprot == b->noprot && a->locked == b->locked && a->file == b->file && a->dev == b->dev &&
+           a->ino == b->ino && (!a->file || a->off + (a->end - a->start) == b->off) &&
+           a->kind != VMA_IMAGE && a->kind != VMA_STUB && a->kind != VMA_VDSO && a->kind != VMA_VVAR;
+}
+
+/* Merge the VMAs in and next to [start, end) where Linux would, after a
+ * change that split them (so that, as on Linux, mlock and munlock of a
+ * part leave one mapping that mremap can take whole). */
+static void merge_range(struct vma_set *s, uint64_t start, uint64_t end)
+{
+    size_t i = first_above(s, start);
+    if (i > 0)
+        i--;
+    while (i + 1 < s->n && s->v[i].start <= end) {
+        if (!mergeable(&s->v[i], &s->v[i + 1])) {
+            i++;
+            continue;
+        }
+        s->v[i].end = s->v[i + 1].end;
+        if (s->v[i + 1].file)
+            file_put(s->v[i + 1].file);
+        memmove(&s->v[i + 1], &s->v[i + 2], (s->n - i - 2) * sizeof(s->v[0]));
+        s->n--;
+    }
+}
+
 int vma_set_locked(struct vma_set *s, uint64_t start, uint64_t end, int locked)
 {
     if (start >= end)
@@ -230,5 +263,6 @@ int vma_set_locked(struct vma_set *s, uint64_t start, uint64_t end, int locked)
         if (k != VMA_STUB && k != VMA_VDSO && k != VMA_VVAR)
             s->v[i].locked = locked;
     }
+    merge_range(s, start, end);
     return 0;
 }

@@ -93,6 +93,73 @@ static const char *resident(long p, unsigned long n)
     return s;
 }
 
+/* With CAP_IPC_LOCK (root): RLIMIT_MEMLOCK binds neither mlock nor
+ * mlockall(MCL_CURRENT), which locks every mapping. (Only here: without
+ * the capability mlockall(MCL_CURRENT) weighs the whole address space,
+ * whose stack the sandbox maps at its full size.) */
+static void test_mlock_root(long p)
+{
+    struct rlimit old, zero = { 0, 0 };
+    sc(SYS_getrlimit, RLIMIT_MEMLOCK, &old);
+    zero.rlim_max = old.rlim_max;
+    check_ret(sc(SYS_setrlimit, RLIMIT_MEMLOCK, &zero), 0, "RLIMIT_MEMLOCK 0");
+    check_ret(sc(SYS_mlock, p, 4 * PG), 0, "mlock with CAP_IPC_LOCK ignores it");
+    check_ret(sc(SYS_munlock, p, 4 * PG), 0, "munlock");
+    sc(SYS_setrlimit, RLIMIT_MEMLOCK, &old);
+
+    check_ret(sc(SYS_mlockall, MCL_CURRENT), 0, "mlockall(MCL_CURRENT)");
+    long lk = vmlck(), want = lockable_kb();
+    check(lk == want, "VmLck is every mapping but vDSO and vvar%s", lk == want ? "" : " (differs)");
+    check(strcmp(resident(p, 4), "1111") == 0, "mlockall faults pages in (%s)", resident(p, 4));
+    long n = map(0, 2 * PG, RW, ANON);
+    check(vmlck() == want, "a new mapping is not locked without MCL_FUTURE");
+    sc(SYS_munmap, n, 2 * PG);
+    check_ret(sc(SYS_munlockall), 0, "munlockall");
+    check_ret(vmlck(), 0, "VmLck after munlockall");
+}
+
+/* Without CAP_IPC_LOCK (the test run as nobody): RLIMIT_MEMLOCK bounds
+ * what is locked (ENOMEM for mlock, EAGAIN for new locked mappings), and
+ * a limit of 0 forbids locking (EPERM). */
+static void test_mlock_unprivileged(void)
+{
+    struct rlimit old, lim;
+    sc(SYS_getrlimit, RLIMIT_MEMLOCK, &old);
+    lim.rlim_cur = 6 * PG;
+    lim.rlim_max = old.rlim_max;
+    check_ret(sc(SYS_setrlimit, RLIMIT_MEMLOCK, &lim), 0, "RLIMIT_MEMLOCK of 6 pages");
+    long q = map(0, 8 * PG, RW, ANON);
+    check_ret(sc(SYS_mlock, q, 4 * PG), 0, "mlock of 4 pages");
+    check_err(sc(SYS_mlock, q + 4 * PG, 3 * PG), ENOMEM, "mlock of 3 more");
+    check_ret(vmlck(), 16, "VmLck unchanged");
+    check_ret(sc(SYS_mlock, q, 6 * PG), 0, "mlock of 6 pages, 4 of them locked already");
+    check_err(sc(SYS_mlock2, q, 7 * PG, MLOCK_ONFAULT), ENOMEM, "mlock2 of 7");
+    check_err(map(0, PG, RW, ANON | MAP_LOCKED), EAGAIN, "mmap MAP_LOCKED beyond the limit");
+    check_err(sc(SYS_mremap, q, 6 * PG, 7 * PG, MREMAP_MAYMOVE), EAGAIN, "mremap growing a locked mapping beyond it");
+    check_ret(sc(SYS_munlock, q, 2 * PG), 0, "munlock of 2 pages");
+    long l = map(0, 2 * PG, RW, ANON | MAP_LOCKED);
+    check(!is_err(l), "then mmap MAP_LOCKED of 2 pages");
+    sc(SYS_munmap, l, 2 * PG);
+    check_ret(sc(SYS_mlockall, MCL_FUTURE), 0, "mlockall(MCL_FUTURE)");
+    check_err(map(0, 4 * PG, RW, ANON), EAGAIN, "a new mapping beyond the limit");
+    long cur = sc(SYS_brk, 0);
+    check(sc(SYS_brk, cur + 4 * PG) == cur, "brk beyond the limit returns the old break");
+    check_ret(sc(SYS_munlockall), 0, "munlockall");
+    check_ret(vmlck(), 0, "VmLck 0");
+
+    lim.rlim_cur = 0;
+    check_ret(sc(SYS_setrlimit, RLIMIT_MEMLOCK, &lim), 0, "RLIMIT_MEMLOCK 0");
+    check_err(sc(SYS_mlock, q, PG), EPERM, "mlock");
+    check_err(sc(SYS_mlock2, q, PG, 0), EPERM, "mlock2");
+    check_err(sc(SYS_mlock2, q, PG, 2), EINVAL, "mlock2 with an unknown flag");
+    check_err(sc(SYS_mlockall, MCL_CURRENT), EPERM, "mlockall");
+    check_err(map(0, PG, RW, ANON | MAP_LOCKED), EPERM, "mmap MAP_LOCKED");
+    check_ret(sc(SYS_munlock, q, PG), 0, "munlock is always allowed");
+    check_ret(sc(SYS_munlockall), 0, "munlockall too");
+    sc(SYS_setrlimit, RLIMIT_MEMLOCK, &old);
+    sc(SYS_munmap, q, 8 * PG);
+}
+
 static void test_mlock(void)
 {
     check_ret(vmlck(), 0, "VmLck at start");
@@ -139,31 +206,16 @@ static void test_mlock(void)
     check(strcmp(resident(l, 3), "111") == 0, "and is faulted in (%s)", resident(l, 3));
     sc(SYS_munmap, l, 3 * PG);
 
-    /* Root has CAP_IPC_LOCK: RLIMIT_MEMLOCK binds it neither way. */
-    struct rlimit old, zero = { 0, 0 };
-    sc(SYS_getrlimit, RLIMIT_MEMLOCK, &old);
-    zero.rlim_max = old.rlim_max;
-    check_ret(sc(SYS_setrlimit, RLIMIT_MEMLOCK, &zero), 0, "RLIMIT_MEMLOCK 0");
-    check_ret(sc(SYS_mlock, p, 4 * PG), 0, "mlock with CAP_IPC_LOCK ignores it");
-    check_ret(sc(SYS_munlock, p, 4 * PG), 0, "munlock");
-    sc(SYS_setrlimit, RLIMIT_MEMLOCK, &old);
-
     check_err(sc(SYS_mlockall, 0), EINVAL, "mlockall(0)");
     check_err(sc(SYS_mlockall, MCL_ONFAULT), EINVAL, "mlockall(MCL_ONFAULT)");
     check_err(sc(SYS_mlockall, 8), EINVAL, "mlockall with an unknown flag");
-    check_ret(sc(SYS_mlockall, MCL_CURRENT), 0, "mlockall(MCL_CURRENT)");
-    long lk = vmlck(), want = lockable_kb();
-    check(lk == want, "VmLck is every mapping but vDSO and vvar%s", lk == want ? "" : " (differs)");
-    check(strcmp(resident(p, 4), "1111") == 0, "mlockall faults pages in (%s)", resident(p, 4));
-    long n = map(0, 2 * PG, RW, ANON);
-    check(vmlck() == want, "a new mapping is not locked without MCL_FUTURE");
-    sc(SYS_munmap, n, 2 * PG);
-    check_ret(sc(SYS_munlockall), 0, "munlockall");
-    check_ret(vmlck(), 0, "VmLck after munlockall");
-
+    if (sc(SYS_geteuid) == 0)
+        test_mlock_root(p);
+    else
+        test_mlock_unprivileged();
     check_ret(sc(SYS_mlockall, MCL_FUTURE), 0, "mlockall(MCL_FUTURE)");
     check_ret(vmlck(), 0, "locks nothing yet");
-    n = map(0, 2 * PG, RW, ANON);
+    long n = map(0, 2 * PG, RW, ANON);
     check_ret(vmlck(), 8, "a new mapping is locked");
     check(strcmp(resident(n, 2), "11") == 0, "and faulted in (%s)", resident(n, 2));
     sc(SYS_munmap, n, 2 * PG);
