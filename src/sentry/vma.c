@@ -148,6 +148,8 @@ int vma_remove(struct vma_set *s, uint64_t start, uint64_t end)
     return 0;
 }
 
+static void merge_range(struct vma_set *s, uint64_t start, uint64_t end);
+
 int vma_protect(struct vma_set *s, uint64_t start, uint64_t end, int prot)
 {
     if (!vma_covers(s, start, end))
@@ -156,6 +158,7 @@ int vma_protect(struct vma_set *s, uint64_t start, uint64_t end, int prot)
         return -ENOMEM;
     for (size_t i = first_above(s, start); i < s->n && s->v[i].start < end; i++)
         s->v[i].prot = prot;
+    merge_range(s, start, end);
     return 0;
 }
 
@@ -232,8 +235,8 @@ static int mergeable(const struct vma *a, const struct vma *b)
 }
 
 /* Merge the VMAs in and next to [start, end) where Linux would, after a
- * change that split them (so that, as on Linux, mlock and munlock of a
- * part leave one mapping that mremap can take whole). */
+ * change that split them (so that, as on Linux, mprotect or mlock of a
+ * part and back leave one mapping that mremap can take whole). */
 static void merge_range(struct vma_set *s, uint64_t start, uint64_t end)
 {
     size_t i = first_above(s, start);

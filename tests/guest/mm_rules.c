@@ -188,6 +188,12 @@ static void test_mremap_grow(void)
     map(p + 7 * PG, PG, PROT_READ, ANON | MAP_FIXED);
     check_err(sc(SYS_mremap, p + 2 * PG, 4 * PG, 6 * PG, 0), ENOMEM,
               "mremap grow past a mapping after the free pages");
+    /* mprotect of a page and back leaves one mapping again, which mremap
+     * can take whole. */
+    sc(SYS_mprotect, p + PG, PG, PROT_READ);
+    sc(SYS_mprotect, p + PG, PG, PROT_READ | PROT_WRITE);
+    check_err(sc(SYS_mremap, p, 2 * PG, 3 * PG, 0), ENOMEM,
+              "after an mprotect round trip: still no room in place");
     long m = sc(SYS_mremap, p, 2 * PG, 3 * PG, MREMAP_MAYMOVE);
     check(!is_err(m) && m != p && ((char *)m)[0] == 'x', "with MREMAP_MAYMOVE it moves");
     check_err(sc(SYS_mremap, p, PG, 2 * PG, 0), EFAULT, "mremap of the old, now free, address");
