@@ -76,9 +76,10 @@ int mm_may_lock_more(struct task *t, uint64_t add)
 /* The host faults the pages in (MADV_POPULATE_WRITE where a write fault is
  * what Linux's populate_vma_page_range uses: private writable mappings, to
  * break copy-on-write; MADV_POPULATE_READ otherwise). Linux's populate
- * forces access to PROT_NONE or write-only pages and fails on PROT_NONE
- * (EFAULT, mlock's ENOMEM); the host's MADV_POPULATE_READ fails on
- * write-only pages, which Linux can read: those are left to fault. */
+ * forces its way into pages it may not read and fails only on PROT_NONE
+ * (EFAULT, mlock's ENOMEM); the host's MADV_POPULATE_READ refuses pages
+ * it cannot read (execute-only, write-only shared): those are left to
+ * fault when touched. */
 long mm_populate_locked(struct task *t, uint64_t start, uint64_t end, int ignore_errors)
 {
     struct vma_set *s = &t->proc->mm->vmas;
