@@ -263,6 +263,7 @@ int exec_load(struct task *t, const struct exec_file *ef, char *const argv[], ch
         goto fail;
     mm->stack_top = stack_top;
     mm->mmap_base = L.mmap_base;
+    mm->randomize = randomize;
 
     r = mm_map_fixed(t, lo, hi - lo, PROT_READ | PROT_WRITE, VMA_IMAGE);
     if (r < 0)
