@@ -51,6 +51,7 @@ struct procfs_mount {
     unsigned dev_major, dev_minor;
     const char *root, *mountpoint, *type, *source;
     int rdonly, nosuid, nodev, noexec; /* the mount's flags */
+    int noatime, nodiratime, strictatime; /* its atime mode (none: relatime) */
     int sb_rdonly;                     /* the super block's */
     const char *sb_options;            /* "size=...,mode=..." or NULL */
 };

@@ -65,6 +65,18 @@ struct iattr {
     struct timespec atime, mtime;
 };
 
+/* What statx adds to getattr (inode_ops.statx). */
+#define STATX_MTIME_BIT 0x40U
+#define STATX_CTIME_BIT 0x80U
+#define STATX_BTIME_BIT 0x800U
+#define STATX_DIOALIGN_BIT 0x2000U
+struct statx_extra {
+    unsigned mask;            /* which of mtime, ctime, btime, dio alignment it reports */
+    uint64_t attributes, attributes_mask;
+    struct timespec btime;
+    uint32_t dio_mem_align, dio_offset_align;
+};
+
 /* Who is asking: the guest's file-system identity. */
 struct fs_cred {
     uid_t uid;
@@ -93,17 +105,23 @@ struct inode_ops {
      * one for rmdir: the file system checks emptiness, -ENOTEMPTY). */
     int (*unlink)(struct inode *dir, const char *name, struct inode *victim);
     int (*rmdir)(struct inode *dir, const char *name, struct inode *victim);
-    /* Same super block; flags RENAME_NOREPLACE / RENAME_EXCHANGE. The VFS
-     * has checked the type rules (dir over non-dir and so on) but the file
+    /* Same super block; flags RENAME_NOREPLACE / RENAME_EXCHANGE /
+     * RENAME_WHITEOUT (the whiteout left under oname is c's). The VFS has
+     * checked the type rules (dir over non-dir and so on) but the file
      * system checks that a replaced directory is empty. */
     int (*rename)(struct inode *odir, const char *oname, struct inode *ndir,
-                  const char *nname, unsigned flags);
+                  const char *nname, unsigned flags, const struct fs_cred *c);
     /* Link text into buf (not NUL-terminated); returns its length. */
     int (*readlink)(struct inode *i, char *buf, size_t len);
     /* Magic links (procfs): set *out to where the link leads and return
      * 1; or return 0 to be read with readlink; or -errno. */
     int (*get_link)(struct inode *i, struct mount **mnt, struct dentry **out);
     int (*getattr)(struct inode *i, struct stat *st);
+    /* statx beyond getattr for the caller's request mask, into x (zeroed).
+     * NULL: mtime and ctime always, nothing more. A file system with
+     * multigrain timestamps (tmpfs, ext4) leaves mtime and ctime out
+     * unless asked for one, as Linux. */
+    int (*statx)(struct inode *i, unsigned request, struct statx_extra *x);
     int (*setattr)(struct inode *i, const struct iattr *ia);
     /* Prepare f (opened with flags) for i: f->ops defaults to i->fops.
      * Not called when i->fops has an open of its own (special files). */
@@ -172,6 +190,10 @@ struct dentry {
 #define MNT_NOSUID 2
 #define MNT_NODEV 4
 #define MNT_NOEXEC 8
+/* The atime mode: relatime unless one of these (Linux's default too). */
+#define MNT_NOATIME 16
+#define MNT_NODIRATIME 32
+#define MNT_STRICTATIME 64
 
 struct mount {
     int id;
@@ -335,6 +357,10 @@ void fs_struct_put(struct fs_struct *fs);
 /* ---- the file systems ---- */
 /* hostfs: host directory (or file) dir as a file system; rdonly refuses writes. */
 int hostfs_mount(const char *hostpath, int rdonly, struct dentry **root);
+/* The atime mode (MNT_NOATIME, MNT_NODIRATIME, MNT_STRICTATIME or none for
+ * relatime) of the host mount under a hostfs root: the host updates atimes
+ * by its own mount's rules, so the guest's mount must say the same. */
+int hostfs_atime_flags(struct dentry *root);
 /* tmpfs with a size limit in bytes (0: half of RAM, as Linux). */
 int tmpfs_mount(uint64_t size, mode_t mode, struct dentry **root);
 /* devfs: a tmpfs holding the device nodes. */

@@ -86,5 +86,11 @@ long stub_syscall6(struct guest_ctx *ctx, long nr, uint64_t a0, uint64_t a1, uin
  * host_fd must grant no more than the guest may map (see mm_mmap). */
 long stub_map_fd(struct guest_ctx *ctx, int host_fd, uint64_t addr, uint64_t len, int prot,
                  int flags, uint64_t off);
+/* mincore(addr, npages pages) in the stub of ctx (whose thread must be
+ * parked), with the vector in the scratch space of its sysmsg page, so at
+ * most STUB_MINCORE_MAX pages a call; the bytes land in vec (as 0 or 1:
+ * the page is guest-writable). Returns 0 or -errno. */
+#define STUB_MINCORE_MAX 512
+long stub_mincore(struct guest_ctx *ctx, uint64_t addr, uint64_t npages, unsigned char *vec);
 
 #endif

@@ -26,7 +26,14 @@ struct vma {
     struct file *file;    /* the mapped file, or NULL; the set holds a reference */
     uint64_t off;         /* file offset of start */
     uint64_t dev, ino;    /* the file's st_dev and st_ino, for /proc/PID/maps */
+    int locked;           /* VMA_LOCKED, with VMA_LOCKONFAULT if pages are locked as touched */
 };
+
+/* vma.locked, Linux's VM_LOCKED and VM_LOCKONFAULT. A lock lives only in
+ * this model: the host is asked to fault the pages in (as mlock does), not
+ * to lock them, see sys_mlock. */
+#define VMA_LOCKED 1
+#define VMA_LOCKONFAULT 2
 
 struct vma_set {
     struct vma *v;        /* sorted by start, non-overlapping */
@@ -58,6 +65,16 @@ int vma_remove(struct vma_set *s, uint64_t start, uint64_t end);
 int vma_protect(struct vma_set *s, uint64_t start, uint64_t end, int prot);
 /* Highest free range of len bytes whose end is <= below and start >= above; 0 if none. */
 uint64_t vma_find_free(const struct vma_set *s, uint64_t len, uint64_t above, uint64_t below);
+/* The same, lowest (Linux's bottom-up search). */
+uint64_t vma_find_free_low(const struct vma_set *s, uint64_t len, uint64_t above, uint64_t below);
+/* Bytes of [start, end) that VMAs of the guest cover (the stub region is not the guest's). */
+uint64_t vma_mapped_bytes(const struct vma_set *s, uint64_t start, uint64_t end);
+/* Bytes of the guest's VMAs in [start, end) with VMA_LOCKED (Linux's locked_vm
+ * over the whole space). */
+uint64_t vma_locked_bytes(const struct vma_set *s, uint64_t start, uint64_t end);
+/* Set the lock flags of every VMA in [start, end), splitting at the edges;
+ * the vDSO and vvar (Linux's VM_SPECIAL) and the stub are left alone. */
+int vma_set_locked(struct vma_set *s, uint64_t start, uint64_t end, int locked);
 
 struct guest_ctx;
 
@@ -68,6 +85,8 @@ struct mm {
     uint64_t brk_start, brk;
     uint64_t mmap_base;   /* top of the area for mmap(NULL, ...) */
     uint64_t stack_top;
+    int def_locked;       /* VMA_LOCKED flags for new mappings: mlockall(MCL_FUTURE) */
+    int randomize;        /* the program was loaded with randomisation (PF_RANDOMIZE) */
     uint64_t vdso;        /* address of the vDSO, 0 if none */
     uint64_t start_code, end_code, start_data, end_data;
     uint64_t arg_start, arg_end, env_start, env_end; /* the strings on the stack */
@@ -85,8 +104,25 @@ long mm_brk(struct task *t, uint64_t addr);
 /* madvise of [start, start + len) (page-aligned, len > 0) with advice the
  * caller checked concerns the guest's own pages: the stub runs it. */
 long mm_madvise(struct task *t, uint64_t start, uint64_t len, int advice);
+/* mincore of pages pages from start (checked by the caller) into the
+ * guest's vec: the host's answer, run by the stub on its own pages, one
+ * mapping's run at a time; -ENOMEM at an unmapped page (or the stub
+ * region), the bytes before it written, as do_mincore. */
+long mm_mincore(struct task *t, uint64_t start, uint64_t pages, uint64_t vec);
 /* Make a mapping for the loader (MAP_FIXED, anonymous, private). */
 long mm_map_fixed(struct task *t, uint64_t addr, uint64_t len, int prot, int kind);
+/* The checks of Linux's may_expand_vm (RLIMIT_AS) and mlock_future_ok
+ * (RLIMIT_MEMLOCK without CAP_IPC_LOCK) for add more bytes; mm locked. */
+int mm_may_expand(struct task *t, uint64_t add);
+int mm_may_lock_more(struct task *t, uint64_t add);
+/* Whether the task may lock memory at all (Linux's can_do_mlock), and
+ * whether it has CAP_IPC_LOCK (no RLIMIT_MEMLOCK). */
+int mm_can_mlock(struct task *t);
+int mm_cap_ipc_lock(struct task *t);
+/* Fault in the locked VMAs of [start, end) as Linux's __mm_populate does
+ * for mlock (the host's MADV_POPULATE_*), skipping VMA_LOCKONFAULT ones;
+ * mm locked. Returns 0, or mlock's -ENOMEM or -EAGAIN unless ignore_errors. */
+long mm_populate_locked(struct task *t, uint64_t start, uint64_t end, int ignore_errors);
 /* Learn the stub's fixed regions and remove everything else from the fresh stub. */
 int mm_adopt_stub(struct task *t);
 /* The host pid of the process that runs mm's guest code, whose CPU time,

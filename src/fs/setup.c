@@ -158,7 +158,7 @@ int vfs_setup(const struct fs_config *c, struct fs_struct **fsout, char *err, si
         dput(root);
         return -ENOTDIR;
     }
-    r = vfs_mount(root, NULL, (c->rw ? 0 : MNT_RDONLY) | MNT_NODEV, NULL);
+    r = vfs_mount(root, NULL, (c->rw ? 0 : MNT_RDONLY) | MNT_NODEV | hostfs_atime_flags(root), NULL);
     dput(root);
     if (r < 0)
         return r;
@@ -183,7 +183,7 @@ int vfs_setup(const struct fs_config *c, struct fs_struct **fsout, char *err, si
                 snprintf(err, errlen, "--bind %s: %s", m->src, strerror(-r));
                 goto out;
             }
-            r = mount_at(m->dst, d, (m->ro ? MNT_RDONLY : 0) | MNT_NODEV, err, errlen);
+            r = mount_at(m->dst, d, (m->ro ? MNT_RDONLY : 0) | MNT_NODEV | hostfs_atime_flags(d), err, errlen);
         } else {
             r = tmpfs_mount(m->size, 01777, &d);
             if (r < 0) {

@@ -149,6 +149,34 @@ long sys_poll(struct task *t, const struct sysargs *a)
     return poll_user(t, fds, nfds, ms >= 0 ? &d : NULL);
 }
 
+/* Linux's poll_select_finish: select, pselect6 and ppoll write the time
+ * left until the deadline (zero once it passed) over the caller's timeout,
+ * unless that was zero or the process has STICKY_TIMEOUTS. A timeout the
+ * guest cannot write keeps its old value: the result stands. */
+#define STICKY_TIMEOUTS 0x4000000U
+static void time_left(struct task *t, const struct timespec *deadline, int zero, uint64_t utimeout,
+                      int timeval)
+{
+    if (zero || (t->proc->personality & STICKY_TIMEOUTS))
+        return;
+    struct timespec now, left = { 0, 0 };
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    if (now.tv_sec < deadline->tv_sec || (now.tv_sec == deadline->tv_sec && now.tv_nsec < deadline->tv_nsec)) {
+        left.tv_sec = deadline->tv_sec - now.tv_sec;
+        left.tv_nsec = deadline->tv_nsec - now.tv_nsec;
+        if (left.tv_nsec < 0) {
+            left.tv_sec--;
+            left.tv_nsec += 1000000000L;
+        }
+    }
+    if (timeval) {
+        struct timeval tv = { left.tv_sec, left.tv_nsec / 1000 };
+        (void)copy_out(t, utimeout, &tv, sizeof(tv));
+    } else {
+        (void)copy_out(t, utimeout, &left, sizeof(left));
+    }
+}
+
 /* The signal mask argument of ppoll/pselect6: accepted, applied once
  * signal delivery exists (no signal can arrive before then). */
 static long check_sigmask(struct task *t, uint64_t umask, uint64_t size)
@@ -178,7 +206,10 @@ long sys_ppoll(struct task *t, const struct sysargs *a)
     long r = check_sigmask(t, sigmask, sigsetsize);
     if (r < 0)
         return r;
-    return poll_user(t, fds, nfds, tmo_p ? &d : NULL);
+    r = poll_user(t, fds, nfds, tmo_p ? &d : NULL);
+    if (tmo_p && (r >= 0 || r == -EINTR))
+        time_left(t, &d, rel.tv_sec == 0 && rel.tv_nsec == 0, tmo_p, 0);
+    return r;
 }
 
 /* select over three fd_set bitmaps of n bits. */
@@ -274,7 +305,10 @@ long sys_select(struct task *t, const struct sysargs *a)
         struct timespec rel = { tv.tv_sec + tv.tv_usec / 1000000, (tv.tv_usec % 1000000) * 1000 };
         deadline_after(&d, &rel);
     }
-    return do_select(t, nfds, readfds, writefds, exceptfds, timeout ? &d : NULL);
+    long r = do_select(t, nfds, readfds, writefds, exceptfds, timeout ? &d : NULL);
+    if (timeout && (r >= 0 || r == -EINTR))
+        time_left(t, &d, tv.tv_sec == 0 && tv.tv_usec == 0, timeout, 1);
+    return r;
 }
 
 long sys_pselect6(struct task *t, const struct sysargs *a)
@@ -300,5 +334,8 @@ long sys_pselect6(struct task *t, const struct sysargs *a)
         if (r < 0)
             return r;
     }
-    return do_select(t, nfds, readfds, writefds, exceptfds, timeout ? &d : NULL);
+    long r = do_select(t, nfds, readfds, writefds, exceptfds, timeout ? &d : NULL);
+    if (timeout && (r >= 0 || r == -EINTR))
+        time_left(t, &d, rel.tv_sec == 0 && rel.tv_nsec == 0, timeout, 0);
+    return r;
 }

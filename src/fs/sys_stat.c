@@ -76,8 +76,27 @@ static long stat_file(struct file *f, struct stat *st)
     return f->ops->stat ? f->ops->stat(f, st) : -EINVAL;
 }
 
-/* stat of dirfd/path with AT_* flags into st. */
-static long stat_at(struct task *t, int dirfd, uint64_t upath, int flags, struct stat *st)
+/* What statx needs beyond struct stat: the mount (its id, and whether the
+ * file is its root) and the file system's statx extras for request. */
+struct statx_more {
+    unsigned request;
+    int mnt_id;               /* 0 for an anonymous file */
+    int mount_root;
+    int have_extra;           /* extra came from the file system */
+    struct statx_extra extra;
+};
+
+static void statx_more_of(struct statx_more *sx, struct mount *mnt, struct dentry *d, struct inode *i)
+{
+    sx->mnt_id = mnt ? mnt->id : 0;
+    sx->mount_root = mnt && d && mnt->root == d;
+    if (i && i->ops->statx && i->ops->statx(i, sx->request, &sx->extra) == 0)
+        sx->have_extra = 1;
+}
+
+/* stat of dirfd/path with AT_* flags into st; with sx, statx's extras. */
+static long stat_at_mnt(struct task *t, int dirfd, uint64_t upath, int flags, struct stat *st,
+                        struct statx_more *sx)
 {
     char *path = malloc(PATH_MAX_LEN);
     if (!path)
@@ -93,6 +112,9 @@ static long stat_at(struct task *t, int dirfd, uint64_t upath, int flags, struct
         if (!f)
             return -EBADF;
         r = stat_file(f, st);
+        if (r == 0 && sx) /* the file system's extras when its inode answered stat */
+            statx_more_of(sx, f->mnt, f->dentry,
+                          f->ops->stat && !(f->fmode & FMODE_PATH) ? NULL : f->inode);
         file_put(f);
         return r;
     }
@@ -103,8 +125,15 @@ static long stat_at(struct task *t, int dirfd, uint64_t upath, int flags, struct
     if (r < 0)
         return r;
     r = vfs_getattr(p.d->inode, st);
+    if (r == 0 && sx)
+        statx_more_of(sx, p.mnt, p.d, p.d->inode);
     path_put(&p);
     return r;
+}
+
+static long stat_at(struct task *t, int dirfd, uint64_t upath, int flags, struct stat *st)
+{
+    return stat_at_mnt(t, dirfd, upath, flags, st, NULL);
 }
 
 static long stat_out(struct task *t, long r, const struct stat *st, uint64_t ubuf)
@@ -174,6 +203,13 @@ struct kstatx {
     uint64_t spare[12];
 };
 
+#define STATX_MNT_ID_BIT 0x1000U
+#define STATX_MNT_ID_UNIQUE_BIT 0x4000U
+#define MNT_UNIQUE_ID_OFFSET (1ULL << 31)
+#define STATX_ATTR_AUTOMOUNT_BIT 0x1000U
+#define STATX_ATTR_MOUNT_ROOT_BIT 0x2000U
+#define STATX_ATTR_DAX_BIT 0x200000U
+
 long sys_statx(struct task *t, const struct sysargs *a)
 {
     uint64_t pathname = a->a[1];
@@ -187,12 +223,26 @@ long sys_statx(struct task *t, const struct sysargs *a)
     if (mask & 0x80000000U) /* STATX__RESERVED */
         return -EINVAL;
     struct stat st;
-    long r = stat_at(t, dirfd, pathname, flags, &st);
+    struct statx_more sx;
+    memset(&sx, 0, sizeof(sx));
+    sx.request = mask;
+    long r = stat_at_mnt(t, dirfd, pathname, flags, &st, &sx);
     if (r < 0)
         return r;
+    int mnt_id = sx.mnt_id;
     struct kstatx x;
     memset(&x, 0, sizeof(x));
-    x.mask = 0x7ff | 0x1000; /* STATX_BASIC_STATS | STATX_MNT_ID */
+    /* The mount id whether asked for or not, as Linux: mountinfo's, or
+     * with STATX_MNT_ID_UNIQUE (which wins) the 64-bit id that is never
+     * reused. Linux counts those from 2^31 for all mounts of the system;
+     * ours are never reused either, so an offset of the same makes one. */
+    if (mask & STATX_MNT_ID_UNIQUE_BIT) {
+        x.mask = 0x7ff | STATX_MNT_ID_UNIQUE_BIT; /* STATX_BASIC_STATS too */
+        x.mnt_id = MNT_UNIQUE_ID_OFFSET + (uint64_t)mnt_id;
+    } else {
+        x.mask = 0x7ff | STATX_MNT_ID_BIT;
+        x.mnt_id = (uint64_t)mnt_id;
+    }
     x.blksize = (uint32_t)st.st_blksize;
     x.nlink = (uint32_t)st.st_nlink;
     x.uid = st.st_uid;
@@ -204,6 +254,31 @@ long sys_statx(struct task *t, const struct sysargs *a)
     x.atime = (struct kstatx_ts){ st.st_atim.tv_sec, (uint32_t)st.st_atim.tv_nsec, 0 };
     x.mtime = (struct kstatx_ts){ st.st_mtim.tv_sec, (uint32_t)st.st_mtim.tv_nsec, 0 };
     x.ctime = (struct kstatx_ts){ st.st_ctim.tv_sec, (uint32_t)st.st_ctim.tv_nsec, 0 };
+    /* The file system's part: which times it gives (multigrain ones leave
+     * mtime and ctime out when neither is asked for), the creation time,
+     * attribute flags, direct I/O alignment. Every statx knows the
+     * automount, DAX and mount-root attributes (vfs_getattr_nosec). */
+    x.attributes_mask = STATX_ATTR_AUTOMOUNT_BIT | STATX_ATTR_MOUNT_ROOT_BIT | STATX_ATTR_DAX_BIT;
+    if (sx.mount_root)
+        x.attributes |= STATX_ATTR_MOUNT_ROOT_BIT;
+    if (sx.have_extra) {
+        struct statx_extra *e = &sx.extra;
+        x.mask &= ~(STATX_MTIME_BIT | STATX_CTIME_BIT);
+        x.mask |= e->mask & (STATX_MTIME_BIT | STATX_CTIME_BIT | STATX_BTIME_BIT);
+        if (!(e->mask & STATX_MTIME_BIT))
+            x.mtime = (struct kstatx_ts){ 0, 0, 0 };
+        if (!(e->mask & STATX_CTIME_BIT))
+            x.ctime = (struct kstatx_ts){ 0, 0, 0 };
+        if (e->mask & STATX_BTIME_BIT)
+            x.btime = (struct kstatx_ts){ e->btime.tv_sec, (uint32_t)e->btime.tv_nsec, 0 };
+        if ((e->mask & STATX_DIOALIGN_BIT) && (mask & STATX_DIOALIGN_BIT)) {
+            x.mask |= STATX_DIOALIGN_BIT;
+            x.dio_mem_align = e->dio_mem_align;
+            x.dio_offset_align = e->dio_offset_align;
+        }
+        x.attributes |= e->attributes & ~(uint64_t)STATX_ATTR_MOUNT_ROOT_BIT;
+        x.attributes_mask |= e->attributes_mask;
+    }
     x.rdev_major = major(st.st_rdev);
     x.rdev_minor = minor(st.st_rdev);
     x.dev_major = major(st.st_dev);
@@ -706,6 +781,45 @@ static int xattr_prefix_check(const char *name)
     return -EOPNOTSUPP;
 }
 
+#define CAP_FOWNER_BIT 3
+#define CAP_SYS_ADMIN_BIT 21
+#define CAP_SETFCAP_BIT 31
+
+static int has_cap(struct task *t, int cap)
+{
+    return (t->proc->creds.cap_effective >> cap) & 1;
+}
+
+/* Linux's xattr_permission, then the capability hooks for security.*
+ * (cap_inode_setxattr/removexattr), for every file system: the host only
+ * sees the sentry's own credentials. user.* only on regular files and
+ * directories (EPERM to change, ENODATA to read elsewhere) and, in a
+ * sticky directory, changed by its owner; trusted.* needs CAP_SYS_ADMIN
+ * (EPERM to change, ENODATA to read); changing security.* needs
+ * CAP_SYS_ADMIN, security.capability CAP_SETFCAP. */
+static int xattr_permission(struct task *t, struct inode *i, const char *name, int mask)
+{
+    int write = mask & MAY_WRITE;
+    if (strncmp(name, "security.", 9) == 0) {
+        if (!write)
+            return 0;
+        int cap = strcmp(name, "security.capability") == 0 ? CAP_SETFCAP_BIT : CAP_SYS_ADMIN_BIT;
+        return has_cap(t, cap) ? 0 : -EPERM;
+    }
+    if (strncmp(name, "system.", 7) == 0)
+        return 0;
+    if (strncmp(name, "trusted.", 8) == 0)
+        return has_cap(t, CAP_SYS_ADMIN_BIT) ? 0 : write ? -EPERM : -ENODATA;
+    if (strncmp(name, "user.", 5) == 0) {
+        if (!S_ISREG(i->mode) && !S_ISDIR(i->mode))
+            return write ? -EPERM : -ENODATA;
+        if (S_ISDIR(i->mode) && (i->mode & S_ISVTX) && write && t->proc->creds.fsuid != i->uid &&
+            !has_cap(t, CAP_FOWNER_BIT))
+            return -EPERM;
+    }
+    return vfs_permission(&t->proc->creds, i, mask);
+}
+
 /* Resolve the target of an xattr call: path (follow or not) or fd. */
 static long xattr_target(struct task *t, int by_fd, uint64_t arg, int follow, struct path *p)
 {
@@ -751,13 +865,15 @@ static long do_setxattr(struct task *t, const struct sysargs *a, int by_fd, int 
     r = xattr_target(t, by_fd, upath, follow, &p);
     if (r == 0) {
         struct inode *i = p.d->inode;
-        if ((r = xattr_prefix_check(name)) < 0)
-            ;
-        else if (p.mnt->flags & MNT_RDONLY)
+        /* vfs_setxattr's order: read-only mount, permission, the name's
+         * namespace (resolved by the handler lookup), the file system. */
+        if (p.mnt->flags & MNT_RDONLY)
             r = -EROFS;
+        else if ((r = xattr_permission(t, i, name, MAY_WRITE)) < 0)
+            ;
         else if (!i->ops->setxattr)
             r = -EOPNOTSUPP;
-        else if ((r = vfs_permission(&t->proc->creds, i, MAY_WRITE)) == 0)
+        else if ((r = xattr_prefix_check(name)) == 0)
             r = i->ops->setxattr(i, name, val, size, flags);
         path_put(&p);
     }
@@ -785,17 +901,33 @@ static long do_getxattr(struct task *t, const struct sysargs *a, int by_fd, int 
     void *val = malloc(size ? size : 1);
     if (!val)
         r = -ENOMEM;
-    else if ((r = xattr_prefix_check(name)) < 0)
+    else if ((r = xattr_permission(t, i, name, MAY_READ)) < 0)
         ;
     else if (!i->ops->getxattr)
         r = -EOPNOTSUPP;
-    else if ((r = vfs_permission(&t->proc->creds, i, MAY_READ)) == 0)
+    else if ((r = xattr_prefix_check(name)) == 0)
         r = i->ops->getxattr(i, name, size ? val : NULL, size);
     if (r > 0 && size && copy_out(t, value, val, (size_t)r) < 0)
         r = -EFAULT;
     free(val);
     path_put(&p);
     return r;
+}
+
+/* Drop the trusted.* names from a list of n bytes: Linux lists them only
+ * to a caller with CAP_SYS_ADMIN. Returns the new length. */
+static size_t xattr_list_filter(char *buf, size_t n)
+{
+    size_t out = 0;
+    for (size_t k = 0; k < n;) {
+        size_t len = strnlen(buf + k, n - k) + 1;
+        if (strncmp(buf + k, "trusted.", 8) != 0) {
+            memmove(buf + out, buf + k, len);
+            out += len;
+        }
+        k += len;
+    }
+    return out;
 }
 
 static long do_listxattr(struct task *t, const struct sysargs *a, int by_fd, int follow)
@@ -810,14 +942,20 @@ static long do_listxattr(struct task *t, const struct sysargs *a, int by_fd, int
     if (r < 0)
         return r;
     struct inode *i = p.d->inode;
-    char *buf = malloc(size ? size : 1);
+    /* The whole list (at most XATTR_LIST_MAX), filtered, then measured
+     * against the caller's buffer. */
+    char *buf = malloc(XATTR_SIZE_MAX_LEN);
     if (!buf)
         r = -ENOMEM;
     else if (!i->ops->listxattr)
         r = 0;
-    else
-        r = i->ops->listxattr(i, size ? buf : NULL, size);
-    if (r > 0 && size && copy_out(t, list, buf, (size_t)r) < 0)
+    else if ((r = i->ops->listxattr(i, buf, XATTR_SIZE_MAX_LEN)) == -ERANGE)
+        r = -E2BIG; /* longer than any buffer may be */
+    if (r > 0 && !has_cap(t, CAP_SYS_ADMIN_BIT))
+        r = (long)xattr_list_filter(buf, (size_t)r);
+    if (r > 0 && size && (size_t)r > size)
+        r = -ERANGE;
+    else if (r > 0 && size && copy_out(t, list, buf, (size_t)r) < 0)
         r = -EFAULT;
     free(buf);
     path_put(&p);
@@ -837,13 +975,13 @@ static long do_removexattr(struct task *t, const struct sysargs *a, int by_fd, i
     if (r < 0)
         return r;
     struct inode *i = p.d->inode;
-    if ((r = xattr_prefix_check(name)) < 0)
-        ;
-    else if (p.mnt->flags & MNT_RDONLY)
+    if (p.mnt->flags & MNT_RDONLY)
         r = -EROFS;
+    else if ((r = xattr_permission(t, i, name, MAY_WRITE)) < 0)
+        ;
     else if (!i->ops->removexattr)
         r = -EOPNOTSUPP;
-    else if ((r = vfs_permission(&t->proc->creds, i, MAY_WRITE)) == 0)
+    else if ((r = xattr_prefix_check(name)) == 0)
         r = i->ops->removexattr(i, name);
     path_put(&p);
     return r;

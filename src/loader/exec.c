@@ -420,6 +420,7 @@ int exec_load(struct task *t, const struct exec_file *ef, char *const argv[], ch
     long r = choose_layout(t, &img, randomize, &L, err, errlen);
     if (r < 0)
         return (int)r;
+    t->proc->mm->randomize = randomize;
     r = map_image(t, ef, &img, &L);
     if (r < 0) {
         snprintf(err, errlen, "cannot map the image: %s", strerror((int)-r));

@@ -324,6 +324,24 @@ long stub_map_fd(struct guest_ctx *ctx, int host_fd, uint64_t addr, uint64_t len
     return ret;
 }
 
+_Static_assert(STUB_MINCORE_MAX == sizeof(((struct sysmsg *)0)->scratch),
+               "mincore's vector is the sysmsg scratch space (the stub's filter allows that size)");
+
+long stub_mincore(struct guest_ctx *ctx, uint64_t addr, uint64_t npages, unsigned char *vec)
+{
+    if (npages > STUB_MINCORE_MAX)
+        return -EINVAL;
+    uint64_t at = SYSMSG_BASE + (uint64_t)ctx->slot * SYSMSG_SIZE + offsetof(struct sysmsg, scratch);
+    long r = stub_syscall6(ctx, SYS_mincore, addr, npages * 4096, at, 0, 0, 0);
+    if (r < 0)
+        return r;
+    /* Copy once; only bit 0 means anything (the others are reserved). */
+    memcpy(vec, ctx->m->scratch, npages);
+    for (uint64_t i = 0; i < npages; i++)
+        vec[i] &= 1;
+    return 0;
+}
+
 const struct platform *platform_by_name(const char *name)
 {
     if (strcmp(name, "systrap") == 0)

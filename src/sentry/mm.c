@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/random.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -43,6 +44,83 @@ static long host_munmap(struct task *t, uint64_t addr, uint64_t len)
 static int touches_stub(uint64_t start, uint64_t end)
 {
     return start < STUB_REGION_END && end > STUB_BASE;
+}
+
+#define CAP_IPC_LOCK_ 14
+
+int mm_cap_ipc_lock(struct task *t)
+{
+    return (t->proc->creds.cap_effective & (1ULL << CAP_IPC_LOCK_)) != 0;
+}
+
+int mm_can_mlock(struct task *t)
+{
+    return t->proc->rlim[RLIMIT_MEMLOCK].cur != 0 || mm_cap_ipc_lock(t);
+}
+
+/* Linux compares page counts: total_vm + npages > rlimit >> PAGE_SHIFT. */
+int mm_may_expand(struct task *t, uint64_t add)
+{
+    uint64_t limit = t->proc->rlim[RLIMIT_AS].cur / GUEST_PAGE;
+    uint64_t total = vma_mapped_bytes(&t->proc->mm->vmas, 0, UINT64_MAX) / GUEST_PAGE;
+    return total + add / GUEST_PAGE <= limit && total + add / GUEST_PAGE >= total;
+}
+
+int mm_may_lock_more(struct task *t, uint64_t add)
+{
+    if (mm_cap_ipc_lock(t))
+        return 1;
+    uint64_t limit = t->proc->rlim[RLIMIT_MEMLOCK].cur / GUEST_PAGE;
+    uint64_t locked = vma_locked_bytes(&t->proc->mm->vmas, 0, UINT64_MAX) / GUEST_PAGE;
+    return locked + add / GUEST_PAGE <= limit && locked + add / GUEST_PAGE >= locked;
+}
+
+/* The host faults the pages in (MADV_POPULATE_WRITE where a write fault is
+ * what Linux's populate_vma_page_range uses: private writable mappings, to
+ * break copy-on-write; MADV_POPULATE_READ otherwise). Linux's populate
+ * forces its way into pages it may not read and fails only on PROT_NONE
+ * (EFAULT, mlock's ENOMEM); the host's MADV_POPULATE_READ refuses pages
+ * it cannot read (execute-only, write-only shared): those are left to
+ * fault when touched. */
+long mm_populate_locked(struct task *t, uint64_t start, uint64_t end, int ignore_errors)
+{
+    struct vma_set *s = &t->proc->mm->vmas;
+    long at = vma_find_above(s, start);
+    for (size_t i = at < 0 ? s->n : (size_t)at; i < s->n && s->v[i].start < end; i++) {
+        const struct vma *v = &s->v[i];
+        if ((v->locked & (VMA_LOCKED | VMA_LOCKONFAULT)) != VMA_LOCKED || v->kind == VMA_STUB ||
+            v->kind == VMA_VDSO || v->kind == VMA_VVAR)
+            continue;
+        uint64_t a = v->start > start ? v->start : start, b = v->end < end ? v->end : end;
+        long r;
+        if (v->prot == PROT_NONE)
+            r = -EFAULT;
+        else if (!(v->prot & PROT_READ) && !((v->prot & PROT_WRITE) && !(v->flags & MAP_SHARED)))
+            r = 0;
+        else {
+            int adv = (v->prot & PROT_WRITE) && !(v->flags & MAP_SHARED) ? MADV_POPULATE_WRITE
+                                                                           : MADV_POPULATE_READ;
+            r = stub_syscall6(t->ctx, SYS_madvise, a, b - a, (uint64_t)adv, 0, 0, 0);
+        }
+        if (r < 0 && !ignore_errors) /* __mlock_posix_error_return */
+            return r == -EFAULT ? -ENOMEM : r == -ENOMEM ? -EAGAIN : r;
+    }
+    return 0;
+}
+
+/* MAP_32BIT: Linux's find_start_end gives [1 GiB, 2 GiB), the start moved
+ * up by a random number of pages below 32 MiB when randomising, and
+ * arch_get_unmapped_area searches bottom-up from there. */
+#define MAP32_BEGIN 0x40000000ULL
+#define MAP32_END 0x80000000ULL
+#define MAP32_RND 0x02000000ULL
+
+static uint64_t map32_begin(const struct mm *mm)
+{
+    uint64_t r = 0;
+    if (mm->randomize && getrandom(&r, sizeof(r), 0) != (ssize_t)sizeof(r))
+        r = 0;
+    return MAP32_BEGIN + (r % (MAP32_RND / GUEST_PAGE)) * GUEST_PAGE;
 }
 
 /* The flags a MAP_SHARED_VALIDATE mapping may carry, as Linux's
@@ -141,17 +219,27 @@ static long mmap_range(struct mm *mm, uint64_t addr, uint64_t alen, int flags, u
             return -EINVAL;
         if (alen > TASK_SIZE || addr > TASK_SIZE - alen || touches_stub(addr, addr + alen))
             return -ENOMEM;
-        if (!(flags & MAP_FIXED) && vma_overlaps(&mm->vmas, addr, addr + alen))
+        /* With or without MAP_FIXED, as Linux adds MAP_FIXED to it. */
+        if ((flags & MAP_FIXED_NOREPLACE) && vma_overlaps(&mm->vmas, addr, addr + alen))
             return -EEXIST;
         *out = addr;
         return 0;
     }
     if (alen > TASK_SIZE)
         return -ENOMEM;
+    /* round_hint_to_min: a hint below mmap_min_addr asks for it. */
     uint64_t start = 0, hint = PAGE_DOWN(addr);
-    if (hint && hint >= MMAP_MIN_ADDR && hint <= TASK_SIZE - alen &&
+    if (hint && hint < MMAP_MIN_ADDR)
+        hint = MMAP_MIN_ADDR;
+    uint64_t hint_end = flags & MAP_32BIT ? MAP32_END : TASK_SIZE;
+    if (hint && alen <= hint_end && hint <= hint_end - alen &&
         !touches_stub(hint, hint + alen) && !vma_overlaps(&mm->vmas, hint, hint + alen))
         start = hint;
+    if (!start && (flags & MAP_32BIT)) {
+        start = vma_find_free_low(&mm->vmas, alen, map32_begin(mm), MAP32_END);
+        if (!start)
+            return -ENOMEM;
+    }
     if (!start)
         start = vma_find_free(&mm->vmas, alen, MMAP_MIN_ADDR, mm->mmap_base);
     /* Then anywhere above it, as Linux falls back to a bottom-up search;
@@ -198,6 +286,14 @@ long mm_mmap(struct task *t, uint64_t addr, uint64_t len, int prot, int flags, i
     struct vma nv = { .start = start, .end = start + alen,
                       .prot = prot & (PROT_READ | PROT_WRITE | PROT_EXEC),
                       .flags = flags & (MAP_SHARED | MAP_PRIVATE | MAP_GROWSDOWN), .kind = VMA_ANON };
+    /* Linux's can_do_mlock and mlock_future_ok come before the file's checks. */
+    nv.locked = mm->def_locked | (flags & MAP_LOCKED ? VMA_LOCKED : 0);
+    ret = -EPERM;
+    if ((flags & MAP_LOCKED) && !mm_can_mlock(t))
+        goto out;
+    ret = -EAGAIN;
+    if (nv.locked && !mm_may_lock_more(t, alen))
+        goto out;
     int zero = 0;
     if (f) {
         ret = file_mmap_check(f, off, alen, prot, flags, &nv, &zero);
@@ -209,7 +305,18 @@ long mm_mmap(struct task *t, uint64_t addr, uint64_t len, int prot, int flags, i
         ret = -EINVAL;
         goto out;
     }
-    int keep = MAP_NORESERVE | MAP_POPULATE | MAP_LOCKED;
+    /* RLIMIT_AS, as mmap_region checks it: pages already mapped in the
+     * range (replaced by MAP_FIXED) do not count. */
+    ret = -ENOMEM;
+    if (!mm_may_expand(t, alen - vma_mapped_bytes(&mm->vmas, start, start + alen)))
+        goto out;
+    /* The host is asked to fault a locked mapping in (as Linux's populate
+     * of a VM_LOCKED mapping), not to lock it: see sys_mlock. */
+    int keep = MAP_NORESERVE | MAP_POPULATE;
+    if ((nv.locked & (VMA_LOCKED | VMA_LOCKONFAULT)) == VMA_LOCKED)
+        flags |= MAP_POPULATE;
+    else if (nv.locked)
+        flags &= ~MAP_POPULATE;
     if (f && !(zero && type == MAP_SHARED)) {
         /* A private /dev/zero mapping is anonymous memory but shows the
          * file in /proc/PID/maps, as in Linux; a shared one is plain
@@ -340,6 +447,25 @@ static void vma_move(struct vma_set *s, const struct vma *v, uint64_t at, uint64
     vma_insert_vma(s, &nv);
 }
 
+/* What Linux's mremap checks before growing a mapping by add bytes, of
+ * which freed are mapped now and unmapped first (a MREMAP_FIXED target):
+ * a locked mapping's growth against RLIMIT_MEMLOCK, then RLIMIT_AS. */
+static long mremap_may_grow(struct task *t, const struct vma *v, uint64_t add, uint64_t freed)
+{
+    if ((v->locked & VMA_LOCKED) && !mm_may_lock_more(t, add))
+        return -EAGAIN;
+    if (add > freed && !mm_may_expand(t, add - freed))
+        return -ENOMEM;
+    return 0;
+}
+
+/* A locked mapping's new pages are faulted in, as Linux's mremap does. */
+static void mremap_populate(struct task *t, const struct vma *v, uint64_t at, uint64_t ao, uint64_t an)
+{
+    if (an > ao && (v->locked & VMA_LOCKED))
+        mm_populate_locked(t, at + ao, at + an, 1);
+}
+
 long mm_mremap(struct task *t, uint64_t old, uint64_t olen, uint64_t nlen, int flags, uint64_t naddr)
 {
     struct mm *mm = t->proc->mm;
@@ -377,12 +503,18 @@ long mm_mremap(struct task *t, uint64_t old, uint64_t olen, uint64_t nlen, int f
         ret = -EFAULT;
         if (i < 0 || v.kind == VMA_STUB || ao > v.end - old || ao == 0)
             goto out;
+        if (an > ao) {
+            ret = mremap_may_grow(t, &v, an - ao, vma_mapped_bytes(&mm->vmas, naddr, naddr + an));
+            if (ret < 0)
+                goto out;
+        }
         ret = stub_syscall6(t->ctx, SYS_mremap, old, ao, an, MREMAP_MAYMOVE | MREMAP_FIXED, naddr, 0);
         if (ret < 0)
             goto out;
         vma_remove(&mm->vmas, old, old + ao);
         vma_remove(&mm->vmas, naddr, naddr + an);
         vma_move(&mm->vmas, &v, naddr, an);
+        mremap_populate(t, &v, naddr, ao, an);
         ret = (long)naddr;
         goto out;
     }
@@ -404,6 +536,9 @@ long mm_mremap(struct task *t, uint64_t old, uint64_t olen, uint64_t nlen, int f
     ret = -EFAULT;
     if (i < 0 || v.kind == VMA_STUB || v.kind == VMA_VDSO || v.kind == VMA_VVAR || ao > v.end - old || ao == 0)
         goto out;
+    ret = mremap_may_grow(t, &v, an - ao, 0);
+    if (ret < 0)
+        goto out;
     uint64_t grow_end = old + an;
     if (grow_end > old && grow_end <= TASK_SIZE && !touches_stub(old, grow_end) &&
         !vma_overlaps(&mm->vmas, old + ao, grow_end)) {
@@ -411,6 +546,7 @@ long mm_mremap(struct task *t, uint64_t old, uint64_t olen, uint64_t nlen, int f
         if (ret >= 0) {
             vma_remove(&mm->vmas, old, old + ao);
             vma_move(&mm->vmas, &v, old, an);
+            mremap_populate(t, &v, old, ao, an);
             ret = (long)old;
         }
         goto out;
@@ -426,6 +562,7 @@ long mm_mremap(struct task *t, uint64_t old, uint64_t olen, uint64_t nlen, int f
         goto out;
     vma_remove(&mm->vmas, old, old + ao);
     vma_move(&mm->vmas, &v, dst, an);
+    mremap_populate(t, &v, dst, ao, an);
     ret = (long)dst;
 out:
     if (v.file)
@@ -450,13 +587,23 @@ long mm_brk(struct task *t, uint64_t addr)
             goto out;
         vma_remove(&mm->vmas, newp, oldp);
     } else if (newp > oldp) {
+        /* check_brk_limits: mlock_future_ok under mlockall(MCL_FUTURE). */
+        if (mm->def_locked && !mm_may_lock_more(t, newp - oldp))
+            goto out;
         /* Keep a guard page between the heap and the next mapping, as Linux does. */
         if (touches_stub(oldp, newp + GUEST_PAGE) || vma_overlaps(&mm->vmas, oldp, newp + GUEST_PAGE))
             goto out;
-        long r = host_mmap(t, oldp, newp - oldp, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED);
+        /* do_brk_flags: RLIMIT_AS. */
+        if (!mm_may_expand(t, newp - oldp))
+            goto out;
+        int populate = (mm->def_locked & (VMA_LOCKED | VMA_LOCKONFAULT)) == VMA_LOCKED ? MAP_POPULATE : 0;
+        long r = host_mmap(t, oldp, newp - oldp, PROT_READ | PROT_WRITE,
+                           MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED | populate);
         if (r < 0)
             goto out;
-        vma_insert(&mm->vmas, oldp, newp, PROT_READ | PROT_WRITE, MAP_PRIVATE, VMA_HEAP);
+        struct vma hv = { .start = oldp, .end = newp, .prot = PROT_READ | PROT_WRITE, .flags = MAP_PRIVATE,
+                          .kind = VMA_HEAP, .locked = mm->def_locked };
+        vma_insert_vma(&mm->vmas, &hv);
     }
     mm->brk = addr;
     cur = addr;
@@ -474,6 +621,35 @@ long mm_madvise(struct task *t, uint64_t start, uint64_t len, int advice)
     long r = stub_syscall6(t->ctx, SYS_madvise, start, len, (uint64_t)advice, 0, 0, 0);
     pthread_mutex_unlock(&mm->lock);
     return r;
+}
+
+long mm_mincore(struct task *t, uint64_t start, uint64_t pages, uint64_t vec)
+{
+    struct mm *mm = t->proc->mm;
+    unsigned char buf[STUB_MINCORE_MAX];
+    while (pages) {
+        pthread_mutex_lock(&mm->lock);
+        long i = vma_find(&mm->vmas, start);
+        if (i < 0 || mm->vmas.v[i].kind == VMA_STUB) {
+            pthread_mutex_unlock(&mm->lock);
+            return -ENOMEM;
+        }
+        uint64_t n = (mm->vmas.v[i].end - start) / GUEST_PAGE;
+        if (n > pages)
+            n = pages;
+        if (n > sizeof(buf))
+            n = sizeof(buf);
+        long r = stub_mincore(t->ctx, start, n, buf);
+        pthread_mutex_unlock(&mm->lock);
+        if (r < 0)
+            return r;
+        if (copy_out(t, vec, buf, n) < 0)
+            return -EFAULT;
+        vec += n;
+        start += n * GUEST_PAGE;
+        pages -= n;
+    }
+    return 0;
 }
 
 void mm_kill(struct mm *mm)

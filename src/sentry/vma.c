@@ -148,6 +148,8 @@ int vma_remove(struct vma_set *s, uint64_t start, uint64_t end)
     return 0;
 }
 
+static void merge_range(struct vma_set *s, uint64_t start, uint64_t end);
+
 int vma_protect(struct vma_set *s, uint64_t start, uint64_t end, int prot)
 {
     if (!vma_covers(s, start, end))
@@ -156,6 +158,7 @@ int vma_protect(struct vma_set *s, uint64_t start, uint64_t end, int prot)
         return -ENOMEM;
     for (size_t i = first_above(s, start); i < s->n && s->v[i].start < end; i++)
         s->v[i].prot = prot;
+    merge_range(s, start, end);
     return 0;
 }
 
@@ -182,4 +185,87 @@ uint64_t vma_find_free(const struct vma_set *s, uint64_t len, uint64_t above, ui
         if (top <= above)
             return 0;
     }
+}
+
+uint64_t vma_find_free_low(const struct vma_set *s, uint64_t len, uint64_t above, uint64_t below)
+{
+    if (len == 0 || below < above || below - above < len)
+        return 0;
+    uint64_t at = above;
+    for (size_t i = first_above(s, above); i < s->n && s->v[i].start < below; i++) {
+        if (s->v[i].start >= at && s->v[i].start - at >= len)
+            return at;
+        at = s->v[i].end;
+    }
+    return at <= below && below - at >= len ? at : 0;
+}
+
+uint64_t vma_mapped_bytes(const struct vma_set *s, uint64_t start, uint64_t end)
+{
+    uint64_t n = 0;
+    for (size_t i = first_above(s, start); i < s->n && s->v[i].start < end; i++) {
+        const struct vma *v = &s->v[i];
+        if (v->kind != VMA_STUB)
+            n += (v->end < end ? v->end : end) - (v->start > start ? v->start : start);
+    }
+    return n;
+}
+
+uint64_t vma_locked_bytes(const struct vma_set *s, uint64_t start, uint64_t end)
+{
+    uint64_t n = 0;
+    for (size_t i = first_above(s, start); i < s->n && s->v[i].start < end; i++) {
+        const struct vma *v = &s->v[i];
+        if (v->locked & VMA_LOCKED)
+            n += (v->end < end ? v->end : end) - (v->start > start ? v->start : start);
+    }
+    return n;
+}
+
+/* Two adjacent VMAs that Linux would hold as one (vma_merge): the same
+ * kind, protection, flags and locks, and the same file at contiguous
+ * offsets. The loader's image segments, the stub, the vDSO and vvar stay
+ * as they are. */
+static int mergeable(const struct vma *a, const struct vma *b)
+{
+    return a->end == b->start && a->kind == b->kind && a->prot == b->prot && a->flags == b->flags &&
+           a->noprot == b->noprot && a->locked == b->locked && a->file == b->file && a->dev == b->dev &&
+           a->ino == b->ino && (!a->file || a->off + (a->end - a->start) == b->off) &&
+           a->kind != VMA_IMAGE && a->kind != VMA_STUB && a->kind != VMA_VDSO && a->kind != VMA_VVAR;
+}
+
+/* Merge the VMAs in and next to [start, end) where Linux would, after a
+ * change that split them (so that, as on Linux, mprotect or mlock of a
+ * part and back leave one mapping that mremap can take whole). */
+static void merge_range(struct vma_set *s, uint64_t start, uint64_t end)
+{
+    size_t i = first_above(s, start);
+    if (i > 0)
+        i--;
+    while (i + 1 < s->n && s->v[i].start <= end) {
+        if (!mergeable(&s->v[i], &s->v[i + 1])) {
+            i++;
+            continue;
+        }
+        s->v[i].end = s->v[i + 1].end;
+        if (s->v[i + 1].file)
+            file_put(s->v[i + 1].file);
+        memmove(&s->v[i + 1], &s->v[i + 2], (s->n - i - 2) * sizeof(s->v[0]));
+        s->n--;
+    }
+}
+
+int vma_set_locked(struct vma_set *s, uint64_t start, uint64_t end, int locked)
+{
+    if (start >= end)
+        return 0;
+    if (split_at(s, start) < 0 || split_at(s, end) < 0)
+        return -ENOMEM;
+    for (size_t i = first_above(s, start); i < s->n && s->v[i].start < end; i++) {
+        int k = s->v[i].kind;
+        if (k != VMA_STUB && k != VMA_VDSO && k != VMA_VVAR)
+            s->v[i].locked = locked;
+    }
+    merge_range(s, start, end);
+    return 0;
 }

@@ -90,7 +90,8 @@ static inline const char *errno_name(long e)
         {EPIPE, "EPIPE"},     {ERANGE, "ERANGE"},   {ENOSYS, "ENOSYS"},
         {ENAMETOOLONG, "ENAMETOOLONG"},             {ELOOP, "ELOOP"},
         {EOVERFLOW, "EOVERFLOW"},                   {ENOTSUP, "ENOTSUP"},
-        {ETIMEDOUT, "ETIMEDOUT"},
+        {ETIMEDOUT, "ETIMEDOUT"},                   {EXDEV, "EXDEV"},
+        {ENODATA, "ENODATA"},
     };
     static char other[32];
     for (size_t i = 0; i < sizeof t / sizeof t[0]; i++)

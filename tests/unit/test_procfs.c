@@ -711,6 +711,18 @@ START_TEST(mount_lines)
     ck_assert_int_eq(procfs_gen_mount_line(&b, &t, 1), 0);
     ck_assert_str_eq(b.s, "25 21 0:44 /sub\\011dir /tmp rw,nosuid,nodev,noexec,relatime - tmpfs none "
                           "rw,size=1024k,inode64\n");
+    /* The atime mode a host mount under a bind mount has. */
+    m.rdonly = 0;
+    m.noatime = 1;
+    b.len = 0;
+    ck_assert_int_eq(procfs_gen_mount_line(&b, &m, 1), 0);
+    ck_assert_str_eq(b.s, "26 21 254:1 / /data\\040dir\\134x rw,nodev,noatime - hostfs hostfs ro\n");
+    m.noatime = 0;
+    m.strictatime = 1;
+    m.nodiratime = 1;
+    b.len = 0;
+    ck_assert_int_eq(procfs_gen_mount_line(&b, &m, 0), 0);
+    ck_assert_str_eq(b.s, "hostfs /data\\040dir\\134x hostfs rw,nodev,nodiratime 0 0\n");
     strbuf_free(&b);
 }
 END_TEST

@@ -54,10 +54,16 @@ START_TEST(protect_splits_and_requires_cover)
     vma_insert(&s, 10 * P, 20 * P, PROT_READ | PROT_WRITE, MAP_PRIVATE, VMA_ANON);
     vma_insert(&s, 20 * P, 30 * P, PROT_READ, MAP_PRIVATE, VMA_ANON);
     ck_assert_int_eq(vma_protect(&s, 15 * P, 25 * P, PROT_NONE), 0);
-    ck_assert_int_eq((int)s.n, 4);
+    /* The two PROT_NONE pieces are alike and adjacent: one VMA, as on Linux. */
+    ck_assert_int_eq((int)s.n, 3);
     ck_assert_int_eq(s.v[1].prot, PROT_NONE);
-    ck_assert_int_eq(s.v[2].prot, PROT_NONE);
-    ck_assert_int_eq(s.v[3].prot, PROT_READ);
+    ck_assert_uint_eq(s.v[1].start, 15 * P);
+    ck_assert_uint_eq(s.v[1].end, 25 * P);
+    ck_assert_int_eq(s.v[2].prot, PROT_READ);
+    /* And back: one VMA of the first kind again up to 20, the rest merged. */
+    ck_assert_int_eq(vma_protect(&s, 15 * P, 20 * P, PROT_READ | PROT_WRITE), 0);
+    ck_assert_int_eq((int)s.n, 3);
+    ck_assert_uint_eq(s.v[0].end, 20 * P);
     ck_assert_int_eq(vma_protect(&s, 25 * P, 35 * P, PROT_READ), -ENOMEM);
     vma_set_free(&s);
 }
@@ -126,6 +132,46 @@ START_TEST(file_offsets_and_references)
 }
 END_TEST
 
+START_TEST(find_free_bottom_up)
+{
+    struct vma_set s;
+    vma_set_init(&s);
+    vma_insert(&s, 10 * P, 20 * P, PROT_READ, MAP_PRIVATE, VMA_ANON);
+    vma_insert(&s, 22 * P, 30 * P, PROT_READ, MAP_PRIVATE, VMA_ANON);
+    ck_assert_uint_eq(vma_find_free_low(&s, 2 * P, 0, 100 * P), 0); /* 0 is "none" too: from 0 */
+    ck_assert_uint_eq(vma_find_free_low(&s, 2 * P, 5 * P, 100 * P), 5 * P);
+    ck_assert_uint_eq(vma_find_free_low(&s, 2 * P, 12 * P, 100 * P), 20 * P);
+    ck_assert_uint_eq(vma_find_free_low(&s, 3 * P, 12 * P, 100 * P), 30 * P);
+    ck_assert_uint_eq(vma_find_free_low(&s, 3 * P, 12 * P, 32 * P), 0);
+    ck_assert_uint_eq(vma_find_free_low(&s, 2 * P, 12 * P, 32 * P), 20 * P);
+    vma_set_free(&s);
+}
+END_TEST
+
+START_TEST(locks_count_split_and_merge)
+{
+    struct vma_set s;
+    vma_set_init(&s);
+    vma_insert(&s, 10 * P, 20 * P, PROT_READ, MAP_PRIVATE, VMA_ANON);
+    vma_insert(&s, 20 * P, 24 * P, PROT_READ, MAP_PRIVATE, VMA_VDSO);
+    vma_insert(&s, 30 * P, 40 * P, PROT_READ, MAP_PRIVATE, VMA_STUB);
+    ck_assert_uint_eq(vma_mapped_bytes(&s, 0, UINT64_MAX), 14 * P); /* not the stub */
+    ck_assert_uint_eq(vma_mapped_bytes(&s, 15 * P, 22 * P), 7 * P);
+    ck_assert_int_eq(vma_set_locked(&s, 12 * P, 14 * P, VMA_LOCKED), 0);
+    ck_assert_int_eq((int)s.n, 5);
+    ck_assert_uint_eq(vma_locked_bytes(&s, 0, UINT64_MAX), 2 * P);
+    ck_assert_uint_eq(vma_locked_bytes(&s, 13 * P, 20 * P), P);
+    /* The vDSO is never locked (VM_SPECIAL). */
+    ck_assert_int_eq(vma_set_locked(&s, 0, UINT64_MAX, VMA_LOCKED), 0);
+    ck_assert_uint_eq(vma_locked_bytes(&s, 0, UINT64_MAX), 10 * P);
+    ck_assert_int_eq((int)s.n, 3); /* 10-20 merged again */
+    ck_assert_int_eq(vma_set_locked(&s, 0, UINT64_MAX, 0), 0);
+    ck_assert_uint_eq(vma_locked_bytes(&s, 0, UINT64_MAX), 0);
+    ck_assert_int_eq((int)s.n, 3);
+    vma_set_free(&s);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("vma");
@@ -136,6 +182,8 @@ int main(void)
     tcase_add_test(tc, find_free_topdown);
     tcase_add_test(tc, many_inserts);
     tcase_add_test(tc, file_offsets_and_references);
+    tcase_add_test(tc, find_free_bottom_up);
+    tcase_add_test(tc, locks_count_split_and_merge);
     suite_add_tcase(s, tc);
     return unit_run(s);
 }

@@ -21,6 +21,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
+#include <sys/statvfs.h>
 #include <sys/syscall.h>
 #include <sys/xattr.h>
 #include <unistd.h>
@@ -101,7 +102,6 @@ static int host_mknod(struct inode *dir, const char *name, mode_t mode, dev_t rd
                       const struct fs_cred *c, struct inode **out)
 {
     (void)c;
-    (void)rdev;
     if (host_rdonly(dir))
         return -EROFS;
     int dfd = HI(dir)->fd;
@@ -110,7 +110,9 @@ static int host_mknod(struct inode *dir, const char *name, mode_t mode, dev_t rd
         if (fd < 0)
             return -errno;
         close(fd);
-    } else if (S_ISFIFO(mode) || S_ISSOCK(mode)) {
+    } else if (S_ISFIFO(mode) || S_ISSOCK(mode) || (S_ISCHR(mode) && rdev == 0)) {
+        /* A 0:0 character device is a whiteout, which the host lets
+         * anyone make and which opens no device. */
         if (mknodat(dfd, name, mode, 0) < 0)
             return -errno;
     } else {
@@ -173,8 +175,9 @@ static int host_rmdir(struct inode *dir, const char *name, struct inode *victim)
 }
 
 static int host_rename(struct inode *odir, const char *oname, struct inode *ndir, const char *nname,
-                       unsigned flags)
+                       unsigned flags, const struct fs_cred *c)
 {
+    (void)c; /* a whiteout is the sentry's, as every file it makes on the host */
     if (host_rdonly(odir))
         return -EROFS;
     return renameat2(HI(odir)->fd, oname, HI(ndir)->fd, nname, flags) < 0 ? -errno : 0;
@@ -189,6 +192,26 @@ static int host_readlink(struct inode *i, char *buf, size_t len)
 static int host_getattr(struct inode *i, struct stat *st)
 {
     return fstat(HI(i)->fd, st) < 0 ? -errno : 0;
+}
+
+/* The host file system's statx answer for what getattr lacks: which times
+ * it reports (multigrain ones leave mtime and ctime out unless asked), the
+ * creation time, the attribute flags and direct I/O alignment. Whether the
+ * host file is a host mount's root is the host's business: the VFS says
+ * whether it is one of the guest's. */
+static int host_statx(struct inode *i, unsigned request, struct statx_extra *x)
+{
+    struct statx sx;
+    unsigned want = request & (STATX_BASIC_STATS | STATX_BTIME | STATX_DIOALIGN);
+    if (statx(HI(i)->fd, "", AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW, want, &sx) < 0)
+        return -errno;
+    x->mask = sx.stx_mask & (STATX_MTIME | STATX_CTIME | STATX_BTIME | STATX_DIOALIGN);
+    x->attributes = sx.stx_attributes & ~(uint64_t)STATX_ATTR_MOUNT_ROOT;
+    x->attributes_mask = sx.stx_attributes_mask;
+    x->btime = (struct timespec){ sx.stx_btime.tv_sec, sx.stx_btime.tv_nsec };
+    x->dio_mem_align = sx.stx_dio_mem_align;
+    x->dio_offset_align = sx.stx_dio_offset_align;
+    return 0;
 }
 
 static int host_setattr(struct inode *i, const struct iattr *ia)
@@ -242,8 +265,16 @@ static int host_open(struct inode *i, struct file *f, int flags)
     int hflags = (flags & (O_ACCMODE | O_APPEND | O_DIRECTORY | O_SYNC | O_DSYNC | O_NOATIME)) | O_NOCTTY;
     if (host_rdonly(i) && (flags & O_ACCMODE) != O_RDONLY)
         return -EROFS;
+    /* Reads make the host update atime under its own mount's rules, which
+     * match the guest's relatime for a writable mount; a read-only one
+     * never updates atime on Linux, so the host must not either. O_NOATIME
+     * needs the host file's owner or CAP_FOWNER: without, the host's
+     * atime moves (a rootless sandbox over files it does not own). */
+    int noatime = (flags & O_NOATIME) || host_rdonly(i) || (f->mnt && (f->mnt->flags & MNT_RDONLY));
+    if (noatime)
+        hflags |= O_NOATIME;
     int fd = host_reopen(HI(i)->fd, hflags);
-    if (fd == -EPERM && (flags & O_NOATIME))
+    if (fd == -EPERM && noatime)
         fd = host_reopen(HI(i)->fd, hflags & ~O_NOATIME);
     if (fd < 0)
         return fd;
@@ -420,6 +451,7 @@ static const struct inode_ops host_iops = {
     .rename = host_rename,
     .readlink = host_readlink,
     .getattr = host_getattr,
+    .statx = host_statx,
     .setattr = host_setattr,
     .open = host_open,
     .getxattr = host_xget,
@@ -571,6 +603,17 @@ const struct fs_type hostfs_type = {
     .statfs = hostfs_statfs,
     .kill_sb = hostfs_kill_sb,
 };
+
+int hostfs_atime_flags(struct dentry *root)
+{
+    struct statfs sf;
+    if (fstatfs(HI(root->inode)->fd, &sf) < 0)
+        return 0;
+    if (sf.f_flags & ST_NOATIME)
+        return MNT_NOATIME;
+    return ((sf.f_flags & ST_NODIRATIME) ? MNT_NODIRATIME : 0) |
+           ((sf.f_flags & ST_RELATIME) ? 0 : MNT_STRICTATIME);
+}
 
 int hostfs_mount(const char *hostpath, int rdonly, struct dentry **root)
 {

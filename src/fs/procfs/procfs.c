@@ -145,6 +145,9 @@ static int gen_mounts(struct strbuf *out, struct task *reader, struct process *p
             .nosuid = !!(m->flags & MNT_NOSUID),
             .nodev = !!(m->flags & MNT_NODEV),
             .noexec = !!(m->flags & MNT_NOEXEC),
+            .noatime = !!(m->flags & MNT_NOATIME),
+            .nodiratime = !!(m->flags & MNT_NODIRATIME),
+            .strictatime = !!(m->flags & MNT_STRICTATIME),
             .sb_rdonly = !!(m->flags & MNT_RDONLY),
             .sb_options = sb->options,
         };

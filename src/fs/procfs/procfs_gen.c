@@ -246,6 +246,7 @@ static void ncpu_load(void)
  * (vm_stat_account). The stub region is the sandbox's own: not counted. */
 struct vm_counts {
     uint64_t total, data, stack, exec, rw_private;
+    uint64_t locked; /* locked_vm: pages of VMA_LOCKED mappings (VmLck) */
 };
 
 static int vma_is_stack(const struct vma *v)
@@ -263,6 +264,8 @@ static void count_vmas(const struct mm *mm, struct vm_counts *c)
         uint64_t pages = (v->end - v->start) / GUEST_PAGE;
         int shared = (v->flags & MAP_SHARED) != 0, stack = vma_is_stack(v);
         c->total += pages;
+        if (v->locked & VMA_LOCKED)
+            c->locked += pages;
         if (stack)
             c->stack += pages;
         else if ((v->prot & PROT_WRITE) && !shared)
@@ -552,8 +555,8 @@ int procfs_gen_status(struct strbuf *out, struct task *reader, struct process *p
             file = shmem = pte = swap = 0;
         }
         /* No high-water mark of the VMA set is kept: VmPeak is VmSize. */
-        strbuf_printf(out, "VmPeak:\t%8llu kB\nVmSize:\t%8llu kB\nVmLck:\t%8u kB\nVmPin:\t%8u kB\n",
-                  total, total, 0, 0);
+        strbuf_printf(out, "VmPeak:\t%8llu kB\nVmSize:\t%8llu kB\nVmLck:\t%8llu kB\nVmPin:\t%8u kB\n",
+                  total, total, (unsigned long long)m.vc.locked * 4, 0);
         strbuf_printf(out, "VmHWM:\t%8llu kB\nVmRSS:\t%8llu kB\nRssAnon:\t%8llu kB\n", hwm, rss, anon);
         strbuf_printf(out, "RssFile:\t%8llu kB\nRssShmem:\t%8llu kB\n", file, shmem);
         strbuf_printf(out, "VmData:\t%8llu kB\nVmStk:\t%8llu kB\n", (unsigned long long)m.vc.data * 4,
@@ -878,12 +881,15 @@ static void put_mangled(struct strbuf *out, const char *s)
     }
 }
 
-/* show_mnt_opts after " ro"/" rw": the per-mount flags; relatime is the
- * default atime mode and always shown. */
+/* show_mnt_opts after " ro"/" rw": the per-mount flags in Linux's order;
+ * the atime mode is relatime (the default) unless noatime or strictatime
+ * (which shows nothing). */
 static void put_mnt_opts(struct strbuf *out, const struct procfs_mount *m)
 {
-    strbuf_printf(out, "%s%s%s%s,relatime", m->rdonly ? "ro" : "rw", m->nosuid ? ",nosuid" : "",
-              m->nodev ? ",nodev" : "", m->noexec ? ",noexec" : "");
+    int relatime = !m->noatime && !m->strictatime;
+    strbuf_printf(out, "%s%s%s%s%s%s%s", m->rdonly ? "ro" : "rw", m->nosuid ? ",nosuid" : "",
+              m->nodev ? ",nodev" : "", m->noexec ? ",noexec" : "", m->noatime ? ",noatime" : "",
+              m->nodiratime ? ",nodiratime" : "", relatime ? ",relatime" : "");
 }
 
 /* show_vfsmnt and show_mountinfo of fs/proc_namespace.c. */

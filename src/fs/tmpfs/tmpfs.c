@@ -1,6 +1,7 @@
 /* tmpfs: a file system in sentry memory. Directories are name tables with
  * stable getdents cookies; regular file data lives in a host memfd per file
- * (made on first use, so that mmap can map it); a size limit counts pages.
+ * (made on first use, so that mmap can map it); a size limit counts the
+ * pages files have (the memfd's), not their apparent sizes, as shmem.
  *
  * Lifetime: directory entries hold no inode references. An inode with no
  * references stays cached while it has links (evict keeps it) and is freed
@@ -23,6 +24,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/xattr.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -33,6 +35,7 @@
 #define OFF_MAX INT64_MAX
 #define BOGO_DIRENT_SIZE 20       /* Linux's st_size per tmpfs directory entry */
 #define FIRST_COOKIE 2            /* 0 is ".", 1 is ".." */
+#define BOGO_INODE_SIZE 1024      /* shmem's inode space per inode */
 
 
 struct tmpfs_inode;
@@ -53,9 +56,20 @@ struct tmpfs_slot {
     struct tmpfs_dirent *e;
 };
 
+/* An extended attribute; an inode keeps them sorted by name, descending,
+ * the order shmem's tree lists them in. */
+struct tmpfs_xattr {
+    size_t size;
+    char *name;
+    char value[];
+};
+
 struct tmpfs_sbinfo {
     uint64_t limit, used;         /* bytes, whole pages */
+    /* Inode space, as shmem's free_ispace: BOGO_INODE_SIZE an inode, and
+     * what xattr_space says an extended attribute takes. */
     uint64_t max_inodes, inodes;
+    uint64_t xattr_bytes;
     struct tmpfs_inode *all;      /* every inode, for kill_sb */
 };
 
@@ -64,13 +78,12 @@ struct tmpfs_inode {
     struct tmpfs_inode *all_prev, *all_next;
     int evicts_owed;              /* evict calls still to come (see tmpfs_evict) */
     nlink_t nlink;
-    struct timespec atime, mtime, ctime;
+    struct timespec atime, mtime, ctime, btime;
     /* Regular files. */
     pthread_mutex_t data_lock;
     int memfd;                    /* -1 until the file first has data; size == memfd's */
     off_t size;
-    off_t alloc_end;              /* size, or beyond with FALLOC_FL_KEEP_SIZE */
-    uint64_t charged;             /* PAGE_UP(alloc_end) once an operation ends */
+    uint64_t charged;             /* bytes of the memfd's pages, as last counted */
     /* Directories. */
     struct tmpfs_inode *parent;   /* for ".."; NULL for the root and once removed */
     int dead;                     /* removed: no lookups, creations or getdents */
@@ -81,6 +94,10 @@ struct tmpfs_inode {
     uint64_t next_cookie;
     /* Symlinks. */
     char *target;
+    /* Extended attributes (sb->lock). */
+    struct tmpfs_xattr **xattrs;
+    size_t nxattrs;
+    uint64_t xattr_bytes;         /* their xattr_space */
 };
 
 static const struct inode_ops tmpfs_dir_iops, tmpfs_file_iops, tmpfs_link_iops, tmpfs_special_iops;
@@ -120,6 +137,11 @@ static void tnode_free(struct tmpfs_inode *ti)
 {
     if (ti->memfd >= 0)
         close(ti->memfd);
+    for (size_t k = 0; k < ti->nxattrs; k++) {
+        free(ti->xattrs[k]->name);
+        free(ti->xattrs[k]);
+    }
+    free(ti->xattrs);
     free(ti->target);
     free(ti->slots);
     free(ti->hash);
@@ -155,7 +177,7 @@ static void tnode_setup(struct super_block *sb, struct tmpfs_inode *ti, mode_t m
     ti->vfs.gid = c->gid;
     ti->vfs.rdev = rdev;
     ti->nlink = S_ISDIR(mode) ? 2 : 1;
-    ti->atime = ti->mtime = ti->ctime = now();
+    ti->atime = ti->mtime = ti->ctime = ti->btime = now();
     ti->evicts_owed = 1;
     ti->next_cookie = FIRST_COOKIE;
     struct tmpfs_sbinfo *sbi = SBI(sb);
@@ -191,6 +213,7 @@ static void tnode_maybe_free(struct tmpfs_inode *ti)
     if (ti->all_next)
         ti->all_next->all_prev = ti->all_prev;
     sbi->inodes--;
+    sbi->xattr_bytes -= ti->xattr_bytes;
     sbi->used -= ti->charged;
     tnode_free(ti);
 }
@@ -392,7 +415,7 @@ static int tmpfs_create(struct inode *dir, const char *name, mode_t mode, dev_t 
         r = -ENOENT;
     else if (dir_find(d, name))
         r = -EEXIST;
-    else if (sbi->inodes >= sbi->max_inodes)
+    else if ((sbi->inodes + 1) * BOGO_INODE_SIZE + sbi->xattr_bytes > sbi->max_inodes * BOGO_INODE_SIZE)
         r = -ENOSPC;
     else
         r = dir_reserve(d);
@@ -431,8 +454,9 @@ static int tmpfs_mknod(struct inode *dir, const char *name, mode_t mode, dev_t r
         rdev = 0;
         break;
     case S_IFCHR:
-        /* Only the devices the sandbox implements can have nodes. */
-        if (!chrdev_fops(rdev))
+        /* Only the devices the sandbox implements can have nodes, and
+         * whiteouts (0:0), which open nothing. */
+        if (rdev != 0 && !chrdev_fops(rdev))
             return -EPERM;
         break;
     case S_IFBLK:
@@ -573,20 +597,28 @@ static int is_ancestor(struct tmpfs_inode *a, struct tmpfs_inode *d)
 }
 
 static int tmpfs_rename(struct inode *odir, const char *oname, struct inode *ndir,
-                        const char *nname, unsigned flags)
+                        const char *nname, unsigned flags, const struct fs_cred *c)
 {
-    if (flags & ~(RENAME_NOREPLACE | RENAME_EXCHANGE))
+    if (flags & ~(RENAME_NOREPLACE | RENAME_EXCHANGE | RENAME_WHITEOUT))
         return -EINVAL;
-    if ((flags & RENAME_NOREPLACE) && (flags & RENAME_EXCHANGE))
+    if ((flags & RENAME_EXCHANGE) && (flags & (RENAME_NOREPLACE | RENAME_WHITEOUT)))
         return -EINVAL;
     if (strlen(nname) > NAME_MAX_LEN)
         return -ENAMETOOLONG;
     struct tmpfs_inode *od = TI(odir), *nd = TI(ndir);
     struct super_block *sb = odir->sb;
-    /* Allocated up front so that nothing fails once the tree changes. */
+    struct tmpfs_sbinfo *sbi = SBI(sb);
+    /* Allocated up front so that nothing fails once the tree changes; with
+     * RENAME_WHITEOUT, also the whiteout (a 0:0 character device, as
+     * shmem_whiteout makes, c's) that stays under the old name. */
     struct tmpfs_dirent *fresh = dirent_new(nname), *gone = NULL;
-    if (!fresh)
+    struct tmpfs_inode *wo = (flags & RENAME_WHITEOUT) ? tnode_alloc() : NULL;
+    if (!fresh || ((flags & RENAME_WHITEOUT) && !wo)) {
+        free(fresh);
+        if (wo)
+            tnode_free(wo);
         return -ENOMEM;
+    }
     pthread_mutex_lock(&sb->lock);
     struct tmpfs_dirent *oe = od->dead ? NULL : dir_find(od, oname);
     struct tmpfs_dirent *ne = nd->dead ? NULL : dir_find(nd, nname);
@@ -612,12 +644,17 @@ static int tmpfs_rename(struct inode *odir, const char *oname, struct inode *ndi
             r = -EISDIR;
         else if (S_ISDIR(dst->vfs.mode) && dst->nlive)
             r = -ENOTEMPTY;
-    } else if (!dst && od != nd) {
+    } else if (!dst && (od != nd || wo)) {
         r = dir_reserve(nd);
     }
+    if (r == 0 && wo &&
+        (sbi->inodes + 1) * BOGO_INODE_SIZE + sbi->xattr_bytes > sbi->max_inodes * BOGO_INODE_SIZE)
+        r = -ENOSPC;
     if (r != 0) {
         pthread_mutex_unlock(&sb->lock);
         free(fresh);
+        if (wo)
+            tnode_free(wo);
         return r > 0 ? 0 : r;
     }
     struct timespec t = now();
@@ -638,6 +675,30 @@ static int tmpfs_rename(struct inode *odir, const char *oname, struct inode *ndi
         if (ddir)
             dst->parent = od;
         dst->ctime = t;
+    } else if (wo) {
+        /* The old entry stays, now the whiteout's; src goes to the new. */
+        tnode_setup(sb, wo, S_IFCHR, 0 /* WHITEOUT_DEV */, c);
+        oe->inode = wo;
+        if (dst) {
+            ne->inode = src;
+            if (S_ISDIR(dst->vfs.mode)) {
+                dir_kill(dst, t);
+                nd->nlink--;
+            } else {
+                dst->nlink--;
+                dst->ctime = t;
+            }
+        } else {
+            fresh->inode = src;
+            dir_insert(nd, fresh);
+            fresh = NULL;
+        }
+        if (sdir && od != nd) {
+            od->nlink--;
+            nd->nlink++;
+        }
+        if (sdir)
+            src->parent = nd;
     } else {
         if (dst) {
             /* The target's name (and position) now lead to src. */
@@ -694,6 +755,29 @@ static int tmpfs_readlink(struct inode *i, char *buf, size_t len)
     return (int)n;
 }
 
+static void charge_sync(struct tmpfs_sbinfo *sbi, struct tmpfs_inode *ti);
+
+/* shmem_getattr's statx part: a creation time when asked, multigrain
+ * mtime and ctime (only when asked for), and the attribute flags shmem
+ * knows (none of which it sets here: no FS_IOC_SETFLAGS). */
+#define K_STATX_ATTR_IMMUTABLE 0x10
+#define K_STATX_ATTR_APPEND 0x20
+#define K_STATX_ATTR_NODUMP 0x40
+static int tmpfs_statx(struct inode *i, unsigned request, struct statx_extra *x)
+{
+    struct tmpfs_inode *ti = TI(i);
+    if (request & (STATX_MTIME_BIT | STATX_CTIME_BIT))
+        x->mask |= STATX_MTIME_BIT | STATX_CTIME_BIT;
+    if (request & STATX_BTIME_BIT) {
+        x->mask |= STATX_BTIME_BIT;
+        pthread_mutex_lock(&i->sb->lock);
+        x->btime = ti->btime;
+        pthread_mutex_unlock(&i->sb->lock);
+    }
+    x->attributes_mask = K_STATX_ATTR_IMMUTABLE | K_STATX_ATTR_APPEND | K_STATX_ATTR_NODUMP;
+    return 0;
+}
+
 static int tmpfs_getattr(struct inode *i, struct stat *st)
 {
     struct tmpfs_inode *ti = TI(i);
@@ -711,6 +795,8 @@ static int tmpfs_getattr(struct inode *i, struct stat *st)
     else
         st->st_size = ti->size;
     st->st_blksize = GUEST_PAGE;
+    if (S_ISREG(i->mode))
+        charge_sync(SBI(i->sb), ti); /* pages a mapping touched since */
     st->st_blocks = (blkcnt_t)(ti->charged / 512);
     st->st_atim = ti->atime;
     st->st_mtim = ti->mtime;
@@ -719,29 +805,75 @@ static int tmpfs_getattr(struct inode *i, struct stat *st)
     return 0;
 }
 
-/* Grow ti's charge towards PAGE_UP(end), as far as the limit allows;
- * returns the bytes now covered (sb->lock held). */
-static uint64_t charge_upto(struct tmpfs_sbinfo *sbi, struct tmpfs_inode *ti, uint64_t end)
+/* The page accounting follows shmem: a file is charged for the pages its
+ * memfd has (written, fallocated, or touched through a mapping), never for
+ * its apparent size; truncating and punching holes give pages back. An
+ * operation that may add pages reserves them first under sb->lock, and
+ * charge_sync then charges what the memfd really has (the host counts its
+ * pages in st_blocks). Pages a guest mapping touches are charged at the
+ * next sync (a stat, a write) but not refused: the limit holds for write
+ * and fallocate, while Linux would also fail such a page fault (SIGBUS). */
+
+static uint64_t room(const struct tmpfs_sbinfo *sbi)
 {
-    uint64_t want = PAGE_UP(end);
-    if (want > ti->charged) {
-        uint64_t add = want - ti->charged, room = sbi->limit - sbi->used;
-        if (add > room)
-            add = room;
-        sbi->used += add;
-        ti->charged += add;
-    }
-    return ti->charged;
+    return sbi->used >= sbi->limit ? 0 : sbi->limit - sbi->used;
 }
 
-/* Give back the pages charged beyond ti->alloc_end (sb->lock held). */
-static void charge_settle(struct tmpfs_sbinfo *sbi, struct tmpfs_inode *ti)
+/* Charge ti for what its memfd has now (sb->lock held). */
+static void charge_sync(struct tmpfs_sbinfo *sbi, struct tmpfs_inode *ti)
 {
-    uint64_t keep = PAGE_UP(ti->alloc_end);
-    if (ti->charged > keep) {
-        sbi->used -= ti->charged - keep;
-        ti->charged = keep;
+    uint64_t have = 0;
+    struct stat st;
+    int fd = __atomic_load_n(&ti->memfd, __ATOMIC_ACQUIRE);
+    if (fd >= 0 && fstat(fd, &st) == 0)
+        have = (uint64_t)st.st_blocks * 512;
+    sbi->used = sbi->used - ti->charged + have;
+    ti->charged = have;
+}
+
+/* The bytes of pages in [start, end) (page-aligned) the memfd lacks, up to
+ * cap: *cut is where the first page that would exceed cap starts (end when
+ * all fit). SEEK_HOLE and SEEK_DATA walk the memfd's own page map (sb->lock
+ * and data_lock held; only near the limit). */
+static uint64_t holes_in(int fd, uint64_t start, uint64_t end, uint64_t cap, uint64_t *cut)
+{
+    uint64_t need = 0, pos = start;
+    while (pos < end) {
+        uint64_t hole = pos;
+        if (fd >= 0) {
+            off_t h = lseek(fd, (off_t)pos, SEEK_HOLE);
+            hole = h < 0 ? pos : PAGE_UP(h); /* ENXIO: past the end, all hole */
+        }
+        if (hole >= end)
+            break;
+        off_t d = fd >= 0 ? lseek(fd, (off_t)hole, SEEK_DATA) : -1;
+        uint64_t data = d < 0 || (uint64_t)d > end ? end : (uint64_t)d;
+        if (need + (data - hole) > cap) {
+            *cut = hole + (cap - need) / GUEST_PAGE * GUEST_PAGE;
+            return need + (*cut - hole);
+        }
+        need += data - hole;
+        pos = data;
     }
+    *cut = end;
+    return need;
+}
+
+/* Reserve the pages [off, off + len) may add (sb->lock held): all of the
+ * range while the room allows, else exactly the missing ones that fit.
+ * Returns the bytes reserved; *cut is where the reservation stops. */
+static uint64_t reserve_range(struct tmpfs_sbinfo *sbi, struct tmpfs_inode *ti, uint64_t off,
+                              uint64_t len, uint64_t *cut)
+{
+    uint64_t first = off & ~(GUEST_PAGE - 1), last = PAGE_UP(off + len), avail = room(sbi), need;
+    if (last - first <= avail) {
+        need = last - first;
+        *cut = last;
+    } else {
+        need = holes_in(ti->memfd, first, last, avail, cut);
+    }
+    sbi->used += need;
+    return need;
 }
 
 /* The file's memfd, made on first need (data_lock held), with the file's
@@ -812,11 +944,10 @@ static int file_truncate(struct tmpfs_inode *ti, off_t size)
     pthread_mutex_lock(&sb->lock);
     off_t old = ti->size;
     int r = 0;
-    if (size > old && charge_upto(sbi, ti, (uint64_t)size) < (uint64_t)size)
-        r = -ENOSPC;
     pthread_mutex_unlock(&sb->lock);
-    /* Shrinking (or the same size) also drops pages fallocated past EOF,
-     * as shmem does; the host memfd does the same. */
+    /* Growing adds no pages (the size is apparent); shrinking (or the same
+     * size) drops pages past the end, fallocated ones too, as shmem does;
+     * the host memfd does the same. */
     if (r == 0 && (size > 0 || ti->memfd >= 0)) {
         int fd = file_memfd(ti);
         if (fd < 0)
@@ -827,14 +958,10 @@ static int file_truncate(struct tmpfs_inode *ti, off_t size)
     pthread_mutex_lock(&sb->lock);
     if (r == 0) {
         ti->size = size;
-        if (size <= old)
-            ti->alloc_end = size;
-        else if (size > ti->alloc_end)
-            ti->alloc_end = size;
         if (size != old)
             ti->mtime = ti->ctime = now();
     }
-    charge_settle(sbi, ti);
+    charge_sync(sbi, ti);
     pthread_mutex_unlock(&sb->lock);
     return r;
 }
@@ -870,6 +997,30 @@ static int tmpfs_setattr(struct inode *i, const struct iattr *ia)
     return 0;
 }
 
+/* Linux's file_accessed for a read or a directory listing
+ * (atime_needs_update): no update with O_NOATIME or on a read-only or
+ * noatime mount (nodiratime: for directories), and under relatime (the
+ * default, as mountinfo says) only when atime is not after mtime or ctime,
+ * or is a day old. */
+static void tmpfs_accessed(struct file *f)
+{
+    int mf = f->mnt ? f->mnt->flags : 0;
+    if ((f->flags & O_NOATIME) || (mf & (MNT_RDONLY | MNT_NOATIME)) ||
+        ((mf & MNT_NODIRATIME) && S_ISDIR(f->inode->mode)))
+        return;
+    struct tmpfs_inode *ti = TI(f->inode);
+    struct super_block *sb = ti->vfs.sb;
+    struct timespec t = now();
+    pthread_mutex_lock(&sb->lock);
+    struct timespec a = ti->atime;
+#define TS_LE(x, y) ((x).tv_sec < (y).tv_sec || ((x).tv_sec == (y).tv_sec && (x).tv_nsec <= (y).tv_nsec))
+    if ((mf & MNT_STRICTATIME) || TS_LE(a, ti->mtime) || TS_LE(a, ti->ctime) ||
+        t.tv_sec - a.tv_sec >= 24 * 3600)
+        ti->atime = t;
+#undef TS_LE
+    pthread_mutex_unlock(&sb->lock);
+}
+
 /* ---- regular files ---- */
 
 static ssize_t tf_read(struct file *f, void *buf, size_t len, off_t *pos)
@@ -877,8 +1028,11 @@ static ssize_t tf_read(struct file *f, void *buf, size_t len, off_t *pos)
     struct tmpfs_inode *ti = TI(f->inode);
     if (*pos < 0)
         return -EINVAL;
+    if (len == 0)
+        return 0;
+    tmpfs_accessed(f); /* at EOF too, as shmem_file_read_iter */
     int fd = __atomic_load_n(&ti->memfd, __ATOMIC_ACQUIRE);
-    if (fd < 0 || len == 0)
+    if (fd < 0)
         return 0; /* never written: empty */
     ssize_t n;
     do
@@ -905,10 +1059,11 @@ static ssize_t tf_write(struct file *f, const void *buf, size_t len, off_t *pos)
     }
     if (len > (uint64_t)(OFF_MAX - p))
         len = (size_t)(OFF_MAX - p);
-    /* Charge the pages first; what does not fit is not written (a short
-     * write, as shmem's page-by-page writes end at the limit). */
+    /* Reserve the pages first; what does not fit is not written (a short
+     * write, as shmem's page-by-page writes end at the first page it
+     * cannot allocate). */
     pthread_mutex_lock(&sb->lock);
-    uint64_t reach = charge_upto(sbi, ti, (uint64_t)p + len);
+    uint64_t reach, reserved = reserve_range(sbi, ti, (uint64_t)p, len, &reach);
     pthread_mutex_unlock(&sb->lock);
     size_t n = len;
     if (reach < (uint64_t)p + len)
@@ -930,13 +1085,12 @@ static ssize_t tf_write(struct file *f, const void *buf, size_t len, off_t *pos)
     pthread_mutex_lock(&sb->lock);
     off_t end = p + done;
     if (done > 0) {
-        if (end > ti->alloc_end)
-            ti->alloc_end = end;
         if (end > ti->size)
             ti->size = end;
         ti->mtime = ti->ctime = now();
     }
-    charge_settle(sbi, ti);
+    sbi->used -= reserved;
+    charge_sync(sbi, ti);
     pthread_mutex_unlock(&sb->lock);
     pthread_mutex_unlock(&ti->data_lock);
     if (done == 0)
@@ -961,8 +1115,8 @@ static off_t tf_llseek(struct file *f, off_t off, int whence)
     return r;
 }
 
-/* Punching a hole (shmem supports it): the memfd drops the pages; the
- * charge, which follows the file's extent, stays. */
+/* Punching a hole (shmem supports it): the memfd drops the pages, and
+ * they are no longer charged. */
 static int file_punch(struct tmpfs_inode *ti, off_t off, off_t len)
 {
     pthread_mutex_lock(&ti->data_lock);
@@ -973,6 +1127,7 @@ static int file_punch(struct tmpfs_inode *ti, off_t off, off_t len)
     if (r == 0) {
         pthread_mutex_lock(&ti->vfs.sb->lock);
         ti->mtime = ti->ctime = now();
+        charge_sync(SBI(ti->vfs.sb), ti);
         pthread_mutex_unlock(&ti->vfs.sb->lock);
     }
     pthread_mutex_unlock(&ti->data_lock);
@@ -994,8 +1149,10 @@ static int tf_fallocate(struct file *f, int mode, off_t off, off_t len)
     struct tmpfs_sbinfo *sbi = SBI(sb);
     off_t end = off + len;
     pthread_mutex_lock(&ti->data_lock);
+    /* All or nothing: shmem undoes a fallocate that ran out of room. */
     pthread_mutex_lock(&sb->lock);
-    int r = charge_upto(sbi, ti, (uint64_t)end) < (uint64_t)end ? -ENOSPC : 0;
+    uint64_t reach, reserved = reserve_range(sbi, ti, (uint64_t)off, (uint64_t)len, &reach);
+    int r = reach < PAGE_UP(end) ? -ENOSPC : 0;
     pthread_mutex_unlock(&sb->lock);
     if (r == 0) {
         int fd = file_memfd(ti);
@@ -1006,13 +1163,12 @@ static int tf_fallocate(struct file *f, int mode, off_t off, off_t len)
     }
     pthread_mutex_lock(&sb->lock);
     if (r == 0) {
-        if (end > ti->alloc_end)
-            ti->alloc_end = end;
         if (!(mode & FALLOC_FL_KEEP_SIZE) && end > ti->size)
             ti->size = end;
         ti->mtime = ti->ctime = now();
     }
-    charge_settle(sbi, ti); /* all or nothing */
+    sbi->used -= reserved;
+    charge_sync(sbi, ti);
     pthread_mutex_unlock(&sb->lock);
     pthread_mutex_unlock(&ti->data_lock);
     return r;
@@ -1082,6 +1238,7 @@ static int td_iterate(struct file *f, struct dir_context *ctx)
     }
 out:
     pthread_mutex_unlock(&sb->lock);
+    tmpfs_accessed(f); /* every listing, the last (empty) one too: iterate_dir */
     return 0;
 }
 
@@ -1092,6 +1249,160 @@ static const struct file_ops tmpfs_dir_fops = {
     .llseek = td_llseek,
     .iterate = td_iterate,
 };
+
+/* ---- extended attributes ---- */
+
+/* The VFS has checked the name (length, namespace, permission). tmpfs
+ * keeps user.*, trusted.* and security.*; system.* (POSIX ACLs, which
+ * shmem has) is not supported. Each value takes inode space as shmem's
+ * simple_xattr_space says, so that f_ffree shows it and a full mount
+ * refuses more (ENOSPC). */
+
+static size_t xattr_space(const char *name, size_t size)
+{
+    return 40 + size + strlen(name);
+}
+
+static int xattr_ns_ok(const char *name)
+{
+    return strncmp(name, "user.", 5) == 0 || strncmp(name, "trusted.", 8) == 0 ||
+           strncmp(name, "security.", 9) == 0;
+}
+
+/* The index of name in ti's attributes, or where it would go (*found 0). */
+static size_t xattr_find(struct tmpfs_inode *ti, const char *name, int *found)
+{
+    size_t lo = 0, hi = ti->nxattrs;
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        int c = strcmp(ti->xattrs[mid]->name, name);
+        if (c == 0) {
+            *found = 1;
+            return mid;
+        }
+        if (c > 0)
+            lo = mid + 1; /* descending */
+        else
+            hi = mid;
+    }
+    *found = 0;
+    return lo;
+}
+
+static ssize_t tmpfs_getxattr(struct inode *i, const char *name, void *buf, size_t len)
+{
+    if (!xattr_ns_ok(name))
+        return -EOPNOTSUPP;
+    struct tmpfs_inode *ti = TI(i);
+    pthread_mutex_lock(&i->sb->lock);
+    int found;
+    size_t k = xattr_find(ti, name, &found);
+    ssize_t r = -ENODATA;
+    if (found) {
+        struct tmpfs_xattr *x = ti->xattrs[k];
+        r = (ssize_t)x->size;
+        if (buf && x->size > len)
+            r = -ERANGE;
+        else if (buf)
+            memcpy(buf, x->value, x->size);
+    }
+    pthread_mutex_unlock(&i->sb->lock);
+    return r;
+}
+
+/* Set (buf not NULL) or remove name: shmem_xattr_handler_set. */
+static int xattr_set(struct inode *i, const char *name, const void *buf, size_t len, int flags)
+{
+    if (!xattr_ns_ok(name))
+        return -EOPNOTSUPP;
+    struct tmpfs_inode *ti = TI(i);
+    struct tmpfs_sbinfo *sbi = SBI(i->sb);
+    struct tmpfs_xattr *nx = NULL;
+    if (buf) {
+        nx = malloc(sizeof(*nx) + len);
+        if (!nx || !(nx->name = strdup(name))) {
+            free(nx);
+            return -ENOMEM;
+        }
+        nx->size = len;
+        memcpy(nx->value, buf, len);
+    }
+    pthread_mutex_lock(&i->sb->lock);
+    int found, r = 0;
+    size_t k = xattr_find(ti, name, &found);
+    struct tmpfs_xattr *old = found ? ti->xattrs[k] : NULL;
+    size_t space = nx ? xattr_space(name, len) : 0, freed = old ? xattr_space(old->name, old->size) : 0;
+    uint64_t ispace = sbi->inodes * BOGO_INODE_SIZE + sbi->xattr_bytes;
+    if (found && (flags & XATTR_CREATE))
+        r = -EEXIST;
+    else if (!found && ((flags & XATTR_REPLACE) || !nx))
+        r = -ENODATA;
+    else if (nx && ispace + space > sbi->max_inodes * BOGO_INODE_SIZE)
+        r = -ENOSPC; /* checked before the old value's space returns, as shmem */
+    else if (nx && !found && ti->nxattrs % 8 == 0) {
+        struct tmpfs_xattr **v = realloc(ti->xattrs, (ti->nxattrs + 8) * sizeof(*v));
+        if (!v)
+            r = -ENOMEM;
+        else
+            ti->xattrs = v;
+    }
+    if (r == 0) {
+        if (found && nx) {
+            ti->xattrs[k] = nx;
+        } else if (found) {
+            memmove(ti->xattrs + k, ti->xattrs + k + 1, (ti->nxattrs - k - 1) * sizeof(*ti->xattrs));
+            ti->nxattrs--;
+        } else {
+            memmove(ti->xattrs + k + 1, ti->xattrs + k, (ti->nxattrs - k) * sizeof(*ti->xattrs));
+            ti->xattrs[k] = nx;
+            ti->nxattrs++;
+        }
+        nx = NULL;
+        ti->xattr_bytes = ti->xattr_bytes + space - freed;
+        sbi->xattr_bytes = sbi->xattr_bytes + space - freed;
+        ti->ctime = now();
+    }
+    pthread_mutex_unlock(&i->sb->lock);
+    if (r == 0 && old) {
+        free(old->name);
+        free(old);
+    }
+    if (nx) {
+        free(nx->name);
+        free(nx);
+    }
+    return r;
+}
+
+static int tmpfs_setxattr(struct inode *i, const char *name, const void *buf, size_t len, int flags)
+{
+    return xattr_set(i, name, buf ? buf : "", len, flags);
+}
+
+static int tmpfs_removexattr(struct inode *i, const char *name)
+{
+    return xattr_set(i, name, NULL, 0, XATTR_REPLACE);
+}
+
+static ssize_t tmpfs_listxattr(struct inode *i, char *buf, size_t len)
+{
+    struct tmpfs_inode *ti = TI(i);
+    pthread_mutex_lock(&i->sb->lock);
+    size_t total = 0;
+    ssize_t r = 0;
+    for (size_t k = 0; k < ti->nxattrs; k++) {
+        size_t n = strlen(ti->xattrs[k]->name) + 1;
+        if (buf && total + n > len) {
+            r = -ERANGE;
+            break;
+        }
+        if (buf)
+            memcpy(buf + total, ti->xattrs[k]->name, n);
+        total += n;
+    }
+    pthread_mutex_unlock(&i->sb->lock);
+    return r < 0 ? r : (ssize_t)total;
+}
 
 /* ---- operation tables ---- */
 
@@ -1105,27 +1416,47 @@ static const struct inode_ops tmpfs_dir_iops = {
     .rmdir = tmpfs_rmdir,
     .rename = tmpfs_rename,
     .getattr = tmpfs_getattr,
+    .statx = tmpfs_statx,
     .setattr = tmpfs_setattr,
+    .getxattr = tmpfs_getxattr,
+    .setxattr = tmpfs_setxattr,
+    .listxattr = tmpfs_listxattr,
+    .removexattr = tmpfs_removexattr,
     .evict = tmpfs_evict,
 };
 
 static const struct inode_ops tmpfs_file_iops = {
     .getattr = tmpfs_getattr,
+    .statx = tmpfs_statx,
     .setattr = tmpfs_setattr,
+    .getxattr = tmpfs_getxattr,
+    .setxattr = tmpfs_setxattr,
+    .listxattr = tmpfs_listxattr,
+    .removexattr = tmpfs_removexattr,
     .evict = tmpfs_evict,
 };
 
 static const struct inode_ops tmpfs_link_iops = {
     .readlink = tmpfs_readlink,
     .getattr = tmpfs_getattr,
+    .statx = tmpfs_statx,
     .setattr = tmpfs_setattr,
+    .getxattr = tmpfs_getxattr,
+    .setxattr = tmpfs_setxattr,
+    .listxattr = tmpfs_listxattr,
+    .removexattr = tmpfs_removexattr,
     .evict = tmpfs_evict,
 };
 
 /* FIFOs, sockets and device nodes: the VFS picks their file ops at open. */
 static const struct inode_ops tmpfs_special_iops = {
     .getattr = tmpfs_getattr,
+    .statx = tmpfs_statx,
     .setattr = tmpfs_setattr,
+    .getxattr = tmpfs_getxattr,
+    .setxattr = tmpfs_setxattr,
+    .listxattr = tmpfs_listxattr,
+    .removexattr = tmpfs_removexattr,
     .evict = tmpfs_evict,
 };
 
@@ -1140,9 +1471,12 @@ static int tmpfs_statfs(struct super_block *sb, struct statfs *st)
     st->f_bsize = GUEST_PAGE;
     st->f_frsize = GUEST_PAGE;
     st->f_blocks = sbi->limit / GUEST_PAGE;
-    st->f_bfree = st->f_bavail = (sbi->limit - sbi->used) / GUEST_PAGE;
+    st->f_bfree = st->f_bavail = room(sbi) / GUEST_PAGE;
     st->f_files = sbi->max_inodes;
-    st->f_ffree = sbi->max_inodes - sbi->inodes;
+    uint64_t ispace = sbi->inodes * BOGO_INODE_SIZE + sbi->xattr_bytes;
+    st->f_ffree = ispace >= sbi->max_inodes * BOGO_INODE_SIZE
+                      ? 0
+                      : (sbi->max_inodes * BOGO_INODE_SIZE - ispace) / BOGO_INODE_SIZE;
     st->f_namelen = NAME_MAX_LEN;
     pthread_mutex_unlock(&sb->lock);
     return 0;

@@ -382,8 +382,11 @@ int vfs_mknod(const struct path_op *op, mode_t mode, dev_t rdev)
         type = S_IFREG;
     if (type != S_IFREG && type != S_IFIFO && type != S_IFSOCK && type != S_IFCHR && type != S_IFBLK)
         return -EINVAL;
-    if ((type == S_IFCHR || type == S_IFBLK) && op->cred->euid != 0)
-        return -EPERM; /* CAP_MKNOD */
+    /* CAP_MKNOD, but for a whiteout (0:0 character device), which anyone
+     * may make since Linux 5.8 and which is no device. */
+    int whiteout = type == S_IFCHR && rdev == 0;
+    if ((type == S_IFCHR || type == S_IFBLK) && !whiteout && op->cred->euid != 0)
+        return -EPERM;
     struct path dir;
     char last[NAME_MAX_LEN + 1];
     struct fs_cred c;
@@ -391,7 +394,7 @@ int vfs_mknod(const struct path_op *op, mode_t mode, dev_t rdev)
     if (r < 0)
         return r;
     struct inode *di = dir.d->inode;
-    if ((type == S_IFCHR || type == S_IFBLK) && (dir.mnt->flags & MNT_NODEV))
+    if ((type == S_IFCHR || type == S_IFBLK) && !whiteout && (dir.mnt->flags & MNT_NODEV))
         r = -EPERM;
     else if (!di->ops->mknod)
         r = -EPERM;
@@ -640,8 +643,6 @@ int vfs_rename(const struct path_op *oop, const struct path_op *nop, unsigned fl
         return -EINVAL;
     if ((flags & RENAME_EXCHANGE) && (flags & (RENAME_NOREPLACE | RENAME_WHITEOUT)))
         return -EINVAL;
-    if (flags & RENAME_WHITEOUT)
-        return -EPERM; /* needs CAP_MKNOD in the real kernel; no overlayfs here */
     struct path odir, ndir, src, dst = { 0 };
     char olast[NAME_MAX_LEN + 1], nlast[NAME_MAX_LEN + 1];
     int otype, ntype, ofl = 0, nfl = 0;
@@ -654,14 +655,20 @@ int vfs_rename(const struct path_op *oop, const struct path_op *nop, unsigned fl
         return r;
     }
     int have_dst = 0;
-    if (otype != LAST_NORM || ntype != LAST_NORM) {
-        r = (otype == LAST_NORM && ntype == LAST_NORM) ? 0 : -EBUSY;
-        if (otype == LAST_DOT || ntype == LAST_DOT || otype == LAST_DOTDOT || ntype == LAST_DOTDOT)
-            r = -EBUSY;
-        goto out2;
-    }
+    /* do_renameat2's order: another mount, then "." ".." or "/" as the old
+     * name's last component (EBUSY), then as the new one's, where
+     * RENAME_NOREPLACE says EEXIST (the name exists, after all); then a
+     * read-only mount, before anything is looked up. */
     if (odir.mnt != ndir.mnt) {
         r = -EXDEV;
+        goto out2;
+    }
+    if (otype != LAST_NORM || ntype != LAST_NORM) {
+        r = (otype == LAST_NORM && (flags & RENAME_NOREPLACE)) ? -EEXIST : -EBUSY;
+        goto out2;
+    }
+    if (mnt_ro(&odir)) {
+        r = -EROFS;
         goto out2;
     }
     r = vfs_lookup_one(&odir, olast, &src);
@@ -686,7 +693,11 @@ int vfs_rename(const struct path_op *oop, const struct path_op *nop, unsigned fl
         goto out1;
     }
     struct inode *odi = odir.d->inode;
-    r = odi->ops->rename ? odi->ops->rename(odi, olast, ndir.d->inode, nlast, flags) : -EPERM;
+    struct fs_cred c;
+    vfs_fs_cred(oop->cred, &c); /* the whiteout's owner */
+    if (odir.d->inode->mode & S_ISGID)
+        c.gid = odir.d->inode->gid;
+    r = odi->ops->rename ? odi->ops->rename(odi, olast, ndir.d->inode, nlast, flags, &c) : -EPERM;
     if (r == 0)
         d_move_name(odir.d, olast, ndir.d, nlast, flags);
 out1:

@@ -23,6 +23,7 @@
 #include "platform/sysmsg.h"
 
 #define MSG_DONTWAIT_ 0x40
+#define MINCORE_MAX 512 /* STUB_MINCORE_MAX: the sysmsg scratch space */
 #ifndef PROT_SEM
 #define PROT_SEM 0x8
 #endif
@@ -287,8 +288,10 @@ static void end_nr(unsigned at)
     prog[at].jf = (uint8_t)(nprog - at - 1);
 }
 
+/* No MAP_LOCKED: the sentry keeps memory locks in its own model and asks
+ * for MAP_POPULATE instead (see sys_mlock). */
 #define MAP_ALLOWED (MAP_SHARED | MAP_PRIVATE | MAP_FIXED | MAP_ANONYMOUS | MAP_NORESERVE | \
-                     MAP_POPULATE | MAP_LOCKED | MAP_HUGETLB | (0x3fU << 26) /* MAP_HUGE_ sizes */)
+                     MAP_POPULATE | MAP_HUGETLB | (0x3fU << 26) /* MAP_HUGE_ sizes */)
 #define PROT_ALLOWED (PROT_READ | PROT_WRITE | PROT_EXEC | PROT_SEM)
 
 static void install_filter(void)
@@ -375,6 +378,24 @@ static void install_filter(void)
     require_le(25);
     op(BPF_JMP | BPF_JGE | BPF_K, 8, 2, 0);
     require_le(4);
+    end_nr(at);
+
+    /* mincore as stub_mincore asks for it: a range outside the stub region
+     * of at most MINCORE_MAX pages, the vector inside the sysmsg pages with
+     * room for that many bytes, so the host writes nowhere else. Those
+     * pages are the guest's to write anyway, and the residency of its own
+     * pages is what the guest's own mincore tells it. */
+    at = when_nr(__NR_mincore);
+    require_outside_stub(0, 1);
+    require_hi0(1);
+    ld(ARG_LO(1));
+    require_le(MINCORE_MAX * 4096);
+    ld(ARG_HI(2));
+    require_eq(STUB_HI);
+    ld(ARG_LO(2));
+    op(BPF_JMP | BPF_JGE | BPF_K, (uint32_t)SYSMSG_BASE, 1, 0);
+    ret(RET_EPERM);
+    require_le((uint32_t)(SYSMSG_BASE + STUB_MAX_THREADS * SYSMSG_SIZE - MINCORE_MAX));
     end_nr(at);
 
     /* File-backed mmap: receive the host fd on STUB_FDPASS_FD without
