@@ -47,29 +47,60 @@ static mode_t umasked(struct task *t, mode_t mode)
     return mode & ~(mode_t)t->proc->umask;
 }
 
-long sys_mkdirat(struct task *t, const struct sysargs *a)
+enum name_kind { NAME_MKDIR, NAME_MKNOD, NAME_UNLINK, NAME_RMDIR };
+
+/* The calls on one name: copy the path in, build the path operation from
+ * the caller, and call the VFS (mode with the umask applied). */
+static long name_op(struct task *t, enum name_kind kind, int dirfd, uint64_t upath, mode_t mode,
+                    dev_t dev)
 {
-    int dirfd = (int)a->a[0];
-    uint64_t pathname = a->a[1];
-    mode_t mode = (mode_t)a->a[2];
     struct names n;
-    long r = names_in(t, 1, pathname, 0, &n, 0);
+    long r = names_in(t, 1, upath, 0, &n, 0);
     if (r == 0) {
         struct path_op op;
         path_op_init(t, dirfd, n.p1, 0, &op);
-        r = vfs_mkdir(&op, umasked(t, mode));
+        switch (kind) {
+        case NAME_MKDIR:
+            r = vfs_mkdir(&op, umasked(t, mode));
+            break;
+        case NAME_MKNOD:
+            r = vfs_mknod(&op, umasked(t, mode), dev);
+            break;
+        case NAME_UNLINK:
+            r = vfs_unlink(&op);
+            break;
+        case NAME_RMDIR:
+            r = vfs_rmdir(&op);
+            break;
+        }
         path_op_done(&op);
     }
     names_free(&n);
     return r;
 }
 
+long sys_mkdirat(struct task *t, const struct sysargs *a)
+{
+    int dirfd = (int)a->a[0];
+    uint64_t pathname = a->a[1];
+    mode_t mode = (mode_t)a->a[2];
+    return name_op(t, NAME_MKDIR, dirfd, pathname, mode, 0);
+}
+
 long sys_mkdir(struct task *t, const struct sysargs *a)
 {
     uint64_t pathname = a->a[0];
-    uint64_t mode = a->a[1];
-    struct sysargs b = { .a = { (uint64_t)AT_FDCWD, pathname, mode } };
-    return sys_mkdirat(t, &b);
+    mode_t mode = (mode_t)a->a[1];
+    return name_op(t, NAME_MKDIR, AT_FDCWD, pathname, mode, 0);
+}
+
+/* The old encoding of dev_t (new_decode_dev). */
+static long do_mknodat(struct task *t, int dirfd, uint64_t pathname, mode_t mode, unsigned dev)
+{
+    if (S_ISDIR(mode))
+        return -EPERM;
+    dev_t rdev = makedev((dev >> 8) & 0xfff, (dev & 0xff) | ((dev >> 12) & 0xfff00));
+    return name_op(t, NAME_MKNOD, dirfd, pathname, mode, rdev);
 }
 
 long sys_mknodat(struct task *t, const struct sysargs *a)
@@ -77,28 +108,16 @@ long sys_mknodat(struct task *t, const struct sysargs *a)
     int dirfd = (int)a->a[0];
     uint64_t pathname = a->a[1];
     mode_t mode = (mode_t)a->a[2];
-    if (S_ISDIR(mode))
-        return -EPERM;
     unsigned dev = (unsigned)a->a[3];
-    struct names n;
-    long r = names_in(t, 1, pathname, 0, &n, 0);
-    if (r == 0) {
-        struct path_op op;
-        path_op_init(t, dirfd, n.p1, 0, &op);
-        r = vfs_mknod(&op, umasked(t, mode), makedev((dev >> 8) & 0xfff, (dev & 0xff) | ((dev >> 12) & 0xfff00)));
-        path_op_done(&op);
-    }
-    names_free(&n);
-    return r;
+    return do_mknodat(t, dirfd, pathname, mode, dev);
 }
 
 long sys_mknod(struct task *t, const struct sysargs *a)
 {
     uint64_t pathname = a->a[0];
-    uint64_t mode = a->a[1];
-    uint64_t dev = a->a[2];
-    struct sysargs b = { .a = { (uint64_t)AT_FDCWD, pathname, mode, dev } };
-    return sys_mknodat(t, &b);
+    mode_t mode = (mode_t)a->a[1];
+    unsigned dev = (unsigned)a->a[2];
+    return do_mknodat(t, AT_FDCWD, pathname, mode, dev);
 }
 
 long sys_unlinkat(struct task *t, const struct sysargs *a)
@@ -108,39 +127,24 @@ long sys_unlinkat(struct task *t, const struct sysargs *a)
     int flags = (int)a->a[2];
     if (flags & ~AT_REMOVEDIR)
         return -EINVAL;
-    struct names n;
-    long r = names_in(t, 1, pathname, 0, &n, 0);
-    if (r == 0) {
-        struct path_op op;
-        path_op_init(t, dirfd, n.p1, 0, &op);
-        r = (flags & AT_REMOVEDIR) ? vfs_rmdir(&op) : vfs_unlink(&op);
-        path_op_done(&op);
-    }
-    names_free(&n);
-    return r;
+    return name_op(t, (flags & AT_REMOVEDIR) ? NAME_RMDIR : NAME_UNLINK, dirfd, pathname, 0, 0);
 }
 
 long sys_unlink(struct task *t, const struct sysargs *a)
 {
     uint64_t pathname = a->a[0];
-    struct sysargs b = { .a = { (uint64_t)AT_FDCWD, pathname, 0 } };
-    return sys_unlinkat(t, &b);
+    return name_op(t, NAME_UNLINK, AT_FDCWD, pathname, 0, 0);
 }
 
 long sys_rmdir(struct task *t, const struct sysargs *a)
 {
     uint64_t pathname = a->a[0];
-    struct sysargs b = { .a = { (uint64_t)AT_FDCWD, pathname, AT_REMOVEDIR } };
-    return sys_unlinkat(t, &b);
+    return name_op(t, NAME_RMDIR, AT_FDCWD, pathname, 0, 0);
 }
 
-long sys_renameat2(struct task *t, const struct sysargs *a)
+static long do_renameat2(struct task *t, int olddirfd, uint64_t oldpath, int newdirfd,
+                         uint64_t newpath, unsigned flags)
 {
-    int olddirfd = (int)a->a[0];
-    uint64_t oldpath = a->a[1];
-    int newdirfd = (int)a->a[2];
-    uint64_t newpath = a->a[3];
-    unsigned flags = (unsigned)a->a[4];
     struct names n;
     long r = names_in(t, 2, oldpath, newpath, &n, 0);
     if (r == 0) {
@@ -155,31 +159,30 @@ long sys_renameat2(struct task *t, const struct sysargs *a)
     return r;
 }
 
+long sys_renameat2(struct task *t, const struct sysargs *a)
+{
+    int olddirfd = (int)a->a[0], newdirfd = (int)a->a[2];
+    uint64_t oldpath = a->a[1], newpath = a->a[3];
+    unsigned flags = (unsigned)a->a[4];
+    return do_renameat2(t, olddirfd, oldpath, newdirfd, newpath, flags);
+}
+
 long sys_renameat(struct task *t, const struct sysargs *a)
 {
-    uint64_t olddirfd = a->a[0];
-    uint64_t oldpath = a->a[1];
-    uint64_t newdirfd = a->a[2];
-    uint64_t newpath = a->a[3];
-    struct sysargs b = { .a = { olddirfd, oldpath, newdirfd, newpath, 0 } };
-    return sys_renameat2(t, &b);
+    int olddirfd = (int)a->a[0], newdirfd = (int)a->a[2];
+    uint64_t oldpath = a->a[1], newpath = a->a[3];
+    return do_renameat2(t, olddirfd, oldpath, newdirfd, newpath, 0);
 }
 
 long sys_rename(struct task *t, const struct sysargs *a)
 {
-    uint64_t oldpath = a->a[0];
-    uint64_t newpath = a->a[1];
-    struct sysargs b = { .a = { (uint64_t)AT_FDCWD, oldpath, (uint64_t)AT_FDCWD, newpath, 0 } };
-    return sys_renameat2(t, &b);
+    uint64_t oldpath = a->a[0], newpath = a->a[1];
+    return do_renameat2(t, AT_FDCWD, oldpath, AT_FDCWD, newpath, 0);
 }
 
-long sys_linkat(struct task *t, const struct sysargs *a)
+static long do_linkat(struct task *t, int olddirfd, uint64_t oldpath, int newdirfd, uint64_t newpath,
+                      int flags)
 {
-    int olddirfd = (int)a->a[0];
-    uint64_t oldpath = a->a[1];
-    int newdirfd = (int)a->a[2];
-    uint64_t newpath = a->a[3];
-    int flags = (int)a->a[4];
     if (flags & ~(AT_SYMLINK_FOLLOW | AT_EMPTY_PATH))
         return -EINVAL;
     struct names n;
@@ -195,9 +198,9 @@ long sys_linkat(struct task *t, const struct sysargs *a)
     }
     if (r == 0) {
         struct path_op oop, nop;
-        path_op_init(t, olddirfd, n.p1,
-                     ((flags & AT_SYMLINK_FOLLOW) ? LOOKUP_FOLLOW : 0) |
-                         ((flags & AT_EMPTY_PATH) ? LOOKUP_EMPTY : 0), &oop);
+        int lookup = ((flags & AT_SYMLINK_FOLLOW) ? LOOKUP_FOLLOW : 0) |
+                     ((flags & AT_EMPTY_PATH) ? LOOKUP_EMPTY : 0);
+        path_op_init(t, olddirfd, n.p1, lookup, &oop);
         path_op_init(t, newdirfd, n.p2, 0, &nop);
         r = vfs_link(&oop, &nop);
         path_op_done(&oop);
@@ -207,19 +210,22 @@ long sys_linkat(struct task *t, const struct sysargs *a)
     return r;
 }
 
-long sys_link(struct task *t, const struct sysargs *a)
+long sys_linkat(struct task *t, const struct sysargs *a)
 {
-    uint64_t oldpath = a->a[0];
-    uint64_t newpath = a->a[1];
-    struct sysargs b = { .a = { (uint64_t)AT_FDCWD, oldpath, (uint64_t)AT_FDCWD, newpath, 0 } };
-    return sys_linkat(t, &b);
+    int olddirfd = (int)a->a[0], newdirfd = (int)a->a[2];
+    uint64_t oldpath = a->a[1], newpath = a->a[3];
+    int flags = (int)a->a[4];
+    return do_linkat(t, olddirfd, oldpath, newdirfd, newpath, flags);
 }
 
-long sys_symlinkat(struct task *t, const struct sysargs *a)
+long sys_link(struct task *t, const struct sysargs *a)
 {
-    uint64_t target = a->a[0];
-    int newdirfd = (int)a->a[1];
-    uint64_t linkpath = a->a[2];
+    uint64_t oldpath = a->a[0], newpath = a->a[1];
+    return do_linkat(t, AT_FDCWD, oldpath, AT_FDCWD, newpath, 0);
+}
+
+static long do_symlinkat(struct task *t, uint64_t target, int newdirfd, uint64_t linkpath)
+{
     struct names n;
     long r = names_in(t, 2, target, linkpath, &n, 0);
     if (r == 0) {
@@ -232,12 +238,17 @@ long sys_symlinkat(struct task *t, const struct sysargs *a)
     return r;
 }
 
+long sys_symlinkat(struct task *t, const struct sysargs *a)
+{
+    uint64_t target = a->a[0], linkpath = a->a[2];
+    int newdirfd = (int)a->a[1];
+    return do_symlinkat(t, target, newdirfd, linkpath);
+}
+
 long sys_symlink(struct task *t, const struct sysargs *a)
 {
-    uint64_t target = a->a[0];
-    uint64_t linkpath = a->a[1];
-    struct sysargs b = { .a = { target, (uint64_t)AT_FDCWD, linkpath } };
-    return sys_symlinkat(t, &b);
+    uint64_t target = a->a[0], linkpath = a->a[1];
+    return do_symlinkat(t, target, AT_FDCWD, linkpath);
 }
 
 /* ---- cwd and root ---- */
