@@ -112,8 +112,7 @@ long sys_creat(struct task *t, const struct sysargs *a)
 long sys_openat2(struct task *t, const struct sysargs *a)
 {
     int dirfd = (int)a->a[0];
-    uint64_t pathname = a->a[1];
-    uint64_t uhow = a->a[2];
+    uint64_t pathname = a->a[1], uhow = a->a[2];
     size_t size = a->a[3];
     struct open_how how;
     if (size < sizeof(how))
@@ -186,8 +185,7 @@ long sys_close(struct task *t, const struct sysargs *a)
 
 long sys_close_range(struct task *t, const struct sysargs *a)
 {
-    unsigned first = (unsigned)a->a[0], last = (unsigned)a->a[1];
-    unsigned flags = (unsigned)a->a[2];
+    unsigned first = (unsigned)a->a[0], last = (unsigned)a->a[1], flags = (unsigned)a->a[2];
     if (flags & ~(unsigned)(CLOSE_RANGE_UNSHARE | CLOSE_RANGE_CLOEXEC))
         return -EINVAL;
     if (first > last)
@@ -257,9 +255,7 @@ long sys_dup2(struct task *t, const struct sysargs *a)
 
 long sys_dup3(struct task *t, const struct sysargs *a)
 {
-    int oldfd = (int)a->a[0];
-    int newfd = (int)a->a[1];
-    int flags = (int)a->a[2];
+    int oldfd = (int)a->a[0], newfd = (int)a->a[1], flags = (int)a->a[2];
     if (flags & ~O_CLOEXEC)
         return -EINVAL;
     if (oldfd == newfd)
@@ -604,8 +600,7 @@ long sys_ftruncate(struct task *t, const struct sysargs *a)
 
 long sys_fallocate(struct task *t, const struct sysargs *a)
 {
-    int fd = (int)a->a[0];
-    int mode = (int)a->a[1];
+    int fd = (int)a->a[0], mode = (int)a->a[1];
     off_t off = (off_t)a->a[2], len = (off_t)a->a[3];
     if (off < 0 || len <= 0)
         return -EINVAL;

@@ -138,8 +138,7 @@ static long poll_user(struct task *t, uint64_t ufds, uint64_t nfds, const struct
 
 long sys_poll(struct task *t, const struct sysargs *a)
 {
-    uint64_t fds = a->a[0];
-    uint64_t nfds = a->a[1];
+    uint64_t fds = a->a[0], nfds = a->a[1];
     int ms = (int)a->a[2];
     struct timespec d;
     if (ms >= 0) {
@@ -191,10 +190,7 @@ static long check_sigmask(struct task *t, uint64_t umask, uint64_t size)
 
 long sys_ppoll(struct task *t, const struct sysargs *a)
 {
-    uint64_t fds = a->a[0];
-    uint64_t nfds = a->a[1];
-    uint64_t tmo_p = a->a[2];
-    uint64_t sigmask = a->a[3];
+    uint64_t fds = a->a[0], nfds = a->a[1], tmo_p = a->a[2], sigmask = a->a[3];
     uint64_t sigsetsize = a->a[4];
     struct timespec rel, d;
     if (tmo_p) {
@@ -291,10 +287,7 @@ static long do_select(struct task *t, int n, uint64_t uin, uint64_t uout, uint64
 long sys_select(struct task *t, const struct sysargs *a)
 {
     int nfds = (int)a->a[0];
-    uint64_t readfds = a->a[1];
-    uint64_t writefds = a->a[2];
-    uint64_t exceptfds = a->a[3];
-    uint64_t timeout = a->a[4];
+    uint64_t readfds = a->a[1], writefds = a->a[2], exceptfds = a->a[3], timeout = a->a[4];
     struct timeval tv;
     struct timespec d;
     if (timeout) {
@@ -314,10 +307,7 @@ long sys_select(struct task *t, const struct sysargs *a)
 long sys_pselect6(struct task *t, const struct sysargs *a)
 {
     int nfds = (int)a->a[0];
-    uint64_t readfds = a->a[1];
-    uint64_t writefds = a->a[2];
-    uint64_t exceptfds = a->a[3];
-    uint64_t timeout = a->a[4];
+    uint64_t readfds = a->a[1], writefds = a->a[2], exceptfds = a->a[3], timeout = a->a[4];
     uint64_t sigmask = a->a[5];
     struct timespec rel, d;
     if (timeout) {

@@ -630,10 +630,8 @@ static long transfer(struct file *in, off_t *ipos, struct file *out, off_t *opos
 
 long sys_sendfile(struct task *t, const struct sysargs *a)
 {
-    int out_fd = (int)a->a[0];
-    int in_fd = (int)a->a[1];
-    uint64_t offset = a->a[2];
-    uint64_t count = a->a[3];
+    int out_fd = (int)a->a[0], in_fd = (int)a->a[1];
+    uint64_t offset = a->a[2], count = a->a[3];
     long err;
     struct file *out = get_rw(t, 1, out_fd, &err);
     if (!out)
@@ -670,9 +668,7 @@ long sys_copy_file_range(struct task *t, const struct sysargs *a)
     int fd_in = (int)a->a[0];
     uint64_t off_in = a->a[1];
     int fd_out = (int)a->a[2];
-    uint64_t off_out = a->a[3];
-    uint64_t ulen = a->a[4];
-    uint64_t uflags = a->a[5];
+    uint64_t off_out = a->a[3], ulen = a->a[4], uflags = a->a[5];
     if (uflags != 0)
         return -EINVAL;
     long err;
@@ -770,8 +766,7 @@ long sys_splice(struct task *t, const struct sysargs *a)
     int fd_in = (int)a->a[0];
     uint64_t off_in = a->a[1];
     int fd_out = (int)a->a[2];
-    uint64_t off_out = a->a[3];
-    uint64_t ulen = a->a[4];
+    uint64_t off_out = a->a[3], ulen = a->a[4];
     unsigned flags = (unsigned)a->a[5];
     if (flags & ~SPLICE_F_ALL)
         return -EINVAL;
@@ -825,8 +820,7 @@ long sys_splice(struct task *t, const struct sysargs *a)
 
 long sys_tee(struct task *t, const struct sysargs *a)
 {
-    int fd_in = (int)a->a[0];
-    int fd_out = (int)a->a[1];
+    int fd_in = (int)a->a[0], fd_out = (int)a->a[1];
     uint64_t len = a->a[2];
     unsigned flags = (unsigned)a->a[3];
     if (flags & ~SPLICE_F_ALL)

@@ -145,16 +145,14 @@ static long stat_out(struct task *t, long r, const struct stat *st, uint64_t ubu
 
 long sys_stat(struct task *t, const struct sysargs *a)
 {
-    uint64_t pathname = a->a[0];
-    uint64_t statbuf = a->a[1];
+    uint64_t pathname = a->a[0], statbuf = a->a[1];
     struct stat st;
     return stat_out(t, stat_at(t, AT_FDCWD, pathname, 0, &st), &st, statbuf);
 }
 
 long sys_lstat(struct task *t, const struct sysargs *a)
 {
-    uint64_t pathname = a->a[0];
-    uint64_t statbuf = a->a[1];
+    uint64_t pathname = a->a[0], statbuf = a->a[1];
     struct stat st;
     return stat_out(t, stat_at(t, AT_FDCWD, pathname, AT_SYMLINK_NOFOLLOW, &st), &st, statbuf);
 }
@@ -175,8 +173,7 @@ long sys_fstat(struct task *t, const struct sysargs *a)
 long sys_newfstatat(struct task *t, const struct sysargs *a)
 {
     int dirfd = (int)a->a[0];
-    uint64_t pathname = a->a[1];
-    uint64_t statbuf = a->a[2];
+    uint64_t pathname = a->a[1], statbuf = a->a[2];
     int flags = (int)a->a[3];
     if (flags & ~(AT_SYMLINK_NOFOLLOW | AT_NO_AUTOMOUNT | AT_EMPTY_PATH))
         return -EINVAL;
@@ -212,8 +209,7 @@ struct kstatx {
 
 long sys_statx(struct task *t, const struct sysargs *a)
 {
-    uint64_t pathname = a->a[1];
-    uint64_t statxbuf = a->a[4];
+    uint64_t pathname = a->a[1], statxbuf = a->a[4];
     int dirfd = (int)a->a[0], flags = (int)a->a[2];
     unsigned mask = (unsigned)a->a[3];
     if (flags & ~(AT_SYMLINK_NOFOLLOW | AT_NO_AUTOMOUNT | AT_EMPTY_PATH | AT_STATX_SYNC_TYPE))
@@ -320,8 +316,7 @@ static long statfs_path(struct task *t, const struct path *p, uint64_t ubuf)
 
 long sys_statfs(struct task *t, const struct sysargs *a)
 {
-    uint64_t upath = a->a[0];
-    uint64_t buf = a->a[1];
+    uint64_t upath = a->a[0], buf = a->a[1];
     struct path p;
     long r = lookup_user(t, AT_FDCWD, upath, LOOKUP_FOLLOW, &p);
     if (r < 0)
@@ -405,8 +400,7 @@ long sys_faccessat2(struct task *t, const struct sysargs *a)
 {
     int dirfd = (int)a->a[0];
     uint64_t pathname = a->a[1];
-    int mode = (int)a->a[2];
-    int flags = (int)a->a[3];
+    int mode = (int)a->a[2], flags = (int)a->a[3];
     return do_access(t, dirfd, pathname, mode, flags);
 }
 
@@ -443,8 +437,7 @@ static long do_readlink(struct task *t, int dirfd, uint64_t upath, uint64_t ubuf
 
 long sys_readlink(struct task *t, const struct sysargs *a)
 {
-    uint64_t pathname = a->a[0];
-    uint64_t buf = a->a[1];
+    uint64_t pathname = a->a[0], buf = a->a[1];
     int bufsiz = (int)a->a[2];
     return do_readlink(t, AT_FDCWD, pathname, buf, bufsiz);
 }
@@ -452,8 +445,7 @@ long sys_readlink(struct task *t, const struct sysargs *a)
 long sys_readlinkat(struct task *t, const struct sysargs *a)
 {
     int dirfd = (int)a->a[0];
-    uint64_t pathname = a->a[1];
-    uint64_t buf = a->a[2];
+    uint64_t pathname = a->a[1], buf = a->a[2];
     int bufsiz = (int)a->a[3];
     return do_readlink(t, dirfd, pathname, buf, bufsiz);
 }
@@ -570,26 +562,20 @@ static long chown_at(struct task *t, int dirfd, uint64_t upath, uint64_t uid, ui
 
 long sys_chown(struct task *t, const struct sysargs *a)
 {
-    uint64_t pathname = a->a[0];
-    uint64_t owner = a->a[1];
-    uint64_t group = a->a[2];
+    uint64_t pathname = a->a[0], owner = a->a[1], group = a->a[2];
     return chown_at(t, AT_FDCWD, pathname, owner, group, 0);
 }
 
 long sys_lchown(struct task *t, const struct sysargs *a)
 {
-    uint64_t pathname = a->a[0];
-    uint64_t owner = a->a[1];
-    uint64_t group = a->a[2];
+    uint64_t pathname = a->a[0], owner = a->a[1], group = a->a[2];
     return chown_at(t, AT_FDCWD, pathname, owner, group, AT_SYMLINK_NOFOLLOW);
 }
 
 long sys_fchownat(struct task *t, const struct sysargs *a)
 {
     int dirfd = (int)a->a[0];
-    uint64_t pathname = a->a[1];
-    uint64_t owner = a->a[2];
-    uint64_t group = a->a[3];
+    uint64_t pathname = a->a[1], owner = a->a[2], group = a->a[3];
     int flags = (int)a->a[4];
     return chown_at(t, dirfd, pathname, owner, group, flags);
 }
@@ -597,8 +583,7 @@ long sys_fchownat(struct task *t, const struct sysargs *a)
 long sys_fchown(struct task *t, const struct sysargs *a)
 {
     int fd = (int)a->a[0];
-    uint64_t owner = a->a[1];
-    uint64_t group = a->a[2];
+    uint64_t owner = a->a[1], group = a->a[2];
     struct iattr ia;
     chown_attr(&ia, owner, group);
     return setattr_fd(t, fd, &ia);
@@ -695,8 +680,7 @@ static long utimes_common(struct task *t, int dirfd, uint64_t upath, const struc
 long sys_utimensat(struct task *t, const struct sysargs *a)
 {
     int dirfd = (int)a->a[0];
-    uint64_t pathname = a->a[1];
-    uint64_t times = a->a[2];
+    uint64_t pathname = a->a[1], times = a->a[2];
     int flags = (int)a->a[3];
     if (flags & ~(AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH))
         return -EINVAL;
@@ -725,23 +709,20 @@ static long timeval_times(struct task *t, int dirfd, uint64_t upath, uint64_t ut
 
 long sys_utimes(struct task *t, const struct sysargs *a)
 {
-    uint64_t filename = a->a[0];
-    uint64_t times = a->a[1];
+    uint64_t filename = a->a[0], times = a->a[1];
     return timeval_times(t, AT_FDCWD, filename, times);
 }
 
 long sys_futimesat(struct task *t, const struct sysargs *a)
 {
     int dirfd = (int)a->a[0];
-    uint64_t pathname = a->a[1];
-    uint64_t times = a->a[2];
+    uint64_t pathname = a->a[1], times = a->a[2];
     return timeval_times(t, dirfd, pathname, times);
 }
 
 long sys_utime(struct task *t, const struct sysargs *a)
 {
-    uint64_t filename = a->a[0];
-    uint64_t times = a->a[1];
+    uint64_t filename = a->a[0], times = a->a[1];
     struct timespec ts[2];
     if (times) {
         struct utimbuf ub;
@@ -841,9 +822,7 @@ static long xattr_target(struct task *t, int by_fd, uint64_t arg, int follow, st
 
 static long do_setxattr(struct task *t, const struct sysargs *a, int by_fd, int follow)
 {
-    uint64_t upath = a->a[0];
-    uint64_t uname = a->a[1];
-    uint64_t value = a->a[2];
+    uint64_t upath = a->a[0], uname = a->a[1], value = a->a[2];
     int flags = (int)a->a[4];
     size_t size = a->a[3];
     if (flags & ~(XATTR_CREATE | XATTR_REPLACE))
@@ -883,9 +862,7 @@ static long do_setxattr(struct task *t, const struct sysargs *a, int by_fd, int 
 
 static long do_getxattr(struct task *t, const struct sysargs *a, int by_fd, int follow)
 {
-    uint64_t upath = a->a[0];
-    uint64_t uname = a->a[1];
-    uint64_t value = a->a[2];
+    uint64_t upath = a->a[0], uname = a->a[1], value = a->a[2];
     size_t size = a->a[3];
     char name[XATTR_NAME_MAX_LEN + 1];
     long r = xattr_name(t, uname, name);
@@ -932,8 +909,7 @@ static size_t xattr_list_filter(char *buf, size_t n)
 
 static long do_listxattr(struct task *t, const struct sysargs *a, int by_fd, int follow)
 {
-    uint64_t upath = a->a[0];
-    uint64_t list = a->a[1];
+    uint64_t upath = a->a[0], list = a->a[1];
     size_t size = a->a[2];
     if (size > XATTR_SIZE_MAX_LEN)
         size = XATTR_SIZE_MAX_LEN;
@@ -964,8 +940,7 @@ static long do_listxattr(struct task *t, const struct sysargs *a, int by_fd, int
 
 static long do_removexattr(struct task *t, const struct sysargs *a, int by_fd, int follow)
 {
-    uint64_t upath = a->a[0];
-    uint64_t uname = a->a[1];
+    uint64_t upath = a->a[0], uname = a->a[1];
     char name[XATTR_NAME_MAX_LEN + 1];
     long r = xattr_name(t, uname, name);
     if (r < 0)

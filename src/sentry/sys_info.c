@@ -196,8 +196,7 @@ long sys_clock_getres(struct task *t, const struct sysargs *a)
 
 long sys_gettimeofday(struct task *t, const struct sysargs *a)
 {
-    uint64_t utv = a->a[0];
-    uint64_t utz = a->a[1];
+    uint64_t utv = a->a[0], utz = a->a[1];
     struct timeval tv;
     struct timezone tz;
     if (gettimeofday(&tv, &tz) < 0)
@@ -300,8 +299,7 @@ long sys_prlimit64(struct task *t, const struct sysargs *a)
 {
     int pid = (int)a->a[0];
     unsigned resource = (unsigned)a->a[1];
-    uint64_t new_limit = a->a[2];
-    uint64_t old_limit = a->a[3];
+    uint64_t new_limit = a->a[2], old_limit = a->a[3];
     return do_prlimit(t, pid, resource, new_limit, old_limit);
 }
 

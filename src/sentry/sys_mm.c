@@ -19,35 +19,28 @@ long sys_brk(struct task *t, const struct sysargs *a)
 
 long sys_mmap(struct task *t, const struct sysargs *a)
 {
-    uint64_t addr = a->a[0];
-    uint64_t length = a->a[1];
-    int prot = (int)a->a[2];
-    int flags = (int)a->a[3];
-    int fd = (int)a->a[4];
+    uint64_t addr = a->a[0], length = a->a[1];
+    int prot = (int)a->a[2], flags = (int)a->a[3], fd = (int)a->a[4];
     uint64_t offset = a->a[5];
     return mm_mmap(t, addr, length, prot, flags, fd, offset);
 }
 
 long sys_munmap(struct task *t, const struct sysargs *a)
 {
-    uint64_t addr = a->a[0];
-    uint64_t length = a->a[1];
+    uint64_t addr = a->a[0], length = a->a[1];
     return mm_munmap(t, addr, length);
 }
 
 long sys_mprotect(struct task *t, const struct sysargs *a)
 {
-    uint64_t addr = a->a[0];
-    uint64_t len = a->a[1];
+    uint64_t addr = a->a[0], len = a->a[1];
     int prot = (int)a->a[2];
     return mm_mprotect(t, addr, len, prot);
 }
 
 long sys_mremap(struct task *t, const struct sysargs *a)
 {
-    uint64_t old_address = a->a[0];
-    uint64_t old_size = a->a[1];
-    uint64_t new_size = a->a[2];
+    uint64_t old_address = a->a[0], old_size = a->a[1], new_size = a->a[2];
     int flags = (int)a->a[3];
     uint64_t new_address = a->a[4];
     return mm_mremap(t, old_address, old_size, new_size, flags, new_address);
@@ -209,8 +202,7 @@ static long do_mlock(struct task *t, uint64_t start, uint64_t len, int locked)
 
 long sys_mlock(struct task *t, const struct sysargs *a)
 {
-    uint64_t addr = a->a[0];
-    uint64_t len = a->a[1];
+    uint64_t addr = a->a[0], len = a->a[1];
     return do_mlock(t, addr, len, VMA_LOCKED);
 }
 
@@ -219,8 +211,7 @@ long sys_mlock(struct task *t, const struct sysargs *a)
 
 long sys_mlock2(struct task *t, const struct sysargs *a)
 {
-    uint64_t addr = a->a[0];
-    uint64_t len = a->a[1];
+    uint64_t addr = a->a[0], len = a->a[1];
     unsigned flags = (unsigned)a->a[2];
     if (flags & ~(unsigned)MLOCK_ONFAULT_)
         return -EINVAL;

@@ -16,9 +16,7 @@
 
 long sys_rt_sigaction(struct task *t, const struct sysargs *a)
 {
-    uint64_t uact = a->a[1];
-    uint64_t oldact = a->a[2];
-    uint64_t sigsetsize = a->a[3];
+    uint64_t uact = a->a[1], oldact = a->a[2], sigsetsize = a->a[3];
     int sig = (int)a->a[0];
     struct guest_sigaction act, old;
     if (sigsetsize != 8)
@@ -43,9 +41,7 @@ long sys_rt_sigaction(struct task *t, const struct sysargs *a)
 
 long sys_rt_sigprocmask(struct task *t, const struct sysargs *a)
 {
-    uint64_t uset = a->a[1];
-    uint64_t oldset = a->a[2];
-    uint64_t sigsetsize = a->a[3];
+    uint64_t uset = a->a[1], oldset = a->a[2], sigsetsize = a->a[3];
     int how = (int)a->a[0];
     uint64_t set;
     if (sigsetsize != 8)

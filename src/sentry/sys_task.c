@@ -44,8 +44,7 @@ long sys_set_robust_list(struct task *t, const struct sysargs *a)
 
 long sys_get_robust_list(struct task *t, const struct sysargs *a)
 {
-    uint64_t head_ptr = a->a[1];
-    uint64_t len_ptr = a->a[2];
+    uint64_t head_ptr = a->a[1], len_ptr = a->a[2];
     int pid = (int)a->a[0];
     if (pid != 0 && pid != t->tid)
         return -ESRCH;
@@ -66,8 +65,7 @@ long sys_rseq(struct task *t, const struct sysargs *a)
 
 long sys_arch_prctl(struct task *t, const struct sysargs *a)
 {
-    uint64_t code = a->a[0];
-    uint64_t v = a->a[1];
+    uint64_t code = a->a[0], v = a->a[1];
     switch (code) {
     case ARCH_SET_FS:
         if (v >= TASK_SIZE)
@@ -92,11 +90,7 @@ long sys_arch_prctl(struct task *t, const struct sysargs *a)
 
 long sys_prctl(struct task *t, const struct sysargs *a)
 {
-    uint64_t option = a->a[0];
-    uint64_t arg2 = a->a[1];
-    uint64_t arg3 = a->a[2];
-    uint64_t arg4 = a->a[3];
-    uint64_t arg5 = a->a[4];
+    uint64_t option = a->a[0], arg2 = a->a[1], arg3 = a->a[2], arg4 = a->a[3], arg5 = a->a[4];
     switch (option) {
     case PR_SET_NAME: {
         /* As Linux's strncpy_from_user of 15 bytes: a fault before the
