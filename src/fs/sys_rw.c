@@ -346,52 +346,53 @@ static long rw_fd(struct task *t, enum rw_kind kind, int fd, uint64_t buf, uint6
     return r;
 }
 
-long sys_read(struct task *t, const struct sysargs *a)
+/* read, write, readv, writev: at the file position. */
+static long rw_call(struct task *t, const struct sysargs *a, enum rw_kind kind)
 {
     int fd = (int)a->a[0];
     uint64_t buf = a->a[1], count = a->a[2];
-    return rw_fd(t, RW_READ, fd, buf, count, NULL);
+    return rw_fd(t, kind, fd, buf, count, NULL);
+}
+
+/* pread64, pwrite64: at an offset, which may not be negative. */
+static long prw_call(struct task *t, const struct sysargs *a, enum rw_kind kind)
+{
+    int fd = (int)a->a[0];
+    uint64_t buf = a->a[1], count = a->a[2];
+    off_t offset = (off_t)a->a[3];
+    if (offset < 0)
+        return -EINVAL;
+    return rw_fd(t, kind, fd, buf, count, &offset);
+}
+
+long sys_read(struct task *t, const struct sysargs *a)
+{
+    return rw_call(t, a, RW_READ);
 }
 
 long sys_write(struct task *t, const struct sysargs *a)
 {
-    int fd = (int)a->a[0];
-    uint64_t buf = a->a[1], count = a->a[2];
-    return rw_fd(t, RW_WRITE, fd, buf, count, NULL);
+    return rw_call(t, a, RW_WRITE);
 }
 
 long sys_pread64(struct task *t, const struct sysargs *a)
 {
-    int fd = (int)a->a[0];
-    uint64_t buf = a->a[1], count = a->a[2];
-    off_t pos = (off_t)a->a[3];
-    if (pos < 0)
-        return -EINVAL;
-    return rw_fd(t, RW_READ, fd, buf, count, &pos);
+    return prw_call(t, a, RW_READ);
 }
 
 long sys_pwrite64(struct task *t, const struct sysargs *a)
 {
-    int fd = (int)a->a[0];
-    uint64_t buf = a->a[1], count = a->a[2];
-    off_t pos = (off_t)a->a[3];
-    if (pos < 0)
-        return -EINVAL;
-    return rw_fd(t, RW_WRITE, fd, buf, count, &pos);
+    return prw_call(t, a, RW_WRITE);
 }
 
 long sys_readv(struct task *t, const struct sysargs *a)
 {
-    int fd = (int)a->a[0];
-    uint64_t iov = a->a[1], iovcnt = a->a[2];
-    return rw_fd(t, RW_READV, fd, iov, iovcnt, NULL);
+    return rw_call(t, a, RW_READV);
 }
 
 long sys_writev(struct task *t, const struct sysargs *a)
 {
-    int fd = (int)a->a[0];
-    uint64_t iov = a->a[1], iovcnt = a->a[2];
-    return rw_fd(t, RW_WRITEV, fd, iov, iovcnt, NULL);
+    return rw_call(t, a, RW_WRITEV);
 }
 
 /* preadv/pwritev(2): offset -1 with the v2 calls means the file position. */

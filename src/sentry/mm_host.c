@@ -4,6 +4,7 @@
  * Everything else asks here, never the platform. */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <stddef.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,6 +12,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "base.h"
 #include "platform/layout.h"
 #include "platform/platform.h"
 #include "sentry/mm.h"
@@ -80,20 +82,6 @@ static char *read_host_file(const char *path)
     return buf;
 }
 
-/* The number on the "key:" line of a status file; *found says if there is one. */
-static unsigned long long status_value(const char *text, const char *key, int *found)
-{
-    size_t kl = strlen(key);
-    for (const char *l = text; l && *l; l = strchr(l, '\n'), l = l ? l + 1 : NULL) {
-        if (strncmp(l, key, kl) == 0 && l[kl] == ':') {
-            *found = 1;
-            return strtoull(l + kl + 1, NULL, 10);
-        }
-    }
-    *found = 0;
-    return 0;
-}
-
 /* The stat fields after the comm (which may hold anything, so after the
  * last ')'); 0 if the line is too short. */
 static int parse_stat(char *text, struct mm_usage *u)
@@ -116,23 +104,37 @@ static int parse_stat(char *text, struct mm_usage *u)
     return 1;
 }
 
+/* The status lines the figures come from (kB); all but the last two must
+ * be there. */
+static const struct {
+    const char *key;
+    size_t off;
+    int required;
+} status_keys[] = {
+    { "VmHWM:", offsetof(struct mm_usage, hwm), 1 },
+    { "VmRSS:", offsetof(struct mm_usage, rss), 1 },
+    { "RssAnon:", offsetof(struct mm_usage, anon), 1 },
+    { "RssFile:", offsetof(struct mm_usage, file), 1 },
+    { "RssShmem:", offsetof(struct mm_usage, shmem), 1 },
+    { "VmPTE:", offsetof(struct mm_usage, pte), 0 },
+    { "VmSwap:", offsetof(struct mm_usage, swap), 0 },
+};
+
 static int parse_status(const char *text, struct mm_usage *u)
 {
-    int ok, all = 1;
-    u->hwm = status_value(text, "VmHWM", &ok);
-    all &= ok;
-    unsigned long long rss_kb = status_value(text, "VmRSS", &ok);
-    all &= ok;
-    u->anon = status_value(text, "RssAnon", &ok);
-    all &= ok;
-    u->file = status_value(text, "RssFile", &ok);
-    all &= ok;
-    u->shmem = status_value(text, "RssShmem", &ok);
-    all &= ok;
-    u->pte = status_value(text, "VmPTE", &ok);
-    u->swap = status_value(text, "VmSwap", &ok);
-    u->rss = rss_kb / 4;
-    return all;
+    unsigned found = 0;
+    for (const char *l = text; l && *l; l = strchr(l, '\n'), l = l ? l + 1 : NULL)
+        for (size_t k = 0; k < ARRAY_SIZE(status_keys); k++)
+            if (strncmp(l, status_keys[k].key, strlen(status_keys[k].key)) == 0 && !(found & (1u << k))) {
+                *(unsigned long long *)((char *)u + status_keys[k].off) =
+                    strtoull(l + strlen(status_keys[k].key), NULL, 10);
+                found |= 1u << k;
+            }
+    u->rss /= 4; /* kB to pages */
+    for (size_t k = 0; k < ARRAY_SIZE(status_keys); k++)
+        if (status_keys[k].required && !(found & (1u << k)))
+            return 0;
+    return 1;
 }
 
 void mm_host_usage(const struct mm *mm, struct mm_usage *u, int full)

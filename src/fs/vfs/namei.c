@@ -375,6 +375,16 @@ static int prepare_create(const struct path_op *op, int dirs_ok, struct path *di
     return 0;
 }
 
+/* After the file system made last in dir (r 0, ni the new inode): the
+ * dentry cache learns the name. Releases dir. */
+static int created(struct path *dir, const char *last, int r, struct inode *ni)
+{
+    if (r == 0)
+        r = d_instantiate(dir->d, last, ni, NULL);
+    path_put(dir);
+    return r;
+}
+
 int vfs_mknod(const struct path_op *op, mode_t mode, dev_t rdev)
 {
     mode_t type = mode & S_IFMT;
@@ -394,18 +404,13 @@ int vfs_mknod(const struct path_op *op, mode_t mode, dev_t rdev)
     if (r < 0)
         return r;
     struct inode *di = dir.d->inode;
-    if ((type == S_IFCHR || type == S_IFBLK) && !whiteout && (dir.mnt->flags & MNT_NODEV))
+    struct inode *ni = NULL;
+    if (((type == S_IFCHR || type == S_IFBLK) && !whiteout && (dir.mnt->flags & MNT_NODEV)) ||
+        !di->ops->mknod)
         r = -EPERM;
-    else if (!di->ops->mknod)
-        r = -EPERM;
-    else {
-        struct inode *ni;
+    else
         r = di->ops->mknod(di, last, type | (mode & 07777), rdev, &c, &ni);
-        if (r == 0)
-            r = d_instantiate(dir.d, last, ni, NULL);
-    }
-    path_put(&dir);
-    return r;
+    return created(&dir, last, r, ni);
 }
 
 int vfs_mkdir(const struct path_op *op, mode_t mode)
@@ -420,16 +425,9 @@ int vfs_mkdir(const struct path_op *op, mode_t mode)
     mode_t m = mode & 01777;
     if (di->mode & S_ISGID)
         m |= S_ISGID;
-    if (!di->ops->mkdir)
-        r = -EPERM;
-    else {
-        struct inode *ni;
-        r = di->ops->mkdir(di, last, m, &c, &ni);
-        if (r == 0)
-            r = d_instantiate(dir.d, last, ni, NULL);
-    }
-    path_put(&dir);
-    return r;
+    struct inode *ni = NULL;
+    r = di->ops->mkdir ? di->ops->mkdir(di, last, m, &c, &ni) : -EPERM;
+    return created(&dir, last, r, ni);
 }
 
 int vfs_symlink(const char *target, const struct path_op *op)
@@ -441,16 +439,9 @@ int vfs_symlink(const char *target, const struct path_op *op)
     if (r < 0)
         return r;
     struct inode *di = dir.d->inode;
-    if (!di->ops->symlink)
-        r = -EPERM;
-    else {
-        struct inode *ni;
-        r = di->ops->symlink(di, last, target, &c, &ni);
-        if (r == 0)
-            r = d_instantiate(dir.d, last, ni, NULL);
-    }
-    path_put(&dir);
-    return r;
+    struct inode *ni = NULL;
+    r = di->ops->symlink ? di->ops->symlink(di, last, target, &c, &ni) : -EPERM;
+    return created(&dir, last, r, ni);
 }
 
 int vfs_link(const struct path_op *oop, const struct path_op *nop)
