@@ -100,7 +100,7 @@ struct tmpfs_inode {
     uint64_t xattr_bytes;         /* their xattr_space */
 };
 
-static const struct inode_ops tmpfs_dir_iops, tmpfs_file_iops, tmpfs_link_iops, tmpfs_special_iops;
+static const struct inode_ops tmpfs_dir_iops, tmpfs_file_iops, tmpfs_link_iops;
 static const struct file_ops tmpfs_file_fops, tmpfs_dir_fops;
 
 static struct tmpfs_inode *TI(struct inode *i)
@@ -153,7 +153,7 @@ static void tnode_free(struct tmpfs_inode *ti)
 static void tnode_setup(struct super_block *sb, struct tmpfs_inode *ti, mode_t mode, dev_t rdev,
                         const struct fs_cred *c)
 {
-    const struct inode_ops *iops = &tmpfs_special_iops;
+    const struct inode_ops *iops = &tmpfs_file_iops;
     const struct file_ops *fops = NULL; /* FIFOs, sockets, devices: init_special_inode */
     if (S_ISDIR(mode)) {
         iops = &tmpfs_dir_iops;
@@ -1406,6 +1406,12 @@ static ssize_t tmpfs_listxattr(struct inode *i, char *buf, size_t len)
 
 /* ---- operation tables ---- */
 
+/* What every tmpfs inode has: attributes, extended attributes, eviction. */
+#define TMPFS_INODE_OPS                                                                       \
+    .getattr = tmpfs_getattr, .statx = tmpfs_statx, .setattr = tmpfs_setattr,                 \
+    .getxattr = tmpfs_getxattr, .setxattr = tmpfs_setxattr, .listxattr = tmpfs_listxattr,     \
+    .removexattr = tmpfs_removexattr, .evict = tmpfs_evict
+
 static const struct inode_ops tmpfs_dir_iops = {
     .lookup = tmpfs_lookup,
     .mknod = tmpfs_mknod,
@@ -1415,49 +1421,18 @@ static const struct inode_ops tmpfs_dir_iops = {
     .unlink = tmpfs_unlink,
     .rmdir = tmpfs_rmdir,
     .rename = tmpfs_rename,
-    .getattr = tmpfs_getattr,
-    .statx = tmpfs_statx,
-    .setattr = tmpfs_setattr,
-    .getxattr = tmpfs_getxattr,
-    .setxattr = tmpfs_setxattr,
-    .listxattr = tmpfs_listxattr,
-    .removexattr = tmpfs_removexattr,
-    .evict = tmpfs_evict,
+    TMPFS_INODE_OPS,
 };
 
+/* Regular files, and FIFOs, sockets and device nodes, whose file
+ * operations init_special_inode gives them. */
 static const struct inode_ops tmpfs_file_iops = {
-    .getattr = tmpfs_getattr,
-    .statx = tmpfs_statx,
-    .setattr = tmpfs_setattr,
-    .getxattr = tmpfs_getxattr,
-    .setxattr = tmpfs_setxattr,
-    .listxattr = tmpfs_listxattr,
-    .removexattr = tmpfs_removexattr,
-    .evict = tmpfs_evict,
+    TMPFS_INODE_OPS,
 };
 
 static const struct inode_ops tmpfs_link_iops = {
     .readlink = tmpfs_readlink,
-    .getattr = tmpfs_getattr,
-    .statx = tmpfs_statx,
-    .setattr = tmpfs_setattr,
-    .getxattr = tmpfs_getxattr,
-    .setxattr = tmpfs_setxattr,
-    .listxattr = tmpfs_listxattr,
-    .removexattr = tmpfs_removexattr,
-    .evict = tmpfs_evict,
-};
-
-/* FIFOs, sockets and device nodes: the VFS picks their file ops at open. */
-static const struct inode_ops tmpfs_special_iops = {
-    .getattr = tmpfs_getattr,
-    .statx = tmpfs_statx,
-    .setattr = tmpfs_setattr,
-    .getxattr = tmpfs_getxattr,
-    .setxattr = tmpfs_setxattr,
-    .listxattr = tmpfs_listxattr,
-    .removexattr = tmpfs_removexattr,
-    .evict = tmpfs_evict,
+    TMPFS_INODE_OPS,
 };
 
 /* ---- the file system ---- */
