@@ -596,32 +596,11 @@ static int is_ancestor(struct tmpfs_inode *a, struct tmpfs_inode *d)
     return 0;
 }
 
-static int tmpfs_rename(struct inode *odir, const char *oname, struct inode *ndir,
-                        const char *nname, unsigned flags, const struct fs_cred *c)
+/* rename's checks once both names are looked up (sb->lock held): 0 to go
+ * ahead, 1 when there is nothing to do, or -errno. */
+static int rename_check(struct tmpfs_sbinfo *sbi, struct tmpfs_inode *od, struct tmpfs_inode *nd,
+                        struct tmpfs_dirent *oe, struct tmpfs_dirent *ne, unsigned flags, int whiteout)
 {
-    if (flags & ~(RENAME_NOREPLACE | RENAME_EXCHANGE | RENAME_WHITEOUT))
-        return -EINVAL;
-    if ((flags & RENAME_EXCHANGE) && (flags & (RENAME_NOREPLACE | RENAME_WHITEOUT)))
-        return -EINVAL;
-    if (strlen(nname) > NAME_MAX_LEN)
-        return -ENAMETOOLONG;
-    struct tmpfs_inode *od = TI(odir), *nd = TI(ndir);
-    struct super_block *sb = odir->sb;
-    struct tmpfs_sbinfo *sbi = SBI(sb);
-    /* Allocated up front so that nothing fails once the tree changes; with
-     * RENAME_WHITEOUT, also the whiteout (a 0:0 character device, as
-     * shmem_whiteout makes, c's) that stays under the old name. */
-    struct tmpfs_dirent *fresh = dirent_new(nname), *gone = NULL;
-    struct tmpfs_inode *wo = (flags & RENAME_WHITEOUT) ? tnode_alloc() : NULL;
-    if (!fresh || ((flags & RENAME_WHITEOUT) && !wo)) {
-        free(fresh);
-        if (wo)
-            tnode_free(wo);
-        return -ENOMEM;
-    }
-    pthread_mutex_lock(&sb->lock);
-    struct tmpfs_dirent *oe = od->dead ? NULL : dir_find(od, oname);
-    struct tmpfs_dirent *ne = nd->dead ? NULL : dir_find(nd, nname);
     struct tmpfs_inode *src = oe ? oe->inode : NULL, *dst = ne ? ne->inode : NULL;
     int r = 0;
     if (!oe || nd->dead)
@@ -644,12 +623,86 @@ static int tmpfs_rename(struct inode *odir, const char *oname, struct inode *ndi
             r = -EISDIR;
         else if (S_ISDIR(dst->vfs.mode) && dst->nlive)
             r = -ENOTEMPTY;
-    } else if (!dst && (od != nd || wo)) {
+    } else if (!dst && (od != nd || whiteout)) {
         r = dir_reserve(nd);
     }
-    if (r == 0 && wo &&
+    if (r == 0 && whiteout &&
         (sbi->inodes + 1) * BOGO_INODE_SIZE + sbi->xattr_bytes > sbi->max_inodes * BOGO_INODE_SIZE)
         r = -ENOSPC;
+    return r;
+}
+
+/* The inode a rename replaced in nd loses that name (sb->lock held). */
+static void rename_drop(struct tmpfs_inode *nd, struct tmpfs_inode *dst, struct timespec t)
+{
+    if (S_ISDIR(dst->vfs.mode)) {
+        dir_kill(dst, t);
+        nd->nlink--;
+    } else {
+        dst->nlink--;
+        dst->ctime = t;
+    }
+}
+
+/* src now lives in nd: a directory's ".." and its parents' link counts. */
+static void rename_reparent(struct tmpfs_inode *od, struct tmpfs_inode *nd, struct tmpfs_inode *src)
+{
+    if (!S_ISDIR(src->vfs.mode))
+        return;
+    if (od != nd) {
+        od->nlink--;
+        nd->nlink++;
+    }
+    src->parent = nd;
+}
+
+/* RENAME_EXCHANGE: swap the inodes under the two names; directories that
+ * change parent move a link from one parent to the other. */
+static void rename_exchange(struct tmpfs_inode *od, struct tmpfs_inode *nd, struct tmpfs_dirent *oe,
+                            struct tmpfs_dirent *ne, struct timespec t)
+{
+    struct tmpfs_inode *src = oe->inode, *dst = ne->inode;
+    int sdir = S_ISDIR(src->vfs.mode), ddir = S_ISDIR(dst->vfs.mode);
+    oe->inode = dst;
+    ne->inode = src;
+    if (od != nd && sdir != ddir) {
+        struct tmpfs_inode *from = sdir ? od : nd, *to = sdir ? nd : od;
+        from->nlink--;
+        to->nlink++;
+    }
+    if (sdir)
+        src->parent = nd;
+    if (ddir)
+        dst->parent = od;
+    dst->ctime = t;
+}
+
+static int tmpfs_rename(struct inode *odir, const char *oname, struct inode *ndir,
+                        const char *nname, unsigned flags, const struct fs_cred *c)
+{
+    if (flags & ~(RENAME_NOREPLACE | RENAME_EXCHANGE | RENAME_WHITEOUT))
+        return -EINVAL;
+    if ((flags & RENAME_EXCHANGE) && (flags & (RENAME_NOREPLACE | RENAME_WHITEOUT)))
+        return -EINVAL;
+    if (strlen(nname) > NAME_MAX_LEN)
+        return -ENAMETOOLONG;
+    struct tmpfs_inode *od = TI(odir), *nd = TI(ndir);
+    struct super_block *sb = odir->sb;
+    /* Allocated up front so that nothing fails once the tree changes; with
+     * RENAME_WHITEOUT, also the whiteout (a 0:0 character device, as
+     * shmem_whiteout makes, c's) that stays under the old name. */
+    struct tmpfs_dirent *fresh = dirent_new(nname), *gone = NULL;
+    struct tmpfs_inode *wo = (flags & RENAME_WHITEOUT) ? tnode_alloc() : NULL;
+    if (!fresh || ((flags & RENAME_WHITEOUT) && !wo)) {
+        free(fresh);
+        if (wo)
+            tnode_free(wo);
+        return -ENOMEM;
+    }
+    pthread_mutex_lock(&sb->lock);
+    struct tmpfs_dirent *oe = od->dead ? NULL : dir_find(od, oname);
+    struct tmpfs_dirent *ne = nd->dead ? NULL : dir_find(nd, nname);
+    int r = rename_check(SBI(sb), od, nd, oe, ne, flags, wo != NULL);
     if (r != 0) {
         pthread_mutex_unlock(&sb->lock);
         free(fresh);
@@ -657,80 +710,42 @@ static int tmpfs_rename(struct inode *odir, const char *oname, struct inode *ndi
             tnode_free(wo);
         return r > 0 ? 0 : r;
     }
+    struct tmpfs_inode *src = oe->inode, *dst = ne ? ne->inode : NULL;
     struct timespec t = now();
-    int sdir = S_ISDIR(src->vfs.mode);
     if (flags & RENAME_EXCHANGE) {
-        /* Swap the inodes under the two names; directories that change
-         * parent move a link from one parent to the other. */
-        int ddir = S_ISDIR(dst->vfs.mode);
-        oe->inode = dst;
-        ne->inode = src;
-        if (od != nd && sdir != ddir) {
-            struct tmpfs_inode *from = sdir ? od : nd, *to = sdir ? nd : od;
-            from->nlink--;
-            to->nlink++;
-        }
-        if (sdir)
-            src->parent = nd;
-        if (ddir)
-            dst->parent = od;
-        dst->ctime = t;
+        rename_exchange(od, nd, oe, ne, t);
     } else if (wo) {
         /* The old entry stays, now the whiteout's; src goes to the new. */
         tnode_setup(sb, wo, S_IFCHR, 0 /* WHITEOUT_DEV */, c);
         oe->inode = wo;
         if (dst) {
             ne->inode = src;
-            if (S_ISDIR(dst->vfs.mode)) {
-                dir_kill(dst, t);
-                nd->nlink--;
-            } else {
-                dst->nlink--;
-                dst->ctime = t;
-            }
+            rename_drop(nd, dst, t);
         } else {
             fresh->inode = src;
             dir_insert(nd, fresh);
             fresh = NULL;
         }
-        if (sdir && od != nd) {
-            od->nlink--;
-            nd->nlink++;
-        }
-        if (sdir)
-            src->parent = nd;
+        rename_reparent(od, nd, src);
     } else {
         if (dst) {
             /* The target's name (and position) now lead to src. */
             ne->inode = src;
             dir_remove(od, oe);
-            gone = oe;
-            if (S_ISDIR(dst->vfs.mode)) {
-                dir_kill(dst, t);
-                nd->nlink--;
-            } else {
-                dst->nlink--;
-                dst->ctime = t;
-            }
+            rename_drop(nd, dst, t);
         } else if (od == nd) {
             /* Same place in the listing: a reader does not see it twice. */
             fresh->inode = src;
             dir_replace(od, oe, fresh);
-            gone = oe;
             fresh = NULL;
         } else {
             dir_remove(od, oe);
-            gone = oe;
             fresh->inode = src;
             dir_insert(nd, fresh);
             fresh = NULL;
         }
-        if (sdir && od != nd) {
-            od->nlink--;
-            nd->nlink++;
-        }
-        if (sdir)
-            src->parent = nd;
+        gone = oe;
+        rename_reparent(od, nd, src);
     }
     src->ctime = t;
     touch_dir(od, t);
