@@ -457,13 +457,18 @@ static ssize_t hf_write(struct file *f, const void *buf, size_t len, off_t *pos)
     return n;
 }
 
+/* The host file system decides: its largest offset (ext4's is below
+ * 2^44), its holes, its size. SEEK_CUR is from the guest's position, which
+ * the host descriptor's own does not follow. */
 static off_t hf_llseek(struct file *f, off_t off, int whence)
 {
-    if (whence == SEEK_DATA || whence == SEEK_HOLE) {
-        off_t r = lseek(f->host_fd, off, whence);
-        return r < 0 ? -errno : r;
+    if (whence == SEEK_CUR) {
+        if (__builtin_add_overflow(f->pos, off, &off))
+            return -EINVAL;
+        whence = SEEK_SET;
     }
-    return file_generic_llseek(f, off, whence);
+    off_t r = lseek(f->host_fd, off, whence);
+    return r < 0 ? -errno : r;
 }
 
 static int hf_stat(struct file *f, struct stat *st)
