@@ -55,6 +55,13 @@ struct file_ops {
      * (for example -ENXIO for a terminal the guest does not have). */
     int (*open)(struct task *t, struct file *f);
     void (*release)(struct file *f);
+    /* O_DIRECT: the alignment the file's direct I/O needs (Linux's
+     * STATX_DIOALIGN): of buffer addresses (*mem) and of positions and
+     * lengths (*off); 0 when anything goes. NULL: none needed. */
+    void (*dio_align)(struct file *f, unsigned *mem, unsigned *off);
+    /* The largest offset of the file's file system (Linux's s_maxbytes);
+     * NULL: OFF_MAX. */
+    off_t (*max_bytes)(struct file *f);
     /* Nonzero: writes succeed without reading the caller's buffer, so a
      * bad pointer is no error (/dev/null). */
     int write_discards;

@@ -119,9 +119,9 @@ static struct file *file_of_path(const struct path *p, int fflags)
 
 /* Linux's FMODE_CAN_ODIRECT: regular files of tmpfs (since 6.6) and of
  * the host's file systems. A hostfs file's I/O still goes through the
- * host's page cache (the host descriptor has no O_DIRECT), so the host's
- * alignment rules for direct I/O are not applied: the data and what the
- * guest reads back are the same, only the caching differs. */
+ * host's page cache (the host descriptor has no O_DIRECT, so the sentry's
+ * buffers need no alignment); the transfer calls apply the host's
+ * alignment rules to the guest's buffers and offsets (dio_align). */
 int vfs_file_can_direct(const struct file *f)
 {
     const struct inode *i = f->inode;

@@ -143,6 +143,38 @@ long fsize_limit_grow(struct inode *i, off_t size)
 /* The size of f, from its stat. */
 static long file_size(struct file *f, off_t *size);
 
+/* The largest offset of f's file system (s_maxbytes). */
+static off_t max_bytes(struct file *f)
+{
+    return f->ops->max_bytes ? f->ops->max_bytes(f) : INT64_MAX;
+}
+
+/* O_DIRECT on a file whose direct I/O needs alignment: a buffer address,
+ * a length or the position off it is EINVAL, as the host's direct I/O
+ * gives (iomap checks every segment); a read from the end of the file on
+ * returns 0 before that. */
+static long dio_check(struct file *f, off_t pos, int write, const struct iovec *iov, uint64_t cnt)
+{
+    if (!(__atomic_load_n(&f->flags, __ATOMIC_RELAXED) & O_DIRECT) || !f->ops->dio_align)
+        return 0;
+    unsigned mem, off;
+    f->ops->dio_align(f, &mem, &off);
+    uint64_t addrs = 0, lens = (uint64_t)pos, total = 0;
+    for (uint64_t i = 0; i < cnt; i++) {
+        addrs |= (uint64_t)(uintptr_t)iov[i].iov_base;
+        lens |= iov[i].iov_len;
+        total += iov[i].iov_len;
+    }
+    if (total == 0)
+        return 0;
+    off_t size;
+    if (!write && file_size(f, &size) == 0 && pos >= size)
+        return 0;
+    if ((mem && (addrs & (mem - 1))) || (off && (lens & (off - 1))))
+        return -EINVAL;
+    return 0;
+}
+
 /* Every write to a file goes through here, so that the limits on where a
  * regular file may grow hold for all of them. A zero-length write is not
  * checked (generic_write_checks returns first). */
@@ -175,6 +207,11 @@ static long do_read(struct task *t, struct file *f, uint64_t buf, size_t len, co
         return -ENOMEM;
     struct rwpos p;
     long vr = pos_begin(&p, f, at, count);
+    if (vr == 0 && len) {
+        struct iovec one = { (void *)(uintptr_t)buf, len };
+        if ((vr = dio_check(f, *p.pos, 0, &one, 1)) < 0)
+            pos_end(&p);
+    }
     if (vr < 0 || len == 0) {
         if (vr == 0)
             pos_end(&p);
@@ -252,7 +289,12 @@ static long do_write(struct task *t, struct file *f, uint64_t buf, size_t len, c
     char *tmp = cap <= sizeof(small) ? small : malloc(cap);
     if (!tmp)
         return -ENOMEM;
-    if ((sr = pos_begin(&p, f, at, count)) < 0) {
+    if ((sr = pos_begin(&p, f, at, count)) == 0) {
+        struct iovec one = { (void *)(uintptr_t)buf, len };
+        if ((sr = dio_check(f, *p.pos, 1, &one, 1)) < 0)
+            pos_end(&p);
+    }
+    if (sr < 0) {
         if (tmp != small)
             free(tmp);
         return sr;
@@ -394,7 +436,9 @@ static long do_readv(struct task *t, struct file *f, uint64_t uiov, uint64_t cnt
     char *tmp = malloc(cap);
     long r = -ENOMEM;
     struct rwpos p;
-    if (tmp && (r = pos_begin(&p, f, at, (size_t)total)) == 0) {
+    if (tmp && (r = pos_begin(&p, f, at, (size_t)total)) == 0 && (r = dio_check(f, *p.pos, 0, iov, cnt)) < 0)
+        pos_end(&p);
+    if (tmp && r == 0) {
         off_t start = *p.pos;
         r = f->ops->read(f, tmp, cap, p.pos);
         /* Scatter what was read over the iovecs; like copy_to_iter, an
@@ -431,7 +475,9 @@ static long do_writev(struct task *t, struct file *f, uint64_t uiov, uint64_t cn
     char *tmp = malloc(cap);
     long r = -ENOMEM;
     struct rwpos p;
-    if (tmp && (r = pos_begin(&p, f, at, (size_t)total)) == 0) {
+    if (tmp && (r = pos_begin(&p, f, at, (size_t)total)) == 0 && (r = dio_check(f, *p.pos, 1, iov, cnt)) < 0)
+        pos_end(&p);
+    if (tmp && r == 0) {
         /* Like copy_from_iter: an iovec that runs into an unmapped page
          * ends the data there; none at all is EFAULT. */
         size_t off = 0;
@@ -779,6 +825,16 @@ long sys_sendfile(struct task *t, const struct sysargs *a)
         count = MAX_RW_COUNT;
     if (r == 0)
         r = verify_area(out, __atomic_load_n(&out->pos, __ATOMIC_RELAXED), count);
+    /* Past the smaller file system's largest offset: cut, or EOVERFLOW
+     * when the input position is already there. */
+    off_t ipos = a->a[2] ? off : __atomic_load_n(&in->pos, __ATOMIC_RELAXED);
+    off_t max = max_bytes(in) < max_bytes(out) ? max_bytes(in) : max_bytes(out);
+    if (r == 0 && ipos + (off_t)count > max) {
+        if (ipos >= max)
+            r = -EOVERFLOW;
+        else
+            count = (size_t)(max - ipos);
+    }
     if (r == 0) {
         r = transfer(in, a->a[2] ? &off : NULL, out, NULL, count);
         if (a->a[2] && copy_out(t, a->a[2], &off, sizeof(off)) < 0 && r >= 0)
@@ -833,10 +889,13 @@ long sys_copy_file_range(struct task *t, const struct sysargs *a)
     if (r == 0) {
         len = is >= isize ? 0 : len < (uint64_t)(isize - is) ? len : (size_t)(isize - is);
         r = fsize_limit(os, &len);
-        /* The largest offset: tmpfs's is OFF_MAX; a host file system's
-         * own write refuses past its smaller one. */
-        if (r == 0 && len > (uint64_t)(INT64_MAX - os))
-            len = (size_t)(INT64_MAX - os);
+        /* generic_write_check_limits: the output file system's largest
+         * offset refuses or cuts the copy. */
+        off_t max = max_bytes(out);
+        if (r == 0 && os >= max)
+            r = -EFBIG;
+        else if (r == 0 && len > (uint64_t)(max - os))
+            len = (size_t)(max - os);
     }
     if (r == 0 && in->inode->sb == out->inode->sb && in->inode->ino == out->inode->ino) {
         /* The same file: the ranges may not overlap. */
