@@ -149,6 +149,28 @@ static void accmode3_dev(void)
     fd = sc(SYS_open, "/dev/zero", 3);
     show("/dev/zero mode 3 read", sc(SYS_read, fd, b, 4));
     sc(SYS_close, fd);
+    fd = sc(SYS_open, "/proc/self/status", 3);
+    show("/proc/self/status mode 3 read", sc(SYS_read, fd, b, 4));
+    sc(SYS_close, fd);
+    /* A FIFO refuses mode 3 (fifo_open); mmap wants read access. */
+    sc(SYS_mknod, "re_fifo", S_IFIFO | 0644, 0);
+    show("fifo open mode 3", sc(SYS_open, "re_fifo", 3 | O_NONBLOCK));
+    sc(SYS_unlink, "re_fifo");
+    char path[96];
+    snprintf(path, sizeof path, "%s/re_a", shm);
+    fd = sc(SYS_open, path, 3);
+    long m = sc(SYS_mmap, 0, PG, PROT_READ, MAP_SHARED, fd, 0);
+    show("mmap shared mode 3", m < 0 && m > -4096 ? m : 0);
+    m = sc(SYS_mmap, 0, PG, PROT_READ, MAP_PRIVATE, fd, 0);
+    show("mmap private mode 3", m < 0 && m > -4096 ? m : 0);
+    sc(SYS_close, fd);
+    long mfd = sc(SYS_memfd_create, "re", 0);
+    snprintf(path, sizeof path, "/proc/self/fd/%ld", mfd);
+    fd = sc(SYS_open, path, 3);
+    show("memfd reopened mode 3 read", sc(SYS_read, fd, b, 4));
+    show("memfd reopened mode 3 write", sc(SYS_write, fd, b, 4));
+    sc(SYS_close, fd);
+    sc(SYS_close, mfd);
 }
 
 /* ---- O_DIRECT ---- */
