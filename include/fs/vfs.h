@@ -318,6 +318,8 @@ int vfs_open(struct task *t, int dirfd, const char *path, int flags, mode_t mode
              int resolve, struct file **out);
 /* Open what p names (an existing inode) with flags. */
 int vfs_open_path(struct task *t, const struct path *p, int flags, struct file **out);
+/* Can f be open with O_DIRECT (open and fcntl F_SETFL)? */
+int vfs_file_can_direct(const struct file *f);
 int vfs_getattr(struct inode *i, struct stat *st);
 int vfs_setattr(struct task *t, const struct path *p, struct iattr *ia);
 int vfs_mknod(struct task *t, int dirfd, const char *path, mode_t mode, dev_t rdev);
