@@ -58,6 +58,13 @@ struct file_ops {
      * FIFO open may sleep as current_task. NULL: the inode's open. */
     int (*open)(struct file *f, int flags);
     void (*release)(struct file *f);
+    /* O_DIRECT: the alignment the file's direct I/O needs (Linux's
+     * STATX_DIOALIGN): of buffer addresses (*mem) and of positions and
+     * lengths (*off); 0 when anything goes. NULL: none needed. */
+    void (*dio_align)(struct file *f, unsigned *mem, unsigned *off);
+    /* The largest offset of the file's file system (Linux's s_maxbytes);
+     * NULL: OFF_MAX. */
+    off_t (*max_bytes)(struct file *f);
     /* Nonzero: writes succeed without reading the caller's buffer, so a
      * bad pointer is no error (/dev/null). */
     int write_discards;
@@ -86,6 +93,28 @@ struct file {
      * files the sandbox made (the standard streams). */
     const void *opener;
 };
+
+/* Linux's FMODE_READ and FMODE_WRITE: access mode 3 (O_ACCMODE) gives
+ * neither; such a descriptor exists for ioctls only. */
+static inline int file_readable(const struct file *f)
+{
+    int acc = f->flags & O_ACCMODE;
+    return acc == O_RDONLY || acc == O_RDWR;
+}
+static inline int file_writable(const struct file *f)
+{
+    int acc = f->flags & O_ACCMODE;
+    return acc == O_WRONLY || acc == O_RDWR;
+}
+/* RLIMIT_FSIZE of the calling task, as Linux's generic_write_check_limits
+ * and inode_newsize_ok apply it to regular files: a write of *len bytes at
+ * pos that crosses the limit is cut to it; one that starts at or past it,
+ * or a size (len NULL: growing to pos) past it, is -EFBIG. Linux also
+ * raises SIGXFSZ then; that comes with signal delivery. */
+long fsize_limit(off_t pos, size_t *len);
+/* The same for a size change of i to size (truncate): only growing is
+ * limited, as inode_newsize_ok. */
+long fsize_limit_grow(struct inode *i, off_t size);
 
 struct file *file_new(const struct file_ops *ops, int flags);
 /* lseek on f->pos: SEEK_END from the size stat gives; -EINVAL for a

@@ -338,6 +338,8 @@ void vfs_fs_cred(const struct creds *cred, struct fs_cred *c);
 int vfs_open(const struct path_op *op, int flags, mode_t mode, struct file **out);
 /* Open what p names (an existing inode) with flags for cred. */
 int vfs_open_path(const struct creds *cred, const struct path *p, int flags, struct file **out);
+/* Can f be open with O_DIRECT (open and fcntl F_SETFL)? */
+int vfs_file_can_direct(const struct file *f);
 int vfs_setattr(const struct creds *cred, const struct path *p, struct iattr *ia);
 int vfs_mknod(const struct path_op *op, mode_t mode, dev_t rdev);
 int vfs_mkdir(const struct path_op *op, mode_t mode);

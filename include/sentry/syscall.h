@@ -33,6 +33,8 @@ enum argkind {
     K_MAPF,     /* MAP_* */
     K_CLOCK,    /* clock id */
     K_RLIM,     /* RLIMIT_* */
+    K_OFF,      /* 64-bit file offset, signed (strace's %lld) */
+    K_SKIP,     /* not shown (the high half of preadv2's split offset) */
 };
 
 /* Syscall flags. */

@@ -341,6 +341,12 @@ long sys_fcntl(struct task *t, const struct sysargs *a)
             r = -EBADF;
             break;
         }
+        /* setfl: O_DIRECT is packet mode on a pipe, else it needs a file
+         * that does direct I/O. */
+        if (((int)arg & O_DIRECT) && !file_is_pipe(f) && !vfs_file_can_direct(f)) {
+            r = -EINVAL;
+            break;
+        }
         {
             int nf = (f->flags & ~SETFL_MASK) | ((int)arg & SETFL_MASK);
             __atomic_store_n(&f->flags, nf, __ATOMIC_RELAXED);
@@ -584,11 +590,13 @@ long sys_ftruncate(struct task *t, const struct sysargs *a)
     if (!f)
         return -EBADF;
     long r;
-    if (!f->inode || !S_ISREG(f->inode->mode) || (f->flags & O_ACCMODE) == O_RDONLY)
+    if (!f->inode || !S_ISREG(f->inode->mode) || !file_writable(f))
         r = -EINVAL;
     else if (!f->inode->ops->setattr)
         r = -EPERM;
     else if ((r = seals_allow_size(f, len)) < 0)
+        ;
+    else if ((r = fsize_limit_grow(f->inode, len)) < 0)
         ;
     else {
         struct iattr ia = { .valid = ATTR_SIZE | ATTR_MTIME | ATTR_MTIME_NOW | ATTR_CTIME, .size = len };
@@ -608,7 +616,7 @@ long sys_fallocate(struct task *t, const struct sysargs *a)
     if (!f)
         return -EBADF;
     long r = 0;
-    if ((f->flags & O_ACCMODE) == O_RDONLY)
+    if (!file_writable(f))
         r = -EBADF;
     else if (mode & ~(FALLOC_FL_KEEP_SIZE | FALLOC_FL_PUNCH_HOLE | FALLOC_FL_COLLAPSE_RANGE |
                       FALLOC_FL_ZERO_RANGE | FALLOC_FL_INSERT_RANGE | FALLOC_FL_UNSHARE_RANGE))
@@ -627,6 +635,12 @@ long sys_fallocate(struct task *t, const struct sysargs *a)
         r = -ENODEV;
     else if ((f->flags & O_APPEND) && (mode & ~FALLOC_FL_KEEP_SIZE))
         r = -EPERM;
+    /* RLIMIT_FSIZE as the file systems check it: shmem for every
+     * allocation, ext4 (taken for every host file system) only for one
+     * that may grow the file. */
+    else if ((!(mode & FALLOC_FL_KEEP_SIZE) || f->inode->sb->type == &tmpfs_type) &&
+             (r = fsize_limit(off + len, NULL)) < 0)
+        ;
     else
         r = f->ops->fallocate ? f->ops->fallocate(f, mode, off, len) : -EOPNOTSUPP;
     file_put(f);

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/uio.h>
 
@@ -37,7 +38,7 @@ static struct file *get_rw(struct task *t, int write, int fd, long *err)
     *err = -EBADF;
     if (!f)
         return NULL;
-    if ((f->flags & O_ACCMODE) == (write ? O_RDONLY : O_WRONLY)) {
+    if (write ? !file_writable(f) : !file_readable(f)) {
         file_put(f);
         return NULL;
     }
@@ -63,7 +64,30 @@ struct rwpos {
     int locked;
 };
 
-static void pos_begin(struct rwpos *p, struct file *f, const off_t *explicit)
+static void pos_end(struct rwpos *p)
+{
+    if (p->locked)
+        pthread_mutex_unlock(&p->f->pos_lock);
+}
+
+/* rw_verify_area: a count above SSIZE_MAX, or (files with positions) a
+ * negative position or one where position + count passes the largest
+ * offset is -EINVAL. */
+static long verify_area(struct file *f, off_t pos, size_t count)
+{
+    off_t end;
+    if ((ssize_t)count < 0)
+        return -EINVAL;
+    if (!(f->fmode & FMODE_STREAM) && (pos < 0 || __builtin_add_overflow(pos, (off_t)count, &end)))
+        return -EINVAL;
+    return 0;
+}
+
+/* Take the position for a transfer of count bytes and check it as
+ * rw_verify_area does: a count above SSIZE_MAX, a negative position or one
+ * where position + count passes the largest offset is -EINVAL (the
+ * position is not taken then). */
+static long pos_begin(struct rwpos *p, struct file *f, const off_t *explicit, size_t count)
 {
     p->f = f;
     p->locked = 0;
@@ -78,12 +102,84 @@ static void pos_begin(struct rwpos *p, struct file *f, const off_t *explicit)
         p->locked = 1;
         p->pos = &f->pos;
     }
+    long r = verify_area(f, *p->pos, count);
+    if (r < 0)
+        pos_end(p);
+    return r;
 }
 
-static void pos_end(struct rwpos *p)
+long fsize_limit(off_t pos, size_t *len)
 {
-    if (p->locked)
-        pthread_mutex_unlock(&p->f->pos_lock);
+    struct task *t = current_task;
+    uint64_t lim = t ? t->proc->rlim[RLIMIT_FSIZE].cur : RLIM_INFINITY;
+    if (lim == RLIM_INFINITY)
+        return 0;
+    if (!len)
+        return (uint64_t)pos > lim ? -EFBIG : 0;
+    if ((uint64_t)pos >= lim)
+        return -EFBIG;
+    if (*len > lim - (uint64_t)pos)
+        *len = (size_t)(lim - (uint64_t)pos);
+    return 0;
+}
+
+long fsize_limit_grow(struct inode *i, off_t size)
+{
+    struct stat st;
+    if (vfs_getattr(i, &st) == 0 && size <= st.st_size)
+        return 0;
+    return fsize_limit(size, NULL);
+}
+
+/* The size of f, from its stat. */
+static long file_size(struct file *f, off_t *size);
+
+/* The largest offset of f's file system (s_maxbytes). */
+static off_t max_bytes(struct file *f)
+{
+    return f->ops->max_bytes ? f->ops->max_bytes(f) : INT64_MAX;
+}
+
+/* O_DIRECT on a file whose direct I/O needs alignment: a buffer address,
+ * a length or the position off it is EINVAL, as the host's direct I/O
+ * gives (iomap checks every segment); a read from the end of the file on
+ * returns 0 before that. */
+static long dio_check(struct file *f, off_t pos, int write, const struct iovec *iov, uint64_t cnt)
+{
+    if (!(__atomic_load_n(&f->flags, __ATOMIC_RELAXED) & O_DIRECT) || !f->ops->dio_align)
+        return 0;
+    unsigned mem, off;
+    f->ops->dio_align(f, &mem, &off);
+    uint64_t addrs = 0, lens = (uint64_t)pos, total = 0;
+    for (uint64_t i = 0; i < cnt; i++) {
+        addrs |= (uint64_t)(uintptr_t)iov[i].iov_base;
+        lens |= iov[i].iov_len;
+        total += iov[i].iov_len;
+    }
+    if (total == 0)
+        return 0;
+    off_t size;
+    if (!write && file_size(f, &size) == 0 && pos >= size)
+        return 0;
+    if ((mem && (addrs & (mem - 1))) || (off && (lens & (off - 1))))
+        return -EINVAL;
+    return 0;
+}
+
+/* Every write to a file goes through here, so that the limits on where a
+ * regular file may grow hold for all of them. A zero-length write is not
+ * checked (generic_write_checks returns first). */
+static ssize_t file_write(struct file *f, const void *buf, size_t len, off_t *pos)
+{
+    if (len && f->inode && S_ISREG(f->inode->mode)) {
+        off_t at = *pos;
+        if ((f->flags & O_APPEND) && file_size(f, &at) < 0)
+            at = *pos;
+        long r = fsize_limit(at, &len);
+        if (r < 0)
+            return r;
+    }
+    return f->ops->write(f, buf, len, pos);
 }
 
 /* Read up to len bytes of f into guest memory at buf. */
@@ -92,17 +188,28 @@ static long do_read(struct task *t, struct file *f, uint64_t buf, size_t len, co
     /* vfs_read/vfs_write check access_ok before clamping the count. */
     if (!guest_range_ok(buf, len))
         return -EFAULT;
+    size_t count = len;
     if (len > MAX_RW_COUNT)
         len = MAX_RW_COUNT;
-    if (len == 0)
-        return 0;
     size_t cap = len < RW_CHUNK ? len : RW_CHUNK;
     char small[SMALL_IO];
     char *tmp = cap <= sizeof(small) ? small : malloc(cap);
     if (!tmp)
         return -ENOMEM;
     struct rwpos p;
-    pos_begin(&p, f, at);
+    long vr = pos_begin(&p, f, at, count);
+    if (vr == 0 && len) {
+        struct iovec one = { (void *)(uintptr_t)buf, len };
+        if ((vr = dio_check(f, *p.pos, 0, &one, 1)) < 0)
+            pos_end(&p);
+    }
+    if (vr < 0 || len == 0) {
+        if (vr == 0)
+            pos_end(&p);
+        if (tmp != small)
+            free(tmp);
+        return vr;
+    }
     off_t start = *p.pos;
     ssize_t n = f->ops->read(f, tmp, cap, p.pos);
     if (n > 0) {
@@ -146,19 +253,25 @@ static long do_write(struct task *t, struct file *f, uint64_t buf, size_t len, c
 {
     if (!guest_range_ok(buf, len))
         return -EFAULT;
+    size_t count = len;
     if (len > MAX_RW_COUNT)
         len = MAX_RW_COUNT;
+    struct rwpos p;
+    long sr = pos_begin(&p, f, at, count);
+    if (sr < 0)
+        return sr;
+    pos_end(&p);
     if (f->ops->write_discards)
         return (long)len;
-    long sr = seal_grow_check(f, at, len);
+    sr = seal_grow_check(f, at, len);
     if (sr < 0)
         return sr;
     if (len == 0) {
         /* The file still sees a zero-length write (/dev/full fails it). */
-        struct rwpos p;
         char none;
-        pos_begin(&p, f, at);
-        long r = f->ops->write(f, &none, 0, p.pos);
+        if ((sr = pos_begin(&p, f, at, 0)) < 0)
+            return sr;
+        long r = file_write(f, &none, 0, p.pos);
         pos_end(&p);
         return r;
     }
@@ -167,8 +280,16 @@ static long do_write(struct task *t, struct file *f, uint64_t buf, size_t len, c
     char *tmp = cap <= sizeof(small) ? small : malloc(cap);
     if (!tmp)
         return -ENOMEM;
-    struct rwpos p;
-    pos_begin(&p, f, at);
+    if ((sr = pos_begin(&p, f, at, count)) == 0) {
+        struct iovec one = { (void *)(uintptr_t)buf, len };
+        if ((sr = dio_check(f, *p.pos, 1, &one, 1)) < 0)
+            pos_end(&p);
+    }
+    if (sr < 0) {
+        if (tmp != small)
+            free(tmp);
+        return sr;
+    }
     long done = 0;
     while ((size_t)done < len) {
         size_t n = len - (size_t)done < cap ? len - (size_t)done : cap;
@@ -178,7 +299,7 @@ static long do_write(struct task *t, struct file *f, uint64_t buf, size_t len, c
                 done = -EFAULT;
             break;
         }
-        ssize_t w = f->ops->write(f, tmp, (size_t)c, p.pos);
+        ssize_t w = file_write(f, tmp, (size_t)c, p.pos);
         if (w < 0) {
             if (done == 0)
                 done = w;
@@ -255,22 +376,25 @@ static long do_readv(struct task *t, struct file *f, uint64_t uiov, uint64_t cnt
     size_t cap = (size_t)total < RW_CHUNK ? (size_t)total : RW_CHUNK;
     char *tmp = malloc(cap);
     long r = -ENOMEM;
-    if (tmp) {
-        struct rwpos p;
-        pos_begin(&p, f, at);
+    struct rwpos p;
+    if (tmp && (r = pos_begin(&p, f, at, (size_t)total)) == 0 && (r = dio_check(f, *p.pos, 0, iov, cnt)) < 0)
+        pos_end(&p);
+    if (tmp && r == 0) {
         off_t start = *p.pos;
         r = f->ops->read(f, tmp, cap, p.pos);
-        /* Scatter what was read over the iovecs. */
+        /* Scatter what was read over the iovecs; like copy_to_iter, an
+         * iovec that runs into an unmapped page ends the read short. */
         size_t off = 0;
         for (uint64_t i = 0; r > 0 && off < (size_t)r && i < cnt; i++) {
             size_t n = iov[i].iov_len < (size_t)r - off ? iov[i].iov_len : (size_t)r - off;
-            if (n && copy_out(t, (uint64_t)(uintptr_t)iov[i].iov_base, tmp + off, n) < 0) {
+            long c = n ? copy_out_partial(t, (uint64_t)(uintptr_t)iov[i].iov_base, tmp + off, n) : 0;
+            off += c > 0 ? (size_t)c : 0;
+            if (c < (long)n) {
                 r = off ? (long)off : -EFAULT;
                 if (!(f->fmode & FMODE_STREAM))
                     *p.pos = start + (off_t)off;
                 break;
             }
-            off += n;
         }
         pos_end(&p);
     }
@@ -291,24 +415,22 @@ static long do_writev(struct task *t, struct file *f, uint64_t uiov, uint64_t cn
     size_t cap = (size_t)total < (1 << 20) ? (size_t)total : (1 << 20);
     char *tmp = malloc(cap);
     long r = -ENOMEM;
-    if (tmp) {
+    struct rwpos p;
+    if (tmp && (r = pos_begin(&p, f, at, (size_t)total)) == 0 && (r = dio_check(f, *p.pos, 1, iov, cnt)) < 0)
+        pos_end(&p);
+    if (tmp && r == 0) {
+        /* Like copy_from_iter: an iovec that runs into an unmapped page
+         * ends the data there; none at all is EFAULT. */
         size_t off = 0;
-        r = 0;
         for (uint64_t i = 0; i < cnt && off < cap; i++) {
             size_t n = iov[i].iov_len < cap - off ? iov[i].iov_len : cap - off;
-            if (n && copy_in(t, tmp + off, (uint64_t)(uintptr_t)iov[i].iov_base, n) < 0) {
-                if (off == 0)
-                    r = -EFAULT;
+            long c = n ? copy_in_partial(t, tmp + off, (uint64_t)(uintptr_t)iov[i].iov_base, n) : 0;
+            off += c > 0 ? (size_t)c : 0;
+            if (c < (long)n)
                 break;
-            }
-            off += n;
         }
-        if (r == 0 && off > 0) {
-            struct rwpos p;
-            pos_begin(&p, f, at);
-            r = f->ops->write(f, tmp, off, p.pos);
-            pos_end(&p);
-        }
+        r = off ? file_write(f, tmp, off, p.pos) : -EFAULT;
+        pos_end(&p);
     }
     free(tmp);
     free(iov);
@@ -518,13 +640,15 @@ static long do_getdents(struct task *t, const struct sysargs *a, int old)
     struct file *f = fget(t, fd);
     if (!f)
         return -EBADF;
-    if (!guest_range_ok(ubuf, count)) {
-        file_put(f);
-        return -EFAULT;
-    }
     if (!f->ops->iterate) {
         file_put(f);
         return -ENOTDIR;
+    }
+    if (count > INT_MAX)
+        count = 0; /* Linux's int count is negative: no record fits (EINVAL; 0 at the end) */
+    if (!guest_range_ok(ubuf, count)) {
+        file_put(f);
+        return -EFAULT;
     }
     if (count > RW_CHUNK * 4)
         count = RW_CHUNK * 4;
@@ -544,8 +668,29 @@ static long do_getdents(struct task *t, const struct sysargs *a, int old)
         ret = (long)d.used;
     if (d.prev != SIZE_MAX)
         memcpy(d.buf + d.prev + 8, &d.ctx.pos, 8);
-    if (ret > 0 && copy_out(t, ubuf, d.buf, d.used) < 0)
-        ret = -EFAULT;
+    if (ret > 0) {
+        /* filldir copies record by record: a buffer that runs into an
+         * unmapped page keeps the whole records before it, and the
+         * position follows the last of them. */
+        long c = copy_out_partial(t, ubuf, d.buf, d.used);
+        if (c < (long)d.used) {
+            size_t b = 0, last = SIZE_MAX;
+            unsigned short rl;
+            while (b < d.used) {
+                memcpy(&rl, d.buf + b + 16, 2);
+                if (c < 0 || b + rl > (size_t)c)
+                    break;
+                last = b;
+                b += rl;
+            }
+            if (last == SIZE_MAX)
+                ret = -EFAULT;
+            else {
+                ret = (long)b;
+                memcpy(&d.ctx.pos, d.buf + last + 8, 8);
+            }
+        }
+    }
     if (ret >= 0)
         f->pos = d.ctx.pos;
     pthread_mutex_unlock(&f->pos_lock);
@@ -566,6 +711,20 @@ long sys_getdents(struct task *t, const struct sysargs *a)
 
 /* ---- copying between files ---- */
 
+/* Give back n bytes read from in but not written, where we can. */
+static void give_back(struct file *in, off_t *ipos, off_t n)
+{
+    if (in->fmode & FMODE_STREAM)
+        return;
+    if (ipos) {
+        *ipos -= n;
+    } else {
+        pthread_mutex_lock(&in->pos_lock);
+        in->pos -= n;
+        pthread_mutex_unlock(&in->pos_lock);
+    }
+}
+
 /* Move up to len bytes from in (at *ipos, or its own position) to out (at
  * *opos, or its own position) through a sentry buffer. Stops at EOF, at a
  * short write, or after a pipe read that returned less than asked. */
@@ -583,7 +742,12 @@ static long transfer(struct file *in, off_t *ipos, struct file *out, off_t *opos
     while ((size_t)done < len) {
         size_t want = len - (size_t)done < cap ? len - (size_t)done : cap;
         struct rwpos rp, wp;
-        pos_begin(&rp, in, ipos);
+        long vr = pos_begin(&rp, in, ipos, want);
+        if (vr < 0) {
+            if (done == 0)
+                done = vr;
+            break;
+        }
         ssize_t n = in->ops->read(in, buf, want, rp.pos);
         if (ipos)
             *ipos = *rp.pos;
@@ -593,10 +757,15 @@ static long transfer(struct file *in, off_t *ipos, struct file *out, off_t *opos
                 done = n;
             break;
         }
-        pos_begin(&wp, out, opos);
+        if ((vr = pos_begin(&wp, out, opos, (size_t)n)) < 0) {
+            if (done == 0)
+                done = vr;
+            give_back(in, ipos, n);
+            break;
+        }
         ssize_t w = 0;
         while (w < n) {
-            ssize_t k = out->ops->write(out, buf + w, (size_t)(n - w), wp.pos);
+            ssize_t k = file_write(out, buf + w, (size_t)(n - w), wp.pos);
             if (k <= 0) {
                 if (done == 0 && w == 0)
                     done = k;
@@ -610,16 +779,7 @@ static long transfer(struct file *in, off_t *ipos, struct file *out, off_t *opos
         if (w > 0)
             done += w;
         if (w < n) {
-            /* Give back what was read but not written, where we can. */
-            if (!(in->fmode & FMODE_STREAM)) {
-                if (ipos)
-                    *ipos -= n - w;
-                else {
-                    pthread_mutex_lock(&in->pos_lock);
-                    in->pos -= n - w;
-                    pthread_mutex_unlock(&in->pos_lock);
-                }
-            }
+            give_back(in, ipos, n - w);
             break;
         }
         if ((size_t)n < want && (in->fmode & FMODE_STREAM))
@@ -632,7 +792,7 @@ static long transfer(struct file *in, off_t *ipos, struct file *out, off_t *opos
 long sys_sendfile(struct task *t, const struct sysargs *a)
 {
     int out_fd = (int)a->a[0], in_fd = (int)a->a[1];
-    uint64_t offset = a->a[2], count = a->a[3];
+    uint64_t uoffset = a->a[2];
     long err;
     struct file *out = get_rw(t, 1, out_fd, &err);
     if (!out)
@@ -646,17 +806,36 @@ long sys_sendfile(struct task *t, const struct sysargs *a)
     off_t off = 0;
     if (out->flags & O_APPEND)
         r = -EINVAL;
-    if (r == 0 && offset) {
-        if (copy_in(t, &off, offset, sizeof(off)) < 0)
+    if (r == 0 && uoffset) {
+        if (copy_in(t, &off, uoffset, sizeof(off)) < 0)
             r = -EFAULT;
         else if (off < 0)
             r = -EINVAL;
         else if (in->fmode & FMODE_STREAM)
             r = -ESPIPE;
     }
+    /* do_sendfile: the whole count against the input's position, the
+     * clamped one against the output's. */
+    size_t count = a->a[3];
+    if (r == 0)
+        r = verify_area(in, uoffset ? off : __atomic_load_n(&in->pos, __ATOMIC_RELAXED), count);
+    if (count > MAX_RW_COUNT)
+        count = MAX_RW_COUNT;
+    if (r == 0)
+        r = verify_area(out, __atomic_load_n(&out->pos, __ATOMIC_RELAXED), count);
+    /* Past the smaller file system's largest offset: cut, or EOVERFLOW
+     * when the input position is already there. */
+    off_t ipos = uoffset ? off : __atomic_load_n(&in->pos, __ATOMIC_RELAXED);
+    off_t max = max_bytes(in) < max_bytes(out) ? max_bytes(in) : max_bytes(out);
+    if (r == 0 && ipos + (off_t)count > max) {
+        if (ipos >= max)
+            r = -EOVERFLOW;
+        else
+            count = (size_t)(max - ipos);
+    }
     if (r == 0) {
-        r = transfer(in, offset ? &off : NULL, out, NULL, count);
-        if (offset && copy_out(t, offset, &off, sizeof(off)) < 0 && r >= 0)
+        r = transfer(in, uoffset ? &off : NULL, out, NULL, count);
+        if (uoffset && copy_out(t, uoffset, &off, sizeof(off)) < 0 && r >= 0)
             r = -EFAULT;
     }
     file_put(in);
@@ -669,43 +848,68 @@ long sys_copy_file_range(struct task *t, const struct sysargs *a)
     int fd_in = (int)a->a[0];
     uint64_t off_in = a->a[1];
     int fd_out = (int)a->a[2];
-    uint64_t off_out = a->a[3], ulen = a->a[4], uflags = a->a[5];
+    uint64_t off_out = a->a[3], uflags = a->a[5];
     if (uflags != 0)
         return -EINVAL;
-    long err;
-    struct file *in = get_rw(t, 0, fd_in, &err);
+    struct file *in = fget(t, fd_in);
     if (!in)
-        return err == -EINVAL ? -EINVAL : err;
-    struct file *out = get_rw(t, 1, fd_out, &err);
+        return -EBADF;
+    struct file *out = fget(t, fd_out);
     if (!out) {
         file_put(in);
-        return err;
+        return -EBADF;
     }
+    /* generic_file_rw_checks: the file types, then the access modes; then
+     * (generic_copy_file_checks) both on one file system. */
     long r = 0;
     off_t ioff = 0, ooff = 0;
     if (!in->inode || !out->inode)
         r = -EINVAL;
     else if (S_ISDIR(in->inode->mode) || S_ISDIR(out->inode->mode))
         r = -EISDIR;
-    else if (!S_ISREG(in->inode->mode) || !S_ISREG(out->inode->mode))
+    else if (!S_ISREG(in->inode->mode) || !S_ISREG(out->inode->mode) || !in->ops->read || !out->ops->write)
         r = -EINVAL;
-    else if (out->flags & O_APPEND)
+    else if (!file_readable(in) || !file_writable(out) || (out->flags & O_APPEND))
         r = -EBADF;
+    else if (out->inode->seals & (F_SEAL_WRITE | F_SEAL_FUTURE_WRITE))
+        r = -EPERM;
+    else if (in->inode->sb->dev != out->inode->sb->dev)
+        r = -EXDEV;
     if (r == 0 && off_in && copy_in(t, &ioff, off_in, sizeof(ioff)) < 0)
         r = -EFAULT;
     if (r == 0 && off_out && copy_in(t, &ooff, off_out, sizeof(ooff)) < 0)
         r = -EFAULT;
     if (r == 0 && ((off_in && ioff < 0) || (off_out && ooff < 0)))
         r = -EOVERFLOW; /* as generic_copy_file_checks finds the range wrapping */
+    /* generic_copy_file_checks: the copy ends at the input's end of file;
+     * the output's limits cut it or refuse it; then the ranges are checked
+     * as rw_verify_area does. */
+    off_t is = off_in ? ioff : in->pos, os = off_out ? ooff : out->pos, isize = 0;
+    size_t len = a->a[4];
+    if (r == 0)
+        r = file_size(in, &isize);
+    if (r == 0) {
+        len = is >= isize ? 0 : len < (uint64_t)(isize - is) ? len : (size_t)(isize - is);
+        r = fsize_limit(os, &len);
+        /* generic_write_check_limits: the output file system's largest
+         * offset refuses or cuts the copy. */
+        off_t max = max_bytes(out);
+        if (r == 0 && os >= max)
+            r = -EFBIG;
+        else if (r == 0 && len > (uint64_t)(max - os))
+            len = (size_t)(max - os);
+    }
     if (r == 0 && in->inode->sb == out->inode->sb && in->inode->ino == out->inode->ino) {
         /* The same file: the ranges may not overlap. */
-        off_t is = off_in ? ioff : in->pos, os = off_out ? ooff : out->pos;
-        off_t len = (off_t)(ulen > MAX_RW_COUNT ? MAX_RW_COUNT : ulen);
-        if (is < os + len && os < is + len)
+        if (is < os + (off_t)len && os < is + (off_t)len)
             r = -EINVAL;
     }
+    if (r == 0)
+        r = verify_area(in, is, len);
+    if (r == 0)
+        r = verify_area(out, os, len);
     if (r == 0) {
-        r = transfer(in, off_in ? &ioff : NULL, out, off_out ? &ooff : NULL, ulen);
+        r = transfer(in, off_in ? &ioff : NULL, out, off_out ? &ooff : NULL, len);
         if (r > 0 && off_in && copy_out(t, off_in, &ioff, sizeof(ioff)) < 0)
             r = -EFAULT;
         if (r > 0 && off_out && copy_out(t, off_out, &ooff, sizeof(ooff)) < 0)
@@ -728,8 +932,10 @@ static ssize_t splice_consume(void *ctx, const void *data, size_t len)
 {
     struct splice_end *e = ctx;
     struct rwpos p;
-    pos_begin(&p, e->f, e->pos);
-    ssize_t n = e->f->ops->write(e->f, data, len, p.pos);
+    long r = pos_begin(&p, e->f, e->pos, len);
+    if (r < 0)
+        return r;
+    ssize_t n = file_write(e->f, data, len, p.pos);
     if (e->pos)
         *e->pos = *p.pos;
     pos_end(&p);
@@ -740,7 +946,9 @@ static ssize_t splice_produce(void *ctx, void *buf, size_t len)
 {
     struct splice_end *e = ctx;
     struct rwpos p;
-    pos_begin(&p, e->f, e->pos);
+    long r = pos_begin(&p, e->f, e->pos, len);
+    if (r < 0)
+        return r;
     ssize_t n = e->f->ops->read(e->f, buf, len, p.pos);
     if (e->pos)
         *e->pos = *p.pos;
@@ -777,7 +985,7 @@ long sys_splice(struct task *t, const struct sysargs *a)
     off_t ioff = 0, ooff = 0;
     if (!in || !out)
         r = -EBADF;
-    else if ((in->flags & O_ACCMODE) == O_WRONLY || (out->flags & O_ACCMODE) == O_RDONLY)
+    else if (!file_readable(in) || !file_writable(out))
         r = -EBADF;
     else if (!file_is_pipe(in) && !file_is_pipe(out))
         r = -EINVAL;
@@ -831,7 +1039,7 @@ long sys_tee(struct task *t, const struct sysargs *a)
     long r;
     if (!in || !out)
         r = -EBADF;
-    else if ((in->flags & O_ACCMODE) == O_WRONLY || (out->flags & O_ACCMODE) == O_RDONLY)
+    else if (!file_readable(in) || !file_writable(out))
         r = -EBADF;
     else
         r = pipe_tee(in, out, len > MAX_RW_COUNT ? MAX_RW_COUNT : len, !!(flags & SPLICE_F_NONBLOCK));

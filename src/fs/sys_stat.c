@@ -607,6 +607,8 @@ long sys_truncate(struct task *t, const struct sysargs *a)
     else if ((r = vfs_permission(&t->proc->creds, i, MAY_WRITE)) == 0) {
         if (p.mnt->flags & MNT_RDONLY)
             r = -EROFS;
+        else if ((r = fsize_limit_grow(i, len)) < 0)
+            ;
         else {
             struct iattr ia = { .valid = ATTR_SIZE | ATTR_MTIME | ATTR_MTIME_NOW | ATTR_CTIME, .size = len };
             r = i->ops->setattr ? i->ops->setattr(i, &ia) : -EPERM;

@@ -299,6 +299,9 @@ static void put_arg(struct out *o, struct task *t, const struct sysargs *a, int 
     case K_OCT:
         put(o, "0%llo", (unsigned long long)v);
         break;
+    case K_OFF:
+        put(o, "%lld", (long long)v);
+        break;
     case K_PTR:
         put_ptr(o, v);
         break;
@@ -362,8 +365,10 @@ static void put_call(struct out *o, struct task *t, const struct syscall_desc *d
 {
     if (d) {
         put(o, "%s(", d->name);
-        for (int i = 0; i < d->nargs; i++) {
-            if (i)
+        for (int i = 0, shown = 0; i < d->nargs; i++) {
+            if (d->args[i] == K_SKIP)
+                continue;
+            if (shown++)
                 put(o, ", ");
             put_arg(o, t, a, i, d->args[i], ret);
         }

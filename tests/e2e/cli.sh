@@ -181,6 +181,37 @@ for p in systrap ptrace; do
     fi
 done
 
+# 64-bit file offsets are shown as strace shows them: signed for lseek,
+# pread64, fallocate and preadv(2) (whose split offset is one argument),
+# unsigned for truncate's length.
+cat > offsets.c <<'C'
+#include <sys/syscall.h>
+#include <sys/uio.h>
+#include <unistd.h>
+int main(void)
+{
+    char b[4];
+    struct iovec v = { b, 4 };
+    syscall(SYS_lseek, 0, -1L, 0);
+    syscall(SYS_pread64, 0, b, 4, -2L);
+    syscall(SYS_ftruncate, 0, -1L);
+    syscall(SYS_fallocate, 0, 0, -1L, -2L);
+    syscall(SYS_preadv, 0, &v, 1, -1L, 0);
+    syscall(SYS_preadv2, 0, &v, 1, -3L, 0, 0);
+    return 0;
+}
+C
+musl-gcc -static -O1 -o offsets offsets.c || exit 2
+expect "--strace offsets" 0 '^lseek\(0, -1, 0\) = ' -- "$sb" --strace -- ./offsets
+for re in '^pread64\(0, 0x[0-9a-f]+, 4, -2\) = -1 EINVAL' '^ftruncate\(0, 18446744073709551615\) = -1 EINVAL' \
+    '^fallocate\(0, 0, -1, -2\) = -1 EINVAL' '^preadv\(0, 0x[0-9a-f]+, 1, -1\) = -1 EINVAL' \
+    '^preadv2\(0, 0x[0-9a-f]+, 1, -3, 0x0\) = -1 EINVAL'; do
+    if ! grep -Eq -- "$re" err; then
+        echo "FAIL --strace offsets: no line $re"; grep -E 'seek|read|trunc|fall' err | head -6
+        fails=$((fails + 1))
+    fi
+done
+
 # uprobe (336) and uretprobe (335) pass every seccomp filter (Linux 6.11,
 # 6.18): under systrap the host kernel answers them in the stub, so --strace
 # must not show them as calls the sentry made; uretprobe's SIGILL is shown

@@ -35,6 +35,7 @@ struct host_inode {
     struct inode vfs;
     int fd;                   /* O_PATH | O_NOFOLLOW */
     dev_t dev;                /* the host's st_dev (host mounts inside the tree differ) */
+    off_t maxbytes;           /* the host file system's largest offset; 0 until asked */
 };
 
 struct hostfs_info {
@@ -493,13 +494,56 @@ static ssize_t hf_write(struct file *f, const void *buf, size_t len, off_t *pos)
     return n;
 }
 
+/* The host file system decides: its largest offset (ext4's is below
+ * 2^44), its holes, its size. SEEK_CUR is from the guest's position, which
+ * the host descriptor's own does not follow. */
 static off_t hf_llseek(struct file *f, off_t off, int whence)
 {
-    if (whence == SEEK_DATA || whence == SEEK_HOLE) {
-        off_t r = lseek(f->host_fd, off, whence);
-        return r < 0 ? -errno : r;
+    if (whence == SEEK_CUR) {
+        if (__builtin_add_overflow(f->pos, off, &off))
+            return -EINVAL;
+        whence = SEEK_SET;
     }
-    return file_generic_llseek(f, off, whence);
+    off_t r = lseek(f->host_fd, off, whence);
+    return r < 0 ? -errno : r;
+}
+
+/* The sentry's I/O on the host file goes through the host's page cache
+ * (its descriptor has no O_DIRECT, so that the sentry's buffers need no
+ * alignment); the guest's direct I/O gets the host's alignment rules. */
+static void hf_dio_align(struct file *f, unsigned *mem, unsigned *off)
+{
+    struct statx sx;
+    *mem = *off = 0;
+    if (statx(f->host_fd, "", AT_EMPTY_PATH, STATX_DIOALIGN, &sx) == 0 && (sx.stx_mask & STATX_DIOALIGN)) {
+        *mem = sx.stx_dio_mem_align;
+        *off = sx.stx_dio_offset_align;
+    }
+}
+
+/* The host file system's largest offset, which no call tells: the largest
+ * that the host's lseek takes (generic_file_llseek_size refuses past
+ * s_maxbytes), found once per inode. */
+static off_t hf_max_bytes(struct file *f)
+{
+    struct host_inode *hi = HI(f->inode);
+    off_t m = __atomic_load_n(&hi->maxbytes, __ATOMIC_RELAXED);
+    if (m)
+        return m;
+    off_t lo = 0, hi_off = INT64_MAX;
+    if (lseek(f->host_fd, hi_off, SEEK_SET) >= 0) {
+        lo = hi_off;
+    } else {
+        while (lo < hi_off - 1) {
+            off_t mid = lo + (hi_off - lo) / 2;
+            if (lseek(f->host_fd, mid, SEEK_SET) >= 0)
+                lo = mid;
+            else
+                hi_off = mid;
+        }
+    }
+    __atomic_store_n(&hi->maxbytes, lo, __ATOMIC_RELAXED);
+    return lo;
 }
 
 static int hf_stat(struct file *f, struct stat *st)
@@ -565,6 +609,8 @@ static const struct file_ops host_file_ops = {
     .write = hf_write,
     .llseek = hf_llseek,
     .stat = hf_stat,
+    .dio_align = hf_dio_align,
+    .max_bytes = hf_max_bytes,
     .fsync = hf_fsync,
     .fallocate = hf_fallocate,
     .mmap_fd = hf_mmap_fd,

@@ -627,9 +627,49 @@ static void pf_release(struct file *f)
     }
 }
 
+/* lseek as Linux's procfs files do it. Most are seq files (seq_lseek):
+ * SEEK_SET and SEEK_CUR to any offset >= 0, all else EINVAL. cmdline,
+ * environ and the directories take generic_file_llseek on a size of 0,
+ * limited to procfs's MAX_NON_LFS; the sysctl files (/proc/sys) take
+ * default_llseek on a size of 0. */
+static off_t proc_llseek(struct file *f, off_t off, int whence)
+{
+    enum { SEQ, GENERIC, SYSCTL } kind = SEQ;
+    const struct proc_entry *e = PI(f->inode)->ent;
+    if (S_ISDIR(f->inode->mode) || (e && (e->gen == procfs_gen_cmdline || e->gen == procfs_gen_environ)))
+        kind = GENERIC;
+    else if (e && ((e >= kernel_dir && e < kernel_dir + sizeof(kernel_dir) / sizeof(kernel_dir[0])) ||
+                   (e >= random_dir && e < random_dir + sizeof(random_dir) / sizeof(random_dir[0]))))
+        kind = SYSCTL;
+    off_t base;
+    switch (whence) {
+    case SEEK_SET:
+        base = 0;
+        break;
+    case SEEK_CUR:
+        base = f->pos;
+        break;
+    case SEEK_END:
+        if (kind == SEQ)
+            return -EINVAL;
+        base = 0;
+        break;
+    case SEEK_DATA:
+    case SEEK_HOLE:
+        return kind == SEQ ? -EINVAL : -ENXIO; /* nothing below a size of 0 */
+    default:
+        return -EINVAL;
+    }
+    off_t r;
+    if (__builtin_add_overflow(base, off, &r) || r < 0 || (kind == GENERIC && r > INT32_MAX))
+        return -EINVAL;
+    return r;
+}
+
 static const struct file_ops proc_file_ops = {
     .name = "proc",
     .read = pf_read,
+    .llseek = proc_llseek,
     .stat = pf_stat,
     .release = pf_release,
 };
@@ -712,6 +752,7 @@ static int pd_iterate(struct file *f, struct dir_context *ctx)
 
 static const struct file_ops proc_dir_ops = {
     .name = "proc-dir",
+    .llseek = proc_llseek,
     .iterate = pd_iterate,
 };
 

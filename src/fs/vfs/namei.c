@@ -125,6 +125,18 @@ static struct file *file_of_path(const struct path *p, int fflags)
     return f;
 }
 
+/* Linux's FMODE_CAN_ODIRECT: regular files of tmpfs (since 6.6) and of
+ * the host's file systems. A hostfs file's I/O still goes through the
+ * host's page cache (the host descriptor has no O_DIRECT, so the sentry's
+ * buffers need no alignment); the transfer calls apply the host's
+ * alignment rules to the guest's buffers and offsets (dio_align). */
+int vfs_file_can_direct(const struct file *f)
+{
+    const struct inode *i = f->inode;
+    return i && S_ISREG(i->mode) && f->ops == i->fops &&
+           (i->sb->type == &tmpfs_type || i->sb->type == &hostfs_type);
+}
+
 int vfs_open_path(const struct creds *cred, const struct path *p, int flags, struct file **out)
 {
     int r = may_open(cred, p, flags);
@@ -150,6 +162,11 @@ int vfs_open_path(const struct creds *cred, const struct path *p, int flags, str
         f->ops = NULL; /* nothing to release */
         file_put(f);
         return r;
+    }
+    /* do_dentry_open: O_DIRECT needs a file that does direct I/O. */
+    if ((flags & O_DIRECT) && !vfs_file_can_direct(f)) {
+        file_put(f);
+        return -EINVAL;
     }
     /* O_TRUNC truncates even with O_RDONLY (may_open asked for write). */
     if ((flags & O_TRUNC) && S_ISREG(i->mode)) {
