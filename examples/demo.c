@@ -16,7 +16,8 @@ int main(int argc, char **argv)
     char exe[256];
 
     printf("hello from the guest: %s\n", argc > 0 ? argv[0] : "?");
-    printf("getpid() = %d, getppid() = %d, getuid() = %d\n", (int)getpid(), (int)getppid(), (int)getuid());
+    printf("getpid() = %d, getppid() = %d, getuid() = %d\n", (int)getpid(), (int)getppid(),
+           (int)getuid());
     if (uname(&u) == 0)
         printf("uname() = %s %s\n", u.sysname, u.machine);
     if (getrandom(rnd, sizeof(rnd), 0) == (ssize_t)sizeof(rnd))

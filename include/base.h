@@ -13,7 +13,7 @@
 #define TASK_SIZE 0x7ffffffff000ULL
 
 /* The struct of type whose member p points to. */
-#define container_of(p, type, member) ((type *)((char *)(p) - offsetof(type, member)))
+#define container_of(p, type, member) ((type *)((char *)(p)-offsetof(type, member)))
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
 #endif

@@ -12,7 +12,7 @@ struct file_ops;
 struct inode;
 
 #ifndef TMPFS_MAGIC
-#define TMPFS_MAGIC 0x01021994  /* as <linux/magic.h> */
+#define TMPFS_MAGIC 0x01021994 /* as <linux/magic.h> */
 #endif
 
 /* The open file operations of character device rdev (1:3 null, 1:5 zero,

@@ -15,7 +15,7 @@ struct fd_entry {
 struct fdtable {
     pthread_mutex_t lock;
     int refs;
-    int n;                    /* capacity of fd[] */
+    int n; /* capacity of fd[] */
     struct fd_entry *fd;
 };
 

@@ -22,8 +22,8 @@ struct mount;
  * advances ctx->pos to the entry's successor cookie after each one that
  * emit accepted; it stops when emit returns nonzero (buffer full). */
 struct dir_context {
-    int (*emit)(struct dir_context *ctx, const char *name, size_t namelen,
-                uint64_t ino, unsigned type /* DT_* */);
+    int (*emit)(struct dir_context *ctx, const char *name, size_t namelen, uint64_t ino,
+                unsigned type /* DT_* */);
     off_t pos;
 };
 
@@ -70,20 +70,20 @@ struct file_ops {
     int write_discards;
 };
 
-#define FMODE_STREAM 1        /* no position: pread/pwrite/lseek give ESPIPE */
-#define FMODE_PATH 2          /* O_PATH: only the name */
+#define FMODE_STREAM 1 /* no position: pread/pwrite/lseek give ESPIPE */
+#define FMODE_PATH 2   /* O_PATH: only the name */
 
 struct file {
     const struct file_ops *ops;
-    int refs;                 /* atomic */
-    int flags;                /* O_ACCMODE and status flags (O_APPEND, O_NONBLOCK, ...) */
-    int fmode;                /* FMODE_* */
+    int refs;  /* atomic */
+    int flags; /* O_ACCMODE and status flags (O_APPEND, O_NONBLOCK, ...) */
+    int fmode; /* FMODE_* */
     pthread_mutex_t pos_lock;
     off_t pos;
     void *priv;
-    int host_fd;              /* host-backed files; -1 otherwise */
-    struct inode *inode;      /* with a reference, or NULL */
-    struct mount *mnt;        /* where it was opened (both NULL for anonymous files) */
+    int host_fd;         /* host-backed files; -1 otherwise */
+    struct inode *inode; /* with a reference, or NULL */
+    struct mount *mnt;   /* where it was opened (both NULL for anonymous files) */
     struct dentry *dentry;
     /* Who opened it, standing in for Linux's f_cred: linkat(AT_EMPTY_PATH)
      * without CAP_DAC_READ_SEARCH needs a file opened with the caller's

@@ -14,7 +14,7 @@
 struct task;
 struct process;
 struct file;
-struct flock;                 /* <fcntl.h>: x86-64's is the guest's (32 bytes) */
+struct flock; /* <fcntl.h>: x86-64's is the guest's (32 bytes) */
 
 /* The end of a lock that runs to the end of the file (l_len 0). */
 #define LOCK_OFFSET_MAX INT64_MAX
@@ -66,11 +66,11 @@ void lock_release_process(struct process *p);
 #define LOCK_KIND_FLOCK 2
 
 struct lock_info {
-    int kind;                 /* LOCK_KIND_* */
-    short type;               /* F_RDLCK or F_WRLCK */
-    off_t start, end;         /* inclusive; end LOCK_OFFSET_MAX: to EOF */
-    const void *owner;        /* struct process * (POSIX) or struct file * */
-    int pid;                  /* POSIX: the owner's pid when it locked; else -1 */
+    int kind;          /* LOCK_KIND_* */
+    short type;        /* F_RDLCK or F_WRLCK */
+    off_t start, end;  /* inclusive; end LOCK_OFFSET_MAX: to EOF */
+    const void *owner; /* struct process * (POSIX) or struct file * */
+    int pid;           /* POSIX: the owner's pid when it locked; else -1 */
 };
 
 /* The locks on f's identity in Linux's list order: POSIX and OFD locks

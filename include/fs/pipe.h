@@ -17,8 +17,8 @@ struct inode;
 struct super_block;
 struct task;
 
-#define PIPE_PAGE 4096u             /* one slot of the ring */
-#define PIPE_DEF_SLOTS 16           /* 65536 bytes by default */
+#define PIPE_PAGE 4096u   /* one slot of the ring */
+#define PIPE_DEF_SLOTS 16 /* 65536 bytes by default */
 #define PIPE_MAX_SIZE_DEFAULT 1048576u
 
 /* /proc/sys/fs/pipe-max-size: F_SETPIPE_SZ above it needs CAP_SYS_RESOURCE. */
@@ -76,13 +76,13 @@ typedef ssize_t (*pipe_produce_fn)(void *ctx, void *buf, size_t len);
 /* Splice out of a pipe: as read(2) (waits for data unless nonblock; 0 at
  * end of data with no writers), handing the bytes to consume; they leave
  * the pipe as it accepts them. Returns the bytes moved or -errno. */
-ssize_t pipe_splice_out(struct file *pf, size_t len, int nonblock,
-                        pipe_consume_fn consume, void *ctx);
+ssize_t pipe_splice_out(struct file *pf, size_t len, int nonblock, pipe_consume_fn consume,
+                        void *ctx);
 /* Splice into a pipe: waits for a free slot (-EPIPE without readers,
  * -EAGAIN if nonblock), then fills free slots from produce, one page per
  * call, until len, a short count, or the pipe is full. Not atomic. */
-ssize_t pipe_splice_in(struct file *pf, size_t len, int nonblock,
-                       pipe_produce_fn produce, void *ctx);
+ssize_t pipe_splice_in(struct file *pf, size_t len, int nonblock, pipe_produce_fn produce,
+                       void *ctx);
 /* The same with a buffer of the sentry. */
 ssize_t pipe_read_buf(struct file *pf, void *buf, size_t len, int nonblock);
 ssize_t pipe_write_buf(struct file *pf, const void *buf, size_t len, int nonblock);

@@ -11,10 +11,10 @@ struct waiter;
 struct waitq;
 
 struct poll_table {
-    struct task *t;           /* who waits */
-    struct waiter **w;        /* each allocated alone: queues link them by address */
+    struct task *t;    /* who waits */
+    struct waiter **w; /* each allocated alone: queues link them by address */
     size_t n, cap;
-    int oom;                  /* a hook failed: the caller must not sleep on the table */
+    int oom; /* a hook failed: the caller must not sleep on the table */
 };
 
 void poll_table_init(struct poll_table *pt, struct task *t);

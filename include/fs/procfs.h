@@ -20,7 +20,10 @@ struct strbuf {
     int oom;
 };
 
-#define STRBUF_INIT { NULL, 0, 0, 0 }
+#define STRBUF_INIT                                                                                \
+    {                                                                                              \
+        NULL, 0, 0, 0                                                                              \
+    }
 
 int strbuf_printf(struct strbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 int strbuf_putc(struct strbuf *b, int c);
@@ -50,10 +53,10 @@ struct procfs_mount {
     int id, parent_id;
     unsigned dev_major, dev_minor;
     const char *root, *mountpoint, *type, *source;
-    int rdonly, nosuid, nodev, noexec; /* the mount's flags */
+    int rdonly, nosuid, nodev, noexec;    /* the mount's flags */
     int noatime, nodiratime, strictatime; /* its atime mode (none: relatime) */
-    int sb_rdonly;                     /* the super block's */
-    const char *sb_options;            /* "size=...,mode=..." or NULL */
+    int sb_rdonly;                        /* the super block's */
+    const char *sb_options;               /* "size=...,mode=..." or NULL */
 };
 /* mounts (info 0) or mountinfo (info 1) line; names escaped as Linux's
  * mangle() does (space, tab, newline and backslash as \ooo). */
@@ -92,8 +95,8 @@ int procfs_gen_hostname(struct strbuf *out);
 int procfs_gen_ostype(struct strbuf *out);
 int procfs_gen_osrelease(struct strbuf *out);
 int procfs_gen_pid_max(struct strbuf *out);
-int procfs_gen_boot_id(struct strbuf *out);   /* random/boot_id: fixed per sandbox */
-int procfs_gen_uuid(struct strbuf *out);      /* random/uuid: fresh each call */
+int procfs_gen_boot_id(struct strbuf *out); /* random/boot_id: fixed per sandbox */
+int procfs_gen_uuid(struct strbuf *out);    /* random/uuid: fresh each call */
 
 /* The last pid the sandbox handed out (sb->next_pid - 1, under sb->lock). */
 int procfs_last_pid(struct sandbox *box);

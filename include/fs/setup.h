@@ -9,18 +9,18 @@ struct fs_struct;
 
 /* One --bind (src set) or --tmpfs (src NULL) option, in command-line order. */
 struct mount_opt {
-    char *src;                /* host path of a bind mount */
-    char *dst;                /* absolute guest path */
+    char *src; /* host path of a bind mount */
+    char *dst; /* absolute guest path */
     int ro;
-    uint64_t size;            /* tmpfs size in bytes, 0 for the default */
+    uint64_t size; /* tmpfs size in bytes, 0 for the default */
 };
 
 struct fs_config {
-    const char *root;         /* host directory of the guest's / */
-    int rw;                   /* the root is writable */
+    const char *root; /* host directory of the guest's / */
+    int rw;           /* the root is writable */
     struct mount_opt *mounts;
     int nmounts;
-    const char *cwd;          /* --cwd, or NULL */
+    const char *cwd; /* --cwd, or NULL */
 };
 
 /* Build the mount table and return the init process's root and cwd (both

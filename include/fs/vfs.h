@@ -26,22 +26,22 @@ struct mount;
 /* The file system: one per type. A NULL member means: statfs reports
  * zeros with the type's magic; kill_sb frees nothing. */
 struct fs_type {
-    const char *name;         /* "tmpfs", as /proc/filesystems shows it */
-    unsigned long magic;      /* f_type of statfs */
-    int nodev;                /* "nodev" in /proc/filesystems */
+    const char *name;    /* "tmpfs", as /proc/filesystems shows it */
+    unsigned long magic; /* f_type of statfs */
+    int nodev;           /* "nodev" in /proc/filesystems */
     int (*statfs)(struct super_block *sb, struct statfs *st);
     void (*kill_sb)(struct super_block *sb);
 };
 
 struct super_block {
     const struct fs_type *type;
-    dev_t dev;                /* st_dev of its inodes (the host's for hostfs) */
-    int refs;                 /* atomic; mounts hold one each */
-    pthread_mutex_t lock;     /* for the file system's own use */
+    dev_t dev;            /* st_dev of its inodes (the host's for hostfs) */
+    int refs;             /* atomic; mounts hold one each */
+    pthread_mutex_t lock; /* for the file system's own use */
     uint64_t next_ino;
-    char *source;             /* "tmpfs", "proc", a host path */
-    char *options;            /* "size=...,mode=..." for /proc/mounts, or NULL */
-    void *fs_info;            /* the file system's per-mount state */
+    char *source;  /* "tmpfs", "proc", a host path */
+    char *options; /* "size=...,mode=..." for /proc/mounts, or NULL */
+    void *fs_info; /* the file system's per-mount state */
 };
 
 /* Attribute changes: chmod, chown, truncate, utimes. */
@@ -51,14 +51,14 @@ struct super_block {
 #define ATTR_SIZE 8
 #define ATTR_ATIME 16
 #define ATTR_MTIME 32
-#define ATTR_ATIME_NOW 64     /* with ATTR_ATIME: the current time */
+#define ATTR_ATIME_NOW 64 /* with ATTR_ATIME: the current time */
 #define ATTR_MTIME_NOW 128
-#define ATTR_CTIME 256        /* set ctime to now (always with any of the above) */
-#define ATTR_CHOWN 512        /* a chown call (clears set-id bits) */
+#define ATTR_CTIME 256 /* set ctime to now (always with any of the above) */
+#define ATTR_CHOWN 512 /* a chown call (clears set-id bits) */
 
 struct iattr {
     unsigned valid;
-    mode_t mode;              /* permission bits only */
+    mode_t mode; /* permission bits only */
     uid_t uid;
     gid_t gid;
     off_t size;
@@ -71,7 +71,7 @@ struct iattr {
 #define STATX_BTIME_BIT 0x800U
 #define STATX_DIOALIGN_BIT 0x2000U
 struct statx_extra {
-    unsigned mask;            /* which of mtime, ctime, btime, dio alignment it reports */
+    unsigned mask; /* which of mtime, ctime, btime, dio alignment it reports */
     uint64_t attributes, attributes_mask;
     struct timespec btime;
     uint32_t dio_mem_align, dio_offset_align;
@@ -95,10 +95,10 @@ struct inode_ops {
     /* Make a regular file, FIFO, socket or device node (mode has the type). */
     int (*mknod)(struct inode *dir, const char *name, mode_t mode, dev_t rdev,
                  const struct fs_cred *c, struct inode **out);
-    int (*mkdir)(struct inode *dir, const char *name, mode_t mode,
-                 const struct fs_cred *c, struct inode **out);
-    int (*symlink)(struct inode *dir, const char *name, const char *target,
-                   const struct fs_cred *c, struct inode **out);
+    int (*mkdir)(struct inode *dir, const char *name, mode_t mode, const struct fs_cred *c,
+                 struct inode **out);
+    int (*symlink)(struct inode *dir, const char *name, const char *target, const struct fs_cred *c,
+                   struct inode **out);
     /* A new name for old (never a directory) in dir; same super block. */
     int (*link)(struct inode *old, struct inode *dir, const char *name);
     /* Remove name, which is victim (not a directory for unlink, an empty
@@ -109,8 +109,8 @@ struct inode_ops {
      * RENAME_WHITEOUT (the whiteout left under oname is c's). The VFS has
      * checked the type rules (dir over non-dir and so on) but the file
      * system checks that a replaced directory is empty. */
-    int (*rename)(struct inode *odir, const char *oname, struct inode *ndir,
-                  const char *nname, unsigned flags, const struct fs_cred *c);
+    int (*rename)(struct inode *odir, const char *oname, struct inode *ndir, const char *nname,
+                  unsigned flags, const struct fs_cred *c);
     /* Link text into buf (not NUL-terminated); returns its length. */
     int (*readlink)(struct inode *i, char *buf, size_t len);
     /* Magic links (procfs): set *out to where the link leads and return
@@ -160,16 +160,16 @@ struct inode_ops {
  * uses for permission and type checks; getattr gives the full truth. */
 struct inode {
     const struct inode_ops *ops;
-    const struct file_ops *fops;  /* for open() */
+    const struct file_ops *fops; /* for open() */
     struct super_block *sb;
-    int refs;                     /* atomic */
+    int refs; /* atomic */
     uint64_t ino;
-    mode_t mode;                  /* type and permission bits */
+    mode_t mode; /* type and permission bits */
     uid_t uid;
     gid_t gid;
-    dev_t rdev;                   /* device nodes */
-    int sealable;                 /* tmpfs files: F_GET_SEALS and F_ADD_SEALS work */
-    unsigned seals;               /* F_SEAL_* (F_SEAL_SEAL but for memfds) */
+    dev_t rdev;     /* device nodes */
+    int sealable;   /* tmpfs files: F_GET_SEALS and F_ADD_SEALS work */
+    unsigned seals; /* F_SEAL_* (F_SEAL_SEAL but for memfds) */
 };
 
 /* A name in the directory tree. Dentries live while referenced (by files,
@@ -177,13 +177,13 @@ struct inode {
  * so that a name maps to one dentry; the file system holds the real
  * directory. All fields but refs are protected by vfs_lock. */
 struct dentry {
-    int refs;                     /* atomic */
+    int refs; /* atomic */
     char *name;
-    struct dentry *parent;        /* NULL for a file system's root */
+    struct dentry *parent; /* NULL for a file system's root */
     struct inode *inode;
-    struct dentry *child, *next;  /* children; sibling link */
-    int mounted;                  /* mounts on this dentry */
-    int deleted;                  /* unlinked or replaced */
+    struct dentry *child, *next; /* children; sibling link */
+    int mounted;                 /* mounts on this dentry */
+    int deleted;                 /* unlinked or replaced */
 };
 
 #define MNT_RDONLY 1
@@ -197,12 +197,12 @@ struct dentry {
 
 struct mount {
     int id;
-    int flags;                    /* MNT_* */
-    struct mount *parent;         /* itself for the namespace root */
-    struct dentry *mountpoint;    /* in parent */
+    int flags;                 /* MNT_* */
+    struct mount *parent;      /* itself for the namespace root */
+    struct dentry *mountpoint; /* in parent */
     struct dentry *root;
     struct super_block *sb;
-    struct mount *next;           /* in the namespace's list, mount order */
+    struct mount *next; /* in the namespace's list, mount order */
 };
 
 struct mnt_ns {
@@ -271,7 +271,7 @@ int vfs_mount(struct dentry *root, const struct path *at, int flags, struct moun
 #define LOOKUP_BENEATH 8      /* openat2 RESOLVE_BENEATH */
 #define LOOKUP_NO_SYMLINKS 16 /* RESOLVE_NO_SYMLINKS */
 #define LOOKUP_NO_MAGICLINKS 32
-#define LOOKUP_IN_ROOT 64     /* RESOLVE_IN_ROOT: dirfd acts as root */
+#define LOOKUP_IN_ROOT 64 /* RESOLVE_IN_ROOT: dirfd acts as root */
 #define LOOKUP_NO_XDEV 128
 #define LOOKUP_TRAILING_SLASH 256 /* internal: the path ended in '/' */
 
@@ -329,7 +329,7 @@ int vfs_d_path_reach(const struct path *p, const struct path *root, char *buf, s
 #define MAY_EXEC 1
 #define MAY_WRITE 2
 #define MAY_READ 4
-#define MAY_ACCESS 8          /* access(2): use real ids */
+#define MAY_ACCESS 8 /* access(2): use real ids */
 int vfs_permission(const struct creds *c, struct inode *i, int mask);
 void vfs_fs_cred(const struct creds *cred, struct fs_cred *c);
 

@@ -11,10 +11,10 @@ struct task;
 struct file;
 
 struct exec_file {
-    struct file *file;  /* the program (a reference): /proc/PID/exe */
-    char *data;         /* whole file, malloc'd */
+    struct file *file; /* the program (a reference): /proc/PID/exe */
+    char *data;        /* whole file, malloc'd */
     size_t len;
-    char path[4096];    /* the name given, as execve's filename (AT_EXECFN) */
+    char path[4096]; /* the name given, as execve's filename (AT_EXECFN) */
 };
 
 /* Open path (relative to dirfd, as execve's filename) in t's file system

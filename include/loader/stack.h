@@ -10,27 +10,27 @@
 #include <stdint.h>
 
 struct auxv_ent {
-	uint64_t type, val;
+    uint64_t type, val;
 };
 
 struct stack_params {
-	/* Taken as given: since Linux 5.18 execve turns argc == 0 into argv =
+    /* Taken as given: since Linux 5.18 execve turns argc == 0 into argv =
 	 * {""}; that is the caller's job. */
-	int argc;
-	const char *const *argv;
-	int envc;
-	const char *const *envp;
-	const char *execfn;   /* filename as passed to execve; copied at the very top */
-	const char *platform; /* "x86_64" for AT_PLATFORM, may be NULL */
-	uint8_t random[16];   /* bytes for AT_RANDOM */
-	/* arch_align_stack's random offset (Linux: below 8192) taken off
+    int argc;
+    const char *const *argv;
+    int envc;
+    const char *const *envp;
+    const char *execfn;   /* filename as passed to execve; copied at the very top */
+    const char *platform; /* "x86_64" for AT_PLATFORM, may be NULL */
+    uint8_t random[16];   /* bytes for AT_RANDOM */
+    /* arch_align_stack's random offset (Linux: below 8192) taken off
 	 * below the argv strings before aligning; 0 without randomisation. */
-	uint32_t align_pad;
-	/* Caller's entries in final order, without AT_NULL. For AT_RANDOM,
+    uint32_t align_pad;
+    /* Caller's entries in final order, without AT_NULL. For AT_RANDOM,
 	 * AT_EXECFN and AT_PLATFORM the builder replaces val with the address
 	 * of what it copied. */
-	const struct auxv_ent *auxv;
-	int nauxv;
+    const struct auxv_ent *auxv;
+    int nauxv;
 };
 
 /* Lays the stack out for a stack whose top (highest address, exclusive) is
@@ -39,7 +39,7 @@ struct stack_params {
  * sets *sp (the initial rsp: points at argc, 16-byte aligned), -E2BIG if it
  * does not fit, or -EINVAL on bad params (NULL strings, negative counts,
  * AT_NULL in auxv, AT_PLATFORM without platform, buflen > stack_top). */
-int stack_build(uint64_t stack_top, const struct stack_params *p, uint8_t *buf,
-		size_t buflen, uint64_t *sp);
+int stack_build(uint64_t stack_top, const struct stack_params *p, uint8_t *buf, size_t buflen,
+                uint64_t *sp);
 
 #endif /* LOADER_STACK_H */

@@ -13,10 +13,10 @@
 struct stub {
     pid_t pid;
     int pidfd;
-    struct sysmsg *msgs;      /* sentry's mapping of the stub's sysmsg pages */
-    int dead;                 /* set (atomically) once the host process is gone */
-    int status;               /* its wait status, once dead */
-    int status_claimed;       /* set (atomically) by the one stub_mark_dead that records it */
+    struct sysmsg *msgs; /* sentry's mapping of the stub's sysmsg pages */
+    int dead;            /* set (atomically) once the host process is gone */
+    int status;          /* its wait status, once dead */
+    int status_claimed;  /* set (atomically) by the one stub_mark_dead that records it */
     const struct platform *plat;
     /* File-backed mmap: the sentry's end of the socket pair whose other end
      * is the stub's STUB_FDPASS_FD. The lock keeps one fd in flight at a
@@ -29,20 +29,20 @@ struct stub {
 /* One guest thread on a platform. */
 struct guest_ctx {
     struct stub *stub;
-    int slot;                 /* index of its sysmsg page and signal stack */
-    pid_t tid;                /* host tid of the stub thread */
+    int slot;  /* index of its sysmsg page and signal stack */
+    pid_t tid; /* host tid of the stub thread */
     struct sysmsg *m;
-    uint64_t seg[6];          /* ptrace: cs, ss, ds, es, fs, gs selectors of the stub */
+    uint64_t seg[6]; /* ptrace: cs, ss, ds, es, fs, gs selectors of the stub */
     int pending_interrupt;
 };
 
 struct guest_event {
-    int kind;                 /* EV_SYSCALL, EV_FAULT, EV_INTERRUPT, EV_DEAD */
-    int signo;                /* fault signal, or SIGSYS */
-    int code;                 /* si_code */
-    uint32_t arch;            /* EV_SYSCALL: AUDIT_ARCH_* */
-    uint64_t nr;              /* EV_SYSCALL: syscall number */
-    uint64_t addr;            /* EV_FAULT: si_addr */
+    int kind;      /* EV_SYSCALL, EV_FAULT, EV_INTERRUPT, EV_DEAD */
+    int signo;     /* fault signal, or SIGSYS */
+    int code;      /* si_code */
+    uint32_t arch; /* EV_SYSCALL: AUDIT_ARCH_* */
+    uint64_t nr;   /* EV_SYSCALL: syscall number */
+    uint64_t addr; /* EV_FAULT: si_addr */
 };
 #define EV_DEAD 4
 
@@ -70,7 +70,8 @@ const struct platform *platform_by_name(const char *name);
 /* Shared by both platforms (stub_host.c). */
 extern uint32_t stub_spin_rounds; /* 0 on one CPU: spinning cannot help there */
 int stub_host_init(void);
-int stub_spawn(const struct platform *plat, int ptrace_mode, struct stub **out, struct guest_ctx **ctx);
+int stub_spawn(const struct platform *plat, int ptrace_mode, struct stub **out,
+               struct guest_ctx **ctx);
 void stub_kill(struct stub *s);
 /* Release the sentry's side of a stub that is dead and reaped. */
 void stub_free(struct stub *s);

@@ -31,8 +31,8 @@ struct sysmsg_event {
     uint32_t kind;
     int32_t signo;
     int32_t code;
-    uint32_t arch;   /* AUDIT_ARCH_* of the syscall */
-    uint64_t addr;   /* si_addr of a fault */
+    uint32_t arch; /* AUDIT_ARCH_* of the syscall */
+    uint64_t addr; /* si_addr of a fault */
 };
 
 /* The handoff words live on cache lines of their own, so that the side
@@ -45,8 +45,8 @@ struct sysmsg {
     uint32_t sentry_sleeping;
     uint32_t pad2[15];
     uint32_t cmd;
-    uint32_t spin_limit;   /* stub spins this many rounds before futex-waiting */
-    uint32_t go;           /* ptrace platform: the tracer has attached */
+    uint32_t spin_limit; /* stub spins this many rounds before futex-waiting */
+    uint32_t go;         /* ptrace platform: the tracer has attached */
     struct sysmsg_event ev;
     struct guest_regs regs;
     uint64_t sc_nr;

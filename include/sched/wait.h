@@ -41,8 +41,8 @@ struct task;
 struct sleeper {
     pthread_mutex_t lock;
     pthread_cond_t cond;
-    int woken;                /* a wake-up came since task_sleep_prepare */
-    int interrupt;            /* task_interrupt() pending until task_interrupt_clear() */
+    int woken;     /* a wake-up came since task_sleep_prepare */
+    int interrupt; /* task_interrupt() pending until task_interrupt_clear() */
 };
 
 void sleeper_init(struct sleeper *s);
@@ -54,13 +54,13 @@ struct waiter;
  * that counts against the exclusive limit of the wake-up. */
 typedef int (*wake_fn)(struct waiter *w, unsigned key);
 
-#define WAITER_EXCLUSIVE 1    /* wake_up wakes only one of these */
+#define WAITER_EXCLUSIVE 1 /* wake_up wakes only one of these */
 
 struct waiter {
     wake_fn func;
-    void *data;               /* the callback's; the task for task waiters */
-    unsigned flags;           /* WAITER_* */
-    struct waitq *wq;         /* the queue it is on, or NULL */
+    void *data;       /* the callback's; the task for task waiters */
+    unsigned flags;   /* WAITER_* */
+    struct waitq *wq; /* the queue it is on, or NULL */
     struct waiter *prev, *next;
 };
 
@@ -71,7 +71,10 @@ struct waitq {
     struct waiter *first, *last;
 };
 
-#define WAITQ_INITIALIZER { PTHREAD_MUTEX_INITIALIZER, NULL, NULL }
+#define WAITQ_INITIALIZER                                                                          \
+    {                                                                                              \
+        PTHREAD_MUTEX_INITIALIZER, NULL, NULL                                                      \
+    }
 
 /* The task this sentry thread services (NULL on other threads): the one
  * answer to "who is calling". Syscall handlers get their task as an
@@ -105,8 +108,8 @@ void wake_up(struct waitq *wq);
 void wake_up_all(struct waitq *wq);
 
 /* Flags of the sleeps. */
-#define WAIT_EXCLUSIVE 1      /* queue as an exclusive waiter */
-#define WAIT_NOINTR 2         /* task_interrupt does not end the sleep */
+#define WAIT_EXCLUSIVE 1 /* queue as an exclusive waiter */
+#define WAIT_NOINTR 2    /* task_interrupt does not end the sleep */
 
 /* Start a sleep of t (NULL: the calling host thread): forget earlier
  * wake-ups. Hook the waiters and check the condition after this. */
@@ -132,17 +135,18 @@ int waitq_wait(struct task *t, struct waitq *wq, pthread_mutex_t *lock,
  * the error of waitq_wait if cond is still false then (a condition that
  * came true at the deadline or with the interruption counts as success,
  * as in Linux's wait_event). Statement expression (GNU C). */
-#define WAIT_EVENT(t, wq, lock, cond, deadline, flags) ({                  \
-        int wait_r_ = 0;                                                  \
-        while (!(cond)) {                                                 \
-            wait_r_ = waitq_wait((t), (wq), (lock), (deadline), (flags)); \
-            if (wait_r_ < 0) {                                            \
-                if (cond)                                                 \
-                    wait_r_ = 0;                                          \
-                break;                                                    \
-            }                                                             \
-        }                                                                 \
-        wait_r_;                                                          \
+#define WAIT_EVENT(t, wq, lock, cond, deadline, flags)                                             \
+    ({                                                                                             \
+        int wait_r_ = 0;                                                                           \
+        while (!(cond)) {                                                                          \
+            wait_r_ = waitq_wait((t), (wq), (lock), (deadline), (flags));                          \
+            if (wait_r_ < 0) {                                                                     \
+                if (cond)                                                                          \
+                    wait_r_ = 0;                                                                   \
+                break;                                                                             \
+            }                                                                                      \
+        }                                                                                          \
+        wait_r_;                                                                                   \
     })
 
 /* Interrupt t wherever it sleeps (or its next sleep): its interruptible

@@ -43,7 +43,7 @@ struct platform;
 
 /* A thread group (a guest process). */
 struct process {
-    int pid;                  /* tgid in the sandbox's pid namespace */
+    int pid; /* tgid in the sandbox's pid namespace */
     int ppid;
     struct creds creds;
     struct guest_rlimit rlim[GUEST_RLIM_NLIMITS];
@@ -52,9 +52,9 @@ struct process {
     struct sighand *sighand;
     struct sandbox *sandbox;
     uint32_t umask;
-    struct fs_struct *fs;     /* root and cwd */
-    char comm[16];            /* the executable's name, NUL-terminated */
-    uint64_t start_time;      /* CLOCK_MONOTONIC ns when it was created */
+    struct fs_struct *fs; /* root and cwd */
+    char comm[16];        /* the executable's name, NUL-terminated */
+    uint64_t start_time;  /* CLOCK_MONOTONIC ns when it was created */
     /* personality(2): PER_LINUX plus flags; ADDR_NO_RANDOMIZE is read by
      * the loader (it takes effect at the next execve). */
     uint32_t personality;
@@ -70,7 +70,7 @@ struct task {
     uint64_t clear_child_tid;
     uint64_t robust_list, robust_len;
     int exiting;
-    int exit_code;            /* wait status of the process once exiting */
+    int exit_code; /* wait status of the process once exiting */
     pthread_t thread;
     /* Blocking (sched/wait.h): where its thread sleeps, and the interrupt
      * flag the signal code sets. Zeroed at creation. */
@@ -80,15 +80,14 @@ struct task {
 struct sandbox {
     const struct platform *plat;
     int strace;
-    int exit_status;          /* sandbox-run's exit status */
-    int done_fd;              /* eventfd: written when the init process is gone */
+    int exit_status; /* sandbox-run's exit status */
+    int done_fd;     /* eventfd: written when the init process is gone */
     struct process *init;
     int next_pid;
-    uint32_t reported[16];    /* bitmap of unimplemented syscalls already reported */
+    uint32_t reported[16];     /* bitmap of unimplemented syscalls already reported */
     uint64_t reported_big[32]; /* the same for numbers past the bitmap */
     pthread_mutex_t lock;
 };
-
 
 /* Run a task's loop on the current thread until it exits. */
 void task_run(struct task *t);

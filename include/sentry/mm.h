@@ -10,7 +10,6 @@
 
 #include "base.h"
 
-
 /* VMA_FILE: a mapping of file (a host file or memfd mapped through the
  * stub, or /dev/zero, whose private mappings are anonymous memory). */
 enum vma_kind { VMA_ANON, VMA_STUB, VMA_VDSO, VMA_VVAR, VMA_STACK, VMA_HEAP, VMA_IMAGE, VMA_FILE };
@@ -18,15 +17,15 @@ enum vma_kind { VMA_ANON, VMA_STUB, VMA_VDSO, VMA_VVAR, VMA_STACK, VMA_HEAP, VMA
 struct file;
 
 struct vma {
-    uint64_t start, end;  /* [start, end), page-aligned */
-    int prot;             /* PROT_* */
-    int flags;            /* MAP_SHARED or MAP_PRIVATE, MAP_GROWSDOWN, ... */
+    uint64_t start, end; /* [start, end), page-aligned */
+    int prot;            /* PROT_* */
+    int flags;           /* MAP_SHARED or MAP_PRIVATE, MAP_GROWSDOWN, ... */
     int kind;
-    int noprot;           /* PROT_* that mprotect may not add (Linux's cleared VM_MAY*) */
-    struct file *file;    /* the mapped file, or NULL; the set holds a reference */
-    uint64_t off;         /* file offset of start */
-    uint64_t dev, ino;    /* the file's st_dev and st_ino, for /proc/PID/maps */
-    int locked;           /* VMA_LOCKED, with VMA_LOCKONFAULT if pages are locked as touched */
+    int noprot;        /* PROT_* that mprotect may not add (Linux's cleared VM_MAY*) */
+    struct file *file; /* the mapped file, or NULL; the set holds a reference */
+    uint64_t off;      /* file offset of start */
+    uint64_t dev, ino; /* the file's st_dev and st_ino, for /proc/PID/maps */
+    int locked;        /* VMA_LOCKED, with VMA_LOCKONFAULT if pages are locked as touched */
 };
 
 /* vma.locked, Linux's VM_LOCKED and VM_LOCKONFAULT. A lock lives only in
@@ -36,7 +35,7 @@ struct vma {
 #define VMA_LOCKONFAULT 2
 
 struct vma_set {
-    struct vma *v;        /* sorted by start, non-overlapping */
+    struct vma *v; /* sorted by start, non-overlapping */
     size_t n, cap;
 };
 
@@ -83,23 +82,25 @@ struct mm {
     struct vma_set vmas;
     struct stub *stub;
     uint64_t brk_start, brk;
-    uint64_t mmap_base;   /* top of the area for mmap(NULL, ...) */
+    uint64_t mmap_base; /* top of the area for mmap(NULL, ...) */
     uint64_t stack_top;
-    int def_locked;       /* VMA_LOCKED flags for new mappings: mlockall(MCL_FUTURE) */
-    int randomize;        /* the program was loaded with randomisation (PF_RANDOMIZE) */
-    uint64_t vdso;        /* address of the vDSO, 0 if none */
+    int def_locked; /* VMA_LOCKED flags for new mappings: mlockall(MCL_FUTURE) */
+    int randomize;  /* the program was loaded with randomisation (PF_RANDOMIZE) */
+    uint64_t vdso;  /* address of the vDSO, 0 if none */
     uint64_t start_code, end_code, start_data, end_data;
     uint64_t arg_start, arg_end, env_start, env_end; /* the strings on the stack */
     struct file *exe_file; /* the program (a reference): /proc/PID/exe, or NULL */
-    char exe[4096];       /* its path when loaded, for /proc/PID/maps */
+    char exe[4096];        /* its path when loaded, for /proc/PID/maps */
 };
 
 struct task;
 /* The memory syscalls' mechanism; all return >= 0 or -errno. */
-long mm_mmap(struct task *t, uint64_t addr, uint64_t len, int prot, int flags, int fd, uint64_t off);
+long mm_mmap(struct task *t, uint64_t addr, uint64_t len, int prot, int flags, int fd,
+             uint64_t off);
 long mm_munmap(struct task *t, uint64_t addr, uint64_t len);
 long mm_mprotect(struct task *t, uint64_t addr, uint64_t len, int prot);
-long mm_mremap(struct task *t, uint64_t old, uint64_t olen, uint64_t nlen, int flags, uint64_t naddr);
+long mm_mremap(struct task *t, uint64_t old, uint64_t olen, uint64_t nlen, int flags,
+               uint64_t naddr);
 long mm_brk(struct task *t, uint64_t addr);
 /* madvise of [start, start + len) (page-aligned, len > 0) with advice the
  * caller checked concerns the guest's own pages: the stub runs it. */

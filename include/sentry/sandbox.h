@@ -7,16 +7,16 @@
 
 /* sandbox-run's own exit statuses (besides the guest's). */
 #define EXIT_USAGE 2
-#define EXIT_INTERNAL 125         /* the sandbox failed */
+#define EXIT_INTERNAL 125 /* the sandbox failed */
 #define EXIT_NOEXEC 126
 #define EXIT_NOTFOUND 127
 
 struct sandbox_opts {
-    const char *platform;     /* "systrap" or "ptrace" (checked: sandbox_platform_known) */
+    const char *platform; /* "systrap" or "ptrace" (checked: sandbox_platform_known) */
     int strace;
-    int no_aslr;              /* start with personality ADDR_NO_RANDOMIZE */
-    struct fs_config fs;      /* the guest's file system */
-    char **argv;              /* PROGRAM [ARG...], NULL-terminated */
+    int no_aslr;         /* start with personality ADDR_NO_RANDOMIZE */
+    struct fs_config fs; /* the guest's file system */
+    char **argv;         /* PROGRAM [ARG...], NULL-terminated */
 };
 
 /* 1 if name is a platform; else 0 after saying so on stderr. */

@@ -16,37 +16,37 @@ struct sysargs {
 /* How --strace prints an argument or a result. */
 enum argkind {
     K_NONE = 0,
-    K_INT,      /* signed decimal */
-    K_UINT,     /* unsigned decimal */
-    K_HEX,      /* hexadecimal */
-    K_PTR,      /* pointer: NULL or 0x... */
-    K_FD,       /* file descriptor */
-    K_DIRFD,    /* AT_FDCWD or fd */
-    K_STR,      /* NUL-terminated string read from the guest */
-    K_IBUF,     /* buffer into the kernel; its length is the next argument */
-    K_OBUF,     /* buffer out of the kernel; its length is the result */
-    K_LEN,      /* size */
-    K_OCT,      /* mode, in octal */
-    K_SIG,      /* signal number */
-    K_IOV,      /* struct iovec array; count is the next argument */
-    K_PROT,     /* PROT_* */
-    K_MAPF,     /* MAP_* */
-    K_CLOCK,    /* clock id */
-    K_RLIM,     /* RLIMIT_* */
-    K_OFF,      /* 64-bit file offset, signed (strace's %lld) */
-    K_SKIP,     /* not shown (the high half of preadv2's split offset) */
+    K_INT,   /* signed decimal */
+    K_UINT,  /* unsigned decimal */
+    K_HEX,   /* hexadecimal */
+    K_PTR,   /* pointer: NULL or 0x... */
+    K_FD,    /* file descriptor */
+    K_DIRFD, /* AT_FDCWD or fd */
+    K_STR,   /* NUL-terminated string read from the guest */
+    K_IBUF,  /* buffer into the kernel; its length is the next argument */
+    K_OBUF,  /* buffer out of the kernel; its length is the result */
+    K_LEN,   /* size */
+    K_OCT,   /* mode, in octal */
+    K_SIG,   /* signal number */
+    K_IOV,   /* struct iovec array; count is the next argument */
+    K_PROT,  /* PROT_* */
+    K_MAPF,  /* MAP_* */
+    K_CLOCK, /* clock id */
+    K_RLIM,  /* RLIMIT_* */
+    K_OFF,   /* 64-bit file offset, signed (strace's %lld) */
+    K_SKIP,  /* not shown (the high half of preadv2's split offset) */
 };
 
 /* Syscall flags. */
 #define SF_NONE 0
-#define SF_BLOCKS 1   /* may block */
-#define SF_NORET 2    /* does not return (exit) */
+#define SF_BLOCKS 1 /* may block */
+#define SF_NORET 2  /* does not return (exit) */
 
 struct syscall_desc {
     int nr;
     const char *name;
     long (*fn)(struct task *, const struct sysargs *);
-    uint8_t ret;              /* argkind of the result */
+    uint8_t ret; /* argkind of the result */
     uint8_t nargs;
     uint8_t args[6];
     int flags;
@@ -60,7 +60,7 @@ const struct syscall_desc *syscall_lookup(uint64_t nr);
 /* Name of any x86-64 syscall (implemented or not), or NULL. */
 const char *syscall_name(uint64_t nr);
 
-#define SYS(nr, name, ret, a1, a2, a3, a4, a5, a6, flags) \
+#define SYS(nr, name, ret, a1, a2, a3, a4, a5, a6, flags)                                          \
     long sys_##name(struct task *t, const struct sysargs *a);
 #include "sentry/syscalls.def"
 #undef SYS
@@ -69,8 +69,10 @@ const char *syscall_name(uint64_t nr);
 void syscall_dispatch(struct task *t, uint64_t nr, uint32_t arch);
 
 /* --strace printing, on the sentry's stderr. */
-void strace_enter(struct task *t, const struct syscall_desc *d, const struct sysargs *a, char *buf, size_t cap);
-void strace_exit(struct task *t, const struct syscall_desc *d, const struct sysargs *a, long ret, char *buf, size_t cap);
+void strace_enter(struct task *t, const struct syscall_desc *d, const struct sysargs *a, char *buf,
+                  size_t cap);
+void strace_exit(struct task *t, const struct syscall_desc *d, const struct sysargs *a, long ret,
+                 char *buf, size_t cap);
 /* A fault that ends the guest (signal signo, si_code code, si_addr addr):
  * the signal line and the "killed by" line (core: the default action
  * dumps core). */

@@ -48,7 +48,8 @@ void path_op_init(struct task *t, int dirfd, const char *name, int flags, struct
     op->flags = flags;
     op->cred = &t->proc->creds;
     struct fs_struct *fs = t->proc->fs;
-    int use_cwd = dirfd == AT_FDCWD || (name[0] == '/' && !(flags & (LOOKUP_BENEATH | LOOKUP_IN_ROOT)));
+    int use_cwd =
+        dirfd == AT_FDCWD || (name[0] == '/' && !(flags & (LOOKUP_BENEATH | LOOKUP_IN_ROOT)));
     pthread_mutex_lock(&fs->lock);
     op->root = fs->root;
     path_get(&op->root);

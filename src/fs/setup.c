@@ -50,8 +50,8 @@ static int mountpoint_child(struct path *dir, const char *name, struct dentry *p
 
 /* Walk an absolute guest path from the namespace root without following
  * symlinks, making missing components on the way. */
-static int walk_mountpoint(const char *gpath, struct dentry *placeholder, struct path *out, char *err,
-                           size_t errlen)
+static int walk_mountpoint(const char *gpath, struct dentry *placeholder, struct path *out,
+                           char *err, size_t errlen)
 {
     if (gpath[0] != '/') {
         snprintf(err, errlen, "%s: mount points must be absolute paths", gpath);
@@ -158,21 +158,25 @@ int vfs_setup(const struct fs_config *c, struct fs_struct **fsout, char *err, si
         dput(root);
         return -ENOTDIR;
     }
-    r = vfs_mount(root, NULL, (c->rw ? 0 : MNT_RDONLY) | MNT_NODEV | hostfs_atime_flags(root), NULL);
+    r = vfs_mount(root, NULL, (c->rw ? 0 : MNT_RDONLY) | MNT_NODEV | hostfs_atime_flags(root),
+                  NULL);
     dput(root);
     if (r < 0)
         return r;
 
     struct dentry *d;
-    if ((r = devfs_mount(&d)) < 0 || (r = mount_at("/dev", d, MNT_NOSUID | MNT_NOEXEC, err, errlen)) < 0)
+    if ((r = devfs_mount(&d)) < 0 ||
+        (r = mount_at("/dev", d, MNT_NOSUID | MNT_NOEXEC, err, errlen)) < 0)
         goto fail;
-    if ((r = tmpfs_mount(0, 01777, &d)) < 0 || (r = mount_at("/dev/shm", d, MNT_NOSUID | MNT_NODEV, err, errlen)) < 0)
+    if ((r = tmpfs_mount(0, 01777, &d)) < 0 ||
+        (r = mount_at("/dev/shm", d, MNT_NOSUID | MNT_NODEV, err, errlen)) < 0)
         goto fail;
     if ((r = procfs_mount(&d)) < 0 ||
         (r = mount_at("/proc", d, MNT_NOSUID | MNT_NODEV | MNT_NOEXEC, err, errlen)) < 0)
         goto fail;
     if (!user_binds_tmp(c)) {
-        if ((r = tmpfs_mount(0, 01777, &d)) < 0 || (r = mount_at("/tmp", d, MNT_NOSUID | MNT_NODEV, err, errlen)) < 0)
+        if ((r = tmpfs_mount(0, 01777, &d)) < 0 ||
+            (r = mount_at("/tmp", d, MNT_NOSUID | MNT_NODEV, err, errlen)) < 0)
             goto fail;
     }
     for (int i = 0; i < c->nmounts; i++) {
@@ -183,7 +187,8 @@ int vfs_setup(const struct fs_config *c, struct fs_struct **fsout, char *err, si
                 snprintf(err, errlen, "--bind %s: %s", m->src, strerror(-r));
                 goto out;
             }
-            r = mount_at(m->dst, d, (m->ro ? MNT_RDONLY : 0) | MNT_NODEV | hostfs_atime_flags(d), err, errlen);
+            r = mount_at(m->dst, d, (m->ro ? MNT_RDONLY : 0) | MNT_NODEV | hostfs_atime_flags(d),
+                         err, errlen);
         } else {
             r = tmpfs_mount(m->size, 01777, &d);
             if (r < 0) {

@@ -107,7 +107,8 @@ long sys_sync_file_range(struct task *t, const struct sysargs *a)
     int64_t end = (int64_t)((uint64_t)off + (uint64_t)n);
     long r = -EINVAL;
     mode_t type = file_type(f);
-    if (flags & ~(unsigned)(SYNC_FILE_RANGE_WAIT_BEFORE | SYNC_FILE_RANGE_WRITE | SYNC_FILE_RANGE_WAIT_AFTER))
+    if (flags & ~(unsigned)(SYNC_FILE_RANGE_WAIT_BEFORE | SYNC_FILE_RANGE_WRITE |
+                            SYNC_FILE_RANGE_WAIT_AFTER))
         goto out;
     if (off < 0 || end < 0 || end < off)
         goto out;

@@ -43,9 +43,9 @@ static long install(struct task *t, struct file *f, int cloexec)
     return fd;
 }
 
-#define VALID_OPEN_FLAGS                                                                          \
-    (O_ACCMODE | O_CREAT | O_EXCL | O_NOCTTY | O_TRUNC | O_APPEND | O_NONBLOCK | O_DSYNC |        \
-     O_ASYNC | O_DIRECT | K_O_LARGEFILE | O_DIRECTORY | O_NOFOLLOW | O_NOATIME | O_CLOEXEC |      \
+#define VALID_OPEN_FLAGS                                                                           \
+    (O_ACCMODE | O_CREAT | O_EXCL | O_NOCTTY | O_TRUNC | O_APPEND | O_NONBLOCK | O_DSYNC |         \
+     O_ASYNC | O_DIRECT | K_O_LARGEFILE | O_DIRECTORY | O_NOFOLLOW | O_NOATIME | O_CLOEXEC |       \
      O_PATH | O_TMPFILE | O_SYNC)
 static long do_open(struct task *t, int dirfd, uint64_t upath, int flags, mode_t mode, int resolve)
 {
@@ -105,7 +105,7 @@ long sys_creat(struct task *t, const struct sysargs *a)
     return do_open(t, AT_FDCWD, pathname, O_CREAT | O_WRONLY | O_TRUNC, mode, 0);
 }
 
-#define VALID_RESOLVE                                                                             \
+#define VALID_RESOLVE                                                                              \
     (RESOLVE_NO_XDEV | RESOLVE_NO_MAGICLINKS | RESOLVE_NO_SYMLINKS | RESOLVE_BENEATH |             \
      RESOLVE_IN_ROOT | RESOLVE_CACHED)
 
@@ -147,7 +147,8 @@ long sys_openat2(struct task *t, const struct sysargs *a)
         return -EINVAL;
     if ((how.resolve & RESOLVE_CACHED) && (how.flags & (O_CREAT | O_TRUNC | O_TMPFILE)))
         return -EAGAIN;
-    if ((how.flags & O_PATH) && (how.flags & ~(uint64_t)(O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)))
+    if ((how.flags & O_PATH) &&
+        (how.flags & ~(uint64_t)(O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)))
         return -EINVAL;
     int resolve = 0;
     if (how.resolve & RESOLVE_NO_XDEV)
@@ -500,7 +501,8 @@ long sys_pipe2(struct task *t, const struct sysargs *a)
     return do_pipe2(t, pipefd, flags);
 }
 
-#define MFD_ALL (MFD_CLOEXEC | MFD_ALLOW_SEALING | MFD_HUGETLB | 0x0008U /* NOEXEC_SEAL */ | 0x0010U /* EXEC */)
+#define MFD_ALL                                                                                    \
+    (MFD_CLOEXEC | MFD_ALLOW_SEALING | MFD_HUGETLB | 0x0008U /* NOEXEC_SEAL */ | 0x0010U /* EXEC */)
 
 long sys_memfd_create(struct task *t, const struct sysargs *a)
 {
@@ -599,7 +601,8 @@ long sys_ftruncate(struct task *t, const struct sysargs *a)
     else if ((r = fsize_limit_grow(f->inode, len)) < 0)
         ;
     else {
-        struct iattr ia = { .valid = ATTR_SIZE | ATTR_MTIME | ATTR_MTIME_NOW | ATTR_CTIME, .size = len };
+        struct iattr ia = { .valid = ATTR_SIZE | ATTR_MTIME | ATTR_MTIME_NOW | ATTR_CTIME,
+                            .size = len };
         r = f->inode->ops->setattr(f->inode, &ia);
     }
     file_put(f);

@@ -180,8 +180,8 @@ long sys_rename(struct task *t, const struct sysargs *a)
     return do_renameat2(t, AT_FDCWD, oldpath, AT_FDCWD, newpath, 0);
 }
 
-static long do_linkat(struct task *t, int olddirfd, uint64_t oldpath, int newdirfd, uint64_t newpath,
-                      int flags)
+static long do_linkat(struct task *t, int olddirfd, uint64_t oldpath, int newdirfd,
+                      uint64_t newpath, int flags)
 {
     if (flags & ~(AT_SYMLINK_FOLLOW | AT_EMPTY_PATH))
         return -EINVAL;
@@ -268,7 +268,8 @@ static void set_fs_path(struct task *t, struct path *p, int root)
 
 static long chdir_path(struct task *t, struct path *p, int root)
 {
-    long r = S_ISDIR(p->d->inode->mode) ? vfs_permission(&t->proc->creds, p->d->inode, MAY_EXEC) : -ENOTDIR;
+    long r = S_ISDIR(p->d->inode->mode) ? vfs_permission(&t->proc->creds, p->d->inode, MAY_EXEC)
+                                        : -ENOTDIR;
     if (r == 0 && root && t->proc->creds.euid != 0)
         r = -EPERM; /* CAP_SYS_CHROOT */
     if (r < 0) {

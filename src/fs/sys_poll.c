@@ -42,7 +42,8 @@ static int poll_once(struct task *t, struct pfd *p, size_t n, struct poll_table 
         }
         unsigned m = file_poll(f, pt, host);
         file_put(f);
-        p[i].revents = (short)(m & ((unsigned)(unsigned short)p[i].events | POLLERR | POLLHUP | POLLNVAL));
+        p[i].revents =
+            (short)(m & ((unsigned)(unsigned short)p[i].events | POLLERR | POLLHUP | POLLNVAL));
         if (p[i].revents)
             ready++;
     }
@@ -160,7 +161,8 @@ static void time_left(struct task *t, const struct timespec *deadline, int zero,
         return;
     struct timespec now, left = { 0, 0 };
     clock_gettime(CLOCK_MONOTONIC, &now);
-    if (now.tv_sec < deadline->tv_sec || (now.tv_sec == deadline->tv_sec && now.tv_nsec < deadline->tv_nsec)) {
+    if (now.tv_sec < deadline->tv_sec ||
+        (now.tv_sec == deadline->tv_sec && now.tv_nsec < deadline->tv_nsec)) {
         left.tv_sec = deadline->tv_sec - now.tv_sec;
         left.tv_nsec = deadline->tv_nsec - now.tv_nsec;
         if (left.tv_nsec < 0) {
@@ -225,8 +227,9 @@ static long do_select(struct task *t, int n, uint64_t uin, uint64_t uout, uint64
     uint64_t *in = calloc(1, bytes + 8), *out = calloc(1, bytes + 8), *ex = calloc(1, bytes + 8);
     struct pfd *p = calloc((size_t)n + 1, sizeof(*p));
     long r = in && out && ex && p ? 0 : -ENOMEM;
-    if (r == 0 && ((uin && copy_in(t, in, uin, bytes) < 0) || (uout && copy_in(t, out, uout, bytes) < 0) ||
-                   (uex && copy_in(t, ex, uex, bytes) < 0)))
+    if (r == 0 &&
+        ((uin && copy_in(t, in, uin, bytes) < 0) || (uout && copy_in(t, out, uout, bytes) < 0) ||
+         (uex && copy_in(t, ex, uex, bytes) < 0)))
         r = -EFAULT;
     size_t np = 0;
     for (int fd = 0; r == 0 && fd < n; fd++) {
@@ -273,8 +276,8 @@ static long do_select(struct task *t, int n, uint64_t uin, uint64_t uout, uint64
             }
         }
         r = count;
-        if ((uin && copy_out(t, uin, in, bytes) < 0) || (uout && copy_out(t, uout, out, bytes) < 0) ||
-            (uex && copy_out(t, uex, ex, bytes) < 0))
+        if ((uin && copy_out(t, uin, in, bytes) < 0) ||
+            (uout && copy_out(t, uout, out, bytes) < 0) || (uex && copy_out(t, uex, ex, bytes) < 0))
             r = -EFAULT;
     }
     free(in);
@@ -317,7 +320,9 @@ long sys_pselect6(struct task *t, const struct sysargs *a)
             return -EINVAL;
     }
     if (sigmask) {
-        struct { uint64_t ss, len; } sig;
+        struct {
+            uint64_t ss, len;
+        } sig;
         if (copy_in(t, &sig, sigmask, sizeof(sig)) < 0)
             return -EFAULT;
         long r = check_sigmask(t, sig.ss, sig.len);

@@ -377,7 +377,8 @@ static long do_readv(struct task *t, struct file *f, uint64_t uiov, uint64_t cnt
     char *tmp = malloc(cap);
     long r = -ENOMEM;
     struct rwpos p;
-    if (tmp && (r = pos_begin(&p, f, at, (size_t)total)) == 0 && (r = dio_check(f, *p.pos, 0, iov, cnt)) < 0)
+    if (tmp && (r = pos_begin(&p, f, at, (size_t)total)) == 0 &&
+        (r = dio_check(f, *p.pos, 0, iov, cnt)) < 0)
         pos_end(&p);
     if (tmp && r == 0) {
         off_t start = *p.pos;
@@ -387,7 +388,8 @@ static long do_readv(struct task *t, struct file *f, uint64_t uiov, uint64_t cnt
         size_t off = 0;
         for (uint64_t i = 0; r > 0 && off < (size_t)r && i < cnt; i++) {
             size_t n = iov[i].iov_len < (size_t)r - off ? iov[i].iov_len : (size_t)r - off;
-            long c = n ? copy_out_partial(t, (uint64_t)(uintptr_t)iov[i].iov_base, tmp + off, n) : 0;
+            long c =
+                n ? copy_out_partial(t, (uint64_t)(uintptr_t)iov[i].iov_base, tmp + off, n) : 0;
             off += c > 0 ? (size_t)c : 0;
             if (c < (long)n) {
                 r = off ? (long)off : -EFAULT;
@@ -416,7 +418,8 @@ static long do_writev(struct task *t, struct file *f, uint64_t uiov, uint64_t cn
     char *tmp = malloc(cap);
     long r = -ENOMEM;
     struct rwpos p;
-    if (tmp && (r = pos_begin(&p, f, at, (size_t)total)) == 0 && (r = dio_check(f, *p.pos, 1, iov, cnt)) < 0)
+    if (tmp && (r = pos_begin(&p, f, at, (size_t)total)) == 0 &&
+        (r = dio_check(f, *p.pos, 1, iov, cnt)) < 0)
         pos_end(&p);
     if (tmp && r == 0) {
         /* Like copy_from_iter: an iovec that runs into an unmapped page
@@ -596,8 +599,8 @@ struct dents_ctx {
     struct dir_context ctx;
     char *buf;
     size_t cap, used;
-    size_t prev;              /* offset of the previous record, or SIZE_MAX */
-    int old;                  /* struct linux_dirent (getdents) */
+    size_t prev; /* offset of the previous record, or SIZE_MAX */
+    int old;     /* struct linux_dirent (getdents) */
     int err;
 };
 
@@ -652,7 +655,9 @@ static long do_getdents(struct task *t, const struct sysargs *a, int old)
     }
     if (count > RW_CHUNK * 4)
         count = RW_CHUNK * 4;
-    struct dents_ctx d = { .ctx = { .emit = dents_emit }, .cap = count, .prev = SIZE_MAX, .old = old };
+    struct dents_ctx d = {
+        .ctx = { .emit = dents_emit }, .cap = count, .prev = SIZE_MAX, .old = old
+    };
     d.buf = malloc(count ? count : 1);
     if (!d.buf) {
         file_put(f);
@@ -867,7 +872,8 @@ long sys_copy_file_range(struct task *t, const struct sysargs *a)
         r = -EINVAL;
     else if (S_ISDIR(in->inode->mode) || S_ISDIR(out->inode->mode))
         r = -EISDIR;
-    else if (!S_ISREG(in->inode->mode) || !S_ISREG(out->inode->mode) || !in->ops->read || !out->ops->write)
+    else if (!S_ISREG(in->inode->mode) || !S_ISREG(out->inode->mode) || !in->ops->read ||
+             !out->ops->write)
         r = -EINVAL;
     else if (!file_readable(in) || !file_writable(out) || (out->flags & O_APPEND))
         r = -EBADF;
@@ -1042,7 +1048,8 @@ long sys_tee(struct task *t, const struct sysargs *a)
     else if (!file_readable(in) || !file_writable(out))
         r = -EBADF;
     else
-        r = pipe_tee(in, out, len > MAX_RW_COUNT ? MAX_RW_COUNT : len, !!(flags & SPLICE_F_NONBLOCK));
+        r = pipe_tee(in, out, len > MAX_RW_COUNT ? MAX_RW_COUNT : len,
+                     !!(flags & SPLICE_F_NONBLOCK));
     if (in)
         file_put(in);
     if (out)

@@ -80,13 +80,14 @@ static long stat_file(struct file *f, struct stat *st)
  * file is its root) and the file system's statx extras for request. */
 struct statx_more {
     unsigned request;
-    int mnt_id;               /* 0 for an anonymous file */
+    int mnt_id; /* 0 for an anonymous file */
     int mount_root;
-    int have_extra;           /* extra came from the file system */
+    int have_extra; /* extra came from the file system */
     struct statx_extra extra;
 };
 
-static void statx_more_of(struct statx_more *sx, struct mount *mnt, struct dentry *d, struct inode *i)
+static void statx_more_of(struct statx_more *sx, struct mount *mnt, struct dentry *d,
+                          struct inode *i)
 {
     sx->mnt_id = mnt ? mnt->id : 0;
     sx->mount_root = mnt && d && mnt->root == d;
@@ -416,8 +417,7 @@ static long do_readlink(struct task *t, int dirfd, uint64_t upath, uint64_t ubuf
     if (r >= 0) {
         if (path[0] == 0 && dirfd == AT_FDCWD)
             r = -ENOENT;
-        else
-        {
+        else {
             struct path_op op;
             path_op_init(t, dirfd, path, LOOKUP_EMPTY, &op);
             r = vfs_readlink(&op, buf, PATH_MAX_LEN);
@@ -548,7 +548,8 @@ static void chown_attr(struct iattr *ia, uint64_t uid, uint64_t gid)
     }
 }
 
-static long chown_at(struct task *t, int dirfd, uint64_t upath, uint64_t uid, uint64_t gid, int flags)
+static long chown_at(struct task *t, int dirfd, uint64_t upath, uint64_t uid, uint64_t gid,
+                     int flags)
 {
     if (flags & ~(AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH))
         return -EINVAL;
@@ -610,7 +611,8 @@ long sys_truncate(struct task *t, const struct sysargs *a)
         else if ((r = fsize_limit_grow(i, len)) < 0)
             ;
         else {
-            struct iattr ia = { .valid = ATTR_SIZE | ATTR_MTIME | ATTR_MTIME_NOW | ATTR_CTIME, .size = len };
+            struct iattr ia = { .valid = ATTR_SIZE | ATTR_MTIME | ATTR_MTIME_NOW | ATTR_CTIME,
+                                .size = len };
             r = i->ops->setattr ? i->ops->setattr(i, &ia) : -EPERM;
         }
     }
@@ -646,7 +648,8 @@ static long times_attr(const struct timespec *ts, struct iattr *ia)
     return 0;
 }
 
-static long utimes_common(struct task *t, int dirfd, uint64_t upath, const struct timespec *ts, int flags)
+static long utimes_common(struct task *t, int dirfd, uint64_t upath, const struct timespec *ts,
+                          int flags)
 {
     struct iattr ia;
     /* Nothing to change: Linux returns before looking anything up. */
@@ -964,18 +967,54 @@ static long do_removexattr(struct task *t, const struct sysargs *a, int by_fd, i
     return r;
 }
 
-long sys_setxattr(struct task *t, const struct sysargs *a) { return do_setxattr(t, a, 0, 1); }
-long sys_lsetxattr(struct task *t, const struct sysargs *a) { return do_setxattr(t, a, 0, 0); }
-long sys_fsetxattr(struct task *t, const struct sysargs *a) { return do_setxattr(t, a, 1, 0); }
-long sys_getxattr(struct task *t, const struct sysargs *a) { return do_getxattr(t, a, 0, 1); }
-long sys_lgetxattr(struct task *t, const struct sysargs *a) { return do_getxattr(t, a, 0, 0); }
-long sys_fgetxattr(struct task *t, const struct sysargs *a) { return do_getxattr(t, a, 1, 0); }
-long sys_listxattr(struct task *t, const struct sysargs *a) { return do_listxattr(t, a, 0, 1); }
-long sys_llistxattr(struct task *t, const struct sysargs *a) { return do_listxattr(t, a, 0, 0); }
-long sys_flistxattr(struct task *t, const struct sysargs *a) { return do_listxattr(t, a, 1, 0); }
-long sys_removexattr(struct task *t, const struct sysargs *a) { return do_removexattr(t, a, 0, 1); }
-long sys_lremovexattr(struct task *t, const struct sysargs *a) { return do_removexattr(t, a, 0, 0); }
-long sys_fremovexattr(struct task *t, const struct sysargs *a) { return do_removexattr(t, a, 1, 0); }
+long sys_setxattr(struct task *t, const struct sysargs *a)
+{
+    return do_setxattr(t, a, 0, 1);
+}
+long sys_lsetxattr(struct task *t, const struct sysargs *a)
+{
+    return do_setxattr(t, a, 0, 0);
+}
+long sys_fsetxattr(struct task *t, const struct sysargs *a)
+{
+    return do_setxattr(t, a, 1, 0);
+}
+long sys_getxattr(struct task *t, const struct sysargs *a)
+{
+    return do_getxattr(t, a, 0, 1);
+}
+long sys_lgetxattr(struct task *t, const struct sysargs *a)
+{
+    return do_getxattr(t, a, 0, 0);
+}
+long sys_fgetxattr(struct task *t, const struct sysargs *a)
+{
+    return do_getxattr(t, a, 1, 0);
+}
+long sys_listxattr(struct task *t, const struct sysargs *a)
+{
+    return do_listxattr(t, a, 0, 1);
+}
+long sys_llistxattr(struct task *t, const struct sysargs *a)
+{
+    return do_listxattr(t, a, 0, 0);
+}
+long sys_flistxattr(struct task *t, const struct sysargs *a)
+{
+    return do_listxattr(t, a, 1, 0);
+}
+long sys_removexattr(struct task *t, const struct sysargs *a)
+{
+    return do_removexattr(t, a, 0, 1);
+}
+long sys_lremovexattr(struct task *t, const struct sysargs *a)
+{
+    return do_removexattr(t, a, 0, 0);
+}
+long sys_fremovexattr(struct task *t, const struct sysargs *a)
+{
+    return do_removexattr(t, a, 1, 0);
+}
 
 /* ---- file handles ---- */
 

@@ -28,11 +28,11 @@
 
 /* Linux x86-64's layout (arch/x86/mm/mmap.c, fs/binfmt_elf.c, fs/exec.c,
  * mm/util.c, checked against Linux 6.18 with 4-level page tables). */
-#define ELF_ET_DYN_BASE (TASK_SIZE / 3 * 2)        /* where PIE programs go */
-#define STACK_RND_MASK 0x3fffffULL                  /* 22 bits of pages */
-#define MMAP_RND_BITS 28                            /* mmap64_rnd_bits */
-#define BRK_RND_RANGE (1ULL << 30)                  /* arch_randomize_brk, 64-bit */
-#define STACK_ALIGN_RND 8192                        /* arch_align_stack */
+#define ELF_ET_DYN_BASE (TASK_SIZE / 3 * 2) /* where PIE programs go */
+#define STACK_RND_MASK 0x3fffffULL          /* 22 bits of pages */
+#define MMAP_RND_BITS 28                    /* mmap64_rnd_bits */
+#define BRK_RND_RANGE (1ULL << 30)          /* arch_randomize_brk, 64-bit */
+#define STACK_ALIGN_RND 8192                /* arch_align_stack */
 #define STACK_GUARD_GAP (256 * GUEST_PAGE)
 #define MMAP_GAP_MIN (128ULL << 20)
 #define MMAP_GAP_MAX (TASK_SIZE / 6 * 5)
@@ -118,7 +118,9 @@ int exec_read(struct file *f, const char *path, struct exec_file *ef, char *err,
         return -ENOEXEC;
     }
     if (img.has_interp) {
-        snprintf(err, errlen, "dynamically linked executables (interpreter %s) are not supported yet", img.interp);
+        snprintf(err, errlen,
+                 "dynamically linked executables (interpreter %s) are not supported yet",
+                 img.interp);
         return -ENOEXEC;
     }
     return 0;
@@ -139,9 +141,9 @@ void exec_file_free(struct exec_file *ef)
 struct layout {
     uint64_t stack_top, ssize;
     uint64_t mmap_base;
-    uint64_t bias;          /* added to the image's addresses */
+    uint64_t bias; /* added to the image's addresses */
     uint64_t brk;
-    uint64_t stack_pad;     /* arch_align_stack's offset below the strings */
+    uint64_t stack_pad; /* arch_align_stack's offset below the strings */
 };
 
 static int choose_layout(struct task *t, const struct elf_image *img, int randomize,
@@ -208,14 +210,15 @@ static int choose_layout(struct task *t, const struct elf_image *img, int random
             start = ELF_ET_DYN_BASE + (rv[3] & ((1ULL << MMAP_RND_BITS) - 1)) * GUEST_PAGE;
             start &= ~(align - 1);
         } else {
-            start = vma_find_free(&mm->vmas, size + align - GUEST_PAGE, MMAP_MIN_ADDR, L->mmap_base);
+            start =
+                vma_find_free(&mm->vmas, size + align - GUEST_PAGE, MMAP_MIN_ADDR, L->mmap_base);
             start = (start + align - 1) & ~(align - 1);
         }
         L->bias = PAGE_DOWN(start - img->lo);
     }
     uint64_t lo = img->lo + L->bias, hi = img->hi + L->bias;
-    if (lo < MMAP_MIN_ADDR || hi > TASK_SIZE || hi < lo ||
-        vma_overlaps(&mm->vmas, lo, hi) || (lo < top && hi > top - span)) {
+    if (lo < MMAP_MIN_ADDR || hi > TASK_SIZE || hi < lo || vma_overlaps(&mm->vmas, lo, hi) ||
+        (lo < top && hi > top - span)) {
         snprintf(err, errlen, "image at 0x%llx-0x%llx does not fit the address space",
                  (unsigned long long)lo, (unsigned long long)hi);
         return -ENOEXEC;
@@ -292,12 +295,17 @@ static long map_image(struct task *t, const struct exec_file *ef, const struct e
 
 /* The auxiliary vector, as Linux's create_elf_tables orders it; returns
  * its length (aux has room for 32). */
-static int fill_auxv(struct task *t, const struct elf_image *img, uint64_t bias, struct auxv_ent *aux)
+static int fill_auxv(struct task *t, const struct elf_image *img, uint64_t bias,
+                     struct auxv_ent *aux)
 {
     struct mm *mm = t->proc->mm;
     struct creds *c = &t->proc->creds;
     int na = 0;
-#define AUX(type_, val_) aux[na++] = (struct auxv_ent){ (type_), (uint64_t)(val_) }
+#define AUX(type_, val_)                                                                           \
+    aux[na++] = (struct auxv_ent)                                                                  \
+    {                                                                                              \
+        (type_), (uint64_t)(val_)                                                                  \
+    }
     if (mm->vdso)
         AUX(AT_SYSINFO_EHDR, mm->vdso);
     AUX(51 /* AT_MINSIGSTKSZ */, getauxval(51));
@@ -331,8 +339,8 @@ static int fill_auxv(struct task *t, const struct elf_image *img, uint64_t bias,
  * starts; records where argv's and envp's strings went, for
  * /proc/PID/cmdline and environ. 0 or -errno with a reason in err. */
 static int build_stack(struct task *t, const struct exec_file *ef, const struct elf_image *img,
-                       const struct layout *L, char *const argv[], char *const envp[], uint64_t *rsp,
-                       char *err, size_t errlen)
+                       const struct layout *L, char *const argv[], char *const envp[],
+                       uint64_t *rsp, char *err, size_t errlen)
 {
     struct mm *mm = t->proc->mm;
     uint64_t stack_top = L->stack_top;
@@ -343,10 +351,15 @@ static int build_stack(struct task *t, const struct exec_file *ef, const struct 
         envc++;
     struct auxv_ent aux[32];
     struct stack_params sp = {
-        .argc = argc, .argv = (const char *const *)argv,
-        .envc = envc, .envp = (const char *const *)envp,
-        .execfn = ef->path, .platform = "x86_64", .align_pad = L->stack_pad,
-        .auxv = aux, .nauxv = fill_auxv(t, img, L->bias, aux),
+        .argc = argc,
+        .argv = (const char *const *)argv,
+        .envc = envc,
+        .envp = (const char *const *)envp,
+        .execfn = ef->path,
+        .platform = "x86_64",
+        .align_pad = L->stack_pad,
+        .auxv = aux,
+        .nauxv = fill_auxv(t, img, L->bias, aux),
     };
     if (getrandom(sp.random, sizeof(sp.random), 0) != sizeof(sp.random)) {
         snprintf(err, errlen, "getrandom failed");

@@ -75,21 +75,28 @@ static int drop_privileges(void)
         return -1;
     /* Needs CAP_SETPCAP, so before the capabilities go. */
     prctl(PR_SET_SECUREBITS,
-                     SECBIT_NOROOT | SECBIT_NOROOT_LOCKED | SECBIT_NO_SETUID_FIXUP |
-                     SECBIT_NO_SETUID_FIXUP_LOCKED | SECBIT_KEEP_CAPS_LOCKED |
-                     SECBIT_NO_CAP_AMBIENT_RAISE | SECBIT_NO_CAP_AMBIENT_RAISE_LOCKED, 0, 0, 0);
+          SECBIT_NOROOT | SECBIT_NOROOT_LOCKED | SECBIT_NO_SETUID_FIXUP |
+              SECBIT_NO_SETUID_FIXUP_LOCKED | SECBIT_KEEP_CAPS_LOCKED |
+              SECBIT_NO_CAP_AMBIENT_RAISE | SECBIT_NO_CAP_AMBIENT_RAISE_LOCKED,
+          0, 0, 0);
     for (int cap = 0; cap < 64; cap++)
         if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) != 0 && errno == EINVAL)
             break; /* past the last capability this kernel knows */
     prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);
-    struct { uint32_t version; int pid; } hdr = { 0x20080522 /* _LINUX_CAPABILITY_VERSION_3 */, 0 };
-    struct { uint32_t effective, permitted, inheritable; } data[2] = { { 0, 0, 0 }, { 0, 0, 0 } };
+    struct {
+        uint32_t version;
+        int pid;
+    } hdr = { 0x20080522 /* _LINUX_CAPABILITY_VERSION_3 */, 0 };
+    struct {
+        uint32_t effective, permitted, inheritable;
+    } data[2] = { { 0, 0, 0 }, { 0, 0, 0 } };
     if (syscall(SYS_capset, &hdr, data) != 0)
         return -1;
     return 0;
 }
 
-int stub_spawn(const struct platform *plat, int ptrace_mode, struct stub **out, struct guest_ctx **ctxp)
+int stub_spawn(const struct platform *plat, int ptrace_mode, struct stub **out,
+               struct guest_ctx **ctxp)
 {
     size_t size = STUB_MAX_THREADS * SYSMSG_SIZE;
     int memfd = memfd_create("sandbox-run-sysmsg", MFD_CLOEXEC);
@@ -233,8 +240,8 @@ long stub_syscall6(struct guest_ctx *ctx, long nr, uint64_t a0, uint64_t a1, uin
 struct fdpass_buf {
     struct msghdr msg;
     struct iovec iov;
-    uint64_t seq;                                   /* the data: the call's tag */
-    uint64_t ctl[CMSG_SPACE(sizeof(int)) / 8];      /* one SCM_RIGHTS fd */
+    uint64_t seq;                              /* the data: the call's tag */
+    uint64_t ctl[CMSG_SPACE(sizeof(int)) / 8]; /* one SCM_RIGHTS fd */
 };
 _Static_assert(sizeof(struct fdpass_buf) <= sizeof(((struct sysmsg *)0)->scratch),
                "fdpass buffers fit the sysmsg scratch space");
@@ -243,8 +250,9 @@ static int fdpass_send(int sock, int fd, uint64_t seq)
 {
     struct iovec iov = { &seq, sizeof(seq) };
     uint64_t ctl[CMSG_SPACE(sizeof(int)) / 8] = { 0 };
-    struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl,
-                          .msg_controllen = sizeof(ctl) };
+    struct msghdr msg = {
+        .msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl, .msg_controllen = sizeof(ctl)
+    };
     struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
     c->cmsg_level = SOL_SOCKET;
     c->cmsg_type = SCM_RIGHTS;
@@ -279,7 +287,8 @@ long stub_map_fd(struct guest_ctx *ctx, int host_fd, uint64_t addr, uint64_t len
     struct stub *s = ctx->stub;
     struct fdpass_buf *b = (struct fdpass_buf *)(void *)ctx->m->scratch;
     /* The same buffers as the stub sees them. */
-    uint64_t at = SYSMSG_BASE + (uint64_t)ctx->slot * SYSMSG_SIZE + offsetof(struct sysmsg, scratch);
+    uint64_t at =
+        SYSMSG_BASE + (uint64_t)ctx->slot * SYSMSG_SIZE + offsetof(struct sysmsg, scratch);
 
     pthread_mutex_lock(&s->fdpass_lock);
     uint64_t seq = ++s->fdpass_seq;
@@ -316,7 +325,8 @@ long stub_map_fd(struct guest_ctx *ctx, int host_fd, uint64_t addr, uint64_t len
             stub_syscall6(ctx, SYS_close, (uint64_t)rfd, 0, 0, 0, 0, 0);
             continue;
         }
-        ret = stub_syscall6(ctx, SYS_mmap, addr, len, (uint64_t)prot, (uint64_t)flags, (uint64_t)rfd, off);
+        ret = stub_syscall6(ctx, SYS_mmap, addr, len, (uint64_t)prot, (uint64_t)flags,
+                            (uint64_t)rfd, off);
         stub_syscall6(ctx, SYS_close, (uint64_t)rfd, 0, 0, 0, 0, 0);
         break;
     }
@@ -331,7 +341,8 @@ long stub_mincore(struct guest_ctx *ctx, uint64_t addr, uint64_t npages, unsigne
 {
     if (npages > STUB_MINCORE_MAX)
         return -EINVAL;
-    uint64_t at = SYSMSG_BASE + (uint64_t)ctx->slot * SYSMSG_SIZE + offsetof(struct sysmsg, scratch);
+    uint64_t at =
+        SYSMSG_BASE + (uint64_t)ctx->slot * SYSMSG_SIZE + offsetof(struct sysmsg, scratch);
     long r = stub_syscall6(ctx, SYS_mincore, addr, npages * 4096, at, 0, 0, 0);
     if (r < 0)
         return r;

@@ -74,12 +74,18 @@ static int fault_code_ok(int sig, int code)
     if (code == SI_KERNEL_)
         return 1;
     switch (sig) {
-    case SIGSEGV: return code >= 1 && code <= 10;
-    case SIGBUS: return code >= 1 && code <= 5;
-    case SIGFPE: return code >= 1 && code <= 15;
-    case SIGILL: return code >= 1 && code <= 11;
-    case SIGTRAP: return code >= 1 && code <= 6;
-    default: return 0;
+    case SIGSEGV:
+        return code >= 1 && code <= 10;
+    case SIGBUS:
+        return code >= 1 && code <= 5;
+    case SIGFPE:
+        return code >= 1 && code <= 15;
+    case SIGILL:
+        return code >= 1 && code <= 11;
+    case SIGTRAP:
+        return code >= 1 && code <= 6;
+    default:
+        return 0;
     }
 }
 

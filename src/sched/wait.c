@@ -16,7 +16,10 @@ __thread struct task *current_task;
 
 /* The sleeper of host threads that run no task (tests, helper threads). */
 static _Thread_local struct sleeper thread_sleeper = {
-    PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0, 0,
+    PTHREAD_MUTEX_INITIALIZER,
+    PTHREAD_COND_INITIALIZER,
+    0,
+    0,
 };
 
 static struct sleeper *sleeper_of(struct task *t)
@@ -183,7 +186,8 @@ int task_sleep(struct task *t, const struct timespec *deadline, int flags)
         }
         if (!deadline) {
             pthread_cond_wait(&s->cond, &s->lock);
-        } else if (pthread_cond_clockwait(&s->cond, &s->lock, CLOCK_MONOTONIC, deadline) == ETIMEDOUT) {
+        } else if (pthread_cond_clockwait(&s->cond, &s->lock, CLOCK_MONOTONIC, deadline) ==
+                   ETIMEDOUT) {
             r = s->woken ? 0 : -ETIMEDOUT;
             break;
         }

@@ -35,7 +35,8 @@ static size_t mem_xfer(pid_t pid, int write, void *local, uint64_t remote, size_
     while (done < len) {
         struct iovec l = { (uint8_t *)local + done, len - done };
         struct iovec r = { (void *)(uintptr_t)(remote + done), len - done };
-        ssize_t n = write ? process_vm_writev(pid, &l, 1, &r, 1, 0) : process_vm_readv(pid, &l, 1, &r, 1, 0);
+        ssize_t n = write ? process_vm_writev(pid, &l, 1, &r, 1, 0)
+                          : process_vm_readv(pid, &l, 1, &r, 1, 0);
         if (n <= 0)
             break;
         done += (size_t)n;

@@ -46,8 +46,9 @@ int creds_init_host(struct creds *c)
     gid_t gr, ge, gs;
     getresuid(&r, &e, &s);
     getresgid(&gr, &ge, &gs);
-    *c = (struct creds){ .uid = r, .euid = e, .suid = s, .fsuid = e,
-                          .gid = gr, .egid = ge, .sgid = gs, .fsgid = ge };
+    *c = (struct creds){
+        .uid = r, .euid = e, .suid = s, .fsuid = e, .gid = gr, .egid = ge, .sgid = gs, .fsgid = ge
+    };
     pthread_once(&host_groups_once, host_groups_load);
     if (host_groups_err < 0)
         return host_groups_err;

@@ -16,28 +16,27 @@
 
 static void usage(FILE *f)
 {
-    fprintf(f,
-            "usage: sandbox-run [OPTION...] -- PROGRAM [ARG...]\n"
-            "Run a static x86-64 Linux program with every system call serviced by the sandbox.\n"
-            "\n"
-            "  --platform=NAME  how guest threads run: systrap (default) or ptrace\n"
-            "  --strace         trace every guest system call on standard error\n"
-            "  --root=DIR       host directory that is the guest's / (default /), read-only\n"
-            "  --rw             make the root writable\n"
-            "  --bind=SRC:DST[:ro]  mount host path SRC at DST in the guest (repeatable)\n"
-            "  --tmpfs=DST[:size=N] mount an empty tmpfs at DST; N in bytes or with k, m, g\n"
-            "  --cwd=DIR        the guest's working directory (default: the current one\n"
-            "                   if the guest can see it, else /)\n"
-            "  --no-aslr        no address-space randomisation: the guest starts with\n"
-            "                   personality ADDR_NO_RANDOMIZE (as under setarch -R)\n"
-            "  --help           show this help\n"
-            "  --version        show the version\n"
-            "\n"
-            "Exit status: the guest's, or 128+N if it was killed by signal N;\n"
-            "127 if PROGRAM is not found, 126 if it cannot be run, 125 if the sandbox\n"
-            "failed (e.g. its stub process was killed from outside), 2 on a usage error.\n"
-            "PROGRAM is looked up in the guest's file system: a name with a '/' from the\n"
-            "guest's working directory, else in the guest's PATH.\n");
+    fprintf(f, "usage: sandbox-run [OPTION...] -- PROGRAM [ARG...]\n"
+               "Run a static x86-64 Linux program with every system call serviced by the sandbox.\n"
+               "\n"
+               "  --platform=NAME  how guest threads run: systrap (default) or ptrace\n"
+               "  --strace         trace every guest system call on standard error\n"
+               "  --root=DIR       host directory that is the guest's / (default /), read-only\n"
+               "  --rw             make the root writable\n"
+               "  --bind=SRC:DST[:ro]  mount host path SRC at DST in the guest (repeatable)\n"
+               "  --tmpfs=DST[:size=N] mount an empty tmpfs at DST; N in bytes or with k, m, g\n"
+               "  --cwd=DIR        the guest's working directory (default: the current one\n"
+               "                   if the guest can see it, else /)\n"
+               "  --no-aslr        no address-space randomisation: the guest starts with\n"
+               "                   personality ADDR_NO_RANDOMIZE (as under setarch -R)\n"
+               "  --help           show this help\n"
+               "  --version        show the version\n"
+               "\n"
+               "Exit status: the guest's, or 128+N if it was killed by signal N;\n"
+               "127 if PROGRAM is not found, 126 if it cannot be run, 125 if the sandbox\n"
+               "failed (e.g. its stub process was killed from outside), 2 on a usage error.\n"
+               "PROGRAM is looked up in the guest's file system: a name with a '/' from the\n"
+               "guest's working directory, else in the guest's PATH.\n");
 }
 
 static struct fs_config *mounts_to_free;
@@ -74,7 +73,8 @@ static int parse_mount(struct fs_config *c, int bind, const char *arg)
             if (strcmp(opt, "ro") == 0)
                 m.ro = 1;
             else if (strcmp(opt, "rw") != 0) {
-                fprintf(stderr, "sandbox-run: --bind %s: unknown option '%s' (ro or rw)\n", arg, opt);
+                fprintf(stderr, "sandbox-run: --bind %s: unknown option '%s' (ro or rw)\n", arg,
+                        opt);
                 free(s);
                 return -1;
             }
@@ -115,7 +115,8 @@ static int parse_mount(struct fs_config *c, int bind, const char *arg)
         }
     }
     if (m.dst[0] != '/') {
-        fprintf(stderr, "sandbox-run: %s %s: the guest path must be absolute\n", bind ? "--bind" : "--tmpfs", arg);
+        fprintf(stderr, "sandbox-run: %s %s: the guest path must be absolute\n",
+                bind ? "--bind" : "--tmpfs", arg);
         free(s);
         return -1;
     }
@@ -184,7 +185,8 @@ int main(int argc, char **argv)
             if (optopt && optopt != '?')
                 fprintf(stderr, "sandbox-run: unknown option -%c\n", optopt);
             else
-                fprintf(stderr, "sandbox-run: unknown option or missing argument: %s\n", argv[optind - 1]);
+                fprintf(stderr, "sandbox-run: unknown option or missing argument: %s\n",
+                        argv[optind - 1]);
             usage(stderr);
             return EXIT_USAGE;
         }

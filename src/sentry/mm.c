@@ -32,7 +32,8 @@
 
 static long host_mmap(struct task *t, uint64_t addr, uint64_t len, int prot, int flags)
 {
-    return stub_syscall6(t->ctx, SYS_mmap, addr, len, (uint64_t)prot, (uint64_t)flags, (uint64_t)-1, 0);
+    return stub_syscall6(t->ctx, SYS_mmap, addr, len, (uint64_t)prot, (uint64_t)flags, (uint64_t)-1,
+                         0);
 }
 
 static long host_munmap(struct task *t, uint64_t addr, uint64_t len)
@@ -99,7 +100,7 @@ long mm_populate_locked(struct task *t, uint64_t start, uint64_t end, int ignore
             r = 0;
         else {
             int adv = (v->prot & PROT_WRITE) && !(v->flags & MAP_SHARED) ? MADV_POPULATE_WRITE
-                                                                           : MADV_POPULATE_READ;
+                                                                         : MADV_POPULATE_READ;
             r = stub_syscall6(t->ctx, SYS_madvise, a, b - a, (uint64_t)adv, 0, 0, 0);
         }
         if (r < 0 && !ignore_errors) /* __mlock_posix_error_return */
@@ -232,8 +233,8 @@ static long mmap_range(struct mm *mm, uint64_t addr, uint64_t alen, int flags, u
     if (hint && hint < MMAP_MIN_ADDR)
         hint = MMAP_MIN_ADDR;
     uint64_t hint_end = flags & MAP_32BIT ? MAP32_END : TASK_SIZE;
-    if (hint && alen <= hint_end && hint <= hint_end - alen &&
-        !touches_stub(hint, hint + alen) && !vma_overlaps(&mm->vmas, hint, hint + alen))
+    if (hint && alen <= hint_end && hint <= hint_end - alen && !touches_stub(hint, hint + alen) &&
+        !vma_overlaps(&mm->vmas, hint, hint + alen))
         start = hint;
     if (!start && (flags & MAP_32BIT)) {
         start = vma_find_free_low(&mm->vmas, alen, map32_begin(mm), MAP32_END);
@@ -283,9 +284,11 @@ long mm_mmap(struct task *t, uint64_t addr, uint64_t len, int prot, int flags, i
 
     /* The mapping type is checked once the range is chosen, as in Linux. */
     int type = flags & MAP_TYPE;
-    struct vma nv = { .start = start, .end = start + alen,
+    struct vma nv = { .start = start,
+                      .end = start + alen,
                       .prot = prot & (PROT_READ | PROT_WRITE | PROT_EXEC),
-                      .flags = flags & (MAP_SHARED | MAP_PRIVATE | MAP_GROWSDOWN), .kind = VMA_ANON };
+                      .flags = flags & (MAP_SHARED | MAP_PRIVATE | MAP_GROWSDOWN),
+                      .kind = VMA_ANON };
     /* Linux's can_do_mlock and mlock_future_ok come before the file's checks. */
     nv.locked = mm->def_locked | (flags & MAP_LOCKED ? VMA_LOCKED : 0);
     ret = -EPERM;
@@ -340,11 +343,13 @@ long mm_mmap(struct task *t, uint64_t addr, uint64_t len, int prot, int flags, i
             hfd = mmap_host_fd(f, hfd, &tmp);
         ret = hfd;
         if (hfd >= 0)
-            ret = stub_map_fd(t->ctx, hfd, start, alen, prot, type | (flags & keep) | MAP_FIXED, off);
+            ret =
+                stub_map_fd(t->ctx, hfd, start, alen, prot, type | (flags & keep) | MAP_FIXED, off);
         if (tmp >= 0)
             close(tmp);
     } else {
-        int hflags = (flags & (keep | MAP_HUGETLB | (int)(0x3fU << 26))) | type | MAP_ANONYMOUS | MAP_FIXED;
+        int hflags =
+            (flags & (keep | MAP_HUGETLB | (int)(0x3fU << 26))) | type | MAP_ANONYMOUS | MAP_FIXED;
         ret = host_mmap(t, start, alen, prot, hflags);
     }
     if (ret < 0)
@@ -369,7 +374,8 @@ long mm_map_fixed(struct task *t, uint64_t addr, uint64_t len, int prot, int kin
 {
     struct mm *mm = t->proc->mm;
     pthread_mutex_lock(&mm->lock);
-    long ret = host_mmap(t, addr, len, prot, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED | MAP_NORESERVE);
+    long ret =
+        host_mmap(t, addr, len, prot, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED | MAP_NORESERVE);
     if (ret >= 0) {
         vma_remove(&mm->vmas, addr, addr + len);
         ret = vma_insert(&mm->vmas, addr, addr + len, prot, MAP_PRIVATE, kind);
@@ -424,8 +430,8 @@ long mm_mprotect(struct task *t, uint64_t addr, uint64_t len, int prot)
         /* Write access to a shared mapping of a file not open for writing,
          * or exec on a noexec mount, was given up at mmap (VM_MAY*). */
         ret = 0;
-        for (long i = vma_find(&mm->vmas, addr); i >= 0 && (size_t)i < mm->vmas.n &&
-                                                 mm->vmas.v[i].start < end; i++)
+        for (long i = vma_find(&mm->vmas, addr);
+             i >= 0 && (size_t)i < mm->vmas.n && mm->vmas.v[i].start < end; i++)
             if (p & mm->vmas.v[i].noprot)
                 ret = -EACCES;
         if (ret == 0)
@@ -460,13 +466,15 @@ static long mremap_may_grow(struct task *t, const struct vma *v, uint64_t add, u
 }
 
 /* A locked mapping's new pages are faulted in, as Linux's mremap does. */
-static void mremap_populate(struct task *t, const struct vma *v, uint64_t at, uint64_t ao, uint64_t an)
+static void mremap_populate(struct task *t, const struct vma *v, uint64_t at, uint64_t ao,
+                            uint64_t an)
 {
     if (an > ao && (v->locked & VMA_LOCKED))
         mm_populate_locked(t, at + ao, at + an, 1);
 }
 
-long mm_mremap(struct task *t, uint64_t old, uint64_t olen, uint64_t nlen, int flags, uint64_t naddr)
+long mm_mremap(struct task *t, uint64_t old, uint64_t olen, uint64_t nlen, int flags,
+               uint64_t naddr)
 {
     struct mm *mm = t->proc->mm;
     if (flags & ~(MREMAP_MAYMOVE | MREMAP_FIXED | MREMAP_DONTUNMAP_))
@@ -508,7 +516,8 @@ long mm_mremap(struct task *t, uint64_t old, uint64_t olen, uint64_t nlen, int f
             if (ret < 0)
                 goto out;
         }
-        ret = stub_syscall6(t->ctx, SYS_mremap, old, ao, an, MREMAP_MAYMOVE | MREMAP_FIXED, naddr, 0);
+        ret =
+            stub_syscall6(t->ctx, SYS_mremap, old, ao, an, MREMAP_MAYMOVE | MREMAP_FIXED, naddr, 0);
         if (ret < 0)
             goto out;
         vma_remove(&mm->vmas, old, old + ao);
@@ -534,7 +543,8 @@ long mm_mremap(struct task *t, uint64_t old, uint64_t olen, uint64_t nlen, int f
         goto out;
     }
     ret = -EFAULT;
-    if (i < 0 || v.kind == VMA_STUB || v.kind == VMA_VDSO || v.kind == VMA_VVAR || ao > v.end - old || ao == 0)
+    if (i < 0 || v.kind == VMA_STUB || v.kind == VMA_VDSO || v.kind == VMA_VVAR ||
+        ao > v.end - old || ao == 0)
         goto out;
     ret = mremap_may_grow(t, &v, an - ao, 0);
     if (ret < 0)
@@ -591,18 +601,24 @@ long mm_brk(struct task *t, uint64_t addr)
         if (mm->def_locked && !mm_may_lock_more(t, newp - oldp))
             goto out;
         /* Keep a guard page between the heap and the next mapping, as Linux does. */
-        if (touches_stub(oldp, newp + GUEST_PAGE) || vma_overlaps(&mm->vmas, oldp, newp + GUEST_PAGE))
+        if (touches_stub(oldp, newp + GUEST_PAGE) ||
+            vma_overlaps(&mm->vmas, oldp, newp + GUEST_PAGE))
             goto out;
         /* do_brk_flags: RLIMIT_AS. */
         if (!mm_may_expand(t, newp - oldp))
             goto out;
-        int populate = (mm->def_locked & (VMA_LOCKED | VMA_LOCKONFAULT)) == VMA_LOCKED ? MAP_POPULATE : 0;
+        int populate =
+            (mm->def_locked & (VMA_LOCKED | VMA_LOCKONFAULT)) == VMA_LOCKED ? MAP_POPULATE : 0;
         long r = host_mmap(t, oldp, newp - oldp, PROT_READ | PROT_WRITE,
                            MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED | populate);
         if (r < 0)
             goto out;
-        struct vma hv = { .start = oldp, .end = newp, .prot = PROT_READ | PROT_WRITE, .flags = MAP_PRIVATE,
-                          .kind = VMA_HEAP, .locked = mm->def_locked };
+        struct vma hv = { .start = oldp,
+                          .end = newp,
+                          .prot = PROT_READ | PROT_WRITE,
+                          .flags = MAP_PRIVATE,
+                          .kind = VMA_HEAP,
+                          .locked = mm->def_locked };
         vma_insert_vma(&mm->vmas, &hv);
     }
     mm->brk = addr;
@@ -665,7 +681,9 @@ int mm_adopt_stub(struct task *t)
     FILE *f = fopen(path, "re");
     if (!f)
         return -errno;
-    struct { uint64_t s, e; } drop[16];
+    struct {
+        uint64_t s, e;
+    } drop[16];
     int ndrop = 0;
     char line[512];
     vma_insert(&mm->vmas, STUB_BASE, STUB_REGION_END, PROT_NONE, MAP_PRIVATE, VMA_STUB);

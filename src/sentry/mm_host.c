@@ -37,7 +37,7 @@ int mm_host_pid_still_ours(const struct mm *mm)
 
 int mm_clip_guest_range(uint64_t start, uint64_t *end)
 {
-    if (start < STUB_REGION_END && *end > STUB_BASE) {
+    if (start<STUB_REGION_END && * end> STUB_BASE) {
         if (start >= STUB_BASE)
             return 0;
         *end = STUB_BASE;
@@ -91,7 +91,8 @@ static int parse_stat(char *text, struct mm_usage *u)
         return 0;
     unsigned long long f[53] = { 0 };
     int i = 3;
-    for (char *save, *tok = strtok_r(s + 1, " \n", &save); tok && i < 53; tok = strtok_r(NULL, " \n", &save))
+    for (char *save, *tok = strtok_r(s + 1, " \n", &save); tok && i < 53;
+         tok = strtok_r(NULL, " \n", &save))
         f[i++] = strtoull(tok, NULL, 10);
     if (i < 40)
         return 0;
@@ -125,7 +126,8 @@ static int parse_status(const char *text, struct mm_usage *u)
     unsigned found = 0;
     for (const char *l = text; l && *l; l = strchr(l, '\n'), l = l ? l + 1 : NULL)
         for (size_t k = 0; k < ARRAY_SIZE(status_keys); k++)
-            if (strncmp(l, status_keys[k].key, strlen(status_keys[k].key)) == 0 && !(found & (1u << k))) {
+            if (strncmp(l, status_keys[k].key, strlen(status_keys[k].key)) == 0 &&
+                !(found & (1u << k))) {
                 *(unsigned long long *)((char *)u + status_keys[k].off) =
                     strtoull(l + strlen(status_keys[k].key), NULL, 10);
                 found |= 1u << k;

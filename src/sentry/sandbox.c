@@ -44,8 +44,8 @@ static const char *env_path(char *const envp[])
  * as it does past ENOENT, ENOTDIR, ESTALE, ENODEV and ETIMEDOUT; any other
  * error ends it. execfn gets the name that was opened: execve's filename,
  * so AT_EXECFN. Returns 0 with *out (a reference) or -errno. */
-static int find_program(struct task *t, const char *name, char *const envp[], char *execfn, size_t cap,
-                        struct file **out)
+static int find_program(struct task *t, const char *name, char *const envp[], char *execfn,
+                        size_t cap, struct file **out)
 {
     if (!*name)
         return -ENOENT;

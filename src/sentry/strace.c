@@ -182,13 +182,27 @@ static void put_quoted(struct out *o, const unsigned char *s, size_t n, int more
     for (size_t i = 0; i < n; i++) {
         unsigned char c = s[i];
         switch (c) {
-        case '\n': put(o, "\\n"); break;
-        case '\t': put(o, "\\t"); break;
-        case '\r': put(o, "\\r"); break;
-        case '\v': put(o, "\\v"); break;
-        case '\f': put(o, "\\f"); break;
-        case '"': put(o, "\\\""); break;
-        case '\\': put(o, "\\\\"); break;
+        case '\n':
+            put(o, "\\n");
+            break;
+        case '\t':
+            put(o, "\\t");
+            break;
+        case '\r':
+            put(o, "\\r");
+            break;
+        case '\v':
+            put(o, "\\v");
+            break;
+        case '\f':
+            put(o, "\\f");
+            break;
+        case '"':
+            put(o, "\\\"");
+            break;
+        case '\\':
+            put(o, "\\\\");
+            break;
         default:
             if (c >= 32 && c < 127)
                 put(o, "%c", c);
@@ -258,27 +272,47 @@ static void put_flags(struct out *o, uint64_t v, const struct flagname *f, const
 }
 
 static const struct flagname prot_names[] = {
-    { PROT_READ, "PROT_READ" }, { PROT_WRITE, "PROT_WRITE" }, { PROT_EXEC, "PROT_EXEC" }, { 0, NULL },
+    { PROT_READ, "PROT_READ" },
+    { PROT_WRITE, "PROT_WRITE" },
+    { PROT_EXEC, "PROT_EXEC" },
+    { 0, NULL },
 };
 static const struct flagname map_names[] = {
-    { MAP_SHARED, "MAP_SHARED" }, { MAP_PRIVATE, "MAP_PRIVATE" }, { MAP_FIXED, "MAP_FIXED" },
-    { MAP_ANONYMOUS, "MAP_ANONYMOUS" }, { MAP_NORESERVE, "MAP_NORESERVE" },
-    { MAP_GROWSDOWN, "MAP_GROWSDOWN" }, { MAP_POPULATE, "MAP_POPULATE" },
-    { MAP_STACK, "MAP_STACK" }, { MAP_FIXED_NOREPLACE, "MAP_FIXED_NOREPLACE" }, { 0, NULL },
+    { MAP_SHARED, "MAP_SHARED" },
+    { MAP_PRIVATE, "MAP_PRIVATE" },
+    { MAP_FIXED, "MAP_FIXED" },
+    { MAP_ANONYMOUS, "MAP_ANONYMOUS" },
+    { MAP_NORESERVE, "MAP_NORESERVE" },
+    { MAP_GROWSDOWN, "MAP_GROWSDOWN" },
+    { MAP_POPULATE, "MAP_POPULATE" },
+    { MAP_STACK, "MAP_STACK" },
+    { MAP_FIXED_NOREPLACE, "MAP_FIXED_NOREPLACE" },
+    { 0, NULL },
 };
 
 static const char *const clock_names[] = {
-    "CLOCK_REALTIME", "CLOCK_MONOTONIC", "CLOCK_PROCESS_CPUTIME_ID", "CLOCK_THREAD_CPUTIME_ID",
-    "CLOCK_MONOTONIC_RAW", "CLOCK_REALTIME_COARSE", "CLOCK_MONOTONIC_COARSE", "CLOCK_BOOTTIME",
-    "CLOCK_REALTIME_ALARM", "CLOCK_BOOTTIME_ALARM", NULL, "CLOCK_TAI",
+    "CLOCK_REALTIME",
+    "CLOCK_MONOTONIC",
+    "CLOCK_PROCESS_CPUTIME_ID",
+    "CLOCK_THREAD_CPUTIME_ID",
+    "CLOCK_MONOTONIC_RAW",
+    "CLOCK_REALTIME_COARSE",
+    "CLOCK_MONOTONIC_COARSE",
+    "CLOCK_BOOTTIME",
+    "CLOCK_REALTIME_ALARM",
+    "CLOCK_BOOTTIME_ALARM",
+    NULL,
+    "CLOCK_TAI",
 };
 static const char *const rlim_names[] = {
-    "RLIMIT_CPU", "RLIMIT_FSIZE", "RLIMIT_DATA", "RLIMIT_STACK", "RLIMIT_CORE", "RLIMIT_RSS",
-    "RLIMIT_NPROC", "RLIMIT_NOFILE", "RLIMIT_MEMLOCK", "RLIMIT_AS", "RLIMIT_LOCKS",
-    "RLIMIT_SIGPENDING", "RLIMIT_MSGQUEUE", "RLIMIT_NICE", "RLIMIT_RTPRIO", "RLIMIT_RTTIME",
+    "RLIMIT_CPU",      "RLIMIT_FSIZE", "RLIMIT_DATA",   "RLIMIT_STACK",
+    "RLIMIT_CORE",     "RLIMIT_RSS",   "RLIMIT_NPROC",  "RLIMIT_NOFILE",
+    "RLIMIT_MEMLOCK",  "RLIMIT_AS",    "RLIMIT_LOCKS",  "RLIMIT_SIGPENDING",
+    "RLIMIT_MSGQUEUE", "RLIMIT_NICE",  "RLIMIT_RTPRIO", "RLIMIT_RTTIME",
 };
 
-static void put_arg(struct out *o, struct task *t, const struct sysargs *a, int i, int kind, long ret)
+static void put_arg(struct out *o, struct task *t, const struct sysargs *a, int i, int kind,
+                    long ret)
 {
     uint64_t v = a->a[i];
     switch (kind) {
@@ -361,7 +395,8 @@ static void put_arg(struct out *o, struct task *t, const struct sysargs *a, int 
     }
 }
 
-static void put_call(struct out *o, struct task *t, const struct syscall_desc *d, const struct sysargs *a, long ret)
+static void put_call(struct out *o, struct task *t, const struct syscall_desc *d,
+                     const struct sysargs *a, long ret)
 {
     if (d) {
         put(o, "%s(", d->name);
@@ -393,7 +428,8 @@ static void emit(struct out *o)
     (void)r;
 }
 
-void strace_enter(struct task *t, const struct syscall_desc *d, const struct sysargs *a, char *buf, size_t cap)
+void strace_enter(struct task *t, const struct syscall_desc *d, const struct sysargs *a, char *buf,
+                  size_t cap)
 {
     struct out o = { buf, cap, 0 };
     put_call(&o, t, d, a, -1);
@@ -401,7 +437,8 @@ void strace_enter(struct task *t, const struct syscall_desc *d, const struct sys
     emit(&o);
 }
 
-void strace_exit(struct task *t, const struct syscall_desc *d, const struct sysargs *a, long ret, char *buf, size_t cap)
+void strace_exit(struct task *t, const struct syscall_desc *d, const struct sysargs *a, long ret,
+                 char *buf, size_t cap)
 {
     struct out o = { buf, cap, 0 };
     put_call(&o, t, d, a, ret);
@@ -423,11 +460,16 @@ void strace_exit(struct task *t, const struct syscall_desc *d, const struct sysa
 static const char *si_code_name(int code)
 {
     switch (code) {
-    case SI_USER: return "SI_USER";
-    case SI_KERNEL: return "SI_KERNEL";
-    case SI_QUEUE: return "SI_QUEUE";
-    case SI_TKILL: return "SI_TKILL";
-    default: return NULL;
+    case SI_USER:
+        return "SI_USER";
+    case SI_KERNEL:
+        return "SI_KERNEL";
+    case SI_QUEUE:
+        return "SI_QUEUE";
+    case SI_TKILL:
+        return "SI_TKILL";
+    default:
+        return NULL;
     }
 }
 

@@ -56,14 +56,14 @@ struct futex_key {
 struct futex_q {
     struct futex_key key;
     uint32_t bitset;
-    int woken;                    /* set by the waker, under the bucket lock */
+    int woken; /* set by the waker, under the bucket lock */
     struct futex_q *prev, *next;
 };
 
 struct futex_bucket {
-    pthread_mutex_t lock;         /* the list and every woken mark on it */
+    pthread_mutex_t lock; /* the list and every woken mark on it */
     struct futex_q *list;
-    struct waitq wq;              /* the sleepers of this bucket */
+    struct waitq wq; /* the sleepers of this bucket */
 };
 
 #define FUTEX_NBUCKETS 64
@@ -219,7 +219,10 @@ static void ts_add(struct timespec *d, const struct timespec *a, int64_t sec, lo
  * CLOCK_REALTIME. The result is an absolute CLOCK_MONOTONIC deadline. */
 static long futex_timeout(struct task *t, int cmd, int op, uint64_t utime, struct timespec *d)
 {
-    struct { int64_t sec; int64_t nsec; } ts;
+    struct {
+        int64_t sec;
+        int64_t nsec;
+    } ts;
     if (copy_in(t, &ts, utime, sizeof(ts)) < 0)
         return -EFAULT;
     if (ts.sec < 0 || ts.nsec < 0 || ts.nsec >= 1000000000L)

@@ -111,8 +111,8 @@ long sys_sched_yield(struct task *t, const struct sysargs *a)
  * id is ~pid << 3 | which, with 4 set for a thread clock; pid 0 is the
  * caller. id & 7 == 3 instead names a posix clock by file descriptor. */
 #define CPUCLOCK_PID(id) (~((id) >> 3))
-#define CPUCLOCK_PERTHREAD(id) ((id) & 4)
-#define CPUCLOCK_WHICH(id) ((id) & 3)
+#define CPUCLOCK_PERTHREAD(id) ((id)&4)
+#define CPUCLOCK_WHICH(id) ((id)&3)
 #define CPUCLOCK_SCHED 2
 #define CPUCLOCK_MAX 3
 #define CLOCKFD 3

@@ -254,7 +254,8 @@ long sys_mlockall(struct task *t, const struct sysargs *a)
     /* Linux weighs the whole address space (total_vm) against the limit. */
     long r = -ENOMEM;
     uint64_t total = vma_mapped_bytes(&mm->vmas, 0, UINT64_MAX) / GUEST_PAGE;
-    if (!(flags & MCL_CURRENT) || mm_cap_ipc_lock(t) || total <= t->proc->rlim[RLIMIT_MEMLOCK].cur / GUEST_PAGE)
+    if (!(flags & MCL_CURRENT) || mm_cap_ipc_lock(t) ||
+        total <= t->proc->rlim[RLIMIT_MEMLOCK].cur / GUEST_PAGE)
         r = apply_mlockall(t, flags);
     if (r == 0 && (flags & MCL_CURRENT))
         mm_populate_locked(t, 0, UINT64_MAX, 1);

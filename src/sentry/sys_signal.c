@@ -7,12 +7,13 @@
 #include "sentry/kernel.h"
 #include "sentry/syscall.h"
 
-#define SIGBIT(s) (1ULL << ((s) - 1))
+#define SIGBIT(s) (1ULL << ((s)-1))
 #define UNBLOCKABLE (SIGBIT(SIGKILL) | SIGBIT(SIGSTOP))
 /* sa_flags bits the kernel keeps (UAPI_SA_FLAGS on x86-64); others are cleared
  * so that programs can detect unsupported flags. */
-#define KNOWN_SA_FLAGS (SA_NOCLDSTOP | SA_NOCLDWAIT | SA_SIGINFO | 0x00000800 /* SA_EXPOSE_TAGBITS */ | \
-                        SA_ONSTACK | SA_RESTART | SA_NODEFER | SA_RESETHAND | 0x04000000 /* SA_RESTORER */)
+#define KNOWN_SA_FLAGS                                                                             \
+    (SA_NOCLDSTOP | SA_NOCLDWAIT | SA_SIGINFO | 0x00000800 /* SA_EXPOSE_TAGBITS */ | SA_ONSTACK |  \
+     SA_RESTART | SA_NODEFER | SA_RESETHAND | 0x04000000 /* SA_RESTORER */)
 
 long sys_rt_sigaction(struct task *t, const struct sysargs *a)
 {

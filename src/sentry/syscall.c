@@ -21,7 +21,9 @@ static void report_unimplemented(struct task *t, uint64_t nr, uint32_t arch)
     if (arch != AUDIT_ARCH_X86_64_) {
         static int told;
         if (!__atomic_exchange_n(&told, 1, __ATOMIC_RELAXED))
-            fprintf(stderr, "sandbox-run: syscalls of a non-x86-64 ABI (arch 0x%x) are not supported\n", arch);
+            fprintf(stderr,
+                    "sandbox-run: syscalls of a non-x86-64 ABI (arch 0x%x) are not supported\n",
+                    arch);
         return;
     }
     size_t bits = sizeof(box->reported) * 8;
@@ -45,7 +47,8 @@ static void report_unimplemented(struct task *t, uint64_t nr, uint32_t arch)
         return;
     const char *name = syscall_name(nr);
     if (name)
-        fprintf(stderr, "sandbox-run: unimplemented syscall %s (%llu)\n", name, (unsigned long long)nr);
+        fprintf(stderr, "sandbox-run: unimplemented syscall %s (%llu)\n", name,
+                (unsigned long long)nr);
     else
         fprintf(stderr, "sandbox-run: unknown syscall %llu\n", (unsigned long long)nr);
 }

@@ -8,11 +8,15 @@
 #include "sentry/syscall.h"
 
 const struct syscall_desc syscall_table[] = {
-#define SYS(nr_, name_, ret_, a1, a2, a3, a4, a5, a6, flags_)                          \
-    { .nr = nr_, .name = #name_, .fn = sys_##name_, .ret = ret_,                      \
-      .nargs = (a1 != K_NONE) + (a2 != K_NONE) + (a3 != K_NONE) + (a4 != K_NONE) +   \
-               (a5 != K_NONE) + (a6 != K_NONE),                                       \
-      .args = { a1, a2, a3, a4, a5, a6 }, .flags = flags_ },
+#define SYS(nr_, name_, ret_, a1, a2, a3, a4, a5, a6, flags_)                                      \
+    { .nr = nr_,                                                                                   \
+      .name = #name_,                                                                              \
+      .fn = sys_##name_,                                                                           \
+      .ret = ret_,                                                                                 \
+      .nargs = (a1 != K_NONE) + (a2 != K_NONE) + (a3 != K_NONE) + (a4 != K_NONE) +                 \
+               (a5 != K_NONE) + (a6 != K_NONE),                                                    \
+      .args = { a1, a2, a3, a4, a5, a6 },                                                          \
+      .flags = flags_ },
 #include "sentry/syscalls.def"
 #undef SYS
 };

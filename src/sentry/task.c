@@ -18,8 +18,16 @@
 static int sig_dumps_core(int sig)
 {
     switch (sig) {
-    case SIGQUIT: case SIGILL: case SIGTRAP: case SIGABRT: case SIGBUS:
-    case SIGFPE: case SIGSEGV: case SIGXCPU: case SIGXFSZ: case SIGSYS:
+    case SIGQUIT:
+    case SIGILL:
+    case SIGTRAP:
+    case SIGABRT:
+    case SIGBUS:
+    case SIGFPE:
+    case SIGSEGV:
+    case SIGXCPU:
+    case SIGXFSZ:
+    case SIGSYS:
         return 1;
     default:
         return 0;
@@ -51,8 +59,10 @@ static void stub_died(struct task *t)
         return;
     }
     if (WIFSIGNALED(st))
-        fprintf(stderr, "sandbox-run: the guest's address space was killed from outside the sandbox (signal %d)\n",
-                WTERMSIG(st));
+        fprintf(
+            stderr,
+            "sandbox-run: the guest's address space was killed from outside the sandbox (signal %d)\n",
+            WTERMSIG(st));
     else
         fprintf(stderr, "sandbox-run: the guest's address space exited unexpectedly (status %d)\n",
                 WEXITSTATUS(st));

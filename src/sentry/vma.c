@@ -229,9 +229,10 @@ uint64_t vma_locked_bytes(const struct vma_set *s, uint64_t start, uint64_t end)
 static int mergeable(const struct vma *a, const struct vma *b)
 {
     return a->end == b->start && a->kind == b->kind && a->prot == b->prot && a->flags == b->flags &&
-           a->noprot == b->noprot && a->locked == b->locked && a->file == b->file && a->dev == b->dev &&
-           a->ino == b->ino && (!a->file || a->off + (a->end - a->start) == b->off) &&
-           a->kind != VMA_IMAGE && a->kind != VMA_STUB && a->kind != VMA_VDSO && a->kind != VMA_VVAR;
+           a->noprot == b->noprot && a->locked == b->locked && a->file == b->file &&
+           a->dev == b->dev && a->ino == b->ino &&
+           (!a->file || a->off + (a->end - a->start) == b->off) && a->kind != VMA_IMAGE &&
+           a->kind != VMA_STUB && a->kind != VMA_VDSO && a->kind != VMA_VVAR;
 }
 
 /* Merge the VMAs in and next to [start, end) where Linux would, after a

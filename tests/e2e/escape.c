@@ -46,22 +46,38 @@ static const char *ename(int e)
 {
     static char buf[32];
     switch (e) {
-    case EROFS: return "EROFS";
-    case EXDEV: return "EXDEV";
-    case ENOENT: return "ENOENT";
-    case EACCES: return "EACCES";
-    case EPERM: return "EPERM";
-    case EINVAL: return "EINVAL";
-    case EEXIST: return "EEXIST";
-    case ENOTDIR: return "ENOTDIR";
-    case EISDIR: return "EISDIR";
-    case ELOOP: return "ELOOP";
-    case EBADF: return "EBADF";
-    case ENOSYS: return "ENOSYS";
-    case ENOTEMPTY: return "ENOTEMPTY";
-    case EBUSY: return "EBUSY";
-    case ENAMETOOLONG: return "ENAMETOOLONG";
-    case EOPNOTSUPP: return "EOPNOTSUPP";
+    case EROFS:
+        return "EROFS";
+    case EXDEV:
+        return "EXDEV";
+    case ENOENT:
+        return "ENOENT";
+    case EACCES:
+        return "EACCES";
+    case EPERM:
+        return "EPERM";
+    case EINVAL:
+        return "EINVAL";
+    case EEXIST:
+        return "EEXIST";
+    case ENOTDIR:
+        return "ENOTDIR";
+    case EISDIR:
+        return "EISDIR";
+    case ELOOP:
+        return "ELOOP";
+    case EBADF:
+        return "EBADF";
+    case ENOSYS:
+        return "ENOSYS";
+    case ENOTEMPTY:
+        return "ENOTEMPTY";
+    case EBUSY:
+        return "EBUSY";
+    case ENAMETOOLONG:
+        return "ENAMETOOLONG";
+    case EOPNOTSUPP:
+        return "EOPNOTSUPP";
     default:
         snprintf(buf, sizeof(buf), "errno %d", e);
         return buf;
@@ -140,7 +156,10 @@ static int try_read_at(int dirfd, const char *label, const char *path, const cha
     return want && (size_t)n == strlen(want) && memcmp(buf, want, (size_t)n) == 0;
 }
 
-static int try_read(const char *path) { return try_read_at(AT_FDCWD, "", path, NULL); }
+static int try_read(const char *path)
+{
+    return try_read_at(AT_FDCWD, "", path, NULL);
+}
 
 /* Lists a directory: the host's outer directory must never show up. */
 static void try_list_at(int dirfd, const char *label, const char *path)
@@ -171,10 +190,15 @@ static void try_list_at(int dirfd, const char *label, const char *path)
         line("ok", "list %s%s: getdents64 gives %s", label, path, ename(e));
     else
         line("ok", "list %s%s: %ld entries (%s)", label, path, n,
-             root_seen ? "the guest root" : inner_seen ? "the bind mount" : "elsewhere");
+             root_seen    ? "the guest root"
+             : inner_seen ? "the bind mount"
+                          : "elsewhere");
 }
 
-static void try_list(const char *path) { try_list_at(AT_FDCWD, "", path); }
+static void try_list(const char *path)
+{
+    try_list_at(AT_FDCWD, "", path);
+}
 
 /* PATH must be the guest's root directory (or not exist). */
 static void same_as_root(const char *path)
@@ -209,15 +233,23 @@ static void expect_fail(const char *what, long r, int e)
 }
 
 /* Evaluates CALL with errno cleared; an fd it returns is closed again. */
-#define ERR(what, call, want, also) do { \
-        errno = 0; long r_ = (long)(call); int e_ = errno; \
-        if (r_ > 2 && strncmp(what, "open", 4) == 0) close((int)r_); \
-        expect_err(what, r_, e_, want, also); \
+#define ERR(what, call, want, also)                                                                \
+    do {                                                                                           \
+        errno = 0;                                                                                 \
+        long r_ = (long)(call);                                                                    \
+        int e_ = errno;                                                                            \
+        if (r_ > 2 && strncmp(what, "open", 4) == 0)                                               \
+            close((int)r_);                                                                        \
+        expect_err(what, r_, e_, want, also);                                                      \
     } while (0)
-#define FAILS(what, call) do { \
-        errno = 0; long r_ = (long)(call); int e_ = errno; \
-        if (r_ > 2 && strncmp(what, "open", 4) == 0) close((int)r_); \
-        expect_fail(what, r_, e_); \
+#define FAILS(what, call)                                                                          \
+    do {                                                                                           \
+        errno = 0;                                                                                 \
+        long r_ = (long)(call);                                                                    \
+        int e_ = errno;                                                                            \
+        if (r_ > 2 && strncmp(what, "open", 4) == 0)                                               \
+            close((int)r_);                                                                        \
+        expect_fail(what, r_, e_);                                                                 \
     } while (0)
 
 static void readonly_root(void)
@@ -235,7 +267,8 @@ static void readonly_root(void)
     ERR("open /ro-file O_WRONLY|O_APPEND", open("/ro-file", O_WRONLY | O_APPEND), EROFS, 0);
     ERR("open /ro-link O_WRONLY", open("/ro-link", O_WRONLY), EROFS, 0);
     ERR("open /ro-new O_CREAT", open("/ro-new", O_WRONLY | O_CREAT, 0644), EROFS, 0);
-    ERR("open /ro-dir/new O_CREAT|O_EXCL", open("/ro-dir/new", O_RDWR | O_CREAT | O_EXCL, 0644), EROFS, 0);
+    ERR("open /ro-dir/new O_CREAT|O_EXCL", open("/ro-dir/new", O_RDWR | O_CREAT | O_EXCL, 0644),
+        EROFS, 0);
     ERR("open /ro-dir O_TMPFILE", open("/ro-dir", O_TMPFILE | O_RDWR, 0600), EROFS, 0);
     ERR("open (creat) /ro-dir/creat", creat("/ro-dir/creat", 0644), EROFS, 0);
     ERR("openat / ro-file O_WRONLY", openat(rootfd, "ro-file", O_WRONLY), EROFS, 0);
@@ -251,7 +284,8 @@ static void readonly_root(void)
     ERR("rename /ro-dir/inner-file /ro-file", rename("/ro-dir/inner-file", "/ro-file"), EROFS, 0);
     ERR("rename /ro-dir /ro-dir2", rename("/ro-dir", "/ro-dir2"), EROFS, 0);
     ERR("renameat2 RENAME_EXCHANGE /ro-file /ro-dir/inner-file",
-        syscall(SYS_renameat2, AT_FDCWD, "/ro-file", AT_FDCWD, "/ro-dir/inner-file", RENAME_EXCHANGE),
+        syscall(SYS_renameat2, AT_FDCWD, "/ro-file", AT_FDCWD, "/ro-dir/inner-file",
+                RENAME_EXCHANGE),
         EROFS, 0);
     ERR("chmod /ro-file", chmod("/ro-file", 0666), EROFS, 0);
     ERR("chmod /ro-dir", chmod("/ro-dir", 0777), EROFS, 0);
@@ -267,7 +301,8 @@ static void readonly_root(void)
     struct timeval tv[2] = { { 1, 0 }, { 2, 0 } };
     ERR("utimes /ro-file", utimes("/ro-file", tv), EROFS, 0);
     ERR("utimensat /ro-file now", utimensat(AT_FDCWD, "/ro-file", NULL, 0), EROFS, 0);
-    ERR("utimensat /ro-link nofollow", utimensat(AT_FDCWD, "/ro-link", NULL, AT_SYMLINK_NOFOLLOW), EROFS, 0);
+    ERR("utimensat /ro-link nofollow", utimensat(AT_FDCWD, "/ro-link", NULL, AT_SYMLINK_NOFOLLOW),
+        EROFS, 0);
     ERR("futimens /ro-file", futimens(rfd, NULL), EROFS, 0);
     ERR("mkdir /ro-newdir", mkdir("/ro-newdir", 0755), EROFS, 0);
     ERR("mkdir /ro-dir/newdir", mkdir("/ro-dir/newdir", 0755), EROFS, 0);
@@ -296,12 +331,26 @@ static void bind_mount(void)
     if (!try_read_at(AT_FDCWD, "", "/mnt/plain", "plain\n"))
         line("FAIL", "/mnt/plain does not read \"plain\\n\": the bind mount is broken");
     static const char *const reads[] = {
-        "/mnt/abs-passwd", "/mnt/abs-secret", "/mnt/rel-secret", "/mnt/sub/rel2",
-        "/mnt/sub/deeper/rel3", "/mnt/up/secret", "/mnt/sub/upup/secret", "/mnt/rootlink/../secret",
-        "/mnt/abs-outer/secret", "/mnt/../secret", "/mnt/sub/../../secret",
-        "/mnt/sub/deeper/../../../secret", "/mnt/up/../secret", "/mnt/sub/upup/../../secret",
-        "/mnt/abs-outer/../secret", "/mnt/rel-secret/", "/../secret", "/../../secret",
-        "/.././../secret", "/mnt/./../mnt/../../secret",
+        "/mnt/abs-passwd",
+        "/mnt/abs-secret",
+        "/mnt/rel-secret",
+        "/mnt/sub/rel2",
+        "/mnt/sub/deeper/rel3",
+        "/mnt/up/secret",
+        "/mnt/sub/upup/secret",
+        "/mnt/rootlink/../secret",
+        "/mnt/abs-outer/secret",
+        "/mnt/../secret",
+        "/mnt/sub/../../secret",
+        "/mnt/sub/deeper/../../../secret",
+        "/mnt/up/../secret",
+        "/mnt/sub/upup/../../secret",
+        "/mnt/abs-outer/../secret",
+        "/mnt/rel-secret/",
+        "/../secret",
+        "/../../secret",
+        "/.././../secret",
+        "/mnt/./../mnt/../../secret",
     };
     for (size_t i = 0; i < sizeof(reads) / sizeof(reads[0]); i++)
         try_read(reads[i]);
@@ -310,13 +359,12 @@ static void bind_mount(void)
     try_read(cat("/mnt/up", cat(outer, "/secret")));
 
     /* Symlinks the guest makes itself in the writable mount. */
-    struct { const char *target, *path; } mine[] = {
-        { "../secret", "/mnt/g-rel" },
-        { NULL, "/mnt/g-abs" }, /* OUTER/secret */
-        { "../../../..", "/mnt/g-up" },
-        { "../../../../../..", "/mnt/sub/g-up2" },
-        { "g-up", "/mnt/g-chain" },
-        { NULL, "/mnt/g-outer" }, /* OUTER */
+    struct {
+        const char *target, *path;
+    } mine[] = {
+        { "../secret", "/mnt/g-rel" },  { NULL, "/mnt/g-abs" }, /* OUTER/secret */
+        { "../../../..", "/mnt/g-up" }, { "../../../../../..", "/mnt/sub/g-up2" },
+        { "g-up", "/mnt/g-chain" },     { NULL, "/mnt/g-outer" }, /* OUTER */
     };
     mine[1].target = cat(outer, "/secret");
     char outer_copy[PATH_MAX];
@@ -327,8 +375,10 @@ static void bind_mount(void)
             line("FAIL", "symlink %s in the writable mount: %s", mine[i].path, ename(errno));
     }
     static const char *const reads2[] = {
-        "/mnt/g-rel", "/mnt/g-abs", "/mnt/g-up/secret", "/mnt/sub/g-up2/secret", "/mnt/g-chain/secret",
-        "/mnt/g-chain/../secret", "/mnt/g-outer/secret", "/mnt/g-up/mnt/g-rel",
+        "/mnt/g-rel",          "/mnt/g-abs",
+        "/mnt/g-up/secret",    "/mnt/sub/g-up2/secret",
+        "/mnt/g-chain/secret", "/mnt/g-chain/../secret",
+        "/mnt/g-outer/secret", "/mnt/g-up/mnt/g-rel",
     };
     for (size_t i = 0; i < sizeof(reads2) / sizeof(reads2[0]); i++)
         try_read(reads2[i]);
@@ -351,14 +401,22 @@ static void bind_mount(void)
     try_list_at(sfd, "(at /mnt/sub) ", "../..");
 
     static const char *const lists[] = {
-        "/", "/..", "/mnt/..", "/mnt/up", "/mnt/sub/upup", "/mnt/rootlink", "/mnt/g-up",
-        "/mnt/g-chain", "/mnt/sub/g-up2", "/mnt/g-outer",
+        "/",
+        "/..",
+        "/mnt/..",
+        "/mnt/up",
+        "/mnt/sub/upup",
+        "/mnt/rootlink",
+        "/mnt/g-up",
+        "/mnt/g-chain",
+        "/mnt/sub/g-up2",
+        "/mnt/g-outer",
     };
     for (size_t i = 0; i < sizeof(lists) / sizeof(lists[0]); i++)
         try_list(lists[i]);
     static const char *const roots[] = {
-        "/..", "/../..", "/mnt/..", "/mnt/up", "/mnt/sub/upup", "/mnt/rootlink", "/mnt/g-up",
-        "/mnt/sub/g-up2", "/mnt/sub/../..", "/mnt/g-chain",
+        "/..",           "/../..",    "/mnt/..",        "/mnt/up",        "/mnt/sub/upup",
+        "/mnt/rootlink", "/mnt/g-up", "/mnt/sub/g-up2", "/mnt/sub/../..", "/mnt/g-chain",
     };
     for (size_t i = 0; i < sizeof(roots) / sizeof(roots[0]); i++)
         same_as_root(roots[i]);
@@ -440,8 +498,9 @@ static void proc_routes(void)
             line("ok", "readlink /proc/self/root is \"/\"");
     }
     static const char *const reads[] = {
-        "/proc/self/root/../secret", "/proc/self/root/../../secret", "/proc/self/root/mnt/../../secret",
-        "/proc/self/root/mnt/rel-secret", "/proc/1/root/../secret", "/proc/1/root/mnt/up/secret",
+        "/proc/self/root/../secret",        "/proc/self/root/../../secret",
+        "/proc/self/root/mnt/../../secret", "/proc/self/root/mnt/rel-secret",
+        "/proc/1/root/../secret",           "/proc/1/root/mnt/up/secret",
     };
     for (size_t i = 0; i < sizeof(reads) / sizeof(reads[0]); i++)
         try_read(reads[i]);
@@ -564,7 +623,8 @@ static void links_and_writes(void)
     FAILS("open OUTER/secret O_WRONLY", open(cat(outer, "/secret"), O_WRONLY));
     if (symlink(cat(outer, "/created"), "/mnt/g-create") < 0)
         line("FAIL", "symlink /mnt/g-create: %s", ename(errno));
-    FAILS("open /mnt/g-create (-> OUTER/created) O_CREAT", open("/mnt/g-create", O_WRONLY | O_CREAT, 0644));
+    FAILS("open /mnt/g-create (-> OUTER/created) O_CREAT",
+          open("/mnt/g-create", O_WRONLY | O_CREAT, 0644));
     FAILS("unlink /mnt/up/secret", unlink("/mnt/up/secret"));
     FAILS("unlink OUTER/secret", unlink(cat(outer, "/secret")));
     FAILS("truncate /mnt/rel-secret", truncate("/mnt/rel-secret", 0));

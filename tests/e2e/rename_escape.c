@@ -30,17 +30,28 @@ static const char *ename(int e)
 {
     static char buf[32];
     switch (e) {
-    case ENOENT: return "ENOENT";
-    case EEXIST: return "EEXIST";
-    case ENOTDIR: return "ENOTDIR";
-    case EXDEV: return "EXDEV";
-    case EACCES: return "EACCES";
-    case EPERM: return "EPERM";
-    case EINVAL: return "EINVAL";
-    case EBUSY: return "EBUSY";
-    case ELOOP: return "ELOOP";
-    case ENOTEMPTY: return "ENOTEMPTY";
-    case EROFS: return "EROFS";
+    case ENOENT:
+        return "ENOENT";
+    case EEXIST:
+        return "EEXIST";
+    case ENOTDIR:
+        return "ENOTDIR";
+    case EXDEV:
+        return "EXDEV";
+    case EACCES:
+        return "EACCES";
+    case EPERM:
+        return "EPERM";
+    case EINVAL:
+        return "EINVAL";
+    case EBUSY:
+        return "EBUSY";
+    case ELOOP:
+        return "ELOOP";
+    case ENOTEMPTY:
+        return "ENOTEMPTY";
+    case EROFS:
+        return "EROFS";
     default:
         snprintf(buf, sizeof(buf), "errno%d", e);
         return buf;
@@ -174,7 +185,8 @@ int main(int argc, char **argv)
     }
     printf("readlink /proc/self/cwd: %s\n", kind);
     report("stat /proc/self/cwd/..", stat("/proc/self/cwd/..", &st), 0);
-    report("open /proc/self/cwd/../x-proc O_CREAT", creat_at(AT_FDCWD, "/proc/self/cwd/../x-proc"), 1);
+    report("open /proc/self/cwd/../x-proc O_CREAT", creat_at(AT_FDCWD, "/proc/self/cwd/../x-proc"),
+           1);
 
     /* The old names, from the mount's root: gone. */
     snprintf(buf, sizeof(buf), "%s/sub", mnt);

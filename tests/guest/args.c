@@ -27,8 +27,7 @@ int main(int argc, char **argv, char **envp)
         if (argv[i] != argv[i - 1] + strlen(argv[i - 1]) + 1)
             ordered = 0;
     check(ordered, "argv strings are contiguous");
-    check(n == 0 || argc == 0 ||
-              envp[0] == argv[argc - 1] + strlen(argv[argc - 1]) + 1,
+    check(n == 0 || argc == 0 || envp[0] == argv[argc - 1] + strlen(argv[argc - 1]) + 1,
           "env strings follow argv strings");
     check(((unsigned long)argv & 7) == 0, "argv is 8-byte aligned");
     /* argc sits just below argv on the initial stack. */

@@ -16,7 +16,7 @@
 #define PAGE 4096UL
 #define GiB (1UL << 30)
 #define MiB (1UL << 20)
-#define STACK_RND (0x3fffffUL * PAGE)     /* 22 bits of pages */
+#define STACK_RND (0x3fffffUL * PAGE)       /* 22 bits of pages */
 #define MMAP_RND (((1UL << 28) - 1) * PAGE) /* 28 bits of pages */
 #ifndef ADDR_NO_RANDOMIZE
 #define ADDR_NO_RANDOMIZE 0x0040000
@@ -44,8 +44,7 @@ static int find_map(const char *name, unsigned long *lo, unsigned long *hi)
         if (nl)
             *nl = 0;
         size_t len = strlen(line);
-        if (len >= k && strcmp(line + len - k, name) == 0 &&
-            sscanf(line, "%lx-%lx", lo, hi) == 2)
+        if (len >= k && strcmp(line + len - k, name) == 0 && sscanf(line, "%lx-%lx", lo, hi) == 2)
             return 1;
         if (!nl)
             break;
@@ -56,11 +55,14 @@ static int find_map(const char *name, unsigned long *lo, unsigned long *hi)
 
 static void test_personality(void)
 {
-    check_ret(sc(SYS_personality, ADDR_NO_RANDOMIZE), 0, "personality(ADDR_NO_RANDOMIZE) returns the old 0");
-    check_ret(sc(SYS_personality, 0xffffffffUL), ADDR_NO_RANDOMIZE, "personality(0xffffffff) only asks");
+    check_ret(sc(SYS_personality, ADDR_NO_RANDOMIZE), 0,
+              "personality(ADDR_NO_RANDOMIZE) returns the old 0");
+    check_ret(sc(SYS_personality, 0xffffffffUL), ADDR_NO_RANDOMIZE,
+              "personality(0xffffffff) only asks");
     check_ret(sc(SYS_personality, 0x12345678), ADDR_NO_RANDOMIZE, "unknown persona taken as it is");
     check_ret(sc(SYS_personality, 0xffffffffUL), 0x12345678, "and kept");
-    check_ret(sc(SYS_personality, 0x1ffffffffUL), 0x12345678, "the argument is an unsigned int: asks");
+    check_ret(sc(SYS_personality, 0x1ffffffffUL), 0x12345678,
+              "the argument is an unsigned int: asks");
     check_ret(sc(SYS_personality, -1L), 0x12345678, "-1 asks too");
     check_ret(sc(SYS_personality, 0xfffffffeUL), 0x12345678, "0xfffffffe is set");
     check_ret(sc(SYS_personality, 0), 0xfffffffeL, "returned as an unsigned int");
@@ -92,8 +94,10 @@ int main(int argc, char **argv)
     /* arch_align_stack: below the argv strings, up to 8 KiB random and
      * 16-byte alignment, then the AT_PLATFORM string. */
     const char *plat = (const char *)getauxval(AT_PLATFORM);
-    unsigned long gap = plat ? (unsigned long)argv[0] - ((unsigned long)plat + strlen(plat) + 1) : ~0UL;
-    check(gap < (rnd ? 8192UL : 0) + 16, "gap under the argv strings is what arch_align_stack leaves");
+    unsigned long gap =
+        plat ? (unsigned long)argv[0] - ((unsigned long)plat + strlen(plat) + 1) : ~0UL;
+    check(gap < (rnd ? 8192UL : 0) + 16,
+          "gap under the argv strings is what arch_align_stack leaves");
 
     /* mmap: below mmap_base = TASK_SIZE - gap - random, gap being the stack
      * limit plus the stack's randomisation and guard (128 MiB at least). */
@@ -110,7 +114,8 @@ int main(int argc, char **argv)
     void *m = mmap(NULL, PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     unsigned long ma = (unsigned long)m;
     check(m != MAP_FAILED && (ma & (PAGE - 1)) == 0, "mmap(NULL) is page-aligned");
-    check(ma < base_hi && ma >= base_lo - 64 * MiB, "mmap(NULL) lies just below the randomised mmap base");
+    check(ma < base_hi && ma >= base_lo - 64 * MiB,
+          "mmap(NULL) lies just below the randomised mmap base");
     check(ma < slo, "and below the stack");
     void *big = mmap(NULL, 64 * MiB, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     check(big != MAP_FAILED && (unsigned long)big + 64 * MiB <= ma,

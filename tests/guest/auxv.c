@@ -26,30 +26,54 @@ extern const Elf64_Ehdr __ehdr_start;
 static const char *at_name(unsigned long t)
 {
     switch (t) {
-    case AT_NULL: return "NULL";
-    case AT_PHDR: return "PHDR";
-    case AT_PHENT: return "PHENT";
-    case AT_PHNUM: return "PHNUM";
-    case AT_PAGESZ: return "PAGESZ";
-    case AT_BASE: return "BASE";
-    case AT_FLAGS: return "FLAGS";
-    case AT_ENTRY: return "ENTRY";
-    case AT_UID: return "UID";
-    case AT_EUID: return "EUID";
-    case AT_GID: return "GID";
-    case AT_EGID: return "EGID";
-    case AT_PLATFORM: return "PLATFORM";
-    case AT_HWCAP: return "HWCAP";
-    case AT_CLKTCK: return "CLKTCK";
-    case AT_SECURE: return "SECURE";
-    case AT_RANDOM: return "RANDOM";
-    case AT_HWCAP2: return "HWCAP2";
-    case AT_EXECFN: return "EXECFN";
-    case AT_SYSINFO_EHDR: return "SYSINFO_EHDR";
-    case AT_MINSIGSTKSZ: return "MINSIGSTKSZ";
-    case AT_RSEQ_FEATURE_SIZE: return "RSEQ_FEATURE_SIZE";
-    case AT_RSEQ_ALIGN: return "RSEQ_ALIGN";
-    default: return NULL;
+    case AT_NULL:
+        return "NULL";
+    case AT_PHDR:
+        return "PHDR";
+    case AT_PHENT:
+        return "PHENT";
+    case AT_PHNUM:
+        return "PHNUM";
+    case AT_PAGESZ:
+        return "PAGESZ";
+    case AT_BASE:
+        return "BASE";
+    case AT_FLAGS:
+        return "FLAGS";
+    case AT_ENTRY:
+        return "ENTRY";
+    case AT_UID:
+        return "UID";
+    case AT_EUID:
+        return "EUID";
+    case AT_GID:
+        return "GID";
+    case AT_EGID:
+        return "EGID";
+    case AT_PLATFORM:
+        return "PLATFORM";
+    case AT_HWCAP:
+        return "HWCAP";
+    case AT_CLKTCK:
+        return "CLKTCK";
+    case AT_SECURE:
+        return "SECURE";
+    case AT_RANDOM:
+        return "RANDOM";
+    case AT_HWCAP2:
+        return "HWCAP2";
+    case AT_EXECFN:
+        return "EXECFN";
+    case AT_SYSINFO_EHDR:
+        return "SYSINFO_EHDR";
+    case AT_MINSIGSTKSZ:
+        return "MINSIGSTKSZ";
+    case AT_RSEQ_FEATURE_SIZE:
+        return "RSEQ_FEATURE_SIZE";
+    case AT_RSEQ_ALIGN:
+        return "RSEQ_ALIGN";
+    default:
+        return NULL;
     }
 }
 
@@ -69,8 +93,8 @@ int main(int argc, char **argv, char **envp)
     char line[1024];
     int len = snprintf(line, sizeof line, "auxv:");
     int dup = 0;
-    unsigned long val[64] = {0};
-    int seen[64] = {0};
+    unsigned long val[64] = { 0 };
+    int seen[64] = { 0 };
     for (size_t i = 0; i <= n; i++) {
         unsigned long t = auxv[2 * i];
         const char *nm = at_name(t);
@@ -95,8 +119,7 @@ int main(int argc, char **argv, char **envp)
     check(val[AT_PAGESZ] == 4096, "AT_PAGESZ is 4096");
     check(val[AT_PHENT] == sizeof(Elf64_Phdr), "AT_PHENT is 56");
     check(val[AT_PHNUM] == __ehdr_start.e_phnum, "AT_PHNUM matches the ELF");
-    check(val[AT_PHDR] ==
-              (unsigned long)&__ehdr_start + __ehdr_start.e_phoff,
+    check(val[AT_PHDR] == (unsigned long)&__ehdr_start + __ehdr_start.e_phoff,
           "AT_PHDR points at the program headers");
     check(val[AT_ENTRY] == (unsigned long)_start, "AT_ENTRY is _start");
     check(val[AT_ENTRY] == __ehdr_start.e_entry, "AT_ENTRY is e_entry");
@@ -108,8 +131,7 @@ int main(int argc, char **argv, char **envp)
     /* Linux copies the file name first, right above the env strings. */
     if (envp[0] && execfn) {
         char *last = e[-1];
-        check(last + strlen(last) + 1 == execfn,
-              "AT_EXECFN sits just above the env strings");
+        check(last + strlen(last) + 1 == execfn, "AT_EXECFN sits just above the env strings");
     }
     /* /proc/self/exe is the file that was run: the same inode as the name
      * given, readable, its link text the name made absolute. */
@@ -135,20 +157,15 @@ int main(int argc, char **argv, char **envp)
     for (int i = 0; rnd && i < 16; i++)
         nz |= rnd[i];
     check(nz != 0, "AT_RANDOM bytes not all zero");
-    check((unsigned long)rnd > (unsigned long)auxv &&
-              (unsigned long)rnd < (unsigned long)execfn,
+    check((unsigned long)rnd > (unsigned long)auxv && (unsigned long)rnd < (unsigned long)execfn,
           "AT_RANDOM lies between auxv and the strings");
 
     const unsigned char *vdso = (const unsigned char *)val[AT_SYSINFO_EHDR];
-    check(vdso && memcmp(vdso, "\177ELF", 4) == 0,
-          "AT_SYSINFO_EHDR points at an ELF header");
-    check(vdso && (val[AT_SYSINFO_EHDR] & 4095) == 0,
-          "vDSO is page aligned");
+    check(vdso && memcmp(vdso, "\177ELF", 4) == 0, "AT_SYSINFO_EHDR points at an ELF header");
+    check(vdso && (val[AT_SYSINFO_EHDR] & 4095) == 0, "vDSO is page aligned");
 
-    check(val[AT_UID] == getuid() && val[AT_EUID] == geteuid(),
-          "AT_UID/AT_EUID match");
-    check(val[AT_GID] == getgid() && val[AT_EGID] == getegid(),
-          "AT_GID/AT_EGID match");
+    check(val[AT_UID] == getuid() && val[AT_EUID] == geteuid(), "AT_UID/AT_EUID match");
+    check(val[AT_GID] == getgid() && val[AT_EGID] == getegid(), "AT_GID/AT_EGID match");
     check(seen[AT_SECURE] && val[AT_SECURE] == 0, "AT_SECURE is 0");
     check(val[AT_CLKTCK] == 100, "AT_CLKTCK is 100");
     check(val[AT_HWCAP] != 0, "AT_HWCAP non-zero");
@@ -158,12 +175,10 @@ int main(int argc, char **argv, char **envp)
         check(val[AT_MINSIGSTKSZ] >= 1024 && val[AT_MINSIGSTKSZ] < 65536,
               "AT_MINSIGSTKSZ plausible");
     if (seen[AT_RSEQ_ALIGN])
-        check(val[AT_RSEQ_ALIGN] >= 32 && val[AT_RSEQ_FEATURE_SIZE] >= 20,
-              "AT_RSEQ_* plausible");
+        check(val[AT_RSEQ_ALIGN] >= 32 && val[AT_RSEQ_FEATURE_SIZE] >= 20, "AT_RSEQ_* plausible");
 
     /* Stack layout: argc below argv, 16-byte aligned at entry. */
     check(((long *)argv)[-1] == argc, "argc precedes argv");
-    check(((unsigned long)(argv - 1) & 15) == 0,
-          "initial stack pointer 16-byte aligned");
+    check(((unsigned long)(argv - 1) & 15) == 0, "initial stack pointer 16-byte aligned");
     return finish();
 }

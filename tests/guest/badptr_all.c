@@ -39,7 +39,7 @@ struct row {
     long nr;
     int kind;
     long a[6];
-    int no_null;    /* NULL means "no timeout": the call would block forever */
+    int no_null; /* NULL means "no timeout": the call would block forever */
 };
 
 static char *page_end; /* first byte of an unmapped page after a mapped one */
@@ -47,16 +47,23 @@ static char *page_end; /* first byte of an unmapped page after a mapped one */
 static long bad_value(int k, int kind)
 {
     switch (k) {
-    case 0: return 0;                                  /* NULL */
-    case 1: return (long)page_end;                     /* unmapped */
-    case 2: return (long)page_end - (kind == A_PATH ? 3 : 1); /* runs off */
-    case 3: return 0x7e0000000000L;                    /* stub text */
-    case 4: return 0x7e0000100000L;                    /* stub sysmsg pages */
-    case 5: return 0x7e0001000000L;                    /* stub signal stacks */
-    default: return (long)0xffff880000000000UL;        /* kernel */
+    case 0:
+        return 0; /* NULL */
+    case 1:
+        return (long)page_end; /* unmapped */
+    case 2:
+        return (long)page_end - (kind == A_PATH ? 3 : 1); /* runs off */
+    case 3:
+        return 0x7e0000000000L; /* stub text */
+    case 4:
+        return 0x7e0000100000L; /* stub sysmsg pages */
+    case 5:
+        return 0x7e0001000000L; /* stub signal stacks */
+    default:
+        return (long)0xffff880000000000UL; /* kernel */
     }
 }
-static const char *const kind_names[] = { "null", "unmapped", "partial", "stub-text",
+static const char *const kind_names[] = { "null",        "unmapped",      "partial", "stub-text",
                                           "stub-sysmsg", "stub-sigstack", "kernel" };
 #define NKINDS 7
 
@@ -66,8 +73,8 @@ int main(void)
 {
     /* A mapped page, then an unmapped one; the mapped page ends in
      * non-NUL bytes so a path there runs off its end. */
-    char *p = (char *)sc(SYS_mmap, 0, 2 * PG, PROT_READ | PROT_WRITE,
-                         MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    char *p =
+        (char *)sc(SYS_mmap, 0, 2 * PG, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     sc(SYS_munmap, p + PG, PG);
     memset(p, 'a', PG);
     page_end = p + PG;
@@ -98,7 +105,12 @@ int main(void)
     static char how[24]; /* struct open_how, all zero: O_RDONLY */
     static char handle[128];
     static int mnt;
-    static struct { void *h; unsigned long f; void *r; unsigned long m; } sa = { SIG_IGN, 0x04000000, 0, 0 };
+    static struct {
+        void *h;
+        unsigned long f;
+        void *r;
+        unsigned long m;
+    } sa = { SIG_IGN, 0x04000000, 0, 0 };
     sc(SYS_getrlimit, RLIMIT_NOFILE, &rl);
     *(unsigned *)handle = 64;
 
@@ -215,10 +227,16 @@ int main(void)
         { "pwritev iov", SYS_pwritev, A_IN, { fd_wfile, BAD, 1, 0, 0 } },
         { "prlimit64 new", SYS_prlimit64, A_IN, { 0, RLIMIT_NOFILE, BAD, 0 } },
         { "prlimit64 old", SYS_prlimit64, A_OUT, { 0, RLIMIT_NOFILE, 0, BAD } },
-        { "name_to_handle_at path", SYS_name_to_handle_at, A_PATH, { AT_FDCWD, BAD, (long)handle, (long)&mnt, 0 } },
+        { "name_to_handle_at path",
+          SYS_name_to_handle_at,
+          A_PATH,
+          { AT_FDCWD, BAD, (long)handle, (long)&mnt, 0 } },
         { "getrandom buf", SYS_getrandom, A_OUT, { BAD, 16, 0 } },
         { "memfd_create name", SYS_memfd_create, A_PATH, { BAD, 0 } },
-        { "copy_file_range off_in", SYS_copy_file_range, A_IN, { fd_file, BAD, fd_wfile, 0, 4, 0 } },
+        { "copy_file_range off_in",
+          SYS_copy_file_range,
+          A_IN,
+          { fd_file, BAD, fd_wfile, 0, 4, 0 } },
         { "preadv2 iov", SYS_preadv2, A_IN, { fd_file, BAD, 1, 0, 0, 0 } },
         { "pwritev2 iov", SYS_pwritev2, A_IN, { fd_wfile, BAD, 1, 0, 0, 0 } },
         { "statx path", SYS_statx, A_PATH, { AT_FDCWD, BAD, 0, 0x7ff, (long)buf } },
@@ -257,7 +275,8 @@ int main(void)
         struct iovec v = { (void *)bad_value(k, A_OUT), 16 };
         out("readv iov_base %s -> %s\n", kind_names[k], ret_name(sc(SYS_readv, fd_file, &v, 1)));
         out("writev iov_base %s -> %s\n", kind_names[k], ret_name(sc(SYS_writev, fd_wfile, &v, 1)));
-        out("preadv iov_base %s -> %s\n", kind_names[k], ret_name(sc(SYS_preadv, fd_file, &v, 1, 0, 0)));
+        out("preadv iov_base %s -> %s\n", kind_names[k],
+            ret_name(sc(SYS_preadv, fd_file, &v, 1, 0, 0)));
     }
 
     /* No failed call left a descriptor behind. */

@@ -38,10 +38,10 @@ static void try_id_(long id, const char *what, int show)
 
 int main(void)
 {
-    static const char *names[] = { "REALTIME", "MONOTONIC", "PROCESS_CPUTIME_ID",
+    static const char *names[] = { "REALTIME",          "MONOTONIC",     "PROCESS_CPUTIME_ID",
                                    "THREAD_CPUTIME_ID", "MONOTONIC_RAW", "REALTIME_COARSE",
-                                   "MONOTONIC_COARSE", "BOOTTIME", "REALTIME_ALARM",
-                                   "BOOTTIME_ALARM", "SGI_CYCLE", "TAI" };
+                                   "MONOTONIC_COARSE",  "BOOTTIME",      "REALTIME_ALARM",
+                                   "BOOTTIME_ALARM",    "SGI_CYCLE",     "TAI" };
     for (long id = 0; id < 12; id++)
         try_id(id, names[id]);
     /* Past the table (16..23 are 6.17's auxiliary clocks, off unless
@@ -83,15 +83,23 @@ int main(void)
 
     /* The resolutions the kernel reports (same host: same HZ). */
     struct timespec ts;
-    static const long res_ids[] = { CLOCK_REALTIME, CLOCK_MONOTONIC, CLOCK_PROCESS_CPUTIME_ID,
-                                    CLOCK_THREAD_CPUTIME_ID, CLOCK_MONOTONIC_RAW,
-                                    CLOCK_REALTIME_COARSE, CLOCK_MONOTONIC_COARSE,
-                                    CLOCK_BOOTTIME, CLOCK_TAI, -2, -6, -8, -4 };
+    static const long res_ids[] = { CLOCK_REALTIME,
+                                    CLOCK_MONOTONIC,
+                                    CLOCK_PROCESS_CPUTIME_ID,
+                                    CLOCK_THREAD_CPUTIME_ID,
+                                    CLOCK_MONOTONIC_RAW,
+                                    CLOCK_REALTIME_COARSE,
+                                    CLOCK_MONOTONIC_COARSE,
+                                    CLOCK_BOOTTIME,
+                                    CLOCK_TAI,
+                                    -2,
+                                    -6,
+                                    -8,
+                                    -4 };
     for (size_t i = 0; i < sizeof res_ids / sizeof res_ids[0]; i++) {
         ts.tv_sec = ts.tv_nsec = -1;
         long r = sc(SYS_clock_getres, res_ids[i], &ts);
-        out("getres(%ld) %s = %ld.%09ld\n", res_ids[i], ret_name(r), (long)ts.tv_sec,
-            ts.tv_nsec);
+        out("getres(%ld) %s = %ld.%09ld\n", res_ids[i], ret_name(r), (long)ts.tv_sec, ts.tv_nsec);
     }
 
     /* CPU time is the caller's: small, and it grows with work. */
@@ -115,6 +123,7 @@ int main(void)
     check_err(sc(SYS_clock_getres, -2, BADPTR), EFAULT, "getres(-2, bad)");
     check_err(sc(SYS_clock_gettime, -1, BADPTR), EINVAL, "gettime(-1, bad)");
     check_err(sc(SYS_clock_getres, 12, KPTR), EINVAL, "getres(12, kernel pointer)");
-    check_err(sc(SYS_clock_gettime, CLOCK_REALTIME, KPTR), EFAULT, "gettime(REALTIME, kernel pointer)");
+    check_err(sc(SYS_clock_gettime, CLOCK_REALTIME, KPTR), EFAULT,
+              "gettime(REALTIME, kernel pointer)");
     return finish();
 }

@@ -21,39 +21,38 @@ static void cleanup(void)
     sc(SYS_unlink, "lk_a");
 }
 
-static long setlk(long fd, int cmd, short type, short whence, long start,
-                  long len)
+static long setlk(long fd, int cmd, short type, short whence, long start, long len)
 {
-    struct flock fl = {.l_type = type, .l_whence = whence, .l_start = start,
-                       .l_len = len, .l_pid = 0};
+    struct flock fl = {
+        .l_type = type, .l_whence = whence, .l_start = start, .l_len = len, .l_pid = 0
+    };
     return sc(SYS_fcntl, fd, cmd, &fl);
 }
 
 /* Asks with cmd (F_GETLK or F_OFD_GETLK) for a lock of type on
  * [start, start+len) and compares the answer with the want_ values; for
  * F_UNLCK only the type is compared, as Linux changes nothing else. */
-static void getlk(long fd, int cmd, short type, long start, long len,
-                  short want_type, long want_start, long want_len,
-                  long want_pid, const char *name)
+static void getlk(long fd, int cmd, short type, long start, long len, short want_type,
+                  long want_start, long want_len, long want_pid, const char *name)
 {
-    struct flock fl = {.l_type = type, .l_whence = SEEK_SET, .l_start = start,
-                       .l_len = len, .l_pid = 0};
+    struct flock fl = {
+        .l_type = type, .l_whence = SEEK_SET, .l_start = start, .l_len = len, .l_pid = 0
+    };
     long r = sc(SYS_fcntl, fd, cmd, &fl);
     int ok = r == 0 && fl.l_type == want_type;
     if (want_type == F_UNLCK)
         ok = ok && fl.l_whence == SEEK_SET && fl.l_start == start && fl.l_len == len &&
              fl.l_pid == 0;
     else
-        ok = ok && fl.l_whence == SEEK_SET && fl.l_start == want_start &&
-             fl.l_len == want_len && fl.l_pid == want_pid;
-    static const char *const types[] = {"F_RDLCK", "F_WRLCK", "F_UNLCK"};
+        ok = ok && fl.l_whence == SEEK_SET && fl.l_start == want_start && fl.l_len == want_len &&
+             fl.l_pid == want_pid;
+    static const char *const types[] = { "F_RDLCK", "F_WRLCK", "F_UNLCK" };
     const char *t = want_type >= 0 && want_type <= 2 ? types[want_type] : "?";
     if (want_type == F_UNLCK)
         check(ok, "%s: F_UNLCK (r=%s type=%d)", name, ret_name(r), fl.l_type);
     else
-        check(ok, "%s: %s start %ld len %ld (r=%s type=%d start=%ld len=%ld)", name, t,
-              want_start, want_len, ret_name(r), fl.l_type, (long)fl.l_start,
-              (long)fl.l_len);
+        check(ok, "%s: %s start %ld len %ld (r=%s type=%d start=%ld len=%ld)", name, t, want_start,
+              want_len, ret_name(r), fl.l_type, (long)fl.l_start, (long)fl.l_len);
 }
 
 static void test_posix(void)
@@ -73,12 +72,10 @@ static void test_posix(void)
     /* OFD locks see the process's POSIX locks as conflicting. */
     getlk(c, F_OFD_GETLK, F_WRLCK, 0, 0, F_RDLCK, 0, 20, g_pid,
           "F_OFD_GETLK sees the POSIX read lock with the pid");
-    getlk(c, F_OFD_GETLK, F_RDLCK, 0, 0, F_UNLCK, 0, 0, 0,
-          "a read lock does not conflict with it");
+    getlk(c, F_OFD_GETLK, F_RDLCK, 0, 0, F_UNLCK, 0, 0, 0, "a read lock does not conflict with it");
     check_err(setlk(c, F_OFD_SETLK, F_WRLCK, SEEK_SET, 10, 1), EAGAIN,
               "F_OFD_SETLK F_WRLCK over the POSIX lock");
-    check_ret(setlk(a, F_SETLK, F_UNLCK, SEEK_SET, 0, 0), 0,
-              "F_SETLK F_UNLCK of the whole file");
+    check_ret(setlk(a, F_SETLK, F_UNLCK, SEEK_SET, 0, 0), 0, "F_SETLK F_UNLCK of the whole file");
     getlk(c, F_OFD_GETLK, F_WRLCK, 0, 0, F_UNLCK, 0, 0, 0, "all POSIX locks gone");
 
     /* Closing any fd of the file drops the process's POSIX locks on it. */
@@ -90,24 +87,20 @@ static void test_posix(void)
     /* Offsets: SEEK_CUR, SEEK_END and negative lengths. */
     check_ret(sc(SYS_ftruncate, a, 50), 0, "make lk_a 50 bytes");
     check_ret(sc(SYS_lseek, a, 100, SEEK_SET), 100, "seek to 100");
-    check_ret(setlk(a, F_SETLK, F_WRLCK, SEEK_CUR, -10, 5), 0,
-              "F_SETLK SEEK_CUR -10 len 5");
+    check_ret(setlk(a, F_SETLK, F_WRLCK, SEEK_CUR, -10, 5), 0, "F_SETLK SEEK_CUR -10 len 5");
     getlk(c, F_OFD_GETLK, F_WRLCK, 60, 0, F_WRLCK, 90, 5, g_pid, "locks 90..95");
-    check_ret(setlk(a, F_SETLK, F_WRLCK, SEEK_END, -10, 0), 0,
-              "F_SETLK SEEK_END -10 len 0");
+    check_ret(setlk(a, F_SETLK, F_WRLCK, SEEK_END, -10, 0), 0, "F_SETLK SEEK_END -10 len 0");
     getlk(c, F_OFD_GETLK, F_WRLCK, 0, 0, F_WRLCK, 40, 0, g_pid,
           "locks 40 to EOF and beyond, merged");
     check_ret(setlk(a, F_SETLK, F_UNLCK, SEEK_SET, 0, 0), 0, "unlock all");
-    check_ret(setlk(a, F_SETLK, F_RDLCK, SEEK_SET, 30, -10), 0,
-              "F_SETLK start 30 len -10");
+    check_ret(setlk(a, F_SETLK, F_RDLCK, SEEK_SET, 30, -10), 0, "F_SETLK start 30 len -10");
     getlk(c, F_OFD_GETLK, F_WRLCK, 0, 0, F_RDLCK, 20, 10, g_pid, "locks 20..30");
     check_ret(setlk(a, F_SETLK, F_UNLCK, SEEK_SET, 0, 0), 0, "unlock all");
 
     check_err(setlk(a, F_SETLK, 5, SEEK_SET, 0, 1), EINVAL, "F_SETLK l_type 5");
     check_err(setlk(a, F_SETLK, F_WRLCK, 7, 0, 1), EINVAL, "F_SETLK l_whence 7");
     check_err(setlk(a, F_SETLK, F_WRLCK, SEEK_SET, -5, 1), EINVAL, "F_SETLK start -5");
-    check_err(setlk(a, F_SETLK, F_WRLCK, SEEK_SET, 5, -10), EINVAL,
-              "F_SETLK start 5 len -10");
+    check_err(setlk(a, F_SETLK, F_WRLCK, SEEK_SET, 5, -10), EINVAL, "F_SETLK start 5 len -10");
     check_err(setlk(a, F_SETLK, F_WRLCK, SEEK_SET, INT64_MAX, 2), EOVERFLOW,
               "F_SETLK past the largest offset");
     check_err(setlk(a, F_GETLK, F_UNLCK, SEEK_SET, 0, 1), EINVAL, "F_GETLK F_UNLCK");
@@ -120,8 +113,7 @@ static void test_posix(void)
               "F_SETLK F_WRLCK on an O_RDONLY fd");
     check_err(setlk(w, F_SETLK, F_RDLCK, SEEK_SET, 0, 1), EBADF,
               "F_SETLK F_RDLCK on an O_WRONLY fd");
-    getlk(r, F_GETLK, F_WRLCK, 0, 1, F_UNLCK, 0, 0, 0,
-          "F_GETLK F_WRLCK on an O_RDONLY fd is fine");
+    getlk(r, F_GETLK, F_WRLCK, 0, 1, F_UNLCK, 0, 0, 0, "F_GETLK F_WRLCK on an O_RDONLY fd is fine");
     long p = sc(SYS_open, "lk_a", O_PATH);
     check_err(setlk(p, F_SETLK, F_RDLCK, SEEK_SET, 0, 1), EBADF, "F_SETLK on O_PATH");
     sc(SYS_close_range, 3, ~0U, 0);
@@ -133,8 +125,7 @@ static void test_ofd(void)
     long b = sc(SYS_open, "lk_a", O_RDWR);
     long a2 = sc(SYS_dup, a);
     check(a == 3 && b == 4 && a2 == 5, "two opens of lk_a and a dup of the first");
-    check_ret(setlk(a, F_OFD_SETLK, F_WRLCK, SEEK_SET, 0, 100), 0,
-              "F_OFD_SETLK F_WRLCK 0..100");
+    check_ret(setlk(a, F_OFD_SETLK, F_WRLCK, SEEK_SET, 0, 100), 0, "F_OFD_SETLK F_WRLCK 0..100");
     check_err(setlk(b, F_OFD_SETLK, F_RDLCK, SEEK_SET, 50, 10), EAGAIN,
               "F_OFD_SETLK F_RDLCK 50..60 through the other open");
     check_err(setlk(b, F_OFD_SETLK, F_WRLCK, SEEK_SET, 99, 1), EAGAIN,
@@ -144,31 +135,26 @@ static void test_ofd(void)
     check_ret(setlk(b, F_OFD_SETLK, F_UNLCK, SEEK_SET, 100, 10), 0, "unlock it");
     getlk(b, F_OFD_GETLK, F_WRLCK, 50, 10, F_WRLCK, 0, 100, -1,
           "F_OFD_GETLK reports the whole lock with l_pid -1");
-    getlk(a, F_OFD_GETLK, F_WRLCK, 50, 10, F_UNLCK, 0, 0, 0,
-          "F_OFD_GETLK through the owner");
+    getlk(a, F_OFD_GETLK, F_WRLCK, 50, 10, F_UNLCK, 0, 0, 0, "F_OFD_GETLK through the owner");
     getlk(a2, F_OFD_GETLK, F_WRLCK, 50, 10, F_UNLCK, 0, 0, 0,
           "F_OFD_GETLK through the dup: same owner");
-    check_ret(setlk(a2, F_OFD_SETLK, F_WRLCK, SEEK_SET, 0, 100), 0,
-              "F_OFD_SETLK through the dup");
+    check_ret(setlk(a2, F_OFD_SETLK, F_WRLCK, SEEK_SET, 0, 100), 0, "F_OFD_SETLK through the dup");
     getlk(b, F_OFD_GETLK, F_WRLCK, 0, 0, F_WRLCK, 0, 100, -1, "still one lock 0..100");
     check_ret(setlk(b, F_OFD_SETLKW, F_RDLCK, SEEK_SET, 200, 10), 0,
               "F_OFD_SETLKW F_RDLCK 200..210 without a conflict");
-    check_ret(setlk(a, F_OFD_SETLK, F_RDLCK, SEEK_SET, 205, 10), 0,
-              "read locks share 205..215");
+    check_ret(setlk(a, F_OFD_SETLK, F_RDLCK, SEEK_SET, 205, 10), 0, "read locks share 205..215");
     check_err(setlk(a, F_OFD_SETLK, F_WRLCK, SEEK_SET, 205, 1), EAGAIN,
               "a write lock over the other read lock");
     check_ret(setlk(a, F_OFD_SETLK, F_UNLCK, SEEK_SET, 200, 20), 0,
               "unlock 200..220 through the first");
-    check_ret(setlk(b, F_OFD_SETLK, F_UNLCK, SEEK_SET, 200, 20), 0,
-              "and through the second");
+    check_ret(setlk(b, F_OFD_SETLK, F_UNLCK, SEEK_SET, 200, 20), 0, "and through the second");
 
     /* Splitting: unlock the middle of 0..100. */
     check_ret(setlk(a, F_OFD_SETLK, F_UNLCK, SEEK_SET, 40, 20), 0, "unlock 40..60");
     getlk(b, F_OFD_GETLK, F_WRLCK, 0, 0, F_WRLCK, 0, 40, -1, "first piece 0..40");
     getlk(b, F_OFD_GETLK, F_WRLCK, 40, 0, F_WRLCK, 60, 40, -1, "second piece 60..100");
     getlk(b, F_OFD_GETLK, F_WRLCK, 40, 20, F_UNLCK, 0, 0, 0, "40..60 is free");
-    check_ret(setlk(b, F_OFD_SETLK, F_WRLCK, SEEK_SET, 40, 20), 0,
-              "the other open locks the gap");
+    check_ret(setlk(b, F_OFD_SETLK, F_WRLCK, SEEK_SET, 40, 20), 0, "the other open locks the gap");
     getlk(a, F_OFD_GETLK, F_WRLCK, 0, 0, F_WRLCK, 40, 20, -1, "the gap is its lock");
     check_ret(setlk(b, F_OFD_SETLK, F_UNLCK, SEEK_SET, 0, 0), 0,
               "it unlocks the whole file: only its own lock goes");
@@ -184,8 +170,7 @@ static void test_ofd(void)
     check_ret(setlk(a, F_OFD_SETLK, F_RDLCK, SEEK_SET, 20, 10), 0,
               "downgrade 20..30 to a read lock");
     getlk(b, F_OFD_GETLK, F_RDLCK, 0, 0, F_WRLCK, 0, 20, -1, "write lock 0..20");
-    getlk(b, F_OFD_GETLK, F_RDLCK, 20, 10, F_UNLCK, 0, 0, 0,
-          "20..30 allows a read lock");
+    getlk(b, F_OFD_GETLK, F_RDLCK, 20, 10, F_UNLCK, 0, 0, 0, "20..30 allows a read lock");
     getlk(b, F_OFD_GETLK, F_WRLCK, 20, 10, F_RDLCK, 20, 10, -1, "read lock 20..30");
     getlk(b, F_OFD_GETLK, F_RDLCK, 20, 0, F_WRLCK, 30, 80, -1, "write lock 30..110");
     check_ret(setlk(b, F_OFD_SETLK, F_RDLCK, SEEK_SET, 20, 10), 0,
@@ -197,14 +182,13 @@ static void test_ofd(void)
     /* The lock lives until the last fd of the description closes. */
     check_ret(setlk(a, F_OFD_SETLK, F_WRLCK, SEEK_SET, 0, 10), 0, "lock 0..10");
     check_ret(sc(SYS_close, a), 0, "close the first fd");
-    getlk(b, F_OFD_GETLK, F_WRLCK, 0, 0, F_WRLCK, 0, 10, -1,
-          "the dup keeps the lock alive");
+    getlk(b, F_OFD_GETLK, F_WRLCK, 0, 0, F_WRLCK, 0, 10, -1, "the dup keeps the lock alive");
     check_ret(sc(SYS_close, a2), 0, "close the dup");
-    getlk(b, F_OFD_GETLK, F_WRLCK, 0, 0, F_UNLCK, 0, 0, 0,
-          "closing the description released it");
+    getlk(b, F_OFD_GETLK, F_WRLCK, 0, 0, F_UNLCK, 0, 0, 0, "closing the description released it");
 
-    struct flock fl = {.l_type = F_RDLCK, .l_whence = SEEK_SET, .l_start = 0,
-                       .l_len = 1, .l_pid = 123};
+    struct flock fl = {
+        .l_type = F_RDLCK, .l_whence = SEEK_SET, .l_start = 0, .l_len = 1, .l_pid = 123
+    };
     check_err(sc(SYS_fcntl, b, F_OFD_SETLK, &fl), EINVAL, "F_OFD_SETLK l_pid 123");
     check_err(sc(SYS_fcntl, b, F_OFD_SETLKW, &fl), EINVAL, "F_OFD_SETLKW l_pid 123");
     fl.l_pid = -1;
@@ -216,8 +200,7 @@ static void test_ofd(void)
     check_err(setlk(b, F_OFD_SETLK, F_RDLCK, 3, 0, 1), EINVAL, "F_OFD_SETLK l_whence 3");
     /* F_OFD_GETLK with F_UNLCK is left out: EINVAL on older kernels (6.1),
      * a query for any lock of another owner on newer ones (6.18). */
-    check_err(setlk(b, F_OFD_SETLK, F_RDLCK, SEEK_SET, -1, 1), EINVAL,
-              "F_OFD_SETLK start -1");
+    check_err(setlk(b, F_OFD_SETLK, F_RDLCK, SEEK_SET, -1, 1), EINVAL, "F_OFD_SETLK start -1");
     long r = sc(SYS_open, "lk_a", O_RDONLY);
     check_err(setlk(r, F_OFD_SETLK, F_WRLCK, SEEK_SET, 0, 1), EBADF,
               "F_OFD_SETLK F_WRLCK on an O_RDONLY fd");
@@ -260,11 +243,9 @@ static void test_flock(void)
     check_ret(setlk(b, F_OFD_SETLK, F_UNLCK, SEEK_SET, 0, 0), 0, "drop it");
 
     check_ret(sc(SYS_close, a), 0, "close the first fd");
-    check_err(sc(SYS_flock, b, LOCK_SH | LOCK_NB), EWOULDBLOCK,
-              "the dup keeps the flock");
+    check_err(sc(SYS_flock, b, LOCK_SH | LOCK_NB), EWOULDBLOCK, "the dup keeps the flock");
     check_ret(sc(SYS_close, a2), 0, "close the dup");
-    check_ret(sc(SYS_flock, b, LOCK_EX | LOCK_NB), 0,
-              "closing the description released it");
+    check_ret(sc(SYS_flock, b, LOCK_EX | LOCK_NB), 0, "closing the description released it");
 
     check_err(sc(SYS_flock, b, 0), EINVAL, "flock op 0");
     check_err(sc(SYS_flock, b, LOCK_NB), EINVAL, "flock LOCK_NB alone");

@@ -36,8 +36,9 @@ struct rlim {
 /* The native run leaves nothing behind for the sandboxed one. */
 static void cleanup(void)
 {
-    static const char *const files[] = {"fd_a", "fd_b", "fd_c", "fd_d",
-                                        "fd_link", "fd_dir/inner"};
+    static const char *const files[] = {
+        "fd_a", "fd_b", "fd_c", "fd_d", "fd_link", "fd_dir/inner"
+    };
     for (size_t i = 0; i < sizeof files / sizeof files[0]; i++)
         sc(SYS_unlink, files[i]);
     sc(SYS_rmdir, "fd_dir");
@@ -52,15 +53,21 @@ static void make_file(const char *name, const char *text)
     sc(SYS_close, fd);
 }
 
-static long getfd(long fd) { return sc(SYS_fcntl, fd, F_GETFD); }
-static long tell(long fd) { return sc(SYS_lseek, fd, 0, SEEK_CUR); }
+static long getfd(long fd)
+{
+    return sc(SYS_fcntl, fd, F_GETFD);
+}
+static long tell(long fd)
+{
+    return sc(SYS_lseek, fd, 0, SEEK_CUR);
+}
 
 /* Same file as seen by fstat, without printing inode numbers. */
 static int same_file(long a, long b)
 {
     struct stat sa, sb;
-    return sc(SYS_fstat, a, &sa) == 0 && sc(SYS_fstat, b, &sb) == 0 &&
-           sa.st_ino == sb.st_ino && sa.st_dev == sb.st_dev;
+    return sc(SYS_fstat, a, &sa) == 0 && sc(SYS_fstat, b, &sb) == 0 && sa.st_ino == sb.st_ino &&
+           sa.st_dev == sb.st_dev;
 }
 
 static void test_open(void)
@@ -89,12 +96,10 @@ static void test_open(void)
     check_err(sc(SYS_open, "", O_RDONLY), ENOENT, "open the empty path");
     check_err(sc(SYS_open, BADPTR, O_RDONLY), EFAULT, "open a bad path pointer");
     check_err(sc(SYS_open, "fd_a/x", O_RDONLY), ENOTDIR, "open through a file");
-    check_err(sc(SYS_open, "fd_a/", O_RDONLY), ENOTDIR,
-              "open a file with a trailing slash");
+    check_err(sc(SYS_open, "fd_a/", O_RDONLY), ENOTDIR, "open a file with a trailing slash");
     check_err(sc(SYS_open, "fd_new/", O_CREAT | O_RDWR, 0644), EISDIR,
               "O_CREAT of a missing name with a trailing slash");
-    check_err(sc(SYS_open, "fd_a", O_RDONLY | O_DIRECTORY), ENOTDIR,
-              "O_DIRECTORY on a file");
+    check_err(sc(SYS_open, "fd_a", O_RDONLY | O_DIRECTORY), ENOTDIR, "O_DIRECTORY on a file");
     check_err(sc(SYS_open, ".", O_WRONLY), EISDIR, "O_WRONLY on a directory");
     check_err(sc(SYS_open, ".", O_RDWR), EISDIR, "O_RDWR on a directory");
     check_err(sc(SYS_open, ".", O_RDONLY | O_CREAT, 0644), EISDIR,
@@ -108,8 +113,7 @@ static void test_open(void)
     fd = sc(SYS_open, "fd_b", O_CREAT | O_EXCL | O_WRONLY, 0170644);
     check_ret(fd, 3, "open O_CREAT with file-type bits in the mode");
     check_ret(sc(SYS_fstat, fd, &st), 0, "fstat it");
-    check(st.st_mode == (S_IFREG | 0644), "type bits ignored: mode 0%o",
-          (unsigned)st.st_mode);
+    check(st.st_mode == (S_IFREG | 0644), "type bits ignored: mode 0%o", (unsigned)st.st_mode);
     sc(SYS_close, fd);
     fd = sc(SYS_open, "fd_a", O_RDONLY | (1 << 30));
     check_ret(fd, 3, "open ignores an unknown flag bit");
@@ -152,17 +156,13 @@ static void test_openat(void)
     check_ret(dir, 3, "open the cwd as a directory fd");
     long fd = sc(SYS_openat, dir, "fd_a", O_RDONLY);
     check_ret(fd, 4, "openat relative to a directory fd");
-    char buf[16] = {0};
+    char buf[16] = { 0 };
     check(sc(SYS_read, fd, buf, sizeof buf) == 10 && memcmp(buf, "0123456789", 10) == 0,
           "reads the file");
-    check_err(sc(SYS_openat, fd, "x", O_RDONLY), ENOTDIR,
-              "openat relative to a file fd");
-    check_err(sc(SYS_openat, fd, "", O_RDONLY), ENOENT,
-              "openat of the empty path on a file fd");
-    check_err(sc(SYS_openat, -1, "fd_a", O_RDONLY), EBADF,
-              "openat relative to fd -1");
-    check_err(sc(SYS_openat, 999, "fd_a", O_RDONLY), EBADF,
-              "openat relative to a closed fd");
+    check_err(sc(SYS_openat, fd, "x", O_RDONLY), ENOTDIR, "openat relative to a file fd");
+    check_err(sc(SYS_openat, fd, "", O_RDONLY), ENOENT, "openat of the empty path on a file fd");
+    check_err(sc(SYS_openat, -1, "fd_a", O_RDONLY), EBADF, "openat relative to fd -1");
+    check_err(sc(SYS_openat, 999, "fd_a", O_RDONLY), EBADF, "openat relative to a closed fd");
     long abs = sc(SYS_openat, 999, "/dev/null", O_RDONLY);
     check_ret(abs, 5, "an absolute path ignores a bad dirfd");
     sc(SYS_close, abs);
@@ -291,11 +291,9 @@ static void test_fcntl(void)
     long w = sc(SYS_open, "fd_a", O_WRONLY | O_APPEND | O_CREAT | O_NOCTTY);
     check_ret(getfl(w), O_WRONLY | O_APPEND | LF, "F_GETFL O_WRONLY|O_APPEND");
     long s = sc(SYS_open, "fd_a", O_RDWR | O_SYNC | O_NONBLOCK);
-    check_ret(getfl(s), O_RDWR | O_SYNC | O_NONBLOCK | LF,
-              "F_GETFL O_RDWR|O_SYNC|O_NONBLOCK");
+    check_ret(getfl(s), O_RDWR | O_SYNC | O_NONBLOCK | LF, "F_GETFL O_RDWR|O_SYNC|O_NONBLOCK");
 
-    check_ret(sc(SYS_fcntl, a, F_SETFL, O_APPEND | O_NONBLOCK), 0,
-              "F_SETFL O_APPEND|O_NONBLOCK");
+    check_ret(sc(SYS_fcntl, a, F_SETFL, O_APPEND | O_NONBLOCK), 0, "F_SETFL O_APPEND|O_NONBLOCK");
     check_ret(getfl(a), O_RDWR | O_APPEND | O_NONBLOCK | LF, "both set");
     check_ret(sc(SYS_fcntl, a, F_SETFL, O_NONBLOCK), 0, "F_SETFL O_NONBLOCK");
     check_ret(getfl(a), O_RDWR | O_NONBLOCK | LF, "O_APPEND cleared");
@@ -319,7 +317,7 @@ static void test_shared_offsets(void)
     long b = sc(SYS_dup, a);
     long c = sc(SYS_open, "fd_c", O_RDWR);
     check(a == 3 && b == 4 && c == 5, "fds 3, 4 (dup of 3) and 5 (second open)");
-    char buf[8] = {0};
+    char buf[8] = { 0 };
     check_ret(sc(SYS_read, a, buf, 3), 3, "read 3 bytes through fd 3");
     check_ret(tell(b), 3, "the dup's offset moved too");
     check_ret(tell(c), 0, "the second open's offset did not");
@@ -356,7 +354,7 @@ static void test_append(void)
     check_ret(sc(SYS_write, b, "Z", 1), 1, "plain fd writes at 0");
     check_ret(sc(SYS_write, a, "Y", 1), 1, "O_APPEND fd writes again");
     long r = sc(SYS_open, "fd_c", O_RDONLY);
-    char buf[16] = {0};
+    char buf[16] = { 0 };
     check_ret(sc(SYS_read, r, buf, sizeof buf), 10, "read it all");
     check(memcmp(buf, "Z2345678XY", 10) == 0, "content is Z2345678XY (%.10s)", buf);
     sc(SYS_close_range, 3, ~0U, 0);
@@ -365,8 +363,7 @@ static void test_append(void)
 static void test_emfile(void)
 {
     struct rlim old, lim;
-    check_ret(sc(SYS_prlimit64, 0, RLIMIT_NOFILE, NULL, &old), 0,
-              "get RLIMIT_NOFILE");
+    check_ret(sc(SYS_prlimit64, 0, RLIMIT_NOFILE, NULL, &old), 0, "get RLIMIT_NOFILE");
     lim.cur = 20;
     lim.max = old.max;
     check_ret(sc(SYS_prlimit64, 0, RLIMIT_NOFILE, &lim, NULL), 0,
@@ -382,8 +379,7 @@ static void test_emfile(void)
     check_err(sc(SYS_dup, 0), EMFILE, "dup when full");
     check_err(sc(SYS_fcntl, 0, F_DUPFD, 5), EMFILE, "F_DUPFD 5 when full");
     check_err(sc(SYS_fcntl, 0, F_DUPFD, 20), EINVAL, "F_DUPFD at the limit");
-    check_err(sc(SYS_fcntl, 0, F_DUPFD_CLOEXEC, 25), EINVAL,
-              "F_DUPFD_CLOEXEC above the limit");
+    check_err(sc(SYS_fcntl, 0, F_DUPFD_CLOEXEC, 25), EINVAL, "F_DUPFD_CLOEXEC above the limit");
     check_err(sc(SYS_dup2, 0, 20), EBADF, "dup2 onto the limit");
     check_err(sc(SYS_dup3, 0, 20, 0), EBADF, "dup3 onto the limit");
     check_ret(sc(SYS_dup2, 0, 19), 19, "dup2 onto an fd below the limit");
@@ -401,17 +397,15 @@ static void test_emfile(void)
     check_err(sc(SYS_dup, 0), EMFILE, "dup: 15 is above the limit");
     check_ret(sc(SYS_close, 5), 0, "close fd 5");
     check_ret(sc(SYS_dup, 0), 5, "dup takes fd 5");
-    check_ret(sc(SYS_prlimit64, 0, RLIMIT_NOFILE, &old, NULL), 0,
-              "restore RLIMIT_NOFILE");
+    check_ret(sc(SYS_prlimit64, 0, RLIMIT_NOFILE, &old, NULL), 0, "restore RLIMIT_NOFILE");
     check_ret(sc(SYS_dup, 0), 15, "dup takes fd 15 again");
     check_ret(sc(SYS_fcntl, 0, F_DUPFD, 25), 25, "F_DUPFD 25 works again");
     sc(SYS_close_range, 3, ~0U, 0);
 }
 
-static long openat2(long dir, const char *path, uint64_t flags, uint64_t mode,
-                    uint64_t resolve)
+static long openat2(long dir, const char *path, uint64_t flags, uint64_t mode, uint64_t resolve)
 {
-    struct open_how how = {flags, mode, resolve};
+    struct open_how how = { flags, mode, resolve };
     return sc(SYS_openat2, dir, path, &how, sizeof how);
 }
 
@@ -422,18 +416,17 @@ static void test_openat2(void)
     check_ret(getfl(fd), O_RDONLY | LF, "F_GETFL of it");
     sc(SYS_close, fd);
 
-    struct open_how how = {O_RDONLY, 0, 0};
+    struct open_how how = { O_RDONLY, 0, 0 };
     check_err(sc(SYS_openat2, AT_FDCWD, "fd_a", &how, 23), EINVAL, "openat2 size 23");
     check_err(sc(SYS_openat2, AT_FDCWD, "fd_a", &how, 0), EINVAL, "openat2 size 0");
     check_err(sc(SYS_openat2, AT_FDCWD, "fd_a", BADPTR, sizeof how), EFAULT,
               "openat2 bad how pointer");
-    check_err(sc(SYS_openat2, AT_FDCWD, "fd_a", NULL, sizeof how), EFAULT,
-              "openat2 NULL how");
+    check_err(sc(SYS_openat2, AT_FDCWD, "fd_a", NULL, sizeof how), EFAULT, "openat2 NULL how");
     /* A bigger struct is fine while the extra bytes are zero. */
     struct {
         struct open_how h;
         uint64_t extra;
-    } big = {{O_RDONLY, 0, 0}, 0};
+    } big = { { O_RDONLY, 0, 0 }, 0 };
     fd = sc(SYS_openat2, AT_FDCWD, "fd_a", &big, sizeof big);
     check_ret(fd, 3, "openat2 size 32, zero tail");
     sc(SYS_close, fd);
@@ -442,23 +435,20 @@ static void test_openat2(void)
               "openat2 size 32, non-zero tail");
     static char page[8192];
     memcpy(page, &how, sizeof how);
-    check_err(sc(SYS_openat2, AT_FDCWD, "fd_a", page, 4097), E2BIG,
-              "openat2 size 4097");
+    check_err(sc(SYS_openat2, AT_FDCWD, "fd_a", page, 4097), E2BIG, "openat2 size 4097");
 
     check_err(openat2(AT_FDCWD, "fd_a", O_RDONLY | (1ULL << 30), 0, 0), EINVAL,
               "openat2 unknown flag bit 30");
     check_err(openat2(AT_FDCWD, "fd_a", O_RDONLY | (1ULL << 40), 0, 0), EINVAL,
               "openat2 flag bit 40");
-    check_err(openat2(AT_FDCWD, "fd_a", O_RDONLY, 0644, 0), EINVAL,
-              "openat2 mode without O_CREAT");
+    check_err(openat2(AT_FDCWD, "fd_a", O_RDONLY, 0644, 0), EINVAL, "openat2 mode without O_CREAT");
     check_err(openat2(AT_FDCWD, "fd_b", O_CREAT | O_RDWR, 010644, 0), EINVAL,
               "openat2 O_CREAT mode 010644");
     check_err(openat2(AT_FDCWD, "fd_b", O_CREAT | O_RDWR, 1ULL << 32, 0), EINVAL,
               "openat2 O_CREAT mode bit 32");
-    check_err(openat2(AT_FDCWD, "fd_a", O_RDONLY, 0, 0x100), EINVAL,
-              "openat2 unknown resolve bit");
-    check_err(openat2(AT_FDCWD, "fd_a", O_RDONLY, 0, RESOLVE_BENEATH | RESOLVE_IN_ROOT),
-              EINVAL, "openat2 RESOLVE_BENEATH|RESOLVE_IN_ROOT");
+    check_err(openat2(AT_FDCWD, "fd_a", O_RDONLY, 0, 0x100), EINVAL, "openat2 unknown resolve bit");
+    check_err(openat2(AT_FDCWD, "fd_a", O_RDONLY, 0, RESOLVE_BENEATH | RESOLVE_IN_ROOT), EINVAL,
+              "openat2 RESOLVE_BENEATH|RESOLVE_IN_ROOT");
     check_err(openat2(AT_FDCWD, "fd_a", O_CREAT | O_EXCL | O_RDWR, 0644, 0), EEXIST,
               "openat2 O_CREAT|O_EXCL on an existing file");
     sc(SYS_unlink, "fd_b");
@@ -483,7 +473,7 @@ static void test_openat2(void)
     sc(SYS_close, fd);
     long dir = sc(SYS_open, "fd_dir", O_RDONLY | O_DIRECTORY);
     check_ret(dir, 3, "open fd_dir");
-    char buf[8] = {0};
+    char buf[8] = { 0 };
     fd = openat2(dir, "../inner", O_RDONLY, 0, RESOLVE_IN_ROOT);
     check_ret(fd, 4, "RESOLVE_IN_ROOT ../inner: .. stops at the root");
     check(sc(SYS_read, fd, buf, sizeof buf) == 2 && memcmp(buf, "in", 2) == 0,
@@ -498,8 +488,7 @@ static void test_openat2(void)
 
     fd = openat2(AT_FDCWD, "fd_link", O_RDONLY, 0, 0);
     check_ret(fd, 3, "openat2 follows fd_link");
-    check(sc(SYS_read, fd, buf, 4) == 4 && memcmp(buf, "0123", 4) == 0,
-          "and reads fd_a");
+    check(sc(SYS_read, fd, buf, 4) == 4 && memcmp(buf, "0123", 4) == 0, "and reads fd_a");
     sc(SYS_close, fd);
     check_err(openat2(AT_FDCWD, "fd_link", O_RDONLY, 0, RESOLVE_NO_SYMLINKS), ELOOP,
               "RESOLVE_NO_SYMLINKS on a symlink");
@@ -515,8 +504,8 @@ static void test_openat2(void)
               "O_CREAT|O_EXCL on a symlink");
     fd = sc(SYS_open, "fd_a", O_RDONLY);
     check_ret(fd, 3, "open fd_a");
-    check_err(openat2(AT_FDCWD, "/proc/self/fd/3", O_RDONLY, 0, RESOLVE_NO_MAGICLINKS),
-              ELOOP, "RESOLVE_NO_MAGICLINKS on /proc/self/fd/3");
+    check_err(openat2(AT_FDCWD, "/proc/self/fd/3", O_RDONLY, 0, RESOLVE_NO_MAGICLINKS), ELOOP,
+              "RESOLVE_NO_MAGICLINKS on /proc/self/fd/3");
     sc(SYS_close, fd);
     check_err(openat2(-1, "fd_a", O_RDONLY, 0, 0), EBADF, "openat2 relative to fd -1");
 }
@@ -535,8 +524,7 @@ static void test_opath(void)
     struct stat st;
     check_ret(sc(SYS_fstat, p, &st), 0, "fstat an O_PATH fd");
     check(S_ISREG(st.st_mode) && st.st_size == 10, "sees the 10-byte file");
-    check_ret(sc(SYS_newfstatat, p, "", &st, AT_EMPTY_PATH), 0,
-              "newfstatat AT_EMPTY_PATH on it");
+    check_ret(sc(SYS_newfstatat, p, "", &st, AT_EMPTY_PATH), 0, "newfstatat AT_EMPTY_PATH on it");
     check_ret(getfl(p), O_PATH, "F_GETFL is O_PATH alone");
     check_ret(getfd(p), 0, "F_GETFD works");
     check_ret(sc(SYS_dup, p), 4, "dup works");
@@ -586,8 +574,7 @@ static void test_ioctl(void)
     check(sc(SYS_ioctl, a, FIONREAD, &n) == 0 && n == 6, "6 after seeking to 4 (%d)", n);
     /* Linux answers size - offset, negative past the end. */
     sc(SYS_lseek, a, 25, SEEK_SET);
-    check(sc(SYS_ioctl, a, FIONREAD, &n) == 0 && n == -15,
-          "-15 after seeking to 25 (%d)", n);
+    check(sc(SYS_ioctl, a, FIONREAD, &n) == 0 && n == -15, "-15 after seeking to 25 (%d)", n);
     check_err(sc(SYS_ioctl, a, FIONREAD, BADPTR), EFAULT, "FIONREAD bad pointer");
     struct termios t;
     check_err(sc(SYS_ioctl, a, TCGETS, &t), ENOTTY, "TCGETS on a file");

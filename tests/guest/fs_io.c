@@ -23,13 +23,15 @@
 /* The native run leaves nothing behind for the sandboxed one. */
 static void cleanup(void)
 {
-    static const char *const files[] = {"io_a", "io_b", "io_c", "io_d", "io_s",
-                                        "io_t"};
+    static const char *const files[] = { "io_a", "io_b", "io_c", "io_d", "io_s", "io_t" };
     for (size_t i = 0; i < sizeof files / sizeof files[0]; i++)
         sc(SYS_unlink, files[i]);
 }
 
-static long tell(long fd) { return sc(SYS_lseek, fd, 0, SEEK_CUR); }
+static long tell(long fd)
+{
+    return sc(SYS_lseek, fd, 0, SEEK_CUR);
+}
 
 /* A file holding exactly text, opened O_RDWR at offset 0. */
 static long make_file(const char *name, const char *text)
@@ -122,8 +124,8 @@ static void test_rw(void)
     check(memcmp(buf, "ab2", 3) == 0, "overwrote in place");
 
     /* A read stops at the first unmapped page of the buffer. */
-    char *e = (char *)sc(SYS_mmap, 0, 2 * PG, PROT_READ | PROT_WRITE,
-                         MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    char *e =
+        (char *)sc(SYS_mmap, 0, 2 * PG, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     sc(SYS_munmap, e + PG, PG);
     check_ret(sc(SYS_pread64, fd, e + PG - 4, 10, 0), 4,
               "pread into a buffer running into unmapped memory is short");
@@ -149,7 +151,7 @@ static void test_rw(void)
     long d = sc(SYS_open, ".", O_RDONLY | O_DIRECTORY);
     check_err(sc(SYS_read, d, buf, sizeof buf), EISDIR, "read a directory");
     check_err(sc(SYS_pread64, d, buf, sizeof buf, 0), EISDIR, "pread a directory");
-    struct iovec iov = {buf, sizeof buf};
+    struct iovec iov = { buf, sizeof buf };
     check_err(sc(SYS_readv, d, &iov, 1), EISDIR, "readv a directory");
     check_err(sc(SYS_write, d, "x", 1), EBADF, "write a directory");
     sc(SYS_close, d);
@@ -159,23 +161,22 @@ static void test_vectors(void)
 {
     long fd = sc(SYS_open, "io_b", O_CREAT | O_TRUNC | O_RDWR, 0644);
     check_ret(fd, 3, "create io_b");
-    struct iovec wv[3] = {{"ab", 2}, {"", 0}, {"cdef", 4}};
+    struct iovec wv[3] = { { "ab", 2 }, { "", 0 }, { "cdef", 4 } };
     check_ret(sc(SYS_writev, fd, wv, 3), 6, "writev 2+0+4");
     check_ret(tell(fd), 6, "offset 6");
     check_ret(sc(SYS_writev, fd, wv, 0), 0, "writev of no iovecs");
     char a[2], b[3], c[10];
-    struct iovec rv[3] = {{a, 2}, {b, 3}, {c, 10}};
+    struct iovec rv[3] = { { a, 2 }, { b, 3 }, { c, 10 } };
     sc(SYS_lseek, fd, 0, SEEK_SET);
     check_ret(sc(SYS_readv, fd, rv, 3), 6, "readv 2+3+10 of 6 bytes");
-    check(memcmp(a, "ab", 2) == 0 && memcmp(b, "cde", 3) == 0 && c[0] == 'f',
-          "filled in order");
+    check(memcmp(a, "ab", 2) == 0 && memcmp(b, "cde", 3) == 0 && c[0] == 'f', "filled in order");
     check_ret(tell(fd), 6, "offset 6");
 
-    struct iovec pv[2] = {{"XY", 2}, {"Z", 1}};
+    struct iovec pv[2] = { { "XY", 2 }, { "Z", 1 } };
     check_ret(sc(SYS_pwritev, fd, pv, 2, 2, 0), 3, "pwritev 3 bytes at 2");
     check_ret(tell(fd), 6, "pwritev left the offset");
     check(has_content(fd, "abXYZf", 6), "content abXYZf");
-    struct iovec qv[2] = {{a, 2}, {b, 2}};
+    struct iovec qv[2] = { { a, 2 }, { b, 2 } };
     check_ret(sc(SYS_preadv, fd, qv, 2, 1, 0), 4, "preadv 2+2 at 1");
     check(memcmp(a, "bX", 2) == 0 && memcmp(b, "YZ", 2) == 0, "reads bX YZ");
     check_ret(tell(fd), 6, "preadv left the offset");
@@ -184,11 +185,11 @@ static void test_vectors(void)
 
     /* preadv2/pwritev2 at -1 use and move the file offset. */
     sc(SYS_lseek, fd, 1, SEEK_SET);
-    struct iovec one = {c, 3};
+    struct iovec one = { c, 3 };
     check_ret(sc(SYS_preadv2, fd, &one, 1, -1, 0, 0), 3, "preadv2 at -1");
     check(memcmp(c, "bXY", 3) == 0, "reads from the offset");
     check_ret(tell(fd), 4, "and moves it");
-    struct iovec q = {"Q", 1};
+    struct iovec q = { "Q", 1 };
     check_ret(sc(SYS_pwritev2, fd, &q, 1, -1, 0, 0), 1, "pwritev2 at -1");
     check_ret(tell(fd), 5, "moves the offset");
     check(has_content(fd, "abXYQf", 6), "content abXYQf");
@@ -196,15 +197,12 @@ static void test_vectors(void)
     check_ret(tell(fd), 5, "leaves the offset");
     check_ret(sc(SYS_preadv2, fd, &one, 1, 0, 0, RWF_HIPRI), 3, "preadv2 RWF_HIPRI");
     check_ret(sc(SYS_pwritev2, fd, &q, 1, 0, 0, RWF_DSYNC), 1, "pwritev2 RWF_DSYNC");
-    struct iovec ev = {"E", 1};
-    check_ret(sc(SYS_pwritev2, fd, &ev, 1, 0, 0, RWF_APPEND), 1,
-              "pwritev2 RWF_APPEND at 0");
+    struct iovec ev = { "E", 1 };
+    check_ret(sc(SYS_pwritev2, fd, &ev, 1, 0, 0, RWF_APPEND), 1, "pwritev2 RWF_APPEND at 0");
     check(has_content(fd, "QbXYQfE", 7), "appended: QbXYQfE");
     check_ret(tell(fd), 5, "offset unchanged");
-    check_err(sc(SYS_preadv2, fd, &one, 1, 0, 0, 1U << 30), ENOTSUP,
-              "preadv2 unknown RWF flag");
-    check_err(sc(SYS_pwritev2, fd, &q, 1, 0, 0, 1U << 30), ENOTSUP,
-              "pwritev2 unknown RWF flag");
+    check_err(sc(SYS_preadv2, fd, &one, 1, 0, 0, 1U << 30), ENOTSUP, "preadv2 unknown RWF flag");
+    check_err(sc(SYS_pwritev2, fd, &q, 1, 0, 0, 1U << 30), ENOTSUP, "pwritev2 unknown RWF flag");
     check_err(sc(SYS_preadv2, fd, &one, 1, -2, 0, 0), EINVAL, "preadv2 at -2");
     check(has_content(fd, "QbXYQfE", 7), "failed calls wrote nothing");
     sc(SYS_close, fd);
@@ -273,8 +271,8 @@ static void test_fallocate(const char *where, const char *path)
     check_ret(sc(SYS_fallocate, fd, 0, 100, 50), 0, "fallocate inside the file");
     check_ret(fsize(fd), 8192, "size unchanged");
     check_ret(sc(SYS_pwrite64, fd, "abc", 3, 4096), 3, "write abc at 4096");
-    check_ret(sc(SYS_fallocate, fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, 4096,
-                 4096), 0, "punch a hole over it");
+    check_ret(sc(SYS_fallocate, fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, 4096, 4096), 0,
+              "punch a hole over it");
     check(sc(SYS_pread64, fd, buf, 3, 4096) == 3 && all_zero(buf, 3), "reads zeros");
     check_ret(fsize(fd), 8192, "size unchanged");
     check_err(sc(SYS_fallocate, fd, FALLOC_FL_PUNCH_HOLE, 0, 4096), ENOTSUP,
@@ -342,26 +340,22 @@ static void test_sendfile(void)
     check_ret(sc(SYS_sendfile, outf, in, NULL, 0), 0, "sendfile 0 bytes");
     off = -1;
     check_err(sc(SYS_sendfile, outf, in, &off, 1), EINVAL, "sendfile offset -1");
-    check_err(sc(SYS_sendfile, outf, in, BADPTR, 1), EFAULT,
-              "sendfile bad offset pointer");
+    check_err(sc(SYS_sendfile, outf, in, BADPTR, 1), EFAULT, "sendfile bad offset pointer");
     long ro = sc(SYS_open, "io_t", O_RDONLY);
-    check_err(sc(SYS_sendfile, ro, in, NULL, 1), EBADF,
-              "sendfile to an O_RDONLY fd");
+    check_err(sc(SYS_sendfile, ro, in, NULL, 1), EBADF, "sendfile to an O_RDONLY fd");
     sc(SYS_close, ro);
     long wo = sc(SYS_open, "io_s", O_WRONLY);
-    check_err(sc(SYS_sendfile, outf, wo, NULL, 1), EBADF,
-              "sendfile from an O_WRONLY fd");
+    check_err(sc(SYS_sendfile, outf, wo, NULL, 1), EBADF, "sendfile from an O_WRONLY fd");
     sc(SYS_close, wo);
     long ap = sc(SYS_open, "io_t", O_WRONLY | O_APPEND);
-    check_err(sc(SYS_sendfile, ap, in, NULL, 1), EINVAL,
-              "sendfile to an O_APPEND fd");
+    check_err(sc(SYS_sendfile, ap, in, NULL, 1), EINVAL, "sendfile to an O_APPEND fd");
     sc(SYS_close, ap);
     check_err(sc(SYS_sendfile, -1, in, NULL, 1), EBADF, "sendfile to fd -1");
     int pp[2];
     sc(SYS_pipe, pp);
     off = 0;
     check_ret(sc(SYS_sendfile, pp[1], in, &off, 4), 4, "sendfile into a pipe");
-    char buf[8] = {0};
+    char buf[8] = { 0 };
     check(sc(SYS_read, pp[0], buf, sizeof buf) == 4 && memcmp(buf, "0123", 4) == 0,
           "the pipe holds 0123");
     sc(SYS_close, pp[0]);
@@ -383,8 +377,7 @@ static void test_sendfile(void)
     oi = 100;
     check_ret(sc(SYS_copy_file_range, in, &oi, outf, NULL, 3, 0), 0,
               "copy_file_range from past EOF");
-    check_ret(sc(SYS_copy_file_range, in, NULL, outf, NULL, 0, 0), 0,
-              "copy_file_range 0 bytes");
+    check_ret(sc(SYS_copy_file_range, in, NULL, outf, NULL, 0, 0), 0, "copy_file_range 0 bytes");
     check_err(sc(SYS_copy_file_range, in, NULL, outf, NULL, 3, 1), EINVAL,
               "copy_file_range flags 1");
     oi = 0;
@@ -432,8 +425,7 @@ static void test_splice(void)
               "splice 5 from the file at 2 into a pipe");
     check(off == 7, "offset pointer updated to 7 (%ld)", off);
     check_ret(tell(in), 0, "file offset unchanged");
-    check_ret(sc(SYS_splice, in, NULL, p[1], NULL, 3, 0), 3,
-              "splice 3 from the file offset");
+    check_ret(sc(SYS_splice, in, NULL, p[1], NULL, 3, 0), 3, "splice 3 from the file offset");
     check_ret(tell(in), 3, "file offset moved");
     check_ret(nread(p[0]), 8, "8 bytes in the pipe");
     check_ret(sc(SYS_tee, p[0], q[1], 100, 0), 8, "tee them to another pipe");
@@ -444,7 +436,7 @@ static void test_splice(void)
               "splice the pipe into the file at 0");
     check(oo == 8, "offset pointer updated to 8");
     check(has_content(outf, "23456012", 8), "the file holds 23456012");
-    char buf[16] = {0};
+    char buf[16] = { 0 };
     check_ret(sc(SYS_read, q[0], buf, sizeof buf), 8, "read the tee copy");
     check(memcmp(buf, "23456012", 8) == 0, "same bytes");
 
@@ -457,20 +449,16 @@ static void test_splice(void)
     off = 0;
     check_err(sc(SYS_splice, p[0], &off, outf, NULL, 4, 0), ESPIPE,
               "splice with an offset on the pipe side");
-    check_err(sc(SYS_splice, in, NULL, outf, NULL, 4, 0), EINVAL,
-              "splice between two files");
-    check_err(sc(SYS_splice, in, NULL, p[1], NULL, 4, 0x100), EINVAL,
-              "splice unknown flag");
+    check_err(sc(SYS_splice, in, NULL, outf, NULL, 4, 0), EINVAL, "splice between two files");
+    check_err(sc(SYS_splice, in, NULL, p[1], NULL, 4, 0x100), EINVAL, "splice unknown flag");
     check_err(sc(SYS_tee, in, q[1], 4, 0), EINVAL, "tee from a file");
     check_err(sc(SYS_tee, p[0], p[1], 4, 0), EINVAL, "tee a pipe into itself");
     long ro = sc(SYS_open, "io_s", O_RDONLY);
-    check_err(sc(SYS_splice, p[0], NULL, ro, NULL, 4, 0), EBADF,
-              "splice into an O_RDONLY file");
+    check_err(sc(SYS_splice, p[0], NULL, ro, NULL, 4, 0), EBADF, "splice into an O_RDONLY file");
     sc(SYS_close, ro);
     long ap = sc(SYS_open, "io_t", O_WRONLY | O_APPEND);
     sc(SYS_write, p[1], "zz", 2);
-    check_err(sc(SYS_splice, p[0], NULL, ap, NULL, 2, 0), EINVAL,
-              "splice into an O_APPEND file");
+    check_err(sc(SYS_splice, p[0], NULL, ap, NULL, 2, 0), EINVAL, "splice into an O_APPEND file");
     sc(SYS_close, ap);
     check_ret(nread(p[0]), 2, "the pipe kept its bytes");
     sc(SYS_close, p[1]);

@@ -46,7 +46,8 @@ static void tmpfs_sizes(void)
     check_ret(sc(SYS_ftruncate, fd, tb), 0, "ftruncate 1 TiB on tmpfs");
     struct stat st;
     sc(SYS_fstat, fd, &st);
-    check(st.st_size == tb && st.st_blocks == 0, "1 TiB file has no blocks (%ld)", (long)st.st_blocks);
+    check(st.st_size == tb && st.st_blocks == 0, "1 TiB file has no blocks (%ld)",
+          (long)st.st_blocks);
     sc(SYS_fstatfs, fd, &after);
     /* Natively others may use /dev/shm meanwhile: allow some slack. */
     check(before.f_bfree - after.f_bfree < 4096 || after.f_bfree > before.f_bfree,
@@ -122,7 +123,8 @@ static void atime_rules(const char *where, const char *file, const char *dir)
             sc(SYS_pread64, fd, buf, 2, 0);
         }
         st = st_of(p);
-        check(ts_eq(st.st_atim, fresh[0]), "%s: %s keeps an atime newer than mtime and ctime", where, what);
+        check(ts_eq(st.st_atim, fresh[0]), "%s: %s keeps an atime newer than mtime and ctime",
+              where, what);
         /* At the end (EOF, or no more entries): still an access. */
         sc(SYS_utimensat, AT_FDCWD, p, old, 0);
         if (isdir) {
@@ -160,7 +162,11 @@ struct kstatx {
     unsigned nlink, uid, gid;
     unsigned short mode, pad1;
     unsigned long ino, size, blocks, attributes_mask;
-    struct { long sec; unsigned nsec; int pad; } atime, btime, ctime, mtime;
+    struct {
+        long sec;
+        unsigned nsec;
+        int pad;
+    } atime, btime, ctime, mtime;
     unsigned rdev_major, rdev_minor, dev_major, dev_minor;
     unsigned long mnt_id;
     unsigned long spare[13];
@@ -205,7 +211,8 @@ static void statx_mnt_id(void)
         /* Without asking: reported all the same. */
         memset(&x, 0, sizeof x);
         sc(SYS_statx, AT_FDCWD, pts[k], 0, 0, &x);
-        check((x.mask & K_STATX_MNT_ID) && (long)x.mnt_id == id, "statx %s mask 0: mnt id given", pts[k]);
+        check((x.mask & K_STATX_MNT_ID) && (long)x.mnt_id == id, "statx %s mask 0: mnt id given",
+              pts[k]);
         /* The unique id instead, when asked for (both asked: the unique). */
         memset(&x, 0, sizeof x);
         sc(SYS_statx, AT_FDCWD, pts[k], 0, K_STATX_MNT_ID | K_STATX_MNT_ID_UNIQUE, &x);
@@ -215,17 +222,21 @@ static void statx_mnt_id(void)
     }
     /* Mount roots say so; every answer knows the automount, mount-root
      * and DAX attributes. */
-    static const struct { const char *p; int root; } roots[] = {
-        { "/dev/shm", 1 }, { "/proc", 1 }, { "/proc/self/status", 0 }, { "/dev/null", 0 }, { "/dev", 1 },
+    static const struct {
+        const char *p;
+        int root;
+    } roots[] = {
+        { "/dev/shm", 1 },  { "/proc", 1 }, { "/proc/self/status", 0 },
+        { "/dev/null", 0 }, { "/dev", 1 },
     };
     for (size_t k = 0; k < sizeof roots / sizeof roots[0]; k++) {
         struct kstatx x;
         memset(&x, 0, sizeof x);
         sc(SYS_statx, AT_FDCWD, roots[k].p, 0, K_STATX_BASIC, &x);
-        check(!!(x.attributes & 0x2000) == roots[k].root, "statx %s: STATX_ATTR_MOUNT_ROOT %s", roots[k].p,
-              roots[k].root ? "set" : "clear");
-        check((x.attributes_mask & 0x203000) == 0x203000, "statx %s: attributes_mask has automount, mount root, dax",
-              roots[k].p);
+        check(!!(x.attributes & 0x2000) == roots[k].root, "statx %s: STATX_ATTR_MOUNT_ROOT %s",
+              roots[k].p, roots[k].root ? "set" : "clear");
+        check((x.attributes_mask & 0x203000) == 0x203000,
+              "statx %s: attributes_mask has automount, mount root, dax", roots[k].p);
     }
     /* tmpfs: multigrain times are left out unless asked for; the
      * creation time when asked; shmem's attribute flags. The scratch
@@ -240,10 +251,13 @@ static void statx_mnt_id(void)
         if (k == 0) {
             check((x.mask & 0xc0) == 0 && x.mtime.sec == 0 && x.ctime.sec == 0,
                   "statx %s: mtime and ctime left out unless asked", mg[k]);
-            check((y.mask & 0xc0) == 0xc0 && y.mtime.sec != 0, "statx %s: asked for mtime, both given", mg[k]);
-            check((x.attributes_mask & 0x70) == 0x70, "statx %s: append, immutable, nodump known", mg[k]);
+            check((y.mask & 0xc0) == 0xc0 && y.mtime.sec != 0,
+                  "statx %s: asked for mtime, both given", mg[k]);
+            check((x.attributes_mask & 0x70) == 0x70, "statx %s: append, immutable, nodump known",
+                  mg[k]);
         } else {
-            check(((x.mask & 0xc0) == 0) == (x.mtime.sec == 0), "statx %s: times given as the mask says", mg[k]);
+            check(((x.mask & 0xc0) == 0) == (x.mtime.sec == 0),
+                  "statx %s: times given as the mask says", mg[k]);
             check((y.mask & 0xc0) == 0xc0, "statx %s: asked for mtime, both given", mg[k]);
         }
         check(!(x.mask & 0x800) && x.btime.sec == 0, "statx %s: no btime unless asked", mg[k]);
@@ -252,7 +266,8 @@ static void statx_mnt_id(void)
         if (k == 0)
             check((y.mask & 0x800) && y.btime.sec > 0, "statx %s: btime when asked", mg[k]);
         else
-            check(!(y.mask & 0x800) == (y.btime.sec == 0), "statx %s: btime as the mask says", mg[k]);
+            check(!(y.mask & 0x800) == (y.btime.sec == 0), "statx %s: btime as the mask says",
+                  mg[k]);
     }
     /* Unique ids differ between mounts. */
     struct kstatx a, b;
@@ -357,7 +372,8 @@ static void rename_dots(void)
     for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++)
         for (unsigned fl = 0; fl < 3; fl++) {
             char name[128];
-            snprintf(name, sizeof name, "renameat2(%s, %s, %s)", cases[k].o, cases[k].n, flag_name(fl));
+            snprintf(name, sizeof name, "renameat2(%s, %s, %s)", cases[k].o, cases[k].n,
+                     flag_name(fl));
             long r = sc(SYS_renameat2, AT_FDCWD, cases[k].o, AT_FDCWD, cases[k].n, fl);
             g_checks++;
             if (r == -cases[k].want[fl]) {
@@ -394,12 +410,14 @@ static void rename_dots(void)
         struct stat st;
         memset(&st, 0, sizeof st);
         long r = sc(SYS_lstat, a, &st);
-        check(r == 0 && st.st_mode == S_IFCHR && st.st_rdev == 0 && st.st_nlink == 1, "%s: a whiteout stays", a);
+        check(r == 0 && st.st_mode == S_IFCHR && st.st_rdev == 0 && st.st_nlink == 1,
+              "%s: a whiteout stays", a);
         check(st.st_uid == (uid_t)sc(SYS_geteuid), "%s: the whiteout is the caller's", a);
         memset(&st, 0, sizeof st);
         sc(SYS_lstat, b, &st);
         check(S_ISREG(st.st_mode), "%s: the file moved", b);
-        check_ret(sc(SYS_renameat2, AT_FDCWD, b, AT_FDCWD, a, 4), 0, "RENAME_WHITEOUT over a whiteout");
+        check_ret(sc(SYS_renameat2, AT_FDCWD, b, AT_FDCWD, a, 4), 0,
+                  "RENAME_WHITEOUT over a whiteout");
         memset(&st, 0, sizeof st);
         sc(SYS_lstat, a, &st);
         check(S_ISREG(st.st_mode), "the file is back");
@@ -407,7 +425,8 @@ static void rename_dots(void)
         sc(SYS_lstat, b, &st);
         check(st.st_mode == S_IFCHR, "a whiteout where it was");
         check_ret(sc(SYS_renameat2, AT_FDCWD, a, AT_FDCWD, b, 4 | 2), -EINVAL, "WHITEOUT|EXCHANGE");
-        check_ret(sc(SYS_renameat2, AT_FDCWD, a, AT_FDCWD, b, 4 | 1), -EEXIST, "WHITEOUT|NOREPLACE onto one");
+        check_ret(sc(SYS_renameat2, AT_FDCWD, a, AT_FDCWD, b, 4 | 1), -EEXIST,
+                  "WHITEOUT|NOREPLACE onto one");
         sc(SYS_unlink, a);
         sc(SYS_unlink, b);
     }
@@ -419,7 +438,8 @@ static void rename_dots(void)
         struct stat st;
         memset(&st, 0, sizeof st);
         sc(SYS_lstat, wn[k], &st);
-        check(st.st_mode == (S_IFCHR | 0600) && st.st_rdev == 0, "%s: a 0:0 character device", wn[k]);
+        check(st.st_mode == (S_IFCHR | 0600) && st.st_rdev == 0, "%s: a 0:0 character device",
+              wn[k]);
         sc(SYS_unlink, wn[k]);
     }
     sc(SYS_unlink, "rd/f");

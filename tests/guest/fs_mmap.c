@@ -87,7 +87,8 @@ static void test_errors(void)
               "unaligned offset, bad fd");
     check_err(sc(SYS_mmap, 0, PG, PROT_READ, MAP_PRIVATE, 99, 0), EBADF, "bad fd");
     check_err(sc(SYS_mmap, 0, 0, PROT_READ, MAP_PRIVATE, 99, 0), EBADF, "bad fd, length 0");
-    check_err(sc(SYS_mmap, 0, PG, PROT_READ, MAP_PRIVATE, -1, 0), EBADF, "fd -1 without MAP_ANONYMOUS");
+    check_err(sc(SYS_mmap, 0, PG, PROT_READ, MAP_PRIVATE, -1, 0), EBADF,
+              "fd -1 without MAP_ANONYMOUS");
     check_err(sc(SYS_mmap, 0, PG, PROT_READ, MAP_PRIVATE, op, 0), EBADF, "O_PATH fd");
     check_err(sc(SYS_mmap, 0, PG, PROT_READ, MAP_PRIVATE, fd, PG + 1), EINVAL, "unaligned offset");
     check_err(sc(SYS_mmap, 0, PG, PROT_READ, MAP_PRIVATE | MAP_HUGETLB, fd, 0), EINVAL,
@@ -98,7 +99,8 @@ static void test_errors(void)
               "huge length on a write-only file");
     check_err(sc(SYS_mmap, 0, PG, PROT_READ, MAP_PRIVATE, fd, 0x7ffffffffffff000L), EOVERFLOW,
               "offset + length past the largest file offset");
-    check_err(sc(SYS_mmap, 0, PG, PROT_READ, MAP_PRIVATE, wo, 0), EACCES, "private, write-only file");
+    check_err(sc(SYS_mmap, 0, PG, PROT_READ, MAP_PRIVATE, wo, 0), EACCES,
+              "private, write-only file");
     check_err(sc(SYS_mmap, 0, PG, PROT_READ, MAP_SHARED, wo, 0), EACCES,
               "shared read-only, write-only file");
     check_err(sc(SYS_mmap, 0, PG, PROT_READ | PROT_WRITE, MAP_SHARED, ro, 0), EACCES,
@@ -109,8 +111,9 @@ static void test_errors(void)
      * check), ignored by MAP_SHARED. Linux refuses MAP_FIXED_NOREPLACE there. */
     check_err(sc(SYS_mmap, 0, PG, PROT_WRITE, MAP_SHARED_VALIDATE | 0x400000, ro, 0), ENOTSUP,
               "MAP_SHARED_VALIDATE with an unknown flag");
-    check_err(sc(SYS_mmap, 0x300000000L, PG, PROT_READ, MAP_SHARED_VALIDATE | MAP_FIXED_NOREPLACE,
-                 fd, 0), ENOTSUP, "MAP_SHARED_VALIDATE | MAP_FIXED_NOREPLACE");
+    check_err(
+        sc(SYS_mmap, 0x300000000L, PG, PROT_READ, MAP_SHARED_VALIDATE | MAP_FIXED_NOREPLACE, fd, 0),
+        ENOTSUP, "MAP_SHARED_VALIDATE | MAP_FIXED_NOREPLACE");
     long p = sc(SYS_mmap, 0, PG, PROT_READ, MAP_SHARED | 0x400000, fd, 0);
     check(p > 0, "MAP_SHARED ignores an unknown flag");
     sc(SYS_munmap, p, PG);
@@ -161,7 +164,8 @@ static void test_file(const char *what, int fd, const char *path)
     check((long)pv > 0, "%s: private mapping at offset 4096", what);
     if ((long)pv <= 0)
         return;
-    check(pv[0] == 'b' && pv[PG] == 'c', "%s: private mapping shows the file from the offset", what);
+    check(pv[0] == 'b' && pv[PG] == 'c', "%s: private mapping shows the file from the offset",
+          what);
     check_maps(what, (long)pv, (long)pv + 2 * PG, "rw-p", PG, &st, path);
     pv[0] = 'X';
     check(pread(fd, buf, 1, PG) == 1 && buf[0] == 'b', "%s: a private write stays private", what);
@@ -175,8 +179,8 @@ static void test_file(const char *what, int fd, const char *path)
     check(sv[0] == 'a' && sv[3 * PG + 5] == 'd', "%s: shared mapping shows the file", what);
     check_maps(what, (long)sv, (long)sv + 4 * PG, "rw-s", 0, &st, path);
     sv[10] = 'Y';
-    check(pread(fd, buf, 1, 10) == 1 && buf[0] == 'Y', "%s: a write through the mapping reaches the file",
-          what);
+    check(pread(fd, buf, 1, 10) == 1 && buf[0] == 'Y',
+          "%s: a write through the mapping reaches the file", what);
     check(pwrite(fd, "Z", 1, 2 * PG + 7) == 1 && sv[2 * PG + 7] == 'Z',
           "%s: a write to the file shows in the mapping", what);
     check_ret(sc(SYS_msync, sv, 4 * PG, MS_SYNC), 0, "msync MS_SYNC");
@@ -253,8 +257,8 @@ static void test_zero(void)
     int fd = open("/dev/zero", O_RDWR);
     struct stat st;
     check(fd >= 0 && fstat(fd, &st) == 0, "open /dev/zero");
-    unsigned char *p = (unsigned char *)sc(SYS_mmap, 0, 2 * PG, PROT_READ | PROT_WRITE, MAP_PRIVATE, fd,
-                                           PG);
+    unsigned char *p =
+        (unsigned char *)sc(SYS_mmap, 0, 2 * PG, PROT_READ | PROT_WRITE, MAP_PRIVATE, fd, PG);
     check((long)p > 0 && p[0] == 0 && p[2 * PG - 1] == 0, "/dev/zero private: zeros");
     if ((long)p > 0) {
         p[5] = 1;
@@ -263,7 +267,8 @@ static void test_zero(void)
         check_maps("/dev/zero private", (long)p, (long)p + 2 * PG, "rw-p", PG, &st, "/dev/zero");
         sc(SYS_munmap, p, 2 * PG);
     }
-    unsigned char *s = (unsigned char *)sc(SYS_mmap, 0, PG, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+    unsigned char *s =
+        (unsigned char *)sc(SYS_mmap, 0, PG, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
     check((long)s > 0 && s[0] == 0, "/dev/zero shared: zeros");
     if ((long)s > 0) {
         s[0] = 7;
@@ -271,7 +276,8 @@ static void test_zero(void)
         char line[1024];
         int found = maps_line((long)s, line, sizeof line);
         size_t n = found ? strlen(line) : 0;
-        check(n > 20 && strcmp(line + n - 20, " /dev/zero (deleted)") == 0 && strstr(line, " rw-s "),
+        check(n > 20 && strcmp(line + n - 20, " /dev/zero (deleted)") == 0 &&
+                  strstr(line, " rw-s "),
               "/dev/zero shared: maps shows rw-s /dev/zero (deleted)");
         check_ret(sc(SYS_msync, s, PG, MS_SYNC), 0, "/dev/zero shared: msync");
         sc(SYS_munmap, s, PG);

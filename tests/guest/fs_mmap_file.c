@@ -19,11 +19,20 @@ static void cleanup(void)
     sc(SYS_unlink, "mm_a");
 }
 
-static long tell(long fd) { return sc(SYS_lseek, fd, 0, SEEK_CUR); }
+static long tell(long fd)
+{
+    return sc(SYS_lseek, fd, 0, SEEK_CUR);
+}
 
-static char pat(long i) { return (char)('a' + i % 26); }
+static char pat(long i)
+{
+    return (char)('a' + i % 26);
+}
 
-static int is_err(long r) { return r < 0 && r >= -4095; }
+static int is_err(long r)
+{
+    return r < 0 && r >= -4095;
+}
 
 static long map(long len, int prot, int flags, long fd, long off)
 {
@@ -123,8 +132,7 @@ static void test_file(const char *where, const char *path)
     check(!is_err(r), "MAP_SHARED PROT_READ of the O_RDONLY fd");
     check(((char *)r)[40] == 'Z' && memcmp((char *)r + 30, "PW", 2) == 0,
           "a read-only shared mapping sees both");
-    check_err(sc(SYS_mprotect, r, PG, PROT_READ | PROT_WRITE), EACCES,
-              "mprotect it writable");
+    check_err(sc(SYS_mprotect, r, PG, PROT_READ | PROT_WRITE), EACCES, "mprotect it writable");
     sc(SYS_munmap, r, FSIZE);
 
     /* The mapping outlives its fd. */
@@ -264,8 +272,7 @@ static void test_memfd(void)
     check_err(sc(SYS_memfd_create, name, 0), EINVAL, "a 250-byte name");
     check_err(sc(SYS_memfd_create, BADPTR, 0), EFAULT, "a bad name pointer");
     check_err(sc(SYS_memfd_create, "x", 0x80), EINVAL, "flag 0x80");
-    check_err(sc(SYS_memfd_create, "x", 1U << 26), EINVAL,
-              "a huge page size without MFD_HUGETLB");
+    check_err(sc(SYS_memfd_create, "x", 1U << 26), EINVAL, "a huge page size without MFD_HUGETLB");
     check_err(sc(SYS_memfd_create, "x", 0x18), EINVAL, "MFD_NOEXEC_SEAL|MFD_EXEC");
     check_ret(sc(SYS_dup, 0), 3, "the failed calls left no fd behind");
     sc(SYS_close, 3);
@@ -285,11 +292,9 @@ static void test_memfd(void)
     check_ret(sc(SYS_ftruncate, m, 12), 0, "ftruncate to the same size is fine");
     r = map(PG, PROT_READ | PROT_WRITE, MAP_SHARED, m, 0);
     check(!is_err(r), "a writable shared mapping");
-    check_err(sc(SYS_fcntl, m, F_ADD_SEALS, F_SEAL_WRITE), EBUSY,
-              "F_SEAL_WRITE while it exists");
+    check_err(sc(SYS_fcntl, m, F_ADD_SEALS, F_SEAL_WRITE), EBUSY, "F_SEAL_WRITE while it exists");
     sc(SYS_munmap, r, PG);
-    check_ret(sc(SYS_fcntl, m, F_ADD_SEALS, F_SEAL_WRITE), 0,
-              "F_SEAL_WRITE once it is gone");
+    check_ret(sc(SYS_fcntl, m, F_ADD_SEALS, F_SEAL_WRITE), 0, "F_SEAL_WRITE once it is gone");
     check_err(sc(SYS_pwrite64, m, "cd", 2, 0), EPERM, "writes are refused");
     check_err(map(PG, PROT_READ | PROT_WRITE, MAP_SHARED, m, 0), EPERM,
               "so is a writable shared mapping");

@@ -21,13 +21,15 @@ struct rlim {
 
 static void cleanup(void)
 {
-    static const char *const files[] = {"pp_fifo", "pp_fifo2", "pp_fifo3", "pp_reg",
-                                        "pp_reg2"};
+    static const char *const files[] = { "pp_fifo", "pp_fifo2", "pp_fifo3", "pp_reg", "pp_reg2" };
     for (size_t i = 0; i < sizeof files / sizeof files[0]; i++)
         sc(SYS_unlink, files[i]);
 }
 
-static long getfd(long fd) { return sc(SYS_fcntl, fd, F_GETFD); }
+static long getfd(long fd)
+{
+    return sc(SYS_fcntl, fd, F_GETFD);
+}
 
 static long nread(long fd)
 {
@@ -44,7 +46,7 @@ static void closep(int p[2])
 
 static void test_pipe(void)
 {
-    int p[2] = {-1, -1};
+    int p[2] = { -1, -1 };
     check_ret(sc(SYS_pipe, p), 0, "pipe");
     check(p[0] == 3 && p[1] == 4, "read end 3, write end 4 (%d %d)", p[0], p[1]);
     check_ret(getfl(p[0]), O_RDONLY, "F_GETFL of the read end");
@@ -78,13 +80,12 @@ static void test_pipe(void)
     check_err(sc(SYS_lseek, p[1], 0, SEEK_SET), ESPIPE, "lseek the write end");
     check_err(sc(SYS_pread64, p[0], buf, 1, 0), ESPIPE, "pread");
     check_err(sc(SYS_pwrite64, p[1], "x", 1, 0), ESPIPE, "pwrite");
-    struct iovec iov = {buf, sizeof buf};
+    struct iovec iov = { buf, sizeof buf };
     check_err(sc(SYS_preadv2, p[0], &iov, 1, 0, 0, 0), ESPIPE, "preadv2 at 0");
     check_ret(sc(SYS_write, p[1], "abc", 3), 3, "write 3");
-    check_ret(sc(SYS_preadv2, p[0], &iov, 1, -1, 0, 0), 3,
-              "preadv2 at -1 reads like read");
+    check_ret(sc(SYS_preadv2, p[0], &iov, 1, -1, 0, 0), 3, "preadv2 at -1 reads like read");
     check(memcmp(buf, "abc", 3) == 0, "reads abc");
-    struct iovec wv[2] = {{"12", 2}, {"345", 3}};
+    struct iovec wv[2] = { { "12", 2 }, { "345", 3 } };
     check_ret(sc(SYS_writev, p[1], wv, 2), 5, "writev 2+3");
     check_ret(sc(SYS_read, p[0], buf, sizeof buf), 5, "read them in one go");
     check(memcmp(buf, "12345", 5) == 0, "reads 12345");
@@ -102,10 +103,8 @@ static void test_pipe2(void)
 {
     int p[2];
     check_ret(sc(SYS_pipe2, p, O_CLOEXEC), 0, "pipe2 O_CLOEXEC");
-    check(getfd(p[0]) == FD_CLOEXEC && getfd(p[1]) == FD_CLOEXEC,
-          "both ends close-on-exec");
-    check(getfl(p[0]) == O_RDONLY && getfl(p[1]) == O_WRONLY,
-          "O_CLOEXEC is not a status flag");
+    check(getfd(p[0]) == FD_CLOEXEC && getfd(p[1]) == FD_CLOEXEC, "both ends close-on-exec");
+    check(getfl(p[0]) == O_RDONLY && getfl(p[1]) == O_WRONLY, "O_CLOEXEC is not a status flag");
     closep(p);
     check_ret(sc(SYS_pipe2, p, O_NONBLOCK), 0, "pipe2 O_NONBLOCK");
     check_ret(getfl(p[0]), O_RDONLY | O_NONBLOCK, "read end O_NONBLOCK");
@@ -148,7 +147,7 @@ static void test_eof_epipe(void)
     sc(SYS_pipe, p);
     check_ret(sc(SYS_close, p[0]), 0, "close the read end");
     check_err(sc(SYS_write, p[1], "x", 1), EPIPE, "write with no reader");
-    struct iovec iov = {"yz", 2};
+    struct iovec iov = { "yz", 2 };
     check_err(sc(SYS_writev, p[1], &iov, 1), EPIPE, "writev with no reader");
     check_ret(sc(SYS_write, p[1], "x", 0), 0, "write 0 bytes with no reader");
     sc(SYS_close, p[1]);
@@ -171,17 +170,14 @@ static void test_sizes(void)
     sc(SYS_pipe, p);
     check_ret(sc(SYS_fcntl, p[0], F_GETPIPE_SZ), 65536, "F_GETPIPE_SZ default");
     check_ret(sc(SYS_fcntl, p[1], F_GETPIPE_SZ), 65536, "same on the write end");
-    check_ret(sc(SYS_fcntl, p[1], F_SETPIPE_SZ, 4097), 8192,
-              "F_SETPIPE_SZ 4097 rounds up to 8192");
+    check_ret(sc(SYS_fcntl, p[1], F_SETPIPE_SZ, 4097), 8192, "F_SETPIPE_SZ 4097 rounds up to 8192");
     check_ret(sc(SYS_fcntl, p[0], F_GETPIPE_SZ), 8192, "the read end sees it");
     check_ret(sc(SYS_fcntl, p[0], F_SETPIPE_SZ, 1), 4096, "F_SETPIPE_SZ 1 gives a page");
     check_ret(sc(SYS_fcntl, p[0], F_SETPIPE_SZ, 0), 4096, "F_SETPIPE_SZ 0 gives a page");
     check_ret(sc(SYS_fcntl, p[0], F_SETPIPE_SZ, 3 * 65536), 262144,
               "F_SETPIPE_SZ 196608 rounds to a power of two");
-    check_ret(sc(SYS_fcntl, p[0], F_SETPIPE_SZ, 1048576), 1048576,
-              "F_SETPIPE_SZ 1 MiB");
-    check_err(sc(SYS_fcntl, p[0], F_SETPIPE_SZ, (1UL << 31) + 1), EINVAL,
-              "F_SETPIPE_SZ 2 GiB + 1");
+    check_ret(sc(SYS_fcntl, p[0], F_SETPIPE_SZ, 1048576), 1048576, "F_SETPIPE_SZ 1 MiB");
+    check_err(sc(SYS_fcntl, p[0], F_SETPIPE_SZ, (1UL << 31) + 1), EINVAL, "F_SETPIPE_SZ 2 GiB + 1");
     check_err(sc(SYS_fcntl, p[0], F_SETPIPE_SZ, -1L), EINVAL, "F_SETPIPE_SZ -1");
     check_ret(sc(SYS_fcntl, p[0], F_GETPIPE_SZ), 1048576, "failures changed nothing");
     check_ret(sc(SYS_fcntl, p[0], F_SETPIPE_SZ, 65536), 65536, "back to 64 KiB");
@@ -190,10 +186,8 @@ static void test_sizes(void)
     for (size_t i = 0; i < sizeof big; i++)
         big[i] = (char)('a' + i % 26);
     check_ret(sc(SYS_write, p[1], big, sizeof big), 8192, "write 8192 bytes");
-    check_err(sc(SYS_fcntl, p[0], F_SETPIPE_SZ, 4096), EBUSY,
-              "F_SETPIPE_SZ below the content");
-    check_ret(sc(SYS_fcntl, p[0], F_SETPIPE_SZ, 8192), 8192,
-              "F_SETPIPE_SZ to exactly the content");
+    check_err(sc(SYS_fcntl, p[0], F_SETPIPE_SZ, 4096), EBUSY, "F_SETPIPE_SZ below the content");
+    check_ret(sc(SYS_fcntl, p[0], F_SETPIPE_SZ, 8192), 8192, "F_SETPIPE_SZ to exactly the content");
     check_ret(sc(SYS_fcntl, p[1], F_GETPIPE_SZ), 8192, "8192 now");
     check_ret(sc(SYS_read, p[0], got, sizeof got), 8192, "read it back");
     check(memcmp(big, got, sizeof big) == 0, "content intact");
@@ -245,8 +239,7 @@ static void test_fifo(void)
     check_ret(sc(SYS_newfstatat, AT_FDCWD, "pp_fifo", &st, 0), 0, "stat it");
     check(st.st_mode == (S_IFIFO | 0644) && st.st_size == 0,
           "S_IFIFO|0644 under umask 022, size 0 (0%o)", (unsigned)st.st_mode);
-    check_ret(sc(SYS_mknodat, AT_FDCWD, "pp_fifo2", S_IFIFO | 0600, 0), 0,
-              "mknodat AT_FDCWD");
+    check_ret(sc(SYS_mknodat, AT_FDCWD, "pp_fifo2", S_IFIFO | 0600, 0), 0, "mknodat AT_FDCWD");
     long dir = sc(SYS_open, ".", O_RDONLY | O_DIRECTORY);
     check_ret(sc(SYS_mknodat, dir, "pp_fifo3", S_IFIFO | 0600, 0), 0,
               "mknodat under a directory fd");
@@ -256,8 +249,7 @@ static void test_fifo(void)
     check_err(sc(SYS_mknod, "pp_fifo", S_IFIFO | 0600, 0), EEXIST, "mknod existing");
     check_ret(sc(SYS_mknod, "pp_reg", S_IFREG | 0600, 0), 0, "mknod S_IFREG");
     check_ret(sc(SYS_mknod, "pp_reg2", 0600, 0), 0, "mknod with no type");
-    check(sc(SYS_newfstatat, AT_FDCWD, "pp_reg2", &st, 0) == 0 &&
-              st.st_mode == (S_IFREG | 0600),
+    check(sc(SYS_newfstatat, AT_FDCWD, "pp_reg2", &st, 0) == 0 && st.st_mode == (S_IFREG | 0600),
           "makes a regular file");
     check_err(sc(SYS_mknod, "pp_dir", S_IFDIR | 0700, 0), EPERM, "mknod S_IFDIR");
     check_err(sc(SYS_mknod, "pp_bad", S_IFMT | 0600, 0), EINVAL, "mknod type S_IFMT");
@@ -271,8 +263,7 @@ static void test_fifo(void)
     check_ret(sc(SYS_read, r, buf, sizeof buf), 0, "read with no writer: EOF");
     long w = sc(SYS_open, "pp_fifo", O_WRONLY | O_NONBLOCK);
     check_ret(w, 4, "open O_WRONLY|O_NONBLOCK now that there is a reader");
-    check_err(sc(SYS_read, r, buf, sizeof buf), EAGAIN,
-              "read empty with a writer: EAGAIN");
+    check_err(sc(SYS_read, r, buf, sizeof buf), EAGAIN, "read empty with a writer: EAGAIN");
     check_ret(sc(SYS_write, w, "fifo", 4), 4, "write 4");
     check_ret(nread(r), 4, "FIONREAD");
     check_ret(sc(SYS_read, r, buf, sizeof buf), 4, "read them");
@@ -313,14 +304,12 @@ static void test_limits(void)
     sc(SYS_prlimit64, 0, RLIMIT_NOFILE, NULL, &old);
     lim.cur = 4;
     lim.max = old.max;
-    check_ret(sc(SYS_prlimit64, 0, RLIMIT_NOFILE, &lim, NULL), 0,
-              "RLIMIT_NOFILE 4: one free fd");
+    check_ret(sc(SYS_prlimit64, 0, RLIMIT_NOFILE, &lim, NULL), 0, "RLIMIT_NOFILE 4: one free fd");
     int p[2];
     check_err(sc(SYS_pipe, p), EMFILE, "pipe needs two");
     check_err(sc(SYS_pipe2, p, O_CLOEXEC), EMFILE, "pipe2 too");
     check_ret(sc(SYS_dup, 0), 3, "the free fd was not used up");
-    check_ret(sc(SYS_prlimit64, 0, RLIMIT_NOFILE, &old, NULL), 0,
-              "restore RLIMIT_NOFILE");
+    check_ret(sc(SYS_prlimit64, 0, RLIMIT_NOFILE, &old, NULL), 0, "restore RLIMIT_NOFILE");
     sc(SYS_close, 3);
 }
 

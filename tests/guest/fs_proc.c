@@ -35,8 +35,7 @@ static int is_uuid_line(const char *s, long n)
         return 0;
     for (int i = 0; i < 36; i++) {
         int dash = i == 8 || i == 13 || i == 18 || i == 23;
-        if (dash ? s[i] != '-' : !isxdigit((unsigned char)s[i]) ||
-                                     isupper((unsigned char)s[i]))
+        if (dash ? s[i] != '-' : !isxdigit((unsigned char)s[i]) || isupper((unsigned char)s[i]))
             return 0;
     }
     return 1;
@@ -47,15 +46,12 @@ static void test_self_links(char **argv)
     char buf[PATH_MAX], want[PATH_MAX];
     long pid = sc(SYS_getpid), tid = sc(SYS_gettid);
     struct stat st;
-    check(lstat("/proc/self", &st) == 0 && S_ISLNK(st.st_mode),
-          "/proc/self is a symlink");
+    check(lstat("/proc/self", &st) == 0 && S_ISLNK(st.st_mode), "/proc/self is a symlink");
     snprintf(want, sizeof want, "%ld", pid);
-    check(readlink_str("/proc/self", buf, sizeof buf) > 0 &&
-              strcmp(buf, want) == 0,
+    check(readlink_str("/proc/self", buf, sizeof buf) > 0 && strcmp(buf, want) == 0,
           "readlink /proc/self is the pid");
     snprintf(want, sizeof want, "%ld/task/%ld", pid, tid);
-    check(readlink_str("/proc/thread-self", buf, sizeof buf) > 0 &&
-              strcmp(buf, want) == 0,
+    check(readlink_str("/proc/thread-self", buf, sizeof buf) > 0 && strcmp(buf, want) == 0,
           "readlink /proc/thread-self is PID/task/TID");
     /* A thread's directory has the process's files but no task/ (else
      * the tree would never end for a walker). */
@@ -75,23 +71,20 @@ static void test_self_links(char **argv)
     check(found_status && !found_task, "readdir /proc/self/task/TID: status, no task");
     struct stat a, b;
     snprintf(want, sizeof want, "/proc/%ld", pid);
-    check(stat("/proc/self", &a) == 0 && stat(want, &b) == 0 &&
-              S_ISDIR(a.st_mode) && a.st_ino == b.st_ino,
+    check(stat("/proc/self", &a) == 0 && stat(want, &b) == 0 && S_ISDIR(a.st_mode) &&
+              a.st_ino == b.st_ino,
           "/proc/self is /proc/PID");
 
     /* The harness passes an absolute argv[0]; resolve symlinks in it. */
     char exe[PATH_MAX];
     check(realpath(argv[0], exe) != NULL, "realpath argv[0]");
-    check(readlink_str("/proc/self/exe", buf, sizeof buf) > 0 &&
-              strcmp(buf, exe) == 0,
+    check(readlink_str("/proc/self/exe", buf, sizeof buf) > 0 && strcmp(buf, exe) == 0,
           "readlink /proc/self/exe is argv[0] made absolute");
     char cwd[PATH_MAX];
     check(getcwd(cwd, sizeof cwd) != NULL, "getcwd");
-    check(readlink_str("/proc/self/cwd", buf, sizeof buf) > 0 &&
-              strcmp(buf, cwd) == 0,
+    check(readlink_str("/proc/self/cwd", buf, sizeof buf) > 0 && strcmp(buf, cwd) == 0,
           "readlink /proc/self/cwd is getcwd");
-    check(readlink_str("/proc/self/root", buf, sizeof buf) == 1 &&
-              strcmp(buf, "/") == 0,
+    check(readlink_str("/proc/self/root", buf, sizeof buf) == 1 && strcmp(buf, "/") == 0,
           "readlink /proc/self/root is /");
 }
 
@@ -103,13 +96,11 @@ static void test_stat_status(void)
     long f1 = -1, f4 = -2;
     char state = 0;
     char *close_paren = strrchr(g_file, ')');
-    check(sscanf(g_file, "%ld ", &f1) == 1 && f1 == pid,
-          "stat field 1 is getpid()");
-    check(strncmp(strchr(g_file, ' ') + 1, "(fs_proc) ", 10) == 0 &&
-              close_paren && close_paren == strchr(g_file, '(') + 8,
+    check(sscanf(g_file, "%ld ", &f1) == 1 && f1 == pid, "stat field 1 is getpid()");
+    check(strncmp(strchr(g_file, ' ') + 1, "(fs_proc) ", 10) == 0 && close_paren &&
+              close_paren == strchr(g_file, '(') + 8,
           "stat field 2 is (fs_proc)");
-    check(close_paren && sscanf(close_paren + 1, " %c %ld", &state, &f4) == 2 &&
-              state == 'R',
+    check(close_paren && sscanf(close_paren + 1, " %c %ld", &state, &f4) == 2 && state == 'R',
           "stat field 3 is R");
     check(f4 == ppid, "stat field 4 is getppid()");
     int fields = 0;
@@ -128,15 +119,13 @@ static void test_stat_status(void)
     check(has_line("State:\tR (running)"), "status State: R (running)");
     long uid = sc(SYS_getuid), euid = sc(SYS_geteuid);
     long gid = sc(SYS_getgid), egid = sc(SYS_getegid);
-    snprintf(want, sizeof want, "Uid:\t%ld\t%ld\t%ld\t%ld", uid, euid, euid,
-             euid);
+    snprintf(want, sizeof want, "Uid:\t%ld\t%ld\t%ld\t%ld", uid, euid, euid, euid);
     check(has_line(want), "status Uid: real, effective, saved, fs");
-    snprintf(want, sizeof want, "Gid:\t%ld\t%ld\t%ld\t%ld", gid, egid, egid,
-             egid);
+    snprintf(want, sizeof want, "Gid:\t%ld\t%ld\t%ld\t%ld", gid, egid, egid, egid);
     check(has_line(want), "status Gid: real, effective, saved, fs");
     unsigned long kb = 0;
-    check(find_line("VmRSS:", line, sizeof line) &&
-              sscanf(line, "VmRSS: %lu kB", &kb) == 1 && kb > 0,
+    check(find_line("VmRSS:", line, sizeof line) && sscanf(line, "VmRSS: %lu kB", &kb) == 1 &&
+              kb > 0,
           "status has VmRSS:");
     snprintf(want, sizeof want, "VmRSS:\t%8lu kB", kb);
     check(strcmp(line, want) == 0, "VmRSS: is \"\\t%%8lu kB\"");
@@ -144,13 +133,12 @@ static void test_stat_status(void)
     n = slurp("/proc/self/statm");
     unsigned long v[7];
     char tail = 0;
-    int got = sscanf(g_file, "%lu %lu %lu %lu %lu %lu %lu%c", &v[0], &v[1],
-                     &v[2], &v[3], &v[4], &v[5], &v[6], &tail);
+    int got = sscanf(g_file, "%lu %lu %lu %lu %lu %lu %lu%c", &v[0], &v[1], &v[2], &v[3], &v[4],
+                     &v[5], &v[6], &tail);
     char rebuilt[256];
-    snprintf(rebuilt, sizeof rebuilt, "%lu %lu %lu %lu %lu %lu %lu\n", v[0],
-             v[1], v[2], v[3], v[4], v[5], v[6]);
-    check(got == 8 && tail == '\n' && strcmp(rebuilt, g_file) == 0,
-          "statm is 7 numbers");
+    snprintf(rebuilt, sizeof rebuilt, "%lu %lu %lu %lu %lu %lu %lu\n", v[0], v[1], v[2], v[3], v[4],
+             v[5], v[6]);
+    check(got == 8 && tail == '\n' && strcmp(rebuilt, g_file) == 0, "statm is 7 numbers");
     check(v[0] >= v[1] && v[1] > 0, "statm size >= resident > 0");
 
     n = slurp("/proc/self/comm");
@@ -167,8 +155,7 @@ static void test_cmdline_environ(char **argv, char **envp)
         len += l;
     }
     long n = slurp("/proc/self/cmdline");
-    check(n == (long)len && memcmp(g_file, want, len) == 0,
-          "cmdline is argv, NUL-separated");
+    check(n == (long)len && memcmp(g_file, want, len) == 0, "cmdline is argv, NUL-separated");
 
     len = 0;
     for (char **e = envp; *e && len < sizeof want - 4096; e++) {
@@ -196,22 +183,18 @@ static void test_maps(void)
 {
     /* PROT_NONE guards keep the rw region from merging with neighbours. */
     const long pg = 4096;
-    long base = sc(SYS_mmap, 0, 4 * pg, PROT_NONE,
-                   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    long base = sc(SYS_mmap, 0, 4 * pg, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     long rw = sc(SYS_mmap, base + pg, 2 * pg, PROT_READ | PROT_WRITE,
                  MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
     check(base > 0 && rw == base + pg, "mmap a guarded rw region");
     long n = slurp("/proc/self/maps");
     check(n > 0 && g_file[n - 1] == '\n', "read /proc/self/maps");
     char want[128], line[512];
-    snprintf(want, sizeof want, "%08lx-%08lx rw-p 00000000 00:00 0 ", rw,
-             rw + 2 * pg);
+    snprintf(want, sizeof want, "%08lx-%08lx rw-p 00000000 00:00 0 ", rw, rw + 2 * pg);
     check(has_line(want), "the rw region: range, rw-p, no file");
-    snprintf(want, sizeof want, "%08lx-%08lx ---p 00000000 00:00 0 ", base,
-             base + pg);
+    snprintf(want, sizeof want, "%08lx-%08lx ---p 00000000 00:00 0 ", base, base + pg);
     check(has_line(want), "the guard below it: ---p");
-    snprintf(want, sizeof want, "%08lx-%08lx ---p 00000000 00:00 0 ",
-             rw + 2 * pg, rw + 3 * pg);
+    snprintf(want, sizeof want, "%08lx-%08lx ---p 00000000 00:00 0 ", rw + 2 * pg, rw + 3 * pg);
     check(has_line(want), "the guard above it: ---p");
     sc(SYS_munmap, base, 4 * pg);
 
@@ -227,21 +210,18 @@ static void test_maps(void)
             line[len] = 0;
             if (len > 8 && strcmp(line + len - 8, " [stack]") == 0)
                 stack++;
-            if (len > elen && strcmp(line + len - elen, exe) == 0 &&
-                line[len - elen - 1] == ' ') {
+            if (len > elen && strcmp(line + len - elen, exe) == 0 && line[len - elen - 1] == ' ') {
                 exe_lines++;
                 /* The text segment: r-xp, file-backed. */
                 char perms[5];
-                if (sscanf(line, "%*x-%*x %4s", perms) == 1 &&
-                    strcmp(perms, "r-xp") == 0)
+                if (sscanf(line, "%*x-%*x %4s", perms) == 1 && strcmp(perms, "r-xp") == 0)
                     exe_x++;
             }
         }
         p += len + (end ? 1 : 0);
     }
     check(stack == 1, "one [stack] line");
-    check(exe_lines > 0 && exe_x == 1,
-          "the executable is mapped, with one r-xp segment");
+    check(exe_lines > 0 && exe_x == 1, "the executable is mapped, with one r-xp segment");
 }
 
 static void test_fds(void)
@@ -249,7 +229,7 @@ static void test_fds(void)
     int dfd = open("/proc/self/fd", O_RDONLY | O_DIRECTORY);
     check(dfd >= 0, "open /proc/self/fd");
     static char buf[8192];
-    int seen[4] = {0}, other = 0, dot = 0;
+    int seen[4] = { 0 }, other = 0, dot = 0;
     long n;
     while ((n = sc(SYS_getdents64, dfd, buf, sizeof buf)) > 0)
         for (long off = 0; off < n;) {
@@ -268,15 +248,13 @@ static void test_fds(void)
             memcpy(&reclen, buf + off + 16, sizeof reclen);
             off += reclen;
         }
-    check(seen[0] == 1 && seen[1] == 1 && seen[2] == 1,
-          "/proc/self/fd lists 0, 1, 2");
+    check(seen[0] == 1 && seen[1] == 1 && seen[2] == 1, "/proc/self/fd lists 0, 1, 2");
     check(seen[3] == 1, "/proc/self/fd lists its own fd");
     check(dot == 2 && other == 0, "and only numbers besides . and ..");
     close(dfd);
 
     unlink("fs_proc.file");
-    int fd = open("fs_proc.file",
-                  O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC | O_TRUNC, 0644);
+    int fd = open("fs_proc.file", O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC | O_TRUNC, 0644);
     check_ret(sc(SYS_write, fd, "0123456789", 10), 10, "write 10 bytes");
     check_ret(sc(SYS_lseek, fd, 3, SEEK_SET), 3, "lseek to 3");
     char path[64], want[64];
@@ -286,8 +264,7 @@ static void test_fds(void)
     check(has_line("pos:\t3"), "fdinfo pos:\\t3");
     /* O_CREAT and O_TRUNC are gone; O_LARGEFILE is forced on x86-64;
      * O_CLOEXEC shows the fd flag. */
-    snprintf(want, sizeof want, "flags:\t0%o",
-             O_RDWR | O_APPEND | O_CLOEXEC | 0100000);
+    snprintf(want, sizeof want, "flags:\t0%o", O_RDWR | O_APPEND | O_CLOEXEC | 0100000);
     check(has_line(want), "fdinfo flags:\\t02102002");
     int fd2 = open("fs_proc.file", O_WRONLY);
     snprintf(path, sizeof path, "/proc/self/fdinfo/%d", fd2);
@@ -300,8 +277,7 @@ static void test_fds(void)
     close(fd2);
     close(fd);
     unlink("fs_proc.file");
-    check_err(sc(SYS_open, "/proc/self/fdinfo/900", O_RDONLY), ENOENT,
-              "fdinfo of a closed fd");
+    check_err(sc(SYS_open, "/proc/self/fdinfo/900", O_RDONLY), ENOENT, "fdinfo of a closed fd");
     char lbuf[16];
     check_err(sc(SYS_readlink, "/proc/self/fd/900", lbuf, sizeof lbuf), ENOENT,
               "readlink /proc/self/fd of a closed fd");
@@ -321,10 +297,9 @@ static int mount_line(const char *text, int info)
                 strcmp(dir, "/proc") == 0 && strcmp(type, "proc") == 0)
                 return 1;
             const char *dash = strstr(line, " - ");
-            if (info && dash &&
-                sscanf(line, "%*s %*s %*s %*s %255s", dir) == 1 &&
-                sscanf(dash + 3, "%63s", type) == 1 &&
-                strcmp(dir, "/proc") == 0 && strcmp(type, "proc") == 0)
+            if (info && dash && sscanf(line, "%*s %*s %*s %*s %255s", dir) == 1 &&
+                sscanf(dash + 3, "%63s", type) == 1 && strcmp(dir, "/proc") == 0 &&
+                strcmp(type, "proc") == 0)
                 return 1;
         }
         p += len + (end ? 1 : 0);
@@ -340,8 +315,7 @@ static void test_mounts(void)
     check(mount_line(g_file, 0), "mounts: /proc is a proc mount");
     memcpy(self, g_file, n + 1);
     long m = slurp("/proc/mounts");
-    check(m == n && memcmp(self, g_file, n) == 0,
-          "/proc/mounts equals /proc/self/mounts");
+    check(m == n && memcmp(self, g_file, n) == 0, "/proc/mounts equals /proc/self/mounts");
     n = slurp("/proc/self/mountinfo");
     check(n > 0 && g_file[n - 1] == '\n', "/proc/self/mountinfo is not empty");
     check(mount_line(g_file, 1), "mountinfo: /proc is a proc mount");
@@ -356,8 +330,7 @@ static int meminfo_line(int index, const char *name, unsigned long *val)
         if (p)
             p++;
     }
-    if (!p || sscanf(p + strlen(name), "%lu", val) != 1 ||
-        strncmp(p, name, strlen(name)) != 0)
+    if (!p || sscanf(p + strlen(name), "%lu", val) != 1 || strncmp(p, name, strlen(name)) != 0)
         return 0;
     char want[64];
     int len = snprintf(want, sizeof want, "%-16s%8lu kB\n", name, *val);
@@ -372,10 +345,8 @@ static void test_system(void)
 
     long n = slurp("/proc/meminfo");
     unsigned long total = 0, free_ = 0, avail = 0;
-    check(n > 0 && meminfo_line(0, "MemTotal:", &total) && total > 0,
-          "meminfo line 1: MemTotal:");
-    check(meminfo_line(1, "MemFree:", &free_) && free_ <= total,
-          "meminfo line 2: MemFree:");
+    check(n > 0 && meminfo_line(0, "MemTotal:", &total) && total > 0, "meminfo line 1: MemTotal:");
+    check(meminfo_line(1, "MemFree:", &free_) && free_ <= total, "meminfo line 2: MemFree:");
     check(meminfo_line(2, "MemAvailable:", &avail) && avail <= total,
           "meminfo line 3: MemAvailable:");
 
@@ -384,37 +355,32 @@ static void test_system(void)
           "cpuinfo starts with processor\\t: 0");
 
     n = slurp("/proc/stat");
-    check(n > 0 && strncmp(g_file, "cpu  ", 5) == 0 &&
-              isdigit((unsigned char)g_file[5]),
+    check(n > 0 && strncmp(g_file, "cpu  ", 5) == 0 && isdigit((unsigned char)g_file[5]),
           "/proc/stat starts with \"cpu  \"");
     unsigned long btime = 0;
-    check(find_line("btime ", line, sizeof line) &&
-              sscanf(line, "btime %lu", &btime) == 1 && btime > 1000000000 &&
-              btime <= (unsigned long)sc(SYS_time, NULL),
+    check(find_line("btime ", line, sizeof line) && sscanf(line, "btime %lu", &btime) == 1 &&
+              btime > 1000000000 && btime <= (unsigned long)sc(SYS_time, NULL),
           "/proc/stat has a btime line in the past");
 
     n = slurp("/proc/uptime");
     unsigned long a, b, c, d;
     int got = sscanf(g_file, "%lu.%lu %lu.%lu", &a, &b, &c, &d);
     snprintf(want, sizeof want, "%lu.%02lu %lu.%02lu\n", a, b, c, d);
-    check(got == 4 && strcmp(g_file, want) == 0,
-          "uptime is two numbers with two decimals");
+    check(got == 4 && strcmp(g_file, want) == 0, "uptime is two numbers with two decimals");
 
     n = slurp("/proc/loadavg");
     unsigned long l[6];
     long run, threads, last;
-    got = sscanf(g_file, "%lu.%lu %lu.%lu %lu.%lu %ld/%ld %ld", &l[0], &l[1],
-                 &l[2], &l[3], &l[4], &l[5], &run, &threads, &last);
-    snprintf(want, sizeof want, "%lu.%02lu %lu.%02lu %lu.%02lu %ld/%ld %ld\n",
-             l[0], l[1], l[2], l[3], l[4], l[5], run, threads, last);
-    check(got == 9 && strcmp(g_file, want) == 0 && run >= 1 &&
-              threads >= run,
+    got = sscanf(g_file, "%lu.%lu %lu.%lu %lu.%lu %ld/%ld %ld", &l[0], &l[1], &l[2], &l[3], &l[4],
+                 &l[5], &run, &threads, &last);
+    snprintf(want, sizeof want, "%lu.%02lu %lu.%02lu %lu.%02lu %ld/%ld %ld\n", l[0], l[1], l[2],
+             l[3], l[4], l[5], run, threads, last);
+    check(got == 9 && strcmp(g_file, want) == 0 && run >= 1 && threads >= run,
           "loadavg has 5 fields");
 
     n = slurp("/proc/version");
     snprintf(want, sizeof want, "Linux version %s ", u.release);
-    check(n > 0 && strncmp(g_file, want, strlen(want)) == 0 &&
-              g_file[n - 1] == '\n',
+    check(n > 0 && strncmp(g_file, want, strlen(want)) == 0 && g_file[n - 1] == '\n',
           "version starts with \"Linux version RELEASE \"");
 
     n = slurp("/proc/filesystems");
@@ -428,29 +394,24 @@ static void test_system(void)
     check(n > 0 && strcmp(g_file, want) == 0, "osrelease is uname's release");
     n = slurp("/proc/sys/kernel/hostname");
     snprintf(want, sizeof want, "%s\n", u.nodename);
-    check(n > 0 && strcmp(g_file, want) == 0,
-          "hostname is uname's nodename");
+    check(n > 0 && strcmp(g_file, want) == 0, "hostname is uname's nodename");
     n = slurp("/proc/sys/kernel/pid_max");
     long pid_max = 0;
     sscanf(g_file, "%ld", &pid_max);
     snprintf(want, sizeof want, "%ld\n", pid_max);
-    check(n > 0 && pid_max > 0 && strcmp(g_file, want) == 0,
-          "pid_max is a number");
+    check(n > 0 && pid_max > 0 && strcmp(g_file, want) == 0, "pid_max is a number");
 
     char first[64];
     n = slurp("/proc/sys/kernel/random/boot_id");
     check(is_uuid_line(g_file, n), "boot_id is a UUID");
     memcpy(first, g_file, 38);
     n = slurp("/proc/sys/kernel/random/boot_id");
-    check(is_uuid_line(g_file, n) && memcmp(first, g_file, 37) == 0,
-          "boot_id is stable");
+    check(is_uuid_line(g_file, n) && memcmp(first, g_file, 37) == 0, "boot_id is stable");
     n = slurp("/proc/sys/kernel/random/uuid");
-    check(is_uuid_line(g_file, n) && g_file[14] == '4',
-          "uuid is a version 4 UUID");
+    check(is_uuid_line(g_file, n) && g_file[14] == '4', "uuid is a version 4 UUID");
     memcpy(first, g_file, 38);
     n = slurp("/proc/sys/kernel/random/uuid");
-    check(is_uuid_line(g_file, n) && memcmp(first, g_file, 37) != 0,
-          "uuid differs between reads");
+    check(is_uuid_line(g_file, n) && memcmp(first, g_file, 37) != 0, "uuid differs between reads");
 }
 
 static void test_write_denied(void)
@@ -465,8 +426,8 @@ static void test_write_denied(void)
           "writing /proc/self/stat: EINVAL for root, EACCES at open else");
     check_err(sc(SYS_open, "/proc/self/nonexistent", O_RDONLY), ENOENT,
               "a missing /proc/self entry");
-    check_err(sc(SYS_open, "/proc/self/stat", O_RDONLY | O_DIRECTORY),
-              ENOTDIR, "/proc/self/stat O_DIRECTORY");
+    check_err(sc(SYS_open, "/proc/self/stat", O_RDONLY | O_DIRECTORY), ENOTDIR,
+              "/proc/self/stat O_DIRECTORY");
 }
 
 int main(int argc, char **argv, char **envp)

@@ -52,7 +52,7 @@ static char shm[64];
 /* The native run leaves nothing behind for the sandboxed one. */
 static void cleanup(void)
 {
-    static const char *const files[] = {"re_a", "re_b", "re_c", "re_fifo"};
+    static const char *const files[] = { "re_a", "re_b", "re_c", "re_fifo" };
     char path[96];
     for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
         sc(SYS_unlink, files[i]);
@@ -84,7 +84,7 @@ static void accmode3(const char *dir)
     snprintf(what, sizeof what, "%s: open mode 3", LBL(dir));
     check(fd >= 0, "%s", what);
     char buf[16];
-    struct iovec iov = {buf, sizeof buf};
+    struct iovec iov = { buf, sizeof buf };
     long pv[2];
     int p[2];
     sc(SYS_pipe, p);
@@ -95,30 +95,30 @@ static void accmode3(const char *dir)
         const char *name;
         long r;
     } rows[] = {
-        {"F_GETFL accmode", sc(SYS_fcntl, fd, F_GETFL) & O_ACCMODE},
-        {"read", sc(SYS_read, fd, buf, 4)},
-        {"write", sc(SYS_write, fd, "ab", 2)},
-        {"pread64", sc(SYS_pread64, fd, buf, 4, 0)},
-        {"pwrite64", sc(SYS_pwrite64, fd, "ab", 2, 0)},
-        {"readv", sc(SYS_readv, fd, &iov, 1)},
-        {"writev", sc(SYS_writev, fd, &iov, 1)},
-        {"preadv2", sc(SYS_preadv2, fd, &iov, 1, 0, 0, 0)},
-        {"pwritev2", sc(SYS_pwritev2, fd, &iov, 1, 0, 0, 0)},
-        {"ftruncate", sc(SYS_ftruncate, fd, 2)},
-        {"fallocate", sc(SYS_fallocate, fd, 0, 0, 100)},
-        {"lseek", sc(SYS_lseek, fd, 3, SEEK_SET)},
-        {"sendfile out", sc(SYS_sendfile, fd, pv[0], 0, 1)},
-        {"sendfile in", sc(SYS_sendfile, pv[1], fd, 0, 1)},
-        {"copy_file_range in", sc(SYS_copy_file_range, fd, 0, pv[1], 0, 1, 0)},
-        {"splice in", sc(SYS_splice, fd, 0, pv[1], 0, 1, 0)},
-        {"splice out", sc(SYS_splice, pv[0], 0, fd, 0, 1, 0)},
-        {"fsync", sc(SYS_fsync, fd)},
+        { "F_GETFL accmode", sc(SYS_fcntl, fd, F_GETFL) & O_ACCMODE },
+        { "read", sc(SYS_read, fd, buf, 4) },
+        { "write", sc(SYS_write, fd, "ab", 2) },
+        { "pread64", sc(SYS_pread64, fd, buf, 4, 0) },
+        { "pwrite64", sc(SYS_pwrite64, fd, "ab", 2, 0) },
+        { "readv", sc(SYS_readv, fd, &iov, 1) },
+        { "writev", sc(SYS_writev, fd, &iov, 1) },
+        { "preadv2", sc(SYS_preadv2, fd, &iov, 1, 0, 0, 0) },
+        { "pwritev2", sc(SYS_pwritev2, fd, &iov, 1, 0, 0, 0) },
+        { "ftruncate", sc(SYS_ftruncate, fd, 2) },
+        { "fallocate", sc(SYS_fallocate, fd, 0, 0, 100) },
+        { "lseek", sc(SYS_lseek, fd, 3, SEEK_SET) },
+        { "sendfile out", sc(SYS_sendfile, fd, pv[0], 0, 1) },
+        { "sendfile in", sc(SYS_sendfile, pv[1], fd, 0, 1) },
+        { "copy_file_range in", sc(SYS_copy_file_range, fd, 0, pv[1], 0, 1, 0) },
+        { "splice in", sc(SYS_splice, fd, 0, pv[1], 0, 1, 0) },
+        { "splice out", sc(SYS_splice, pv[0], 0, fd, 0, 1, 0) },
+        { "fsync", sc(SYS_fsync, fd) },
     };
     for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
         snprintf(what, sizeof what, "%s: mode 3 %s", LBL(dir), rows[i].name);
         show(what, rows[i].r);
     }
-    struct flock fl = {.l_type = F_RDLCK, .l_whence = SEEK_SET, .l_start = 0, .l_len = 1};
+    struct flock fl = { .l_type = F_RDLCK, .l_whence = SEEK_SET, .l_start = 0, .l_len = 1 };
     snprintf(what, sizeof what, "%s: mode 3 F_SETLK rdlck", LBL(dir));
     show(what, sc(SYS_fcntl, fd, F_SETLK, &fl));
     fl.l_type = F_WRLCK;
@@ -177,7 +177,7 @@ static void accmode3_dev(void)
 
 static void odirect(void)
 {
-    static const char *const dirs[] = {".", "/dev/shm", "/proc", "/dev"};
+    static const char *const dirs[] = { ".", "/dev/shm", "/proc", "/dev" };
     char what[128];
     for (size_t i = 0; i < 4; i++) {
         long fd = sc(SYS_open, dirs[i], O_RDONLY | O_DIRECTORY | O_DIRECT);
@@ -186,8 +186,8 @@ static void odirect(void)
         if (fd >= 0)
             sc(SYS_close, fd);
     }
-    static const char *const files[] = {"/dev/null", "/dev/zero", "/dev/urandom", "/proc/self/status",
-                                        "/proc/self/maps", "/proc/version"};
+    static const char *const files[] = { "/dev/null",         "/dev/zero",       "/dev/urandom",
+                                         "/proc/self/status", "/proc/self/maps", "/proc/version" };
     for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
         long fd = sc(SYS_open, files[i], O_RDONLY | O_DIRECT);
         snprintf(what, sizeof what, "O_DIRECT open %s", files[i]);
@@ -222,7 +222,8 @@ static void odirect(void)
 
     /* ext4 (the scratch directory; hostfs in the sandbox): aligned I/O
      * works, unaligned buffers, offsets and lengths are EINVAL. */
-    char *al = (char *)sc(SYS_mmap, 0, 4 * PG, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    char *al =
+        (char *)sc(SYS_mmap, 0, 4 * PG, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     memset(al, 'd', 4 * PG);
     fd = sc(SYS_open, "re_b", O_CREAT | O_TRUNC | O_RDWR | O_DIRECT, 0644);
     show("ext4 O_DIRECT open", fd >= 0 ? 0 : fd);
@@ -236,7 +237,7 @@ static void odirect(void)
     memset(al, 'd', 4 * PG);
     show("ext4 O_DIRECT pwrite odd buffer", sc(SYS_pwrite64, fd, al + 1, PG, 0));
     show("ext4 O_DIRECT pwrite odd length", sc(SYS_pwrite64, fd, al, 100, 0));
-    struct iovec v[2] = {{al, PG}, {al + 2 * PG, PG}};
+    struct iovec v[2] = { { al, PG }, { al + 2 * PG, PG } };
     show("ext4 O_DIRECT preadv aligned", sc(SYS_preadv, fd, v, 2, 0, 0));
     v[1].iov_base = al + 2 * PG + 8;
     show("ext4 O_DIRECT preadv odd second", sc(SYS_preadv, fd, v, 2, 0, 0));
@@ -264,24 +265,24 @@ static void overflow(const char *dir)
     snprintf(path, sizeof path, "%s/re_c", dir);
     long fd = make_file(path, "0123456789");
     char buf[32];
-    struct iovec iov = {buf, 16};
+    struct iovec iov = { buf, 16 };
     const long big = LLONG_MAX - 8;
-#define ROW(name, call)                                                                           \
-    do {                                                                                          \
-        snprintf(what, sizeof what, "%s: %s", LBL(dir), name);                                         \
-        show(what, call);                                                                         \
+#define ROW(name, call)                                                                            \
+    do {                                                                                           \
+        snprintf(what, sizeof what, "%s: %s", LBL(dir), name);                                     \
+        show(what, call);                                                                          \
     } while (0)
     int on_host = strcmp(dir, ".") == 0;
     /* Writing far beyond the end of a tmpfs file: Linux keeps it sparse;
      * the sandbox's tmpfs charges the whole extent against its size and
      * says ENOSPC. The row shows the written count or the kind of error. */
-#define TMPFS_SPARSE(name, call)                                                                  \
-    do {                                                                                          \
-        long r_ = call;                                                                           \
-        snprintf(what, sizeof what, "%s: %s", LBL(dir), name);                                         \
-        if (on_host)                                                                              \
-            show(what, r_);                                                                       \
-        else                                                                                      \
+#define TMPFS_SPARSE(name, call)                                                                   \
+    do {                                                                                           \
+        long r_ = call;                                                                            \
+        snprintf(what, sizeof what, "%s: %s", LBL(dir), name);                                     \
+        if (on_host)                                                                               \
+            show(what, r_);                                                                        \
+        else                                                                                       \
             out("%s -> %s\n", what, r_ > 0 || r_ == -ENOSPC ? "written or ENOSPC" : ret_name(r_)); \
     } while (0)
     ROW("pread64 max-8 +16", sc(SYS_pread64, fd, buf, 16, big));
@@ -325,14 +326,14 @@ static void overflow(const char *dir)
     snprintf(path2, sizeof path2, "%s/re_b", dir);
     long fd2 = sc(SYS_open, path2, O_CREAT | O_TRUNC | O_RDWR, 0644);
     long o1 = 0, o2 = 0;
-    ROW("copy_file_range count 2^63-1",
-        sc(SYS_copy_file_range, fd, &o1, fd2, &o2, LLONG_MAX, 0));
+    ROW("copy_file_range count 2^63-1", sc(SYS_copy_file_range, fd, &o1, fd2, &o2, LLONG_MAX, 0));
     o1 = 0, o2 = 0;
     ROW("copy_file_range count -1", sc(SYS_copy_file_range, fd, &o1, fd2, &o2, -1L, 0));
     o1 = big, o2 = 0;
     ROW("copy_file_range in max-8 +16", sc(SYS_copy_file_range, fd, &o1, fd2, &o2, 16, 0));
     o1 = 0, o2 = big;
-    TMPFS_SPARSE("copy_file_range out max-8 +16", sc(SYS_copy_file_range, fd, &o1, fd2, &o2, 16, 0));
+    TMPFS_SPARSE("copy_file_range out max-8 +16",
+                 sc(SYS_copy_file_range, fd, &o1, fd2, &o2, 16, 0));
     o1 = 1L << 50, o2 = 0;
     ROW("copy_file_range in 2^50", sc(SYS_copy_file_range, fd, &o1, fd2, &o2, 4, 0));
     o1 = 0, o2 = 1L << 50;
@@ -368,21 +369,21 @@ static void fsize_limit(const char *dir)
     long src = make_file("re_c", "0123456789abcdefghij");
     char buf[64];
     memset(buf, 'w', sizeof buf);
-    struct iovec iov[2] = {{buf, 6}, {buf, 6}};
+    struct iovec iov[2] = { { buf, 6 }, { buf, 6 } };
     int p[2];
     sc(SYS_pipe2, p, O_NONBLOCK);
     /* SIGXFSZ would kill natively; the sandbox has no signal delivery yet,
      * so both runs ignore it and see EFBIG (SIGXFSZ comes with signals). */
-    struct rlimit rl = {10, RLIM_INFINITY}, old;
+    struct rlimit rl = { 10, RLIM_INFINITY }, old;
     sc(SYS_getrlimit, RLIMIT_FSIZE, &old);
     signal(SIGXFSZ, SIG_IGN);
     g_hold = 1;
     g_held_len = 0;
     show("setrlimit", sc(SYS_setrlimit, RLIMIT_FSIZE, &rl));
-#define ROW(name, call)                                                                           \
-    do {                                                                                          \
-        snprintf(what, sizeof what, "%s: fsize %s", LBL(dir), name);                                   \
-        show(what, call);                                                                         \
+#define ROW(name, call)                                                                            \
+    do {                                                                                           \
+        snprintf(what, sizeof what, "%s: fsize %s", LBL(dir), name);                               \
+        show(what, call);                                                                          \
     } while (0)
     ROW("write 8", sc(SYS_write, fd, buf, 8));
     ROW("write 8 crossing", sc(SYS_write, fd, buf, 8));
@@ -444,7 +445,8 @@ static void fsize_limit(const char *dir)
 
 static void badbuf(void)
 {
-    char *p = (char *)sc(SYS_mmap, 0, 2 * PG, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    char *p =
+        (char *)sc(SYS_mmap, 0, 2 * PG, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     sc(SYS_munmap, p + PG, PG);
     char *end = p + PG;
     char data[64];
@@ -457,26 +459,26 @@ static void badbuf(void)
     show("read runs off", sc(SYS_read, fd, end - 5, 16));
     show("read pos after", sc(SYS_lseek, fd, 0, SEEK_CUR));
     show("pread64 runs off", sc(SYS_pread64, fd, end - 3, 16, 0));
-    v[0] = (struct iovec){good, 4};
-    v[1] = (struct iovec){end - 2, 8};
-    v[2] = (struct iovec){good, 4};
+    v[0] = (struct iovec){ good, 4 };
+    v[1] = (struct iovec){ end - 2, 8 };
+    v[2] = (struct iovec){ good, 4 };
     sc(SYS_lseek, fd, 0, SEEK_SET);
     show("readv good, runs off", sc(SYS_readv, fd, v, 3));
     show("readv pos after", sc(SYS_lseek, fd, 0, SEEK_CUR));
     show("preadv good, runs off", sc(SYS_preadv, fd, v, 3, 0, 0));
     show("preadv2 good, runs off", sc(SYS_preadv2, fd, v, 3, 0, 0, 0));
-    v[1] = (struct iovec){end, 8};
+    v[1] = (struct iovec){ end, 8 };
     show("readv good, unmapped", sc(SYS_readv, fd, v, 3));
-    v[1] = (struct iovec){KPTR, 8};
+    v[1] = (struct iovec){ KPTR, 8 };
     sc(SYS_lseek, fd, 0, SEEK_SET);
     show("readv good, kernel", sc(SYS_readv, fd, v, 3));
     show("readv pos after kernel", sc(SYS_lseek, fd, 0, SEEK_CUR));
     show("writev good, kernel", sc(SYS_writev, w, v, 3));
     show("preadv good, kernel", sc(SYS_preadv, fd, v, 3, 0, 0));
     show("pwritev good, kernel", sc(SYS_pwritev, w, v, 3, 0, 0));
-    v[1] = (struct iovec){(void *)0x7ffffffff000UL, 8}; /* the last page below TASK_SIZE */
+    v[1] = (struct iovec){ (void *)0x7ffffffff000UL, 8 }; /* the last page below TASK_SIZE */
     show("readv good, last user page", sc(SYS_readv, fd, v, 3));
-    v[1] = (struct iovec){(void *)0x7ffffffffff8UL, 16}; /* crosses TASK_SIZE */
+    v[1] = (struct iovec){ (void *)0x7ffffffffff8UL, 16 }; /* crosses TASK_SIZE */
     show("readv good, crossing TASK_SIZE", sc(SYS_readv, fd, v, 3));
     /* Writes from a buffer that runs off. */
     memcpy(end - 5, "VWXYZ", 5);
@@ -484,12 +486,12 @@ static void badbuf(void)
     sc(SYS_lseek, w, 0, SEEK_SET);
     show("write runs off", sc(SYS_write, w, end - 5, 16));
     show("pwrite64 runs off", sc(SYS_pwrite64, w, end - 5, 16, 0));
-    v[0] = (struct iovec){good, 4};
-    v[1] = (struct iovec){end - 2, 8};
-    v[2] = (struct iovec){good, 4};
+    v[0] = (struct iovec){ good, 4 };
+    v[1] = (struct iovec){ end - 2, 8 };
+    v[2] = (struct iovec){ good, 4 };
     show("writev good, runs off", sc(SYS_writev, w, v, 3));
     show("pwritev good, runs off", sc(SYS_pwritev, w, v, 3, 0, 0));
-    v[1] = (struct iovec){end, 8};
+    v[1] = (struct iovec){ end, 8 };
     show("writev good, unmapped", sc(SYS_writev, w, v, 3));
     show("written size", fsize(w));
     /* getdents64 into a buffer that runs off after the first records. */
@@ -514,15 +516,30 @@ static void badbuf(void)
 
 static void seeks(void)
 {
-    static const char *const files[] = {"/proc/self/status", "/proc/self/maps", "/proc/self/stat",
-                                        "/proc/self/cmdline", "/proc/self/environ",
-                                        "/proc/self/mounts", "/proc/version", "/proc/meminfo",
-                                        "/proc/cpuinfo", "/proc/uptime", "/proc/self/comm",
-                                        "/proc/self/statm",
-                                        "/proc/self/mountinfo", "/proc/filesystems",
-                                        "/proc/sys/kernel/ostype", "/proc/self/fdinfo/0",
-                                        "/dev/null", "/dev/zero", "/dev/full", "/dev/random",
-                                        "/dev/urandom", "/dev/tty", "/proc", "/proc/self/fd"};
+    static const char *const files[] = { "/proc/self/status",
+                                         "/proc/self/maps",
+                                         "/proc/self/stat",
+                                         "/proc/self/cmdline",
+                                         "/proc/self/environ",
+                                         "/proc/self/mounts",
+                                         "/proc/version",
+                                         "/proc/meminfo",
+                                         "/proc/cpuinfo",
+                                         "/proc/uptime",
+                                         "/proc/self/comm",
+                                         "/proc/self/statm",
+                                         "/proc/self/mountinfo",
+                                         "/proc/filesystems",
+                                         "/proc/sys/kernel/ostype",
+                                         "/proc/self/fdinfo/0",
+                                         "/dev/null",
+                                         "/dev/zero",
+                                         "/dev/full",
+                                         "/dev/random",
+                                         "/dev/urandom",
+                                         "/dev/tty",
+                                         "/proc",
+                                         "/proc/self/fd" };
     char what[128];
     for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
         long fd = sc(SYS_open, files[i], O_RDONLY);
@@ -535,9 +552,11 @@ static void seeks(void)
             const char *n;
             long off;
             int wh;
-        } s[] = {{"SET 0", 0, SEEK_SET}, {"SET 5", 5, SEEK_SET}, {"CUR 0", 0, SEEK_CUR},
-                 {"CUR 3", 3, SEEK_CUR}, {"END 0", 0, SEEK_END}, {"END -2", -2, SEEK_END},
-                 {"SET -1", -1, SEEK_SET}, {"DATA 0", 0, SEEK_DATA}, {"SET 2^62", 1L << 62, SEEK_SET}};
+        } s[] = { { "SET 0", 0, SEEK_SET },          { "SET 5", 5, SEEK_SET },
+                  { "CUR 0", 0, SEEK_CUR },          { "CUR 3", 3, SEEK_CUR },
+                  { "END 0", 0, SEEK_END },          { "END -2", -2, SEEK_END },
+                  { "SET -1", -1, SEEK_SET },        { "DATA 0", 0, SEEK_DATA },
+                  { "SET 2^62", 1L << 62, SEEK_SET } };
         for (size_t j = 0; j < sizeof s / sizeof s[0]; j++) {
             snprintf(what, sizeof what, "lseek %s %s", files[i], s[j].n);
             show(what, sc(SYS_lseek, fd, s[j].off, s[j].wh));

@@ -66,8 +66,10 @@ static void basics(void)
     check_ret(sc(SYS_getxattr, F, "user.c", buf, 0), 0, "getxattr of an empty value");
     check_err(sc(SYS_getxattr, F, "user.nope", buf, sizeof buf), ENODATA, "getxattr missing");
     /* Flags. */
-    check_err(sc(SYS_setxattr, F, "user.a", "333", 3, XATTR_CREATE), EEXIST, "XATTR_CREATE existing");
-    check_err(sc(SYS_setxattr, F, "user.z", "333", 3, XATTR_REPLACE), ENODATA, "XATTR_REPLACE missing");
+    check_err(sc(SYS_setxattr, F, "user.a", "333", 3, XATTR_CREATE), EEXIST,
+              "XATTR_CREATE existing");
+    check_err(sc(SYS_setxattr, F, "user.z", "333", 3, XATTR_REPLACE), ENODATA,
+              "XATTR_REPLACE missing");
     check_err(sc(SYS_setxattr, F, "user.a", "333", 3, XATTR_CREATE | XATTR_REPLACE), EEXIST,
               "CREATE|REPLACE existing");
     check_err(sc(SYS_setxattr, F, "user.z", "333", 3, XATTR_CREATE | XATTR_REPLACE), ENODATA,
@@ -118,7 +120,8 @@ static void limits(void)
     check_err(sc(SYS_setxattr, F, "user.", "x", 1, 0), EINVAL, "bare user. prefix");
     check_err(sc(SYS_getxattr, F, "user.", buf, sizeof buf), EINVAL, "getxattr bare prefix");
     check_err(sc(SYS_setxattr, F, "foo.bar", "x", 1, 0), EOPNOTSUPP, "unknown namespace");
-    check_err(sc(SYS_getxattr, F, "foo.bar", buf, sizeof buf), EOPNOTSUPP, "getxattr unknown namespace");
+    check_err(sc(SYS_getxattr, F, "foo.bar", buf, sizeof buf), EOPNOTSUPP,
+              "getxattr unknown namespace");
     check_err(sc(SYS_setxattr, F, "user.x", BADPTR, 1, 0), EFAULT, "bad value pointer");
     check_err(sc(SYS_setxattr, F, BADPTR, "x", 1, 0), EFAULT, "bad name pointer");
     /* Values use inode space: f_ffree drops by about 64 for 64 KiB. */
@@ -140,15 +143,21 @@ static void kinds(void)
     char buf[64];
     int root = sc(SYS_geteuid) == 0;
     /* Privileged namespaces: root (CAP_SYS_ADMIN) only. */
-    check_ret(sc(SYS_setxattr, F, "trusted.t", "tv", 2, 0), root ? 0 : -EPERM, "setxattr trusted.*");
-    check_ret(sc(SYS_setxattr, F, "security.s", "sv", 2, 0), root ? 0 : -EPERM, "setxattr security.*");
-    check_ret(sc(SYS_getxattr, F, "trusted.t", buf, sizeof buf), root ? 2 : -ENODATA, "getxattr trusted.*");
-    check_list(F, root ? "user.d|user.c|user.ab|user.a|trusted.t|security.s|" : "user.d|user.c|user.ab|user.a|",
+    check_ret(sc(SYS_setxattr, F, "trusted.t", "tv", 2, 0), root ? 0 : -EPERM,
+              "setxattr trusted.*");
+    check_ret(sc(SYS_setxattr, F, "security.s", "sv", 2, 0), root ? 0 : -EPERM,
+              "setxattr security.*");
+    check_ret(sc(SYS_getxattr, F, "trusted.t", buf, sizeof buf), root ? 2 : -ENODATA,
+              "getxattr trusted.*");
+    check_list(F,
+               root ? "user.d|user.c|user.ab|user.a|trusted.t|security.s|"
+                    : "user.d|user.c|user.ab|user.a|",
                "list with trusted and security");
     /* user.* only on regular files and directories. */
     check_err(sc(SYS_lsetxattr, L, "user.l", "1", 1, 0), EPERM, "user.* on a symlink");
     check_err(sc(SYS_lgetxattr, L, "user.l", buf, sizeof buf), ENODATA, "get user.* of a symlink");
-    check_ret(sc(SYS_lsetxattr, L, "trusted.l", "1", 1, 0), root ? 0 : -EPERM, "trusted.* on a symlink");
+    check_ret(sc(SYS_lsetxattr, L, "trusted.l", "1", 1, 0), root ? 0 : -EPERM,
+              "trusted.* on a symlink");
     check_ret(sc(SYS_llistxattr, L, buf, sizeof buf), root ? 10 : 0, "llistxattr of the symlink");
     check_ret(sc(SYS_getxattr, L, "user.a", buf, sizeof buf), 3, "getxattr follows the symlink");
     check_err(sc(SYS_setxattr, P, "user.p", "1", 1, 0), EPERM, "user.* on a FIFO");

@@ -136,7 +136,8 @@ int main(void)
         snprintf(name, sizeof name, "%s WAIT_BITSET until monotonic +20 ms", pn);
         check_err(futex(word, FUTEX_WAIT_BITSET | p, 5, &abs, 0, -1), ETIMEDOUT, name);
         clock_gettime(CLOCK_MONOTONIC, &t1);
-        check(elapsed_ms(&t0, &t1) >= 19 && elapsed_ms(&t0, &t1) < 2000, "%s WAIT_BITSET slept", pn);
+        check(elapsed_ms(&t0, &t1) >= 19 && elapsed_ms(&t0, &t1) < 2000, "%s WAIT_BITSET slept",
+              pn);
         clock_gettime(CLOCK_REALTIME, &abs);
         clock_gettime(CLOCK_MONOTONIC, &t0);
         abs.tv_nsec += 20 * 1000000L;
@@ -164,14 +165,18 @@ int main(void)
     uint32_t *ro = mmap(0, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     ro[0] = 1;
     mprotect(ro, 4096, PROT_READ);
-    check_err(futex(ro, FUTEX_WAKE, 1, 0, 0, 0), EFAULT, "shared WAKE on a read-only anonymous page");
-    check_err(futex(ro, FUTEX_WAIT, 2, 0, 0, 0), EFAULT, "shared WAIT on a read-only anonymous page");
+    check_err(futex(ro, FUTEX_WAKE, 1, 0, 0, 0), EFAULT,
+              "shared WAKE on a read-only anonymous page");
+    check_err(futex(ro, FUTEX_WAIT, 2, 0, 0, 0), EFAULT,
+              "shared WAIT on a read-only anonymous page");
     check_err(futex(ro, FUTEX_WAIT | FUTEX_PRIVATE, 2, 0, 0, 0), EAGAIN,
               "private WAIT on a read-only anonymous page");
     mprotect(ro, 4096, PROT_NONE);
     check_err(futex(ro, FUTEX_WAKE, 1, 0, 0, 0), EFAULT, "shared WAKE on a PROT_NONE page");
-    check_ret(futex(ro, FUTEX_WAKE | FUTEX_PRIVATE, 1, 0, 0, 0), 0, "private WAKE on a PROT_NONE page");
-    check_err(futex(ro, FUTEX_WAIT | FUTEX_PRIVATE, 1, 0, 0, 0), EFAULT, "private WAIT on a PROT_NONE page");
+    check_ret(futex(ro, FUTEX_WAKE | FUTEX_PRIVATE, 1, 0, 0, 0), 0,
+              "private WAKE on a PROT_NONE page");
+    check_err(futex(ro, FUTEX_WAIT | FUTEX_PRIVATE, 1, 0, 0, 0), EFAULT,
+              "private WAIT on a PROT_NONE page");
     munmap(ro, 4096);
     int fd = open("/proc/self/exe", O_RDONLY);
     uint32_t *file = mmap(0, 4096, PROT_READ, MAP_PRIVATE, fd, 0);

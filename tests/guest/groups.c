@@ -33,7 +33,8 @@ int main(void)
     }
     check_ret(sc(SYS_getgroups, 0, BADPTR), n, "getgroups(0, bad pointer) is only the count");
     check_err(sc(SYS_getgroups, -1, g), EINVAL, "getgroups(-1)");
-    check_err(sc(SYS_getgroups, (1L << 32) | 0x80000000L, g), EINVAL, "getgroups(INT_MIN | 1 << 32)");
+    check_err(sc(SYS_getgroups, (1L << 32) | 0x80000000L, g), EINVAL,
+              "getgroups(INT_MIN | 1 << 32)");
     /* The size is an int: the upper half of the register does not count. */
     check_ret(sc(SYS_getgroups, 1L << 32, BADPTR), n, "getgroups(1 << 32) is getgroups(0)");
     return finish();

@@ -15,8 +15,8 @@
 
 /* Raw syscall returning -errno, so libc wrappers can neither validate
  * arguments themselves nor hide the kernel's answer. */
-static inline __attribute__((always_inline)) long
-raw_syscall6(long n, long a, long b, long c, long d, long e, long f)
+static inline __attribute__((always_inline)) long raw_syscall6(long n, long a, long b, long c,
+                                                               long d, long e, long f)
 {
     register long r10 __asm__("r10") = d;
     register long r8 __asm__("r8") = e;
@@ -24,17 +24,15 @@ raw_syscall6(long n, long a, long b, long c, long d, long e, long f)
     long ret;
     __asm__ volatile("syscall"
                      : "=a"(ret)
-                     : "a"(n), "D"(a), "S"(b), "d"(c), "r"(r10), "r"(r8),
-                       "r"(r9)
+                     : "a"(n), "D"(a), "S"(b), "d"(c), "r"(r10), "r"(r8), "r"(r9)
                      : "rcx", "r11", "memory");
     return ret;
 }
 /* The extra zeros pad missing arguments; the trailing one keeps the
  * variadic part of sc_ non-empty, as C17 wants. */
 #define sc(...) sc_(__VA_ARGS__, 0, 0, 0, 0, 0, 0, 0)
-#define sc_(n, a, b, c, d, e, f, ...)                                       \
-    raw_syscall6((long)(n), (long)(a), (long)(b), (long)(c), (long)(d),    \
-                 (long)(e), (long)(f))
+#define sc_(n, a, b, c, d, e, f, ...)                                                              \
+    raw_syscall6((long)(n), (long)(a), (long)(b), (long)(c), (long)(d), (long)(e), (long)(f))
 
 /* arch_prctl codes; musl ships no kernel headers. */
 #ifndef ARCH_SET_FS
@@ -78,20 +76,27 @@ static inline void out(const char *fmt, ...)
 
 static inline const char *errno_name(long e)
 {
-    static const struct { int e; const char *n; } t[] = {
-        {EPERM, "EPERM"},     {ENOENT, "ENOENT"},   {ESRCH, "ESRCH"},
-        {EINTR, "EINTR"},     {EIO, "EIO"},         {ENXIO, "ENXIO"},
-        {E2BIG, "E2BIG"},     {EBADF, "EBADF"},     {EAGAIN, "EAGAIN"},
-        {ENOMEM, "ENOMEM"},   {EACCES, "EACCES"},   {EFAULT, "EFAULT"},
-        {EBUSY, "EBUSY"},     {EEXIST, "EEXIST"},   {ENODEV, "ENODEV"},
-        {ENOTDIR, "ENOTDIR"}, {EISDIR, "EISDIR"},   {EINVAL, "EINVAL"},
-        {EMFILE, "EMFILE"},   {ENOTTY, "ENOTTY"},   {EFBIG, "EFBIG"},
-        {ENOSPC, "ENOSPC"},   {ESPIPE, "ESPIPE"},   {EROFS, "EROFS"},
-        {EPIPE, "EPIPE"},     {ERANGE, "ERANGE"},   {ENOSYS, "ENOSYS"},
-        {ENAMETOOLONG, "ENAMETOOLONG"},             {ELOOP, "ELOOP"},
-        {EOVERFLOW, "EOVERFLOW"},                   {ENOTSUP, "ENOTSUP"},
-        {ETIMEDOUT, "ETIMEDOUT"},                   {EXDEV, "EXDEV"},
-        {ENODATA, "ENODATA"},
+    static const struct {
+        int e;
+        const char *n;
+    } t[] = {
+        { EPERM, "EPERM" },     { ENOENT, "ENOENT" },
+        { ESRCH, "ESRCH" },     { EINTR, "EINTR" },
+        { EIO, "EIO" },         { ENXIO, "ENXIO" },
+        { E2BIG, "E2BIG" },     { EBADF, "EBADF" },
+        { EAGAIN, "EAGAIN" },   { ENOMEM, "ENOMEM" },
+        { EACCES, "EACCES" },   { EFAULT, "EFAULT" },
+        { EBUSY, "EBUSY" },     { EEXIST, "EEXIST" },
+        { ENODEV, "ENODEV" },   { ENOTDIR, "ENOTDIR" },
+        { EISDIR, "EISDIR" },   { EINVAL, "EINVAL" },
+        { EMFILE, "EMFILE" },   { ENOTTY, "ENOTTY" },
+        { EFBIG, "EFBIG" },     { ENOSPC, "ENOSPC" },
+        { ESPIPE, "ESPIPE" },   { EROFS, "EROFS" },
+        { EPIPE, "EPIPE" },     { ERANGE, "ERANGE" },
+        { ENOSYS, "ENOSYS" },   { ENAMETOOLONG, "ENAMETOOLONG" },
+        { ELOOP, "ELOOP" },     { EOVERFLOW, "EOVERFLOW" },
+        { ENOTSUP, "ENOTSUP" }, { ETIMEDOUT, "ETIMEDOUT" },
+        { EXDEV, "EXDEV" },     { ENODATA, "ENODATA" },
     };
     static char other[32];
     for (size_t i = 0; i < sizeof t / sizeof t[0]; i++)
@@ -114,8 +119,7 @@ static inline const char *ret_name(long r)
     return b;
 }
 
-static inline int check(int cond, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
+static inline int check(int cond, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static inline int check(int cond, const char *fmt, ...)
 {
     char name[512];
@@ -131,8 +135,7 @@ static inline int check(int cond, const char *fmt, ...)
 }
 
 /* Expects a raw syscall to fail with errno want. */
-#define check_err(r, want, name)                                            \
-    check_err_((r), (want), (name), #want)
+#define check_err(r, want, name) check_err_((r), (want), (name), #want)
 static inline int check_err_(long r, int want, const char *name, const char *wn)
 {
     g_checks++;

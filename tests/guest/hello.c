@@ -8,14 +8,13 @@
 int main(void)
 {
     static const char msg[] = "hello from write\n";
-    check_ret(sc(SYS_write, 1, msg, sizeof msg - 1), sizeof msg - 1,
-              "write returns count");
+    check_ret(sc(SYS_write, 1, msg, sizeof msg - 1), sizeof msg - 1, "write returns count");
     check_ret(sc(SYS_write, 1, msg, 0), 0, "write of 0 bytes");
 
     /* Zero-length entries at the start, middle and end must be skipped. */
     char a[] = "hello ", b[] = "from ", c[] = "writev\n";
     struct iovec iov[] = {
-        {a, 0}, {a, 6}, {NULL, 0}, {b, 5}, {c, 0}, {c, 7}, {b, 0},
+        { a, 0 }, { a, 6 }, { NULL, 0 }, { b, 5 }, { c, 0 }, { c, 7 }, { b, 0 },
     };
     check_ret(sc(SYS_writev, 1, iov, 7), 18, "writev returns total");
     check_ret(sc(SYS_writev, 1, iov, 0), 0, "writev with no iovecs");
@@ -31,7 +30,7 @@ int main(void)
     check(f == 0, "fflush stdout");
 
     char buf[16] = "untouched";
-    struct iovec riov[] = {{buf, 4}, {NULL, 0}, {buf + 4, 8}};
+    struct iovec riov[] = { { buf, 4 }, { NULL, 0 }, { buf + 4, 8 } };
     check_ret(sc(SYS_readv, 0, riov, 3), 0, "readv stdin at EOF");
     check_ret(sc(SYS_read, 0, buf, sizeof buf), 0, "read stdin at EOF");
     check(strcmp(buf, "untouched") == 0, "EOF leaves buffer alone");

@@ -76,8 +76,8 @@ static void unmangle(char *s)
 {
     char *w = s;
     for (char *r = s; *r;) {
-        if (r[0] == '\\' && r[1] >= '0' && r[1] <= '3' && r[2] >= '0' &&
-            r[2] <= '7' && r[3] >= '0' && r[3] <= '7') {
+        if (r[0] == '\\' && r[1] >= '0' && r[1] <= '3' && r[2] >= '0' && r[2] <= '7' &&
+            r[3] >= '0' && r[3] <= '7') {
             *w++ = (char)((r[1] - '0') * 64 + (r[2] - '0') * 8 + (r[3] - '0'));
             r += 4;
         } else {
@@ -91,8 +91,9 @@ static void unmangle(char *s)
 static int parse_mountinfo(const char *line, struct mi *m)
 {
     int n = 0;
-    if (sscanf(line, "%d %d %u:%u %511s %511s %*s%n", &m->id, &m->parent,
-               &m->ma, &m->mi, m->root, m->point, &n) != 6 || n == 0)
+    if (sscanf(line, "%d %d %u:%u %511s %511s %*s%n", &m->id, &m->parent, &m->ma, &m->mi, m->root,
+               m->point, &n) != 6 ||
+        n == 0)
         return 0;
     const char *dash = strstr(line + n, " - ");
     if (!dash || sscanf(dash + 3, "%63s %511s %*s", m->type, m->source) != 2)
@@ -126,7 +127,8 @@ static void test_mountinfo(void)
         }
         p = end + 1;
     }
-    check(bad == 0, "every mountinfo line parses (id parent maj:min root point opts - type source opts)");
+    check(bad == 0,
+          "every mountinfo line parses (id parent maj:min root point opts - type source opts)");
     check(dup == 0, "mount ids are unique");
     check(slash >= 1, "a mount is on /");
 
@@ -163,16 +165,14 @@ static void test_mountinfo(void)
         for (int j = 0; j < nmounts; j++) {
             size_t l = strlen(mounts[j].point);
             int under = strcmp(mounts[j].point, "/") == 0 ||
-                        (strncmp(abs, mounts[j].point, l) == 0 &&
-                         (abs[l] == 0 || abs[l] == '/'));
+                        (strncmp(abs, mounts[j].point, l) == 0 && (abs[l] == 0 || abs[l] == '/'));
             if (under && (best < 0 || l >= best_len)) {
                 best = j;
                 best_len = strcmp(mounts[j].point, "/") == 0 ? 0 : l;
             }
         }
         struct stat st;
-        check(best >= 0 && stat(paths[i], &st) == 0 &&
-                  major(st.st_dev) == mounts[best].ma &&
+        check(best >= 0 && stat(paths[i], &st) == 0 && major(st.st_dev) == mounts[best].ma &&
                   minor(st.st_dev) == mounts[best].mi,
               "mountinfo's maj:min of the mount holding %s is its st_dev",
               strcmp(paths[i], ".") == 0 ? "the cwd" : paths[i]);
@@ -236,8 +236,7 @@ static void test_memfd_tmpfs(void)
     int fd = (int)sc(SYS_memfd_create, "hide_host", MFD_CLOEXEC);
     char l[PATH_MAX + 64];
     fd_link(fd, l, sizeof l);
-    check(strcmp(l, "/memfd:hide_host (deleted)") == 0,
-          "a memfd's link is /memfd:NAME (deleted)");
+    check(strcmp(l, "/memfd:hide_host (deleted)") == 0, "a memfd's link is /memfd:NAME (deleted)");
     struct stat st;
     check(fstat(fd, &st) == 0 && major(st.st_dev) == 0 && fdinfo_ino(fd) == (long long)st.st_ino,
           "a memfd: anonymous device, fdinfo's ino: is st_ino");
@@ -256,8 +255,7 @@ static void test_memfd_tmpfs(void)
     unlink(name);
     char want[PATH_MAX + 64];
     snprintf(want, sizeof want, "%s (deleted)", name);
-    check(fd_link(fd, l, sizeof l) > 0 && strcmp(l, want) == 0,
-          "unlinked: PATH (deleted)");
+    check(fd_link(fd, l, sizeof l) > 0 && strcmp(l, want) == 0, "unlinked: PATH (deleted)");
     close(fd);
 
     /* A file of the cwd (a hostfs bind mount in the sandbox). */
@@ -267,8 +265,7 @@ static void test_memfd_tmpfs(void)
           "a file in the cwd: its link is its absolute path");
     unlink("hide_host.file");
     snprintf(want, sizeof want, "%s/hide_host.file (deleted)", cwd);
-    check(fd_link(fd, l, sizeof l) > 0 && strcmp(l, want) == 0,
-          "unlinked: PATH (deleted)");
+    check(fd_link(fd, l, sizeof l) > 0 && strcmp(l, want) == 0, "unlinked: PATH (deleted)");
     close(fd);
 }
 
@@ -346,8 +343,7 @@ static void test_status(void)
     check((eff & ~prm) == 0 && (amb & ~prm) == 0 && (prm & ~(bnd | inh)) == 0,
           "CapEff and CapAmb within CapPrm, CapPrm within CapBnd|CapInh");
     long euid = sc(SYS_geteuid);
-    check(euid == 0 ? eff == prm : eff == amb,
-          "CapEff is CapPrm for euid 0, CapAmb otherwise");
+    check(euid == 0 ? eff == prm : eff == amb, "CapEff is CapPrm for euid 0, CapAmb otherwise");
 
     /* What the sets say is what the process may do: CAP_DAC_OVERRIDE
      * (bit 1) opens a file of mode 0 for reading, CAP_CHOWN (bit 0)

@@ -21,12 +21,10 @@ int main(void)
 
     long uid = sc(SYS_getuid), euid = sc(SYS_geteuid);
     long gid = sc(SYS_getgid), egid = sc(SYS_getegid);
-    check(uid >= 0 && gid >= 0 && euid >= 0 && egid >= 0,
-          "ids are not errors");
+    check(uid >= 0 && gid >= 0 && euid >= 0 && egid >= 0, "ids are not errors");
     check(uid == euid, "getuid equals geteuid");
     check(gid == egid, "getgid equals getegid");
-    check(getuid() == (uid_t)uid && getgid() == (gid_t)gid,
-          "libc uid/gid agree");
+    check(getuid() == (uid_t)uid && getgid() == (gid_t)gid, "libc uid/gid agree");
     out("uid=%ld euid=%ld gid=%ld egid=%ld\n", uid, euid, gid, egid);
     return finish();
 }

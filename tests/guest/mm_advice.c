@@ -135,7 +135,8 @@ static void test_mlock_unprivileged(void)
     check_ret(sc(SYS_mlock, q, 6 * PG), 0, "mlock of 6 pages, 4 of them locked already");
     check_err(sc(SYS_mlock2, q, 7 * PG, MLOCK_ONFAULT), ENOMEM, "mlock2 of 7");
     check_err(map(0, PG, RW, ANON | MAP_LOCKED), EAGAIN, "mmap MAP_LOCKED beyond the limit");
-    check_err(sc(SYS_mremap, q, 6 * PG, 7 * PG, MREMAP_MAYMOVE), EAGAIN, "mremap growing a locked mapping beyond it");
+    check_err(sc(SYS_mremap, q, 6 * PG, 7 * PG, MREMAP_MAYMOVE), EAGAIN,
+              "mremap growing a locked mapping beyond it");
     check_ret(sc(SYS_munlock, q, 2 * PG), 0, "munlock of 2 pages");
     long l = map(0, 2 * PG, RW, ANON | MAP_LOCKED);
     check(!is_err(l), "then mmap MAP_LOCKED of 2 pages");
@@ -235,7 +236,8 @@ static void test_mincore(void)
 {
     unsigned char vec[8];
     long p = map(0, 4 * PG, RW, ANON);
-    check(strcmp(resident(p, 4), "0000") == 0, "fresh anonymous pages are not resident (%s)", resident(p, 4));
+    check(strcmp(resident(p, 4), "0000") == 0, "fresh anonymous pages are not resident (%s)",
+          resident(p, 4));
     ((char *)p)[PG] = 1;
     ((char *)p)[3 * PG] = 1;
     check(strcmp(resident(p, 4), "0101") == 0, "touched pages are (%s)", resident(p, 4));
@@ -261,8 +263,8 @@ static void test_mincore(void)
     memset(buf, 'x', 2 * PG);
     sc(SYS_write, fd, buf, 2 * PG);
     long f = sc(SYS_mmap, 0, 2 * PG, PROT_READ, MAP_SHARED, fd, 0);
-    check(strcmp(resident(f, 2), "11") == 0, "a file's cached pages are resident in its mapping (%s)",
-          resident(f, 2));
+    check(strcmp(resident(f, 2), "11") == 0,
+          "a file's cached pages are resident in its mapping (%s)", resident(f, 2));
     sc(SYS_munmap, f, 2 * PG);
     sc(SYS_close, fd);
     sc(SYS_unlink, "mincore.dat");
@@ -285,18 +287,23 @@ static void test_file_advice(void)
     for (int adv = 0; adv <= 5; adv++) {
         check_ret(sc(SYS_fadvise64, fd, 0, 0, adv), 0, "fadvise64 of a file");
     }
-    check_ret(sc(SYS_fadvise64, fd, PG, 2 * PG, POSIX_FADV_DONTNEED), 0, "fadvise64 DONTNEED of a range");
+    check_ret(sc(SYS_fadvise64, fd, PG, 2 * PG, POSIX_FADV_DONTNEED), 0,
+              "fadvise64 DONTNEED of a range");
     check_err(sc(SYS_fadvise64, fd, 0, 0, 6), EINVAL, "fadvise64 with unknown advice");
     check_err(sc(SYS_fadvise64, fd, 0, 0, -1), EINVAL, "fadvise64 with advice -1");
     check_err(sc(SYS_fadvise64, fd, 0, -1, 0), EINVAL, "fadvise64 with a negative length");
-    check_ret(sc(SYS_fadvise64, fd, -PG, PG, POSIX_FADV_WILLNEED), 0, "fadvise64 at a negative offset");
-    check_ret(sc(SYS_fadvise64, wo, 0, 0, POSIX_FADV_WILLNEED), 0, "fadvise64 of a write-only file");
+    check_ret(sc(SYS_fadvise64, fd, -PG, PG, POSIX_FADV_WILLNEED), 0,
+              "fadvise64 at a negative offset");
+    check_ret(sc(SYS_fadvise64, wo, 0, 0, POSIX_FADV_WILLNEED), 0,
+              "fadvise64 of a write-only file");
     check_ret(sc(SYS_fadvise64, dir, 0, 0, POSIX_FADV_WILLNEED), 0, "fadvise64 of a directory");
     check_ret(sc(SYS_fadvise64, null, 0, 0, POSIX_FADV_WILLNEED), 0, "fadvise64 of /dev/null");
-    check_err(sc(SYS_fadvise64, null, 0, 0, 9), EINVAL, "fadvise64 of /dev/null with unknown advice");
+    check_err(sc(SYS_fadvise64, null, 0, 0, 9), EINVAL,
+              "fadvise64 of /dev/null with unknown advice");
     check_ret(sc(SYS_fadvise64, mfd, 0, 0, POSIX_FADV_DONTNEED), 0, "fadvise64 of a memfd");
     check_err(sc(SYS_fadvise64, pfd[0], 0, 0, POSIX_FADV_WILLNEED), ESPIPE, "fadvise64 of a pipe");
-    check_err(sc(SYS_fadvise64, pfd[1], 0, 0, 9), ESPIPE, "fadvise64 of a pipe with unknown advice");
+    check_err(sc(SYS_fadvise64, pfd[1], 0, 0, 9), ESPIPE,
+              "fadvise64 of a pipe with unknown advice");
     check_err(sc(SYS_fadvise64, path, 0, 0, 0), EBADF, "fadvise64 of an O_PATH descriptor");
     check_err(sc(SYS_fadvise64, -1, 0, 0, 0), EBADF, "fadvise64 of fd -1");
     check_err(sc(SYS_fadvise64, 999, 0, 0, 0), EBADF, "fadvise64 of a closed fd");
@@ -316,20 +323,25 @@ static void test_file_advice(void)
 
     unsigned all = SYNC_FILE_RANGE_WAIT_BEFORE | SYNC_FILE_RANGE_WRITE | SYNC_FILE_RANGE_WAIT_AFTER;
     check_ret(sc(SYS_sync_file_range, fd, 0, 0, all), 0, "sync_file_range of a file");
-    check_ret(sc(SYS_sync_file_range, fd, PG, PG, SYNC_FILE_RANGE_WRITE), 0, "sync_file_range WRITE");
+    check_ret(sc(SYS_sync_file_range, fd, PG, PG, SYNC_FILE_RANGE_WRITE), 0,
+              "sync_file_range WRITE");
     check_ret(sc(SYS_sync_file_range, fd, 0, 0, 0), 0, "sync_file_range with no flags");
     check_ret(sc(SYS_sync_file_range, wo, 0, 0, all), 0, "sync_file_range of a write-only file");
     check_ret(sc(SYS_sync_file_range, dir, 0, 0, all), 0, "sync_file_range of a directory");
     check_ret(sc(SYS_sync_file_range, mfd, 0, 0, all), 0, "sync_file_range of a memfd");
     check_err(sc(SYS_sync_file_range, fd, 0, 0, 8), EINVAL, "sync_file_range with an unknown flag");
-    check_err(sc(SYS_sync_file_range, fd, -1, 0, 0), EINVAL, "sync_file_range at a negative offset");
-    check_err(sc(SYS_sync_file_range, fd, 0, -1, 0), EINVAL, "sync_file_range of a negative length");
+    check_err(sc(SYS_sync_file_range, fd, -1, 0, 0), EINVAL,
+              "sync_file_range at a negative offset");
+    check_err(sc(SYS_sync_file_range, fd, 0, -1, 0), EINVAL,
+              "sync_file_range of a negative length");
     check_err(sc(SYS_sync_file_range, fd, 0x7fffffffffff0000L, 0x20000, 0), EINVAL,
               "sync_file_range whose end overflows");
     check_err(sc(SYS_sync_file_range, pfd[0], 0, 0, 0), ESPIPE, "sync_file_range of a pipe");
-    check_err(sc(SYS_sync_file_range, pfd[0], 0, 0, 8), EINVAL, "sync_file_range of a pipe with a bad flag");
+    check_err(sc(SYS_sync_file_range, pfd[0], 0, 0, 8), EINVAL,
+              "sync_file_range of a pipe with a bad flag");
     check_err(sc(SYS_sync_file_range, null, 0, 0, 0), ESPIPE, "sync_file_range of /dev/null");
-    check_err(sc(SYS_sync_file_range, path, 0, 0, 0), EBADF, "sync_file_range of an O_PATH descriptor");
+    check_err(sc(SYS_sync_file_range, path, 0, 0, 0), EBADF,
+              "sync_file_range of an O_PATH descriptor");
     check_err(sc(SYS_sync_file_range, -1, 0, 0, 0), EBADF, "sync_file_range of fd -1");
 
     int fds[] = { fd, wo, path, dir, null, pfd[0], pfd[1], mfd };

@@ -51,10 +51,10 @@ static void test_noreplace(void)
     check(((char *)p)[PG] == 'A', "the refused mappings changed nothing");
     check_err(map(p + 4 * PG + 1, PG, PROT_READ, ANON | MAP_FIXED_NOREPLACE), EINVAL,
               "MAP_FIXED_NOREPLACE at an unaligned address");
-    check_addr(map(p + 4 * PG, 4 * PG, PROT_READ, ANON | MAP_FIXED | MAP_FIXED_NOREPLACE), p + 4 * PG,
-              "MAP_FIXED | MAP_FIXED_NOREPLACE on free pages");
+    check_addr(map(p + 4 * PG, 4 * PG, PROT_READ, ANON | MAP_FIXED | MAP_FIXED_NOREPLACE),
+               p + 4 * PG, "MAP_FIXED | MAP_FIXED_NOREPLACE on free pages");
     check_addr(map(p + 4 * PG, 4 * PG, PROT_READ, ANON | MAP_FIXED), p + 4 * PG,
-              "MAP_FIXED over a mapping replaces it");
+               "MAP_FIXED over a mapping replaces it");
     sc(SYS_munmap, p, 8 * PG);
 }
 
@@ -64,7 +64,8 @@ static void test_hint(void)
     long h = map(0x1000, PG, PROT_READ, ANON);
     check_ret(h, 0x10000, "a hint below mmap_min_addr gives mmap_min_addr");
     sc(SYS_munmap, h, PG);
-    check_ret(map(0x10000000001L, PG, PROT_READ, ANON), 0x10000000000L, "an unaligned hint is rounded down");
+    check_ret(map(0x10000000001L, PG, PROT_READ, ANON), 0x10000000000L,
+              "an unaligned hint is rounded down");
     sc(SYS_munmap, 0x10000000000L, PG);
 }
 
@@ -87,7 +88,8 @@ static void test_32bit(void)
     check_ret(map(0x50000001L, len, PROT_READ, ANON | MAP_32BIT), 0x50000000L,
               "MAP_32BIT rounds an unaligned hint down");
     long s = map(0x7ffff000L, 2 * PG, PROT_READ, ANON | MAP_32BIT);
-    check(!is_err(s) && s + 2 * (long)PG <= 0x80000000L, "MAP_32BIT ignores a hint that ends above 2 GiB");
+    check(!is_err(s) && s + 2 * (long)PG <= 0x80000000L,
+          "MAP_32BIT ignores a hint that ends above 2 GiB");
     sc(SYS_munmap, s, 2 * PG);
     long c = map(0x90000000L, len, PROT_READ, ANON | MAP_32BIT);
     check(!is_err(c) && c >= 0x40000000L && c + (long)len <= 0x80000000L,
@@ -147,7 +149,7 @@ static void test_rlimit_as(void)
     check(!is_err(a), "mmap of 32 MiB");
     check_err(map(0, 48 * MIB, PROT_NONE, ANON | MAP_NORESERVE), ENOMEM, "then mmap of 48 MiB");
     check_addr(map(a, 32 * MIB, PROT_READ, ANON | MAP_FIXED), a,
-              "MAP_FIXED over the 32 MiB: replaced pages do not count twice");
+               "MAP_FIXED over the 32 MiB: replaced pages do not count twice");
     check_err(sc(SYS_mremap, a, 32 * MIB, 80 * MIB, MREMAP_MAYMOVE), ENOMEM, "mremap 32 -> 80 MiB");
     check_addr(sc(SYS_mremap, a, 32 * MIB, 16 * MIB, 0), a, "mremap 32 -> 16 MiB");
     long m = sc(SYS_mremap, a, 16 * MIB, 40 * MIB, MREMAP_MAYMOVE);
@@ -181,10 +183,9 @@ static void test_mremap_grow(void)
               "mremap grow into the next mapping without MAYMOVE");
     check_err(sc(SYS_mremap, p, PG, 2 * PG, 0), ENOMEM,
               "mremap grow of a range that ends inside its mapping");
-    check_err(sc(SYS_mremap, p, 3 * PG, 4 * PG, 0), EFAULT,
-              "mremap of a range over two mappings");
+    check_err(sc(SYS_mremap, p, 3 * PG, 4 * PG, 0), EFAULT, "mremap of a range over two mappings");
     check_addr(sc(SYS_mremap, p + 2 * PG, PG, 4 * PG, 0), p + 2 * PG,
-              "mremap grows in place into free pages");
+               "mremap grows in place into free pages");
     map(p + 7 * PG, PG, PROT_READ, ANON | MAP_FIXED);
     check_err(sc(SYS_mremap, p + 2 * PG, 4 * PG, 6 * PG, 0), ENOMEM,
               "mremap grow past a mapping after the free pages");

@@ -16,57 +16,56 @@ struct gprs {
 /* Loads known values, makes getppid, stores what the registers hold after. */
 static void gpr_syscall(struct gprs *out)
 {
-    __asm__ volatile(
-        "push %%rbp\n"
-        "push %%rbx\n"
-        "push %%r12\n"
-        "push %%r13\n"
-        "push %%r14\n"
-        "push %%r15\n"
-        "push %0\n"
-        "mov $0x1111111111111111, %%rbx\n"
-        "mov $0x2222222222222222, %%rdx\n"
-        "mov $0x3333333333333333, %%rsi\n"
-        "mov $0x4444444444444444, %%rdi\n"
-        "mov $0x5555555555555555, %%rbp\n"
-        "mov $0x8888888888888888, %%r8\n"
-        "mov $0x9999999999999999, %%r9\n"
-        "mov $0xaaaaaaaaaaaaaaaa, %%r10\n"
-        "mov $0xcccccccccccccccc, %%r12\n"
-        "mov $0xdddddddddddddddd, %%r13\n"
-        "mov $0xeeeeeeeeeeeeeeee, %%r14\n"
-        "mov $0xffffffffffffffff, %%r15\n"
-        "mov $110, %%eax\n"
-        "syscall\n"
-        "1:\n"
-        "xchg (%%rsp), %%rax\n" /* rax = out, result saved on the stack */
-        "mov %%rbx, 0(%%rax)\n"
-        "mov %%rdx, 8(%%rax)\n"
-        "mov %%rsi, 16(%%rax)\n"
-        "mov %%rdi, 24(%%rax)\n"
-        "mov %%rbp, 32(%%rax)\n"
-        "mov %%r8, 40(%%rax)\n"
-        "mov %%r9, 48(%%rax)\n"
-        "mov %%r10, 56(%%rax)\n"
-        "mov %%r12, 64(%%rax)\n"
-        "mov %%r13, 72(%%rax)\n"
-        "mov %%r14, 80(%%rax)\n"
-        "mov %%r15, 88(%%rax)\n"
-        "mov %%rcx, 96(%%rax)\n"
-        "mov %%r11, 104(%%rax)\n"
-        "pop %%rcx\n"
-        "mov %%rcx, 112(%%rax)\n"
-        "lea 1b(%%rip), %%rcx\n"
-        "mov %%rcx, 120(%%rax)\n"
-        "pop %%r15\n"
-        "pop %%r14\n"
-        "pop %%r13\n"
-        "pop %%r12\n"
-        "pop %%rbx\n"
-        "pop %%rbp\n"
-        :
-        : "r"(out)
-        : "rax", "rcx", "rdx", "rsi", "rdi", "r8", "r9", "r10", "r11", "memory", "cc");
+    __asm__ volatile("push %%rbp\n"
+                     "push %%rbx\n"
+                     "push %%r12\n"
+                     "push %%r13\n"
+                     "push %%r14\n"
+                     "push %%r15\n"
+                     "push %0\n"
+                     "mov $0x1111111111111111, %%rbx\n"
+                     "mov $0x2222222222222222, %%rdx\n"
+                     "mov $0x3333333333333333, %%rsi\n"
+                     "mov $0x4444444444444444, %%rdi\n"
+                     "mov $0x5555555555555555, %%rbp\n"
+                     "mov $0x8888888888888888, %%r8\n"
+                     "mov $0x9999999999999999, %%r9\n"
+                     "mov $0xaaaaaaaaaaaaaaaa, %%r10\n"
+                     "mov $0xcccccccccccccccc, %%r12\n"
+                     "mov $0xdddddddddddddddd, %%r13\n"
+                     "mov $0xeeeeeeeeeeeeeeee, %%r14\n"
+                     "mov $0xffffffffffffffff, %%r15\n"
+                     "mov $110, %%eax\n"
+                     "syscall\n"
+                     "1:\n"
+                     "xchg (%%rsp), %%rax\n" /* rax = out, result saved on the stack */
+                     "mov %%rbx, 0(%%rax)\n"
+                     "mov %%rdx, 8(%%rax)\n"
+                     "mov %%rsi, 16(%%rax)\n"
+                     "mov %%rdi, 24(%%rax)\n"
+                     "mov %%rbp, 32(%%rax)\n"
+                     "mov %%r8, 40(%%rax)\n"
+                     "mov %%r9, 48(%%rax)\n"
+                     "mov %%r10, 56(%%rax)\n"
+                     "mov %%r12, 64(%%rax)\n"
+                     "mov %%r13, 72(%%rax)\n"
+                     "mov %%r14, 80(%%rax)\n"
+                     "mov %%r15, 88(%%rax)\n"
+                     "mov %%rcx, 96(%%rax)\n"
+                     "mov %%r11, 104(%%rax)\n"
+                     "pop %%rcx\n"
+                     "mov %%rcx, 112(%%rax)\n"
+                     "lea 1b(%%rip), %%rcx\n"
+                     "mov %%rcx, 120(%%rax)\n"
+                     "pop %%r15\n"
+                     "pop %%r14\n"
+                     "pop %%r13\n"
+                     "pop %%r12\n"
+                     "pop %%rbx\n"
+                     "pop %%rbp\n"
+                     :
+                     : "r"(out)
+                     : "rax", "rcx", "rdx", "rsi", "rdi", "r8", "r9", "r10", "r11", "memory", "cc");
 }
 
 static void check_gprs(void)
@@ -108,8 +107,8 @@ static void check_vector(void)
         "movdqu %%xmm12, 192(%1)\n movdqu %%xmm13, 208(%1)\n movdqu %%xmm14, 224(%1)\n movdqu %%xmm15, 240(%1)\n"
         :
         : "r"(in), "r"(out)
-        : "rax", "rcx", "r11", "memory", "xmm0", "xmm1", "xmm2", "xmm3", "xmm4", "xmm5", "xmm6", "xmm7",
-          "xmm8", "xmm9", "xmm10", "xmm11", "xmm12", "xmm13", "xmm14", "xmm15");
+        : "rax", "rcx", "r11", "memory", "xmm0", "xmm1", "xmm2", "xmm3", "xmm4", "xmm5", "xmm6",
+          "xmm7", "xmm8", "xmm9", "xmm10", "xmm11", "xmm12", "xmm13", "xmm14", "xmm15");
     check(memcmp(in, out, sizeof(in)) == 0, "xmm0-xmm15 preserved");
 
     if (__builtin_cpu_supports("avx")) {
@@ -117,10 +116,11 @@ static void check_vector(void)
         for (int j = 0; j < 32; j++)
             yin[j] = (unsigned char)(0xa0 + j);
         memset(yout, 0, sizeof(yout));
-        __asm__ volatile("vmovdqu (%0), %%ymm9\n mov $110, %%eax\n syscall\n vmovdqu %%ymm9, (%1)\n vzeroupper\n"
-                         :
-                         : "r"(yin), "r"(yout)
-                         : "rax", "rcx", "r11", "memory", "xmm9");
+        __asm__ volatile(
+            "vmovdqu (%0), %%ymm9\n mov $110, %%eax\n syscall\n vmovdqu %%ymm9, (%1)\n vzeroupper\n"
+            :
+            : "r"(yin), "r"(yout)
+            : "rax", "rcx", "r11", "memory", "xmm9");
         check(memcmp(yin, yout, sizeof(yin)) == 0, "ymm upper halves preserved");
     } else {
         check(1, "ymm upper halves preserved");

@@ -16,7 +16,7 @@ static const unsigned char getpid_code[] = {
     0xb8, 0x27, 0x00, 0x00, 0x00, 0x0f, 0x05, 0xc3,
 };
 /* mov rax, rdi ; syscall ; ret: the number is only known at run time. */
-static const unsigned char nr_code[] = {0x48, 0x89, 0xf8, 0x0f, 0x05, 0xc3};
+static const unsigned char nr_code[] = { 0x48, 0x89, 0xf8, 0x0f, 0x05, 0xc3 };
 
 /* write(1, msg, len) with msg stored right after the code. */
 static size_t build_write(unsigned char *p, const char *msg)
@@ -29,7 +29,7 @@ static size_t build_write(unsigned char *p, const char *msg)
     };
     memcpy(p, pre, sizeof pre);
     n = sizeof pre;
-    memcpy(p + n, &(unsigned int){(unsigned int)len}, 4);
+    memcpy(p + n, &(unsigned int){ (unsigned int)len }, 4);
     n += 4;
     const unsigned char post[] = {
         0xb8, 0x01, 0x00, 0x00, 0x00, /* mov eax, 1 (write) */
@@ -47,9 +47,8 @@ int main(void)
     long pid = getpid();
     check(pid == (sandboxed() ? 1 : pid), "getpid as expected");
 
-    unsigned char *rwx = (unsigned char *)sc(
-        SYS_mmap, 0, 8192, PROT_READ | PROT_WRITE | PROT_EXEC,
-        MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    unsigned char *rwx = (unsigned char *)sc(SYS_mmap, 0, 8192, PROT_READ | PROT_WRITE | PROT_EXEC,
+                                             MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     if (!check((long)rwx > 0, "mmap an RWX page"))
         return finish();
 
@@ -74,8 +73,7 @@ int main(void)
     __builtin___clear_cache((char *)rwx + 64, (char *)rwx + 128);
     check(g(SYS_getpid, 0, 0) == pid, "run-time syscall number: getpid");
     check(g(SYS_gettid, 0, 0) == pid, "run-time syscall number: gettid");
-    check(g(SYS_getppid, 0, 0) == getppid(),
-          "run-time syscall number: getppid");
+    check(g(SYS_getppid, 0, 0) == getppid(), "run-time syscall number: getppid");
 
     const char *msg = "message from planted write\n";
     size_t n = build_write(rwx + 128, msg);

@@ -12,13 +12,21 @@ struct ksigaction {
     unsigned long mask;
 };
 
-#define BIT(s) (1UL << ((s) - 1))
+#define BIT(s) (1UL << ((s)-1))
 #define SA_RESTORER_ 0x04000000UL
 #define SA_UNSUPPORTED_ 0x400UL
 
-static void handler(int sig) { (void)sig; }
-static void handler2(int sig) { (void)sig; }
-static void restorer(void) {}
+static void handler(int sig)
+{
+    (void)sig;
+}
+static void handler2(int sig)
+{
+    (void)sig;
+}
+static void restorer(void)
+{
+}
 
 static long ksa(int sig, const struct ksigaction *a, struct ksigaction *o)
 {
@@ -33,8 +41,10 @@ static long kmask(int how, const unsigned long *set, unsigned long *old)
 static void test_sigaction(void)
 {
     struct ksigaction a = {
-        handler, SA_RESTORER_ | SA_SIGINFO | SA_RESTART,
-        restorer, BIT(SIGUSR2) | BIT(SIGTERM),
+        handler,
+        SA_RESTORER_ | SA_SIGINFO | SA_RESTART,
+        restorer,
+        BIT(SIGUSR2) | BIT(SIGTERM),
     };
     struct ksigaction o;
     check_ret(ksa(SIGUSR1, &a, NULL), 0, "install SIGUSR1 handler");
@@ -45,35 +55,29 @@ static void test_sigaction(void)
     check(o.restorer == restorer, "restorer read back");
     check(o.mask == a.mask, "mask read back");
 
-    struct ksigaction b = {handler2, SA_RESTORER_ | SA_NODEFER |
-                                                 SA_RESETHAND | SA_ONSTACK,
-                           restorer, BIT(SIGKILL) | BIT(SIGSTOP) |
-                                                 BIT(SIGHUP) | BIT(64)};
+    struct ksigaction b = { handler2, SA_RESTORER_ | SA_NODEFER | SA_RESETHAND | SA_ONSTACK,
+                            restorer, BIT(SIGKILL) | BIT(SIGSTOP) | BIT(SIGHUP) | BIT(64) };
     memset(&o, 0, sizeof o);
     check_ret(ksa(SIGUSR1, &b, &o), 0, "replace handler");
-    check(o.handler == handler && o.flags == a.flags &&
-              o.mask == a.mask,
+    check(o.handler == handler && o.flags == a.flags && o.mask == a.mask,
           "oldact is the previous action");
     check_ret(ksa(SIGUSR1, NULL, &o), 0, "read back replacement");
     check(o.handler == handler2, "new handler read back");
     check(o.flags == b.flags, "NODEFER|RESETHAND|ONSTACK flags read back");
-    check(o.mask == (BIT(SIGHUP) | BIT(64)),
-          "SIGKILL and SIGSTOP dropped from sa_mask");
+    check(o.mask == (BIT(SIGHUP) | BIT(64)), "SIGKILL and SIGSTOP dropped from sa_mask");
 
     /* Since Linux 5.11 unknown flag bits are cleared, to be detectable. */
-    struct ksigaction u = {handler, SA_RESTORER_ | SA_UNSUPPORTED_,
-                           restorer, 0};
+    struct ksigaction u = { handler, SA_RESTORER_ | SA_UNSUPPORTED_, restorer, 0 };
     check_ret(ksa(SIGUSR2, &u, NULL), 0, "install with SA_UNSUPPORTED");
     check_ret(ksa(SIGUSR2, NULL, &o), 0, "read back SIGUSR2");
     check(o.flags == SA_RESTORER_, "unknown flag bit cleared");
 
-    struct ksigaction ign = {SIG_IGN, SA_RESTORER_, restorer, 0};
+    struct ksigaction ign = { SIG_IGN, SA_RESTORER_, restorer, 0 };
     check_ret(ksa(SIGUSR2, &ign, &o), 0, "install SIG_IGN");
     check(o.handler == handler, "oldact of SIG_IGN install");
     check_ret(ksa(SIGUSR2, NULL, &o), 0, "read back SIG_IGN");
-    check(o.handler == SIG_IGN && o.flags == SA_RESTORER_ && o.mask == 0,
-          "SIG_IGN read back");
-    struct ksigaction dfl = {SIG_DFL, 0, NULL, 0};
+    check(o.handler == SIG_IGN && o.flags == SA_RESTORER_ && o.mask == 0, "SIG_IGN read back");
+    struct ksigaction dfl = { SIG_DFL, 0, NULL, 0 };
     check_ret(ksa(SIGUSR2, &dfl, NULL), 0, "install SIG_DFL");
     check_ret(ksa(SIGUSR2, NULL, &o), 0, "read back SIG_DFL");
     check(o.handler == SIG_DFL && o.flags == 0, "SIG_DFL read back");
@@ -87,12 +91,9 @@ static void test_sigaction(void)
     check_err(ksa(SIGSTOP, &dfl, NULL), EINVAL, "SIGSTOP refused");
     memset(&o, 0xa5, sizeof o);
     check_ret(ksa(SIGKILL, NULL, &o), 0, "SIGKILL can be queried");
-    check(o.handler == SIG_DFL && o.flags == 0 && o.mask == 0,
-          "SIGKILL is SIG_DFL");
-    check_err(sc(SYS_rt_sigaction, SIGUSR1, &a, NULL, 4), EINVAL,
-              "rt_sigaction sigsetsize 4");
-    check_err(sc(SYS_rt_sigaction, SIGUSR1, &a, NULL, 16), EINVAL,
-              "rt_sigaction sigsetsize 16");
+    check(o.handler == SIG_DFL && o.flags == 0 && o.mask == 0, "SIGKILL is SIG_DFL");
+    check_err(sc(SYS_rt_sigaction, SIGUSR1, &a, NULL, 4), EINVAL, "rt_sigaction sigsetsize 4");
+    check_err(sc(SYS_rt_sigaction, SIGUSR1, &a, NULL, 16), EINVAL, "rt_sigaction sigsetsize 16");
 
     /* Through musl's wrapper, which supplies its own restorer. */
     struct sigaction la, lo;
@@ -104,8 +105,7 @@ static void test_sigaction(void)
     check(sigaction(SIGUSR1, &la, NULL) == 0, "libc sigaction install");
     check(sigaction(SIGUSR1, NULL, &lo) == 0, "libc sigaction query");
     check(lo.sa_handler == handler && (lo.sa_flags & SA_RESTART) &&
-              sigismember(&lo.sa_mask, SIGINT) &&
-              !sigismember(&lo.sa_mask, SIGTERM),
+              sigismember(&lo.sa_mask, SIGINT) && !sigismember(&lo.sa_mask, SIGTERM),
           "libc sigaction read back");
     check(signal(SIGUSR1, SIG_IGN) == handler, "signal() returns old");
     check(signal(SIGUSR1, SIG_DFL) == SIG_IGN, "signal() returns SIG_IGN");
@@ -145,12 +145,9 @@ static void test_sigprocmask(void)
     kmask(SIG_BLOCK, NULL, &old);
     check(old == ~unblockable, "all but KILL and STOP blocked");
 
-    check_err(sc(SYS_rt_sigprocmask, SIG_BLOCK, &set, NULL, 4), EINVAL,
-              "sigsetsize 4");
-    check_err(sc(SYS_rt_sigprocmask, SIG_BLOCK, &set, NULL, 16), EINVAL,
-              "sigsetsize 16");
-    check_err(sc(SYS_rt_sigprocmask, SIG_BLOCK, NULL, &old, 4), EINVAL,
-              "sigsetsize 4 read only");
+    check_err(sc(SYS_rt_sigprocmask, SIG_BLOCK, &set, NULL, 4), EINVAL, "sigsetsize 4");
+    check_err(sc(SYS_rt_sigprocmask, SIG_BLOCK, &set, NULL, 16), EINVAL, "sigsetsize 16");
+    check_err(sc(SYS_rt_sigprocmask, SIG_BLOCK, NULL, &old, 4), EINVAL, "sigsetsize 4 read only");
     check_err(kmask(3, &set, NULL), EINVAL, "how 3");
 
     /* Through musl's wrapper. */
@@ -159,8 +156,8 @@ static void test_sigprocmask(void)
     check(sigprocmask(SIG_SETMASK, &ls, NULL) == 0, "libc setmask empty");
     sigaddset(&ls, SIGALRM);
     check(sigprocmask(SIG_BLOCK, &ls, &lo) == 0, "libc block SIGALRM");
-    check(sigprocmask(SIG_BLOCK, NULL, &lo) == 0 &&
-              sigismember(&lo, SIGALRM) && !sigismember(&lo, SIGTERM),
+    check(sigprocmask(SIG_BLOCK, NULL, &lo) == 0 && sigismember(&lo, SIGALRM) &&
+              !sigismember(&lo, SIGTERM),
           "libc mask read back");
     set = 0;
     check_ret(kmask(SIG_SETMASK, &set, NULL), 0, "restore empty mask");

@@ -68,7 +68,8 @@ int main(void)
     }
     int taken = forge(T_EV_SYSCALL, SIGSYS, 1, T_AUDIT_ARCH_X86_64, SYS_dup2, 1, 98);
     long rax = forging ? (long)m->regs.rax : 98;
-    check(taken && rax == 98 && (!forging || has_fd(98)), "forged syscall post: served as a trapped dup2(1, 98)");
+    check(taken && rax == 98 && (!forging || has_fd(98)),
+          "forged syscall post: served as a trapped dup2(1, 98)");
     taken = forge(T_EV_SYSCALL, SIGSYS, 1, T_AUDIT_ARCH_I386, 41 /* i386 dup */, 1, 0);
     rax = forging ? (long)m->regs.rax : -ENOSYS;
     check(taken && rax == -ENOSYS, "forged i386 syscall post: served as a trapped one (ENOSYS)");
@@ -88,7 +89,8 @@ int main(void)
     dropped("interrupt with signal 9", T_EV_INTERRUPT, SIGKILL, 0, 0, 92);
     taken = forge(T_EV_INTERRUPT, SIGUSR2, -6, 0, SYS_dup2, 1, 91);
     check(taken && !has_fd(91), "forged interrupt: a spurious stop");
-    check(sc(SYS_getpid) == (sandboxed() ? 1 : sc(SYS_getpid)), "still running, syscalls still trap");
+    check(sc(SYS_getpid) == (sandboxed() ? 1 : sc(SYS_getpid)),
+          "still running, syscalls still trap");
 
     out("forging a SIGSEGV fault\n");
     forge(T_EV_FAULT, SIGSEGV, 1 /* SEGV_MAPERR */, 0, 0, 0, 0);

@@ -41,7 +41,8 @@ static void refused(const char *name, long r)
         check(1, "%s: refused", name);
         return;
     }
-    check(r == -EPERM, "%s: refused%s%s", name, r == -EPERM ? "" : ", got ", r == -EPERM ? "" : ret_name(r));
+    check(r == -EPERM, "%s: refused%s%s", name, r == -EPERM ? "" : ", got ",
+          r == -EPERM ? "" : ret_name(r));
 }
 
 /* A page is mapped if write(2) can read it (an unmapped one is EFAULT). */
@@ -74,15 +75,25 @@ int main(void)
     /* mmap: page 0, flags the sentry never forwards, no MAP_FIXED, and the
      * stub region itself. */
     refused("mmap page 0", box ? vs(g, SYS_mmap, 0, 4096, RW, ANON | MAP_FIXED, -1, 0) : 0);
-    refused("mmap MAP_GROWSDOWN", box ? vs(g, SYS_mmap, scratch, 4096, RW, ANON | MAP_FIXED | MAP_GROWSDOWN, -1, 0) : 0);
-    refused("mmap MAP_32BIT", box ? vs(g, SYS_mmap, scratch, 4096, RW, ANON | MAP_FIXED | MAP_32BIT, -1, 0) : 0);
-    refused("mmap MAP_FIXED_NOREPLACE", box ? vs(g, SYS_mmap, scratch, 4096, RW, ANON | MAP_FIXED_NOREPLACE, -1, 0) : 0);
+    refused("mmap MAP_GROWSDOWN",
+            box ? vs(g, SYS_mmap, scratch, 4096, RW, ANON | MAP_FIXED | MAP_GROWSDOWN, -1, 0) : 0);
+    refused("mmap MAP_32BIT",
+            box ? vs(g, SYS_mmap, scratch, 4096, RW, ANON | MAP_FIXED | MAP_32BIT, -1, 0) : 0);
+    refused("mmap MAP_FIXED_NOREPLACE",
+            box ? vs(g, SYS_mmap, scratch, 4096, RW, ANON | MAP_FIXED_NOREPLACE, -1, 0) : 0);
     refused("mmap without MAP_FIXED", box ? vs(g, SYS_mmap, 0, 4096, RW, ANON, -1, 0) : 0);
-    refused("mmap MAP_SHARED_VALIDATE", box ? vs(g, SYS_mmap, scratch, 4096, RW, MAP_SHARED_VALIDATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0) : 0);
-    refused("mmap PROT_GROWSDOWN", box ? vs(g, SYS_mmap, scratch, 4096, RW | PROT_GROWSDOWN, ANON | MAP_FIXED, -1, 0) : 0);
-    refused("mmap over the stub text", box ? vs(g, SYS_mmap, STUB_BASE, 4096, RW, ANON | MAP_FIXED, -1, 0) : 0);
-    refused("mmap over a sysmsg page", box ? vs(g, SYS_mmap, SYSMSG_BASE, 4096, RW, ANON | MAP_FIXED, -1, 0) : 0);
-    refused("mmap over a signal stack", box ? vs(g, SYS_mmap, SIGSTACK_BASE, 4096, RW, ANON | MAP_FIXED, -1, 0) : 0);
+    refused("mmap MAP_SHARED_VALIDATE",
+            box ? vs(g, SYS_mmap, scratch, 4096, RW,
+                     MAP_SHARED_VALIDATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0)
+                : 0);
+    refused("mmap PROT_GROWSDOWN",
+            box ? vs(g, SYS_mmap, scratch, 4096, RW | PROT_GROWSDOWN, ANON | MAP_FIXED, -1, 0) : 0);
+    refused("mmap over the stub text",
+            box ? vs(g, SYS_mmap, STUB_BASE, 4096, RW, ANON | MAP_FIXED, -1, 0) : 0);
+    refused("mmap over a sysmsg page",
+            box ? vs(g, SYS_mmap, SYSMSG_BASE, 4096, RW, ANON | MAP_FIXED, -1, 0) : 0);
+    refused("mmap over a signal stack",
+            box ? vs(g, SYS_mmap, SIGSTACK_BASE, 4096, RW, ANON | MAP_FIXED, -1, 0) : 0);
     refused("mmap across the stub region from below",
             box ? vs(g, SYS_mmap, STUB_BASE - 4096, 8192, RW, ANON | MAP_FIXED, -1, 0) : 0);
     refused("mmap in the gap after the sysmsg pages",
@@ -90,13 +101,16 @@ int main(void)
 
     /* Memory locks live in the sentry's model: MAP_LOCKED never reaches
      * the host, so it is no flag the stub may pass. */
-    refused("mmap MAP_LOCKED", box ? vs(g, SYS_mmap, scratch, 4096, RW, ANON | MAP_FIXED | MAP_LOCKED, -1, 0) : 0);
+    refused("mmap MAP_LOCKED",
+            box ? vs(g, SYS_mmap, scratch, 4096, RW, ANON | MAP_FIXED | MAP_LOCKED, -1, 0) : 0);
 
     /* mincore: only of guest pages, at most 512 of them, into the sysmsg
      * pages (the sysmsg scratch space is where the sentry asks for it). */
     refused("mincore of the stub text", box ? vs(g, SYS_mincore, STUB_BASE, 4096, SYSMSG_BASE) : 0);
-    refused("mincore of a signal stack", box ? vs(g, SYS_mincore, SIGSTACK_BASE, 4096, SYSMSG_BASE) : 0);
-    refused("mincore into guest memory", box ? vs(g, SYS_mincore, scratch, 4096, scratch + 4096) : 0);
+    refused("mincore of a signal stack",
+            box ? vs(g, SYS_mincore, SIGSTACK_BASE, 4096, SYSMSG_BASE) : 0);
+    refused("mincore into guest memory",
+            box ? vs(g, SYS_mincore, scratch, 4096, scratch + 4096) : 0);
     refused("mincore into the stub text", box ? vs(g, SYS_mincore, scratch, 4096, STUB_BASE) : 0);
     refused("mincore of 513 pages", box ? vs(g, SYS_mincore, scratch, 513 * 4096, SYSMSG_BASE) : 0);
     refused("mincore into the end of the sysmsg pages",
@@ -110,19 +124,28 @@ int main(void)
             box ? vs(g, SYS_munmap, 1UL << 40, (1UL << 47) - (1UL << 40) - 4096) : 0);
     refused("munmap with a wrapping length", box ? vs(g, SYS_munmap, 0x10000, -0x10000L) : 0);
     refused("mremap a signal stack away",
-            box ? vs(g, SYS_mremap, SIGSTACK_BASE, SIGSTACK_SIZE, SIGSTACK_SIZE, MREMAP_MAYMOVE | MREMAP_FIXED, scratch) : 0);
+            box ? vs(g, SYS_mremap, SIGSTACK_BASE, SIGSTACK_SIZE, SIGSTACK_SIZE,
+                     MREMAP_MAYMOVE | MREMAP_FIXED, scratch)
+                : 0);
     refused("mremap onto a sysmsg page",
-            box ? vs(g, SYS_mremap, scratch, 4096, 4096, MREMAP_MAYMOVE | MREMAP_FIXED, SYSMSG_BASE) : 0);
+            box ? vs(g, SYS_mremap, scratch, 4096, 4096, MREMAP_MAYMOVE | MREMAP_FIXED, SYSMSG_BASE)
+                : 0);
     refused("mremap growing into the stub",
             box ? vs(g, SYS_mremap, STUB_BASE - 4096, 4096, 8192, 0, 0) : 0);
-    refused("mremap MREMAP_MAYMOVE alone", box ? vs(g, SYS_mremap, scratch, 4096, 8192, MREMAP_MAYMOVE, 0) : 0);
-    refused("mprotect a sysmsg page read-only", box ? vs(g, SYS_mprotect, SYSMSG_BASE, 4096, PROT_READ) : 0);
-    refused("mprotect the stub text writable", box ? vs(g, SYS_mprotect, STUB_BASE, 4096, RW | PROT_EXEC) : 0);
-    refused("mprotect PROT_GROWSDOWN", box ? vs(g, SYS_mprotect, scratch, 4096, RW | PROT_GROWSDOWN) : 0);
+    refused("mremap MREMAP_MAYMOVE alone",
+            box ? vs(g, SYS_mremap, scratch, 4096, 8192, MREMAP_MAYMOVE, 0) : 0);
+    refused("mprotect a sysmsg page read-only",
+            box ? vs(g, SYS_mprotect, SYSMSG_BASE, 4096, PROT_READ) : 0);
+    refused("mprotect the stub text writable",
+            box ? vs(g, SYS_mprotect, STUB_BASE, 4096, RW | PROT_EXEC) : 0);
+    refused("mprotect PROT_GROWSDOWN",
+            box ? vs(g, SYS_mprotect, scratch, 4096, RW | PROT_GROWSDOWN) : 0);
     refused("madvise MADV_HWPOISON", box ? vs(g, SYS_madvise, scratch, 4096, MADV_HWPOISON) : 0);
-    refused("madvise MADV_SOFT_OFFLINE", box ? vs(g, SYS_madvise, scratch, 4096, MADV_SOFT_OFFLINE) : 0);
+    refused("madvise MADV_SOFT_OFFLINE",
+            box ? vs(g, SYS_madvise, scratch, 4096, MADV_SOFT_OFFLINE) : 0);
     refused("madvise advice 5", box ? vs(g, SYS_madvise, scratch, 4096, 5) : 0);
-    refused("madvise MADV_DONTNEED a signal stack", box ? vs(g, SYS_madvise, SIGSTACK_BASE, 4096, MADV_DONTNEED) : 0);
+    refused("madvise MADV_DONTNEED a signal stack",
+            box ? vs(g, SYS_madvise, SIGSTACK_BASE, 4096, MADV_DONTNEED) : 0);
 
     /* futex: only WAIT and WAKE, only on the stub's own sysmsg words. */
     static uint32_t word;
@@ -163,7 +186,8 @@ int main(void)
         volatile char *ss = (volatile char *)SIGSTACK_BASE;
         (void)*sm;
         (void)*ss;
-        check(memcmp(text0, text1, sizeof(text0)) == 0, "stub text, sysmsg page and signal stack intact");
+        check(memcmp(text0, text1, sizeof(text0)) == 0,
+              "stub text, sysmsg page and signal stack intact");
         check(!mapped(p[1], 0), "page 0 not mapped");
     } else {
         check(1, "stub text, sysmsg page and signal stack intact");

@@ -16,7 +16,12 @@ struct t_sigcontext {
 };
 struct t_ucontext {
     uint64_t uc_flags, uc_link;
-    struct { uint64_t ss_sp; int32_t ss_flags; int32_t pad; uint64_t ss_size; } uc_stack;
+    struct {
+        uint64_t ss_sp;
+        int32_t ss_flags;
+        int32_t pad;
+        uint64_t ss_size;
+    } uc_stack;
     struct t_sigcontext mc;
     uint64_t sigmask;
 };

@@ -59,8 +59,8 @@ static inline void *stub_syscall_ret(void)
 }
 
 /* nr(a..f) made by the instruction at g; below the red zone, as a call. */
-static inline __attribute__((always_inline)) long
-via_stub(void *g, long nr, long a, long b, long c, long d, long e, long f)
+static inline __attribute__((always_inline)) long via_stub(void *g, long nr, long a, long b, long c,
+                                                           long d, long e, long f)
 {
     register long r10 __asm__("r10") = d;
     register long r8 __asm__("r8") = e;
@@ -73,14 +73,14 @@ via_stub(void *g, long nr, long a, long b, long c, long d, long e, long f)
     return ret;
 }
 #define vs(g, ...) vs_(g, __VA_ARGS__, 0, 0, 0, 0, 0, 0, 0)
-#define vs_(g, n, a, b, c, d, e, f, ...)                                   \
-    via_stub((g), (long)(n), (long)(a), (long)(b), (long)(c), (long)(d),    \
-             (long)(e), (long)(f))
+#define vs_(g, n, a, b, c, d, e, f, ...)                                                           \
+    via_stub((g), (long)(n), (long)(a), (long)(b), (long)(c), (long)(d), (long)(e), (long)(f))
 
 /* The stub's _start: xor %ebp,%ebp; mov %rsp,%rdi; and $-16,%rsp; call. */
 static inline void *stub_entry(void)
 {
-    static const unsigned char start[] = { 0x31, 0xed, 0x48, 0x89, 0xe7, 0x48, 0x83, 0xe4, 0xf0, 0xe8 };
+    static const unsigned char start[] = { 0x31, 0xed, 0x48, 0x89, 0xe7,
+                                           0x48, 0x83, 0xe4, 0xf0, 0xe8 };
     const unsigned char *p = (const unsigned char *)STUB_BASE;
     for (int i = 0; i + (int)sizeof(start) < 4096; i++)
         if (memcmp(p + i, start, sizeof(start)) == 0)

@@ -60,10 +60,12 @@ START_TEST(strncpy_bounds)
     /* A string ending right at the end of the last mapped page is fine. */
     memset(two_pages + 4000, 'y', 95);
     two_pages[4095] = 0;
-    ck_assert_int_eq(mem_strncpy(getpid(), out, (uint64_t)(uintptr_t)two_pages + 4060, sizeof(out)), 35);
+    ck_assert_int_eq(mem_strncpy(getpid(), out, (uint64_t)(uintptr_t)two_pages + 4060, sizeof(out)),
+                     35);
     /* No NUL before the unmapped page: EFAULT. */
     two_pages[4095] = 'z';
-    ck_assert_int_eq(mem_strncpy(getpid(), out, (uint64_t)(uintptr_t)two_pages + 4060, sizeof(out)), -EFAULT);
+    ck_assert_int_eq(mem_strncpy(getpid(), out, (uint64_t)(uintptr_t)two_pages + 4060, sizeof(out)),
+                     -EFAULT);
     /* No NUL within max: ENAMETOOLONG. */
     memset(two_pages, 'q', 200);
     ck_assert_int_eq(mem_strncpy(getpid(), out, (uint64_t)(uintptr_t)two_pages, 10), -ENAMETOOLONG);
@@ -77,8 +79,8 @@ START_TEST(range_checks)
     ck_assert_int_eq(guest_range_ok(0x1000, 4096), 1);
     ck_assert_int_eq(guest_range_ok(TASK_SIZE - 16, 16), 1);
     ck_assert_int_eq(guest_range_ok(TASK_SIZE - 16, 17), 0);
-    ck_assert_int_eq(guest_range_ok(~0ULL - 4, 16), 0);       /* wraps */
-    ck_assert_int_eq(guest_range_ok(0x1000, ~0ULL), 0);       /* huge */
+    ck_assert_int_eq(guest_range_ok(~0ULL - 4, 16), 0); /* wraps */
+    ck_assert_int_eq(guest_range_ok(0x1000, ~0ULL), 0); /* huge */
     /* Like access_ok: the stub region is refused by the copies, not here. */
     ck_assert_int_eq(guest_range_ok(STUB_BASE, 1), 1);
 }

@@ -51,7 +51,8 @@ static void hrmdir(const char *rel)
 
 static void setup(void)
 {
-    snprintf(top, sizeof(top), "%s/hostfs-unit.XXXXXX", getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
+    snprintf(top, sizeof(top), "%s/hostfs-unit.XXXXXX",
+             getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
     ck_assert_ptr_nonnull(mkdtemp(top));
     hmkdir("h");
     hmkdir("out");

@@ -173,7 +173,9 @@ static const char *list_of(struct file *f, const void *owner)
         else
             snprintf(end, sizeof(end), "%lld", (long long)li[i].end);
         o += (size_t)snprintf(buf + o, sizeof(buf) - o, "%s%s%s%lld-%s", o ? " " : "",
-                              li[i].kind == LOCK_KIND_FLOCK ? "f" : li[i].kind == LOCK_KIND_OFD ? "o" : "",
+                              li[i].kind == LOCK_KIND_FLOCK ? "f"
+                              : li[i].kind == LOCK_KIND_OFD ? "o"
+                                                            : "",
                               li[i].type == F_WRLCK ? "W" : "R", (long long)li[i].start, end);
     }
     return buf;
@@ -301,7 +303,7 @@ START_TEST(argument_errors)
     l = (struct flock){ .l_type = F_WRLCK, .l_pid = 5 };
     ck_assert_int_eq(lock_fcntl(t1, fa, F_OFD_SETLK, &l, NULL, NULL), -EINVAL);
     ck_assert_int_eq(lock_fcntl(t1, fa, F_OFD_GETLK, &l, NULL, NULL), -EINVAL);
-    ck_assert_int_eq(lock_fcntl(t1, fa, F_SETLK, &l, NULL, NULL), 0);   /* ignored by POSIX ones */
+    ck_assert_int_eq(lock_fcntl(t1, fa, F_SETLK, &l, NULL, NULL), 0); /* ignored by POSIX ones */
     ck_assert_int_eq(lock_registry_count(), 1);
 }
 END_TEST
@@ -352,7 +354,9 @@ START_TEST(read_write_conflicts)
     ck_assert_int_eq(l.l_len, 5);
     ck_assert_int_eq(l.l_pid, 102);
     /* No conflict: only l_type changes. */
-    l = (struct flock){ .l_type = F_WRLCK, .l_whence = SEEK_CUR, .l_start = 20, .l_len = 3, .l_pid = 9 };
+    l = (struct flock){
+        .l_type = F_WRLCK, .l_whence = SEEK_CUR, .l_start = 20, .l_len = 3, .l_pid = 9
+    };
     fa->pos = 0;
     ck_assert_int_eq(lock_fcntl(t3, fa, F_GETLK, &l, NULL, NULL), 0);
     ck_assert_int_eq(l.l_type, F_UNLCK);
@@ -490,18 +494,19 @@ END_TEST
 struct call {
     struct task *t;
     struct file *f;
-    int cmd;                  /* fcntl command, or -1: flock with arg */
+    int cmd; /* fcntl command, or -1: flock with arg */
     unsigned arg;
     struct flock l;
     int result;
-    int done;                 /* atomic */
+    int done; /* atomic */
     pthread_t th;
 };
 
 static void *call_thread(void *arg)
 {
     struct call *c = arg;
-    int r = c->cmd < 0 ? lock_flock(c->t, c->f, c->arg) : lock_fcntl(c->t, c->f, c->cmd, &c->l, NULL, NULL);
+    int r = c->cmd < 0 ? lock_flock(c->t, c->f, c->arg)
+                       : lock_fcntl(c->t, c->f, c->cmd, &c->l, NULL, NULL);
     c->result = r;
     __atomic_store_n(&c->done, 1, __ATOMIC_RELEASE);
     return NULL;
@@ -573,7 +578,7 @@ START_TEST(setlkw_woken_by_release_hooks)
     ck_assert_int_eq(setlk(t1, fa, F_SETLK, F_WRLCK, 0, 150), 0);
     ck_assert_int_eq(setlk(t3, fc, F_OFD_SETLK, F_WRLCK, 200, 1), 0);
     call_start(&c, t2, fb, F_SETLKW, F_WRLCK, 100, 1);
-    struct task *t2b = task_alloc(p2);      /* one sleeper per host thread */
+    struct task *t2b = task_alloc(p2); /* one sleeper per host thread */
     call_start(&d, t2b, fb, F_OFD_SETLKW, F_WRLCK, 200, 1);
     wait_sleepers(fa, 2);
     /* p1 closing any fd to the file drops its locks: c gets in; d waits
@@ -663,9 +668,9 @@ START_TEST(deadlock_chain_of_three)
     ck_assert_int_eq(setlk(t1, fa, F_SETLK, F_WRLCK, 0, 1), 0);
     ck_assert_int_eq(setlk(t2, fa, F_SETLK, F_WRLCK, 1, 1), 0);
     ck_assert_int_eq(setlk(t3, fa, F_SETLK, F_WRLCK, 2, 1), 0);
-    call_start(&c, t1, fa, F_SETLKW, F_WRLCK, 1, 1);    /* p1 -> p2 */
+    call_start(&c, t1, fa, F_SETLKW, F_WRLCK, 1, 1); /* p1 -> p2 */
     wait_sleepers(fa, 1);
-    call_start(&d, t2, fa, F_SETLKW, F_WRLCK, 2, 1);    /* p2 -> p3 */
+    call_start(&d, t2, fa, F_SETLKW, F_WRLCK, 2, 1); /* p2 -> p3 */
     wait_sleepers(fa, 2);
     ck_assert_int_eq(setlk(t3, fa, F_SETLKW, F_RDLCK, 0, 1), -EDEADLK); /* p3 -> p1 */
     /* An OFD waiter is not checked (Linux cannot tell who owns it). */

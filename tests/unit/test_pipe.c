@@ -31,8 +31,14 @@ static struct task task;
 
 static void set_creds(uint32_t uid, uint32_t gid)
 {
-    proc.creds = (struct creds){ .uid = uid, .euid = uid, .suid = uid, .fsuid = uid,
-                                 .gid = gid, .egid = gid, .sgid = gid, .fsgid = gid };
+    proc.creds = (struct creds){ .uid = uid,
+                                 .euid = uid,
+                                 .suid = uid,
+                                 .fsuid = uid,
+                                 .gid = gid,
+                                 .egid = gid,
+                                 .sgid = gid,
+                                 .fsgid = gid };
 }
 
 static void setup(void)
@@ -99,7 +105,7 @@ START_TEST(fill_and_drain)
     ck_assert(file_is_pipe(r) && file_is_pipe(w));
     for (size_t i = 0; i < sizeof(big); i++)
         big[i] = (char)(i * 7 + i / 4096);
-    ck_assert_int_eq(rd(r, big, 10), -EAGAIN);     /* empty, writers: EAGAIN */
+    ck_assert_int_eq(rd(r, big, 10), -EAGAIN); /* empty, writers: EAGAIN */
     for (int i = 0; i < 16; i++)
         ck_assert_int_eq(wr(w, big + i * 4096, 4096), 4096);
     ck_assert_int_eq(wr(w, "x", 1), -EAGAIN);
@@ -153,7 +159,7 @@ START_TEST(small_writes_are_atomic)
     ck_assert_int_eq(wr(w, big, 4000), 4000);
     /* 200 bytes do not fit in the last page and there is no free slot. */
     ck_assert_int_eq(wr(w, big, 200), -EAGAIN);
-    ck_assert_int_eq(wr(w, big, 96), 96);           /* exactly fills it */
+    ck_assert_int_eq(wr(w, big, 96), 96); /* exactly fills it */
     char buf[8192];
     ck_assert_int_eq(rd(r, buf, sizeof(buf)), 4096);
     /* More than PIPE_BUF: a partial write is allowed. */
@@ -226,7 +232,7 @@ START_TEST(epipe_without_readers)
     file_put(r);
     ck_assert_int_eq(wr(w, "a", 1), -EPIPE);
     ck_assert_int_eq(pipe_write_buf(w, "a", 1, 0), -EPIPE);
-    ck_assert_int_eq(wr(w, "", 0), 0);               /* a null write succeeds */
+    ck_assert_int_eq(wr(w, "", 0), 0); /* a null write succeeds */
     file_put(w);
 }
 END_TEST
@@ -380,8 +386,8 @@ START_TEST(packet_mode)
     ck_assert_int_eq(wr(w, "0123456789", 10), 10);
     ck_assert_int_eq(wr(w, "abcdefghijklmnopqrst", 20), 20);
     char buf[100];
-    ck_assert_int_eq(rd(r, buf, sizeof(buf)), 10);  /* one packet per read */
-    ck_assert_int_eq(rd(r, buf, 5), 5);              /* the rest is dropped */
+    ck_assert_int_eq(rd(r, buf, sizeof(buf)), 10); /* one packet per read */
+    ck_assert_int_eq(rd(r, buf, 5), 5);            /* the rest is dropped */
     ck_assert_int_eq(memcmp(buf, "abcde", 5), 0);
     ck_assert_int_eq(rd(r, buf, sizeof(buf)), -EAGAIN);
     /* Packets are not merged: each takes a slot. */
@@ -439,7 +445,8 @@ START_TEST(setpipe_sz_rules)
     ck_assert_int_eq(buf[1], 'b');
     for (int i = 0; i < 5; i++) {
         ck_assert_int_eq(wr(w, big + i, 4096), 4096);
-        ck_assert_int_eq(pipe_fcntl(&task, w, F_SETPIPE_SZ, i % 2 ? 8192 : 16384), i % 2 ? 8192 : 16384);
+        ck_assert_int_eq(pipe_fcntl(&task, w, F_SETPIPE_SZ, i % 2 ? 8192 : 16384),
+                         i % 2 ? 8192 : 16384);
         ck_assert_int_eq(rd(r, buf, 4096), 4096);
         ck_assert_int_eq(memcmp(buf, big + i, 4096), 0);
     }
@@ -490,7 +497,7 @@ START_TEST(fstat_of_pipe)
     ck_assert_int_eq(st.st_blksize, 4096);
     ck_assert_uint_eq(major(st.st_dev), 0);
     ck_assert_uint_eq(st.st_dev, st2.st_dev);
-    ck_assert_uint_eq(st.st_ino, stw.st_ino);        /* both ends: one inode */
+    ck_assert_uint_eq(st.st_ino, stw.st_ino); /* both ends: one inode */
     ck_assert_uint_ne(st.st_ino, st2.st_ino);
     ck_assert_ptr_eq(r->inode, w->inode);
     ck_assert_int_ne(st.st_mtim.tv_sec, 0);
@@ -552,9 +559,9 @@ START_TEST(tee_and_splice_between_pipes)
     mkpipe(0, &r1, &w1);
     mkpipe(0, &r2, &w2);
     ck_assert_int_eq(wr(w1, "hello ", 6), 6);
-    ck_assert_int_eq(wr(w1, big, 4096), 4096);       /* two slots: 6 and 4096 */
+    ck_assert_int_eq(wr(w1, big, 4096), 4096); /* two slots: 6 and 4096 */
     ck_assert_int_eq(pipe_tee(r1, w2, 3, 0), 3);
-    ck_assert_int_eq(fionread(r1), 4102);           /* not consumed */
+    ck_assert_int_eq(fionread(r1), 4102); /* not consumed */
     ck_assert_int_eq(fionread(r2), 3);
     ck_assert_int_eq(pipe_tee(r1, w2, 100000, 0), 4102);
     ck_assert_int_eq(fionread(r2), 4105);
@@ -714,7 +721,7 @@ START_TEST(fifo_open_interrupted)
     task_interrupt(a.t);
     pthread_join(th, NULL);
     ck_assert_int_eq(a.result, -ERESTARTSYS);
-    ck_assert_ptr_eq(a.f->ops, &unopened);           /* untouched on failure */
+    ck_assert_ptr_eq(a.f->ops, &unopened); /* untouched on failure */
     file_put(a.f);
     /* The reader it was is gone again. */
     open_fifo(O_WRONLY | O_NONBLOCK, -ENXIO);

@@ -74,8 +74,14 @@ static void fake_init(struct fake *f)
 
     f->p.pid = 7;
     f->p.ppid = 1;
-    f->p.creds = (struct creds){ .uid = 1000, .euid = 1001, .suid = 1002, .fsuid = 1003,
-                                 .gid = 100, .egid = 101, .sgid = 102, .fsgid = 103 };
+    f->p.creds = (struct creds){ .uid = 1000,
+                                 .euid = 1001,
+                                 .suid = 1002,
+                                 .fsuid = 1003,
+                                 .gid = 100,
+                                 .egid = 101,
+                                 .sgid = 102,
+                                 .fsgid = 103 };
     creds_init_caps(&f->p.creds);
     for (int i = 0; i < GUEST_RLIM_NLIMITS; i++)
         f->p.rlim[i] = (struct guest_rlimit){ RLIM_INFINITY, RLIM_INFINITY };
@@ -177,8 +183,8 @@ START_TEST(stat_fields)
             v[n] = strtoull(tok, NULL, 10);
     }
     ck_assert_int_eq(n, 52);
-    ck_assert_uint_eq(v[18], 20);                          /* priority */
-    ck_assert_uint_eq(v[20], 1);                           /* threads */
+    ck_assert_uint_eq(v[18], 20); /* priority */
+    ck_assert_uint_eq(v[20], 1);  /* threads */
     /* vsize: every VMA but the stub region, in bytes. */
     uint64_t vsize = (0x9000 + 0x3000 + 0x8000 + 0x21000);
     ck_assert_uint_eq(v[23], vsize);
@@ -187,10 +193,10 @@ START_TEST(stat_fields)
     ck_assert_uint_eq(v[25], (unsigned long long)RLIM_INFINITY);
     ck_assert_uint_eq(v[26], 0x401000);
     ck_assert_uint_eq(v[27], 0x403800);
-    ck_assert_uint_eq(v[32], 0);                           /* outsider: blocked unknown */
+    ck_assert_uint_eq(v[32], 0); /* outsider: blocked unknown */
     ck_assert_uint_eq(v[33], 1ULL << (SIGINT - 1));
     ck_assert_uint_eq(v[34], 1ULL << (SIGTERM - 1));
-    ck_assert_uint_eq(v[35], 1);                           /* wchan: sleeping */
+    ck_assert_uint_eq(v[35], 1); /* wchan: sleeping */
     ck_assert_uint_eq(v[38], 17);
     ck_assert_uint_eq(v[45], 0x404000);
     ck_assert_uint_eq(v[47], 0x406000);
@@ -199,7 +205,8 @@ START_TEST(stat_fields)
     /* Start time in ticks since boot: just now. */
     struct timespec bt;
     clock_gettime(CLOCK_BOOTTIME, &bt);
-    unsigned long long now = (unsigned long long)bt.tv_sec * 100 + (unsigned long long)bt.tv_nsec / 10000000;
+    unsigned long long now =
+        (unsigned long long)bt.tv_sec * 100 + (unsigned long long)bt.tv_nsec / 10000000;
     ck_assert(v[22] <= now && v[22] + 2 >= now);
 
     /* An unprivileged reader of another user's process: the code range
@@ -235,13 +242,59 @@ END_TEST
 
 /* The keys of status in the kernel's order (optional ones left out). */
 static const char *const status_keys[] = {
-    "Name", "Umask", "State", "Tgid", "Ngid", "Pid", "PPid", "TracerPid", "Uid", "Gid", "FDSize",
-    "Groups", "NStgid", "NSpid", "NSpgid", "NSsid", "VmPeak", "VmSize", "VmLck", "VmPin", "VmHWM",
-    "VmRSS", "RssAnon", "RssFile", "RssShmem", "VmData", "VmStk", "VmExe", "VmLib", "VmPTE", "VmSwap",
-    "Threads", "SigQ", "SigPnd", "ShdPnd", "SigBlk", "SigIgn", "SigCgt", "CapInh", "CapPrm", "CapEff",
-    "CapBnd", "CapAmb", "NoNewPrivs", "Seccomp", "Speculation_Store_Bypass", "Cpus_allowed",
-    "Cpus_allowed_list", "Mems_allowed", "Mems_allowed_list", "voluntary_ctxt_switches",
-    "nonvoluntary_ctxt_switches", NULL,
+    "Name",
+    "Umask",
+    "State",
+    "Tgid",
+    "Ngid",
+    "Pid",
+    "PPid",
+    "TracerPid",
+    "Uid",
+    "Gid",
+    "FDSize",
+    "Groups",
+    "NStgid",
+    "NSpid",
+    "NSpgid",
+    "NSsid",
+    "VmPeak",
+    "VmSize",
+    "VmLck",
+    "VmPin",
+    "VmHWM",
+    "VmRSS",
+    "RssAnon",
+    "RssFile",
+    "RssShmem",
+    "VmData",
+    "VmStk",
+    "VmExe",
+    "VmLib",
+    "VmPTE",
+    "VmSwap",
+    "Threads",
+    "SigQ",
+    "SigPnd",
+    "ShdPnd",
+    "SigBlk",
+    "SigIgn",
+    "SigCgt",
+    "CapInh",
+    "CapPrm",
+    "CapEff",
+    "CapBnd",
+    "CapAmb",
+    "NoNewPrivs",
+    "Seccomp",
+    "Speculation_Store_Bypass",
+    "Cpus_allowed",
+    "Cpus_allowed_list",
+    "Mems_allowed",
+    "Mems_allowed_list",
+    "voluntary_ctxt_switches",
+    "nonvoluntary_ctxt_switches",
+    NULL,
 };
 
 START_TEST(status_lines)
@@ -304,7 +357,8 @@ START_TEST(status_lines)
         strbuf_append(&host, chunk, got);
     fclose(fp);
     char want[4096];
-    const char *same[] = { "Cpus_allowed:", "Cpus_allowed_list:", "Mems_allowed:", "Mems_allowed_list:" };
+    const char *same[] = { "Cpus_allowed:", "Cpus_allowed_list:", "Mems_allowed:",
+                           "Mems_allowed_list:" };
     for (size_t i = 0; i < sizeof(same) / sizeof(same[0]); i++) {
         static char got_line[4096];
         ck_assert_ptr_nonnull(find_line(host.s, same[i], want, sizeof(want)));
@@ -362,12 +416,14 @@ START_TEST(maps_lines)
     for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
         const char *nl = strchr(l, '\n');
         ck_assert_ptr_nonnull(nl);
-        ck_assert_msg((size_t)(nl - l) == strlen(want[i]) && strncmp(l, want[i], strlen(want[i])) == 0,
+        ck_assert_msg((size_t)(nl - l) == strlen(want[i]) &&
+                          strncmp(l, want[i], strlen(want[i])) == 0,
                       "line %zu: got '%.*s'", i, (int)(nl - l), l);
         /* Names start at column 73, as seq_pad places them. */
         if (want[i][strlen(want[i]) - 1] != ' ')
             ck_assert_int_eq(strchr(want[i], '/') ? strchr(want[i], '/') - want[i]
-                                                   : strchr(want[i], '[') - want[i], 73);
+                                                  : strchr(want[i], '[') - want[i],
+                             73);
         l = nl + 1;
     }
     /* The stub region never shows; the host's [vsyscall] may follow last. */
@@ -394,7 +450,8 @@ START_TEST(cmdline_environ_comm)
     struct fake f;
     fake_init(&f);
     static char mem[64];
-    static const char strings[] = "prog\0-x\0arg\0" "A=1\0B=22";
+    static const char strings[] = "prog\0-x\0arg\0"
+                                  "A=1\0B=22";
     memcpy(mem, strings, sizeof(strings));
     uint64_t base = (uint64_t)(uintptr_t)mem;
     f.mm.arg_start = base;
@@ -473,9 +530,10 @@ START_TEST(meminfo_format)
     struct strbuf b = STRBUF_INIT;
     ck_assert_int_eq(procfs_gen_meminfo(&b), 0);
     static const char *const need[] = {
-        "MemTotal:", "MemFree:", "MemAvailable:", "Buffers:", "Cached:", "SwapCached:", "Active:",
-        "Inactive:", "SwapTotal:", "SwapFree:", "Dirty:", "Shmem:", "Slab:", "SReclaimable:",
-        "SUnreclaim:", "CommitLimit:", "Committed_AS:", "VmallocTotal:", "HugePages_Total:",
+        "MemTotal:",    "MemFree:",      "MemAvailable:", "Buffers:",         "Cached:",
+        "SwapCached:",  "Active:",       "Inactive:",     "SwapTotal:",       "SwapFree:",
+        "Dirty:",       "Shmem:",        "Slab:",         "SReclaimable:",    "SUnreclaim:",
+        "CommitLimit:", "Committed_AS:", "VmallocTotal:", "HugePages_Total:",
     };
     char line[256], want[256];
     for (size_t i = 0; i < sizeof(need) / sizeof(need[0]); i++)
@@ -551,7 +609,8 @@ START_TEST(system_files)
     ck_assert_str_eq(find_line(b.s, "processes", line, sizeof(line)), "processes 5");
     ck_assert_str_eq(find_line(b.s, "procs_running", line, sizeof(line)), "procs_running 2");
     ck_assert_str_eq(find_line(b.s, "procs_blocked", line, sizeof(line)), "procs_blocked 0");
-    ck_assert_str_eq(find_line(b.s, "softirq", line, sizeof(line)), "softirq 0 0 0 0 0 0 0 0 0 0 0");
+    ck_assert_str_eq(find_line(b.s, "softirq", line, sizeof(line)),
+                     "softirq 0 0 0 0 0 0 0 0 0 0 0");
     ck_assert_ptr_nonnull(find_line(b.s, "btime ", line, sizeof(line)));
     strbuf_free(&b);
 
@@ -688,35 +747,56 @@ END_TEST
 START_TEST(mount_lines)
 {
     struct procfs_mount m = {
-        .id = 26, .parent_id = 21, .dev_major = 254, .dev_minor = 1,
-        .root = "/", .mountpoint = "/data dir\\x", .type = "hostfs", .source = "hostfs",
-        .rdonly = 1, .nodev = 1, .sb_rdonly = 1,
+        .id = 26,
+        .parent_id = 21,
+        .dev_major = 254,
+        .dev_minor = 1,
+        .root = "/",
+        .mountpoint = "/data dir\\x",
+        .type = "hostfs",
+        .source = "hostfs",
+        .rdonly = 1,
+        .nodev = 1,
+        .sb_rdonly = 1,
     };
     struct strbuf b = STRBUF_INIT;
     ck_assert_int_eq(procfs_gen_mount_line(&b, &m, 0), 0);
     ck_assert_str_eq(b.s, "hostfs /data\\040dir\\134x hostfs ro,nodev,relatime 0 0\n");
     b.len = 0;
     ck_assert_int_eq(procfs_gen_mount_line(&b, &m, 1), 0);
-    ck_assert_str_eq(b.s, "26 21 254:1 / /data\\040dir\\134x ro,nodev,relatime - hostfs hostfs ro\n");
+    ck_assert_str_eq(b.s,
+                     "26 21 254:1 / /data\\040dir\\134x ro,nodev,relatime - hostfs hostfs ro\n");
 
     struct procfs_mount t = {
-        .id = 25, .parent_id = 21, .dev_major = 0, .dev_minor = 44,
-        .root = "/sub\tdir", .mountpoint = "/tmp", .type = "tmpfs", .source = "",
-        .nosuid = 1, .nodev = 1, .noexec = 1, .sb_options = "size=1024k,inode64",
+        .id = 25,
+        .parent_id = 21,
+        .dev_major = 0,
+        .dev_minor = 44,
+        .root = "/sub\tdir",
+        .mountpoint = "/tmp",
+        .type = "tmpfs",
+        .source = "",
+        .nosuid = 1,
+        .nodev = 1,
+        .noexec = 1,
+        .sb_options = "size=1024k,inode64",
     };
     b.len = 0;
     ck_assert_int_eq(procfs_gen_mount_line(&b, &t, 0), 0);
-    ck_assert_str_eq(b.s, "none /tmp tmpfs rw,nosuid,nodev,noexec,relatime,size=1024k,inode64 0 0\n");
+    ck_assert_str_eq(b.s,
+                     "none /tmp tmpfs rw,nosuid,nodev,noexec,relatime,size=1024k,inode64 0 0\n");
     b.len = 0;
     ck_assert_int_eq(procfs_gen_mount_line(&b, &t, 1), 0);
-    ck_assert_str_eq(b.s, "25 21 0:44 /sub\\011dir /tmp rw,nosuid,nodev,noexec,relatime - tmpfs none "
-                          "rw,size=1024k,inode64\n");
+    ck_assert_str_eq(b.s,
+                     "25 21 0:44 /sub\\011dir /tmp rw,nosuid,nodev,noexec,relatime - tmpfs none "
+                     "rw,size=1024k,inode64\n");
     /* The atime mode a host mount under a bind mount has. */
     m.rdonly = 0;
     m.noatime = 1;
     b.len = 0;
     ck_assert_int_eq(procfs_gen_mount_line(&b, &m, 1), 0);
-    ck_assert_str_eq(b.s, "26 21 254:1 / /data\\040dir\\134x rw,nodev,noatime - hostfs hostfs ro\n");
+    ck_assert_str_eq(b.s,
+                     "26 21 254:1 / /data\\040dir\\134x rw,nodev,noatime - hostfs hostfs ro\n");
     m.noatime = 0;
     m.strictatime = 1;
     m.nodiratime = 1;

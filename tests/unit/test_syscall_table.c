@@ -32,12 +32,15 @@ START_TEST(names_match_libseccomp)
         const struct syscall_desc *d = &syscall_table[i];
         char *n = seccomp_syscall_resolve_num_arch(SCMP_ARCH_X86_64, d->nr);
         /* Newer than libseccomp 2.5: its table stops at 334 here. */
-        static const struct { int nr; const char *name; } newer[] = { { 335, "uretprobe" }, { 336, "uprobe" } };
+        static const struct {
+            int nr;
+            const char *name;
+        } newer[] = { { 335, "uretprobe" }, { 336, "uprobe" } };
         for (size_t k = 0; !n && k < sizeof(newer) / sizeof(newer[0]); k++)
             if (newer[k].nr == d->nr)
                 n = strdup(newer[k].name);
-        ck_assert_msg(n && strcmp(n, d->name) == 0, "nr %d is %s in the table but %s in libseccomp", d->nr,
-                      d->name, n ? n : "(none)");
+        ck_assert_msg(n && strcmp(n, d->name) == 0, "nr %d is %s in the table but %s in libseccomp",
+                      d->nr, d->name, n ? n : "(none)");
         free(n);
     }
 }
@@ -64,7 +67,7 @@ END_TEST
 
 START_TEST(lookup_of_unimplemented)
 {
-    ck_assert_ptr_null(syscall_lookup(56));      /* clone: not in this stage */
+    ck_assert_ptr_null(syscall_lookup(56)); /* clone: not in this stage */
     ck_assert_ptr_null(syscall_lookup(100000));
     ck_assert_ptr_null(syscall_lookup((uint64_t)-1));
     ck_assert_str_eq(syscall_name(56), "clone");

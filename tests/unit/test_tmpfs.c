@@ -331,8 +331,9 @@ START_TEST(rename_exchange)
     struct inode *d1 = mkd(root, "d1"), *d2 = mkd(root, "d2");
     struct inode *f = mk(d1, "f"), *sub = mkd(d2, "sub");
     ck_assert_int_eq(root->ops->rename(root, "d1", root, "none", RENAME_EXCHANGE, &cred), -ENOENT);
-    ck_assert_int_eq(root->ops->rename(root, "d1", root, "d2", RENAME_EXCHANGE | RENAME_NOREPLACE, &cred),
-                     -EINVAL);
+    ck_assert_int_eq(
+        root->ops->rename(root, "d1", root, "d2", RENAME_EXCHANGE | RENAME_NOREPLACE, &cred),
+        -EINVAL);
     /* A file and a directory trade places across directories. */
     ck_assert_int_eq(d1->ops->rename(d1, "f", d2, "sub", RENAME_EXCHANGE, &cred), 0);
     struct inode *x = look(d1, "f");
@@ -352,7 +353,8 @@ START_TEST(rename_exchange)
     ck_assert_ptr_eq(x, d2);
     inode_put(x);
     ck_assert_int_eq(nlink_of(root), 4);
-    ck_assert_int_eq(d1->ops->rename(d1, "f", d2, "sub", RENAME_EXCHANGE, &cred), 0); /* sub back into d2 */
+    ck_assert_int_eq(d1->ops->rename(d1, "f", d2, "sub", RENAME_EXCHANGE, &cred),
+                     0); /* sub back into d2 */
     ck_assert_int_eq(list_dir(sub, &c), 0);
     ck_assert_uint_eq(c.ino[1], d2->ino);
     ck_assert_int_eq(nlink_of(d1), 2);
@@ -423,8 +425,10 @@ START_TEST(special_nodes)
     ck_assert_uint_eq(i->rdev, makedev(1, 3));
     ck_assert_ptr_eq(i->fops, chrdev_fops(makedev(1, 3))); /* init_special_inode */
     inode_put(i);
-    ck_assert_int_eq(root->ops->mknod(root, "mem", S_IFCHR | 0600, makedev(1, 1), &cred, &i), -EPERM);
-    ck_assert_int_eq(root->ops->mknod(root, "sda", S_IFBLK | 0600, makedev(8, 0), &cred, &i), -EPERM);
+    ck_assert_int_eq(root->ops->mknod(root, "mem", S_IFCHR | 0600, makedev(1, 1), &cred, &i),
+                     -EPERM);
+    ck_assert_int_eq(root->ops->mknod(root, "sda", S_IFBLK | 0600, makedev(8, 0), &cred, &i),
+                     -EPERM);
     ck_assert_ptr_null(look(root, "mem"));
     dput(r);
 }
@@ -481,7 +485,8 @@ START_TEST(getdents_cookies)
     for (int k = 0; k < 100; k++) {
         snprintf(name, sizeof(name), "f%d", k);
         int expect = k < 28 || (k & 1);
-        ck_assert_msg(has_name(&all, name) == expect, "%s seen %d times", name, has_name(&all, name));
+        ck_assert_msg(has_name(&all, name) == expect, "%s seen %d times", name,
+                      has_name(&all, name));
     }
     ck_assert_int_eq(has_name(&all, "f1") + has_name(&all, "renamed1"), 1);
     ck_assert_int_eq(has_name(&all, "new"), 1);
@@ -535,8 +540,8 @@ START_TEST(file_data)
     struct stat st = st_of(i);
     ck_assert_int_eq(st.st_size, 11);
     ck_assert_int_eq(st.st_blocks, 8);
-    ck_assert(st.st_mtim.tv_sec > st0.st_mtim.tv_sec ||
-              (st.st_mtim.tv_sec == st0.st_mtim.tv_sec && st.st_mtim.tv_nsec > st0.st_mtim.tv_nsec));
+    ck_assert(st.st_mtim.tv_sec > st0.st_mtim.tv_sec || (st.st_mtim.tv_sec == st0.st_mtim.tv_sec &&
+                                                         st.st_mtim.tv_nsec > st0.st_mtim.tv_nsec));
     pos = 6;
     ck_assert_int_eq(f->ops->read(f, buf, sizeof(buf), &pos), 5);
     ck_assert(memcmp(buf, "world", 5) == 0);
@@ -613,16 +618,22 @@ START_TEST(file_data)
     /* Attributes. */
     struct stat before = st_of(i);
     usleep(2000);
-    struct iattr ch = { .valid = ATTR_MODE | ATTR_UID | ATTR_GID | ATTR_CTIME, .mode = 04711, .uid = 7, .gid = 8 };
+    struct iattr ch = {
+        .valid = ATTR_MODE | ATTR_UID | ATTR_GID | ATTR_CTIME, .mode = 04711, .uid = 7, .gid = 8
+    };
     ck_assert_int_eq(i->ops->setattr(i, &ch), 0);
     st = st_of(i);
     ck_assert_uint_eq(st.st_mode, S_IFREG | 04711);
     ck_assert_int_eq(st.st_uid, 7);
     ck_assert_int_eq(st.st_gid, 8);
     ck_assert_int_eq(i->uid, 7);
-    ck_assert(st.st_ctim.tv_sec != before.st_ctim.tv_sec || st.st_ctim.tv_nsec != before.st_ctim.tv_nsec);
-    ck_assert(st.st_mtim.tv_sec == before.st_mtim.tv_sec && st.st_mtim.tv_nsec == before.st_mtim.tv_nsec);
-    struct iattr tm = { .valid = ATTR_ATIME | ATTR_MTIME, .atime = { 1000, 5 }, .mtime = { 2000, 6 } };
+    ck_assert(st.st_ctim.tv_sec != before.st_ctim.tv_sec ||
+              st.st_ctim.tv_nsec != before.st_ctim.tv_nsec);
+    ck_assert(st.st_mtim.tv_sec == before.st_mtim.tv_sec &&
+              st.st_mtim.tv_nsec == before.st_mtim.tv_nsec);
+    struct iattr tm = { .valid = ATTR_ATIME | ATTR_MTIME,
+                        .atime = { 1000, 5 },
+                        .mtime = { 2000, 6 } };
     ck_assert_int_eq(i->ops->setattr(i, &tm), 0);
     st = st_of(i);
     ck_assert_int_eq(st.st_atim.tv_sec, 1000);
@@ -804,7 +815,7 @@ START_TEST(devfs_population)
     static const struct {
         const char *name;
         unsigned ma, mi;
-    } devs[] = { { "null", 1, 3 }, { "zero", 1, 5 }, { "full", 1, 7 },
+    } devs[] = { { "null", 1, 3 },   { "zero", 1, 5 },    { "full", 1, 7 },
                  { "random", 1, 8 }, { "urandom", 1, 9 }, { "tty", 5, 0 } };
     for (size_t k = 0; k < sizeof(devs) / sizeof(devs[0]); k++) {
         struct inode *i = look(root, devs[k].name);
@@ -818,8 +829,10 @@ START_TEST(devfs_population)
     }
     static const struct {
         const char *name, *target;
-    } links[] = { { "fd", "/proc/self/fd" }, { "stdin", "/proc/self/fd/0" },
-                  { "stdout", "/proc/self/fd/1" }, { "stderr", "/proc/self/fd/2" },
+    } links[] = { { "fd", "/proc/self/fd" },
+                  { "stdin", "/proc/self/fd/0" },
+                  { "stdout", "/proc/self/fd/1" },
+                  { "stderr", "/proc/self/fd/2" },
                   { "ptmx", "pts/ptmx" } };
     for (size_t k = 0; k < sizeof(links) / sizeof(links[0]); k++) {
         struct inode *i = look(root, links[k].name);
@@ -998,7 +1011,8 @@ START_TEST(seals_on_host_memfd)
     m = mmap(NULL, P, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
     ck_assert_ptr_ne(m, MAP_FAILED);
     ck_assert_int_eq(tmpfs_add_seals(x, 0x20), 0);
-    ck_assert_uint_eq(x->seals, 0x20 | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_FUTURE_WRITE);
+    ck_assert_uint_eq(x->seals,
+                      0x20 | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_FUTURE_WRITE);
     ck_assert_int_eq(fcntl(fd, F_GET_SEALS), F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_FUTURE_WRITE);
     ((char *)m)[0] = 'w';
     munmap(m, P);

@@ -90,7 +90,8 @@ START_TEST(many_inserts)
     struct vma_set s;
     vma_set_init(&s);
     for (uint64_t i = 0; i < 1000; i++)
-        ck_assert_int_eq(vma_insert(&s, (2 * i + 1) * P, (2 * i + 2) * P, PROT_READ, MAP_PRIVATE, VMA_ANON), 0);
+        ck_assert_int_eq(
+            vma_insert(&s, (2 * i + 1) * P, (2 * i + 2) * P, PROT_READ, MAP_PRIVATE, VMA_ANON), 0);
     ck_assert_int_eq(vma_covers(&s, P, 2 * P), 1);
     ck_assert_int_eq(vma_remove(&s, 0, 1000 * P), 0);
     ck_assert_int_eq((int)s.n, 500);
@@ -106,8 +107,14 @@ START_TEST(file_offsets_and_references)
     vma_set_init(&s);
     struct file *f = file_new(&dummy_fops, O_RDONLY);
     ck_assert_ptr_nonnull(f);
-    struct vma v = { .start = 10 * P, .end = 20 * P, .prot = PROT_READ, .flags = MAP_SHARED,
-                     .kind = VMA_FILE, .noprot = PROT_WRITE, .file = f, .off = 5 * P };
+    struct vma v = { .start = 10 * P,
+                     .end = 20 * P,
+                     .prot = PROT_READ,
+                     .flags = MAP_SHARED,
+                     .kind = VMA_FILE,
+                     .noprot = PROT_WRITE,
+                     .file = f,
+                     .off = 5 * P };
     ck_assert_int_eq(vma_insert_vma(&s, &v), 0);
     ck_assert_int_eq(f->refs, 2);
     /* Each piece of a split keeps the offset of its own start. */

@@ -46,14 +46,14 @@ START_TEST(wake_before_sleep_is_kept)
     waiter_init_task(&w, t);
     task_sleep_prepare(t);
     waitq_add(&wq, &w);
-    wake_up(&wq);                   /* before the sleep */
+    wake_up(&wq); /* before the sleep */
     struct timespec dl;
     wait_deadline_ns(&dl, 2000000000ULL);
     int64_t t0 = now_ns();
     ck_assert_int_eq(task_sleep(t, &dl, 0), 0);
     ck_assert_int_lt(now_ns() - t0, 1000000000);
     waitq_remove(&w);
-    waitq_remove(&w);               /* a second removal is a no-op */
+    waitq_remove(&w); /* a second removal is a no-op */
     waitq_destroy(&wq);
     /* A wake-up before prepare is forgotten: the sleep times out. */
     task_wake(t);
@@ -68,7 +68,7 @@ END_TEST
 struct pingpong {
     pthread_mutex_t lock;
     struct waitq wq;
-    int turn;                       /* 0: the main thread's, 1: the helper's */
+    int turn; /* 0: the main thread's, 1: the helper's */
     int rounds;
     int err;
 };
@@ -138,7 +138,7 @@ START_TEST(deadline_expires)
     int64_t el = now_ns() - t0;
     ck_assert_int_ge(el, 50000000);
     ck_assert_int_lt(el, 2000000000);
-    ck_assert_ptr_null(wq.first);   /* the waiter left the queue */
+    ck_assert_ptr_null(wq.first); /* the waiter left the queue */
     /* A deadline in the past: at once. */
     struct timespec past = { 0, 0 };
     pthread_mutex_lock(&lock);
@@ -271,8 +271,8 @@ END_TEST
 struct crowd {
     pthread_mutex_t lock;
     struct waitq wq;
-    int tokens;                     /* each exclusive sleeper takes one */
-    int generation;                 /* non-exclusive sleepers wait for a change */
+    int tokens;     /* each exclusive sleeper takes one */
+    int generation; /* non-exclusive sleepers wait for a change */
     int woke;
     int exclusive;
 };
@@ -358,7 +358,7 @@ START_TEST(many_waiters_exclusive)
                 break;
             msleep(2);
         }
-        msleep(5);                  /* time for a wrong second leaver to show */
+        msleep(5); /* time for a wrong second leaver to show */
         pthread_mutex_lock(&c.lock);
         ck_assert_int_eq(c.woke, round);
         ck_assert_int_eq(c.tokens, 0);

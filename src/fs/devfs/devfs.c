@@ -31,13 +31,13 @@ int devfs_mount(struct dentry **root)
         const char *name;
         unsigned ma, mi;
     } devs[] = {
-        { "null", 1, 3 }, { "zero", 1, 5 }, { "full", 1, 7 },
+        { "null", 1, 3 },   { "zero", 1, 5 },    { "full", 1, 7 },
         { "random", 1, 8 }, { "urandom", 1, 9 }, { "tty", 5, 0 },
     };
     static const struct {
         const char *name, *target;
     } links[] = {
-        { "fd", "/proc/self/fd" }, { "stdin", "/proc/self/fd/0" },
+        { "fd", "/proc/self/fd" },       { "stdin", "/proc/self/fd/0" },
         { "stdout", "/proc/self/fd/1" }, { "stderr", "/proc/self/fd/2" },
         { "ptmx", "pts/ptmx" },
     };

@@ -18,7 +18,6 @@
 #include "sched/wait.h"
 #include "sentry/mm.h"
 
-
 static ssize_t zeros_read(struct file *f, void *buf, size_t len, off_t *pos)
 {
     (void)f, (void)pos;

@@ -63,7 +63,9 @@ off_t file_generic_llseek(struct file *f, off_t off, int whence)
     case SEEK_DATA:
     case SEEK_HOLE: {
         struct stat st;
-        int r = f->ops->stat ? f->ops->stat(f, &st) : f->inode ? vfs_getattr(f->inode, &st) : -EINVAL;
+        int r = f->ops->stat ? f->ops->stat(f, &st)
+                : f->inode   ? vfs_getattr(f->inode, &st)
+                             : -EINVAL;
         if (r < 0)
             return r;
         if (whence == SEEK_END) {

@@ -35,11 +35,11 @@ _Static_assert(offsetof(struct flock, l_pid) == 24, "struct flock layout");
 /* One lock, or a list head (circular, with the head as sentinel). */
 struct lk {
     struct lk *prev, *next;
-    const void *owner;        /* struct process * (POSIX) or struct file * */
-    int kind;                 /* LOCK_KIND_* */
-    short type;               /* F_RDLCK, F_WRLCK (F_UNLCK in requests) */
-    off_t start, end;         /* inclusive */
-    int pid;                  /* POSIX: the owner's pid, for F_GETLK */
+    const void *owner; /* struct process * (POSIX) or struct file * */
+    int kind;          /* LOCK_KIND_* */
+    short type;        /* F_RDLCK, F_WRLCK (F_UNLCK in requests) */
+    off_t start, end;  /* inclusive */
+    int pid;           /* POSIX: the owner's pid, for F_GETLK */
 };
 
 /* The lock state of one file identity. */
@@ -47,9 +47,9 @@ struct lock_ctx {
     struct lock_ctx *hnext;
     const void *sb;
     uint64_t ino;
-    struct lk posix;          /* POSIX and OFD locks: owners grouped, each by start */
+    struct lk posix; /* POSIX and OFD locks: owners grouped, each by start */
     struct lk flocks;
-    int waiters;              /* sleeping on wq: keeps the context alive */
+    int waiters; /* sleeping on wq: keeps the context alive */
     struct waitq wq;
 };
 
@@ -58,7 +58,7 @@ struct lock_ctx {
 struct lk_waiter {
     struct lk_waiter *prev, *next;
     const void *owner;
-    const void *blocker;      /* the owner of the lock it waits on */
+    const void *blocker; /* the owner of the lock it waits on */
     struct lock_ctx *ctx;
     int linked;
 };
@@ -752,8 +752,12 @@ int lock_snapshot(struct file *f, struct lock_info *out, int max)
                 if (n >= max)
                     continue;
                 out[n] = (struct lock_info){
-                    .kind = fl->kind, .type = fl->type, .start = fl->start, .end = fl->end,
-                    .owner = fl->owner, .pid = fl->kind == LOCK_KIND_POSIX ? fl->pid : -1,
+                    .kind = fl->kind,
+                    .type = fl->type,
+                    .start = fl->start,
+                    .end = fl->end,
+                    .owner = fl->owner,
+                    .pid = fl->kind == LOCK_KIND_POSIX ? fl->pid : -1,
                 };
             }
         }

@@ -25,10 +25,10 @@
 #include "sentry/mm.h"
 
 #define PIPEFS_MAGIC 0x50495045
-#define O_NOTIFICATION_PIPE O_EXCL  /* linux/watch_queue.h */
+#define O_NOTIFICATION_PIPE O_EXCL /* linux/watch_queue.h */
 
-#define BUF_CAN_MERGE 1             /* later small writes may append */
-#define BUF_PACKET 2                /* O_DIRECT write: one read takes it whole */
+#define BUF_CAN_MERGE 1 /* later small writes may append */
+#define BUF_PACKET 2    /* O_DIRECT write: one read takes it whole */
 
 unsigned int pipe_max_size = PIPE_MAX_SIZE_DEFAULT;
 
@@ -40,14 +40,14 @@ struct pipe_buf {
 /* Everything but the registry fields is protected by lock. */
 struct pipe {
     pthread_mutex_t lock;
-    struct waitq rd_wait;           /* readers, and FIFO opens waiting for a partner */
-    struct waitq wr_wait;           /* writers */
-    struct pipe_buf *bufs;          /* ring of slots entries */
-    unsigned head, tail;            /* free-running slot counters; head - tail in use */
-    unsigned slots;                 /* capacity in pages, a power of two */
-    unsigned readers, writers;      /* open files of each direction (O_RDWR is both) */
-    unsigned r_counter, w_counter;  /* opens ever: a FIFO open waits for a change */
-    char *spare;                    /* a free page kept for the next write */
+    struct waitq rd_wait;          /* readers, and FIFO opens waiting for a partner */
+    struct waitq wr_wait;          /* writers */
+    struct pipe_buf *bufs;         /* ring of slots entries */
+    unsigned head, tail;           /* free-running slot counters; head - tail in use */
+    unsigned slots;                /* capacity in pages, a power of two */
+    unsigned readers, writers;     /* open files of each direction (O_RDWR is both) */
+    unsigned r_counter, w_counter; /* opens ever: a FIFO open waits for a change */
+    char *spare;                   /* a free page kept for the next write */
     /* Registry (fifo_lock): key, users (open files and opens in progress), chain. */
     struct super_block *sb;
     uint64_t ino;
@@ -212,7 +212,7 @@ static void pipe_release_user(struct pipe *p)
 
 struct pipefs_inode {
     struct inode vfs;
-    pthread_mutex_t lock;           /* the times and the cached attributes */
+    pthread_mutex_t lock; /* the times and the cached attributes */
     struct timespec atime, mtime, ctime;
 };
 
@@ -374,7 +374,7 @@ static ssize_t pipe_drain(struct pipe *p, size_t len, int nonblock, int packets,
                 freed |= was_full;
             }
             if ((size_t)c < n)
-                len = 0;            /* the consumer is full */
+                len = 0; /* the consumer is full */
         }
         if (ret || !len || !p->writers)
             break;
@@ -408,7 +408,7 @@ static ssize_t pipe_fill(struct pipe *p, const char *buf, size_t len, int nonblo
         return 0;
     pthread_mutex_lock(&p->lock);
     if (!p->readers) {
-        ret = -EPIPE;               /* the caller sends SIGPIPE */
+        ret = -EPIPE; /* the caller sends SIGPIPE */
         goto out;
     }
     /* Merge the odd part into the last page, so the rest is page-aligned. */
@@ -426,7 +426,7 @@ static ssize_t pipe_fill(struct pipe *p, const char *buf, size_t len, int nonblo
     for (;;) {
         if (!p->readers) {
             if (!ret)
-                ret = -EPIPE;       /* the caller sends SIGPIPE */
+                ret = -EPIPE; /* the caller sends SIGPIPE */
             break;
         }
         if (!pipe_full(p)) {
@@ -439,7 +439,9 @@ static ssize_t pipe_fill(struct pipe *p, const char *buf, size_t len, int nonblo
             size_t n = len - (size_t)ret < PIPE_PAGE ? len - (size_t)ret : PIPE_PAGE;
             memcpy(page, buf + ret, n);
             *slot(p, p->head) = (struct pipe_buf){
-                .page = page, .off = 0, .len = (unsigned)n,
+                .page = page,
+                .off = 0,
+                .len = (unsigned)n,
                 .flags = packet ? BUF_PACKET : BUF_CAN_MERGE,
             };
             p->head++;
@@ -644,12 +646,12 @@ int pipe_create(struct task *t, int flags, struct file **rd, struct file **wr)
         pthread_mutex_lock(&p->lock);
         p->writers = 0;
         pthread_mutex_unlock(&p->lock);
-        file_put(r);                /* releases its reader and one user */
+        file_put(r); /* releases its reader and one user */
         pipe_release_user(p);
         inode_put(&pi->vfs);
         return -ENOMEM;
     }
-    inode_put(&pi->vfs);            /* the files hold it now */
+    inode_put(&pi->vfs); /* the files hold it now */
     *rd = r;
     *wr = w;
     return 0;
@@ -680,7 +682,7 @@ int fifo_open(struct task *t, struct inode *i, struct file *f, int flags)
     case O_RDONLY:
         p->r_counter++;
         if (p->readers++ == 0)
-            wake_up_all(&p->rd_wait);   /* writers waiting in open */
+            wake_up_all(&p->rd_wait); /* writers waiting in open */
         /* O_NONBLOCK: open now; reads see EOF until a writer comes. (Poll
          * will have to hide POLLHUP until then, as Linux's f_version.) */
         if (!is_pipe && !p->writers && !(flags & O_NONBLOCK)) {
@@ -696,7 +698,7 @@ int fifo_open(struct task *t, struct inode *i, struct file *f, int flags)
         }
         p->w_counter++;
         if (p->writers++ == 0)
-            wake_up_all(&p->rd_wait);   /* readers waiting in open or read */
+            wake_up_all(&p->rd_wait); /* readers waiting in open or read */
         if (!is_pipe && !p->readers) {
             r = wait_partner(t, p, &p->r_counter);
             if (r < 0 && --p->writers == 0)
@@ -798,8 +800,8 @@ long pipe_fcntl(struct task *t, struct file *f, unsigned int cmd, unsigned int a
 
 /* ---- splice and tee ---- */
 
-ssize_t pipe_splice_out(struct file *pf, size_t len, int nonblock,
-                        pipe_consume_fn consume, void *ctx)
+ssize_t pipe_splice_out(struct file *pf, size_t len, int nonblock, pipe_consume_fn consume,
+                        void *ctx)
 {
     struct pipe *p = pipe_of(pf);
     if (!p)
@@ -810,8 +812,8 @@ ssize_t pipe_splice_out(struct file *pf, size_t len, int nonblock,
     return pipe_drain(p, len, nonblock, 0, consume, ctx);
 }
 
-ssize_t pipe_splice_in(struct file *pf, size_t len, int nonblock,
-                       pipe_produce_fn produce, void *ctx)
+ssize_t pipe_splice_in(struct file *pf, size_t len, int nonblock, pipe_produce_fn produce,
+                       void *ctx)
 {
     struct task *t = current_task;
     struct pipe *p = pipe_of(pf);
@@ -826,7 +828,7 @@ ssize_t pipe_splice_in(struct file *pf, size_t len, int nonblock,
     /* wait_for_space */
     for (;;) {
         if (!p->readers) {
-            ret = -EPIPE;           /* the caller sends SIGPIPE */
+            ret = -EPIPE; /* the caller sends SIGPIPE */
             goto out;
         }
         if (!pipe_full(p))
@@ -909,7 +911,7 @@ static int wait_output(struct task *t, struct pipe *p, int nonblock)
     pthread_mutex_lock(&p->lock);
     while (pipe_full(p)) {
         if (!p->readers) {
-            r = -EPIPE;             /* the caller sends SIGPIPE */
+            r = -EPIPE; /* the caller sends SIGPIPE */
             break;
         }
         if (nonblock) {
@@ -961,12 +963,12 @@ static ssize_t pipe_link(struct file *in, struct file *out, size_t len, int nonb
         while (len) {
             if (!op->readers) {
                 if (!ret)
-                    ret = -EPIPE;   /* the caller sends SIGPIPE */
+                    ret = -EPIPE; /* the caller sends SIGPIPE */
                 break;
             }
             int iempty = itail == ip->head;
             if (iempty && !ip->writers)
-                break;              /* end of input */
+                break; /* end of input */
             if (iempty || pipe_full(op)) {
                 /* Raced with another reader or writer. */
                 if (!ret && nonblock)
@@ -977,7 +979,7 @@ static ssize_t pipe_link(struct file *in, struct file *out, size_t len, int nonb
             struct pipe_buf *ib = slot(ip, itail);
             struct pipe_buf *ob = slot(op, op->head);
             if (move && len >= ib->len) {
-                *ob = *ib;          /* the page changes pipes */
+                *ob = *ib; /* the page changes pipes */
                 ib->page = NULL;
                 ib->len = 0;
                 ip->tail = ++itail;
@@ -992,7 +994,8 @@ static ssize_t pipe_link(struct file *in, struct file *out, size_t len, int nonb
                 }
                 memcpy(page, ib->page + ib->off, n);
                 /* A copy is not merged into: later writes take new slots. */
-                *ob = (struct pipe_buf){ .page = page, .len = (unsigned)n,
+                *ob = (struct pipe_buf){ .page = page,
+                                         .len = (unsigned)n,
                                          .flags = ib->flags & ~BUF_CAN_MERGE };
                 if (move) {
                     ib->off += (unsigned)n;

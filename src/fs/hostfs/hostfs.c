@@ -33,14 +33,14 @@
 
 struct host_inode {
     struct inode vfs;
-    int fd;                   /* O_PATH | O_NOFOLLOW */
-    dev_t dev;                /* the host's st_dev (host mounts inside the tree differ) */
-    off_t maxbytes;           /* the host file system's largest offset; 0 until asked */
+    int fd;         /* O_PATH | O_NOFOLLOW */
+    dev_t dev;      /* the host's st_dev (host mounts inside the tree differ) */
+    off_t maxbytes; /* the host file system's largest offset; 0 until asked */
 };
 
 struct hostfs_info {
     int root_fd;
-    dev_t root_dev;           /* the mounted host directory */
+    dev_t root_dev; /* the mounted host directory */
     ino_t root_ino;
     int rdonly;
 };
@@ -72,8 +72,9 @@ static int host_inode_new(struct super_block *sb, int fd, struct inode **out)
         close(fd);
         return -ENOMEM;
     }
-    const struct file_ops *fops = S_ISDIR(st.st_mode) ? &host_dir_ops
-                                  : S_ISREG(st.st_mode) ? &host_file_ops : NULL;
+    const struct file_ops *fops = S_ISDIR(st.st_mode)   ? &host_dir_ops
+                                  : S_ISREG(st.st_mode) ? &host_file_ops
+                                                        : NULL;
     inode_init(&h->vfs, sb, &host_iops, fops, st.st_ino, st.st_mode);
     if (!fops && !S_ISLNK(st.st_mode))
         init_special_inode(&h->vfs, st.st_mode, st.st_rdev); /* FIFOs are sentry pipes */
@@ -107,7 +108,8 @@ static int host_mknod(struct inode *dir, const char *name, mode_t mode, dev_t rd
         return -EROFS;
     int dfd = HI(dir)->fd;
     if (S_ISREG(mode)) {
-        int fd = openat(dfd, name, O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, mode & 07777);
+        int fd =
+            openat(dfd, name, O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, mode & 07777);
         if (fd < 0)
             return -errno;
         close(fd);
@@ -263,7 +265,8 @@ static int host_open(struct inode *i, struct file *f, int flags)
 {
     if (!S_ISREG(i->mode) && !S_ISDIR(i->mode))
         return -ENXIO;
-    int hflags = (flags & (O_ACCMODE | O_APPEND | O_DIRECTORY | O_SYNC | O_DSYNC | O_NOATIME)) | O_NOCTTY;
+    int hflags =
+        (flags & (O_ACCMODE | O_APPEND | O_DIRECTORY | O_SYNC | O_DSYNC | O_NOATIME)) | O_NOCTTY;
     if (host_rdonly(i) && (flags & O_ACCMODE) != O_RDONLY)
         return -EROFS;
     /* Reads make the host update atime under its own mount's rules, which
@@ -419,8 +422,8 @@ static int host_dotdot(struct inode *dir, const char *dir_name, struct inode *pa
     int here = 0; /* dir is at its cached name in parent */
     if (beneath && dir && dir_name) {
         struct stat st;
-        here = fstatat(pfd, dir_name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
-               st.st_ino == dir->ino && st.st_dev == HI(dir)->dev;
+        here = fstatat(pfd, dir_name, &st, AT_SYMLINK_NOFOLLOW) == 0 && st.st_ino == dir->ino &&
+               st.st_dev == HI(dir)->dev;
     }
     if (pfd >= 0 && pfd != hi->root_fd)
         close(pfd);
@@ -515,7 +518,8 @@ static void hf_dio_align(struct file *f, unsigned *mem, unsigned *off)
 {
     struct statx sx;
     *mem = *off = 0;
-    if (statx(f->host_fd, "", AT_EMPTY_PATH, STATX_DIOALIGN, &sx) == 0 && (sx.stx_mask & STATX_DIOALIGN)) {
+    if (statx(f->host_fd, "", AT_EMPTY_PATH, STATX_DIOALIGN, &sx) == 0 &&
+        (sx.stx_mask & STATX_DIOALIGN)) {
         *mem = sx.stx_dio_mem_align;
         *off = sx.stx_dio_offset_align;
     }

@@ -95,7 +95,8 @@ static long hs_ioctl(struct file *f, unsigned long req, uint64_t arg)
     struct task *t = current_task;
     switch (req) {
     case TCGETS: {
-        struct termios tio; /* the kernel's struct termios (asm-generic) layout as glibc defines it */
+        struct termios
+            tio; /* the kernel's struct termios (asm-generic) layout as glibc defines it */
         if (ioctl(f->host_fd, TCGETS, &tio) < 0)
             return -errno;
         return copy_out(t, arg, &tio, 36) < 0 ? -EFAULT : 0;
@@ -134,11 +135,11 @@ static const struct file_ops hoststream_ops = {
  * to fstat, as natively. */
 struct hs_inode {
     struct inode vfs;
-    int fd;                   /* the sentry's descriptor */
-    int may_read, may_write;  /* what some stream of this object allows */
-    dev_t host_dev;           /* the host object, to find it again */
+    int fd;                  /* the sentry's descriptor */
+    int may_read, may_write; /* what some stream of this object allows */
+    dev_t host_dev;          /* the host object, to find it again */
     ino_t host_ino;
-    struct hs_inode *next;    /* in hs_list */
+    struct hs_inode *next; /* in hs_list */
 };
 
 static pthread_mutex_t hs_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -200,7 +201,7 @@ static const char *guest_dev_name(dev_t rdev)
         unsigned ma, mi;
         const char *name;
     } devs[] = {
-        { 1, 3, "/dev/null" }, { 1, 5, "/dev/zero" }, { 1, 7, "/dev/full" },
+        { 1, 3, "/dev/null" },   { 1, 5, "/dev/zero" },    { 1, 7, "/dev/full" },
         { 1, 8, "/dev/random" }, { 1, 9, "/dev/urandom" }, { 5, 0, "/dev/tty" },
     };
     for (size_t k = 0; k < sizeof(devs) / sizeof(devs[0]); k++)
@@ -276,7 +277,7 @@ static int hoststream_name(struct file *f, int host_fd, int acc)
     inode_get(&h->vfs);
     struct dentry *d = d_make_root(&h->vfs, name); /* takes that reference */
     if (!d) {
-        inode_put(&h->vfs);     /* the one f would have held */
+        inode_put(&h->vfs); /* the one f would have held */
         return -ENOMEM;
     }
     f->inode = &h->vfs;

@@ -21,16 +21,16 @@
 #define PROC_SUPER_MAGIC 0x9fa0
 
 enum proc_kind {
-    PK_ROOT,        /* /proc */
-    PK_DIR,         /* a static directory: sys, sys/kernel, ... */
-    PK_FILE,        /* generated text */
-    PK_SELF,        /* /proc/self, /proc/thread-self */
-    PK_PID,         /* /proc/PID */
-    PK_TASKDIR,     /* /proc/PID/task */
-    PK_PIDLINK,     /* exe, cwd, root */
-    PK_FDDIR,       /* fd/ and fdinfo/ */
-    PK_FD,          /* fd/N (link) and fdinfo/N (file) */
-    PK_TID,         /* /proc/PID/task/TID: PID's entries but "task" */
+    PK_ROOT,    /* /proc */
+    PK_DIR,     /* a static directory: sys, sys/kernel, ... */
+    PK_FILE,    /* generated text */
+    PK_SELF,    /* /proc/self, /proc/thread-self */
+    PK_PID,     /* /proc/PID */
+    PK_TASKDIR, /* /proc/PID/task */
+    PK_PIDLINK, /* exe, cwd, root */
+    PK_FDDIR,   /* fd/ and fdinfo/ */
+    PK_FD,      /* fd/N (link) and fdinfo/N (file) */
+    PK_TID,     /* /proc/PID/task/TID: PID's entries but "task" */
 };
 
 typedef int (*gen_fn)(struct strbuf *out, struct task *reader, struct process *p);
@@ -46,11 +46,11 @@ struct proc_entry {
 
 struct proc_inode {
     struct inode vfs;
-    const struct proc_entry *ent;      /* NULL for PK_ROOT/PK_PID/PK_FD */
+    const struct proc_entry *ent; /* NULL for PK_ROOT/PK_PID/PK_FD */
     int kind;
-    int pid;                           /* PK_PID and below */
-    int fd;                            /* PK_FD */
-    int info;                          /* PK_FD/PK_FDDIR: fdinfo rather than fd */
+    int pid;  /* PK_PID and below */
+    int fd;   /* PK_FD */
+    int info; /* PK_FD/PK_FDDIR: fdinfo rather than fd */
     struct timespec ctime;
 };
 
@@ -173,17 +173,18 @@ static int gen_filesystems(struct strbuf *out, struct task *r, struct process *p
     (void)r;
     (void)p;
     static const struct procfs_fs list[] = {
-        { "sysfs", 1 }, { "tmpfs", 1 }, { "proc", 1 }, { "devpts", 1 }, { "hostfs", 1 }, { NULL, 0 },
+        { "sysfs", 1 },  { "tmpfs", 1 },  { "proc", 1 },
+        { "devpts", 1 }, { "hostfs", 1 }, { NULL, 0 },
     };
     return procfs_gen_filesystems(out, list);
 }
 
-#define GLOBAL(fn, call)                                                    \
-    static int fn(struct strbuf *out, struct task *r, struct process *p)   \
-    {                                                                       \
-        (void)r;                                                            \
-        (void)p;                                                            \
-        return call;                                                        \
+#define GLOBAL(fn, call)                                                                           \
+    static int fn(struct strbuf *out, struct task *r, struct process *p)                           \
+    {                                                                                              \
+        (void)r;                                                                                   \
+        (void)p;                                                                                   \
+        return call;                                                                               \
     }
 GLOBAL(g_meminfo, procfs_gen_meminfo(out))
 GLOBAL(g_cpuinfo, procfs_gen_cpuinfo(out))
@@ -261,7 +262,8 @@ static const struct proc_entry pid_dir[] = {
 /* An entry's position among all tables, for its inode number. */
 static uint64_t entry_index(const struct proc_entry *e)
 {
-    static const struct proc_entry *const tables[] = { root_dir, sys_dir, kernel_dir, random_dir, pid_dir };
+    static const struct proc_entry *const tables[] = { root_dir, sys_dir, kernel_dir, random_dir,
+                                                       pid_dir };
     uint64_t base = 0;
     for (size_t k = 0; k < ARRAY_SIZE(tables); k++) {
         size_t n = 0;
@@ -295,15 +297,21 @@ static struct inode *proc_inode_new(struct super_block *sb, int kind, const stru
         mode = info ? (S_IFREG | 0444) : (S_IFLNK | 0700);
         break;
     default:
-        mode = (kind == PK_FILE ? S_IFREG : (kind == PK_DIR || kind == PK_FDDIR) ? S_IFDIR : S_IFLNK) |
+        mode = (kind == PK_FILE                        ? S_IFREG
+                : (kind == PK_DIR || kind == PK_FDDIR) ? S_IFDIR
+                                                       : S_IFLNK) |
                e->mode;
         break;
     }
     /* Stable numbers, as Linux gives /proc/PID the same inode each time:
      * the kind, the pid, and the entry's index or the fd. */
     uint64_t idx = kind == PK_FD ? (uint64_t)fd * 2 + (uint64_t)info : e ? entry_index(e) : 0;
-    uint64_t ino = kind == PK_ROOT ? 1 : ((uint64_t)pid << 32) | ((uint64_t)kind << 24) | (idx & 0xffffff);
-    inode_init(&pi->vfs, sb, &proc_iops, S_ISDIR(mode) ? &proc_dir_ops : S_ISREG(mode) ? &proc_file_ops : NULL,
+    uint64_t ino =
+        kind == PK_ROOT ? 1 : ((uint64_t)pid << 32) | ((uint64_t)kind << 24) | (idx & 0xffffff);
+    inode_init(&pi->vfs, sb, &proc_iops,
+               S_ISDIR(mode)   ? &proc_dir_ops
+               : S_ISREG(mode) ? &proc_file_ops
+                               : NULL,
                ino, mode);
     pi->ent = e;
     pi->kind = kind;
@@ -567,7 +575,7 @@ static int gen_fdinfo(struct strbuf *out, int pid, int fd)
         pthread_mutex_unlock(&p->files->lock);
     }
     strbuf_printf(out, "pos:\t%lld\nflags:\t0%o\nmnt_id:\t%d\nino:\t%llu\n", (long long)f->pos,
-              (unsigned)f->flags | (cloexec ? 02000000U : 0), mnt_id, ino);
+                  (unsigned)f->flags | (cloexec ? 02000000U : 0), mnt_id, ino);
     file_put(f);
     return out->oom ? -ENOMEM : 0;
 }
@@ -636,10 +644,12 @@ static off_t proc_llseek(struct file *f, off_t off, int whence)
 {
     enum { SEQ, GENERIC, SYSCTL } kind = SEQ;
     const struct proc_entry *e = PI(f->inode)->ent;
-    if (S_ISDIR(f->inode->mode) || (e && (e->gen == procfs_gen_cmdline || e->gen == procfs_gen_environ)))
+    if (S_ISDIR(f->inode->mode) ||
+        (e && (e->gen == procfs_gen_cmdline || e->gen == procfs_gen_environ)))
         kind = GENERIC;
-    else if (e && ((e >= kernel_dir && e < kernel_dir + sizeof(kernel_dir) / sizeof(kernel_dir[0])) ||
-                   (e >= random_dir && e < random_dir + sizeof(random_dir) / sizeof(random_dir[0]))))
+    else if (e &&
+             ((e >= kernel_dir && e < kernel_dir + sizeof(kernel_dir) / sizeof(kernel_dir[0])) ||
+              (e >= random_dir && e < random_dir + sizeof(random_dir) / sizeof(random_dir[0]))))
         kind = SYSCTL;
     off_t base;
     switch (whence) {
@@ -696,10 +706,10 @@ static int pd_iterate(struct file *f, struct dir_context *ctx)
             r = ctx->emit(ctx, "..", 2, 1, DT_DIR);
         } else {
             off_t k = pos - 2;
-            const struct proc_entry *table = d->kind == PK_ROOT                          ? root_dir
+            const struct proc_entry *table = d->kind == PK_ROOT                       ? root_dir
                                              : d->kind == PK_PID || d->kind == PK_TID ? pid_dir
-                                             : d->kind == PK_DIR                      ? d->ent->children
-                                                                                      : NULL;
+                                             : d->kind == PK_DIR ? d->ent->children
+                                                                 : NULL;
             off_t n = 0;
             if (table)
                 while (table[n].name)
@@ -708,8 +718,9 @@ static int pd_iterate(struct file *f, struct dir_context *ctx)
                 n--; /* "task", the table's last entry */
             if (k < n) {
                 const struct proc_entry *e = &table[k];
-                mode_t m = e->kind == PK_FILE ? S_IFREG : (e->kind == PK_DIR || e->kind == PK_FDDIR) ? S_IFDIR
-                                                                                                     : S_IFLNK;
+                mode_t m = e->kind == PK_FILE                           ? S_IFREG
+                           : (e->kind == PK_DIR || e->kind == PK_FDDIR) ? S_IFDIR
+                                                                        : S_IFLNK;
                 r = ctx->emit(ctx, e->name, strlen(e->name), 1000 + (uint64_t)k, dtype(m));
             } else {
                 /* Numbered entries after the table: pids, tids or fds. */

@@ -324,8 +324,8 @@ static int may_read(struct task *reader, struct process *p)
     const struct creds *r = &reader->proc->creds, *c = &p->creds;
     if (r->cap_effective & (1ULL << 19 /* CAP_SYS_PTRACE */))
         return 1;
-    return r->fsuid == c->uid && r->fsuid == c->euid && r->fsuid == c->suid &&
-           r->fsgid == c->gid && r->fsgid == c->egid && r->fsgid == c->sgid;
+    return r->fsuid == c->uid && r->fsuid == c->euid && r->fsuid == c->suid && r->fsgid == c->gid &&
+           r->fsgid == c->egid && r->fsgid == c->sgid;
 }
 
 static struct guest_rlimit get_rlimit(struct process *p, int res)
@@ -396,30 +396,31 @@ int procfs_gen_stat(struct strbuf *out, struct task *reader, struct process *p)
      * controlling tty (tty_nr 0, tpgid -1). flags 0: no PF_* state (no
      * PF_RANDOMIZE: the layout is fixed). */
     strbuf_printf(out, "%d (%.*s) %c %d 0 0 0 -1 0", p->pid, (int)comm_len(p), p->comm,
-              self ? 'R' : 'S', p->ppid);
+                  self ? 'R' : 'S', p->ppid);
     /* minflt cminflt majflt cmajflt utime stime cutime cstime: children's
      * totals are not kept. */
     strbuf_printf(out, " %llu 0 %llu 0 %llu %llu 0 0", u.minflt, u.majflt, u.utime, u.stime);
     /* priority nice: no scheduling state, the default 20 and 0. One thread
      * per process (no thread list). itrealvalue is always 0. */
     strbuf_printf(out, " 20 0 1 0 %llu %llu %llu %llu", start_ticks(p->start_time),
-              (unsigned long long)(m.vc.total * GUEST_PAGE), rss, rsslim);
+                  (unsigned long long)(m.vc.total * GUEST_PAGE), rss, rsslim);
     /* startstack: the initial stack pointer is not kept in struct mm.
      * kstkesp/kstkeip are 0 unless the task is exiting, as in Linux. */
     strbuf_printf(out, " %llu %llu 0 0 0",
-              (unsigned long long)(m.have ? (permitted ? m.start_code : 1) : 0),
-              (unsigned long long)(m.have ? (permitted ? m.end_code : 1) : 0));
+                  (unsigned long long)(m.have ? (permitted ? m.start_code : 1) : 0),
+                  (unsigned long long)(m.have ? (permitted ? m.end_code : 1) : 0));
     /* signal (no pending queue yet), blocked, sigignore, sigcatch, wchan
      * (1 when sleeping), nswap, cnswap, exit_signal (SIGCHLD). */
     strbuf_printf(out, " 0 %llu %llu %llu %d 0 0 17", (unsigned long long)(blocked & 0x7fffffffULL),
-              (unsigned long long)(ign & 0x7fffffffULL), (unsigned long long)(cgt & 0x7fffffffULL),
-              (self || !permitted) ? 0 : 1);
+                  (unsigned long long)(ign & 0x7fffffffULL),
+                  (unsigned long long)(cgt & 0x7fffffffULL), (self || !permitted) ? 0 : 1);
     /* processor rt_priority policy delayacct_blkio_ticks guest_time cguest_time */
     strbuf_printf(out, " %ld 0 0 0 0 0", u.processor);
     if (m.have && permitted)
-        strbuf_printf(out, " %" PRIu64 " %" PRIu64 " %" PRIu64 " %" PRIu64 " %" PRIu64 " %" PRIu64 " %" PRIu64,
-                  m.start_data, m.end_data, m.brk_start, m.arg_start, m.arg_end, m.env_start,
-                  m.env_end);
+        strbuf_printf(
+            out,
+            " %" PRIu64 " %" PRIu64 " %" PRIu64 " %" PRIu64 " %" PRIu64 " %" PRIu64 " %" PRIu64,
+            m.start_data, m.end_data, m.brk_start, m.arg_start, m.arg_end, m.env_start, m.env_end);
     else
         strbuf_printf(out, " 0 0 0 0 0 0 0");
     /* exit_code: 0 while the process lives (a dying one's is on its task). */
@@ -512,7 +513,8 @@ int procfs_gen_status(struct strbuf *out, struct task *reader, struct process *p
     }
     strbuf_printf(out, "\nUmask:\t%#04o\n", (unsigned)p->umask);
     strbuf_printf(out, "State:\t%s\n", self ? "R (running)" : "S (sleeping)");
-    strbuf_printf(out, "Tgid:\t%d\nNgid:\t0\nPid:\t%d\nPPid:\t%d\nTracerPid:\t0\n", p->pid, p->pid, p->ppid);
+    strbuf_printf(out, "Tgid:\t%d\nNgid:\t0\nPid:\t%d\nPPid:\t%d\nTracerPid:\t0\n", p->pid, p->pid,
+                  p->ppid);
     const struct creds *c = &p->creds;
     strbuf_printf(out, "Uid:\t%u\t%u\t%u\t%u\n", c->uid, c->euid, c->suid, c->fsuid);
     strbuf_printf(out, "Gid:\t%u\t%u\t%u\t%u\n", c->gid, c->egid, c->sgid, c->fsgid);
@@ -555,14 +557,16 @@ int procfs_gen_status(struct strbuf *out, struct task *reader, struct process *p
             file = shmem = pte = swap = 0;
         }
         /* No high-water mark of the VMA set is kept: VmPeak is VmSize. */
-        strbuf_printf(out, "VmPeak:\t%8llu kB\nVmSize:\t%8llu kB\nVmLck:\t%8llu kB\nVmPin:\t%8u kB\n",
-                  total, total, (unsigned long long)m.vc.locked * 4, 0);
-        strbuf_printf(out, "VmHWM:\t%8llu kB\nVmRSS:\t%8llu kB\nRssAnon:\t%8llu kB\n", hwm, rss, anon);
+        strbuf_printf(out,
+                      "VmPeak:\t%8llu kB\nVmSize:\t%8llu kB\nVmLck:\t%8llu kB\nVmPin:\t%8u kB\n",
+                      total, total, (unsigned long long)m.vc.locked * 4, 0);
+        strbuf_printf(out, "VmHWM:\t%8llu kB\nVmRSS:\t%8llu kB\nRssAnon:\t%8llu kB\n", hwm, rss,
+                      anon);
         strbuf_printf(out, "RssFile:\t%8llu kB\nRssShmem:\t%8llu kB\n", file, shmem);
-        strbuf_printf(out, "VmData:\t%8llu kB\nVmStk:\t%8llu kB\n", (unsigned long long)m.vc.data * 4,
-                  (unsigned long long)m.vc.stack * 4);
+        strbuf_printf(out, "VmData:\t%8llu kB\nVmStk:\t%8llu kB\n",
+                      (unsigned long long)m.vc.data * 4, (unsigned long long)m.vc.stack * 4);
         strbuf_printf(out, "VmExe:\t%8llu kB\nVmLib:\t%8llu kB\n", (unsigned long long)(text >> 10),
-                  (unsigned long long)((exec - text) >> 10));
+                      (unsigned long long)((exec - text) >> 10));
         strbuf_printf(out, "VmPTE:\t%8llu kB\nVmSwap:\t%8llu kB\n", pte, swap);
         if (host_has_status_line("HugetlbPages", 1))
             strbuf_printf(out, "HugetlbPages:\t%8u kB\n", 0);
@@ -575,16 +579,18 @@ int procfs_gen_status(struct strbuf *out, struct task *reader, struct process *p
     /* SigQ: nothing queued (no signal queue yet) / RLIMIT_SIGPENDING. */
     strbuf_printf(out, "Threads:\t1\nSigQ:\t0/%llu\n", sigq_lim);
     strbuf_printf(out, "SigPnd:\t%016llx\nShdPnd:\t%016llx\nSigBlk:\t%016llx\n", 0ULL, 0ULL,
-              (unsigned long long)blocked);
+                  (unsigned long long)blocked);
     strbuf_printf(out, "SigIgn:\t%016llx\nSigCgt:\t%016llx\n", (unsigned long long)ign,
-              (unsigned long long)cgt);
+                  (unsigned long long)cgt);
 
     /* The guest's own capability sets, from the sentry's model of its
      * credentials (never sandbox-run's, which the guest does not have). */
-    strbuf_printf(out, "CapInh:\t%016llx\nCapPrm:\t%016llx\nCapEff:\t%016llx\nCapBnd:\t%016llx\nCapAmb:\t%016llx\n",
-              (unsigned long long)c->cap_inheritable, (unsigned long long)c->cap_permitted,
-              (unsigned long long)c->cap_effective, (unsigned long long)c->cap_bset,
-              (unsigned long long)c->cap_ambient);
+    strbuf_printf(
+        out,
+        "CapInh:\t%016llx\nCapPrm:\t%016llx\nCapEff:\t%016llx\nCapBnd:\t%016llx\nCapAmb:\t%016llx\n",
+        (unsigned long long)c->cap_inheritable, (unsigned long long)c->cap_permitted,
+        (unsigned long long)c->cap_effective, (unsigned long long)c->cap_bset,
+        (unsigned long long)c->cap_ambient);
 
     /* NoNewPrivs as prctl(PR_GET_NO_NEW_PRIVS) answers the guest: set (the
      * sandbox runs with it, sys_prctl). The guest has no seccomp filter of
@@ -628,8 +634,8 @@ int procfs_gen_statm(struct strbuf *out, struct task *reader, struct process *p)
     uint64_t text = 0;
     if (m.end_code > m.start_code)
         text = (PAGE_UP(m.end_code) - PAGE_DOWN(m.start_code)) / GUEST_PAGE;
-    strbuf_printf(out, "%llu %llu %llu %llu 0 %llu 0\n", (unsigned long long)m.vc.total, resident, shared,
-              (unsigned long long)text, (unsigned long long)(m.vc.data + m.vc.stack));
+    strbuf_printf(out, "%llu %llu %llu %llu 0 %llu 0\n", (unsigned long long)m.vc.total, resident,
+                  shared, (unsigned long long)text, (unsigned long long)(m.vc.data + m.vc.stack));
     return strbuf_result(out);
 }
 
@@ -679,7 +685,8 @@ int procfs_gen_cmdline(struct strbuf *out, struct task *reader, struct process *
         env_end = m.arg_end;
     char last = 0;
     pid_t pid = mm_host_pid(p->mm);
-    if (pid && guest_range_ok(m.arg_end - 1, 1) && mem_read(pid, &last, m.arg_end - 1, 1) == 0 && last) {
+    if (pid && guest_range_ok(m.arg_end - 1, 1) && mem_read(pid, &last, m.arg_end - 1, 1) == 0 &&
+        last) {
         uint64_t end = m.arg_start + GUEST_PAGE;
         if (end > env_end)
             end = env_end;
@@ -726,8 +733,8 @@ static void maps_line(struct strbuf *out, uint64_t start, uint64_t end, const ch
                       uint64_t off, uint64_t dev, uint64_t ino, const char *name)
 {
     size_t line = out->len;
-    strbuf_printf(out, "%08" PRIx64 "-%08" PRIx64 " %s %08" PRIx64 " %02x:%02x %" PRIu64 " ", start, end,
-              perms, off, major((dev_t)dev), minor((dev_t)dev), ino);
+    strbuf_printf(out, "%08" PRIx64 "-%08" PRIx64 " %s %08" PRIx64 " %02x:%02x %" PRIu64 " ", start,
+                  end, perms, off, major((dev_t)dev), minor((dev_t)dev), ino);
     if (name) {
         for (size_t col = out->len - line; col < 72; col++)
             strbuf_putc(out, ' ');
@@ -752,7 +759,8 @@ static int mergeable(const struct vma *a, const struct vma *b)
     /* Pieces of one mapping of a file (the same open file, offsets that
      * follow on), as vma_merge joins them. */
     if (a->kind == VMA_FILE)
-        return a->file == b->file && a->noprot == b->noprot && b->off == a->off + (a->end - a->start);
+        return a->file == b->file && a->noprot == b->noprot &&
+               b->off == a->off + (a->end - a->start);
     return a->kind == VMA_ANON || a->kind == VMA_HEAP || a->kind == VMA_STACK;
 }
 
@@ -827,17 +835,26 @@ int procfs_gen_maps(struct strbuf *out, struct task *reader, struct process *p)
                           v->prot & PROT_EXEC ? 'x' : '-', shared ? 's' : 'p', 0 };
         const char *name = NULL;
         switch (v->kind) {
-        case VMA_HEAP: name = "[heap]"; break;
-        case VMA_STACK: name = "[stack]"; break;
-        case VMA_VDSO: name = "[vdso]"; break;
+        case VMA_HEAP:
+            name = "[heap]";
+            break;
+        case VMA_STACK:
+            name = "[stack]";
+            break;
+        case VMA_VDSO:
+            name = "[vdso]";
+            break;
         case VMA_VVAR:
             /* Linux 6.13+ has [vvar] then [vvar_vclock] right before the
              * vDSO; the sentry records both as VMA_VVAR. */
             name = (i > 0 && s->v[i - 1].kind == VMA_VVAR && s->v[i - 1].end == v->start &&
                     i + 1 < s->n && s->v[i + 1].kind == VMA_VDSO && s->v[i + 1].start == v->end)
-                       ? "[vvar_vclock]" : "[vvar]";
+                       ? "[vvar_vclock]"
+                       : "[vvar]";
             break;
-        case VMA_IMAGE: name = exe[0] ? exe : NULL; break;
+        case VMA_IMAGE:
+            name = exe[0] ? exe : NULL;
+            break;
         case VMA_FILE:
             if (v->file->dentry) {
                 struct path fp = { v->file->mnt, v->file->dentry };
@@ -863,7 +880,8 @@ int procfs_gen_maps(struct strbuf *out, struct task *reader, struct process *p)
     vma_set_free(&copy);
     pthread_once(&vsyscall_once, vsyscall_load);
     if (vsyscall_perms[0])
-        maps_line(out, 0xffffffffff600000ULL, 0xffffffffff601000ULL, vsyscall_perms, 0, 0, 0, "[vsyscall]");
+        maps_line(out, 0xffffffffff600000ULL, 0xffffffffff601000ULL, vsyscall_perms, 0, 0, 0,
+                  "[vsyscall]");
     return strbuf_result(out);
 }
 
@@ -888,8 +906,9 @@ static void put_mnt_opts(struct strbuf *out, const struct procfs_mount *m)
 {
     int relatime = !m->noatime && !m->strictatime;
     strbuf_printf(out, "%s%s%s%s%s%s%s", m->rdonly ? "ro" : "rw", m->nosuid ? ",nosuid" : "",
-              m->nodev ? ",nodev" : "", m->noexec ? ",noexec" : "", m->noatime ? ",noatime" : "",
-              m->nodiratime ? ",nodiratime" : "", relatime ? ",relatime" : "");
+                  m->nodev ? ",nodev" : "", m->noexec ? ",noexec" : "",
+                  m->noatime ? ",noatime" : "", m->nodiratime ? ",nodiratime" : "",
+                  relatime ? ",relatime" : "");
 }
 
 /* show_vfsmnt and show_mountinfo of fs/proc_namespace.c. */
@@ -958,14 +977,28 @@ static void meminfo_fallback(struct strbuf *out)
     struct sysinfo si;
     procfs_sysinfo(&si, 1);
     unsigned long long u = si.mem_unit;
-#define KB(x) ((unsigned long long)(x) * u / 1024)
-    const struct { const char *k; unsigned long long v; } f[] = {
-        { "MemTotal", KB(si.totalram) }, { "MemFree", KB(si.freeram) },
-        { "MemAvailable", KB(si.freeram) }, { "Buffers", KB(si.bufferram) },
-        { "Cached", 0 }, { "SwapCached", 0 }, { "Active", 0 }, { "Inactive", 0 },
-        { "SwapTotal", KB(si.totalswap) }, { "SwapFree", KB(si.freeswap) }, { "Dirty", 0 },
-        { "Shmem", KB(si.sharedram) }, { "Slab", 0 }, { "SReclaimable", 0 }, { "SUnreclaim", 0 },
-        { "CommitLimit", KB(si.totalswap) + KB(si.totalram) / 2 }, { "Committed_AS", 0 },
+#define KB(x) ((unsigned long long)(x)*u / 1024)
+    const struct {
+        const char *k;
+        unsigned long long v;
+    } f[] = {
+        { "MemTotal", KB(si.totalram) },
+        { "MemFree", KB(si.freeram) },
+        { "MemAvailable", KB(si.freeram) },
+        { "Buffers", KB(si.bufferram) },
+        { "Cached", 0 },
+        { "SwapCached", 0 },
+        { "Active", 0 },
+        { "Inactive", 0 },
+        { "SwapTotal", KB(si.totalswap) },
+        { "SwapFree", KB(si.freeswap) },
+        { "Dirty", 0 },
+        { "Shmem", KB(si.sharedram) },
+        { "Slab", 0 },
+        { "SReclaimable", 0 },
+        { "SUnreclaim", 0 },
+        { "CommitLimit", KB(si.totalswap) + KB(si.totalram) / 2 },
+        { "Committed_AS", 0 },
         { "VmallocTotal", 34359738367ULL },
     };
 #undef KB
@@ -974,8 +1007,10 @@ static void meminfo_fallback(struct strbuf *out)
         snprintf(key, sizeof(key), "%s:", f[i].k);
         strbuf_printf(out, "%-16s%8llu kB\n", key, f[i].v);
     }
-    strbuf_printf(out, "HugePages_Total:   %5d\nHugePages_Free:    %5d\nHugePages_Rsvd:    %5d\n"
-                   "HugePages_Surp:    %5d\nHugepagesize:   %8d kB\n", 0, 0, 0, 0, 2048);
+    strbuf_printf(out,
+                  "HugePages_Total:   %5d\nHugePages_Free:    %5d\nHugePages_Rsvd:    %5d\n"
+                  "HugePages_Surp:    %5d\nHugepagesize:   %8d kB\n",
+                  0, 0, 0, 0, 2048);
 }
 
 /* The host's numbers in meminfo_proc_show's layout: show_val_kb lines
@@ -1074,8 +1109,9 @@ int procfs_gen_sysstat(struct strbuf *out, unsigned long processes, unsigned run
     if (!found)
         btime = boot_epoch();
     strbuf_free(&h);
-    strbuf_printf(out, "intr 0\nctxt %llu\nbtime %llu\nprocesses %lu\nprocs_running %u\nprocs_blocked 0\n",
-              ctxt, btime, processes, running);
+    strbuf_printf(
+        out, "intr 0\nctxt %llu\nbtime %llu\nprocesses %lu\nprocs_running %u\nprocs_blocked 0\n",
+        ctxt, btime, processes, running);
     strbuf_printf(out, "softirq 0 0 0 0 0 0 0 0 0 0 0\n");
     return strbuf_result(out);
 }
@@ -1092,7 +1128,7 @@ int procfs_gen_uptime(struct strbuf *out)
         sscanf(h.s, "%*s %lu.%lu", &idle_s, &idle_cs);
     strbuf_free(&h);
     strbuf_printf(out, "%lu.%02lu %lu.%02lu\n", (unsigned long)bt.tv_sec,
-              (unsigned long)(bt.tv_nsec / 10000000), idle_s, idle_cs % 100);
+                  (unsigned long)(bt.tv_nsec / 10000000), idle_s, idle_cs % 100);
     return strbuf_result(out);
 }
 
@@ -1107,10 +1143,10 @@ int procfs_gen_loadavg(struct strbuf *out, unsigned running, unsigned total, int
     for (int i = 0; i < 3; i++)
         a[i] = (si.loads[i] >> 5) + 2048 / 200;
 #define LOAD_INT(x) ((x) >> 11)
-#define LOAD_FRAC(x) LOAD_INT(((x) & 2047) * 100)
+#define LOAD_FRAC(x) LOAD_INT(((x)&2047) * 100)
     strbuf_printf(out, "%lu.%02lu %lu.%02lu %lu.%02lu %u/%u %d\n", LOAD_INT(a[0]), LOAD_FRAC(a[0]),
-              LOAD_INT(a[1]), LOAD_FRAC(a[1]), LOAD_INT(a[2]), LOAD_FRAC(a[2]), running, total,
-              last_pid);
+                  LOAD_INT(a[1]), LOAD_FRAC(a[1]), LOAD_INT(a[2]), LOAD_FRAC(a[2]), running, total,
+                  last_pid);
 #undef LOAD_INT
 #undef LOAD_FRAC
     return strbuf_result(out);
@@ -1129,10 +1165,12 @@ int procfs_gen_version(struct strbuf *out)
     int n = snprintf(head, sizeof(head), "%s version %s (", u.sysname, u.release);
     size_t vl = strlen(u.version);
     if (host_read("/proc/version", &h) == 0 && h.s && strncmp(h.s, head, (size_t)n) == 0 &&
-        h.len > vl + 1 && h.s[h.len - 1] == '\n' && memcmp(h.s + h.len - 1 - vl, u.version, vl) == 0)
+        h.len > vl + 1 && h.s[h.len - 1] == '\n' &&
+        memcmp(h.s + h.len - 1 - vl, u.version, vl) == 0)
         strbuf_append(out, h.s, h.len);
     else
-        strbuf_printf(out, "%s version %s (unknown@unknown) (unknown) %s\n", u.sysname, u.release, u.version);
+        strbuf_printf(out, "%s version %s (unknown@unknown) (unknown) %s\n", u.sysname, u.release,
+                      u.version);
     strbuf_free(&h);
     return strbuf_result(out);
 }
@@ -1198,8 +1236,9 @@ static int make_uuid(char s[37])
     }
     u[6] = (uint8_t)((u[6] & 0x0f) | 0x40);
     u[8] = (uint8_t)((u[8] & 0x3f) | 0x80);
-    snprintf(s, 37, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", u[0], u[1],
-             u[2], u[3], u[4], u[5], u[6], u[7], u[8], u[9], u[10], u[11], u[12], u[13], u[14], u[15]);
+    snprintf(s, 37, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", u[0],
+             u[1], u[2], u[3], u[4], u[5], u[6], u[7], u[8], u[9], u[10], u[11], u[12], u[13],
+             u[14], u[15]);
     return 0;
 }
 

@@ -70,7 +70,8 @@ int memfd_new(const struct creds *cred, const char *name, unsigned mfd_flags, st
     return 0;
 }
 
-#define SEALS_ALL (F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_FUTURE_WRITE | F_SEAL_EXEC)
+#define SEALS_ALL                                                                                  \
+    (F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_FUTURE_WRITE | F_SEAL_EXEC)
 
 /* memfd_add_seals, in Linux's order: the file must be open for writing
  * (any file: EPERM), the seals known, the file a memfd; then, under the

@@ -33,17 +33,16 @@
 #include "fs/vfs.h"
 
 #define OFF_MAX INT64_MAX
-#define BOGO_DIRENT_SIZE 20       /* Linux's st_size per tmpfs directory entry */
-#define FIRST_COOKIE 2            /* 0 is ".", 1 is ".." */
-#define BOGO_INODE_SIZE 1024      /* shmem's inode space per inode */
-
+#define BOGO_DIRENT_SIZE 20  /* Linux's st_size per tmpfs directory entry */
+#define FIRST_COOKIE 2       /* 0 is ".", 1 is ".." */
+#define BOGO_INODE_SIZE 1024 /* shmem's inode space per inode */
 
 struct tmpfs_inode;
 
 struct tmpfs_dirent {
-    struct tmpfs_dirent *hnext;   /* hash chain */
-    struct tmpfs_inode *inode;    /* no reference: see the lifetime note */
-    uint64_t cookie;              /* getdents position; never reused in a directory */
+    struct tmpfs_dirent *hnext; /* hash chain */
+    struct tmpfs_inode *inode;  /* no reference: see the lifetime note */
+    uint64_t cookie;            /* getdents position; never reused in a directory */
     uint32_t hash;
     uint32_t namelen;
     char name[];
@@ -65,39 +64,39 @@ struct tmpfs_xattr {
 };
 
 struct tmpfs_sbinfo {
-    uint64_t limit, used;         /* bytes, whole pages */
+    uint64_t limit, used; /* bytes, whole pages */
     /* Inode space, as shmem's free_ispace: BOGO_INODE_SIZE an inode, and
      * what xattr_space says an extended attribute takes. */
     uint64_t max_inodes, inodes;
     uint64_t xattr_bytes;
-    struct tmpfs_inode *all;      /* every inode, for kill_sb */
+    struct tmpfs_inode *all; /* every inode, for kill_sb */
 };
 
 struct tmpfs_inode {
     struct inode vfs;
     struct tmpfs_inode *all_prev, *all_next;
-    int evicts_owed;              /* evict calls still to come (see tmpfs_evict) */
+    int evicts_owed; /* evict calls still to come (see tmpfs_evict) */
     nlink_t nlink;
     struct timespec atime, mtime, ctime, btime;
     /* Regular files. */
     pthread_mutex_t data_lock;
-    int memfd;                    /* -1 until the file first has data; size == memfd's */
+    int memfd; /* -1 until the file first has data; size == memfd's */
     off_t size;
-    uint64_t charged;             /* bytes of the memfd's pages, as last counted */
+    uint64_t charged; /* bytes of the memfd's pages, as last counted */
     /* Directories. */
-    struct tmpfs_inode *parent;   /* for ".."; NULL for the root and once removed */
-    int dead;                     /* removed: no lookups, creations or getdents */
+    struct tmpfs_inode *parent; /* for ".."; NULL for the root and once removed */
+    int dead;                   /* removed: no lookups, creations or getdents */
     struct tmpfs_slot *slots;
     size_t nslots, cap, nlive;
     struct tmpfs_dirent **hash;
-    size_t nbuckets;              /* a power of two, or 0 */
+    size_t nbuckets; /* a power of two, or 0 */
     uint64_t next_cookie;
     /* Symlinks. */
     char *target;
     /* Extended attributes (sb->lock). */
     struct tmpfs_xattr **xattrs;
     size_t nxattrs;
-    uint64_t xattr_bytes;         /* their xattr_space */
+    uint64_t xattr_bytes; /* their xattr_space */
 };
 
 static const struct inode_ops tmpfs_dir_iops, tmpfs_file_iops, tmpfs_link_iops;
@@ -415,7 +414,8 @@ static int tmpfs_create(struct inode *dir, const char *name, mode_t mode, dev_t 
         r = -ENOENT;
     else if (dir_find(d, name))
         r = -EEXIST;
-    else if ((sbi->inodes + 1) * BOGO_INODE_SIZE + sbi->xattr_bytes > sbi->max_inodes * BOGO_INODE_SIZE)
+    else if ((sbi->inodes + 1) * BOGO_INODE_SIZE + sbi->xattr_bytes >
+             sbi->max_inodes * BOGO_INODE_SIZE)
         r = -ENOSPC;
     else
         r = dir_reserve(d);
@@ -599,7 +599,8 @@ static int is_ancestor(struct tmpfs_inode *a, struct tmpfs_inode *d)
 /* rename's checks once both names are looked up (sb->lock held): 0 to go
  * ahead, 1 when there is nothing to do, or -errno. */
 static int rename_check(struct tmpfs_sbinfo *sbi, struct tmpfs_inode *od, struct tmpfs_inode *nd,
-                        struct tmpfs_dirent *oe, struct tmpfs_dirent *ne, unsigned flags, int whiteout)
+                        struct tmpfs_dirent *oe, struct tmpfs_dirent *ne, unsigned flags,
+                        int whiteout)
 {
     struct tmpfs_inode *src = oe ? oe->inode : NULL, *dst = ne ? ne->inode : NULL;
     int r = 0;
@@ -1028,7 +1029,8 @@ static void tmpfs_accessed(struct file *f)
     struct timespec t = now();
     pthread_mutex_lock(&sb->lock);
     struct timespec a = ti->atime;
-#define TS_LE(x, y) ((x).tv_sec < (y).tv_sec || ((x).tv_sec == (y).tv_sec && (x).tv_nsec <= (y).tv_nsec))
+#define TS_LE(x, y)                                                                                \
+    ((x).tv_sec < (y).tv_sec || ((x).tv_sec == (y).tv_sec && (x).tv_nsec <= (y).tv_nsec))
     if ((mf & MNT_STRICTATIME) || TS_LE(a, ti->mtime) || TS_LE(a, ti->ctime) ||
         t.tv_sec - a.tv_sec >= 24 * 3600)
         ti->atime = t;
@@ -1346,7 +1348,8 @@ static int xattr_set(struct inode *i, const char *name, const void *buf, size_t 
     int found, r = 0;
     size_t k = xattr_find(ti, name, &found);
     struct tmpfs_xattr *old = found ? ti->xattrs[k] : NULL;
-    size_t space = nx ? xattr_space(name, len) : 0, freed = old ? xattr_space(old->name, old->size) : 0;
+    size_t space = nx ? xattr_space(name, len) : 0,
+           freed = old ? xattr_space(old->name, old->size) : 0;
     uint64_t ispace = sbi->inodes * BOGO_INODE_SIZE + sbi->xattr_bytes;
     if (found && (flags & XATTR_CREATE))
         r = -EEXIST;
@@ -1365,7 +1368,8 @@ static int xattr_set(struct inode *i, const char *name, const void *buf, size_t 
         if (found && nx) {
             ti->xattrs[k] = nx;
         } else if (found) {
-            memmove(ti->xattrs + k, ti->xattrs + k + 1, (ti->nxattrs - k - 1) * sizeof(*ti->xattrs));
+            memmove(ti->xattrs + k, ti->xattrs + k + 1,
+                    (ti->nxattrs - k - 1) * sizeof(*ti->xattrs));
             ti->nxattrs--;
         } else {
             memmove(ti->xattrs + k + 1, ti->xattrs + k, (ti->nxattrs - k) * sizeof(*ti->xattrs));
@@ -1422,9 +1426,9 @@ static ssize_t tmpfs_listxattr(struct inode *i, char *buf, size_t len)
 /* ---- operation tables ---- */
 
 /* What every tmpfs inode has: attributes, extended attributes, eviction. */
-#define TMPFS_INODE_OPS                                                                       \
-    .getattr = tmpfs_getattr, .statx = tmpfs_statx, .setattr = tmpfs_setattr,                 \
-    .getxattr = tmpfs_getxattr, .setxattr = tmpfs_setxattr, .listxattr = tmpfs_listxattr,     \
+#define TMPFS_INODE_OPS                                                                            \
+    .getattr = tmpfs_getattr, .statx = tmpfs_statx, .setattr = tmpfs_setattr,                      \
+    .getxattr = tmpfs_getxattr, .setxattr = tmpfs_setxattr, .listxattr = tmpfs_listxattr,          \
     .removexattr = tmpfs_removexattr, .evict = tmpfs_evict
 
 static const struct inode_ops tmpfs_dir_iops = {

@@ -170,7 +170,8 @@ int vfs_open_path(const struct creds *cred, const struct path *p, int flags, str
     }
     /* O_TRUNC truncates even with O_RDONLY (may_open asked for write). */
     if ((flags & O_TRUNC) && S_ISREG(i->mode)) {
-        struct iattr ia = { .valid = ATTR_SIZE | ATTR_MTIME | ATTR_MTIME_NOW | ATTR_CTIME, .size = 0 };
+        struct iattr ia = { .valid = ATTR_SIZE | ATTR_MTIME | ATTR_MTIME_NOW | ATTR_CTIME,
+                            .size = 0 };
         r = i->ops->setattr ? i->ops->setattr(i, &ia) : -EPERM;
         if (r < 0) {
             file_put(f);
@@ -320,7 +321,7 @@ int vfs_setattr(const struct creds *c, const struct path *p, struct iattr *ia)
             if ((ia->valid & ATTR_UID) && ia->uid != i->uid)
                 return -EPERM;
             if ((ia->valid & ATTR_GID) && (!owner || (ia->gid != c->fsgid && ia->gid != i->gid &&
-                                                       !creds_in_groups(c, ia->gid))))
+                                                      !creds_in_groups(c, ia->gid))))
                 return -EPERM;
         }
         /* Any chown, even to -1, -1, clears set-user-ID, and set-group-ID
@@ -407,7 +408,8 @@ int vfs_mknod(const struct path_op *op, mode_t mode, dev_t rdev)
     mode_t type = mode & S_IFMT;
     if (type == 0)
         type = S_IFREG;
-    if (type != S_IFREG && type != S_IFIFO && type != S_IFSOCK && type != S_IFCHR && type != S_IFBLK)
+    if (type != S_IFREG && type != S_IFIFO && type != S_IFSOCK && type != S_IFCHR &&
+        type != S_IFBLK)
         return -EINVAL;
     /* CAP_MKNOD, but for a whiteout (0:0 character device), which anyone
      * may make since Linux 5.8 and which is no device. */
@@ -564,7 +566,8 @@ static int remove_name(const struct path_op *op, int is_dir)
     if (r == 0 && is_dir && v.d == op->root.d && v.mnt == op->root.mnt)
         r = -EBUSY; /* the caller's root */
     if (r == 0) {
-        int (*op)(struct inode *, const char *, struct inode *) = is_dir ? di->ops->rmdir : di->ops->unlink;
+        int (*op)(struct inode *, const char *, struct inode *) =
+            is_dir ? di->ops->rmdir : di->ops->unlink;
         r = op ? op(di, last, vi) : -EPERM;
     }
     if (r == 0)
@@ -601,7 +604,8 @@ static int is_ancestor(struct dentry *a, struct dentry *d)
  * is free), in Linux's order: 0 to go ahead, 1 when there is nothing to
  * do (the same file under both names), or -errno. */
 static int may_rename(const struct creds *c, const struct path *odir, const struct path *ndir,
-                      const struct path *src, const struct path *dst, int ofl, int nfl, unsigned flags)
+                      const struct path *src, const struct path *dst, int ofl, int nfl,
+                      unsigned flags)
 {
     struct inode *si = src->d->inode, *di = dst ? dst->d->inode : NULL;
     int sdir = S_ISDIR(si->mode);

@@ -445,7 +445,7 @@ struct nameidata {
     struct path root;         /* the process's root (or the dirfd for IN_ROOT) */
     struct path start;        /* for BENEATH: the starting directory */
     int flags;
-    int links;                /* symlinks followed so far */
+    int links; /* symlinks followed so far */
 };
 
 /* The path of d from its file system's root dentry, from the cached names

@@ -65,7 +65,10 @@ static __attribute__((noreturn)) void die(int code)
         __builtin_trap();
 }
 
-static inline uint32_t aload(uint32_t *p) { return __atomic_load_n(p, __ATOMIC_ACQUIRE); }
+static inline uint32_t aload(uint32_t *p)
+{
+    return __atomic_load_n(p, __ATOMIC_ACQUIRE);
+}
 
 static void futex_wait(uint32_t *p, uint32_t val)
 {
@@ -96,8 +99,14 @@ static inline uint64_t rdgsbase(void)
     __asm__ volatile("rdgsbase %0" : "=r"(v));
     return v;
 }
-static inline void wrfsbase(uint64_t v) { __asm__ volatile("wrfsbase %0" ::"r"(v) : "memory"); }
-static inline void wrgsbase(uint64_t v) { __asm__ volatile("wrgsbase %0" ::"r"(v) : "memory"); }
+static inline void wrfsbase(uint64_t v)
+{
+    __asm__ volatile("wrfsbase %0" ::"r"(v) : "memory");
+}
+static inline void wrgsbase(uint64_t v)
+{
+    __asm__ volatile("wrgsbase %0" ::"r"(v) : "memory");
+}
 
 static inline int in_stub_text(uint64_t ip)
 {
@@ -136,11 +145,24 @@ static void handler(int sig, siginfo_t *si, void *ucv)
     struct sysmsg *m = (struct sysmsg *)(uintptr_t)(SYSMSG_BASE + slot * SYSMSG_SIZE);
     struct guest_regs *r = &m->regs;
 
-    r->r8 = g->r8; r->r9 = g->r9; r->r10 = g->r10; r->r11 = g->r11;
-    r->r12 = g->r12; r->r13 = g->r13; r->r14 = g->r14; r->r15 = g->r15;
-    r->rdi = g->rdi; r->rsi = g->rsi; r->rbp = g->rbp; r->rbx = g->rbx;
-    r->rdx = g->rdx; r->rax = g->rax; r->rcx = g->rcx; r->rsp = g->rsp;
-    r->rip = g->rip; r->eflags = g->eflags;
+    r->r8 = g->r8;
+    r->r9 = g->r9;
+    r->r10 = g->r10;
+    r->r11 = g->r11;
+    r->r12 = g->r12;
+    r->r13 = g->r13;
+    r->r14 = g->r14;
+    r->r15 = g->r15;
+    r->rdi = g->rdi;
+    r->rsi = g->rsi;
+    r->rbp = g->rbp;
+    r->rbx = g->rbx;
+    r->rdx = g->rdx;
+    r->rax = g->rax;
+    r->rcx = g->rcx;
+    r->rsp = g->rsp;
+    r->rip = g->rip;
+    r->eflags = g->eflags;
     r->orig_rax = sig == SIGSYS ? g->rax : (uint64_t)-1;
     r->fs_base = rdfsbase();
     r->gs_base = rdgsbase();
@@ -163,9 +185,9 @@ static void handler(int sig, siginfo_t *si, void *ucv)
         post_and_wait(m);
         if (m->cmd != SMC_SYSCALL)
             break;
-        m->sc_ret = sc6((long)m->sc_nr, (long)m->sc_args[0], (long)m->sc_args[1],
-                        (long)m->sc_args[2], (long)m->sc_args[3], (long)m->sc_args[4],
-                        (long)m->sc_args[5]);
+        m->sc_ret =
+            sc6((long)m->sc_nr, (long)m->sc_args[0], (long)m->sc_args[1], (long)m->sc_args[2],
+                (long)m->sc_args[3], (long)m->sc_args[4], (long)m->sc_args[5]);
     }
 
     wrfsbase(r->fs_base);
@@ -175,18 +197,47 @@ static void handler(int sig, siginfo_t *si, void *ucv)
     if (sig != STUB_INTERRUPT_SIG && fp && fp->sw_reserved.magic1 == FP_XSTATE_MAGIC1_ &&
         ((uintptr_t)fp & 63) == 0) {
         struct return_frame f = {
-            .r15 = r->r15, .r14 = r->r14, .r13 = r->r13, .r12 = r->r12, .rbp = r->rbp,
-            .rbx = r->rbx, .r11 = r->r11, .r10 = r->r10, .r9 = r->r9, .r8 = r->r8,
-            .rax = r->rax, .rcx = r->rcx, .rdx = r->rdx, .rsi = r->rsi, .rdi = r->rdi,
-            .rip = r->rip, .cs = g->cs, .rflags = flags, .rsp = r->rsp, .ss = g->ss,
+            .r15 = r->r15,
+            .r14 = r->r14,
+            .r13 = r->r13,
+            .r12 = r->r12,
+            .rbp = r->rbp,
+            .rbx = r->rbx,
+            .r11 = r->r11,
+            .r10 = r->r10,
+            .r9 = r->r9,
+            .r8 = r->r8,
+            .rax = r->rax,
+            .rcx = r->rcx,
+            .rdx = r->rdx,
+            .rsi = r->rsi,
+            .rdi = r->rdi,
+            .rip = r->rip,
+            .cs = g->cs,
+            .rflags = flags,
+            .rsp = r->rsp,
+            .ss = g->ss,
         };
         stub_return(&f, (void *)fp);
     }
-    g->r8 = r->r8; g->r9 = r->r9; g->r10 = r->r10; g->r11 = r->r11;
-    g->r12 = r->r12; g->r13 = r->r13; g->r14 = r->r14; g->r15 = r->r15;
-    g->rdi = r->rdi; g->rsi = r->rsi; g->rbp = r->rbp; g->rbx = r->rbx;
-    g->rdx = r->rdx; g->rax = r->rax; g->rcx = r->rcx; g->rsp = r->rsp;
-    g->rip = r->rip; g->eflags = flags;
+    g->r8 = r->r8;
+    g->r9 = r->r9;
+    g->r10 = r->r10;
+    g->r11 = r->r11;
+    g->r12 = r->r12;
+    g->r13 = r->r13;
+    g->r14 = r->r14;
+    g->r15 = r->r15;
+    g->rdi = r->rdi;
+    g->rsi = r->rsi;
+    g->rbp = r->rbp;
+    g->rbx = r->rbx;
+    g->rdx = r->rdx;
+    g->rax = r->rax;
+    g->rcx = r->rcx;
+    g->rsp = r->rsp;
+    g->rip = r->rip;
+    g->eflags = flags;
 }
 
 struct ksigaction {
@@ -211,15 +262,45 @@ static void op(uint16_t code, uint32_t k, uint8_t jt, uint8_t jf)
         die(8);
     prog[nprog++] = (struct sock_filter)BPF_JUMP(code, k, jt, jf);
 }
-static void ld(uint32_t off) { op(BPF_LD | BPF_W | BPF_ABS, off, 0, 0); }
-static void ret(uint32_t v) { op(BPF_RET | BPF_K, v, 0, 0); }
+static void ld(uint32_t off)
+{
+    op(BPF_LD | BPF_W | BPF_ABS, off, 0, 0);
+}
+static void ret(uint32_t v)
+{
+    op(BPF_RET | BPF_K, v, 0, 0);
+}
 /* Each require_* continues when A passes and refuses the call otherwise. */
-static void require_eq(uint32_t k) { op(BPF_JMP | BPF_JEQ | BPF_K, k, 1, 0); ret(RET_EPERM); }
-static void require_ne(uint32_t k) { op(BPF_JMP | BPF_JEQ | BPF_K, k, 0, 1); ret(RET_EPERM); }
-static void require_le(uint32_t k) { op(BPF_JMP | BPF_JGT | BPF_K, k, 0, 1); ret(RET_EPERM); }
-static void require_clear(uint32_t mask) { op(BPF_JMP | BPF_JSET | BPF_K, mask, 0, 1); ret(RET_EPERM); }
-static void require_set(uint32_t mask) { op(BPF_JMP | BPF_JSET | BPF_K, mask, 1, 0); ret(RET_EPERM); }
-static void require_hi0(int arg) { ld(ARG_HI(arg)); require_eq(0); }
+static void require_eq(uint32_t k)
+{
+    op(BPF_JMP | BPF_JEQ | BPF_K, k, 1, 0);
+    ret(RET_EPERM);
+}
+static void require_ne(uint32_t k)
+{
+    op(BPF_JMP | BPF_JEQ | BPF_K, k, 0, 1);
+    ret(RET_EPERM);
+}
+static void require_le(uint32_t k)
+{
+    op(BPF_JMP | BPF_JGT | BPF_K, k, 0, 1);
+    ret(RET_EPERM);
+}
+static void require_clear(uint32_t mask)
+{
+    op(BPF_JMP | BPF_JSET | BPF_K, mask, 0, 1);
+    ret(RET_EPERM);
+}
+static void require_set(uint32_t mask)
+{
+    op(BPF_JMP | BPF_JSET | BPF_K, mask, 1, 0);
+    ret(RET_EPERM);
+}
+static void require_hi0(int arg)
+{
+    ld(ARG_HI(arg));
+    require_eq(0);
+}
 
 #define STUB_HI ((uint32_t)(STUB_BASE >> 32))
 _Static_assert((uint32_t)STUB_BASE == 0 && ((STUB_REGION_END - 1) >> 32) == STUB_HI,
@@ -233,11 +314,11 @@ _Static_assert((uint32_t)STUB_BASE == 0 && ((STUB_REGION_END - 1) >> 32) == STUB
 static void require_outside_stub(int a, int l)
 {
     ld(ARG_HI(a));
-    require_le(0x7fff);                                     /* a user address */
-    op(BPF_JMP | BPF_JGT | BPF_K, STUB_HI, 0, 1);           /* above the block: fine */
-    op(BPF_JMP | BPF_JA, 0, 0, 0);                          /* -> end (patched) */
+    require_le(0x7fff);                           /* a user address */
+    op(BPF_JMP | BPF_JGT | BPF_K, STUB_HI, 0, 1); /* above the block: fine */
+    op(BPF_JMP | BPF_JA, 0, 0, 0);                /* -> end (patched) */
     unsigned to_end1 = nprog - 1;
-    op(BPF_JMP | BPF_JEQ | BPF_K, STUB_HI, 0, 3);           /* in the block: */
+    op(BPF_JMP | BPF_JEQ | BPF_K, STUB_HI, 0, 3); /* in the block: */
     ld(ARG_LO(a));
     op(BPF_JMP | BPF_JGE | BPF_K, (uint32_t)STUB_REGION_END, 0, 0); /* past the region -> end */
     unsigned to_end2 = nprog - 1;
@@ -251,7 +332,7 @@ static void require_outside_stub(int a, int l)
     ld(ARG_LO(a));
     op(BPF_ALU | BPF_ADD | BPF_X, 0, 0, 0);
     op(BPF_ST, 1, 0, 0);
-    op(BPF_JMP | BPF_JGE | BPF_X, 0, 0, 2);                 /* sum >= len: no carry */
+    op(BPF_JMP | BPF_JGE | BPF_X, 0, 0, 2); /* sum >= len: no carry */
     op(BPF_LD | BPF_IMM, 0, 0, 0);
     op(BPF_JMP | BPF_JA, 1, 0, 0);
     op(BPF_LD | BPF_IMM, 1, 0, 0);
@@ -260,12 +341,12 @@ static void require_outside_stub(int a, int l)
     op(BPF_ALU | BPF_ADD | BPF_X, 0, 0, 0);
     op(BPF_MISC | BPF_TAX, 0, 0, 0);
     op(BPF_LD | BPF_MEM, 0, 0, 0);
-    op(BPF_ALU | BPF_ADD | BPF_X, 0, 0, 0);                 /* A = the end's high word */
+    op(BPF_ALU | BPF_ADD | BPF_X, 0, 0, 0); /* A = the end's high word */
     require_le(STUB_HI);
-    op(BPF_JMP | BPF_JEQ | BPF_K, STUB_HI, 0, 0);           /* below the block -> end */
+    op(BPF_JMP | BPF_JEQ | BPF_K, STUB_HI, 0, 0); /* below the block -> end */
     unsigned to_end3 = nprog - 1;
     op(BPF_LD | BPF_MEM, 1, 0, 0);
-    require_eq(0);                                          /* ends exactly at STUB_BASE */
+    require_eq(0); /* ends exactly at STUB_BASE */
     unsigned end = nprog;
     prog[to_end1].k = end - to_end1 - 1;
     prog[to_end2].jt = (uint8_t)(end - to_end2 - 1);
@@ -290,8 +371,9 @@ static void end_nr(unsigned at)
 
 /* No MAP_LOCKED: the sentry keeps memory locks in its own model and asks
  * for MAP_POPULATE instead (see sys_mlock). */
-#define MAP_ALLOWED (MAP_SHARED | MAP_PRIVATE | MAP_FIXED | MAP_ANONYMOUS | MAP_NORESERVE | \
-                     MAP_POPULATE | MAP_HUGETLB | (0x3fU << 26) /* MAP_HUGE_ sizes */)
+#define MAP_ALLOWED                                                                                \
+    (MAP_SHARED | MAP_PRIVATE | MAP_FIXED | MAP_ANONYMOUS | MAP_NORESERVE | MAP_POPULATE |         \
+     MAP_HUGETLB | (0x3fU << 26) /* MAP_HUGE_ sizes */)
 #define PROT_ALLOWED (PROT_READ | PROT_WRITE | PROT_EXEC | PROT_SEM)
 
 static void install_filter(void)
@@ -439,7 +521,9 @@ void stub_main(long *sp)
     if (r != (long)SIGSTACK_BASE)
         die(3);
 
-    stack_t ss = { .ss_sp = (void *)(uintptr_t)SIGSTACK_BASE, .ss_flags = 0, .ss_size = SIGSTACK_SIZE };
+    stack_t ss = { .ss_sp = (void *)(uintptr_t)SIGSTACK_BASE,
+                   .ss_flags = 0,
+                   .ss_size = SIGSTACK_SIZE };
     sc2(__NR_sigaltstack, &ss, 0);
 
     struct ksigaction sa = {
@@ -460,10 +544,11 @@ void stub_main(long *sp)
     sc4(__NR_rt_sigaction, STUB_INTERRUPT_SIG, &irq, 0, 8);
     /* Host signals other than the sentry's are ignored; the guest's own
      * signals are emulated by the sentry. */
-    struct ksigaction ign = { .handler = (void *)SIG_IGN, .flags = SA_RESTORER,
+    struct ksigaction ign = { .handler = (void *)SIG_IGN,
+                              .flags = SA_RESTORER,
                               .restorer = (void (*)(void))stub_sigreturn };
-    static const int ignored[] = { SIGHUP, SIGINT, SIGQUIT, SIGPIPE, SIGALRM, SIGTERM, SIGUSR1,
-                                   SIGCHLD, SIGTSTP, SIGTTIN, SIGTTOU, SIGWINCH, SIGURG, SIGXFSZ };
+    static const int ignored[] = { SIGHUP,  SIGINT,  SIGQUIT, SIGPIPE, SIGALRM,  SIGTERM, SIGUSR1,
+                                   SIGCHLD, SIGTSTP, SIGTTIN, SIGTTOU, SIGWINCH, SIGURG,  SIGXFSZ };
     for (unsigned i = 0; i < ARRAY_SIZE(ignored); i++)
         sc4(__NR_rt_sigaction, ignored[i], &ign, 0, 8);
     unsigned long none = 0;
