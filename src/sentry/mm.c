@@ -253,6 +253,30 @@ static long mmap_range(struct mm *mm, uint64_t addr, uint64_t alen, int flags, u
     return 0;
 }
 
+/* Have the stub map [start, start + alen) with prot: f's host descriptor
+ * (a read-only one when f is read-only) at off, or with f NULL anonymous
+ * memory; hflags are the type and the flags passed on, flags the call's
+ * (MAP_HUGETLB and its size bits go to anonymous mappings). The address
+ * mapped, or -errno. */
+static long stub_mmap(struct task *t, struct file *f, uint64_t start, uint64_t alen, int prot,
+                      int hflags, int flags, uint64_t off)
+{
+    if (!f)
+        return host_mmap(t, start, alen, prot,
+                         hflags | (flags & (MAP_HUGETLB | (int)(0x3fU << 26))) | MAP_ANONYMOUS |
+                             MAP_FIXED);
+    int hfd = f->ops->mmap_fd(f);
+    int tmp = -1;
+    if (hfd >= 0)
+        hfd = mmap_host_fd(f, hfd, &tmp);
+    long ret = hfd;
+    if (hfd >= 0)
+        ret = stub_map_fd(t->ctx, hfd, start, alen, prot, hflags | MAP_FIXED, off);
+    if (tmp >= 0)
+        close(tmp);
+    return ret;
+}
+
 long mm_mmap(struct task *t, uint64_t addr, uint64_t len, int prot, int flags, int fd, uint64_t off)
 {
     struct mm *mm = t->proc->mm;
@@ -336,22 +360,7 @@ long mm_mmap(struct task *t, uint64_t addr, uint64_t len, int prot, int flags, i
     /* Linux's mmap ignores unknown protection bits; the host is asked for
      * the known ones only (the stub's filter refuses any other). */
     prot &= PROT_READ | PROT_WRITE | PROT_EXEC;
-    if (f && !zero) {
-        int hfd = f->ops->mmap_fd(f);
-        int tmp = -1;
-        if (hfd >= 0)
-            hfd = mmap_host_fd(f, hfd, &tmp);
-        ret = hfd;
-        if (hfd >= 0)
-            ret =
-                stub_map_fd(t->ctx, hfd, start, alen, prot, type | (flags & keep) | MAP_FIXED, off);
-        if (tmp >= 0)
-            close(tmp);
-    } else {
-        int hflags =
-            (flags & (keep | MAP_HUGETLB | (int)(0x3fU << 26))) | type | MAP_ANONYMOUS | MAP_FIXED;
-        ret = host_mmap(t, start, alen, prot, hflags);
-    }
+    ret = stub_mmap(t, f && !zero ? f : NULL, start, alen, prot, type | (flags & keep), flags, off);
     if (ret < 0)
         goto out;
     if ((uint64_t)ret != start) {
