@@ -642,7 +642,7 @@ static long xattr_target(struct task *t, int by_fd, uint64_t arg, int follow, st
             file_put(f);
             return -EOPNOTSUPP;
         }
-        p->mnt = f->mnt;
+        p->mnt = f->mnt; /* NULL for memfds and host streams */
         p->d = dget(f->dentry);
         file_put(f);
         return 0;
@@ -675,7 +675,7 @@ static long do_setxattr(struct task *t, const struct sysargs *a, int by_fd, int 
         struct inode *i = p.d->inode;
         if ((r = xattr_prefix_check(name)) < 0)
             ;
-        else if (p.mnt->flags & MNT_RDONLY)
+        else if (p.mnt && (p.mnt->flags & MNT_RDONLY))
             r = -EROFS;
         else if (!i->ops->setxattr)
             r = -EOPNOTSUPP;
@@ -754,7 +754,7 @@ static long do_removexattr(struct task *t, const struct sysargs *a, int by_fd, i
     struct inode *i = p.d->inode;
     if ((r = xattr_prefix_check(name)) < 0)
         ;
-    else if (p.mnt->flags & MNT_RDONLY)
+    else if (p.mnt && (p.mnt->flags & MNT_RDONLY))
         r = -EROFS;
     else if (!i->ops->removexattr)
         r = -EOPNOTSUPP;
