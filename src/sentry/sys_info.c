@@ -92,7 +92,8 @@ static long host_clock(struct task *t, int64_t id, clockid_t *out)
     if (pid != 0 && pid != t->proc->pid && pid != t->tid)
         return -EINVAL;
 self_cpu:
-    *out = (clockid_t)((~(int64_t)t->proc->mm->stub->pid << 3) | 2);
+    /* Shifted as unsigned: a left shift of a negative value is undefined. */
+    *out = (clockid_t)((~(uint64_t)t->proc->mm->stub->pid << 3) | 2);
     return 0;
 }
 
