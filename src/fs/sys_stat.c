@@ -286,7 +286,7 @@ static long do_access(struct task *t, int dirfd, uint64_t upath, int mode, int f
     if (!(flags & AT_EACCESS))
         mask |= MAY_ACCESS;
     r = mode ? vfs_permission(t, i, mask) : 0;
-    if (r == 0 && (mode & W_OK) && (p.mnt->flags & MNT_RDONLY) &&
+    if (r == 0 && (mode & W_OK) && p.mnt && (p.mnt->flags & MNT_RDONLY) &&
         (S_ISREG(i->mode) || S_ISDIR(i->mode) || S_ISLNK(i->mode)))
         r = -EROFS;
     path_put(&p);
@@ -480,7 +480,7 @@ long sys_truncate(struct task *t, const struct sysargs *a)
     else if (!S_ISREG(i->mode))
         r = -EINVAL;
     else if ((r = vfs_permission(t, i, MAY_WRITE)) == 0) {
-        if (p.mnt->flags & MNT_RDONLY)
+        if (p.mnt && (p.mnt->flags & MNT_RDONLY))
             r = -EROFS;
         else {
             struct iattr ia = { .valid = ATTR_SIZE | ATTR_MTIME | ATTR_MTIME_NOW | ATTR_CTIME, .size = len };
