@@ -4,6 +4,7 @@
  * both and prints the same line; a sentry crash still shows as a different
  * status. The sanitizer build's fuzz suite is what catches UBSan reports. */
 #include <fcntl.h>
+#include <unistd.h>
 #include <time.h>
 
 #include "guest.h"
@@ -21,6 +22,20 @@ static void memfd_xattr(void)
     sc(SYS_close, fd);
 }
 
+/* truncate and access(W_OK) through /proc/self/fd/N of a memfd: the path
+ * has no mount either. */
+static void memfd_by_path(void)
+{
+    long fd = sc(SYS_memfd_create, "y", 0);
+    char path[64];
+    snprintf(path, sizeof path, "/proc/self/fd/%ld", fd);
+    check_ret(sc(SYS_truncate, path, 100), 0, "truncate /proc/self/fd/N of a memfd");
+    check_ret(sc(SYS_access, path, W_OK), 0, "access W_OK /proc/self/fd/N of a memfd");
+    check_ret(sc(SYS_faccessat2, AT_FDCWD, path, W_OK, AT_EACCESS), 0,
+              "faccessat2 W_OK AT_EACCESS /proc/self/fd/N of a memfd");
+    sc(SYS_close, fd);
+}
+
 /* The process CPU clock maps to the stub's clock id, computed with a left
  * shift of a negative number (undefined). */
 static void cpu_clock(void)
@@ -35,6 +50,7 @@ static void cpu_clock(void)
 int main(void)
 {
     memfd_xattr();
+    memfd_by_path();
     cpu_clock();
     out("%d checks, %d failed\n", g_checks, g_failed);
     return g_failed != 0;
