@@ -262,6 +262,21 @@ static uint64_t gen_ptr(void)
     }
 }
 
+/* A pointer that is surely not to memory: for where a valid one would be
+ * read as something that makes the call wait (a timeout) or run long. */
+static uint64_t gen_badptr(void)
+{
+    for (;;) {
+        uint64_t p = gen_ptr();
+        int ok = p != 0 && !(p >= BUF_BASE && p < EDGE) && !(p >= ARENA && p < ARENA + ARENA_SIZE) &&
+                 !(p >= STR_BASE && p < STR_BASE + STR_SIZE);
+        for (int i = 0; i < nmaps && ok; i++)
+            ok = !(p >= maps[i] && p - maps[i] < (32UL << 20)); /* mmap lengths are bounded */
+        if (ok)
+            return p;
+    }
+}
+
 static uint64_t gen_len(void)
 {
     switch (below(8)) {
@@ -277,7 +292,7 @@ static uint64_t gen_len(void)
 
 static long gen_fd(int dir)
 {
-    if (dir && chance(15))
+    if (dir && chance(40))
         return -100; /* AT_FDCWD */
     switch (below(10)) {
     case 0: return below(3);
@@ -341,12 +356,13 @@ static uint64_t gen_xname(void)
 
 static uint64_t gen_flags(void)
 {
-    switch (below(5)) {
-    case 0: return 0;
-    case 1: return 1UL << below(32);
-    case 2: return (uint32_t)rnd();
-    case 3: return rnd() & 0xfff;
-    default: return rnd();
+    switch (below(7)) {
+    case 0: case 1: return 0;
+    case 2: return 1UL << below(20);
+    case 3: return (1UL << below(16)) | (1UL << below(16));
+    case 4: return rnd() & 0xfff;
+    case 5: return (uint32_t)rnd();
+    default: return chance(50) ? rnd() : 1UL << below(64);
     }
 }
 
@@ -427,14 +443,15 @@ static uint64_t gen_iov(void)
 static uint64_t gen_timespec(int usec)
 {
     if (chance(15))
-        return gen_ptr() | 1; /* never NULL: that would mean "wait forever" */
+        return gen_badptr(); /* not NULL (forever), nor memory (any time at all) */
     int64_t *t = (void *)strarea(16);
     t[0] = chance(90) ? 0 : (int64_t)gen_int() % 2 ? -1 : 0;
     t[1] = chance(80) ? (int64_t)below(usec ? 2000 : 2000000) : (int64_t)gen_int();
     if (t[0] > 0 || t[0] < -1)
         t[0] = 0;
     if (t[1] > (usec ? 5000 : 5000000) || t[1] < 0)
-        t[1] = below(2) ? -1 : 1000000000; /* invalid, refused */
+        t[1] = below(2) || usec ? -1 : 1000000000; /* invalid, refused (select takes
+                                                       * any usec: 10^9 is 1000 s) */
     return (uint64_t)(uintptr_t)t;
 }
 
@@ -506,13 +523,25 @@ static uint64_t gen_times(void)
 }
 
 /* ---- per-call fixups ---- */
-static int keep_fd(long fd) { return fd == LOGFD ? 0 : 1; }
+/* Descriptors are ints to the kernel: compare what it will see. */
+static int keep_fd(uint64_t fd) { return (int)fd != LOGFD; }
 
 static void no_log_fd(const struct sysent *s, uint64_t *a)
 {
     for (int i = 0; i < 6; i++)
-        if ((s->k[i] == K_FD || s->k[i] == K_DIRFD) && !keep_fd((long)a[i]))
+        if ((s->k[i] == K_FD || s->k[i] == K_DIRFD) && !keep_fd(a[i]))
             a[i] = (uint64_t)(LOGFD + 7);
+}
+
+/* A plausible target for a memory call: a page of what we mapped. */
+static void mm_plausible(uint64_t *addr, uint64_t *len)
+{
+    if (chance(30))
+        return;
+    *addr = (nmaps && chance(60) ? maps[below(nmaps)] : ARENA + (below(ARENA_SIZE) & ~4095UL))
+            + 4096 * below(4);
+    if (len && chance(80))
+        *len = 4096 * (1 + below(16)) - (chance(10) ? below(4096) : 0);
 }
 
 /* An address range for a memory call: never our own memory. */
@@ -566,11 +595,19 @@ static void fixup(const struct sysent *s, uint64_t *a)
         if (a[3] & 0x110010) /* MAP_FIXED, MAP_FIXED_NOREPLACE */
             mm_range(&a[0], a[1]);
     } else if (IS("munmap") || IS("mprotect") || IS("madvise") || IS("msync")) {
+        mm_plausible(&a[0], &a[1]);
+        if (IS("msync") && chance(70))
+            a[2] = (1 << below(3)) | (chance(30) ? 2 : 0); /* MS_ASYNC, MS_INVALIDATE, MS_SYNC */
         if (IS("madvise") && chance(70))
             a[2] = below(30);
         if (!IS("msync"))
             mm_range(&a[0], a[1]);
     } else if (IS("mremap")) {
+        mm_plausible(&a[0], &a[1]);
+        if (chance(70))
+            a[2] = 4096 * (1 + below(32));
+        if (chance(30))
+            mm_plausible(&a[4], 0);
         a[2] = bounded(a[2], 16UL << 20);
         if (chance(60))
             a[3] = below(8);
@@ -691,8 +728,8 @@ static void fixup(const struct sysent *s, uint64_t *a)
     } else if (IS("close_range")) {
         if (chance(70))
             a[0] = below(300), a[1] = a[0] + below(300);
-        if (a[0] <= LOGFD && a[1] >= LOGFD) {
-            if (chance(50) || a[0] == LOGFD)
+        if ((uint32_t)a[0] <= LOGFD && (uint32_t)a[1] >= LOGFD) { /* unsigned ints */
+            if (chance(50) || (uint32_t)a[0] == LOGFD)
                 a[0] = LOGFD + 1;
             else
                 a[1] = LOGFD - 1;
@@ -718,6 +755,8 @@ static void fixup(const struct sysent *s, uint64_t *a)
                IS("fremovexattr")) {
         a[1] = gen_xname();
     } else if (IS("rt_sigaction") || IS("rt_sigprocmask")) {
+        if (IS("rt_sigprocmask") && chance(80))
+            a[0] = below(3);
         if (chance(70))
             a[3] = 8;
     } else if (IS("memfd_create")) {
@@ -843,7 +882,7 @@ int main(int argc, char **argv)
         add_path("%s%s", canary, cnames[i]);
     sc(SYS_chdir, scratch);
 
-    /* Implemented calls three times as often as the others. */
+    /* Implemented calls seven times as often as the others. */
     static int others[512];
     int nothers = 0;
     for (int nr = 0; nr < 470; nr++) {
@@ -871,7 +910,7 @@ int main(int argc, char **argv)
     for (seq = 1; seq <= calls; seq++) {
         struct sysent other;
         const struct sysent *s;
-        if (below(4) == 0 && nothers) {
+        if (below(8) == 0 && nothers) {
             other = (struct sysent){others[below(nothers)], "-", K_INT, {K_NONE}, 0};
             s = &other;
         } else

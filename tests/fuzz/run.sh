@@ -100,7 +100,9 @@ snapshot() {
     (cd "$top" && find . \( -path ./a/b/c/scratch -o -path ./a/b/c/log \) -prune -o \
         -printf '%p %y %m %n %U %G %s %i %T@ %C@ %l\n' | sort &&
         find . \( -path ./a/b/c/scratch -o -path ./a/b/c/log \) -prune -o -type f -print0 |
-        sort -z | xargs -0r sha256sum)
+        sort -z | xargs -0r sha256sum
+        # the fuzzer's own directory is bound read-only (its /proc/self/exe)
+        cd "$(dirname "$fz")" && ls -l --time-style=+%s.%N . && sha256sum "$fz")
 }
 
 # The last calls, oldest first, from the ring (records "SEQ NR NAME ARGS... = RESULT").
@@ -133,14 +135,14 @@ one() {
     pid=$!
     local stamp old= still=0 hung=
     while kill -0 "$pid" 2>/dev/null; do
-        sleep 1
+        sleep 0.2
         stamp=$(stat -c '%Y %s' "$work/log/ring" 2>/dev/null; md5sum <"$work/log/ring" 2>/dev/null)
         if [ "$stamp" = "$old" ]; then
             still=$((still + 1))
         else
             still=0 old=$stamp
         fi
-        if [ "$still" -ge "$hang" ]; then
+        if [ "$still" -ge $((hang * 5)) ]; then
             hung=$(last_calls 1 | awk '{ print $3 }')
             kill -KILL "$pid" 2>/dev/null
             break
