@@ -192,9 +192,9 @@ static void protect_maps(void)
 
 /* ---- pools ---- */
 static char scratch[256], tmpdir[256], canary[256];
-static const char *paths[160];
+static const char *paths[200];
 static int npaths;
-static char pathstore[160][320];
+static char pathstore[200][320];
 static int fds[64];
 static int nfds;
 static uint64_t maps[32]; /* recent mmap results */
@@ -202,7 +202,7 @@ static int nmaps;
 
 static void add_path(const char *fmt, ...)
 {
-    if (npaths >= 160)
+    if (npaths >= 200)
         return;
     va_list ap;
     va_start(ap, fmt);
@@ -222,8 +222,14 @@ static void add_fd(long fd)
 }
 
 /* ---- value generators ---- */
+/* In a "sane" call (half of them) every argument is likely valid, so calls
+ * get past their argument checks and reach deeper code. */
+static int sane;
+
 static uint64_t gen_int(void)
 {
+    if (sane && chance(80))
+        return below(chance(50) ? 4 : 4096);
     static const uint64_t special[] = {0, 1, 2, 3, -1UL, -2UL, 0x7fffffff, 0x80000000,
         0xffffffff, 0x100000000, 0x7fffffffffffffff, 0x8000000000000000, 4095, 4096, 4097,
         65536, -4096UL, 255, 256, 1024, 1UL << 40, -100UL};
@@ -246,6 +252,8 @@ static uint64_t buf_ptr(uint64_t room)
 
 static uint64_t gen_ptr(void)
 {
+    if (sane && chance(85))
+        return nmaps && chance(20) ? maps[below(nmaps)] : buf_ptr(4096);
     switch (below(16)) {
     case 0: return 0;
     case 1: return 1;
@@ -279,6 +287,8 @@ static uint64_t gen_badptr(void)
 
 static uint64_t gen_len(void)
 {
+    if (sane && chance(85))
+        return below(chance(50) ? 64 : 4097);
     switch (below(8)) {
     case 0: return 0;
     case 1: return below(16);
@@ -294,6 +304,8 @@ static long gen_fd(int dir)
 {
     if (dir && chance(40))
         return -100; /* AT_FDCWD */
+    if (sane && nfds && chance(90))
+        return fds[below(nfds)];
     switch (below(10)) {
     case 0: return below(3);
     case 1: return -1 - (long)below(3);
@@ -316,7 +328,7 @@ static char *strarea(size_t n)
 
 static uint64_t gen_path(void)
 {
-    switch (below(20)) {
+    switch (sane ? 3 + below(17) : below(20)) {
     case 0: return gen_ptr();
     case 1: { /* a path that runs into the guard page without a NUL */
         char *p = (char *)(EDGE - 1 - below(64));
@@ -356,6 +368,8 @@ static uint64_t gen_xname(void)
 
 static uint64_t gen_flags(void)
 {
+    if (sane && chance(85))
+        return chance(50) ? 0 : 1UL << below(16);
     switch (below(7)) {
     case 0: case 1: return 0;
     case 2: return 1UL << below(20);
@@ -382,6 +396,8 @@ static uint64_t gen_open_flags(void)
 static uint64_t gen_mode(void)
 {
     static const unsigned types[] = {0, 0, 0, 0010000, 0020000, 0060000, 0140000, 0100000, 0040000, 0170000};
+    if (sane && chance(80))
+        return chance(30) ? below(8) : rnd() & 0777;
     if (chance(5))
         return gen_int();
     return (rnd() & 07777) | types[below(sizeof types / sizeof types[0])];
@@ -735,8 +751,11 @@ static void fixup(const struct sysent *s, uint64_t *a)
                 a[1] = LOGFD - 1;
         }
     } else if (IS("chroot")) {
-        if (chance(90))
-            a[0] = chance(50) ? gen_ptr() : (uint64_t)(uintptr_t)"/nonexistent";
+        /* Into anything but / the rest of the run would find none of its
+         * paths; chroot is exercised on its errors and on the root. */
+        static const char *roots[] = {"/", "/proc/self/root", "/nonexistent", "/dev/null", "", "/proc/self/cwd/../../../.."};
+        if (a[0] >= STR_BASE && a[0] < STR_BASE + STR_SIZE)
+            strcpy((char *)(uintptr_t)a[0], roots[below(sizeof roots / sizeof roots[0])]);
     } else if (IS("dup2") || IS("dup3")) {
         if (chance(60))
             a[1] = below(LOGFD + 10);
@@ -874,7 +893,12 @@ int main(int argc, char **argv)
         "/proc/self/status", "/proc/self/mem", "/proc/self/fdinfo/1", "/proc/1/task/1/stat",
         "/proc", "/proc/self", "/dev/null", "/dev/zero", "/dev/full", "/dev/urandom", "/dev/tty",
         "/dev/fd/3", "/dev/stdin", "/dev/shm", "/dev/shm/x", "/dev/pts", "/tmp", "/nonexistent/x",
-        "f0", "d0", "new0", "../f0", "l2/proc", "/proc/self/root/..", "/proc/self/cwd/../.."};
+        "f0", "d0", "new0", "../f0", "l2/proc", "/proc/self/root/..", "/proc/self/cwd/../..",
+        "/proc/self/fd", "/proc/self/fdinfo", "/proc/self/task/1/fd/4", "/proc/self/mountinfo",
+        "/proc/self/mounts", "/proc/self/environ", "/proc/self/cmdline", "/proc/self/statm",
+        "/proc/self/task", "/proc/thread-self/comm", "/proc/meminfo", "/proc/cpuinfo", "/proc/stat",
+        "/proc/sys/kernel/hostname", "/proc/sys/kernel/random/uuid", "/proc/self/fd/5/..",
+        "/proc/self/fd/6/x", "/dev/fd", "/dev/shm/../null", "/tmp/t/../../proc/1/fd/0"};
     for (unsigned i = 0; i < sizeof fixed / sizeof fixed[0]; i++)
         add_path("%s", fixed[i]);
     static const char *cnames[] = {"", "/file", "/dir", "/dir/inner", "/link", "/new", "/dir/new"};
@@ -916,6 +940,7 @@ int main(int argc, char **argv)
         } else
             s = &ents[below(nents)];
         uint64_t a[6];
+        sane = chance(50);
         for (int i = 0; i < 6; i++)
             a[i] = s->k[i] == K_NONE && s->name[0] != '-' ? (chance(90) ? 0 : gen_int())
                                                          : gen_kind(s->k[i]);
