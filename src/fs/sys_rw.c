@@ -699,7 +699,12 @@ long sys_copy_file_range(struct task *t, const struct sysargs *a)
         /* The same file: the ranges may not overlap. */
         off_t is = a->a[1] ? ioff : in->pos, os = a->a[3] ? ooff : out->pos;
         off_t len = (off_t)(a->a[4] > MAX_RW_COUNT ? MAX_RW_COUNT : a->a[4]);
-        if (is < os + len && os < is + len)
+        /* Ends saturate at the largest offset: both starts are >= 0 here,
+         * but either may be within len of it, and a signed overflow is
+         * undefined. */
+        off_t ie = is > INT64_MAX - len ? INT64_MAX : is + len;
+        off_t oe = os > INT64_MAX - len ? INT64_MAX : os + len;
+        if (is < oe && os < ie)
             r = -EINVAL;
     }
     if (r == 0) {
