@@ -218,6 +218,14 @@ if [ "$replay" -eq 1 ]; then
     exit
 fi
 
+summary() {
+    echo "fuzz: $runs runs, $total_calls calls, seeds $seed..$((s - 1)), platform $platform," \
+        "$fails failures${failed_seeds[*]:+ (${failed_seeds[*]})}, $knowns known${known_seeds[*]:+ (${known_seeds[*]})}," \
+        "$parked parked, $deaths guest deaths"
+}
+# Stopped early: still say what was done.
+trap 'summary; exit 129' HUP INT TERM
+
 end=$((SECONDS + seconds))
 s=$seed
 while [ "$SECONDS" -lt "$end" ]; do
@@ -232,7 +240,5 @@ while [ "$SECONDS" -lt "$end" ]; do
     done
     s=$((s + 1))
 done
-echo "fuzz: $runs runs, $total_calls calls, seeds $seed..$((s - 1)), platform $platform," \
-    "$fails failures${failed_seeds[*]:+ (${failed_seeds[*]})}, $knowns known${known_seeds[*]:+ (${known_seeds[*]})}," \
-    "$parked parked, $deaths guest deaths"
+summary
 [ "$fails" -eq 0 ]
