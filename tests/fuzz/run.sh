@@ -234,7 +234,7 @@ while [ "$SECONDS" -lt "$end" ]; do
         case $verdict in
         fail) fails=$((fails + 1)); failed_seeds+=("$s/$plat"); report "$s" "$plat" ;;
         known) knowns=$((knowns + 1)); known_seeds+=("$s/$plat"); echo "--- seed $s --platform $plat: $why" ;;
-        parked) parked=$((parked + 1)) ;;
+        parked) parked=$((parked + 1)); echo "--- seed $s --platform $plat: $why (not a failure)" ;;
         death) deaths=$((deaths + 1)) ;;
         esac
     done
