@@ -907,6 +907,8 @@ long sys_copy_file_range(struct task *t, const struct sysargs *a)
     }
     if (r == 0 && in->inode->sb == out->inode->sb && in->inode->ino == out->inode->ino) {
         /* The same file: the ranges may not overlap. */
+        /* No overflow: len was cut to the input's end of file and the
+         * output's largest offset above. */
         if (is < os + (off_t)len && os < is + (off_t)len)
             r = -EINVAL;
     }

@@ -375,7 +375,7 @@ static long do_access(struct task *t, int dirfd, uint64_t upath, int mode, int f
     if (!(flags & AT_EACCESS))
         mask |= MAY_ACCESS;
     r = mode ? vfs_permission(&t->proc->creds, i, mask) : 0;
-    if (r == 0 && (mode & W_OK) && (p.mnt->flags & MNT_RDONLY) &&
+    if (r == 0 && (mode & W_OK) && p.mnt && (p.mnt->flags & MNT_RDONLY) &&
         (S_ISREG(i->mode) || S_ISDIR(i->mode) || S_ISLNK(i->mode)))
         r = -EROFS;
     path_put(&p);
@@ -606,7 +606,7 @@ long sys_truncate(struct task *t, const struct sysargs *a)
     else if (!S_ISREG(i->mode))
         r = -EINVAL;
     else if ((r = vfs_permission(&t->proc->creds, i, MAY_WRITE)) == 0) {
-        if (p.mnt->flags & MNT_RDONLY)
+        if (p.mnt && (p.mnt->flags & MNT_RDONLY))
             r = -EROFS;
         else if ((r = fsize_limit_grow(i, len)) < 0)
             ;
@@ -817,7 +817,7 @@ static long xattr_target(struct task *t, int by_fd, uint64_t arg, int follow, st
             file_put(f);
             return -EOPNOTSUPP;
         }
-        p->mnt = f->mnt;
+        p->mnt = f->mnt; /* NULL for memfds and host streams */
         p->d = dget(f->dentry);
         file_put(f);
         return 0;
@@ -851,7 +851,7 @@ static long do_setxattr(struct task *t, const struct sysargs *a, int by_fd, int 
         struct inode *i = p.d->inode;
         /* vfs_setxattr's order: read-only mount, permission, the name's
          * namespace (resolved by the handler lookup), the file system. */
-        if (p.mnt->flags & MNT_RDONLY)
+        if (p.mnt && (p.mnt->flags & MNT_RDONLY))
             r = -EROFS;
         else if ((r = xattr_permission(t, i, name, MAY_WRITE)) < 0)
             ;
@@ -955,7 +955,7 @@ static long do_removexattr(struct task *t, const struct sysargs *a, int by_fd, i
     if (r < 0)
         return r;
     struct inode *i = p.d->inode;
-    if (p.mnt->flags & MNT_RDONLY)
+    if (p.mnt && (p.mnt->flags & MNT_RDONLY))
         r = -EROFS;
     else if ((r = xattr_permission(t, i, name, MAY_WRITE)) < 0)
         ;

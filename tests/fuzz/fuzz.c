@@ -1,0 +1,1213 @@
+/* fuzz.c: a guest that makes random system calls with random but plausible
+ * arguments, to find sentry crashes, hangs, leaks and escapes. Built with
+ * musl-gcc -static like the guest tests; run by tests/fuzz/run.sh.
+ *
+ * Usage: fuzz SCRATCH TMPDIR CANARY LOGFILE SEED CALLS
+ *   SCRATCH  a directory (hostfs, read-write) it fills with a tree and fuzzes
+ *   TMPDIR   a directory on a tmpfs it does the same with
+ *   CANARY   a read-only directory it aims writes at (must stay unchanged)
+ *   LOGFILE  the call log: a ring of fixed-size records written with pwrite
+ *            before each call (and the result after it), so whoever runs it
+ *            can show the last calls of a crash or hang
+ *   SEED     everything follows from it: the same seed in the same fresh
+ *            layout makes the same calls
+ *   CALLS    how many fuzzed calls to make before exit(0)
+ *
+ * Syscall numbers come from the sentry's table (include/sentry/syscalls.def,
+ * included below, so every syscall added there gets fuzzed) plus numbers the
+ * table does not have. Argument kinds in the table choose the generators.
+ *
+ * What it must not do to stay useful (each is filtered where the call is
+ * built, see fixup()): end itself (exit, exit_group, execve, kill...), block
+ * forever (blocking calls get O_NONBLOCK descriptors, LOCK_NB, finite
+ * timeouts; futex, pause, wait and sleep calls are excluded), unmap or
+ * overwrite its own image, stack or state (memory calls never touch the
+ * ranges in /proc/self/maps at start, nor the high half below the kernel;
+ * "valid" buffers are dedicated scratch pages), touch its log descriptor,
+ * change RLIMIT_FSIZE (the log would stop), or fill the host's disk or
+ * memory (fallocate, sendfile, splice, copy_file_range and mmap lengths are
+ * bounded unless absurd). */
+#define _GNU_SOURCE
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+
+/* The argument kinds of include/sentry/syscall.h (same names; a kind added
+ * there must be added here, which the build then insists on). */
+enum kind {
+    K_NONE = 0,
+    K_INT,
+    K_UINT,
+    K_HEX,
+    K_PTR,
+    K_FD,
+    K_DIRFD,
+    K_STR,
+    K_IBUF,
+    K_OBUF,
+    K_LEN,
+    K_OCT,
+    K_SIG,
+    K_IOV,
+    K_PROT,
+    K_MAPF,
+    K_CLOCK,
+    K_RLIM
+};
+#define SF_NONE 0
+#define SF_BLOCKS 1
+#define SF_NORET 2
+
+struct sysent {
+    int nr;
+    const char *name;
+    unsigned char res, k[6];
+    int flags;
+};
+
+static const struct sysent table[] = {
+#define SYS(nr, name, res, a, b, c, d, e, f, fl) { nr, #name, res, { a, b, c, d, e, f }, fl },
+#include "syscalls.def"
+#undef SYS
+};
+#define NTABLE ((int)(sizeof table / sizeof table[0]))
+
+/* Never made, implemented or not: they end the guest, replace it, signal
+ * it, or wait for something no single-threaded guest can provide. A call
+ * here that gets implemented needs a bounded form before it leaves. */
+static const int excluded[] = {
+    SYS_exit,
+    SYS_exit_group,
+    SYS_execve,
+    SYS_execveat,
+    SYS_fork,
+    SYS_vfork,
+    SYS_clone,
+#ifdef SYS_clone3
+    SYS_clone3,
+#endif
+    SYS_kill,
+    SYS_tkill,
+    SYS_tgkill,
+    SYS_rt_sigqueueinfo,
+    SYS_rt_tgsigqueueinfo,
+#ifdef SYS_pidfd_send_signal
+    SYS_pidfd_send_signal,
+#endif
+    SYS_pause,
+    SYS_rt_sigsuspend,
+    SYS_rt_sigtimedwait,
+    SYS_rt_sigreturn,
+    SYS_futex,
+#ifdef SYS_futex_waitv
+    SYS_futex_waitv,
+#endif
+    SYS_nanosleep,
+    SYS_clock_nanosleep,
+    SYS_wait4,
+    SYS_waitid,
+    SYS_ptrace,
+    SYS_seccomp,
+    SYS_reboot,
+    SYS_alarm,
+    SYS_setitimer,
+    SYS_timer_create,
+    SYS_timer_settime,
+    SYS_timerfd_settime,
+    SYS_epoll_wait,
+    SYS_epoll_pwait,
+#ifdef SYS_epoll_pwait2
+    SYS_epoll_pwait2,
+#endif
+    SYS_accept,
+    SYS_accept4,
+    SYS_recvfrom,
+    SYS_recvmsg,
+    SYS_recvmmsg,
+    SYS_connect,
+    SYS_msgrcv,
+    SYS_msgsnd,
+    SYS_semop,
+    SYS_semtimedop,
+    SYS_mq_timedreceive,
+    SYS_mq_timedsend,
+    SYS_io_getevents,
+    SYS_io_pgetevents,
+    SYS_userfaultfd,
+    SYS_vhangup,
+    SYS_kexec_load,
+    SYS_swapon,
+    SYS_swapoff,
+    SYS_mount,
+    SYS_umount2,
+    SYS_pivot_root,
+    SYS_unshare,
+    SYS_setns,
+    SYS_shmat,
+    SYS_personality,
+    SYS_mlockall,
+    SYS_sigaltstack,
+    SYS_set_tid_address, /* harmless today; a future clear_child_tid on exit is not */
+};
+
+/* Fixed places, away from the image, the stack and mmap's default range. */
+#define BUF_BASE 0x200000000UL /* valid buffers, a guard page after them */
+#define BUF_SIZE (1UL << 20)
+#define EDGE (BUF_BASE + BUF_SIZE) /* first unmapped byte */
+#define STR_BASE 0x210000000UL     /* strings and structures we build */
+#define STR_SIZE (64UL << 10)
+#define ARENA 0x300000000UL /* fair game for memory calls */
+#define ARENA_SIZE (16UL << 20)
+#define STUB_BASE 0x7e0000000000UL
+#define STUB_SPAN (0x1000000UL + 256 * 0x10000UL)
+#define LOGFD 200
+#define REC 256
+#define RING 512
+
+static long raw6(long n, long a, long b, long c, long d, long e, long f)
+{
+    register long r10 __asm__("r10") = d;
+    register long r8 __asm__("r8") = e;
+    register long r9 __asm__("r9") = f;
+    long ret;
+    __asm__ volatile("syscall"
+                     : "=a"(ret)
+                     : "a"(n), "D"(a), "S"(b), "d"(c), "r"(r10), "r"(r8), "r"(r9)
+                     : "rcx", "r11", "memory");
+    return ret;
+}
+#define sc(...) sc_(__VA_ARGS__, 0, 0, 0, 0, 0, 0, 0)
+#define sc_(n, a, b, c, d, e, f, ...)                                                              \
+    raw6((long)(n), (long)(a), (long)(b), (long)(c), (long)(d), (long)(e), (long)(f))
+
+static uint64_t rng;
+static uint64_t rnd(void) /* splitmix64 */
+{
+    uint64_t z = (rng += 0x9e3779b97f4a7c15ULL);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+    return z ^ (z >> 31);
+}
+static uint64_t below(uint64_t n)
+{
+    return n ? rnd() % n : 0;
+}
+static int chance(int pct)
+{
+    return (int)below(100) < pct;
+}
+
+__attribute__((noreturn, format(printf, 1, 2))) static void die(const char *fmt, ...)
+{
+    char b[512];
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(b, sizeof b, fmt, ap);
+    va_end(ap);
+    sc(SYS_write, LOGFD, b, n > 0 ? n : 0);
+    sc(SYS_exit_group, 99);
+    __builtin_unreachable();
+}
+
+/* ---- memory we protect from memory calls ---- */
+static struct {
+    uint64_t lo, hi;
+} prot[64];
+static int nprot;
+static void protect(uint64_t lo, uint64_t hi)
+{
+    if (nprot < 64)
+        prot[nprot].lo = lo, prot[nprot++].hi = hi;
+}
+static int overlaps_protected(uint64_t a, uint64_t len)
+{
+    uint64_t end = a + ((len + 4095) & ~4095UL);
+    if (len > (1UL << 47) || end < a)
+        return 0; /* refused by length checks before anything happens */
+    if (len == 0)
+        end = a + 4096;
+    for (int i = 0; i < nprot; i++)
+        if (a < prot[i].hi && end > prot[i].lo)
+            return 1;
+    return 0;
+}
+
+static void protect_maps(void)
+{
+    static char m[32768];
+    long fd = sc(SYS_open, "/proc/self/maps", O_RDONLY);
+    long n = 0, r;
+    if (fd >= 0) {
+        while (n < (long)sizeof m - 1 && (r = sc(SYS_read, fd, m + n, sizeof m - 1 - n)) > 0)
+            n += r;
+        sc(SYS_close, fd);
+    }
+    m[n > 0 ? n : 0] = 0;
+    for (char *p = m; *p;) {
+        char *e;
+        uint64_t lo = strtoull(p, &e, 16);
+        uint64_t hi = *e == '-' ? strtoull(e + 1, &e, 16) : lo;
+        protect(lo, hi);
+        while (*p && *p != '\n')
+            p++;
+        if (*p)
+            p++;
+    }
+    /* Whatever maps shows, never the image nor anything near the stack or
+     * the vDSO; the stub region stays fair game: the sentry must refuse. */
+    extern char _end[];
+    protect(0, ((uint64_t)(uintptr_t)_end + (16UL << 20)) & ~4095UL);
+    protect(0x7f0000000000UL, 0x800000000000UL);
+}
+
+/* ---- pools ---- */
+static char scratch[256], tmpdir[256], canary[256];
+static const char *paths[200];
+static int npaths;
+static char pathstore[200][320];
+static int fds[64];
+static int nfds;
+static uint64_t maps[32]; /* recent mmap results */
+static int nmaps;
+
+static void add_path(const char *fmt, ...)
+{
+    if (npaths >= 200)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(pathstore[npaths], sizeof pathstore[0], fmt, ap);
+    va_end(ap);
+    paths[npaths] = pathstore[npaths];
+    npaths++;
+}
+static void add_fd(long fd)
+{
+    if (fd < 0 || fd == LOGFD)
+        return;
+    if (nfds < 64)
+        fds[nfds++] = (int)fd;
+    else
+        fds[below(64)] = (int)fd;
+}
+
+/* ---- value generators ---- */
+/* In a "sane" call (half of them) every argument is likely valid, so calls
+ * get past their argument checks and reach deeper code. */
+static int sane;
+
+static uint64_t gen_int(void)
+{
+    if (sane && chance(80))
+        return below(chance(50) ? 4 : 4096);
+    static const uint64_t special[] = { 0,
+                                        1,
+                                        2,
+                                        3,
+                                        -1UL,
+                                        -2UL,
+                                        0x7fffffff,
+                                        0x80000000,
+                                        0xffffffff,
+                                        0x100000000,
+                                        0x7fffffffffffffff,
+                                        0x8000000000000000,
+                                        4095,
+                                        4096,
+                                        4097,
+                                        65536,
+                                        -4096UL,
+                                        255,
+                                        256,
+                                        1024,
+                                        1UL << 40,
+                                        -100UL };
+    switch (below(6)) {
+    case 0:
+        return special[below(sizeof special / sizeof special[0])];
+    case 1:
+        return below(16);
+    case 2:
+        return below(5000);
+    case 3:
+        return rnd();
+    case 4:
+        return (uint32_t)rnd();
+    default:
+        return (1UL << below(64)) + below(3) - 1;
+    }
+}
+
+static uint64_t buf_ptr(uint64_t room)
+{
+    if (room > BUF_SIZE)
+        room = BUF_SIZE;
+    return BUF_BASE + below(BUF_SIZE - room + 1);
+}
+
+static uint64_t gen_ptr(void)
+{
+    if (sane && chance(85))
+        return nmaps && chance(20) ? maps[below(nmaps)] : buf_ptr(4096);
+    switch (below(16)) {
+    case 0:
+        return 0;
+    case 1:
+        return 1;
+    case 2:
+        return EDGE - 1 - below(8); /* runs into the guard page */
+    case 3:
+        return EDGE + below(4096); /* unmapped */
+    case 4:
+        return 0xffff800000000000UL + (below(4) << 40) + below(1 << 20); /* kernel */
+    case 5:
+        return 0x0000800000000000UL + below(4096); /* non-canonical / past TASK_SIZE */
+    case 6:
+        return STUB_BASE + below(STUB_SPAN); /* the stub's region */
+    case 7:
+        return -1UL - below(4096);
+    case 8:
+        return nmaps ? maps[below(nmaps)] + below(8192) : ARENA;
+    case 9:
+        return ARENA + below(ARENA_SIZE);
+    case 10:
+        return rnd();
+    default:
+        return buf_ptr(below(2) ? 4096 : 64);
+    }
+}
+
+/* A pointer that is surely not to memory: for where a valid one would be
+ * read as something that makes the call wait (a timeout) or run long. */
+static uint64_t gen_badptr(void)
+{
+    for (;;) {
+        uint64_t p = gen_ptr();
+        int ok = p != 0 && !(p >= BUF_BASE && p < EDGE) &&
+                 !(p >= ARENA && p < ARENA + ARENA_SIZE) &&
+                 !(p >= STR_BASE && p < STR_BASE + STR_SIZE);
+        for (int i = 0; i < nmaps && ok; i++)
+            ok = !(p >= maps[i] && p - maps[i] < (32UL << 20)); /* mmap lengths are bounded */
+        if (ok)
+            return p;
+    }
+}
+
+static uint64_t gen_len(void)
+{
+    if (sane && chance(85))
+        return below(chance(50) ? 64 : 4097);
+    switch (below(8)) {
+    case 0:
+        return 0;
+    case 1:
+        return below(16);
+    case 2:
+        return below(4097);
+    case 3:
+        return below(BUF_SIZE + 8192);
+    case 4:
+        return gen_int();
+    case 5:
+        return 1UL << below(64);
+    default:
+        return below(300);
+    }
+}
+
+static long gen_fd(int dir)
+{
+    if (dir && chance(40))
+        return -100; /* AT_FDCWD */
+    if (sane && nfds && chance(90))
+        return fds[below(nfds)];
+    switch (below(10)) {
+    case 0:
+        return below(3);
+    case 1:
+        return -1 - (long)below(3);
+    case 2:
+        return LOGFD + 1 + below(100); /* closed */
+    case 3:
+        return (long)gen_int();
+    default:
+        return nfds ? fds[below(nfds)] : 0;
+    }
+}
+
+/* Returns an address in the string area holding a path, or a bad pointer. */
+static uint64_t stroff;
+static char *strarea(size_t n)
+{
+    if (stroff + n + 64 > STR_SIZE)
+        stroff = 0;
+    char *p = (char *)(STR_BASE + stroff);
+    stroff = (stroff + n + 64) & ~15UL;
+    return p;
+}
+
+static uint64_t gen_path(void)
+{
+    switch (sane ? 3 + below(17) : below(20)) {
+    case 0:
+        return gen_ptr();
+    case 1: { /* a path that runs into the guard page without a NUL */
+        char *p = (char *)(EDGE - 1 - below(64));
+        memset(p, 'a', EDGE - (uint64_t)(uintptr_t)p);
+        return (uint64_t)(uintptr_t)p;
+    }
+    case 2: { /* long: past NAME_MAX or PATH_MAX */
+        size_t n = below(2) ? 250 + below(20) : 4090 + below(12);
+        char *p = strarea(n + 1);
+        for (size_t i = 0; i < n; i++)
+            p[i] = (i % 8 == 7 && below(2)) ? '/' : 'a' + (char)below(3);
+        p[n] = 0;
+        return (uint64_t)(uintptr_t)p;
+    }
+    default: {
+        const char *s = paths[below(npaths)];
+        char *p = strarea(strlen(s) + 8);
+        strcpy(p, s);
+        if (chance(5))
+            strcat(p, "/");
+        return (uint64_t)(uintptr_t)p;
+    }
+    }
+}
+
+static uint64_t gen_xname(void)
+{
+    static const char *names[] = { "user.a",
+                                   "user.b",
+                                   "trusted.x",
+                                   "security.selinux",
+                                   "system.posix_acl_access",
+                                   "user.",
+                                   "",
+                                   "nope.x",
+                                   "user.aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa" };
+    if (chance(10))
+        return gen_ptr();
+    const char *s = names[below(sizeof names / sizeof names[0])];
+    char *p = strarea(strlen(s) + 1);
+    strcpy(p, s);
+    return (uint64_t)(uintptr_t)p;
+}
+
+static uint64_t gen_flags(void)
+{
+    if (sane && chance(85))
+        return chance(50) ? 0 : 1UL << below(16);
+    switch (below(7)) {
+    case 0:
+    case 1:
+        return 0;
+    case 2:
+        return 1UL << below(20);
+    case 3:
+        return (1UL << below(16)) | (1UL << below(16));
+    case 4:
+        return rnd() & 0xfff;
+    case 5:
+        return (uint32_t)rnd();
+    default:
+        return chance(50) ? rnd() : 1UL << below(64);
+    }
+}
+
+static uint64_t gen_open_flags(void)
+{
+    static const int bits[] = { O_CREAT,    O_EXCL,  O_TRUNC,   O_APPEND,  O_DIRECTORY,
+                                O_NOFOLLOW, O_PATH,  O_TMPFILE, O_CLOEXEC, O_NOCTTY,
+                                O_SYNC,     O_DSYNC, O_NOATIME, O_DIRECT,  O_LARGEFILE };
+    uint64_t f = below(4);
+    int n = (int)below(4);
+    for (int i = 0; i < n; i++)
+        f |= bits[below(sizeof bits / sizeof bits[0])];
+    if (chance(3))
+        f |= gen_flags();
+    return f;
+}
+
+static uint64_t gen_mode(void)
+{
+    static const unsigned types[] = { 0,       0,       0,       0010000, 0020000,
+                                      0060000, 0140000, 0100000, 0040000, 0170000 };
+    if (sane && chance(80))
+        return chance(30) ? below(8) : rnd() & 0777;
+    if (chance(5))
+        return gen_int();
+    return (rnd() & 07777) | types[below(sizeof types / sizeof types[0])];
+}
+
+static uint64_t gen_prot(void)
+{
+    return chance(5) ? gen_flags() : below(8);
+}
+
+static uint64_t gen_mapf(void)
+{
+    static const int bits[] = { 0x10 /* FIXED */,
+                                0x20 /* ANON */,
+                                0x100000 /* FIXED_NOREPLACE */,
+                                0x8000 /* POPULATE */,
+                                0x4000 /* NORESERVE */,
+                                0x100 /* GROWSDOWN */,
+                                0x40000 /* HUGETLB */,
+                                0x2000 /* LOCKED */,
+                                0x40 /* 32BIT */,
+                                0x80000 /* SYNC */,
+                                0x20000 /* STACK */ };
+    uint64_t f = below(4); /* 0, SHARED, PRIVATE, SHARED_VALIDATE */
+    int n = (int)below(4);
+    for (int i = 0; i < n; i++)
+        f |= bits[below(sizeof bits / sizeof bits[0])];
+    if (chance(3))
+        f |= gen_flags();
+    return f;
+}
+
+static uint64_t gen_kind(int k)
+{
+    switch (k) {
+    case K_INT:
+    case K_UINT:
+        return gen_int();
+    case K_HEX:
+        return gen_flags();
+    case K_PTR:
+    case K_IBUF:
+    case K_OBUF:
+    case K_IOV:
+        return gen_ptr();
+    case K_FD:
+        return (uint64_t)gen_fd(0);
+    case K_DIRFD:
+        return (uint64_t)gen_fd(1);
+    case K_STR:
+        return gen_path();
+    case K_LEN:
+        return gen_len();
+    case K_OCT:
+        return gen_mode();
+    case K_SIG:
+        return chance(80) ? below(70) : gen_int();
+    case K_PROT:
+        return gen_prot();
+    case K_MAPF:
+        return gen_mapf();
+    case K_CLOCK:
+        return chance(80) ? below(14) : gen_int();
+    case K_RLIM:
+        return chance(85) ? below(17) : gen_int();
+    case K_NONE:
+        return chance(80) ? 0 : gen_int();
+    default:
+        die("fuzz: unknown argument kind %d in syscalls.def\n", k);
+    }
+}
+
+/* ---- structures built in the string area ---- */
+static uint64_t gen_iov(void)
+{
+    if (chance(20))
+        return gen_ptr();
+    struct {
+        uint64_t b, l;
+    } *v = (void *)strarea(16 * 16);
+    for (int i = 0; i < 16; i++) {
+        v[i].l = chance(70) ? below(8192) : gen_len();
+        v[i].b = chance(80) ? buf_ptr(v[i].l) : gen_ptr();
+    }
+    return (uint64_t)(uintptr_t)v;
+}
+
+static uint64_t gen_timespec(int usec)
+{
+    if (chance(15))
+        return gen_badptr(); /* not NULL (forever), nor memory (any time at all) */
+    int64_t *t = (void *)strarea(16);
+    t[0] = chance(90) ? 0 : (int64_t)gen_int() % 2 ? -1 : 0;
+    t[1] = chance(80) ? (int64_t)below(usec ? 2000 : 2000000) : (int64_t)gen_int();
+    if (t[0] > 0 || t[0] < -1)
+        t[0] = 0;
+    if (t[1] > (usec ? 5000 : 5000000) || t[1] < 0)
+        t[1] = below(2) || usec ? -1 : 1000000000; /* invalid, refused (select takes
+                                                       * any usec: 10^9 is 1000 s) */
+    return (uint64_t)(uintptr_t)t;
+}
+
+static uint64_t gen_pollfds(void)
+{
+    if (chance(15))
+        return gen_ptr();
+    struct {
+        int fd;
+        short ev, rev;
+    } *p = (void *)strarea(8 * 32);
+    for (int i = 0; i < 32; i++) {
+        p[i].fd = (int)gen_fd(0);
+        p[i].ev = chance(80) ? (short)below(0x400) : (short)rnd();
+        p[i].rev = (short)rnd();
+    }
+    return (uint64_t)(uintptr_t)p;
+}
+
+static uint64_t gen_fdset(void)
+{
+    if (chance(30))
+        return chance(50) ? 0 : gen_ptr();
+    uint64_t *s = (void *)strarea(128);
+    for (int i = 0; i < 16; i++)
+        s[i] = chance(50) ? 0 : rnd() & rnd();
+    s[0] = (1UL << below(10)) | (1UL << below(64));
+    return (uint64_t)(uintptr_t)s;
+}
+
+static uint64_t gen_loff(void)
+{
+    if (chance(40))
+        return chance(50) ? 0 : gen_ptr();
+    int64_t *o = (void *)strarea(8);
+    *o = chance(70) ? (int64_t)below(100000) : (int64_t)gen_int();
+    return (uint64_t)(uintptr_t)o;
+}
+
+static uint64_t gen_rlimit(void)
+{
+    if (chance(30))
+        return chance(50) ? 0 : gen_ptr();
+    uint64_t *r = (void *)strarea(16);
+    r[0] = chance(50) ? -1UL : gen_int();
+    r[1] = chance(50) ? -1UL : gen_int();
+    return (uint64_t)(uintptr_t)r;
+}
+
+static uint64_t gen_open_how(void)
+{
+    if (chance(15))
+        return gen_ptr();
+    uint64_t *h = (void *)strarea(32);
+    h[0] = gen_open_flags() | O_NONBLOCK;
+    h[1] = chance(80) ? (rnd() & 0777) : gen_int();
+    h[2] = chance(70) ? below(0x20) : gen_flags();
+    h[3] = chance(90) ? 0 : rnd();
+    return (uint64_t)(uintptr_t)h;
+}
+
+static uint64_t gen_times(void)
+{
+    if (chance(30))
+        return chance(50) ? 0 : gen_ptr();
+    int64_t *t = (void *)strarea(32);
+    for (int i = 0; i < 4; i++)
+        t[i] = chance(70) ? (int64_t)below(2000000000) : (int64_t)gen_int();
+    if (chance(30))
+        t[1] = (1L << 30) - 1 - (int64_t)below(2); /* UTIME_NOW, UTIME_OMIT */
+    return (uint64_t)(uintptr_t)t;
+}
+
+/* ---- per-call fixups ---- */
+/* Descriptors are ints to the kernel: compare what it will see. */
+static int keep_fd(uint64_t fd)
+{
+    return (int)fd != LOGFD;
+}
+
+static void no_log_fd(const struct sysent *s, uint64_t *a)
+{
+    for (int i = 0; i < 6; i++)
+        if ((s->k[i] == K_FD || s->k[i] == K_DIRFD) && !keep_fd(a[i]))
+            a[i] = (uint64_t)(LOGFD + 7);
+}
+
+/* A plausible target for a memory call: a page of what we mapped. */
+static void mm_plausible(uint64_t *addr, uint64_t *len)
+{
+    if (chance(30))
+        return;
+    *addr = (nmaps && chance(60) ? maps[below(nmaps)] : ARENA + (below(ARENA_SIZE) & ~4095UL)) +
+            4096 * below(4);
+    if (len && chance(80))
+        *len = 4096 * (1 + below(16)) - (chance(10) ? below(4096) : 0);
+}
+
+/* An address range for a memory call: never our own memory. */
+static void mm_range(uint64_t *addr, uint64_t len)
+{
+    for (int i = 0; i < 8 && overlaps_protected(*addr, len); i++)
+        *addr = chance(50) ? ARENA + (below(ARENA_SIZE) & ~4095UL) : gen_ptr();
+    if (overlaps_protected(*addr, len))
+        *addr = ARENA;
+}
+
+static uint64_t bounded(uint64_t v, uint64_t max)
+{
+    /* small stays, absurd (negative, overflowing) stays: both are refused
+     * or cheap; everything between would really fill a disk or memory */
+    if (v <= max || v >= (1UL << 62))
+        return v;
+    return v % max;
+}
+
+static void set_nonblock(long fd)
+{
+    if (fd < 0 || fd == LOGFD)
+        return;
+    long fl = sc(SYS_fcntl, fd, F_GETFL);
+    if (fl >= 0 && !(fl & O_NONBLOCK))
+        sc(SYS_fcntl, fd, F_SETFL, fl | O_NONBLOCK);
+}
+
+static void fixup(const struct sysent *s, uint64_t *a)
+{
+    const char *n = s->name;
+#define IS(x) (strcmp(n, x) == 0)
+    if (IS("open"))
+        a[1] = gen_open_flags() | O_NONBLOCK;
+    else if (IS("openat"))
+        a[2] = gen_open_flags() | O_NONBLOCK;
+    else if (IS("openat2")) {
+        a[2] = gen_open_how();
+        if (chance(80))
+            a[3] = 24 + 8 * below(3) * chance(20);
+    } else if (IS("creat")) {
+        /* No O_NONBLOCK here: opening a FIFO for writing would wait for a
+         * reader forever, as on Linux. */
+        static char st[256];
+        if (a[0] >= STR_BASE && a[0] < STR_BASE + STR_SIZE && sc(SYS_stat, a[0], st) == 0 &&
+            (*(unsigned *)(st + 24) & 0170000) == 0010000)
+            a[0] = 1;
+    } else if (IS("mmap")) {
+        a[1] = bounded(a[1], 16UL << 20);
+        if (a[3] & 0x110010) /* MAP_FIXED, MAP_FIXED_NOREPLACE */
+            mm_range(&a[0], a[1]);
+    } else if (IS("munmap") || IS("mprotect") || IS("madvise") || IS("msync")) {
+        mm_plausible(&a[0], &a[1]);
+        if (IS("msync") && chance(70))
+            a[2] = (1 << below(3)) | (chance(30) ? 2 : 0); /* MS_ASYNC, MS_INVALIDATE, MS_SYNC */
+        if (IS("madvise") && chance(70))
+            a[2] = below(30);
+        if (!IS("msync"))
+            mm_range(&a[0], a[1]);
+    } else if (IS("mremap")) {
+        mm_plausible(&a[0], &a[1]);
+        if (chance(70))
+            a[2] = 4096 * (1 + below(32));
+        if (chance(30))
+            mm_plausible(&a[4], 0);
+        a[2] = bounded(a[2], 16UL << 20);
+        if (chance(60))
+            a[3] = below(8);
+        mm_range(&a[0], a[1]);
+        if (a[3] & 2) /* MREMAP_FIXED */
+            mm_range(&a[4], a[2]);
+        if (a[3] & 4) /* MREMAP_DONTUNMAP leaves the old range, but moves it */
+            mm_range(&a[0], a[2]);
+    } else if (IS("brk")) {
+        if (chance(50))
+            a[0] = 0;
+    } else if (IS("arch_prctl")) {
+        static const uint64_t codes[] = { 0x1001, 0x1002, 0x1003, 0x1004, 0x1011,
+                                          0x1012, 0x3001, 0x3002, 0x2001, 0x4001 };
+        if (chance(80))
+            a[0] = codes[below(10)];
+        if (a[0] == 0x1001 || a[0] == 0x1002) /* SET_GS, SET_FS: keep our TLS */
+            a[0] += 2;
+        if (chance(60))
+            a[1] = gen_ptr();
+    } else if (IS("prctl")) {
+        if (chance(80))
+            a[0] = below(80);
+        if (a[0] == 22 /* PR_SET_SECCOMP */ || a[0] == 35 /* PR_SET_MM */)
+            a[0] = 16; /* PR_GET_NAME */
+        if (chance(50))
+            a[1] = gen_ptr();
+    } else if (IS("setrlimit") || IS("prlimit64")) {
+        int r = IS("setrlimit") ? 0 : 1;
+        if (a[r] == 1 /* RLIMIT_FSIZE */ || a[r] == 7 /* RLIMIT_NOFILE */)
+            a[r] = 4; /* RLIMIT_CORE */
+        a[r + 1] = gen_rlimit();
+        if (r) {
+            a[0] = chance(80) ? (chance(50) ? 0 : 1) : gen_int();
+            a[3] = gen_ptr();
+        }
+    } else if (IS("getrlimit")) {
+        ;
+    } else if (IS("fcntl")) {
+        static const int cmds[] = { 0,    1,    2,    3,    4,    5,    6,    7,    8,
+                                    9,    10,   11,   15,   16,   36,   37,   38,   1024,
+                                    1025, 1026, 1030, 1031, 1032, 1033, 1034, 1035, 1036 };
+        if (chance(90))
+            a[1] = cmds[below(sizeof cmds / sizeof cmds[0])];
+        if (a[1] == 7)
+            a[1] = 6; /* F_SETLKW -> F_SETLK */
+        if (a[1] == 38)
+            a[1] = 37; /* F_OFD_SETLKW -> F_OFD_SETLK */
+        if (a[1] == 1033 && (a[2] & 0x7fffffff) < 0x10000000)
+            a[2] = bounded(a[2], 1 << 20); /* F_SETPIPE_SZ */
+        if (chance(50)) {
+            struct {
+                short type, whence;
+                long start, len;
+                int pid;
+            } *fl = (void *)strarea(32);
+            fl->type = (short)below(4);
+            fl->whence = (short)below(4);
+            fl->start = chance(70) ? (long)below(1000) : (long)gen_int();
+            fl->len = chance(70) ? (long)below(1000) : (long)gen_int();
+            fl->pid = chance(80) ? 0 : (int)gen_int();
+            a[2] = (uint64_t)(uintptr_t)fl;
+        } else if (chance(30))
+            a[2] = gen_ptr();
+        else if (chance(50))
+            a[2] = (uint64_t)gen_fd(0);
+    } else if (IS("flock")) {
+        a[1] |= 4; /* LOCK_NB: two open files of one file would wait forever */
+    } else if (IS("poll")) {
+        a[0] = gen_pollfds();
+        a[1] = chance(90) ? below(33) : gen_int();
+        a[2] = below(3);
+    } else if (IS("ppoll")) {
+        a[0] = gen_pollfds();
+        a[1] = chance(90) ? below(33) : gen_int();
+        a[2] = gen_timespec(0);
+        if (chance(70))
+            a[4] = 8;
+    } else if (IS("select") || IS("pselect6")) {
+        a[0] = chance(90) ? below(1100) : gen_int();
+        a[1] = gen_fdset();
+        a[2] = gen_fdset();
+        a[3] = gen_fdset();
+        a[4] = gen_timespec(IS("select"));
+        if (IS("pselect6") && chance(50)) {
+            uint64_t *ss = (void *)strarea(16);
+            ss[0] = chance(50) ? gen_ptr() : 0;
+            ss[1] = chance(70) ? 8 : gen_len();
+            a[5] = (uint64_t)(uintptr_t)ss;
+        }
+    } else if (IS("readv") || IS("writev") || IS("preadv") || IS("pwritev") || IS("preadv2") ||
+               IS("pwritev2")) {
+        a[1] = gen_iov();
+        if (chance(80))
+            a[2] = below(17);
+        if (IS("preadv") || IS("pwritev") || IS("preadv2") || IS("pwritev2")) {
+            a[3] = bounded(a[3], 1UL << 30);
+            a[4] = chance(80) ? 0 : gen_int();
+        }
+    } else if (IS("pwrite64") || IS("pread64")) {
+        a[3] = bounded(a[3], 1UL << 30);
+    } else if (IS("fallocate")) {
+        a[1] = chance(70) ? below(0x80) : gen_flags();
+        a[2] = bounded(a[2], 16UL << 20);
+        a[3] = bounded(a[3], 16UL << 20);
+    } else if (IS("truncate") || IS("ftruncate")) {
+        a[1] = bounded(a[1], 1UL << 30);
+    } else if (IS("sendfile")) {
+        a[2] = gen_loff();
+        a[3] = bounded(a[3], 1UL << 20);
+    } else if (IS("copy_file_range") || IS("splice")) {
+        a[1] = gen_loff();
+        a[3] = gen_loff();
+        a[4] = bounded(a[4], 1UL << 20);
+        if (IS("splice"))
+            a[5] = chance(80) ? (below(16) | 2) : (gen_flags() | 2); /* SPLICE_F_NONBLOCK */
+    } else if (IS("tee")) {
+        a[2] = bounded(a[2], 1UL << 20);
+        a[3] |= 2;
+    } else if (IS("utimes") || IS("futimesat") || IS("utimensat") || IS("utime")) {
+        int i = IS("utimes") || IS("utime") ? 1 : 2;
+        a[i] = gen_times();
+    } else if (IS("close_range")) {
+        if (chance(70))
+            a[0] = below(300), a[1] = a[0] + below(300);
+        if ((uint32_t)a[0] <= LOGFD && (uint32_t)a[1] >= LOGFD) { /* unsigned ints */
+            if (chance(50) || (uint32_t)a[0] == LOGFD)
+                a[0] = LOGFD + 1;
+            else
+                a[1] = LOGFD - 1;
+        }
+    } else if (IS("chroot")) {
+        /* Into anything but / the rest of the run would find none of its
+         * paths; chroot is exercised on its errors and on the root. */
+        static const char *roots[] = {
+            "/", "/proc/self/root", "/nonexistent", "/dev/null", "", "/proc/self/cwd/../../../.."
+        };
+        if (a[0] >= STR_BASE && a[0] < STR_BASE + STR_SIZE)
+            strcpy((char *)(uintptr_t)a[0], roots[below(sizeof roots / sizeof roots[0])]);
+    } else if (IS("dup2") || IS("dup3")) {
+        if (chance(60))
+            a[1] = below(LOGFD + 10);
+    } else if (IS("ioctl")) {
+        static const uint64_t reqs[] = { 0x541b,     0x5421,     0x5451,     0x5450,
+                                         0x5401,     0x5402,     0x5413,     0x5414,
+                                         0x540f,     0x5410,     0x80045430, 0x5412 /* TIOCSTI */,
+                                         0x40086602, 0x80086601, 0x5422,     0x5425,
+                                         0x8008700b };
+        if (chance(80))
+            a[1] = reqs[below(sizeof reqs / sizeof reqs[0])];
+        if (a[1] == 0x5412) /* TIOCSTI would type into a real terminal */
+            a[1] = 0x5413;
+        if (chance(60))
+            a[2] = gen_ptr();
+    } else if (IS("getxattr") || IS("lgetxattr") || IS("setxattr") || IS("lsetxattr") ||
+               IS("removexattr") || IS("lremovexattr") || IS("fgetxattr") || IS("fsetxattr") ||
+               IS("fremovexattr")) {
+        a[1] = gen_xname();
+    } else if (IS("rt_sigaction") || IS("rt_sigprocmask")) {
+        if (IS("rt_sigprocmask") && chance(80))
+            a[0] = below(3);
+        if (chance(70))
+            a[3] = 8;
+    } else if (IS("memfd_create")) {
+        if (chance(80))
+            a[1] = below(0x20);
+    }
+#undef IS
+    no_log_fd(s, a);
+}
+
+/* ---- the log ring ---- */
+static uint64_t seq;
+static void log_call(int nr, const char *name, const uint64_t *a)
+{
+    char r[REC];
+    memset(r, ' ', REC);
+    int n = snprintf(r, REC, "%llu %d %s %#lx %#lx %#lx %#lx %#lx %#lx", (unsigned long long)seq,
+                     nr, name, a[0], a[1], a[2], a[3], a[4], a[5]);
+    if (n > 0 && n < REC)
+        r[n] = ' ';
+    r[REC - 1] = '\n';
+    sc(SYS_pwrite64, LOGFD, r, REC, (long)(REC * (1 + seq % RING)));
+}
+static void log_result(long ret)
+{
+    char r[32];
+    int n = snprintf(r, sizeof r, "= %ld", ret);
+    sc(SYS_pwrite64, LOGFD, r, n, (long)(REC * (1 + seq % RING) + REC - 1 - 24));
+}
+
+/* ---- set-up ---- */
+static void mk_tree(const char *d, int host)
+{
+    char p[320], q[320];
+#define P(...) (snprintf(p, sizeof p, __VA_ARGS__), p)
+    sc(SYS_mkdir, d, 0755);
+    sc(SYS_mkdir, P("%s/d0", d), 0755);
+    sc(SYS_mkdir, P("%s/d0/d1", d), 0700);
+    for (int i = 0; i < 3; i++) {
+        long fd = sc(SYS_open, P(i == 2 ? "%s/d0/f2" : "%s/f%d", d, i), O_CREAT | O_RDWR, 0644);
+        if (fd >= 0) {
+            sc(SYS_write, fd, "hello fuzz\n", 11);
+            if (i == 1)
+                sc(SYS_ftruncate, fd, 70000);
+            sc(SYS_close, fd);
+        }
+    }
+    static const char *links[][2] = { { "f0", "l0" },          { "d0", "l1" },
+                                      { "/", "l2" },           { "..", "l3" },
+                                      { "../../../..", "l4" }, { "nonexistent", "l6" },
+                                      { "l7", "l7" },          { "d0/d1", "l8" } };
+    for (int i = 0; i < 8; i++)
+        sc(SYS_symlink, links[i][0], P("%s/%s", d, links[i][1]));
+    snprintf(q, sizeof q, "%s/file", canary);
+    sc(SYS_symlink, q, P("%s/l5", d));
+    sc(SYS_mknod, P("%s/fifo0", d), 0010644, 0);
+    sc(SYS_mknod, P("%s/sock0", d), 0140644, 0);
+    static const char *names[] = {
+        "",         "/f0",    "/f1",       "/d0",      "/d0/d1",        "/d0/f2",   "/l0",
+        "/l1",      "/l2",    "/l3",       "/l4",      "/l5",           "/l6",      "/l7",
+        "/l8",      "/fifo0", "/sock0",    "/new0",    "/new1",         "/d0/new2", "/l1/f2",
+        "/l1/new3", "/f0/x",  "/d0/../f0", "/l8/new4", "/l4/etc/passwd"
+    };
+    for (unsigned i = 0; i < sizeof names / sizeof names[0]; i++)
+        add_path("%s%s", d, names[i]);
+    (void)host;
+#undef P
+}
+
+int main(int argc, char **argv)
+{
+    if (argc != 7)
+        return 2;
+    snprintf(scratch, sizeof scratch, "%s", argv[1]);
+    snprintf(tmpdir, sizeof tmpdir, "%s", argv[2]);
+    snprintf(canary, sizeof canary, "%s", argv[3]);
+    uint64_t seed = strtoull(argv[5], 0, 0);
+    uint64_t calls = strtoull(argv[6], 0, 0);
+    rng = seed * 0x2545f4914f6cdd1dULL + 1;
+
+    long lfd = sc(SYS_open, argv[4], O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (lfd < 0 || sc(SYS_dup2, lfd, LOGFD) != LOGFD)
+        return 3;
+    sc(SYS_close, lfd);
+    /* Standard streams on /dev/null: nothing the guest writes can look
+     * like a sanitizer report, nothing it reads can block. */
+    long nul = sc(SYS_open, "/dev/null", O_RDWR);
+    for (int i = 0; i < 3; i++)
+        sc(SYS_dup2, nul, i);
+    if (nul > 2)
+        sc(SYS_close, nul);
+
+    if (sc(SYS_mmap, BUF_BASE, BUF_SIZE, 3, 0x22 | 0x10, -1, 0) != (long)BUF_BASE ||
+        sc(SYS_mmap, STR_BASE, STR_SIZE, 3, 0x22 | 0x10, -1, 0) != (long)STR_BASE)
+        die("fuzz: cannot map buffers\n");
+    sc(SYS_mmap, ARENA, ARENA_SIZE, 3, 0x22 | 0x10, -1, 0);
+    for (uint64_t i = 0; i < BUF_SIZE / 8; i++)
+        ((uint64_t *)BUF_BASE)[i] = rnd();
+    protect_maps(); /* buffers included: they are mapped by now */
+    protect(BUF_BASE, EDGE + 4096);
+    protect(STR_BASE, STR_BASE + STR_SIZE);
+
+    mk_tree(scratch, 1);
+    mk_tree(tmpdir, 0);
+    static const char *fixed[] = { "/",
+                                   ".",
+                                   "..",
+                                   "",
+                                   "/proc/self/fd/0",
+                                   "/proc/self/fd/3",
+                                   "/proc/self/exe",
+                                   "/proc/self/cwd",
+                                   "/proc/self/root",
+                                   "/proc/self/maps",
+                                   "/proc/self/status",
+                                   "/proc/self/mem",
+                                   "/proc/self/fdinfo/1",
+                                   "/proc/1/task/1/stat",
+                                   "/proc",
+                                   "/proc/self",
+                                   "/dev/null",
+                                   "/dev/zero",
+                                   "/dev/full",
+                                   "/dev/urandom",
+                                   "/dev/tty",
+                                   "/dev/fd/3",
+                                   "/dev/stdin",
+                                   "/dev/shm",
+                                   "/dev/shm/x",
+                                   "/dev/pts",
+                                   "/tmp",
+                                   "/nonexistent/x",
+                                   "f0",
+                                   "d0",
+                                   "new0",
+                                   "../f0",
+                                   "l2/proc",
+                                   "/proc/self/root/..",
+                                   "/proc/self/cwd/../..",
+                                   "/proc/self/fd",
+                                   "/proc/self/fdinfo",
+                                   "/proc/self/task/1/fd/4",
+                                   "/proc/self/mountinfo",
+                                   "/proc/self/mounts",
+                                   "/proc/self/environ",
+                                   "/proc/self/cmdline",
+                                   "/proc/self/statm",
+                                   "/proc/self/task",
+                                   "/proc/thread-self/comm",
+                                   "/proc/meminfo",
+                                   "/proc/cpuinfo",
+                                   "/proc/stat",
+                                   "/proc/sys/kernel/hostname",
+                                   "/proc/sys/kernel/random/uuid",
+                                   "/proc/self/fd/5/..",
+                                   "/proc/self/fd/6/x",
+                                   "/dev/fd",
+                                   "/dev/shm/../null",
+                                   "/tmp/t/../../proc/1/fd/0" };
+    for (unsigned i = 0; i < sizeof fixed / sizeof fixed[0]; i++)
+        add_path("%s", fixed[i]);
+    static const char *cnames[] = {
+        "", "/file", "/dir", "/dir/inner", "/link", "/new", "/dir/new"
+    };
+    for (unsigned i = 0; i < sizeof cnames / sizeof cnames[0]; i++)
+        add_path("%s%s", canary, cnames[i]);
+    sc(SYS_chdir, scratch);
+
+    /* Implemented calls seven times as often as the others. */
+    static int others[512];
+    int nothers = 0;
+    for (int nr = 0; nr < 470; nr++) {
+        /* 335 is uretprobe on x86-64: Linux (6.11+) passes it through
+         * seccomp and answers a call from outside a uretprobe trampoline
+         * with SIGILL, natively and sandboxed alike; 336..423 are unused. */
+        int skip = nr >= 335 && nr < 424;
+        for (int i = 0; i < NTABLE && !skip; i++)
+            skip = table[i].nr == nr;
+        for (unsigned i = 0; i < sizeof excluded / sizeof excluded[0] && !skip; i++)
+            skip = excluded[i] == nr;
+        if (!skip)
+            others[nothers++] = nr;
+    }
+    static struct sysent ents[256];
+    int nents = 0;
+    for (int i = 0; i < NTABLE; i++) {
+        int skip = table[i].flags & SF_NORET;
+        for (unsigned j = 0; j < sizeof excluded / sizeof excluded[0] && !skip; j++)
+            skip = excluded[j] == table[i].nr;
+        if (!skip && nents < 256)
+            ents[nents++] = table[i];
+    }
+
+    for (seq = 1; seq <= calls; seq++) {
+        struct sysent other;
+        const struct sysent *s;
+        if (below(8) == 0 && nothers) {
+            other = (struct sysent){ others[below(nothers)], "-", K_INT, { K_NONE }, 0 };
+            s = &other;
+        } else
+            s = &ents[below(nents)];
+        uint64_t a[6];
+        sane = chance(50);
+        for (int i = 0; i < 6; i++)
+            a[i] = s->k[i] == K_NONE && s->name[0] != '-' ? (chance(90) ? 0 : gen_int())
+                                                          : gen_kind(s->k[i]);
+        if (s->name[0] == '-')
+            for (int i = 0; i < 6; i++)
+                a[i] = below(2) ? gen_int() : gen_ptr();
+        fixup(s, a);
+        if (s->flags & SF_BLOCKS)
+            for (int i = 0; i < 6; i++)
+                if (s->k[i] == K_FD)
+                    set_nonblock((long)a[i]);
+        log_call(s->nr, s->name, a);
+        long r =
+            raw6(s->nr, (long)a[0], (long)a[1], (long)a[2], (long)a[3], (long)a[4], (long)a[5]);
+        log_result(r);
+        if (r >= 0) {
+            if (!strcmp(s->name, "mmap") || !strcmp(s->name, "mremap")) {
+                if (nmaps < 32)
+                    maps[nmaps++] = (uint64_t)r;
+                else
+                    maps[below(32)] = (uint64_t)r;
+            } else if (!strcmp(s->name, "pipe") || !strcmp(s->name, "pipe2")) {
+                if (a[0] >= BUF_BASE && a[0] + 8 <= EDGE) {
+                    add_fd(((int *)(uintptr_t)a[0])[0]);
+                    add_fd(((int *)(uintptr_t)a[0])[1]);
+                }
+            } else if (s->res == K_FD ||
+                       (!strcmp(s->name, "fcntl") && (a[1] == 0 || a[1] == 1030))) {
+                add_fd(r);
+            }
+        }
+        /* Now and then drop what we hold so descriptors do not run out. */
+        if (seq % 400 == 0) {
+            sc(SYS_close_range, 3, LOGFD - 1, 0);
+            sc(SYS_close_range, LOGFD + 1, ~0U, 0);
+            nfds = 0;
+            sc(SYS_chdir, scratch);
+        }
+    }
+    char end[REC];
+    memset(end, ' ', REC);
+    int n = snprintf(end, REC, "done %llu calls", (unsigned long long)calls);
+    end[n] = ' ';
+    end[REC - 1] = '\n';
+    sc(SYS_pwrite64, LOGFD, end, REC, 0);
+    return 0;
+}
