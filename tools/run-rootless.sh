@@ -33,6 +33,8 @@ for t in json.load(sys.stdin):
     if not any(s.split(":")[-1] == "guest" for s in t["suite"]):
         continue
     cmd = t["cmd"]
+    if os.path.basename(cmd[0]) != "compare.sh":
+        continue  # a test that switches user itself (setpriv) is rootless already
     status = t.get("env", {}).get("EXPECT_STATUS", "0")
     print("\t".join([t["name"], status, os.path.basename(cmd[2]), cmd[3]] + cmd[4:]))
 ') || { echo "run-rootless.sh: cannot list the guest tests" >&2; exit 2; }

@@ -50,6 +50,9 @@ else
     echo "skipped: already unprivileged (the runs above were rootless)"
 fi
 echo "== build-sanitize/ (address,undefined)"
+# A UBSan report ends the process, so a guest test sees it as a changed exit
+# status (compare.sh does not read stderr); the fuzz suite reads stderr too.
+export UBSAN_OPTIONS=${UBSAN_OPTIONS:-halt_on_error=1:print_stacktrace=1}
 run_suite build-sanitize -Db_sanitize=address,undefined -Db_lundef=false -Dbuildtype=debug
 
 echo "$passed passed, $failed failed"

@@ -56,7 +56,9 @@ enum kind {
     K_PROT,
     K_MAPF,
     K_CLOCK,
-    K_RLIM
+    K_RLIM,
+    K_OFF,
+    K_SKIP
 };
 #define SF_NONE 0
 #define SF_BLOCKS 1
@@ -604,6 +606,15 @@ static uint64_t gen_kind(int k)
         return chance(80) ? below(14) : gen_int();
     case K_RLIM:
         return chance(85) ? below(17) : gen_int();
+    case K_OFF:
+        /* File offsets: small, near the largest one, or anything. */
+        if (chance(40))
+            return below(1 << 16);
+        if (chance(30))
+            return (uint64_t)INT64_MAX - below(1 << 16);
+        return gen_int();
+    case K_SKIP:
+        return chance(80) ? 0 : gen_int();
     case K_NONE:
         return chance(80) ? 0 : gen_int();
     default:
