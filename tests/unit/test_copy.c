@@ -89,12 +89,7 @@ END_TEST
 int main(void)
 {
     Suite *s = suite_create("copy");
-    TCase *tc = tcase_create("copy");
-    tcase_add_checked_fixture(tc, setup, teardown);
-    tcase_add_test(tc, read_write_roundtrip);
-    tcase_add_test(tc, faults_are_efault);
-    tcase_add_test(tc, strncpy_bounds);
-    tcase_add_test(tc, range_checks);
-    suite_add_tcase(s, tc);
+    UNIT_CASE(s, "copy", setup, teardown, 0, read_write_roundtrip, faults_are_efault,
+              strncpy_bounds, range_checks);
     return unit_run(s);
 }

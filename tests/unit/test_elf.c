@@ -570,29 +570,11 @@ START_TEST(host_bin_true)
 }
 END_TEST
 
-static Suite *elf_suite(void)
-{
-    Suite *s = suite_create("loader_elf");
-    TCase *tc = tcase_create("parse");
-
-    tcase_add_test(tc, basic_exec);
-    tcase_add_test(tc, phdr_without_pt_phdr);
-    tcase_add_test(tc, pt_phdr_wins);
-    tcase_add_test(tc, static_pie);
-    tcase_add_test(tc, dyn_nonzero_lo_and_quirks);
-    tcase_add_test(tc, max_segments);
-    tcase_add_test(tc, malformed_header);
-    tcase_add_test(tc, malformed_segments);
-    tcase_add_test(tc, malformed_interp);
-    tcase_add_test(tc, truncation);
-    tcase_add_test(tc, fuzz_flips);
-    tcase_add_test(tc, host_bin_true);
-    tcase_set_timeout(tc, 60);
-    suite_add_tcase(s, tc);
-    return s;
-}
-
 int main(void)
 {
-    return unit_run(elf_suite());
+    Suite *s = suite_create("loader_elf");
+    UNIT_CASE(s, "parse", NULL, NULL, 60, basic_exec, phdr_without_pt_phdr, pt_phdr_wins,
+              static_pie, dyn_nonzero_lo_and_quirks, max_segments, malformed_header,
+              malformed_segments, malformed_interp, truncation, fuzz_flips, host_bin_true);
+    return unit_run(s);
 }

@@ -180,12 +180,7 @@ END_TEST
 int main(void)
 {
     Suite *s = suite_create("hostfs");
-    TCase *tc = tcase_create("hostfs");
-    tcase_add_checked_fixture(tc, setup, teardown);
-    tcase_add_test(tc, revalidate_names);
-    tcase_add_test(tc, dotdot_in_place_and_renamed_inside);
-    tcase_add_test(tc, dotdot_moved_out);
-    tcase_add_test(tc, dotdot_removed);
-    suite_add_tcase(s, tc);
+    UNIT_CASE(s, "hostfs", setup, teardown, 0, revalidate_names, dotdot_in_place_and_renamed_inside,
+              dotdot_moved_out, dotdot_removed);
     return unit_run(s);
 }

@@ -742,48 +742,16 @@ START_TEST(anonymous_files)
 }
 END_TEST
 
-static Suite *lock_suite(void)
-{
-    Suite *s = suite_create("lock");
-    TCase *tc = tcase_create("ranges");
-    tcase_add_checked_fixture(tc, setup, teardown);
-    tcase_add_test(tc, own_locks_never_conflict);
-    tcase_add_test(tc, merge_adjacent_same_type);
-    tcase_add_test(tc, split_and_replace);
-    tcase_add_test(tc, whence_and_lengths);
-    tcase_add_test(tc, argument_errors);
-    tcase_add_test(tc, access_mode);
-    suite_add_tcase(s, tc);
-
-    tc = tcase_create("conflicts");
-    tcase_add_checked_fixture(tc, setup, teardown);
-    tcase_add_test(tc, read_write_conflicts);
-    tcase_add_test(tc, list_order_is_linux);
-    tcase_add_test(tc, ofd_locks);
-    tcase_add_test(tc, flock_basics);
-    tcase_add_test(tc, flock_errors);
-    suite_add_tcase(s, tc);
-
-    tc = tcase_create("blocking");
-    tcase_add_checked_fixture(tc, setup, teardown);
-    tcase_set_timeout(tc, 30);
-    tcase_add_test(tc, setlkw_blocks_until_unlock);
-    tcase_add_test(tc, setlkw_woken_by_release_hooks);
-    tcase_add_test(tc, flock_blocks_and_converts);
-    tcase_add_test(tc, blocking_waits_are_interruptible);
-    tcase_add_test(tc, deadlock_detected);
-    tcase_add_test(tc, deadlock_chain_of_three);
-    suite_add_tcase(s, tc);
-
-    tc = tcase_create("release");
-    tcase_add_checked_fixture(tc, setup, teardown);
-    tcase_add_test(tc, release_hooks);
-    tcase_add_test(tc, anonymous_files);
-    suite_add_tcase(s, tc);
-    return s;
-}
-
 int main(void)
 {
-    return unit_run(lock_suite());
+    Suite *s = suite_create("lock");
+    UNIT_CASE(s, "ranges", setup, teardown, 0, own_locks_never_conflict, merge_adjacent_same_type,
+              split_and_replace, whence_and_lengths, argument_errors, access_mode);
+    UNIT_CASE(s, "conflicts", setup, teardown, 0, read_write_conflicts, list_order_is_linux,
+              ofd_locks, flock_basics, flock_errors);
+    UNIT_CASE(s, "blocking", setup, teardown, 30, setlkw_blocks_until_unlock,
+              setlkw_woken_by_release_hooks, flock_blocks_and_converts,
+              blocking_waits_are_interruptible, deadlock_detected, deadlock_chain_of_three);
+    UNIT_CASE(s, "release", setup, teardown, 0, release_hooks, anonymous_files);
+    return unit_run(s);
 }

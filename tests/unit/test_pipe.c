@@ -767,44 +767,17 @@ START_TEST(reopen_anonymous_pipe)
 }
 END_TEST
 
-static Suite *pipe_suite(void)
-{
-    Suite *s = suite_create("pipe");
-    TCase *tc = tcase_create("pipe");
-    tcase_add_checked_fixture(tc, setup, NULL);
-    tcase_set_timeout(tc, 30);
-    tcase_add_test(tc, fill_and_drain);
-    tcase_add_test(tc, capacity_counts_slots);
-    tcase_add_test(tc, small_writes_are_atomic);
-    tcase_add_test(tc, concurrent_atomic_writes);
-    tcase_add_test(tc, epipe_without_readers);
-    tcase_add_test(tc, eof_without_writers);
-    tcase_add_test(tc, blocked_reader_sees_data_then_eof);
-    tcase_add_test(tc, interrupted_read);
-    tcase_add_test(tc, interrupted_write_is_partial);
-    tcase_add_test(tc, packet_mode);
-    tcase_add_test(tc, pipe2_flags);
-    tcase_add_test(tc, setpipe_sz_rules);
-    tcase_add_test(tc, growing_wakes_writer);
-    tcase_add_test(tc, fstat_of_pipe);
-    tcase_add_test(tc, ioctl_unknown);
-    tcase_add_test(tc, splice_buffers);
-    tcase_add_test(tc, tee_and_splice_between_pipes);
-    suite_add_tcase(s, tc);
-    TCase *tf = tcase_create("fifo");
-    tcase_add_checked_fixture(tf, setup, NULL);
-    tcase_set_timeout(tf, 30);
-    tcase_add_test(tf, fifo_reader_waits_for_writer);
-    tcase_add_test(tf, fifo_writer_waits_for_reader);
-    tcase_add_test(tf, fifo_nonblocking_opens);
-    tcase_add_test(tf, fifo_open_interrupted);
-    tcase_add_test(tf, fifo_partner_came_and_went);
-    tcase_add_test(tf, reopen_anonymous_pipe);
-    suite_add_tcase(s, tf);
-    return s;
-}
-
 int main(void)
 {
-    return unit_run(pipe_suite());
+    Suite *s = suite_create("pipe");
+    UNIT_CASE(s, "pipe", setup, NULL, 30, fill_and_drain, capacity_counts_slots,
+              small_writes_are_atomic, concurrent_atomic_writes, epipe_without_readers,
+              eof_without_writers, blocked_reader_sees_data_then_eof, interrupted_read,
+              interrupted_write_is_partial, packet_mode, pipe2_flags, setpipe_sz_rules,
+              growing_wakes_writer, fstat_of_pipe, ioctl_unknown, splice_buffers,
+              tee_and_splice_between_pipes);
+    UNIT_CASE(s, "fifo", setup, NULL, 30, fifo_reader_waits_for_writer,
+              fifo_writer_waits_for_reader, fifo_nonblocking_opens, fifo_open_interrupted,
+              fifo_partner_came_and_went, reopen_anonymous_pipe);
+    return unit_run(s);
 }

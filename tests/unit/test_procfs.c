@@ -810,20 +810,8 @@ END_TEST
 int main(void)
 {
     Suite *s = suite_create("procfs");
-    TCase *tc = tcase_create("procfs");
-    tcase_add_test(tc, strbuf_grows);
-    tcase_add_test(tc, stat_fields);
-    tcase_add_test(tc, status_lines);
-    tcase_add_test(tc, statm_fields);
-    tcase_add_test(tc, maps_lines);
-    tcase_add_test(tc, cmdline_environ_comm);
-    tcase_add_test(tc, host_accounting);
-    tcase_add_test(tc, meminfo_format);
-    tcase_add_test(tc, uuids);
-    tcase_add_test(tc, system_files);
-    tcase_add_test(tc, status_caps);
-    tcase_add_test(tc, exec_caps);
-    tcase_add_test(tc, mount_lines);
-    suite_add_tcase(s, tc);
+    UNIT_CASE(s, "procfs", NULL, NULL, 0, strbuf_grows, stat_fields, status_lines, statm_fields,
+              maps_lines, cmdline_environ_comm, host_accounting, meminfo_format, uuids,
+              system_files, status_caps, exec_caps, mount_lines);
     return unit_run(s);
 }

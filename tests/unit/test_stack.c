@@ -404,27 +404,11 @@ START_TEST(bad_params)
 }
 END_TEST
 
-static Suite *stack_suite(void)
-{
-    Suite *s = suite_create("loader_stack");
-    TCase *tc = tcase_create("build");
-
-    tcase_add_checked_fixture(tc, setup, teardown);
-    tcase_add_test(tc, full_layout);
-    tcase_add_test(tc, hand_computed);
-    tcase_add_test(tc, random_pad);
-    tcase_add_test(tc, alignment_sweep);
-    tcase_add_test(tc, empty_argv_envp);
-    tcase_add_test(tc, unaligned_buffer);
-    tcase_add_test(tc, too_small);
-    tcase_add_test(tc, huge_string);
-    tcase_add_test(tc, bad_params);
-    tcase_set_timeout(tc, 60);
-    suite_add_tcase(s, tc);
-    return s;
-}
-
 int main(void)
 {
-    return unit_run(stack_suite());
+    Suite *s = suite_create("loader_stack");
+    UNIT_CASE(s, "build", setup, teardown, 60, full_layout, hand_computed, random_pad,
+              alignment_sweep, empty_argv_envp, unaligned_buffer, too_small, huge_string,
+              bad_params);
+    return unit_run(s);
 }

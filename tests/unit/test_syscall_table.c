@@ -89,12 +89,7 @@ END_TEST
 int main(void)
 {
     Suite *s = suite_create("syscall_table");
-    TCase *tc = tcase_create("table");
-    tcase_add_test(tc, numbers_unique_and_in_range);
-    tcase_add_test(tc, names_match_libseccomp);
-    tcase_add_test(tc, arg_kinds_are_packed);
-    tcase_add_test(tc, lookup_of_unimplemented);
-    tcase_add_test(tc, errno_names);
-    suite_add_tcase(s, tc);
+    UNIT_CASE(s, "table", NULL, NULL, 0, numbers_unique_and_in_range, names_match_libseccomp,
+              arg_kinds_are_packed, lookup_of_unimplemented, errno_names);
     return unit_run(s);
 }

@@ -1026,22 +1026,9 @@ END_TEST
 int main(void)
 {
     Suite *s = suite_create("tmpfs");
-    TCase *tc = tcase_create("tmpfs");
-    tcase_add_test(tc, mount_and_root);
-    tcase_add_test(tc, create_lookup_unlink);
-    tcase_add_test(tc, mkdir_rmdir_nlink);
-    tcase_add_test(tc, rename_plain);
-    tcase_add_test(tc, rename_replace);
-    tcase_add_test(tc, rename_exchange);
-    tcase_add_test(tc, links_and_symlinks);
-    tcase_add_test(tc, special_nodes);
-    tcase_add_test(tc, getdents_cookies);
-    tcase_add_test(tc, file_data);
-    tcase_add_test(tc, seals_on_host_memfd);
-    tcase_add_test(tc, size_limit);
-    tcase_add_test(tc, concurrency);
-    tcase_add_test(tc, devfs_population);
-    tcase_add_test(tc, device_ops);
-    suite_add_tcase(s, tc);
+    UNIT_CASE(s, "tmpfs", NULL, NULL, 0, mount_and_root, create_lookup_unlink, mkdir_rmdir_nlink,
+              rename_plain, rename_replace, rename_exchange, links_and_symlinks, special_nodes,
+              getdents_cookies, file_data, seals_on_host_memfd, size_limit, concurrency,
+              devfs_population, device_ops);
     return unit_run(s);
 }

@@ -182,15 +182,8 @@ END_TEST
 int main(void)
 {
     Suite *s = suite_create("vma");
-    TCase *tc = tcase_create("vma");
-    tcase_add_test(tc, insert_and_find);
-    tcase_add_test(tc, remove_splits);
-    tcase_add_test(tc, protect_splits_and_requires_cover);
-    tcase_add_test(tc, find_free_topdown);
-    tcase_add_test(tc, many_inserts);
-    tcase_add_test(tc, file_offsets_and_references);
-    tcase_add_test(tc, find_free_bottom_up);
-    tcase_add_test(tc, locks_count_split_and_merge);
-    suite_add_tcase(s, tc);
+    UNIT_CASE(s, "vma", NULL, NULL, 0, insert_and_find, remove_splits,
+              protect_splits_and_requires_cover, find_free_topdown, many_inserts,
+              file_offsets_and_references, find_free_bottom_up, locks_count_split_and_merge);
     return unit_run(s);
 }

@@ -473,27 +473,12 @@ START_TEST(deadline_arithmetic)
 }
 END_TEST
 
-static Suite *wait_suite(void)
-{
-    Suite *s = suite_create("wait");
-    TCase *tc = tcase_create("core");
-    tcase_set_timeout(tc, 30);
-    tcase_add_test(tc, wake_before_sleep_is_kept);
-    tcase_add_test(tc, ping_pong_no_lost_wakeups);
-    tcase_add_test(tc, deadline_expires);
-    tcase_add_test(tc, interrupt_wakes_sleeper);
-    tcase_add_test(tc, nointr_ignores_interrupt);
-    tcase_add_test(tc, taskless_thread_sleeps);
-    tcase_add_test(tc, many_waiters_wake_all);
-    tcase_add_test(tc, many_waiters_exclusive);
-    tcase_add_test(tc, callback_waiters);
-    tcase_add_test(tc, sleep_on_two_queues);
-    tcase_add_test(tc, deadline_arithmetic);
-    suite_add_tcase(s, tc);
-    return s;
-}
-
 int main(void)
 {
-    return unit_run(wait_suite());
+    Suite *s = suite_create("wait");
+    UNIT_CASE(s, "core", NULL, NULL, 30, wake_before_sleep_is_kept, ping_pong_no_lost_wakeups,
+              deadline_expires, interrupt_wakes_sleeper, nointr_ignores_interrupt,
+              taskless_thread_sleeps, many_waiters_wake_all, many_waiters_exclusive,
+              callback_waiters, sleep_on_two_queues, deadline_arithmetic);
+    return unit_run(s);
 }

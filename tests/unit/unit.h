@@ -1,10 +1,32 @@
-/* Shared by the Check suites: run one suite and turn failures into the
- * exit status meson reads. */
+/* Shared by the Check suites: build the test cases from one table each,
+ * run one suite and turn failures into the exit status meson reads. */
 #ifndef TESTS_UNIT_UNIT_H
 #define TESTS_UNIT_UNIT_H
 
 #include <check.h>
+#include <stddef.h>
 #include <stdlib.h>
+
+/* One test case: its fixture (either may be NULL) and timeout in seconds
+ * (0: Check's default), then its tests. */
+static inline void unit_add_case(Suite *s, const char *name, void (*setup)(void),
+                                 void (*teardown)(void), int timeout, const TTest *const *tests,
+                                 size_t n)
+{
+    TCase *tc = tcase_create(name);
+    if (setup || teardown)
+        tcase_add_checked_fixture(tc, setup, teardown);
+    if (timeout)
+        tcase_set_timeout(tc, timeout);
+    for (size_t i = 0; i < n; i++)
+        tcase_add_test(tc, tests[i]);
+    suite_add_tcase(s, tc);
+}
+
+#define UNIT_CASE(s, name, setup, teardown, timeout, ...)                                          \
+    unit_add_case((s), (name), (setup), (teardown), (timeout),                                     \
+                  (const TTest *const[]){ __VA_ARGS__ },                                           \
+                  sizeof((const TTest *const[]){ __VA_ARGS__ }) / sizeof(const TTest *))
 
 static inline int unit_run(Suite *s)
 {
