@@ -14,6 +14,8 @@ mkdir -p "$out"
 musl_gcc=${MUSL_GCC:-musl-gcc}
 glibc_cc=${GLIBC_CC:-gcc}
 warn=(-O1 -Wall -Wextra -Werror -std=gnu17)
+# The stub tests read the sandbox's own layout headers (stub_util.h).
+inc=(-I "$src/../../include")
 
 # musl-gcc has no static-PIE support of its own (its specs always pick
 # Scrt1.o and add an interpreter), so that build links by hand.
@@ -28,7 +30,7 @@ run() { "$@" & pids+=($!); }
 
 for c in "$src"/*.c; do
     name=$(basename "$c" .c)
-    run "$musl_gcc" -static "${warn[@]}" "$c" -o "$out/$name"
+    run "$musl_gcc" -static "${warn[@]}" "${inc[@]}" "$c" -o "$out/$name"
 done
 run "$glibc_cc" -static "${warn[@]}" "$src/hello.c" -o "$out/hello.glibc"
 run "$glibc_cc" -static "${warn[@]}" "$src/misc.c" -o "$out/misc.glibc"

@@ -33,16 +33,6 @@ static long tell(long fd)
     return sc(SYS_lseek, fd, 0, SEEK_CUR);
 }
 
-/* A file holding exactly text, opened O_RDWR at offset 0. */
-static long make_file(const char *name, const char *text)
-{
-    long fd = sc(SYS_open, name, O_CREAT | O_TRUNC | O_RDWR, 0644);
-    if (fd < 0 || sc(SYS_write, fd, text, strlen(text)) != (long)strlen(text))
-        out("setup: cannot write %s: %s\n", name, ret_name(fd));
-    sc(SYS_lseek, fd, 0, SEEK_SET);
-    return fd;
-}
-
 /* The whole content equals want (len bytes), read with pread. */
 static int has_content(long fd, const void *want, long len)
 {
@@ -210,7 +200,7 @@ static void test_vectors(void)
 
 static void test_truncate(void)
 {
-    long fd = make_file("io_c", "hello");
+    long fd = open_text("io_c", "hello");
     check_ret(fd, 3, "io_c holds hello");
     check_ret(sc(SYS_lseek, fd, 2, SEEK_SET), 2, "offset 2");
     check_ret(sc(SYS_ftruncate, fd, 12), 0, "ftruncate to 12");
@@ -325,7 +315,7 @@ static void test_sync(void)
 
 static void test_sendfile(void)
 {
-    long in = make_file("io_s", "0123456789abcdef");
+    long in = open_text("io_s", "0123456789abcdef");
     long outf = sc(SYS_open, "io_t", O_CREAT | O_TRUNC | O_RDWR, 0644);
     check(in == 3 && outf == 4, "source io_s (16 bytes) and empty io_t");
     check_ret(sc(SYS_sendfile, outf, in, NULL, 5), 5, "sendfile 5, no offset");
@@ -415,7 +405,7 @@ static long nread(long fd)
 
 static void test_splice(void)
 {
-    long in = make_file("io_s", "0123456789abcdef");
+    long in = open_text("io_s", "0123456789abcdef");
     long outf = sc(SYS_open, "io_t", O_CREAT | O_TRUNC | O_RDWR, 0644);
     int p[2], q[2];
     check(in == 3 && outf == 4 && sc(SYS_pipe, p) == 0 && sc(SYS_pipe, q) == 0,

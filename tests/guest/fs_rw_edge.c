@@ -64,22 +64,13 @@ static void cleanup(void)
     sc(SYS_rmdir, path);
 }
 
-static long make_file(const char *name, const char *text)
-{
-    long fd = sc(SYS_open, name, O_CREAT | O_TRUNC | O_RDWR, 0644);
-    if (fd < 0 || sc(SYS_write, fd, text, strlen(text)) != (long)strlen(text))
-        out("setup: cannot write %s: %s\n", name, ret_name(fd));
-    sc(SYS_lseek, fd, 0, SEEK_SET);
-    return fd;
-}
-
 /* ---- access mode 3 ---- */
 
 static void accmode3(const char *dir)
 {
     char path[64], what[128];
     snprintf(path, sizeof path, "%s/re_a", dir);
-    sc(SYS_close, make_file(path, "hello world"));
+    sc(SYS_close, open_text(path, "hello world"));
     long fd = sc(SYS_open, path, 3);
     snprintf(what, sizeof what, "%s: open mode 3", LBL(dir));
     check(fd >= 0, "%s", what);
@@ -263,7 +254,7 @@ static void overflow(const char *dir)
 {
     char path[64], what[160];
     snprintf(path, sizeof path, "%s/re_c", dir);
-    long fd = make_file(path, "0123456789");
+    long fd = open_text(path, "0123456789");
     char buf[32];
     struct iovec iov = { buf, 16 };
     const long big = LLONG_MAX - 8;
@@ -366,7 +357,7 @@ static void fsize_limit(const char *dir)
     char path[64], what[160];
     snprintf(path, sizeof path, "%s/re_a", dir);
     long fd = sc(SYS_open, path, O_CREAT | O_TRUNC | O_RDWR, 0644);
-    long src = make_file("re_c", "0123456789abcdefghij");
+    long src = open_text("re_c", "0123456789abcdefghij");
     char buf[64];
     memset(buf, 'w', sizeof buf);
     struct iovec iov[2] = { { buf, 6 }, { buf, 6 } };
@@ -451,7 +442,7 @@ static void badbuf(void)
     char *end = p + PG;
     char data[64];
     memset(data, 'z', sizeof data);
-    long fd = make_file("re_c", "0123456789abcdefghij0123456789abcdefghij");
+    long fd = open_text("re_c", "0123456789abcdefghij0123456789abcdefghij");
     long w = sc(SYS_open, "re_a", O_CREAT | O_TRUNC | O_RDWR, 0644);
     memset(p, 'q', PG);
     static char good[16];

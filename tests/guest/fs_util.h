@@ -1,6 +1,6 @@
 /* fs_util.h: header-only helpers the file-system guest tests share:
  * reading a whole file, finding a line in it, file sizes and status flags,
- * writing a small file, and removing a tree left by an earlier run. */
+ * writing a small file (or opening one that holds a text), and removing a tree left by an earlier run. */
 #ifndef FS_UTIL_H
 #define FS_UTIL_H
 
@@ -67,6 +67,16 @@ static inline void put(const char *path, const char *text)
             out("write %s failed\n", path);
         close(fd);
     }
+}
+
+/* A file holding exactly text, opened O_RDWR at offset 0. */
+static inline long open_text(const char *name, const char *text)
+{
+    long fd = sc(SYS_open, name, O_CREAT | O_TRUNC | O_RDWR, 0644);
+    if (fd < 0 || sc(SYS_write, fd, text, strlen(text)) != (long)strlen(text))
+        out("setup: cannot write %s: %s\n", name, ret_name(fd));
+    sc(SYS_lseek, fd, 0, SEEK_SET);
+    return fd;
 }
 
 /* Removes a tree left by an earlier run; errors are ignored. */

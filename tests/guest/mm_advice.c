@@ -3,7 +3,7 @@
  * page-cache advice calls readahead, fadvise64 and sync_file_range, with
  * Linux's argument checks. The guest runs as root, so it has CAP_IPC_LOCK
  * and RLIMIT_MEMLOCK does not bind it. */
-#include "guest.h"
+#include "fs_util.h"
 
 #include <fcntl.h>
 #include <stdint.h>
@@ -35,25 +35,12 @@ static int is_err(long r)
 
 static char buf[65536];
 
-static long read_file(const char *path)
-{
-    int fd = (int)sc(SYS_open, path, O_RDONLY);
-    if (fd < 0)
-        return fd;
-    long n = 0, r;
-    while ((r = sc(SYS_read, fd, buf + n, sizeof buf - 1 - n)) > 0)
-        n += r;
-    sc(SYS_close, fd);
-    buf[n] = 0;
-    return n;
-}
-
 /* VmLck of /proc/self/status in kB, or -1. */
 static long vmlck(void)
 {
-    if (read_file("/proc/self/status") < 0)
+    if (slurp("/proc/self/status") < 0)
         return -1;
-    char *l = strstr(buf, "\nVmLck:");
+    char *l = strstr(g_file, "\nVmLck:");
     return l ? strtol(l + 7, NULL, 10) : -1;
 }
 
@@ -61,10 +48,10 @@ static long vmlck(void)
  * vsyscall (Linux's VM_SPECIAL mappings, which it never locks). */
 static long lockable_kb(void)
 {
-    if (read_file("/proc/self/maps") < 0)
+    if (slurp("/proc/self/maps") < 0)
         return -1;
     long total = 0;
-    for (char *l = buf; *l;) {
+    for (char *l = g_file; *l;) {
         char *nl = strchr(l, '\n');
         if (nl)
             *nl = 0;

@@ -1,7 +1,7 @@
 /* stub_util.h: what the stub tests know of the sandbox's stub: where it
  * lives (include/platform/layout.h), the layout of a sysmsg page
- * (include/platform/sysmsg.h, mirrored here: guest tests are built without
- * the project's headers) and a way to run a system call from a `syscall;
+ * (include/platform/sysmsg.h; both need only <stdint.h>, so the guest
+ * tests include them as they are) and a way to run a system call from a `syscall;
  * ret` instruction in stub text, as a guest that jumped there would. */
 #ifndef STUB_UTIL_H
 #define STUB_UTIL_H
@@ -10,41 +10,9 @@
 #include <stdint.h>
 #include "guest.h"
 
-#define STUB_BASE 0x7e0000000000UL
-#define SYSMSG_BASE (STUB_BASE + 0x100000UL)
-#define SYSMSG_SIZE 0x1000UL
-#define SIGSTACK_BASE (STUB_BASE + 0x1000000UL)
-#define SIGSTACK_SIZE 0x10000UL
+#include "platform/layout.h"
+#include "platform/sysmsg.h"
 
-struct t_regs {
-    uint64_t r15, r14, r13, r12, rbp, rbx, r11, r10, r9, r8;
-    uint64_t rax, rcx, rdx, rsi, rdi, orig_rax;
-    uint64_t rip, cs, eflags, rsp, ss;
-    uint64_t fs_base, gs_base;
-    uint64_t ds, es, fs, gs;
-};
-struct t_event {
-    uint32_t kind;
-    int32_t signo;
-    int32_t code;
-    uint32_t arch;
-    uint64_t addr;
-};
-struct t_sysmsg {
-    uint32_t state;
-    uint32_t pad0[15];
-    uint32_t stub_sleeping;
-    uint32_t pad1[15];
-    uint32_t sentry_sleeping;
-    uint32_t pad2[15];
-    uint32_t cmd;
-    uint32_t spin_limit;
-    uint32_t go;
-    struct t_event ev;
-    struct t_regs regs;
-};
-enum { T_SM_STUB = 0, T_SM_SENTRY = 1 };
-enum { T_EV_SYSCALL = 1, T_EV_FAULT = 2, T_EV_INTERRUPT = 3 };
 #define T_AUDIT_ARCH_X86_64 0xc000003eU
 #define T_AUDIT_ARCH_I386 0x40000003U
 
