@@ -120,6 +120,11 @@ struct file *file_new(const struct file_ops *ops, int flags);
 /* lseek on f->pos: SEEK_END from the size stat gives; -EINVAL for a
  * negative result or bad whence. (f->pos_lock held by the caller.) */
 off_t file_generic_llseek(struct file *f, off_t off, int whence);
+/* The position lseek gives on a file of size bytes without holes
+ * (Linux's generic_file_llseek_size): -EINVAL past maxbytes, below 0 or for
+ * a bad whence, -ENXIO for SEEK_DATA/SEEK_HOLE at or past the size. It
+ * leaves f->pos alone. */
+off_t file_llseek_size(struct file *f, off_t off, int whence, off_t size, off_t maxbytes);
 /* A new host descriptor for the same host file as host_fd, opened with
  * flags through /proc/self/fd (which names exactly that inode); the new
  * descriptor or -errno. */

@@ -49,7 +49,7 @@ void file_put(struct file *f)
     free(f);
 }
 
-off_t file_generic_llseek(struct file *f, off_t off, int whence)
+off_t file_llseek_size(struct file *f, off_t off, int whence, off_t size, off_t maxbytes)
 {
     off_t base;
     switch (whence) {
@@ -60,30 +60,39 @@ off_t file_generic_llseek(struct file *f, off_t off, int whence)
         base = f->pos;
         break;
     case SEEK_END:
+        base = size;
+        break;
     case SEEK_DATA:
-    case SEEK_HOLE: {
+    case SEEK_HOLE:
+        /* Without holes: data everywhere below the size, one hole at the end. */
+        if (off < 0 || off >= size)
+            return -ENXIO;
+        return whence == SEEK_DATA ? off : size;
+    default:
+        return -EINVAL;
+    }
+    off_t r;
+    if (__builtin_add_overflow(base, off, &r) || r < 0 || r > maxbytes)
+        return -EINVAL;
+    return r;
+}
+
+off_t file_generic_llseek(struct file *f, off_t off, int whence)
+{
+    off_t size = 0;
+    if (whence == SEEK_END || whence == SEEK_DATA || whence == SEEK_HOLE) {
         struct stat st;
         int r = f->ops->stat ? f->ops->stat(f, &st)
                 : f->inode   ? vfs_getattr(f->inode, &st)
                              : -EINVAL;
         if (r < 0)
             return r;
-        if (whence == SEEK_END) {
-            base = st.st_size;
-            break;
-        }
-        /* Without holes: data everywhere below the size, one hole at the end. */
-        if (off < 0 || off >= st.st_size)
-            return -ENXIO;
-        return whence == SEEK_DATA ? off : st.st_size;
+        size = st.st_size;
     }
-    default:
-        return -EINVAL;
-    }
-    if ((off > 0 && base > INT64_MAX - off) || base + off < 0)
-        return -EINVAL;
-    f->pos = base + off;
-    return f->pos;
+    off_t r = file_llseek_size(f, off, whence, size, INT64_MAX);
+    if (r >= 0)
+        f->pos = r;
+    return r;
 }
 
 int host_reopen(int host_fd, int flags)

@@ -58,15 +58,23 @@ static void proc_fd_path(int fd, char *buf, size_t len)
 static const struct inode_ops host_iops;
 static const struct file_ops host_file_ops, host_dir_ops;
 
+/* fstat of a descriptor the caller hands over: closed if it fails. */
+static int fstat_or_close(int fd, struct stat *st)
+{
+    if (fstat(fd, st) == 0)
+        return 0;
+    int e = errno;
+    close(fd);
+    return -e;
+}
+
 /* An inode over fd (taken over). */
 static int host_inode_new(struct super_block *sb, int fd, struct inode **out)
 {
     struct stat st;
-    if (fstat(fd, &st) < 0) {
-        int e = errno;
-        close(fd);
-        return -e;
-    }
+    int r = fstat_or_close(fd, &st);
+    if (r < 0)
+        return r;
     struct host_inode *h = calloc(1, sizeof(*h));
     if (!h) {
         close(fd);
@@ -287,43 +295,48 @@ static int host_open(struct inode *i, struct file *f, int flags)
 }
 
 /* The /proc/self/fd/N path leads to the O_PATH file itself, symlinks
- * included, so the xattr calls act on exactly this inode. */
+ * included, so the xattr calls act on exactly this inode. A change is
+ * refused on a read-only mount (-EROFS) and on a symlink (-EPERM). */
+static int xattr_path(struct inode *i, int change, char *p, size_t size)
+{
+    if (change && host_rdonly(i))
+        return -EROFS;
+    if (change && S_ISLNK(i->mode))
+        return -EPERM;
+    proc_fd_path(HI(i)->fd, p, size);
+    return 0;
+}
+
 static ssize_t host_xget(struct inode *i, const char *name, void *buf, size_t len)
 {
     char p[64];
-    proc_fd_path(HI(i)->fd, p, sizeof(p));
+    xattr_path(i, 0, p, sizeof(p));
     ssize_t n = getxattr(p, name, buf, len);
     return n < 0 ? -errno : n;
 }
 
 static int host_xset(struct inode *i, const char *name, const void *buf, size_t len, int flags)
 {
-    if (host_rdonly(i))
-        return -EROFS;
-    if (S_ISLNK(i->mode))
-        return -EPERM;
     char p[64];
-    proc_fd_path(HI(i)->fd, p, sizeof(p));
+    int r = xattr_path(i, 1, p, sizeof(p));
+    if (r < 0)
+        return r;
     return setxattr(p, name, buf, len, flags) < 0 ? -errno : 0;
 }
 
 static ssize_t host_xlist(struct inode *i, char *buf, size_t len)
 {
     char p[64];
-    proc_fd_path(HI(i)->fd, p, sizeof(p));
+    xattr_path(i, 0, p, sizeof(p));
     ssize_t n = listxattr(p, buf, len);
     return n < 0 ? -errno : n;
 }
 
 static int host_xremove(struct inode *i, const char *name)
 {
-    if (host_rdonly(i))
-        return -EROFS;
-    if (S_ISLNK(i->mode))
-        return -EPERM;
     char p[64];
-    proc_fd_path(HI(i)->fd, p, sizeof(p));
-    return removexattr(p, name) < 0 ? -errno : 0;
+    int r = xattr_path(i, 1, p, sizeof(p));
+    return r < 0 ? r : removexattr(p, name) < 0 ? -errno : 0;
 }
 
 /* The cached name in dir is still i on the host: one fstatat per cached
@@ -671,11 +684,9 @@ int hostfs_mount(const char *hostpath, int rdonly, struct dentry **root)
     if (fd < 0)
         return -errno;
     struct stat st;
-    if (fstat(fd, &st) < 0) {
-        int e = errno;
-        close(fd);
-        return -e;
-    }
+    int r = fstat_or_close(fd, &st);
+    if (r < 0)
+        return r;
     struct hostfs_info *hi = calloc(1, sizeof(*hi));
     struct super_block *sb = hi ? sb_new(&hostfs_type, st.st_dev, hostpath) : NULL;
     int fd2 = fcntl(fd, F_DUPFD_CLOEXEC, 0);
@@ -694,7 +705,7 @@ int hostfs_mount(const char *hostpath, int rdonly, struct dentry **root)
     hi->rdonly = rdonly;
     sb->fs_info = hi;
     struct inode *i;
-    int r = host_inode_new(sb, fd, &i);
+    r = host_inode_new(sb, fd, &i);
     sb_put(sb); /* the inode holds it now */
     if (r < 0)
         return r;

@@ -651,29 +651,9 @@ static off_t proc_llseek(struct file *f, off_t off, int whence)
              ((e >= kernel_dir && e < kernel_dir + sizeof(kernel_dir) / sizeof(kernel_dir[0])) ||
               (e >= random_dir && e < random_dir + sizeof(random_dir) / sizeof(random_dir[0]))))
         kind = SYSCTL;
-    off_t base;
-    switch (whence) {
-    case SEEK_SET:
-        base = 0;
-        break;
-    case SEEK_CUR:
-        base = f->pos;
-        break;
-    case SEEK_END:
-        if (kind == SEQ)
-            return -EINVAL;
-        base = 0;
-        break;
-    case SEEK_DATA:
-    case SEEK_HOLE:
-        return kind == SEQ ? -EINVAL : -ENXIO; /* nothing below a size of 0 */
-    default:
+    if (kind == SEQ && whence != SEEK_SET && whence != SEEK_CUR)
         return -EINVAL;
-    }
-    off_t r;
-    if (__builtin_add_overflow(base, off, &r) || r < 0 || (kind == GENERIC && r > INT32_MAX))
-        return -EINVAL;
-    return r;
+    return file_llseek_size(f, off, whence, 0, kind == GENERIC ? INT32_MAX : INT64_MAX);
 }
 
 static const struct file_ops proc_file_ops = {

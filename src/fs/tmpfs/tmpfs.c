@@ -530,29 +530,6 @@ static int find_victim(struct tmpfs_inode *d, const char *name, struct inode *vi
     return 0;
 }
 
-static int tmpfs_unlink(struct inode *dir, const char *name, struct inode *victim)
-{
-    if (S_ISDIR(victim->mode))
-        return -EISDIR;
-    struct tmpfs_inode *d = TI(dir), *ti = TI(victim);
-    struct super_block *sb = dir->sb;
-    struct tmpfs_dirent *e = NULL;
-    pthread_mutex_lock(&sb->lock);
-    int r = find_victim(d, name, victim, &e);
-    if (r == 0) {
-        dir_remove(d, e);
-        ti->nlink--;
-        struct timespec t = now();
-        ti->ctime = t;
-        touch_dir(d, t);
-        tnode_maybe_free(ti);
-    }
-    pthread_mutex_unlock(&sb->lock);
-    if (r == 0)
-        free(e);
-    return r;
-}
-
 /* A directory leaves the tree: no more names in it, its ".." is gone. */
 static void dir_kill(struct tmpfs_inode *v, struct timespec t)
 {
@@ -562,22 +539,27 @@ static void dir_kill(struct tmpfs_inode *v, struct timespec t)
     v->ctime = t;
 }
 
-static int tmpfs_rmdir(struct inode *dir, const char *name, struct inode *victim)
+/* unlink and rmdir: the entry goes and the victim loses its link (a
+ * directory all of them, and its parent the one its ".." held). */
+static int remove_entry(struct inode *dir, const char *name, struct inode *victim, int isdir)
 {
-    if (!S_ISDIR(victim->mode))
-        return -ENOTDIR;
     struct tmpfs_inode *d = TI(dir), *v = TI(victim);
     struct super_block *sb = dir->sb;
     struct tmpfs_dirent *e = NULL;
     pthread_mutex_lock(&sb->lock);
     int r = find_victim(d, name, victim, &e);
-    if (r == 0 && v->nlive)
+    if (r == 0 && isdir && v->nlive)
         r = -ENOTEMPTY;
     if (r == 0) {
         dir_remove(d, e);
-        d->nlink--;
         struct timespec t = now();
-        dir_kill(v, t);
+        if (isdir) {
+            d->nlink--;
+            dir_kill(v, t);
+        } else {
+            v->nlink--;
+            v->ctime = t;
+        }
         touch_dir(d, t);
         tnode_maybe_free(v);
     }
@@ -585,6 +567,20 @@ static int tmpfs_rmdir(struct inode *dir, const char *name, struct inode *victim
     if (r == 0)
         free(e);
     return r;
+}
+
+static int tmpfs_unlink(struct inode *dir, const char *name, struct inode *victim)
+{
+    if (S_ISDIR(victim->mode))
+        return -EISDIR;
+    return remove_entry(dir, name, victim, 0);
+}
+
+static int tmpfs_rmdir(struct inode *dir, const char *name, struct inode *victim)
+{
+    if (!S_ISDIR(victim->mode))
+        return -ENOTDIR;
+    return remove_entry(dir, name, victim, 1);
 }
 
 /* 1 if a is d or above it (sb->lock held). */
@@ -1061,6 +1057,25 @@ static ssize_t tf_read(struct file *f, void *buf, size_t len, off_t *pos)
     return n;
 }
 
+/* The end of a write or fallocate (ti->data_lock held, dropped here): if
+ * it changed the data the size grows to end and the times move; the pages
+ * reserved for it are settled against what the memfd now holds. */
+static void data_done(struct tmpfs_inode *ti, int changed, off_t end, uint64_t reserved)
+{
+    struct super_block *sb = ti->vfs.sb;
+    struct tmpfs_sbinfo *sbi = SBI(sb);
+    pthread_mutex_lock(&sb->lock);
+    if (changed) {
+        if (end > ti->size)
+            ti->size = end;
+        ti->mtime = ti->ctime = now();
+    }
+    sbi->used -= reserved;
+    charge_sync(sbi, ti);
+    pthread_mutex_unlock(&sb->lock);
+    pthread_mutex_unlock(&ti->data_lock);
+}
+
 static ssize_t tf_write(struct file *f, const void *buf, size_t len, off_t *pos)
 {
     struct tmpfs_inode *ti = TI(f->inode);
@@ -1099,17 +1114,8 @@ static ssize_t tf_write(struct file *f, const void *buf, size_t len, off_t *pos)
         }
         done += w;
     }
-    pthread_mutex_lock(&sb->lock);
     off_t end = p + done;
-    if (done > 0) {
-        if (end > ti->size)
-            ti->size = end;
-        ti->mtime = ti->ctime = now();
-    }
-    sbi->used -= reserved;
-    charge_sync(sbi, ti);
-    pthread_mutex_unlock(&sb->lock);
-    pthread_mutex_unlock(&ti->data_lock);
+    data_done(ti, done > 0, end, reserved);
     if (done == 0)
         return err;
     *pos = end;
@@ -1178,16 +1184,7 @@ static int tf_fallocate(struct file *f, int mode, off_t off, off_t len)
         else if (fallocate(fd, mode, off, len) < 0)
             r = -errno;
     }
-    pthread_mutex_lock(&sb->lock);
-    if (r == 0) {
-        if (!(mode & FALLOC_FL_KEEP_SIZE) && end > ti->size)
-            ti->size = end;
-        ti->mtime = ti->ctime = now();
-    }
-    sbi->used -= reserved;
-    charge_sync(sbi, ti);
-    pthread_mutex_unlock(&sb->lock);
-    pthread_mutex_unlock(&ti->data_lock);
+    data_done(ti, r == 0, (mode & FALLOC_FL_KEEP_SIZE) ? 0 : end, reserved);
     return r;
 }
 
