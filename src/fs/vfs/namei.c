@@ -361,20 +361,29 @@ int vfs_setattr(const struct creds *c, const struct path *p, struct iattr *ia)
 
 /* ---- creating names ---- */
 
+/* A name being made: the parent directory (held), the last component,
+ * the credentials the new inode gets, and the inode once made. */
+struct creation {
+    struct path dir;
+    char last[NAME_MAX_LEN + 1];
+    struct fs_cred c;
+    struct inode *di, *ni;
+};
+
 /* The checks every creation makes: path's parent is a directory the
  * guest may write in, on a writable mount, and the name is free (a
  * trailing slash on a missing name is ENOENT unless dirs_ok). On success
- * *dir holds the parent, last the name and *c the new file's owner
- * (the directory's group if it is set-group-ID). */
-static int prepare_create(const struct path_op *op, int dirs_ok, struct path *dir, char *last,
-                          struct fs_cred *c)
+ * cr holds the parent, the name and the new file's owner (the directory's
+ * group if it is set-group-ID). */
+static int prepare_create(const struct path_op *op, int dirs_ok, struct creation *cr)
 {
     int trailing;
-    int r = lookup_create(op, dir, last, &trailing);
+    cr->ni = NULL;
+    int r = lookup_create(op, &cr->dir, cr->last, &trailing);
     if (r < 0)
         return r;
     struct path p;
-    r = child(dir, last, &p);
+    r = child(&cr->dir, cr->last, &p);
     if (r == 1) {
         path_put(&p);
         r = -EEXIST;
@@ -382,24 +391,25 @@ static int prepare_create(const struct path_op *op, int dirs_ok, struct path *di
         r = -ENOENT;
     }
     if (r == 0)
-        r = may_modify_dir(op->cred, dir);
+        r = may_modify_dir(op->cred, &cr->dir);
     if (r < 0) {
-        path_put(dir);
+        path_put(&cr->dir);
         return r;
     }
-    vfs_fs_cred(op->cred, c);
-    if (dir->d->inode->mode & S_ISGID)
-        c->gid = dir->d->inode->gid;
+    cr->di = cr->dir.d->inode;
+    vfs_fs_cred(op->cred, &cr->c);
+    if (cr->di->mode & S_ISGID)
+        cr->c.gid = cr->di->gid;
     return 0;
 }
 
-/* After the file system made last in dir (r 0, ni the new inode): the
- * dentry cache learns the name. Releases dir. */
-static int created(struct path *dir, const char *last, int r, struct inode *ni)
+/* After the file system made the name (r 0, cr->ni the new inode): the
+ * dentry cache learns it. Releases the directory. */
+static int created(struct creation *cr, int r)
 {
     if (r == 0)
-        r = d_instantiate(dir->d, last, ni, NULL);
-    path_put(dir);
+        r = d_instantiate(cr->dir.d, cr->last, cr->ni, NULL);
+    path_put(&cr->dir);
     return r;
 }
 
@@ -416,51 +426,39 @@ int vfs_mknod(const struct path_op *op, mode_t mode, dev_t rdev)
     int whiteout = type == S_IFCHR && rdev == 0;
     if ((type == S_IFCHR || type == S_IFBLK) && !whiteout && op->cred->euid != 0)
         return -EPERM;
-    struct path dir;
-    char last[NAME_MAX_LEN + 1];
-    struct fs_cred c;
-    int r = prepare_create(op, 0, &dir, last, &c);
+    struct creation cr;
+    int r = prepare_create(op, 0, &cr);
     if (r < 0)
         return r;
-    struct inode *di = dir.d->inode;
-    struct inode *ni = NULL;
-    if (((type == S_IFCHR || type == S_IFBLK) && !whiteout && (dir.mnt->flags & MNT_NODEV)) ||
-        !di->ops->mknod)
+    if (((type == S_IFCHR || type == S_IFBLK) && !whiteout && (cr.dir.mnt->flags & MNT_NODEV)) ||
+        !cr.di->ops->mknod)
         r = -EPERM;
     else
-        r = di->ops->mknod(di, last, type | (mode & 07777), rdev, &c, &ni);
-    return created(&dir, last, r, ni);
+        r = cr.di->ops->mknod(cr.di, cr.last, type | (mode & 07777), rdev, &cr.c, &cr.ni);
+    return created(&cr, r);
 }
 
 int vfs_mkdir(const struct path_op *op, mode_t mode)
 {
-    struct path dir;
-    char last[NAME_MAX_LEN + 1];
-    struct fs_cred c;
-    int r = prepare_create(op, 1, &dir, last, &c);
+    struct creation cr;
+    int r = prepare_create(op, 1, &cr);
     if (r < 0)
         return r;
-    struct inode *di = dir.d->inode;
     mode_t m = mode & 01777;
-    if (di->mode & S_ISGID)
+    if (cr.di->mode & S_ISGID)
         m |= S_ISGID;
-    struct inode *ni = NULL;
-    r = di->ops->mkdir ? di->ops->mkdir(di, last, m, &c, &ni) : -EPERM;
-    return created(&dir, last, r, ni);
+    r = cr.di->ops->mkdir ? cr.di->ops->mkdir(cr.di, cr.last, m, &cr.c, &cr.ni) : -EPERM;
+    return created(&cr, r);
 }
 
 int vfs_symlink(const char *target, const struct path_op *op)
 {
-    struct path dir;
-    char last[NAME_MAX_LEN + 1];
-    struct fs_cred c;
-    int r = prepare_create(op, 0, &dir, last, &c);
+    struct creation cr;
+    int r = prepare_create(op, 0, &cr);
     if (r < 0)
         return r;
-    struct inode *di = dir.d->inode;
-    struct inode *ni = NULL;
-    r = di->ops->symlink ? di->ops->symlink(di, last, target, &c, &ni) : -EPERM;
-    return created(&dir, last, r, ni);
+    r = cr.di->ops->symlink ? cr.di->ops->symlink(cr.di, cr.last, target, &cr.c, &cr.ni) : -EPERM;
+    return created(&cr, r);
 }
 
 int vfs_link(const struct path_op *oop, const struct path_op *nop)
