@@ -175,40 +175,23 @@ static void put(struct out *o, const char *fmt, ...)
         o->len += (size_t)n < o->cap - o->len ? (size_t)n : o->cap - o->len - 1;
 }
 
-/* Print bytes as a C string literal, escaped the way strace does. */
+/* Print bytes as a C string literal, escaped the way strace does: these
+ * characters as \ and a letter (or themselves), other unprintable ones in
+ * octal. */
+static const char esc_from[] = "\n\t\r\v\f\"\\", esc_to[] = "ntrvf\"\\";
+
 static void put_quoted(struct out *o, const unsigned char *s, size_t n, int more)
 {
     put(o, "\"");
     for (size_t i = 0; i < n; i++) {
         unsigned char c = s[i];
-        switch (c) {
-        case '\n':
-            put(o, "\\n");
-            break;
-        case '\t':
-            put(o, "\\t");
-            break;
-        case '\r':
-            put(o, "\\r");
-            break;
-        case '\v':
-            put(o, "\\v");
-            break;
-        case '\f':
-            put(o, "\\f");
-            break;
-        case '"':
-            put(o, "\\\"");
-            break;
-        case '\\':
-            put(o, "\\\\");
-            break;
-        default:
-            if (c >= 32 && c < 127)
-                put(o, "%c", c);
-            else
-                put(o, "\\%o", c);
-        }
+        const char *e = memchr(esc_from, c, sizeof(esc_from) - 1);
+        if (e)
+            put(o, "\\%c", esc_to[e - esc_from]);
+        else if (c >= 32 && c < 127)
+            put(o, "%c", c);
+        else
+            put(o, "\\%o", c);
     }
     put(o, "\"%s", more ? "..." : "");
 }

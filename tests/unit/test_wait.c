@@ -314,35 +314,42 @@ static void wait_queued(struct waitq *wq, int n)
     ck_assert_int_eq(queued(wq), n);
 }
 
+/* NSLEEPERS crowd threads, all queued on c->wq before it returns. */
+static void crowd_start(struct crowd *c, pthread_t *th)
+{
+    pthread_mutex_init(&c->lock, NULL);
+    waitq_init(&c->wq);
+    for (int i = 0; i < NSLEEPERS; i++)
+        pthread_create(&th[i], NULL, crowd_thread, c);
+    wait_queued(&c->wq, NSLEEPERS);
+}
+
+static void crowd_end(struct crowd *c, pthread_t *th)
+{
+    for (int i = 0; i < NSLEEPERS; i++)
+        pthread_join(th[i], NULL);
+    waitq_destroy(&c->wq);
+}
+
 START_TEST(many_waiters_wake_all)
 {
     struct crowd c = { .exclusive = 0 };
-    pthread_mutex_init(&c.lock, NULL);
-    waitq_init(&c.wq);
     pthread_t th[NSLEEPERS];
-    for (int i = 0; i < NSLEEPERS; i++)
-        pthread_create(&th[i], NULL, crowd_thread, &c);
-    wait_queued(&c.wq, NSLEEPERS);
+    crowd_start(&c, th);
     pthread_mutex_lock(&c.lock);
     c.generation++;
     pthread_mutex_unlock(&c.lock);
     wake_up_all(&c.wq);
-    for (int i = 0; i < NSLEEPERS; i++)
-        pthread_join(th[i], NULL);
+    crowd_end(&c, th);
     ck_assert_int_eq(c.woke, NSLEEPERS);
-    waitq_destroy(&c.wq);
 }
 END_TEST
 
 START_TEST(many_waiters_exclusive)
 {
     struct crowd c = { .exclusive = 1 };
-    pthread_mutex_init(&c.lock, NULL);
-    waitq_init(&c.wq);
     pthread_t th[NSLEEPERS];
-    for (int i = 0; i < NSLEEPERS; i++)
-        pthread_create(&th[i], NULL, crowd_thread, &c);
-    wait_queued(&c.wq, NSLEEPERS);
+    crowd_start(&c, th);
     /* One token, one wake-up: exactly one sleeper leaves. */
     for (int round = 1; round <= NSLEEPERS; round++) {
         pthread_mutex_lock(&c.lock);
@@ -364,9 +371,7 @@ START_TEST(many_waiters_exclusive)
         ck_assert_int_eq(c.tokens, 0);
         pthread_mutex_unlock(&c.lock);
     }
-    for (int i = 0; i < NSLEEPERS; i++)
-        pthread_join(th[i], NULL);
-    waitq_destroy(&c.wq);
+    crowd_end(&c, th);
 }
 END_TEST
 

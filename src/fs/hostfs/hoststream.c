@@ -37,30 +37,29 @@
 /* The host descriptor's own offset is the position (it is shared with
  * whoever started sandbox-run, as a file's offset would be); pread and
  * pwrite (pos not the file's) use their explicit offset. */
+static ssize_t hs_io(struct file *f, void *buf, size_t len, off_t *pos, int wr)
+{
+    int positioned = pos != &f->pos && !(f->fmode & FMODE_STREAM);
+    ssize_t n;
+    if (positioned)
+        n = wr ? pwrite(f->host_fd, buf, len, *pos) : pread(f->host_fd, buf, len, *pos);
+    else
+        n = wr ? write(f->host_fd, buf, len) : read(f->host_fd, buf, len);
+    if (n < 0)
+        return -errno;
+    if (positioned)
+        *pos += n;
+    return n;
+}
+
 static ssize_t hs_read(struct file *f, void *buf, size_t len, off_t *pos)
 {
-    ssize_t n;
-    if (pos != &f->pos && !(f->fmode & FMODE_STREAM)) {
-        n = pread(f->host_fd, buf, len, *pos);
-        if (n > 0)
-            *pos += n;
-        return n < 0 ? -errno : n;
-    }
-    n = read(f->host_fd, buf, len);
-    return n < 0 ? -errno : n;
+    return hs_io(f, buf, len, pos, 0);
 }
 
 static ssize_t hs_write(struct file *f, const void *buf, size_t len, off_t *pos)
 {
-    ssize_t n;
-    if (pos != &f->pos && !(f->fmode & FMODE_STREAM)) {
-        n = pwrite(f->host_fd, buf, len, *pos);
-        if (n > 0)
-            *pos += n;
-        return n < 0 ? -errno : n;
-    }
-    n = write(f->host_fd, buf, len);
-    return n < 0 ? -errno : n;
+    return hs_io(f, (void *)buf, len, pos, 1);
 }
 
 static int hs_fsync(struct file *f, int datasync)

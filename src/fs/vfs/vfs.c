@@ -289,6 +289,24 @@ void d_delete_name(struct dentry *dir, const char *name)
         dput(d);
 }
 
+/* d (vfs_lock held) takes *name, which it now owns, and goes into dir;
+ * returns the parent it left, for the caller to put after the lock, or NULL. */
+static struct dentry *d_rehome(struct dentry *d, char **name, struct dentry *dir)
+{
+    d_unhash(d);
+    free(d->name);
+    d->name = *name;
+    *name = NULL;
+    struct dentry *left = NULL;
+    if (d->parent != dir) {
+        left = d->parent;
+        d->parent = dget(dir);
+    }
+    d->next = dir->child;
+    dir->child = d;
+    return left;
+}
+
 /* After a rename: move the cached dentry (and its subtree) to its new name. */
 int d_move_name(struct dentry *odir, const char *oname, struct dentry *ndir, const char *nname,
                 unsigned flags)
@@ -307,29 +325,10 @@ int d_move_name(struct dentry *odir, const char *oname, struct dentry *ndir, con
         dst->deleted = 1;
         d_unhash(dst);
     } else if (dst) {
-        d_unhash(dst);
-        free(dst->name);
-        dst->name = on;
-        on = NULL;
-        if (dst->parent != odir) {
-            put_new = dst->parent;
-            dst->parent = dget(odir);
-        }
-        dst->next = odir->child;
-        odir->child = dst;
+        put_new = d_rehome(dst, &on, odir);
     }
-    if (src) {
-        d_unhash(src);
-        free(src->name);
-        src->name = nn;
-        nn = NULL;
-        if (src->parent != ndir) {
-            put_old = src->parent;
-            src->parent = dget(ndir);
-        }
-        src->next = ndir->child;
-        ndir->child = src;
-    }
+    if (src)
+        put_old = d_rehome(src, &nn, ndir);
     pthread_mutex_unlock(&vfs_lock);
     free(nn);
     free(on);
