@@ -113,6 +113,15 @@ static int deadline_after(struct timespec *d, const struct timespec *rel)
     return 0;
 }
 
+/* The guest's relative timespec at uaddr (kept in *rel) as a deadline. */
+static long timespec_deadline(struct task *t, uint64_t uaddr, struct timespec *rel,
+                              struct timespec *d)
+{
+    if (copy_in(t, rel, uaddr, sizeof(*rel)) < 0)
+        return -EFAULT;
+    return deadline_after(d, rel) < 0 ? -EINVAL : 0;
+}
+
 static long poll_user(struct task *t, uint64_t ufds, uint64_t nfds, const struct timespec *deadline)
 {
     nfds = (unsigned)nfds; /* the kernel's argument is an unsigned int */
@@ -195,13 +204,10 @@ long sys_ppoll(struct task *t, const struct sysargs *a)
     uint64_t fds = a->a[0], nfds = a->a[1], tmo_p = a->a[2], sigmask = a->a[3];
     uint64_t sigsetsize = a->a[4];
     struct timespec rel, d;
-    if (tmo_p) {
-        if (copy_in(t, &rel, tmo_p, sizeof(rel)) < 0)
-            return -EFAULT;
-        if (deadline_after(&d, &rel) < 0)
-            return -EINVAL;
-    }
-    long r = check_sigmask(t, sigmask, sigsetsize);
+    long r = tmo_p ? timespec_deadline(t, tmo_p, &rel, &d) : 0;
+    if (r < 0)
+        return r;
+    r = check_sigmask(t, sigmask, sigsetsize);
     if (r < 0)
         return r;
     r = poll_user(t, fds, nfds, tmo_p ? &d : NULL);
@@ -313,23 +319,20 @@ long sys_pselect6(struct task *t, const struct sysargs *a)
     uint64_t readfds = a->a[1], writefds = a->a[2], exceptfds = a->a[3], timeout = a->a[4];
     uint64_t sigmask = a->a[5];
     struct timespec rel, d;
-    if (timeout) {
-        if (copy_in(t, &rel, timeout, sizeof(rel)) < 0)
-            return -EFAULT;
-        if (deadline_after(&d, &rel) < 0)
-            return -EINVAL;
-    }
+    long r = timeout ? timespec_deadline(t, timeout, &rel, &d) : 0;
+    if (r < 0)
+        return r;
     if (sigmask) {
         struct {
             uint64_t ss, len;
         } sig;
         if (copy_in(t, &sig, sigmask, sizeof(sig)) < 0)
             return -EFAULT;
-        long r = check_sigmask(t, sig.ss, sig.len);
+        r = check_sigmask(t, sig.ss, sig.len);
         if (r < 0)
             return r;
     }
-    long r = do_select(t, nfds, readfds, writefds, exceptfds, timeout ? &d : NULL);
+    r = do_select(t, nfds, readfds, writefds, exceptfds, timeout ? &d : NULL);
     if (timeout && (r >= 0 || r == -EINTR))
         time_left(t, &d, rel.tv_sec == 0 && rel.tv_nsec == 0, timeout, 0);
     return r;
