@@ -97,12 +97,30 @@ START_TEST(revalidate_names)
 }
 END_TEST
 
-START_TEST(dotdot_in_place_and_renamed_inside)
+/* The dotdot tests' tree: h/a/b on the host, h mounted, a and b looked up. */
+static struct dentry *root;
+static struct inode *ri, *a, *b;
+
+static void mount_ab(void)
 {
     hmkdir("h/a");
     hmkdir("h/a/b");
-    struct dentry *root = mount_h();
-    struct inode *ri = root->inode, *a = look(ri, "a"), *b = look(a, "b");
+    root = mount_h();
+    ri = root->inode;
+    a = look(ri, "a");
+    b = look(a, "b");
+}
+
+static void put_ab(void)
+{
+    inode_put(b);
+    inode_put(a);
+    dput(root);
+}
+
+START_TEST(dotdot_in_place_and_renamed_inside)
+{
+    mount_ab();
     ck_assert_int_eq(a->ops->dotdot(b, "b", a, "a"), 0);
     ck_assert_int_eq(a->ops->dotdot(a, "a", ri, ""), 0);
     ck_assert_int_eq(a->ops->dotdot(NULL, NULL, a, "a"), 0);
@@ -121,18 +139,13 @@ START_TEST(dotdot_in_place_and_renamed_inside)
     hmkdir("h/d");
     hmv("h/c/b2", "h/d/b");
     ck_assert_int_eq(a->ops->dotdot(b, "b", a, "a"), -ENOENT);
-    inode_put(b);
-    inode_put(a);
-    dput(root);
+    put_ab();
 }
 END_TEST
 
 START_TEST(dotdot_moved_out)
 {
-    hmkdir("h/a");
-    hmkdir("h/a/b");
-    struct dentry *root = mount_h();
-    struct inode *ri = root->inode, *a = look(ri, "a"), *b = look(a, "b");
+    mount_ab();
     hmv("h/a", "out/a");
     ck_assert_int_eq(a->ops->dotdot(b, "b", a, "a"), -ENOENT);
     ck_assert_int_eq(a->ops->dotdot(NULL, NULL, a, "a"), -ENOENT);
@@ -153,27 +166,20 @@ START_TEST(dotdot_moved_out)
     hrmdir("h/a");
     hmv("out/a", "h/a");
     ck_assert_int_eq(a->ops->dotdot(b, "b", a, "a"), 0);
-    inode_put(b);
-    inode_put(a);
-    dput(root);
+    put_ab();
 }
 END_TEST
 
 START_TEST(dotdot_removed)
 {
-    hmkdir("h/a");
-    hmkdir("h/a/b");
-    struct dentry *root = mount_h();
-    struct inode *ri = root->inode, *a = look(ri, "a"), *b = look(a, "b");
+    mount_ab();
     /* A removed directory has no ".." on the host; its parent is checked. */
     hrmdir("h/a/b");
     ck_assert_int_eq(a->ops->dotdot(b, "b", a, "a"), 0);
     /* A removed parent: nothing can be made in it; Linux goes there too. */
     hrmdir("h/a");
     ck_assert_int_eq(a->ops->dotdot(b, "b", a, "a"), 0);
-    inode_put(b);
-    inode_put(a);
-    dput(root);
+    put_ab();
 }
 END_TEST
 
