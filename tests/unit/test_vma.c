@@ -13,10 +13,21 @@
 
 #define P 4096ULL
 
+/* Every test's set, freed (with the file references it holds) after it. */
+static struct vma_set s;
+
+static void setup(void)
+{
+    vma_set_init(&s);
+}
+
+static void teardown(void)
+{
+    vma_set_free(&s);
+}
+
 START_TEST(insert_and_find)
 {
-    struct vma_set s;
-    vma_set_init(&s);
     ck_assert_int_eq(vma_insert(&s, 10 * P, 20 * P, PROT_READ, MAP_PRIVATE, VMA_ANON), 0);
     ck_assert_int_eq(vma_insert(&s, 30 * P, 40 * P, PROT_READ, MAP_PRIVATE, VMA_ANON), 0);
     ck_assert_int_eq(vma_insert(&s, 15 * P, 25 * P, PROT_READ, MAP_PRIVATE, VMA_ANON), -EEXIST);
@@ -28,14 +39,11 @@ START_TEST(insert_and_find)
     ck_assert_int_eq(vma_overlaps(&s, 19 * P, 30 * P), 1);
     ck_assert_int_eq(vma_covers(&s, 10 * P, 20 * P), 1);
     ck_assert_int_eq(vma_covers(&s, 10 * P, 31 * P), 0);
-    vma_set_free(&s);
 }
 END_TEST
 
 START_TEST(remove_splits)
 {
-    struct vma_set s;
-    vma_set_init(&s);
     vma_insert(&s, 10 * P, 20 * P, PROT_READ, MAP_PRIVATE, VMA_ANON);
     ck_assert_int_eq(vma_remove(&s, 12 * P, 14 * P), 0);
     ck_assert_int_eq((int)s.n, 2);
@@ -43,14 +51,11 @@ START_TEST(remove_splits)
     ck_assert_uint_eq(s.v[1].start, 14 * P);
     ck_assert_int_eq(vma_remove(&s, 0, 100 * P), 0);
     ck_assert_int_eq((int)s.n, 0);
-    vma_set_free(&s);
 }
 END_TEST
 
 START_TEST(protect_splits_and_requires_cover)
 {
-    struct vma_set s;
-    vma_set_init(&s);
     vma_insert(&s, 10 * P, 20 * P, PROT_READ | PROT_WRITE, MAP_PRIVATE, VMA_ANON);
     vma_insert(&s, 20 * P, 30 * P, PROT_READ, MAP_PRIVATE, VMA_ANON);
     ck_assert_int_eq(vma_protect(&s, 15 * P, 25 * P, PROT_NONE), 0);
@@ -65,14 +70,11 @@ START_TEST(protect_splits_and_requires_cover)
     ck_assert_int_eq((int)s.n, 3);
     ck_assert_uint_eq(s.v[0].end, 20 * P);
     ck_assert_int_eq(vma_protect(&s, 25 * P, 35 * P, PROT_READ), -ENOMEM);
-    vma_set_free(&s);
 }
 END_TEST
 
 START_TEST(find_free_topdown)
 {
-    struct vma_set s;
-    vma_set_init(&s);
     vma_insert(&s, 90 * P, 100 * P, PROT_READ, MAP_PRIVATE, VMA_ANON);
     vma_insert(&s, 80 * P, 85 * P, PROT_READ, MAP_PRIVATE, VMA_ANON);
     ck_assert_uint_eq(vma_find_free(&s, 5 * P, 0, 100 * P), 85 * P);
@@ -81,21 +83,17 @@ START_TEST(find_free_topdown)
     ck_assert_uint_eq(vma_find_free(&s, 200 * P, 0, 100 * P), 0);
     ck_assert_uint_eq(vma_find_free(&s, 5 * P, 86 * P, 100 * P), 0);
     ck_assert_uint_eq(vma_find_free(&s, 10 * P, 0, 200 * P), 190 * P);
-    vma_set_free(&s);
 }
 END_TEST
 
 START_TEST(many_inserts)
 {
-    struct vma_set s;
-    vma_set_init(&s);
     for (uint64_t i = 0; i < 1000; i++)
         ck_assert_int_eq(
             vma_insert(&s, (2 * i + 1) * P, (2 * i + 2) * P, PROT_READ, MAP_PRIVATE, VMA_ANON), 0);
     ck_assert_int_eq(vma_covers(&s, P, 2 * P), 1);
     ck_assert_int_eq(vma_remove(&s, 0, 1000 * P), 0);
     ck_assert_int_eq((int)s.n, 500);
-    vma_set_free(&s);
 }
 END_TEST
 
@@ -103,8 +101,6 @@ static const struct file_ops dummy_fops = { .name = "dummy" };
 
 START_TEST(file_offsets_and_references)
 {
-    struct vma_set s;
-    vma_set_init(&s);
     struct file *f = file_new(&dummy_fops, O_RDONLY);
     ck_assert_ptr_nonnull(f);
     struct vma v = { .start = 10 * P,
@@ -141,8 +137,6 @@ END_TEST
 
 START_TEST(find_free_bottom_up)
 {
-    struct vma_set s;
-    vma_set_init(&s);
     vma_insert(&s, 10 * P, 20 * P, PROT_READ, MAP_PRIVATE, VMA_ANON);
     vma_insert(&s, 22 * P, 30 * P, PROT_READ, MAP_PRIVATE, VMA_ANON);
     ck_assert_uint_eq(vma_find_free_low(&s, 2 * P, 0, 100 * P), 0); /* 0 is "none" too: from 0 */
@@ -151,14 +145,11 @@ START_TEST(find_free_bottom_up)
     ck_assert_uint_eq(vma_find_free_low(&s, 3 * P, 12 * P, 100 * P), 30 * P);
     ck_assert_uint_eq(vma_find_free_low(&s, 3 * P, 12 * P, 32 * P), 0);
     ck_assert_uint_eq(vma_find_free_low(&s, 2 * P, 12 * P, 32 * P), 20 * P);
-    vma_set_free(&s);
 }
 END_TEST
 
 START_TEST(locks_count_split_and_merge)
 {
-    struct vma_set s;
-    vma_set_init(&s);
     vma_insert(&s, 10 * P, 20 * P, PROT_READ, MAP_PRIVATE, VMA_ANON);
     vma_insert(&s, 20 * P, 24 * P, PROT_READ, MAP_PRIVATE, VMA_VDSO);
     vma_insert(&s, 30 * P, 40 * P, PROT_READ, MAP_PRIVATE, VMA_STUB);
@@ -175,15 +166,14 @@ START_TEST(locks_count_split_and_merge)
     ck_assert_int_eq(vma_set_locked(&s, 0, UINT64_MAX, 0), 0);
     ck_assert_uint_eq(vma_locked_bytes(&s, 0, UINT64_MAX), 0);
     ck_assert_int_eq((int)s.n, 3);
-    vma_set_free(&s);
 }
 END_TEST
 
 int main(void)
 {
-    Suite *s = suite_create("vma");
-    UNIT_CASE(s, "vma", NULL, NULL, 0, insert_and_find, remove_splits,
+    Suite *suite = suite_create("vma");
+    UNIT_CASE(suite, "vma", setup, teardown, 0, insert_and_find, remove_splits,
               protect_splits_and_requires_cover, find_free_topdown, many_inserts,
               file_offsets_and_references, find_free_bottom_up, locks_count_split_and_merge);
-    return unit_run(s);
+    return unit_run(suite);
 }
