@@ -270,32 +270,18 @@ static void ret(uint32_t v)
 {
     op(BPF_RET | BPF_K, v, 0, 0);
 }
-/* Each require_* continues when A passes and refuses the call otherwise. */
-static void require_eq(uint32_t k)
+/* Continue when the test of A against k comes out as pass_if says, refuse
+ * the call otherwise; the require_* names are its uses. */
+static void require(uint16_t test, uint32_t k, int pass_if)
 {
-    op(BPF_JMP | BPF_JEQ | BPF_K, k, 1, 0);
+    op(BPF_JMP | test | BPF_K, k, pass_if ? 1 : 0, pass_if ? 0 : 1);
     ret(RET_EPERM);
 }
-static void require_ne(uint32_t k)
-{
-    op(BPF_JMP | BPF_JEQ | BPF_K, k, 0, 1);
-    ret(RET_EPERM);
-}
-static void require_le(uint32_t k)
-{
-    op(BPF_JMP | BPF_JGT | BPF_K, k, 0, 1);
-    ret(RET_EPERM);
-}
-static void require_clear(uint32_t mask)
-{
-    op(BPF_JMP | BPF_JSET | BPF_K, mask, 0, 1);
-    ret(RET_EPERM);
-}
-static void require_set(uint32_t mask)
-{
-    op(BPF_JMP | BPF_JSET | BPF_K, mask, 1, 0);
-    ret(RET_EPERM);
-}
+#define require_eq(k) require(BPF_JEQ, (k), 1)
+#define require_ne(k) require(BPF_JEQ, (k), 0)
+#define require_le(k) require(BPF_JGT, (k), 0)
+#define require_clear(mask) require(BPF_JSET, (mask), 0)
+#define require_set(mask) require(BPF_JSET, (mask), 1)
 static void require_hi0(int arg)
 {
     ld(ARG_HI(arg));
