@@ -887,38 +887,23 @@ ssize_t pipe_write_buf(struct file *pf, const void *buf, size_t len, int nonbloc
     return pipe_splice_in(pf, len, nonblock, copy_from_membuf, &m);
 }
 
-/* ipipe_prep: 0 once p has data or no writers. */
-static int wait_input(struct task *t, struct pipe *p, int nonblock)
+/* pipe_link's waits, as ipipe_prep and opipe_prep: for input, 0 once p has data
+ * or no writers; for output, 0 once p has a free slot, -EPIPE without
+ * readers (the caller sends SIGPIPE). */
+static int wait_pipe(struct task *t, struct pipe *p, int nonblock, int output)
 {
     int r = 0;
     pthread_mutex_lock(&p->lock);
-    while (pipe_empty(p) && p->writers) {
-        if (nonblock) {
-            r = -EAGAIN;
-            break;
-        }
-        if ((r = waitq_wait(t, &p->rd_wait, &p->lock, NULL, 0)) < 0)
-            break;
-    }
-    pthread_mutex_unlock(&p->lock);
-    return r;
-}
-
-/* opipe_prep: 0 once p has a free slot. */
-static int wait_output(struct task *t, struct pipe *p, int nonblock)
-{
-    int r = 0;
-    pthread_mutex_lock(&p->lock);
-    while (pipe_full(p)) {
-        if (!p->readers) {
-            r = -EPIPE; /* the caller sends SIGPIPE */
+    while (output ? pipe_full(p) : (pipe_empty(p) && p->writers)) {
+        if (output && !p->readers) {
+            r = -EPIPE;
             break;
         }
         if (nonblock) {
             r = -EAGAIN;
             break;
         }
-        if ((r = waitq_wait(t, &p->wr_wait, &p->lock, NULL, 0)) < 0)
+        if ((r = waitq_wait(t, output ? &p->wr_wait : &p->rd_wait, &p->lock, NULL, 0)) < 0)
             break;
     }
     pthread_mutex_unlock(&p->lock);
@@ -951,9 +936,9 @@ static ssize_t pipe_link(struct file *in, struct file *out, size_t len, int nonb
         return 0;
     nonblock |= nonblocking(in) || nonblocking(out);
     for (;;) {
-        int r = wait_input(t, ip, nonblock);
+        int r = wait_pipe(t, ip, nonblock, 0);
         if (r == 0)
-            r = wait_output(t, op, nonblock);
+            r = wait_pipe(t, op, nonblock, 1);
         if (r < 0)
             return r;
         ssize_t ret = 0;

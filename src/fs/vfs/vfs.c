@@ -692,10 +692,15 @@ static int walk(struct nameidata *nd, const char *path, struct path *cur, int fi
  * from (a symlink's directory) for a relative name when given, the root
  * for an absolute one (unless BENEATH or IN_ROOT, which start at the
  * start and judge the '/' there), else the start. A bad starting point
- * (dirfd) is reported now, where Linux's path_init reports it. */
+ * (dirfd) is reported now, where Linux's path_init reports it, and an
+ * empty name unless empty_ok. Under IN_ROOT, *name moves past its
+ * leading slashes: the root is where the walk starts anyway. */
 static int nd_init(struct nameidata *nd, const struct path_op *op, const struct path *from,
-                   const char *name, struct path *cur)
+                   const char **namep, struct path *cur, int empty_ok)
 {
+    const char *name = *namep;
+    if (!name[0] && !empty_ok)
+        return -ENOENT;
     if (op->start_err)
         return op->start_err;
     memset(nd, 0, sizeof(*nd));
@@ -710,22 +715,20 @@ static int nd_init(struct nameidata *nd, const struct path_op *op, const struct 
     else
         *cur = op->start;
     path_get(cur);
+    if (op->flags & LOOKUP_IN_ROOT)
+        while (**namep == '/')
+            (*namep)++;
     return 0;
 }
 
 int vfs_lookup(const struct path_op *op, struct path *out)
 {
     const char *path = op->name;
-    if (!path[0] && !(op->flags & LOOKUP_EMPTY))
-        return -ENOENT;
     struct nameidata nd;
     struct path cur;
-    int r = nd_init(&nd, op, NULL, path, &cur);
+    int r = nd_init(&nd, op, NULL, &path, &cur, op->flags & LOOKUP_EMPTY);
     if (r < 0)
         return r;
-    if (op->flags & LOOKUP_IN_ROOT)
-        while (*path == '/')
-            path++;
     r = walk(&nd, path, &cur, op->flags & LOOKUP_FOLLOW, NULL, NULL, 0);
     if (r == 0 && (op->flags & LOOKUP_DIRECTORY) && !S_ISDIR(cur.d->inode->mode))
         r = -ENOTDIR;
@@ -748,16 +751,11 @@ int vfs_lookup_parent(const struct path_op *op, struct path *parent, char *last,
 int vfs_lookup_parent_at(const struct path_op *op, const struct path *from, const char *path,
                          struct path *parent, char *last, int *type, int *flags_out)
 {
-    if (!path[0])
-        return -ENOENT;
     struct nameidata nd;
     struct path cur;
-    int r = nd_init(&nd, op, from, path, &cur);
+    int r = nd_init(&nd, op, from, &path, &cur, 0);
     if (r < 0)
         return r;
-    if (op->flags & LOOKUP_IN_ROOT)
-        while (*path == '/')
-            path++;
     r = walk(&nd, path, &cur, 0, last, type, 1);
     if (r == 0 && !S_ISDIR(cur.d->inode->mode))
         r = -ENOTDIR;
