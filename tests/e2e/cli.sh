@@ -7,12 +7,9 @@
 # Env: E2E_SCRATCH, the parent of the scratch directory (default: next to
 # SANDBOX_RUN; not under /tmp, which the guest sees as its own tmpfs).
 set -u
-sb=$(realpath "$1")
-tmp=$(mktemp -d "${E2E_SCRATCH:-$(dirname "$sb")}/cli.XXXXXX") || exit 2
-tmp=$(realpath "$tmp")
-trap 'rm -rf "$tmp"' EXIT
+. "$(dirname "$0")/lib.sh"
+e2e_init cli beside "$@"
 cd "$tmp" || exit 2
-fails=0
 
 # expect NAME STATUS STDERR-REGEX -- COMMAND...
 expect() {

@@ -27,14 +27,8 @@
 # sandbox-run has no --root yet.
 set -u
 
-[ $# -eq 1 ] || { echo "usage: $0 SANDBOX_RUN" >&2; exit 2; }
-sb=$(realpath "$1") || exit 2
-src=$(cd "$(dirname "$0")" && pwd)
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/escape.XXXXXX") || exit 2
-tmp=$(realpath "$tmp")
-trap 'rm -rf "$tmp"' EXIT
-trap 'exit 129' HUP INT TERM PIPE # so that the EXIT trap cleans up
-fails=0
+. "$(dirname "$0")/lib.sh"
+e2e_init escape tmp "$@"
 
 ${MUSL_GCC:-musl-gcc} -static -O1 -Wall -Wextra -Werror -o "$tmp/escape" "$src/escape.c" || exit 2
 

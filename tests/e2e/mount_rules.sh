@@ -11,12 +11,9 @@
 # Env: E2E_SCRATCH, the parent of the scratch directory (default: next to
 # SANDBOX_RUN; not under /tmp, which the guest sees as its own tmpfs).
 set -u
-sb=$(realpath "$1")
-tmp=$(mktemp -d "${E2E_SCRATCH:-$(dirname "$sb")}/mount_rules.XXXXXX") || exit 2
-tmp=$(realpath "$tmp")
-trap 'rm -rf "$tmp"' EXIT
+. "$(dirname "$0")/lib.sh"
+e2e_init mount_rules beside "$@"
 cd "$tmp" || exit 2
-fails=0
 
 ok() { echo "ok   $1"; }
 fail() { echo "FAIL $1"; fails=$((fails + 1)); }

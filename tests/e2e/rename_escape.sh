@@ -22,14 +22,8 @@
 # Exit: 0 all passed, 1 a failure, 2 setup error.
 set -u
 
-[ $# -eq 1 ] || { echo "usage: $0 SANDBOX_RUN" >&2; exit 2; }
-sb=$(realpath "$1") || exit 2
-src=$(cd "$(dirname "$0")" && pwd)
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/rename_escape.XXXXXX") || exit 2
-tmp=$(realpath "$tmp")
-trap 'rm -rf "$tmp"' EXIT
-trap 'exit 129' HUP INT TERM PIPE # so that the EXIT trap cleans up
-fails=0
+. "$(dirname "$0")/lib.sh"
+e2e_init rename_escape tmp "$@"
 
 ${MUSL_GCC:-musl-gcc} -static -O1 -Wall -Wextra -Werror -o "$tmp/guest" "$src/rename_escape.c" || exit 2
 

@@ -7,11 +7,9 @@
 # OOM killer would: sandbox-run exits 125 with one line on stderr.
 # Usage: tests/e2e/stub.sh SANDBOX_RUN
 set -u
-sb=$(realpath "$1")
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/stub.XXXXXX") || exit 2
-trap 'rm -rf "$tmp"' EXIT
+. "$(dirname "$0")/lib.sh"
+e2e_init stub tmp "$@"
 cd "$tmp" || exit 2
-fails=0
 ok() { echo "ok   $*"; }
 fail() { echo "FAIL $*"; fails=$((fails + 1)); }
 

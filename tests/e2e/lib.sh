@@ -1,0 +1,22 @@
+# lib.sh: the start the e2e scripts share; sourced after `set -u`.
+
+# e2e_init NAME WHERE ARGS...: ARGS must be SANDBOX_RUN alone. Sets sb (its
+# real path), src (this folder), fails (0) and tmp, a new directory
+# NAME.XXXXXX (its real path: the guest sees no symlink on the way),
+# removed when the script exits, on a signal too. WHERE "tmp" puts it in
+# TMPDIR; "beside" in E2E_SCRATCH, by default next to SANDBOX_RUN (not
+# under /tmp, which the guest sees as its own tmpfs).
+e2e_init() {
+    local name=$1 where=$2
+    shift 2
+    [ $# -eq 1 ] || { echo "usage: $0 SANDBOX_RUN" >&2; exit 2; }
+    sb=$(realpath "$1") || exit 2
+    src=$(cd "$(dirname "$0")" && pwd)
+    fails=0
+    local parent=${TMPDIR:-/tmp}
+    [ "$where" = beside ] && parent=${E2E_SCRATCH:-$(dirname "$sb")}
+    tmp=$(mktemp -d "$parent/$name.XXXXXX") || exit 2
+    tmp=$(realpath "$tmp")
+    trap 'rm -rf "$tmp"' EXIT
+    trap 'exit 129' HUP INT TERM PIPE # so that the EXIT trap cleans up
+}
