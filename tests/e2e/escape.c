@@ -34,6 +34,8 @@
 #include <sys/time.h>
 #include <unistd.h>
 
+#include "../guest/guest.h" /* errno_name() */
+
 #ifndef RENAME_EXCHANGE
 #define RENAME_EXCHANGE (1 << 1)
 #endif
@@ -41,48 +43,6 @@
 static int fails;
 static const char *outer; /* the host directory that holds the secret */
 static struct stat root_st;
-
-static const char *ename(int e)
-{
-    static char buf[32];
-    switch (e) {
-    case EROFS:
-        return "EROFS";
-    case EXDEV:
-        return "EXDEV";
-    case ENOENT:
-        return "ENOENT";
-    case EACCES:
-        return "EACCES";
-    case EPERM:
-        return "EPERM";
-    case EINVAL:
-        return "EINVAL";
-    case EEXIST:
-        return "EEXIST";
-    case ENOTDIR:
-        return "ENOTDIR";
-    case EISDIR:
-        return "EISDIR";
-    case ELOOP:
-        return "ELOOP";
-    case EBADF:
-        return "EBADF";
-    case ENOSYS:
-        return "ENOSYS";
-    case ENOTEMPTY:
-        return "ENOTEMPTY";
-    case EBUSY:
-        return "EBUSY";
-    case ENAMETOOLONG:
-        return "ENAMETOOLONG";
-    case EOPNOTSUPP:
-        return "EOPNOTSUPP";
-    default:
-        snprintf(buf, sizeof(buf), "errno %d", e);
-        return buf;
-    }
-}
 
 static void line(const char *tag, const char *fmt, ...)
 {
@@ -137,7 +97,7 @@ static int try_read_at(int dirfd, const char *label, const char *path, const cha
 {
     int fd = openat(dirfd, path, O_RDONLY | O_CLOEXEC);
     if (fd < 0) {
-        line("ok", "read %s%s: %s", label, path, ename(errno));
+        line("ok", "read %s%s: %s", label, path, errno_name(errno));
         return 0;
     }
     char buf[512];
@@ -145,7 +105,7 @@ static int try_read_at(int dirfd, const char *label, const char *path, const cha
     int e = errno;
     close(fd);
     if (n < 0) {
-        line("ok", "read %s%s: opened, read gives %s", label, path, ename(e));
+        line("ok", "read %s%s: opened, read gives %s", label, path, errno_name(e));
         return 0;
     }
     if (is_secret(buf, (size_t)n)) {
@@ -166,7 +126,7 @@ static void try_list_at(int dirfd, const char *label, const char *path)
 {
     int fd = openat(dirfd, path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (fd < 0) {
-        line("ok", "list %s%s: %s", label, path, ename(errno));
+        line("ok", "list %s%s: %s", label, path, errno_name(errno));
         return;
     }
     char buf[8192];
@@ -187,7 +147,7 @@ static void try_list_at(int dirfd, const char *label, const char *path)
     if (outer_seen)
         line("ESCAPE", "list %s%s: shows the host's outer directory", label, path);
     else if (r < 0)
-        line("ok", "list %s%s: getdents64 gives %s", label, path, ename(e));
+        line("ok", "list %s%s: getdents64 gives %s", label, path, errno_name(e));
     else
         line("ok", "list %s%s: %ld entries (%s)", label, path, n,
              root_seen    ? "the guest root"
@@ -205,7 +165,7 @@ static void same_as_root(const char *path)
 {
     struct stat st;
     if (stat(path, &st) < 0)
-        line("ok", "%s is / or absent: %s", path, ename(errno));
+        line("ok", "%s is / or absent: %s", path, errno_name(errno));
     else if (st.st_dev != root_st.st_dev || st.st_ino != root_st.st_ino)
         line("FAIL", "%s is not the guest's /", path);
     else
@@ -216,11 +176,11 @@ static void same_as_root(const char *path)
 static void expect_err(const char *what, long r, int e, int want, int also)
 {
     if (r >= 0)
-        line("FAIL", "%s: succeeded, want %s", what, ename(want));
+        line("FAIL", "%s: succeeded, want %s", what, errno_name(want));
     else if (e == want || (also && e == also))
-        line("ok", "%s: %s", what, ename(e));
+        line("ok", "%s: %s", what, errno_name(e));
     else
-        line("FAIL", "%s: %s, want %s", what, ename(e), ename(want));
+        line("FAIL", "%s: %s, want %s", what, errno_name(e), errno_name(want));
 }
 
 /* A call that must fail, with any error. */
@@ -229,7 +189,7 @@ static void expect_fail(const char *what, long r, int e)
     if (r >= 0)
         line("FAIL", "%s: succeeded", what);
     else
-        line("ok", "%s: %s", what, ename(e));
+        line("ok", "%s: %s", what, errno_name(e));
 }
 
 /* Evaluates CALL with errno cleared; an fd it returns is closed again. */
@@ -257,7 +217,7 @@ static void readonly_root(void)
     int rfd = open("/ro-file", O_RDONLY | O_CLOEXEC);
     int rootfd = open("/", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (rfd < 0 || rootfd < 0) {
-        line("FAIL", "cannot open /ro-file or / for reading: %s", ename(errno));
+        line("FAIL", "cannot open /ro-file or / for reading: %s", errno_name(errno));
         return;
     }
     ERR("open /ro-file O_WRONLY", open("/ro-file", O_WRONLY), EROFS, 0);
@@ -372,7 +332,7 @@ static void bind_mount(void)
     mine[5].target = outer_copy;
     for (size_t i = 0; i < sizeof(mine) / sizeof(mine[0]); i++) {
         if (symlink(mine[i].target, mine[i].path) < 0)
-            line("FAIL", "symlink %s in the writable mount: %s", mine[i].path, ename(errno));
+            line("FAIL", "symlink %s in the writable mount: %s", mine[i].path, errno_name(errno));
     }
     static const char *const reads2[] = {
         "/mnt/g-rel",          "/mnt/g-abs",
@@ -387,7 +347,7 @@ static void bind_mount(void)
     int mfd = open("/mnt", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     int sfd = open("/mnt/sub", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (mfd < 0 || sfd < 0) {
-        line("FAIL", "cannot open /mnt or /mnt/sub: %s", ename(errno));
+        line("FAIL", "cannot open /mnt or /mnt/sub: %s", errno_name(errno));
         return;
     }
     try_read_at(mfd, "(at /mnt) ", "../secret", NULL);
@@ -429,7 +389,7 @@ static void check_cwd(const char *want)
 {
     char cwd[PATH_MAX];
     if (!getcwd(cwd, sizeof(cwd)))
-        line("FAIL", "getcwd: %s", ename(errno));
+        line("FAIL", "getcwd: %s", errno_name(errno));
     else if (strcmp(cwd, want) != 0)
         line("FAIL", "getcwd is \"%s\", want \"%s\"", cwd, want);
     else
@@ -439,13 +399,13 @@ static void check_cwd(const char *want)
 static void dotdot_loops(void)
 {
     if (chdir("/mnt/sub/deeper") < 0) {
-        line("FAIL", "chdir /mnt/sub/deeper: %s", ename(errno));
+        line("FAIL", "chdir /mnt/sub/deeper: %s", errno_name(errno));
         return;
     }
     check_cwd("/mnt/sub/deeper");
     for (int i = 0; i < 40; i++)
         if (chdir("..") < 0)
-            line("FAIL", "chdir .. (%d): %s", i, ename(errno));
+            line("FAIL", "chdir .. (%d): %s", i, errno_name(errno));
     check_cwd("/");
     same_as_root(".");
     try_read("secret");
@@ -453,7 +413,7 @@ static void dotdot_loops(void)
 
     int sfd = open("/mnt/sub", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (sfd < 0 || fchdir(sfd) < 0) {
-        line("FAIL", "fchdir /mnt/sub: %s", ename(errno));
+        line("FAIL", "fchdir /mnt/sub: %s", errno_name(errno));
     } else {
         check_cwd("/mnt/sub");
         for (int i = 0; i < 10; i++)
@@ -468,19 +428,19 @@ static void dotdot_loops(void)
         check_cwd("/");
         try_read("secret");
     } else {
-        line("FAIL", "chdir /mnt/up: %s", ename(errno));
+        line("FAIL", "chdir /mnt/up: %s", errno_name(errno));
     }
     if (chdir("/mnt/g-up/mnt/sub/upup/..") == 0) {
         check_cwd("/");
         same_as_root(".");
     } else {
-        line("ok", "chdir /mnt/g-up/mnt/sub/upup/..: %s", ename(errno));
+        line("ok", "chdir /mnt/g-up/mnt/sub/upup/..: %s", errno_name(errno));
     }
     if (chdir(outer) == 0) { /* the host path, looked up in the guest */
         try_list(".");
         try_read("secret");
     } else {
-        line("ok", "chdir to the host's outer path: %s", ename(errno));
+        line("ok", "chdir to the host's outer path: %s", errno_name(errno));
     }
 }
 
@@ -489,7 +449,7 @@ static void proc_routes(void)
     char buf[PATH_MAX];
     ssize_t n = readlink("/proc/self/root", buf, sizeof(buf) - 1);
     if (n < 0) {
-        line("ok", "readlink /proc/self/root: %s", ename(errno));
+        line("ok", "readlink /proc/self/root: %s", errno_name(errno));
     } else {
         buf[n] = 0;
         if (strcmp(buf, "/") != 0)
@@ -510,12 +470,12 @@ static void proc_routes(void)
     same_as_root("/proc/self/root/..");
 
     if (chdir("/mnt") < 0) {
-        line("FAIL", "chdir /mnt: %s", ename(errno));
+        line("FAIL", "chdir /mnt: %s", errno_name(errno));
         return;
     }
     n = readlink("/proc/self/cwd", buf, sizeof(buf) - 1);
     if (n < 0) {
-        line("ok", "readlink /proc/self/cwd: %s", ename(errno));
+        line("ok", "readlink /proc/self/cwd: %s", errno_name(errno));
     } else {
         buf[n] = 0;
         if (strcmp(buf, "/mnt") != 0)
@@ -534,14 +494,14 @@ static void proc_routes(void)
     int mfd = open("/mnt", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     int sfd = open("/mnt/sub", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (mfd < 0 || sfd < 0) {
-        line("FAIL", "cannot open /mnt or /mnt/sub: %s", ename(errno));
+        line("FAIL", "cannot open /mnt or /mnt/sub: %s", errno_name(errno));
         return;
     }
     char p[64];
     snprintf(p, sizeof(p), "/proc/self/fd/%d", sfd);
     n = readlink(p, buf, sizeof(buf) - 1);
     if (n < 0) {
-        line("ok", "readlink /proc/self/fd/N (of /mnt/sub): %s", ename(errno));
+        line("ok", "readlink /proc/self/fd/N (of /mnt/sub): %s", errno_name(errno));
     } else {
         buf[n] = 0;
         if (strcmp(buf, "/mnt/sub") != 0)
@@ -576,7 +536,7 @@ static void links_and_writes(void)
     ERR("link /mnt/plain /hl (read-only root)", link("/mnt/plain", "/hl"), EROFS, EXDEV);
     int fd = open("/tmp/f", O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
     if (fd < 0) {
-        line("FAIL", "create /tmp/f: %s", ename(errno));
+        line("FAIL", "create /tmp/f: %s", errno_name(errno));
     } else {
         close(fd);
         ERR("link /tmp/f /mnt/from-tmp", link("/tmp/f", "/mnt/from-tmp"), EXDEV, 0);
@@ -622,7 +582,7 @@ static void links_and_writes(void)
     FAILS("open /mnt/../secret O_RDWR", open("/mnt/../secret", O_RDWR));
     FAILS("open OUTER/secret O_WRONLY", open(cat(outer, "/secret"), O_WRONLY));
     if (symlink(cat(outer, "/created"), "/mnt/g-create") < 0)
-        line("FAIL", "symlink /mnt/g-create: %s", ename(errno));
+        line("FAIL", "symlink /mnt/g-create: %s", errno_name(errno));
     FAILS("open /mnt/g-create (-> OUTER/created) O_CREAT",
           open("/mnt/g-create", O_WRONLY | O_CREAT, 0644));
     FAILS("unlink /mnt/up/secret", unlink("/mnt/up/secret"));

@@ -20,3 +20,10 @@ e2e_init() {
     trap 'rm -rf "$tmp"' EXIT
     trap 'exit 129' HUP INT TERM PIPE # so that the EXIT trap cleans up
 }
+
+# One result line a check; fail counts it.
+ok() { echo "ok   $*"; }
+fail() {
+    echo "FAIL $*"
+    fails=$((fails + 1))
+}

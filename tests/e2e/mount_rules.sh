@@ -15,9 +15,6 @@ set -u
 e2e_init mount_rules beside "$@"
 cd "$tmp" || exit 2
 
-ok() { echo "ok   $1"; }
-fail() { echo "FAIL $1"; fails=$((fails + 1)); }
-
 cat > reader.c <<'C'
 #include <dirent.h>
 #include <fcntl.h>

@@ -26,43 +26,13 @@
 #include <time.h>
 #include <unistd.h>
 
-static const char *ename(int e)
-{
-    static char buf[32];
-    switch (e) {
-    case ENOENT:
-        return "ENOENT";
-    case EEXIST:
-        return "EEXIST";
-    case ENOTDIR:
-        return "ENOTDIR";
-    case EXDEV:
-        return "EXDEV";
-    case EACCES:
-        return "EACCES";
-    case EPERM:
-        return "EPERM";
-    case EINVAL:
-        return "EINVAL";
-    case EBUSY:
-        return "EBUSY";
-    case ELOOP:
-        return "ELOOP";
-    case ENOTEMPTY:
-        return "ENOTEMPTY";
-    case EROFS:
-        return "EROFS";
-    default:
-        snprintf(buf, sizeof(buf), "errno%d", e);
-        return buf;
-    }
-}
+#include "../guest/guest.h" /* errno_name() */
 
 /* r: a syscall's result (-1 and errno on failure). Closes descriptors. */
 static void report(const char *name, long r, int is_fd)
 {
     if (r < 0) {
-        printf("%s: %s\n", name, ename(errno));
+        printf("%s: %s\n", name, errno_name(errno));
         return;
     }
     printf("%s: OK\n", name);
@@ -102,7 +72,7 @@ int main(int argc, char **argv)
         return 2;
     }
     struct stat st;
-    printf("before stat(..): %s\n", stat("..", &st) == 0 ? "OK" : ename(errno));
+    printf("before stat(..): %s\n", stat("..", &st) == 0 ? "OK" : errno_name(errno));
     if (close(creat_at(AT_FDCWD, "ready")) < 0) {
         perror("ready");
         return 2;
@@ -174,11 +144,11 @@ int main(int argc, char **argv)
      * "(unreachable)"; only the kind of answer is compared. */
     char buf[4096];
     long n = syscall(SYS_getcwd, buf, sizeof(buf));
-    printf("getcwd: %s\n", n < 0 ? ename(errno) : buf[0] == '/' ? "a path" : "(unreachable)");
+    printf("getcwd: %s\n", n < 0 ? errno_name(errno) : buf[0] == '/' ? "a path" : "(unreachable)");
     ssize_t l = readlink("/proc/self/cwd", buf, sizeof(buf) - 1);
     if (l >= 0)
         buf[l] = 0;
-    const char *kind = l < 0 ? ename(errno) : "?";
+    const char *kind = l < 0 ? errno_name(errno) : "?";
     if (l >= 0) {
         size_t ml = strlen(mnt);
         kind = strncmp(buf, mnt, ml) == 0 && buf[ml] == '/' ? "under MNT" : "not under MNT";

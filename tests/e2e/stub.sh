@@ -10,8 +10,6 @@ set -u
 . "$(dirname "$0")/lib.sh"
 e2e_init stub tmp "$@"
 cd "$tmp" || exit 2
-ok() { echo "ok   $*"; }
-fail() { echo "FAIL $*"; fails=$((fails + 1)); }
 
 printf 'int main(void) { for (volatile unsigned long i = 0;; i++) ; }\n' > spin.c
 musl-gcc -static -O1 -o spin spin.c || exit 2
