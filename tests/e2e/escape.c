@@ -444,19 +444,26 @@ static void dotdot_loops(void)
     }
 }
 
-static void proc_routes(void)
+/* readlink of link (named label): an error is no escape, another target
+ * than want is. */
+static void check_link(const char *link, const char *label, const char *want)
 {
     char buf[PATH_MAX];
-    ssize_t n = readlink("/proc/self/root", buf, sizeof(buf) - 1);
+    ssize_t n = readlink(link, buf, sizeof(buf) - 1);
     if (n < 0) {
-        line("ok", "readlink /proc/self/root: %s", errno_name(errno));
-    } else {
-        buf[n] = 0;
-        if (strcmp(buf, "/") != 0)
-            line("FAIL", "readlink /proc/self/root is \"%s\", want \"/\"", buf);
-        else
-            line("ok", "readlink /proc/self/root is \"/\"");
+        line("ok", "readlink %s: %s", label, errno_name(errno));
+        return;
     }
+    buf[n] = 0;
+    if (strcmp(buf, want) != 0)
+        line("FAIL", "readlink %s is \"%s\", want \"%s\"", label, buf, want);
+    else
+        line("ok", "readlink %s is \"%s\"", label, want);
+}
+
+static void proc_routes(void)
+{
+    check_link("/proc/self/root", "/proc/self/root", "/");
     static const char *const reads[] = {
         "/proc/self/root/../secret",        "/proc/self/root/../../secret",
         "/proc/self/root/mnt/../../secret", "/proc/self/root/mnt/rel-secret",
@@ -473,16 +480,7 @@ static void proc_routes(void)
         line("FAIL", "chdir /mnt: %s", errno_name(errno));
         return;
     }
-    n = readlink("/proc/self/cwd", buf, sizeof(buf) - 1);
-    if (n < 0) {
-        line("ok", "readlink /proc/self/cwd: %s", errno_name(errno));
-    } else {
-        buf[n] = 0;
-        if (strcmp(buf, "/mnt") != 0)
-            line("FAIL", "readlink /proc/self/cwd is \"%s\", want \"/mnt\"", buf);
-        else
-            line("ok", "readlink /proc/self/cwd is \"/mnt\"");
-    }
+    check_link("/proc/self/cwd", "/proc/self/cwd", "/mnt");
     try_read("/proc/self/cwd/../secret");
     try_read("/proc/self/cwd/../../secret");
     try_read("/proc/self/cwd/rel-secret");
@@ -499,16 +497,7 @@ static void proc_routes(void)
     }
     char p[64];
     snprintf(p, sizeof(p), "/proc/self/fd/%d", sfd);
-    n = readlink(p, buf, sizeof(buf) - 1);
-    if (n < 0) {
-        line("ok", "readlink /proc/self/fd/N (of /mnt/sub): %s", errno_name(errno));
-    } else {
-        buf[n] = 0;
-        if (strcmp(buf, "/mnt/sub") != 0)
-            line("FAIL", "readlink /proc/self/fd/N is \"%s\", want \"/mnt/sub\"", buf);
-        else
-            line("ok", "readlink /proc/self/fd/N is \"/mnt/sub\"");
-    }
+    check_link(p, "/proc/self/fd/N", "/mnt/sub");
     try_read(cat(p, "/../../secret"));
     try_read(cat(p, "/../../../secret"));
     try_read(cat(p, "/../rel-secret"));
