@@ -37,15 +37,22 @@ static void msleep(int ms)
 
 /* ---- no lost wake-ups ---- */
 
+/* A new wq with w queued on it for t (NULL: the calling host thread),
+ * which is about to sleep. */
+static void queue_one(struct waitq *wq, struct waiter *w, struct task *t)
+{
+    waitq_init(wq);
+    waiter_init_task(w, t);
+    task_sleep_prepare(t);
+    waitq_add(wq, w);
+}
+
 START_TEST(wake_before_sleep_is_kept)
 {
     struct task *t = task_alloc();
     struct waitq wq;
-    waitq_init(&wq);
     struct waiter w;
-    waiter_init_task(&w, t);
-    task_sleep_prepare(t);
-    waitq_add(&wq, &w);
+    queue_one(&wq, &w, t);
     wake_up(&wq); /* before the sleep */
     struct timespec dl;
     wait_deadline_ns(&dl, 2000000000ULL);
@@ -252,11 +259,8 @@ START_TEST(taskless_thread_sleeps)
 {
     ck_assert_ptr_null(current_task);
     struct waitq wq;
-    waitq_init(&wq);
     struct waiter w;
-    waiter_init_task(&w, NULL);
-    task_sleep_prepare(NULL);
-    waitq_add(&wq, &w);
+    queue_one(&wq, &w, NULL);
     ck_assert_int_eq(wake_up_key(&wq, 0, 0), 1);
     ck_assert_int_eq(task_sleep(NULL, NULL, 0), 0);
     waitq_remove(&w);
