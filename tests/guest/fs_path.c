@@ -17,8 +17,6 @@
 #endif
 
 /* The harness's scratch directory and our work directory inside it. */
-static char g_base[PATH_MAX / 2];
-static char g_work[PATH_MAX / 2 + 64];
 
 /* The file's contents, or "" when it cannot be read. */
 static const char *get(const char *path)
@@ -52,14 +50,6 @@ static int same_file(const char *a, const char *b)
     struct stat sa, sb;
     return stat(a, &sa) == 0 && stat(b, &sb) == 0 && sa.st_dev == sb.st_dev &&
            sa.st_ino == sb.st_ino;
-}
-
-/* Each group works in a fresh subdirectory of the work directory. */
-static void enter(const char *name)
-{
-    out("-- %s\n", name);
-    if (chdir(g_work) != 0 || mkdir(name, 0755) != 0 || chdir(name) != 0)
-        out("cannot enter %s\n", name);
 }
 
 static void test_mkdir(void)
@@ -594,12 +584,8 @@ static void test_umask_mknod(void)
 
 int main(void)
 {
-    if (!getcwd(g_base, sizeof g_base))
+    if (work_begin("fs_path") < 0)
         return 2;
-    snprintf(g_work, sizeof g_work, "%s/fs_path.dir", g_base);
-    rmtree(g_work);
-    sc(SYS_umask, 022);
-    check_ret(sc(SYS_mkdir, g_work, 0755), 0, "mkdir the work dir");
 
     test_mkdir();
     test_unlink_rmdir();
@@ -612,8 +598,7 @@ int main(void)
     test_xdev();
     test_umask_mknod();
 
-    check_ret(sc(SYS_chdir, g_base), 0, "chdir back to the scratch dir");
-    rmtree(g_work);
+    work_end();
     check(ltype("fs_path.dir") == 0, "work dir removed");
     return finish();
 }

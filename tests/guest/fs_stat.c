@@ -39,20 +39,10 @@ struct kstatx {
 
 #define PROC_SUPER_MAGIC 0x9fa0
 
-static char g_base[PATH_MAX / 2];
-static char g_work[PATH_MAX / 2 + 64];
-
 static mode_t perm_of(const char *path)
 {
     struct stat st;
     return lstat(path, &st) == 0 ? (st.st_mode & 07777) : 07777;
-}
-
-static void enter(const char *name)
-{
-    out("-- %s\n", name);
-    if (chdir(g_work) != 0 || mkdir(name, 0755) != 0 || chdir(name) != 0)
-        out("cannot enter %s\n", name);
 }
 
 static int same_stat(const struct stat *a, const struct stat *b)
@@ -676,12 +666,8 @@ static void test_handles(void)
 
 int main(void)
 {
-    if (!getcwd(g_base, sizeof g_base))
+    if (work_begin("fs_stat") < 0)
         return 2;
-    snprintf(g_work, sizeof g_work, "%s/fs_stat.dir", g_base);
-    rmtree(g_work);
-    sc(SYS_umask, 022);
-    check_ret(sc(SYS_mkdir, g_work, 0755), 0, "mkdir the work dir");
 
     test_stat();
     test_access();
@@ -693,8 +679,7 @@ int main(void)
     test_xattr();
     test_handles();
 
-    check_ret(sc(SYS_chdir, g_base), 0, "chdir back to the scratch dir");
-    rmtree(g_work);
+    work_end();
     struct stat st;
     check(lstat("fs_stat.dir", &st) != 0, "work dir removed");
     return finish();

@@ -1,6 +1,7 @@
 /* fs_util.h: header-only helpers the file-system guest tests share:
  * reading a whole file, finding a line in it, file sizes and status flags,
- * writing a small file (or opening one that holds a text), and removing a tree left by an earlier run. */
+ * writing a small file (or opening one that holds a text), a work
+ * directory, and removing a tree left by an earlier run. */
 #ifndef FS_UTIL_H
 #define FS_UTIL_H
 
@@ -103,6 +104,36 @@ static __attribute__((unused)) void rmtree(const char *path)
         closedir(d);
     }
     rmdir(path);
+}
+
+/* The work directory of fs_path and fs_stat: NAME.dir (fresh, umask 022)
+ * in the scratch directory they start in, g_base. */
+static char g_base[PATH_MAX / 2] __attribute__((unused));
+static char g_work[PATH_MAX / 2 + 64] __attribute__((unused));
+
+static __attribute__((unused)) int work_begin(const char *name)
+{
+    if (!getcwd(g_base, sizeof g_base))
+        return -1;
+    snprintf(g_work, sizeof g_work, "%s/%s.dir", g_base, name);
+    rmtree(g_work);
+    sc(SYS_umask, 022);
+    check_ret(sc(SYS_mkdir, g_work, 0755), 0, "mkdir the work dir");
+    return 0;
+}
+
+static __attribute__((unused)) void work_end(void)
+{
+    check_ret(sc(SYS_chdir, g_base), 0, "chdir back to the scratch dir");
+    rmtree(g_work);
+}
+
+/* Each group works in a fresh subdirectory of the work directory. */
+static __attribute__((unused)) void enter(const char *name)
+{
+    out("-- %s\n", name);
+    if (chdir(g_work) != 0 || mkdir(name, 0755) != 0 || chdir(name) != 0)
+        out("cannot enter %s\n", name);
 }
 
 #endif
