@@ -119,12 +119,20 @@ static void test_posix(void)
     sc(SYS_close_range, 3, ~0U, 0);
 }
 
+/* Two opens of lk_a, the second with bflags, and a dup of the first: fds
+ * 3, 4 and 5. */
+static void open_two(long *a, long *b, long *a2, int bflags)
+{
+    *a = sc(SYS_open, "lk_a", O_RDWR);
+    *b = sc(SYS_open, "lk_a", bflags);
+    *a2 = sc(SYS_dup, *a);
+    check(*a == 3 && *b == 4 && *a2 == 5, "two opens of lk_a and a dup of the first");
+}
+
 static void test_ofd(void)
 {
-    long a = sc(SYS_open, "lk_a", O_RDWR);
-    long b = sc(SYS_open, "lk_a", O_RDWR);
-    long a2 = sc(SYS_dup, a);
-    check(a == 3 && b == 4 && a2 == 5, "two opens of lk_a and a dup of the first");
+    long a, b, a2;
+    open_two(&a, &b, &a2, O_RDWR);
     check_ret(setlk(a, F_OFD_SETLK, F_WRLCK, SEEK_SET, 0, 100), 0, "F_OFD_SETLK F_WRLCK 0..100");
     check_err(setlk(b, F_OFD_SETLK, F_RDLCK, SEEK_SET, 50, 10), EAGAIN,
               "F_OFD_SETLK F_RDLCK 50..60 through the other open");
@@ -213,10 +221,8 @@ static void test_ofd(void)
 
 static void test_flock(void)
 {
-    long a = sc(SYS_open, "lk_a", O_RDWR);
-    long b = sc(SYS_open, "lk_a", O_RDONLY);
-    long a2 = sc(SYS_dup, a);
-    check(a == 3 && b == 4 && a2 == 5, "two opens of lk_a and a dup of the first");
+    long a, b, a2;
+    open_two(&a, &b, &a2, O_RDONLY);
     check_ret(sc(SYS_flock, a, LOCK_EX), 0, "LOCK_EX");
     check_err(sc(SYS_flock, b, LOCK_SH | LOCK_NB), EWOULDBLOCK,
               "LOCK_SH|LOCK_NB through the other open");
