@@ -356,6 +356,24 @@ static void sig_disposition(struct process *p, uint64_t *ign, uint64_t *cgt)
     pthread_mutex_unlock(&sh->lock);
 }
 
+/* What stat and status both read of p: its memory (the host's usage
+ * in full or not, as mm_host_usage's full), its signal
+ * dispositions, and the blocked mask, of the reading thread only: no other
+ * is known without a thread list. */
+struct proc_view {
+    struct mm_snap m;
+    struct mm_usage u;
+    uint64_t ign, cgt, blocked;
+};
+
+static void proc_view(struct proc_view *v, struct task *reader, struct process *p, int full)
+{
+    mm_snapshot(p, &v->m);
+    mm_host_usage(p->mm, &v->u, full);
+    sig_disposition(p, &v->ign, &v->cgt);
+    v->blocked = reader && reader->proc == p ? reader->sigmask : 0;
+}
+
 static size_t comm_len(const struct process *p)
 {
     return strnlen(p->comm, sizeof(p->comm));
@@ -380,16 +398,10 @@ int procfs_gen_stat(struct strbuf *out, struct task *reader, struct process *p)
 {
     int self = reader && reader->proc == p;
     int permitted = may_read(reader, p);
-    struct mm_snap m;
-    mm_snapshot(p, &m);
-    struct mm_usage u;
-    mm_host_usage(p->mm, &u, 0);
-    uint64_t ign, cgt;
-    sig_disposition(p, &ign, &cgt);
-    /* Only the reading thread's mask is known without a thread list. */
-    uint64_t blocked = self ? reader->sigmask : 0;
+    struct proc_view v;
+    proc_view(&v, reader, p, 0);
     unsigned long long rsslim = get_rlimit(p, RLIMIT_RSS).cur;
-    unsigned long long rss = u.have ? u.rss : approx_rss(&m);
+    unsigned long long rss = v.u.have ? v.u.rss : approx_rss(&v.m);
 
     /* pgrp and session are 0: the sentry has no process groups yet, and 0
      * is what Linux shows for a group outside the pid namespace. No
@@ -399,28 +411,31 @@ int procfs_gen_stat(struct strbuf *out, struct task *reader, struct process *p)
                   self ? 'R' : 'S', p->ppid);
     /* minflt cminflt majflt cmajflt utime stime cutime cstime: children's
      * totals are not kept. */
-    strbuf_printf(out, " %llu 0 %llu 0 %llu %llu 0 0", u.minflt, u.majflt, u.utime, u.stime);
+    strbuf_printf(out, " %llu 0 %llu 0 %llu %llu 0 0", v.u.minflt, v.u.majflt, v.u.utime,
+                  v.u.stime);
     /* priority nice: no scheduling state, the default 20 and 0. One thread
      * per process (no thread list). itrealvalue is always 0. */
     strbuf_printf(out, " 20 0 1 0 %llu %llu %llu %llu", start_ticks(p->start_time),
-                  (unsigned long long)(m.vc.total * GUEST_PAGE), rss, rsslim);
+                  (unsigned long long)(v.m.vc.total * GUEST_PAGE), rss, rsslim);
     /* startstack: the initial stack pointer is not kept in struct mm.
      * kstkesp/kstkeip are 0 unless the task is exiting, as in Linux. */
     strbuf_printf(out, " %llu %llu 0 0 0",
-                  (unsigned long long)(m.have ? (permitted ? m.start_code : 1) : 0),
-                  (unsigned long long)(m.have ? (permitted ? m.end_code : 1) : 0));
+                  (unsigned long long)(v.m.have ? (permitted ? v.m.start_code : 1) : 0),
+                  (unsigned long long)(v.m.have ? (permitted ? v.m.end_code : 1) : 0));
     /* signal (no pending queue yet), blocked, sigignore, sigcatch, wchan
      * (1 when sleeping), nswap, cnswap, exit_signal (SIGCHLD). */
-    strbuf_printf(out, " 0 %llu %llu %llu %d 0 0 17", (unsigned long long)(blocked & 0x7fffffffULL),
-                  (unsigned long long)(ign & 0x7fffffffULL),
-                  (unsigned long long)(cgt & 0x7fffffffULL), (self || !permitted) ? 0 : 1);
+    strbuf_printf(out, " 0 %llu %llu %llu %d 0 0 17",
+                  (unsigned long long)(v.blocked & 0x7fffffffULL),
+                  (unsigned long long)(v.ign & 0x7fffffffULL),
+                  (unsigned long long)(v.cgt & 0x7fffffffULL), (self || !permitted) ? 0 : 1);
     /* processor rt_priority policy delayacct_blkio_ticks guest_time cguest_time */
-    strbuf_printf(out, " %ld 0 0 0 0 0", u.processor);
-    if (m.have && permitted)
-        strbuf_printf(
-            out,
-            " %" PRIu64 " %" PRIu64 " %" PRIu64 " %" PRIu64 " %" PRIu64 " %" PRIu64 " %" PRIu64,
-            m.start_data, m.end_data, m.brk_start, m.arg_start, m.arg_end, m.env_start, m.env_end);
+    strbuf_printf(out, " %ld 0 0 0 0 0", v.u.processor);
+    if (v.m.have && permitted)
+        strbuf_printf(out,
+                      " %" PRIu64 " %" PRIu64 " %" PRIu64 " %" PRIu64 " %" PRIu64 " %" PRIu64
+                      " %" PRIu64,
+                      v.m.start_data, v.m.end_data, v.m.brk_start, v.m.arg_start, v.m.arg_end,
+                      v.m.env_start, v.m.env_end);
     else
         strbuf_printf(out, " 0 0 0 0 0 0 0");
     /* exit_code: 0 while the process lives (a dying one's is on its task). */
@@ -492,13 +507,8 @@ static void put_cpus_allowed(struct strbuf *out)
 int procfs_gen_status(struct strbuf *out, struct task *reader, struct process *p)
 {
     int self = reader && reader->proc == p;
-    struct mm_snap m;
-    mm_snapshot(p, &m);
-    struct mm_usage u;
-    mm_host_usage(p->mm, &u, 1);
-    uint64_t ign, cgt;
-    sig_disposition(p, &ign, &cgt);
-    uint64_t blocked = self ? reader->sigmask : 0;
+    struct proc_view v;
+    proc_view(&v, reader, p, 1);
     unsigned long long sigq_lim = get_rlimit(p, RLIMIT_SIGPENDING).cur;
 
     /* Name is escaped (only '\n' and '\\'), as proc_task_name(escape). */
@@ -536,35 +546,35 @@ int procfs_gen_status(struct strbuf *out, struct task *reader, struct process *p
     if (host_has_status_line("Kthread", 1))
         strbuf_printf(out, "Kthread:\t0\n");
 
-    if (m.have) {
+    if (v.m.have) {
         uint64_t text = 0;
-        if (m.end_code > m.start_code)
-            text = PAGE_UP(m.end_code) - PAGE_DOWN(m.start_code);
-        uint64_t exec = m.vc.exec * GUEST_PAGE;
+        if (v.m.end_code > v.m.start_code)
+            text = PAGE_UP(v.m.end_code) - PAGE_DOWN(v.m.start_code);
+        uint64_t exec = v.m.vc.exec * GUEST_PAGE;
         if (text > exec)
             text = exec;
-        unsigned long long total = m.vc.total * 4, rss, anon, file, shmem, hwm, pte, swap;
-        if (u.have) {
-            rss = u.rss * 4;
-            anon = u.anon;
-            file = u.file;
-            shmem = u.shmem;
-            hwm = u.hwm;
-            pte = u.pte;
-            swap = u.swap;
+        unsigned long long total = v.m.vc.total * 4, rss, anon, file, shmem, hwm, pte, swap;
+        if (v.u.have) {
+            rss = v.u.rss * 4;
+            anon = v.u.anon;
+            file = v.u.file;
+            shmem = v.u.shmem;
+            hwm = v.u.hwm;
+            pte = v.u.pte;
+            swap = v.u.swap;
         } else {
-            rss = anon = hwm = approx_rss(&m) * 4;
+            rss = anon = hwm = approx_rss(&v.m) * 4;
             file = shmem = pte = swap = 0;
         }
         /* No high-water mark of the VMA set is kept: VmPeak is VmSize. */
         strbuf_printf(out,
                       "VmPeak:\t%8llu kB\nVmSize:\t%8llu kB\nVmLck:\t%8llu kB\nVmPin:\t%8u kB\n",
-                      total, total, (unsigned long long)m.vc.locked * 4, 0);
+                      total, total, (unsigned long long)v.m.vc.locked * 4, 0);
         strbuf_printf(out, "VmHWM:\t%8llu kB\nVmRSS:\t%8llu kB\nRssAnon:\t%8llu kB\n", hwm, rss,
                       anon);
         strbuf_printf(out, "RssFile:\t%8llu kB\nRssShmem:\t%8llu kB\n", file, shmem);
         strbuf_printf(out, "VmData:\t%8llu kB\nVmStk:\t%8llu kB\n",
-                      (unsigned long long)m.vc.data * 4, (unsigned long long)m.vc.stack * 4);
+                      (unsigned long long)v.m.vc.data * 4, (unsigned long long)v.m.vc.stack * 4);
         strbuf_printf(out, "VmExe:\t%8llu kB\nVmLib:\t%8llu kB\n", (unsigned long long)(text >> 10),
                       (unsigned long long)((exec - text) >> 10));
         strbuf_printf(out, "VmPTE:\t%8llu kB\nVmSwap:\t%8llu kB\n", pte, swap);
@@ -579,9 +589,9 @@ int procfs_gen_status(struct strbuf *out, struct task *reader, struct process *p
     /* SigQ: nothing queued (no signal queue yet) / RLIMIT_SIGPENDING. */
     strbuf_printf(out, "Threads:\t1\nSigQ:\t0/%llu\n", sigq_lim);
     strbuf_printf(out, "SigPnd:\t%016llx\nShdPnd:\t%016llx\nSigBlk:\t%016llx\n", 0ULL, 0ULL,
-                  (unsigned long long)blocked);
-    strbuf_printf(out, "SigIgn:\t%016llx\nSigCgt:\t%016llx\n", (unsigned long long)ign,
-                  (unsigned long long)cgt);
+                  (unsigned long long)v.blocked);
+    strbuf_printf(out, "SigIgn:\t%016llx\nSigCgt:\t%016llx\n", (unsigned long long)v.ign,
+                  (unsigned long long)v.cgt);
 
     /* The guest's own capability sets, from the sentry's model of its
      * credentials (never sandbox-run's, which the guest does not have). */
