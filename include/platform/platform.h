@@ -73,6 +73,9 @@ int stub_host_init(void);
 int stub_spawn(const struct platform *plat, int ptrace_mode, struct stub **out,
                struct guest_ctx **ctx);
 void stub_kill(struct stub *s);
+/* Both platforms' interrupt: STUB_INTERRUPT_SIG to the guest thread, which
+ * the stub (systrap) or the tracer (ptrace) turns into EV_INTERRUPT. */
+void stub_interrupt(struct guest_ctx *ctx);
 /* Release the sentry's side of a stub that is dead and reaped. */
 void stub_free(struct stub *s);
 /* Called by whoever reaped the stub (the monitor, or the ptrace tracer)

@@ -198,16 +198,11 @@ static long ptrace_stub_syscall(struct guest_ctx *ctx, long nr, const uint64_t a
     return ret;
 }
 
-static void ptrace_interrupt(struct guest_ctx *ctx)
-{
-    syscall(SYS_tgkill, ctx->stub->pid, ctx->tid, STUB_INTERRUPT_SIG);
-}
-
 const struct platform platform_ptrace = {
     .name = "ptrace",
     .stub_create = ptrace_create,
     .attach = ptrace_attach,
     .switch_to = ptrace_switch,
     .stub_syscall = ptrace_stub_syscall,
-    .interrupt = ptrace_interrupt,
+    .interrupt = stub_interrupt,
 };

@@ -200,6 +200,11 @@ void stub_kill(struct stub *s)
         kill(s->pid, SIGKILL);
 }
 
+void stub_interrupt(struct guest_ctx *ctx)
+{
+    syscall(SYS_tgkill, ctx->stub->pid, ctx->tid, STUB_INTERRUPT_SIG);
+}
+
 void stub_free(struct stub *s)
 {
     if (!s)

@@ -188,16 +188,11 @@ static long systrap_stub_syscall(struct guest_ctx *ctx, long nr, const uint64_t 
     return checked_result(nr, args, __atomic_load_n(&m->sc_ret, __ATOMIC_RELAXED));
 }
 
-static void systrap_interrupt(struct guest_ctx *ctx)
-{
-    syscall(SYS_tgkill, ctx->stub->pid, ctx->tid, STUB_INTERRUPT_SIG);
-}
-
 const struct platform platform_systrap = {
     .name = "systrap",
     .stub_create = systrap_create,
     .attach = systrap_attach,
     .switch_to = systrap_switch,
     .stub_syscall = systrap_stub_syscall,
-    .interrupt = systrap_interrupt,
+    .interrupt = stub_interrupt,
 };
