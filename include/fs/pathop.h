@@ -1,13 +1,13 @@
 /* The caller's side of path operations: copying a path in from the guest
  * and turning (dirfd, path, flags) and the calling task's root, cwd,
  * descriptors and credentials into the one value the VFS takes
- * (struct path_op, fs/vfs.h). The VFS never sees the task. */
+ * (struct path_op, fs/vfs/vfs.h). The VFS never sees the task. */
 #ifndef FS_PATHOP_H
 #define FS_PATHOP_H
 
 #include <stdint.h>
 
-#include "fs/vfs.h"
+#include "fs/vfs/vfs.h"
 
 struct task;
 

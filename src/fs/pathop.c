@@ -6,8 +6,8 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "fs/fdtable.h"
-#include "fs/file.h"
+#include "fs/file/fdtable.h"
+#include "fs/file/file.h"
 #include "fs/pathop.h"
 #include "sentry/kernel.h"
 #include "sentry/mm.h"

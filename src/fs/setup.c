@@ -10,7 +10,7 @@
 #include <sys/stat.h>
 
 #include "fs/setup.h"
-#include "fs/vfs.h"
+#include "fs/vfs/vfs.h"
 
 /* The child called name of dir (which must be a directory), made if
  * missing: a real directory where the file system can make one, else a

@@ -11,9 +11,9 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "fs/fdtable.h"
-#include "fs/file.h"
-#include "fs/vfs.h"
+#include "fs/file/fdtable.h"
+#include "fs/file/file.h"
+#include "fs/vfs/vfs.h"
 #include "sentry/kernel.h"
 #include "sentry/syscall.h"
 

@@ -15,12 +15,12 @@
 #include <sys/resource.h>
 #include <sys/stat.h>
 
-#include "fs/fdtable.h"
-#include "fs/file.h"
+#include "fs/file/fdtable.h"
+#include "fs/file/file.h"
 #include "fs/pathop.h"
-#include "fs/lock.h"
-#include "fs/pipe.h"
-#include "fs/vfs.h"
+#include "fs/file/lock.h"
+#include "fs/file/pipe.h"
+#include "fs/vfs/vfs.h"
 #include "sentry/kernel.h"
 #include "sentry/syscall.h"
 

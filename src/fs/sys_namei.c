@@ -9,10 +9,10 @@
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 
-#include "fs/fdtable.h"
-#include "fs/file.h"
+#include "fs/file/fdtable.h"
+#include "fs/file/file.h"
 #include "fs/pathop.h"
-#include "fs/vfs.h"
+#include "fs/vfs/vfs.h"
 #include "sentry/kernel.h"
 #include "sentry/syscall.h"
 

@@ -12,9 +12,9 @@
 #include <sys/select.h>
 #include <time.h>
 
-#include "fs/fdtable.h"
-#include "fs/file.h"
-#include "fs/poll.h"
+#include "fs/file/fdtable.h"
+#include "fs/file/file.h"
+#include "fs/file/poll.h"
 #include "sched/wait.h"
 #include "sentry/kernel.h"
 #include "sentry/syscall.h"

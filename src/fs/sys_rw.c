@@ -13,10 +13,10 @@
 #include <sys/stat.h>
 #include <sys/uio.h>
 
-#include "fs/fdtable.h"
-#include "fs/file.h"
-#include "fs/pipe.h"
-#include "fs/vfs.h"
+#include "fs/file/fdtable.h"
+#include "fs/file/file.h"
+#include "fs/file/pipe.h"
+#include "fs/vfs/vfs.h"
 #include "sentry/kernel.h"
 #include "sentry/syscall.h"
 

@@ -21,9 +21,9 @@
 #include "loader/elf.h"
 #include "loader/exec.h"
 #include "loader/stack.h"
-#include "fs/file.h"
+#include "fs/file/file.h"
 #include "fs/pathop.h"
-#include "fs/vfs.h"
+#include "fs/vfs/vfs.h"
 #include "sentry/kernel.h"
 
 /* Linux x86-64's layout (arch/x86/mm/mmap.c, fs/binfmt_elf.c, fs/exec.c,

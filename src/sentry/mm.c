@@ -13,10 +13,10 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#include "fs/devices.h"
-#include "fs/fdtable.h"
-#include "fs/file.h"
-#include "fs/vfs.h"
+#include "fs/file/devices.h"
+#include "fs/file/fdtable.h"
+#include "fs/file/file.h"
+#include "fs/vfs/vfs.h"
 #include "platform/layout.h"
 #include "platform/platform.h"
 #include "sentry/kernel.h"

@@ -6,9 +6,9 @@
 #include <sys/wait.h>
 #include <time.h>
 
-#include "fs/fdtable.h"
-#include "fs/file.h"
-#include "fs/vfs.h"
+#include "fs/file/fdtable.h"
+#include "fs/file/file.h"
+#include "fs/vfs/vfs.h"
 #include "sentry/kernel.h"
 #include "sentry/process.h"
 

@@ -16,10 +16,10 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "fs/file.h"
+#include "fs/file/file.h"
 #include "fs/pathop.h"
 #include "fs/setup.h"
-#include "fs/vfs.h"
+#include "fs/vfs/vfs.h"
 #include "loader/exec.h"
 #include "platform/platform.h"
 #include "sentry/kernel.h"

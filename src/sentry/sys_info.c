@@ -15,7 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "fs/procfs.h"
+#include "fs/procfs/procfs.h"
 #include "sentry/kernel.h"
 #include "sentry/syscall.h"
 

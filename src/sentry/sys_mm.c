@@ -7,7 +7,7 @@
 #include <sys/mman.h>
 #include <sys/syscall.h>
 
-#include "fs/file.h"
+#include "fs/file/file.h"
 #include "sentry/kernel.h"
 #include "sentry/syscall.h"
 

@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "fs/file.h"
+#include "fs/file/file.h"
 #include "sentry/mm.h"
 
 void vma_set_init(struct vma_set *s)

@@ -18,7 +18,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "fs/vfs.h"
+#include "fs/vfs/vfs.h"
 
 static char top[PATH_MAX / 2]; /* TOP/h is mounted; TOP/out is outside */
 

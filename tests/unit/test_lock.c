@@ -19,9 +19,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "fs/file.h"
-#include "fs/lock.h"
-#include "fs/vfs.h"
+#include "fs/file/file.h"
+#include "fs/file/lock.h"
+#include "fs/vfs/vfs.h"
 #include "sched/wait.h"
 #include "sentry/kernel.h"
 

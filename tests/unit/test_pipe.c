@@ -16,9 +16,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "fs/file.h"
-#include "fs/pipe.h"
-#include "fs/vfs.h"
+#include "fs/file/file.h"
+#include "fs/file/pipe.h"
+#include "fs/vfs/vfs.h"
 #include "platform/platform.h"
 #include "sched/wait.h"
 #include "sentry/kernel.h"

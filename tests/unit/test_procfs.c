@@ -20,7 +20,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "fs/procfs.h"
+#include "fs/procfs/procfs.h"
 #include "platform/layout.h"
 #include "platform/platform.h"
 #include "sentry/kernel.h"

@@ -18,10 +18,10 @@
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
-#include "fs/devices.h"
-#include "fs/file.h"
-#include "fs/pipe.h"
-#include "fs/vfs.h"
+#include "fs/file/devices.h"
+#include "fs/file/file.h"
+#include "fs/file/pipe.h"
+#include "fs/vfs/vfs.h"
 
 #define P 4096
 

@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <sys/mman.h>
 
-#include "fs/file.h"
+#include "fs/file/file.h"
 #include "sentry/mm.h"
 
 #define P 4096ULL

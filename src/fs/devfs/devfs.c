@@ -10,8 +10,8 @@
 #include <sys/sysmacros.h>
 
 #include "base.h"
-#include "fs/devices.h"
-#include "fs/vfs.h"
+#include "fs/file/devices.h"
+#include "fs/vfs/vfs.h"
 
 /* ---- the file system ---- */
 

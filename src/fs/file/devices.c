@@ -11,10 +11,10 @@
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 
-#include "fs/devices.h"
-#include "fs/file.h"
-#include "fs/pipe.h"
-#include "fs/vfs.h"
+#include "fs/file/devices.h"
+#include "fs/file/file.h"
+#include "fs/file/pipe.h"
+#include "fs/vfs/vfs.h"
 #include "sched/wait.h"
 #include "sentry/mm.h"
 

@@ -6,8 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "fs/fdtable.h"
-#include "fs/file.h"
+#include "fs/file/fdtable.h"
+#include "fs/file/file.h"
 #include "sentry/kernel.h"
 
 struct fdtable *fdtable_new(void)

@@ -9,9 +9,9 @@
 
 #include <sys/stat.h>
 
-#include "fs/file.h"
-#include "fs/lock.h"
-#include "fs/vfs.h"
+#include "fs/file/file.h"
+#include "fs/file/lock.h"
+#include "fs/vfs/vfs.h"
 
 struct file *file_new(const struct file_ops *ops, int flags)
 {

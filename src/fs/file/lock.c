@@ -12,9 +12,9 @@
 #include <sys/file.h>
 #include <sys/stat.h>
 
-#include "fs/file.h"
-#include "fs/lock.h"
-#include "fs/vfs.h"
+#include "fs/file/file.h"
+#include "fs/file/lock.h"
+#include "fs/vfs/vfs.h"
 #include "sched/wait.h"
 #include "sentry/kernel.h"
 

@@ -16,10 +16,10 @@
 #include <time.h>
 
 #include "base.h"
-#include "fs/file.h"
-#include "fs/pipe.h"
-#include "fs/poll.h"
-#include "fs/vfs.h"
+#include "fs/file/file.h"
+#include "fs/file/pipe.h"
+#include "fs/file/poll.h"
+#include "fs/vfs/vfs.h"
 #include "sched/wait.h"
 #include "sentry/kernel.h"
 #include "sentry/mm.h"

@@ -28,8 +28,8 @@
 #include <linux/openat2.h>
 
 #include "base.h"
-#include "fs/devices.h"
-#include "fs/vfs.h"
+#include "fs/file/devices.h"
+#include "fs/vfs/vfs.h"
 
 struct host_inode {
     struct inode vfs;

@@ -29,9 +29,9 @@
 #include <sys/sysmacros.h>
 
 #include "base.h"
-#include "fs/file.h"
-#include "fs/pipe.h"
-#include "fs/vfs.h"
+#include "fs/file/file.h"
+#include "fs/file/pipe.h"
+#include "fs/vfs/vfs.h"
 #include "sentry/kernel.h"
 
 /* The host descriptor's own offset is the position (it is shared with

@@ -13,9 +13,9 @@
 #include <time.h>
 
 #include "base.h"
-#include "fs/fdtable.h"
-#include "fs/procfs.h"
-#include "fs/vfs.h"
+#include "fs/file/fdtable.h"
+#include "fs/procfs/procfs.h"
+#include "fs/vfs/vfs.h"
 #include "sentry/kernel.h"
 
 #define PROC_SUPER_MAGIC 0x9fa0

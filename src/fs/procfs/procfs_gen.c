@@ -29,10 +29,10 @@
 #include <unistd.h>
 
 #include "base.h"
-#include "fs/fdtable.h"
-#include "fs/file.h"
-#include "fs/procfs.h"
-#include "fs/vfs.h"
+#include "fs/file/fdtable.h"
+#include "fs/file/file.h"
+#include "fs/procfs/procfs.h"
+#include "fs/vfs/vfs.h"
 #include "sentry/kernel.h"
 
 /* ---- strbuf ---- */

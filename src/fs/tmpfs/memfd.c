@@ -13,7 +13,7 @@
 #include <sys/mman.h>
 #include <sys/stat.h>
 
-#include "fs/vfs.h"
+#include "fs/vfs/vfs.h"
 
 static pthread_mutex_t memfd_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct dentry *memfd_root;

@@ -29,8 +29,8 @@
 #include <unistd.h>
 
 #include "base.h"
-#include "fs/devices.h"
-#include "fs/vfs.h"
+#include "fs/file/devices.h"
+#include "fs/vfs/vfs.h"
 
 #define OFF_MAX INT64_MAX
 #define BOGO_DIRENT_SIZE 20  /* Linux's st_size per tmpfs directory entry */

@@ -11,7 +11,7 @@
 #include <sys/stat.h>
 #include <time.h>
 
-#include "fs/vfs.h"
+#include "fs/vfs/vfs.h"
 #include "sentry/creds.h"
 
 static int mnt_ro(const struct path *p)

@@ -8,7 +8,7 @@
 #include <string.h>
 #include <sys/sysmacros.h>
 
-#include "fs/vfs.h"
+#include "fs/vfs/vfs.h"
 #include "sentry/creds.h"
 
 pthread_mutex_t vfs_lock = PTHREAD_MUTEX_INITIALIZER;

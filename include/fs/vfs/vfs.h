@@ -1,7 +1,7 @@
 /* The virtual file system: super blocks, inodes, directory entries, mounts
  * and path lookup. Three levels of static const operation tables, as in
  * Linux: fs_type (the file system), inode_ops (names and attributes), and
- * file_ops (an open file description, include/fs/file.h). */
+ * file_ops (an open file description, include/fs/file/file.h). */
 #ifndef FS_VFS_H
 #define FS_VFS_H
 
@@ -11,7 +11,7 @@
 #include <sys/statfs.h>
 #include <sys/types.h>
 
-#include "fs/file.h"
+#include "fs/file/file.h"
 
 #define NAME_MAX_LEN 255
 #define PATH_MAX_LEN 4096
