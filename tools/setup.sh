@@ -25,5 +25,8 @@ else
     meson setup build >/dev/null
 fi
 ninja -C build >/dev/null
-echo "== build/sandbox-run -- build/examples/demo"
-build/sandbox-run -- build/examples/demo
+# The checkout is bound into the guest read-only at its own path, so the
+# demo is found wherever the checkout is (under /tmp too, which the guest
+# otherwise sees as its own empty tmpfs).
+echo "== build/sandbox-run --bind \"\$PWD:\$PWD:ro\" --cwd \"\$PWD\" -- build/examples/demo"
+build/sandbox-run --bind "$PWD:$PWD:ro" --cwd "$PWD" -- build/examples/demo
