@@ -21,7 +21,10 @@ runs=${RUNS:-3}
 
 # Next to sandbox-run, not in /tmp: the guest finds its program in its own
 # file system, where /tmp is its private tmpfs.
-tmp=$(mktemp -d "$(dirname "$sandbox")/bench.XXXXXX") || exit 1
+# (Under /tmp, which the guest sees as its own tmpfs, /var/tmp instead.)
+here=$(dirname "$(realpath "$sandbox")")
+case $here/ in /tmp/*) here=/var/tmp ;; esac
+tmp=$(mktemp -d "$here/bench.XXXXXX") || exit 1
 shm=
 # The sandbox's own /tmp is private; a stand-in that runs natively would
 # leave this behind in the host's /tmp, hence the unique name and cleanup.
@@ -69,8 +72,8 @@ ok=1
 # hostfs: next to SANDBOX_RUN (the build directory), where the bind's mount
 # point already exists in the guest's root, else in $tmp.
 hostdir=$tmp/fs-hostfs
-if [ -w "$(dirname "$sandbox")" ]; then
-    hostdir=$(mktemp -d "$(dirname "$sandbox")/bench-fs.XXXXXX") || exit 1
+if [ -w "$here" ]; then
+    hostdir=$(mktemp -d "$here/bench-fs.XXXXXX") || exit 1
     hostdir=$(cd "$hostdir" && pwd)
 fi
 mkdir -p "$hostdir"

@@ -4,8 +4,8 @@
 # real path), src (this folder), fails (0) and tmp, a new directory
 # NAME.XXXXXX (its real path: the guest sees no symlink on the way),
 # removed when the script exits, on a signal too. WHERE "tmp" puts it in
-# TMPDIR; "beside" in E2E_SCRATCH, by default next to SANDBOX_RUN (not
-# under /tmp, which the guest sees as its own tmpfs).
+# TMPDIR; "beside" in E2E_SCRATCH, by default next to SANDBOX_RUN, or in
+# /var/tmp when that is under /tmp, which the guest sees as its own tmpfs.
 e2e_init() {
     local name=$1 where=$2
     shift 2
@@ -14,7 +14,11 @@ e2e_init() {
     src=$(cd "$(dirname "$0")" && pwd)
     fails=0
     local parent=${TMPDIR:-/tmp}
-    [ "$where" = beside ] && parent=${E2E_SCRATCH:-$(dirname "$sb")}
+    if [ "$where" = beside ]; then
+        parent=${E2E_SCRATCH:-$(dirname "$sb")}
+        # A checkout under /tmp is not visible to the guest: use /var/tmp.
+        case $parent/ in /tmp/*) [ -z "${E2E_SCRATCH:-}" ] && parent=/var/tmp ;; esac
+    fi
     tmp=$(mktemp -d "$parent/$name.XXXXXX") || exit 2
     tmp=$(realpath "$tmp")
     trap 'rm -rf "$tmp"' EXIT
