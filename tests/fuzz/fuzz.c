@@ -20,7 +20,8 @@
  * What it must not do to stay useful (each is filtered where the call is
  * built, see fixup()): end itself (exit, exit_group, execve, kill...), block
  * forever (blocking calls get O_NONBLOCK descriptors, LOCK_NB, finite
- * timeouts; futex, pause, wait and sleep calls are excluded), unmap or
+ * timeouts, futex waits a short timeout; pause, wait and sleep calls are
+ * excluded), unmap or
  * overwrite its own image, stack or state (memory calls never touch the
  * ranges in /proc/self/maps at start, nor the high half below the kernel;
  * "valid" buffers are dedicated scratch pages), touch its log descriptor,
@@ -105,7 +106,6 @@ static const int excluded[] = {
     SYS_rt_sigsuspend,
     SYS_rt_sigtimedwait,
     SYS_rt_sigreturn,
-    SYS_futex,
 #ifdef SYS_futex_waitv
     SYS_futex_waitv,
 #endif
@@ -864,6 +864,20 @@ static void fixup(const struct sysent *s, uint64_t *a)
             a[2] = (uint64_t)gen_fd(0);
     } else if (IS("flock")) {
         a[1] |= 4; /* LOCK_NB: two open files of one file would wait forever */
+    } else if (IS("futex")) {
+        /* Any operation, on any word; the ones that wait (FUTEX_WAIT and
+         * WAIT_BITSET: one thread has nobody to wake it) get a timeout of
+         * at most 2 ms or a refused one (for WAIT_BITSET an absolute time
+         * long past). */
+        static const uint64_t ops[] = { 0, 1, 9, 10, 3, 4, 5, 6, 7, 8, 11, 12, 13 };
+        if (chance(85))
+            a[1] = ops[below(sizeof ops / sizeof ops[0])] | (chance(50) ? 128 : 0) |
+                   (chance(20) ? 256 : 0);
+        uint32_t cmd = (uint32_t)a[1] & ~(uint32_t)(128 | 256); /* op is an int */
+        if (cmd == 0 || cmd == 9)
+            a[3] = gen_timespec(0);
+        if (chance(30))
+            a[5] = chance(80) ? 0xffffffff : 0;
     } else if (IS("poll")) {
         a[0] = gen_pollfds();
         a[1] = chance(90) ? below(33) : gen_int();
