@@ -125,10 +125,12 @@ long fsize_limit(off_t pos, size_t *len)
 
 long fsize_limit_grow(struct inode *i, off_t size)
 {
-    struct stat st;
-    if (vfs_getattr(i, &st) == 0 && size <= st.st_size)
+    /* Only growth past the limit is refused: the file's size (a host
+     * fstat on hostfs) is asked for only when size is past it. */
+    if (fsize_limit(size, NULL) == 0)
         return 0;
-    return fsize_limit(size, NULL);
+    struct stat st;
+    return vfs_getattr(i, &st) == 0 && size <= st.st_size ? 0 : -EFBIG;
 }
 
 /* The size of f, from its stat. */
