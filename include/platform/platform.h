@@ -8,6 +8,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 #include "abi/regs.h"
+#include "platform/layout.h"
 
 /* A host stub process: one guest address space. */
 struct stub {
@@ -24,6 +25,12 @@ struct stub {
     int fdpass_fd;
     pthread_mutex_t fdpass_lock;
     uint64_t fdpass_seq;
+    /* Its host threads by slot (0: free), from the kernel (the spawner or
+     * a hello), under slot_lock; mem_pid is one that is alive, to copy
+     * guest memory through (the leader may have exited before the rest). */
+    pthread_mutex_t slot_lock;
+    pid_t tids[STUB_MAX_THREADS];
+    pid_t mem_pid;
 };
 
 /* One guest thread on a platform. */
@@ -60,6 +67,12 @@ struct platform {
     long (*stub_syscall)(struct guest_ctx *ctx, long nr, const uint64_t args[6]);
     /* Make a running guest thread trap with EV_INTERRUPT soon; any thread may call it. */
     void (*interrupt)(struct guest_ctx *ctx);
+    /* Have the parked thread of ctx run stub_clone(args) (stub.c): the
+     * result the stub reports (a hint only, see stub_clone_end). */
+    long (*run_clone)(struct guest_ctx *ctx, const uint64_t args[6]);
+    /* Have the parked thread of ctx end itself (exit, not exit_group);
+     * returns once the sentry is done with it (it need not be gone yet). */
+    void (*run_exit)(struct guest_ctx *ctx);
 };
 
 extern const struct platform platform_systrap;
@@ -76,8 +89,22 @@ void stub_kill(struct stub *s);
 /* Both platforms' interrupt: STUB_INTERRUPT_SIG to the guest thread, which
  * the stub (systrap) or the tracer (ptrace) turns into EV_INTERRUPT. */
 void stub_interrupt(struct guest_ctx *ctx);
-/* Release the sentry's side of a stub that is dead and reaped. */
-void stub_free(struct stub *s);
+/* Kill the stub, have the spawner reap it, and free the sentry's side. */
+void stub_release(struct stub *s);
+/* A new host thread in the stub of ctx (whose thread is parked), for a
+ * new guest task that shares the address space: *out describes it (call
+ * attach on the sentry thread that will serve it). -EAGAIN when the stub
+ * has STUB_MAX_THREADS threads. */
+int stub_new_thread(struct guest_ctx *ctx, struct guest_ctx **out);
+/* A fork of the stub of ctx (whose thread is parked): a new stub whose one
+ * thread (*out, slot as ctx's) has its own sysmsg pages and fd-passing
+ * socket; the host's copy-on-write copy of the address space. */
+int stub_fork(struct guest_ctx *ctx, struct stub **out_stub, struct guest_ctx **out);
+/* End the host thread of ctx (parked) and free its slot and ctx. */
+void stub_exit_thread(struct guest_ctx *ctx);
+/* Free ctx, whose host thread is gone (or claims to be: its slot is not
+ * given out again). */
+void stub_forget_thread(struct guest_ctx *ctx);
 /* Called by whoever reaped the stub (the monitor, or the ptrace tracer)
  * with its wait status; wakes its threads. Later calls change nothing. */
 void stub_mark_dead(struct stub *s, int status);

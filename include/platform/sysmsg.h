@@ -9,8 +9,9 @@
 
 /* sysmsg.state: whose turn it is; also the futex word. */
 enum {
-    SM_STUB = 0,   /* the stub runs (guest code, or a requested syscall) */
+    SM_GONE = 0,   /* the kernel's clear at the thread's exit (set_tid_address) */
     SM_SENTRY = 1, /* the stub posted an event and waits for the sentry */
+    SM_STUB = 2,   /* the stub runs (guest code, or a requested syscall) */
     SM_DEAD = 3,   /* written by the sentry when the stub process is gone */
 };
 
@@ -18,6 +19,8 @@ enum {
 enum {
     SMC_RESUME = 0,  /* load regs and return to the guest */
     SMC_SYSCALL = 1, /* run sc_nr(sc_args) in the stub, store sc_ret, post again */
+    SMC_CLONE = 2,   /* stub_clone(sc_args), store sc_ret, post again */
+    SMC_EXIT = 3,    /* end this host thread (not the process) */
 };
 
 /* Event kinds, shared with the platform interface. */

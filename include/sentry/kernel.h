@@ -8,6 +8,7 @@
 #include <sys/types.h>
 
 #include "abi/regs.h"
+#include "list.h"
 #include "sched/wait.h"
 #include "sentry/creds.h"
 #include "sentry/mm.h"
@@ -27,12 +28,6 @@ struct guest_sigaction {
     uint64_t mask;
 };
 
-struct sighand {
-    pthread_mutex_t lock;
-    int refs;
-    struct guest_sigaction act[GUEST_NSIG];
-};
-
 struct fdtable;
 struct fs_struct;
 struct sandbox;
@@ -41,39 +36,119 @@ struct sandbox;
 struct guest_ctx;
 struct platform;
 
+/* ---- Objects and their life cycles ----
+ *
+ * task      a guest thread. Refcounted (task_get/task_put): the pid table,
+ *           its process's thread list and its own sentry thread each hold
+ *           one while they point to it.
+ * process   a thread group. Refcounted: its tasks, its parent's child list
+ *           and the pid table hold one each.
+ * mm        an address space (one stub), shared by CLONE_VM: mm_get/mm_put.
+ * fs_struct root and cwd, shared by CLONE_FS (fs_struct_copy/put, VFS).
+ * fdtable   descriptors, shared by CLONE_FILES (fdtable_copy/put).
+ * sighand   signal dispositions, shared by CLONE_SIGHAND: sighand_get/put.
+ * creds     immutable, replaced whole (sentry/creds.h).
+ * A process points to its mm, fs, files and sighand (each held), which
+ * other processes may share (vfork, CLONE_VM, CLONE_FILES, ...). Its
+ * threads share all four: a thread without CLONE_FS or CLONE_FILES is
+ * refused (EINVAL), which no libc or runtime asks for.
+ *
+ * ---- Lock order (take only downwards; never two of one level) ----
+ *   1. sandbox->tasklist  the pid table, parent/child links, process
+ *                         groups and sessions, process state changes
+ *                         (alive, zombie, reaped), reparenting
+ *   2. process->lock      its thread list and counts, group exit
+ *   3. sighand->lock      dispositions
+ *   4. mm->lock, fdtable->lock, fs_struct->lock (never nested in each other)
+ *   5. wait queue and sleeper locks (sched/wait.h), leaf locks
+ * No lock that another guest process can wait for is held across a stub
+ * handoff or a blocking host call: mm->lock is the exception, held across
+ * the stub calls that change mappings, and it is shared only by the tasks
+ * of one address space. */
+
+struct sighand {
+    pthread_mutex_t lock;
+    int refs;
+    struct guest_sigaction act[GUEST_NSIG];
+};
+
+struct sighand *sighand_new(void);
+/* A copy of sh's dispositions (fork without CLONE_SIGHAND). */
+struct sighand *sighand_copy(struct sighand *sh);
+struct sighand *sighand_get(struct sighand *sh);
+void sighand_put(struct sighand *sh);
+
+enum proc_state {
+    PROC_ALIVE,  /* some thread has not exited yet */
+    PROC_ZOMBIE, /* every thread has exited; waits for its parent */
+    PROC_REAPED, /* reaped (or auto-reaped): gone from the pid table */
+};
+
 /* A thread group (a guest process). */
 struct process {
+    int refs;
     int pid; /* tgid in the sandbox's pid namespace */
-    int ppid;
+    struct sandbox *sandbox;
+    pthread_mutex_t lock;     /* below: threads, nr_live, group exit */
+    struct list_node threads; /* its tasks (task.thread_node), leader first */
+    int nr_live;              /* threads that have not exited */
+    int group_exiting;        /* exit_group or a fatal signal began */
+    int exit_code;            /* wait status once group_exiting or zombie */
+    struct task *leader;      /* the thread group leader (held) */
+    /* Under sandbox->tasklist: */
+    struct process *parent;    /* NULL for the sandbox's init */
+    struct list_node children; /* its children (process.sibling) */
+    struct list_node sibling;
+    struct list_node pid_node; /* sandbox->procs, ordered by pid */
+    int state;                 /* enum proc_state */
+    int exit_signal;           /* sent to the parent at exit (SIGCHLD, or 0) */
+    int pgid, sid;
+    int did_exec; /* it has run execve (setpgid's EACCES) */
+    int child_subreaper, has_child_subreaper;
+    /* CPU time of its reaped children (for RUSAGE_CHILDREN and times). */
+    uint64_t cutime_ns, cstime_ns;
+    struct waitq wait_chld; /* wait4/waitid sleepers of this process */
     struct creds creds;
     struct guest_rlimit rlim[GUEST_RLIM_NLIMITS];
-    struct mm *mm;
-    struct fdtable *files;
-    struct sighand *sighand;
-    struct sandbox *sandbox;
     uint32_t umask;
-    struct fs_struct *fs; /* root and cwd */
-    char comm[16];        /* the executable's name, NUL-terminated */
-    uint64_t start_time;  /* CLOCK_MONOTONIC ns when it was created */
+    char comm[16];       /* the executable's name, NUL-terminated */
+    uint64_t start_time; /* CLOCK_MONOTONIC ns when it was created */
     /* personality(2): PER_LINUX plus flags; ADDR_NO_RANDOMIZE is read by
      * the loader (it takes effect at the next execve). */
     uint32_t personality;
+    /* Pending process-directed signals (delivery of handlers comes with
+     * the signals work; a pending signal with a handler stays here). */
+    uint64_t shared_pending;
+    /* Its resources, each held, each maybe shared with other processes. */
+    struct mm *mm;
+    struct fdtable *files;
+    struct sighand *sighand;
+    struct fs_struct *fs;
 };
 
 /* A guest thread. */
 struct task {
+    int refs;
     int tid;
-    struct process *proc;
+    struct process *proc; /* held */
     struct guest_ctx *ctx;
     struct guest_regs regs;
     uint64_t sigmask;
+    uint64_t pending; /* thread-directed pending signals */
     uint64_t clear_child_tid;
     uint64_t robust_list, robust_len;
-    int exiting;
+    int exiting;   /* leaves its loop at the next turn */
     int exit_code; /* wait status of the process once exiting */
+    int exited;    /* has run its exit path (under proc->lock) */
     pthread_t thread;
+    struct list_node thread_node; /* proc->threads, under proc->lock */
+    struct list_node tid_node;    /* sandbox->tasks, under tasklist */
+    /* vfork: the parent task sleeps on its own sleeper until this child
+     * execs or exits, which clears vfork_parent and wakes it. */
+    struct task *vfork_parent;
+    int vfork_done;
     /* Blocking (sched/wait.h): where its thread sleeps, and the interrupt
-     * flag the signal code sets. Zeroed at creation. */
+     * flag the signal code sets. */
     struct sleeper sleep;
 };
 
@@ -83,11 +158,47 @@ struct sandbox {
     int exit_status; /* sandbox-run's exit status */
     int done_fd;     /* eventfd: written when the init process is gone */
     struct process *init;
+    /* The pid namespace (lock level 1). */
+    pthread_mutex_t tasklist;
+    struct list_node procs; /* every process not yet reaped, by pid */
+    struct list_node tasks; /* every task not yet released, by tid */
     int next_pid;
+    int nr_tasks;              /* live tasks */
+    int max_tasks;             /* --max-procs */
+    uint64_t forks;            /* tasks created since the start (/proc/stat) */
     uint32_t reported[16];     /* bitmap of unimplemented syscalls already reported */
     uint64_t reported_big[32]; /* the same for numbers past the bitmap */
-    pthread_mutex_t lock;
+    pthread_mutex_t lock;      /* exit_status, all_gone and the reports */
+    pthread_cond_t gone_cv;    /* signalled when all_gone is set */
+    /* Start a new task's sentry thread (the task loop's task_start, handed
+     * down so that clone need not call up into the loop). */
+    int (*start_task)(struct task *t);
+    int all_gone; /* no guest task is left */
 };
+
+struct process *process_get(struct process *p);
+void process_put(struct process *p);
+struct task *task_get(struct task *t);
+void task_put(struct task *t);
+
+/* The process or task with that id in the sandbox's pid namespace, with a
+ * reference (put it), or NULL. A zombie process is still found. */
+struct process *pid_find_process(struct sandbox *box, int pid);
+struct task *pid_find_task(struct sandbox *box, int tid);
+/* For /proc listings: the smallest process pid (or tid of p) greater than
+ * after, or -1. */
+int pid_next_process(struct sandbox *box, int after);
+int process_next_tid(struct process *p, int after);
+/* The parent's pid (0 for init). */
+int process_ppid(struct process *p);
+/* Live tasks in the sandbox. */
+int pid_nr_tasks(struct sandbox *box);
+
+/* Wake up to nr futex waiters on the word at uaddr (a shared key, as
+ * Linux's clear_child_tid wake). */
+int futex_wake_addr(struct task *t, uint64_t uaddr, int nr);
+/* Signals whose default action dumps core. */
+int sig_dumps_core(int sig);
 
 /* Run a task's loop on the current thread until it exits. */
 void task_run(struct task *t);

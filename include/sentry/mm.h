@@ -78,6 +78,7 @@ int vma_set_locked(struct vma_set *s, uint64_t start, uint64_t end, int locked);
 struct guest_ctx;
 
 struct mm {
+    int refs; /* the processes that use it (CLONE_VM shares it) */
     pthread_mutex_t lock;
     struct vma_set vmas;
     struct stub *stub;
@@ -93,7 +94,34 @@ struct mm {
     char exe[4096];        /* its path when loaded, for /proc/PID/maps */
 };
 
+/* An empty address space without a stub yet; NULL when out of memory. */
+struct mm *mm_new(void);
+struct mm *mm_get(struct mm *mm);
+/* Drop a reference; the last one releases the stub (killed and reaped)
+ * and the mappings' file references. */
+void mm_put(struct mm *mm);
+/* A copy of mm's model for a fork whose stub is stub (the host copied the
+ * memory): the VMAs with their file references, brk, layout, exe. The
+ * caller holds mm->lock from the host's fork to here, so that both see the
+ * same mappings. */
+struct mm *mm_fork(struct mm *mm, struct stub *stub);
+
 struct task;
+/* The host threads of an address space (the platform's guest_ctx), for
+ * the process code, which does not see the platform:
+ * a new thread in t's stub for a task sharing t's address space; */
+int mm_new_thread(struct task *t, struct guest_ctx **out);
+/* a fork of t's address space (stub and model): the new mm, with *out
+ * its one thread, or NULL with *err; */
+struct mm *mm_dup(struct task *t, struct guest_ctx **out, int *err);
+/* end a parked thread and free ctx; free ctx of a thread that is gone;
+ * end a new thread that never ran (the caller becomes its sentry thread
+ * for a moment); make a running thread trap soon (any thread may). */
+void mm_end_thread(struct guest_ctx *ctx);
+void mm_forget_thread(struct guest_ctx *ctx);
+void mm_abandon_thread(struct guest_ctx *ctx);
+void mm_kick_thread(struct guest_ctx *ctx);
+
 /* The memory syscalls' mechanism; all return >= 0 or -errno. */
 long mm_mmap(struct task *t, uint64_t addr, uint64_t len, int prot, int flags, int fd,
              uint64_t off);

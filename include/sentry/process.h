@@ -1,15 +1,74 @@
-/* Making and freeing processes. */
+/* Making, running, ending and reaping processes and tasks (the objects are
+ * declared in sentry/kernel.h, with the lock order). */
 #ifndef SENTRY_PROCESS_H
 #define SENTRY_PROCESS_H
 
+#include <stdint.h>
+#include <sys/resource.h>
+
 struct process;
 struct sandbox;
+struct task;
 
-/* The sandbox's first process (pid 1): the host process's credentials and
- * limits, umask 022, the sandbox's standard streams at fds 0-2; no address
- * space contents, root or cwd yet. NULL when out of memory. */
-struct process *process_new_init(struct sandbox *box);
-/* Free p and what it holds (NULL: nothing). */
-void process_free(struct process *p);
+/* The sandbox's first process (pid 1) and its task (tid 1): the host
+ * process's credentials and limits, umask 022, the sandbox's standard
+ * streams at fds 0-2, an empty address space without a stub; no root or
+ * cwd yet. In the pid table. NULL when out of memory. */
+struct task *process_new_init(struct sandbox *box);
+
+/* Constructors (refs 1; a task holds its process). */
+struct process *process_alloc(struct sandbox *box);
+struct task *task_alloc(struct process *p);
+
+/* Under box->tasklist: a free pid (-EAGAIN past --max-procs or when none
+ * is left); table links (the table takes its own reference). */
+int pid_alloc(struct sandbox *box);
+void pid_link_task(struct sandbox *box, struct task *t);
+void pid_link_process(struct sandbox *box, struct process *p);
+void pid_unlink_task(struct sandbox *box, struct task *t);
+struct task *pid_find_task_locked(struct sandbox *box, int tid);
+
+/* Start t's sentry thread (attach, then the task loop); 0 or -errno. */
+int task_start(struct task *t);
+
+/* The clone family's work: a new task as clone(2) with flags makes it
+ * from t (which is parked in its stub). Returns the child's tid or
+ * -errno; everything is undone on failure. */
+struct clone_args_k {
+    uint64_t flags, pidfd, child_tid, parent_tid, exit_signal, stack, stack_size, tls;
+};
+long do_clone(struct task *t, const struct clone_args_k *ca);
+
+/* End the calling task (its thread has left the task loop): robust list,
+ * clear_child_tid, its host thread, and, for the last thread, the process
+ * (zombie, parent notified, children reparented). Drops t's own ref. */
+void task_exit(struct task *t);
+/* Make every task of p leave its loop with the process's wait status
+ * (exit_group, a fatal signal); the first status wins. */
+void process_kill(struct process *p, int wstatus);
+/* Wake a vfork parent waiting for t (t execs or exits). */
+void vfork_release(struct task *t);
+
+/* wait4 and waitid: what to wait for, and what was found. */
+struct wait_opts {
+    int type; /* P_ALL, P_PID, P_PGID */
+    int id;
+    int options;
+    int status;       /* out: wait status */
+    int pid;          /* out */
+    uint32_t uid;     /* out */
+    struct rusage ru; /* out */
+};
+/* Wait for a child of t as wo says: its pid (wo filled in), 0 for
+ * WNOHANG with nothing ready, -ECHILD, or -ERESTARTSYS. */
+long do_wait(struct task *t, struct wait_opts *wo);
+/* kill(2) and tkill/tgkill (tgid -1) from t. */
+long proc_kill(struct task *t, int pid, int sig);
+long proc_tkill(struct task *t, int tgid, int tid, int sig);
+
+/* The default action of signal sig sent to process p (no handler yet):
+ * terminate (with the core bit for core signals), ignore, or leave it
+ * pending when blocked or handled. Under nothing. */
+void signal_process(struct process *p, int sig);
 
 #endif

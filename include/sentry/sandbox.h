@@ -15,6 +15,7 @@ struct sandbox_opts {
     const char *platform; /* "systrap" or "ptrace" (checked: sandbox_platform_known) */
     int strace;
     int no_aslr;         /* start with personality ADDR_NO_RANDOMIZE */
+    int max_procs;       /* guest tasks at once (--max-procs) */
     struct fs_config fs; /* the guest's file system */
     char **argv;         /* PROGRAM [ARG...], NULL-terminated */
 };

@@ -162,13 +162,17 @@ static int ptrace_switch(struct guest_ctx *ctx, struct guest_regs *regs, struct 
     }
 }
 
-static long ptrace_stub_syscall(struct guest_ctx *ctx, long nr, const uint64_t args[6])
+/* Run syscall nr at a gadget of the stopped thread (which ends in int3 for
+ * the caller's side), r12 set for stub_clone_child; restores its registers. */
+static long inject(struct guest_ctx *ctx, uint64_t gadget, long nr, const uint64_t args[6],
+                   uint64_t r12)
 {
     struct user_regs_struct saved, u;
     if (ptrace(PTRACE_GETREGS, ctx->tid, 0, &saved) < 0)
         return -ESRCH;
     u = saved;
-    u.rip = STUB_GADGET_SYSCALL;
+    u.rip = gadget;
+    u.r12 = r12;
     u.rax = (unsigned long)nr;
     u.orig_rax = (unsigned long)-1;
     u.rdi = args[0];
@@ -198,6 +202,32 @@ static long ptrace_stub_syscall(struct guest_ctx *ctx, long nr, const uint64_t a
     return ret;
 }
 
+static long ptrace_stub_syscall(struct guest_ctx *ctx, long nr, const uint64_t args[6])
+{
+    return inject(ctx, STUB_GADGET_SYSCALL, nr, args, 0);
+}
+
+static long ptrace_run_clone(struct guest_ctx *ctx, const uint64_t args[6])
+{
+    return inject(ctx, STUB_GADGET_CLONE, SYS_clone, args, args[5]);
+}
+
+/* Point the thread at exit and let it go: detached, it makes the call
+ * itself (the stub's filter allows exit from stub text), and the tracer
+ * thread may end without PTRACE_O_EXITKILL taking the stub with it. */
+static void ptrace_run_exit(struct guest_ctx *ctx)
+{
+    struct user_regs_struct u;
+    if (ptrace(PTRACE_GETREGS, ctx->tid, 0, &u) < 0)
+        return;
+    u.rip = STUB_GADGET_SYSCALL;
+    u.rax = SYS_exit;
+    u.orig_rax = (unsigned long)-1;
+    u.rdi = 0;
+    if (ptrace(PTRACE_SETREGS, ctx->tid, 0, &u) == 0)
+        ptrace(PTRACE_DETACH, ctx->tid, 0, 0);
+}
+
 const struct platform platform_ptrace = {
     .name = "ptrace",
     .stub_create = ptrace_create,
@@ -205,4 +235,6 @@ const struct platform platform_ptrace = {
     .switch_to = ptrace_switch,
     .stub_syscall = ptrace_stub_syscall,
     .interrupt = stub_interrupt,
+    .run_clone = ptrace_run_clone,
+    .run_exit = ptrace_run_exit,
 };

@@ -22,13 +22,54 @@
 
 #include "platform/layout.h"
 #include "platform/platform.h"
+#include "platform/spawner.h"
 #include "platform/sysmsg.h"
+#include <sys/epoll.h>
+#include <pthread.h>
 
 extern const char stub_blob[];
 extern const char stub_blob_end[];
 
 static int stub_exec_fd = -1;
 uint32_t stub_spin_rounds;
+
+/* The monitor: one sentry thread that notices every stub's death (its
+ * pidfd), asks the spawner for its status without reaping it, and wakes
+ * the sentry threads that wait on it. */
+static int mon_epoll = -1;
+static pthread_mutex_t mon_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static void *monitor(void *arg)
+{
+    (void)arg;
+    for (;;) {
+        struct epoll_event ev[16];
+        int n = epoll_wait(mon_epoll, ev, 16, -1);
+        if (n < 0 && errno != EINTR)
+            break;
+        pthread_mutex_lock(&mon_lock);
+        for (int i = 0; i < n; i++) {
+            struct stub *s = ev[i].data.ptr;
+            /* Gone from the set if it was released meanwhile (see stub_release). */
+            if (!s)
+                continue;
+            int status;
+            if (spawner_wait(s->pid, 0, &status) == 0) {
+                epoll_ctl(mon_epoll, EPOLL_CTL_DEL, s->pidfd, NULL);
+                stub_mark_dead(s, status);
+            }
+        }
+        pthread_mutex_unlock(&mon_lock);
+    }
+    return NULL;
+}
+
+static void monitor_add(struct stub *s)
+{
+    struct epoll_event ev = { .events = EPOLLIN, .data.ptr = s };
+    if (s->pidfd >= 0)
+        epoll_ctl(mon_epoll, EPOLL_CTL_ADD, s->pidfd, &ev);
+}
 
 int stub_host_init(void)
 {
@@ -59,7 +100,19 @@ int stub_host_init(void)
     if (sched_getaffinity(0, sizeof(set), &set) == 0)
         ncpu = CPU_COUNT(&set);
     stub_spin_rounds = ncpu > 1 ? 4000 : 0;
-    return 0;
+    mon_epoll = epoll_create1(EPOLL_CLOEXEC);
+    if (mon_epoll < 0)
+        return -errno;
+    int r = spawner_start(stub_exec_fd);
+    if (r < 0)
+        return r;
+    pthread_t th;
+    pthread_attr_t at;
+    pthread_attr_init(&at);
+    pthread_attr_setdetachstate(&at, PTHREAD_CREATE_DETACHED);
+    r = pthread_create(&th, &at, monitor, NULL);
+    pthread_attr_destroy(&at);
+    return r ? -r : 0;
 }
 
 /* In the child of stub_spawn, before the exec (async-signal-safe calls
@@ -95,50 +148,10 @@ static int drop_privileges(void)
     return 0;
 }
 
-int stub_spawn(const struct platform *plat, int ptrace_mode, struct stub **out,
-               struct guest_ctx **ctxp)
+/* In the spawner: fork and exec one stub with sysmsg_fd and sock as its
+ * descriptors. Its pid or -errno. */
+int stub_exec_child(int sysmsg_fd, int sock, int exec_fd, int ptrace_mode)
 {
-    size_t size = STUB_MAX_THREADS * SYSMSG_SIZE;
-    int memfd = memfd_create("sandbox-run-sysmsg", MFD_CLOEXEC);
-    if (memfd < 0)
-        return -errno;
-    if (ftruncate(memfd, (off_t)size) < 0) {
-        int e = errno;
-        close(memfd);
-        return -e;
-    }
-    void *msgs = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, memfd, 0);
-    if (msgs == MAP_FAILED) {
-        int e = errno;
-        close(memfd);
-        return -e;
-    }
-    /* Datagram boundaries keep each passed fd with its sequence number. */
-    int sv[2];
-    if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
-        int e = errno;
-        munmap(msgs, size);
-        close(memfd);
-        return -e;
-    }
-    struct stub *s = calloc(1, sizeof(*s));
-    struct guest_ctx *ctx = calloc(1, sizeof(*ctx));
-    if (!s || !ctx) {
-        free(s);
-        free(ctx);
-        munmap(msgs, size);
-        close(memfd);
-        close(sv[0]);
-        close(sv[1]);
-        return -ENOMEM;
-    }
-    s->msgs = msgs;
-    s->plat = plat;
-    s->fdpass_fd = sv[0];
-    pthread_mutex_init(&s->fdpass_lock, NULL);
-    struct sysmsg *m = msgs;
-    m->spin_limit = stub_spin_rounds;
-
     pid_t parent = getpid();
     pid_t pid = fork();
     if (pid == 0) {
@@ -149,17 +162,17 @@ int stub_spawn(const struct platform *plat, int ptrace_mode, struct stub **out,
         setsid(); /* terminal signals go to the sentry, which forwards them */
         /* Move the sources out of the way first: one of them may sit on a
          * number another is about to be dup2'd to. */
-        int mfd = fcntl(memfd, F_DUPFD, 16), sfd = fcntl(sv[1], F_DUPFD, 16);
-        const int exec_fd = STUB_FDPASS_FD + 1;
+        int mfd = fcntl(sysmsg_fd, F_DUPFD, 16), sfd = fcntl(sock, F_DUPFD, 16);
+        const int efd = STUB_FDPASS_FD + 1;
         if (mfd < 0 || sfd < 0 || dup2(mfd, STUB_SYSMSG_FD) < 0 || dup2(sfd, STUB_FDPASS_FD) < 0 ||
-            dup2(stub_exec_fd, exec_fd) < 0)
+            dup2(exec_fd, efd) < 0)
             _exit(127);
-        fcntl(exec_fd, F_SETFD, FD_CLOEXEC);
+        fcntl(efd, F_SETFD, FD_CLOEXEC);
         /* The stub keeps no host descriptor but the sysmsg memfd, which it
          * closes once mapped, and its end of the fd-passing socket: not
          * even the standard streams. */
         syscall(SYS_close_range, 0, STUB_SYSMSG_FD - 1, 0);
-        syscall(SYS_close_range, exec_fd + 1, ~0U, 0);
+        syscall(SYS_close_range, efd + 1, ~0U, 0);
         /* The stub keeps no host privilege a guest could borrow by jumping
          * into its code. Must not fail where it matters: a stub that could
          * keep capabilities is not started. */
@@ -167,26 +180,120 @@ int stub_spawn(const struct platform *plat, int ptrace_mode, struct stub **out,
             _exit(126);
         char *const argv[] = { "sandbox-run-stub", ptrace_mode ? "p" : "s", NULL };
         char *const envp[] = { NULL };
-        syscall(SYS_execveat, exec_fd, "", argv, envp, AT_EMPTY_PATH);
+        syscall(SYS_execveat, efd, "", argv, envp, AT_EMPTY_PATH);
         _exit(127);
     }
-    int e = errno;
-    close(memfd);
-    close(sv[1]);
-    if (pid < 0) {
-        munmap(msgs, size);
-        close(sv[0]);
-        pthread_mutex_destroy(&s->fdpass_lock);
-        free(s);
-        free(ctx);
+    return pid < 0 ? -errno : pid;
+}
+
+/* A stub's sentry side before it has a process: its sysmsg pages (a memfd,
+ * returned in *memfd for the stub, mapped here) with every slot's state at
+ * SM_STUB, and a socket pair whose [1] is the stub's end. */
+static int channel_new(const struct platform *plat, struct stub **out, int *memfd, int *stub_sock)
+{
+    size_t size = STUB_MAX_THREADS * SYSMSG_SIZE;
+    int mfd = memfd_create("sandbox-run-sysmsg", MFD_CLOEXEC);
+    if (mfd < 0)
+        return -errno;
+    if (ftruncate(mfd, (off_t)size) < 0) {
+        int e = errno;
+        close(mfd);
         return -e;
     }
-    s->pid = pid;
-    s->pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+    void *msgs = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, mfd, 0);
+    if (msgs == MAP_FAILED) {
+        int e = errno;
+        close(mfd);
+        return -e;
+    }
+    /* Datagram boundaries keep each passed fd with its sequence number. */
+    int sv[2];
+    struct stub *s = calloc(1, sizeof(*s));
+    if (!s || socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
+        int e = s ? errno : ENOMEM;
+        free(s);
+        munmap(msgs, size);
+        close(mfd);
+        return -e;
+    }
+    s->msgs = msgs;
+    s->plat = plat;
+    s->fdpass_fd = sv[0];
+    s->pidfd = -1;
+    pthread_mutex_init(&s->fdpass_lock, NULL);
+    pthread_mutex_init(&s->slot_lock, NULL);
+    for (int i = 0; i < STUB_MAX_THREADS; i++) {
+        struct sysmsg *m = (struct sysmsg *)((char *)msgs + (size_t)i * SYSMSG_SIZE);
+        m->state = SM_STUB;
+        m->spin_limit = stub_spin_rounds;
+    }
+    *out = s;
+    *memfd = mfd;
+    *stub_sock = sv[1];
+    return 0;
+}
+
+static void channel_free(struct stub *s)
+{
+    munmap(s->msgs, STUB_MAX_THREADS * SYSMSG_SIZE);
+    if (s->pidfd >= 0)
+        close(s->pidfd);
+    close(s->fdpass_fd);
+    pthread_mutex_destroy(&s->fdpass_lock);
+    pthread_mutex_destroy(&s->slot_lock);
+    free(s);
+}
+
+static struct guest_ctx *ctx_new(struct stub *s, int slot, pid_t tid)
+{
+    struct guest_ctx *ctx = calloc(1, sizeof(*ctx));
+    if (!ctx)
+        return NULL;
     ctx->stub = s;
-    ctx->slot = 0;
-    ctx->tid = pid;
-    ctx->m = m;
+    ctx->slot = slot;
+    ctx->tid = tid;
+    ctx->m = (struct sysmsg *)((char *)s->msgs + (size_t)slot * SYSMSG_SIZE);
+    return ctx;
+}
+
+/* The stub process of s is pid (from the kernel, via the spawner). */
+static int stub_adopt_pid(struct stub *s, pid_t pid)
+{
+    s->pid = pid;
+    s->mem_pid = pid;
+    s->pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+    if (s->pidfd < 0)
+        return -errno;
+    pthread_mutex_lock(&mon_lock);
+    monitor_add(s);
+    pthread_mutex_unlock(&mon_lock);
+    return 0;
+}
+
+int stub_spawn(const struct platform *plat, int ptrace_mode, struct stub **out,
+               struct guest_ctx **ctxp)
+{
+    struct stub *s;
+    int memfd, sock;
+    int r = channel_new(plat, &s, &memfd, &sock);
+    if (r < 0)
+        return r;
+    pid_t pid = spawner_spawn(memfd, sock, ptrace_mode);
+    close(memfd);
+    close(sock);
+    if (pid < 0) {
+        channel_free(s);
+        return pid;
+    }
+    struct guest_ctx *ctx = ctx_new(s, 0, pid);
+    s->tids[0] = pid;
+    r = ctx ? stub_adopt_pid(s, pid) : -ENOMEM;
+    if (r < 0) {
+        free(ctx);
+        s->dead = 1;
+        stub_release(s);
+        return r;
+    }
     *out = s;
     *ctxp = ctx;
     return 0;
@@ -196,8 +303,6 @@ void stub_kill(struct stub *s)
 {
     if (s->pidfd >= 0)
         syscall(SYS_pidfd_send_signal, s->pidfd, SIGKILL, NULL, 0);
-    else
-        kill(s->pid, SIGKILL);
 }
 
 void stub_interrupt(struct guest_ctx *ctx)
@@ -205,16 +310,152 @@ void stub_interrupt(struct guest_ctx *ctx)
     syscall(SYS_tgkill, ctx->stub->pid, ctx->tid, STUB_INTERRUPT_SIG);
 }
 
-void stub_free(struct stub *s)
+void stub_release(struct stub *s)
 {
     if (!s)
         return;
-    munmap(s->msgs, STUB_MAX_THREADS * SYSMSG_SIZE);
-    if (s->pidfd >= 0)
-        close(s->pidfd);
-    close(s->fdpass_fd);
-    pthread_mutex_destroy(&s->fdpass_lock);
-    free(s);
+    if (s->pid > 0) {
+        stub_kill(s);
+        pthread_mutex_lock(&mon_lock);
+        if (s->pidfd >= 0)
+            epoll_ctl(mon_epoll, EPOLL_CTL_DEL, s->pidfd, NULL);
+        pthread_mutex_unlock(&mon_lock);
+        int status;
+        if (spawner_wait(s->pid, 1, &status) == 0)
+            stub_mark_dead(s, status);
+    }
+    channel_free(s);
+}
+
+int stub_tid_known(struct stub *s, pid_t tid)
+{
+    int known = 0;
+    pthread_mutex_lock(&s->slot_lock);
+    for (int i = 0; i < STUB_MAX_THREADS && !known; i++)
+        known = s->tids[i] == tid;
+    pthread_mutex_unlock(&s->slot_lock);
+    return known;
+}
+
+/* A free slot of s, reserved (tids[slot] = -1), or -EAGAIN. */
+static int slot_alloc(struct stub *s)
+{
+    int slot = -EAGAIN;
+    pthread_mutex_lock(&s->slot_lock);
+    for (int i = 0; i < STUB_MAX_THREADS; i++)
+        if (s->tids[i] == 0) {
+            s->tids[i] = -1;
+            slot = i;
+            break;
+        }
+    pthread_mutex_unlock(&s->slot_lock);
+    return slot;
+}
+
+static void slot_set(struct stub *s, int slot, pid_t tid)
+{
+    pthread_mutex_lock(&s->slot_lock);
+    s->tids[slot] = tid;
+    /* Copies go through a thread that is alive. */
+    if (__atomic_load_n(&s->mem_pid, __ATOMIC_RELAXED) <= 0 && tid > 0)
+        __atomic_store_n(&s->mem_pid, tid, __ATOMIC_RELAXED);
+    if (tid == 0 && __atomic_load_n(&s->mem_pid, __ATOMIC_RELAXED) > 0) {
+        pid_t alive = 0;
+        for (int i = 0; i < STUB_MAX_THREADS && !alive; i++)
+            if (s->tids[i] > 0)
+                alive = s->tids[i];
+        __atomic_store_n(&s->mem_pid, alive, __ATOMIC_RELAXED);
+    }
+    pthread_mutex_unlock(&s->slot_lock);
+}
+
+int stub_new_thread(struct guest_ctx *ctx, struct guest_ctx **out)
+{
+    struct stub *s = ctx->stub;
+    int slot = slot_alloc(s);
+    if (slot < 0)
+        return slot;
+    struct sysmsg *m = (struct sysmsg *)((char *)s->msgs + (size_t)slot * SYSMSG_SIZE);
+    memset(m, 0, sizeof(*m));
+    m->state = SM_STUB;
+    m->spin_limit = stub_spin_rounds;
+    uint64_t top = SIGSTACK_BASE + (uint64_t)(slot + 1) * SIGSTACK_SIZE - 64;
+    uint64_t args[6] = {
+        STUB_CLONE_THREAD_FLAGS, top, 0, 0, 0, (uint64_t)slot | (uint64_t)STUB_CHILD_THREAD << 16
+    };
+    stub_clone_begin(s, ctx->tid, args, STUB_CHILD_THREAD, (unsigned)slot, NULL);
+    long r = s->plat->run_clone(ctx, args);
+    pid_t tid = stub_clone_end(r > 0 ? (int)r : (int)(r < 0 ? r : -EFAULT));
+    if (tid <= 0) {
+        slot_set(s, slot, 0);
+        return r == -ESRCH ? -ESRCH : -EAGAIN;
+    }
+    struct guest_ctx *n = ctx_new(s, slot, tid);
+    if (!n) {
+        /* The thread waits in its start code until the stub goes. */
+        slot_set(s, slot, tid);
+        return -ENOMEM;
+    }
+    slot_set(s, slot, tid);
+    *out = n;
+    return 0;
+}
+
+int stub_fork(struct guest_ctx *ctx, struct stub **out_stub, struct guest_ctx **out)
+{
+    struct stub *parent = ctx->stub, *s;
+    int fds[2];
+    int r = channel_new(parent->plat, &s, &fds[0], &fds[1]);
+    if (r < 0)
+        return r;
+    uint64_t args[6] = {
+        STUB_CLONE_FORK_FLAGS, 0, 0, 0, 0, (uint64_t)ctx->slot | (uint64_t)STUB_CHILD_FORK << 16
+    };
+    stub_clone_begin(parent, ctx->tid, args, STUB_CHILD_FORK, (unsigned)ctx->slot, fds);
+    long cr = parent->plat->run_clone(ctx, args);
+    pid_t pid = stub_clone_end(cr > 0 ? (int)cr : (int)(cr < 0 ? cr : -EFAULT));
+    close(fds[0]);
+    close(fds[1]);
+    if (pid <= 0) {
+        channel_free(s);
+        return cr == -ESRCH ? -ESRCH : -EAGAIN;
+    }
+    struct guest_ctx *n = ctx_new(s, ctx->slot, pid);
+    s->tids[ctx->slot] = pid;
+    r = n ? stub_adopt_pid(s, pid) : -ENOMEM;
+    if (r < 0) {
+        free(n);
+        stub_release(s);
+        return r;
+    }
+    *out_stub = s;
+    *out = n;
+    return 0;
+}
+
+void stub_forget_thread(struct guest_ctx *ctx)
+{
+    /* Its slot stays taken: the thread may not really be gone. */
+    free(ctx);
+}
+
+void stub_exit_thread(struct guest_ctx *ctx)
+{
+    struct stub *s = ctx->stub;
+    if (!__atomic_load_n(&s->dead, __ATOMIC_SEQ_CST)) {
+        s->plat->run_exit(ctx);
+        /* The slot is free once the kernel has cleared the state word at
+         * the thread's exit (set_tid_address in thread_start). */
+        struct timespec ts = { 0, 20 * 1000 * 1000 };
+        for (int i = 0; i < 100; i++) {
+            uint32_t st = __atomic_load_n(&ctx->m->state, __ATOMIC_SEQ_CST);
+            if (st == SM_GONE || __atomic_load_n(&s->dead, __ATOMIC_SEQ_CST))
+                break;
+            syscall(SYS_futex, &ctx->m->state, FUTEX_WAIT, st, &ts, NULL, 0);
+        }
+    }
+    slot_set(s, ctx->slot, 0);
+    free(ctx);
 }
 
 void stub_mark_dead(struct stub *s, int status)

@@ -31,7 +31,11 @@ static void sentry_futex_wake(uint32_t *word)
     syscall(SYS_futex, word, FUTEX_WAKE, 1, NULL, NULL, 0);
 }
 
-/* Wait until the stub thread posts; -ESRCH if the stub died instead. */
+/* Wait until the stub thread posts; -ESRCH if the stub died instead, or
+ * the thread did: the kernel clears the state word at its exit (SM_GONE),
+ * which also ends the wait. A guest that ends its host thread from stub
+ * code, or writes SM_GONE (or any other value) into the word, gets the
+ * same: its thread is gone for the sentry, which ends the process. */
 static int wait_posted(struct guest_ctx *ctx)
 {
     struct sysmsg *m = ctx->m;
@@ -56,8 +60,8 @@ static int systrap_create(struct stub **out, struct guest_ctx **ctx)
 
 static int systrap_attach(struct guest_ctx *ctx)
 {
-    /* A new stub's page starts at SM_STUB; it posts once when it enters its
-     * handler on the way into the guest. */
+    /* A new thread's page starts at SM_STUB; it posts once when it enters
+     * its handler on the way into the guest. */
     return wait_posted(ctx);
 }
 
@@ -177,6 +181,22 @@ static long checked_result(long nr, const uint64_t args[6], long ret)
     }
 }
 
+static long systrap_run_clone(struct guest_ctx *ctx, const uint64_t args[6])
+{
+    struct sysmsg *m = ctx->m;
+    memcpy(m->sc_args, args, sizeof(m->sc_args));
+    m->cmd = SMC_CLONE;
+    if (handoff(ctx) < 0)
+        return -ESRCH;
+    return __atomic_load_n(&m->sc_ret, __ATOMIC_RELAXED);
+}
+
+static void systrap_run_exit(struct guest_ctx *ctx)
+{
+    ctx->m->cmd = SMC_EXIT;
+    handoff_give(&ctx->m->state, SM_STUB, &ctx->m->stub_sleeping, sentry_futex_wake);
+}
+
 static long systrap_stub_syscall(struct guest_ctx *ctx, long nr, const uint64_t args[6])
 {
     struct sysmsg *m = ctx->m;
@@ -195,4 +215,6 @@ const struct platform platform_systrap = {
     .switch_to = systrap_switch,
     .stub_syscall = systrap_stub_syscall,
     .interrupt = stub_interrupt,
+    .run_clone = systrap_run_clone,
+    .run_exit = systrap_run_exit,
 };

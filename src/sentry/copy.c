@@ -81,7 +81,8 @@ long mem_strncpy(pid_t pid, char *dst, uint64_t src, size_t max)
 
 static pid_t guest_pid(struct task *t)
 {
-    return t->proc->mm->stub->pid;
+    /* A live thread of the stub: the leader may have exited before the rest. */
+    return __atomic_load_n(&t->proc->mm->stub->mem_pid, __ATOMIC_RELAXED);
 }
 
 int copy_in(struct task *t, void *dst, uint64_t src, size_t len)

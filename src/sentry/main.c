@@ -29,6 +29,8 @@ static void usage(FILE *f)
                "                   if the guest can see it, else /)\n"
                "  --no-aslr        no address-space randomisation: the guest starts with\n"
                "                   personality ADDR_NO_RANDOMIZE (as under setarch -R)\n"
+               "  --max-procs=N    at most N guest tasks (threads) at once; clone and fork\n"
+               "                   past it fail with EAGAIN (default 1024)\n"
                "  --help           show this help\n"
                "  --version        show the version\n"
                "\n"
@@ -132,7 +134,9 @@ static int parse_mount(struct fs_config *c, int bind, const char *arg)
 
 int main(int argc, char **argv)
 {
-    static struct sandbox_opts o = { .platform = "systrap", .fs = { .root = "/" } };
+    static struct sandbox_opts o = { .platform = "systrap",
+                                     .fs = { .root = "/" },
+                                     .max_procs = 1024 };
     mounts_to_free = &o.fs;
     atexit(free_mounts);
     static const struct option opts[] = {
@@ -146,6 +150,7 @@ int main(int argc, char **argv)
         { "tmpfs", required_argument, NULL, 't' },
         { "cwd", required_argument, NULL, 'c' },
         { "no-aslr", no_argument, NULL, 'A' },
+        { "max-procs", required_argument, NULL, 'P' },
         { NULL, 0, NULL, 0 },
     };
     opterr = 0;
@@ -175,6 +180,17 @@ int main(int argc, char **argv)
         case 'A':
             o.no_aslr = 1;
             break;
+        case 'P': {
+            char *end;
+            long n = strtol(optarg, &end, 10);
+            if (*optarg < '0' || *optarg > '9' || *end || n < 1 || n > 1000000) {
+                fprintf(stderr, "sandbox-run: --max-procs %s: not a number from 1 to 1000000\n",
+                        optarg);
+                return EXIT_USAGE;
+            }
+            o.max_procs = (int)n;
+            break;
+        }
         case 'h':
             usage(stdout);
             return 0;

@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/random.h>
@@ -679,7 +680,125 @@ long mm_mincore(struct task *t, uint64_t start, uint64_t pages, uint64_t vec)
 
 void mm_kill(struct mm *mm)
 {
-    stub_kill(mm->stub);
+    if (mm->stub)
+        stub_kill(mm->stub);
+}
+
+struct mm *mm_new(void)
+{
+    struct mm *mm = calloc(1, sizeof(*mm));
+    if (!mm)
+        return NULL;
+    mm->refs = 1;
+    pthread_mutex_init(&mm->lock, NULL);
+    vma_set_init(&mm->vmas);
+    return mm;
+}
+
+struct mm *mm_get(struct mm *mm)
+{
+    __atomic_add_fetch(&mm->refs, 1, __ATOMIC_RELAXED);
+    return mm;
+}
+
+void mm_put(struct mm *mm)
+{
+    if (!mm || __atomic_sub_fetch(&mm->refs, 1, __ATOMIC_ACQ_REL) != 0)
+        return;
+    stub_release(mm->stub);
+    if (mm->exe_file)
+        file_put(mm->exe_file);
+    vma_set_free(&mm->vmas);
+    pthread_mutex_destroy(&mm->lock);
+    free(mm);
+}
+
+/* ---- the address space's host threads ---- */
+
+int mm_new_thread(struct task *t, struct guest_ctx **out)
+{
+    return stub_new_thread(t->ctx, out);
+}
+
+struct mm *mm_dup(struct task *t, struct guest_ctx **out, int *err)
+{
+    struct mm *mm = t->proc->mm, *n = NULL;
+    struct stub *s;
+    pthread_mutex_lock(&mm->lock);
+    *err = stub_fork(t->ctx, &s, out);
+    if (*err == 0) {
+        n = mm_fork(mm, s);
+        if (!n) {
+            stub_release(s);
+            free(*out);
+            *out = NULL;
+            *err = -ENOMEM;
+        }
+    }
+    pthread_mutex_unlock(&mm->lock);
+    return n;
+}
+
+void mm_end_thread(struct guest_ctx *ctx)
+{
+    stub_exit_thread(ctx);
+}
+
+void mm_forget_thread(struct guest_ctx *ctx)
+{
+    stub_forget_thread(ctx);
+}
+
+void mm_abandon_thread(struct guest_ctx *ctx)
+{
+    /* Take its first post (ptrace: become its tracer), then end it. */
+    if (ctx->stub->plat->attach(ctx) == 0)
+        stub_exit_thread(ctx);
+    else
+        stub_forget_thread(ctx);
+}
+
+void mm_kick_thread(struct guest_ctx *ctx)
+{
+    ctx->stub->plat->interrupt(ctx);
+}
+
+struct mm *mm_fork(struct mm *old, struct stub *stub)
+{
+    struct mm *mm = mm_new();
+    if (!mm)
+        return NULL;
+    int r = 0;
+    for (size_t i = 0; i < old->vmas.n && r == 0; i++) {
+        /* Memory locks are not inherited (mlock(2)): VM_LOCKED is cleared. */
+        struct vma v = old->vmas.v[i];
+        v.locked = 0;
+        r = vma_insert_vma(&mm->vmas, &v);
+    }
+    mm->brk_start = old->brk_start;
+    mm->brk = old->brk;
+    mm->mmap_base = old->mmap_base;
+    mm->stack_top = old->stack_top;
+    mm->randomize = old->randomize;
+    mm->vdso = old->vdso;
+    mm->start_code = old->start_code;
+    mm->end_code = old->end_code;
+    mm->start_data = old->start_data;
+    mm->end_data = old->end_data;
+    mm->arg_start = old->arg_start;
+    mm->arg_end = old->arg_end;
+    mm->env_start = old->env_start;
+    mm->env_end = old->env_end;
+    mm->exe_file = old->exe_file;
+    if (mm->exe_file)
+        file_get(mm->exe_file);
+    memcpy(mm->exe, old->exe, sizeof(mm->exe));
+    if (r < 0) {
+        mm_put(mm);
+        return NULL;
+    }
+    mm->stub = stub;
+    return mm;
 }
 
 int mm_adopt_stub(struct task *t)

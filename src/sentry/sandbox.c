@@ -96,18 +96,14 @@ struct start_arg {
     char **argv;
 };
 
-static void finish(struct sandbox *box)
-{
-    uint64_t one = 1;
-    ssize_t r = write(box->done_fd, &one, sizeof(one));
-    (void)r;
-}
-
-static void *task_thread(void *arg)
+/* The init task's thread: load the program into the fresh stub, then run
+ * it like any task. */
+static void *init_thread(void *arg)
 {
     struct start_arg *sa = arg;
     struct task *t = sa->t;
     struct sandbox *box = t->proc->sandbox;
+    current_task = t;
     char err[256];
     int r = box->plat->attach(t->ctx);
     if (r == 0)
@@ -115,20 +111,18 @@ static void *task_thread(void *arg)
     if (r < 0) {
         fprintf(stderr, "sandbox-run: cannot start the guest: %s\n", strerror(-r));
         box->exit_status = EXIT_INTERNAL;
-        stub_kill(t->proc->mm->stub);
-        finish(box);
-        return NULL;
+        task_exit_group(t, SIGKILL);
+    } else {
+        r = exec_load(t, sa->ef, sa->argv, environ, err, sizeof(err));
+        if (r < 0) {
+            fprintf(stderr, "sandbox-run: %s: %s\n", sa->ef->path, err);
+            box->exit_status = EXIT_NOEXEC;
+            task_exit_group(t, SIGKILL);
+        } else {
+            task_run(t);
+        }
     }
-    r = exec_load(t, sa->ef, sa->argv, environ, err, sizeof(err));
-    if (r < 0) {
-        fprintf(stderr, "sandbox-run: %s: %s\n", sa->ef->path, err);
-        box->exit_status = EXIT_NOEXEC;
-        stub_kill(t->proc->mm->stub);
-        finish(box);
-        return NULL;
-    }
-    task_run(t);
-    finish(box);
+    task_exit(t);
     return NULL;
 }
 
@@ -145,19 +139,22 @@ static int sandbox_init(struct sandbox *box, const struct sandbox_opts *o, struc
 {
     memset(box, 0, sizeof(*box));
     pthread_mutex_init(&box->lock, NULL);
+    pthread_mutex_init(&box->tasklist, NULL);
+    pthread_cond_init(&box->gone_cv, NULL);
+    list_init(&box->procs);
+    list_init(&box->tasks);
     box->plat = platform_by_name(o->platform);
     box->strace = o->strace;
     box->next_pid = 2;
+    box->max_tasks = o->max_procs;
+    box->start_task = task_start;
     box->done_fd = eventfd(0, EFD_CLOEXEC);
-    struct process *init = process_new_init(box);
-    struct task *t = calloc(1, sizeof(*t));
-    if (box->done_fd < 0 || !init || !t) {
+    struct task *t = box->done_fd < 0 ? NULL : process_new_init(box);
+    if (!t) {
         fprintf(stderr, "sandbox-run: out of memory\n");
         return EXIT_INTERNAL;
     }
-    box->init = init;
-    t->proc = init;
-    t->tid = init->pid;
+    struct process *init = t->proc;
     /* Address-space randomisation unless asked not to, here or by
      * sandbox-run's own personality (setarch -R). */
     int host_pers = personality(0xffffffff);
@@ -219,34 +216,47 @@ static int sandbox_program(struct task *t, const char *name, struct exec_file *e
     return 0;
 }
 
-/* Notice the stub's death (so no sentry thread waits on a dead stub) and
- * the end of the init process; then reap the stub. */
-static void sandbox_watch(struct sandbox *box, struct stub *stub, struct task *init_task)
+/* Reap what is left in the tables once no task runs: zombies nobody
+ * waited for (init among them), so that everything is freed. */
+static void sandbox_reap_all(struct sandbox *box)
 {
-    int stub_alive = 1;
     for (;;) {
-        struct pollfd pfd[2] = { { box->done_fd, POLLIN, 0 }, { stub->pidfd, POLLIN, 0 } };
-        int n = poll(pfd, stub_alive && stub->pidfd >= 0 ? 2 : 1, -1);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (pfd[0].revents)
-            break;
-        if (stub_alive && pfd[1].revents) {
-            siginfo_t si;
-            memset(&si, 0, sizeof(si));
-            /* Under ptrace the tracer may have reaped it already; then it
-             * records the status. */
-            if (waitid(P_PIDFD, (id_t)stub->pidfd, &si, WEXITED) == 0)
-                stub_mark_dead(stub, si.si_code == CLD_EXITED ? (si.si_status << 8) : si.si_status);
-            stub_alive = 0;
+        pthread_mutex_lock(&box->tasklist);
+        struct process *p = NULL;
+        if (!list_empty(&box->procs)) {
+            p = list_entry(box->procs.next, struct process, pid_node);
+            p->state = PROC_REAPED;
+            list_del(&p->sibling);
+            list_del(&p->pid_node);
+            list_for_each_safe(t, &box->tasks, struct task, tid_node) if (t->proc == p)
+                pid_unlink_task(box, t);
         }
+        pthread_mutex_unlock(&box->tasklist);
+        if (!p)
+            break;
+        process_put(p);
     }
-    pthread_join(init_task->thread, NULL);
-    if (stub_alive) {
-        stub_kill(stub);
-        siginfo_t si;
-        waitid(P_PIDFD, (id_t)stub->pidfd, &si, WEXITED);
+}
+
+/* Wait until pid 1 is gone, then (a little while at most) for every other
+ * task to end, which pid 1's death has killed. */
+static void sandbox_wait(struct sandbox *box)
+{
+    for (;;) {
+        struct pollfd pfd = { box->done_fd, POLLIN, 0 };
+        if (poll(&pfd, 1, -1) > 0)
+            break;
     }
+    struct timespec dl;
+    clock_gettime(CLOCK_REALTIME, &dl);
+    dl.tv_sec += 10;
+    pthread_mutex_lock(&box->lock);
+    while (!box->all_gone && pthread_cond_timedwait(&box->gone_cv, &box->lock, &dl) == 0)
+        ;
+    int all = box->all_gone;
+    pthread_mutex_unlock(&box->lock);
+    if (all)
+        sandbox_reap_all(box);
 }
 
 int sandbox_run(const struct sandbox_opts *o)
@@ -263,37 +273,39 @@ int sandbox_run(const struct sandbox_opts *o)
     int status = sandbox_init(&box, o, &t);
     if (status == 0)
         status = sandbox_fs(t, &o->fs);
-    if (status != 0)
-        return status;
-    status = sandbox_program(t, o->argv[0], &ef);
+    if (status == 0)
+        status = sandbox_program(t, o->argv[0], &ef);
+    struct stub *stub = NULL;
+    if (status == 0) {
+        r = box.plat->stub_create(&stub, &t->ctx);
+        if (r < 0) {
+            fprintf(stderr, "sandbox-run: cannot start a stub process: %s\n", strerror(-r));
+            status = EXIT_INTERNAL;
+        }
+    }
     if (status != 0) {
         exec_file_free(&ef);
-        free(t);
-        process_free(box.init);
-        close(box.done_fd);
+        if (t) {
+            process_kill(t->proc, SIGKILL);
+            task_exit(t);
+            sandbox_reap_all(&box);
+        }
         return status;
-    }
-    struct stub *stub;
-    r = box.plat->stub_create(&stub, &t->ctx);
-    if (r < 0) {
-        fprintf(stderr, "sandbox-run: cannot start a stub process: %s\n", strerror(-r));
-        return EXIT_INTERNAL;
     }
     box.init->mm->stub = stub;
     struct start_arg sa = { t, &ef, o->argv };
-    if (pthread_create(&t->thread, NULL, task_thread, &sa) != 0) {
+    pthread_t th;
+    if (pthread_create(&th, NULL, init_thread, &sa) != 0) {
         fprintf(stderr, "sandbox-run: cannot create a thread\n");
         stub_kill(stub);
         return EXIT_INTERNAL;
     }
-    sandbox_watch(&box, stub, t);
+    pthread_detach(th);
+    sandbox_wait(&box);
     exec_file_free(&ef);
+    pthread_mutex_lock(&box.lock);
     status = box.exit_status;
-    stub_free(stub);
-    free(t->ctx);
-    free(t);
-    process_free(box.init);
+    pthread_mutex_unlock(&box.lock);
     close(box.done_fd);
-    pthread_mutex_destroy(&box.lock);
     return status;
 }

@@ -196,6 +196,12 @@ static long futex_wake(struct task *t, uint64_t uaddr, int shared, int nr, uint3
     return woken;
 }
 
+int futex_wake_addr(struct task *t, uint64_t uaddr, int nr)
+{
+    long r = futex_wake(t, uaddr, 1, nr, FUTEX_BITSET_MATCH_ANY);
+    return r < 0 ? (int)r : (int)r;
+}
+
 static int cmd_has_timeout(int cmd)
 {
     return cmd == FUTEX_WAIT || cmd == FUTEX_LOCK_PI || cmd == FUTEX_LOCK_PI2 ||

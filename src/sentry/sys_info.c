@@ -34,7 +34,7 @@ long sys_gettid(struct task *t, const struct sysargs *a)
 long sys_getppid(struct task *t, const struct sysargs *a)
 {
     (void)a;
-    return t->proc->ppid;
+    return process_ppid(t->proc);
 }
 
 long sys_getuid(struct task *t, const struct sysargs *a)

@@ -1,5 +1,5 @@
-/* Thread and process syscalls of the first stage: exit, exit_group,
- * set_tid_address, robust lists, rseq, arch_prctl, prctl. */
+/* Thread and process syscalls: set_tid_address, robust lists, rseq,
+ * arch_prctl, prctl, process groups and sessions. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <asm/prctl.h>
@@ -9,21 +9,6 @@
 
 #include "sentry/kernel.h"
 #include "sentry/syscall.h"
-
-long sys_exit(struct task *t, const struct sysargs *a)
-{
-    int status = (int)a->a[0];
-    /* With one thread per process so far, the last thread's exit ends it. */
-    task_exit_group(t, (status & 0xff) << 8);
-    return 0;
-}
-
-long sys_exit_group(struct task *t, const struct sysargs *a)
-{
-    int status = (int)a->a[0];
-    task_exit_group(t, (status & 0xff) << 8);
-    return 0;
-}
 
 long sys_set_tid_address(struct task *t, const struct sysargs *a)
 {
@@ -142,4 +127,109 @@ long sys_uprobe(struct task *t, const struct sysargs *a)
 {
     (void)t, (void)a;
     return -ENXIO; /* not in a uprobe trampoline */
+}
+
+/* ---- process groups and sessions (under the tasklist lock) ---- */
+
+/* The process with that pid (0: the caller's), or NULL. */
+static struct process *proc_by_pid(struct task *t, int pid)
+{
+    if (pid == 0)
+        return t->proc;
+    list_for_each(p, &t->proc->sandbox->procs, struct process,
+                  pid_node) if (p->pid == pid && p->state != PROC_REAPED) return p;
+    return NULL;
+}
+
+long sys_setpgid(struct task *t, const struct sysargs *a)
+{
+    int pid = (int)a->a[0], pgid = (int)a->a[1];
+    if (pgid < 0)
+        return -EINVAL;
+    struct sandbox *box = t->proc->sandbox;
+    long r = 0;
+    pthread_mutex_lock(&box->tasklist);
+    struct process *me = t->proc, *p = proc_by_pid(t, pid);
+    if (!p || (p != me && p->parent != me)) {
+        r = -ESRCH;
+        goto out;
+    }
+    if (!pgid)
+        pgid = p->pid;
+    if (p != me) {
+        if (p->sid != me->sid) {
+            r = -EPERM;
+            goto out;
+        }
+        if (p->did_exec) {
+            r = -EACCES;
+            goto out;
+        }
+    }
+    if (p->sid == p->pid) { /* a session leader */
+        r = -EPERM;
+        goto out;
+    }
+    if (pgid != p->pid) {
+        int found = 0;
+        list_for_each(q, &box->procs, struct process,
+                      pid_node) if (q->pgid == pgid && q->sid == me->sid && q->state != PROC_REAPED)
+            found = 1;
+        if (!found) {
+            r = -EPERM;
+            goto out;
+        }
+    }
+    p->pgid = pgid;
+out:
+    pthread_mutex_unlock(&box->tasklist);
+    return r;
+}
+
+/* getpgid (pgid 1) or getsid (pgid 0) of pid. */
+static long get_group(struct task *t, int pid, int pgid)
+{
+    struct sandbox *box = t->proc->sandbox;
+    pthread_mutex_lock(&box->tasklist);
+    struct process *p = proc_by_pid(t, pid);
+    long r = !p ? -ESRCH : pgid ? p->pgid : p->sid;
+    pthread_mutex_unlock(&box->tasklist);
+    return r;
+}
+
+long sys_getpgid(struct task *t, const struct sysargs *a)
+{
+    return get_group(t, (int)a->a[0], 1);
+}
+
+long sys_getsid(struct task *t, const struct sysargs *a)
+{
+    return get_group(t, (int)a->a[0], 0);
+}
+
+long sys_getpgrp(struct task *t, const struct sysargs *a)
+{
+    (void)a;
+    return get_group(t, 0, 1);
+}
+
+long sys_setsid(struct task *t, const struct sysargs *a)
+{
+    (void)a;
+    struct sandbox *box = t->proc->sandbox;
+    struct process *me = t->proc;
+    long r;
+    pthread_mutex_lock(&box->tasklist);
+    /* Not if a process group already has the caller's pid as its id. */
+    int leader = 0;
+    list_for_each(q, &box->procs, struct process,
+                  pid_node) if (q->pgid == me->pid && q->state != PROC_REAPED) leader = 1;
+    if (leader) {
+        r = -EPERM;
+    } else {
+        me->sid = me->pgid = me->pid;
+        r = me->pid;
+    }
+    pthread_mutex_unlock(&box->tasklist);
+    return r;
 }

@@ -12,27 +12,8 @@
 #include "platform/sysmsg.h"
 #include "platform/platform.h"
 #include "sentry/kernel.h"
+#include "sentry/process.h"
 #include "sentry/syscall.h"
-
-/* Signals whose default action dumps core: the wait status carries 0x80. */
-static int sig_dumps_core(int sig)
-{
-    switch (sig) {
-    case SIGQUIT:
-    case SIGILL:
-    case SIGTRAP:
-    case SIGABRT:
-    case SIGBUS:
-    case SIGFPE:
-    case SIGSEGV:
-    case SIGXCPU:
-    case SIGXFSZ:
-    case SIGSYS:
-        return 1;
-    default:
-        return 0;
-    }
-}
 
 /* sandbox-run's own failure (README: "sandbox-run itself failed"). */
 #define EXIT_SANDBOX_FAILED 125
@@ -53,23 +34,31 @@ static int is_fault_sig(int sig)
 static void stub_died(struct task *t)
 {
     struct sandbox *box = t->proc->sandbox;
-    int st = t->proc->mm->stub->status;
-    if (WIFSIGNALED(st) && is_fault_sig(WTERMSIG(st))) {
+    struct stub *stub = t->proc->mm->stub;
+    /* Only this thread is gone: it ended itself from stub code, or its
+     * state word was overwritten (see wait_posted): the guest broke what
+     * is not its own, a SIGSEGV. */
+    if (!__atomic_load_n(&stub->dead, __ATOMIC_SEQ_CST)) {
         task_exit_group(t, SIGSEGV | 0x80);
         return;
     }
-    if (WIFSIGNALED(st))
-        fprintf(
-            stderr,
-            "sandbox-run: the guest's address space was killed from outside the sandbox (signal %d)\n",
-            WTERMSIG(st));
-    else
-        fprintf(stderr, "sandbox-run: the guest's address space exited unexpectedly (status %d)\n",
-                WEXITSTATUS(st));
+    /* Every thread of it ended by exit from stub code (the only exit the
+     * filter allows), or a trap signal it could not take: the guest's doing. */
+    int st = stub->status;
+    if (WIFEXITED(st) || (WIFSIGNALED(st) && is_fault_sig(WTERMSIG(st)))) {
+        task_exit_group(t, SIGSEGV | 0x80);
+        return;
+    }
+    fprintf(
+        stderr,
+        "sandbox-run: the guest's address space was killed from outside the sandbox (signal %d)\n",
+        WTERMSIG(st));
     task_exit_group(t, SIGKILL);
-    pthread_mutex_lock(&box->lock);
-    box->exit_status = EXIT_SANDBOX_FAILED;
-    pthread_mutex_unlock(&box->lock);
+    if (t->proc == box->init) {
+        pthread_mutex_lock(&box->lock);
+        box->exit_status = EXIT_SANDBOX_FAILED;
+        pthread_mutex_unlock(&box->lock);
+    }
 }
 
 static int in_stub_region(uint64_t ip)
@@ -81,11 +70,16 @@ void task_run(struct task *t)
 {
     const struct platform *plat = t->proc->sandbox->plat;
     current_task = t;
-    while (!t->exiting) {
+    while (!__atomic_load_n(&t->exiting, __ATOMIC_SEQ_CST)) {
         struct guest_event ev;
         if (plat->switch_to(t->ctx, &t->regs, &ev) < 0) {
             if (!t->exiting)
                 stub_died(t);
+            /* The host thread is gone: nothing to hand back to. */
+            if (!__atomic_load_n(&t->proc->mm->stub->dead, __ATOMIC_SEQ_CST)) {
+                stub_forget_thread(t->ctx);
+                t->ctx = NULL;
+            }
             break;
         }
         switch (ev.kind) {
@@ -115,4 +109,27 @@ void task_run(struct task *t)
             break;
         }
     }
+}
+
+static void *task_thread(void *arg)
+{
+    struct task *t = arg;
+    current_task = t;
+    int r = t->proc->sandbox->plat->attach(t->ctx);
+    if (r < 0)
+        task_exit_group(t, SIGKILL);
+    else
+        task_run(t);
+    task_exit(t);
+    return NULL;
+}
+
+int task_start(struct task *t)
+{
+    pthread_attr_t at;
+    pthread_attr_init(&at);
+    pthread_attr_setdetachstate(&at, PTHREAD_CREATE_DETACHED);
+    int r = pthread_create(&t->thread, &at, task_thread, t);
+    pthread_attr_destroy(&at);
+    return -r;
 }

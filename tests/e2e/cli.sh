@@ -289,7 +289,8 @@ for p in systrap ptrace; do
     exec 9>fifo
     stub=
     for _ in $(seq 100); do
-        stub=$(pgrep -P "$sbpid" | head -1)
+        # sandbox-run -> the spawner -> the stub
+        stub=$(pgrep -P "$(pgrep -P "$sbpid" | head -1)" | head -1)
         [ -n "$stub" ] && grep -q '^Seccomp:.*2' "/proc/$stub/status" 2>/dev/null &&
             [ "$(ls "/proc/$stub/fd" 2>/dev/null)" = 4 ] && break
         sleep 0.05

@@ -17,10 +17,12 @@ musl-gcc -static -O1 -o spin spin.c || exit 2
 for plat in systrap ptrace; do
     "$sb" --platform="$plat" --bind "$tmp:$tmp:ro" -- "$tmp/spin" >out 2>err </dev/null &
     pid=$!
-    # The stub is sandbox-run's only child; wait until it runs the guest.
+    # sandbox-run's only child is the spawner, whose only child is the
+    # stub; wait until it runs the guest.
     stub=
     for _ in $(seq 100); do
-        stub=$(cat /proc/"$pid"/task/*/children 2>/dev/null | tr -d ' \n')
+        spawner=$(cat /proc/"$pid"/task/*/children 2>/dev/null | tr -d ' \n')
+        stub=$(cat /proc/"$spawner"/task/*/children 2>/dev/null | tr -d ' \n')
         [ -n "$stub" ] && grep -q '^Seccomp:[[:space:]]*2' /proc/"$stub"/status 2>/dev/null && break
         sleep 0.05
     done

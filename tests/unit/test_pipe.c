@@ -43,7 +43,7 @@ static void set_creds(uint32_t uid, uint32_t gid)
 
 static void setup(void)
 {
-    stub.pid = getpid();
+    stub.pid = stub.mem_pid = getpid();
     mm.stub = &stub;
     proc.mm = &mm;
     set_creds(1000, 1001);

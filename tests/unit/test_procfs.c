@@ -38,6 +38,7 @@ struct fake {
     struct process other; /* another process, for outside readers */
     struct task ot;
     struct stub stub;
+    struct process parent; /* p's parent, pid 1 */
 };
 
 static void fake_init(struct fake *f)
@@ -73,7 +74,8 @@ static void fake_init(struct fake *f)
     strcpy(f->mm.exe, "/usr/bin/prog");
 
     f->p.pid = 7;
-    f->p.ppid = 1;
+    f->parent.pid = 1;
+    f->p.parent = &f->parent;
     f->p.creds = (struct creds){ .uid = 1000,
                                  .euid = 1001,
                                  .suid = 1002,
@@ -458,7 +460,7 @@ START_TEST(cmdline_environ_comm)
     f.mm.arg_end = base + 12;
     f.mm.env_start = base + 12;
     f.mm.env_end = base + 21;
-    f.stub.pid = getpid();
+    f.stub.pid = f.stub.mem_pid = getpid();
     f.stub.pidfd = (int)syscall(SYS_pidfd_open, getpid(), 0);
     f.mm.stub = &f.stub;
 
@@ -501,7 +503,7 @@ START_TEST(host_accounting)
 {
     struct fake f;
     fake_init(&f);
-    f.stub.pid = getpid();
+    f.stub.pid = f.stub.mem_pid = getpid();
     f.stub.pidfd = -1;
     f.mm.stub = &f.stub;
     struct strbuf b = STRBUF_INIT;

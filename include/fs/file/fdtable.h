@@ -21,6 +21,7 @@ struct fdtable {
 
 struct fdtable *fdtable_new(void);
 struct fdtable *fdtable_copy(struct fdtable *t);
+struct fdtable *fdtable_get(struct fdtable *t);
 void fdtable_put(struct fdtable *t);
 /* The file at fd with a reference taken, or NULL. */
 struct file *fd_get(struct fdtable *t, int fd);

@@ -20,6 +20,12 @@ struct fdtable *fdtable_new(void)
     return t;
 }
 
+struct fdtable *fdtable_get(struct fdtable *t)
+{
+    __atomic_add_fetch(&t->refs, 1, __ATOMIC_RELAXED);
+    return t;
+}
+
 void fdtable_put(struct fdtable *t)
 {
     if (!t || __atomic_sub_fetch(&t->refs, 1, __ATOMIC_ACQ_REL) != 0)

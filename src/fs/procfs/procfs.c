@@ -61,16 +61,20 @@ static struct proc_inode *PI(struct inode *i)
 
 /* ---- whose /proc ---- */
 
+/* The process pid of the reader's sandbox, with a reference (put it). */
 static struct process *find_process(int pid)
 {
     struct task *t = current_task;
     if (!t)
         return NULL;
-    struct sandbox *box = t->proc->sandbox;
-    /* The sandbox has one process until fork exists: its init. */
-    if (box->init && box->init->pid == pid)
-        return box->init;
-    return NULL;
+    return pid_find_process(t->proc->sandbox, pid);
+}
+
+static int process_exists(int pid)
+{
+    struct process *p = find_process(pid);
+    process_put(p);
+    return p != NULL;
 }
 
 /* ---- generators that need the VFS ---- */
@@ -324,6 +328,7 @@ static struct inode *proc_inode_new(struct super_block *sb, int kind, const stru
     if (p) {
         pi->vfs.uid = p->creds.euid;
         pi->vfs.gid = p->creds.egid;
+        process_put(p);
     }
     return &pi->vfs;
 }
@@ -344,7 +349,16 @@ static int parse_num(const char *s)
 static struct file *proc_fd_file(int pid, int fd)
 {
     struct process *p = find_process(pid);
-    return p ? fd_get(p->files, fd) : NULL;
+    struct file *f = NULL;
+    if (p) {
+        pthread_mutex_lock(&p->lock);
+        struct fdtable *ft = p->files ? fdtable_get(p->files) : NULL;
+        pthread_mutex_unlock(&p->lock);
+        f = ft ? fd_get(ft, fd) : NULL;
+        fdtable_put(ft);
+        process_put(p);
+    }
+    return f;
 }
 
 static int proc_lookup(struct inode *dir, const char *name, struct inode **out)
@@ -355,7 +369,7 @@ static int proc_lookup(struct inode *dir, const char *name, struct inode **out)
     case PK_ROOT: {
         int pid = parse_num(name);
         if (pid > 0) {
-            if (!find_process(pid))
+            if (!process_exists(pid))
                 return -ENOENT;
             *out = proc_inode_new(dir->sb, PK_PID, NULL, pid, 0, 0);
             return *out ? 0 : -ENOMEM;
@@ -368,7 +382,7 @@ static int proc_lookup(struct inode *dir, const char *name, struct inode **out)
         break;
     case PK_PID:
     case PK_TID:
-        if (!find_process(d->pid))
+        if (!process_exists(d->pid))
             return -ENOENT;
         table = pid_dir;
         /* A thread's directory has no task/ of its own: without this
@@ -378,7 +392,11 @@ static int proc_lookup(struct inode *dir, const char *name, struct inode **out)
         break;
     case PK_TASKDIR: {
         int tid = parse_num(name);
-        if (tid != d->pid) /* one thread per process until clone exists */
+        struct task *tt =
+            tid > 0 && current_task ? pid_find_task(current_task->proc->sandbox, tid) : NULL;
+        int mine = tt && tt->proc->pid == d->pid;
+        task_put(tt);
+        if (!mine)
             return -ENOENT;
         *out = proc_inode_new(dir->sb, PK_TID, NULL, tid, 0, 0);
         return *out ? 0 : -ENOMEM;
@@ -434,6 +452,7 @@ static int proc_readlink(struct inode *i, char *buf, size_t len)
         if (!p)
             return -ENOENT;
         n = snprintf(tmp, sizeof(tmp), "%s", p->mm->exe);
+        process_put(p);
         break;
     }
     case PK_FD: {
@@ -461,7 +480,7 @@ static int proc_get_link(struct inode *i, struct mount **mnt, struct dentry **ou
     if (pi->kind == PK_PIDLINK && pi->ent->arg == LINK_EXE) {
         /* The program's file itself, whatever its name is now. */
         struct process *p = find_process(pi->pid);
-        if (!p || !p->mm)
+        if (!p)
             return -ENOENT;
         int r = -ENOENT;
         pthread_mutex_lock(&p->mm->lock);
@@ -472,6 +491,7 @@ static int proc_get_link(struct inode *i, struct mount **mnt, struct dentry **ou
             r = 1;
         }
         pthread_mutex_unlock(&p->mm->lock);
+        process_put(p);
         return r;
     }
     if (pi->kind == PK_PIDLINK) {
@@ -483,6 +503,7 @@ static int proc_get_link(struct inode *i, struct mount **mnt, struct dentry **ou
         *mnt = src->mnt;
         *out = dget(src->d);
         pthread_mutex_unlock(&p->fs->lock);
+        process_put(p);
         return 1;
     }
     if (pi->kind == PK_FD && !pi->info) {
@@ -568,12 +589,13 @@ static int gen_fdinfo(struct strbuf *out, int pid, int fd)
     unsigned long long ino = f->inode ? (unsigned long long)f->inode->ino : 0;
     struct process *p = find_process(pid);
     int cloexec = 0;
-    if (p) {
+    if (p && p->files) {
         pthread_mutex_lock(&p->files->lock);
         if (fd < p->files->n && p->files->fd[fd].f == f)
             cloexec = p->files->fd[fd].cloexec;
         pthread_mutex_unlock(&p->files->lock);
     }
+    process_put(p);
     strbuf_printf(out, "pos:\t%lld\nflags:\t0%o\nmnt_id:\t%d\nino:\t%llu\n", (long long)f->pos,
                   (unsigned)f->flags | (cloexec ? 02000000U : 0), mnt_id, ino);
     file_put(f);
@@ -594,8 +616,9 @@ static int proc_open(struct inode *i, struct file *f, int flags)
     if (pi->kind == PK_FD) {
         r = gen_fdinfo(b, pi->pid, pi->fd);
     } else {
-        struct process *p = pi->pid ? find_process(pi->pid) : (t ? t->proc : NULL);
+        struct process *p = pi->pid ? find_process(pi->pid) : (t ? process_get(t->proc) : NULL);
         r = p && t ? pi->ent->gen(b, t, p) : -ENOENT;
+        process_put(p);
     }
     if (r < 0) {
         strbuf_free(b);
@@ -708,25 +731,42 @@ static int pd_iterate(struct file *f, struct dir_context *ctx)
                 int num = -1;
                 unsigned type = DT_DIR;
                 if (d->kind == PK_ROOT) {
+                    /* The k-th process by pid. */
                     struct task *t = current_task;
-                    if (t && k == 0)
-                        num = t->proc->sandbox->init ? t->proc->sandbox->init->pid : -1;
+                    for (off_t j = 0; t && j <= k; j++) {
+                        num = pid_next_process(t->proc->sandbox, num < 0 ? 0 : num);
+                        if (num < 0)
+                            break;
+                    }
                 } else if (d->kind == PK_TASKDIR) {
-                    if (k == 0)
-                        num = d->pid;
+                    struct process *p = find_process(d->pid);
+                    for (off_t j = 0; p && j <= k; j++) {
+                        num = process_next_tid(p, num < 0 ? 0 : num);
+                        if (num < 0)
+                            break;
+                    }
+                    process_put(p);
                 } else if (d->kind == PK_FDDIR) {
                     struct process *p = find_process(d->pid);
                     type = d->ent->arg ? DT_REG : DT_LNK;
+                    struct fdtable *ft = NULL;
                     if (p) {
+                        pthread_mutex_lock(&p->lock);
+                        ft = p->files ? fdtable_get(p->files) : NULL;
+                        pthread_mutex_unlock(&p->lock);
+                        process_put(p);
+                    }
+                    if (ft) {
                         /* k counts open fds from the lowest. */
-                        pthread_mutex_lock(&p->files->lock);
+                        pthread_mutex_lock(&ft->lock);
                         off_t seen = 0;
-                        for (int fd = 0; fd < p->files->n; fd++)
-                            if (p->files->fd[fd].f && seen++ == k) {
+                        for (int fd = 0; fd < ft->n; fd++)
+                            if (ft->fd[fd].f && seen++ == k) {
                                 num = fd;
                                 break;
                             }
-                        pthread_mutex_unlock(&p->files->lock);
+                        pthread_mutex_unlock(&ft->lock);
+                        fdtable_put(ft);
                     }
                 }
                 if (num < 0)

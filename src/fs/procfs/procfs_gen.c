@@ -403,12 +403,13 @@ int procfs_gen_stat(struct strbuf *out, struct task *reader, struct process *p)
     unsigned long long rsslim = get_rlimit(p, RLIMIT_RSS).cur;
     unsigned long long rss = v.u.have ? v.u.rss : approx_rss(&v.m);
 
-    /* pgrp and session are 0: the sentry has no process groups yet, and 0
-     * is what Linux shows for a group outside the pid namespace. No
-     * controlling tty (tty_nr 0, tpgid -1). flags 0: no PF_* state (no
+    /* No controlling tty (tty_nr 0, tpgid -1). flags 0: no PF_* state (no
      * PF_RANDOMIZE: the layout is fixed). */
-    strbuf_printf(out, "%d (%.*s) %c %d 0 0 0 -1 0", p->pid, (int)comm_len(p), p->comm,
-                  self ? 'R' : 'S', p->ppid);
+    strbuf_printf(out, "%d (%.*s) %c %d %d %d 0 -1 0", p->pid, (int)comm_len(p), p->comm,
+                  p->state == PROC_ZOMBIE ? 'Z'
+                  : self                  ? 'R'
+                                          : 'S',
+                  process_ppid(p), p->pgid, p->sid);
     /* minflt cminflt majflt cmajflt utime stime cutime cstime: children's
      * totals are not kept. */
     strbuf_printf(out, " %llu 0 %llu 0 %llu %llu 0 0", v.u.minflt, v.u.majflt, v.u.utime,
@@ -522,9 +523,12 @@ int procfs_gen_status(struct strbuf *out, struct task *reader, struct process *p
             strbuf_putc(out, p->comm[i]);
     }
     strbuf_printf(out, "\nUmask:\t%#04o\n", (unsigned)p->umask);
-    strbuf_printf(out, "State:\t%s\n", self ? "R (running)" : "S (sleeping)");
+    strbuf_printf(out, "State:\t%s\n",
+                  p->state == PROC_ZOMBIE ? "Z (zombie)"
+                  : self                  ? "R (running)"
+                                          : "S (sleeping)");
     strbuf_printf(out, "Tgid:\t%d\nNgid:\t0\nPid:\t%d\nPPid:\t%d\nTracerPid:\t0\n", p->pid, p->pid,
-                  p->ppid);
+                  process_ppid(p));
     const struct creds *c = &p->creds;
     strbuf_printf(out, "Uid:\t%u\t%u\t%u\t%u\n", c->uid, c->euid, c->suid, c->fsuid);
     strbuf_printf(out, "Gid:\t%u\t%u\t%u\t%u\n", c->gid, c->egid, c->sgid, c->fsgid);
@@ -542,7 +546,8 @@ int procfs_gen_status(struct strbuf *out, struct task *reader, struct process *p
         strbuf_printf(out, g ? " %u" : "%u", c->groups[g]);
     strbuf_printf(out, " \n");
     /* One pid namespace level; pgid and sid as in stat. */
-    strbuf_printf(out, "NStgid:\t%d\nNSpid:\t%d\nNSpgid:\t0\nNSsid:\t0\n", p->pid, p->pid);
+    strbuf_printf(out, "NStgid:\t%d\nNSpid:\t%d\nNSpgid:\t%d\nNSsid:\t%d\n", p->pid, p->pid,
+                  p->pgid, p->sid);
     if (host_has_status_line("Kthread", 1))
         strbuf_printf(out, "Kthread:\t0\n");
 
@@ -587,7 +592,7 @@ int procfs_gen_status(struct strbuf *out, struct task *reader, struct process *p
     }
 
     /* SigQ: nothing queued (no signal queue yet) / RLIMIT_SIGPENDING. */
-    strbuf_printf(out, "Threads:\t1\nSigQ:\t0/%llu\n", sigq_lim);
+    strbuf_printf(out, "Threads:\t%d\nSigQ:\t0/%llu\n", p->nr_live ? p->nr_live : 1, sigq_lim);
     strbuf_printf(out, "SigPnd:\t%016llx\nShdPnd:\t%016llx\nSigBlk:\t%016llx\n", 0ULL, 0ULL,
                   (unsigned long long)v.blocked);
     strbuf_printf(out, "SigIgn:\t%016llx\nSigCgt:\t%016llx\n", (unsigned long long)v.ign,

@@ -12,6 +12,46 @@ stub_sigreturn:                 /* STUB_BASE + 0x10: sa_restorer */
     syscall
     ud2
 
+/* STUB_BASE + 0x20: clone injected by the ptrace platform: the tracer sets
+ * rax and the syscall's arguments, r12 = slot | kind << 16 for the child. */
+    .balign 16
+    .globl stub_gadget_clone
+stub_gadget_clone:
+    syscall
+    test %rax, %rax
+    jz stub_clone_child
+    int3
+
+/* stub_clone(flags, newsp, ptid, ctid, tls, slotkind): the systrap
+ * handler's clone. The parent returns the result; the child (on newsp, or
+ * on a copy of this stack for a fork) goes to stub_clone_child. */
+    .globl stub_clone
+stub_clone:
+    push %r12
+    mov %r9, %r12
+    mov %rcx, %r10
+    mov $56, %eax
+    syscall
+    test %rax, %rax
+    jz stub_clone_child
+    pop %r12
+    ret
+
+/* A new thread or fork child: r12 = slot | kind << 16. It starts on the
+ * top of its slot's signal stack (whatever stack it was given) and never
+ * returns. */
+stub_clone_child:
+    mov %r12, %rdi
+    movzbl %r12b, %eax
+    inc %rax
+    shl $16, %rax                   /* SIGSTACK_SIZE: (slot + 1) * 64 KiB */
+    movabs $0x7e0001000000, %rcx    /* SIGSTACK_BASE */
+    add %rcx, %rax
+    sub $64, %rax
+    mov %rax, %rsp
+    call stub_child_start
+    ud2
+
 /* stub_return(frame, xsave): return to the guest without rt_sigreturn.
  * frame holds r15..rdi then an iretq frame (rip, cs, rflags, rsp, ss);
  * xsave is the guest's FPU state in the signal frame. */

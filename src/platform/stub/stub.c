@@ -39,6 +39,9 @@ struct return_frame {
 };
 extern void stub_return(struct return_frame *f, void *xsave) __attribute__((noreturn));
 extern char stub_enter_guest[];
+extern long stub_clone(uint64_t flags, uint64_t newsp, uint64_t ptid, uint64_t ctid, uint64_t tls,
+                       uint64_t slotkind);
+void stub_child_start(uint64_t slotkind) __attribute__((noreturn));
 
 /* RFLAGS bits a guest may set, as the kernel's sigreturn allows (FIX_EFLAGS), plus IF. */
 #define GUEST_FLAGS_MASK 0x50dd5ULL
@@ -183,11 +186,19 @@ static void handler(int sig, siginfo_t *si, void *ucv)
 
     for (;;) {
         post_and_wait(m);
-        if (m->cmd != SMC_SYSCALL)
+        uint32_t cmd = m->cmd;
+        if (cmd == SMC_SYSCALL)
+            m->sc_ret =
+                sc6((long)m->sc_nr, (long)m->sc_args[0], (long)m->sc_args[1], (long)m->sc_args[2],
+                    (long)m->sc_args[3], (long)m->sc_args[4], (long)m->sc_args[5]);
+        else if (cmd == SMC_CLONE)
+            m->sc_ret = stub_clone(m->sc_args[0], m->sc_args[1], m->sc_args[2], m->sc_args[3],
+                                   m->sc_args[4], m->sc_args[5]);
+        else if (cmd == SMC_EXIT)
+            for (;;)
+                sc1(__NR_exit, 0);
+        else
             break;
-        m->sc_ret =
-            sc6((long)m->sc_nr, (long)m->sc_args[0], (long)m->sc_args[1], (long)m->sc_args[2],
-                (long)m->sc_args[3], (long)m->sc_args[4], (long)m->sc_args[5]);
     }
 
     wrfsbase(r->fs_base);
@@ -249,7 +260,7 @@ struct ksigaction {
 
 /* The seccomp filter, built at start-up into this buffer. Classic BPF sees
  * each 64-bit argument as two 32-bit words. */
-static struct sock_filter prog[400];
+static struct sock_filter prog[640];
 static unsigned nprog;
 
 #define ARG_LO(i) (offsetof(struct seccomp_data, args) + 8 * (i))
@@ -286,6 +297,23 @@ static void require_hi0(int arg)
 {
     ld(ARG_HI(arg));
     require_eq(0);
+}
+
+/* ALLOW when every (offset, value) pair matches exactly; otherwise go on
+ * with the checks that follow. */
+static void allow_exact(const uint32_t (*c)[2], unsigned n)
+{
+    unsigned jumps[16];
+    if (n > ARRAY_SIZE(jumps))
+        die(8);
+    for (unsigned i = 0; i < n; i++) {
+        ld(c[i][0]);
+        op(BPF_JMP | BPF_JEQ | BPF_K, c[i][1], 0, 0);
+        jumps[i] = nprog - 1;
+    }
+    ret(SECCOMP_RET_ALLOW);
+    for (unsigned i = 0; i < n; i++)
+        prog[jumps[i]].jf = (uint8_t)(nprog - jumps[i] - 1);
 }
 
 #define STUB_HI ((uint32_t)(STUB_BASE >> 32))
@@ -403,6 +431,21 @@ static void install_filter(void)
     /* mmap as mm_mmap asks for it: always MAP_FIXED, private or shared,
      * and only the flags it forwards. */
     at = when_nr(__NR_mmap);
+    /* The one mapping into the stub region: a fork child's own sysmsg
+     * pages over the ones it shares with its parent (stub_child_start),
+     * from fd 3, where the sentry put them. */
+    static const uint32_t sysmsg_remap[][2] = {
+        { ARG_LO(0), (uint32_t)SYSMSG_BASE },
+        { ARG_HI(0), STUB_HI },
+        { ARG_LO(1), STUB_MAX_THREADS * SYSMSG_SIZE },
+        { ARG_HI(1), 0 },
+        { ARG_LO(2), PROT_READ | PROT_WRITE },
+        { ARG_LO(3), MAP_SHARED | MAP_FIXED },
+        { ARG_LO(4), STUB_SYSMSG_FD },
+        { ARG_LO(5), 0 },
+        { ARG_HI(5), 0 },
+    };
+    allow_exact(sysmsg_remap, ARRAY_SIZE(sysmsg_remap));
     require_outside_stub(0, 1);
     ld(ARG_LO(2));
     require_clear(~(uint32_t)PROT_ALLOWED);
@@ -481,6 +524,42 @@ static void install_filter(void)
     require_ne(STUB_FDPASS_FD);
     end_nr(at);
 
+    /* New threads and fork children (stub_clone): only the two flag sets
+     * the sentry uses, nothing written to guest memory. Each call must
+     * also be one the sentry asked for: the spawner's filter sends it to
+     * the sentry (a user notification) first, which refuses any other, so
+     * a guest jumping here gains no thread or process. */
+    at = when_nr(__NR_clone);
+    ld(ARG_HI(0));
+    require_eq(0);
+    ld(ARG_LO(0));
+    op(BPF_JMP | BPF_JEQ | BPF_K, STUB_CLONE_THREAD_FLAGS, 2, 0); /* past the require */
+    require_eq(STUB_CLONE_FORK_FLAGS);
+    for (int i = 2; i <= 4; i++) {
+        ld(ARG_LO(i));
+        require_eq(0);
+        require_hi0(i);
+    }
+    end_nr(at);
+
+    /* A thread's start (stub_child_start, thread_start): its hello to the
+     * sentry (gettid, answered by the sentry through the spawner's
+     * filter), the kernel's clear of its state word at its exit, its
+     * signal stack and mask; a fork child's parent-death signal and check.
+     * Each only changes the calling thread. */
+    static const int plain[] = { __NR_gettid,      __NR_getppid,        __NR_set_tid_address,
+                                 __NR_sigaltstack, __NR_rt_sigprocmask, __NR_exit };
+    for (unsigned i = 0; i < ARRAY_SIZE(plain); i++) {
+        at = when_nr((uint32_t)plain[i]);
+        end_nr(at);
+    }
+    at = when_nr(__NR_prctl);
+    ld(ARG_LO(0));
+    require_eq(PR_SET_PDEATHSIG);
+    ld(ARG_LO(1));
+    require_eq(9 /* SIGKILL */);
+    end_nr(at);
+
     ret(RET_EPERM);
 
     struct sock_fprog fp = { .len = (unsigned short)nprog, .filter = prog };
@@ -490,12 +569,80 @@ static void install_filter(void)
         die(5);
 }
 
+static int ptrace_mode;
+static long spawner_pid; /* the stub's parent, whose child a fork child is too */
+
+static struct sysmsg *slot_msg(unsigned slot)
+{
+    return (struct sysmsg *)(uintptr_t)(SYSMSG_BASE + slot * SYSMSG_SIZE);
+}
+
+/* Every stub thread's start: the kernel clears its state word at its exit
+ * (SM_GONE, and wakes a sleeping sentry), its signal stack is its slot's,
+ * no signal is blocked; under ptrace it waits for its tracer. Then it
+ * enters the guest through the handler (ud2), which posts the first event. */
+static __attribute__((noreturn)) void thread_start(unsigned slot)
+{
+    struct sysmsg *m = slot_msg(slot);
+    sc1(__NR_set_tid_address, &m->state);
+    stack_t ss = { .ss_sp = (void *)(uintptr_t)(SIGSTACK_BASE + slot * SIGSTACK_SIZE),
+                   .ss_flags = 0,
+                   .ss_size = SIGSTACK_SIZE };
+    sc2(__NR_sigaltstack, &ss, 0);
+    unsigned long none = 0;
+    sc4(__NR_rt_sigprocmask, SIG_SETMASK, &none, 0, 8);
+    if (ptrace_mode) {
+        while (!aload(&m->go))
+            futex_wait(&m->go, 0);
+    }
+    /* Enter the guest: the trap reaches the handler, which reports to the
+     * sentry and returns into whatever registers the sentry sets. */
+    __asm__ volatile(".globl stub_enter_guest\nstub_enter_guest: ud2");
+    die(6);
+}
+
+/* The hello of a new thread or fork child: a gettid that the spawner's
+ * filter turns into a notification to the sentry, which learns the
+ * thread's host id from the kernel, and for a fork child installs its own
+ * sysmsg memfd at STUB_SYSMSG_FD and its own fd-passing socket at
+ * STUB_FDPASS_FD (in place of the parent's) before it answers 0. */
+#define HELLO_MAGIC 0x68656c6cUL
+
+/* A new thread or fork child of stub_clone (entry.S), on its slot's stack. */
+void stub_child_start(uint64_t slotkind)
+{
+    unsigned slot = slotkind & 0xff;
+    unsigned kind = (slotkind >> 16) & 0xff;
+    if (kind == STUB_CHILD_FORK) {
+        /* Die with the spawner like every stub; a spawner already gone
+         * before the prctl shows as a different parent. */
+        sc2(__NR_prctl, PR_SET_PDEATHSIG, 9);
+        if (sc0(__NR_getppid) != spawner_pid)
+            die(7);
+    }
+    long hello = sc3(__NR_gettid, HELLO_MAGIC, kind, slot);
+    if (hello == 1) /* the sentry gave up on this clone */
+        for (;;)
+            sc1(__NR_exit, 0);
+    if (hello != 0)
+        die(7);
+    if (kind == STUB_CHILD_FORK) {
+        long r = sc6(__NR_mmap, SYSMSG_BASE, STUB_MAX_THREADS * SYSMSG_SIZE, PROT_READ | PROT_WRITE,
+                     MAP_SHARED | MAP_FIXED, STUB_SYSMSG_FD, 0);
+        if (r != (long)SYSMSG_BASE)
+            die(2);
+        sc1(__NR_close, STUB_SYSMSG_FD);
+    }
+    thread_start(slot);
+}
+
 /* argv[1] is "s" for systrap or "p" for ptrace. */
 void stub_main(long *sp)
 {
     long argc = sp[0];
     char **argv = (char **)(sp + 1);
-    int ptrace_mode = argc > 1 && argv[1][0] == 'p';
+    ptrace_mode = argc > 1 && argv[1][0] == 'p';
+    spawner_pid = sc0(__NR_getppid);
 
     long r = sc6(__NR_mmap, SYSMSG_BASE, STUB_MAX_THREADS * SYSMSG_SIZE, PROT_READ | PROT_WRITE,
                  MAP_SHARED | MAP_FIXED, STUB_SYSMSG_FD, 0);
@@ -506,11 +653,6 @@ void stub_main(long *sp)
             MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED | MAP_NORESERVE, -1, 0);
     if (r != (long)SIGSTACK_BASE)
         die(3);
-
-    stack_t ss = { .ss_sp = (void *)(uintptr_t)SIGSTACK_BASE,
-                   .ss_flags = 0,
-                   .ss_size = SIGSTACK_SIZE };
-    sc2(__NR_sigaltstack, &ss, 0);
 
     struct ksigaction sa = {
         .handler = handler,
@@ -529,33 +671,24 @@ void stub_main(long *sp)
     };
     sc4(__NR_rt_sigaction, STUB_INTERRUPT_SIG, &irq, 0, 8);
     /* Host signals other than the sentry's are ignored; the guest's own
-     * signals are emulated by the sentry. */
+     * signals are emulated by the sentry. (SIGCHLD keeps its default: the
+     * stub has no children, its forks are the spawner's.) */
     struct ksigaction ign = { .handler = (void *)SIG_IGN,
                               .flags = SA_RESTORER,
                               .restorer = (void (*)(void))stub_sigreturn };
-    static const int ignored[] = { SIGHUP,  SIGINT,  SIGQUIT, SIGPIPE, SIGALRM,  SIGTERM, SIGUSR1,
-                                   SIGCHLD, SIGTSTP, SIGTTIN, SIGTTOU, SIGWINCH, SIGURG,  SIGXFSZ };
+    static const int ignored[] = { SIGHUP,  SIGINT,  SIGQUIT, SIGPIPE,  SIGALRM, SIGTERM, SIGUSR1,
+                                   SIGTSTP, SIGTTIN, SIGTTOU, SIGWINCH, SIGURG,  SIGXFSZ };
     for (unsigned i = 0; i < ARRAY_SIZE(ignored); i++)
         sc4(__NR_rt_sigaction, ignored[i], &ign, 0, 8);
-    unsigned long none = 0;
-    sc4(__NR_rt_sigprocmask, SIG_SETMASK, &none, 0, 8);
 
-    /* Seal the stub's image, its sysmsg pages and its signal stacks, so that
-     * not even a guest jumping into stub text can unmap, move, remap or
-     * change the protection of any of them (before the filter, which does
-     * not allow mseal; a kernel without mseal has the filter's range checks). */
+    /* Seal the stub's image and its signal stacks, so that not even a guest
+     * jumping into stub text can unmap, move, remap or change the
+     * protection of any of them (before the filter, which does not allow
+     * mseal; a kernel without mseal has the filter's range checks). The
+     * sysmsg pages stay unsealed: a fork child maps its own over them;
+     * the filter allows only that one mapping there. */
     sc3(462 /* mseal */, STUB_BASE, (uintptr_t)stub_image_end - STUB_BASE, 0);
-    sc3(462, SYSMSG_BASE, STUB_MAX_THREADS * SYSMSG_SIZE, 0);
     sc3(462, SIGSTACK_BASE, STUB_MAX_THREADS * SIGSTACK_SIZE, 0);
     install_filter();
-
-    struct sysmsg *m = (struct sysmsg *)(uintptr_t)SYSMSG_BASE;
-    if (ptrace_mode) {
-        while (!aload(&m->go))
-            futex_wait(&m->go, 0);
-    }
-    /* Enter the guest: the trap reaches the handler, which reports to the
-     * sentry and returns into whatever registers the sentry sets. */
-    __asm__ volatile(".globl stub_enter_guest\nstub_enter_guest: ud2");
-    die(6);
+    thread_start(0);
 }

@@ -1,0 +1,446 @@
+/* The end of tasks and processes: thread exit, group exit, zombies,
+ * reparenting, the parent's notice, reaping (wait4, waitid), and the
+ * default actions of signals sent with kill, tkill and tgkill. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "fs/file/fdtable.h"
+#include "fs/file/lock.h"
+#include "sentry/kernel.h"
+#include "sentry/process.h"
+#include "sentry/syscall.h"
+
+#define SIGBIT(s) (1ULL << ((s)-1))
+
+/* Signals whose default action dumps core: the wait status carries 0x80. */
+int sig_dumps_core(int sig)
+{
+    switch (sig) {
+    case SIGQUIT:
+    case SIGILL:
+    case SIGTRAP:
+    case SIGABRT:
+    case SIGBUS:
+    case SIGFPE:
+    case SIGSEGV:
+    case SIGXCPU:
+    case SIGXFSZ:
+    case SIGSYS:
+        return 1;
+    default:
+        return 0;
+    }
+}
+
+static int sig_default_ignored(int sig)
+{
+    return sig == SIGCHLD || sig == SIGCONT || sig == SIGURG || sig == SIGWINCH;
+}
+
+static int sig_default_stops(int sig)
+{
+    return sig == SIGSTOP || sig == SIGTSTP || sig == SIGTTIN || sig == SIGTTOU;
+}
+
+void process_kill(struct process *p, int wstatus)
+{
+    pthread_mutex_lock(&p->lock);
+    if (!p->group_exiting) {
+        p->group_exiting = 1;
+        p->exit_code = wstatus;
+    }
+    list_for_each(t, &p->threads, struct task, thread_node)
+    {
+        __atomic_store_n(&t->exiting, 1, __ATOMIC_SEQ_CST);
+        task_interrupt(t);
+        if (t->ctx)
+            mm_kick_thread(t->ctx);
+    }
+    pthread_mutex_unlock(&p->lock);
+}
+
+void task_exit_group(struct task *t, int wstatus)
+{
+    process_kill(t->proc, wstatus);
+}
+
+/* ---- signals' default actions (handlers come with signal delivery) ---- */
+
+void signal_process(struct process *p, int sig)
+{
+    if (sig == SIGKILL) {
+        process_kill(p, SIGKILL);
+        return;
+    }
+    struct sighand *sh = p->sighand;
+    pthread_mutex_lock(&sh->lock);
+    uint64_t handler = sh->act[sig - 1].handler;
+    pthread_mutex_unlock(&sh->lock);
+    if (handler == (uint64_t)(uintptr_t)SIG_IGN)
+        return;
+    if (handler == (uint64_t)(uintptr_t)SIG_DFL && sig_default_ignored(sig))
+        return;
+    pthread_mutex_lock(&p->lock);
+    /* Blocked by every thread, handled, or a stop (job control comes with
+     * signals): it waits, pending for the process. */
+    int blocked = 1;
+    list_for_each(t, &p->threads, struct task, thread_node) if (!(t->sigmask & SIGBIT(sig)))
+        blocked = 0;
+    if (blocked || handler != (uint64_t)(uintptr_t)SIG_DFL || sig_default_stops(sig) || sig > 31) {
+        p->shared_pending |= SIGBIT(sig);
+        pthread_mutex_unlock(&p->lock);
+        if (sig > 31 && handler == (uint64_t)(uintptr_t)SIG_DFL && !blocked)
+            process_kill(p, sig); /* real-time signals terminate by default */
+        return;
+    }
+    pthread_mutex_unlock(&p->lock);
+    process_kill(p, sig | (sig_dumps_core(sig) ? 0x80 : 0));
+}
+
+/* ---- exit ---- */
+
+/* pid 1 is gone (sandbox-run's main thread waits for this). */
+static void sandbox_init_gone(struct sandbox *box)
+{
+    uint64_t one = 1;
+    ssize_t r = write(box->done_fd, &one, sizeof(one));
+    (void)r;
+}
+
+/* No guest task is left. */
+static void sandbox_all_gone(struct sandbox *box)
+{
+    pthread_mutex_lock(&box->lock);
+    box->all_gone = 1;
+    pthread_cond_broadcast(&box->gone_cv);
+    pthread_mutex_unlock(&box->lock);
+}
+
+void vfork_release(struct task *t)
+{
+    struct sandbox *box = t->proc->sandbox;
+    pthread_mutex_lock(&box->tasklist);
+    struct task *parent = t->vfork_parent;
+    t->vfork_parent = NULL;
+    if (parent) {
+        parent->vfork_done = 1;
+        task_wake(parent);
+    }
+    pthread_mutex_unlock(&box->tasklist);
+    if (parent)
+        task_put(parent);
+}
+
+/* Write 0 at clear_child_tid and wake a futex waiter there, as Linux's
+ * mm_release does for pthread_join (unless the address space is going). */
+static void clear_child_tid(struct task *t)
+{
+    if (!t->clear_child_tid || t->proc->group_exiting)
+        return;
+    uint32_t zero = 0;
+    if (copy_out(t, t->clear_child_tid, &zero, sizeof(zero)) == 0)
+        futex_wake_addr(t, t->clear_child_tid, 1);
+}
+
+/* The process that adopts p's children: the nearest ancestor that is a
+ * child subreaper and alive, else init. Under tasklist. */
+static struct process *find_reaper(struct sandbox *box, struct process *p)
+{
+    for (struct process *a = p->parent; a; a = a->parent)
+        if (a->child_subreaper && a->state == PROC_ALIVE)
+            return a;
+    return box->init;
+}
+
+/* Whether the parent takes no notice of its children's deaths, so they
+ * are reaped at once (SIGCHLD ignored, or SA_NOCLDWAIT). */
+static int parent_autoreaps(struct process *parent)
+{
+    struct sighand *sh = parent->sighand;
+    pthread_mutex_lock(&sh->lock);
+    struct guest_sigaction a = sh->act[SIGCHLD - 1];
+    pthread_mutex_unlock(&sh->lock);
+    return a.handler == (uint64_t)(uintptr_t)SIG_IGN || (a.flags & SA_NOCLDWAIT);
+}
+
+/* Take p out of the tables (it was reaped); under tasklist. The caller
+ * puts the reference the table held after dropping the lock. */
+static void unlink_reaped(struct sandbox *box, struct process *p)
+{
+    p->state = PROC_REAPED;
+    list_del(&p->sibling);
+    list_del(&p->pid_node);
+    /* Its tasks still in the table: the zombie leader, at least. */
+    list_for_each_safe(t, &box->tasks, struct task, tid_node) if (t->proc == p)
+        pid_unlink_task(box, t);
+}
+
+/* The last thread of p has exited: p becomes a zombie (or is reaped at
+ * once), its children go to the reaper, its parent is told. Called
+ * without locks. */
+static void process_died(struct process *p, int wstatus)
+{
+    struct sandbox *box = p->sandbox;
+    lock_release_process(p);
+    pthread_mutex_lock(&p->lock);
+    struct fdtable *files = p->files;
+    p->files = NULL;
+    pthread_mutex_unlock(&p->lock);
+    fdtable_put(files);
+
+    int notify_sig = 0;
+    struct process *parent = NULL, *drop = NULL;
+    pthread_mutex_lock(&box->tasklist);
+    p->exit_code = wstatus;
+    p->state = PROC_ZOMBIE;
+    struct process *reaper = p == box->init ? NULL : find_reaper(box, p);
+    list_for_each_safe(c, &p->children, struct process, sibling)
+    {
+        list_del(&c->sibling);
+        if (!reaper) {
+            c->parent = NULL;
+            continue;
+        }
+        c->parent = reaper;
+        list_add_tail(&reaper->children, &c->sibling);
+        if (c->state == PROC_ZOMBIE)
+            wake_up_all(&reaper->wait_chld);
+    }
+    parent = p->parent;
+    if (parent) {
+        if (p->exit_signal == SIGCHLD && parent_autoreaps(parent)) {
+            unlink_reaped(box, p);
+            drop = p;
+        } else {
+            notify_sig = p->exit_signal;
+            process_get(parent);
+        }
+        wake_up_all(&parent->wait_chld);
+    }
+    pthread_mutex_unlock(&box->tasklist);
+    if (notify_sig > 0 && notify_sig <= GUEST_NSIG)
+        signal_process(parent, notify_sig);
+    if (notify_sig)
+        process_put(parent);
+    process_put(drop);
+
+    if (p == box->init) {
+        /* pid 1 is gone: so is every guest task, and sandbox-run exits
+         * with its status. */
+        pthread_mutex_lock(&box->lock);
+        if (box->exit_status == 0)
+            box->exit_status = WIFEXITED(wstatus) ? WEXITSTATUS(wstatus) : 128 + WTERMSIG(wstatus);
+        pthread_mutex_unlock(&box->lock);
+        pthread_mutex_lock(&box->tasklist);
+        list_for_each(q, &box->procs, struct process, pid_node) if (q->state == PROC_ALIVE)
+            process_kill(q, SIGKILL);
+        pthread_mutex_unlock(&box->tasklist);
+        sandbox_init_gone(box);
+    }
+}
+
+void task_exit(struct task *t)
+{
+    struct process *p = t->proc;
+    struct sandbox *box = p->sandbox;
+    clear_child_tid(t);
+    vfork_release(t);
+
+    pthread_mutex_lock(&p->lock);
+    list_del(&t->thread_node);
+    int last = --p->nr_live == 0;
+    int wstatus = p->group_exiting ? p->exit_code : t->exit_code;
+    struct guest_ctx *ctx = t->ctx;
+    t->ctx = NULL;
+    pthread_mutex_unlock(&p->lock);
+    task_put(t); /* the thread list's */
+
+    /* The host thread: the stub goes with its last user. */
+    if (last && __atomic_load_n(&p->mm->refs, __ATOMIC_ACQUIRE) == 1) {
+        mm_kill(p->mm);
+        free(ctx);
+    } else if (ctx) {
+        mm_end_thread(ctx);
+    }
+    if (last)
+        process_died(p, wstatus);
+
+    pthread_mutex_lock(&box->tasklist);
+    if (t != p->leader)
+        pid_unlink_task(box, t);
+    int none_left = --box->nr_tasks == 0;
+    pthread_mutex_unlock(&box->tasklist);
+    if (none_left)
+        sandbox_all_gone(box);
+    task_put(t);
+}
+
+/* ---- wait4, waitid ---- */
+
+
+static int wait_matches(const struct wait_opts *wo, const struct process *c)
+{
+    if (wo->type == P_PID && c->pid != wo->id)
+        return 0;
+    if (wo->type == P_PGID && c->pgid != wo->id)
+        return 0;
+    /* __WCLONE: only children that signal something other than SIGCHLD
+     * at exit; __WALL: any. */
+    if (!(wo->options & __WALL) && ((c->exit_signal != SIGCHLD) ^ !!(wo->options & __WCLONE)))
+        return 0;
+    return 1;
+}
+
+/* One pass over t's children under tasklist: 1 with a zombie reaped (or
+ * looked at, WNOWAIT) into wo, 0 if some child matches but none is ready,
+ * -ECHILD if none matches. *reaped gets the process to put. */
+static int wait_scan(struct task *t, struct wait_opts *wo, struct process **reaped)
+{
+    struct process *p = t->proc;
+    int any = 0;
+    list_for_each(c, &p->children, struct process, sibling)
+    {
+        if (!wait_matches(wo, c))
+            continue;
+        any = 1;
+        if (c->state != PROC_ZOMBIE || !(wo->options & WEXITED))
+            continue;
+        wo->pid = c->pid;
+        wo->status = c->exit_code;
+        wo->uid = c->creds.uid;
+        memset(&wo->ru, 0, sizeof(wo->ru));
+        if (!(wo->options & WNOWAIT)) {
+            unlink_reaped(p->sandbox, c);
+            *reaped = c;
+        }
+        return 1;
+    }
+    return any ? 0 : -ECHILD;
+}
+
+long do_wait(struct task *t, struct wait_opts *wo)
+{
+    struct sandbox *box = t->proc->sandbox;
+    struct process *reaped = NULL;
+    pthread_mutex_lock(&box->tasklist);
+    int r;
+    for (;;) {
+        r = wait_scan(t, wo, &reaped);
+        if (r != 0 || (wo->options & WNOHANG))
+            break;
+        r = waitq_wait(t, &t->proc->wait_chld, &box->tasklist, NULL, 0);
+        if (r < 0)
+            break;
+    }
+    pthread_mutex_unlock(&box->tasklist);
+    process_put(reaped);
+    return r;
+}
+
+/* ---- kill, tkill, tgkill ---- */
+
+/* kill_ok_by_cred: the sender's real or effective uid is the target's real
+ * or saved uid, or it has CAP_KILL. */
+static int may_signal(const struct process *from, const struct process *to)
+{
+    const struct creds *s = &from->creds, *d = &to->creds;
+    if (s->cap_effective & (1ULL << 5 /* CAP_KILL */))
+        return 1;
+    return s->euid == d->suid || s->euid == d->uid || s->uid == d->suid || s->uid == d->uid;
+}
+
+/* Send sig to q for t: -EPERM or 0 (sig 0 only checks). Under nothing. */
+static int send_to(struct task *t, struct process *q, int sig)
+{
+    if (!may_signal(t->proc, q))
+        return -EPERM;
+    if (sig && q->state == PROC_ALIVE)
+        signal_process(q, sig);
+    return 0;
+}
+
+/* Each process matching (all: every one but init and the caller's; else
+ * the group pgid), collected under tasklist and signalled after. */
+static long kill_many(struct task *t, int sig, int all, int pgid)
+{
+    struct sandbox *box = t->proc->sandbox;
+    struct process *list[256];
+    int n = 0, found = 0, ok = 0, err = -ESRCH;
+    int after = 0;
+    for (;;) {
+        n = 0;
+        pthread_mutex_lock(&box->tasklist);
+        list_for_each(q, &box->procs, struct process, pid_node)
+        {
+            if (q->pid <= after || q->state != PROC_ALIVE)
+                continue;
+            if (all ? (q == box->init || q == t->proc) : q->pgid != pgid)
+                continue;
+            if (n == (int)ARRAY_SIZE(list))
+                break;
+            list[n++] = process_get(q);
+        }
+        pthread_mutex_unlock(&box->tasklist);
+        for (int i = 0; i < n; i++) {
+            found = 1;
+            int r = send_to(t, list[i], sig);
+            if (r == 0)
+                ok = 1;
+            else
+                err = r;
+            after = list[i]->pid;
+            process_put(list[i]);
+        }
+        if (n < (int)ARRAY_SIZE(list))
+            break;
+    }
+    if (!found)
+        return -ESRCH;
+    return ok ? 0 : err;
+}
+
+long proc_kill(struct task *t, int pid, int sig)
+{
+    if (sig < 0 || sig > GUEST_NSIG)
+        return -EINVAL;
+    if (pid == INT_MIN)
+        return -ESRCH;
+    if (pid == -1)
+        return kill_many(t, sig, 1, 0);
+    if (pid <= 0)
+        return kill_many(t, sig, 0, pid == 0 ? t->proc->pgid : -pid);
+    struct sandbox *box = t->proc->sandbox;
+    struct task *target = pid_find_task(box, pid);
+    if (!target)
+        return -ESRCH;
+    struct process *q = process_get(target->proc);
+    task_put(target);
+    long r = q->state == PROC_REAPED ? -ESRCH : send_to(t, q, sig);
+    process_put(q);
+    return r;
+}
+
+long proc_tkill(struct task *t, int tgid, int tid, int sig)
+{
+    if (tid <= 0 || (tgid <= 0 && tgid != -1) || sig < 0 || sig > GUEST_NSIG)
+        return -EINVAL;
+    struct task *target = pid_find_task(t->proc->sandbox, tid);
+    if (!target)
+        return -ESRCH;
+    long r;
+    if ((tgid > 0 && target->proc->pid != tgid) || target->exited)
+        r = -ESRCH;
+    else
+        r = send_to(t, target->proc, sig);
+    task_put(target);
+    return r;
+}
+

@@ -1,0 +1,216 @@
+/* The process syscalls: clone, clone3, fork, vfork, wait4, waitid, exit,
+ * exit_group, kill, tkill, tgkill. The work is in fork.c and exit.c. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <limits.h>
+#include <sched.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/wait.h>
+
+#include "sentry/kernel.h"
+#include "sentry/process.h"
+#include "sentry/syscall.h"
+
+#define WAIT_KNOWN                                                                                 \
+    (WNOHANG | WUNTRACED | WCONTINUED | WEXITED | WNOWAIT | __WNOTHREAD | __WALL | __WCLONE)
+
+#ifndef CLONE_PIDFD
+#define CLONE_PIDFD 0x00001000
+#endif
+#ifndef CLONE_THREAD
+#define CLONE_THREAD 0x00010000
+#endif
+
+long sys_clone(struct task *t, const struct sysargs *a)
+{
+    /* x86-64 argument order: flags, stack, parent_tid, child_tid, tls. */
+    uint64_t flags = a->a[0], stack = a->a[1], ptid = a->a[2], ctid = a->a[3], tls = a->a[4];
+    if ((flags & CLONE_PIDFD) && (flags & CLONE_PARENT_SETTID))
+        return -EINVAL;
+    struct clone_args_k ca = {
+        .flags = flags & ~0xffULL & 0xffffffffULL,
+        .pidfd = ptid,
+        .child_tid = ctid,
+        .parent_tid = ptid,
+        .exit_signal = flags & 0xff,
+        .stack = stack,
+        .tls = tls,
+    };
+    return do_clone(t, &ca);
+}
+
+long sys_fork(struct task *t, const struct sysargs *a)
+{
+    (void)a;
+    struct clone_args_k ca = { .exit_signal = SIGCHLD };
+    return do_clone(t, &ca);
+}
+
+long sys_vfork(struct task *t, const struct sysargs *a)
+{
+    (void)a;
+    struct clone_args_k ca = { .flags = CLONE_VM | CLONE_VFORK, .exit_signal = SIGCHLD };
+    return do_clone(t, &ca);
+}
+
+#define CLONE_ARGS_SIZE_VER0 64
+#define CLONE_ARGS_SIZE_VER2 88
+
+long sys_clone3(struct task *t, const struct sysargs *a)
+{
+    uint64_t uargs = a->a[0], size = a->a[1];
+    uint64_t k[CLONE_ARGS_SIZE_VER2 / 8] = { 0 };
+    if (size > GUEST_PAGE)
+        return -E2BIG;
+    if (size < CLONE_ARGS_SIZE_VER0)
+        return -EINVAL;
+    size_t take = size < sizeof(k) ? size : sizeof(k);
+    if (copy_in(t, k, uargs, take) < 0)
+        return -EFAULT;
+    /* Bytes past the structure this kernel knows must be zero. */
+    for (uint64_t off = take; off < size; off += 8) {
+        uint64_t v = 0;
+        size_t n = size - off < 8 ? size - off : 8;
+        if (copy_in(t, &v, uargs + off, n) < 0)
+            return -EFAULT;
+        if (v)
+            return -E2BIG;
+    }
+    struct clone_args_k ca = {
+        .flags = k[0], .pidfd = k[1], .child_tid = k[2], .parent_tid = k[3],
+        .exit_signal = k[4], .stack = k[5], .stack_size = k[6], .tls = k[7],
+    };
+    uint64_t set_tid = k[8], set_tid_size = k[9];
+    if (set_tid_size > 32 /* MAX_PID_NS_LEVEL */)
+        return -EINVAL;
+    if (!set_tid && set_tid_size)
+        return -EINVAL;
+    if (set_tid && !set_tid_size)
+        return -EINVAL;
+    if ((ca.flags & 0xff) || ca.exit_signal > GUEST_NSIG ||
+        ((ca.flags & (CLONE_THREAD | CLONE_PARENT)) && ca.exit_signal))
+        return -EINVAL;
+    if ((ca.stack && !ca.stack_size) || (!ca.stack && ca.stack_size))
+        return -EINVAL;
+    /* Choosing pids needs CAP_SYS_ADMIN over the pid namespace, which no
+     * guest has (the sandbox's namespace is not the guest's to edit). */
+    if (set_tid_size)
+        return -EPERM;
+    return do_clone(t, &ca);
+}
+
+long sys_wait4(struct task *t, const struct sysargs *a)
+{
+    int upid = (int)a->a[0], options = (int)a->a[2];
+    uint64_t ustatus = a->a[1], urusage = a->a[3];
+    if (options & ~(WNOHANG | WUNTRACED | WCONTINUED | __WNOTHREAD | __WCLONE | __WALL))
+        return -EINVAL;
+    struct wait_opts wo = { .options = options | WEXITED };
+    if (upid == INT_MIN)
+        return -ESRCH;
+    if (upid < -1) {
+        wo.type = P_PGID;
+        wo.id = -upid;
+    } else if (upid == -1) {
+        wo.type = P_ALL;
+    } else if (upid == 0) {
+        wo.type = P_PGID;
+        wo.id = t->proc->pgid;
+    } else {
+        wo.type = P_PID;
+        wo.id = upid;
+    }
+    long r = do_wait(t, &wo);
+    if (r <= 0)
+        return r;
+    if (ustatus && copy_out(t, ustatus, &wo.status, sizeof(wo.status)) < 0)
+        return -EFAULT;
+    if (urusage && copy_out(t, urusage, &wo.ru, sizeof(wo.ru)) < 0)
+        return -EFAULT;
+    return wo.pid;
+}
+
+long sys_waitid(struct task *t, const struct sysargs *a)
+{
+    int type = (int)a->a[0], id = (int)a->a[1], options = (int)a->a[3];
+    uint64_t uinfo = a->a[2], urusage = a->a[4];
+    if (options & ~WAIT_KNOWN)
+        return -EINVAL;
+    if (!(options & (WEXITED | WSTOPPED | WCONTINUED)))
+        return -EINVAL;
+    struct wait_opts wo = { .type = type, .id = id, .options = options };
+    switch (type) {
+    case P_ALL:
+        break;
+    case P_PID:
+        if (id <= 0)
+            return -EINVAL;
+        break;
+    case P_PGID:
+        if (id < 0)
+            return -EINVAL;
+        if (id == 0)
+            wo.id = t->proc->pgid;
+        break;
+    default:
+        return -EINVAL;
+    }
+    long r = do_wait(t, &wo);
+    if (r < 0)
+        return r;
+    siginfo_t si;
+    memset(&si, 0, sizeof(si));
+    if (r > 0) {
+        si.si_signo = SIGCHLD;
+        si.si_pid = wo.pid;
+        si.si_uid = wo.uid;
+        if (WIFEXITED(wo.status)) {
+            si.si_code = CLD_EXITED;
+            si.si_status = WEXITSTATUS(wo.status);
+        } else {
+            si.si_code = WCOREDUMP(wo.status) ? CLD_DUMPED : CLD_KILLED;
+            si.si_status = WTERMSIG(wo.status);
+        }
+    }
+    if (uinfo && copy_out(t, uinfo, &si, sizeof(si)) < 0)
+        return -EFAULT;
+    if (urusage && copy_out(t, urusage, &wo.ru, sizeof(wo.ru)) < 0)
+        return -EFAULT;
+    return 0;
+}
+
+/* ---- exit, exit_group ---- */
+
+long sys_exit(struct task *t, const struct sysargs *a)
+{
+    int status = (int)a->a[0];
+    t->exit_code = (status & 0xff) << 8;
+    __atomic_store_n(&t->exiting, 1, __ATOMIC_SEQ_CST);
+    return 0;
+}
+
+long sys_exit_group(struct task *t, const struct sysargs *a)
+{
+    int status = (int)a->a[0];
+    process_kill(t->proc, (status & 0xff) << 8);
+    return 0;
+}
+
+long sys_kill(struct task *t, const struct sysargs *a)
+{
+    int pid = (int)a->a[0], sig = (int)a->a[1];
+    return proc_kill(t, pid, sig);
+}
+
+long sys_tkill(struct task *t, const struct sysargs *a)
+{
+    int tid = (int)a->a[0], sig = (int)a->a[1];
+    return proc_tkill(t, -1, tid, sig);
+}
+
+long sys_tgkill(struct task *t, const struct sysargs *a)
+{
+    int tgid = (int)a->a[0], tid = (int)a->a[1], sig = (int)a->a[2];
+    return proc_tkill(t, tgid, tid, sig);
+}
