@@ -10,28 +10,61 @@
 #define GUEST_CAP_LAST_CAP 40 /* CAP_CHECKPOINT_RESTORE, the last of Linux 5.9 to 6.18 */
 #define GUEST_CAP_FULL_SET ((1ULL << (GUEST_CAP_LAST_CAP + 1)) - 1)
 
-/* A process's credentials, as Linux's struct cred: ids and the five
- * capability sets. The sandbox's init starts with full sets, which its
- * execve then narrows (creds_exec_caps). The sentry's checks grant a
- * guest whose relevant id is 0 what Linux grants with the matching
- * capability (DAC override, chown, fowner, mknod, sys_resource, ...): with
- * ids that never change (no setuid family yet) that is the same as
- * checking cap_effective. */
-struct creds {
-    uint32_t uid, euid, suid, fsuid;
-    uint32_t gid, egid, sgid, fsgid;
-    /* Supplementary groups, ascending as Linux keeps them: the host
-     * process's at start. The array is shared by every copy of the creds,
-     * lives as long as the sentry and never changes (no setgroups yet). */
+/* Supplementary groups, ascending as Linux keeps them (groups_sort), with
+ * a reference count as Linux's group_info: every creds_prepare copy shares
+ * the list, setgroups makes a new one. */
+struct group_info {
+    int refs; /* atomic */
     int ngroups;
-    const uint32_t *groups;
-    uint64_t cap_inheritable, cap_permitted, cap_effective, cap_bset, cap_ambient;
+    uint32_t gid[];
 };
 
-/* The sandbox's first creds: the host process's ids and groups. */
+/* A task's credentials, as Linux's struct cred: ids, groups, the five
+ * capability sets and the securebits.
+ *
+ * Life cycle: immutable once installed and reference-counted. A change
+ * (setuid, setgroups, capset, execve ...) takes a private copy with
+ * creds_prepare, edits it, and installs it whole with task_commit_creds
+ * (sentry/kernel.h); whoever holds the old one (an open file's opener, a
+ * procfs reader) keeps a consistent view. So no reader ever sees a
+ * half-edited cred and none needs a lock to read the fields. */
+struct creds {
+    int refs; /* atomic; creds_get/creds_put */
+    uint32_t uid, euid, suid, fsuid;
+    uint32_t gid, egid, sgid, fsgid;
+    /* The supplementary groups: a view of group_info's list (or, for the
+     * sandbox's first creds, of the host's list, which lives as long as the
+     * sentry: group_info is then NULL). */
+    int ngroups;
+    const uint32_t *groups;
+    struct group_info *group_info; /* with a reference, or NULL */
+    uint64_t cap_inheritable, cap_permitted, cap_effective, cap_bset, cap_ambient;
+    uint32_t securebits; /* SECBIT_*: only KEEP_CAPS is ever set (prctl) */
+};
+
+/* A new, zeroed cred with one reference (the caller's). NULL without memory. */
+struct creds *creds_alloc(void);
+/* Linux's prepare_creds: a private, mutable copy of old with one
+ * reference, sharing old's group list. NULL without memory. */
+struct creds *creds_prepare(const struct creds *old);
+/* Take and drop a reference; the last put frees the cred (and its group
+ * list's reference). Both accept NULL. */
+const struct creds *creds_get(const struct creds *c);
+void creds_put(const struct creds *c);
+/* A new group list of n ids (sorted here, duplicates kept as Linux keeps
+ * them) installed in a prepared cred, dropping its old one. 0 or -ENOMEM. */
+int creds_set_groups(struct creds *c, const uint32_t *gids, int n);
+
+/* The sandbox's first creds' ids and groups: the host process's. Fills
+ * the ids and groups of an allocated cred (leaves refs alone). */
 int creds_init_host(struct creds *c);
 /* gid is one of the supplementary groups (in_group_p is this or fsgid). */
 int creds_in_groups(const struct creds *c, uint32_t gid);
+/* c has capability cap (CAP_*) in its effective set: Linux's capable(). */
+static inline int creds_capable(const struct creds *c, int cap)
+{
+    return (c->cap_effective >> cap) & 1;
+}
 
 /* The capabilities execve gives a program without file capabilities or
  * set-id bits, as Linux's cap_bprm_creds_from_file: root (real or

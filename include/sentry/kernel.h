@@ -45,7 +45,6 @@ struct platform;
 struct process {
     int pid; /* tgid in the sandbox's pid namespace */
     int ppid;
-    struct creds creds;
     struct guest_rlimit rlim[GUEST_RLIM_NLIMITS];
     struct mm *mm;
     struct fdtable *files;
@@ -58,6 +57,12 @@ struct process {
     /* personality(2): PER_LINUX plus flags; ADDR_NO_RANDOMIZE is read by
      * the loader (it takes effect at the next execve). */
     uint32_t personality;
+
+    /* ---- credentials ----
+     * The thread-group leader: its creds are the ones /proc/PID shows
+     * (process_cred_get). Set with the task; the process table may keep
+     * this in its own thread list instead. */
+    struct task *leader;
 };
 
 /* A guest thread. */
@@ -75,6 +80,13 @@ struct task {
     /* Blocking (sched/wait.h): where its thread sleeps, and the interrupt
      * flag the signal code sets. Zeroed at creation. */
     struct sleeper sleep;
+
+    /* ---- credentials ----
+     * The task's creds (sentry/creds.h), with a reference: immutable,
+     * replaced whole by task_commit_creds. The task reads its own without
+     * a lock (only it replaces them); anyone else takes a reference with
+     * task_cred_get. */
+    const struct creds *cred;
 };
 
 struct sandbox {
@@ -88,6 +100,15 @@ struct sandbox {
     uint64_t reported_big[32]; /* the same for numbers past the bitmap */
     pthread_mutex_t lock;
 };
+
+/* Install new (whose reference t takes over) as t's creds and drop the
+ * old ones: Linux's commit_creds. Only t itself calls this. */
+void task_commit_creds(struct task *t, struct creds *new);
+/* A reference to another task's (or process's leader's) current creds,
+ * for a reader that is not that task; creds_put when done. NULL if p has
+ * no leader. */
+const struct creds *task_cred_get(struct task *t);
+const struct creds *process_cred_get(struct process *p);
 
 /* Run a task's loop on the current thread until it exits. */
 void task_run(struct task *t);

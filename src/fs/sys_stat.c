@@ -374,7 +374,7 @@ static long do_access(struct task *t, int dirfd, uint64_t upath, int mode, int f
                ((mode & X_OK) ? MAY_EXEC : 0);
     if (!(flags & AT_EACCESS))
         mask |= MAY_ACCESS;
-    r = mode ? vfs_permission(&t->proc->creds, i, mask) : 0;
+    r = mode ? vfs_permission(t->cred, i, mask) : 0;
     if (r == 0 && (mode & W_OK) && p.mnt && (p.mnt->flags & MNT_RDONLY) &&
         (S_ISREG(i->mode) || S_ISDIR(i->mode) || S_ISLNK(i->mode)))
         r = -EROFS;
@@ -462,7 +462,7 @@ static long setattr_at(struct task *t, int dirfd, uint64_t upath, int lflags, st
         r = lookup_user(t, dirfd, upath, lflags, &p);
     if (r < 0)
         return r;
-    r = vfs_setattr(&t->proc->creds, &p, ia);
+    r = vfs_setattr(t->cred, &p, ia);
     path_put(&p);
     return r;
 }
@@ -477,7 +477,7 @@ static long setattr_fd(struct task *t, int fd, struct iattr *ia)
         r = -EPERM; /* anonymous files: pipes have no owner to change here */
     } else {
         struct path p = { f->mnt, f->dentry };
-        r = vfs_setattr(&t->proc->creds, &p, ia);
+        r = vfs_setattr(t->cred, &p, ia);
     }
     file_put(f);
     return r;
@@ -498,7 +498,7 @@ static long chmod_at(struct task *t, int dirfd, uint64_t upath, mode_t mode, int
     if (S_ISLNK(p.d->inode->mode))
         r = -EOPNOTSUPP;
     else
-        r = vfs_setattr(&t->proc->creds, &p, &ia);
+        r = vfs_setattr(t->cred, &p, &ia);
     path_put(&p);
     return r;
 }
@@ -605,7 +605,7 @@ long sys_truncate(struct task *t, const struct sysargs *a)
         r = -EISDIR;
     else if (!S_ISREG(i->mode))
         r = -EINVAL;
-    else if ((r = vfs_permission(&t->proc->creds, i, MAY_WRITE)) == 0) {
+    else if ((r = vfs_permission(t->cred, i, MAY_WRITE)) == 0) {
         if (p.mnt && (p.mnt->flags & MNT_RDONLY))
             r = -EROFS;
         else if ((r = fsize_limit_grow(i, len)) < 0)
@@ -677,7 +677,7 @@ static long utimes_common(struct task *t, int dirfd, uint64_t upath, const struc
     if (r < 0)
         return r;
     if (ia.valid)
-        r = vfs_setattr(&t->proc->creds, &p, &ia);
+        r = vfs_setattr(t->cred, &p, &ia);
     path_put(&p);
     return r;
 }
@@ -773,7 +773,7 @@ static int xattr_prefix_check(const char *name)
 
 static int has_cap(struct task *t, int cap)
 {
-    return (t->proc->creds.cap_effective >> cap) & 1;
+    return (t->cred->cap_effective >> cap) & 1;
 }
 
 /* Linux's xattr_permission, then the capability hooks for security.*
@@ -799,11 +799,11 @@ static int xattr_permission(struct task *t, struct inode *i, const char *name, i
     if (strncmp(name, "user.", 5) == 0) {
         if (!S_ISREG(i->mode) && !S_ISDIR(i->mode))
             return write ? -EPERM : -ENODATA;
-        if (S_ISDIR(i->mode) && (i->mode & S_ISVTX) && write && t->proc->creds.fsuid != i->uid &&
+        if (S_ISDIR(i->mode) && (i->mode & S_ISVTX) && write && t->cred->fsuid != i->uid &&
             !has_cap(t, CAP_FOWNER_BIT))
             return -EPERM;
     }
-    return vfs_permission(&t->proc->creds, i, mask);
+    return vfs_permission(t->cred, i, mask);
 }
 
 /* Resolve the target of an xattr call: path (follow or not) or fd. */

@@ -51,7 +51,7 @@ static int touches_stub(uint64_t start, uint64_t end)
 
 int mm_cap_ipc_lock(struct task *t)
 {
-    return (t->proc->creds.cap_effective & (1ULL << CAP_IPC_LOCK_)) != 0;
+    return (t->cred->cap_effective & (1ULL << CAP_IPC_LOCK_)) != 0;
 }
 
 int mm_can_mlock(struct task *t)

@@ -51,14 +51,6 @@ struct process *process_new_init(struct sandbox *box)
     struct timespec now;
     clock_gettime(CLOCK_MONOTONIC, &now);
     p->start_time = (uint64_t)now.tv_sec * 1000000000ULL + (uint64_t)now.tv_nsec;
-    if (creds_init_host(&p->creds) < 0) {
-        free(p);
-        free(mm);
-        free(sh);
-        fdtable_put(ft);
-        return NULL;
-    }
-    creds_init_caps(&p->creds);
     for (int i = 0; i < GUEST_RLIM_NLIMITS; i++) {
         struct rlimit rl;
         if (getrlimit(i, &rl) == 0)

@@ -151,13 +151,23 @@ static int sandbox_init(struct sandbox *box, const struct sandbox_opts *o, struc
     box->done_fd = eventfd(0, EFD_CLOEXEC);
     struct process *init = process_new_init(box);
     struct task *t = calloc(1, sizeof(*t));
-    if (box->done_fd < 0 || !init || !t) {
+    struct creds *cred = creds_alloc();
+    if (box->done_fd < 0 || !init || !t || !cred) {
         fprintf(stderr, "sandbox-run: out of memory\n");
         return EXIT_INTERNAL;
     }
     box->init = init;
     t->proc = init;
     t->tid = init->pid;
+    /* The host process's ids, as if by an execve from Linux's init. */
+    int r = creds_init_host(cred);
+    if (r < 0) {
+        fprintf(stderr, "sandbox-run: cannot read the host's groups: %s\n", strerror(-r));
+        return EXIT_INTERNAL;
+    }
+    creds_init_caps(cred);
+    t->cred = cred;
+    init->leader = t;
     /* Address-space randomisation unless asked not to, here or by
      * sandbox-run's own personality (setarch -R). */
     int host_pers = personality(0xffffffff);
@@ -268,6 +278,7 @@ int sandbox_run(const struct sandbox_opts *o)
     status = sandbox_program(t, o->argv[0], &ef);
     if (status != 0) {
         exec_file_free(&ef);
+        creds_put(t->cred);
         free(t);
         process_free(box.init);
         close(box.done_fd);
@@ -291,6 +302,7 @@ int sandbox_run(const struct sandbox_opts *o)
     status = box.exit_status;
     stub_free(stub);
     free(t->ctx);
+    creds_put(t->cred);
     free(t);
     process_free(box.init);
     close(box.done_fd);

@@ -40,25 +40,25 @@ long sys_getppid(struct task *t, const struct sysargs *a)
 long sys_getuid(struct task *t, const struct sysargs *a)
 {
     (void)a;
-    return t->proc->creds.uid;
+    return t->cred->uid;
 }
 
 long sys_geteuid(struct task *t, const struct sysargs *a)
 {
     (void)a;
-    return t->proc->creds.euid;
+    return t->cred->euid;
 }
 
 long sys_getgid(struct task *t, const struct sysargs *a)
 {
     (void)a;
-    return t->proc->creds.gid;
+    return t->cred->gid;
 }
 
 long sys_getegid(struct task *t, const struct sysargs *a)
 {
     (void)a;
-    return t->proc->creds.egid;
+    return t->cred->egid;
 }
 
 /* Linux's getgroups: size 0 asks for the count; the list is copied only
@@ -67,7 +67,7 @@ long sys_getgroups(struct task *t, const struct sysargs *a)
 {
     uint64_t list = a->a[1];
     int size = (int)a->a[0];
-    const struct creds *c = &t->proc->creds;
+    const struct creds *c = t->cred;
     if (size < 0)
         return -EINVAL;
     if (size == 0)
@@ -282,7 +282,7 @@ static long do_prlimit(struct task *t, int pid, unsigned res, uint64_t unew, uin
     if (unew) {
         if (nl.cur > nl.max)
             r = -EINVAL;
-        else if (nl.max > old.max && p->creds.euid != 0)
+        else if (nl.max > old.max && t->cred->euid != 0)
             r = -EPERM;
         else if (res == RLIMIT_NOFILE && nl.max > 1048576)
             r = -EPERM;

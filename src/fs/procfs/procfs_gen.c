@@ -321,11 +321,16 @@ static int may_read(struct task *reader, struct process *p)
 {
     if (!reader || reader->proc == p)
         return 1;
-    const struct creds *r = &reader->proc->creds, *c = &p->creds;
+    const struct creds *r = reader->cred;
     if (r->cap_effective & (1ULL << 19 /* CAP_SYS_PTRACE */))
         return 1;
-    return r->fsuid == c->uid && r->fsuid == c->euid && r->fsuid == c->suid && r->fsgid == c->gid &&
-           r->fsgid == c->egid && r->fsgid == c->sgid;
+    const struct creds *c = process_cred_get(p);
+    if (!c)
+        return 0;
+    int ok = r->fsuid == c->uid && r->fsuid == c->euid && r->fsuid == c->suid &&
+             r->fsgid == c->gid && r->fsgid == c->egid && r->fsgid == c->sgid;
+    creds_put(c);
+    return ok;
 }
 
 static struct guest_rlimit get_rlimit(struct process *p, int res)
@@ -525,7 +530,10 @@ int procfs_gen_status(struct strbuf *out, struct task *reader, struct process *p
     strbuf_printf(out, "State:\t%s\n", self ? "R (running)" : "S (sleeping)");
     strbuf_printf(out, "Tgid:\t%d\nNgid:\t0\nPid:\t%d\nPPid:\t%d\nTracerPid:\t0\n", p->pid, p->pid,
                   p->ppid);
-    const struct creds *c = &p->creds;
+    /* A reference to the leader's creds: consistent even if it changes
+     * them meanwhile. */
+    static const struct creds no_creds;
+    const struct creds *held = process_cred_get(p), *c = held ? held : &no_creds;
     strbuf_printf(out, "Uid:\t%u\t%u\t%u\t%u\n", c->uid, c->euid, c->suid, c->fsuid);
     strbuf_printf(out, "Gid:\t%u\t%u\t%u\t%u\n", c->gid, c->egid, c->sgid, c->fsgid);
     int fdsize = 0;
@@ -601,6 +609,7 @@ int procfs_gen_status(struct strbuf *out, struct task *reader, struct process *p
         (unsigned long long)c->cap_inheritable, (unsigned long long)c->cap_permitted,
         (unsigned long long)c->cap_effective, (unsigned long long)c->cap_bset,
         (unsigned long long)c->cap_ambient);
+    creds_put(held);
 
     /* NoNewPrivs as prctl(PR_GET_NO_NEW_PRIVS) answers the guest: set (the
      * sandbox runs with it, sys_prctl). The guest has no seccomp filter of

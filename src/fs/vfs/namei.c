@@ -149,7 +149,7 @@ int vfs_open_path(const struct creds *cred, const struct path *p, int flags, str
     struct file *f = file_of_path(p, fflags);
     if (!f)
         return -ENOMEM;
-    f->opener = cred;
+    f->opener = creds_get(cred);
     if (flags & O_PATH) {
         static const struct file_ops path_ops = { .name = "path" };
         f->ops = &path_ops;
