@@ -9,6 +9,37 @@
 /* Capability sets: bit N is capability N (CAP_CHOWN 0 ... CAP_LAST_CAP). */
 #define GUEST_CAP_LAST_CAP 40 /* CAP_CHECKPOINT_RESTORE, the last of Linux 5.9 to 6.18 */
 #define GUEST_CAP_FULL_SET ((1ULL << (GUEST_CAP_LAST_CAP + 1)) - 1)
+/* The capabilities the sentry's checks use (linux/capability.h numbers). */
+enum {
+    GCAP_CHOWN = 0,
+    GCAP_DAC_OVERRIDE = 1,
+    GCAP_DAC_READ_SEARCH = 2,
+    GCAP_FOWNER = 3,
+    GCAP_FSETID = 4,
+    GCAP_KILL = 5,
+    GCAP_SETGID = 6,
+    GCAP_SETUID = 7,
+    GCAP_SETPCAP = 8,
+    GCAP_LINUX_IMMUTABLE = 9,
+    GCAP_IPC_LOCK = 14,
+    GCAP_SYS_CHROOT = 18,
+    GCAP_SYS_PTRACE = 19,
+    GCAP_SYS_ADMIN = 21,
+    GCAP_SYS_NICE = 23,
+    GCAP_SYS_RESOURCE = 24,
+    GCAP_MKNOD = 27,
+    GCAP_SETFCAP = 31,
+    GCAP_MAC_OVERRIDE = 32,
+};
+/* Linux's CAP_FS_SET: what an fsuid change from or to 0 drops or raises. */
+#define GUEST_CAP_FS_SET                                                                           \
+    ((1ULL << GCAP_CHOWN) | (1ULL << GCAP_MKNOD) | (1ULL << GCAP_DAC_OVERRIDE) |                   \
+     (1ULL << GCAP_DAC_READ_SEARCH) | (1ULL << GCAP_FOWNER) | (1ULL << GCAP_FSETID) |              \
+     (1ULL << GCAP_MAC_OVERRIDE))
+/* securebits (linux/securebits.h): only KEEP_CAPS can be set by the guest
+ * (PR_SET_KEEPCAPS); the others are never set, so the setuid fix-ups and
+ * root's execve rules always apply. */
+#define GUEST_SECBIT_KEEP_CAPS (1u << 4)
 
 /* Supplementary groups, ascending as Linux keeps them (groups_sort), with
  * a reference count as Linux's group_info: every creds_prepare copy shares
@@ -60,11 +91,25 @@ int creds_set_groups(struct creds *c, const uint32_t *gids, int n);
 int creds_init_host(struct creds *c);
 /* gid is one of the supplementary groups (in_group_p is this or fsgid). */
 int creds_in_groups(const struct creds *c, uint32_t gid);
-/* c has capability cap (CAP_*) in its effective set: Linux's capable(). */
+/* c has capability cap (GCAP_*) in its effective set: Linux's capable(). */
 static inline int creds_capable(const struct creds *c, int cap)
 {
     return (c->cap_effective >> cap) & 1;
 }
+
+/* Linux's cap_task_fix_setuid: the capability changes that follow an id
+ * change (new is the prepared copy, old the creds it came from). kind is
+ * CREDS_SETID_ID/RE/RES (setuid, setreuid, setresuid: leaving uid 0
+ * entirely clears permitted and effective unless KEEP_CAPS, and ambient;
+ * an euid leaving 0 clears effective, an euid becoming 0 raises effective
+ * to permitted) or CREDS_SETID_FS (setfsuid: the file-system
+ * capabilities follow the fsuid from and to 0). */
+enum { CREDS_SETID_ID, CREDS_SETID_RE, CREDS_SETID_RES, CREDS_SETID_FS };
+void creds_fix_setuid(struct creds *new, const struct creds *old, int kind);
+/* The creds access(2) checks with (without AT_EACCESS): fs ids from the
+ * real ids, and the effective set of a real root (permitted) or of anyone
+ * else (none), as Linux's access_override_creds. NULL without memory. */
+struct creds *creds_access_override(const struct creds *c);
 
 /* The capabilities execve gives a program without file capabilities or
  * set-id bits, as Linux's cap_bprm_creds_from_file: root (real or
@@ -73,6 +118,7 @@ static inline int creds_capable(const struct creds *c, int cap)
 static inline void creds_exec_caps(struct creds *c)
 {
     uint64_t amb = c->cap_ambient & c->cap_permitted & c->cap_inheritable;
+    c->securebits &= ~GUEST_SECBIT_KEEP_CAPS; /* cleared by every execve */
     uint64_t prm = 0;
     int root = c->uid == 0 || c->euid == 0;
     if (root)

@@ -63,6 +63,15 @@ struct process {
      * (process_cred_get). Set with the task; the process table may keep
      * this in its own thread list instead. */
     struct task *leader;
+
+    /* ---- per-process state of prctl (sys_task.c) ----
+     * dumpable: PR_GET/SET_DUMPABLE (Linux keeps it in the mm): 1 at
+     * start, reset to the host's fs.suid_dumpable when the creds change
+     * ids or gain capabilities (task_commit_creds). child_subreaper:
+     * PR_SET_CHILD_SUBREAPER, for the process table's reparenting. Both
+     * only touched by the process's own tasks, under the sandbox lock. */
+    int dumpable;
+    int child_subreaper;
 };
 
 /* A guest thread. */
@@ -87,6 +96,22 @@ struct task {
      * a lock (only it replaces them); anyone else takes a reference with
      * task_cred_get. */
     const struct creds *cred;
+
+    /* ---- per-task state of prctl and the scheduler calls ----
+     * (sys_task.c, sys_sched.c). A new task copies them from its creator
+     * (clone), except pdeath_signal which starts at 0. Only the task
+     * itself changes them; the pid argument of the calls that name
+     * another task waits for the process table. */
+    int pdeath_signal;  /* PR_SET_PDEATHSIG: sent when the parent dies; 0 after a cred change */
+    int no_new_privs;   /* PR_SET_NO_NEW_PRIVS: 1 from the start (the stub runs with it) */
+    int nice;           /* -20..19, setpriority */
+    int sched_policy;   /* SCHED_OTHER ... (guest-visible only: the host thread keeps its own) */
+    int sched_priority; /* rt priority, 1..99 for SCHED_FIFO/RR */
+    int sched_reset_on_fork;
+    /* sched_setaffinity's set (bit N: cpu N), guest-visible only: the
+     * host thread is never pinned. cpus_set 0: the host's set. */
+    int cpus_set;
+    uint64_t cpus[16];
 };
 
 struct sandbox {

@@ -356,29 +356,50 @@ long sys_fstatfs(struct task *t, const struct sysargs *a)
 
 /* ---- access ---- */
 
+/* access() checks with the real ids (and the capabilities a real root
+ * has) for the walk as for the file, as Linux's access_override_creds;
+ * AT_EACCESS with the caller's own creds. */
 static long do_access(struct task *t, int dirfd, uint64_t upath, int mode, int flags)
 {
     if (mode & ~(F_OK | R_OK | W_OK | X_OK))
         return -EINVAL;
     if (flags & ~(AT_EACCESS | AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH))
         return -EINVAL;
-    struct path p;
     int lf = (flags & AT_SYMLINK_NOFOLLOW) ? 0 : LOOKUP_FOLLOW;
     if (flags & AT_EMPTY_PATH)
         lf |= LOOKUP_EMPTY;
-    long r = lookup_user(t, dirfd, upath, lf, &p);
-    if (r < 0)
+    char *path = malloc(PATH_MAX_LEN);
+    if (!path)
+        return -ENOMEM;
+    long r = getname(t, upath, path, !!(lf & LOOKUP_EMPTY));
+    if (r < 0) {
+        free(path);
         return r;
-    struct inode *i = p.d->inode;
-    int mask = ((mode & R_OK) ? MAY_READ : 0) | ((mode & W_OK) ? MAY_WRITE : 0) |
-               ((mode & X_OK) ? MAY_EXEC : 0);
-    if (!(flags & AT_EACCESS))
-        mask |= MAY_ACCESS;
-    r = mode ? vfs_permission(t->cred, i, mask) : 0;
-    if (r == 0 && (mode & W_OK) && p.mnt && (p.mnt->flags & MNT_RDONLY) &&
-        (S_ISREG(i->mode) || S_ISDIR(i->mode) || S_ISLNK(i->mode)))
-        r = -EROFS;
-    path_put(&p);
+    }
+    const struct creds *cred =
+        flags & AT_EACCESS ? creds_get(t->cred) : creds_access_override(t->cred);
+    if (!cred) {
+        free(path);
+        return -ENOMEM;
+    }
+    struct path p;
+    struct path_op op;
+    path_op_init(t, dirfd, path, lf, &op);
+    op.cred = cred;
+    r = vfs_lookup(&op, &p);
+    path_op_done(&op);
+    free(path);
+    if (r == 0) {
+        struct inode *i = p.d->inode;
+        int mask = ((mode & R_OK) ? MAY_READ : 0) | ((mode & W_OK) ? MAY_WRITE : 0) |
+                   ((mode & X_OK) ? MAY_EXEC : 0);
+        r = mode ? vfs_permission(cred, i, mask) : 0;
+        if (r == 0 && (mode & W_OK) && p.mnt && (p.mnt->flags & MNT_RDONLY) &&
+            (S_ISREG(i->mode) || S_ISDIR(i->mode) || S_ISLNK(i->mode)))
+            r = -EROFS;
+        path_put(&p);
+    }
+    creds_put(cred);
     return r;
 }
 
@@ -767,13 +788,9 @@ static int xattr_prefix_check(const char *name)
     return -EOPNOTSUPP;
 }
 
-#define CAP_FOWNER_BIT 3
-#define CAP_SYS_ADMIN_BIT 21
-#define CAP_SETFCAP_BIT 31
-
 static int has_cap(struct task *t, int cap)
 {
-    return (t->cred->cap_effective >> cap) & 1;
+    return creds_capable(t->cred, cap);
 }
 
 /* Linux's xattr_permission, then the capability hooks for security.*
@@ -789,18 +806,18 @@ static int xattr_permission(struct task *t, struct inode *i, const char *name, i
     if (strncmp(name, "security.", 9) == 0) {
         if (!write)
             return 0;
-        int cap = strcmp(name, "security.capability") == 0 ? CAP_SETFCAP_BIT : CAP_SYS_ADMIN_BIT;
+        int cap = strcmp(name, "security.capability") == 0 ? GCAP_SETFCAP : GCAP_SYS_ADMIN;
         return has_cap(t, cap) ? 0 : -EPERM;
     }
     if (strncmp(name, "system.", 7) == 0)
         return 0;
     if (strncmp(name, "trusted.", 8) == 0)
-        return has_cap(t, CAP_SYS_ADMIN_BIT) ? 0 : write ? -EPERM : -ENODATA;
+        return has_cap(t, GCAP_SYS_ADMIN) ? 0 : write ? -EPERM : -ENODATA;
     if (strncmp(name, "user.", 5) == 0) {
         if (!S_ISREG(i->mode) && !S_ISDIR(i->mode))
             return write ? -EPERM : -ENODATA;
         if (S_ISDIR(i->mode) && (i->mode & S_ISVTX) && write && t->cred->fsuid != i->uid &&
-            !has_cap(t, CAP_FOWNER_BIT))
+            !has_cap(t, GCAP_FOWNER))
             return -EPERM;
     }
     return vfs_permission(t->cred, i, mask);
@@ -932,7 +949,7 @@ static long do_listxattr(struct task *t, const struct sysargs *a, int by_fd, int
         r = 0;
     else if ((r = i->ops->listxattr(i, buf, XATTR_SIZE_MAX_LEN)) == -ERANGE)
         r = -E2BIG; /* longer than any buffer may be */
-    if (r > 0 && !has_cap(t, CAP_SYS_ADMIN_BIT))
+    if (r > 0 && !has_cap(t, GCAP_SYS_ADMIN))
         r = (long)xattr_list_filter(buf, (size_t)r);
     if (r > 0 && size && (size_t)r > size)
         r = -ERANGE;

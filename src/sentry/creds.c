@@ -5,6 +5,7 @@
 #include <assert.h>
 #include <errno.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -92,6 +93,40 @@ int creds_set_groups(struct creds *c, const uint32_t *gids, int n)
     return 0;
 }
 
+void creds_fix_setuid(struct creds *new, const struct creds *old, int kind)
+{
+    if (kind == CREDS_SETID_FS) {
+        if (old->fsuid == 0 && new->fsuid != 0)
+            new->cap_effective &= ~GUEST_CAP_FS_SET;
+        if (old->fsuid != 0 && new->fsuid == 0)
+            new->cap_effective |= new->cap_permitted &GUEST_CAP_FS_SET;
+        return;
+    }
+    /* cap_emulate_setxuid */
+    int old_root = old->uid == 0 || old->euid == 0 || old->suid == 0;
+    int new_root = new->uid == 0 || new->euid == 0 || new->suid == 0;
+    if (old_root && !new_root) {
+        if (!(new->securebits &GUEST_SECBIT_KEEP_CAPS))
+            new->cap_permitted = new->cap_effective = 0;
+        new->cap_ambient = 0;
+    }
+    if (old->euid == 0 && new->euid != 0)
+        new->cap_effective = 0;
+    if (old->euid != 0 && new->euid == 0)
+        new->cap_effective = new->cap_permitted;
+}
+
+struct creds *creds_access_override(const struct creds *c)
+{
+    struct creds *o = creds_prepare(c);
+    if (!o)
+        return NULL;
+    o->fsuid = o->uid;
+    o->fsgid = o->gid;
+    o->cap_effective = o->uid == 0 ? o->cap_permitted : 0;
+    return o;
+}
+
 /* Guards every task's cred pointer against a reader from another task
  * between its load and its reference (a put by the owner in between
  * could free it). One lock for all tasks: replacing and reading another
@@ -99,8 +134,35 @@ int creds_set_groups(struct creds *c, const uint32_t *gids, int n)
  * lock needs no set-up in the task's constructor. */
 static pthread_mutex_t cred_ptr_lock = PTHREAD_MUTEX_INITIALIZER;
 
+/* fs.suid_dumpable of the host, read once: what a process's dumpable
+ * becomes when its creds change, as Linux's commit_creds sets it. */
+static int host_suid_dumpable = -1;
+static pthread_once_t suid_dumpable_once = PTHREAD_ONCE_INIT;
+
+static void suid_dumpable_load(void)
+{
+    host_suid_dumpable = 0;
+    FILE *f = fopen("/proc/sys/fs/suid_dumpable", "re");
+    int v;
+    if (f && fscanf(f, "%d", &v) == 1 && v >= 0 && v <= 2)
+        host_suid_dumpable = v;
+    if (f)
+        fclose(f);
+}
+
 void task_commit_creds(struct task *t, struct creds *new)
 {
+    const struct creds *cur = t->cred;
+    /* Linux's commit_creds: a change of the effective or fs ids, or new
+     * permitted capabilities, makes the process not dumpable (the
+     * suid_dumpable setting) and forgets the parent-death signal. */
+    if (cur && (cur->euid != new->euid || cur->egid != new->egid || cur->fsuid != new->fsuid ||
+                cur->fsgid != new->fsgid || (new->cap_permitted & ~cur->cap_permitted))) {
+        pthread_once(&suid_dumpable_once, suid_dumpable_load);
+        if (t->proc)
+            __atomic_store_n(&t->proc->dumpable, host_suid_dumpable, __ATOMIC_RELAXED);
+        t->pdeath_signal = 0;
+    }
     pthread_mutex_lock(&cred_ptr_lock);
     const struct creds *old = t->cred;
     t->cred = new;

@@ -168,6 +168,10 @@ static int sandbox_init(struct sandbox *box, const struct sandbox_opts *o, struc
     creds_init_caps(cred);
     t->cred = cred;
     init->leader = t;
+    init->dumpable = 1;
+    /* The stub runs with no_new_privs (its seccomp filter needs it), and
+     * the guest is told so. */
+    t->no_new_privs = 1;
     /* Address-space randomisation unless asked not to, here or by
      * sandbox-run's own personality (setarch -R). */
     int host_pers = personality(0xffffffff);

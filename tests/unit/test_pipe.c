@@ -43,6 +43,7 @@ static void set_creds(uint32_t uid, uint32_t gid)
                            .egid = gid,
                            .sgid = gid,
                            .fsgid = gid };
+    creds_init_caps(&cred); /* root gets every capability, anyone else none */
 }
 
 static void setup(void)

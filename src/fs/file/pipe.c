@@ -120,10 +120,9 @@ static void wake_writers(struct pipe *p)
     wake_up_key(&p->wr_wait, 0, POLLOUT | POLLWRNORM);
 }
 
-/* CAP_SYS_RESOURCE, until capabilities are modelled: effective root. */
 static int cap_sys_resource(struct task *t)
 {
-    return t && t->cred && t->cred->euid == 0;
+    return t && t->cred && creds_capable(t->cred, GCAP_SYS_RESOURCE);
 }
 
 static struct pipe *pipe_alloc(struct task *t)

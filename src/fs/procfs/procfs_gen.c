@@ -322,7 +322,7 @@ static int may_read(struct task *reader, struct process *p)
     if (!reader || reader->proc == p)
         return 1;
     const struct creds *r = reader->cred;
-    if (r->cap_effective & (1ULL << 19 /* CAP_SYS_PTRACE */))
+    if (creds_capable(r, GCAP_SYS_PTRACE))
         return 1;
     const struct creds *c = process_cred_get(p);
     if (!c)
