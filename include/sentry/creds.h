@@ -31,11 +31,12 @@ enum {
     GCAP_SETFCAP = 31,
     GCAP_MAC_OVERRIDE = 32,
 };
-/* Linux's CAP_FS_SET: what an fsuid change from or to 0 drops or raises. */
-#define GUEST_CAP_FS_SET                                                                           \
+/* Linux's CAP_FS_MASK (CAP_FS_SET and CAP_LINUX_IMMUTABLE): what an fsuid
+ * change from or to 0 drops or raises. */
+#define GUEST_CAP_FS_MASK                                                                          \
     ((1ULL << GCAP_CHOWN) | (1ULL << GCAP_MKNOD) | (1ULL << GCAP_DAC_OVERRIDE) |                   \
      (1ULL << GCAP_DAC_READ_SEARCH) | (1ULL << GCAP_FOWNER) | (1ULL << GCAP_FSETID) |              \
-     (1ULL << GCAP_MAC_OVERRIDE))
+     (1ULL << GCAP_MAC_OVERRIDE) | (1ULL << GCAP_LINUX_IMMUTABLE))
 /* securebits (linux/securebits.h): only KEEP_CAPS can be set by the guest
  * (PR_SET_KEEPCAPS); the others are never set, so the setuid fix-ups and
  * root's execve rules always apply. */

@@ -97,9 +97,9 @@ void creds_fix_setuid(struct creds *new, const struct creds *old, int kind)
 {
     if (kind == CREDS_SETID_FS) {
         if (old->fsuid == 0 && new->fsuid != 0)
-            new->cap_effective &= ~GUEST_CAP_FS_SET;
+            new->cap_effective &= ~GUEST_CAP_FS_MASK;
         if (old->fsuid != 0 && new->fsuid == 0)
-            new->cap_effective |= new->cap_permitted &GUEST_CAP_FS_SET;
+            new->cap_effective |= new->cap_permitted &GUEST_CAP_FS_MASK;
         return;
     }
     /* cap_emulate_setxuid */

@@ -425,16 +425,18 @@ int vfs_mknod(const struct path_op *op, mode_t mode, dev_t rdev)
         type != S_IFBLK)
         return -EINVAL;
     /* CAP_MKNOD, but for a whiteout (0:0 character device), which anyone
-     * may make since Linux 5.8 and which is no device. */
+     * may make since Linux 5.8 and which is no device: checked after the
+     * name and the directory's permissions, as vfs_mknod does. */
     int whiteout = type == S_IFCHR && rdev == 0;
-    if ((type == S_IFCHR || type == S_IFBLK) && !whiteout && !creds_capable(op->cred, GCAP_MKNOD))
-        return -EPERM;
     struct creation cr;
     int r = prepare_create(op, 0, &cr);
     if (r < 0)
         return r;
-    if (((type == S_IFCHR || type == S_IFBLK) && !whiteout && (cr.dir.mnt->flags & MNT_NODEV)) ||
-        !cr.di->ops->mknod)
+    if ((type == S_IFCHR || type == S_IFBLK) && !whiteout && !creds_capable(op->cred, GCAP_MKNOD))
+        r = -EPERM;
+    else if (((type == S_IFCHR || type == S_IFBLK) && !whiteout &&
+              (cr.dir.mnt->flags & MNT_NODEV)) ||
+             !cr.di->ops->mknod)
         r = -EPERM;
     else
         r = cr.di->ops->mknod(cr.di, cr.last, type | (mode & 07777), rdev, &cr.c, &cr.ni);
