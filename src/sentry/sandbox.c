@@ -13,6 +13,7 @@
 #include <string.h>
 #include <sys/eventfd.h>
 #include <sys/personality.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -172,6 +173,12 @@ static int sandbox_init(struct sandbox *box, const struct sandbox_opts *o, struc
     /* The stub runs with no_new_privs (its seccomp filter needs it), and
      * the guest is told so. */
     t->no_new_privs = 1;
+    /* The nice value sandbox-run runs with, as the ids: the guest's own
+     * from then on (setpriority never changes the host's). */
+    errno = 0;
+    int nice = getpriority(PRIO_PROCESS, 0);
+    if (errno == 0)
+        t->nice = nice;
     /* Address-space randomisation unless asked not to, here or by
      * sandbox-run's own personality (setarch -R). */
     int host_pers = personality(0xffffffff);
