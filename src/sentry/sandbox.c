@@ -160,10 +160,16 @@ static int sandbox_init(struct sandbox *box, const struct sandbox_opts *o, struc
     box->init = init;
     t->proc = init;
     t->tid = init->pid;
-    /* The host process's ids, as if by an execve from Linux's init. */
+    /* The host process's ids (or --user's, with no supplementary groups),
+     * as if by an execve from Linux's init: root gets every capability. */
     int r = creds_init_host(cred);
+    if (r == 0 && o->user_set) {
+        cred->uid = cred->euid = cred->suid = cred->fsuid = o->uid;
+        cred->gid = cred->egid = cred->sgid = cred->fsgid = o->gid;
+        r = creds_set_groups(cred, NULL, 0);
+    }
     if (r < 0) {
-        fprintf(stderr, "sandbox-run: cannot read the host's groups: %s\n", strerror(-r));
+        fprintf(stderr, "sandbox-run: cannot set the guest's ids: %s\n", strerror(-r));
         return EXIT_INTERNAL;
     }
     creds_init_caps(cred);
