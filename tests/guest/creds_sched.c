@@ -19,6 +19,21 @@
 
 static int root;
 
+/* Fields 18, 19, 40 and 41 of /proc/self/stat. */
+static const char *stat_sched(void)
+{
+    static char buf[64];
+    if (slurp("/proc/self/stat") < 0)
+        return "?";
+    char *p = strrchr(g_file, ')');
+    long f[64] = { 0 };
+    int n = 3;
+    for (char *tok = strtok(p + 2, " "); tok && n < 64; tok = strtok(NULL, " "))
+        f[n++] = strtol(tok, NULL, 10);
+    snprintf(buf, sizeof buf, "%ld %ld %ld %ld", f[18], f[19], f[40], f[41]);
+    return buf;
+}
+
 static void policies(void)
 {
     long tid = sc(SYS_gettid);
@@ -79,6 +94,7 @@ static void policies(void)
     int ten = 10;
     check_ret(sc(SYS_sched_setscheduler, 0, SCHED_RR, &ten), 0, "setscheduler(RR, 10)");
     check_ret(sc(SYS_sched_getscheduler, 0), SCHED_RR, "now RR");
+    out("/proc/self/stat priority, nice, rt_priority, policy: %s\n", stat_sched());
     check_ret(sc(SYS_sched_getparam, 0, &prio), 0, "sched_getparam");
     check(prio == 10, "priority 10");
     check_ret(sc(SYS_sched_rr_get_interval, 0, &ts), 0, "sched_rr_get_interval under RR");
@@ -110,6 +126,7 @@ static void nice_values(void)
     }
     check_ret(sc(SYS_setpriority, PRIO_PROCESS, 0, 5), 0, "setpriority(5)");
     check_ret(sc(SYS_getpriority, PRIO_PROCESS, 0), 15, "nice 5");
+    out("/proc/self/stat priority, nice, rt_priority, policy: %s\n", stat_sched());
     check_ret(sc(SYS_setpriority, PRIO_PROCESS, 0, 100), 0, "setpriority(100)");
     check_ret(sc(SYS_getpriority, PRIO_PROCESS, 0), 1, "clamped to 19");
     check_ret(sc(SYS_setpriority, PRIO_PROCESS, 0, (1L << 32) | 19), 0, "niceval is an int");

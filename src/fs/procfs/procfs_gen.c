@@ -418,9 +418,15 @@ int procfs_gen_stat(struct strbuf *out, struct task *reader, struct process *p)
      * totals are not kept. */
     strbuf_printf(out, " %llu 0 %llu 0 %llu %llu 0 0", v.u.minflt, v.u.majflt, v.u.utime,
                   v.u.stime);
-    /* priority nice: no scheduling state, the default 20 and 0. One thread
-     * per process (no thread list). itrealvalue is always 0. */
-    strbuf_printf(out, " 20 0 1 0 %llu %llu %llu %llu", start_ticks(p->start_time),
+    /* priority and nice: the leader's guest-visible scheduling state
+     * (sys_sched.c): 20 + nice, or -1 - the rt priority under SCHED_FIFO
+     * and SCHED_RR. One thread per process (no thread list). itrealvalue
+     * is always 0. */
+    const struct task *lt = p->leader;
+    int nice = lt ? lt->nice : 0, policy = lt ? lt->sched_policy : 0;
+    int rtprio = lt && (policy == 1 || policy == 2) ? lt->sched_priority : 0;
+    int prio = rtprio ? -1 - rtprio : 20 + nice;
+    strbuf_printf(out, " %d %d 1 0 %llu %llu %llu %llu", prio, nice, start_ticks(p->start_time),
                   (unsigned long long)(v.m.vc.total * GUEST_PAGE), rss, rsslim);
     /* startstack: the initial stack pointer is not kept in struct mm.
      * kstkesp/kstkeip are 0 unless the task is exiting, as in Linux. */
@@ -434,7 +440,7 @@ int procfs_gen_stat(struct strbuf *out, struct task *reader, struct process *p)
                   (unsigned long long)(v.ign & 0x7fffffffULL),
                   (unsigned long long)(v.cgt & 0x7fffffffULL), (self || !permitted) ? 0 : 1);
     /* processor rt_priority policy delayacct_blkio_ticks guest_time cguest_time */
-    strbuf_printf(out, " %ld 0 0 0 0 0", v.u.processor);
+    strbuf_printf(out, " %ld %d %d 0 0 0", v.u.processor, rtprio, policy);
     if (v.m.have && permitted)
         strbuf_printf(out,
                       " %" PRIu64 " %" PRIu64 " %" PRIu64 " %" PRIu64 " %" PRIu64 " %" PRIu64
