@@ -122,10 +122,68 @@ START_TEST(commit_races_reader)
 }
 END_TEST
 
+/* cap_task_fix_setuid's rules, and access()'s override. */
+START_TEST(fix_setuid_rules)
+{
+    struct creds old = { .refs = 1 }, n;
+    creds_init_caps(&old); /* root, every capability */
+    n = old;
+    n.euid = n.fsuid = 1000; /* the euid leaves 0: effective goes */
+    creds_fix_setuid(&n, &old, CREDS_SETID_RE);
+    ck_assert_uint_eq(n.cap_effective, 0);
+    ck_assert_uint_eq(n.cap_permitted, GUEST_CAP_FULL_SET);
+    struct creds back = n;
+    back.euid = 0; /* and comes back: effective = permitted */
+    creds_fix_setuid(&back, &n, CREDS_SETID_RES);
+    ck_assert_uint_eq(back.cap_effective, GUEST_CAP_FULL_SET);
+    /* All three ids leave 0: permitted and ambient go too... */
+    n = old;
+    n.cap_ambient = 1;
+    n.uid = n.euid = n.suid = 5;
+    creds_fix_setuid(&n, &old, CREDS_SETID_ID);
+    ck_assert_uint_eq(n.cap_permitted | n.cap_effective | n.cap_ambient, 0);
+    /* ...unless KEEP_CAPS keeps permitted (not effective, not ambient). */
+    n = old;
+    n.cap_ambient = 1;
+    n.securebits = GUEST_SECBIT_KEEP_CAPS;
+    n.uid = n.euid = n.suid = 5;
+    creds_fix_setuid(&n, &old, CREDS_SETID_RES);
+    ck_assert_uint_eq(n.cap_permitted, GUEST_CAP_FULL_SET);
+    ck_assert_uint_eq(n.cap_effective | n.cap_ambient, 0);
+    /* setfsuid moves only CAP_FS_MASK. */
+    n = old;
+    n.fsuid = 7;
+    creds_fix_setuid(&n, &old, CREDS_SETID_FS);
+    ck_assert_uint_eq(n.cap_effective, GUEST_CAP_FULL_SET & ~GUEST_CAP_FS_MASK);
+    ck_assert(!creds_capable(&n, GCAP_DAC_OVERRIDE) && creds_capable(&n, GCAP_SETUID));
+    back = n;
+    back.fsuid = 0;
+    creds_fix_setuid(&back, &n, CREDS_SETID_FS);
+    ck_assert_uint_eq(back.cap_effective, GUEST_CAP_FULL_SET);
+    /* access(): real ids; a real root's permitted set, anyone else none. */
+    struct creds *c = creds_prepare(&old);
+    c->euid = c->fsuid = 1000;
+    c->cap_effective = 0;
+    struct creds *o = creds_access_override(c);
+    ck_assert_uint_eq(o->fsuid, 0);
+    ck_assert_uint_eq(o->cap_effective, GUEST_CAP_FULL_SET);
+    creds_put(o);
+    c->uid = 1000;
+    c->euid = 0;
+    c->cap_effective = GUEST_CAP_FULL_SET;
+    o = creds_access_override(c);
+    ck_assert_uint_eq(o->fsuid, 1000);
+    ck_assert_uint_eq(o->cap_effective, 0);
+    creds_put(o);
+    creds_put(c);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("creds");
     UNIT_CASE(s, "life", NULL, NULL, 60, alloc_prepare_put, commit_replaces_and_puts,
               commit_races_reader);
+    UNIT_CASE(s, "rules", NULL, NULL, 0, fix_setuid_rules);
     return unit_run(s);
 }
