@@ -37,10 +37,22 @@ enum {
     ((1ULL << GCAP_CHOWN) | (1ULL << GCAP_MKNOD) | (1ULL << GCAP_DAC_OVERRIDE) |                   \
      (1ULL << GCAP_DAC_READ_SEARCH) | (1ULL << GCAP_FOWNER) | (1ULL << GCAP_FSETID) |              \
      (1ULL << GCAP_MAC_OVERRIDE) | (1ULL << GCAP_LINUX_IMMUTABLE))
-/* securebits (linux/securebits.h): only KEEP_CAPS can be set by the guest
- * (PR_SET_KEEPCAPS); the others are never set, so the setuid fix-ups and
- * root's execve rules always apply. */
+/* securebits (linux/securebits.h), set with PR_SET_SECUREBITS (needs
+ * CAP_SETPCAP) or PR_SET_KEEPCAPS; each bit N has its lock at N + 1. None
+ * is set at start, so Linux's default rules hold: the setuid fix-ups, root's
+ * capabilities at execve. The two exec bits (Linux 6.14) are kept and
+ * shown but restrict nothing: the sandbox has no interpreter checks. */
+#define GUEST_SECBIT_NOROOT (1u << 0)
+#define GUEST_SECBIT_NO_SETUID_FIXUP (1u << 2)
 #define GUEST_SECBIT_KEEP_CAPS (1u << 4)
+#define GUEST_SECBIT_NO_CAP_AMBIENT_RAISE (1u << 6)
+#define GUEST_SECBIT_EXEC_RESTRICT_FILE (1u << 8)
+#define GUEST_SECBIT_EXEC_DENY_INTERACTIVE (1u << 10)
+#define GUEST_SECURE_ALL_BITS                                                                      \
+    (GUEST_SECBIT_NOROOT | GUEST_SECBIT_NO_SETUID_FIXUP | GUEST_SECBIT_KEEP_CAPS |                 \
+     GUEST_SECBIT_NO_CAP_AMBIENT_RAISE | GUEST_SECBIT_EXEC_RESTRICT_FILE |                         \
+     GUEST_SECBIT_EXEC_DENY_INTERACTIVE)
+#define GUEST_SECURE_ALL_LOCKS (GUEST_SECURE_ALL_BITS << 1)
 
 /* Supplementary groups, ascending as Linux keeps them (groups_sort), with
  * a reference count as Linux's group_info: every creds_prepare copy shares
@@ -71,7 +83,7 @@ struct creds {
     const uint32_t *groups;
     struct group_info *group_info; /* with a reference, or NULL */
     uint64_t cap_inheritable, cap_permitted, cap_effective, cap_bset, cap_ambient;
-    uint32_t securebits; /* SECBIT_*: only KEEP_CAPS is ever set (prctl) */
+    uint32_t securebits; /* GUEST_SECBIT_* and their locks */
 };
 
 /* A new, zeroed cred with one reference (the caller's). NULL without memory. */
@@ -121,7 +133,7 @@ static inline void creds_exec_caps(struct creds *c)
     uint64_t amb = c->cap_ambient & c->cap_permitted & c->cap_inheritable;
     c->securebits &= ~GUEST_SECBIT_KEEP_CAPS; /* cleared by every execve */
     uint64_t prm = 0;
-    int root = c->uid == 0 || c->euid == 0;
+    int root = (c->uid == 0 || c->euid == 0) && !(c->securebits & GUEST_SECBIT_NOROOT);
     if (root)
         prm = (c->cap_bset | c->cap_inheritable) & GUEST_CAP_FULL_SET;
     c->cap_ambient = amb;

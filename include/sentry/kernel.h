@@ -69,7 +69,7 @@ struct process {
      * start, reset to the host's fs.suid_dumpable when the creds change
      * ids or gain capabilities (task_commit_creds). child_subreaper:
      * PR_SET_CHILD_SUBREAPER, for the process table's reparenting. Both
-     * only touched by the process's own tasks, under the sandbox lock. */
+     * read and written with relaxed atomics (any task of the process). */
     int dumpable;
     int child_subreaper;
 };

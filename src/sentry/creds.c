@@ -95,6 +95,8 @@ int creds_set_groups(struct creds *c, const uint32_t *gids, int n)
 
 void creds_fix_setuid(struct creds *new, const struct creds *old, int kind)
 {
+    if (old->securebits & GUEST_SECBIT_NO_SETUID_FIXUP)
+        return;
     if (kind == CREDS_SETID_FS) {
         if (old->fsuid == 0 && new->fsuid != 0)
             new->cap_effective &= ~GUEST_CAP_FS_MASK;
@@ -123,7 +125,8 @@ struct creds *creds_access_override(const struct creds *c)
         return NULL;
     o->fsuid = o->uid;
     o->fsgid = o->gid;
-    o->cap_effective = o->uid == 0 ? o->cap_permitted : 0;
+    if (!(o->securebits & GUEST_SECBIT_NO_SETUID_FIXUP))
+        o->cap_effective = o->uid == 0 ? o->cap_permitted : 0;
     return o;
 }
 

@@ -115,6 +115,8 @@ static long prctl_caps(struct task *t, int option, uint64_t arg2, uint64_t arg3,
     case PR_SET_KEEPCAPS:
         if (arg2 > 1)
             return -EINVAL;
+        if (old->securebits & (GUEST_SECBIT_KEEP_CAPS << 1))
+            return -EPERM; /* locked */
         if (!(new = creds_prepare(old)))
             return -ENOMEM;
         if (arg2)
@@ -124,6 +126,18 @@ static long prctl_caps(struct task *t, int option, uint64_t arg2, uint64_t arg3,
         break;
     case PR_GET_SECUREBITS:
         return old->securebits;
+    case PR_SET_SECUREBITS:
+        /* No change to a locked bit, no unlocking, no unknown bit, and
+         * nothing at all without CAP_SETPCAP. */
+        if ((((old->securebits & GUEST_SECURE_ALL_LOCKS) >> 1) & (old->securebits ^ arg2)) ||
+            (old->securebits & GUEST_SECURE_ALL_LOCKS & ~arg2) ||
+            (arg2 & ~(uint64_t)(GUEST_SECURE_ALL_LOCKS | GUEST_SECURE_ALL_BITS)) ||
+            !creds_capable(old, GCAP_SETPCAP))
+            return -EPERM;
+        if (!(new = creds_prepare(old)))
+            return -ENOMEM;
+        new->securebits = (uint32_t)arg2;
+        break;
     case PR_CAP_AMBIENT:
         if (arg2 == PR_CAP_AMBIENT_CLEAR_ALL) {
             if (arg3 | arg4 | arg5)
@@ -140,7 +154,8 @@ static long prctl_caps(struct task *t, int option, uint64_t arg2, uint64_t arg3,
         if (arg2 != PR_CAP_AMBIENT_RAISE && arg2 != PR_CAP_AMBIENT_LOWER)
             return -EINVAL;
         if (arg2 == PR_CAP_AMBIENT_RAISE &&
-            (!((old->cap_permitted >> arg3) & 1) || !((old->cap_inheritable >> arg3) & 1)))
+            (!((old->cap_permitted >> arg3) & 1) || !((old->cap_inheritable >> arg3) & 1) ||
+             (old->securebits & GUEST_SECBIT_NO_CAP_AMBIENT_RAISE)))
             return -EPERM;
         if (!(new = creds_prepare(old)))
             return -ENOMEM;

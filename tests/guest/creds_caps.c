@@ -109,6 +109,27 @@ static void root_rules(void)
     c = caps();
     check_err(set_caps(c.eff, c.prm, BIT(CAP_AUDIT_READ)), EPERM,
               "capset: inheritable outside the bounding set");
+    /* Securebits: NO_SETUID_FIXUP keeps the sets through uid changes,
+     * NO_CAP_AMBIENT_RAISE refuses ambient raises, a lock keeps its bit. */
+    check_err(sc(SYS_prctl, PR_SET_SECUREBITS, 1 << 12), EPERM, "PR_SET_SECUREBITS(unknown bit)");
+    check_ret(sc(SYS_prctl, PR_SET_SECUREBITS, 0x4), 0, "PR_SET_SECUREBITS(NO_SETUID_FIXUP)");
+    check_ret(sc(SYS_prctl, PR_GET_SECUREBITS), 0x4, "PR_GET_SECUREBITS");
+    c = caps();
+    check_ret(sc(SYS_setresuid, -1, 1000, -1), 0, "setresuid(-1, 1000, -1)");
+    check(caps().eff == c.eff, "effective kept without the fix-up");
+    check_ret(sc(SYS_setresuid, -1, 0, -1), 0, "setresuid(-1, 0, -1)");
+    check_ret(sc(SYS_prctl, PR_SET_SECUREBITS, 0x40), 0, "PR_SET_SECUREBITS(NO_CAP_AMBIENT_RAISE)");
+    check_ret(set_caps(c.eff, c.prm, b), 0, "capset: inheritable");
+    check_err(sc(SYS_prctl, PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, CAP_NET_BIND_SERVICE, 0, 0),
+              EPERM, "PR_CAP_AMBIENT_RAISE refused");
+    check_ret(sc(SYS_prctl, PR_SET_SECUREBITS, 0x20), 0, "PR_SET_SECUREBITS(KEEP_CAPS_LOCKED)");
+    check_err(sc(SYS_prctl, PR_SET_KEEPCAPS, 1), EPERM, "PR_SET_KEEPCAPS when locked");
+    check_err(sc(SYS_prctl, PR_SET_SECUREBITS, 0), EPERM, "PR_SET_SECUREBITS: no unlocking");
+    check_err(sc(SYS_prctl, PR_SET_SECUREBITS, 0x30), EPERM, "PR_SET_SECUREBITS: a locked bit");
+    check_ret(sc(SYS_prctl, PR_SET_SECUREBITS, 0x21), 0, "PR_SET_SECUREBITS(NOROOT), lock kept");
+    out("securebits: %s\n", ret_name(sc(SYS_prctl, PR_GET_SECUREBITS)));
+    check_ret(set_caps(c.eff, c.prm, 0), 0, "capset: inheritable emptied");
+
     /* Without CAP_SETPCAP: inheritable only within permitted. */
     check_ret(set_caps(c.eff & ~BIT(CAP_SETPCAP), c.prm, 0), 0, "capset: drop CAP_SETPCAP");
     check_err(sc(SYS_prctl, PR_CAPBSET_DROP, CAP_CHOWN), EPERM, "PR_CAPBSET_DROP without it");
@@ -133,6 +154,7 @@ static void user_rules(void)
     check_err(sc(SYS_prctl, PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, CAP_CHOWN, 0, 0), EPERM,
               "PR_CAP_AMBIENT_RAISE");
     check_err(sc(SYS_prctl, PR_CAPBSET_DROP, CAP_CHOWN), EPERM, "PR_CAPBSET_DROP");
+    check_err(sc(SYS_prctl, PR_SET_SECUREBITS, 0), EPERM, "PR_SET_SECUREBITS without CAP_SETPCAP");
 }
 
 int main(void)

@@ -104,6 +104,7 @@ static void fake_init(struct fake *f)
     f->t.proc = &f->p;
     f->t.sigmask = 1ULL << (SIGUSR1 - 1);
     f->t.cred = &f->pc;
+    f->t.no_new_privs = 1; /* as the sandbox starts its init */
     f->p.leader = &f->t;
     f->other = f->p;
     f->other.pid = 8;

@@ -617,10 +617,11 @@ int procfs_gen_status(struct strbuf *out, struct task *reader, struct process *p
         (unsigned long long)c->cap_ambient);
     creds_put(held);
 
-    /* NoNewPrivs as prctl(PR_GET_NO_NEW_PRIVS) answers the guest: set (the
-     * sandbox runs with it, sys_prctl). The guest has no seccomp filter of
-     * its own: the stub's filter is the sandbox's, not the guest's. */
-    strbuf_printf(out, "NoNewPrivs:\t1\nSeccomp:\t0\n");
+    /* NoNewPrivs as prctl(PR_GET_NO_NEW_PRIVS) answers the leader: set
+     * from the start (the sandbox runs with it, sys_prctl). The guest has
+     * no seccomp filter of its own: the stub's filter is the sandbox's,
+     * not the guest's. */
+    strbuf_printf(out, "NoNewPrivs:\t%d\nSeccomp:\t0\n", p->leader ? p->leader->no_new_privs : 1);
     if (host_has_status_line("Seccomp_filters", 1))
         strbuf_printf(out, "Seccomp_filters:\t0\n");
     put_host_line(out, "Speculation_Store_Bypass", "unknown");
