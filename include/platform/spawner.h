@@ -30,8 +30,8 @@ int stub_exec_child(int sysmsg_fd, int sock, int exec_fd, int ptrace_mode);
  * and slot (fork_fds: the fork child's own sysmsg memfd and socket end);
  * then the platform has the thread make it; end returns the child's host
  * tid from its hello, or 0 if there is none. */
-void stub_clone_begin(struct stub *s, pid_t by_tid, const uint64_t args[6], int kind,
-                      unsigned slot, const int fork_fds[2]);
+void stub_clone_begin(struct stub *s, pid_t by_tid, const uint64_t args[6], int kind, unsigned slot,
+                      const int fork_fds[2]);
 pid_t stub_clone_end(int clone_ret);
 /* tid is a host thread of s the sentry already serves. */
 int stub_tid_known(struct stub *s, pid_t tid);

@@ -103,12 +103,12 @@ struct process {
     int state;                 /* enum proc_state */
     int exit_signal;           /* sent to the parent at exit (SIGCHLD, or 0) */
     int pgid, sid;
-    int did_exec; /* it has run execve (setpgid's EACCES) */
-    int child_subreaper, has_child_subreaper;
-    /* CPU time of its reaped children (for RUSAGE_CHILDREN and times). */
+    int did_exec;        /* it has run execve (setpgid's EACCES) */
+    int child_subreaper; /* PR_SET_CHILD_SUBREAPER (relaxed atomics) */
+    int has_child_subreaper;
+    /* an ancestor is one */ /* CPU time of its reaped children (for RUSAGE_CHILDREN and times). */
     uint64_t cutime_ns, cstime_ns;
     struct waitq wait_chld; /* wait4/waitid sleepers of this process */
-    struct creds creds;
     struct guest_rlimit rlim[GUEST_RLIM_NLIMITS];
     uint32_t umask;
     char comm[16];       /* the executable's name, NUL-terminated */
@@ -124,6 +124,10 @@ struct process {
     struct fdtable *files;
     struct sighand *sighand;
     struct fs_struct *fs;
+    /* PR_GET/SET_DUMPABLE (Linux keeps it in the mm): 1 at start, reset
+     * to the host's fs.suid_dumpable when the creds change ids or gain
+     * capabilities (task_commit_creds); relaxed atomics. */
+    int dumpable;
 };
 
 /* A guest thread. */
@@ -150,6 +154,29 @@ struct task {
     /* Blocking (sched/wait.h): where its thread sleeps, and the interrupt
      * flag the signal code sets. */
     struct sleeper sleep;
+
+    /* ---- credentials ----
+     * The task's creds (sentry/creds.h), with a reference: immutable,
+     * replaced whole by task_commit_creds. The task reads its own without
+     * a lock (only it replaces them); anyone else takes a reference with
+     * task_cred_get. */
+    const struct creds *cred;
+
+    /* ---- per-task state of prctl and the scheduler calls ----
+     * (sys_task.c, sys_sched.c). A new task copies them from its creator
+     * (clone), except pdeath_signal which starts at 0. Only the task
+     * itself changes them; the pid argument of the calls that name
+     * another task waits for the process table. */
+    int pdeath_signal;  /* PR_SET_PDEATHSIG: sent when the parent dies; 0 after a cred change */
+    int no_new_privs;   /* PR_SET_NO_NEW_PRIVS: 1 from the start (the stub runs with it) */
+    int nice;           /* -20..19, setpriority */
+    int sched_policy;   /* SCHED_OTHER ... (guest-visible only: the host thread keeps its own) */
+    int sched_priority; /* rt priority, 1..99 for SCHED_FIFO/RR */
+    int sched_reset_on_fork;
+    /* sched_setaffinity's set (bit N: cpu N), guest-visible only: the
+     * host thread is never pinned. cpus_set 0: the host's set. */
+    int cpus_set;
+    uint64_t cpus[16];
 };
 
 struct sandbox {
@@ -199,6 +226,14 @@ int pid_nr_tasks(struct sandbox *box);
 int futex_wake_addr(struct task *t, uint64_t uaddr, int nr);
 /* Signals whose default action dumps core. */
 int sig_dumps_core(int sig);
+/* Install new (whose reference t takes over) as t's creds and drop the
+ * old ones: Linux's commit_creds. Only t itself calls this. */
+void task_commit_creds(struct task *t, struct creds *new);
+/* A reference to another task's (or process's leader's) current creds,
+ * for a reader that is not that task; creds_put when done. NULL if p has
+ * no leader. */
+const struct creds *task_cred_get(struct task *t);
+const struct creds *process_cred_get(struct process *p);
 
 /* Run a task's loop on the current thread until it exits. */
 void task_run(struct task *t);

@@ -3,6 +3,8 @@
 #ifndef SENTRY_SANDBOX_H
 #define SENTRY_SANDBOX_H
 
+#include <stdint.h>
+
 #include "fs/setup.h"
 
 /* sandbox-run's own exit statuses (besides the guest's). */
@@ -17,7 +19,11 @@ struct sandbox_opts {
     int no_aslr;         /* start with personality ADDR_NO_RANDOMIZE */
     int max_procs;       /* guest tasks at once (--max-procs) */
     struct fs_config fs; /* the guest's file system */
-    char **argv;         /* PROGRAM [ARG...], NULL-terminated */
+    /* --user UID:GID: the guest's ids (all four of each), no supplementary
+     * groups; without it the guest has sandbox-run's own ids and groups. */
+    int user_set;
+    uint32_t uid, gid;
+    char **argv; /* PROGRAM [ARG...], NULL-terminated */
 };
 
 /* 1 if name is a platform; else 0 after saying so on stderr. */

@@ -46,7 +46,7 @@ void path_op_init(struct task *t, int dirfd, const char *name, int flags, struct
     memset(op, 0, sizeof(*op));
     op->name = name;
     op->flags = flags;
-    op->cred = &t->proc->creds;
+    op->cred = t->cred;
     struct fs_struct *fs = t->proc->fs;
     int use_cwd =
         dirfd == AT_FDCWD || (name[0] == '/' && !(flags & (LOOKUP_BENEATH | LOOKUP_IN_ROOT)));

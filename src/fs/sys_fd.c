@@ -521,7 +521,7 @@ long sys_memfd_create(struct task *t, const struct sysargs *a)
     if (n < 0)
         return n;
     struct file *f;
-    int r = memfd_new(&t->proc->creds, name, flags, &f);
+    int r = memfd_new(t->cred, name, flags, &f);
     if (r < 0)
         return r;
     f->flags = O_RDWR | K_O_LARGEFILE;

@@ -187,11 +187,11 @@ static long do_linkat(struct task *t, int olddirfd, uint64_t oldpath, int newdir
         return -EINVAL;
     struct names n;
     long r = names_in(t, 2, oldpath, newpath, &n, !!(flags & AT_EMPTY_PATH));
-    if (r == 0 && n.p1[0] == 0 && t->proc->creds.euid != 0) {
+    if (r == 0 && n.p1[0] == 0 && !creds_capable(t->cred, GCAP_DAC_READ_SEARCH)) {
         /* AT_EMPTY_PATH needs CAP_DAC_READ_SEARCH, or (Linux 6.10 on) a
          * file opened with the caller's own credentials. */
         struct file *f = fget(t, olddirfd);
-        if (f && f->opener != &t->proc->creds)
+        if (f && f->opener != t->cred)
             r = -ENOENT;
         if (f)
             file_put(f);
@@ -268,10 +268,9 @@ static void set_fs_path(struct task *t, struct path *p, int root)
 
 static long chdir_path(struct task *t, struct path *p, int root)
 {
-    long r = S_ISDIR(p->d->inode->mode) ? vfs_permission(&t->proc->creds, p->d->inode, MAY_EXEC)
-                                        : -ENOTDIR;
-    if (r == 0 && root && t->proc->creds.euid != 0)
-        r = -EPERM; /* CAP_SYS_CHROOT */
+    long r = S_ISDIR(p->d->inode->mode) ? vfs_permission(t->cred, p->d->inode, MAY_EXEC) : -ENOTDIR;
+    if (r == 0 && root && !creds_capable(t->cred, GCAP_SYS_CHROOT))
+        r = -EPERM;
     if (r < 0) {
         path_put(p);
         return r;

@@ -356,29 +356,50 @@ long sys_fstatfs(struct task *t, const struct sysargs *a)
 
 /* ---- access ---- */
 
+/* access() checks with the real ids (and the capabilities a real root
+ * has) for the walk as for the file, as Linux's access_override_creds;
+ * AT_EACCESS with the caller's own creds. */
 static long do_access(struct task *t, int dirfd, uint64_t upath, int mode, int flags)
 {
     if (mode & ~(F_OK | R_OK | W_OK | X_OK))
         return -EINVAL;
     if (flags & ~(AT_EACCESS | AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH))
         return -EINVAL;
-    struct path p;
     int lf = (flags & AT_SYMLINK_NOFOLLOW) ? 0 : LOOKUP_FOLLOW;
     if (flags & AT_EMPTY_PATH)
         lf |= LOOKUP_EMPTY;
-    long r = lookup_user(t, dirfd, upath, lf, &p);
-    if (r < 0)
+    char *path = malloc(PATH_MAX_LEN);
+    if (!path)
+        return -ENOMEM;
+    long r = getname(t, upath, path, !!(lf & LOOKUP_EMPTY));
+    if (r < 0) {
+        free(path);
         return r;
-    struct inode *i = p.d->inode;
-    int mask = ((mode & R_OK) ? MAY_READ : 0) | ((mode & W_OK) ? MAY_WRITE : 0) |
-               ((mode & X_OK) ? MAY_EXEC : 0);
-    if (!(flags & AT_EACCESS))
-        mask |= MAY_ACCESS;
-    r = mode ? vfs_permission(&t->proc->creds, i, mask) : 0;
-    if (r == 0 && (mode & W_OK) && p.mnt && (p.mnt->flags & MNT_RDONLY) &&
-        (S_ISREG(i->mode) || S_ISDIR(i->mode) || S_ISLNK(i->mode)))
-        r = -EROFS;
-    path_put(&p);
+    }
+    const struct creds *cred =
+        flags & AT_EACCESS ? creds_get(t->cred) : creds_access_override(t->cred);
+    if (!cred) {
+        free(path);
+        return -ENOMEM;
+    }
+    struct path p;
+    struct path_op op;
+    path_op_init(t, dirfd, path, lf, &op);
+    op.cred = cred;
+    r = vfs_lookup(&op, &p);
+    path_op_done(&op);
+    free(path);
+    if (r == 0) {
+        struct inode *i = p.d->inode;
+        int mask = ((mode & R_OK) ? MAY_READ : 0) | ((mode & W_OK) ? MAY_WRITE : 0) |
+                   ((mode & X_OK) ? MAY_EXEC : 0);
+        r = mode ? vfs_permission(cred, i, mask) : 0;
+        if (r == 0 && (mode & W_OK) && p.mnt && (p.mnt->flags & MNT_RDONLY) &&
+            (S_ISREG(i->mode) || S_ISDIR(i->mode) || S_ISLNK(i->mode)))
+            r = -EROFS;
+        path_put(&p);
+    }
+    creds_put(cred);
     return r;
 }
 
@@ -462,7 +483,7 @@ static long setattr_at(struct task *t, int dirfd, uint64_t upath, int lflags, st
         r = lookup_user(t, dirfd, upath, lflags, &p);
     if (r < 0)
         return r;
-    r = vfs_setattr(&t->proc->creds, &p, ia);
+    r = vfs_setattr(t->cred, &p, ia);
     path_put(&p);
     return r;
 }
@@ -477,7 +498,7 @@ static long setattr_fd(struct task *t, int fd, struct iattr *ia)
         r = -EPERM; /* anonymous files: pipes have no owner to change here */
     } else {
         struct path p = { f->mnt, f->dentry };
-        r = vfs_setattr(&t->proc->creds, &p, ia);
+        r = vfs_setattr(t->cred, &p, ia);
     }
     file_put(f);
     return r;
@@ -498,7 +519,7 @@ static long chmod_at(struct task *t, int dirfd, uint64_t upath, mode_t mode, int
     if (S_ISLNK(p.d->inode->mode))
         r = -EOPNOTSUPP;
     else
-        r = vfs_setattr(&t->proc->creds, &p, &ia);
+        r = vfs_setattr(t->cred, &p, &ia);
     path_put(&p);
     return r;
 }
@@ -605,7 +626,7 @@ long sys_truncate(struct task *t, const struct sysargs *a)
         r = -EISDIR;
     else if (!S_ISREG(i->mode))
         r = -EINVAL;
-    else if ((r = vfs_permission(&t->proc->creds, i, MAY_WRITE)) == 0) {
+    else if ((r = vfs_permission(t->cred, i, MAY_WRITE)) == 0) {
         if (p.mnt && (p.mnt->flags & MNT_RDONLY))
             r = -EROFS;
         else if ((r = fsize_limit_grow(i, len)) < 0)
@@ -677,7 +698,7 @@ static long utimes_common(struct task *t, int dirfd, uint64_t upath, const struc
     if (r < 0)
         return r;
     if (ia.valid)
-        r = vfs_setattr(&t->proc->creds, &p, &ia);
+        r = vfs_setattr(t->cred, &p, &ia);
     path_put(&p);
     return r;
 }
@@ -767,13 +788,9 @@ static int xattr_prefix_check(const char *name)
     return -EOPNOTSUPP;
 }
 
-#define CAP_FOWNER_BIT 3
-#define CAP_SYS_ADMIN_BIT 21
-#define CAP_SETFCAP_BIT 31
-
 static int has_cap(struct task *t, int cap)
 {
-    return (t->proc->creds.cap_effective >> cap) & 1;
+    return creds_capable(t->cred, cap);
 }
 
 /* Linux's xattr_permission, then the capability hooks for security.*
@@ -789,21 +806,21 @@ static int xattr_permission(struct task *t, struct inode *i, const char *name, i
     if (strncmp(name, "security.", 9) == 0) {
         if (!write)
             return 0;
-        int cap = strcmp(name, "security.capability") == 0 ? CAP_SETFCAP_BIT : CAP_SYS_ADMIN_BIT;
+        int cap = strcmp(name, "security.capability") == 0 ? GCAP_SETFCAP : GCAP_SYS_ADMIN;
         return has_cap(t, cap) ? 0 : -EPERM;
     }
     if (strncmp(name, "system.", 7) == 0)
         return 0;
     if (strncmp(name, "trusted.", 8) == 0)
-        return has_cap(t, CAP_SYS_ADMIN_BIT) ? 0 : write ? -EPERM : -ENODATA;
+        return has_cap(t, GCAP_SYS_ADMIN) ? 0 : write ? -EPERM : -ENODATA;
     if (strncmp(name, "user.", 5) == 0) {
         if (!S_ISREG(i->mode) && !S_ISDIR(i->mode))
             return write ? -EPERM : -ENODATA;
-        if (S_ISDIR(i->mode) && (i->mode & S_ISVTX) && write && t->proc->creds.fsuid != i->uid &&
-            !has_cap(t, CAP_FOWNER_BIT))
+        if (S_ISDIR(i->mode) && (i->mode & S_ISVTX) && write && t->cred->fsuid != i->uid &&
+            !has_cap(t, GCAP_FOWNER))
             return -EPERM;
     }
-    return vfs_permission(&t->proc->creds, i, mask);
+    return vfs_permission(t->cred, i, mask);
 }
 
 /* Resolve the target of an xattr call: path (follow or not) or fd. */
@@ -932,7 +949,7 @@ static long do_listxattr(struct task *t, const struct sysargs *a, int by_fd, int
         r = 0;
     else if ((r = i->ops->listxattr(i, buf, XATTR_SIZE_MAX_LEN)) == -ERANGE)
         r = -E2BIG; /* longer than any buffer may be */
-    if (r > 0 && !has_cap(t, CAP_SYS_ADMIN_BIT))
+    if (r > 0 && !has_cap(t, GCAP_SYS_ADMIN))
         r = (long)xattr_list_filter(buf, (size_t)r);
     if (r > 0 && size && (size_t)r > size)
         r = -ERANGE;

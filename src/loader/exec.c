@@ -57,9 +57,9 @@ int exec_open(struct task *t, int dirfd, const char *path, struct file **out)
     if (!S_ISREG(i->mode) || (p.mnt && (p.mnt->flags & MNT_NOEXEC)))
         r = -EACCES;
     if (r == 0)
-        r = vfs_permission(&t->proc->creds, i, MAY_EXEC);
+        r = vfs_permission(t->cred, i, MAY_EXEC);
     if (r == 0)
-        r = vfs_open_path(&t->proc->creds, &p, O_RDONLY, out);
+        r = vfs_open_path(t->cred, &p, O_RDONLY, out);
     path_put(&p);
     return r;
 }
@@ -299,7 +299,7 @@ static int fill_auxv(struct task *t, const struct elf_image *img, uint64_t bias,
                      struct auxv_ent *aux)
 {
     struct mm *mm = t->proc->mm;
-    struct creds *c = &t->proc->creds;
+    const struct creds *c = t->cred;
     int na = 0;
 #define AUX(type_, val_)                                                                           \
     aux[na++] = (struct auxv_ent)                                                                  \

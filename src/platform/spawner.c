@@ -128,8 +128,9 @@ static int recv_fds(int sock, void *data, size_t len, int *fds, int maxfds)
 {
     struct iovec iov = { data, len };
     uint64_t ctl[CMSG_SPACE(2 * sizeof(int)) / 8 + 1];
-    struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl,
-                          .msg_controllen = sizeof(ctl) };
+    struct msghdr msg = {
+        .msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl, .msg_controllen = sizeof(ctl)
+    };
     ssize_t n;
     do
         n = recvmsg(sock, &msg, MSG_CMSG_CLOEXEC);
@@ -177,9 +178,9 @@ static void spawner_serve(int sock, int exec_fd)
             else if (si.si_pid == 0)
                 rep.ret = -EAGAIN; /* still running */
             else
-                rep.status = si.si_code == CLD_EXITED ? (si.si_status & 0xff) << 8
-                                                      : si.si_status |
-                                                            (si.si_code == CLD_DUMPED ? 0x80 : 0);
+                rep.status = si.si_code == CLD_EXITED
+                                 ? (si.si_status & 0xff) << 8
+                                 : si.si_status | (si.si_code == CLD_DUMPED ? 0x80 : 0);
         } else {
             rep.ret = -EINVAL;
         }
@@ -281,14 +282,14 @@ static pthread_mutex_t sup_mu = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t sup_cv = PTHREAD_COND_INITIALIZER;
 static struct {
     int active;
-    struct stub *stub;   /* the stub asked to clone */
-    pid_t by_tid;        /* the stub thread asked */
-    uint64_t args[6];    /* the exact clone arguments */
-    int kind;            /* STUB_CHILD_THREAD or STUB_CHILD_FORK */
-    unsigned slot;       /* the child's slot */
-    int permitted;       /* the clone was let through */
-    pid_t child;         /* the child's host tid, from its hello */
-    int fork_fds[2];     /* fork: its sysmsg memfd and socket end */
+    struct stub *stub; /* the stub asked to clone */
+    pid_t by_tid;      /* the stub thread asked */
+    uint64_t args[6];  /* the exact clone arguments */
+    int kind;          /* STUB_CHILD_THREAD or STUB_CHILD_FORK */
+    unsigned slot;     /* the child's slot */
+    int permitted;     /* the clone was let through */
+    pid_t child;       /* the child's host tid, from its hello */
+    int fork_fds[2];   /* fork: its sysmsg memfd and socket end */
 } want;
 static int late_child, late_kind;
 
@@ -318,8 +319,11 @@ static long proc_status_field(pid_t pid, const char *name)
 static int addfd(int listener, uint64_t id, int srcfd, int newfd)
 {
     struct seccomp_notif_addfd a = {
-        .id = id, .flags = SECCOMP_ADDFD_FLAG_SETFD, .srcfd = (uint32_t)srcfd,
-        .newfd = (uint32_t)newfd, .newfd_flags = 0,
+        .id = id,
+        .flags = SECCOMP_ADDFD_FLAG_SETFD,
+        .srcfd = (uint32_t)srcfd,
+        .newfd = (uint32_t)newfd,
+        .newfd_flags = 0,
     };
     return ioctl(listener, SECCOMP_IOCTL_NOTIF_ADDFD, &a) == newfd ? 0 : -1;
 }
@@ -375,7 +379,8 @@ static void *supervisor(void *arg)
     struct seccomp_notif_sizes sz;
     if (syscall(SYS_seccomp, SECCOMP_GET_NOTIF_SIZES, 0, &sz) < 0)
         return NULL;
-    struct seccomp_notif *n = calloc(1, sz.seccomp_notif > sizeof(*n) ? sz.seccomp_notif : sizeof(*n));
+    struct seccomp_notif *n =
+        calloc(1, sz.seccomp_notif > sizeof(*n) ? sz.seccomp_notif : sizeof(*n));
     struct seccomp_notif_resp *r =
         calloc(1, sz.seccomp_notif_resp > sizeof(*r) ? sz.seccomp_notif_resp : sizeof(*r));
     if (!n || !r)
@@ -421,8 +426,8 @@ int supervisor_start(void)
     return r ? -r : 0;
 }
 
-void stub_clone_begin(struct stub *s, pid_t by_tid, const uint64_t args[6], int kind,
-                      unsigned slot, const int fork_fds[2])
+void stub_clone_begin(struct stub *s, pid_t by_tid, const uint64_t args[6], int kind, unsigned slot,
+                      const int fork_fds[2])
 {
     pthread_mutex_lock(&clone_lock);
     pthread_mutex_lock(&sup_mu);

@@ -285,7 +285,6 @@ void task_exit(struct task *t)
 
 /* ---- wait4, waitid ---- */
 
-
 static int wait_matches(const struct wait_opts *wo, const struct process *c)
 {
     if (wo->type == P_PID && c->pid != wo->id)
@@ -315,7 +314,9 @@ static int wait_scan(struct task *t, struct wait_opts *wo, struct process **reap
             continue;
         wo->pid = c->pid;
         wo->status = c->exit_code;
-        wo->uid = c->creds.uid;
+        const struct creds *cr = process_cred_get(c);
+        wo->uid = cr ? cr->uid : 0;
+        creds_put(cr);
         memset(&wo->ru, 0, sizeof(wo->ru));
         if (!(wo->options & WNOWAIT)) {
             unlink_reaped(p->sandbox, c);
@@ -349,18 +350,21 @@ long do_wait(struct task *t, struct wait_opts *wo)
 
 /* kill_ok_by_cred: the sender's real or effective uid is the target's real
  * or saved uid, or it has CAP_KILL. */
-static int may_signal(const struct process *from, const struct process *to)
+/* kill_ok_by_cred: the sender's real or effective uid is the target's real
+ * or saved uid, or it has CAP_KILL. */
+static int may_signal(struct task *from, struct process *to)
 {
-    const struct creds *s = &from->creds, *d = &to->creds;
-    if (s->cap_effective & (1ULL << 5 /* CAP_KILL */))
-        return 1;
-    return s->euid == d->suid || s->euid == d->uid || s->uid == d->suid || s->uid == d->uid;
+    const struct creds *s = from->cred, *d = process_cred_get(to);
+    int ok = !d || (s->cap_effective & (1ULL << 5 /* CAP_KILL */)) || s->euid == d->suid ||
+             s->euid == d->uid || s->uid == d->suid || s->uid == d->uid;
+    creds_put(d);
+    return ok;
 }
 
 /* Send sig to q for t: -EPERM or 0 (sig 0 only checks). Under nothing. */
 static int send_to(struct task *t, struct process *q, int sig)
 {
-    if (!may_signal(t->proc, q))
+    if (!may_signal(t, q))
         return -EPERM;
     if (sig && q->state == PROC_ALIVE)
         signal_process(q, sig);
@@ -443,4 +447,3 @@ long proc_tkill(struct task *t, int tgid, int tid, int sig)
     task_put(target);
     return r;
 }
-

@@ -36,7 +36,7 @@
  * IO, UNTRACED, PTRACE (no guest ptrace), DETACHED (ignored by Linux). */
 #define CLONE_QUIET (CLONE_SYSVSEM | CLONE_IO | CLONE_UNTRACED | CLONE_PTRACE | CLONE_DETACHED)
 #define CLONE_KNOWN                                                                                \
-    (CLONE_VM | CLONE_FS | CLONE_FILES | CLONE_SIGHAND | CLONE_PIDFD | CLONE_PARENT |             \
+    (CLONE_VM | CLONE_FS | CLONE_FILES | CLONE_SIGHAND | CLONE_PIDFD | CLONE_PARENT |              \
      CLONE_THREAD | CLONE_SETTLS | CLONE_PARENT_SETTID | CLONE_CHILD_CLEARTID |                    \
      CLONE_CHILD_SETTID | CLONE_VFORK | CLONE_NS_FLAGS | CLONE_QUIET | CLONE_CLEAR_SIGHAND |       \
      CLONE_INTO_CGROUP)
@@ -105,7 +105,7 @@ static struct process *clone_process(struct task *t, uint64_t f, int exit_signal
             if (p->sighand->act[i].handler != (uint64_t)(uintptr_t)SIG_IGN)
                 memset(&p->sighand->act[i], 0, sizeof(p->sighand->act[i]));
     }
-    p->creds = pp->creds;
+    p->dumpable = __atomic_load_n(&pp->dumpable, __ATOMIC_RELAXED);
     memcpy(p->rlim, pp->rlim, sizeof(p->rlim));
     p->umask = pp->umask;
     memcpy(p->comm, pp->comm, sizeof(p->comm));
@@ -126,6 +126,21 @@ static void clone_regs(struct task *c, const struct task *t, const struct clone_
     if (ca->flags & CLONE_SETTLS)
         c->regs.fs_base = ca->tls;
     c->sigmask = t->sigmask;
+    c->cred = creds_get(t->cred);
+    /* prctl and scheduler state is inherited, but not the parent-death
+     * signal; SCHED_RESET_ON_FORK drops a real-time policy. */
+    c->no_new_privs = t->no_new_privs;
+    c->nice = t->nice;
+    c->sched_policy = t->sched_policy;
+    c->sched_priority = t->sched_priority;
+    c->sched_reset_on_fork = t->sched_reset_on_fork;
+    if (t->sched_reset_on_fork) {
+        c->sched_policy = 0;
+        c->sched_priority = 0;
+        c->sched_reset_on_fork = 0;
+    }
+    c->cpus_set = t->cpus_set;
+    memcpy(c->cpus, t->cpus, sizeof(c->cpus));
     if (ca->flags & CLONE_CHILD_CLEARTID)
         c->clear_child_tid = ca->child_tid;
 }
@@ -194,8 +209,8 @@ long do_clone(struct task *t, const struct clone_args_k *ca)
     long r = clone_check(t, ca);
     if (r < 0)
         return r;
-    struct process *p = (f & CLONE_THREAD) ? process_get(t->proc)
-                                           : clone_process(t, f, (int)ca->exit_signal);
+    struct process *p =
+        (f & CLONE_THREAD) ? process_get(t->proc) : clone_process(t, f, (int)ca->exit_signal);
     struct task *c = p ? task_alloc(p) : NULL;
     process_put(p); /* the task holds it */
     if (!c)
@@ -252,4 +267,3 @@ long do_clone(struct task *t, const struct clone_args_k *ca)
     task_put(c);
     return tid;
 }
-

@@ -3,6 +3,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <getopt.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,6 +32,8 @@ static void usage(FILE *f)
                "                   personality ADDR_NO_RANDOMIZE (as under setarch -R)\n"
                "  --max-procs=N    at most N guest tasks (threads) at once; clone and fork\n"
                "                   past it fail with EAGAIN (default 1024)\n"
+               "  --user=UID:GID   the guest's user and group ids (numbers), with no\n"
+               "                   supplementary groups (default: sandbox-run's own)\n"
                "  --help           show this help\n"
                "  --version        show the version\n"
                "\n"
@@ -132,6 +135,37 @@ static int parse_mount(struct fs_config *c, int bind, const char *arg)
     return 0;
 }
 
+/* One id of --user: a decimal number below 2^32 - 1 ((uid_t)-1 is no id). */
+static int parse_id(const char *s, const char *end, uint32_t *out)
+{
+    if (s == end || end - s > 10)
+        return -1;
+    uint64_t v = 0;
+    for (; s < end; s++) {
+        if (*s < '0' || *s > '9')
+            return -1;
+        v = v * 10 + (uint64_t)(*s - '0');
+    }
+    if (v >= UINT32_MAX)
+        return -1;
+    *out = (uint32_t)v;
+    return 0;
+}
+
+/* --user UID:GID; one-line error on bad input. */
+static int parse_user(struct sandbox_opts *o, const char *arg)
+{
+    const char *colon = strchr(arg, ':');
+    if (!colon || parse_id(arg, colon, &o->uid) < 0 ||
+        parse_id(colon + 1, colon + 1 + strlen(colon + 1), &o->gid) < 0) {
+        fprintf(stderr, "sandbox-run: --user %s: expected UID:GID (numbers below 4294967295)\n",
+                arg);
+        return -1;
+    }
+    o->user_set = 1;
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     static struct sandbox_opts o = { .platform = "systrap",
@@ -151,6 +185,19 @@ int main(int argc, char **argv)
         { "cwd", required_argument, NULL, 'c' },
         { "no-aslr", no_argument, NULL, 'A' },
         { "max-procs", required_argument, NULL, 'P' },
+        { "user", required_argument, NULL, 'u' },
+        { NULL, 0, NULL, 0 },
+        { "platform", required_argument, NULL, 'p' },
+        { "strace", no_argument, NULL, 's' },
+        { "help", no_argument, NULL, 'h' },
+        { "version", no_argument, NULL, 'V' },
+        { "root", required_argument, NULL, 'r' },
+        { "rw", no_argument, NULL, 'w' },
+        { "bind", required_argument, NULL, 'b' },
+        { "tmpfs", required_argument, NULL, 't' },
+        { "cwd", required_argument, NULL, 'c' },
+        { "no-aslr", no_argument, NULL, 'A' },
+        { "user", required_argument, NULL, 'u' },
         { NULL, 0, NULL, 0 },
     };
     opterr = 0;
@@ -191,6 +238,10 @@ int main(int argc, char **argv)
             o.max_procs = (int)n;
             break;
         }
+        case 'u':
+            if (parse_user(&o, optarg) < 0)
+                return EXIT_USAGE;
+            break;
         case 'h':
             usage(stdout);
             return 0;

@@ -48,11 +48,9 @@ static int touches_stub(uint64_t start, uint64_t end)
     return start < STUB_REGION_END && end > STUB_BASE;
 }
 
-#define CAP_IPC_LOCK_ 14
-
 int mm_cap_ipc_lock(struct task *t)
 {
-    return (t->proc->creds.cap_effective & (1ULL << CAP_IPC_LOCK_)) != 0;
+    return creds_capable(t->cred, GCAP_IPC_LOCK);
 }
 
 int mm_can_mlock(struct task *t)

@@ -81,6 +81,7 @@ void task_put(struct task *t)
     if (!t || __atomic_sub_fetch(&t->refs, 1, __ATOMIC_ACQ_REL) != 0)
         return;
     sleeper_destroy(&t->sleep);
+    creds_put(t->cred);
     process_put(t->proc);
     free(t);
 }
@@ -127,8 +128,8 @@ struct task *task_alloc(struct process *p)
 static int pid_in_use(struct sandbox *box, int pid)
 {
     list_for_each(t, &box->tasks, struct task, tid_node) if (t->tid == pid) return 1;
-    list_for_each(p, &box->procs, struct process, pid_node) if (p->pid == pid || p->pgid == pid ||
-                                                                p->sid == pid) return 1;
+    list_for_each(p, &box->procs, struct process,
+                  pid_node) if (p->pid == pid || p->pgid == pid || p->sid == pid) return 1;
     return 0;
 }
 

@@ -23,7 +23,7 @@ struct task *process_new_init(struct sandbox *box)
     struct fdtable *ft = fdtable_new();
     if (p)
         process_put(p); /* the task holds it now */
-    if (!t || !mm || !sh || !ft || creds_init_host(&p->creds) < 0) {
+    if (!t || !mm || !sh || !ft) {
         mm_put(mm);
         sighand_put(sh);
         fdtable_put(ft);
@@ -37,7 +37,6 @@ struct task *process_new_init(struct sandbox *box)
     t->tid = 1;
     p->leader = t;
     p->umask = 022;
-    creds_init_caps(&p->creds);
     for (int i = 0; i < GUEST_RLIM_NLIMITS; i++) {
         struct rlimit rl;
         if (getrlimit(i, &rl) == 0)

@@ -13,6 +13,7 @@
 #include <string.h>
 #include <sys/eventfd.h>
 #include <sys/personality.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -155,6 +156,36 @@ static int sandbox_init(struct sandbox *box, const struct sandbox_opts *o, struc
         return EXIT_INTERNAL;
     }
     struct process *init = t->proc;
+    struct creds *cred = creds_alloc();
+    if (!cred) {
+        fprintf(stderr, "sandbox-run: out of memory\n");
+        return EXIT_INTERNAL;
+    }
+    /* The host process's ids (or --user's, with no supplementary groups),
+     * as if by an execve from Linux's init: root gets every capability. */
+    int r = creds_init_host(cred);
+    if (r == 0 && o->user_set) {
+        cred->uid = cred->euid = cred->suid = cred->fsuid = o->uid;
+        cred->gid = cred->egid = cred->sgid = cred->fsgid = o->gid;
+        r = creds_set_groups(cred, NULL, 0);
+    }
+    if (r < 0) {
+        fprintf(stderr, "sandbox-run: cannot set the guest's ids: %s\n", strerror(-r));
+        creds_put(cred);
+        return EXIT_INTERNAL;
+    }
+    creds_init_caps(cred);
+    t->cred = cred;
+    init->dumpable = 1;
+    /* The stub runs with no_new_privs (its seccomp filter needs it), and
+     * the guest is told so. */
+    t->no_new_privs = 1;
+    /* The nice value sandbox-run runs with, as the ids: the guest's own
+     * from then on (setpriority never changes the host's). */
+    errno = 0;
+    int nice = getpriority(PRIO_PROCESS, 0);
+    if (errno == 0)
+        t->nice = nice;
     /* Address-space randomisation unless asked not to, here or by
      * sandbox-run's own personality (setarch -R). */
     int host_pers = personality(0xffffffff);

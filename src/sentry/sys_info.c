@@ -1,5 +1,5 @@
 /* Identity, time and system information: getpid and friends, uname,
- * supplementary groups, clocks, sysinfo, getrandom, resource limits, CPU affinity. */
+ * supplementary groups, clocks, sysinfo, getrandom, resource limits. */
 #define _GNU_SOURCE
 #include <assert.h>
 #include <errno.h>
@@ -40,25 +40,25 @@ long sys_getppid(struct task *t, const struct sysargs *a)
 long sys_getuid(struct task *t, const struct sysargs *a)
 {
     (void)a;
-    return t->proc->creds.uid;
+    return t->cred->uid;
 }
 
 long sys_geteuid(struct task *t, const struct sysargs *a)
 {
     (void)a;
-    return t->proc->creds.euid;
+    return t->cred->euid;
 }
 
 long sys_getgid(struct task *t, const struct sysargs *a)
 {
     (void)a;
-    return t->proc->creds.gid;
+    return t->cred->gid;
 }
 
 long sys_getegid(struct task *t, const struct sysargs *a)
 {
     (void)a;
-    return t->proc->creds.egid;
+    return t->cred->egid;
 }
 
 /* Linux's getgroups: size 0 asks for the count; the list is copied only
@@ -67,7 +67,7 @@ long sys_getgroups(struct task *t, const struct sysargs *a)
 {
     uint64_t list = a->a[1];
     int size = (int)a->a[0];
-    const struct creds *c = &t->proc->creds;
+    const struct creds *c = t->cred;
     if (size < 0)
         return -EINVAL;
     if (size == 0)
@@ -250,21 +250,6 @@ long sys_getrandom(struct task *t, const struct sysargs *a)
     return (long)done;
 }
 
-long sys_sched_getaffinity(struct task *t, const struct sysargs *a)
-{
-    uint64_t umask = a->a[2];
-    int pid = (int)a->a[0];
-    uint64_t len = a->a[1];
-    uint8_t mask[1024];
-    /* The host kernel checks len exactly as for the guest; then the pid. */
-    long r = syscall(SYS_sched_getaffinity, 0, len < sizeof(mask) ? len : sizeof(mask), mask);
-    if (r < 0)
-        return -errno;
-    if (pid != 0 && pid != t->tid)
-        return -ESRCH;
-    return copy_out(t, umask, mask, (size_t)r) < 0 ? -EFAULT : r;
-}
-
 /* prlimit64 and the older getrlimit/setrlimit share this. */
 static long do_prlimit(struct task *t, int pid, unsigned res, uint64_t unew, uint64_t uold)
 {
@@ -282,7 +267,7 @@ static long do_prlimit(struct task *t, int pid, unsigned res, uint64_t unew, uin
     if (unew) {
         if (nl.cur > nl.max)
             r = -EINVAL;
-        else if (nl.max > old.max && p->creds.euid != 0)
+        else if (nl.max > old.max && !creds_capable(t->cred, GCAP_SYS_RESOURCE))
             r = -EPERM;
         else if (res == RLIMIT_NOFILE && nl.max > 1048576)
             r = -EPERM;

@@ -78,8 +78,14 @@ long sys_clone3(struct task *t, const struct sysargs *a)
             return -E2BIG;
     }
     struct clone_args_k ca = {
-        .flags = k[0], .pidfd = k[1], .child_tid = k[2], .parent_tid = k[3],
-        .exit_signal = k[4], .stack = k[5], .stack_size = k[6], .tls = k[7],
+        .flags = k[0],
+        .pidfd = k[1],
+        .child_tid = k[2],
+        .parent_tid = k[3],
+        .exit_signal = k[4],
+        .stack = k[5],
+        .stack_size = k[6],
+        .tls = k[7],
     };
     uint64_t set_tid = k[8], set_tid_size = k[9];
     if (set_tid_size > 32 /* MAX_PID_NS_LEVEL */)

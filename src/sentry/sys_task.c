@@ -1,5 +1,6 @@
 /* Thread and process syscalls: set_tid_address, robust lists, rseq,
- * arch_prctl, prctl, process groups and sessions. */
+ * arch_prctl, prctl (names, the parent-death signal, dumpable, subreaper,
+ * no_new_privs and the capability options), process groups and sessions. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <asm/prctl.h>
@@ -73,9 +74,95 @@ long sys_arch_prctl(struct task *t, const struct sysargs *a)
     }
 }
 
+/* The capability options, as Linux's cap_task_prctl. */
+static long prctl_caps(struct task *t, int option, uint64_t arg2, uint64_t arg3, uint64_t arg4,
+                       uint64_t arg5)
+{
+    const struct creds *old = t->cred;
+    struct creds *new;
+    switch (option) {
+    case PR_CAPBSET_READ:
+        if (arg2 > GUEST_CAP_LAST_CAP)
+            return -EINVAL;
+        return (old->cap_bset >> arg2) & 1;
+    case PR_CAPBSET_DROP:
+        if (!creds_capable(old, GCAP_SETPCAP))
+            return -EPERM;
+        if (arg2 > GUEST_CAP_LAST_CAP)
+            return -EINVAL;
+        if (!(new = creds_prepare(old)))
+            return -ENOMEM;
+        new->cap_bset &= ~(1ULL << arg2);
+        break;
+    case PR_GET_KEEPCAPS:
+        return !!(old->securebits & GUEST_SECBIT_KEEP_CAPS);
+    case PR_SET_KEEPCAPS:
+        if (arg2 > 1)
+            return -EINVAL;
+        if (old->securebits & (GUEST_SECBIT_KEEP_CAPS << 1))
+            return -EPERM; /* locked */
+        if (!(new = creds_prepare(old)))
+            return -ENOMEM;
+        if (arg2)
+            new->securebits |= GUEST_SECBIT_KEEP_CAPS;
+        else
+            new->securebits &= ~GUEST_SECBIT_KEEP_CAPS;
+        break;
+    case PR_GET_SECUREBITS:
+        return old->securebits;
+    case PR_SET_SECUREBITS:
+        /* No change to a locked bit, no unlocking, no unknown bit, and
+         * nothing at all without CAP_SETPCAP. */
+        if ((((old->securebits & GUEST_SECURE_ALL_LOCKS) >> 1) & (old->securebits ^ arg2)) ||
+            (old->securebits & GUEST_SECURE_ALL_LOCKS & ~arg2) ||
+            (arg2 & ~(uint64_t)(GUEST_SECURE_ALL_LOCKS | GUEST_SECURE_ALL_BITS)) ||
+            !creds_capable(old, GCAP_SETPCAP))
+            return -EPERM;
+        if (!(new = creds_prepare(old)))
+            return -ENOMEM;
+        new->securebits = (uint32_t)arg2;
+        break;
+    case PR_CAP_AMBIENT:
+        if (arg2 == PR_CAP_AMBIENT_CLEAR_ALL) {
+            if (arg3 | arg4 | arg5)
+                return -EINVAL;
+            if (!(new = creds_prepare(old)))
+                return -ENOMEM;
+            new->cap_ambient = 0;
+            break;
+        }
+        if (arg3 > GUEST_CAP_LAST_CAP || arg4 || arg5)
+            return -EINVAL;
+        if (arg2 == PR_CAP_AMBIENT_IS_SET)
+            return (old->cap_ambient >> arg3) & 1;
+        if (arg2 != PR_CAP_AMBIENT_RAISE && arg2 != PR_CAP_AMBIENT_LOWER)
+            return -EINVAL;
+        if (arg2 == PR_CAP_AMBIENT_RAISE &&
+            (!((old->cap_permitted >> arg3) & 1) || !((old->cap_inheritable >> arg3) & 1) ||
+             (old->securebits & GUEST_SECBIT_NO_CAP_AMBIENT_RAISE)))
+            return -EPERM;
+        if (!(new = creds_prepare(old)))
+            return -ENOMEM;
+        if (arg2 == PR_CAP_AMBIENT_RAISE)
+            new->cap_ambient |= 1ULL << arg3;
+        else
+            new->cap_ambient &= ~(1ULL << arg3);
+        break;
+    default:
+        return -ENOSYS; /* not a capability option */
+    }
+    task_commit_creds(t, new);
+    return 0;
+}
+
 long sys_prctl(struct task *t, const struct sysargs *a)
 {
-    uint64_t option = a->a[0], arg2 = a->a[1], arg3 = a->a[2], arg4 = a->a[3], arg5 = a->a[4];
+    /* The option is an int: the register's upper half does not count. */
+    int option = (int)a->a[0];
+    uint64_t arg2 = a->a[1], arg3 = a->a[2], arg4 = a->a[3], arg5 = a->a[4];
+    long r = prctl_caps(t, option, arg2, arg3, arg4, arg5);
+    if (r != -ENOSYS)
+        return r;
     switch (option) {
     case PR_SET_NAME: {
         /* As Linux's strncpy_from_user of 15 bytes: a fault before the
@@ -92,14 +179,40 @@ long sys_prctl(struct task *t, const struct sysargs *a)
     }
     case PR_GET_NAME:
         return copy_out(t, arg2, t->proc->comm, sizeof(t->proc->comm)) < 0 ? -EFAULT : 0;
+    case PR_SET_PDEATHSIG:
+        if (arg2 > GUEST_NSIG)
+            return -EINVAL;
+        t->pdeath_signal = (int)arg2;
+        return 0;
+    case PR_GET_PDEATHSIG:
+        return copy_out(t, arg2, &t->pdeath_signal, sizeof(int)) < 0 ? -EFAULT : 0;
     case PR_GET_DUMPABLE:
-        return 1;
+        return __atomic_load_n(&t->proc->dumpable, __ATOMIC_RELAXED);
     case PR_SET_DUMPABLE:
-        return arg2 <= 1 ? 0 : -EINVAL;
+        /* 0 or 1; 2 (suid_dumpable's "root only") cannot be asked for. */
+        if (arg2 > 1)
+            return -EINVAL;
+        __atomic_store_n(&t->proc->dumpable, (int)arg2, __ATOMIC_RELAXED);
+        return 0;
+    case PR_SET_CHILD_SUBREAPER:
+        __atomic_store_n(&t->proc->child_subreaper, arg2 != 0, __ATOMIC_RELAXED);
+        return 0;
+    case PR_GET_CHILD_SUBREAPER: {
+        int v = __atomic_load_n(&t->proc->child_subreaper, __ATOMIC_RELAXED);
+        return copy_out(t, arg2, &v, sizeof(v)) < 0 ? -EFAULT : 0;
+    }
+    case PR_GET_TID_ADDRESS:
+        return copy_out(t, arg2, &t->clear_child_tid, sizeof(t->clear_child_tid)) < 0 ? -EFAULT : 0;
     case PR_GET_NO_NEW_PRIVS:
-        return 1; /* the stub's seccomp filter set it */
+        if (arg2 || arg3 || arg4 || arg5)
+            return -EINVAL;
+        return t->no_new_privs;
     case PR_SET_NO_NEW_PRIVS:
-        return arg2 == 1 && !arg3 && !arg4 && !arg5 ? 0 : -EINVAL;
+        /* Once set, never cleared (and the guest starts with it set). */
+        if (arg2 != 1 || arg3 || arg4 || arg5)
+            return -EINVAL;
+        t->no_new_privs = 1;
+        return 0;
     default:
         return -EINVAL;
     }

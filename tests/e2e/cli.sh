@@ -274,6 +274,37 @@ C
     done
 fi
 
+# --user UID:GID: the guest's ids (real, effective, saved, fs), no
+# supplementary groups, capabilities only for uid 0; bad values are a usage
+# error.
+cat > ids.c <<'C'
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+int main(void)
+{
+    char line[256];
+    FILE *f = fopen("/proc/self/status", "r");
+    while (f && fgets(line, sizeof line, f))
+        if (!strncmp(line, "Uid:", 4) || !strncmp(line, "Gid:", 4) || !strncmp(line, "Groups:", 7) ||
+            !strncmp(line, "CapEff:", 7))
+            fputs(line, stdout);
+    return 0;
+}
+C
+musl-gcc -static -O1 -o ids ids.c || exit 2
+chmod 755 . ids
+expect "--user 1000:100"        0   '^Uid:	1000	1000	1000	1000$' -- "$sb" --user 1000:100 -- ./ids
+if ! grep -q '^Gid:	100	100	100	100$' out || ! grep -q '^Groups:	 $' out ||
+    ! grep -q '^CapEff:	0000000000000000$' out; then
+    echo "FAIL --user 1000:100: gids, groups or capabilities:"; cat out
+    fails=$((fails + 1))
+fi
+expect "--user=0:0 has every capability" 0 '^CapEff:	000001ffffffffff$' -- "$sb" --user=0:0 -- ./ids
+expect "--user without GID"     2   '^sandbox-run: --user 1000: expected UID:GID' -- "$sb" --user 1000 -- ./ids
+expect "--user -1"              2   'expected UID:GID'            -- "$sb" --user 1:4294967295 -- ./ids
+expect "--user not a number"    2   'expected UID:GID'            -- "$sb" --user root:root -- ./ids
+
 # The stub process of a running guest: no host descriptor but its end of the
 # fd-passing socket (fd 4), seccomp filter on, no new privileges, text sealed
 # (where the kernel has mseal).

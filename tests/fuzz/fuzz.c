@@ -27,7 +27,10 @@
  * "valid" buffers are dedicated scratch pages), touch its log descriptor,
  * change RLIMIT_FSIZE (the log would stop), or fill the host's disk or
  * memory (fallocate, sendfile, splice, copy_file_range and mmap lengths are
- * bounded unless absurd). */
+ * bounded unless absurd), or give up its identity for good (the setuid
+ * family keeps a real uid of 0, capset keeps the permitted set, so
+ * restore_creds() can always come back to the starting ids, groups and
+ * capabilities; it does so often). */
 #define _GNU_SOURCE
 #include <fcntl.h>
 #include <stdarg.h>
@@ -759,6 +762,85 @@ static void set_nonblock(long fd)
         sc(SYS_fcntl, fd, F_SETFL, fl | O_NONBLOCK);
 }
 
+/* ---- credentials ---- */
+
+struct capdata {
+    uint32_t eff, prm, inh;
+};
+
+static uint32_t start_ids[6]; /* r, e, s uid; r, e, s gid */
+static uint32_t start_groups[256];
+static long start_ngroups;
+
+static void capget2(struct capdata d[2])
+{
+    struct {
+        uint32_t version;
+        int pid;
+    } h = { 0x20080522, 0 };
+    memset(d, 0, 2 * sizeof(*d));
+    sc(SYS_capget, &h, d);
+}
+
+static void save_creds(void)
+{
+    sc(SYS_getresuid, &start_ids[0], &start_ids[1], &start_ids[2]);
+    sc(SYS_getresgid, &start_ids[3], &start_ids[4], &start_ids[5]);
+    start_ngroups = sc(SYS_getgroups, 256, start_groups);
+}
+
+/* Back to the starting creds: a real uid of 0 (kept by fixup) lets the
+ * euid return to 0, which raises effective to permitted (never shrunk by
+ * fixup); then the ids, groups and the whole effective set. */
+static void restore_creds(void)
+{
+    if (start_ids[0] == 0)
+        sc(SYS_setresuid, -1, 0, -1);
+    struct capdata d[2];
+    capget2(d);
+    struct {
+        uint32_t version;
+        int pid;
+    } h = { 0x20080522, 0 };
+    d[0].eff = d[0].prm;
+    d[1].eff = d[1].prm;
+    sc(SYS_capset, &h, d);
+    sc(SYS_setresgid, start_ids[3], start_ids[4], start_ids[5]);
+    if (start_ngroups >= 0)
+        sc(SYS_setgroups, start_ngroups, start_groups);
+    sc(SYS_setresuid, start_ids[0], start_ids[1], start_ids[2]);
+    sc(SYS_setfsuid, start_ids[1]);
+    sc(SYS_setfsgid, start_ids[4]);
+}
+
+static int is_cred_call(const char *n)
+{
+    static const char *calls[] = { "setuid",    "setgid",    "setreuid", "setregid",
+                                   "setresuid", "setresgid", "setfsuid", "setfsgid",
+                                   "setgroups", "capset",    "prctl" };
+    for (unsigned i = 0; i < sizeof calls / sizeof calls[0]; i++)
+        if (!strcmp(n, calls[i]))
+            return 1;
+    return 0;
+}
+
+/* A uid argument: mostly the starting ids, 0, -1 or small ones. */
+static uint64_t gen_id(void)
+{
+    switch (below(5)) {
+    case 0:
+        return start_ids[below(6)];
+    case 1:
+        return 0;
+    case 2:
+        return (uint32_t)-1;
+    case 3:
+        return below(70000);
+    default:
+        return gen_int();
+    }
+}
+
 static void fixup(const struct sysent *s, uint64_t *a)
 {
     const char *n = s->name;
@@ -823,6 +905,51 @@ static void fixup(const struct sysent *s, uint64_t *a)
             a[0] = 16; /* PR_GET_NAME */
         if (chance(50))
             a[1] = gen_ptr();
+    } else if (IS("setuid") || IS("setreuid") || IS("setresuid") || IS("setgid") ||
+               IS("setregid") || IS("setresgid") || IS("setfsuid") || IS("setfsgid")) {
+        for (int i = 0; i < 3; i++)
+            if (chance(80))
+                a[i] = gen_id();
+        /* The real uid stays 0 (or -1: unchanged), so permitted stays. */
+        if (IS("setreuid") || IS("setresuid"))
+            a[0] = chance(50) ? 0 : (uint32_t)-1;
+        if (IS("setuid")) {
+            struct capdata d[2];
+            capget2(d);
+            if (d[0].eff & (1u << 7)) /* CAP_SETUID: it would set the real uid */
+                a[0] = chance(50) ? 0 : (uint32_t)-1;
+        }
+    } else if (IS("setgroups")) {
+        if (chance(70))
+            a[0] = below(70);
+        if (chance(70)) {
+            uint32_t *g = (void *)strarea(70 * 4);
+            for (int i = 0; i < 70; i++)
+                g[i] = (uint32_t)gen_id();
+            a[1] = (uint64_t)(uintptr_t)g;
+        }
+    } else if (IS("capget") || IS("capset")) {
+        /* Header and data: valid versions mostly, pids 0, own or other;
+         * capset keeps the permitted set (it can only shrink). */
+        static const uint32_t vers[] = { 0x19980330, 0x20071026, 0x20080522, 0 };
+        struct {
+            uint32_t version;
+            int pid;
+        } *h = (void *)strarea(8);
+        h->version = chance(85) ? vers[below(3)] : (chance(50) ? vers[3] : (uint32_t)gen_int());
+        h->pid = chance(70) ? 0 : chance(50) ? (int)sc(SYS_gettid) : (int)gen_int();
+        if (chance(85))
+            a[0] = (uint64_t)(uintptr_t)h;
+        struct capdata *d = (void *)strarea(2 * sizeof(*d));
+        capget2(d);
+        if (IS("capset")) {
+            for (int i = 0; i < 2; i++) {
+                d[i].eff &= (uint32_t)gen_int();
+                d[i].inh = chance(50) ? d[i].inh : (uint32_t)gen_int();
+            }
+        }
+        if (chance(85))
+            a[1] = chance(90) ? (uint64_t)(uintptr_t)d : 0;
     } else if (IS("setrlimit") || IS("prlimit64")) {
         int r = IS("setrlimit") ? 0 : 1;
         if (a[r] == 1 /* RLIMIT_FSIZE */ || a[r] == 7 /* RLIMIT_NOFILE */)
@@ -1139,6 +1266,8 @@ int main(int argc, char **argv)
         add_path("%s%s", canary, cnames[i]);
     sc(SYS_chdir, scratch);
 
+    save_creds();
+
     /* Implemented calls seven times as often as the others. */
     static int others[512];
     int nothers = 0;
@@ -1189,6 +1318,8 @@ int main(int argc, char **argv)
         long r = raw_syscall6(s->nr, (long)a[0], (long)a[1], (long)a[2], (long)a[3], (long)a[4],
                               (long)a[5]);
         log_result(r);
+        if (is_cred_call(s->name) && chance(30))
+            restore_creds();
         if (r >= 0) {
             if (!strcmp(s->name, "mmap") || !strcmp(s->name, "mremap")) {
                 if (nmaps < 32)
@@ -1211,6 +1342,7 @@ int main(int argc, char **argv)
             sc(SYS_close_range, LOGFD + 1, ~0U, 0);
             nfds = 0;
             sc(SYS_chdir, scratch);
+            restore_creds();
         }
     }
     char end[REC];

@@ -29,16 +29,21 @@ static struct mm mm;
 static struct process proc;
 static struct task task;
 
+static struct creds cred;
+
 static void set_creds(uint32_t uid, uint32_t gid)
 {
-    proc.creds = (struct creds){ .uid = uid,
-                                 .euid = uid,
-                                 .suid = uid,
-                                 .fsuid = uid,
-                                 .gid = gid,
-                                 .egid = gid,
-                                 .sgid = gid,
-                                 .fsgid = gid };
+    task.cred = &cred;
+    cred = (struct creds){ .refs = 1,
+                           .uid = uid,
+                           .euid = uid,
+                           .suid = uid,
+                           .fsuid = uid,
+                           .gid = gid,
+                           .egid = gid,
+                           .sgid = gid,
+                           .fsgid = gid };
+    creds_init_caps(&cred); /* root gets every capability, anyone else none */
 }
 
 static void setup(void)
@@ -57,6 +62,7 @@ static struct task *task_new(void)
     struct task *t = calloc(1, sizeof(*t));
     sleeper_init(&t->sleep);
     t->proc = &proc;
+    t->cred = &cred;
     return t;
 }
 

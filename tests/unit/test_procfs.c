@@ -39,6 +39,8 @@ struct fake {
     struct task ot;
     struct stub stub;
     struct process parent; /* p's parent, pid 1 */
+    /* t's and ot's creds, each with the one reference the test holds. */
+    struct creds pc, oc;
 };
 
 static void fake_init(struct fake *f)
@@ -76,15 +78,16 @@ static void fake_init(struct fake *f)
     f->p.pid = 7;
     f->parent.pid = 1;
     f->p.parent = &f->parent;
-    f->p.creds = (struct creds){ .uid = 1000,
-                                 .euid = 1001,
-                                 .suid = 1002,
-                                 .fsuid = 1003,
-                                 .gid = 100,
-                                 .egid = 101,
-                                 .sgid = 102,
-                                 .fsgid = 103 };
-    creds_init_caps(&f->p.creds);
+    f->pc = (struct creds){ .refs = 1,
+                            .uid = 1000,
+                            .euid = 1001,
+                            .suid = 1002,
+                            .fsuid = 1003,
+                            .gid = 100,
+                            .egid = 101,
+                            .sgid = 102,
+                            .fsgid = 103 };
+    creds_init_caps(&f->pc);
     for (int i = 0; i < GUEST_RLIM_NLIMITS; i++)
         f->p.rlim[i] = (struct guest_rlimit){ RLIM_INFINITY, RLIM_INFINITY };
     f->p.rlim[RLIMIT_SIGPENDING] = (struct guest_rlimit){ 1234, 1234 };
@@ -102,12 +105,18 @@ static void fake_init(struct fake *f)
     f->t.tid = 7;
     f->t.proc = &f->p;
     f->t.sigmask = 1ULL << (SIGUSR1 - 1);
+    f->t.cred = &f->pc;
+    f->t.no_new_privs = 1; /* as the sandbox starts its init */
+    f->p.leader = &f->t;
     f->other = f->p;
     f->other.pid = 8;
-    f->other.creds.euid = 0; /* privileged: may read p's private fields */
-    creds_exec_caps(&f->other.creds);
+    f->oc = f->pc;
+    f->oc.euid = 0; /* privileged: may read p's private fields */
+    creds_exec_caps(&f->oc);
     f->ot.tid = 8;
     f->ot.proc = &f->other;
+    f->ot.cred = &f->oc;
+    f->other.leader = &f->ot;
 
     f->sb.next_pid = 9;
 }
@@ -213,15 +222,15 @@ START_TEST(stat_fields)
 
     /* An unprivileged reader of another user's process: the code range
      * reads 1 and the mm addresses 0, as Linux hides them. */
-    f.other.creds.euid = 4242;
-    f.other.creds.fsuid = 4242;
-    creds_exec_caps(&f.other.creds);
+    f.oc.euid = 4242;
+    f.oc.fsuid = 4242;
+    creds_exec_caps(&f.oc);
     b.len = 0;
     ck_assert_int_eq(procfs_gen_stat(&b, &f.ot, &f.p), 0);
     ck_assert_ptr_nonnull(strstr(b.s, " 1 1 0 0 0 0 "));
     ck_assert_str_eq(b.s + b.len - 17, " 0 0 0 0 0 0 0 0\n");
-    f.other.creds.euid = 0;
-    creds_exec_caps(&f.other.creds);
+    f.oc.euid = 0;
+    creds_exec_caps(&f.oc);
 
     /* The process's own task reads R, its blocked mask and wchan 0. */
     b.len = 0;
@@ -435,9 +444,9 @@ START_TEST(maps_lines)
     ck_assert_int_eq(count_lines(l), *l ? 1 : 0);
 
     /* Another user's process: not readable. */
-    f.ot.proc->creds.fsuid = 4242;
-    f.ot.proc->creds.euid = 4242;
-    creds_exec_caps(&f.ot.proc->creds);
+    f.oc.fsuid = 4242;
+    f.oc.euid = 4242;
+    creds_exec_caps(&f.oc);
     ck_assert_int_eq(procfs_gen_maps(&b, &f.ot, &f.p), -EACCES);
     ck_assert_int_eq(procfs_gen_environ(&b, &f.ot, &f.p), -EACCES);
     strbuf_free(&b);
@@ -691,11 +700,11 @@ START_TEST(status_caps)
     ck_assert_str_eq(find_line(b.s, "Seccomp:", line, sizeof(line)), "Seccomp:\t0");
 
     /* The sets are shown as kept, whatever they are. */
-    f.p.creds.cap_bset = 0xa80425fbULL;
-    f.p.creds.cap_inheritable = 0x5;
-    f.p.creds.cap_permitted = 0x7;
-    f.p.creds.cap_effective = 0x3;
-    f.p.creds.cap_ambient = 0x1;
+    f.pc.cap_bset = 0xa80425fbULL;
+    f.pc.cap_inheritable = 0x5;
+    f.pc.cap_permitted = 0x7;
+    f.pc.cap_effective = 0x3;
+    f.pc.cap_ambient = 0x1;
     b.len = 0;
     ck_assert_int_eq(procfs_gen_status(&b, &f.t, &f.p), 0);
     ck_assert_str_eq(find_line(b.s, "CapInh:", line, sizeof(line)), "CapInh:\t0000000000000005");

@@ -9,6 +9,8 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+struct creds;
+
 struct file;
 struct task;
 struct poll_table;
@@ -85,13 +87,12 @@ struct file {
     struct inode *inode; /* with a reference, or NULL */
     struct mount *mnt;   /* where it was opened (both NULL for anonymous files) */
     struct dentry *dentry;
-    /* Who opened it, standing in for Linux's f_cred: linkat(AT_EMPTY_PATH)
-     * without CAP_DAC_READ_SEARCH needs a file opened with the caller's
-     * credentials. A process's credentials never change yet, so "opened
-     * by this process" is the same test; it becomes a reference to the
-     * opener's credentials once those are objects of their own. NULL for
-     * files the sandbox made (the standard streams). */
-    const void *opener;
+    /* Linux's f_cred: the opener's credentials, with a reference (put
+     * with the file). linkat(AT_EMPTY_PATH) without CAP_DAC_READ_SEARCH
+     * needs a file opened with the caller's current creds (the same
+     * object, as Linux compares them). NULL for files not opened by path
+     * (the standard streams, pipes, memfds). */
+    const struct creds *opener;
 };
 
 /* Linux's FMODE_READ and FMODE_WRITE: access mode 3 (O_ACCMODE) gives

@@ -329,7 +329,6 @@ int vfs_d_path_reach(const struct path *p, const struct path *root, char *buf, s
 #define MAY_EXEC 1
 #define MAY_WRITE 2
 #define MAY_READ 4
-#define MAY_ACCESS 8 /* access(2): use real ids */
 int vfs_permission(const struct creds *c, struct inode *i, int mask);
 void vfs_fs_cred(const struct creds *cred, struct fs_cred *c);
 

@@ -12,6 +12,7 @@
 #include "fs/file/file.h"
 #include "fs/file/lock.h"
 #include "fs/vfs/vfs.h"
+#include "sentry/creds.h"
 
 struct file *file_new(const struct file_ops *ops, int flags)
 {
@@ -45,6 +46,7 @@ void file_put(struct file *f)
         dput(f->dentry);
     if (f->inode)
         inode_put(f->inode);
+    creds_put(f->opener);
     pthread_mutex_destroy(&f->pos_lock);
     free(f);
 }

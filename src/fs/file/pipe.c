@@ -120,10 +120,9 @@ static void wake_writers(struct pipe *p)
     wake_up_key(&p->wr_wait, 0, POLLOUT | POLLWRNORM);
 }
 
-/* CAP_SYS_RESOURCE, until capabilities are modelled: effective root. */
 static int cap_sys_resource(struct task *t)
 {
-    return t && t->proc && t->proc->creds.euid == 0;
+    return t && t->cred && creds_capable(t->cred, GCAP_SYS_RESOURCE);
 }
 
 static struct pipe *pipe_alloc(struct task *t)
@@ -618,8 +617,8 @@ int pipe_create(struct task *t, int flags, struct file **rd, struct file **wr)
     uint64_t ino = __atomic_fetch_add(&pipefs_sb->next_ino, 1, __ATOMIC_RELAXED);
     inode_init(&pi->vfs, pipefs_sb, &pipefs_iops, &fifo_fops, ino, S_IFIFO | 0600);
     pthread_mutex_init(&pi->lock, NULL);
-    pi->vfs.uid = t && t->proc ? t->proc->creds.fsuid : 0;
-    pi->vfs.gid = t && t->proc ? t->proc->creds.fsgid : 0;
+    pi->vfs.uid = t && t->cred ? t->cred->fsuid : 0;
+    pi->vfs.gid = t && t->cred ? t->cred->fsgid : 0;
     clock_gettime(CLOCK_REALTIME, &pi->ctime);
     pi->atime = pi->mtime = pi->ctime;
 

@@ -325,11 +325,13 @@ static struct inode *proc_inode_new(struct super_block *sb, int kind, const stru
     clock_gettime(CLOCK_REALTIME, &pi->ctime);
     /* Per-process files belong to the process's owner. */
     struct process *p = pid ? find_process(pid) : NULL;
-    if (p) {
-        pi->vfs.uid = p->creds.euid;
-        pi->vfs.gid = p->creds.egid;
-        process_put(p);
+    const struct creds *c = p ? process_cred_get(p) : NULL;
+    if (c) {
+        pi->vfs.uid = c->euid;
+        pi->vfs.gid = c->egid;
+        creds_put(c);
     }
+    process_put(p);
     return &pi->vfs;
 }
 

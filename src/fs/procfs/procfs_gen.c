@@ -321,11 +321,16 @@ static int may_read(struct task *reader, struct process *p)
 {
     if (!reader || reader->proc == p)
         return 1;
-    const struct creds *r = &reader->proc->creds, *c = &p->creds;
-    if (r->cap_effective & (1ULL << 19 /* CAP_SYS_PTRACE */))
+    const struct creds *r = reader->cred;
+    if (creds_capable(r, GCAP_SYS_PTRACE))
         return 1;
-    return r->fsuid == c->uid && r->fsuid == c->euid && r->fsuid == c->suid && r->fsgid == c->gid &&
-           r->fsgid == c->egid && r->fsgid == c->sgid;
+    const struct creds *c = process_cred_get(p);
+    if (!c)
+        return 0;
+    int ok = r->fsuid == c->uid && r->fsuid == c->euid && r->fsuid == c->suid &&
+             r->fsgid == c->gid && r->fsgid == c->egid && r->fsgid == c->sgid;
+    creds_put(c);
+    return ok;
 }
 
 static struct guest_rlimit get_rlimit(struct process *p, int res)
@@ -414,9 +419,15 @@ int procfs_gen_stat(struct strbuf *out, struct task *reader, struct process *p)
      * totals are not kept. */
     strbuf_printf(out, " %llu 0 %llu 0 %llu %llu 0 0", v.u.minflt, v.u.majflt, v.u.utime,
                   v.u.stime);
-    /* priority nice: no scheduling state, the default 20 and 0. One thread
-     * per process (no thread list). itrealvalue is always 0. */
-    strbuf_printf(out, " 20 0 1 0 %llu %llu %llu %llu", start_ticks(p->start_time),
+    /* priority and nice: the leader's guest-visible scheduling state
+     * (sys_sched.c): 20 + nice, or -1 - the rt priority under SCHED_FIFO
+     * and SCHED_RR. One thread per process (no thread list). itrealvalue
+     * is always 0. */
+    const struct task *lt = p->leader;
+    int nice = lt ? lt->nice : 0, policy = lt ? lt->sched_policy : 0;
+    int rtprio = lt && (policy == 1 || policy == 2) ? lt->sched_priority : 0;
+    int prio = rtprio ? -1 - rtprio : 20 + nice;
+    strbuf_printf(out, " %d %d 1 0 %llu %llu %llu %llu", prio, nice, start_ticks(p->start_time),
                   (unsigned long long)(v.m.vc.total * GUEST_PAGE), rss, rsslim);
     /* startstack: the initial stack pointer is not kept in struct mm.
      * kstkesp/kstkeip are 0 unless the task is exiting, as in Linux. */
@@ -430,7 +441,7 @@ int procfs_gen_stat(struct strbuf *out, struct task *reader, struct process *p)
                   (unsigned long long)(v.ign & 0x7fffffffULL),
                   (unsigned long long)(v.cgt & 0x7fffffffULL), (self || !permitted) ? 0 : 1);
     /* processor rt_priority policy delayacct_blkio_ticks guest_time cguest_time */
-    strbuf_printf(out, " %ld 0 0 0 0 0", v.u.processor);
+    strbuf_printf(out, " %ld %d %d 0 0 0", v.u.processor, rtprio, policy);
     if (v.m.have && permitted)
         strbuf_printf(out,
                       " %" PRIu64 " %" PRIu64 " %" PRIu64 " %" PRIu64 " %" PRIu64 " %" PRIu64
@@ -529,7 +540,10 @@ int procfs_gen_status(struct strbuf *out, struct task *reader, struct process *p
                                           : "S (sleeping)");
     strbuf_printf(out, "Tgid:\t%d\nNgid:\t0\nPid:\t%d\nPPid:\t%d\nTracerPid:\t0\n", p->pid, p->pid,
                   process_ppid(p));
-    const struct creds *c = &p->creds;
+    /* A reference to the leader's creds: consistent even if it changes
+     * them meanwhile. */
+    static const struct creds no_creds;
+    const struct creds *held = process_cred_get(p), *c = held ? held : &no_creds;
     strbuf_printf(out, "Uid:\t%u\t%u\t%u\t%u\n", c->uid, c->euid, c->suid, c->fsuid);
     strbuf_printf(out, "Gid:\t%u\t%u\t%u\t%u\n", c->gid, c->egid, c->sgid, c->fsgid);
     int fdsize = 0;
@@ -606,11 +620,13 @@ int procfs_gen_status(struct strbuf *out, struct task *reader, struct process *p
         (unsigned long long)c->cap_inheritable, (unsigned long long)c->cap_permitted,
         (unsigned long long)c->cap_effective, (unsigned long long)c->cap_bset,
         (unsigned long long)c->cap_ambient);
+    creds_put(held);
 
-    /* NoNewPrivs as prctl(PR_GET_NO_NEW_PRIVS) answers the guest: set (the
-     * sandbox runs with it, sys_prctl). The guest has no seccomp filter of
-     * its own: the stub's filter is the sandbox's, not the guest's. */
-    strbuf_printf(out, "NoNewPrivs:\t1\nSeccomp:\t0\n");
+    /* NoNewPrivs as prctl(PR_GET_NO_NEW_PRIVS) answers the leader: set
+     * from the start (the sandbox runs with it, sys_prctl). The guest has
+     * no seccomp filter of its own: the stub's filter is the sandbox's,
+     * not the guest's. */
+    strbuf_printf(out, "NoNewPrivs:\t%d\nSeccomp:\t0\n", p->leader ? p->leader->no_new_privs : 1);
     if (host_has_status_line("Seccomp_filters", 1))
         strbuf_printf(out, "Seccomp_filters:\t0\n");
     put_host_line(out, "Speculation_Store_Bypass", "unknown");

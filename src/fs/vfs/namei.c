@@ -28,12 +28,12 @@ static int may_modify_dir(const struct creds *c, const struct path *dir)
     return mnt_ro(dir) ? -EROFS : 0;
 }
 
-/* The sticky bit: only the owner of the file or the directory (or root)
- * may remove or rename entries. */
+/* The sticky bit: only the owner of the file or the directory (or a
+ * caller with CAP_FOWNER) may remove or rename entries. */
 static int check_sticky(const struct creds *c, struct inode *dir, struct inode *victim)
 {
     uid_t fsuid = c->fsuid;
-    if (!(dir->mode & S_ISVTX) || fsuid == 0)
+    if (!(dir->mode & S_ISVTX) || creds_capable(c, GCAP_FOWNER))
         return 0;
     return fsuid == victim->uid || fsuid == dir->uid ? 0 : -EPERM;
 }
@@ -149,7 +149,7 @@ int vfs_open_path(const struct creds *cred, const struct path *p, int flags, str
     struct file *f = file_of_path(p, fflags);
     if (!f)
         return -ENOMEM;
-    f->opener = cred;
+    f->opener = creds_get(cred);
     if (flags & O_PATH) {
         static const struct file_ops path_ops = { .name = "path" };
         f->ops = &path_ops;
@@ -311,19 +311,22 @@ int vfs_open(const struct path_op *op, int flags, mode_t mode, struct file **out
 int vfs_setattr(const struct creds *c, const struct path *p, struct iattr *ia)
 {
     struct inode *i = p->d->inode;
-    int owner = c->fsuid == 0 || c->fsuid == i->uid;
+    /* inode_owner_or_capable */
+    int owner = c->fsuid == i->uid || creds_capable(c, GCAP_FOWNER);
     if (mnt_ro(p))
         return -EROFS;
     if ((ia->valid & ATTR_MODE) && !owner)
         return -EPERM;
     if (ia->valid & (ATTR_UID | ATTR_GID | ATTR_CHOWN)) {
-        if (c->fsuid != 0) {
-            if ((ia->valid & ATTR_UID) && ia->uid != i->uid)
-                return -EPERM;
-            if ((ia->valid & ATTR_GID) && (!owner || (ia->gid != c->fsgid && ia->gid != i->gid &&
-                                                      !creds_in_groups(c, ia->gid))))
-                return -EPERM;
-        }
+        /* chown_ok and chgrp_ok: the owner may "change" the owner to
+         * itself and the group to one of its groups; CAP_CHOWN anything. */
+        int chown_cap = creds_capable(c, GCAP_CHOWN), own = c->fsuid == i->uid;
+        if ((ia->valid & ATTR_UID) && !(own && ia->uid == i->uid) && !chown_cap)
+            return -EPERM;
+        if ((ia->valid & ATTR_GID) &&
+            !(own && (ia->gid == i->gid || ia->gid == c->fsgid || creds_in_groups(c, ia->gid))) &&
+            !chown_cap)
+            return -EPERM;
         /* Any chown, even to -1, -1, clears set-user-ID, and set-group-ID
          * when group-executable. */
         if (S_ISREG(i->mode) && !(ia->valid & ATTR_MODE)) {
@@ -347,8 +350,8 @@ int vfs_setattr(const struct creds *c, const struct path *p, struct iattr *ia)
                 return r;
         }
     }
-    if ((ia->valid & ATTR_MODE) && c->fsuid != 0 && (ia->mode & S_ISGID) && i->gid != c->fsgid &&
-        !creds_in_groups(c, i->gid))
+    if ((ia->valid & ATTR_MODE) && (ia->mode & S_ISGID) && i->gid != c->fsgid &&
+        !creds_in_groups(c, i->gid) && !creds_capable(c, GCAP_FSETID))
         ia->mode &= ~S_ISGID; /* not in the file's group */
     ia->valid |= ATTR_CTIME;
     if (!i->ops->setattr)
@@ -422,16 +425,18 @@ int vfs_mknod(const struct path_op *op, mode_t mode, dev_t rdev)
         type != S_IFBLK)
         return -EINVAL;
     /* CAP_MKNOD, but for a whiteout (0:0 character device), which anyone
-     * may make since Linux 5.8 and which is no device. */
+     * may make since Linux 5.8 and which is no device: checked after the
+     * name and the directory's permissions, as vfs_mknod does. */
     int whiteout = type == S_IFCHR && rdev == 0;
-    if ((type == S_IFCHR || type == S_IFBLK) && !whiteout && op->cred->euid != 0)
-        return -EPERM;
     struct creation cr;
     int r = prepare_create(op, 0, &cr);
     if (r < 0)
         return r;
-    if (((type == S_IFCHR || type == S_IFBLK) && !whiteout && (cr.dir.mnt->flags & MNT_NODEV)) ||
-        !cr.di->ops->mknod)
+    if ((type == S_IFCHR || type == S_IFBLK) && !whiteout && !creds_capable(op->cred, GCAP_MKNOD))
+        r = -EPERM;
+    else if (((type == S_IFCHR || type == S_IFBLK) && !whiteout &&
+              (cr.dir.mnt->flags & MNT_NODEV)) ||
+             !cr.di->ops->mknod)
         r = -EPERM;
     else
         r = cr.di->ops->mknod(cr.di, cr.last, type | (mode & 07777), rdev, &cr.c, &cr.ni);

@@ -888,26 +888,35 @@ void vfs_fs_cred(const struct creds *cred, struct fs_cred *c)
     c->gid = cred->fsgid;
 }
 
+/* Linux's generic_permission: the owner, group or other bits (the first
+ * class that matches decides), then the capabilities that override them:
+ * CAP_DAC_READ_SEARCH to read any file and to read or search any
+ * directory, CAP_DAC_OVERRIDE for everything but executing a file without
+ * any x bit. From the fs ids and the effective set: an fsuid of 0 without
+ * those capabilities is refused like anyone else. */
 int vfs_permission(const struct creds *c, struct inode *i, int mask)
 {
-    uid_t uid = (mask & MAY_ACCESS) ? c->uid : c->fsuid;
-    gid_t gid = (mask & MAY_ACCESS) ? c->gid : c->fsgid;
     mask &= MAY_READ | MAY_WRITE | MAY_EXEC;
     mode_t m = i->mode;
-    if (uid == 0) {
-        /* CAP_DAC_OVERRIDE: everything but exec of a file with no x bit. */
-        if (!(mask & MAY_EXEC) || S_ISDIR(m) || (m & 0111))
-            return 0;
-        return -EACCES;
-    }
     int bits;
-    if (i->uid == uid)
+    if (i->uid == c->fsuid)
         bits = (m >> 6) & 7;
-    else if (i->gid == gid || creds_in_groups(c, i->gid))
+    else if (i->gid == c->fsgid || creds_in_groups(c, i->gid))
         bits = (m >> 3) & 7;
     else
         bits = m & 7;
-    return (bits & mask) == mask ? 0 : -EACCES;
+    if ((bits & mask) == mask)
+        return 0;
+    if (S_ISDIR(m)) {
+        if (!(mask & MAY_WRITE) && creds_capable(c, GCAP_DAC_READ_SEARCH))
+            return 0;
+        return creds_capable(c, GCAP_DAC_OVERRIDE) ? 0 : -EACCES;
+    }
+    if (mask == MAY_READ && creds_capable(c, GCAP_DAC_READ_SEARCH))
+        return 0;
+    if ((!(mask & MAY_EXEC) || (m & 0111)) && creds_capable(c, GCAP_DAC_OVERRIDE))
+        return 0;
+    return -EACCES;
 }
 
 /* ---- fs_struct ---- */
