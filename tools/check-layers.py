@@ -38,6 +38,7 @@ LAYERS = [
     ("syscalls", ["src/sentry/sys_", "src/fs/sys_"]),
     ("processes, exec, mount setup", ["src/sentry/process.c", "src/loader/", "src/fs/setup.c",
                                       "src/fs/pathop.c"]),
+    ("futexes and timeouts", ["src/sentry/futex.c", "src/sentry/ktime.c"]),
     ("vfs operations", ["src/fs/vfs/namei.c"]),
     ("file systems", ["src/fs/hostfs/", "src/fs/tmpfs/", "src/fs/devfs/", "src/fs/procfs/"]),
     ("memory", ["src/sentry/mm.c", "src/sentry/mm_host.c", "src/sentry/vma.c"]),
