@@ -148,6 +148,12 @@ long sys_clock_nanosleep(struct task *t, const struct sysargs *a)
         }
     } else if ((id & CLOCKFD_MASK) == CLOCKFD) {
         return -EOPNOTSUPP; /* posix clock devices cannot be slept on */
+    } else if (CPUCLOCK_PID(id) != 0 && CPUCLOCK_PID(id) != t->tid &&
+               CPUCLOCK_PID(id) != t->proc->pid) {
+        /* A CPU clock of a task that does not exist: before the time is
+         * read. (The caller's process is the only one the sandbox lets it
+         * name so far, as in host_clock.) */
+        return -EINVAL;
     }
     struct timespec ts;
     long r = get_timespec(t, rqtp, &ts);
