@@ -39,6 +39,7 @@ LAYERS = [
     ("processes, exec, mount setup", ["src/sentry/process.c", "src/sentry/fork.c",
                                       "src/sentry/exit.c", "src/loader/", "src/fs/setup.c",
                                       "src/fs/pathop.c"]),
+    ("futexes and timeouts", ["src/sentry/futex.c", "src/sentry/ktime.c"]),
     ("vfs operations", ["src/fs/vfs/namei.c"]),
     ("file systems", ["src/fs/hostfs/", "src/fs/tmpfs/", "src/fs/devfs/", "src/fs/procfs/"]),
     ("process objects and pid table", ["src/sentry/pid.c"]),

@@ -221,9 +221,6 @@ int process_ppid(struct process *p);
 /* Live tasks in the sandbox. */
 int pid_nr_tasks(struct sandbox *box);
 
-/* Wake up to nr futex waiters on the word at uaddr (a shared key, as
- * Linux's clear_child_tid wake). */
-int futex_wake_addr(struct task *t, uint64_t uaddr, int nr);
 /* Signals whose default action dumps core. */
 int sig_dumps_core(int sig);
 /* Install new (whose reference t takes over) as t's creds and drop the

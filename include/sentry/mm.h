@@ -26,6 +26,12 @@ struct vma {
     uint64_t off;      /* file offset of start */
     uint64_t dev, ino; /* the file's st_dev and st_ino, for /proc/PID/maps */
     int locked;        /* VMA_LOCKED, with VMA_LOCKONFAULT if pages are locked as touched */
+    /* Shared anonymous memory (MAP_SHARED without a file, or of /dev/zero):
+     * the identity of its memory object, as Linux's shmem file, so that
+     * shared futexes in it meet across processes that share it (fork)
+     * with off as the offset in it; 0 for every other mapping. Splits,
+     * mremap and copies keep it. */
+    uint64_t shm_id;
 };
 
 /* vma.locked, Linux's VM_LOCKED and VM_LOCKONFAULT. A lock lives only in

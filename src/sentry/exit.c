@@ -14,6 +14,7 @@
 
 #include "fs/file/fdtable.h"
 #include "fs/file/lock.h"
+#include "sentry/futex.h"
 #include "sentry/kernel.h"
 #include "sentry/process.h"
 #include "sentry/syscall.h"
@@ -139,15 +140,14 @@ void vfork_release(struct task *t)
         task_put(parent);
 }
 
-/* Write 0 at clear_child_tid and wake a futex waiter there, as Linux's
- * mm_release does for pthread_join (unless the address space is going). */
-static void clear_child_tid(struct task *t)
+/* The robust list and clear_child_tid (futex_exit_release); the write at
+ * clear_child_tid is skipped when the whole process is going, as Linux
+ * skips it for the last user of an address space. */
+static void exit_futexes(struct task *t)
 {
-    if (!t->clear_child_tid || t->proc->group_exiting)
-        return;
-    uint32_t zero = 0;
-    if (copy_out(t, t->clear_child_tid, &zero, sizeof(zero)) == 0)
-        futex_wake_addr(t, t->clear_child_tid, 1);
+    if (t->proc->group_exiting)
+        t->clear_child_tid = 0;
+    futex_exit_release(t);
 }
 
 /* The process that adopts p's children: the nearest ancestor that is a
@@ -251,7 +251,7 @@ void task_exit(struct task *t)
 {
     struct process *p = t->proc;
     struct sandbox *box = p->sandbox;
-    clear_child_tid(t);
+    exit_futexes(t);
     vfork_release(t);
 
     pthread_mutex_lock(&p->lock);

@@ -356,6 +356,11 @@ long mm_mmap(struct task *t, uint64_t addr, uint64_t len, int prot, int flags, i
             nv.ino = st.st_ino;
         }
     }
+    /* Shared anonymous memory gets an identity of its own (shared futex keys). */
+    if (type == MAP_SHARED && nv.kind == VMA_ANON) {
+        static uint64_t shm_next_id;
+        nv.shm_id = __atomic_add_fetch(&shm_next_id, 1, __ATOMIC_RELAXED);
+    }
     /* Linux's mmap ignores unknown protection bits; the host is asked for
      * the known ones only (the stub's filter refuses any other). */
     prot &= PROT_READ | PROT_WRITE | PROT_EXEC;

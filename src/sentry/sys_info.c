@@ -17,6 +17,7 @@
 
 #include "fs/procfs/procfs.h"
 #include "sentry/kernel.h"
+#include "sentry/ktime.h"
 #include "sentry/syscall.h"
 
 long sys_getpid(struct task *t, const struct sysargs *a)
@@ -132,7 +133,7 @@ static clockid_t host_cpuclock(pid_t pid, int which)
  * refuses thread clocks of another thread group, so a thread clock is the
  * stub's process clock too: exact while a guest process has one thread.
  * (With threads it will need /proc/PID/task/TID/schedstat of the stub.) */
-static long host_clock(struct task *t, int id, clockid_t *out)
+long host_clock(struct task *t, int id, clockid_t *out)
 {
     int which = CPUCLOCK_SCHED;
     if (id >= 0) {

@@ -231,7 +231,8 @@ static int mergeable(const struct vma *a, const struct vma *b)
     return a->end == b->start && a->kind == b->kind && a->prot == b->prot && a->flags == b->flags &&
            a->noprot == b->noprot && a->locked == b->locked && a->file == b->file &&
            a->dev == b->dev && a->ino == b->ino &&
-           (!a->file || a->off + (a->end - a->start) == b->off) && a->kind != VMA_IMAGE &&
+           (!a->file || a->off + (a->end - a->start) == b->off) && a->shm_id == b->shm_id &&
+           (!a->shm_id || a->off + (a->end - a->start) == b->off) && a->kind != VMA_IMAGE &&
            a->kind != VMA_STUB && a->kind != VMA_VDSO && a->kind != VMA_VVAR;
 }
 

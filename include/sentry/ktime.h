@@ -1,0 +1,59 @@
+/* Timeouts on the guest's clocks for the sleeps of futex waits and
+ * nanosleep: an absolute time on a clock, turned step by step into the
+ * CLOCK_MONOTONIC deadlines of the one wait primitive (sched/wait.h). */
+#ifndef SENTRY_KTIME_H
+#define SENTRY_KTIME_H
+
+#include <stdint.h>
+#include <time.h>
+
+struct task;
+
+/* The end of a sleep: abs on clock (CLOCK_MONOTONIC, CLOCK_REALTIME,
+ * CLOCK_BOOTTIME or CLOCK_TAI). */
+struct ktimeout {
+    clockid_t clock;
+    struct timespec abs;
+};
+
+#define NSEC_PER_SEC 1000000000L
+
+/* Linux's timespec64_valid: tv_sec >= 0 and 0 <= tv_nsec < 1e9. */
+static inline int ktime_valid(int64_t sec, int64_t nsec)
+{
+    return sec >= 0 && nsec >= 0 && nsec < NSEC_PER_SEC;
+}
+
+/* a + b (b valid), saturating at the far future instead of wrapping. */
+struct timespec ktime_add(struct timespec a, struct timespec b);
+/* a - b, normalised (tv_nsec in [0, 1e9)); negative when a < b. */
+struct timespec ktime_sub(struct timespec a, struct timespec b);
+/* -1, 0, 1 as a <, ==, > b. */
+int ktime_cmp(struct timespec a, struct timespec b);
+
+/* A timeout rel from now, on CLOCK_MONOTONIC: Linux turns relative sleeps
+ * on every clock into CLOCK_MONOTONIC ones (hrtimer_setup), so a change of
+ * the realtime clock does not move them. */
+void ktimeout_rel(struct ktimeout *to, struct timespec rel);
+
+/* The CLOCK_MONOTONIC deadline of the next sleep toward to: 1 if the time
+ * has come already, else 0 and *mono. On CLOCK_MONOTONIC that is to itself;
+ * the other clocks can jump (settimeofday, suspend), so a sleep on them is
+ * cut into steps of at most a second, each re-reading the clock: a change
+ * of the clock shows within a second, where Linux reprograms its timers at
+ * once (clock_was_set). */
+int ktimeout_next(const struct ktimeout *to, struct timespec *mono);
+
+/* Sleep until to (NULL: forever) or an interruption of t: 0 or
+ * -ERESTARTSYS. Wake-ups of t in between are ignored. */
+int ktimeout_sleep(struct task *t, const struct ktimeout *to);
+
+/* The host clock that answers for guest clock id (sys_info.c): the
+ * host's own for the static clocks, the stub's for CPU-time clocks;
+ * -EINVAL where Linux has no such clock. */
+long host_clock(struct task *t, int id, clockid_t *out);
+
+/* The time left until to (zero if past), on to's clock. */
+struct timespec ktimeout_left(const struct ktimeout *to);
+
+#endif

@@ -1,0 +1,180 @@
+/* Sleeps: nanosleep and clock_nanosleep, as Linux's hrtimer_nanosleep and
+ * the k_clock nsleep methods (kernel/time/posix-timers.c,
+ * posix-cpu-timers.c), on the one wait primitive so that a signal ends
+ * them.
+ *
+ * Interruption: a relative sleep returns -ERESTART_RESTARTBLOCK after
+ * writing the time left to rem (when given; -EFAULT if that write
+ * faults), an absolute one -ERESTARTNOHAND. Linux restarts the relative
+ * one through restart_syscall with the absolute expiry it kept
+ * (hrtimer_nanosleep_restart: clock, expiry, rem pointer); that restart
+ * block comes with signal delivery, which until then turns the codes
+ * into EINTR. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "sched/wait.h"
+#include "sentry/kernel.h"
+#include "sentry/ktime.h"
+#include "sentry/syscall.h"
+
+#ifndef CLOCK_TAI
+#define CLOCK_TAI 11
+#endif
+#define CLOCK_SGI_CYCLE 10
+#define CLOCKFD 3
+#define CLOCKFD_MASK 7
+#define CPUCLOCK_PID(id) (~((id) >> 3))
+#define CPUCLOCK_PERTHREAD(id) ((id)&4)
+
+static long get_timespec(struct task *t, uint64_t u, struct timespec *ts)
+{
+    struct {
+        int64_t sec, nsec;
+    } k;
+    if (copy_in(t, &k, u, sizeof(k)) < 0)
+        return -EFAULT;
+    if (!ktime_valid(k.sec, k.nsec))
+        return -EINVAL;
+    ts->tv_sec = k.sec;
+    ts->tv_nsec = (long)k.nsec;
+    return 0;
+}
+
+/* nanosleep_copyout. */
+static long put_rem(struct task *t, uint64_t rmtp, struct timespec left)
+{
+    int64_t k[2] = { left.tv_sec, left.tv_nsec };
+    return copy_out(t, rmtp, k, sizeof(k)) < 0 ? -EFAULT : -ERESTART_RESTARTBLOCK;
+}
+
+/* common_nsleep on CLOCK_REALTIME, MONOTONIC, BOOTTIME and TAI. */
+static long common_nsleep(struct task *t, clockid_t clock, int abs, struct timespec ts,
+                          uint64_t rmtp)
+{
+    struct ktimeout to;
+    if (abs) {
+        to.clock = clock;
+        to.abs = ts;
+    } else {
+        ktimeout_rel(&to, ts);
+    }
+    if (ktimeout_sleep(t, &to) == 0)
+        return 0;
+    if (abs)
+        return -ERESTARTNOHAND;
+    if (!rmtp)
+        return -ERESTART_RESTARTBLOCK;
+    struct timespec left = ktimeout_left(&to);
+    if (left.tv_sec == 0 && left.tv_nsec == 0)
+        return 0; /* do_nanosleep: ended anyway */
+    return put_rem(t, rmtp, left);
+}
+
+/* posix_cpu_nsleep on a CPU-time clock (the host's clock hc of the stub):
+ * until the clock reaches the time. The guest's own sleeping thread does
+ * not advance it, so a single thread sleeps until interrupted, as on
+ * Linux. The clock is polled: every 1 to 50 ms, sooner near the end. */
+static long cpu_nsleep(struct task *t, clockid_t hc, int abs, struct timespec ts, uint64_t rmtp)
+{
+    struct timespec now, target;
+    if (clock_gettime(hc, &now) < 0)
+        return -EINVAL;
+    target = abs ? ts : ktime_add(now, ts);
+    for (;;) {
+        if (clock_gettime(hc, &now) < 0)
+            return -EINVAL;
+        if (ktime_cmp(now, target) >= 0)
+            return 0;
+        struct timespec step = ktime_sub(target, now), max = { 0, 50000000L },
+                        min = { 0, 1000000L };
+        if (ktime_cmp(step, max) > 0)
+            step = max;
+        if (ktime_cmp(step, min) < 0)
+            step = min;
+        struct ktimeout to;
+        ktimeout_rel(&to, step);
+        if (ktimeout_sleep(t, &to) < 0)
+            break;
+    }
+    if (abs)
+        return -ERESTARTNOHAND;
+    if (!rmtp)
+        return -ERESTART_RESTARTBLOCK;
+    if (clock_gettime(hc, &now) < 0 || ktime_cmp(now, target) >= 0)
+        return 0;
+    return put_rem(t, rmtp, ktime_sub(target, now));
+}
+
+long sys_nanosleep(struct task *t, const struct sysargs *a)
+{
+    uint64_t rqtp = a->a[0], rmtp = a->a[1];
+    struct timespec ts;
+    long r = get_timespec(t, rqtp, &ts);
+    if (r < 0)
+        return r;
+    return common_nsleep(t, CLOCK_MONOTONIC, 0, ts, rmtp);
+}
+
+long sys_clock_nanosleep(struct task *t, const struct sysargs *a)
+{
+    int id = (int)a->a[0], flags = (int)a->a[1];
+    uint64_t rqtp = a->a[2], rmtp = a->a[3];
+    /* clockid_to_kclock, then whether the clock has nsleep (EOPNOTSUPP):
+     * both before the time is read. */
+    enum { COMMON, CPU, ALARM } kind = CPU;
+    if (id >= 0) {
+        switch (id) {
+        case CLOCK_REALTIME:
+        case CLOCK_MONOTONIC:
+        case CLOCK_BOOTTIME:
+        case CLOCK_TAI:
+            kind = COMMON;
+            break;
+        case CLOCK_PROCESS_CPUTIME_ID:
+            break;
+        case CLOCK_THREAD_CPUTIME_ID:
+        case CLOCK_MONOTONIC_RAW:
+        case CLOCK_REALTIME_COARSE:
+        case CLOCK_MONOTONIC_COARSE:
+            return -EOPNOTSUPP;
+        case CLOCK_REALTIME_ALARM:
+        case CLOCK_BOOTTIME_ALARM:
+            kind = ALARM;
+            break;
+        default: /* CLOCK_SGI_CYCLE is gone; no auxiliary clocks */
+            return -EINVAL;
+        }
+    } else if ((id & CLOCKFD_MASK) == CLOCKFD) {
+        return -EOPNOTSUPP; /* posix clock devices cannot be slept on */
+    } else if (CPUCLOCK_PID(id) != 0 && CPUCLOCK_PID(id) != t->tid &&
+               CPUCLOCK_PID(id) != t->proc->pid) {
+        /* A CPU clock of a task that does not exist: before the time is
+         * read. (The caller's process is the only one the sandbox lets it
+         * name so far, as in host_clock.) */
+        return -EINVAL;
+    }
+    struct timespec ts;
+    long r = get_timespec(t, rqtp, &ts);
+    if (r < 0)
+        return r;
+    int abs = flags & TIMER_ABSTIME;
+    if (abs)
+        rmtp = 0;
+    if (kind == COMMON)
+        return common_nsleep(t, id, abs, ts, rmtp);
+    /* alarm_timer_nsleep without an RTC device to wake the machine: the
+     * sandbox offers none. */
+    if (kind == ALARM)
+        return -EOPNOTSUPP;
+    /* posix_cpu_nsleep: never on the caller's own thread clock. */
+    if (id < 0 && CPUCLOCK_PERTHREAD(id) && (CPUCLOCK_PID(id) == 0 || CPUCLOCK_PID(id) == t->tid))
+        return -EINVAL;
+    clockid_t hc;
+    r = host_clock(t, id, &hc);
+    if (r < 0)
+        return r;
+    return cpu_nsleep(t, hc, abs, ts, rmtp);
+}
