@@ -43,6 +43,17 @@ static long open_rd(const char *path)
     return fd;
 }
 
+/* O_NOATIME needs the file's owner or CAP_FOWNER, at open and F_SETFL. */
+static void noatime(const char *path)
+{
+    check_err(sc(SYS_open, path, O_RDONLY | O_NOATIME), EPERM, "open(O_NOATIME) of another's file");
+    long fd = sc(SYS_open, path, O_RDONLY);
+    check(fd >= 0, "open it without");
+    check_err(sc(SYS_fcntl, fd, F_SETFL, O_NOATIME), EPERM, "F_SETFL O_NOATIME");
+    check_ret(sc(SYS_fcntl, fd, F_SETFL, O_NONBLOCK), 0, "F_SETFL O_NONBLOCK");
+    sc(SYS_close, fd);
+}
+
 static void as_root(void)
 {
     /* Files: "secret" only root may read, "grp" readable by group 4242. */
@@ -50,6 +61,11 @@ static void as_root(void)
     /* The native run left its files in the same directory. */
     sc(SYS_unlink, "secret");
     sc(SYS_unlink, "grp");
+    sc(SYS_unlink, "pub");
+    sc(SYS_close, sc(SYS_open, "pub", O_CREAT | O_WRONLY, 0644));
+    long nfd = sc(SYS_open, "pub", O_RDONLY | O_NOATIME);
+    check(nfd >= 0, "open(O_NOATIME) of its own file");
+    sc(SYS_close, nfd);
     long fd = sc(SYS_open, "secret", O_CREAT | O_WRONLY | O_TRUNC, 0600);
     sc(SYS_close, fd);
     fd = sc(SYS_open, "grp", O_CREAT | O_WRONLY | O_TRUNC, 0640);
@@ -170,6 +186,7 @@ static void as_root(void)
     check_err(sc(SYS_mknod, "/dev/shm/dev", S_IFCHR | 0600, 0x0103), EPERM,
               "mknod of a device without CAP_MKNOD");
     check_ret(sc(SYS_setresuid, 1000, 1000, 1000), 0, "setresuid to own ids");
+    noatime("pub");
 }
 
 static void as_user(void)
@@ -191,6 +208,7 @@ static void as_user(void)
     check_ret(sc(SYS_setfsgid, 0), gid, "setfsgid(0) refused");
     check_err(sc(SYS_setgroups, 0, NULL), EPERM, "setgroups");
     check(caps().eff == 0, "still no capabilities");
+    noatime("/etc/passwd");
 }
 
 int main(void)

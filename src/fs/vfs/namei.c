@@ -96,6 +96,9 @@ static int may_open(const struct creds *c, const struct path *p, int flags)
         return r;
     if ((mask & MAY_WRITE) && (S_ISREG(i->mode) || S_ISDIR(i->mode)) && mnt_ro(p))
         return -EROFS;
+    /* O_NOATIME only for the owner or with CAP_FOWNER. */
+    if ((flags & O_NOATIME) && !vfs_owner_or_capable(c, i))
+        return -EPERM;
     return 0;
 }
 
@@ -312,7 +315,7 @@ int vfs_setattr(const struct creds *c, const struct path *p, struct iattr *ia)
 {
     struct inode *i = p->d->inode;
     /* inode_owner_or_capable */
-    int owner = c->fsuid == i->uid || creds_capable(c, GCAP_FOWNER);
+    int owner = vfs_owner_or_capable(c, i);
     if (mnt_ro(p))
         return -EROFS;
     if ((ia->valid & ATTR_MODE) && !owner)
