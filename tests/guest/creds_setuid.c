@@ -71,6 +71,14 @@ static void as_root(void)
     fd = sc(SYS_open, "grp", O_CREAT | O_WRONLY | O_TRUNC, 0640);
     sc(SYS_close, fd);
     check_ret(sc(SYS_chown, "grp", 0, 4242), 0, "chown grp 0:4242");
+    sc(SYS_unlink, "sg/in");
+    sc(SYS_unlink, "sg/none");
+    sc(SYS_unlink, "sg/fifo");
+    sc(SYS_rmdir, "sg/dir");
+    sc(SYS_rmdir, "sg");
+    check_ret(sc(SYS_mkdir, "sg", 0777), 0, "mkdir sg");
+    check_ret(sc(SYS_chown, "sg", 0, 4242), 0, "chown sg 0:4242");
+    check_ret(sc(SYS_chmod, "sg", 02777), 0, "chmod sg 02777");
     check_ret(open_rd("secret"), 0, "root reads secret");
     show("start");
 
@@ -140,8 +148,24 @@ static void as_root(void)
     check_ret(open_rd("grp"), 0, "grp readable through group 4242");
     check_err(sc(SYS_open, "grp", O_WRONLY), EACCES, "grp not writable");
     check_err(open_rd("secret"), EACCES, "secret still refused");
+    /* A set-group-ID file in a set-group-ID directory of another group:
+     * the bit goes without CAP_FSETID (the directory gives its group). */
+    check_ret(sc(SYS_close, sc(SYS_open, "sg/in", O_CREAT | O_WRONLY, 02770)), 0,
+              "create sg/in 02770 in group 4242");
     check_ret(sc(SYS_setresuid, NOID, 0, NOID), 0, "setresuid(-1, 0, -1)");
     check_ret(sc(SYS_setgroups, 0, NULL), 0, "setgroups([])");
+    check_ret(sc(SYS_setresuid, NOID, 1000, NOID), 0, "setresuid(-1, 1000, -1)");
+    check_ret(sc(SYS_close, sc(SYS_open, "sg/none", O_CREAT | O_WRONLY, 02770)), 0,
+              "create sg/none 02770 outside group 4242");
+    check_ret(sc(SYS_mknod, "sg/fifo", S_IFIFO | 02770, 0), 0, "mknod sg/fifo 02770 outside it");
+    check_ret(sc(SYS_mkdir, "sg/dir", 0770), 0, "mkdir sg/dir: directories inherit the bit");
+    check_ret(sc(SYS_setresuid, NOID, 0, NOID), 0, "setresuid(-1, 0, -1)");
+    const char *sgn[] = { "sg/in", "sg/none", "sg/fifo", "sg/dir" };
+    for (int i = 0; i < 4; i++) {
+        struct stat st;
+        sc(SYS_stat, sgn[i], &st);
+        out("%s: mode %o gid %u\n", sgn[i], (unsigned)st.st_mode & 07777, (unsigned)st.st_gid);
+    }
 
     /* A cred change forgets the parent-death signal and sets dumpable to
      * fs.suid_dumpable. */
