@@ -159,7 +159,9 @@ struct task {
      * The task's creds (sentry/creds.h), with a reference: immutable,
      * replaced whole by task_commit_creds. The task reads its own without
      * a lock (only it replaces them); anyone else takes a reference with
-     * task_cred_get. */
+     * task_cred_get. A new task shares its creator's (creds_get); execve
+     * prepares a copy, applies creds_exec_caps and commits it; the task's
+     * end puts its reference. */
     const struct creds *cred;
 
     /* ---- per-task state of prctl and the scheduler calls ----
@@ -228,7 +230,8 @@ int sig_dumps_core(int sig);
 void task_commit_creds(struct task *t, struct creds *new);
 /* A reference to another task's (or process's leader's) current creds,
  * for a reader that is not that task; creds_put when done. NULL if p has
- * no leader. */
+ * no leader. The lock they take (creds.c) is a leaf: nothing else is taken
+ * while it is held, so any caller may hold any other lock. */
 const struct creds *task_cred_get(struct task *t);
 const struct creds *process_cred_get(struct process *p);
 

@@ -342,6 +342,12 @@ long sys_fcntl(struct task *t, const struct sysargs *a)
             r = -EBADF;
             break;
         }
+        /* O_NOATIME only for the owner or with CAP_FOWNER. */
+        if (((int)arg & O_NOATIME) && !(f->flags & O_NOATIME) && f->inode &&
+            !vfs_owner_or_capable(t->cred, f->inode)) {
+            r = -EPERM;
+            break;
+        }
         /* setfl: O_DIRECT is packet mode on a pipe, else it needs a file
          * that does direct I/O. */
         if (((int)arg & O_DIRECT) && !file_is_pipe(f) && !vfs_file_can_direct(f)) {

@@ -948,8 +948,15 @@ static void fixup(const struct sysent *s, uint64_t *a)
                 d[i].inh = chance(50) ? d[i].inh : (uint32_t)gen_int();
             }
         }
-        if (chance(85))
+        if (IS("capget") && chance(85))
             a[1] = chance(90) ? (uint64_t)(uintptr_t)d : 0;
+        if (IS("capset")) {
+            /* Only data that keeps the permitted set: ours, in full (a v1
+             * header would clear the high half), or none at all. */
+            a[1] = chance(95) ? (uint64_t)(uintptr_t)d : chance(50) ? 0 : 1;
+            if (h->version == 0x19980330)
+                h->version = 0x20080522;
+        }
     } else if (IS("setrlimit") || IS("prlimit64")) {
         int r = IS("setrlimit") ? 0 : 1;
         if (a[r] == 1 /* RLIMIT_FSIZE */ || a[r] == 7 /* RLIMIT_NOFILE */)

@@ -43,6 +43,17 @@ static long open_rd(const char *path)
     return fd;
 }
 
+/* O_NOATIME needs the file's owner or CAP_FOWNER, at open and F_SETFL. */
+static void noatime(const char *path)
+{
+    check_err(sc(SYS_open, path, O_RDONLY | O_NOATIME), EPERM, "open(O_NOATIME) of another's file");
+    long fd = sc(SYS_open, path, O_RDONLY);
+    check(fd >= 0, "open it without");
+    check_err(sc(SYS_fcntl, fd, F_SETFL, O_NOATIME), EPERM, "F_SETFL O_NOATIME");
+    check_ret(sc(SYS_fcntl, fd, F_SETFL, O_NONBLOCK), 0, "F_SETFL O_NONBLOCK");
+    sc(SYS_close, fd);
+}
+
 static void as_root(void)
 {
     /* Files: "secret" only root may read, "grp" readable by group 4242. */
@@ -50,11 +61,24 @@ static void as_root(void)
     /* The native run left its files in the same directory. */
     sc(SYS_unlink, "secret");
     sc(SYS_unlink, "grp");
+    sc(SYS_unlink, "pub");
+    sc(SYS_close, sc(SYS_open, "pub", O_CREAT | O_WRONLY, 0644));
+    long nfd = sc(SYS_open, "pub", O_RDONLY | O_NOATIME);
+    check(nfd >= 0, "open(O_NOATIME) of its own file");
+    sc(SYS_close, nfd);
     long fd = sc(SYS_open, "secret", O_CREAT | O_WRONLY | O_TRUNC, 0600);
     sc(SYS_close, fd);
     fd = sc(SYS_open, "grp", O_CREAT | O_WRONLY | O_TRUNC, 0640);
     sc(SYS_close, fd);
     check_ret(sc(SYS_chown, "grp", 0, 4242), 0, "chown grp 0:4242");
+    sc(SYS_unlink, "sg/in");
+    sc(SYS_unlink, "sg/none");
+    sc(SYS_unlink, "sg/fifo");
+    sc(SYS_rmdir, "sg/dir");
+    sc(SYS_rmdir, "sg");
+    check_ret(sc(SYS_mkdir, "sg", 0777), 0, "mkdir sg");
+    check_ret(sc(SYS_chown, "sg", 0, 4242), 0, "chown sg 0:4242");
+    check_ret(sc(SYS_chmod, "sg", 02777), 0, "chmod sg 02777");
     check_ret(open_rd("secret"), 0, "root reads secret");
     show("start");
 
@@ -124,8 +148,24 @@ static void as_root(void)
     check_ret(open_rd("grp"), 0, "grp readable through group 4242");
     check_err(sc(SYS_open, "grp", O_WRONLY), EACCES, "grp not writable");
     check_err(open_rd("secret"), EACCES, "secret still refused");
+    /* A set-group-ID file in a set-group-ID directory of another group:
+     * the bit goes without CAP_FSETID (the directory gives its group). */
+    check_ret(sc(SYS_close, sc(SYS_open, "sg/in", O_CREAT | O_WRONLY, 02770)), 0,
+              "create sg/in 02770 in group 4242");
     check_ret(sc(SYS_setresuid, NOID, 0, NOID), 0, "setresuid(-1, 0, -1)");
     check_ret(sc(SYS_setgroups, 0, NULL), 0, "setgroups([])");
+    check_ret(sc(SYS_setresuid, NOID, 1000, NOID), 0, "setresuid(-1, 1000, -1)");
+    check_ret(sc(SYS_close, sc(SYS_open, "sg/none", O_CREAT | O_WRONLY, 02770)), 0,
+              "create sg/none 02770 outside group 4242");
+    check_ret(sc(SYS_mknod, "sg/fifo", S_IFIFO | 02770, 0), 0, "mknod sg/fifo 02770 outside it");
+    check_ret(sc(SYS_mkdir, "sg/dir", 0770), 0, "mkdir sg/dir: directories inherit the bit");
+    check_ret(sc(SYS_setresuid, NOID, 0, NOID), 0, "setresuid(-1, 0, -1)");
+    const char *sgn[] = { "sg/in", "sg/none", "sg/fifo", "sg/dir" };
+    for (int i = 0; i < 4; i++) {
+        struct stat st;
+        sc(SYS_stat, sgn[i], &st);
+        out("%s: mode %o gid %u\n", sgn[i], (unsigned)st.st_mode & 07777, (unsigned)st.st_gid);
+    }
 
     /* A cred change forgets the parent-death signal and sets dumpable to
      * fs.suid_dumpable. */
@@ -170,6 +210,7 @@ static void as_root(void)
     check_err(sc(SYS_mknod, "/dev/shm/dev", S_IFCHR | 0600, 0x0103), EPERM,
               "mknod of a device without CAP_MKNOD");
     check_ret(sc(SYS_setresuid, 1000, 1000, 1000), 0, "setresuid to own ids");
+    noatime("pub");
 }
 
 static void as_user(void)
@@ -191,6 +232,7 @@ static void as_user(void)
     check_ret(sc(SYS_setfsgid, 0), gid, "setfsgid(0) refused");
     check_err(sc(SYS_setgroups, 0, NULL), EPERM, "setgroups");
     check(caps().eff == 0, "still no capabilities");
+    noatime("/etc/passwd");
 }
 
 int main(void)

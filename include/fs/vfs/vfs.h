@@ -330,6 +330,8 @@ int vfs_d_path_reach(const struct path *p, const struct path *root, char *buf, s
 #define MAY_WRITE 2
 #define MAY_READ 4
 int vfs_permission(const struct creds *c, struct inode *i, int mask);
+/* Linux's inode_owner_or_capable: c's fsuid owns i, or c has CAP_FOWNER. */
+int vfs_owner_or_capable(const struct creds *c, const struct inode *i);
 void vfs_fs_cred(const struct creds *cred, struct fs_cred *c);
 
 /* ---- operations the syscalls use (all 0 / >= 0 or -errno) ----

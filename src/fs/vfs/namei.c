@@ -38,6 +38,20 @@ static int check_sticky(const struct creds *c, struct inode *dir, struct inode *
     return fsuid == victim->uid || fsuid == dir->uid ? 0 : -EPERM;
 }
 
+/* Linux's mode_strip_sgid: a new file (not a directory) that would be
+ * set-group-ID and group-executable in a set-group-ID directory keeps the
+ * bit only if its creator is in the directory's group (which it gets) or
+ * has CAP_FSETID. mode includes the file type. */
+static mode_t strip_sgid(const struct creds *c, const struct inode *dir, mode_t mode)
+{
+    if ((mode & (S_ISGID | S_IXGRP)) != (S_ISGID | S_IXGRP) || S_ISDIR(mode) ||
+        !(dir->mode & S_ISGID))
+        return mode;
+    if (dir->gid == c->fsgid || creds_in_groups(c, dir->gid) || creds_capable(c, GCAP_FSETID))
+        return mode;
+    return mode & ~S_ISGID;
+}
+
 /* Lookup the parent of path and check the last component is a plain name. */
 static int lookup_create(const struct path_op *op, struct path *parent, char *last, int *trailing)
 {
@@ -96,6 +110,9 @@ static int may_open(const struct creds *c, const struct path *p, int flags)
         return r;
     if ((mask & MAY_WRITE) && (S_ISREG(i->mode) || S_ISDIR(i->mode)) && mnt_ro(p))
         return -EROFS;
+    /* O_NOATIME only for the owner or with CAP_FOWNER. */
+    if ((flags & O_NOATIME) && !vfs_owner_or_capable(c, i))
+        return -EPERM;
     return 0;
 }
 
@@ -245,7 +262,7 @@ static int open_create(const struct path_op *op, const struct path *base, const 
     if (di->mode & S_ISGID)
         c.gid = di->gid;
     struct inode *ni;
-    r = di->ops->mknod(di, last, S_IFREG | (mode & 07777), 0, &c, &ni);
+    r = di->ops->mknod(di, last, strip_sgid(op->cred, di, S_IFREG | (mode & 07777)), 0, &c, &ni);
     if (r < 0)
         goto out;
     struct dentry *nd;
@@ -312,7 +329,7 @@ int vfs_setattr(const struct creds *c, const struct path *p, struct iattr *ia)
 {
     struct inode *i = p->d->inode;
     /* inode_owner_or_capable */
-    int owner = c->fsuid == i->uid || creds_capable(c, GCAP_FOWNER);
+    int owner = vfs_owner_or_capable(c, i);
     if (mnt_ro(p))
         return -EROFS;
     if ((ia->valid & ATTR_MODE) && !owner)
@@ -439,7 +456,8 @@ int vfs_mknod(const struct path_op *op, mode_t mode, dev_t rdev)
              !cr.di->ops->mknod)
         r = -EPERM;
     else
-        r = cr.di->ops->mknod(cr.di, cr.last, type | (mode & 07777), rdev, &cr.c, &cr.ni);
+        r = cr.di->ops->mknod(cr.di, cr.last, strip_sgid(op->cred, cr.di, type | (mode & 07777)),
+                              rdev, &cr.c, &cr.ni);
     return created(&cr, r);
 }
 

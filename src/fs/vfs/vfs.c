@@ -919,6 +919,11 @@ int vfs_permission(const struct creds *c, struct inode *i, int mask)
     return -EACCES;
 }
 
+int vfs_owner_or_capable(const struct creds *c, const struct inode *i)
+{
+    return c->fsuid == i->uid || creds_capable(c, GCAP_FOWNER);
+}
+
 /* ---- fs_struct ---- */
 
 struct fs_struct *fs_struct_new(const struct path *root, const struct path *cwd)
