@@ -6,6 +6,7 @@
  * them (randomised unless the personality has ADDR_NO_RANDOMIZE), and the
  * initial stack with Linux's auxv order. */
 #define _GNU_SOURCE
+#include <elf.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -265,6 +266,16 @@ static int check_elf(struct task *t, struct exec_prog *bp, char *err, size_t err
     if (!bp->img->has_interp)
         return 0;
     r = exec_open(t, AT_FDCWD, bp->img->interp, 0, &bp->interp);
+    if (r < 0) {
+        snprintf(err, errlen, "interpreter %s: %s", bp->img->interp, strerror(-r));
+        return r;
+    }
+    /* load_elf_binary reads the interpreter's ELF header first: a file
+     * too short for one is an I/O error, then the checks are ELIBBAD. */
+    uint64_t size = 0;
+    r = file_size(bp->interp, &size);
+    if (r == 0 && size < sizeof(Elf64_Ehdr))
+        r = -EIO;
     if (r < 0) {
         snprintf(err, errlen, "interpreter %s: %s", bp->img->interp, strerror(-r));
         return r;
