@@ -16,27 +16,30 @@
 
 static void usage(FILE *f)
 {
-    fprintf(f, "usage: sandbox-run [OPTION...] -- PROGRAM [ARG...]\n"
-               "Run a static x86-64 Linux program with every system call serviced by the sandbox.\n"
-               "\n"
-               "  --platform=NAME  how guest threads run: systrap (default) or ptrace\n"
-               "  --strace         trace every guest system call on standard error\n"
-               "  --root=DIR       host directory that is the guest's / (default /), read-only\n"
-               "  --rw             make the root writable\n"
-               "  --bind=SRC:DST[:ro]  mount host path SRC at DST in the guest (repeatable)\n"
-               "  --tmpfs=DST[:size=N] mount an empty tmpfs at DST; N in bytes or with k, m, g\n"
-               "  --cwd=DIR        the guest's working directory (default: the current one\n"
-               "                   if the guest can see it, else /)\n"
-               "  --no-aslr        no address-space randomisation: the guest starts with\n"
-               "                   personality ADDR_NO_RANDOMIZE (as under setarch -R)\n"
-               "  --help           show this help\n"
-               "  --version        show the version\n"
-               "\n"
-               "Exit status: the guest's, or 128+N if it was killed by signal N;\n"
-               "127 if PROGRAM is not found, 126 if it cannot be run, 125 if the sandbox\n"
-               "failed (e.g. its stub process was killed from outside), 2 on a usage error.\n"
-               "PROGRAM is looked up in the guest's file system: a name with a '/' from the\n"
-               "guest's working directory, else in the guest's PATH.\n");
+    fprintf(
+        f,
+        "usage: sandbox-run [OPTION...] -- PROGRAM [ARG...]\n"
+        "Run an x86-64 Linux program (static or dynamic, or a #! script) with every system call\n"
+        "serviced by the sandbox.\n"
+        "\n"
+        "  --platform=NAME  how guest threads run: systrap (default) or ptrace\n"
+        "  --strace         trace every guest system call on standard error\n"
+        "  --root=DIR       host directory that is the guest's / (default /), read-only\n"
+        "  --rw             make the root writable\n"
+        "  --bind=SRC:DST[:ro]  mount host path SRC at DST in the guest (repeatable)\n"
+        "  --tmpfs=DST[:size=N] mount an empty tmpfs at DST; N in bytes or with k, m, g\n"
+        "  --cwd=DIR        the guest's working directory (default: the current one\n"
+        "                   if the guest can see it, else /)\n"
+        "  --no-aslr        no address-space randomisation: the guest starts with\n"
+        "                   personality ADDR_NO_RANDOMIZE (as under setarch -R)\n"
+        "  --help           show this help\n"
+        "  --version        show the version\n"
+        "\n"
+        "Exit status: the guest's, or 128+N if it was killed by signal N;\n"
+        "127 if PROGRAM is not found, 126 if it cannot be run, 125 if the sandbox\n"
+        "failed (e.g. its stub process was killed from outside), 2 on a usage error.\n"
+        "PROGRAM is looked up in the guest's file system: a name with a '/' from the\n"
+        "guest's working directory, else in the guest's PATH.\n");
 }
 
 static struct fs_config *mounts_to_free;
