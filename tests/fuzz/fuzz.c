@@ -66,6 +66,7 @@ enum kind {
 #define SF_NONE 0
 #define SF_BLOCKS 1
 #define SF_NORET 2
+#define SF_EXEC 4
 
 struct sysent {
     int nr;
