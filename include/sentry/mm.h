@@ -144,6 +144,21 @@ long mm_madvise(struct task *t, uint64_t start, uint64_t len, int advice);
  * mapping's run at a time; -ENOMEM at an unmapped page (or the stub
  * region), the bytes before it written, as do_mincore. */
 long mm_mincore(struct task *t, uint64_t start, uint64_t pages, uint64_t vec);
+/* mmap of the open file f (a reference the caller keeps), with mmap's
+ * rules and checks, as a guest's mmap of a descriptor of f would be: how
+ * the loader maps a program's segments from its file. */
+long mm_mmap_file(struct task *t, struct file *f, uint64_t addr, uint64_t len, int prot, int flags,
+                  uint64_t off);
+/* exec's fresh address space, made in place: every guest mapping is
+ * unmapped through the stub (the stub region, the vDSO and vvar stay) and
+ * the break, mmap base, stack and argument fields, mlockall's default are
+ * reset. exe_file stays until the loader replaces it. 0 or -errno (then
+ * the address space is partly gone). */
+int mm_exec_reset(struct task *t);
+/* execve of a task whose address space is shared (vfork, CLONE_VM): a
+ * fresh stub and an empty address space of its own for t's process; the
+ * other users keep the old one. */
+int mm_exec_private(struct task *t);
 /* Make a mapping for the loader (MAP_FIXED, anonymous, private). */
 long mm_map_fixed(struct task *t, uint64_t addr, uint64_t len, int prot, int kind);
 /* The checks of Linux's may_expand_vm (RLIMIT_AS) and mlock_future_ok

@@ -46,6 +46,10 @@ void task_exit(struct task *t);
 /* Make every task of p leave its loop with the process's wait status
  * (exit_group, a fatal signal); the first status wins. */
 void process_kill(struct process *p, int wstatus);
+/* execve's de_thread: end every other thread of t's process and wait for
+ * them; t takes the leader's pid. 0, or -EINTR if the process is being
+ * killed meanwhile. */
+int process_de_thread(struct task *t);
 /* Wake a vfork parent waiting for t (t execs or exits). */
 void vfork_release(struct task *t);
 
@@ -70,5 +74,15 @@ long proc_tkill(struct task *t, int tgid, int tid, int sig);
  * terminate (with the core bit for core signals), ignore, or leave it
  * pending when blocked or handled. Under nothing. */
 void signal_process(struct process *p, int sig);
+
+struct task;
+/* execve's point of no return for t's process (src/sentry/sys_exec.c),
+ * before the new image is loaded: the address space emptied in place,
+ * close-on-exec descriptors closed, caught signals reset to SIG_DFL, the
+ * thread's futex and robust-list words forgotten, the credentials execve
+ * gives. Killing the other threads and un-sharing a shared address space
+ * (vfork, CLONE_VM) belong here too. 0 or -errno: then the caller must
+ * end the process. */
+int exec_flush_old(struct task *t);
 
 #endif

@@ -41,6 +41,7 @@ enum argkind {
 #define SF_NONE 0
 #define SF_BLOCKS 1 /* may block */
 #define SF_NORET 2  /* does not return (exit) */
+#define SF_EXEC 4   /* replaces the image (execve): --strace reads its arguments before */
 
 struct syscall_desc {
     int nr;
@@ -73,6 +74,13 @@ void strace_enter(struct task *t, const struct syscall_desc *d, const struct sys
                   size_t cap);
 void strace_exit(struct task *t, const struct syscall_desc *d, const struct sysargs *a, long ret,
                  char *buf, size_t cap);
+/* For a call that replaces the memory its arguments point into: format
+ * the call into buf before it runs (returns the length), then print it
+ * with the result. */
+size_t strace_format(struct task *t, const struct syscall_desc *d, const struct sysargs *a,
+                     char *buf, size_t cap);
+void strace_exit_formatted(const struct syscall_desc *d, long ret, char *buf, size_t cap,
+                           size_t len);
 /* A fault that ends the guest (signal signo, si_code code, si_addr addr):
  * the signal line and the "killed by" line (core: the default action
  * dumps core). */

@@ -47,7 +47,7 @@ static int make_prot(uint32_t flags)
 }
 
 /* Checks one PT_LOAD against the file and the previous PT_LOAD; appends it. */
-static int add_load(struct elf_image *img, const GElf_Phdr *ph, size_t len, char *err,
+static int add_load(struct elf_image *img, const GElf_Phdr *ph, uint64_t len, char *err,
                     size_t errlen)
 {
     struct elf_segment *s;
@@ -90,28 +90,36 @@ static int add_load(struct elf_image *img, const GElf_Phdr *ph, size_t len, char
     return 0;
 }
 
-static int read_interp(struct elf_image *img, const GElf_Phdr *ph, const unsigned char *buf,
-                       size_t len, char *err, size_t errlen)
+/* As load_elf_binary: p_filesz from 2 to PATH_MAX, the last byte NUL;
+ * the path is the string up to the first NUL. */
+static int read_interp(struct elf_image *img, const GElf_Phdr *ph, const struct elf_reader *rd,
+                       char *err, size_t errlen)
 {
-    const unsigned char *s, *nul;
-
-    if (ph->p_offset > len || ph->p_filesz > len - ph->p_offset)
+    if (ph->p_filesz < 2 || ph->p_filesz > sizeof(img->interp))
+        return refuse(err, errlen,
+                      ph->p_filesz < 2 ? "interpreter path not NUL-terminated"
+                                       : "interpreter path too long");
+    if (ph->p_offset > rd->size || ph->p_filesz > rd->size - ph->p_offset)
         return refuse(err, errlen, "interpreter path outside file");
-    s = buf + ph->p_offset;
-    nul = ph->p_filesz ? memchr(s, '\0', ph->p_filesz) : NULL;
-    if (!nul)
+    int r = rd->read(rd->ctx, img->interp, (size_t)ph->p_filesz, ph->p_offset);
+    if (r < 0) {
+        img->interp[0] = 0;
+        if (err && errlen)
+            snprintf(err, errlen, "cannot read the interpreter path: %s", strerror(-r));
+        return r;
+    }
+    if (img->interp[ph->p_filesz - 1] != '\0') {
+        img->interp[0] = 0;
         return refuse(err, errlen, "interpreter path not NUL-terminated");
-    if (nul == s)
+    }
+    if (img->interp[0] == '\0')
         return refuse(err, errlen, "empty interpreter path");
-    if ((size_t)(nul - s) >= sizeof(img->interp))
-        return refuse(err, errlen, "interpreter path too long");
-    memcpy(img->interp, s, (size_t)(nul - s) + 1);
     img->has_interp = 1;
     return 0;
 }
 
 /* Validates the raw header fields that bound every later read. */
-static int check_ehdr(const Elf64_Ehdr *eh, size_t len, char *err, size_t errlen)
+static int check_ehdr(const Elf64_Ehdr *eh, uint64_t len, char *err, size_t errlen)
 {
     uint64_t tab;
 
@@ -139,7 +147,7 @@ union elf_copy {
 
 /* The program headers: loadable segments, the interpreter, PT_PHDR and
  * PT_GNU_STACK (the first of each counts, as in Linux). */
-static int read_phdrs(Elf *e, int phnum, struct elf_image *img, const unsigned char *b, size_t len,
+static int read_phdrs(Elf *e, int phnum, struct elf_image *img, const struct elf_reader *rd,
                       int *seen_phdr, char *err, size_t errlen)
 {
     int seen_stack = 0, ret = 0;
@@ -151,12 +159,12 @@ static int read_phdrs(Elf *e, int phnum, struct elf_image *img, const unsigned c
             return refuse(err, errlen, "libelf: %s", elf_errmsg(-1));
         switch (ph.p_type) {
         case PT_LOAD:
-            ret = add_load(img, &ph, len, err, errlen);
+            ret = add_load(img, &ph, rd->size, err, errlen);
             break;
         case PT_INTERP:
             /* Linux uses the first one. */
             if (!img->has_interp)
-                ret = read_interp(img, &ph, b, len, err, errlen);
+                ret = read_interp(img, &ph, rd, err, errlen);
             break;
         case PT_PHDR:
             if (!*seen_phdr) {
@@ -210,32 +218,58 @@ static int finish_image(struct elf_image *img, uint64_t phoff, size_t tab, int s
     return 0;
 }
 
+/* The reader of a file held in memory. */
+struct mem_file {
+    const unsigned char *b;
+    size_t len;
+};
+
+static int mem_read_at(void *ctx, void *dst, size_t len, uint64_t off)
+{
+    const struct mem_file *m = ctx;
+    if (off > m->len || len > m->len - off)
+        return -EIO;
+    memcpy(dst, m->b + off, len);
+    return 0;
+}
+
 int elf_parse(const void *buf, size_t len, struct elf_image *img, char *err, size_t errlen)
 {
-    const unsigned char *b = buf;
+    struct mem_file m = { buf, buf ? len : 0 };
+    struct elf_reader rd = { mem_read_at, &m, m.len };
+    return elf_parse_file(&rd, img, err, errlen);
+}
+
+int elf_parse_file(const struct elf_reader *rd, struct elf_image *img, char *err, size_t errlen)
+{
+    unsigned char b[EI_NIDENT];
     union elf_copy copy;
     Elf64_Ehdr raw;
     GElf_Ehdr geh;
     Elf *e;
     size_t tab;
     int seen_phdr = 0, ret = 0;
+    uint64_t len = rd->size;
 
     if (err && errlen)
         err[0] = '\0';
     if (!img)
         return refuse(err, errlen, "no image");
     memset(img, 0, sizeof(*img));
-    if (!elf_is_elf(buf, len))
-        return refuse(err, errlen, "not an ELF file");
+    if (len < SELFMAG || (ret = rd->read(rd->ctx, b, SELFMAG, 0)) < 0 || !elf_is_elf(b, SELFMAG))
+        return ret < 0 ? ret : refuse(err, errlen, "not an ELF file");
     if (len < EI_NIDENT)
         return refuse(err, errlen, "truncated ELF header");
+    if ((ret = rd->read(rd->ctx, b, EI_NIDENT, 0)) < 0)
+        return ret;
     if (b[EI_CLASS] != ELFCLASS64)
         return refuse(err, errlen, "not a 64-bit ELF file");
     if (b[EI_DATA] != ELFDATA2LSB)
         return refuse(err, errlen, "not a little-endian ELF file");
     if (len < sizeof(Elf64_Ehdr))
         return refuse(err, errlen, "truncated ELF header");
-    memcpy(&raw, b, sizeof(raw));
+    if ((ret = rd->read(rd->ctx, &raw, sizeof(raw), 0)) < 0)
+        return ret;
     ret = check_ehdr(&raw, len, err, errlen);
     if (ret)
         return ret;
@@ -252,7 +286,8 @@ int elf_parse(const void *buf, size_t len, struct elf_image *img, char *err, siz
     copy.eh.e_shoff = 0;
     copy.eh.e_shnum = 0;
     copy.eh.e_shstrndx = SHN_UNDEF;
-    memcpy(copy.b + sizeof(Elf64_Ehdr), b + raw.e_phoff, tab);
+    if ((ret = rd->read(rd->ctx, copy.b + sizeof(Elf64_Ehdr), tab, raw.e_phoff)) < 0)
+        return ret;
 
     if (elf_version(EV_CURRENT) == EV_NONE)
         return refuse(err, errlen, "libelf: %s", elf_errmsg(-1));
@@ -270,7 +305,7 @@ int elf_parse(const void *buf, size_t len, struct elf_image *img, char *err, siz
     img->phnum = geh.e_phnum;
     img->exec_stack = 1;
 
-    ret = read_phdrs(e, geh.e_phnum, img, b, len, &seen_phdr, err, errlen);
+    ret = read_phdrs(e, geh.e_phnum, img, rd, &seen_phdr, err, errlen);
     if (ret)
         goto out;
 

@@ -1,9 +1,12 @@
-/* Loading an ELF program into a guest address space as Linux's binfmt_elf
- * does: the program opened and read through the guest's file system, the
- * stack, the mmap area, the segments and the break placed as Linux x86-64
- * places them (randomised unless the personality has ADDR_NO_RANDOMIZE),
- * and the initial stack with Linux's auxv order. */
+/* Loading a program as Linux's execve does: the file opened through the
+ * guest's file system with execve's checks, #! scripts (binfmt_script),
+ * the ELF program and its interpreter checked (binfmt_elf) before the
+ * point of no return, then mapped from their files with the stack, the
+ * mmap area, the segments and the break placed as Linux x86-64 places
+ * them (randomised unless the personality has ADDR_NO_RANDOMIZE), and the
+ * initial stack with Linux's auxv order. */
 #define _GNU_SOURCE
+#include <elf.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -41,98 +44,296 @@
 #ifndef ADDR_NO_RANDOMIZE
 #define ADDR_NO_RANDOMIZE 0x0040000
 #endif
-#define MAX_IMAGE (1ULL << 30)
-#define STACK_IMAGE_MAX (2u << 20) /* room for argv, envp and auxv */
+#ifndef AT_EMPTY_PATH
+#define AT_EMPTY_PATH 0x1000
+#endif
+#define READ_IMPLIES_EXEC_ 0x0400000
 
-/* As Linux's do_open_execat and may_open with MAY_EXEC: the path is
- * followed; directories, devices, FIFOs and sockets give EACCES, and so do
- * a noexec mount and a file without exec permission for t. */
-int exec_open(struct task *t, int dirfd, const char *path, struct file **out)
+/* As Linux's do_open_execat and may_open with MAY_EXEC: directories,
+ * devices, FIFOs and sockets give EACCES, and so do a noexec mount and a
+ * file without exec permission for t (read permission is not needed). */
+int exec_open(struct task *t, int dirfd, const char *path, int flags, struct file **out)
 {
+    if (flags & ~(AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW))
+        return -EINVAL;
+    int lf = (flags & AT_SYMLINK_NOFOLLOW ? 0 : LOOKUP_FOLLOW) |
+             (flags & AT_EMPTY_PATH ? LOOKUP_EMPTY : 0);
     struct path p;
-    int r = task_lookup(t, dirfd, path, LOOKUP_FOLLOW, &p);
+    int r = task_lookup(t, dirfd, path, lf, &p);
     if (r < 0)
         return r;
     struct inode *i = p.d->inode;
-    if (!S_ISREG(i->mode) || (p.mnt && (p.mnt->flags & MNT_NOEXEC)))
+    if (S_ISLNK(i->mode))
+        r = -ELOOP;
+    else if (!S_ISREG(i->mode) || (p.mnt && (p.mnt->flags & MNT_NOEXEC)))
         r = -EACCES;
     if (r == 0)
         r = vfs_permission(t->cred, i, MAY_EXEC);
     if (r == 0)
-        r = vfs_open_path(t->cred, &p, O_RDONLY, out);
+        r = vfs_open_path(t->cred, &p, O_RDONLY | VFS_OPEN_EXEC, out);
     path_put(&p);
     return r;
 }
 
-int exec_read(struct file *f, const char *path, struct exec_file *ef, char *err, size_t errlen)
+int exec_init(struct exec_prog *bp, struct file *f, const char *filename)
 {
-    memset(ef, 0, sizeof(*ef));
-    file_get(f);
-    ef->file = f;
-    if (strlen(path) >= sizeof(ef->path)) {
-        snprintf(err, errlen, "%s", strerror(ENAMETOOLONG));
-        return -ENAMETOOLONG;
-    }
-    strcpy(ef->path, path);
-    struct stat st;
-    int r = f->inode ? vfs_getattr(f->inode, &st) : -EACCES;
-    if (r < 0) {
-        snprintf(err, errlen, "%s", strerror(-r));
-        return r;
-    }
-    if ((uint64_t)st.st_size > MAX_IMAGE) {
-        snprintf(err, errlen, "file too large to load");
-        return -ENOEXEC;
-    }
-    /* Read through the file's own read operation, as the kernel's
-     * kernel_read does: whatever file system holds it. */
-    size_t len = (size_t)st.st_size;
-    char *data = malloc(len ? len : 1);
-    if (!data) {
-        snprintf(err, errlen, "%s", strerror(ENOMEM));
+    memset(bp, 0, sizeof(*bp));
+    bp->file = f;
+    bp->filename = strdup(filename);
+    bp->interp_name = strdup(filename);
+    bp->img = calloc(1, sizeof(*bp->img));
+    bp->interp_img = calloc(1, sizeof(*bp->interp_img));
+    if (!bp->filename || !bp->interp_name || !bp->img || !bp->interp_img)
         return -ENOMEM;
+    return 0;
+}
+
+void exec_prog_free(struct exec_prog *bp)
+{
+    if (bp->file)
+        file_put(bp->file);
+    if (bp->interp)
+        file_put(bp->interp);
+    free(bp->img);
+    free(bp->interp_img);
+    free(bp->filename);
+    free(bp->interp_name);
+    exec_args_free(&bp->args);
+    memset(bp, 0, sizeof(*bp));
+}
+
+void exec_comm(const struct exec_prog *bp, char comm[16])
+{
+    const char *name = bp->filename;
+    if (bp->fdpath && bp->file->dentry)
+        name = bp->file->dentry->name;
+    else {
+        const char *slash = strrchr(name, '/');
+        if (slash)
+            name = slash + 1;
     }
-    ef->data = data;
+    size_t n = strnlen(name, 15);
+    memcpy(comm, name, n);
+    memset(comm + n, 0, 16 - n);
+}
+
+/* ---- reading the files ---- */
+
+/* Up to len bytes of f at off through its own read operation, as the
+ * kernel's kernel_read: whatever file system holds it. The byte count or
+ * -errno. */
+static ssize_t read_at(struct file *f, void *buf, size_t len, uint64_t off)
+{
     size_t got = 0;
-    off_t pos = 0;
+    off_t pos = (off_t)off;
     while (got < len) {
-        ssize_t n = f->ops->read ? f->ops->read(f, data + got, len - got, &pos) : -EINVAL;
-        if (n < 0) {
-            snprintf(err, errlen, "%s", strerror((int)-n));
-            return (int)n;
-        }
+        ssize_t n = f->ops->read ? f->ops->read(f, (char *)buf + got, len - got, &pos) : -EINVAL;
+        if (n < 0)
+            return n;
         if (n == 0)
             break;
         got += (size_t)n;
     }
-    ef->len = got;
+    return (ssize_t)got;
+}
 
-    struct elf_image img;
-    char why[160];
-    if (!elf_is_elf(data, got)) {
-        snprintf(err, errlen, "not an x86-64 ELF executable");
+static int file_size(struct file *f, uint64_t *size)
+{
+    struct stat st;
+    int r = f->inode ? vfs_getattr(f->inode, &st) : -EACCES;
+    if (r == 0)
+        *size = (uint64_t)st.st_size;
+    return r;
+}
+
+/* elf_reader on a file: a short read is -EIO, as Linux's elf_read. */
+static int elf_read(void *ctx, void *dst, size_t len, uint64_t off)
+{
+    ssize_t n = read_at(ctx, dst, len, off);
+    if (n < 0)
+        return (int)n;
+    return (size_t)n == len ? 0 : -EIO;
+}
+
+static int parse_file(struct file *f, struct elf_image *img, char *why, size_t whylen)
+{
+    struct elf_reader rd = { elf_read, f, 0 };
+    int r = file_size(f, &rd.size);
+    if (r < 0)
+        return r;
+    return elf_parse_file(&rd, img, why, whylen);
+}
+
+/* ---- #! scripts (binfmt_script) ---- */
+
+static int spacetab(char c)
+{
+    return c == ' ' || c == '\t';
+}
+
+static const char *next_non_spacetab(const char *first, const char *last)
+{
+    for (; first <= last; first++)
+        if (!spacetab(*first))
+            return first;
+    return NULL;
+}
+
+static const char *next_terminator(const char *first, const char *last)
+{
+    for (; first <= last; first++)
+        if (spacetab(*first) || !*first)
+            return first;
+    return NULL;
+}
+
+/* buf (EXEC_BUF_SIZE bytes, NUL-padded past the file's end) starts with
+ * "#!": parse the line as load_script does. A newline ends it; without
+ * one in the buffer the interpreter's name must be followed by a blank or
+ * NUL (else it could be cut: ENOEXEC), and the argument is cut at the
+ * buffer's end. Trailing blanks are dropped; one optional argument is
+ * the rest of the line. Then argv becomes [interp, arg, script, argv[1..]]
+ * and the interpreter is opened. */
+static int load_script(struct task *t, struct exec_prog *bp, char *buf, char *err, size_t errlen)
+{
+    char *buf_end = buf + EXEC_BUF_SIZE - 1;
+    char *i_end = memchr(buf, '\n', EXEC_BUF_SIZE);
+    if (!i_end) {
+        const char *p = next_non_spacetab(buf + 2, buf_end);
+        if (!p || !next_terminator(p, buf_end)) {
+            snprintf(err, errlen, "#! line too long");
+            return -ENOEXEC;
+        }
+        i_end = buf_end;
+    }
+    while (spacetab(i_end[-1]))
+        i_end--;
+    const char *i_name = next_non_spacetab(buf + 2, i_end);
+    if (!i_name || i_name == i_end) {
+        snprintf(err, errlen, "no interpreter in the #! line");
         return -ENOEXEC;
     }
-    if (elf_parse(data, got, &img, why, sizeof(why)) < 0) {
-        snprintf(err, errlen, "not a loadable x86-64 ELF executable: %s", why);
-        return -ENOEXEC;
+    const char *i_arg = NULL;
+    char *i_sep = (char *)next_terminator(i_name, i_end);
+    if (i_sep && *i_sep)
+        i_arg = next_non_spacetab(i_sep, i_end);
+    if (bp->path_inaccessible) {
+        snprintf(err, errlen, "a script named by a close-on-exec descriptor cannot be run");
+        return -ENOENT;
     }
-    if (img.has_interp) {
-        snprintf(err, errlen,
-                 "dynamically linked executables (interpreter %s) are not supported yet",
-                 img.interp);
-        return -ENOEXEC;
+    exec_args_drop_first(&bp->args);
+    int r = exec_args_push_first(&bp->args, bp->interp_name);
+    *i_end = 0;
+    if (r == 0 && i_arg) {
+        *i_sep = 0;
+        r = exec_args_push_first(&bp->args, i_arg);
     }
+    if (r == 0)
+        r = exec_args_push_first(&bp->args, i_name);
+    if (r < 0) {
+        snprintf(err, errlen, "%s", strerror(-r));
+        return r;
+    }
+    char *name = strdup(i_name);
+    if (!name)
+        return -ENOMEM;
+    free(bp->interp_name);
+    bp->interp_name = name;
+    struct file *f;
+    r = exec_open(t, AT_FDCWD, name, 0, &f);
+    if (r < 0) {
+        snprintf(err, errlen, "interpreter %s: %s", name, strerror(-r));
+        return r;
+    }
+    file_put(bp->file);
+    bp->file = f;
     return 0;
 }
 
-void exec_file_free(struct exec_file *ef)
+/* ---- ELF checks (binfmt_elf, before begin_new_exec) ---- */
+
+static int check_elf(struct task *t, struct exec_prog *bp, char *err, size_t errlen)
 {
-    free(ef->data);
-    ef->data = NULL;
-    if (ef->file)
-        file_put(ef->file);
-    ef->file = NULL;
+    char why[160];
+    int r = parse_file(bp->file, bp->img, why, sizeof(why));
+    if (r < 0) {
+        if (r == -ENOEXEC)
+            snprintf(err, errlen, "not a loadable x86-64 ELF program: %s", why);
+        else
+            snprintf(err, errlen, "%s", strerror(-r));
+        return r;
+    }
+    if (!bp->img->has_interp)
+        return 0;
+    r = exec_open(t, AT_FDCWD, bp->img->interp, 0, &bp->interp);
+    if (r < 0) {
+        snprintf(err, errlen, "interpreter %s: %s", bp->img->interp, strerror(-r));
+        return r;
+    }
+    /* load_elf_binary reads the interpreter's ELF header first: a file
+     * too short for one is an I/O error, then the checks are ELIBBAD. */
+    uint64_t size = 0;
+    r = file_size(bp->interp, &size);
+    if (r == 0 && size < sizeof(Elf64_Ehdr))
+        r = -EIO;
+    if (r < 0) {
+        snprintf(err, errlen, "interpreter %s: %s", bp->img->interp, strerror(-r));
+        return r;
+    }
+    r = parse_file(bp->interp, bp->interp_img, why, sizeof(why));
+    if (r == -ENOEXEC) {
+        /* Not ELF, not x86-64, unreadable program headers. */
+        snprintf(err, errlen, "interpreter %s: %s", bp->img->interp, why);
+        return -ELIBBAD;
+    }
+    if (r < 0)
+        snprintf(err, errlen, "interpreter %s: %s", bp->img->interp, strerror(-r));
+    return r;
+}
+
+int exec_prepare(struct task *t, struct exec_prog *bp, char *err, size_t errlen)
+{
+    /* exec_binprm: at most EXEC_MAX_DEPTH rewrites before ELOOP. */
+    for (int depth = 0;; depth++) {
+        if (depth > EXEC_MAX_DEPTH) {
+            snprintf(err, errlen, "too many levels of #! interpreters");
+            return -ELOOP;
+        }
+        char buf[EXEC_BUF_SIZE];
+        memset(buf, 0, sizeof(buf));
+        ssize_t n = read_at(bp->file, buf, sizeof(buf), 0);
+        if (n < 0) {
+            snprintf(err, errlen, "%s", strerror((int)-n));
+            return (int)n;
+        }
+        if (buf[0] == '#' && buf[1] == '!') {
+            int r = load_script(t, bp, buf, err, errlen);
+            if (r == 0)
+                continue;
+            if (r != -ENOEXEC)
+                return r;
+        }
+        if (!elf_is_elf(buf, (size_t)n)) {
+            if (!(buf[0] == '#' && buf[1] == '!'))
+                snprintf(err, errlen, "not an x86-64 ELF program nor a #! script");
+            return -ENOEXEC;
+        }
+        return check_elf(t, bp, err, errlen);
+    }
+}
+
+/* Bytes the initial stack image takes at most: the strings, their
+ * pointers, the auxv, AT_RANDOM's bytes, the platform string and the
+ * alignment padding, with room to spare. */
+static size_t stack_image_size(const struct exec_prog *bp)
+{
+    size_t n = strlen(bp->filename) + 1;
+    for (int i = 0; i < bp->args.argc; i++)
+        n += strlen(bp->args.argv[i]) + 1;
+    for (int i = 0; i < bp->args.envc; i++)
+        n += strlen(bp->args.envp[i]) + 1;
+    n += ((size_t)bp->args.argc + (size_t)bp->args.envc + 3) * 8;
+    return PAGE_UP(n + 64 * 16 + STACK_ALIGN_RND + 2 * GUEST_PAGE);
 }
 
 /* Where the stack, the mmap area, the image and the break go: Linux's
@@ -146,7 +347,7 @@ struct layout {
     uint64_t stack_pad; /* arch_align_stack's offset below the strings */
 };
 
-static int choose_layout(struct task *t, const struct elf_image *img, int randomize,
+static int choose_layout(struct task *t, const struct elf_image *img, int randomize, size_t strings,
                          struct layout *L, char *err, size_t errlen)
 {
     struct mm *mm = t->proc->mm;
@@ -163,6 +364,9 @@ static int choose_layout(struct task *t, const struct elf_image *img, int random
         ssize = 256ULL << 20;
     if (ssize < (128ULL << 10))
         ssize = 128ULL << 10;
+    /* Room for the strings execve allowed, whatever the limit is now. */
+    if (ssize < strings + (128ULL << 10))
+        ssize = strings + (128ULL << 10);
     L->ssize = ssize = PAGE_UP(ssize);
     uint64_t stack_rnd = (rv[0] & STACK_RND_MASK) * GUEST_PAGE;
     uint64_t top = TASK_SIZE - stack_rnd;
@@ -242,15 +446,101 @@ static int choose_layout(struct task *t, const struct elf_image *img, int random
     return 0;
 }
 
-/* The stack, then the image: each segment's pages carry the file bytes
- * from the page start, as a file mapping would (the tail after p_filesz
- * stays zero); then the protections, and the holes between segments
- * unmapped. 0 or -errno. */
-static long map_image(struct task *t, const struct exec_file *ef, const struct elf_image *img,
+/* Map [start, start + len) of anonymous memory, as vm_brk_flags does for
+ * a segment's zero-fill pages. */
+static long map_anon(struct task *t, uint64_t start, uint64_t len, int prot)
+{
+    if (len == 0)
+        return 0;
+    return mm_map_fixed(t, start, len, prot, VMA_ANON);
+}
+
+/* The pages of s that hold file bytes, for a file with no host pages to
+ * map (no mmap_fd): anonymous memory filled from the file, then given the
+ * segment's protection. */
+static long copy_segment(struct task *t, struct file *f, uint64_t start, uint64_t len, uint64_t off,
+                         int prot)
+{
+    long r = mm_map_fixed(t, start, len, PROT_READ | PROT_WRITE, VMA_IMAGE);
+    char *buf = r < 0 ? NULL : malloc(1 << 16);
+    if (r < 0 || !buf)
+        return r < 0 ? r : -ENOMEM;
+    for (uint64_t done = 0; done < len && r >= 0;) {
+        size_t chunk = len - done < (1 << 16) ? (size_t)(len - done) : (1 << 16);
+        ssize_t n = read_at(f, buf, chunk, off + done);
+        if (n <= 0) {
+            r = n;
+            break;
+        }
+        r = copy_out(t, start + done, buf, (size_t)n);
+        done += (uint64_t)n;
+    }
+    free(buf);
+    if (r >= 0)
+        r = mm_mprotect(t, start, len, prot);
+    return r;
+}
+
+/* One PT_LOAD, as Linux 6.18's elf_load: the file's pages mapped private
+ * from the file (through the same path as a guest's mmap of it), the rest
+ * of the last file page zeroed (only where writable: an error zeroing a
+ * read-only page is ignored, as padzero's), and the pages past it up to
+ * p_memsz anonymous, read-write (and executable if the segment is). */
+static long load_segment(struct task *t, struct file *f, const struct elf_segment *s, uint64_t bias)
+{
+    uint64_t va = s->vaddr + bias, pad = va & (GUEST_PAGE - 1);
+    uint64_t zero_start, zero_end;
+    long r;
+    if (s->filesz) {
+        uint64_t start = va - pad, len = PAGE_UP(s->filesz + pad), off = s->offset - pad;
+        if (f->ops->mmap_fd)
+            r = mm_mmap_file(t, f, start, len, s->prot, MAP_PRIVATE | MAP_FIXED, off);
+        else
+            r = copy_segment(t, f, start, len, off, s->prot);
+        if (r < 0)
+            return r;
+        zero_start = va + s->filesz;
+        zero_end = va + s->memsz;
+        if (s->memsz > s->filesz && (zero_start & (GUEST_PAGE - 1))) {
+            static const char zeros[GUEST_PAGE];
+            r = copy_out(t, zero_start, zeros, PAGE_UP(zero_start) - zero_start);
+            if (r < 0 && (s->prot & PROT_WRITE))
+                return -EFAULT;
+        }
+    } else {
+        zero_start = va - pad;
+        zero_end = zero_start + pad + s->memsz;
+    }
+    if (s->memsz > s->filesz) {
+        zero_start = PAGE_UP(zero_start);
+        zero_end = PAGE_UP(zero_end);
+        if (zero_end > zero_start) {
+            r = map_anon(t, zero_start, zero_end - zero_start,
+                         PROT_READ | PROT_WRITE | (s->prot & PROT_EXEC));
+            if (r < 0)
+                return r;
+        }
+    }
+    return 0;
+}
+
+static long load_segments(struct task *t, struct file *f, const struct elf_image *img,
+                          uint64_t bias)
+{
+    for (int i = 0; i < img->nseg; i++) {
+        long r = load_segment(t, f, &img->seg[i], bias);
+        if (r < 0)
+            return r;
+    }
+    return 0;
+}
+
+/* The stack, then the program's segments; the code and data bounds and
+ * the break. 0 or -errno. */
+static long map_image(struct task *t, struct file *f, const struct elf_image *img,
                       const struct layout *L)
 {
     struct mm *mm = t->proc->mm;
-    uint64_t bias = L->bias, lo = img->lo + bias, hi = img->hi + bias;
     /* The stack first, as setup_arg_pages comes before the segments. */
     long r = mm_map_fixed(t, L->stack_top - L->ssize, L->ssize,
                           PROT_READ | PROT_WRITE | (img->exec_stack ? PROT_EXEC : 0), VMA_STACK);
@@ -258,45 +548,56 @@ static long map_image(struct task *t, const struct exec_file *ef, const struct e
         return r;
     mm->stack_top = L->stack_top;
     mm->mmap_base = L->mmap_base;
-    r = mm_map_fixed(t, lo, hi - lo, PROT_READ | PROT_WRITE, VMA_IMAGE);
+    r = load_segments(t, f, img, L->bias);
     if (r < 0)
         return r;
+    /* load_elf_binary's bounds: code from the executable segments, data
+     * up to the highest file byte. */
+    uint64_t start_code = UINT64_MAX, end_code = 0, start_data = 0, end_data = 0;
     for (int i = 0; i < img->nseg; i++) {
         const struct elf_segment *s = &img->seg[i];
-        uint64_t pad = s->vaddr & (GUEST_PAGE - 1);
-        if (s->filesz == 0)
-            continue;
-        r = copy_out(t, s->vaddr + bias - pad, ef->data + s->offset - pad, s->filesz + pad);
-        if (r < 0)
-            return r;
-        uint64_t end_file = s->vaddr + bias + s->filesz;
-        uint64_t page_end = PAGE_UP(end_file);
-        if (s->memsz > s->filesz && page_end > end_file) {
-            static const char zeros[GUEST_PAGE];
-            r = copy_out(t, end_file, zeros, page_end - end_file);
-            if (r < 0)
-                return r;
-        }
+        if ((s->prot & PROT_EXEC) && s->vaddr < start_code)
+            start_code = s->vaddr;
+        if (start_data < s->vaddr)
+            start_data = s->vaddr;
+        if ((s->prot & PROT_EXEC) && end_code < s->vaddr + s->filesz)
+            end_code = s->vaddr + s->filesz;
+        if (end_data < s->vaddr + s->filesz)
+            end_data = s->vaddr + s->filesz;
     }
-    uint64_t covered = lo;
-    for (int i = 0; i < img->nseg; i++) {
-        const struct elf_segment *s = &img->seg[i];
-        uint64_t start = PAGE_DOWN(s->vaddr + bias), end = PAGE_UP(s->vaddr + bias + s->memsz);
-        if (start > covered && (r = mm_munmap(t, covered, start - covered)) < 0)
-            return r;
-        if (end > start && (r = mm_mprotect(t, start, end - start, s->prot)) < 0)
-            return r;
-        if (end > covered)
-            covered = end;
-    }
+    mm->start_code = start_code + L->bias;
+    mm->end_code = end_code + L->bias;
+    mm->start_data = start_data + L->bias;
+    mm->end_data = end_data + L->bias;
     mm->brk_start = mm->brk = L->brk;
     return 0;
+}
+
+/* The interpreter, as load_elf_interp: an ET_DYN one wherever mmap would
+ * put its whole span (top-down below the mmap base), an ET_EXEC one at
+ * its own addresses. Its load address (AT_BASE) in *base. */
+static long map_interp(struct task *t, struct file *f, const struct elf_image *img, uint64_t *base)
+{
+    struct mm *mm = t->proc->mm;
+    uint64_t bias = 0;
+    if (img->type == ET_DYN) {
+        uint64_t start = vma_find_free(&mm->vmas, img->hi - img->lo, MMAP_MIN_ADDR, mm->mmap_base);
+        if (!start)
+            start = vma_find_free(&mm->vmas, img->hi - img->lo, mm->mmap_base, TASK_SIZE);
+        if (!start)
+            return -ENOMEM;
+        bias = start - img->lo;
+    } else if (vma_overlaps(&mm->vmas, img->lo, img->hi)) {
+        return -EINVAL;
+    }
+    *base = bias;
+    return load_segments(t, f, img, bias);
 }
 
 /* The auxiliary vector, as Linux's create_elf_tables orders it; returns
  * its length (aux has room for 32). */
 static int fill_auxv(struct task *t, const struct elf_image *img, uint64_t bias,
-                     struct auxv_ent *aux)
+                     uint64_t interp_base, int secure, struct auxv_ent *aux)
 {
     struct mm *mm = t->proc->mm;
     const struct creds *c = t->cred;
@@ -315,14 +616,14 @@ static int fill_auxv(struct task *t, const struct elf_image *img, uint64_t bias,
     AUX(AT_PHDR, img->phdr_vaddr ? img->phdr_vaddr + bias : 0);
     AUX(AT_PHENT, img->phent);
     AUX(AT_PHNUM, img->phnum);
-    AUX(AT_BASE, 0);
+    AUX(AT_BASE, interp_base);
     AUX(AT_FLAGS, 0);
     AUX(AT_ENTRY, img->entry + bias);
     AUX(AT_UID, c->uid);
     AUX(AT_EUID, c->euid);
     AUX(AT_GID, c->gid);
     AUX(AT_EGID, c->egid);
-    AUX(AT_SECURE, 0);
+    AUX(AT_SECURE, secure);
     AUX(AT_RANDOM, 0);
     AUX(AT_HWCAP2, getauxval(AT_HWCAP2));
     AUX(AT_EXECFN, 0);
@@ -338,34 +639,30 @@ static int fill_auxv(struct task *t, const struct elf_image *img, uint64_t bias,
 /* The initial stack (argv, envp, auxv) at L's top, with *rsp where it
  * starts; records where argv's and envp's strings went, for
  * /proc/PID/cmdline and environ. 0 or -errno with a reason in err. */
-static int build_stack(struct task *t, const struct exec_file *ef, const struct elf_image *img,
-                       const struct layout *L, char *const argv[], char *const envp[],
-                       uint64_t *rsp, char *err, size_t errlen)
+static int build_stack(struct task *t, const struct exec_prog *bp, const struct layout *L,
+                       uint64_t interp_base, uint64_t *rsp, char *err, size_t errlen)
 {
     struct mm *mm = t->proc->mm;
     uint64_t stack_top = L->stack_top;
-    int argc = 0, envc = 0;
-    while (argv[argc])
-        argc++;
-    while (envp[envc])
-        envc++;
+    int argc = bp->args.argc, envc = bp->args.envc;
+    char *const *argv = bp->args.argv, *const *envp = bp->args.envp;
     struct auxv_ent aux[32];
     struct stack_params sp = {
         .argc = argc,
         .argv = (const char *const *)argv,
         .envc = envc,
         .envp = (const char *const *)envp,
-        .execfn = ef->path,
+        .execfn = bp->filename,
         .platform = "x86_64",
         .align_pad = L->stack_pad,
         .auxv = aux,
-        .nauxv = fill_auxv(t, img, L->bias, aux),
+        .nauxv = fill_auxv(t, bp->img, L->bias, interp_base, bp->secure, aux),
     };
     if (getrandom(sp.random, sizeof(sp.random), 0) != sizeof(sp.random)) {
         snprintf(err, errlen, "getrandom failed");
         return -EIO;
     }
-    size_t blen = L->ssize < STACK_IMAGE_MAX ? (size_t)L->ssize : STACK_IMAGE_MAX;
+    size_t blen = stack_image_size(bp);
     uint8_t *buf = malloc(blen);
     if (!buf)
         return -ENOMEM;
@@ -395,57 +692,63 @@ static int build_stack(struct task *t, const struct exec_file *ef, const struct 
 
 /* /proc/PID/exe is the file itself; its name, as the process sees it now,
  * labels the image in /proc/PID/maps. */
-static void set_exe(struct task *t, const struct exec_file *ef)
+static void set_exe(struct task *t, struct file *f)
 {
     struct mm *mm = t->proc->mm;
-    file_get(ef->file);
+    file_get(f);
     pthread_mutex_lock(&mm->lock);
     struct file *old = mm->exe_file;
-    mm->exe_file = ef->file;
+    mm->exe_file = f;
     pthread_mutex_unlock(&mm->lock);
     if (old)
         file_put(old);
     mm->exe[0] = 0;
-    if (ef->file->dentry) {
+    if (f->dentry) {
         struct fs_struct *fs = t->proc->fs;
         pthread_mutex_lock(&fs->lock);
         struct path root = fs->root;
         path_get(&root);
         pthread_mutex_unlock(&fs->lock);
-        struct path p = { ef->file->mnt, ef->file->dentry };
+        struct path p = { f->mnt, f->dentry };
         if (vfs_d_path(&p, &root, mm->exe, sizeof(mm->exe)) < 0)
             mm->exe[0] = 0;
         path_put(&root);
     }
 }
 
-int exec_load(struct task *t, const struct exec_file *ef, char *const argv[], char *const envp[],
-              char *err, size_t errlen)
+int exec_load(struct task *t, struct exec_prog *bp, char *err, size_t errlen)
 {
-    struct elf_image img;
-    char why[160];
-    if (elf_parse(ef->data, ef->len, &img, why, sizeof(why)) < 0) {
-        snprintf(err, errlen, "%s", why);
-        return -ENOEXEC;
-    }
     struct layout L;
-    int randomize = !(t->proc->personality & ADDR_NO_RANDOMIZE);
-    long r = choose_layout(t, &img, randomize, &L, err, errlen);
+    struct process *p = t->proc;
+    /* SET_PERSONALITY: a 64-bit program does not get READ_IMPLIES_EXEC. */
+    p->personality &= ~READ_IMPLIES_EXEC_;
+    int randomize = !(p->personality & ADDR_NO_RANDOMIZE);
+    long r = choose_layout(t, bp->img, randomize, stack_image_size(bp), &L, err, errlen);
     if (r < 0)
         return (int)r;
-    t->proc->mm->randomize = randomize;
-    r = map_image(t, ef, &img, &L);
+    p->mm->randomize = randomize;
+    r = map_image(t, bp->file, bp->img, &L);
     if (r < 0) {
-        snprintf(err, errlen, "cannot map the image: %s", strerror((int)-r));
+        snprintf(err, errlen, "cannot map the program: %s", strerror((int)-r));
         return (int)r;
+    }
+    uint64_t entry = bp->img->entry + L.bias, interp_base = 0;
+    if (bp->interp) {
+        r = map_interp(t, bp->interp, bp->interp_img, &interp_base);
+        if (r < 0) {
+            snprintf(err, errlen, "cannot map the interpreter %s: %s", bp->img->interp,
+                     strerror((int)-r));
+            return (int)r;
+        }
+        entry = bp->interp_img->entry + interp_base;
     }
     uint64_t rsp;
-    r = build_stack(t, ef, &img, &L, argv, envp, &rsp, err, errlen);
+    r = build_stack(t, bp, &L, interp_base, &rsp, err, errlen);
     if (r < 0)
         return (int)r;
-    set_exe(t, ef);
+    set_exe(t, bp->file);
     memset(&t->regs, 0, sizeof(t->regs));
-    t->regs.rip = img.entry + L.bias;
+    t->regs.rip = entry;
     t->regs.rsp = rsp;
     t->regs.eflags = 0x200;
     return 0;

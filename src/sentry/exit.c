@@ -447,3 +447,52 @@ long proc_tkill(struct task *t, int tgid, int tid, int sig)
     task_put(target);
     return r;
 }
+
+/* ---- execve's de_thread ---- */
+
+int process_de_thread(struct task *t)
+{
+    struct process *p = t->proc;
+    struct sandbox *box = p->sandbox;
+    pthread_mutex_lock(&p->lock);
+    if (p->group_exiting) {
+        pthread_mutex_unlock(&p->lock);
+        return -EINTR;
+    }
+    list_for_each(o, &p->threads, struct task, thread_node) if (o != t)
+    {
+        __atomic_store_n(&o->exiting, 1, __ATOMIC_SEQ_CST);
+        o->exit_code = 0;
+        task_interrupt(o);
+        if (o->ctx)
+            mm_kick_thread(o->ctx);
+    }
+    /* Wait for them to leave (each runs its own exit path). */
+    while (p->nr_live > 1 && !p->group_exiting) {
+        pthread_mutex_unlock(&p->lock);
+        struct timespec dl;
+        wait_deadline_ns(&dl, 2 * 1000 * 1000);
+        task_sleep_prepare(t);
+        task_sleep(t, &dl, WAIT_NOINTR);
+        pthread_mutex_lock(&p->lock);
+    }
+    int killed = p->group_exiting;
+    pthread_mutex_unlock(&p->lock);
+    if (killed)
+        return -EINTR;
+    /* A thread other than the leader takes the leader's pid. */
+    pthread_mutex_lock(&box->tasklist);
+    struct task *old = p->leader;
+    if (old != t) {
+        pid_unlink_task(box, old);
+        list_del(&t->tid_node);
+        task_put(t); /* the table's reference, taken again below */
+        box->nr_tasks--;
+        box->forks--;
+        t->tid = p->pid;
+        pid_link_task(box, t);
+        p->leader = t;
+    }
+    pthread_mutex_unlock(&box->tasklist);
+    return 0;
+}

@@ -18,7 +18,8 @@
 static void usage(FILE *f)
 {
     fprintf(f, "usage: sandbox-run [OPTION...] -- PROGRAM [ARG...]\n"
-               "Run a static x86-64 Linux program with every system call serviced by the sandbox.\n"
+               "Run an x86-64 Linux program (static or dynamic, or a #! script) with every system\n"
+               "call serviced by the sandbox.\n"
                "\n"
                "  --platform=NAME  how guest threads run: systrap (default) or ptrace\n"
                "  --strace         trace every guest system call on standard error\n"

@@ -276,9 +276,11 @@ static long stub_mmap(struct task *t, struct file *f, uint64_t start, uint64_t a
     return ret;
 }
 
+static long do_mmap(struct task *t, struct file *f, uint64_t addr, uint64_t len, int prot,
+                    int flags, uint64_t off);
+
 long mm_mmap(struct task *t, uint64_t addr, uint64_t len, int prot, int flags, int fd, uint64_t off)
 {
-    struct mm *mm = t->proc->mm;
     if (off & (GUEST_PAGE - 1))
         return -EINVAL;
     struct file *f = NULL;
@@ -291,13 +293,33 @@ long mm_mmap(struct task *t, uint64_t addr, uint64_t len, int prot, int flags, i
             return -EINVAL;
         }
     }
+    long ret = do_mmap(t, f, addr, len, prot, flags, off);
+    if (f)
+        file_put(f);
+    return ret;
+}
+
+long mm_mmap_file(struct task *t, struct file *f, uint64_t addr, uint64_t len, int prot, int flags,
+                  uint64_t off)
+{
+    if (off & (GUEST_PAGE - 1))
+        return -EINVAL;
+    return do_mmap(t, f, addr, len, prot, flags & ~MAP_ANONYMOUS, off);
+}
+
+/* mmap of f (NULL: anonymous memory) once the descriptor is resolved;
+ * off is page-aligned. The VMA takes a reference of its own to f. */
+static long do_mmap(struct task *t, struct file *f, uint64_t addr, uint64_t len, int prot,
+                    int flags, uint64_t off)
+{
+    struct mm *mm = t->proc->mm;
     long ret = -EINVAL;
     uint64_t alen = PAGE_UP(len);
     if (len == 0)
-        goto out_file;
+        return ret;
     ret = -ENOMEM;
     if (alen == 0 || alen < len)
-        goto out_file;
+        return ret;
 
     pthread_mutex_lock(&mm->lock);
     uint64_t start;
@@ -377,9 +399,6 @@ long mm_mmap(struct task *t, uint64_t addr, uint64_t len, int prot, int flags, i
         ret = (long)start;
 out:
     pthread_mutex_unlock(&mm->lock);
-out_file:
-    if (f)
-        file_put(f);
     return ret;
 }
 
@@ -847,4 +866,78 @@ int mm_adopt_stub(struct task *t)
             return (int)r;
     }
     return 0;
+}
+
+/* What an exec keeps of the address space: the stub region, and the vDSO
+ * and vvar pages the host gave the stub (Linux maps a new vDSO; the stub's
+ * stays where it is). */
+static int exec_keeps(const struct vma *v)
+{
+    return v->kind == VMA_STUB || v->kind == VMA_VDSO || v->kind == VMA_VVAR;
+}
+
+int mm_exec_private(struct task *t)
+{
+    const struct platform *plat = t->proc->sandbox->plat;
+    struct mm *old = t->proc->mm, *mm = mm_new();
+    struct stub *s = NULL;
+    struct guest_ctx *ctx = NULL;
+    if (!mm)
+        return -ENOMEM;
+    int r = plat->stub_create(&s, &ctx);
+    if (r < 0) {
+        mm_put(mm);
+        return r;
+    }
+    mm->stub = s;
+    /* This sentry thread serves the new stub's thread from now on (under
+     * ptrace: becomes its tracer), and lets go of its thread in the
+     * shared stub, which the other users keep. */
+    r = plat->attach(ctx);
+    if (r < 0) {
+        free(ctx);
+        mm_put(mm);
+        return r;
+    }
+    stub_exit_thread(t->ctx);
+    t->ctx = ctx;
+    t->proc->mm = mm;
+    mm_put(old);
+    return mm_adopt_stub(t);
+}
+
+int mm_exec_reset(struct task *t)
+{
+    struct mm *mm = t->proc->mm;
+    long r = 0;
+    pthread_mutex_lock(&mm->lock);
+    size_t i = 0;
+    while (i < mm->vmas.n) {
+        const struct vma *v = mm->vmas.v;
+        if (exec_keeps(&v[i])) {
+            i++;
+            continue;
+        }
+        /* One munmap for each run of adjacent mappings. */
+        uint64_t start = v[i].start, end = v[i].end;
+        for (size_t j = i + 1; j < mm->vmas.n && v[j].start == end && !exec_keeps(&v[j]); j++)
+            end = v[j].end;
+        r = host_munmap(t, start, end - start);
+        if (r < 0)
+            break;
+        r = vma_remove(&mm->vmas, start, end);
+        if (r < 0)
+            break;
+    }
+    mm->vdso = 0;
+    for (i = 0; i < mm->vmas.n; i++)
+        if (mm->vmas.v[i].kind == VMA_VDSO && !mm->vdso)
+            mm->vdso = mm->vmas.v[i].start;
+    mm->brk_start = mm->brk = 0;
+    mm->mmap_base = mm->stack_top = 0;
+    mm->def_locked = 0;
+    mm->start_code = mm->end_code = mm->start_data = mm->end_data = 0;
+    mm->arg_start = mm->arg_end = mm->env_start = mm->env_end = 0;
+    pthread_mutex_unlock(&mm->lock);
+    return (int)r;
 }

@@ -54,7 +54,7 @@ static int find_program(struct task *t, const char *name, char *const envp[], ch
         if (strlen(name) >= cap)
             return -ENAMETOOLONG;
         strcpy(execfn, name);
-        return exec_open(t, AT_FDCWD, name, out);
+        return exec_open(t, AT_FDCWD, name, 0, out);
     }
     if (strlen(name) > NAME_MAX)
         return -ENAMETOOLONG;
@@ -67,7 +67,7 @@ static int find_program(struct task *t, const char *name, char *const envp[], ch
         size_t n = (size_t)(end - path);
         if (n + 1 + strlen(name) < cap) {
             snprintf(execfn, cap, "%.*s%s%s", (int)n, path, n ? "/" : "", name);
-            int r = exec_open(t, AT_FDCWD, execfn, out);
+            int r = exec_open(t, AT_FDCWD, execfn, 0, out);
             switch (r) {
             case 0:
                 return 0;
@@ -93,12 +93,12 @@ static int find_program(struct task *t, const char *name, char *const envp[], ch
 
 struct start_arg {
     struct task *t;
-    struct exec_file *ef;
-    char **argv;
+    struct exec_prog *bp;
 };
 
-/* The init task's thread: load the program into the fresh stub, then run
- * it like any task. */
+/* The init task's thread: load the program into the fresh stub as an
+ * execve would (once the stub's own mappings are gone), then run it like
+ * any task. */
 static void *init_thread(void *arg)
 {
     struct start_arg *sa = arg;
@@ -114,9 +114,9 @@ static void *init_thread(void *arg)
         box->exit_status = EXIT_INTERNAL;
         task_exit_group(t, SIGKILL);
     } else {
-        r = exec_load(t, sa->ef, sa->argv, environ, err, sizeof(err));
+        r = exec_load(t, sa->bp, err, sizeof(err));
         if (r < 0) {
-            fprintf(stderr, "sandbox-run: %s: %s\n", sa->ef->path, err);
+            fprintf(stderr, "sandbox-run: %s: %s\n", sa->bp->filename, err);
             box->exit_status = EXIT_NOEXEC;
             task_exit_group(t, SIGKILL);
         } else {
@@ -220,30 +220,33 @@ static int sandbox_fs(struct task *t, const struct fs_config *fsc)
     return 0;
 }
 
-/* PROGRAM, found and read in the guest's file system, into ef; the init
- * process's command name from it. 0 or sandbox-run's exit status. */
-static int sandbox_program(struct task *t, const char *name, struct exec_file *ef)
+/* PROGRAM, found in the guest's file system and checked as execve checks
+ * a program (its #! interpreters, its ELF interpreter), with argv from
+ * the command line and sandbox-run's environment; the init process's
+ * command name from it. 0 or sandbox-run's exit status. */
+static int sandbox_program(struct task *t, char *const argv[], struct exec_prog *bp)
 {
     char execfn[PATH_MAX], err[256];
     struct file *prog = NULL;
+    const char *name = argv[0];
     int r = find_program(t, name, environ, execfn, sizeof(execfn), &prog);
     if (r < 0) {
         fprintf(stderr, "sandbox-run: %s: %s\n", name, strerror(-r));
+        memset(bp, 0, sizeof(*bp));
     } else {
-        r = exec_read(prog, execfn, ef, err, sizeof(err));
-        file_put(prog);
+        r = exec_init(bp, prog, execfn);
+        if (r == 0)
+            r = exec_args_host(bp, t->proc->rlim[RLIMIT_STACK].cur, argv, environ);
+        if (r < 0)
+            snprintf(err, sizeof(err), "%s", strerror(-r));
+        if (r == 0)
+            r = exec_prepare(t, bp, err, sizeof(err));
         if (r < 0)
             fprintf(stderr, "sandbox-run: %s: %s\n", name, err);
     }
     if (r < 0)
         return r == -ENOENT || r == -ENOTDIR ? EXIT_NOTFOUND : EXIT_NOEXEC;
-    /* The command name is the file name's last component, as execve sets it. */
-    struct process *init = t->proc;
-    const char *slash = strrchr(ef->path, '/');
-    const char *base = slash ? slash + 1 : ef->path;
-    size_t clen = strnlen(base, sizeof(init->comm) - 1);
-    memcpy(init->comm, base, clen);
-    init->comm[clen] = 0;
+    exec_comm(bp, t->proc->comm);
     return 0;
 }
 
@@ -300,12 +303,13 @@ int sandbox_run(const struct sandbox_opts *o)
     }
     struct sandbox box;
     struct task *t = NULL;
-    struct exec_file ef = { 0 };
+    struct exec_prog bp;
+    memset(&bp, 0, sizeof(bp));
     int status = sandbox_init(&box, o, &t);
     if (status == 0)
         status = sandbox_fs(t, &o->fs);
     if (status == 0)
-        status = sandbox_program(t, o->argv[0], &ef);
+        status = sandbox_program(t, o->argv, &bp);
     struct stub *stub = NULL;
     if (status == 0) {
         r = box.plat->stub_create(&stub, &t->ctx);
@@ -315,7 +319,7 @@ int sandbox_run(const struct sandbox_opts *o)
         }
     }
     if (status != 0) {
-        exec_file_free(&ef);
+        exec_prog_free(&bp);
         if (t) {
             process_kill(t->proc, SIGKILL);
             task_exit(t);
@@ -324,7 +328,7 @@ int sandbox_run(const struct sandbox_opts *o)
         return status;
     }
     box.init->mm->stub = stub;
-    struct start_arg sa = { t, &ef, o->argv };
+    struct start_arg sa = { t, &bp };
     pthread_t th;
     if (pthread_create(&th, NULL, init_thread, &sa) != 0) {
         fprintf(stderr, "sandbox-run: cannot create a thread\n");
@@ -333,7 +337,7 @@ int sandbox_run(const struct sandbox_opts *o)
     }
     pthread_detach(th);
     sandbox_wait(&box);
-    exec_file_free(&ef);
+    exec_prog_free(&bp);
     pthread_mutex_lock(&box.lock);
     status = box.exit_status;
     pthread_mutex_unlock(&box.lock);

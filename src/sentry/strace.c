@@ -420,23 +420,46 @@ void strace_enter(struct task *t, const struct syscall_desc *d, const struct sys
     emit(&o);
 }
 
+static void put_result(struct out *o, const struct syscall_desc *d, long ret);
+
 void strace_exit(struct task *t, const struct syscall_desc *d, const struct sysargs *a, long ret,
                  char *buf, size_t cap)
 {
     struct out o = { buf, cap, 0 };
     put_call(&o, t, d, a, ret);
+    put_result(&o, d, ret);
+    emit(&o);
+}
+
+size_t strace_format(struct task *t, const struct syscall_desc *d, const struct sysargs *a,
+                     char *buf, size_t cap)
+{
+    struct out o = { buf, cap, 0 };
+    put_call(&o, t, d, a, -1);
+    return o.len;
+}
+
+void strace_exit_formatted(const struct syscall_desc *d, long ret, char *buf, size_t cap,
+                           size_t len)
+{
+    struct out o = { buf, cap, len };
+    put_result(&o, d, ret);
+    emit(&o);
+}
+
+static void put_result(struct out *o, const struct syscall_desc *d, long ret)
+{
     if (ret < 0 && ret >= -4095) {
         const char *n = errno_name((int)-ret);
         if (n)
-            put(&o, " = -1 %s (%s)", n, strerror((int)-ret));
+            put(o, " = -1 %s (%s)", n, strerror((int)-ret));
         else
-            put(&o, " = -1 E%ld", -ret);
+            put(o, " = -1 E%ld", -ret);
     } else if (d && d->ret == K_PTR) {
-        put(&o, " = 0x%lx", ret);
+        put(o, " = 0x%lx", ret);
     } else {
-        put(&o, " = %ld", ret);
+        put(o, " = %ld", ret);
     }
-    emit(&o);
 }
 
 /* si_code names that do not depend on the signal. */

@@ -72,6 +72,9 @@ void syscall_dispatch(struct task *t, uint64_t nr, uint32_t arch)
     }
     if (t->proc->sandbox->strace && (d->flags & SF_NORET))
         strace_enter(t, d, &a, buf, sizeof(buf));
+    size_t pre = 0;
+    if (t->proc->sandbox->strace && (d->flags & SF_EXEC))
+        pre = strace_format(t, d, &a, buf, sizeof(buf));
     ret = d->fn(t, &a);
     /* Restart codes never reach the guest. Until signal delivery exists
      * nothing can have interrupted a call for a handler to run, so each
@@ -79,7 +82,9 @@ void syscall_dispatch(struct task *t, uint64_t nr, uint32_t arch)
     if (ret == -ERESTARTSYS || ret == -ERESTARTNOINTR || ret == -ERESTARTNOHAND ||
         ret == -ERESTART_RESTARTBLOCK)
         ret = -EINTR;
-    if (t->proc->sandbox->strace && !(d->flags & SF_NORET))
+    if (t->proc->sandbox->strace && (d->flags & SF_EXEC))
+        strace_exit_formatted(d, ret, buf, sizeof(buf), pre);
+    else if (t->proc->sandbox->strace && !(d->flags & SF_NORET))
         strace_exit(t, d, &a, ret, buf, sizeof(buf));
     t->regs.rax = (uint64_t)ret;
 }

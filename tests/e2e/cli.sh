@@ -43,6 +43,7 @@ int main(void)
 C
 musl-gcc -static -O1 -o unimpl unimpl.c || exit 2
 printf 'not an elf\n' > notelf && chmod +x notelf
+printf '#!/nonexistent/sh\n' > badscript && chmod +x badscript
 head -c 100 unimpl > truncated && chmod +x truncated
 cp unimpl noexec && chmod -x noexec
 mkdir adir
@@ -54,11 +55,13 @@ expect "unknown platform"       2   "unknown platform 'kvm'"      -- "$sb" --pla
 expect "no program"             2   'no program given'            -- "$sb"
 expect "missing program"        127 '^sandbox-run: ./nope: No such file or directory$' -- "$sb" -- ./nope
 expect "missing in PATH"        127 '^sandbox-run: nope-xyz: No such file or directory$' -- "$sb" -- nope-xyz
-expect "not an ELF"             126 'not an x86-64 ELF executable' -- "$sb" -- ./notelf
+expect "not an ELF"             126 'not an x86-64 ELF program nor a #! script' -- "$sb" -- ./notelf
 expect "truncated ELF"          126 'not a loadable x86-64 ELF'   -- "$sb" -- ./truncated
 expect "not executable"         126 'Permission denied'           -- "$sb" -- ./noexec
 expect "a directory"            126 'sandbox-run: ./adir: '       -- "$sb" -- ./adir
-expect "dynamic executable"     126 'not supported yet'           -- "$sb" -- /bin/true
+expect "dynamic executable"     0   '^dynamic ok$'                -- "$sb" -- /bin/echo dynamic ok
+# As env and the shells: a missing #! interpreter is "not found".
+expect "missing #! interpreter" 127 'interpreter /nonexistent/sh: No such file' -- "$sb" -- ./badscript
 
 # PROGRAM is found in the guest's file system: with --root, host paths are
 # not visible, guest paths are; PATH is the guest's, searched as execvp does.

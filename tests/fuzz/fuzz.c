@@ -18,7 +18,8 @@
  * table does not have. Argument kinds in the table choose the generators.
  *
  * What it must not do to stay useful (each is filtered where the call is
- * built, see fixup()): end itself (exit, exit_group, execve, kill...), block
+ * built, see fixup()): end itself (exit, exit_group, kill...) or replace
+ * itself (execve and execveat only name what cannot be run), block
  * forever (blocking calls get O_NONBLOCK descriptors, LOCK_NB, finite
  * timeouts, futex waits a short timeout; pause, wait and sleep calls are
  * excluded), unmap or
@@ -68,6 +69,7 @@ enum kind {
 #define SF_NONE 0
 #define SF_BLOCKS 1
 #define SF_NORET 2
+#define SF_EXEC 4
 
 struct sysent {
     int nr;
@@ -89,8 +91,6 @@ static const struct sysent table[] = {
 static const int excluded[] = {
     SYS_exit,
     SYS_exit_group,
-    SYS_execve,
-    SYS_execveat,
     SYS_fork,
     SYS_vfork,
     SYS_clone,
@@ -841,11 +841,37 @@ static uint64_t gen_id(void)
     }
 }
 
+/* A name execve can never run: missing, a directory, or a bad pointer
+ * (never a pointer into our own memory, which may hold any path). */
+static uint64_t no_program(void)
+{
+    static const char *const names[] = {
+        "/nonexistent-fuzz/prog", "/", "", "nonexistent-fuzz", "/proc/self/fd", "/dev/null"
+    };
+    switch (below(4)) {
+    case 0:
+        return (uint64_t)(uintptr_t)(chance(50) ? BADPTR : KPTR);
+    case 1:
+        return 0;
+    default:
+        return (uint64_t)(uintptr_t)names[below(sizeof names / sizeof names[0])];
+    }
+}
+
 static void fixup(const struct sysent *s, uint64_t *a)
 {
     const char *n = s->name;
 #define IS(x) (strcmp(n, x) == 0)
-    if (IS("open"))
+    if (IS("execve"))
+        a[0] = no_program();
+    else if (IS("execveat")) {
+        /* AT_EMPTY_PATH would run the file at dirfd, which may be one we
+         * wrote: never with an empty name. */
+        a[1] = no_program();
+        if (a[1] && (uint64_t)(uintptr_t)BADPTR != a[1] && (uint64_t)(uintptr_t)KPTR != a[1] &&
+            !*(const char *)(uintptr_t)a[1])
+            a[4] &= ~(uint64_t)0x1000;
+    } else if (IS("open"))
         a[1] = gen_open_flags() | O_NONBLOCK;
     else if (IS("openat"))
         a[2] = gen_open_flags() | O_NONBLOCK;

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # build.sh: compiles every guest test into OUTDIR: musl static (the default,
 # named after the source), plus glibc static (hello.glibc, misc.glibc,
-# futex.glibc) and static-PIE builds of hello (hello.pie.glibc, hello.pie.musl).
+# futex.glibc), static-PIE builds of hello (hello.pie.glibc, hello.pie.musl)
+# and dynamically linked glibc builds (hello.dyn, misc.dyn).
 # Usage: tests/guest/build.sh OUTDIR
 # Env: MUSL_GCC (musl-gcc), GLIBC_CC (gcc), MUSL_LIBDIR (found from musl-gcc).
 set -euo pipefail
@@ -35,6 +36,10 @@ done
 run "$glibc_cc" -static "${warn[@]}" "$src/hello.c" -o "$out/hello.glibc"
 run "$glibc_cc" -static "${warn[@]}" "$src/misc.c" -o "$out/misc.glibc"
 run "$glibc_cc" -static "${warn[@]}" "$src/futex.c" -o "$out/futex.glibc"
+# Dynamically linked (PIE, with the host's glibc and its dynamic linker):
+# the sandbox loads the interpreter and the guest's ld.so maps the rest.
+run "$glibc_cc" "${warn[@]}" "$src/hello.c" -o "$out/hello.dyn"
+run "$glibc_cc" "${warn[@]}" "$src/misc.c" -o "$out/misc.dyn"
 run "$glibc_cc" -static-pie -fPIE "${warn[@]}" "$src/hello.c" \
     -o "$out/hello.pie.glibc"
 

@@ -337,6 +337,10 @@ void vfs_fs_cred(const struct creds *cred, struct fs_cred *c);
 /* ---- operations the syscalls use (all 0 / >= 0 or -errno) ----
  * The modes of new files come with the caller's umask already applied. */
 int vfs_open(const struct path_op *op, int flags, mode_t mode, struct file **out);
+/* An open flag of vfs_open_path only (Linux's __FMODE_EXEC): open a
+ * program for execve, which needs exec permission, not read permission
+ * (the caller checked it). Not in f->flags. */
+#define VFS_OPEN_EXEC 0x20
 /* Open what p names (an existing inode) with flags for cred. */
 int vfs_open_path(const struct creds *cred, const struct path *p, int flags, struct file **out);
 /* Can f be open with O_DIRECT (open and fcntl F_SETFL)? */

@@ -105,6 +105,8 @@ static int may_open(const struct creds *c, const struct path *p, int flags)
         mask |= MAY_WRITE;
     if (acc == 3)
         mask = MAY_READ | MAY_WRITE;
+    if (flags & VFS_OPEN_EXEC)
+        mask = MAY_EXEC;
     int r = vfs_permission(c, i, mask);
     if (r < 0)
         return r;
@@ -160,7 +162,7 @@ int vfs_open_path(const struct creds *cred, const struct path *p, int flags, str
     if (r < 0)
         return r;
     struct inode *i = p->d->inode;
-    int fflags = flags & ~(O_CREAT | O_EXCL | O_NOCTTY | O_TRUNC | O_CLOEXEC);
+    int fflags = flags & ~(O_CREAT | O_EXCL | O_NOCTTY | O_TRUNC | O_CLOEXEC | VFS_OPEN_EXEC);
     if (flags & O_PATH)
         fflags = O_PATH | (flags & (O_DIRECTORY | O_NOFOLLOW));
     struct file *f = file_of_path(p, fflags);
@@ -174,7 +176,7 @@ int vfs_open_path(const struct creds *cred, const struct path *p, int flags, str
         *out = f;
         return 0;
     }
-    r = do_open(i, f, flags);
+    r = do_open(i, f, flags & ~VFS_OPEN_EXEC);
     if (r < 0) {
         f->ops = NULL; /* nothing to release */
         file_put(f);
