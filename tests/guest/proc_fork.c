@@ -19,7 +19,7 @@ static void test_ids(void)
     long me = getpid(), pp = getppid();
     int p[2];
     pipe(p);
-    pid_t pid = fork();
+    pid_t pid = fork_checked();
     if (pid == 0) {
         long mine = getpid();
         sc(SYS_write, p[1], &mine, sizeof mine);
@@ -169,7 +169,7 @@ static void test_files(void)
     int fd = open("proc_fork.dat", O_RDWR | O_CREAT | O_TRUNC, 0644);
     check(fd >= 0, "create proc_fork.dat");
     write(fd, "AAAA", 4);
-    pid_t pid = fork();
+    pid_t pid = fork_checked();
     if (pid == 0) {
         check(lseek(fd, 0, SEEK_CUR) == 4, "child: inherited offset 4");
         write(fd, "BBBB", 4);
@@ -259,28 +259,36 @@ static void test_pipes(void)
     check_wait(pid, "exited 0", "echo child");
     close(up[0]);
 
-    /* A writer with no reader left anywhere dies of SIGPIPE. */
-    int p[2];
+    /* A writer with no reader left anywhere dies of SIGPIPE (it writes
+     * once the parent has closed its read end: go on pipe g). */
+    int p[2], g[2];
+    pipe(g);
     pipe(p);
     if ((pid = fork()) == 0) {
         close(p[0]);
         signal(SIGPIPE, SIG_DFL);
+        wait_byte(g[0]);
         write(p[1], "x", 1);
         _exit(0);
     }
     close(p[0]);
     close(p[1]);
+    send_byte(g[1]);
     check_wait(pid, "killed by SIGPIPE", "write to a pipe without readers");
     /* ... or gets EPIPE with SIGPIPE ignored. */
     pipe(p);
     if ((pid = fork()) == 0) {
         close(p[0]);
         signal(SIGPIPE, SIG_IGN);
+        wait_byte(g[0]);
         _exit(sc(SYS_write, p[1], "x", 1) == -EPIPE ? 0 : 1);
     }
     close(p[0]);
     close(p[1]);
+    send_byte(g[1]);
     check_wait(pid, "exited 0", "EPIPE with SIGPIPE ignored");
+    close(g[0]);
+    close(g[1]);
 }
 
 static void test_memory(void)
@@ -299,7 +307,7 @@ static void test_memory(void)
     int p[2], q[2];
     pipe(p);
     pipe(q);
-    pid_t pid = fork();
+    pid_t pid = fork_checked();
     if (pid == 0) {
         check(shared[0] == 1 && priv[0] == 1 && global == 1 && file[0] == 1,
               "child: sees the parent's values");
@@ -337,6 +345,7 @@ static void test_memory(void)
 
 int main(void)
 {
+    no_core(); /* children inherit it: no core file, no core bit */
     test_ids();
     test_status();
     test_nohang_echild();

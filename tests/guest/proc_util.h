@@ -111,8 +111,18 @@ static inline int check_wait(long pid, const char *want, const char *what)
     return check(0, "%s: %s, want %s", what, got, want);
 }
 
-/* The end of a child that ran checks of its own: its exit status says
- * whether they passed (the parent's check_wait wants "exited 0"). */
+/* fork for a child that runs checks of its own: it starts counting
+ * afresh, so that a failure before the fork is not reported twice. */
+static inline pid_t fork_checked(void)
+{
+    pid_t pid = fork();
+    if (pid == 0)
+        g_checks = g_failed = 0;
+    return pid;
+}
+
+/* The end of a child that ran checks of its own (see fork_checked): its
+ * exit status says whether they passed (check_wait wants "exited 0"). */
 static inline __attribute__((noreturn)) void child_done(void)
 {
     _exit(g_failed ? 1 : 0);
