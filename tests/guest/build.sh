@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # build.sh: compiles every guest test into OUTDIR: musl static (the default,
 # named after the source), plus glibc static (hello.glibc, misc.glibc,
-# futex.glibc) and static-PIE builds of hello (hello.pie.glibc, hello.pie.musl).
+# futex.glibc, proc_fork.glibc, proc_vfork.glibc, proc_threads.glibc) and static-PIE builds of hello (hello.pie.glibc, hello.pie.musl).
 # Usage: tests/guest/build.sh OUTDIR
 # Env: MUSL_GCC (musl-gcc), GLIBC_CC (gcc), MUSL_LIBDIR (found from musl-gcc).
 set -euo pipefail
@@ -35,6 +35,11 @@ done
 run "$glibc_cc" -static "${warn[@]}" "$src/hello.c" -o "$out/hello.glibc"
 run "$glibc_cc" -static "${warn[@]}" "$src/misc.c" -o "$out/misc.glibc"
 run "$glibc_cc" -static "${warn[@]}" "$src/futex.c" -o "$out/futex.glibc"
+# Processes and threads where glibc's own clone, fork, posix_spawn and
+# pthread code matter.
+for t in proc_fork proc_vfork proc_threads; do
+    run "$glibc_cc" -static "${warn[@]}" "$src/$t.c" -o "$out/$t.glibc"
+done
 run "$glibc_cc" -static-pie -fPIE "${warn[@]}" "$src/hello.c" \
     -o "$out/hello.pie.glibc"
 

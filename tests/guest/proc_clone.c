@@ -323,6 +323,7 @@ static void test_invalid(void)
 
 int main(void)
 {
+    require_clone();
     test_forklike();
     test_vm();
     test_pidfd();

@@ -71,6 +71,7 @@ static long thread(int (*fn)(void *), void *arg, int i)
 
 int main(void)
 {
+    require_clone();
     no_core();
     pipe(gate);
     pipe(marks);

@@ -114,7 +114,7 @@ static long task_tids[4];
 
 static void *blocked(void *arg)
 {
-    task_tids[(long)arg] = sc(SYS_gettid);
+    __atomic_store_n(&task_tids[(long)arg], sc(SYS_gettid), __ATOMIC_RELEASE);
     wait_byte(gate[0]);
     return 0;
 }
@@ -162,14 +162,15 @@ static void test_proc_task(void)
     pthread_t t[4];
     for (long i = 0; i < 4; i++)
         pthread_create(&t[i], 0, blocked, (void *)i);
-    /* Each thread has stored its tid once all four are listed. */
-    for (int tries = 0; tries < 10000; tries++) {
+    /* Wait until each thread has stored its tid. */
+    for (;;) {
         int all = 1;
         for (int i = 0; i < 4; i++)
             all &= __atomic_load_n(&task_tids[i], __ATOMIC_ACQUIRE) != 0;
         if (all)
             break;
-        sched_yield();
+        struct timespec ms = { 0, 1000000 };
+        sc(SYS_nanosleep, &ms, 0);
     }
     long found = 0;
     check(count_tasks(&found) == 5, "/proc/self/task lists 5 threads");

@@ -33,6 +33,10 @@ static void test_vfork(const char *self)
     shared_var = 0;
     long me = getpid();
     pid_t pid = vfork();
+    if (pid < 0) {
+        out("FAIL vfork -> -%s: giving up\n", errno_name(errno));
+        _exit(1);
+    }
     if (pid == 0) {
         /* The parent is suspended: these writes are seen in order. */
         shared_var = 1;

@@ -274,6 +274,7 @@ static void test_orphans(void)
 
 int main(void)
 {
+    require_clone();
     no_core(); /* children inherit it: no core file, no core bit */
     test_waitid();
     test_wclone();
