@@ -128,8 +128,8 @@ static void test_vm(void)
     long me = getpid();
     /* CLONE_VM|CLONE_VFORK: the parent waits for the child's exit. */
     shared_word = 0;
-    long pid = clone_run(CLONE_VM | CLONE_VFORK | SIGCHLD, new_stack(), 0, 0, 0, vm_child,
-                         (void *)7L);
+    long pid =
+        clone_run(CLONE_VM | CLONE_VFORK | SIGCHLD, new_stack(), 0, 0, 0, vm_child, (void *)7L);
     check(shared_word == 7, "CLONE_VM|CLONE_VFORK: the child's write is seen on return");
     check_wait(pid, "exited 5", "CLONE_VM|CLONE_VFORK child");
 
@@ -206,8 +206,9 @@ static void test_pidfd(void)
     /* clone() passes the pidfd where CLONE_PARENT_SETTID writes. */
     check_err(sc(SYS_clone, CLONE_PIDFD | CLONE_PARENT_SETTID | SIGCHLD, 0, &pidfd, 0, 0), EINVAL,
               "clone CLONE_PIDFD|CLONE_PARENT_SETTID");
-    check_err(sc(SYS_clone, CLONE_PIDFD | 0x00400000 /* CLONE_DETACHED */ | SIGCHLD, 0, &pidfd, 0, 0),
-              EINVAL, "clone CLONE_PIDFD|CLONE_DETACHED");
+    check_err(
+        sc(SYS_clone, CLONE_PIDFD | 0x00400000 /* CLONE_DETACHED */ | SIGCHLD, 0, &pidfd, 0, 0),
+        EINVAL, "clone CLONE_PIDFD|CLONE_DETACHED");
 }
 
 static void test_parent(void)

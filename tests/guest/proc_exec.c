@@ -182,9 +182,13 @@ static void test_thread_exec(void)
 static void test_errors(void)
 {
     char *args[] = { "x", NULL };
-    check_err(sc(SYS_execve, "/nonexistent/program", args, environ), ENOENT, "execve of a missing file");
+    check_err(sc(SYS_execve, "/nonexistent/program", args, environ), ENOENT,
+              "execve of a missing file");
     int fd = open("proc_exec.noexec", O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    write(fd, "\x7f" "ELF", 4);
+    write(fd,
+          "\x7f"
+          "ELF",
+          4);
     close(fd);
     /* Root too: execution needs an x bit somewhere. */
     check_err(sc(SYS_execve, "proc_exec.noexec", args, environ), EACCES,

@@ -31,9 +31,9 @@ static void test_default_actions(void)
 {
     int p[2];
     pipe(p);
-    static const int sigs[] = { SIGHUP, SIGINT, SIGQUIT, SIGILL, SIGABRT, SIGFPE, SIGKILL,
-                                SIGUSR1, SIGSEGV, SIGUSR2, SIGPIPE, SIGALRM, SIGTERM, SIGXCPU,
-                                SIGSYS, 40, 64 };
+    static const int sigs[] = { SIGHUP,  SIGINT,  SIGQUIT, SIGILL,  SIGABRT, SIGFPE,
+                                SIGKILL, SIGUSR1, SIGSEGV, SIGUSR2, SIGPIPE, SIGALRM,
+                                SIGTERM, SIGXCPU, SIGSYS,  40,      64 };
     for (size_t i = 0; i < sizeof sigs / sizeof sigs[0]; i++) {
         pid_t pid = sleeper(p[0]);
         char want[64], what[64];
@@ -294,8 +294,7 @@ static void test_pdeathsig(void)
     check_wait(mid, "exited 0", "the parent of a PR_SET_PDEATHSIG child");
     check_wait(g, "killed by SIGUSR2", "the child got its parent-death signal");
     prctl(PR_SET_CHILD_SUBREAPER, 0, 0, 0, 0);
-    check_err(prctl(PR_SET_PDEATHSIG, 65, 0, 0, 0) < 0 ? -errno : 0, EINVAL,
-              "PR_SET_PDEATHSIG 65");
+    check_err(prctl(PR_SET_PDEATHSIG, 65, 0, 0, 0) < 0 ? -errno : 0, EINVAL, "PR_SET_PDEATHSIG 65");
     close(p[0]);
     close(p[1]);
     close(r[0]);

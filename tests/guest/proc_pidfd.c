@@ -92,7 +92,8 @@ int main(void)
     si.si_signo = SIGUSR1;
     si.si_code = SI_USER;
     si.si_pid = getpid();
-    check_err(pidfd_send(fd, SIGUSR1, &si, 0), EPERM, "forged siginfo (SI_USER) to another process");
+    check_err(pidfd_send(fd, SIGUSR1, &si, 0), EPERM,
+              "forged siginfo (SI_USER) to another process");
     si.si_code = SI_QUEUE;
     si.si_signo = SIGUSR2;
     check_err(pidfd_send(fd, SIGUSR1, &si, 0), EINVAL, "siginfo whose si_signo differs");

@@ -42,7 +42,10 @@ static const char *code_name(int c)
 static void show_si(const char *what, const siginfo_t *si, long pid)
 {
     out("%s: signo %s code %s pid %s uid %s status %d\n", what, sig_name(si->si_signo),
-        code_name(si->si_code), si->si_pid == pid ? "=child" : si->si_pid == 0 ? "0" : "other",
+        code_name(si->si_code),
+        si->si_pid == pid ? "=child"
+        : si->si_pid == 0 ? "0"
+                          : "other",
         si->si_uid == getuid() ? "=uid" : "other", si->si_status);
 }
 
