@@ -45,7 +45,13 @@ static void test_create_join(void)
     int created = 0;
     for (int i = 0; i < N; i++) {
         in[i].idx = i;
-        created += pthread_create(&t[i], 0, worker, &in[i]) == 0;
+        int e = pthread_create(&t[i], 0, worker, &in[i]);
+        if (e && i == 0) {
+            /* Nothing below could work (the sandbox before clone). */
+            out("FAIL pthread_create -> -%s: giving up\n", errno_name(e));
+            exit(1);
+        }
+        created += e == 0;
     }
     check(created == N, "%d threads created", N);
     int joined = 0, rets = 1, pids = 1, tls = 1, distinct = 1;
