@@ -7,11 +7,19 @@
 #    under systrap, on hostfs (a scratch directory next to SANDBOX_RUN,
 #    bind-mounted into the sandbox at the same path) and on tmpfs (natively
 #    a directory in /dev/shm; sandboxed, the sandbox's own /tmp).
+# 3. bench/proc.c: processes and threads (fork+exit+wait, posix_spawn of a
+#    tiny static program + wait, thread create+join, a futex round trip
+#    between two threads, a pipe round trip between two processes), and
+#    the wall time of busybox sh running that tiny program 200 times,
+#    natively and under both platforms. A row whose sandboxed run fails
+#    (no fork in the sandbox yet) reads n/a and does not fail the suite.
 # Each figure is the best of $RUNS runs; ratios are to native in this run.
 # Usage: bench/run.sh SANDBOX_RUN
 # Env: N_NATIVE, N_SYSTRAP (200000), N_PTRACE (20000), RUNS (3),
 #      N_OPEN, N_STAT, N_READ (10000), N_WRITE (300), N_GETDENTS (200),
-#      FS_TMPFS (the native tmpfs directory's parent, default /dev/shm).
+#      FS_TMPFS (the native tmpfs directory's parent, default /dev/shm),
+#      N_FORK, N_SPAWN (500), N_THREAD (1000), N_FUTEX, N_PIPE (5000),
+#      BUSYBOX (/bin/busybox).
 set -u
 
 [ $# -eq 1 ] || { echo "usage: $0 SANDBOX_RUN" >&2; exit 2; }
@@ -32,10 +40,12 @@ sbx_tmp=/tmp/fs-bench.$$
 hostdir=
 trap 'rm -rf "$tmp" "$sbx_tmp" ${shm:+"$shm"} ${hostdir:+"$hostdir"}' EXIT
 trap 'exit 129' HUP INT TERM PIPE # so that the EXIT trap cleans up
-for b in getppid fs; do
+for b in getppid fs proc; do
     ${MUSL_GCC:-musl-gcc} -static -O2 -Wall -Wextra -Werror \
         "$src/$b.c" -o "$tmp/$b" || exit 1
 done
+printf 'int main(void) { return 0; }\n' >"$tmp/true.c"
+${MUSL_GCC:-musl-gcc} -static -O2 "$tmp/true.c" -o "$tmp/true" || exit 1
 
 # Prints the best value of the field before UNIT over $runs runs of
 # "$@", or nothing on failure. Usage: best UNIT COMMAND...
@@ -113,5 +123,54 @@ fs_row read-4k read4k "${N_READ:-10000}"
 fs_row write-4k+sync write4k "${N_WRITE:-300}"
 fs_row getdents-1k getdents "${N_GETDENTS:-200}"
 [ -n "$shm" ] || echo "(no native tmpfs: $shmparent is not a tmpfs; set FS_TMPFS)"
+
+# Processes and threads. The sandboxed runs see $tmp (next to
+# SANDBOX_RUN, or /var/tmp) through the default root.
+echo
+echo "processes and threads  (us/op, best of $runs; n/a: the sandboxed run failed)"
+printf '%-18s %10s %10s %8s %10s %8s\n' op native systrap ratio ptrace ratio
+rel() { # SANDBOXED NATIVE
+    if [ -n "$1" ] && [ -n "$2" ]; then
+        awk -v s="$1" -v n="$2" 'BEGIN { if (n > 0) printf "%.1fx", s / n; else print "n/a" }'
+    else
+        echo n/a
+    fi
+}
+proc_row() { # LABEL OP N
+    local label=$1 op=$2 n=$3 nat sys ptr
+    nat=$(best us/op "$tmp/proc" "$op" "$n" "$tmp/true")
+    sys=$(best us/op "$sandbox" --platform=systrap -- "$tmp/proc" "$op" "$n" "$tmp/true")
+    ptr=$(best us/op "$sandbox" --platform=ptrace -- "$tmp/proc" "$op" "$n" "$tmp/true")
+    printf '%-18s %10s %10s %8s %10s %8s\n' "$label" "${nat:-n/a}" "${sys:-n/a}" \
+        "$(rel "$sys" "$nat")" "${ptr:-n/a}" "$(rel "$ptr" "$nat")"
+}
+proc_row fork+exit+wait fork "${N_FORK:-500}"
+proc_row spawn+exec+wait spawn "${N_SPAWN:-500}"
+proc_row thread+join thread "${N_THREAD:-1000}"
+proc_row futex-pingpong futex "${N_FUTEX:-5000}"
+proc_row pipe-pingpong pipe "${N_PIPE:-5000}"
+
+# A shell script: busybox sh runs the tiny static program 200 times.
+# Wall time of the whole invocation in ms (sandbox start-up included).
+bb=${BUSYBOX:-/bin/busybox}
+# Prints "X ms" (the command's wall time) if it succeeded.
+wall_ms() {
+    local t0 t1
+    t0=$(date +%s%N)
+    "$@" </dev/null >/dev/null 2>&1 || return
+    t1=$(date +%s%N)
+    echo "$(((t1 - t0) / 1000)) us"
+}
+script="i=0; while [ \$i -lt 200 ]; do $tmp/true; i=\$((i + 1)); done"
+if [ -x "$bb" ]; then
+    nat=$(best us wall_ms "$bb" sh -c "$script")
+    sys=$(best us wall_ms "$sandbox" --platform=systrap -- "$bb" sh -c "$script")
+    ptr=$(best us wall_ms "$sandbox" --platform=ptrace -- "$bb" sh -c "$script")
+    ms() { [ -n "$1" ] && awk -v v="$1" 'BEGIN { printf "%.1f ms", v / 1000 }' || echo n/a; }
+    printf '%-18s %10s %10s %8s %10s %8s\n' "sh: 200 commands" "$(ms "$nat")" "$(ms "$sys")" \
+        "$(rel "$sys" "$nat")" "$(ms "$ptr")" "$(rel "$ptr" "$nat")"
+else
+    echo "(no $bb: the shell row is left out)"
+fi
 
 [ "$ok" -eq 1 ]

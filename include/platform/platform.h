@@ -73,6 +73,10 @@ struct platform {
     /* Have the parked thread of ctx end itself (exit, not exit_group);
      * returns once the sentry is done with it (it need not be gone yet). */
     void (*run_exit)(struct guest_ctx *ctx);
+    /* The stub of ctx was killed: wait until ctx's thread is gone, so that
+     * the spawner can reap the stub (ptrace: its tracer must see the death
+     * first). NULL: nothing to wait for. */
+    void (*reap_thread)(struct guest_ctx *ctx);
 };
 
 extern const struct platform platform_systrap;

@@ -108,9 +108,9 @@ struct process {
     int has_child_subreaper;
     /* an ancestor is one */ /* CPU time of its reaped children (for RUSAGE_CHILDREN and times). */
     uint64_t cutime_ns, cstime_ns;
-    struct waitq wait_chld; /* wait4/waitid sleepers of this process */
+    struct waitq wait_chld;  /* wait4/waitid sleepers of this process */
+    struct waitq wait_pidfd; /* pollers of its pidfds: woken at death and reaping */
     struct guest_rlimit rlim[GUEST_RLIM_NLIMITS];
-    uint32_t umask;
     char comm[16];       /* the executable's name, NUL-terminated */
     uint64_t start_time; /* CLOCK_MONOTONIC ns when it was created */
     /* personality(2): PER_LINUX plus flags; ADDR_NO_RANDOMIZE is read by
@@ -223,8 +223,10 @@ int process_ppid(struct process *p);
 /* Live tasks in the sandbox. */
 int pid_nr_tasks(struct sandbox *box);
 
-/* Signals whose default action dumps core. */
+/* Signals whose default action dumps core; the wait status of p's death
+ * by sig (the core flag when RLIMIT_CORE allows a dump). */
 int sig_dumps_core(int sig);
+int sig_death_status(struct process *p, int sig);
 /* Install new (whose reference t takes over) as t's creds and drop the
  * old ones: Linux's commit_creds. Only t itself calls this. */
 void task_commit_creds(struct task *t, struct creds *new);

@@ -181,6 +181,9 @@ int mm_adopt_stub(struct task *t);
 pid_t mm_host_pid(const struct mm *mm);
 /* End the host process that runs mm's guest code (exit_group). */
 void mm_kill(struct mm *mm);
+/* The same by its last user, whose host thread is ctx (or NULL): waits
+ * until the thread is gone where the platform needs it, frees ctx. */
+void mm_kill_last(struct mm *mm, struct guest_ctx *ctx);
 /* After reading something by that pid: 1 if it still named the stub, so
  * the data was not some later process's that reused the pid. */
 int mm_host_pid_still_ours(const struct mm *mm);

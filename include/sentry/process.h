@@ -68,12 +68,24 @@ struct wait_opts {
 long do_wait(struct task *t, struct wait_opts *wo);
 /* kill(2) and tkill/tgkill (tgid -1) from t. */
 long proc_kill(struct task *t, int pid, int sig);
-long proc_tkill(struct task *t, int tgid, int tid, int sig);
+long proc_tkill(struct task *t, int tgid, int tid, int sig, int check_tgid);
 
-/* The default action of signal sig sent to process p (no handler yet):
- * terminate (with the core bit for core signals), ignore, or leave it
- * pending when blocked or handled. Under nothing. */
+/* pidfds (pidfd.c): the process f names if it is a pidfd (borrowed: f
+ * holds it), or NULL; a new pidfd of p in t's descriptors (close-on-exec),
+ * its number or -errno. */
+struct file;
+struct process *pidfd_process(struct file *f);
+int pidfd_install(struct task *t, struct process *p, int nonblock);
+
+/* The default action of signal sig sent to process p, or to thread t
+ * (no handler delivery yet): terminate (with the core flag for core
+ * signals), ignore, or leave it pending when blocked, handled or a stop.
+ * signal_unblocked acts on what t's new mask lets through. Under nothing. */
 void signal_process(struct process *p, int sig);
+void signal_thread(struct task *t, int sig);
+void signal_unblocked(struct task *t);
+/* Drop sig from p's pending sets (its disposition became ignore). */
+void signal_discard(struct process *p, int sig);
 
 struct task;
 /* execve's point of no return for t's process (src/sentry/sys_exec.c),

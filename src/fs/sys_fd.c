@@ -71,7 +71,8 @@ static long do_open(struct task *t, int dirfd, uint64_t upath, int flags, mode_t
     struct file *f = NULL;
     struct path_op op;
     path_op_init(t, dirfd, path, resolve, &op);
-    r = vfs_open(&op, flags, mode & ~(mode_t)t->proc->umask, &f);
+    r = vfs_open(&op, flags, mode & ~(mode_t)__atomic_load_n(&t->proc->fs->umask, __ATOMIC_RELAXED),
+                 &f);
     path_op_done(&op);
     free(path);
     if (r < 0)

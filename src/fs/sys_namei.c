@@ -44,7 +44,7 @@ static void names_free(struct names *n)
 /* A new file's mode with the caller's umask applied. */
 static mode_t umasked(struct task *t, mode_t mode)
 {
-    return mode & ~(mode_t)t->proc->umask;
+    return mode & ~(mode_t)__atomic_load_n(&t->proc->fs->umask, __ATOMIC_RELAXED);
 }
 
 enum name_kind { NAME_MKDIR, NAME_MKNOD, NAME_UNLINK, NAME_RMDIR };
@@ -363,6 +363,6 @@ long sys_getcwd(struct task *t, const struct sysargs *a)
 long sys_umask(struct task *t, const struct sysargs *a)
 {
     uint32_t mask = (uint32_t)a->a[0];
-    uint32_t old = __atomic_exchange_n(&t->proc->umask, mask & 0777, __ATOMIC_RELAXED);
+    uint32_t old = __atomic_exchange_n(&t->proc->fs->umask, mask & 0777, __ATOMIC_RELAXED);
     return old;
 }

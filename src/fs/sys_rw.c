@@ -4,6 +4,7 @@
  * file, copy out. */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <signal.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,6 +19,7 @@
 #include "fs/file/pipe.h"
 #include "fs/vfs/vfs.h"
 #include "sentry/kernel.h"
+#include "sentry/process.h"
 #include "sentry/syscall.h"
 
 #define MAX_RW_COUNT (INT_MAX & ~4095L)
@@ -470,6 +472,9 @@ static long rw_fd(struct task *t, enum rw_kind kind, int fd, uint64_t buf, uint6
         break;
     }
     file_put(f);
+    /* A write to a pipe or socket nobody reads: SIGPIPE too (pipe_write). */
+    if (r == -EPIPE)
+        signal_thread(t, SIGPIPE);
     return r;
 }
 

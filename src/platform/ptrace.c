@@ -228,6 +228,12 @@ static void ptrace_run_exit(struct guest_ctx *ctx)
         ptrace(PTRACE_DETACH, ctx->tid, 0, 0);
 }
 
+static void ptrace_reap_thread(struct guest_ctx *ctx)
+{
+    while (wait_stop(ctx) >= 0)
+        ; /* stops before the SIGKILL lands */
+}
+
 const struct platform platform_ptrace = {
     .name = "ptrace",
     .stub_create = ptrace_create,
@@ -237,4 +243,5 @@ const struct platform platform_ptrace = {
     .interrupt = stub_interrupt,
     .run_clone = ptrace_run_clone,
     .run_exit = ptrace_run_exit,
+    .reap_thread = ptrace_reap_thread,
 };

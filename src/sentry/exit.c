@@ -21,91 +21,6 @@
 
 #define SIGBIT(s) (1ULL << ((s)-1))
 
-/* Signals whose default action dumps core: the wait status carries 0x80. */
-int sig_dumps_core(int sig)
-{
-    switch (sig) {
-    case SIGQUIT:
-    case SIGILL:
-    case SIGTRAP:
-    case SIGABRT:
-    case SIGBUS:
-    case SIGFPE:
-    case SIGSEGV:
-    case SIGXCPU:
-    case SIGXFSZ:
-    case SIGSYS:
-        return 1;
-    default:
-        return 0;
-    }
-}
-
-static int sig_default_ignored(int sig)
-{
-    return sig == SIGCHLD || sig == SIGCONT || sig == SIGURG || sig == SIGWINCH;
-}
-
-static int sig_default_stops(int sig)
-{
-    return sig == SIGSTOP || sig == SIGTSTP || sig == SIGTTIN || sig == SIGTTOU;
-}
-
-void process_kill(struct process *p, int wstatus)
-{
-    pthread_mutex_lock(&p->lock);
-    if (!p->group_exiting) {
-        p->group_exiting = 1;
-        p->exit_code = wstatus;
-    }
-    list_for_each(t, &p->threads, struct task, thread_node)
-    {
-        __atomic_store_n(&t->exiting, 1, __ATOMIC_SEQ_CST);
-        task_interrupt(t);
-        if (t->ctx)
-            mm_kick_thread(t->ctx);
-    }
-    pthread_mutex_unlock(&p->lock);
-}
-
-void task_exit_group(struct task *t, int wstatus)
-{
-    process_kill(t->proc, wstatus);
-}
-
-/* ---- signals' default actions (handlers come with signal delivery) ---- */
-
-void signal_process(struct process *p, int sig)
-{
-    if (sig == SIGKILL) {
-        process_kill(p, SIGKILL);
-        return;
-    }
-    struct sighand *sh = p->sighand;
-    pthread_mutex_lock(&sh->lock);
-    uint64_t handler = sh->act[sig - 1].handler;
-    pthread_mutex_unlock(&sh->lock);
-    if (handler == (uint64_t)(uintptr_t)SIG_IGN)
-        return;
-    if (handler == (uint64_t)(uintptr_t)SIG_DFL && sig_default_ignored(sig))
-        return;
-    pthread_mutex_lock(&p->lock);
-    /* Blocked by every thread, handled, or a stop (job control comes with
-     * signals): it waits, pending for the process. */
-    int blocked = 1;
-    list_for_each(t, &p->threads, struct task, thread_node) if (!(t->sigmask & SIGBIT(sig)))
-        blocked = 0;
-    if (blocked || handler != (uint64_t)(uintptr_t)SIG_DFL || sig_default_stops(sig) || sig > 31) {
-        p->shared_pending |= SIGBIT(sig);
-        pthread_mutex_unlock(&p->lock);
-        if (sig > 31 && handler == (uint64_t)(uintptr_t)SIG_DFL && !blocked)
-            process_kill(p, sig); /* real-time signals terminate by default */
-        return;
-    }
-    pthread_mutex_unlock(&p->lock);
-    process_kill(p, sig | (sig_dumps_core(sig) ? 0x80 : 0));
-}
-
 /* ---- exit ---- */
 
 /* pid 1 is gone (sandbox-run's main thread waits for this). */
@@ -176,6 +91,7 @@ static int parent_autoreaps(struct process *parent)
 static void unlink_reaped(struct sandbox *box, struct process *p)
 {
     p->state = PROC_REAPED;
+    wake_up_all(&p->wait_pidfd);
     list_del(&p->sibling);
     list_del(&p->pid_node);
     /* Its tasks still in the table: the zombie leader, at least. */
@@ -201,9 +117,24 @@ static void process_died(struct process *p, int wstatus)
     pthread_mutex_lock(&box->tasklist);
     p->exit_code = wstatus;
     p->state = PROC_ZOMBIE;
+    wake_up_all(&p->wait_pidfd);
     struct process *reaper = p == box->init ? NULL : find_reaper(box, p);
+    /* Children that asked for a parent-death signal (PR_SET_PDEATHSIG). */
+    struct process *pdeath[64];
+    int pdeath_sig[64], npdeath = 0;
     list_for_each_safe(c, &p->children, struct process, sibling)
     {
+        if (c->state == PROC_ALIVE && npdeath < (int)ARRAY_SIZE(pdeath)) {
+            int sig = 0;
+            pthread_mutex_lock(&c->lock);
+            list_for_each(ct, &c->threads, struct task, thread_node) if (ct->pdeath_signal) sig =
+                ct->pdeath_signal;
+            pthread_mutex_unlock(&c->lock);
+            if (sig) {
+                pdeath[npdeath] = process_get(c);
+                pdeath_sig[npdeath++] = sig;
+            }
+        }
         list_del(&c->sibling);
         if (!reaper) {
             c->parent = NULL;
@@ -226,6 +157,10 @@ static void process_died(struct process *p, int wstatus)
         wake_up_all(&parent->wait_chld);
     }
     pthread_mutex_unlock(&box->tasklist);
+    for (int i = 0; i < npdeath; i++) {
+        signal_process(pdeath[i], pdeath_sig[i]);
+        process_put(pdeath[i]);
+    }
     if (notify_sig > 0 && notify_sig <= GUEST_NSIG)
         signal_process(parent, notify_sig);
     if (notify_sig)
@@ -251,10 +186,8 @@ void task_exit(struct task *t)
 {
     struct process *p = t->proc;
     struct sandbox *box = p->sandbox;
-    exit_futexes(t);
-    vfork_release(t);
-
     pthread_mutex_lock(&p->lock);
+    t->exited = 1;
     list_del(&t->thread_node);
     int last = --p->nr_live == 0;
     int wstatus = p->group_exiting ? p->exit_code : t->exit_code;
@@ -263,10 +196,19 @@ void task_exit(struct task *t)
     pthread_mutex_unlock(&p->lock);
     task_put(t); /* the thread list's */
 
+    /* Out of /proc/PID/task before pthread_join can return (a leader
+     * stays, as a zombie, until its process is reaped). */
+    if (t != p->leader) {
+        pthread_mutex_lock(&box->tasklist);
+        pid_unlink_task(box, t);
+        pthread_mutex_unlock(&box->tasklist);
+    }
+    exit_futexes(t);
+    vfork_release(t);
+
     /* The host thread: the stub goes with its last user. */
     if (last && __atomic_load_n(&p->mm->refs, __ATOMIC_ACQUIRE) == 1) {
-        mm_kill(p->mm);
-        free(ctx);
+        mm_kill_last(p->mm, ctx);
     } else if (ctx) {
         mm_end_thread(ctx);
     }
@@ -274,8 +216,6 @@ void task_exit(struct task *t)
         process_died(p, wstatus);
 
     pthread_mutex_lock(&box->tasklist);
-    if (t != p->leader)
-        pid_unlink_task(box, t);
     int none_left = --box->nr_tasks == 0;
     pthread_mutex_unlock(&box->tasklist);
     if (none_left)
@@ -432,18 +372,23 @@ long proc_kill(struct task *t, int pid, int sig)
     return r;
 }
 
-long proc_tkill(struct task *t, int tgid, int tid, int sig)
+long proc_tkill(struct task *t, int tgid, int tid, int sig, int check_tgid)
 {
-    if (tid <= 0 || (tgid <= 0 && tgid != -1) || sig < 0 || sig > GUEST_NSIG)
+    if (tid <= 0 || (check_tgid && tgid <= 0) || sig < 0 || sig > GUEST_NSIG)
         return -EINVAL;
     struct task *target = pid_find_task(t->proc->sandbox, tid);
     if (!target)
         return -ESRCH;
     long r;
-    if ((tgid > 0 && target->proc->pid != tgid) || target->exited)
+    if ((check_tgid && target->proc->pid != tgid) || target->exited)
         r = -ESRCH;
-    else
-        r = send_to(t, target->proc, sig);
+    else if (!may_signal(t, target->proc))
+        r = -EPERM;
+    else {
+        r = 0;
+        if (sig)
+            signal_thread(target, sig);
+    }
     task_put(target);
     return r;
 }

@@ -50,6 +50,8 @@ static long clone_check(struct task *t, const struct clone_args_k *ca)
     if ((f & (CLONE_NEWNS | CLONE_FS)) == (CLONE_NEWNS | CLONE_FS) ||
         (f & (CLONE_NEWUSER | CLONE_FS)) == (CLONE_NEWUSER | CLONE_FS))
         return -EINVAL;
+    if ((f & CLONE_THREAD) && (f & (CLONE_NEWUSER | CLONE_NEWPID)))
+        return -EINVAL;
     if ((f & CLONE_THREAD) && !(f & CLONE_SIGHAND))
         return -EINVAL;
     if ((f & CLONE_SIGHAND) && !(f & CLONE_VM))
@@ -60,6 +62,8 @@ static long clone_check(struct task *t, const struct clone_args_k *ca)
     if ((f & CLONE_PARENT) && t->proc == t->proc->sandbox->init)
         return -EINVAL;
     if (ca->exit_signal > GUEST_NSIG)
+        return -EINVAL;
+    if ((f & CLONE_PIDFD) && (f & CLONE_DETACHED))
         return -EINVAL;
     /* Namespaces: none can be made inside the sandbox (README). */
     if (f & CLONE_NS_FLAGS)
@@ -72,9 +76,6 @@ static long clone_check(struct task *t, const struct clone_args_k *ca)
         return -EINVAL;
     if ((f & CLONE_SETTLS) && ca->tls >= TASK_SIZE)
         return -EPERM;
-    /* pidfds come later. */
-    if (f & CLONE_PIDFD)
-        return -EINVAL;
     return 0;
 }
 
@@ -107,7 +108,6 @@ static struct process *clone_process(struct task *t, uint64_t f, int exit_signal
     }
     p->dumpable = __atomic_load_n(&pp->dumpable, __ATOMIC_RELAXED);
     memcpy(p->rlim, pp->rlim, sizeof(p->rlim));
-    p->umask = pp->umask;
     memcpy(p->comm, pp->comm, sizeof(p->comm));
     p->personality = pp->personality;
     p->exit_signal = exit_signal;
@@ -236,6 +236,15 @@ long do_clone(struct task *t, const struct clone_args_k *ca)
     if (f & CLONE_PARENT_SETTID) {
         uint32_t v = (uint32_t)tid;
         copy_out(t, ca->parent_tid, &v, sizeof(v));
+    }
+    if (f & CLONE_PIDFD) {
+        /* The child exists: a pidfd that cannot be made or written back
+         * is the caller's loss, as Linux's would be an error before. */
+        int pfd = pidfd_install(t, c->proc, 0);
+        if (pfd >= 0) {
+            int32_t v = pfd;
+            copy_out(t, ca->pidfd, &v, sizeof(v));
+        }
     }
     if (f & CLONE_VFORK) {
         c->vfork_parent = task_get(t);

@@ -706,6 +706,14 @@ void mm_kill(struct mm *mm)
         stub_kill(mm->stub);
 }
 
+void mm_kill_last(struct mm *mm, struct guest_ctx *ctx)
+{
+    mm_kill(mm);
+    if (ctx && ctx->stub->plat->reap_thread)
+        ctx->stub->plat->reap_thread(ctx);
+    free(ctx);
+}
+
 struct mm *mm_new(void)
 {
     struct mm *mm = calloc(1, sizeof(*mm));

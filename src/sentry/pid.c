@@ -66,6 +66,7 @@ void process_put(struct process *p)
     mm_put(p->mm);
     sighand_put(p->sighand);
     waitq_destroy(&p->wait_chld);
+    waitq_destroy(&p->wait_pidfd);
     pthread_mutex_destroy(&p->lock);
     free(p);
 }
@@ -99,6 +100,7 @@ struct process *process_alloc(struct sandbox *box)
     list_init(&p->sibling);
     list_init(&p->pid_node);
     waitq_init(&p->wait_chld);
+    waitq_init(&p->wait_pidfd);
     p->exit_signal = 17; /* SIGCHLD */
     struct timespec now;
     clock_gettime(CLOCK_MONOTONIC, &now);

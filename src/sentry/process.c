@@ -36,7 +36,6 @@ struct task *process_new_init(struct sandbox *box)
     p->pid = p->pgid = p->sid = 1;
     t->tid = 1;
     p->leader = t;
-    p->umask = 022;
     for (int i = 0; i < GUEST_RLIM_NLIMITS; i++) {
         struct rlimit rl;
         if (getrlimit(i, &rl) == 0)

@@ -165,7 +165,7 @@ static long do_execveat(struct task *t, int dirfd, uint64_t upath, uint64_t uarg
     }
     exec_prog_free(&bp);
     if (r < 0) {
-        task_exit_group(t, SIGSEGV | 0x80);
+        task_exit_group(t, sig_death_status(t->proc, SIGSEGV));
         return 0;
     }
     return 0;

@@ -2,12 +2,15 @@
  * exit_group, kill, tkill, tgkill. The work is in fork.c and exit.c. */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <sched.h>
 #include <signal.h>
 #include <string.h>
 #include <sys/wait.h>
 
+#include "fs/file/fdtable.h"
+#include "fs/file/file.h"
 #include "sentry/kernel.h"
 #include "sentry/process.h"
 #include "sentry/syscall.h"
@@ -159,6 +162,20 @@ long sys_waitid(struct task *t, const struct sysargs *a)
         if (id == 0)
             wo.id = t->proc->pgid;
         break;
+    case P_PIDFD: {
+        if (id < 0)
+            return -EINVAL;
+        struct file *f = fd_get(t->proc->files, id);
+        struct process *p = pidfd_process(f);
+        if (p) {
+            wo.type = P_PID;
+            wo.id = p->pid;
+        }
+        file_put(f);
+        if (!p)
+            return -EBADF;
+        break;
+    }
     default:
         return -EINVAL;
     }
@@ -212,11 +229,81 @@ long sys_kill(struct task *t, const struct sysargs *a)
 long sys_tkill(struct task *t, const struct sysargs *a)
 {
     int tid = (int)a->a[0], sig = (int)a->a[1];
-    return proc_tkill(t, -1, tid, sig);
+    return proc_tkill(t, 0, tid, sig, 0);
 }
 
 long sys_tgkill(struct task *t, const struct sysargs *a)
 {
     int tgid = (int)a->a[0], tid = (int)a->a[1], sig = (int)a->a[2];
-    return proc_tkill(t, tgid, tid, sig);
+    return proc_tkill(t, tgid, tid, sig, 1);
+}
+
+/* ---- pidfds ---- */
+
+#define PIDFD_THREAD O_EXCL
+
+long sys_pidfd_open(struct task *t, const struct sysargs *a)
+{
+    int pid = (int)a->a[0];
+    unsigned flags = (unsigned)a->a[1];
+    if (a->a[1] & ~(uint64_t)(O_NONBLOCK | PIDFD_THREAD) || pid <= 0)
+        return -EINVAL;
+    struct task *target = pid_find_task(t->proc->sandbox, pid);
+    if (!target)
+        return -ESRCH;
+    long r;
+    if (target->proc->state == PROC_REAPED)
+        r = -ESRCH;
+    else if (target->proc->pid != pid && !(flags & PIDFD_THREAD))
+        r = -ENOENT; /* not a thread-group leader */
+    else
+        r = pidfd_install(t, target->proc, !!(flags & O_NONBLOCK));
+    task_put(target);
+    return r;
+}
+
+long sys_pidfd_send_signal(struct task *t, const struct sysargs *a)
+{
+    int fd = (int)a->a[0], sig = (int)a->a[1];
+    uint64_t uinfo = a->a[2];
+    unsigned flags = (unsigned)a->a[3];
+    if (a->a[3] & ~7ULL || __builtin_popcount(flags) > 1)
+        return -EINVAL;
+    if (sig < 0 || sig > GUEST_NSIG)
+        return -EINVAL;
+    struct file *f = fd_get(t->proc->files, fd);
+    struct process *p = pidfd_process(f);
+    long r = 0;
+    if (!p) {
+        r = -EBADF;
+        goto out;
+    }
+    if (uinfo) {
+        siginfo_t si;
+        if (copy_in(t, &si, uinfo, sizeof(si)) < 0) {
+            r = -EFAULT;
+            goto out;
+        }
+        if (si.si_signo != sig) {
+            r = -EINVAL;
+            goto out;
+        }
+        /* Only the kernel may claim SI_USER or a kernel code, and only a
+         * process its own queued signals. */
+        if (p != t->proc && (si.si_code >= 0 || si.si_code == SI_TKILL)) {
+            r = -EPERM;
+            goto out;
+        }
+    }
+    if (p->state == PROC_REAPED) {
+        r = -ESRCH;
+        goto out;
+    }
+    if (flags == 4 /* PIDFD_SIGNAL_PROCESS_GROUP */)
+        r = proc_kill(t, -p->pgid, sig);
+    else if (p->state == PROC_ALIVE)
+        r = proc_kill(t, p->pid, sig);
+out:
+    file_put(f);
+    return r;
 }

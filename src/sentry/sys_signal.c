@@ -5,6 +5,7 @@
 #include <signal.h>
 
 #include "sentry/kernel.h"
+#include "sentry/process.h"
 #include "sentry/syscall.h"
 
 #define SIGBIT(s) (1ULL << ((s)-1))
@@ -35,6 +36,12 @@ long sys_rt_sigaction(struct task *t, const struct sysargs *a)
         sh->act[sig - 1] = act;
     }
     pthread_mutex_unlock(&sh->lock);
+    /* A signal now ignored is no longer pending anywhere (Linux's
+     * do_sigaction flushes it): SIG_IGN, or the default of an ignored one. */
+    if (uact && (act.handler == (uint64_t)(uintptr_t)SIG_IGN ||
+                 (act.handler == (uint64_t)(uintptr_t)SIG_DFL &&
+                  (sig == SIGCHLD || sig == SIGCONT || sig == SIGURG || sig == SIGWINCH))))
+        signal_discard(t->proc, sig);
     if (oldact && copy_out(t, oldact, &old, sizeof(old)) < 0)
         return -EFAULT;
     return 0;
@@ -66,7 +73,21 @@ long sys_rt_sigprocmask(struct task *t, const struct sysargs *a)
             return -EINVAL;
         }
     }
+    if (uset)
+        signal_unblocked(t);
     if (oldset && copy_out(t, oldset, &old, sizeof(old)) < 0)
         return -EFAULT;
     return 0;
+}
+
+long sys_rt_sigpending(struct task *t, const struct sysargs *a)
+{
+    uint64_t uset = a->a[0], sigsetsize = a->a[1];
+    if (sigsetsize > 8)
+        return -EINVAL;
+    /* Pending and blocked: what Linux would not have delivered yet. */
+    pthread_mutex_lock(&t->proc->lock);
+    uint64_t set = (t->pending | t->proc->shared_pending) & t->sigmask;
+    pthread_mutex_unlock(&t->proc->lock);
+    return copy_out(t, uset, &set, sigsetsize) < 0 ? -EFAULT : 0;
 }

@@ -232,7 +232,7 @@ long sys_uretprobe(struct task *t, const struct sysargs *a)
     (void)a;
     /* force_sig(SIGILL). No guest handlers are delivered yet: the default
      * action, as for a fault (which is how systrap sees the host's SIGILL). */
-    task_exit_group(t, SIGILL | 0x80);
+    task_exit_group(t, sig_death_status(t->proc, SIGILL));
     return -1;
 }
 
@@ -257,6 +257,10 @@ static struct process *proc_by_pid(struct task *t, int pid)
 long sys_setpgid(struct task *t, const struct sysargs *a)
 {
     int pid = (int)a->a[0], pgid = (int)a->a[1];
+    if (!pid)
+        pid = t->proc->pid;
+    if (!pgid)
+        pgid = pid;
     if (pgid < 0)
         return -EINVAL;
     struct sandbox *box = t->proc->sandbox;

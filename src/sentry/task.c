@@ -39,14 +39,14 @@ static void stub_died(struct task *t)
      * state word was overwritten (see wait_posted): the guest broke what
      * is not its own, a SIGSEGV. */
     if (!__atomic_load_n(&stub->dead, __ATOMIC_SEQ_CST)) {
-        task_exit_group(t, SIGSEGV | 0x80);
+        task_exit_group(t, sig_death_status(t->proc, SIGSEGV));
         return;
     }
     /* Every thread of it ended by exit from stub code (the only exit the
      * filter allows), or a trap signal it could not take: the guest's doing. */
     int st = stub->status;
     if (WIFEXITED(st) || (WIFSIGNALED(st) && is_fault_sig(WTERMSIG(st)))) {
-        task_exit_group(t, SIGSEGV | 0x80);
+        task_exit_group(t, sig_death_status(t->proc, SIGSEGV));
         return;
     }
     fprintf(
@@ -99,10 +99,10 @@ void task_run(struct task *t)
              * the process, with a core flag for the signals that dump. */
             if (t->proc->sandbox->strace) {
                 char buf[512];
-                strace_fault(t, ev.signo, ev.code, ev.addr, sig_dumps_core(ev.signo), buf,
-                             sizeof(buf));
+                strace_fault(t, ev.signo, ev.code, ev.addr,
+                             (sig_death_status(t->proc, ev.signo) & 0x80) != 0, buf, sizeof(buf));
             }
-            task_exit_group(t, ev.signo | (sig_dumps_core(ev.signo) ? 0x80 : 0));
+            task_exit_group(t, sig_death_status(t->proc, ev.signo));
             break;
         case EV_INTERRUPT:
         default:

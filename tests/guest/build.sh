@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # build.sh: compiles every guest test into OUTDIR: musl static (the default,
 # named after the source), plus glibc static (hello.glibc, misc.glibc,
-# futex.glibc), static-PIE builds of hello (hello.pie.glibc, hello.pie.musl)
-# and dynamically linked glibc builds (hello.dyn, misc.dyn).
+# futex.glibc, proc_fork.glibc, proc_vfork.glibc, proc_threads.glibc),
+# static-PIE builds of hello (hello.pie.glibc, hello.pie.musl) and
+# dynamically linked glibc builds (hello.dyn, misc.dyn).
 # Usage: tests/guest/build.sh OUTDIR
 # Env: MUSL_GCC (musl-gcc), GLIBC_CC (gcc), MUSL_LIBDIR (found from musl-gcc).
 set -euo pipefail
@@ -40,6 +41,11 @@ run "$glibc_cc" -static "${warn[@]}" "$src/futex.c" -o "$out/futex.glibc"
 # the sandbox loads the interpreter and the guest's ld.so maps the rest.
 run "$glibc_cc" "${warn[@]}" "$src/hello.c" -o "$out/hello.dyn"
 run "$glibc_cc" "${warn[@]}" "$src/misc.c" -o "$out/misc.dyn"
+# Processes and threads where glibc's own clone, fork, posix_spawn and
+# pthread code matter.
+for t in proc_fork proc_vfork proc_threads; do
+    run "$glibc_cc" -static "${warn[@]}" "$src/$t.c" -o "$out/$t.glibc"
+done
 run "$glibc_cc" -static-pie -fPIE "${warn[@]}" "$src/hello.c" \
     -o "$out/hello.pie.glibc"
 

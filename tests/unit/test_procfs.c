@@ -94,7 +94,6 @@ static void fake_init(struct fake *f)
     f->p.mm = &f->mm;
     f->p.sighand = &f->sh;
     f->p.sandbox = &f->sb;
-    f->p.umask = 022;
     strcpy(f->p.comm, "prog");
     struct timespec now;
     clock_gettime(CLOCK_MONOTONIC, &now);

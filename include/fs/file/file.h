@@ -70,6 +70,9 @@ struct file_ops {
     /* Nonzero: writes succeed without reading the caller's buffer, so a
      * bad pointer is no error (/dev/null). */
     int write_discards;
+    /* Lines this kind of file adds to /proc/PID/fdinfo (each ending in a
+     * newline), written into buf; their length. NULL: none. */
+    int (*fdinfo)(struct file *f, char *buf, size_t len);
 };
 
 #define FMODE_STREAM 1 /* no position: pread/pwrite/lseek give ESPIPE */

@@ -222,6 +222,7 @@ struct fs_struct {
     int refs;
     pthread_mutex_t lock;
     struct path root, cwd;
+    uint32_t umask; /* shared with them, as Linux's fs->umask (atomics) */
 };
 
 /* Protects the dentry tree and the mount table. */

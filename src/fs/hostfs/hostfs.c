@@ -493,8 +493,14 @@ static ssize_t hf_read(struct file *f, void *buf, size_t len, off_t *pos)
 
 static ssize_t hf_write(struct file *f, const void *buf, size_t len, off_t *pos)
 {
-    if (f->flags & O_APPEND) {
-        /* The host fd has O_APPEND too: write() appends atomically. */
+    /* The host fd's O_APPEND follows the file's (fcntl F_SETFL changes
+     * only the latter): with it write() appends atomically, without it
+     * pwrite() writes where asked. */
+    int want = __atomic_load_n(&f->flags, __ATOMIC_RELAXED) & O_APPEND;
+    int hfl = fcntl(f->host_fd, F_GETFL);
+    if (hfl >= 0 && (hfl & O_APPEND) != want)
+        fcntl(f->host_fd, F_SETFL, (hfl & ~O_APPEND) | want);
+    if (want) {
         ssize_t n = write(f->host_fd, buf, len);
         if (n < 0)
             return -errno;

@@ -67,7 +67,12 @@ static struct process *find_process(int pid)
     struct task *t = current_task;
     if (!t)
         return NULL;
-    return pid_find_process(t->proc->sandbox, pid);
+    /* By any task id: /proc/TID of a thread, and task/TID, show its
+     * process's files, as Linux's (hidden) /proc/TID does. */
+    struct task *k = pid_find_task(t->proc->sandbox, pid);
+    struct process *p = k ? process_get(k->proc) : NULL;
+    task_put(k);
+    return p;
 }
 
 static int process_exists(int pid)
@@ -600,6 +605,12 @@ static int gen_fdinfo(struct strbuf *out, int pid, int fd)
     process_put(p);
     strbuf_printf(out, "pos:\t%lld\nflags:\t0%o\nmnt_id:\t%d\nino:\t%llu\n", (long long)f->pos,
                   (unsigned)f->flags | (cloexec ? 02000000U : 0), mnt_id, ino);
+    if (f->ops && f->ops->fdinfo) {
+        char extra[256];
+        int n = f->ops->fdinfo(f, extra, sizeof(extra));
+        if (n > 0)
+            strbuf_append(out, extra, (size_t)n);
+    }
     file_put(f);
     return out->oom ? -ENOMEM : 0;
 }

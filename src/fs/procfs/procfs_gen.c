@@ -533,7 +533,8 @@ int procfs_gen_status(struct strbuf *out, struct task *reader, struct process *p
         else
             strbuf_putc(out, p->comm[i]);
     }
-    strbuf_printf(out, "\nUmask:\t%#04o\n", (unsigned)p->umask);
+    strbuf_printf(out, "\nUmask:\t%#04o\n",
+                  p->fs ? (unsigned)__atomic_load_n(&p->fs->umask, __ATOMIC_RELAXED) : 022U);
     strbuf_printf(out, "State:\t%s\n",
                   p->state == PROC_ZOMBIE ? "Z (zombie)"
                   : self                  ? "R (running)"

@@ -932,6 +932,7 @@ struct fs_struct *fs_struct_new(const struct path *root, const struct path *cwd)
     if (!fs)
         return NULL;
     fs->refs = 1;
+    fs->umask = 022;
     pthread_mutex_init(&fs->lock, NULL);
     fs->root = *root;
     path_get(&fs->root);
@@ -944,6 +945,8 @@ struct fs_struct *fs_struct_copy(struct fs_struct *fs)
 {
     pthread_mutex_lock(&fs->lock);
     struct fs_struct *n = fs_struct_new(&fs->root, &fs->cwd);
+    if (n)
+        n->umask = __atomic_load_n(&fs->umask, __ATOMIC_RELAXED);
     pthread_mutex_unlock(&fs->lock);
     return n;
 }

@@ -1,0 +1,193 @@
+/* proc.c: process and thread microbenchmarks. Times N iterations of one
+ * operation with CLOCK_MONOTONIC and prints microseconds per operation:
+ *   fork     fork, the child _exits at once, waitpid
+ *   spawn    posix_spawn of PROGRAM (a tiny static program), waitpid
+ *   thread   pthread_create of a thread that returns at once, pthread_join
+ *   futex    one round trip between two threads through futex wait/wake
+ *   pipe     one round trip of a byte between two processes over two pipes
+ * Usage: proc OP [N] [PROGRAM]  (prints "OP N ops X.XXX us/op") */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <pthread.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+extern char **environ;
+
+static void die(const char *what)
+{
+    fprintf(stderr, "proc: %s: %s\n", what, strerror(errno));
+    exit(1);
+}
+
+static double now_us(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t); /* vDSO: not itself a syscall */
+    return t.tv_sec * 1e6 + t.tv_nsec / 1e3;
+}
+
+static void reap(pid_t pid)
+{
+    int st;
+    if (waitpid(pid, &st, 0) != pid || !WIFEXITED(st) || WEXITSTATUS(st) != 0) {
+        fprintf(stderr, "proc: child %d did not exit 0\n", (int)pid);
+        exit(1);
+    }
+}
+
+static void *nothing(void *arg)
+{
+    return arg;
+}
+
+/* Futex ping-pong: the word says whose turn it is (0 main, 1 partner). */
+static int turn;
+static long rounds;
+
+static void futex_wait(int *w, int v)
+{
+    syscall(SYS_futex, w, 128 /* FUTEX_WAIT_PRIVATE */, v, NULL, NULL, 0);
+}
+
+static void futex_wake(int *w)
+{
+    syscall(SYS_futex, w, 129 /* FUTEX_WAKE_PRIVATE */, 1, NULL, NULL, 0);
+}
+
+static void *partner(void *arg)
+{
+    (void)arg;
+    for (long i = 0; i < rounds; i++) {
+        while (__atomic_load_n(&turn, __ATOMIC_ACQUIRE) != 1)
+            futex_wait(&turn, 0);
+        __atomic_store_n(&turn, 0, __ATOMIC_RELEASE);
+        futex_wake(&turn);
+    }
+    return NULL;
+}
+
+static void ping(void)
+{
+    __atomic_store_n(&turn, 1, __ATOMIC_RELEASE);
+    futex_wake(&turn);
+    while (__atomic_load_n(&turn, __ATOMIC_ACQUIRE) != 0)
+        futex_wait(&turn, 1);
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        fprintf(stderr, "usage: %s fork|spawn|thread|futex|pipe [N] [PROGRAM]\n", argv[0]);
+        return 2;
+    }
+    const char *op = argv[1];
+    long n = argc > 2 ? strtol(argv[2], NULL, 10) : 1000;
+    const char *prog = argc > 3 ? argv[3] : NULL;
+    if (n <= 0) {
+        fprintf(stderr, "proc: bad iteration count\n");
+        return 2;
+    }
+    long warm = n / 10 < 5 ? 5 : n / 10;
+    double t0 = 0, t1;
+
+    if (strcmp(op, "fork") == 0) {
+        for (long i = -warm; i < n; i++) {
+            if (i == 0)
+                t0 = now_us();
+            pid_t pid = fork();
+            if (pid < 0)
+                die("fork");
+            if (pid == 0)
+                _exit(0);
+            reap(pid);
+        }
+    } else if (strcmp(op, "spawn") == 0) {
+        if (!prog) {
+            fprintf(stderr, "proc: spawn needs a PROGRAM\n");
+            return 2;
+        }
+        char *args[] = { (char *)prog, NULL };
+        for (long i = -warm; i < n; i++) {
+            if (i == 0)
+                t0 = now_us();
+            pid_t pid;
+            int e = posix_spawn(&pid, prog, NULL, NULL, args, environ);
+            if (e) {
+                errno = e;
+                die("posix_spawn");
+            }
+            reap(pid);
+        }
+    } else if (strcmp(op, "thread") == 0) {
+        for (long i = -warm; i < n; i++) {
+            if (i == 0)
+                t0 = now_us();
+            pthread_t t;
+            int e = pthread_create(&t, NULL, nothing, NULL);
+            if (e) {
+                errno = e;
+                die("pthread_create");
+            }
+            pthread_join(t, NULL);
+        }
+    } else if (strcmp(op, "futex") == 0) {
+        rounds = n + warm;
+        pthread_t t;
+        int e = pthread_create(&t, NULL, partner, NULL);
+        if (e) {
+            errno = e;
+            die("pthread_create");
+        }
+        for (long i = -warm; i < n; i++) {
+            if (i == 0)
+                t0 = now_us();
+            ping();
+        }
+        t1 = now_us();
+        pthread_join(t, NULL);
+        printf("%s %ld ops %.3f us/op\n", op, n, (t1 - t0) / n);
+        return 0;
+    } else if (strcmp(op, "pipe") == 0) {
+        int down[2], up[2];
+        if (pipe(down) || pipe(up))
+            die("pipe");
+        pid_t pid = fork();
+        if (pid < 0)
+            die("fork");
+        char c = 'x';
+        if (pid == 0) {
+            close(down[1]);
+            close(up[0]);
+            while (read(down[0], &c, 1) == 1)
+                if (write(up[1], &c, 1) != 1)
+                    _exit(1);
+            _exit(0);
+        }
+        close(down[0]);
+        close(up[1]);
+        for (long i = -warm; i < n; i++) {
+            if (i == 0)
+                t0 = now_us();
+            if (write(down[1], &c, 1) != 1 || read(up[0], &c, 1) != 1)
+                die("pipe round trip");
+        }
+        t1 = now_us();
+        close(down[1]);
+        reap(pid);
+        printf("%s %ld ops %.3f us/op\n", op, n, (t1 - t0) / n);
+        return 0;
+    } else {
+        fprintf(stderr, "proc: unknown op '%s'\n", op);
+        return 2;
+    }
+    t1 = now_us();
+    printf("%s %ld ops %.3f us/op\n", op, n, (t1 - t0) / n);
+    return 0;
+}
