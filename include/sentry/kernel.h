@@ -20,6 +20,15 @@ struct guest_rlimit {
     uint64_t cur, max;
 };
 
+/* What a pending signal's siginfo says (one per standard signal: a second
+ * one pends as the first did). */
+struct sig_info {
+    int code;     /* si_code: SI_USER, SI_TKILL, CLD_EXITED, ... */
+    int pid;      /* si_pid: the sender, or the child */
+    uint32_t uid; /* si_uid */
+    int status;   /* si_status for SIGCHLD */
+};
+
 /* struct sigaction as the x86-64 kernel stores it (rt_sigaction ABI). */
 struct guest_sigaction {
     uint64_t handler;
@@ -119,6 +128,7 @@ struct process {
     /* Pending process-directed signals (delivery of handlers comes with
      * the signals work; a pending signal with a handler stays here). */
     uint64_t shared_pending;
+    struct sig_info shared_info[GUEST_NSIG];
     /* Its resources, each held, each maybe shared with other processes. */
     struct mm *mm;
     struct fdtable *files;
@@ -139,6 +149,10 @@ struct task {
     struct guest_regs regs;
     uint64_t sigmask;
     uint64_t pending; /* thread-directed pending signals */
+    struct sig_info pending_info[GUEST_NSIG];
+    /* rt_sigsuspend's mask to restore once a handler is delivered. */
+    uint64_t saved_sigmask;
+    int restore_sigmask;
     uint64_t clear_child_tid;
     uint64_t robust_list, robust_len;
     int exiting;   /* leaves its loop at the next turn */

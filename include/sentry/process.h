@@ -8,6 +8,7 @@
 
 struct process;
 struct sandbox;
+struct sig_info;
 struct task;
 
 /* The sandbox's first process (pid 1) and its task (tid 1): the host
@@ -83,6 +84,19 @@ int pidfd_install(struct task *t, struct process *p, int nonblock);
  * signal_unblocked acts on what t's new mask lets through. Under nothing. */
 void signal_process(struct process *p, int sig);
 void signal_thread(struct task *t, int sig);
+/* The same with a siginfo (info NULL: SI_KERNEL, no sender). */
+void signal_process_info(struct process *p, int sig, const struct sig_info *info);
+void signal_thread_info(struct task *t, int sig, const struct sig_info *info);
+/* Handler delivery, at the end of a syscall (ret its result, maybe a
+ * restart code) or an interrupt: builds the frame of the first pending,
+ * unblocked, handled signal on the guest stack and points t's registers
+ * at its handler; resolves the restart codes as Linux (SA_RESTART).
+ * Returns the syscall's result as the guest sees it. */
+long signal_deliver(struct task *t, long ret, int in_syscall);
+/* 1 if a signal with a handler is pending and not blocked for t. */
+int signal_handler_pending(struct task *t);
+/* rt_sigreturn: the registers and mask from t's signal frame. */
+long signal_return(struct task *t);
 void signal_unblocked(struct task *t);
 /* Drop sig from p's pending sets (its disposition became ignore). */
 void signal_discard(struct process *p, int sig);

@@ -442,6 +442,18 @@ void stub_forget_thread(struct guest_ctx *ctx)
 void stub_exit_thread(struct guest_ctx *ctx)
 {
     struct stub *s = ctx->stub;
+    /* Copies go through another live thread from now on: once its leader
+     * thread has exited, the stub's pid names a zombie with no memory. */
+    pthread_mutex_lock(&s->slot_lock);
+    if (s->mem_pid == ctx->tid) {
+        pid_t alive = 0;
+        for (int i = 0; i < STUB_MAX_THREADS && !alive; i++)
+            if (s->tids[i] > 0 && s->tids[i] != ctx->tid)
+                alive = s->tids[i];
+        if (alive)
+            __atomic_store_n(&s->mem_pid, alive, __ATOMIC_RELAXED);
+    }
+    pthread_mutex_unlock(&s->slot_lock);
     if (!__atomic_load_n(&s->dead, __ATOMIC_SEQ_CST)) {
         s->plat->run_exit(ctx);
         /* The slot is free once the kernel has cleared the state word at

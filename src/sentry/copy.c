@@ -85,18 +85,28 @@ static pid_t guest_pid(struct task *t)
     return __atomic_load_n(&t->proc->mm->stub->mem_pid, __ATOMIC_RELAXED);
 }
 
+/* A copy that failed because the thread it went through exited meanwhile
+ * is made once more through the live thread the stub names now. */
 int copy_in(struct task *t, void *dst, uint64_t src, size_t len)
 {
     if (!guest_range_ok(src, len) || before_stub(src, len) != len)
         return -EFAULT;
-    return mem_read(guest_pid(t), dst, src, len);
+    pid_t pid = guest_pid(t);
+    int r = mem_read(pid, dst, src, len);
+    if (r < 0 && guest_pid(t) != pid)
+        r = mem_read(guest_pid(t), dst, src, len);
+    return r;
 }
 
 int copy_out(struct task *t, uint64_t dst, const void *src, size_t len)
 {
     if (!guest_range_ok(dst, len) || before_stub(dst, len) != len)
         return -EFAULT;
-    return mem_write(guest_pid(t), dst, src, len);
+    pid_t pid = guest_pid(t);
+    int r = mem_write(pid, dst, src, len);
+    if (r < 0 && guest_pid(t) != pid)
+        r = mem_write(guest_pid(t), dst, src, len);
+    return r;
 }
 
 long copy_in_partial(struct task *t, void *dst, uint64_t src, size_t len)

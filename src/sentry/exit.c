@@ -161,8 +161,19 @@ static void process_died(struct process *p, int wstatus)
         signal_process(pdeath[i], pdeath_sig[i]);
         process_put(pdeath[i]);
     }
-    if (notify_sig > 0 && notify_sig <= GUEST_NSIG)
-        signal_process(parent, notify_sig);
+    if (notify_sig > 0 && notify_sig <= GUEST_NSIG) {
+        const struct creds *c = process_cred_get(p);
+        struct sig_info info = {
+            .code = WIFEXITED(wstatus) ? 1 /* CLD_EXITED */
+                    : (wstatus & 0x80) ? 3 /* CLD_DUMPED */
+                                       : 2 /* CLD_KILLED */,
+            .pid = p->pid,
+            .uid = c ? c->uid : 0,
+            .status = WIFEXITED(wstatus) ? WEXITSTATUS(wstatus) : WTERMSIG(wstatus),
+        };
+        creds_put(c);
+        signal_process_info(parent, notify_sig, &info);
+    }
     if (notify_sig)
         process_put(parent);
     process_put(drop);
@@ -306,8 +317,9 @@ static int send_to(struct task *t, struct process *q, int sig)
 {
     if (!may_signal(t, q))
         return -EPERM;
+    struct sig_info info = { 0 /* SI_USER */, t->proc->pid, t->cred->uid, 0 };
     if (sig && q->state == PROC_ALIVE)
-        signal_process(q, sig);
+        signal_process_info(q, sig, &info);
     return 0;
 }
 
@@ -387,7 +399,9 @@ long proc_tkill(struct task *t, int tgid, int tid, int sig, int check_tgid)
     else {
         r = 0;
         if (sig)
-            signal_thread(target, sig);
+            signal_thread_info(
+                target, sig,
+                &(struct sig_info){ -6 /* SI_TKILL */, t->proc->pid, t->cred->uid, 0 });
     }
     task_put(target);
     return r;

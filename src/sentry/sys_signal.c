@@ -91,3 +91,45 @@ long sys_rt_sigpending(struct task *t, const struct sysargs *a)
     pthread_mutex_unlock(&t->proc->lock);
     return copy_out(t, uset, &set, sigsetsize) < 0 ? -EFAULT : 0;
 }
+
+long sys_rt_sigreturn(struct task *t, const struct sysargs *a)
+{
+    (void)a;
+    return signal_return(t);
+}
+
+/* Sleep until a signal with a handler is taken (or the task is killed). */
+static long wait_for_signal(struct task *t)
+{
+    for (;;) {
+        task_sleep_prepare(t);
+        if (signal_handler_pending(t) || __atomic_load_n(&t->exiting, __ATOMIC_SEQ_CST))
+            break;
+        if (task_sleep(t, NULL, 0) == -ERESTARTSYS && !task_interrupt_pending(t))
+            break;
+        if (task_interrupt_pending(t) && !signal_handler_pending(t))
+            task_interrupt_clear(t); /* a signal acted on by default, or discarded */
+    }
+    return -ERESTARTNOHAND;
+}
+
+long sys_rt_sigsuspend(struct task *t, const struct sysargs *a)
+{
+    uint64_t uset = a->a[0], sigsetsize = a->a[1];
+    uint64_t set;
+    if (sigsetsize != 8)
+        return -EINVAL;
+    if (copy_in(t, &set, uset, sizeof(set)) < 0)
+        return -EFAULT;
+    t->saved_sigmask = t->sigmask;
+    t->restore_sigmask = 1;
+    t->sigmask = set & ~UNBLOCKABLE;
+    signal_unblocked(t);
+    return wait_for_signal(t);
+}
+
+long sys_pause(struct task *t, const struct sysargs *a)
+{
+    (void)a;
+    return wait_for_signal(t);
+}

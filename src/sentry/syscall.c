@@ -9,6 +9,7 @@
 
 #include "base.h"
 #include "sentry/kernel.h"
+#include "sentry/process.h"
 #include "sched/wait.h"
 #include "sentry/syscall.h"
 
@@ -68,6 +69,7 @@ void syscall_dispatch(struct task *t, uint64_t nr, uint32_t arch)
         if (t->proc->sandbox->strace)
             strace_exit(t, NULL, &a, ret, buf, sizeof(buf));
         t->regs.rax = (uint64_t)ret;
+        signal_deliver(t, ret, 1);
         return;
     }
     if (t->proc->sandbox->strace && (d->flags & SF_NORET))
@@ -76,15 +78,12 @@ void syscall_dispatch(struct task *t, uint64_t nr, uint32_t arch)
     if (t->proc->sandbox->strace && (d->flags & SF_EXEC))
         pre = strace_format(t, d, &a, buf, sizeof(buf));
     ret = d->fn(t, &a);
-    /* Restart codes never reach the guest. Until signal delivery exists
-     * nothing can have interrupted a call for a handler to run, so each
-     * is the plain EINTR it would be without SA_RESTART. */
-    if (ret == -ERESTARTSYS || ret == -ERESTARTNOINTR || ret == -ERESTARTNOHAND ||
-        ret == -ERESTART_RESTARTBLOCK)
-        ret = -EINTR;
+    t->regs.rax = (uint64_t)ret;
+    /* Signals are delivered here, where a restart code becomes a restart
+     * or EINTR: restart codes never reach the guest. */
+    ret = signal_deliver(t, ret, 1);
     if (t->proc->sandbox->strace && (d->flags & SF_EXEC))
         strace_exit_formatted(d, ret, buf, sizeof(buf), pre);
     else if (t->proc->sandbox->strace && !(d->flags & SF_NORET))
         strace_exit(t, d, &a, ret, buf, sizeof(buf));
-    t->regs.rax = (uint64_t)ret;
 }
