@@ -34,6 +34,8 @@
  * capabilities; it does so often). */
 #define _GNU_SOURCE
 #include <fcntl.h>
+#include <signal.h>
+#include <sys/wait.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -89,74 +91,25 @@ static const struct sysent table[] = {
  * it, or wait for something no single-threaded guest can provide. A call
  * here that gets implemented needs a bounded form before it leaves. */
 static const int excluded[] = {
-    SYS_exit,
-    SYS_exit_group,
-    SYS_fork,
-    SYS_vfork,
-    SYS_clone,
-#ifdef SYS_clone3
-    SYS_clone3,
-#endif
-    SYS_kill,
-    SYS_tkill,
-    SYS_tgkill,
-    SYS_rt_sigqueueinfo,
-    SYS_rt_tgsigqueueinfo,
-#ifdef SYS_pidfd_send_signal
-    SYS_pidfd_send_signal,
-#endif
-    SYS_pause,
-    SYS_rt_sigsuspend,
-    SYS_rt_sigtimedwait,
-    SYS_rt_sigreturn,
+    SYS_exit, SYS_exit_group,
+    /* A vfork child runs on our stack until it exits: it would overwrite
+     * the return address of the call the parent is still in. */
+    SYS_vfork, SYS_rt_sigqueueinfo, SYS_rt_tgsigqueueinfo, SYS_pause, SYS_rt_sigsuspend,
+    SYS_rt_sigtimedwait, SYS_rt_sigreturn,
 #ifdef SYS_futex_waitv
     SYS_futex_waitv,
 #endif
-    SYS_nanosleep,
-    SYS_clock_nanosleep,
-    SYS_wait4,
-    SYS_waitid,
-    SYS_ptrace,
-    SYS_seccomp,
-    SYS_reboot,
-    SYS_alarm,
-    SYS_setitimer,
-    SYS_timer_create,
-    SYS_timer_settime,
-    SYS_timerfd_settime,
-    SYS_epoll_wait,
+    SYS_nanosleep, SYS_clock_nanosleep, SYS_ptrace, SYS_seccomp, SYS_reboot, SYS_alarm,
+    SYS_setitimer, SYS_timer_create, SYS_timer_settime, SYS_timerfd_settime, SYS_epoll_wait,
     SYS_epoll_pwait,
 #ifdef SYS_epoll_pwait2
     SYS_epoll_pwait2,
 #endif
-    SYS_accept,
-    SYS_accept4,
-    SYS_recvfrom,
-    SYS_recvmsg,
-    SYS_recvmmsg,
-    SYS_connect,
-    SYS_msgrcv,
-    SYS_msgsnd,
-    SYS_semop,
-    SYS_semtimedop,
-    SYS_mq_timedreceive,
-    SYS_mq_timedsend,
-    SYS_io_getevents,
-    SYS_io_pgetevents,
-    SYS_userfaultfd,
-    SYS_vhangup,
-    SYS_kexec_load,
-    SYS_swapon,
-    SYS_swapoff,
-    SYS_mount,
-    SYS_umount2,
-    SYS_pivot_root,
-    SYS_unshare,
-    SYS_setns,
-    SYS_shmat,
-    SYS_personality,
-    SYS_mlockall,
-    SYS_sigaltstack,
+    SYS_accept, SYS_accept4, SYS_recvfrom, SYS_recvmsg, SYS_recvmmsg, SYS_connect, SYS_msgrcv,
+    SYS_msgsnd, SYS_semop, SYS_semtimedop, SYS_mq_timedreceive, SYS_mq_timedsend, SYS_io_getevents,
+    SYS_io_pgetevents, SYS_userfaultfd, SYS_vhangup, SYS_kexec_load, SYS_swapon, SYS_swapoff,
+    SYS_mount, SYS_umount2, SYS_pivot_root, SYS_unshare, SYS_setns, SYS_shmat, SYS_personality,
+    SYS_mlockall, SYS_sigaltstack,
     SYS_set_tid_address, /* harmless today; a future clear_child_tid on exit is not */
 };
 
@@ -858,10 +811,60 @@ static uint64_t no_program(void)
     }
 }
 
+/* Clone flags the fuzzer may use: never a child on our memory or stack
+ * (VM, THREAD, SIGHAND, VFORK), nor one that writes into our memory at a
+ * random address (the tid and pidfd words, TLS). */
+#define FUZZ_CLONE_FORBIDDEN                                                                       \
+    (0x100ULL /* VM */ | 0x800ULL /* SIGHAND */ | 0x1000ULL /* PIDFD */ | 0x4000ULL /* VFORK */ |  \
+     0x8000ULL /* PARENT */ | 0x10000ULL /* THREAD */ | 0x80000ULL /* SETTLS */ |                  \
+     0x100000ULL /* PARENT_SETTID */ | 0x200000ULL /* CHILD_CLEARTID */ |                          \
+     0x1000000ULL /* CHILD_SETTID */)
+
+/* A signal for kill and friends: 0 (a probe) or one whose default action
+ * is to ignore, so that no process of the run ends by it. */
+static uint64_t gen_harmless_sig(void)
+{
+    static const int sigs[] = { 0, SIGCHLD, SIGURG, SIGWINCH, 0 };
+    return (uint64_t)sigs[below(sizeof sigs / sizeof sigs[0])];
+}
+
 static void fixup(const struct sysent *s, uint64_t *a)
 {
     const char *n = s->name;
 #define IS(x) (strcmp(n, x) == 0)
+    if (IS("clone")) {
+        /* The exit signal goes to us when the child ends: a harmless one. */
+        a[0] =
+            (a[0] & ~FUZZ_CLONE_FORBIDDEN & ~0xffULL) | (chance(80) ? SIGCHLD : gen_harmless_sig());
+        a[1] = 0; /* the child keeps a copy of our stack */
+    }
+    if (IS("clone3")) {
+        /* A clone_args of our own, made like clone's, sometimes with a
+         * set_tid (refused) or a bad size. */
+        static uint64_t ca[11];
+        memset(ca, 0, sizeof ca);
+        ca[0] = gen_int() & ~FUZZ_CLONE_FORBIDDEN & ~0xffULL;
+        ca[4] = chance(80) ? SIGCHLD : chance(50) ? gen_harmless_sig() : 65 /* EINVAL */;
+        if (chance(20)) {
+            static int tids[2] = { 2, 3 };
+            ca[8] = (uint64_t)(uintptr_t)tids;
+            ca[9] = below(3);
+        }
+        a[0] = chance(90) ? (uint64_t)(uintptr_t)ca : gen_ptr();
+        a[1] = chance(80) ? 88 : below(200);
+    }
+    if (IS("wait4"))
+        a[2] |= WNOHANG;
+    if (IS("waitid"))
+        a[3] |= WNOHANG;
+    if (IS("kill") || IS("tkill"))
+        a[1] = gen_harmless_sig();
+    if (IS("tgkill"))
+        a[2] = gen_harmless_sig();
+    if (IS("pidfd_send_signal")) {
+        a[1] = gen_harmless_sig();
+        a[2] = 0; /* no siginfo: a forged one could claim a real signal */
+    }
     if (IS("execve"))
         a[0] = no_program();
     else if (IS("execveat")) {
@@ -1350,6 +1353,12 @@ int main(int argc, char **argv)
         log_call(s->nr, s->name, a);
         long r = raw_syscall6(s->nr, (long)a[0], (long)a[1], (long)a[2], (long)a[3], (long)a[4],
                               (long)a[5]);
+        /* A fork-like child (no shared memory: see FUZZ_CLONE_FORBIDDEN)
+         * ends at once; its parent reaps it. */
+        if ((s->nr == SYS_fork || s->nr == SYS_clone || s->nr == SYS_clone3) && r == 0)
+            raw_syscall6(SYS_exit_group, 0, 0, 0, 0, 0, 0);
+        if ((s->nr == SYS_fork || s->nr == SYS_clone || s->nr == SYS_clone3) && r > 0)
+            raw_syscall6(SYS_wait4, r, 0, __WALL, 0, 0, 0);
         log_result(r);
         if (is_cred_call(s->name) && chance(30))
             restore_creds();

@@ -608,6 +608,15 @@ static __attribute__((noreturn)) void thread_start(unsigned slot)
  * STUB_FDPASS_FD (in place of the parent's) before it answers 0. */
 #define HELLO_MAGIC 0x68656c6cUL
 
+/* A child that cannot start ends its own thread (exit): before a fork
+ * child has mapped its own sysmsg pages it shares its parent's, and die()
+ * would trap into the handler and post on them. */
+static __attribute__((noreturn)) void child_give_up(void)
+{
+    for (;;)
+        sc1(__NR_exit, 0);
+}
+
 /* A new thread or fork child of stub_clone (entry.S), on its slot's stack. */
 void stub_child_start(uint64_t slotkind)
 {
@@ -618,19 +627,16 @@ void stub_child_start(uint64_t slotkind)
          * before the prctl shows as a different parent. */
         sc2(__NR_prctl, PR_SET_PDEATHSIG, 9);
         if (sc0(__NR_getppid) != spawner_pid)
-            die(7);
+            child_give_up();
     }
-    long hello = sc3(__NR_gettid, HELLO_MAGIC, kind, slot);
-    if (hello == 1) /* the sentry gave up on this clone */
-        for (;;)
-            sc1(__NR_exit, 0);
-    if (hello != 0)
-        die(7);
+    /* 1: the sentry gave up on this clone; anything but 0: refused. */
+    if (sc3(__NR_gettid, HELLO_MAGIC, kind, slot) != 0)
+        child_give_up();
     if (kind == STUB_CHILD_FORK) {
         long r = sc6(__NR_mmap, SYSMSG_BASE, STUB_MAX_THREADS * SYSMSG_SIZE, PROT_READ | PROT_WRITE,
                      MAP_SHARED | MAP_FIXED, STUB_SYSMSG_FD, 0);
         if (r != (long)SYSMSG_BASE)
-            die(2);
+            child_give_up();
         sc1(__NR_close, STUB_SYSMSG_FD);
     }
     thread_start(slot);
