@@ -250,6 +250,8 @@ void task_commit_creds(struct task *t, struct creds *new);
  * while it is held, so any caller may hold any other lock. */
 const struct creds *task_cred_get(struct task *t);
 const struct creds *process_cred_get(struct process *p);
+/* The same with box->tasklist held. */
+const struct creds *process_cred_get_locked(struct process *p);
 
 /* Run a task's loop on the current thread until it exits. */
 void task_run(struct task *t);

@@ -98,6 +98,8 @@ int signal_handler_pending(struct task *t);
 /* rt_sigreturn: the registers and mask from t's signal frame. */
 long signal_return(struct task *t);
 void signal_unblocked(struct task *t);
+/* t's signal mask (t itself sets it; others read it under proc->lock). */
+void task_set_sigmask(struct task *t, uint64_t mask);
 /* Drop sig from p's pending sets (its disposition became ignore). */
 void signal_discard(struct process *p, int sig);
 

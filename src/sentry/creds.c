@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -50,7 +51,10 @@ struct creds *creds_prepare(const struct creds *old)
     struct creds *c = malloc(sizeof(*c));
     if (!c)
         return NULL;
-    *c = *old;
+    /* Everything but the count, which other holders change meanwhile. */
+    const size_t skip = offsetof(struct creds, uid);
+    _Static_assert(offsetof(struct creds, refs) == 0, "refs comes first");
+    memcpy((char *)c + skip, (const char *)old + skip, sizeof(*c) - skip);
     c->refs = 1;
     if (c->group_info)
         __atomic_add_fetch(&c->group_info->refs, 1, __ATOMIC_RELAXED);
@@ -181,9 +185,21 @@ const struct creds *task_cred_get(struct task *t)
     return c;
 }
 
-const struct creds *process_cred_get(struct process *p)
+const struct creds *process_cred_get_locked(struct process *p)
 {
     return p && p->leader ? task_cred_get(p->leader) : NULL;
+}
+
+const struct creds *process_cred_get(struct process *p)
+{
+    /* The leader is p's while p is in the pid table, under its lock. */
+    pthread_mutex_t *tl = p && p->sandbox ? &p->sandbox->tasklist : NULL;
+    if (tl)
+        pthread_mutex_lock(tl);
+    const struct creds *c = process_cred_get_locked(p);
+    if (tl)
+        pthread_mutex_unlock(tl);
+    return c;
 }
 
 /* ---- the sandbox's first credentials ---- */

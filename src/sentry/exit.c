@@ -91,6 +91,7 @@ static int parent_autoreaps(struct process *parent)
 static void unlink_reaped(struct sandbox *box, struct process *p)
 {
     p->state = PROC_REAPED;
+    p->leader = NULL; /* its task goes below (process_cred_get) */
     wake_up_all(&p->wait_pidfd);
     list_del(&p->sibling);
     list_del(&p->pid_node);
@@ -112,6 +113,18 @@ static void process_died(struct process *p, int wstatus)
     pthread_mutex_unlock(&p->lock);
     fdtable_put(files);
 
+    /* SIGCHLD's siginfo, while p's leader is surely there (the parent may
+     * reap p as soon as it is a zombie). */
+    const struct creds *pc = process_cred_get(p);
+    struct sig_info info = {
+        .code = WIFEXITED(wstatus) ? 1 /* CLD_EXITED */
+                : (wstatus & 0x80) ? 3 /* CLD_DUMPED */
+                                   : 2 /* CLD_KILLED */,
+        .pid = p->pid,
+        .uid = pc ? pc->uid : 0,
+        .status = WIFEXITED(wstatus) ? WEXITSTATUS(wstatus) : WTERMSIG(wstatus),
+    };
+    creds_put(pc);
     int notify_sig = 0;
     struct process *parent = NULL, *drop = NULL;
     pthread_mutex_lock(&box->tasklist);
@@ -152,7 +165,8 @@ static void process_died(struct process *p, int wstatus)
             drop = p;
         } else {
             notify_sig = p->exit_signal;
-            process_get(parent);
+            if (notify_sig)
+                process_get(parent);
         }
         wake_up_all(&parent->wait_chld);
     }
@@ -161,19 +175,8 @@ static void process_died(struct process *p, int wstatus)
         signal_process(pdeath[i], pdeath_sig[i]);
         process_put(pdeath[i]);
     }
-    if (notify_sig > 0 && notify_sig <= GUEST_NSIG) {
-        const struct creds *c = process_cred_get(p);
-        struct sig_info info = {
-            .code = WIFEXITED(wstatus) ? 1 /* CLD_EXITED */
-                    : (wstatus & 0x80) ? 3 /* CLD_DUMPED */
-                                       : 2 /* CLD_KILLED */,
-            .pid = p->pid,
-            .uid = c ? c->uid : 0,
-            .status = WIFEXITED(wstatus) ? WEXITSTATUS(wstatus) : WTERMSIG(wstatus),
-        };
-        creds_put(c);
+    if (notify_sig > 0 && notify_sig <= GUEST_NSIG)
         signal_process_info(parent, notify_sig, &info);
-    }
     if (notify_sig)
         process_put(parent);
     process_put(drop);
@@ -265,7 +268,7 @@ static int wait_scan(struct task *t, struct wait_opts *wo, struct process **reap
             continue;
         wo->pid = c->pid;
         wo->status = c->exit_code;
-        const struct creds *cr = process_cred_get(c);
+        const struct creds *cr = process_cred_get_locked(c);
         wo->uid = cr ? cr->uid : 0;
         creds_put(cr);
         memset(&wo->ru, 0, sizeof(wo->ru));

@@ -422,7 +422,7 @@ static int atomic_op(struct task *t, uint32_t encoded, uint64_t uaddr)
     unsigned cmp = (encoded & 0x0f000000) >> 24;
     int oparg = sign_extend12((encoded & 0x00fff000) >> 12);
     int cmparg = sign_extend12(encoded & 0x00000fff);
-    if (encoded & (FUTEX_OP_OPARG_SHIFT << 28))
+    if (encoded & ((uint32_t)FUTEX_OP_OPARG_SHIFT << 28))
         oparg = (int)(1U << (oparg & 31)); /* Linux warns and masks a shift past 31 */
     if (op > FUTEX_OP_XOR)
         return -ENOSYS;

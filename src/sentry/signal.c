@@ -197,6 +197,14 @@ void signal_unblocked(struct task *t)
     }
 }
 
+void task_set_sigmask(struct task *t, uint64_t mask)
+{
+    /* Signal generation reads other threads' masks under the lock. */
+    pthread_mutex_lock(&t->proc->lock);
+    t->sigmask = mask;
+    pthread_mutex_unlock(&t->proc->lock);
+}
+
 /* ---- handler delivery (at syscall boundaries) ---- */
 
 /* The x86-64 signal frame, as Linux's rt_sigframe lays it out. */
@@ -309,7 +317,7 @@ long signal_deliver(struct task *t, long ret, int in_syscall)
     if (!sig) {
         task_interrupt_clear(t);
         if (t->restore_sigmask) {
-            t->sigmask = t->saved_sigmask;
+            task_set_sigmask(t, t->saved_sigmask);
             t->restore_sigmask = 0;
         }
         /* No handler runs: an interrupted call starts again (restart_syscall
@@ -374,7 +382,7 @@ long signal_deliver(struct task *t, long ret, int in_syscall)
         return ret;
     }
     uint64_t add = act.mask | ((act.flags & SA_NODEFER) ? 0 : SIGBIT(sig));
-    t->sigmask = (oldmask | add) & ~UNBLOCKABLE;
+    task_set_sigmask(t, (oldmask | add) & ~UNBLOCKABLE);
     t->regs.rip = act.handler;
     t->regs.rsp = sp;
     t->regs.rdi = (uint64_t)sig;
@@ -405,6 +413,6 @@ long signal_return(struct task *t)
     r->rdx = m->rdx, r->rax = m->rax, r->rcx = m->rcx, r->rsp = m->rsp, r->rip = m->rip;
     r->eflags = (r->eflags & ~FIX_EFLAGS) | (m->eflags & FIX_EFLAGS);
     r->orig_rax = (uint64_t)-1;
-    t->sigmask = uc.sigmask & ~UNBLOCKABLE;
+    task_set_sigmask(t, uc.sigmask & ~UNBLOCKABLE);
     return (long)r->rax;
 }

@@ -61,13 +61,13 @@ long sys_rt_sigprocmask(struct task *t, const struct sysargs *a)
         set &= ~UNBLOCKABLE;
         switch (how) {
         case SIG_BLOCK:
-            t->sigmask |= set;
+            task_set_sigmask(t, t->sigmask | set);
             break;
         case SIG_UNBLOCK:
-            t->sigmask &= ~set;
+            task_set_sigmask(t, t->sigmask & ~set);
             break;
         case SIG_SETMASK:
-            t->sigmask = set;
+            task_set_sigmask(t, set);
             break;
         default:
             return -EINVAL;
@@ -123,7 +123,7 @@ long sys_rt_sigsuspend(struct task *t, const struct sysargs *a)
         return -EFAULT;
     t->saved_sigmask = t->sigmask;
     t->restore_sigmask = 1;
-    t->sigmask = set & ~UNBLOCKABLE;
+    task_set_sigmask(t, set & ~UNBLOCKABLE);
     signal_unblocked(t);
     return wait_for_signal(t);
 }

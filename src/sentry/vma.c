@@ -143,7 +143,8 @@ int vma_remove(struct vma_set *s, uint64_t start, uint64_t end)
     for (; j < s->n && s->v[j].start < end; j++)
         if (s->v[j].file)
             file_put(s->v[j].file);
-    memmove(&s->v[i], &s->v[j], (s->n - j) * sizeof(s->v[0]));
+    if (j > i && s->n > j)
+        memmove(&s->v[i], &s->v[j], (s->n - j) * sizeof(s->v[0]));
     s->n -= j - i;
     return 0;
 }

@@ -42,12 +42,18 @@ static struct mm *fake_mm_new(void)
     return mm;
 }
 
+/* Every task a test makes, freed by the fixture's teardown. */
+static struct task *made[64];
+static int nmade;
+
 static struct task *task_new(struct mm *mm, int tid)
 {
     struct process *p = calloc(1, sizeof(*p));
     struct task *t = calloc(1, sizeof(*t));
     ck_assert_ptr_nonnull(p);
     ck_assert_ptr_nonnull(t);
+    if (nmade < (int)(sizeof made / sizeof made[0]))
+        made[nmade++] = t;
     p->mm = mm;
     p->pid = tid;
     t->proc = p;
@@ -425,6 +431,7 @@ START_TEST(shared_across_mms)
                      -EFAULT);
     vma_set_free(&mm0->vmas);
     vma_set_free(&mm1->vmas);
+    free(mm1);
     file_put(f);
     munmap(page, 8192);
 }
@@ -588,12 +595,21 @@ START_TEST(stress)
 }
 END_TEST
 
+static void free_tasks(void)
+{
+    for (int i = 0; i < nmade; i++) {
+        free(made[i]->proc);
+        free(made[i]);
+    }
+    nmade = 0;
+}
+
 int main(void)
 {
     Suite *s = suite_create("futex");
-    UNIT_CASE(s, "calls", setup, NULL, 30, errors_and_timeouts, wake_op_arithmetic);
-    UNIT_CASE(s, "waiters", setup, NULL, 30, wake_counts, bitsets, requeue, wake_op_wakes, waitv,
-              interrupted, shared_across_mms, exit_release);
-    UNIT_CASE(s, "stress", setup, NULL, 120, stress);
+    UNIT_CASE(s, "calls", setup, free_tasks, 30, errors_and_timeouts, wake_op_arithmetic);
+    UNIT_CASE(s, "waiters", setup, free_tasks, 30, wake_counts, bitsets, requeue, wake_op_wakes,
+              waitv, interrupted, shared_across_mms, exit_release);
+    UNIT_CASE(s, "stress", setup, free_tasks, 120, stress);
     return unit_run(s);
 }

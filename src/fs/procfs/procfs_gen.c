@@ -423,9 +423,17 @@ int procfs_gen_stat(struct strbuf *out, struct task *reader, struct process *p)
      * (sys_sched.c): 20 + nice, or -1 - the rt priority under SCHED_FIFO
      * and SCHED_RR. One thread per process (no thread list). itrealvalue
      * is always 0. */
+    int nice = 0, policy = 0, rtprio = 0;
+    if (p->sandbox)
+        pthread_mutex_lock(&p->sandbox->tasklist); /* the leader is p's while under it */
     const struct task *lt = p->leader;
-    int nice = lt ? lt->nice : 0, policy = lt ? lt->sched_policy : 0;
-    int rtprio = lt && (policy == 1 || policy == 2) ? lt->sched_priority : 0;
+    if (lt) {
+        nice = lt->nice;
+        policy = lt->sched_policy;
+        rtprio = policy == 1 || policy == 2 ? lt->sched_priority : 0;
+    }
+    if (p->sandbox)
+        pthread_mutex_unlock(&p->sandbox->tasklist);
     int prio = rtprio ? -1 - rtprio : 20 + nice;
     strbuf_printf(out, " %d %d 1 0 %llu %llu %llu %llu", prio, nice, start_ticks(p->start_time),
                   (unsigned long long)(v.m.vc.total * GUEST_PAGE), rss, rsslim);
@@ -627,7 +635,14 @@ int procfs_gen_status(struct strbuf *out, struct task *reader, struct process *p
      * from the start (the sandbox runs with it, sys_prctl). The guest has
      * no seccomp filter of its own: the stub's filter is the sandbox's,
      * not the guest's. */
-    strbuf_printf(out, "NoNewPrivs:\t%d\nSeccomp:\t0\n", p->leader ? p->leader->no_new_privs : 1);
+    int nnp = 1;
+    if (p->sandbox)
+        pthread_mutex_lock(&p->sandbox->tasklist);
+    if (p->leader)
+        nnp = p->leader->no_new_privs;
+    if (p->sandbox)
+        pthread_mutex_unlock(&p->sandbox->tasklist);
+    strbuf_printf(out, "NoNewPrivs:\t%d\nSeccomp:\t0\n", nnp);
     if (host_has_status_line("Seccomp_filters", 1))
         strbuf_printf(out, "Seccomp_filters:\t0\n");
     put_host_line(out, "Speculation_Store_Bypass", "unknown");
