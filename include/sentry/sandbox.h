@@ -16,9 +16,10 @@
 struct sandbox_opts {
     const char *platform; /* "systrap" or "ptrace" (checked: sandbox_platform_known) */
     int strace;
-    int no_aslr;         /* start with personality ADDR_NO_RANDOMIZE */
-    int max_procs;       /* guest tasks at once (--max-procs) */
-    struct fs_config fs; /* the guest's file system */
+    int no_aslr;               /* start with personality ADDR_NO_RANDOMIZE */
+    int max_procs;             /* guest tasks at once (--max-procs) */
+    unsigned long long memory; /* --memory: RLIMIT_AS of the first process, 0: none */
+    struct fs_config fs;       /* the guest's file system */
     /* --user UID:GID: the guest's ids (all four of each), no supplementary
      * groups; without it the guest has sandbox-run's own ids and groups. */
     int user_set;

@@ -31,6 +31,8 @@ static void usage(FILE *f)
                "                   if the guest can see it, else /)\n"
                "  --no-aslr        no address-space randomisation: the guest starts with\n"
                "                   personality ADDR_NO_RANDOMIZE (as under setarch -R)\n"
+               "  --memory=SIZE    each guest process's address space at most SIZE bytes\n"
+               "                   (or with k, m, g), as RLIMIT_AS: mmap and brk past it fail\n"
                "  --max-procs=N    at most N guest tasks (threads) at once; clone and fork\n"
                "                   past it fail with EAGAIN (default 1024)\n"
                "  --user=UID:GID   the guest's user and group ids (numbers), with no\n"
@@ -53,6 +55,28 @@ static void free_mounts(void)
     for (int i = 0; i < c->nmounts; i++)
         free(c->mounts[i].src ? c->mounts[i].src : c->mounts[i].dst);
     free(c->mounts);
+}
+
+/* A size in bytes or with k, m, g: above 0 and at most 2^50. -1 if not. */
+static int parse_size(const char *arg, unsigned long long *out)
+{
+    char *end;
+    errno = 0;
+    unsigned long long n = strtoull(arg, &end, 10);
+    int shift = 0;
+    if (*end == 'k' || *end == 'K')
+        shift = 10;
+    else if (*end == 'm' || *end == 'M')
+        shift = 20;
+    else if (*end == 'g' || *end == 'G')
+        shift = 30;
+    if (shift)
+        end++;
+    if (errno || end == arg || *end || *arg < '0' || *arg > '9' || n == 0 ||
+        n > (1ULL << 50) >> shift)
+        return -1;
+    *out = n << shift;
+    return 0;
 }
 
 /* --bind SRC:DST[:ro] or --tmpfs DST[:size=N]; one-line error on bad input. */
@@ -95,29 +119,18 @@ static int parse_mount(struct fs_config *c, int bind, const char *arg)
         opt = strchr(s, ':');
         if (opt) {
             *opt++ = 0;
-            char *end;
             if (strncmp(opt, "size=", 5) != 0 || !opt[5]) {
                 fprintf(stderr, "sandbox-run: --tmpfs %s: expected DST[:size=N]\n", arg);
                 free(s);
                 return -1;
             }
-            errno = 0;
-            unsigned long long n = strtoull(opt + 5, &end, 10);
-            int shift = 0;
-            if (*end == 'k' || *end == 'K')
-                shift = 10;
-            else if (*end == 'm' || *end == 'M')
-                shift = 20;
-            else if (*end == 'g' || *end == 'G')
-                shift = 30;
-            if (shift)
-                end++;
-            if (errno || *end || n == 0 || n > (1ULL << 50) >> shift) {
+            unsigned long long size;
+            if (parse_size(opt + 5, &size) < 0) {
                 fprintf(stderr, "sandbox-run: --tmpfs %s: bad size '%s'\n", arg, opt + 5);
                 free(s);
                 return -1;
             }
-            m.size = n << shift;
+            m.size = size;
         }
     }
     if (m.dst[0] != '/') {
@@ -186,6 +199,7 @@ int main(int argc, char **argv)
         { "cwd", required_argument, NULL, 'c' },
         { "no-aslr", no_argument, NULL, 'A' },
         { "max-procs", required_argument, NULL, 'P' },
+        { "memory", required_argument, NULL, 'M' },
         { "user", required_argument, NULL, 'u' },
         { NULL, 0, NULL, 0 },
         { "platform", required_argument, NULL, 'p' },
@@ -227,6 +241,13 @@ int main(int argc, char **argv)
             break;
         case 'A':
             o.no_aslr = 1;
+            break;
+        case 'M':
+            if (parse_size(optarg, &o.memory) < 0) {
+                fprintf(stderr, "sandbox-run: --memory %s: not a size (bytes, or with k, m, g)\n",
+                        optarg);
+                return EXIT_USAGE;
+            }
             break;
         case 'P': {
             char *end;

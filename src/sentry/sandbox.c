@@ -186,6 +186,9 @@ static int sandbox_init(struct sandbox *box, const struct sandbox_opts *o, struc
     int nice = getpriority(PRIO_PROCESS, 0);
     if (errno == 0)
         t->nice = nice;
+    /* --memory: every process inherits the limit and cannot raise it. */
+    if (o->memory)
+        init->rlim[RLIMIT_AS] = (struct guest_rlimit){ o->memory, o->memory };
     /* Address-space randomisation unless asked not to, here or by
      * sandbox-run's own personality (setarch -R). */
     int host_pers = personality(0xffffffff);

@@ -42,6 +42,32 @@ int main(void)
 }
 C
 musl-gcc -static -O1 -o unimpl unimpl.c || exit 2
+# Children that wait on a pipe until it closes, until fork fails.
+cat > forkbomb.c <<'C'
+#include <errno.h>
+#include <stdio.h>
+#include <unistd.h>
+int main(void)
+{
+    int p[2], n = 0;
+    pipe(p);
+    for (;;) {
+        pid_t pid = fork();
+        if (pid == 0) {
+            char c;
+            close(p[1]);
+            read(p[0], &c, 1);
+            _exit(0);
+        }
+        if (pid < 0)
+            break;
+        n++;
+    }
+    printf("forks %d errno %d\n", n, errno);
+    return 0;
+}
+C
+musl-gcc -static -O1 -o forkbomb forkbomb.c || exit 2
 printf 'not an elf\n' > notelf && chmod +x notelf
 printf '#!/nonexistent/sh\n' > badscript && chmod +x badscript
 head -c 100 unimpl > truncated && chmod +x truncated
@@ -53,6 +79,12 @@ expect "--version"              0   '^sandbox-run [0-9]'          -- "$sb" --ver
 expect "unknown option"         2   'unknown option'              -- "$sb" --bogus -- ./unimpl
 expect "unknown platform"       2   "unknown platform 'kvm'"      -- "$sb" --platform=kvm -- ./unimpl
 expect "no program"             2   'no program given'            -- "$sb"
+expect "--memory not a size"    2   '--memory zz: not a size'     -- "$sb" --memory=zz -- ./unimpl
+expect "--memory 0"             2   '--memory 0: not a size'      -- "$sb" --memory=0 -- ./unimpl
+expect "--memory 64m"           0   '^-1 38'                      -- "$sb" --memory=64m -- ./unimpl
+expect "--max-procs: a fork bomb gets EAGAIN" 0 '^forks 19 errno 11$' -- "$sb" --max-procs=20 -- ./forkbomb
+expect "--max-procs 0"          2   '--max-procs 0: not a number' -- "$sb" --max-procs=0 -- ./unimpl
+expect "--max-procs x"          2   '--max-procs x: not a number' -- "$sb" --max-procs=x -- ./unimpl
 expect "missing program"        127 '^sandbox-run: ./nope: No such file or directory$' -- "$sb" -- ./nope
 expect "missing in PATH"        127 '^sandbox-run: nope-xyz: No such file or directory$' -- "$sb" -- nope-xyz
 expect "not an ELF"             126 'not an x86-64 ELF program nor a #! script' -- "$sb" -- ./notelf
