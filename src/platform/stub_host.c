@@ -38,6 +38,27 @@ uint32_t stub_spin_rounds;
  * the sentry threads that wait on it. */
 static int mon_epoll = -1;
 static pthread_mutex_t mon_lock = PTHREAD_MUTEX_INITIALIZER;
+/* The stubs being watched, under mon_lock: an event that epoll_wait
+ * returned for a stub released meanwhile must not touch it. */
+static struct stub **mon_set;
+static size_t mon_n, mon_cap;
+
+static int mon_has(const struct stub *s)
+{
+    for (size_t i = 0; i < mon_n; i++)
+        if (mon_set[i] == s)
+            return 1;
+    return 0;
+}
+
+static void mon_forget(const struct stub *s)
+{
+    for (size_t i = 0; i < mon_n; i++)
+        if (mon_set[i] == s) {
+            mon_set[i] = mon_set[--mon_n];
+            return;
+        }
+}
 
 static void *monitor(void *arg)
 {
@@ -50,12 +71,13 @@ static void *monitor(void *arg)
         pthread_mutex_lock(&mon_lock);
         for (int i = 0; i < n; i++) {
             struct stub *s = ev[i].data.ptr;
-            /* Gone from the set if it was released meanwhile (see stub_release). */
-            if (!s)
+            /* Gone from the set if it was released meanwhile (stub_release). */
+            if (!mon_has(s))
                 continue;
             int status;
             if (spawner_wait(s->pid, 0, &status) == 0) {
                 epoll_ctl(mon_epoll, EPOLL_CTL_DEL, s->pidfd, NULL);
+                mon_forget(s);
                 stub_mark_dead(s, status);
             }
         }
@@ -67,8 +89,16 @@ static void *monitor(void *arg)
 static void monitor_add(struct stub *s)
 {
     struct epoll_event ev = { .events = EPOLLIN, .data.ptr = s };
-    if (s->pidfd >= 0)
-        epoll_ctl(mon_epoll, EPOLL_CTL_ADD, s->pidfd, &ev);
+    if (mon_n == mon_cap) {
+        size_t cap = mon_cap ? 2 * mon_cap : 64;
+        struct stub **n = realloc(mon_set, cap * sizeof(*n));
+        if (!n)
+            return; /* out of memory: this stub goes unwatched */
+        mon_set = n;
+        mon_cap = cap;
+    }
+    if (s->pidfd >= 0 && epoll_ctl(mon_epoll, EPOLL_CTL_ADD, s->pidfd, &ev) == 0)
+        mon_set[mon_n++] = s;
 }
 
 int stub_host_init(void)
@@ -317,8 +347,10 @@ void stub_release(struct stub *s)
     if (s->pid > 0) {
         stub_kill(s);
         pthread_mutex_lock(&mon_lock);
-        if (s->pidfd >= 0)
+        if (mon_has(s)) {
             epoll_ctl(mon_epoll, EPOLL_CTL_DEL, s->pidfd, NULL);
+            mon_forget(s);
+        }
         pthread_mutex_unlock(&mon_lock);
         int status;
         if (spawner_wait(s->pid, 1, &status) == 0)

@@ -47,7 +47,7 @@ void vfork_release(struct task *t)
     struct task *parent = t->vfork_parent;
     t->vfork_parent = NULL;
     if (parent) {
-        parent->vfork_done = 1;
+        __atomic_store_n(&parent->vfork_done, 1, __ATOMIC_SEQ_CST);
         task_wake(parent);
     }
     pthread_mutex_unlock(&box->tasklist);

@@ -272,8 +272,11 @@ static long do_prlimit(struct task *t, int pid, unsigned res, uint64_t unew, uin
             r = -EPERM;
         else if (res == RLIMIT_NOFILE && nl.max > 1048576)
             r = -EPERM;
-        else
-            p->rlim[res] = nl;
+        else {
+            /* Others read a limit without this lock (relaxed atomics). */
+            __atomic_store_n(&p->rlim[res].cur, nl.cur, __ATOMIC_RELAXED);
+            __atomic_store_n(&p->rlim[res].max, nl.max, __ATOMIC_RELAXED);
+        }
     }
     pthread_mutex_unlock(&p->sandbox->lock);
     if (r == 0 && uold && copy_out(t, uold, &old, sizeof(old)) < 0)
