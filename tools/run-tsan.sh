@@ -15,4 +15,4 @@ fi || exit 1
 ninja -C "$dir" >/dev/null || exit 1
 export TSAN_OPTIONS="suppressions=$PWD/tools/tsan.supp halt_on_error=1 exitcode=66 second_deadlock_stack=1"
 meson test -C "$dir" --num-processes 2 --timeout-multiplier 3 --print-errorlogs \
-    --suite unit --suite guest+systrap --suite guest+ptrace "$@"
+    --suite unit --suite guest "$@"
