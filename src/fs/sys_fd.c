@@ -193,7 +193,19 @@ long sys_close_range(struct task *t, const struct sysargs *a)
     if (first > last)
         return -EINVAL;
     struct fdtable *ft = t->proc->files;
-    /* The table is not shared without threads; UNSHARE has nothing to do. */
+    /* UNSHARE: a table shared with another process (CLONE_FILES) is
+     * copied first, and the close works on the copy (threads of one
+     * process always share theirs). */
+    if ((flags & CLOSE_RANGE_UNSHARE) && __atomic_load_n(&ft->refs, __ATOMIC_ACQUIRE) > 1) {
+        struct fdtable *copy = fdtable_copy(ft);
+        if (!copy)
+            return -ENOMEM;
+        pthread_mutex_lock(&t->proc->lock);
+        t->proc->files = copy;
+        pthread_mutex_unlock(&t->proc->lock);
+        fdtable_put(ft);
+        ft = copy;
+    }
     pthread_mutex_lock(&ft->lock);
     unsigned n = (unsigned)ft->n;
     pthread_mutex_unlock(&ft->lock);
