@@ -70,9 +70,14 @@ run() {
         { wait "$pid"; } 2>/dev/null
         return
     fi
+    # sandbox-run's child, the spawner, and the spawner's children, the stubs.
     for s in $(cat /proc/"$pid"/task/*/children 2>/dev/null); do
         stubs+=("$s")
         starts+=("$(starttime "$s")")
+        for c in $(cat /proc/"$s"/task/*/children 2>/dev/null); do
+            stubs+=("$c")
+            starts+=("$(starttime "$c")")
+        done
     done
     if [ ${#stubs[@]} -eq 0 ]; then
         fail "$name: no stub process found"
@@ -80,14 +85,16 @@ run() {
         { wait "$pid"; } 2>/dev/null
         return
     fi
+    local sbstart
+    sbstart=$(starttime "$pid")
     kill -"$sig" "$pid"
-    # sandbox-run is our child: wait for it, with a deadline.
+    # sandbox-run is our child: wait for it, with a deadline. The shell may
+    # reap it meanwhile and the pid be reused: alive compares start times.
     for _ in $(seq 200); do
-        kill -0 "$pid" 2>/dev/null || break
-        [ "$(state "$pid")" = Z ] && break
+        alive "$pid" "$sbstart" || break
         sleep 0.05
     done
-    if kill -0 "$pid" 2>/dev/null && [ "$(state "$pid")" != Z ]; then
+    if alive "$pid" "$sbstart"; then
         if [ -n "$arg" ] && [ "$sig" != KILL ]; then
             # A guest that ignores the signal may keep sandbox-run alive.
             ok "$name: sandbox-run still running (the guest ignores it); now SIGKILL"
