@@ -60,7 +60,7 @@ void vfork_release(struct task *t)
  * skips it for the last user of an address space. */
 static void exit_futexes(struct task *t)
 {
-    if (t->proc->group_exiting)
+    if (__atomic_load_n(&t->proc->group_exiting, __ATOMIC_ACQUIRE))
         t->clear_child_tid = 0;
     futex_exit_release(t);
 }

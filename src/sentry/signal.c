@@ -19,7 +19,7 @@ void process_kill(struct process *p, int wstatus)
 {
     pthread_mutex_lock(&p->lock);
     if (!p->group_exiting) {
-        p->group_exiting = 1;
+        __atomic_store_n(&p->group_exiting, 1, __ATOMIC_RELEASE);
         p->exit_code = wstatus;
     }
     list_for_each(t, &p->threads, struct task, thread_node)
@@ -185,7 +185,7 @@ void signal_unblocked(struct task *t)
     pthread_mutex_lock(&p->lock);
     uint64_t ready = (t->pending | p->shared_pending) & ~t->sigmask;
     pthread_mutex_unlock(&p->lock);
-    while (ready && !p->group_exiting) {
+    while (ready && !__atomic_load_n(&p->group_exiting, __ATOMIC_ACQUIRE)) {
         int sig = __builtin_ctzll(ready) + 1;
         ready &= ready - 1;
         if (!act_default(p, sig))
