@@ -217,9 +217,11 @@ int stub_exec_child(int sysmsg_fd, int sock, int exec_fd, int ptrace_mode)
 }
 
 /* A stub's sentry side before it has a process: its sysmsg pages (a memfd,
- * returned in *memfd for the stub, mapped here) with every slot's state at
- * SM_STUB, and a socket pair whose [1] is the stub's end. */
-static int channel_new(const struct platform *plat, struct stub **out, int *memfd, int *stub_sock)
+ * returned in *memfd for the stub, mapped here) with the page of slot, its
+ * first thread's, ready (the others are touched when a thread takes them),
+ * and a socket pair whose [1] is the stub's end. */
+static int channel_new(const struct platform *plat, int slot, struct stub **out, int *memfd,
+                       int *stub_sock)
 {
     size_t size = STUB_MAX_THREADS * SYSMSG_SIZE;
     int mfd = memfd_create("sandbox-run-sysmsg", MFD_CLOEXEC);
@@ -252,11 +254,9 @@ static int channel_new(const struct platform *plat, struct stub **out, int *memf
     s->pidfd = -1;
     pthread_mutex_init(&s->fdpass_lock, NULL);
     pthread_mutex_init(&s->slot_lock, NULL);
-    for (int i = 0; i < STUB_MAX_THREADS; i++) {
-        struct sysmsg *m = (struct sysmsg *)((char *)msgs + (size_t)i * SYSMSG_SIZE);
-        m->state = SM_STUB;
-        m->spin_limit = stub_spin_rounds;
-    }
+    struct sysmsg *m = (struct sysmsg *)((char *)msgs + (size_t)slot * SYSMSG_SIZE);
+    m->state = SM_STUB;
+    m->spin_limit = stub_spin_rounds;
     *out = s;
     *memfd = mfd;
     *stub_sock = sv[1];
@@ -305,7 +305,7 @@ int stub_spawn(const struct platform *plat, int ptrace_mode, struct stub **out,
 {
     struct stub *s;
     int memfd, sock;
-    int r = channel_new(plat, &s, &memfd, &sock);
+    int r = channel_new(plat, 0, &s, &memfd, &sock);
     if (r < 0)
         return r;
     pid_t pid = spawner_spawn(memfd, sock, ptrace_mode);
@@ -437,7 +437,7 @@ int stub_fork(struct guest_ctx *ctx, struct stub **out_stub, struct guest_ctx **
 {
     struct stub *parent = ctx->stub, *s;
     int fds[2];
-    int r = channel_new(parent->plat, &s, &fds[0], &fds[1]);
+    int r = channel_new(parent->plat, ctx->slot, &s, &fds[0], &fds[1]);
     if (r < 0)
         return r;
     uint64_t args[6] = {
@@ -512,11 +512,17 @@ void stub_mark_dead(struct stub *s, int status)
         return;
     s->status = status;
     __atomic_store_n(&s->dead, 1, __ATOMIC_SEQ_CST);
+    /* Wake the sentry threads of its slots in use (the others' pages were
+     * never touched). */
+    pthread_mutex_lock(&s->slot_lock);
     for (int i = 0; i < STUB_MAX_THREADS; i++) {
+        if (!s->tids[i])
+            continue;
         struct sysmsg *m = (struct sysmsg *)((char *)s->msgs + (size_t)i * SYSMSG_SIZE);
         __atomic_store_n(&m->state, SM_DEAD, __ATOMIC_SEQ_CST);
         syscall(SYS_futex, &m->state, FUTEX_WAKE, 1, NULL, NULL, 0);
     }
+    pthread_mutex_unlock(&s->slot_lock);
 }
 
 long stub_syscall6(struct guest_ctx *ctx, long nr, uint64_t a0, uint64_t a1, uint64_t a2,
