@@ -310,6 +310,31 @@ static void stage_first(void)
     exit(1);
 }
 
+/* The program's code is a mapping of its file (not a copy): the line of
+ * /proc/self/maps that holds main names the program with its inode. */
+static void check_code_mapping(void)
+{
+    size_t len;
+    char *maps = read_all("/proc/self/maps", &len);
+    unsigned long here = (unsigned long)(uintptr_t)&check_code_mapping;
+    int found = 0;
+    struct stat st;
+    stat(self, &st);
+    for (char *l = maps; l && l < maps + len;) {
+        char *nl = memchr(l, '\n', (size_t)(maps + len - l));
+        if (nl)
+            *nl = 0;
+        unsigned long lo, hi, off, ino;
+        char perms[8], path[4096] = "";
+        if (sscanf(l, "%lx-%lx %7s %lx %*s %lu %4095s", &lo, &hi, perms, &off, &ino, path) >= 5 &&
+            lo <= here && here < hi)
+            found = strcmp(path, self) == 0 && ino == st.st_ino && perms[2] == 'x';
+        l = nl ? nl + 1 : maps + len;
+    }
+    free(maps);
+    check(found, "the code is mapped from the program's file");
+}
+
 static void stage_second(int argc, char **argv)
 {
     out("stage second\n");
@@ -325,6 +350,7 @@ static void stage_second(int argc, char **argv)
     check(strcmp((char *)getauxval(AT_EXECFN), self) == 0, "AT_EXECFN is execve's name");
     check(getauxval(AT_SECURE) == 0, "AT_SECURE is 0");
     check(getauxval(AT_BASE) == 0, "AT_BASE is 0 for a static program");
+    check_code_mapping();
     char *nargv[] = { "the-script", "tail", NULL };
     long r = x_execve("sh_stage", nargv, next_env());
     out("FAIL execve of a script: %s\n", ret_name(r));
