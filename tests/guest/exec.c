@@ -10,6 +10,7 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/auxv.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -157,6 +158,28 @@ static void errors(void)
         many[i] = big;
     check_err(x_execve("text", many, env), E2BIG, "arguments past the limit");
     free(big);
+    /* The edge, with a 1 MiB stack limit: 256 KiB for the strings, less a
+     * pointer for each (two here, no environment), less "text". */
+    struct rlimit old, one;
+    getrlimit(RLIMIT_STACK, &old);
+    one = old;
+    one.rlim_cur = 1 << 20;
+    setrlimit(RLIMIT_STACK, &one);
+    size_t room = 262144 - 16 - 5;
+    char *s1 = malloc(MAX_ARG_STRLEN), *s2 = malloc(room);
+    memset(s1, 'c', MAX_ARG_STRLEN - 1);
+    s1[MAX_ARG_STRLEN - 1] = 0;
+    size_t n2 = room - MAX_ARG_STRLEN;
+    memset(s2, 'd', n2);
+    s2[n2 - 1] = 0;
+    char *edge[] = { s1, s2, NULL }, *noenv[] = { NULL };
+    check_err(x_execve("text", edge, noenv), ENOEXEC, "strings that fill the room exactly");
+    s2[n2 - 1] = 'd';
+    s2[n2] = 0;
+    check_err(x_execve("text", edge, noenv), E2BIG, "one byte more");
+    setrlimit(RLIMIT_STACK, &old);
+    free(s1);
+    free(s2);
 
     /* execveat. */
     check_err(x_execveat(AT_FDCWD, "text", argv, env, 0x4), EINVAL, "execveat unknown flag");
