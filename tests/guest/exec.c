@@ -320,11 +320,15 @@ static void stage_first(void)
     errors();
     /* Descriptors: 5 kept, 6 closed (close-on-exec); a handled signal
      * goes back to SIG_DFL, an ignored one stays ignored. */
-    int a = open("text", O_RDONLY), b = open("text", O_RDONLY | O_CLOEXEC);
+    int a = open("text", O_RDONLY), b = open("empty", O_RDONLY | O_CLOEXEC);
     dup2(a, 5);
     dup3(b, 6, O_CLOEXEC);
     close(a);
     close(b);
+    /* A POSIX read lock through each: execve keeps the process's locks,
+     * but closing descriptor 6 drops the one on its file. */
+    struct flock fl = { .l_type = F_RDLCK, .l_whence = SEEK_SET };
+    check(fcntl(5, F_SETLK, &fl) == 0 && fcntl(6, F_SETLK, &fl) == 0, "read locks taken");
     signal(SIGUSR1, SIG_IGN);
     signal(SIGUSR2, on_signal);
     char *argv[] = { "renamed-argv0", "second", "", "a b", NULL };
@@ -364,6 +368,17 @@ static void stage_second(int argc, char **argv)
     show_args(argc, argv);
     check(fcntl(5, F_GETFD) == 0, "fd 5 kept");
     check(fcntl(6, F_GETFD) == -1 && errno == EBADF, "close-on-exec fd 6 closed");
+    /* An OFD lock conflicts with the process's own POSIX locks. */
+    struct flock fl = { .l_type = F_WRLCK, .l_whence = SEEK_SET };
+    int t = open("text", O_RDWR);
+    check(fcntl(t, F_OFD_GETLK, &fl) == 0 && fl.l_type == F_RDLCK,
+          "the lock on fd 5's file is kept");
+    close(t);
+    fl = (struct flock){ .l_type = F_WRLCK, .l_whence = SEEK_SET };
+    t = open("empty", O_RDWR);
+    check(fcntl(t, F_OFD_GETLK, &fl) == 0 && fl.l_type == F_UNLCK,
+          "the lock on fd 6's file went with it");
+    close(t);
     struct sigaction sa;
     sigaction(SIGUSR1, NULL, &sa);
     check(sa.sa_handler == SIG_IGN, "ignored SIGUSR1 stays ignored");
