@@ -453,6 +453,32 @@ static void stage_dirfd(int argc, char **argv)
     check(strncmp(fn, "/dev/fd/", 8) == 0 && strchr(fn + 8, '/') &&
               strcmp(strchr(fn + 8, '/') + 1, base) == 0,
           "AT_EXECFN is /dev/fd/N/name");
+    /* fexecve of a memfd holding a copy of this program. */
+    int mfd = (int)sc(SYS_memfd_create, "prog", 0);
+    size_t len;
+    char *b = read_all(self, &len);
+    check(mfd >= 0 && b && write(mfd, b, len) == (ssize_t)len, "a copy in a memfd");
+    free(b);
+    char *nargv[] = { "by-memfd", NULL };
+    long r = x_execveat(mfd, "", nargv, next_env(), AT_EMPTY_PATH);
+    out("FAIL execveat of a memfd: %s\n", ret_name(r));
+    exit(1);
+}
+
+static void stage_memfd(int argc, char **argv)
+{
+    out("stage memfd\n");
+    show_args(argc, argv);
+    char comm[32] = "", exe[256] = "";
+    int fd = open("/proc/self/comm", O_RDONLY);
+    ssize_t n = fd >= 0 ? read(fd, comm, sizeof comm - 1) : -1;
+    if (n > 0)
+        comm[n - 1] = 0;
+    close(fd);
+    out("comm %s\n", comm);
+    n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    exe[n > 0 ? n : 0] = 0;
+    out("exe %s\n", exe);
     exit(finish());
 }
 
@@ -472,6 +498,8 @@ int main(int argc, char **argv)
         stage_fd(argc, argv);
     if (strcmp(argv[0], "by-dirfd") == 0)
         stage_dirfd(argc, argv);
+    if (strcmp(argv[0], "by-memfd") == 0)
+        stage_memfd(argc, argv);
     if (strcmp(stage, "script one arg") == 0)
         stage_script(argc, argv);
     if (strcmp(stage, "nest") == 0)
