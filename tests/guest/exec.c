@@ -268,6 +268,10 @@ static void setup(void)
      * blanks dropped. */
     snprintf(text, sizeof text, "#! %s  script one arg \t \nnot read\n", self);
     put_text("sh_stage", text, 0755);
+    char cut[600];
+    int n = snprintf(cut, sizeof cut, "#!%s ", self);
+    memset(cut + n, 'A', sizeof cut - (size_t)n);
+    put_file("sh_cut", cut, sizeof cut, 0755);
 }
 
 static void show_args(int argc, char **argv)
@@ -479,6 +483,20 @@ static void stage_memfd(int argc, char **argv)
     n = readlink("/proc/self/exe", exe, sizeof exe - 1);
     exe[n > 0 ? n : 0] = 0;
     out("exe %s\n", exe);
+    /* A #! line longer than the 256 bytes execve reads: the argument is
+     * cut there; a line of one name that long is refused (sh_long). */
+    char *nargv[] = { "sh_cut", NULL };
+    long r = x_execve("sh_cut", nargv, next_env());
+    out("FAIL execve of a script with a long line: %s\n", ret_name(r));
+    exit(1);
+}
+
+static void stage_cut(int argc, char **argv)
+{
+    out("stage cut\n");
+    check(argc == 3 && strspn(argv[1], "A") == strlen(argv[1]), "one argument of As");
+    out("argument of %zu bytes (255 - 3 - the interpreter's name)\n",
+        argc == 3 ? strlen(argv[1]) + 3 + strlen(self) : 0);
     exit(finish());
 }
 
@@ -500,6 +518,8 @@ int main(int argc, char **argv)
         stage_dirfd(argc, argv);
     if (strcmp(argv[0], "by-memfd") == 0)
         stage_memfd(argc, argv);
+    if (argc > 1 && stage[0] == 'A')
+        stage_cut(argc, argv);
     if (strcmp(stage, "script one arg") == 0)
         stage_script(argc, argv);
     if (strcmp(stage, "nest") == 0)
