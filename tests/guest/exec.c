@@ -10,6 +10,7 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/auxv.h>
+#include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -119,6 +120,23 @@ static void errors(void)
     check_err(x_execve("text", badv, env), EFAULT, "bad argv string");
     check_err(x_execve("text", argv, BADPTR), EFAULT, "bad envp array");
     check_err(x_execve("text", argv, badv), EFAULT, "bad envp string");
+    /* An array that runs into an unmapped page before its NULL. */
+    char *pages = mmap(NULL, 8192, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    munmap(pages + 4096, 4096);
+    char **edgev = (char **)(pages + 4096 - 3 * sizeof(char *));
+    edgev[0] = edgev[1] = edgev[2] = "x";
+    check_err(x_execve("text", edgev, env), EFAULT, "argv runs into an unmapped page");
+    edgev[2] = NULL;
+    check_err(x_execve("text", edgev, env), ENOEXEC, "argv ends at the page's end");
+    munmap(pages, 4096);
+    /* Too many pointers for the room, each to an empty string. */
+    size_t nptr = 800000;
+    char **lots = malloc((nptr + 1) * sizeof(char *));
+    for (size_t i = 0; i < nptr; i++)
+        lots[i] = "";
+    lots[nptr] = NULL;
+    check_err(x_execve("text", lots, env), E2BIG, "800000 empty arguments");
+    free(lots);
     check_err(x_execve("text", argv, env), ENOEXEC, "no magic at all");
     check_err(x_execve("text", NULL, NULL), ENOEXEC, "NULL argv and envp");
     check_err(x_execve("empty", argv, env), ENOEXEC, "an empty file");
