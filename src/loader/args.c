@@ -127,6 +127,10 @@ static int copy_args(const struct strsrc *s, struct exec_prog *bp, uint64_t stac
 struct guest_src {
     struct task *t;
     char *scratch; /* EXEC_MAX_ARG_STRLEN bytes */
+    /* The pointers are read a page at a time: an array may be as long as
+     * the guest likes, and count() reads it all. */
+    uint64_t cbase, cfirst, cn;
+    uint64_t cache[512];
 };
 
 static int guest_ptr(void *ctx, uint64_t base, uint64_t index, uint64_t *out)
@@ -134,7 +138,21 @@ static int guest_ptr(void *ctx, uint64_t base, uint64_t index, uint64_t *out)
     struct guest_src *g = ctx;
     if (index > (UINT64_MAX - base) / 8)
         return -EFAULT;
-    return copy_in(g->t, out, base + index * 8, sizeof(*out));
+    if (g->cbase != base || index < g->cfirst || index >= g->cfirst + g->cn) {
+        uint64_t at = base + index * 8;
+        /* Up to the end of the page, so a fault past it is not read early. */
+        size_t len = (size_t)(GUEST_PAGE - (at & (GUEST_PAGE - 1)));
+        if (len > sizeof(g->cache))
+            len = sizeof(g->cache);
+        long n = copy_in_partial(g->t, g->cache, at, len);
+        g->cbase = base;
+        g->cfirst = index;
+        g->cn = n > 0 ? (uint64_t)n / 8 : 0;
+        if (g->cn == 0)
+            return copy_in(g->t, out, at, sizeof(*out));
+    }
+    *out = g->cache[index - g->cfirst];
+    return 0;
 }
 
 static long guest_str(void *ctx, uint64_t p, char **out)
@@ -154,12 +172,19 @@ static long guest_str(void *ctx, uint64_t p, char **out)
 
 int exec_args_guest(struct task *t, struct exec_prog *bp, uint64_t argv, uint64_t envp)
 {
-    struct guest_src g = { t, malloc(EXEC_MAX_ARG_STRLEN) };
-    if (!g.scratch)
+    struct guest_src *g = calloc(1, sizeof(*g));
+    if (!g)
         return -ENOMEM;
-    struct strsrc s = { guest_ptr, guest_str, &g };
+    g->t = t;
+    g->scratch = malloc(EXEC_MAX_ARG_STRLEN);
+    if (!g->scratch) {
+        free(g);
+        return -ENOMEM;
+    }
+    struct strsrc s = { guest_ptr, guest_str, g };
     int r = copy_args(&s, bp, t->proc->rlim[RLIMIT_STACK].cur, argv, envp);
-    free(g.scratch);
+    free(g->scratch);
+    free(g);
     return r;
 }
 

@@ -105,14 +105,29 @@ void exec_prog_free(struct exec_prog *bp)
 void exec_comm(const struct exec_prog *bp, char comm[16])
 {
     const char *name = bp->filename;
-    if (bp->fdpath && bp->file->dentry)
-        name = bp->file->dentry->name;
-    else {
+    size_t n;
+    if (bp->fdpath && bp->file->dentry) {
+        /* The file's own name. A file with no directory (a memfd) has the
+         * name /proc shows for it: its own is what lies between the "/"
+         * and " (deleted)". */
+        const struct dentry *d = bp->file->dentry;
+        name = d->name;
+        n = strlen(name);
+        const char *del = " (deleted)";
+        if (!d->parent && name[0] == '/') {
+            name++;
+            n--;
+            if (n >= strlen(del) && strcmp(name + n - strlen(del), del) == 0)
+                n -= strlen(del);
+        }
+        if (n > 15)
+            n = 15;
+    } else {
         const char *slash = strrchr(name, '/');
         if (slash)
             name = slash + 1;
+        n = strnlen(name, 15);
     }
-    size_t n = strnlen(name, 15);
     memcpy(comm, name, n);
     memset(comm + n, 0, 16 - n);
 }

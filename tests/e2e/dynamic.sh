@@ -5,7 +5,8 @@
 # linker from the guest's file system, which maps the libraries itself
 # through the sandbox's openat and mmap. Each command's stdout and exit
 # status must match a native run, on both platforms. A #! script run by
-# the host's shell, and a shell that execs the program, are part of it.
+# the host's shell, a shell that execs the program, and execs between a
+# static program (busybox, if static) and a dynamic one are part of it.
 # Usage: tests/e2e/dynamic.sh SANDBOX_RUN
 # Exit: 0 passed, 1 a failure, 2 setup error, 77 (skip) without the
 # host's dynamic /bin/ls.
@@ -71,6 +72,11 @@ fi
 run "sh -c with exec" /bin/sh -c 'echo from sh; exec /bin/echo exec done'
 run "a #! script" "$tmp/script.sh" one two
 run "env execs a program" /usr/bin/env /bin/echo via env
+# From a static image to a dynamic one and back, in one address space.
+if [ -x /bin/busybox ] && file -L /bin/busybox 2>/dev/null | grep -q 'statically linked'; then
+    run "static execs dynamic" /bin/busybox sh -c 'exec /bin/echo static to dynamic'
+    run "dynamic execs static" /bin/sh -c 'exec /bin/busybox echo dynamic to static'
+fi
 
 echo "# dynamic: $fails failed"
 [ "$fails" -eq 0 ]

@@ -3,7 +3,8 @@
 # named after the source), plus glibc static (hello.glibc, misc.glibc,
 # futex.glibc, proc_fork.glibc, proc_vfork.glibc, proc_threads.glibc),
 # static-PIE builds of hello (hello.pie.glibc, hello.pie.musl) and
-# dynamically linked glibc builds (hello.dyn, misc.dyn).
+# dynamically linked glibc builds (hello.dyn, misc.dyn, and hello.nopie.dyn
+# at fixed addresses).
 # Usage: tests/guest/build.sh OUTDIR
 # Env: MUSL_GCC (musl-gcc), GLIBC_CC (gcc), MUSL_LIBDIR (found from musl-gcc).
 set -euo pipefail
@@ -41,6 +42,7 @@ run "$glibc_cc" -static "${warn[@]}" "$src/futex.c" -o "$out/futex.glibc"
 # the sandbox loads the interpreter and the guest's ld.so maps the rest.
 run "$glibc_cc" "${warn[@]}" "$src/hello.c" -o "$out/hello.dyn"
 run "$glibc_cc" "${warn[@]}" "$src/misc.c" -o "$out/misc.dyn"
+run "$glibc_cc" -no-pie "${warn[@]}" "$src/hello.c" -o "$out/hello.nopie.dyn"
 # Processes and threads where glibc's own clone, fork, posix_spawn and
 # pthread code matter.
 for t in proc_fork proc_vfork proc_threads; do
@@ -69,11 +71,21 @@ for p in "${pids[@]}"; do wait "$p" || rc=1; done
 [ $rc -eq 0 ] || { echo "build.sh: compile failed" >&2; exit 1; }
 
 # A static PIE is ET_DYN with no PT_INTERP; anything else is a wrong build.
+# The same for the dynamic builds: PT_INTERP, and ET_EXEC for the non-PIE one.
 if command -v readelf >/dev/null; then
     for b in hello.pie.glibc hello.pie.musl; do
         h=$(readelf -hl "$out/$b")
         if ! grep -q 'Type:.*DYN' <<<"$h" || grep -q INTERP <<<"$h"; then
             echo "build.sh: $b is not a static PIE" >&2
+            exit 1
+        fi
+    done
+    for b in hello.dyn hello.nopie.dyn; do
+        h=$(readelf -hl "$out/$b")
+        want=DYN
+        [ "$b" = hello.nopie.dyn ] && want=EXEC
+        if ! grep -q "Type:.*$want" <<<"$h" || ! grep -q INTERP <<<"$h"; then
+            echo "build.sh: $b is not a dynamic $want program" >&2
             exit 1
         fi
     done

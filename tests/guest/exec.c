@@ -10,6 +10,8 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/auxv.h>
+#include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -118,6 +120,23 @@ static void errors(void)
     check_err(x_execve("text", badv, env), EFAULT, "bad argv string");
     check_err(x_execve("text", argv, BADPTR), EFAULT, "bad envp array");
     check_err(x_execve("text", argv, badv), EFAULT, "bad envp string");
+    /* An array that runs into an unmapped page before its NULL. */
+    char *pages = mmap(NULL, 8192, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    munmap(pages + 4096, 4096);
+    char **edgev = (char **)(pages + 4096 - 3 * sizeof(char *));
+    edgev[0] = edgev[1] = edgev[2] = "x";
+    check_err(x_execve("text", edgev, env), EFAULT, "argv runs into an unmapped page");
+    edgev[2] = NULL;
+    check_err(x_execve("text", edgev, env), ENOEXEC, "argv ends at the page's end");
+    munmap(pages, 4096);
+    /* Too many pointers for the room, each to an empty string. */
+    size_t nptr = 800000;
+    char **lots = malloc((nptr + 1) * sizeof(char *));
+    for (size_t i = 0; i < nptr; i++)
+        lots[i] = "";
+    lots[nptr] = NULL;
+    check_err(x_execve("text", lots, env), E2BIG, "800000 empty arguments");
+    free(lots);
     check_err(x_execve("text", argv, env), ENOEXEC, "no magic at all");
     check_err(x_execve("text", NULL, NULL), ENOEXEC, "NULL argv and envp");
     check_err(x_execve("empty", argv, env), ENOEXEC, "an empty file");
@@ -157,6 +176,28 @@ static void errors(void)
         many[i] = big;
     check_err(x_execve("text", many, env), E2BIG, "arguments past the limit");
     free(big);
+    /* The edge, with a 1 MiB stack limit: 256 KiB for the strings, less a
+     * pointer for each (two here, no environment), less "text". */
+    struct rlimit old, one;
+    getrlimit(RLIMIT_STACK, &old);
+    one = old;
+    one.rlim_cur = 1 << 20;
+    setrlimit(RLIMIT_STACK, &one);
+    size_t room = 262144 - 16 - 5;
+    char *s1 = malloc(MAX_ARG_STRLEN), *s2 = malloc(room);
+    memset(s1, 'c', MAX_ARG_STRLEN - 1);
+    s1[MAX_ARG_STRLEN - 1] = 0;
+    size_t n2 = room - MAX_ARG_STRLEN;
+    memset(s2, 'd', n2);
+    s2[n2 - 1] = 0;
+    char *edge[] = { s1, s2, NULL }, *noenv[] = { NULL };
+    check_err(x_execve("text", edge, noenv), ENOEXEC, "strings that fill the room exactly");
+    s2[n2 - 1] = 'd';
+    s2[n2] = 0;
+    check_err(x_execve("text", edge, noenv), E2BIG, "one byte more");
+    setrlimit(RLIMIT_STACK, &old);
+    free(s1);
+    free(s2);
 
     /* execveat. */
     check_err(x_execveat(AT_FDCWD, "text", argv, env, 0x4), EINVAL, "execveat unknown flag");
@@ -245,6 +286,10 @@ static void setup(void)
      * blanks dropped. */
     snprintf(text, sizeof text, "#! %s  script one arg \t \nnot read\n", self);
     put_text("sh_stage", text, 0755);
+    char cut[600];
+    int n = snprintf(cut, sizeof cut, "#!%s ", self);
+    memset(cut + n, 'A', sizeof cut - (size_t)n);
+    put_file("sh_cut", cut, sizeof cut, 0755);
 }
 
 static void show_args(int argc, char **argv)
@@ -297,11 +342,15 @@ static void stage_first(void)
     errors();
     /* Descriptors: 5 kept, 6 closed (close-on-exec); a handled signal
      * goes back to SIG_DFL, an ignored one stays ignored. */
-    int a = open("text", O_RDONLY), b = open("text", O_RDONLY | O_CLOEXEC);
+    int a = open("text", O_RDONLY), b = open("empty", O_RDONLY | O_CLOEXEC);
     dup2(a, 5);
     dup3(b, 6, O_CLOEXEC);
     close(a);
     close(b);
+    /* A POSIX read lock through each: execve keeps the process's locks,
+     * but closing descriptor 6 drops the one on its file. */
+    struct flock fl = { .l_type = F_RDLCK, .l_whence = SEEK_SET };
+    check(fcntl(5, F_SETLK, &fl) == 0 && fcntl(6, F_SETLK, &fl) == 0, "read locks taken");
     signal(SIGUSR1, SIG_IGN);
     signal(SIGUSR2, on_signal);
     char *argv[] = { "renamed-argv0", "second", "", "a b", NULL };
@@ -310,12 +359,48 @@ static void stage_first(void)
     exit(1);
 }
 
+/* The program's code is a mapping of its file (not a copy): the line of
+ * /proc/self/maps that holds main names the program with its inode. */
+static void check_code_mapping(void)
+{
+    size_t len;
+    char *maps = read_all("/proc/self/maps", &len);
+    unsigned long here = (unsigned long)(uintptr_t)&check_code_mapping;
+    int found = 0;
+    struct stat st;
+    stat(self, &st);
+    for (char *l = maps; l && l < maps + len;) {
+        char *nl = memchr(l, '\n', (size_t)(maps + len - l));
+        if (nl)
+            *nl = 0;
+        unsigned long lo, hi, off, ino;
+        char perms[8], path[4096] = "";
+        if (sscanf(l, "%lx-%lx %7s %lx %*s %lu %4095s", &lo, &hi, perms, &off, &ino, path) >= 5 &&
+            lo <= here && here < hi)
+            found = strcmp(path, self) == 0 && ino == st.st_ino && perms[2] == 'x';
+        l = nl ? nl + 1 : maps + len;
+    }
+    free(maps);
+    check(found, "the code is mapped from the program's file");
+}
+
 static void stage_second(int argc, char **argv)
 {
     out("stage second\n");
     show_args(argc, argv);
     check(fcntl(5, F_GETFD) == 0, "fd 5 kept");
     check(fcntl(6, F_GETFD) == -1 && errno == EBADF, "close-on-exec fd 6 closed");
+    /* An OFD lock conflicts with the process's own POSIX locks. */
+    struct flock fl = { .l_type = F_WRLCK, .l_whence = SEEK_SET };
+    int t = open("text", O_RDWR);
+    check(fcntl(t, F_OFD_GETLK, &fl) == 0 && fl.l_type == F_RDLCK,
+          "the lock on fd 5's file is kept");
+    close(t);
+    fl = (struct flock){ .l_type = F_WRLCK, .l_whence = SEEK_SET };
+    t = open("empty", O_RDWR);
+    check(fcntl(t, F_OFD_GETLK, &fl) == 0 && fl.l_type == F_UNLCK,
+          "the lock on fd 6's file went with it");
+    close(t);
     struct sigaction sa;
     sigaction(SIGUSR1, NULL, &sa);
     check(sa.sa_handler == SIG_IGN, "ignored SIGUSR1 stays ignored");
@@ -325,6 +410,7 @@ static void stage_second(int argc, char **argv)
     check(strcmp((char *)getauxval(AT_EXECFN), self) == 0, "AT_EXECFN is execve's name");
     check(getauxval(AT_SECURE) == 0, "AT_SECURE is 0");
     check(getauxval(AT_BASE) == 0, "AT_BASE is 0 for a static program");
+    check_code_mapping();
     char *nargv[] = { "the-script", "tail", NULL };
     long r = x_execve("sh_stage", nargv, next_env());
     out("FAIL execve of a script: %s\n", ret_name(r));
@@ -389,6 +475,46 @@ static void stage_dirfd(int argc, char **argv)
     check(strncmp(fn, "/dev/fd/", 8) == 0 && strchr(fn + 8, '/') &&
               strcmp(strchr(fn + 8, '/') + 1, base) == 0,
           "AT_EXECFN is /dev/fd/N/name");
+    /* fexecve of a memfd holding a copy of this program. */
+    int mfd = (int)sc(SYS_memfd_create, "prog", 0);
+    size_t len;
+    char *b = read_all(self, &len);
+    check(mfd >= 0 && b && write(mfd, b, len) == (ssize_t)len, "a copy in a memfd");
+    free(b);
+    char *nargv[] = { "by-memfd", NULL };
+    long r = x_execveat(mfd, "", nargv, next_env(), AT_EMPTY_PATH);
+    out("FAIL execveat of a memfd: %s\n", ret_name(r));
+    exit(1);
+}
+
+static void stage_memfd(int argc, char **argv)
+{
+    out("stage memfd\n");
+    show_args(argc, argv);
+    char comm[32] = "", exe[256] = "";
+    int fd = open("/proc/self/comm", O_RDONLY);
+    ssize_t n = fd >= 0 ? read(fd, comm, sizeof comm - 1) : -1;
+    if (n > 0)
+        comm[n - 1] = 0;
+    close(fd);
+    out("comm %s\n", comm);
+    n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    exe[n > 0 ? n : 0] = 0;
+    out("exe %s\n", exe);
+    /* A #! line longer than the 256 bytes execve reads: the argument is
+     * cut there; a line of one name that long is refused (sh_long). */
+    char *nargv[] = { "sh_cut", NULL };
+    long r = x_execve("sh_cut", nargv, next_env());
+    out("FAIL execve of a script with a long line: %s\n", ret_name(r));
+    exit(1);
+}
+
+static void stage_cut(int argc, char **argv)
+{
+    out("stage cut\n");
+    check(argc == 3 && strspn(argv[1], "A") == strlen(argv[1]), "one argument of As");
+    out("argument of %zu bytes (255 - 3 - the interpreter's name)\n",
+        argc == 3 ? strlen(argv[1]) + 3 + strlen(self) : 0);
     exit(finish());
 }
 
@@ -408,6 +534,10 @@ int main(int argc, char **argv)
         stage_fd(argc, argv);
     if (strcmp(argv[0], "by-dirfd") == 0)
         stage_dirfd(argc, argv);
+    if (strcmp(argv[0], "by-memfd") == 0)
+        stage_memfd(argc, argv);
+    if (argc > 1 && stage[0] == 'A')
+        stage_cut(argc, argv);
     if (strcmp(stage, "script one arg") == 0)
         stage_script(argc, argv);
     if (strcmp(stage, "nest") == 0)
