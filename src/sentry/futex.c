@@ -310,8 +310,7 @@ long futex_wait_multiple(struct task *t, const struct futex_waitv_ent *v, unsign
 }
 
 /* Wake up to nr (at least one) waiters of key on b (locked). */
-static int wake_locked(struct futex_bucket *b, const struct futex_key *key, int nr,
-                       uint32_t bitset)
+static int wake_locked(struct futex_bucket *b, const struct futex_key *key, int nr, uint32_t bitset)
 {
     int woken = 0;
     for (struct futex_q *q = b->head, *next; q; q = next) {

@@ -80,8 +80,8 @@ static long futex_timeout(struct task *t, int cmd, int op, uint64_t utime, struc
     if (cmd == FUTEX_WAIT) {
         ktimeout_rel(to, ts);
     } else {
-        to->clock = (op & FUTEX_CLOCK_REALTIME) || cmd == FUTEX_LOCK_PI ? CLOCK_REALTIME
-                                                                        : CLOCK_MONOTONIC;
+        to->clock =
+            (op & FUTEX_CLOCK_REALTIME) || cmd == FUTEX_LOCK_PI ? CLOCK_REALTIME : CLOCK_MONOTONIC;
         to->abs = ts;
     }
     return 0;

@@ -88,7 +88,8 @@ static long cpu_nsleep(struct task *t, clockid_t hc, int abs, struct timespec ts
             return -EINVAL;
         if (ktime_cmp(now, target) >= 0)
             return 0;
-        struct timespec step = ktime_sub(target, now), max = { 0, 50000000L }, min = { 0, 1000000L };
+        struct timespec step = ktime_sub(target, now), max = { 0, 50000000L },
+                        min = { 0, 1000000L };
         if (ktime_cmp(step, max) > 0)
             step = max;
         if (ktime_cmp(step, min) < 0)
@@ -169,8 +170,7 @@ long sys_clock_nanosleep(struct task *t, const struct sysargs *a)
     if (kind == ALARM)
         return -EOPNOTSUPP;
     /* posix_cpu_nsleep: never on the caller's own thread clock. */
-    if (id < 0 && CPUCLOCK_PERTHREAD(id) &&
-        (CPUCLOCK_PID(id) == 0 || CPUCLOCK_PID(id) == t->tid))
+    if (id < 0 && CPUCLOCK_PERTHREAD(id) && (CPUCLOCK_PID(id) == 0 || CPUCLOCK_PID(id) == t->tid))
         return -EINVAL;
     clockid_t hc;
     r = host_clock(t, id, &hc);

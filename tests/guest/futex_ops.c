@@ -79,9 +79,8 @@ int main(void)
         static const struct {
             int op, oparg;
             uint32_t want;
-        } ops[] = { { 0, 7, 7 },     { 1, 3, 13 },   { 2, 0x30, 0x3a }, { 3, 2, 8 },
-                    { 4, 0xff, 0xf5 }, { 8, 4, 16 }, { 9, 1, 12 },      { 1, -1, 9 },
-                    { 8, 40, 256 } };
+        } ops[] = { { 0, 7, 7 },  { 1, 3, 13 }, { 2, 0x30, 0x3a }, { 3, 2, 8 },   { 4, 0xff, 0xf5 },
+                    { 8, 4, 16 }, { 9, 1, 12 }, { 1, -1, 9 },      { 8, 40, 256 } };
         for (unsigned i = 0; i < sizeof ops / sizeof ops[0]; i++) {
             w[1] = 10;
             snprintf(name, sizeof name, "%s WAKE_OP op %d oparg %d", pn, ops[i].op, ops[i].oparg);

@@ -293,7 +293,8 @@ int main(void)
     CK(pthread_create(&th, NULL, robust_main, NULL));
     CK(pthread_join(th, NULL));
     int r = pthread_mutex_lock(&robust);
-    out("robust mutex after its owner exited: %s\n", r == EOWNERDEAD ? "EOWNERDEAD" : errno_name(r));
+    out("robust mutex after its owner exited: %s\n",
+        r == EOWNERDEAD ? "EOWNERDEAD" : errno_name(r));
     if (r == EOWNERDEAD)
         CK(pthread_mutex_consistent(&robust));
     CK(pthread_mutex_unlock(&robust));

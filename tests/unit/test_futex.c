@@ -141,8 +141,8 @@ static void *waiter_main(void *p)
     if (w->nv)
         w->ret = futex_wait_multiple(w->t, w->v, w->nv, w->timeout_ms ? &to : NULL);
     else
-        w->ret = futex_wait(w->t, (uintptr_t)w->uaddr, w->flags, w->val, w->bitset ? w->bitset : ANY,
-                            w->timeout_ms ? &to : NULL);
+        w->ret = futex_wait(w->t, (uintptr_t)w->uaddr, w->flags, w->val,
+                            w->bitset ? w->bitset : ANY, w->timeout_ms ? &to : NULL);
     return NULL;
 }
 
@@ -214,7 +214,7 @@ END_TEST
 
 /* FUTEX_OP: op << 28 | cmp << 24 | oparg << 12 | cmparg. */
 #define OP(op, cmp, oparg, cmparg)                                                                 \
-    ((uint32_t)(op) << 28 | (uint32_t)(cmp) << 24 | ((uint32_t)(oparg)&0xfff) << 12 |            \
+    ((uint32_t)(op) << 28 | (uint32_t)(cmp) << 24 | ((uint32_t)(oparg)&0xfff) << 12 |              \
      ((uint32_t)(cmparg)&0xfff))
 
 START_TEST(wake_op_arithmetic)
@@ -393,7 +393,8 @@ START_TEST(shared_across_mms)
     struct waiter_arg *w = start_waiter(task_new(mm0, 201), &page[1], SHARED, 0);
     wait_for_waiters(t0, &page[1], SHARED, 1);
     ck_assert_int_eq(futex_wake(t1, (uintptr_t)&page[1025], 0, 1, ANY), 0);
-    ck_assert_int_eq(futex_wake(t1, (uintptr_t)&page[1], SHARED, 1, ANY), -EFAULT); /* unmapped in mm1 */
+    ck_assert_int_eq(futex_wake(t1, (uintptr_t)&page[1], SHARED, 1, ANY),
+                     -EFAULT); /* unmapped in mm1 */
     ck_assert_int_eq(futex_wake(t1, (uintptr_t)&page[1025], SHARED, 1, ANY), 1);
     ck_assert_int_eq(join(w), 0);
     /* Shared anonymous memory: the same object (as after fork), at
@@ -556,7 +557,8 @@ static void *rr_main(void *p)
             uint32_t v = __atomic_load_n(&turn, __ATOMIC_ACQUIRE);
             if ((int)(v % (uint32_t)a->n) == a->k)
                 break;
-            struct futex_waitv_ent e[2] = { { (uintptr_t)&dummy, 0, 0 }, { (uintptr_t)&turn, v, 0 } };
+            struct futex_waitv_ent e[2] = { { (uintptr_t)&dummy, 0, 0 },
+                                            { (uintptr_t)&turn, v, 0 } };
             long r = i % 2 ? futex_wait_multiple(a->t, e, 2, NULL)
                            : futex_wait(a->t, (uintptr_t)&turn, 0, v, 1U << a->k | 1U << 31, NULL);
             ck_assert(r == 0 || r == 1 || r == -EAGAIN);
