@@ -7,7 +7,8 @@
  *
  * Every function takes the calling task (its address space and its
  * sleeper; NULL is not allowed) and returns >= 0 or -errno, with Linux's
- * checks in Linux's order. The waits sleep with the one wait primitive
+ * checks in Linux's order. Callers hold no lock: a shared key takes the
+ * address space's lock (mm->lock) for a moment to find its VMA. The waits sleep with the one wait primitive
  * (sched/wait.h): -ERESTARTSYS when the task is interrupted. */
 #ifndef SENTRY_FUTEX_H
 #define SENTRY_FUTEX_H
