@@ -399,7 +399,7 @@ out:
 #define FUTEX_OP_OR 2
 #define FUTEX_OP_ANDN 3
 #define FUTEX_OP_XOR 4
-#define FUTEX_OP_OPARG_SHIFT 8
+#define FUTEX_OP_OPARG_SHIFT 8U
 #define FUTEX_OP_CMP_EQ 0
 #define FUTEX_OP_CMP_NE 1
 #define FUTEX_OP_CMP_LT 2
@@ -422,7 +422,7 @@ static int atomic_op(struct task *t, uint32_t encoded, uint64_t uaddr)
     unsigned cmp = (encoded & 0x0f000000) >> 24;
     int oparg = sign_extend12((encoded & 0x00fff000) >> 12);
     int cmparg = sign_extend12(encoded & 0x00000fff);
-    if (encoded & (FUTEX_OP_OPARG_SHIFT << 28))
+    if (encoded & (FUTEX_OP_OPARG_SHIFT << 28U))
         oparg = (int)(1U << (oparg & 31)); /* Linux warns and masks a shift past 31 */
     if (op > FUTEX_OP_XOR)
         return -ENOSYS;

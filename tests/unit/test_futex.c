@@ -56,6 +56,13 @@ static struct task *task_new(struct mm *mm, int tid)
     return t;
 }
 
+static void task_free(struct task *t)
+{
+    sleeper_destroy(&t->sleep);
+    free(t->proc);
+    free(t);
+}
+
 /* A VMA over the page(s) of [addr, addr + len) in mm. */
 static void map(struct mm *mm, void *addr, size_t len, int flags, struct file *f, uint64_t off,
                 uint64_t shm_id)
@@ -72,7 +79,8 @@ static void map(struct mm *mm, void *addr, size_t len, int flags, struct file *f
                      .dev = f ? 99 : 0,
                      .ino = f ? 1234 : 0,
                      .shm_id = shm_id };
-    vma_remove(&mm->vmas, start, end);
+    if (mm->vmas.n)
+        vma_remove(&mm->vmas, start, end);
     ck_assert_int_eq(vma_insert_vma(&mm->vmas, &v), 0);
 }
 
@@ -83,6 +91,13 @@ static void setup(void)
 {
     mm0 = mm_new();
     t0 = task_new(mm0, 100);
+}
+
+static void teardown(void)
+{
+    vma_set_free(&mm0->vmas);
+    task_free(t0);
+    free(mm0);
 }
 
 static int64_t now_ms(void)
@@ -163,6 +178,7 @@ static long join(struct waiter_arg *w)
 {
     pthread_join(w->th, NULL);
     long r = w->ret;
+    task_free(w->t);
     free(w);
     return r;
 }
@@ -427,6 +443,8 @@ START_TEST(shared_across_mms)
     vma_set_free(&mm1->vmas);
     file_put(f);
     munmap(page, 8192);
+    task_free(t1);
+    free(mm1);
 }
 END_TEST
 
@@ -489,6 +507,7 @@ START_TEST(exit_release)
     futex_exit_release(dying);
     ck_assert_int_eq(futex_wake_addr(t0, (uintptr_t)&ctid, 1, 1), 0);
     vma_set_free(&mm0->vmas);
+    task_free(dying);
 }
 END_TEST
 
@@ -572,18 +591,25 @@ static void *rr_main(void *p)
 START_TEST(stress)
 {
     pthread_t th[STRESS_THREADS];
-    for (int i = 0; i < STRESS_THREADS; i++)
-        pthread_create(&th[i], NULL, stress_main, task_new(mm0, 500 + i));
-    for (int i = 0; i < STRESS_THREADS; i++)
+    struct task *ts[STRESS_THREADS];
+    for (int i = 0; i < STRESS_THREADS; i++) {
+        ts[i] = task_new(mm0, 500 + i);
+        pthread_create(&th[i], NULL, stress_main, ts[i]);
+    }
+    for (int i = 0; i < STRESS_THREADS; i++) {
         pthread_join(th[i], NULL);
+        task_free(ts[i]);
+    }
     ck_assert_int_eq(counter, (long)STRESS_THREADS * STRESS_ROUNDS);
     struct rr_arg ra[4];
     for (int i = 0; i < 4; i++) {
         ra[i] = (struct rr_arg){ task_new(mm0, 600 + i), i, 4, 500 };
         pthread_create(&th[i], NULL, rr_main, &ra[i]);
     }
-    for (int i = 0; i < 4; i++)
+    for (int i = 0; i < 4; i++) {
         pthread_join(th[i], NULL);
+        task_free(ra[i].t);
+    }
     ck_assert_uint_eq(turn, 2000);
 }
 END_TEST
@@ -591,9 +617,9 @@ END_TEST
 int main(void)
 {
     Suite *s = suite_create("futex");
-    UNIT_CASE(s, "calls", setup, NULL, 30, errors_and_timeouts, wake_op_arithmetic);
-    UNIT_CASE(s, "waiters", setup, NULL, 30, wake_counts, bitsets, requeue, wake_op_wakes, waitv,
-              interrupted, shared_across_mms, exit_release);
-    UNIT_CASE(s, "stress", setup, NULL, 120, stress);
+    UNIT_CASE(s, "calls", setup, teardown, 30, errors_and_timeouts, wake_op_arithmetic);
+    UNIT_CASE(s, "waiters", setup, teardown, 30, wake_counts, bitsets, requeue, wake_op_wakes,
+              waitv, interrupted, shared_across_mms, exit_release);
+    UNIT_CASE(s, "stress", setup, teardown, 120, stress);
     return unit_run(s);
 }
