@@ -24,6 +24,7 @@
 #include "sentry/futex.h"
 #include "sentry/kernel.h"
 #include "sentry/ktime.h"
+#include "sentry/syscall.h"
 
 #define ANY FUTEX_BITSET_MATCH_ANY
 #define SHARED FUTEX_F_SHARED
@@ -614,12 +615,102 @@ START_TEST(stress)
 }
 END_TEST
 
+/* ---- sleeps and their interruption (the syscalls, on this process's memory) ---- */
+
+struct call_arg {
+    struct task *t;
+    long (*fn)(struct task *, const struct sysargs *);
+    struct sysargs a;
+    long ret;
+    pthread_t th;
+};
+
+static void *call_main(void *p)
+{
+    struct call_arg *c = p;
+    c->ret = c->fn(c->t, &c->a);
+    return NULL;
+}
+
+/* Run fn in a thread, interrupt its task after ms, return its result. */
+static long call_interrupted(long (*fn)(struct task *, const struct sysargs *), struct sysargs a,
+                             int ms)
+{
+    struct call_arg c = { .t = task_new(mm0, 201), .fn = fn, .a = a };
+    pthread_create(&c.th, NULL, call_main, &c);
+    msleep(ms);
+    task_interrupt(c.t);
+    pthread_join(c.th, NULL);
+    task_free(c.t);
+    return c.ret;
+}
+
+START_TEST(sleeps_interrupted)
+{
+    struct timespec rq = { 10, 0 }, rem = { 77, 77 };
+    int64_t t = now_ms();
+    /* nanosleep: the time left in rem, restarted later with it. */
+    struct sysargs a = { .a = { (uintptr_t)&rq, (uintptr_t)&rem } };
+    ck_assert_int_eq(call_interrupted(sys_nanosleep, a, 30), -ERESTART_RESTARTBLOCK);
+    ck_assert_int_lt(now_ms() - t, 5000);
+    ck_assert(rem.tv_sec == 9 || rem.tv_sec == 10);
+    ck_assert(rem.tv_sec < 10 || rem.tv_nsec == 0);
+    /* No rem: the same code, nothing written; a bad rem: EFAULT. */
+    a.a[1] = 0;
+    ck_assert_int_eq(call_interrupted(sys_nanosleep, a, 10), -ERESTART_RESTARTBLOCK);
+    a.a[1] = 4096;
+    ck_assert_int_eq(call_interrupted(sys_nanosleep, a, 10), -EFAULT);
+    /* An absolute sleep is not given the time left. */
+    struct timespec abs;
+    clock_gettime(CLOCK_REALTIME, &abs);
+    abs.tv_sec += 10;
+    rem = (struct timespec){ 77, 77 };
+    struct sysargs c = { .a = { CLOCK_REALTIME, TIMER_ABSTIME, (uintptr_t)&abs, (uintptr_t)&rem } };
+    ck_assert_int_eq(call_interrupted(sys_clock_nanosleep, c, 10), -ERESTARTNOHAND);
+    ck_assert_int_eq(rem.tv_sec, 77);
+    /* A relative one on CLOCK_BOOTTIME is. */
+    c = (struct sysargs){ .a = { CLOCK_BOOTTIME, 0, (uintptr_t)&rq, (uintptr_t)&rem } };
+    ck_assert_int_eq(call_interrupted(sys_clock_nanosleep, c, 10), -ERESTART_RESTARTBLOCK);
+    ck_assert(rem.tv_sec == 9 || rem.tv_sec == 10);
+    /* A futex wait: ERESTARTSYS, or with a timeout ERESTART_RESTARTBLOCK. */
+    static uint32_t word = 3;
+    struct sysargs f = { .a = { (uintptr_t)&word, 128 /* FUTEX_WAIT_PRIVATE */, 3, 0 } };
+    ck_assert_int_eq(call_interrupted(sys_futex, f, 10), -ERESTARTSYS);
+    f.a[3] = (uintptr_t)&rq;
+    ck_assert_int_eq(call_interrupted(sys_futex, f, 10), -ERESTART_RESTARTBLOCK);
+    ck_assert_int_eq(nwaiters(t0, &word, 0), 0);
+}
+END_TEST
+
+/* An absolute sleep on the realtime clock longer than one step of
+ * ktimeout_next (a second) ends at its time. */
+START_TEST(realtime_steps)
+{
+    struct timespec abs, now;
+    clock_gettime(CLOCK_REALTIME, &abs);
+    abs = ktime_add(abs, (struct timespec){ 1, 200000000L });
+    struct sysargs c = { .a = { CLOCK_REALTIME, TIMER_ABSTIME, (uintptr_t)&abs, 0 } };
+    ck_assert_int_eq(sys_clock_nanosleep(t0, &c), 0);
+    clock_gettime(CLOCK_REALTIME, &now);
+    ck_assert_int_ge(ktime_cmp(now, abs), 0);
+    ck_assert_int_lt(ktime_sub(now, abs).tv_sec, 1);
+    /* A futex wait with such a deadline times out then too. */
+    static uint32_t word = 3;
+    struct ktimeout to = { CLOCK_REALTIME, abs };
+    to.abs = ktime_add(now, (struct timespec){ 1, 100000000L });
+    ck_assert_int_eq(futex_wait(t0, (uintptr_t)&word, 0, 3, ANY, &to), -ETIMEDOUT);
+    clock_gettime(CLOCK_REALTIME, &now);
+    ck_assert_int_ge(ktime_cmp(now, to.abs), 0);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("futex");
     UNIT_CASE(s, "calls", setup, teardown, 30, errors_and_timeouts, wake_op_arithmetic);
     UNIT_CASE(s, "waiters", setup, teardown, 30, wake_counts, bitsets, requeue, wake_op_wakes,
               waitv, interrupted, shared_across_mms, exit_release);
+    UNIT_CASE(s, "sleeps", setup, teardown, 30, sleeps_interrupted, realtime_steps);
     UNIT_CASE(s, "stress", setup, teardown, 120, stress);
     return unit_run(s);
 }
