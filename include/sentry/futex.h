@@ -22,6 +22,10 @@ struct ktimeout;
 
 /* flags of the calls below */
 #define FUTEX_F_SHARED 1 /* no FUTEX_PRIVATE_FLAG (FUTEX2_PRIVATE) */
+/* FUTEX2_NUMA: the word is followed by a word naming a NUMA node (-1:
+ * none yet; the call writes the node in, 0: the sandbox has one node),
+ * and the pair is 8-aligned. */
+#define FUTEX_F_NUMA 2
 
 /* FUTEX_WAIT_BITSET: sleep while the word at uaddr is val until a wake-up
  * whose bitset meets bitset (0: -EINVAL) or the timeout (NULL: none).
