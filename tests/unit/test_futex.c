@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <limits.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -589,6 +590,83 @@ static void *rr_main(void *p)
     return NULL;
 }
 
+/* Wake-ups and requeues racing with timeouts: every wake-up counted by a
+ * waker is a waiter that returned woken (none lost, none counted for
+ * nobody), whatever requeue did to it meanwhile. */
+static uint32_t ra_word, rb_word, rc_word;
+static long woken_seen;
+static int racers_left;
+static long woken_seen_multi; /* by futex_wait_multiple, of two futexes */
+
+static void *racer_main(void *p)
+{
+    struct task *t = p;
+    for (int i = 0; i < 300; i++) {
+        struct ktimeout to = rel_ms(i % 3);
+        long r;
+        if (i % 4 == 3) {
+            struct futex_waitv_ent e[2] = { { (uintptr_t)&ra_word, 0, 0 },
+                                            { (uintptr_t)&rb_word, 0, 0 } };
+            r = futex_wait_multiple(t, e, 2, &to);
+            ck_assert(r == 0 || r == 1 || r == -ETIMEDOUT);
+            if (r >= 0) {
+                __atomic_add_fetch(&woken_seen_multi, 1, __ATOMIC_RELAXED);
+                continue;
+            }
+        } else {
+            r = futex_wait(t, (uintptr_t)(i % 2 ? &ra_word : &rb_word), 0, 0, ANY, &to);
+            ck_assert(r == 0 || r == -ETIMEDOUT);
+        }
+        if (r >= 0)
+            __atomic_add_fetch(&woken_seen, 1, __ATOMIC_RELAXED);
+    }
+    __atomic_sub_fetch(&racers_left, 1, __ATOMIC_RELEASE);
+    return NULL;
+}
+
+START_TEST(wake_requeue_race)
+{
+    enum { N = 6 };
+    pthread_t th[N];
+    struct task *ts[N];
+    racers_left = N;
+    for (int i = 0; i < N; i++) {
+        ts[i] = task_new(mm0, 700 + i);
+        pthread_create(&th[i], NULL, racer_main, ts[i]);
+    }
+    long woken = 0;
+    uint64_t a = (uintptr_t)&ra_word, b = (uintptr_t)&rb_word;
+    for (unsigned k = 0; __atomic_load_n(&racers_left, __ATOMIC_ACQUIRE); k++) {
+        switch (k % 5) {
+        case 0:
+            woken += futex_wake(t0, k & 8 ? a : b, 0, 1 + (int)(k % 3), ANY);
+            break;
+        case 1: /* moves only */
+            ck_assert_int_ge(futex_requeue(t0, a, b, 0, 0, (int)(k % 4), NULL), 0);
+            break;
+        case 2:
+            ck_assert_int_ge(futex_requeue(t0, b, a, 0, 0, INT_MAX, NULL), 0);
+            break;
+        case 3: /* SET 0 on a third word, old == 0: wakes on both */
+            woken += futex_wake_op(t0, a, (uintptr_t)&rc_word, 0, 1, 1, OP(0, 0, 0, 0));
+            break;
+        default:
+            sched_yield();
+        }
+    }
+    for (int i = 0; i < N; i++) {
+        pthread_join(th[i], NULL);
+        task_free(ts[i]);
+    }
+    /* Each futex of a waitv counts when woken (as Linux): a waitv that
+     * returns may have taken two wake-ups. */
+    ck_assert_int_ge(woken, woken_seen + woken_seen_multi);
+    ck_assert_int_le(woken, woken_seen + 2 * woken_seen_multi);
+    ck_assert_int_eq(nwaiters(t0, &ra_word, 0), 0);
+    ck_assert_int_eq(nwaiters(t0, &rb_word, 0), 0);
+}
+END_TEST
+
 START_TEST(stress)
 {
     pthread_t th[STRESS_THREADS];
@@ -711,6 +789,6 @@ int main(void)
     UNIT_CASE(s, "waiters", setup, teardown, 30, wake_counts, bitsets, requeue, wake_op_wakes,
               waitv, interrupted, shared_across_mms, exit_release);
     UNIT_CASE(s, "sleeps", setup, teardown, 30, sleeps_interrupted, realtime_steps);
-    UNIT_CASE(s, "stress", setup, teardown, 120, stress);
+    UNIT_CASE(s, "stress", setup, teardown, 120, stress, wake_requeue_race);
     return unit_run(s);
 }
