@@ -7,7 +7,8 @@
  *
  * Every function takes the calling task (its address space and its
  * sleeper; NULL is not allowed) and returns >= 0 or -errno, with Linux's
- * checks in Linux's order. The waits sleep with the one wait primitive
+ * checks in Linux's order. Callers hold no lock: a shared key takes the
+ * address space's lock (mm->lock) for a moment to find its VMA. The waits sleep with the one wait primitive
  * (sched/wait.h): -ERESTARTSYS when the task is interrupted. */
 #ifndef SENTRY_FUTEX_H
 #define SENTRY_FUTEX_H
@@ -21,6 +22,10 @@ struct ktimeout;
 
 /* flags of the calls below */
 #define FUTEX_F_SHARED 1 /* no FUTEX_PRIVATE_FLAG (FUTEX2_PRIVATE) */
+/* FUTEX2_NUMA: the word is followed by a word naming a NUMA node (-1:
+ * none yet; the call writes the node in, 0: the sandbox has one node),
+ * and the pair is 8-aligned. */
+#define FUTEX_F_NUMA 2
 
 /* FUTEX_WAIT_BITSET: sleep while the word at uaddr is val until a wake-up
  * whose bitset meets bitset (0: -EINVAL) or the timeout (NULL: none).

@@ -89,10 +89,22 @@ static int key_eq(const struct futex_key *a, const struct futex_key *b)
  * The VMA then names the memory object. */
 static long get_key(struct task *t, uint64_t uaddr, int flags, int write, struct futex_key *k)
 {
-    if (uaddr % 4)
+    unsigned size = flags & FUTEX_F_NUMA ? 8 : 4;
+    if (uaddr % size)
         return -EINVAL;
-    if (!guest_range_ok(uaddr, 4))
+    if (!guest_range_ok(uaddr, size))
         return -EFAULT;
+    if (flags & FUTEX_F_NUMA) {
+        /* The node only places Linux's hash bucket; it is checked, and
+         * FUTEX_NO_NODE replaced by the caller's node, all the same. */
+        int32_t node;
+        if (copy_in(t, &node, uaddr + 4, sizeof(node)) < 0)
+            return -EFAULT;
+        if (node != -1 && node != 0)
+            return -EINVAL;
+        if (node == -1 && copy_out(t, uaddr + 4, &(int32_t){ 0 }, sizeof(node)) < 0)
+            return -EFAULT;
+    }
     struct mm *mm = t->proc->mm;
     *k = (struct futex_key){ .type = KEY_PRIVATE, .obj = (uintptr_t)mm, .off = uaddr };
     if (!(flags & FUTEX_F_SHARED))
@@ -399,7 +411,7 @@ out:
 #define FUTEX_OP_OR 2
 #define FUTEX_OP_ANDN 3
 #define FUTEX_OP_XOR 4
-#define FUTEX_OP_OPARG_SHIFT 8
+#define FUTEX_OP_OPARG_SHIFT 8U
 #define FUTEX_OP_CMP_EQ 0
 #define FUTEX_OP_CMP_NE 1
 #define FUTEX_OP_CMP_LT 2

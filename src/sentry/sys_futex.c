@@ -167,17 +167,17 @@ long sys_futex_waitv(struct task *t, const struct sysargs *a)
             return -EFAULT;
         if ((w.flags & ~FUTEX2_VALID_MASK) || w.reserved)
             return -EINVAL;
-        /* Only 32-bit futexes exist; FUTEX2_NUMA needs a node word this
-         * kernel model does not keep (Linux answers EINVAL too when the
-         * node word cannot name its nodes). FUTEX2_MPOL is a placement
-         * hint. */
-        if ((w.flags & FUTEX2_SIZE_MASK) != FUTEX2_SIZE_U32 || (w.flags & FUTEX2_NUMA))
+        /* Only 32-bit futexes exist. FUTEX2_MPOL is a placement hint
+         * (the node of a FUTEX2_NUMA futex from the memory policy: the
+         * sandbox has one node). */
+        if ((w.flags & FUTEX2_SIZE_MASK) != FUTEX2_SIZE_U32)
             return -EINVAL;
         if (w.val >> 32)
             return -EINVAL;
         v[i].uaddr = w.uaddr;
         v[i].val = (uint32_t)w.val;
-        v[i].flags = w.flags & FUTEX2_PRIVATE ? 0 : FUTEX_F_SHARED;
+        v[i].flags = (w.flags & FUTEX2_PRIVATE ? 0 : FUTEX_F_SHARED) |
+                     (w.flags & FUTEX2_NUMA ? FUTEX_F_NUMA : 0);
     }
     return futex_wait_multiple(t, v, nr, tp);
 }

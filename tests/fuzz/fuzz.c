@@ -21,8 +21,8 @@
  * built, see fixup()): end itself (exit, exit_group, kill...) or replace
  * itself (execve and execveat only name what cannot be run), block
  * forever (blocking calls get O_NONBLOCK descriptors, LOCK_NB, finite
- * timeouts, futex waits a short timeout; pause, wait and sleep calls are
- * excluded), unmap or
+ * timeouts, futex waits and sleeps a short or refused timeout; pause and
+ * wait calls are excluded), unmap or
  * overwrite its own image, stack or state (memory calls never touch the
  * ranges in /proc/self/maps at start, nor the high half below the kernel;
  * "valid" buffers are dedicated scratch pages), touch its log descriptor,
@@ -95,11 +95,7 @@ static const int excluded[] = {
     /* A vfork child runs on our stack until it exits: it would overwrite
      * the return address of the call the parent is still in. */
     SYS_vfork, SYS_rt_sigqueueinfo, SYS_rt_tgsigqueueinfo, SYS_pause, SYS_rt_sigsuspend,
-    SYS_rt_sigtimedwait, SYS_rt_sigreturn,
-#ifdef SYS_futex_waitv
-    SYS_futex_waitv,
-#endif
-    SYS_nanosleep, SYS_clock_nanosleep, SYS_ptrace, SYS_seccomp, SYS_reboot, SYS_alarm,
+    SYS_rt_sigtimedwait, SYS_rt_sigreturn, SYS_ptrace, SYS_seccomp, SYS_reboot, SYS_alarm,
     SYS_setitimer, SYS_timer_create, SYS_timer_settime, SYS_timerfd_settime, SYS_epoll_wait,
     SYS_epoll_pwait,
 #ifdef SYS_epoll_pwait2
@@ -1029,18 +1025,75 @@ static void fixup(const struct sysent *s, uint64_t *a)
         a[1] |= 4; /* LOCK_NB: two open files of one file would wait forever */
     } else if (IS("futex")) {
         /* Any operation, on any word; the ones that wait (FUTEX_WAIT and
-         * WAIT_BITSET: one thread has nobody to wake it) get a timeout of
-         * at most 2 ms or a refused one (for WAIT_BITSET an absolute time
-         * long past). */
+         * WAIT_BITSET: one thread has nobody to wake it; the PI ones,
+         * ENOSYS for now) get a timeout of at most 2 ms or a refused one
+         * (for the absolute ones a time long past). REQUEUE, CMP_REQUEUE
+         * and WAKE_OP take a count there instead: any. */
         static const uint64_t ops[] = { 0, 1, 9, 10, 3, 4, 5, 6, 7, 8, 11, 12, 13 };
         if (chance(85))
             a[1] = ops[below(sizeof ops / sizeof ops[0])] | (chance(50) ? 128 : 0) |
                    (chance(20) ? 256 : 0);
         uint32_t cmd = (uint32_t)a[1] & ~(uint32_t)(128 | 256); /* op is an int */
-        if (cmd == 0 || cmd == 9)
+        if (cmd == 0 || cmd == 9 || cmd == 6 || cmd == 11 || cmd == 13)
             a[3] = gen_timespec(0);
+        else if ((cmd == 3 || cmd == 4 || cmd == 5) && chance(70))
+            a[3] = below(4);
+        if (cmd == 5 && chance(70)) /* FUTEX_WAKE_OP's second word: the scratch buffer */
+            a[4] = buf_ptr(4) & ~3UL;
         if (chance(30))
             a[5] = chance(80) ? 0xffffffff : 0;
+    } else if (IS("futex_waitv")) {
+        /* Up to 4 entries on scratch words or anywhere; a timeout that is
+         * never NULL (it could wait forever): absolute, at most 2 ms ahead
+         * on its clock, long past, refused, or a bad pointer. */
+        struct {
+            uint64_t val, uaddr;
+            uint32_t flags, reserved;
+        } *w = (void *)strarea(24 * 4);
+        for (int i = 0; i < 4; i++) {
+            w[i].uaddr = chance(80) ? buf_ptr(4) & ~3UL : gen_ptr();
+            w[i].val = chance(50) ? 0 : gen_int();
+            w[i].flags = chance(85) ? 2 | (chance(50) ? 128 : 0) : (uint32_t)gen_int();
+            w[i].reserved = chance(95) ? 0 : (uint32_t)gen_int();
+        }
+        a[0] = chance(90) ? (uint64_t)(uintptr_t)w : gen_ptr();
+        a[1] = chance(90) ? below(5) : gen_int();
+        a[2] = chance(95) ? 0 : gen_int();
+        a[4] = chance(90) ? below(2) : gen_int(); /* CLOCK_REALTIME, CLOCK_MONOTONIC */
+        if (chance(15)) {
+            a[3] = gen_badptr();
+        } else {
+            int64_t *t = (void *)strarea(16);
+            int64_t now[2] = { 0, 0 };
+            if (chance(70))
+                sc(SYS_clock_gettime, a[4] & 1, now);
+            t[0] = now[0];
+            t[1] = now[1] + (int64_t)below(2000000);
+            if (t[1] >= 1000000000L) {
+                t[0]++;
+                t[1] -= 1000000000L;
+            }
+            if (chance(10))
+                t[1] = chance(50) ? -1 : 1000000000L;
+            a[3] = (uint64_t)(uintptr_t)t;
+        }
+    } else if (IS("nanosleep")) {
+        a[0] = gen_timespec(0); /* rem is written only when a signal ends the sleep */
+    } else if (IS("clock_nanosleep")) {
+        /* At most 2 ms relative, long past absolute (the times are small),
+         * refused, or a bad pointer. CPU-time clocks (2 and the negative
+         * ids but posix clock descriptors) advance only while something
+         * runs, so there: absolute 0, refused, or a bad pointer. */
+        int c = (int)a[0];
+        a[1] = chance(80) ? below(2) : gen_int(); /* 0 or TIMER_ABSTIME */
+        a[2] = gen_timespec(0);
+        if (c == 2 || (c < 0 && (c & 7) != 3)) {
+            a[1] |= 1;
+            int64_t *t = (void *)strarea(16);
+            t[0] = 0;
+            t[1] = chance(80) ? 0 : 1000000000L;
+            a[2] = chance(85) ? (uint64_t)(uintptr_t)t : gen_badptr();
+        }
     } else if (IS("poll")) {
         a[0] = gen_pollfds();
         a[1] = chance(90) ? below(33) : gen_int();

@@ -22,6 +22,9 @@
 #include <time.h>
 
 #define PG 4096UL
+#ifndef SYS_futex_waitv
+#define SYS_futex_waitv 449
+#endif
 #ifndef SYS_fchmodat2
 #define SYS_fchmodat2 452
 #endif
@@ -99,6 +102,12 @@ int main(void)
     static struct stat st;
     static struct iovec iov = { buf, 16 };
     static struct timespec ts0 = { 0, 0 };
+    static uint32_t fword;
+    /* struct futex_waitv: its value differs from the word's (EAGAIN). */
+    static struct {
+        uint64_t val, uaddr;
+        uint32_t flags, reserved;
+    } wv = { 1, (uintptr_t)&fword, 2 | 128, 0 };
     static struct rlimit rl;
     static uint64_t sigset;
     static long off;
@@ -245,6 +254,28 @@ int main(void)
         { "openat2 how", SYS_openat2, A_IN, { AT_FDCWD, (long)"file", BAD, 24 } },
         { "faccessat2 path", SYS_faccessat2, A_PATH, { AT_FDCWD, BAD, F_OK, 0 } },
         { "fchmodat2 path", SYS_fchmodat2, A_PATH, { AT_FDCWD, BAD, 0644, 0 } },
+        /* Futexes and sleeps (the private ones look at memory only to
+         * read or write the word; the shared WAKE needs the page). */
+        { "futex WAKE uaddr", SYS_futex, A_IN, { BAD, 1 /* FUTEX_WAKE */, 1 } },
+        { "futex WAIT timeout", SYS_futex, A_IN, { (long)&fword, 128, 0, BAD }, 1 },
+        { "futex CMP_REQUEUE uaddr2", SYS_futex, A_IN, { (long)&fword, 4 | 128, 1, 1, BAD, 0 } },
+        { "futex WAKE_OP uaddr2", SYS_futex, A_OUT, { (long)&fword, 5 | 128, 1, 1, BAD, 0 } },
+        { "futex_waitv waiters",
+          SYS_futex_waitv,
+          A_IN,
+          { BAD, 1, 0, (long)&ts0, CLOCK_MONOTONIC } },
+        { "futex_waitv timeout",
+          SYS_futex_waitv,
+          A_IN,
+          { (long)&wv, 1, 0, BAD, CLOCK_MONOTONIC },
+          1 },
+        { "nanosleep req", SYS_nanosleep, A_IN, { BAD, 0 } },
+        { "nanosleep rem", SYS_nanosleep, A_OUT, { (long)&ts0, BAD } },
+        { "clock_nanosleep req", SYS_clock_nanosleep, A_IN, { CLOCK_MONOTONIC, 0, BAD, 0 } },
+        { "clock_nanosleep rem",
+          SYS_clock_nanosleep,
+          A_OUT,
+          { CLOCK_MONOTONIC, 0, (long)&ts0, BAD } },
     };
     (void)iov;
     (void)sigset;

@@ -227,6 +227,23 @@ int main(void)
     check(elapsed_ms(&t0, &t1) >= 24 && elapsed_ms(&t0, &t1) < 2000, "waitv slept on realtime");
     now.tv_sec = 1;
     check_err(waitv(v, 2, 0, &now, CLOCK_REALTIME), ETIMEDOUT, "waitv until realtime 1 s");
+    /* FUTEX2_NUMA: a node word after the futex word, the pair 8-aligned;
+     * no node yet (-1) gets the caller's node written in. */
+    static uint32_t nw[4] __attribute__((aligned(16))) = { 1, 0xffffffff, 1, 5 };
+    struct waitv nv = { 1, (uintptr_t)nw, 2 | 4 | FUTEX_PRIVATE, 0 };
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    check_err(waitv(&nv, 1, 0, &now, CLOCK_MONOTONIC), ETIMEDOUT, "waitv NUMA, no node yet");
+    check(nw[1] == 0, "waitv NUMA: the node word is now 0 (%#x)", nw[1]);
+    check_err(waitv(&nv, 1, 0, &now, CLOCK_MONOTONIC), ETIMEDOUT, "waitv NUMA, node 0");
+    nv.uaddr = (uintptr_t)&nw[2];
+    check_err(waitv(&nv, 1, 0, &now, CLOCK_MONOTONIC), EINVAL, "waitv NUMA, node 5");
+    nv.uaddr = (uintptr_t)&nw[1];
+    check_err(waitv(&nv, 1, 0, &now, CLOCK_MONOTONIC), EINVAL, "waitv NUMA, 4-aligned only");
+    nv.uaddr = (uintptr_t)nw;
+    nv.flags = 2 | 4 | 8;
+    nw[1] = 0xffffffff;
+    check_err(waitv(&nv, 1, 0, &now, CLOCK_MONOTONIC), ETIMEDOUT, "waitv NUMA | MPOL, shared");
+    check(nw[1] == 0, "waitv NUMA | MPOL: the node word is now 0 (%#x)", nw[1]);
     /* 128 entries, one differing: EAGAIN. */
     static struct waitv many[128];
     for (int i = 0; i < 128; i++)

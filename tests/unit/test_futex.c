@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <limits.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,6 +25,7 @@
 #include "sentry/futex.h"
 #include "sentry/kernel.h"
 #include "sentry/ktime.h"
+#include "sentry/syscall.h"
 
 #define ANY FUTEX_BITSET_MATCH_ANY
 #define SHARED FUTEX_F_SHARED
@@ -42,24 +44,25 @@ static struct mm *fake_mm_new(void)
     return mm;
 }
 
-/* Every task a test makes, freed by the fixture's teardown. */
-static struct task *made[64];
-static int nmade;
-
 static struct task *task_new(struct mm *mm, int tid)
 {
     struct process *p = calloc(1, sizeof(*p));
     struct task *t = calloc(1, sizeof(*t));
     ck_assert_ptr_nonnull(p);
     ck_assert_ptr_nonnull(t);
-    if (nmade < (int)(sizeof made / sizeof made[0]))
-        made[nmade++] = t;
     p->mm = mm;
     p->pid = tid;
     t->proc = p;
     t->tid = tid;
     sleeper_init(&t->sleep);
     return t;
+}
+
+static void task_free(struct task *t)
+{
+    sleeper_destroy(&t->sleep);
+    free(t->proc);
+    free(t);
 }
 
 /* A VMA over the page(s) of [addr, addr + len) in mm. */
@@ -78,7 +81,8 @@ static void map(struct mm *mm, void *addr, size_t len, int flags, struct file *f
                      .dev = f ? 99 : 0,
                      .ino = f ? 1234 : 0,
                      .shm_id = shm_id };
-    vma_remove(&mm->vmas, start, end);
+    if (mm->vmas.n)
+        vma_remove(&mm->vmas, start, end);
     ck_assert_int_eq(vma_insert_vma(&mm->vmas, &v), 0);
 }
 
@@ -89,6 +93,13 @@ static void setup(void)
 {
     mm0 = fake_mm_new();
     t0 = task_new(mm0, 100);
+}
+
+static void teardown(void)
+{
+    vma_set_free(&mm0->vmas);
+    task_free(t0);
+    free(mm0);
 }
 
 static int64_t now_ms(void)
@@ -169,6 +180,7 @@ static long join(struct waiter_arg *w)
 {
     pthread_join(w->th, NULL);
     long r = w->ret;
+    task_free(w->t);
     free(w);
     return r;
 }
@@ -431,9 +443,10 @@ START_TEST(shared_across_mms)
                      -EFAULT);
     vma_set_free(&mm0->vmas);
     vma_set_free(&mm1->vmas);
-    free(mm1);
     file_put(f);
     munmap(page, 8192);
+    task_free(t1);
+    free(mm1);
 }
 END_TEST
 
@@ -496,6 +509,7 @@ START_TEST(exit_release)
     futex_exit_release(dying);
     ck_assert_int_eq(futex_wake_addr(t0, (uintptr_t)&ctid, 1, 1), 0);
     vma_set_free(&mm0->vmas);
+    task_free(dying);
 }
 END_TEST
 
@@ -576,40 +590,205 @@ static void *rr_main(void *p)
     return NULL;
 }
 
+/* Wake-ups and requeues racing with timeouts: every wake-up counted by a
+ * waker is a waiter that returned woken (none lost, none counted for
+ * nobody), whatever requeue did to it meanwhile. */
+static uint32_t ra_word, rb_word, rc_word;
+static long woken_seen;
+static int racers_left;
+static long woken_seen_multi; /* by futex_wait_multiple, of two futexes */
+
+static void *racer_main(void *p)
+{
+    struct task *t = p;
+    for (int i = 0; i < 300; i++) {
+        struct ktimeout to = rel_ms(i % 3);
+        long r;
+        if (i % 4 == 3) {
+            struct futex_waitv_ent e[2] = { { (uintptr_t)&ra_word, 0, 0 },
+                                            { (uintptr_t)&rb_word, 0, 0 } };
+            r = futex_wait_multiple(t, e, 2, &to);
+            ck_assert(r == 0 || r == 1 || r == -ETIMEDOUT);
+            if (r >= 0) {
+                __atomic_add_fetch(&woken_seen_multi, 1, __ATOMIC_RELAXED);
+                continue;
+            }
+        } else {
+            r = futex_wait(t, (uintptr_t)(i % 2 ? &ra_word : &rb_word), 0, 0, ANY, &to);
+            ck_assert(r == 0 || r == -ETIMEDOUT);
+        }
+        if (r >= 0)
+            __atomic_add_fetch(&woken_seen, 1, __ATOMIC_RELAXED);
+    }
+    __atomic_sub_fetch(&racers_left, 1, __ATOMIC_RELEASE);
+    return NULL;
+}
+
+START_TEST(wake_requeue_race)
+{
+    enum { N = 6 };
+    pthread_t th[N];
+    struct task *ts[N];
+    racers_left = N;
+    for (int i = 0; i < N; i++) {
+        ts[i] = task_new(mm0, 700 + i);
+        pthread_create(&th[i], NULL, racer_main, ts[i]);
+    }
+    long woken = 0;
+    uint64_t a = (uintptr_t)&ra_word, b = (uintptr_t)&rb_word;
+    for (unsigned k = 0; __atomic_load_n(&racers_left, __ATOMIC_ACQUIRE); k++) {
+        switch (k % 5) {
+        case 0:
+            woken += futex_wake(t0, k & 8 ? a : b, 0, 1 + (int)(k % 3), ANY);
+            break;
+        case 1: /* moves only */
+            ck_assert_int_ge(futex_requeue(t0, a, b, 0, 0, (int)(k % 4), NULL), 0);
+            break;
+        case 2:
+            ck_assert_int_ge(futex_requeue(t0, b, a, 0, 0, INT_MAX, NULL), 0);
+            break;
+        case 3: /* SET 0 on a third word, old == 0: wakes on both */
+            woken += futex_wake_op(t0, a, (uintptr_t)&rc_word, 0, 1, 1, OP(0, 0, 0, 0));
+            break;
+        default:
+            sched_yield();
+        }
+    }
+    for (int i = 0; i < N; i++) {
+        pthread_join(th[i], NULL);
+        task_free(ts[i]);
+    }
+    /* Each futex of a waitv counts when woken (as Linux): a waitv that
+     * returns may have taken two wake-ups. */
+    ck_assert_int_ge(woken, woken_seen + woken_seen_multi);
+    ck_assert_int_le(woken, woken_seen + 2 * woken_seen_multi);
+    ck_assert_int_eq(nwaiters(t0, &ra_word, 0), 0);
+    ck_assert_int_eq(nwaiters(t0, &rb_word, 0), 0);
+}
+END_TEST
+
 START_TEST(stress)
 {
     pthread_t th[STRESS_THREADS];
-    for (int i = 0; i < STRESS_THREADS; i++)
-        pthread_create(&th[i], NULL, stress_main, task_new(mm0, 500 + i));
-    for (int i = 0; i < STRESS_THREADS; i++)
+    struct task *ts[STRESS_THREADS];
+    for (int i = 0; i < STRESS_THREADS; i++) {
+        ts[i] = task_new(mm0, 500 + i);
+        pthread_create(&th[i], NULL, stress_main, ts[i]);
+    }
+    for (int i = 0; i < STRESS_THREADS; i++) {
         pthread_join(th[i], NULL);
+        task_free(ts[i]);
+    }
     ck_assert_int_eq(counter, (long)STRESS_THREADS * STRESS_ROUNDS);
     struct rr_arg ra[4];
     for (int i = 0; i < 4; i++) {
         ra[i] = (struct rr_arg){ task_new(mm0, 600 + i), i, 4, 500 };
         pthread_create(&th[i], NULL, rr_main, &ra[i]);
     }
-    for (int i = 0; i < 4; i++)
+    for (int i = 0; i < 4; i++) {
         pthread_join(th[i], NULL);
+        task_free(ra[i].t);
+    }
     ck_assert_uint_eq(turn, 2000);
 }
 END_TEST
 
-static void free_tasks(void)
+/* ---- sleeps and their interruption (the syscalls, on this process's memory) ---- */
+
+struct call_arg {
+    struct task *t;
+    long (*fn)(struct task *, const struct sysargs *);
+    struct sysargs a;
+    long ret;
+    pthread_t th;
+};
+
+static void *call_main(void *p)
 {
-    for (int i = 0; i < nmade; i++) {
-        free(made[i]->proc);
-        free(made[i]);
-    }
-    nmade = 0;
+    struct call_arg *c = p;
+    c->ret = c->fn(c->t, &c->a);
+    return NULL;
 }
+
+/* Run fn in a thread, interrupt its task after ms, return its result. */
+static long call_interrupted(long (*fn)(struct task *, const struct sysargs *), struct sysargs a,
+                             int ms)
+{
+    struct call_arg c = { .t = task_new(mm0, 201), .fn = fn, .a = a };
+    pthread_create(&c.th, NULL, call_main, &c);
+    msleep(ms);
+    task_interrupt(c.t);
+    pthread_join(c.th, NULL);
+    task_free(c.t);
+    return c.ret;
+}
+
+START_TEST(sleeps_interrupted)
+{
+    struct timespec rq = { 10, 0 }, rem = { 77, 77 };
+    int64_t t = now_ms();
+    /* nanosleep: the time left in rem, restarted later with it. */
+    struct sysargs a = { .a = { (uintptr_t)&rq, (uintptr_t)&rem } };
+    ck_assert_int_eq(call_interrupted(sys_nanosleep, a, 30), -ERESTART_RESTARTBLOCK);
+    ck_assert_int_lt(now_ms() - t, 5000);
+    ck_assert(rem.tv_sec == 9 || rem.tv_sec == 10);
+    ck_assert(rem.tv_sec < 10 || rem.tv_nsec == 0);
+    /* No rem: the same code, nothing written; a bad rem: EFAULT. */
+    a.a[1] = 0;
+    ck_assert_int_eq(call_interrupted(sys_nanosleep, a, 10), -ERESTART_RESTARTBLOCK);
+    a.a[1] = 4096;
+    ck_assert_int_eq(call_interrupted(sys_nanosleep, a, 10), -EFAULT);
+    /* An absolute sleep is not given the time left. */
+    struct timespec abs;
+    clock_gettime(CLOCK_REALTIME, &abs);
+    abs.tv_sec += 10;
+    rem = (struct timespec){ 77, 77 };
+    struct sysargs c = { .a = { CLOCK_REALTIME, TIMER_ABSTIME, (uintptr_t)&abs, (uintptr_t)&rem } };
+    ck_assert_int_eq(call_interrupted(sys_clock_nanosleep, c, 10), -ERESTARTNOHAND);
+    ck_assert_int_eq(rem.tv_sec, 77);
+    /* A relative one on CLOCK_BOOTTIME is. */
+    c = (struct sysargs){ .a = { CLOCK_BOOTTIME, 0, (uintptr_t)&rq, (uintptr_t)&rem } };
+    ck_assert_int_eq(call_interrupted(sys_clock_nanosleep, c, 10), -ERESTART_RESTARTBLOCK);
+    ck_assert(rem.tv_sec == 9 || rem.tv_sec == 10);
+    /* A futex wait: ERESTARTSYS, or with a timeout ERESTART_RESTARTBLOCK. */
+    static uint32_t word = 3;
+    struct sysargs f = { .a = { (uintptr_t)&word, 128 /* FUTEX_WAIT_PRIVATE */, 3, 0 } };
+    ck_assert_int_eq(call_interrupted(sys_futex, f, 10), -ERESTARTSYS);
+    f.a[3] = (uintptr_t)&rq;
+    ck_assert_int_eq(call_interrupted(sys_futex, f, 10), -ERESTART_RESTARTBLOCK);
+    ck_assert_int_eq(nwaiters(t0, &word, 0), 0);
+}
+END_TEST
+
+/* An absolute sleep on the realtime clock longer than one step of
+ * ktimeout_next (a second) ends at its time. */
+START_TEST(realtime_steps)
+{
+    struct timespec abs, now;
+    clock_gettime(CLOCK_REALTIME, &abs);
+    abs = ktime_add(abs, (struct timespec){ 1, 200000000L });
+    struct sysargs c = { .a = { CLOCK_REALTIME, TIMER_ABSTIME, (uintptr_t)&abs, 0 } };
+    ck_assert_int_eq(sys_clock_nanosleep(t0, &c), 0);
+    clock_gettime(CLOCK_REALTIME, &now);
+    ck_assert_int_ge(ktime_cmp(now, abs), 0);
+    ck_assert_int_lt(ktime_sub(now, abs).tv_sec, 1);
+    /* A futex wait with such a deadline times out then too. */
+    static uint32_t word = 3;
+    struct ktimeout to = { CLOCK_REALTIME, abs };
+    to.abs = ktime_add(now, (struct timespec){ 1, 100000000L });
+    ck_assert_int_eq(futex_wait(t0, (uintptr_t)&word, 0, 3, ANY, &to), -ETIMEDOUT);
+    clock_gettime(CLOCK_REALTIME, &now);
+    ck_assert_int_ge(ktime_cmp(now, to.abs), 0);
+}
+END_TEST
 
 int main(void)
 {
     Suite *s = suite_create("futex");
-    UNIT_CASE(s, "calls", setup, free_tasks, 30, errors_and_timeouts, wake_op_arithmetic);
-    UNIT_CASE(s, "waiters", setup, free_tasks, 30, wake_counts, bitsets, requeue, wake_op_wakes,
+    UNIT_CASE(s, "calls", setup, teardown, 30, errors_and_timeouts, wake_op_arithmetic);
+    UNIT_CASE(s, "waiters", setup, teardown, 30, wake_counts, bitsets, requeue, wake_op_wakes,
               waitv, interrupted, shared_across_mms, exit_release);
-    UNIT_CASE(s, "stress", setup, free_tasks, 120, stress);
+    UNIT_CASE(s, "sleeps", setup, teardown, 30, sleeps_interrupted, realtime_steps);
+    UNIT_CASE(s, "stress", setup, teardown, 120, stress, wake_requeue_race);
     return unit_run(s);
 }
