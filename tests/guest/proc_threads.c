@@ -191,7 +191,15 @@ static void test_proc_task(void)
     for (int i = 0; i < 4; i++)
         pthread_join(t[i], 0);
     close(gate[0]);
-    check(count_tasks(&found) == 1, "/proc/self/task lists 1 thread after the joins");
+    /* pthread_join returns once the kernel cleared the thread's tid word,
+     * a moment before the thread leaves /proc (natively too, under load):
+     * give it up to a second. */
+    int n = 0;
+    for (int i = 0; i < 100 && (n = count_tasks(&found)) != 1; i++)
+        usleep(10000);
+    check(n == 1, "/proc/self/task lists 1 thread after the joins");
+    for (int i = 0; i < 100 && status_threads() != 1; i++)
+        usleep(10000);
     check(status_threads() == 1, "/proc/self/status Threads: 1");
 
     pthread_t x;
