@@ -36,7 +36,7 @@ static void usage(FILE *f)
                "  --max-procs=N    at most N guest tasks (threads) at once; clone and fork\n"
                "                   past it fail with EAGAIN (default 1024)\n"
                "  --user=UID:GID   the guest's user and group ids (numbers), with no\n"
-               "                   supplementary groups (default: sandbox-run's own)\n"
+               "                   supplementary groups (default: uid 0 and gid 0)\n"
                "  --help           show this help\n"
                "  --version        show the version\n"
                "\n"

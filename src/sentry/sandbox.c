@@ -161,12 +161,17 @@ static int sandbox_init(struct sandbox *box, const struct sandbox_opts *o, struc
         fprintf(stderr, "sandbox-run: out of memory\n");
         return EXIT_INTERNAL;
     }
-    /* The host process's ids (or --user's, with no supplementary groups),
-     * as if by an execve from Linux's init: root gets every capability. */
+    /* uid 0 inside the sandbox (with the host's groups when sandbox-run
+     * runs as root, none otherwise), or --user's ids with no supplementary
+     * groups; as if by an execve from Linux's init: root gets every
+     * capability. The ids are the sentry's only: a guest root run by an
+     * unprivileged user is refused by the host what the host refuses the
+     * user, as in a user namespace. */
     int r = creds_init_host(cred);
-    if (r == 0 && o->user_set) {
-        cred->uid = cred->euid = cred->suid = cred->fsuid = o->uid;
-        cred->gid = cred->egid = cred->sgid = cred->fsgid = o->gid;
+    uint32_t uid = o->user_set ? o->uid : 0, gid = o->user_set ? o->gid : 0;
+    if (r == 0 && (o->user_set || cred->uid != 0 || cred->gid != 0)) {
+        cred->uid = cred->euid = cred->suid = cred->fsuid = uid;
+        cred->gid = cred->egid = cred->sgid = cred->fsgid = gid;
         r = creds_set_groups(cred, NULL, 0);
     }
     if (r < 0) {

@@ -39,8 +39,8 @@ static void *walker(void *arg)
 {
     long id = (long)arg;
     static const char *const paths[] = {
-        "d1/d2/d3/../../../../x-up4", "d1/d2/../../../x-up3", "e2/d3/../../../x-e3",
-        "d1/d2/d3/../../../../../../../x-deep", "e2/../../x-e2", "d1/../../x-d1",
+        "d1/d2/d3/../../../../x-up4",           "d1/d2/../../../x-up3", "e2/d3/../../../x-e3",
+        "d1/d2/d3/../../../../../../../x-deep", "e2/../../x-e2",        "d1/../../x-d1",
     };
     char p[1024];
     for (unsigned long i = 0; !stop; i++) {

@@ -41,7 +41,11 @@ native=$?
 # directory is bound in read-write at the same path, so both runs work in
 # it, and the guest's own directory read-only, so that it can see its
 # executable (/proc/self/exe, realpath(argv[0])) wherever the build is.
-{ SANDBOX_RUN_GUEST=1 timeout 60 "$sandbox" --platform="$platform" \
+# The guest is uid 0 unless told otherwise: as an unprivileged user it gets
+# that user's ids, so that both runs are the same user.
+user=()
+[ "$(id -u)" -eq 0 ] || user=(--user "$(id -u):$(id -g)")
+{ SANDBOX_RUN_GUEST=1 timeout 60 "$sandbox" --platform="$platform" "${user[@]}" \
     --bind "$scratch:$scratch" --bind "$(dirname "$guest"):$(dirname "$guest"):ro" -- \
     "$guest" "$@" </dev/null >sandbox.out 2>sandbox.err; } 2>/dev/null
 sandboxed=$?
