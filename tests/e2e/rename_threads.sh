@@ -28,7 +28,8 @@ for plat in systrap ptrace; do
     wait "$pid"
     st=$?
     [ -e "$d/OUTSIDE/d1" ] && mv "$d/OUTSIDE/d1" "$d/HOST/d1"
-    escaped=$(find "$d" "$tmp" -maxdepth 6 -name 'x-*' -not -path "$d/HOST/*" 2>/dev/null | head -5)
+    # Names made inside a mount's host directory (any platform's) are fine.
+    escaped=$(find "$tmp" -maxdepth 6 -name 'x-*' -not -path '*/HOST/*' 2>/dev/null | head -5)
     if [ "$st" -eq 0 ] && grep -qx done "$tmp/out" && [ -z "$escaped" ]; then
         ok "$plat: six threads renaming and walking, the host moving: nothing outside HOST"
     else
