@@ -218,14 +218,20 @@ static long ptrace_run_clone(struct guest_ctx *ctx, const uint64_t args[6])
 static void ptrace_run_exit(struct guest_ctx *ctx)
 {
     struct user_regs_struct u;
-    if (ptrace(PTRACE_GETREGS, ctx->tid, 0, &u) < 0)
-        return;
-    u.rip = STUB_GADGET_SYSCALL;
-    u.rax = SYS_exit;
-    u.orig_rax = (unsigned long)-1;
-    u.rdi = 0;
-    if (ptrace(PTRACE_SETREGS, ctx->tid, 0, &u) == 0)
-        ptrace(PTRACE_DETACH, ctx->tid, 0, 0);
+    if (ptrace(PTRACE_GETREGS, ctx->tid, 0, &u) == 0) {
+        u.rip = STUB_GADGET_SYSCALL;
+        u.rax = SYS_exit;
+        u.orig_rax = (unsigned long)-1;
+        u.rdi = 0;
+        if (ptrace(PTRACE_SETREGS, ctx->tid, 0, &u) == 0 &&
+            ptrace(PTRACE_DETACH, ctx->tid, 0, 0) == 0)
+            return;
+    }
+    /* Its stub was killed meanwhile (the process's last thread does
+     * that): as the dying thread's tracer, take its death, or the stub
+     * could never be reaped, and whoever reaps it would wait forever. */
+    while (wait_stop(ctx) >= 0)
+        ;
 }
 
 static void ptrace_reap_thread(struct guest_ctx *ctx)
