@@ -234,8 +234,6 @@ int pid_next_process(struct sandbox *box, int after);
 int process_next_tid(struct process *p, int after);
 /* The parent's pid (0 for init). */
 int process_ppid(struct process *p);
-/* Live tasks in the sandbox. */
-int pid_nr_tasks(struct sandbox *box);
 
 /* Signals whose default action dumps core; the wait status of p's death
  * by sig (the core flag when RLIMIT_CORE allows a dump). */

@@ -24,6 +24,11 @@ static inline int ktime_valid(int64_t sec, int64_t nsec)
     return sec >= 0 && nsec >= 0 && nsec < NSEC_PER_SEC;
 }
 
+struct task;
+/* A struct timespec argument from the guest (its 64-bit layout), checked as
+ * Linux's get_timespec64 and timespec64_valid: 0, -EFAULT or -EINVAL. */
+long ktime_copy_in(struct task *t, uint64_t u, struct timespec *ts);
+
 /* a + b (b valid), saturating at the far future instead of wrapping. */
 struct timespec ktime_add(struct timespec a, struct timespec b);
 /* a - b, normalised (tv_nsec in [0, 1e9)); negative when a < b. */

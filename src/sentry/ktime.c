@@ -7,6 +7,7 @@
 
 #include "sched/wait.h"
 #include "sentry/ktime.h"
+#include "sentry/mm.h"
 
 struct timespec ktime_add(struct timespec a, struct timespec b)
 {
@@ -86,4 +87,18 @@ struct timespec ktimeout_left(const struct ktimeout *to)
     clock_gettime(to->clock, &now);
     struct timespec left = ktime_sub(to->abs, now);
     return left.tv_sec < 0 ? zero : left;
+}
+
+long ktime_copy_in(struct task *t, uint64_t u, struct timespec *ts)
+{
+    struct {
+        int64_t sec, nsec;
+    } k;
+    if (copy_in(t, &k, u, sizeof(k)) < 0)
+        return -EFAULT;
+    if (!ktime_valid(k.sec, k.nsec))
+        return -EINVAL;
+    ts->tv_sec = k.sec;
+    ts->tv_nsec = (long)k.nsec;
+    return 0;
 }

@@ -202,18 +202,6 @@ int main(int argc, char **argv)
         { "memory", required_argument, NULL, 'M' },
         { "user", required_argument, NULL, 'u' },
         { NULL, 0, NULL, 0 },
-        { "platform", required_argument, NULL, 'p' },
-        { "strace", no_argument, NULL, 's' },
-        { "help", no_argument, NULL, 'h' },
-        { "version", no_argument, NULL, 'V' },
-        { "root", required_argument, NULL, 'r' },
-        { "rw", no_argument, NULL, 'w' },
-        { "bind", required_argument, NULL, 'b' },
-        { "tmpfs", required_argument, NULL, 't' },
-        { "cwd", required_argument, NULL, 'c' },
-        { "no-aslr", no_argument, NULL, 'A' },
-        { "user", required_argument, NULL, 'u' },
-        { NULL, 0, NULL, 0 },
     };
     opterr = 0;
     int c;

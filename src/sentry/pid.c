@@ -238,14 +238,6 @@ int process_next_tid(struct process *p, int after)
     return next;
 }
 
-int pid_nr_tasks(struct sandbox *box)
-{
-    pthread_mutex_lock(&box->tasklist);
-    int n = box->nr_tasks;
-    pthread_mutex_unlock(&box->tasklist);
-    return n;
-}
-
 int process_ppid(struct process *p)
 {
     struct sandbox *box = p->sandbox;

@@ -54,27 +54,13 @@ static int cmd_has_timeout(int cmd)
            cmd == FUTEX_WAIT_BITSET || cmd == FUTEX_WAIT_REQUEUE_PI;
 }
 
-static long copy_timespec(struct task *t, uint64_t utime, struct timespec *ts)
-{
-    struct {
-        int64_t sec, nsec;
-    } k;
-    if (copy_in(t, &k, utime, sizeof(k)) < 0)
-        return -EFAULT;
-    if (!ktime_valid(k.sec, k.nsec))
-        return -EINVAL;
-    ts->tv_sec = k.sec;
-    ts->tv_nsec = (long)k.nsec;
-    return 0;
-}
-
 /* futex_init_timeout: FUTEX_WAIT's timeout is relative to now, the
  * others' absolute on CLOCK_MONOTONIC or, with FUTEX_CLOCK_REALTIME (and
  * always for FUTEX_LOCK_PI), on CLOCK_REALTIME. */
 static long futex_timeout(struct task *t, int cmd, int op, uint64_t utime, struct ktimeout *to)
 {
     struct timespec ts;
-    long r = copy_timespec(t, utime, &ts);
+    long r = ktime_copy_in(t, utime, &ts);
     if (r < 0)
         return r;
     if (cmd == FUTEX_WAIT) {
@@ -154,7 +140,7 @@ long sys_futex_waitv(struct task *t, const struct sysargs *a)
     if (utime) {
         if (clockid != CLOCK_REALTIME && clockid != CLOCK_MONOTONIC)
             return -EINVAL;
-        long r = copy_timespec(t, utime, &to.abs);
+        long r = ktime_copy_in(t, utime, &to.abs);
         if (r < 0)
             return r;
         to.clock = clockid;

@@ -29,20 +29,6 @@
 #define CPUCLOCK_PID(id) (~((id) >> 3))
 #define CPUCLOCK_PERTHREAD(id) ((id)&4)
 
-static long get_timespec(struct task *t, uint64_t u, struct timespec *ts)
-{
-    struct {
-        int64_t sec, nsec;
-    } k;
-    if (copy_in(t, &k, u, sizeof(k)) < 0)
-        return -EFAULT;
-    if (!ktime_valid(k.sec, k.nsec))
-        return -EINVAL;
-    ts->tv_sec = k.sec;
-    ts->tv_nsec = (long)k.nsec;
-    return 0;
-}
-
 /* nanosleep_copyout. */
 static long put_rem(struct task *t, uint64_t rmtp, struct timespec left)
 {
@@ -112,7 +98,7 @@ long sys_nanosleep(struct task *t, const struct sysargs *a)
 {
     uint64_t rqtp = a->a[0], rmtp = a->a[1];
     struct timespec ts;
-    long r = get_timespec(t, rqtp, &ts);
+    long r = ktime_copy_in(t, rqtp, &ts);
     if (r < 0)
         return r;
     return common_nsleep(t, CLOCK_MONOTONIC, 0, ts, rmtp);
@@ -157,7 +143,7 @@ long sys_clock_nanosleep(struct task *t, const struct sysargs *a)
         return -EINVAL;
     }
     struct timespec ts;
-    long r = get_timespec(t, rqtp, &ts);
+    long r = ktime_copy_in(t, rqtp, &ts);
     if (r < 0)
         return r;
     int abs = flags & TIMER_ABSTIME;

@@ -33,7 +33,5 @@ int fd_install_at(struct fdtable *t, int fd, struct file *f, int cloexec);
  * Takes over the reference on success only. */
 int fd_install(struct fdtable *t, int min, int limit, struct file *f, int cloexec);
 int fd_close(struct fdtable *t, int fd);
-/* Close every fd with the close-on-exec flag (execve). */
-void fd_close_on_exec(struct fdtable *t);
 
 #endif

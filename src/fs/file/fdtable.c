@@ -125,22 +125,6 @@ struct fdtable *fdtable_copy(struct fdtable *t)
     return n;
 }
 
-void fd_close_on_exec(struct fdtable *t)
-{
-    for (int i = 0;; i++) {
-        pthread_mutex_lock(&t->lock);
-        if (i >= t->n) {
-            pthread_mutex_unlock(&t->lock);
-            return;
-        }
-        struct file *f = t->fd[i].cloexec ? t->fd[i].f : NULL;
-        if (f)
-            t->fd[i].f = NULL;
-        pthread_mutex_unlock(&t->lock);
-        file_put(f);
-    }
-}
-
 int fd_close(struct fdtable *t, int fd)
 {
     pthread_mutex_lock(&t->lock);
