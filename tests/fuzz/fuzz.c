@@ -94,10 +94,9 @@ static const int excluded[] = {
     SYS_exit, SYS_exit_group,
     /* A vfork child runs on our stack until it exits: it would overwrite
      * the return address of the call the parent is still in. */
-    SYS_vfork, SYS_rt_sigqueueinfo, SYS_rt_tgsigqueueinfo, SYS_pause, SYS_rt_sigsuspend,
-    SYS_rt_sigtimedwait, SYS_rt_sigreturn, SYS_ptrace, SYS_seccomp, SYS_reboot, SYS_alarm,
-    SYS_setitimer, SYS_timer_create, SYS_timer_settime, SYS_timerfd_settime, SYS_epoll_wait,
-    SYS_epoll_pwait,
+    SYS_vfork, SYS_rt_sigqueueinfo, SYS_rt_tgsigqueueinfo, SYS_pause, SYS_rt_sigtimedwait,
+    SYS_rt_sigreturn, SYS_ptrace, SYS_seccomp, SYS_reboot, SYS_alarm, SYS_setitimer,
+    SYS_timer_create, SYS_timer_settime, SYS_timerfd_settime, SYS_epoll_wait, SYS_epoll_pwait,
 #ifdef SYS_epoll_pwait2
     SYS_epoll_pwait2,
 #endif
@@ -848,6 +847,16 @@ static void fixup(const struct sysent *s, uint64_t *a)
         }
         a[0] = chance(90) ? (uint64_t)(uintptr_t)ca : gen_ptr();
         a[1] = chance(80) ? 88 : below(200);
+    }
+    if (IS("rt_sigsuspend")) {
+        /* Only its refusals: a wrong set size or a set it cannot read
+         * (a valid one would wait for a signal that never comes). */
+        if (chance(50))
+            a[1] = 9 + below(8);
+        else {
+            a[0] = (uint64_t)(uintptr_t)(chance(50) ? BADPTR : KPTR);
+            a[1] = 8;
+        }
     }
     if (IS("wait4"))
         a[2] |= WNOHANG;
