@@ -31,3 +31,19 @@ fail() {
     echo "FAIL $*"
     fails=$((fails + 1))
 }
+
+# compare_runs NAME NATIVE_STATUS SANDBOXED_STATUS: one result line for a
+# program run natively and sandboxed, whose outputs are $tmp/n.out and
+# $tmp/s.out (stderr $tmp/s.err): the same status and stdout, or a failure
+# with the difference. SHOW=1 prints the native output too.
+compare_runs() {
+    local name=$1 ns=$2 ss=$3
+    [ -n "${SHOW:-}" ] && cat "$tmp/n.out"
+    if [ "$ns" = "$ss" ] && cmp -s "$tmp/n.out" "$tmp/s.out"; then
+        ok "$name (status $ns)"
+    else
+        fail "$name: status native $ns, sandboxed $ss"
+        diff -u --label native --label sandbox "$tmp/n.out" "$tmp/s.out" | head -20
+        grep -v '^sandbox-run: ' "$tmp/s.err" | head -5 | sed 's/^/  stderr: /'
+    fi
+}

@@ -55,14 +55,7 @@ t() {
     (cd "$w" && timeout 120 "${envv[@]}" "$sb" --bind "$w:$w" --cwd "$w" "${opts[@]}" -- "$@" \
         </dev/null >"$tmp/s.out" 2>"$tmp/s.err")
     ss=$?
-    [ -n "${SHOW:-}" ] && cat "$tmp/n.out"
-    if [ "$ns" = "$ss" ] && cmp -s "$tmp/n.out" "$tmp/s.out"; then
-        ok "$name (status $ns)"
-    else
-        fail "$name: status native $ns, sandboxed $ss"
-        diff -u --label native --label sandbox "$tmp/n.out" "$tmp/s.out" | head -20
-        grep -v '^sandbox-run: ' "$tmp/s.err" | head -5 | sed 's/^/  stderr: /'
-    fi
+    compare_runs "$name" "$ns" "$ss"
 }
 
 # shellcheck disable=SC2016 # expanded by the programs under test
