@@ -77,6 +77,10 @@ struct platform {
      * the spawner can reap the stub (ptrace: its tracer must see the death
      * first). NULL: nothing to wait for. */
     void (*reap_thread)(struct guest_ctx *ctx);
+    /* The sentry thread of ctx is about to sleep for an unknown time (a
+     * blocking call), so the guest thread should stop waiting actively
+     * for its answer. NULL: it does not wait actively. */
+    void (*blocking)(struct guest_ctx *ctx);
 };
 
 extern const struct platform platform_systrap;
@@ -85,7 +89,8 @@ extern const struct platform platform_ptrace;
 const struct platform *platform_by_name(const char *name);
 
 /* Shared by both platforms (stub_host.c). */
-extern uint32_t stub_spin_rounds; /* 0 on one CPU: spinning cannot help there */
+extern uint32_t stub_spin_rounds;  /* 0 on one CPU: spinning cannot help there */
+extern uint32_t stub_max_spinners; /* sentry threads that may spin at once */
 int stub_host_init(void);
 int stub_spawn(const struct platform *plat, int ptrace_mode, struct stub **out,
                struct guest_ctx **ctx);

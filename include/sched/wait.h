@@ -120,6 +120,10 @@ void task_sleep_prepare(struct task *t);
  * wins over the other two, so an exclusive wake-up is never dropped.
  * -EINVAL for a deadline with tv_nsec out of range. */
 int task_sleep(struct task *t, const struct timespec *deadline, int flags);
+/* Called by task_sleep on t's own thread before t sleeps (not for NULL):
+ * lets whatever waits actively for t's answer stop waiting actively. Set
+ * once, before any task runs; NULL: nothing to tell. */
+extern void (*task_block_hook)(struct task *t);
 /* Wake t from task_sleep (what task waiters call). */
 void task_wake(struct task *t);
 

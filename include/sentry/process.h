@@ -31,6 +31,9 @@ struct task *pid_find_task_locked(struct sandbox *box, int tid);
 
 /* Start t's sentry thread (attach, then the task loop); 0 or -errno. */
 int task_start(struct task *t);
+/* t's sentry thread is about to sleep (task_block_hook): its guest thread
+ * stops waiting actively for the answer. */
+void task_blocking(struct task *t);
 
 /* The clone family's work: a new task as clone(2) with flags makes it
  * from t (which is parked in its stub). Returns the child's tid or

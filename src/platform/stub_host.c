@@ -32,6 +32,7 @@ extern const char stub_blob_end[];
 
 static int stub_exec_fd = -1;
 uint32_t stub_spin_rounds;
+uint32_t stub_max_spinners;
 
 /* The monitor: one sentry thread that notices every stub's death (its
  * pidfd), asks the spawner for its status without reaping it, and wakes
@@ -130,6 +131,7 @@ int stub_host_init(void)
     if (sched_getaffinity(0, sizeof(set), &set) == 0)
         ncpu = CPU_COUNT(&set);
     stub_spin_rounds = ncpu > 1 ? 4000 : 0;
+    stub_max_spinners = ncpu > 1 ? (uint32_t)ncpu - 1 : 0;
     mon_epoll = epoll_create1(EPOLL_CLOEXEC);
     if (mon_epoll < 0)
         return -errno;

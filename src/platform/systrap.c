@@ -5,6 +5,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <linux/futex.h>
+#include <sched.h>
 #include <signal.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -26,10 +27,20 @@ static void sentry_futex_wait(uint32_t *word, uint32_t val)
     syscall(SYS_futex, word, FUTEX_WAIT, val, NULL, NULL, 0);
 }
 
+static void sentry_yield(void)
+{
+    sched_yield();
+}
+
 static void sentry_futex_wake(uint32_t *word)
 {
     syscall(SYS_futex, word, FUTEX_WAKE, 1, NULL, NULL, 0);
 }
+
+/* Sentry threads spinning for their stub right now. Spinning only pays
+ * while the stub runs on another CPU: with more spinners than CPUs less
+ * one, they take the CPUs the guest threads they wait for need. */
+static uint32_t sentry_spinners;
 
 /* Wait until the stub thread posts; -ESRCH if the stub died instead, or
  * the thread did: the kernel clears the state word at its exit (SM_GONE),
@@ -39,18 +50,34 @@ static void sentry_futex_wake(uint32_t *word)
 static int wait_posted(struct guest_ctx *ctx)
 {
     struct sysmsg *m = ctx->m;
-    handoff_wait(&m->state, SM_STUB, &m->sentry_sleeping, stub_spin_rounds, sentry_futex_wait,
-                 stub_is_dead, ctx->stub);
+    int turned = 0;
+    if (stub_spin_rounds) {
+        if (__atomic_add_fetch(&sentry_spinners, 1, __ATOMIC_RELAXED) <= stub_max_spinners)
+            turned = handoff_spin(&m->state, SM_STUB, &stub_spin_rounds, sentry_yield);
+        __atomic_sub_fetch(&sentry_spinners, 1, __ATOMIC_RELAXED);
+    }
+    if (!turned)
+        handoff_sleep(&m->state, SM_STUB, &m->sentry_sleeping, sentry_futex_wait, stub_is_dead,
+                      ctx->stub);
     if (stub_is_dead(ctx->stub) || __atomic_load_n(&m->state, __ATOMIC_ACQUIRE) != SM_SENTRY)
         return -ESRCH;
     return 0;
 }
 
-/* Give the turn to the stub thread and wait until it posts again. */
+/* Give the turn to the stub thread (which may spin for the next post
+ * again: systrap_blocking ends that) and wait until it posts again. */
 static int handoff(struct guest_ctx *ctx)
 {
+    __atomic_store_n(&ctx->m->spin_limit, stub_spin_rounds, __ATOMIC_RELAXED);
     handoff_give(&ctx->m->state, SM_STUB, &ctx->m->stub_sleeping, sentry_futex_wake);
     return wait_posted(ctx);
+}
+
+/* The sentry thread of ctx is about to sleep (a blocking call): its stub
+ * thread, spinning for the answer, sleeps now instead of taking a CPU. */
+static void systrap_blocking(struct guest_ctx *ctx)
+{
+    __atomic_store_n(&ctx->m->spin_limit, 0, __ATOMIC_RELAXED);
 }
 
 static int systrap_create(struct stub **out, struct guest_ctx **ctx)
@@ -217,4 +244,5 @@ const struct platform platform_systrap = {
     .interrupt = stub_interrupt,
     .run_clone = systrap_run_clone,
     .run_exit = systrap_run_exit,
+    .blocking = systrap_blocking,
 };

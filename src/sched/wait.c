@@ -169,6 +169,8 @@ void task_sleep_prepare(struct task *t)
     pthread_mutex_unlock(&s->lock);
 }
 
+void (*task_block_hook)(struct task *t);
+
 int task_sleep(struct task *t, const struct timespec *deadline, int flags)
 {
     struct sleeper *s = sleeper_of(t);
@@ -176,6 +178,8 @@ int task_sleep(struct task *t, const struct timespec *deadline, int flags)
     int r = 0;
     if (deadline && (deadline->tv_nsec < 0 || deadline->tv_nsec >= 1000000000L))
         return -EINVAL;
+    if (t && task_block_hook)
+        task_block_hook(t);
     pthread_mutex_lock(&s->lock);
     for (;;) {
         if (s->woken)

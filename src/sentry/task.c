@@ -111,6 +111,13 @@ void task_run(struct task *t)
     }
 }
 
+void task_blocking(struct task *t)
+{
+    const struct platform *plat = t->proc->sandbox->plat;
+    if (t->ctx && plat->blocking)
+        plat->blocking(t->ctx);
+}
+
 static void *task_thread(void *arg)
 {
     struct task *t = arg;

@@ -83,11 +83,16 @@ static void futex_wake(uint32_t *p)
     sc6(__NR_futex, (long)p, FUTEX_WAKE, 1, 0, 0, 0);
 }
 
+static void yield(void)
+{
+    sc0(__NR_sched_yield);
+}
+
 /* Hand the turn to the sentry and wait until it hands it back. */
 static void post_and_wait(struct sysmsg *m)
 {
     handoff_give(&m->state, SM_SENTRY, &m->sentry_sleeping, futex_wake);
-    handoff_wait(&m->state, SM_SENTRY, &m->stub_sleeping, m->spin_limit, futex_wait, 0, 0);
+    handoff_wait(&m->state, SM_SENTRY, &m->stub_sleeping, &m->spin_limit, yield, futex_wait, 0, 0);
 }
 
 static inline uint64_t rdfsbase(void)
@@ -545,10 +550,11 @@ static void install_filter(void)
     /* A thread's start (stub_child_start, thread_start): its hello to the
      * sentry (gettid, answered by the sentry through the spawner's
      * filter), the kernel's clear of its state word at its exit, its
-     * signal stack and mask; a fork child's parent-death signal and check.
-     * Each only changes the calling thread. */
+     * signal stack and mask; a fork child's parent-death signal and check;
+     * the yield of a handoff's spin. Each only changes the calling thread. */
     static const int plain[] = { __NR_gettid,      __NR_getppid,        __NR_set_tid_address,
-                                 __NR_sigaltstack, __NR_rt_sigprocmask, __NR_exit };
+                                 __NR_sigaltstack, __NR_rt_sigprocmask, __NR_exit,
+                                 __NR_sched_yield };
     for (unsigned i = 0; i < ARRAY_SIZE(plain); i++) {
         at = when_nr((uint32_t)plain[i]);
         end_nr(at);
