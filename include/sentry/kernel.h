@@ -69,11 +69,12 @@ struct platform;
  *   2. process->lock      its thread list and counts, group exit
  *   3. sighand->lock      dispositions
  *   4. mm->lock, fdtable->lock, fs_struct->lock (never nested in each other)
- *   5. wait queue and sleeper locks (sched/wait.h), leaf locks
+ *   5. wait queue and sleeper locks (sched/wait.h), mm->view_lock, leaf locks
  * No lock that another guest process can wait for is held across a stub
- * handoff or a blocking host call: mm->lock is the exception, held across
- * the stub calls that change mappings, and it is shared only by the tasks
- * of one address space. */
+ * handoff or a blocking host call. mm->lock is held across the stub calls
+ * that change mappings, and only the tasks of that address space take it;
+ * what other processes read of it (procfs) is under mm->view_lock, which
+ * is held for moments only. */
 
 struct sighand {
     pthread_mutex_t lock;

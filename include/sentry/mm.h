@@ -43,6 +43,10 @@ struct vma {
 struct vma_set {
     struct vma *v; /* sorted by start, non-overlapping */
     size_t n, cap;
+    /* Taken by the functions below that change the set, around the change
+     * (NULL: none): readers that do not serialise with the changers hold
+     * it to see the set whole (struct mm's view_lock). */
+    pthread_mutex_t *lock;
 };
 
 void vma_set_init(struct vma_set *s);
@@ -85,7 +89,15 @@ struct guest_ctx;
 
 struct mm {
     int refs; /* the processes that use it (CLONE_VM shares it) */
+    /* Serialises the operations on the address space, held across the
+     * stub calls that change the host's mappings; only the tasks of this
+     * address space take it. */
     pthread_mutex_t lock;
+    /* What others read (procfs): the VMA set, the layout fields below and
+     * the exe. Held only for moments, never across a stub call; a change
+     * holds lock and takes view_lock around the change itself (vma_set's
+     * lock points here), so a reader holds either. A leaf lock. */
+    pthread_mutex_t view_lock;
     struct vma_set vmas;
     struct stub *stub;
     uint64_t brk_start, brk;
@@ -103,9 +115,12 @@ struct mm {
 /* An empty address space without a stub yet; NULL when out of memory. */
 struct mm *mm_new(void);
 struct mm *mm_get(struct mm *mm);
-/* Drop a reference; the last one releases the stub (killed and reaped)
- * and the mappings' file references. */
+/* Drop a reference (NULL: nothing); the last one releases the stub
+ * (killed and reaped) and the mappings' file references. */
 void mm_put(struct mm *mm);
+struct process;
+/* A reference to p's address space (exec may replace it), or NULL. */
+struct mm *process_mm_get(struct process *p);
 /* A copy of mm's model for a fork whose stub is stub (the host copied the
  * memory): the VMAs with their file references, brk, layout, exe. The
  * caller holds mm->lock from the host's fork to here, so that both see the

@@ -580,11 +580,13 @@ static long map_image(struct task *t, struct file *f, const struct elf_image *im
         if (end_data < s->vaddr + s->filesz)
             end_data = s->vaddr + s->filesz;
     }
+    pthread_mutex_lock(&mm->view_lock);
     mm->start_code = start_code + L->bias;
     mm->end_code = end_code + L->bias;
     mm->start_data = start_data + L->bias;
     mm->end_data = end_data + L->bias;
     mm->brk_start = mm->brk = L->brk;
+    pthread_mutex_unlock(&mm->view_lock);
     return 0;
 }
 
@@ -692,12 +694,16 @@ static int build_stack(struct task *t, const struct exec_prog *bp, const struct 
         size_t elen = 0;
         for (int i = 0; i < envc; i++)
             elen += strlen(envp[i]) + 1;
-        mm->arg_start = argc ? v0 : e0;
-        mm->arg_end = envc ? e0 : mm->arg_start;
+        uint64_t arg_start = argc ? v0 : e0, arg_end = envc ? e0 : arg_start;
         for (int i = 0; !envc && i < argc; i++)
-            mm->arg_end += strlen(argv[i]) + 1;
-        mm->env_start = envc ? e0 : mm->arg_end;
-        mm->env_end = mm->env_start + elen;
+            arg_end += strlen(argv[i]) + 1;
+        uint64_t env_start = envc ? e0 : arg_end;
+        pthread_mutex_lock(&mm->view_lock);
+        mm->arg_start = arg_start;
+        mm->arg_end = arg_end;
+        mm->env_start = env_start;
+        mm->env_end = env_start + elen;
+        pthread_mutex_unlock(&mm->view_lock);
     }
     free(buf);
     if (r < 0)
@@ -710,25 +716,29 @@ static int build_stack(struct task *t, const struct exec_prog *bp, const struct 
 static void set_exe(struct task *t, struct file *f)
 {
     struct mm *mm = t->proc->mm;
-    file_get(f);
-    pthread_mutex_lock(&mm->lock);
-    struct file *old = mm->exe_file;
-    mm->exe_file = f;
-    pthread_mutex_unlock(&mm->lock);
-    if (old)
-        file_put(old);
-    mm->exe[0] = 0;
-    if (f->dentry) {
+    char *name = calloc(1, sizeof(mm->exe));
+    if (name && f->dentry) {
         struct fs_struct *fs = t->proc->fs;
         pthread_mutex_lock(&fs->lock);
         struct path root = fs->root;
         path_get(&root);
         pthread_mutex_unlock(&fs->lock);
         struct path p = { f->mnt, f->dentry };
-        if (vfs_d_path(&p, &root, mm->exe, sizeof(mm->exe)) < 0)
-            mm->exe[0] = 0;
+        if (vfs_d_path(&p, &root, name, sizeof(mm->exe)) < 0)
+            name[0] = 0;
         path_put(&root);
     }
+    file_get(f);
+    pthread_mutex_lock(&mm->lock);
+    pthread_mutex_lock(&mm->view_lock);
+    struct file *old = mm->exe_file;
+    mm->exe_file = f;
+    memcpy(mm->exe, name ? name : "", name ? sizeof(mm->exe) : 1);
+    pthread_mutex_unlock(&mm->view_lock);
+    pthread_mutex_unlock(&mm->lock);
+    free(name);
+    if (old)
+        file_put(old);
 }
 
 int exec_load(struct task *t, struct exec_prog *bp, char *err, size_t errlen)

@@ -653,7 +653,9 @@ long mm_brk(struct task *t, uint64_t addr)
                           .locked = mm->def_locked };
         vma_insert_vma(&mm->vmas, &hv);
     }
+    pthread_mutex_lock(&mm->view_lock);
     mm->brk = addr;
+    pthread_mutex_unlock(&mm->view_lock);
     cur = addr;
 out:
     pthread_mutex_unlock(&mm->lock);
@@ -721,13 +723,23 @@ struct mm *mm_new(void)
         return NULL;
     mm->refs = 1;
     pthread_mutex_init(&mm->lock, NULL);
+    pthread_mutex_init(&mm->view_lock, NULL);
     vma_set_init(&mm->vmas);
+    mm->vmas.lock = &mm->view_lock;
     return mm;
 }
 
 struct mm *mm_get(struct mm *mm)
 {
     __atomic_add_fetch(&mm->refs, 1, __ATOMIC_RELAXED);
+    return mm;
+}
+
+struct mm *process_mm_get(struct process *p)
+{
+    pthread_mutex_lock(&p->lock);
+    struct mm *mm = p->mm ? mm_get(p->mm) : NULL;
+    pthread_mutex_unlock(&p->lock);
     return mm;
 }
 
@@ -739,6 +751,7 @@ void mm_put(struct mm *mm)
     if (mm->exe_file)
         file_put(mm->exe_file);
     vma_set_free(&mm->vmas);
+    pthread_mutex_destroy(&mm->view_lock);
     pthread_mutex_destroy(&mm->lock);
     free(mm);
 }
@@ -909,7 +922,9 @@ int mm_exec_private(struct task *t)
     }
     stub_exit_thread(t->ctx);
     t->ctx = ctx;
+    pthread_mutex_lock(&t->proc->lock);
     t->proc->mm = mm;
+    pthread_mutex_unlock(&t->proc->lock);
     mm_put(old);
     return mm_adopt_stub(t);
 }
@@ -941,11 +956,13 @@ int mm_exec_reset(struct task *t)
     for (i = 0; i < mm->vmas.n; i++)
         if (mm->vmas.v[i].kind == VMA_VDSO && !mm->vdso)
             mm->vdso = mm->vmas.v[i].start;
-    mm->brk_start = mm->brk = 0;
     mm->mmap_base = mm->stack_top = 0;
     mm->def_locked = 0;
+    pthread_mutex_lock(&mm->view_lock);
+    mm->brk_start = mm->brk = 0;
     mm->start_code = mm->end_code = mm->start_data = mm->end_data = 0;
     mm->arg_start = mm->arg_end = mm->env_start = mm->env_end = 0;
+    pthread_mutex_unlock(&mm->view_lock);
     pthread_mutex_unlock(&mm->lock);
     return (int)r;
 }

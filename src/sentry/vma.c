@@ -14,13 +14,32 @@ void vma_set_init(struct vma_set *s)
     memset(s, 0, sizeof(*s));
 }
 
+/* Around each change of a set: its readers' lock, if it has one. */
+static void change_begin(struct vma_set *s)
+{
+    if (s->lock)
+        pthread_mutex_lock(s->lock);
+}
+
+static void change_end(struct vma_set *s)
+{
+    if (s->lock)
+        pthread_mutex_unlock(s->lock);
+}
+
 void vma_set_free(struct vma_set *s)
 {
-    for (size_t i = 0; i < s->n; i++)
-        if (s->v[i].file)
-            file_put(s->v[i].file);
-    free(s->v);
+    change_begin(s);
+    struct vma *v = s->v;
+    size_t n = s->n;
+    pthread_mutex_t *lock = s->lock;
     memset(s, 0, sizeof(*s));
+    s->lock = lock;
+    change_end(s);
+    for (size_t i = 0; i < n; i++)
+        if (v[i].file)
+            file_put(v[i].file);
+    free(v);
 }
 
 /* Index of the first VMA whose end is above addr (binary search). */
@@ -91,7 +110,7 @@ static int reserve(struct vma_set *s, size_t more)
     return 0;
 }
 
-int vma_insert_vma(struct vma_set *s, const struct vma *v)
+static int insert_vma(struct vma_set *s, const struct vma *v)
 {
     if (v->start >= v->end)
         return -EINVAL;
@@ -106,6 +125,14 @@ int vma_insert_vma(struct vma_set *s, const struct vma *v)
         file_get(v->file);
     s->n++;
     return 0;
+}
+
+int vma_insert_vma(struct vma_set *s, const struct vma *v)
+{
+    change_begin(s);
+    int r = insert_vma(s, v);
+    change_end(s);
+    return r;
 }
 
 int vma_insert(struct vma_set *s, uint64_t start, uint64_t end, int prot, int flags, int kind)
@@ -133,7 +160,7 @@ static int split_at(struct vma_set *s, uint64_t addr)
     return 0;
 }
 
-int vma_remove(struct vma_set *s, uint64_t start, uint64_t end)
+static int remove_range(struct vma_set *s, uint64_t start, uint64_t end)
 {
     if (start >= end)
         return 0;
@@ -149,9 +176,17 @@ int vma_remove(struct vma_set *s, uint64_t start, uint64_t end)
     return 0;
 }
 
+int vma_remove(struct vma_set *s, uint64_t start, uint64_t end)
+{
+    change_begin(s);
+    int r = remove_range(s, start, end);
+    change_end(s);
+    return r;
+}
+
 static void merge_range(struct vma_set *s, uint64_t start, uint64_t end);
 
-int vma_protect(struct vma_set *s, uint64_t start, uint64_t end, int prot)
+static int protect_range(struct vma_set *s, uint64_t start, uint64_t end, int prot)
 {
     if (!vma_covers(s, start, end))
         return -ENOMEM;
@@ -161,6 +196,14 @@ int vma_protect(struct vma_set *s, uint64_t start, uint64_t end, int prot)
         s->v[i].prot = prot;
     merge_range(s, start, end);
     return 0;
+}
+
+int vma_protect(struct vma_set *s, uint64_t start, uint64_t end, int prot)
+{
+    change_begin(s);
+    int r = protect_range(s, start, end, prot);
+    change_end(s);
+    return r;
 }
 
 uint64_t vma_find_free(const struct vma_set *s, uint64_t len, uint64_t above, uint64_t below)
@@ -258,7 +301,7 @@ static void merge_range(struct vma_set *s, uint64_t start, uint64_t end)
     }
 }
 
-int vma_set_locked(struct vma_set *s, uint64_t start, uint64_t end, int locked)
+static int lock_range(struct vma_set *s, uint64_t start, uint64_t end, int locked)
 {
     if (start >= end)
         return 0;
@@ -271,4 +314,12 @@ int vma_set_locked(struct vma_set *s, uint64_t start, uint64_t end, int locked)
     }
     merge_range(s, start, end);
     return 0;
+}
+
+int vma_set_locked(struct vma_set *s, uint64_t start, uint64_t end, int locked)
+{
+    change_begin(s);
+    int r = lock_range(s, start, end, locked);
+    change_end(s);
+    return r;
 }

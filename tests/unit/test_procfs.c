@@ -46,10 +46,12 @@ struct fake {
 static void fake_init(struct fake *f)
 {
     memset(f, 0, sizeof(*f));
+    f->mm.refs = 1; /* the fixture's own: never freed through mm_put */
     pthread_mutex_init(&f->mm.lock, NULL);
+    pthread_mutex_init(&f->mm.view_lock, NULL);
+    f->mm.vmas.lock = &f->mm.view_lock;
     pthread_mutex_init(&f->sh.lock, NULL);
     pthread_mutex_init(&f->sb.lock, NULL);
-    vma_set_init(&f->mm.vmas);
     struct vma_set *s = &f->mm.vmas;
     vma_insert(s, 0x400000, 0x401000, PROT_READ, MAP_PRIVATE, VMA_IMAGE);
     vma_insert(s, 0x401000, 0x404000, PROT_READ | PROT_EXEC, MAP_PRIVATE, VMA_IMAGE);

@@ -458,8 +458,14 @@ static int proc_readlink(struct inode *i, char *buf, size_t len)
         struct process *p = find_process(pi->pid);
         if (!p)
             return -ENOENT;
-        n = snprintf(tmp, sizeof(tmp), "%s", p->mm->exe);
+        struct mm *mm = process_mm_get(p);
         process_put(p);
+        if (!mm)
+            return -ENOENT;
+        pthread_mutex_lock(&mm->view_lock);
+        n = snprintf(tmp, sizeof(tmp), "%s", mm->exe);
+        pthread_mutex_unlock(&mm->view_lock);
+        mm_put(mm);
         break;
     }
     case PK_FD: {
@@ -490,15 +496,19 @@ static int proc_get_link(struct inode *i, struct mount **mnt, struct dentry **ou
         if (!p)
             return -ENOENT;
         int r = -ENOENT;
-        pthread_mutex_lock(&p->mm->lock);
-        struct file *f = p->mm->exe_file;
+        struct mm *mm = process_mm_get(p);
+        process_put(p);
+        if (!mm)
+            return -ENOENT;
+        pthread_mutex_lock(&mm->view_lock);
+        struct file *f = mm->exe_file;
         if (f && f->dentry) {
             *mnt = f->mnt;
             *out = dget(f->dentry);
             r = 1;
         }
-        pthread_mutex_unlock(&p->mm->lock);
-        process_put(p);
+        pthread_mutex_unlock(&mm->view_lock);
+        mm_put(mm);
         return r;
     }
     if (pi->kind == PK_PIDLINK) {

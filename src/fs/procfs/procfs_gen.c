@@ -288,10 +288,10 @@ struct mm_snap {
 static void mm_snapshot(struct process *p, struct mm_snap *s)
 {
     memset(s, 0, sizeof(*s));
-    struct mm *mm = p->mm;
+    struct mm *mm = process_mm_get(p);
     if (!mm)
         return;
-    pthread_mutex_lock(&mm->lock);
+    pthread_mutex_lock(&mm->view_lock);
     s->have = 1;
     count_vmas(mm, &s->vc);
     s->start_code = mm->start_code;
@@ -303,7 +303,8 @@ static void mm_snapshot(struct process *p, struct mm_snap *s)
     s->arg_end = mm->arg_end;
     s->env_start = mm->env_start;
     s->env_end = mm->env_end;
-    pthread_mutex_unlock(&mm->lock);
+    pthread_mutex_unlock(&mm->view_lock);
+    mm_put(mm);
 }
 
 /* Resident pages when the host's numbers are not available (no stub, as in
@@ -374,7 +375,9 @@ struct proc_view {
 static void proc_view(struct proc_view *v, struct task *reader, struct process *p, int full)
 {
     mm_snapshot(p, &v->m);
-    mm_host_usage(p->mm, &v->u, full);
+    struct mm *mm = process_mm_get(p);
+    mm_host_usage(mm, &v->u, full);
+    mm_put(mm);
     sig_disposition(p, &v->ign, &v->cgt);
     v->blocked = reader && reader->proc == p ? reader->sigmask : 0;
 }
@@ -670,7 +673,9 @@ int procfs_gen_statm(struct strbuf *out, struct task *reader, struct process *p)
         return strbuf_result(out);
     }
     struct mm_usage u;
-    mm_host_usage(p->mm, &u, 1);
+    struct mm *mm = process_mm_get(p);
+    mm_host_usage(mm, &u, 1);
+    mm_put(mm);
     unsigned long long shared = 0, resident;
     if (u.have) {
         shared = (u.file + u.shmem) / 4;
@@ -690,9 +695,9 @@ int procfs_gen_statm(struct strbuf *out, struct task *reader, struct process *p)
 
 /* Append guest memory [start, end) of p, stopping at the first page that
  * cannot be read, as access_remote_vm does. Nothing once the stub is gone. */
-static int read_guest(struct strbuf *out, struct process *p, uint64_t start, uint64_t end)
+static int read_guest(struct strbuf *out, struct mm *mm, uint64_t start, uint64_t end)
 {
-    pid_t pid = mm_host_pid(p->mm);
+    pid_t pid = mm_host_pid(mm);
     if (!pid || end <= start || !guest_range_ok(start, end - start))
         return strbuf_result(out);
     /* The stub region is not the guest's to show. */
@@ -710,7 +715,7 @@ static int read_guest(struct strbuf *out, struct process *p, uint64_t start, uin
         out->len += chunk;
         start += chunk;
     }
-    if (!mm_host_pid_still_ours(p->mm))
+    if (!mm_host_pid_still_ours(mm))
         out->len = at;
     if (out->s)
         out->s[out->len] = 0;
@@ -720,25 +725,21 @@ static int read_guest(struct strbuf *out, struct process *p, uint64_t start, uin
 /* get_mm_cmdline: argv's strings; if the last byte of that area is not a
  * NUL the program rewrote its title (setproctitle), and the title runs on
  * into the environment area up to its first NUL, within one page. */
-int procfs_gen_cmdline(struct strbuf *out, struct task *reader, struct process *p)
+static int gen_cmdline(struct strbuf *out, struct mm *mm, const struct mm_snap *snap)
 {
-    (void)reader;
-    struct mm_snap m;
-    mm_snapshot(p, &m);
-    if (!m.have || !m.env_end || m.arg_start >= m.arg_end)
-        return strbuf_result(out);
+    const struct mm_snap m = *snap;
     uint64_t env_end = m.env_end;
     if (m.env_start != m.arg_end || m.env_end < m.env_start)
         env_end = m.arg_end;
     char last = 0;
-    pid_t pid = mm_host_pid(p->mm);
+    pid_t pid = mm_host_pid(mm);
     if (pid && guest_range_ok(m.arg_end - 1, 1) && mem_read(pid, &last, m.arg_end - 1, 1) == 0 &&
         last) {
         uint64_t end = m.arg_start + GUEST_PAGE;
         if (end > env_end)
             end = env_end;
         size_t at = out->len;
-        int r = read_guest(out, p, m.arg_start, end);
+        int r = read_guest(out, mm, m.arg_start, end);
         if (r < 0)
             return r;
         char *z = out->len > at ? memchr(out->s + at, 0, out->len - at) : NULL;
@@ -748,7 +749,20 @@ int procfs_gen_cmdline(struct strbuf *out, struct task *reader, struct process *
         }
         return strbuf_result(out);
     }
-    return read_guest(out, p, m.arg_start, m.arg_end);
+    return read_guest(out, mm, m.arg_start, m.arg_end);
+}
+
+int procfs_gen_cmdline(struct strbuf *out, struct task *reader, struct process *p)
+{
+    (void)reader;
+    struct mm_snap m;
+    mm_snapshot(p, &m);
+    if (!m.have || !m.env_end || m.arg_start >= m.arg_end)
+        return strbuf_result(out);
+    struct mm *mm = process_mm_get(p);
+    int r = gen_cmdline(out, mm, &m);
+    mm_put(mm);
+    return r;
 }
 
 int procfs_gen_environ(struct strbuf *out, struct task *reader, struct process *p)
@@ -759,7 +773,10 @@ int procfs_gen_environ(struct strbuf *out, struct task *reader, struct process *
     mm_snapshot(p, &m);
     if (!m.have || !m.env_end)
         return strbuf_result(out);
-    return read_guest(out, p, m.env_start, m.env_end);
+    struct mm *mm = process_mm_get(p);
+    int r = read_guest(out, mm, m.env_start, m.env_end);
+    mm_put(mm);
+    return r;
 }
 
 int procfs_gen_comm(struct strbuf *out, struct task *reader, struct process *p)
@@ -836,16 +853,18 @@ int procfs_gen_maps(struct strbuf *out, struct task *reader, struct process *p)
 {
     if (!may_read(reader, p))
         return -EACCES;
-    struct mm *mm = p->mm;
+    struct mm *mm = process_mm_get(p);
     if (!mm)
         return strbuf_result(out);
     /* Work on a copy (with its own file references), so that file names
-     * are looked up without the mm lock held. */
+     * are looked up without the mm's lock held. */
     char *exe = malloc(sizeof(mm->exe) + PATH_MAX_LEN), *fname = exe + sizeof(mm->exe);
-    if (!exe)
+    if (!exe) {
+        mm_put(mm);
         return -ENOMEM;
+    }
     struct vma_set copy = { 0 };
-    pthread_mutex_lock(&mm->lock);
+    pthread_mutex_lock(&mm->view_lock);
     copy.n = mm->vmas.n;
     copy.v = malloc((copy.n ? copy.n : 1) * sizeof(struct vma));
     if (copy.v) {
@@ -855,7 +874,8 @@ int procfs_gen_maps(struct strbuf *out, struct task *reader, struct process *p)
                 file_get(copy.v[i].file);
     }
     memcpy(exe, mm->exe, sizeof(mm->exe));
-    pthread_mutex_unlock(&mm->lock);
+    pthread_mutex_unlock(&mm->view_lock);
+    mm_put(mm);
     if (!copy.v) {
         free(exe);
         return -ENOMEM;
