@@ -94,6 +94,11 @@ enum proc_state {
     PROC_REAPED, /* reaped (or auto-reaped): gone from the pid table */
 };
 
+/* CPU time in clock ticks (USER_HZ), page faults, peak resident kB. */
+struct proc_usage {
+    uint64_t utime, stime, minflt, majflt, maxrss;
+};
+
 /* A thread group (a guest process). */
 struct process {
     int refs;
@@ -113,11 +118,15 @@ struct process {
     int state;                 /* enum proc_state */
     int exit_signal;           /* sent to the parent at exit (SIGCHLD, or 0) */
     int pgid, sid;
-    int did_exec;        /* it has run execve (setpgid's EACCES) */
-    int child_subreaper; /* PR_SET_CHILD_SUBREAPER (relaxed atomics) */
-    int has_child_subreaper;
-    /* an ancestor is one */ /* CPU time of its reaped children (for RUSAGE_CHILDREN and times). */
-    uint64_t cutime_ns, cstime_ns;
+    int did_exec;            /* it has run execve (setpgid's EACCES) */
+    int child_subreaper;     /* PR_SET_CHILD_SUBREAPER (relaxed atomics) */
+    int has_child_subreaper; /* an ancestor is one */
+    /* Its own use of the CPU and memory, read from its stub when its last
+     * thread exits (zeros if it shared the stub: a vfork child that did
+     * not exec), and the sums over its reaped children (each child's own
+     * plus its children's), as wait4's rusage, RUSAGE_CHILDREN and times
+     * report them. */
+    struct proc_usage self_usage, child_usage;
     struct waitq wait_chld;  /* wait4/waitid sleepers of this process */
     struct waitq wait_pidfd; /* pollers of its pidfds: woken at death and reaping */
     struct guest_rlimit rlim[GUEST_RLIM_NLIMITS];

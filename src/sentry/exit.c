@@ -220,8 +220,14 @@ void task_exit(struct task *t)
     exit_futexes(t);
     vfork_release(t);
 
-    /* The host thread: the stub goes with its last user. */
+    /* The host thread: the stub goes with its last user, whose figures
+     * are the process's own. */
     if (last && __atomic_load_n(&p->mm->refs, __ATOMIC_ACQUIRE) == 1) {
+        struct mm_usage u;
+        mm_host_usage(p->mm, &u, 1);
+        pthread_mutex_lock(&p->sandbox->tasklist);
+        p->self_usage = (struct proc_usage){ u.utime, u.stime, u.minflt, u.majflt, u.hwm };
+        pthread_mutex_unlock(&p->sandbox->tasklist);
         mm_kill_last(p->mm, ctx);
     } else if (ctx) {
         mm_end_thread(ctx);
@@ -252,6 +258,37 @@ static int wait_matches(const struct wait_opts *wo, const struct process *c)
     return 1;
 }
 
+void usage_to_rusage(const struct proc_usage *u, struct rusage *ru)
+{
+    memset(ru, 0, sizeof(*ru));
+    ru->ru_utime.tv_sec = (time_t)(u->utime / 100);
+    ru->ru_utime.tv_usec = (suseconds_t)(u->utime % 100) * 10000;
+    ru->ru_stime.tv_sec = (time_t)(u->stime / 100);
+    ru->ru_stime.tv_usec = (suseconds_t)(u->stime % 100) * 10000;
+    ru->ru_minflt = (long)u->minflt;
+    ru->ru_majflt = (long)u->majflt;
+    ru->ru_maxrss = (long)u->maxrss;
+}
+
+struct proc_usage process_child_usage(struct process *p)
+{
+    pthread_mutex_lock(&p->sandbox->tasklist);
+    struct proc_usage u = p->child_usage;
+    pthread_mutex_unlock(&p->sandbox->tasklist);
+    return u;
+}
+
+/* a += b: times and faults add up, the peak is the larger one. */
+static void usage_add(struct proc_usage *a, const struct proc_usage *b)
+{
+    a->utime += b->utime;
+    a->stime += b->stime;
+    a->minflt += b->minflt;
+    a->majflt += b->majflt;
+    if (b->maxrss > a->maxrss)
+        a->maxrss = b->maxrss;
+}
+
 /* One pass over t's children under tasklist: 1 with a zombie reaped (or
  * looked at, WNOWAIT) into wo, 0 if some child matches but none is ready,
  * -ECHILD if none matches. *reaped gets the process to put. */
@@ -271,8 +308,13 @@ static int wait_scan(struct task *t, struct wait_opts *wo, struct process **reap
         const struct creds *cr = process_cred_get_locked(c);
         wo->uid = cr ? cr->uid : 0;
         creds_put(cr);
-        memset(&wo->ru, 0, sizeof(wo->ru));
+        /* The child's own figures and its children's, as Linux's
+         * wait_task_zombie; reaping adds them to the parent's. */
+        struct proc_usage cu = c->self_usage;
+        usage_add(&cu, &c->child_usage);
+        usage_to_rusage(&cu, &wo->ru);
         if (!(wo->options & WNOWAIT)) {
+            usage_add(&p->child_usage, &cu);
             unlink_reaped(p->sandbox, c);
             *reaped = c;
         }

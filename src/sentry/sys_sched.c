@@ -18,6 +18,7 @@
 
 #include "base.h"
 #include "sentry/kernel.h"
+#include "sentry/process.h"
 #include "sentry/syscall.h"
 
 #define GUEST_SCHED_OTHER 0
@@ -307,40 +308,24 @@ long sys_sched_setaffinity(struct task *t, const struct sysargs *a)
 
 /* ---- CPU time ---- */
 
-struct guest_timeval {
-    int64_t sec, usec;
-};
-
-struct guest_rusage {
-    struct guest_timeval utime, stime;
-    int64_t maxrss, ixrss, idrss, isrss, minflt, majflt, nswap, inblock, oublock, msgsnd, msgrcv,
-        nsignals, nvcsw, nivcsw;
-};
-
-static struct guest_timeval ticks_tv(unsigned long long ticks)
-{
-    return (struct guest_timeval){ (int64_t)(ticks / 100), (int64_t)(ticks % 100) * 10000 };
-}
-
-/* The stub process's figures are the guest's own (one process, one
- * thread, so RUSAGE_THREAD is the same); children's totals wait for the
- * process table (zeros: no child has been reaped). */
+/* The stub process's figures are the process's own (its threads are the
+ * stub's threads, so RUSAGE_THREAD gives the same); its reaped children's
+ * were summed as they were reaped. */
 long sys_getrusage(struct task *t, const struct sysargs *a)
 {
     int who = (int)a->a[0];
     if (who != RUSAGE_SELF && who != RUSAGE_CHILDREN && who != RUSAGE_THREAD)
         return -EINVAL;
-    struct guest_rusage ru;
-    memset(&ru, 0, sizeof(ru));
-    if (who != RUSAGE_CHILDREN) {
+    struct proc_usage pu;
+    if (who == RUSAGE_CHILDREN) {
+        pu = process_child_usage(t->proc);
+    } else {
         struct mm_usage u;
         mm_host_usage(t->proc->mm, &u, 1);
-        ru.utime = ticks_tv(u.utime);
-        ru.stime = ticks_tv(u.stime);
-        ru.minflt = (int64_t)u.minflt;
-        ru.majflt = (int64_t)u.majflt;
-        ru.maxrss = (int64_t)u.hwm;
+        pu = (struct proc_usage){ u.utime, u.stime, u.minflt, u.majflt, u.hwm };
     }
+    struct rusage ru;
+    usage_to_rusage(&pu, &ru);
     return copy_out(t, a->a[1], &ru, sizeof(ru)) < 0 ? -EFAULT : 0;
 }
 
@@ -350,7 +335,8 @@ long sys_times(struct task *t, const struct sysargs *a)
     if (ubuf) {
         struct mm_usage u;
         mm_host_usage(t->proc->mm, &u, 0);
-        int64_t tms[4] = { (int64_t)u.utime, (int64_t)u.stime, 0, 0 };
+        struct proc_usage c = process_child_usage(t->proc);
+        int64_t tms[4] = { (int64_t)u.utime, (int64_t)u.stime, (int64_t)c.utime, (int64_t)c.stime };
         if (copy_out(t, ubuf, tms, sizeof(tms)) < 0)
             return -EFAULT;
     }
