@@ -67,10 +67,11 @@ struct wait_opts {
     uint32_t uid;     /* out */
     struct rusage ru; /* out */
 };
+struct proc_usage;
 /* u as getrusage and wait4 report it (ticks of USER_HZ 100). */
 void usage_to_rusage(const struct proc_usage *u, struct rusage *ru);
-/* p's reaped children's figures (RUSAGE_CHILDREN, times). */
-struct proc_usage process_child_usage(struct process *p);
+/* p's reaped children's figures (RUSAGE_CHILDREN, times) into *out. */
+void process_child_usage(struct process *p, struct proc_usage *out);
 /* Wait for a child of t as wo says: its pid (wo filled in), 0 for
  * WNOHANG with nothing ready, -ECHILD, or -ERESTARTSYS. */
 long do_wait(struct task *t, struct wait_opts *wo);

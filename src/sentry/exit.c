@@ -270,12 +270,11 @@ void usage_to_rusage(const struct proc_usage *u, struct rusage *ru)
     ru->ru_maxrss = (long)u->maxrss;
 }
 
-struct proc_usage process_child_usage(struct process *p)
+void process_child_usage(struct process *p, struct proc_usage *out)
 {
     pthread_mutex_lock(&p->sandbox->tasklist);
-    struct proc_usage u = p->child_usage;
+    *out = p->child_usage;
     pthread_mutex_unlock(&p->sandbox->tasklist);
-    return u;
 }
 
 /* a += b: times and faults add up, the peak is the larger one. */

@@ -318,7 +318,7 @@ long sys_getrusage(struct task *t, const struct sysargs *a)
         return -EINVAL;
     struct proc_usage pu;
     if (who == RUSAGE_CHILDREN) {
-        pu = process_child_usage(t->proc);
+        process_child_usage(t->proc, &pu);
     } else {
         struct mm_usage u;
         mm_host_usage(t->proc->mm, &u, 1);
@@ -335,7 +335,8 @@ long sys_times(struct task *t, const struct sysargs *a)
     if (ubuf) {
         struct mm_usage u;
         mm_host_usage(t->proc->mm, &u, 0);
-        struct proc_usage c = process_child_usage(t->proc);
+        struct proc_usage c;
+        process_child_usage(t->proc, &c);
         int64_t tms[4] = { (int64_t)u.utime, (int64_t)u.stime, (int64_t)c.utime, (int64_t)c.stime };
         if (copy_out(t, ubuf, tms, sizeof(tms)) < 0)
             return -EFAULT;
