@@ -109,6 +109,7 @@ struct mm {
     uint64_t start_code, end_code, start_data, end_data;
     uint64_t arg_start, arg_end, env_start, env_end; /* the strings on the stack */
     struct file *exe_file; /* the program (a reference): /proc/PID/exe, or NULL */
+    int exe_denied;        /* this mm denies writers to exe_file's inode */
     char exe[4096];        /* its path when loaded, for /proc/PID/maps */
 };
 

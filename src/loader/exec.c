@@ -71,6 +71,12 @@ int exec_open(struct task *t, int dirfd, const char *path, int flags, struct fil
         r = vfs_permission(t->cred, i, MAY_EXEC);
     if (r == 0)
         r = vfs_open_path(t->cred, &p, O_RDONLY | VFS_OPEN_EXEC, out);
+    /* do_open_execat: a file someone has open for writing is busy. */
+    if (r == 0 && __atomic_load_n(&(*out)->inode->writers, __ATOMIC_RELAXED) > 0) {
+        file_put(*out);
+        *out = NULL;
+        r = -ETXTBSY;
+    }
     path_put(&p);
     return r;
 }
@@ -729,14 +735,21 @@ static void set_exe(struct task *t, struct file *f)
         path_put(&root);
     }
     file_get(f);
+    /* Writers are denied while it runs (a writer that came after
+     * exec_open's check wins: the deny is then not held). */
+    int denied = inode_deny_write(f->inode) == 0;
     pthread_mutex_lock(&mm->lock);
     pthread_mutex_lock(&mm->view_lock);
     struct file *old = mm->exe_file;
+    int old_denied = mm->exe_denied;
     mm->exe_file = f;
+    mm->exe_denied = denied;
     memcpy(mm->exe, name ? name : "", name ? sizeof(mm->exe) : 1);
     pthread_mutex_unlock(&mm->view_lock);
     pthread_mutex_unlock(&mm->lock);
     free(name);
+    if (old && old_denied)
+        inode_allow_write(old->inode);
     if (old)
         file_put(old);
 }

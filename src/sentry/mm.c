@@ -748,6 +748,8 @@ void mm_put(struct mm *mm)
     if (!mm || __atomic_sub_fetch(&mm->refs, 1, __ATOMIC_ACQ_REL) != 0)
         return;
     stub_release(mm->stub);
+    if (mm->exe_file && mm->exe_denied)
+        inode_allow_write(mm->exe_file->inode);
     if (mm->exe_file)
         file_put(mm->exe_file);
     vma_set_free(&mm->vmas);
@@ -833,8 +835,10 @@ struct mm *mm_fork(struct mm *old, struct stub *stub)
     mm->env_start = old->env_start;
     mm->env_end = old->env_end;
     mm->exe_file = old->exe_file;
-    if (mm->exe_file)
+    if (mm->exe_file) {
         file_get(mm->exe_file);
+        mm->exe_denied = inode_deny_write(mm->exe_file->inode) == 0;
+    }
     memcpy(mm->exe, old->exe, sizeof(mm->exe));
     if (r < 0) {
         mm_put(mm);

@@ -77,6 +77,7 @@ struct file_ops {
 
 #define FMODE_STREAM 1 /* no position: pread/pwrite/lseek give ESPIPE */
 #define FMODE_PATH 2   /* O_PATH: only the name */
+#define FMODE_WRITER 4 /* counted in its inode's writers (file_count_writer) */
 
 struct file {
     const struct file_ops *ops;
@@ -97,6 +98,15 @@ struct file {
      * (the standard streams, pipes, memfds). */
     const struct creds *opener;
 };
+
+/* A newly opened f with write access to a regular file counts in the
+ * inode's writers until it is released (Linux's get_write_access):
+ * 0, or -ETXTBSY while the file runs as a program. */
+int file_count_writer(struct file *f);
+/* Deny writers to i while a program runs from it (-ETXTBSY if it has
+ * some now), and allow them again (Linux's deny/allow_write_access). */
+int inode_deny_write(struct inode *i);
+void inode_allow_write(struct inode *i);
 
 /* Linux's FMODE_READ and FMODE_WRITE: access mode 3 (O_ACCMODE) gives
  * neither; such a descriptor exists for ioctls only. */

@@ -170,6 +170,11 @@ struct inode {
     dev_t rdev;     /* device nodes */
     int sealable;   /* tmpfs files: F_GET_SEALS and F_ADD_SEALS work */
     unsigned seals; /* F_SEAL_* (F_SEAL_SEAL but for memfds) */
+    /* Linux's i_writecount (atomic): above 0, the open file descriptions
+     * with write access (execve gives ETXTBSY); below 0, the address
+     * spaces running it as their program (opening it for writing gives
+     * ETXTBSY). */
+    int writers;
 };
 
 /* A name in the directory tree. Dentries live while referenced (by files,

@@ -27,6 +27,41 @@ struct file *file_new(const struct file_ops *ops, int flags)
     return f;
 }
 
+/* Move *count one step by delta unless its sign forbids it (a writer
+ * while denied, a denial while written). */
+static int step_unless(int *count, int delta)
+{
+    int v = __atomic_load_n(count, __ATOMIC_RELAXED);
+    do {
+        if (delta > 0 ? v < 0 : v > 0)
+            return -ETXTBSY;
+    } while (
+        !__atomic_compare_exchange_n(count, &v, v + delta, 1, __ATOMIC_ACQ_REL, __ATOMIC_RELAXED));
+    return 0;
+}
+
+int file_count_writer(struct file *f)
+{
+    int acc = f->flags & O_ACCMODE;
+    if (!f->inode || !S_ISREG(f->inode->mode) || (acc != O_WRONLY && acc != O_RDWR) ||
+        (f->fmode & FMODE_WRITER))
+        return 0;
+    int r = step_unless(&f->inode->writers, 1);
+    if (r == 0)
+        f->fmode |= FMODE_WRITER;
+    return r;
+}
+
+int inode_deny_write(struct inode *i)
+{
+    return step_unless(&i->writers, -1);
+}
+
+void inode_allow_write(struct inode *i)
+{
+    __atomic_add_fetch(&i->writers, 1, __ATOMIC_RELAXED);
+}
+
 void file_get(struct file *f)
 {
     __atomic_add_fetch(&f->refs, 1, __ATOMIC_RELAXED);
@@ -44,6 +79,8 @@ void file_put(struct file *f)
         close(f->host_fd);
     if (f->dentry)
         dput(f->dentry);
+    if (f->fmode & FMODE_WRITER)
+        __atomic_sub_fetch(&f->inode->writers, 1, __ATOMIC_RELAXED);
     if (f->inode)
         inode_put(f->inode);
     creds_put(f->opener);

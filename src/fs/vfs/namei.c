@@ -187,6 +187,11 @@ int vfs_open_path(const struct creds *cred, const struct path *p, int flags, str
         file_put(f);
         return -EINVAL;
     }
+    r = file_count_writer(f);
+    if (r < 0) {
+        file_put(f);
+        return r;
+    }
     /* O_TRUNC truncates even with O_RDONLY (may_open asked for write). */
     if ((flags & O_TRUNC) && S_ISREG(i->mode)) {
         struct iattr ia = { .valid = ATTR_SIZE | ATTR_MTIME | ATTR_MTIME_NOW | ATTR_CTIME,
@@ -286,6 +291,11 @@ static int open_create(const struct path_op *op, const struct path *base, const 
     path_put(&p);
     if (r < 0) {
         f->ops = NULL;
+        file_put(f);
+        goto out;
+    }
+    r = file_count_writer(f);
+    if (r < 0) {
         file_put(f);
         goto out;
     }
