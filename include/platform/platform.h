@@ -81,6 +81,11 @@ struct platform {
      * blocking call), so the guest thread should stop waiting actively
      * for its answer. NULL: it does not wait actively. */
     void (*blocking)(struct guest_ctx *ctx);
+    /* The stub s was killed and is about to be reaped: take the deaths of
+     * its threads that only this sentry may take (ptrace: a dead tracee
+     * stays a zombie until its tracer waits for it, and the stub cannot
+     * be reaped before). NULL: nothing to take. */
+    void (*release)(struct stub *s);
 };
 
 extern const struct platform platform_systrap;

@@ -2,9 +2,12 @@
  * the sentry thread that runs its task. Memory calls are injected by pointing
  * the stopped thread at the stub's `syscall; int3` gadget. */
 #define _GNU_SOURCE
+#include <dirent.h>
 #include <errno.h>
 #include <linux/futex.h>
 #include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/ptrace.h>
 #include <sys/syscall.h>
@@ -240,6 +243,30 @@ static void ptrace_reap_thread(struct guest_ctx *ctx)
         ; /* stops before the SIGKILL lands */
 }
 
+/* The stub was killed: wait out every thread of it that a sentry thread
+ * still traces (its tracer may be the very thread releasing the stub, or
+ * one that stopped serving it early), so that the spawner can reap the
+ * stub. A tracer still waiting for its thread sees ECHILD, then the death
+ * the reaping records. */
+static void ptrace_release(struct stub *s)
+{
+    /* The kernel's list of its threads, not the slots: a thread whose
+     * slot was given up can still be a traced zombie. */
+    char path[64];
+    snprintf(path, sizeof(path), "/proc/%d/task", (int)s->pid);
+    DIR *d = opendir(path);
+    if (!d)
+        return;
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        pid_t tid = (pid_t)atoi(e->d_name);
+        int st;
+        while (tid > 0 && (waitpid(tid, &st, __WALL) >= 0 || errno == EINTR))
+            ; /* stops before the SIGKILL lands, then its death */
+    }
+    closedir(d);
+}
+
 const struct platform platform_ptrace = {
     .name = "ptrace",
     .stub_create = ptrace_create,
@@ -250,4 +277,5 @@ const struct platform platform_ptrace = {
     .run_clone = ptrace_run_clone,
     .run_exit = ptrace_run_exit,
     .reap_thread = ptrace_reap_thread,
+    .release = ptrace_release,
 };

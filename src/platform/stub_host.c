@@ -354,6 +354,8 @@ void stub_release(struct stub *s)
             mon_forget(s);
         }
         pthread_mutex_unlock(&mon_lock);
+        if (s->plat->release)
+            s->plat->release(s);
         int status;
         if (spawner_wait(s->pid, 1, &status) == 0)
             stub_mark_dead(s, status);
