@@ -373,18 +373,49 @@ int stub_tid_known(struct stub *s, pid_t tid)
     return known;
 }
 
-/* A free slot of s, reserved (tids[slot] = -1), or -EAGAIN. */
+/* tids[slot] of a thread told to end whose end is not yet seen: the slot
+ * is free once the kernel has cleared its state word at the thread's exit
+ * (set_tid_address in thread_start). */
+#define SLOT_EXITING (-2)
+
+static uint32_t *slot_state(struct stub *s, int slot)
+{
+    return &((struct sysmsg *)((char *)s->msgs + (size_t)slot * SYSMSG_SIZE))->state;
+}
+
+static int slot_gone(struct stub *s, int slot)
+{
+    return __atomic_load_n(slot_state(s, slot), __ATOMIC_SEQ_CST) == SM_GONE ||
+           __atomic_load_n(&s->dead, __ATOMIC_SEQ_CST);
+}
+
+/* A free slot of s, reserved (tids[slot] = -1), or -EAGAIN. With every
+ * slot taken but some ending, waits for one of those (at most 2 s; then
+ * it is taken anyway, as a thread that does not end is the guest's doing
+ * and a slot only holds that thread's own page). */
 static int slot_alloc(struct stub *s)
 {
-    int slot = -EAGAIN;
+    int slot = -EAGAIN, exiting = -1;
     pthread_mutex_lock(&s->slot_lock);
-    for (int i = 0; i < STUB_MAX_THREADS; i++)
-        if (s->tids[i] == 0) {
+    for (int i = 0; i < STUB_MAX_THREADS && slot < 0; i++) {
+        if (s->tids[i] == SLOT_EXITING && exiting < 0)
+            exiting = i;
+        if (s->tids[i] == 0 || (s->tids[i] == SLOT_EXITING && slot_gone(s, i))) {
             s->tids[i] = -1;
             slot = i;
-            break;
         }
+    }
+    if (slot < 0 && exiting >= 0)
+        s->tids[exiting] = -1;
     pthread_mutex_unlock(&s->slot_lock);
+    if (slot < 0 && exiting >= 0) {
+        struct timespec ts = { 0, 20 * 1000 * 1000 };
+        for (int i = 0; i < 100 && !slot_gone(s, exiting); i++) {
+            uint32_t st = __atomic_load_n(slot_state(s, exiting), __ATOMIC_SEQ_CST);
+            syscall(SYS_futex, slot_state(s, exiting), FUTEX_WAIT, st, &ts, NULL, 0);
+        }
+        slot = exiting;
+    }
     return slot;
 }
 
@@ -490,19 +521,11 @@ void stub_exit_thread(struct guest_ctx *ctx)
             __atomic_store_n(&s->mem_pid, alive, __ATOMIC_RELAXED);
     }
     pthread_mutex_unlock(&s->slot_lock);
-    if (!__atomic_load_n(&s->dead, __ATOMIC_SEQ_CST)) {
+    /* The slot is taken again once the thread is seen gone (slot_alloc):
+     * nobody waits for that here. */
+    if (!__atomic_load_n(&s->dead, __ATOMIC_SEQ_CST))
         s->plat->run_exit(ctx);
-        /* The slot is free once the kernel has cleared the state word at
-         * the thread's exit (set_tid_address in thread_start). */
-        struct timespec ts = { 0, 20 * 1000 * 1000 };
-        for (int i = 0; i < 100; i++) {
-            uint32_t st = __atomic_load_n(&ctx->m->state, __ATOMIC_SEQ_CST);
-            if (st == SM_GONE || __atomic_load_n(&s->dead, __ATOMIC_SEQ_CST))
-                break;
-            syscall(SYS_futex, &ctx->m->state, FUTEX_WAIT, st, &ts, NULL, 0);
-        }
-    }
-    slot_set(s, ctx->slot, 0);
+    slot_set(s, ctx->slot, SLOT_EXITING);
     free(ctx);
 }
 
