@@ -180,13 +180,72 @@ static int parse_user(struct sandbox_opts *o, const char *arg)
     return 0;
 }
 
-int main(int argc, char **argv)
+/* One option (getopt_long's c, its optarg) into o: 0, or an exit status
+ * (EXIT_USAGE after a one-line error, 0 after --help or --version). */
+static int parse_option(struct sandbox_opts *o, int c, char **argv)
 {
-    static struct sandbox_opts o = { .platform = "systrap",
-                                     .fs = { .root = "/" },
-                                     .max_procs = 1024 };
-    mounts_to_free = &o.fs;
-    atexit(free_mounts);
+    switch (c) {
+    case 'p':
+        o->platform = optarg;
+        return -1;
+    case 's':
+        o->strace = 1;
+        return -1;
+    case 'r':
+        o->fs.root = optarg;
+        return -1;
+    case 'w':
+        o->fs.rw = 1;
+        return -1;
+    case 'b':
+    case 't':
+        return parse_mount(&o->fs, c == 'b', optarg) < 0 ? EXIT_USAGE : -1;
+    case 'c':
+        o->fs.cwd = optarg;
+        return -1;
+    case 'A':
+        o->no_aslr = 1;
+        return -1;
+    case 'M':
+        if (parse_size(optarg, &o->memory) < 0) {
+            fprintf(stderr, "sandbox-run: --memory %s: not a size (bytes, or with k, m, g)\n",
+                    optarg);
+            return EXIT_USAGE;
+        }
+        return -1;
+    case 'P': {
+        char *end;
+        long n = strtol(optarg, &end, 10);
+        if (*optarg < '0' || *optarg > '9' || *end || n < 1 || n > 1000000) {
+            fprintf(stderr, "sandbox-run: --max-procs %s: not a number from 1 to 1000000\n",
+                    optarg);
+            return EXIT_USAGE;
+        }
+        o->max_procs = (int)n;
+        return -1;
+    }
+    case 'u':
+        return parse_user(o, optarg) < 0 ? EXIT_USAGE : -1;
+    case 'h':
+        usage(stdout);
+        return 0;
+    case 'V':
+        printf("sandbox-run %s\n", SANDBOX_RUN_VERSION);
+        return 0;
+    default:
+        if (optopt && optopt != '?')
+            fprintf(stderr, "sandbox-run: unknown option -%c\n", optopt);
+        else
+            fprintf(stderr, "sandbox-run: unknown option or missing argument: %s\n",
+                    argv[optind - 1]);
+        usage(stderr);
+        return EXIT_USAGE;
+    }
+}
+
+/* The command line into o: -1 to go on, or the exit status to end with. */
+static int parse_args(struct sandbox_opts *o, int argc, char **argv)
+{
     static const struct option opts[] = {
         { "platform", required_argument, NULL, 'p' },
         { "strace", no_argument, NULL, 's' },
@@ -206,75 +265,28 @@ int main(int argc, char **argv)
     opterr = 0;
     int c;
     while ((c = getopt_long(argc, argv, "+", opts, NULL)) != -1) {
-        switch (c) {
-        case 'p':
-            o.platform = optarg;
-            break;
-        case 's':
-            o.strace = 1;
-            break;
-        case 'r':
-            o.fs.root = optarg;
-            break;
-        case 'w':
-            o.fs.rw = 1;
-            break;
-        case 'b':
-        case 't':
-            if (parse_mount(&o.fs, c == 'b', optarg) < 0)
-                return EXIT_USAGE;
-            break;
-        case 'c':
-            o.fs.cwd = optarg;
-            break;
-        case 'A':
-            o.no_aslr = 1;
-            break;
-        case 'M':
-            if (parse_size(optarg, &o.memory) < 0) {
-                fprintf(stderr, "sandbox-run: --memory %s: not a size (bytes, or with k, m, g)\n",
-                        optarg);
-                return EXIT_USAGE;
-            }
-            break;
-        case 'P': {
-            char *end;
-            long n = strtol(optarg, &end, 10);
-            if (*optarg < '0' || *optarg > '9' || *end || n < 1 || n > 1000000) {
-                fprintf(stderr, "sandbox-run: --max-procs %s: not a number from 1 to 1000000\n",
-                        optarg);
-                return EXIT_USAGE;
-            }
-            o.max_procs = (int)n;
-            break;
-        }
-        case 'u':
-            if (parse_user(&o, optarg) < 0)
-                return EXIT_USAGE;
-            break;
-        case 'h':
-            usage(stdout);
-            return 0;
-        case 'V':
-            printf("sandbox-run %s\n", SANDBOX_RUN_VERSION);
-            return 0;
-        default:
-            if (optopt && optopt != '?')
-                fprintf(stderr, "sandbox-run: unknown option -%c\n", optopt);
-            else
-                fprintf(stderr, "sandbox-run: unknown option or missing argument: %s\n",
-                        argv[optind - 1]);
-            usage(stderr);
-            return EXIT_USAGE;
-        }
+        int r = parse_option(o, c, argv);
+        if (r >= 0)
+            return r;
     }
-    if (!sandbox_platform_known(o.platform))
+    if (!sandbox_platform_known(o->platform))
         return EXIT_USAGE;
     if (optind >= argc) {
         fprintf(stderr, "sandbox-run: no program given\n");
         usage(stderr);
         return EXIT_USAGE;
     }
-    o.argv = &argv[optind];
-    return sandbox_run(&o);
+    o->argv = &argv[optind];
+    return -1;
+}
+
+int main(int argc, char **argv)
+{
+    static struct sandbox_opts o = { .platform = "systrap",
+                                     .fs = { .root = "/" },
+                                     .max_procs = 1024 };
+    mounts_to_free = &o.fs;
+    atexit(free_mounts);
+    int r = parse_args(&o, argc, argv);
+    return r >= 0 ? r : sandbox_run(&o);
 }

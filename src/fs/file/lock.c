@@ -249,27 +249,24 @@ static void lk_delete(struct lk *fl, int *changed)
     *changed = 1;
 }
 
-/* Apply request (no conflict left) to the owner's locks: Linux's
- * posix_lock_inode after its conflict scan, step for step, so that merges,
- * splits and the list order come out the same. Sets *changed when a lock
- * went or shrank (waiters must retry). */
-static int posix_update(struct lock_ctx *c, struct lk *request, int *changed)
+/* posix_update's work in progress: the request (which becomes the lock
+ * that absorbed it), where the scan stopped, the spare locks allocated up
+ * front, and the old locks the request cuts on its left and right. */
+struct posix_edit {
+    struct lk *request, *fl, *new_fl, *new_fl2, *left, *right;
+    int added;
+    int *changed;
+};
+
+/* The scan over the owner's locks (contiguous in the list): merges with
+ * locks of the same type, notes or replaces those of the other type. */
+static int posix_scan(struct lock_ctx *c, struct posix_edit *e)
 {
     struct lk *head = &c->posix, *fl, *tmp;
-    struct lk *new_fl = NULL, *new_fl2 = NULL, *left = NULL, *right = NULL;
-    int added = 0, error;
-
-    /* Allocate up front: at most two new locks (a split of one lock). */
-    if (request->type != F_UNLCK || request->start != 0 || request->end != LOCK_OFFSET_MAX) {
-        new_fl = malloc(sizeof(*new_fl));
-        new_fl2 = malloc(sizeof(*new_fl2));
-    }
-
-    /* The owner's locks are contiguous; find the first. */
+    struct lk *request = e->request;
     for (fl = head->next; fl != head; fl = fl->next)
         if (fl->owner == request->owner)
             break;
-
     for (; fl != head; fl = tmp) {
         tmp = fl->next;
         if (fl->owner != request->owner)
@@ -289,80 +286,102 @@ static int posix_update(struct lock_ctx *c, struct lk *request, int *changed)
                 fl->end = request->end;
             else
                 request->end = fl->end;
-            if (added) {
-                lk_delete(fl, changed);
+            if (e->added) {
+                lk_delete(fl, e->changed);
                 continue;
             }
             request = fl;
-            added = 1;
+            e->added = 1;
         } else {
             if (fl->end < request->start)
                 continue;
             if (fl->start > request->end)
                 break;
             if (request->type == F_UNLCK)
-                added = 1;
+                e->added = 1;
             if (fl->start < request->start)
-                left = fl;
+                e->left = fl;
             if (fl->end > request->end) {
-                right = fl;
+                e->right = fl;
                 break;
             }
             if (fl->start >= request->start) {
                 /* Entirely covered by the request. */
-                if (added) {
-                    lk_delete(fl, changed);
+                if (e->added) {
+                    lk_delete(fl, e->changed);
                     continue;
                 }
-                error = -ENOLCK;
-                if (!new_fl)
-                    goto out;
-                lk_copy(new_fl, request);
-                request = new_fl;
-                new_fl = NULL;
+                if (!e->new_fl) {
+                    e->request = request;
+                    return -ENOLCK;
+                }
+                lk_copy(e->new_fl, request);
+                request = e->new_fl;
+                e->new_fl = NULL;
                 lk_insert_before(request, fl);
-                lk_delete(fl, changed);
-                added = 1;
+                lk_delete(fl, e->changed);
+                e->added = 1;
             }
         }
     }
+    e->request = request;
+    e->fl = fl;
+    return 0;
+}
 
+/* After the scan: insert the request if nothing absorbed it, and trim (or
+ * split) the old locks it cut. */
+static int posix_apply(struct posix_edit *e)
+{
+    struct lk *request = e->request, *fl = e->fl, *left = e->left, *right = e->right;
     /* Nothing inserted yet, so failing here leaves the list consistent. */
-    error = -ENOLCK;
-    if (right && left == right && !new_fl2)
-        goto out;
-
-    error = 0;
-    if (!added) {
+    if (right && left == right && !e->new_fl2)
+        return -ENOLCK;
+    if (!e->added) {
         if (request->type == F_UNLCK)
-            goto out;
-        error = -ENOLCK;
-        if (!new_fl)
-            goto out;
-        error = 0;
-        lk_copy(new_fl, request);
-        lk_insert_before(new_fl, fl);
-        fl = new_fl;
-        new_fl = NULL;
+            return 0;
+        if (!e->new_fl)
+            return -ENOLCK;
+        lk_copy(e->new_fl, request);
+        lk_insert_before(e->new_fl, fl);
+        fl = e->new_fl;
+        e->new_fl = NULL;
     }
     if (right) {
         if (left == right) {
             /* The request cuts one old lock in two. */
-            left = new_fl2;
-            new_fl2 = NULL;
+            left = e->new_fl2;
+            e->new_fl2 = NULL;
             lk_copy(left, right);
             lk_insert_before(left, fl);
         }
         right->start = request->end + 1;
-        *changed = 1;
+        *e->changed = 1;
     }
     if (left) {
         left->end = request->start - 1;
-        *changed = 1;
+        *e->changed = 1;
     }
-out:
-    free(new_fl);
-    free(new_fl2);
+    return 0;
+}
+
+/* Apply request (no conflict left) to the owner's locks: Linux's
+ * posix_lock_inode after its conflict scan, step for step, so that merges,
+ * splits and the list order come out the same. Sets *changed when a lock
+ * went or shrank (waiters must retry). */
+static int posix_update(struct lock_ctx *c, struct lk *request, int *changed)
+{
+    struct posix_edit e = { .request = request, .changed = changed };
+    /* Allocate up front: at most two new locks (a split of one lock). */
+    if (request->type != F_UNLCK || request->start != 0 || request->end != LOCK_OFFSET_MAX) {
+        e.new_fl = malloc(sizeof(*e.new_fl));
+        e.new_fl2 = malloc(sizeof(*e.new_fl2));
+    }
+    int error = posix_scan(c, &e);
+    if (error == 0)
+        error = posix_apply(&e);
+    free(e.new_fl);
+    free(e.new_fl2);
     return error;
 }
 

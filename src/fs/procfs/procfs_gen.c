@@ -527,13 +527,9 @@ static void put_cpus_allowed(struct strbuf *out)
     CPU_FREE(set);
 }
 
-int procfs_gen_status(struct strbuf *out, struct task *reader, struct process *p)
+/* status, first part: names, state, ids, creds, fd table, namespaces. */
+static void status_ids(struct strbuf *out, struct process *p, int self, const struct creds *c)
 {
-    int self = reader && reader->proc == p;
-    struct proc_view v;
-    proc_view(&v, reader, p, 1);
-    unsigned long long sigq_lim = get_rlimit(p, RLIMIT_SIGPENDING).cur;
-
     /* Name is escaped (only '\n' and '\\'), as proc_task_name(escape). */
     strbuf_printf(out, "Name:\t");
     for (size_t i = 0, n = comm_len(p); i < n; i++) {
@@ -552,10 +548,6 @@ int procfs_gen_status(struct strbuf *out, struct task *reader, struct process *p
                                           : "S (sleeping)");
     strbuf_printf(out, "Tgid:\t%d\nNgid:\t0\nPid:\t%d\nPPid:\t%d\nTracerPid:\t0\n", p->pid, p->pid,
                   process_ppid(p));
-    /* A reference to the leader's creds: consistent even if it changes
-     * them meanwhile. */
-    static const struct creds no_creds;
-    const struct creds *held = process_cred_get(p), *c = held ? held : &no_creds;
     strbuf_printf(out, "Uid:\t%u\t%u\t%u\t%u\n", c->uid, c->euid, c->suid, c->fsuid);
     strbuf_printf(out, "Gid:\t%u\t%u\t%u\t%u\n", c->gid, c->egid, c->sgid, c->fsgid);
     int fdsize = 0;
@@ -576,53 +568,61 @@ int procfs_gen_status(struct strbuf *out, struct task *reader, struct process *p
                   p->pgid, p->sid);
     if (host_has_status_line("Kthread", 1))
         strbuf_printf(out, "Kthread:\t0\n");
+}
 
-    if (v.m.have) {
-        uint64_t text = 0;
-        if (v.m.end_code > v.m.start_code)
-            text = PAGE_UP(v.m.end_code) - PAGE_DOWN(v.m.start_code);
-        uint64_t exec = v.m.vc.exec * GUEST_PAGE;
-        if (text > exec)
-            text = exec;
-        unsigned long long total = v.m.vc.total * 4, rss, anon, file, shmem, hwm, pte, swap;
-        if (v.u.have) {
-            rss = v.u.rss * 4;
-            anon = v.u.anon;
-            file = v.u.file;
-            shmem = v.u.shmem;
-            hwm = v.u.hwm;
-            pte = v.u.pte;
-            swap = v.u.swap;
-        } else {
-            rss = anon = hwm = approx_rss(&v.m) * 4;
-            file = shmem = pte = swap = 0;
-        }
-        /* No high-water mark of the VMA set is kept: VmPeak is VmSize. */
-        strbuf_printf(out,
-                      "VmPeak:\t%8llu kB\nVmSize:\t%8llu kB\nVmLck:\t%8llu kB\nVmPin:\t%8u kB\n",
-                      total, total, (unsigned long long)v.m.vc.locked * 4, 0);
-        strbuf_printf(out, "VmHWM:\t%8llu kB\nVmRSS:\t%8llu kB\nRssAnon:\t%8llu kB\n", hwm, rss,
-                      anon);
-        strbuf_printf(out, "RssFile:\t%8llu kB\nRssShmem:\t%8llu kB\n", file, shmem);
-        strbuf_printf(out, "VmData:\t%8llu kB\nVmStk:\t%8llu kB\n",
-                      (unsigned long long)v.m.vc.data * 4, (unsigned long long)v.m.vc.stack * 4);
-        strbuf_printf(out, "VmExe:\t%8llu kB\nVmLib:\t%8llu kB\n", (unsigned long long)(text >> 10),
-                      (unsigned long long)((exec - text) >> 10));
-        strbuf_printf(out, "VmPTE:\t%8llu kB\nVmSwap:\t%8llu kB\n", pte, swap);
-        if (host_has_status_line("HugetlbPages", 1))
-            strbuf_printf(out, "HugetlbPages:\t%8u kB\n", 0);
-        if (host_has_status_line("CoreDumping", 1))
-            strbuf_printf(out, "CoreDumping:\t0\n");
-        put_host_line(out, "THP_enabled", "1");
-        put_host_line(out, "untag_mask", NULL);
+/* status, the memory lines (Vm*, Rss*), when there is an address space. */
+static void status_memory(struct strbuf *out, const struct proc_view *v)
+{
+    if (!v->m.have)
+        return;
+    uint64_t text = 0;
+    if (v->m.end_code > v->m.start_code)
+        text = PAGE_UP(v->m.end_code) - PAGE_DOWN(v->m.start_code);
+    uint64_t exec = v->m.vc.exec * GUEST_PAGE;
+    if (text > exec)
+        text = exec;
+    unsigned long long total = v->m.vc.total * 4, rss, anon, file, shmem, hwm, pte, swap;
+    if (v->u.have) {
+        rss = v->u.rss * 4;
+        anon = v->u.anon;
+        file = v->u.file;
+        shmem = v->u.shmem;
+        hwm = v->u.hwm;
+        pte = v->u.pte;
+        swap = v->u.swap;
+    } else {
+        rss = anon = hwm = approx_rss(&v->m) * 4;
+        file = shmem = pte = swap = 0;
     }
+    /* No high-water mark of the VMA set is kept: VmPeak is VmSize. */
+    strbuf_printf(out, "VmPeak:\t%8llu kB\nVmSize:\t%8llu kB\nVmLck:\t%8llu kB\nVmPin:\t%8u kB\n",
+                  total, total, (unsigned long long)v->m.vc.locked * 4, 0);
+    strbuf_printf(out, "VmHWM:\t%8llu kB\nVmRSS:\t%8llu kB\nRssAnon:\t%8llu kB\n", hwm, rss, anon);
+    strbuf_printf(out, "RssFile:\t%8llu kB\nRssShmem:\t%8llu kB\n", file, shmem);
+    strbuf_printf(out, "VmData:\t%8llu kB\nVmStk:\t%8llu kB\n",
+                  (unsigned long long)v->m.vc.data * 4, (unsigned long long)v->m.vc.stack * 4);
+    strbuf_printf(out, "VmExe:\t%8llu kB\nVmLib:\t%8llu kB\n", (unsigned long long)(text >> 10),
+                  (unsigned long long)((exec - text) >> 10));
+    strbuf_printf(out, "VmPTE:\t%8llu kB\nVmSwap:\t%8llu kB\n", pte, swap);
+    if (host_has_status_line("HugetlbPages", 1))
+        strbuf_printf(out, "HugetlbPages:\t%8u kB\n", 0);
+    if (host_has_status_line("CoreDumping", 1))
+        strbuf_printf(out, "CoreDumping:\t0\n");
+    put_host_line(out, "THP_enabled", "1");
+    put_host_line(out, "untag_mask", NULL);
+}
 
+/* status, the last part: signals, capabilities, seccomp, CPUs. */
+static void status_signals_caps(struct strbuf *out, struct process *p, const struct proc_view *v,
+                                const struct creds *c)
+{
+    unsigned long long sigq_lim = get_rlimit(p, RLIMIT_SIGPENDING).cur;
     /* SigQ: nothing queued (no signal queue yet) / RLIMIT_SIGPENDING. */
     strbuf_printf(out, "Threads:\t%d\nSigQ:\t0/%llu\n", p->nr_live ? p->nr_live : 1, sigq_lim);
     strbuf_printf(out, "SigPnd:\t%016llx\nShdPnd:\t%016llx\nSigBlk:\t%016llx\n", 0ULL, 0ULL,
-                  (unsigned long long)v.blocked);
-    strbuf_printf(out, "SigIgn:\t%016llx\nSigCgt:\t%016llx\n", (unsigned long long)v.ign,
-                  (unsigned long long)v.cgt);
+                  (unsigned long long)v->blocked);
+    strbuf_printf(out, "SigIgn:\t%016llx\nSigCgt:\t%016llx\n", (unsigned long long)v->ign,
+                  (unsigned long long)v->cgt);
 
     /* The guest's own capability sets, from the sentry's model of its
      * credentials (never sandbox-run's, which the guest does not have). */
@@ -632,7 +632,6 @@ int procfs_gen_status(struct strbuf *out, struct task *reader, struct process *p
         (unsigned long long)c->cap_inheritable, (unsigned long long)c->cap_permitted,
         (unsigned long long)c->cap_effective, (unsigned long long)c->cap_bset,
         (unsigned long long)c->cap_ambient);
-    creds_put(held);
 
     /* NoNewPrivs as prctl(PR_GET_NO_NEW_PRIVS) answers the leader: set
      * from the start (the sandbox runs with it, sys_prctl). The guest has
@@ -658,6 +657,20 @@ int procfs_gen_status(struct strbuf *out, struct task *reader, struct process *p
     /* No shadow stack for the guest: empty feature lists. */
     if (host_has_status_line("x86_Thread_features", 0))
         strbuf_printf(out, "x86_Thread_features:\t\nx86_Thread_features_locked:\t\n");
+}
+
+int procfs_gen_status(struct strbuf *out, struct task *reader, struct process *p)
+{
+    struct proc_view v;
+    proc_view(&v, reader, p, 1);
+    /* A reference to the leader's creds: consistent even if it changes
+     * them meanwhile. */
+    static const struct creds no_creds;
+    const struct creds *held = process_cred_get(p), *c = held ? held : &no_creds;
+    status_ids(out, p, reader && reader->proc == p, c);
+    status_memory(out, &v);
+    status_signals_caps(out, p, &v, c);
+    creds_put(held);
     return strbuf_result(out);
 }
 
@@ -849,6 +862,32 @@ static void vsyscall_load(void)
     strbuf_free(&b);
 }
 
+/* A copy of mm's VMAs (with their own file references) and, returned, its
+ * exe name in a buffer with PATH_MAX_LEN more bytes after it (NULL when
+ * out of memory): file names are looked up without the mm's lock held. */
+static char *maps_snapshot(struct mm *mm, struct vma_set *copy)
+{
+    char *exe = malloc(sizeof(mm->exe) + PATH_MAX_LEN);
+    if (!exe)
+        return NULL;
+    pthread_mutex_lock(&mm->view_lock);
+    copy->n = mm->vmas.n;
+    copy->v = malloc((copy->n ? copy->n : 1) * sizeof(struct vma));
+    if (copy->v) {
+        memcpy(copy->v, mm->vmas.v, copy->n * sizeof(struct vma));
+        for (size_t i = 0; i < copy->n; i++)
+            if (copy->v[i].file)
+                file_get(copy->v[i].file);
+    }
+    memcpy(exe, mm->exe, sizeof(mm->exe));
+    pthread_mutex_unlock(&mm->view_lock);
+    if (!copy->v) {
+        free(exe);
+        return NULL;
+    }
+    return exe;
+}
+
 int procfs_gen_maps(struct strbuf *out, struct task *reader, struct process *p)
 {
     if (!may_read(reader, p))
@@ -856,30 +895,11 @@ int procfs_gen_maps(struct strbuf *out, struct task *reader, struct process *p)
     struct mm *mm = process_mm_get(p);
     if (!mm)
         return strbuf_result(out);
-    /* Work on a copy (with its own file references), so that file names
-     * are looked up without the mm's lock held. */
-    char *exe = malloc(sizeof(mm->exe) + PATH_MAX_LEN), *fname = exe + sizeof(mm->exe);
-    if (!exe) {
-        mm_put(mm);
-        return -ENOMEM;
-    }
     struct vma_set copy = { 0 };
-    pthread_mutex_lock(&mm->view_lock);
-    copy.n = mm->vmas.n;
-    copy.v = malloc((copy.n ? copy.n : 1) * sizeof(struct vma));
-    if (copy.v) {
-        memcpy(copy.v, mm->vmas.v, copy.n * sizeof(struct vma));
-        for (size_t i = 0; i < copy.n; i++)
-            if (copy.v[i].file)
-                file_get(copy.v[i].file);
-    }
-    memcpy(exe, mm->exe, sizeof(mm->exe));
-    pthread_mutex_unlock(&mm->view_lock);
+    char *exe = maps_snapshot(mm, &copy), *fname = exe + sizeof(mm->exe);
     mm_put(mm);
-    if (!copy.v) {
-        free(exe);
+    if (!exe)
         return -ENOMEM;
-    }
     /* Paths as the reader sees them, from its root (seq_file_path). */
     struct path root = { 0 };
     if (reader && reader->proc && reader->proc->fs) {

@@ -121,6 +121,107 @@ static inline int in_stub_text(uint64_t ip)
     return ip >= STUB_BASE && ip < (uint64_t)(uintptr_t)stub_text_end;
 }
 
+/* The guest's registers from the signal frame into its sysmsg page. */
+static void save_regs(struct guest_regs *r, const struct sigcontext *g, int sig)
+{
+    r->r8 = g->r8;
+    r->r9 = g->r9;
+    r->r10 = g->r10;
+    r->r11 = g->r11;
+    r->r12 = g->r12;
+    r->r13 = g->r13;
+    r->r14 = g->r14;
+    r->r15 = g->r15;
+    r->rdi = g->rdi;
+    r->rsi = g->rsi;
+    r->rbp = g->rbp;
+    r->rbx = g->rbx;
+    r->rdx = g->rdx;
+    r->rax = g->rax;
+    r->rcx = g->rcx;
+    r->rsp = g->rsp;
+    r->rip = g->rip;
+    r->eflags = g->eflags;
+    r->orig_rax = sig == SIGSYS ? g->rax : (uint64_t)-1;
+    r->fs_base = rdfsbase();
+    r->gs_base = rdgsbase();
+}
+
+/* Post the event, then run what the sentry asks until it says resume. */
+static void serve(struct sysmsg *m)
+{
+    for (;;) {
+        post_and_wait(m);
+        uint32_t cmd = m->cmd;
+        if (cmd == SMC_SYSCALL)
+            m->sc_ret =
+                sc6((long)m->sc_nr, (long)m->sc_args[0], (long)m->sc_args[1], (long)m->sc_args[2],
+                    (long)m->sc_args[3], (long)m->sc_args[4], (long)m->sc_args[5]);
+        else if (cmd == SMC_CLONE)
+            m->sc_ret = stub_clone(m->sc_args[0], m->sc_args[1], m->sc_args[2], m->sc_args[3],
+                                   m->sc_args[4], m->sc_args[5]);
+        else if (cmd == SMC_EXIT)
+            for (;;)
+                sc1(__NR_exit, 0);
+        else
+            break;
+    }
+}
+
+/* Back to the guest without rt_sigreturn: iretq with the registers the
+ * sentry handed back and the FP state the kernel saved (stub_return). */
+static void fast_return(const struct guest_regs *r, const struct sigcontext *g, uint64_t flags,
+                        const struct _fpstate *fp)
+{
+    struct return_frame f = {
+        .r15 = r->r15,
+        .r14 = r->r14,
+        .r13 = r->r13,
+        .r12 = r->r12,
+        .rbp = r->rbp,
+        .rbx = r->rbx,
+        .r11 = r->r11,
+        .r10 = r->r10,
+        .r9 = r->r9,
+        .r8 = r->r8,
+        .rax = r->rax,
+        .rcx = r->rcx,
+        .rdx = r->rdx,
+        .rsi = r->rsi,
+        .rdi = r->rdi,
+        .rip = r->rip,
+        .cs = g->cs,
+        .rflags = flags,
+        .rsp = r->rsp,
+        .ss = g->ss,
+    };
+    stub_return(&f, (void *)fp);
+}
+
+/* The registers the sentry handed back into the signal frame, for a return
+ * through rt_sigreturn. */
+static void load_regs(struct sigcontext *g, const struct guest_regs *r, uint64_t flags)
+{
+    g->r8 = r->r8;
+    g->r9 = r->r9;
+    g->r10 = r->r10;
+    g->r11 = r->r11;
+    g->r12 = r->r12;
+    g->r13 = r->r13;
+    g->r14 = r->r14;
+    g->r15 = r->r15;
+    g->rdi = r->rdi;
+    g->rsi = r->rsi;
+    g->rbp = r->rbp;
+    g->rbx = r->rbx;
+    g->rdx = r->rdx;
+    g->rax = r->rax;
+    g->rcx = r->rcx;
+    g->rsp = r->rsp;
+    g->rip = r->rip;
+    g->eflags = flags;
+}
+
 /* One handler for every trap: syscalls (SIGSYS), faults, and the sentry's
  * interrupt. Runs on this thread's signal stack, whose slot names its sysmsg.
  * Syscalls and faults run with no signal blocked (SA_NODEFER, empty mask) so
@@ -153,27 +254,7 @@ static void handler(int sig, siginfo_t *si, void *ucv)
     struct sysmsg *m = (struct sysmsg *)(uintptr_t)(SYSMSG_BASE + slot * SYSMSG_SIZE);
     struct guest_regs *r = &m->regs;
 
-    r->r8 = g->r8;
-    r->r9 = g->r9;
-    r->r10 = g->r10;
-    r->r11 = g->r11;
-    r->r12 = g->r12;
-    r->r13 = g->r13;
-    r->r14 = g->r14;
-    r->r15 = g->r15;
-    r->rdi = g->rdi;
-    r->rsi = g->rsi;
-    r->rbp = g->rbp;
-    r->rbx = g->rbx;
-    r->rdx = g->rdx;
-    r->rax = g->rax;
-    r->rcx = g->rcx;
-    r->rsp = g->rsp;
-    r->rip = g->rip;
-    r->eflags = g->eflags;
-    r->orig_rax = sig == SIGSYS ? g->rax : (uint64_t)-1;
-    r->fs_base = rdfsbase();
-    r->gs_base = rdgsbase();
+    save_regs(r, g, sig);
 
     m->ev.signo = sig;
     m->ev.code = si->si_code;
@@ -189,22 +270,7 @@ static void handler(int sig, siginfo_t *si, void *ucv)
         m->ev.addr = (uint64_t)(uintptr_t)si->si_addr;
     }
 
-    for (;;) {
-        post_and_wait(m);
-        uint32_t cmd = m->cmd;
-        if (cmd == SMC_SYSCALL)
-            m->sc_ret =
-                sc6((long)m->sc_nr, (long)m->sc_args[0], (long)m->sc_args[1], (long)m->sc_args[2],
-                    (long)m->sc_args[3], (long)m->sc_args[4], (long)m->sc_args[5]);
-        else if (cmd == SMC_CLONE)
-            m->sc_ret = stub_clone(m->sc_args[0], m->sc_args[1], m->sc_args[2], m->sc_args[3],
-                                   m->sc_args[4], m->sc_args[5]);
-        else if (cmd == SMC_EXIT)
-            for (;;)
-                sc1(__NR_exit, 0);
-        else
-            break;
-    }
+    serve(m);
 
     wrfsbase(r->fs_base);
     wrgsbase(r->gs_base);
@@ -212,48 +278,9 @@ static void handler(int sig, siginfo_t *si, void *ucv)
     const struct _fpstate *fp = (const struct _fpstate *)g->fpstate;
     if (sig != STUB_INTERRUPT_SIG && fp && fp->sw_reserved.magic1 == FP_XSTATE_MAGIC1_ &&
         ((uintptr_t)fp & 63) == 0) {
-        struct return_frame f = {
-            .r15 = r->r15,
-            .r14 = r->r14,
-            .r13 = r->r13,
-            .r12 = r->r12,
-            .rbp = r->rbp,
-            .rbx = r->rbx,
-            .r11 = r->r11,
-            .r10 = r->r10,
-            .r9 = r->r9,
-            .r8 = r->r8,
-            .rax = r->rax,
-            .rcx = r->rcx,
-            .rdx = r->rdx,
-            .rsi = r->rsi,
-            .rdi = r->rdi,
-            .rip = r->rip,
-            .cs = g->cs,
-            .rflags = flags,
-            .rsp = r->rsp,
-            .ss = g->ss,
-        };
-        stub_return(&f, (void *)fp);
+        fast_return(r, g, flags, fp);
     }
-    g->r8 = r->r8;
-    g->r9 = r->r9;
-    g->r10 = r->r10;
-    g->r11 = r->r11;
-    g->r12 = r->r12;
-    g->r13 = r->r13;
-    g->r14 = r->r14;
-    g->r15 = r->r15;
-    g->rdi = r->rdi;
-    g->rsi = r->rsi;
-    g->rbp = r->rbp;
-    g->rbx = r->rbx;
-    g->rdx = r->rdx;
-    g->rax = r->rax;
-    g->rcx = r->rcx;
-    g->rsp = r->rsp;
-    g->rip = r->rip;
-    g->eflags = flags;
+    load_regs(g, r, flags);
 }
 
 struct ksigaction {
