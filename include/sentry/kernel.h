@@ -115,8 +115,14 @@ struct process {
     struct list_node children; /* its children (process.sibling) */
     struct list_node sibling;
     struct list_node pid_node; /* sandbox->procs, ordered by pid */
-    int state;                 /* enum proc_state */
-    int exit_signal;           /* sent to the parent at exit (SIGCHLD, or 0) */
+    /* The thread of the parent that made it (Linux's real_parent is a
+     * thread): when that thread exits, the child's parent-death signal is
+     * sent and another live thread of the parent becomes its maker. 0 once
+     * reparented to another process (the signal then comes at that
+     * process's death). */
+    int parent_tid;
+    int state;       /* enum proc_state */
+    int exit_signal; /* sent to the parent at exit (SIGCHLD, or 0) */
     int pgid, sid;
     int did_exec;            /* it has run execve (setpgid's EACCES) */
     int child_subreaper;     /* PR_SET_CHILD_SUBREAPER (relaxed atomics) */

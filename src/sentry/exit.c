@@ -103,6 +103,75 @@ static void unlink_reaped(struct sandbox *box, struct process *p)
 /* The last thread of p has exited: p becomes a zombie (or is reaped at
  * once), its children go to the reaper, its parent is told. Called
  * without locks. */
+/* Children to send their parent-death signal (PR_SET_PDEATHSIG), each
+ * with a reference. */
+struct pdeath {
+    struct process **procs;
+    int *sigs;
+    int n;
+};
+
+/* Under tasklist: p's live children made by thread tid (0: all of them)
+ * whose threads asked for a parent-death signal; those made by tid get
+ * new_tid as their maker. Out of memory, some are not signalled. */
+static struct pdeath pdeath_collect(struct process *p, int tid, int new_tid)
+{
+    struct pdeath pd = { NULL, NULL, 0 };
+    int max = 0;
+    list_for_each(c, &p->children, struct process, sibling) max++;
+    if (max) {
+        pd.procs = malloc((size_t)max * sizeof(*pd.procs));
+        pd.sigs = malloc((size_t)max * sizeof(*pd.sigs));
+    }
+    list_for_each(c, &p->children, struct process, sibling)
+    {
+        if (tid && c->parent_tid != tid)
+            continue;
+        if (tid)
+            c->parent_tid = new_tid;
+        if (c->state != PROC_ALIVE || !pd.procs || !pd.sigs)
+            continue;
+        int sig = 0;
+        pthread_mutex_lock(&c->lock);
+        list_for_each(ct, &c->threads, struct task, thread_node) if (ct->pdeath_signal) sig =
+            ct->pdeath_signal;
+        pthread_mutex_unlock(&c->lock);
+        if (sig) {
+            pd.procs[pd.n] = process_get(c);
+            pd.sigs[pd.n++] = sig;
+        }
+    }
+    return pd;
+}
+
+/* Send what pdeath_collect found (under nothing) and free it. */
+static void pdeath_send(struct pdeath *pd)
+{
+    for (int i = 0; i < pd->n; i++) {
+        signal_process(pd->procs[i], pd->sigs[i]);
+        process_put(pd->procs[i]);
+    }
+    free(pd->procs);
+    free(pd->sigs);
+}
+
+/* A thread that is not its process's last exits: its children pass to
+ * another live thread of the process, and get their parent-death signal
+ * (Linux's forget_original_parent, which reparents within the group). */
+static void thread_orphans(struct task *t)
+{
+    struct process *p = t->proc;
+    struct sandbox *box = p->sandbox;
+    pthread_mutex_lock(&box->tasklist);
+    pthread_mutex_lock(&p->lock);
+    int heir = 0;
+    list_for_each(o, &p->threads, struct task, thread_node) if (!heir && !o->exited) heir = o->tid;
+    pthread_mutex_unlock(&p->lock);
+    struct pdeath pd = pdeath_collect(p, t->tid, heir);
+    pthread_mutex_unlock(&box->tasklist);
+    pdeath_send(&pd);
+}
+
 static void process_died(struct process *p, int wstatus)
 {
     struct sandbox *box = p->sandbox;
@@ -132,23 +201,11 @@ static void process_died(struct process *p, int wstatus)
     p->state = PROC_ZOMBIE;
     wake_up_all(&p->wait_pidfd);
     struct process *reaper = p == box->init ? NULL : find_reaper(box, p);
-    /* Children that asked for a parent-death signal (PR_SET_PDEATHSIG). */
-    struct process *pdeath[64];
-    int pdeath_sig[64], npdeath = 0;
+    struct pdeath pd = pdeath_collect(p, 0, 0);
     list_for_each_safe(c, &p->children, struct process, sibling)
     {
-        if (c->state == PROC_ALIVE && npdeath < (int)ARRAY_SIZE(pdeath)) {
-            int sig = 0;
-            pthread_mutex_lock(&c->lock);
-            list_for_each(ct, &c->threads, struct task, thread_node) if (ct->pdeath_signal) sig =
-                ct->pdeath_signal;
-            pthread_mutex_unlock(&c->lock);
-            if (sig) {
-                pdeath[npdeath] = process_get(c);
-                pdeath_sig[npdeath++] = sig;
-            }
-        }
         list_del(&c->sibling);
+        c->parent_tid = 0;
         if (!reaper) {
             c->parent = NULL;
             continue;
@@ -171,10 +228,7 @@ static void process_died(struct process *p, int wstatus)
         wake_up_all(&parent->wait_chld);
     }
     pthread_mutex_unlock(&box->tasklist);
-    for (int i = 0; i < npdeath; i++) {
-        signal_process(pdeath[i], pdeath_sig[i]);
-        process_put(pdeath[i]);
-    }
+    pdeath_send(&pd);
     if (notify_sig > 0 && notify_sig <= GUEST_NSIG)
         signal_process_info(parent, notify_sig, &info);
     if (notify_sig)
@@ -217,6 +271,8 @@ void task_exit(struct task *t)
         pid_unlink_task(box, t);
         pthread_mutex_unlock(&box->tasklist);
     }
+    if (!last)
+        thread_orphans(t);
     exit_futexes(t);
     vfork_release(t);
 
