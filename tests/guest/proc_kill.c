@@ -15,17 +15,6 @@
 #include <time.h>
 
 /* A child blocked on a pipe read until killed or released. */
-static pid_t sleeper(int fd)
-{
-    pid_t pid = fork();
-    if (pid == 0) {
-        no_core();
-        wait_byte(fd);
-        _exit(0);
-    }
-    return pid;
-}
-
 static void test_default_actions(void)
 {
     int p[2];
@@ -34,7 +23,7 @@ static void test_default_actions(void)
                                 SIGKILL, SIGUSR1, SIGSEGV, SIGUSR2, SIGPIPE, SIGALRM,
                                 SIGTERM, SIGXCPU, SIGSYS,  40,      64 };
     for (size_t i = 0; i < sizeof sigs / sizeof sigs[0]; i++) {
-        pid_t pid = sleeper(p[0]);
+        pid_t pid = fork_sleeper(p[0]);
         char want[64], what[64];
         snprintf(want, sizeof want, "killed by %s", sig_name(sigs[i]));
         snprintf(what, sizeof what, "kill(child, %s)", sig_name(sigs[i]));
@@ -44,7 +33,7 @@ static void test_default_actions(void)
     /* Ignored by default: the child lives on and exits normally. */
     static const int ign[] = { SIGCHLD, SIGURG, SIGWINCH, SIGCONT };
     for (size_t i = 0; i < sizeof ign / sizeof ign[0]; i++) {
-        pid_t pid = sleeper(p[0]);
+        pid_t pid = fork_sleeper(p[0]);
         char what[64];
         snprintf(what, sizeof what, "%s's default action is to ignore", sig_name(ign[i]));
         sc(SYS_kill, pid, ign[i]);
@@ -98,13 +87,13 @@ static void test_tkill(void)
 {
     int p[2];
     pipe(p);
-    pid_t pid = sleeper(p[0]);
+    pid_t pid = fork_sleeper(p[0]);
     check_ret(sc(SYS_tkill, pid, SIGTERM), 0, "tkill(child, SIGTERM)");
     check_wait(pid, "killed by SIGTERM", "tkill");
-    pid = sleeper(p[0]);
+    pid = fork_sleeper(p[0]);
     check_ret(sc(SYS_tgkill, pid, pid, SIGUSR2), 0, "tgkill(child, child, SIGUSR2)");
     check_wait(pid, "killed by SIGUSR2", "tgkill");
-    pid = sleeper(p[0]);
+    pid = fork_sleeper(p[0]);
     check_err(sc(SYS_tgkill, getpid(), pid, SIGTERM), ESRCH, "tgkill with the wrong tgid");
     check_ret(sc(SYS_tgkill, pid, pid, 0), 0, "tgkill signal 0");
     check_err(sc(SYS_tgkill, pid, 0, SIGTERM), EINVAL, "tgkill tid 0");
@@ -125,7 +114,7 @@ static void test_errors(void)
 {
     int p[2];
     pipe(p);
-    pid_t pid = sleeper(p[0]);
+    pid_t pid = fork_sleeper(p[0]);
     check_ret(sc(SYS_kill, pid, 0), 0, "kill(child, 0)");
     check_err(sc(SYS_kill, pid, 65), EINVAL, "kill signal 65");
     check_err(sc(SYS_kill, pid, -1), EINVAL, "kill signal -1");
@@ -155,14 +144,14 @@ static void test_group(void)
     pid_t leader = fork_checked();
     if (leader == 0) {
         sc(SYS_setpgid, 0, 0);
-        pid_t a = sleeper(p[0]), b = sleeper(p[0]);
+        pid_t a = fork_sleeper(p[0]), b = fork_sleeper(p[0]);
         signal(SIGTERM, SIG_IGN); /* the sender itself is in the group */
         check_ret(sc(SYS_kill, 0, SIGTERM), 0, "kill(0, SIGTERM) in a group of three");
         check_wait(a, "killed by SIGTERM", "group member 1");
         check_wait(b, "killed by SIGTERM", "group member 2");
         /* kill(-pgid) from outside the group. */
-        a = sleeper(p[0]);
-        b = sleeper(p[0]);
+        a = fork_sleeper(p[0]);
+        b = fork_sleeper(p[0]);
         sc(SYS_setpgid, a, a);
         sc(SYS_setpgid, b, a);
         check_ret(sc(SYS_kill, -a, SIGUSR1), 0, "kill(-pgid, SIGUSR1)");

@@ -277,11 +277,6 @@ static void test_tgkill_pending(void)
     pthread_sigmask(SIG_SETMASK, &old, 0);
 }
 
-static long elapsed_ms(const struct timespec *a, const struct timespec *b)
-{
-    return (b->tv_sec - a->tv_sec) * 1000 + (b->tv_nsec - a->tv_nsec) / 1000000;
-}
-
 static void *sleeper(void *arg)
 {
     struct timespec ts = { 0, 30 * 1000000L };

@@ -173,6 +173,19 @@ static inline long wait_byte(int fd)
     return r;
 }
 
+/* A child without a core file that sleeps until fd gives a byte or EOF,
+ * then exits 0: a target for signals. */
+static inline pid_t fork_sleeper(int fd)
+{
+    pid_t pid = fork();
+    if (pid == 0) {
+        no_core();
+        wait_byte(fd);
+        _exit(0);
+    }
+    return pid;
+}
+
 static inline void send_byte(int fd)
 {
     char c = 'x';

@@ -30,20 +30,6 @@ static long cnsleep(long clock, long flags, const struct timespec *rq, struct ti
     return sc(SYS_clock_nanosleep, clock, flags, rq, rem);
 }
 
-static long elapsed_ms(const struct timespec *a, const struct timespec *b)
-{
-    return (b->tv_sec - a->tv_sec) * 1000 + (b->tv_nsec - a->tv_nsec) / 1000000;
-}
-
-static void add_ms(struct timespec *t, long ms)
-{
-    t->tv_nsec += ms * 1000000L;
-    while (t->tv_nsec >= 1000000000L) {
-        t->tv_nsec -= 1000000000L;
-        t->tv_sec++;
-    }
-}
-
 int main(void)
 {
     char name[160];
