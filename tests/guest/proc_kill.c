@@ -40,8 +40,7 @@ static void test_default_actions(void)
         send_byte(p[1]);
         check_wait(pid, "exited 0", what);
     }
-    close(p[0]);
-    close(p[1]);
+    close_pipe(p);
 }
 
 static void test_ignore(void)
@@ -77,10 +76,8 @@ static void test_ignore(void)
     sa.sa_handler = SIG_IGN;
     check_err(sc(SYS_rt_sigaction, SIGKILL, &sa, 0, 8), EINVAL, "rt_sigaction(SIGKILL)");
     check_err(sc(SYS_rt_sigaction, SIGSTOP, &sa, 0, 8), EINVAL, "rt_sigaction(SIGSTOP)");
-    close(p[0]);
-    close(p[1]);
-    close(q[0]);
-    close(q[1]);
+    close_pipe(p);
+    close_pipe(q);
 }
 
 static void test_tkill(void)
@@ -106,8 +103,7 @@ static void test_tkill(void)
     check_err(sc(SYS_tkill, 4194305, 0), ESRCH, "tkill past pid_max");
     send_byte(p[1]);
     check_wait(pid, "exited 0", "the child the errors left alone");
-    close(p[0]);
-    close(p[1]);
+    close_pipe(p);
 }
 
 static void test_errors(void)
@@ -131,8 +127,7 @@ static void test_errors(void)
     check_ret(sc(SYS_kill, pid, SIGKILL), 0, "kill(zombie, SIGKILL)");
     check_wait(pid, "exited 0", "the zombie's status is its exit's");
     check_err(sc(SYS_kill, pid, 0), ESRCH, "kill(reaped, 0)");
-    close(p[0]);
-    close(p[1]);
+    close_pipe(p);
 }
 
 /* kill(0) and kill(-pgid): in a group of its own made by a child, so
@@ -161,8 +156,7 @@ static void test_group(void)
         child_done();
     }
     check_wait(leader, "exited 0", "the group's checks");
-    close(p[0]);
-    close(p[1]);
+    close_pipe(p);
 }
 
 static void test_pending(void)
@@ -229,12 +223,9 @@ static void test_pdeathsig(void)
     check_wait(g, "killed by SIGUSR2", "the child got its parent-death signal");
     prctl(PR_SET_CHILD_SUBREAPER, 0, 0, 0, 0);
     check_err(prctl(PR_SET_PDEATHSIG, 65, 0, 0, 0) < 0 ? -errno : 0, EINVAL, "PR_SET_PDEATHSIG 65");
-    close(p[0]);
-    close(p[1]);
-    close(r[0]);
-    close(r[1]);
-    close(ready[0]);
-    close(ready[1]);
+    close_pipe(p);
+    close_pipe(r);
+    close_pipe(ready);
 }
 
 int main(void)

@@ -35,8 +35,7 @@ static void test_stop(void)
     check_ret(sc(SYS_wait4, pid, &st, WNOHANG, 0), 0, "SIGTERM to a stopped child: still there");
     sc(SYS_kill, pid, SIGCONT);
     check_wait(pid, "killed by SIGTERM", "... dies of it once continued");
-    close(p[0]);
-    close(p[1]);
+    close_pipe(p);
 }
 
 int main(void)

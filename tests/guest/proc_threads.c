@@ -271,8 +271,7 @@ static void test_tgkill_pending(void)
     void *r = 0;
     pthread_join(t, &r);
     check((long)r == 1, "pending for the thread it was sent to");
-    close(gate[0]);
-    close(gate[1]);
+    close_pipe(gate);
     signal(SIGUSR1, SIG_DFL);
     pthread_sigmask(SIG_SETMASK, &old, 0);
 }

@@ -192,6 +192,13 @@ static inline void send_byte(int fd)
     sc(SYS_write, fd, &c, 1);
 }
 
+/* Closes both ends of a pipe. */
+static inline void close_pipe(const int p[2])
+{
+    close(p[0]);
+    close(p[1]);
+}
+
 /* /proc/PID/stat: the state letter (or '?') and the Nth field after the
  * command (field 3 is the state, 4 ppid, 5 pgrp, 6 session). */
 static inline long proc_stat_field(long pid, int field, char *state)

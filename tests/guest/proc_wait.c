@@ -134,8 +134,7 @@ static void test_waitid(void)
     memset(&si, 0, sizeof si);
     check_ret(waitid_raw(P_PGID, pid, &si, WEXITED), 0, "P_PGID of the child's own group");
     check(si.si_pid == pid && si.si_status == 8, "P_PGID reaped the child");
-    close(q[0]);
-    close(q[1]);
+    close_pipe(q);
 
     /* P_PIDFD. */
     pid = blocked_child(p[0], 9);
@@ -166,8 +165,7 @@ static void test_waitid(void)
     pid = blocked_child(p[0], 0);
     send_byte(p[1]);
     check_ret(waitid_raw(P_PID, pid, NULL, WEXITED), 0, "waitid with NULL siginfo");
-    close(p[0]);
-    close(p[1]);
+    close_pipe(p);
 }
 
 /* A clone child whose exit signal is not SIGCHLD is a "clone" child:
@@ -269,10 +267,8 @@ static void test_orphans(void)
         check(1, "the orphan's parent is now init");
         check(1, "the orphan, reaped by init: exited 13");
     }
-    close(p[0]);
-    close(p[1]);
-    close(r[0]);
-    close(r[1]);
+    close_pipe(p);
+    close_pipe(r);
 }
 
 int main(void)
