@@ -337,6 +337,13 @@ static void show_state(const char *want_comm)
     out("cmdline has %d strings\n", args);
 }
 
+/* A later stage's first lines: its name, then the arguments it got. */
+static void begin_stage(const char *name, int argc, char **argv)
+{
+    out("stage %s\n", name);
+    show_args(argc, argv);
+}
+
 static void on_signal(int sig)
 {
     (void)sig;
@@ -391,8 +398,7 @@ static void check_code_mapping(void)
 
 static void stage_second(int argc, char **argv)
 {
-    out("stage second\n");
-    show_args(argc, argv);
+    begin_stage("second", argc, argv);
     check(fcntl(5, F_GETFD) == 0, "fd 5 kept");
     check(fcntl(6, F_GETFD) == -1 && errno == EBADF, "close-on-exec fd 6 closed");
     /* An OFD lock conflicts with the process's own POSIX locks. */
@@ -422,8 +428,7 @@ static void stage_second(int argc, char **argv)
 
 static void stage_script(int argc, char **argv)
 {
-    out("stage script\n");
-    show_args(argc, argv);
+    begin_stage("script", argc, argv);
     /* comm and AT_EXECFN name the script; /proc/self/exe its interpreter. */
     show_state("sh_stage");
     check(strcmp((char *)getauxval(AT_EXECFN), "sh_stage") == 0, "AT_EXECFN is the script");
@@ -433,8 +438,7 @@ static void stage_script(int argc, char **argv)
 
 static void stage_nest(int argc, char **argv)
 {
-    out("stage nest\n");
-    show_args(argc, argv);
+    begin_stage("nest", argc, argv);
     show_state("c4");
     int fd = open(self, O_RDONLY);
     char *nargv[] = { "by-fd", NULL };
@@ -443,8 +447,7 @@ static void stage_nest(int argc, char **argv)
 
 static void stage_fd(int argc, char **argv)
 {
-    out("stage fd\n");
-    show_args(argc, argv);
+    begin_stage("fd", argc, argv);
     /* comm is the file's own name; AT_EXECFN the made-up /dev/fd name. */
     const char *base = strrchr(self, '/') ? strrchr(self, '/') + 1 : self;
     char want[16];
@@ -462,8 +465,7 @@ static void stage_fd(int argc, char **argv)
 
 static void stage_dirfd(int argc, char **argv)
 {
-    out("stage dirfd\n");
-    show_args(argc, argv);
+    begin_stage("dirfd", argc, argv);
     const char *fn = (const char *)getauxval(AT_EXECFN);
     const char *base = strrchr(self, '/') + 1;
     char want[16];
@@ -484,8 +486,7 @@ static void stage_dirfd(int argc, char **argv)
 
 static void stage_memfd(int argc, char **argv)
 {
-    out("stage memfd\n");
-    show_args(argc, argv);
+    begin_stage("memfd", argc, argv);
     char comm[32] = "", exe[256] = "";
     int fd = open("/proc/self/comm", O_RDONLY);
     ssize_t n = fd >= 0 ? read(fd, comm, sizeof comm - 1) : -1;

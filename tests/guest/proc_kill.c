@@ -43,33 +43,34 @@ static void test_default_actions(void)
     close_pipe(p);
 }
 
+/* A child that sets SIG_IGN for each of sigs, says so through ready and
+ * then waits for a byte on go before it exits 0; returns once it is ready. */
+static pid_t fork_ignoring(const int *sigs, int n, const int ready[2], const int go[2])
+{
+    pid_t pid = fork();
+    if (pid == 0) {
+        for (int i = 0; i < n; i++)
+            signal(sigs[i], SIG_IGN);
+        send_byte(ready[1]);
+        wait_byte(go[0]);
+        _exit(0);
+    }
+    wait_byte(ready[0]);
+    return pid;
+}
+
 static void test_ignore(void)
 {
     int p[2], q[2];
     pipe(p);
     pipe(q);
-    pid_t pid = fork();
-    if (pid == 0) {
-        signal(SIGTERM, SIG_IGN);
-        signal(SIGKILL, SIG_IGN); /* refused: EINVAL, stays default */
-        signal(SIGUSR1, SIG_IGN);
-        send_byte(q[1]);
-        wait_byte(p[0]);
-        _exit(0);
-    }
-    wait_byte(q[0]);
+    /* SIGKILL's SIG_IGN is refused (EINVAL): it stays default. */
+    pid_t pid = fork_ignoring((const int[]){ SIGTERM, SIGKILL, SIGUSR1 }, 3, q, p);
     sc(SYS_kill, pid, SIGTERM);
     sc(SYS_kill, pid, SIGUSR1);
     send_byte(p[1]);
     check_wait(pid, "exited 0", "ignored SIGTERM and SIGUSR1 do nothing");
-    pid = fork();
-    if (pid == 0) {
-        signal(SIGKILL, SIG_IGN);
-        send_byte(q[1]);
-        wait_byte(p[0]);
-        _exit(0);
-    }
-    wait_byte(q[0]);
+    pid = fork_ignoring((const int[]){ SIGKILL }, 1, q, p);
     sc(SYS_kill, pid, SIGKILL);
     check_wait(pid, "killed by SIGKILL", "SIGKILL cannot be ignored");
     struct sigaction sa = { 0 };
