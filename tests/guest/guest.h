@@ -169,6 +169,17 @@ static inline int sandboxed(void)
     return s && strcmp(s, "1") == 0;
 }
 
+/* A clock id and the name checks print for it; NAMED_CLOCK(MONOTONIC) is
+ * { CLOCK_MONOTONIC, "MONOTONIC" }. */
+struct named_clock {
+    int id;
+    const char *name;
+};
+#define NAMED_CLOCK(c)                                                                             \
+    {                                                                                              \
+        CLOCK_##c, #c                                                                              \
+    }
+
 /* Milliseconds from a to b, for checks that a wait lasted about so long. */
 static inline long elapsed_ms(const struct timespec *a, const struct timespec *b)
 {
