@@ -656,20 +656,11 @@ static void test_handles(void)
 
 int main(void)
 {
-    if (work_begin("fs_stat") < 0)
+    static void (*const tests[])(void) = { test_stat,     test_access,   test_chmod_chown,
+                                           test_times,    test_truncate, test_statfs,
+                                           test_getdents, test_xattr,    test_handles };
+    if (in_work_dir("fs_stat", tests, sizeof tests / sizeof tests[0]) < 0)
         return 2;
-
-    test_stat();
-    test_access();
-    test_chmod_chown();
-    test_times();
-    test_truncate();
-    test_statfs();
-    test_getdents();
-    test_xattr();
-    test_handles();
-
-    work_end();
     struct stat st;
     check(lstat("fs_stat.dir", &st) != 0, "work dir removed");
     return finish();
