@@ -21,21 +21,17 @@ static long waitid_raw(int type, long id, siginfo_t *si, int opts)
 
 static const char *code_name(int c)
 {
-    switch (c) {
-    case CLD_EXITED:
-        return "CLD_EXITED";
-    case CLD_KILLED:
-        return "CLD_KILLED";
-    case CLD_DUMPED:
-        return "CLD_DUMPED";
-    case CLD_STOPPED:
-        return "CLD_STOPPED";
-    case CLD_CONTINUED:
-        return "CLD_CONTINUED";
-    case 0:
-        return "0";
-    }
-    return "other";
+    static const char *const n[] = {
+        [0] = "0",
+        [CLD_EXITED] = "CLD_EXITED",
+        [CLD_KILLED] = "CLD_KILLED",
+        [CLD_DUMPED] = "CLD_DUMPED",
+        [CLD_STOPPED] = "CLD_STOPPED",
+        [CLD_CONTINUED] = "CLD_CONTINUED",
+    };
+    if (c >= 0 && c < (int)(sizeof n / sizeof n[0]) && n[c])
+        return n[c];
+    return "other"; /* CLD_TRAPPED among them */
 }
 
 /* Prints a siginfo from waitid relative to the expected pid. */
