@@ -9,6 +9,9 @@
  * Setup (outside the timed loop) reuses a directory an earlier run filled.
  * Usage: fs DIR OP [N]  (prints "OP N ops X.XXX us/op") */
 #define _GNU_SOURCE
+#define BENCH_NAME "fs"
+#include "bench.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -25,19 +28,6 @@
 static char path_file[4096], path_dir[4096];
 static char buf[FILE_SIZE];
 static char dents[32768];
-
-static void die(const char *what)
-{
-    fprintf(stderr, "fs: %s: %s\n", what, strerror(errno));
-    exit(1);
-}
-
-static double now_us(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t); /* vDSO: not itself a syscall */
-    return t.tv_sec * 1e6 + t.tv_nsec / 1e3;
-}
 
 /* DIR/fs-bench-file (4 KiB) and DIR/fs-bench-dir/e0000..e0999. */
 static void setup(const char *dir, int want_dir)

@@ -7,6 +7,9 @@
  *   pipe     one round trip of a byte between two processes over two pipes
  * Usage: proc OP [N] [PROGRAM]  (prints "OP N ops X.XXX us/op") */
 #define _GNU_SOURCE
+#define BENCH_NAME "proc"
+#include "bench.h"
+
 #include <errno.h>
 #include <pthread.h>
 #include <spawn.h>
@@ -19,19 +22,6 @@
 #include <unistd.h>
 
 extern char **environ;
-
-static void die(const char *what)
-{
-    fprintf(stderr, "proc: %s: %s\n", what, strerror(errno));
-    exit(1);
-}
-
-static double now_us(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t); /* vDSO: not itself a syscall */
-    return t.tv_sec * 1e6 + t.tv_nsec / 1e3;
-}
 
 static void reap(pid_t pid)
 {

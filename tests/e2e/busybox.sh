@@ -239,6 +239,7 @@ verdict() {
 #   once      only in the first bind variant
 parse_opts() {
     fork='' in='' want_st=0 cmp_err='' check='' once=''
+    nopts=0
     while [ $# -gt 0 ] && [ "$1" != -- ]; do
         case $1 in
         fork) fork=1 ;;
@@ -249,21 +250,27 @@ parse_opts() {
         once) once=1 ;;
         *) echo "busybox.sh: bad test option $1" >&2; exit 2 ;;
         esac
+        nopts=$((nopts + 1))
         shift
     done
+}
+
+# The start of t and tc: LABEL [OPTIONS] -- sets name and the options, and
+# nskip, how many words the caller shifts to reach the applet.
+begin_test() {
+    name="$1 ($variant)"
+    shift
+    parse_opts "$@"
+    nskip=$((nopts + 2))
 }
 
 # A test in a bind variant: t LABEL [OPTIONS] -- APPLET [ARG...]
 # The scratch directory $dir is reset, the applet run natively in it; if
 # the tree changed it is reset again; then the applet runs sandboxed.
 t() {
-    local label=$1
-    shift
-    parse_opts "$@"
-    while [ "$1" != -- ]; do shift; done
-    shift
+    begin_test "$@"
+    shift "$nskip"
     [ -n "$once" ] && [ "$variant" != bind ] && return
-    name="$label ($variant)"
     cmp_tree=1
     [ -n "$check" ] && cmp_tree=''
     rm -f "$out"/*
@@ -281,12 +288,8 @@ t() {
 # A test in the sandbox's own /tmp: tc LABEL [OPTIONS] -- APPLET [ARG...]
 # Native: a fresh empty directory; sandboxed: --cwd /tmp, fresh each run.
 tc() {
-    local label=$1
-    shift
-    parse_opts "$@"
-    while [ "$1" != -- ]; do shift; done
-    shift
-    name="$label ($variant)"
+    begin_test "$@"
+    shift "$nskip"
     cmp_tree=''
     rm -f "$out"/*
     rm -rf "$nat_cwd" "$sbx_cwd" && mkdir -p "$nat_cwd" "$sbx_cwd" || exit 2

@@ -177,11 +177,5 @@ int main(void)
               "PR_CAP_AMBIENT_IS_SET chown");
     check_ret(sc(SYS_prctl, PR_GET_SECUREBITS), 0, "PR_GET_SECUREBITS");
     check_err(sc(SYS_prctl, PR_SET_KEEPCAPS, 2), EINVAL, "PR_SET_KEEPCAPS 2");
-    if (privileged())
-        root_rules();
-    else {
-        out("not root: the unprivileged rules\n");
-        user_rules();
-    }
-    return finish();
+    return by_privilege(root_rules, user_rules);
 }

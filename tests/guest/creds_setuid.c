@@ -242,11 +242,5 @@ int main(void)
     check_err(sc(SYS_getresuid, BADPTR, &b, &d), EFAULT, "getresuid(bad, ...)");
     check_err(sc(SYS_getresuid, &a, &b, BADPTR), EFAULT, "getresuid(..., bad)");
     check_err(sc(SYS_getresgid, &a, KPTR, &d), EFAULT, "getresgid(kernel pointer)");
-    if (privileged())
-        as_root();
-    else {
-        out("not root: the unprivileged rules\n");
-        as_user();
-    }
-    return finish();
+    return by_privilege(as_root, as_user);
 }

@@ -107,4 +107,18 @@ static inline int privileged(void)
            (caps().eff & BIT(CAP_SETGID)) && (caps().eff & BIT(CAP_SETPCAP));
 }
 
+/* The end of a test with rules for root and rules for anyone else: runs
+ * the ones that apply (saying so when they are the unprivileged ones),
+ * then the summary. */
+static inline int by_privilege(void (*root)(void), void (*user)(void))
+{
+    if (privileged())
+        root();
+    else {
+        out("not root: the unprivileged rules\n");
+        user();
+    }
+    return finish();
+}
+
 #endif

@@ -100,6 +100,13 @@ static long x_execveat(int dirfd, const void *path, const void *argv, const void
     return sc(SYS_execveat, dirfd, path, argv, envp, flags);
 }
 
+/* A stage's execve returned r: it failed, and so does the test. */
+static __attribute__((noreturn)) void exec_failed(const char *what, long r)
+{
+    out("FAIL %s: %s\n", what, ret_name(r));
+    exit(1);
+}
+
 /* The errors, each with the image intact afterwards. */
 static void errors(void)
 {
@@ -330,6 +337,13 @@ static void show_state(const char *want_comm)
     out("cmdline has %d strings\n", args);
 }
 
+/* A later stage's first lines: its name, then the arguments it got. */
+static void begin_stage(const char *name, int argc, char **argv)
+{
+    out("stage %s\n", name);
+    show_args(argc, argv);
+}
+
 static void on_signal(int sig)
 {
     (void)sig;
@@ -354,9 +368,7 @@ static void stage_first(void)
     signal(SIGUSR1, SIG_IGN);
     signal(SIGUSR2, on_signal);
     char *argv[] = { "renamed-argv0", "second", "", "a b", NULL };
-    long r = x_execve(self, argv, next_env());
-    out("FAIL execve of self: %s\n", ret_name(r));
-    exit(1);
+    exec_failed("execve of self", x_execve(self, argv, next_env()));
 }
 
 /* The program's code is a mapping of its file (not a copy): the line of
@@ -386,8 +398,7 @@ static void check_code_mapping(void)
 
 static void stage_second(int argc, char **argv)
 {
-    out("stage second\n");
-    show_args(argc, argv);
+    begin_stage("second", argc, argv);
     check(fcntl(5, F_GETFD) == 0, "fd 5 kept");
     check(fcntl(6, F_GETFD) == -1 && errno == EBADF, "close-on-exec fd 6 closed");
     /* An OFD lock conflicts with the process's own POSIX locks. */
@@ -412,40 +423,31 @@ static void stage_second(int argc, char **argv)
     check(getauxval(AT_BASE) == 0, "AT_BASE is 0 for a static program");
     check_code_mapping();
     char *nargv[] = { "the-script", "tail", NULL };
-    long r = x_execve("sh_stage", nargv, next_env());
-    out("FAIL execve of a script: %s\n", ret_name(r));
-    exit(1);
+    exec_failed("execve of a script", x_execve("sh_stage", nargv, next_env()));
 }
 
 static void stage_script(int argc, char **argv)
 {
-    out("stage script\n");
-    show_args(argc, argv);
+    begin_stage("script", argc, argv);
     /* comm and AT_EXECFN name the script; /proc/self/exe its interpreter. */
     show_state("sh_stage");
     check(strcmp((char *)getauxval(AT_EXECFN), "sh_stage") == 0, "AT_EXECFN is the script");
     char *nargv[] = { "c4", "x", NULL };
-    long r = x_execve("c4", nargv, next_env());
-    out("FAIL execve of five nested scripts: %s\n", ret_name(r));
-    exit(1);
+    exec_failed("execve of five nested scripts", x_execve("c4", nargv, next_env()));
 }
 
 static void stage_nest(int argc, char **argv)
 {
-    out("stage nest\n");
-    show_args(argc, argv);
+    begin_stage("nest", argc, argv);
     show_state("c4");
     int fd = open(self, O_RDONLY);
     char *nargv[] = { "by-fd", NULL };
-    long r = x_execveat(fd, "", nargv, next_env(), AT_EMPTY_PATH);
-    out("FAIL execveat AT_EMPTY_PATH: %s\n", ret_name(r));
-    exit(1);
+    exec_failed("execveat AT_EMPTY_PATH", x_execveat(fd, "", nargv, next_env(), AT_EMPTY_PATH));
 }
 
 static void stage_fd(int argc, char **argv)
 {
-    out("stage fd\n");
-    show_args(argc, argv);
+    begin_stage("fd", argc, argv);
     /* comm is the file's own name; AT_EXECFN the made-up /dev/fd name. */
     const char *base = strrchr(self, '/') ? strrchr(self, '/') + 1 : self;
     char want[16];
@@ -458,15 +460,12 @@ static void stage_fd(int argc, char **argv)
     *strrchr(dir, '/') = 0;
     int dfd = open(dir, O_RDONLY | O_DIRECTORY);
     char *nargv[] = { "by-dirfd", NULL };
-    long r = x_execveat(dfd, base, nargv, next_env(), 0);
-    out("FAIL execveat relative: %s\n", ret_name(r));
-    exit(1);
+    exec_failed("execveat relative", x_execveat(dfd, base, nargv, next_env(), 0));
 }
 
 static void stage_dirfd(int argc, char **argv)
 {
-    out("stage dirfd\n");
-    show_args(argc, argv);
+    begin_stage("dirfd", argc, argv);
     const char *fn = (const char *)getauxval(AT_EXECFN);
     const char *base = strrchr(self, '/') + 1;
     char want[16];
@@ -482,15 +481,12 @@ static void stage_dirfd(int argc, char **argv)
     check(mfd >= 0 && b && write(mfd, b, len) == (ssize_t)len, "a copy in a memfd");
     free(b);
     char *nargv[] = { "by-memfd", NULL };
-    long r = x_execveat(mfd, "", nargv, next_env(), AT_EMPTY_PATH);
-    out("FAIL execveat of a memfd: %s\n", ret_name(r));
-    exit(1);
+    exec_failed("execveat of a memfd", x_execveat(mfd, "", nargv, next_env(), AT_EMPTY_PATH));
 }
 
 static void stage_memfd(int argc, char **argv)
 {
-    out("stage memfd\n");
-    show_args(argc, argv);
+    begin_stage("memfd", argc, argv);
     char comm[32] = "", exe[256] = "";
     int fd = open("/proc/self/comm", O_RDONLY);
     ssize_t n = fd >= 0 ? read(fd, comm, sizeof comm - 1) : -1;
@@ -504,9 +500,7 @@ static void stage_memfd(int argc, char **argv)
     /* A #! line longer than the 256 bytes execve reads: the argument is
      * cut there; a line of one name that long is refused (sh_long). */
     char *nargv[] = { "sh_cut", NULL };
-    long r = x_execve("sh_cut", nargv, next_env());
-    out("FAIL execve of a script with a long line: %s\n", ret_name(r));
-    exit(1);
+    exec_failed("execve of a script with a long line", x_execve("sh_cut", nargv, next_env()));
 }
 
 static void stage_cut(int argc, char **argv)

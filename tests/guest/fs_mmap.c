@@ -148,6 +148,16 @@ static void test_errors(void)
     unlink("err");
 }
 
+/* One page of PROT_READ mapping of path, opened with oflags and closed
+ * again at once (the mapping outlives the descriptor); mmap's result. */
+static char *map_reopened(const char *path, int oflags, int mflags, long off)
+{
+    int fd = open(path, oflags);
+    char *p = (char *)sc(SYS_mmap, 0, PG, PROT_READ, mflags, fd, off);
+    close(fd);
+    return p;
+}
+
 /* Private and shared mappings of fd (a file of 4 pages 'a'..'d' that maps
  * show as path, opened again through /proc/self/fd), coherence with
  * pread/pwrite, offsets, splits, mprotect and msync. */
@@ -217,9 +227,7 @@ static void test_file(const char *what, int fd, const char *path)
     sc(SYS_munmap, sv, 4 * PG);
 
     /* A mapping outlives the descriptor and shows the file after it is gone. */
-    int fd2 = open(again, O_RDONLY);
-    char *rv = (char *)sc(SYS_mmap, 0, PG, PROT_READ, MAP_SHARED, fd2, 3 * PG);
-    close(fd2);
+    char *rv = map_reopened(again, O_RDONLY, MAP_SHARED, 3 * PG);
     check((long)rv > 0 && rv[0] == 'd', "%s: a read-only shared mapping after close", what);
     if ((long)rv <= 0)
         return;
@@ -228,16 +236,12 @@ static void test_file(const char *what, int fd, const char *path)
               "mprotect PROT_WRITE, shared mapping of a read-only file");
     check_ret(sc(SYS_mprotect, rv, PG, PROT_NONE), 0, "mprotect PROT_NONE there");
     sc(SYS_munmap, rv, PG);
-    fd2 = open(again, O_RDONLY);
-    rv = (char *)sc(SYS_mmap, 0, PG, PROT_READ, MAP_PRIVATE, fd2, 0);
-    close(fd2);
+    rv = map_reopened(again, O_RDONLY, MAP_PRIVATE, 0);
     check_ret(sc(SYS_mprotect, rv, PG, PROT_READ | PROT_WRITE), 0,
               "mprotect PROT_WRITE, private mapping of a read-only file");
     rv[0] = 'Q';
     sc(SYS_munmap, rv, PG);
-    fd2 = open(again, O_RDWR);
-    rv = (char *)sc(SYS_mmap, 0, PG, PROT_READ, MAP_SHARED, fd2, 0);
-    close(fd2);
+    rv = map_reopened(again, O_RDWR, MAP_SHARED, 0);
     check_ret(sc(SYS_mprotect, rv, PG, PROT_READ | PROT_WRITE), 0,
               "mprotect PROT_WRITE, shared mapping of a read-write file");
     rv[1] = 'W';

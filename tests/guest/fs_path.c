@@ -584,21 +584,11 @@ static void test_umask_mknod(void)
 
 int main(void)
 {
-    if (work_begin("fs_path") < 0)
+    static void (*const tests[])(void) = { test_mkdir,   test_unlink_rmdir, test_rename, test_link,
+                                           test_symlink, test_cwd,          test_chroot, test_names,
+                                           test_xdev,    test_umask_mknod };
+    if (in_work_dir("fs_path", tests, sizeof tests / sizeof tests[0]) < 0)
         return 2;
-
-    test_mkdir();
-    test_unlink_rmdir();
-    test_rename();
-    test_link();
-    test_symlink();
-    test_cwd();
-    test_chroot();
-    test_names();
-    test_xdev();
-    test_umask_mknod();
-
-    work_end();
     check(ltype("fs_path.dir") == 0, "work dir removed");
     return finish();
 }

@@ -491,39 +491,29 @@ static int pass_ok(const struct pass *p)
            p->lnk == 1 && p->fifo == 1 && p->dup == 0 && p->stray == 0;
 }
 
-/* Reads the whole directory with getdents64 in bufsz-byte calls. */
-static long read64(int fd, size_t bufsz, struct pass *p)
+/* Reads the whole directory in bufsz-byte calls of getdents64 or, old, of
+ * the old getdents, whose d_type is the last byte of each record. */
+static long read_dents(int fd, size_t bufsz, struct pass *p, int old)
 {
     static char buf[4096];
     memset(p, 0, sizeof *p);
     for (;;) {
-        long n = sc(SYS_getdents64, fd, buf, bufsz);
+        long n = sc(old ? SYS_getdents : SYS_getdents64, fd, buf, bufsz);
         if (n <= 0)
             return n;
         for (long off = 0; off < n;) {
+            if (old) {
+                unsigned short reclen;
+                memcpy(&reclen, buf + off + 16, sizeof reclen);
+                see(p, buf + off + 18, buf[off + reclen - 1]);
+                off += reclen;
+                continue;
+            }
             struct dirent64k *d = (struct dirent64k *)(buf + off);
             see(p, d->name, d->type);
             if (p->entries == 100)
                 p->off100 = d->off;
             off += d->reclen;
-        }
-    }
-}
-
-/* The old getdents: d_type is the last byte of each record. */
-static long read32(int fd, size_t bufsz, struct pass *p)
-{
-    static char buf[4096];
-    memset(p, 0, sizeof *p);
-    for (;;) {
-        long n = sc(SYS_getdents, fd, buf, bufsz);
-        if (n <= 0)
-            return n;
-        for (long off = 0; off < n;) {
-            unsigned short reclen;
-            memcpy(&reclen, buf + off + 16, sizeof reclen);
-            see(p, buf + off + 18, buf[off + reclen - 1]);
-            off += reclen;
         }
     }
 }
@@ -544,12 +534,12 @@ static void test_getdents(void)
 
     int fd = open("many", O_RDONLY | O_DIRECTORY);
     struct pass p, q;
-    check_ret(read64(fd, 64, &p), 0, "getdents64 with 64-byte buffers");
+    check_ret(read_dents(fd, 64, &p, 0), 0, "getdents64 with 64-byte buffers");
     check(pass_ok(&p), "every entry seen once, with . and ..");
     check(p.bad_type == 0, "d_type right for dirs, files, link, fifo");
     check_ret(sc(SYS_getdents64, fd, (char[64]){ 0 }, 64), 0, "getdents64 at the end returns 0");
     check_ret(sc(SYS_lseek, fd, 0, SEEK_SET), 0, "lseek the dir to 0");
-    check_ret(read64(fd, 4096, &q), 0, "getdents64 with a 4096-byte buffer");
+    check_ret(read_dents(fd, 4096, &q, 0), 0, "getdents64 with a 4096-byte buffer");
     check(pass_ok(&q) && q.entries == p.entries && q.bad_type == 0,
           "the re-read sees the same entries");
     check(strcmp(p.name101, q.name101) == 0, "same order with either buffer size");
@@ -574,7 +564,7 @@ static void test_getdents(void)
     check_err(sc(SYS_getdents64, pfd, buf, sizeof buf), EBADF, "getdents64 O_PATH fd");
 
     check_ret(sc(SYS_lseek, fd, 0, SEEK_SET), 0, "lseek to 0 for getdents");
-    check_ret(read32(fd, 64, &p), 0, "getdents with 64-byte buffers");
+    check_ret(read_dents(fd, 64, &p, 1), 0, "getdents with 64-byte buffers");
     check(pass_ok(&p) && p.bad_type == 0, "getdents sees every entry once with d_type");
     check_ret(sc(SYS_lseek, fd, 0, SEEK_SET), 0, "lseek to 0 once more");
     check_err(sc(SYS_getdents, fd, buf, 23), EINVAL, "getdents buffer too small");
@@ -666,20 +656,11 @@ static void test_handles(void)
 
 int main(void)
 {
-    if (work_begin("fs_stat") < 0)
+    static void (*const tests[])(void) = { test_stat,     test_access,   test_chmod_chown,
+                                           test_times,    test_truncate, test_statfs,
+                                           test_getdents, test_xattr,    test_handles };
+    if (in_work_dir("fs_stat", tests, sizeof tests / sizeof tests[0]) < 0)
         return 2;
-
-    test_stat();
-    test_access();
-    test_chmod_chown();
-    test_times();
-    test_truncate();
-    test_statfs();
-    test_getdents();
-    test_xattr();
-    test_handles();
-
-    work_end();
     struct stat st;
     check(lstat("fs_stat.dir", &st) != 0, "work dir removed");
     return finish();

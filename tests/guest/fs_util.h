@@ -128,6 +128,19 @@ static __attribute__((unused)) void work_end(void)
     rmtree(g_work);
 }
 
+/* Runs the n tests in the work directory NAME.dir, then leaves and
+ * removes it; -1 if there is no scratch directory to start from. */
+static __attribute__((unused)) int in_work_dir(const char *name, void (*const *tests)(void),
+                                               size_t n)
+{
+    if (work_begin(name) < 0)
+        return -1;
+    for (size_t i = 0; i < n; i++)
+        tests[i]();
+    work_end();
+    return 0;
+}
+
 /* Each group works in a fresh subdirectory of the work directory. */
 static __attribute__((unused)) void enter(const char *name)
 {

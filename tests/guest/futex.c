@@ -36,11 +36,6 @@ static void once_fn(void)
     once_calls++;
 }
 
-static long elapsed_ms(const struct timespec *a, const struct timespec *b)
-{
-    return (b->tv_sec - a->tv_sec) * 1000 + (b->tv_nsec - a->tv_nsec) / 1000000;
-}
-
 int main(void)
 {
     static uint32_t word[4] __attribute__((aligned(16)));

@@ -49,20 +49,6 @@ static long waitv(struct waitv *w, long n, long flags, struct timespec *ts, long
     return sc(SYS_futex_waitv, w, n, flags, ts, clock);
 }
 
-static long elapsed_ms(const struct timespec *a, const struct timespec *b)
-{
-    return (b->tv_sec - a->tv_sec) * 1000 + (b->tv_nsec - a->tv_nsec) / 1000000;
-}
-
-static void add_ms(struct timespec *t, long ms)
-{
-    t->tv_nsec += ms * 1000000L;
-    while (t->tv_nsec >= 1000000000L) {
-        t->tv_nsec -= 1000000000L;
-        t->tv_sec++;
-    }
-}
-
 int main(void)
 {
     static uint32_t w[8] __attribute__((aligned(64)));

@@ -207,15 +207,6 @@ static void *robust_main(void *arg)
     return NULL; /* exits holding it */
 }
 
-static void add_ms(struct timespec *t, long ms)
-{
-    t->tv_nsec += ms * 1000000L;
-    while (t->tv_nsec >= 1000000000L) {
-        t->tv_nsec -= 1000000000L;
-        t->tv_sec++;
-    }
-}
-
 static int timedlock_ret;
 
 static void *timedlock_main(void *arg)

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/syscall.h>
+#include <time.h>
 
 /* Raw syscall returning -errno, so libc wrappers can neither validate
  * arguments themselves nor hide the kernel's answer. */
@@ -166,6 +167,33 @@ static inline int sandboxed(void)
 {
     const char *s = getenv("SANDBOX_RUN_GUEST");
     return s && strcmp(s, "1") == 0;
+}
+
+/* A clock id and the name checks print for it; NAMED_CLOCK(MONOTONIC) is
+ * { CLOCK_MONOTONIC, "MONOTONIC" }. */
+struct named_clock {
+    int id;
+    const char *name;
+};
+#define NAMED_CLOCK(c)                                                                             \
+    {                                                                                              \
+        CLOCK_##c, #c                                                                              \
+    }
+
+/* Milliseconds from a to b, for checks that a wait lasted about so long. */
+static inline long elapsed_ms(const struct timespec *a, const struct timespec *b)
+{
+    return (b->tv_sec - a->tv_sec) * 1000 + (b->tv_nsec - a->tv_nsec) / 1000000;
+}
+
+/* Moves an absolute deadline ms later, keeping tv_nsec below a second. */
+static inline void add_ms(struct timespec *t, long ms)
+{
+    t->tv_nsec += ms * 1000000L;
+    while (t->tv_nsec >= 1000000000L) {
+        t->tv_nsec -= 1000000000L;
+        t->tv_sec++;
+    }
 }
 
 /* Summary line and exit code: 0 only if every check passed. */

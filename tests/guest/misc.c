@@ -92,15 +92,9 @@ static void test_affinity(void)
 
 static void test_clocks(void)
 {
-    static const struct {
-        int id;
-        const char *name;
-    } clocks[] = {
-        { CLOCK_REALTIME, "REALTIME" },
-        { CLOCK_MONOTONIC, "MONOTONIC" },
-        { CLOCK_REALTIME_COARSE, "REALTIME_COARSE" },
-        { CLOCK_MONOTONIC_COARSE, "MONOTONIC_COARSE" },
-        { CLOCK_BOOTTIME, "BOOTTIME" },
+    static const struct named_clock clocks[] = {
+        NAMED_CLOCK(REALTIME),         NAMED_CLOCK(MONOTONIC), NAMED_CLOCK(REALTIME_COARSE),
+        NAMED_CLOCK(MONOTONIC_COARSE), NAMED_CLOCK(BOOTTIME),
     };
     for (size_t i = 0; i < sizeof clocks / sizeof clocks[0]; i++) {
         struct timespec r = { -1, -1 };

@@ -185,8 +185,7 @@ static void test_pidfd(void)
     check_ret(sc(SYS_waitid, P_PIDFD, pidfd, &si, WEXITED, 0), 0, "waitid P_PIDFD");
     check(si.si_pid == pid && si.si_status == 6, "waitid P_PIDFD reaped the child");
     sc(SYS_close, pidfd);
-    close(p[0]);
-    close(p[1]);
+    close_pipe(p);
 
     /* clone3 returns the pidfd through its own field. */
     struct clone_args_v2 ca = { 0 };
@@ -231,8 +230,7 @@ static void test_parent(void)
     read(p[0], &g, sizeof g);
     check_wait(mid, "exited 20", "CLONE_PARENT: the caller has no child");
     check_wait(g, "exited 21", "CLONE_PARENT: the sibling is this process's child");
-    close(p[0]);
-    close(p[1]);
+    close_pipe(p);
 }
 
 static void test_clone3(void)

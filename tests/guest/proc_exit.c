@@ -69,110 +69,128 @@ static long thread(int (*fn)(void *), void *arg, int i)
     return clone_run(THREAD_FLAGS, new_stack(), &ptid, &ids[i], 0, fn, arg);
 }
 
+/* The children, one a case; each ends the process its own way. */
+static void leader_exits_first(long code)
+{
+    leader_word = 1;
+    sc(SYS_set_tid_address, &leader_word);
+    thread(late_exit, (void *)5L, 0);
+    sc(SYS_exit, code); /* the leader alone */
+}
+
+static void thread_group_exits(long code)
+{
+    for (int i = 0; i < 3; i++)
+        thread(block_thread, 0, i);
+    thread(group_exit, (void *)code, 3);
+    wait_byte(gate[0]);
+    _exit(1);
+}
+
+static void threads_group_exit(long code)
+{
+    for (int i = 0; i < 8; i++)
+        thread(group_exit, (void *)code, i);
+    wait_byte(gate[0]);
+    _exit(1);
+}
+
+static void leader_group_exits(long code)
+{
+    for (int i = 0; i < 8; i++)
+        thread(futex_thread, 0, i);
+    sc(SYS_exit_group, code);
+}
+
+static void signal_to_thread(long sig)
+{
+    long t = thread(block_thread, 0, 0);
+    sc(SYS_tgkill, sc(SYS_getpid), t, sig);
+    wait_byte(gate[0]);
+    _exit(1);
+}
+
+static void thread_faults(long unused)
+{
+    (void)unused;
+    for (int i = 0; i < 3; i++)
+        thread(block_thread, 0, i);
+    thread(segv_thread, 0, 3);
+    wait_byte(gate[0]);
+    _exit(1);
+}
+
+static void main_exits(long code)
+{
+    for (int i = 0; i < 4; i++)
+        thread(block_thread, 0, i);
+    exit((int)code);
+}
+
+/* A thread's own SYS_exit leaves the others running. */
+static void thread_exits_leader_runs(long code)
+{
+    static int ctid;
+    ctid = 1;
+    static int ptid;
+    clone_run(THREAD_FLAGS, new_stack(), &ptid, &ctid, 0, block_thread, 0);
+    send_byte(gate[1]);
+    join_tid(&ctid);
+    _exit((int)code);
+}
+
+/* Both with SYS_exit, the thread first: the leader's code. */
+static void thread_then_leader(long code)
+{
+    static int ctid, ptid;
+    ctid = 1;
+    clone_run(THREAD_FLAGS, new_stack(), &ptid, &ctid, 0, thread_exit5, 0);
+    join_tid(&ctid);
+    sc(SYS_exit, code);
+}
+
+/* Runs child(arg) in a forked child; its wait status must read want. */
+static void expect_child(void (*child)(long), long arg, const char *want, const char *what)
+{
+    pid_t pid = fork();
+    if (pid == 0) {
+        child(arg);
+        _exit(99); /* not reached: every child ends its process */
+    }
+    check_wait(pid, want, what);
+}
+
 int main(void)
 {
+    static const struct {
+        void (*child)(long);
+        long arg;
+        const char *want, *what;
+    } cases[] = {
+        { thread_group_exits, 7, "exited 7", "exit_group(7) from a thread ends the blocked ones" },
+        { threads_group_exit, 9, "exited 9", "8 threads calling exit_group(9) at once" },
+        { leader_group_exits, 4, "exited 4",
+          "the leader's exit_group(4) ends 8 threads in futex waits" },
+        { signal_to_thread, SIGTERM, "killed by SIGTERM",
+          "SIGTERM to one thread kills the process" },
+        { thread_faults, 0, "killed by SIGSEGV", "a fault in one thread kills the process" },
+        { signal_to_thread, SIGKILL, "killed by SIGKILL",
+          "SIGKILL to one thread kills the process" },
+        { main_exits, 6, "exited 6", "exit(6) from main with 4 threads blocked" },
+        { thread_exits_leader_runs, 8, "exited 8", "a thread's exit leaves the leader running" },
+        { thread_then_leader, 3, "exited 3", "thread exits 5 first, then the leader 3" },
+    };
+
     require_clone();
     no_core();
     pipe(gate);
     pipe(marks);
 
-    pid_t pid = fork();
-    if (pid == 0) {
-        leader_word = 1;
-        sc(SYS_set_tid_address, &leader_word);
-        thread(late_exit, (void *)5L, 0);
-        sc(SYS_exit, 3); /* the leader alone */
-    }
-    check_wait(pid, "exited 5", "leader exits 3 first, the last thread 5");
+    expect_child(leader_exits_first, 3, "exited 5", "leader exits 3 first, the last thread 5");
     char c = 0;
     check(sc(SYS_read, marks[0], &c, 1) == 1 && c == 'L',
           "wait returned only after the last thread ran");
-
-    pid = fork();
-    if (pid == 0) {
-        for (int i = 0; i < 3; i++)
-            thread(block_thread, 0, i);
-        thread(group_exit, (void *)7L, 3);
-        wait_byte(gate[0]);
-        _exit(1);
-    }
-    check_wait(pid, "exited 7", "exit_group(7) from a thread ends the blocked ones");
-
-    pid = fork();
-    if (pid == 0) {
-        for (int i = 0; i < 8; i++)
-            thread(group_exit, (void *)9L, i);
-        wait_byte(gate[0]);
-        _exit(1);
-    }
-    check_wait(pid, "exited 9", "8 threads calling exit_group(9) at once");
-
-    pid = fork();
-    if (pid == 0) {
-        for (int i = 0; i < 8; i++)
-            thread(futex_thread, 0, i);
-        sc(SYS_exit_group, 4);
-    }
-    check_wait(pid, "exited 4", "the leader's exit_group(4) ends 8 threads in futex waits");
-
-    pid = fork();
-    if (pid == 0) {
-        long t = thread(block_thread, 0, 0);
-        sc(SYS_tgkill, sc(SYS_getpid), t, SIGTERM);
-        wait_byte(gate[0]);
-        _exit(1);
-    }
-    check_wait(pid, "killed by SIGTERM", "SIGTERM to one thread kills the process");
-
-    pid = fork();
-    if (pid == 0) {
-        for (int i = 0; i < 3; i++)
-            thread(block_thread, 0, i);
-        thread(segv_thread, 0, 3);
-        wait_byte(gate[0]);
-        _exit(1);
-    }
-    check_wait(pid, "killed by SIGSEGV", "a fault in one thread kills the process");
-
-    pid = fork();
-    if (pid == 0) {
-        long t = thread(block_thread, 0, 0);
-        sc(SYS_tgkill, sc(SYS_getpid), t, SIGKILL);
-        wait_byte(gate[0]);
-        _exit(1);
-    }
-    check_wait(pid, "killed by SIGKILL", "SIGKILL to one thread kills the process");
-
-    pid = fork();
-    if (pid == 0) {
-        for (int i = 0; i < 4; i++)
-            thread(block_thread, 0, i);
-        exit(6);
-    }
-    check_wait(pid, "exited 6", "exit(6) from main with 4 threads blocked");
-
-    /* A thread's own SYS_exit leaves the others running. */
-    pid = fork();
-    if (pid == 0) {
-        static int ctid;
-        ctid = 1;
-        static int ptid;
-        clone_run(THREAD_FLAGS, new_stack(), &ptid, &ctid, 0, block_thread, 0);
-        send_byte(gate[1]);
-        join_tid(&ctid);
-        _exit(8);
-    }
-    check_wait(pid, "exited 8", "a thread's exit leaves the leader running");
-
-    /* Both with SYS_exit, the thread first: the leader's code. */
-    pid = fork();
-    if (pid == 0) {
-        static int ctid, ptid;
-        ctid = 1;
-        clone_run(THREAD_FLAGS, new_stack(), &ptid, &ctid, 0, thread_exit5, 0);
-        join_tid(&ctid);
-        sc(SYS_exit, 3);
-    }
-    check_wait(pid, "exited 3", "thread exits 5 first, then the leader 3");
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
+        expect_child(cases[i].child, cases[i].arg, cases[i].want, cases[i].what);
     return finish();
 }

@@ -40,8 +40,7 @@ static void test_ids(void)
     check(pid > 0, "fork returns a pid to the parent");
     check(got && reported == pid, "fork's return value is the child's getpid");
     check(getpid() == me && getppid() == pp, "parent's ids unchanged");
-    close(p[0]);
-    close(p[1]);
+    close_pipe(p);
 }
 
 static void test_status(void)
@@ -221,8 +220,7 @@ static void test_files(void)
     check(fcntl(fd, F_GETFD) == 0, "parent's copy still open");
     close(a);
     close(fd);
-    close(p[0]);
-    close(p[1]);
+    close_pipe(p);
     unlink("proc_fork.log");
     unlink("proc_fork.dat");
 }
@@ -271,8 +269,7 @@ static void test_pipes(void)
         write(p[1], "x", 1);
         _exit(0);
     }
-    close(p[0]);
-    close(p[1]);
+    close_pipe(p);
     send_byte(g[1]);
     check_wait(pid, "killed by SIGPIPE", "write to a pipe without readers");
     /* ... or gets EPIPE with SIGPIPE ignored. */
@@ -283,12 +280,10 @@ static void test_pipes(void)
         wait_byte(g[0]);
         _exit(sc(SYS_write, p[1], "x", 1) == -EPIPE ? 0 : 1);
     }
-    close(p[0]);
-    close(p[1]);
+    close_pipe(p);
     send_byte(g[1]);
     check_wait(pid, "exited 0", "EPIPE with SIGPIPE ignored");
-    close(g[0]);
-    close(g[1]);
+    close_pipe(g);
 }
 
 static void test_memory(void)
@@ -335,10 +330,8 @@ static void test_memory(void)
     check(v == 3, "the file holds the last write");
     close(fd);
     unlink("proc_fork.map");
-    close(p[0]);
-    close(p[1]);
-    close(q[0]);
-    close(q[1]);
+    close_pipe(p);
+    close_pipe(q);
 }
 
 int main(void)

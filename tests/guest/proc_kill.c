@@ -15,17 +15,6 @@
 #include <time.h>
 
 /* A child blocked on a pipe read until killed or released. */
-static pid_t sleeper(int fd)
-{
-    pid_t pid = fork();
-    if (pid == 0) {
-        no_core();
-        wait_byte(fd);
-        _exit(0);
-    }
-    return pid;
-}
-
 static void test_default_actions(void)
 {
     int p[2];
@@ -34,7 +23,7 @@ static void test_default_actions(void)
                                 SIGKILL, SIGUSR1, SIGSEGV, SIGUSR2, SIGPIPE, SIGALRM,
                                 SIGTERM, SIGXCPU, SIGSYS,  40,      64 };
     for (size_t i = 0; i < sizeof sigs / sizeof sigs[0]; i++) {
-        pid_t pid = sleeper(p[0]);
+        pid_t pid = fork_sleeper(p[0]);
         char want[64], what[64];
         snprintf(want, sizeof want, "killed by %s", sig_name(sigs[i]));
         snprintf(what, sizeof what, "kill(child, %s)", sig_name(sigs[i]));
@@ -44,15 +33,30 @@ static void test_default_actions(void)
     /* Ignored by default: the child lives on and exits normally. */
     static const int ign[] = { SIGCHLD, SIGURG, SIGWINCH, SIGCONT };
     for (size_t i = 0; i < sizeof ign / sizeof ign[0]; i++) {
-        pid_t pid = sleeper(p[0]);
+        pid_t pid = fork_sleeper(p[0]);
         char what[64];
         snprintf(what, sizeof what, "%s's default action is to ignore", sig_name(ign[i]));
         sc(SYS_kill, pid, ign[i]);
         send_byte(p[1]);
         check_wait(pid, "exited 0", what);
     }
-    close(p[0]);
-    close(p[1]);
+    close_pipe(p);
+}
+
+/* A child that sets SIG_IGN for each of sigs, says so through ready and
+ * then waits for a byte on go before it exits 0; returns once it is ready. */
+static pid_t fork_ignoring(const int *sigs, int n, const int ready[2], const int go[2])
+{
+    pid_t pid = fork();
+    if (pid == 0) {
+        for (int i = 0; i < n; i++)
+            signal(sigs[i], SIG_IGN);
+        send_byte(ready[1]);
+        wait_byte(go[0]);
+        _exit(0);
+    }
+    wait_byte(ready[0]);
+    return pid;
 }
 
 static void test_ignore(void)
@@ -60,51 +64,34 @@ static void test_ignore(void)
     int p[2], q[2];
     pipe(p);
     pipe(q);
-    pid_t pid = fork();
-    if (pid == 0) {
-        signal(SIGTERM, SIG_IGN);
-        signal(SIGKILL, SIG_IGN); /* refused: EINVAL, stays default */
-        signal(SIGUSR1, SIG_IGN);
-        send_byte(q[1]);
-        wait_byte(p[0]);
-        _exit(0);
-    }
-    wait_byte(q[0]);
+    /* SIGKILL's SIG_IGN is refused (EINVAL): it stays default. */
+    pid_t pid = fork_ignoring((const int[]){ SIGTERM, SIGKILL, SIGUSR1 }, 3, q, p);
     sc(SYS_kill, pid, SIGTERM);
     sc(SYS_kill, pid, SIGUSR1);
     send_byte(p[1]);
     check_wait(pid, "exited 0", "ignored SIGTERM and SIGUSR1 do nothing");
-    pid = fork();
-    if (pid == 0) {
-        signal(SIGKILL, SIG_IGN);
-        send_byte(q[1]);
-        wait_byte(p[0]);
-        _exit(0);
-    }
-    wait_byte(q[0]);
+    pid = fork_ignoring((const int[]){ SIGKILL }, 1, q, p);
     sc(SYS_kill, pid, SIGKILL);
     check_wait(pid, "killed by SIGKILL", "SIGKILL cannot be ignored");
     struct sigaction sa = { 0 };
     sa.sa_handler = SIG_IGN;
     check_err(sc(SYS_rt_sigaction, SIGKILL, &sa, 0, 8), EINVAL, "rt_sigaction(SIGKILL)");
     check_err(sc(SYS_rt_sigaction, SIGSTOP, &sa, 0, 8), EINVAL, "rt_sigaction(SIGSTOP)");
-    close(p[0]);
-    close(p[1]);
-    close(q[0]);
-    close(q[1]);
+    close_pipe(p);
+    close_pipe(q);
 }
 
 static void test_tkill(void)
 {
     int p[2];
     pipe(p);
-    pid_t pid = sleeper(p[0]);
+    pid_t pid = fork_sleeper(p[0]);
     check_ret(sc(SYS_tkill, pid, SIGTERM), 0, "tkill(child, SIGTERM)");
     check_wait(pid, "killed by SIGTERM", "tkill");
-    pid = sleeper(p[0]);
+    pid = fork_sleeper(p[0]);
     check_ret(sc(SYS_tgkill, pid, pid, SIGUSR2), 0, "tgkill(child, child, SIGUSR2)");
     check_wait(pid, "killed by SIGUSR2", "tgkill");
-    pid = sleeper(p[0]);
+    pid = fork_sleeper(p[0]);
     check_err(sc(SYS_tgkill, getpid(), pid, SIGTERM), ESRCH, "tgkill with the wrong tgid");
     check_ret(sc(SYS_tgkill, pid, pid, 0), 0, "tgkill signal 0");
     check_err(sc(SYS_tgkill, pid, 0, SIGTERM), EINVAL, "tgkill tid 0");
@@ -117,15 +104,14 @@ static void test_tkill(void)
     check_err(sc(SYS_tkill, 4194305, 0), ESRCH, "tkill past pid_max");
     send_byte(p[1]);
     check_wait(pid, "exited 0", "the child the errors left alone");
-    close(p[0]);
-    close(p[1]);
+    close_pipe(p);
 }
 
 static void test_errors(void)
 {
     int p[2];
     pipe(p);
-    pid_t pid = sleeper(p[0]);
+    pid_t pid = fork_sleeper(p[0]);
     check_ret(sc(SYS_kill, pid, 0), 0, "kill(child, 0)");
     check_err(sc(SYS_kill, pid, 65), EINVAL, "kill signal 65");
     check_err(sc(SYS_kill, pid, -1), EINVAL, "kill signal -1");
@@ -142,8 +128,7 @@ static void test_errors(void)
     check_ret(sc(SYS_kill, pid, SIGKILL), 0, "kill(zombie, SIGKILL)");
     check_wait(pid, "exited 0", "the zombie's status is its exit's");
     check_err(sc(SYS_kill, pid, 0), ESRCH, "kill(reaped, 0)");
-    close(p[0]);
-    close(p[1]);
+    close_pipe(p);
 }
 
 /* kill(0) and kill(-pgid): in a group of its own made by a child, so
@@ -155,14 +140,14 @@ static void test_group(void)
     pid_t leader = fork_checked();
     if (leader == 0) {
         sc(SYS_setpgid, 0, 0);
-        pid_t a = sleeper(p[0]), b = sleeper(p[0]);
+        pid_t a = fork_sleeper(p[0]), b = fork_sleeper(p[0]);
         signal(SIGTERM, SIG_IGN); /* the sender itself is in the group */
         check_ret(sc(SYS_kill, 0, SIGTERM), 0, "kill(0, SIGTERM) in a group of three");
         check_wait(a, "killed by SIGTERM", "group member 1");
         check_wait(b, "killed by SIGTERM", "group member 2");
         /* kill(-pgid) from outside the group. */
-        a = sleeper(p[0]);
-        b = sleeper(p[0]);
+        a = fork_sleeper(p[0]);
+        b = fork_sleeper(p[0]);
         sc(SYS_setpgid, a, a);
         sc(SYS_setpgid, b, a);
         check_ret(sc(SYS_kill, -a, SIGUSR1), 0, "kill(-pgid, SIGUSR1)");
@@ -172,8 +157,7 @@ static void test_group(void)
         child_done();
     }
     check_wait(leader, "exited 0", "the group's checks");
-    close(p[0]);
-    close(p[1]);
+    close_pipe(p);
 }
 
 static void test_pending(void)
@@ -240,12 +224,9 @@ static void test_pdeathsig(void)
     check_wait(g, "killed by SIGUSR2", "the child got its parent-death signal");
     prctl(PR_SET_CHILD_SUBREAPER, 0, 0, 0, 0);
     check_err(prctl(PR_SET_PDEATHSIG, 65, 0, 0, 0) < 0 ? -errno : 0, EINVAL, "PR_SET_PDEATHSIG 65");
-    close(p[0]);
-    close(p[1]);
-    close(r[0]);
-    close(r[1]);
-    close(ready[0]);
-    close(ready[1]);
+    close_pipe(p);
+    close_pipe(r);
+    close_pipe(ready);
 }
 
 int main(void)

@@ -113,10 +113,8 @@ static void in_session(const char *self)
     check_err(sc(SYS_setpgid, f, f), EACCES, "setpgid of a child after its execve");
     send_byte(q[1]);
     check_wait(f, "exited 0", "the exec'd child");
-    close(q[0]);
-    close(q[1]);
-    close(r[0]);
-    close(r[1]);
+    close_pipe(q);
+    close_pipe(r);
 }
 
 int main(int argc, char **argv)

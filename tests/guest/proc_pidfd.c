@@ -126,7 +126,6 @@ int main(void)
     static int ptid, ctid;
     long tid = clone_run(THREAD_FLAGS, new_stack(), &ptid, &ctid, 0, block, 0);
     check_err(pidfd_open(tid, 0), ENOENT, "pidfd_open of a thread that is not a leader");
-    close(p[0]);
-    close(p[1]);
+    close_pipe(p);
     return finish();
 }

@@ -8,23 +8,12 @@
 #include <time.h>
 
 /* A child blocked on a pipe read until killed or released. */
-static pid_t sleeper(int fd)
-{
-    pid_t pid = fork();
-    if (pid == 0) {
-        no_core();
-        wait_byte(fd);
-        _exit(0);
-    }
-    return pid;
-}
-
 static void test_stop(void)
 {
     int p[2];
     pipe(p);
     /* Stop and continue, seen by WUNTRACED and WCONTINUED. */
-    pid_t pid = sleeper(p[0]);
+    pid_t pid = fork_sleeper(p[0]);
     int st;
     sc(SYS_kill, pid, SIGSTOP);
     check_eq(wait_raw(pid, &st, WUNTRACED), pid, "WUNTRACED after SIGSTOP");
@@ -39,15 +28,14 @@ static void test_stop(void)
     sc(SYS_kill, pid, SIGKILL);
     check_wait(pid, "killed by SIGKILL", "SIGKILL to a stopped child");
     /* SIGTERM to a stopped child stays pending until SIGCONT. */
-    pid = sleeper(p[0]);
+    pid = fork_sleeper(p[0]);
     sc(SYS_kill, pid, SIGSTOP);
     wait_raw(pid, &st, WUNTRACED);
     sc(SYS_kill, pid, SIGTERM);
     check_ret(sc(SYS_wait4, pid, &st, WNOHANG, 0), 0, "SIGTERM to a stopped child: still there");
     sc(SYS_kill, pid, SIGCONT);
     check_wait(pid, "killed by SIGTERM", "... dies of it once continued");
-    close(p[0]);
-    close(p[1]);
+    close_pipe(p);
 }
 
 int main(void)

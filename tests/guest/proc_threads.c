@@ -271,15 +271,9 @@ static void test_tgkill_pending(void)
     void *r = 0;
     pthread_join(t, &r);
     check((long)r == 1, "pending for the thread it was sent to");
-    close(gate[0]);
-    close(gate[1]);
+    close_pipe(gate);
     signal(SIGUSR1, SIG_DFL);
     pthread_sigmask(SIG_SETMASK, &old, 0);
-}
-
-static long elapsed_ms(const struct timespec *a, const struct timespec *b)
-{
-    return (b->tv_sec - a->tv_sec) * 1000 + (b->tv_nsec - a->tv_nsec) / 1000000;
 }
 
 static void *sleeper(void *arg)

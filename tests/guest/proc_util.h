@@ -173,10 +173,30 @@ static inline long wait_byte(int fd)
     return r;
 }
 
+/* A child without a core file that sleeps until fd gives a byte or EOF,
+ * then exits 0: a target for signals. */
+static inline pid_t fork_sleeper(int fd)
+{
+    pid_t pid = fork();
+    if (pid == 0) {
+        no_core();
+        wait_byte(fd);
+        _exit(0);
+    }
+    return pid;
+}
+
 static inline void send_byte(int fd)
 {
     char c = 'x';
     sc(SYS_write, fd, &c, 1);
+}
+
+/* Closes both ends of a pipe. */
+static inline void close_pipe(const int p[2])
+{
+    close(p[0]);
+    close(p[1]);
 }
 
 /* /proc/PID/stat: the state letter (or '?') and the Nth field after the

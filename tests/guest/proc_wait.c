@@ -21,21 +21,17 @@ static long waitid_raw(int type, long id, siginfo_t *si, int opts)
 
 static const char *code_name(int c)
 {
-    switch (c) {
-    case CLD_EXITED:
-        return "CLD_EXITED";
-    case CLD_KILLED:
-        return "CLD_KILLED";
-    case CLD_DUMPED:
-        return "CLD_DUMPED";
-    case CLD_STOPPED:
-        return "CLD_STOPPED";
-    case CLD_CONTINUED:
-        return "CLD_CONTINUED";
-    case 0:
-        return "0";
-    }
-    return "other";
+    static const char *const n[] = {
+        [0] = "0",
+        [CLD_EXITED] = "CLD_EXITED",
+        [CLD_KILLED] = "CLD_KILLED",
+        [CLD_DUMPED] = "CLD_DUMPED",
+        [CLD_STOPPED] = "CLD_STOPPED",
+        [CLD_CONTINUED] = "CLD_CONTINUED",
+    };
+    if (c >= 0 && c < (int)(sizeof n / sizeof n[0]) && n[c])
+        return n[c];
+    return "other"; /* CLD_TRAPPED among them */
 }
 
 /* Prints a siginfo from waitid relative to the expected pid. */
@@ -134,8 +130,7 @@ static void test_waitid(void)
     memset(&si, 0, sizeof si);
     check_ret(waitid_raw(P_PGID, pid, &si, WEXITED), 0, "P_PGID of the child's own group");
     check(si.si_pid == pid && si.si_status == 8, "P_PGID reaped the child");
-    close(q[0]);
-    close(q[1]);
+    close_pipe(q);
 
     /* P_PIDFD. */
     pid = blocked_child(p[0], 9);
@@ -166,8 +161,7 @@ static void test_waitid(void)
     pid = blocked_child(p[0], 0);
     send_byte(p[1]);
     check_ret(waitid_raw(P_PID, pid, NULL, WEXITED), 0, "waitid with NULL siginfo");
-    close(p[0]);
-    close(p[1]);
+    close_pipe(p);
 }
 
 /* A clone child whose exit signal is not SIGCHLD is a "clone" child:
@@ -269,10 +263,8 @@ static void test_orphans(void)
         check(1, "the orphan's parent is now init");
         check(1, "the orphan, reaped by init: exited 13");
     }
-    close(p[0]);
-    close(p[1]);
-    close(r[0]);
-    close(r[1]);
+    close_pipe(p);
+    close_pipe(r);
 }
 
 int main(void)

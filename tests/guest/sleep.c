@@ -30,20 +30,6 @@ static long cnsleep(long clock, long flags, const struct timespec *rq, struct ti
     return sc(SYS_clock_nanosleep, clock, flags, rq, rem);
 }
 
-static long elapsed_ms(const struct timespec *a, const struct timespec *b)
-{
-    return (b->tv_sec - a->tv_sec) * 1000 + (b->tv_nsec - a->tv_nsec) / 1000000;
-}
-
-static void add_ms(struct timespec *t, long ms)
-{
-    t->tv_nsec += ms * 1000000L;
-    while (t->tv_nsec >= 1000000000L) {
-        t->tv_nsec -= 1000000000L;
-        t->tv_sec++;
-    }
-}
-
 int main(void)
 {
     char name[160];
@@ -127,17 +113,14 @@ int main(void)
     }
 
     /* Clocks that cannot be slept on, and unknown ones. */
-    const struct {
-        int id;
-        const char *name;
-    } others[] = {
-        { CLOCK_PROCESS_CPUTIME_ID, "PROCESS_CPUTIME_ID" },
-        { CLOCK_THREAD_CPUTIME_ID, "THREAD_CPUTIME_ID" },
-        { CLOCK_MONOTONIC_RAW, "MONOTONIC_RAW" },
-        { CLOCK_REALTIME_COARSE, "REALTIME_COARSE" },
-        { CLOCK_MONOTONIC_COARSE, "MONOTONIC_COARSE" },
-        { CLOCK_REALTIME_ALARM, "REALTIME_ALARM" },
-        { CLOCK_BOOTTIME_ALARM, "BOOTTIME_ALARM" },
+    const struct named_clock others[] = {
+        NAMED_CLOCK(PROCESS_CPUTIME_ID),
+        NAMED_CLOCK(THREAD_CPUTIME_ID),
+        NAMED_CLOCK(MONOTONIC_RAW),
+        NAMED_CLOCK(REALTIME_COARSE),
+        NAMED_CLOCK(MONOTONIC_COARSE),
+        NAMED_CLOCK(REALTIME_ALARM),
+        NAMED_CLOCK(BOOTTIME_ALARM),
         { 10, "10 (SGI_CYCLE)" },
         { 12, "12" },
         { 16, "16 (AUX)" },

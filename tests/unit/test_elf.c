@@ -116,6 +116,15 @@ static void refused(struct tb *t, const char *want)
     ck_assert_int_eq(img.nseg, 0);
 }
 
+/* Parses t, which must be accepted; returns the image. */
+static struct elf_image accepted(struct tb *t)
+{
+    struct elf_image img;
+
+    ck_assert_int_eq(parse(t, &img), 0);
+    return img;
+}
+
 START_TEST(basic_exec)
 {
     struct tb t;
@@ -152,12 +161,10 @@ END_TEST
 START_TEST(phdr_without_pt_phdr)
 {
     struct tb t;
-    struct elf_image img;
 
     make_basic(&t);
     PH(&t, 0)->p_type = PT_NULL;
-    ck_assert_int_eq(parse(&t, &img), 0);
-    ck_assert_uint_eq(img.phdr_vaddr, 0x400040);
+    ck_assert_uint_eq(accepted(&t).phdr_vaddr, 0x400040);
 
     /* Text starting at file offset 0x1000 does not contain the table. */
     make_basic(&t);
@@ -165,27 +172,23 @@ START_TEST(phdr_without_pt_phdr)
     ph_set(&t, 2, PT_LOAD, PF_R | PF_X, 0x1000, 0x400000, 0x10, 0x10, 0x1000);
     ph_set(&t, 3, PT_LOAD, PF_R | PF_W, 0x1010, 0x401010, 0x10, 0x10, 0x1000);
     t.len = 0x1020;
-    ck_assert_int_eq(parse(&t, &img), 0);
-    ck_assert_uint_eq(img.phdr_vaddr, 0);
+    ck_assert_uint_eq(accepted(&t).phdr_vaddr, 0);
 
     /* A segment holding only part of the table does not map it. */
     make_basic(&t);
     PH(&t, 0)->p_type = PT_NULL;
     PH(&t, 2)->p_filesz = 64 + 56;
-    ck_assert_int_eq(parse(&t, &img), 0);
-    ck_assert_uint_eq(img.phdr_vaddr, 0);
+    ck_assert_uint_eq(accepted(&t).phdr_vaddr, 0);
 }
 END_TEST
 
 START_TEST(pt_phdr_wins)
 {
     struct tb t;
-    struct elf_image img;
 
     make_basic(&t);
     PH(&t, 0)->p_vaddr = 0x400080; /* odd, but PT_PHDR is authoritative */
-    ck_assert_int_eq(parse(&t, &img), 0);
-    ck_assert_uint_eq(img.phdr_vaddr, 0x400080);
+    ck_assert_uint_eq(accepted(&t).phdr_vaddr, 0x400080);
 }
 END_TEST
 
@@ -261,73 +264,40 @@ START_TEST(max_segments)
 }
 END_TEST
 
+/* make_basic, the given changes to t, then refused with want: one line a
+ * case. */
+#define REFUSED_WITH(want, ...)                                                                    \
+    do {                                                                                           \
+        make_basic(&t);                                                                            \
+        __VA_ARGS__;                                                                               \
+        refused(&t, want);                                                                         \
+    } while (0)
+
 /* One case per refusal rule. */
 START_TEST(malformed_header)
 {
     struct tb t;
 
-    make_basic(&t);
-    t.b[1] = 'e';
-    refused(&t, "not an ELF file");
+    REFUSED_WITH("not an ELF file", t.b[1] = 'e');
     ck_assert_int_eq(elf_is_elf(t.b, t.len), 0);
 
-    make_basic(&t);
-    EH(&t)->e_ident[EI_CLASS] = ELFCLASS32;
-    refused(&t, "64-bit");
+    REFUSED_WITH("64-bit", EH(&t)->e_ident[EI_CLASS] = ELFCLASS32);
     ck_assert_int_eq(elf_is_elf(t.b, t.len), 1);
 
-    make_basic(&t);
-    EH(&t)->e_ident[EI_DATA] = ELFDATA2MSB;
-    refused(&t, "little-endian");
-
-    make_basic(&t);
-    EH(&t)->e_machine = EM_386;
-    refused(&t, "not x86-64");
-
-    make_basic(&t);
-    EH(&t)->e_machine = EM_AARCH64;
-    refused(&t, "not x86-64");
-
-    make_basic(&t);
-    EH(&t)->e_type = ET_REL;
-    refused(&t, "not an executable");
-
-    make_basic(&t);
-    EH(&t)->e_type = ET_CORE;
-    refused(&t, "not an executable");
-
-    make_basic(&t);
-    EH(&t)->e_phentsize = 32;
-    refused(&t, "entry size");
-
-    make_basic(&t);
-    EH(&t)->e_phnum = 0;
-    refused(&t, "no program headers");
-
-    make_basic(&t);
-    EH(&t)->e_phnum = 129;
-    t.len = TB_SIZE;
-    refused(&t, "too many program headers");
-
-    make_basic(&t);
-    EH(&t)->e_phnum = PN_XNUM;
-    refused(&t, "too many program headers");
-
-    make_basic(&t);
-    EH(&t)->e_phoff = BASIC_LEN - 56 * BASIC_PHNUM + 1;
-    refused(&t, "truncated program headers");
-
-    make_basic(&t);
-    EH(&t)->e_phoff = UINT64_MAX - 100; /* phoff + size wraps */
-    refused(&t, "truncated program headers");
-
-    make_basic(&t);
-    t.len = 40;
-    refused(&t, "truncated ELF header");
-
-    make_basic(&t);
-    t.len = 3;
-    refused(&t, "not an ELF file");
+    REFUSED_WITH("little-endian", EH(&t)->e_ident[EI_DATA] = ELFDATA2MSB);
+    REFUSED_WITH("not x86-64", EH(&t)->e_machine = EM_386);
+    REFUSED_WITH("not x86-64", EH(&t)->e_machine = EM_AARCH64);
+    REFUSED_WITH("not an executable", EH(&t)->e_type = ET_REL);
+    REFUSED_WITH("not an executable", EH(&t)->e_type = ET_CORE);
+    REFUSED_WITH("entry size", EH(&t)->e_phentsize = 32);
+    REFUSED_WITH("no program headers", EH(&t)->e_phnum = 0);
+    REFUSED_WITH("too many program headers", EH(&t)->e_phnum = 129, t.len = TB_SIZE);
+    REFUSED_WITH("too many program headers", EH(&t)->e_phnum = PN_XNUM);
+    REFUSED_WITH("truncated program headers", EH(&t)->e_phoff = BASIC_LEN - 56 * BASIC_PHNUM + 1);
+    /* phoff + size wraps. */
+    REFUSED_WITH("truncated program headers", EH(&t)->e_phoff = UINT64_MAX - 100);
+    REFUSED_WITH("truncated ELF header", t.len = 40);
+    REFUSED_WITH("not an ELF file", t.len = 3);
 }
 END_TEST
 
@@ -335,61 +305,24 @@ START_TEST(malformed_segments)
 {
     struct tb t;
 
-    make_basic(&t);
-    PH(&t, 2)->p_type = PT_NULL;
-    PH(&t, 3)->p_type = PT_NOTE;
-    refused(&t, "no loadable segments");
-
-    make_basic(&t);
-    PH(&t, 3)->p_filesz = 0x2000;
-    refused(&t, "file size exceeds memory size");
-
-    make_basic(&t);
-    PH(&t, 3)->p_filesz = 0x41; /* one byte past the end of the file */
-    refused(&t, "segment outside file");
-
-    make_basic(&t);
-    PH(&t, 3)->p_offset = UINT64_MAX - 0xf; /* offset + filesz wraps */
-    refused(&t, "segment outside file");
-
-    make_basic(&t);
-    PH(&t, 3)->p_offset = BASIC_LEN + 0x1000;
-    refused(&t, "segment outside file");
-
-    make_basic(&t);
-    PH(&t, 3)->p_vaddr = UINT64_MAX - 0x7ff; /* vaddr + memsz wraps */
-    PH(&t, 3)->p_offset = 0x800;
-    PH(&t, 3)->p_filesz = 0;
-    refused(&t, "user address space");
-
-    make_basic(&t);
-    PH(&t, 3)->p_vaddr = 0x7ffffffff200;
-    refused(&t, "user address space");
-
-    make_basic(&t);
-    PH(&t, 3)->p_vaddr = 0x800000000200; /* kernel half */
-    refused(&t, "user address space");
-
-    make_basic(&t);
-    PH(&t, 3)->p_align = 0x3000;
-    refused(&t, "power of two");
-
-    make_basic(&t);
-    PH(&t, 3)->p_vaddr = 0x401300;
-    refused(&t, "page-congruent");
-
-    make_basic(&t); /* data below text */
-    PH(&t, 3)->p_vaddr = 0x300200;
-    refused(&t, "not sorted");
-
-    make_basic(&t); /* data starts inside text */
-    PH(&t, 3)->p_vaddr = 0x400100;
-    PH(&t, 3)->p_offset = 0x100;
-    refused(&t, "overlapping");
-
-    make_basic(&t);
-    PH(&t, 3)->p_vaddr = 0x400200 + (65ULL << 30);
-    refused(&t, "span");
+    REFUSED_WITH("no loadable segments", PH(&t, 2)->p_type = PT_NULL, PH(&t, 3)->p_type = PT_NOTE);
+    REFUSED_WITH("file size exceeds memory size", PH(&t, 3)->p_filesz = 0x2000);
+    /* One byte past the end of the file. */
+    REFUSED_WITH("segment outside file", PH(&t, 3)->p_filesz = 0x41);
+    /* Offset + filesz wraps. */
+    REFUSED_WITH("segment outside file", PH(&t, 3)->p_offset = UINT64_MAX - 0xf);
+    REFUSED_WITH("segment outside file", PH(&t, 3)->p_offset = BASIC_LEN + 0x1000);
+    /* vaddr + memsz wraps. */
+    REFUSED_WITH("user address space", PH(&t, 3)->p_vaddr = UINT64_MAX - 0x7ff,
+                 PH(&t, 3)->p_offset = 0x800, PH(&t, 3)->p_filesz = 0);
+    REFUSED_WITH("user address space", PH(&t, 3)->p_vaddr = 0x7ffffffff200);
+    REFUSED_WITH("user address space", PH(&t, 3)->p_vaddr = 0x800000000200); /* kernel half */
+    REFUSED_WITH("power of two", PH(&t, 3)->p_align = 0x3000);
+    REFUSED_WITH("page-congruent", PH(&t, 3)->p_vaddr = 0x401300);
+    REFUSED_WITH("not sorted", PH(&t, 3)->p_vaddr = 0x300200); /* data below text */
+    /* Data starts inside text. */
+    REFUSED_WITH("overlapping", PH(&t, 3)->p_vaddr = 0x400100, PH(&t, 3)->p_offset = 0x100);
+    REFUSED_WITH("span", PH(&t, 3)->p_vaddr = 0x400200 + (65ULL << 30));
 
     make_basic(&t); /* exactly 64 GiB is still fine */
     PH(&t, 3)->p_vaddr = 0x400200 + (64ULL << 30) - 0x2000;
@@ -406,22 +339,12 @@ START_TEST(malformed_interp)
     struct tb t;
     struct elf_image img;
 
-    make_basic(&t);
-    PH(&t, 1)->p_filesz = sizeof(INTERP) - 1; /* NUL outside filesz */
-    refused(&t, "not NUL-terminated");
-
-    make_basic(&t);
-    PH(&t, 1)->p_filesz = 0;
-    refused(&t, "not NUL-terminated");
-
-    make_basic(&t);
-    memset(t.b + INTERP_OFF, 'a', 0x40);
-    PH(&t, 1)->p_filesz = 0x40;
-    refused(&t, "not NUL-terminated");
-
-    make_basic(&t);
-    t.b[INTERP_OFF] = '\0';
-    refused(&t, "empty interpreter");
+    /* NUL outside filesz */
+    REFUSED_WITH("not NUL-terminated", PH(&t, 1)->p_filesz = sizeof(INTERP) - 1);
+    REFUSED_WITH("not NUL-terminated", PH(&t, 1)->p_filesz = 0);
+    REFUSED_WITH("not NUL-terminated", memset(t.b + INTERP_OFF, 'a', 0x40),
+                 PH(&t, 1)->p_filesz = 0x40);
+    REFUSED_WITH("empty interpreter", t.b[INTERP_OFF] = '\0');
 
     /* A p_filesz past PATH_MAX is refused, as load_elf_binary does. */
     make_basic(&t);
@@ -438,13 +361,8 @@ START_TEST(malformed_interp)
     ck_assert_int_eq(parse(&t, &img), 0);
     ck_assert_uint_eq(strlen(img.interp), 4095);
 
-    make_basic(&t);
-    PH(&t, 1)->p_offset = BASIC_LEN - 4;
-    refused(&t, "outside file");
-
-    make_basic(&t);
-    PH(&t, 1)->p_offset = UINT64_MAX - 2;
-    refused(&t, "outside file");
+    REFUSED_WITH("outside file", PH(&t, 1)->p_offset = BASIC_LEN - 4);
+    REFUSED_WITH("outside file", PH(&t, 1)->p_offset = UINT64_MAX - 2);
 }
 END_TEST
 

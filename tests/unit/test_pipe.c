@@ -87,6 +87,13 @@ static void mkpipe(int flags, struct file **r, struct file **w)
     ck_assert_int_eq(pipe_create(&task, flags, r, w), 0);
 }
 
+/* Drops both ends of a pipe. */
+static void put_pipe(struct file *r, struct file *w)
+{
+    file_put(r);
+    file_put(w);
+}
+
 static int fionread(struct file *f)
 {
     int *n = malloc(sizeof(*n));
@@ -125,8 +132,7 @@ START_TEST(fill_and_drain)
     ck_assert_int_eq(wr(w, big, 100000), 65536);
     ck_assert_int_eq(rd(r, out, sizeof(out)), 65536);
     ck_assert_int_eq(memcmp(out, big, sizeof(out)), 0);
-    file_put(r);
-    file_put(w);
+    put_pipe(r, w);
 }
 END_TEST
 
@@ -152,8 +158,7 @@ START_TEST(capacity_counts_slots)
         ck_assert_int_eq(wr(w, big, 4096), 4096);
     ck_assert_int_eq(fionread(r), 65535);
     ck_assert_int_eq(wr(w, "z", 1), -EAGAIN);
-    file_put(r);
-    file_put(w);
+    put_pipe(r, w);
 }
 END_TEST
 
@@ -170,8 +175,7 @@ START_TEST(small_writes_are_atomic)
     ck_assert_int_eq(rd(r, buf, sizeof(buf)), 4096);
     /* More than PIPE_BUF: a partial write is allowed. */
     ck_assert_int_eq(wr(w, big, 8192), 4096);
-    file_put(r);
-    file_put(w);
+    put_pipe(r, w);
 }
 END_TEST
 
@@ -226,8 +230,7 @@ START_TEST(concurrent_atomic_writes)
     }
     for (int i = 0; i < NWRITERS; i++)
         ck_assert_int_eq(count[i], NREC);
-    file_put(r);
-    file_put(w);
+    put_pipe(r, w);
 }
 END_TEST
 
@@ -280,27 +283,39 @@ static int done(int *flag)
     return __atomic_load_n(flag, __ATOMIC_ACQUIRE);
 }
 
+/* Starts fn(arg) in a thread, its done flag cleared first, and gives it
+ * 50 ms to block: the flag must still be clear. */
+static pthread_t start_blocked(void *(*fn)(void *), void *arg, int *done_flag)
+{
+    pthread_t th;
+    *done_flag = 0;
+    pthread_create(&th, NULL, fn, arg);
+    msleep(50);
+    ck_assert_int_eq(done(done_flag), 0);
+    return th;
+}
+
+/* Joins th, whose thread must have left want in result (an int or a
+ * ssize_t, hence a macro). */
+#define JOINED(th, result, want)                                                                   \
+    do {                                                                                           \
+        pthread_join((th), NULL);                                                                  \
+        ck_assert_int_eq((result), (want));                                                        \
+    } while (0)
+
 START_TEST(blocked_reader_sees_data_then_eof)
 {
     struct file *r, *w;
     mkpipe(0, &r, &w);
     struct reader_arg a = { .f = r, .t = task_new() };
-    pthread_t th;
-    pthread_create(&th, NULL, reader_thread, &a);
-    msleep(50);
-    ck_assert_int_eq(done(&a.done), 0);
+    pthread_t th = start_blocked(reader_thread, &a, &a.done);
     ck_assert_int_eq(wr(w, "hello", 5), 5);
-    pthread_join(th, NULL);
-    ck_assert_int_eq(a.result, 5);
+    JOINED(th, a.result, 5);
     ck_assert_int_eq(memcmp(a.buf, "hello", 5), 0);
     /* The last writer leaving wakes a blocked reader with EOF. */
-    a.done = 0;
-    pthread_create(&th, NULL, reader_thread, &a);
-    msleep(50);
-    ck_assert_int_eq(done(&a.done), 0);
+    th = start_blocked(reader_thread, &a, &a.done);
     file_put(w);
-    pthread_join(th, NULL);
-    ck_assert_int_eq(a.result, 0);
+    JOINED(th, a.result, 0);
     file_put(r);
     free(a.t);
 }
@@ -311,21 +326,15 @@ START_TEST(interrupted_read)
     struct file *r, *w;
     mkpipe(0, &r, &w);
     struct reader_arg a = { .f = r, .t = task_new() };
-    pthread_t th;
-    pthread_create(&th, NULL, reader_thread, &a);
-    msleep(50);
-    ck_assert_int_eq(done(&a.done), 0);
+    pthread_t th = start_blocked(reader_thread, &a, &a.done);
     task_interrupt(a.t);
-    pthread_join(th, NULL);
-    ck_assert_int_eq(a.result, -ERESTARTSYS);
+    JOINED(th, a.result, -ERESTARTSYS);
     /* Data already there is read even with the interrupt pending. */
     ck_assert_int_eq(wr(w, "ok", 2), 2);
     a.done = 0;
     pthread_create(&th, NULL, reader_thread, &a);
-    pthread_join(th, NULL);
-    ck_assert_int_eq(a.result, 2);
-    file_put(r);
-    file_put(w);
+    JOINED(th, a.result, 2);
+    put_pipe(r, w);
     free(a.t);
 }
 END_TEST
@@ -352,34 +361,22 @@ START_TEST(interrupted_write_is_partial)
     struct file *r, *w;
     mkpipe(0, &r, &w);
     struct writer_arg a = { .f = w, .t = task_new(), .len = 65536 + 100 };
-    pthread_t th;
-    pthread_create(&th, NULL, writer_thread, &a);
-    msleep(50);
-    ck_assert_int_eq(done(&a.done), 0);
+    pthread_t th = start_blocked(writer_thread, &a, &a.done);
     task_interrupt(a.t);
-    pthread_join(th, NULL);
-    ck_assert_int_eq(a.result, 65536);
+    JOINED(th, a.result, 65536);
     /* A blocked writer is released by a reader making room. */
     task_interrupt_clear(a.t);
-    a.done = 0;
     a.len = 8192;
-    pthread_create(&th, NULL, writer_thread, &a);
-    msleep(50);
-    ck_assert_int_eq(done(&a.done), 0);
+    th = start_blocked(writer_thread, &a, &a.done);
     static char out[65536];
     ck_assert_int_eq(rd(r, out, sizeof(out)), 65536);
-    pthread_join(th, NULL);
-    ck_assert_int_eq(a.result, 8192);
+    JOINED(th, a.result, 8192);
     /* And by the readers leaving: EPIPE if nothing was written. */
     ck_assert_int_eq(pipe_fcntl(&task, w, F_SETPIPE_SZ, 8192), 8192);
-    a.done = 0;
     a.len = 100;
-    pthread_create(&th, NULL, writer_thread, &a);
-    msleep(50);
-    ck_assert_int_eq(done(&a.done), 0);
+    th = start_blocked(writer_thread, &a, &a.done);
     file_put(r);
-    pthread_join(th, NULL);
-    ck_assert_int_eq(a.result, -EPIPE);
+    JOINED(th, a.result, -EPIPE);
     file_put(w);
     free(a.t);
 }
@@ -400,8 +397,7 @@ START_TEST(packet_mode)
     for (int i = 0; i < 16; i++)
         ck_assert_int_eq(wr(w, "p", 1), 1);
     ck_assert_int_eq(wr(w, "p", 1), -EAGAIN);
-    file_put(r);
-    file_put(w);
+    put_pipe(r, w);
 }
 END_TEST
 
@@ -413,8 +409,7 @@ START_TEST(pipe2_flags)
     mkpipe(O_CLOEXEC | O_NONBLOCK, &r, &w);
     ck_assert_int_eq(r->flags, O_RDONLY | O_NONBLOCK);
     ck_assert_int_eq(w->flags, O_WRONLY | O_NONBLOCK);
-    file_put(r);
-    file_put(w);
+    put_pipe(r, w);
 }
 END_TEST
 
@@ -462,8 +457,7 @@ START_TEST(setpipe_sz_rules)
     ck_assert_int_eq(pipe_fcntl(&task, other, F_GETPIPE_SZ, 0), -EBADF);
     ck_assert_int_eq(file_is_pipe(other), 0);
     file_put(other);
-    file_put(r);
-    file_put(w);
+    put_pipe(r, w);
 }
 END_TEST
 
@@ -473,15 +467,10 @@ START_TEST(growing_wakes_writer)
     mkpipe(0, &r, &w);
     ck_assert_int_eq(pipe_fcntl(&task, w, F_SETPIPE_SZ, 4096), 4096);
     struct writer_arg a = { .f = w, .t = task_new(), .len = 8192 };
-    pthread_t th;
-    pthread_create(&th, NULL, writer_thread, &a);
-    msleep(50);
-    ck_assert_int_eq(done(&a.done), 0);
+    pthread_t th = start_blocked(writer_thread, &a, &a.done);
     ck_assert_int_eq(pipe_fcntl(&task, w, F_SETPIPE_SZ, 8192), 8192);
-    pthread_join(th, NULL);
-    ck_assert_int_eq(a.result, 8192);
-    file_put(r);
-    file_put(w);
+    JOINED(th, a.result, 8192);
+    put_pipe(r, w);
     free(a.t);
 }
 END_TEST
@@ -507,10 +496,8 @@ START_TEST(fstat_of_pipe)
     ck_assert_uint_ne(st.st_ino, st2.st_ino);
     ck_assert_ptr_eq(r->inode, w->inode);
     ck_assert_int_ne(st.st_mtim.tv_sec, 0);
-    file_put(r);
-    file_put(w);
-    file_put(r2);
-    file_put(w2);
+    put_pipe(r, w);
+    put_pipe(r2, w2);
 }
 END_TEST
 
@@ -520,8 +507,7 @@ START_TEST(ioctl_unknown)
     mkpipe(0, &r, &w);
     ck_assert_int_eq(r->ops->ioctl(r, TCGETS, 0), -ENOTTY);
     ck_assert_int_eq(r->ops->ioctl(r, FIONREAD, 16), -EFAULT);
-    file_put(r);
-    file_put(w);
+    put_pipe(r, w);
 }
 END_TEST
 
@@ -554,8 +540,7 @@ START_TEST(splice_buffers)
     ck_assert_int_eq(pipe_write_buf(w, "abc", 3, 1), 3);
     ck_assert_int_eq(wr(w, "d", 1), 1);
     ck_assert_int_eq(pipe_fcntl(&task, w, F_SETPIPE_SZ, 4096), -EBUSY);
-    file_put(r);
-    file_put(w);
+    put_pipe(r, w);
 }
 END_TEST
 
@@ -600,8 +585,7 @@ START_TEST(tee_and_splice_between_pipes)
     ck_assert_int_eq(pipe_tee(r3, w2, 1, 0), -EPIPE);
     file_put(r1);
     file_put(w2);
-    file_put(r3);
-    file_put(w3);
+    put_pipe(r3, w3);
 }
 END_TEST
 
@@ -641,16 +625,24 @@ static struct file *open_fifo(int flags, int expect)
     return a.f;
 }
 
+/* Starts an open of the FIFO with flags by a new task in a thread, and
+ * gives it 50 ms to block. */
+static pthread_t open_in_thread(struct open_arg *a, int flags)
+{
+    pthread_t th;
+    *a = (struct open_arg){ .flags = flags, .t = task_new() };
+    pthread_create(&th, NULL, open_thread, a);
+    msleep(50);
+    return th;
+}
+
 START_TEST(fifo_reader_waits_for_writer)
 {
-    struct open_arg a = { .flags = O_RDONLY, .t = task_new() };
-    pthread_t th;
-    pthread_create(&th, NULL, open_thread, &a);
-    msleep(50);
+    struct open_arg a;
+    pthread_t th = open_in_thread(&a, O_RDONLY);
     ck_assert_int_eq(done(&a.done), 0);
     struct file *w = open_fifo(O_WRONLY, 0);
-    pthread_join(th, NULL);
-    ck_assert_int_eq(a.result, 0);
+    JOINED(th, a.result, 0);
     ck_assert(file_is_pipe(a.f));
     ck_assert(a.f->fmode & FMODE_STREAM);
     ck_assert_int_eq(wr(w, "fifo", 4), 4);
@@ -666,14 +658,11 @@ END_TEST
 
 START_TEST(fifo_writer_waits_for_reader)
 {
-    struct open_arg a = { .flags = O_WRONLY, .t = task_new() };
-    pthread_t th;
-    pthread_create(&th, NULL, open_thread, &a);
-    msleep(50);
+    struct open_arg a;
+    pthread_t th = open_in_thread(&a, O_WRONLY);
     ck_assert_int_eq(done(&a.done), 0);
     struct file *r = open_fifo(O_RDONLY, 0);
-    pthread_join(th, NULL);
-    ck_assert_int_eq(a.result, 0);
+    JOINED(th, a.result, 0);
     ck_assert_int_eq(wr(a.f, "x", 1), 1);
     char c;
     ck_assert_int_eq(rd(r, &c, 1), 1);
@@ -719,14 +708,11 @@ END_TEST
 
 START_TEST(fifo_open_interrupted)
 {
-    struct open_arg a = { .flags = O_RDONLY, .t = task_new() };
-    pthread_t th;
-    pthread_create(&th, NULL, open_thread, &a);
-    msleep(50);
+    struct open_arg a;
+    pthread_t th = open_in_thread(&a, O_RDONLY);
     ck_assert_int_eq(done(&a.done), 0);
     task_interrupt(a.t);
-    pthread_join(th, NULL);
-    ck_assert_int_eq(a.result, -ERESTARTSYS);
+    JOINED(th, a.result, -ERESTARTSYS);
     ck_assert_ptr_eq(a.f->ops, &unopened); /* untouched on failure */
     file_put(a.f);
     /* The reader it was is gone again. */
@@ -738,14 +724,11 @@ END_TEST
 /* A writer that opens and closes at once still releases a waiting reader. */
 START_TEST(fifo_partner_came_and_went)
 {
-    struct open_arg a = { .flags = O_RDONLY, .t = task_new() };
-    pthread_t th;
-    pthread_create(&th, NULL, open_thread, &a);
-    msleep(50);
+    struct open_arg a;
+    pthread_t th = open_in_thread(&a, O_RDONLY);
     struct file *w = open_fifo(O_WRONLY, 0);
     file_put(w);
-    pthread_join(th, NULL);
-    ck_assert_int_eq(a.result, 0);
+    JOINED(th, a.result, 0);
     char c;
     ck_assert_int_eq(rd(a.f, &c, 1), 0);
     file_put(a.f);
@@ -768,8 +751,7 @@ START_TEST(reopen_anonymous_pipe)
     f = file_new(&unopened, O_WRONLY);
     ck_assert_int_eq(fifo_open(&task, r->inode, f, O_WRONLY), 0);
     file_put(f);
-    file_put(r);
-    file_put(w);
+    put_pipe(r, w);
 }
 END_TEST
 

@@ -75,12 +75,30 @@ static struct stack_params params(void)
     return p;
 }
 
+/* One NULL-ended pointer vector at w (argv or envp): each string starts
+ * at *expect_str, where the one before ended; the first sets it when the
+ * vector starts the strings (first). Returns the word after the NULL. */
+static uint64_t check_strv(const uint8_t *b, uint64_t top, size_t len, uint64_t w,
+                           const char *const *v, int n, int first, uint64_t *expect_str)
+{
+    for (int i = 0; i < n; i++, w += 8) {
+        uint64_t a = rd64(b, top, len, w);
+        if (i == 0 && first)
+            *expect_str = a;
+        ck_assert_uint_eq(a, *expect_str);
+        ck_assert_str_eq(str_at(b, top, len, a), v[i]);
+        *expect_str += strlen(v[i]) + 1;
+    }
+    ck_assert_uint_eq(rd64(b, top, len, w), 0);
+    return w + 8;
+}
+
 /* Walks a built stack the way a program reading its own stack would and
  * checks every Linux layout rule. */
 static void check_layout(const uint8_t *b, uint64_t top, size_t len, const struct stack_params *p,
                          uint64_t sp)
 {
-    uint64_t lo = top - len, w = sp, a, at_random = 0, at_execfn = 0, at_platform = 0, auxv_end,
+    uint64_t lo = top - len, w = sp, at_random = 0, at_execfn = 0, at_platform = 0, auxv_end,
              expect_str;
     size_t execfn_len = strlen(p->execfn) + 1;
 
@@ -92,26 +110,8 @@ static void check_layout(const uint8_t *b, uint64_t top, size_t len, const struc
     /* argv and envp strings follow one another from argv[0] up, and end
 	 * right where the execfn string starts. */
     expect_str = 0;
-    for (int i = 0; i < p->argc; i++, w += 8) {
-        a = rd64(b, top, len, w);
-        if (i == 0)
-            expect_str = a;
-        ck_assert_uint_eq(a, expect_str);
-        ck_assert_str_eq(str_at(b, top, len, a), p->argv[i]);
-        expect_str += strlen(p->argv[i]) + 1;
-    }
-    ck_assert_uint_eq(rd64(b, top, len, w), 0);
-    w += 8;
-    for (int i = 0; i < p->envc; i++, w += 8) {
-        a = rd64(b, top, len, w);
-        if (i == 0 && p->argc == 0)
-            expect_str = a;
-        ck_assert_uint_eq(a, expect_str);
-        ck_assert_str_eq(str_at(b, top, len, a), p->envp[i]);
-        expect_str += strlen(p->envp[i]) + 1;
-    }
-    ck_assert_uint_eq(rd64(b, top, len, w), 0);
-    w += 8;
+    w = check_strv(b, top, len, w, p->argv, p->argc, 1, &expect_str);
+    w = check_strv(b, top, len, w, p->envp, p->envc, p->argc == 0, &expect_str);
 
     for (int i = 0; i < p->nauxv; i++, w += 16) {
         uint64_t type = rd64(b, top, len, w), val = rd64(b, top, len, w + 8);
@@ -164,13 +164,38 @@ static void check_layout(const uint8_t *b, uint64_t top, size_t len, const struc
     }
 }
 
+/* Builds p's stack into b (len bytes below top): it must fit and follow
+ * every layout rule. Returns rsp. */
+static uint64_t build_ok(uint8_t *b, uint64_t top, size_t len, const struct stack_params *p)
+{
+    uint64_t sp = 0;
+
+    ck_assert_int_eq(stack_build(top, p, b, len, &sp), 0);
+    check_layout(b, top, len, p, sp);
+    return sp;
+}
+
+/* The small stack the hand-computed cases start from: argv { "a" }, no
+ * environment, execfn "/a", platform "x86_64", the given auxv. */
+static struct stack_params tiny_params(const struct auxv_ent *ax, int nauxv)
+{
+    static const char *const av[] = { "a" };
+
+    return (struct stack_params){
+        .argc = 1,
+        .argv = av,
+        .execfn = "/a",
+        .platform = "x86_64",
+        .auxv = ax,
+        .nauxv = nauxv,
+    };
+}
+
 START_TEST(full_layout)
 {
     struct stack_params p = params();
-    uint64_t sp = 0;
+    uint64_t sp = build_ok(buf, TOP, BUFLEN, &p);
 
-    ck_assert_int_eq(stack_build(TOP, &p, buf, BUFLEN, &sp), 0);
-    check_layout(buf, TOP, BUFLEN, &p, sp);
     /* Bytes below rsp are not the builder's. */
     for (uint64_t a = TOP - BUFLEN; a < sp; a++)
         ck_assert_uint_eq(buf[a - (TOP - BUFLEN)], 0xaa);
@@ -180,24 +205,15 @@ END_TEST
 /* Addresses worked out by hand from fs/exec.c and create_elf_tables(). */
 START_TEST(hand_computed)
 {
-    static const char *const av[] = { "a" };
     static const struct auxv_ent ax[] = { { AT_RANDOM, 0 } };
-    struct stack_params p = {
-        .argc = 1,
-        .argv = av,
-        .execfn = "/a",
-        .platform = "x86_64",
-        .auxv = ax,
-        .nauxv = 1,
-    };
+    struct stack_params p = tiny_params(ax, 1);
     const uint64_t top = 0x10000;
     const size_t len = 0x1000;
-    uint64_t sp = 0;
 
     /* p = 0xfff8; "/a" at 0xfff5; "a" at 0xfff3; align 0xfff0;
 	 * "x86_64" at 0xffe9; random at 0xffd9; 8 words (auxv 4, argc,
 	 * argv + NULL, envp NULL) = 0x40 -> 0xff99 -> rsp 0xff90. */
-    ck_assert_int_eq(stack_build(top, &p, buf, len, &sp), 0);
+    uint64_t sp = build_ok(buf, top, len, &p);
     ck_assert_uint_eq(sp, 0xff90);
     ck_assert_uint_eq(rd64(buf, top, len, 0xff90), 1);
     ck_assert_uint_eq(rd64(buf, top, len, 0xff98), 0xfff3);
@@ -211,7 +227,6 @@ START_TEST(hand_computed)
     ck_assert_str_eq(str_at(buf, top, len, 0xfff3), "a");
     ck_assert_str_eq(str_at(buf, top, len, 0xfff5), "/a");
     ck_assert_uint_eq(rd64(buf, top, len, 0xfff8), 0);
-    check_layout(buf, top, len, &p, sp);
 }
 END_TEST
 
@@ -221,29 +236,18 @@ END_TEST
  * NULL) = 0x50 -> 0xfe69 -> rsp 0xfe60. */
 START_TEST(random_pad)
 {
-    static const char *const av[] = { "a" };
     static const struct auxv_ent ax[] = { { AT_RANDOM, 0 }, { AT_PLATFORM, 0 } };
-    struct stack_params p = {
-        .argc = 1,
-        .argv = av,
-        .execfn = "/a",
-        .platform = "x86_64",
-        .auxv = ax,
-        .nauxv = 2,
-        .align_pad = 0x123,
-    };
+    struct stack_params p = tiny_params(ax, 2);
     const uint64_t top = 0x10000;
     const size_t len = 0x1000;
-    uint64_t sp = 0;
 
-    ck_assert_int_eq(stack_build(top, &p, buf, len, &sp), 0);
+    p.align_pad = 0x123;
+    uint64_t sp = build_ok(buf, top, len, &p);
     ck_assert_uint_eq(sp, 0xfe60);
     ck_assert_str_eq(str_at(buf, top, len, 0xfec9), "x86_64");
-    check_layout(buf, top, len, &p, sp);
     for (uint32_t pad = 0; pad < 8192; pad += 97) {
         p.align_pad = pad;
-        ck_assert_int_eq(stack_build(0x10000, &p, buf, 0x4000, &sp), 0);
-        check_layout(buf, 0x10000, 0x4000, &p, sp);
+        build_ok(buf, 0x10000, 0x4000, &p);
     }
     /* A pad that leaves the buffer is E2BIG, not a write outside it. */
     p.align_pad = 0x1000;
@@ -262,7 +266,6 @@ START_TEST(alignment_sweep)
             for (int envc = 0; envc <= 2; envc++) {
                 char arg[sizeof(long_arg)];
                 const char *av[] = { "p", arg };
-                uint64_t sp = 0;
 
                 memcpy(arg, long_arg, n);
                 arg[n] = '\0';
@@ -275,8 +278,7 @@ START_TEST(alignment_sweep)
                 if (!p.platform && nauxv > 4)
                     p.nauxv = 4;
                 memset(buf, 0xaa, BUFLEN);
-                ck_assert_int_eq(stack_build(TOP, &p, buf, BUFLEN, &sp), 0);
-                check_layout(buf, TOP, BUFLEN, &p, sp);
+                build_ok(buf, TOP, BUFLEN, &p);
             }
         }
     }
@@ -287,10 +289,8 @@ START_TEST(empty_argv_envp)
 {
     static const struct auxv_ent ax[] = { { AT_EXECFN, 0 }, { AT_RANDOM, 0 } };
     struct stack_params p = { .execfn = "x", .auxv = ax, .nauxv = 2 };
-    uint64_t sp = 0;
+    uint64_t sp = build_ok(buf, TOP, BUFLEN, &p);
 
-    ck_assert_int_eq(stack_build(TOP, &p, buf, BUFLEN, &sp), 0);
-    check_layout(buf, TOP, BUFLEN, &p, sp);
     ck_assert_uint_eq(rd64(buf, TOP, BUFLEN, sp), 0);
     ck_assert_uint_eq(rd64(buf, TOP, BUFLEN, sp + 8), 0);
     ck_assert_uint_eq(rd64(buf, TOP, BUFLEN, sp + 16), 0);
@@ -300,11 +300,9 @@ END_TEST
 START_TEST(unaligned_buffer)
 {
     struct stack_params p = params();
-    uint64_t sp = 0;
 
     /* buf + 1: every 8-byte store is misaligned on the host. */
-    ck_assert_int_eq(stack_build(TOP, &p, buf + 1, BUFLEN, &sp), 0);
-    check_layout(buf + 1, TOP, BUFLEN, &p, sp);
+    build_ok(buf + 1, TOP, BUFLEN, &p);
 }
 END_TEST
 
@@ -317,8 +315,7 @@ START_TEST(too_small)
     need = TOP - sp;
     /* The minimal buffer is exactly rsp..top. */
     memset(buf, 0xaa, BUFLEN);
-    ck_assert_int_eq(stack_build(TOP, &p, buf, need, &sp), 0);
-    check_layout(buf, TOP, need, &p, sp);
+    sp = build_ok(buf, TOP, need, &p);
     ck_assert_uint_eq(sp, TOP - need);
     for (size_t len = 0; len < need; len++) {
         uint64_t sp2 = 1234;
@@ -351,11 +348,19 @@ START_TEST(huge_string)
     /* A stack top near 0 cannot wrap below address 0. */
     p = params();
     ck_assert_int_eq(stack_build(256, &p, buf, 256, &sp), -E2BIG);
-    ck_assert_int_eq(stack_build(512, &p, buf, 512, &sp), 0);
-    check_layout(buf, 512, 512, &p, sp);
+    build_ok(buf, 512, 512, &p);
     free(big);
 }
 END_TEST
+
+/* params() changed by the given assignments to q: EINVAL. A macro, so
+ * that a failure names the line of its case. */
+#define REJECTED(...)                                                                              \
+    do {                                                                                           \
+        struct stack_params q = params();                                                          \
+        __VA_ARGS__;                                                                               \
+        ck_assert_int_eq(stack_build(TOP, &q, buf, BUFLEN, &sp), -EINVAL);                         \
+    } while (0)
 
 START_TEST(bad_params)
 {
@@ -369,38 +374,16 @@ START_TEST(bad_params)
     ck_assert_int_eq(stack_build(TOP, &p, NULL, BUFLEN, &sp), -EINVAL);
     ck_assert_int_eq(stack_build(BUFLEN - 1, &p, buf, BUFLEN, &sp), -EINVAL);
 
-    p = params();
-    p.argc = -1;
-    ck_assert_int_eq(stack_build(TOP, &p, buf, BUFLEN, &sp), -EINVAL);
-    p = params();
-    p.envc = -1;
-    ck_assert_int_eq(stack_build(TOP, &p, buf, BUFLEN, &sp), -EINVAL);
-    p = params();
-    p.nauxv = -1;
-    ck_assert_int_eq(stack_build(TOP, &p, buf, BUFLEN, &sp), -EINVAL);
-    p = params();
-    p.argv = NULL;
-    ck_assert_int_eq(stack_build(TOP, &p, buf, BUFLEN, &sp), -EINVAL);
-    p = params();
-    p.envp = NULL;
-    ck_assert_int_eq(stack_build(TOP, &p, buf, BUFLEN, &sp), -EINVAL);
-    p = params();
-    p.argv = av_null;
-    p.argc = 2;
-    ck_assert_int_eq(stack_build(TOP, &p, buf, BUFLEN, &sp), -EINVAL);
-    p = params();
-    p.execfn = NULL;
-    ck_assert_int_eq(stack_build(TOP, &p, buf, BUFLEN, &sp), -EINVAL);
-    p = params();
-    p.auxv = ax_null;
-    p.nauxv = 2;
-    ck_assert_int_eq(stack_build(TOP, &p, buf, BUFLEN, &sp), -EINVAL);
-    p = params();
-    p.platform = NULL; /* AUXV has AT_PLATFORM */
-    ck_assert_int_eq(stack_build(TOP, &p, buf, BUFLEN, &sp), -EINVAL);
-    p = params();
-    p.auxv = NULL;
-    ck_assert_int_eq(stack_build(TOP, &p, buf, BUFLEN, &sp), -EINVAL);
+    REJECTED(q.argc = -1);
+    REJECTED(q.envc = -1);
+    REJECTED(q.nauxv = -1);
+    REJECTED(q.argv = NULL);
+    REJECTED(q.envp = NULL);
+    REJECTED(q.argv = av_null, q.argc = 2);
+    REJECTED(q.execfn = NULL);
+    REJECTED(q.auxv = ax_null, q.nauxv = 2);
+    REJECTED(q.platform = NULL); /* AUXV has AT_PLATFORM */
+    REJECTED(q.auxv = NULL);
 }
 END_TEST
 
