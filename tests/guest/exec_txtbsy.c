@@ -2,10 +2,10 @@
  * some open file description can write (this process's or another's; a
  * "#!" script too; a memfd opened read-write, run with execveat and
  * AT_EMPTY_PATH) fails with ETXTBSY, and works once that description is
- * closed (a duplicate counts until the last one goes). Opening a running
- * program for writing is allowed (Linux 6.11 and later no longer deny
- * writes to a running executable). The copy of this program that is run
- * answers "child" with exit status 42. */
+ * closed (a duplicate counts until the last one goes); and opening a
+ * running program for writing fails with ETXTBSY. The copy of this program
+ * that is run answers "child" with exit status 42, and "sleep" by saying
+ * on fd 9 that it runs. */
 #include "proc_util.h"
 
 #include <sys/mman.h>
@@ -69,7 +69,10 @@ int main(int argc, char **argv)
     if (argc > 1 && strcmp(argv[1], "child") == 0)
         return 42;
     if (argc > 1 && strcmp(argv[1], "sleep") == 0) {
-        sleep(5);
+        /* Running: say so on fd 9, then wait to be killed. */
+        if (write(9, "r", 1) != 1)
+            return 1;
+        sleep(10);
         return 0;
     }
     if (argc > 1)
@@ -113,14 +116,20 @@ int main(int argc, char **argv)
     close(r);
     close(pth);
 
-    /* A running program may be opened for writing. */
+    /* A running program cannot be opened for writing. */
+    int up[2];
+    if (pipe(up))
+        return 1;
     pid_t runner = fork();
     if (runner == 0) {
         char *av[] = { (char *)"copy", (char *)"sleep", NULL };
+        dup2(up[1], 9);
         execve(path, av, environ);
         _exit(1);
     }
-    usleep(100 * 1000);
+    close(up[1]);
+    check(read(up[0], &c, 1) == 1, "the copy runs");
+    close(up[0]);
     int wr = open(path, O_WRONLY);
     out("open for writing while it runs: %s\n", wr >= 0 ? "ok" : errno_name(errno));
     if (wr >= 0)
@@ -131,7 +140,7 @@ int main(int argc, char **argv)
     /* A script that is open for writing is busy too. */
     int s = open(script, O_WRONLY | O_CREAT | O_TRUNC, 0755);
     char line[128];
-    int len = snprintf(line, sizeof line, "#!%s\n", path);
+    int len = snprintf(line, sizeof line, "#!%s child\n", path);
     check(s >= 0 && write(s, line, (size_t)len) == len, "a script naming the copy");
     out("exec of a script open for writing: %s\n", result(run(script, -1)));
     close(s);
