@@ -45,6 +45,7 @@ struct pipe {
     struct pipe_buf *bufs;         /* ring of slots entries */
     unsigned head, tail;           /* free-running slot counters; head - tail in use */
     unsigned slots;                /* capacity in pages, a power of two */
+    unsigned reserved;             /* slots a splice fills once its source has answered */
     unsigned readers, writers;     /* open files of each direction (O_RDWR is both) */
     unsigned r_counter, w_counter; /* opens ever: a FIFO open waits for a change */
     char *spare;                   /* a free page kept for the next write */
@@ -66,7 +67,7 @@ static int pipe_empty(const struct pipe *p)
 
 static int pipe_full(const struct pipe *p)
 {
-    return p->head - p->tail >= p->slots;
+    return p->head - p->tail + p->reserved >= p->slots;
 }
 
 static struct pipe_buf *slot(struct pipe *p, unsigned n)
@@ -755,8 +756,9 @@ static long pipe_set_size(struct task *t, struct pipe *p, unsigned int arg)
         pthread_mutex_unlock(&p->lock);
         return -EPERM;
     }
-    /* Linux counts slots in use, not bytes: a partly read page is a slot. */
-    if (slots < p->head - p->tail) {
+    /* Linux counts slots in use, not bytes: a partly read page is a slot
+     * (and a splice's reserved ones are in use). */
+    if (slots < p->head - p->tail + p->reserved) {
         pthread_mutex_unlock(&p->lock);
         return -EBUSY;
     }
@@ -811,6 +813,14 @@ ssize_t pipe_splice_out(struct file *pf, size_t len, int nonblock, pipe_consume_
     return pipe_drain(p, len, nonblock, 0, consume, ctx);
 }
 
+/* Splice from a file into the pipe: Linux holds the pipe's mutex across
+ * the read from the source, which may block for as long as the source has
+ * nothing (a terminal, a host pipe). Here the pipe's lock is not held
+ * meanwhile: the splice reserves the free slots it may fill (other writers
+ * see them taken), reads once from the source into a buffer of its own,
+ * as Linux's single read_iter, and then fills them. So a reader or a
+ * writer of the pipe never waits for the source, and one that must wait
+ * for room sleeps interruptibly. */
 ssize_t pipe_splice_in(struct file *pf, size_t len, int nonblock, pipe_produce_fn produce,
                        void *ctx)
 {
@@ -842,31 +852,38 @@ ssize_t pipe_splice_in(struct file *pf, size_t len, int nonblock, pipe_produce_f
             goto out;
         }
     }
-    while (len && !pipe_full(p)) {
+    unsigned k = p->slots - (p->head - p->tail) - p->reserved;
+    if ((size_t)k * PIPE_PAGE > len)
+        k = (unsigned)((len + PIPE_PAGE - 1) / PIPE_PAGE);
+    size_t n = (size_t)k * PIPE_PAGE < len ? (size_t)k * PIPE_PAGE : len;
+    p->reserved += k;
+    pthread_mutex_unlock(&p->lock);
+
+    char *buf = malloc(n);
+    ssize_t c = buf ? produce(ctx, buf, n) : -ENOMEM;
+
+    pthread_mutex_lock(&p->lock);
+    p->reserved -= k;
+    /* Spliced pages are not merged into, as Linux's. */
+    for (size_t at = 0; c > 0 && at < (size_t)c; at += PIPE_PAGE) {
+        size_t m = (size_t)c - at < PIPE_PAGE ? (size_t)c - at : PIPE_PAGE;
         char *page = page_get(p);
-        if (!page) {
-            if (!ret)
-                ret = -ENOMEM;
-            break;
-        }
-        size_t n = len < PIPE_PAGE ? len : PIPE_PAGE;
-        ssize_t c = produce(ctx, page, n);
-        if (c <= 0) {
-            page_put(p, page);
-            if (!ret)
-                ret = c;
-            break;
-        }
-        /* Spliced pages are not merged into, as Linux's. */
-        *slot(p, p->head) = (struct pipe_buf){ .page = page, .len = (unsigned)c };
+        if (!page)
+            break; /* the rest is lost, as with a failed page allocation on Linux */
+        memcpy(page, buf + at, m);
+        *slot(p, p->head) = (struct pipe_buf){ .page = page, .len = (unsigned)m };
         p->head++;
-        ret += c;
-        len -= (size_t)c;
-        if ((size_t)c < n)
-            break;
+        ret += (ssize_t)m;
     }
+    if (c <= 0)
+        ret = c;
+    else if (ret == 0)
+        ret = -ENOMEM;
+    free(buf);
     if (ret > 0)
         wake_readers(p);
+    /* Slots it reserved and did not fill are free again. */
+    wake_writers(p);
 out:
     pthread_mutex_unlock(&p->lock);
     if (ret > 0)
