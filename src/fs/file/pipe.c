@@ -813,6 +813,8 @@ ssize_t pipe_splice_out(struct file *pf, size_t len, int nonblock, pipe_consume_
     return pipe_drain(p, len, nonblock, 0, consume, ctx);
 }
 
+#define SPLICE_IN_MAX_PAGES 256u
+
 /* Splice from a file into the pipe: Linux holds the pipe's mutex across
  * the read from the source, which may block for as long as the source has
  * nothing (a terminal, a host pipe). Here the pipe's lock is not held
@@ -852,7 +854,11 @@ ssize_t pipe_splice_in(struct file *pf, size_t len, int nonblock, pipe_produce_f
             goto out;
         }
     }
+    /* At most 1 MiB a call (the buffer is the sentry's): a splice may
+     * move less than asked. */
     unsigned k = p->slots - (p->head - p->tail) - p->reserved;
+    if (k > SPLICE_IN_MAX_PAGES)
+        k = SPLICE_IN_MAX_PAGES;
     if ((size_t)k * PIPE_PAGE > len)
         k = (unsigned)((len + PIPE_PAGE - 1) / PIPE_PAGE);
     size_t n = (size_t)k * PIPE_PAGE < len ? (size_t)k * PIPE_PAGE : len;
