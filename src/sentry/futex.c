@@ -23,6 +23,7 @@
 #include <sys/mman.h>
 #include <time.h>
 
+#include "list.h"
 #include "sched/wait.h"
 #include "sentry/futex.h"
 #include "sentry/kernel.h"
@@ -49,12 +50,12 @@ struct futex_q {
     int woken;                   /* set by the waker, under the bucket lock */
     struct futex_bucket *bucket; /* changed by requeue under both buckets' locks */
     struct waiter waker;         /* wakes the sleeping thread (its wake callback) */
-    struct futex_q *prev, *next;
+    struct list_node node;       /* on its bucket's list */
 };
 
 struct futex_bucket {
-    pthread_mutex_t lock; /* the list, the keys and the woken marks on it */
-    struct futex_q *head, *tail;
+    pthread_mutex_t lock;   /* the list, the keys and the woken marks on it */
+    struct list_node queue; /* futex_q.node, in arrival order */
 };
 
 #define FUTEX_HASH_BITS 8
@@ -63,8 +64,10 @@ static pthread_once_t buckets_once = PTHREAD_ONCE_INIT;
 
 static void buckets_init(void)
 {
-    for (size_t i = 0; i < sizeof buckets / sizeof buckets[0]; i++)
+    for (size_t i = 0; i < sizeof buckets / sizeof buckets[0]; i++) {
         pthread_mutex_init(&buckets[i].lock, NULL);
+        list_init(&buckets[i].queue);
+    }
 }
 
 static struct futex_bucket *bucket_of(const struct futex_key *k)
@@ -143,38 +146,28 @@ static long get_key(struct task *t, uint64_t uaddr, int flags, int write, struct
     return r;
 }
 
+/* The keys of the two words of requeue and wake_op; rw2 as get_key's
+ * for the second (wake_op writes it). */
+static long get_keys(struct task *t, uint64_t uaddr, uint64_t uaddr2, int flags, int rw2,
+                     struct futex_key *k1, struct futex_key *k2)
+{
+    long r = get_key(t, uaddr, flags, 0, k1);
+    return r < 0 ? r : get_key(t, uaddr2, flags, rw2, k2);
+}
+
 static void q_link(struct futex_bucket *b, struct futex_q *q)
 {
     /* At the tail: wake-ups go in arrival order, as Linux's plist of
      * waiters of one priority. */
-    q->next = NULL;
-    q->prev = b->tail;
-    if (b->tail)
-        b->tail->next = q;
-    else
-        b->head = q;
-    b->tail = q;
+    list_add_tail(&b->queue, &q->node);
     __atomic_store_n(&q->bucket, b, __ATOMIC_RELEASE);
 }
 
-static void q_unlink(struct futex_bucket *b, struct futex_q *q)
+/* Wake q (its bucket locked): off the list, marked, its thread woken.
+ * The owner cannot return before it gets that lock, so q is alive here. */
+static void q_wake(struct futex_q *q)
 {
-    if (q->prev)
-        q->prev->next = q->next;
-    else
-        b->head = q->next;
-    if (q->next)
-        q->next->prev = q->prev;
-    else
-        b->tail = q->prev;
-    q->prev = q->next = NULL;
-}
-
-/* Wake q (on b, locked): off the list, marked, its thread woken. The
- * owner cannot return before it gets b's lock, so q is alive here. */
-static void q_wake(struct futex_bucket *b, struct futex_q *q)
-{
-    q_unlink(b, q);
+    list_del(&q->node);
     q->woken = 1;
     q->waker.func(&q->waker, 0);
 }
@@ -216,7 +209,7 @@ static int q_unqueue(struct futex_q *q)
     struct futex_bucket *b = q_lock(q);
     int woken = q->woken;
     if (!woken)
-        q_unlink(b, q);
+        list_del(&q->node);
     pthread_mutex_unlock(&b->lock);
     return woken;
 }
@@ -264,7 +257,7 @@ static long wait_queued(struct task *t, struct futex_q *qs, const struct futex_w
             pthread_mutex_unlock(&b->lock);
             continue;
         }
-        q_unlink(b, q);
+        list_del(&q->node);
         pthread_mutex_unlock(&b->lock);
         /* Even then, one that was woken meanwhile is the answer. */
         long w = unqueue_multiple(qs, i);
@@ -325,11 +318,11 @@ long futex_wait_multiple(struct task *t, const struct futex_waitv_ent *v, unsign
 static int wake_locked(struct futex_bucket *b, const struct futex_key *key, int nr, uint32_t bitset)
 {
     int woken = 0;
-    for (struct futex_q *q = b->head, *next; q; q = next) {
-        next = q->next;
+    list_for_each_safe(q, &b->queue, struct futex_q, node)
+    {
         if (!key_eq(&q->key, key) || !(q->bitset & bitset))
             continue;
-        q_wake(b, q);
+        q_wake(q);
         if (++woken >= nr)
             break;
     }
@@ -362,10 +355,7 @@ long futex_requeue(struct task *t, uint64_t uaddr, uint64_t uaddr2, int flags, i
     if (nr_wake < 0 || nr_requeue < 0)
         return -EINVAL;
     struct futex_key key1, key2;
-    long r = get_key(t, uaddr, flags, 0, &key1);
-    if (r < 0)
-        return r;
-    r = get_key(t, uaddr2, flags, 0, &key2);
+    long r = get_keys(t, uaddr, uaddr2, flags, 0, &key1, &key2);
     if (r < 0)
         return r;
     struct futex_bucket *b1 = bucket_of(&key1), *b2 = bucket_of(&key2);
@@ -382,20 +372,20 @@ long futex_requeue(struct task *t, uint64_t uaddr, uint64_t uaddr2, int flags, i
         }
     }
     int count = 0;
-    for (struct futex_q *q = b1->head, *next; q; q = next) {
-        next = q->next;
+    list_for_each_safe(q, &b1->queue, struct futex_q, node)
+    {
         if (count - nr_wake >= nr_requeue)
             break;
         if (!key_eq(&q->key, &key1))
             continue;
         if (++count <= nr_wake) {
-            q_wake(b1, q);
+            q_wake(q);
             continue;
         }
         /* requeue_futex: the new key; another list only if another bucket. */
         q->key = key2;
         if (b2 != b1) {
-            q_unlink(b1, q);
+            list_del(&q->node);
             q_link(b2, q);
         }
     }
@@ -480,10 +470,7 @@ long futex_wake_op(struct task *t, uint64_t uaddr, uint64_t uaddr2, int flags, i
                    int nr_wake2, uint32_t op)
 {
     struct futex_key key1, key2;
-    long r = get_key(t, uaddr, flags, 0, &key1);
-    if (r < 0)
-        return r;
-    r = get_key(t, uaddr2, flags, 1, &key2);
+    long r = get_keys(t, uaddr, uaddr2, flags, 1, &key1, &key2);
     if (r < 0)
         return r;
     struct futex_bucket *b1 = bucket_of(&key1), *b2 = bucket_of(&key2);
