@@ -210,24 +210,27 @@ long sys_sched_getparam(struct task *t, const struct sysargs *a)
     return copy_out(t, uparam, &prio, sizeof(prio)) < 0 ? -EFAULT : 0;
 }
 
-/* The ranges know SCHED_EXT (7, Linux 6.12) too, though no BPF scheduler
- * can be loaded in the sandbox, so sched_setscheduler refuses it. */
+/* The priority range's end for policy: rt_end for the real-time ones, 0
+ * for the others. The ranges know SCHED_EXT (7, Linux 6.12) too, though no
+ * BPF scheduler can be loaded in the sandbox, so sched_setscheduler
+ * refuses it. */
+static long priority_limit(int policy, long rt_end)
+{
+    if (rt_policy(policy))
+        return rt_end;
+    return valid_policy(policy) || policy == GUEST_SCHED_EXT ? 0 : -EINVAL;
+}
+
 long sys_sched_get_priority_max(struct task *t, const struct sysargs *a)
 {
     (void)t;
-    int policy = (int)a->a[0];
-    if (rt_policy(policy))
-        return 99;
-    return valid_policy(policy) || policy == GUEST_SCHED_EXT ? 0 : -EINVAL;
+    return priority_limit((int)a->a[0], 99);
 }
 
 long sys_sched_get_priority_min(struct task *t, const struct sysargs *a)
 {
     (void)t;
-    int policy = (int)a->a[0];
-    if (rt_policy(policy))
-        return 1;
-    return valid_policy(policy) || policy == GUEST_SCHED_EXT ? 0 : -EINVAL;
+    return priority_limit((int)a->a[0], 1);
 }
 
 /* SCHED_RR's time slice is Linux's default 100 ms; the fair classes
