@@ -106,8 +106,10 @@ static void unlink_reaped(struct sandbox *box, struct process *p)
 /* Children to send their parent-death signal (PR_SET_PDEATHSIG), each
  * with a reference. */
 struct pdeath {
-    struct process **procs;
-    int *sigs;
+    struct {
+        struct process *proc;
+        int sig;
+    } * v;
     int n;
 };
 
@@ -116,20 +118,18 @@ struct pdeath {
  * new_tid as their maker. Out of memory, some are not signalled. */
 static struct pdeath pdeath_collect(struct process *p, int tid, int new_tid)
 {
-    struct pdeath pd = { NULL, NULL, 0 };
+    struct pdeath pd = { NULL, 0 };
     int max = 0;
     list_for_each(c, &p->children, struct process, sibling) max++;
-    if (max) {
-        pd.procs = malloc((size_t)max * sizeof(*pd.procs));
-        pd.sigs = malloc((size_t)max * sizeof(*pd.sigs));
-    }
+    if (max)
+        pd.v = malloc((size_t)max * sizeof(*pd.v));
     list_for_each(c, &p->children, struct process, sibling)
     {
         if (tid && c->parent_tid != tid)
             continue;
         if (tid)
             c->parent_tid = new_tid;
-        if (c->state != PROC_ALIVE || !pd.procs || !pd.sigs)
+        if (c->state != PROC_ALIVE || !pd.v)
             continue;
         int sig = 0;
         pthread_mutex_lock(&c->lock);
@@ -137,8 +137,8 @@ static struct pdeath pdeath_collect(struct process *p, int tid, int new_tid)
             ct->pdeath_signal;
         pthread_mutex_unlock(&c->lock);
         if (sig) {
-            pd.procs[pd.n] = process_get(c);
-            pd.sigs[pd.n++] = sig;
+            pd.v[pd.n].proc = process_get(c);
+            pd.v[pd.n++].sig = sig;
         }
     }
     return pd;
@@ -148,11 +148,10 @@ static struct pdeath pdeath_collect(struct process *p, int tid, int new_tid)
 static void pdeath_send(struct pdeath *pd)
 {
     for (int i = 0; i < pd->n; i++) {
-        signal_process(pd->procs[i], pd->sigs[i]);
-        process_put(pd->procs[i]);
+        signal_process(pd->v[i].proc, pd->v[i].sig);
+        process_put(pd->v[i].proc);
     }
-    free(pd->procs);
-    free(pd->sigs);
+    free(pd->v);
 }
 
 /* A thread that is not its process's last exits: its children pass to
@@ -162,12 +161,16 @@ static void thread_orphans(struct task *t)
 {
     struct process *p = t->proc;
     struct sandbox *box = p->sandbox;
+    struct pdeath pd = { NULL, 0 };
     pthread_mutex_lock(&box->tasklist);
-    pthread_mutex_lock(&p->lock);
-    int heir = 0;
-    list_for_each(o, &p->threads, struct task, thread_node) if (!heir && !o->exited) heir = o->tid;
-    pthread_mutex_unlock(&p->lock);
-    struct pdeath pd = pdeath_collect(p, t->tid, heir);
+    if (!list_empty(&p->children)) {
+        pthread_mutex_lock(&p->lock);
+        int heir = 0;
+        list_for_each(o, &p->threads, struct task, thread_node) if (!heir && !o->exited) heir =
+            o->tid;
+        pthread_mutex_unlock(&p->lock);
+        pd = pdeath_collect(p, t->tid, heir);
+    }
     pthread_mutex_unlock(&box->tasklist);
     pdeath_send(&pd);
 }
