@@ -285,10 +285,12 @@ struct mm_snap {
     uint64_t arg_start, arg_end, env_start, env_end;
 };
 
-static void mm_snapshot(struct process *p, struct mm_snap *s)
+/* mm (NULL: none) as the generators read it; the caller holds a
+ * reference (process_mm_get), which it uses for the rest of its reading
+ * too, so that all of it is of one address space. */
+static void mm_snapshot(struct mm *mm, struct mm_snap *s)
 {
     memset(s, 0, sizeof(*s));
-    struct mm *mm = process_mm_get(p);
     if (!mm)
         return;
     pthread_mutex_lock(&mm->view_lock);
@@ -304,7 +306,6 @@ static void mm_snapshot(struct process *p, struct mm_snap *s)
     s->env_start = mm->env_start;
     s->env_end = mm->env_end;
     pthread_mutex_unlock(&mm->view_lock);
-    mm_put(mm);
 }
 
 /* Resident pages when the host's numbers are not available (no stub, as in
@@ -374,8 +375,8 @@ struct proc_view {
 
 static void proc_view(struct proc_view *v, struct task *reader, struct process *p, int full)
 {
-    mm_snapshot(p, &v->m);
     struct mm *mm = process_mm_get(p);
+    mm_snapshot(mm, &v->m);
     mm_host_usage(mm, &v->u, full);
     mm_put(mm);
     sig_disposition(p, &v->ign, &v->cgt);
@@ -680,15 +681,15 @@ int procfs_gen_statm(struct strbuf *out, struct task *reader, struct process *p)
 {
     (void)reader;
     struct mm_snap m;
-    mm_snapshot(p, &m);
+    struct mm *mm = process_mm_get(p);
+    mm_snapshot(mm, &m);
+    struct mm_usage u;
+    mm_host_usage(mm, &u, 1);
+    mm_put(mm);
     if (!m.have) {
         strbuf_printf(out, "0 0 0 0 0 0 0\n");
         return strbuf_result(out);
     }
-    struct mm_usage u;
-    struct mm *mm = process_mm_get(p);
-    mm_host_usage(mm, &u, 1);
-    mm_put(mm);
     unsigned long long shared = 0, resident;
     if (u.have) {
         shared = (u.file + u.shmem) / 4;
@@ -769,11 +770,10 @@ int procfs_gen_cmdline(struct strbuf *out, struct task *reader, struct process *
 {
     (void)reader;
     struct mm_snap m;
-    mm_snapshot(p, &m);
-    if (!m.have || !m.env_end || m.arg_start >= m.arg_end)
-        return strbuf_result(out);
     struct mm *mm = process_mm_get(p);
-    int r = gen_cmdline(out, mm, &m);
+    mm_snapshot(mm, &m);
+    int r = !m.have || !m.env_end || m.arg_start >= m.arg_end ? strbuf_result(out)
+                                                              : gen_cmdline(out, mm, &m);
     mm_put(mm);
     return r;
 }
@@ -783,11 +783,10 @@ int procfs_gen_environ(struct strbuf *out, struct task *reader, struct process *
     if (!may_read(reader, p))
         return -EACCES;
     struct mm_snap m;
-    mm_snapshot(p, &m);
-    if (!m.have || !m.env_end)
-        return strbuf_result(out);
     struct mm *mm = process_mm_get(p);
-    int r = read_guest(out, mm, m.env_start, m.env_end);
+    mm_snapshot(mm, &m);
+    int r =
+        !m.have || !m.env_end ? strbuf_result(out) : read_guest(out, mm, m.env_start, m.env_end);
     mm_put(mm);
     return r;
 }
