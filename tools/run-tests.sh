@@ -9,6 +9,7 @@ cd "$(dirname "$0")/.."
 tools/setup.sh >/dev/null || { echo "0 passed, 1 failed"; exit 1; }
 
 passed=0 failed=0
+failures= # the names of the tests that failed, repeated before the total
 run_suite() { # BUILD_DIR [meson setup options...]
     local dir=$1
     shift
@@ -30,6 +31,8 @@ run_suite() { # BUILD_DIR [meson setup options...]
     fi
     if [ "$fail" -gt 0 ]; then
         sed -n '/Summary of Failures/,$p' "$dir/test-output.txt"
+        failures+=$(grep -E '^ *[0-9]+/[0-9]+ ' "$dir/test-output.txt" | grep -vE ' (OK|SKIP) ' | sort -u |
+            awk -v d="$dir" '{ printf " %s:%s(%s)", d, $4, $5 }')
         grep -B2 -A40 '^=== ' "$dir/test-output.txt" | head -200
     fi
     passed=$((passed + ok))
@@ -43,6 +46,7 @@ if [ "$(id -u)" -eq 0 ]; then
     tools/run-rootless.sh build >build/rootless-output.txt 2>&1
     grep -E 'FAIL' -A40 build/rootless-output.txt | head -200
     tail -n 1 build/rootless-output.txt
+    failures+=$(awk '/^rootless .* FAIL$/ { printf " rootless:%s", $2 }' build/rootless-output.txt)
     rp=$(awk '/^rootless: / { print $2 }' build/rootless-output.txt)
     rf=$(awk '/^rootless: / { print $4 }' build/rootless-output.txt)
     passed=$((passed + ${rp:-0}))
@@ -64,9 +68,16 @@ tools/run-tsan.sh >build/tsan-output.txt 2>&1
 grep -E '^ *[0-9]+/[0-9]+ ' build/tsan-output.txt | grep -vE ' (OK|SKIP) ' | head -40
 tp=$(awk '/^Ok:/ { print $2 }' build/tsan-output.txt)
 tf=$(awk '/^(Fail|Timeout|Unexpected Pass):/ { s += $NF } END { print s + 0 }' build/tsan-output.txt)
+if [ "$tf" -gt 0 ]; then
+    sed -n '/Summary of Failures/,$p' build/tsan-output.txt
+    failures+=$(grep -E '^ *[0-9]+/[0-9]+ ' build/tsan-output.txt | grep -vE ' (OK|SKIP) ' | sort -u |
+        awk '{ printf " build-tsan:%s(%s)", $4, $5 }')
+    grep -B2 -A60 -E '^(=== |WARNING: ThreadSanitizer|==[0-9]+==)' build/tsan-output.txt | head -300
+fi
 [ -n "$tp" ] || { sed -n '1,40p' build/tsan-output.txt; tf=$((tf + 1)); }
 passed=$((passed + ${tp:-0}))
 failed=$((failed + tf))
 
+[ -z "$failures" ] || echo "failed:$failures"
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

@@ -244,7 +244,7 @@ static long seal_grow_check(struct file *f, const off_t *at, size_t len)
 {
     if (!f->inode || !(f->inode->seals & F_SEAL_GROW))
         return 0;
-    off_t size;
+    off_t size = 0;
     long r = file_size(f, &size);
     if (r < 0)
         return r;
