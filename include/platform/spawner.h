@@ -35,5 +35,7 @@ void stub_clone_begin(struct stub *s, pid_t by_tid, const uint64_t args[6], int 
 pid_t stub_clone_end(int clone_ret);
 /* tid is a host thread of s the sentry already serves. */
 int stub_tid_known(struct stub *s, pid_t tid);
+/* Whether pid is a stub process the sentry knows and has not reaped. */
+int stub_pid_known(pid_t pid);
 
 #endif

@@ -361,9 +361,12 @@ static long judge(const struct seccomp_notif *n, int *cont)
         if (proc_status_field(tid, "Tgid") != want.stub->pid || stub_tid_known(want.stub, tid))
             return -EPERM;
     } else {
-        /* A new process whose parent is the spawner. */
+        /* A new process whose parent is the spawner: not one of the stubs
+         * already known (a guest in another stub process that jumps into
+         * stub text to say this hello first would take the child's
+         * channel). */
         if (proc_status_field(tid, "Tgid") != tid || proc_status_field(tid, "PPid") != sp_pid ||
-            tid == want.stub->pid)
+            stub_pid_known(tid))
             return -EPERM;
         if (addfd(sup_listener, n->id, want.fork_fds[0], STUB_SYSMSG_FD) < 0 ||
             addfd(sup_listener, n->id, want.fork_fds[1], STUB_FDPASS_FD) < 0)

@@ -288,11 +288,61 @@ static struct guest_ctx *ctx_new(struct stub *s, int slot, pid_t tid)
     return ctx;
 }
 
+/* The host pids of every stub process not yet reaped, under pids_lock (a
+ * leaf). The spawner reaps a stub only when the sentry releases it, so no
+ * pid here is reused meanwhile: a fork child's hello from one of these
+ * pids comes from a process that exists already, not from the new child. */
+static pthread_mutex_t pids_lock = PTHREAD_MUTEX_INITIALIZER;
+static pid_t *pids;
+static size_t pids_n, pids_cap;
+
+static int pid_add(pid_t pid)
+{
+    pthread_mutex_lock(&pids_lock);
+    if (pids_n == pids_cap) {
+        size_t cap = pids_cap ? 2 * pids_cap : 64;
+        pid_t *n = realloc(pids, cap * sizeof(*n));
+        if (!n) {
+            pthread_mutex_unlock(&pids_lock);
+            return -ENOMEM;
+        }
+        pids = n;
+        pids_cap = cap;
+    }
+    pids[pids_n++] = pid;
+    pthread_mutex_unlock(&pids_lock);
+    return 0;
+}
+
+static void pid_remove(pid_t pid)
+{
+    pthread_mutex_lock(&pids_lock);
+    for (size_t i = 0; i < pids_n; i++)
+        if (pids[i] == pid) {
+            pids[i] = pids[--pids_n];
+            break;
+        }
+    pthread_mutex_unlock(&pids_lock);
+}
+
+int stub_pid_known(pid_t pid)
+{
+    int known = 0;
+    pthread_mutex_lock(&pids_lock);
+    for (size_t i = 0; i < pids_n && !known; i++)
+        known = pids[i] == pid;
+    pthread_mutex_unlock(&pids_lock);
+    return known;
+}
+
 /* The stub process of s is pid (from the kernel, via the spawner). */
 static int stub_adopt_pid(struct stub *s, pid_t pid)
 {
     s->pid = pid;
     s->mem_pid = pid;
+    int r = pid_add(pid);
+    if (r < 0)
+        return r;
     s->pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
     if (s->pidfd < 0)
         return -errno;
@@ -357,8 +407,10 @@ void stub_release(struct stub *s)
         if (s->plat->release)
             s->plat->release(s);
         int status;
-        if (spawner_wait(s->pid, 1, &status) == 0)
+        if (spawner_wait(s->pid, 1, &status) == 0) {
             stub_mark_dead(s, status);
+            pid_remove(s->pid);
+        }
     }
     channel_free(s);
 }
