@@ -131,7 +131,7 @@ int stub_host_init(void)
     if (sched_getaffinity(0, sizeof(set), &set) == 0)
         ncpu = CPU_COUNT(&set);
     stub_spin_rounds = ncpu > 1 ? 4000 : 0;
-    stub_max_spinners = ncpu > 1 ? (uint32_t)ncpu - 1 : 0;
+    stub_max_spinners = ncpu > 1 ? (uint32_t)ncpu : 0;
     mon_epoll = epoll_create1(EPOLL_CLOEXEC);
     if (mon_epoll < 0)
         return -errno;

@@ -38,8 +38,8 @@ static void sentry_futex_wake(uint32_t *word)
 }
 
 /* Sentry threads spinning for their stub right now. Spinning only pays
- * while the stub runs on another CPU: with more spinners than CPUs less
- * one, they take the CPUs the guest threads they wait for need. */
+ * while the stub runs on another CPU: with more spinners than CPUs, they
+ * take the CPUs the guest threads they wait for need. */
 static uint32_t sentry_spinners;
 
 /* Wait until the stub thread posts; -ESRCH if the stub died instead, or
