@@ -293,34 +293,23 @@ static struct {
 } want;
 static int late_child, late_kind;
 
-/* Field of /proc/PID/status as a number; -1 if absent. */
-static long proc_status_field(pid_t pid, const char *name)
+/* Whether tid is a thread of the process pid: /proc/PID/task/TID names
+ * only the threads of that thread group. */
+static int thread_of(pid_t pid, pid_t tid)
 {
-    char path[64], buf[2048];
-    snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return -1;
-    ssize_t n = read(fd, buf, sizeof(buf) - 1);
-    close(fd);
-    if (n <= 0)
-        return -1;
-    buf[n] = 0;
-    size_t nl = strlen(name);
-    for (char *p = buf; p && *p; p = strchr(p, '\n')) {
-        if (*p == '\n')
-            p++;
-        if (strncmp(p, name, nl) == 0 && p[nl] == ':')
-            return strtol(p + nl + 1, NULL, 10);
-    }
-    return -1;
+    char path[64];
+    snprintf(path, sizeof(path), "/proc/%d/task/%d", (int)pid, (int)tid);
+    return access(path, F_OK) == 0;
 }
 
-static int addfd(int listener, uint64_t id, int srcfd, int newfd)
+/* Install srcfd as newfd in the notifying process; with
+ * SECCOMP_ADDFD_FLAG_SEND (flags), also answer the notification with
+ * newfd, in the same round trip to the target. */
+static int addfd(int listener, uint64_t id, int srcfd, int newfd, uint32_t flags)
 {
     struct seccomp_notif_addfd a = {
         .id = id,
-        .flags = SECCOMP_ADDFD_FLAG_SETFD,
+        .flags = SECCOMP_ADDFD_FLAG_SETFD | flags,
         .srcfd = (uint32_t)srcfd,
         .newfd = (uint32_t)newfd,
         .newfd_flags = 0,
@@ -328,11 +317,15 @@ static int addfd(int listener, uint64_t id, int srcfd, int newfd)
     return ioctl(listener, SECCOMP_IOCTL_NOTIF_ADDFD, &a) == newfd ? 0 : -1;
 }
 
-/* The answer to one notification: 1 to let the clone proceed, or a value
- * (0, -EPERM) for the syscall. Under sup_mu. */
-static long judge(const struct seccomp_notif *n, int *cont)
+/* How judge's answer goes back. */
+enum { ANSWER_VALUE, ANSWER_CONTINUE, ANSWERED };
+
+/* The answer to one notification: *how says whether to let the clone
+ * proceed, to answer with the value returned (0, -EPERM), or that the
+ * answer went already (a fork child's hello). Under sup_mu. */
+static long judge(const struct seccomp_notif *n, int *how)
 {
-    *cont = 0;
+    *how = ANSWER_VALUE;
     const struct seccomp_data *d = &n->data;
     pid_t tid = (pid_t)n->pid; /* from the kernel */
     if (!want.active) {
@@ -349,7 +342,7 @@ static long judge(const struct seccomp_notif *n, int *cont)
         if (want.permitted || tid != want.by_tid || memcmp(d->args, want.args, sizeof(want.args)))
             return -EPERM;
         want.permitted = 1;
-        *cont = 1;
+        *how = ANSWER_CONTINUE;
         return 0;
     }
     /* gettid: a hello, from the child of the clone just let through. */
@@ -358,19 +351,29 @@ static long judge(const struct seccomp_notif *n, int *cont)
         return -EPERM;
     if (want.kind == STUB_CHILD_THREAD) {
         /* A thread of the stub asked, not one known already. */
-        if (proc_status_field(tid, "Tgid") != want.stub->pid || stub_tid_known(want.stub, tid))
+        if (!thread_of(want.stub->pid, tid) || stub_tid_known(want.stub, tid))
             return -EPERM;
     } else {
-        /* A new process whose parent is the spawner: not one of the stubs
-         * already known (a guest in another stub process that jumps into
-         * stub text to say this hello first would take the child's
-         * channel). */
-        if (proc_status_field(tid, "Tgid") != tid || proc_status_field(tid, "PPid") != sp_pid ||
-            stub_pid_known(tid))
+        /* A new process (a thread-group leader: pidfd_open refuses other
+         * threads), not one of the stubs already known: a guest in
+         * another stub process that jumps into stub text to say this
+         * hello first would take the child's channel. (Its parent is the
+         * spawner, as for every process under this filter: the clone
+         * flags, checked by both filters, include CLONE_PARENT.) Its own
+         * sysmsg memfd and socket go in place of its parent's; the
+         * second install answers the hello with STUB_FDPASS_FD. */
+        int pidfd = (int)syscall(SYS_pidfd_open, tid, 0);
+        if (pidfd < 0 || stub_pid_known(tid)) {
+            if (pidfd >= 0)
+                close(pidfd);
             return -EPERM;
-        if (addfd(sup_listener, n->id, want.fork_fds[0], STUB_SYSMSG_FD) < 0 ||
-            addfd(sup_listener, n->id, want.fork_fds[1], STUB_FDPASS_FD) < 0)
+        }
+        close(pidfd);
+        if (addfd(sup_listener, n->id, want.fork_fds[0], STUB_SYSMSG_FD, 0) < 0 ||
+            addfd(sup_listener, n->id, want.fork_fds[1], STUB_FDPASS_FD, SECCOMP_ADDFD_FLAG_SEND) <
+                0)
             return -EPERM;
+        *how = ANSWERED;
     }
     want.child = tid;
     return 0;
@@ -395,20 +398,21 @@ static void *supervisor(void *arg)
                 continue;
             break;
         }
-        int cont;
+        int how;
         pthread_mutex_lock(&sup_mu);
-        long v = judge(n, &cont);
+        long v = judge(n, &how);
         pthread_mutex_unlock(&sup_mu);
         memset(r, 0, sz.seccomp_notif_resp);
         r->id = n->id;
-        if (cont) {
+        if (how == ANSWER_CONTINUE) {
             r->flags = SECCOMP_USER_NOTIF_FLAG_CONTINUE;
         } else if (v < 0) {
             r->error = (int32_t)v;
         } else {
             r->val = v;
         }
-        ioctl(sup_listener, SECCOMP_IOCTL_NOTIF_SEND, r);
+        if (how != ANSWERED)
+            ioctl(sup_listener, SECCOMP_IOCTL_NOTIF_SEND, r);
         pthread_mutex_lock(&sup_mu);
         pthread_cond_broadcast(&sup_cv);
         pthread_mutex_unlock(&sup_mu);

@@ -638,7 +638,8 @@ static __attribute__((noreturn)) void thread_start(unsigned slot)
  * filter turns into a notification to the sentry, which learns the
  * thread's host id from the kernel, and for a fork child installs its own
  * sysmsg memfd at STUB_SYSMSG_FD and its own fd-passing socket at
- * STUB_FDPASS_FD (in place of the parent's) before it answers 0. */
+ * STUB_FDPASS_FD (in place of the parent's) and answers STUB_FDPASS_FD
+ * (a thread: 0). */
 #define HELLO_MAGIC 0x68656c6cUL
 
 /* A child that cannot start ends its own thread (exit): before a fork
@@ -662,8 +663,10 @@ void stub_child_start(uint64_t slotkind)
         if (sc0(__NR_getppid) != spawner_pid)
             child_give_up();
     }
-    /* 1: the sentry gave up on this clone; anything but 0: refused. */
-    if (sc3(__NR_gettid, HELLO_MAGIC, kind, slot) != 0)
+    /* A thread is answered 0, a fork child STUB_FDPASS_FD (its own socket
+     * is there now); 1: the sentry gave up on this clone; anything else:
+     * refused. */
+    if (sc3(__NR_gettid, HELLO_MAGIC, kind, slot) != (kind == STUB_CHILD_FORK ? STUB_FDPASS_FD : 0))
         child_give_up();
     if (kind == STUB_CHILD_FORK) {
         long r = sc6(__NR_mmap, SYSMSG_BASE, STUB_MAX_THREADS * SYSMSG_SIZE, PROT_READ | PROT_WRITE,
