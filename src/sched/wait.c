@@ -5,6 +5,7 @@
 #include <assert.h>
 #include <errno.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <time.h>
@@ -69,7 +70,8 @@ static int wake_task_fn(struct waiter *w, unsigned key)
     (void)key;
     struct sleeper *s = w->data;
     pthread_mutex_lock(&s->lock);
-    s->woken = 1;
+    /* Atomic: sleep_spin reads it without the lock. */
+    __atomic_store_n(&s->woken, 1, __ATOMIC_RELEASE);
     pthread_cond_signal(&s->cond);
     pthread_mutex_unlock(&s->lock);
     return 1;
@@ -165,11 +167,57 @@ void task_sleep_prepare(struct task *t)
 {
     struct sleeper *s = sleeper_of(t);
     pthread_mutex_lock(&s->lock);
-    s->woken = 0;
+    __atomic_store_n(&s->woken, 0, __ATOMIC_RELAXED);
     pthread_mutex_unlock(&s->lock);
 }
 
 void (*task_block_hook)(struct task *t);
+
+/* Before a task's sentry thread sleeps with no deadline, it spins a while
+ * on its sleeper: two tasks that wake each other in turn (a futex or pipe
+ * ping-pong) each wait only as long as the other's syscall takes, and a
+ * wake-up that finds its sleeper still spinning costs no host futex wake
+ * and no scheduling. Spinning pays only while the waker runs on another
+ * CPU: there is none on one CPU, and no more spinners than CPUs; past the
+ * first SLEEP_SPIN_PLAIN rounds the spin yields the CPU every few rounds,
+ * as the stub handoff's does (include/platform/handoff.h). */
+#define SLEEP_SPIN_ROUNDS 1000
+#define SLEEP_SPIN_PLAIN 64
+#define SLEEP_SPIN_YIELD_EVERY 16
+static unsigned sleep_spin_rounds, sleep_max_spinners, sleep_spinners;
+static pthread_once_t sleep_spin_once = PTHREAD_ONCE_INIT;
+
+static void sleep_spin_init(void)
+{
+    cpu_set_t set;
+    int ncpu = 1;
+    if (sched_getaffinity(0, sizeof(set), &set) == 0)
+        ncpu = CPU_COUNT(&set);
+    sleep_spin_rounds = ncpu > 1 ? SLEEP_SPIN_ROUNDS : 0;
+    sleep_max_spinners = (unsigned)ncpu;
+}
+
+/* Spin until s is woken or interrupted (nonzero), or the spin ends. */
+static int sleep_spin(struct sleeper *s)
+{
+    pthread_once(&sleep_spin_once, sleep_spin_init);
+    int done = 0;
+    if (__atomic_add_fetch(&sleep_spinners, 1, __ATOMIC_RELAXED) <= sleep_max_spinners) {
+        for (unsigned i = 0; i < sleep_spin_rounds; i++) {
+            if (__atomic_load_n(&s->woken, __ATOMIC_ACQUIRE) ||
+                __atomic_load_n(&s->interrupt, __ATOMIC_ACQUIRE)) {
+                done = 1;
+                break;
+            }
+            if (i >= SLEEP_SPIN_PLAIN && i % SLEEP_SPIN_YIELD_EVERY == 0)
+                sched_yield();
+            else
+                __builtin_ia32_pause();
+        }
+    }
+    __atomic_sub_fetch(&sleep_spinners, 1, __ATOMIC_RELAXED);
+    return done;
+}
 
 int task_sleep(struct task *t, const struct timespec *deadline, int flags)
 {
@@ -180,6 +228,8 @@ int task_sleep(struct task *t, const struct timespec *deadline, int flags)
         return -EINVAL;
     if (t && task_block_hook)
         task_block_hook(t);
+    if (t && !deadline)
+        sleep_spin(s);
     pthread_mutex_lock(&s->lock);
     for (;;) {
         if (s->woken)
