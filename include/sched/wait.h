@@ -110,6 +110,9 @@ void wake_up_all(struct waitq *wq);
 /* Flags of the sleeps. */
 #define WAIT_EXCLUSIVE 1 /* queue as an exclusive waiter */
 #define WAIT_NOINTR 2    /* task_interrupt does not end the sleep */
+/* The wake-up usually comes soon, from a peer's next syscall (a pipe, a
+ * futex, poll): with no deadline, spin a while before sleeping. */
+#define WAIT_SPIN 4
 
 /* Start a sleep of t (NULL: the calling host thread): forget earlier
  * wake-ups. Hook the waiters and check the condition after this. */

@@ -81,7 +81,7 @@ static long do_poll(struct task *t, struct pfd *p, size_t n, const struct timesp
                 (until.tv_sec == deadline->tv_sec && until.tv_nsec < deadline->tv_nsec))
                 when = &until;
         }
-        int s = task_sleep(t, when, 0);
+        int s = task_sleep(t, when, WAIT_SPIN);
         if (s == -ERESTARTSYS) {
             r = -EINTR;
             break;

@@ -173,8 +173,8 @@ void task_sleep_prepare(struct task *t)
 
 void (*task_block_hook)(struct task *t);
 
-/* Before a task's sentry thread sleeps with no deadline, it spins a while
- * on its sleeper: two tasks that wake each other in turn (a futex or pipe
+/* Before a task's sentry thread sleeps with no deadline on a wake-up that
+ * usually comes soon (WAIT_SPIN), it spins a while on its sleeper: two tasks that wake each other in turn (a futex or pipe
  * ping-pong) each wait only as long as the other's syscall takes, and a
  * wake-up that finds its sleeper still spinning costs no host futex wake
  * and no scheduling. Spinning pays only while the waker runs on another
@@ -228,7 +228,7 @@ int task_sleep(struct task *t, const struct timespec *deadline, int flags)
         return -EINVAL;
     if (t && task_block_hook)
         task_block_hook(t);
-    if (t && !deadline)
+    if (t && !deadline && (flags & WAIT_SPIN))
         sleep_spin(s);
     pthread_mutex_lock(&s->lock);
     for (;;) {

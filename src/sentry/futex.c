@@ -268,7 +268,7 @@ static long wait_queued(struct task *t, struct futex_q *qs, const struct futex_w
     for (;;) {
         struct timespec dl;
         int passed = to && ktimeout_next(to, &dl);
-        int r = passed ? -ETIMEDOUT : task_sleep(t, to ? &dl : NULL, 0);
+        int r = passed ? -ETIMEDOUT : task_sleep(t, to ? &dl : NULL, WAIT_SPIN);
         if (passed || r == -ERESTARTSYS) {
             long w = unqueue_multiple(qs, n);
             return w >= 0 ? w : r;

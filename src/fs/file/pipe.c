@@ -382,7 +382,7 @@ static ssize_t pipe_drain(struct pipe *p, size_t len, int nonblock, int packets,
             ret = -EAGAIN;
             break;
         }
-        int r = waitq_wait(t, &p->rd_wait, &p->lock, NULL, 0);
+        int r = waitq_wait(t, &p->rd_wait, &p->lock, NULL, WAIT_SPIN);
         if (r < 0) {
             ret = r;
             break;
@@ -458,7 +458,7 @@ static ssize_t pipe_fill(struct pipe *p, const char *buf, size_t len, int nonblo
         /* Full: let the readers at what is there, then wait for room. */
         if (ret > 0)
             wake_readers(p);
-        int r = waitq_wait(t, &p->wr_wait, &p->lock, NULL, 0);
+        int r = waitq_wait(t, &p->wr_wait, &p->lock, NULL, WAIT_SPIN);
         if (r < 0) {
             if (!ret)
                 ret = r;
@@ -662,7 +662,7 @@ static int wait_partner(struct task *t, struct pipe *p, unsigned *cnt)
 {
     unsigned cur = *cnt;
     while (cur == *cnt) {
-        int r = waitq_wait(t, &p->rd_wait, &p->lock, NULL, 0);
+        int r = waitq_wait(t, &p->rd_wait, &p->lock, NULL, WAIT_SPIN);
         if (r < 0)
             return cur == *cnt ? r : 0;
     }
@@ -848,7 +848,7 @@ ssize_t pipe_splice_in(struct file *pf, size_t len, int nonblock, pipe_produce_f
             ret = -EAGAIN;
             goto out;
         }
-        int r = waitq_wait(t, &p->wr_wait, &p->lock, NULL, 0);
+        int r = waitq_wait(t, &p->wr_wait, &p->lock, NULL, WAIT_SPIN);
         if (r < 0) {
             ret = r;
             goto out;
@@ -925,7 +925,7 @@ static int wait_pipe(struct task *t, struct pipe *p, int nonblock, int output)
             r = -EAGAIN;
             break;
         }
-        if ((r = waitq_wait(t, output ? &p->wr_wait : &p->rd_wait, &p->lock, NULL, 0)) < 0)
+        if ((r = waitq_wait(t, output ? &p->wr_wait : &p->rd_wait, &p->lock, NULL, WAIT_SPIN)) < 0)
             break;
     }
     pthread_mutex_unlock(&p->lock);
