@@ -97,6 +97,10 @@ const struct platform *platform_by_name(const char *name);
 extern uint32_t stub_spin_rounds;  /* 0 on one CPU: spinning cannot help there */
 extern uint32_t stub_max_spinners; /* sentry threads that may spin at once */
 int stub_host_init(void);
+/* At the sandbox's end: the spare stub (see stub_spawn) is released. */
+void stub_host_fini(void);
+/* A new stub process, parked at its first post; under systrap, after the
+ * first, a spare started in the background is taken when there is one. */
 int stub_spawn(const struct platform *plat, int ptrace_mode, struct stub **out,
                struct guest_ctx **ctx);
 void stub_kill(struct stub *s);

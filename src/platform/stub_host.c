@@ -352,8 +352,8 @@ static int stub_adopt_pid(struct stub *s, pid_t pid)
     return 0;
 }
 
-int stub_spawn(const struct platform *plat, int ptrace_mode, struct stub **out,
-               struct guest_ctx **ctxp)
+static int stub_spawn_now(const struct platform *plat, int ptrace_mode, struct stub **out,
+                          struct guest_ctx **ctxp)
 {
     struct stub *s;
     int memfd, sock;
@@ -379,6 +379,120 @@ int stub_spawn(const struct platform *plat, int ptrace_mode, struct stub **out,
     *out = s;
     *ctxp = ctx;
     return 0;
+}
+
+/* A spare stub for the next exec (systrap: under ptrace the sentry thread
+ * that serves a stub must be the one that started tracing it). Starting a
+ * stub (the spawner's fork and exec of the stub image, the stub's set-up
+ * until its first post) is most of the cost of an exec that needs a new
+ * address space (vfork or posix_spawn, then exec), so after the sandbox's
+ * first stub every stub taken is replaced in the background, by one
+ * helper thread, while the guest goes on. A spare is a stub like any
+ * other: parked at its first post, its process known and watched. */
+static pthread_mutex_t spare_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t spare_cv = PTHREAD_COND_INITIALIZER;
+static struct {
+    struct stub *stub; /* the spare, or NULL */
+    struct guest_ctx *ctx;
+    const struct platform *plat;
+    int wanted;   /* the helper should start one */
+    int starting; /* the helper is starting one */
+    int closed;   /* stub_host_fini: no more */
+    int helper;   /* the helper thread runs */
+    int spawns;   /* stub_spawn calls so far */
+} spare;
+
+static void *spare_main(void *arg)
+{
+    (void)arg;
+    pthread_mutex_lock(&spare_lock);
+    for (;;) {
+        while (!spare.closed && (!spare.wanted || spare.stub))
+            pthread_cond_wait(&spare_cv, &spare_lock);
+        if (spare.closed)
+            break;
+        spare.wanted = 0;
+        spare.starting = 1;
+        const struct platform *plat = spare.plat;
+        pthread_mutex_unlock(&spare_lock);
+        struct stub *s = NULL;
+        struct guest_ctx *ctx = NULL;
+        int r = stub_spawn_now(plat, 0, &s, &ctx);
+        pthread_mutex_lock(&spare_lock);
+        spare.starting = 0;
+        if (r == 0) {
+            spare.stub = s;
+            spare.ctx = ctx;
+        }
+        pthread_cond_broadcast(&spare_cv);
+    }
+    spare.starting = 0;
+    pthread_cond_broadcast(&spare_cv);
+    pthread_mutex_unlock(&spare_lock);
+    return NULL;
+}
+
+/* Under spare_lock: ask the helper for a spare (started on first use). */
+static void spare_want(const struct platform *plat)
+{
+    if (spare.closed)
+        return;
+    if (!spare.helper) {
+        pthread_t th;
+        pthread_attr_t at;
+        pthread_attr_init(&at);
+        pthread_attr_setdetachstate(&at, PTHREAD_CREATE_DETACHED);
+        spare.helper = pthread_create(&th, &at, spare_main, NULL) == 0;
+        pthread_attr_destroy(&at);
+        if (!spare.helper)
+            return;
+    }
+    spare.plat = plat;
+    spare.wanted = 1;
+    pthread_cond_broadcast(&spare_cv);
+}
+
+int stub_spawn(const struct platform *plat, int ptrace_mode, struct stub **out,
+               struct guest_ctx **ctxp)
+{
+    if (ptrace_mode)
+        return stub_spawn_now(plat, ptrace_mode, out, ctxp);
+    pthread_mutex_lock(&spare_lock);
+    struct stub *s = spare.stub;
+    struct guest_ctx *ctx = spare.ctx;
+    spare.stub = NULL;
+    spare.ctx = NULL;
+    if (spare.spawns++ > 0)
+        spare_want(plat);
+    pthread_mutex_unlock(&spare_lock);
+    if (s && s->plat == plat && !__atomic_load_n(&s->dead, __ATOMIC_SEQ_CST)) {
+        *out = s;
+        *ctxp = ctx;
+        return 0;
+    }
+    if (s) {
+        free(ctx);
+        stub_release(s);
+    }
+    return stub_spawn_now(plat, ptrace_mode, out, ctxp);
+}
+
+void stub_host_fini(void)
+{
+    pthread_mutex_lock(&spare_lock);
+    spare.closed = 1;
+    pthread_cond_broadcast(&spare_cv);
+    while (spare.starting)
+        pthread_cond_wait(&spare_cv, &spare_lock);
+    struct stub *s = spare.stub;
+    struct guest_ctx *ctx = spare.ctx;
+    spare.stub = NULL;
+    spare.ctx = NULL;
+    pthread_mutex_unlock(&spare_lock);
+    if (s) {
+        free(ctx);
+        stub_release(s);
+    }
 }
 
 void stub_kill(struct stub *s)

@@ -346,6 +346,7 @@ int sandbox_run(const struct sandbox_opts *o)
     }
     pthread_detach(th);
     sandbox_wait(&box);
+    stub_host_fini();
     exec_prog_free(&bp);
     pthread_mutex_lock(&box.lock);
     status = box.exit_status;
