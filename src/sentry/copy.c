@@ -44,14 +44,20 @@ static size_t mem_xfer(pid_t pid, int write, void *local, uint64_t remote, size_
     return done;
 }
 
+/* All of len or -EFAULT. */
+static int mem_copy(pid_t pid, int write, void *local, uint64_t remote, size_t len)
+{
+    return mem_xfer(pid, write, local, remote, len) == len ? 0 : -EFAULT;
+}
+
 int mem_read(pid_t pid, void *dst, uint64_t src, size_t len)
 {
-    return mem_xfer(pid, 0, dst, src, len) == len ? 0 : -EFAULT;
+    return mem_copy(pid, 0, dst, src, len);
 }
 
 int mem_write(pid_t pid, uint64_t dst, const void *src, size_t len)
 {
-    return mem_xfer(pid, 1, (void *)src, dst, len) == len ? 0 : -EFAULT;
+    return mem_copy(pid, 1, (void *)src, dst, len);
 }
 
 long mem_strncpy(pid_t pid, char *dst, uint64_t src, size_t max)
@@ -85,28 +91,28 @@ static pid_t guest_pid(struct task *t)
     return __atomic_load_n(&t->proc->mm->stub->mem_pid, __ATOMIC_RELAXED);
 }
 
-/* A copy that failed because the thread it went through exited meanwhile
- * is made once more through the live thread the stub names now. */
-int copy_in(struct task *t, void *dst, uint64_t src, size_t len)
+/* copy_in and copy_out: a copy that failed because the thread it went
+ * through exited meanwhile is made once more through the live thread the
+ * stub names now. */
+static int copy_whole(struct task *t, int write, void *local, uint64_t remote, size_t len)
 {
-    if (!guest_range_ok(src, len) || before_stub(src, len) != len)
+    if (!guest_range_ok(remote, len) || before_stub(remote, len) != len)
         return -EFAULT;
     pid_t pid = guest_pid(t);
-    int r = mem_read(pid, dst, src, len);
+    int r = mem_copy(pid, write, local, remote, len);
     if (r < 0 && guest_pid(t) != pid)
-        r = mem_read(guest_pid(t), dst, src, len);
+        r = mem_copy(guest_pid(t), write, local, remote, len);
     return r;
+}
+
+int copy_in(struct task *t, void *dst, uint64_t src, size_t len)
+{
+    return copy_whole(t, 0, dst, src, len);
 }
 
 int copy_out(struct task *t, uint64_t dst, const void *src, size_t len)
 {
-    if (!guest_range_ok(dst, len) || before_stub(dst, len) != len)
-        return -EFAULT;
-    pid_t pid = guest_pid(t);
-    int r = mem_write(pid, dst, src, len);
-    if (r < 0 && guest_pid(t) != pid)
-        r = mem_write(guest_pid(t), dst, src, len);
-    return r;
+    return copy_whole(t, 1, (void *)src, dst, len);
 }
 
 long copy_in_partial(struct task *t, void *dst, uint64_t src, size_t len)
