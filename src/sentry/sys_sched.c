@@ -38,6 +38,16 @@ static struct task *find_task(struct task *t, int pid)
     return pid == 0 || pid == t->tid ? t : NULL;
 }
 
+/* The task pid names, into *out, for the calls that read a task's
+ * scheduling: EINVAL for a negative pid, ESRCH for one that names none. */
+static long sched_task(struct task *t, int pid, struct task **out)
+{
+    if (pid < 0)
+        return -EINVAL;
+    *out = find_task(t, pid);
+    return *out ? 0 : -ESRCH;
+}
+
 static uint64_t rlimit_cur(struct task *t, int res)
 {
     struct process *p = t->proc;
@@ -188,24 +198,22 @@ long sys_sched_setparam(struct task *t, const struct sysargs *a)
 
 long sys_sched_getscheduler(struct task *t, const struct sysargs *a)
 {
-    int pid = (int)a->a[0];
-    if (pid < 0)
-        return -EINVAL;
-    struct task *p = find_task(t, pid);
-    if (!p)
-        return -ESRCH;
+    struct task *p;
+    long r = sched_task(t, (int)a->a[0], &p);
+    if (r < 0)
+        return r;
     return p->sched_policy | (p->sched_reset_on_fork ? GUEST_SCHED_RESET_ON_FORK : 0);
 }
 
 long sys_sched_getparam(struct task *t, const struct sysargs *a)
 {
-    int pid = (int)a->a[0];
     uint64_t uparam = a->a[1];
-    if (!uparam || pid < 0)
+    if (!uparam)
         return -EINVAL;
-    struct task *p = find_task(t, pid);
-    if (!p)
-        return -ESRCH;
+    struct task *p;
+    long r = sched_task(t, (int)a->a[0], &p);
+    if (r < 0)
+        return r;
     int prio = rt_policy(p->sched_policy) ? p->sched_priority : 0;
     return copy_out(t, uparam, &prio, sizeof(prio)) < 0 ? -EFAULT : 0;
 }
@@ -237,12 +245,10 @@ long sys_sched_get_priority_min(struct task *t, const struct sysargs *a)
  * report no fixed slice (0). */
 long sys_sched_rr_get_interval(struct task *t, const struct sysargs *a)
 {
-    int pid = (int)a->a[0];
-    if (pid < 0)
-        return -EINVAL;
-    struct task *p = find_task(t, pid);
-    if (!p)
-        return -ESRCH;
+    struct task *p;
+    long r = sched_task(t, (int)a->a[0], &p);
+    if (r < 0)
+        return r;
     struct timespec ts = { 0, p->sched_policy == GUEST_SCHED_RR ? 100000000L : 0 };
     return copy_out(t, a->a[1], &ts, sizeof(ts)) < 0 ? -EFAULT : 0;
 }
