@@ -26,6 +26,15 @@
 
 #define ST_VALID 0x20 /* f_flags is meaningful */
 
+/* The lookup flags an *at call's AT_SYMLINK_NOFOLLOW and AT_EMPTY_PATH ask for. */
+static int at_lookup_flags(int flags)
+{
+    int lf = (flags & AT_SYMLINK_NOFOLLOW) ? 0 : LOOKUP_FOLLOW;
+    if (flags & AT_EMPTY_PATH)
+        lf |= LOOKUP_EMPTY;
+    return lf;
+}
+
 /* Look up a path argument (copied in) with lookup flags. */
 static long lookup_user(struct task *t, int dirfd, uint64_t upath, int lflags, struct path *out)
 {
@@ -365,9 +374,7 @@ static long do_access(struct task *t, int dirfd, uint64_t upath, int mode, int f
         return -EINVAL;
     if (flags & ~(AT_EACCESS | AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH))
         return -EINVAL;
-    int lf = (flags & AT_SYMLINK_NOFOLLOW) ? 0 : LOOKUP_FOLLOW;
-    if (flags & AT_EMPTY_PATH)
-        lf |= LOOKUP_EMPTY;
+    int lf = at_lookup_flags(flags);
     char *path = malloc(PATH_MAX_LEN);
     if (!path)
         return -ENOMEM;
@@ -509,9 +516,7 @@ static long chmod_at(struct task *t, int dirfd, uint64_t upath, mode_t mode, int
     if (flags & ~(AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH))
         return -EINVAL;
     struct iattr ia = { .valid = ATTR_MODE, .mode = mode & 07777 };
-    int lf = (flags & AT_SYMLINK_NOFOLLOW) ? 0 : LOOKUP_FOLLOW;
-    if (flags & AT_EMPTY_PATH)
-        lf |= LOOKUP_EMPTY;
+    int lf = at_lookup_flags(flags);
     struct path p;
     long r = lookup_user(t, dirfd, upath, lf, &p);
     if (r < 0)
@@ -576,9 +581,7 @@ static long chown_at(struct task *t, int dirfd, uint64_t upath, uint64_t uid, ui
         return -EINVAL;
     struct iattr ia;
     chown_attr(&ia, uid, gid);
-    int lf = (flags & AT_SYMLINK_NOFOLLOW) ? 0 : LOOKUP_FOLLOW;
-    if (flags & AT_EMPTY_PATH)
-        lf |= LOOKUP_EMPTY;
+    int lf = at_lookup_flags(flags);
     return setattr_at(t, dirfd, upath, lf, &ia);
 }
 
@@ -679,9 +682,7 @@ static long utimes_common(struct task *t, int dirfd, uint64_t upath, const struc
     long r = times_attr(ts, &ia);
     if (r < 0)
         return r;
-    int lf = (flags & AT_SYMLINK_NOFOLLOW) ? 0 : LOOKUP_FOLLOW;
-    if (flags & AT_EMPTY_PATH)
-        lf |= LOOKUP_EMPTY;
+    int lf = at_lookup_flags(flags);
     if (upath == 0) {
         if (dirfd == AT_FDCWD)
             return -EFAULT;
