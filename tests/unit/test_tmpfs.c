@@ -58,6 +58,14 @@ static struct inode *look(struct inode *dir, const char *name)
     return r == 0 ? i : NULL;
 }
 
+/* The inode called name in dir must be want. */
+static void is_at(struct inode *dir, const char *name, struct inode *want)
+{
+    struct inode *x = look(dir, name);
+    ck_assert_ptr_eq(x, want);
+    inode_put(x);
+}
+
 static struct stat st_of(struct inode *i)
 {
     struct stat st;
@@ -247,15 +255,11 @@ START_TEST(rename_plain)
     /* Within a directory. */
     ck_assert_int_eq(root->ops->rename(root, "f", root, "g", 0, &cred), 0);
     ck_assert_ptr_null(look(root, "f"));
-    struct inode *x = look(root, "g");
-    ck_assert_ptr_eq(x, f);
-    inode_put(x);
+    is_at(root, "g", f);
     ck_assert_int_eq(root->ops->rename(root, "nope", root, "h", 0, &cred), -ENOENT);
     /* Across directories. */
     ck_assert_int_eq(root->ops->rename(root, "g", d1, "f", 0, &cred), 0);
-    x = look(d1, "f");
-    ck_assert_ptr_eq(x, f);
-    inode_put(x);
+    is_at(d1, "f", f);
     ck_assert_int_eq(nlink_of(d1), 2);
     /* A directory moving changes both parents' links and its "..". */
     ck_assert_int_eq(root->ops->rename(root, "d2", d1, "d2", 0, &cred), 0);
@@ -272,9 +276,7 @@ START_TEST(rename_plain)
     ck_assert_int_eq(d1->ops->rename(d1, "f", d1, "f2", 0, &cred), 0);
     ck_assert_int_eq(nlink_of(f), 2);
     ck_assert_int_eq(d1->ops->rename(d1, "f", d1, "f", 0, &cred), 0);
-    x = look(d1, "f");
-    ck_assert_ptr_eq(x, f);
-    inode_put(x);
+    is_at(d1, "f", f);
     inode_put(f);
     inode_put(d1);
     inode_put(d2);
@@ -293,9 +295,7 @@ START_TEST(rename_replace)
     ck_assert_int_eq(root->ops->rename(root, "c", root, "b", 0, &cred), 0);
     ck_assert_int_eq(nlink_of(b), 0);
     ck_assert_int_eq(nlink_of(a), 1);
-    struct inode *x = look(root, "b");
-    ck_assert_ptr_eq(x, a);
-    inode_put(x);
+    is_at(root, "b", a);
     ck_assert_ptr_null(look(root, "c"));
     /* Type rules, checked again. */
     struct inode *d = mkd(root, "d"), *e = mkd(root, "e"), *sub = mkd(e, "sub");
@@ -308,9 +308,7 @@ START_TEST(rename_replace)
     ck_assert_int_eq(nlink_of(d), 0);
     ck_assert_int_eq(nlink_of(e), 2);
     ck_assert_int_eq(nlink_of(root), 4); /* d gone, sub arrived */
-    x = look(root, "d");
-    ck_assert_ptr_eq(x, sub);
-    inode_put(x);
+    is_at(root, "d", sub);
     /* Within one directory, over an empty directory. */
     ck_assert_int_eq(root->ops->rename(root, "e", root, "d", 0, &cred), 0);
     ck_assert_int_eq(nlink_of(root), 3);
@@ -336,12 +334,8 @@ START_TEST(rename_exchange)
         -EINVAL);
     /* A file and a directory trade places across directories. */
     ck_assert_int_eq(d1->ops->rename(d1, "f", d2, "sub", RENAME_EXCHANGE, &cred), 0);
-    struct inode *x = look(d1, "f");
-    ck_assert_ptr_eq(x, sub);
-    inode_put(x);
-    x = look(d2, "sub");
-    ck_assert_ptr_eq(x, f);
-    inode_put(x);
+    is_at(d1, "f", sub);
+    is_at(d2, "sub", f);
     ck_assert_int_eq(nlink_of(d1), 3);
     ck_assert_int_eq(nlink_of(d2), 2);
     struct collect c;
@@ -349,9 +343,7 @@ START_TEST(rename_exchange)
     ck_assert_uint_eq(c.ino[1], d1->ino);
     /* Two directories: both keep their links, their ".." swap. */
     ck_assert_int_eq(root->ops->rename(root, "d1", root, "d2", RENAME_EXCHANGE, &cred), 0);
-    x = look(root, "d1");
-    ck_assert_ptr_eq(x, d2);
-    inode_put(x);
+    is_at(root, "d1", d2);
     ck_assert_int_eq(nlink_of(root), 4);
     ck_assert_int_eq(d1->ops->rename(d1, "f", d2, "sub", RENAME_EXCHANGE, &cred),
                      0); /* sub back into d2 */
@@ -378,9 +370,7 @@ START_TEST(links_and_symlinks)
     ck_assert_int_eq(nlink_of(f), 2);
     ck_assert_int_eq(root->ops->link(f, d, "g"), -EEXIST);
     ck_assert_int_eq(root->ops->link(d, root, "dd"), -EPERM);
-    x = look(d, "g");
-    ck_assert_ptr_eq(x, f);
-    inode_put(x);
+    is_at(d, "g", f);
     ck_assert_int_eq(root->ops->unlink(root, "f", f), 0);
     ck_assert_int_eq(nlink_of(f), 1);
     ck_assert_int_eq(d->ops->unlink(d, "g", f), 0);
