@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -57,6 +58,19 @@ static struct inode *look(struct inode *dir, const char *name)
     ck_assert(r == 0 || r == -ENOENT);
     return r == 0 ? i : NULL;
 }
+
+/* Drops the inode references given, then the mount r. */
+static void put_inodes_and_mount(struct dentry *r, ...)
+{
+    va_list ap;
+    va_start(ap, r);
+    for (struct inode *i; (i = va_arg(ap, struct inode *)) != NULL;)
+        inode_put(i);
+    va_end(ap);
+    dput(r);
+}
+
+#define PUT_ALL(r, ...) put_inodes_and_mount((r), __VA_ARGS__, (struct inode *)NULL)
 
 /* The inode called name in dir must be want. */
 static void is_at(struct inode *dir, const char *name, struct inode *want)
@@ -240,10 +254,7 @@ START_TEST(mkdir_rmdir_nlink)
     ck_assert_ptr_null(look(a, "b"));
     struct collect c;
     ck_assert_int_eq(list_dir(a, &c), -ENOENT);
-    inode_put(f);
-    inode_put(b);
-    inode_put(a);
-    dput(r);
+    PUT_ALL(r, f, b, a);
 }
 END_TEST
 
@@ -277,10 +288,7 @@ START_TEST(rename_plain)
     ck_assert_int_eq(nlink_of(f), 2);
     ck_assert_int_eq(d1->ops->rename(d1, "f", d1, "f", 0, &cred), 0);
     is_at(d1, "f", f);
-    inode_put(f);
-    inode_put(d1);
-    inode_put(d2);
-    dput(r);
+    PUT_ALL(r, f, d1, d2);
 }
 END_TEST
 
@@ -313,12 +321,7 @@ START_TEST(rename_replace)
     ck_assert_int_eq(root->ops->rename(root, "e", root, "d", 0, &cred), 0);
     ck_assert_int_eq(nlink_of(root), 3);
     ck_assert_int_eq(nlink_of(sub), 0);
-    inode_put(a);
-    inode_put(b);
-    inode_put(d);
-    inode_put(e);
-    inode_put(sub);
-    dput(r);
+    PUT_ALL(r, a, b, d, e, sub);
 }
 END_TEST
 
@@ -353,11 +356,7 @@ START_TEST(rename_exchange)
     ck_assert_int_eq(nlink_of(d2), 3);
     /* Not a directory with its own descendant. */
     ck_assert_int_eq(root->ops->rename(root, "d1", d2, "sub", RENAME_EXCHANGE, &cred), -EINVAL);
-    inode_put(d1);
-    inode_put(d2);
-    inode_put(f);
-    inode_put(sub);
-    dput(r);
+    PUT_ALL(r, d1, d2, f, sub);
 }
 END_TEST
 
@@ -390,9 +389,7 @@ START_TEST(links_and_symlinks)
     ck_assert_int_eq(l->ops->readlink(l, buf, 4), 4);
     ck_assert(memcmp(buf, "/som", 4) == 0);
     ck_assert_int_eq(root->ops->symlink(root, "l", "x", &cred, &x), -EEXIST);
-    inode_put(l);
-    inode_put(d);
-    dput(r);
+    PUT_ALL(r, l, d);
 }
 END_TEST
 
