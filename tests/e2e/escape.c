@@ -116,9 +116,9 @@ static int try_read_at(int dirfd, const char *label, const char *path, const cha
     return want && (size_t)n == strlen(want) && memcmp(buf, want, (size_t)n) == 0;
 }
 
-static int try_read(const char *path)
+static void try_read(const char *path)
 {
-    return try_read_at(AT_FDCWD, "", path, NULL);
+    try_read_at(AT_FDCWD, "", path, NULL);
 }
 
 /* Lists a directory: the host's outer directory must never show up. */
@@ -172,6 +172,15 @@ static void same_as_root(const char *path)
         line("ok", "%s is the guest's /", path);
 }
 
+/* CHECK (try_read, try_list, same_as_root) on each path of a table. */
+static void each_path(const char *const *paths, size_t n, void (*check)(const char *))
+{
+    for (size_t i = 0; i < n; i++)
+        check(paths[i]);
+}
+
+#define EACH_PATH(paths, check) each_path((paths), sizeof(paths) / sizeof((paths)[0]), (check))
+
 /* A call that must fail with WANT (or ALSO, when nonzero). */
 static void expect_err(const char *what, long r, int e, int want, int also)
 {
@@ -192,25 +201,19 @@ static void expect_fail(const char *what, long r, int e)
         line("ok", "%s: %s", what, errno_name(e));
 }
 
-/* Evaluates CALL with errno cleared; an fd it returns is closed again. */
-#define ERR(what, call, want, also)                                                                \
+/* Evaluates CALL with errno cleared (an fd it returns is closed again),
+ * then CHECK, which sees its result as r_ and its errno as e_. */
+#define CALL_THEN(what, call, check)                                                               \
     do {                                                                                           \
         errno = 0;                                                                                 \
         long r_ = (long)(call);                                                                    \
         int e_ = errno;                                                                            \
         if (r_ > 2 && strncmp(what, "open", 4) == 0)                                               \
             close((int)r_);                                                                        \
-        expect_err(what, r_, e_, want, also);                                                      \
+        check;                                                                                     \
     } while (0)
-#define FAILS(what, call)                                                                          \
-    do {                                                                                           \
-        errno = 0;                                                                                 \
-        long r_ = (long)(call);                                                                    \
-        int e_ = errno;                                                                            \
-        if (r_ > 2 && strncmp(what, "open", 4) == 0)                                               \
-            close((int)r_);                                                                        \
-        expect_fail(what, r_, e_);                                                                 \
-    } while (0)
+#define ERR(what, call, want, also) CALL_THEN(what, call, expect_err(what, r_, e_, want, also))
+#define FAILS(what, call) CALL_THEN(what, call, expect_fail(what, r_, e_))
 
 static void readonly_root(void)
 {
@@ -312,8 +315,7 @@ static void bind_mount(void)
         "/.././../secret",
         "/mnt/./../mnt/../../secret",
     };
-    for (size_t i = 0; i < sizeof(reads) / sizeof(reads[0]); i++)
-        try_read(reads[i]);
+    EACH_PATH(reads, try_read);
     try_read(cat(outer, "/secret"));
     try_read(cat("/mnt/rootlink", cat(outer, "/secret")));
     try_read(cat("/mnt/up", cat(outer, "/secret")));
@@ -340,8 +342,7 @@ static void bind_mount(void)
         "/mnt/g-chain/secret", "/mnt/g-chain/../secret",
         "/mnt/g-outer/secret", "/mnt/g-up/mnt/g-rel",
     };
-    for (size_t i = 0; i < sizeof(reads2) / sizeof(reads2[0]); i++)
-        try_read(reads2[i]);
+    EACH_PATH(reads2, try_read);
     try_read(cat("/mnt/g-up", cat(outer, "/secret")));
 
     int mfd = open("/mnt", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -372,14 +373,12 @@ static void bind_mount(void)
         "/mnt/sub/g-up2",
         "/mnt/g-outer",
     };
-    for (size_t i = 0; i < sizeof(lists) / sizeof(lists[0]); i++)
-        try_list(lists[i]);
+    EACH_PATH(lists, try_list);
     static const char *const roots[] = {
         "/..",           "/../..",    "/mnt/..",        "/mnt/up",        "/mnt/sub/upup",
         "/mnt/rootlink", "/mnt/g-up", "/mnt/sub/g-up2", "/mnt/sub/../..", "/mnt/g-chain",
     };
-    for (size_t i = 0; i < sizeof(roots) / sizeof(roots[0]); i++)
-        same_as_root(roots[i]);
+    EACH_PATH(roots, same_as_root);
     close(mfd);
     close(sfd);
 }
@@ -469,8 +468,7 @@ static void proc_routes(void)
         "/proc/self/root/mnt/../../secret", "/proc/self/root/mnt/rel-secret",
         "/proc/1/root/../secret",           "/proc/1/root/mnt/up/secret",
     };
-    for (size_t i = 0; i < sizeof(reads) / sizeof(reads[0]); i++)
-        try_read(reads[i]);
+    EACH_PATH(reads, try_read);
     try_read(cat("/proc/self/root", cat(outer, "/secret")));
     try_list("/proc/self/root/..");
     same_as_root("/proc/self/root");

@@ -604,34 +604,36 @@ static uint64_t gen_pollfds(void)
     return (uint64_t)(uintptr_t)p;
 }
 
-static uint64_t gen_fdset(void)
+/* An optional struct argument of size bytes, filled by fill: with chance
+ * pct there is none, and the argument is NULL or a random pointer (evenly). */
+static uint64_t gen_optional(int pct, size_t size, void (*fill)(void *))
 {
-    if (chance(30))
+    if (chance(pct))
         return chance(50) ? 0 : gen_ptr();
-    uint64_t *s = (void *)strarea(128);
+    void *p = strarea(size);
+    fill(p);
+    return (uint64_t)(uintptr_t)p;
+}
+
+static void fill_fdset(void *p)
+{
+    uint64_t *s = p;
     for (int i = 0; i < 16; i++)
         s[i] = chance(50) ? 0 : rnd() & rnd();
     s[0] = (1UL << below(10)) | (1UL << below(64));
-    return (uint64_t)(uintptr_t)s;
 }
 
-static uint64_t gen_loff(void)
+static void fill_loff(void *p)
 {
-    if (chance(40))
-        return chance(50) ? 0 : gen_ptr();
-    int64_t *o = (void *)strarea(8);
+    int64_t *o = p;
     *o = chance(70) ? (int64_t)below(100000) : (int64_t)gen_int();
-    return (uint64_t)(uintptr_t)o;
 }
 
-static uint64_t gen_rlimit(void)
+static void fill_rlimit(void *p)
 {
-    if (chance(30))
-        return chance(50) ? 0 : gen_ptr();
-    uint64_t *r = (void *)strarea(16);
+    uint64_t *r = p;
     r[0] = chance(50) ? -1UL : gen_int();
     r[1] = chance(50) ? -1UL : gen_int();
-    return (uint64_t)(uintptr_t)r;
 }
 
 static uint64_t gen_open_how(void)
@@ -646,16 +648,13 @@ static uint64_t gen_open_how(void)
     return (uint64_t)(uintptr_t)h;
 }
 
-static uint64_t gen_times(void)
+static void fill_times(void *p)
 {
-    if (chance(30))
-        return chance(50) ? 0 : gen_ptr();
-    int64_t *t = (void *)strarea(32);
+    int64_t *t = p;
     for (int i = 0; i < 4; i++)
         t[i] = chance(70) ? (int64_t)below(2000000000) : (int64_t)gen_int();
     if (chance(30))
         t[1] = (1L << 30) - 1 - (int64_t)below(2); /* UTIME_NOW, UTIME_OMIT */
-    return (uint64_t)(uintptr_t)t;
 }
 
 /* ---- per-call fixups ---- */
@@ -995,7 +994,7 @@ static void fixup(const struct sysent *s, uint64_t *a)
         int r = IS("setrlimit") ? 0 : 1;
         if (a[r] == 1 /* RLIMIT_FSIZE */ || a[r] == 7 /* RLIMIT_NOFILE */)
             a[r] = 4; /* RLIMIT_CORE */
-        a[r + 1] = gen_rlimit();
+        a[r + 1] = gen_optional(30, 16, fill_rlimit);
         if (r) {
             a[0] = chance(80) ? (chance(50) ? 0 : 1) : gen_int();
             a[3] = gen_ptr();
@@ -1115,9 +1114,9 @@ static void fixup(const struct sysent *s, uint64_t *a)
             a[4] = 8;
     } else if (IS("select") || IS("pselect6")) {
         a[0] = chance(90) ? below(1100) : gen_int();
-        a[1] = gen_fdset();
-        a[2] = gen_fdset();
-        a[3] = gen_fdset();
+        a[1] = gen_optional(30, 128, fill_fdset);
+        a[2] = gen_optional(30, 128, fill_fdset);
+        a[3] = gen_optional(30, 128, fill_fdset);
         a[4] = gen_timespec(IS("select"));
         if (IS("pselect6") && chance(50)) {
             uint64_t *ss = (void *)strarea(16);
@@ -1143,11 +1142,11 @@ static void fixup(const struct sysent *s, uint64_t *a)
     } else if (IS("truncate") || IS("ftruncate")) {
         a[1] = bounded(a[1], 1UL << 30);
     } else if (IS("sendfile")) {
-        a[2] = gen_loff();
+        a[2] = gen_optional(40, 8, fill_loff);
         a[3] = bounded(a[3], 1UL << 20);
     } else if (IS("copy_file_range") || IS("splice")) {
-        a[1] = gen_loff();
-        a[3] = gen_loff();
+        a[1] = gen_optional(40, 8, fill_loff);
+        a[3] = gen_optional(40, 8, fill_loff);
         a[4] = bounded(a[4], 1UL << 20);
         if (IS("splice"))
             a[5] = chance(80) ? (below(16) | 2) : (gen_flags() | 2); /* SPLICE_F_NONBLOCK */
@@ -1156,7 +1155,7 @@ static void fixup(const struct sysent *s, uint64_t *a)
         a[3] |= 2;
     } else if (IS("utimes") || IS("futimesat") || IS("utimensat") || IS("utime")) {
         int i = IS("utimes") || IS("utime") ? 1 : 2;
-        a[i] = gen_times();
+        a[i] = gen_optional(30, 32, fill_times);
     } else if (IS("close_range")) {
         if (chance(70))
             a[0] = below(300), a[1] = a[0] + below(300);

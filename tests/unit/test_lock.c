@@ -181,6 +181,15 @@ static const char *list_of(struct file *f, const void *owner)
     return buf;
 }
 
+/* An F_SETLK of the range as t that must succeed, after which every lock
+ * on f must read want (as list_of gives it). */
+static void set_and_list(struct task *t, struct file *f, short type, off_t start, off_t len,
+                         const char *want)
+{
+    ck_assert_int_eq(setlk(t, f, F_SETLK, type, start, len), 0);
+    ck_assert_str_eq(list_of(f, NULL), want);
+}
+
 /* ---- ranges ---- */
 
 START_TEST(own_locks_never_conflict)
@@ -200,24 +209,18 @@ END_TEST
 START_TEST(merge_adjacent_same_type)
 {
     ck_assert_int_eq(setlk(t1, fa, F_SETLK, F_WRLCK, 0, 10), 0);
-    ck_assert_int_eq(setlk(t1, fa, F_SETLK, F_WRLCK, 10, 10), 0);
-    ck_assert_str_eq(list_of(fa, NULL), "W0-19");
-    ck_assert_int_eq(setlk(t1, fa, F_SETLK, F_WRLCK, 30, 5), 0);
-    ck_assert_str_eq(list_of(fa, NULL), "W0-19 W30-34");
+    set_and_list(t1, fa, F_WRLCK, 10, 10, "W0-19");
+    set_and_list(t1, fa, F_WRLCK, 30, 5, "W0-19 W30-34");
     /* Fill the gap: all three merge. */
-    ck_assert_int_eq(setlk(t1, fa, F_SETLK, F_WRLCK, 20, 10), 0);
-    ck_assert_str_eq(list_of(fa, NULL), "W0-34");
+    set_and_list(t1, fa, F_WRLCK, 20, 10, "W0-34");
     /* To EOF merges with an adjacent range (no end + 1 overflow). */
-    ck_assert_int_eq(setlk(t1, fa, F_SETLK, F_WRLCK, 35, 0), 0);
-    ck_assert_str_eq(list_of(fa, NULL), "W0-E");
+    set_and_list(t1, fa, F_WRLCK, 35, 0, "W0-E");
     /* Different types do not merge. */
     ck_assert_int_eq(setlk(t1, fb, F_SETLK, F_UNLCK, 0, 0), 0);
     ck_assert_int_eq(setlk(t1, fa, F_SETLK, F_RDLCK, 0, 10), 0);
-    ck_assert_int_eq(setlk(t1, fa, F_SETLK, F_WRLCK, 10, 10), 0);
-    ck_assert_str_eq(list_of(fa, NULL), "R0-9 W10-19");
+    set_and_list(t1, fa, F_WRLCK, 10, 10, "R0-9 W10-19");
     /* Other owners' adjacent locks stay apart. */
-    ck_assert_int_eq(setlk(t2, fa, F_SETLK, F_WRLCK, 20, 10), 0);
-    ck_assert_str_eq(list_of(fa, NULL), "R0-9 W10-19 W20-29");
+    set_and_list(t2, fa, F_WRLCK, 20, 10, "R0-9 W10-19 W20-29");
 }
 END_TEST
 
@@ -225,30 +228,22 @@ START_TEST(split_and_replace)
 {
     ck_assert_int_eq(setlk(t1, fa, F_SETLK, F_WRLCK, 0, 100), 0);
     /* A different type over the middle splits in three. */
-    ck_assert_int_eq(setlk(t1, fa, F_SETLK, F_RDLCK, 40, 20), 0);
-    ck_assert_str_eq(list_of(fa, NULL), "W0-39 R40-59 W60-99");
+    set_and_list(t1, fa, F_RDLCK, 40, 20, "W0-39 R40-59 W60-99");
     /* Unlock over part of two locks trims both. */
-    ck_assert_int_eq(setlk(t1, fa, F_SETLK, F_UNLCK, 30, 20), 0);
-    ck_assert_str_eq(list_of(fa, NULL), "W0-29 R50-59 W60-99");
+    set_and_list(t1, fa, F_UNLCK, 30, 20, "W0-29 R50-59 W60-99");
     /* Unlock in the middle of one lock splits it. */
-    ck_assert_int_eq(setlk(t1, fa, F_SETLK, F_UNLCK, 70, 10), 0);
-    ck_assert_str_eq(list_of(fa, NULL), "W0-29 R50-59 W60-69 W80-99");
+    set_and_list(t1, fa, F_UNLCK, 70, 10, "W0-29 R50-59 W60-69 W80-99");
     /* A write lock over everything swallows and merges. */
-    ck_assert_int_eq(setlk(t1, fa, F_SETLK, F_WRLCK, 20, 61), 0);
-    ck_assert_str_eq(list_of(fa, NULL), "W0-99");
+    set_and_list(t1, fa, F_WRLCK, 20, 61, "W0-99");
     /* Same range, other type: replaced in place. */
-    ck_assert_int_eq(setlk(t1, fa, F_SETLK, F_RDLCK, 0, 100), 0);
-    ck_assert_str_eq(list_of(fa, NULL), "R0-99");
+    set_and_list(t1, fa, F_RDLCK, 0, 100, "R0-99");
     /* Read over the head of a write, read merges with the one before. */
     ck_assert_int_eq(setlk(t1, fa, F_SETLK, F_WRLCK, 100, 50), 0);
-    ck_assert_int_eq(setlk(t1, fa, F_SETLK, F_RDLCK, 90, 20), 0);
-    ck_assert_str_eq(list_of(fa, NULL), "R0-109 W110-149");
+    set_and_list(t1, fa, F_RDLCK, 90, 20, "R0-109 W110-149");
     /* A write lock covering a read lock's tail and a write lock's head. */
-    ck_assert_int_eq(setlk(t1, fa, F_SETLK, F_WRLCK, 50, 70), 0);
-    ck_assert_str_eq(list_of(fa, NULL), "R0-49 W50-149");
+    set_and_list(t1, fa, F_WRLCK, 50, 70, "R0-49 W50-149");
     /* Unlocking everything drops the file's lock state. */
-    ck_assert_int_eq(setlk(t1, fa, F_SETLK, F_UNLCK, 0, 0), 0);
-    ck_assert_str_eq(list_of(fa, NULL), "");
+    set_and_list(t1, fa, F_UNLCK, 0, 0, "");
     ck_assert_int_eq(lock_registry_count(), 0);
     /* Unlocking with no lock at all is fine. */
     ck_assert_int_eq(setlk(t1, fa, F_SETLK, F_UNLCK, 5, 5), 0);
@@ -263,8 +258,7 @@ START_TEST(whence_and_lengths)
     ck_assert_int_eq(lock_fcntl(t1, fa, F_SETLK, &l, NULL, NULL), 0);
     ck_assert_str_eq(list_of(fa, NULL), "W40-44");
     /* Negative length: the bytes before l_start. */
-    ck_assert_int_eq(setlk(t1, fa, F_SETLK, F_RDLCK, 10, -5), 0);
-    ck_assert_str_eq(list_of(fa, NULL), "R5-9 W40-44");
+    set_and_list(t1, fa, F_RDLCK, 10, -5, "R5-9 W40-44");
     l = (struct flock){ .l_type = F_RDLCK, .l_whence = SEEK_END, .l_start = -100, .l_len = 2 };
     ck_assert_int_eq(lock_fcntl(t1, fa, F_SETLK, &l, NULL, NULL), 0);
     ck_assert_str_eq(list_of(fa, NULL), "R0-1 R5-9 W40-44");
@@ -273,8 +267,7 @@ START_TEST(whence_and_lengths)
     ck_assert_str_eq(list_of(fa, NULL), "R0-1 R5-9 W40-44 R100-E");
     /* Up to the last byte, but not past it. */
     ck_assert_int_eq(setlk(t1, fa, F_SETLK, F_UNLCK, 0, 0), 0);
-    ck_assert_int_eq(setlk(t1, fa, F_SETLK, F_WRLCK, MAX - 1, 2), 0);
-    ck_assert_str_eq(list_of(fa, NULL), "W9223372036854775806-E");
+    set_and_list(t1, fa, F_WRLCK, MAX - 1, 2, "W9223372036854775806-E");
     ck_assert_int_eq(setlk(t1, fa, F_SETLK, F_WRLCK, MAX - 1, 3), -EOVERFLOW);
 }
 END_TEST
@@ -377,15 +370,13 @@ START_TEST(list_order_is_linux)
     /* p1 locks later bytes first; p2's group is appended after p1's. */
     ck_assert_int_eq(setlk(t1, fa, F_SETLK, F_WRLCK, 10, 10), 0);
     ck_assert_int_eq(setlk(t2, fa, F_SETLK, F_WRLCK, 0, 10), 0);
-    ck_assert_int_eq(setlk(t1, fa, F_SETLK, F_WRLCK, 30, 10), 0);
-    ck_assert_str_eq(list_of(fa, NULL), "W10-19 W30-39 W0-9");
+    set_and_list(t1, fa, F_WRLCK, 30, 10, "W10-19 W30-39 W0-9");
     struct flock l = getlk(t3, fa, F_GETLK, F_RDLCK, 0, 0);
     ck_assert_int_eq(l.l_start, 10);
     ck_assert_int_eq(l.l_pid, 101);
     /* A group emptied and re-created goes to the end. */
     ck_assert_int_eq(setlk(t1, fa, F_SETLK, F_UNLCK, 0, 0), 0);
-    ck_assert_int_eq(setlk(t1, fa, F_SETLK, F_WRLCK, 50, 1), 0);
-    ck_assert_str_eq(list_of(fa, NULL), "W0-9 W50-50");
+    set_and_list(t1, fa, F_WRLCK, 50, 1, "W0-9 W50-50");
 }
 END_TEST
 

@@ -754,6 +754,16 @@ START_TEST(exec_caps)
 }
 END_TEST
 
+/* The mounts (info 0) or mountinfo (info 1) line of m, made in b (emptied
+ * first), must read want. */
+static void mount_line_is(struct strbuf *b, const struct procfs_mount *m, int info,
+                          const char *want)
+{
+    b->len = 0;
+    ck_assert_int_eq(procfs_gen_mount_line(b, m, info), 0);
+    ck_assert_str_eq(b->s, want);
+}
+
 /* mounts and mountinfo lines: Linux's layout, names escaped, the source
  * as given (the caller never gives a host path), "none" when empty. */
 START_TEST(mount_lines)
@@ -772,12 +782,9 @@ START_TEST(mount_lines)
         .sb_rdonly = 1,
     };
     struct strbuf b = STRBUF_INIT;
-    ck_assert_int_eq(procfs_gen_mount_line(&b, &m, 0), 0);
-    ck_assert_str_eq(b.s, "hostfs /data\\040dir\\134x hostfs ro,nodev,relatime 0 0\n");
-    b.len = 0;
-    ck_assert_int_eq(procfs_gen_mount_line(&b, &m, 1), 0);
-    ck_assert_str_eq(b.s,
-                     "26 21 254:1 / /data\\040dir\\134x ro,nodev,relatime - hostfs hostfs ro\n");
+    mount_line_is(&b, &m, 0, "hostfs /data\\040dir\\134x hostfs ro,nodev,relatime 0 0\n");
+    mount_line_is(&b, &m, 1,
+                  "26 21 254:1 / /data\\040dir\\134x ro,nodev,relatime - hostfs hostfs ro\n");
 
     struct procfs_mount t = {
         .id = 25,
@@ -793,28 +800,20 @@ START_TEST(mount_lines)
         .noexec = 1,
         .sb_options = "size=1024k,inode64",
     };
-    b.len = 0;
-    ck_assert_int_eq(procfs_gen_mount_line(&b, &t, 0), 0);
-    ck_assert_str_eq(b.s,
-                     "none /tmp tmpfs rw,nosuid,nodev,noexec,relatime,size=1024k,inode64 0 0\n");
-    b.len = 0;
-    ck_assert_int_eq(procfs_gen_mount_line(&b, &t, 1), 0);
-    ck_assert_str_eq(b.s,
-                     "25 21 0:44 /sub\\011dir /tmp rw,nosuid,nodev,noexec,relatime - tmpfs none "
-                     "rw,size=1024k,inode64\n");
+    mount_line_is(&b, &t, 0,
+                  "none /tmp tmpfs rw,nosuid,nodev,noexec,relatime,size=1024k,inode64 0 0\n");
+    mount_line_is(&b, &t, 1,
+                  "25 21 0:44 /sub\\011dir /tmp rw,nosuid,nodev,noexec,relatime - tmpfs none "
+                  "rw,size=1024k,inode64\n");
     /* The atime mode a host mount under a bind mount has. */
     m.rdonly = 0;
     m.noatime = 1;
-    b.len = 0;
-    ck_assert_int_eq(procfs_gen_mount_line(&b, &m, 1), 0);
-    ck_assert_str_eq(b.s,
-                     "26 21 254:1 / /data\\040dir\\134x rw,nodev,noatime - hostfs hostfs ro\n");
+    mount_line_is(&b, &m, 1,
+                  "26 21 254:1 / /data\\040dir\\134x rw,nodev,noatime - hostfs hostfs ro\n");
     m.noatime = 0;
     m.strictatime = 1;
     m.nodiratime = 1;
-    b.len = 0;
-    ck_assert_int_eq(procfs_gen_mount_line(&b, &m, 0), 0);
-    ck_assert_str_eq(b.s, "hostfs /data\\040dir\\134x hostfs rw,nodev,nodiratime 0 0\n");
+    mount_line_is(&b, &m, 0, "hostfs /data\\040dir\\134x hostfs rw,nodev,nodiratime 0 0\n");
     strbuf_free(&b);
 }
 END_TEST

@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -56,6 +57,27 @@ static struct inode *look(struct inode *dir, const char *name)
     int r = dir->ops->lookup(dir, name, &i);
     ck_assert(r == 0 || r == -ENOENT);
     return r == 0 ? i : NULL;
+}
+
+/* Drops the inode references given, then the mount r. */
+static void put_inodes_and_mount(struct dentry *r, ...)
+{
+    va_list ap;
+    va_start(ap, r);
+    for (struct inode *i; (i = va_arg(ap, struct inode *)) != NULL;)
+        inode_put(i);
+    va_end(ap);
+    dput(r);
+}
+
+#define PUT_ALL(r, ...) put_inodes_and_mount((r), __VA_ARGS__, (struct inode *)NULL)
+
+/* The inode called name in dir must be want. */
+static void is_at(struct inode *dir, const char *name, struct inode *want)
+{
+    struct inode *x = look(dir, name);
+    ck_assert_ptr_eq(x, want);
+    inode_put(x);
 }
 
 static struct stat st_of(struct inode *i)
@@ -232,10 +254,7 @@ START_TEST(mkdir_rmdir_nlink)
     ck_assert_ptr_null(look(a, "b"));
     struct collect c;
     ck_assert_int_eq(list_dir(a, &c), -ENOENT);
-    inode_put(f);
-    inode_put(b);
-    inode_put(a);
-    dput(r);
+    PUT_ALL(r, f, b, a);
 }
 END_TEST
 
@@ -247,15 +266,11 @@ START_TEST(rename_plain)
     /* Within a directory. */
     ck_assert_int_eq(root->ops->rename(root, "f", root, "g", 0, &cred), 0);
     ck_assert_ptr_null(look(root, "f"));
-    struct inode *x = look(root, "g");
-    ck_assert_ptr_eq(x, f);
-    inode_put(x);
+    is_at(root, "g", f);
     ck_assert_int_eq(root->ops->rename(root, "nope", root, "h", 0, &cred), -ENOENT);
     /* Across directories. */
     ck_assert_int_eq(root->ops->rename(root, "g", d1, "f", 0, &cred), 0);
-    x = look(d1, "f");
-    ck_assert_ptr_eq(x, f);
-    inode_put(x);
+    is_at(d1, "f", f);
     ck_assert_int_eq(nlink_of(d1), 2);
     /* A directory moving changes both parents' links and its "..". */
     ck_assert_int_eq(root->ops->rename(root, "d2", d1, "d2", 0, &cred), 0);
@@ -272,13 +287,8 @@ START_TEST(rename_plain)
     ck_assert_int_eq(d1->ops->rename(d1, "f", d1, "f2", 0, &cred), 0);
     ck_assert_int_eq(nlink_of(f), 2);
     ck_assert_int_eq(d1->ops->rename(d1, "f", d1, "f", 0, &cred), 0);
-    x = look(d1, "f");
-    ck_assert_ptr_eq(x, f);
-    inode_put(x);
-    inode_put(f);
-    inode_put(d1);
-    inode_put(d2);
-    dput(r);
+    is_at(d1, "f", f);
+    PUT_ALL(r, f, d1, d2);
 }
 END_TEST
 
@@ -293,9 +303,7 @@ START_TEST(rename_replace)
     ck_assert_int_eq(root->ops->rename(root, "c", root, "b", 0, &cred), 0);
     ck_assert_int_eq(nlink_of(b), 0);
     ck_assert_int_eq(nlink_of(a), 1);
-    struct inode *x = look(root, "b");
-    ck_assert_ptr_eq(x, a);
-    inode_put(x);
+    is_at(root, "b", a);
     ck_assert_ptr_null(look(root, "c"));
     /* Type rules, checked again. */
     struct inode *d = mkd(root, "d"), *e = mkd(root, "e"), *sub = mkd(e, "sub");
@@ -308,19 +316,12 @@ START_TEST(rename_replace)
     ck_assert_int_eq(nlink_of(d), 0);
     ck_assert_int_eq(nlink_of(e), 2);
     ck_assert_int_eq(nlink_of(root), 4); /* d gone, sub arrived */
-    x = look(root, "d");
-    ck_assert_ptr_eq(x, sub);
-    inode_put(x);
+    is_at(root, "d", sub);
     /* Within one directory, over an empty directory. */
     ck_assert_int_eq(root->ops->rename(root, "e", root, "d", 0, &cred), 0);
     ck_assert_int_eq(nlink_of(root), 3);
     ck_assert_int_eq(nlink_of(sub), 0);
-    inode_put(a);
-    inode_put(b);
-    inode_put(d);
-    inode_put(e);
-    inode_put(sub);
-    dput(r);
+    PUT_ALL(r, a, b, d, e, sub);
 }
 END_TEST
 
@@ -336,12 +337,8 @@ START_TEST(rename_exchange)
         -EINVAL);
     /* A file and a directory trade places across directories. */
     ck_assert_int_eq(d1->ops->rename(d1, "f", d2, "sub", RENAME_EXCHANGE, &cred), 0);
-    struct inode *x = look(d1, "f");
-    ck_assert_ptr_eq(x, sub);
-    inode_put(x);
-    x = look(d2, "sub");
-    ck_assert_ptr_eq(x, f);
-    inode_put(x);
+    is_at(d1, "f", sub);
+    is_at(d2, "sub", f);
     ck_assert_int_eq(nlink_of(d1), 3);
     ck_assert_int_eq(nlink_of(d2), 2);
     struct collect c;
@@ -349,9 +346,7 @@ START_TEST(rename_exchange)
     ck_assert_uint_eq(c.ino[1], d1->ino);
     /* Two directories: both keep their links, their ".." swap. */
     ck_assert_int_eq(root->ops->rename(root, "d1", root, "d2", RENAME_EXCHANGE, &cred), 0);
-    x = look(root, "d1");
-    ck_assert_ptr_eq(x, d2);
-    inode_put(x);
+    is_at(root, "d1", d2);
     ck_assert_int_eq(nlink_of(root), 4);
     ck_assert_int_eq(d1->ops->rename(d1, "f", d2, "sub", RENAME_EXCHANGE, &cred),
                      0); /* sub back into d2 */
@@ -361,11 +356,7 @@ START_TEST(rename_exchange)
     ck_assert_int_eq(nlink_of(d2), 3);
     /* Not a directory with its own descendant. */
     ck_assert_int_eq(root->ops->rename(root, "d1", d2, "sub", RENAME_EXCHANGE, &cred), -EINVAL);
-    inode_put(d1);
-    inode_put(d2);
-    inode_put(f);
-    inode_put(sub);
-    dput(r);
+    PUT_ALL(r, d1, d2, f, sub);
 }
 END_TEST
 
@@ -378,9 +369,7 @@ START_TEST(links_and_symlinks)
     ck_assert_int_eq(nlink_of(f), 2);
     ck_assert_int_eq(root->ops->link(f, d, "g"), -EEXIST);
     ck_assert_int_eq(root->ops->link(d, root, "dd"), -EPERM);
-    x = look(d, "g");
-    ck_assert_ptr_eq(x, f);
-    inode_put(x);
+    is_at(d, "g", f);
     ck_assert_int_eq(root->ops->unlink(root, "f", f), 0);
     ck_assert_int_eq(nlink_of(f), 1);
     ck_assert_int_eq(d->ops->unlink(d, "g", f), 0);
@@ -400,9 +389,7 @@ START_TEST(links_and_symlinks)
     ck_assert_int_eq(l->ops->readlink(l, buf, 4), 4);
     ck_assert(memcmp(buf, "/som", 4) == 0);
     ck_assert_int_eq(root->ops->symlink(root, "l", "x", &cred, &x), -EEXIST);
-    inode_put(l);
-    inode_put(d);
-    dput(r);
+    PUT_ALL(r, l, d);
 }
 END_TEST
 
