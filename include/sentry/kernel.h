@@ -117,9 +117,9 @@ struct process {
     struct list_node pid_node; /* sandbox->procs, ordered by pid */
     /* The thread of the parent that made it (Linux's real_parent is a
      * thread): when that thread exits, the child's parent-death signal is
-     * sent and another live thread of the parent becomes its maker. 0 once
-     * reparented to another process (the signal then comes at that
-     * process's death). */
+     * sent and another live thread of the parent becomes its maker. An
+     * orphan taken by a reaper gets the reaper's first live thread (Linux's
+     * find_alive_thread). */
     int parent_tid;
     int state;       /* enum proc_state */
     int exit_signal; /* sent to the parent at exit (SIGCHLD, or 0) */

@@ -113,6 +113,18 @@ struct pdeath {
     int n;
 };
 
+/* The tid of p's first thread that has not exited, or 0 (Linux's
+ * find_alive_thread): the parent thread of the children it takes over.
+ * Under tasklist. */
+static int first_live_thread(struct process *p)
+{
+    int tid = 0;
+    pthread_mutex_lock(&p->lock);
+    list_for_each(o, &p->threads, struct task, thread_node) if (!tid && !o->exited) tid = o->tid;
+    pthread_mutex_unlock(&p->lock);
+    return tid;
+}
+
 /* Under tasklist: p's live children made by thread tid (0: all of them)
  * whose threads asked for a parent-death signal; those made by tid get
  * new_tid as their maker. Out of memory, some are not signalled. */
@@ -163,14 +175,8 @@ static void thread_orphans(struct task *t)
     struct sandbox *box = p->sandbox;
     struct pdeath pd = { NULL, 0 };
     pthread_mutex_lock(&box->tasklist);
-    if (!list_empty(&p->children)) {
-        pthread_mutex_lock(&p->lock);
-        int heir = 0;
-        list_for_each(o, &p->threads, struct task, thread_node) if (!heir && !o->exited) heir =
-            o->tid;
-        pthread_mutex_unlock(&p->lock);
-        pd = pdeath_collect(p, t->tid, heir);
-    }
+    if (!list_empty(&p->children))
+        pd = pdeath_collect(p, t->tid, first_live_thread(p));
     pthread_mutex_unlock(&box->tasklist);
     pdeath_send(&pd);
 }
@@ -205,10 +211,11 @@ static void process_died(struct process *p, int wstatus)
     wake_up_all(&p->wait_pidfd);
     struct process *reaper = p == box->init ? NULL : find_reaper(box, p);
     struct pdeath pd = pdeath_collect(p, 0, 0);
+    int adopter = reaper ? first_live_thread(reaper) : 0;
     list_for_each_safe(c, &p->children, struct process, sibling)
     {
         list_del(&c->sibling);
-        c->parent_tid = 0;
+        c->parent_tid = adopter;
         if (!reaper) {
             c->parent = NULL;
             continue;
