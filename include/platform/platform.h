@@ -65,6 +65,13 @@ struct platform {
     int (*switch_to)(struct guest_ctx *ctx, struct guest_regs *regs, struct guest_event *ev);
     /* Run a syscall inside the stub (the thread must be parked): memory calls only. */
     long (*stub_syscall)(struct guest_ctx *ctx, long nr, const uint64_t args[6]);
+    /* stub_map_fd in one turn: the descriptor tagged seq is on its way on
+     * the fd-passing socket and the receive buffers are laid out in the
+     * page's scratch space; the stub receives it, maps it at addr (len,
+     * prot, flags, off) and closes it. mmap's result, checked. NULL: the
+     * three calls go one by one through stub_syscall. */
+    long (*map_fd)(struct guest_ctx *ctx, uint64_t seq, uint64_t addr, uint64_t len, int prot,
+                   int flags, uint64_t off);
     /* Make a running guest thread trap with EV_INTERRUPT soon; any thread may call it. */
     void (*interrupt)(struct guest_ctx *ctx);
     /* Have the parked thread of ctx run stub_clone(args) (stub.c): the

@@ -21,7 +21,34 @@ enum {
     SMC_SYSCALL = 1, /* run sc_nr(sc_args) in the stub, store sc_ret, post again */
     SMC_CLONE = 2,   /* stub_clone(sc_args), store sc_ret, post again */
     SMC_EXIT = 3,    /* end this host thread (not the process) */
+    /* Receive one descriptor on STUB_FDPASS_FD into the sysmsg_fdpass
+     * laid out in scratch (skipping and closing any whose tag is not
+     * sc_nr), mmap it with sc_args[0..4] as addr, len, prot, flags and
+     * offset, close it, store mmap's result in sc_ret, post again: the
+     * three calls of a file mapping in one turn. */
+    SMC_MAPFD = 4,
 };
+
+/* The buffers of a descriptor's recvmsg, in a sysmsg's scratch space:
+ * struct msghdr, struct iovec, the data (the sender's tag) and a control
+ * buffer for one SCM_RIGHTS descriptor, in x86-64's layout (stub_host.c
+ * checks it against <sys/socket.h>). Pointers are as the stub sees them. */
+struct sysmsg_fdpass {
+    uint64_t msg_name;
+    uint32_t msg_namelen, pad0;
+    uint64_t msg_iov, msg_iovlen;
+    uint64_t msg_control, msg_controllen;
+    int32_t msg_flags;
+    uint32_t pad1;
+    uint64_t iov_base, iov_len;
+    uint64_t seq; /* the data: the sender's tag */
+    uint64_t cmsg_len;
+    int32_t cmsg_level, cmsg_type;
+    int32_t fd; /* CMSG_DATA */
+    uint32_t pad2;
+};
+#define SYSMSG_FDPASS_CMSG_LEN 20 /* CMSG_LEN(sizeof(int)) */
+#define SYSMSG_FDPASS_CTL_SIZE 24 /* CMSG_SPACE(sizeof(int)) */
 
 /* Event kinds, shared with the platform interface. */
 enum {
@@ -62,5 +89,7 @@ struct sysmsg {
 };
 
 _Static_assert(sizeof(struct sysmsg) <= 4096, "a sysmsg must fit its page (SYSMSG_SIZE)");
+_Static_assert(sizeof(struct sysmsg_fdpass) <= sizeof(((struct sysmsg *)0)->scratch),
+               "the fd-passing buffers fit the scratch space");
 
 #endif

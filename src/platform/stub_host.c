@@ -725,15 +725,21 @@ long stub_syscall6(struct guest_ctx *ctx, long nr, uint64_t a0, uint64_t a1, uin
     return ctx->stub->plat->stub_syscall(ctx, nr, args);
 }
 
-/* What the stub's recvmsg uses, in the scratch space of a sysmsg page. */
-struct fdpass_buf {
-    struct msghdr msg;
-    struct iovec iov;
-    uint64_t seq;                              /* the data: the call's tag */
-    uint64_t ctl[CMSG_SPACE(sizeof(int)) / 8]; /* one SCM_RIGHTS fd */
-};
-_Static_assert(sizeof(struct fdpass_buf) <= sizeof(((struct sysmsg *)0)->scratch),
-               "fdpass buffers fit the sysmsg scratch space");
+/* struct sysmsg_fdpass is struct msghdr, struct iovec, the tag and one
+ * SCM_RIGHTS control message, laid out as the kernel reads them. */
+_Static_assert(
+    offsetof(struct sysmsg_fdpass, msg_iov) == offsetof(struct msghdr, msg_iov) &&
+        offsetof(struct sysmsg_fdpass, msg_iovlen) == offsetof(struct msghdr, msg_iovlen) &&
+        offsetof(struct sysmsg_fdpass, msg_control) == offsetof(struct msghdr, msg_control) &&
+        offsetof(struct sysmsg_fdpass, msg_controllen) == offsetof(struct msghdr, msg_controllen) &&
+        offsetof(struct sysmsg_fdpass, msg_flags) == offsetof(struct msghdr, msg_flags) &&
+        offsetof(struct sysmsg_fdpass, iov_base) == sizeof(struct msghdr) &&
+        offsetof(struct sysmsg_fdpass, cmsg_len) - offsetof(struct sysmsg_fdpass, seq) == 8 &&
+        SYSMSG_FDPASS_CMSG_LEN == CMSG_LEN(sizeof(int)) &&
+        SYSMSG_FDPASS_CTL_SIZE == CMSG_SPACE(sizeof(int)) &&
+        offsetof(struct sysmsg_fdpass, fd) - offsetof(struct sysmsg_fdpass, cmsg_len) ==
+            sizeof(struct cmsghdr),
+    "struct sysmsg_fdpass matches <sys/socket.h>");
 
 static int fdpass_send(int sock, int fd, uint64_t seq)
 {
@@ -758,30 +764,49 @@ static int fdpass_send(int sock, int fd, uint64_t seq)
 }
 
 /* The fd number a recvmsg of n bytes left in b (a copy), or -1. */
-static int fdpass_received(const struct fdpass_buf *b, long n)
+static int fdpass_received(const struct sysmsg_fdpass *b, long n)
 {
-    const struct cmsghdr *c = (const struct cmsghdr *)b->ctl;
-    if (n != (long)sizeof(b->seq) || b->msg.msg_controllen < CMSG_LEN(sizeof(int)) ||
-        b->msg.msg_controllen > sizeof(b->ctl) || c->cmsg_len != CMSG_LEN(sizeof(int)) ||
-        c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
+    if (n != (long)sizeof(b->seq) || b->msg_controllen < SYSMSG_FDPASS_CMSG_LEN ||
+        b->msg_controllen > SYSMSG_FDPASS_CTL_SIZE || b->cmsg_len != SYSMSG_FDPASS_CMSG_LEN ||
+        b->cmsg_level != SOL_SOCKET || b->cmsg_type != SCM_RIGHTS)
         return -1;
-    int fd;
-    memcpy(&fd, CMSG_DATA(c), sizeof(fd));
-    return fd;
+    return b->fd;
+}
+
+/* Lay out the recvmsg buffers in the scratch space of ctx's page, with
+ * pointers as the stub sees them. */
+static void fdpass_prepare(struct guest_ctx *ctx)
+{
+    struct sysmsg_fdpass *b = (struct sysmsg_fdpass *)(void *)ctx->m->scratch;
+    uint64_t at =
+        SYSMSG_BASE + (uint64_t)ctx->slot * SYSMSG_SIZE + offsetof(struct sysmsg, scratch);
+    memset(b, 0, sizeof(*b));
+    b->iov_base = at + offsetof(struct sysmsg_fdpass, seq);
+    b->iov_len = sizeof(b->seq);
+    b->msg_iov = at + offsetof(struct sysmsg_fdpass, iov_base);
+    b->msg_iovlen = 1;
+    b->msg_control = at + offsetof(struct sysmsg_fdpass, cmsg_len);
+    b->msg_controllen = SYSMSG_FDPASS_CTL_SIZE;
 }
 
 long stub_map_fd(struct guest_ctx *ctx, int host_fd, uint64_t addr, uint64_t len, int prot,
                  int flags, uint64_t off)
 {
     struct stub *s = ctx->stub;
-    struct fdpass_buf *b = (struct fdpass_buf *)(void *)ctx->m->scratch;
-    /* The same buffers as the stub sees them. */
     uint64_t at =
         SYSMSG_BASE + (uint64_t)ctx->slot * SYSMSG_SIZE + offsetof(struct sysmsg, scratch);
 
     pthread_mutex_lock(&s->fdpass_lock);
     uint64_t seq = ++s->fdpass_seq;
     long ret = fdpass_send(s->fdpass_fd, host_fd, seq);
+    if (ret == 0 && s->plat->map_fd) {
+        /* Receive, map and close in one turn (the stub skips a message
+         * left over from an earlier call that failed half-way). */
+        fdpass_prepare(ctx);
+        ret = s->plat->map_fd(ctx, seq, addr, len, prot, flags, off);
+        pthread_mutex_unlock(&s->fdpass_lock);
+        return ret;
+    }
     /* A message left over from an earlier call that failed half-way is
      * received, closed and skipped; the tag tells it from ours. */
     for (int tries = 0; ret == 0; tries++) {
@@ -789,13 +814,7 @@ long stub_map_fd(struct guest_ctx *ctx, int host_fd, uint64_t addr, uint64_t len
             ret = -EAGAIN;
             break;
         }
-        memset(b, 0, sizeof(*b));
-        b->iov.iov_base = (void *)(uintptr_t)(at + offsetof(struct fdpass_buf, seq));
-        b->iov.iov_len = sizeof(b->seq);
-        b->msg.msg_iov = (void *)(uintptr_t)(at + offsetof(struct fdpass_buf, iov));
-        b->msg.msg_iovlen = 1;
-        b->msg.msg_control = (void *)(uintptr_t)(at + offsetof(struct fdpass_buf, ctl));
-        b->msg.msg_controllen = sizeof(b->ctl);
+        fdpass_prepare(ctx);
         long n = stub_syscall6(ctx, SYS_recvmsg, STUB_FDPASS_FD, at, MSG_DONTWAIT, 0, 0, 0);
         if (n == -ESRCH) {
             ret = n;
@@ -803,8 +822,8 @@ long stub_map_fd(struct guest_ctx *ctx, int host_fd, uint64_t addr, uint64_t len
         }
         /* Copy once: other guest threads can write the page. Nothing to
          * receive means a guest thread took the fd from stub text. */
-        struct fdpass_buf got;
-        memcpy(&got, b, sizeof(got));
+        struct sysmsg_fdpass got;
+        memcpy(&got, ctx->m->scratch, sizeof(got));
         int rfd = n < 0 ? -1 : fdpass_received(&got, n);
         if (rfd < 0) {
             ret = -EAGAIN;

@@ -235,12 +235,30 @@ static long systrap_stub_syscall(struct guest_ctx *ctx, long nr, const uint64_t 
     return checked_result(nr, args, __atomic_load_n(&m->sc_ret, __ATOMIC_RELAXED));
 }
 
+static long systrap_map_fd(struct guest_ctx *ctx, uint64_t seq, uint64_t addr, uint64_t len,
+                           int prot, int flags, uint64_t off)
+{
+    struct sysmsg *m = ctx->m;
+    const uint64_t args[6] = { addr, len, (uint64_t)prot, (uint64_t)flags, 0, off };
+    m->sc_nr = seq;
+    m->sc_args[0] = addr;
+    m->sc_args[1] = len;
+    m->sc_args[2] = (uint64_t)prot;
+    m->sc_args[3] = (uint64_t)flags;
+    m->sc_args[4] = off;
+    m->cmd = SMC_MAPFD;
+    if (handoff(ctx) < 0)
+        return -ESRCH;
+    return checked_result(SYS_mmap, args, __atomic_load_n(&m->sc_ret, __ATOMIC_RELAXED));
+}
+
 const struct platform platform_systrap = {
     .name = "systrap",
     .stub_create = systrap_create,
     .attach = systrap_attach,
     .switch_to = systrap_switch,
     .stub_syscall = systrap_stub_syscall,
+    .map_fd = systrap_map_fd,
     .interrupt = stub_interrupt,
     .run_clone = systrap_run_clone,
     .run_exit = systrap_run_exit,

@@ -147,6 +147,41 @@ static void save_regs(struct guest_regs *r, const struct sigcontext *g, int sig)
     r->gs_base = rdgsbase();
 }
 
+/* SMC_MAPFD: receive the descriptor tagged m->sc_nr, map it, close it.
+ * Everything read here is on the guest's own page; whatever a guest
+ * writes there, each call is one the filter allows for any arguments
+ * (recvmsg on STUB_FDPASS_FD without waiting, a MAP_FIXED mmap outside
+ * the stub region, close of anything but STUB_FDPASS_FD), and the sentry
+ * checks the result. */
+#define SOL_SOCKET_ 1
+#define SCM_RIGHTS_ 1
+static int64_t map_fd(struct sysmsg *m)
+{
+    struct sysmsg_fdpass *b = (struct sysmsg_fdpass *)(void *)m->scratch;
+    for (int tries = 0; tries < 8; tries++) {
+        b->msg_controllen = SYSMSG_FDPASS_CTL_SIZE;
+        b->msg_flags = 0;
+        b->cmsg_len = 0;
+        long n = sc3(__NR_recvmsg, STUB_FDPASS_FD, b, MSG_DONTWAIT_);
+        if (n < 0)
+            return n;
+        int fd = b->fd;
+        if (n != (long)sizeof(b->seq) || b->cmsg_len != SYSMSG_FDPASS_CMSG_LEN ||
+            b->cmsg_level != SOL_SOCKET_ || b->cmsg_type != SCM_RIGHTS_)
+            return -11; /* EAGAIN: nothing of ours came */
+        if (b->seq != m->sc_nr) {
+            /* Left over from an earlier request that failed half-way. */
+            sc1(__NR_close, fd);
+            continue;
+        }
+        long r = sc6(__NR_mmap, (long)m->sc_args[0], (long)m->sc_args[1], (long)m->sc_args[2],
+                     (long)m->sc_args[3], fd, (long)m->sc_args[4]);
+        sc1(__NR_close, fd);
+        return r;
+    }
+    return -11;
+}
+
 /* Post the event, then run what the sentry asks until it says resume. */
 static void serve(struct sysmsg *m)
 {
@@ -160,6 +195,8 @@ static void serve(struct sysmsg *m)
         else if (cmd == SMC_CLONE)
             m->sc_ret = stub_clone(m->sc_args[0], m->sc_args[1], m->sc_args[2], m->sc_args[3],
                                    m->sc_args[4], m->sc_args[5]);
+        else if (cmd == SMC_MAPFD)
+            m->sc_ret = map_fd(m);
         else if (cmd == SMC_EXIT)
             for (;;)
                 sc1(__NR_exit, 0);
