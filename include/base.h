@@ -16,4 +16,19 @@
 #define container_of(p, type, member) ((type *)((char *)(p)-offsetof(type, member)))
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
+/* Round i of a spin that gives way: past the first SPIN_PLAIN rounds it
+ * yields the CPU every SPIN_YIELD_EVERY rounds, since when host threads
+ * outnumber CPUs the side awaited may be waiting for this very CPU, and a
+ * plain spin would hold it until the spin ends. Both spins use it: the
+ * stub handoff's (platform/handoff.h) and the sleep's (sched/wait.c). */
+#define SPIN_PLAIN 64
+#define SPIN_YIELD_EVERY 16
+static inline void spin_round(unsigned i, void (*yield)(void))
+{
+    if (i >= SPIN_PLAIN && i % SPIN_YIELD_EVERY == 0)
+        yield();
+    else
+        __builtin_ia32_pause();
+}
+
 #endif

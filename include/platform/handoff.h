@@ -10,6 +10,8 @@
 
 #include <stdint.h>
 
+#include "base.h"
+
 /* Store to in *state, then wake the other side if its flag says it sleeps. */
 static inline void handoff_give(uint32_t *state, uint32_t to, uint32_t *other_sleeping,
                                 void (*futex_wake)(uint32_t *))
@@ -21,23 +23,15 @@ static inline void handoff_give(uint32_t *state, uint32_t to, uint32_t *other_sl
 
 /* Spin while *state is still waiting, at most *spins rounds (read at each
  * round: the other side may cut the spin short by storing 0 there when it
- * knows it will not answer soon). Past the first HANDOFF_SPIN_PLAIN rounds
- * it yields the CPU every HANDOFF_YIELD_EVERY rounds: when host threads
- * outnumber CPUs, the other side may be waiting for this very CPU, and a
- * plain spin would hold it until the spin ends. Returns nonzero if the
- * turn came. */
-#define HANDOFF_SPIN_PLAIN 64
-#define HANDOFF_YIELD_EVERY 16
+ * knows it will not answer soon), giving way as spin_round says. Returns
+ * nonzero if the turn came. */
 static inline int handoff_spin(uint32_t *state, uint32_t waiting, const uint32_t *spins,
                                void (*yield)(void))
 {
     for (uint32_t i = 0; i < __atomic_load_n(spins, __ATOMIC_RELAXED); i++) {
         if (__atomic_load_n(state, __ATOMIC_ACQUIRE) != waiting)
             return 1;
-        if (i >= HANDOFF_SPIN_PLAIN && i % HANDOFF_YIELD_EVERY == 0)
-            yield();
-        else
-            __builtin_ia32_pause();
+        spin_round(i, yield);
     }
     return __atomic_load_n(state, __ATOMIC_ACQUIRE) != waiting;
 }

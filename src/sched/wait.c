@@ -10,6 +10,7 @@
 #include <stdint.h>
 #include <time.h>
 
+#include "base.h"
 #include "sched/wait.h"
 
 __thread struct task *current_task;
@@ -174,16 +175,14 @@ void task_sleep_prepare(struct task *t)
 void (*task_block_hook)(struct task *t);
 
 /* Before a task's sentry thread sleeps with no deadline on a wake-up that
- * usually comes soon (WAIT_SPIN), it spins a while on its sleeper: two tasks that wake each other in turn (a futex or pipe
- * ping-pong) each wait only as long as the other's syscall takes, and a
- * wake-up that finds its sleeper still spinning costs no host futex wake
- * and no scheduling. Spinning pays only while the waker runs on another
- * CPU: there is none on one CPU, and no more spinners than CPUs; past the
- * first SLEEP_SPIN_PLAIN rounds the spin yields the CPU every few rounds,
- * as the stub handoff's does (include/platform/handoff.h). */
+ * usually comes soon (WAIT_SPIN), it spins a while on its sleeper: two
+ * tasks that wake each other in turn (a futex or pipe ping-pong) each wait
+ * only as long as the other's syscall takes, and a wake-up that finds its
+ * sleeper still spinning costs no host futex wake and no scheduling.
+ * Spinning pays only while the waker runs on another CPU: there is none
+ * on one CPU, and no more spinners than CPUs; the spin gives way as
+ * spin_round says, as the stub handoff's does. */
 #define SLEEP_SPIN_ROUNDS 1000
-#define SLEEP_SPIN_PLAIN 64
-#define SLEEP_SPIN_YIELD_EVERY 16
 static unsigned sleep_spin_rounds, sleep_max_spinners, sleep_spinners;
 static pthread_once_t sleep_spin_once = PTHREAD_ONCE_INIT;
 
@@ -197,26 +196,22 @@ static void sleep_spin_init(void)
     sleep_max_spinners = (unsigned)ncpu;
 }
 
-/* Spin until s is woken or interrupted (nonzero), or the spin ends. */
-static int sleep_spin(struct sleeper *s)
+static void sleep_yield(void)
+{
+    sched_yield();
+}
+
+/* Spin until s is woken or interrupted, or the spin ends. */
+static void sleep_spin(struct sleeper *s)
 {
     pthread_once(&sleep_spin_once, sleep_spin_init);
-    int done = 0;
-    if (__atomic_add_fetch(&sleep_spinners, 1, __ATOMIC_RELAXED) <= sleep_max_spinners) {
-        for (unsigned i = 0; i < sleep_spin_rounds; i++) {
-            if (__atomic_load_n(&s->woken, __ATOMIC_ACQUIRE) ||
-                __atomic_load_n(&s->interrupt, __ATOMIC_ACQUIRE)) {
-                done = 1;
-                break;
-            }
-            if (i >= SLEEP_SPIN_PLAIN && i % SLEEP_SPIN_YIELD_EVERY == 0)
-                sched_yield();
-            else
-                __builtin_ia32_pause();
-        }
-    }
+    if (__atomic_add_fetch(&sleep_spinners, 1, __ATOMIC_RELAXED) <= sleep_max_spinners)
+        for (unsigned i = 0;
+             i < sleep_spin_rounds && !__atomic_load_n(&s->woken, __ATOMIC_ACQUIRE) &&
+             !__atomic_load_n(&s->interrupt, __ATOMIC_ACQUIRE);
+             i++)
+            spin_round(i, sleep_yield);
     __atomic_sub_fetch(&sleep_spinners, 1, __ATOMIC_RELAXED);
-    return done;
 }
 
 int task_sleep(struct task *t, const struct timespec *deadline, int flags)
