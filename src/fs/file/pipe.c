@@ -657,12 +657,14 @@ int pipe_create(struct task *t, int flags, struct file **rd, struct file **wr)
     return 0;
 }
 
-/* Wait until *cnt moves (a partner opened, even if it closed again). */
+/* Wait until *cnt moves (a partner opened, even if it closed again). No
+ * spin: another process's open of the FIFO is not a wake-up that comes
+ * soon, as a peer's next read or write is. */
 static int wait_partner(struct task *t, struct pipe *p, unsigned *cnt)
 {
     unsigned cur = *cnt;
     while (cur == *cnt) {
-        int r = waitq_wait(t, &p->rd_wait, &p->lock, NULL, WAIT_SPIN);
+        int r = waitq_wait(t, &p->rd_wait, &p->lock, NULL, 0);
         if (r < 0)
             return cur == *cnt ? r : 0;
     }
