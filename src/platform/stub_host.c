@@ -218,6 +218,18 @@ int stub_exec_child(int sysmsg_fd, int sock, int exec_fd, int ptrace_mode)
     return pid < 0 ? -errno : pid;
 }
 
+/* The sysmsg page of slot in the pages at msgs (the sentry's mapping). */
+static struct sysmsg *slot_msg(void *msgs, int slot)
+{
+    return (struct sysmsg *)((char *)msgs + (size_t)slot * SYSMSG_SIZE);
+}
+
+/* The scratch space of ctx's page at the address the stub sees it. */
+static uint64_t stub_scratch(const struct guest_ctx *ctx)
+{
+    return SYSMSG_BASE + (uint64_t)ctx->slot * SYSMSG_SIZE + offsetof(struct sysmsg, scratch);
+}
+
 /* A stub's sentry side before it has a process: its sysmsg pages (a memfd,
  * returned in *memfd for the stub, mapped here) with the page of slot, its
  * first thread's, ready (the others are touched when a thread takes them),
@@ -256,7 +268,7 @@ static int channel_new(const struct platform *plat, int slot, struct stub **out,
     s->pidfd = -1;
     pthread_mutex_init(&s->fdpass_lock, NULL);
     pthread_mutex_init(&s->slot_lock, NULL);
-    struct sysmsg *m = (struct sysmsg *)((char *)msgs + (size_t)slot * SYSMSG_SIZE);
+    struct sysmsg *m = slot_msg(msgs, slot);
     m->state = SM_STUB;
     m->spin_limit = stub_spin_rounds;
     *out = s;
@@ -284,7 +296,7 @@ static struct guest_ctx *ctx_new(struct stub *s, int slot, pid_t tid)
     ctx->stub = s;
     ctx->slot = slot;
     ctx->tid = tid;
-    ctx->m = (struct sysmsg *)((char *)s->msgs + (size_t)slot * SYSMSG_SIZE);
+    ctx->m = slot_msg(s->msgs, slot);
     return ctx;
 }
 
@@ -546,7 +558,7 @@ int stub_tid_known(struct stub *s, pid_t tid)
 
 static uint32_t *slot_state(struct stub *s, int slot)
 {
-    return &((struct sysmsg *)((char *)s->msgs + (size_t)slot * SYSMSG_SIZE))->state;
+    return &slot_msg(s->msgs, slot)->state;
 }
 
 static int slot_gone(struct stub *s, int slot)
@@ -608,7 +620,7 @@ int stub_new_thread(struct guest_ctx *ctx, struct guest_ctx **out)
     int slot = slot_alloc(s);
     if (slot < 0)
         return slot;
-    struct sysmsg *m = (struct sysmsg *)((char *)s->msgs + (size_t)slot * SYSMSG_SIZE);
+    struct sysmsg *m = slot_msg(s->msgs, slot);
     memset(m, 0, sizeof(*m));
     m->state = SM_STUB;
     m->spin_limit = stub_spin_rounds;
@@ -711,7 +723,7 @@ void stub_mark_dead(struct stub *s, int status)
     for (int i = 0; i < STUB_MAX_THREADS; i++) {
         if (!s->tids[i])
             continue;
-        struct sysmsg *m = (struct sysmsg *)((char *)s->msgs + (size_t)i * SYSMSG_SIZE);
+        struct sysmsg *m = slot_msg(s->msgs, i);
         __atomic_store_n(&m->state, SM_DEAD, __ATOMIC_SEQ_CST);
         syscall(SYS_futex, &m->state, FUTEX_WAKE, 1, NULL, NULL, 0);
     }
@@ -778,8 +790,7 @@ static int fdpass_received(const struct sysmsg_fdpass *b, long n)
 static void fdpass_prepare(struct guest_ctx *ctx)
 {
     struct sysmsg_fdpass *b = (struct sysmsg_fdpass *)(void *)ctx->m->scratch;
-    uint64_t at =
-        SYSMSG_BASE + (uint64_t)ctx->slot * SYSMSG_SIZE + offsetof(struct sysmsg, scratch);
+    uint64_t at = stub_scratch(ctx);
     memset(b, 0, sizeof(*b));
     b->iov_base = at + offsetof(struct sysmsg_fdpass, seq);
     b->iov_len = sizeof(b->seq);
@@ -793,8 +804,7 @@ long stub_map_fd(struct guest_ctx *ctx, int host_fd, uint64_t addr, uint64_t len
                  int flags, uint64_t off)
 {
     struct stub *s = ctx->stub;
-    uint64_t at =
-        SYSMSG_BASE + (uint64_t)ctx->slot * SYSMSG_SIZE + offsetof(struct sysmsg, scratch);
+    uint64_t at = stub_scratch(ctx);
 
     pthread_mutex_lock(&s->fdpass_lock);
     uint64_t seq = ++s->fdpass_seq;
@@ -849,8 +859,7 @@ long stub_mincore(struct guest_ctx *ctx, uint64_t addr, uint64_t npages, unsigne
 {
     if (npages > STUB_MINCORE_MAX)
         return -EINVAL;
-    uint64_t at =
-        SYSMSG_BASE + (uint64_t)ctx->slot * SYSMSG_SIZE + offsetof(struct sysmsg, scratch);
+    uint64_t at = stub_scratch(ctx);
     long r = stub_syscall6(ctx, SYS_mincore, addr, npages * 4096, at, 0, 0, 0);
     if (r < 0)
         return r;
