@@ -49,6 +49,19 @@ struct sysmsg_fdpass {
 };
 #define SYSMSG_FDPASS_CMSG_LEN 20 /* CMSG_LEN(sizeof(int)) */
 #define SYSMSG_FDPASS_CTL_SIZE 24 /* CMSG_SPACE(sizeof(int)) */
+#define SYSMSG_SOL_SOCKET 1       /* SOL_SOCKET */
+#define SYSMSG_SCM_RIGHTS 1       /* SCM_RIGHTS */
+
+/* The descriptor a recvmsg of n bytes into b received with its tag, or -1
+ * if what came is not one tag and one SCM_RIGHTS descriptor. */
+static inline int sysmsg_fdpass_fd(const struct sysmsg_fdpass *b, long n)
+{
+    if (n != (long)sizeof(b->seq) || b->msg_controllen < SYSMSG_FDPASS_CMSG_LEN ||
+        b->msg_controllen > SYSMSG_FDPASS_CTL_SIZE || b->cmsg_len != SYSMSG_FDPASS_CMSG_LEN ||
+        b->cmsg_level != SYSMSG_SOL_SOCKET || b->cmsg_type != SYSMSG_SCM_RIGHTS)
+        return -1;
+    return b->fd;
+}
 
 /* Event kinds, shared with the platform interface. */
 enum {

@@ -748,7 +748,8 @@ _Static_assert(
         offsetof(struct sysmsg_fdpass, iov_base) == sizeof(struct msghdr) &&
         offsetof(struct sysmsg_fdpass, cmsg_len) - offsetof(struct sysmsg_fdpass, seq) == 8 &&
         SYSMSG_FDPASS_CMSG_LEN == CMSG_LEN(sizeof(int)) &&
-        SYSMSG_FDPASS_CTL_SIZE == CMSG_SPACE(sizeof(int)) &&
+        SYSMSG_FDPASS_CTL_SIZE == CMSG_SPACE(sizeof(int)) && SYSMSG_SOL_SOCKET == SOL_SOCKET &&
+        SYSMSG_SCM_RIGHTS == SCM_RIGHTS &&
         offsetof(struct sysmsg_fdpass, fd) - offsetof(struct sysmsg_fdpass, cmsg_len) ==
             sizeof(struct cmsghdr),
     "struct sysmsg_fdpass matches <sys/socket.h>");
@@ -773,16 +774,6 @@ static int fdpass_send(int sock, int fd, uint64_t seq)
     if (n < 0)
         return errno == ENOMEM || errno == ENOBUFS ? -ENOMEM : -EAGAIN;
     return 0;
-}
-
-/* The fd number a recvmsg of n bytes left in b (a copy), or -1. */
-static int fdpass_received(const struct sysmsg_fdpass *b, long n)
-{
-    if (n != (long)sizeof(b->seq) || b->msg_controllen < SYSMSG_FDPASS_CMSG_LEN ||
-        b->msg_controllen > SYSMSG_FDPASS_CTL_SIZE || b->cmsg_len != SYSMSG_FDPASS_CMSG_LEN ||
-        b->cmsg_level != SOL_SOCKET || b->cmsg_type != SCM_RIGHTS)
-        return -1;
-    return b->fd;
 }
 
 /* Lay out the recvmsg buffers in the scratch space of ctx's page, with
@@ -834,7 +825,7 @@ long stub_map_fd(struct guest_ctx *ctx, int host_fd, uint64_t addr, uint64_t len
          * receive means a guest thread took the fd from stub text. */
         struct sysmsg_fdpass got;
         memcpy(&got, ctx->m->scratch, sizeof(got));
-        int rfd = n < 0 ? -1 : fdpass_received(&got, n);
+        int rfd = n < 0 ? -1 : sysmsg_fdpass_fd(&got, n);
         if (rfd < 0) {
             ret = -EAGAIN;
             break;

@@ -153,8 +153,7 @@ static void save_regs(struct guest_regs *r, const struct sigcontext *g, int sig)
  * (recvmsg on STUB_FDPASS_FD without waiting, a MAP_FIXED mmap outside
  * the stub region, close of anything but STUB_FDPASS_FD), and the sentry
  * checks the result. */
-#define SOL_SOCKET_ 1
-#define SCM_RIGHTS_ 1
+#define EAGAIN_ 11
 static int64_t map_fd(struct sysmsg *m)
 {
     struct sysmsg_fdpass *b = (struct sysmsg_fdpass *)(void *)m->scratch;
@@ -165,10 +164,9 @@ static int64_t map_fd(struct sysmsg *m)
         long n = sc3(__NR_recvmsg, STUB_FDPASS_FD, b, MSG_DONTWAIT_);
         if (n < 0)
             return n;
-        int fd = b->fd;
-        if (n != (long)sizeof(b->seq) || b->cmsg_len != SYSMSG_FDPASS_CMSG_LEN ||
-            b->cmsg_level != SOL_SOCKET_ || b->cmsg_type != SCM_RIGHTS_)
-            return -11; /* EAGAIN: nothing of ours came */
+        int fd = sysmsg_fdpass_fd(b, n);
+        if (fd < 0)
+            return -EAGAIN_; /* nothing of ours came */
         if (b->seq != m->sc_nr) {
             /* Left over from an earlier request that failed half-way. */
             sc1(__NR_close, fd);
@@ -179,7 +177,7 @@ static int64_t map_fd(struct sysmsg *m)
         sc1(__NR_close, fd);
         return r;
     }
-    return -11;
+    return -EAGAIN_;
 }
 
 /* Post the event, then run what the sentry asks until it says resume. */
