@@ -363,12 +363,10 @@ static long judge(const struct seccomp_notif *n, int *how)
          * sysmsg memfd and socket go in place of its parent's; the
          * second install answers the hello with STUB_FDPASS_FD. */
         int pidfd = (int)syscall(SYS_pidfd_open, tid, 0);
-        if (pidfd < 0 || stub_pid_known(tid)) {
-            if (pidfd >= 0)
-                close(pidfd);
+        if (pidfd >= 0)
+            close(pidfd);
+        if (pidfd < 0 || stub_pid_known(tid))
             return -EPERM;
-        }
-        close(pidfd);
         if (addfd(sup_listener, n->id, want.fork_fds[0], STUB_SYSMSG_FD, 0) < 0 ||
             addfd(sup_listener, n->id, want.fork_fds[1], STUB_FDPASS_FD, SECCOMP_ADDFD_FLAG_SEND) <
                 0)

@@ -239,13 +239,9 @@ static long systrap_map_fd(struct guest_ctx *ctx, uint64_t seq, uint64_t addr, u
                            int prot, int flags, uint64_t off)
 {
     struct sysmsg *m = ctx->m;
-    const uint64_t args[6] = { addr, len, (uint64_t)prot, (uint64_t)flags, 0, off };
+    const uint64_t args[6] = { addr, len, (uint64_t)prot, (uint64_t)flags, off, 0 };
     m->sc_nr = seq;
-    m->sc_args[0] = addr;
-    m->sc_args[1] = len;
-    m->sc_args[2] = (uint64_t)prot;
-    m->sc_args[3] = (uint64_t)flags;
-    m->sc_args[4] = off;
+    memcpy(m->sc_args, args, sizeof(m->sc_args));
     m->cmd = SMC_MAPFD;
     if (handoff(ctx) < 0)
         return -ESRCH;
