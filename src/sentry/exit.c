@@ -100,9 +100,6 @@ static void unlink_reaped(struct sandbox *box, struct process *p)
         pid_unlink_task(box, t);
 }
 
-/* The last thread of p has exited: p becomes a zombie (or is reaped at
- * once), its children go to the reaper, its parent is told. Called
- * without locks. */
 /* Children to send their parent-death signal (PR_SET_PDEATHSIG), each
  * with a reference. */
 struct pdeath {
@@ -181,6 +178,9 @@ static void thread_orphans(struct task *t)
     pdeath_send(&pd);
 }
 
+/* The last thread of p has exited: p becomes a zombie (or is reaped at
+ * once), its children go to the reaper, its parent is told. Called
+ * without locks. */
 static void process_died(struct process *p, int wstatus)
 {
     struct sandbox *box = p->sandbox;
