@@ -72,7 +72,7 @@ int exec_open(struct task *t, int dirfd, const char *path, int flags, struct fil
     if (r == 0)
         r = vfs_open_path(t->cred, &p, O_RDONLY | VFS_OPEN_EXEC, out);
     /* do_open_execat: a file someone has open for writing is busy. */
-    if (r == 0 && __atomic_load_n(&(*out)->inode->writers, __ATOMIC_RELAXED) > 0) {
+    if (r == 0 && inode_has_writers((*out)->inode)) {
         file_put(*out);
         *out = NULL;
         r = -ETXTBSY;

@@ -107,6 +107,8 @@ int file_count_writer(struct file *f);
  * some now), and allow them again (Linux's deny/allow_write_access). */
 int inode_deny_write(struct inode *i);
 void inode_allow_write(struct inode *i);
+/* Whether some open file counts in i's writers now. */
+int inode_has_writers(const struct inode *i);
 
 /* Linux's FMODE_READ and FMODE_WRITE: access mode 3 (O_ACCMODE) gives
  * neither; such a descriptor exists for ioctls only. */

@@ -62,6 +62,11 @@ void inode_allow_write(struct inode *i)
     __atomic_add_fetch(&i->writers, 1, __ATOMIC_RELAXED);
 }
 
+int inode_has_writers(const struct inode *i)
+{
+    return __atomic_load_n(&i->writers, __ATOMIC_RELAXED) > 0;
+}
+
 void file_get(struct file *f)
 {
     __atomic_add_fetch(&f->refs, 1, __ATOMIC_RELAXED);
