@@ -10,6 +10,10 @@ tools/setup.sh >/dev/null || { echo "0 passed, 1 failed"; exit 1; }
 
 passed=0 failed=0
 failures= # the names of the tests that failed, repeated before the total
+# What each failure printed, repeated (shortened) before the total too: CI
+# keeps only the tail of this script's output.
+details=$(mktemp) || exit 1
+trap 'rm -f "$details"' EXIT
 run_suite() { # BUILD_DIR [meson setup options...]
     local dir=$1
     shift
@@ -33,7 +37,7 @@ run_suite() { # BUILD_DIR [meson setup options...]
         sed -n '/Summary of Failures/,$p' "$dir/test-output.txt"
         failures+=$(grep -E '^ *[0-9]+/[0-9]+ ' "$dir/test-output.txt" | grep -vE ' (OK|SKIP) ' | sort -u |
             awk -v d="$dir" '{ printf " %s:%s(%s)", d, $4, $5 }')
-        grep -B2 -A40 '^=== ' "$dir/test-output.txt" | head -200
+        grep -B2 -A40 '^=== ' "$dir/test-output.txt" | head -200 | tee -a "$details"
     fi
     passed=$((passed + ok))
     failed=$((failed + fail))
@@ -44,7 +48,7 @@ run_suite build
 echo "== rootless: the guest tests again as an unprivileged user (uid 65534)"
 if [ "$(id -u)" -eq 0 ]; then
     tools/run-rootless.sh build >build/rootless-output.txt 2>&1
-    grep -E 'FAIL' -A40 build/rootless-output.txt | head -200
+    grep -E 'FAIL' -A40 build/rootless-output.txt | head -200 | tee -a "$details"
     tail -n 1 build/rootless-output.txt
     failures+=$(awk '/^rootless .* FAIL$/ { printf " rootless:%s", $2 }' build/rootless-output.txt)
     rp=$(awk '/^rootless: / { print $2 }' build/rootless-output.txt)
@@ -72,12 +76,16 @@ if [ "$tf" -gt 0 ]; then
     sed -n '/Summary of Failures/,$p' build/tsan-output.txt
     failures+=$(grep -E '^ *[0-9]+/[0-9]+ ' build/tsan-output.txt | grep -vE ' (OK|SKIP) ' | sort -u |
         awk '{ printf " build-tsan:%s(%s)", $4, $5 }')
-    grep -B2 -A60 -E '^(=== |WARNING: ThreadSanitizer|==[0-9]+==)' build/tsan-output.txt | head -300
+    grep -B2 -A60 -E '^(=== |WARNING: ThreadSanitizer|==[0-9]+==)' build/tsan-output.txt | head -300 | tee -a "$details"
 fi
 [ -n "$tp" ] || { sed -n '1,40p' build/tsan-output.txt; tf=$((tf + 1)); }
 passed=$((passed + ${tp:-0}))
 failed=$((failed + tf))
 
-[ -z "$failures" ] || echo "failed:$failures"
+if [ -n "$failures" ]; then
+    echo "== the failures again (their first lines)"
+    grep -v '^ *$' "$details" | cut -c1-160 | head -n 80
+    echo "failed:$failures"
+fi
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]
