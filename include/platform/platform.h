@@ -11,6 +11,14 @@
 #include "platform/layout.h"
 
 /* A host stub process: one guest address space. */
+/* A mapping the host gave the stub that a guest address space keeps. */
+#define STUB_HOST_MAPS 4
+struct stub_host_map {
+    uint64_t start, end;
+    int prot;
+    int vdso; /* the vDSO's text; otherwise its data (vvar) */
+};
+
 struct stub {
     pid_t pid;
     int pidfd;
@@ -31,6 +39,11 @@ struct stub {
     pthread_mutex_t slot_lock;
     pid_t tids[STUB_MAX_THREADS];
     pid_t mem_pid;
+    /* What stub_trim left of the host's mappings outside the stub region
+     * (the vDSO and its data pages), and whether it ran. */
+    int trimmed;
+    int nhost_maps;
+    struct stub_host_map host_maps[STUB_HOST_MAPS];
 };
 
 /* One guest thread on a platform. */
@@ -114,6 +127,10 @@ void stub_kill(struct stub *s);
 /* Both platforms' interrupt: STUB_INTERRUPT_SIG to the guest thread, which
  * the stub (systrap) or the tracer (ptrace) turns into EV_INTERRUPT. */
 void stub_interrupt(struct guest_ctx *ctx);
+/* Once per stub, by the thread that serves ctx (parked): unmap what the
+ * host's exec of the stub image left outside the stub region (its stack),
+ * and record the vDSO and vvar mappings in host_maps. 0 or -errno. */
+int stub_trim(struct guest_ctx *ctx);
 /* Kill the stub, have the spawner reap it, and free the sentry's side. */
 void stub_release(struct stub *s);
 /* A new host thread in the stub of ctx (whose thread is parked), for a

@@ -189,7 +189,8 @@ int mm_cap_ipc_lock(struct task *t);
  * for mlock (the host's MADV_POPULATE_*), skipping VMA_LOCKONFAULT ones;
  * mm locked. Returns 0, or mlock's -ENOMEM or -EAGAIN unless ignore_errors. */
 long mm_populate_locked(struct task *t, uint64_t start, uint64_t end, int ignore_errors);
-/* Learn the stub's fixed regions and remove everything else from the fresh stub. */
+/* The fresh stub trimmed (stub_trim), its region and the host's vDSO and vvar
+ * pages the first VMAs of t's address space. */
 int mm_adopt_stub(struct task *t);
 /* The host pid of the process that runs mm's guest code, whose CPU time,
  * faults and memory are the guest's: 0 once it is gone (or absent, as in

@@ -11,6 +11,7 @@
 #include <sched.h>
 #include <signal.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -393,6 +394,56 @@ static int stub_spawn_now(const struct platform *plat, int ptrace_mode, struct s
     return 0;
 }
 
+int stub_trim(struct guest_ctx *ctx)
+{
+    struct stub *s = ctx->stub;
+    if (s->trimmed)
+        return 0;
+    char path[64];
+    snprintf(path, sizeof(path), "/proc/%d/maps", s->pid);
+    FILE *f = fopen(path, "re");
+    if (!f)
+        return -errno;
+    struct {
+        uint64_t s, e;
+    } drop[16];
+    int ndrop = 0;
+    char line[512];
+    s->nhost_maps = 0;
+    while (fgets(line, sizeof(line), f)) {
+        unsigned long long b, e;
+        char perms[8];
+        if (sscanf(line, "%llx-%llx %7s", &b, &e, perms) != 3)
+            continue;
+        if (b >= STUB_BASE && e <= STUB_REGION_END)
+            continue;
+        int vdso = strstr(line, "[vdso]") != NULL;
+        if (vdso || strstr(line, "[vvar")) {
+            if (s->nhost_maps < STUB_HOST_MAPS)
+                s->host_maps[s->nhost_maps++] =
+                    (struct stub_host_map){ b, e,
+                                            (perms[0] == 'r' ? PROT_READ : 0) |
+                                                (perms[1] == 'w' ? PROT_WRITE : 0) |
+                                                (perms[2] == 'x' ? PROT_EXEC : 0),
+                                            vdso };
+        } else if (strstr(line, "[vsyscall]")) {
+            continue; /* above the user address limit: not the guest's */
+        } else if (ndrop < 16) {
+            drop[ndrop].s = b;
+            drop[ndrop].e = e;
+            ndrop++;
+        }
+    }
+    fclose(f);
+    for (int i = 0; i < ndrop; i++) {
+        long r = stub_syscall6(ctx, SYS_munmap, drop[i].s, drop[i].e - drop[i].s, 0, 0, 0, 0);
+        if (r < 0)
+            return (int)r;
+    }
+    s->trimmed = 1;
+    return 0;
+}
+
 /* A spare stub for the next exec (systrap: under ptrace the sentry thread
  * that serves a stub must be the one that started tracing it). Starting a
  * stub (the spawner's fork and exec of the stub image, the stub's set-up
@@ -400,7 +451,8 @@ static int stub_spawn_now(const struct platform *plat, int ptrace_mode, struct s
  * address space (vfork or posix_spawn, then exec), so after the sandbox's
  * first stub every stub taken is replaced in the background, by one
  * helper thread, while the guest goes on. A spare is a stub like any
- * other: parked at its first post, its process known and watched. */
+ * other, its process known and watched, parked at a post, but trimmed
+ * already (stub_trim): the helper serves it until it is taken. */
 static pthread_mutex_t spare_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t spare_cv = PTHREAD_COND_INITIALIZER;
 static struct {
@@ -430,6 +482,11 @@ static void *spare_main(void *arg)
         struct stub *s = NULL;
         struct guest_ctx *ctx = NULL;
         int r = stub_spawn_now(plat, 0, &s, &ctx);
+        if (r == 0 && (plat->attach(ctx) < 0 || stub_trim(ctx) < 0)) {
+            free(ctx);
+            stub_release(s);
+            r = -1;
+        }
         pthread_mutex_lock(&spare_lock);
         spare.starting = 0;
         if (r == 0) {

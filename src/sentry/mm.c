@@ -851,44 +851,17 @@ struct mm *mm_fork(struct mm *old, struct stub *stub)
 int mm_adopt_stub(struct task *t)
 {
     struct mm *mm = t->proc->mm;
-    char path[64];
-    snprintf(path, sizeof(path), "/proc/%d/maps", mm->stub->pid);
-    FILE *f = fopen(path, "re");
-    if (!f)
-        return -errno;
-    struct {
-        uint64_t s, e;
-    } drop[16];
-    int ndrop = 0;
-    char line[512];
+    struct stub *s = mm->stub;
+    int r = stub_trim(t->ctx);
+    if (r < 0)
+        return r;
     vma_insert(&mm->vmas, STUB_BASE, STUB_REGION_END, PROT_NONE, MAP_PRIVATE, VMA_STUB);
-    while (fgets(line, sizeof(line), f)) {
-        unsigned long long s, e;
-        char perms[8];
-        if (sscanf(line, "%llx-%llx %7s", &s, &e, perms) != 3)
-            continue;
-        if (s >= STUB_BASE && e <= STUB_REGION_END)
-            continue;
-        int prot = (perms[0] == 'r' ? PROT_READ : 0) | (perms[1] == 'w' ? PROT_WRITE : 0) |
-                   (perms[2] == 'x' ? PROT_EXEC : 0);
-        if (strstr(line, "[vdso]")) {
-            vma_insert(&mm->vmas, s, e, prot, MAP_PRIVATE, VMA_VDSO);
-            mm->vdso = s;
-        } else if (strstr(line, "[vvar")) {
-            vma_insert(&mm->vmas, s, e, prot, MAP_PRIVATE, VMA_VVAR);
-        } else if (strstr(line, "[vsyscall]")) {
-            continue; /* above TASK_SIZE; not ours to manage */
-        } else if (ndrop < 16) {
-            drop[ndrop].s = s;
-            drop[ndrop].e = e;
-            ndrop++;
-        }
-    }
-    fclose(f);
-    for (int i = 0; i < ndrop; i++) {
-        long r = host_munmap(t, drop[i].s, drop[i].e - drop[i].s);
-        if (r < 0)
-            return (int)r;
+    for (int i = 0; i < s->nhost_maps; i++) {
+        const struct stub_host_map *h = &s->host_maps[i];
+        vma_insert(&mm->vmas, h->start, h->end, h->prot, MAP_PRIVATE,
+                   h->vdso ? VMA_VDSO : VMA_VVAR);
+        if (h->vdso)
+            mm->vdso = h->start;
     }
     return 0;
 }
