@@ -275,12 +275,13 @@ void task_exit(struct task *t)
     task_put(t); /* the thread list's */
 
     /* Out of /proc/PID/task before pthread_join can return (a leader
-     * stays, as a zombie, until its process is reaped). */
-    if (t != p->leader) {
-        pthread_mutex_lock(&box->tasklist);
+     * stays, as a zombie, until its process is reaped). The leader is read
+     * under tasklist: once the last thread is gone the parent can reap
+     * the process (unlink_reaped) while this thread is still here. */
+    pthread_mutex_lock(&box->tasklist);
+    if (t != p->leader)
         pid_unlink_task(box, t);
-        pthread_mutex_unlock(&box->tasklist);
-    }
+    pthread_mutex_unlock(&box->tasklist);
     if (!last)
         thread_orphans(t);
     exit_futexes(t);
