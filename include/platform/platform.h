@@ -10,7 +10,6 @@
 #include "abi/regs.h"
 #include "platform/layout.h"
 
-/* A host stub process: one guest address space. */
 /* A mapping the host gave the stub that a guest address space keeps. */
 #define STUB_HOST_MAPS 4
 struct stub_host_map {
@@ -19,6 +18,7 @@ struct stub_host_map {
     int vdso; /* the vDSO's text; otherwise its data (vvar) */
 };
 
+/* A host stub process: one guest address space. */
 struct stub {
     pid_t pid;
     int pidfd;
