@@ -24,6 +24,9 @@ long getname(struct task *t, uint64_t upath, char *buf, int allow_empty);
 void path_op_init(struct task *t, int dirfd, const char *name, int flags, struct path_op *op);
 void path_op_done(struct path_op *op);
 
+/* The lookup flags an *at call's AT_SYMLINK_NOFOLLOW and AT_EMPTY_PATH ask for. */
+int at_lookup_flags(int at_flags);
+
 /* vfs_lookup of name relative to dirfd for t: the common case. */
 int task_lookup(struct task *t, int dirfd, const char *name, int flags, struct path *out);
 

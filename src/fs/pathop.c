@@ -77,6 +77,14 @@ void path_op_done(struct path_op *op)
         path_put(&op->start);
 }
 
+int at_lookup_flags(int at_flags)
+{
+    int lf = (at_flags & AT_SYMLINK_NOFOLLOW) ? 0 : LOOKUP_FOLLOW;
+    if (at_flags & AT_EMPTY_PATH)
+        lf |= LOOKUP_EMPTY;
+    return lf;
+}
+
 int task_lookup(struct task *t, int dirfd, const char *name, int flags, struct path *out)
 {
     struct path_op op;

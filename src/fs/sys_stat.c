@@ -26,15 +26,6 @@
 
 #define ST_VALID 0x20 /* f_flags is meaningful */
 
-/* The lookup flags an *at call's AT_SYMLINK_NOFOLLOW and AT_EMPTY_PATH ask for. */
-static int at_lookup_flags(int flags)
-{
-    int lf = (flags & AT_SYMLINK_NOFOLLOW) ? 0 : LOOKUP_FOLLOW;
-    if (flags & AT_EMPTY_PATH)
-        lf |= LOOKUP_EMPTY;
-    return lf;
-}
-
 /* Look up a path argument (copied in) with lookup flags. */
 static long lookup_user(struct task *t, int dirfd, uint64_t upath, int lflags, struct path *out)
 {

@@ -56,10 +56,8 @@ int exec_open(struct task *t, int dirfd, const char *path, int flags, struct fil
 {
     if (flags & ~(AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW))
         return -EINVAL;
-    int lf = (flags & AT_SYMLINK_NOFOLLOW ? 0 : LOOKUP_FOLLOW) |
-             (flags & AT_EMPTY_PATH ? LOOKUP_EMPTY : 0);
     struct path p;
-    int r = task_lookup(t, dirfd, path, lf, &p);
+    int r = task_lookup(t, dirfd, path, at_lookup_flags(flags), &p);
     if (r < 0)
         return r;
     struct inode *i = p.d->inode;
