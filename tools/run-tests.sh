@@ -14,6 +14,16 @@ failures= # the names of the tests that failed, repeated before the total
 # keeps only the tail of this script's output.
 details=$(mktemp) || exit 1
 trap 'rm -f "$details"' EXIT
+# After a meson test run that failed: its summary, the names and states of
+# the failed tests (added to $failures as LABEL:NAME(STATE)), and the
+# first lines of what they printed (also kept in $details).
+# Usage: report_meson_failures LABEL OUTPUT_FILE CONTEXT_PATTERN LINES
+report_meson_failures() {
+    sed -n '/Summary of Failures/,$p' "$2"
+    failures+=$(grep -aE '^ *[0-9]+/[0-9]+ ' "$2" | grep -avE ' (OK|SKIP) ' | sort -u |
+        awk -v d="$1" '{ printf " %s:%s(%s)", d, $4, $5 }')
+    grep -a -B2 -A"$4" -E "$3" "$2" | head -300 | tee -a "$details"
+}
 run_suite() { # BUILD_DIR [meson setup options...]
     local dir=$1
     shift
@@ -33,12 +43,7 @@ run_suite() { # BUILD_DIR [meson setup options...]
         failed=$((failed + 1))
         return
     fi
-    if [ "$fail" -gt 0 ]; then
-        sed -n '/Summary of Failures/,$p' "$dir/test-output.txt"
-        failures+=$(grep -E '^ *[0-9]+/[0-9]+ ' "$dir/test-output.txt" | grep -vE ' (OK|SKIP) ' | sort -u |
-            awk -v d="$dir" '{ printf " %s:%s(%s)", d, $4, $5 }')
-        grep -B2 -A40 '^=== ' "$dir/test-output.txt" | head -200 | tee -a "$details"
-    fi
+    [ "$fail" -eq 0 ] || report_meson_failures "$dir" "$dir/test-output.txt" '^=== ' 40
     passed=$((passed + ok))
     failed=$((failed + fail))
 }
@@ -48,7 +53,7 @@ run_suite build
 echo "== rootless: the guest tests again as an unprivileged user (uid 65534)"
 if [ "$(id -u)" -eq 0 ]; then
     tools/run-rootless.sh build >build/rootless-output.txt 2>&1
-    grep -E 'FAIL' -A40 build/rootless-output.txt | head -200 | tee -a "$details"
+    grep -a -E 'FAIL' -A40 build/rootless-output.txt | head -200 | tee -a "$details"
     tail -n 1 build/rootless-output.txt
     failures+=$(awk '/^rootless .* FAIL$/ { printf " rootless:%s", $2 }' build/rootless-output.txt)
     rp=$(awk '/^rootless: / { print $2 }' build/rootless-output.txt)
@@ -72,19 +77,15 @@ tools/run-tsan.sh >build/tsan-output.txt 2>&1
 grep -E '^ *[0-9]+/[0-9]+ ' build/tsan-output.txt | grep -vE ' (OK|SKIP) ' | head -40
 tp=$(awk '/^Ok:/ { print $2 }' build/tsan-output.txt)
 tf=$(awk '/^(Fail|Timeout|Unexpected Pass):/ { s += $NF } END { print s + 0 }' build/tsan-output.txt)
-if [ "$tf" -gt 0 ]; then
-    sed -n '/Summary of Failures/,$p' build/tsan-output.txt
-    failures+=$(grep -E '^ *[0-9]+/[0-9]+ ' build/tsan-output.txt | grep -vE ' (OK|SKIP) ' | sort -u |
-        awk '{ printf " build-tsan:%s(%s)", $4, $5 }')
-    grep -B2 -A60 -E '^(=== |WARNING: ThreadSanitizer|==[0-9]+==)' build/tsan-output.txt | head -300 | tee -a "$details"
-fi
+[ "$tf" -eq 0 ] ||
+    report_meson_failures build-tsan build/tsan-output.txt '^(=== |WARNING: ThreadSanitizer|==[0-9]+==)' 60
 [ -n "$tp" ] || { sed -n '1,40p' build/tsan-output.txt; tf=$((tf + 1)); }
 passed=$((passed + ${tp:-0}))
 failed=$((failed + tf))
 
 if [ -n "$failures" ]; then
     echo "== the failures again (their first lines)"
-    grep -v '^ *$' "$details" | cut -c1-160 | head -n 80
+    grep -av '^ *$' "$details" | cut -c1-160 | head -n 80
     echo "failed:$failures"
 fi
 echo "$passed passed, $failed failed"
