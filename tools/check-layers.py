@@ -51,6 +51,7 @@ LAYERS = [
     ("credentials", ["src/sentry/creds.c"]),
     ("wait queues", ["src/sched/"]),
     ("platform", ["src/platform/"]),
+    ("spin budget", ["src/base/"]),
 ]
 
 # Who may see the platform (include its headers or call it).

@@ -54,6 +54,7 @@ struct guest_ctx {
     struct sysmsg *m;
     uint64_t seg[6]; /* ptrace: cs, ss, ds, es, fs, gs selectors of the stub */
     int pending_interrupt;
+    int spin_permit; /* systrap: the pair holds one of the spin budget's */
 };
 
 struct guest_event {
@@ -114,8 +115,7 @@ extern const struct platform platform_ptrace;
 const struct platform *platform_by_name(const char *name);
 
 /* Shared by both platforms (stub_host.c). */
-extern uint32_t stub_spin_rounds;  /* 0 on one CPU: spinning cannot help there */
-extern uint32_t stub_max_spinners; /* sentry threads that may spin at once */
+extern uint32_t stub_spin_rounds; /* 0 when the spin budget has no permit */
 int stub_host_init(void);
 /* At the sandbox's end: the spare stub (see stub_spawn) is released. */
 void stub_host_fini(void);
@@ -124,6 +124,11 @@ void stub_host_fini(void);
 int stub_spawn(const struct platform *plat, int ptrace_mode, struct stub **out,
                struct guest_ctx **ctx);
 void stub_kill(struct stub *s);
+/* ctx and its stub thread stop spinning for each other: the permit of the
+ * spin budget they held (base.h) goes back. */
+void stub_pair_unspin(struct guest_ctx *ctx);
+/* Free ctx, giving back its permit. */
+void stub_ctx_free(struct guest_ctx *ctx);
 /* Both platforms' interrupt: STUB_INTERRUPT_SIG to the guest thread, which
  * the stub (systrap) or the tracer (ptrace) turns into EV_INTERRUPT. */
 void stub_interrupt(struct guest_ctx *ctx);

@@ -131,6 +131,11 @@ struct guest_src {
      * the guest likes, and count() reads it all. */
     uint64_t cbase, cfirst, cn;
     uint64_t cache[512];
+    /* The strings likewise: the rest of the page that held the last one
+     * read, as the next one usually follows it (a new process's strings
+     * sit side by side on its stack). */
+    uint64_t sbase, slen;
+    char scache[GUEST_PAGE];
 };
 
 static int guest_ptr(void *ctx, uint64_t base, uint64_t index, uint64_t *out)
@@ -158,7 +163,29 @@ static int guest_ptr(void *ctx, uint64_t base, uint64_t index, uint64_t *out)
 static long guest_str(void *ctx, uint64_t p, char **out)
 {
     struct guest_src *g = ctx;
-    long n = strncpy_in(g->t, g->scratch, p, EXEC_MAX_ARG_STRLEN);
+    long n = -1;
+    if (p - g->sbase < g->slen) {
+        const char *at = g->scache + (p - g->sbase);
+        const char *z = memchr(at, 0, (size_t)(g->slen - (p - g->sbase)));
+        if (z) {
+            n = z - at;
+            memcpy(g->scratch, at, (size_t)n + 1);
+        }
+    }
+    if (n < 0) {
+        /* Up to the end of the page, so a fault past it is not read early. */
+        size_t len = (size_t)(GUEST_PAGE - (p & (GUEST_PAGE - 1)));
+        long got = copy_in_partial(g->t, g->scache, p, len);
+        g->sbase = p;
+        g->slen = got > 0 ? (uint64_t)got : 0;
+        const char *z = got > 0 ? memchr(g->scache, 0, (size_t)got) : NULL;
+        if (z) {
+            n = z - g->scache;
+            memcpy(g->scratch, g->scache, (size_t)n + 1);
+        } else {
+            n = strncpy_in(g->t, g->scratch, p, EXEC_MAX_ARG_STRLEN);
+        }
+    }
     if (n == -ENAMETOOLONG)
         return -E2BIG;
     if (n < 0)

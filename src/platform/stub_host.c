@@ -21,6 +21,7 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
+#include "base.h"
 #include "platform/layout.h"
 #include "platform/platform.h"
 #include "platform/spawner.h"
@@ -33,7 +34,6 @@ extern const char stub_blob_end[];
 
 static int stub_exec_fd = -1;
 uint32_t stub_spin_rounds;
-uint32_t stub_max_spinners;
 
 /* The monitor: one sentry thread that notices every stub's death (its
  * pidfd), asks the spawner for its status without reaping it, and wakes
@@ -127,12 +127,7 @@ int stub_host_init(void)
         return -errno;
 
     /* Spinning only helps when the other side can run at the same time. */
-    cpu_set_t set;
-    int ncpu = 1;
-    if (sched_getaffinity(0, sizeof(set), &set) == 0)
-        ncpu = CPU_COUNT(&set);
-    stub_spin_rounds = ncpu > 1 ? 4000 : 0;
-    stub_max_spinners = ncpu > 1 ? (uint32_t)ncpu : 0;
+    stub_spin_rounds = spin_permits() ? 4000 : 0;
     mon_epoll = epoll_create1(EPOLL_CLOEXEC);
     if (mon_epoll < 0)
         return -errno;
@@ -564,8 +559,17 @@ void stub_host_fini(void)
     }
 }
 
+/* A stub the sentry kills itself is no news for the monitor: taken out of
+ * its set first, so that the death wakes neither the monitor nor, through
+ * its status query, the spawner. stub_release reaps it. */
 void stub_kill(struct stub *s)
 {
+    pthread_mutex_lock(&mon_lock);
+    if (mon_has(s)) {
+        epoll_ctl(mon_epoll, EPOLL_CTL_DEL, s->pidfd, NULL);
+        mon_forget(s);
+    }
+    pthread_mutex_unlock(&mon_lock);
     if (s->pidfd >= 0)
         syscall(SYS_pidfd_send_signal, s->pidfd, SIGKILL, NULL, 0);
 }
@@ -581,12 +585,6 @@ void stub_release(struct stub *s)
         return;
     if (s->pid > 0) {
         stub_kill(s);
-        pthread_mutex_lock(&mon_lock);
-        if (mon_has(s)) {
-            epoll_ctl(mon_epoll, EPOLL_CTL_DEL, s->pidfd, NULL);
-            mon_forget(s);
-        }
-        pthread_mutex_unlock(&mon_lock);
         if (s->plat->release)
             s->plat->release(s);
         int status;
@@ -735,10 +733,25 @@ int stub_fork(struct guest_ctx *ctx, struct stub **out_stub, struct guest_ctx **
     return 0;
 }
 
+void stub_pair_unspin(struct guest_ctx *ctx)
+{
+    if (ctx->spin_permit) {
+        spin_permit_put();
+        ctx->spin_permit = 0;
+    }
+}
+
+void stub_ctx_free(struct guest_ctx *ctx)
+{
+    if (ctx)
+        stub_pair_unspin(ctx);
+    free(ctx);
+}
+
 void stub_forget_thread(struct guest_ctx *ctx)
 {
     /* Its slot stays taken: the thread may not really be gone. */
-    free(ctx);
+    stub_ctx_free(ctx);
 }
 
 void stub_exit_thread(struct guest_ctx *ctx)
@@ -761,7 +774,7 @@ void stub_exit_thread(struct guest_ctx *ctx)
     if (!__atomic_load_n(&s->dead, __ATOMIC_SEQ_CST))
         s->plat->run_exit(ctx);
     slot_set(s, ctx->slot, SLOT_EXITING);
-    free(ctx);
+    stub_ctx_free(ctx);
 }
 
 void stub_mark_dead(struct stub *s, int status)

@@ -12,6 +12,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "base.h"
 #include "platform/handoff.h"
 #include "platform/layout.h"
 #include "platform/platform.h"
@@ -37,10 +38,19 @@ static void sentry_futex_wake(uint32_t *word)
     syscall(SYS_futex, word, FUTEX_WAKE, 1, NULL, NULL, 0);
 }
 
-/* Sentry threads spinning for their stub right now. Spinning only pays
- * while the stub runs on another CPU: with more spinners than CPUs, they
- * take the CPUs the guest threads they wait for need. */
-static uint32_t sentry_spinners;
+/* A sentry thread and its stub thread spin for each other under one
+ * permit of the spin budget (base.h), held from the time one of them
+ * starts to wait until the pair stops spinning: the sentry thread's spin
+ * ends unanswered (the guest runs on), or it is about to sleep for
+ * something else (systrap_blocking), or the thread ends. While the sentry
+ * thread works on a post, the permit covers the stub thread's spin for
+ * the answer; without one, the stub thread sleeps at once. */
+static int pair_spin(struct guest_ctx *ctx)
+{
+    if (!ctx->spin_permit && stub_spin_rounds)
+        ctx->spin_permit = spin_permit_take();
+    return ctx->spin_permit;
+}
 
 /* Wait until the stub thread posts; -ESRCH if the stub died instead, or
  * the thread did: the kernel clears the state word at its exit (SM_GONE),
@@ -50,27 +60,36 @@ static uint32_t sentry_spinners;
 static int wait_posted(struct guest_ctx *ctx)
 {
     struct sysmsg *m = ctx->m;
-    int turned = 0;
-    if (stub_spin_rounds) {
-        if (__atomic_add_fetch(&sentry_spinners, 1, __ATOMIC_RELAXED) <= stub_max_spinners)
-            turned = handoff_spin(&m->state, SM_STUB, &stub_spin_rounds, sentry_yield);
-        __atomic_sub_fetch(&sentry_spinners, 1, __ATOMIC_RELAXED);
-    }
-    if (!turned)
+    int turned =
+        pair_spin(ctx) && handoff_spin(&m->state, SM_STUB, &stub_spin_rounds, sentry_yield);
+    if (!turned) {
+        stub_pair_unspin(ctx);
         handoff_sleep(&m->state, SM_STUB, &m->sentry_sleeping, sentry_futex_wait, stub_is_dead,
                       ctx->stub);
+        /* The stub thread spins for the answer only with a permit. */
+        if (!pair_spin(ctx))
+            __atomic_store_n(&m->spin_limit, 0, __ATOMIC_RELAXED);
+    }
     if (stub_is_dead(ctx->stub) || __atomic_load_n(&m->state, __ATOMIC_ACQUIRE) != SM_SENTRY)
         return -ESRCH;
     return 0;
 }
 
-/* Give the turn to the stub thread (which may spin for the next post
- * again: systrap_blocking ends that) and wait until it posts again. */
-static int handoff(struct guest_ctx *ctx)
+/* Give the turn to the stub thread and wait until it posts again. After
+ * that post it spins for the next turn if the pair holds a permit and
+ * stub_spins says the answer comes soon (systrap_blocking ends the spin
+ * early when it does not); otherwise it sleeps. */
+static int handoff_spins(struct guest_ctx *ctx, int stub_spins)
 {
-    __atomic_store_n(&ctx->m->spin_limit, stub_spin_rounds, __ATOMIC_RELAXED);
+    uint32_t limit = stub_spins && pair_spin(ctx) ? stub_spin_rounds : 0;
+    __atomic_store_n(&ctx->m->spin_limit, limit, __ATOMIC_RELAXED);
     handoff_give(&ctx->m->state, SM_STUB, &ctx->m->stub_sleeping, sentry_futex_wake);
     return wait_posted(ctx);
+}
+
+static int handoff(struct guest_ctx *ctx)
+{
+    return handoff_spins(ctx, 1);
 }
 
 /* The sentry thread of ctx is about to sleep (a blocking call): its stub
@@ -78,6 +97,7 @@ static int handoff(struct guest_ctx *ctx)
 static void systrap_blocking(struct guest_ctx *ctx)
 {
     __atomic_store_n(&ctx->m->spin_limit, 0, __ATOMIC_RELAXED);
+    stub_pair_unspin(ctx);
 }
 
 static int systrap_create(struct stub **out, struct guest_ctx **ctx)
@@ -88,8 +108,11 @@ static int systrap_create(struct stub **out, struct guest_ctx **ctx)
 static int systrap_attach(struct guest_ctx *ctx)
 {
     /* A new thread's page starts at SM_STUB; it posts once when it enters
-     * its handler on the way into the guest. */
-    return wait_posted(ctx);
+     * its handler on the way into the guest. A spare stub waits long
+     * after that for its first turn: no permit stays with it. */
+    int r = wait_posted(ctx);
+    stub_pair_unspin(ctx);
+    return r;
 }
 
 #define AUDIT_ARCH_X86_64_ 0xc000003eU
@@ -213,7 +236,11 @@ static long systrap_run_clone(struct guest_ctx *ctx, const uint64_t args[6])
     struct sysmsg *m = ctx->m;
     memcpy(m->sc_args, args, sizeof(m->sc_args));
     m->cmd = SMC_CLONE;
-    if (handoff(ctx) < 0)
+    /* The answer waits for the child's hello and its sentry task: the
+     * stub thread sleeps meanwhile. */
+    int r = handoff_spins(ctx, 0);
+    stub_pair_unspin(ctx);
+    if (r < 0)
         return -ESRCH;
     return __atomic_load_n(&m->sc_ret, __ATOMIC_RELAXED);
 }
@@ -221,6 +248,7 @@ static long systrap_run_clone(struct guest_ctx *ctx, const uint64_t args[6])
 static void systrap_run_exit(struct guest_ctx *ctx)
 {
     ctx->m->cmd = SMC_EXIT;
+    stub_pair_unspin(ctx);
     handoff_give(&ctx->m->state, SM_STUB, &ctx->m->stub_sleeping, sentry_futex_wake);
 }
 

@@ -179,22 +179,10 @@ void (*task_block_hook)(struct task *t);
  * tasks that wake each other in turn (a futex or pipe ping-pong) each wait
  * only as long as the other's syscall takes, and a wake-up that finds its
  * sleeper still spinning costs no host futex wake and no scheduling.
- * Spinning pays only while the waker runs on another CPU: there is none
- * on one CPU, and no more spinners than CPUs; the spin gives way as
- * spin_round says, as the stub handoff's does. */
+ * Spinning pays only while the waker runs on another CPU: the spin takes
+ * a permit of the spin budget (base.h) or does not happen, and gives way
+ * as spin_round says, as the stub handoff's does. */
 #define SLEEP_SPIN_ROUNDS 1000
-static unsigned sleep_spin_rounds, sleep_max_spinners, sleep_spinners;
-static pthread_once_t sleep_spin_once = PTHREAD_ONCE_INIT;
-
-static void sleep_spin_init(void)
-{
-    cpu_set_t set;
-    int ncpu = 1;
-    if (sched_getaffinity(0, sizeof(set), &set) == 0)
-        ncpu = CPU_COUNT(&set);
-    sleep_spin_rounds = ncpu > 1 ? SLEEP_SPIN_ROUNDS : 0;
-    sleep_max_spinners = (unsigned)ncpu;
-}
 
 static void sleep_yield(void)
 {
@@ -204,14 +192,13 @@ static void sleep_yield(void)
 /* Spin until s is woken or interrupted, or the spin ends. */
 static void sleep_spin(struct sleeper *s)
 {
-    pthread_once(&sleep_spin_once, sleep_spin_init);
-    if (__atomic_add_fetch(&sleep_spinners, 1, __ATOMIC_RELAXED) <= sleep_max_spinners)
-        for (unsigned i = 0;
-             i < sleep_spin_rounds && !__atomic_load_n(&s->woken, __ATOMIC_ACQUIRE) &&
-             !__atomic_load_n(&s->interrupt, __ATOMIC_ACQUIRE);
-             i++)
-            spin_round(i, sleep_yield);
-    __atomic_sub_fetch(&sleep_spinners, 1, __ATOMIC_RELAXED);
+    if (!spin_permit_take())
+        return;
+    for (unsigned i = 0; i < SLEEP_SPIN_ROUNDS && !__atomic_load_n(&s->woken, __ATOMIC_ACQUIRE) &&
+                         !__atomic_load_n(&s->interrupt, __ATOMIC_ACQUIRE);
+         i++)
+        spin_round(i, sleep_yield);
+    spin_permit_put();
 }
 
 int task_sleep(struct task *t, const struct timespec *deadline, int flags)

@@ -713,7 +713,7 @@ void mm_kill_last(struct mm *mm, struct guest_ctx *ctx)
     mm_kill(mm);
     if (ctx && ctx->stub->plat->reap_thread)
         ctx->stub->plat->reap_thread(ctx);
-    free(ctx);
+    stub_ctx_free(ctx);
 }
 
 struct mm *mm_new(void)
