@@ -299,8 +299,18 @@ void task_exit(struct task *t)
     } else if (ctx) {
         mm_end_thread(ctx);
     }
-    if (last)
+    if (last) {
         process_died(p, wstatus);
+        /* exit_mm: a zombie has no address space. Its stub goes now, by
+         * this thread and after the parent was told: reaping it waits for
+         * the host to tear the process down, which the parent's wait
+         * need not wait for. */
+        pthread_mutex_lock(&p->lock);
+        struct mm *mm = p->mm;
+        p->mm = NULL;
+        pthread_mutex_unlock(&p->lock);
+        mm_put(mm);
+    }
 
     pthread_mutex_lock(&box->tasklist);
     int none_left = --box->nr_tasks == 0;
