@@ -497,35 +497,12 @@ static long prw_call(struct task *t, const struct sysargs *a, enum rw_kind kind)
     return rw_fd(t, kind, fd, buf, count, &offset);
 }
 
-long sys_read(struct task *t, const struct sysargs *a)
-{
-    return rw_call(t, a, RW_READ);
-}
-
-long sys_write(struct task *t, const struct sysargs *a)
-{
-    return rw_call(t, a, RW_WRITE);
-}
-
-long sys_pread64(struct task *t, const struct sysargs *a)
-{
-    return prw_call(t, a, RW_READ);
-}
-
-long sys_pwrite64(struct task *t, const struct sysargs *a)
-{
-    return prw_call(t, a, RW_WRITE);
-}
-
-long sys_readv(struct task *t, const struct sysargs *a)
-{
-    return rw_call(t, a, RW_READV);
-}
-
-long sys_writev(struct task *t, const struct sysargs *a)
-{
-    return rw_call(t, a, RW_WRITEV);
-}
+SYSCALL_AS(read, rw_call, RW_READ)
+SYSCALL_AS(write, rw_call, RW_WRITE)
+SYSCALL_AS(pread64, prw_call, RW_READ)
+SYSCALL_AS(pwrite64, prw_call, RW_WRITE)
+SYSCALL_AS(readv, rw_call, RW_READV)
+SYSCALL_AS(writev, rw_call, RW_WRITEV)
 
 /* preadv/pwritev(2): offset -1 with the v2 calls means the file position. */
 static long prwv(struct task *t, const struct sysargs *a, int write, int v2)
@@ -556,25 +533,10 @@ static long prwv(struct task *t, const struct sysargs *a, int write, int v2)
     return r;
 }
 
-long sys_preadv(struct task *t, const struct sysargs *a)
-{
-    return prwv(t, a, 0, 0);
-}
-
-long sys_pwritev(struct task *t, const struct sysargs *a)
-{
-    return prwv(t, a, 1, 0);
-}
-
-long sys_preadv2(struct task *t, const struct sysargs *a)
-{
-    return prwv(t, a, 0, 1);
-}
-
-long sys_pwritev2(struct task *t, const struct sysargs *a)
-{
-    return prwv(t, a, 1, 1);
-}
+SYSCALL_AS(preadv, prwv, 0, 0)
+SYSCALL_AS(pwritev, prwv, 1, 0)
+SYSCALL_AS(preadv2, prwv, 0, 1)
+SYSCALL_AS(pwritev2, prwv, 1, 1)
 
 long sys_lseek(struct task *t, const struct sysargs *a)
 {
@@ -711,15 +673,8 @@ static long do_getdents(struct task *t, const struct sysargs *a, int old)
     return ret;
 }
 
-long sys_getdents64(struct task *t, const struct sysargs *a)
-{
-    return do_getdents(t, a, 0);
-}
-
-long sys_getdents(struct task *t, const struct sysargs *a)
-{
-    return do_getdents(t, a, 1);
-}
+SYSCALL_AS(getdents64, do_getdents, 0)
+SYSCALL_AS(getdents, do_getdents, 1)
 
 /* ---- copying between files ---- */
 

@@ -144,12 +144,7 @@ static long stat_out(struct task *t, long r, const struct stat *st, uint64_t ubu
     return copy_out(t, ubuf, st, sizeof(*st)) < 0 ? -EFAULT : 0;
 }
 
-long sys_stat(struct task *t, const struct sysargs *a)
-{
-    uint64_t pathname = a->a[0], statbuf = a->a[1];
-    struct stat st;
-    return stat_out(t, stat_at(t, AT_FDCWD, pathname, 0, &st), &st, statbuf);
-}
+SYSCALL_AS(stat, sys_at_form, 1, 2, sys_newfstatat)
 
 long sys_lstat(struct task *t, const struct sysargs *a)
 {
@@ -359,8 +354,11 @@ long sys_fstatfs(struct task *t, const struct sysargs *a)
 /* access() checks with the real ids (and the capabilities a real root
  * has) for the walk as for the file, as Linux's access_override_creds;
  * AT_EACCESS with the caller's own creds. */
-static long do_access(struct task *t, int dirfd, uint64_t upath, int mode, int flags)
+long sys_faccessat2(struct task *t, const struct sysargs *a)
 {
+    int dirfd = (int)a->a[0];
+    uint64_t upath = a->a[1];
+    int mode = (int)a->a[2], flags = (int)a->a[3];
     if (mode & ~(F_OK | R_OK | W_OK | X_OK))
         return -EINVAL;
     if (flags & ~(AT_EACCESS | AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH))
@@ -401,33 +399,16 @@ static long do_access(struct task *t, int dirfd, uint64_t upath, int mode, int f
     return r;
 }
 
-long sys_access(struct task *t, const struct sysargs *a)
-{
-    uint64_t pathname = a->a[0];
-    int mode = (int)a->a[1];
-    return do_access(t, AT_FDCWD, pathname, mode, 0);
-}
-
-long sys_faccessat(struct task *t, const struct sysargs *a)
-{
-    int dirfd = (int)a->a[0];
-    uint64_t pathname = a->a[1];
-    int mode = (int)a->a[2];
-    return do_access(t, dirfd, pathname, mode, 0);
-}
-
-long sys_faccessat2(struct task *t, const struct sysargs *a)
-{
-    int dirfd = (int)a->a[0];
-    uint64_t pathname = a->a[1];
-    int mode = (int)a->a[2], flags = (int)a->a[3];
-    return do_access(t, dirfd, pathname, mode, flags);
-}
+SYSCALL_AS(faccessat, sys_at_form, 0, 3, sys_faccessat2)
+SYSCALL_AS(access, sys_at_form, 1, 2, sys_faccessat2)
 
 /* ---- readlink ---- */
 
-static long do_readlink(struct task *t, int dirfd, uint64_t upath, uint64_t ubuf, int bufsiz)
+long sys_readlinkat(struct task *t, const struct sysargs *a)
 {
+    int dirfd = (int)a->a[0];
+    uint64_t upath = a->a[1], ubuf = a->a[2];
+    int bufsiz = (int)a->a[3];
     if (bufsiz <= 0)
         return -EINVAL;
     char *path = malloc(PATH_MAX_LEN);
@@ -454,20 +435,7 @@ static long do_readlink(struct task *t, int dirfd, uint64_t upath, uint64_t ubuf
     return r;
 }
 
-long sys_readlink(struct task *t, const struct sysargs *a)
-{
-    uint64_t pathname = a->a[0], buf = a->a[1];
-    int bufsiz = (int)a->a[2];
-    return do_readlink(t, AT_FDCWD, pathname, buf, bufsiz);
-}
-
-long sys_readlinkat(struct task *t, const struct sysargs *a)
-{
-    int dirfd = (int)a->a[0];
-    uint64_t pathname = a->a[1], buf = a->a[2];
-    int bufsiz = (int)a->a[3];
-    return do_readlink(t, dirfd, pathname, buf, bufsiz);
-}
+SYSCALL_AS(readlink, sys_at_form, 1, 3, sys_readlinkat)
 
 /* ---- chmod, chown, truncate, times ---- */
 
@@ -502,8 +470,12 @@ static long setattr_fd(struct task *t, int fd, struct iattr *ia)
     return r;
 }
 
-static long chmod_at(struct task *t, int dirfd, uint64_t upath, mode_t mode, int flags)
+long sys_fchmodat2(struct task *t, const struct sysargs *a)
 {
+    int dirfd = (int)a->a[0];
+    uint64_t upath = a->a[1];
+    mode_t mode = (mode_t)a->a[2];
+    int flags = (int)a->a[3];
     if (flags & ~(AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH))
         return -EINVAL;
     struct iattr ia = { .valid = ATTR_MODE, .mode = mode & 07777 };
@@ -520,29 +492,8 @@ static long chmod_at(struct task *t, int dirfd, uint64_t upath, mode_t mode, int
     return r;
 }
 
-long sys_chmod(struct task *t, const struct sysargs *a)
-{
-    uint64_t pathname = a->a[0];
-    mode_t mode = (mode_t)a->a[1];
-    return chmod_at(t, AT_FDCWD, pathname, mode, 0);
-}
-
-long sys_fchmodat(struct task *t, const struct sysargs *a)
-{
-    int dirfd = (int)a->a[0];
-    uint64_t pathname = a->a[1];
-    mode_t mode = (mode_t)a->a[2];
-    return chmod_at(t, dirfd, pathname, mode, 0);
-}
-
-long sys_fchmodat2(struct task *t, const struct sysargs *a)
-{
-    int dirfd = (int)a->a[0];
-    uint64_t pathname = a->a[1];
-    mode_t mode = (mode_t)a->a[2];
-    int flags = (int)a->a[3];
-    return chmod_at(t, dirfd, pathname, mode, flags);
-}
+SYSCALL_AS(fchmodat, sys_at_form, 0, 3, sys_fchmodat2)
+SYSCALL_AS(chmod, sys_at_form, 1, 2, sys_fchmodat2)
 
 long sys_fchmod(struct task *t, const struct sysargs *a)
 {
@@ -576,12 +527,6 @@ static long chown_at(struct task *t, int dirfd, uint64_t upath, uint64_t uid, ui
     return setattr_at(t, dirfd, upath, lf, &ia);
 }
 
-long sys_chown(struct task *t, const struct sysargs *a)
-{
-    uint64_t pathname = a->a[0], owner = a->a[1], group = a->a[2];
-    return chown_at(t, AT_FDCWD, pathname, owner, group, 0);
-}
-
 long sys_lchown(struct task *t, const struct sysargs *a)
 {
     uint64_t pathname = a->a[0], owner = a->a[1], group = a->a[2];
@@ -595,6 +540,8 @@ long sys_fchownat(struct task *t, const struct sysargs *a)
     int flags = (int)a->a[4];
     return chown_at(t, dirfd, pathname, owner, group, flags);
 }
+
+SYSCALL_AS(chown, sys_at_form, 1, 3, sys_fchownat)
 
 long sys_fchown(struct task *t, const struct sysargs *a)
 {
@@ -708,8 +655,10 @@ long sys_utimensat(struct task *t, const struct sysargs *a)
     return utimes_common(t, dirfd, pathname, times ? ts : NULL, flags);
 }
 
-static long timeval_times(struct task *t, int dirfd, uint64_t upath, uint64_t utv)
+long sys_futimesat(struct task *t, const struct sysargs *a)
 {
+    int dirfd = (int)a->a[0];
+    uint64_t upath = a->a[1], utv = a->a[2];
     struct timeval tv[2];
     struct timespec ts[2];
     if (utv) {
@@ -725,18 +674,7 @@ static long timeval_times(struct task *t, int dirfd, uint64_t upath, uint64_t ut
     return utimes_common(t, dirfd, upath, utv ? ts : NULL, 0);
 }
 
-long sys_utimes(struct task *t, const struct sysargs *a)
-{
-    uint64_t filename = a->a[0], times = a->a[1];
-    return timeval_times(t, AT_FDCWD, filename, times);
-}
-
-long sys_futimesat(struct task *t, const struct sysargs *a)
-{
-    int dirfd = (int)a->a[0];
-    uint64_t pathname = a->a[1], times = a->a[2];
-    return timeval_times(t, dirfd, pathname, times);
-}
+SYSCALL_AS(utimes, sys_at_form, 1, 2, sys_futimesat)
 
 long sys_utime(struct task *t, const struct sysargs *a)
 {
@@ -976,54 +914,18 @@ static long do_removexattr(struct task *t, const struct sysargs *a, int by_fd, i
     return r;
 }
 
-long sys_setxattr(struct task *t, const struct sysargs *a)
-{
-    return do_setxattr(t, a, 0, 1);
-}
-long sys_lsetxattr(struct task *t, const struct sysargs *a)
-{
-    return do_setxattr(t, a, 0, 0);
-}
-long sys_fsetxattr(struct task *t, const struct sysargs *a)
-{
-    return do_setxattr(t, a, 1, 0);
-}
-long sys_getxattr(struct task *t, const struct sysargs *a)
-{
-    return do_getxattr(t, a, 0, 1);
-}
-long sys_lgetxattr(struct task *t, const struct sysargs *a)
-{
-    return do_getxattr(t, a, 0, 0);
-}
-long sys_fgetxattr(struct task *t, const struct sysargs *a)
-{
-    return do_getxattr(t, a, 1, 0);
-}
-long sys_listxattr(struct task *t, const struct sysargs *a)
-{
-    return do_listxattr(t, a, 0, 1);
-}
-long sys_llistxattr(struct task *t, const struct sysargs *a)
-{
-    return do_listxattr(t, a, 0, 0);
-}
-long sys_flistxattr(struct task *t, const struct sysargs *a)
-{
-    return do_listxattr(t, a, 1, 0);
-}
-long sys_removexattr(struct task *t, const struct sysargs *a)
-{
-    return do_removexattr(t, a, 0, 1);
-}
-long sys_lremovexattr(struct task *t, const struct sysargs *a)
-{
-    return do_removexattr(t, a, 0, 0);
-}
-long sys_fremovexattr(struct task *t, const struct sysargs *a)
-{
-    return do_removexattr(t, a, 1, 0);
-}
+SYSCALL_AS(setxattr, do_setxattr, 0, 1)
+SYSCALL_AS(lsetxattr, do_setxattr, 0, 0)
+SYSCALL_AS(fsetxattr, do_setxattr, 1, 0)
+SYSCALL_AS(getxattr, do_getxattr, 0, 1)
+SYSCALL_AS(lgetxattr, do_getxattr, 0, 0)
+SYSCALL_AS(fgetxattr, do_getxattr, 1, 0)
+SYSCALL_AS(listxattr, do_listxattr, 0, 1)
+SYSCALL_AS(llistxattr, do_listxattr, 0, 0)
+SYSCALL_AS(flistxattr, do_listxattr, 1, 0)
+SYSCALL_AS(removexattr, do_removexattr, 0, 1)
+SYSCALL_AS(lremovexattr, do_removexattr, 0, 0)
+SYSCALL_AS(fremovexattr, do_removexattr, 1, 0)
 
 /* ---- file handles ---- */
 
