@@ -37,4 +37,14 @@ static inline int unit_run(Suite *s)
     return failed ? EXIT_FAILURE : EXIT_SUCCESS;
 }
 
+/* The main of a suite of one test case: UNIT_MAIN(suite name, then
+ * UNIT_CASE's arguments from the case's name on). */
+#define UNIT_MAIN(suite_name, ...)                                                                 \
+    int main(void)                                                                                 \
+    {                                                                                              \
+        Suite *s = suite_create(suite_name);                                                       \
+        UNIT_CASE(s, __VA_ARGS__);                                                                 \
+        return unit_run(s);                                                                        \
+    }
+
 #endif
