@@ -49,14 +49,10 @@ static long install(struct task *t, struct file *f, int cloexec)
      O_PATH | O_TMPFILE | O_SYNC)
 static long do_open(struct task *t, int dirfd, uint64_t upath, int flags, mode_t mode, int resolve)
 {
-    char *path = malloc(PATH_MAX_LEN);
-    if (!path)
-        return -ENOMEM;
-    long r = getname(t, upath, path, 0);
-    if (r < 0) {
-        free(path);
+    char *path;
+    long r = getname_alloc(t, upath, 0, &path);
+    if (r < 0)
         return r;
-    }
     if ((flags & O_CREAT) && (flags & O_DIRECTORY)) {
         free(path);
         return -EINVAL;

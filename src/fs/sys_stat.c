@@ -29,12 +29,11 @@
 /* Look up a path argument (copied in) with lookup flags. */
 static long lookup_user(struct task *t, int dirfd, uint64_t upath, int lflags, struct path *out)
 {
-    char *path = malloc(PATH_MAX_LEN);
-    if (!path)
-        return -ENOMEM;
-    long r = getname(t, upath, path, !!(lflags & LOOKUP_EMPTY));
-    if (r >= 0)
-        r = task_lookup(t, dirfd, path, lflags, out);
+    char *path;
+    long r = getname_alloc(t, upath, !!(lflags & LOOKUP_EMPTY), &path);
+    if (r < 0)
+        return r;
+    r = task_lookup(t, dirfd, path, lflags, out);
     free(path);
     return r;
 }
@@ -99,14 +98,10 @@ static void statx_more_of(struct statx_more *sx, struct mount *mnt, struct dentr
 static long stat_at_mnt(struct task *t, int dirfd, uint64_t upath, int flags, struct stat *st,
                         struct statx_more *sx)
 {
-    char *path = malloc(PATH_MAX_LEN);
-    if (!path)
-        return -ENOMEM;
-    long r = getname(t, upath, path, !!(flags & AT_EMPTY_PATH));
-    if (r < 0) {
-        free(path);
+    char *path;
+    long r = getname_alloc(t, upath, !!(flags & AT_EMPTY_PATH), &path);
+    if (r < 0)
         return r;
-    }
     if (path[0] == 0 && dirfd != AT_FDCWD) {
         free(path);
         struct file *f = fd_get(t->proc->files, dirfd);
@@ -278,13 +273,15 @@ long sys_statx(struct task *t, const struct sysargs *a)
     return copy_out(t, statxbuf, &x, sizeof(x)) < 0 ? -EFAULT : 0;
 }
 
+/* statfs of p, out to ubuf; a path with no dentry is an anonymous file's
+ * (pipefs and friends). */
 static long statfs_path(struct task *t, const struct path *p, uint64_t ubuf)
 {
-    struct super_block *sb = p->d->inode->sb;
+    struct super_block *sb = p->d ? p->d->inode->sb : NULL;
     struct statfs st;
     memset(&st, 0, sizeof(st));
     long r = 0;
-    if (sb->type->statfs)
+    if (sb && sb->type->statfs)
         r = sb->type->statfs(sb, &st);
     else {
         st.f_bsize = 4096;
@@ -293,7 +290,10 @@ static long statfs_path(struct task *t, const struct path *p, uint64_t ubuf)
     }
     if (r < 0)
         return r;
-    if (sb->type != &hostfs_type) {
+    if (!sb) {
+        st.f_type = 0x50495045; /* PIPEFS_MAGIC */
+        st.f_flags = ST_VALID;
+    } else if (sb->type != &hostfs_type) {
         st.f_type = (long)sb->type->magic;
         st.f_fsid.__val[0] = (int)sb->dev;
         st.f_flags = ST_VALID;
@@ -310,44 +310,25 @@ static long statfs_path(struct task *t, const struct path *p, uint64_t ubuf)
     return copy_out(t, ubuf, &st, sizeof(st)) < 0 ? -EFAULT : 0;
 }
 
-long sys_statfs(struct task *t, const struct sysargs *a)
+/* statfs, fstatfs (by_fd: O_PATH and anonymous files too) */
+static long do_statfs(struct task *t, const struct sysargs *a, int by_fd)
 {
-    uint64_t upath = a->a[0], buf = a->a[1];
+    uint64_t arg = a->a[0], buf = a->a[1];
     struct path p;
-    long r = lookup_user(t, AT_FDCWD, upath, LOOKUP_FOLLOW, &p);
+    struct file *f = NULL;
+    long r =
+        by_fd ? fd_path(t, (int)arg, &p, &f) : lookup_user(t, AT_FDCWD, arg, LOOKUP_FOLLOW, &p);
     if (r < 0)
         return r;
+    if (f)
+        file_put(f);
     r = statfs_path(t, &p, buf);
     path_put(&p);
     return r;
 }
 
-long sys_fstatfs(struct task *t, const struct sysargs *a)
-{
-    int fd = (int)a->a[0];
-    uint64_t buf = a->a[1];
-    struct path p;
-    struct file *f;
-    long r = fd_path(t, fd, &p, &f);
-    if (r < 0)
-        return r;
-    if (!p.d) {
-        /* Anonymous files: pipefs and friends. */
-        struct statfs st;
-        memset(&st, 0, sizeof(st));
-        st.f_type = 0x50495045; /* PIPEFS_MAGIC */
-        st.f_bsize = 4096;
-        st.f_namelen = NAME_MAX_LEN;
-        st.f_frsize = 4096;
-        st.f_flags = ST_VALID;
-        file_put(f);
-        return copy_out(t, buf, &st, sizeof(st)) < 0 ? -EFAULT : 0;
-    }
-    file_put(f);
-    r = statfs_path(t, &p, buf);
-    path_put(&p);
-    return r;
-}
+SYSCALL_AS(statfs, do_statfs, 0)
+SYSCALL_AS(fstatfs, do_statfs, 1)
 
 /* ---- access ---- */
 
@@ -364,14 +345,10 @@ long sys_faccessat2(struct task *t, const struct sysargs *a)
     if (flags & ~(AT_EACCESS | AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH))
         return -EINVAL;
     int lf = at_lookup_flags(flags);
-    char *path = malloc(PATH_MAX_LEN);
-    if (!path)
-        return -ENOMEM;
-    long r = getname(t, upath, path, !!(lf & LOOKUP_EMPTY));
-    if (r < 0) {
-        free(path);
+    char *path;
+    long r = getname_alloc(t, upath, !!(lf & LOOKUP_EMPTY), &path);
+    if (r < 0)
         return r;
-    }
     const struct creds *cred =
         flags & AT_EACCESS ? creds_get(t->cred) : creds_access_override(t->cred);
     if (!cred) {
@@ -772,6 +749,27 @@ static long xattr_target(struct task *t, int by_fd, uint64_t arg, int follow, st
     return lookup_user(t, AT_FDCWD, arg, follow ? LOOKUP_FOLLOW : 0, p);
 }
 
+/* The three forms of each xattr call, on a path (following symlinks), on
+ * a path (not following them) and on a descriptor: <op>xattr,
+ * l<op>xattr and f<op>xattr are do_<op>xattr(t, a, by_fd, follow). */
+#define XATTR_CALLS(op)                                                                            \
+    SYSCALL_AS(op##xattr, do_##op##xattr, 0, 1)                                                    \
+    SYSCALL_AS(l##op##xattr, do_##op##xattr, 0, 0)                                                 \
+    SYSCALL_AS(f##op##xattr, do_##op##xattr, 1, 0)
+
+/* vfs_setxattr's and vfs_removexattr's order: read-only mount, permission,
+ * the name's namespace (resolved by the handler lookup), the file system
+ * (has_op: it has the operation). 0 to go on. */
+static int xattr_change_check(struct task *t, const struct path *p, const char *name, int has_op)
+{
+    if (p->mnt && (p->mnt->flags & MNT_RDONLY))
+        return -EROFS;
+    int r = xattr_permission(t, p->d->inode, name, MAY_WRITE);
+    if (r < 0)
+        return r;
+    return has_op ? xattr_prefix_check(name) : -EOPNOTSUPP;
+}
+
 static long do_setxattr(struct task *t, const struct sysargs *a, int by_fd, int follow)
 {
     uint64_t upath = a->a[0], uname = a->a[1], value = a->a[2];
@@ -796,21 +794,16 @@ static long do_setxattr(struct task *t, const struct sysargs *a, int by_fd, int 
     r = xattr_target(t, by_fd, upath, follow, &p);
     if (r == 0) {
         struct inode *i = p.d->inode;
-        /* vfs_setxattr's order: read-only mount, permission, the name's
-         * namespace (resolved by the handler lookup), the file system. */
-        if (p.mnt && (p.mnt->flags & MNT_RDONLY))
-            r = -EROFS;
-        else if ((r = xattr_permission(t, i, name, MAY_WRITE)) < 0)
-            ;
-        else if (!i->ops->setxattr)
-            r = -EOPNOTSUPP;
-        else if ((r = xattr_prefix_check(name)) == 0)
+        r = xattr_change_check(t, &p, name, i->ops->setxattr != NULL);
+        if (r == 0)
             r = i->ops->setxattr(i, name, val, size, flags);
         path_put(&p);
     }
     free(val);
     return r;
 }
+
+XATTR_CALLS(set)
 
 static long do_getxattr(struct task *t, const struct sysargs *a, int by_fd, int follow)
 {
@@ -842,6 +835,8 @@ static long do_getxattr(struct task *t, const struct sysargs *a, int by_fd, int 
     path_put(&p);
     return r;
 }
+
+XATTR_CALLS(get)
 
 /* Drop the trusted.* names from a list of n bytes: Linux lists them only
  * to a caller with CAP_SYS_ADMIN. Returns the new length. */
@@ -890,6 +885,8 @@ static long do_listxattr(struct task *t, const struct sysargs *a, int by_fd, int
     return r;
 }
 
+XATTR_CALLS(list)
+
 static long do_removexattr(struct task *t, const struct sysargs *a, int by_fd, int follow)
 {
     uint64_t upath = a->a[0], uname = a->a[1];
@@ -902,30 +899,14 @@ static long do_removexattr(struct task *t, const struct sysargs *a, int by_fd, i
     if (r < 0)
         return r;
     struct inode *i = p.d->inode;
-    if (p.mnt && (p.mnt->flags & MNT_RDONLY))
-        r = -EROFS;
-    else if ((r = xattr_permission(t, i, name, MAY_WRITE)) < 0)
-        ;
-    else if (!i->ops->removexattr)
-        r = -EOPNOTSUPP;
-    else if ((r = xattr_prefix_check(name)) == 0)
+    r = xattr_change_check(t, &p, name, i->ops->removexattr != NULL);
+    if (r == 0)
         r = i->ops->removexattr(i, name);
     path_put(&p);
     return r;
 }
 
-SYSCALL_AS(setxattr, do_setxattr, 0, 1)
-SYSCALL_AS(lsetxattr, do_setxattr, 0, 0)
-SYSCALL_AS(fsetxattr, do_setxattr, 1, 0)
-SYSCALL_AS(getxattr, do_getxattr, 0, 1)
-SYSCALL_AS(lgetxattr, do_getxattr, 0, 0)
-SYSCALL_AS(fgetxattr, do_getxattr, 1, 0)
-SYSCALL_AS(listxattr, do_listxattr, 0, 1)
-SYSCALL_AS(llistxattr, do_listxattr, 0, 0)
-SYSCALL_AS(flistxattr, do_listxattr, 1, 0)
-SYSCALL_AS(removexattr, do_removexattr, 0, 1)
-SYSCALL_AS(lremovexattr, do_removexattr, 0, 0)
-SYSCALL_AS(fremovexattr, do_removexattr, 1, 0)
+XATTR_CALLS(remove)
 
 /* ---- file handles ---- */
 
