@@ -16,6 +16,7 @@
 #include <unistd.h>
 #include <utime.h>
 
+#include "abi/statx.h"
 #include "base.h"
 #include "fs/file/fdtable.h"
 #include "fs/file/file.h"
@@ -171,25 +172,6 @@ long sys_newfstatat(struct task *t, const struct sysargs *a)
     struct stat st;
     return stat_out(t, stat_at(t, dirfd, pathname, flags, &st), &st, statbuf);
 }
-
-/* struct statx as the kernel defines it (256 bytes). */
-struct kstatx_ts {
-    int64_t tv_sec;
-    uint32_t tv_nsec;
-    int32_t pad;
-};
-struct kstatx {
-    uint32_t mask, blksize;
-    uint64_t attributes;
-    uint32_t nlink, uid, gid;
-    uint16_t mode, pad1;
-    uint64_t ino, size, blocks, attributes_mask;
-    struct kstatx_ts atime, btime, ctime, mtime;
-    uint32_t rdev_major, rdev_minor, dev_major, dev_minor;
-    uint64_t mnt_id;
-    uint32_t dio_mem_align, dio_offset_align;
-    uint64_t spare[12];
-};
 
 #define STATX_MNT_ID_BIT 0x1000U
 #define STATX_MNT_ID_UNIQUE_BIT 0x4000U
