@@ -29,12 +29,6 @@ static int64_t now_ns(void)
     return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
-static void msleep(int ms)
-{
-    struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000 };
-    nanosleep(&ts, NULL);
-}
-
 /* ---- no lost wake-ups ---- */
 
 /* A new wq with w queued on it for t (NULL: the calling host thread),

@@ -6,6 +6,7 @@
 #include <check.h>
 #include <stddef.h>
 #include <stdlib.h>
+#include <time.h>
 
 /* One test case: its fixture (either may be NULL) and timeout in seconds
  * (0: Check's default), then its tests. */
@@ -27,6 +28,13 @@ static inline void unit_add_case(Suite *s, const char *name, void (*setup)(void)
     unit_add_case((s), (name), (setup), (teardown), (timeout),                                     \
                   (const TTest *const[]){ __VA_ARGS__ },                                           \
                   sizeof((const TTest *const[]){ __VA_ARGS__ }) / sizeof(const TTest *))
+
+/* Sleep ms milliseconds (to let another thread get somewhere). */
+static inline void msleep(int ms)
+{
+    struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000 };
+    nanosleep(&ts, NULL);
+}
 
 static inline int unit_run(Suite *s)
 {
