@@ -14,6 +14,9 @@ struct task;
 /* Copy a path argument in from the guest (ENAMETOOLONG past 4095 bytes,
  * EFAULT, ENOENT if empty unless allow_empty). Returns its length. */
 long getname(struct task *t, uint64_t upath, char *buf, int allow_empty);
+/* getname into a new buffer of PATH_MAX_LEN bytes, *out (free it; NULL
+ * on an error, with nothing to free). */
+long getname_alloc(struct task *t, uint64_t upath, int allow_empty, char **out);
 
 /* Fill op for name (a sentry string, kept by the caller) relative to dirfd
  * (AT_FDCWD or a descriptor of t) with lookup flags LOOKUP_*: t's root and

@@ -3,6 +3,7 @@
 #ifndef SENTRY_SYSCALL_H
 #define SENTRY_SYSCALL_H
 
+#include <fcntl.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -65,6 +66,29 @@ const char *syscall_name(uint64_t nr);
     long sys_##name(struct task *t, const struct sysargs *a);
 #include "sentry/syscalls.def"
 #undef SYS
+
+/* A handler that is another function called with the same task and
+ * arguments and fixed further ones: SYSCALL_AS(read, rw_call, RW_READ)
+ * defines sys_read as rw_call(t, a, RW_READ). */
+#define SYSCALL_AS(name, fn, ...)                                                                  \
+    long sys_##name(struct task *t, const struct sysargs *a)                                       \
+    {                                                                                              \
+        return fn(t, a, __VA_ARGS__);                                                              \
+    }
+
+/* An older form of an *at call (access of faccessat2, chmod of fchmodat2,
+ * faccessat of faccessat2, rename of renameat2, ...) served by the *at
+ * form's handler `at`: it gets AT_FDCWD at each a[i] with bit i set in dirs
+ * (the directories the older form does not name), the older form's n
+ * arguments in order at the others, and 0 for the rest (the flags). */
+static inline long sys_at_form(struct task *t, const struct sysargs *a, unsigned dirs, int n,
+                               long (*at)(struct task *, const struct sysargs *))
+{
+    struct sysargs b = { .nr = a->nr };
+    for (int i = 0, j = 0; i < 6 && j < n; i++)
+        b.a[i] = (dirs & (1u << i)) ? (uint64_t)(int64_t)AT_FDCWD : a->a[j++];
+    return at(t, &b);
+}
 
 /* Service one syscall trap of t: sets t->regs.rax. */
 void syscall_dispatch(struct task *t, uint64_t nr, uint32_t arch);

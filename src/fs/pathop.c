@@ -3,6 +3,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
@@ -20,6 +21,19 @@ long getname(struct task *t, uint64_t upath, char *buf, int allow_empty)
     if (n == 0 && !allow_empty)
         return -ENOENT;
     return n;
+}
+
+long getname_alloc(struct task *t, uint64_t upath, int allow_empty, char **out)
+{
+    *out = malloc(PATH_MAX_LEN);
+    if (!*out)
+        return -ENOMEM;
+    long r = getname(t, upath, *out, allow_empty);
+    if (r < 0) {
+        free(*out);
+        *out = NULL;
+    }
+    return r;
 }
 
 /* The directory open at dirfd as a starting point for name. */

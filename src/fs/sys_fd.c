@@ -49,14 +49,10 @@ static long install(struct task *t, struct file *f, int cloexec)
      O_PATH | O_TMPFILE | O_SYNC)
 static long do_open(struct task *t, int dirfd, uint64_t upath, int flags, mode_t mode, int resolve)
 {
-    char *path = malloc(PATH_MAX_LEN);
-    if (!path)
-        return -ENOMEM;
-    long r = getname(t, upath, path, 0);
-    if (r < 0) {
-        free(path);
+    char *path;
+    long r = getname_alloc(t, upath, 0, &path);
+    if (r < 0)
         return r;
-    }
     if ((flags & O_CREAT) && (flags & O_DIRECTORY)) {
         free(path);
         return -EINVAL;
@@ -82,14 +78,6 @@ static long do_open(struct task *t, int dirfd, uint64_t upath, int flags, mode_t
     return install(t, f, !!(flags & O_CLOEXEC));
 }
 
-long sys_open(struct task *t, const struct sysargs *a)
-{
-    uint64_t pathname = a->a[0];
-    int flags = (int)a->a[1];
-    mode_t mode = (mode_t)a->a[2];
-    return do_open(t, AT_FDCWD, pathname, flags, mode, 0);
-}
-
 long sys_openat(struct task *t, const struct sysargs *a)
 {
     int dirfd = (int)a->a[0];
@@ -98,6 +86,8 @@ long sys_openat(struct task *t, const struct sysargs *a)
     mode_t mode = (mode_t)a->a[3];
     return do_open(t, dirfd, pathname, flags, mode, 0);
 }
+
+SYSCALL_AS(open, sys_at_form, 1, 3, sys_openat)
 
 long sys_creat(struct task *t, const struct sysargs *a)
 {

@@ -87,21 +87,7 @@ long sys_mkdirat(struct task *t, const struct sysargs *a)
     return name_op(t, NAME_MKDIR, dirfd, pathname, mode, 0);
 }
 
-long sys_mkdir(struct task *t, const struct sysargs *a)
-{
-    uint64_t pathname = a->a[0];
-    mode_t mode = (mode_t)a->a[1];
-    return name_op(t, NAME_MKDIR, AT_FDCWD, pathname, mode, 0);
-}
-
-/* The old encoding of dev_t (new_decode_dev). */
-static long do_mknodat(struct task *t, int dirfd, uint64_t pathname, mode_t mode, unsigned dev)
-{
-    if (S_ISDIR(mode))
-        return -EPERM;
-    dev_t rdev = makedev((dev >> 8) & 0xfff, (dev & 0xff) | ((dev >> 12) & 0xfff00));
-    return name_op(t, NAME_MKNOD, dirfd, pathname, mode, rdev);
-}
+SYSCALL_AS(mkdir, sys_at_form, 1, 2, sys_mkdirat)
 
 long sys_mknodat(struct task *t, const struct sysargs *a)
 {
@@ -109,16 +95,14 @@ long sys_mknodat(struct task *t, const struct sysargs *a)
     uint64_t pathname = a->a[1];
     mode_t mode = (mode_t)a->a[2];
     unsigned dev = (unsigned)a->a[3];
-    return do_mknodat(t, dirfd, pathname, mode, dev);
+    if (S_ISDIR(mode))
+        return -EPERM;
+    /* The old encoding of dev_t (new_decode_dev). */
+    dev_t rdev = makedev((dev >> 8) & 0xfff, (dev & 0xff) | ((dev >> 12) & 0xfff00));
+    return name_op(t, NAME_MKNOD, dirfd, pathname, mode, rdev);
 }
 
-long sys_mknod(struct task *t, const struct sysargs *a)
-{
-    uint64_t pathname = a->a[0];
-    mode_t mode = (mode_t)a->a[1];
-    unsigned dev = (unsigned)a->a[2];
-    return do_mknodat(t, AT_FDCWD, pathname, mode, dev);
-}
+SYSCALL_AS(mknod, sys_at_form, 1, 3, sys_mknodat)
 
 long sys_unlinkat(struct task *t, const struct sysargs *a)
 {
@@ -130,11 +114,7 @@ long sys_unlinkat(struct task *t, const struct sysargs *a)
     return name_op(t, (flags & AT_REMOVEDIR) ? NAME_RMDIR : NAME_UNLINK, dirfd, pathname, 0, 0);
 }
 
-long sys_unlink(struct task *t, const struct sysargs *a)
-{
-    uint64_t pathname = a->a[0];
-    return name_op(t, NAME_UNLINK, AT_FDCWD, pathname, 0, 0);
-}
+SYSCALL_AS(unlink, sys_at_form, 1, 1, sys_unlinkat)
 
 long sys_rmdir(struct task *t, const struct sysargs *a)
 {
@@ -142,9 +122,11 @@ long sys_rmdir(struct task *t, const struct sysargs *a)
     return name_op(t, NAME_RMDIR, AT_FDCWD, pathname, 0, 0);
 }
 
-static long do_renameat2(struct task *t, int olddirfd, uint64_t oldpath, int newdirfd,
-                         uint64_t newpath, unsigned flags)
+long sys_renameat2(struct task *t, const struct sysargs *a)
 {
+    int olddirfd = (int)a->a[0], newdirfd = (int)a->a[2];
+    uint64_t oldpath = a->a[1], newpath = a->a[3];
+    unsigned flags = (unsigned)a->a[4];
     struct names n;
     long r = names_in(t, 2, oldpath, newpath, &n, 0);
     if (r == 0) {
@@ -159,30 +141,14 @@ static long do_renameat2(struct task *t, int olddirfd, uint64_t oldpath, int new
     return r;
 }
 
-long sys_renameat2(struct task *t, const struct sysargs *a)
+SYSCALL_AS(renameat, sys_at_form, 0, 4, sys_renameat2)
+SYSCALL_AS(rename, sys_at_form, 1 << 0 | 1 << 2, 2, sys_renameat2)
+
+long sys_linkat(struct task *t, const struct sysargs *a)
 {
     int olddirfd = (int)a->a[0], newdirfd = (int)a->a[2];
     uint64_t oldpath = a->a[1], newpath = a->a[3];
-    unsigned flags = (unsigned)a->a[4];
-    return do_renameat2(t, olddirfd, oldpath, newdirfd, newpath, flags);
-}
-
-long sys_renameat(struct task *t, const struct sysargs *a)
-{
-    int olddirfd = (int)a->a[0], newdirfd = (int)a->a[2];
-    uint64_t oldpath = a->a[1], newpath = a->a[3];
-    return do_renameat2(t, olddirfd, oldpath, newdirfd, newpath, 0);
-}
-
-long sys_rename(struct task *t, const struct sysargs *a)
-{
-    uint64_t oldpath = a->a[0], newpath = a->a[1];
-    return do_renameat2(t, AT_FDCWD, oldpath, AT_FDCWD, newpath, 0);
-}
-
-static long do_linkat(struct task *t, int olddirfd, uint64_t oldpath, int newdirfd,
-                      uint64_t newpath, int flags)
-{
+    int flags = (int)a->a[4];
     if (flags & ~(AT_SYMLINK_FOLLOW | AT_EMPTY_PATH))
         return -EINVAL;
     struct names n;
@@ -210,22 +176,12 @@ static long do_linkat(struct task *t, int olddirfd, uint64_t oldpath, int newdir
     return r;
 }
 
-long sys_linkat(struct task *t, const struct sysargs *a)
-{
-    int olddirfd = (int)a->a[0], newdirfd = (int)a->a[2];
-    uint64_t oldpath = a->a[1], newpath = a->a[3];
-    int flags = (int)a->a[4];
-    return do_linkat(t, olddirfd, oldpath, newdirfd, newpath, flags);
-}
+SYSCALL_AS(link, sys_at_form, 1 << 0 | 1 << 2, 2, sys_linkat)
 
-long sys_link(struct task *t, const struct sysargs *a)
+long sys_symlinkat(struct task *t, const struct sysargs *a)
 {
-    uint64_t oldpath = a->a[0], newpath = a->a[1];
-    return do_linkat(t, AT_FDCWD, oldpath, AT_FDCWD, newpath, 0);
-}
-
-static long do_symlinkat(struct task *t, uint64_t target, int newdirfd, uint64_t linkpath)
-{
+    uint64_t target = a->a[0], linkpath = a->a[2];
+    int newdirfd = (int)a->a[1];
     struct names n;
     long r = names_in(t, 2, target, linkpath, &n, 0);
     if (r == 0) {
@@ -238,18 +194,7 @@ static long do_symlinkat(struct task *t, uint64_t target, int newdirfd, uint64_t
     return r;
 }
 
-long sys_symlinkat(struct task *t, const struct sysargs *a)
-{
-    uint64_t target = a->a[0], linkpath = a->a[2];
-    int newdirfd = (int)a->a[1];
-    return do_symlinkat(t, target, newdirfd, linkpath);
-}
-
-long sys_symlink(struct task *t, const struct sysargs *a)
-{
-    uint64_t target = a->a[0], linkpath = a->a[1];
-    return do_symlinkat(t, target, AT_FDCWD, linkpath);
-}
+SYSCALL_AS(symlink, sys_at_form, 1 << 1, 2, sys_symlinkat)
 
 /* ---- cwd and root ---- */
 

@@ -158,16 +158,19 @@ long sys_poll(struct task *t, const struct sysargs *a)
     return poll_user(t, fds, nfds, ms >= 0 ? &d : NULL);
 }
 
-/* Linux's poll_select_finish: select, pselect6 and ppoll write the time
- * left until the deadline (zero once it passed) over the caller's timeout,
- * unless that was zero or the process has STICKY_TIMEOUTS. A timeout the
- * guest cannot write keeps its old value: the result stands. */
+/* Linux's poll_select_finish: after a wait that ended with r (a count or
+ * EINTR) select, pselect6 and ppoll write the time left until the
+ * deadline (zero once it passed) over the caller's timeout at utimeout (a
+ * struct timeval if timeval), unless there was none, it was zero (rel) or
+ * the process has STICKY_TIMEOUTS. A timeout the guest cannot write keeps
+ * its old value: the result stands. Returns r. */
 #define STICKY_TIMEOUTS 0x4000000U
-static void time_left(struct task *t, const struct timespec *deadline, int zero, uint64_t utimeout,
-                      int timeval)
+static long time_left(struct task *t, long r, uint64_t utimeout, const struct timespec *rel,
+                      const struct timespec *deadline, int timeval)
 {
-    if (zero || (t->proc->personality & STICKY_TIMEOUTS))
-        return;
+    if (!utimeout || (r < 0 && r != -EINTR) || (rel->tv_sec == 0 && rel->tv_nsec == 0) ||
+        (t->proc->personality & STICKY_TIMEOUTS))
+        return r;
     struct timespec now, left = { 0, 0 };
     clock_gettime(CLOCK_MONOTONIC, &now);
     if (now.tv_sec < deadline->tv_sec ||
@@ -185,6 +188,7 @@ static void time_left(struct task *t, const struct timespec *deadline, int zero,
     } else {
         (void)copy_out(t, utimeout, &left, sizeof(left));
     }
+    return r;
 }
 
 /* The signal mask argument of ppoll/pselect6: accepted, applied once
@@ -211,9 +215,7 @@ long sys_ppoll(struct task *t, const struct sysargs *a)
     if (r < 0)
         return r;
     r = poll_user(t, fds, nfds, tmo_p ? &d : NULL);
-    if (tmo_p && (r >= 0 || r == -EINTR))
-        time_left(t, &d, rel.tv_sec == 0 && rel.tv_nsec == 0, tmo_p, 0);
-    return r;
+    return time_left(t, r, tmo_p, &rel, &d, 0);
 }
 
 /* select over three fd_set bitmaps of n bits. */
@@ -297,20 +299,18 @@ long sys_select(struct task *t, const struct sysargs *a)
 {
     int nfds = (int)a->a[0];
     uint64_t readfds = a->a[1], writefds = a->a[2], exceptfds = a->a[3], timeout = a->a[4];
-    struct timeval tv;
-    struct timespec d;
+    struct timespec rel, d;
     if (timeout) {
+        struct timeval tv;
         if (copy_in(t, &tv, timeout, sizeof(tv)) < 0)
             return -EFAULT;
         if (tv.tv_sec < 0 || tv.tv_usec < 0)
             return -EINVAL;
-        struct timespec rel = { tv.tv_sec + tv.tv_usec / 1000000, (tv.tv_usec % 1000000) * 1000 };
+        rel = (struct timespec){ tv.tv_sec + tv.tv_usec / 1000000, (tv.tv_usec % 1000000) * 1000 };
         deadline_after(&d, &rel);
     }
     long r = do_select(t, nfds, readfds, writefds, exceptfds, timeout ? &d : NULL);
-    if (timeout && (r >= 0 || r == -EINTR))
-        time_left(t, &d, tv.tv_sec == 0 && tv.tv_usec == 0, timeout, 1);
-    return r;
+    return time_left(t, r, timeout, &rel, &d, 1);
 }
 
 long sys_pselect6(struct task *t, const struct sysargs *a)
@@ -333,7 +333,5 @@ long sys_pselect6(struct task *t, const struct sysargs *a)
             return r;
     }
     r = do_select(t, nfds, readfds, writefds, exceptfds, timeout ? &d : NULL);
-    if (timeout && (r >= 0 || r == -EINTR))
-        time_left(t, &d, rel.tv_sec == 0 && rel.tv_nsec == 0, timeout, 0);
-    return r;
+    return time_left(t, r, timeout, &rel, &d, 0);
 }

@@ -369,78 +369,95 @@ static long import_iov(struct task *t, uint64_t uiov, uint64_t cnt, struct iovec
     return total;
 }
 
-static long do_readv(struct task *t, struct file *f, uint64_t uiov, uint64_t cnt, const off_t *at)
-{
+/* A vector call under way: its iovecs, a buffer to bounce the data
+ * through (cap bytes) and the position. */
+struct iov_io {
     struct iovec *iov;
-    long total = import_iov(t, uiov, cnt, &iov);
+    char *buf;
+    size_t cap;
+    struct rwpos p;
+};
+
+/* Start a vector call of f: the iovecs copied in and checked, a buffer
+ * of up to chunk bytes, the position begun and O_DIRECT's alignment
+ * checked. Returns the total (> 0: end with iov_end) or, with nothing
+ * held, 0 or an error. */
+static long iov_begin(struct task *t, struct file *f, uint64_t uiov, uint64_t cnt, const off_t *at,
+                      int write, size_t chunk, struct iov_io *io)
+{
+    long total = import_iov(t, uiov, cnt, &io->iov);
     if (total <= 0) {
-        free(iov);
+        free(io->iov);
         return total;
     }
-    size_t cap = (size_t)total < RW_CHUNK ? (size_t)total : RW_CHUNK;
-    char *tmp = malloc(cap);
+    io->cap = (size_t)total < chunk ? (size_t)total : chunk;
+    io->buf = malloc(io->cap);
     long r = -ENOMEM;
-    struct rwpos p;
-    if (tmp && (r = pos_begin(&p, f, at, (size_t)total)) == 0 &&
-        (r = dio_check(f, *p.pos, 0, iov, cnt)) < 0)
-        pos_end(&p);
-    if (tmp && r == 0) {
-        off_t start = *p.pos;
-        r = f->ops->read(f, tmp, cap, p.pos);
-        /* Scatter what was read over the iovecs; like copy_to_iter, an
-         * iovec that runs into an unmapped page ends the read short. */
-        size_t off = 0;
-        for (uint64_t i = 0; r > 0 && off < (size_t)r && i < cnt; i++) {
-            size_t n = iov[i].iov_len < (size_t)r - off ? iov[i].iov_len : (size_t)r - off;
-            long c =
-                n ? copy_out_partial(t, (uint64_t)(uintptr_t)iov[i].iov_base, tmp + off, n) : 0;
-            off += c > 0 ? (size_t)c : 0;
-            if (c < (long)n) {
-                r = off ? (long)off : -EFAULT;
-                if (!(f->fmode & FMODE_STREAM))
-                    *p.pos = start + (off_t)off;
-                break;
-            }
-        }
-        pos_end(&p);
+    if (io->buf && (r = pos_begin(&io->p, f, at, (size_t)total)) == 0 &&
+        (r = dio_check(f, *io->p.pos, write, io->iov, cnt)) < 0)
+        pos_end(&io->p);
+    if (r < 0) {
+        free(io->buf);
+        free(io->iov);
+        return r;
     }
-    free(tmp);
-    free(iov);
+    return total;
+}
+
+static void iov_end(struct iov_io *io)
+{
+    pos_end(&io->p);
+    free(io->buf);
+    free(io->iov);
+}
+
+static long do_readv(struct task *t, struct file *f, uint64_t uiov, uint64_t cnt, const off_t *at)
+{
+    struct iov_io io;
+    long r = iov_begin(t, f, uiov, cnt, at, 0, RW_CHUNK, &io);
+    if (r <= 0)
+        return r;
+    struct iovec *iov = io.iov;
+    off_t start = *io.p.pos;
+    r = f->ops->read(f, io.buf, io.cap, io.p.pos);
+    /* Scatter what was read over the iovecs; like copy_to_iter, an
+     * iovec that runs into an unmapped page ends the read short. */
+    size_t off = 0;
+    for (uint64_t i = 0; r > 0 && off < (size_t)r && i < cnt; i++) {
+        size_t n = iov[i].iov_len < (size_t)r - off ? iov[i].iov_len : (size_t)r - off;
+        long c = n ? copy_out_partial(t, (uint64_t)(uintptr_t)iov[i].iov_base, io.buf + off, n) : 0;
+        off += c > 0 ? (size_t)c : 0;
+        if (c < (long)n) {
+            r = off ? (long)off : -EFAULT;
+            if (!(f->fmode & FMODE_STREAM))
+                *io.p.pos = start + (off_t)off;
+            break;
+        }
+    }
+    iov_end(&io);
     return r;
 }
 
 static long do_writev(struct task *t, struct file *f, uint64_t uiov, uint64_t cnt, const off_t *at)
 {
-    struct iovec *iov;
-    long total = import_iov(t, uiov, cnt, &iov);
-    if (total <= 0) {
-        free(iov);
-        return total;
-    }
     /* Gather into one buffer so the write is one host write (pipes, ttys). */
-    size_t cap = (size_t)total < (1 << 20) ? (size_t)total : (1 << 20);
-    char *tmp = malloc(cap);
-    long r = -ENOMEM;
-    struct rwpos p;
-    if (tmp && (r = pos_begin(&p, f, at, (size_t)total)) == 0 &&
-        (r = dio_check(f, *p.pos, 1, iov, cnt)) < 0)
-        pos_end(&p);
-    if (tmp && r == 0) {
-        /* Like copy_from_iter: an iovec that runs into an unmapped page
-         * ends the data there; none at all is EFAULT. */
-        size_t off = 0;
-        for (uint64_t i = 0; i < cnt && off < cap; i++) {
-            size_t n = iov[i].iov_len < cap - off ? iov[i].iov_len : cap - off;
-            long c = n ? copy_in_partial(t, tmp + off, (uint64_t)(uintptr_t)iov[i].iov_base, n) : 0;
-            off += c > 0 ? (size_t)c : 0;
-            if (c < (long)n)
-                break;
-        }
-        r = off ? file_write(f, tmp, off, p.pos) : -EFAULT;
-        pos_end(&p);
+    struct iov_io io;
+    long r = iov_begin(t, f, uiov, cnt, at, 1, 1 << 20, &io);
+    if (r <= 0)
+        return r;
+    struct iovec *iov = io.iov;
+    /* Like copy_from_iter: an iovec that runs into an unmapped page ends
+     * the data there; none at all is EFAULT. */
+    size_t off = 0;
+    for (uint64_t i = 0; i < cnt && off < io.cap; i++) {
+        size_t n = iov[i].iov_len < io.cap - off ? iov[i].iov_len : io.cap - off;
+        long c = n ? copy_in_partial(t, io.buf + off, (uint64_t)(uintptr_t)iov[i].iov_base, n) : 0;
+        off += c > 0 ? (size_t)c : 0;
+        if (c < (long)n)
+            break;
     }
-    free(tmp);
-    free(iov);
+    r = off ? file_write(f, io.buf, off, io.p.pos) : -EFAULT;
+    iov_end(&io);
     return r;
 }
 
@@ -486,6 +503,11 @@ static long rw_call(struct task *t, const struct sysargs *a, enum rw_kind kind)
     return rw_fd(t, kind, fd, buf, count, NULL);
 }
 
+SYSCALL_AS(read, rw_call, RW_READ)
+SYSCALL_AS(write, rw_call, RW_WRITE)
+SYSCALL_AS(readv, rw_call, RW_READV)
+SYSCALL_AS(writev, rw_call, RW_WRITEV)
+
 /* pread64, pwrite64: at an offset, which may not be negative. */
 static long prw_call(struct task *t, const struct sysargs *a, enum rw_kind kind)
 {
@@ -497,35 +519,8 @@ static long prw_call(struct task *t, const struct sysargs *a, enum rw_kind kind)
     return rw_fd(t, kind, fd, buf, count, &offset);
 }
 
-long sys_read(struct task *t, const struct sysargs *a)
-{
-    return rw_call(t, a, RW_READ);
-}
-
-long sys_write(struct task *t, const struct sysargs *a)
-{
-    return rw_call(t, a, RW_WRITE);
-}
-
-long sys_pread64(struct task *t, const struct sysargs *a)
-{
-    return prw_call(t, a, RW_READ);
-}
-
-long sys_pwrite64(struct task *t, const struct sysargs *a)
-{
-    return prw_call(t, a, RW_WRITE);
-}
-
-long sys_readv(struct task *t, const struct sysargs *a)
-{
-    return rw_call(t, a, RW_READV);
-}
-
-long sys_writev(struct task *t, const struct sysargs *a)
-{
-    return rw_call(t, a, RW_WRITEV);
-}
+SYSCALL_AS(pread64, prw_call, RW_READ)
+SYSCALL_AS(pwrite64, prw_call, RW_WRITE)
 
 /* preadv/pwritev(2): offset -1 with the v2 calls means the file position. */
 static long prwv(struct task *t, const struct sysargs *a, int write, int v2)
@@ -556,25 +551,10 @@ static long prwv(struct task *t, const struct sysargs *a, int write, int v2)
     return r;
 }
 
-long sys_preadv(struct task *t, const struct sysargs *a)
-{
-    return prwv(t, a, 0, 0);
-}
-
-long sys_pwritev(struct task *t, const struct sysargs *a)
-{
-    return prwv(t, a, 1, 0);
-}
-
-long sys_preadv2(struct task *t, const struct sysargs *a)
-{
-    return prwv(t, a, 0, 1);
-}
-
-long sys_pwritev2(struct task *t, const struct sysargs *a)
-{
-    return prwv(t, a, 1, 1);
-}
+SYSCALL_AS(preadv, prwv, 0, 0)
+SYSCALL_AS(pwritev, prwv, 1, 0)
+SYSCALL_AS(preadv2, prwv, 0, 1)
+SYSCALL_AS(pwritev2, prwv, 1, 1)
 
 long sys_lseek(struct task *t, const struct sysargs *a)
 {
@@ -711,15 +691,8 @@ static long do_getdents(struct task *t, const struct sysargs *a, int old)
     return ret;
 }
 
-long sys_getdents64(struct task *t, const struct sysargs *a)
-{
-    return do_getdents(t, a, 0);
-}
-
-long sys_getdents(struct task *t, const struct sysargs *a)
-{
-    return do_getdents(t, a, 1);
-}
+SYSCALL_AS(getdents64, do_getdents, 0)
+SYSCALL_AS(getdents, do_getdents, 1)
 
 /* ---- copying between files ---- */
 

@@ -16,6 +16,7 @@
 #include <unistd.h>
 #include <utime.h>
 
+#include "abi/statx.h"
 #include "base.h"
 #include "fs/file/fdtable.h"
 #include "fs/file/file.h"
@@ -29,12 +30,11 @@
 /* Look up a path argument (copied in) with lookup flags. */
 static long lookup_user(struct task *t, int dirfd, uint64_t upath, int lflags, struct path *out)
 {
-    char *path = malloc(PATH_MAX_LEN);
-    if (!path)
-        return -ENOMEM;
-    long r = getname(t, upath, path, !!(lflags & LOOKUP_EMPTY));
-    if (r >= 0)
-        r = task_lookup(t, dirfd, path, lflags, out);
+    char *path;
+    long r = getname_alloc(t, upath, !!(lflags & LOOKUP_EMPTY), &path);
+    if (r < 0)
+        return r;
+    r = task_lookup(t, dirfd, path, lflags, out);
     free(path);
     return r;
 }
@@ -99,14 +99,10 @@ static void statx_more_of(struct statx_more *sx, struct mount *mnt, struct dentr
 static long stat_at_mnt(struct task *t, int dirfd, uint64_t upath, int flags, struct stat *st,
                         struct statx_more *sx)
 {
-    char *path = malloc(PATH_MAX_LEN);
-    if (!path)
-        return -ENOMEM;
-    long r = getname(t, upath, path, !!(flags & AT_EMPTY_PATH));
-    if (r < 0) {
-        free(path);
+    char *path;
+    long r = getname_alloc(t, upath, !!(flags & AT_EMPTY_PATH), &path);
+    if (r < 0)
         return r;
-    }
     if (path[0] == 0 && dirfd != AT_FDCWD) {
         free(path);
         struct file *f = fd_get(t->proc->files, dirfd);
@@ -144,12 +140,7 @@ static long stat_out(struct task *t, long r, const struct stat *st, uint64_t ubu
     return copy_out(t, ubuf, st, sizeof(*st)) < 0 ? -EFAULT : 0;
 }
 
-long sys_stat(struct task *t, const struct sysargs *a)
-{
-    uint64_t pathname = a->a[0], statbuf = a->a[1];
-    struct stat st;
-    return stat_out(t, stat_at(t, AT_FDCWD, pathname, 0, &st), &st, statbuf);
-}
+SYSCALL_AS(stat, sys_at_form, 1, 2, sys_newfstatat)
 
 long sys_lstat(struct task *t, const struct sysargs *a)
 {
@@ -181,25 +172,6 @@ long sys_newfstatat(struct task *t, const struct sysargs *a)
     struct stat st;
     return stat_out(t, stat_at(t, dirfd, pathname, flags, &st), &st, statbuf);
 }
-
-/* struct statx as the kernel defines it (256 bytes). */
-struct kstatx_ts {
-    int64_t tv_sec;
-    uint32_t tv_nsec;
-    int32_t pad;
-};
-struct kstatx {
-    uint32_t mask, blksize;
-    uint64_t attributes;
-    uint32_t nlink, uid, gid;
-    uint16_t mode, pad1;
-    uint64_t ino, size, blocks, attributes_mask;
-    struct kstatx_ts atime, btime, ctime, mtime;
-    uint32_t rdev_major, rdev_minor, dev_major, dev_minor;
-    uint64_t mnt_id;
-    uint32_t dio_mem_align, dio_offset_align;
-    uint64_t spare[12];
-};
 
 #define STATX_MNT_ID_BIT 0x1000U
 #define STATX_MNT_ID_UNIQUE_BIT 0x4000U
@@ -283,13 +255,15 @@ long sys_statx(struct task *t, const struct sysargs *a)
     return copy_out(t, statxbuf, &x, sizeof(x)) < 0 ? -EFAULT : 0;
 }
 
+/* statfs of p, out to ubuf; a path with no dentry is an anonymous file's
+ * (pipefs and friends). */
 static long statfs_path(struct task *t, const struct path *p, uint64_t ubuf)
 {
-    struct super_block *sb = p->d->inode->sb;
+    struct super_block *sb = p->d ? p->d->inode->sb : NULL;
     struct statfs st;
     memset(&st, 0, sizeof(st));
     long r = 0;
-    if (sb->type->statfs)
+    if (sb && sb->type->statfs)
         r = sb->type->statfs(sb, &st);
     else {
         st.f_bsize = 4096;
@@ -298,7 +272,10 @@ static long statfs_path(struct task *t, const struct path *p, uint64_t ubuf)
     }
     if (r < 0)
         return r;
-    if (sb->type != &hostfs_type) {
+    if (!sb) {
+        st.f_type = 0x50495045; /* PIPEFS_MAGIC */
+        st.f_flags = ST_VALID;
+    } else if (sb->type != &hostfs_type) {
         st.f_type = (long)sb->type->magic;
         st.f_fsid.__val[0] = (int)sb->dev;
         st.f_flags = ST_VALID;
@@ -315,65 +292,45 @@ static long statfs_path(struct task *t, const struct path *p, uint64_t ubuf)
     return copy_out(t, ubuf, &st, sizeof(st)) < 0 ? -EFAULT : 0;
 }
 
-long sys_statfs(struct task *t, const struct sysargs *a)
+/* statfs, fstatfs (by_fd: O_PATH and anonymous files too) */
+static long do_statfs(struct task *t, const struct sysargs *a, int by_fd)
 {
-    uint64_t upath = a->a[0], buf = a->a[1];
+    uint64_t arg = a->a[0], buf = a->a[1];
     struct path p;
-    long r = lookup_user(t, AT_FDCWD, upath, LOOKUP_FOLLOW, &p);
+    struct file *f = NULL;
+    long r =
+        by_fd ? fd_path(t, (int)arg, &p, &f) : lookup_user(t, AT_FDCWD, arg, LOOKUP_FOLLOW, &p);
     if (r < 0)
         return r;
+    if (f)
+        file_put(f);
     r = statfs_path(t, &p, buf);
     path_put(&p);
     return r;
 }
 
-long sys_fstatfs(struct task *t, const struct sysargs *a)
-{
-    int fd = (int)a->a[0];
-    uint64_t buf = a->a[1];
-    struct path p;
-    struct file *f;
-    long r = fd_path(t, fd, &p, &f);
-    if (r < 0)
-        return r;
-    if (!p.d) {
-        /* Anonymous files: pipefs and friends. */
-        struct statfs st;
-        memset(&st, 0, sizeof(st));
-        st.f_type = 0x50495045; /* PIPEFS_MAGIC */
-        st.f_bsize = 4096;
-        st.f_namelen = NAME_MAX_LEN;
-        st.f_frsize = 4096;
-        st.f_flags = ST_VALID;
-        file_put(f);
-        return copy_out(t, buf, &st, sizeof(st)) < 0 ? -EFAULT : 0;
-    }
-    file_put(f);
-    r = statfs_path(t, &p, buf);
-    path_put(&p);
-    return r;
-}
+SYSCALL_AS(statfs, do_statfs, 0)
+SYSCALL_AS(fstatfs, do_statfs, 1)
 
 /* ---- access ---- */
 
 /* access() checks with the real ids (and the capabilities a real root
  * has) for the walk as for the file, as Linux's access_override_creds;
  * AT_EACCESS with the caller's own creds. */
-static long do_access(struct task *t, int dirfd, uint64_t upath, int mode, int flags)
+long sys_faccessat2(struct task *t, const struct sysargs *a)
 {
+    int dirfd = (int)a->a[0];
+    uint64_t upath = a->a[1];
+    int mode = (int)a->a[2], flags = (int)a->a[3];
     if (mode & ~(F_OK | R_OK | W_OK | X_OK))
         return -EINVAL;
     if (flags & ~(AT_EACCESS | AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH))
         return -EINVAL;
     int lf = at_lookup_flags(flags);
-    char *path = malloc(PATH_MAX_LEN);
-    if (!path)
-        return -ENOMEM;
-    long r = getname(t, upath, path, !!(lf & LOOKUP_EMPTY));
-    if (r < 0) {
-        free(path);
+    char *path;
+    long r = getname_alloc(t, upath, !!(lf & LOOKUP_EMPTY), &path);
+    if (r < 0)
         return r;
-    }
     const struct creds *cred =
         flags & AT_EACCESS ? creds_get(t->cred) : creds_access_override(t->cred);
     if (!cred) {
@@ -401,33 +358,16 @@ static long do_access(struct task *t, int dirfd, uint64_t upath, int mode, int f
     return r;
 }
 
-long sys_access(struct task *t, const struct sysargs *a)
-{
-    uint64_t pathname = a->a[0];
-    int mode = (int)a->a[1];
-    return do_access(t, AT_FDCWD, pathname, mode, 0);
-}
-
-long sys_faccessat(struct task *t, const struct sysargs *a)
-{
-    int dirfd = (int)a->a[0];
-    uint64_t pathname = a->a[1];
-    int mode = (int)a->a[2];
-    return do_access(t, dirfd, pathname, mode, 0);
-}
-
-long sys_faccessat2(struct task *t, const struct sysargs *a)
-{
-    int dirfd = (int)a->a[0];
-    uint64_t pathname = a->a[1];
-    int mode = (int)a->a[2], flags = (int)a->a[3];
-    return do_access(t, dirfd, pathname, mode, flags);
-}
+SYSCALL_AS(faccessat, sys_at_form, 0, 3, sys_faccessat2)
+SYSCALL_AS(access, sys_at_form, 1, 2, sys_faccessat2)
 
 /* ---- readlink ---- */
 
-static long do_readlink(struct task *t, int dirfd, uint64_t upath, uint64_t ubuf, int bufsiz)
+long sys_readlinkat(struct task *t, const struct sysargs *a)
 {
+    int dirfd = (int)a->a[0];
+    uint64_t upath = a->a[1], ubuf = a->a[2];
+    int bufsiz = (int)a->a[3];
     if (bufsiz <= 0)
         return -EINVAL;
     char *path = malloc(PATH_MAX_LEN);
@@ -454,20 +394,7 @@ static long do_readlink(struct task *t, int dirfd, uint64_t upath, uint64_t ubuf
     return r;
 }
 
-long sys_readlink(struct task *t, const struct sysargs *a)
-{
-    uint64_t pathname = a->a[0], buf = a->a[1];
-    int bufsiz = (int)a->a[2];
-    return do_readlink(t, AT_FDCWD, pathname, buf, bufsiz);
-}
-
-long sys_readlinkat(struct task *t, const struct sysargs *a)
-{
-    int dirfd = (int)a->a[0];
-    uint64_t pathname = a->a[1], buf = a->a[2];
-    int bufsiz = (int)a->a[3];
-    return do_readlink(t, dirfd, pathname, buf, bufsiz);
-}
+SYSCALL_AS(readlink, sys_at_form, 1, 3, sys_readlinkat)
 
 /* ---- chmod, chown, truncate, times ---- */
 
@@ -502,8 +429,12 @@ static long setattr_fd(struct task *t, int fd, struct iattr *ia)
     return r;
 }
 
-static long chmod_at(struct task *t, int dirfd, uint64_t upath, mode_t mode, int flags)
+long sys_fchmodat2(struct task *t, const struct sysargs *a)
 {
+    int dirfd = (int)a->a[0];
+    uint64_t upath = a->a[1];
+    mode_t mode = (mode_t)a->a[2];
+    int flags = (int)a->a[3];
     if (flags & ~(AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH))
         return -EINVAL;
     struct iattr ia = { .valid = ATTR_MODE, .mode = mode & 07777 };
@@ -520,29 +451,8 @@ static long chmod_at(struct task *t, int dirfd, uint64_t upath, mode_t mode, int
     return r;
 }
 
-long sys_chmod(struct task *t, const struct sysargs *a)
-{
-    uint64_t pathname = a->a[0];
-    mode_t mode = (mode_t)a->a[1];
-    return chmod_at(t, AT_FDCWD, pathname, mode, 0);
-}
-
-long sys_fchmodat(struct task *t, const struct sysargs *a)
-{
-    int dirfd = (int)a->a[0];
-    uint64_t pathname = a->a[1];
-    mode_t mode = (mode_t)a->a[2];
-    return chmod_at(t, dirfd, pathname, mode, 0);
-}
-
-long sys_fchmodat2(struct task *t, const struct sysargs *a)
-{
-    int dirfd = (int)a->a[0];
-    uint64_t pathname = a->a[1];
-    mode_t mode = (mode_t)a->a[2];
-    int flags = (int)a->a[3];
-    return chmod_at(t, dirfd, pathname, mode, flags);
-}
+SYSCALL_AS(fchmodat, sys_at_form, 0, 3, sys_fchmodat2)
+SYSCALL_AS(chmod, sys_at_form, 1, 2, sys_fchmodat2)
 
 long sys_fchmod(struct task *t, const struct sysargs *a)
 {
@@ -576,12 +486,6 @@ static long chown_at(struct task *t, int dirfd, uint64_t upath, uint64_t uid, ui
     return setattr_at(t, dirfd, upath, lf, &ia);
 }
 
-long sys_chown(struct task *t, const struct sysargs *a)
-{
-    uint64_t pathname = a->a[0], owner = a->a[1], group = a->a[2];
-    return chown_at(t, AT_FDCWD, pathname, owner, group, 0);
-}
-
 long sys_lchown(struct task *t, const struct sysargs *a)
 {
     uint64_t pathname = a->a[0], owner = a->a[1], group = a->a[2];
@@ -595,6 +499,8 @@ long sys_fchownat(struct task *t, const struct sysargs *a)
     int flags = (int)a->a[4];
     return chown_at(t, dirfd, pathname, owner, group, flags);
 }
+
+SYSCALL_AS(chown, sys_at_form, 1, 3, sys_fchownat)
 
 long sys_fchown(struct task *t, const struct sysargs *a)
 {
@@ -708,8 +614,10 @@ long sys_utimensat(struct task *t, const struct sysargs *a)
     return utimes_common(t, dirfd, pathname, times ? ts : NULL, flags);
 }
 
-static long timeval_times(struct task *t, int dirfd, uint64_t upath, uint64_t utv)
+long sys_futimesat(struct task *t, const struct sysargs *a)
 {
+    int dirfd = (int)a->a[0];
+    uint64_t upath = a->a[1], utv = a->a[2];
     struct timeval tv[2];
     struct timespec ts[2];
     if (utv) {
@@ -725,18 +633,7 @@ static long timeval_times(struct task *t, int dirfd, uint64_t upath, uint64_t ut
     return utimes_common(t, dirfd, upath, utv ? ts : NULL, 0);
 }
 
-long sys_utimes(struct task *t, const struct sysargs *a)
-{
-    uint64_t filename = a->a[0], times = a->a[1];
-    return timeval_times(t, AT_FDCWD, filename, times);
-}
-
-long sys_futimesat(struct task *t, const struct sysargs *a)
-{
-    int dirfd = (int)a->a[0];
-    uint64_t pathname = a->a[1], times = a->a[2];
-    return timeval_times(t, dirfd, pathname, times);
-}
+SYSCALL_AS(utimes, sys_at_form, 1, 2, sys_futimesat)
 
 long sys_utime(struct task *t, const struct sysargs *a)
 {
@@ -834,6 +731,27 @@ static long xattr_target(struct task *t, int by_fd, uint64_t arg, int follow, st
     return lookup_user(t, AT_FDCWD, arg, follow ? LOOKUP_FOLLOW : 0, p);
 }
 
+/* The three forms of each xattr call, on a path (following symlinks), on
+ * a path (not following them) and on a descriptor: <op>xattr,
+ * l<op>xattr and f<op>xattr are do_<op>xattr(t, a, by_fd, follow). */
+#define XATTR_CALLS(op)                                                                            \
+    SYSCALL_AS(op##xattr, do_##op##xattr, 0, 1)                                                    \
+    SYSCALL_AS(l##op##xattr, do_##op##xattr, 0, 0)                                                 \
+    SYSCALL_AS(f##op##xattr, do_##op##xattr, 1, 0)
+
+/* vfs_setxattr's and vfs_removexattr's order: read-only mount, permission,
+ * the name's namespace (resolved by the handler lookup), the file system
+ * (has_op: it has the operation). 0 to go on. */
+static int xattr_change_check(struct task *t, const struct path *p, const char *name, int has_op)
+{
+    if (p->mnt && (p->mnt->flags & MNT_RDONLY))
+        return -EROFS;
+    int r = xattr_permission(t, p->d->inode, name, MAY_WRITE);
+    if (r < 0)
+        return r;
+    return has_op ? xattr_prefix_check(name) : -EOPNOTSUPP;
+}
+
 static long do_setxattr(struct task *t, const struct sysargs *a, int by_fd, int follow)
 {
     uint64_t upath = a->a[0], uname = a->a[1], value = a->a[2];
@@ -858,21 +776,16 @@ static long do_setxattr(struct task *t, const struct sysargs *a, int by_fd, int 
     r = xattr_target(t, by_fd, upath, follow, &p);
     if (r == 0) {
         struct inode *i = p.d->inode;
-        /* vfs_setxattr's order: read-only mount, permission, the name's
-         * namespace (resolved by the handler lookup), the file system. */
-        if (p.mnt && (p.mnt->flags & MNT_RDONLY))
-            r = -EROFS;
-        else if ((r = xattr_permission(t, i, name, MAY_WRITE)) < 0)
-            ;
-        else if (!i->ops->setxattr)
-            r = -EOPNOTSUPP;
-        else if ((r = xattr_prefix_check(name)) == 0)
+        r = xattr_change_check(t, &p, name, i->ops->setxattr != NULL);
+        if (r == 0)
             r = i->ops->setxattr(i, name, val, size, flags);
         path_put(&p);
     }
     free(val);
     return r;
 }
+
+XATTR_CALLS(set)
 
 static long do_getxattr(struct task *t, const struct sysargs *a, int by_fd, int follow)
 {
@@ -904,6 +817,8 @@ static long do_getxattr(struct task *t, const struct sysargs *a, int by_fd, int 
     path_put(&p);
     return r;
 }
+
+XATTR_CALLS(get)
 
 /* Drop the trusted.* names from a list of n bytes: Linux lists them only
  * to a caller with CAP_SYS_ADMIN. Returns the new length. */
@@ -952,6 +867,8 @@ static long do_listxattr(struct task *t, const struct sysargs *a, int by_fd, int
     return r;
 }
 
+XATTR_CALLS(list)
+
 static long do_removexattr(struct task *t, const struct sysargs *a, int by_fd, int follow)
 {
     uint64_t upath = a->a[0], uname = a->a[1];
@@ -964,66 +881,14 @@ static long do_removexattr(struct task *t, const struct sysargs *a, int by_fd, i
     if (r < 0)
         return r;
     struct inode *i = p.d->inode;
-    if (p.mnt && (p.mnt->flags & MNT_RDONLY))
-        r = -EROFS;
-    else if ((r = xattr_permission(t, i, name, MAY_WRITE)) < 0)
-        ;
-    else if (!i->ops->removexattr)
-        r = -EOPNOTSUPP;
-    else if ((r = xattr_prefix_check(name)) == 0)
+    r = xattr_change_check(t, &p, name, i->ops->removexattr != NULL);
+    if (r == 0)
         r = i->ops->removexattr(i, name);
     path_put(&p);
     return r;
 }
 
-long sys_setxattr(struct task *t, const struct sysargs *a)
-{
-    return do_setxattr(t, a, 0, 1);
-}
-long sys_lsetxattr(struct task *t, const struct sysargs *a)
-{
-    return do_setxattr(t, a, 0, 0);
-}
-long sys_fsetxattr(struct task *t, const struct sysargs *a)
-{
-    return do_setxattr(t, a, 1, 0);
-}
-long sys_getxattr(struct task *t, const struct sysargs *a)
-{
-    return do_getxattr(t, a, 0, 1);
-}
-long sys_lgetxattr(struct task *t, const struct sysargs *a)
-{
-    return do_getxattr(t, a, 0, 0);
-}
-long sys_fgetxattr(struct task *t, const struct sysargs *a)
-{
-    return do_getxattr(t, a, 1, 0);
-}
-long sys_listxattr(struct task *t, const struct sysargs *a)
-{
-    return do_listxattr(t, a, 0, 1);
-}
-long sys_llistxattr(struct task *t, const struct sysargs *a)
-{
-    return do_listxattr(t, a, 0, 0);
-}
-long sys_flistxattr(struct task *t, const struct sysargs *a)
-{
-    return do_listxattr(t, a, 1, 0);
-}
-long sys_removexattr(struct task *t, const struct sysargs *a)
-{
-    return do_removexattr(t, a, 0, 1);
-}
-long sys_lremovexattr(struct task *t, const struct sysargs *a)
-{
-    return do_removexattr(t, a, 0, 0);
-}
-long sys_fremovexattr(struct task *t, const struct sysargs *a)
-{
-    return do_removexattr(t, a, 1, 0);
-}
+XATTR_CALLS(remove)
 
 /* ---- file handles ---- */
 

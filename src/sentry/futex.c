@@ -146,15 +146,6 @@ static long get_key(struct task *t, uint64_t uaddr, int flags, int write, struct
     return r;
 }
 
-/* The keys of the two words of requeue and wake_op; rw2 as get_key's
- * for the second (wake_op writes it). */
-static long get_keys(struct task *t, uint64_t uaddr, uint64_t uaddr2, int flags, int rw2,
-                     struct futex_key *k1, struct futex_key *k2)
-{
-    long r = get_key(t, uaddr, flags, 0, k1);
-    return r < 0 ? r : get_key(t, uaddr2, flags, rw2, k2);
-}
-
 static void q_link(struct futex_bucket *b, struct futex_q *q)
 {
     /* At the tail: wake-ups go in arrival order, as Linux's plist of
@@ -184,23 +175,36 @@ static struct futex_bucket *q_lock(struct futex_q *q)
     }
 }
 
-static void double_lock(struct futex_bucket *a, struct futex_bucket *b)
+/* The two words of requeue and wake_op: their keys (rw2 as get_key's
+ * for the second: wake_op writes it) and buckets. */
+struct futex_pair {
+    struct futex_key k1, k2;
+    struct futex_bucket *b1, *b2;
+};
+
+/* Fill p and lock both buckets (in address order; one lock if the same). */
+static long pair_lock(struct task *t, uint64_t uaddr, uint64_t uaddr2, int flags, int rw2,
+                      struct futex_pair *p)
 {
-    if (a > b) {
-        struct futex_bucket *x = a;
-        a = b;
-        b = x;
-    }
+    long r = get_key(t, uaddr, flags, 0, &p->k1);
+    if (r >= 0)
+        r = get_key(t, uaddr2, flags, rw2, &p->k2);
+    if (r < 0)
+        return r;
+    p->b1 = bucket_of(&p->k1);
+    p->b2 = bucket_of(&p->k2);
+    struct futex_bucket *a = p->b1 < p->b2 ? p->b1 : p->b2, *b = p->b1 < p->b2 ? p->b2 : p->b1;
     pthread_mutex_lock(&a->lock);
     if (b != a)
         pthread_mutex_lock(&b->lock);
+    return 0;
 }
 
-static void double_unlock(struct futex_bucket *a, struct futex_bucket *b)
+static void pair_unlock(struct futex_pair *p)
 {
-    pthread_mutex_unlock(&a->lock);
-    if (b != a)
-        pthread_mutex_unlock(&b->lock);
+    pthread_mutex_unlock(&p->b1->lock);
+    if (p->b2 != p->b1)
+        pthread_mutex_unlock(&p->b2->lock);
 }
 
 /* Take q off its list unless it was woken: 1 if it was. */
@@ -354,12 +358,10 @@ long futex_requeue(struct task *t, uint64_t uaddr, uint64_t uaddr2, int flags, i
 {
     if (nr_wake < 0 || nr_requeue < 0)
         return -EINVAL;
-    struct futex_key key1, key2;
-    long r = get_keys(t, uaddr, uaddr2, flags, 0, &key1, &key2);
+    struct futex_pair p;
+    long r = pair_lock(t, uaddr, uaddr2, flags, 0, &p);
     if (r < 0)
         return r;
-    struct futex_bucket *b1 = bucket_of(&key1), *b2 = bucket_of(&key2);
-    double_lock(b1, b2);
     if (cmpval) {
         uint32_t cur;
         if (copy_in(t, &cur, uaddr, sizeof(cur)) < 0) {
@@ -372,26 +374,26 @@ long futex_requeue(struct task *t, uint64_t uaddr, uint64_t uaddr2, int flags, i
         }
     }
     int count = 0;
-    list_for_each_safe(q, &b1->queue, struct futex_q, node)
+    list_for_each_safe(q, &p.b1->queue, struct futex_q, node)
     {
         if (count - nr_wake >= nr_requeue)
             break;
-        if (!key_eq(&q->key, &key1))
+        if (!key_eq(&q->key, &p.k1))
             continue;
         if (++count <= nr_wake) {
             q_wake(q);
             continue;
         }
         /* requeue_futex: the new key; another list only if another bucket. */
-        q->key = key2;
-        if (b2 != b1) {
+        q->key = p.k2;
+        if (p.b2 != p.b1) {
             list_del(&q->node);
-            q_link(b2, q);
+            q_link(p.b2, q);
         }
     }
     r = count;
 out:
-    double_unlock(b1, b2);
+    pair_unlock(&p);
     return r;
 }
 
@@ -469,21 +471,19 @@ static int atomic_op(struct task *t, uint32_t encoded, uint64_t uaddr)
 long futex_wake_op(struct task *t, uint64_t uaddr, uint64_t uaddr2, int flags, int nr_wake,
                    int nr_wake2, uint32_t op)
 {
-    struct futex_key key1, key2;
-    long r = get_keys(t, uaddr, uaddr2, flags, 1, &key1, &key2);
+    struct futex_pair p;
+    long r = pair_lock(t, uaddr, uaddr2, flags, 1, &p);
     if (r < 0)
         return r;
-    struct futex_bucket *b1 = bucket_of(&key1), *b2 = bucket_of(&key2);
-    double_lock(b1, b2);
     int op_ret = atomic_op(t, op, uaddr2);
     if (op_ret < 0) {
         r = op_ret;
     } else {
-        r = wake_locked(b1, &key1, nr_wake, FUTEX_BITSET_MATCH_ANY);
+        r = wake_locked(p.b1, &p.k1, nr_wake, FUTEX_BITSET_MATCH_ANY);
         if (op_ret > 0)
-            r += wake_locked(b2, &key2, nr_wake2, FUTEX_BITSET_MATCH_ANY);
+            r += wake_locked(p.b2, &p.k2, nr_wake2, FUTEX_BITSET_MATCH_ANY);
     }
-    double_unlock(b1, b2);
+    pair_unlock(&p);
     return r;
 }
 

@@ -1,7 +1,8 @@
 /* The identity calls: the setuid and setgid families, setfsuid/setfsgid,
- * getresuid/getresgid, setgroups, capget and capset, with Linux's rules
- * (kernel/sys.c, kernel/groups.c, kernel/capability.c) and the capability
- * fix-ups of security/commoncap.c. Each change prepares a copy of the
+ * getuid/geteuid/getgid/getegid, getresuid/getresgid, setgroups, capget
+ * and capset, with Linux's rules (kernel/sys.c, kernel/groups.c,
+ * kernel/capability.c) and the capability fix-ups of
+ * security/commoncap.c. Each change prepares a copy of the
  * caller's creds, edits it and installs it whole (task_commit_creds). The
  * guest's ids live only in the sentry: nothing here changes the host's. */
 #define _GNU_SOURCE
@@ -32,84 +33,157 @@ static long commit(struct task *t, struct creds *new, long r)
     return 0;
 }
 
-/* ---- uids ---- */
+/* ---- the set*id calls: the uids, and the gids by the same rules with
+ * CAP_SETGID and no capability fix-up ---- */
 
-long sys_setuid(struct task *t, const struct sysargs *a)
+/* One family of a cred's ids: the uids (uid, euid, suid, fsuid) or the
+ * gids (gid, egid, sgid, fsgid). */
+struct ids {
+    uint32_t r, e, s, fs;
+};
+
+static struct ids ids_get(const struct creds *c, int gids)
 {
-    uint32_t uid = (uint32_t)a->a[0];
-    if (uid == NOID)
+    if (gids)
+        return (struct ids){ c->gid, c->egid, c->sgid, c->fsgid };
+    return (struct ids){ c->uid, c->euid, c->suid, c->fsuid };
+}
+
+/* May the caller take ids it does not have? */
+static int ids_capable(struct task *t, int gids)
+{
+    return capable(t, gids ? GCAP_SETGID : GCAP_SETUID);
+}
+
+/* Install a copy of old with the family's ids v; for the uids, with the
+ * capability fix-up for the kind of call (CREDS_SETID_*). */
+static long ids_commit(struct task *t, const struct creds *old, int gids, struct ids v, int kind)
+{
+    struct creds *new = creds_prepare(old);
+    if (!new)
+        return -ENOMEM;
+    if (gids) {
+        new->gid = v.r;
+        new->egid = v.e;
+        new->sgid = v.s;
+        new->fsgid = v.fs;
+    } else {
+        new->uid = v.r;
+        new->euid = v.e;
+        new->suid = v.s;
+        new->fsuid = v.fs;
+        creds_fix_setuid(new, old, kind);
+    }
+    return commit(t, new, 0);
+}
+
+/* setuid, setgid */
+static long set_id(struct task *t, const struct sysargs *a, int gids)
+{
+    uint32_t id = (uint32_t)a->a[0];
+    if (id == NOID)
         return -EINVAL;
     const struct creds *old = t->cred;
-    struct creds *new = creds_prepare(old);
-    if (!new)
-        return -ENOMEM;
-    if (capable(t, GCAP_SETUID))
-        new->uid = new->suid = uid;
-    else if (uid != old->uid && uid != old->suid)
-        return commit(t, new, -EPERM);
-    new->euid = new->fsuid = uid;
-    creds_fix_setuid(new, old, CREDS_SETID_ID);
-    return commit(t, new, 0);
+    struct ids v = ids_get(old, gids);
+    if (ids_capable(t, gids))
+        v.r = v.s = id;
+    else if (id != v.r && id != v.s)
+        return -EPERM;
+    v.e = v.fs = id;
+    return ids_commit(t, old, gids, v, CREDS_SETID_ID);
 }
 
-long sys_setreuid(struct task *t, const struct sysargs *a)
+SYSCALL_AS(setuid, set_id, 0)
+SYSCALL_AS(setgid, set_id, 1)
+
+/* setreuid, setregid */
+static long set_re(struct task *t, const struct sysargs *a, int gids)
 {
-    uint32_t ruid = (uint32_t)a->a[0], euid = (uint32_t)a->a[1];
+    uint32_t r = (uint32_t)a->a[0], e = (uint32_t)a->a[1];
     const struct creds *old = t->cred;
-    struct creds *new = creds_prepare(old);
-    if (!new)
-        return -ENOMEM;
-    int cap = capable(t, GCAP_SETUID);
-    if (ruid != NOID) {
-        new->uid = ruid;
-        if (ruid != old->uid && ruid != old->euid && !cap)
-            return commit(t, new, -EPERM);
+    struct ids o = ids_get(old, gids), v = o;
+    int cap = ids_capable(t, gids);
+    if (r != NOID) {
+        if (r != o.r && r != o.e && !cap)
+            return -EPERM;
+        v.r = r;
     }
-    if (euid != NOID) {
-        new->euid = euid;
-        if (euid != old->uid && euid != old->euid && euid != old->suid && !cap)
-            return commit(t, new, -EPERM);
+    if (e != NOID) {
+        if (e != o.r && e != o.e && e != o.s && !cap)
+            return -EPERM;
+        v.e = e;
     }
-    if (ruid != NOID || (euid != NOID && euid != old->uid))
-        new->suid = new->euid;
-    new->fsuid = new->euid;
-    creds_fix_setuid(new, old, CREDS_SETID_RE);
-    return commit(t, new, 0);
+    if (r != NOID || (e != NOID && e != o.r))
+        v.s = v.e;
+    v.fs = v.e;
+    return ids_commit(t, old, gids, v, CREDS_SETID_RE);
 }
+
+SYSCALL_AS(setreuid, set_re, 0)
+SYSCALL_AS(setregid, set_re, 1)
 
 /* An id for setresuid/setresgid: -1 (keep) or one of the three the caller has. */
-static int id_is_own(uint32_t id, uint32_t a, uint32_t b, uint32_t c)
+static int id_is_own(uint32_t id, struct ids o)
 {
-    return id == NOID || id == a || id == b || id == c;
+    return id == NOID || id == o.r || id == o.e || id == o.s;
 }
 
-long sys_setresuid(struct task *t, const struct sysargs *a)
+/* setresuid, setresgid */
+static long set_res(struct task *t, const struct sysargs *a, int gids)
 {
-    uint32_t ruid = (uint32_t)a->a[0], euid = (uint32_t)a->a[1], suid = (uint32_t)a->a[2];
+    uint32_t r = (uint32_t)a->a[0], e = (uint32_t)a->a[1], s = (uint32_t)a->a[2];
     const struct creds *old = t->cred;
+    struct ids o = ids_get(old, gids), v = o;
     /* Nothing to change: done, without a permission check. */
-    if ((ruid == NOID || ruid == old->uid) &&
-        (euid == NOID || (euid == old->euid && euid == old->fsuid)) &&
-        (suid == NOID || suid == old->suid))
+    if ((r == NOID || r == o.r) && (e == NOID || (e == o.e && e == o.fs)) &&
+        (s == NOID || s == o.s))
         return 0;
-    if ((!id_is_own(ruid, old->uid, old->euid, old->suid) ||
-         !id_is_own(euid, old->uid, old->euid, old->suid) ||
-         !id_is_own(suid, old->uid, old->euid, old->suid)) &&
-        !capable(t, GCAP_SETUID))
+    if ((!id_is_own(r, o) || !id_is_own(e, o) || !id_is_own(s, o)) && !ids_capable(t, gids))
         return -EPERM;
-    struct creds *new = creds_prepare(old);
-    if (!new)
-        return -ENOMEM;
-    if (ruid != NOID)
-        new->uid = ruid;
-    if (euid != NOID)
-        new->euid = euid;
-    if (suid != NOID)
-        new->suid = suid;
-    new->fsuid = new->euid;
-    creds_fix_setuid(new, old, CREDS_SETID_RES);
-    return commit(t, new, 0);
+    if (r != NOID)
+        v.r = r;
+    if (e != NOID)
+        v.e = e;
+    if (s != NOID)
+        v.s = s;
+    v.fs = v.e;
+    return ids_commit(t, old, gids, v, CREDS_SETID_RES);
 }
+
+SYSCALL_AS(setresuid, set_res, 0)
+SYSCALL_AS(setresgid, set_res, 1)
+
+/* setfsuid and setfsgid never fail: they return the old fs id, and
+ * change it only when allowed (and when it is a valid, different id). */
+static long set_fs(struct task *t, const struct sysargs *a, int gids)
+{
+    uint32_t id = (uint32_t)a->a[0];
+    const struct creds *old = t->cred;
+    struct ids o = ids_get(old, gids), v = o;
+    if (id == NOID || id == o.fs)
+        return o.fs;
+    if (id != o.r && id != o.e && id != o.s && !ids_capable(t, gids))
+        return o.fs;
+    v.fs = id;
+    ids_commit(t, old, gids, v, CREDS_SETID_FS);
+    return o.fs;
+}
+
+SYSCALL_AS(setfsuid, set_fs, 0)
+SYSCALL_AS(setfsgid, set_fs, 1)
+
+/* getuid, geteuid, getgid, getegid */
+static long get_id(struct task *t, const struct sysargs *a, int gids, int effective)
+{
+    (void)a;
+    struct ids o = ids_get(t->cred, gids);
+    return effective ? o.e : o.r;
+}
+
+SYSCALL_AS(getuid, get_id, 0, 0)
+SYSCALL_AS(geteuid, get_id, 0, 1)
+SYSCALL_AS(getgid, get_id, 1, 0)
+SYSCALL_AS(getegid, get_id, 1, 1)
 
 static long put_res(struct task *t, const uint64_t *ptr, const uint32_t *ids)
 {
@@ -119,128 +193,16 @@ static long put_res(struct task *t, const uint64_t *ptr, const uint32_t *ids)
     return 0;
 }
 
-long sys_getresuid(struct task *t, const struct sysargs *a)
+/* getresuid, getresgid */
+static long get_res(struct task *t, const struct sysargs *a, int gids)
 {
-    const struct creds *c = t->cred;
-    uint32_t ids[3] = { c->uid, c->euid, c->suid };
+    struct ids o = ids_get(t->cred, gids);
+    uint32_t ids[3] = { o.r, o.e, o.s };
     return put_res(t, a->a, ids);
 }
 
-long sys_getresgid(struct task *t, const struct sysargs *a)
-{
-    const struct creds *c = t->cred;
-    uint32_t ids[3] = { c->gid, c->egid, c->sgid };
-    return put_res(t, a->a, ids);
-}
-
-/* setfsuid and setfsgid never fail: they return the old fs id, and
- * change it only when allowed (and when it is a valid, different id). */
-long sys_setfsuid(struct task *t, const struct sysargs *a)
-{
-    uint32_t uid = (uint32_t)a->a[0];
-    const struct creds *old = t->cred;
-    uint32_t old_fsuid = old->fsuid;
-    if (uid == NOID || uid == old->fsuid)
-        return old_fsuid;
-    if (uid != old->uid && uid != old->euid && uid != old->suid && !capable(t, GCAP_SETUID))
-        return old_fsuid;
-    struct creds *new = creds_prepare(old);
-    if (!new)
-        return old_fsuid;
-    new->fsuid = uid;
-    creds_fix_setuid(new, old, CREDS_SETID_FS);
-    commit(t, new, 0);
-    return old_fsuid;
-}
-
-/* ---- gids: the same rules with CAP_SETGID, and no capability fix-up ---- */
-
-long sys_setgid(struct task *t, const struct sysargs *a)
-{
-    uint32_t gid = (uint32_t)a->a[0];
-    if (gid == NOID)
-        return -EINVAL;
-    const struct creds *old = t->cred;
-    struct creds *new = creds_prepare(old);
-    if (!new)
-        return -ENOMEM;
-    if (capable(t, GCAP_SETGID))
-        new->gid = new->egid = new->sgid = new->fsgid = gid;
-    else if (gid == old->gid || gid == old->sgid)
-        new->egid = new->fsgid = gid;
-    else
-        return commit(t, new, -EPERM);
-    return commit(t, new, 0);
-}
-
-long sys_setregid(struct task *t, const struct sysargs *a)
-{
-    uint32_t rgid = (uint32_t)a->a[0], egid = (uint32_t)a->a[1];
-    const struct creds *old = t->cred;
-    struct creds *new = creds_prepare(old);
-    if (!new)
-        return -ENOMEM;
-    int cap = capable(t, GCAP_SETGID);
-    if (rgid != NOID) {
-        if (rgid == old->gid || rgid == old->egid || cap)
-            new->gid = rgid;
-        else
-            return commit(t, new, -EPERM);
-    }
-    if (egid != NOID) {
-        if (egid == old->gid || egid == old->egid || egid == old->sgid || cap)
-            new->egid = egid;
-        else
-            return commit(t, new, -EPERM);
-    }
-    if (rgid != NOID || (egid != NOID && egid != old->gid))
-        new->sgid = new->egid;
-    new->fsgid = new->egid;
-    return commit(t, new, 0);
-}
-
-long sys_setresgid(struct task *t, const struct sysargs *a)
-{
-    uint32_t rgid = (uint32_t)a->a[0], egid = (uint32_t)a->a[1], sgid = (uint32_t)a->a[2];
-    const struct creds *old = t->cred;
-    if ((rgid == NOID || rgid == old->gid) &&
-        (egid == NOID || (egid == old->egid && egid == old->fsgid)) &&
-        (sgid == NOID || sgid == old->sgid))
-        return 0;
-    if ((!id_is_own(rgid, old->gid, old->egid, old->sgid) ||
-         !id_is_own(egid, old->gid, old->egid, old->sgid) ||
-         !id_is_own(sgid, old->gid, old->egid, old->sgid)) &&
-        !capable(t, GCAP_SETGID))
-        return -EPERM;
-    struct creds *new = creds_prepare(old);
-    if (!new)
-        return -ENOMEM;
-    if (rgid != NOID)
-        new->gid = rgid;
-    if (egid != NOID)
-        new->egid = egid;
-    if (sgid != NOID)
-        new->sgid = sgid;
-    new->fsgid = new->egid;
-    return commit(t, new, 0);
-}
-
-long sys_setfsgid(struct task *t, const struct sysargs *a)
-{
-    uint32_t gid = (uint32_t)a->a[0];
-    const struct creds *old = t->cred;
-    uint32_t old_fsgid = old->fsgid;
-    if (gid == NOID || gid == old->fsgid)
-        return old_fsgid;
-    if (gid != old->gid && gid != old->egid && gid != old->sgid && !capable(t, GCAP_SETGID))
-        return old_fsgid;
-    struct creds *new = creds_prepare(old);
-    if (!new)
-        return old_fsgid;
-    new->fsgid = gid;
-    commit(t, new, 0);
-    return old_fsgid;
-}
+SYSCALL_AS(getresuid, get_res, 0)
+SYSCALL_AS(getresgid, get_res, 1)
 
 /* ---- supplementary groups ---- */
 

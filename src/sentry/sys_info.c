@@ -1,4 +1,4 @@
-/* Identity, time and system information: getpid and friends, uname,
+/* Identity, time and system information: getpid, gettid, getppid, uname,
  * supplementary groups, clocks, sysinfo, getrandom, resource limits. */
 #define _GNU_SOURCE
 #include <assert.h>
@@ -36,30 +36,6 @@ long sys_getppid(struct task *t, const struct sysargs *a)
 {
     (void)a;
     return process_ppid(t->proc);
-}
-
-long sys_getuid(struct task *t, const struct sysargs *a)
-{
-    (void)a;
-    return t->cred->uid;
-}
-
-long sys_geteuid(struct task *t, const struct sysargs *a)
-{
-    (void)a;
-    return t->cred->euid;
-}
-
-long sys_getgid(struct task *t, const struct sysargs *a)
-{
-    (void)a;
-    return t->cred->gid;
-}
-
-long sys_getegid(struct task *t, const struct sysargs *a)
-{
-    (void)a;
-    return t->cred->egid;
 }
 
 /* Linux's getgroups: size 0 asks for the count; the list is copied only
@@ -165,7 +141,9 @@ long host_clock(struct task *t, int id, clockid_t *out)
     return 0;
 }
 
-long sys_clock_gettime(struct task *t, const struct sysargs *a)
+/* clock_gettime and clock_getres: the host clock's time or resolution,
+ * out to tp (which clock_getres may leave NULL). */
+static long clock_read(struct task *t, const struct sysargs *a, int getres)
 {
     int clockid = (int)a->a[0];
     uint64_t tp = a->a[1];
@@ -174,26 +152,15 @@ long sys_clock_gettime(struct task *t, const struct sysargs *a)
     if (r < 0)
         return r;
     struct timespec ts;
-    if (clock_gettime(c, &ts) < 0)
+    if ((getres ? clock_getres(c, &ts) : clock_gettime(c, &ts)) < 0)
         return -errno;
+    if (getres && tp == 0)
+        return 0;
     return copy_out(t, tp, &ts, sizeof(ts)) < 0 ? -EFAULT : 0;
 }
 
-long sys_clock_getres(struct task *t, const struct sysargs *a)
-{
-    int clockid = (int)a->a[0];
-    uint64_t res = a->a[1];
-    clockid_t c;
-    long r = host_clock(t, clockid, &c);
-    if (r < 0)
-        return r;
-    struct timespec ts;
-    if (clock_getres(c, &ts) < 0)
-        return -errno;
-    if (res == 0)
-        return 0;
-    return copy_out(t, res, &ts, sizeof(ts)) < 0 ? -EFAULT : 0;
-}
+SYSCALL_AS(clock_gettime, clock_read, 0)
+SYSCALL_AS(clock_getres, clock_read, 1)
 
 long sys_gettimeofday(struct task *t, const struct sysargs *a)
 {

@@ -67,47 +67,43 @@ static int can_nice(struct task *t, int nice)
 
 /* ---- nice values ---- */
 
-/* The tasks which and who name (PRIO_PROCESS: a task, PRIO_PGRP: a
- * process group, PRIO_USER: a real uid): the caller or none. */
-static long prio_target(struct task *t, int which, int who, struct task **out)
+/* The task that getpriority's and setpriority's which and who name, into
+ * *out (PRIO_PROCESS: a task, PRIO_PGRP: a process group, PRIO_USER: a
+ * real uid): ESRCH if none. */
+static long prio_target(struct task *t, const struct sysargs *a, struct task **out)
 {
-    *out = NULL;
+    int which = (int)a->a[0], who = (int)a->a[1];
     switch (which) {
     case PRIO_PROCESS:
         *out = find_task(t, who);
-        return 0;
+        break;
     case PRIO_PGRP:
         /* The caller's group is the only one (no process groups yet). */
         *out = who == 0 || who == t->proc->pid ? t : NULL;
-        return 0;
+        break;
     case PRIO_USER:
         *out = (uint32_t)who == t->cred->uid || who == 0 ? t : NULL;
-        return 0;
+        break;
     default:
         return -EINVAL;
     }
+    return *out ? 0 : -ESRCH;
 }
 
 long sys_getpriority(struct task *t, const struct sysargs *a)
 {
     struct task *p;
-    long r = prio_target(t, (int)a->a[0], (int)a->a[1], &p);
-    if (r < 0)
-        return r;
-    if (!p)
-        return -ESRCH;
-    return 20 - p->nice; /* 1..40: a positive result is never an error */
+    long r = prio_target(t, a, &p);
+    return r < 0 ? r : 20 - p->nice; /* 1..40: a positive result is never an error */
 }
 
 long sys_setpriority(struct task *t, const struct sysargs *a)
 {
     int nice = (int)a->a[2];
     struct task *p;
-    long r = prio_target(t, (int)a->a[0], (int)a->a[1], &p);
+    long r = prio_target(t, a, &p);
     if (r < 0)
         return r;
-    if (!p)
-        return -ESRCH;
     if (nice < -20)
         nice = -20;
     if (nice > 19)

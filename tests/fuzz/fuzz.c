@@ -280,6 +280,12 @@ static uint64_t gen_int(void)
     }
 }
 
+/* Below n (a small enum or count) pct% of the time, else any int. */
+static uint64_t gen_below(int pct, uint64_t n)
+{
+    return chance(pct) ? below(n) : gen_int();
+}
+
 static uint64_t buf_ptr(uint64_t room)
 {
     if (room > BUF_SIZE)
@@ -533,15 +539,15 @@ static uint64_t gen_kind(int k)
     case K_OCT:
         return gen_mode();
     case K_SIG:
-        return chance(80) ? below(70) : gen_int();
+        return gen_below(80, 70);
     case K_PROT:
         return gen_prot();
     case K_MAPF:
         return gen_mapf();
     case K_CLOCK:
-        return chance(80) ? below(14) : gen_int();
+        return gen_below(80, 14);
     case K_RLIM:
-        return chance(85) ? below(17) : gen_int();
+        return gen_below(85, 17);
     case K_OFF:
         /* File offsets: small, near the largest one, or anything. */
         if (chance(40))
@@ -550,7 +556,6 @@ static uint64_t gen_kind(int k)
             return (uint64_t)INT64_MAX - below(1 << 16);
         return gen_int();
     case K_SKIP:
-        return chance(80) ? 0 : gen_int();
     case K_NONE:
         return chance(80) ? 0 : gen_int();
     default:
@@ -1065,9 +1070,9 @@ static void fixup(const struct sysent *s, uint64_t *a)
             w[i].reserved = chance(95) ? 0 : (uint32_t)gen_int();
         }
         a[0] = chance(90) ? (uint64_t)(uintptr_t)w : gen_ptr();
-        a[1] = chance(90) ? below(5) : gen_int();
+        a[1] = gen_below(90, 5);
         a[2] = chance(95) ? 0 : gen_int();
-        a[4] = chance(90) ? below(2) : gen_int(); /* CLOCK_REALTIME, CLOCK_MONOTONIC */
+        a[4] = gen_below(90, 2); /* CLOCK_REALTIME, CLOCK_MONOTONIC */
         if (chance(15)) {
             a[3] = gen_badptr();
         } else {
@@ -1093,7 +1098,7 @@ static void fixup(const struct sysent *s, uint64_t *a)
          * ids but posix clock descriptors) advance only while something
          * runs, so there: absolute 0, refused, or a bad pointer. */
         int c = (int)a[0];
-        a[1] = chance(80) ? below(2) : gen_int(); /* 0 or TIMER_ABSTIME */
+        a[1] = gen_below(80, 2); /* 0 or TIMER_ABSTIME */
         a[2] = gen_timespec(0);
         if (c == 2 || (c < 0 && (c & 7) != 3)) {
             a[1] |= 1;
@@ -1104,16 +1109,16 @@ static void fixup(const struct sysent *s, uint64_t *a)
         }
     } else if (IS("poll")) {
         a[0] = gen_pollfds();
-        a[1] = chance(90) ? below(33) : gen_int();
+        a[1] = gen_below(90, 33);
         a[2] = below(3);
     } else if (IS("ppoll")) {
         a[0] = gen_pollfds();
-        a[1] = chance(90) ? below(33) : gen_int();
+        a[1] = gen_below(90, 33);
         a[2] = gen_timespec(0);
         if (chance(70))
             a[4] = 8;
     } else if (IS("select") || IS("pselect6")) {
-        a[0] = chance(90) ? below(1100) : gen_int();
+        a[0] = gen_below(90, 1100);
         a[1] = gen_optional(30, 128, fill_fdset);
         a[2] = gen_optional(30, 128, fill_fdset);
         a[3] = gen_optional(30, 128, fill_fdset);

@@ -15,22 +15,9 @@
 #include <time.h>
 #include <unistd.h>
 
-/* musl 1.2.3 has neither struct statx nor fchmodat2. */
-struct kstatx_ts {
-    int64_t tv_sec;
-    uint32_t tv_nsec;
-    int32_t reserved;
-};
-struct kstatx {
-    uint32_t mask, blksize;
-    uint64_t attributes;
-    uint32_t nlink, uid, gid;
-    uint16_t mode, spare0;
-    uint64_t ino, size, blocks, attributes_mask;
-    struct kstatx_ts atime, btime, ctime, mtime;
-    uint32_t rdev_major, rdev_minor, dev_major, dev_minor;
-    uint64_t spare[14];
-};
+#include "abi/statx.h"
+
+/* musl 1.2.3 has neither struct statx (abi/statx.h) nor fchmodat2. */
 #define STATX_BASIC_STATS 0x7ffU
 #define STATX_RESERVED 0x80000000U
 #ifndef SYS_fchmodat2

@@ -86,10 +86,5 @@ START_TEST(range_checks)
 }
 END_TEST
 
-int main(void)
-{
-    Suite *s = suite_create("copy");
-    UNIT_CASE(s, "copy", setup, teardown, 0, read_write_roundtrip, faults_are_efault,
-              strncpy_bounds, range_checks);
-    return unit_run(s);
-}
+UNIT_MAIN("copy", "copy", setup, teardown, 0, read_write_roundtrip, faults_are_efault,
+          strncpy_bounds, range_checks)

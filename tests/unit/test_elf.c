@@ -489,11 +489,6 @@ START_TEST(host_bin_true)
 }
 END_TEST
 
-int main(void)
-{
-    Suite *s = suite_create("loader_elf");
-    UNIT_CASE(s, "parse", NULL, NULL, 60, basic_exec, phdr_without_pt_phdr, pt_phdr_wins,
-              static_pie, dyn_nonzero_lo_and_quirks, max_segments, malformed_header,
-              malformed_segments, malformed_interp, truncation, fuzz_flips, host_bin_true);
-    return unit_run(s);
-}
+UNIT_MAIN("loader_elf", "parse", NULL, NULL, 60, basic_exec, phdr_without_pt_phdr, pt_phdr_wins,
+          static_pie, dyn_nonzero_lo_and_quirks, max_segments, malformed_header, malformed_segments,
+          malformed_interp, truncation, fuzz_flips, host_bin_true)

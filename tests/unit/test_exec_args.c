@@ -127,10 +127,5 @@ START_TEST(script_rewrite)
 }
 END_TEST
 
-int main(void)
-{
-    Suite *s = suite_create("loader_exec_args");
-    UNIT_CASE(s, "args", setup, teardown, 60, room_edge, string_max, limit_bounds, empty_argv,
-              script_rewrite);
-    return unit_run(s);
-}
+UNIT_MAIN("loader_exec_args", "args", setup, teardown, 60, room_edge, string_max, limit_bounds,
+          empty_argv, script_rewrite)

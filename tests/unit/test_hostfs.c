@@ -183,10 +183,5 @@ START_TEST(dotdot_removed)
 }
 END_TEST
 
-int main(void)
-{
-    Suite *s = suite_create("hostfs");
-    UNIT_CASE(s, "hostfs", setup, teardown, 0, revalidate_names, dotdot_in_place_and_renamed_inside,
-              dotdot_moved_out, dotdot_removed);
-    return unit_run(s);
-}
+UNIT_MAIN("hostfs", "hostfs", setup, teardown, 0, revalidate_names,
+          dotdot_in_place_and_renamed_inside, dotdot_moved_out, dotdot_removed)

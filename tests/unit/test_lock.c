@@ -90,12 +90,6 @@ static void task_free(struct task *t)
     free(t);
 }
 
-static void msleep(int ms)
-{
-    struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000 };
-    nanosleep(&ts, NULL);
-}
-
 /* Two processes (with a task each), and two struct inode for one file
  * identity (as hostfs may have), each with a read-write file. */
 static struct process *p1, *p2, *p3;

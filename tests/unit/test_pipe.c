@@ -66,12 +66,6 @@ static struct task *task_new(void)
     return t;
 }
 
-static void msleep(int ms)
-{
-    struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000 };
-    nanosleep(&ts, NULL);
-}
-
 static ssize_t rd(struct file *f, void *buf, size_t len)
 {
     return f->ops->read(f, buf, len, &f->pos);

@@ -818,11 +818,6 @@ START_TEST(mount_lines)
 }
 END_TEST
 
-int main(void)
-{
-    Suite *s = suite_create("procfs");
-    UNIT_CASE(s, "procfs", NULL, NULL, 0, strbuf_grows, stat_fields, status_lines, statm_fields,
-              maps_lines, cmdline_environ_comm, host_accounting, meminfo_format, uuids,
-              system_files, status_caps, exec_caps, mount_lines);
-    return unit_run(s);
-}
+UNIT_MAIN("procfs", "procfs", NULL, NULL, 0, strbuf_grows, stat_fields, status_lines, statm_fields,
+          maps_lines, cmdline_environ_comm, host_accounting, meminfo_format, uuids, system_files,
+          status_caps, exec_caps, mount_lines)

@@ -387,11 +387,5 @@ START_TEST(bad_params)
 }
 END_TEST
 
-int main(void)
-{
-    Suite *s = suite_create("loader_stack");
-    UNIT_CASE(s, "build", setup, teardown, 60, full_layout, hand_computed, random_pad,
-              alignment_sweep, empty_argv_envp, unaligned_buffer, too_small, huge_string,
-              bad_params);
-    return unit_run(s);
-}
+UNIT_MAIN("loader_stack", "build", setup, teardown, 60, full_layout, hand_computed, random_pad,
+          alignment_sweep, empty_argv_envp, unaligned_buffer, too_small, huge_string, bad_params)

@@ -86,10 +86,5 @@ START_TEST(errno_names)
 }
 END_TEST
 
-int main(void)
-{
-    Suite *s = suite_create("syscall_table");
-    UNIT_CASE(s, "table", NULL, NULL, 0, numbers_unique_and_in_range, names_match_libseccomp,
-              arg_kinds_are_packed, lookup_of_unimplemented, errno_names);
-    return unit_run(s);
-}
+UNIT_MAIN("syscall_table", "table", NULL, NULL, 0, numbers_unique_and_in_range,
+          names_match_libseccomp, arg_kinds_are_packed, lookup_of_unimplemented, errno_names)

@@ -1010,12 +1010,7 @@ START_TEST(seals_on_host_memfd)
 }
 END_TEST
 
-int main(void)
-{
-    Suite *s = suite_create("tmpfs");
-    UNIT_CASE(s, "tmpfs", NULL, NULL, 0, mount_and_root, create_lookup_unlink, mkdir_rmdir_nlink,
-              rename_plain, rename_replace, rename_exchange, links_and_symlinks, special_nodes,
-              getdents_cookies, file_data, seals_on_host_memfd, size_limit, concurrency,
-              devfs_population, device_ops);
-    return unit_run(s);
-}
+UNIT_MAIN("tmpfs", "tmpfs", NULL, NULL, 0, mount_and_root, create_lookup_unlink, mkdir_rmdir_nlink,
+          rename_plain, rename_replace, rename_exchange, links_and_symlinks, special_nodes,
+          getdents_cookies, file_data, seals_on_host_memfd, size_limit, concurrency,
+          devfs_population, device_ops)

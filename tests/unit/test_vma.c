@@ -169,11 +169,6 @@ START_TEST(locks_count_split_and_merge)
 }
 END_TEST
 
-int main(void)
-{
-    Suite *suite = suite_create("vma");
-    UNIT_CASE(suite, "vma", setup, teardown, 0, insert_and_find, remove_splits,
-              protect_splits_and_requires_cover, find_free_topdown, many_inserts,
-              file_offsets_and_references, find_free_bottom_up, locks_count_split_and_merge);
-    return unit_run(suite);
-}
+UNIT_MAIN("vma", "vma", setup, teardown, 0, insert_and_find, remove_splits,
+          protect_splits_and_requires_cover, find_free_topdown, many_inserts,
+          file_offsets_and_references, find_free_bottom_up, locks_count_split_and_merge)

@@ -29,12 +29,6 @@ static int64_t now_ns(void)
     return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
-static void msleep(int ms)
-{
-    struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000 };
-    nanosleep(&ts, NULL);
-}
-
 /* ---- no lost wake-ups ---- */
 
 /* A new wq with w queued on it for t (NULL: the calling host thread),
@@ -482,12 +476,7 @@ START_TEST(deadline_arithmetic)
 }
 END_TEST
 
-int main(void)
-{
-    Suite *s = suite_create("wait");
-    UNIT_CASE(s, "core", NULL, NULL, 30, wake_before_sleep_is_kept, ping_pong_no_lost_wakeups,
-              deadline_expires, interrupt_wakes_sleeper, nointr_ignores_interrupt,
-              taskless_thread_sleeps, many_waiters_wake_all, many_waiters_exclusive,
-              callback_waiters, sleep_on_two_queues, deadline_arithmetic);
-    return unit_run(s);
-}
+UNIT_MAIN("wait", "core", NULL, NULL, 30, wake_before_sleep_is_kept, ping_pong_no_lost_wakeups,
+          deadline_expires, interrupt_wakes_sleeper, nointr_ignores_interrupt,
+          taskless_thread_sleeps, many_waiters_wake_all, many_waiters_exclusive, callback_waiters,
+          sleep_on_two_queues, deadline_arithmetic)

@@ -6,6 +6,7 @@
 #include <check.h>
 #include <stddef.h>
 #include <stdlib.h>
+#include <time.h>
 
 /* One test case: its fixture (either may be NULL) and timeout in seconds
  * (0: Check's default), then its tests. */
@@ -28,6 +29,13 @@ static inline void unit_add_case(Suite *s, const char *name, void (*setup)(void)
                   (const TTest *const[]){ __VA_ARGS__ },                                           \
                   sizeof((const TTest *const[]){ __VA_ARGS__ }) / sizeof(const TTest *))
 
+/* Sleep ms milliseconds (to let another thread get somewhere). */
+static inline void msleep(int ms)
+{
+    struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000 };
+    nanosleep(&ts, NULL);
+}
+
 static inline int unit_run(Suite *s)
 {
     SRunner *sr = srunner_create(s);
@@ -36,5 +44,15 @@ static inline int unit_run(Suite *s)
     srunner_free(sr);
     return failed ? EXIT_FAILURE : EXIT_SUCCESS;
 }
+
+/* The main of a suite of one test case: UNIT_MAIN(suite name, then
+ * UNIT_CASE's arguments from the case's name on). */
+#define UNIT_MAIN(suite_name, ...)                                                                 \
+    int main(void)                                                                                 \
+    {                                                                                              \
+        Suite *s = suite_create(suite_name);                                                       \
+        UNIT_CASE(s, __VA_ARGS__);                                                                 \
+        return unit_run(s);                                                                        \
+    }
 
 #endif
