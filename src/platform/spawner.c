@@ -522,9 +522,10 @@ pid_t stub_clone(struct guest_ctx *ctx, const uint64_t args[6], int kind, unsign
 
 void stub_clone_idle(void)
 {
-    /* A clone in flight answers for itself and arms the watch again. */
-    if (pthread_mutex_trylock(&clone_lock) != 0)
-        return;
+    /* After a clone in flight (whose thread answers for itself, and may
+     * have armed the watch again just before it lets go: this wake-up is
+     * then its re-arming's, and nobody else arms it again). */
+    pthread_mutex_lock(&clone_lock);
     struct pollfd p = { .fd = sup_listener, .events = POLLIN };
     while (poll(&p, 1, 0) > 0 && (p.revents & POLLIN))
         answer_one(0);
