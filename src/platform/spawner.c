@@ -372,7 +372,11 @@ static long judge(const struct seccomp_notif *n, int active, int *how)
     if (!active)
         return -EPERM;
     if (d->nr == __NR_clone) {
-        if (want.permitted || tid != want.by_tid || memcmp(d->args, want.args, sizeof(want.args)))
+        /* Again after a signal: a clone interrupted before it began (in
+         * this wait, or -ERESTARTNOINTR from the host's fork) is made
+         * anew, and notifies again. Only that very thread, stopped in
+         * stub code on the sentry's request, can ask with that tid. */
+        if (want.child || tid != want.by_tid || memcmp(d->args, want.args, sizeof(want.args)))
             return -EPERM;
         want.permitted = 1;
         *how = ANSWER_CONTINUE;
@@ -427,8 +431,15 @@ static void answer_one(int active)
         r->error = (int32_t)v;
     else
         r->val = v;
-    if (how != ANSWERED)
-        ioctl(sup_listener, SECCOMP_IOCTL_NOTIF_SEND, r);
+    /* Its thread can be gone from the wait by now (a signal: the call is
+     * made anew, and notifies again): then nothing was let through. */
+    if (how != ANSWERED && ioctl(sup_listener, SECCOMP_IOCTL_NOTIF_SEND, r) < 0 && active &&
+        v >= 0) {
+        if (how == ANSWER_CONTINUE)
+            want.permitted = 0;
+        else if (sup_notif->data.nr == __NR_gettid)
+            want.child = 0;
+    }
 }
 
 static int64_t ms_left(const struct timespec *dl)
@@ -449,16 +460,15 @@ static void deadline_in(struct timespec *dl, long ms)
     }
 }
 
-/* Answer notifications until done(ctx) is nonzero or the deadline passes;
- * returns done's last value. Polls in short slices, as done may change
+/* Answer notifications until done(ctx) is nonzero or the deadline (if
+ * any) passes; returns done's last value. Polls in short slices, as done may change
  * without a notification (the stub reported, or died). */
 static int serve_until(int (*done)(struct guest_ctx *), struct guest_ctx *ctx,
                        const struct timespec *dl)
 {
     for (;;) {
         int r = done(ctx);
-        int64_t left = ms_left(dl);
-        if (r != 0 || left < 0)
+        if (r != 0 || (dl && ms_left(dl) < 0))
             return r;
         struct pollfd p = { .fd = sup_listener, .events = POLLIN };
         if (poll(&p, 1, 1) > 0 && (p.revents & POLLIN))
@@ -466,13 +476,11 @@ static int serve_until(int (*done)(struct guest_ctx *), struct guest_ctx *ctx,
     }
 }
 
-static int clone_permitted(struct guest_ctx *ctx)
+/* The stub is done with the clone (it reports, or died): until then its
+ * clone may notify, again after a signal. */
+static int stub_reported(struct guest_ctx *ctx)
 {
-    if (want.permitted)
-        return 1;
-    /* The stub answered without making the clone (a guest thread changed
-     * the request), or died: nothing more will come. */
-    return ctx->stub->plat->clone_poll(ctx) != 0 ? -1 : 0;
+    return ctx->stub->plat->clone_poll(ctx) != 0;
 }
 
 static int child_said_hello(struct guest_ctx *ctx)
@@ -497,9 +505,8 @@ pid_t stub_clone(struct guest_ctx *ctx, const uint64_t args[6], int kind, unsign
     watch_arm(0);
     long ret = s->plat->clone_start(ctx, args);
     if (ret == 0) {
-        struct timespec dl;
-        deadline_in(&dl, 5000);
-        serve_until(clone_permitted, ctx, &dl);
+        /* No deadline: the stub reports, or dies, whatever the guest does. */
+        serve_until(stub_reported, ctx, NULL);
         ret = s->plat->clone_finish(ctx);
     }
     /* A child says hello at once. The result the stub reports is only a
