@@ -466,6 +466,75 @@ static struct {
     int spawns;   /* stub_spawn calls so far */
 } spare;
 
+/* A stub of the spawner's, attached and trimmed (the first stub's start
+ * and the fallback of a spare's). */
+static int stub_spawn_trimmed(const struct platform *plat, struct stub **out,
+                              struct guest_ctx **ctxp)
+{
+    int r = stub_spawn_now(plat, 0, out, ctxp);
+    if (r == 0 && (plat->attach(*ctxp) < 0 || stub_trim(*ctxp) < 0)) {
+        stub_ctx_free(*ctxp);
+        stub_release(*out);
+        r = -1;
+    }
+    return r;
+}
+
+/* The template: a stub that never runs guest code, trimmed, which the
+ * helper forks for each spare (stub_fork: the child says hello and gets
+ * its own channel, as a guest fork's does). A fork of so small a process
+ * costs far less than the spawner's fork and exec of the stub image and
+ * the new stub's set-up. Its children inherit its vDSO placement, so it
+ * is made anew every TEMPLATE_USES spares (an exec re-randomizes it on
+ * Linux). Only the helper uses it while it runs; stub_host_fini ends it. */
+#define TEMPLATE_USES 32
+static struct stub *tmpl;
+static struct guest_ctx *tmpl_ctx;
+static int tmpl_uses;
+
+static void template_end(void)
+{
+    if (!tmpl)
+        return;
+    stub_ctx_free(tmpl_ctx);
+    stub_release(tmpl);
+    tmpl = NULL;
+    tmpl_ctx = NULL;
+}
+
+static int spare_from_template(const struct platform *plat, struct stub **out,
+                               struct guest_ctx **ctxp)
+{
+    if (tmpl && (tmpl_uses >= TEMPLATE_USES || __atomic_load_n(&tmpl->dead, __ATOMIC_SEQ_CST)))
+        template_end();
+    if (!tmpl) {
+        int r = stub_spawn_trimmed(plat, &tmpl, &tmpl_ctx);
+        if (r < 0)
+            return r;
+        tmpl_uses = 0;
+    }
+    struct stub *s;
+    struct guest_ctx *ctx;
+    int r = stub_fork(tmpl_ctx, &s, &ctx);
+    if (r < 0) {
+        template_end();
+        return r;
+    }
+    tmpl_uses++;
+    s->trimmed = 1;
+    s->nhost_maps = tmpl->nhost_maps;
+    memcpy(s->host_maps, tmpl->host_maps, sizeof(s->host_maps));
+    if (plat->attach(ctx) < 0) {
+        stub_ctx_free(ctx);
+        stub_release(s);
+        return -1;
+    }
+    stub_pair_unspin(ctx);
+    *out = s;
+    *ctxp = ctx;
+    return 0;
+}
+
 static void *spare_main(void *arg)
 {
     (void)arg;
@@ -481,12 +550,9 @@ static void *spare_main(void *arg)
         pthread_mutex_unlock(&spare_lock);
         struct stub *s = NULL;
         struct guest_ctx *ctx = NULL;
-        int r = stub_spawn_now(plat, 0, &s, &ctx);
-        if (r == 0 && (plat->attach(ctx) < 0 || stub_trim(ctx) < 0)) {
-            free(ctx);
-            stub_release(s);
-            r = -1;
-        }
+        int r = spare_from_template(plat, &s, &ctx);
+        if (r < 0)
+            r = stub_spawn_trimmed(plat, &s, &ctx);
         pthread_mutex_lock(&spare_lock);
         spare.starting = 0;
         if (r == 0) {
@@ -562,6 +628,7 @@ void stub_host_fini(void)
         free(ctx);
         stub_release(s);
     }
+    template_end();
 }
 
 /* A stub the sentry kills itself is no news for the monitor: taken out of
