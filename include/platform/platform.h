@@ -73,6 +73,9 @@ struct guest_event {
 
 struct platform {
     const char *name;
+    /* A ctx may be served by another sentry thread than the one that
+     * attached it (systrap; under ptrace its tracer must serve it). */
+    int ctx_movable;
     /* Start a new stub process with one thread; ctx describes that thread. */
     int (*stub_create)(struct stub **out, struct guest_ctx **ctx);
     /* Called on the sentry thread that will run ctx, before anything else:

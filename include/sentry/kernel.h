@@ -181,6 +181,12 @@ struct task {
      * execs or exits, which clears vfork_parent and wakes it. */
     struct task *vfork_parent;
     int vfork_done;
+    /* A vfork child that runs on its parent's host thread and sentry
+     * thread (task_run_vfork_child) until it execs or exits: ctx is the
+     * parent's. attached: ctx was attached by another sentry thread
+     * already (an exec on a borrowed thread), so that its own skips it. */
+    int borrowed;
+    int attached;
     /* Blocking (sched/wait.h): where its thread sleeps, and the interrupt
      * flag the signal code sets. */
     struct sleeper sleep;
@@ -232,6 +238,12 @@ struct sandbox {
     /* Start a new task's sentry thread (the task loop's task_start, handed
      * down so that clone need not call up into the loop). */
     int (*start_task)(struct task *t);
+    /* Run the vfork child c on its parent t's host thread and sentry
+     * thread until it execs (then on a thread of its own) or exits, or t
+     * is killed (then c gets a host thread and a sentry thread of its
+     * own): the task loop's task_run_vfork_child, handed down as
+     * start_task is. */
+    void (*run_vfork_child)(struct task *t, struct task *c);
     int all_gone; /* no guest task is left */
 };
 

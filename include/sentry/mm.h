@@ -132,6 +132,9 @@ struct task;
 /* The host threads of an address space (the platform's guest_ctx), for
  * the process code, which does not see the platform:
  * a new thread in t's stub for a task sharing t's address space; */
+/* Whether a host thread of mm may be served by another sentry thread
+ * than the one that first served it (the platform's ctx_movable). */
+int mm_threads_movable(const struct mm *mm);
 int mm_new_thread(struct task *t, struct guest_ctx **out);
 /* a fork of t's address space (stub and model): the new mm, with *out
  * its one thread, or NULL with *err; */
@@ -200,6 +203,10 @@ pid_t mm_host_pid(const struct mm *mm);
 void mm_kill(struct mm *mm);
 /* The same by its last user, whose host thread is ctx (or NULL): waits
  * until the thread is gone where the platform needs it, frees ctx. */
+/* The program of mm may be written again: its last user is gone (exit_mm
+ * drops the mm, and with it the deny on writers, before the parent can
+ * learn of the exit, however long the rest of the teardown takes). */
+void mm_allow_exe_write(struct mm *mm);
 void mm_kill_last(struct mm *mm, struct guest_ctx *ctx);
 /* After reading something by that pid: 1 if it still named the stub, so
  * the data was not some later process's that reused the pid. */

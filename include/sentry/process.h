@@ -31,6 +31,7 @@ struct task *pid_find_task_locked(struct sandbox *box, int tid);
 
 /* Start t's sentry thread (attach, then the task loop); 0 or -errno. */
 int task_start(struct task *t);
+void task_run_vfork_child(struct task *t, struct task *c);
 /* t's sentry thread is about to sleep (task_block_hook): its guest thread
  * stops waiting actively for the answer. */
 void task_blocking(struct task *t);

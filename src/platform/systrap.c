@@ -293,6 +293,7 @@ static long systrap_map_fd(struct guest_ctx *ctx, uint64_t seq, uint64_t addr, u
 
 const struct platform platform_systrap = {
     .name = "systrap",
+    .ctx_movable = 1,
     .stub_create = systrap_create,
     .attach = systrap_attach,
     .switch_to = systrap_switch,

@@ -296,6 +296,7 @@ void task_exit(struct task *t)
         p->self_usage = (struct proc_usage){ u.utime, u.stime, u.minflt, u.majflt, u.hwm };
         pthread_mutex_unlock(&p->sandbox->tasklist);
         mm_kill_last(p->mm, ctx);
+        mm_allow_exe_write(p->mm);
     } else if (ctx) {
         mm_end_thread(ctx);
     }

@@ -145,13 +145,27 @@ static void clone_regs(struct task *c, const struct task *t, const struct clone_
         c->clear_child_tid = ca->child_tid;
 }
 
+/* Whether the vfork child of this clone runs on the caller's own host
+ * thread and sentry thread while the caller waits for it anyway
+ * (task_run_vfork_child): a new process in the caller's address space
+ * (posix_spawn's clone), where a host thread can move between sentry
+ * threads, from a caller that is not itself such a child. */
+static int clone_borrows(const struct task *t, uint64_t f)
+{
+    return (f & (CLONE_VM | CLONE_VFORK | CLONE_THREAD)) == (CLONE_VM | CLONE_VFORK) &&
+           !t->borrowed && t->proc->sandbox->run_vfork_child && mm_threads_movable(t->proc->mm);
+}
+
 /* The host side: a thread in the caller's stub (CLONE_VM) or a fork of
- * it, whose model the child's process gets. */
-static int clone_host(struct task *t, struct task *c, uint64_t f)
+ * it, whose model the child's process gets; none for a child that
+ * borrows the caller's thread. */
+static int clone_host(struct task *t, struct task *c, uint64_t f, int borrow)
 {
     if (f & CLONE_VM) {
         if (!(f & CLONE_THREAD))
             c->proc->mm = mm_get(t->proc->mm);
+        if (borrow)
+            return 0;
         return mm_new_thread(t, &c->ctx);
     }
     int r;
@@ -217,7 +231,8 @@ long do_clone(struct task *t, const struct clone_args_k *ca)
     if (!c)
         return -ENOMEM;
     clone_regs(c, t, ca);
-    r = clone_host(t, c, f);
+    int borrow = clone_borrows(t, f);
+    r = clone_host(t, c, f, borrow);
     if (r < 0) {
         task_put(c);
         return r == -ESRCH ? -EAGAIN : r;
@@ -225,7 +240,8 @@ long do_clone(struct task *t, const struct clone_args_k *ca)
     int tid = clone_link(t, c, f);
     if (tid < 0) {
         /* Undo the host side: take the new thread's first post and end it. */
-        mm_abandon_thread(c->ctx);
+        if (c->ctx)
+            mm_abandon_thread(c->ctx);
         c->ctx = NULL;
         task_put(c);
         return tid;
@@ -252,8 +268,9 @@ long do_clone(struct task *t, const struct clone_args_k *ca)
         t->vfork_done = 0;
     }
     task_get(c); /* for the vfork wait below */
-    r = t->proc->sandbox->start_task(c);
-    if (r < 0) {
+    if (borrow) {
+        t->proc->sandbox->run_vfork_child(t, c);
+    } else if (t->proc->sandbox->start_task(c) < 0) {
         /* No thread will run it: end it as if it had exited at once. */
         process_kill(c->proc, SIGKILL);
         task_exit(c);

@@ -708,6 +708,18 @@ void mm_kill(struct mm *mm)
         stub_kill(mm->stub);
 }
 
+void mm_allow_exe_write(struct mm *mm)
+{
+    pthread_mutex_lock(&mm->lock);
+    pthread_mutex_lock(&mm->view_lock);
+    int denied = mm->exe_denied;
+    mm->exe_denied = 0;
+    pthread_mutex_unlock(&mm->view_lock);
+    pthread_mutex_unlock(&mm->lock);
+    if (denied)
+        inode_allow_write(mm->exe_file->inode);
+}
+
 void mm_kill_last(struct mm *mm, struct guest_ctx *ctx)
 {
     mm_kill(mm);
@@ -759,6 +771,11 @@ void mm_put(struct mm *mm)
 }
 
 /* ---- the address space's host threads ---- */
+
+int mm_threads_movable(const struct mm *mm)
+{
+    return mm->stub->plat->ctx_movable;
+}
 
 int mm_new_thread(struct task *t, struct guest_ctx **out)
 {
@@ -897,7 +914,13 @@ int mm_exec_private(struct task *t)
         mm_put(mm);
         return r;
     }
-    stub_exit_thread(t->ctx);
+    /* A borrowed thread stays its vfork parent's. */
+    if (t->borrowed) {
+        t->borrowed = 0;
+        t->attached = 1;
+    } else {
+        stub_exit_thread(t->ctx);
+    }
     t->ctx = ctx;
     pthread_mutex_lock(&t->proc->lock);
     t->proc->mm = mm;

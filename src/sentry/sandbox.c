@@ -149,6 +149,7 @@ static int sandbox_init(struct sandbox *box, const struct sandbox_opts *o, struc
     box->next_pid = 2;
     box->max_tasks = o->max_procs;
     box->start_task = task_start;
+    box->run_vfork_child = task_run_vfork_child;
     task_block_hook = task_blocking;
     box->done_fd = eventfd(0, EFD_CLOEXEC);
     struct task *t = box->done_fd < 0 ? NULL : process_new_init(box);

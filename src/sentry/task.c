@@ -66,48 +66,100 @@ static int in_stub_region(uint64_t ip)
     return ip >= STUB_BASE && ip < STUB_REGION_END;
 }
 
+/* One turn of t's loop: run it until it traps, and service the trap.
+ * Returns -1 once its host thread is gone (or its stub). */
+static int task_turn(struct task *t, const struct platform *plat)
+{
+    struct guest_event ev;
+    if (plat->switch_to(t->ctx, &t->regs, &ev) < 0) {
+        if (!t->exiting)
+            stub_died(t);
+        /* The host thread is gone: nothing to hand back to. A borrowed
+         * one is its parent's, whose loop finds it so. */
+        if (t->borrowed) {
+            t->ctx = NULL;
+            t->borrowed = 0;
+        } else if (!__atomic_load_n(&t->proc->mm->stub->dead, __ATOMIC_SEQ_CST)) {
+            stub_forget_thread(t->ctx);
+            t->ctx = NULL;
+        }
+        return -1;
+    }
+    switch (ev.kind) {
+    case EV_SYSCALL:
+        syscall_dispatch(t, ev.nr, ev.arch);
+        break;
+    case EV_FAULT:
+        /* The stub region is not guest memory (copy_in and mmap treat
+         * it as unmapped): a guest that jumped into stub code and
+         * faulted there gets what a jump to unmapped memory gives. */
+        if (in_stub_region(t->regs.rip)) {
+            ev.signo = SIGSEGV;
+            ev.code = 1; /* SEGV_MAPERR */
+            ev.addr = t->regs.rip;
+        }
+        /* No guest handlers are delivered yet: the default action ends
+         * the process, with a core flag for the signals that dump. */
+        if (t->proc->sandbox->strace) {
+            char buf[512];
+            strace_fault(t, ev.signo, ev.code, ev.addr,
+                         (sig_death_status(t->proc, ev.signo) & 0x80) != 0, buf, sizeof(buf));
+        }
+        task_exit_group(t, sig_death_status(t->proc, ev.signo));
+        break;
+    case EV_INTERRUPT:
+    default:
+        break;
+    }
+    return 0;
+}
+
 void task_run(struct task *t)
 {
     const struct platform *plat = t->proc->sandbox->plat;
     current_task = t;
-    while (!__atomic_load_n(&t->exiting, __ATOMIC_SEQ_CST)) {
-        struct guest_event ev;
-        if (plat->switch_to(t->ctx, &t->regs, &ev) < 0) {
-            if (!t->exiting)
-                stub_died(t);
-            /* The host thread is gone: nothing to hand back to. */
-            if (!__atomic_load_n(&t->proc->mm->stub->dead, __ATOMIC_SEQ_CST)) {
-                stub_forget_thread(t->ctx);
-                t->ctx = NULL;
-            }
-            break;
-        }
-        switch (ev.kind) {
-        case EV_SYSCALL:
-            syscall_dispatch(t, ev.nr, ev.arch);
-            break;
-        case EV_FAULT:
-            /* The stub region is not guest memory (copy_in and mmap treat
-             * it as unmapped): a guest that jumped into stub code and
-             * faulted there gets what a jump to unmapped memory gives. */
-            if (in_stub_region(t->regs.rip)) {
-                ev.signo = SIGSEGV;
-                ev.code = 1; /* SEGV_MAPERR */
-                ev.addr = t->regs.rip;
-            }
-            /* No guest handlers are delivered yet: the default action ends
-             * the process, with a core flag for the signals that dump. */
-            if (t->proc->sandbox->strace) {
-                char buf[512];
-                strace_fault(t, ev.signo, ev.code, ev.addr,
-                             (sig_death_status(t->proc, ev.signo) & 0x80) != 0, buf, sizeof(buf));
-            }
-            task_exit_group(t, sig_death_status(t->proc, ev.signo));
-            break;
-        case EV_INTERRUPT:
-        default:
-            break;
-        }
+    while (!__atomic_load_n(&t->exiting, __ATOMIC_SEQ_CST) && task_turn(t, plat) == 0)
+        ;
+}
+
+/* A vfork child (posix_spawn's clone) runs on its parent's host thread and
+ * on this, its parent's sentry thread, while the parent waits for it
+ * anyway: no host thread is made for it, nor a sentry thread, until it
+ * needs them. An exec gives it a stub of its own (already attached by
+ * this thread), which a new sentry thread then serves; an exit ends it
+ * here. Should the parent be killed meanwhile (a kill of the parent
+ * interrupts the shared thread), the child gets a host thread of its own
+ * in the shared stub and a sentry thread, as a vfork child otherwise has
+ * from the start, and the parent goes its way. */
+void task_run_vfork_child(struct task *t, struct task *c)
+{
+    const struct platform *plat = c->proc->sandbox->plat;
+    c->ctx = t->ctx;
+    c->borrowed = 1;
+    current_task = c;
+    while (c->borrowed && !__atomic_load_n(&c->exiting, __ATOMIC_SEQ_CST) &&
+           !__atomic_load_n(&t->exiting, __ATOMIC_SEQ_CST) && task_turn(c, plat) == 0)
+        ;
+    current_task = t;
+    if (c->borrowed && !__atomic_load_n(&c->exiting, __ATOMIC_SEQ_CST)) {
+        /* The parent is going: the child's own host thread, made by the
+         * one it ran on, from the registers it trapped with. */
+        struct guest_ctx *n = NULL;
+        if (mm_new_thread(c, &n) < 0)
+            process_kill(c->proc, SIGKILL);
+        c->ctx = n;
+        c->borrowed = 0;
+    }
+    if (c->borrowed || __atomic_load_n(&c->exiting, __ATOMIC_SEQ_CST) || !c->ctx) {
+        if (c->borrowed)
+            c->ctx = NULL; /* its parent's, not for task_exit to end */
+        c->borrowed = 0;
+        task_exit(c);
+        return;
+    }
+    if (task_start(c) < 0) {
+        process_kill(c->proc, SIGKILL);
+        task_exit(c);
     }
 }
 
@@ -122,7 +174,8 @@ static void *task_thread(void *arg)
 {
     struct task *t = arg;
     current_task = t;
-    int r = t->proc->sandbox->plat->attach(t->ctx);
+    int r = t->attached ? 0 : t->proc->sandbox->plat->attach(t->ctx);
+    t->attached = 0;
     if (r < 0)
         task_exit_group(t, SIGKILL);
     else

@@ -3,7 +3,8 @@
  * child wrote before either, and nothing after an execve); posix_spawn
  * (musl and glibc build it on CLONE_VM|CLONE_VFORK) with file actions,
  * a signal mask, SIG_DFL resets and a process group, and its report of an
- * exec failure. Built with musl and glibc (proc_vfork.glibc). The program
+ * exec failure; a vfork parent killed while its child runs (the child goes
+ * on). Built with musl and glibc (proc_vfork.glibc). The program
  * is also its own spawned child: argv[1] picks the role. */
 #include "proc_util.h"
 
@@ -153,6 +154,42 @@ static void test_spawn(const char *self)
     posix_spawnattr_destroy(&at);
 }
 
+/* The vfork parent killed while its child runs: the parent dies at once,
+ * and the child goes on, an orphan, until it ends by itself. */
+static void test_parent_killed(void)
+{
+    int p[2];
+    if (pipe(p))
+        return;
+    pid_t mid = fork();
+    if (mid == 0) {
+        close(p[0]);
+        pid_t me = getpid();
+        if (vfork() == 0) {
+            char b = 'r';
+            if (write(p[1], &b, 1) != 1)
+                _exit(1);
+            while (getppid() == me)
+                ; /* until the parent is gone */
+            b = 'o';
+            if (write(p[1], &b, 1) != 1)
+                _exit(1);
+            _exit(0);
+        }
+        _exit(3); /* never: the parent is killed while it waits */
+    }
+    close(p[1]);
+    char b = 0;
+    check(read(p[0], &b, 1) == 1 && b == 'r', "the vfork child runs");
+    kill(mid, SIGKILL);
+    int st = 0;
+    check(waitpid(mid, &st, 0) == mid && WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL,
+          "the waiting parent dies of SIGKILL");
+    b = 0;
+    check(read(p[0], &b, 1) == 1 && b == 'o', "its child goes on as an orphan");
+    close(p[0]);
+}
+
 int main(int argc, char **argv)
 {
     if (argc > 1 && strcmp(argv[1], "spawned") == 0)
@@ -164,5 +201,6 @@ int main(int argc, char **argv)
     }
     test_vfork(argv[0]);
     test_spawn(argv[0]);
+    test_parent_killed();
     return finish();
 }
