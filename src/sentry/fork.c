@@ -278,11 +278,12 @@ long do_clone(struct task *t, const struct clone_args_k *ca)
     if (f & CLONE_VFORK) {
         /* Until the child execs or exits; a kill of the parent ends the wait. */
         task_sleep_prepare(t);
-        while (!__atomic_load_n(&t->vfork_done, __ATOMIC_SEQ_CST) && !t->exiting) {
+        while (!__atomic_load_n(&t->vfork_done, __ATOMIC_SEQ_CST) &&
+               !__atomic_load_n(&t->exiting, __ATOMIC_SEQ_CST)) {
             task_sleep(t, NULL, 0);
             task_sleep_prepare(t);
         }
-        if (!t->vfork_done) {
+        if (!__atomic_load_n(&t->vfork_done, __ATOMIC_SEQ_CST)) {
             struct sandbox *box = t->proc->sandbox;
             pthread_mutex_lock(&box->tasklist);
             struct task *vp = c->vfork_parent;

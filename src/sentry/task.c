@@ -134,8 +134,11 @@ void task_run(struct task *t)
 void task_run_vfork_child(struct task *t, struct task *c)
 {
     const struct platform *plat = c->proc->sandbox->plat;
+    /* ctx under the process lock: a kill reads it there to kick it. */
+    pthread_mutex_lock(&c->proc->lock);
     c->ctx = t->ctx;
     c->borrowed = 1;
+    pthread_mutex_unlock(&c->proc->lock);
     current_task = c;
     while (c->borrowed && !__atomic_load_n(&c->exiting, __ATOMIC_SEQ_CST) &&
            !__atomic_load_n(&t->exiting, __ATOMIC_SEQ_CST) && task_turn(c, plat) == 0)
@@ -147,13 +150,17 @@ void task_run_vfork_child(struct task *t, struct task *c)
         struct guest_ctx *n = NULL;
         if (mm_new_thread(c, &n) < 0)
             process_kill(c->proc, SIGKILL);
+        pthread_mutex_lock(&c->proc->lock);
         c->ctx = n;
         c->borrowed = 0;
+        pthread_mutex_unlock(&c->proc->lock);
     }
     if (c->borrowed || __atomic_load_n(&c->exiting, __ATOMIC_SEQ_CST) || !c->ctx) {
+        pthread_mutex_lock(&c->proc->lock);
         if (c->borrowed)
             c->ctx = NULL; /* its parent's, not for task_exit to end */
         c->borrowed = 0;
+        pthread_mutex_unlock(&c->proc->lock);
         task_exit(c);
         return;
     }
