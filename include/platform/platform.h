@@ -55,10 +55,6 @@ struct guest_ctx {
     uint64_t seg[6]; /* ptrace: cs, ss, ds, es, fs, gs selectors of the stub */
     int pending_interrupt;
     int spin_permit; /* systrap: the pair holds one of the spin budget's */
-    /* ptrace: the thread's registers around an injected call, and whether
-     * the call has come back (its int3 stop was taken). */
-    struct guest_regs inject_saved;
-    int inject_done;
 };
 
 struct guest_event {
@@ -95,15 +91,9 @@ struct platform {
                    int flags, uint64_t off);
     /* Make a running guest thread trap with EV_INTERRUPT soon; any thread may call it. */
     void (*interrupt)(struct guest_ctx *ctx);
-    /* Have the parked thread of ctx run stub_clone(args) (stub.c), in
-     * three steps, as the clone's notifications are answered meanwhile
-     * (spawner.c): start it (0, or -ESRCH if the stub died); poll whether
-     * the stub is done with it (1), not yet (0), or died (-ESRCH), without
-     * blocking; finish it: wait until the stub is done, and return the
-     * result it reports (a hint only, see stub_clone). */
-    int (*clone_start)(struct guest_ctx *ctx, const uint64_t args[6]);
-    int (*clone_poll)(struct guest_ctx *ctx);
-    long (*clone_finish)(struct guest_ctx *ctx);
+    /* Have the parked thread of ctx run stub_clone(args) (stub.c): the
+     * result the stub reports (a hint only, see stub_clone_end). */
+    long (*run_clone)(struct guest_ctx *ctx, const uint64_t args[6]);
     /* Have the parked thread of ctx end itself (exit, not exit_group);
      * returns once the sentry is done with it (it need not be gone yet). */
     void (*run_exit)(struct guest_ctx *ctx);

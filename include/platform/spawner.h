@@ -1,4 +1,4 @@
-/* The spawner process that starts and reaps stubs, and the supervision
+/* The spawner process that starts and reaps stubs, and the supervisor
  * that lets a stub clone only when the sentry asked (src/platform/spawner.c).
  * Platform-internal: the rest of the sentry uses platform/platform.h. */
 #ifndef PLATFORM_SPAWNER_H
@@ -8,13 +8,10 @@
 #include <sys/types.h>
 
 struct stub;
-struct guest_ctx;
 
-/* Fork the spawner (before any thread exists) and take the notification
- * listener of the filter every stub inherits; it joins the epoll set epfd
- * (data.ptr NULL), whose waiter calls stub_clone_idle when it is ready.
- * exec_fd is the sealed stub image. 0 or -errno. */
-int spawner_start(int exec_fd, int epfd);
+/* Fork the spawner (before any thread exists) and start the supervisor
+ * thread. exec_fd is the sealed stub image. 0 or -errno. */
+int spawner_start(int exec_fd);
 pid_t spawner_host_pid(void);
 /* A new stub with sysmsg_fd at STUB_SYSMSG_FD and stub_sock at
  * STUB_FDPASS_FD: its host pid or -errno. */
@@ -23,21 +20,19 @@ pid_t spawner_spawn(int sysmsg_fd, int stub_sock, int ptrace_mode);
  * without reaping it (reap 0: -EAGAIN while it runs) or reaping it
  * (reap 1: waits). 0 with *status, or -errno. */
 int spawner_wait(pid_t pid, int reap, int *status);
+int supervisor_start(void);
 
 /* In the spawner: fork and exec one stub; its pid or -errno (stub_host.c). */
 int stub_exec_child(int sysmsg_fd, int sock, int exec_fd, int ptrace_mode);
 
-/* Have the parked thread of ctx make exactly the clone args, for a child
- * of kind (STUB_CHILD_THREAD or STUB_CHILD_FORK) in slot (fork_fds: the
- * fork child's own sysmsg memfd and socket end), answering the clone's
- * notifications meanwhile; one clone at a time, sandbox-wide. Returns
- * the child's host tid from its hello, or 0 if there is none; *reported
- * is what the stub reported (-ESRCH: the stub died). */
-pid_t stub_clone(struct guest_ctx *ctx, const uint64_t args[6], int kind, unsigned slot,
-                 const int fork_fds[2], long *reported);
-/* A notification came while no clone may be in flight: refuse it (or
- * tell the late child of a clone given up on to end itself). */
-void stub_clone_idle(void);
+/* One clone of a stub thread at a time, sandbox-wide: begin says which
+ * thread (by_tid) may make which clone (args), for a child of which kind
+ * and slot (fork_fds: the fork child's own sysmsg memfd and socket end);
+ * then the platform has the thread make it; end returns the child's host
+ * tid from its hello, or 0 if there is none. */
+void stub_clone_begin(struct stub *s, pid_t by_tid, const uint64_t args[6], int kind, unsigned slot,
+                      const int fork_fds[2]);
+pid_t stub_clone_end(int clone_ret);
 /* tid is a host thread of s the sentry already serves. */
 int stub_tid_known(struct stub *s, pid_t tid);
 /* Whether pid is a stub process the sentry knows and has not reaped. */

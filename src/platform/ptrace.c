@@ -165,66 +165,44 @@ static int ptrace_switch(struct guest_ctx *ctx, struct guest_regs *regs, struct 
     }
 }
 
-/* An injected call, in steps: start it (syscall nr at a gadget of the
- * stopped thread, which ends in int3 for the caller's side; r12 set for
- * stub_clone_child), take each stop until the int3 one, and end it: its
- * result, with the thread's registers restored. */
-static int inject_start(struct guest_ctx *ctx, uint64_t gadget, long nr, const uint64_t args[6],
-                        uint64_t r12)
+/* Run syscall nr at a gadget of the stopped thread (which ends in int3 for
+ * the caller's side), r12 set for stub_clone_child; restores its registers. */
+static long inject(struct guest_ctx *ctx, uint64_t gadget, long nr, const uint64_t args[6],
+                   uint64_t r12)
 {
-    struct guest_regs *saved = &ctx->inject_saved;
-    ctx->inject_done = 0;
-    if (ptrace(PTRACE_GETREGS, ctx->tid, 0, saved) < 0)
+    struct user_regs_struct saved, u;
+    if (ptrace(PTRACE_GETREGS, ctx->tid, 0, &saved) < 0)
         return -ESRCH;
-    struct guest_regs u = *saved;
+    u = saved;
     u.rip = gadget;
     u.r12 = r12;
-    u.rax = (uint64_t)nr;
-    u.orig_rax = (uint64_t)-1;
+    u.rax = (unsigned long)nr;
+    u.orig_rax = (unsigned long)-1;
     u.rdi = args[0];
     u.rsi = args[1];
     u.rdx = args[2];
     u.r10 = args[3];
     u.r8 = args[4];
     u.r9 = args[5];
-    if (ptrace(PTRACE_SETREGS, ctx->tid, 0, &u) < 0 || ptrace(PTRACE_CONT, ctx->tid, 0, 0) < 0)
+    if (ptrace(PTRACE_SETREGS, ctx->tid, 0, &u) < 0)
         return -ESRCH;
-    return 0;
-}
-
-/* One stop st of an injected call: 1 once it is the int3 one, else 0 with
- * the thread let go on (an interrupt kept for later), or -ESRCH. */
-static int inject_stop(struct guest_ctx *ctx, int st)
-{
-    if (st < 0)
-        return -ESRCH;
-    if (WIFSTOPPED(st) && WSTOPSIG(st) == SIGTRAP && (st >> 16) == 0) {
-        ctx->inject_done = 1;
-        return 1;
+    for (;;) {
+        if (ptrace(PTRACE_CONT, ctx->tid, 0, 0) < 0)
+            return -ESRCH;
+        int st = wait_stop(ctx);
+        if (st < 0)
+            return -ESRCH;
+        if (WIFSTOPPED(st) && WSTOPSIG(st) == SIGTRAP && (st >> 16) == 0)
+            break;
+        if (WIFSTOPPED(st) && WSTOPSIG(st) == STUB_INTERRUPT_SIG)
+            ctx->pending_interrupt = 1;
     }
-    if (WIFSTOPPED(st) && WSTOPSIG(st) == STUB_INTERRUPT_SIG)
-        ctx->pending_interrupt = 1;
-    return ptrace(PTRACE_CONT, ctx->tid, 0, 0) < 0 ? -ESRCH : 0;
-}
-
-static long inject_end(struct guest_ctx *ctx)
-{
-    int r = ctx->inject_done;
-    while (r == 0)
-        r = inject_stop(ctx, wait_stop(ctx));
-    struct guest_regs u;
-    if (r < 0 || ptrace(PTRACE_GETREGS, ctx->tid, 0, &u) < 0 ||
-        ptrace(PTRACE_SETREGS, ctx->tid, 0, &ctx->inject_saved) < 0)
+    if (ptrace(PTRACE_GETREGS, ctx->tid, 0, &u) < 0)
         return -ESRCH;
-    return (long)u.rax;
-}
-
-static long inject(struct guest_ctx *ctx, uint64_t gadget, long nr, const uint64_t args[6],
-                   uint64_t r12)
-{
-    if (inject_start(ctx, gadget, nr, args, r12) < 0)
+    long ret = (long)u.rax;
+    if (ptrace(PTRACE_SETREGS, ctx->tid, 0, &saved) < 0)
         return -ESRCH;
-    return inject_end(ctx);
+    return ret;
 }
 
 static long ptrace_stub_syscall(struct guest_ctx *ctx, long nr, const uint64_t args[6])
@@ -232,32 +210,9 @@ static long ptrace_stub_syscall(struct guest_ctx *ctx, long nr, const uint64_t a
     return inject(ctx, STUB_GADGET_SYSCALL, nr, args, 0);
 }
 
-static int ptrace_clone_start(struct guest_ctx *ctx, const uint64_t args[6])
+static long ptrace_run_clone(struct guest_ctx *ctx, const uint64_t args[6])
 {
-    return inject_start(ctx, STUB_GADGET_CLONE, SYS_clone, args, args[5]);
-}
-
-static int ptrace_clone_poll(struct guest_ctx *ctx)
-{
-    while (!ctx->inject_done) {
-        int st;
-        pid_t r = waitpid(ctx->tid, &st, __WALL | WNOHANG);
-        if (r == 0)
-            return 0;
-        if (r < 0 && errno == EINTR)
-            continue;
-        /* A death: ptrace_clone_finish then waits for what wait_stop does. */
-        if (r > 0 && (WIFEXITED(st) || WIFSIGNALED(st)))
-            stub_mark_dead(ctx->stub, st);
-        if (r < 0 || WIFEXITED(st) || WIFSIGNALED(st) || inject_stop(ctx, st) < 0)
-            return -ESRCH;
-    }
-    return 1;
-}
-
-static long ptrace_clone_finish(struct guest_ctx *ctx)
-{
-    return inject_end(ctx);
+    return inject(ctx, STUB_GADGET_CLONE, SYS_clone, args, args[5]);
 }
 
 /* Point the thread at exit and let it go: detached, it makes the call
@@ -319,9 +274,7 @@ const struct platform platform_ptrace = {
     .switch_to = ptrace_switch,
     .stub_syscall = ptrace_stub_syscall,
     .interrupt = stub_interrupt,
-    .clone_start = ptrace_clone_start,
-    .clone_poll = ptrace_clone_poll,
-    .clone_finish = ptrace_clone_finish,
+    .run_clone = ptrace_run_clone,
     .run_exit = ptrace_run_exit,
     .reap_thread = ptrace_reap_thread,
     .release = ptrace_release,

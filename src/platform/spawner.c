@@ -8,10 +8,9 @@
  * it (PR_SET_PDEATHSIG), and it dies with sandbox-run. The sentry itself
  * never forks or execs after start-up.
  *
- * The clone supervision: before it starts any stub the spawner installs a
- * seccomp filter on itself, which every stub inherits, that turns the
- * stub's clone and gettid calls into user notifications to the sentry,
- * which the sentry thread making a clone answers itself (stub_clone). A clone from
+ * The supervisor: before it starts any stub the spawner installs a seccomp
+ * filter on itself, which every stub inherits, that turns the stub's clone
+ * and gettid calls into user notifications to the sentry. A clone from
  * stub text proceeds only if the sentry asked that stub thread for exactly
  * that clone, so a guest that jumps into the stub's code cannot make a
  * thread or process the sentry does not know. A new thread or fork child
@@ -33,7 +32,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/epoll.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
@@ -67,11 +65,6 @@ struct sp_rep {
 static int sp_sock = -1;      /* the sentry's end */
 static pid_t sp_pid;          /* the spawner */
 static int sup_listener = -1; /* the notification fd */
-/* The notification buffers (used under clone_lock). */
-static struct seccomp_notif *sup_notif;
-static struct seccomp_notif_resp *sup_resp;
-static size_t sup_notif_size, sup_resp_size;
-static int watch_epfd = -1; /* the monitor's epoll set */
 static pthread_mutex_t sp_lock = PTHREAD_MUTEX_INITIALIZER;
 
 pid_t spawner_host_pid(void)
@@ -198,7 +191,7 @@ static void spawner_serve(int sock, int exec_fd)
     }
 }
 
-int spawner_start(int exec_fd, int epfd)
+int spawner_start(int exec_fd)
 {
     int sv[2];
     if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
@@ -246,21 +239,7 @@ int spawner_start(int exec_fd, int epfd)
         return -EPERM;
     }
     sup_listener = fd;
-    struct seccomp_notif_sizes sz;
-    if (syscall(SYS_seccomp, SECCOMP_GET_NOTIF_SIZES, 0, &sz) < 0)
-        return -errno;
-    sup_notif_size = sz.seccomp_notif > sizeof(*sup_notif) ? sz.seccomp_notif : sizeof(*sup_notif);
-    sup_resp_size =
-        sz.seccomp_notif_resp > sizeof(*sup_resp) ? sz.seccomp_notif_resp : sizeof(*sup_resp);
-    sup_notif = calloc(1, sup_notif_size);
-    sup_resp = calloc(1, sup_resp_size);
-    if (!sup_notif || !sup_resp)
-        return -ENOMEM;
-    struct epoll_event ev = { .events = EPOLLIN | EPOLLONESHOT, .data.ptr = NULL };
-    if (epoll_ctl(epfd, EPOLL_CTL_ADD, sup_listener, &ev) < 0)
-        return -errno;
-    watch_epfd = epfd;
-    return 0;
+    return supervisor_start();
 }
 
 static int spawner_call(const struct sp_req *q, const int *fds, int nfds, struct sp_rep *rep)
@@ -294,25 +273,15 @@ int spawner_wait(pid_t pid, int reap, int *status)
     return rep.ret;
 }
 
-/* ---- the clone supervision: the cloning sentry thread answers ---- */
+/* ---- the supervisor: a sentry thread answering the notifications ---- */
 
-/* One clone at a time, sandbox-wide (clone_lock), and what is known of it.
- * Only the thread that holds the lock receives notifications. One that
- * comes while no clone is in flight (a guest that jumped into stub text,
- * or the late child of a clone given up on) wakes the monitor thread
- * instead (stub_clone_idle): the listener is in its epoll set, one-shot,
- * and armed again by whoever last held the lock as it lets go. */
+/* The one clone in flight (sandbox-wide: clone_lock), and what the
+ * supervisor learnt of its child. */
 static pthread_mutex_t clone_lock = PTHREAD_MUTEX_INITIALIZER;
-
-/* Under clone_lock: the monitor hears of the next notification (armed 1)
- * or of none (0). */
-static void watch_arm(int armed)
-{
-    struct epoll_event ev = { .events = armed ? EPOLLIN | EPOLLONESHOT : 0, .data.ptr = NULL };
-    if (watch_epfd >= 0)
-        epoll_ctl(watch_epfd, EPOLL_CTL_MOD, sup_listener, &ev);
-}
+static pthread_mutex_t sup_mu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t sup_cv = PTHREAD_COND_INITIALIZER;
 static struct {
+    int active;
     struct stub *stub; /* the stub asked to clone */
     pid_t by_tid;      /* the stub thread asked */
     uint64_t args[6];  /* the exact clone arguments */
@@ -322,8 +291,6 @@ static struct {
     pid_t child;       /* the child's host tid, from its hello */
     int fork_fds[2];   /* fork: its sysmsg memfd and socket end */
 } want;
-/* A clone given up on whose child has not said hello yet (it is told to
- * end itself when it does), and the notification buffers. */
 static int late_child, late_kind;
 
 /* Whether tid is a thread of the process pid: /proc/PID/task/TID names
@@ -355,27 +322,27 @@ enum { ANSWER_VALUE, ANSWER_CONTINUE, ANSWERED };
 
 /* The answer to one notification: *how says whether to let the clone
  * proceed, to answer with the value returned (0, -EPERM), or that the
- * answer went already (a fork child's hello). active: a clone is in
- * flight (want describes it). */
-static long judge(const struct seccomp_notif *n, int active, int *how)
+ * answer went already (a fork child's hello). Under sup_mu. */
+static long judge(const struct seccomp_notif *n, int *how)
 {
     *how = ANSWER_VALUE;
     const struct seccomp_data *d = &n->data;
     pid_t tid = (pid_t)n->pid; /* from the kernel */
-    /* The child of a clone given up on: it ends itself (its hello
-     * returns 1). */
-    if (d->nr == __NR_gettid && d->args[0] == HELLO_MAGIC && late_child &&
-        d->args[1] == (uint64_t)late_kind && (!active || !want.permitted)) {
-        late_child = 0;
-        return 1;
-    }
-    if (!active)
+    if (!want.active) {
+        /* The child of a clone given up on: it ends itself (its hello
+         * returns 1). */
+        if (d->nr == __NR_gettid && d->args[0] == HELLO_MAGIC && late_child &&
+            d->args[1] == (uint64_t)late_kind) {
+            late_child = 0;
+            return 1;
+        }
         return -EPERM;
+    }
     if (d->nr == __NR_clone) {
         /* Again after a signal: a clone interrupted before it began (in
          * this wait, or -ERESTARTNOINTR from the host's fork) is made
-         * anew, and notifies again. Only that very thread, stopped in
-         * stub code on the sentry's request, can ask with that tid. */
+         * anew and notifies again. Only that very thread, stopped in stub
+         * code on the sentry's request, can ask with that tid. */
         if (want.child || tid != want.by_tid || memcmp(d->args, want.args, sizeof(want.args)))
             return -EPERM;
         want.permitted = 1;
@@ -414,128 +381,110 @@ static long judge(const struct seccomp_notif *n, int active, int *how)
     return 0;
 }
 
-/* Receive and answer one notification, which poll said is there. */
-static void answer_one(int active)
+static void *supervisor(void *arg)
 {
-    memset(sup_notif, 0, sup_notif_size);
-    if (ioctl(sup_listener, SECCOMP_IOCTL_NOTIF_RECV, sup_notif) < 0)
-        return; /* EINTR, or ENOENT: its thread died meanwhile */
-    int how;
-    long v = judge(sup_notif, active, &how);
-    struct seccomp_notif_resp *r = sup_resp;
-    memset(r, 0, sup_resp_size);
-    r->id = sup_notif->id;
-    if (how == ANSWER_CONTINUE)
-        r->flags = SECCOMP_USER_NOTIF_FLAG_CONTINUE;
-    else if (v < 0)
-        r->error = (int32_t)v;
-    else
-        r->val = v;
-    /* Its thread can be gone from the wait by now (a signal: the call is
-     * made anew, and notifies again): then nothing was let through. */
-    if (how != ANSWERED && ioctl(sup_listener, SECCOMP_IOCTL_NOTIF_SEND, r) < 0 && active &&
-        v >= 0) {
-        if (how == ANSWER_CONTINUE)
-            want.permitted = 0;
-        else if (sup_notif->data.nr == __NR_gettid)
-            want.child = 0;
-    }
-}
-
-static int64_t ms_left(const struct timespec *dl)
-{
-    struct timespec now;
-    clock_gettime(CLOCK_MONOTONIC, &now);
-    return (int64_t)(dl->tv_sec - now.tv_sec) * 1000 + (dl->tv_nsec - now.tv_nsec) / 1000000;
-}
-
-static void deadline_in(struct timespec *dl, long ms)
-{
-    clock_gettime(CLOCK_MONOTONIC, dl);
-    dl->tv_sec += ms / 1000;
-    dl->tv_nsec += (ms % 1000) * 1000000L;
-    if (dl->tv_nsec >= 1000000000L) {
-        dl->tv_sec++;
-        dl->tv_nsec -= 1000000000L;
-    }
-}
-
-/* Answer notifications until done(ctx) is nonzero or the deadline (if
- * any) passes; returns done's last value. Polls in short slices, as done may change
- * without a notification (the stub reported, or died). */
-static int serve_until(int (*done)(struct guest_ctx *), struct guest_ctx *ctx,
-                       const struct timespec *dl)
-{
+    (void)arg;
+    struct seccomp_notif_sizes sz;
+    if (syscall(SYS_seccomp, SECCOMP_GET_NOTIF_SIZES, 0, &sz) < 0)
+        return NULL;
+    struct seccomp_notif *n =
+        calloc(1, sz.seccomp_notif > sizeof(*n) ? sz.seccomp_notif : sizeof(*n));
+    struct seccomp_notif_resp *r =
+        calloc(1, sz.seccomp_notif_resp > sizeof(*r) ? sz.seccomp_notif_resp : sizeof(*r));
+    if (!n || !r)
+        return NULL;
     for (;;) {
-        int r = done(ctx);
-        if (r != 0 || (dl && ms_left(dl) < 0))
-            return r;
-        struct pollfd p = { .fd = sup_listener, .events = POLLIN };
-        if (poll(&p, 1, 1) > 0 && (p.revents & POLLIN))
-            answer_one(1);
+        memset(n, 0, sz.seccomp_notif);
+        if (ioctl(sup_listener, SECCOMP_IOCTL_NOTIF_RECV, n) < 0) {
+            if (errno == EINTR || errno == ENOENT)
+                continue;
+            break;
+        }
+        int how;
+        pthread_mutex_lock(&sup_mu);
+        long v = judge(n, &how);
+        pthread_mutex_unlock(&sup_mu);
+        memset(r, 0, sz.seccomp_notif_resp);
+        r->id = n->id;
+        if (how == ANSWER_CONTINUE) {
+            r->flags = SECCOMP_USER_NOTIF_FLAG_CONTINUE;
+        } else if (v < 0) {
+            r->error = (int32_t)v;
+        } else {
+            r->val = v;
+        }
+        int lost = how != ANSWERED && ioctl(sup_listener, SECCOMP_IOCTL_NOTIF_SEND, r) < 0;
+        pthread_mutex_lock(&sup_mu);
+        /* Its thread left the wait (a signal: the call is made anew and
+         * notifies again): nothing was let through. */
+        if (lost && v >= 0 && want.active) {
+            if (how == ANSWER_CONTINUE)
+                want.permitted = 0;
+            else if (n->data.nr == __NR_gettid && want.child == (pid_t)n->pid)
+                want.child = 0;
+        }
+        pthread_cond_broadcast(&sup_cv);
+        pthread_mutex_unlock(&sup_mu);
     }
+    free(n);
+    free(r);
+    return NULL;
 }
 
-/* The stub is done with the clone (it reports, or died): until then its
- * clone may notify, again after a signal. */
-static int stub_reported(struct guest_ctx *ctx)
+int supervisor_start(void)
 {
-    return ctx->stub->plat->clone_poll(ctx) != 0;
+    pthread_t th;
+    pthread_attr_t at;
+    pthread_attr_init(&at);
+    pthread_attr_setdetachstate(&at, PTHREAD_CREATE_DETACHED);
+    int r = pthread_create(&th, &at, supervisor, NULL);
+    pthread_attr_destroy(&at);
+    return r ? -r : 0;
 }
 
-static int child_said_hello(struct guest_ctx *ctx)
+void stub_clone_begin(struct stub *s, pid_t by_tid, const uint64_t args[6], int kind, unsigned slot,
+                      const int fork_fds[2])
 {
-    (void)ctx;
-    return want.child != 0;
-}
-
-pid_t stub_clone(struct guest_ctx *ctx, const uint64_t args[6], int kind, unsigned slot,
-                 const int fork_fds[2], long *reported)
-{
-    struct stub *s = ctx->stub;
     pthread_mutex_lock(&clone_lock);
-    memset(&want, 0, sizeof(want));
+    pthread_mutex_lock(&sup_mu);
+    want.active = 1;
     want.stub = s;
-    want.by_tid = ctx->tid;
+    want.by_tid = by_tid;
     memcpy(want.args, args, sizeof(want.args));
     want.kind = kind;
     want.slot = slot;
+    want.permitted = 0;
+    want.child = 0;
     want.fork_fds[0] = fork_fds ? fork_fds[0] : -1;
     want.fork_fds[1] = fork_fds ? fork_fds[1] : -1;
-    watch_arm(0);
-    long ret = s->plat->clone_start(ctx, args);
-    if (ret == 0) {
-        /* No deadline: the stub reports, or dies, whatever the guest does. */
-        serve_until(stub_reported, ctx, NULL);
-        ret = s->plat->clone_finish(ctx);
-    }
+    pthread_mutex_unlock(&sup_mu);
+}
+
+pid_t stub_clone_end(int clone_ret)
+{
+    pthread_mutex_lock(&sup_mu);
     /* A child says hello at once. The result the stub reports is only a
-     * hint (a guest can forge it under systrap): a clone let through is
-     * waited for, briefly if it claims to have failed. */
-    if (want.permitted) {
-        struct timespec dl;
-        deadline_in(&dl, ret > 0 ? 5000 : 200);
-        serve_until(child_said_hello, ctx, &dl);
+     * hint (a guest can forge it under systrap): a clone the supervisor
+     * let through is waited for, briefly if it claims to have failed. */
+    struct timespec dl;
+    clock_gettime(CLOCK_REALTIME, &dl);
+    if (clone_ret > 0) {
+        dl.tv_sec += 5;
+    } else {
+        dl.tv_nsec += 200 * 1000 * 1000;
+        if (dl.tv_nsec >= 1000000000) {
+            dl.tv_sec++;
+            dl.tv_nsec -= 1000000000;
+        }
     }
+    while (want.permitted && !want.child && pthread_cond_timedwait(&sup_cv, &sup_mu, &dl) == 0)
+        ;
     pid_t child = want.permitted ? want.child : 0;
     /* A child that says hello after this is told to end itself. */
     late_child = want.permitted && !want.child;
-    late_kind = kind;
-    watch_arm(1);
+    late_kind = want.kind;
+    want.active = 0;
+    pthread_mutex_unlock(&sup_mu);
     pthread_mutex_unlock(&clone_lock);
-    *reported = ret;
     return child;
-}
-
-void stub_clone_idle(void)
-{
-    /* After a clone in flight (whose thread answers for itself, and may
-     * have armed the watch again just before it lets go: this wake-up is
-     * then its re-arming's, and nobody else arms it again). */
-    pthread_mutex_lock(&clone_lock);
-    struct pollfd p = { .fd = sup_listener, .events = POLLIN };
-    while (poll(&p, 1, 0) > 0 && (p.revents & POLLIN))
-        answer_one(0);
-    watch_arm(1);
-    pthread_mutex_unlock(&clone_lock);
 }

@@ -70,14 +70,9 @@ static void *monitor(void *arg)
         int n = epoll_wait(mon_epoll, ev, 16, -1);
         if (n < 0 && errno != EINTR)
             break;
-        for (int i = 0; i < n; i++)
-            if (!ev[i].data.ptr)
-                stub_clone_idle(); /* the clone notifications' listener */
         pthread_mutex_lock(&mon_lock);
         for (int i = 0; i < n; i++) {
             struct stub *s = ev[i].data.ptr;
-            if (!s)
-                continue;
             /* Gone from the set if it was released meanwhile (stub_release). */
             if (!mon_has(s))
                 continue;
@@ -136,7 +131,7 @@ int stub_host_init(void)
     mon_epoll = epoll_create1(EPOLL_CLOEXEC);
     if (mon_epoll < 0)
         return -errno;
-    int r = spawner_start(stub_exec_fd, mon_epoll);
+    int r = spawner_start(stub_exec_fd);
     if (r < 0)
         return r;
     pthread_t th;
@@ -755,8 +750,9 @@ int stub_new_thread(struct guest_ctx *ctx, struct guest_ctx **out)
     uint64_t args[6] = {
         STUB_CLONE_THREAD_FLAGS, top, 0, 0, 0, (uint64_t)slot | (uint64_t)STUB_CHILD_THREAD << 16
     };
-    long r;
-    pid_t tid = stub_clone(ctx, args, STUB_CHILD_THREAD, (unsigned)slot, NULL, &r);
+    stub_clone_begin(s, ctx->tid, args, STUB_CHILD_THREAD, (unsigned)slot, NULL);
+    long r = s->plat->run_clone(ctx, args);
+    pid_t tid = stub_clone_end(r > 0 ? (int)r : (int)(r < 0 ? r : -EFAULT));
     if (tid <= 0) {
         slot_set(s, slot, 0);
         return r == -ESRCH ? -ESRCH : -EAGAIN;
@@ -782,8 +778,9 @@ int stub_fork(struct guest_ctx *ctx, struct stub **out_stub, struct guest_ctx **
     uint64_t args[6] = {
         STUB_CLONE_FORK_FLAGS, 0, 0, 0, 0, (uint64_t)ctx->slot | (uint64_t)STUB_CHILD_FORK << 16
     };
-    long cr;
-    pid_t pid = stub_clone(ctx, args, STUB_CHILD_FORK, (unsigned)ctx->slot, fds, &cr);
+    stub_clone_begin(parent, ctx->tid, args, STUB_CHILD_FORK, (unsigned)ctx->slot, fds);
+    long cr = parent->plat->run_clone(ctx, args);
+    pid_t pid = stub_clone_end(cr > 0 ? (int)cr : (int)(cr < 0 ? cr : -EFAULT));
     close(fds[0]);
     close(fds[1]);
     if (pid <= 0) {

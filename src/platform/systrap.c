@@ -231,33 +231,18 @@ static long checked_result(long nr, const uint64_t args[6], long ret)
     }
 }
 
-static int systrap_clone_start(struct guest_ctx *ctx, const uint64_t args[6])
+static long systrap_run_clone(struct guest_ctx *ctx, const uint64_t args[6])
 {
     struct sysmsg *m = ctx->m;
     memcpy(m->sc_args, args, sizeof(m->sc_args));
     m->cmd = SMC_CLONE;
     /* The answer waits for the child's hello and its sentry task: the
      * stub thread sleeps meanwhile. */
-    __atomic_store_n(&m->spin_limit, 0, __ATOMIC_RELAXED);
-    stub_pair_unspin(ctx);
-    handoff_give(&m->state, SM_STUB, &m->stub_sleeping, sentry_futex_wake);
-    return stub_is_dead(ctx->stub) ? -ESRCH : 0;
-}
-
-static int systrap_clone_poll(struct guest_ctx *ctx)
-{
-    if (stub_is_dead(ctx->stub))
-        return -ESRCH;
-    return __atomic_load_n(&ctx->m->state, __ATOMIC_ACQUIRE) != SM_STUB;
-}
-
-static long systrap_clone_finish(struct guest_ctx *ctx)
-{
-    int r = wait_posted(ctx);
+    int r = handoff_spins(ctx, 0);
     stub_pair_unspin(ctx);
     if (r < 0)
         return -ESRCH;
-    return __atomic_load_n(&ctx->m->sc_ret, __ATOMIC_RELAXED);
+    return __atomic_load_n(&m->sc_ret, __ATOMIC_RELAXED);
 }
 
 static void systrap_run_exit(struct guest_ctx *ctx)
@@ -300,9 +285,7 @@ const struct platform platform_systrap = {
     .stub_syscall = systrap_stub_syscall,
     .map_fd = systrap_map_fd,
     .interrupt = stub_interrupt,
-    .clone_start = systrap_clone_start,
-    .clone_poll = systrap_clone_poll,
-    .clone_finish = systrap_clone_finish,
+    .run_clone = systrap_run_clone,
     .run_exit = systrap_run_exit,
     .blocking = systrap_blocking,
 };

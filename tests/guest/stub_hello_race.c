@@ -1,5 +1,5 @@
 /* stub_hello_race.c: a guest process that jumps into the stub's text to
- * say a fork child's hello (the gettid the sentry reads a new stub
+ * say a fork child's hello (the gettid the supervisor reads a new stub
  * process's host pid from) while another guest process forks, again and
  * again, never passes for that child: every hello it makes is refused, and
  * every fork gives a child that runs and is reaped. A hello taken from the
