@@ -166,6 +166,10 @@ struct task {
     uint64_t sigmask;
     uint64_t pending; /* thread-directed pending signals */
     struct sig_info pending_info[GUEST_NSIG];
+    /* sigaltstack (Linux's sas_ss_*): 0 size is none; flags as set, of
+     * which SS_AUTODISARM is reported back. */
+    uint64_t sas_sp, sas_size;
+    uint32_t sas_flags;
     /* rt_sigsuspend's mask to restore once a handler is delivered. */
     uint64_t saved_sigmask;
     int restore_sigmask;

@@ -126,6 +126,13 @@ static void clone_regs(struct task *c, const struct task *t, const struct clone_
     if (ca->flags & CLONE_SETTLS)
         c->regs.fs_base = ca->tls;
     c->sigmask = t->sigmask;
+    /* copy_process: a thread in the same address space (not a vfork
+     * child, which runs while its parent waits) starts without one. */
+    if ((ca->flags & (CLONE_VM | CLONE_VFORK)) != CLONE_VM) {
+        c->sas_sp = t->sas_sp;
+        c->sas_size = t->sas_size;
+        c->sas_flags = t->sas_flags;
+    }
     c->cred = creds_get(t->cred);
     /* prctl and scheduler state is inherited, but not the parent-death
      * signal; SCHED_RESET_ON_FORK drops a real-time policy. */

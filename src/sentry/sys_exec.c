@@ -89,8 +89,9 @@ int exec_flush_old(struct task *t)
     p->did_exec = 1;
     close_on_exec(t);
     flush_signal_handlers(p);
-    /* The alternate signal stack is cleared here once there is state for
-     * it (sigaltstack is not implemented yet). */
+    /* The alternate signal stack belonged to the old image. */
+    t->sas_sp = t->sas_size = 0;
+    t->sas_flags = 0;
     /* cap_bprm_creds_from_file for a file without set-id bits or file
      * capabilities (no_new_privs holds in the sandbox): the saved and file
      * system ids follow the effective ones; the capabilities execve gives. */

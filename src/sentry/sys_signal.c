@@ -1,4 +1,4 @@
-/* Signal state syscalls: rt_sigaction and rt_sigprocmask. Dispositions and
+/* Signal state syscalls: rt_sigaction, rt_sigprocmask, sigaltstack. Dispositions and
  * masks are kept in the task; delivery is the signal subsystem's job. */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -126,6 +126,60 @@ long sys_rt_sigsuspend(struct task *t, const struct sysargs *a)
     task_set_sigmask(t, set & ~UNBLOCKABLE);
     signal_unblocked(t);
     return wait_for_signal(t);
+}
+
+/* The guest's stack_t. */
+struct guest_stack {
+    uint64_t sp;
+    int32_t flags;
+    int32_t pad;
+    uint64_t size;
+};
+
+#define SS_AUTODISARM_ (1U << 31)
+#define MINSIGSTKSZ_ 2048 /* x86-64's */
+
+/* on_sig_stack: sp is within the stack (never with SS_AUTODISARM, which
+ * disarms it for the handler that runs on it). */
+static int on_alt_stack(const struct task *t, uint64_t sp)
+{
+    if (t->sas_flags & SS_AUTODISARM_)
+        return 0;
+    return sp > t->sas_sp && sp - t->sas_sp <= t->sas_size;
+}
+
+long sys_sigaltstack(struct task *t, const struct sysargs *a)
+{
+    uint64_t uss = a->a[0], uoss = a->a[1], sp = t->regs.rsp;
+    struct guest_stack ss, old = { 0 };
+    if (uss && copy_in(t, &ss, uss, sizeof(ss)) < 0)
+        return -EFAULT;
+    old.sp = t->sas_sp;
+    old.size = t->sas_size;
+    old.flags = (int32_t)((!t->sas_size          ? SS_DISABLE
+                           : on_alt_stack(t, sp) ? SS_ONSTACK
+                                                 : 0) |
+                          (t->sas_flags & SS_AUTODISARM_));
+    if (uss) {
+        if (on_alt_stack(t, sp))
+            return -EPERM;
+        uint32_t mode = (uint32_t)ss.flags & ~SS_AUTODISARM_;
+        if (mode != SS_DISABLE && mode != SS_ONSTACK && mode != 0)
+            return -EINVAL;
+        if (mode == SS_DISABLE) {
+            ss.sp = 0;
+            ss.size = 0;
+        } else if (ss.size < MINSIGSTKSZ_) {
+            return -ENOMEM;
+        }
+        t->sas_sp = ss.sp;
+        t->sas_size = ss.size;
+        t->sas_flags = (uint32_t)ss.flags;
+    }
+    /* As Linux: the new stack stays set when the old one cannot be written. */
+    if (uoss && copy_out(t, uoss, &old, sizeof(old)) < 0)
+        return -EFAULT;
+    return 0;
 }
 
 long sys_pause(struct task *t, const struct sysargs *a)

@@ -137,6 +137,8 @@ int main(void)
         { "rt_sigaction oldact", SYS_rt_sigaction, A_OUT, { SIGUSR1, (long)&sa, BAD, 8 } },
         { "rt_sigprocmask set", SYS_rt_sigprocmask, A_IN, { SIG_BLOCK, BAD, 0, 8 } },
         { "rt_sigprocmask oldset", SYS_rt_sigprocmask, A_OUT, { SIG_BLOCK, 0, BAD, 8 } },
+        { "sigaltstack ss", SYS_sigaltstack, A_IN, { BAD, 0 } },
+        { "sigaltstack old_ss", SYS_sigaltstack, A_OUT, { 0, BAD } },
         { "ioctl FIONREAD", SYS_ioctl, A_OUT, { pipe_r, FIONREAD, BAD } },
         { "ioctl FIONBIO", SYS_ioctl, A_IN, { pipe_r, FIONBIO, BAD } },
         { "pread64 buf", SYS_pread64, A_OUT, { fd_file, BAD, 16, 0 }, 1 },
