@@ -28,7 +28,9 @@ static const char *describe(const stack_t *s)
 {
     static char buf[128];
     snprintf(buf, sizeof buf, "%s size %lu flags %#x",
-             s->ss_sp == stack_mem ? "ours" : s->ss_sp ? "other" : "null",
+             s->ss_sp == stack_mem ? "ours"
+             : s->ss_sp            ? "other"
+                                   : "null",
              (unsigned long)s->ss_size, (unsigned)s->ss_flags);
     return buf;
 }

@@ -97,6 +97,11 @@ struct file {
      * object, as Linux compares them). NULL for files not opened by path
      * (the standard streams, pipes, memfds). */
     const struct creds *opener;
+    /* epoll (fs/file/eventpoll.h): the epoll items that watch this file,
+     * under the epoll code's lock, and what drops them when the last
+     * reference goes (set by the first registration; NULL: none ever). */
+    void *ep_items;
+    void (*ep_release)(struct file *f);
 };
 
 /* A newly opened f with write access to a regular file counts in the

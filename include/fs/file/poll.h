@@ -15,6 +15,10 @@ struct poll_table {
     struct waiter **w; /* each allocated alone: queues link them by address */
     size_t n, cap;
     int oom; /* a hook failed: the caller must not sleep on the table */
+    /* Set: poll_wait calls it instead of hooking a task waiter (epoll
+     * hooks callback waiters of its own). */
+    void (*qproc)(struct poll_table *pt, struct waitq *wq);
+    void *priv;
 };
 
 void poll_table_init(struct poll_table *pt, struct task *t);

@@ -76,6 +76,8 @@ void file_put(struct file *f)
 {
     if (!f || __atomic_sub_fetch(&f->refs, 1, __ATOMIC_ACQ_REL) != 0)
         return;
+    if (f->ep_release)
+        f->ep_release(f); /* epoll items go with the open file description */
     if (f->inode)
         lock_release_file(f); /* its OFD and flock locks go with it */
     if (f->ops && f->ops->release)

@@ -22,6 +22,10 @@ void poll_wait(struct poll_table *pt, struct waitq *wq)
 {
     if (!pt || !wq)
         return;
+    if (pt->qproc) {
+        pt->qproc(pt, wq);
+        return;
+    }
     if (pt->n == pt->cap) {
         size_t cap = pt->cap ? pt->cap * 2 : 8;
         struct waiter **v = realloc(pt->w, cap * sizeof(*v));

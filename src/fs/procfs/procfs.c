@@ -616,7 +616,7 @@ static int gen_fdinfo(struct strbuf *out, int pid, int fd)
     strbuf_printf(out, "pos:\t%lld\nflags:\t0%o\nmnt_id:\t%d\nino:\t%llu\n", (long long)f->pos,
                   (unsigned)f->flags | (cloexec ? 02000000U : 0), mnt_id, ino);
     if (f->ops && f->ops->fdinfo) {
-        char extra[256];
+        char extra[4096];
         int n = f->ops->fdinfo(f, extra, sizeof(extra));
         if (n > 0)
             strbuf_append(out, extra, (size_t)n);

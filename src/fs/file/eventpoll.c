@@ -1,0 +1,625 @@
+/* epoll's object. An item (epitem) hooks callback waiters on the wait
+ * queues its file's poll operation names; a wake-up whose key matches the
+ * item's events puts it on the ready list and wakes the epoll_wait
+ * sleepers and whoever polls the epoll file (a parent epoll set). A wait
+ * re-polls the items on the ready list only: level-triggered ones go back
+ * on it after they are reported, edge-triggered ones wait for the next
+ * wake-up, one-shot ones are disarmed until EPOLL_CTL_MOD. Host streams
+ * have no sentry wait queue: their items are polled at every scan, and a
+ * wait that holds one re-scans every 10 ms, as poll does.
+ *
+ * Locks, in order: epmutex (every item set and every file's item list,
+ * the loop check; epoll_ctl and releases), an epoll's mtx (its items,
+ * scans; a parent's before its children's), a file's own locks and wait
+ * queues (in its poll operation), an epoll's lock (ready list and item
+ * events; taken in wake callbacks, so never held around a poll or a
+ * waitq_add/remove). An item holds no reference to its file: the file's
+ * last file_put removes its items (ep_release_file) before it goes, and
+ * that needs the mtx of each epoll set, so an item's file stays valid
+ * while its set's mtx is held. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <time.h>
+
+#include "fs/file/eventpoll.h"
+#include "fs/file/file.h"
+#include "fs/file/poll.h"
+#include "fs/vfs/vfs.h"
+#include "list.h"
+#include "sched/wait.h"
+
+#define EP_PRIVATE_BITS (EPOLLWAKEUP | EPOLLONESHOT | EPOLLET | EPOLLEXCLUSIVE)
+#define EPOLLEXCLUSIVE_OK_BITS                                                                     \
+    (EPOLLIN | EPOLLOUT | EPOLLERR | EPOLLHUP | EPOLLWAKEUP | EPOLLET | EPOLLEXCLUSIVE)
+#define HOST_RECHECK_NS 10000000L
+
+static pthread_mutex_t epmutex = PTHREAD_MUTEX_INITIALIZER;
+
+struct eventpoll {
+    pthread_mutex_t mtx;
+    pthread_mutex_t lock;
+    struct waitq wq;      /* epoll_wait sleepers */
+    struct waitq poll_wq; /* pollers of the epoll file (parent sets, poll) */
+    struct list_node items;
+    struct list_node rdllist;   /* under lock */
+    int nitems, nhost, nnested; /* under mtx (and epmutex to change) */
+    struct file *file;          /* its own (not held: it goes with the file) */
+};
+
+struct epitem {
+    struct eventpoll *ep;
+    struct file *file; /* not held, see above */
+    int fd;
+    uint32_t events;        /* under ep->lock */
+    uint64_t data;          /* under ep->mtx */
+    struct list_node node;  /* ep->items */
+    struct list_node fnode; /* the file's item list (under epmutex) */
+    struct list_node rdl;   /* ep->rdllist, when ready (under ep->lock) */
+    int ready;
+    struct list_node txl; /* a scan's list (under ep->mtx) */
+    int ontx;
+    int host;           /* a host stream: polled at every scan */
+    unsigned host_last; /* its events at the last scan (edge-triggered) */
+    struct waiter **w;
+    size_t nw;
+    int oom;
+};
+
+static const struct file_ops eventpoll_ops;
+
+int file_is_eventpoll(const struct file *f)
+{
+    return f && f->ops == &eventpoll_ops;
+}
+
+int file_can_poll(const struct file *f)
+{
+    return f->ops->poll || (f->host_fd >= 0 && (f->fmode & FMODE_STREAM));
+}
+
+/* ---- wake-ups ---- */
+
+static void ep_wake(struct eventpoll *ep)
+{
+    wake_up_all(&ep->wq);
+    wake_up_key(&ep->poll_wq, 0, POLLIN | POLLRDNORM);
+}
+
+/* Put epi on the ready list; under ep->lock. */
+static void ep_set_ready(struct eventpoll *ep, struct epitem *epi)
+{
+    if (!epi->ready) {
+        list_add_tail(&ep->rdllist, &epi->rdl);
+        epi->ready = 1;
+    }
+}
+
+static int ep_poll_callback(struct waiter *w, unsigned key)
+{
+    struct epitem *epi = w->data;
+    struct eventpoll *ep = epi->ep;
+    int woke = 0;
+    pthread_mutex_lock(&ep->lock);
+    uint32_t events = epi->events;
+    /* Disarmed (one-shot), or a wake-up for events the item does not want. */
+    if ((events & ~EP_PRIVATE_BITS) && !(key && !(key & events))) {
+        ep_set_ready(ep, epi);
+        woke = 1;
+    }
+    pthread_mutex_unlock(&ep->lock);
+    if (woke)
+        ep_wake(ep);
+    return (events & EPOLLEXCLUSIVE) ? woke : 1;
+}
+
+static void ep_queue_proc(struct poll_table *pt, struct waitq *wq)
+{
+    struct epitem *epi = pt->priv;
+    struct waiter **v = realloc(epi->w, (epi->nw + 1) * sizeof(*v));
+    struct waiter *w = v ? malloc(sizeof(*w)) : NULL;
+    if (v)
+        epi->w = v;
+    if (!w) {
+        epi->oom = 1;
+        return;
+    }
+    waiter_init(w, ep_poll_callback, epi);
+    if (epi->events & EPOLLEXCLUSIVE)
+        w->flags |= WAITER_EXCLUSIVE;
+    waitq_add(wq, w);
+    epi->w[epi->nw++] = w;
+}
+
+/* ---- items ---- */
+
+/* Under epmutex and ep->mtx. */
+static void ep_remove(struct eventpoll *ep, struct epitem *epi)
+{
+    /* After this no callback of epi runs. */
+    for (size_t i = 0; i < epi->nw; i++) {
+        waitq_remove(epi->w[i]);
+        free(epi->w[i]);
+    }
+    free(epi->w);
+    list_del(&epi->fnode);
+    pthread_mutex_lock(&ep->lock);
+    if (epi->ready)
+        list_del(&epi->rdl);
+    pthread_mutex_unlock(&ep->lock);
+    list_del(&epi->node);
+    ep->nitems--;
+    if (epi->host)
+        ep->nhost--;
+    if (file_is_eventpoll(epi->file))
+        ep->nnested--;
+    free(epi);
+}
+
+/* The file's last reference is gone: its items go (file_put). */
+static void ep_release_file(struct file *f)
+{
+    pthread_mutex_lock(&epmutex);
+    struct list_node *h = f->ep_items;
+    if (h) {
+        list_for_each_safe(epi, h, struct epitem, fnode)
+        {
+            struct eventpoll *ep = epi->ep;
+            pthread_mutex_lock(&ep->mtx);
+            ep_remove(ep, epi);
+            pthread_mutex_unlock(&ep->mtx);
+        }
+        free(h);
+        f->ep_items = NULL;
+    }
+    pthread_mutex_unlock(&epmutex);
+}
+
+static struct epitem *ep_find(struct eventpoll *ep, struct file *tf, int fd)
+{
+    list_for_each(epi, &ep->items, struct epitem,
+                  node) if (epi->file == tf && epi->fd == fd) return epi;
+    return NULL;
+}
+
+/* Whether a scan must poll epi itself (a host stream, or an epoll set
+ * that holds one): no wake-up will tell. Under ep->mtx. */
+static int ep_needs_recheck(struct eventpoll *ep, int depth);
+static int item_polled_always(struct epitem *epi, int depth)
+{
+    if (epi->host)
+        return 1;
+    if (!file_is_eventpoll(epi->file) || depth > EP_MAX_NESTS)
+        return 0;
+    struct eventpoll *child = epi->file->priv;
+    pthread_mutex_lock(&child->mtx);
+    int r = ep_needs_recheck(child, depth + 1);
+    pthread_mutex_unlock(&child->mtx);
+    return r;
+}
+
+static int ep_needs_recheck(struct eventpoll *ep, int depth)
+{
+    if (ep->nhost)
+        return 1;
+    if (!ep->nnested)
+        return 0;
+    list_for_each(epi, &ep->items, struct epitem,
+                  node) if (item_polled_always(epi, depth)) return 1;
+    return 0;
+}
+
+/* Gather on *tx the items a scan polls: the ready list (taken off it
+ * when take) and those polled always. Under ep->mtx. */
+static void ep_gather(struct eventpoll *ep, struct list_node *tx, int take)
+{
+    list_init(tx);
+    pthread_mutex_lock(&ep->lock);
+    list_for_each_safe(epi, &ep->rdllist, struct epitem, rdl)
+    {
+        if (take) {
+            list_del(&epi->rdl);
+            epi->ready = 0;
+        }
+        list_add_tail(tx, &epi->txl);
+        epi->ontx = 1;
+    }
+    pthread_mutex_unlock(&ep->lock);
+    if (ep->nhost || ep->nnested)
+        list_for_each(epi, &ep->items, struct epitem,
+                      node) if (!epi->ontx && item_polled_always(epi, 0))
+        {
+            list_add_tail(tx, &epi->txl);
+            epi->ontx = 1;
+        }
+}
+
+static uint32_t item_events(struct eventpoll *ep, struct epitem *epi)
+{
+    pthread_mutex_lock(&ep->lock);
+    uint32_t e = epi->events;
+    pthread_mutex_unlock(&ep->lock);
+    return e;
+}
+
+/* The item's events now (no hooking). */
+static unsigned item_poll(struct epitem *epi, uint32_t events)
+{
+    int host = 0;
+    return file_poll(epi->file, NULL, &host) & events;
+}
+
+/* Report up to max ready items into out; under ep->mtx. */
+static int ep_send_events(struct eventpoll *ep, struct ep_event *out, int max)
+{
+    struct list_node tx;
+    int n = 0;
+    ep_gather(ep, &tx, 1);
+    list_for_each_safe(epi, &tx, struct epitem, txl)
+    {
+        list_del(&epi->txl);
+        epi->ontx = 0;
+        if (n >= max) {
+            if (!epi->host) {
+                pthread_mutex_lock(&ep->lock);
+                ep_set_ready(ep, epi);
+                pthread_mutex_unlock(&ep->lock);
+            }
+            continue;
+        }
+        uint32_t events = item_events(ep, epi);
+        unsigned r = item_poll(epi, events);
+        if (epi->host && (events & EPOLLET)) {
+            /* No wake-up marks an edge: new events since the last scan do. */
+            unsigned fresh = r & ~epi->host_last;
+            epi->host_last = r;
+            if (!fresh)
+                continue;
+        }
+        if (!r)
+            continue;
+        out[n].events = r;
+        out[n].data = epi->data;
+        n++;
+        pthread_mutex_lock(&ep->lock);
+        if (events & EPOLLONESHOT)
+            epi->events &= EP_PRIVATE_BITS;
+        else if (!(events & EPOLLET) && !epi->host)
+            ep_set_ready(ep, epi);
+        pthread_mutex_unlock(&ep->lock);
+    }
+    return n;
+}
+
+/* Whether some item is ready, leaving every list as it was. */
+static int ep_any_ready(struct eventpoll *ep)
+{
+    struct list_node tx;
+    int ready = 0;
+    ep_gather(ep, &tx, 0);
+    list_for_each_safe(epi, &tx, struct epitem, txl)
+    {
+        list_del(&epi->txl);
+        epi->ontx = 0;
+        if (!ready && item_poll(epi, item_events(ep, epi)))
+            ready = 1;
+    }
+    return ready;
+}
+
+/* ---- nesting ---- */
+
+/* How deep the sets under ep go (0: no epoll item), EP_MAX_NESTS + 1 if
+ * too deep or if into is among them. Under epmutex. */
+static int ep_depth_down(struct eventpoll *ep, struct eventpoll *into, int depth)
+{
+    int result = 0;
+    list_for_each(epi, &ep->items, struct epitem, node)
+    {
+        if (!file_is_eventpoll(epi->file))
+            continue;
+        struct eventpoll *child = epi->file->priv;
+        int d;
+        if (child == into || depth > EP_MAX_NESTS)
+            d = EP_MAX_NESTS + 1;
+        else
+            d = ep_depth_down(child, into, depth + 1) + 1;
+        if (d > result)
+            result = d;
+        if (result > EP_MAX_NESTS)
+            break;
+    }
+    return result;
+}
+
+/* How many sets above the epoll file f at most. Under epmutex. */
+static int ep_depth_up(struct file *f, int depth)
+{
+    int result = 0;
+    struct list_node *h = f->ep_items;
+    if (!h || depth > EP_MAX_NESTS)
+        return 0;
+    list_for_each(epi, h, struct epitem, fnode)
+    {
+        int d = ep_depth_up(epi->ep->file, depth + 1) + 1;
+        if (d > result)
+            result = d;
+    }
+    return result;
+}
+
+/* Linux's ep_loop_check: adding the set to into the set ep loops or
+ * nests too deep. Under epmutex. */
+static int ep_loop_check(struct eventpoll *ep, struct eventpoll *to)
+{
+    int down = ep_depth_down(to, ep, 0);
+    if (down > EP_MAX_NESTS)
+        return -ELOOP;
+    return down + 1 + ep_depth_up(ep->file, 0) > EP_MAX_NESTS ? -ELOOP : 0;
+}
+
+/* ---- epoll_ctl ---- */
+
+/* Under epmutex and ep->mtx. */
+static int ep_insert(struct eventpoll *ep, const struct ep_event *ev, struct file *tf, int fd)
+{
+    struct epitem *epi = calloc(1, sizeof(*epi));
+    if (!epi)
+        return -ENOMEM;
+    if (!tf->ep_items) {
+        struct list_node *h = malloc(sizeof(*h));
+        if (!h) {
+            free(epi);
+            return -ENOMEM;
+        }
+        list_init(h);
+        tf->ep_items = h;
+        tf->ep_release = ep_release_file;
+    }
+    epi->ep = ep;
+    epi->file = tf;
+    epi->fd = fd;
+    epi->events = ev->events;
+    epi->data = ev->data;
+    list_init(&epi->rdl);
+    list_init(&epi->txl);
+    list_add_tail(tf->ep_items, &epi->fnode);
+    list_add_tail(&ep->items, &epi->node);
+    ep->nitems++;
+    if (file_is_eventpoll(tf))
+        ep->nnested++;
+    struct poll_table pt;
+    poll_table_init(&pt, NULL);
+    pt.qproc = ep_queue_proc;
+    pt.priv = epi;
+    int host = 0;
+    unsigned r = file_poll(tf, &pt, &host) & ev->events;
+    epi->host = host;
+    if (host)
+        ep->nhost++;
+    if (epi->oom) {
+        ep_remove(ep, epi);
+        return -ENOMEM;
+    }
+    if (r || host) {
+        pthread_mutex_lock(&ep->lock);
+        if (r)
+            ep_set_ready(ep, epi);
+        pthread_mutex_unlock(&ep->lock);
+        ep_wake(ep);
+    }
+    return 0;
+}
+
+/* Under ep->mtx. */
+static int ep_modify(struct eventpoll *ep, struct epitem *epi, const struct ep_event *ev)
+{
+    pthread_mutex_lock(&ep->lock);
+    epi->events = ev->events;
+    pthread_mutex_unlock(&ep->lock);
+    epi->data = ev->data;
+    epi->host_last = 0;
+    if (item_poll(epi, ev->events) || epi->host) {
+        pthread_mutex_lock(&ep->lock);
+        ep_set_ready(ep, epi);
+        pthread_mutex_unlock(&ep->lock);
+        ep_wake(ep);
+    }
+    return 0;
+}
+
+int eventpoll_ctl(struct file *epf, int op, struct file *tf, int fd, const struct ep_event *ev)
+{
+    if (epf == tf || !file_is_eventpoll(epf))
+        return -EINVAL;
+    struct ep_event e = { 0, 0 };
+    if (op != EPOLL_CTL_DEL) {
+        e = *ev;
+        if (e.events & EPOLLEXCLUSIVE) {
+            if (op == EPOLL_CTL_MOD)
+                return -EINVAL;
+            if (op == EPOLL_CTL_ADD &&
+                (file_is_eventpoll(tf) || (e.events & ~EPOLLEXCLUSIVE_OK_BITS)))
+                return -EINVAL;
+        }
+    }
+    struct eventpoll *ep = epf->priv;
+    pthread_mutex_lock(&epmutex);
+    int r = 0;
+    if (op == EPOLL_CTL_ADD && file_is_eventpoll(tf))
+        r = ep_loop_check(ep, tf->priv);
+    if (r == 0) {
+        pthread_mutex_lock(&ep->mtx);
+        struct epitem *epi = ep_find(ep, tf, fd);
+        r = -EINVAL;
+        switch (op) {
+        case EPOLL_CTL_ADD:
+            e.events |= EPOLLERR | EPOLLHUP;
+            r = epi ? -EEXIST : ep_insert(ep, &e, tf, fd);
+            break;
+        case EPOLL_CTL_DEL:
+            r = epi ? 0 : -ENOENT;
+            if (epi)
+                ep_remove(ep, epi);
+            break;
+        case EPOLL_CTL_MOD:
+            if (!epi) {
+                r = -ENOENT;
+            } else if (!(item_events(ep, epi) & EPOLLEXCLUSIVE)) {
+                e.events |= EPOLLERR | EPOLLHUP;
+                r = ep_modify(ep, epi, &e);
+            }
+            break;
+        }
+        pthread_mutex_unlock(&ep->mtx);
+    }
+    pthread_mutex_unlock(&epmutex);
+    return r;
+}
+
+/* ---- epoll_wait ---- */
+
+static int passed(const struct timespec *now, const struct timespec *d)
+{
+    return now->tv_sec > d->tv_sec || (now->tv_sec == d->tv_sec && now->tv_nsec >= d->tv_nsec);
+}
+
+long eventpoll_wait(struct task *t, struct file *epf, int max, const struct timespec *deadline,
+                    struct ep_event **out)
+{
+    struct eventpoll *ep = epf->priv;
+    struct ep_event *buf = NULL;
+    struct waiter w;
+    waiter_init_task(&w, t);
+    task_sleep_prepare(t);
+    waitq_add(&ep->wq, &w);
+    long r;
+    for (;;) {
+        pthread_mutex_lock(&ep->mtx);
+        int cap = max < ep->nitems ? max : ep->nitems;
+        struct ep_event *nb = cap ? realloc(buf, (size_t)cap * sizeof(*buf)) : buf;
+        if (cap && !nb) {
+            pthread_mutex_unlock(&ep->mtx);
+            r = -ENOMEM;
+            break;
+        }
+        buf = nb;
+        r = cap ? ep_send_events(ep, buf, cap) : 0;
+        int recheck = ep_needs_recheck(ep, 0);
+        pthread_mutex_unlock(&ep->mtx);
+        if (r)
+            break;
+        struct timespec now, until;
+        clock_gettime(CLOCK_MONOTONIC, &now);
+        if (deadline && passed(&now, deadline))
+            break;
+        if (t && task_interrupt_pending(t)) {
+            r = -EINTR;
+            break;
+        }
+        const struct timespec *when = deadline;
+        if (recheck) {
+            until = now;
+            until.tv_nsec += HOST_RECHECK_NS;
+            if (until.tv_nsec >= 1000000000L) {
+                until.tv_sec++;
+                until.tv_nsec -= 1000000000L;
+            }
+            if (!deadline || !passed(&until, deadline))
+                when = &until;
+        }
+        if (task_sleep(t, when, WAIT_SPIN) == -ERESTARTSYS) {
+            r = -EINTR;
+            break;
+        }
+        task_sleep_prepare(t);
+    }
+    waitq_remove(&w);
+    if (r <= 0) {
+        free(buf);
+        buf = NULL;
+    }
+    *out = buf;
+    return r;
+}
+
+/* ---- the file ---- */
+
+static unsigned eventpoll_poll(struct file *f, struct poll_table *pt)
+{
+    struct eventpoll *ep = f->priv;
+    poll_wait(pt, &ep->poll_wq);
+    pthread_mutex_lock(&ep->mtx);
+    int ready = ep_any_ready(ep);
+    pthread_mutex_unlock(&ep->mtx);
+    return ready ? POLLIN | POLLRDNORM : 0;
+}
+
+static void eventpoll_release(struct file *f)
+{
+    struct eventpoll *ep = f->priv;
+    pthread_mutex_lock(&epmutex);
+    pthread_mutex_lock(&ep->mtx);
+    list_for_each_safe(epi, &ep->items, struct epitem, node) ep_remove(ep, epi);
+    pthread_mutex_unlock(&ep->mtx);
+    pthread_mutex_unlock(&epmutex);
+    waitq_destroy(&ep->wq);
+    waitq_destroy(&ep->poll_wq);
+    pthread_mutex_destroy(&ep->lock);
+    pthread_mutex_destroy(&ep->mtx);
+    free(ep);
+}
+
+static int eventpoll_fdinfo(struct file *f, char *buf, size_t len)
+{
+    struct eventpoll *ep = f->priv;
+    size_t off = 0;
+    pthread_mutex_lock(&ep->mtx);
+    list_for_each(epi, &ep->items, struct epitem, node)
+    {
+        struct inode *i = epi->file->inode;
+        int n = snprintf(
+            buf + off, len - off, "tfd: %8d events: %8x data: %16llx  pos:%lli ino:%llx sdev:%x\n",
+            epi->fd, item_events(ep, epi), (unsigned long long)epi->data, (long long)epi->file->pos,
+            i ? (unsigned long long)i->ino : 0ULL, i && i->sb ? (unsigned)i->sb->dev : 0U);
+        if (n < 0 || (size_t)n >= len - off)
+            break;
+        off += (size_t)n;
+    }
+    pthread_mutex_unlock(&ep->mtx);
+    return (int)off;
+}
+
+static const struct file_ops eventpoll_ops = {
+    .name = "eventpoll",
+    .poll = eventpoll_poll,
+    .release = eventpoll_release,
+    .fdinfo = eventpoll_fdinfo,
+};
+
+struct file *eventpoll_new(int flags)
+{
+    struct eventpoll *ep = calloc(1, sizeof(*ep));
+    if (!ep)
+        return NULL;
+    struct file *f = file_new(&eventpoll_ops, O_RDWR | flags);
+    if (!f) {
+        free(ep);
+        return NULL;
+    }
+    pthread_mutex_init(&ep->mtx, NULL);
+    pthread_mutex_init(&ep->lock, NULL);
+    waitq_init(&ep->wq);
+    waitq_init(&ep->poll_wq);
+    list_init(&ep->items);
+    list_init(&ep->rdllist);
+    f->fmode |= FMODE_STREAM;
+    f->priv = ep;
+    ep->file = f;
+    return f;
+}
