@@ -45,7 +45,7 @@ static int pidfd_fdinfo(struct file *f, char *buf, size_t len)
 }
 
 static const struct file_ops pidfd_ops = {
-    .name = "[pidfd]",
+    .name = "pidfd",
     .poll = pidfd_poll,
     .release = pidfd_release,
     .fdinfo = pidfd_fdinfo,
