@@ -109,6 +109,14 @@ long signal_return(struct task *t);
 void signal_unblocked(struct task *t);
 /* t's signal mask (t itself sets it; others read it under proc->lock). */
 void task_set_sigmask(struct task *t, uint64_t mask);
+/* The mask of a wait that takes one (ppoll, pselect6, epoll_pwait: Linux's
+ * set_user_sigmask): the guest's sigset at umask (size bytes) is set, with
+ * SIGKILL and SIGSTOP unblocked; 1, or 0 without umask, or -errno; *old
+ * gets the mask to restore. Restoring after the wait: when it was interrupted
+ * (EINTR), the handler runs with the wait's mask and the old one comes
+ * back after it (restore_saved_sigmask_unless); else at once. */
+long signal_wait_mask_set(struct task *t, uint64_t umask, uint64_t size, uint64_t *old);
+void signal_wait_mask_restore(struct task *t, int interrupted, uint64_t old);
 /* Drop sig from p's pending sets (its disposition became ignore). */
 void signal_discard(struct process *p, int sig);
 

@@ -109,49 +109,15 @@ static long do_epoll_wait(struct task *t, int epfd, uint64_t uevents, int maxeve
     return r;
 }
 
-/* epoll_pwait's mask: set for the wait (Linux's set_user_sigmask); *old
- * gets the mask to restore. */
-static long set_wait_sigmask(struct task *t, uint64_t umask, uint64_t size, uint64_t *old)
-{
-    if (!umask)
-        return 0;
-    if (size != 8)
-        return -EINVAL;
-    uint64_t m;
-    if (copy_in(t, &m, umask, sizeof(m)) < 0)
-        return -EFAULT;
-    *old = t->sigmask;
-    task_set_sigmask(t, m & ~UNBLOCKABLE);
-    signal_unblocked(t);
-    if (signal_handler_pending(t))
-        task_interrupt(t);
-    return 1;
-}
-
-/* Linux's restore_saved_sigmask_unless(r == -EINTR): after EINTR the
- * handler runs with the wait's mask and the old one comes back after it. */
-static void restore_wait_sigmask(struct task *t, long r, uint64_t old)
-{
-    if (r == -EINTR) {
-        t->saved_sigmask = old;
-        t->restore_sigmask = 1;
-        return;
-    }
-    task_set_sigmask(t, old);
-    signal_unblocked(t);
-    if (signal_handler_pending(t))
-        task_interrupt(t);
-}
-
 static long do_epoll_pwait(struct task *t, const struct sysargs *a, const struct timespec *deadline)
 {
     uint64_t old = 0;
-    long s = set_wait_sigmask(t, a->a[4], a->a[5], &old);
+    long s = signal_wait_mask_set(t, a->a[4], a->a[5], &old);
     if (s < 0)
         return s;
     long r = do_epoll_wait(t, (int)a->a[0], a->a[1], (int)a->a[2], deadline);
     if (s > 0)
-        restore_wait_sigmask(t, r, old);
+        signal_wait_mask_restore(t, r == -EINTR, old);
     return r;
 }
 

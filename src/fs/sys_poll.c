@@ -17,6 +17,7 @@
 #include "fs/file/poll.h"
 #include "sched/wait.h"
 #include "sentry/kernel.h"
+#include "sentry/process.h"
 #include "sentry/syscall.h"
 
 #define HOST_RECHECK_NS 10000000L
@@ -193,16 +194,6 @@ static long time_left(struct task *t, long r, uint64_t utimeout, const struct ti
 
 /* The signal mask argument of ppoll/pselect6: accepted, applied once
  * signal delivery exists (no signal can arrive before then). */
-static long check_sigmask(struct task *t, uint64_t umask, uint64_t size)
-{
-    if (!umask)
-        return 0;
-    if (size != 8)
-        return -EINVAL;
-    uint64_t m;
-    return copy_in(t, &m, umask, sizeof(m)) < 0 ? -EFAULT : 0;
-}
-
 long sys_ppoll(struct task *t, const struct sysargs *a)
 {
     uint64_t fds = a->a[0], nfds = a->a[1], tmo_p = a->a[2], sigmask = a->a[3];
@@ -211,10 +202,13 @@ long sys_ppoll(struct task *t, const struct sysargs *a)
     long r = tmo_p ? timespec_deadline(t, tmo_p, &rel, &d) : 0;
     if (r < 0)
         return r;
-    r = check_sigmask(t, sigmask, sigsetsize);
-    if (r < 0)
-        return r;
+    uint64_t old = 0;
+    long masked = signal_wait_mask_set(t, sigmask, sigsetsize, &old);
+    if (masked < 0)
+        return masked;
     r = poll_user(t, fds, nfds, tmo_p ? &d : NULL);
+    if (masked)
+        signal_wait_mask_restore(t, r == -EINTR, old);
     return time_left(t, r, tmo_p, &rel, &d, 0);
 }
 
@@ -322,16 +316,20 @@ long sys_pselect6(struct task *t, const struct sysargs *a)
     long r = timeout ? timespec_deadline(t, timeout, &rel, &d) : 0;
     if (r < 0)
         return r;
+    uint64_t old = 0;
+    long masked = 0;
     if (sigmask) {
         struct {
             uint64_t ss, len;
         } sig;
         if (copy_in(t, &sig, sigmask, sizeof(sig)) < 0)
             return -EFAULT;
-        r = check_sigmask(t, sig.ss, sig.len);
-        if (r < 0)
-            return r;
+        masked = signal_wait_mask_set(t, sig.ss, sig.len, &old);
+        if (masked < 0)
+            return masked;
     }
     r = do_select(t, nfds, readfds, writefds, exceptfds, timeout ? &d : NULL);
+    if (masked)
+        signal_wait_mask_restore(t, r == -EINTR, old);
     return time_left(t, r, timeout, &rel, &d, 0);
 }

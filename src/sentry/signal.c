@@ -416,3 +416,33 @@ long signal_return(struct task *t)
     task_set_sigmask(t, uc.sigmask & ~UNBLOCKABLE);
     return (long)r->rax;
 }
+
+long signal_wait_mask_set(struct task *t, uint64_t umask, uint64_t size, uint64_t *old)
+{
+    if (!umask)
+        return 0;
+    if (size != 8)
+        return -EINVAL;
+    uint64_t mask;
+    if (copy_in(t, &mask, umask, sizeof(mask)) < 0)
+        return -EFAULT;
+    *old = t->sigmask;
+    task_set_sigmask(t, mask & ~(SIGBIT(SIGKILL) | SIGBIT(SIGSTOP)));
+    signal_unblocked(t);
+    if (signal_handler_pending(t))
+        task_interrupt(t);
+    return 1;
+}
+
+void signal_wait_mask_restore(struct task *t, int interrupted, uint64_t old)
+{
+    if (interrupted) {
+        t->saved_sigmask = old;
+        t->restore_sigmask = 1;
+        return;
+    }
+    task_set_sigmask(t, old);
+    signal_unblocked(t);
+    if (signal_handler_pending(t))
+        task_interrupt(t);
+}
