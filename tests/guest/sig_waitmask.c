@@ -65,9 +65,10 @@ static void one(int how, int blocked_in_wait)
     close(p[0]);
     out("%s, SIGUSR1 %s by the wait's mask: wait %s, then %s\n", names[how],
         blocked_in_wait ? "blocked" : "let through",
-        after == 't' ? "timed out" : after == 'e' ? "failed" : "never returned",
-        WIFSIGNALED(st) ? (WTERMSIG(st) == SIGUSR1 ? "killed by SIGUSR1" : "killed")
-                        : "exited");
+        after == 't'   ? "timed out"
+        : after == 'e' ? "failed"
+                       : "never returned",
+        WIFSIGNALED(st) ? (WTERMSIG(st) == SIGUSR1 ? "killed by SIGUSR1" : "killed") : "exited");
 }
 
 int main(void)
