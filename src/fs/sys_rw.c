@@ -207,7 +207,7 @@ static long do_read(struct task *t, struct file *f, uint64_t buf, size_t len, co
         if ((vr = dio_check(f, *p.pos, 0, &one, 1)) < 0)
             pos_end(&p);
     }
-    if (vr < 0 || len == 0) {
+    if (vr < 0 || (len == 0 && !f->ops->read_empty)) {
         if (vr == 0)
             pos_end(&p);
         if (tmp != small)
@@ -568,7 +568,7 @@ long sys_lseek(struct task *t, const struct sysargs *a)
     if (whence < 0 || whence > SEEK_HOLE) {
         r = -EINVAL;
     } else if (f->fmode & FMODE_STREAM) {
-        r = -ESPIPE;
+        r = f->fmode & FMODE_NOOP_LLSEEK ? 0 : -ESPIPE;
     } else {
         pthread_mutex_lock(&f->pos_lock);
         r = f->ops->llseek ? f->ops->llseek(f, off, whence) : file_generic_llseek(f, off, whence);

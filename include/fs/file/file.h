@@ -70,6 +70,9 @@ struct file_ops {
     /* Nonzero: writes succeed without reading the caller's buffer, so a
      * bad pointer is no error (/dev/null). */
     int write_discards;
+    /* Nonzero: a read of 0 bytes still calls read (eventfd and timerfd
+     * refuse it); otherwise it returns 0 without the file. */
+    int read_empty;
     /* Lines this kind of file adds to /proc/PID/fdinfo (each ending in a
      * newline), written into buf; their length. NULL: none. */
     int (*fdinfo)(struct file *f, char *buf, size_t len);
@@ -78,6 +81,9 @@ struct file_ops {
 #define FMODE_STREAM 1 /* no position: pread/pwrite/lseek give ESPIPE */
 #define FMODE_PATH 2   /* O_PATH: only the name */
 #define FMODE_WRITER 4 /* counted in its inode's writers (file_count_writer) */
+/* A stream whose lseek succeeds and leaves the position at 0 (Linux's
+ * noop_llseek: eventfd, timerfd); pread and pwrite still give ESPIPE. */
+#define FMODE_NOOP_LLSEEK 8
 
 struct file {
     const struct file_ops *ops;
