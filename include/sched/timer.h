@@ -33,8 +33,9 @@ int ktimer_arm(struct ktimer *k, const struct timespec *when);
 /* Take k off the queue if it is armed: its callback does not run for
  * that arming (a call already running goes on). */
 void ktimer_disarm(struct ktimer *k);
-/* ktimer_disarm, then wait until no call of k's callback runs: after
- * this k may be freed. */
+/* ktimer_disarm, then wait until no call of k's callback runs, and
+ * disarm k again if that call armed it: after this k may be freed (when
+ * nothing else arms it any more). */
 void ktimer_cancel(struct ktimer *k);
 
 #endif

@@ -131,9 +131,13 @@ void ktimer_disarm(struct ktimer *k)
 void ktimer_cancel(struct ktimer *k)
 {
     pthread_mutex_lock(&timer_lock);
-    if (k->queued)
-        unlink_timer(k);
-    while (timer_running == k)
+    /* A running callback may arm k again: take it off once more after. */
+    for (;;) {
+        if (k->queued)
+            unlink_timer(k);
+        if (timer_running != k)
+            break;
         pthread_cond_wait(&timer_done, &timer_lock);
+    }
     pthread_mutex_unlock(&timer_lock);
 }
