@@ -438,6 +438,29 @@ static long do_readv(struct task *t, struct file *f, uint64_t uiov, uint64_t cnt
     return r;
 }
 
+/* writev of a file with write_segments (do_loop_readv_writev): one write
+ * per iovec of the have bytes gathered, empty ones too, until one fails
+ * or comes short. */
+static long write_segments(struct file *f, struct iov_io *io, uint64_t cnt, size_t have)
+{
+    long done = 0;
+    size_t pos = 0;
+    for (uint64_t i = 0; i < cnt; i++) {
+        size_t n = io->iov[i].iov_len;
+        ssize_t w = n > have - pos ? -EFAULT : file_write(f, io->buf + pos, n, io->p.pos);
+        if (w < 0) {
+            if (!done)
+                done = w;
+            break;
+        }
+        done += w;
+        pos += (size_t)w;
+        if ((size_t)w != n)
+            break;
+    }
+    return done;
+}
+
 static long do_writev(struct task *t, struct file *f, uint64_t uiov, uint64_t cnt, const off_t *at)
 {
     /* Gather into one buffer so the write is one host write (pipes, ttys). */
@@ -456,7 +479,10 @@ static long do_writev(struct task *t, struct file *f, uint64_t uiov, uint64_t cn
         if (c < (long)n)
             break;
     }
-    r = off ? file_write(f, io.buf, off, io.p.pos) : -EFAULT;
+    if (f->ops->write_segments)
+        r = write_segments(f, &io, cnt, off);
+    else
+        r = off ? file_write(f, io.buf, off, io.p.pos) : -EFAULT;
     iov_end(&io);
     return r;
 }

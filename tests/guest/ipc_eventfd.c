@@ -11,6 +11,7 @@
 #include <stdint.h>
 #include <sys/select.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -106,6 +107,18 @@ static void test_counter(void)
     wr(fd, 9);
     check_err(sc(SYS_read, fd, NULL, 8), EFAULT, "read into NULL");
     check_err(rd(fd, &v), EAGAIN, "the failed read took the count");
+    /* writev writes each iovec alone; readv fills them together. */
+    uint64_t a = 3, b = 4;
+    struct iovec two[2] = { { &a, 8 }, { &b, 8 } };
+    check_ret(sc(SYS_writev, fd, two, 2), 16, "writev of 8 + 8 bytes: two writes");
+    struct iovec halves[2] = { { &a, 4 }, { (char *)&a + 4, 4 } };
+    check_err(sc(SYS_writev, fd, halves, 2), EINVAL, "writev of 4 + 4 bytes");
+    struct iovec empty[2] = { { &a, 0 }, { &b, 8 } };
+    check_err(sc(SYS_writev, fd, empty, 2), EINVAL, "writev of 0 + 8 bytes");
+    struct iovec three[3] = { { &a, 8 }, { &b, 8 }, { &a, 4 } };
+    check_ret(sc(SYS_writev, fd, three, 3), 16, "writev of 8 + 8 + 4 bytes: the first two");
+    check_ret(sc(SYS_readv, fd, halves, 2), 8, "readv of 4 + 4 bytes");
+    check(a == 14, "the four writes' sum 14 (%llu)", (unsigned long long)a);
     sc(SYS_close, fd);
 
     fd = (int)sc(SYS_eventfd2, 3, O_NONBLOCK | EFD_SEMAPHORE);

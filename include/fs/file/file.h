@@ -73,6 +73,9 @@ struct file_ops {
     /* Nonzero: a read of 0 bytes still calls read (eventfd and timerfd
      * refuse it); otherwise it returns 0 without the file. */
     int read_empty;
+    /* Nonzero: writev calls write once per iovec (Linux's files with a
+     * write but no write_iter: eventfd); otherwise once with them all. */
+    int write_segments;
     /* Lines this kind of file adds to /proc/PID/fdinfo (each ending in a
      * newline), written into buf; their length. NULL: none. */
     int (*fdinfo)(struct file *f, char *buf, size_t len);

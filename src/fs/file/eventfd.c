@@ -163,6 +163,7 @@ static const struct file_ops eventfd_ops = {
     .release = eventfd_release,
     .fdinfo = eventfd_fdinfo,
     .read_empty = 1,
+    .write_segments = 1,
 };
 
 struct file *eventfd_file(unsigned count, int flags)
