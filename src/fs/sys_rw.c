@@ -221,7 +221,7 @@ static long do_read(struct task *t, struct file *f, uint64_t buf, size_t len, co
         long c = copy_out_partial(t, buf, tmp, (size_t)n);
         if (c < n && !(f->fmode & FMODE_STREAM))
             *p.pos = start + (c > 0 ? c : 0);
-        n = c > 0 ? c : -EFAULT;
+        n = c > 0 && (c == n || !f->ops->read_whole) ? c : -EFAULT;
     }
     pos_end(&p);
     if (tmp != small)
@@ -267,6 +267,19 @@ static long do_write(struct task *t, struct file *f, uint64_t buf, size_t len, c
     pos_end(&p);
     if (f->ops->write_discards)
         return (long)len;
+    if (f->ops->write_size) {
+        /* One record: its length checked before the buffer is read. */
+        char rec[16];
+        if (len != f->ops->write_size || len > sizeof(rec))
+            return -EINVAL;
+        if (copy_in(t, rec, buf, len) < 0)
+            return -EFAULT;
+        if ((sr = pos_begin(&p, f, at, len)) < 0)
+            return sr;
+        long r = file_write(f, rec, len, p.pos);
+        pos_end(&p);
+        return r;
+    }
     sr = seal_grow_check(f, at, len);
     if (sr < 0)
         return sr;
@@ -428,7 +441,7 @@ static long do_readv(struct task *t, struct file *f, uint64_t uiov, uint64_t cnt
         long c = n ? copy_out_partial(t, (uint64_t)(uintptr_t)iov[i].iov_base, io.buf + off, n) : 0;
         off += c > 0 ? (size_t)c : 0;
         if (c < (long)n) {
-            r = off ? (long)off : -EFAULT;
+            r = off && !f->ops->read_whole ? (long)off : -EFAULT;
             if (!(f->fmode & FMODE_STREAM))
                 *io.p.pos = start + (off_t)off;
             break;

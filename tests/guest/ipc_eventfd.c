@@ -9,6 +9,7 @@
 #include <poll.h>
 #include <pthread.h>
 #include <stdint.h>
+#include <sys/mman.h>
 #include <sys/select.h>
 #include <sys/stat.h>
 #include <sys/uio.h>
@@ -78,6 +79,9 @@ static void test_counter(void)
     check_err(sc(SYS_read, fd, buf, 0), EINVAL, "read of 0 bytes");
     check_err(sc(SYS_write, fd, buf, 7), EINVAL, "write of 7 bytes");
     check_err(sc(SYS_write, fd, buf, 0), EINVAL, "write of 0 bytes");
+    check_err(sc(SYS_write, fd, buf, 16), EINVAL, "write of 16 bytes");
+    check_err(sc(SYS_write, fd, buf, 9), EINVAL, "write of 9 bytes");
+    check_err(sc(SYS_write, fd, NULL, 4), EINVAL, "write of 4 bytes from NULL: the length first");
     check_ret(sc(SYS_read, fd, buf, 16), 8, "read of 16 bytes gives 8");
     memcpy(&v, buf, 8);
     check(v == 5, "count 5 (%llu)", (unsigned long long)v);
@@ -107,6 +111,19 @@ static void test_counter(void)
     wr(fd, 9);
     check_err(sc(SYS_read, fd, NULL, 8), EFAULT, "read into NULL");
     check_err(rd(fd, &v), EAGAIN, "the failed read took the count");
+    /* 8 bytes of which the last 4 are unmapped: all or nothing. */
+    char *page = mmap(NULL, 8192, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    munmap(page + 4096, 4096);
+    char *edge = page + 4096 - 4;
+    memset(edge, 1, 4);
+    check_err(sc(SYS_write, fd, edge, 8), EFAULT, "write of 8 bytes running into a hole");
+    check_err(rd(fd, &v), EAGAIN, "it added nothing");
+    *(uint64_t *)(page + 4096 - 8) = 6;
+    check_err(sc(SYS_write, fd, page + 4096 - 8, 16), EINVAL, "write of 16 bytes, 8 mapped");
+    wr(fd, 2);
+    check_err(sc(SYS_read, fd, edge, 8), EFAULT, "read of 8 bytes running into a hole");
+    check_err(rd(fd, &v), EAGAIN, "the failed read took the count");
+    munmap(page, 4096);
     /* writev writes each iovec alone; readv fills them together. */
     uint64_t a = 3, b = 4;
     struct iovec two[2] = { { &a, 8 }, { &b, 8 } };

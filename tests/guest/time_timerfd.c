@@ -12,6 +12,7 @@
 #include <pthread.h>
 #include <signal.h>
 #include <stdint.h>
+#include <sys/mman.h>
 #include <sys/select.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -281,6 +282,14 @@ static void test_file(void)
     check_err(sc(SYS_read, fd, NULL, 8), EFAULT, "read into NULL");
     uint64_t v;
     check_err(rd(fd, &v), EAGAIN, "the failed read took the count");
+    /* 8 bytes of which the last 4 are unmapped: a short read. */
+    char *page = mmap(NULL, 8192, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    munmap(page + 4096, 4096);
+    set(fd, 0, 1, 0, NULL);
+    msleep(10);
+    check_ret(sc(SYS_read, fd, page + 4096 - 4, 8), 4, "read of 8 bytes running into a hole");
+    check_err(rd(fd, &v), EAGAIN, "that read took the count too");
+    munmap(page, 4096);
     sc(SYS_close, fd);
 }
 

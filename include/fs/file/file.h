@@ -76,6 +76,14 @@ struct file_ops {
     /* Nonzero: writev calls write once per iovec (Linux's files with a
      * write but no write_iter: eventfd); otherwise once with them all. */
     int write_segments;
+    /* Nonzero: what a read returns is copied out whole or the read is
+     * EFAULT, its data lost (eventfd's 8 bytes); otherwise a copy that
+     * faults part way makes a short read (timerfd's too). */
+    int read_whole;
+    /* Nonzero (at most 16): a write moves exactly this many bytes (eventfd's
+     * 8): other lengths are EINVAL before the buffer is read, and a buffer
+     * that cannot be read whole EFAULT. */
+    size_t write_size;
     /* Lines this kind of file adds to /proc/PID/fdinfo (each ending in a
      * newline), written into buf; their length. NULL: none. */
     int (*fdinfo)(struct file *f, char *buf, size_t len);

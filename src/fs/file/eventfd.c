@@ -1,7 +1,8 @@
 /* eventfd (Linux's fs/eventfd.c): an 8-byte counter. A read takes the
- * whole count (1 in semaphore mode) and waits while it is 0; a write adds
- * and waits while the sum would pass 0xfffffffffffffffe. Readers and
- * writers sleep on one queue, woken with the poll key of what changed. */
+ * whole count (1 in semaphore mode) and waits while it is 0; a write (of
+ * exactly 8 bytes, as Linux 6.18 wants) adds and waits while the sum
+ * would pass 0xfffffffffffffffe. Readers and writers sleep on one queue,
+ * woken with the poll key of what changed. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
@@ -96,7 +97,7 @@ static ssize_t eventfd_write(struct file *f, const void *buf, size_t len, off_t 
     (void)pos;
     struct eventfd *e = f->priv;
     uint64_t add;
-    if (len < sizeof(add))
+    if (len != sizeof(add))
         return -EINVAL;
     memcpy(&add, buf, sizeof(add));
     if (add == UINT64_MAX)
@@ -163,7 +164,9 @@ static const struct file_ops eventfd_ops = {
     .release = eventfd_release,
     .fdinfo = eventfd_fdinfo,
     .read_empty = 1,
+    .read_whole = 1,
     .write_segments = 1,
+    .write_size = sizeof(uint64_t),
 };
 
 struct file *eventfd_file(unsigned count, int flags)
