@@ -207,7 +207,7 @@ static long do_read(struct task *t, struct file *f, uint64_t buf, size_t len, co
         if ((vr = dio_check(f, *p.pos, 0, &one, 1)) < 0)
             pos_end(&p);
     }
-    if (vr < 0 || len == 0) {
+    if (vr < 0 || (len == 0 && !f->ops->read_empty)) {
         if (vr == 0)
             pos_end(&p);
         if (tmp != small)
@@ -221,7 +221,7 @@ static long do_read(struct task *t, struct file *f, uint64_t buf, size_t len, co
         long c = copy_out_partial(t, buf, tmp, (size_t)n);
         if (c < n && !(f->fmode & FMODE_STREAM))
             *p.pos = start + (c > 0 ? c : 0);
-        n = c > 0 ? c : -EFAULT;
+        n = c > 0 && (c == n || !f->ops->read_whole) ? c : -EFAULT;
     }
     pos_end(&p);
     if (tmp != small)
@@ -267,6 +267,19 @@ static long do_write(struct task *t, struct file *f, uint64_t buf, size_t len, c
     pos_end(&p);
     if (f->ops->write_discards)
         return (long)len;
+    if (f->ops->write_size) {
+        /* One record: its length checked before the buffer is read. */
+        char rec[16];
+        if (len != f->ops->write_size || len > sizeof(rec))
+            return -EINVAL;
+        if (copy_in(t, rec, buf, len) < 0)
+            return -EFAULT;
+        if ((sr = pos_begin(&p, f, at, len)) < 0)
+            return sr;
+        long r = file_write(f, rec, len, p.pos);
+        pos_end(&p);
+        return r;
+    }
     sr = seal_grow_check(f, at, len);
     if (sr < 0)
         return sr;
@@ -428,7 +441,7 @@ static long do_readv(struct task *t, struct file *f, uint64_t uiov, uint64_t cnt
         long c = n ? copy_out_partial(t, (uint64_t)(uintptr_t)iov[i].iov_base, io.buf + off, n) : 0;
         off += c > 0 ? (size_t)c : 0;
         if (c < (long)n) {
-            r = off ? (long)off : -EFAULT;
+            r = off && !f->ops->read_whole ? (long)off : -EFAULT;
             if (!(f->fmode & FMODE_STREAM))
                 *io.p.pos = start + (off_t)off;
             break;
@@ -436,6 +449,29 @@ static long do_readv(struct task *t, struct file *f, uint64_t uiov, uint64_t cnt
     }
     iov_end(&io);
     return r;
+}
+
+/* writev of a file with write_segments (do_loop_readv_writev): one write
+ * per iovec of the have bytes gathered, empty ones too, until one fails
+ * or comes short. */
+static long write_segments(struct file *f, struct iov_io *io, uint64_t cnt, size_t have)
+{
+    long done = 0;
+    size_t pos = 0;
+    for (uint64_t i = 0; i < cnt; i++) {
+        size_t n = io->iov[i].iov_len;
+        ssize_t w = n > have - pos ? -EFAULT : file_write(f, io->buf + pos, n, io->p.pos);
+        if (w < 0) {
+            if (!done)
+                done = w;
+            break;
+        }
+        done += w;
+        pos += (size_t)w;
+        if ((size_t)w != n)
+            break;
+    }
+    return done;
 }
 
 static long do_writev(struct task *t, struct file *f, uint64_t uiov, uint64_t cnt, const off_t *at)
@@ -456,7 +492,10 @@ static long do_writev(struct task *t, struct file *f, uint64_t uiov, uint64_t cn
         if (c < (long)n)
             break;
     }
-    r = off ? file_write(f, io.buf, off, io.p.pos) : -EFAULT;
+    if (f->ops->write_segments)
+        r = write_segments(f, &io, cnt, off);
+    else
+        r = off ? file_write(f, io.buf, off, io.p.pos) : -EFAULT;
     iov_end(&io);
     return r;
 }
@@ -568,7 +607,7 @@ long sys_lseek(struct task *t, const struct sysargs *a)
     if (whence < 0 || whence > SEEK_HOLE) {
         r = -EINVAL;
     } else if (f->fmode & FMODE_STREAM) {
-        r = -ESPIPE;
+        r = f->fmode & FMODE_NOOP_LLSEEK ? 0 : -ESPIPE;
     } else {
         pthread_mutex_lock(&f->pos_lock);
         r = f->ops->llseek ? f->ops->llseek(f, off, whence) : file_generic_llseek(f, off, whence);

@@ -96,7 +96,7 @@ static const int excluded[] = {
      * the return address of the call the parent is still in. */
     SYS_vfork, SYS_rt_sigqueueinfo, SYS_rt_tgsigqueueinfo, SYS_pause, SYS_rt_sigtimedwait,
     SYS_rt_sigreturn, SYS_ptrace, SYS_seccomp, SYS_reboot, SYS_alarm, SYS_setitimer,
-    SYS_timer_create, SYS_timer_settime, SYS_timerfd_settime, SYS_epoll_wait, SYS_epoll_pwait,
+    SYS_timer_create, SYS_timer_settime, SYS_epoll_wait, SYS_epoll_pwait,
 #ifdef SYS_epoll_pwait2
     SYS_epoll_pwait2,
 #endif
@@ -104,8 +104,7 @@ static const int excluded[] = {
     SYS_msgsnd, SYS_semop, SYS_semtimedop, SYS_mq_timedreceive, SYS_mq_timedsend, SYS_io_getevents,
     SYS_io_pgetevents, SYS_userfaultfd, SYS_vhangup, SYS_kexec_load, SYS_swapon, SYS_swapoff,
     SYS_mount, SYS_umount2, SYS_pivot_root, SYS_unshare, SYS_setns, SYS_shmat, SYS_personality,
-    SYS_mlockall, SYS_sigaltstack,
-    SYS_set_tid_address, /* harmless today; a future clear_child_tid on exit is not */
+    SYS_mlockall, SYS_set_tid_address, /* harmless today; a future clear_child_tid on exit is not */
 };
 
 /* Fixed places, away from the image, the stack and mmap's default range. */

@@ -70,6 +70,20 @@ struct file_ops {
     /* Nonzero: writes succeed without reading the caller's buffer, so a
      * bad pointer is no error (/dev/null). */
     int write_discards;
+    /* Nonzero: a read of 0 bytes still calls read (eventfd and timerfd
+     * refuse it); otherwise it returns 0 without the file. */
+    int read_empty;
+    /* Nonzero: writev calls write once per iovec (Linux's files with a
+     * write but no write_iter: eventfd); otherwise once with them all. */
+    int write_segments;
+    /* Nonzero: what a read returns is copied out whole or the read is
+     * EFAULT, its data lost (eventfd's 8 bytes); otherwise a copy that
+     * faults part way makes a short read (timerfd's too). */
+    int read_whole;
+    /* Nonzero (at most 16): a write moves exactly this many bytes (eventfd's
+     * 8): other lengths are EINVAL before the buffer is read, and a buffer
+     * that cannot be read whole EFAULT. */
+    size_t write_size;
     /* Lines this kind of file adds to /proc/PID/fdinfo (each ending in a
      * newline), written into buf; their length. NULL: none. */
     int (*fdinfo)(struct file *f, char *buf, size_t len);
@@ -78,6 +92,9 @@ struct file_ops {
 #define FMODE_STREAM 1 /* no position: pread/pwrite/lseek give ESPIPE */
 #define FMODE_PATH 2   /* O_PATH: only the name */
 #define FMODE_WRITER 4 /* counted in its inode's writers (file_count_writer) */
+/* A stream whose lseek succeeds and leaves the position at 0 (Linux's
+ * noop_llseek: eventfd, timerfd); pread and pwrite still give ESPIPE. */
+#define FMODE_NOOP_LLSEEK 8
 
 struct file {
     const struct file_ops *ops;

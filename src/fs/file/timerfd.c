@@ -1,0 +1,333 @@
+/* timerfd (Linux's fs/timerfd.c). Times are nanoseconds on the timer's
+ * clock, saturating as Linux's ktime_t. The state follows Linux's
+ * timerfd_ctx: a timer that runs toward its expiry (active), fires once
+ * (expired, ticks + 1) and, when periodic, is moved past now by whole
+ * intervals only when it is read (or its time asked), which counts the
+ * periods missed in between.
+ *
+ * Firing is computed from the clock whenever the timer is looked at, so
+ * reads, polls and gettime are exact; the timer thread (sched/timer.h)
+ * only wakes the sleepers at the expiry. On CLOCK_MONOTONIC its deadline
+ * is the expiry itself; the other clocks can jump, so it looks again at
+ * least every second (as include/sentry/ktime.h's timeouts). */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "fs/file/anon.h"
+#include "fs/file/file.h"
+#include "fs/file/poll.h"
+#include "fs/file/timerfd.h"
+#include "sched/timer.h"
+#include "sched/wait.h"
+
+#ifndef CLOCK_BOOTTIME_ALARM
+#define CLOCK_REALTIME_ALARM 8
+#define CLOCK_BOOTTIME_ALARM 9
+#endif
+
+#define NSEC 1000000000LL
+#define KTIME_MAX INT64_MAX
+#define KTIME_SEC_MAX (KTIME_MAX / NSEC)
+
+struct timerfd {
+    pthread_mutex_t lock; /* everything below; the sleepers' condition lock */
+    struct waitq wq;
+    struct ktimer timer;
+    int clockid;     /* as made (fdinfo) */
+    clockid_t clock; /* the clock expiry is on */
+    int active;      /* running toward expiry */
+    int expired;     /* fired, not yet moved on (periodic) */
+    uint64_t ticks;  /* expirations not yet read */
+    int64_t expiry;
+    int64_t interval; /* 0: one-shot */
+    int settime_flags;
+};
+
+int timerfd_clock_ok(int clockid)
+{
+    return clockid == CLOCK_REALTIME || clockid == CLOCK_MONOTONIC || clockid == CLOCK_BOOTTIME ||
+           timerfd_clock_alarm(clockid);
+}
+
+int timerfd_clock_alarm(int clockid)
+{
+    return clockid == CLOCK_REALTIME_ALARM || clockid == CLOCK_BOOTTIME_ALARM;
+}
+
+/* The clock an alarm clock's timers run on (no suspend here to wake from). */
+static clockid_t base_clock(int clockid)
+{
+    if (clockid == CLOCK_REALTIME_ALARM)
+        return CLOCK_REALTIME;
+    if (clockid == CLOCK_BOOTTIME_ALARM)
+        return CLOCK_BOOTTIME;
+    return clockid;
+}
+
+/* ktime_set */
+static int64_t ns_of(const struct timespec *ts)
+{
+    if (ts->tv_sec >= KTIME_SEC_MAX)
+        return KTIME_MAX;
+    return (int64_t)ts->tv_sec * NSEC + ts->tv_nsec;
+}
+
+static struct timespec ts_of(int64_t ns)
+{
+    struct timespec ts = { ns / NSEC, ns % NSEC };
+    return ts;
+}
+
+/* ktime_add_safe */
+static int64_t add_safe(int64_t a, int64_t b)
+{
+    int64_t r;
+    if (__builtin_add_overflow(a, b, &r) || r < 0)
+        return KTIME_MAX;
+    return r;
+}
+
+static int64_t now_on(clockid_t clock)
+{
+    struct timespec ts;
+    clock_gettime(clock, &ts);
+    return ns_of(&ts);
+}
+
+/* The timer fires if its time has come (Linux's timerfd_tmrproc). */
+static void update(struct timerfd *t, int64_t now)
+{
+    if (t->active && now >= t->expiry) {
+        t->active = 0;
+        t->expired = 1;
+        t->ticks++;
+    }
+}
+
+/* hrtimer_forward_now: move the expiry past now by whole intervals;
+ * how many. */
+static uint64_t forward(struct timerfd *t, int64_t now)
+{
+    int64_t delta = now - t->expiry, interval = t->interval < 1 ? 1 : t->interval;
+    uint64_t orun = 1;
+    if (delta < 0)
+        return 0;
+    if (delta >= interval) {
+        orun = (uint64_t)(delta / interval);
+        t->expiry = add_safe(t->expiry, (int64_t)orun * interval);
+        if (t->expiry > now)
+            return orun;
+        orun++;
+    }
+    t->expiry = add_safe(t->expiry, interval);
+    return orun;
+}
+
+/* The timer thread's next look at t: at the expiry, or within a second on
+ * a clock that can jump. */
+static int schedule(struct timerfd *t)
+{
+    if (!t->active) {
+        ktimer_disarm(&t->timer);
+        return 0;
+    }
+    struct timespec mono;
+    if (t->clock == CLOCK_MONOTONIC) {
+        mono = ts_of(t->expiry);
+    } else {
+        int64_t left = t->expiry - now_on(t->clock);
+        if (left > NSEC)
+            left = NSEC;
+        if (left < 0)
+            left = 0;
+        mono = ts_of(add_safe(now_on(CLOCK_MONOTONIC), left));
+    }
+    return ktimer_arm(&t->timer, &mono);
+}
+
+static void timerfd_fire(struct ktimer *k)
+{
+    struct timerfd *t = k->data;
+    pthread_mutex_lock(&t->lock);
+    update(t, now_on(t->clock));
+    int ready = t->ticks > 0;
+    if (t->active)
+        schedule(t);
+    pthread_mutex_unlock(&t->lock);
+    if (ready)
+        wake_up_key(&t->wq, 0, POLLIN);
+}
+
+/* A periodic timer that fired moves on to its next expiry, counting the
+ * periods missed (timerfd_read, timerfd_gettime). */
+static void rearm_periodic(struct timerfd *t, int64_t now)
+{
+    if (t->expired && t->interval) {
+        t->ticks += forward(t, now) - 1;
+        t->active = 1;
+        schedule(t);
+    }
+    t->expired = 0;
+}
+
+static int nonblocking(struct file *f)
+{
+    return __atomic_load_n(&f->flags, __ATOMIC_RELAXED) & O_NONBLOCK;
+}
+
+static ssize_t timerfd_read(struct file *f, void *buf, size_t len, off_t *pos)
+{
+    (void)pos;
+    struct timerfd *t = f->priv;
+    if (len < sizeof(uint64_t))
+        return -EINVAL;
+    pthread_mutex_lock(&t->lock);
+    int64_t now;
+    for (;;) {
+        update(t, now = now_on(t->clock));
+        if (t->ticks)
+            break;
+        int r = nonblocking(f) ? -EAGAIN : waitq_wait(current_task, &t->wq, &t->lock, NULL, 0);
+        if (r < 0) {
+            pthread_mutex_unlock(&t->lock);
+            return r;
+        }
+    }
+    uint64_t ticks = t->ticks;
+    t->ticks = 0;
+    rearm_periodic(t, now);
+    ticks += t->ticks;
+    t->ticks = 0;
+    pthread_mutex_unlock(&t->lock);
+    memcpy(buf, &ticks, sizeof(ticks));
+    return sizeof(ticks);
+}
+
+static unsigned timerfd_poll(struct file *f, struct poll_table *pt)
+{
+    struct timerfd *t = f->priv;
+    if (pt)
+        poll_wait(pt, &t->wq);
+    pthread_mutex_lock(&t->lock);
+    update(t, now_on(t->clock));
+    unsigned ev = t->ticks ? POLLIN : 0;
+    pthread_mutex_unlock(&t->lock);
+    return ev;
+}
+
+/* timerfd_get_remaining */
+static int64_t remaining(struct timerfd *t, int64_t now)
+{
+    int64_t left = t->expiry - now;
+    return left < 0 ? 0 : left;
+}
+
+static int timerfd_fdinfo(struct file *f, char *buf, size_t len)
+{
+    struct timerfd *t = f->priv;
+    pthread_mutex_lock(&t->lock);
+    int64_t now = now_on(t->clock);
+    update(t, now);
+    struct timespec value = ts_of(remaining(t, now)), interval = ts_of(t->interval);
+    int n = snprintf(buf, len,
+                     "clockid: %d\nticks: %llu\nsettime flags: 0%o\nit_value: (%llu, %llu)\n"
+                     "it_interval: (%llu, %llu)\n",
+                     t->clockid, (unsigned long long)t->ticks, (unsigned)t->settime_flags,
+                     (unsigned long long)value.tv_sec, (unsigned long long)value.tv_nsec,
+                     (unsigned long long)interval.tv_sec, (unsigned long long)interval.tv_nsec);
+    pthread_mutex_unlock(&t->lock);
+    return n < 0 || (size_t)n >= len ? 0 : n;
+}
+
+static void timerfd_release(struct file *f)
+{
+    struct timerfd *t = f->priv;
+    ktimer_cancel(&t->timer);
+    waitq_destroy(&t->wq);
+    pthread_mutex_destroy(&t->lock);
+    free(t);
+}
+
+static const struct file_ops timerfd_ops = {
+    .name = "timerfd",
+    .read = timerfd_read,
+    .stat = anon_inode_stat,
+    .poll = timerfd_poll,
+    .release = timerfd_release,
+    .fdinfo = timerfd_fdinfo,
+    .read_empty = 1,
+};
+
+struct file *timerfd_file(int clockid, int flags)
+{
+    struct timerfd *t = calloc(1, sizeof(*t));
+    if (!t)
+        return NULL;
+    struct file *f = file_new(&timerfd_ops, O_RDWR | (flags & O_NONBLOCK));
+    if (!f) {
+        free(t);
+        return NULL;
+    }
+    pthread_mutex_init(&t->lock, NULL);
+    waitq_init(&t->wq);
+    ktimer_init(&t->timer, timerfd_fire, t);
+    t->clockid = clockid;
+    t->clock = base_clock(clockid);
+    f->fmode |= FMODE_STREAM | FMODE_NOOP_LLSEEK;
+    f->priv = t;
+    return f;
+}
+
+int timerfd_clockid(struct file *f)
+{
+    return f && f->ops == &timerfd_ops ? ((struct timerfd *)f->priv)->clockid : -1;
+}
+
+int timerfd_set(struct file *f, int flags, const struct itimerspec *nv, struct itimerspec *old)
+{
+    struct timerfd *t = f->priv;
+    pthread_mutex_lock(&t->lock);
+    /* What it was: a periodic timer that fired first moves on, without
+     * counting (do_timerfd_settime). */
+    int64_t now = now_on(t->clock);
+    update(t, now);
+    if (t->expired && t->interval)
+        forward(t, now);
+    old->it_value = ts_of(remaining(t, now));
+    old->it_interval = ts_of(t->interval);
+    /* timerfd_setup. A relative CLOCK_REALTIME timer runs on
+     * CLOCK_MONOTONIC (hrtimer_setup); the alarm clocks' do not. */
+    int64_t value = ns_of(&nv->it_value);
+    t->ticks = 0;
+    t->expired = 0;
+    t->interval = ns_of(&nv->it_interval);
+    t->clock = base_clock(t->clockid);
+    if (!(flags & TIMERFD_ABSTIME) && t->clockid == CLOCK_REALTIME)
+        t->clock = CLOCK_MONOTONIC;
+    t->active = value != 0;
+    t->expiry = value == 0 || (flags & TIMERFD_ABSTIME) ? value : add_safe(now_on(t->clock), value);
+    t->settime_flags = flags & (TIMERFD_ABSTIME | TIMERFD_CANCEL_ON_SET);
+    int r = schedule(t);
+    pthread_mutex_unlock(&t->lock);
+    return r;
+}
+
+void timerfd_get(struct file *f, struct itimerspec *cur)
+{
+    struct timerfd *t = f->priv;
+    pthread_mutex_lock(&t->lock);
+    int64_t now = now_on(t->clock);
+    update(t, now);
+    rearm_periodic(t, now);
+    cur->it_value = ts_of(remaining(t, now));
+    cur->it_interval = ts_of(t->interval);
+    pthread_mutex_unlock(&t->lock);
+}

@@ -1,0 +1,37 @@
+/* eventfd and eventfd2 (Linux's fs/eventfd.c, do_eventfd). */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <stdint.h>
+#include <sys/resource.h>
+
+#include "fs/file/eventfd.h"
+#include "fs/file/fdtable.h"
+#include "fs/file/file.h"
+#include "sentry/kernel.h"
+#include "sentry/syscall.h"
+
+static long do_eventfd(struct task *t, unsigned count, int flags)
+{
+    if (flags & ~(EVENTFD_SEMAPHORE | O_CLOEXEC | O_NONBLOCK))
+        return -EINVAL;
+    struct file *f = eventfd_file(count, flags);
+    if (!f)
+        return -ENOMEM;
+    uint64_t n = t->proc->rlim[RLIMIT_NOFILE].cur;
+    int limit = n > (1 << 20) ? (1 << 20) : (int)n;
+    int fd = fd_install(t->proc->files, 0, limit, f, !!(flags & O_CLOEXEC));
+    if (fd < 0)
+        file_put(f);
+    return fd;
+}
+
+long sys_eventfd(struct task *t, const struct sysargs *a)
+{
+    return do_eventfd(t, (unsigned)a->a[0], 0);
+}
+
+long sys_eventfd2(struct task *t, const struct sysargs *a)
+{
+    return do_eventfd(t, (unsigned)a->a[0], (int)a->a[1]);
+}

@@ -1,0 +1,110 @@
+/* timerfd_create, timerfd_settime, timerfd_gettime (Linux's fs/timerfd.c):
+ * the checks and copies; the timer is src/fs/file/timerfd.c. The alarm
+ * clocks need CAP_WAKE_ALARM to make and to set a timer. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <stdint.h>
+#include <sys/resource.h>
+#include <time.h>
+
+#include "fs/file/fdtable.h"
+#include "fs/file/file.h"
+#include "fs/file/timerfd.h"
+#include "sentry/creds.h"
+#include "sentry/kernel.h"
+#include "sentry/mm.h"
+#include "sentry/syscall.h"
+
+#define GCAP_WAKE_ALARM 35
+
+/* struct __kernel_itimerspec: interval, then value. */
+struct k_itimerspec {
+    int64_t interval_sec, interval_nsec, value_sec, value_nsec;
+};
+
+static int valid(int64_t sec, int64_t nsec)
+{
+    return sec >= 0 && nsec >= 0 && nsec < 1000000000L;
+}
+
+long sys_timerfd_create(struct task *t, const struct sysargs *a)
+{
+    int clockid = (int)a->a[0], flags = (int)a->a[1];
+    if ((flags & ~(O_CLOEXEC | O_NONBLOCK)) || !timerfd_clock_ok(clockid))
+        return -EINVAL;
+    if (timerfd_clock_alarm(clockid) && !creds_capable(t->cred, GCAP_WAKE_ALARM))
+        return -EPERM;
+    struct file *f = timerfd_file(clockid, flags);
+    if (!f)
+        return -ENOMEM;
+    uint64_t n = t->proc->rlim[RLIMIT_NOFILE].cur;
+    int limit = n > (1 << 20) ? (1 << 20) : (int)n;
+    int fd = fd_install(t->proc->files, 0, limit, f, !!(flags & O_CLOEXEC));
+    if (fd < 0)
+        file_put(f);
+    return fd;
+}
+
+/* timerfd_fget: -EBADF, or -EINVAL for a file that is no timerfd. */
+static struct file *timerfd_fget(struct task *t, int fd, long *err)
+{
+    struct file *f = fget(t, fd);
+    if (!f) {
+        *err = -EBADF;
+        return NULL;
+    }
+    if (timerfd_clockid(f) < 0) {
+        file_put(f);
+        *err = -EINVAL;
+        return NULL;
+    }
+    return f;
+}
+
+static long put_itimerspec(struct task *t, uint64_t u, const struct itimerspec *its)
+{
+    struct k_itimerspec k = { its->it_interval.tv_sec, its->it_interval.tv_nsec,
+                              its->it_value.tv_sec, its->it_value.tv_nsec };
+    return copy_out(t, u, &k, sizeof(k)) < 0 ? -EFAULT : 0;
+}
+
+long sys_timerfd_settime(struct task *t, const struct sysargs *a)
+{
+    int fd = (int)a->a[0], flags = (int)a->a[1];
+    uint64_t unew = a->a[2], uold = a->a[3];
+    struct k_itimerspec k;
+    if (copy_in(t, &k, unew, sizeof(k)) < 0)
+        return -EFAULT;
+    if ((flags & ~(TIMERFD_ABSTIME | TIMERFD_CANCEL_ON_SET)) ||
+        !valid(k.interval_sec, k.interval_nsec) || !valid(k.value_sec, k.value_nsec))
+        return -EINVAL;
+    long r;
+    struct file *f = timerfd_fget(t, fd, &r);
+    if (!f)
+        return r;
+    if (timerfd_clock_alarm(timerfd_clockid(f)) && !creds_capable(t->cred, GCAP_WAKE_ALARM)) {
+        file_put(f);
+        return -EPERM;
+    }
+    struct itimerspec nv = { { k.interval_sec, k.interval_nsec }, { k.value_sec, k.value_nsec } },
+                      old;
+    r = timerfd_set(f, flags, &nv, &old);
+    file_put(f);
+    if (r == 0 && uold)
+        r = put_itimerspec(t, uold, &old);
+    return r;
+}
+
+long sys_timerfd_gettime(struct task *t, const struct sysargs *a)
+{
+    int fd = (int)a->a[0];
+    long r;
+    struct file *f = timerfd_fget(t, fd, &r);
+    if (!f)
+        return r;
+    struct itimerspec cur;
+    timerfd_get(f, &cur);
+    file_put(f);
+    return put_itimerspec(t, a->a[1], &cur);
+}
