@@ -32,11 +32,7 @@ static long do_epoll_create(struct task *t, int flags)
     struct file *f = eventpoll_new(0);
     if (!f)
         return -ENOMEM;
-    int limit = (int)t->proc->rlim[RLIMIT_NOFILE].cur;
-    int fd = fd_install(t->proc->files, 0, limit, f, (flags & EPOLL_CLOEXEC) != 0);
-    if (fd < 0)
-        file_put(f);
-    return fd;
+    return fd_install_new(t, f, (flags & EPOLL_CLOEXEC) != 0);
 }
 
 long sys_epoll_create(struct task *t, const struct sysargs *a)

@@ -18,12 +18,7 @@ static long do_eventfd(struct task *t, unsigned count, int flags)
     struct file *f = eventfd_file(count, flags);
     if (!f)
         return -ENOMEM;
-    uint64_t n = t->proc->rlim[RLIMIT_NOFILE].cur;
-    int limit = n > (1 << 20) ? (1 << 20) : (int)n;
-    int fd = fd_install(t->proc->files, 0, limit, f, !!(flags & O_CLOEXEC));
-    if (fd < 0)
-        file_put(f);
-    return fd;
+    return fd_install_new(t, f, !!(flags & O_CLOEXEC));
 }
 
 long sys_eventfd(struct task *t, const struct sysargs *a)

@@ -28,21 +28,6 @@
 #define K_O_LARGEFILE 0100000
 #define K_O_NOTIFICATION_PIPE O_EXCL
 
-static int nofile(struct task *t)
-{
-    uint64_t n = t->proc->rlim[RLIMIT_NOFILE].cur;
-    return n > (1 << 20) ? (1 << 20) : (int)n;
-}
-
-/* Install a new file at the lowest free fd; drops f on failure. */
-static long install(struct task *t, struct file *f, int cloexec)
-{
-    int fd = fd_install(t->proc->files, 0, nofile(t), f, cloexec);
-    if (fd < 0)
-        file_put(f);
-    return fd;
-}
-
 #define VALID_OPEN_FLAGS                                                                           \
     (O_ACCMODE | O_CREAT | O_EXCL | O_NOCTTY | O_TRUNC | O_APPEND | O_NONBLOCK | O_DSYNC |         \
      O_ASYNC | O_DIRECT | K_O_LARGEFILE | O_DIRECTORY | O_NOFOLLOW | O_NOATIME | O_CLOEXEC |       \
@@ -75,7 +60,7 @@ static long do_open(struct task *t, int dirfd, uint64_t upath, int flags, mode_t
         return r;
     if (!(flags & O_PATH))
         f->flags |= K_O_LARGEFILE;
-    return install(t, f, !!(flags & O_CLOEXEC));
+    return fd_install_new(t, f, !!(flags & O_CLOEXEC));
 }
 
 long sys_openat(struct task *t, const struct sysargs *a)
@@ -220,7 +205,7 @@ long sys_dup(struct task *t, const struct sysargs *a)
     struct file *f = fd_get(t->proc->files, oldfd);
     if (!f)
         return -EBADF;
-    return install(t, f, 0);
+    return fd_install_new(t, f, 0);
 }
 
 static long do_dup3(struct task *t, int oldfd, int newfd, int flags)
@@ -228,7 +213,7 @@ static long do_dup3(struct task *t, int oldfd, int newfd, int flags)
     struct file *f = fd_get(t->proc->files, oldfd);
     if (!f)
         return -EBADF;
-    if (newfd < 0 || newfd >= nofile(t)) {
+    if (newfd < 0 || newfd >= fd_limit(t)) {
         file_put(f);
         return -EBADF;
     }
@@ -313,12 +298,12 @@ long sys_fcntl(struct task *t, const struct sysargs *a)
     switch (cmd) {
     case F_DUPFD:
     case F_DUPFD_CLOEXEC:
-        if ((int)arg < 0 || (int)arg >= nofile(t) || arg > INT32_MAX) {
+        if ((int)arg < 0 || (int)arg >= fd_limit(t) || arg > INT32_MAX) {
             r = -EINVAL;
             break;
         }
         file_get(f);
-        r = fd_install(ft, (int)arg, nofile(t), f, cmd == F_DUPFD_CLOEXEC);
+        r = fd_install(ft, (int)arg, fd_limit(t), f, cmd == F_DUPFD_CLOEXEC);
         if (r < 0)
             file_put(f);
         break;
@@ -477,13 +462,13 @@ static long do_pipe2(struct task *t, uint64_t ufds, int flags)
     /* Packet mode belongs to the pipe; only the write end shows O_DIRECT. */
     rd->flags &= ~O_DIRECT;
     int fds[2];
-    fds[0] = fd_install(ft, 0, nofile(t), rd, cloexec);
+    fds[0] = fd_install(ft, 0, fd_limit(t), rd, cloexec);
     if (fds[0] < 0) {
         file_put(rd);
         file_put(wr);
         return fds[0];
     }
-    fds[1] = fd_install(ft, 0, nofile(t), wr, cloexec);
+    fds[1] = fd_install(ft, 0, fd_limit(t), wr, cloexec);
     if (fds[1] < 0) {
         fd_close(ft, fds[0]);
         file_put(wr);
@@ -534,7 +519,7 @@ long sys_memfd_create(struct task *t, const struct sysargs *a)
     if (r < 0)
         return r;
     f->flags = O_RDWR | K_O_LARGEFILE;
-    return install(t, f, !!(flags & MFD_CLOEXEC));
+    return fd_install_new(t, f, !!(flags & MFD_CLOEXEC));
 }
 
 /* ---- sync family ---- */

@@ -38,12 +38,7 @@ long sys_timerfd_create(struct task *t, const struct sysargs *a)
     struct file *f = timerfd_file(clockid, flags);
     if (!f)
         return -ENOMEM;
-    uint64_t n = t->proc->rlim[RLIMIT_NOFILE].cur;
-    int limit = n > (1 << 20) ? (1 << 20) : (int)n;
-    int fd = fd_install(t->proc->files, 0, limit, f, !!(flags & O_CLOEXEC));
-    if (fd < 0)
-        file_put(f);
-    return fd;
+    return fd_install_new(t, f, !!(flags & O_CLOEXEC));
 }
 
 /* timerfd_fget: -EBADF, or -EINVAL for a file that is no timerfd. */

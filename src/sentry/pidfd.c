@@ -63,9 +63,5 @@ int pidfd_install(struct task *t, struct process *p, int nonblock)
         return -ENOMEM;
     f->fmode |= FMODE_STREAM;
     f->priv = process_get(p);
-    int limit = (int)t->proc->rlim[RLIMIT_NOFILE].cur;
-    int fd = fd_install(t->proc->files, 0, limit, f, 1);
-    if (fd < 0)
-        file_put(f);
-    return fd;
+    return fd_install_new(t, f, 1);
 }

@@ -32,6 +32,10 @@ int fd_install_at(struct fdtable *t, int fd, struct file *f, int cloexec);
 /* Install f at the lowest free fd >= min below limit; -EMFILE if none.
  * Takes over the reference on success only. */
 int fd_install(struct fdtable *t, int min, int limit, struct file *f, int cloexec);
+/* The caller's descriptor limit: RLIMIT_NOFILE, at most Linux's nr_open. */
+int fd_limit(struct task *t);
+/* A new file f at t's lowest free fd: the fd, or -errno with f dropped. */
+int fd_install_new(struct task *t, struct file *f, int cloexec);
 int fd_close(struct fdtable *t, int fd);
 
 #endif

@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 
 #include "fs/file/fdtable.h"
 #include "fs/file/file.h"
@@ -137,6 +138,20 @@ int fd_close(struct fdtable *t, int fd)
     pthread_mutex_unlock(&t->lock);
     file_put(f);
     return 0;
+}
+
+int fd_limit(struct task *t)
+{
+    uint64_t n = t->proc->rlim[RLIMIT_NOFILE].cur;
+    return n > (1 << 20) ? (1 << 20) : (int)n;
+}
+
+int fd_install_new(struct task *t, struct file *f, int cloexec)
+{
+    int fd = fd_install(t->proc->files, 0, fd_limit(t), f, cloexec);
+    if (fd < 0)
+        file_put(f);
+    return fd;
 }
 
 struct file *fget(struct task *t, int fd)
