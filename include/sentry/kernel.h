@@ -107,9 +107,14 @@ struct process {
     pthread_mutex_t lock;     /* below: threads, nr_live, group exit */
     struct list_node threads; /* its tasks (task.thread_node), leader first */
     int nr_live;              /* threads that have not exited */
-    int group_exiting;        /* exit_group or a fatal signal began */
-    int exit_code;            /* wait status once group_exiting or zombie */
-    struct task *leader;      /* the thread group leader (held) */
+    /* Threads in task_exit still using the address space (their robust
+     * lists, their host threads): the last thread waits on exit_cv until
+     * none is before it kills the stub and lets go of the mm. */
+    int nr_exiting;
+    pthread_cond_t exit_cv;
+    int group_exiting;   /* exit_group or a fatal signal began */
+    int exit_code;       /* wait status once group_exiting or zombie */
+    struct task *leader; /* the thread group leader (held) */
     /* Under sandbox->tasklist: */
     struct process *parent;    /* NULL for the sandbox's init */
     struct list_node children; /* its children (process.sibling) */

@@ -268,6 +268,7 @@ void task_exit(struct task *t)
     t->exited = 1;
     list_del(&t->thread_node);
     int last = --p->nr_live == 0;
+    p->nr_exiting++;
     int wstatus = p->group_exiting ? p->exit_code : t->exit_code;
     struct guest_ctx *ctx = t->ctx;
     t->ctx = NULL;
@@ -286,6 +287,17 @@ void task_exit(struct task *t)
         thread_orphans(t);
     exit_futexes(t);
     vfork_release(t);
+    if (!last && ctx)
+        mm_end_thread(ctx);
+    /* Done with the address space; the last thread waits until every
+     * other one is (another thread can still be writing its robust list
+     * or ending its host thread after the last one counted itself out). */
+    pthread_mutex_lock(&p->lock);
+    p->nr_exiting--;
+    pthread_cond_broadcast(&p->exit_cv);
+    while (last && p->nr_exiting > 0)
+        pthread_cond_wait(&p->exit_cv, &p->lock);
+    pthread_mutex_unlock(&p->lock);
 
     /* The host thread: the stub goes with its last user, whose figures
      * are the process's own. */
@@ -297,7 +309,7 @@ void task_exit(struct task *t)
         pthread_mutex_unlock(&p->sandbox->tasklist);
         mm_kill_last(p->mm, ctx);
         mm_allow_exe_write(p->mm);
-    } else if (ctx) {
+    } else if (last && ctx) {
         mm_end_thread(ctx);
     }
     if (last) {

@@ -67,6 +67,7 @@ void process_put(struct process *p)
     sighand_put(p->sighand);
     waitq_destroy(&p->wait_chld);
     waitq_destroy(&p->wait_pidfd);
+    pthread_cond_destroy(&p->exit_cv);
     pthread_mutex_destroy(&p->lock);
     free(p);
 }
@@ -95,6 +96,7 @@ struct process *process_alloc(struct sandbox *box)
     p->refs = 1;
     p->sandbox = box;
     pthread_mutex_init(&p->lock, NULL);
+    pthread_cond_init(&p->exit_cv, NULL);
     list_init(&p->threads);
     list_init(&p->children);
     list_init(&p->sibling);
