@@ -123,6 +123,20 @@ void task_sleep_prepare(struct task *t);
  * wins over the other two, so an exclusive wake-up is never dropped.
  * -EINVAL for a deadline with tv_nsec out of range. */
 int task_sleep(struct task *t, const struct timespec *deadline, int flags);
+
+/* a is before b. */
+static inline int timespec_before(const struct timespec *a, const struct timespec *b)
+{
+    return a->tv_sec != b->tv_sec ? a->tv_sec < b->tv_sec : a->tv_nsec < b->tv_nsec;
+}
+
+/* Where the next sleep of a wait ends: at deadline (NULL: none), or
+ * recheck_ns from now if that is sooner (a wait that also watches what no
+ * wait queue announces, such as a host stream; 0: it does not). Sets
+ * *when to deadline, to until (filled in) or to NULL (no end); returns
+ * nonzero, with no sleep to make, once deadline has passed. */
+int sleep_end(const struct timespec *deadline, long recheck_ns, struct timespec *until,
+              const struct timespec **when);
 /* Called by task_sleep on t's own thread before t sleeps (not for NULL):
  * lets whatever waits actively for t's answer stop waiting actively. Set
  * once, before any task runs; NULL: nothing to tell. */

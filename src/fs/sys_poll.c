@@ -20,8 +20,6 @@
 #include "sentry/process.h"
 #include "sentry/syscall.h"
 
-#define HOST_RECHECK_NS 10000000L
-
 struct pfd {
     int fd;
     short events, revents;
@@ -65,23 +63,10 @@ static long do_poll(struct task *t, struct pfd *p, size_t n, const struct timesp
             r = -ENOMEM;
             break;
         }
-        struct timespec now, until;
-        clock_gettime(CLOCK_MONOTONIC, &now);
-        if (deadline && (now.tv_sec > deadline->tv_sec ||
-                         (now.tv_sec == deadline->tv_sec && now.tv_nsec >= deadline->tv_nsec)))
+        struct timespec until;
+        const struct timespec *when;
+        if (sleep_end(deadline, host ? POLL_HOST_RECHECK_NS : 0, &until, &when))
             break;
-        const struct timespec *when = deadline;
-        if (host) {
-            until = now;
-            until.tv_nsec += HOST_RECHECK_NS;
-            if (until.tv_nsec >= 1000000000L) {
-                until.tv_sec++;
-                until.tv_nsec -= 1000000000L;
-            }
-            if (!deadline || until.tv_sec < deadline->tv_sec ||
-                (until.tv_sec == deadline->tv_sec && until.tv_nsec < deadline->tv_nsec))
-                when = &until;
-        }
         int s = task_sleep(t, when, WAIT_SPIN);
         if (s == -ERESTARTSYS) {
             r = -EINTR;

@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include "sched/timer.h"
+#include "sched/wait.h"
 
 static pthread_mutex_t timer_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t timer_cond = PTHREAD_COND_INITIALIZER; /* the thread's */
@@ -17,11 +18,6 @@ static pthread_cond_t timer_done = PTHREAD_COND_INITIALIZER; /* a callback ended
 static struct ktimer *timer_first;
 static struct ktimer *timer_running; /* whose callback runs now */
 static int timer_started;
-
-static int ts_before(const struct timespec *a, const struct timespec *b)
-{
-    return a->tv_sec != b->tv_sec ? a->tv_sec < b->tv_sec : a->tv_nsec < b->tv_nsec;
-}
 
 static void unlink_timer(struct ktimer *k)
 {
@@ -47,7 +43,7 @@ static void *timer_main(void *arg)
         }
         struct timespec now;
         clock_gettime(CLOCK_MONOTONIC, &now);
-        if (ts_before(&now, &k->when)) {
+        if (timespec_before(&now, &k->when)) {
             struct timespec when = k->when;
             pthread_cond_clockwait(&timer_cond, &timer_lock, CLOCK_MONOTONIC, &when);
             continue;
@@ -100,7 +96,7 @@ int ktimer_arm(struct ktimer *k, const struct timespec *when)
         unlink_timer(k);
     k->when = *when;
     struct ktimer *prev = NULL, *p = timer_first;
-    while (p && !ts_before(&k->when, &p->when)) {
+    while (p && !timespec_before(&k->when, &p->when)) {
         prev = p;
         p = p->next;
     }

@@ -308,3 +308,24 @@ void wait_deadline_ns(struct timespec *out, uint64_t ns)
         out->tv_sec += (time_t)sec;
     out->tv_nsec = nsec;
 }
+
+int sleep_end(const struct timespec *deadline, long recheck_ns, struct timespec *until,
+              const struct timespec **when)
+{
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    if (deadline && !timespec_before(&now, deadline))
+        return 1;
+    *when = deadline;
+    if (recheck_ns) {
+        *until = now;
+        until->tv_nsec += recheck_ns;
+        if (until->tv_nsec >= 1000000000L) {
+            until->tv_sec++;
+            until->tv_nsec -= 1000000000L;
+        }
+        if (!deadline || timespec_before(until, deadline))
+            *when = until;
+    }
+    return 0;
+}

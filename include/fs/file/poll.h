@@ -21,6 +21,9 @@ struct poll_table {
     void *priv;
 };
 
+/* How often a wait re-polls host streams, which have no sentry wait queue. */
+#define POLL_HOST_RECHECK_NS 10000000L
+
 void poll_table_init(struct poll_table *pt, struct task *t);
 /* Unhook the waiter from every queue and free the table's memory. */
 void poll_table_free(struct poll_table *pt);

@@ -37,7 +37,6 @@
 #define EP_PRIVATE_BITS (EPOLLWAKEUP | EPOLLONESHOT | EPOLLET | EPOLLEXCLUSIVE)
 #define EPOLLEXCLUSIVE_OK_BITS                                                                     \
     (EPOLLIN | EPOLLOUT | EPOLLERR | EPOLLHUP | EPOLLWAKEUP | EPOLLET | EPOLLEXCLUSIVE)
-#define HOST_RECHECK_NS 10000000L
 
 static pthread_mutex_t epmutex = PTHREAD_MUTEX_INITIALIZER;
 
@@ -484,11 +483,6 @@ int eventpoll_ctl(struct file *epf, int op, struct file *tf, int fd, const struc
 
 /* ---- epoll_wait ---- */
 
-static int passed(const struct timespec *now, const struct timespec *d)
-{
-    return now->tv_sec > d->tv_sec || (now->tv_sec == d->tv_sec && now->tv_nsec >= d->tv_nsec);
-}
-
 long eventpoll_wait(struct task *t, struct file *epf, int max, const struct timespec *deadline,
                     struct ep_event **out)
 {
@@ -514,24 +508,13 @@ long eventpoll_wait(struct task *t, struct file *epf, int max, const struct time
         pthread_mutex_unlock(&ep->mtx);
         if (r)
             break;
-        struct timespec now, until;
-        clock_gettime(CLOCK_MONOTONIC, &now);
-        if (deadline && passed(&now, deadline))
+        struct timespec until;
+        const struct timespec *when;
+        if (sleep_end(deadline, recheck ? POLL_HOST_RECHECK_NS : 0, &until, &when))
             break;
         if (t && task_interrupt_pending(t)) {
             r = -EINTR;
             break;
-        }
-        const struct timespec *when = deadline;
-        if (recheck) {
-            until = now;
-            until.tv_nsec += HOST_RECHECK_NS;
-            if (until.tv_nsec >= 1000000000L) {
-                until.tv_sec++;
-                until.tv_nsec -= 1000000000L;
-            }
-            if (!deadline || !passed(&until, deadline))
-                when = &until;
         }
         if (task_sleep(t, when, WAIT_SPIN) == -ERESTARTSYS) {
             r = -EINTR;
