@@ -96,15 +96,12 @@ static const int excluded[] = {
      * the return address of the call the parent is still in. */
     SYS_vfork, SYS_rt_sigqueueinfo, SYS_rt_tgsigqueueinfo, SYS_pause, SYS_rt_sigtimedwait,
     SYS_rt_sigreturn, SYS_ptrace, SYS_seccomp, SYS_reboot, SYS_alarm, SYS_setitimer,
-    SYS_timer_create, SYS_timer_settime, SYS_epoll_wait, SYS_epoll_pwait,
-#ifdef SYS_epoll_pwait2
-    SYS_epoll_pwait2,
-#endif
-    SYS_accept, SYS_accept4, SYS_recvfrom, SYS_recvmsg, SYS_recvmmsg, SYS_connect, SYS_msgrcv,
-    SYS_msgsnd, SYS_semop, SYS_semtimedop, SYS_mq_timedreceive, SYS_mq_timedsend, SYS_io_getevents,
-    SYS_io_pgetevents, SYS_userfaultfd, SYS_vhangup, SYS_kexec_load, SYS_swapon, SYS_swapoff,
-    SYS_mount, SYS_umount2, SYS_pivot_root, SYS_unshare, SYS_setns, SYS_shmat, SYS_personality,
-    SYS_mlockall, SYS_set_tid_address, /* harmless today; a future clear_child_tid on exit is not */
+    SYS_timer_create, SYS_timer_settime, SYS_accept, SYS_accept4, SYS_recvfrom, SYS_recvmsg,
+    SYS_recvmmsg, SYS_connect, SYS_msgrcv, SYS_msgsnd, SYS_semop, SYS_semtimedop,
+    SYS_mq_timedreceive, SYS_mq_timedsend, SYS_io_getevents, SYS_io_pgetevents, SYS_userfaultfd,
+    SYS_vhangup, SYS_kexec_load, SYS_swapon, SYS_swapoff, SYS_mount, SYS_umount2, SYS_pivot_root,
+    SYS_unshare, SYS_setns, SYS_shmat, SYS_personality, SYS_mlockall,
+    SYS_set_tid_address, /* harmless today; a future clear_child_tid on exit is not */
 };
 
 /* Fixed places, away from the image, the stack and mmap's default range. */
@@ -1116,6 +1113,13 @@ static void fixup(const struct sysent *s, uint64_t *a)
         a[2] = gen_timespec(0);
         if (chance(70))
             a[4] = 8;
+    } else if (IS("epoll_wait") || IS("epoll_pwait") || IS("epoll_pwait2")) {
+        /* Any descriptor as the set, but a wait of at most 2 ms: a time
+         * out of 0 to 2 ms, or pwait2's timespec (never NULL, forever). */
+        a[2] = gen_below(90, 9);
+        a[3] = IS("epoll_pwait2") ? gen_timespec(0) : below(3);
+        if (!IS("epoll_wait") && chance(70))
+            a[5] = 8;
     } else if (IS("select") || IS("pselect6")) {
         a[0] = gen_below(90, 1100);
         a[1] = gen_optional(30, 128, fill_fdset);
