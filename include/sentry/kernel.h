@@ -20,13 +20,50 @@ struct guest_rlimit {
     uint64_t cur, max;
 };
 
-/* What a pending signal's siginfo says (one per standard signal: a second
- * one pends as the first did). */
+/* A signal's siginfo, laid out as the x86-64 kernel's siginfo_t (128
+ * bytes), so that the frame, signalfd and sigtimedwait copy it whole.
+ * Which union member is meant follows si_code, as in Linux. */
 struct sig_info {
-    int code;     /* si_code: SI_USER, SI_TKILL, CLD_EXITED, ... */
-    int pid;      /* si_pid: the sender, or the child */
-    uint32_t uid; /* si_uid */
-    int status;   /* si_status for SIGCHLD */
+    int32_t signo, errno_, code, pad0;
+    union {
+        struct {          /* kill, tkill, sigqueue, SIGCHLD */
+            int32_t pid;  /* si_pid: the sender, or the child */
+            uint32_t uid; /* si_uid */
+            union {
+                uint64_t value; /* si_value (SI_QUEUE, SI_MESGQ) */
+                int32_t status; /* si_status for SIGCHLD */
+            };
+            int64_t utime, stime; /* SIGCHLD, in clock ticks */
+        };
+        struct { /* SI_TIMER */
+            int32_t timer_id, overrun;
+            uint64_t timer_value;
+        };
+        struct { /* faults */
+            uint64_t addr;
+            uint16_t addr_lsb;
+        };
+        struct { /* SIGPOLL */
+            int64_t band;
+            int32_t fd;
+        };
+        uint8_t fields[112];
+    };
+};
+
+/* One queued signal: a real-time one queues each time it is sent, a
+ * standard one once while pending. */
+struct sigqueue {
+    struct list_node node;
+    struct sig_info info;
+};
+
+/* A set of pending signals (a thread's, or its process's shared one) with
+ * their siginfo in the order they came, under process->lock. A bit may be
+ * set with no entry: its siginfo was lost past RLIMIT_SIGPENDING. */
+struct sigpending {
+    uint64_t set;
+    struct list_node queue;
 };
 
 /* struct sigaction as the x86-64 kernel stores it (rt_sigaction ABI). */
@@ -138,18 +175,19 @@ struct process {
      * plus its children's), as wait4's rusage, RUSAGE_CHILDREN and times
      * report them. */
     struct proc_usage self_usage, child_usage;
-    struct waitq wait_chld;  /* wait4/waitid sleepers of this process */
-    struct waitq wait_pidfd; /* pollers of its pidfds: woken at death and reaping */
+    struct waitq wait_chld;   /* wait4/waitid sleepers of this process */
+    struct waitq wait_pidfd;  /* pollers of its pidfds: woken at death and reaping */
+    struct waitq wait_signal; /* signalfd readers and pollers: woken when a signal pends */
     struct guest_rlimit rlim[GUEST_RLIM_NLIMITS];
     char comm[16];       /* the executable's name, NUL-terminated */
     uint64_t start_time; /* CLOCK_MONOTONIC ns when it was created */
     /* personality(2): PER_LINUX plus flags; ADDR_NO_RANDOMIZE is read by
      * the loader (it takes effect at the next execve). */
     uint32_t personality;
-    /* Pending process-directed signals (delivery of handlers comes with
-     * the signals work; a pending signal with a handler stays here). */
-    uint64_t shared_pending;
-    struct sig_info shared_info[GUEST_NSIG];
+    /* Pending process-directed signals: one of its threads that does not
+     * block it takes each (signal.c). */
+    struct sigpending shared_pending;
+    int sigq_count; /* queued entries of it and its threads (RLIMIT_SIGPENDING) */
     /* Its resources, each held, each maybe shared with other processes. */
     struct mm *mm;
     struct fdtable *files;
@@ -169,8 +207,10 @@ struct task {
     struct guest_ctx *ctx;
     struct guest_regs regs;
     uint64_t sigmask;
-    uint64_t pending; /* thread-directed pending signals */
-    struct sig_info pending_info[GUEST_NSIG];
+    struct sigpending pending; /* thread-directed pending signals */
+    /* rt_sigtimedwait's set while it waits (under proc->lock): a signal
+     * in it that every thread blocks wakes this one. */
+    uint64_t sigwait_set;
     /* sigaltstack (Linux's sas_ss_*): 0 size is none; flags as set, of
      * which SS_AUTODISARM is reported back. */
     uint64_t sas_sp, sas_size;

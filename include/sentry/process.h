@@ -93,9 +93,22 @@ int pidfd_install(struct task *t, struct process *p, int nonblock);
  * signal_unblocked acts on what t's new mask lets through. Under nothing. */
 void signal_process(struct process *p, int sig);
 void signal_thread(struct task *t, int sig);
-/* The same with a siginfo (info NULL: SI_KERNEL, no sender). */
-void signal_process_info(struct process *p, int sig, const struct sig_info *info);
-void signal_thread_info(struct task *t, int sig, const struct sig_info *info);
+/* The same with a siginfo (info NULL: SI_KERNEL, no sender; its signo is
+ * set from sig): 0, or -EAGAIN when a real-time signal with a negative
+ * si_code finds RLIMIT_SIGPENDING reached. */
+long signal_process_info(struct process *p, int sig, const struct sig_info *info);
+long signal_thread_info(struct task *t, int sig, const struct sig_info *info);
+/* Take the first pending signal of t (its own, then its process's) that
+ * is in want: its number and siginfo, or 0. */
+int signal_dequeue(struct task *t, uint64_t want, struct sig_info *info);
+/* What is pending for t: its own and its process's. */
+uint64_t signal_pending_set(struct task *t);
+/* A pending set's life: empty at the start; flush drops the signals in
+ * which, with their queued siginfo (under p->lock, or when no one else
+ * can reach it). */
+struct sigpending;
+void sigpending_init(struct sigpending *sp);
+void sigpending_flush(struct process *p, struct sigpending *sp, uint64_t which);
 /* Handler delivery, at the end of a syscall (ret its result, maybe a
  * restart code) or an interrupt: builds the frame of the first pending,
  * unblocked, handled signal on the guest stack and points t's registers
@@ -104,6 +117,11 @@ void signal_thread_info(struct task *t, int sig, const struct sig_info *info);
 long signal_deliver(struct task *t, long ret, int in_syscall);
 /* 1 if a signal with a handler is pending and not blocked for t. */
 int signal_handler_pending(struct task *t);
+/* The frame of a handler of sig (sigframe.c): written on t's stack with
+ * its registers, oldmask and info, and t's registers pointed at the
+ * handler. 0, or -EFAULT when it cannot be written (the caller kills). */
+int sigframe_setup(struct task *t, int sig, const struct guest_sigaction *act,
+                   const struct sig_info *info, uint64_t oldmask);
 /* rt_sigreturn: the registers and mask from t's signal frame. */
 long signal_return(struct task *t);
 void signal_unblocked(struct task *t);

@@ -451,7 +451,7 @@ static int send_to(struct task *t, struct process *q, int sig)
 {
     if (!may_signal(t, q))
         return -EPERM;
-    struct sig_info info = { 0 /* SI_USER */, t->proc->pid, t->cred->uid, 0 };
+    struct sig_info info = { .code = 0 /* SI_USER */, .pid = t->proc->pid, .uid = t->cred->uid };
     if (sig && q->state == PROC_ALIVE)
         signal_process_info(q, sig, &info);
     return 0;
@@ -533,9 +533,10 @@ long proc_tkill(struct task *t, int tgid, int tid, int sig, int check_tgid)
     else {
         r = 0;
         if (sig)
-            signal_thread_info(
-                target, sig,
-                &(struct sig_info){ -6 /* SI_TKILL */, t->proc->pid, t->cred->uid, 0 });
+            signal_thread_info(target, sig,
+                               &(struct sig_info){ .code = -6 /* SI_TKILL */,
+                                                   .pid = t->proc->pid,
+                                                   .uid = t->cred->uid });
     }
     task_put(target);
     return r;

@@ -65,6 +65,8 @@ void process_put(struct process *p)
     fs_struct_put(p->fs);
     mm_put(p->mm);
     sighand_put(p->sighand);
+    sigpending_flush(p, &p->shared_pending, ~0ULL);
+    waitq_destroy(&p->wait_signal);
     waitq_destroy(&p->wait_chld);
     waitq_destroy(&p->wait_pidfd);
     pthread_cond_destroy(&p->exit_cv);
@@ -84,6 +86,9 @@ void task_put(struct task *t)
         return;
     sleeper_destroy(&t->sleep);
     creds_put(t->cred);
+    pthread_mutex_lock(&t->proc->lock);
+    sigpending_flush(t->proc, &t->pending, ~0ULL);
+    pthread_mutex_unlock(&t->proc->lock);
     process_put(t->proc);
     free(t);
 }
@@ -103,6 +108,8 @@ struct process *process_alloc(struct sandbox *box)
     list_init(&p->pid_node);
     waitq_init(&p->wait_chld);
     waitq_init(&p->wait_pidfd);
+    waitq_init(&p->wait_signal);
+    sigpending_init(&p->shared_pending);
     p->exit_signal = 17; /* SIGCHLD */
     struct timespec now;
     clock_gettime(CLOCK_MONOTONIC, &now);
@@ -120,6 +127,7 @@ struct task *task_alloc(struct process *p)
     list_init(&t->thread_node);
     list_init(&t->tid_node);
     sleeper_init(&t->sleep);
+    sigpending_init(&t->pending);
     return t;
 }
 

@@ -86,9 +86,7 @@ long sys_rt_sigpending(struct task *t, const struct sysargs *a)
     if (sigsetsize > 8)
         return -EINVAL;
     /* Pending and blocked: what Linux would not have delivered yet. */
-    pthread_mutex_lock(&t->proc->lock);
-    uint64_t set = (t->pending | t->proc->shared_pending) & t->sigmask;
-    pthread_mutex_unlock(&t->proc->lock);
+    uint64_t set = signal_pending_set(t) & t->sigmask;
     return copy_out(t, uset, &set, sigsetsize) < 0 ? -EFAULT : 0;
 }
 
