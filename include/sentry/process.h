@@ -79,6 +79,10 @@ long do_wait(struct task *t, struct wait_opts *wo);
 /* kill(2) and tkill/tgkill (tgid -1) from t. */
 long proc_kill(struct task *t, int pid, int sig);
 long proc_tkill(struct task *t, int tgid, int tid, int sig, int check_tgid);
+/* rt_sigqueueinfo and rt_tgsigqueueinfo: sig with the caller's siginfo
+ * (checked by the caller) to process pid, or to thread tid of tgid. */
+long proc_sigqueue(struct task *t, int pid, int sig, const struct sig_info *info);
+long proc_tgsigqueue(struct task *t, int tgid, int tid, int sig, const struct sig_info *info);
 
 /* pidfds (pidfd.c): the process f names if it is a pidfd (borrowed: f
  * holds it), or NULL; a new pidfd of p in t's descriptors (close-on-exec),

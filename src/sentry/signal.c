@@ -161,13 +161,15 @@ void sigpending_flush(struct process *p, struct sigpending *sp, uint64_t which)
  * already pending is not queued again. Past RLIMIT_SIGPENDING the entry is
  * not made: a real-time signal sent with a negative si_code (sigqueue,
  * timers) fails with EAGAIN, any other pends without its siginfo (Linux's
- * __send_signal_locked; kill and the kernel's own override the limit). */
+ * __send_signal_locked). */
 static long sigpending_add(struct process *p, struct sigpending *sp, int sig,
                            const struct sig_info *info)
 {
     if (sig < SIGRTMIN_K && (sp->set & SIGBIT(sig)))
         return 0;
-    int override = !info || info->code >= 0;
+    /* Real-time signals always count (kill's too, which then merges with
+     * those pending); standard ones from kill or the kernel do not. */
+    int override = sig < SIGRTMIN_K && (!info || info->code >= 0);
     struct sigqueue *q = NULL;
     if (override || (uint64_t)p->sigq_count <
                         __atomic_load_n(&p->rlim[RLIMIT_SIGPENDING].cur, __ATOMIC_RELAXED))
