@@ -14,6 +14,9 @@
 #include "sentry/mm.h"
 
 #define GUEST_NSIG 64
+/* Signal sig's bit in a 64-bit sigset; the two no mask may hold (9, 19). */
+#define SIGBIT(sig) (1ULL << ((sig)-1))
+#define UNBLOCKABLE (SIGBIT(9 /* SIGKILL */) | SIGBIT(19 /* SIGSTOP */))
 #define GUEST_RLIM_NLIMITS 16
 
 struct guest_rlimit {
@@ -175,9 +178,8 @@ struct process {
      * plus its children's), as wait4's rusage, RUSAGE_CHILDREN and times
      * report them. */
     struct proc_usage self_usage, child_usage;
-    struct waitq wait_chld;   /* wait4/waitid sleepers of this process */
-    struct waitq wait_pidfd;  /* pollers of its pidfds: woken at death and reaping */
-    struct waitq wait_signal; /* signalfd readers and pollers: woken when a signal pends */
+    struct waitq wait_chld;  /* wait4/waitid sleepers of this process */
+    struct waitq wait_pidfd; /* pollers of its pidfds: woken at death and reaping */
     struct guest_rlimit rlim[GUEST_RLIM_NLIMITS];
     char comm[16];       /* the executable's name, NUL-terminated */
     uint64_t start_time; /* CLOCK_MONOTONIC ns when it was created */
@@ -294,6 +296,9 @@ struct sandbox {
      * start_task is. */
     void (*run_vfork_child)(struct task *t, struct task *c);
     int all_gone; /* no guest task is left */
+    /* signalfd readers and pollers (signalfd.c): woken whenever a signal
+     * pends anywhere in the sandbox. */
+    struct waitq wait_signalfd;
 };
 
 struct process *process_get(struct process *p);

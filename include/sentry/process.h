@@ -8,6 +8,7 @@
 
 struct process;
 struct sandbox;
+struct guest_sigaction;
 struct sig_info;
 struct task;
 
@@ -113,6 +114,9 @@ uint64_t signal_pending_set(struct task *t);
 struct sigpending;
 void sigpending_init(struct sigpending *sp);
 void sigpending_flush(struct process *p, struct sigpending *sp, uint64_t which);
+/* Unlink and free one queued entry of p's (under p->lock). */
+struct sigqueue;
+void sigqueue_free(struct process *p, struct sigqueue *q);
 /* Handler delivery, at the end of a syscall (ret its result, maybe a
  * restart code) or an interrupt: builds the frame of the first pending,
  * unblocked, handled signal on the guest stack and points t's registers
@@ -126,6 +130,9 @@ int signal_handler_pending(struct task *t);
  * handler. 0, or -EFAULT when it cannot be written (the caller kills). */
 int sigframe_setup(struct task *t, int sig, const struct guest_sigaction *act,
                    const struct sig_info *info, uint64_t oldmask);
+/* The registers of t's signal frame (sigframe.c), and in *mask its
+ * signal mask: 0, or -EFAULT when it cannot be read. */
+int sigframe_restore(struct task *t, uint64_t *mask);
 /* rt_sigreturn: the registers and mask from t's signal frame. */
 long signal_return(struct task *t);
 void signal_unblocked(struct task *t);

@@ -19,8 +19,6 @@
 #include "sentry/process.h"
 #include "sentry/syscall.h"
 
-#define SIGBIT(s) (1ULL << ((s)-1))
-
 /* ---- exit ---- */
 
 /* pid 1 is gone (sandbox-run's main thread waits for this). */

@@ -66,7 +66,6 @@ void process_put(struct process *p)
     mm_put(p->mm);
     sighand_put(p->sighand);
     sigpending_flush(p, &p->shared_pending, ~0ULL);
-    waitq_destroy(&p->wait_signal);
     waitq_destroy(&p->wait_chld);
     waitq_destroy(&p->wait_pidfd);
     pthread_cond_destroy(&p->exit_cv);
@@ -93,6 +92,31 @@ void task_put(struct task *t)
     free(t);
 }
 
+/* ---- pending signal sets (their use is signal.c's) ---- */
+
+void sigpending_init(struct sigpending *sp)
+{
+    sp->set = 0;
+    list_init(&sp->queue);
+}
+
+void sigqueue_free(struct process *p, struct sigqueue *q)
+{
+    list_del(&q->node);
+    p->sigq_count--;
+    free(q);
+}
+
+void sigpending_flush(struct process *p, struct sigpending *sp, uint64_t which)
+{
+    list_for_each_safe(q, &sp->queue, struct sigqueue, node)
+    {
+        if (which & SIGBIT(q->info.signo))
+            sigqueue_free(p, q);
+    }
+    sp->set &= ~which;
+}
+
 struct process *process_alloc(struct sandbox *box)
 {
     struct process *p = calloc(1, sizeof(*p));
@@ -108,7 +132,6 @@ struct process *process_alloc(struct sandbox *box)
     list_init(&p->pid_node);
     waitq_init(&p->wait_chld);
     waitq_init(&p->wait_pidfd);
-    waitq_init(&p->wait_signal);
     sigpending_init(&p->shared_pending);
     p->exit_signal = 17; /* SIGCHLD */
     struct timespec now;

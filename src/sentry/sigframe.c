@@ -10,8 +10,6 @@
 #include "sentry/kernel.h"
 #include "sentry/process.h"
 
-#define SIGBIT(s) (1ULL << ((s)-1))
-#define UNBLOCKABLE (SIGBIT(SIGKILL) | SIGBIT(SIGSTOP))
 #define FIX_EFLAGS 0x50dd5ULL /* AC OF DF TF SF ZF AF PF CF RF, as sigreturn */
 #define SA_RESTORER_ 0x04000000ULL
 
@@ -87,14 +85,12 @@ int sigframe_setup(struct task *t, int sig, const struct guest_sigaction *act,
     return 0;
 }
 
-long signal_return(struct task *t)
+int sigframe_restore(struct task *t, uint64_t *mask)
 {
     struct k_ucontext uc;
     uint64_t frame = t->regs.rsp - 8;
-    if (copy_in(t, &uc, frame + offsetof(struct k_rt_sigframe, uc), sizeof(uc)) < 0) {
-        process_kill(t->proc, sig_death_status(t->proc, SIGSEGV));
-        return 0;
-    }
+    if (copy_in(t, &uc, frame + offsetof(struct k_rt_sigframe, uc), sizeof(uc)) < 0)
+        return -EFAULT;
     struct guest_regs *r = &t->regs;
     const struct k_sigcontext *m = &uc.mc;
     r->r8 = m->r8, r->r9 = m->r9, r->r10 = m->r10, r->r11 = m->r11;
@@ -103,6 +99,6 @@ long signal_return(struct task *t)
     r->rdx = m->rdx, r->rax = m->rax, r->rcx = m->rcx, r->rsp = m->rsp, r->rip = m->rip;
     r->eflags = (r->eflags & ~FIX_EFLAGS) | (m->eflags & FIX_EFLAGS);
     r->orig_rax = (uint64_t)-1;
-    task_set_sigmask(t, uc.sigmask & ~UNBLOCKABLE);
-    return (long)r->rax;
+    *mask = uc.sigmask & ~UNBLOCKABLE;
+    return 0;
 }

@@ -14,7 +14,6 @@
 #include "sentry/kernel.h"
 #include "sentry/process.h"
 
-#define SIGBIT(s) (1ULL << ((s)-1))
 #define SIGRTMIN_K 32 /* the kernel's first real-time signal */
 
 void process_kill(struct process *p, int wstatus)
@@ -133,29 +132,6 @@ static struct task *waits_for(struct process *p, struct task *t, int sig)
 }
 
 /* ---- pending sets and their queues (under p->lock) ---- */
-
-void sigpending_init(struct sigpending *sp)
-{
-    sp->set = 0;
-    list_init(&sp->queue);
-}
-
-static void sigqueue_free(struct process *p, struct sigqueue *q)
-{
-    list_del(&q->node);
-    p->sigq_count--;
-    free(q);
-}
-
-void sigpending_flush(struct process *p, struct sigpending *sp, uint64_t which)
-{
-    list_for_each_safe(q, &sp->queue, struct sigqueue, node)
-    {
-        if (which & SIGBIT(q->info.signo))
-            sigqueue_free(p, q);
-    }
-    sp->set &= ~which;
-}
 
 /* Add sig to sp with its siginfo (info NULL: SI_KERNEL). A standard signal
  * already pending is not queued again. Past RLIMIT_SIGPENDING the entry is
@@ -286,7 +262,7 @@ static long signal_generate(struct process *p, struct task *t, int sig, const st
     }
     pthread_mutex_unlock(&p->lock);
     if (r == 0 && keep)
-        wake_up_all(&p->wait_signal);
+        wake_up_all(&p->sandbox->wait_signalfd);
     if (!keep)
         act_default(p, sig);
     return r;
@@ -348,8 +324,6 @@ void task_set_sigmask(struct task *t, uint64_t mask)
 }
 
 /* ---- handler delivery (at syscall boundaries) ---- */
-
-#define UNBLOCKABLE (SIGBIT(SIGKILL) | SIGBIT(SIGSTOP))
 
 int signal_handler_pending(struct task *t)
 {
@@ -458,6 +432,17 @@ long signal_deliver(struct task *t, long ret, int in_syscall)
     return ret;
 }
 
+long signal_return(struct task *t)
+{
+    uint64_t mask;
+    if (sigframe_restore(t, &mask) < 0) {
+        process_kill(t->proc, sig_death_status(t->proc, SIGSEGV));
+        return 0;
+    }
+    task_set_sigmask(t, mask);
+    return (long)t->regs.rax;
+}
+
 long signal_wait_mask_set(struct task *t, uint64_t umask, uint64_t size, uint64_t *old)
 {
     if (!umask)
@@ -468,7 +453,7 @@ long signal_wait_mask_set(struct task *t, uint64_t umask, uint64_t size, uint64_
     if (copy_in(t, &mask, umask, sizeof(mask)) < 0)
         return -EFAULT;
     *old = t->sigmask;
-    task_set_sigmask(t, mask & ~(SIGBIT(SIGKILL) | SIGBIT(SIGSTOP)));
+    task_set_sigmask(t, mask & ~UNBLOCKABLE);
     signal_unblocked(t);
     if (signal_handler_pending(t))
         task_interrupt(t);

@@ -10,8 +10,6 @@
 #include "sentry/process.h"
 #include "sentry/syscall.h"
 
-#define SIGBIT(s) (1ULL << ((s)-1))
-#define UNBLOCKABLE (SIGBIT(SIGKILL) | SIGBIT(SIGSTOP))
 /* sa_flags bits the kernel keeps (UAPI_SA_FLAGS on x86-64); others are cleared
  * so that programs can detect unsupported flags. */
 #define KNOWN_SA_FLAGS                                                                             \
