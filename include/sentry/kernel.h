@@ -190,6 +190,17 @@ struct process {
      * block it takes each (signal.c). */
     struct sigpending shared_pending;
     int sigq_count; /* queued entries of it and its threads (RLIMIT_SIGPENDING) */
+    /* Job control (signal.c), under lock: a group stop (JOB_*; stored
+     * atomically too, as procfs reads it without the lock), the signal
+     * that began it, the threads yet to stop; stopped threads sleep on
+     * wait_cont until SIGCONT or SIGKILL. */
+    int job_state;
+    int stop_sig;
+    int group_stop_count;
+    struct waitq wait_cont;
+    /* Under the sandbox's tasklist: a stop, or a continue, that wait4's
+     * WUNTRACED or WCONTINUED has yet to report (one of them at most). */
+    int stop_report, cont_report;
     /* Its resources, each held, each maybe shared with other processes. */
     struct mm *mm;
     struct fdtable *files;
@@ -213,6 +224,7 @@ struct task {
     /* rt_sigtimedwait's set while it waits (under proc->lock): a signal
      * in it that every thread blocks wakes this one. */
     uint64_t sigwait_set;
+    int stop_pending; /* has yet to stop for its group's stop (under proc->lock) */
     /* sigaltstack (Linux's sas_ss_*): 0 size is none; flags as set, of
      * which SS_AUTODISARM is reported back. */
     uint64_t sas_sp, sas_size;
@@ -300,6 +312,9 @@ struct sandbox {
      * pends anywhere in the sandbox. */
     struct waitq wait_signalfd;
 };
+
+/* process.job_state */
+enum { JOB_RUNNING, JOB_STOPPING, JOB_STOPPED };
 
 struct process *process_get(struct process *p);
 void process_put(struct process *p);

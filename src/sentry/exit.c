@@ -262,6 +262,7 @@ void task_exit(struct task *t)
 {
     struct process *p = t->proc;
     struct sandbox *box = p->sandbox;
+    signal_exit_stop(t);
     pthread_mutex_lock(&p->lock);
     t->exited = 1;
     list_del(&t->thread_node);
@@ -376,6 +377,34 @@ static void usage_add(struct proc_usage *a, const struct proc_usage *b)
         a->maxrss = b->maxrss;
 }
 
+/* A stop or continue of c not yet reported, when wo asks for that kind
+ * (WSTOPPED, WCONTINUED): into wo (a stopped child has status sig << 8 |
+ * 0x7f, a continued one 0xffff), the report consumed unless WNOWAIT. 1 if
+ * there was one. Under tasklist. */
+static int wait_job_report(struct wait_opts *wo, struct process *c)
+{
+    int stopped = (wo->options & WSTOPPED) && c->stop_report;
+    int continued = (wo->options & WCONTINUED) && c->cont_report;
+    if (c->state != PROC_ALIVE || (!stopped && !continued))
+        return 0;
+    pthread_mutex_lock(&c->lock);
+    int sig = c->stop_sig;
+    pthread_mutex_unlock(&c->lock);
+    wo->pid = c->pid;
+    wo->status = stopped ? (sig << 8) | 0x7f : 0xffff;
+    const struct creds *cr = process_cred_get_locked(c);
+    wo->uid = cr ? cr->uid : 0;
+    creds_put(cr);
+    memset(&wo->ru, 0, sizeof(wo->ru));
+    if (!(wo->options & WNOWAIT)) {
+        if (stopped)
+            c->stop_report = 0;
+        else
+            c->cont_report = 0;
+    }
+    return 1;
+}
+
 /* One pass over t's children under tasklist: 1 with a zombie reaped (or
  * looked at, WNOWAIT) into wo, 0 if some child matches but none is ready,
  * -ECHILD if none matches. *reaped gets the process to put. */
@@ -388,8 +417,11 @@ static int wait_scan(struct task *t, struct wait_opts *wo, struct process **reap
         if (!wait_matches(wo, c))
             continue;
         any = 1;
-        if (c->state != PROC_ZOMBIE || !(wo->options & WEXITED))
+        if (c->state != PROC_ZOMBIE || !(wo->options & WEXITED)) {
+            if (wait_job_report(wo, c))
+                return 1;
             continue;
+        }
         wo->pid = c->pid;
         wo->status = c->exit_code;
         const struct creds *cr = process_cred_get_locked(c);

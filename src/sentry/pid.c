@@ -66,6 +66,7 @@ void process_put(struct process *p)
     mm_put(p->mm);
     sighand_put(p->sighand);
     sigpending_flush(p, &p->shared_pending, ~0ULL);
+    waitq_destroy(&p->wait_cont);
     waitq_destroy(&p->wait_chld);
     waitq_destroy(&p->wait_pidfd);
     pthread_cond_destroy(&p->exit_cv);
@@ -132,6 +133,7 @@ struct process *process_alloc(struct sandbox *box)
     list_init(&p->pid_node);
     waitq_init(&p->wait_chld);
     waitq_init(&p->wait_pidfd);
+    waitq_init(&p->wait_cont);
     sigpending_init(&p->shared_pending);
     p->exit_signal = 17; /* SIGCHLD */
     struct timespec now;

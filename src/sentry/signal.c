@@ -31,6 +31,7 @@ void process_kill(struct process *p, int wstatus)
             mm_kick_thread(t->ctx);
     }
     pthread_mutex_unlock(&p->lock);
+    wake_up_all(&p->wait_cont); /* stopped threads too */
 }
 
 void task_exit_group(struct task *t, int wstatus)
@@ -113,6 +114,10 @@ static int act_default(struct process *p, int sig)
  * under p->lock. */
 static struct task *wants(struct process *p, struct task *t, int sig)
 {
+    /* A stopped process takes nothing but SIGKILL (and SIGCONT's
+     * continue, at generation): the rest waits for it to go on. */
+    if (p->job_state == JOB_STOPPED)
+        return NULL;
     if (t)
         return (t->sigmask & SIGBIT(sig)) ? NULL : t;
     list_for_each(o, &p->threads, struct task,
@@ -232,6 +237,167 @@ uint64_t signal_pending_set(struct task *t)
     return set;
 }
 
+/* ---- job control: group stop and continue ---- */
+
+#define STOP_SIGS (SIGBIT(SIGSTOP) | SIGBIT(SIGTSTP) | SIGBIT(SIGTTIN) | SIGBIT(SIGTTOU))
+
+static struct guest_sigaction action_of(struct process *p, int sig)
+{
+    struct sighand *sh = p->sighand;
+    pthread_mutex_lock(&sh->lock);
+    struct guest_sigaction a = sh->act[sig - 1];
+    pthread_mutex_unlock(&sh->lock);
+    return a;
+}
+
+/* Tell p's parent that p stopped (CLD_STOPPED, status the stop signal) or
+ * went on (CLD_CONTINUED): a report for wait4's WUNTRACED or WCONTINUED,
+ * and SIGCHLD unless the parent ignores it or set SA_NOCLDSTOP (Linux's
+ * do_notify_parent_cldstop). */
+static void notify_parent_cldstop(struct process *p, int why, int status)
+{
+    struct sandbox *box = p->sandbox;
+    const struct creds *pc = process_cred_get(p);
+    struct sig_info info = {
+        .code = why, .pid = p->pid, .uid = pc ? pc->uid : 0, .status = status
+    };
+    creds_put(pc);
+    pthread_mutex_lock(&box->tasklist);
+    pthread_mutex_lock(&p->lock);
+    int still =
+        why == 5 /* CLD_STOPPED */ ? p->job_state == JOB_STOPPED : p->job_state == JOB_RUNNING;
+    pthread_mutex_unlock(&p->lock);
+    struct process *parent = still && p->state == PROC_ALIVE ? p->parent : NULL;
+    if (parent) {
+        p->stop_report = why == 5;
+        p->cont_report = why != 5;
+        process_get(parent);
+        wake_up_all(&parent->wait_chld);
+    }
+    pthread_mutex_unlock(&box->tasklist);
+    if (!parent)
+        return;
+    struct guest_sigaction a = action_of(parent, SIGCHLD);
+    if (a.handler != (uint64_t)(uintptr_t)SIG_IGN && !(a.flags & SA_NOCLDSTOP))
+        signal_process_info(parent, SIGCHLD, &info);
+    process_put(parent);
+}
+
+/* Drop the signals of which from p's pending sets. Under p->lock. */
+static void flush_all(struct process *p, uint64_t which)
+{
+    sigpending_flush(p, &p->shared_pending, which);
+    list_for_each(o, &p->threads, struct task, thread_node) sigpending_flush(p, &o->pending, which);
+}
+
+/* What generating sig does before anything else (Linux's prepare_signal):
+ * a stop signal drops a pending SIGCONT; SIGCONT drops pending stop
+ * signals and, whatever its disposition or mask, ends a stop. */
+static void job_prepare(struct process *p, int sig)
+{
+    pthread_mutex_lock(&p->lock);
+    if (sig != SIGCONT) {
+        flush_all(p, SIGBIT(SIGCONT));
+        pthread_mutex_unlock(&p->lock);
+        return;
+    }
+    flush_all(p, STOP_SIGS);
+    int was = p->job_state;
+    __atomic_store_n(&p->job_state, JOB_RUNNING, __ATOMIC_RELAXED);
+    p->group_stop_count = 0;
+    list_for_each(o, &p->threads, struct task, thread_node) o->stop_pending = 0;
+    pthread_mutex_unlock(&p->lock);
+    if (was == JOB_RUNNING)
+        return;
+    wake_up_all(&p->wait_cont);
+    if (was == JOB_STOPPED)
+        notify_parent_cldstop(p, 6 /* CLD_CONTINUED */, SIGCONT);
+}
+
+/* t has stopped for its group's stop, or is leaving it (exiting): the last
+ * one makes the process stopped. 1 when that was t. Under p->lock. */
+static int stop_participate(struct task *t)
+{
+    struct process *p = t->proc;
+    if (!t->stop_pending)
+        return 0;
+    t->stop_pending = 0;
+    if (--p->group_stop_count > 0 || p->job_state != JOB_STOPPING)
+        return 0;
+    __atomic_store_n(&p->job_state, JOB_STOPPED, __ATOMIC_RELAXED);
+    return 1;
+}
+
+/* A pending, unblocked stop signal whose action is the default, taken
+ * from t's sets (0 if none). A process's stop signals are ignored by the
+ * sandbox's init, as by a pid namespace's. */
+static int take_stop_signal(struct task *t)
+{
+    struct process *p = t->proc;
+    pthread_mutex_lock(&p->lock);
+    uint64_t ready = (t->pending.set | p->shared_pending.set) & ~t->sigmask & STOP_SIGS;
+    pthread_mutex_unlock(&p->lock);
+    for (; ready; ready &= ready - 1) {
+        int sig = __builtin_ctzll(ready) + 1;
+        if (handler_of(p, sig) != (uint64_t)(uintptr_t)SIG_DFL)
+            continue;
+        struct sig_info info;
+        if (!signal_dequeue(t, SIGBIT(sig), &info) || init_ignores(p, sig))
+            continue;
+        return sig;
+    }
+    return 0;
+}
+
+/* Stop t if its group stops, starting the group stop for a stop signal it
+ * takes (do_signal_stop): every thread is asked to stop, and t sleeps
+ * until SIGCONT or SIGKILL. 1 if t stopped. */
+static int job_stop(struct task *t)
+{
+    struct process *p = t->proc;
+    int sig = take_stop_signal(t);
+    pthread_mutex_lock(&p->lock);
+    if (sig && p->job_state == JOB_RUNNING && !p->group_exiting) {
+        __atomic_store_n(&p->job_state, JOB_STOPPING, __ATOMIC_RELAXED);
+        p->stop_sig = sig;
+        p->group_stop_count = 0;
+        list_for_each(o, &p->threads, struct task, thread_node)
+        {
+            if (__atomic_load_n(&o->exiting, __ATOMIC_SEQ_CST))
+                continue;
+            o->stop_pending = 1;
+            p->group_stop_count++;
+            if (o != t)
+                task_interrupt(o);
+        }
+    }
+    if (!t->stop_pending) {
+        pthread_mutex_unlock(&p->lock);
+        return 0;
+    }
+    int notify = stop_participate(t);
+    int stopsig = p->stop_sig;
+    pthread_mutex_unlock(&p->lock);
+    if (notify)
+        notify_parent_cldstop(p, 5 /* CLD_STOPPED */, stopsig);
+    pthread_mutex_lock(&p->lock);
+    while (p->job_state != JOB_RUNNING && !__atomic_load_n(&t->exiting, __ATOMIC_SEQ_CST))
+        waitq_wait(t, &p->wait_cont, &p->lock, NULL, WAIT_NOINTR);
+    pthread_mutex_unlock(&p->lock);
+    return 1;
+}
+
+void signal_exit_stop(struct task *t)
+{
+    struct process *p = t->proc;
+    pthread_mutex_lock(&p->lock);
+    int notify = stop_participate(t);
+    int stopsig = p->stop_sig;
+    pthread_mutex_unlock(&p->lock);
+    if (notify)
+        notify_parent_cldstop(p, 5 /* CLD_STOPPED */, stopsig);
+}
+
 /* Pending for the process (t NULL) or thread t: blocked signals are never
  * ignored at generation (the handler may change before they are
  * unblocked), ignored ones are dropped, handled ones and stops wait; a
@@ -245,19 +411,21 @@ static long signal_generate(struct process *p, struct task *t, int sig, const st
             process_kill(p, SIGKILL);
         return 0;
     }
+    if (sig == SIGCONT || (SIGBIT(sig) & STOP_SIGS))
+        job_prepare(p, sig);
     uint64_t h = handler_of(p, sig);
     int handled = h != (uint64_t)(uintptr_t)SIG_IGN && h != (uint64_t)(uintptr_t)SIG_DFL;
     long r = 0;
     pthread_mutex_lock(&p->lock);
     struct task *taker = wants(p, t, sig);
     struct task *waiter = waits_for(p, t, sig);
-    int keep = !taker || handled || waiter ||
-               (h == (uint64_t)(uintptr_t)SIG_DFL && sig_default_stops(sig));
+    int stops = h == (uint64_t)(uintptr_t)SIG_DFL && sig_default_stops(sig);
+    int keep = !taker || handled || stops;
     if (keep) {
         r = sigpending_add(p, t ? &t->pending : &p->shared_pending, sig, info);
         if (r == 0 && waiter)
             task_interrupt(waiter);
-        else if (r == 0 && handled && taker)
+        else if (r == 0 && (handled || stops) && taker)
             task_interrupt(taker);
     }
     pthread_mutex_unlock(&p->lock);
@@ -291,9 +459,7 @@ void signal_thread(struct task *t, int sig)
 void signal_discard(struct process *p, int sig)
 {
     pthread_mutex_lock(&p->lock);
-    sigpending_flush(p, &p->shared_pending, SIGBIT(sig));
-    list_for_each(o, &p->threads, struct task, thread_node)
-        sigpending_flush(p, &o->pending, SIGBIT(sig));
+    flush_all(p, SIGBIT(sig));
     pthread_mutex_unlock(&p->lock);
 }
 
@@ -387,6 +553,8 @@ static void restart_syscall_regs(struct task *t)
 long signal_deliver(struct task *t, long ret, int in_syscall)
 {
     signal_unblocked(t); /* default actions and ignores first */
+    if (job_stop(t))
+        signal_unblocked(t); /* what came while it was stopped */
     if (__atomic_load_n(&t->exiting, __ATOMIC_SEQ_CST))
         return ret;
     struct guest_sigaction act;

@@ -191,6 +191,12 @@ long sys_waitid(struct task *t, const struct sysargs *a)
         if (WIFEXITED(wo.status)) {
             si.si_code = CLD_EXITED;
             si.si_status = WEXITSTATUS(wo.status);
+        } else if (WIFSTOPPED(wo.status)) {
+            si.si_code = CLD_STOPPED;
+            si.si_status = WSTOPSIG(wo.status);
+        } else if (WIFCONTINUED(wo.status)) {
+            si.si_code = CLD_CONTINUED;
+            si.si_status = SIGCONT;
         } else {
             si.si_code = WCOREDUMP(wo.status) ? CLD_DUMPED : CLD_KILLED;
             si.si_status = WTERMSIG(wo.status);
