@@ -6,6 +6,7 @@
 #include <pthread.h>
 #include <stdint.h>
 #include <sys/types.h>
+#include <time.h>
 
 #include "abi/regs.h"
 #include "list.h"
@@ -67,6 +68,18 @@ struct sigqueue {
 struct sigpending {
     uint64_t set;
     struct list_node queue;
+};
+
+/* How restart_syscall goes on with a call that returned
+ * -ERESTART_RESTARTBLOCK (Linux's restart_block): fn with what the call
+ * kept (the arguments it needs, an absolute time on a clock). fn NULL:
+ * restart_syscall is EINTR (do_no_restart_syscall), as after a sigreturn. */
+struct task;
+struct restart_block {
+    long (*fn)(struct task *t);
+    uint64_t arg[4];
+    int clock;
+    struct timespec abs;
 };
 
 /* struct sigaction as the x86-64 kernel stores it (rt_sigaction ABI). */
@@ -224,7 +237,8 @@ struct task {
     /* rt_sigtimedwait's set while it waits (under proc->lock): a signal
      * in it that every thread blocks wakes this one. */
     uint64_t sigwait_set;
-    int stop_pending; /* has yet to stop for its group's stop (under proc->lock) */
+    int stop_pending;             /* has yet to stop for its group's stop (under proc->lock) */
+    struct restart_block restart; /* its own only */
     /* sigaltstack (Linux's sas_ss_*): 0 size is none; flags as set, of
      * which SS_AUTODISARM is reported back. */
     uint64_t sas_sp, sas_size;

@@ -566,15 +566,12 @@ long signal_deliver(struct task *t, long ret, int in_syscall)
             task_set_sigmask(t, t->saved_sigmask);
             t->restore_sigmask = 0;
         }
-        /* No handler runs: an interrupted call starts again (restart_syscall
-         * is not there yet: a restart block is EINTR). */
+        /* No handler runs: an interrupted call starts again, one with a
+         * restart block through restart_syscall. */
         if (in_syscall && is_restart(ret)) {
-            if (ret == -ERESTART_RESTARTBLOCK) {
-                ret = -EINTR;
-                t->regs.rax = (uint64_t)ret;
-            } else {
-                restart_syscall_regs(t);
-            }
+            restart_syscall_regs(t);
+            if (ret == -ERESTART_RESTARTBLOCK)
+                t->regs.rax = 219; /* __NR_restart_syscall */
         }
         return ret;
     }
@@ -602,6 +599,7 @@ long signal_deliver(struct task *t, long ret, int in_syscall)
 
 long signal_return(struct task *t)
 {
+    t->restart.fn = NULL; /* restore_sigcontext: no call to go on with */
     uint64_t mask;
     if (sigframe_restore(t, &mask) < 0) {
         process_kill(t->proc, sig_death_status(t->proc, SIGSEGV));

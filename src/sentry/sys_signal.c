@@ -302,3 +302,11 @@ long sys_rt_tgsigqueueinfo(struct task *t, const struct sysargs *a)
         return r;
     return proc_tgsigqueue(t, tgid, tid, sig, &info);
 }
+
+long sys_restart_syscall(struct task *t, const struct sysargs *a)
+{
+    (void)a;
+    long (*fn)(struct task *) = t->restart.fn;
+    t->restart.fn = NULL;
+    return fn ? fn(t) : -EINTR;
+}

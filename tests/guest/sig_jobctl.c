@@ -84,9 +84,6 @@ static void test_reports(void)
     sc(SYS_kill, pid, SIGSTOP);
     check_err(sigchld_info(&si, 200), EAGAIN, "a second stop: no SIGCHLD");
     check_ret(sc(SYS_wait4, pid, &st, WUNTRACED | WNOHANG, 0), 0, "... no report");
-    /* Writing while stopped: the threads read only once continued. */
-    send_byte(p[1]);
-    send_byte(p[1]);
     sc(SYS_kill, pid, SIGCONT);
     check_ret(sigchld_info(&si, 10000), SIGCHLD, "SIGCHLD for the continue");
     check(si.si_code == CLD_CONTINUED && si.si_status == SIGCONT, "... CLD_CONTINUED, SIGCONT");
@@ -96,6 +93,8 @@ static void test_reports(void)
     check(si.si_code == CLD_CONTINUED && si.si_status == SIGCONT, "... CLD_CONTINUED");
     check_eq(sc(SYS_wait4, pid, &st, WCONTINUED, 0), pid, "wait4 WCONTINUED");
     check(WIFCONTINUED(st), "... %s", status_name(st));
+    send_byte(p[1]);
+    send_byte(p[1]);
     check_wait(pid, "exited 0", "both threads went on and the child ended");
     check_ret(sigchld_info(&si, 10000), SIGCHLD, "SIGCHLD for the exit");
     /* SIGCONT to a running child: nothing to report. */
@@ -155,7 +154,7 @@ static void test_dispositions(void)
         sigaddset(&s, SIGTTOU);
         sigprocmask(SIG_BLOCK, &s, 0);
         send_byte(q[1]);
-        wait_byte(p[0]); /* SIGTTOU comes, blocked */
+        wait_byte(p[0]);                 /* SIGTTOU comes, blocked */
         sigprocmask(SIG_UNBLOCK, &s, 0); /* stops here */
         char c = (char)('0' + g_conts);
         sc(SYS_write, q[1], &c, 1);
