@@ -108,6 +108,17 @@ static void test_sigqueue(void)
     check_err(sc(SYS_rt_tgsigqueueinfo, me, me, RT(3), BADPTR), EFAULT,
               "tgsigqueueinfo bad pointer");
     check_err(timedwait(&s, &si, 0, 0), EAGAIN, "nothing left over");
+    /* pidfd_send_signal with a siginfo: sent as given. */
+    long pfd = sc(SYS_pidfd_open, me, 0);
+    memset(&q, 0, sizeof q);
+    q.si_signo = RT(3);
+    q.si_code = SI_QUEUE_;
+    q.si_value.sival_int = 99;
+    check_ret(sc(SYS_pidfd_send_signal, pfd, RT(3), &q, 0), 0, "pidfd_send_signal with a siginfo");
+    memset(&si, 0, sizeof si);
+    check_ret(timedwait(&s, &si, 0, 0), RT(3), "... taken");
+    check(si.si_code == SI_QUEUE_ && si.si_value.sival_int == 99, "... with its si_code and value");
+    sc(SYS_close, pfd);
 
     /* Toward another process: no kill or kernel si_code. */
     int p[2];
