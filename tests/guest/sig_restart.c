@@ -10,6 +10,7 @@
 
 #define FUTEX_WAIT_PRIVATE 128
 #include <poll.h>
+#include <sys/resource.h>
 #include <sys/select.h>
 #include <time.h>
 
@@ -178,6 +179,38 @@ static void test_rem(void)
     signal(SIGUSR1, SIG_DFL);
 }
 
+/* A write past RLIMIT_FSIZE: SIGXFSZ, whose default kills with a core
+ * status; handled, the write is EFBIG. */
+static volatile int g_xfsz;
+static void on_xfsz(int sig)
+{
+    (void)sig;
+    g_xfsz++;
+}
+
+static void test_xfsz(void)
+{
+    char path[64];
+    snprintf(path, sizeof path, "/tmp/sig_restart.%d", getpid());
+    for (int handled = 0; handled < 2; handled++) {
+        pid_t pid = fork();
+        if (pid == 0) {
+            if (handled)
+                signal(SIGXFSZ, on_xfsz);
+            struct rlimit rl = { 4, RLIM_INFINITY };
+            setrlimit(RLIMIT_FSIZE, &rl);
+            int fd = (int)sc(SYS_open, path, O_CREAT | O_TRUNC | O_WRONLY, 0600);
+            long a = sc(SYS_write, fd, "abcdef", 6); /* cut to 4: no signal */
+            long b = sc(SYS_write, fd, "gh", 2);     /* at the limit: SIGXFSZ */
+            _exit(a == 4 && b == -EFBIG && g_xfsz == 1 ? 0 : 1);
+        }
+        check_wait(pid, handled ? "exited 0" : "killed by SIGXFSZ",
+                   handled ? "past RLIMIT_FSIZE, handled: EFBIG once the limit is reached"
+                           : "past RLIMIT_FSIZE: SIGXFSZ kills");
+    }
+    unlink(path);
+}
+
 int main(void)
 {
     no_core();
@@ -185,6 +218,7 @@ int main(void)
     test_handler(0);
     test_handler(1);
     test_rem();
+    test_xfsz();
     check_err(sc(SYS_restart_syscall), EINTR, "restart_syscall out of the blue");
     return finish();
 }
