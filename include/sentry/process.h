@@ -146,6 +146,11 @@ void task_set_sigmask(struct task *t, uint64_t mask);
  * back after it (restore_saved_sigmask_unless); else at once. */
 long signal_wait_mask_set(struct task *t, uint64_t umask, uint64_t size, uint64_t *old);
 void signal_wait_mask_restore(struct task *t, int interrupted, uint64_t old);
+/* Under box->tasklist: process group pgid is orphaned (no member but
+ * ignored has its parent in another group of its session), has a
+ * stopped member. */
+int pgrp_orphaned_locked(struct sandbox *box, int pgid, struct process *ignored);
+int pgrp_has_stopped_locked(struct sandbox *box, int pgid);
 /* An exiting t no longer takes part in its group's stop (task_exit). */
 void signal_exit_stop(struct task *t);
 /* Drop sig from p's pending sets (its disposition became ignore). */

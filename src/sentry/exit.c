@@ -176,6 +176,43 @@ static void thread_orphans(struct task *t)
     pdeath_send(&pd);
 }
 
+/* The process groups p's exit leaves orphaned with a stopped member
+ * (Linux's kill_orphaned_pgrp, once its children went to their reaper):
+ * its own, if its parent was its link to another group of the session,
+ * and those of its children in cand (n of them). Their ids into out (room
+ * for n + 1); their count. Under tasklist. */
+static int orphaned_by_exit(struct sandbox *box, struct process *p, const int *cand, int n,
+                            int *out)
+{
+    int k = 0;
+    struct process *parent = p->parent;
+    if (parent && parent->pgid != p->pgid && parent->sid == p->sid &&
+        pgrp_orphaned_locked(box, p->pgid, p) && pgrp_has_stopped_locked(box, p->pgid))
+        out[k++] = p->pgid;
+    for (int i = 0; i < n; i++)
+        if (pgrp_orphaned_locked(box, cand[i], p) && pgrp_has_stopped_locked(box, cand[i]))
+            out[k++] = cand[i];
+    return k;
+}
+
+/* Send sig (from the kernel) to every live process of group pgid. */
+static void signal_pgrp(struct sandbox *box, int pgid, int sig)
+{
+    struct process *list[256];
+    int n = 0;
+    pthread_mutex_lock(&box->tasklist);
+    list_for_each(q, &box->procs, struct process, pid_node)
+    {
+        if (q->pgid == pgid && q->state == PROC_ALIVE && n < (int)ARRAY_SIZE(list))
+            list[n++] = process_get(q);
+    }
+    pthread_mutex_unlock(&box->tasklist);
+    for (int i = 0; i < n; i++) {
+        signal_process(list[i], sig);
+        process_put(list[i]);
+    }
+}
+
 /* The last thread of p has exited: p becomes a zombie (or is reaped at
  * once), its children go to the reaper, its parent is told. Called
  * without locks. */
@@ -210,6 +247,16 @@ static void process_died(struct process *p, int wstatus)
     struct process *reaper = p == box->init ? NULL : find_reaper(box, p);
     struct pdeath pd = pdeath_collect(p, 0, 0);
     int adopter = reaper ? first_live_thread(reaper) : 0;
+    /* The children's groups that p's exit may leave orphaned. */
+    int cand[64], ncand = 0;
+    list_for_each(c, &p->children, struct process, sibling)
+    {
+        int seen = c->pgid == p->pgid || c->sid != p->sid;
+        for (int i = 0; i < ncand && !seen; i++)
+            seen = cand[i] == c->pgid;
+        if (!seen && ncand < (int)ARRAY_SIZE(cand))
+            cand[ncand++] = c->pgid;
+    }
     list_for_each_safe(c, &p->children, struct process, sibling)
     {
         list_del(&c->sibling);
@@ -223,6 +270,7 @@ static void process_died(struct process *p, int wstatus)
         if (c->state == PROC_ZOMBIE)
             wake_up_all(&reaper->wait_chld);
     }
+    int hup[65], nhup = orphaned_by_exit(box, p, cand, ncand, hup);
     parent = p->parent;
     if (parent) {
         if (p->exit_signal == SIGCHLD && parent_autoreaps(parent)) {
@@ -237,6 +285,14 @@ static void process_died(struct process *p, int wstatus)
     }
     pthread_mutex_unlock(&box->tasklist);
     pdeath_send(&pd);
+    for (int i = 0; i < nhup; i++) {
+        signal_pgrp(box, hup[i], SIGHUP);
+        signal_pgrp(box, hup[i], SIGCONT);
+    }
+    for (int i = 0; i < nhup; i++) {
+        signal_pgrp(box, hup[i], SIGHUP);
+        signal_pgrp(box, hup[i], SIGCONT);
+    }
     if (notify_sig > 0 && notify_sig <= GUEST_NSIG)
         signal_process_info(parent, notify_sig, &info);
     if (notify_sig)

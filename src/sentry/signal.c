@@ -328,6 +328,8 @@ static int stop_participate(struct task *t)
     return 1;
 }
 
+static int pgrp_orphaned(struct process *p);
+
 /* A pending, unblocked stop signal whose action is the default, taken
  * from t's sets (0 if none). A process's stop signals are ignored by the
  * sandbox's init, as by a pid namespace's. */
@@ -344,9 +346,46 @@ static int take_stop_signal(struct task *t)
         struct sig_info info;
         if (!signal_dequeue(t, SIGBIT(sig), &info) || init_ignores(p, sig))
             continue;
+        /* The terminal's stops do nothing to an orphaned process group
+         * (nobody is left to continue it): dropped, as Linux's get_signal. */
+        if (sig != SIGSTOP && pgrp_orphaned(p))
+            continue;
         return sig;
     }
     return 0;
+}
+
+/* ---- orphaned process groups ---- */
+
+int pgrp_orphaned_locked(struct sandbox *box, int pgid, struct process *ignored)
+{
+    list_for_each(q, &box->procs, struct process, pid_node)
+    {
+        if (q->pgid != pgid || q == ignored || q->state != PROC_ALIVE || !q->parent)
+            continue;
+        if (q->parent->pgid != pgid && q->parent->sid == q->sid)
+            return 0;
+    }
+    return 1;
+}
+
+int pgrp_has_stopped_locked(struct sandbox *box, int pgid)
+{
+    list_for_each(q, &box->procs, struct process, pid_node)
+    {
+        if (q->pgid == pgid && q->state == PROC_ALIVE &&
+            __atomic_load_n(&q->job_state, __ATOMIC_RELAXED) == JOB_STOPPED)
+            return 1;
+    }
+    return 0;
+}
+
+static int pgrp_orphaned(struct process *p)
+{
+    pthread_mutex_lock(&p->sandbox->tasklist);
+    int r = pgrp_orphaned_locked(p->sandbox, p->pgid, NULL);
+    pthread_mutex_unlock(&p->sandbox->tasklist);
+    return r;
 }
 
 /* Stop t if its group stops, starting the group stop for a stop signal it
@@ -550,6 +589,35 @@ static void restart_syscall_regs(struct task *t)
     t->regs.rip -= 2;
 }
 
+/* One handler's frame for sig: the restart rule of the interrupted call
+ * (ret) if it is the first frame on a syscall's return, the frame, the
+ * handler's mask. The result as the guest sees it; *dead when the frame
+ * could not be written (the process is killed). */
+static long deliver_one(struct task *t, int sig, const struct guest_sigaction *act,
+                        const struct sig_info *info, long ret, int in_syscall, int *dead)
+{
+    if (in_syscall && is_restart(ret)) {
+        if (ret == -ERESTARTNOINTR || (ret == -ERESTARTSYS && (act->flags & SA_RESTART))) {
+            restart_syscall_regs(t);
+        } else {
+            ret = -EINTR;
+            t->regs.rax = (uint64_t)ret;
+        }
+    }
+    /* The frame keeps the mask to go back to (sigsuspend's saved one);
+     * the handler runs with the current one plus its own. */
+    uint64_t oldmask = t->restore_sigmask ? t->saved_sigmask : t->sigmask;
+    t->restore_sigmask = 0;
+    if (sigframe_setup(t, sig, act, info, oldmask) < 0) {
+        process_kill(t->proc, sig_death_status(t->proc, SIGSEGV));
+        *dead = 1;
+        return ret;
+    }
+    uint64_t add = act->mask | ((act->flags & SA_NODEFER) ? 0 : SIGBIT(sig));
+    task_set_sigmask(t, (t->sigmask | add) & ~UNBLOCKABLE);
+    return ret;
+}
+
 long signal_deliver(struct task *t, long ret, int in_syscall)
 {
     signal_unblocked(t); /* default actions and ignores first */
@@ -557,43 +625,31 @@ long signal_deliver(struct task *t, long ret, int in_syscall)
         signal_unblocked(t); /* what came while it was stopped */
     if (__atomic_load_n(&t->exiting, __ATOMIC_SEQ_CST))
         return ret;
+    /* Every signal the handlers' masks let through gets its frame now,
+     * each on top of the one before, as Linux's return to user mode loops
+     * while a signal is pending: the last one's handler runs first. */
+    int frames = 0, dead = 0;
     struct guest_sigaction act;
     struct sig_info info;
-    int sig = dequeue_handled(t, &act, &info);
-    if (!sig) {
-        task_interrupt_clear(t);
-        if (t->restore_sigmask) {
-            task_set_sigmask(t, t->saved_sigmask);
-            t->restore_sigmask = 0;
-        }
-        /* No handler runs: an interrupted call starts again, one with a
-         * restart block through restart_syscall. */
-        if (in_syscall && is_restart(ret)) {
-            restart_syscall_regs(t);
-            if (ret == -ERESTART_RESTARTBLOCK)
-                t->regs.rax = 219; /* __NR_restart_syscall */
-        }
+    for (int sig; !dead && frames < GUEST_NSIG && (sig = dequeue_handled(t, &act, &info)); frames++)
+        ret = deliver_one(t, sig, &act, &info, ret, in_syscall && frames == 0, &dead);
+    if (frames) {
+        if (!signal_handler_pending(t))
+            task_interrupt_clear(t);
         return ret;
     }
+    task_interrupt_clear(t);
+    if (t->restore_sigmask) {
+        task_set_sigmask(t, t->saved_sigmask);
+        t->restore_sigmask = 0;
+    }
+    /* No handler runs: an interrupted call starts again, one with a
+     * restart block through restart_syscall. */
     if (in_syscall && is_restart(ret)) {
-        if (ret == -ERESTARTNOINTR || (ret == -ERESTARTSYS && (act.flags & SA_RESTART))) {
-            restart_syscall_regs(t);
-        } else {
-            ret = -EINTR;
-            t->regs.rax = (uint64_t)ret;
-        }
+        restart_syscall_regs(t);
+        if (ret == -ERESTART_RESTARTBLOCK)
+            t->regs.rax = 219; /* __NR_restart_syscall */
     }
-    uint64_t oldmask = t->restore_sigmask ? t->saved_sigmask : t->sigmask;
-    t->restore_sigmask = 0;
-    if (sigframe_setup(t, sig, &act, &info, oldmask) < 0) {
-        process_kill(t->proc, sig_death_status(t->proc, SIGSEGV));
-        return ret;
-    }
-    uint64_t add = act.mask | ((act.flags & SA_NODEFER) ? 0 : SIGBIT(sig));
-    task_set_sigmask(t, (oldmask | add) & ~UNBLOCKABLE);
-    /* More may be waiting: this thread stays interrupted until none is. */
-    if (!signal_handler_pending(t))
-        task_interrupt_clear(t);
     return ret;
 }
 
