@@ -290,23 +290,28 @@ static void flush_all(struct process *p, uint64_t which)
     list_for_each(o, &p->threads, struct task, thread_node) sigpending_flush(p, &o->pending, which);
 }
 
-/* What generating sig does before anything else (Linux's prepare_signal):
- * a stop signal drops a pending SIGCONT; SIGCONT drops pending stop
- * signals and, whatever its disposition or mask, ends a stop. */
-static void job_prepare(struct process *p, int sig)
+/* What generating sig does before anything else (Linux's prepare_signal),
+ * under p->lock: a stop signal drops a pending SIGCONT; SIGCONT drops
+ * pending stop signals and, whatever its disposition or mask, ends a stop
+ * (the caller wakes the stopped threads once SIGCONT is queued, and tells
+ * the parent): the job state it found. */
+static int job_prepare_locked(struct process *p, int sig)
 {
-    pthread_mutex_lock(&p->lock);
     if (sig != SIGCONT) {
         flush_all(p, SIGBIT(SIGCONT));
-        pthread_mutex_unlock(&p->lock);
-        return;
+        return JOB_RUNNING;
     }
     flush_all(p, STOP_SIGS);
     int was = p->job_state;
     __atomic_store_n(&p->job_state, JOB_RUNNING, __ATOMIC_RELAXED);
     p->group_stop_count = 0;
     list_for_each(o, &p->threads, struct task, thread_node) o->stop_pending = 0;
-    pthread_mutex_unlock(&p->lock);
+    return was;
+}
+
+/* After SIGCONT went on with a process that was (was) stopping or stopped. */
+static void job_continued(struct process *p, int was)
+{
     if (was == JOB_RUNNING)
         return;
     wake_up_all(&p->wait_cont);
@@ -361,9 +366,13 @@ int pgrp_orphaned_locked(struct sandbox *box, int pgid, struct process *ignored)
 {
     list_for_each(q, &box->procs, struct process, pid_node)
     {
-        if (q->pgid != pgid || q == ignored || q->state != PROC_ALIVE || !q->parent)
+        if (q->pgid != pgid || q == ignored || q->state != PROC_ALIVE)
             continue;
-        if (q->parent->pgid != pgid && q->parent->sid == q->sid)
+        /* The sandbox's init has its parent outside, as a program run
+         * from a shell: its group is not orphaned while it lives. */
+        if (q == box->init && !q->parent)
+            return 0;
+        if (q->parent && q->parent->pgid != pgid && q->parent->sid == q->sid)
             return 0;
     }
     return 1;
@@ -450,12 +459,12 @@ static long signal_generate(struct process *p, struct task *t, int sig, const st
             process_kill(p, SIGKILL);
         return 0;
     }
-    if (sig == SIGCONT || (SIGBIT(sig) & STOP_SIGS))
-        job_prepare(p, sig);
     uint64_t h = handler_of(p, sig);
     int handled = h != (uint64_t)(uintptr_t)SIG_IGN && h != (uint64_t)(uintptr_t)SIG_DFL;
     long r = 0;
     pthread_mutex_lock(&p->lock);
+    int was =
+        sig == SIGCONT || (SIGBIT(sig) & STOP_SIGS) ? job_prepare_locked(p, sig) : JOB_RUNNING;
     struct task *taker = wants(p, t, sig);
     struct task *waiter = waits_for(p, t, sig);
     int stops = h == (uint64_t)(uintptr_t)SIG_DFL && sig_default_stops(sig);
@@ -468,6 +477,7 @@ static long signal_generate(struct process *p, struct task *t, int sig, const st
             task_interrupt(taker);
     }
     pthread_mutex_unlock(&p->lock);
+    job_continued(p, was);
     if (r == 0 && keep)
         wake_up_all(&p->sandbox->wait_signalfd);
     if (!keep)
