@@ -39,7 +39,7 @@ LAYERS = [
     ("processes, exec, mount setup", ["src/sentry/process.c", "src/sentry/fork.c",
                                       "src/sentry/exit.c", "src/sentry/signal.c",
                                       "src/sentry/pidfd.c", "src/loader/", "src/fs/setup.c",
-                                      "src/fs/pathop.c"]),
+                                      "src/fs/pathop.c", "src/ipc/"]),
     ("futexes and timeouts", ["src/sentry/futex.c", "src/sentry/ktime.c"]),
     ("vfs operations", ["src/fs/vfs/namei.c"]),
     ("file systems", ["src/fs/hostfs/", "src/fs/tmpfs/", "src/fs/devfs/", "src/fs/procfs/"]),

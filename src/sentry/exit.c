@@ -14,6 +14,7 @@
 
 #include "fs/file/fdtable.h"
 #include "fs/file/lock.h"
+#include "ipc/ipc.h"
 #include "sentry/futex.h"
 #include "sentry/kernel.h"
 #include "sentry/process.h"
@@ -185,6 +186,7 @@ static void process_died(struct process *p, int wstatus)
 {
     struct sandbox *box = p->sandbox;
     lock_release_process(p);
+    ipc_sem_exit(p);
     pthread_mutex_lock(&p->lock);
     struct fdtable *files = p->files;
     p->files = NULL;
