@@ -165,9 +165,9 @@ static ssize_t mq_read(struct file *f, void *buf, size_t len, off_t *pos)
     pthread_mutex_lock(&mq_lock);
     int kind = q->notify_owner ? q->notify_kind : 0;
     int signo = q->notify_owner && q->notify_kind == SIGEV_SIGNAL_ ? q->notify_signo : 0;
-    int n = snprintf(line, sizeof(line), "QSIZE:%-10llu NOTIFY:%-5d SIGNO:%-5d NOTIFY_PID:%d\n",
-                     (unsigned long long)q->qsize, kind, signo,
-                     q->notify_owner ? q->notify_pid : 0);
+    int n =
+        snprintf(line, sizeof(line), "QSIZE:%-10llu NOTIFY:%-5d SIGNO:%-5d NOTIFY_PID:%-6d\n",
+                 (unsigned long long)q->qsize, kind, signo, q->notify_owner ? q->notify_pid : 0);
     now_rt(&q->atime);
     pthread_mutex_unlock(&mq_lock);
     if (*pos < 0)

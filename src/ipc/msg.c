@@ -378,11 +378,9 @@ long sys_msgctl(struct task *t, const struct sysargs *a)
     switch (cmd) {
     case IPC_INFO:
     case MSG_INFO: {
-        struct msginfo_k mi = { .msgmni = MSGMNI,
-                                .msgmax = MSGMAX,
-                                .msgmnb = MSGMNB,
-                                .msgssz = MSGSSZ,
-                                .msgseg = MSGSEG };
+        struct msginfo_k mi = {
+            .msgmni = MSGMNI, .msgmax = MSGMAX, .msgmnb = MSGMNB, .msgssz = MSGSSZ, .msgseg = MSGSEG
+        };
         pthread_mutex_lock(&msg_lock);
         if (cmd == MSG_INFO) {
             mi.msgpool = msg_ids.in_use;

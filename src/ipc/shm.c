@@ -64,7 +64,7 @@ struct shm_seg {
     uint64_t segsz;
     int64_t atime, dtime, ctime;
     int cpid, lpid;
-    struct file *backing;         /* the memfd (a reference) */
+    struct file *backing;        /* the memfd (a reference) */
     struct shm_attach *attaches; /* the files of its attaches */
     int refs;                    /* the table and each attach file */
 };
@@ -394,11 +394,9 @@ long sys_shmctl(struct task *t, const struct sysargs *a)
     long r;
     switch (cmd) {
     case IPC_INFO: {
-        struct shminfo64_k si = { .shmmax = SHMMAX,
-                                  .shmmin = SHMMIN,
-                                  .shmmni = SHMMNI,
-                                  .shmseg = SHMSEG,
-                                  .shmall = SHMALL };
+        struct shminfo64_k si = {
+            .shmmax = SHMMAX, .shmmin = SHMMIN, .shmmni = SHMMNI, .shmseg = SHMSEG, .shmall = SHMALL
+        };
         pthread_mutex_lock(&shm_lock);
         int max = ipc_ids_max_idx(&shm_ids);
         pthread_mutex_unlock(&shm_lock);

@@ -311,6 +311,7 @@ void task_exit(struct task *t)
         pthread_mutex_unlock(&p->sandbox->tasklist);
         mm_kill_last(p->mm, ctx);
         mm_allow_exe_write(p->mm);
+        mm_release_mappings(p->mm);
     } else if (last && ctx) {
         mm_end_thread(ctx);
     }
