@@ -65,6 +65,7 @@ struct shm_seg {
     int64_t atime, dtime, ctime;
     int cpid, lpid;
     struct file *backing;        /* the memfd (a reference) */
+    struct dentry *dentry;       /* its name in /proc/PID/maps: "/SYSV%08x (deleted)" */
     struct shm_attach *attaches; /* the files of its attaches */
     int refs;                    /* the table and each attach file */
 };
@@ -107,9 +108,11 @@ static void seg_put(struct shm_seg *s)
         return;
     shm_tot -= seg_pages(s);
     struct file *f = s->backing;
+    struct dentry *d = s->dentry;
     free(s);
     /* Without shm_lock: the memfd's release takes the file system's locks. */
     pthread_mutex_unlock(&shm_lock);
+    dput(d);
     file_put(f);
     pthread_mutex_lock(&shm_lock);
 }
@@ -222,11 +225,18 @@ long sys_shmget(struct task *t, const struct sysargs *a)
         file_put(f);
         return r;
     }
-    struct shm_seg *s = calloc(1, sizeof(*s));
+    char dname[40];
+    snprintf(dname, sizeof(dname), "/SYSV%08x (deleted)", (unsigned)key);
+    inode_get(f->inode);
+    struct dentry *d = d_make_root(f->inode, dname); /* takes the inode reference */
+    struct shm_seg *s = d ? calloc(1, sizeof(*s)) : NULL;
     if (!s) {
+        if (d)
+            dput(d);
         file_put(f);
         return -ENOMEM;
     }
+    s->dentry = d;
     ipc_obj_init(&s->perm, key, flag, c);
     s->segsz = size;
     s->cpid = t->proc->pid;
@@ -245,6 +255,7 @@ long sys_shmget(struct task *t, const struct sysargs *a)
     pthread_mutex_unlock(&shm_lock);
     if (r < 0) {
         free(s);
+        dput(d);
         file_put(f);
         if (r == -EAGAIN)
             return sys_shmget(t, a);
@@ -315,7 +326,7 @@ long sys_shmat(struct task *t, const struct sysargs *a)
     f->priv = s;
     inode_get(s->backing->inode);
     f->inode = s->backing->inode;
-    f->dentry = dget(s->backing->dentry);
+    f->dentry = dget(s->dentry);
     at->f = f;
     at->next = s->attaches;
     s->attaches = at;

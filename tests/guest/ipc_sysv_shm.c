@@ -88,6 +88,19 @@ static void test_attach(void)
     check(p[0] == 0 && p[8191] == 0, "a new segment is zeroed");
     strcpy(p, "parent");
     check_ret(nattch(id), 1, "nattch after one shmat");
+    char maps[8192] = { 0 }, start[32];
+    int mfd = (int)sc(SYS_open, "/proc/self/maps", O_RDONLY);
+    long mn = 0, mr;
+    while ((mr = sc(SYS_read, mfd, maps + mn, sizeof maps - 1 - mn)) > 0)
+        mn += mr;
+    close(mfd);
+    snprintf(start, sizeof start, "\n%lx-", (unsigned long)p);
+    char *line = strstr(maps, start);
+    char *eol = line ? strchr(line + 1, '\n') : NULL;
+    if (eol)
+        *eol = 0;
+    check(line && strstr(line, " rw-s 00000000 ") && strstr(line, " /SYSV00000000 (deleted)"),
+          "/proc/self/maps names the segment /SYSV00000000 (deleted), shared");
     struct k_shmid64 ds;
     sc(SYS_shmctl, id, K_IPC_STAT, &ds);
     check(ds.lpid == getpid() && ds.atime > 0, "IPC_STAT: last attach by this process");
