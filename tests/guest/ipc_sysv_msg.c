@@ -86,6 +86,7 @@ static void test_types(void)
     snd(id, 5, "five", 0);
     struct k_msqid64 ds;
     check_ret(sc(SYS_msgctl, id, K_IPC_STAT, &ds), 0, "msgctl(IPC_STAT)");
+    check_eq(sc(SYS_msgctl, id & 0x7fff, 11 /* MSG_STAT */, &ds), id, "MSG_STAT by index: the id");
     check(ds.qnum == 5 && ds.cbytes == 18 && ds.qbytes == 16384,
           "IPC_STAT: qnum %lu cbytes %lu qbytes %lu", (unsigned long)ds.qnum,
           (unsigned long)ds.cbytes, (unsigned long)ds.qbytes);

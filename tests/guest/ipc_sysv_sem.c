@@ -69,6 +69,8 @@ static void test_get(void)
               "semget(key, IPC_CREAT|IPC_EXCL) of an existing one");
     struct k_semid64 ds;
     check_ret(sc(SYS_semctl, id, 0, K_IPC_STAT, &ds), 0, "semctl(IPC_STAT)");
+    check_eq(sc(SYS_semctl, id & 0x7fff, 0, 18 /* SEM_STAT */, &ds), id,
+             "SEM_STAT by index: the id");
     check(ds.nsems == 3 && (ds.perm.mode & 0777) == 0600 && ds.perm.cuid == geteuid() &&
               ds.otime == 0 && ds.ctime > 0,
           "IPC_STAT: 3 semaphores, mode %o, no semop yet", ds.perm.mode & 0777);

@@ -56,6 +56,7 @@ static void test_get(void)
               "shmget(key, IPC_CREAT|IPC_EXCL) of an existing one");
     struct k_shmid64 ds;
     check_ret(sc(SYS_shmctl, id, K_IPC_STAT, &ds), 0, "shmctl(IPC_STAT)");
+    check_eq(sc(SYS_shmctl, id & 0x7fff, 13 /* SHM_STAT */, &ds), id, "SHM_STAT by index: the id");
     check(ds.segsz == 10000 && ds.nattch == 0 && (ds.perm.mode & 0777) == 0600 &&
               ds.cpid == getpid() && ds.lpid == 0 && ds.atime == 0 && ds.perm.uid == geteuid(),
           "IPC_STAT: size %lu, not attached, mode %o, made by this process",
