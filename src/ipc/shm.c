@@ -164,8 +164,10 @@ static void attach_release(struct file *f)
     if (t)
         s->lpid = t->proc->pid;
     s->dtime = ipc_now();
-    if ((s->perm.mode & SHM_DEST) && !s->perm.deleted && seg_nattch(s) == 0)
+    if ((s->perm.mode & SHM_DEST) && !s->perm.deleted && seg_nattch(s) == 0) {
         ipc_ids_remove(&shm_ids, &s->perm);
+        s->refs--; /* the table's; the attach's own goes below */
+    }
     seg_put(s);
     pthread_mutex_unlock(&shm_lock);
 }
