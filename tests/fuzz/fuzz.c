@@ -1120,7 +1120,8 @@ static void fixup(const struct sysent *s, uint64_t *a)
             if (IS("semop"))
                 b[i].flg |= 04000;
         }
-        a[1] = chance(90) ? (uint64_t)(uintptr_t)b : gen_ptr();
+        /* Not any memory: operations without IPC_NOWAIT could wait forever. */
+        a[1] = chance(90) ? (uint64_t)(uintptr_t)b : gen_badptr();
         a[2] = gen_below(90, 9);
         if (IS("semtimedop"))
             a[3] = gen_timespec(0);
