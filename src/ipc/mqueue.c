@@ -48,6 +48,10 @@
 #define SIGEV_SIGNAL_ 0
 #define SIGEV_NONE_ 1
 #define SIGEV_THREAD_ 2
+/* All queues' messages together, in the sentry's memory (a root guest may
+ * raise RLIMIT_MSGQUEUE): a send past it is ENOMEM. */
+#define MQ_SANDBOX_BYTES (64UL << 20)
+static uint64_t mq_total_bytes;
 
 struct mq_msg {
     struct mq_msg *next;
@@ -130,6 +134,7 @@ static void mq_put(struct mqueue *q)
     while (q->head) {
         struct mq_msg *m = q->head;
         q->head = m->next;
+        mq_total_bytes -= m->len + sizeof(*m);
         free(m);
     }
     waitq_destroy(&q->wq);
@@ -315,6 +320,7 @@ long sys_mq_open(struct task *t, const struct sysargs *a)
     struct file *f = file_new(&mq_ops, oflag & (O_ACCMODE | O_NONBLOCK));
     if (!f)
         return -ENOMEM;
+    int created = 0;
     pthread_mutex_lock(&mq_lock);
     struct mqueue *q = mq_find(name);
     if (q) {
@@ -373,10 +379,11 @@ long sys_mq_open(struct task *t, const struct sysargs *a)
             q->next_all = mq_all;
             mq_all = q;
             mq_count++;
+            created = 1;
         }
     }
     if (r == 0) {
-        q->refs++;
+        q->refs += 1 + created; /* the file's, and ours while we install it */
         f->priv = q;
     }
     pthread_mutex_unlock(&mq_lock);
@@ -386,7 +393,16 @@ long sys_mq_open(struct task *t, const struct sysargs *a)
         return r;
     }
     /* Linux's mq_open descriptors are always close-on-exec. */
-    return fd_install_new(t, f, 1);
+    r = fd_install_new(t, f, 1);
+    if (created) {
+        /* Linux takes the descriptor first: no queue is made without one. */
+        pthread_mutex_lock(&mq_lock);
+        if (r < 0 && q->linked)
+            mq_unlink_locked(q);
+        mq_put(q);
+        pthread_mutex_unlock(&mq_lock);
+    }
+    return r;
 }
 
 long sys_mq_unlink(struct task *t, const struct sysargs *a)
@@ -494,6 +510,11 @@ long sys_mq_timedsend(struct task *t, const struct sysargs *a)
     pthread_mutex_lock(&mq_lock);
     for (;;) {
         if (q->curmsgs < q->maxmsg) {
+            if (mq_total_bytes + len + sizeof(*m) > MQ_SANDBOX_BYTES) {
+                r = -ENOMEM;
+                break;
+            }
+            mq_total_bytes += len + sizeof(*m);
             struct mq_msg **pp = &q->head;
             while (*pp && (*pp)->prio >= prio)
                 pp = &(*pp)->next;
@@ -553,6 +574,7 @@ long sys_mq_timedreceive(struct task *t, const struct sysargs *a)
             m = q->head;
             q->head = m->next;
             q->curmsgs--;
+            mq_total_bytes -= m->len + sizeof(*m);
             q->qsize -= m->len;
             now_rt(&q->atime);
             q->ctime = q->atime;

@@ -26,6 +26,10 @@
 #define MSGSSZ 16
 #define MSGSEG 0xffff
 #define MSGPOOL (MSGMNI * MSGMNB / 1024)
+/* The sentry's memory is not the guest's to take: all queues together
+ * hold at most this many bytes of messages; a send past it is ENOMEM (as
+ * Linux's when the kernel has no memory for the message). */
+#define MSG_SANDBOX_BYTES (64UL << 20)
 
 #ifndef MSG_STAT_ANY
 #define MSG_STAT_ANY 13
@@ -172,6 +176,10 @@ long sys_msgsnd(struct task *t, const struct sysargs *a)
             break;
         }
         if (msgsz + q->cbytes <= q->qbytes && 1 + q->qnum <= q->qbytes) {
+            if (msg_total_bytes + msgsz + sizeof(*m) * (msg_total_msgs + 1) > MSG_SANDBOX_BYTES) {
+                r = -ENOMEM;
+                break;
+            }
             *q->tail = m;
             q->tail = &m->next;
             m = NULL;

@@ -29,6 +29,10 @@
 #define SEMVMX 32767
 #define SEMAEM SEMVMX
 #define SEMUSZ 20
+/* The semaphores of all sets together live in the sentry's memory: at most
+ * this many (Linux's semmns is 32000 * 32000); past it semget is ENOSPC,
+ * as past semmns. */
+#define SEM_SANDBOX_MAX (1L << 20)
 
 #ifndef SEM_STAT_ANY
 #define SEM_STAT_ANY 20
@@ -124,7 +128,7 @@ long sys_semget(struct task *t, const struct sysargs *a)
         r = -ENOENT;
     } else if (!nsems) {
         r = -EINVAL;
-    } else if (used_sems + nsems > SEMMNS) {
+    } else if (used_sems + nsems > SEMMNS || used_sems + nsems > SEM_SANDBOX_MAX) {
         r = -ENOSPC;
     } else {
         struct sem_set *s = calloc(1, sizeof(*s));
