@@ -114,6 +114,15 @@ static void now_rt(struct timespec *ts)
     clock_gettime(CLOCK_REALTIME, ts);
 }
 
+/* p has not died (its state is under tasklist; mq_lock comes first). */
+static int proc_alive(struct process *p)
+{
+    pthread_mutex_lock(&p->sandbox->tasklist);
+    int alive = p->state == PROC_ALIVE;
+    pthread_mutex_unlock(&p->sandbox->tasklist);
+    return alive;
+}
+
 static void notify_clear(struct mqueue *q)
 {
     if (q->notify_owner)
@@ -457,8 +466,7 @@ static void mq_do_notify(struct task *t, struct mqueue *q)
         return;
     struct process *p = q->notify_owner;
     q->notify_owner = NULL;
-    if (q->notify_kind == SIGEV_SIGNAL_ && q->notify_signo &&
-        __atomic_load_n(&p->state, __ATOMIC_RELAXED) == PROC_ALIVE) {
+    if (q->notify_kind == SIGEV_SIGNAL_ && q->notify_signo && proc_alive(p)) {
         struct sig_info info = { .code = SI_MESGQ_,
                                  .pid = t->proc->pid,
                                  .uid = t->cred->uid,
@@ -635,7 +643,7 @@ long sys_mq_notify(struct task *t, const struct sysargs *a)
     long r = 0;
     pthread_mutex_lock(&mq_lock);
     /* A registration of a process that has died counts as none. */
-    if (q->notify_owner && __atomic_load_n(&q->notify_owner->state, __ATOMIC_RELAXED) != PROC_ALIVE)
+    if (q->notify_owner && !proc_alive(q->notify_owner))
         notify_clear(q);
     if (!usev) {
         if (q->notify_owner == t->proc) {
