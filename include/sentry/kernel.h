@@ -6,6 +6,7 @@
 #include <pthread.h>
 #include <stdint.h>
 #include <sys/types.h>
+#include <time.h>
 
 #include "abi/regs.h"
 #include "list.h"
@@ -14,19 +15,71 @@
 #include "sentry/mm.h"
 
 #define GUEST_NSIG 64
+/* Signal sig's bit in a 64-bit sigset; the two no mask may hold (9, 19). */
+#define SIGBIT(sig) (1ULL << ((sig)-1))
+#define UNBLOCKABLE (SIGBIT(9 /* SIGKILL */) | SIGBIT(19 /* SIGSTOP */))
 #define GUEST_RLIM_NLIMITS 16
 
 struct guest_rlimit {
     uint64_t cur, max;
 };
 
-/* What a pending signal's siginfo says (one per standard signal: a second
- * one pends as the first did). */
+/* A signal's siginfo, laid out as the x86-64 kernel's siginfo_t (128
+ * bytes), so that the frame, signalfd and sigtimedwait copy it whole.
+ * Which union member is meant follows si_code, as in Linux. */
 struct sig_info {
-    int code;     /* si_code: SI_USER, SI_TKILL, CLD_EXITED, ... */
-    int pid;      /* si_pid: the sender, or the child */
-    uint32_t uid; /* si_uid */
-    int status;   /* si_status for SIGCHLD */
+    int32_t signo, errno_, code, pad0;
+    union {
+        struct {          /* kill, tkill, sigqueue, SIGCHLD */
+            int32_t pid;  /* si_pid: the sender, or the child */
+            uint32_t uid; /* si_uid */
+            union {
+                uint64_t value; /* si_value (SI_QUEUE, SI_MESGQ) */
+                int32_t status; /* si_status for SIGCHLD */
+            };
+            int64_t utime, stime; /* SIGCHLD, in clock ticks */
+        };
+        struct { /* SI_TIMER */
+            int32_t timer_id, overrun;
+            uint64_t timer_value;
+        };
+        struct { /* faults */
+            uint64_t addr;
+            uint16_t addr_lsb;
+        };
+        struct { /* SIGPOLL */
+            int64_t band;
+            int32_t fd;
+        };
+        uint8_t fields[112];
+    };
+};
+
+/* One queued signal: a real-time one queues each time it is sent, a
+ * standard one once while pending. */
+struct sigqueue {
+    struct list_node node;
+    struct sig_info info;
+};
+
+/* A set of pending signals (a thread's, or its process's shared one) with
+ * their siginfo in the order they came, under process->lock. A bit may be
+ * set with no entry: its siginfo was lost past RLIMIT_SIGPENDING. */
+struct sigpending {
+    uint64_t set;
+    struct list_node queue;
+};
+
+/* How restart_syscall goes on with a call that returned
+ * -ERESTART_RESTARTBLOCK (Linux's restart_block): fn with what the call
+ * kept (the arguments it needs, an absolute time on a clock). fn NULL:
+ * restart_syscall is EINTR (do_no_restart_syscall), as after a sigreturn. */
+struct task;
+struct restart_block {
+    long (*fn)(struct task *t);
+    uint64_t arg[4];
+    int clock;
+    struct timespec abs;
 };
 
 /* struct sigaction as the x86-64 kernel stores it (rt_sigaction ABI). */
@@ -146,10 +199,21 @@ struct process {
     /* personality(2): PER_LINUX plus flags; ADDR_NO_RANDOMIZE is read by
      * the loader (it takes effect at the next execve). */
     uint32_t personality;
-    /* Pending process-directed signals (delivery of handlers comes with
-     * the signals work; a pending signal with a handler stays here). */
-    uint64_t shared_pending;
-    struct sig_info shared_info[GUEST_NSIG];
+    /* Pending process-directed signals: one of its threads that does not
+     * block it takes each (signal.c). */
+    struct sigpending shared_pending;
+    int sigq_count; /* queued entries of it and its threads (RLIMIT_SIGPENDING) */
+    /* Job control (signal.c), under lock: a group stop (JOB_*; stored
+     * atomically too, as procfs reads it without the lock), the signal
+     * that began it, the threads yet to stop; stopped threads sleep on
+     * wait_cont until SIGCONT or SIGKILL. */
+    int job_state;
+    int stop_sig;
+    int group_stop_count;
+    struct waitq wait_cont;
+    /* Under the sandbox's tasklist: a stop, or a continue, that wait4's
+     * WUNTRACED or WCONTINUED has yet to report (one of them at most). */
+    int stop_report, cont_report;
     /* Its resources, each held, each maybe shared with other processes. */
     struct mm *mm;
     struct fdtable *files;
@@ -169,8 +233,12 @@ struct task {
     struct guest_ctx *ctx;
     struct guest_regs regs;
     uint64_t sigmask;
-    uint64_t pending; /* thread-directed pending signals */
-    struct sig_info pending_info[GUEST_NSIG];
+    struct sigpending pending; /* thread-directed pending signals */
+    /* rt_sigtimedwait's set while it waits (under proc->lock): a signal
+     * in it that every thread blocks wakes this one. */
+    uint64_t sigwait_set;
+    int stop_pending;             /* has yet to stop for its group's stop (under proc->lock) */
+    struct restart_block restart; /* its own only */
     /* sigaltstack (Linux's sas_ss_*): 0 size is none; flags as set, of
      * which SS_AUTODISARM is reported back. */
     uint64_t sas_sp, sas_size;
@@ -254,7 +322,13 @@ struct sandbox {
      * start_task is. */
     void (*run_vfork_child)(struct task *t, struct task *c);
     int all_gone; /* no guest task is left */
+    /* signalfd readers and pollers (signalfd.c): woken whenever a signal
+     * pends anywhere in the sandbox. */
+    struct waitq wait_signalfd;
 };
+
+/* process.job_state */
+enum { JOB_RUNNING, JOB_STOPPING, JOB_STOPPED };
 
 struct process *process_get(struct process *p);
 void process_put(struct process *p);

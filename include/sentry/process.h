@@ -8,6 +8,7 @@
 
 struct process;
 struct sandbox;
+struct guest_sigaction;
 struct sig_info;
 struct task;
 
@@ -79,6 +80,10 @@ long do_wait(struct task *t, struct wait_opts *wo);
 /* kill(2) and tkill/tgkill (tgid -1) from t. */
 long proc_kill(struct task *t, int pid, int sig);
 long proc_tkill(struct task *t, int tgid, int tid, int sig, int check_tgid);
+/* rt_sigqueueinfo and rt_tgsigqueueinfo: sig with the caller's siginfo
+ * (checked by the caller) to process pid, or to thread tid of tgid. */
+long proc_sigqueue(struct task *t, int pid, int sig, const struct sig_info *info);
+long proc_tgsigqueue(struct task *t, int tgid, int tid, int sig, const struct sig_info *info);
 
 /* pidfds (pidfd.c): the process f names if it is a pidfd (borrowed: f
  * holds it), or NULL; a new pidfd of p in t's descriptors (close-on-exec),
@@ -93,9 +98,25 @@ int pidfd_install(struct task *t, struct process *p, int nonblock);
  * signal_unblocked acts on what t's new mask lets through. Under nothing. */
 void signal_process(struct process *p, int sig);
 void signal_thread(struct task *t, int sig);
-/* The same with a siginfo (info NULL: SI_KERNEL, no sender). */
-void signal_process_info(struct process *p, int sig, const struct sig_info *info);
-void signal_thread_info(struct task *t, int sig, const struct sig_info *info);
+/* The same with a siginfo (info NULL: SI_KERNEL, no sender; its signo is
+ * set from sig): 0, or -EAGAIN when a real-time signal with a negative
+ * si_code finds RLIMIT_SIGPENDING reached. */
+long signal_process_info(struct process *p, int sig, const struct sig_info *info);
+long signal_thread_info(struct task *t, int sig, const struct sig_info *info);
+/* Take the first pending signal of t (its own, then its process's) that
+ * is in want: its number and siginfo, or 0. */
+int signal_dequeue(struct task *t, uint64_t want, struct sig_info *info);
+/* What is pending for t: its own and its process's. */
+uint64_t signal_pending_set(struct task *t);
+/* A pending set's life: empty at the start; flush drops the signals in
+ * which, with their queued siginfo (under p->lock, or when no one else
+ * can reach it). */
+struct sigpending;
+void sigpending_init(struct sigpending *sp);
+void sigpending_flush(struct process *p, struct sigpending *sp, uint64_t which);
+/* Unlink and free one queued entry of p's (under p->lock). */
+struct sigqueue;
+void sigqueue_free(struct process *p, struct sigqueue *q);
 /* Handler delivery, at the end of a syscall (ret its result, maybe a
  * restart code) or an interrupt: builds the frame of the first pending,
  * unblocked, handled signal on the guest stack and points t's registers
@@ -104,6 +125,14 @@ void signal_thread_info(struct task *t, int sig, const struct sig_info *info);
 long signal_deliver(struct task *t, long ret, int in_syscall);
 /* 1 if a signal with a handler is pending and not blocked for t. */
 int signal_handler_pending(struct task *t);
+/* The frame of a handler of sig (sigframe.c): written on t's stack with
+ * its registers, oldmask and info, and t's registers pointed at the
+ * handler. 0, or -EFAULT when it cannot be written (the caller kills). */
+int sigframe_setup(struct task *t, int sig, const struct guest_sigaction *act,
+                   const struct sig_info *info, uint64_t oldmask);
+/* The registers of t's signal frame (sigframe.c), and in *mask its
+ * signal mask: 0, or -EFAULT when it cannot be read. */
+int sigframe_restore(struct task *t, uint64_t *mask);
 /* rt_sigreturn: the registers and mask from t's signal frame. */
 long signal_return(struct task *t);
 void signal_unblocked(struct task *t);
@@ -117,6 +146,8 @@ void task_set_sigmask(struct task *t, uint64_t mask);
  * back after it (restore_saved_sigmask_unless); else at once. */
 long signal_wait_mask_set(struct task *t, uint64_t umask, uint64_t size, uint64_t *old);
 void signal_wait_mask_restore(struct task *t, int interrupted, uint64_t old);
+/* An exiting t no longer takes part in its group's stop (task_exit). */
+void signal_exit_stop(struct task *t);
 /* Drop sig from p's pending sets (its disposition became ignore). */
 void signal_discard(struct process *p, int sig);
 

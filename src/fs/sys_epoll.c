@@ -22,8 +22,6 @@
 
 #define GCAP_BLOCK_SUSPEND 36
 #define EP_MAX_EVENTS (INT_MAX / (int)sizeof(struct ep_event))
-#define SIGBIT(s) (1ULL << ((s)-1))
-#define UNBLOCKABLE (SIGBIT(SIGKILL) | SIGBIT(SIGSTOP))
 
 static long do_epoll_create(struct task *t, int flags)
 {

@@ -69,7 +69,7 @@ static long do_poll(struct task *t, struct pfd *p, size_t n, const struct timesp
             break;
         int s = task_sleep(t, when, WAIT_SPIN);
         if (s == -ERESTARTSYS) {
-            r = -EINTR;
+            r = -ERESTARTNOHAND; /* restarted unless a handler runs */
             break;
         }
         task_sleep_prepare(t);
@@ -132,6 +132,19 @@ static long poll_user(struct task *t, uint64_t ufds, uint64_t nfds, const struct
     return r;
 }
 
+/* restart_syscall after an interrupted poll with a timeout: the same
+ * descriptors until the same deadline (do_restart_poll). */
+static long poll_restart(struct task *t)
+{
+    struct restart_block rb = t->restart;
+    long r = poll_user(t, rb.arg[0], rb.arg[1], &rb.abs);
+    if (r == -ERESTARTNOHAND) {
+        t->restart = rb;
+        r = -ERESTART_RESTARTBLOCK;
+    }
+    return r;
+}
+
 long sys_poll(struct task *t, const struct sysargs *a)
 {
     uint64_t fds = a->a[0], nfds = a->a[1];
@@ -141,22 +154,33 @@ long sys_poll(struct task *t, const struct sysargs *a)
         struct timespec rel = { ms / 1000, (long)(ms % 1000) * 1000000L };
         deadline_after(&d, &rel);
     }
-    return poll_user(t, fds, nfds, ms >= 0 ? &d : NULL);
+    long r = poll_user(t, fds, nfds, ms >= 0 ? &d : NULL);
+    if (r == -ERESTARTNOHAND && ms >= 0) {
+        t->restart = (struct restart_block){
+            .fn = poll_restart, .arg = { fds, nfds }, .clock = CLOCK_MONOTONIC, .abs = d
+        };
+        r = -ERESTART_RESTARTBLOCK;
+    }
+    return r;
 }
 
 /* Linux's poll_select_finish: after a wait that ended with r (a count or
- * EINTR) select, pselect6 and ppoll write the time left until the
+ * -ERESTARTNOHAND) select, pselect6 and ppoll write the time left until the
  * deadline (zero once it passed) over the caller's timeout at utimeout (a
  * struct timeval if timeval), unless there was none, it was zero (rel) or
  * the process has STICKY_TIMEOUTS. A timeout the guest cannot write keeps
- * its old value: the result stands. Returns r. */
+ * its old value: the result stands, but an interrupted call is then EINTR
+ * (not restarted with its whole timeout again). Returns r. */
 #define STICKY_TIMEOUTS 0x4000000U
 static long time_left(struct task *t, long r, uint64_t utimeout, const struct timespec *rel,
                       const struct timespec *deadline, int timeval)
 {
-    if (!utimeout || (r < 0 && r != -EINTR) || (rel->tv_sec == 0 && rel->tv_nsec == 0) ||
-        (t->proc->personality & STICKY_TIMEOUTS))
+    if (!utimeout || (r < 0 && r != -ERESTARTNOHAND) || (rel->tv_sec == 0 && rel->tv_nsec == 0))
         return r;
+    /* The restart must wait only for the time left: without it written
+     * there is no restart (sticky). */
+    if (t->proc->personality & STICKY_TIMEOUTS)
+        return r == -ERESTARTNOHAND ? -EINTR : r;
     struct timespec now, left = { 0, 0 };
     clock_gettime(CLOCK_MONOTONIC, &now);
     if (now.tv_sec < deadline->tv_sec ||
@@ -168,12 +192,11 @@ static long time_left(struct task *t, long r, uint64_t utimeout, const struct ti
             left.tv_nsec += 1000000000L;
         }
     }
-    if (timeval) {
-        struct timeval tv = { left.tv_sec, left.tv_nsec / 1000 };
-        (void)copy_out(t, utimeout, &tv, sizeof(tv));
-    } else {
-        (void)copy_out(t, utimeout, &left, sizeof(left));
-    }
+    struct timeval tv = { left.tv_sec, left.tv_nsec / 1000 };
+    if ((timeval ? copy_out(t, utimeout, &tv, sizeof(tv))
+                 : copy_out(t, utimeout, &left, sizeof(left))) < 0 &&
+        r == -ERESTARTNOHAND)
+        r = -EINTR;
     return r;
 }
 
@@ -193,7 +216,7 @@ long sys_ppoll(struct task *t, const struct sysargs *a)
         return masked;
     r = poll_user(t, fds, nfds, tmo_p ? &d : NULL);
     if (masked)
-        signal_wait_mask_restore(t, r == -EINTR, old);
+        signal_wait_mask_restore(t, r == -ERESTARTNOHAND, old);
     return time_left(t, r, tmo_p, &rel, &d, 0);
 }
 
@@ -315,6 +338,6 @@ long sys_pselect6(struct task *t, const struct sysargs *a)
     }
     r = do_select(t, nfds, readfds, writefds, exceptfds, timeout ? &d : NULL);
     if (masked)
-        signal_wait_mask_restore(t, r == -EINTR, old);
+        signal_wait_mask_restore(t, r == -ERESTARTNOHAND, old);
     return time_left(t, r, timeout, &rel, &d, 0);
 }

@@ -110,9 +110,9 @@ static long pos_begin(struct rwpos *p, struct file *f, const off_t *explicit, si
     return r;
 }
 
-long fsize_limit(off_t pos, size_t *len)
+/* fsize_limit without the signal. */
+static long fsize_over(struct task *t, off_t pos, size_t *len)
 {
-    struct task *t = current_task;
     uint64_t lim = t ? t->proc->rlim[RLIMIT_FSIZE].cur : RLIM_INFINITY;
     if (lim == RLIM_INFINITY)
         return 0;
@@ -125,14 +125,30 @@ long fsize_limit(off_t pos, size_t *len)
     return 0;
 }
 
+/* Past RLIMIT_FSIZE the caller gets SIGXFSZ with the EFBIG
+ * (generic_write_check_limits, inode_newsize_ok). */
+static long efbig(struct task *t)
+{
+    if (t)
+        signal_thread(t, SIGXFSZ);
+    return -EFBIG;
+}
+
+long fsize_limit(off_t pos, size_t *len)
+{
+    struct task *t = current_task;
+    return fsize_over(t, pos, len) < 0 ? efbig(t) : 0;
+}
+
 long fsize_limit_grow(struct inode *i, off_t size)
 {
     /* Only growth past the limit is refused: the file's size (a host
      * fstat on hostfs) is asked for only when size is past it. */
-    if (fsize_limit(size, NULL) == 0)
+    struct task *t = current_task;
+    if (fsize_over(t, size, NULL) == 0)
         return 0;
     struct stat st;
-    return vfs_getattr(i, &st) == 0 && size <= st.st_size ? 0 : -EFBIG;
+    return vfs_getattr(i, &st) == 0 && size <= st.st_size ? 0 : efbig(t);
 }
 
 /* The size of f, from its stat. */

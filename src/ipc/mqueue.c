@@ -467,11 +467,13 @@ static void mq_do_notify(struct task *t, struct mqueue *q)
     struct process *p = q->notify_owner;
     q->notify_owner = NULL;
     if (q->notify_kind == SIGEV_SIGNAL_ && q->notify_signo && proc_alive(p)) {
-        struct sig_info info = { .code = SI_MESGQ_,
-                                 .pid = t->proc->pid,
-                                 .uid = t->cred->uid,
-                                 /* si_value's low half (si_int) */
-                                 .status = (int)q->notify_value };
+        struct sig_info info;
+        memset(&info, 0, sizeof(info));
+        info.signo = q->notify_signo;
+        info.code = SI_MESGQ_;
+        info.pid = t->proc->pid;
+        info.uid = t->cred->uid;
+        info.value = q->notify_value;
         signal_process_info(p, q->notify_signo, &info);
     }
     process_put(p);

@@ -20,8 +20,6 @@
 #include "sentry/process.h"
 #include "sentry/syscall.h"
 
-#define SIGBIT(s) (1ULL << ((s)-1))
-
 /* ---- exit ---- */
 
 /* pid 1 is gone (sandbox-run's main thread waits for this). */
@@ -266,6 +264,7 @@ void task_exit(struct task *t)
 {
     struct process *p = t->proc;
     struct sandbox *box = p->sandbox;
+    signal_exit_stop(t);
     pthread_mutex_lock(&p->lock);
     t->exited = 1;
     list_del(&t->thread_node);
@@ -381,6 +380,34 @@ static void usage_add(struct proc_usage *a, const struct proc_usage *b)
         a->maxrss = b->maxrss;
 }
 
+/* A stop or continue of c not yet reported, when wo asks for that kind
+ * (WSTOPPED, WCONTINUED): into wo (a stopped child has status sig << 8 |
+ * 0x7f, a continued one 0xffff), the report consumed unless WNOWAIT. 1 if
+ * there was one. Under tasklist. */
+static int wait_job_report(struct wait_opts *wo, struct process *c)
+{
+    int stopped = (wo->options & WSTOPPED) && c->stop_report;
+    int continued = (wo->options & WCONTINUED) && c->cont_report;
+    if (c->state != PROC_ALIVE || (!stopped && !continued))
+        return 0;
+    pthread_mutex_lock(&c->lock);
+    int sig = c->stop_sig;
+    pthread_mutex_unlock(&c->lock);
+    wo->pid = c->pid;
+    wo->status = stopped ? (sig << 8) | 0x7f : 0xffff;
+    const struct creds *cr = process_cred_get_locked(c);
+    wo->uid = cr ? cr->uid : 0;
+    creds_put(cr);
+    memset(&wo->ru, 0, sizeof(wo->ru));
+    if (!(wo->options & WNOWAIT)) {
+        if (stopped)
+            c->stop_report = 0;
+        else
+            c->cont_report = 0;
+    }
+    return 1;
+}
+
 /* One pass over t's children under tasklist: 1 with a zombie reaped (or
  * looked at, WNOWAIT) into wo, 0 if some child matches but none is ready,
  * -ECHILD if none matches. *reaped gets the process to put. */
@@ -393,8 +420,11 @@ static int wait_scan(struct task *t, struct wait_opts *wo, struct process **reap
         if (!wait_matches(wo, c))
             continue;
         any = 1;
-        if (c->state != PROC_ZOMBIE || !(wo->options & WEXITED))
+        if (c->state != PROC_ZOMBIE || !(wo->options & WEXITED)) {
+            if (wait_job_report(wo, c))
+                return 1;
             continue;
+        }
         wo->pid = c->pid;
         wo->status = c->exit_code;
         const struct creds *cr = process_cred_get_locked(c);
@@ -449,14 +479,15 @@ static int may_signal(struct task *from, struct process *to)
     return ok;
 }
 
-/* Send sig to q for t: -EPERM or 0 (sig 0 only checks). Under nothing. */
-static int send_to(struct task *t, struct process *q, int sig)
+/* Send sig to q for t with info (NULL: kill's, SI_USER from t): -EPERM,
+ * -EAGAIN (a queue full) or 0 (sig 0 only checks). Under nothing. */
+static long send_to(struct task *t, struct process *q, int sig, const struct sig_info *info)
 {
     if (!may_signal(t, q))
         return -EPERM;
-    struct sig_info info = { 0 /* SI_USER */, t->proc->pid, t->cred->uid, 0 };
+    struct sig_info user = { .code = 0 /* SI_USER */, .pid = t->proc->pid, .uid = t->cred->uid };
     if (sig && q->state == PROC_ALIVE)
-        signal_process_info(q, sig, &info);
+        return signal_process_info(q, sig, info ? info : &user);
     return 0;
 }
 
@@ -466,7 +497,8 @@ static long kill_many(struct task *t, int sig, int all, int pgid)
 {
     struct sandbox *box = t->proc->sandbox;
     struct process *list[256];
-    int n = 0, found = 0, ok = 0, err = -ESRCH;
+    int n = 0, found = 0, ok = 0;
+    long err = -ESRCH;
     int after = 0;
     for (;;) {
         n = 0;
@@ -484,7 +516,7 @@ static long kill_many(struct task *t, int sig, int all, int pgid)
         pthread_mutex_unlock(&box->tasklist);
         for (int i = 0; i < n; i++) {
             found = 1;
-            int r = send_to(t, list[i], sig);
+            long r = send_to(t, list[i], sig, NULL);
             if (r == 0)
                 ok = 1;
             else
@@ -500,6 +532,21 @@ static long kill_many(struct task *t, int sig, int all, int pgid)
     return ok ? 0 : err;
 }
 
+/* The process pid names, held, or NULL. */
+static struct process *process_by_pid(struct task *t, int pid)
+{
+    struct task *target = pid_find_task(t->proc->sandbox, pid);
+    if (!target)
+        return NULL;
+    struct process *q = process_get(target->proc);
+    task_put(target);
+    if (q->state == PROC_REAPED) {
+        process_put(q);
+        return NULL;
+    }
+    return q;
+}
+
 long proc_kill(struct task *t, int pid, int sig)
 {
     if (sig < 0 || sig > GUEST_NSIG)
@@ -510,14 +557,43 @@ long proc_kill(struct task *t, int pid, int sig)
         return kill_many(t, sig, 1, 0);
     if (pid <= 0)
         return kill_many(t, sig, 0, pid == 0 ? t->proc->pgid : -pid);
-    struct sandbox *box = t->proc->sandbox;
-    struct task *target = pid_find_task(box, pid);
+    struct process *q = process_by_pid(t, pid);
+    if (!q)
+        return -ESRCH;
+    long r = send_to(t, q, sig, NULL);
+    process_put(q);
+    return r;
+}
+
+long proc_sigqueue(struct task *t, int pid, int sig, const struct sig_info *info)
+{
+    /* As kill_pid_info: the process is looked for before the signal. */
+    struct process *q = pid > 0 ? process_by_pid(t, pid) : NULL;
+    if (!q)
+        return -ESRCH;
+    long r = sig < 0 || sig > GUEST_NSIG ? -EINVAL : send_to(t, q, sig, info);
+    process_put(q);
+    return r;
+}
+
+/* tgkill and rt_tgsigqueueinfo (do_send_specific): the thread tid, of
+ * tgid if check_tgid. */
+static long send_specific(struct task *t, int tgid, int tid, int sig, int check_tgid,
+                          const struct sig_info *info)
+{
+    struct task *target = pid_find_task(t->proc->sandbox, tid);
     if (!target)
         return -ESRCH;
-    struct process *q = process_get(target->proc);
+    long r;
+    if ((check_tgid && target->proc->pid != tgid) || target->exited)
+        r = -ESRCH;
+    else if (sig < 0 || sig > GUEST_NSIG)
+        r = -EINVAL;
+    else if (!may_signal(t, target->proc))
+        r = -EPERM;
+    else
+        r = sig ? signal_thread_info(target, sig, info) : 0;
     task_put(target);
-    long r = q->state == PROC_REAPED ? -ESRCH : send_to(t, q, sig);
-    process_put(q);
     return r;
 }
 
@@ -525,23 +601,13 @@ long proc_tkill(struct task *t, int tgid, int tid, int sig, int check_tgid)
 {
     if (tid <= 0 || (check_tgid && tgid <= 0) || sig < 0 || sig > GUEST_NSIG)
         return -EINVAL;
-    struct task *target = pid_find_task(t->proc->sandbox, tid);
-    if (!target)
-        return -ESRCH;
-    long r;
-    if ((check_tgid && target->proc->pid != tgid) || target->exited)
-        r = -ESRCH;
-    else if (!may_signal(t, target->proc))
-        r = -EPERM;
-    else {
-        r = 0;
-        if (sig)
-            signal_thread_info(
-                target, sig,
-                &(struct sig_info){ -6 /* SI_TKILL */, t->proc->pid, t->cred->uid, 0 });
-    }
-    task_put(target);
-    return r;
+    struct sig_info info = { .code = -6 /* SI_TKILL */, .pid = t->proc->pid, .uid = t->cred->uid };
+    return send_specific(t, tgid, tid, sig, check_tgid, &info);
+}
+
+long proc_tgsigqueue(struct task *t, int tgid, int tid, int sig, const struct sig_info *info)
+{
+    return send_specific(t, tgid, tid, sig, 1, info);
 }
 
 /* ---- execve's de_thread ---- */

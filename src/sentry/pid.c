@@ -65,6 +65,8 @@ void process_put(struct process *p)
     fs_struct_put(p->fs);
     mm_put(p->mm);
     sighand_put(p->sighand);
+    sigpending_flush(p, &p->shared_pending, ~0ULL);
+    waitq_destroy(&p->wait_cont);
     waitq_destroy(&p->wait_chld);
     waitq_destroy(&p->wait_pidfd);
     pthread_cond_destroy(&p->exit_cv);
@@ -84,8 +86,36 @@ void task_put(struct task *t)
         return;
     sleeper_destroy(&t->sleep);
     creds_put(t->cred);
+    pthread_mutex_lock(&t->proc->lock);
+    sigpending_flush(t->proc, &t->pending, ~0ULL);
+    pthread_mutex_unlock(&t->proc->lock);
     process_put(t->proc);
     free(t);
+}
+
+/* ---- pending signal sets (their use is signal.c's) ---- */
+
+void sigpending_init(struct sigpending *sp)
+{
+    sp->set = 0;
+    list_init(&sp->queue);
+}
+
+void sigqueue_free(struct process *p, struct sigqueue *q)
+{
+    list_del(&q->node);
+    p->sigq_count--;
+    free(q);
+}
+
+void sigpending_flush(struct process *p, struct sigpending *sp, uint64_t which)
+{
+    list_for_each_safe(q, &sp->queue, struct sigqueue, node)
+    {
+        if (which & SIGBIT(q->info.signo))
+            sigqueue_free(p, q);
+    }
+    sp->set &= ~which;
 }
 
 struct process *process_alloc(struct sandbox *box)
@@ -103,6 +133,8 @@ struct process *process_alloc(struct sandbox *box)
     list_init(&p->pid_node);
     waitq_init(&p->wait_chld);
     waitq_init(&p->wait_pidfd);
+    waitq_init(&p->wait_cont);
+    sigpending_init(&p->shared_pending);
     p->exit_signal = 17; /* SIGCHLD */
     struct timespec now;
     clock_gettime(CLOCK_MONOTONIC, &now);
@@ -120,6 +152,7 @@ struct task *task_alloc(struct process *p)
     list_init(&t->thread_node);
     list_init(&t->tid_node);
     sleeper_init(&t->sleep);
+    sigpending_init(&t->pending);
     return t;
 }
 

@@ -143,6 +143,7 @@ static int sandbox_init(struct sandbox *box, const struct sandbox_opts *o, struc
     pthread_mutex_init(&box->tasklist, NULL);
     pthread_cond_init(&box->gone_cv, NULL);
     list_init(&box->procs);
+    waitq_init(&box->wait_signalfd);
     list_init(&box->tasks);
     box->plat = platform_by_name(o->platform);
     box->strace = o->strace;

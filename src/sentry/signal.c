@@ -7,13 +7,14 @@
 #include <errno.h>
 #include <signal.h>
 #include <stddef.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
 
 #include "sentry/kernel.h"
 #include "sentry/process.h"
 
-#define SIGBIT(s) (1ULL << ((s)-1))
+#define SIGRTMIN_K 32 /* the kernel's first real-time signal */
 
 void process_kill(struct process *p, int wstatus)
 {
@@ -30,6 +31,7 @@ void process_kill(struct process *p, int wstatus)
             mm_kick_thread(t->ctx);
     }
     pthread_mutex_unlock(&p->lock);
+    wake_up_all(&p->wait_cont); /* stopped threads too */
 }
 
 void task_exit_group(struct task *t, int wstatus)
@@ -112,6 +114,10 @@ static int act_default(struct process *p, int sig)
  * under p->lock. */
 static struct task *wants(struct process *p, struct task *t, int sig)
 {
+    /* A stopped process takes nothing but SIGKILL (and SIGCONT's
+     * continue, at generation): the rest waits for it to go on. */
+    if (p->job_state == JOB_STOPPED)
+        return NULL;
     if (t)
         return (t->sigmask & SIGBIT(sig)) ? NULL : t;
     list_for_each(o, &p->threads, struct task,
@@ -119,46 +125,325 @@ static struct task *wants(struct process *p, struct task *t, int sig)
     return NULL;
 }
 
+/* A thread of p (t itself if given) in rt_sigtimedwait for sig, or NULL;
+ * under p->lock. */
+static struct task *waits_for(struct process *p, struct task *t, int sig)
+{
+    if (t)
+        return (t->sigwait_set & SIGBIT(sig)) ? t : NULL;
+    list_for_each(o, &p->threads, struct task,
+                  thread_node) if (o->sigwait_set & SIGBIT(sig)) return o;
+    return NULL;
+}
+
+/* ---- pending sets and their queues (under p->lock) ---- */
+
+/* Add sig to sp with its siginfo (info NULL: SI_KERNEL). A standard signal
+ * already pending is not queued again. Past RLIMIT_SIGPENDING the entry is
+ * not made: a real-time signal sent with a negative si_code (sigqueue,
+ * timers) fails with EAGAIN, any other pends without its siginfo (Linux's
+ * __send_signal_locked). */
+static long sigpending_add(struct process *p, struct sigpending *sp, int sig,
+                           const struct sig_info *info)
+{
+    if (sig < SIGRTMIN_K && (sp->set & SIGBIT(sig)))
+        return 0;
+    /* Real-time signals always count (kill's too, which then merges with
+     * those pending); standard ones from kill or the kernel do not. */
+    int override = sig < SIGRTMIN_K && (!info || info->code >= 0);
+    struct sigqueue *q = NULL;
+    if (override || (uint64_t)p->sigq_count <
+                        __atomic_load_n(&p->rlim[RLIMIT_SIGPENDING].cur, __ATOMIC_RELAXED))
+        q = malloc(sizeof(*q));
+    if (q) {
+        if (info) {
+            q->info = *info;
+        } else {
+            memset(&q->info, 0, sizeof(q->info));
+            q->info.code = 0x80; /* SI_KERNEL */
+        }
+        q->info.signo = sig;
+        list_add_tail(&sp->queue, &q->node);
+        p->sigq_count++;
+    } else if (info && sig >= SIGRTMIN_K && info->code != 0 /* SI_USER */) {
+        return -EAGAIN;
+    }
+    sp->set |= SIGBIT(sig);
+    return 0;
+}
+
+/* Take sig's first entry from sp into *info (sig must be pending there). */
+static void sigpending_take(struct process *p, struct sigpending *sp, int sig,
+                            struct sig_info *info)
+{
+    int found = 0, more = 0;
+    list_for_each_safe(q, &sp->queue, struct sigqueue, node)
+    {
+        if (q->info.signo != sig)
+            continue;
+        if (found) {
+            more = 1;
+            break;
+        }
+        *info = q->info;
+        sigqueue_free(p, q);
+        found = 1;
+    }
+    if (!found) {
+        /* Its siginfo was lost to the limit: what Linux's collect_signal
+         * gives then. */
+        memset(info, 0, sizeof(*info));
+        info->signo = sig;
+    }
+    if (!more)
+        sp->set &= ~SIGBIT(sig);
+}
+
+/* Take the first of the signals in want pending for t (its own first,
+ * then its process's), lowest number first; 0 if none. Under p->lock. */
+static int dequeue_locked(struct task *t, uint64_t want, struct sig_info *info)
+{
+    struct process *p = t->proc;
+    struct sigpending *sp = &t->pending;
+    uint64_t ready = t->pending.set & want;
+    if (!ready) {
+        sp = &p->shared_pending;
+        ready = sp->set & want;
+    }
+    if (!ready)
+        return 0;
+    /* The standard signals first (Linux's next_signal: SIGSEGV, SIGBUS,
+     * SIGILL, SIGTRAP, SIGFPE, SIGSYS before the rest), then by number. */
+    uint64_t sync = ready & (SIGBIT(SIGSEGV) | SIGBIT(SIGBUS) | SIGBIT(SIGILL) | SIGBIT(SIGTRAP) |
+                             SIGBIT(SIGFPE) | SIGBIT(SIGSYS));
+    int sig = __builtin_ctzll(sync ? sync : ready) + 1;
+    sigpending_take(p, sp, sig, info);
+    return sig;
+}
+
+int signal_dequeue(struct task *t, uint64_t want, struct sig_info *info)
+{
+    pthread_mutex_lock(&t->proc->lock);
+    int sig = dequeue_locked(t, want, info);
+    pthread_mutex_unlock(&t->proc->lock);
+    return sig;
+}
+
+uint64_t signal_pending_set(struct task *t)
+{
+    pthread_mutex_lock(&t->proc->lock);
+    uint64_t set = t->pending.set | t->proc->shared_pending.set;
+    pthread_mutex_unlock(&t->proc->lock);
+    return set;
+}
+
+/* ---- job control: group stop and continue ---- */
+
+#define STOP_SIGS (SIGBIT(SIGSTOP) | SIGBIT(SIGTSTP) | SIGBIT(SIGTTIN) | SIGBIT(SIGTTOU))
+
+static struct guest_sigaction action_of(struct process *p, int sig)
+{
+    struct sighand *sh = p->sighand;
+    pthread_mutex_lock(&sh->lock);
+    struct guest_sigaction a = sh->act[sig - 1];
+    pthread_mutex_unlock(&sh->lock);
+    return a;
+}
+
+/* Tell p's parent that p stopped (CLD_STOPPED, status the stop signal) or
+ * went on (CLD_CONTINUED): a report for wait4's WUNTRACED or WCONTINUED,
+ * and SIGCHLD unless the parent ignores it or set SA_NOCLDSTOP (Linux's
+ * do_notify_parent_cldstop). */
+static void notify_parent_cldstop(struct process *p, int why, int status)
+{
+    struct sandbox *box = p->sandbox;
+    const struct creds *pc = process_cred_get(p);
+    struct sig_info info = {
+        .code = why, .pid = p->pid, .uid = pc ? pc->uid : 0, .status = status
+    };
+    creds_put(pc);
+    pthread_mutex_lock(&box->tasklist);
+    pthread_mutex_lock(&p->lock);
+    int still =
+        why == 5 /* CLD_STOPPED */ ? p->job_state == JOB_STOPPED : p->job_state == JOB_RUNNING;
+    pthread_mutex_unlock(&p->lock);
+    struct process *parent = still && p->state == PROC_ALIVE ? p->parent : NULL;
+    if (parent) {
+        p->stop_report = why == 5;
+        p->cont_report = why != 5;
+        process_get(parent);
+        wake_up_all(&parent->wait_chld);
+    }
+    pthread_mutex_unlock(&box->tasklist);
+    if (!parent)
+        return;
+    struct guest_sigaction a = action_of(parent, SIGCHLD);
+    if (a.handler != (uint64_t)(uintptr_t)SIG_IGN && !(a.flags & SA_NOCLDSTOP))
+        signal_process_info(parent, SIGCHLD, &info);
+    process_put(parent);
+}
+
+/* Drop the signals of which from p's pending sets. Under p->lock. */
+static void flush_all(struct process *p, uint64_t which)
+{
+    sigpending_flush(p, &p->shared_pending, which);
+    list_for_each(o, &p->threads, struct task, thread_node) sigpending_flush(p, &o->pending, which);
+}
+
+/* What generating sig does before anything else (Linux's prepare_signal):
+ * a stop signal drops a pending SIGCONT; SIGCONT drops pending stop
+ * signals and, whatever its disposition or mask, ends a stop. */
+static void job_prepare(struct process *p, int sig)
+{
+    pthread_mutex_lock(&p->lock);
+    if (sig != SIGCONT) {
+        flush_all(p, SIGBIT(SIGCONT));
+        pthread_mutex_unlock(&p->lock);
+        return;
+    }
+    flush_all(p, STOP_SIGS);
+    int was = p->job_state;
+    __atomic_store_n(&p->job_state, JOB_RUNNING, __ATOMIC_RELAXED);
+    p->group_stop_count = 0;
+    list_for_each(o, &p->threads, struct task, thread_node) o->stop_pending = 0;
+    pthread_mutex_unlock(&p->lock);
+    if (was == JOB_RUNNING)
+        return;
+    wake_up_all(&p->wait_cont);
+    if (was == JOB_STOPPED)
+        notify_parent_cldstop(p, 6 /* CLD_CONTINUED */, SIGCONT);
+}
+
+/* t has stopped for its group's stop, or is leaving it (exiting): the last
+ * one makes the process stopped. 1 when that was t. Under p->lock. */
+static int stop_participate(struct task *t)
+{
+    struct process *p = t->proc;
+    if (!t->stop_pending)
+        return 0;
+    t->stop_pending = 0;
+    if (--p->group_stop_count > 0 || p->job_state != JOB_STOPPING)
+        return 0;
+    __atomic_store_n(&p->job_state, JOB_STOPPED, __ATOMIC_RELAXED);
+    return 1;
+}
+
+/* A pending, unblocked stop signal whose action is the default, taken
+ * from t's sets (0 if none). A process's stop signals are ignored by the
+ * sandbox's init, as by a pid namespace's. */
+static int take_stop_signal(struct task *t)
+{
+    struct process *p = t->proc;
+    pthread_mutex_lock(&p->lock);
+    uint64_t ready = (t->pending.set | p->shared_pending.set) & ~t->sigmask & STOP_SIGS;
+    pthread_mutex_unlock(&p->lock);
+    for (; ready; ready &= ready - 1) {
+        int sig = __builtin_ctzll(ready) + 1;
+        if (handler_of(p, sig) != (uint64_t)(uintptr_t)SIG_DFL)
+            continue;
+        struct sig_info info;
+        if (!signal_dequeue(t, SIGBIT(sig), &info) || init_ignores(p, sig))
+            continue;
+        return sig;
+    }
+    return 0;
+}
+
+/* Stop t if its group stops, starting the group stop for a stop signal it
+ * takes (do_signal_stop): every thread is asked to stop, and t sleeps
+ * until SIGCONT or SIGKILL. 1 if t stopped. */
+static int job_stop(struct task *t)
+{
+    struct process *p = t->proc;
+    int sig = take_stop_signal(t);
+    pthread_mutex_lock(&p->lock);
+    if (sig && p->job_state == JOB_RUNNING && !p->group_exiting) {
+        __atomic_store_n(&p->job_state, JOB_STOPPING, __ATOMIC_RELAXED);
+        p->stop_sig = sig;
+        p->group_stop_count = 0;
+        list_for_each(o, &p->threads, struct task, thread_node)
+        {
+            if (__atomic_load_n(&o->exiting, __ATOMIC_SEQ_CST))
+                continue;
+            o->stop_pending = 1;
+            p->group_stop_count++;
+            if (o != t)
+                task_interrupt(o);
+        }
+    }
+    if (!t->stop_pending) {
+        pthread_mutex_unlock(&p->lock);
+        return 0;
+    }
+    int notify = stop_participate(t);
+    int stopsig = p->stop_sig;
+    pthread_mutex_unlock(&p->lock);
+    if (notify)
+        notify_parent_cldstop(p, 5 /* CLD_STOPPED */, stopsig);
+    pthread_mutex_lock(&p->lock);
+    while (p->job_state != JOB_RUNNING && !__atomic_load_n(&t->exiting, __ATOMIC_SEQ_CST))
+        waitq_wait(t, &p->wait_cont, &p->lock, NULL, WAIT_NOINTR);
+    pthread_mutex_unlock(&p->lock);
+    return 1;
+}
+
+void signal_exit_stop(struct task *t)
+{
+    struct process *p = t->proc;
+    pthread_mutex_lock(&p->lock);
+    int notify = stop_participate(t);
+    int stopsig = p->stop_sig;
+    pthread_mutex_unlock(&p->lock);
+    if (notify)
+        notify_parent_cldstop(p, 5 /* CLD_STOPPED */, stopsig);
+}
+
 /* Pending for the process (t NULL) or thread t: blocked signals are never
  * ignored at generation (the handler may change before they are
  * unblocked), ignored ones are dropped, handled ones and stops wait; a
  * thread that can take a handled one is interrupted so that it does at
- * the end of its syscall. */
-static void signal_generate(struct process *p, struct task *t, int sig, const struct sig_info *info)
+ * the end of its syscall, as is one that waits for it in
+ * rt_sigtimedwait. 0, or -EAGAIN (sigpending_add). */
+static long signal_generate(struct process *p, struct task *t, int sig, const struct sig_info *info)
 {
     if (sig == SIGKILL) {
         if (!init_ignores(p, sig))
             process_kill(p, SIGKILL);
-        return;
+        return 0;
     }
+    if (sig == SIGCONT || (SIGBIT(sig) & STOP_SIGS))
+        job_prepare(p, sig);
     uint64_t h = handler_of(p, sig);
     int handled = h != (uint64_t)(uintptr_t)SIG_IGN && h != (uint64_t)(uintptr_t)SIG_DFL;
+    long r = 0;
     pthread_mutex_lock(&p->lock);
     struct task *taker = wants(p, t, sig);
-    int keep = !taker || handled || (h == (uint64_t)(uintptr_t)SIG_DFL && sig_default_stops(sig));
+    struct task *waiter = waits_for(p, t, sig);
+    int stops = h == (uint64_t)(uintptr_t)SIG_DFL && sig_default_stops(sig);
+    int keep = !taker || handled || stops;
     if (keep) {
-        struct sig_info none = { 0x80 /* SI_KERNEL */, 0, 0, 0 };
-        uint64_t *set = t ? &t->pending : &p->shared_pending;
-        struct sig_info *slot = t ? &t->pending_info[sig - 1] : &p->shared_info[sig - 1];
-        if (!(*set & SIGBIT(sig)))
-            *slot = info ? *info : none;
-        *set |= SIGBIT(sig);
-        if (handled && taker)
+        r = sigpending_add(p, t ? &t->pending : &p->shared_pending, sig, info);
+        if (r == 0 && waiter)
+            task_interrupt(waiter);
+        else if (r == 0 && (handled || stops) && taker)
             task_interrupt(taker);
     }
     pthread_mutex_unlock(&p->lock);
+    if (r == 0 && keep)
+        wake_up_all(&p->sandbox->wait_signalfd);
     if (!keep)
         act_default(p, sig);
+    return r;
 }
 
-void signal_process_info(struct process *p, int sig, const struct sig_info *info)
+long signal_process_info(struct process *p, int sig, const struct sig_info *info)
 {
-    signal_generate(p, NULL, sig, info);
+    return signal_generate(p, NULL, sig, info);
 }
 
-void signal_thread_info(struct task *t, int sig, const struct sig_info *info)
+long signal_thread_info(struct task *t, int sig, const struct sig_info *info)
 {
-    signal_generate(t->proc, t, sig, info);
+    return signal_generate(t->proc, t, sig, info);
 }
 
 void signal_process(struct process *p, int sig)
@@ -174,8 +459,7 @@ void signal_thread(struct task *t, int sig)
 void signal_discard(struct process *p, int sig)
 {
     pthread_mutex_lock(&p->lock);
-    p->shared_pending &= ~SIGBIT(sig);
-    list_for_each(o, &p->threads, struct task, thread_node) o->pending &= ~SIGBIT(sig);
+    flush_all(p, SIGBIT(sig));
     pthread_mutex_unlock(&p->lock);
 }
 
@@ -183,7 +467,7 @@ void signal_unblocked(struct task *t)
 {
     struct process *p = t->proc;
     pthread_mutex_lock(&p->lock);
-    uint64_t ready = (t->pending | p->shared_pending) & ~t->sigmask;
+    uint64_t ready = (t->pending.set | p->shared_pending.set) & ~t->sigmask;
     pthread_mutex_unlock(&p->lock);
     while (ready && !__atomic_load_n(&p->group_exiting, __ATOMIC_ACQUIRE)) {
         int sig = __builtin_ctzll(ready) + 1;
@@ -191,8 +475,8 @@ void signal_unblocked(struct task *t)
         if (!act_default(p, sig))
             continue; /* handled: stays pending for delivery */
         pthread_mutex_lock(&p->lock);
-        t->pending &= ~SIGBIT(sig);
-        p->shared_pending &= ~SIGBIT(sig);
+        sigpending_flush(p, &t->pending, SIGBIT(sig));
+        sigpending_flush(p, &p->shared_pending, SIGBIT(sig));
         pthread_mutex_unlock(&p->lock);
     }
 }
@@ -207,46 +491,11 @@ void task_set_sigmask(struct task *t, uint64_t mask)
 
 /* ---- handler delivery (at syscall boundaries) ---- */
 
-/* The x86-64 signal frame, as Linux's rt_sigframe lays it out. */
-struct k_sigcontext {
-    uint64_t r8, r9, r10, r11, r12, r13, r14, r15, rdi, rsi, rbp, rbx, rdx, rax, rcx, rsp, rip;
-    uint64_t eflags;
-    uint16_t cs, gs, fs, ss;
-    uint64_t err, trapno, oldmask, cr2, fpstate, reserved1[8];
-};
-struct k_ucontext {
-    uint64_t uc_flags, uc_link;
-    uint64_t ss_sp;
-    int32_t ss_flags, ss_pad;
-    uint64_t ss_size;
-    struct k_sigcontext mc;
-    uint64_t sigmask;
-};
-struct k_siginfo {
-    int32_t signo, errno_, code, pad;
-    int32_t pid;
-    uint32_t uid;
-    int32_t status, pad2;
-    uint64_t rest[12];
-};
-struct k_rt_sigframe {
-    uint64_t pretcode;
-    struct k_ucontext uc;
-    struct k_siginfo info;
-};
-_Static_assert(sizeof(struct k_sigcontext) == 256, "sigcontext_64");
-_Static_assert(sizeof(struct k_ucontext) == 304, "ucontext");
-_Static_assert(sizeof(struct k_siginfo) == 128, "siginfo");
-
-#define FIX_EFLAGS 0x50dd5ULL /* AC OF DF TF SF ZF AF PF CF RF, as sigreturn */
-#define UNBLOCKABLE (SIGBIT(SIGKILL) | SIGBIT(SIGSTOP))
-#define SA_RESTORER_ 0x04000000ULL
-
 int signal_handler_pending(struct task *t)
 {
     struct process *p = t->proc;
     pthread_mutex_lock(&p->lock);
-    uint64_t ready = (t->pending | p->shared_pending) & ~t->sigmask;
+    uint64_t ready = (t->pending.set | p->shared_pending.set) & ~t->sigmask;
     pthread_mutex_unlock(&p->lock);
     for (; ready; ready &= ready - 1) {
         uint64_t h = handler_of(p, __builtin_ctzll(ready) + 1);
@@ -262,35 +511,30 @@ static int dequeue_handled(struct task *t, struct guest_sigaction *act, struct s
 {
     struct process *p = t->proc;
     pthread_mutex_lock(&p->lock);
-    uint64_t ready = (t->pending | p->shared_pending) & ~t->sigmask;
-    int got = 0;
-    for (; ready && !got; ready &= ready - 1) {
+    uint64_t ready = (t->pending.set | p->shared_pending.set) & ~t->sigmask;
+    uint64_t want = 0;
+    struct sighand *sh = p->sighand;
+    pthread_mutex_lock(&sh->lock);
+    for (; ready; ready &= ready - 1) {
         int sig = __builtin_ctzll(ready) + 1;
-        struct sighand *sh = p->sighand;
-        pthread_mutex_lock(&sh->lock);
-        struct guest_sigaction a = sh->act[sig - 1];
-        if (a.handler != (uint64_t)(uintptr_t)SIG_IGN &&
-            a.handler != (uint64_t)(uintptr_t)SIG_DFL) {
-            got = sig;
-            *act = a;
-            if (a.flags & SA_RESETHAND) {
-                sh->act[sig - 1].handler = (uint64_t)(uintptr_t)SIG_DFL;
-                sh->act[sig - 1].flags &= ~(uint64_t)SA_SIGINFO;
-            }
-        }
-        pthread_mutex_unlock(&sh->lock);
-        if (!got)
-            continue;
-        if (t->pending & SIGBIT(sig)) {
-            *info = t->pending_info[sig - 1];
-            t->pending &= ~SIGBIT(sig);
-        } else {
-            *info = p->shared_info[sig - 1];
-            p->shared_pending &= ~SIGBIT(sig);
+        uint64_t h = sh->act[sig - 1].handler;
+        if (h != (uint64_t)(uintptr_t)SIG_IGN && h != (uint64_t)(uintptr_t)SIG_DFL)
+            want |= SIGBIT(sig);
+    }
+    int sig = 0;
+    if (want) {
+        /* The thread's own first, as dequeue_signal. */
+        uint64_t own = t->pending.set & want;
+        sig = own ? dequeue_locked(t, own, info) : dequeue_locked(t, want, info);
+        *act = sh->act[sig - 1];
+        if (act->flags & SA_RESETHAND) {
+            sh->act[sig - 1].handler = (uint64_t)(uintptr_t)SIG_DFL;
+            sh->act[sig - 1].flags &= ~(uint64_t)SA_SIGINFO;
         }
     }
+    pthread_mutex_unlock(&sh->lock);
     pthread_mutex_unlock(&p->lock);
-    return got;
+    return sig;
 }
 
 static int is_restart(long ret)
@@ -309,6 +553,8 @@ static void restart_syscall_regs(struct task *t)
 long signal_deliver(struct task *t, long ret, int in_syscall)
 {
     signal_unblocked(t); /* default actions and ignores first */
+    if (job_stop(t))
+        signal_unblocked(t); /* what came while it was stopped */
     if (__atomic_load_n(&t->exiting, __ATOMIC_SEQ_CST))
         return ret;
     struct guest_sigaction act;
@@ -320,15 +566,12 @@ long signal_deliver(struct task *t, long ret, int in_syscall)
             task_set_sigmask(t, t->saved_sigmask);
             t->restore_sigmask = 0;
         }
-        /* No handler runs: an interrupted call starts again (restart_syscall
-         * is not there yet: a restart block is EINTR). */
+        /* No handler runs: an interrupted call starts again, one with a
+         * restart block through restart_syscall. */
         if (in_syscall && is_restart(ret)) {
-            if (ret == -ERESTART_RESTARTBLOCK) {
-                ret = -EINTR;
-                t->regs.rax = (uint64_t)ret;
-            } else {
-                restart_syscall_regs(t);
-            }
+            restart_syscall_regs(t);
+            if (ret == -ERESTART_RESTARTBLOCK)
+                t->regs.rax = 219; /* __NR_restart_syscall */
         }
         return ret;
     }
@@ -342,55 +585,12 @@ long signal_deliver(struct task *t, long ret, int in_syscall)
     }
     uint64_t oldmask = t->restore_sigmask ? t->saved_sigmask : t->sigmask;
     t->restore_sigmask = 0;
-    const struct guest_regs *r = &t->regs;
-    struct k_rt_sigframe f;
-    memset(&f, 0, sizeof(f));
-    f.pretcode = act.restorer;
-    f.uc.uc_flags = 0x6; /* UC_SIGCONTEXT_SS | UC_STRICT_RESTORE_SS */
-    f.uc.ss_flags = 2;   /* SS_DISABLE: no alternate stack yet */
-    f.uc.mc = (struct k_sigcontext){ .r8 = r->r8,
-                                     .r9 = r->r9,
-                                     .r10 = r->r10,
-                                     .r11 = r->r11,
-                                     .r12 = r->r12,
-                                     .r13 = r->r13,
-                                     .r14 = r->r14,
-                                     .r15 = r->r15,
-                                     .rdi = r->rdi,
-                                     .rsi = r->rsi,
-                                     .rbp = r->rbp,
-                                     .rbx = r->rbx,
-                                     .rdx = r->rdx,
-                                     .rax = r->rax,
-                                     .rcx = r->rcx,
-                                     .rsp = r->rsp,
-                                     .rip = r->rip,
-                                     .eflags = r->eflags,
-                                     .cs = 0x33,
-                                     .ss = 0x2b,
-                                     .oldmask = oldmask };
-    f.uc.sigmask = oldmask;
-    f.info.signo = sig;
-    f.info.code = info.code;
-    f.info.pid = info.pid;
-    f.info.uid = info.uid;
-    f.info.status = info.status;
-    /* Below the red zone, 16-byte aligned as after a call. */
-    uint64_t sp = ((r->rsp - 128 - sizeof(f)) & ~15ULL) - 8;
-    if (!(act.flags & SA_RESTORER_) || copy_out(t, sp, &f, sizeof(f)) < 0) {
+    if (sigframe_setup(t, sig, &act, &info, oldmask) < 0) {
         process_kill(t->proc, sig_death_status(t->proc, SIGSEGV));
         return ret;
     }
     uint64_t add = act.mask | ((act.flags & SA_NODEFER) ? 0 : SIGBIT(sig));
     task_set_sigmask(t, (oldmask | add) & ~UNBLOCKABLE);
-    t->regs.rip = act.handler;
-    t->regs.rsp = sp;
-    t->regs.rdi = (uint64_t)sig;
-    t->regs.rsi = sp + offsetof(struct k_rt_sigframe, info);
-    t->regs.rdx = sp + offsetof(struct k_rt_sigframe, uc);
-    t->regs.rax = 0;
-    t->regs.eflags &= ~(0x400ULL | 0x100ULL | 0x10000ULL); /* DF, TF, RF */
-    t->regs.orig_rax = (uint64_t)-1;
     /* More may be waiting: this thread stays interrupted until none is. */
     if (!signal_handler_pending(t))
         task_interrupt_clear(t);
@@ -399,22 +599,14 @@ long signal_deliver(struct task *t, long ret, int in_syscall)
 
 long signal_return(struct task *t)
 {
-    struct k_ucontext uc;
-    uint64_t frame = t->regs.rsp - 8;
-    if (copy_in(t, &uc, frame + offsetof(struct k_rt_sigframe, uc), sizeof(uc)) < 0) {
+    t->restart.fn = NULL; /* restore_sigcontext: no call to go on with */
+    uint64_t mask;
+    if (sigframe_restore(t, &mask) < 0) {
         process_kill(t->proc, sig_death_status(t->proc, SIGSEGV));
         return 0;
     }
-    struct guest_regs *r = &t->regs;
-    const struct k_sigcontext *m = &uc.mc;
-    r->r8 = m->r8, r->r9 = m->r9, r->r10 = m->r10, r->r11 = m->r11;
-    r->r12 = m->r12, r->r13 = m->r13, r->r14 = m->r14, r->r15 = m->r15;
-    r->rdi = m->rdi, r->rsi = m->rsi, r->rbp = m->rbp, r->rbx = m->rbx;
-    r->rdx = m->rdx, r->rax = m->rax, r->rcx = m->rcx, r->rsp = m->rsp, r->rip = m->rip;
-    r->eflags = (r->eflags & ~FIX_EFLAGS) | (m->eflags & FIX_EFLAGS);
-    r->orig_rax = (uint64_t)-1;
-    task_set_sigmask(t, uc.sigmask & ~UNBLOCKABLE);
-    return (long)r->rax;
+    task_set_sigmask(t, mask);
+    return (long)t->regs.rax;
 }
 
 long signal_wait_mask_set(struct task *t, uint64_t umask, uint64_t size, uint64_t *old)
@@ -427,7 +619,7 @@ long signal_wait_mask_set(struct task *t, uint64_t umask, uint64_t size, uint64_
     if (copy_in(t, &mask, umask, sizeof(mask)) < 0)
         return -EFAULT;
     *old = t->sigmask;
-    task_set_sigmask(t, mask & ~(SIGBIT(SIGKILL) | SIGBIT(SIGSTOP)));
+    task_set_sigmask(t, mask & ~UNBLOCKABLE);
     signal_unblocked(t);
     if (signal_handler_pending(t))
         task_interrupt(t);

@@ -12,8 +12,8 @@
  * checks for ENOSYS at pthread_mutexattr_setprotocol time.
  *
  * A wait interrupted by a signal returns -ERESTARTSYS, or with a timeout
- * -ERESTART_RESTARTBLOCK, as Linux; restarting a timed wait with its
- * absolute deadline (futex_wait_restart) comes with signal delivery. */
+ * -ERESTART_RESTARTBLOCK, as Linux, which restart_syscall continues
+ * until the same absolute deadline (futex_wait_restart). */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <stdint.h>
@@ -73,6 +73,20 @@ static long futex_timeout(struct task *t, int cmd, int op, uint64_t utime, struc
     return 0;
 }
 
+/* restart_syscall after an interrupted timed wait. */
+static long futex_wait_restart(struct task *t)
+{
+    struct restart_block rb = t->restart;
+    struct ktimeout to = { .clock = rb.clock, .abs = rb.abs };
+    long r =
+        futex_wait(t, rb.arg[0], (int)rb.arg[1], (uint32_t)rb.arg[2], (uint32_t)rb.arg[3], &to);
+    if (r == -ERESTARTSYS) {
+        t->restart = rb;
+        r = -ERESTART_RESTARTBLOCK;
+    }
+    return r;
+}
+
 long sys_futex(struct task *t, const struct sysargs *a)
 {
     uint64_t uaddr = a->a[0], utime = a->a[3], uaddr2 = a->a[4];
@@ -99,9 +113,15 @@ long sys_futex(struct task *t, const struct sysargs *a)
         /* fall through */
     case FUTEX_WAIT_BITSET:
         r = futex_wait(t, uaddr, flags, val, val3, tp);
-        /* Linux restarts a timed wait with the time left (futex_wait_restart). */
-        if (r == -ERESTARTSYS && tp)
+        /* Linux restarts a timed wait until the same deadline
+         * (futex_wait_restart). */
+        if (r == -ERESTARTSYS && tp) {
+            t->restart = (struct restart_block){ .fn = futex_wait_restart,
+                                                 .arg = { uaddr, (uint64_t)flags, val, val3 },
+                                                 .clock = to.clock,
+                                                 .abs = to.abs };
             r = -ERESTART_RESTARTBLOCK;
+        }
         return r;
     case FUTEX_WAKE:
         val3 = FUTEX_BITSET_MATCH_ANY;

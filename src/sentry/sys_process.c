@@ -191,6 +191,12 @@ long sys_waitid(struct task *t, const struct sysargs *a)
         if (WIFEXITED(wo.status)) {
             si.si_code = CLD_EXITED;
             si.si_status = WEXITSTATUS(wo.status);
+        } else if (WIFSTOPPED(wo.status)) {
+            si.si_code = CLD_STOPPED;
+            si.si_status = WSTOPSIG(wo.status);
+        } else if (WIFCONTINUED(wo.status)) {
+            si.si_code = CLD_CONTINUED;
+            si.si_status = SIGCONT;
         } else {
             si.si_code = WCOREDUMP(wo.status) ? CLD_DUMPED : CLD_KILLED;
             si.si_status = WTERMSIG(wo.status);
@@ -278,12 +284,16 @@ long sys_pidfd_send_signal(struct task *t, const struct sysargs *a)
         r = -EBADF;
         goto out;
     }
+    struct sig_info info;
     if (uinfo) {
         siginfo_t si;
         if (copy_in(t, &si, uinfo, sizeof(si)) < 0) {
             r = -EFAULT;
             goto out;
         }
+        /* The kernel's 48 bytes of it are what is sent. */
+        memset(&info, 0, sizeof(info));
+        memcpy(&info, &si, 48);
         if (si.si_signo != sig) {
             r = -EINVAL;
             goto out;
@@ -302,7 +312,7 @@ long sys_pidfd_send_signal(struct task *t, const struct sysargs *a)
     if (flags == 4 /* PIDFD_SIGNAL_PROCESS_GROUP */)
         r = proc_kill(t, -p->pgid, sig);
     else if (p->state == PROC_ALIVE)
-        r = proc_kill(t, p->pid, sig);
+        r = uinfo ? proc_sigqueue(t, p->pid, sig, &info) : proc_kill(t, p->pid, sig);
 out:
     file_put(f);
     return r;

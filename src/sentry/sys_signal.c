@@ -3,13 +3,13 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <signal.h>
+#include <string.h>
 
 #include "sentry/kernel.h"
+#include "sentry/ktime.h"
 #include "sentry/process.h"
 #include "sentry/syscall.h"
 
-#define SIGBIT(s) (1ULL << ((s)-1))
-#define UNBLOCKABLE (SIGBIT(SIGKILL) | SIGBIT(SIGSTOP))
 /* sa_flags bits the kernel keeps (UAPI_SA_FLAGS on x86-64); others are cleared
  * so that programs can detect unsupported flags. */
 #define KNOWN_SA_FLAGS                                                                             \
@@ -86,9 +86,7 @@ long sys_rt_sigpending(struct task *t, const struct sysargs *a)
     if (sigsetsize > 8)
         return -EINVAL;
     /* Pending and blocked: what Linux would not have delivered yet. */
-    pthread_mutex_lock(&t->proc->lock);
-    uint64_t set = (t->pending | t->proc->shared_pending) & t->sigmask;
-    pthread_mutex_unlock(&t->proc->lock);
+    uint64_t set = signal_pending_set(t) & t->sigmask;
     return copy_out(t, uset, &set, sigsetsize) < 0 ? -EFAULT : 0;
 }
 
@@ -186,4 +184,129 @@ long sys_pause(struct task *t, const struct sysargs *a)
 {
     (void)a;
     return wait_for_signal(t);
+}
+
+/* ---- rt_sigtimedwait ---- */
+
+/* While t waits, a signal of set that t blocks, and that every other
+ * thread blocks too, comes to t (signal_generate interrupts it): Linux's
+ * real_blocked. Under proc->lock. */
+static void sigwait_set(struct task *t, uint64_t set)
+{
+    pthread_mutex_lock(&t->proc->lock);
+    t->sigwait_set = set;
+    pthread_mutex_unlock(&t->proc->lock);
+}
+
+/* Wait until a signal of set is pending for t and take it (Linux's
+ * do_sigtimedwait): its number, 0 when the CLOCK_MONOTONIC deadline (NULL:
+ * none) passes first, -EINTR when a signal outside set interrupts. */
+static int sigwait_take(struct task *t, uint64_t set, const struct timespec *deadline,
+                        struct sig_info *info)
+{
+    sigwait_set(t, set);
+    int sig = 0, r = 0;
+    for (;;) {
+        task_sleep_prepare(t);
+        sig = signal_dequeue(t, set, info);
+        if (sig || __atomic_load_n(&t->exiting, __ATOMIC_SEQ_CST))
+            break;
+        if (task_interrupt_pending(t)) {
+            /* For a signal of set that another thread took first, or one
+             * acted on by default: wait on. A handler interrupts. */
+            if (signal_handler_pending(t)) {
+                r = -EINTR;
+                break;
+            }
+            task_interrupt_clear(t);
+            continue;
+        }
+        if (task_sleep(t, deadline, 0) == -ETIMEDOUT) {
+            sig = signal_dequeue(t, set, info);
+            break;
+        }
+    }
+    sigwait_set(t, 0);
+    return sig ? sig : r;
+}
+
+long sys_rt_sigtimedwait(struct task *t, const struct sysargs *a)
+{
+    uint64_t uthese = a->a[0], uinfo = a->a[1], uts = a->a[2], sigsetsize = a->a[3];
+    uint64_t these;
+    if (sigsetsize != 8)
+        return -EINVAL;
+    if (copy_in(t, &these, uthese, sizeof(these)) < 0)
+        return -EFAULT;
+    these &= ~UNBLOCKABLE;
+    struct timespec rel, deadline;
+    if (uts) {
+        long r = ktime_copy_in(t, uts, &rel);
+        if (r < 0)
+            return r;
+        struct ktimeout to;
+        ktimeout_rel(&to, rel);
+        deadline = to.abs;
+    }
+    struct sig_info info;
+    int sig = signal_dequeue(t, these, &info);
+    if (!sig && !(uts && rel.tv_sec == 0 && rel.tv_nsec == 0))
+        sig = sigwait_take(t, these, uts ? &deadline : NULL, &info);
+    if (sig < 0)
+        return sig;
+    if (!sig)
+        return -EAGAIN;
+    if (uinfo && copy_out(t, uinfo, &info, sizeof(info)) < 0)
+        return -EFAULT;
+    return sig;
+}
+
+/* ---- rt_sigqueueinfo, rt_tgsigqueueinfo ---- */
+
+/* The sender's siginfo: the kernel's 48 bytes of it (the rest is not
+ * taken), with si_signo set to sig. Not even root may pretend to be the
+ * kernel or kill and tgkill (a non-negative si_code, or SI_TKILL) toward
+ * another process than its own: EPERM. 0 or -errno. */
+static long sigqueue_info_in(struct task *t, uint64_t uinfo, int sig, int self,
+                             struct sig_info *info)
+{
+    memset(info, 0, sizeof(*info));
+    if (copy_in(t, info, uinfo, 48) < 0)
+        return -EFAULT;
+    info->signo = sig;
+    if ((info->code >= 0 || info->code == -6 /* SI_TKILL */) && !self)
+        return -EPERM;
+    return 0;
+}
+
+long sys_rt_sigqueueinfo(struct task *t, const struct sysargs *a)
+{
+    int tgid = (int)a->a[0], sig = (int)a->a[1];
+    uint64_t uinfo = a->a[2];
+    struct sig_info info;
+    long r = sigqueue_info_in(t, uinfo, sig, tgid == t->proc->pid, &info);
+    if (r < 0)
+        return r;
+    return proc_sigqueue(t, tgid, sig, &info);
+}
+
+long sys_rt_tgsigqueueinfo(struct task *t, const struct sysargs *a)
+{
+    int tgid = (int)a->a[0], tid = (int)a->a[1], sig = (int)a->a[2];
+    uint64_t uinfo = a->a[3];
+    if (tgid <= 0 || tid <= 0)
+        return -EINVAL;
+    struct sig_info info;
+    long r = sigqueue_info_in(t, uinfo, sig, tid == t->tid, &info);
+    if (r < 0)
+        return r;
+    return proc_tgsigqueue(t, tgid, tid, sig, &info);
+}
+
+long sys_restart_syscall(struct task *t, const struct sysargs *a)
+{
+    (void)a;
+    long (*fn)(struct task *) = t->restart.fn;
+    t->restart.fn = NULL;
+    return fn ? fn(t) : -EINTR;
 }

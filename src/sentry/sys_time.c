@@ -7,9 +7,9 @@
  * writing the time left to rem (when given; -EFAULT if that write
  * faults), an absolute one -ERESTARTNOHAND. Linux restarts the relative
  * one through restart_syscall with the absolute expiry it kept
- * (hrtimer_nanosleep_restart: clock, expiry, rem pointer); that restart
- * block comes with signal delivery, which until then turns the codes
- * into EINTR. */
+ * (hrtimer_nanosleep_restart: clock, expiry, rem pointer), as here (a
+ * sleep on a CPU-time clock is EINTR when restarted, as its restart block
+ * is not kept). */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <stdint.h>
@@ -36,6 +36,23 @@ static long put_rem(struct task *t, uint64_t rmtp, struct timespec left)
     return copy_out(t, rmtp, k, sizeof(k)) < 0 ? -EFAULT : -ERESTART_RESTARTBLOCK;
 }
 
+/* restart_syscall after an interrupted relative sleep: on to the expiry
+ * it kept (hrtimer_nanosleep_restart), the time left again to rem. */
+static long nsleep_restart(struct task *t)
+{
+    struct ktimeout to = { .clock = t->restart.clock, .abs = t->restart.abs };
+    uint64_t rmtp = t->restart.arg[0];
+    if (ktimeout_sleep(t, &to) == 0)
+        return 0;
+    t->restart.fn = nsleep_restart; /* kept for the next restart */
+    if (!rmtp)
+        return -ERESTART_RESTARTBLOCK;
+    struct timespec left = ktimeout_left(&to);
+    if (left.tv_sec == 0 && left.tv_nsec == 0)
+        return 0;
+    return put_rem(t, rmtp, left);
+}
+
 /* common_nsleep on CLOCK_REALTIME, MONOTONIC, BOOTTIME and TAI. */
 static long common_nsleep(struct task *t, clockid_t clock, int abs, struct timespec ts,
                           uint64_t rmtp)
@@ -51,6 +68,9 @@ static long common_nsleep(struct task *t, clockid_t clock, int abs, struct times
         return 0;
     if (abs)
         return -ERESTARTNOHAND;
+    t->restart = (struct restart_block){
+        .fn = nsleep_restart, .arg = { rmtp }, .clock = to.clock, .abs = to.abs
+    };
     if (!rmtp)
         return -ERESTART_RESTARTBLOCK;
     struct timespec left = ktimeout_left(&to);

@@ -94,12 +94,11 @@ static const int excluded[] = {
     SYS_exit, SYS_exit_group,
     /* A vfork child runs on our stack until it exits: it would overwrite
      * the return address of the call the parent is still in. */
-    SYS_vfork, SYS_rt_sigqueueinfo, SYS_rt_tgsigqueueinfo, SYS_pause, SYS_rt_sigtimedwait,
-    SYS_rt_sigreturn, SYS_ptrace, SYS_seccomp, SYS_reboot, SYS_alarm, SYS_setitimer,
-    SYS_timer_create, SYS_timer_settime, SYS_accept, SYS_accept4, SYS_recvfrom, SYS_recvmsg,
-    SYS_recvmmsg, SYS_connect, SYS_io_getevents, SYS_io_pgetevents, SYS_userfaultfd, SYS_vhangup,
-    SYS_kexec_load, SYS_swapon, SYS_swapoff, SYS_mount, SYS_umount2, SYS_pivot_root, SYS_unshare,
-    SYS_setns, SYS_personality, SYS_mlockall,
+    SYS_vfork, SYS_pause, SYS_rt_sigreturn, SYS_ptrace, SYS_seccomp, SYS_reboot, SYS_alarm,
+    SYS_setitimer, SYS_timer_create, SYS_timer_settime, SYS_accept, SYS_accept4, SYS_recvfrom,
+    SYS_recvmsg, SYS_recvmmsg, SYS_connect, SYS_io_getevents, SYS_io_pgetevents, SYS_userfaultfd,
+    SYS_vhangup, SYS_kexec_load, SYS_swapon, SYS_swapoff, SYS_mount, SYS_umount2, SYS_pivot_root,
+    SYS_unshare, SYS_setns, SYS_personality, SYS_mlockall,
     SYS_set_tid_address, /* harmless today; a future clear_child_tid on exit is not */
 };
 
@@ -865,6 +864,16 @@ static void fixup(const struct sysent *s, uint64_t *a)
         a[1] = gen_harmless_sig();
     if (IS("tgkill"))
         a[2] = gen_harmless_sig();
+    if (IS("rt_sigqueueinfo"))
+        a[1] = gen_harmless_sig(); /* with any siginfo: the sender's to forge */
+    if (IS("rt_tgsigqueueinfo"))
+        a[2] = gen_harmless_sig();
+    if (IS("rt_sigtimedwait")) {
+        /* A wait of at most 2 ms (never NULL: forever). */
+        a[2] = gen_timespec(0);
+        if (chance(70))
+            a[3] = 8;
+    }
     if (IS("pidfd_send_signal")) {
         a[1] = gen_harmless_sig();
         a[2] = 0; /* no siginfo: a forged one could claim a real signal */

@@ -363,8 +363,8 @@ static void fsize_limit(const char *dir)
     struct iovec iov[2] = { { buf, 6 }, { buf, 6 } };
     int p[2];
     sc(SYS_pipe2, p, O_NONBLOCK);
-    /* SIGXFSZ would kill natively; the sandbox has no signal delivery yet,
-     * so both runs ignore it and see EFBIG (SIGXFSZ comes with signals). */
+    /* SIGXFSZ ignored: each call past the limit is EFBIG (sig_restart
+     * has SIGXFSZ itself). */
     struct rlimit rl = { 10, RLIM_INFINITY }, old;
     sc(SYS_getrlimit, RLIMIT_FSIZE, &old);
     signal(SIGXFSZ, SIG_IGN);

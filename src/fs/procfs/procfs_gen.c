@@ -415,9 +415,10 @@ int procfs_gen_stat(struct strbuf *out, struct task *reader, struct process *p)
     /* No controlling tty (tty_nr 0, tpgid -1). flags 0: no PF_* state (no
      * PF_RANDOMIZE: the layout is fixed). */
     strbuf_printf(out, "%d (%.*s) %c %d %d %d 0 -1 0", p->pid, (int)comm_len(p), p->comm,
-                  p->state == PROC_ZOMBIE ? 'Z'
-                  : self                  ? 'R'
-                                          : 'S',
+                  p->state == PROC_ZOMBIE                                           ? 'Z'
+                  : self                                                            ? 'R'
+                  : __atomic_load_n(&p->job_state, __ATOMIC_RELAXED) == JOB_STOPPED ? 'T'
+                                                                                    : 'S',
                   process_ppid(p), p->pgid, p->sid);
     /* minflt cminflt majflt cmajflt utime stime cutime cstime: children's
      * totals are not kept. */
@@ -546,7 +547,9 @@ static void status_ids(struct strbuf *out, struct process *p, int self, const st
     strbuf_printf(out, "State:\t%s\n",
                   p->state == PROC_ZOMBIE ? "Z (zombie)"
                   : self                  ? "R (running)"
-                                          : "S (sleeping)");
+                  : __atomic_load_n(&p->job_state, __ATOMIC_RELAXED) == JOB_STOPPED
+                      ? "T (stopped)"
+                      : "S (sleeping)");
     strbuf_printf(out, "Tgid:\t%d\nNgid:\t0\nPid:\t%d\nPPid:\t%d\nTracerPid:\t0\n", p->pid, p->pid,
                   process_ppid(p));
     strbuf_printf(out, "Uid:\t%u\t%u\t%u\t%u\n", c->uid, c->euid, c->suid, c->fsuid);
