@@ -267,12 +267,14 @@ static void test_blocking(void)
 }
 
 static volatile int sig_got, sig_code, sig_val, sig_pid;
+static void *volatile sig_ptr;
 static void on_sig(int s, siginfo_t *si, void *uc)
 {
     (void)uc;
     sig_got = s;
     sig_code = si->si_code;
     sig_val = si->si_value.sival_int;
+    sig_ptr = si->si_value.sival_ptr;
     sig_pid = si->si_pid;
 }
 
@@ -317,6 +319,13 @@ static void test_notify(void)
     snd(fd, "w", 0);
     check(sig_got == 0, "no signal after unregistering");
     rcv(fd, buf, sizeof buf, 0);
+    sev.value.p = (void *)0x1234567800000042UL;
+    sc(SYS_mq_notify, fd, &sev);
+    snd(fd, "p", 0);
+    check(sig_got == SIGUSR1 && sig_ptr == (void *)0x1234567800000042UL,
+          "the whole sigev_value arrives as si_value");
+    rcv(fd, buf, sizeof buf, 0);
+    sev.value.i = 42;
 
     /* Another process's registration; it goes with its death. */
     int pp[2], back[2];
