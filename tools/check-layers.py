@@ -40,7 +40,7 @@ LAYERS = [
                                       "src/sentry/exit.c", "src/sentry/signal.c",
                                       "src/sentry/signalfd.c", "src/sentry/sigframe.c",
                                       "src/sentry/pidfd.c", "src/loader/", "src/fs/setup.c",
-                                      "src/fs/pathop.c"]),
+                                      "src/fs/pathop.c", "src/ipc/"]),
     ("futexes and timeouts", ["src/sentry/futex.c", "src/sentry/ktime.c"]),
     ("vfs operations", ["src/fs/vfs/namei.c"]),
     ("file systems", ["src/fs/hostfs/", "src/fs/tmpfs/", "src/fs/devfs/", "src/fs/procfs/"]),

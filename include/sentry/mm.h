@@ -207,6 +207,10 @@ void mm_kill(struct mm *mm);
  * drops the mm, and with it the deny on writers, before the parent can
  * learn of the exit, however long the rest of the teardown takes). */
 void mm_allow_exe_write(struct mm *mm);
+/* The last user of mm is gone and its stub killed: drop the mappings'
+ * file references now (Linux's exit_mmap comes before the parent is told:
+ * a System V segment's attach count, the last close of a mapped file). */
+void mm_release_mappings(struct mm *mm);
 void mm_kill_last(struct mm *mm, struct guest_ctx *ctx);
 /* After reading something by that pid: 1 if it still named the stub, so
  * the data was not some later process's that reused the pid. */

@@ -14,6 +14,7 @@
 
 #include "fs/file/fdtable.h"
 #include "fs/file/lock.h"
+#include "ipc/ipc.h"
 #include "sentry/futex.h"
 #include "sentry/kernel.h"
 #include "sentry/process.h"
@@ -220,6 +221,7 @@ static void process_died(struct process *p, int wstatus)
 {
     struct sandbox *box = p->sandbox;
     lock_release_process(p);
+    ipc_sem_exit(p);
     pthread_mutex_lock(&p->lock);
     struct fdtable *files = p->files;
     p->files = NULL;
@@ -364,6 +366,7 @@ void task_exit(struct task *t)
         pthread_mutex_unlock(&p->sandbox->tasklist);
         mm_kill_last(p->mm, ctx);
         mm_allow_exe_write(p->mm);
+        mm_release_mappings(p->mm);
     } else if (last && ctx) {
         mm_end_thread(ctx);
     }

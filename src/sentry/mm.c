@@ -720,6 +720,13 @@ void mm_allow_exe_write(struct mm *mm)
         inode_allow_write(mm->exe_file->inode);
 }
 
+void mm_release_mappings(struct mm *mm)
+{
+    pthread_mutex_lock(&mm->lock);
+    vma_set_free(&mm->vmas);
+    pthread_mutex_unlock(&mm->lock);
+}
+
 void mm_kill_last(struct mm *mm, struct guest_ctx *ctx)
 {
     mm_kill(mm);

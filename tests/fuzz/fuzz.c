@@ -96,10 +96,9 @@ static const int excluded[] = {
      * the return address of the call the parent is still in. */
     SYS_vfork, SYS_pause, SYS_rt_sigreturn, SYS_ptrace, SYS_seccomp, SYS_reboot, SYS_alarm,
     SYS_setitimer, SYS_timer_create, SYS_timer_settime, SYS_accept, SYS_accept4, SYS_recvfrom,
-    SYS_recvmsg, SYS_recvmmsg, SYS_connect, SYS_msgrcv, SYS_msgsnd, SYS_semop, SYS_semtimedop,
-    SYS_mq_timedreceive, SYS_mq_timedsend, SYS_io_getevents, SYS_io_pgetevents, SYS_userfaultfd,
+    SYS_recvmsg, SYS_recvmmsg, SYS_connect, SYS_io_getevents, SYS_io_pgetevents, SYS_userfaultfd,
     SYS_vhangup, SYS_kexec_load, SYS_swapon, SYS_swapoff, SYS_mount, SYS_umount2, SYS_pivot_root,
-    SYS_unshare, SYS_setns, SYS_shmat, SYS_personality, SYS_mlockall,
+    SYS_unshare, SYS_setns, SYS_personality, SYS_mlockall,
     SYS_set_tid_address, /* harmless today; a future clear_child_tid on exit is not */
 };
 
@@ -1111,6 +1110,44 @@ static void fixup(const struct sysent *s, uint64_t *a)
             t[0] = 0;
             t[1] = chance(80) ? 0 : 1000000000L;
             a[2] = chance(85) ? (uint64_t)(uintptr_t)t : gen_badptr();
+        }
+    } else if (IS("msgsnd") || IS("msgrcv")) {
+        /* Never a wait: IPC_NOWAIT always; sizes past msgmax are refused. */
+        a[2] = bounded(a[2], 1UL << 14);
+        a[IS("msgsnd") ? 3 : 4] |= 04000;
+    } else if (IS("semop") || IS("semtimedop")) {
+        /* Operations of our own: semop's all with IPC_NOWAIT, semtimedop's
+         * with a wait of at most 2 ms (never NULL: forever). */
+        struct {
+            uint16_t num;
+            int16_t op, flg;
+        } *b = (void *)strarea(6 * 8);
+        for (int i = 0; i < 8; i++) {
+            b[i].num = (uint16_t)gen_below(90, 4);
+            b[i].op = (int16_t)(chance(80) ? (int64_t)below(5) - 2 : (int64_t)gen_int());
+            b[i].flg = (int16_t)(chance(80) ? (int64_t)(below(2) * 0x1000) : (int64_t)gen_int());
+            if (IS("semop"))
+                b[i].flg |= 04000;
+        }
+        /* Not any memory: operations without IPC_NOWAIT could wait forever. */
+        a[1] = chance(90) ? (uint64_t)(uintptr_t)b : gen_badptr();
+        a[2] = gen_below(90, 9);
+        if (IS("semtimedop"))
+            a[3] = gen_timespec(0);
+    } else if (IS("mq_timedsend") || IS("mq_timedreceive")) {
+        /* An absolute CLOCK_REALTIME timeout near 1970: never a wait. */
+        a[2] = bounded(a[2], 1UL << 20);
+        a[4] = gen_timespec(0);
+    } else if (IS("shmget")) {
+        a[1] = bounded(a[1], 4UL << 20); /* an attach stays inside the arena */
+    } else if (IS("shmat")) {
+        /* Into the arena or where the kernel likes, never over our own
+         * memory (SHM_REMAP only in the arena). */
+        if (chance(50)) {
+            a[1] = 0;
+            a[2] &= ~(uint64_t)040000;
+        } else {
+            a[1] = ARENA + below(ARENA_SIZE / 2);
         }
     } else if (IS("poll")) {
         a[0] = gen_pollfds();

@@ -122,6 +122,19 @@ int main(void)
     } sa = { SIG_IGN, 0x04000000, 0, 0 };
     sc(SYS_getrlimit, RLIMIT_NOFILE, &rl);
     *(unsigned *)handle = 64;
+    /* IPC objects of this run's own (removed at the end). */
+    long msq = sc(SYS_msgget, 0 /* IPC_PRIVATE */, 0600);
+    long semid = sc(SYS_semget, 0, 2, 0600);
+    long shmid = sc(SYS_shmget, 0, 4096, 0600);
+    static char mqname[48];
+    snprintf(mqname, sizeof mqname, "badptr_all.%ld", sc(SYS_getpid));
+    long mqd = sc(SYS_mq_open, mqname, O_RDWR | O_CREAT | O_EXCL | O_NONBLOCK, 0600, 0);
+    static char mqname2[48];
+    snprintf(mqname2, sizeof mqname2, "badptr_all2.%ld", sc(SYS_getpid));
+    static struct {
+        uint16_t num;
+        int16_t op, flg;
+    } zero_op = { 0, 0, 04000 };
 
     const struct row rows[] = {
         { "read buf", SYS_read, A_OUT, { fd_file, BAD, 16 } },
@@ -271,6 +284,26 @@ int main(void)
           A_IN,
           { (long)&wv, 1, 0, BAD, CLOCK_MONOTONIC },
           1 },
+        /* System V IPC and POSIX message queues. */
+        { "msgsnd msgp", SYS_msgsnd, A_IN, { msq, BAD, 4, 04000 } },
+        { "msgctl IPC_STAT buf", SYS_msgctl, A_OUT, { msq, 2, BAD } },
+        { "msgctl IPC_SET buf", SYS_msgctl, A_IN, { msq, 1, BAD } },
+        { "semop sops", SYS_semop, A_IN, { semid, BAD, 1 } },
+        { "semtimedop timeout", SYS_semtimedop, A_IN, { semid, (long)&zero_op, 1, BAD } },
+        { "semctl IPC_STAT buf", SYS_semctl, A_OUT, { semid, 0, 2, BAD } },
+        { "semctl IPC_SET buf", SYS_semctl, A_IN, { semid, 0, 1, BAD } },
+        { "semctl GETALL array", SYS_semctl, A_OUT, { semid, 0, 13, BAD } },
+        { "semctl SETALL array", SYS_semctl, A_IN, { semid, 0, 17, BAD } },
+        { "shmctl IPC_STAT buf", SYS_shmctl, A_OUT, { shmid, 2, BAD } },
+        { "shmctl IPC_SET buf", SYS_shmctl, A_IN, { shmid, 1, BAD } },
+        { "mq_open name", SYS_mq_open, A_PATH, { BAD, O_RDONLY } },
+        { "mq_open attr", SYS_mq_open, A_IN, { (long)mqname2, O_RDWR | O_CREAT, 0600, BAD } },
+        { "mq_timedsend msg", SYS_mq_timedsend, A_IN, { mqd, BAD, 4, 0, (long)&ts0 } },
+        { "mq_timedsend timeout", SYS_mq_timedsend, A_IN, { mqd, (long)"x", 1, 0, BAD } },
+        { "mq_timedreceive timeout", SYS_mq_timedreceive, A_IN, { mqd, (long)buf, 8192, 0, BAD } },
+        { "mq_notify sevp", SYS_mq_notify, A_IN, { mqd, BAD } },
+        { "mq_getsetattr new", SYS_mq_getsetattr, A_IN, { mqd, BAD, 0 } },
+        { "mq_getsetattr old", SYS_mq_getsetattr, A_OUT, { mqd, 0, BAD } },
         { "nanosleep req", SYS_nanosleep, A_IN, { BAD, 0 } },
         { "nanosleep rem", SYS_nanosleep, A_OUT, { (long)&ts0, BAD } },
         { "clock_nanosleep req", SYS_clock_nanosleep, A_IN, { CLOCK_MONOTONIC, 0, BAD, 0 } },
@@ -295,8 +328,9 @@ int main(void)
             long ret = raw_syscall6(r->nr, a[0], a[1], a[2], a[3], a[4], a[5]);
             /* Descriptors a successful call made are closed again, so
              * that the numbers stay the same natively and sandboxed. */
-            if (ret >= 0 && (r->nr == SYS_open || r->nr == SYS_openat || r->nr == SYS_creat ||
-                             r->nr == SYS_openat2 || r->nr == SYS_memfd_create))
+            if (ret >= 0 &&
+                (r->nr == SYS_open || r->nr == SYS_openat || r->nr == SYS_creat ||
+                 r->nr == SYS_openat2 || r->nr == SYS_memfd_create || r->nr == SYS_mq_open))
                 sc(SYS_close, ret);
             if (r->nr == SYS_time && ret > 0)
                 ret = 1; /* the time itself differs between the runs */
@@ -312,6 +346,13 @@ int main(void)
             ret_name(sc(SYS_preadv, fd_file, &v, 1, 0, 0)));
     }
 
+    sc(SYS_close, mqd);
+    sc(SYS_mq_unlink, mqname);
+    out("mq_unlink of the queue mq_open with a NULL attr made -> %s\n",
+        ret_name(sc(SYS_mq_unlink, mqname2)));
+    sc(SYS_msgctl, msq, 0 /* IPC_RMID */, 0);
+    sc(SYS_semctl, semid, 0, 0, 0);
+    sc(SYS_shmctl, shmid, 0, 0);
     /* No failed call left a descriptor behind. */
     long lowest = sc(SYS_dup, 0);
     out("lowest free fd %ld\n", lowest);

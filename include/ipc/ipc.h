@@ -1,0 +1,88 @@
+/* System V IPC (message queues, semaphores, shared memory) and POSIX
+ * message queues: the sandbox's one IPC namespace, never the host's.
+ *
+ * Each kind of object (msg, sem, shm) has its id table and one lock (the
+ * kind's mutex, held by every operation on its objects and the condition
+ * lock of their sleepers); ids follow Linux's scheme (ipc_idr_alloc:
+ * index allocated cyclically below the kind's limit, a sequence number
+ * that grows when the index wraps, id = seq << 15 | index). Permissions
+ * are Linux's ipcperms against the caller's creds. */
+#ifndef IPC_IPC_H
+#define IPC_IPC_H
+
+#include <stdint.h>
+
+struct creds;
+struct process;
+
+/* ipcperms' access masks (linux/stat.h). */
+#define S_IRUGO 0444
+#define S_IWUGO 0222
+#define S_IXUGO 0111
+
+/* Linux's kern_ipc_perm. */
+struct ipc_obj {
+    int32_t key;
+    uint32_t uid, gid, cuid, cgid;
+    uint32_t mode; /* permission bits and the kind's flags (SHM_DEST ...) */
+    int id;
+    uint16_t seq;
+    int deleted; /* removed from the table (IPC_RMID) */
+};
+
+struct ipc_ids {
+    struct ipc_obj **slot; /* by index */
+    int cap;
+    int in_use;
+    int seq;
+    int last_idx; /* the last index handed out (-1: none) */
+    int limit;    /* indices below this (msgmni, semmni, shmmni) */
+};
+
+#define IPC_SEQ_SHIFT 15
+#define IPC_SEQ_MAX (1 << 16)
+
+/* Enter p under a new id; its key, owner and mode must be set. The id, or
+ * -ENOSPC when the table is full (-ENOMEM without memory). */
+int ipc_ids_add(struct ipc_ids *ids, struct ipc_obj *p);
+/* Take p out of the table (its id no longer finds it). */
+void ipc_ids_remove(struct ipc_ids *ids, struct ipc_obj *p);
+/* The object with this key (not IPC_PRIVATE), or NULL. */
+struct ipc_obj *ipc_ids_find_key(struct ipc_ids *ids, int32_t key);
+/* The object of id (index and sequence), or NULL (Linux: EINVAL). */
+struct ipc_obj *ipc_ids_find(struct ipc_ids *ids, int id);
+/* The object at index idx (the *_STAT commands), or NULL. */
+struct ipc_obj *ipc_ids_at(struct ipc_ids *ids, int idx);
+/* The highest index in use, or -1 (Linux's ipc_get_maxidx). */
+int ipc_ids_max_idx(const struct ipc_ids *ids);
+
+/* New object's owner and mode (the low nine bits of flag). */
+void ipc_obj_init(struct ipc_obj *p, int32_t key, int flag, const struct creds *c);
+/* Linux's ipcperms: 0 if c may access p as flag asks (S_IRUGO, S_IWUGO
+ * ...), else -EACCES (CAP_IPC_OWNER passes). */
+int ipc_perms(const struct creds *c, const struct ipc_obj *p, int flag);
+/* IPC_SET and IPC_RMID: the owner or creator, or CAP_SYS_ADMIN; -EPERM. */
+int ipc_may_change(const struct creds *c, const struct ipc_obj *p);
+
+/* struct ipc64_perm of x86-64 (what *_STAT and IPC_SET exchange). */
+struct ipc64_perm_k {
+    int32_t key;
+    uint32_t uid, gid, cuid, cgid;
+    uint32_t mode;
+    uint16_t seq, pad2;
+    uint32_t pad3;
+    uint64_t unused1, unused2;
+};
+_Static_assert(sizeof(struct ipc64_perm_k) == 48, "ipc64_perm");
+void ipc_perm_out(const struct ipc_obj *p, struct ipc64_perm_k *out);
+/* IPC_SET's change: uid, gid and the permission bits of mode. */
+void ipc_perm_set(struct ipc_obj *p, const struct ipc64_perm_k *in);
+
+/* The realtime clock's seconds (the objects' times). */
+int64_t ipc_now(void);
+
+/* A process's last thread has exited: its semaphore undo records are
+ * applied and dropped (Linux's exit_sem). */
+void ipc_sem_exit(struct process *p);
+
+#endif

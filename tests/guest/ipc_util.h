@@ -1,0 +1,55 @@
+/* ipc_util.h: what the System V IPC and POSIX message queue tests share:
+ * the kernel's x86-64 structures (libc's differ between musl and glibc),
+ * a key that no other run uses, and a child that gives up root. */
+#ifndef IPC_UTIL_H
+#define IPC_UTIL_H
+
+#include "proc_util.h"
+
+#include <stdint.h>
+
+#ifndef IPC_PRIVATE
+#define IPC_PRIVATE 0
+#endif
+#define K_IPC_CREAT 01000
+#define K_IPC_EXCL 02000
+#define K_IPC_NOWAIT 04000
+#define K_IPC_RMID 0
+#define K_IPC_SET 1
+#define K_IPC_STAT 2
+#define K_IPC_INFO 3
+
+struct k_ipc64_perm {
+    int32_t key;
+    uint32_t uid, gid, cuid, cgid, mode;
+    uint16_t seq, pad2;
+    uint32_t pad3;
+    uint64_t unused1, unused2;
+};
+
+/* A key of this run's own: the pid and a tag, never printed. */
+static inline int32_t ipc_key(int tag)
+{
+    return (int32_t)(0x49000000 | ((getpid() & 0xfffff) << 4) | (tag & 0xf));
+}
+
+/* In a child: become uid and gid 65534 without capabilities (a root
+ * test drops them; an unprivileged one is that user already or keeps its
+ * ids, and has no capabilities either). */
+static inline void drop_to_nobody(void)
+{
+    if (geteuid() == 0) {
+        sc(SYS_setgroups, 0, 0);
+        sc(SYS_setresgid, 65534, 65534, 65534);
+        sc(SYS_setresuid, 65534, 65534, 65534);
+    }
+}
+
+static inline void ms_sleep(long ms)
+{
+    struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+    while (sc(SYS_nanosleep, &ts, &ts) == -EINTR)
+        ;
+}
+
+#endif
