@@ -13,6 +13,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <stdint.h>
+#include <sys/epoll.h>
 #include <sys/inotify.h>
 #include <sys/ioctl.h>
 #include <sys/wait.h>
@@ -170,6 +171,16 @@ static void test_errors(void)
     check(e.wd == 1 && e.mask == IN_IGNORED && e.len == 0, "wd 1 IN_IGNORED");
     check_err(sc(SYS_write, fd, "12345678", 8), EBADF, "write (the instance is read-only)");
     check_ret(sc(SYS_lseek, fd, 0, SEEK_SET), 0, "lseek");
+    char link[64], target[64] = "";
+    snprintf(link, sizeof link, "/proc/self/fd/%ld", fd);
+    sc(SYS_readlink, link, target, sizeof target - 1);
+    check(strcmp(target, "anon_inode:inotify") == 0, "/proc/self/fd: anon_inode:inotify (%s)",
+          target);
+    /* Watching needs read permission (root has it anyway). */
+    sc(SYS_chmod, "file", 0);
+    long r = add(fd, "file", IN_MODIFY);
+    check(sc(SYS_geteuid) == 0 ? r == 3 : r == -EACCES, "a file without read permission");
+    sc(SYS_chmod, "file", 0644);
     sc(SYS_close, efd);
     sc(SYS_close, dfd);
     sc(SYS_close, fd);
@@ -265,6 +276,10 @@ static void test_queue(void)
     check_ret(n, 0, "nothing queued");
     struct pollfd p = { (int)fd, POLLIN | POLLOUT, 0 };
     check_ret(sc(SYS_poll, &p, 1, 0), 0, "not ready while empty");
+    long ep = sc(SYS_epoll_create1, 0);
+    struct epoll_event ev = { .events = EPOLLIN | EPOLLOUT | EPOLLET, .data.u64 = 7 };
+    check_ret(sc(SYS_epoll_ctl, ep, EPOLL_CTL_ADD, fd, &ev), 0, "epoll_ctl ADD");
+    check_ret(sc(SYS_epoll_wait, ep, &ev, 1, 0), 0, "epoll: not ready while empty");
     char b[256];
     check_err(sc(SYS_read, fd, b, sizeof b), EAGAIN, "an empty non-blocking read");
     check_err(sc(SYS_read, fd, b, 0), EAGAIN, "an empty read of 0 bytes");
@@ -275,6 +290,11 @@ static void test_queue(void)
     sc(SYS_close, f);
     check_ret(sc(SYS_poll, &p, 1, 0), 1, "ready with events");
     check_ret(p.revents, POLLIN, "POLLIN");
+    memset(&ev, 0, sizeof ev);
+    check_ret(sc(SYS_epoll_wait, ep, &ev, 1, 0), 1, "epoll: ready");
+    check(ev.events == EPOLLIN && ev.data.u64 == 7, "epoll: EPOLLIN (%#x)", ev.events);
+    check_ret(sc(SYS_epoll_wait, ep, &ev, 1, 0), 0, "epoll: edge-triggered, once");
+    sc(SYS_close, ep);
     check_ret(sc(SYS_ioctl, fd, FIONREAD, &n), 0, "FIONREAD");
     check_ret(n, 3 * 32, "three events of 32 bytes (the writes coalesce)");
     check_err(sc(SYS_ioctl, fd, FIONREAD, BADPTR), EFAULT, "FIONREAD to a bad pointer");

@@ -453,6 +453,8 @@ static int anon_name(struct file *f, char *buf, size_t len)
 {
     if (f->inode && S_ISFIFO(f->inode->mode))
         return snprintf(buf, len, "pipe:[%llu]", (unsigned long long)f->inode->ino);
+    if (is_inotify_file(f))
+        return snprintf(buf, len, "anon_inode:inotify"); /* Linux's name has no brackets */
     return snprintf(buf, len, "anon_inode:[%s]", f->ops && f->ops->name ? f->ops->name : "file");
 }
 
