@@ -19,6 +19,9 @@
 #include <sys/wait.h>
 
 #define MS 1000000L
+#ifndef RENAME_EXCHANGE
+#define RENAME_EXCHANGE 2
+#endif
 
 static void msleep(long ms)
 {
@@ -259,6 +262,17 @@ static void test_events(void)
     sc(SYS_rmdir, "d2/d1");
     sc(SYS_rmdir, "d2");
     drain(fd, "remove d2 and its entries");
+    wfile("x", "1");
+    wfile("y", "2");
+    check_ret(add(fd, "x", IN_MOVE_SELF | IN_ATTRIB), 6, "watch x");
+    check_ret(add(fd, "y", IN_MOVE_SELF | IN_ATTRIB), 7, "watch y");
+    drain(fd, "x and y");
+    check_ret(sc(SYS_renameat2, AT_FDCWD, "x", AT_FDCWD, "y", RENAME_EXCHANGE), 0,
+              "RENAME_EXCHANGE");
+    drain(fd, "exchange x and y");
+    sc(SYS_unlink, "x");
+    sc(SYS_unlink, "y");
+    drain(fd, "unlink both");
     check_ret(sc(SYS_inotify_rm_watch, fd, 1), 0, "rm_watch the directory");
     drain(fd, "after rm_watch");
     sc(SYS_close, fd);
@@ -522,19 +536,22 @@ int main(void)
     test_blocking();
     test_overflow();
     work_end();
-    /* The same under /tmp. */
-    char tmp[64];
-    snprintf(tmp, sizeof tmp, "/tmp/fs_inotify.%ld", sc(SYS_getpid));
-    rmtree(tmp);
-    if (sc(SYS_mkdir, tmp, 0755) == 0) {
-        snprintf(g_work, sizeof g_work, "%s", tmp);
-        out("== /tmp\n");
-        run_all();
-        sc(SYS_chdir, "/");
+    /* The same under /tmp (tmpfs in the sandbox) and /dev/shm (devfs). */
+    static const char *const dirs[] = { "/tmp", "/dev/shm" };
+    for (size_t i = 0; i < sizeof dirs / sizeof dirs[0]; i++) {
+        char tmp[64];
+        snprintf(tmp, sizeof tmp, "%s/fs_inotify.%ld", dirs[i], sc(SYS_getpid));
         rmtree(tmp);
-    } else {
-        out("FAIL no directory under /tmp\n");
-        g_failed++;
+        if (sc(SYS_mkdir, tmp, 0755) == 0) {
+            snprintf(g_work, sizeof g_work, "%s", tmp);
+            out("== %s\n", dirs[i]);
+            run_all();
+            sc(SYS_chdir, "/");
+            rmtree(tmp);
+        } else {
+            out("FAIL no directory under %s\n", dirs[i]);
+            g_failed++;
+        }
     }
     return finish();
 }
