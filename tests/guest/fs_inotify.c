@@ -476,6 +476,51 @@ static void test_blocking(void)
     sc(SYS_unlink, "f");
 }
 
+/* Processes making files at once while the parent reads (blocking): every
+ * creation arrives once (distinct names never coalesce). */
+static void test_concurrent(void)
+{
+    enter("concurrent");
+    enum { KIDS = 4, FILES = 50 };
+    long fd = ino_init(0);
+    check_ret(add(fd, ".", IN_CREATE), 1, "watch the directory");
+    long pids[KIDS];
+    for (int k = 0; k < KIDS; k++) {
+        pids[k] = sc(SYS_fork);
+        if (pids[k] == 0) {
+            for (int i = 0; i < FILES; i++) {
+                char name[32];
+                snprintf(name, sizeof name, "c%d_%d", k, i);
+                sc(SYS_close, sc(SYS_open, name, O_WRONLY | O_CREAT, 0644));
+            }
+            sc(SYS_exit_group, 0);
+        }
+    }
+    int got = 0, bad = 0;
+    while (got < KIDS * FILES) {
+        long r = sc(SYS_read, fd, evbuf, sizeof evbuf);
+        if (r <= 0) {
+            bad++;
+            break;
+        }
+        for (long off = 0; off < r;) {
+            struct inotify_event *e = (struct inotify_event *)(evbuf + off);
+            if (e->wd == 1 && e->mask == IN_CREATE && e->name[0] == 'c')
+                got++;
+            else
+                bad++;
+            off += (long)sizeof(*e) + e->len;
+        }
+    }
+    for (int k = 0; k < KIDS; k++)
+        sc(SYS_wait4, pids[k], NULL, 0, 0);
+    check(got == KIDS * FILES && !bad, "every creation once (%d, %d others)", got, bad);
+    int n = -1;
+    sc(SYS_ioctl, fd, FIONREAD, &n);
+    check_ret(n, 0, "nothing more");
+    sc(SYS_close, fd);
+}
+
 /* The queue holds max_queued_events events, then one IN_Q_OVERFLOW. */
 static void test_overflow(void)
 {
@@ -534,6 +579,7 @@ int main(void)
     out("== the scratch directory\n");
     run_all();
     test_blocking();
+    test_concurrent();
     test_overflow();
     work_end();
     /* The same under /tmp (tmpfs in the sandbox) and /dev/shm (devfs). */

@@ -57,39 +57,28 @@ static struct fsn_conn *conn_of(const struct inode *i)
 /* Attached marks in the whole sandbox: no hook does anything while 0. */
 static int nr_marks;
 
-/* Inode references to drop once fsnotify_lock is released. */
-struct reap {
-    struct inode *i;
-    struct reap *next;
-};
-static struct reap *reap_list;
+/* Connectors whose last mark went, unhooked from their inode: the inode
+ * reference is dropped (and the connector freed) once fsnotify_lock is
+ * released, since the inode's end may call into its file system. Linked
+ * by hnext. */
+static struct fsn_conn *reap_list;
 
 static int any_marks(void)
 {
     return __atomic_load_n(&nr_marks, __ATOMIC_ACQUIRE) != 0;
 }
 
-static void reap_add(struct inode *i)
-{
-    struct reap *r = malloc(sizeof(*r));
-    if (!r)
-        abort(); /* a leak would keep the inode for ever; cannot happen in practice */
-    r->i = i;
-    r->next = reap_list;
-    reap_list = r;
-}
-
 void fsnotify_reap(void)
 {
     pthread_mutex_lock(&fsnotify_lock);
-    struct reap *r = reap_list;
+    struct fsn_conn *c = reap_list;
     reap_list = NULL;
     pthread_mutex_unlock(&fsnotify_lock);
-    while (r) {
-        struct reap *next = r->next;
-        inode_put(r->i);
-        free(r);
-        r = next;
+    while (c) {
+        struct fsn_conn *next = c->hnext;
+        inode_put(c->inode);
+        free(c);
+        c = next;
     }
 }
 
@@ -143,8 +132,8 @@ void fsnotify_destroy_mark(struct fsnotify_mark *m)
                 break;
             }
         i->fsnotify = NULL;
-        free(c);
-        reap_add(i);
+        c->hnext = reap_list;
+        reap_list = c;
     }
     m->group->ops->freeing_mark(m);
 }
