@@ -13,6 +13,7 @@
 #include <sys/inotify.h>
 #include <sys/stat.h>
 
+#include "base.h"
 #include "fs/vfs/fsnotify.h"
 #include "fs/vfs/vfs.h"
 
@@ -84,27 +85,62 @@ static void teardown(void)
     dput(root);
 }
 
+/* Inodes as hostfs makes them: one struct per lookup, the file told by
+ * the host's device and inode number (getattr). */
+struct fake_inode {
+    struct inode vfs;
+    dev_t dev;
+};
+
+static int fake_getattr(struct inode *i, struct stat *st)
+{
+    memset(st, 0, sizeof(*st));
+    st->st_dev = container_of(i, struct fake_inode, vfs)->dev;
+    st->st_ino = i->ino;
+    st->st_mode = i->mode;
+    st->st_nlink = 1;
+    return 0;
+}
+
+static void fake_evict(struct inode *i)
+{
+    (void)i; /* static */
+}
+
+static const struct inode_ops fake_ops = { .getattr = fake_getattr, .evict = fake_evict };
+
 START_TEST(another_struct_inode)
 {
+    static struct fake_inode a, b, other_dev;
+    inode_init(&a.vfs, file->sb, &fake_ops, NULL, 42, S_IFREG | 0644);
+    inode_init(&b.vfs, file->sb, &fake_ops, NULL, 42, S_IFREG | 0644);
+    inode_init(&other_dev.vfs, file->sb, &fake_ops, NULL, 42, S_IFREG | 0644);
+    a.dev = b.dev = 7;
+    other_dev.dev = 8;
     /* A second struct inode for the same file finds the marks. */
-    struct fsnotify_mark *m = watch(file, IN_ATTRIB | IN_MODIFY, 0);
-    struct inode alias;
-    memset(&alias, 0, sizeof(alias));
-    inode_init(&alias, file->sb, file->ops, file->fops, file->ino, file->mode);
-    fsnotify_change(&alias, NULL, ATTR_MODE | ATTR_CTIME);
-    fsnotify_change(&alias, NULL, ATTR_SIZE | ATTR_CTIME);
-    fsnotify_change(&alias, NULL, ATTR_ATIME | ATTR_CTIME); /* IN_ACCESS: not asked for */
+    struct fsnotify_mark *m = watch(&a.vfs, IN_ATTRIB | IN_MODIFY, 0);
+    fsnotify_change(&b.vfs, NULL, ATTR_MODE | ATTR_CTIME);
+    fsnotify_change(&b.vfs, NULL, ATTR_SIZE | ATTR_CTIME);
+    fsnotify_change(&b.vfs, NULL, ATTR_ATIME | ATTR_CTIME); /* IN_ACCESS: not asked for */
     ck_assert_int_eq(nseen, 2);
     ck_assert_uint_eq(seen[0].mask, IN_ATTRIB);
     ck_assert_uint_eq(seen[1].mask, IN_MODIFY);
+    /* The same number on another device is another file. */
+    fsnotify_change(&other_dev.vfs, NULL, ATTR_MODE);
+    ck_assert_int_eq(nseen, 2);
     /* Adding through the alias finds the same mark. */
     pthread_mutex_lock(&fsnotify_lock);
-    ck_assert_ptr_eq(fsnotify_find_mark(&alias, &group), m);
+    ck_assert_ptr_eq(fsnotify_find_mark(&b.vfs, &group), m);
+    ck_assert_ptr_null(fsnotify_find_mark(&other_dev.vfs, &group));
     pthread_mutex_unlock(&fsnotify_lock);
-    sb_put(alias.sb); /* the alias is never evicted */
     unwatch(m);
     ck_assert_int_eq(nseen, 3);
     ck_assert_uint_eq(seen[2].mask, IN_IGNORED);
+    ck_assert_ptr_null(a.vfs.fsnotify);
+    ck_assert_int_eq(a.vfs.refs, 1); /* the mark's reference went */
+    inode_put(&a.vfs);
+    inode_put(&b.vfs);
+    inode_put(&other_dev.vfs);
 }
 END_TEST
 

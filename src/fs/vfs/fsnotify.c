@@ -41,15 +41,26 @@ static struct fsn_conn **bucket(const struct inode *i)
     return &conns[(h >> 24) % CONN_BUCKETS];
 }
 
+/* Are a and b, two struct inodes with one number in one file system, the
+ * same file? A hostfs mount may span host file systems, whose inode
+ * numbers can meet: their devices tell. */
+static int same_file(struct inode *a, struct inode *b)
+{
+    struct stat sa, sb;
+    if (vfs_getattr(a, &sa) < 0 || vfs_getattr(b, &sb) < 0)
+        return 0;
+    return sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
+}
+
 /* The connector of the file i is, or NULL (fsnotify_lock held). */
-static struct fsn_conn *conn_of(const struct inode *i)
+static struct fsn_conn *conn_of(struct inode *i)
 {
     if (!i)
         return NULL;
     if (i->fsnotify)
         return i->fsnotify;
     for (struct fsn_conn *c = *bucket(i); c; c = c->hnext)
-        if (c->inode->sb == i->sb && c->inode->ino == i->ino)
+        if (c->inode->sb == i->sb && c->inode->ino == i->ino && same_file(c->inode, i))
             return c;
     return NULL;
 }
