@@ -153,6 +153,8 @@ static void test_errors(void)
     check_err(sc(SYS_inotify_rm_watch, efd, 1), EINVAL, "rm_watch on an eventfd");
     check_err(add(fd, "file", IN_MODIFY | IN_ONLYDIR), ENOTDIR, "IN_ONLYDIR on a file");
     check_err(add(fd, "missing", IN_MODIFY), ENOENT, "a missing path");
+    check_err(add(fd, "", IN_MODIFY), ENOENT, "an empty path");
+    check_err(add(fd, NULL, IN_MODIFY), EFAULT, "a NULL path");
     check_err(add(fd, BADPTR, IN_MODIFY), EFAULT, "a bad path pointer");
     check_err(add(fd, "file/x", IN_MODIFY), ENOTDIR, "a path through a file");
     check_err(sc(SYS_inotify_rm_watch, fd, 1), EINVAL, "rm_watch of an unknown wd");
