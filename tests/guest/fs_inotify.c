@@ -181,6 +181,19 @@ static void test_errors(void)
     sc(SYS_readlink, link, target, sizeof target - 1);
     check(strcmp(target, "anon_inode:inotify") == 0, "/proc/self/fd: anon_inode:inotify (%s)",
           target);
+    /* fdinfo: a line per watch, newest first, with its mask and flags. */
+    snprintf(link, sizeof link, "/proc/self/fdinfo/%ld", fd);
+    slurp(link);
+    char line[256];
+    const char *p = strstr(g_file, "inotify wd:");
+    int lines = 0, ok_order = p && strncmp(p, "inotify wd:3 ", 13) == 0;
+    for (; p; p = strstr(p + 1, "inotify wd:"))
+        lines++;
+    check(lines == 2 && ok_order, "fdinfo: two watches, wd 3 first (%d)", lines);
+    check(find_line("inotify wd:3 ", line, sizeof line) && strstr(line, " mask:2 ignored_mask:0"),
+          "fdinfo: wd 3's mask");
+    check(find_line("inotify wd:2 ", line, sizeof line) && strstr(line, " mask:0 ignored_mask:0"),
+          "fdinfo: wd 2's mask (flags only)");
     /* Watching needs read permission (root has it anyway). */
     sc(SYS_chmod, "file", 0);
     long r = add(fd, "file", IN_MODIFY);
