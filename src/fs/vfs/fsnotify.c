@@ -323,9 +323,8 @@ void fsnotify_link(struct inode *dir, const char *name, struct inode *i)
     fsnotify_reap();
 }
 
-/* Is i, whose name d was just removed, gone (no link left)? Then
- * IN_DELETE_SELF now if d has no other user than the caller, or at the
- * close of the last file that uses it. fsnotify_lock not held. */
+/* Whether i, one of whose names was just removed, still has a link
+ * (fsnotify_lock not held: this asks the file system). */
 static int links_left(struct inode *i)
 {
     if (S_ISDIR(i->mode))
@@ -334,7 +333,9 @@ static int links_left(struct inode *i)
     return vfs_getattr(i, &st) == 0 ? st.st_nlink > 0 : 0;
 }
 
-/* The name d of i is gone (fsnotify_lock held); left: i still has links. */
+/* The name d of i is gone (fsnotify_lock held); left: i still has links.
+ * Without links, i goes now (IN_DELETE_SELF) if d has no user but the
+ * caller, else at the close of the last file that uses it. */
 static void name_gone(struct inode *i, struct dentry *d, int left)
 {
     struct fsn_conn *c = conn_of(i);
