@@ -171,6 +171,15 @@ static void test_errors(void)
     check_err(sc(SYS_inotify_rm_watch, fd, 1), EINVAL, "rm_watch 1 again");
     check_ret(add(fd, "file", IN_MODIFY), 3, "wds are not reused at once: 3");
     check_ret(add(fd0, "file", IN_MODIFY), 1, "each instance numbers from 1");
+    /* INOTIFY_IOC_SETNEXTWD: where the next number is looked for. */
+    const unsigned long setnextwd = 0x40044900UL;
+    check_ret(sc(SYS_ioctl, fd0, setnextwd, 10), 0, "SETNEXTWD 10");
+    check_ret(add(fd0, ".", IN_MODIFY), 10, "the next wd is 10");
+    check_err(sc(SYS_ioctl, fd0, setnextwd, 0), EINVAL, "SETNEXTWD 0");
+    check_err(sc(SYS_ioctl, fd0, setnextwd, -5L), EINVAL, "SETNEXTWD -5");
+    check_err(sc(SYS_ioctl, fd0, setnextwd, 1L << 33), EINVAL, "SETNEXTWD past INT_MAX");
+    check_ret(sc(SYS_ioctl, fd0, setnextwd, 1), 0, "SETNEXTWD 1");
+    check_ret(add(fd0, "/", IN_MODIFY), 2, "1 is taken: 2");
     struct inotify_event e;
     check_ret(sc(SYS_read, fd, &e, sizeof e), sizeof e, "read the IN_IGNORED of wd 1");
     check(e.wd == 1 && e.mask == IN_IGNORED && e.len == 0, "wd 1 IN_IGNORED");

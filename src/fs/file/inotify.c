@@ -246,9 +246,21 @@ static unsigned inotify_poll(struct file *f, struct poll_table *pt)
     return ev;
 }
 
+/* _IOW('I', 0, __s32): where the next watch descriptor is looked for (for
+ * checkpoint and restore; Linux's idr_set_cursor). */
+#define INOTIFY_IOC_SETNEXTWD 0x40044900UL
+
 static long inotify_ioctl(struct file *f, unsigned long req, uint64_t arg)
 {
     struct inotify_group *g = f->priv;
+    if (req == INOTIFY_IOC_SETNEXTWD) {
+        if (arg < 1 || arg > INT_MAX)
+            return -EINVAL;
+        pthread_mutex_lock(&g->lock);
+        g->last_wd = (int)arg - 1;
+        pthread_mutex_unlock(&g->lock);
+        return 0;
+    }
     if (req != FIONREAD)
         return -ENOTTY;
     pthread_mutex_lock(&g->lock);
