@@ -585,6 +585,50 @@ static void test_overflow(void)
     sc(SYS_unlink, "f");
 }
 
+/* A watched program run by another process: opened, read (the kernel's
+ * reads of its headers), closed when that process ends. */
+static void test_exec(void)
+{
+    enter("exec");
+    long in = sc(SYS_open, "/proc/self/exe", O_RDONLY);
+    long to = sc(SYS_open, "prog", O_WRONLY | O_CREAT | O_TRUNC, 0755);
+    long n;
+    while ((n = sc(SYS_read, in, evbuf, sizeof evbuf)) > 0)
+        sc(SYS_write, to, evbuf, n);
+    sc(SYS_close, in);
+    sc(SYS_close, to);
+    long fd = ino_init(IN_NONBLOCK);
+    check_ret(add(fd, "prog", IN_ALL_EVENTS), 1, "watch a program");
+    long pid = sc(SYS_fork);
+    if (pid == 0) {
+        char *argv[] = { "prog", "--exit", NULL };
+        char *envp[] = { NULL };
+        sc(SYS_execve, "./prog", argv, envp);
+        sc(SYS_exit_group, 1);
+    }
+    int st = -1;
+    sc(SYS_wait4, pid, &st, 0, 0);
+    check(WIFEXITED(st) && WEXITSTATUS(st) == 0, "the program ran");
+    /* The program's last reference may go just after the parent is told:
+     * wait (10 s at most) for the close. */
+    out("exec of the watched program, its exit:\n");
+    int closed = 0;
+    for (int i = 0; i < 100 && !closed; i++) {
+        struct pollfd p = { (int)fd, POLLIN, 0 };
+        if (sc(SYS_poll, &p, 1, 100) != 1)
+            continue;
+        long r = sc(SYS_read, fd, evbuf, sizeof evbuf);
+        for (long off = 0; off < r;) {
+            struct inotify_event *e = (struct inotify_event *)(evbuf + off);
+            out("  wd=%d %s\n", e->wd, mask_name(e->mask));
+            closed |= !!(e->mask & IN_CLOSE_NOWRITE);
+            off += (long)sizeof(*e) + e->len;
+        }
+    }
+    drain(fd, "then");
+    sc(SYS_close, fd);
+}
+
 static void run_all(void)
 {
     test_events();
@@ -593,8 +637,10 @@ static void run_all(void)
     test_delete_open();
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
+    if (argc > 1 && strcmp(argv[1], "--exit") == 0)
+        return 0; /* test_exec's program */
     sc(SYS_umask, 022);
     if (work_begin("fs_inotify") < 0)
         return 1;
@@ -604,6 +650,7 @@ int main(void)
     run_all();
     test_blocking();
     test_concurrent();
+    test_exec();
     test_overflow();
     work_end();
     /* The same under /tmp (tmpfs in the sandbox) and /dev/shm (devfs). */
