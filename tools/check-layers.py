@@ -47,6 +47,7 @@ LAYERS = [
     ("process objects and pid table", ["src/sentry/pid.c"]),
     ("memory", ["src/sentry/mm.c", "src/sentry/mm_host.c", "src/sentry/vma.c"]),
     ("files, fd table, pipes, locks, poll, devices", ["src/fs/file/"]),
+    ("file change notification", ["src/fs/vfs/fsnotify.c"]),
     ("vfs objects and walk", ["src/fs/vfs/vfs.c"]),
     ("guest memory access", ["src/sentry/copy.c"]),
     ("credentials", ["src/sentry/creds.c"]),

@@ -20,6 +20,7 @@
 #include "fs/pathop.h"
 #include "fs/file/lock.h"
 #include "fs/file/pipe.h"
+#include "fs/vfs/fsnotify.h"
 #include "fs/vfs/vfs.h"
 #include "sentry/kernel.h"
 #include "sentry/syscall.h"
@@ -598,6 +599,8 @@ long sys_ftruncate(struct task *t, const struct sysargs *a)
         struct iattr ia = { .valid = ATTR_SIZE | ATTR_MTIME | ATTR_MTIME_NOW | ATTR_CTIME,
                             .size = len };
         r = f->inode->ops->setattr(f->inode, &ia);
+        if (r == 0)
+            fsnotify_change(f->inode, f->dentry, ia.valid);
     }
     file_put(f);
     return r;
@@ -640,6 +643,8 @@ long sys_fallocate(struct task *t, const struct sysargs *a)
         ;
     else
         r = f->ops->fallocate ? f->ops->fallocate(f, mode, off, len) : -EOPNOTSUPP;
+    if (r == 0)
+        fsnotify_modify(f); /* vfs_fallocate */
     file_put(f);
     return r;
 }

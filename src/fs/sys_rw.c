@@ -17,6 +17,7 @@
 #include "fs/file/fdtable.h"
 #include "fs/file/file.h"
 #include "fs/file/pipe.h"
+#include "fs/vfs/fsnotify.h"
 #include "fs/vfs/vfs.h"
 #include "sentry/kernel.h"
 #include "sentry/process.h"
@@ -543,6 +544,10 @@ static long rw_fd(struct task *t, enum rw_kind kind, int fd, uint64_t buf, uint6
         r = do_writev(t, f, buf, len, at);
         break;
     }
+    if (r > 0 && write)
+        fsnotify_modify(f);
+    else if (r > 0)
+        fsnotify_access(f);
     file_put(f);
     /* A write to a pipe or socket nobody reads: SIGPIPE too (pipe_write). */
     if (r == -EPIPE)
@@ -602,6 +607,8 @@ static long prwv(struct task *t, const struct sysargs *a, int write, int v2)
     long r = file_size(f, &at);
     if (r == 0)
         r = do_writev(t, f, iov, iovcnt, &at);
+    if (r > 0)
+        fsnotify_modify(f);
     file_put(f);
     return r;
 }
@@ -741,6 +748,8 @@ static long do_getdents(struct task *t, const struct sysargs *a, int old)
     if (ret >= 0)
         f->pos = d.ctx.pos;
     pthread_mutex_unlock(&f->pos_lock);
+    if (ret >= 0)
+        fsnotify_access(f); /* iterate_dir: even at the end */
     free(d.buf);
     file_put(f);
     return ret;
@@ -826,6 +835,10 @@ static long transfer(struct file *in, off_t *ipos, struct file *out, off_t *opos
             break;
     }
     free(buf);
+    if (done > 0) {
+        fsnotify_access(in);
+        fsnotify_modify(out);
+    }
     return done;
 }
 
@@ -1057,6 +1070,10 @@ long sys_splice(struct task *t, const struct sysargs *a)
                 struct splice_end e = { in, off_in ? &ioff : NULL };
                 r = pipe_splice_in(out, len, nb, splice_produce, &e);
             }
+        }
+        if (r > 0) {
+            fsnotify_access(in);
+            fsnotify_modify(out);
         }
         if (r > 0 && off_in && copy_out(t, off_in, &ioff, sizeof(ioff)) < 0)
             r = -EFAULT;

@@ -21,6 +21,7 @@
 #include "fs/file/fdtable.h"
 #include "fs/file/file.h"
 #include "fs/pathop.h"
+#include "fs/vfs/fsnotify.h"
 #include "fs/vfs/vfs.h"
 #include "sentry/kernel.h"
 #include "sentry/syscall.h"
@@ -535,6 +536,8 @@ long sys_truncate(struct task *t, const struct sysargs *a)
             struct iattr ia = { .valid = ATTR_SIZE | ATTR_MTIME | ATTR_MTIME_NOW | ATTR_CTIME,
                                 .size = len };
             r = i->ops->setattr ? i->ops->setattr(i, &ia) : -EPERM;
+            if (r == 0)
+                fsnotify_change(i, p.d, ia.valid);
         }
     }
     path_put(&p);
@@ -779,6 +782,8 @@ static long do_setxattr(struct task *t, const struct sysargs *a, int by_fd, int 
         r = xattr_change_check(t, &p, name, i->ops->setxattr != NULL);
         if (r == 0)
             r = i->ops->setxattr(i, name, val, size, flags);
+        if (r == 0)
+            fsnotify_xattr(i, p.d);
         path_put(&p);
     }
     free(val);
@@ -884,6 +889,8 @@ static long do_removexattr(struct task *t, const struct sysargs *a, int by_fd, i
     r = xattr_change_check(t, &p, name, i->ops->removexattr != NULL);
     if (r == 0)
         r = i->ops->removexattr(i, name);
+    if (r == 0)
+        fsnotify_xattr(i, p.d);
     path_put(&p);
     return r;
 }

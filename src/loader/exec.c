@@ -26,6 +26,7 @@
 #include "loader/stack.h"
 #include "fs/file/file.h"
 #include "fs/pathop.h"
+#include "fs/vfs/fsnotify.h"
 #include "fs/vfs/vfs.h"
 #include "sentry/kernel.h"
 
@@ -153,6 +154,8 @@ static ssize_t read_at(struct file *f, void *buf, size_t len, uint64_t off)
             break;
         got += (size_t)n;
     }
+    if (got > 0)
+        fsnotify_access(f); /* as kernel_read */
     return (ssize_t)got;
 }
 

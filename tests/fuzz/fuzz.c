@@ -1195,6 +1195,12 @@ static void fixup(const struct sysent *s, uint64_t *a)
         a[3] = bounded(a[3], 16UL << 20);
     } else if (IS("truncate") || IS("ftruncate")) {
         a[1] = bounded(a[1], 1UL << 30);
+    } else if (IS("inotify_add_watch")) {
+        /* Mostly real watches (events and flags), so that the calls after
+         * it generate events; the instance's reads never block (SF_BLOCKS
+         * reads get O_NONBLOCK descriptors). */
+        if (chance(70))
+            a[2] = (uint32_t)gen_int() & 0xff003fffU;
     } else if (IS("sendfile")) {
         a[2] = gen_optional(40, 8, fill_loff);
         a[3] = bounded(a[3], 1UL << 20);

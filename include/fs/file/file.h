@@ -95,6 +95,8 @@ struct file_ops {
 /* A stream whose lseek succeeds and leaves the position at 0 (Linux's
  * noop_llseek: eventfd, timerfd); pread and pwrite still give ESPIPE. */
 #define FMODE_NOOP_LLSEEK 8
+/* Opened by path and told to fsnotify (fs/vfs/fsnotify.h): its close is too. */
+#define FMODE_NOTIFY 16
 
 struct file {
     const struct file_ops *ops;

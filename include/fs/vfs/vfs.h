@@ -175,6 +175,9 @@ struct inode {
      * spaces running it as their program (opening it for writing gives
      * ETXTBSY). */
     int writers;
+    /* The watches on this inode (fs/vfs/fsnotify.h), under fsnotify_lock;
+     * NULL when none. */
+    void *fsnotify;
 };
 
 /* A name in the directory tree. Dentries live while referenced (by files,

@@ -11,6 +11,7 @@
 
 #include "fs/file/file.h"
 #include "fs/file/lock.h"
+#include "fs/vfs/fsnotify.h"
 #include "fs/vfs/vfs.h"
 #include "sentry/creds.h"
 
@@ -76,6 +77,7 @@ void file_put(struct file *f)
 {
     if (!f || __atomic_sub_fetch(&f->refs, 1, __ATOMIC_ACQ_REL) != 0)
         return;
+    fsnotify_close(f); /* first, as Linux's __fput */
     if (f->ep_release)
         f->ep_release(f); /* epoll items go with the open file description */
     if (f->inode)

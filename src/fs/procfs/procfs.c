@@ -14,6 +14,7 @@
 
 #include "base.h"
 #include "fs/file/fdtable.h"
+#include "fs/file/inotify.h"
 #include "fs/procfs/procfs.h"
 #include "fs/vfs/vfs.h"
 #include "sentry/kernel.h"
@@ -207,6 +208,10 @@ GLOBAL(g_osrelease, procfs_gen_osrelease(out))
 GLOBAL(g_pid_max, procfs_gen_pid_max(out))
 GLOBAL(g_boot_id, procfs_gen_boot_id(out))
 GLOBAL(g_uuid, procfs_gen_uuid(out))
+GLOBAL(g_inotify_events, strbuf_printf(out, "%d\n", INOTIFY_MAX_QUEUED_EVENTS) < 0 ? -ENOMEM : 0)
+GLOBAL(g_inotify_instances,
+       strbuf_printf(out, "%d\n", INOTIFY_MAX_USER_INSTANCES) < 0 ? -ENOMEM : 0)
+GLOBAL(g_inotify_watches, strbuf_printf(out, "%d\n", inotify_max_user_watches()) < 0 ? -ENOMEM : 0)
 
 /* ---- the tables ---- */
 
@@ -227,7 +232,21 @@ static const struct proc_entry kernel_dir[] = {
     { NULL, 0, 0, NULL, NULL, 0 },
 };
 
+/* inotify's limits (read-only here: the sandbox keeps Linux's defaults). */
+static const struct proc_entry inotify_dir[] = {
+    { "max_queued_events", PK_FILE, 0444, g_inotify_events, NULL, 0 },
+    { "max_user_instances", PK_FILE, 0444, g_inotify_instances, NULL, 0 },
+    { "max_user_watches", PK_FILE, 0444, g_inotify_watches, NULL, 0 },
+    { NULL, 0, 0, NULL, NULL, 0 },
+};
+
+static const struct proc_entry fs_dir[] = {
+    { "inotify", PK_DIR, 0555, NULL, inotify_dir, 0 },
+    { NULL, 0, 0, NULL, NULL, 0 },
+};
+
 static const struct proc_entry sys_dir[] = {
+    { "fs", PK_DIR, 0555, NULL, fs_dir, 0 },
     { "kernel", PK_DIR, 0555, NULL, kernel_dir, 0 },
     { NULL, 0, 0, NULL, NULL, 0 },
 };
@@ -434,6 +453,8 @@ static int anon_name(struct file *f, char *buf, size_t len)
 {
     if (f->inode && S_ISFIFO(f->inode->mode))
         return snprintf(buf, len, "pipe:[%llu]", (unsigned long long)f->inode->ino);
+    if (is_inotify_file(f))
+        return snprintf(buf, len, "anon_inode:inotify"); /* Linux's name has no brackets */
     return snprintf(buf, len, "anon_inode:[%s]", f->ops && f->ops->name ? f->ops->name : "file");
 }
 

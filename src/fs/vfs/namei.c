@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include <time.h>
 
+#include "fs/vfs/fsnotify.h"
 #include "fs/vfs/vfs.h"
 #include "sentry/creds.h"
 
@@ -192,6 +193,7 @@ int vfs_open_path(const struct creds *cred, const struct path *p, int flags, str
         file_put(f);
         return r;
     }
+    fsnotify_open(f);
     /* O_TRUNC truncates even with O_RDONLY (may_open asked for write). */
     if ((flags & O_TRUNC) && S_ISREG(i->mode)) {
         struct iattr ia = { .valid = ATTR_SIZE | ATTR_MTIME | ATTR_MTIME_NOW | ATTR_CTIME,
@@ -201,6 +203,7 @@ int vfs_open_path(const struct creds *cred, const struct path *p, int flags, str
             file_put(f);
             return r;
         }
+        fsnotify_change(i, p->d, ia.valid);
     }
     *out = f;
     return 0;
@@ -273,6 +276,7 @@ static int open_create(const struct path_op *op, const struct path *base, const 
     if (r < 0)
         goto out;
     struct dentry *nd;
+    fsnotify_create(di, last, ni);
     r = d_instantiate(dir.d, last, ni, &nd);
     if (r < 0)
         goto out;
@@ -299,6 +303,7 @@ static int open_create(const struct path_op *op, const struct path *base, const 
         file_put(f);
         goto out;
     }
+    fsnotify_open(f);
     *out = f;
 out:
     path_put(&dir);
@@ -386,8 +391,10 @@ int vfs_setattr(const struct creds *c, const struct path *p, struct iattr *ia)
     if (!i->ops->setattr)
         return -EPERM;
     int r = i->ops->setattr(i, ia);
-    if (r == 0)
+    if (r == 0) {
         setattr_copy(i, ia);
+        fsnotify_change(i, p->d, ia->valid);
+    }
     return r;
 }
 
@@ -439,8 +446,10 @@ static int prepare_create(const struct path_op *op, int dirs_ok, struct creation
  * dentry cache learns it. Releases the directory. */
 static int created(struct creation *cr, int r)
 {
-    if (r == 0)
+    if (r == 0) {
+        fsnotify_create(cr->di, cr->last, cr->ni);
         r = d_instantiate(cr->dir.d, cr->last, cr->ni, NULL);
+    }
     path_put(&cr->dir);
     return r;
 }
@@ -531,6 +540,8 @@ int vfs_link(const struct path_op *oop, const struct path_op *nop)
         r = -EPERM;
     if (r == 0) {
         r = di->ops->link(oi, di, last);
+        if (r == 0)
+            fsnotify_link(di, last, oi);
         if (r == 0) {
             struct inode *ni;
             /* Look the new name up so that each name has its own dentry. */
@@ -603,8 +614,10 @@ static int remove_name(const struct path_op *op, int is_dir)
             is_dir ? di->ops->rmdir : di->ops->unlink;
         r = op ? op(di, last, vi) : -EPERM;
     }
-    if (r == 0)
+    if (r == 0) {
         d_delete_name(dir.d, last);
+        fsnotify_remove(di, last, v.d);
+    }
     path_put(&v);
     path_put(&dir);
     return r;
@@ -743,8 +756,11 @@ int vfs_rename(const struct path_op *oop, const struct path_op *nop, unsigned fl
     if (odir.d->inode->mode & S_ISGID)
         c.gid = odir.d->inode->gid;
     r = odi->ops->rename ? odi->ops->rename(odi, olast, ndir.d->inode, nlast, flags, &c) : -EPERM;
-    if (r == 0)
+    if (r == 0) {
         d_move_name(odir.d, olast, ndir.d, nlast, flags);
+        fsnotify_rename(odi, olast, ndir.d->inode, nlast, src.d, have_dst ? dst.d : NULL,
+                        !!(flags & RENAME_EXCHANGE));
+    }
 out1:
     if (have_dst)
         path_put(&dst);
