@@ -5,6 +5,7 @@
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -89,7 +90,7 @@ static int task_turn(struct task *t, const struct platform *plat)
     case EV_SYSCALL:
         syscall_dispatch(t, ev.nr, ev.arch);
         break;
-    case EV_FAULT:
+    case EV_FAULT: {
         /* The stub region is not guest memory (copy_in and mmap treat
          * it as unmapped): a guest that jumped into stub code and
          * faulted there gets what a jump to unmapped memory gives. */
@@ -97,9 +98,30 @@ static int task_turn(struct task *t, const struct platform *plat)
             ev.signo = SIGSEGV;
             ev.code = 1; /* SEGV_MAPERR */
             ev.addr = t->regs.rip;
+            ev.trapno = 14;  /* X86_TRAP_PF */
+            ev.err = 4 | 16; /* X86_PF_USER | X86_PF_INSTR */
+            ev.cr2 = t->regs.rip;
         }
-        /* No guest handlers are delivered yet: the default action ends
-         * the process, with a core flag for the signals that dump. */
+        /* What every later signal frame carries, as Linux's thread struct
+         * (cr2 only changes with a page fault). */
+        t->trap_nr = ev.trapno;
+        t->error_code = ev.err;
+        if (ev.trapno == 14)
+            t->cr2 = ev.cr2;
+        struct sig_info info;
+        memset(&info, 0, sizeof(info));
+        info.signo = ev.signo;
+        info.code = ev.code;
+        if (ev.code != 0x80 /* SI_KERNEL: no address */)
+            info.addr = ev.addr;
+        /* Forced as the kernel forces a fault: a handler runs at once (its
+         * frame is built before the thread runs again); blocked or
+         * ignored, the default action ends the process, with a core flag
+         * for the signals that dump. */
+        if (signal_force(t, &info)) {
+            signal_deliver(t, 0, 0);
+            break;
+        }
         if (t->proc->sandbox->strace) {
             char buf[512];
             strace_fault(t, ev.signo, ev.code, ev.addr,
@@ -107,6 +129,7 @@ static int task_turn(struct task *t, const struct platform *plat)
         }
         task_exit_group(t, sig_death_status(t->proc, ev.signo));
         break;
+    }
     case EV_INTERRUPT:
     default:
         break;
