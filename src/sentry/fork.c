@@ -132,6 +132,8 @@ static void clone_regs(struct task *c, const struct task *t, const struct clone_
         c->sas_sp = t->sas_sp;
         c->sas_size = t->sas_size;
         c->sas_flags = t->sas_flags;
+    } else {
+        c->sas_flags = SS_DISABLE; /* sas_ss_reset */
     }
     c->cred = creds_get(t->cred);
     /* prctl and scheduler state is inherited, but not the parent-death

@@ -10,6 +10,7 @@
  * with SIGSEGV. */
 #include "guest.h"
 
+#include <pthread.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdint.h>
@@ -174,6 +175,26 @@ static void segv_on_alt(void)
     set_alt(NULL, 0, SS_DISABLE);
 }
 
+static void *thread_main(void *arg)
+{
+    (void)arg;
+    raise_self(SIGUSR1);
+    return NULL;
+}
+
+/* A thread starts without the alternate stack (sas_ss_reset). */
+static void in_thread(void)
+{
+    set_alt(alt, sizeof alt, 0);
+    install(SIGUSR1, outer, SA_ONSTACK);
+    pthread_t th;
+    pthread_create(&th, NULL, thread_main, NULL);
+    pthread_join(th, NULL);
+    out("a new thread's handler: on it %d, uc_stack ours %d size %ld flags %#lx\n", on_alt(where1),
+        (int)uc_sp_ok, uc_size, (unsigned long)uc_flags1);
+    set_alt(NULL, 0, SS_DISABLE);
+}
+
 static volatile int depth;
 static void recurse(int sig)
 {
@@ -218,6 +239,7 @@ int main(void)
     basic();
     autodisarm();
     segv_on_alt();
+    in_thread();
     child("a frame larger than the alternate stack", 0);
     child("nested handlers past the alternate stack's end", 1);
     child("a bad stack pointer without an alternate stack", 2);
