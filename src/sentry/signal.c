@@ -630,6 +630,10 @@ static long deliver_one(struct task *t, int sig, const struct guest_sigaction *a
 
 long signal_deliver(struct task *t, long ret, int in_syscall)
 {
+    /* After rt_sigreturn (orig_rax -1) rax is the interrupted code's, no
+     * syscall's result to restart (Linux: syscall_get_nr(regs) >= 0). */
+    if ((int64_t)t->regs.orig_rax < 0)
+        in_syscall = 0;
     signal_unblocked(t); /* default actions and ignores first */
     if (job_stop(t))
         signal_unblocked(t); /* what came while it was stopped */

@@ -220,6 +220,21 @@ static void ill(void)
     out("  trapno %ld err %#lx rip ok %d\n", g_trapno, g_err, g_rip == at);
 }
 
+/* A fault with rax holding what looks like a restart code (-ERESTARTSYS):
+ * the return from its handler is no syscall to restart. */
+static void ill_restart_lookalike(void)
+{
+    fix_kind = FIX_SKIP2;
+    uintptr_t at;
+    long rax;
+    __asm__ volatile("mov $-512, %%rax\n\t"
+                     "lea 1f(%%rip), %0\n\t"
+                     "1: ud2\n\t"
+                     : "=r"(at), "=&a"(rax));
+    report("ud2 with rax -512", SIGILL, ILL_ILLOPN, at);
+    check(rax == -512, "rax is still -512 after the handler (%ld)", rax);
+}
+
 static void trap(void)
 {
     fix_kind = FIX_NONE;
@@ -321,6 +336,7 @@ int main(void)
     bus_past_eof();
     fpe();
     ill();
+    ill_restart_lookalike();
     trap();
     longjmp_out();
     child_dies("a fault with its signal blocked", 0);
