@@ -38,7 +38,7 @@ static volatile int fix_fd = -1;
 static sigjmp_buf jb;
 static volatile int use_jump;
 
-enum { FIX_MPROTECT = 1, FIX_MMAP, FIX_TRUNCATE, FIX_SKIP2, FIX_SKIP3, FIX_RET, FIX_NONE };
+enum { FIX_MPROTECT = 1, FIX_MMAP, FIX_TRUNCATE, FIX_SKIP2, FIX_SKIP3, FIX_RET, FIX_TF, FIX_NONE };
 
 static void handler(int sig, siginfo_t *si, void *ucv)
 {
@@ -77,6 +77,9 @@ static void handler(int sig, siginfo_t *si, void *ucv)
         uc->uc_mcontext.gregs[REG_RSP] += 8;
         break;
     }
+    case FIX_TF:
+        uc->uc_mcontext.gregs[REG_EFL] &= ~0x100;
+        break;
     default:
         break;
     }
@@ -247,6 +250,26 @@ static void trap(void)
     out("  trapno %ld err %#lx rip after it %d\n", g_trapno, g_err, g_rip == at);
 }
 
+/* The trap flag set by popf: the instruction after it traps (#DB),
+ * SIGTRAP with TRAP_TRACE at the next instruction; the handler clears
+ * the flag in the frame. */
+static void single_step(void)
+{
+    fix_kind = FIX_TF;
+    uintptr_t at;
+    __asm__ volatile("lea 1f(%%rip), %0\n\t"
+                     "pushf\n\t"
+                     "orq $0x100, (%%rsp)\n\t"
+                     "popf\n\t"
+                     "nop\n\t"
+                     "1: nop\n\t"
+                     : "=r"(at)
+                     :
+                     : "cc", "memory");
+    report("the trap flag", SIGTRAP, TRAP_TRACE, at);
+    out("  trapno %ld err %#lx rip ok %d\n", g_trapno, g_err, g_rip == at);
+}
+
 /* In a child: fault the way `how` says; the parent reports how it died. */
 static void child_dies(const char *what, int how)
 {
@@ -338,6 +361,7 @@ int main(void)
     ill();
     ill_restart_lookalike();
     trap();
+    single_step();
     longjmp_out();
     child_dies("a fault with its signal blocked", 0);
     child_dies("a fault with its signal ignored", 1);
