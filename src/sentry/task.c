@@ -118,16 +118,17 @@ static int task_turn(struct task *t, const struct platform *plat)
          * frame is built before the thread runs again); blocked or
          * ignored, the default action ends the process, with a core flag
          * for the signals that dump. */
-        if (signal_force(t, &info)) {
-            signal_deliver(t, 0, 0);
-            break;
-        }
+        int handled = signal_force(t, &info);
         if (t->proc->sandbox->strace) {
             char buf[512];
-            strace_fault(t, ev.signo, ev.code, ev.addr,
-                         (sig_death_status(t->proc, ev.signo) & 0x80) != 0, buf, sizeof(buf));
+            strace_fault(t, ev.signo, ev.code, info.addr,
+                         handled ? -1 : (sig_death_status(t->proc, ev.signo) & 0x80) != 0, buf,
+                         sizeof(buf));
         }
-        task_exit_group(t, sig_death_status(t->proc, ev.signo));
+        if (handled)
+            signal_deliver(t, 0, 0);
+        else
+            task_exit_group(t, sig_death_status(t->proc, ev.signo));
         break;
     }
     case EV_INTERRUPT:
