@@ -113,6 +113,9 @@ static int systrap_attach(struct guest_ctx *ctx)
      * after that for its first turn: no permit stays with it. */
     int r = wait_posted(ctx);
     stub_pair_unspin(ctx);
+    /* Where its FP state is, checked where it is used (fp_area). */
+    if (r == 0)
+        ctx->fpstate = __atomic_load_n(&ctx->m->ev.fpstate, __ATOMIC_RELAXED);
     return r;
 }
 

@@ -5,6 +5,7 @@
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -13,6 +14,7 @@
 #include "platform/sysmsg.h"
 #include "platform/platform.h"
 #include "sentry/kernel.h"
+#include "sentry/mm.h"
 #include "sentry/process.h"
 #include "sentry/syscall.h"
 
@@ -142,6 +144,13 @@ void task_run(struct task *t)
 {
     const struct platform *plat = t->proc->sandbox->plat;
     current_task = t;
+    if (t->fp_inherit) {
+        /* Its parent's FP state at the clone (fork.c); if it cannot be
+         * loaded the thread runs with the one its stub gave it. */
+        (void)task_fpstate_set(t, t->fp_inherit, fpu_xstate_size());
+        free(t->fp_inherit);
+        t->fp_inherit = NULL;
+    }
     while (!__atomic_load_n(&t->exiting, __ATOMIC_SEQ_CST) && task_turn(t, plat) == 0)
         ;
 }

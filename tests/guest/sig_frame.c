@@ -8,11 +8,13 @@
  * frame's place: under the red zone, the handler entered as after a call.
  * A frame without the extended layout restores the x87/SSE part only; no
  * fpstate resets the state; a corrupted one (reserved MXCSR bits, unknown
- * features in the header, misaligned) kills with SIGSEGV. */
+ * features in the header, misaligned) kills with SIGSEGV. A fork child and
+ * a new thread start with their parent's FP state. */
 #include "guest.h"
 
 #include <cpuid.h>
 #include <signal.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <sys/wait.h>
 #include <ucontext.h>
@@ -253,6 +255,52 @@ static void corrupted(const char *what, int act)
         WIFSIGNALED(st) ? WTERMSIG(st) : WEXITSTATUS(st));
 }
 
+/* A fork child and a new thread start with the FP state of their parent
+ * at the clone (MXCSR, the x87 control word, xmm8). */
+static void *thread_fp(void *arg)
+{
+    uint32_t *r = arg;
+    uint16_t cw;
+    __asm__ volatile("stmxcsr %0" : "=m"(r[0]));
+    __asm__ volatile("fnstcw %0" : "=m"(cw));
+    r[1] = cw;
+    return NULL;
+}
+
+static void inherited(void)
+{
+    uint32_t mx = 0x1f80 | 0x6000 | 0x8000, got = 0;
+    uint16_t cw = 0x27f, gcw = 0;
+    uint8_t x[16];
+    __asm__ volatile("ldmxcsr %0" ::"m"(mx));
+    __asm__ volatile("fldcw %0" ::"m"(cw));
+    long nr = SYS_fork;
+    __asm__ volatile("movdqu (%[in]), %%xmm8\n\t"
+                     "syscall\n\t"
+                     "movdqu %%xmm8, (%[o])\n\t"
+                     : "+a"(nr)
+                     : [in] "r"(pat_a), [o] "r"(x)
+                     : "rcx", "r11", "xmm8", "memory");
+    __asm__ volatile("stmxcsr %0" : "=m"(got));
+    __asm__ volatile("fnstcw %0" : "=m"(gcw));
+    if (nr == 0)
+        _exit(got == mx && gcw == cw && memcmp(x, pat_a, 16) == 0 ? 0 : 1);
+    int st = 0;
+    waitpid((pid_t)nr, &st, 0);
+    check(WIFEXITED(st) && WEXITSTATUS(st) == 0,
+          "a fork child has its parent's MXCSR, x87 control word and xmm8");
+    uint32_t r[2] = { 0, 0 };
+    pthread_t th;
+    pthread_create(&th, NULL, thread_fp, r);
+    pthread_join(th, NULL);
+    check(r[0] == mx && r[1] == cw, "a new thread has its creator's MXCSR %#x and control word %#x",
+          (unsigned)r[0], (unsigned)r[1]);
+    uint32_t dflt = 0x1f80;
+    __asm__ volatile("ldmxcsr %0" ::"m"(dflt));
+    cw = 0x37f;
+    __asm__ volatile("fldcw %0" ::"m"(cw));
+}
+
 int main(void)
 {
     unsigned a, b, c, d;
@@ -268,6 +316,7 @@ int main(void)
     install();
     frame_contents();
     frame_changed();
+    inherited();
     corrupted("reserved MXCSR bits in the frame", A_MXCSR_BAD);
     corrupted("an unknown feature in the header", A_BV_BAD);
     corrupted("a misaligned fpstate", A_MISALIGN);
