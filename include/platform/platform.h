@@ -55,6 +55,9 @@ struct guest_ctx {
     uint64_t seg[6]; /* ptrace: cs, ss, ds, es, fs, gs selectors of the stub */
     int pending_interrupt;
     int spin_permit; /* systrap: the pair holds one of the spin budget's */
+    /* systrap: where the stub's signal frame holds the thread's FP state
+     * (an address in the slot's signal stack, checked), 0 if unknown. */
+    uint64_t fpstate;
 };
 
 struct guest_event {
@@ -64,6 +67,10 @@ struct guest_event {
     uint32_t arch; /* EV_SYSCALL: AUDIT_ARCH_* */
     uint64_t nr;   /* EV_SYSCALL: syscall number */
     uint64_t addr; /* EV_FAULT: si_addr */
+    /* EV_FAULT: the sigcontext's trapno, err and cr2 as Linux fills them
+     * (systrap: the kernel's own; ptrace: worked out from the signal,
+     * see ptrace.c). */
+    uint64_t trapno, err, cr2;
 };
 #define EV_DEAD 4
 
@@ -110,6 +117,12 @@ struct platform {
      * stays a zombie until its tracer waits for it, and the stub cannot
      * be reaped before). NULL: nothing to take. */
     void (*release)(struct stub *s);
+    /* The stopped thread's FP/SSE/AVX state as the XSAVE instruction's
+     * standard (non-compacted) form, size bytes (fpu_xstate_size()):
+     * read into buf, or loaded from it (the caller checked it as
+     * rt_sigreturn does). 0 or -errno. */
+    int (*get_fpstate)(struct guest_ctx *ctx, void *buf, size_t size);
+    int (*set_fpstate)(struct guest_ctx *ctx, const void *buf, size_t size);
 };
 
 extern const struct platform platform_systrap;

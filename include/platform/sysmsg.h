@@ -74,8 +74,10 @@ struct sysmsg_event {
     uint32_t kind;
     int32_t signo;
     int32_t code;
-    uint32_t arch; /* AUDIT_ARCH_* of the syscall */
-    uint64_t addr; /* si_addr of a fault */
+    uint32_t arch;             /* AUDIT_ARCH_* of the syscall */
+    uint64_t addr;             /* si_addr of a fault */
+    uint64_t trapno, err, cr2; /* the kernel's sigcontext, for a fault */
+    uint64_t fpstate;          /* the signal frame's FP state (its sigcontext's fpstate) */
 };
 
 /* The handoff words live on cache lines of their own, so that the side

@@ -243,6 +243,14 @@ struct task {
      * which SS_AUTODISARM is reported back. */
     uint64_t sas_sp, sas_size;
     uint32_t sas_flags;
+    /* The last fault's trap number, error code and (page faults) address,
+     * which every signal frame's sigcontext carries (Linux's thread.trap_nr,
+     * error_code, cr2). */
+    uint64_t trap_nr, error_code, cr2;
+    /* The FP state a new thread or fork child starts with: its parent's
+     * at the clone (XSAVE area, fpu_xstate_size() bytes), loaded before
+     * it first runs (task_run); NULL once loaded, or if there is none. */
+    void *fp_inherit;
     /* rt_sigsuspend's mask to restore once a handler is delivered. */
     uint64_t saved_sigmask;
     int restore_sigmask;

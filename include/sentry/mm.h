@@ -246,6 +246,11 @@ long strncpy_in(struct task *t, char *dst, uint64_t src, size_t max);
 int mem_read(pid_t pid, void *dst, uint64_t src, size_t len);
 int mem_write(pid_t pid, uint64_t dst, const void *src, size_t len);
 long mem_strncpy(pid_t pid, char *dst, uint64_t src, size_t max);
+/* The FP/SSE/AVX state of t's stopped thread, as the XSAVE instruction's
+ * standard form of size bytes (fpu_xstate_size()): read, or loaded (the
+ * caller checked it as rt_sigreturn does). 0 or -EFAULT. */
+int task_fpstate_get(struct task *t, void *buf, size_t size);
+int task_fpstate_set(struct task *t, const void *buf, size_t size);
 /* access_ok: 1 if [addr, addr+len) does not wrap and ends below TASK_SIZE.
  * (The copies also refuse the stub region, as if it were unmapped.) */
 int guest_range_ok(uint64_t addr, size_t len);

@@ -3,6 +3,7 @@
 #ifndef SENTRY_PROCESS_H
 #define SENTRY_PROCESS_H
 
+#include <stddef.h>
 #include <stdint.h>
 #include <sys/resource.h>
 
@@ -130,11 +131,26 @@ int signal_handler_pending(struct task *t);
  * handler. 0, or -EFAULT when it cannot be written (the caller kills). */
 int sigframe_setup(struct task *t, int sig, const struct guest_sigaction *act,
                    const struct sig_info *info, uint64_t oldmask);
-/* The registers of t's signal frame (sigframe.c), and in *mask its
- * signal mask: 0, or -EFAULT when it cannot be read. */
+/* The registers, FP state and alternate stack of t's signal frame
+ * (sigframe.c), and in *mask its signal mask: 0, or -EFAULT when it
+ * cannot be read or restored (Linux's restore_sigcontext failing). */
 int sigframe_restore(struct task *t, uint64_t *mask);
-/* rt_sigreturn: the registers and mask from t's signal frame. */
+/* rt_sigreturn: all that from t's signal frame; a frame that cannot be
+ * restored is a SIGSEGV (Linux's signal_fault). */
 long signal_return(struct task *t);
+/* A signal the kernel forces on t (a fault, a bad frame: Linux's
+ * force_sig_info): blocked or ignored, its action becomes the default and
+ * it is unblocked. 1 if a handler takes it (it is queued for t, for
+ * signal_deliver), 0 if the default action applies: the caller ends the
+ * process with sig_death_status (even the sandbox's init). */
+int signal_force(struct task *t, const struct sig_info *info);
+/* The size of the XSAVE area of a guest thread (standard form), as the
+ * host kernel gives it in a signal frame. */
+size_t fpu_xstate_size(void);
+/* sigaltstack's change of t's alternate stack, with the thread's stack
+ * pointer sp: 0 or -EPERM, -EINVAL, -ENOMEM. */
+long sigaltstack_set(struct task *t, uint64_t ss_sp, int32_t ss_flags, uint64_t ss_size,
+                     uint64_t sp);
 void signal_unblocked(struct task *t);
 /* t's signal mask (t itself sets it; others read it under proc->lock). */
 void task_set_sigmask(struct task *t, uint64_t mask);

@@ -105,9 +105,9 @@ size_t strace_format(struct task *t, const struct syscall_desc *d, const struct 
                      char *buf, size_t cap);
 void strace_exit_formatted(const struct syscall_desc *d, long ret, char *buf, size_t cap,
                            size_t len);
-/* A fault that ends the guest (signal signo, si_code code, si_addr addr):
- * the signal line and the "killed by" line (core: the default action
- * dumps core). */
+/* A fault of the guest (signal signo, si_code code, si_addr addr): the
+ * signal line and, when it ends the guest, the "killed by" line (core: the
+ * default action dumps core; -1: a handler takes it, no such line). */
 void strace_fault(struct task *t, int signo, int code, uint64_t addr, int core, char *buf,
                   size_t cap);
 /* "ENOENT" for 2, or NULL. */

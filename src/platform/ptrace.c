@@ -11,6 +11,7 @@
 #include <string.h>
 #include <sys/ptrace.h>
 #include <sys/syscall.h>
+#include <sys/uio.h>
 #include <sys/user.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -97,6 +98,66 @@ static int ptrace_attach(struct guest_ctx *ctx)
     return 0;
 }
 
+/* The sigcontext's trapno, err and cr2 of a fault. A tracer sees only the
+ * siginfo, not the thread's trap number and error code (the kernel keeps
+ * them in its thread struct): they are worked out from the signal and
+ * si_code as the kernel's traps give them. A page fault's error code has
+ * X86_PF_USER, X86_PF_PROT for a protection fault and X86_PF_INSTR for a
+ * fetch; whether it was a write (X86_PF_WRITE) cannot be known here and is
+ * left out. A floating-point exception is taken as SSE's (#XM), not
+ * x87's (#MF). */
+#define X86_TRAP_DE 0
+#define X86_TRAP_DB 1
+#define X86_TRAP_BP 3
+#define X86_TRAP_UD 6
+#define X86_TRAP_GP 13
+#define X86_TRAP_PF 14
+#define X86_TRAP_AC 17
+#define X86_TRAP_MC 18
+#define X86_TRAP_XF 19
+static void fault_archinfo(struct guest_event *ev, uint64_t rip)
+{
+    int sig = ev->signo, code = ev->code;
+    ev->err = 0;
+    ev->cr2 = 0;
+    if ((sig == SIGSEGV && code != SI_KERNEL) || (sig == SIGBUS && code == BUS_ADRERR)) {
+        ev->trapno = X86_TRAP_PF;
+        ev->cr2 = ev->addr;
+        ev->err = 4 /* USER */ | (sig == SIGSEGV && code != SEGV_MAPERR ? 1 /* PROT */ : 0) |
+                  (ev->addr == rip ? 16 /* INSTR */ : 0);
+    } else if (sig == SIGSEGV) {
+        ev->trapno = X86_TRAP_GP;
+    } else if (sig == SIGBUS) {
+        ev->trapno = code == BUS_ADRALN ? X86_TRAP_AC : X86_TRAP_MC;
+    } else if (sig == SIGFPE) {
+        ev->trapno = code == FPE_INTDIV || code == FPE_INTOVF ? X86_TRAP_DE : X86_TRAP_XF;
+    } else if (sig == SIGILL) {
+        ev->trapno = X86_TRAP_UD;
+    } else if (sig == SIGTRAP) {
+        ev->trapno = code == SI_KERNEL ? X86_TRAP_BP : X86_TRAP_DB;
+    }
+}
+
+#ifndef NT_X86_XSTATE
+#define NT_X86_XSTATE 0x202
+#endif
+
+static int ptrace_get_fpstate(struct guest_ctx *ctx, void *buf, size_t size)
+{
+    struct iovec io = { buf, size };
+    if (ptrace(PTRACE_GETREGSET, ctx->tid, NT_X86_XSTATE, &io) < 0)
+        return -errno;
+    if (io.iov_len < size)
+        memset((char *)buf + io.iov_len, 0, size - io.iov_len);
+    return 0;
+}
+
+static int ptrace_set_fpstate(struct guest_ctx *ctx, const void *buf, size_t size)
+{
+    struct iovec io = { (void *)buf, size };
+    return ptrace(PTRACE_SETREGSET, ctx->tid, NT_X86_XSTATE, &io) < 0 ? -errno : 0;
+}
+
 static int ptrace_switch(struct guest_ctx *ctx, struct guest_regs *regs, struct guest_event *ev)
 {
     memset(ev, 0, sizeof(*ev));
@@ -159,6 +220,7 @@ static int ptrace_switch(struct guest_ctx *ctx, struct guest_regs *regs, struct 
             ev->signo = sig;
             ev->code = si.si_code;
             ev->addr = (uint64_t)(uintptr_t)si.si_addr;
+            fault_archinfo(ev, regs->rip);
             return 0;
         }
         /* Any other host signal is not the guest's business: suppress it. */
@@ -278,4 +340,6 @@ const struct platform platform_ptrace = {
     .run_exit = ptrace_run_exit,
     .reap_thread = ptrace_reap_thread,
     .release = ptrace_release,
+    .get_fpstate = ptrace_get_fpstate,
+    .set_fpstate = ptrace_set_fpstate,
 };

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include "base.h"
@@ -112,6 +113,9 @@ static int systrap_attach(struct guest_ctx *ctx)
      * after that for its first turn: no permit stays with it. */
     int r = wait_posted(ctx);
     stub_pair_unspin(ctx);
+    /* Where its FP state is, checked where it is used (fp_area). */
+    if (r == 0)
+        ctx->fpstate = __atomic_load_n(&ctx->m->ev.fpstate, __ATOMIC_RELAXED);
     return r;
 }
 
@@ -207,6 +211,12 @@ static int systrap_switch(struct guest_ctx *ctx, struct guest_regs *regs, struct
     ev->code = e.code;
     ev->arch = e.arch;
     ev->addr = e.addr; /* only ever reported back to the guest (si_addr) */
+    ev->trapno = e.trapno;
+    ev->err = e.err;
+    ev->cr2 = e.cr2;
+    /* Checked where it is used (fp_area): it only ever names memory of
+     * this thread's signal stack. */
+    ctx->fpstate = e.fpstate;
     if (ev->kind == EV_SYSCALL)
         ev->nr = regs->rax;
     return 0;
@@ -276,6 +286,45 @@ static long systrap_map_fd(struct guest_ctx *ctx, uint64_t seq, uint64_t addr, u
     return checked_result(SYS_mmap, args, __atomic_load_n(&m->sc_ret, __ATOMIC_RELAXED));
 }
 
+/* The FP state of the parked thread is in its stub handler's signal
+ * frame, on the slot's signal stack: the kernel saved it there (XSAVE,
+ * standard form) and the stub loads it back on its way to the guest
+ * (XRSTOR in stub_return, or rt_sigreturn). The address came through the
+ * sysmsg page, so it must name size bytes inside that slot's stack, 64-byte
+ * aligned as the kernel puts it; the bytes themselves are the guest's. */
+static int fp_area(const struct guest_ctx *ctx, size_t size, uint64_t *at)
+{
+    uint64_t lo = SIGSTACK_BASE + (uint64_t)ctx->slot * SIGSTACK_SIZE, hi = lo + SIGSTACK_SIZE;
+    uint64_t fp = ctx->fpstate;
+    if (fp < lo || fp >= hi || (fp & 63) || size > hi - fp)
+        return -EFAULT;
+    *at = fp;
+    return 0;
+}
+
+static int systrap_get_fpstate(struct guest_ctx *ctx, void *buf, size_t size)
+{
+    uint64_t at;
+    if (fp_area(ctx, size, &at) < 0)
+        return -EFAULT;
+    struct iovec l = { buf, size }, r = { (void *)(uintptr_t)at, size };
+    return process_vm_readv(ctx->tid, &l, 1, &r, 1, 0) == (ssize_t)size ? 0 : -EFAULT;
+}
+
+static int systrap_set_fpstate(struct guest_ctx *ctx, const void *buf, size_t size)
+{
+    uint64_t at;
+    if (fp_area(ctx, size, &at) < 0 || size < 512)
+        return -EFAULT;
+    /* The software-reserved bytes of the legacy area (464..511) stay the
+     * kernel's: rt_sigreturn and the stub read the frame's layout there. */
+    const char *b = buf;
+    struct iovec l[2] = { { (void *)b, 464 }, { (void *)(b + 512), size - 512 } };
+    struct iovec r[2] = { { (void *)(uintptr_t)at, 464 },
+                          { (void *)(uintptr_t)(at + 512), size - 512 } };
+    return process_vm_writev(ctx->tid, l, 2, r, 2, 0) == (ssize_t)(size - 48) ? 0 : -EFAULT;
+}
+
 const struct platform platform_systrap = {
     .name = "systrap",
     .ctx_movable = 1,
@@ -288,4 +337,6 @@ const struct platform platform_systrap = {
     .run_clone = systrap_run_clone,
     .run_exit = systrap_run_exit,
     .blocking = systrap_blocking,
+    .get_fpstate = systrap_get_fpstate,
+    .set_fpstate = systrap_set_fpstate,
 };

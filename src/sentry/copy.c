@@ -129,6 +129,22 @@ long copy_out_partial(struct task *t, uint64_t dst, const void *src, size_t len)
     return (long)mem_xfer(guest_pid(t), 1, (void *)src, dst, before_stub(dst, len));
 }
 
+int task_fpstate_get(struct task *t, void *buf, size_t size)
+{
+    const struct platform *plat = t->proc->sandbox->plat;
+    if (!t->ctx || !plat->get_fpstate)
+        return -EFAULT;
+    return plat->get_fpstate(t->ctx, buf, size) < 0 ? -EFAULT : 0;
+}
+
+int task_fpstate_set(struct task *t, const void *buf, size_t size)
+{
+    const struct platform *plat = t->proc->sandbox->plat;
+    if (!t->ctx || !plat->set_fpstate)
+        return -EFAULT;
+    return plat->set_fpstate(t->ctx, buf, size) < 0 ? -EFAULT : 0;
+}
+
 long strncpy_in(struct task *t, char *dst, uint64_t src, size_t max)
 {
     if (src >= TASK_SIZE)

@@ -13,6 +13,7 @@
 #include "fs/file/fdtable.h"
 #include "fs/vfs/vfs.h"
 #include "sentry/kernel.h"
+#include "sentry/mm.h"
 #include "sentry/process.h"
 #include "sentry/syscall.h"
 
@@ -132,6 +133,8 @@ static void clone_regs(struct task *c, const struct task *t, const struct clone_
         c->sas_sp = t->sas_sp;
         c->sas_size = t->sas_size;
         c->sas_flags = t->sas_flags;
+    } else {
+        c->sas_flags = SS_DISABLE; /* sas_ss_reset */
     }
     c->cred = creds_get(t->cred);
     /* prctl and scheduler state is inherited, but not the parent-death
@@ -243,6 +246,16 @@ long do_clone(struct task *t, const struct clone_args_k *ca)
     if (r < 0) {
         task_put(c);
         return r == -ESRCH ? -EAGAIN : r;
+    }
+    if (!borrow) {
+        /* The child's host thread starts with the FP state its stub had,
+         * not the caller's (systrap): the caller's is carried over. */
+        size_t fsz = fpu_xstate_size();
+        c->fp_inherit = malloc(fsz);
+        if (c->fp_inherit && task_fpstate_get(t, c->fp_inherit, fsz) < 0) {
+            free(c->fp_inherit);
+            c->fp_inherit = NULL;
+        }
     }
     int tid = clone_link(t, c, f);
     if (tid < 0) {

@@ -90,6 +90,7 @@ void task_put(struct task *t)
     sigpending_flush(t->proc, &t->pending, ~0ULL);
     pthread_mutex_unlock(&t->proc->lock);
     process_put(t->proc);
+    free(t->fp_inherit);
     free(t);
 }
 

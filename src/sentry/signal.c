@@ -630,6 +630,10 @@ static long deliver_one(struct task *t, int sig, const struct guest_sigaction *a
 
 long signal_deliver(struct task *t, long ret, int in_syscall)
 {
+    /* After rt_sigreturn (orig_rax -1) rax is the interrupted code's, no
+     * syscall's result to restart (Linux: syscall_get_nr(regs) >= 0). */
+    if ((int64_t)t->regs.orig_rax < 0)
+        in_syscall = 0;
     signal_unblocked(t); /* default actions and ignores first */
     if (job_stop(t))
         signal_unblocked(t); /* what came while it was stopped */
@@ -668,11 +672,38 @@ long signal_return(struct task *t)
     t->restart.fn = NULL; /* restore_sigcontext: no call to go on with */
     uint64_t mask;
     if (sigframe_restore(t, &mask) < 0) {
-        process_kill(t->proc, sig_death_status(t->proc, SIGSEGV));
+        /* Linux's signal_fault: a SIGSEGV from the kernel. */
+        struct sig_info info;
+        memset(&info, 0, sizeof(info));
+        info.signo = SIGSEGV;
+        info.code = 0x80; /* SI_KERNEL */
+        if (!signal_force(t, &info))
+            process_kill(t->proc, sig_death_status(t->proc, SIGSEGV));
+        t->regs.rax = 0;
         return 0;
     }
     task_set_sigmask(t, mask);
     return (long)t->regs.rax;
+}
+
+int signal_force(struct task *t, const struct sig_info *info)
+{
+    int sig = info->signo;
+    struct sighand *sh = t->proc->sighand;
+    int blocked = (t->sigmask & SIGBIT(sig)) != 0;
+    pthread_mutex_lock(&sh->lock);
+    uint64_t h = sh->act[sig - 1].handler;
+    if (h == (uint64_t)(uintptr_t)SIG_IGN || blocked) {
+        h = (uint64_t)(uintptr_t)SIG_DFL;
+        sh->act[sig - 1].handler = h;
+    }
+    pthread_mutex_unlock(&sh->lock);
+    if (blocked)
+        task_set_sigmask(t, t->sigmask & ~SIGBIT(sig));
+    if (h == (uint64_t)(uintptr_t)SIG_DFL)
+        return 0;
+    signal_thread_info(t, sig, info);
+    return 1;
 }
 
 long signal_wait_mask_set(struct task *t, uint64_t umask, uint64_t size, uint64_t *old)

@@ -504,6 +504,8 @@ void strace_fault(struct task *t, int signo, int code, uint64_t addr, int core, 
         insn[0] == 0x0f && insn[1] == 0x05)
         put(&o, " (after a syscall instruction: a syscall the host kernel ran past seccomp)");
     emit(&o);
+    if (core < 0)
+        return; /* a handler takes it */
     o.len = 0;
     if (sig)
         put(&o, "+++ killed by SIG%s%s +++", sig, core ? " (core dumped)" : "");

@@ -135,7 +135,6 @@ struct guest_stack {
 };
 
 #define SS_AUTODISARM_ (1U << 31)
-#define MINSIGSTKSZ_ 2048 /* x86-64's */
 
 /* on_sig_stack: sp is within the stack (never with SS_AUTODISARM, which
  * disarms it for the handler that runs on it). */
@@ -159,20 +158,9 @@ long sys_sigaltstack(struct task *t, const struct sysargs *a)
                                                  : 0) |
                           (t->sas_flags & SS_AUTODISARM_));
     if (uss) {
-        if (on_alt_stack(t, sp))
-            return -EPERM;
-        uint32_t mode = (uint32_t)ss.flags & ~SS_AUTODISARM_;
-        if (mode != SS_DISABLE && mode != SS_ONSTACK && mode != 0)
-            return -EINVAL;
-        if (mode == SS_DISABLE) {
-            ss.sp = 0;
-            ss.size = 0;
-        } else if (ss.size < MINSIGSTKSZ_) {
-            return -ENOMEM;
-        }
-        t->sas_sp = ss.sp;
-        t->sas_size = ss.size;
-        t->sas_flags = (uint32_t)ss.flags;
+        long r = sigaltstack_set(t, ss.sp, ss.flags, ss.size, sp);
+        if (r < 0)
+            return r;
     }
     /* As Linux: the new stack stays set when the old one cannot be written. */
     if (uoss && copy_out(t, uoss, &old, sizeof(old)) < 0)

@@ -5,6 +5,8 @@
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -12,6 +14,7 @@
 #include "platform/sysmsg.h"
 #include "platform/platform.h"
 #include "sentry/kernel.h"
+#include "sentry/mm.h"
 #include "sentry/process.h"
 #include "sentry/syscall.h"
 
@@ -89,7 +92,7 @@ static int task_turn(struct task *t, const struct platform *plat)
     case EV_SYSCALL:
         syscall_dispatch(t, ev.nr, ev.arch);
         break;
-    case EV_FAULT:
+    case EV_FAULT: {
         /* The stub region is not guest memory (copy_in and mmap treat
          * it as unmapped): a guest that jumped into stub code and
          * faulted there gets what a jump to unmapped memory gives. */
@@ -97,16 +100,39 @@ static int task_turn(struct task *t, const struct platform *plat)
             ev.signo = SIGSEGV;
             ev.code = 1; /* SEGV_MAPERR */
             ev.addr = t->regs.rip;
+            ev.trapno = 14;  /* X86_TRAP_PF */
+            ev.err = 4 | 16; /* X86_PF_USER | X86_PF_INSTR */
+            ev.cr2 = t->regs.rip;
         }
-        /* No guest handlers are delivered yet: the default action ends
-         * the process, with a core flag for the signals that dump. */
+        /* What every later signal frame carries, as Linux's thread struct
+         * (cr2 only changes with a page fault). */
+        t->trap_nr = ev.trapno;
+        t->error_code = ev.err;
+        if (ev.trapno == 14)
+            t->cr2 = ev.cr2;
+        struct sig_info info;
+        memset(&info, 0, sizeof(info));
+        info.signo = ev.signo;
+        info.code = ev.code;
+        if (ev.code != 0x80 /* SI_KERNEL: no address */)
+            info.addr = ev.addr;
+        /* Forced as the kernel forces a fault: a handler runs at once (its
+         * frame is built before the thread runs again); blocked or
+         * ignored, the default action ends the process, with a core flag
+         * for the signals that dump. */
+        int handled = signal_force(t, &info);
         if (t->proc->sandbox->strace) {
             char buf[512];
-            strace_fault(t, ev.signo, ev.code, ev.addr,
-                         (sig_death_status(t->proc, ev.signo) & 0x80) != 0, buf, sizeof(buf));
+            strace_fault(t, ev.signo, ev.code, info.addr,
+                         handled ? -1 : (sig_death_status(t->proc, ev.signo) & 0x80) != 0, buf,
+                         sizeof(buf));
         }
-        task_exit_group(t, sig_death_status(t->proc, ev.signo));
+        if (handled)
+            signal_deliver(t, 0, 0);
+        else
+            task_exit_group(t, sig_death_status(t->proc, ev.signo));
         break;
+    }
     case EV_INTERRUPT:
     default:
         break;
@@ -118,6 +144,13 @@ void task_run(struct task *t)
 {
     const struct platform *plat = t->proc->sandbox->plat;
     current_task = t;
+    if (t->fp_inherit) {
+        /* Its parent's FP state at the clone (fork.c); if it cannot be
+         * loaded the thread runs with the one its stub gave it. */
+        (void)task_fpstate_set(t, t->fp_inherit, fpu_xstate_size());
+        free(t->fp_inherit);
+        t->fp_inherit = NULL;
+    }
     while (!__atomic_load_n(&t->exiting, __ATOMIC_SEQ_CST) && task_turn(t, plat) == 0)
         ;
 }

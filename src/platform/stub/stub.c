@@ -304,6 +304,10 @@ static void handler(int sig, siginfo_t *si, void *ucv)
         m->ev.kind = EV_FAULT;
         m->ev.addr = (uint64_t)(uintptr_t)si->si_addr;
     }
+    m->ev.trapno = g->trapno;
+    m->ev.err = g->err;
+    m->ev.cr2 = g->cr2;
+    m->ev.fpstate = (uint64_t)(uintptr_t)g->fpstate;
 
     serve(m);
 
