@@ -60,6 +60,14 @@ struct sig_info {
 struct sigqueue {
     struct list_node node;
     struct sig_info info;
+    /* A timer's own entry, made with the timer (ptimer.c; Linux's
+     * SIGQUEUE_PREALLOC): the signal code never frees it and counts it
+     * only while the timer lives. on is the set it is queued on (NULL:
+     * not queued); dequeued is called once it is taken, under
+     * process->lock, to fill in the overrun and rearm the timer. NULL
+     * for every other entry. */
+    void (*dequeued)(struct sigqueue *q, struct sig_info *info);
+    struct sigpending *on;
 };
 
 /* A set of pending signals (a thread's, or its process's shared one) with
@@ -92,6 +100,7 @@ struct guest_sigaction {
 
 struct fdtable;
 struct fs_struct;
+struct ptimers;
 struct sandbox;
 /* The platform's (platform/platform.h): only the task loop and the memory
  * code look inside. */
@@ -214,6 +223,8 @@ struct process {
     /* Under the sandbox's tasklist: a stop, or a continue, that wait4's
      * WUNTRACED or WCONTINUED has yet to report (one of them at most). */
     int stop_report, cont_report;
+    /* Its interval and POSIX timers (ptimer.c): NULL until the first. */
+    struct ptimers *timers;
     /* Its resources, each held, each maybe shared with other processes. */
     struct mm *mm;
     struct fdtable *files;

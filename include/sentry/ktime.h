@@ -53,10 +53,38 @@ int ktimeout_next(const struct ktimeout *to, struct timespec *mono);
  * -ERESTARTSYS. Wake-ups of t in between are ignored. */
 int ktimeout_sleep(struct task *t, const struct ktimeout *to);
 
-/* The host clock that answers for guest clock id (sys_info.c): the
- * host's own for the static clocks, the stub's for CPU-time clocks;
- * -EINVAL where Linux has no such clock. */
-long host_clock(struct task *t, int id, clockid_t *out);
+/* A guest clock: one of the host's static clocks, or the CPU-time clock
+ * of a guest process or thread, which is its stub's (or its stub
+ * thread's) CPU time as the host counts it. */
+struct process;
+struct gclock {
+    clockid_t host;       /* a static clock, when proc is NULL */
+    int which;            /* a CPU clock's kind: 0 PROF, 1 VIRT, 2 SCHED */
+    struct process *proc; /* a CPU clock's process (held) */
+    struct task *task;    /* a thread clock's thread (held), or NULL */
+    int64_t last;         /* the last CPU time read (a clock never goes back) */
+};
+#define CPUCLOCK_PROF 0
+#define CPUCLOCK_VIRT 1
+#define CPUCLOCK_SCHED 2
+
+/* Resolve guest clock id for caller t, as Linux's clockid_to_kclock and
+ * pid_for_clock: 0, or -EINVAL where Linux has no such clock (or no such
+ * process or thread: a thread clock must name a thread of t's process).
+ * gettime: for clock_gettime/getres, which also take t's own tid as a
+ * process clock. Put it with gclock_put. */
+long gclock_get(struct task *t, int id, int gettime, struct gclock *c);
+/* A process clock of p (which as above), held. */
+void gclock_process(struct gclock *c, struct process *p, int which);
+void gclock_put(struct gclock *c);
+/* Its time in ns (a CPU clock that cannot be read any more stays where
+ * it was), and its resolution. */
+int64_t gclock_now(struct gclock *c);
+void gclock_res(const struct gclock *c, struct timespec *ts);
+static inline int gclock_is_cpu(const struct gclock *c)
+{
+    return c->proc != NULL;
+}
 
 /* The time left until to (zero if past), on to's clock. */
 struct timespec ktimeout_left(const struct ktimeout *to);

@@ -230,6 +230,14 @@ struct mm_usage {
     unsigned long long hwm, anon, file, shmem, pte, swap;
 };
 void mm_host_usage(const struct mm *mm, struct mm_usage *u, int full);
+/* CPU time in ns of mm's stub (tid 0: the whole process) or of its host
+ * thread tid: which 0 is user plus system time, 1 user time, 2 the
+ * scheduler's runtime (Linux's CPUCLOCK_PROF, VIRT, SCHED). -1 when it
+ * cannot be read (no stub, or it is gone). */
+int64_t mm_host_cputime(const struct mm *mm, pid_t tid, int which);
+/* The host tid of guest thread ctx (0 for NULL): only for the call above. */
+struct guest_ctx;
+pid_t mm_ctx_host_tid(const struct guest_ctx *ctx);
 
 /* Guest memory access: the only way the sentry touches guest memory.
  * Each returns 0 (or a length) or -EFAULT; never follows a bad pointer. */

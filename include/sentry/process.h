@@ -172,6 +172,22 @@ void signal_exit_stop(struct task *t);
 /* Drop sig from p's pending sets (its disposition became ignore). */
 void signal_discard(struct process *p, int sig);
 
+/* Timer signals (ptimer.c's preallocated entries, struct sigqueue with
+ * dequeued set). reserve counts one entry against p's RLIMIT_SIGPENDING
+ * for a new timer (0 or -EAGAIN), unreserve gives it back. send queues q
+ * for p (t NULL) or thread t, unless *genp != gen (the timer was set
+ * anew meanwhile; checked under p->lock, so the timer writes *genp under
+ * it), q is queued already, t has exited, the signal is ignored or a
+ * standard one already pending, or its default action was taken: 0 if
+ * queued, else 1. These take p->lock; cancel_locked, under it, takes q
+ * off its pending set. */
+struct sigqueue;
+long signal_timer_reserve(struct process *p);
+void signal_timer_unreserve(struct process *p);
+int signal_timer_send(struct process *p, struct task *t, struct sigqueue *q, const unsigned *genp,
+                      unsigned gen);
+void signal_timer_cancel_locked(struct process *p, struct sigqueue *q);
+
 struct task;
 /* execve's point of no return for t's process (src/sentry/sys_exec.c),
  * before the new image is loaded: the address space emptied in place,

@@ -18,6 +18,7 @@
 #include "sentry/futex.h"
 #include "sentry/kernel.h"
 #include "sentry/process.h"
+#include "sentry/ptimer.h"
 #include "sentry/syscall.h"
 
 /* ---- exit ---- */
@@ -355,6 +356,10 @@ void task_exit(struct task *t)
     while (last && p->nr_exiting > 0)
         pthread_cond_wait(&p->exit_cv, &p->lock);
     pthread_mutex_unlock(&p->lock);
+
+    /* exit_itimers: the process's timers stop and go with its last thread. */
+    if (last)
+        ptimers_exit(p);
 
     /* The host thread: the stub goes with its last user, whose figures
      * are the process's own. */

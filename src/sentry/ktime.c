@@ -1,11 +1,13 @@
 /* Timeouts on the guest's clocks (include/sentry/ktime.h): absolute times
- * turned into the CLOCK_MONOTONIC deadlines of the wait primitive. */
+ * turned into the CLOCK_MONOTONIC deadlines of the wait primitive; the
+ * guest's clocks resolved, CPU-time clocks included. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <stdint.h>
 #include <time.h>
 
 #include "sched/wait.h"
+#include "sentry/kernel.h"
 #include "sentry/ktime.h"
 #include "sentry/mm.h"
 
@@ -101,4 +103,145 @@ long ktime_copy_in(struct task *t, uint64_t u, struct timespec *ts)
     ts->tv_sec = k.sec;
     ts->tv_nsec = (long)k.nsec;
     return 0;
+}
+
+/* ---- the guest's clocks ---- */
+
+#ifndef CLOCK_TAI
+#define CLOCK_TAI 11
+#endif
+/* Linux's encoding of CPU-time clock ids (posix-timers_types.h): a negative
+ * id is ~pid << 3 | which, with 4 set for a thread clock; pid 0 is the
+ * caller. id & 7 == 3 instead names a posix clock by file descriptor. */
+#define CPUCLOCK_PID(id) (~((id) >> 3))
+#define CPUCLOCK_PERTHREAD(id) ((id)&4)
+#define CPUCLOCK_WHICH(id) ((id)&3)
+#define CPUCLOCK_MAX 3
+#define CLOCKFD 3
+#define CLOCKFD_MASK 7
+
+void gclock_process(struct gclock *c, struct process *p, int which)
+{
+    c->host = 0;
+    c->which = which;
+    c->proc = process_get(p);
+    c->task = NULL;
+    c->last = 0;
+}
+
+long gclock_get(struct task *t, int id, int gettime, struct gclock *c)
+{
+    c->host = 0;
+    c->which = CPUCLOCK_SCHED;
+    c->proc = NULL;
+    c->task = NULL;
+    c->last = 0;
+    if (id >= 0) {
+        /* 10 was CLOCK_SGI_CYCLE; 16..23 are the auxiliary clocks, which
+         * the sandbox does not offer. */
+        if (id > CLOCK_TAI || id == 10)
+            return -EINVAL;
+        if (id == CLOCK_PROCESS_CPUTIME_ID) {
+            c->proc = process_get(t->proc);
+        } else if (id == CLOCK_THREAD_CPUTIME_ID) {
+            c->proc = process_get(t->proc);
+            c->task = task_get(t);
+        } else {
+            c->host = (clockid_t)id;
+        }
+        return 0;
+    }
+    /* No posix clock devices: every descriptor is not one (EINVAL, as
+     * get_clock_desc gives for other files and for closed fds). */
+    if ((id & CLOCKFD_MASK) == CLOCKFD || CPUCLOCK_WHICH(id) >= CPUCLOCK_MAX)
+        return -EINVAL;
+    c->which = CPUCLOCK_WHICH(id);
+    int pid = CPUCLOCK_PID(id);
+    struct sandbox *box = t->proc->sandbox;
+    if (CPUCLOCK_PERTHREAD(id)) {
+        /* A thread of the caller's own process. */
+        struct task *k = pid ? pid_find_task(box, pid) : task_get(t);
+        if (!k)
+            return -EINVAL;
+        if (k->proc != t->proc) {
+            task_put(k);
+            return -EINVAL;
+        }
+        c->task = k;
+        c->proc = process_get(t->proc);
+        return 0;
+    }
+    if (pid == 0 || (gettime && pid == t->tid)) {
+        c->proc = process_get(t->proc);
+        return 0;
+    }
+    c->proc = pid_find_process(box, pid);
+    return c->proc ? 0 : -EINVAL;
+}
+
+void gclock_put(struct gclock *c)
+{
+    if (c->task)
+        task_put(c->task);
+    if (c->proc)
+        process_put(c->proc);
+    c->task = NULL;
+    c->proc = NULL;
+}
+
+static int64_t cpu_read(struct gclock *c)
+{
+    struct process *p = c->proc;
+    pid_t tid = 0;
+    if (c->task) {
+        pthread_mutex_lock(&p->lock);
+        tid = c->task->exited ? 0 : mm_ctx_host_tid(c->task->ctx);
+        pthread_mutex_unlock(&p->lock);
+        if (!tid)
+            return -1;
+    }
+    struct mm *mm = process_mm_get(p);
+    int64_t ns = -1;
+    if (mm) {
+        ns = mm_host_cputime(mm, tid, c->which);
+        mm_put(mm);
+    }
+    if (ns < 0 && !tid) {
+        /* A process whose stub is gone: what its exit read. */
+        pthread_mutex_lock(&p->sandbox->tasklist);
+        struct proc_usage u = p->self_usage;
+        pthread_mutex_unlock(&p->sandbox->tasklist);
+        if (u.utime || u.stime)
+            ns = (int64_t)(u.utime + (c->which == CPUCLOCK_VIRT ? 0 : u.stime)) * 10000000LL;
+    }
+    return ns;
+}
+
+int64_t gclock_now(struct gclock *c)
+{
+    if (!c->proc) {
+        struct timespec ts;
+        clock_gettime(__atomic_load_n(&c->host, __ATOMIC_RELAXED), &ts);
+        return (int64_t)ts.tv_sec * NSEC_PER_SEC + ts.tv_nsec;
+    }
+    int64_t ns = cpu_read(c);
+    int64_t last = __atomic_load_n(&c->last, __ATOMIC_RELAXED);
+    if (ns > last)
+        __atomic_store_n(&c->last, ns, __ATOMIC_RELAXED);
+    return ns > last ? ns : last;
+}
+
+void gclock_res(const struct gclock *c, struct timespec *ts)
+{
+    if (!c->proc) {
+        clock_getres(c->host, ts);
+        return;
+    }
+    /* posix_cpu_clock_getres: a tick for the sampled clocks (the host's
+     * own process clock of that kind says how long one is), 1 ns for the
+     * scheduler's. */
+    ts->tv_sec = 0;
+    ts->tv_nsec = 1;
+    if (c->which != CPUCLOCK_SCHED)
+        clock_getres((clockid_t)((~0u << 3) | (unsigned)c->which), ts);
 }

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/syscall.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "base.h"
@@ -159,4 +160,48 @@ void mm_host_usage(const struct mm *mm, struct mm_usage *u, int full)
     u->have = ok && mm_host_pid_still_ours(mm);
     if (!u->have)
         memset(u, 0, sizeof(*u));
+}
+
+pid_t mm_ctx_host_tid(const struct guest_ctx *ctx)
+{
+    return ctx ? ctx->tid : 0;
+}
+
+int64_t mm_host_cputime(const struct mm *mm, pid_t tid, int which)
+{
+    pid_t pid = mm_host_pid(mm);
+    if (!pid || which < 0 || which > 2)
+        return -1;
+    int64_t ns = -1;
+    if (!tid) {
+        /* The stub's process CPU clock (MAKE_PROCESS_CPUCLOCK, in unsigned
+         * arithmetic: the pid's complement is negative). */
+        clockid_t c = (clockid_t)((~(uint32_t)pid << 3) | (uint32_t)which);
+        struct timespec ts;
+        if (clock_gettime(c, &ts) == 0)
+            ns = (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+    } else {
+        /* The host refuses thread clocks of another thread group: the
+         * scheduler's runtime from schedstat, user and system time (in
+         * clock ticks) from stat. */
+        char path[80];
+        snprintf(path, sizeof(path), "/proc/%d/task/%d/%s", (int)pid, (int)tid,
+                 which == 2 ? "schedstat" : "stat");
+        char *text = read_host_file(path);
+        if (text && which == 2) {
+            ns = strtoll(text, NULL, 10);
+        } else if (text) {
+            struct mm_usage u;
+            memset(&u, 0, sizeof(u));
+            if (parse_stat(text, &u)) {
+                long hz = sysconf(_SC_CLK_TCK);
+                unsigned long long ticks = u.utime + (which == 0 ? u.stime : 0);
+                ns = (int64_t)ticks * (1000000000LL / (hz > 0 ? hz : 100));
+            }
+        }
+        free(text);
+    }
+    if (ns >= 0 && !mm_host_pid_still_ours(mm))
+        ns = -1;
+    return ns;
 }

@@ -105,6 +105,10 @@ void sigpending_init(struct sigpending *sp)
 void sigqueue_free(struct process *p, struct sigqueue *q)
 {
     list_del(&q->node);
+    if (q->dequeued) { /* a timer's (ptimer.c): it stays the timer's */
+        q->on = NULL;
+        return;
+    }
     p->sigq_count--;
     free(q);
 }

@@ -163,6 +163,8 @@ static long sigpending_add(struct process *p, struct sigpending *sp, int sig,
             q->info.code = 0x80; /* SI_KERNEL */
         }
         q->info.signo = sig;
+        q->dequeued = NULL;
+        q->on = NULL;
         list_add_tail(&sp->queue, &q->node);
         p->sigq_count++;
     } else if (info && sig >= SIGRTMIN_K && info->code != 0 /* SI_USER */) {
@@ -186,7 +188,13 @@ static void sigpending_take(struct process *p, struct sigpending *sp, int sig,
             break;
         }
         *info = q->info;
-        sigqueue_free(p, q);
+        if (q->dequeued) { /* a timer's: it counts its overrun, rearms */
+            list_del(&q->node);
+            q->on = NULL;
+            q->dequeued(q, info);
+        } else {
+            sigqueue_free(p, q);
+        }
         found = 1;
     }
     if (!found) {
@@ -734,4 +742,97 @@ void signal_wait_mask_restore(struct task *t, int interrupted, uint64_t old)
     signal_unblocked(t);
     if (signal_handler_pending(t))
         task_interrupt(t);
+}
+
+/* ---- timer signals: the preallocated entries of ptimer.c ----
+ * A POSIX timer owns one sigqueue entry, counted against
+ * RLIMIT_SIGPENDING for the timer's life (Linux's SIGQUEUE_PREALLOC). It
+ * is queued at most once: while it is pending the timer is not rearmed,
+ * and its dequeued hook counts the expirations missed meanwhile (the
+ * overrun) and rearms it, as Linux's posixtimer_deliver_signal. */
+
+long signal_timer_reserve(struct process *p)
+{
+    long r = 0;
+    pthread_mutex_lock(&p->lock);
+    if ((uint64_t)p->sigq_count >=
+        __atomic_load_n(&p->rlim[RLIMIT_SIGPENDING].cur, __ATOMIC_RELAXED))
+        r = -EAGAIN;
+    else
+        p->sigq_count++;
+    pthread_mutex_unlock(&p->lock);
+    return r;
+}
+
+void signal_timer_unreserve(struct process *p)
+{
+    pthread_mutex_lock(&p->lock);
+    p->sigq_count--;
+    pthread_mutex_unlock(&p->lock);
+}
+
+int signal_timer_send(struct process *p, struct task *t, struct sigqueue *q, const unsigned *genp,
+                      unsigned gen)
+{
+    /* As signal_generate, with q as the entry. */
+    int sig = q->info.signo;
+    if (sig == SIGKILL) {
+        if (!init_ignores(p, sig))
+            process_kill(p, SIGKILL);
+        return 1;
+    }
+    uint64_t h = handler_of(p, sig);
+    int handled = h != (uint64_t)(uintptr_t)SIG_IGN && h != (uint64_t)(uintptr_t)SIG_DFL;
+    pthread_mutex_lock(&p->lock);
+    if (q->on && *genp == gen) {
+        pthread_mutex_unlock(&p->lock);
+        return 2;
+    }
+    if (*genp != gen || q->on || (t && t->exited)) {
+        pthread_mutex_unlock(&p->lock);
+        return 1;
+    }
+    int was =
+        sig == SIGCONT || (SIGBIT(sig) & STOP_SIGS) ? job_prepare_locked(p, sig) : JOB_RUNNING;
+    struct task *taker = wants(p, t, sig);
+    struct task *waiter = waits_for(p, t, sig);
+    int stops = h == (uint64_t)(uintptr_t)SIG_DFL && sig_default_stops(sig);
+    int keep = !taker || handled || stops;
+    int queued = 0;
+    if (keep) {
+        struct sigpending *sp = t ? &t->pending : &p->shared_pending;
+        /* A standard signal already pending takes nothing more. */
+        if (sig >= SIGRTMIN_K || !(sp->set & SIGBIT(sig))) {
+            q->info.overrun = 0;
+            list_add_tail(&sp->queue, &q->node);
+            q->on = sp;
+            sp->set |= SIGBIT(sig);
+            queued = 1;
+            if (waiter)
+                task_interrupt(waiter);
+            else if ((handled || stops) && taker)
+                task_interrupt(taker);
+        }
+    }
+    pthread_mutex_unlock(&p->lock);
+    job_continued(p, was);
+    if (queued)
+        wake_up_all(&p->sandbox->wait_signalfd);
+    if (!keep)
+        act_default(p, sig);
+    return queued ? 0 : 1;
+}
+
+void signal_timer_cancel_locked(struct process *p, struct sigqueue *q)
+{
+    (void)p;
+    struct sigpending *sp = q->on;
+    if (sp) {
+        int sig = q->info.signo, more = 0;
+        list_del(&q->node);
+        q->on = NULL;
+        list_for_each(o, &sp->queue, struct sigqueue, node) if (o->info.signo == sig) more = 1;
+        if (!more)
+            sp->set &= ~SIGBIT(sig);
+    }
 }

@@ -18,6 +18,7 @@
 #include "loader/exec.h"
 #include "sentry/kernel.h"
 #include "sentry/process.h"
+#include "sentry/ptimer.h"
 #include "sentry/syscall.h"
 
 #ifndef AT_EMPTY_PATH
@@ -89,6 +90,7 @@ int exec_flush_old(struct task *t)
     p->did_exec = 1;
     close_on_exec(t);
     flush_signal_handlers(p);
+    ptimers_exec(p); /* exit_itimers: the POSIX timers go, the itimers stay */
     /* The alternate signal stack belonged to the old image. */
     t->sas_sp = t->sas_size = 0;
     t->sas_flags = 0;

@@ -84,76 +84,30 @@ long sys_sched_yield(struct task *t, const struct sysargs *a)
     return 0;
 }
 
-/* Linux's encoding of CPU-time clock ids (posix-timers_types.h): a negative
- * id is ~pid << 3 | which, with 4 set for a thread clock; pid 0 is the
- * caller. id & 7 == 3 instead names a posix clock by file descriptor. */
-#define CPUCLOCK_PID(id) (~((id) >> 3))
-#define CPUCLOCK_PERTHREAD(id) ((id)&4)
-#define CPUCLOCK_WHICH(id) ((id)&3)
-#define CPUCLOCK_SCHED 2
-#define CPUCLOCK_MAX 3
-#define CLOCKFD 3
-#define CLOCKFD_MASK 7
-
-/* The process CPU clock of host process pid (MAKE_PROCESS_CPUCLOCK, in
- * unsigned arithmetic: the pid's complement is negative). */
-static clockid_t host_cpuclock(pid_t pid, int which)
-{
-    return (clockid_t)((~(uint32_t)pid << 3) | (uint32_t)which);
-}
-
-/* Map a guest clock id (an int, as the kernel's clockid_t) to a host one,
- * or -EINVAL where Linux has no such clock. Static clocks are the host's.
- * CPU-time clocks name guest pids and become the clock of the stub, whose
- * host pid the sentry knows (never one taken from the guest). The host
- * refuses thread clocks of another thread group, so a thread clock is the
- * stub's process clock too: exact while a guest process has one thread.
- * (With threads it will need /proc/PID/task/TID/schedstat of the stub.) */
-long host_clock(struct task *t, int id, clockid_t *out)
-{
-    int which = CPUCLOCK_SCHED;
-    if (id >= 0) {
-        /* 10 was CLOCK_SGI_CYCLE; 16..23 are the auxiliary clocks, which
-         * the sandbox does not offer. */
-        if (id > CLOCK_TAI || id == 10)
-            return -EINVAL;
-        if (id != CLOCK_PROCESS_CPUTIME_ID && id != CLOCK_THREAD_CPUTIME_ID) {
-            *out = (clockid_t)id;
-            return 0;
-        }
-    } else {
-        /* No posix clock devices: every descriptor is not one (EINVAL, as
-         * get_clock_desc gives for other files and for closed fds). */
-        if ((id & CLOCKFD_MASK) == CLOCKFD)
-            return -EINVAL;
-        which = CPUCLOCK_WHICH(id);
-        if (which >= CPUCLOCK_MAX)
-            return -EINVAL;
-        /* pid_for_clock: 0 is the caller; a thread clock must name a
-         * thread of the caller's process, a process clock a process. The
-         * guest process is the sandbox's only one, so any other pid is a
-         * pid that does not exist. */
-        int pid = CPUCLOCK_PID(id);
-        if (pid != 0 && (CPUCLOCK_PERTHREAD(id) ? pid != t->tid : pid != t->proc->pid))
-            return -EINVAL;
-    }
-    *out = host_cpuclock(mm_host_pid(t->proc->mm), which);
-    return 0;
-}
-
-/* clock_gettime and clock_getres: the host clock's time or resolution,
- * out to tp (which clock_getres may leave NULL). */
+/* clock_gettime and clock_getres: the clock's time or resolution, out to
+ * tp (which clock_getres may leave NULL). */
 static long clock_read(struct task *t, const struct sysargs *a, int getres)
 {
     int clockid = (int)a->a[0];
     uint64_t tp = a->a[1];
-    clockid_t c;
-    long r = host_clock(t, clockid, &c);
+    struct gclock c;
+    long r = gclock_get(t, clockid, 1, &c);
     if (r < 0)
         return r;
     struct timespec ts;
-    if ((getres ? clock_getres(c, &ts) : clock_gettime(c, &ts)) < 0)
-        return -errno;
+    if (!gclock_is_cpu(&c)) {
+        /* The host's own, which also says which of them exist here (the
+         * alarm clocks need a wake-up device). */
+        if ((getres ? clock_getres(c.host, &ts) : clock_gettime(c.host, &ts)) < 0)
+            return -errno;
+    } else if (getres) {
+        gclock_res(&c, &ts);
+    } else {
+        int64_t ns = gclock_now(&c);
+        ts.tv_sec = ns / NSEC_PER_SEC;
+        ts.tv_nsec = ns % NSEC_PER_SEC;
+    }
+    gclock_put(&c);
     if (getres && tp == 0)
         return 0;
     return copy_out(t, tp, &ts, sizeof(ts)) < 0 ? -EFAULT : 0;

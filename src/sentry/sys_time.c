@@ -79,29 +79,28 @@ static long common_nsleep(struct task *t, clockid_t clock, int abs, struct times
     return put_rem(t, rmtp, left);
 }
 
-/* posix_cpu_nsleep on a CPU-time clock (the host's clock hc of the stub):
- * until the clock reaches the time. The guest's own sleeping thread does
- * not advance it, so a single thread sleeps until interrupted, as on
- * Linux. The clock is polled: every 1 to 50 ms, sooner near the end. */
-static long cpu_nsleep(struct task *t, clockid_t hc, int abs, struct timespec ts, uint64_t rmtp)
+/* posix_cpu_nsleep on a CPU-time clock: until the clock reaches the time.
+ * The guest's own sleeping thread does not advance it, so a single thread
+ * sleeps until interrupted, as on Linux. The clock is polled: every 1 to
+ * 50 ms, sooner near the end. */
+static long cpu_nsleep(struct task *t, struct gclock *c, int abs, struct timespec ts, uint64_t rmtp)
 {
-    struct timespec now, target;
-    if (clock_gettime(hc, &now) < 0)
-        return -EINVAL;
-    target = abs ? ts : ktime_add(now, ts);
+    int64_t now = gclock_now(c), target;
+    int64_t rel = ts.tv_sec >= INT64_MAX / NSEC_PER_SEC - 1 ? INT64_MAX / 2
+                                                            : ts.tv_sec * NSEC_PER_SEC + ts.tv_nsec;
+    target = abs ? rel : now + rel;
     for (;;) {
-        if (clock_gettime(hc, &now) < 0)
-            return -EINVAL;
-        if (ktime_cmp(now, target) >= 0)
+        now = gclock_now(c);
+        if (now >= target)
             return 0;
-        struct timespec step = ktime_sub(target, now), max = { 0, 50000000L },
-                        min = { 0, 1000000L };
-        if (ktime_cmp(step, max) > 0)
-            step = max;
-        if (ktime_cmp(step, min) < 0)
-            step = min;
+        int64_t step = target - now;
+        if (step > 50000000L)
+            step = 50000000L;
+        if (step < 1000000L)
+            step = 1000000L;
         struct ktimeout to;
-        ktimeout_rel(&to, step);
+        struct timespec st = { 0, (long)step };
+        ktimeout_rel(&to, st);
         if (ktimeout_sleep(t, &to) < 0)
             break;
     }
@@ -109,9 +108,11 @@ static long cpu_nsleep(struct task *t, clockid_t hc, int abs, struct timespec ts
         return -ERESTARTNOHAND;
     if (!rmtp)
         return -ERESTART_RESTARTBLOCK;
-    if (clock_gettime(hc, &now) < 0 || ktime_cmp(now, target) >= 0)
+    now = gclock_now(c);
+    if (now >= target)
         return 0;
-    return put_rem(t, rmtp, ktime_sub(target, now));
+    struct timespec left = { (target - now) / NSEC_PER_SEC, (target - now) % NSEC_PER_SEC };
+    return put_rem(t, rmtp, left);
 }
 
 long sys_nanosleep(struct task *t, const struct sysargs *a)
@@ -178,9 +179,11 @@ long sys_clock_nanosleep(struct task *t, const struct sysargs *a)
     /* posix_cpu_nsleep: never on the caller's own thread clock. */
     if (id < 0 && CPUCLOCK_PERTHREAD(id) && (CPUCLOCK_PID(id) == 0 || CPUCLOCK_PID(id) == t->tid))
         return -EINVAL;
-    clockid_t hc;
-    r = host_clock(t, id, &hc);
+    struct gclock c;
+    r = gclock_get(t, id, 0, &c);
     if (r < 0)
         return r;
-    return cpu_nsleep(t, hc, abs, ts, rmtp);
+    r = cpu_nsleep(t, &c, abs, ts, rmtp);
+    gclock_put(&c);
+    return r;
 }

@@ -1,0 +1,163 @@
+/* alarm, getitimer, setitimer (Linux's kernel/time/itimer.c) and
+ * timer_create, timer_settime, timer_gettime, timer_getoverrun,
+ * timer_delete (posix-timers.c): the checks and copies; the timers are
+ * src/sentry/ptimer.c. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <stdint.h>
+#include <string.h>
+#include <sys/time.h>
+#include <time.h>
+
+#include "sentry/kernel.h"
+#include "sentry/ktime.h"
+#include "sentry/mm.h"
+#include "sentry/ptimer.h"
+#include "sentry/syscall.h"
+
+#define NSEC_PER_USEC 1000L
+
+/* struct __kernel_old_itimerval: interval, then value, each a timeval. */
+struct k_itimerval {
+    int64_t interval_sec, interval_usec, value_sec, value_usec;
+};
+
+/* struct __kernel_itimerspec: interval, then value. */
+struct k_itimerspec {
+    int64_t interval_sec, interval_nsec, value_sec, value_nsec;
+};
+
+/* struct sigevent as the kernel copies it (64 bytes). */
+struct k_sigevent {
+    uint64_t value;
+    int32_t signo, notify;
+    int32_t tid; /* sigev_notify_thread_id */
+    int32_t pad[11];
+};
+
+static int64_t tv_ns(int64_t sec, int64_t usec)
+{
+    if (sec >= INT64_MAX / NSEC_PER_SEC)
+        return INT64_MAX;
+    return sec * NSEC_PER_SEC + usec * NSEC_PER_USEC;
+}
+
+/* put_itimerval: microseconds, truncated. */
+static long put_itimerval(struct task *t, uint64_t u, const struct itimer_val *v)
+{
+    struct k_itimerval k = { v->interval / NSEC_PER_SEC,
+                             (v->interval % NSEC_PER_SEC) / NSEC_PER_USEC, v->value / NSEC_PER_SEC,
+                             (v->value % NSEC_PER_SEC) / NSEC_PER_USEC };
+    return copy_out(t, u, &k, sizeof(k)) < 0 ? -EFAULT : 0;
+}
+
+long sys_getitimer(struct task *t, const struct sysargs *a)
+{
+    int which = (int)a->a[0];
+    uint64_t uvalue = a->a[1];
+    struct itimer_val cur;
+    long r = ptimer_getitimer(t, which, &cur);
+    if (r < 0)
+        return r;
+    return put_itimerval(t, uvalue, &cur);
+}
+
+long sys_setitimer(struct task *t, const struct sysargs *a)
+{
+    int which = (int)a->a[0];
+    uint64_t unew = a->a[1], uold = a->a[2];
+    /* get_itimerval: a NULL value disarms (a misfeature Linux keeps). */
+    struct itimer_val nv = { 0, 0 }, old;
+    if (unew) {
+        struct k_itimerval k;
+        if (copy_in(t, &k, unew, sizeof(k)) < 0)
+            return -EFAULT;
+        if (k.value_sec < 0 || k.value_usec < 0 || k.value_usec >= 1000000 || k.interval_sec < 0 ||
+            k.interval_usec < 0 || k.interval_usec >= 1000000)
+            return -EINVAL;
+        nv.value = tv_ns(k.value_sec, k.value_usec);
+        nv.interval = tv_ns(k.interval_sec, k.interval_usec);
+    }
+    long r = ptimer_setitimer(t, which, &nv, &old);
+    if (r < 0 || !uold)
+        return r;
+    return put_itimerval(t, uold, &old);
+}
+
+/* alarm_setitimer: the seconds left, rounded to the nearest, and never 0
+ * for an alarm still due. */
+long sys_alarm(struct task *t, const struct sysargs *a)
+{
+    unsigned seconds = (unsigned)a->a[0];
+    struct itimer_val nv = { (int64_t)seconds * NSEC_PER_SEC, 0 }, old;
+    if (ptimer_setitimer(t, ITIMER_REAL, &nv, &old) < 0)
+        return 0;
+    int64_t sec = old.value / NSEC_PER_SEC, nsec = old.value % NSEC_PER_SEC;
+    if ((!sec && nsec) || nsec >= NSEC_PER_SEC / 2)
+        sec++;
+    return (long)(unsigned)sec;
+}
+
+long sys_timer_create(struct task *t, const struct sysargs *a)
+{
+    int clockid = (int)a->a[0];
+    uint64_t usevp = a->a[1], uid = a->a[2];
+    if (!usevp)
+        return ptimer_create(t, clockid, NULL, uid);
+    struct k_sigevent k;
+    if (copy_in(t, &k, usevp, sizeof(k)) < 0)
+        return -EFAULT;
+    struct ptimer_sigevent ev = { k.value, k.signo, k.notify, k.tid };
+    return ptimer_create(t, clockid, &ev, uid);
+}
+
+static long put_itimerspec(struct task *t, uint64_t u, const struct itimerspec *its)
+{
+    struct k_itimerspec k = { its->it_interval.tv_sec, its->it_interval.tv_nsec,
+                              its->it_value.tv_sec, its->it_value.tv_nsec };
+    return copy_out(t, u, &k, sizeof(k)) < 0 ? -EFAULT : 0;
+}
+
+long sys_timer_settime(struct task *t, const struct sysargs *a)
+{
+    int id = (int)a->a[0], flags = (int)a->a[1];
+    uint64_t unew = a->a[2], uold = a->a[3];
+    if (!unew)
+        return -EINVAL;
+    struct k_itimerspec k;
+    if (copy_in(t, &k, unew, sizeof(k)) < 0)
+        return -EFAULT;
+    if (!ktime_valid(k.interval_sec, k.interval_nsec) || !ktime_valid(k.value_sec, k.value_nsec))
+        return -EINVAL;
+    struct itimerspec nv = { { k.interval_sec, k.interval_nsec }, { k.value_sec, k.value_nsec } },
+                      old;
+    memset(&old, 0, sizeof(old));
+    long r = ptimer_settime(t, id, flags, &nv, uold ? &old : NULL);
+    if (r == 0 && uold)
+        r = put_itimerspec(t, uold, &old);
+    return r;
+}
+
+long sys_timer_gettime(struct task *t, const struct sysargs *a)
+{
+    int id = (int)a->a[0];
+    uint64_t usetting = a->a[1];
+    struct itimerspec cur;
+    memset(&cur, 0, sizeof(cur));
+    long r = ptimer_gettime(t, id, &cur);
+    if (r < 0)
+        return r;
+    return put_itimerspec(t, usetting, &cur);
+}
+
+long sys_timer_getoverrun(struct task *t, const struct sysargs *a)
+{
+    int id = (int)a->a[0];
+    return ptimer_getoverrun(t, id);
+}
+
+long sys_timer_delete(struct task *t, const struct sysargs *a)
+{
+    int id = (int)a->a[0];
+    return ptimer_delete(t, id);
+}
