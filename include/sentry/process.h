@@ -175,11 +175,11 @@ void signal_discard(struct process *p, int sig);
 /* Timer signals (ptimer.c's preallocated entries, struct sigqueue with
  * dequeued set). reserve counts one entry against p's RLIMIT_SIGPENDING
  * for a new timer (0 or -EAGAIN), unreserve gives it back. send queues q
- * for p (t NULL) or thread t, unless *genp != gen (the timer was set
- * anew meanwhile; checked under p->lock, so the timer writes *genp under
- * it), q is queued already, t has exited, the signal is ignored or a
- * standard one already pending, or its default action was taken: 0 if
- * queued, else 1. These take p->lock; cancel_locked, under it, takes q
+ * for p (t NULL) or thread t: 0 if queued, 2 if q is queued already,
+ * 1 if it was not: *genp != gen (the timer was set anew meanwhile;
+ * checked under p->lock, so the timer writes *genp under it), t has
+ * exited, the signal is ignored or a standard one already pending, or
+ * its default action was taken. These take p->lock; cancel_locked, under it, takes q
  * off its pending set. */
 struct sigqueue;
 long signal_timer_reserve(struct process *p);

@@ -89,6 +89,7 @@ struct ptimer {
     int64_t expiry, interval;
     int64_t overrun, overrun_last;
     unsigned gen; /* new with each setting and the deletion */
+    int refs;     /* the set's list or slot, and each call using it (set->lock) */
     struct sigqueue sigq;
 };
 
@@ -188,6 +189,15 @@ static int schedule(struct ptimer *k, int64_t now)
 
 /* ---- firing ---- */
 
+/* A tick (TICK_NSEC): the resolution of the host's sampled CPU clocks. */
+static int64_t tick_ns(void)
+{
+    struct timespec ts;
+    if (clock_getres((clockid_t)((~0u << 3) | CPUCLOCK_PROF), &ts) < 0 || ts.tv_nsec <= 1)
+        return 4000000;
+    return ts.tv_nsec;
+}
+
 static const int itimer_sig[3] = { SIGALRM, SIGVTALRM, SIGPROF };
 
 static void ptimer_fire(struct ktimer *kt)
@@ -206,11 +216,10 @@ static void ptimer_fire(struct ktimer *kt)
         pthread_mutex_unlock(&set->lock);
         return;
     }
-    if (k->itimer >= 0) {
+    if (k->itimer == ITIMER_VIRTUAL || k->itimer == ITIMER_PROF) {
+        /* check_cpu_itimer: one interval on, at once. */
         if (!k->interval)
             k->state = PT_DISARMED;
-        else if (k->itimer == ITIMER_REAL)
-            forward(k, now);
         else
             k->expiry = add_safe(k->expiry, k->interval);
         schedule(k, now);
@@ -223,20 +232,29 @@ static void ptimer_fire(struct ktimer *kt)
     int periodic = k->interval != 0;
     k->state = periodic ? PT_REQUEUE : PT_DISARMED;
     pthread_mutex_unlock(&set->lock);
-    if (signal_timer_send(p, k->target, &k->sigq, &k->gen, gen) == 0 || !periodic)
+    if (signal_timer_send(p, k->target, &k->sigq, &k->gen, gen) != 1 || !periodic)
         return;
-    /* Not queued (ignored, or its thread is gone): the next period. */
+    /* Not queued. ITIMER_REAL stops (Linux rearms it when SIGALRM is
+     * taken, and an ignored one never is); a POSIX timer moves on to its
+     * next period, at least a tick from now (Linux's posix_timer_fn
+     * before 6.13, which bounds a timer whose signal is ignored). */
     pthread_mutex_lock(&set->lock);
     if (k->gen == gen && k->state == PT_REQUEUE) {
-        k->overrun += forward(k, now);
-        k->state = PT_ARMED;
-        schedule(k, now);
+        if (k->itimer == ITIMER_REAL) {
+            k->state = PT_DISARMED;
+        } else {
+            int64_t tick = tick_ns();
+            k->overrun += forward(k, k->interval < tick ? add_safe(now, tick) : now);
+            k->state = PT_ARMED;
+            schedule(k, now);
+        }
     }
     pthread_mutex_unlock(&set->lock);
 }
 
 /* The timer's signal was taken (under p->lock): its overrun, and the next
- * period (posixtimer_deliver_signal). */
+ * period (posixtimer_deliver_signal; for ITIMER_REAL
+ * posixtimer_rearm_itimer, which counts no overrun). */
 static void ptimer_dequeued(struct sigqueue *q, struct sig_info *info)
 {
     struct ptimer *k = container_of(q, struct ptimer, sigq);
@@ -252,8 +270,10 @@ static void ptimer_dequeued(struct sigqueue *q, struct sig_info *info)
         k->overrun = -1;
         schedule(k, now);
     }
-    int64_t sum = k->overrun_last + info->overrun;
-    info->overrun = sum > INT_MAX ? INT_MAX : (int32_t)sum;
+    if (k->itimer < 0) {
+        int64_t sum = k->overrun_last + info->overrun;
+        info->overrun = sum > INT_MAX ? INT_MAX : (int32_t)sum;
+    }
     pthread_mutex_unlock(&set->lock);
 }
 
@@ -291,6 +311,7 @@ static struct ptimer *ptimer_new(struct ptimers *set)
     k->id = -1;
     k->itimer = -1;
     k->overrun = -1;
+    k->refs = 1;
     return k;
 }
 
@@ -315,16 +336,17 @@ static void ptimer_free(struct process *p, struct ptimer *k)
     free(k);
 }
 
-/* ---- interval timers ---- */
-
-/* A tick (TICK_NSEC): the resolution of the host's sampled CPU clocks. */
-static int64_t tick_ns(void)
+/* Drop a reference to k; the last one frees it. Under nothing. */
+static void ptimer_put(struct process *p, struct ptimer *k)
 {
-    struct timespec ts;
-    if (clock_getres((clockid_t)((~0u << 3) | CPUCLOCK_PROF), &ts) < 0 || ts.tv_nsec <= 1)
-        return 4000000;
-    return ts.tv_nsec;
+    pthread_mutex_lock(&k->set->lock);
+    int last = --k->refs == 0;
+    pthread_mutex_unlock(&k->set->lock);
+    if (last)
+        ptimer_free(p, k);
 }
+
+/* ---- interval timers ---- */
 
 static struct ptimer *itimer_get(struct ptimers *set, int which)
 {
@@ -339,8 +361,13 @@ static struct ptimer *itimer_get(struct ptimers *set, int which)
     k->itimer = which;
     k->notify = SIGEV_SIGNAL_K;
     if (which == ITIMER_REAL) {
+        /* SIGALRM as the kernel sends it (SEND_SIG_PRIV), from an entry of
+         * its own so that taking it rearms the timer. */
         k->clock.host = CLOCK_MONOTONIC;
         k->base = CLOCK_MONOTONIC;
+        k->sigq.dequeued = ptimer_dequeued;
+        k->sigq.info.signo = SIGALRM;
+        k->sigq.info.code = SI_KERNEL;
     } else {
         gclock_process(&k->clock, set->p, which == ITIMER_VIRTUAL ? CPUCLOCK_VIRT : CPUCLOCK_PROF);
     }
@@ -589,7 +616,8 @@ static void posix_read(struct ptimer *k, int64_t now, struct itimerspec *cur)
     }
 }
 
-/* The timer id of t's process (set and timer), or -EINVAL. */
+/* The timer id of t's process (set and timer, with a reference), or
+ * -EINVAL. */
 static long lookup(struct task *t, int id, struct ptimers **setp, struct ptimer **kp)
 {
     struct ptimers *set = __atomic_load_n(&t->proc->timers, __ATOMIC_ACQUIRE);
@@ -597,6 +625,8 @@ static long lookup(struct task *t, int id, struct ptimers **setp, struct ptimer 
         return -EINVAL;
     pthread_mutex_lock(&set->lock);
     struct ptimer *k = find_locked(set, id);
+    if (k)
+        k->refs++;
     pthread_mutex_unlock(&set->lock);
     if (!k)
         return -EINVAL;
@@ -605,11 +635,9 @@ static long lookup(struct task *t, int id, struct ptimers **setp, struct ptimer 
     return 0;
 }
 
-/* Only the process's own threads reach its timers, and a timer is freed
- * only by timer_delete, exec and exit, which a thread of the process
- * runs: the lookups below race only with another thread's timer_delete of
- * the same id, which the process must not do (Linux tolerates it; here
- * it is checked again under the lock). */
+/* A timer another thread deletes meanwhile stays until the last call
+ * using it is done; a call that finds it gone under the lock fails with
+ * EINVAL, as if it had come later. */
 long ptimer_settime(struct task *t, int id, int flags, const struct itimerspec *nv,
                     struct itimerspec *old)
 {
@@ -633,6 +661,7 @@ long ptimer_settime(struct task *t, int id, int flags, const struct itimerspec *
     if (find_locked(set, id) != k) {
         pthread_mutex_unlock(&set->lock);
         pthread_mutex_unlock(&p->lock);
+        ptimer_put(p, k);
         return -EINVAL;
     }
     if (old)
@@ -653,6 +682,7 @@ long ptimer_settime(struct task *t, int id, int flags, const struct itimerspec *
     r = schedule(k, now);
     pthread_mutex_unlock(&set->lock);
     pthread_mutex_unlock(&p->lock);
+    ptimer_put(p, k);
     return r;
 }
 
@@ -670,6 +700,7 @@ long ptimer_gettime(struct task *t, int id, struct itimerspec *cur)
     else
         r = -EINVAL;
     pthread_mutex_unlock(&set->lock);
+    ptimer_put(t->proc, k);
     return r;
 }
 
@@ -697,7 +728,7 @@ long ptimer_delete(struct task *t, int id)
     pthread_mutex_unlock(&set->lock);
     if (!k)
         return -EINVAL;
-    ptimer_free(t->proc, k);
+    ptimer_put(t->proc, k);
     return 0;
 }
 
@@ -716,7 +747,7 @@ void ptimers_exec(struct process *p)
         pthread_mutex_unlock(&set->lock);
         if (!k)
             break;
-        ptimer_free(p, k);
+        ptimer_put(p, k);
     }
 }
 

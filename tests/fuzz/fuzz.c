@@ -94,11 +94,10 @@ static const int excluded[] = {
     SYS_exit, SYS_exit_group,
     /* A vfork child runs on our stack until it exits: it would overwrite
      * the return address of the call the parent is still in. */
-    SYS_vfork, SYS_pause, SYS_rt_sigreturn, SYS_ptrace, SYS_seccomp, SYS_reboot, SYS_alarm,
-    SYS_setitimer, SYS_timer_create, SYS_timer_settime, SYS_accept, SYS_accept4, SYS_recvfrom,
-    SYS_recvmsg, SYS_recvmmsg, SYS_connect, SYS_io_getevents, SYS_io_pgetevents, SYS_userfaultfd,
-    SYS_vhangup, SYS_kexec_load, SYS_swapon, SYS_swapoff, SYS_mount, SYS_umount2, SYS_pivot_root,
-    SYS_unshare, SYS_setns, SYS_personality, SYS_mlockall,
+    SYS_vfork, SYS_pause, SYS_rt_sigreturn, SYS_ptrace, SYS_seccomp, SYS_reboot, SYS_accept,
+    SYS_accept4, SYS_recvfrom, SYS_recvmsg, SYS_recvmmsg, SYS_connect, SYS_io_getevents,
+    SYS_io_pgetevents, SYS_userfaultfd, SYS_vhangup, SYS_kexec_load, SYS_swapon, SYS_swapoff,
+    SYS_mount, SYS_umount2, SYS_pivot_root, SYS_unshare, SYS_setns, SYS_personality, SYS_mlockall,
     SYS_set_tid_address, /* harmless today; a future clear_child_tid on exit is not */
 };
 
@@ -1257,6 +1256,65 @@ static void fixup(const struct sysent *s, uint64_t *a)
             a[0] = below(3);
         if (chance(70))
             a[3] = 8;
+    } else if (IS("alarm")) {
+        /* None, or one that never comes within a run (SIGALRM would end us). */
+        a[0] = chance(50) ? 0 : 86400 + below(1 << 20);
+    } else if (IS("setitimer")) {
+        /* Disarmed, due in a day or more, refused, NULL (disarms) or a bad
+         * pointer: SIGALRM, SIGVTALRM and SIGPROF would end us. */
+        if (chance(20)) {
+            a[1] = chance(50) ? 0 : gen_ptr();
+        } else {
+            int64_t *v = (void *)strarea(32); /* interval, value: timevals */
+            v[0] = chance(80) ? (int64_t)below(3) : (int64_t)gen_int();
+            v[1] = chance(80) ? (int64_t)below(1000000) : (int64_t)gen_int();
+            v[2] = chance(40) ? 0 : 86400 + (int64_t)below(1 << 20);
+            v[3] = chance(90) ? (int64_t)below(1000000) : (chance(50) ? -1 : 1000000);
+            if (v[2] == 0 && v[3] >= 0 && v[3] < 1000000)
+                v[3] = 0;
+            a[1] = (uint64_t)(uintptr_t)v;
+        }
+    } else if (IS("timer_create")) {
+        /* Never a NULL sigevent (SIGALRM would end us): one whose signal
+         * is harmless (SIGEV_NONE, SIGEV_SIGNAL or SIGEV_THREAD_ID to
+         * ourselves), a refused one, or a bad pointer. */
+        if (chance(15)) {
+            a[1] = gen_badptr();
+        } else {
+            struct {
+                uint64_t value;
+                int signo, notify, tid, pad[11];
+            } *ev = (void *)strarea(64);
+            memset(ev, 0, 64);
+            static const int notify[] = { 0, 1, 2, 4, 5, 99 };
+            ev->value = gen_int();
+            ev->notify = notify[below(sizeof notify / sizeof notify[0])];
+            ev->signo = chance(90) ? (int)gen_harmless_sig() : 65;
+            if (ev->signo == 0 && chance(50))
+                ev->signo = SIGURG;
+            ev->tid = chance(80) ? (int)sc(SYS_gettid) : (int)gen_int();
+            a[1] = (uint64_t)(uintptr_t)ev;
+        }
+        if (chance(80))
+            a[2] = buf_ptr(4) & ~3UL;
+    } else if (IS("timer_settime")) {
+        /* Any timer (ids from 0), disarmed, due in a day or more, or a
+         * refused or bad time. */
+        if (chance(80))
+            a[0] = below(8);
+        a[1] = gen_below(80, 2); /* 0 or TIMER_ABSTIME */
+        if (chance(15)) {
+            a[2] = chance(50) ? 0 : gen_badptr();
+        } else {
+            int64_t *v = (void *)strarea(32); /* interval, value: timespecs */
+            v[0] = chance(80) ? (int64_t)below(3) : (int64_t)gen_int();
+            v[1] = chance(80) ? (int64_t)below(1000000000) : (int64_t)gen_int();
+            v[2] = chance(40) ? 0 : (a[1] ? (int64_t)1 << 40 : 86400) + (int64_t)below(1 << 20);
+            v[3] = chance(90) ? (int64_t)below(1000000000) : (chance(50) ? -1 : 1000000000);
+            if (v[2] == 0 && v[3] >= 0 && v[3] < 1000000000)
+                v[3] = 0;
+            a[2] = (uint64_t)(uintptr_t)v;
+        }
     } else if (IS("memfd_create")) {
         if (chance(80))
             a[1] = below(0x20);

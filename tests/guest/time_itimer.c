@@ -217,6 +217,46 @@ static void test_real(void)
     check(dt >= 950 && dt < 6000, "after a second");
 }
 
+static void msleep(long ms)
+{
+    struct timespec ts = { ms / 1000, (ms % 1000) * MS };
+    sc(SYS_nanosleep, &ts, 0);
+}
+
+/* A periodic ITIMER_REAL goes on when its SIGALRM is taken: while the
+ * signal waits (blocked) it reads 0, and an ignored SIGALRM stops it. */
+static void test_real_rearm(void)
+{
+    handle(SIGALRM);
+    sigset_t block, old, none;
+    sigemptyset(&block);
+    sigemptyset(&none);
+    sigaddset(&block, SIGALRM);
+    sigprocmask(SIG_BLOCK, &block, &old);
+    got[SIGALRM] = 0;
+    seti(ITIMER_REAL, 10000, 10000, NULL);
+    msleep(100);
+    struct itv v;
+    geti(ITIMER_REAL, &v);
+    check(usec_of(&v.value) == 0 && usec_of(&v.interval) == 10000,
+          "blocked SIGALRM pending: the periodic timer waits (value 0)");
+    sigsuspend(&none);
+    check(got[SIGALRM] == 1, "SIGALRM taken");
+    geti(ITIMER_REAL, &v);
+    check(usec_of(&v.value) > 0 && usec_of(&v.value) <= 10000, "taking it rearmed the timer");
+    seti(ITIMER_REAL, 0, 0, NULL);
+    sigprocmask(SIG_SETMASK, &old, NULL);
+
+    signal(SIGALRM, SIG_IGN);
+    seti(ITIMER_REAL, 10000, 10000, NULL);
+    msleep(100);
+    geti(ITIMER_REAL, &v);
+    check(usec_of(&v.value) == 0 && usec_of(&v.interval) == 10000,
+          "ignored SIGALRM: the periodic timer stopped after one expiry");
+    seti(ITIMER_REAL, 0, 0, NULL);
+    handle(SIGALRM);
+}
+
 static void test_cpu(int which, int sig, const char *name)
 {
     handle(sig);
@@ -272,6 +312,7 @@ int main(int argc, char **argv)
     test_values();
     test_alarm();
     test_real();
+    test_real_rearm();
     test_cpu(ITIMER_VIRTUAL, SIGVTALRM, "ITIMER_VIRTUAL");
     test_cpu(ITIMER_PROF, SIGPROF, "ITIMER_PROF");
     test_fork();
