@@ -179,8 +179,8 @@ void signal_discard(struct process *p, int sig);
  * 1 if it was not: *genp != gen (the timer was set anew meanwhile;
  * checked under p->lock, so the timer writes *genp under it), t has
  * exited, the signal is ignored or a standard one already pending, or
- * its default action was taken. These take p->lock; cancel_locked, under it, takes q
- * off its pending set. */
+ * its default action was taken. These take p->lock; cancel_locked,
+ * under it, takes q off its pending set. */
 struct sigqueue;
 long signal_timer_reserve(struct process *p);
 void signal_timer_unreserve(struct process *p);
