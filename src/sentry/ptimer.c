@@ -609,7 +609,7 @@ static void posix_read(struct ptimer *k, int64_t now, struct itimerspec *cur)
         k->overrun += forward(k, now);
     int64_t rem = k->expiry - now;
     if (rem <= 0) {
-        if (!none || gclock_is_cpu(&k->clock))
+        if (!none)
             cur->it_value.tv_nsec = 1;
     } else {
         cur->it_value = ts_of(rem);
