@@ -454,43 +454,77 @@ void signal_exit_stop(struct task *t)
         notify_parent_cldstop(p, 5 /* CLD_STOPPED */, stopsig);
 }
 
+/* A timer's preallocated entry for generate (signal_timer_send): queued
+ * only while the timer's generation is still gen. */
+struct timer_entry {
+    struct sigqueue *q;
+    const unsigned *genp;
+    unsigned gen;
+};
+
 /* Pending for the process (t NULL) or thread t: blocked signals are never
  * ignored at generation (the handler may change before they are
  * unblocked), ignored ones are dropped, handled ones and stops wait; a
  * thread that can take a handled one is interrupted so that it does at
  * the end of its syscall, as is one that waits for it in
- * rt_sigtimedwait. 0, or -EAGAIN (sigpending_add). */
-static long signal_generate(struct process *p, struct task *t, int sig, const struct sig_info *info)
+ * rt_sigtimedwait. The entry is made from info, or is the timer's own (te,
+ * signal_timer_send). Returns 0 or -EAGAIN (sigpending_add), or with te
+ * signal_timer_send's 0, 1, 2. */
+static long generate(struct process *p, struct task *t, int sig, const struct sig_info *info,
+                     const struct timer_entry *te)
 {
     if (sig == SIGKILL) {
         if (!init_ignores(p, sig))
             process_kill(p, SIGKILL);
-        return 0;
+        return te ? 1 : 0;
     }
     uint64_t h = handler_of(p, sig);
     int handled = h != (uint64_t)(uintptr_t)SIG_IGN && h != (uint64_t)(uintptr_t)SIG_DFL;
-    long r = 0;
     pthread_mutex_lock(&p->lock);
+    if (te && (*te->genp != te->gen || te->q->on || (t && t->exited))) {
+        int already = te->q->on && *te->genp == te->gen;
+        pthread_mutex_unlock(&p->lock);
+        return already ? 2 : 1;
+    }
     int was =
         sig == SIGCONT || (SIGBIT(sig) & STOP_SIGS) ? job_prepare_locked(p, sig) : JOB_RUNNING;
     struct task *taker = wants(p, t, sig);
     struct task *waiter = waits_for(p, t, sig);
     int stops = h == (uint64_t)(uintptr_t)SIG_DFL && sig_default_stops(sig);
     int keep = !taker || handled || stops;
+    long r = te ? 1 : 0;
+    int queued = 0;
     if (keep) {
-        r = sigpending_add(p, t ? &t->pending : &p->shared_pending, sig, info);
-        if (r == 0 && waiter)
+        struct sigpending *sp = t ? &t->pending : &p->shared_pending;
+        if (!te) {
+            r = sigpending_add(p, sp, sig, info);
+            queued = r == 0;
+        } else if (sig >= SIGRTMIN_K || !(sp->set & SIGBIT(sig))) {
+            /* A standard signal already pending takes nothing more. */
+            te->q->info.overrun = 0;
+            list_add_tail(&sp->queue, &te->q->node);
+            te->q->on = sp;
+            sp->set |= SIGBIT(sig);
+            queued = 1;
+            r = 0;
+        }
+        if (queued && waiter)
             task_interrupt(waiter);
-        else if (r == 0 && (handled || stops) && taker)
+        else if (queued && (handled || stops) && taker)
             task_interrupt(taker);
     }
     pthread_mutex_unlock(&p->lock);
     job_continued(p, was);
-    if (r == 0 && keep)
+    if (queued)
         wake_up_all(&p->sandbox->wait_signalfd);
     if (!keep)
         act_default(p, sig);
     return r;
+}
+
+static long signal_generate(struct process *p, struct task *t, int sig, const struct sig_info *info)
+{
+    return generate(p, t, sig, info, NULL);
 }
 
 long signal_process_info(struct process *p, int sig, const struct sig_info *info)
@@ -774,53 +808,8 @@ void signal_timer_unreserve(struct process *p)
 int signal_timer_send(struct process *p, struct task *t, struct sigqueue *q, const unsigned *genp,
                       unsigned gen)
 {
-    /* As signal_generate, with q as the entry. */
-    int sig = q->info.signo;
-    if (sig == SIGKILL) {
-        if (!init_ignores(p, sig))
-            process_kill(p, SIGKILL);
-        return 1;
-    }
-    uint64_t h = handler_of(p, sig);
-    int handled = h != (uint64_t)(uintptr_t)SIG_IGN && h != (uint64_t)(uintptr_t)SIG_DFL;
-    pthread_mutex_lock(&p->lock);
-    if (q->on && *genp == gen) {
-        pthread_mutex_unlock(&p->lock);
-        return 2;
-    }
-    if (*genp != gen || q->on || (t && t->exited)) {
-        pthread_mutex_unlock(&p->lock);
-        return 1;
-    }
-    int was =
-        sig == SIGCONT || (SIGBIT(sig) & STOP_SIGS) ? job_prepare_locked(p, sig) : JOB_RUNNING;
-    struct task *taker = wants(p, t, sig);
-    struct task *waiter = waits_for(p, t, sig);
-    int stops = h == (uint64_t)(uintptr_t)SIG_DFL && sig_default_stops(sig);
-    int keep = !taker || handled || stops;
-    int queued = 0;
-    if (keep) {
-        struct sigpending *sp = t ? &t->pending : &p->shared_pending;
-        /* A standard signal already pending takes nothing more. */
-        if (sig >= SIGRTMIN_K || !(sp->set & SIGBIT(sig))) {
-            q->info.overrun = 0;
-            list_add_tail(&sp->queue, &q->node);
-            q->on = sp;
-            sp->set |= SIGBIT(sig);
-            queued = 1;
-            if (waiter)
-                task_interrupt(waiter);
-            else if ((handled || stops) && taker)
-                task_interrupt(taker);
-        }
-    }
-    pthread_mutex_unlock(&p->lock);
-    job_continued(p, was);
-    if (queued)
-        wake_up_all(&p->sandbox->wait_signalfd);
-    if (!keep)
-        act_default(p, sig);
-    return queued ? 0 : 1;
+    struct timer_entry te = { q, genp, gen };
+    return (int)generate(p, t, q->info.signo, NULL, &te);
 }
 
 void signal_timer_cancel_locked(struct process *p, struct sigqueue *q)
