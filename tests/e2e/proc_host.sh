@@ -6,7 +6,10 @@
 # substitution and background jobs; /usr/bin/env; /usr/bin/python3 with
 # threading, subprocess and multiprocessing; /usr/bin/perl with fork,
 # pipes and backticks; make building a small C program with the host's cc
-# (cc1, as, collect2 and ld all run inside the sandbox), then running it.
+# (cc1, as, collect2 and ld all run inside the sandbox), then running it;
+# bash traps, kill %1, wait -n and a stopped job; python3's alarm,
+# setitimer, signal.pause, sigtimedwait, a stopped and continued child and
+# selectors.
 # stdout and the exit status must match. Every program gets the same
 # small environment (env -i) on both sides.
 #
@@ -118,6 +121,36 @@ my @kids = map { my $p = fork(); if (!$p) { exit $_ } $p } 1 .. 5;
 my $sum = 0; for (@kids) { waitpid($_, 0); $sum += $? >> 8 } print "sum $sum\n";
 system("/bin/sh", "-c", "exit 7"); print "system ", $? >> 8, "\n"'
 t "make and cc" -- /bin/sh -c 'make -j2 && ./hello && make && make clean'
+t "bash signals and jobs" -- /bin/bash -c '
+    trap "echo got USR1" USR1
+    trap "echo got TERM; exit 6" TERM
+    sleep 20 & p=$!
+    kill -USR1 $$
+    kill %1; wait $p; echo "job killed: $?"
+    (sleep 0.3; exit 3) & (sleep 0.1; exit 4) &
+    wait -n; echo "wait -n: $?"
+    wait
+    sleep 20 & q=$!; kill -STOP $q; kill -CONT $q; kill -KILL $q; wait $q; echo "stopped, continued, killed: $?"
+    kill -TERM $$; echo "not reached"'
+t "python3 signals and timers" -- /usr/bin/python3 -c '
+import os, select, selectors, signal, time
+got = []
+signal.signal(signal.SIGALRM, lambda s, f: got.append("alarm"))
+signal.alarm(1); time.sleep(3); print("alarm:", got)
+signal.signal(signal.SIGALRM, lambda s, f: got.append("itimer"))
+signal.setitimer(signal.ITIMER_REAL, 0.2, 0.1)
+while got.count("itimer") < 3: signal.pause()
+signal.setitimer(signal.ITIMER_REAL, 0); print("itimer fired", got.count("itimer"), "times")
+signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGUSR1})
+os.kill(os.getpid(), signal.SIGUSR1)
+si = signal.sigtimedwait({signal.SIGUSR1}, 1); print("sigtimedwait:", si.si_signo == signal.SIGUSR1, si.si_pid == os.getpid())
+pid = os.fork()
+if pid == 0: time.sleep(30); os._exit(0)
+os.kill(pid, signal.SIGSTOP); print("stopped:", os.WIFSTOPPED(os.waitpid(pid, os.WUNTRACED)[1]))
+os.kill(pid, signal.SIGCONT); print("continued:", os.WIFCONTINUED(os.waitpid(pid, os.WCONTINUED)[1]))
+os.kill(pid, signal.SIGTERM); print("killed by", os.WTERMSIG(os.waitpid(pid, 0)[1]))
+sel = selectors.DefaultSelector(); r, w = os.pipe(); sel.register(r, selectors.EVENT_READ)
+os.write(w, b"x"); print("selectors:", len(sel.select(1)))'
 }
 
 echo "# proc_host: $fails failed"
