@@ -280,13 +280,13 @@ void task_interrupt(struct task *t)
 {
     struct sleeper *s = &t->sleep;
     pthread_mutex_lock(&s->lock);
-    __atomic_store_n(&s->interrupt, 1, __ATOMIC_RELEASE);
+    /* Sequentially consistent, as the load of host_tid below, against
+     * task_host_wait's store of host_tid and check of the flag (and the
+     * task loop's, task_kick): one of the two sides sees the other's store. */
+    __atomic_store_n(&s->interrupt, 1, __ATOMIC_SEQ_CST);
     /* One thread sleeps on a sleeper; broadcast costs nothing more. */
     pthread_cond_broadcast(&s->cond);
     pthread_mutex_unlock(&s->lock);
-    /* Against task_host_wait's store of host_tid and check of the flag:
-     * one of the two sides sees the other's store. */
-    __atomic_thread_fence(__ATOMIC_SEQ_CST);
     int tid = __atomic_load_n(&s->host_tid, __ATOMIC_SEQ_CST);
     if (tid > 0)
         syscall(SYS_tgkill, getpid(), tid, SIG_HOSTWAIT);
@@ -302,7 +302,7 @@ void task_interrupt_clear(struct task *t)
 
 int task_interrupt_pending(struct task *t)
 {
-    return __atomic_load_n(&t->sleep.interrupt, __ATOMIC_ACQUIRE);
+    return __atomic_load_n(&t->sleep.interrupt, __ATOMIC_SEQ_CST);
 }
 
 /* ---- host waits ---- */
@@ -348,7 +348,6 @@ int task_host_wait(struct task *t, int host_fd, short events)
     if (task_block_hook)
         task_block_hook(t);
     __atomic_store_n(&s->host_tid, (int)syscall(SYS_gettid), __ATOMIC_SEQ_CST);
-    __atomic_thread_fence(__ATOMIC_SEQ_CST);
     int r = -ERESTARTSYS;
     while (!task_interrupt_pending(t)) {
         if (ppoll(&pfd, 1, NULL, &during) >= 0 || errno != EINTR) {

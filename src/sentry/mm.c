@@ -834,10 +834,10 @@ void mm_kick_thread(struct guest_ctx *ctx)
 
 void task_kick(struct task *t)
 {
+    /* The flag's store and this load are sequentially consistent, as the
+     * task loop's store of ctx->running and its check of the flag
+     * (task_turn): one of the two sides sees the other's store. */
     task_interrupt(t);
-    /* Against the task loop's store of ctx->running and check of the
-     * interrupt (task_turn): one of the two sides sees the other's store. */
-    __atomic_thread_fence(__ATOMIC_SEQ_CST);
     struct guest_ctx *ctx = t->ctx;
     if (ctx && __atomic_load_n(&ctx->running, __ATOMIC_SEQ_CST))
         mm_kick_thread(ctx);

@@ -89,7 +89,6 @@ static int task_turn(struct task *t, struct task *owner, const struct platform *
      * wherever it is on its way into the guest; what task_kick signalled
      * before it could see this is taken now, before the guest resumes. */
     __atomic_store_n(&ctx->running, 1, __ATOMIC_SEQ_CST);
-    __atomic_thread_fence(__ATOMIC_SEQ_CST);
     if (turn_held(t, owner)) {
         __atomic_store_n(&ctx->running, 0, __ATOMIC_SEQ_CST);
         if (!__atomic_load_n(&t->exiting, __ATOMIC_SEQ_CST) &&
