@@ -7,7 +7,8 @@
  * (standard signals coalesce: every one sent before a final "done" signal
  * has been handled by the time "done" is; queued real-time signals under
  * a small RLIMIT_SIGPENDING are each handled exactly once); SIGKILL and a
- * handler-less SIGTERM end a spinning process. Signals with a default
+ * handler-less SIGTERM end a spinning process; SIGSTOP stops a process
+ * whose two threads spin, SIGCONT lets it go on. Signals with a default
  * action go only to children: in the sandbox this program is pid 1. */
 #include "proc_util.h"
 
@@ -276,6 +277,41 @@ static void test_fatal(int sig)
     check_wait(c, want, what);
 }
 
+static void *spin_forever(void *arg)
+{
+    (void)arg;
+    for (;;)
+        sh->counted++;
+    return NULL;
+}
+
+/* A process whose two threads both spin: SIGSTOP stops the whole group
+ * (each thread must stop, not only the one that took the signal), SIGCONT
+ * lets it go on, SIGKILL ends it. */
+static void test_stop(void)
+{
+    sh->ready = 0;
+    pid_t c = fork();
+    if (c == 0) {
+        pthread_t th;
+        pthread_create(&th, NULL, spin_forever, NULL);
+        sh->ready = 1;
+        for (;;)
+            sh->hit++;
+    }
+    while (!sh->ready)
+        sched_yield();
+    check_ret(sc(SYS_kill, c, SIGSTOP), 0, "kill(process of two spinning threads, SIGSTOP)");
+    int st = 0;
+    check_eq(wait_raw(c, &st, WUNTRACED), c, "... it stops");
+    check(WIFSTOPPED(st) && WSTOPSIG(st) == SIGSTOP, "... %s", status_name(st));
+    check_ret(sc(SYS_kill, c, SIGCONT), 0, "kill(stopped process, SIGCONT)");
+    check_eq(wait_raw(c, &st, WCONTINUED), c, "... it goes on");
+    check(WIFCONTINUED(st), "... %s", status_name(st));
+    check_ret(sc(SYS_kill, c, SIGKILL), 0, "kill(process of two spinning threads, SIGKILL)");
+    check_wait(c, "killed by SIGKILL", "... it ends");
+}
+
 int main(void)
 {
     sh = mmap(NULL, sizeof(*sh), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
@@ -288,5 +324,6 @@ int main(void)
     storm("real-time storm", SIGRTMIN, SIGRTMIN + 1, 1000, 1);
     test_fatal(SIGKILL);
     test_fatal(SIGTERM);
+    test_stop();
     return finish();
 }
