@@ -58,6 +58,9 @@ struct guest_ctx {
     /* systrap: where the stub's signal frame holds the thread's FP state
      * (an address in the slot's signal stack, checked), 0 if unknown. */
     uint64_t fpstate;
+    /* Set (atomically) by the task loop around switch_to: the thread runs
+     * guest code or is on its way there, so task_kick interrupts it. */
+    int running;
 };
 
 struct guest_event {
@@ -96,7 +99,12 @@ struct platform {
      * three calls go one by one through stub_syscall. */
     long (*map_fd)(struct guest_ctx *ctx, uint64_t seq, uint64_t addr, uint64_t len, int prot,
                    int flags, uint64_t off);
-    /* Make a running guest thread trap with EV_INTERRUPT soon; any thread may call it. */
+    /* Make a running guest thread trap with EV_INTERRUPT soon; any thread
+     * may call it. An interrupt is never lost: one sent while the thread
+     * is on its way into the guest stops it there (systrap: the kick word,
+     * stub.c; ptrace: the signal waits for the tracee's resumption). One
+     * sent while the thread is with the sentry may show up as a spurious
+     * EV_INTERRUPT later. */
     void (*interrupt)(struct guest_ctx *ctx);
     /* Have the parked thread of ctx run stub_clone(args) (stub.c): the
      * result the stub reports (a hint only, see stub_clone_end). */

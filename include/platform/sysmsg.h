@@ -101,9 +101,25 @@ struct sysmsg {
      * iovec, data and control buffer): laid out by the sentry, at addresses
      * as the stub sees them. */
     uint64_t scratch[64];
+    /* The sentry's interrupt request: set before it sends the thread
+     * STUB_INTERRUPT_SIG, cleared once the thread has posted. The stub
+     * checks it in its last instructions before the guest (stub_return,
+     * whose window an interrupt restarts) and traps again if it is set, so
+     * that an interrupt that lands in the stub on its way back is not lost.
+     * A hint only: the sentry never reads it, and a guest that sets it
+     * gets an extra EV_INTERRUPT. */
+    uint32_t kick __attribute__((aligned(64)));
+    uint32_t pad3;
+    /* What stub_return pops: the guest's registers (r15 ... rdi), then an
+     * iretq frame (rip, cs, rflags, rsp, ss). Right after kick, which
+     * stub_return reads at -8 from it. */
+    uint64_t frame[20];
 };
 
 _Static_assert(sizeof(struct sysmsg) <= 4096, "a sysmsg must fit its page (SYSMSG_SIZE)");
+_Static_assert(__builtin_offsetof(struct sysmsg, frame) - __builtin_offsetof(struct sysmsg, kick) ==
+                   8,
+               "stub_return (entry.S) reads kick at -8 from the frame");
 _Static_assert(sizeof(struct sysmsg_fdpass) <= sizeof(((struct sysmsg *)0)->scratch),
                "the fd-passing buffers fit the scratch space");
 

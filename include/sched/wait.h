@@ -43,6 +43,7 @@ struct sleeper {
     pthread_cond_t cond;
     int woken;     /* a wake-up came since task_sleep_prepare */
     int interrupt; /* task_interrupt() pending until task_interrupt_clear() */
+    int host_tid;  /* the host thread's tid while in task_host_wait, else 0 */
 };
 
 void sleeper_init(struct sleeper *s);
@@ -171,12 +172,23 @@ int waitq_wait(struct task *t, struct waitq *wq, pthread_mutex_t *lock,
     })
 
 /* Interrupt t wherever it sleeps (or its next sleep): its interruptible
- * sleeps return -ERESTARTSYS until task_interrupt_clear. The signal code
- * sets it when a signal becomes deliverable to t and clears it when none
- * is left, as Linux's TIF_SIGPENDING. */
+ * sleeps and host waits return -ERESTARTSYS until task_interrupt_clear.
+ * The signal code sets it when a signal becomes deliverable to t and
+ * clears it when none is left, as Linux's TIF_SIGPENDING (through
+ * task_kick, which also stops t's guest code). */
 void task_interrupt(struct task *t);
 void task_interrupt_clear(struct task *t);
 int task_interrupt_pending(struct task *t);
+
+/* For a host call of t that can wait for long (a read from the host's
+ * standard input, a write to a full host pipe): wait until host_fd has
+ * events (poll's) or t is interrupted. 0 (go ahead: ready, or an error the
+ * call itself reports), or -ERESTARTSYS. t NULL: 0 at once. A host signal
+ * from task_interrupt ends the wait; the thread blocks it everywhere else
+ * (sleeper_thread_init), so that one sent before the wait ends it. */
+int task_host_wait(struct task *t, int host_fd, short events);
+/* Every host thread that runs tasks calls this first. */
+void sleeper_thread_init(void);
 
 /* *out = now + ns on CLOCK_MONOTONIC: a deadline for a relative timeout. */
 void wait_deadline_ns(struct timespec *out, uint64_t ns);

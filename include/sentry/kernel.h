@@ -383,6 +383,15 @@ const struct creds *process_cred_get_locked(struct process *p);
 
 /* Run a task's loop on the current thread until it exits. */
 void task_run(struct task *t);
+/* A signal became deliverable to t, or t must end: interrupt it wherever
+ * it is (mm.c, next to the platform's interrupt). Running guest code, or
+ * on its way there: the platform's interrupt, so that it traps with
+ * EV_INTERRUPT and the task loop delivers before the guest resumes;
+ * sleeping in the sentry or waiting in a host call (task_host_wait): that
+ * ends (task_interrupt). Under t->proc->lock (t->ctx is read there). None
+ * is lost: the task loop marks the thread running (ctx->running), then
+ * checks for signals before it switches. */
+void task_kick(struct task *t);
 /* End the whole process with a wait status (exit code << 8, or signal). */
 void task_exit_group(struct task *t, int wstatus);
 

@@ -73,6 +73,9 @@ static int wait_posted(struct guest_ctx *ctx)
     }
     if (stub_is_dead(ctx->stub) || __atomic_load_n(&m->state, __ATOMIC_ACQUIRE) != SM_SENTRY)
         return -ESRCH;
+    /* The thread is with the sentry: an interrupt sent for it is done
+     * with (the task loop takes what it was for before it switches back). */
+    __atomic_store_n(&m->kick, 0, __ATOMIC_SEQ_CST);
     return 0;
 }
 
@@ -99,6 +102,15 @@ static void systrap_blocking(struct guest_ctx *ctx)
 {
     __atomic_store_n(&ctx->m->spin_limit, 0, __ATOMIC_RELAXED);
     stub_pair_unspin(ctx);
+}
+
+/* The kick word first, then the signal: a signal that lands in the stub
+ * on the thread's way back to the guest is dropped there, and the word
+ * makes stub_return trap instead (stub.c). */
+static void systrap_interrupt(struct guest_ctx *ctx)
+{
+    __atomic_store_n(&ctx->m->kick, 1, __ATOMIC_SEQ_CST);
+    stub_interrupt(ctx);
 }
 
 static int systrap_create(struct stub **out, struct guest_ctx **ctx)
@@ -333,7 +345,7 @@ const struct platform platform_systrap = {
     .switch_to = systrap_switch,
     .stub_syscall = systrap_stub_syscall,
     .map_fd = systrap_map_fd,
-    .interrupt = stub_interrupt,
+    .interrupt = systrap_interrupt,
     .run_clone = systrap_run_clone,
     .run_exit = systrap_run_exit,
     .blocking = systrap_blocking,

@@ -832,6 +832,17 @@ void mm_kick_thread(struct guest_ctx *ctx)
     ctx->stub->plat->interrupt(ctx);
 }
 
+void task_kick(struct task *t)
+{
+    /* The flag's store and this load are sequentially consistent, as the
+     * task loop's store of ctx->running and its check of the flag
+     * (task_turn): one of the two sides sees the other's store. */
+    task_interrupt(t);
+    struct guest_ctx *ctx = t->ctx;
+    if (ctx && __atomic_load_n(&ctx->running, __ATOMIC_SEQ_CST))
+        mm_kick_thread(ctx);
+}
+
 struct mm *mm_fork(struct mm *old, struct stub *stub)
 {
     struct mm *mm = mm_new();
@@ -922,16 +933,20 @@ int mm_exec_private(struct task *t)
         return r;
     }
     /* A borrowed thread stays its vfork parent's. */
+    struct guest_ctx *old_ctx = NULL;
     if (t->borrowed) {
         t->borrowed = 0;
         t->attached = 1;
     } else {
-        stub_exit_thread(t->ctx);
+        old_ctx = t->ctx;
     }
-    t->ctx = ctx;
+    /* ctx under the process lock: task_kick reads it there. */
     pthread_mutex_lock(&t->proc->lock);
+    t->ctx = ctx;
     t->proc->mm = mm;
     pthread_mutex_unlock(&t->proc->lock);
+    if (old_ctx)
+        stub_exit_thread(old_ctx);
     mm_put(old);
     return mm_adopt_stub(t);
 }

@@ -26,9 +26,7 @@ void process_kill(struct process *p, int wstatus)
     list_for_each(t, &p->threads, struct task, thread_node)
     {
         __atomic_store_n(&t->exiting, 1, __ATOMIC_SEQ_CST);
-        task_interrupt(t);
-        if (t->ctx)
-            mm_kick_thread(t->ctx);
+        task_kick(t);
     }
     pthread_mutex_unlock(&p->lock);
     wake_up_all(&p->wait_cont); /* stopped threads too */
@@ -424,7 +422,7 @@ static int job_stop(struct task *t)
             o->stop_pending = 1;
             p->group_stop_count++;
             if (o != t)
-                task_interrupt(o);
+                task_kick(o);
         }
     }
     if (!t->stop_pending) {
@@ -509,9 +507,9 @@ static long generate(struct process *p, struct task *t, int sig, const struct si
             r = 0;
         }
         if (queued && waiter)
-            task_interrupt(waiter);
+            task_kick(waiter);
         else if (queued && (handled || stops) && taker)
-            task_interrupt(taker);
+            task_kick(taker);
     }
     pthread_mutex_unlock(&p->lock);
     job_continued(p, was);

@@ -69,12 +69,36 @@ static int in_stub_region(uint64_t ip)
     return ip >= STUB_BASE && ip < STUB_REGION_END;
 }
 
+/* Whether t must not go back to guest code now: it has a signal to take
+ * (task_interrupt_pending), it is ending, or the task whose host thread it
+ * borrows (a vfork parent) is. */
+static int turn_held(struct task *t, struct task *owner)
+{
+    return task_interrupt_pending(t) || __atomic_load_n(&t->exiting, __ATOMIC_SEQ_CST) ||
+           (owner && __atomic_load_n(&owner->exiting, __ATOMIC_SEQ_CST));
+}
+
 /* One turn of t's loop: run it until it traps, and service the trap.
- * Returns -1 once its host thread is gone (or its stub). */
-static int task_turn(struct task *t, const struct platform *plat)
+ * owner: the task whose host thread t borrows, or NULL. Returns -1 once
+ * its host thread is gone (or its stub). */
+static int task_turn(struct task *t, struct task *owner, const struct platform *plat)
 {
     struct guest_event ev;
-    if (plat->switch_to(t->ctx, &t->regs, &ev) < 0) {
+    struct guest_ctx *ctx = t->ctx;
+    /* Running from here on for task_kick, which interrupts the thread
+     * wherever it is on its way into the guest; what task_kick signalled
+     * before it could see this is taken now, before the guest resumes. */
+    __atomic_store_n(&ctx->running, 1, __ATOMIC_SEQ_CST);
+    if (turn_held(t, owner)) {
+        __atomic_store_n(&ctx->running, 0, __ATOMIC_SEQ_CST);
+        if (!__atomic_load_n(&t->exiting, __ATOMIC_SEQ_CST) &&
+            !(owner && __atomic_load_n(&owner->exiting, __ATOMIC_SEQ_CST)))
+            signal_deliver(t, 0, 0);
+        return 0;
+    }
+    int r = plat->switch_to(ctx, &t->regs, &ev);
+    __atomic_store_n(&ctx->running, 0, __ATOMIC_SEQ_CST);
+    if (r < 0) {
         if (!t->exiting)
             stub_died(t);
         /* The host thread is gone: nothing to hand back to. A borrowed
@@ -83,8 +107,11 @@ static int task_turn(struct task *t, const struct platform *plat)
             t->ctx = NULL;
             t->borrowed = 0;
         } else if (!__atomic_load_n(&t->proc->mm->stub->dead, __ATOMIC_SEQ_CST)) {
-            stub_forget_thread(t->ctx);
+            /* Out of task_kick's sight (it reads ctx under the lock) first. */
+            pthread_mutex_lock(&t->proc->lock);
             t->ctx = NULL;
+            pthread_mutex_unlock(&t->proc->lock);
+            stub_forget_thread(ctx);
         }
         return -1;
     }
@@ -134,6 +161,12 @@ static int task_turn(struct task *t, const struct platform *plat)
         break;
     }
     case EV_INTERRUPT:
+        /* task_kick's, for a signal (or the task's end, which the loop
+         * sees): delivered before the guest resumes. Not in a syscall, so
+         * no restart rule applies. A spurious one (an interrupt sent just
+         * as the thread trapped, or a guest's own post) delivers nothing. */
+        signal_deliver(t, 0, 0);
+        break;
     default:
         break;
     }
@@ -151,7 +184,8 @@ void task_run(struct task *t)
         free(t->fp_inherit);
         t->fp_inherit = NULL;
     }
-    while (!__atomic_load_n(&t->exiting, __ATOMIC_SEQ_CST) && task_turn(t, plat) == 0)
+    sleeper_thread_init();
+    while (!__atomic_load_n(&t->exiting, __ATOMIC_SEQ_CST) && task_turn(t, NULL, plat) == 0)
         ;
 }
 
@@ -174,7 +208,7 @@ void task_run_vfork_child(struct task *t, struct task *c)
     pthread_mutex_unlock(&c->proc->lock);
     current_task = c;
     while (c->borrowed && !__atomic_load_n(&c->exiting, __ATOMIC_SEQ_CST) &&
-           !__atomic_load_n(&t->exiting, __ATOMIC_SEQ_CST) && task_turn(c, plat) == 0)
+           !__atomic_load_n(&t->exiting, __ATOMIC_SEQ_CST) && task_turn(c, t, plat) == 0)
         ;
     current_task = t;
     if (c->borrowed && !__atomic_load_n(&c->exiting, __ATOMIC_SEQ_CST)) {

@@ -18,6 +18,7 @@
  * output going to a file anywhere on the host. */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <poll.h>
 #include <stdlib.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
@@ -41,6 +42,13 @@ static ssize_t hs_io(struct file *f, void *buf, size_t len, off_t *pos, int wr)
 {
     int positioned = pos != &f->pos && !(f->fmode & FMODE_STREAM);
     ssize_t n;
+    /* A terminal, pipe or socket can keep the call waiting: a signal for
+     * the task ends the wait (task_kick). */
+    if (!S_ISREG(f->inode->mode) && !(f->flags & O_NONBLOCK)) {
+        int r = task_host_wait(current_task, f->host_fd, wr ? POLLOUT : POLLIN);
+        if (r < 0)
+            return r;
+    }
     if (positioned)
         n = wr ? pwrite(f->host_fd, buf, len, *pos) : pread(f->host_fd, buf, len, *pos);
     else

@@ -53,14 +53,25 @@ stub_clone_child:
     ud2
 
 /* stub_return(frame, xsave): return to the guest without rt_sigreturn.
- * frame holds r15..rdi then an iretq frame (rip, cs, rflags, rsp, ss);
- * xsave is the guest's FPU state in the signal frame. */
+ * frame (the sysmsg's frame, off the signal stack) holds r15..rdi then an
+ * iretq frame (rip, cs, rflags, rsp, ss); xsave is the guest's FPU state
+ * in the signal frame, restored while still on the signal stack (a signal
+ * that lands later starts a new frame at the top of that stack, over the
+ * old one). From stub_return_window on, the sysmsg's kick word (at -8 from
+ * the frame) says whether the sentry wants the thread back: if so, ud2 at
+ * stub_return_pending, which the handler takes as an interrupt of the
+ * guest with the frame's registers; so does an interrupt that lands
+ * anywhere in the window, which is how none is lost on the way back. */
     .globl stub_return
 stub_return:
-    mov %rdi, %rsp
     mov $-1, %eax
     mov $-1, %edx
     xrstor64 (%rsi)
+    mov %rdi, %rsp
+    .globl stub_return_window
+stub_return_window:
+    cmpl $0, -8(%rsp)
+    jne stub_return_pending
     pop %r15
     pop %r14
     pop %r13
@@ -77,6 +88,11 @@ stub_return:
     pop %rsi
     pop %rdi
     iretq
+    .globl stub_return_pending
+stub_return_pending:
+    ud2
+    .globl stub_return_window_end
+stub_return_window_end:
 
 /* stub_sc6(nr, a, b, c, d, e, f): the one out-of-line system call of the
  * stub (sc6 in stub.c). */

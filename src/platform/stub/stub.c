@@ -38,6 +38,11 @@ struct return_frame {
     uint64_t rip, cs, rflags, rsp, ss;
 };
 extern void stub_return(struct return_frame *f, void *xsave) __attribute__((noreturn));
+_Static_assert(sizeof(struct return_frame) == sizeof(((struct sysmsg *)0)->frame),
+               "stub_return's frame is the sysmsg's");
+/* stub_return's last instructions: from the check of the kick word to the
+ * iretq, and the trap it makes when the word is set (entry.S). */
+extern char stub_return_window[], stub_return_pending[], stub_return_window_end[];
 extern char stub_enter_guest[];
 extern long stub_clone(uint64_t flags, uint64_t newsp, uint64_t ptid, uint64_t ctid, uint64_t tls,
                        uint64_t slotkind);
@@ -204,11 +209,14 @@ static void serve(struct sysmsg *m)
 }
 
 /* Back to the guest without rt_sigreturn: iretq with the registers the
- * sentry handed back and the FP state the kernel saved (stub_return). */
-static void fast_return(const struct guest_regs *r, const struct sigcontext *g, uint64_t flags,
-                        const struct _fpstate *fp)
+ * sentry handed back and the FP state the kernel saved (stub_return), the
+ * frame in the sysmsg page, where an interrupt in stub_return's window
+ * finds it (frame_regs). */
+static void fast_return(struct sysmsg *m, const struct guest_regs *r, const struct sigcontext *g,
+                        uint64_t flags, const struct _fpstate *fp)
 {
-    struct return_frame f = {
+    struct return_frame *fr = (struct return_frame *)(void *)m->frame;
+    *fr = (struct return_frame){
         .r15 = r->r15,
         .r14 = r->r14,
         .r13 = r->r13,
@@ -230,7 +238,51 @@ static void fast_return(const struct guest_regs *r, const struct sigcontext *g, 
         .rsp = r->rsp,
         .ss = g->ss,
     };
-    stub_return(&f, (void *)fp);
+    stub_return(fr, (void *)fp);
+}
+
+/* The guest's registers from the frame stub_return was returning with:
+ * the thread was interrupted on its way back (in stub_return's window),
+ * which counts as an interrupt of the guest at the frame's registers. The
+ * FS and GS bases and the FP state are the guest's already. */
+static void frame_regs(struct guest_regs *r, const struct return_frame *f)
+{
+    r->r15 = f->r15;
+    r->r14 = f->r14;
+    r->r13 = f->r13;
+    r->r12 = f->r12;
+    r->rbp = f->rbp;
+    r->rbx = f->rbx;
+    r->r11 = f->r11;
+    r->r10 = f->r10;
+    r->r9 = f->r9;
+    r->r8 = f->r8;
+    r->rax = f->rax;
+    r->rcx = f->rcx;
+    r->rdx = f->rdx;
+    r->rsi = f->rsi;
+    r->rdi = f->rdi;
+    r->rip = f->rip;
+    r->eflags = f->rflags;
+    r->rsp = f->rsp;
+    r->orig_rax = (uint64_t)-1;
+    r->fs_base = rdfsbase();
+    r->gs_base = rdgsbase();
+}
+
+static inline int in_return_window(uint64_t ip)
+{
+    return ip >= (uint64_t)(uintptr_t)stub_return_window &&
+           ip < (uint64_t)(uintptr_t)stub_return_window_end;
+}
+
+static void set_interrupt_event(struct sysmsg *m)
+{
+    m->ev.kind = EV_INTERRUPT;
+    m->ev.signo = STUB_INTERRUPT_SIG;
+    m->ev.code = 0;
+    m->ev.addr = 0;
+    m->ev.arch = 0;
 }
 
 /* The registers the sentry handed back into the signal frame, for a return
@@ -267,20 +319,33 @@ static void handler(int sig, siginfo_t *si, void *ucv)
 {
     struct ucontext *uc = ucv;
     struct sigcontext *g = &uc->uc_mcontext;
-    /* An interrupt that lands in the stub itself (in this handler, or on its
-     * way back to the guest) is dropped: the thread is with the sentry or
-     * about to be, and the sentry re-sends interrupts it still needs. */
-    if (sig == STUB_INTERRUPT_SIG && in_stub_text(g->rip))
-        return;
+    /* An interrupt that lands in the stub itself is dropped, but for one in
+     * stub_return's window (below): the thread is with the sentry (this
+     * handler before its post, a requested call, a new thread on its way
+     * to its first post), which takes the signal the interrupt was for
+     * when the post arrives, or it is on its way back to the guest before
+     * the window, whose check of the kick word (set by the sentry before
+     * it sent the interrupt) makes it trap again. */
+    int from_frame = 0;
+    if (sig == STUB_INTERRUPT_SIG && in_stub_text(g->rip)) {
+        if (!in_return_window(g->rip))
+            return;
+        from_frame = 1;
+    }
     /* A SIGSYS or fault signal sent from outside (kill, tgkill) is neither a
      * syscall nor a fault of the guest: only the kernel's own are reported
      * (SYS_SECCOMP, or si_code > 0 for a fault). */
     if (sig == SIGSYS ? si->si_code != 1 /* SYS_SECCOMP */
                       : sig != STUB_INTERRUPT_SIG && si->si_code <= 0)
         return;
-    /* A fault in stub text (a guest that jumped into the stub) is reported
-     * like any other fault: the sentry makes it a SIGSEGV of the guest, as a
-     * jump to unmapped memory would be. */
+    /* stub_return found the kick word set: an interrupt of the guest at
+     * the frame's registers. (A guest that jumps there posts an interrupt
+     * with registers of its own choosing, as it could by writing its page.)
+     * Any other fault in stub text (a guest that jumped into the stub) is
+     * reported like any other fault: the sentry makes it a SIGSEGV of the
+     * guest, as a jump to unmapped memory would be. */
+    if (sig == SIGILL && g->rip == (uint64_t)(uintptr_t)stub_return_pending)
+        from_frame = 1;
 
     uintptr_t sp = (uintptr_t)__builtin_frame_address(0);
     uintptr_t slot = (sp - SIGSTACK_BASE) / SIGSTACK_SIZE;
@@ -289,18 +354,22 @@ static void handler(int sig, siginfo_t *si, void *ucv)
     struct sysmsg *m = (struct sysmsg *)(uintptr_t)(SYSMSG_BASE + slot * SYSMSG_SIZE);
     struct guest_regs *r = &m->regs;
 
-    save_regs(r, g, sig);
-
     m->ev.signo = sig;
     m->ev.code = si->si_code;
     m->ev.addr = 0;
     m->ev.arch = 0;
-    if (sig == SIGSYS) {
+    if (from_frame) {
+        frame_regs(r, (const struct return_frame *)(const void *)m->frame);
+        set_interrupt_event(m);
+    } else if (sig == SIGSYS) {
+        save_regs(r, g, sig);
         m->ev.kind = EV_SYSCALL;
         m->ev.arch = si->si_arch;
     } else if (sig == STUB_INTERRUPT_SIG) {
+        save_regs(r, g, sig);
         m->ev.kind = EV_INTERRUPT;
     } else {
+        save_regs(r, g, sig);
         m->ev.kind = EV_FAULT;
         m->ev.addr = (uint64_t)(uintptr_t)si->si_addr;
     }
@@ -311,15 +380,29 @@ static void handler(int sig, siginfo_t *si, void *ucv)
 
     serve(m);
 
+    const struct _fpstate *fp = (const struct _fpstate *)g->fpstate;
+    if (sig != STUB_INTERRUPT_SIG) {
+        if (fp && fp->sw_reserved.magic1 == FP_XSTATE_MAGIC1_ && ((uintptr_t)fp & 63) == 0) {
+            wrfsbase(r->fs_base);
+            wrgsbase(r->gs_base);
+            fast_return(m, r, g, (r->eflags & GUEST_FLAGS_MASK) | 0x202, fp);
+        }
+        /* The slow way back (rt_sigreturn) has no window: the interrupt
+         * stays blocked until rt_sigreturn unblocks it at the guest's
+         * instruction, and one whose kick came before is taken here. */
+        unsigned long intr = 1UL << (STUB_INTERRUPT_SIG - 1);
+        sc4(__NR_rt_sigprocmask, SIG_BLOCK, &intr, 0, 8);
+        while (aload(&m->kick)) {
+            r->orig_rax = (uint64_t)-1;
+            set_interrupt_event(m);
+            serve(m);
+        }
+    }
+    /* The interrupt's own handler runs with every signal blocked: one that
+     * comes meanwhile lands at the guest's instruction after rt_sigreturn. */
     wrfsbase(r->fs_base);
     wrgsbase(r->gs_base);
-    uint64_t flags = (r->eflags & GUEST_FLAGS_MASK) | 0x202;
-    const struct _fpstate *fp = (const struct _fpstate *)g->fpstate;
-    if (sig != STUB_INTERRUPT_SIG && fp && fp->sw_reserved.magic1 == FP_XSTATE_MAGIC1_ &&
-        ((uintptr_t)fp & 63) == 0) {
-        fast_return(r, g, flags, fp);
-    }
-    load_regs(g, r, flags);
+    load_regs(g, r, (r->eflags & GUEST_FLAGS_MASK) | 0x202);
 }
 
 struct ksigaction {
