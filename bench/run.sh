@@ -13,13 +13,19 @@
 #    the wall time of busybox sh running that tiny program 200 times,
 #    natively and under both platforms. A row whose sandboxed run fails
 #    (no fork in the sandbox yet) reads n/a and does not fail the suite.
+# 4. bench/sig.c: signals and readiness (a signal to oneself through its
+#    handler, a kill+sigwaitinfo round trip between two processes, a pipe
+#    round trip through poll, epoll_wait over 100 descriptors with one
+#    ready, an eventfd round trip between threads), and the CPU time the
+#    whole sandbox uses while its guest sleeps 2 s, natively and under both
+#    platforms.
 # Each figure is the best of $RUNS runs; ratios are to native in this run.
 # Usage: bench/run.sh SANDBOX_RUN
 # Env: N_NATIVE, N_SYSTRAP (200000), N_PTRACE (20000), RUNS (3),
 #      N_OPEN, N_STAT, N_READ (10000), N_WRITE (300), N_GETDENTS (200),
 #      FS_TMPFS (the native tmpfs directory's parent, default /dev/shm),
 #      N_FORK, N_SPAWN (500), N_THREAD (1000), N_FUTEX, N_PIPE (5000),
-#      BUSYBOX (/bin/busybox).
+#      BUSYBOX (/bin/busybox), N_SIG (5000).
 set -u
 
 [ $# -eq 1 ] || { echo "usage: $0 SANDBOX_RUN" >&2; exit 2; }
@@ -40,7 +46,7 @@ sbx_tmp=/tmp/fs-bench.$$
 hostdir=
 trap 'rm -rf "$tmp" "$sbx_tmp" ${shm:+"$shm"} ${hostdir:+"$hostdir"}' EXIT
 trap 'exit 129' HUP INT TERM PIPE # so that the EXIT trap cleans up
-for b in getppid fs proc; do
+for b in getppid fs proc sig; do
     ${MUSL_GCC:-musl-gcc} -static -O2 -Wall -Wextra -Werror \
         "$src/$b.c" -o "$tmp/$b" || exit 1
 done
@@ -171,6 +177,40 @@ if [ -x "$bb" ]; then
         "$(rel "$sys" "$nat")" "$(ms "$ptr")" "$(rel "$ptr" "$nat")"
 else
     echo "(no $bb: the shell row is left out)"
+fi
+
+# Signals and readiness.
+echo
+echo "signals and readiness  (us/op, best of $runs; target: sandbox within 10x of native)"
+printf '%-18s %10s %10s %8s %10s %8s\n' op native systrap ratio ptrace ratio
+sig_row() { # LABEL OP N
+    local label=$1 op=$2 n=$3 nat sys ptr
+    nat=$(best us/op "$tmp/sig" "$op" "$n")
+    sys=$(best us/op "$sandbox" --platform=systrap -- "$tmp/sig" "$op" "$n")
+    ptr=$(best us/op "$sandbox" --platform=ptrace -- "$tmp/sig" "$op" "$((n / 5))")
+    printf '%-18s %10s %10s %8s %10s %8s\n' "$label" "${nat:-n/a}" "${sys:-n/a}" \
+        "$(rel "$sys" "$nat")" "${ptr:-n/a}" "$(rel "$ptr" "$nat")"
+}
+nsig=${N_SIG:-5000}
+sig_row signal-to-self raise "$nsig"
+sig_row kill+sigwaitinfo sigwait "$nsig"
+sig_row pipe-via-poll pollpipe "$nsig"
+sig_row epoll-100-1-ready epoll100 "$nsig"
+sig_row eventfd-threads eventfd "$nsig"
+# CPU (user + system, every process it waited for) of a 2 s sleep.
+cpu_ms() {
+    python3 -c '
+import resource, subprocess, sys
+subprocess.run(sys.argv[1:], stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, check=True)
+r = resource.getrusage(resource.RUSAGE_CHILDREN)
+print("%.1f ms" % ((r.ru_utime + r.ru_stime) * 1000))' "$@" 2>/dev/null
+}
+if command -v python3 >/dev/null; then
+    nat=$(best ms cpu_ms "$tmp/sig" idle 2000)
+    sys=$(best ms cpu_ms "$sandbox" --platform=systrap -- "$tmp/sig" idle 2000)
+    ptr=$(best ms cpu_ms "$sandbox" --platform=ptrace -- "$tmp/sig" idle 2000)
+    printf '%-18s %10s %10s %8s %10s %8s\n' "idle 2 s: CPU ms" "${nat:-n/a}" "${sys:-n/a}" "" \
+        "${ptr:-n/a}" ""
 fi
 
 [ "$ok" -eq 1 ]

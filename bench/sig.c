@@ -1,0 +1,173 @@
+/* sig.c: signal and readiness microbenchmarks. Times N iterations of one
+ * operation with CLOCK_MONOTONIC and prints microseconds per operation:
+ *   raise     a signal to oneself: kill, the handler, rt_sigreturn
+ *   sigwait   a round trip between two processes: kill, then the other
+ *             takes it with sigwaitinfo and answers the same way
+ *   pollpipe  a pipe round trip between two processes, each waiting in
+ *             poll before it reads
+ *   epoll100  epoll_wait over 100 eventfds, one of them readable
+ *   eventfd   a round trip between two threads over two eventfds
+ *   idle      no loop: sleeps N milliseconds (the caller measures the CPU
+ *             the sandbox used meanwhile)
+ * Usage: sig OP [N]  (prints "OP N ops X.XXX us/op") */
+#define _GNU_SOURCE
+#define BENCH_NAME "sig"
+#include "bench.h"
+
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdint.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+static volatile long g_caught;
+static void on_usr1(int sig)
+{
+    (void)sig;
+    g_caught++;
+}
+
+static int ev[2];
+static long g_rounds;
+
+static void *echo_thread(void *arg)
+{
+    (void)arg;
+    uint64_t v;
+    for (long i = 0; i < g_rounds; i++)
+        if (read(ev[0], &v, 8) != 8 || write(ev[1], &v, 8) != 8)
+            die("eventfd echo");
+    return NULL;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        fprintf(stderr, "usage: %s raise|sigwait|pollpipe|epoll100|eventfd|idle [N]\n", argv[0]);
+        return 2;
+    }
+    const char *op = argv[1];
+    long n = argc > 2 ? strtol(argv[2], NULL, 10) : 1000;
+    if (n <= 0) {
+        fprintf(stderr, "sig: bad iteration count\n");
+        return 2;
+    }
+    long warm = n / 10 < 5 ? 5 : n / 10;
+    double t0 = 0;
+    if (strcmp(op, "raise") == 0) {
+        signal(SIGUSR1, on_usr1);
+        pid_t me = getpid();
+        for (long i = -warm; i < n; i++) {
+            if (i == 0)
+                t0 = now_us();
+            kill(me, SIGUSR1);
+        }
+        if (g_caught != n + warm)
+            die("raise: a signal lost");
+    } else if (strcmp(op, "sigwait") == 0) {
+        sigset_t s;
+        sigemptyset(&s);
+        sigaddset(&s, SIGUSR1);
+        sigprocmask(SIG_BLOCK, &s, 0);
+        pid_t parent = getpid(), pid = fork();
+        if (pid < 0)
+            die("fork");
+        if (pid == 0) {
+            for (;;) {
+                if (sigwaitinfo(&s, 0) != SIGUSR1)
+                    _exit(1);
+                kill(parent, SIGUSR1);
+            }
+        }
+        for (long i = -warm; i < n; i++) {
+            if (i == 0)
+                t0 = now_us();
+            kill(pid, SIGUSR1);
+            if (sigwaitinfo(&s, 0) != SIGUSR1)
+                die("sigwaitinfo");
+        }
+        double t1 = now_us();
+        kill(pid, SIGKILL);
+        waitpid(pid, 0, 0);
+        printf("%s %ld ops %.3f us/op\n", op, n, (t1 - t0) / n);
+        return 0;
+    } else if (strcmp(op, "pollpipe") == 0) {
+        int down[2], up[2];
+        if (pipe(down) || pipe(up))
+            die("pipe");
+        pid_t pid = fork();
+        if (pid < 0)
+            die("fork");
+        char c = 'x';
+        if (pid == 0) {
+            close(down[1]);
+            close(up[0]);
+            struct pollfd p = { down[0], POLLIN, 0 };
+            while (poll(&p, 1, -1) == 1 && read(down[0], &c, 1) == 1)
+                if (write(up[1], &c, 1) != 1)
+                    _exit(1);
+            _exit(0);
+        }
+        close(down[0]);
+        close(up[1]);
+        struct pollfd p = { up[0], POLLIN, 0 };
+        for (long i = -warm; i < n; i++) {
+            if (i == 0)
+                t0 = now_us();
+            if (write(down[1], &c, 1) != 1 || poll(&p, 1, -1) != 1 || read(up[0], &c, 1) != 1)
+                die("poll round trip");
+        }
+        double t1 = now_us();
+        close(down[1]);
+        waitpid(pid, 0, 0);
+        printf("%s %ld ops %.3f us/op\n", op, n, (t1 - t0) / n);
+        return 0;
+    } else if (strcmp(op, "epoll100") == 0) {
+        int ep = epoll_create1(0);
+        for (int i = 0; i < 100; i++) {
+            int fd = eventfd(i == 57, 0);
+            struct epoll_event e = { EPOLLIN, { .u32 = (uint32_t)i } };
+            if (fd < 0 || epoll_ctl(ep, EPOLL_CTL_ADD, fd, &e))
+                die("epoll set");
+        }
+        struct epoll_event out[8];
+        for (long i = -warm; i < n; i++) {
+            if (i == 0)
+                t0 = now_us();
+            if (epoll_wait(ep, out, 8, -1) != 1 || out[0].data.u32 != 57)
+                die("epoll_wait");
+        }
+    } else if (strcmp(op, "eventfd") == 0) {
+        ev[0] = eventfd(0, 0);
+        ev[1] = eventfd(0, 0);
+        g_rounds = n + warm;
+        pthread_t t;
+        if (pthread_create(&t, 0, echo_thread, 0))
+            die("pthread_create");
+        uint64_t v = 1;
+        for (long i = -warm; i < n; i++) {
+            if (i == 0)
+                t0 = now_us();
+            if (write(ev[0], &v, 8) != 8 || read(ev[1], &v, 8) != 8)
+                die("eventfd round trip");
+        }
+        double t1 = now_us();
+        pthread_join(t, 0);
+        printf("%s %ld ops %.3f us/op\n", op, n, (t1 - t0) / n);
+        return 0;
+    } else if (strcmp(op, "idle") == 0) {
+        struct timespec d = { n / 1000, (n % 1000) * 1000000 };
+        nanosleep(&d, 0);
+        printf("%s %ld ms slept\n", op, n);
+        return 0;
+    } else {
+        fprintf(stderr, "sig: unknown op '%s'\n", op);
+        return 2;
+    }
+    double t1 = now_us();
+    printf("%s %ld ops %.3f us/op\n", op, n, (t1 - t0) / n);
+    return 0;
+}
