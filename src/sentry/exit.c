@@ -292,10 +292,6 @@ static void process_died(struct process *p, int wstatus)
         signal_pgrp(box, hup[i], SIGHUP);
         signal_pgrp(box, hup[i], SIGCONT);
     }
-    for (int i = 0; i < nhup; i++) {
-        signal_pgrp(box, hup[i], SIGHUP);
-        signal_pgrp(box, hup[i], SIGCONT);
-    }
     if (notify_sig > 0 && notify_sig <= GUEST_NSIG)
         signal_process_info(parent, notify_sig, &info);
     if (notify_sig)
