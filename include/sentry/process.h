@@ -167,6 +167,12 @@ void signal_wait_mask_restore(struct task *t, int interrupted, uint64_t old);
  * stopped member. */
 int pgrp_orphaned_locked(struct sandbox *box, int pgid, struct process *ignored);
 int pgrp_has_stopped_locked(struct sandbox *box, int pgid);
+/* Send sig (from the kernel) to every live process of group pgid. */
+void signal_pgrp(struct sandbox *box, int pgid, int sig);
+/* A signal sent to sandbox-run from the host, for the sandbox's init p:
+ * generated for it (si_pid 0) if p handles or ignores it, 1; 0 if its
+ * action is the default, which the caller takes on sandbox-run itself. */
+int signal_from_host(struct process *p, int sig);
 /* An exiting t no longer takes part in its group's stop (task_exit). */
 void signal_exit_stop(struct task *t);
 /* Drop sig from p's pending sets (its disposition became ignore). */

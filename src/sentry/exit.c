@@ -197,8 +197,7 @@ static int orphaned_by_exit(struct sandbox *box, struct process *p, const int *c
     return k;
 }
 
-/* Send sig (from the kernel) to every live process of group pgid. */
-static void signal_pgrp(struct sandbox *box, int pgid, int sig)
+void signal_pgrp(struct sandbox *box, int pgid, int sig)
 {
     struct process *list[256];
     int n = 0;

@@ -283,6 +283,70 @@ static void sandbox_reap_all(struct sandbox *box)
     }
 }
 
+/* ---- signals sent to sandbox-run ----
+ * Blocked in every sentry thread from the start (threads inherit the
+ * mask) and taken by one thread: each goes to the sandbox's pid 1, which
+ * takes it if it handles or ignores it; otherwise sandbox-run takes the
+ * default action itself, which ends the sandbox as the signal would end
+ * pid 1. SIGWINCH goes to pid 1's process group (the foreground group of
+ * a terminal). A second SIGINT or SIGTERM within 3 s ends the sandbox at
+ * once, whatever pid 1 does with them. */
+static const int host_sigs[] = { SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH };
+
+static void host_sigset(sigset_t *set)
+{
+    sigemptyset(set);
+    for (size_t i = 0; i < ARRAY_SIZE(host_sigs); i++)
+        sigaddset(set, host_sigs[i]);
+}
+
+/* Take sig's default action on sandbox-run itself. */
+static void die_of(int sig)
+{
+    signal(sig, SIG_DFL);
+    sigset_t one;
+    sigemptyset(&one);
+    sigaddset(&one, sig);
+    pthread_sigmask(SIG_UNBLOCK, &one, NULL);
+    raise(sig);
+}
+
+static void *host_signal_thread(void *arg)
+{
+    struct sandbox *box = arg;
+    sigset_t set;
+    host_sigset(&set);
+    struct timespec last = { 0, 0 };
+    for (;;) {
+        int sig = sigwaitinfo(&set, NULL);
+        if (sig < 0)
+            continue;
+        pthread_mutex_lock(&box->tasklist);
+        struct process *init = box->init && box->init->state == PROC_ALIVE ? box->init : NULL;
+        int pgid = init ? init->pgid : 0;
+        if (init)
+            process_get(init);
+        pthread_mutex_unlock(&box->tasklist);
+        if (!init)
+            continue; /* ending anyway */
+        struct timespec now;
+        clock_gettime(CLOCK_MONOTONIC, &now);
+        int again =
+            (sig == SIGINT || sig == SIGTERM) && last.tv_sec && now.tv_sec - last.tv_sec < 3;
+        if (sig == SIGWINCH) {
+            signal_pgrp(box, pgid, sig);
+        } else if (again || !signal_from_host(init, sig)) {
+            process_put(init);
+            die_of(sig);
+            continue;
+        } else if (sig == SIGINT || sig == SIGTERM) {
+            last = now;
+        }
+        process_put(init);
+    }
+    return NULL;
+}
+
 /* Wait until pid 1 is gone, then (a little while at most) for every other
  * task to end, which pid 1's death has killed. */
 static void sandbox_wait(struct sandbox *box)
@@ -307,6 +371,9 @@ static void sandbox_wait(struct sandbox *box)
 int sandbox_run(const struct sandbox_opts *o)
 {
     signal(SIGPIPE, SIG_IGN);
+    sigset_t host_set, old_mask;
+    host_sigset(&host_set);
+    pthread_sigmask(SIG_BLOCK, &host_set, &old_mask);
     int r = stub_host_init();
     if (r < 0) {
         fprintf(stderr, "sandbox-run: cannot prepare the stub: %s\n", strerror(-r));
@@ -347,6 +414,10 @@ int sandbox_run(const struct sandbox_opts *o)
         return EXIT_INTERNAL;
     }
     pthread_detach(th);
+    if (pthread_create(&th, NULL, host_signal_thread, &box) == 0)
+        pthread_detach(th);
+    else
+        pthread_sigmask(SIG_SETMASK, &old_mask, NULL); /* the defaults, then */
     sandbox_wait(&box);
     stub_host_fini();
     exec_prog_free(&bp);

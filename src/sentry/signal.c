@@ -525,6 +525,17 @@ static long signal_generate(struct process *p, struct task *t, int sig, const st
     return generate(p, t, sig, info, NULL);
 }
 
+int signal_from_host(struct process *p, int sig)
+{
+    if (handler_of(p, sig) == (uint64_t)(uintptr_t)SIG_DFL)
+        return 0;
+    /* From outside the sandbox's pid namespace: no sender the guest can
+     * name (si_pid 0), as Linux gives a namespace's processes. */
+    struct sig_info info = { .code = 0 /* SI_USER */ };
+    generate(p, NULL, sig, &info, NULL);
+    return 1;
+}
+
 long signal_process_info(struct process *p, int sig, const struct sig_info *info)
 {
     return signal_generate(p, NULL, sig, info);
