@@ -4,7 +4,9 @@
 # SIGHUP, SIGWINCH), one it leaves at the default ends sandbox-run as it
 # would end the program (status 128+N); compared with the program run
 # natively and sent the same signal. A second SIGTERM within 3 s ends the
-# sandbox even when pid 1 handles it (sandbox only). Both platforms.
+# sandbox even when pid 1 handles it (sandbox only). Both platforms. A
+# signal sandbox-run was started with ignored stays ignored (nohup), so
+# every run starts with all signals at their defaults.
 # Usage: tests/e2e/host_signals.sh SANDBOX_RUN
 set -u
 . "$(dirname "$0")/lib.sh"
@@ -46,7 +48,9 @@ ${MUSL_GCC:-musl-gcc} -static -O1 h.c -o h || exit 2
 run() {
     local out=$1 pid st
     shift
-    "$@" >"$out" 2>"${out%.out}.err" </dev/null &
+    # Every signal at its default, as a terminal's foreground job has them
+    # (a script's background job inherits SIGINT and SIGQUIT ignored).
+    env --default-signal "$@" >"$out" 2>"${out%.out}.err" </dev/null &
     pid=$!
     for _ in $(seq 200); do grep -q ready "$out" 2>/dev/null && break; sleep 0.05; done
     kill -s "$SIG" "$pid"
@@ -78,7 +82,8 @@ t "SIGQUIT handled" QUIT 3
 
 # A second SIGTERM within 3 s ends the sandbox whatever pid 1 does.
 for plat in systrap ptrace; do
-    "$sb" --platform="$plat" -- "$tmp/h" stay 15 >"$tmp/s.out" 2>/dev/null </dev/null &
+    env --default-signal "$sb" --platform="$plat" -- "$tmp/h" stay 15 >"$tmp/s.out" 2>/dev/null \
+        </dev/null &
     pid=$!
     for _ in $(seq 200); do grep -q ready "$tmp/s.out" 2>/dev/null && break; sleep 0.05; done
     kill -TERM "$pid"
