@@ -293,11 +293,18 @@ static void sandbox_reap_all(struct sandbox *box)
  * once, whatever pid 1 does with them. */
 static const int host_sigs[] = { SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH };
 
+/* Those of them sandbox-run was not started with ignored: one ignored
+ * (nohup, a script's background job) stays ignored, as it would have for
+ * the program run without the sandbox. */
 static void host_sigset(sigset_t *set)
 {
     sigemptyset(set);
-    for (size_t i = 0; i < ARRAY_SIZE(host_sigs); i++)
+    for (size_t i = 0; i < ARRAY_SIZE(host_sigs); i++) {
+        struct sigaction old;
+        if (sigaction(host_sigs[i], NULL, &old) == 0 && old.sa_handler == SIG_IGN)
+            continue;
         sigaddset(set, host_sigs[i]);
+    }
 }
 
 /* Take sig's default action on sandbox-run itself. */

@@ -52,7 +52,7 @@ run() {
     # (a script's background job inherits SIGINT and SIGQUIT ignored).
     env --default-signal "$@" >"$out" 2>"${out%.out}.err" </dev/null &
     pid=$!
-    for _ in $(seq 200); do grep -q ready "$out" 2>/dev/null && break; sleep 0.05; done
+    for _ in $(seq 600); do grep -q ready "$out" 2>/dev/null && break; sleep 0.05; done
     kill -s "$SIG" "$pid"
     wait "$pid"
     st=$?
@@ -85,7 +85,7 @@ for plat in systrap ptrace; do
     env --default-signal "$sb" --platform="$plat" -- "$tmp/h" stay 15 >"$tmp/s.out" 2>/dev/null \
         </dev/null &
     pid=$!
-    for _ in $(seq 200); do grep -q ready "$tmp/s.out" 2>/dev/null && break; sleep 0.05; done
+    for _ in $(seq 600); do grep -q ready "$tmp/s.out" 2>/dev/null && break; sleep 0.05; done
     kill -TERM "$pid"
     for _ in $(seq 200); do grep -q "got 15" "$tmp/s.out" 2>/dev/null && break; sleep 0.05; done
     kill -TERM "$pid"
