@@ -38,7 +38,7 @@ LAYERS = [
     ("syscalls", ["src/sentry/sys_", "src/fs/sys_"]),
     ("processes, exec, mount setup", ["src/sentry/process.c", "src/sentry/fork.c",
                                       "src/sentry/exit.c", "src/sentry/signal.c", "src/sentry/ptimer.c",
-                                      "src/sentry/signalfd.c", "src/sentry/sigframe.c",
+                                      "src/sentry/signalfd.c", "src/sentry/sigframe.c", "src/sentry/tty.c",
                                       "src/sentry/pidfd.c", "src/loader/", "src/fs/setup.c",
                                       "src/fs/pathop.c", "src/ipc/"]),
     ("futexes and timeouts", ["src/sentry/futex.c", "src/sentry/ktime.c"]),

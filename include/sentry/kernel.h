@@ -101,6 +101,7 @@ struct guest_sigaction {
 struct fdtable;
 struct fs_struct;
 struct ptimers;
+struct tty;
 struct sandbox;
 /* The platform's (platform/platform.h): only the task loop and the memory
  * code look inside. */
@@ -191,6 +192,7 @@ struct process {
     int state;       /* enum proc_state */
     int exit_signal; /* sent to the parent at exit (SIGCHLD, or 0) */
     int pgid, sid;
+    struct tty *tty;         /* its controlling terminal, or NULL (tty.c) */
     int did_exec;            /* it has run execve (setpgid's EACCES) */
     int child_subreaper;     /* PR_SET_CHILD_SUBREAPER (relaxed atomics) */
     int has_child_subreaper; /* an ancestor is one */
@@ -218,6 +220,7 @@ struct process {
      * wait_cont until SIGCONT or SIGKILL. */
     int job_state;
     int stop_sig;
+    int host_stop; /* a stop signal from the host pends for the init (signal_pgrp_from_host) */
     int group_stop_count;
     struct waitq wait_cont;
     /* Under the sandbox's tasklist: a stop, or a continue, that wait4's
@@ -344,6 +347,12 @@ struct sandbox {
     /* signalfd readers and pollers (signalfd.c): woken whenever a signal
      * pends anywhere in the sandbox. */
     struct waitq wait_signalfd;
+    /* The guest's terminal (tty.c), or NULL; its state is under tasklist. */
+    struct tty *tty;
+    /* Called when the init has stopped for a stop signal from the host
+     * (sandbox.c stops sandbox-run itself then, as the program's own stop
+     * would stop it); handed down as start_task is. */
+    void (*init_stopped)(struct sandbox *box, int sig);
 };
 
 /* process.job_state */

@@ -173,6 +173,17 @@ void signal_pgrp(struct sandbox *box, int pgid, int sig);
  * generated for it (si_pid 0) if p handles or ignores it, 1; 0 if its
  * action is the default, which the caller takes on sandbox-run itself. */
 int signal_from_host(struct process *p, int sig);
+/* A signal from the host for every process of group pgid (the terminal's
+ * foreground group, or the init's): each takes it (si_code SI_KERNEL, as
+ * from a terminal), the init too when it handles or ignores it. Returns 1
+ * when the init is in the group and leaves sig at the default: a stop
+ * signal then stops it all the same (the caller hears of it through
+ * box->init_stopped); any other is for the caller to take on sandbox-run
+ * itself, as signal_from_host's 0. */
+int signal_pgrp_from_host(struct sandbox *box, int pgid, int sig);
+/* sig is blocked by t or ignored by its process (Linux's is_ignored in
+ * the terminal's job-control checks). */
+int signal_ignored_or_blocked(struct task *t, int sig);
 /* An exiting t no longer takes part in its group's stop (task_exit). */
 void signal_exit_stop(struct task *t);
 /* Drop sig from p's pending sets (its disposition became ignore). */

@@ -20,6 +20,7 @@
 #include "sentry/process.h"
 #include "sentry/ptimer.h"
 #include "sentry/syscall.h"
+#include "sentry/tty.h"
 
 /* ---- exit ---- */
 
@@ -197,23 +198,6 @@ static int orphaned_by_exit(struct sandbox *box, struct process *p, const int *c
     return k;
 }
 
-void signal_pgrp(struct sandbox *box, int pgid, int sig)
-{
-    struct process *list[256];
-    int n = 0;
-    pthread_mutex_lock(&box->tasklist);
-    list_for_each(q, &box->procs, struct process, pid_node)
-    {
-        if (q->pgid == pgid && q->state == PROC_ALIVE && n < (int)ARRAY_SIZE(list))
-            list[n++] = process_get(q);
-    }
-    pthread_mutex_unlock(&box->tasklist);
-    for (int i = 0; i < n; i++) {
-        signal_process(list[i], sig);
-        process_put(list[i]);
-    }
-}
-
 /* The last thread of p has exited: p becomes a zombie (or is reaped at
  * once), its children go to the reaper, its parent is told. Called
  * without locks. */
@@ -273,6 +257,7 @@ static void process_died(struct process *p, int wstatus)
             wake_up_all(&reaper->wait_chld);
     }
     int hup[65], nhup = orphaned_by_exit(box, p, cand, ncand, hup);
+    int tty_fg = tty_session_exit_locked(p);
     parent = p->parent;
     if (parent) {
         if (p->exit_signal == SIGCHLD && parent_autoreaps(parent)) {
@@ -287,6 +272,8 @@ static void process_died(struct process *p, int wstatus)
     }
     pthread_mutex_unlock(&box->tasklist);
     pdeath_send(&pd);
+    if (tty_fg)
+        signal_pgrp(box, tty_fg, SIGHUP);
     for (int i = 0; i < nhup; i++) {
         signal_pgrp(box, hup[i], SIGHUP);
         signal_pgrp(box, hup[i], SIGCONT);

@@ -214,6 +214,7 @@ static int clone_link(struct task *t, struct task *c, uint64_t f)
         p->leader = c;
         p->pgid = t->proc->pgid;
         p->sid = t->proc->sid;
+        p->tty = t->proc->tty;
         p->parent = (f & CLONE_PARENT) ? t->proc->parent : t->proc;
         p->parent_tid = (f & CLONE_PARENT) ? t->proc->parent_tid : t->tid;
         list_add_tail(&p->parent->children, &p->sibling);

@@ -26,6 +26,7 @@
 #include "sentry/kernel.h"
 #include "sentry/process.h"
 #include "sentry/sandbox.h"
+#include "sentry/tty.h"
 
 extern char **environ;
 
@@ -136,6 +137,8 @@ int sandbox_platform_known(const char *name)
 }
 
 /* The sandbox with its init process and task; EXIT_INTERNAL on failure. */
+static void init_stopped(struct sandbox *box, int sig);
+
 static int sandbox_init(struct sandbox *box, const struct sandbox_opts *o, struct task **tout)
 {
     memset(box, 0, sizeof(*box));
@@ -151,6 +154,7 @@ static int sandbox_init(struct sandbox *box, const struct sandbox_opts *o, struc
     box->max_tasks = o->max_procs;
     box->start_task = task_start;
     box->run_vfork_child = task_run_vfork_child;
+    box->init_stopped = init_stopped;
     task_block_hook = task_blocking;
     box->done_fd = eventfd(0, EFD_CLOEXEC);
     struct task *t = box->done_fd < 0 ? NULL : process_new_init(box);
@@ -159,6 +163,10 @@ static int sandbox_init(struct sandbox *box, const struct sandbox_opts *o, struc
         return EXIT_INTERNAL;
     }
     struct process *init = t->proc;
+    if (tty_setup(box, t) < 0) {
+        fprintf(stderr, "sandbox-run: out of memory\n");
+        return EXIT_INTERNAL;
+    }
     struct creds *cred = creds_alloc();
     if (!cred) {
         fprintf(stderr, "sandbox-run: out of memory\n");
@@ -288,10 +296,27 @@ static void sandbox_reap_all(struct sandbox *box)
  * mask) and taken by one thread: each goes to the sandbox's pid 1, which
  * takes it if it handles or ignores it; otherwise sandbox-run takes the
  * default action itself, which ends the sandbox as the signal would end
- * pid 1. SIGWINCH goes to pid 1's process group (the foreground group of
- * a terminal). A second SIGINT or SIGTERM within 3 s ends the sandbox at
- * once, whatever pid 1 does with them. */
-static const int host_sigs[] = { SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH };
+ * pid 1. A second SIGINT or SIGTERM within 3 s ends the sandbox at once,
+ * whatever pid 1 does with them.
+ *
+ * With a terminal (tty.c), what the terminal sends (Ctrl-C, Ctrl-\,
+ * Ctrl-Z: si_code SI_KERNEL) goes to the guest's foreground group instead,
+ * and SIGWINCH always does (without a terminal, to pid 1's group).
+ *
+ * Stops: the init stands for sandbox-run in the host's job control. A stop
+ * signal (SIGTSTP from the terminal or kill) that reaches the init at its
+ * default action stops the init's group; once the init has stopped,
+ * sandbox-run stops itself with that signal, so that the host's shell
+ * sees its job stopped; SIGCONT (the shell's fg or bg) continues
+ * sandbox-run and then that group. SIGTTIN and SIGTTOU keep their
+ * defaults: they come from the host terminal when sandbox-run itself is a
+ * background job. */
+static const int host_sigs[] = { SIGTERM, SIGINT,   SIGHUP,  SIGQUIT, SIGUSR1,
+                                 SIGUSR2, SIGWINCH, SIGTSTP, SIGCONT };
+
+/* The init has stopped (box->init_stopped, from the stopping task's
+ * thread): the signal thread is told, with the stop signal. */
+#define SIG_SELFSTOP (SIGRTMIN + 1)
 
 /* Those of them sandbox-run was not started with ignored: one ignored
  * (nohup, a script's background job) stays ignored, as it would have for
@@ -305,10 +330,12 @@ static void host_sigset(sigset_t *set)
             continue;
         sigaddset(set, host_sigs[i]);
     }
+    sigaddset(set, SIG_SELFSTOP);
 }
 
-/* Take sig's default action on sandbox-run itself. */
-static void die_of(int sig)
+/* Take sig's default action on sandbox-run itself (this thread has it
+ * blocked, as every sentry thread). */
+static void default_action(int sig)
 {
     signal(sig, SIG_DFL);
     sigset_t one;
@@ -316,6 +343,32 @@ static void die_of(int sig)
     sigaddset(&one, sig);
     pthread_sigmask(SIG_UNBLOCK, &one, NULL);
     raise(sig);
+    pthread_sigmask(SIG_BLOCK, &one, NULL);
+}
+
+static void die_of(int sig)
+{
+    tty_host_restore();
+    default_action(sig);
+}
+
+static void init_stopped(struct sandbox *box, int sig)
+{
+    (void)box;
+    union sigval v = { .sival_int = sig };
+    sigqueue(getpid(), SIG_SELFSTOP, v);
+}
+
+/* The init's group has stopped for a stop signal from the host: stop
+ * sandbox-run with it, and when the host continues sandbox-run (or drops
+ * the stop: an orphaned host group takes no SIGTSTP), continue the group. */
+static void stop_self(struct sandbox *box, int sig, int pgid)
+{
+    if (sig == SIGSTOP)
+        raise(SIGSTOP);
+    else
+        default_action(sig);
+    signal_pgrp(box, pgid, SIGCONT);
 }
 
 static void *host_signal_thread(void *arg)
@@ -324,10 +377,17 @@ static void *host_signal_thread(void *arg)
     sigset_t set;
     host_sigset(&set);
     struct timespec last = { 0, 0 };
+    int stopped_pgid = 0; /* the group a host stop signal went to */
     for (;;) {
-        int sig = sigwaitinfo(&set, NULL);
+        siginfo_t si;
+        int sig = sigwaitinfo(&set, &si);
         if (sig < 0)
             continue;
+        if (sig == SIG_SELFSTOP) {
+            if (si.si_code == SI_QUEUE && si.si_pid == getpid() && stopped_pgid)
+                stop_self(box, si.si_value.sival_int, stopped_pgid);
+            continue;
+        }
         pthread_mutex_lock(&box->tasklist);
         struct process *init = box->init && box->init->state == PROC_ALIVE ? box->init : NULL;
         int pgid = init ? init->pgid : 0;
@@ -336,13 +396,31 @@ static void *host_signal_thread(void *arg)
         pthread_mutex_unlock(&box->tasklist);
         if (!init)
             continue; /* ending anyway */
+        int fg = tty_foreground(box);
+        int from_tty =
+            fg && si.si_code == SI_KERNEL && (sig == SIGINT || sig == SIGQUIT || sig == SIGTSTP);
         struct timespec now;
         clock_gettime(CLOCK_MONOTONIC, &now);
         int again =
             (sig == SIGINT || sig == SIGTERM) && last.tv_sec && now.tv_sec - last.tv_sec < 3;
         if (sig == SIGWINCH) {
-            signal_pgrp(box, pgid, sig);
-        } else if (again || !signal_from_host(init, sig)) {
+            signal_pgrp(box, fg ? fg : pgid, sig);
+        } else if (sig == SIGCONT) {
+            /* sandbox-run goes on: so does what its stop stopped. */
+            if (stopped_pgid)
+                signal_pgrp(box, stopped_pgid, SIGCONT);
+            else
+                signal_from_host(init, sig);
+            stopped_pgid = 0;
+        } else if (sig == SIGTSTP) {
+            int to = from_tty ? fg : pgid;
+            if (signal_pgrp_from_host(box, to, sig))
+                stopped_pgid = to;
+        } else if (again) {
+            process_put(init);
+            die_of(sig);
+            continue;
+        } else if (from_tty ? signal_pgrp_from_host(box, fg, sig) : !signal_from_host(init, sig)) {
             process_put(init);
             die_of(sig);
             continue;
@@ -432,5 +510,6 @@ int sandbox_run(const struct sandbox_opts *o)
     status = box.exit_status;
     pthread_mutex_unlock(&box.lock);
     close(box.done_fd);
+    tty_host_restore();
     return status;
 }

@@ -281,8 +281,12 @@ static void notify_parent_cldstop(struct process *p, int why, int status)
         wake_up_all(&parent->wait_chld);
     }
     pthread_mutex_unlock(&box->tasklist);
-    if (!parent)
+    if (!parent) {
+        /* The init stands for sandbox-run in the host's job control. */
+        if (still && why == 5 && p == box->init && box->init_stopped)
+            box->init_stopped(box, status);
         return;
+    }
     struct guest_sigaction a = action_of(parent, SIGCHLD);
     if (a.handler != (uint64_t)(uintptr_t)SIG_IGN && !(a.flags & SA_NOCLDSTOP))
         signal_process_info(parent, SIGCHLD, &info);
@@ -308,6 +312,7 @@ static int job_prepare_locked(struct process *p, int sig)
         return JOB_RUNNING;
     }
     flush_all(p, STOP_SIGS);
+    __atomic_store_n(&p->host_stop, 0, __ATOMIC_RELAXED);
     int was = p->job_state;
     __atomic_store_n(&p->job_state, JOB_RUNNING, __ATOMIC_RELAXED);
     p->group_stop_count = 0;
@@ -355,7 +360,9 @@ static int take_stop_signal(struct task *t)
         if (handler_of(p, sig) != (uint64_t)(uintptr_t)SIG_DFL)
             continue;
         struct sig_info info;
-        if (!signal_dequeue(t, SIGBIT(sig), &info) || init_ignores(p, sig))
+        if (!signal_dequeue(t, SIGBIT(sig), &info))
+            continue;
+        if (init_ignores(p, sig) && !__atomic_exchange_n(&p->host_stop, 0, __ATOMIC_RELAXED))
             continue;
         /* The terminal's stops do nothing to an orphaned process group
          * (nobody is left to continue it): dropped, as Linux's get_signal. */
@@ -534,6 +541,62 @@ int signal_from_host(struct process *p, int sig)
     struct sig_info info = { .code = 0 /* SI_USER */ };
     generate(p, NULL, sig, &info, NULL);
     return 1;
+}
+
+/* The live processes of group pgid, with references, in list (the first
+ * max of them): how many. */
+static int pgrp_members(struct sandbox *box, int pgid, struct process **list, int max)
+{
+    int n = 0;
+    pthread_mutex_lock(&box->tasklist);
+    list_for_each(q, &box->procs, struct process, pid_node)
+    {
+        if (q->pgid == pgid && q->state == PROC_ALIVE && n < max)
+            list[n++] = process_get(q);
+    }
+    pthread_mutex_unlock(&box->tasklist);
+    return n;
+}
+
+void signal_pgrp(struct sandbox *box, int pgid, int sig)
+{
+    struct process *list[256];
+    int n = pgrp_members(box, pgid, list, (int)ARRAY_SIZE(list));
+    for (int i = 0; i < n; i++) {
+        signal_process(list[i], sig);
+        process_put(list[i]);
+    }
+}
+
+int signal_pgrp_from_host(struct sandbox *box, int pgid, int sig)
+{
+    struct process *list[256];
+    int n = pgrp_members(box, pgid, list, (int)ARRAY_SIZE(list)), init_default = 0;
+    struct sig_info info = { .code = 0x80 /* SI_KERNEL, as a terminal's */ };
+    for (int i = 0; i < n; i++) {
+        struct process *q = list[i];
+        if (q == box->init && handler_of(q, sig) == (uint64_t)(uintptr_t)SIG_DFL) {
+            init_default = 1;
+            if (sig_default_stops(sig)) {
+                /* Taken despite the init's rule, as a stop of the program
+                 * run without the sandbox: init_stopped follows. */
+                __atomic_store_n(&q->host_stop, 1, __ATOMIC_RELAXED);
+                generate(q, NULL, sig, &info, NULL);
+            }
+        } else {
+            generate(q, NULL, sig, &info, NULL);
+        }
+        process_put(q);
+    }
+    return init_default;
+}
+
+int signal_ignored_or_blocked(struct task *t, int sig)
+{
+    pthread_mutex_lock(&t->proc->lock);
+    int blocked = (t->sigmask & SIGBIT(sig)) != 0;
+    pthread_mutex_unlock(&t->proc->lock);
+    return blocked || handler_of(t->proc, sig) == (uint64_t)(uintptr_t)SIG_IGN;
 }
 
 long signal_process_info(struct process *p, int sig, const struct sig_info *info)

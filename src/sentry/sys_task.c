@@ -10,6 +10,7 @@
 
 #include "sentry/kernel.h"
 #include "sentry/syscall.h"
+#include "sentry/tty.h"
 
 long sys_set_tid_address(struct task *t, const struct sysargs *a)
 {
@@ -345,6 +346,7 @@ long sys_setsid(struct task *t, const struct sysargs *a)
         r = -EPERM;
     } else {
         me->sid = me->pgid = me->pid;
+        tty_leave_locked(me);
         r = me->pid;
     }
     pthread_mutex_unlock(&box->tasklist);

@@ -17,9 +17,13 @@ struct inode;
 
 /* The open file operations of character device rdev (1:3 null, 1:5 zero,
  * 1:7 full, 1:8 random, 1:9 urandom, 5:0 tty), or NULL if the sandbox has
- * no such device. Their open hook refuses what cannot be opened (tty:
- * -ENXIO, the guest has no controlling terminal yet). */
+ * no such device. Their open hook refuses what cannot be opened. */
 const struct file_ops *chrdev_fops(dev_t rdev);
+
+/* /dev/tty's open: the caller's controlling terminal, which the terminal
+ * code (src/sentry/tty.c) registers here when the sandbox has one; until
+ * then, and for a caller without one, -ENXIO. */
+void devices_set_ctty_open(int (*open)(struct file *f, int flags));
 
 /* 1 if f is open on /dev/zero: mmap treats a mapping of it as anonymous
  * memory (MAP_SHARED as shared anonymous), since its mmap_fd gives -ENODEV. */

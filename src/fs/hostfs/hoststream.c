@@ -173,7 +173,7 @@ static int hsi_open(struct inode *i, struct file *f, int flags)
     if (fd < 0)
         return fd;
     f->host_fd = fd;
-    f->ops = &hoststream_ops;
+    f->ops = i->fops; /* the stream's, or a terminal's (src/sentry/tty.c) */
     if (lseek(fd, 0, SEEK_CUR) < 0)
         f->fmode |= FMODE_STREAM;
     return 0;
