@@ -367,6 +367,28 @@ static void test_blocking(void)
     sc(SYS_close, tfd);
 }
 
+/* TFD_IOC_SET_TICKS (_IOW('T', 0, __u64)) sets what a read reports and
+ * wakes a poller; 0 is EINVAL, a bad pointer EFAULT, another request on a
+ * timerfd ENOTTY. */
+static void test_set_ticks(void)
+{
+    int tfd = (int)sc(SYS_timerfd_create, CLOCK_MONOTONIC, O_NONBLOCK);
+    uint64_t ticks = 0, v = 0;
+    check_err(sc(SYS_ioctl, tfd, 0x40085400UL, &ticks), EINVAL, "TFD_IOC_SET_TICKS of 0");
+    check_err(sc(SYS_ioctl, tfd, 0x40085400UL, (void *)8), EFAULT,
+              "TFD_IOC_SET_TICKS, bad pointer");
+    check_err(sc(SYS_ioctl, tfd, 0x5401 /* TCGETS */, &v), ENOTTY, "TCGETS on a timerfd");
+    struct pollfd p = { tfd, POLLIN, 0 };
+    check_ret(sc(SYS_poll, &p, 1, 0), 0, "nothing to read before");
+    ticks = 5;
+    check_ret(sc(SYS_ioctl, tfd, 0x40085400UL, &ticks), 0, "TFD_IOC_SET_TICKS of 5");
+    check_ret(sc(SYS_poll, &p, 1, 0), 1, "readable after");
+    check_ret(rd(tfd, &v), 8, "read");
+    check(v == 5, "reads the ticks set (%llu)", (unsigned long long)v);
+    check_err(rd(tfd, &v), EAGAIN, "then nothing");
+    sc(SYS_close, tfd);
+}
+
 int main(void)
 {
     test_create();
@@ -376,5 +398,6 @@ int main(void)
     test_absolute();
     test_file();
     test_blocking();
+    test_set_ticks();
     return finish();
 }

@@ -27,6 +27,7 @@
 #include "fs/file/timerfd.h"
 #include "sched/timer.h"
 #include "sched/wait.h"
+#include "sentry/mm.h"
 
 #ifndef CLOCK_BOOTTIME_ALARM
 #define CLOCK_REALTIME_ALARM 8
@@ -247,6 +248,27 @@ static int timerfd_fdinfo(struct file *f, char *buf, size_t len)
     return n < 0 || (size_t)n >= len ? 0 : n;
 }
 
+/* TFD_IOC_SET_TICKS (_IOW('T', 0, __u64)): the expirations a read will
+ * report, as checkpoint/restore sets them; 0 is EINVAL. */
+#define TFD_IOC_SET_TICKS_ 0x40085400UL
+
+static long timerfd_ioctl(struct file *f, unsigned long req, uint64_t arg)
+{
+    struct timerfd *t = f->priv;
+    if (req != TFD_IOC_SET_TICKS_)
+        return -ENOTTY;
+    uint64_t ticks;
+    if (copy_in(current_task, &ticks, arg, sizeof(ticks)) < 0)
+        return -EFAULT;
+    if (!ticks)
+        return -EINVAL;
+    pthread_mutex_lock(&t->lock);
+    t->ticks = ticks;
+    pthread_mutex_unlock(&t->lock);
+    wake_up_key(&t->wq, 0, POLLIN);
+    return 0;
+}
+
 static void timerfd_release(struct file *f)
 {
     struct timerfd *t = f->priv;
@@ -261,6 +283,7 @@ static const struct file_ops timerfd_ops = {
     .read = timerfd_read,
     .stat = anon_inode_stat,
     .poll = timerfd_poll,
+    .ioctl = timerfd_ioctl,
     .release = timerfd_release,
     .fdinfo = timerfd_fdinfo,
     .read_empty = 1,
