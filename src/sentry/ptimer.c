@@ -616,21 +616,32 @@ static void posix_read(struct ptimer *k, int64_t now, struct itimerspec *cur)
     }
 }
 
+/* The timer id of t's process, returned with its set's lock held (*setp),
+ * or NULL (no such timer: EINVAL) with no lock held. */
+static struct ptimer *find_lock(struct task *t, int id, struct ptimers **setp)
+{
+    struct ptimers *set = __atomic_load_n(&t->proc->timers, __ATOMIC_ACQUIRE);
+    if (!set || id < 0)
+        return NULL;
+    pthread_mutex_lock(&set->lock);
+    struct ptimer *k = find_locked(set, id);
+    if (!k) {
+        pthread_mutex_unlock(&set->lock);
+        return NULL;
+    }
+    *setp = set;
+    return k;
+}
+
 /* The timer id of t's process (set and timer, with a reference), or
  * -EINVAL. */
 static long lookup(struct task *t, int id, struct ptimers **setp, struct ptimer **kp)
 {
-    struct ptimers *set = __atomic_load_n(&t->proc->timers, __ATOMIC_ACQUIRE);
-    if (!set || id < 0)
-        return -EINVAL;
-    pthread_mutex_lock(&set->lock);
-    struct ptimer *k = find_locked(set, id);
-    if (k)
-        k->refs++;
-    pthread_mutex_unlock(&set->lock);
+    struct ptimer *k = find_lock(t, id, setp);
     if (!k)
         return -EINVAL;
-    *setp = set;
+    k->refs++;
+    pthread_mutex_unlock(&(*setp)->lock);
     *kp = k;
     return 0;
 }
@@ -706,28 +717,23 @@ long ptimer_gettime(struct task *t, int id, struct itimerspec *cur)
 
 long ptimer_getoverrun(struct task *t, int id)
 {
-    struct ptimers *set = __atomic_load_n(&t->proc->timers, __ATOMIC_ACQUIRE);
-    if (!set || id < 0)
+    struct ptimers *set;
+    struct ptimer *k = find_lock(t, id, &set);
+    if (!k)
         return -EINVAL;
-    pthread_mutex_lock(&set->lock);
-    struct ptimer *k = find_locked(set, id);
-    long r = !k ? -EINVAL : k->overrun_last > INT_MAX ? INT_MAX : (long)k->overrun_last;
+    long r = k->overrun_last > INT_MAX ? INT_MAX : (long)k->overrun_last;
     pthread_mutex_unlock(&set->lock);
     return r;
 }
 
 long ptimer_delete(struct task *t, int id)
 {
-    struct ptimers *set = __atomic_load_n(&t->proc->timers, __ATOMIC_ACQUIRE);
-    if (!set || id < 0)
-        return -EINVAL;
-    pthread_mutex_lock(&set->lock);
-    struct ptimer *k = find_locked(set, id);
-    if (k)
-        list_del(&k->node);
-    pthread_mutex_unlock(&set->lock);
+    struct ptimers *set;
+    struct ptimer *k = find_lock(t, id, &set);
     if (!k)
         return -EINVAL;
+    list_del(&k->node);
+    pthread_mutex_unlock(&set->lock);
     ptimer_put(t->proc, k);
     return 0;
 }
