@@ -14,7 +14,6 @@
 #define BENCH_NAME "sig"
 #include "bench.h"
 
-#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdint.h>
@@ -95,33 +94,8 @@ int main(int argc, char **argv)
         printf("%s %ld ops %.3f us/op\n", op, n, (t1 - t0) / n);
         return 0;
     } else if (strcmp(op, "pollpipe") == 0) {
-        int down[2], up[2];
-        if (pipe(down) || pipe(up))
-            die("pipe");
-        pid_t pid = fork();
-        if (pid < 0)
-            die("fork");
-        char c = 'x';
-        if (pid == 0) {
-            close(down[1]);
-            close(up[0]);
-            struct pollfd p = { down[0], POLLIN, 0 };
-            while (poll(&p, 1, -1) == 1 && read(down[0], &c, 1) == 1)
-                if (write(up[1], &c, 1) != 1)
-                    _exit(1);
-            _exit(0);
-        }
-        close(down[0]);
-        close(up[1]);
-        struct pollfd p = { up[0], POLLIN, 0 };
-        for (long i = -warm; i < n; i++) {
-            if (i == 0)
-                t0 = now_us();
-            if (write(down[1], &c, 1) != 1 || poll(&p, 1, -1) != 1 || read(up[0], &c, 1) != 1)
-                die("poll round trip");
-        }
-        double t1 = now_us();
-        close(down[1]);
+        double t1;
+        pid_t pid = pipe_round_trips(warm, n, 1, &t0, &t1);
         waitpid(pid, 0, 0);
         printf("%s %ld ops %.3f us/op\n", op, n, (t1 - t0) / n);
         return 0;
