@@ -33,17 +33,6 @@ static long timedwait(const sigset_t *set, siginfo_t *si, long sec, long nsec)
     return sc(SYS_rt_sigtimedwait, set, si, &ts, 8);
 }
 
-static sigset_t set_of(int a, int b)
-{
-    sigset_t s;
-    sigemptyset(&s);
-    if (a)
-        sigaddset(&s, a);
-    if (b)
-        sigaddset(&s, b);
-    return s;
-}
-
 static long now_ms(void)
 {
     struct timespec ts;
@@ -53,7 +42,7 @@ static long now_ms(void)
 
 static void test_sigqueue(void)
 {
-    sigset_t s = set_of(RT(3), SIGUSR1);
+    sigset_t s = sigset_of(RT(3), SIGUSR1);
     sigprocmask(SIG_BLOCK, &s, 0);
     long me = getpid();
     siginfo_t si;
@@ -125,7 +114,7 @@ static void test_sigqueue(void)
     pipe(p);
     pid_t pid = fork();
     if (pid == 0) {
-        sigset_t cs = set_of(RT(3), 0);
+        sigset_t cs = sigset_of(RT(3), 0);
         memset(&si, 0, sizeof si);
         long r = sc(SYS_rt_sigtimedwait, &cs, &si, 0, 8);
         _exit(r == RT(3) && si.si_value.sival_int == 42 && si.si_code == SI_QUEUE_ ? 0 : 1);
@@ -141,7 +130,7 @@ static void test_sigqueue(void)
 
 static void test_limit(void)
 {
-    sigset_t s = set_of(RT(4), 0);
+    sigset_t s = sigset_of(RT(4), 0);
     sigprocmask(SIG_BLOCK, &s, 0);
     struct rlimit old, lim;
     getrlimit(RLIMIT_SIGPENDING, &old);
@@ -190,7 +179,7 @@ static void *sender(void *arg)
 
 static void test_timedwait(void)
 {
-    sigset_t s = set_of(RT(5), 0);
+    sigset_t s = sigset_of(RT(5), 0);
     sigprocmask(SIG_BLOCK, &s, 0);
     siginfo_t si;
     /* The errors. */
