@@ -186,6 +186,59 @@ static inline long elapsed_ms(const struct timespec *a, const struct timespec *b
     return (b->tv_sec - a->tv_sec) * 1000 + (b->tv_nsec - a->tv_nsec) / 1000000;
 }
 
+/* Nanoseconds in a millisecond, for the time tests' arithmetic. */
+#define MS 1000000L
+
+/* CLOCK_MONOTONIC in milliseconds. */
+static inline long now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec * 1000 + ts.tv_nsec / MS;
+}
+
+static inline long ns_of(const struct timespec *ts)
+{
+    return ts->tv_sec * 1000000000L + ts->tv_nsec;
+}
+
+/* The clock's time in nanoseconds (clock_gettime, the syscall). */
+static inline long now_ns(int clock)
+{
+    struct timespec ts;
+    sc(SYS_clock_gettime, clock, &ts);
+    return ns_of(&ts);
+}
+
+/* One nanosleep of ms milliseconds: a handled signal ends it early. */
+static inline void msleep(long ms)
+{
+    struct timespec ts = { ms / 1000, (ms % 1000) * MS };
+    sc(SYS_nanosleep, &ts, 0);
+}
+
+/* A sleep of ms milliseconds that signals do not cut short. */
+static inline void ms_sleep(long ms)
+{
+    struct timespec ts = { ms / 1000, (ms % 1000) * MS };
+    while (sc(SYS_nanosleep, &ts, &ts) == -EINTR)
+        ;
+}
+
+/* A child that sends sig to this process after ms milliseconds and exits
+ * 0 (raw fork: it makes raw syscalls only). Returns its pid. */
+static inline long fork_signal_after(int sig, long ms)
+{
+    long parent = sc(SYS_getpid);
+    long pid = sc(SYS_fork);
+    if (pid == 0) {
+        msleep(ms);
+        sc(SYS_kill, parent, sig);
+        sc(SYS_exit_group, 0);
+    }
+    return pid;
+}
+
 /* Moves an absolute deadline ms later, keeping tv_nsec below a second. */
 static inline void add_ms(struct timespec *t, long ms)
 {

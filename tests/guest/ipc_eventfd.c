@@ -29,12 +29,6 @@ static long wr(int fd, uint64_t v)
     return sc(SYS_write, fd, &v, sizeof(v));
 }
 
-static void msleep(long ms)
-{
-    struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
-    sc(SYS_nanosleep, &ts, 0);
-}
-
 static short revents(int fd, short events)
 {
     struct pollfd p = { fd, events, 0 };

@@ -33,13 +33,6 @@ static long timedwait(const sigset_t *set, siginfo_t *si, long sec, long nsec)
     return sc(SYS_rt_sigtimedwait, set, si, &ts, 8);
 }
 
-static long now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static void test_sigqueue(void)
 {
     sigset_t s = sigset_of(RT(3), SIGUSR1);
@@ -217,13 +210,7 @@ static void test_timedwait(void)
      * thread that waits for it. */
     struct timespec ts = { 10, 0 };
     memset(&si, 0, sizeof si);
-    pid_t pid = fork();
-    if (pid == 0) {
-        struct timespec d = { 0, 100 * 1000 * 1000 };
-        nanosleep(&d, 0);
-        kill(getppid(), RT(5));
-        _exit(0);
-    }
+    long pid = fork_signal_after(RT(5), 100);
     check_ret(sc(SYS_rt_sigtimedwait, &s, &si, &ts, 8), RT(5), "woken by a child's kill");
     check(si.si_code == SI_USER_ && si.si_pid == pid, "... SI_USER from the child");
     check_wait(pid, "exited 0", "the child");

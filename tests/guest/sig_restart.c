@@ -14,20 +14,6 @@
 #include <sys/select.h>
 #include <time.h>
 
-static long now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static void ms_sleep(long ms)
-{
-    struct timespec d = { ms / 1000, (ms % 1000) * 1000000 };
-    while (nanosleep(&d, &d) < 0)
-        ;
-}
-
 enum { NANOSLEEP, CLOCK_NANOSLEEP, POLL, SELECT, FUTEX, NCALLS };
 static const char *const names[] = { "nanosleep", "clock_nanosleep", "poll", "select",
                                      "futex wait" };

@@ -20,7 +20,6 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#define MS 1000000L
 #define SIGEV_THREAD_ID_ 4
 #define MAKE_PROCESS_CPUCLOCK(pid, clock) ((int)((~(unsigned)(pid) << 3) | (unsigned)(clock)))
 #define MAKE_THREAD_CPUCLOCK(tid, clock) (MAKE_PROCESS_CPUCLOCK(tid, clock) | 4)
@@ -80,24 +79,6 @@ static long tset(int id, int flags, long value_ns, long interval_ns, struct its 
     struct its n = { { interval_ns / 1000000000L, interval_ns % 1000000000L },
                      { value_ns / 1000000000L, value_ns % 1000000000L } };
     return sc(SYS_timer_settime, id, flags, &n, old);
-}
-
-static long ns_of(const struct timespec *ts)
-{
-    return ts->tv_sec * 1000000000L + ts->tv_nsec;
-}
-
-static long now_ns(int clock)
-{
-    struct timespec ts;
-    sc(SYS_clock_gettime, clock, &ts);
-    return ns_of(&ts);
-}
-
-static void msleep(long ms)
-{
-    struct timespec ts = { ms / 1000, (ms % 1000) * MS };
-    sc(SYS_nanosleep, &ts, 0);
 }
 
 /* Wait in sigsuspend until sig was caught n times. */

@@ -20,7 +20,6 @@
 
 #define TFD_TIMER_ABSTIME 1
 #define TFD_TIMER_CANCEL_ON_SET 2
-#define MS 1000000L
 
 /* struct itimerspec as the kernel has it. */
 struct its {
@@ -34,27 +33,9 @@ static long set(int fd, int flags, long value_ns, long interval_ns, struct its *
     return sc(SYS_timerfd_settime, fd, flags, &n, old);
 }
 
-static long ns_of(const struct timespec *ts)
-{
-    return ts->tv_sec * 1000000000L + ts->tv_nsec;
-}
-
-static long now_ns(int clock)
-{
-    struct timespec ts;
-    clock_gettime(clock, &ts);
-    return ns_of(&ts);
-}
-
 static long rd(int fd, uint64_t *v)
 {
     return sc(SYS_read, fd, v, sizeof(*v));
-}
-
-static void msleep(long ms)
-{
-    struct timespec ts = { ms / 1000, (ms % 1000) * MS };
-    sc(SYS_nanosleep, &ts, 0);
 }
 
 static void test_create(void)
@@ -354,13 +335,7 @@ static void test_blocking(void)
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = on_usr1;
     sigaction(SIGUSR1, &sa, NULL);
-    long parent = sc(SYS_getpid);
-    pid = sc(SYS_fork);
-    if (pid == 0) {
-        msleep(100);
-        sc(SYS_kill, parent, SIGUSR1);
-        sc(SYS_exit_group, 0);
-    }
+    pid = fork_signal_after(SIGUSR1, 100);
     set(tfd, 0, 0, 0, NULL);
     check_err(rd(tfd, &v), EINTR, "a signal ends the read of a disarmed timer");
     sc(SYS_wait4, pid, &st, 0, 0);
