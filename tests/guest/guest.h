@@ -1,5 +1,6 @@
 /* guest.h: header-only helpers shared by the guest tests: raw syscalls,
- * unbuffered output, one-line-per-check reporting and errno names. */
+ * unbuffered output, one-line-per-check reporting and errno names, clocks
+ * and sleeps, a signal handler's installation. */
 #ifndef GUEST_H
 #define GUEST_H
 
@@ -7,6 +8,7 @@
 #define _GNU_SOURCE
 #endif
 #include <errno.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -184,6 +186,17 @@ struct named_clock {
 static inline long elapsed_ms(const struct timespec *a, const struct timespec *b)
 {
     return (b->tv_sec - a->tv_sec) * 1000 + (b->tv_nsec - a->tv_nsec) / 1000000;
+}
+
+/* sigaction(sig) with fn as its SA_SIGINFO handler, more flags, an empty
+ * mask. */
+static inline void install_handler(int sig, void (*fn)(int, siginfo_t *, void *), int flags)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_sigaction = fn;
+    sa.sa_flags = SA_SIGINFO | flags;
+    sigaction(sig, &sa, NULL);
 }
 
 /* Nanoseconds in a millisecond, for the time tests' arithmetic. */

@@ -85,15 +85,6 @@ static void handler(int sig, siginfo_t *si, void *ucv)
     }
 }
 
-static void install(int sig, int flags)
-{
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_sigaction = handler;
-    sa.sa_flags = SA_SIGINFO | flags;
-    sigaction(sig, &sa, NULL);
-}
-
 static void *page(int prot)
 {
     return mmap(NULL, 4096, prot, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
@@ -276,7 +267,7 @@ static void child_dies(const char *what, int how)
         munmap(p, 4096);
         fix_kind = FIX_NONE;
         if (how == 0) {
-            install(SIGSEGV, 0);
+            install_handler(SIGSEGV, handler, 0);
             sigset_t s;
             sigemptyset(&s);
             sigaddset(&s, SIGSEGV);
@@ -284,7 +275,7 @@ static void child_dies(const char *what, int how)
         } else if (how == 1) {
             signal(SIGSEGV, SIG_IGN);
         } else {
-            install(SIGILL, 0);
+            install_handler(SIGILL, handler, 0);
             sigset_t s;
             sigemptyset(&s);
             sigaddset(&s, SIGILL);
@@ -343,11 +334,11 @@ static void longjmp_out(void)
 
 int main(void)
 {
-    install(SIGSEGV, 0);
-    install(SIGBUS, 0);
-    install(SIGFPE, 0);
-    install(SIGILL, 0);
-    install(SIGTRAP, 0);
+    install_handler(SIGSEGV, handler, 0);
+    install_handler(SIGBUS, handler, 0);
+    install_handler(SIGFPE, handler, 0);
+    install_handler(SIGILL, handler, 0);
+    install_handler(SIGTRAP, handler, 0);
     segv_maperr();
     segv_accerr_read();
     segv_accerr_write();

@@ -31,16 +31,6 @@ static void on_sig(int sig, siginfo_t *si, void *uc)
     last_code = si->si_code;
 }
 
-static void handle(int sig)
-{
-    struct sigaction sa;
-    memset(&sa, 0, sizeof(sa));
-    sa.sa_sigaction = on_sig;
-    sa.sa_flags = SA_SIGINFO | SA_RESTART;
-    sigemptyset(&sa.sa_mask);
-    sigaction(sig, &sa, NULL);
-}
-
 static long usec_of(const struct timeval *tv)
 {
     return tv->tv_sec * 1000000L + tv->tv_usec;
@@ -177,7 +167,7 @@ static void test_alarm(void)
 
 static void test_real(void)
 {
-    handle(SIGALRM);
+    install_handler(SIGALRM, on_sig, SA_RESTART);
     long t0 = now_ms();
     check_ret(seti(ITIMER_REAL, 50000, 0, NULL), 0, "setitimer(REAL, 50 ms)");
     check(wait_for(SIGALRM, 1), "SIGALRM came");
@@ -212,7 +202,7 @@ static void test_real(void)
  * signal waits (blocked) it reads 0, and an ignored SIGALRM stops it. */
 static void test_real_rearm(void)
 {
-    handle(SIGALRM);
+    install_handler(SIGALRM, on_sig, SA_RESTART);
     sigset_t block, old, none;
     sigemptyset(&block);
     sigemptyset(&none);
@@ -241,12 +231,12 @@ static void test_real_rearm(void)
     check(usec_of(&v.value) == 0 && usec_of(&v.interval) == 10000,
           "ignored SIGALRM: the periodic timer stopped after one expiry");
     seti(ITIMER_REAL, 0, 0, NULL);
-    handle(SIGALRM);
+    install_handler(SIGALRM, on_sig, SA_RESTART);
 }
 
 static void test_cpu(int which, int sig, const char *name)
 {
-    handle(sig);
+    install_handler(sig, on_sig, SA_RESTART);
     got[sig] = 0;
     long c0 = cpu_ms();
     check_ret(seti(which, 50000, 0, NULL), 0, name);

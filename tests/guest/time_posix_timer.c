@@ -53,16 +53,6 @@ static void on_sig(int sig, siginfo_t *si, void *uc)
     last_tid = (int)sc(SYS_gettid);
 }
 
-static void handle(int sig)
-{
-    struct sigaction sa;
-    memset(&sa, 0, sizeof(sa));
-    sa.sa_sigaction = on_sig;
-    sa.sa_flags = SA_SIGINFO | SA_RESTART;
-    sigemptyset(&sa.sa_mask);
-    sigaction(sig, &sa, NULL);
-}
-
 static long tcreate(int clock, int notify, int signo, uint64_t value, int tid, int *id)
 {
     struct ksigevent ev;
@@ -205,7 +195,7 @@ static void test_none(void)
 static void test_signal(void)
 {
     /* A NULL sigevent: SIGALRM with the id as its value. */
-    handle(SIGALRM);
+    install_handler(SIGALRM, on_sig, SA_RESTART);
     int id = -1;
     check_ret(sc(SYS_timer_create, CLOCK_MONOTONIC, 0, &id), 0, "create with a NULL sigevent");
     long t0 = now_ns(CLOCK_MONOTONIC);
@@ -223,7 +213,7 @@ static void test_signal(void)
 
     /* A real-time signal with a value, on CLOCK_REALTIME, absolute. */
     int rt = SIGRTMIN + 1;
-    handle(rt);
+    install_handler(rt, on_sig, SA_RESTART);
     check_ret(tcreate(CLOCK_REALTIME, SIGEV_SIGNAL, rt, 0x1234, 0, &id), 0,
               "create on CLOCK_REALTIME, SIGRTMIN+1");
     long abs = now_ns(CLOCK_REALTIME) + 30 * MS;
@@ -255,7 +245,7 @@ static void test_signal(void)
 static void test_overrun(void)
 {
     int sig = SIGRTMIN + 2, id = -1;
-    handle(sig);
+    install_handler(sig, on_sig, SA_RESTART);
     sigset_t block, old;
     sigemptyset(&block);
     sigaddset(&block, sig);
@@ -300,7 +290,7 @@ static void *thread_main(void *arg)
 
 static void test_thread_id(void)
 {
-    handle(SIGUSR2);
+    install_handler(SIGUSR2, on_sig, SA_RESTART);
     sigset_t block, old;
     sigemptyset(&block);
     sigaddset(&block, SIGUSR2);
@@ -389,7 +379,7 @@ static void test_cpu_clocks(void)
 
 static void test_cpu_timer(int clock, const char *name)
 {
-    handle(SIGUSR1);
+    install_handler(SIGUSR1, on_sig, SA_RESTART);
     got[SIGUSR1] = 0;
     int id = -1;
     check_ret(tcreate(clock, SIGEV_SIGNAL, SIGUSR1, 5, 0, &id), 0, name);
