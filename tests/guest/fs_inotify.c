@@ -179,8 +179,7 @@ static void test_errors(void)
     check_err(sc(SYS_write, fd, "12345678", 8), EBADF, "write (the instance is read-only)");
     check_ret(sc(SYS_lseek, fd, 0, SEEK_SET), 0, "lseek");
     char link[64], target[64] = "";
-    snprintf(link, sizeof link, "/proc/self/fd/%ld", fd);
-    sc(SYS_readlink, link, target, sizeof target - 1);
+    fd_link((int)fd, target, sizeof target);
     check(strcmp(target, "anon_inode:inotify") == 0, "/proc/self/fd: anon_inode:inotify (%s)",
           target);
     /* fdinfo: a line per watch, newest first, with its mask and flags. */

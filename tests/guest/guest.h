@@ -199,6 +199,17 @@ static inline void install_handler(int sig, void (*fn)(int, siginfo_t *, void *)
     sigaction(sig, &sa, NULL);
 }
 
+/* The target of /proc/self/fd/FD in buf, NUL-terminated ("" when it
+ * cannot be read): readlink's result. */
+static inline long fd_link(int fd, char *buf, size_t size)
+{
+    char path[64];
+    snprintf(path, sizeof path, "/proc/self/fd/%d", fd);
+    long n = sc(SYS_readlink, path, buf, size - 1);
+    buf[n > 0 ? n : 0] = 0;
+    return n;
+}
+
 /* Nanoseconds in a millisecond, for the time tests' arithmetic. */
 #define MS 1000000L
 

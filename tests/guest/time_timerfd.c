@@ -234,9 +234,7 @@ static void test_file(void)
     int fd = (int)sc(SYS_timerfd_create, CLOCK_MONOTONIC, O_NONBLOCK);
     set(fd, TFD_TIMER_ABSTIME, now_ns(CLOCK_MONOTONIC) + 100000 * MS, 7 * MS, NULL);
     char path[64], buf[512];
-    snprintf(path, sizeof path, "/proc/self/fd/%d", fd);
-    long n = sc(SYS_readlink, path, buf, sizeof buf - 1);
-    buf[n > 0 ? n : 0] = 0;
+    long n = fd_link(fd, buf, sizeof buf);
     check(!strcmp(buf, "anon_inode:[timerfd]"), "fd link: %s", buf);
     struct stat st;
     check_ret(sc(SYS_fstat, fd, &st), 0, "fstat");
