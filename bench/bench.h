@@ -1,6 +1,7 @@
 /* bench.h: what the microbenchmarks share: giving up with errno's message,
- * the monotonic clock, and a timed pipe round trip between two processes.
- * Each includes it after defining BENCH_NAME, the prefix of its messages. */
+ * the monotonic clock, the iteration count and the result line, and a
+ * timed pipe round trip between two processes. Each includes it after
+ * defining BENCH_NAME, the prefix of its messages. */
 #ifndef BENCH_H
 #define BENCH_H
 
@@ -24,6 +25,31 @@ static double now_us(void)
     struct timespec t;
     clock_gettime(CLOCK_MONOTONIC, &t); /* vDSO: not itself a syscall */
     return t.tv_sec * 1e6 + t.tv_nsec / 1e3;
+}
+
+/* The iteration count: argv[i], or def without it. One below 1 ends the
+ * program (status 2). */
+static long count_arg(int argc, char **argv, int i, long def)
+{
+    long n = argc > i ? strtol(argv[i], NULL, 10) : def;
+    if (n <= 0) {
+        fprintf(stderr, "%s: bad iteration count\n", BENCH_NAME);
+        exit(2);
+    }
+    return n;
+}
+
+/* The untimed rounds before n timed ones (the first calls fault in code
+ * and fill caches): a tenth of n, at least least. */
+static long warm_of(long n, long least)
+{
+    return n / 10 < least ? least : n / 10;
+}
+
+/* The result: "OP N ops X.XXX us/op" for n operations from t0 to t1. */
+static void report(const char *op, long n, double t0, double t1)
+{
+    printf("%s %ld ops %.3f us/op\n", op, n, (t1 - t0) / n);
 }
 
 /* A byte's round trip between two processes over two pipes, warm times

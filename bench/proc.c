@@ -78,13 +78,9 @@ int main(int argc, char **argv)
         return 2;
     }
     const char *op = argv[1];
-    long n = argc > 2 ? strtol(argv[2], NULL, 10) : 1000;
+    long n = count_arg(argc, argv, 2, 1000);
     const char *prog = argc > 3 ? argv[3] : NULL;
-    if (n <= 0) {
-        fprintf(stderr, "proc: bad iteration count\n");
-        return 2;
-    }
-    long warm = n / 10 < 5 ? 5 : n / 10;
+    long warm = warm_of(n, 5);
     double t0 = 0, t1;
 
     if (strcmp(op, "fork") == 0) {
@@ -142,18 +138,18 @@ int main(int argc, char **argv)
         }
         t1 = now_us();
         pthread_join(t, NULL);
-        printf("%s %ld ops %.3f us/op\n", op, n, (t1 - t0) / n);
+        report(op, n, t0, t1);
         return 0;
     } else if (strcmp(op, "pipe") == 0) {
         pid_t pid = pipe_round_trips(warm, n, 0, &t0, &t1);
         reap(pid);
-        printf("%s %ld ops %.3f us/op\n", op, n, (t1 - t0) / n);
+        report(op, n, t0, t1);
         return 0;
     } else {
         fprintf(stderr, "proc: unknown op '%s'\n", op);
         return 2;
     }
     t1 = now_us();
-    printf("%s %ld ops %.3f us/op\n", op, n, (t1 - t0) / n);
+    report(op, n, t0, t1);
     return 0;
 }

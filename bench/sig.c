@@ -49,12 +49,8 @@ int main(int argc, char **argv)
         return 2;
     }
     const char *op = argv[1];
-    long n = argc > 2 ? strtol(argv[2], NULL, 10) : 1000;
-    if (n <= 0) {
-        fprintf(stderr, "sig: bad iteration count\n");
-        return 2;
-    }
-    long warm = n / 10 < 5 ? 5 : n / 10;
+    long n = count_arg(argc, argv, 2, 1000);
+    long warm = warm_of(n, 5);
     double t0 = 0;
     if (strcmp(op, "raise") == 0) {
         signal(SIGUSR1, on_usr1);
@@ -91,13 +87,13 @@ int main(int argc, char **argv)
         double t1 = now_us();
         kill(pid, SIGKILL);
         waitpid(pid, 0, 0);
-        printf("%s %ld ops %.3f us/op\n", op, n, (t1 - t0) / n);
+        report(op, n, t0, t1);
         return 0;
     } else if (strcmp(op, "pollpipe") == 0) {
         double t1;
         pid_t pid = pipe_round_trips(warm, n, 1, &t0, &t1);
         waitpid(pid, 0, 0);
-        printf("%s %ld ops %.3f us/op\n", op, n, (t1 - t0) / n);
+        report(op, n, t0, t1);
         return 0;
     } else if (strcmp(op, "epoll100") == 0) {
         int ep = epoll_create1(0);
@@ -130,7 +126,7 @@ int main(int argc, char **argv)
         }
         double t1 = now_us();
         pthread_join(t, 0);
-        printf("%s %ld ops %.3f us/op\n", op, n, (t1 - t0) / n);
+        report(op, n, t0, t1);
         return 0;
     } else if (strcmp(op, "idle") == 0) {
         struct timespec d = { n / 1000, (n % 1000) * 1000000 };
@@ -142,6 +138,6 @@ int main(int argc, char **argv)
         return 2;
     }
     double t1 = now_us();
-    printf("%s %ld ops %.3f us/op\n", op, n, (t1 - t0) / n);
+    report(op, n, t0, t1);
     return 0;
 }
