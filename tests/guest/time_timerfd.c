@@ -5,7 +5,7 @@
  * block until the expiry (in a thread, in a child that shares the timer
  * across fork) or until a signal, fdinfo and the fd link. Times are
  * checked within generous bounds only. */
-#include "guest.h"
+#include "fs_util.h"
 
 #include <fcntl.h>
 #include <poll.h>
@@ -234,7 +234,7 @@ static void test_file(void)
     int fd = (int)sc(SYS_timerfd_create, CLOCK_MONOTONIC, O_NONBLOCK);
     set(fd, TFD_TIMER_ABSTIME, now_ns(CLOCK_MONOTONIC) + 100000 * MS, 7 * MS, NULL);
     char path[64], buf[512];
-    long n = fd_link(fd, buf, sizeof buf);
+    fd_link(fd, buf, sizeof buf);
     check(!strcmp(buf, "anon_inode:[timerfd]"), "fd link: %s", buf);
     struct stat st;
     check_ret(sc(SYS_fstat, fd, &st), 0, "fstat");
@@ -242,22 +242,16 @@ static void test_file(void)
           "fstat: mode %o, nlink %lu, size %lld", st.st_mode, (unsigned long)st.st_nlink,
           (long long)st.st_size);
     snprintf(path, sizeof path, "/proc/self/fdinfo/%d", fd);
-    long f = sc(SYS_open, path, O_RDONLY);
-    n = f < 0 ? f : sc(SYS_read, f, buf, sizeof buf - 1);
-    sc(SYS_close, f);
-    buf[n > 0 ? n : 0] = 0;
-    check(strstr(buf, "flags:\t04002\n") != NULL, "fdinfo flags 04002");
-    check(strstr(buf, "\nclockid: 1\nticks: 0\nsettime flags: 01\nit_value: (99") != NULL,
+    slurp(path);
+    check(strstr(g_file, "flags:\t04002\n") != NULL, "fdinfo flags 04002");
+    check(strstr(g_file, "\nclockid: 1\nticks: 0\nsettime flags: 01\nit_value: (99") != NULL,
           "fdinfo clockid, ticks, settime flags, it_value");
-    check(strstr(buf, "\nit_interval: (0, 7000000)\n") != NULL, "fdinfo it_interval");
+    check(strstr(g_file, "\nit_interval: (0, 7000000)\n") != NULL, "fdinfo it_interval");
     set(fd, 0, 1, 0, NULL);
     msleep(10);
-    f = sc(SYS_open, path, O_RDONLY);
-    n = f < 0 ? f : sc(SYS_read, f, buf, sizeof buf - 1);
-    sc(SYS_close, f);
-    buf[n > 0 ? n : 0] = 0;
-    check(strstr(buf, "\nticks: 1\nsettime flags: 00\nit_value: (0, 0)\nit_interval: (0, 0)\n") !=
-              NULL,
+    slurp(path);
+    check(strstr(g_file,
+                 "\nticks: 1\nsettime flags: 00\nit_value: (0, 0)\nit_interval: (0, 0)\n") != NULL,
           "fdinfo of a fired timer");
     check_err(sc(SYS_read, fd, NULL, 8), EFAULT, "read into NULL");
     uint64_t v;
