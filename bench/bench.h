@@ -27,6 +27,17 @@ static double now_us(void)
     return t.tv_sec * 1e6 + t.tv_nsec / 1e3;
 }
 
+/* The operation, argv[1]; without it, the usage line ("usage: PROGRAM
+ * ARGS") and status 2. */
+__attribute__((unused)) static const char *op_arg(int argc, char **argv, const char *args)
+{
+    if (argc < 2) {
+        fprintf(stderr, "usage: %s %s\n", argv[0], args);
+        exit(2);
+    }
+    return argv[1];
+}
+
 /* The iteration count: argv[i], or def without it. One below 1 ends the
  * program (status 2). */
 static long count_arg(int argc, char **argv, int i, long def)

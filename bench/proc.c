@@ -73,11 +73,7 @@ static void ping(void)
 
 int main(int argc, char **argv)
 {
-    if (argc < 2) {
-        fprintf(stderr, "usage: %s fork|spawn|thread|futex|pipe [N] [PROGRAM]\n", argv[0]);
-        return 2;
-    }
-    const char *op = argv[1];
+    const char *op = op_arg(argc, argv, "fork|spawn|thread|futex|pipe [N] [PROGRAM]");
     long n = count_arg(argc, argv, 2, 1000);
     const char *prog = argc > 3 ? argv[3] : NULL;
     long warm = warm_of(n, 5);

@@ -44,11 +44,7 @@ static void *echo_thread(void *arg)
 
 int main(int argc, char **argv)
 {
-    if (argc < 2) {
-        fprintf(stderr, "usage: %s raise|sigwait|pollpipe|epoll100|eventfd|idle [N]\n", argv[0]);
-        return 2;
-    }
-    const char *op = argv[1];
+    const char *op = op_arg(argc, argv, "raise|sigwait|pollpipe|epoll100|eventfd|idle [N]");
     long n = count_arg(argc, argv, 2, 1000);
     long warm = warm_of(n, 5);
     double t0 = 0;
