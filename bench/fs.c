@@ -93,11 +93,7 @@ int main(int argc, char **argv)
         return 2;
     }
     const char *dir = argv[1], *op = argv[2];
-    long n = argc > 3 ? strtol(argv[3], NULL, 10) : 10000;
-    if (n <= 0) {
-        fprintf(stderr, "fs: bad iteration count\n");
-        return 2;
-    }
+    long n = count_arg(argc, argv, 3, 10000);
     int kind;
     if (strcmp(op, "open") == 0)
         kind = 0;
@@ -127,7 +123,7 @@ int main(int argc, char **argv)
     }
 
     /* Warm up (first calls fault in code and fill caches), then time. */
-    long warm = n / 10 < 10 ? 10 : n / 10;
+    long warm = warm_of(n, 10);
     double t0 = 0;
     struct stat st;
     for (long i = -warm; i < n; i++) {
@@ -163,6 +159,6 @@ int main(int argc, char **argv)
     double t1 = now_us();
     if (fd >= 0)
         close(fd);
-    printf("%s %ld ops %.3f us/op\n", op, n, (t1 - t0) / n);
+    report(op, n, t0, t1);
     return 0;
 }

@@ -73,18 +73,10 @@ static void ping(void)
 
 int main(int argc, char **argv)
 {
-    if (argc < 2) {
-        fprintf(stderr, "usage: %s fork|spawn|thread|futex|pipe [N] [PROGRAM]\n", argv[0]);
-        return 2;
-    }
-    const char *op = argv[1];
-    long n = argc > 2 ? strtol(argv[2], NULL, 10) : 1000;
+    const char *op = op_arg(argc, argv, "fork|spawn|thread|futex|pipe [N] [PROGRAM]");
+    long n = count_arg(argc, argv, 2, 1000);
     const char *prog = argc > 3 ? argv[3] : NULL;
-    if (n <= 0) {
-        fprintf(stderr, "proc: bad iteration count\n");
-        return 2;
-    }
-    long warm = n / 10 < 5 ? 5 : n / 10;
+    long warm = warm_of(n, 5);
     double t0 = 0, t1;
 
     if (strcmp(op, "fork") == 0) {
@@ -142,42 +134,18 @@ int main(int argc, char **argv)
         }
         t1 = now_us();
         pthread_join(t, NULL);
-        printf("%s %ld ops %.3f us/op\n", op, n, (t1 - t0) / n);
+        report(op, n, t0, t1);
         return 0;
     } else if (strcmp(op, "pipe") == 0) {
-        int down[2], up[2];
-        if (pipe(down) || pipe(up))
-            die("pipe");
-        pid_t pid = fork();
-        if (pid < 0)
-            die("fork");
-        char c = 'x';
-        if (pid == 0) {
-            close(down[1]);
-            close(up[0]);
-            while (read(down[0], &c, 1) == 1)
-                if (write(up[1], &c, 1) != 1)
-                    _exit(1);
-            _exit(0);
-        }
-        close(down[0]);
-        close(up[1]);
-        for (long i = -warm; i < n; i++) {
-            if (i == 0)
-                t0 = now_us();
-            if (write(down[1], &c, 1) != 1 || read(up[0], &c, 1) != 1)
-                die("pipe round trip");
-        }
-        t1 = now_us();
-        close(down[1]);
+        pid_t pid = pipe_round_trips(warm, n, 0, &t0, &t1);
         reap(pid);
-        printf("%s %ld ops %.3f us/op\n", op, n, (t1 - t0) / n);
+        report(op, n, t0, t1);
         return 0;
     } else {
         fprintf(stderr, "proc: unknown op '%s'\n", op);
         return 2;
     }
     t1 = now_us();
-    printf("%s %ld ops %.3f us/op\n", op, n, (t1 - t0) / n);
+    report(op, n, t0, t1);
     return 0;
 }

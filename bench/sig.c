@@ -14,7 +14,6 @@
 #define BENCH_NAME "sig"
 #include "bench.h"
 
-#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdint.h>
@@ -45,17 +44,9 @@ static void *echo_thread(void *arg)
 
 int main(int argc, char **argv)
 {
-    if (argc < 2) {
-        fprintf(stderr, "usage: %s raise|sigwait|pollpipe|epoll100|eventfd|idle [N]\n", argv[0]);
-        return 2;
-    }
-    const char *op = argv[1];
-    long n = argc > 2 ? strtol(argv[2], NULL, 10) : 1000;
-    if (n <= 0) {
-        fprintf(stderr, "sig: bad iteration count\n");
-        return 2;
-    }
-    long warm = n / 10 < 5 ? 5 : n / 10;
+    const char *op = op_arg(argc, argv, "raise|sigwait|pollpipe|epoll100|eventfd|idle [N]");
+    long n = count_arg(argc, argv, 2, 1000);
+    long warm = warm_of(n, 5);
     double t0 = 0;
     if (strcmp(op, "raise") == 0) {
         signal(SIGUSR1, on_usr1);
@@ -92,38 +83,13 @@ int main(int argc, char **argv)
         double t1 = now_us();
         kill(pid, SIGKILL);
         waitpid(pid, 0, 0);
-        printf("%s %ld ops %.3f us/op\n", op, n, (t1 - t0) / n);
+        report(op, n, t0, t1);
         return 0;
     } else if (strcmp(op, "pollpipe") == 0) {
-        int down[2], up[2];
-        if (pipe(down) || pipe(up))
-            die("pipe");
-        pid_t pid = fork();
-        if (pid < 0)
-            die("fork");
-        char c = 'x';
-        if (pid == 0) {
-            close(down[1]);
-            close(up[0]);
-            struct pollfd p = { down[0], POLLIN, 0 };
-            while (poll(&p, 1, -1) == 1 && read(down[0], &c, 1) == 1)
-                if (write(up[1], &c, 1) != 1)
-                    _exit(1);
-            _exit(0);
-        }
-        close(down[0]);
-        close(up[1]);
-        struct pollfd p = { up[0], POLLIN, 0 };
-        for (long i = -warm; i < n; i++) {
-            if (i == 0)
-                t0 = now_us();
-            if (write(down[1], &c, 1) != 1 || poll(&p, 1, -1) != 1 || read(up[0], &c, 1) != 1)
-                die("poll round trip");
-        }
-        double t1 = now_us();
-        close(down[1]);
+        double t1;
+        pid_t pid = pipe_round_trips(warm, n, 1, &t0, &t1);
         waitpid(pid, 0, 0);
-        printf("%s %ld ops %.3f us/op\n", op, n, (t1 - t0) / n);
+        report(op, n, t0, t1);
         return 0;
     } else if (strcmp(op, "epoll100") == 0) {
         int ep = epoll_create1(0);
@@ -156,7 +122,7 @@ int main(int argc, char **argv)
         }
         double t1 = now_us();
         pthread_join(t, 0);
-        printf("%s %ld ops %.3f us/op\n", op, n, (t1 - t0) / n);
+        report(op, n, t0, t1);
         return 0;
     } else if (strcmp(op, "idle") == 0) {
         struct timespec d = { n / 1000, (n % 1000) * 1000000 };
@@ -168,6 +134,6 @@ int main(int argc, char **argv)
         return 2;
     }
     double t1 = now_us();
-    printf("%s %ld ops %.3f us/op\n", op, n, (t1 - t0) / n);
+    report(op, n, t0, t1);
     return 0;
 }

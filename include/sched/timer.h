@@ -12,6 +12,7 @@
 #ifndef SCHED_TIMER_H
 #define SCHED_TIMER_H
 
+#include <stdint.h>
 #include <time.h>
 
 struct ktimer;
@@ -37,5 +38,52 @@ void ktimer_disarm(struct ktimer *k);
  * disarm k again if that call armed it: after this k may be freed (when
  * nothing else arms it any more). */
 void ktimer_cancel(struct ktimer *k);
+
+/* The timers' times: ns as Linux's ktime_t, saturating at KTIME_MAX (the
+ * far future) instead of wrapping. */
+#define KTIME_MAX INT64_MAX
+
+/* ktime_set: ts (valid) in ns. */
+static inline int64_t ktime_of_ts(const struct timespec *ts)
+{
+    if (ts->tv_sec >= KTIME_MAX / 1000000000LL)
+        return KTIME_MAX;
+    return (int64_t)ts->tv_sec * 1000000000LL + ts->tv_nsec;
+}
+
+static inline struct timespec ktime_to_ts(int64_t ns)
+{
+    struct timespec ts = { ns / 1000000000LL, ns % 1000000000LL };
+    return ts;
+}
+
+/* ktime_add_safe: a + b (both >= 0). */
+static inline int64_t ktime_add_safe(int64_t a, int64_t b)
+{
+    int64_t r;
+    if (__builtin_add_overflow(a, b, &r) || r < 0)
+        return KTIME_MAX;
+    return r;
+}
+
+/* hrtimer_forward: move *expiry past now by whole intervals (of at least
+ * 1 ns); how many (0 when now is before *expiry). */
+static inline int64_t ktime_forward(int64_t *expiry, int64_t interval, int64_t now)
+{
+    int64_t delta = now - *expiry, orun = 1;
+    if (interval < 1)
+        interval = 1;
+    if (delta < 0)
+        return 0;
+    if (delta >= interval) {
+        orun = delta / interval;
+        *expiry = ktime_add_safe(*expiry, orun * interval);
+        if (*expiry > now)
+            return orun;
+        orun++;
+    }
+    *expiry = ktime_add_safe(*expiry, interval);
+    return orun;
+}
 
 #endif

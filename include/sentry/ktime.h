@@ -28,6 +28,11 @@ struct task;
 /* A struct timespec argument from the guest (its 64-bit layout), checked as
  * Linux's get_timespec64 and timespec64_valid: 0, -EFAULT or -EINVAL. */
 long ktime_copy_in(struct task *t, uint64_t u, struct timespec *ts);
+/* The same for a struct itimerspec (interval, then value: Linux's
+ * get_itimerspec64, then both checked as timespec64_valid). */
+long ktime_itimerspec_in(struct task *t, uint64_t u, struct itimerspec *its);
+/* put_itimerspec64: 0 or -EFAULT. */
+long ktime_itimerspec_out(struct task *t, uint64_t u, const struct itimerspec *its);
 
 /* a + b (b valid), saturating at the far future instead of wrapping. */
 struct timespec ktime_add(struct timespec a, struct timespec b);

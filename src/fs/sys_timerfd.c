@@ -13,20 +13,11 @@
 #include "fs/file/timerfd.h"
 #include "sentry/creds.h"
 #include "sentry/kernel.h"
+#include "sentry/ktime.h"
 #include "sentry/mm.h"
 #include "sentry/syscall.h"
 
 #define GCAP_WAKE_ALARM 35
-
-/* struct __kernel_itimerspec: interval, then value. */
-struct k_itimerspec {
-    int64_t interval_sec, interval_nsec, value_sec, value_nsec;
-};
-
-static int valid(int64_t sec, int64_t nsec)
-{
-    return sec >= 0 && nsec >= 0 && nsec < 1000000000L;
-}
 
 long sys_timerfd_create(struct task *t, const struct sysargs *a)
 {
@@ -57,24 +48,16 @@ static struct file *timerfd_fget(struct task *t, int fd, long *err)
     return f;
 }
 
-static long put_itimerspec(struct task *t, uint64_t u, const struct itimerspec *its)
-{
-    struct k_itimerspec k = { its->it_interval.tv_sec, its->it_interval.tv_nsec,
-                              its->it_value.tv_sec, its->it_value.tv_nsec };
-    return copy_out(t, u, &k, sizeof(k)) < 0 ? -EFAULT : 0;
-}
-
 long sys_timerfd_settime(struct task *t, const struct sysargs *a)
 {
     int fd = (int)a->a[0], flags = (int)a->a[1];
     uint64_t unew = a->a[2], uold = a->a[3];
-    struct k_itimerspec k;
-    if (copy_in(t, &k, unew, sizeof(k)) < 0)
-        return -EFAULT;
-    if ((flags & ~(TIMERFD_ABSTIME | TIMERFD_CANCEL_ON_SET)) ||
-        !valid(k.interval_sec, k.interval_nsec) || !valid(k.value_sec, k.value_nsec))
+    struct itimerspec nv, old;
+    long r = ktime_itimerspec_in(t, unew, &nv);
+    if (r < 0)
+        return r;
+    if (flags & ~(TIMERFD_ABSTIME | TIMERFD_CANCEL_ON_SET))
         return -EINVAL;
-    long r;
     struct file *f = timerfd_fget(t, fd, &r);
     if (!f)
         return r;
@@ -82,12 +65,10 @@ long sys_timerfd_settime(struct task *t, const struct sysargs *a)
         file_put(f);
         return -EPERM;
     }
-    struct itimerspec nv = { { k.interval_sec, k.interval_nsec }, { k.value_sec, k.value_nsec } },
-                      old;
     r = timerfd_set(f, flags, &nv, &old);
     file_put(f);
     if (r == 0 && uold)
-        r = put_itimerspec(t, uold, &old);
+        r = ktime_itimerspec_out(t, uold, &old);
     return r;
 }
 
@@ -101,5 +82,5 @@ long sys_timerfd_gettime(struct task *t, const struct sysargs *a)
     struct itimerspec cur;
     timerfd_get(f, &cur);
     file_put(f);
-    return put_itimerspec(t, a->a[1], &cur);
+    return ktime_itimerspec_out(t, a->a[1], &cur);
 }

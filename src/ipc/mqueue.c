@@ -267,6 +267,22 @@ static struct mqueue *mq_fget(struct task *t, int fd, struct file **fp)
     return f->priv;
 }
 
+/* mq_fget for a send (write) or a receive (!write): NULL (EBADF) also when
+ * the descriptor is not open for it. */
+static struct mqueue *mq_fget_mode(struct task *t, int fd, int write, struct file **fp)
+{
+    struct file *f;
+    struct mqueue *q = mq_fget(t, fd, &f);
+    if (!q)
+        return NULL;
+    if (!(write ? file_writable(f) : file_readable(f))) {
+        file_put(f);
+        return NULL;
+    }
+    *fp = f;
+    return q;
+}
+
 /* ---- names ---- */
 
 /* The name argument: 0, or getname's and lookup_one_len's errors. */
@@ -449,9 +465,13 @@ static long timeout_in(struct task *t, uint64_t u, struct ktimeout *kt, struct k
     return 0;
 }
 
-/* One sleep on q toward to: 0 (look again), -ETIMEDOUT or -ERESTARTSYS. */
-static int mq_sleep(struct task *t, struct mqueue *q, const struct ktimeout *to)
+/* A sender or receiver on f that cannot go on yet, under mq_lock: -EAGAIN
+ * if f is non-blocking, else one sleep on q toward to: 0 (look again),
+ * -ETIMEDOUT or -ERESTARTSYS. */
+static int mq_wait(struct task *t, struct mqueue *q, struct file *f, const struct ktimeout *to)
 {
+    if (__atomic_load_n(&f->flags, __ATOMIC_RELAXED) & O_NONBLOCK)
+        return -EAGAIN;
     struct timespec mono;
     if (to && ktimeout_next(to, &mono))
         return -ETIMEDOUT;
@@ -494,13 +514,9 @@ long sys_mq_timedsend(struct task *t, const struct sysargs *a)
     if (prio >= MQ_PRIO_MAX_)
         return -EINVAL;
     struct file *f;
-    struct mqueue *q = mq_fget(t, fd, &f);
+    struct mqueue *q = mq_fget_mode(t, fd, 1, &f);
     if (!q)
         return -EBADF;
-    if (!file_writable(f)) {
-        file_put(f);
-        return -EBADF;
-    }
     if (len > (size_t)q->msgsize) {
         file_put(f);
         return -EMSGSIZE;
@@ -540,11 +556,7 @@ long sys_mq_timedsend(struct task *t, const struct sysargs *a)
             r = 0;
             break;
         }
-        if (__atomic_load_n(&f->flags, __ATOMIC_RELAXED) & O_NONBLOCK) {
-            r = -EAGAIN;
-            break;
-        }
-        r = mq_sleep(t, q, to);
+        r = mq_wait(t, q, f, to);
         if (r < 0)
             break;
     }
@@ -566,13 +578,9 @@ long sys_mq_timedreceive(struct task *t, const struct sysargs *a)
     if (r < 0)
         return r;
     struct file *f;
-    struct mqueue *q = mq_fget(t, fd, &f);
+    struct mqueue *q = mq_fget_mode(t, fd, 0, &f);
     if (!q)
         return -EBADF;
-    if (!file_readable(f)) {
-        file_put(f);
-        return -EBADF;
-    }
     if (len < (size_t)q->msgsize) {
         file_put(f);
         return -EMSGSIZE;
@@ -592,12 +600,8 @@ long sys_mq_timedreceive(struct task *t, const struct sysargs *a)
             r = 0;
             break;
         }
-        if (__atomic_load_n(&f->flags, __ATOMIC_RELAXED) & O_NONBLOCK) {
-            r = -EAGAIN;
-            break;
-        }
         q->receivers++;
-        r = mq_sleep(t, q, to);
+        r = mq_wait(t, q, f, to);
         q->receivers--;
         if (r < 0)
             break;

@@ -97,6 +97,26 @@ static struct msg_queue *queue_of(struct ipc_obj *p)
     return (struct msg_queue *)p;
 }
 
+/* A sender's (mode S_IWUGO) or receiver's (S_IRUGO) look at the queue, each
+ * time round its wait loop: EACCES without the right, EIDRM once the queue
+ * is removed, else 0. */
+static long msg_check(struct task *t, struct msg_queue *q, int mode)
+{
+    if (ipc_perms(t->cred, &q->perm, mode) < 0)
+        return -EACCES;
+    return q->perm.deleted ? -EIDRM : 0;
+}
+
+/* A sender or receiver that cannot go on yet, under msg_lock: with
+ * IPC_NOWAIT in flag, nowait_err; otherwise it sleeps on q->wq until the
+ * queue changes (0: look again) or a signal comes (-ERESTARTNOHAND). */
+static long msg_wait(struct task *t, struct msg_queue *q, int flag, long nowait_err)
+{
+    if (flag & IPC_NOWAIT)
+        return nowait_err;
+    return waitq_wait(t, &q->wq, &msg_lock, NULL, 0) < 0 ? -ERESTARTNOHAND : 0;
+}
+
 long sys_msgget(struct task *t, const struct sysargs *a)
 {
     int32_t key = (int32_t)a->a[0];
@@ -167,14 +187,9 @@ long sys_msgsnd(struct task *t, const struct sysargs *a)
     struct msg_queue *q = queue_of(p);
     q->refs++;
     for (;;) {
-        if (ipc_perms(t->cred, &q->perm, S_IWUGO) < 0) {
-            r = -EACCES;
+        r = msg_check(t, q, S_IWUGO);
+        if (r < 0)
             break;
-        }
-        if (q->perm.deleted) {
-            r = -EIDRM;
-            break;
-        }
         if (msgsz + q->cbytes <= q->qbytes && 1 + q->qnum <= q->qbytes) {
             if (msg_total_bytes + msgsz + sizeof(*m) * (msg_total_msgs + 1) > MSG_SANDBOX_BYTES) {
                 r = -ENOMEM;
@@ -193,15 +208,9 @@ long sys_msgsnd(struct task *t, const struct sysargs *a)
             r = 0;
             break;
         }
-        if (flag & IPC_NOWAIT) {
-            r = -EAGAIN;
+        r = msg_wait(t, q, flag, -EAGAIN);
+        if (r < 0)
             break;
-        }
-        r = waitq_wait(t, &q->wq, &msg_lock, NULL, 0);
-        if (r < 0) {
-            r = -ERESTARTNOHAND;
-            break;
-        }
     }
     queue_put(q);
 out:
@@ -284,14 +293,9 @@ long sys_msgrcv(struct task *t, const struct sysargs *a)
     struct msg_queue *q = queue_of(p);
     q->refs++;
     for (;;) {
-        if (ipc_perms(t->cred, &q->perm, S_IRUGO) < 0) {
-            r = -EACCES;
+        r = msg_check(t, q, S_IRUGO);
+        if (r < 0)
             break;
-        }
-        if (q->perm.deleted) {
-            r = -EIDRM;
-            break;
-        }
         struct msg_msg **pp = find_msg(q, type, mode);
         if (pp) {
             struct msg_msg *f = *pp;
@@ -325,15 +329,9 @@ long sys_msgrcv(struct task *t, const struct sysargs *a)
             r = 0;
             break;
         }
-        if (flag & IPC_NOWAIT) {
-            r = -ENOMSG;
+        r = msg_wait(t, q, flag, -ENOMSG);
+        if (r < 0)
             break;
-        }
-        r = waitq_wait(t, &q->wq, &msg_lock, NULL, 0);
-        if (r < 0) {
-            r = -ERESTARTNOHAND;
-            break;
-        }
     }
     queue_put(q);
     pthread_mutex_unlock(&msg_lock);

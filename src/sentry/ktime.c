@@ -105,6 +105,32 @@ long ktime_copy_in(struct task *t, uint64_t u, struct timespec *ts)
     return 0;
 }
 
+/* struct __kernel_itimerspec: interval, then value. */
+struct k_itimerspec {
+    int64_t interval_sec, interval_nsec, value_sec, value_nsec;
+};
+
+long ktime_itimerspec_in(struct task *t, uint64_t u, struct itimerspec *its)
+{
+    struct k_itimerspec k;
+    if (copy_in(t, &k, u, sizeof(k)) < 0)
+        return -EFAULT;
+    if (!ktime_valid(k.interval_sec, k.interval_nsec) || !ktime_valid(k.value_sec, k.value_nsec))
+        return -EINVAL;
+    its->it_interval.tv_sec = k.interval_sec;
+    its->it_interval.tv_nsec = (long)k.interval_nsec;
+    its->it_value.tv_sec = k.value_sec;
+    its->it_value.tv_nsec = (long)k.value_nsec;
+    return 0;
+}
+
+long ktime_itimerspec_out(struct task *t, uint64_t u, const struct itimerspec *its)
+{
+    struct k_itimerspec k = { its->it_interval.tv_sec, its->it_interval.tv_nsec,
+                              its->it_value.tv_sec, its->it_value.tv_nsec };
+    return copy_out(t, u, &k, sizeof(k)) < 0 ? -EFAULT : 0;
+}
+
 /* ---- the guest's clocks ---- */
 
 #ifndef CLOCK_TAI

@@ -61,7 +61,6 @@
 #define CLOCKFD_MASK 7
 
 #define NSEC 1000000000LL
-#define KTIME_MAX INT64_MAX
 #define POLL_MIN_NS 4000000LL /* a CPU-time timer's clock is read at most this often */
 
 #define SIGEV_SIGNAL_K 0
@@ -101,28 +100,7 @@ struct ptimers {
     struct ptimer *it[3];   /* ITIMER_REAL, _VIRTUAL, _PROF once set */
 };
 
-/* ---- time arithmetic (Linux's ktime_t) ---- */
-
-static int64_t add_safe(int64_t a, int64_t b)
-{
-    int64_t r;
-    if (__builtin_add_overflow(a, b, &r) || r < 0)
-        return KTIME_MAX;
-    return r;
-}
-
-static int64_t ns_of(const struct timespec *ts)
-{
-    if (ts->tv_sec >= KTIME_MAX / NSEC)
-        return KTIME_MAX;
-    return (int64_t)ts->tv_sec * NSEC + ts->tv_nsec;
-}
-
-static struct timespec ts_of(int64_t ns)
-{
-    struct timespec ts = { ns / NSEC, ns % NSEC };
-    return ts;
-}
+/* ---- clocks (times in ns: sched/timer.h's ktime arithmetic) ---- */
 
 /* The timer's clock now (no lock held), and under a lock: a CPU clock's
  * last reading. */
@@ -141,19 +119,7 @@ static int64_t clock_now_locked(struct ptimer *k)
 /* hrtimer_forward: move the expiry past now by whole intervals; how many. */
 static int64_t forward(struct ptimer *k, int64_t now)
 {
-    int64_t delta = now - k->expiry, interval = k->interval < 1 ? 1 : k->interval;
-    int64_t orun = 1;
-    if (delta < 0)
-        return 0;
-    if (delta >= interval) {
-        orun = delta / interval;
-        k->expiry = add_safe(k->expiry, orun * interval);
-        if (k->expiry > now)
-            return orun;
-        orun++;
-    }
-    k->expiry = add_safe(k->expiry, interval);
-    return orun;
+    return ktime_forward(&k->expiry, k->interval, now);
 }
 
 /* The timer thread's next look at an armed k (under set->lock). */
@@ -178,12 +144,12 @@ static int schedule(struct ptimer *k, int64_t now)
         if (step < POLL_MIN_NS)
             step = POLL_MIN_NS;
     } else if (k->base == CLOCK_MONOTONIC) {
-        mono = ts_of(k->expiry);
+        mono = ktime_to_ts(k->expiry);
         return ktimer_arm(&k->kt, &mono);
     } else {
         step = left < NSEC ? left : NSEC;
     }
-    mono = ts_of(add_safe(ns_of(&mono), step));
+    mono = ktime_to_ts(ktime_add_safe(ktime_of_ts(&mono), step));
     return ktimer_arm(&k->kt, &mono);
 }
 
@@ -221,7 +187,7 @@ static void ptimer_fire(struct ktimer *kt)
         if (!k->interval)
             k->state = PT_DISARMED;
         else
-            k->expiry = add_safe(k->expiry, k->interval);
+            k->expiry = ktime_add_safe(k->expiry, k->interval);
         schedule(k, now);
         int sig = itimer_sig[k->itimer];
         pthread_mutex_unlock(&set->lock);
@@ -244,7 +210,7 @@ static void ptimer_fire(struct ktimer *kt)
             k->state = PT_DISARMED;
         } else {
             int64_t tick = tick_ns();
-            k->overrun += forward(k, k->interval < tick ? add_safe(now, tick) : now);
+            k->overrun += forward(k, k->interval < tick ? ktime_add_safe(now, tick) : now);
             k->state = PT_ARMED;
             schedule(k, now);
         }
@@ -442,13 +408,13 @@ long ptimer_setitimer(struct task *t, int which, const struct itimer_val *nv,
         /* do_setitimer: the interval only with a value. */
         k->interval = nv->value ? nv->interval : 0;
         k->state = nv->value ? PT_ARMED : PT_DISARMED;
-        k->expiry = nv->value ? add_safe(now, nv->value) : 0;
+        k->expiry = nv->value ? ktime_add_safe(now, nv->value) : 0;
     } else {
         /* set_cpu_itimer: a tick more than asked, the interval kept even
          * without a value. */
         k->interval = nv->interval;
         k->state = nv->value ? PT_ARMED : PT_DISARMED;
-        k->expiry = nv->value ? add_safe(now, add_safe(nv->value, tick_ns())) : 0;
+        k->expiry = nv->value ? ktime_add_safe(now, ktime_add_safe(nv->value, tick_ns())) : 0;
     }
     r = schedule(k, now);
     pthread_mutex_unlock(&set->lock);
@@ -600,7 +566,7 @@ static void posix_read(struct ptimer *k, int64_t now, struct itimerspec *cur)
 {
     int none = k->notify == SIGEV_NONE_K;
     memset(cur, 0, sizeof(*cur));
-    cur->it_interval = ts_of(k->interval);
+    cur->it_interval = ktime_to_ts(k->interval);
     if (!k->interval && k->state == PT_DISARMED && !none)
         return;
     if (!k->expiry)
@@ -612,25 +578,36 @@ static void posix_read(struct ptimer *k, int64_t now, struct itimerspec *cur)
         if (!none)
             cur->it_value.tv_nsec = 1;
     } else {
-        cur->it_value = ts_of(rem);
+        cur->it_value = ktime_to_ts(rem);
     }
+}
+
+/* The timer id of t's process, returned with its set's lock held (*setp),
+ * or NULL (no such timer: EINVAL) with no lock held. */
+static struct ptimer *find_lock(struct task *t, int id, struct ptimers **setp)
+{
+    struct ptimers *set = __atomic_load_n(&t->proc->timers, __ATOMIC_ACQUIRE);
+    if (!set || id < 0)
+        return NULL;
+    pthread_mutex_lock(&set->lock);
+    struct ptimer *k = find_locked(set, id);
+    if (!k) {
+        pthread_mutex_unlock(&set->lock);
+        return NULL;
+    }
+    *setp = set;
+    return k;
 }
 
 /* The timer id of t's process (set and timer, with a reference), or
  * -EINVAL. */
 static long lookup(struct task *t, int id, struct ptimers **setp, struct ptimer **kp)
 {
-    struct ptimers *set = __atomic_load_n(&t->proc->timers, __ATOMIC_ACQUIRE);
-    if (!set || id < 0)
-        return -EINVAL;
-    pthread_mutex_lock(&set->lock);
-    struct ptimer *k = find_locked(set, id);
-    if (k)
-        k->refs++;
-    pthread_mutex_unlock(&set->lock);
+    struct ptimer *k = find_lock(t, id, setp);
     if (!k)
         return -EINVAL;
-    *setp = set;
+    k->refs++;
+    pthread_mutex_unlock(&(*setp)->lock);
     *kp = k;
     return 0;
 }
@@ -648,7 +625,7 @@ long ptimer_settime(struct task *t, int id, int flags, const struct itimerspec *
     if (r < 0)
         return r;
     int abs = flags & TIMER_ABSTIME;
-    int64_t value = ns_of(&nv->it_value);
+    int64_t value = ktime_of_ts(&nv->it_value);
     /* A relative CLOCK_REALTIME timer runs on CLOCK_MONOTONIC
      * (common_hrtimer_arm), the others on their own clock. */
     if (!gclock_is_cpu(&k->clock))
@@ -670,12 +647,12 @@ long ptimer_settime(struct task *t, int id, int flags, const struct itimerspec *
     signal_timer_cancel_locked(p, &k->sigq);
     k->state = PT_DISARMED;
     /* posix_timer_set_common */
-    k->interval = value ? ns_of(&nv->it_interval) : 0;
+    k->interval = value ? ktime_of_ts(&nv->it_interval) : 0;
     k->overrun_last = 0;
     k->overrun = -1;
     k->expiry = 0;
     if (value) {
-        k->expiry = abs ? value : add_safe(now, value);
+        k->expiry = abs ? value : ktime_add_safe(now, value);
         if (k->notify != SIGEV_NONE_K)
             k->state = PT_ARMED;
     }
@@ -706,28 +683,23 @@ long ptimer_gettime(struct task *t, int id, struct itimerspec *cur)
 
 long ptimer_getoverrun(struct task *t, int id)
 {
-    struct ptimers *set = __atomic_load_n(&t->proc->timers, __ATOMIC_ACQUIRE);
-    if (!set || id < 0)
+    struct ptimers *set;
+    struct ptimer *k = find_lock(t, id, &set);
+    if (!k)
         return -EINVAL;
-    pthread_mutex_lock(&set->lock);
-    struct ptimer *k = find_locked(set, id);
-    long r = !k ? -EINVAL : k->overrun_last > INT_MAX ? INT_MAX : (long)k->overrun_last;
+    long r = k->overrun_last > INT_MAX ? INT_MAX : (long)k->overrun_last;
     pthread_mutex_unlock(&set->lock);
     return r;
 }
 
 long ptimer_delete(struct task *t, int id)
 {
-    struct ptimers *set = __atomic_load_n(&t->proc->timers, __ATOMIC_ACQUIRE);
-    if (!set || id < 0)
-        return -EINVAL;
-    pthread_mutex_lock(&set->lock);
-    struct ptimer *k = find_locked(set, id);
-    if (k)
-        list_del(&k->node);
-    pthread_mutex_unlock(&set->lock);
+    struct ptimers *set;
+    struct ptimer *k = find_lock(t, id, &set);
     if (!k)
         return -EINVAL;
+    list_del(&k->node);
+    pthread_mutex_unlock(&set->lock);
     ptimer_put(t->proc, k);
     return 0;
 }

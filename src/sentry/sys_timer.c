@@ -22,11 +22,6 @@ struct k_itimerval {
     int64_t interval_sec, interval_usec, value_sec, value_usec;
 };
 
-/* struct __kernel_itimerspec: interval, then value. */
-struct k_itimerspec {
-    int64_t interval_sec, interval_nsec, value_sec, value_nsec;
-};
-
 /* struct sigevent as the kernel copies it (64 bytes). */
 struct k_sigevent {
     uint64_t value;
@@ -111,30 +106,20 @@ long sys_timer_create(struct task *t, const struct sysargs *a)
     return ptimer_create(t, clockid, &ev, uid);
 }
 
-static long put_itimerspec(struct task *t, uint64_t u, const struct itimerspec *its)
-{
-    struct k_itimerspec k = { its->it_interval.tv_sec, its->it_interval.tv_nsec,
-                              its->it_value.tv_sec, its->it_value.tv_nsec };
-    return copy_out(t, u, &k, sizeof(k)) < 0 ? -EFAULT : 0;
-}
-
 long sys_timer_settime(struct task *t, const struct sysargs *a)
 {
     int id = (int)a->a[0], flags = (int)a->a[1];
     uint64_t unew = a->a[2], uold = a->a[3];
     if (!unew)
         return -EINVAL;
-    struct k_itimerspec k;
-    if (copy_in(t, &k, unew, sizeof(k)) < 0)
-        return -EFAULT;
-    if (!ktime_valid(k.interval_sec, k.interval_nsec) || !ktime_valid(k.value_sec, k.value_nsec))
-        return -EINVAL;
-    struct itimerspec nv = { { k.interval_sec, k.interval_nsec }, { k.value_sec, k.value_nsec } },
-                      old;
+    struct itimerspec nv, old;
+    long r = ktime_itimerspec_in(t, unew, &nv);
+    if (r < 0)
+        return r;
     memset(&old, 0, sizeof(old));
-    long r = ptimer_settime(t, id, flags, &nv, uold ? &old : NULL);
+    r = ptimer_settime(t, id, flags, &nv, uold ? &old : NULL);
     if (r == 0 && uold)
-        r = put_itimerspec(t, uold, &old);
+        r = ktime_itimerspec_out(t, uold, &old);
     return r;
 }
 
@@ -147,7 +132,7 @@ long sys_timer_gettime(struct task *t, const struct sysargs *a)
     long r = ptimer_gettime(t, id, &cur);
     if (r < 0)
         return r;
-    return put_itimerspec(t, usetting, &cur);
+    return ktime_itimerspec_out(t, usetting, &cur);
 }
 
 long sys_timer_getoverrun(struct task *t, const struct sysargs *a)

@@ -194,9 +194,7 @@ static void test_links(void)
               a.st_dev == b.st_dev,
           "same inode");
     close((int)fd2);
-    snprintf(path, sizeof path, "/proc/self/fd/%d", fd);
-    long n = sc(SYS_readlink, path, buf, sizeof buf - 1);
-    buf[n > 0 ? n : 0] = 0;
+    long n = fd_link(fd, buf, sizeof buf);
     char want[PATH_MAX];
     snprintf(want, sizeof want, "%s/fs_dev.file", cwd);
     check(n == (long)strlen(want) && strcmp(buf, want) == 0,

@@ -18,16 +18,9 @@
 #include <sys/ioctl.h>
 #include <sys/wait.h>
 
-#define MS 1000000L
 #ifndef RENAME_EXCHANGE
 #define RENAME_EXCHANGE 2
 #endif
-
-static void msleep(long ms)
-{
-    struct timespec ts = { ms / 1000, (ms % 1000) * MS };
-    sc(SYS_nanosleep, &ts, 0);
-}
 
 static const struct {
     uint32_t bit;
@@ -186,8 +179,7 @@ static void test_errors(void)
     check_err(sc(SYS_write, fd, "12345678", 8), EBADF, "write (the instance is read-only)");
     check_ret(sc(SYS_lseek, fd, 0, SEEK_SET), 0, "lseek");
     char link[64], target[64] = "";
-    snprintf(link, sizeof link, "/proc/self/fd/%ld", fd);
-    sc(SYS_readlink, link, target, sizeof target - 1);
+    fd_link((int)fd, target, sizeof target);
     check(strcmp(target, "anon_inode:inotify") == 0, "/proc/self/fd: anon_inode:inotify (%s)",
           target);
     /* fdinfo: a line per watch, newest first, with its mask and flags. */
@@ -487,13 +479,7 @@ static void test_blocking(void)
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = on_usr1;
     sigaction(SIGUSR1, &sa, NULL);
-    long parent = sc(SYS_getpid);
-    pid = sc(SYS_fork);
-    if (pid == 0) {
-        msleep(100);
-        sc(SYS_kill, parent, SIGUSR1);
-        sc(SYS_exit_group, 0);
-    }
+    pid = fork_signal_after(SIGUSR1, 100);
     check_err(sc(SYS_read, fd, &e, sizeof e), EINTR, "a signal ends a blocking read");
     sc(SYS_wait4, pid, &st, 0, 0);
     sc(SYS_close, fd);

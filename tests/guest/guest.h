@@ -1,5 +1,6 @@
 /* guest.h: header-only helpers shared by the guest tests: raw syscalls,
- * unbuffered output, one-line-per-check reporting and errno names. */
+ * unbuffered output, one-line-per-check reporting and errno names, clocks
+ * and sleeps, a signal handler's installation. */
 #ifndef GUEST_H
 #define GUEST_H
 
@@ -7,6 +8,7 @@
 #define _GNU_SOURCE
 #endif
 #include <errno.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -184,6 +186,81 @@ struct named_clock {
 static inline long elapsed_ms(const struct timespec *a, const struct timespec *b)
 {
     return (b->tv_sec - a->tv_sec) * 1000 + (b->tv_nsec - a->tv_nsec) / 1000000;
+}
+
+/* sigaction(sig) with fn as its SA_SIGINFO handler, more flags, an empty
+ * mask. */
+static inline void install_handler(int sig, void (*fn)(int, siginfo_t *, void *), int flags)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_sigaction = fn;
+    sa.sa_flags = SA_SIGINFO | flags;
+    sigaction(sig, &sa, NULL);
+}
+
+/* The target of /proc/self/fd/FD in buf, NUL-terminated ("" when it
+ * cannot be read): readlink's result. */
+static inline long fd_link(int fd, char *buf, size_t size)
+{
+    char path[64];
+    snprintf(path, sizeof path, "/proc/self/fd/%d", fd);
+    long n = sc(SYS_readlink, path, buf, size - 1);
+    buf[n > 0 ? n : 0] = 0;
+    return n;
+}
+
+/* Nanoseconds in a millisecond, for the time tests' arithmetic. */
+#define MS 1000000L
+
+/* CLOCK_MONOTONIC in milliseconds. */
+static inline long now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec * 1000 + ts.tv_nsec / MS;
+}
+
+static inline long ns_of(const struct timespec *ts)
+{
+    return ts->tv_sec * 1000000000L + ts->tv_nsec;
+}
+
+/* The clock's time in nanoseconds (clock_gettime, the syscall). */
+static inline long now_ns(int clock)
+{
+    struct timespec ts;
+    sc(SYS_clock_gettime, clock, &ts);
+    return ns_of(&ts);
+}
+
+/* One nanosleep of ms milliseconds: a handled signal ends it early. */
+static inline void msleep(long ms)
+{
+    struct timespec ts = { ms / 1000, (ms % 1000) * MS };
+    sc(SYS_nanosleep, &ts, 0);
+}
+
+/* A sleep of ms milliseconds that signals do not cut short. */
+static inline void ms_sleep(long ms)
+{
+    struct timespec ts = { ms / 1000, (ms % 1000) * MS };
+    while (sc(SYS_nanosleep, &ts, &ts) == -EINTR)
+        ;
+}
+
+/* A child that sends sig to this process after ms milliseconds and exits
+ * 0 (raw fork: it makes raw syscalls only). Returns its pid. */
+static inline long fork_signal_after(int sig, long ms)
+{
+    long parent = sc(SYS_getpid);
+    long pid = sc(SYS_fork);
+    if (pid == 0) {
+        msleep(ms);
+        sc(SYS_kill, parent, sig);
+        sc(SYS_exit_group, 0);
+    }
+    return pid;
 }
 
 /* Moves an absolute deadline ms later, keeping tv_nsec below a second. */

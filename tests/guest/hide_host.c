@@ -22,20 +22,6 @@
 
 static char cwd[PATH_MAX];
 
-static long readlink_str(const char *path, char *buf, size_t size)
-{
-    long n = sc(SYS_readlink, path, buf, size - 1);
-    buf[n > 0 ? n : 0] = 0;
-    return n;
-}
-
-static long fd_link(int fd, char *buf, size_t size)
-{
-    char p[64];
-    snprintf(p, sizeof p, "/proc/self/fd/%d", fd);
-    return readlink_str(p, buf, size);
-}
-
 /* "kind:[N]" with N all digits: N, else -1. */
 static long long bracket_num(const char *link, const char *kind)
 {

@@ -3,7 +3,7 @@
  * select readiness, /proc/self/fdinfo and fd links, fstat, and blocking
  * reads and writes woken by another process or thread, with the eventfd
  * shared across fork. */
-#include "guest.h"
+#include "fs_util.h"
 
 #include <fcntl.h>
 #include <poll.h>
@@ -27,12 +27,6 @@ static long rd(int fd, uint64_t *v)
 static long wr(int fd, uint64_t v)
 {
     return sc(SYS_write, fd, &v, sizeof(v));
-}
-
-static void msleep(long ms)
-{
-    struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
-    sc(SYS_nanosleep, &ts, 0);
 }
 
 static short revents(int fd, short events)
@@ -161,9 +155,7 @@ static void test_file(void)
     check_err(sc(SYS_pread64, fd, &v, 8, 0), ESPIPE, "pread");
     check_err(sc(SYS_pwrite64, fd, &v, 8, 0), ESPIPE, "pwrite");
     char path[64], buf[512];
-    snprintf(path, sizeof path, "/proc/self/fd/%d", fd);
-    long n = sc(SYS_readlink, path, buf, sizeof buf - 1);
-    buf[n > 0 ? n : 0] = 0;
+    fd_link(fd, buf, sizeof buf);
     check(!strcmp(buf, "anon_inode:[eventfd]"), "fd link: %s", buf);
     struct stat st;
     check_ret(sc(SYS_fstat, fd, &st), 0, "fstat");
@@ -171,20 +163,14 @@ static void test_file(void)
           "fstat: mode %o, nlink %lu, size %lld, uid %u", st.st_mode, (unsigned long)st.st_nlink,
           (long long)st.st_size, st.st_uid);
     snprintf(path, sizeof path, "/proc/self/fdinfo/%d", fd);
-    long f = sc(SYS_open, path, O_RDONLY);
-    n = f < 0 ? f : sc(SYS_read, f, buf, sizeof buf - 1);
-    sc(SYS_close, f);
-    buf[n > 0 ? n : 0] = 0;
-    check(strstr(buf, "flags:\t02\n") != NULL, "fdinfo flags 02");
-    check(strstr(buf, "eventfd-count:                5\n") != NULL, "fdinfo eventfd-count");
-    check(strstr(buf, "\neventfd-id: ") != NULL, "fdinfo eventfd-id");
-    check(strstr(buf, "eventfd-semaphore: 1\n") != NULL, "fdinfo eventfd-semaphore");
+    slurp(path);
+    check(strstr(g_file, "flags:\t02\n") != NULL, "fdinfo flags 02");
+    check(strstr(g_file, "eventfd-count:                5\n") != NULL, "fdinfo eventfd-count");
+    check(strstr(g_file, "\neventfd-id: ") != NULL, "fdinfo eventfd-id");
+    check(strstr(g_file, "eventfd-semaphore: 1\n") != NULL, "fdinfo eventfd-semaphore");
     wr(fd, 0x1234567890);
-    f = sc(SYS_open, path, O_RDONLY);
-    n = f < 0 ? f : sc(SYS_read, f, buf, sizeof buf - 1);
-    sc(SYS_close, f);
-    buf[n > 0 ? n : 0] = 0;
-    check(strstr(buf, "eventfd-count:       1234567895\n") != NULL, "fdinfo count in hex");
+    slurp(path);
+    check(strstr(g_file, "eventfd-count:       1234567895\n") != NULL, "fdinfo count in hex");
     sc(SYS_close, fd);
 }
 

@@ -45,11 +45,4 @@ static inline void drop_to_nobody(void)
     }
 }
 
-static inline void ms_sleep(long ms)
-{
-    struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
-    while (sc(SYS_nanosleep, &ts, &ts) == -EINTR)
-        ;
-}
-
 #endif

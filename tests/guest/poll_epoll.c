@@ -83,10 +83,8 @@ static void test_errors(void)
     check_err(sc(SYS_epoll_pwait2, ep, ev, 4, BADPTR, NULL, 8), EFAULT, "pwait2: bad timeout");
     struct timespec zero = { 0, 0 };
     check_ret(sc(SYS_epoll_pwait2, ep, ev, 4, &zero, NULL, 8), 1, "pwait2: zero timeout");
-    char link[64] = { 0 };
-    char path[64];
-    snprintf(path, sizeof path, "/proc/self/fd/%ld", ep);
-    check(readlink(path, link, sizeof link - 1) > 0 && !strcmp(link, "anon_inode:[eventpoll]"),
+    char link[64];
+    check(fd_link((int)ep, link, sizeof link) > 0 && !strcmp(link, "anon_inode:[eventpoll]"),
           "readlink of an epoll fd: %s", link);
     sc(SYS_close, ep);
     sc(SYS_close, e1);

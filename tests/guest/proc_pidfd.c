@@ -65,11 +65,8 @@ int main(void)
     check(fd >= 0, "pidfd_open of a child");
     check_ret(sc(SYS_fcntl, fd, F_GETFD), FD_CLOEXEC, "a pidfd is close-on-exec");
     check_eq(fdinfo_pid(fd), pid, "fdinfo Pid: is the child");
-    char lpath[64], link[64] = "";
-    snprintf(lpath, sizeof lpath, "/proc/self/fd/%d", fd);
-    long ln = sc(SYS_readlink, (long)lpath, (long)link, sizeof link - 1);
-    if (ln > 0)
-        link[ln] = 0;
+    char link[64];
+    fd_link(fd, link, sizeof link);
     check(strcmp(link, "anon_inode:[pidfd]") == 0, "its /proc/self/fd link: %s", link);
     struct pollfd pf = { fd, POLLIN, 0 };
     check_ret(sc(SYS_poll, &pf, 1, 0), 0, "poll: nothing while it runs");

@@ -1,6 +1,6 @@
 /* proc_util.h: helpers the process and thread tests share: wait-status
- * and signal names (libc's strsignal differs between musl and glibc), a
- * blocking wait, a child that reports its checks through its exit status,
+ * and signal names (libc's strsignal differs between musl and glibc), signal
+ * sets, a blocking wait, a child that reports its checks through its exit status,
  * /proc/PID/stat fields, and a raw clone that runs a function on its own
  * stack (for CLONE_VM children and threads libc knows nothing about). */
 #ifndef PROC_UTIL_H
@@ -190,6 +190,18 @@ static inline void send_byte(int fd)
 {
     char c = 'x';
     sc(SYS_write, fd, &c, 1);
+}
+
+/* The set of signals a and b (0: none). */
+static inline sigset_t sigset_of(int a, int b)
+{
+    sigset_t s;
+    sigemptyset(&s);
+    if (a)
+        sigaddset(&s, a);
+    if (b)
+        sigaddset(&s, b);
+    return s;
 }
 
 /* Closes both ends of a pipe. */

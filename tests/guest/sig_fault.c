@@ -85,15 +85,6 @@ static void handler(int sig, siginfo_t *si, void *ucv)
     }
 }
 
-static void install(int sig, int flags)
-{
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_sigaction = handler;
-    sa.sa_flags = SA_SIGINFO | flags;
-    sigaction(sig, &sa, NULL);
-}
-
 static void *page(int prot)
 {
     return mmap(NULL, 4096, prot, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
@@ -107,44 +98,41 @@ static void report(const char *what, int sig, int code, uintptr_t addr)
     hits = 0;
 }
 
+/* A read (or a write of 42) at p + off that faults with SIGSEGV code; the
+ * handler fixes the page by fix and the access is done again. */
+static void segv_access(const char *what, char *p, int fix, size_t off, int write, int code)
+{
+    fix_kind = fix;
+    fix_page = p;
+    fix_len = 4096;
+    char v;
+    if (write) {
+        *(volatile char *)(p + off) = 42;
+        v = p[off];
+    } else {
+        v = *(volatile char *)(p + off);
+    }
+    report(what, SIGSEGV, code, (uintptr_t)(p + off));
+    out("  trapno %ld err %#lx cr2 ok %d value %d\n", g_trapno, g_err & ~PF_BITS,
+        g_cr2 == (uintptr_t)(p + off), v);
+    munmap(p, 4096);
+}
+
 static void segv_maperr(void)
 {
     char *p = page(PROT_READ);
     munmap(p, 4096);
-    fix_kind = FIX_MMAP;
-    fix_page = p;
-    fix_len = 4096;
-    char v = *(volatile char *)(p + 100);
-    report("read of unmapped memory", SIGSEGV, SEGV_MAPERR, (uintptr_t)(p + 100));
-    out("  trapno %ld err %#lx cr2 ok %d value %d\n", g_trapno, g_err & ~PF_BITS,
-        g_cr2 == (uintptr_t)(p + 100), v);
-    munmap(p, 4096);
+    segv_access("read of unmapped memory", p, FIX_MMAP, 100, 0, SEGV_MAPERR);
 }
 
 static void segv_accerr_read(void)
 {
-    char *p = page(PROT_NONE);
-    fix_kind = FIX_MPROTECT;
-    fix_page = p;
-    fix_len = 4096;
-    char v = *(volatile char *)(p + 8);
-    report("read of PROT_NONE", SIGSEGV, SEGV_ACCERR, (uintptr_t)(p + 8));
-    out("  trapno %ld err %#lx cr2 ok %d value %d\n", g_trapno, g_err & ~PF_BITS,
-        g_cr2 == (uintptr_t)(p + 8), v);
-    munmap(p, 4096);
+    segv_access("read of PROT_NONE", page(PROT_NONE), FIX_MPROTECT, 8, 0, SEGV_ACCERR);
 }
 
 static void segv_accerr_write(void)
 {
-    char *p = page(PROT_READ);
-    fix_kind = FIX_MPROTECT;
-    fix_page = p;
-    fix_len = 4096;
-    *(volatile char *)(p + 16) = 42;
-    report("write to PROT_READ", SIGSEGV, SEGV_ACCERR, (uintptr_t)(p + 16));
-    out("  trapno %ld err %#lx cr2 ok %d value %d\n", g_trapno, g_err & ~PF_BITS,
-        g_cr2 == (uintptr_t)(p + 16), p[16]);
-    munmap(p, 4096);
+    segv_access("write to PROT_READ", page(PROT_READ), FIX_MPROTECT, 16, 1, SEGV_ACCERR);
 }
 
 static void segv_fetch(void)
@@ -279,7 +267,7 @@ static void child_dies(const char *what, int how)
         munmap(p, 4096);
         fix_kind = FIX_NONE;
         if (how == 0) {
-            install(SIGSEGV, 0);
+            install_handler(SIGSEGV, handler, 0);
             sigset_t s;
             sigemptyset(&s);
             sigaddset(&s, SIGSEGV);
@@ -287,7 +275,7 @@ static void child_dies(const char *what, int how)
         } else if (how == 1) {
             signal(SIGSEGV, SIG_IGN);
         } else {
-            install(SIGILL, 0);
+            install_handler(SIGILL, handler, 0);
             sigset_t s;
             sigemptyset(&s);
             sigaddset(&s, SIGILL);
@@ -346,11 +334,11 @@ static void longjmp_out(void)
 
 int main(void)
 {
-    install(SIGSEGV, 0);
-    install(SIGBUS, 0);
-    install(SIGFPE, 0);
-    install(SIGILL, 0);
-    install(SIGTRAP, 0);
+    install_handler(SIGSEGV, handler, 0);
+    install_handler(SIGBUS, handler, 0);
+    install_handler(SIGFPE, handler, 0);
+    install_handler(SIGILL, handler, 0);
+    install_handler(SIGTRAP, handler, 0);
     segv_maperr();
     segv_accerr_read();
     segv_accerr_write();

@@ -178,15 +178,6 @@ static void signal_with_state(uint8_t xmm_out[16], uint8_t ymm_hi_out[16], uint3
     __asm__ volatile("fldcw %0" ::"m"(cw));
 }
 
-static void install(void)
-{
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_sigaction = handler;
-    sa.sa_flags = SA_SIGINFO;
-    sigaction(SIGUSR1, &sa, NULL);
-}
-
 static void frame_contents(void)
 {
     uint8_t x[16], yh[16];
@@ -313,7 +304,7 @@ int main(void)
     (void)a;
     (void)b;
     (void)d;
-    install();
+    install_handler(SIGUSR1, handler, 0);
     frame_contents();
     frame_changed();
     inherited();

@@ -72,15 +72,6 @@ static void outer(int sig, siginfo_t *si, void *ucv)
     }
 }
 
-static void install(int sig, void (*fn)(int, siginfo_t *, void *), int flags)
-{
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_sigaction = fn;
-    sa.sa_flags = SA_SIGINFO | flags;
-    sigaction(sig, &sa, NULL);
-}
-
 static void set_alt(void *sp, size_t size, int flags)
 {
     stack_t ss = { .ss_sp = sp, .ss_size = size, .ss_flags = flags };
@@ -102,8 +93,8 @@ static void describe_now(const char *when)
 static void basic(void)
 {
     set_alt(alt, sizeof alt, 0);
-    install(SIGUSR1, outer, SA_ONSTACK);
-    install(SIGUSR2, inner, SA_ONSTACK);
+    install_handler(SIGUSR1, outer, SA_ONSTACK);
+    install_handler(SIGUSR2, inner, SA_ONSTACK);
     nest = 1;
     raise_self(SIGUSR1);
     out("SA_ONSTACK: on it %d, uc_stack ours %d size %ld flags %#lx, sigaltstack in the handler "
@@ -114,10 +105,10 @@ static void basic(void)
     check(where1 > (uintptr_t)alt + sizeof alt - 8192, "the first frame is at the top");
     nest = 0;
 
-    install(SIGUSR1, outer, 0);
+    install_handler(SIGUSR1, outer, 0);
     raise_self(SIGUSR1);
     out("without SA_ONSTACK: on it %d\n", on_alt(where1));
-    install(SIGUSR1, outer, SA_ONSTACK);
+    install_handler(SIGUSR1, outer, SA_ONSTACK);
 }
 
 static void autodisarm(void)
@@ -165,7 +156,7 @@ static void bad_sp(void)
 static void segv_on_alt(void)
 {
     set_alt(alt, sizeof alt, 0);
-    install(SIGSEGV, segv, SA_ONSTACK);
+    install_handler(SIGSEGV, segv, SA_ONSTACK);
     if (sigsetjmp(jb, 1) == 0) {
         bad_sp();
         out("FAIL the push did not fault\n");
@@ -186,7 +177,7 @@ static void *thread_main(void *arg)
 static void in_thread(void)
 {
     set_alt(alt, sizeof alt, 0);
-    install(SIGUSR1, outer, SA_ONSTACK);
+    install_handler(SIGUSR1, outer, SA_ONSTACK);
     pthread_t th;
     pthread_create(&th, NULL, thread_main, NULL);
     pthread_join(th, NULL);
@@ -210,7 +201,7 @@ static void child(const char *what, int how)
             /* A frame that cannot fit (MINSIGSTKSZ is less than a frame
              * with the XSAVE area of an AVX machine). */
             set_alt(alt, 2048, 0);
-            install(SIGUSR1, outer, SA_ONSTACK);
+            install_handler(SIGUSR1, outer, SA_ONSTACK);
             raise_self(SIGUSR1);
         } else if (how == 1) {
             /* Nested handlers until the stack is full. */
@@ -223,7 +214,7 @@ static void child(const char *what, int how)
             raise_self(SIGUSR1);
         } else {
             /* A bad stack and no alternate one: the frame cannot be written. */
-            install(SIGSEGV, segv, 0);
+            install_handler(SIGSEGV, segv, 0);
             bad_sp();
         }
         _exit(3);

@@ -33,27 +33,9 @@ static long timedwait(const sigset_t *set, siginfo_t *si, long sec, long nsec)
     return sc(SYS_rt_sigtimedwait, set, si, &ts, 8);
 }
 
-static sigset_t set_of(int a, int b)
-{
-    sigset_t s;
-    sigemptyset(&s);
-    if (a)
-        sigaddset(&s, a);
-    if (b)
-        sigaddset(&s, b);
-    return s;
-}
-
-static long now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static void test_sigqueue(void)
 {
-    sigset_t s = set_of(RT(3), SIGUSR1);
+    sigset_t s = sigset_of(RT(3), SIGUSR1);
     sigprocmask(SIG_BLOCK, &s, 0);
     long me = getpid();
     siginfo_t si;
@@ -125,7 +107,7 @@ static void test_sigqueue(void)
     pipe(p);
     pid_t pid = fork();
     if (pid == 0) {
-        sigset_t cs = set_of(RT(3), 0);
+        sigset_t cs = sigset_of(RT(3), 0);
         memset(&si, 0, sizeof si);
         long r = sc(SYS_rt_sigtimedwait, &cs, &si, 0, 8);
         _exit(r == RT(3) && si.si_value.sival_int == 42 && si.si_code == SI_QUEUE_ ? 0 : 1);
@@ -141,7 +123,7 @@ static void test_sigqueue(void)
 
 static void test_limit(void)
 {
-    sigset_t s = set_of(RT(4), 0);
+    sigset_t s = sigset_of(RT(4), 0);
     sigprocmask(SIG_BLOCK, &s, 0);
     struct rlimit old, lim;
     getrlimit(RLIMIT_SIGPENDING, &old);
@@ -190,7 +172,7 @@ static void *sender(void *arg)
 
 static void test_timedwait(void)
 {
-    sigset_t s = set_of(RT(5), 0);
+    sigset_t s = sigset_of(RT(5), 0);
     sigprocmask(SIG_BLOCK, &s, 0);
     siginfo_t si;
     /* The errors. */
@@ -228,13 +210,7 @@ static void test_timedwait(void)
      * thread that waits for it. */
     struct timespec ts = { 10, 0 };
     memset(&si, 0, sizeof si);
-    pid_t pid = fork();
-    if (pid == 0) {
-        struct timespec d = { 0, 100 * 1000 * 1000 };
-        nanosleep(&d, 0);
-        kill(getppid(), RT(5));
-        _exit(0);
-    }
+    long pid = fork_signal_after(RT(5), 100);
     check_ret(sc(SYS_rt_sigtimedwait, &s, &si, &ts, 8), RT(5), "woken by a child's kill");
     check(si.si_code == SI_USER_ && si.si_pid == pid, "... SI_USER from the child");
     check_wait(pid, "exited 0", "the child");

@@ -14,20 +14,6 @@
 #include <sys/select.h>
 #include <time.h>
 
-static long now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static void ms_sleep(long ms)
-{
-    struct timespec d = { ms / 1000, (ms % 1000) * 1000000 };
-    while (nanosleep(&d, &d) < 0)
-        ;
-}
-
 enum { NANOSLEEP, CLOCK_NANOSLEEP, POLL, SELECT, FUTEX, NCALLS };
 static const char *const names[] = { "nanosleep", "clock_nanosleep", "poll", "select",
                                      "futex wait" };
@@ -70,24 +56,37 @@ static long run_call(int which)
     return -1;
 }
 
+/* A child that runs call which once it has started and exits 0 if the call
+ * ended as wanted: with whole, 0 (its time out) after its whole 400 ms, not
+ * sooner and not after 400 ms more; else EINTR. Returns 100 ms after the
+ * child's start. */
+static pid_t fork_call(int which, int whole)
+{
+    int p[2];
+    pipe(p);
+    pid_t pid = fork();
+    if (pid == 0) {
+        send_byte(p[1]);
+        long t0 = now_ms();
+        long r = run_call(which);
+        long el = now_ms() - t0;
+        if (whole)
+            _exit(r != 0 ? 1 : el < 390 ? 2 : el > 3000 ? 3 : 0);
+        _exit(r == -EINTR ? 0 : r == 0 ? 1 : 2);
+    }
+    wait_byte(p[0]);
+    close_pipe(p);
+    ms_sleep(100);
+    return pid;
+}
+
 /* Each call in a child that its parent stops at 100 ms and continues at
  * 200 ms: it still returns 0 (nothing ready, the time out) after its
  * 400 ms, not sooner and not after 400 ms more. */
 static void test_stop_restarts(void)
 {
     for (int which = 0; which < NCALLS; which++) {
-        int p[2];
-        pipe(p);
-        pid_t pid = fork();
-        if (pid == 0) {
-            send_byte(p[1]);
-            long t0 = now_ms();
-            long r = run_call(which);
-            long el = now_ms() - t0;
-            _exit(r != 0 ? 1 : el < 390 ? 2 : el > 3000 ? 3 : 0);
-        }
-        wait_byte(p[0]);
-        ms_sleep(100);
+        pid_t pid = fork_call(which, 1);
         sc(SYS_kill, pid, SIGSTOP);
         int st;
         wait_raw(pid, &st, WUNTRACED);
@@ -96,7 +95,6 @@ static void test_stop_restarts(void)
         char what[96];
         snprintf(what, sizeof what, "%s across a stop: restarted, its whole time", names[which]);
         check_wait(pid, "exited 0", what);
-        close_pipe(p);
     }
 }
 
@@ -115,21 +113,11 @@ static void test_handler(int restart)
     sigaction(SIGUSR1, &sa, 0);
     const char *how = restart ? "SA_RESTART" : "no SA_RESTART";
     for (int which = 0; which < NCALLS; which++) {
-        int p[2];
-        pipe(p);
-        pid_t pid = fork();
-        if (pid == 0) {
-            send_byte(p[1]);
-            long r = run_call(which);
-            _exit(r == -EINTR ? 0 : r == 0 ? 1 : 2);
-        }
-        wait_byte(p[0]);
-        ms_sleep(100);
+        pid_t pid = fork_call(which, 0);
         sc(SYS_kill, pid, SIGUSR1);
         char what[96];
         snprintf(what, sizeof what, "%s, handler with %s: EINTR", names[which], how);
         check_wait(pid, "exited 0", what);
-        close_pipe(p);
     }
     /* A pipe read: restarted with SA_RESTART, EINTR without. */
     int p[2], q[2];

@@ -17,17 +17,6 @@ static long sfd(int fd, const sigset_t *m, int flags)
     return sc(SYS_signalfd4, fd, m, 8, flags);
 }
 
-static sigset_t set_of(int a, int b)
-{
-    sigset_t s;
-    sigemptyset(&s);
-    if (a)
-        sigaddset(&s, a);
-    if (b)
-        sigaddset(&s, b);
-    return s;
-}
-
 static long rd(int fd, struct signalfd_siginfo *si, size_t n)
 {
     memset(si, 0, n * sizeof(*si));
@@ -36,7 +25,7 @@ static long rd(int fd, struct signalfd_siginfo *si, size_t n)
 
 static void test_errors(void)
 {
-    sigset_t m = set_of(SIGUSR1, 0);
+    sigset_t m = sigset_of(SIGUSR1, 0);
     check_err(sc(SYS_signalfd4, -1, &m, 4, 0), EINVAL, "sizemask 4");
     check_err(sc(SYS_signalfd4, -1, &m, 16, 0), EINVAL, "sizemask 16");
     check_err(sc(SYS_signalfd4, -1, BADPTR, 8, 0), EFAULT, "bad mask");
@@ -67,8 +56,7 @@ static void test_errors(void)
     check_err(sc(SYS_read, fd, b, 128), EAGAIN, "nothing pending: EAGAIN");
     /* What the descriptor says of itself. */
     char path[64], link[64] = "";
-    snprintf(path, sizeof path, "/proc/self/fd/%ld", fd);
-    long n = sc(SYS_readlink, path, link, sizeof link - 1);
+    long n = fd_link((int)fd, link, sizeof link);
     check(n > 0 && strcmp(link, "anon_inode:[signalfd]") == 0, "link %s", link);
     struct stat st;
     fstat((int)fd, &st);
@@ -88,7 +76,7 @@ static void test_errors(void)
 
 static void test_read(void)
 {
-    sigset_t m = set_of(SIGUSR1, SIGRTMIN + 2);
+    sigset_t m = sigset_of(SIGUSR1, SIGRTMIN + 2);
     sigprocmask(SIG_BLOCK, &m, 0);
     long me = getpid();
     int fd = (int)sfd(-1, &m, SFD_NONBLOCK);
@@ -122,7 +110,7 @@ static void test_read(void)
     check(si[0].ssi_int == 30 && si[0].ssi_ptr == 30, "... ssi_int and ssi_ptr 30");
     check_err(rd(fd, si, 1), EAGAIN, "then EAGAIN");
     /* Only the signals of the mask. */
-    sigset_t two = set_of(SIGUSR2, 0);
+    sigset_t two = sigset_of(SIGUSR2, 0);
     sigprocmask(SIG_BLOCK, &two, 0);
     sc(SYS_kill, me, SIGUSR2);
     check_err(rd(fd, si, 1), EAGAIN, "SIGUSR2 is not in the mask");
@@ -147,7 +135,7 @@ static void test_read(void)
 
 static void test_block(void)
 {
-    sigset_t m = set_of(SIGUSR1, SIGCHLD);
+    sigset_t m = sigset_of(SIGUSR1, SIGCHLD);
     sigprocmask(SIG_BLOCK, &m, 0);
     int fd = (int)sfd(-1, &m, 0);
     int p[2];

@@ -16,8 +16,6 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#define MS 1000000L
-
 /* struct itimerval as the kernel has it. */
 struct itv {
     struct timeval interval, value;
@@ -31,16 +29,6 @@ static void on_sig(int sig, siginfo_t *si, void *uc)
     (void)uc;
     got[sig]++;
     last_code = si->si_code;
-}
-
-static void handle(int sig)
-{
-    struct sigaction sa;
-    memset(&sa, 0, sizeof(sa));
-    sa.sa_sigaction = on_sig;
-    sa.sa_flags = SA_SIGINFO | SA_RESTART;
-    sigemptyset(&sa.sa_mask);
-    sigaction(sig, &sa, NULL);
 }
 
 static long usec_of(const struct timeval *tv)
@@ -58,13 +46,6 @@ static long seti(int which, long value_us, long interval_us, struct itv *old)
 static long geti(int which, struct itv *cur)
 {
     return sc(SYS_getitimer, which, cur);
-}
-
-static long mono_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec * 1000 + ts.tv_nsec / MS;
 }
 
 static long cpu_ms(void)
@@ -90,9 +71,9 @@ static int wait_for(int sig, int n)
  * was caught n times or 10 s passed. */
 static int spin_for(int sig, int n)
 {
-    long start = mono_ms();
+    long start = now_ms();
     volatile unsigned long x = 1;
-    while (got[sig] < n && mono_ms() - start < 10000) {
+    while (got[sig] < n && now_ms() - start < 10000) {
         for (int i = 0; i < 200000; i++)
             x = x * 6364136223846793005UL + 1;
         sc(SYS_getppid);
@@ -186,11 +167,11 @@ static void test_alarm(void)
 
 static void test_real(void)
 {
-    handle(SIGALRM);
-    long t0 = mono_ms();
+    install_handler(SIGALRM, on_sig, SA_RESTART);
+    long t0 = now_ms();
     check_ret(seti(ITIMER_REAL, 50000, 0, NULL), 0, "setitimer(REAL, 50 ms)");
     check(wait_for(SIGALRM, 1), "SIGALRM came");
-    long dt = mono_ms() - t0;
+    long dt = now_ms() - t0;
     check(dt >= 45 && dt < 5000, "after 50 ms, within 5 s");
     check(last_code == SI_KERNEL, "si_code SI_KERNEL");
     struct itv v;
@@ -198,10 +179,10 @@ static void test_real(void)
     check(usec_of(&v.value) == 0, "a one-shot timer is disarmed once fired");
 
     got[SIGALRM] = 0;
-    t0 = mono_ms();
+    t0 = now_ms();
     check_ret(seti(ITIMER_REAL, 20000, 20000, NULL), 0, "setitimer(REAL, 20 ms, every 20 ms)");
     check(wait_for(SIGALRM, 3), "three SIGALRMs came");
-    dt = mono_ms() - t0;
+    dt = now_ms() - t0;
     check(dt >= 55, "not before 60 ms");
     geti(ITIMER_REAL, &v);
     check(usec_of(&v.interval) == 20000 && usec_of(&v.value) > 0 && usec_of(&v.value) <= 20000,
@@ -210,24 +191,18 @@ static void test_real(void)
 
     /* alarm fires too. */
     got[SIGALRM] = 0;
-    t0 = mono_ms();
+    t0 = now_ms();
     sc(SYS_alarm, 1);
     check(wait_for(SIGALRM, 1), "alarm(1) sent SIGALRM");
-    dt = mono_ms() - t0;
+    dt = now_ms() - t0;
     check(dt >= 950 && dt < 6000, "after a second");
-}
-
-static void msleep(long ms)
-{
-    struct timespec ts = { ms / 1000, (ms % 1000) * MS };
-    sc(SYS_nanosleep, &ts, 0);
 }
 
 /* A periodic ITIMER_REAL goes on when its SIGALRM is taken: while the
  * signal waits (blocked) it reads 0, and an ignored SIGALRM stops it. */
 static void test_real_rearm(void)
 {
-    handle(SIGALRM);
+    install_handler(SIGALRM, on_sig, SA_RESTART);
     sigset_t block, old, none;
     sigemptyset(&block);
     sigemptyset(&none);
@@ -256,12 +231,12 @@ static void test_real_rearm(void)
     check(usec_of(&v.value) == 0 && usec_of(&v.interval) == 10000,
           "ignored SIGALRM: the periodic timer stopped after one expiry");
     seti(ITIMER_REAL, 0, 0, NULL);
-    handle(SIGALRM);
+    install_handler(SIGALRM, on_sig, SA_RESTART);
 }
 
 static void test_cpu(int which, int sig, const char *name)
 {
-    handle(sig);
+    install_handler(sig, on_sig, SA_RESTART);
     got[sig] = 0;
     long c0 = cpu_ms();
     check_ret(seti(which, 50000, 0, NULL), 0, name);

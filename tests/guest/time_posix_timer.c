@@ -20,7 +20,6 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#define MS 1000000L
 #define SIGEV_THREAD_ID_ 4
 #define MAKE_PROCESS_CPUCLOCK(pid, clock) ((int)((~(unsigned)(pid) << 3) | (unsigned)(clock)))
 #define MAKE_THREAD_CPUCLOCK(tid, clock) (MAKE_PROCESS_CPUCLOCK(tid, clock) | 4)
@@ -54,16 +53,6 @@ static void on_sig(int sig, siginfo_t *si, void *uc)
     last_tid = (int)sc(SYS_gettid);
 }
 
-static void handle(int sig)
-{
-    struct sigaction sa;
-    memset(&sa, 0, sizeof(sa));
-    sa.sa_sigaction = on_sig;
-    sa.sa_flags = SA_SIGINFO | SA_RESTART;
-    sigemptyset(&sa.sa_mask);
-    sigaction(sig, &sa, NULL);
-}
-
 static long tcreate(int clock, int notify, int signo, uint64_t value, int tid, int *id)
 {
     struct ksigevent ev;
@@ -80,24 +69,6 @@ static long tset(int id, int flags, long value_ns, long interval_ns, struct its 
     struct its n = { { interval_ns / 1000000000L, interval_ns % 1000000000L },
                      { value_ns / 1000000000L, value_ns % 1000000000L } };
     return sc(SYS_timer_settime, id, flags, &n, old);
-}
-
-static long ns_of(const struct timespec *ts)
-{
-    return ts->tv_sec * 1000000000L + ts->tv_nsec;
-}
-
-static long now_ns(int clock)
-{
-    struct timespec ts;
-    sc(SYS_clock_gettime, clock, &ts);
-    return ns_of(&ts);
-}
-
-static void msleep(long ms)
-{
-    struct timespec ts = { ms / 1000, (ms % 1000) * MS };
-    sc(SYS_nanosleep, &ts, 0);
 }
 
 /* Wait in sigsuspend until sig was caught n times. */
@@ -224,7 +195,7 @@ static void test_none(void)
 static void test_signal(void)
 {
     /* A NULL sigevent: SIGALRM with the id as its value. */
-    handle(SIGALRM);
+    install_handler(SIGALRM, on_sig, SA_RESTART);
     int id = -1;
     check_ret(sc(SYS_timer_create, CLOCK_MONOTONIC, 0, &id), 0, "create with a NULL sigevent");
     long t0 = now_ns(CLOCK_MONOTONIC);
@@ -242,7 +213,7 @@ static void test_signal(void)
 
     /* A real-time signal with a value, on CLOCK_REALTIME, absolute. */
     int rt = SIGRTMIN + 1;
-    handle(rt);
+    install_handler(rt, on_sig, SA_RESTART);
     check_ret(tcreate(CLOCK_REALTIME, SIGEV_SIGNAL, rt, 0x1234, 0, &id), 0,
               "create on CLOCK_REALTIME, SIGRTMIN+1");
     long abs = now_ns(CLOCK_REALTIME) + 30 * MS;
@@ -274,7 +245,7 @@ static void test_signal(void)
 static void test_overrun(void)
 {
     int sig = SIGRTMIN + 2, id = -1;
-    handle(sig);
+    install_handler(sig, on_sig, SA_RESTART);
     sigset_t block, old;
     sigemptyset(&block);
     sigaddset(&block, sig);
@@ -319,7 +290,7 @@ static void *thread_main(void *arg)
 
 static void test_thread_id(void)
 {
-    handle(SIGUSR2);
+    install_handler(SIGUSR2, on_sig, SA_RESTART);
     sigset_t block, old;
     sigemptyset(&block);
     sigaddset(&block, SIGUSR2);
@@ -408,7 +379,7 @@ static void test_cpu_clocks(void)
 
 static void test_cpu_timer(int clock, const char *name)
 {
-    handle(SIGUSR1);
+    install_handler(SIGUSR1, on_sig, SA_RESTART);
     got[SIGUSR1] = 0;
     int id = -1;
     check_ret(tcreate(clock, SIGEV_SIGNAL, SIGUSR1, 5, 0, &id), 0, name);

@@ -5,7 +5,7 @@
  * block until the expiry (in a thread, in a child that shares the timer
  * across fork) or until a signal, fdinfo and the fd link. Times are
  * checked within generous bounds only. */
-#include "guest.h"
+#include "fs_util.h"
 
 #include <fcntl.h>
 #include <poll.h>
@@ -20,7 +20,6 @@
 
 #define TFD_TIMER_ABSTIME 1
 #define TFD_TIMER_CANCEL_ON_SET 2
-#define MS 1000000L
 
 /* struct itimerspec as the kernel has it. */
 struct its {
@@ -34,27 +33,9 @@ static long set(int fd, int flags, long value_ns, long interval_ns, struct its *
     return sc(SYS_timerfd_settime, fd, flags, &n, old);
 }
 
-static long ns_of(const struct timespec *ts)
-{
-    return ts->tv_sec * 1000000000L + ts->tv_nsec;
-}
-
-static long now_ns(int clock)
-{
-    struct timespec ts;
-    clock_gettime(clock, &ts);
-    return ns_of(&ts);
-}
-
 static long rd(int fd, uint64_t *v)
 {
     return sc(SYS_read, fd, v, sizeof(*v));
-}
-
-static void msleep(long ms)
-{
-    struct timespec ts = { ms / 1000, (ms % 1000) * MS };
-    sc(SYS_nanosleep, &ts, 0);
 }
 
 static void test_create(void)
@@ -253,9 +234,7 @@ static void test_file(void)
     int fd = (int)sc(SYS_timerfd_create, CLOCK_MONOTONIC, O_NONBLOCK);
     set(fd, TFD_TIMER_ABSTIME, now_ns(CLOCK_MONOTONIC) + 100000 * MS, 7 * MS, NULL);
     char path[64], buf[512];
-    snprintf(path, sizeof path, "/proc/self/fd/%d", fd);
-    long n = sc(SYS_readlink, path, buf, sizeof buf - 1);
-    buf[n > 0 ? n : 0] = 0;
+    fd_link(fd, buf, sizeof buf);
     check(!strcmp(buf, "anon_inode:[timerfd]"), "fd link: %s", buf);
     struct stat st;
     check_ret(sc(SYS_fstat, fd, &st), 0, "fstat");
@@ -263,22 +242,16 @@ static void test_file(void)
           "fstat: mode %o, nlink %lu, size %lld", st.st_mode, (unsigned long)st.st_nlink,
           (long long)st.st_size);
     snprintf(path, sizeof path, "/proc/self/fdinfo/%d", fd);
-    long f = sc(SYS_open, path, O_RDONLY);
-    n = f < 0 ? f : sc(SYS_read, f, buf, sizeof buf - 1);
-    sc(SYS_close, f);
-    buf[n > 0 ? n : 0] = 0;
-    check(strstr(buf, "flags:\t04002\n") != NULL, "fdinfo flags 04002");
-    check(strstr(buf, "\nclockid: 1\nticks: 0\nsettime flags: 01\nit_value: (99") != NULL,
+    slurp(path);
+    check(strstr(g_file, "flags:\t04002\n") != NULL, "fdinfo flags 04002");
+    check(strstr(g_file, "\nclockid: 1\nticks: 0\nsettime flags: 01\nit_value: (99") != NULL,
           "fdinfo clockid, ticks, settime flags, it_value");
-    check(strstr(buf, "\nit_interval: (0, 7000000)\n") != NULL, "fdinfo it_interval");
+    check(strstr(g_file, "\nit_interval: (0, 7000000)\n") != NULL, "fdinfo it_interval");
     set(fd, 0, 1, 0, NULL);
     msleep(10);
-    f = sc(SYS_open, path, O_RDONLY);
-    n = f < 0 ? f : sc(SYS_read, f, buf, sizeof buf - 1);
-    sc(SYS_close, f);
-    buf[n > 0 ? n : 0] = 0;
-    check(strstr(buf, "\nticks: 1\nsettime flags: 00\nit_value: (0, 0)\nit_interval: (0, 0)\n") !=
-              NULL,
+    slurp(path);
+    check(strstr(g_file,
+                 "\nticks: 1\nsettime flags: 00\nit_value: (0, 0)\nit_interval: (0, 0)\n") != NULL,
           "fdinfo of a fired timer");
     check_err(sc(SYS_read, fd, NULL, 8), EFAULT, "read into NULL");
     uint64_t v;
@@ -354,13 +327,7 @@ static void test_blocking(void)
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = on_usr1;
     sigaction(SIGUSR1, &sa, NULL);
-    long parent = sc(SYS_getpid);
-    pid = sc(SYS_fork);
-    if (pid == 0) {
-        msleep(100);
-        sc(SYS_kill, parent, SIGUSR1);
-        sc(SYS_exit_group, 0);
-    }
+    pid = fork_signal_after(SIGUSR1, 100);
     set(tfd, 0, 0, 0, NULL);
     check_err(rd(tfd, &v), EINTR, "a signal ends the read of a disarmed timer");
     sc(SYS_wait4, pid, &st, 0, 0);

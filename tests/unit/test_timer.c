@@ -1,6 +1,7 @@
 /* Unit test of the timer thread (sched/timer.h): order of firing, not
  * before the time, disarming and moving, a cancel that waits for the
- * running callback and takes off what that callback armed again. */
+ * running callback and takes off what that callback armed again; and the
+ * timers' ns arithmetic (saturation, moving an expiry on by intervals). */
 #define _GNU_SOURCE
 #include <check.h>
 
@@ -137,5 +138,44 @@ START_TEST(cancel_takes_off_rearmed)
 }
 END_TEST
 
+START_TEST(ktime_arithmetic)
+{
+    struct timespec ts = { 3, 5 };
+    ck_assert_int_eq(ktime_of_ts(&ts), 3000000005LL);
+    ts.tv_sec = INT64_MAX / 1000000000LL;
+    ck_assert_int_eq(ktime_of_ts(&ts), KTIME_MAX);
+    struct timespec back = ktime_to_ts(3000000005LL);
+    ck_assert_int_eq(back.tv_sec, 3);
+    ck_assert_int_eq(back.tv_nsec, 5);
+    ck_assert_int_eq(ktime_add_safe(1, 2), 3);
+    ck_assert_int_eq(ktime_add_safe(KTIME_MAX - 1, 2), KTIME_MAX);
+}
+END_TEST
+
+START_TEST(ktime_forward_by_intervals)
+{
+    int64_t expiry = 100;
+    /* Not yet due: nothing. */
+    ck_assert_int_eq(ktime_forward(&expiry, 10, 99), 0);
+    ck_assert_int_eq(expiry, 100);
+    /* Due at once: one interval. */
+    ck_assert_int_eq(ktime_forward(&expiry, 10, 100), 1);
+    ck_assert_int_eq(expiry, 110);
+    /* Periods missed: past now, counting each. */
+    ck_assert_int_eq(ktime_forward(&expiry, 10, 145), 4);
+    ck_assert_int_eq(expiry, 150);
+    ck_assert_int_eq(ktime_forward(&expiry, 10, 170), 3);
+    ck_assert_int_eq(expiry, 180);
+    /* An interval of 0 counts as 1 ns. */
+    ck_assert_int_eq(ktime_forward(&expiry, 0, 182), 3);
+    ck_assert_int_eq(expiry, 183);
+    /* Near the end of time: the expiry saturates. */
+    expiry = KTIME_MAX - 5;
+    ck_assert_int_eq(ktime_forward(&expiry, 10, KTIME_MAX - 5), 1);
+    ck_assert_int_eq(expiry, KTIME_MAX);
+}
+END_TEST
+
 UNIT_MAIN("timer", "core", NULL, NULL, 30, fire_in_order, disarm_and_move,
-          cancel_waits_for_callback, cancel_takes_off_rearmed)
+          cancel_waits_for_callback, cancel_takes_off_rearmed, ktime_arithmetic,
+          ktime_forward_by_intervals)

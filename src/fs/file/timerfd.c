@@ -35,8 +35,6 @@
 #endif
 
 #define NSEC 1000000000LL
-#define KTIME_MAX INT64_MAX
-#define KTIME_SEC_MAX (KTIME_MAX / NSEC)
 
 struct timerfd {
     pthread_mutex_t lock; /* everything below; the sleepers' condition lock */
@@ -73,34 +71,11 @@ static clockid_t base_clock(int clockid)
     return clockid;
 }
 
-/* ktime_set */
-static int64_t ns_of(const struct timespec *ts)
-{
-    if (ts->tv_sec >= KTIME_SEC_MAX)
-        return KTIME_MAX;
-    return (int64_t)ts->tv_sec * NSEC + ts->tv_nsec;
-}
-
-static struct timespec ts_of(int64_t ns)
-{
-    struct timespec ts = { ns / NSEC, ns % NSEC };
-    return ts;
-}
-
-/* ktime_add_safe */
-static int64_t add_safe(int64_t a, int64_t b)
-{
-    int64_t r;
-    if (__builtin_add_overflow(a, b, &r) || r < 0)
-        return KTIME_MAX;
-    return r;
-}
-
 static int64_t now_on(clockid_t clock)
 {
     struct timespec ts;
     clock_gettime(clock, &ts);
-    return ns_of(&ts);
+    return ktime_of_ts(&ts);
 }
 
 /* The timer fires if its time has come (Linux's timerfd_tmrproc). */
@@ -117,19 +92,7 @@ static void update(struct timerfd *t, int64_t now)
  * how many. */
 static uint64_t forward(struct timerfd *t, int64_t now)
 {
-    int64_t delta = now - t->expiry, interval = t->interval < 1 ? 1 : t->interval;
-    uint64_t orun = 1;
-    if (delta < 0)
-        return 0;
-    if (delta >= interval) {
-        orun = (uint64_t)(delta / interval);
-        t->expiry = add_safe(t->expiry, (int64_t)orun * interval);
-        if (t->expiry > now)
-            return orun;
-        orun++;
-    }
-    t->expiry = add_safe(t->expiry, interval);
-    return orun;
+    return (uint64_t)ktime_forward(&t->expiry, t->interval, now);
 }
 
 /* The timer thread's next look at t: at the expiry, or within a second on
@@ -142,14 +105,14 @@ static int schedule(struct timerfd *t)
     }
     struct timespec mono;
     if (t->clock == CLOCK_MONOTONIC) {
-        mono = ts_of(t->expiry);
+        mono = ktime_to_ts(t->expiry);
     } else {
         int64_t left = t->expiry - now_on(t->clock);
         if (left > NSEC)
             left = NSEC;
         if (left < 0)
             left = 0;
-        mono = ts_of(add_safe(now_on(CLOCK_MONOTONIC), left));
+        mono = ktime_to_ts(ktime_add_safe(now_on(CLOCK_MONOTONIC), left));
     }
     return ktimer_arm(&t->timer, &mono);
 }
@@ -237,7 +200,7 @@ static int timerfd_fdinfo(struct file *f, char *buf, size_t len)
     pthread_mutex_lock(&t->lock);
     int64_t now = now_on(t->clock);
     update(t, now);
-    struct timespec value = ts_of(remaining(t, now)), interval = ts_of(t->interval);
+    struct timespec value = ktime_to_ts(remaining(t, now)), interval = ktime_to_ts(t->interval);
     int n = snprintf(buf, len,
                      "clockid: %d\nticks: %llu\nsettime flags: 0%o\nit_value: (%llu, %llu)\n"
                      "it_interval: (%llu, %llu)\n",
@@ -324,19 +287,20 @@ int timerfd_set(struct file *f, int flags, const struct itimerspec *nv, struct i
     update(t, now);
     if (t->expired && t->interval)
         forward(t, now);
-    old->it_value = ts_of(remaining(t, now));
-    old->it_interval = ts_of(t->interval);
+    old->it_value = ktime_to_ts(remaining(t, now));
+    old->it_interval = ktime_to_ts(t->interval);
     /* timerfd_setup. A relative CLOCK_REALTIME timer runs on
      * CLOCK_MONOTONIC (hrtimer_setup); the alarm clocks' do not. */
-    int64_t value = ns_of(&nv->it_value);
+    int64_t value = ktime_of_ts(&nv->it_value);
     t->ticks = 0;
     t->expired = 0;
-    t->interval = ns_of(&nv->it_interval);
+    t->interval = ktime_of_ts(&nv->it_interval);
     t->clock = base_clock(t->clockid);
     if (!(flags & TIMERFD_ABSTIME) && t->clockid == CLOCK_REALTIME)
         t->clock = CLOCK_MONOTONIC;
     t->active = value != 0;
-    t->expiry = value == 0 || (flags & TIMERFD_ABSTIME) ? value : add_safe(now_on(t->clock), value);
+    t->expiry =
+        value == 0 || (flags & TIMERFD_ABSTIME) ? value : ktime_add_safe(now_on(t->clock), value);
     t->settime_flags = flags & (TIMERFD_ABSTIME | TIMERFD_CANCEL_ON_SET);
     int r = schedule(t);
     pthread_mutex_unlock(&t->lock);
@@ -350,7 +314,7 @@ void timerfd_get(struct file *f, struct itimerspec *cur)
     int64_t now = now_on(t->clock);
     update(t, now);
     rearm_periodic(t, now);
-    cur->it_value = ts_of(remaining(t, now));
-    cur->it_interval = ts_of(t->interval);
+    cur->it_value = ktime_to_ts(remaining(t, now));
+    cur->it_interval = ktime_to_ts(t->interval);
     pthread_mutex_unlock(&t->lock);
 }
