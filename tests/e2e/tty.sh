@@ -151,7 +151,7 @@ for plat in "${plats[@]}"; do
     pre="$sb --platform=$plat ${user[*]}${user[*]:+ }-- "
     st=$(drive "$tmp/s.out" "${shell_env[@]}" --strip "$pre" e:'\$ $' \
         "s:stty -g >before; $pre/bin/stty raw -echo; echo st=\$?; stty -g | cmp -s before - && echo same || echo changed\n" \
-        e:'(same|changed)\n' 's:stty sane; exit\n' -- "${bash_i[@]}")
+        e:'\n(same|changed)\n' 's:stty sane; exit\n' -- "${bash_i[@]}")
     if [ "$st" = 0 ] && grep -qx 'st=0' "$tmp/s.out" && grep -qx same "$tmp/s.out"; then
         ok "$plat: the terminal's settings after the guest's stty raw -echo: restored"
     else
