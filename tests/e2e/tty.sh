@@ -10,9 +10,11 @@
 #     child;
 #  b. an interactive bash in the sandbox: a job ended by Ctrl-C (status
 #     130), one stopped by Ctrl-Z, listed by jobs, continued by fg, ended by
-#     Ctrl-C;
+#     Ctrl-C, and one that handles SIGTSTP as less and vi do (stops itself
+#     from its handler), continued by fg;
 #  c. the sandbox as a job of an interactive bash on the host: the same,
-#     Ctrl-Z stops sandbox-run as it would stop the program.
+#     Ctrl-Z stops sandbox-run as it would stop the program, and the
+#     program's handlers run for SIGTSTP and SIGCONT.
 # The job is a small program that says when it runs and when SIGCONT
 # continues it, so that no Ctrl-C or Ctrl-Z is typed before it runs.
 #  d. (sandbox only: natively the settings would stay changed) the
@@ -43,23 +45,42 @@ cat >sleeper.c <<'EOF'
 #include <signal.h>
 #include <string.h>
 #include <unistd.h>
+static void say(const char *m)
+{
+    write(1, m, strlen(m));
+}
 static void on_cont(int s)
 {
     (void)s;
-    static const char m[] = "continued\n";
-    write(1, m, sizeof m - 1);
+    say("continued\n");
 }
-/* sleeper: says it runs, then sleeps until a signal ends it; says so each
- * time SIGCONT continues it. */
-int main(void)
+/* As interactive programs (less, vi) take the terminal's stop: put the
+ * terminal right, then stop for real, and take it again once continued
+ * (saying so then: a line written at once could come before the
+ * terminal's echo of the Ctrl-Z). */
+static void on_tstp(int s)
+{
+    signal(s, SIG_DFL);
+    sigset_t m;
+    sigemptyset(&m);
+    sigaddset(&m, s);
+    sigprocmask(SIG_UNBLOCK, &m, 0);
+    raise(s);
+    say("resumed in its SIGTSTP handler\n");
+    signal(s, on_tstp);
+}
+/* sleeper [tstp]: says it runs, then sleeps until a signal ends it; says
+ * so each time SIGCONT continues it; with "tstp" it handles SIGTSTP. */
+int main(int argc, char **argv)
 {
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = on_cont;
     sa.sa_flags = SA_RESTART;
     sigaction(SIGCONT, &sa, 0);
-    static const char m[] = "sleeping\n";
-    write(1, m, sizeof m - 1);
+    if (argc > 1 && strcmp(argv[1], "tstp") == 0)
+        signal(SIGTSTP, on_tstp);
+    say("sleeping\n");
     for (;;)
         pause();
 }
@@ -110,20 +131,23 @@ for plat in "${plats[@]}"; do
 done
 
 # b and c: a job ended by Ctrl-C, one stopped by Ctrl-Z and continued by
-# fg, then ended by Ctrl-C; JOB is what bash is told to run.
+# fg, then ended by Ctrl-C, and the same with a job that handles SIGTSTP;
+# JOB is what bash is told to run.
 job_steps() {
     local job=$1
     steps=(e:'\$ $' "s:$job\n" e:'sleeping\n' 's:\x03' e:'\$ $' 's:echo st=$?\n'
         e:'st=[0-9]+\n\$ $' "s:$job\n" e:'sleeping\n' 's:\x1a' e:'Stopped.*\n\$ $' 's:jobs\n'
         e:'Stopped.*\n\$ $' 's:fg\n' e:'continued\n' 's:\x03' e:'\$ $' 's:echo st=$?\n'
-        e:'st=[0-9]+\n\$ $' 's:exit\n')
+        e:'st=[0-9]+\n\$ $' "s:$job tstp\n" e:'sleeping\n' 's:\x1a' e:'Stopped.*\n\$ $'
+        's:fg\n' e:'resumed.*\n' 's:\x03' e:'\$ $' 's:echo st=$?\n' e:'st=[0-9]+\n\$ $'
+        's:exit\n')
 }
 # PS1 is set by env(1) right before bash: a non-interactive bash on the way
 # (tests/e2e/native-run.sh) would drop it.
 shell_env=(--env HISTFILE= --env TERM=dumb --env LC_ALL=C)
 bash_i=(/usr/bin/env 'PS1=$ ' /bin/bash --norc --noprofile -i)
 want_job=('\$ \./sleeper' 'sleeping' 'st=130' '\[1\]\+ +Stopped +\./sleeper' '\$ fg' 'continued'
-    'status 0')
+    '\[1\]\+ +Stopped +\./sleeper tstp' 'resumed in its SIGTSTP handler' 'status 0')
 
 # b. bash in the sandbox.
 job_steps ./sleeper
