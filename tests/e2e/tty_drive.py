@@ -95,15 +95,17 @@ class Term:
         return t
 
     def reap(self):
+        """Whether the command has ended; it stays a zombie (WNOWAIT), so
+        that its pid, the session's id, names no other process until
+        cleanup() has killed what is left in the session."""
         if self.status is None:
             try:
-                pid, st = os.waitpid(self.pid, os.WNOHANG)
+                r = os.waitid(os.P_PID, self.pid, os.WEXITED | os.WNOHANG | os.WNOWAIT)
             except ChildProcessError:
                 return True
-            if pid == self.pid:
-                self.status = (
-                    os.WEXITSTATUS(st) if os.WIFEXITED(st) else 128 + os.WTERMSIG(st)
-                )
+            if r is not None and r.si_pid == self.pid:
+                exited = r.si_code == os.CLD_EXITED
+                self.status = r.si_status if exited else 128 + r.si_status
         return self.status is not None
 
     def pump(self, wait):
@@ -183,19 +185,23 @@ class Term:
         return pids
 
     def cleanup(self):
-        for p in self.session_pids():
-            try:
-                os.kill(p, signal.SIGKILL)
-            except OSError:
-                pass
         if self.status is None:
             try:
                 os.kill(self.pid, signal.SIGKILL)
             except OSError:
                 pass
-            end = time.monotonic() + 5
-            while not self.reap() and time.monotonic() < end:
-                time.sleep(0.05)
+        for p in self.session_pids():
+            try:
+                os.kill(p, signal.SIGKILL)
+            except OSError:
+                pass
+        end = time.monotonic() + 5
+        while not self.reap() and time.monotonic() < end:
+            time.sleep(0.05)
+        try:
+            os.waitpid(self.pid, os.WNOHANG)
+        except ChildProcessError:
+            pass
         os.close(self.master)
 
 
