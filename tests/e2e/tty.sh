@@ -14,16 +14,18 @@
 #     from its handler), continued by fg;
 #  c. the sandbox as a job of an interactive bash on the host: the same,
 #     Ctrl-Z stops sandbox-run as it would stop the program, and the
-#     program's handlers run for SIGTSTP and SIGCONT.
-# The job is a small program that says when it runs and when SIGCONT
-# continues it, so that no Ctrl-C or Ctrl-Z is typed before it runs.
+#     program's handlers run for SIGTSTP and SIGCONT (the job is a small
+#     program that says when it runs and when SIGCONT continues it, so that
+#     no Ctrl-C or Ctrl-Z is typed before it runs);
 #  d. (sandbox only: natively the settings would stay changed) the
 #     terminal's settings are those from before once sandbox-run ended
 #     after its guest set raw mode and -echo: a normal exit (checked under
 #     an interactive bash), and deaths by SIGTERM and SIGINT. Not after
-#     SIGKILL, which no program can catch. (With tests/e2e/native-run.sh as
-#     SANDBOX_RUN, which checks this script's logic, a to c pass and d
-#     fails.)
+#     SIGKILL, which no program can catch;
+#  e. (sandbox only) TIOCSTI is refused, even to the guest's root, and
+#     types nothing into the host's terminal.
+# With tests/e2e/native-run.sh as SANDBOX_RUN, which checks this script's
+# logic, a to c pass and d and e fail.
 # Skipped (77) without python3. Usage: tests/e2e/tty.sh SANDBOX_RUN
 set -u
 . "$(dirname "$0")/lib.sh"
@@ -195,6 +197,38 @@ for plat in "${plats[@]}"; do
             sed 's/^/  /' "$tmp/s.out" | head -20
         fi
     done
+done
+
+# e. (sandbox only: natively root may do it) TIOCSTI, which would type
+# into the host's terminal what the host's shell reads after the sandbox,
+# is refused even to the guest's root on its own controlling terminal, and
+# nothing reaches the terminal's input.
+cat >sti.c <<'EOF'
+#include <poll.h>
+#include <stdio.h>
+#include <sys/ioctl.h>
+int main(void)
+{
+    const char *s = "#sti\n";
+    int refused = 0;
+    for (const char *c = s; *c; c++)
+        refused += ioctl(0, TIOCSTI, c) < 0;
+    struct pollfd p = { 0, POLLIN, 0 };
+    int input = poll(&p, 1, 200) > 0;
+    printf("TIOCSTI %s, %s\n", refused == 5 ? "refused" : refused ? "partly refused" : "accepted",
+           input ? "input appeared" : "no input");
+    return 0;
+}
+EOF
+${MUSL_GCC:-musl-gcc} -static -O1 sti.c -o sti || exit 2
+for plat in "${plats[@]}"; do
+    st=$(drive "$tmp/s.out" -- "$sb" --platform="$plat" "${user[@]}" -- "$tmp/sti")
+    if [ "$st" = 0 ] && grep -qx 'TIOCSTI refused, no input' "$tmp/s.out"; then
+        ok "$plat: TIOCSTI on the controlling terminal: refused, no input"
+    else
+        fail "$plat: TIOCSTI on the controlling terminal (status $st)"
+        sed 's/^/  /' "$tmp/s.out" | head -10
+    fi
 done
 
 echo "$fails failed"
