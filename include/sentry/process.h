@@ -184,6 +184,10 @@ int signal_pgrp_from_host(struct sandbox *box, int pgid, int sig);
 /* sig is blocked by t or ignored by its process (Linux's is_ignored in
  * the terminal's job-control checks). */
 int signal_ignored_or_blocked(struct task *t, int sig);
+/* t has a stop to take: its group is stopping, or a stop signal at its
+ * default action pends unblocked (the wait of pause and sigsuspend ends
+ * for it, as for a handled signal: Linux's signal_pending). */
+int signal_stop_pending(struct task *t);
 /* An exiting t no longer takes part in its group's stop (task_exit). */
 void signal_exit_stop(struct task *t);
 /* Drop sig from p's pending sets (its disposition became ignore). */

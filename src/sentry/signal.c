@@ -346,6 +346,21 @@ static int stop_participate(struct task *t)
 
 static int pgrp_orphaned(struct process *p);
 
+int signal_stop_pending(struct task *t)
+{
+    struct process *p = t->proc;
+    pthread_mutex_lock(&p->lock);
+    uint64_t ready = (t->pending.set | p->shared_pending.set) & ~t->sigmask & STOP_SIGS;
+    int r = t->stop_pending;
+    pthread_mutex_unlock(&p->lock);
+    for (; ready && !r; ready &= ready - 1) {
+        int sig = __builtin_ctzll(ready) + 1;
+        r = handler_of(p, sig) == (uint64_t)(uintptr_t)SIG_DFL &&
+            (!init_ignores(p, sig) || __atomic_load_n(&p->host_stop, __ATOMIC_RELAXED));
+    }
+    return r;
+}
+
 /* A pending, unblocked stop signal whose action is the default, taken
  * from t's sets (0 if none). A process's stop signals are ignored by the
  * sandbox's init, as by a pid namespace's. */

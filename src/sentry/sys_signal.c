@@ -96,16 +96,18 @@ long sys_rt_sigreturn(struct task *t, const struct sysargs *a)
     return signal_return(t);
 }
 
-/* Sleep until a signal with a handler is taken (or the task is killed). */
+/* Sleep until a signal with a handler is taken, or a stop (after which
+ * the call starts again), or the task is killed. */
 static long wait_for_signal(struct task *t)
 {
     for (;;) {
         task_sleep_prepare(t);
-        if (signal_handler_pending(t) || __atomic_load_n(&t->exiting, __ATOMIC_SEQ_CST))
+        if (signal_handler_pending(t) || signal_stop_pending(t) ||
+            __atomic_load_n(&t->exiting, __ATOMIC_SEQ_CST))
             break;
         if (task_sleep(t, NULL, 0) == -ERESTARTSYS && !task_interrupt_pending(t))
             break;
-        if (task_interrupt_pending(t) && !signal_handler_pending(t))
+        if (task_interrupt_pending(t) && !signal_handler_pending(t) && !signal_stop_pending(t))
             task_interrupt_clear(t); /* a signal acted on by default, or discarded */
     }
     return -ERESTARTNOHAND;
