@@ -53,7 +53,6 @@ struct guest_ctx {
     pid_t tid; /* host tid of the stub thread */
     struct sysmsg *m;
     uint64_t seg[6]; /* ptrace: cs, ss, ds, es, fs, gs selectors of the stub */
-    int pending_interrupt;
     int spin_permit; /* systrap: the pair holds one of the spin budget's */
     /* systrap: where the stub's signal frame holds the thread's FP state
      * (an address in the slot's signal stack, checked), 0 if unknown. */
