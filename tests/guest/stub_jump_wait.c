@@ -63,10 +63,10 @@ static void *find_loop(const unsigned char *pat, int n)
 static __attribute__((noreturn)) void jump_regs(void *target, uint64_t rbx, uint64_t rbp,
                                                 uint64_t rsp)
 {
-    __asm__ volatile("mov %%rcx, %%rbx\n\tmov %%rsi, %%rbp\n\tmov %%rdi, %%rsp\n\tjmp *%%rax" ::"a"(
-                         target),
-                     "c"(rbx), "S"(rbp), "D"(rsp)
-                     : "memory");
+    __asm__ volatile(
+        "mov %%rcx, %%rbx\n\tmov %%rsi, %%rbp\n\tmov %%rdi, %%rsp\n\tjmp *%%rax" ::"a"(target),
+        "c"(rbx), "S"(rbp), "D"(rsp)
+        : "memory");
     __builtin_unreachable();
 }
 
@@ -84,8 +84,7 @@ static __attribute__((noreturn)) void native_wait(void)
 
 enum entry { E_SYSCALL, E_GOLOOP, E_SLEEP, E_GOLOOP_SIGSTACK };
 static const char *const entry_name[] = { "the stub's syscall; ret, FUTEX_WAIT",
-                                          "the stub's wait for go",
-                                          "the stub's handoff sleep",
+                                          "the stub's wait for go", "the stub's handoff sleep",
                                           "the stub's wait for go on the signal stack" };
 
 /* Block in the stub (sandboxed) or in a private futex (natively). */
@@ -118,8 +117,8 @@ static __attribute__((noreturn)) void hang(enum entry e, int which)
 #define BIT(sig) (1ULL << ((sig)-1))
 static void block_all(void)
 {
-    uint64_t all = ~(BIT(SIGSYS) | BIT(SIGSEGV) | BIT(SIGBUS) | BIT(SIGFPE) | BIT(SIGILL) |
-                     BIT(SIGTRAP));
+    uint64_t all =
+        ~(BIT(SIGSYS) | BIT(SIGSEGV) | BIT(SIGBUS) | BIT(SIGFPE) | BIT(SIGILL) | BIT(SIGTRAP));
     if (box)
         vs(g_sc, SYS_rt_sigprocmask, SIG_BLOCK, &all, 0, 8);
     else
@@ -158,8 +157,8 @@ static void reap(pid_t c, const char *what, int want_sig, int want_code)
     pid_t r = waitpid(c, &st, 0);
     alarm(0);
     if (want_sig)
-        check(r == c && WIFSIGNALED(st) && WTERMSIG(st) == want_sig, "%s: killed by signal %d", what,
-              want_sig);
+        check(r == c && WIFSIGNALED(st) && WTERMSIG(st) == want_sig, "%s: killed by signal %d",
+              what, want_sig);
     else
         check(r == c && WIFEXITED(st) && WEXITSTATUS(st) == want_code, "%s: exited %d", what,
               want_code);
