@@ -11,6 +11,7 @@
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include "stub_util.h"
@@ -148,14 +149,14 @@ static void pause_ms(long ms)
     nanosleep(&ts, NULL);
 }
 
-/* Reap c within a bounded time (alarm ends the test otherwise) and say how
- * it ended. */
+/* Reap c within a bounded time (alarm ends the test otherwise; then the
+ * whole test's alarm again) and say how it ended. */
 static void reap(pid_t c, const char *what, int want_sig, int want_code)
 {
     int st = 0;
-    alarm(30);
+    unsigned whole = alarm(30);
     pid_t r = waitpid(c, &st, 0);
-    alarm(0);
+    alarm(whole);
     if (want_sig)
         check(r == c && WIFSIGNALED(st) && WTERMSIG(st) == want_sig, "%s: killed by signal %d",
               what, want_sig);
@@ -245,6 +246,33 @@ static void thread_case(int by_kill)
     close(p[0]);
 }
 
+/* A child left waiting in the stub, deaf to the interrupt, when the test
+ * (the sandbox's pid 1) ends: the sandbox ends all the same (natively
+ * its parent's death kills it). */
+static void orphan_case(void)
+{
+    int p[2];
+    if (pipe(p) < 0) {
+        check(0, "pipe");
+        return;
+    }
+    pid_t c = fork();
+    if (c == 0) {
+        close(p[0]);
+        /* Before the 'r': the parent is alive at the prctl. */
+        prctl(PR_SET_PDEATHSIG, SIGKILL);
+        block_all();
+        char r = 'r';
+        sc(SYS_write, p[1], &r, 1);
+        hang(E_GOLOOP, 0);
+    }
+    close(p[1]);
+    check(c > 0 && read_byte(p[0], 30000) == 'r',
+          "a child waits in the stub, deaf to the interrupt, as the test ends");
+    pause_ms(100);
+    close(p[0]);
+}
+
 int main(void)
 {
     alarm(120); /* the whole test; each wait has its own too */
@@ -273,5 +301,6 @@ int main(void)
     kill_case(E_GOLOOP_SIGSTACK, 0, 0);
     thread_case(0);
     thread_case(1);
+    orphan_case();
     return finish();
 }
