@@ -7,10 +7,14 @@
  * guest leaves the host's interrupt signal unblocked and its stack its
  * own). Natively there is no stub: each child blocks in a futex wait on a
  * private word instead, which must end the same way. The parent reports
- * how each child ended; alarm() makes a hang a failure. */
+ * how each child ended; alarm() makes a hang a failure. Also: a vfork
+ * parent runs on after its child was killed (that kill is not the
+ * parent's), and a child left waiting does not keep the sandbox from
+ * ending with its pid 1. */
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -246,6 +250,49 @@ static void thread_case(int by_kill)
     close(p[0]);
 }
 
+/* Natively a vDSO call; in the sandbox too (the host's vDSO): no trap. */
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* A vfork child killed while it runs only its own code (the kill that ends
+ * a task that does not come back is for the child, not for the parent whose
+ * host thread it runs on): the parent then runs on, for longer than that
+ * kill's grace period, without a trap, and is not taken for lost. */
+static void vfork_case(void)
+{
+    volatile pid_t *pid =
+        mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    if (pid == MAP_FAILED) {
+        check(0, "mmap");
+        return;
+    }
+    pid_t killer = fork();
+    if (killer == 0) {
+        for (int i = 0; i < 30000 && !*pid; i++)
+            pause_ms(1);
+        pause_ms(100);
+        kill(*pid, SIGKILL);
+        _exit(0);
+    }
+    pid_t c = vfork();
+    if (c == 0) {
+        *pid = (pid_t)sc(SYS_getpid);
+        for (;;)
+            __asm__ volatile("" ::: "memory");
+    }
+    reap(c, "a vfork child that spins", SIGKILL, 0);
+    double t0 = now_s();
+    while (now_s() - t0 < 1.5)
+        ;
+    check(1, "its parent runs on, 1.5 s without a trap");
+    reap(killer, "the killer", 0, 0);
+    munmap((void *)pid, 4096);
+}
+
 /* A child left waiting in the stub, deaf to the interrupt, when the test
  * (the sandbox's pid 1) ends: the sandbox ends all the same (natively
  * its parent's death kills it). */
@@ -301,6 +348,7 @@ int main(void)
     kill_case(E_GOLOOP_SIGSTACK, 0, 0);
     thread_case(0);
     thread_case(1);
+    vfork_case();
     orphan_case();
     return finish();
 }
