@@ -53,7 +53,6 @@ struct guest_ctx {
     pid_t tid; /* host tid of the stub thread */
     struct sysmsg *m;
     uint64_t seg[6]; /* ptrace: cs, ss, ds, es, fs, gs selectors of the stub */
-    int pending_interrupt;
     int spin_permit; /* systrap: the pair holds one of the spin budget's */
     /* systrap: where the stub's signal frame holds the thread's FP state
      * (an address in the slot's signal stack, checked), 0 if unknown. */
@@ -61,6 +60,13 @@ struct guest_ctx {
     /* Set (atomically) by the task loop around switch_to: the thread runs
      * guest code or is on its way there, so task_kick interrupts it. */
     int running;
+    /* systrap: set (atomically) by kill, cleared by the task loop before a
+     * turn of a task that is not ending; give_up_at: when the serving
+     * thread stops waiting for a post (CLOCK_MONOTONIC ns, 0: not yet
+     * counting); lost: it did, and the thread is gone for the sentry. */
+    int dying;
+    int lost;
+    uint64_t give_up_at;
 };
 
 struct guest_event {
@@ -106,6 +112,14 @@ struct platform {
      * sent while the thread is with the sentry may show up as a spurious
      * EV_INTERRUPT later. */
     void (*interrupt)(struct guest_ctx *ctx);
+    /* The task of ctx must end (a kill, its group's exit, an exec's, the
+     * sandbox's end): interrupt it as interrupt does, and should the
+     * thread still not post (a guest that waits in stub code with the
+     * interrupt signal blocked), have the wait for it give up after a
+     * grace period: switch_to and the requests return -ESRCH as if the
+     * thread were gone. NULL: interrupt is enough (ptrace: a tracee never
+     * blocks in the host). */
+    void (*kill)(struct guest_ctx *ctx);
     /* Have the parked thread of ctx run stub_clone(args) (stub.c): the
      * result the stub reports (a hint only, see stub_clone_end). */
     long (*run_clone)(struct guest_ctx *ctx, const uint64_t args[6]);

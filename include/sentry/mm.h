@@ -146,6 +146,10 @@ void mm_end_thread(struct guest_ctx *ctx);
 void mm_forget_thread(struct guest_ctx *ctx);
 void mm_abandon_thread(struct guest_ctx *ctx);
 void mm_kick_thread(struct guest_ctx *ctx);
+/* As mm_kick_thread, for a task that must end: should its thread not come
+ * back (a guest waiting in stub code, deaf to the interrupt), the task's
+ * wait for it gives up after a grace period (platform.h: kill). */
+void mm_kill_thread(struct guest_ctx *ctx);
 
 /* The memory syscalls' mechanism; all return >= 0 or -errno. */
 long mm_mmap(struct task *t, uint64_t addr, uint64_t len, int prot, int flags, int fd,

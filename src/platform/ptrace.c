@@ -254,10 +254,11 @@ static long inject(struct guest_ctx *ctx, uint64_t gadget, long nr, const uint64
         int st = wait_stop(ctx);
         if (st < 0)
             return -ESRCH;
+        /* Any other stop is suppressed: an interrupt (sent while the
+         * thread was with the sentry) needs no replay, as the task loop
+         * takes what it was for before the thread runs again. */
         if (WIFSTOPPED(st) && WSTOPSIG(st) == SIGTRAP && (st >> 16) == 0)
             break;
-        if (WIFSTOPPED(st) && WSTOPSIG(st) == STUB_INTERRUPT_SIG)
-            ctx->pending_interrupt = 1;
     }
     if (ptrace(PTRACE_GETREGS, ctx->tid, 0, &u) < 0)
         return -ESRCH;

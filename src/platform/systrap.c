@@ -7,10 +7,12 @@
 #include <linux/futex.h>
 #include <sched.h>
 #include <signal.h>
+#include <stdint.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "base.h"
@@ -19,14 +21,57 @@
 #include "platform/platform.h"
 #include "platform/sysmsg.h"
 
-static int stub_is_dead(const void *s)
+static int stub_is_dead(const struct stub *s)
 {
-    return __atomic_load_n(&((const struct stub *)s)->dead, __ATOMIC_SEQ_CST);
+    return __atomic_load_n(&s->dead, __ATOMIC_SEQ_CST);
+}
+
+/* How long a sentry thread waits for the post of a thread whose task must
+ * end (systrap_kill) before it gives the thread up: far longer than a
+ * thread that takes the interrupt needs, even on a loaded machine. */
+#define DYING_GRACE_NS (1000ULL * 1000 * 1000)
+/* The longest a sentry thread sleeps on the state word before it looks at
+ * the stub and the kill flag again: a wake-up of systrap_kill that comes
+ * between its look and its sleep is not lost for longer than this. Only
+ * a thread that runs guest code for that long without a trap sleeps so
+ * long, so the extra wake-ups cost nothing worth counting. */
+#define SLEEP_RECHECK_NS (100ULL * 1000 * 1000)
+
+static uint64_t now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
+/* Whether the wait for ctx's post ends without one: its stub died, or its
+ * task must end and the thread has not posted within the grace period
+ * (the guest keeps it in stub code with the interrupt blocked): the
+ * thread is lost to the sentry from then on. Only the serving thread
+ * calls it. */
+static int wait_stop(const void *arg)
+{
+    struct guest_ctx *ctx = (struct guest_ctx *)arg;
+    if (stub_is_dead(ctx->stub) || ctx->lost)
+        return 1;
+    if (!__atomic_load_n(&ctx->dying, __ATOMIC_SEQ_CST))
+        return 0;
+    uint64_t now = now_ns();
+    if (!ctx->give_up_at) {
+        ctx->give_up_at = now + DYING_GRACE_NS;
+        return 0;
+    }
+    if (now < ctx->give_up_at)
+        return 0;
+    ctx->lost = 1;
+    return 1;
 }
 
 static void sentry_futex_wait(uint32_t *word, uint32_t val)
 {
-    syscall(SYS_futex, word, FUTEX_WAIT, val, NULL, NULL, 0);
+    static const struct timespec recheck = { SLEEP_RECHECK_NS / 1000000000ULL,
+                                             SLEEP_RECHECK_NS % 1000000000ULL };
+    syscall(SYS_futex, word, FUTEX_WAIT, val, &recheck, NULL, 0);
 }
 
 static void sentry_yield(void)
@@ -65,14 +110,15 @@ static int wait_posted(struct guest_ctx *ctx)
         pair_spin(ctx) && handoff_spin(&m->state, SM_STUB, &stub_spin_rounds, sentry_yield);
     if (!turned) {
         stub_pair_unspin(ctx);
-        handoff_sleep(&m->state, SM_STUB, &m->sentry_sleeping, sentry_futex_wait, stub_is_dead,
-                      ctx->stub);
+        handoff_sleep(&m->state, SM_STUB, &m->sentry_sleeping, sentry_futex_wait, wait_stop, ctx);
         /* The stub thread spins for the answer only with a permit. */
         if (!pair_spin(ctx))
             __atomic_store_n(&m->spin_limit, 0, __ATOMIC_RELAXED);
     }
-    if (stub_is_dead(ctx->stub) || __atomic_load_n(&m->state, __ATOMIC_ACQUIRE) != SM_SENTRY)
+    if (stub_is_dead(ctx->stub) || ctx->lost ||
+        __atomic_load_n(&m->state, __ATOMIC_ACQUIRE) != SM_SENTRY)
         return -ESRCH;
+    ctx->give_up_at = 0;
     /* The thread is with the sentry: an interrupt sent for it is done
      * with (the task loop takes what it was for before it switches back). */
     __atomic_store_n(&m->kick, 0, __ATOMIC_SEQ_CST);
@@ -85,6 +131,8 @@ static int wait_posted(struct guest_ctx *ctx)
  * early when it does not); otherwise it sleeps. */
 static int handoff_spins(struct guest_ctx *ctx, int stub_spins)
 {
+    if (ctx->lost)
+        return -ESRCH;
     uint32_t limit = stub_spins && pair_spin(ctx) ? stub_spin_rounds : 0;
     __atomic_store_n(&ctx->m->spin_limit, limit, __ATOMIC_RELAXED);
     handoff_give(&ctx->m->state, SM_STUB, &ctx->m->stub_sleeping, sentry_futex_wake);
@@ -111,6 +159,21 @@ static void systrap_interrupt(struct guest_ctx *ctx)
 {
     __atomic_store_n(&ctx->m->kick, 1, __ATOMIC_SEQ_CST);
     stub_interrupt(ctx);
+}
+
+/* The task must end: the interrupt, and should the thread not post (a
+ * guest can keep it in stub code with the interrupt signal blocked, or
+ * with its stack on a signal stack, where the stub drops it), the wait
+ * for it gives up after DYING_GRACE_NS (wait_stop); the wake-up makes its
+ * sleep look at the flag now. What is left of such a thread in the stub
+ * goes with the stub: the process's last thread kills it (exit.c), or
+ * the address space's last user. */
+static void systrap_kill(struct guest_ctx *ctx)
+{
+    __atomic_store_n(&ctx->dying, 1, __ATOMIC_SEQ_CST);
+    systrap_interrupt(ctx);
+    /* Every waiter: the guest's thread can wait on the word too. */
+    syscall(SYS_futex, &ctx->m->state, FUTEX_WAKE, INT32_MAX, NULL, NULL, 0);
 }
 
 static int systrap_create(struct stub **out, struct guest_ctx **ctx)
@@ -269,6 +332,8 @@ static long systrap_run_clone(struct guest_ctx *ctx, const uint64_t args[6])
 
 static void systrap_run_exit(struct guest_ctx *ctx)
 {
+    if (ctx->lost)
+        return; /* not parked: nothing to hand the turn to */
     ctx->m->cmd = SMC_EXIT;
     stub_pair_unspin(ctx);
     handoff_give(&ctx->m->state, SM_STUB, &ctx->m->stub_sleeping, sentry_futex_wake);
@@ -346,6 +411,7 @@ const struct platform platform_systrap = {
     .stub_syscall = systrap_stub_syscall,
     .map_fd = systrap_map_fd,
     .interrupt = systrap_interrupt,
+    .kill = systrap_kill,
     .run_clone = systrap_run_clone,
     .run_exit = systrap_run_exit,
     .blocking = systrap_blocking,

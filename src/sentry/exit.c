@@ -670,7 +670,7 @@ int process_de_thread(struct task *t)
         o->exit_code = 0;
         task_interrupt(o);
         if (o->ctx)
-            mm_kick_thread(o->ctx);
+            mm_kill_thread(o->ctx);
     }
     /* Wait for them to leave (each runs its own exit path). */
     while (p->nr_live > 1 && !p->group_exiting) {

@@ -832,6 +832,15 @@ void mm_kick_thread(struct guest_ctx *ctx)
     ctx->stub->plat->interrupt(ctx);
 }
 
+void mm_kill_thread(struct guest_ctx *ctx)
+{
+    const struct platform *plat = ctx->stub->plat;
+    if (plat->kill)
+        plat->kill(ctx);
+    else
+        plat->interrupt(ctx);
+}
+
 void task_kick(struct task *t)
 {
     /* The flag's store and this load are sequentially consistent, as the
@@ -839,7 +848,13 @@ void task_kick(struct task *t)
      * (task_turn): one of the two sides sees the other's store. */
     task_interrupt(t);
     struct guest_ctx *ctx = t->ctx;
-    if (ctx && __atomic_load_n(&ctx->running, __ATOMIC_SEQ_CST))
+    if (!ctx || !__atomic_load_n(&ctx->running, __ATOMIC_SEQ_CST))
+        return;
+    /* A task that must end (process_kill sets the flag before it kicks)
+     * ends even if its thread never comes back from guest code. */
+    if (__atomic_load_n(&t->exiting, __ATOMIC_SEQ_CST))
+        mm_kill_thread(ctx);
+    else
         mm_kick_thread(ctx);
 }
 

@@ -85,6 +85,13 @@ static int task_turn(struct task *t, struct task *owner, const struct platform *
 {
     struct guest_event ev;
     struct guest_ctx *ctx = t->ctx;
+    /* A kill of another task on this thread (a vfork child's on its
+     * parent's) is done with; a kill of t that comes from here on sets
+     * the flag again (after it saw the store of running below), or is
+     * seen by turn_held. */
+    if (__atomic_load_n(&ctx->dying, __ATOMIC_RELAXED) &&
+        !__atomic_load_n(&t->exiting, __ATOMIC_SEQ_CST))
+        __atomic_store_n(&ctx->dying, 0, __ATOMIC_RELEASE);
     /* Running from here on for task_kick, which interrupts the thread
      * wherever it is on its way into the guest; what task_kick signalled
      * before it could see this is taken now, before the guest resumes. */

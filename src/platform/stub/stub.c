@@ -276,6 +276,12 @@ static inline int in_return_window(uint64_t ip)
            ip < (uint64_t)(uintptr_t)stub_return_window_end;
 }
 
+/* Whether sp lies on one of the stub threads' signal stacks. */
+static inline int on_signal_stacks(uint64_t sp)
+{
+    return sp >= SIGSTACK_BASE && sp < STUB_REGION_END;
+}
+
 static void set_interrupt_event(struct sysmsg *m)
 {
     m->ev.kind = EV_INTERRUPT;
@@ -319,18 +325,26 @@ static void handler(int sig, siginfo_t *si, void *ucv)
 {
     struct ucontext *uc = ucv;
     struct sigcontext *g = &uc->uc_mcontext;
-    /* An interrupt that lands in the stub itself is dropped, but for one in
-     * stub_return's window (below): the thread is with the sentry (this
-     * handler before its post, a requested call, a new thread on its way
-     * to its first post), which takes the signal the interrupt was for
+    /* An interrupt that lands in the stub's own work is dropped, but for
+     * one in stub_return's window (below): the thread is with the sentry
+     * (this handler before its post, a requested call, a new thread on its
+     * way to its first post), which takes the signal the interrupt was for
      * when the post arrives, or it is on its way back to the guest before
      * the window, whose check of the kick word (set by the sentry before
-     * it sent the interrupt) makes it trap again. */
+     * it sent the interrupt) makes it trap again. The stub's own work runs
+     * on the signal stacks (the window on the sysmsg frame); stub text run
+     * on any other stack is a guest that jumped there, e.g. to wait in one
+     * of the stub's futex calls: an interrupt of the guest where it is, so
+     * that the sentry can deliver its signal or end it. (A guest that
+     * jumps there with its stack on a signal stack, or with this signal
+     * blocked, is not interrupted at all: the sentry gives up waiting for
+     * such a thread when its task must end, see systrap.c.) */
     int from_frame = 0;
     if (sig == STUB_INTERRUPT_SIG && in_stub_text(g->rip)) {
-        if (!in_return_window(g->rip))
+        if (in_return_window(g->rip))
+            from_frame = 1;
+        else if (on_signal_stacks(g->rsp))
             return;
-        from_frame = 1;
     }
     /* A SIGSYS or fault signal sent from outside (kill, tgkill) is neither a
      * syscall nor a fault of the guest: only the kernel's own are reported
