@@ -220,7 +220,10 @@ struct process {
      * wait_cont until SIGCONT or SIGKILL. */
     int job_state;
     int stop_sig;
-    int host_stop; /* a stop signal from the host pends for the init (signal_pgrp_from_host) */
+    /* Signals from the host pending for the init, which it takes even at
+     * their default action, as the program run without the sandbox would
+     * (signal_from_host; relaxed atomics). */
+    uint64_t host_sigs;
     int group_stop_count;
     struct waitq wait_cont;
     /* Under the sandbox's tasklist: a stop, or a continue, that wait4's

@@ -359,16 +359,35 @@ static void init_stopped(struct sandbox *box, int sig)
     sigqueue(getpid(), SIG_SELFSTOP, v);
 }
 
-/* The init's group has stopped for a stop signal from the host: stop
- * sandbox-run with it, and when the host continues sandbox-run (or drops
- * the stop: an orphaned host group takes no SIGTSTP), continue the group. */
+/* The init has stopped (for a stop signal from the host, or one it sent
+ * itself): stop sandbox-run with the same signal. When the host continues
+ * sandbox-run (or drops the stop: an orphaned host group takes no
+ * SIGTSTP), the SIGCONT that did it is taken here and the group that
+ * stopped is continued. */
 static void stop_self(struct sandbox *box, int sig, int pgid)
 {
     if (sig == SIGSTOP)
         raise(SIGSTOP);
     else
         default_action(sig);
+    sigset_t cont;
+    sigemptyset(&cont);
+    sigaddset(&cont, SIGCONT);
+    struct timespec zero = { 0, 0 };
+    sigtimedwait(&cont, NULL, &zero);
     signal_pgrp(box, pgid, SIGCONT);
+}
+
+/* The live init with a reference, or NULL; its group in *pgid. */
+static struct process *init_get(struct sandbox *box, int *pgid)
+{
+    pthread_mutex_lock(&box->tasklist);
+    struct process *init = box->init && box->init->state == PROC_ALIVE ? box->init : NULL;
+    *pgid = init ? init->pgid : 0;
+    if (init)
+        process_get(init);
+    pthread_mutex_unlock(&box->tasklist);
+    return init;
 }
 
 static void *host_signal_thread(void *arg)
@@ -383,30 +402,34 @@ static void *host_signal_thread(void *arg)
         int sig = sigwaitinfo(&set, &si);
         if (sig < 0)
             continue;
-        if (sig == SIG_SELFSTOP) {
-            if (si.si_code == SI_QUEUE && si.si_pid == getpid() && stopped_pgid)
-                stop_self(box, si.si_value.sival_int, stopped_pgid);
-            continue;
-        }
-        pthread_mutex_lock(&box->tasklist);
-        struct process *init = box->init && box->init->state == PROC_ALIVE ? box->init : NULL;
-        int pgid = init ? init->pgid : 0;
-        if (init)
-            process_get(init);
-        pthread_mutex_unlock(&box->tasklist);
+        int pgid;
+        struct process *init = init_get(box, &pgid);
         if (!init)
             continue; /* ending anyway */
+        if (sig == SIG_SELFSTOP) {
+            if (si.si_code == SI_QUEUE && si.si_pid == getpid() &&
+                __atomic_load_n(&init->job_state, __ATOMIC_RELAXED) == JOB_STOPPED)
+                stop_self(box, si.si_value.sival_int, stopped_pgid ? stopped_pgid : pgid);
+            stopped_pgid = 0;
+            process_put(init);
+            continue;
+        }
         int fg = tty_foreground(box);
         int from_tty =
             fg && si.si_code == SI_KERNEL && (sig == SIGINT || sig == SIGQUIT || sig == SIGTSTP);
         struct timespec now;
         clock_gettime(CLOCK_MONOTONIC, &now);
-        int again =
-            (sig == SIGINT || sig == SIGTERM) && last.tv_sec && now.tv_sec - last.tv_sec < 3;
-        if (sig == SIGWINCH) {
+        /* Only what is sent to sandbox-run itself: the terminal's Ctrl-C
+         * is for the foreground job, each time. */
+        int again = !from_tty && (sig == SIGINT || sig == SIGTERM) && last.tv_sec &&
+                    now.tv_sec - last.tv_sec < 3;
+        int die = again;
+        if (die) {
+            /* the second within 3 s: at once, whatever pid 1 does */
+        } else if (sig == SIGWINCH) {
             signal_pgrp(box, fg ? fg : pgid, sig);
         } else if (sig == SIGCONT) {
-            /* sandbox-run goes on: so does what its stop stopped. */
+            /* sandbox-run goes on: so does what a host stop stopped. */
             if (stopped_pgid)
                 signal_pgrp(box, stopped_pgid, SIGCONT);
             else
@@ -416,18 +439,16 @@ static void *host_signal_thread(void *arg)
             int to = from_tty ? fg : pgid;
             if (signal_pgrp_from_host(box, to, sig))
                 stopped_pgid = to;
-        } else if (again) {
-            process_put(init);
-            die_of(sig);
-            continue;
-        } else if (from_tty ? signal_pgrp_from_host(box, fg, sig) : !signal_from_host(init, sig)) {
-            process_put(init);
-            die_of(sig);
-            continue;
-        } else if (sig == SIGINT || sig == SIGTERM) {
-            last = now;
+        } else if (from_tty) {
+            die = signal_pgrp_from_host(box, fg, sig);
+        } else {
+            die = !signal_from_host(init, sig);
+            if (!die && (sig == SIGINT || sig == SIGTERM))
+                last = now;
         }
         process_put(init);
+        if (die)
+            die_of(sig);
     }
     return NULL;
 }

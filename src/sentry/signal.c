@@ -89,7 +89,7 @@ int sig_death_status(struct process *p, int sig)
  * inside the sandbox, not even SIGKILL, as a pid namespace's init. */
 static int init_ignores(struct process *p, int sig)
 {
-    if (p != p->sandbox->init)
+    if (p != p->sandbox->init || (__atomic_load_n(&p->host_sigs, __ATOMIC_RELAXED) & SIGBIT(sig)))
         return 0;
     return sig == SIGKILL || sig == SIGSTOP || handler_of(p, sig) == (uint64_t)(uintptr_t)SIG_DFL;
 }
@@ -105,6 +105,7 @@ static int act_default(struct process *p, int sig)
         return 0;
     if (!sig_default_ignored(sig) && !init_ignores(p, sig))
         process_kill(p, sig_death_status(p, sig));
+    __atomic_and_fetch(&p->host_sigs, ~SIGBIT(sig), __ATOMIC_RELAXED);
     return 1;
 }
 
@@ -224,6 +225,7 @@ static int dequeue_locked(struct task *t, uint64_t want, struct sig_info *info)
                              SIGBIT(SIGFPE) | SIGBIT(SIGSYS));
     int sig = __builtin_ctzll(sync ? sync : ready) + 1;
     sigpending_take(p, sp, sig, info);
+    __atomic_and_fetch(&p->host_sigs, ~SIGBIT(sig), __ATOMIC_RELAXED);
     return sig;
 }
 
@@ -312,7 +314,7 @@ static int job_prepare_locked(struct process *p, int sig)
         return JOB_RUNNING;
     }
     flush_all(p, STOP_SIGS);
-    __atomic_store_n(&p->host_stop, 0, __ATOMIC_RELAXED);
+    __atomic_and_fetch(&p->host_sigs, ~STOP_SIGS, __ATOMIC_RELAXED);
     int was = p->job_state;
     __atomic_store_n(&p->job_state, JOB_RUNNING, __ATOMIC_RELAXED);
     p->group_stop_count = 0;
@@ -355,10 +357,20 @@ int signal_stop_pending(struct task *t)
     pthread_mutex_unlock(&p->lock);
     for (; ready && !r; ready &= ready - 1) {
         int sig = __builtin_ctzll(ready) + 1;
-        r = handler_of(p, sig) == (uint64_t)(uintptr_t)SIG_DFL &&
-            (!init_ignores(p, sig) || __atomic_load_n(&p->host_stop, __ATOMIC_RELAXED));
+        r = handler_of(p, sig) == (uint64_t)(uintptr_t)SIG_DFL;
     }
     return r;
+}
+
+/* The init sent sig to itself (raise, kill of its own pid or group: the
+ * sender's pid is the sentry's, set by kill and tgkill): its own stop is
+ * taken as the program's stop would be without the sandbox (a pid
+ * namespace's init ignores it), and stops sandbox-run with it
+ * (box->init_stopped), as an editor's Ctrl-Z handler wants. */
+static int from_itself(struct process *p, const struct sig_info *info)
+{
+    return (info->code == 0 /* SI_USER */ || info->code == -6 /* SI_TKILL */) &&
+           info->pid == p->pid;
 }
 
 /* A pending, unblocked stop signal whose action is the default, taken
@@ -375,9 +387,10 @@ static int take_stop_signal(struct task *t)
         if (handler_of(p, sig) != (uint64_t)(uintptr_t)SIG_DFL)
             continue;
         struct sig_info info;
+        int ignores = init_ignores(p, sig); /* before the dequeue takes its host bit */
         if (!signal_dequeue(t, SIGBIT(sig), &info))
             continue;
-        if (init_ignores(p, sig) && !__atomic_exchange_n(&p->host_stop, 0, __ATOMIC_RELAXED))
+        if (ignores && !from_itself(p, &info))
             continue;
         /* The terminal's stops do nothing to an orphaned process group
          * (nobody is left to continue it): dropped, as Linux's get_signal. */
@@ -554,6 +567,8 @@ int signal_from_host(struct process *p, int sig)
     /* From outside the sandbox's pid namespace: no sender the guest can
      * name (si_pid 0), as Linux gives a namespace's processes. */
     struct sig_info info = { .code = 0 /* SI_USER */ };
+    /* Still the program's if an exec resets its handler meanwhile. */
+    __atomic_or_fetch(&p->host_sigs, SIGBIT(sig), __ATOMIC_RELAXED);
     generate(p, NULL, sig, &info, NULL);
     return 1;
 }
@@ -595,10 +610,12 @@ int signal_pgrp_from_host(struct sandbox *box, int pgid, int sig)
             if (sig_default_stops(sig)) {
                 /* Taken despite the init's rule, as a stop of the program
                  * run without the sandbox: init_stopped follows. */
-                __atomic_store_n(&q->host_stop, 1, __ATOMIC_RELAXED);
+                __atomic_or_fetch(&q->host_sigs, SIGBIT(sig), __ATOMIC_RELAXED);
                 generate(q, NULL, sig, &info, NULL);
             }
         } else {
+            if (q == box->init)
+                __atomic_or_fetch(&q->host_sigs, SIGBIT(sig), __ATOMIC_RELAXED);
             generate(q, NULL, sig, &info, NULL);
         }
         process_put(q);
