@@ -11,6 +11,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/uio.h>
 
@@ -19,6 +20,7 @@
 #include "fs/file/pipe.h"
 #include "fs/vfs/fsnotify.h"
 #include "fs/vfs/vfs.h"
+#include "net/socket.h"
 #include "sentry/kernel.h"
 #include "sentry/process.h"
 #include "sentry/syscall.h"
@@ -548,9 +550,12 @@ static long rw_fd(struct task *t, enum rw_kind kind, int fd, uint64_t buf, uint6
         fsnotify_modify(f);
     else if (r > 0)
         fsnotify_access(f);
+    /* A write to a pipe or stream socket nobody reads: SIGPIPE too
+     * (pipe_write, unix_stream_sendmsg); not for datagram sockets. */
+    struct socket *s = sock_of(f);
+    int sigpipe = r == -EPIPE && (!s || s->type == SOCK_STREAM);
     file_put(f);
-    /* A write to a pipe or socket nobody reads: SIGPIPE too (pipe_write). */
-    if (r == -EPIPE)
+    if (sigpipe)
         signal_thread(t, SIGPIPE);
     return r;
 }
