@@ -154,7 +154,7 @@ static int wait_room(struct unix_sock *u, int nonblock, const struct timespec *d
             return 0;
         if (nonblock)
             return -EAGAIN;
-        int r = waitq_wait(current_task, &u->wq, &p->lock, dl, 0);
+        int r = waitq_wait(current_task, &u->wq, &p->lock, dl, dl ? 0 : WAIT_SPIN);
         if (r < 0)
             return sock_wait_error(r, timeo);
     }
@@ -254,7 +254,7 @@ static ssize_t stream_recvmsg(struct socket *s, struct sock_msg *m, int flags, i
                 err = -EAGAIN;
                 break;
             }
-            int r = waitq_wait(current_task, &u->wq, &p->lock, dl, 0);
+            int r = waitq_wait(current_task, &u->wq, &p->lock, dl, dl ? 0 : WAIT_SPIN);
             if (r < 0) {
                 err = sock_wait_error(r, timeo);
                 break;
@@ -413,7 +413,7 @@ static ssize_t dgram_recvmsg(struct socket *s, struct sock_msg *m, int flags, in
             r = 0;
             goto out;
         }
-        int w = waitq_wait(current_task, &u->wq, &p->lock, dl, 0);
+        int w = waitq_wait(current_task, &u->wq, &p->lock, dl, dl ? 0 : WAIT_SPIN);
         if (w < 0) {
             r = sock_wait_error(w, timeo);
             goto out;

@@ -275,6 +275,13 @@ static void test_dgram(int type, const char *tn)
     check(send_(sv[0], big, 212960, MSG_DONTWAIT) == 212960, "%s: 212960 bytes fit", tn);
     check(recv_(sv[1], big, sizeof big, 0) == 212960, "%s: and come back whole", tn);
     check(send_(sv[0], big, 212961, MSG_DONTWAIT) == -EMSGSIZE, "%s: 212961: EMSGSIZE", tn);
+    check(sc(SYS_write, sv[0], big, 100000) == 100000, "%s: write of 100000 bytes", tn);
+    check(recv_(sv[1], big, sizeof big, MSG_PEEK) == 100000, "%s: is one message", tn);
+    check(sc(SYS_read, sv[1], big, sizeof big) == 100000, "%s: read takes it whole", tn);
+    check(sc(SYS_write, sv[0], big, 212961) == -EMSGSIZE, "%s: write of 212961: EMSGSIZE", tn);
+    struct iovec bigv[2] = { { big, 70000 }, { big + 70000, 70000 } };
+    check(sc(SYS_writev, sv[0], bigv, 2) == 140000, "%s: writev of 140000 bytes", tn);
+    check(sc(SYS_readv, sv[1], bigv, 2) == 140000, "%s: readv takes it whole", tn);
     setopt_int(sv[0], SO_SNDBUF, 3000);
     check(send_(sv[0], big, 5968, MSG_DONTWAIT) == 5968, "%s: SO_SNDBUF 3000: 5968 fit", tn);
     check(send_(sv[0], big, 5969, MSG_DONTWAIT) == -EMSGSIZE, "%s: 5969 do not", tn);
