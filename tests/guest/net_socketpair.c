@@ -555,6 +555,17 @@ static void test_rights(void)
     send_fds(sv[0], two, 2, "two");
     check_ret(sc(SYS_read, sv[1], b, sizeof b), 3, "read() of a message with descriptors");
     check_ret(lowest_free_fd(), before, "the descriptors that did not fit are closed");
+    /* No descriptor left for the receiver: MSG_CTRUNC, the files closed. */
+    send_fds(sv[0], two, 2, "two");
+    struct rlimit old, lim;
+    getrlimit(RLIMIT_NOFILE, &old);
+    lim = old;
+    lim.rlim_cur = (rlim_t)before;
+    setrlimit(RLIMIT_NOFILE, &lim);
+    r = recv_fds(sv[1], fds, &n, &fl, CMSG_SPACE(sizeof(int) * 8), 0);
+    setrlimit(RLIMIT_NOFILE, &old);
+    check(r == 3 && n == 0 && fl == MSG_CTRUNC, "at RLIMIT_NOFILE: the data, MSG_CTRUNC");
+    check_ret(lowest_free_fd(), before, "and nothing installed");
     int bad = 999;
     check_err(send_fds(sv[0], &bad, 1, "x"), EBADF, "SCM_RIGHTS of a closed descriptor");
     check_err(recv_(sv[1], b, sizeof b, MSG_DONTWAIT), EAGAIN, "... sent nothing");

@@ -128,7 +128,8 @@ START_TEST(shutdown_and_release)
     ck_assert_int_eq(snd(a, "x", 1), -EPIPE);
     char buf[4];
     ck_assert_int_eq(rcv(b, buf, sizeof(buf), 0, NULL), 0);
-    ck_assert_uint_eq(b->ops->poll(b, NULL), POLLIN | POLLRDNORM | POLLRDHUP | POLLOUT | POLLWRNORM | POLLWRBAND);
+    ck_assert_uint_eq(b->ops->poll(b, NULL),
+                      POLLIN | POLLRDNORM | POLLRDHUP | POLLOUT | POLLWRNORM | POLLWRBAND);
     ck_assert_int_eq(snd(b, "y", 1), 1);
     put(a); /* with "y" unread: ECONNRESET for b, once */
     ck_assert_int_eq(b->ops->take_error(b), ECONNRESET);
