@@ -47,13 +47,6 @@ static void close2(int sv[2])
     sc(SYS_close, sv[1]);
 }
 
-static void msleep(long ms)
-{
-    struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
-    while (sc(SYS_nanosleep, &ts, &ts) == -EINTR)
-        ;
-}
-
 static short revents(int fd, short events)
 {
     struct pollfd p = { fd, events, 0 };
@@ -374,11 +367,11 @@ static void test_blocking(void)
     pair(SOCK_STREAM, sv);
     pid_t pid = fork_checked();
     if (pid == 0) {
-        msleep(100);
+        ms_sleep(100);
         sc(SYS_write, sv[1], "wake", 4);
-        msleep(100);
+        ms_sleep(100);
         sc(SYS_write, sv[1], "ab", 2);
-        msleep(50);
+        ms_sleep(50);
         sc(SYS_write, sv[1], "cd", 2);
         child_done();
     }
@@ -399,7 +392,7 @@ static void test_blocking(void)
             w[i] = (unsigned char)(i * 7 + i / 4096);
         _exit(sc(SYS_write, sv[1], w, TOTAL) == TOTAL ? 0 : 1);
     }
-    msleep(100);
+    ms_sleep(100);
     int n = -1;
     sc(SYS_ioctl, sv[0], FIONREAD, &n);
     check(n > 100000 && n < TOTAL, "the buffer holds part of it (writer blocked)");
@@ -859,9 +852,9 @@ static void test_poll(void)
     check_ret(sc(SYS_epoll_wait, ep, out_ev, 2, 0), 0, "epoll: nothing yet");
     pid_t pid = fork_checked();
     if (pid == 0) {
-        msleep(100);
+        ms_sleep(100);
         sc(SYS_write, sv[1], "y", 1);
-        msleep(100);
+        ms_sleep(100);
         sc(SYS_shutdown, sv[1], SHUT_WR);
         child_done();
     }
@@ -903,7 +896,7 @@ static void test_signals(void)
     g_sigalrm = 0;
     pid_t pid = fork_checked();
     if (pid == 0) {
-        msleep(400);
+        ms_sleep(400);
         sc(SYS_write, sv[1], "late", 4);
         child_done();
     }
