@@ -336,10 +336,6 @@ static ssize_t dgram_sendmsg(struct socket *s, struct sock_msg *m, int flags, in
     }
     /* A datagram socket whose peer went is disconnected after one
      * ECONNREFUSED (Linux's unix_dgram_disconnected): ENOTCONN after. */
-    if (!seqpacket && u->dead) {
-        r = -ENOTCONN;
-        goto out;
-    }
     if (!seqpacket && o->dead == 2) {
         r = -ENOTCONN;
         goto out;
@@ -465,7 +461,6 @@ static unsigned unix_poll(struct socket *s, struct poll_table *pt)
     poll_wait(pt, &u->wq);
     pthread_mutex_lock(&p->lock);
     unsigned mask = 0;
-    int dgram = s->type == SOCK_DGRAM;
     if (u->err)
         mask |= POLLERR;
     if (u->shutdown & RCV_SHUTDOWN)
@@ -475,7 +470,7 @@ static unsigned unix_poll(struct socket *s, struct poll_table *pt)
     if (u->head)
         mask |= POLLIN | POLLRDNORM;
     if (writable(u))
-        mask |= POLLOUT | POLLWRNORM | (dgram ? POLLWRBAND : POLLWRBAND);
+        mask |= POLLOUT | POLLWRNORM | POLLWRBAND;
     pthread_mutex_unlock(&p->lock);
     return mask;
 }
