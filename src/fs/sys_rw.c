@@ -11,6 +11,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/uio.h>
 
@@ -19,6 +20,7 @@
 #include "fs/file/pipe.h"
 #include "fs/vfs/fsnotify.h"
 #include "fs/vfs/vfs.h"
+#include "net/socket.h"
 #include "sentry/kernel.h"
 #include "sentry/process.h"
 #include "sentry/syscall.h"
@@ -203,6 +205,16 @@ static ssize_t file_write(struct file *f, const void *buf, size_t len, off_t *po
     return f->ops->write(f, buf, len, pos);
 }
 
+/* How much of a transfer of len bytes goes to the file at once: a
+ * datagram socket's message is one call, whole (up to 1 MiB, past any
+ * SO_SNDBUF: EMSGSIZE); other files take RW_CHUNK bytes a call. */
+static size_t rw_chunk(struct file *f, size_t len)
+{
+    struct socket *s = sock_of(f);
+    size_t max = s && s->type != SOCK_STREAM ? 1 << 20 : RW_CHUNK;
+    return len < max ? len : max;
+}
+
 /* Read up to len bytes of f into guest memory at buf. */
 static long do_read(struct task *t, struct file *f, uint64_t buf, size_t len, const off_t *at)
 {
@@ -212,7 +224,7 @@ static long do_read(struct task *t, struct file *f, uint64_t buf, size_t len, co
     size_t count = len;
     if (len > MAX_RW_COUNT)
         len = MAX_RW_COUNT;
-    size_t cap = len < RW_CHUNK ? len : RW_CHUNK;
+    size_t cap = rw_chunk(f, len);
     char small[SMALL_IO];
     char *tmp = cap <= sizeof(small) ? small : malloc(cap);
     if (!tmp)
@@ -309,7 +321,7 @@ static long do_write(struct task *t, struct file *f, uint64_t buf, size_t len, c
         pos_end(&p);
         return r;
     }
-    size_t cap = len < RW_CHUNK ? len : RW_CHUNK;
+    size_t cap = rw_chunk(f, len);
     char small[SMALL_IO];
     char *tmp = cap <= sizeof(small) ? small : malloc(cap);
     if (!tmp)
@@ -444,7 +456,7 @@ static void iov_end(struct iov_io *io)
 static long do_readv(struct task *t, struct file *f, uint64_t uiov, uint64_t cnt, const off_t *at)
 {
     struct iov_io io;
-    long r = iov_begin(t, f, uiov, cnt, at, 0, RW_CHUNK, &io);
+    long r = iov_begin(t, f, uiov, cnt, at, 0, rw_chunk(f, SIZE_MAX), &io);
     if (r <= 0)
         return r;
     struct iovec *iov = io.iov;
@@ -548,9 +560,12 @@ static long rw_fd(struct task *t, enum rw_kind kind, int fd, uint64_t buf, uint6
         fsnotify_modify(f);
     else if (r > 0)
         fsnotify_access(f);
+    /* A write to a pipe or stream socket nobody reads: SIGPIPE too
+     * (pipe_write, unix_stream_sendmsg); not for datagram sockets. */
+    struct socket *s = sock_of(f);
+    int sigpipe = r == -EPIPE && (!s || s->type == SOCK_STREAM);
     file_put(f);
-    /* A write to a pipe or socket nobody reads: SIGPIPE too (pipe_write). */
-    if (r == -EPIPE)
+    if (sigpipe)
         signal_thread(t, SIGPIPE);
     return r;
 }

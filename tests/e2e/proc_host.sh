@@ -9,7 +9,8 @@
 # (cc1, as, collect2 and ld all run inside the sandbox), then running it;
 # bash traps, kill %1, wait -n and a stopped job; python3's alarm,
 # setitimer, signal.pause, sigtimedwait, a stopped and continued child and
-# selectors.
+# selectors; python3's asyncio (timers, subprocesses, wait_for, streams
+# over a socketpair).
 # stdout and the exit status must match. Every program gets the same
 # small environment (env -i) on both sides.
 #
@@ -151,6 +152,34 @@ os.kill(pid, signal.SIGCONT); print("continued:", os.WIFCONTINUED(os.waitpid(pid
 os.kill(pid, signal.SIGTERM); print("killed by", os.WTERMSIG(os.waitpid(pid, 0)[1]))
 sel = selectors.DefaultSelector(); r, w = os.pipe(); sel.register(r, selectors.EVENT_READ)
 os.write(w, b"x"); print("selectors:", len(sel.select(1)))'
+t "python3 asyncio" -- /usr/bin/python3 -c '
+import asyncio, socket
+async def tick(name, delay, out):
+    await asyncio.sleep(delay); out.append(name)
+async def main():
+    out = []
+    await asyncio.gather(tick("b", 0.2, out), tick("a", 0.1, out), tick("c", 0.3, out))
+    print("timers:", out)
+    p = await asyncio.create_subprocess_exec("/bin/echo", "from echo", stdout=asyncio.subprocess.PIPE)
+    print("echo:", (await p.stdout.read()).decode().strip(), await p.wait())
+    p = await asyncio.create_subprocess_exec("/bin/cat", stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE)
+    o, _ = await p.communicate(b"through cat\n"); print("cat:", o.decode().strip(), p.returncode)
+    try:
+        await asyncio.wait_for(asyncio.sleep(10), timeout=0.2)
+    except asyncio.TimeoutError:
+        print("wait_for timed out")
+    a, b = socket.socketpair()
+    ra, wa = await asyncio.open_connection(sock=a)
+    rb, wb = await asyncio.open_connection(sock=b)
+    wa.write(b"ping\n"); await wa.drain()
+    line = await rb.readline(); print("b got", line)
+    wb.write(b"pong " * 20000 + b"\n"); await wb.drain()
+    print("a got", len(await ra.readexactly(100001)), "bytes")
+    wa.close(); await wa.wait_closed()
+    print("eof:", await rb.read())
+    wb.close(); await wb.wait_closed()
+asyncio.run(main())
+print("done")'
 }
 
 echo "# proc_host: $fails failed"

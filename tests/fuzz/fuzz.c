@@ -41,6 +41,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
 #include "../guest/guest.h" /* sc(): raw syscalls returning -errno */
 
@@ -95,9 +96,9 @@ static const int excluded[] = {
     /* A vfork child runs on our stack until it exits: it would overwrite
      * the return address of the call the parent is still in. */
     SYS_vfork, SYS_pause, SYS_rt_sigreturn, SYS_ptrace, SYS_seccomp, SYS_reboot, SYS_accept,
-    SYS_accept4, SYS_recvfrom, SYS_recvmsg, SYS_recvmmsg, SYS_connect, SYS_io_getevents,
-    SYS_io_pgetevents, SYS_userfaultfd, SYS_vhangup, SYS_kexec_load, SYS_swapon, SYS_swapoff,
-    SYS_mount, SYS_umount2, SYS_pivot_root, SYS_unshare, SYS_setns, SYS_personality, SYS_mlockall,
+    SYS_accept4, SYS_recvmmsg, SYS_connect, SYS_io_getevents, SYS_io_pgetevents, SYS_userfaultfd,
+    SYS_vhangup, SYS_kexec_load, SYS_swapon, SYS_swapoff, SYS_mount, SYS_umount2, SYS_pivot_root,
+    SYS_unshare, SYS_setns, SYS_personality, SYS_mlockall,
     SYS_set_tid_address, /* harmless today; a future clear_child_tid on exit is not */
 };
 
@@ -857,6 +858,16 @@ static void fixup(const struct sysent *s, uint64_t *a)
     }
     if (IS("wait4"))
         a[2] |= WNOHANG;
+    /* Mostly pairs that exist, of each type, with or without the flags. */
+    if (IS("socketpair") && chance(70)) {
+        a[0] = AF_UNIX;
+        a[1] = (uint64_t)(1 + below(5)) | (chance(30) ? SOCK_NONBLOCK : 0) |
+               (chance(30) ? SOCK_CLOEXEC : 0);
+        a[2] = 0;
+    }
+    /* Socket transfers never wait (a full or empty socket is EAGAIN). */
+    if (IS("sendto") || IS("recvfrom") || IS("sendmsg") || IS("recvmsg"))
+        a[IS("sendto") || IS("recvfrom") ? 3 : 2] |= MSG_DONTWAIT;
     if (IS("waitid"))
         a[3] |= WNOHANG;
     if (IS("kill") || IS("tkill"))
@@ -1547,7 +1558,10 @@ int main(int argc, char **argv)
                     maps[nmaps++] = (uint64_t)r;
                 else
                     maps[below(32)] = (uint64_t)r;
-            } else if (!strcmp(s->name, "pipe") || !strcmp(s->name, "pipe2")) {
+            } else if (!strcmp(s->name, "pipe") || !strcmp(s->name, "pipe2") ||
+                       !strcmp(s->name, "socketpair")) {
+                if (!strcmp(s->name, "socketpair"))
+                    a[0] = a[3];
                 if (a[0] >= BUF_BASE && a[0] + 8 <= EDGE) {
                     add_fd(((int *)(uintptr_t)a[0])[0]);
                     add_fd(((int *)(uintptr_t)a[0])[1]);

@@ -448,11 +448,14 @@ static int proc_lookup(struct inode *dir, const char *name, struct inode **out)
 }
 
 /* What Linux's d_dname gives a file with no name in any directory: a
- * pipe (pipefs) is "pipe:[ino]", anything else an anonymous inode. */
+ * pipe (pipefs) is "pipe:[ino]", a socket "socket:[ino]", anything else an
+ * anonymous inode. */
 static int anon_name(struct file *f, char *buf, size_t len)
 {
     if (f->inode && S_ISFIFO(f->inode->mode))
         return snprintf(buf, len, "pipe:[%llu]", (unsigned long long)f->inode->ino);
+    if (f->inode && S_ISSOCK(f->inode->mode))
+        return snprintf(buf, len, "socket:[%llu]", (unsigned long long)f->inode->ino);
     if (is_inotify_file(f))
         return snprintf(buf, len, "anon_inode:inotify"); /* Linux's name has no brackets */
     return snprintf(buf, len, "anon_inode:[%s]", f->ops && f->ops->name ? f->ops->name : "file");
