@@ -269,7 +269,9 @@ int sigframe_setup(struct task *t, int sig, const struct guest_sigaction *act,
     f.uc.sigmask = oldmask;
     f.info = *info;
     f.info.signo = sig;
-    int bad = copy_out(t, fp, x, fsz) < 0 || copy_out(t, sp, &f, sizeof(f)) < 0;
+    /* One host call for both (the bytes between them are left as they are). */
+    const struct guest_span spans[2] = { { fp, x, fsz }, { sp, &f, sizeof(f) } };
+    int bad = copy_out_spans(t, spans, 2) < 0;
     if (!bad) {
         /* The handler's own FP state starts clean. */
         fp_init_state(x);
@@ -297,6 +299,25 @@ int sigframe_setup(struct task *t, int sig, const struct guest_sigaction *act,
 
 /* ---- rt_sigreturn ---- */
 
+/* What rt_sigreturn read of the frame in one go: the bytes from at on,
+ * as far as they could be read (len). A read inside them is served from
+ * here, any other goes to the guest. */
+struct frame_bytes {
+    uint64_t at;
+    size_t len;
+    const uint8_t *b;
+};
+
+static int frame_read(struct task *t, const struct frame_bytes *fb, void *dst, uint64_t src,
+                      size_t len)
+{
+    if (fb && src >= fb->at && src - fb->at <= fb->len && len <= fb->len - (src - fb->at)) {
+        memcpy(dst, fb->b + (src - fb->at), len);
+        return 0;
+    }
+    return copy_in(t, dst, src, len);
+}
+
 /* The FP state from the frame at ufp as Linux's fpu__restore_sig takes it:
  * none (0) resets it; a frame without the extended layout (magic words,
  * sizes) loads the x87 and SSE registers only (FXRSTOR) and resets the
@@ -304,7 +325,7 @@ int sigframe_setup(struct task *t, int sig, const struct guest_sigaction *act,
  * instruction would refuse (#GP: misalignment, reserved MXCSR bits, a
  * header with unknown features or reserved bits) fails, as an
  * unreadable frame does. 0 or -EFAULT. */
-static int fp_restore(struct task *t, uint64_t ufp)
+static int fp_restore(struct task *t, uint64_t ufp, const struct frame_bytes *fb)
 {
     uint8_t *x = calloc(1, fpl.size);
     if (!x)
@@ -316,7 +337,7 @@ static int fp_restore(struct task *t, uint64_t ufp)
         free(x);
         return r;
     }
-    if (copy_in(t, x, ufp, XSAVE_HDR) < 0)
+    if (frame_read(t, fb, x, ufp, XSAVE_HDR) < 0)
         goto out;
     struct fpx_sw_bytes sw;
     memcpy(&sw, x + FX_SW, sizeof(sw));
@@ -324,14 +345,15 @@ static int fp_restore(struct task *t, uint64_t ufp)
                   sw.xstate_size > sw.extended_size;
     if (!fx_only) {
         uint32_t magic2;
-        if (copy_in(t, &magic2, ufp + sw.xstate_size, 4) < 0)
+        if (frame_read(t, fb, &magic2, ufp + sw.xstate_size, 4) < 0)
             goto out;
         fx_only = magic2 != XMAGIC2;
     }
     uint64_t xrestore = fx_only ? XF_FP | XF_SSE : sw.xfeatures & fpl.xfeatures;
     uint64_t bv = XF_FP | XF_SSE;
     if (!fx_only) {
-        if ((ufp & 63) || copy_in(t, x + XSAVE_HDR, ufp + XSAVE_HDR, fpl.size - XSAVE_HDR) < 0)
+        if ((ufp & 63) ||
+            frame_read(t, fb, x + XSAVE_HDR, ufp + XSAVE_HDR, fpl.size - XSAVE_HDR) < 0)
             goto out;
         struct xsave_header h;
         memcpy(&h, x + XSAVE_HDR, sizeof(h));
@@ -367,8 +389,22 @@ int sigframe_restore(struct task *t, uint64_t *mask)
     fpu_xstate_size();
     struct k_ucontext uc;
     uint64_t frame = t->regs.rsp - 8;
-    if (copy_in(t, &uc, frame + offsetof(struct k_rt_sigframe, uc), sizeof(uc)) < 0)
+    uint64_t ucp = frame + offsetof(struct k_rt_sigframe, uc);
+    /* The context and, where sigframe_setup puts it, the FP state above
+     * it in one read; what it did not get (a frame laid out otherwise, or
+     * memory that ends) is read on its own, so the faults are as if every
+     * piece were read alone. */
+    size_t span =
+        sizeof(struct k_rt_sigframe) - offsetof(struct k_rt_sigframe, uc) + 64 + 16 + fpl.size + 4;
+    uint8_t *pre = malloc(span);
+    struct frame_bytes fb = { ucp, 0, pre };
+    long got = pre ? copy_in_partial(t, pre, ucp, span) : -1;
+    if (got > 0)
+        fb.len = (size_t)got;
+    if (frame_read(t, &fb, &uc, ucp, sizeof(uc)) < 0) {
+        free(pre);
         return -EFAULT;
+    }
     struct guest_regs *r = &t->regs;
     const struct k_sigcontext *m = &uc.mc;
     r->r8 = m->r8, r->r9 = m->r9, r->r10 = m->r10, r->r11 = m->r11;
@@ -378,7 +414,9 @@ int sigframe_restore(struct task *t, uint64_t *mask)
     r->eflags = (r->eflags & ~FIX_EFLAGS) | (m->eflags & FIX_EFLAGS);
     r->orig_rax = (uint64_t)-1;
     *mask = uc.sigmask & ~UNBLOCKABLE;
-    if (fp_restore(t, m->fpstate) < 0)
+    int fr = fp_restore(t, m->fpstate, &fb);
+    free(pre);
+    if (fr < 0)
         return -EFAULT;
     /* restore_altstack: as sigaltstack from the restored stack pointer,
      * its refusals ignored. */
