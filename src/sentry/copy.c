@@ -115,9 +115,10 @@ int copy_out(struct task *t, uint64_t dst, const void *src, size_t len)
     return copy_whole(t, 1, (void *)src, dst, len);
 }
 
-int copy_out_spans(struct task *t, const struct guest_span *s, size_t n)
+/* Up to ARRAY_SIZE(l) of the spans in one host call. */
+static int spans_out(struct task *t, const struct guest_span *s, size_t n)
 {
-    struct iovec l[4], r[4];
+    struct iovec l[64], r[64];
     size_t total = 0;
     int whole = n <= ARRAY_SIZE(l);
     for (size_t i = 0; whole && i < n; i++) {
@@ -133,6 +134,14 @@ int copy_out_spans(struct task *t, const struct guest_span *s, size_t n)
      * which says which piece faults and rewrites what got written. */
     for (size_t i = 0; i < n; i++)
         if (copy_out(t, s[i].addr, s[i].buf, s[i].len) < 0)
+            return -EFAULT;
+    return 0;
+}
+
+int copy_out_spans(struct task *t, const struct guest_span *s, size_t n)
+{
+    for (size_t i = 0; i < n; i += 64)
+        if (spans_out(t, s + i, n - i < 64 ? n - i : 64) < 0)
             return -EFAULT;
     return 0;
 }

@@ -25,8 +25,8 @@ static void many(void)
         f[i] = (struct pollfd){ i % 7 == 0 ? -fds[i] : fds[i], POLLIN, (short)0x7fff };
     }
     int closed = fds[N - 1];
-    close(closed); /* the last: POLLNVAL (unless it was made negative) */
-    const int twin = N - 4; /* not negative, not readable */
+    close(closed);            /* the last: POLLNVAL (unless it was made negative) */
+    const int twin = N - 4;   /* not negative, not readable */
     f[N - 2].fd = f[twin].fd; /* named twice */
     f[N - 2].events = POLLIN | POLLOUT;
     long r = sc(SYS_poll, f, N, 0);
@@ -63,8 +63,8 @@ static void many(void)
 static void fault_midway(void)
 {
     long pg = sysconf(_SC_PAGESIZE);
-    char *m = mmap(NULL, 2 * (size_t)pg, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1,
-                   0);
+    char *m =
+        mmap(NULL, 2 * (size_t)pg, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     if (m == MAP_FAILED) {
         check(0, "mmap");
         return;
