@@ -112,7 +112,8 @@ void wake_up_all(struct waitq *wq);
 #define WAIT_EXCLUSIVE 1 /* queue as an exclusive waiter */
 #define WAIT_NOINTR 2    /* task_interrupt does not end the sleep */
 /* The wake-up usually comes soon, from a peer's next syscall (a pipe, a
- * futex, poll): with no deadline, spin a while before sleeping. */
+ * futex, poll, a signal in rt_sigtimedwait): with no deadline, spin a
+ * while before sleeping. */
 #define WAIT_SPIN 4
 
 /* Start a sleep of t (NULL: the calling host thread): forget earlier
