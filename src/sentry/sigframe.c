@@ -173,6 +173,28 @@ static int fp_set(struct task *t, const uint8_t *x)
     return task_fpstate_set(t, x, fpl.size);
 }
 
+/* Scratch space for an XSAVE area (or a frame with one): on the stack
+ * when it fits, as it does for every layout without AMX tile data, else
+ * allocated; zeroed. */
+#define FP_SCRATCH 4096
+struct fp_scratch {
+    uint8_t buf[FP_SCRATCH] __attribute__((aligned(64)));
+};
+
+static uint8_t *scratch_get(struct fp_scratch *sc, size_t size)
+{
+    if (size > sizeof(sc->buf))
+        return calloc(1, size);
+    memset(sc->buf, 0, size);
+    return sc->buf;
+}
+
+static void scratch_put(struct fp_scratch *sc, uint8_t *p)
+{
+    if (p != sc->buf)
+        free(p);
+}
+
 /* ---- the alternate stack ---- */
 
 static int on_stack(const struct task *t, uint64_t sp)
@@ -200,11 +222,12 @@ int sigframe_setup(struct task *t, int sig, const struct guest_sigaction *act,
      * kernel's signal frame has it: the header names FP and SSE always,
      * the software bytes describe the layout, MAGIC2 ends it. */
     size_t fsz = fpl.size + 4;
-    uint8_t *x = calloc(1, fsz);
+    struct fp_scratch sc;
+    uint8_t *x = scratch_get(&sc, fsz);
     if (!x)
         return -ENOMEM;
     if (fp_get(t, x) < 0) {
-        free(x);
+        scratch_put(&sc, x);
         return -EFAULT;
     }
     fp_materialize(x, hdr_bv(x));
@@ -230,7 +253,7 @@ int sigframe_setup(struct task *t, int sig, const struct guest_sigaction *act,
     uint64_t fp = (sp - fsz) & ~63ULL;
     sp = ((fp - sizeof(struct k_rt_sigframe)) & ~15ULL) - 8;
     if ((nested || entering) && !on_stack(t, sp)) {
-        free(x);
+        scratch_put(&sc, x);
         return -EFAULT;
     }
 
@@ -277,7 +300,7 @@ int sigframe_setup(struct task *t, int sig, const struct guest_sigaction *act,
         fp_init_state(x);
         bad = fp_set(t, x) < 0;
     }
-    free(x);
+    scratch_put(&sc, x);
     if (bad)
         return -EFAULT;
     t->regs.rip = act->handler;
@@ -327,14 +350,15 @@ static int frame_read(struct task *t, const struct frame_bytes *fb, void *dst, u
  * unreadable frame does. 0 or -EFAULT. */
 static int fp_restore(struct task *t, uint64_t ufp, const struct frame_bytes *fb)
 {
-    uint8_t *x = calloc(1, fpl.size);
+    struct fp_scratch sc;
+    uint8_t *x = scratch_get(&sc, fpl.size);
     if (!x)
         return -EFAULT;
     int r = -EFAULT;
     if (!ufp) {
         fp_init_state(x);
         r = fp_set(t, x);
-        free(x);
+        scratch_put(&sc, x);
         return r;
     }
     if (frame_read(t, fb, x, ufp, XSAVE_HDR) < 0)
@@ -380,7 +404,7 @@ static int fp_restore(struct task *t, uint64_t ufp, const struct frame_bytes *fb
     fp_materialize(x, bv);
     r = fp_set(t, x) < 0 ? -EFAULT : 0;
 out:
-    free(x);
+    scratch_put(&sc, x);
     return r;
 }
 
@@ -396,13 +420,14 @@ int sigframe_restore(struct task *t, uint64_t *mask)
      * piece were read alone. */
     size_t span =
         sizeof(struct k_rt_sigframe) - offsetof(struct k_rt_sigframe, uc) + 64 + 16 + fpl.size + 4;
-    uint8_t *pre = malloc(span);
+    struct fp_scratch sc;
+    uint8_t *pre = scratch_get(&sc, span);
     struct frame_bytes fb = { ucp, 0, pre };
     long got = pre ? copy_in_partial(t, pre, ucp, span) : -1;
     if (got > 0)
         fb.len = (size_t)got;
     if (frame_read(t, &fb, &uc, ucp, sizeof(uc)) < 0) {
-        free(pre);
+        scratch_put(&sc, pre);
         return -EFAULT;
     }
     struct guest_regs *r = &t->regs;
@@ -415,7 +440,7 @@ int sigframe_restore(struct task *t, uint64_t *mask)
     r->orig_rax = (uint64_t)-1;
     *mask = uc.sigmask & ~UNBLOCKABLE;
     int fr = fp_restore(t, m->fpstate, &fb);
-    free(pre);
+    scratch_put(&sc, pre);
     if (fr < 0)
         return -EFAULT;
     /* restore_altstack: as sigaltstack from the restored stack pointer,
