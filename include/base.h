@@ -35,10 +35,10 @@ static inline void spin_round(unsigned i, void (*yield)(void))
  * spin waiting for another one (a sentry thread for its stub thread's
  * post, a stub thread for its sentry thread's answer, a sleeping task for
  * its waker) takes a permit first, and without one it sleeps at once.
- * A spin pays only while the thread awaited runs meanwhile: there are as
- * many permits as CPUs (a spin gives way often, as spin_round says, so
- * that the thread awaited finds a CPU), and none on one CPU. spin_permits
- * is that number. */
+ * A spin pays only while the thread awaited runs meanwhile: there are
+ * two permits for every CPU, one spinner beside the thread it waits for
+ * (a spin gives way often, as spin_round says, so that the thread awaited
+ * finds a CPU), and none on one CPU. spin_permits is that number. */
 unsigned spin_permits(void);
 int spin_permit_take(void);
 void spin_permit_put(void);

@@ -112,7 +112,8 @@ void wake_up_all(struct waitq *wq);
 #define WAIT_EXCLUSIVE 1 /* queue as an exclusive waiter */
 #define WAIT_NOINTR 2    /* task_interrupt does not end the sleep */
 /* The wake-up usually comes soon, from a peer's next syscall (a pipe, a
- * futex, poll): with no deadline, spin a while before sleeping. */
+ * futex, poll, a signal in rt_sigtimedwait): with no deadline, spin a
+ * while before sleeping. */
 #define WAIT_SPIN 4
 
 /* Start a sleep of t (NULL: the calling host thread): forget earlier
@@ -138,8 +139,9 @@ static inline int timespec_before(const struct timespec *a, const struct timespe
  * nonzero, with no sleep to make, once deadline has passed. */
 int sleep_end(const struct timespec *deadline, long recheck_ns, struct timespec *until,
               const struct timespec **when);
-/* Called by task_sleep on t's own thread before t sleeps (not for NULL):
- * lets whatever waits actively for t's answer stop waiting actively. Set
+/* Called by task_sleep on t's own thread before t sleeps (not for NULL;
+ * with WAIT_SPIN only once the spin ended without a wake-up): lets
+ * whatever waits actively for t's answer stop waiting actively. Set
  * once, before any task runs; NULL: nothing to tell. */
 extern void (*task_block_hook)(struct task *t);
 /* Wake t from task_sleep (what task waiters call). */

@@ -247,6 +247,15 @@ pid_t mm_ctx_host_tid(const struct guest_ctx *ctx);
  * Each returns 0 (or a length) or -EFAULT; never follows a bad pointer. */
 int copy_in(struct task *t, void *dst, uint64_t src, size_t len);
 int copy_out(struct task *t, uint64_t dst, const void *src, size_t len);
+/* Several ranges copied out in one host call where it can: 0, or -EFAULT
+ * (the pieces before the one that faults are written, as by copy_out one
+ * after another). */
+struct guest_span {
+    uint64_t addr;
+    const void *buf;
+    size_t len;
+};
+int copy_out_spans(struct task *t, const struct guest_span *s, size_t n);
 /* Copy as much as is accessible, from the start; returns the byte count
  * (0 if the first byte faults) or -EFAULT if the range is not nameable. */
 long copy_in_partial(struct task *t, void *dst, uint64_t src, size_t len);

@@ -15,7 +15,7 @@ static void budget_init(void)
     int ncpu = 1;
     if (sched_getaffinity(0, sizeof(set), &set) == 0)
         ncpu = CPU_COUNT(&set);
-    permits_max = ncpu > 1 ? (unsigned)ncpu : 0;
+    permits_max = ncpu > 1 ? 2 * (unsigned)ncpu : 0;
 }
 
 unsigned spin_permits(void)

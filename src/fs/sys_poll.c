@@ -121,13 +121,23 @@ static long poll_user(struct task *t, uint64_t ufds, uint64_t nfds, const struct
         return -EFAULT;
     }
     long r = do_poll(t, p, nfds, deadline);
-    if (r >= 0) {
+    /* Every revents (and nothing else of the guest's array), in as few
+     * host calls as copy_out_spans can. */
+    struct guest_span one, *s = r >= 0 && nfds > 1 ? malloc(nfds * sizeof(*s)) : &one;
+    if (r >= 0 && s) {
+        for (size_t i = 0; i < nfds; i++)
+            s[i] = (struct guest_span){ ufds + i * sizeof(*p) + 6, &p[i].revents, 2 };
+        if (copy_out_spans(t, s, nfds) < 0)
+            r = -EFAULT;
+    } else if (r >= 0) {
         for (size_t i = 0; i < nfds; i++)
             if (copy_out(t, ufds + i * sizeof(*p) + 6, &p[i].revents, 2) < 0) {
                 r = -EFAULT;
                 break;
             }
     }
+    if (s != &one)
+        free(s);
     free(p);
     return r;
 }

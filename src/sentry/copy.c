@@ -115,6 +115,37 @@ int copy_out(struct task *t, uint64_t dst, const void *src, size_t len)
     return copy_whole(t, 1, (void *)src, dst, len);
 }
 
+/* Up to ARRAY_SIZE(l) of the spans in one host call. */
+static int spans_out(struct task *t, const struct guest_span *s, size_t n)
+{
+    struct iovec l[64], r[64];
+    size_t total = 0;
+    int whole = n <= ARRAY_SIZE(l);
+    for (size_t i = 0; whole && i < n; i++) {
+        if (!guest_range_ok(s[i].addr, s[i].len) || before_stub(s[i].addr, s[i].len) != s[i].len)
+            whole = 0;
+        l[i] = (struct iovec){ (void *)s[i].buf, s[i].len };
+        r[i] = (struct iovec){ (void *)(uintptr_t)s[i].addr, s[i].len };
+        total += s[i].len;
+    }
+    if (whole && process_vm_writev(guest_pid(t), l, n, r, n, 0) == (ssize_t)total)
+        return 0;
+    /* Not in one go (a fault, a short copy, a thread gone): one by one,
+     * which says which piece faults and rewrites what got written. */
+    for (size_t i = 0; i < n; i++)
+        if (copy_out(t, s[i].addr, s[i].buf, s[i].len) < 0)
+            return -EFAULT;
+    return 0;
+}
+
+int copy_out_spans(struct task *t, const struct guest_span *s, size_t n)
+{
+    for (size_t i = 0; i < n; i += 64)
+        if (spans_out(t, s + i, n - i < 64 ? n - i : 64) < 0)
+            return -EFAULT;
+    return 0;
+}
+
 long copy_in_partial(struct task *t, void *dst, uint64_t src, size_t len)
 {
     if (!guest_range_ok(src, len))

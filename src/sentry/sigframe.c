@@ -173,6 +173,28 @@ static int fp_set(struct task *t, const uint8_t *x)
     return task_fpstate_set(t, x, fpl.size);
 }
 
+/* Scratch space for an XSAVE area (or a frame with one): on the stack
+ * when it fits, as it does for every layout without AMX tile data, else
+ * allocated; zeroed. */
+#define FP_SCRATCH 4096
+struct fp_scratch {
+    uint8_t buf[FP_SCRATCH] __attribute__((aligned(64)));
+};
+
+static uint8_t *scratch_get(struct fp_scratch *sc, size_t size)
+{
+    if (size > sizeof(sc->buf))
+        return calloc(1, size);
+    memset(sc->buf, 0, size);
+    return sc->buf;
+}
+
+static void scratch_put(struct fp_scratch *sc, uint8_t *p)
+{
+    if (p != sc->buf)
+        free(p);
+}
+
 /* ---- the alternate stack ---- */
 
 static int on_stack(const struct task *t, uint64_t sp)
@@ -200,11 +222,12 @@ int sigframe_setup(struct task *t, int sig, const struct guest_sigaction *act,
      * kernel's signal frame has it: the header names FP and SSE always,
      * the software bytes describe the layout, MAGIC2 ends it. */
     size_t fsz = fpl.size + 4;
-    uint8_t *x = calloc(1, fsz);
+    struct fp_scratch sc;
+    uint8_t *x = scratch_get(&sc, fsz);
     if (!x)
         return -ENOMEM;
     if (fp_get(t, x) < 0) {
-        free(x);
+        scratch_put(&sc, x);
         return -EFAULT;
     }
     fp_materialize(x, hdr_bv(x));
@@ -230,7 +253,7 @@ int sigframe_setup(struct task *t, int sig, const struct guest_sigaction *act,
     uint64_t fp = (sp - fsz) & ~63ULL;
     sp = ((fp - sizeof(struct k_rt_sigframe)) & ~15ULL) - 8;
     if ((nested || entering) && !on_stack(t, sp)) {
-        free(x);
+        scratch_put(&sc, x);
         return -EFAULT;
     }
 
@@ -269,13 +292,15 @@ int sigframe_setup(struct task *t, int sig, const struct guest_sigaction *act,
     f.uc.sigmask = oldmask;
     f.info = *info;
     f.info.signo = sig;
-    int bad = copy_out(t, fp, x, fsz) < 0 || copy_out(t, sp, &f, sizeof(f)) < 0;
+    /* One host call for both (the bytes between them are left as they are). */
+    const struct guest_span spans[2] = { { fp, x, fsz }, { sp, &f, sizeof(f) } };
+    int bad = copy_out_spans(t, spans, 2) < 0;
     if (!bad) {
         /* The handler's own FP state starts clean. */
         fp_init_state(x);
         bad = fp_set(t, x) < 0;
     }
-    free(x);
+    scratch_put(&sc, x);
     if (bad)
         return -EFAULT;
     t->regs.rip = act->handler;
@@ -297,6 +322,25 @@ int sigframe_setup(struct task *t, int sig, const struct guest_sigaction *act,
 
 /* ---- rt_sigreturn ---- */
 
+/* What rt_sigreturn read of the frame in one go: the bytes from at on,
+ * as far as they could be read (len). A read inside them is served from
+ * here, any other goes to the guest. */
+struct frame_bytes {
+    uint64_t at;
+    size_t len;
+    const uint8_t *b;
+};
+
+static int frame_read(struct task *t, const struct frame_bytes *fb, void *dst, uint64_t src,
+                      size_t len)
+{
+    if (fb && src >= fb->at && src - fb->at <= fb->len && len <= fb->len - (src - fb->at)) {
+        memcpy(dst, fb->b + (src - fb->at), len);
+        return 0;
+    }
+    return copy_in(t, dst, src, len);
+}
+
 /* The FP state from the frame at ufp as Linux's fpu__restore_sig takes it:
  * none (0) resets it; a frame without the extended layout (magic words,
  * sizes) loads the x87 and SSE registers only (FXRSTOR) and resets the
@@ -304,19 +348,20 @@ int sigframe_setup(struct task *t, int sig, const struct guest_sigaction *act,
  * instruction would refuse (#GP: misalignment, reserved MXCSR bits, a
  * header with unknown features or reserved bits) fails, as an
  * unreadable frame does. 0 or -EFAULT. */
-static int fp_restore(struct task *t, uint64_t ufp)
+static int fp_restore(struct task *t, uint64_t ufp, const struct frame_bytes *fb)
 {
-    uint8_t *x = calloc(1, fpl.size);
+    struct fp_scratch sc;
+    uint8_t *x = scratch_get(&sc, fpl.size);
     if (!x)
         return -EFAULT;
     int r = -EFAULT;
     if (!ufp) {
         fp_init_state(x);
         r = fp_set(t, x);
-        free(x);
+        scratch_put(&sc, x);
         return r;
     }
-    if (copy_in(t, x, ufp, XSAVE_HDR) < 0)
+    if (frame_read(t, fb, x, ufp, XSAVE_HDR) < 0)
         goto out;
     struct fpx_sw_bytes sw;
     memcpy(&sw, x + FX_SW, sizeof(sw));
@@ -324,14 +369,15 @@ static int fp_restore(struct task *t, uint64_t ufp)
                   sw.xstate_size > sw.extended_size;
     if (!fx_only) {
         uint32_t magic2;
-        if (copy_in(t, &magic2, ufp + sw.xstate_size, 4) < 0)
+        if (frame_read(t, fb, &magic2, ufp + sw.xstate_size, 4) < 0)
             goto out;
         fx_only = magic2 != XMAGIC2;
     }
     uint64_t xrestore = fx_only ? XF_FP | XF_SSE : sw.xfeatures & fpl.xfeatures;
     uint64_t bv = XF_FP | XF_SSE;
     if (!fx_only) {
-        if ((ufp & 63) || copy_in(t, x + XSAVE_HDR, ufp + XSAVE_HDR, fpl.size - XSAVE_HDR) < 0)
+        if ((ufp & 63) ||
+            frame_read(t, fb, x + XSAVE_HDR, ufp + XSAVE_HDR, fpl.size - XSAVE_HDR) < 0)
             goto out;
         struct xsave_header h;
         memcpy(&h, x + XSAVE_HDR, sizeof(h));
@@ -358,7 +404,7 @@ static int fp_restore(struct task *t, uint64_t ufp)
     fp_materialize(x, bv);
     r = fp_set(t, x) < 0 ? -EFAULT : 0;
 out:
-    free(x);
+    scratch_put(&sc, x);
     return r;
 }
 
@@ -367,8 +413,23 @@ int sigframe_restore(struct task *t, uint64_t *mask)
     fpu_xstate_size();
     struct k_ucontext uc;
     uint64_t frame = t->regs.rsp - 8;
-    if (copy_in(t, &uc, frame + offsetof(struct k_rt_sigframe, uc), sizeof(uc)) < 0)
+    uint64_t ucp = frame + offsetof(struct k_rt_sigframe, uc);
+    /* The context and, where sigframe_setup puts it, the FP state above
+     * it in one read; what it did not get (a frame laid out otherwise, or
+     * memory that ends) is read on its own, so the faults are as if every
+     * piece were read alone. */
+    size_t span =
+        sizeof(struct k_rt_sigframe) - offsetof(struct k_rt_sigframe, uc) + 64 + 16 + fpl.size + 4;
+    struct fp_scratch sc;
+    uint8_t *pre = scratch_get(&sc, span);
+    struct frame_bytes fb = { ucp, 0, pre };
+    long got = pre ? copy_in_partial(t, pre, ucp, span) : -1;
+    if (got > 0)
+        fb.len = (size_t)got;
+    if (frame_read(t, &fb, &uc, ucp, sizeof(uc)) < 0) {
+        scratch_put(&sc, pre);
         return -EFAULT;
+    }
     struct guest_regs *r = &t->regs;
     const struct k_sigcontext *m = &uc.mc;
     r->r8 = m->r8, r->r9 = m->r9, r->r10 = m->r10, r->r11 = m->r11;
@@ -378,7 +439,9 @@ int sigframe_restore(struct task *t, uint64_t *mask)
     r->eflags = (r->eflags & ~FIX_EFLAGS) | (m->eflags & FIX_EFLAGS);
     r->orig_rax = (uint64_t)-1;
     *mask = uc.sigmask & ~UNBLOCKABLE;
-    if (fp_restore(t, m->fpstate) < 0)
+    int fr = fp_restore(t, m->fpstate, &fb);
+    scratch_put(&sc, pre);
+    if (fr < 0)
         return -EFAULT;
     /* restore_altstack: as sigaltstack from the restored stack pointer,
      * its refusals ignored. */

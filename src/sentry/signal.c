@@ -774,8 +774,27 @@ static long deliver_one(struct task *t, int sig, const struct guest_sigaction *a
     return ret;
 }
 
+/* Whether signal_deliver has nothing to do for t after a call that
+ * returned ret: no interruption, no signal pending for it or its process,
+ * no group stop to take part in, no mask to restore, nothing to restart.
+ * What would make it otherwise later (a signal generated meanwhile) sets
+ * the interruption, which the task loop sees before the guest resumes. */
+static int deliver_idle(struct task *t, long ret)
+{
+    if (task_interrupt_pending(t) || t->restore_sigmask || is_restart(ret))
+        return 0;
+    struct process *p = t->proc;
+    pthread_mutex_lock(&p->lock);
+    int idle = !(t->pending.set | p->shared_pending.set) && !t->stop_pending;
+    pthread_mutex_unlock(&p->lock);
+    return idle;
+}
+
 long signal_deliver(struct task *t, long ret, int in_syscall)
 {
+    /* The common case, in one lock instead of the walk below. */
+    if (deliver_idle(t, ret))
+        return ret;
     /* After rt_sigreturn (orig_rax -1) rax is the interrupted code's, no
      * syscall's result to restart (Linux: syscall_get_nr(regs) >= 0). */
     if ((int64_t)t->regs.orig_rax < 0)

@@ -211,7 +211,9 @@ static int sigwait_take(struct task *t, uint64_t set, const struct timespec *dea
             task_interrupt_clear(t);
             continue;
         }
-        if (task_sleep(t, deadline, 0) == -ETIMEDOUT) {
+        /* The signal usually comes soon from a peer (a kill ping-pong):
+         * spin first, as pipes and futexes do. */
+        if (task_sleep(t, deadline, WAIT_SPIN) == -ETIMEDOUT) {
             sig = signal_dequeue(t, set, info);
             break;
         }

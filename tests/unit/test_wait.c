@@ -12,6 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "base.h"
 #include "sched/wait.h"
 #include "sentry/kernel.h"
 
@@ -537,7 +538,75 @@ START_TEST(host_wait_interrupted)
 }
 END_TEST
 
+/* ---- the block hook and the sleep's spin ---- */
+
+static int hook_calls;
+static void count_hook(struct task *t)
+{
+    (void)t;
+    __atomic_add_fetch(&hook_calls, 1, __ATOMIC_RELAXED);
+}
+
+static void *wake_later(void *arg)
+{
+    msleep(300);
+    task_wake(arg);
+    return NULL;
+}
+
+/* The hook (which stops the stub's spin for the answer) runs before a
+ * sleep, but a sleep that spins (WAIT_SPIN, no deadline) calls it only
+ * once its spin ended without a wake-up or an interruption. */
+START_TEST(block_hook_after_spin)
+{
+    struct task *t = task_alloc();
+    int spins = spin_permits() > 0;
+    task_block_hook = count_hook;
+
+    /* Woken already: no sleep, and a spin sees it at once. */
+    hook_calls = 0;
+    task_sleep_prepare(t);
+    task_wake(t);
+    ck_assert_int_eq(task_sleep(t, NULL, WAIT_SPIN), 0);
+    ck_assert_int_eq(hook_calls, spins ? 0 : 1);
+
+    /* Interrupted already: the same, -ERESTARTSYS. */
+    hook_calls = 0;
+    task_sleep_prepare(t);
+    task_interrupt(t);
+    ck_assert_int_eq(task_sleep(t, NULL, WAIT_SPIN), -ERESTARTSYS);
+    ck_assert_int_eq(hook_calls, spins ? 0 : 1);
+    task_interrupt_clear(t);
+
+    /* No spin (a deadline, or no WAIT_SPIN): the hook first, always. */
+    hook_calls = 0;
+    task_sleep_prepare(t);
+    struct timespec dl;
+    wait_deadline_ns(&dl, 20000000ULL);
+    ck_assert_int_eq(task_sleep(t, &dl, WAIT_SPIN), -ETIMEDOUT);
+    ck_assert_int_eq(hook_calls, 1);
+    hook_calls = 0;
+    task_sleep_prepare(t);
+    task_wake(t);
+    ck_assert_int_eq(task_sleep(t, NULL, 0), 0);
+    ck_assert_int_eq(hook_calls, 1);
+
+    /* A wake-up that comes long after: once at most (the spin ended). */
+    hook_calls = 0;
+    task_sleep_prepare(t);
+    pthread_t th;
+    pthread_create(&th, NULL, wake_later, t);
+    ck_assert_int_eq(task_sleep(t, NULL, WAIT_SPIN), 0);
+    pthread_join(th, NULL);
+    ck_assert_int_le(hook_calls, 1);
+
+    task_block_hook = NULL;
+    free(t);
+}
+END_TEST
+
 UNIT_MAIN("wait", "core", NULL, NULL, 30, wake_before_sleep_is_kept, ping_pong_no_lost_wakeups,
           deadline_expires, interrupt_wakes_sleeper, nointr_ignores_interrupt,
           host_wait_interrupted, taskless_thread_sleeps, many_waiters_wake_all,
-          many_waiters_exclusive, callback_waiters, sleep_on_two_queues, deadline_arithmetic)
+          many_waiters_exclusive, callback_waiters, sleep_on_two_queues, deadline_arithmetic,
+          block_hook_after_spin)

@@ -5,15 +5,23 @@
 
 #include <stddef.h>
 
+#include "sched/wait.h"
+
 struct file;
 struct task;
-struct waiter;
-struct waitq;
+
+/* The waiters a poll hooks without allocating: most polls wait on a few
+ * queues. */
+#define POLL_INLINE_WAITERS 8
 
 struct poll_table {
     struct task *t;    /* who waits */
-    struct waiter **w; /* each allocated alone: queues link them by address */
+    struct waiter **w; /* every hooked waiter: queues link them by address */
     size_t n, cap;
+    /* The first POLL_INLINE_WAITERS of them (the table does not move
+     * while they are hooked), then each allocated alone. */
+    struct waiter *w_inline[POLL_INLINE_WAITERS];
+    struct waiter inline_w[POLL_INLINE_WAITERS];
     int oom; /* a hook failed: the caller must not sleep on the table */
     /* Set: poll_wait calls it instead of hooking a task waiter (epoll
      * hooks callback waiters of its own). */

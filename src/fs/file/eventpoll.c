@@ -490,8 +490,9 @@ long eventpoll_wait(struct task *t, struct file *epf, int max, const struct time
     struct ep_event *buf = NULL;
     struct waiter w;
     waiter_init_task(&w, t);
-    task_sleep_prepare(t);
-    waitq_add(&ep->wq, &w);
+    /* Hooked on the queue only once a scan found nothing (as Linux's
+     * ep_poll): a wait with events ready takes them without it. */
+    int hooked = 0;
     long r;
     for (;;) {
         pthread_mutex_lock(&ep->mtx);
@@ -516,13 +517,22 @@ long eventpoll_wait(struct task *t, struct file *epf, int max, const struct time
             r = -EINTR;
             break;
         }
+        if (!hooked) {
+            /* Then scan again: what came before the hook is seen there,
+             * what comes after it wakes the sleep. */
+            task_sleep_prepare(t);
+            waitq_add(&ep->wq, &w);
+            hooked = 1;
+            continue;
+        }
         if (task_sleep(t, when, WAIT_SPIN) == -ERESTARTSYS) {
             r = -EINTR;
             break;
         }
         task_sleep_prepare(t);
     }
-    waitq_remove(&w);
+    if (hooked)
+        waitq_remove(&w);
     if (r <= 0) {
         free(buf);
         buf = NULL;

@@ -26,17 +26,24 @@ void poll_wait(struct poll_table *pt, struct waitq *wq)
         pt->qproc(pt, wq);
         return;
     }
+    if (!pt->w) {
+        pt->w = pt->w_inline;
+        pt->cap = POLL_INLINE_WAITERS;
+    }
     if (pt->n == pt->cap) {
-        size_t cap = pt->cap ? pt->cap * 2 : 8;
-        struct waiter **v = realloc(pt->w, cap * sizeof(*v));
+        size_t cap = pt->cap * 2;
+        struct waiter **v =
+            pt->w == pt->w_inline ? malloc(cap * sizeof(*v)) : realloc(pt->w, cap * sizeof(*v));
         if (!v) {
             pt->oom = 1;
             return;
         }
+        if (pt->w == pt->w_inline)
+            memcpy(v, pt->w_inline, sizeof(pt->w_inline));
         pt->w = v;
         pt->cap = cap;
     }
-    struct waiter *w = malloc(sizeof(*w));
+    struct waiter *w = pt->n < POLL_INLINE_WAITERS ? &pt->inline_w[pt->n] : malloc(sizeof(*w));
     if (!w) {
         pt->oom = 1;
         return;
@@ -50,9 +57,11 @@ void poll_table_free(struct poll_table *pt)
 {
     for (size_t i = 0; i < pt->n; i++) {
         waitq_remove(pt->w[i]);
-        free(pt->w[i]);
+        if (i >= POLL_INLINE_WAITERS)
+            free(pt->w[i]);
     }
-    free(pt->w);
+    if (pt->w != pt->w_inline)
+        free(pt->w);
 }
 
 unsigned file_poll(struct file *f, struct poll_table *pt, int *host)
