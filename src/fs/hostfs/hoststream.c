@@ -22,6 +22,7 @@
 #include <stdlib.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
 #include <termios.h>
 #include <unistd.h>
 
@@ -32,23 +33,25 @@
 #include "base.h"
 #include "fs/file/file.h"
 #include "fs/file/pipe.h"
+#include "fs/file/poll.h"
 #include "fs/vfs/vfs.h"
+#include "sched/reactor.h"
 #include "sentry/kernel.h"
 
 /* The host descriptor's own offset is the position (it is shared with
  * whoever started sandbox-run, as a file's offset would be); pread and
  * pwrite (pos not the file's) use their explicit offset. */
+static ssize_t hs_stream_io(struct file *f, char *buf, size_t len, int wr);
+static unsigned hs_poll(struct file *f, struct poll_table *pt);
+
 static ssize_t hs_io(struct file *f, void *buf, size_t len, off_t *pos, int wr)
 {
     int positioned = pos != &f->pos && !(f->fmode & FMODE_STREAM);
     ssize_t n;
-    /* A terminal, pipe or socket can keep the call waiting: a signal for
-     * the task ends the wait (task_kick). */
-    if (!S_ISREG(f->inode->mode) && !(f->flags & O_NONBLOCK)) {
-        int r = task_host_wait(current_task, f->host_fd, wr ? POLLOUT : POLLIN);
-        if (r < 0)
-            return r;
-    }
+    /* A terminal, pipe or socket can keep the call waiting: it waits in
+     * the sentry, where a signal ends it (hs_stream_io). */
+    if (!positioned && !S_ISREG(f->inode->mode))
+        return hs_stream_io(f, buf, len, wr);
     if (positioned)
         n = wr ? pwrite(f->host_fd, buf, len, *pos) : pread(f->host_fd, buf, len, *pos);
     else
@@ -128,6 +131,7 @@ static const struct file_ops hoststream_ops = {
     .name = "hoststream",
     .read = hs_read,
     .write = hs_write,
+    .poll = hs_poll,
     .llseek = hs_llseek,
     .fsync = hs_fsync,
     .stat = hs_stat,
@@ -146,7 +150,9 @@ struct hs_inode {
     int may_read, may_write; /* what some stream of this object allows */
     dev_t host_dev;          /* the host object, to find it again */
     ino_t host_ino;
-    struct hs_inode *next; /* in hs_list */
+    struct hs_inode *next;   /* in hs_list */
+    struct host_watch watch; /* of fd: the reactor wakes its queue */
+    int no_nowait;           /* the host refuses RWF_NOWAIT on it (a terminal); atomic */
 };
 
 static pthread_mutex_t hs_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -156,6 +162,109 @@ static struct super_block *hs_sb;
 static struct hs_inode *HSI(struct inode *i)
 {
     return container_of(i, struct hs_inode, vfs);
+}
+
+/* ---- waiting for the host object ---- */
+
+/* The host descriptor has one of events (or an error or hang-up, which
+ * the host call then reports), by a poll with a zero timeout. */
+static int hs_ready(int fd, short events)
+{
+    struct pollfd p = { .fd = fd, .events = events };
+    return poll(&p, 1, 0) != 0;
+}
+
+/* One host read or write that does not wait: -EAGAIN where it would. A
+ * pipe or socket takes RWF_NOWAIT (whatever the shared host description's
+ * O_NONBLOCK); a terminal refuses it, and is asked with a poll first. */
+static ssize_t hs_try(struct hs_inode *h, int fd, char *buf, size_t len, int wr)
+{
+    ssize_t n;
+    if (!__atomic_load_n(&h->no_nowait, __ATOMIC_RELAXED)) {
+        struct iovec v = { buf, len };
+        n = wr ? pwritev2(fd, &v, 1, -1, RWF_NOWAIT) : preadv2(fd, &v, 1, -1, RWF_NOWAIT);
+        if (n >= 0 || errno != EOPNOTSUPP)
+            return n < 0 ? -errno : n;
+        __atomic_store_n(&h->no_nowait, 1, __ATOMIC_RELAXED);
+    }
+    if (!hs_ready(fd, wr ? POLLOUT : POLLIN))
+        return -EAGAIN;
+    n = wr ? write(fd, buf, len) : read(fd, buf, len);
+    return n < 0 ? -errno : n;
+}
+
+/* Sleep on the object's reactor queue until it is woken (0: try again) or
+ * the task is interrupted (-ERESTARTSYS); 1 if the host cannot watch the
+ * object (the call may then wait in the host). Hooked and watched before
+ * the last check, so a change after it is a wake-up (as Linux's poll). */
+static int hs_wait(struct hs_inode *h, int fd, short events)
+{
+    struct task *t = current_task;
+    struct waiter w;
+    waiter_init_task(&w, t);
+    task_sleep_prepare(t);
+    waitq_add(&h->watch.wq, &w);
+    int r = host_watch_start(&h->watch) < 0 ? 1 : 0;
+    if (r == 0 && !hs_ready(fd, events))
+        r = task_sleep(t, NULL, 0);
+    waitq_remove(&w);
+    return r;
+}
+
+/* A read or write of a terminal, pipe, socket or device, blocking unless
+ * the file is O_NONBLOCK: tried without waiting, then after each wake-up
+ * of the object's queue. A write goes on until all of it is written, as
+ * Linux's pipe_write, and a signal ends it with what was written so far
+ * (-ERESTARTSYS if nothing); a read returns what it got. */
+static ssize_t hs_stream_io(struct file *f, char *buf, size_t len, int wr)
+{
+    struct hs_inode *h = HSI(f->inode);
+    size_t done = 0;
+    for (;;) {
+        ssize_t n = hs_try(h, f->host_fd, buf + done, len - done, wr);
+        if (n >= 0) {
+            done += (size_t)n;
+            if (!wr || n == 0 || done == len)
+                return (ssize_t)done;
+            continue;
+        }
+        if (n == -EAGAIN && !(f->flags & O_NONBLOCK)) {
+            int r = hs_wait(h, f->host_fd, wr ? POLLOUT : POLLIN);
+            if (r == 0)
+                continue;
+            if (r == 1) { /* nothing to wait on: the host call waits */
+                n = wr ? write(f->host_fd, buf + done, len - done)
+                       : read(f->host_fd, buf + done, len - done);
+                if (n >= 0)
+                    return (ssize_t)(done + (size_t)n);
+                n = -errno;
+            } else {
+                n = r;
+            }
+        }
+        return done ? (ssize_t)done : n;
+    }
+}
+
+/* Readiness from the host (a zero-timeout poll, every event asked: the
+ * caller masks); a poller is hooked on the object's reactor queue. */
+static unsigned hs_poll(struct file *f, struct poll_table *pt)
+{
+    struct hs_inode *h = HSI(f->inode);
+    unsigned always = 0;
+    if (pt) {
+        poll_wait(pt, &h->watch.wq);
+        int r = host_watch_start(&h->watch);
+        /* Not watched for want of memory or a thread: ready, so that no
+         * poller sleeps for ever (what the host refuses to watch, EPERM,
+         * is ready by the host's poll). */
+        if (r < 0 && r != -EPERM)
+            always = POLLIN | POLLOUT | POLLRDNORM | POLLWRNORM;
+    }
+    struct pollfd p = { .fd = f->host_fd,
+                        .events = POLLIN | POLLPRI | POLLOUT | POLLRDNORM | POLLRDBAND |
+                                  POLLWRNORM | POLLWRBAND | POLLRDHUP };
+    return (poll(&p, 1, 0) > 0 ? (unsigned)p.revents : 0) | always;
 }
 
 static int hsi_getattr(struct inode *i, struct stat *st)
@@ -189,6 +298,7 @@ static void hsi_evict(struct inode *i)
             break;
         }
     pthread_mutex_unlock(&hs_lock);
+    host_watch_fini(&h->watch);
     close(h->fd);
     free(h);
 }
@@ -245,6 +355,7 @@ static struct hs_inode *hs_inode_get(int host_fd, const struct stat *st, int acc
         free(h);
         return NULL;
     }
+    host_watch_init(&h->watch, h->fd);
     h->may_read = acc != O_WRONLY;
     h->may_write = acc != O_RDONLY;
     h->host_dev = st->st_dev;
