@@ -41,6 +41,11 @@ void host_watch_init(struct host_watch *hw, int fd);
  * file, a directory, /dev/null: always ready), which stays so; another
  * -errno if the reactor could not take it now (no memory, no thread). */
 int host_watch_start(struct host_watch *hw);
+/* Whether the host can wait for fd at all (Linux's file_can_poll of the
+ * host's file): 0 for a regular file, a directory or a device without a
+ * poll operation (/dev/null), which epoll refuses; asked of a throwaway
+ * host epoll set, so it needs no reactor. */
+int host_fd_can_poll(int fd);
 /* Stop watching hw: once it returns no wake-up of hw->wq runs or will
  * run, and hw->fd may be closed. hw->wq must have no waiter left. */
 void host_watch_fini(struct host_watch *hw);

@@ -146,6 +146,17 @@ int host_watch_start(struct host_watch *hw)
     return r;
 }
 
+int host_fd_can_poll(int fd)
+{
+    int ep = epoll_create1(EPOLL_CLOEXEC);
+    if (ep < 0)
+        return 1; /* cannot tell: a wait will find out */
+    struct epoll_event ev = { .events = EPOLLIN };
+    int r = epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev) == 0 || errno != EPERM;
+    close(ep);
+    return r;
+}
+
 void host_watch_fini(struct host_watch *hw)
 {
     pthread_mutex_lock(&reactor_lock);

@@ -139,6 +139,20 @@ static const struct file_ops hoststream_ops = {
     .release = hs_release,
 };
 
+/* A host object the host cannot poll (a regular file, /dev/null): no poll
+ * operation, so that epoll refuses it (EPERM) and poll finds it always
+ * ready, as natively. */
+static const struct file_ops hoststream_nopoll_ops = {
+    .name = "hoststream",
+    .read = hs_read,
+    .write = hs_write,
+    .llseek = hs_llseek,
+    .fsync = hs_fsync,
+    .stat = hs_stat,
+    .ioctl = hs_ioctl,
+    .release = hs_release,
+};
+
 /* The inode behind a host stream, so that /proc/self/fd/N and /dev/stdin
  * can be opened again: a reopen of the same host object, never with more
  * access than the sandbox was given for it. One inode per host object, so
@@ -153,6 +167,7 @@ struct hs_inode {
     struct hs_inode *next;   /* in hs_list */
     struct host_watch watch; /* of fd: the reactor wakes its queue */
     int no_nowait;           /* the host refuses RWF_NOWAIT on it (a terminal); atomic */
+    int can_poll;            /* the host can wait for it (host_fd_can_poll) */
 };
 
 static pthread_mutex_t hs_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -356,12 +371,14 @@ static struct hs_inode *hs_inode_get(int host_fd, const struct stat *st, int acc
         return NULL;
     }
     host_watch_init(&h->watch, h->fd);
+    h->can_poll = host_fd_can_poll(h->fd);
     h->may_read = acc != O_WRONLY;
     h->may_write = acc != O_RDONLY;
     h->host_dev = st->st_dev;
     h->host_ino = st->st_ino;
     uint64_t ino = __atomic_fetch_add(&sb->next_ino, 1, __ATOMIC_RELAXED);
-    inode_init(&h->vfs, sb, &hs_iops, &hoststream_ops, ino, st->st_mode);
+    inode_init(&h->vfs, sb, &hs_iops, h->can_poll ? &hoststream_ops : &hoststream_nopoll_ops, ino,
+               st->st_mode);
     h->vfs.uid = st->st_uid;
     h->vfs.gid = st->st_gid;
     h->vfs.rdev = st->st_rdev;
@@ -400,6 +417,7 @@ static int hoststream_name(struct file *f, int host_fd, int acc)
     }
     f->inode = &h->vfs;
     f->dentry = d;
+    f->ops = h->vfs.fops;
     return 0;
 }
 
