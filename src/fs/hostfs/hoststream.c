@@ -15,7 +15,11 @@
  *                such name), a regular file or a directory on the host,
  *                as gVisor names the host descriptors it is given.
  * Never the host's path: the sandbox may have been started with its
- * output going to a file anywhere on the host. */
+ * output going to a file anywhere on the host.
+ *
+ * A read, write or poll that must wait for a pipe, terminal or socket
+ * sleeps on the host object's queue, which the host-readiness reactor
+ * wakes (include/sched/reactor.h): never in a host call. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <poll.h>
