@@ -25,6 +25,7 @@
 struct host_watch {
     struct waitq wq;         /* woken with the host's events as the key (poll's bits) */
     int fd;                  /* the host descriptor; the owner's, open while watched */
+    int fd_out;              /* the reactor's duplicate of it for output, or -1 */
     int state;               /* HOST_WATCH_*, read without the lock (atomic) */
     int err;                 /* why HOST_WATCH_NEVER */
     uint64_t id;             /* the host epoll item's data, while watched */

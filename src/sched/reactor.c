@@ -15,6 +15,14 @@
  * no moment to do it. With edges no re-arm is needed, and an event the
  * reactor takes late only wakes sleepers that re-check.
  *
+ * Two host items per descriptor, one for input (IN, PRI, RDHUP) and one
+ * for output (OUT), the second on a duplicate of the descriptor (epoll
+ * takes a file once per descriptor number): the host reports an edge with
+ * the levels of the moment, so that one item for both would turn the
+ * room that a terminal's echo leaves into another edge of input for an
+ * edge-triggered guest item. Apart, each fires only on a wake-up of its
+ * kind (the host's key), as the guest's own item would on Linux.
+ *
  * Items carry an id, not a pointer: an event read by epoll_wait may be
  * handled after its watch went (host_watch_fini removes the item and the
  * watch under the reactor's lock, and the reactor looks ids up under it).
@@ -23,6 +31,7 @@
  * only sleeps. */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
@@ -62,7 +71,7 @@ static void *reactor_main(void *arg)
         pthread_mutex_lock(&reactor_lock);
         for (int i = 0; i < n; i++)
             for (struct host_watch *hw = reactor_list; hw; hw = hw->next)
-                if (hw->id == ev[i].data.u64) {
+                if (hw->id == ev[i].data.u64 >> 1) {
                     /* One exclusive waiter, as Linux's pipes and sockets
                      * wake (EPOLLEXCLUSIVE items); every other one. */
                     wake_up_key(&hw->wq, 1, reactor_key(ev[i].events));
@@ -106,6 +115,7 @@ void host_watch_init(struct host_watch *hw, int fd)
 {
     waitq_init(&hw->wq);
     hw->fd = fd;
+    hw->fd_out = -1;
     hw->state = HOST_WATCH_IDLE;
     hw->err = 0;
     hw->id = 0;
@@ -123,11 +133,30 @@ int host_watch_start(struct host_watch *hw)
     if (state == HOST_WATCH_NEVER) {
         r = hw->err;
     } else if (state == HOST_WATCH_IDLE && (r = reactor_start()) == 0) {
+        uint64_t id = reactor_next_id;
+        /* Without a duplicate (no descriptor left), one item for both. */
+        int out = fcntl(hw->fd, F_DUPFD_CLOEXEC, 10);
         struct epoll_event ev = {
-            .events = EPOLLIN | EPOLLOUT | EPOLLPRI | EPOLLRDHUP | EPOLLET,
-            .data.u64 = reactor_next_id,
+            .events = EPOLLIN | EPOLLPRI | EPOLLRDHUP | EPOLLET | (out < 0 ? EPOLLOUT : 0),
+            .data.u64 = id << 1,
         };
-        if (epoll_ctl(reactor_epfd, EPOLL_CTL_ADD, hw->fd, &ev) == 0) {
+        int added = epoll_ctl(reactor_epfd, EPOLL_CTL_ADD, hw->fd, &ev);
+        if (added == 0 && out >= 0) {
+            ev.events = EPOLLOUT | EPOLLET;
+            ev.data.u64 = id << 1 | 1;
+            if (epoll_ctl(reactor_epfd, EPOLL_CTL_ADD, out, &ev) < 0) {
+                epoll_ctl(reactor_epfd, EPOLL_CTL_DEL, hw->fd, NULL);
+                added = -1;
+            }
+        }
+        if (added < 0 && out >= 0) {
+            int e = errno;
+            close(out);
+            out = -1;
+            errno = e;
+        }
+        if (added == 0) {
+            hw->fd_out = out;
             hw->id = reactor_next_id++;
             hw->next = reactor_list;
             reactor_list = hw;
@@ -162,6 +191,11 @@ void host_watch_fini(struct host_watch *hw)
     pthread_mutex_lock(&reactor_lock);
     if (hw->state == HOST_WATCH_ON) {
         epoll_ctl(reactor_epfd, EPOLL_CTL_DEL, hw->fd, NULL);
+        if (hw->fd_out >= 0) {
+            epoll_ctl(reactor_epfd, EPOLL_CTL_DEL, hw->fd_out, NULL);
+            close(hw->fd_out);
+            hw->fd_out = -1;
+        }
         for (struct host_watch **pp = &reactor_list; *pp; pp = &(*pp)->next)
             if (*pp == hw) {
                 *pp = hw->next;

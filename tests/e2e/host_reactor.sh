@@ -9,6 +9,8 @@
 #    the harness closes the pipe and poll reports the hang-up, read 0.
 #    Last the guest writes 1 MiB to its stdout pipe in one write, which the
 #    harness reads only 1 s later: the write waits and completes.
+#  - tty: the same with a terminal (a pty) as stdin, stdout and stderr;
+#    end of file is ^D.
 #  - intr: an alarm's handler without SA_RESTART ends a blocking read of an
 #    idle stdin pipe (EINTR), and a blocking write of 1 MiB to a stdout
 #    pipe nobody reads ends with what fit in the pipe.
@@ -153,7 +155,7 @@ sed -i 's/#include <errno.h>/#include <errno.h>\n#include <stdarg.h>/' hr.c
 ${MUSL_GCC:-musl-gcc} -static -O1 hr.c -o hr || exit 2
 
 # The harness: runs COMMAND... with pipes as stdin and stdout, and prints
-# the transcript of MODE (seq, intr, idle-read, idle-epoll, idle-sleep).
+# the transcript of MODE (seq, tty, intr, idle-read, idle-epoll, idle-sleep).
 cat >harness.py <<'EOF'
 import os, subprocess, sys, time
 
@@ -195,18 +197,54 @@ if mode == 'intr':
     print("stdout got %d bytes, status %d" % (len(out), p.returncode))
     sys.exit(0)
 
-p = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, bufsize=0)
-def rline():
-    l = p.stdout.readline().decode()
-    sys.stdout.write(l)
-    sys.stdout.flush()
-    return l
-def send(s, delay):
-    time.sleep(delay)
-    p.stdin.write(s.encode())
-    p.stdin.flush()
+if mode == 'tty':
+    # stdin, stdout and stderr a terminal (a pty without echo, so that the
+    # transcript is the guest's); end of file is ^D.
+    import pty, termios
+    m, s = pty.openpty()
+    a = termios.tcgetattr(s)
+    a[3] &= ~termios.ECHO
+    termios.tcsetattr(s, termios.TCSANOW, a)
+    p = subprocess.Popen(cmd, stdin=s, stdout=s, stderr=s)
+    os.close(s)
+    buf = [b'']
+    def more():
+        try:
+            d = os.read(m, 65536)
+        except OSError: # EIO: the guest is gone
+            d = b''
+        buf[0] += d
+        return d
+    def rline():
+        while b'\n' not in buf[0] and more():
+            pass
+        l, _, buf[0] = buf[0].partition(b'\n')
+        print(l.decode().rstrip('\r'))
+    def send(s, delay):
+        time.sleep(delay)
+        os.write(m, s.encode())
+    def hang_up():
+        os.write(m, b'\x04')
+    def rest():
+        while more():
+            pass
+        return buf[0].decode().replace('\r', '')
+else:
+    p = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, bufsize=0)
+    def rline():
+        l = p.stdout.readline().decode()
+        sys.stdout.write(l)
+        sys.stdout.flush()
+    def send(s, delay):
+        time.sleep(delay)
+        p.stdin.write(s.encode())
+        p.stdin.flush()
+    def hang_up():
+        p.stdin.close()
+    def rest():
+        return p.stdout.read().decode()
 
-if mode == 'seq':
+if mode in ('seq', 'tty'):
     rline(); send("p\n", 1.0)
     rline(); rline(); send("e\n", 1.0)
     rline(); rline(); send("s\n", 1.0)
@@ -215,12 +253,12 @@ if mode == 'seq':
     rline()
     rline()
     time.sleep(1.0)
-    p.stdin.close()
+    hang_up()
     rline()
     rline()
     time.sleep(1.0) # the guest's write waits on the full pipe meanwhile
-    rest = p.stdout.read().decode()
-    print("then %d x and: %s" % (rest.count('x'), rest.replace('x', '').strip()))
+    r = rest()
+    print("then %d x and: %s" % (r.count('x'), r.replace('x', '').strip()))
 else:
     rline() # ready: the guest waits from now on
     c0, t0 = tree_cpu_ns(p.pid), time.monotonic()
@@ -236,10 +274,13 @@ p.wait()
 print("status %d" % p.returncode)
 EOF
 
-for mode in seq intr idle-read idle-epoll idle-sleep; do
-    timeout 60 python3 harness.py "$mode" ./hr "$mode" >"n.$mode" 2>/dev/null
+# HARNESS_MODE:GUEST_MODE
+for run in seq:seq tty:seq intr:intr idle-read:idle-read idle-epoll:idle-epoll \
+    idle-sleep:idle-sleep; do
+    mode=${run%%:*}
+    timeout 60 python3 harness.py "$mode" ./hr "${run#*:}" >"n.$mode" 2>/dev/null
     for plat in systrap ptrace; do
-        timeout 60 python3 harness.py "$mode" "$sb" --platform="$plat" -- "$tmp/hr" "$mode" \
+        timeout 60 python3 harness.py "$mode" "$sb" --platform="$plat" -- "$tmp/hr" "${run#*:}" \
             >"s.$mode" 2>"e.$mode"
         grep -v '^sandbox-run: ' "e.$mode" | sed "s/^/  $plat /"
         if cmp -s "n.$mode" "s.$mode"; then
@@ -250,6 +291,6 @@ for mode in seq intr idle-read idle-epoll idle-sleep; do
         fi
     done
 done
-[ -n "${SHOW:-}" ] && cat n.seq n.intr
+[ -n "${SHOW:-}" ] && cat n.seq n.tty n.intr
 echo "$fails failed"
 [ "$fails" -eq 0 ]
