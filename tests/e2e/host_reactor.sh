@@ -11,6 +11,9 @@
 #    harness reads only 1 s later: the write waits and completes.
 #  - tty: the same with a terminal (a pty) as stdin, stdout and stderr;
 #    end of file is ^D.
+#  - ctty: the terminal as the controlling terminal, opened as /dev/tty:
+#    poll, epoll_wait and read of it woken by input 1 s later, and an
+#    alarm ending a read of it (EINTR).
 #  - intr: an alarm's handler without SA_RESTART ends a blocking read of an
 #    idle stdin pipe (EINTR), and a blocking write of 1 MiB to a stdout
 #    pipe nobody reads ends with what fit in the pipe.
@@ -29,6 +32,7 @@ command -v python3 >/dev/null || { echo "SKIP: no python3"; exit 77; }
 cat >hr.c <<'EOF'
 #define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -108,6 +112,35 @@ int main(int argc, char **argv)
         say("writing 1 MiB\n");
         ssize_t n = write(1, big, len);
         say("\nwrote %zd\n", n);
+        return 0;
+    }
+    if (!strcmp(mode, "devtty")) {
+        int tty = open("/dev/tty", O_RDWR | O_CLOEXEC);
+        if (tty < 0)
+            return 4;
+        char b[64];
+        struct pollfd p = { tty, POLLIN, 0 };
+        say("waiting in poll of /dev/tty\n");
+        int r = poll(&p, 1, -1);
+        ssize_t n = read(tty, b, sizeof(b));
+        say("poll %d revents %#x, read %zd\n", r, p.revents, n);
+        int ep = epoll_create1(0);
+        struct epoll_event e = { .events = EPOLLIN };
+        epoll_ctl(ep, EPOLL_CTL_ADD, tty, &e);
+        say("waiting in epoll_wait on /dev/tty\n");
+        r = epoll_wait(ep, &e, 1, -1);
+        n = read(tty, b, sizeof(b));
+        say("epoll_wait %d events %#x, read %zd\n", r, e.events, n);
+        say("waiting in read of /dev/tty\n");
+        n = read(tty, b, sizeof(b));
+        say("read %zd\n", n);
+        struct sigaction sa;
+        memset(&sa, 0, sizeof(sa));
+        sa.sa_handler = on_alrm; /* no SA_RESTART */
+        sigaction(SIGALRM, &sa, NULL);
+        alarm(1);
+        n = read(tty, b, sizeof(b));
+        say("read %zd %s\n", n, n < 0 ? strerror(errno) : "");
         return 0;
     }
     if (!strcmp(mode, "intr")) {
@@ -197,15 +230,19 @@ if mode == 'intr':
     print("stdout got %d bytes, status %d" % (len(out), p.returncode))
     sys.exit(0)
 
-if mode == 'tty':
+if mode in ('tty', 'ctty'):
     # stdin, stdout and stderr a terminal (a pty without echo, so that the
-    # transcript is the guest's); end of file is ^D.
-    import pty, termios
+    # transcript is the guest's); end of file is ^D. ctty: the controlling
+    # terminal of a new session, which the guest opens as /dev/tty.
+    import fcntl, pty, termios
     m, s = pty.openpty()
     a = termios.tcgetattr(s)
     a[3] &= ~termios.ECHO
     termios.tcsetattr(s, termios.TCSANOW, a)
-    p = subprocess.Popen(cmd, stdin=s, stdout=s, stderr=s)
+    def ctty():
+        fcntl.ioctl(0, termios.TIOCSCTTY, 0)
+    p = subprocess.Popen(cmd, stdin=s, stdout=s, stderr=s, start_new_session=mode == 'ctty',
+                         preexec_fn=ctty if mode == 'ctty' else None)
     os.close(s)
     buf = [b'']
     def more():
@@ -259,6 +296,12 @@ if mode in ('seq', 'tty'):
     time.sleep(1.0) # the guest's write waits on the full pipe meanwhile
     r = rest()
     print("then %d x and: %s" % (r.count('x'), r.replace('x', '').strip()))
+elif mode == 'ctty':
+    rline(); send("p\n", 1.0)
+    rline(); rline(); send("e\n", 1.0)
+    rline(); rline(); send("r\n", 1.0)
+    rline()
+    rline() # the alarm's EINTR
 else:
     rline() # ready: the guest waits from now on
     c0, t0 = tree_cpu_ns(p.pid), time.monotonic()
@@ -275,7 +318,7 @@ print("status %d" % p.returncode)
 EOF
 
 # HARNESS_MODE:GUEST_MODE
-for run in seq:seq tty:seq intr:intr idle-read:idle-read idle-epoll:idle-epoll \
+for run in seq:seq tty:seq ctty:devtty intr:intr idle-read:idle-read idle-epoll:idle-epoll \
     idle-sleep:idle-sleep; do
     mode=${run%%:*}
     timeout 60 python3 harness.py "$mode" ./hr "${run#*:}" >"n.$mode" 2>/dev/null
@@ -291,6 +334,6 @@ for run in seq:seq tty:seq intr:intr idle-read:idle-read idle-epoll:idle-epoll \
         fi
     done
 done
-[ -n "${SHOW:-}" ] && cat n.seq n.tty n.intr
+[ -n "${SHOW:-}" ] && cat n.seq n.tty n.ctty n.intr
 echo "$fails failed"
 [ "$fails" -eq 0 ]

@@ -126,8 +126,20 @@ static long hs_ioctl(struct file *f, unsigned long req, uint64_t arg)
     }
 }
 
+/* What a wait for a host object needs: the reactor's watch of it and
+ * whether the host takes RWF_NOWAIT there. */
+struct hs_wait {
+    struct host_watch watch;
+    int no_nowait; /* the host refuses RWF_NOWAIT (a terminal); atomic */
+};
+
 static void hs_release(struct file *f)
 {
+    struct hs_wait *w = f->priv; /* a file of its own (hs_wait_of) */
+    if (w) {
+        host_watch_fini(&w->watch);
+        free(w);
+    }
     close(f->host_fd);
 }
 
@@ -168,10 +180,9 @@ struct hs_inode {
     int may_read, may_write; /* what some stream of this object allows */
     dev_t host_dev;          /* the host object, to find it again */
     ino_t host_ino;
-    struct hs_inode *next;   /* in hs_list */
-    struct host_watch watch; /* of fd: the reactor wakes its queue */
-    int no_nowait;           /* the host refuses RWF_NOWAIT on it (a terminal); atomic */
-    int can_poll;            /* the host can wait for it (host_fd_can_poll) */
+    struct hs_inode *next; /* in hs_list */
+    struct hs_wait wait;   /* of fd: the reactor wakes its queue */
+    int can_poll;          /* the host can wait for it (host_fd_can_poll) */
 };
 
 static pthread_mutex_t hs_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -193,18 +204,44 @@ static int hs_ready(int fd, short events)
     return poll(&p, 1, 0) != 0;
 }
 
+static const struct inode_ops hs_iops;
+
+/* The wait of f's host object: its inode's. A file of the host object
+ * with an inode of another file system (the guest's /dev/tty opened on
+ * the host terminal, src/sentry/tty.c) gets one of its own at its first
+ * wait, kept in f->priv until its release. NULL without memory. */
+static struct hs_wait *hs_wait_of(struct file *f)
+{
+    if (f->inode && f->inode->ops == &hs_iops)
+        return &HSI(f->inode)->wait;
+    void *have = __atomic_load_n(&f->priv, __ATOMIC_ACQUIRE);
+    if (have)
+        return have;
+    struct hs_wait *w = calloc(1, sizeof(*w));
+    if (!w)
+        return NULL;
+    host_watch_init(&w->watch, f->host_fd);
+    if (!__atomic_compare_exchange_n(&f->priv, &have, w, 0, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
+        host_watch_fini(&w->watch); /* another thread's came first */
+        free(w);
+        return have;
+    }
+    return w;
+}
+
 /* One host read or write that does not wait: -EAGAIN where it would. A
  * pipe or socket takes RWF_NOWAIT (whatever the shared host description's
- * O_NONBLOCK); a terminal refuses it, and is asked with a poll first. */
-static ssize_t hs_try(struct hs_inode *h, int fd, char *buf, size_t len, int wr)
+ * O_NONBLOCK); a terminal refuses it (*no_nowait), and is asked with a
+ * poll first. */
+static ssize_t hs_try(int *no_nowait, int fd, char *buf, size_t len, int wr)
 {
     ssize_t n;
-    if (!__atomic_load_n(&h->no_nowait, __ATOMIC_RELAXED)) {
+    if (!__atomic_load_n(no_nowait, __ATOMIC_RELAXED)) {
         struct iovec v = { buf, len };
         n = wr ? pwritev2(fd, &v, 1, -1, RWF_NOWAIT) : preadv2(fd, &v, 1, -1, RWF_NOWAIT);
         if (n >= 0 || errno != EOPNOTSUPP)
             return n < 0 ? -errno : n;
-        __atomic_store_n(&h->no_nowait, 1, __ATOMIC_RELAXED);
+        __atomic_store_n(no_nowait, 1, __ATOMIC_RELAXED);
     }
     if (!hs_ready(fd, wr ? POLLOUT : POLLIN))
         return -EAGAIN;
@@ -216,14 +253,16 @@ static ssize_t hs_try(struct hs_inode *h, int fd, char *buf, size_t len, int wr)
  * the task is interrupted (-ERESTARTSYS); 1 if the host cannot watch the
  * object (the call may then wait in the host). Hooked and watched before
  * the last check, so a change after it is a wake-up (as Linux's poll). */
-static int hs_wait(struct hs_inode *h, int fd, short events)
+static int hs_wait(struct host_watch *hw, int fd, short events)
 {
     struct task *t = current_task;
     struct waiter w;
+    if (!hw)
+        return 1;
     waiter_init_task(&w, t);
     task_sleep_prepare(t);
-    waitq_add(&h->watch.wq, &w);
-    int r = host_watch_start(&h->watch) < 0 ? 1 : 0;
+    waitq_add(&hw->wq, &w);
+    int r = host_watch_start(hw) < 0 ? 1 : 0;
     if (r == 0 && !hs_ready(fd, events))
         r = task_sleep(t, NULL, 0);
     waitq_remove(&w);
@@ -237,10 +276,12 @@ static int hs_wait(struct hs_inode *h, int fd, short events)
  * (-ERESTARTSYS if nothing); a read returns what it got. */
 static ssize_t hs_stream_io(struct file *f, char *buf, size_t len, int wr)
 {
-    struct hs_inode *h = HSI(f->inode);
+    struct hs_wait *hw = hs_wait_of(f);
+    int nowait_none = 0; /* without a wait: ask the host each time */
+    int *no_nowait = hw ? &hw->no_nowait : &nowait_none;
     size_t done = 0;
     for (;;) {
-        ssize_t n = hs_try(h, f->host_fd, buf + done, len - done, wr);
+        ssize_t n = hs_try(no_nowait, f->host_fd, buf + done, len - done, wr);
         if (n >= 0) {
             done += (size_t)n;
             if (!wr || n == 0 || done == len)
@@ -248,7 +289,7 @@ static ssize_t hs_stream_io(struct file *f, char *buf, size_t len, int wr)
             continue;
         }
         if (n == -EAGAIN && !(f->flags & O_NONBLOCK)) {
-            int r = hs_wait(h, f->host_fd, wr ? POLLOUT : POLLIN);
+            int r = hs_wait(hw ? &hw->watch : NULL, f->host_fd, wr ? POLLOUT : POLLIN);
             if (r == 0)
                 continue;
             if (r == 1) { /* nothing to wait on: the host call waits */
@@ -269,11 +310,14 @@ static ssize_t hs_stream_io(struct file *f, char *buf, size_t len, int wr)
  * caller masks); a poller is hooked on the object's reactor queue. */
 static unsigned hs_poll(struct file *f, struct poll_table *pt)
 {
-    struct hs_inode *h = HSI(f->inode);
+    struct hs_wait *hw = hs_wait_of(f);
     unsigned always = 0;
     if (pt) {
-        poll_wait(pt, &h->watch.wq);
-        int r = host_watch_start(&h->watch);
+        int r = -ENOMEM;
+        if (hw) {
+            poll_wait(pt, &hw->watch.wq);
+            r = host_watch_start(&hw->watch);
+        }
         /* Not watched for want of memory or a thread: ready, so that no
          * poller sleeps for ever (what the host refuses to watch, EPERM,
          * is ready by the host's poll). */
@@ -317,7 +361,7 @@ static void hsi_evict(struct inode *i)
             break;
         }
     pthread_mutex_unlock(&hs_lock);
-    host_watch_fini(&h->watch);
+    host_watch_fini(&h->wait.watch);
     close(h->fd);
     free(h);
 }
@@ -374,7 +418,7 @@ static struct hs_inode *hs_inode_get(int host_fd, const struct stat *st, int acc
         free(h);
         return NULL;
     }
-    host_watch_init(&h->watch, h->fd);
+    host_watch_init(&h->wait.watch, h->fd);
     h->can_poll = host_fd_can_poll(h->fd);
     h->may_read = acc != O_WRONLY;
     h->may_write = acc != O_RDONLY;
