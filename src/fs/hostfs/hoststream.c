@@ -252,7 +252,10 @@ static ssize_t hs_try(int *no_nowait, int fd, char *buf, size_t len, int wr)
 /* Sleep on the object's reactor queue until it is woken (0: try again) or
  * the task is interrupted (-ERESTARTSYS); 1 if the host cannot watch the
  * object (the call may then wait in the host). Hooked and watched before
- * the last check, so a change after it is a wake-up (as Linux's poll). */
+ * the last check, so a change after it is a wake-up (as Linux's poll).
+ * WAIT_SPIN: while data flows through a host pipe, the other end's next
+ * read or write comes soon, and a spin saves a sleep and a wake-up per
+ * pipeful (once per wait: an idle stream still costs nothing). */
 static int hs_wait(struct host_watch *hw, int fd, short events)
 {
     struct task *t = current_task;
@@ -264,7 +267,7 @@ static int hs_wait(struct host_watch *hw, int fd, short events)
     waitq_add(&hw->wq, &w);
     int r = host_watch_start(hw) < 0 ? 1 : 0;
     if (r == 0 && !hs_ready(fd, events))
-        r = task_sleep(t, NULL, 0);
+        r = task_sleep(t, NULL, WAIT_SPIN);
     waitq_remove(&w);
     return r;
 }
