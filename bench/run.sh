@@ -18,7 +18,9 @@
 #    round trip through poll, epoll_wait over 100 descriptors with one
 #    ready, an eventfd round trip between threads), and the CPU time the
 #    whole sandbox uses while its guest sleeps 2 s, natively and under both
-#    platforms.
+#    platforms; and the CPU it uses per second of its guest's wait (after
+#    start-up) in nanosleep, in a read of an idle stdin pipe and in
+#    epoll_wait on one.
 # Each figure is the best of $RUNS runs; ratios are to native in this run.
 # Usage: bench/run.sh SANDBOX_RUN
 # Env: N_NATIVE, N_SYSTRAP (200000), N_PTRACE (20000), RUNS (3),
@@ -211,6 +213,56 @@ if command -v python3 >/dev/null; then
     ptr=$(best ms cpu_ms "$sandbox" --platform=ptrace -- "$tmp/sig" idle 2000)
     printf '%-18s %10s %10s %8s %10s %8s\n' "idle 2 s: CPU ms" "${nat:-n/a}" "${sys:-n/a}" "" \
         "${ptr:-n/a}" ""
+fi
+# CPU ms per second of waiting: every thread of the command and of the
+# processes under it (the spawner, the stubs), from /proc's schedstat,
+# over 1.5 s of its 2 s wait from the guest's "ready", with an idle
+# pipe as its stdin.
+idle_cpu() {
+    python3 -c '
+import os, subprocess, sys, time
+def cpu_ns(root):
+    kids = {}
+    for d in os.listdir("/proc"):
+        if d.isdigit():
+            try:
+                s = open("/proc/%s/stat" % d).read()
+            except OSError:
+                continue
+            kids.setdefault(int(s[s.rindex(")") + 2:].split()[1]), []).append(int(d))
+    ns, todo = 0, [root]
+    while todo:
+        p = todo.pop()
+        todo += kids.get(p, [])
+        try:
+            tids = os.listdir("/proc/%d/task" % p)
+        except OSError:
+            continue
+        for t in tids:
+            try:
+                ns += int(open("/proc/%d/task/%s/schedstat" % (p, t)).read().split()[0])
+            except (OSError, ValueError, IndexError):
+                pass
+    return ns
+p = subprocess.Popen(sys.argv[1:], stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+if p.stdout.readline() != b"ready\n":
+    sys.exit(1)
+c0, t0 = cpu_ns(p.pid), time.monotonic()
+time.sleep(1.5)
+c1, t1 = cpu_ns(p.pid), time.monotonic()
+p.stdout.read()
+if p.wait() != 0:
+    sys.exit(1)
+print("%.2f CPU-ms/s" % ((c1 - c0) / 1e6 / (t1 - t0)))' "$@" 2>/dev/null
+}
+if command -v python3 >/dev/null; then
+    for w in sleep read epoll; do
+        nat=$(best CPU-ms/s idle_cpu "$tmp/sig" "idle$w" 2000)
+        sys=$(best CPU-ms/s idle_cpu "$sandbox" --platform=systrap -- "$tmp/sig" "idle$w" 2000)
+        ptr=$(best CPU-ms/s idle_cpu "$sandbox" --platform=ptrace -- "$tmp/sig" "idle$w" 2000)
+        printf '%-18s %10s %10s %8s %10s %8s\n' "idle $w: CPU ms/s" "${nat:-n/a}" "${sys:-n/a}" "" \
+            "${ptr:-n/a}" ""
+    done
 fi
 
 [ "$ok" -eq 1 ]

@@ -9,6 +9,11 @@
  *   eventfd   a round trip between two threads over two eventfds
  *   idle      no loop: sleeps N milliseconds (the caller measures the CPU
  *             the sandbox used meanwhile)
+ *   idlesleep, idleread, idleepoll
+ *             no loop: says "ready" on stdout, then waits N milliseconds
+ *             in nanosleep, in a read of stdin (ended by an alarm), or in
+ *             epoll_wait on stdin (the caller gives an idle pipe as stdin
+ *             and samples the sandbox's CPU after "ready")
  * Usage: sig OP [N]  (prints "OP N ops X.XXX us/op") */
 #define _GNU_SOURCE
 #define BENCH_NAME "sig"
@@ -19,6 +24,7 @@
 #include <stdint.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
+#include <sys/time.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -27,6 +33,11 @@ static void on_usr1(int sig)
 {
     (void)sig;
     g_caught++;
+}
+
+static void on_alrm(int sig)
+{
+    (void)sig;
 }
 
 static int ev[2];
@@ -44,7 +55,9 @@ static void *echo_thread(void *arg)
 
 int main(int argc, char **argv)
 {
-    const char *op = op_arg(argc, argv, "raise|sigwait|pollpipe|epoll100|eventfd|idle [N]");
+    const char *op =
+        op_arg(argc, argv,
+               "raise|sigwait|pollpipe|epoll100|eventfd|idle|idlesleep|idleread|idleepoll [N]");
     long n = count_arg(argc, argv, 2, 1000);
     long warm = warm_of(n, 5);
     double t0 = 0;
@@ -128,6 +141,29 @@ int main(int argc, char **argv)
         struct timespec d = { n / 1000, (n % 1000) * 1000000 };
         nanosleep(&d, 0);
         printf("%s %ld ms slept\n", op, n);
+        return 0;
+    } else if (strcmp(op, "idlesleep") == 0 || strcmp(op, "idleread") == 0 ||
+               strcmp(op, "idleepoll") == 0) {
+        struct sigaction sa;
+        memset(&sa, 0, sizeof(sa));
+        sa.sa_handler = on_alrm; /* no SA_RESTART: the alarm ends the read */
+        sigaction(SIGALRM, &sa, 0);
+        int ep = epoll_create1(0);
+        struct epoll_event e = { .events = EPOLLIN };
+        if (ep < 0 || (op[4] == 'e' && epoll_ctl(ep, EPOLL_CTL_ADD, 0, &e) < 0))
+            die("epoll on stdin");
+        if (write(1, "ready\n", 6) != 6)
+            die("write");
+        struct timespec d = { n / 1000, (n % 1000) * 1000000 };
+        struct itimerval it = { { 0, 0 }, { n / 1000, (n % 1000) * 1000 } };
+        char c;
+        if (op[4] == 's')
+            nanosleep(&d, 0);
+        else if (op[4] == 'r' && (setitimer(ITIMER_REAL, &it, 0) < 0 || read(0, &c, 1) != -1))
+            die("idleread: stdin is not an idle pipe");
+        else if (op[4] == 'e' && epoll_wait(ep, &e, 1, (int)n) != 0)
+            die("idleepoll: stdin is not an idle pipe");
+        printf("%s %ld ms waited\n", op, n);
         return 0;
     } else {
         fprintf(stderr, "sig: unknown op '%s'\n", op);

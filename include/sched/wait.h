@@ -43,7 +43,6 @@ struct sleeper {
     pthread_cond_t cond;
     int woken;     /* a wake-up came since task_sleep_prepare */
     int interrupt; /* task_interrupt() pending until task_interrupt_clear() */
-    int host_tid;  /* the host thread's tid while in task_host_wait, else 0 */
 };
 
 void sleeper_init(struct sleeper *s);
@@ -132,16 +131,11 @@ static inline int timespec_before(const struct timespec *a, const struct timespe
     return a->tv_sec != b->tv_sec ? a->tv_sec < b->tv_sec : a->tv_nsec < b->tv_nsec;
 }
 
-/* Where the next sleep of a wait ends: at deadline (NULL: none), or
- * recheck_ns from now if that is sooner (a wait that also watches what no
- * wait queue announces, such as a host stream; 0: it does not). Sets
- * *when to deadline, to until (filled in) or to NULL (no end); returns
- * nonzero, with no sleep to make, once deadline has passed. */
-int sleep_end(const struct timespec *deadline, long recheck_ns, struct timespec *until,
-              const struct timespec **when);
+/* The absolute CLOCK_MONOTONIC deadline (NULL: none) has passed: a wait
+ * that re-checks its condition in a loop has no sleep left to make. */
+int deadline_passed(const struct timespec *deadline);
 /* Called by task_sleep on t's own thread before t sleeps (not for NULL;
- * with WAIT_SPIN only once the spin ended without a wake-up): lets
- * whatever waits actively for t's answer stop waiting actively. Set
+ * with WAIT_SPIN only once the spin ended without a wake-up): lets whatever waits actively for t's answer stop waiting actively. Set
  * once, before any task runs; NULL: nothing to tell. */
 extern void (*task_block_hook)(struct task *t);
 /* Wake t from task_sleep (what task waiters call). */
@@ -174,23 +168,13 @@ int waitq_wait(struct task *t, struct waitq *wq, pthread_mutex_t *lock,
     })
 
 /* Interrupt t wherever it sleeps (or its next sleep): its interruptible
- * sleeps and host waits return -ERESTARTSYS until task_interrupt_clear.
+ * sleeps return -ERESTARTSYS until task_interrupt_clear.
  * The signal code sets it when a signal becomes deliverable to t and
  * clears it when none is left, as Linux's TIF_SIGPENDING (through
  * task_kick, which also stops t's guest code). */
 void task_interrupt(struct task *t);
 void task_interrupt_clear(struct task *t);
 int task_interrupt_pending(struct task *t);
-
-/* For a host call of t that can wait for long (a read from the host's
- * standard input, a write to a full host pipe): wait until host_fd has
- * events (poll's) or t is interrupted. 0 (go ahead: ready, or an error the
- * call itself reports), or -ERESTARTSYS. t NULL: 0 at once. A host signal
- * from task_interrupt ends the wait; the thread blocks it everywhere else
- * (sleeper_thread_init), so that one sent before the wait ends it. */
-int task_host_wait(struct task *t, int host_fd, short events);
-/* Every host thread that runs tasks calls this first. */
-void sleeper_thread_init(void);
 
 /* *out = now + ns on CLOCK_MONOTONIC: a deadline for a relative timeout. */
 void wait_deadline_ns(struct timespec *out, uint64_t ns);

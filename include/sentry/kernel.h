@@ -399,8 +399,8 @@ void task_run(struct task *t);
  * it is (mm.c, next to the platform's interrupt). Running guest code, or
  * on its way there: the platform's interrupt, so that it traps with
  * EV_INTERRUPT and the task loop delivers before the guest resumes;
- * sleeping in the sentry or waiting in a host call (task_host_wait): that
- * ends (task_interrupt). Under t->proc->lock (t->ctx is read there). None
+ * sleeping in the sentry (a host stream's I/O too, on the reactor's
+ * queue): that ends (task_interrupt). Under t->proc->lock (t->ctx is read there). None
  * is lost: the task loop marks the thread running (ctx->running), then
  * checks for signals before it switches. */
 void task_kick(struct task *t);

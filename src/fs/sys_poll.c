@@ -1,8 +1,5 @@
 /* Readiness: poll, ppoll, select and pselect6 over the files' poll
- * operations and the one wait primitive. Host streams (the sandbox's
- * standard input and output) have no sentry wait queue: they are asked
- * with a zero-timeout host poll, and a set that holds one is re-checked
- * every 10 ms while it waits. */
+ * operations and the one wait primitive. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <poll.h>
@@ -26,7 +23,7 @@ struct pfd {
 };
 
 /* Fill revents for each entry; returns how many have some. */
-static int poll_once(struct task *t, struct pfd *p, size_t n, struct poll_table *pt, int *host)
+static int poll_once(struct task *t, struct pfd *p, size_t n, struct poll_table *pt)
 {
     int ready = 0;
     for (size_t i = 0; i < n; i++) {
@@ -39,7 +36,7 @@ static int poll_once(struct task *t, struct pfd *p, size_t n, struct poll_table 
             ready++;
             continue;
         }
-        unsigned m = file_poll(f, pt, host);
+        unsigned m = file_poll(f, pt);
         file_put(f);
         p[i].revents =
             (short)(m & ((unsigned)(unsigned short)p[i].events | POLLERR | POLLHUP | POLLNVAL));
@@ -54,27 +51,23 @@ static long do_poll(struct task *t, struct pfd *p, size_t n, const struct timesp
 {
     struct poll_table pt;
     poll_table_init(&pt, t);
-    int host = 0;
     task_sleep_prepare(t);
-    int ready = poll_once(t, p, n, &pt, &host);
+    int ready = poll_once(t, p, n, &pt);
     long r = ready;
     while (ready == 0) {
         if (pt.oom) {
             r = -ENOMEM;
             break;
         }
-        struct timespec until;
-        const struct timespec *when;
-        if (sleep_end(deadline, host ? POLL_HOST_RECHECK_NS : 0, &until, &when))
+        if (deadline_passed(deadline))
             break;
-        int s = task_sleep(t, when, WAIT_SPIN);
+        int s = task_sleep(t, deadline, WAIT_SPIN);
         if (s == -ERESTARTSYS) {
             r = -ERESTARTNOHAND; /* restarted unless a handler runs */
             break;
         }
         task_sleep_prepare(t);
-        host = 0;
-        ready = poll_once(t, p, n, NULL, &host);
+        ready = poll_once(t, p, n, NULL);
         r = ready;
     }
     poll_table_free(&pt);

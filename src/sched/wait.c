@@ -4,16 +4,11 @@
 #define _GNU_SOURCE
 #include <assert.h>
 #include <errno.h>
-#include <poll.h>
 #include <pthread.h>
 #include <sched.h>
-#include <signal.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <string.h>
-#include <sys/syscall.h>
 #include <time.h>
-#include <unistd.h>
 
 #include "base.h"
 #include "sched/wait.h"
@@ -21,13 +16,12 @@
 __thread struct task *current_task;
 #include "sentry/kernel.h"
 
-/* The host signal that ends a task's host wait (task_host_wait). A
- * standard signal: interrupts coalesce. */
-#define SIG_HOSTWAIT SIGURG
-
 /* The sleeper of host threads that run no task (tests, helper threads). */
 static _Thread_local struct sleeper thread_sleeper = {
-    PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0, 0, 0,
+    PTHREAD_MUTEX_INITIALIZER,
+    PTHREAD_COND_INITIALIZER,
+    0,
+    0,
 };
 
 static struct sleeper *sleeper_of(struct task *t)
@@ -41,7 +35,6 @@ void sleeper_init(struct sleeper *s)
     pthread_cond_init(&s->cond, NULL);
     s->woken = 0;
     s->interrupt = 0;
-    s->host_tid = 0;
 }
 
 void sleeper_destroy(struct sleeper *s)
@@ -287,16 +280,13 @@ void task_interrupt(struct task *t)
 {
     struct sleeper *s = &t->sleep;
     pthread_mutex_lock(&s->lock);
-    /* Sequentially consistent, as the load of host_tid below, against
-     * task_host_wait's store of host_tid and check of the flag (and the
-     * task loop's, task_kick): one of the two sides sees the other's store. */
+    /* Sequentially consistent against the task loop's store of its
+     * running flag and check of this one (task_kick): one of the two
+     * sides sees the other's store. */
     __atomic_store_n(&s->interrupt, 1, __ATOMIC_SEQ_CST);
     /* One thread sleeps on a sleeper; broadcast costs nothing more. */
     pthread_cond_broadcast(&s->cond);
     pthread_mutex_unlock(&s->lock);
-    int tid = __atomic_load_n(&s->host_tid, __ATOMIC_SEQ_CST);
-    if (tid > 0)
-        syscall(SYS_tgkill, getpid(), tid, SIG_HOSTWAIT);
 }
 
 void task_interrupt_clear(struct task *t)
@@ -310,60 +300,6 @@ void task_interrupt_clear(struct task *t)
 int task_interrupt_pending(struct task *t)
 {
     return __atomic_load_n(&t->sleep.interrupt, __ATOMIC_SEQ_CST);
-}
-
-/* ---- host waits ---- */
-
-static void hostwait_handler(int sig)
-{
-    (void)sig;
-}
-
-static pthread_once_t hostwait_once = PTHREAD_ONCE_INIT;
-
-static void hostwait_install(void)
-{
-    struct sigaction sa;
-    memset(&sa, 0, sizeof(sa));
-    sa.sa_handler = hostwait_handler;
-    sa.sa_flags = SA_RESTART; /* a stray one restarts another thread's call */
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIG_HOSTWAIT, &sa, NULL);
-}
-
-void sleeper_thread_init(void)
-{
-    pthread_once(&hostwait_once, hostwait_install);
-    sigset_t set;
-    sigemptyset(&set);
-    sigaddset(&set, SIG_HOSTWAIT);
-    pthread_sigmask(SIG_BLOCK, &set, NULL);
-}
-
-int task_host_wait(struct task *t, int host_fd, short events)
-{
-    struct pollfd pfd = { .fd = host_fd, .events = events };
-    const struct timespec zero = { 0, 0 };
-    if (!t || ppoll(&pfd, 1, &zero, NULL) != 0)
-        return 0; /* ready, or the call reports the error */
-    struct sleeper *s = &t->sleep;
-    sigset_t during;
-    pthread_sigmask(SIG_SETMASK, NULL, &during);
-    if (!sigismember(&during, SIG_HOSTWAIT))
-        return 0; /* not a task thread (sleeper_thread_init): just go ahead */
-    sigdelset(&during, SIG_HOSTWAIT);
-    if (task_block_hook)
-        task_block_hook(t);
-    __atomic_store_n(&s->host_tid, (int)syscall(SYS_gettid), __ATOMIC_SEQ_CST);
-    int r = -ERESTARTSYS;
-    while (!task_interrupt_pending(t)) {
-        if (ppoll(&pfd, 1, NULL, &during) >= 0 || errno != EINTR) {
-            r = 0;
-            break;
-        }
-    }
-    __atomic_store_n(&s->host_tid, 0, __ATOMIC_SEQ_CST);
-    return r;
 }
 
 void wait_deadline_ns(struct timespec *out, uint64_t ns)
@@ -383,23 +319,11 @@ void wait_deadline_ns(struct timespec *out, uint64_t ns)
     out->tv_nsec = nsec;
 }
 
-int sleep_end(const struct timespec *deadline, long recheck_ns, struct timespec *until,
-              const struct timespec **when)
+int deadline_passed(const struct timespec *deadline)
 {
     struct timespec now;
+    if (!deadline)
+        return 0;
     clock_gettime(CLOCK_MONOTONIC, &now);
-    if (deadline && !timespec_before(&now, deadline))
-        return 1;
-    *when = deadline;
-    if (recheck_ns) {
-        *until = now;
-        until->tv_nsec += recheck_ns;
-        if (until->tv_nsec >= 1000000000L) {
-            until->tv_sec++;
-            until->tv_nsec -= 1000000000L;
-        }
-        if (!deadline || timespec_before(until, deadline))
-            *when = until;
-    }
-    return 0;
+    return !timespec_before(&now, deadline);
 }

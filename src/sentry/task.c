@@ -191,7 +191,6 @@ void task_run(struct task *t)
         free(t->fp_inherit);
         t->fp_inherit = NULL;
     }
-    sleeper_thread_init();
     while (!__atomic_load_n(&t->exiting, __ATOMIC_SEQ_CST) && task_turn(t, NULL, plat) == 0)
         ;
 }

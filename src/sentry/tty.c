@@ -50,6 +50,9 @@ struct tty {
 /* The settings to put back, for tty_host_restore at any exit. */
 static int saved_fd = -1;
 static struct termios saved_tio;
+/* The sandbox's terminal, which lives as long as sandbox-run (the
+ * sandbox's own record of it goes with its frame). */
+static struct tty *host_tty;
 
 /* A terminal file's operations: the host stream's, with job control on
  * read, write and ioctl (terminal_ops); and the same for a file opened as
@@ -401,6 +404,7 @@ int tty_setup(struct sandbox *box, struct task *t)
         return -errno;
     }
     tty->rdev = st.st_rdev;
+    host_tty = tty;
     if (tcgetattr(tty->host_fd, &saved_tio) == 0)
         saved_fd = tty->host_fd;
     struct process *p = t->proc;

@@ -478,66 +478,6 @@ START_TEST(deadline_arithmetic)
 }
 END_TEST
 
-/* ---- host waits ---- */
-
-struct host_wait_arg {
-    struct task *t;
-    int fd;
-    int result;
-    int done; /* atomic */
-};
-
-static void *host_wait_thread(void *arg)
-{
-    struct host_wait_arg *a = arg;
-    sleeper_thread_init();
-    a->result = task_host_wait(a->t, a->fd, POLLIN);
-    __atomic_store_n(&a->done, 1, __ATOMIC_SEQ_CST);
-    return NULL;
-}
-
-/* A wait for a host descriptor ends when it is ready (0) or when the task
- * is interrupted (-ERESTARTSYS), also by an interrupt that came before
- * the wait began; a thread that is not a task thread, or no task, goes
- * ahead at once. */
-START_TEST(host_wait_interrupted)
-{
-    int p[2];
-    ck_assert_int_eq(pipe(p), 0);
-    struct host_wait_arg a = { .t = task_alloc(), .fd = p[0] };
-    pthread_t th;
-    pthread_create(&th, NULL, host_wait_thread, &a);
-    msleep(50);
-    ck_assert_int_eq(__atomic_load_n(&a.done, __ATOMIC_SEQ_CST), 0);
-    task_interrupt(a.t);
-    pthread_join(th, NULL);
-    ck_assert_int_eq(a.result, -ERESTARTSYS);
-
-    /* Still interrupted: the next wait returns at once. */
-    a.done = 0;
-    pthread_create(&th, NULL, host_wait_thread, &a);
-    pthread_join(th, NULL);
-    ck_assert_int_eq(a.result, -ERESTARTSYS);
-
-    /* Cleared: it waits until the pipe has data. */
-    task_interrupt_clear(a.t);
-    a.done = 0;
-    pthread_create(&th, NULL, host_wait_thread, &a);
-    msleep(30);
-    ck_assert_int_eq(__atomic_load_n(&a.done, __ATOMIC_SEQ_CST), 0);
-    ck_assert_int_eq(write(p[1], "x", 1), 1);
-    pthread_join(th, NULL);
-    ck_assert_int_eq(a.result, 0);
-
-    /* Ready already, no task: 0 at once. */
-    ck_assert_int_eq(task_host_wait(a.t, p[0], POLLIN), 0);
-    ck_assert_int_eq(task_host_wait(NULL, p[1], POLLOUT), 0);
-    close(p[0]);
-    close(p[1]);
-    free(a.t);
-}
-END_TEST
-
 /* ---- the block hook and the sleep's spin ---- */
 
 static int hook_calls;
@@ -607,6 +547,5 @@ END_TEST
 
 UNIT_MAIN("wait", "core", NULL, NULL, 30, wake_before_sleep_is_kept, ping_pong_no_lost_wakeups,
           deadline_expires, interrupt_wakes_sleeper, nointr_ignores_interrupt,
-          host_wait_interrupted, taskless_thread_sleeps, many_waiters_wake_all,
-          many_waiters_exclusive, callback_waiters, sleep_on_two_queues, deadline_arithmetic,
-          block_hook_after_spin)
+          taskless_thread_sleeps, many_waiters_wake_all, many_waiters_exclusive, callback_waiters,
+          sleep_on_two_queues, deadline_arithmetic, block_hook_after_spin)

@@ -29,17 +29,13 @@ struct poll_table {
     void *priv;
 };
 
-/* How often a wait re-polls host streams, which have no sentry wait queue. */
-#define POLL_HOST_RECHECK_NS 10000000L
-
 void poll_table_init(struct poll_table *pt, struct task *t);
 /* Unhook the waiter from every queue and free the table's memory. */
 void poll_table_free(struct poll_table *pt);
 /* poll: hook the polling task on wq (a no-op when pt is NULL). */
 void poll_wait(struct poll_table *pt, struct waitq *wq);
-/* The events of f (its poll operation, the host's for a host stream,
- * else always ready); with pt, hook the caller as poll_wait does. *host
- * is set if f is a host stream, which has no sentry wait queue. */
-unsigned file_poll(struct file *f, struct poll_table *pt, int *host);
+/* The events of f (its poll operation, else always ready); with pt, hook
+ * the caller as poll_wait does. */
+unsigned file_poll(struct file *f, struct poll_table *pt);
 
 #endif

@@ -4,9 +4,7 @@
  * sleepers and whoever polls the epoll file (a parent epoll set). A wait
  * re-polls the items on the ready list only: level-triggered ones go back
  * on it after they are reported, edge-triggered ones wait for the next
- * wake-up, one-shot ones are disarmed until EPOLL_CTL_MOD. Host streams
- * have no sentry wait queue: their items are polled at every scan, and a
- * wait that holds one re-scans every 10 ms, as poll does.
+ * wake-up, one-shot ones are disarmed until EPOLL_CTL_MOD.
  *
  * Locks, in order: epmutex (every item set and every file's item list,
  * the loop check; epoll_ctl and releases), an epoll's mtx (its items,
@@ -46,9 +44,9 @@ struct eventpoll {
     struct waitq wq;      /* epoll_wait sleepers */
     struct waitq poll_wq; /* pollers of the epoll file (parent sets, poll) */
     struct list_node items;
-    struct list_node rdllist;   /* under lock */
-    int nitems, nhost, nnested; /* under mtx (and epmutex to change) */
-    struct file *file;          /* its own (not held: it goes with the file) */
+    struct list_node rdllist; /* under lock */
+    int nitems;               /* under mtx (and epmutex to change) */
+    struct file *file;        /* its own (not held: it goes with the file) */
 };
 
 struct epitem {
@@ -63,8 +61,6 @@ struct epitem {
     int ready;
     struct list_node txl; /* a scan's list (under ep->mtx) */
     int ontx;
-    int host;           /* a host stream: polled at every scan */
-    unsigned host_last; /* its events at the last scan (edge-triggered) */
     struct waiter **w;
     size_t nw;
     int oom;
@@ -79,7 +75,7 @@ int file_is_eventpoll(const struct file *f)
 
 int file_can_poll(const struct file *f)
 {
-    return f->ops->poll || (f->host_fd >= 0 && (f->fmode & FMODE_STREAM));
+    return f->ops->poll != NULL;
 }
 
 /* ---- wake-ups ---- */
@@ -153,10 +149,6 @@ static void ep_remove(struct eventpoll *ep, struct epitem *epi)
     pthread_mutex_unlock(&ep->lock);
     list_del(&epi->node);
     ep->nitems--;
-    if (epi->host)
-        ep->nhost--;
-    if (file_is_eventpoll(epi->file))
-        ep->nnested--;
     free(epi);
 }
 
@@ -186,35 +178,8 @@ static struct epitem *ep_find(struct eventpoll *ep, struct file *tf, int fd)
     return NULL;
 }
 
-/* Whether a scan must poll epi itself (a host stream, or an epoll set
- * that holds one): no wake-up will tell. Under ep->mtx. */
-static int ep_needs_recheck(struct eventpoll *ep, int depth);
-static int item_polled_always(struct epitem *epi, int depth)
-{
-    if (epi->host)
-        return 1;
-    if (!file_is_eventpoll(epi->file) || depth > EP_MAX_NESTS)
-        return 0;
-    struct eventpoll *child = epi->file->priv;
-    pthread_mutex_lock(&child->mtx);
-    int r = ep_needs_recheck(child, depth + 1);
-    pthread_mutex_unlock(&child->mtx);
-    return r;
-}
-
-static int ep_needs_recheck(struct eventpoll *ep, int depth)
-{
-    if (ep->nhost)
-        return 1;
-    if (!ep->nnested)
-        return 0;
-    list_for_each(epi, &ep->items, struct epitem,
-                  node) if (item_polled_always(epi, depth)) return 1;
-    return 0;
-}
-
 /* Gather on *tx the items a scan polls: the ready list (taken off it
- * when take) and those polled always. Under ep->mtx. */
+ * when take). Under ep->mtx. */
 static void ep_gather(struct eventpoll *ep, struct list_node *tx, int take)
 {
     list_init(tx);
@@ -229,13 +194,6 @@ static void ep_gather(struct eventpoll *ep, struct list_node *tx, int take)
         epi->ontx = 1;
     }
     pthread_mutex_unlock(&ep->lock);
-    if (ep->nhost || ep->nnested)
-        list_for_each(epi, &ep->items, struct epitem,
-                      node) if (!epi->ontx && item_polled_always(epi, 0))
-        {
-            list_add_tail(tx, &epi->txl);
-            epi->ontx = 1;
-        }
 }
 
 static uint32_t item_events(struct eventpoll *ep, struct epitem *epi)
@@ -249,8 +207,7 @@ static uint32_t item_events(struct eventpoll *ep, struct epitem *epi)
 /* The item's events now (no hooking). */
 static unsigned item_poll(struct epitem *epi, uint32_t events)
 {
-    int host = 0;
-    return file_poll(epi->file, NULL, &host) & events;
+    return file_poll(epi->file, NULL) & events;
 }
 
 /* Report up to max ready items into out; under ep->mtx. */
@@ -264,22 +221,13 @@ static int ep_send_events(struct eventpoll *ep, struct ep_event *out, int max)
         list_del(&epi->txl);
         epi->ontx = 0;
         if (n >= max) {
-            if (!epi->host) {
-                pthread_mutex_lock(&ep->lock);
-                ep_set_ready(ep, epi);
-                pthread_mutex_unlock(&ep->lock);
-            }
+            pthread_mutex_lock(&ep->lock);
+            ep_set_ready(ep, epi);
+            pthread_mutex_unlock(&ep->lock);
             continue;
         }
         uint32_t events = item_events(ep, epi);
         unsigned r = item_poll(epi, events);
-        if (epi->host && (events & EPOLLET)) {
-            /* No wake-up marks an edge: new events since the last scan do. */
-            unsigned fresh = r & ~epi->host_last;
-            epi->host_last = r;
-            if (!fresh)
-                continue;
-        }
         if (!r)
             continue;
         out[n].events = r;
@@ -288,7 +236,7 @@ static int ep_send_events(struct eventpoll *ep, struct ep_event *out, int max)
         pthread_mutex_lock(&ep->lock);
         if (events & EPOLLONESHOT)
             epi->events &= EP_PRIVATE_BITS;
-        else if (!(events & EPOLLET) && !epi->host)
+        else if (!(events & EPOLLET))
             ep_set_ready(ep, epi);
         pthread_mutex_unlock(&ep->lock);
     }
@@ -390,25 +338,18 @@ static int ep_insert(struct eventpoll *ep, const struct ep_event *ev, struct fil
     list_add_tail(tf->ep_items, &epi->fnode);
     list_add_tail(&ep->items, &epi->node);
     ep->nitems++;
-    if (file_is_eventpoll(tf))
-        ep->nnested++;
     struct poll_table pt;
     poll_table_init(&pt, NULL);
     pt.qproc = ep_queue_proc;
     pt.priv = epi;
-    int host = 0;
-    unsigned r = file_poll(tf, &pt, &host) & ev->events;
-    epi->host = host;
-    if (host)
-        ep->nhost++;
+    unsigned r = file_poll(tf, &pt) & ev->events;
     if (epi->oom) {
         ep_remove(ep, epi);
         return -ENOMEM;
     }
-    if (r || host) {
+    if (r) {
         pthread_mutex_lock(&ep->lock);
-        if (r)
-            ep_set_ready(ep, epi);
+        ep_set_ready(ep, epi);
         pthread_mutex_unlock(&ep->lock);
         ep_wake(ep);
     }
@@ -422,8 +363,7 @@ static int ep_modify(struct eventpoll *ep, struct epitem *epi, const struct ep_e
     epi->events = ev->events;
     pthread_mutex_unlock(&ep->lock);
     epi->data = ev->data;
-    epi->host_last = 0;
-    if (item_poll(epi, ev->events) || epi->host) {
+    if (item_poll(epi, ev->events)) {
         pthread_mutex_lock(&ep->lock);
         ep_set_ready(ep, epi);
         pthread_mutex_unlock(&ep->lock);
@@ -505,13 +445,10 @@ long eventpoll_wait(struct task *t, struct file *epf, int max, const struct time
         }
         buf = nb;
         r = cap ? ep_send_events(ep, buf, cap) : 0;
-        int recheck = ep_needs_recheck(ep, 0);
         pthread_mutex_unlock(&ep->mtx);
         if (r)
             break;
-        struct timespec until;
-        const struct timespec *when;
-        if (sleep_end(deadline, recheck ? POLL_HOST_RECHECK_NS : 0, &until, &when))
+        if (deadline_passed(deadline))
             break;
         if (t && task_interrupt_pending(t)) {
             r = -EINTR;
@@ -525,7 +462,7 @@ long eventpoll_wait(struct task *t, struct file *epf, int max, const struct time
             hooked = 1;
             continue;
         }
-        if (task_sleep(t, when, WAIT_SPIN) == -ERESTARTSYS) {
+        if (task_sleep(t, deadline, WAIT_SPIN) == -ERESTARTSYS) {
             r = -EINTR;
             break;
         }

@@ -64,14 +64,9 @@ void poll_table_free(struct poll_table *pt)
         free(pt->w);
 }
 
-unsigned file_poll(struct file *f, struct poll_table *pt, int *host)
+unsigned file_poll(struct file *f, struct poll_table *pt)
 {
     if (f->ops->poll)
         return f->ops->poll(f, pt);
-    if (f->host_fd >= 0 && (f->fmode & FMODE_STREAM)) {
-        struct pollfd p = { f->host_fd, POLLIN | POLLOUT | POLLPRI, 0 };
-        *host = 1;
-        return poll(&p, 1, 0) > 0 ? (unsigned)p.revents : 0;
-    }
     return DEFAULT_POLLMASK;
 }
