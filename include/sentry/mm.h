@@ -3,6 +3,7 @@
 #ifndef SENTRY_MM_H
 #define SENTRY_MM_H
 
+#include <limits.h>
 #include <pthread.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -275,5 +276,14 @@ int task_fpstate_set(struct task *t, const void *buf, size_t size);
 /* access_ok: 1 if [addr, addr+len) does not wrap and ends below TASK_SIZE.
  * (The copies also refuse the stub region, as if it were unmapped.) */
 int guest_range_ok(uint64_t addr, size_t len);
+/* The most one read or write moves (Linux's MAX_RW_COUNT). */
+#define MAX_RW_COUNT (INT_MAX & ~4095L)
+/* Copy in and check cnt iovecs at uiov as import_iovec does: more than
+ * UIO_MAXIOV is EINVAL, a negative length EINVAL, a range the guest cannot
+ * name EFAULT; the lengths are cut so that their sum stays within
+ * MAX_RW_COUNT. Returns that sum, with the array in *out (NULL for none;
+ * the caller frees it), or the error with *out NULL. */
+struct iovec;
+long import_iovec(struct task *t, uint64_t uiov, uint64_t cnt, struct iovec **out);
 
 #endif

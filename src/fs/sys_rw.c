@@ -25,12 +25,8 @@
 #include "sentry/process.h"
 #include "sentry/syscall.h"
 
-#define MAX_RW_COUNT (INT_MAX & ~4095L)
 #define RW_CHUNK (64 * 1024)
-#define SMALL_IO 8192 /* transfers up to this size use a stack buffer */
-#ifndef UIO_MAXIOV
-#define UIO_MAXIOV 1024
-#endif
+#define SMALL_IO 8192       /* transfers up to this size use a stack buffer */
 #define RWF_SUPPORTED 0x7fU /* HIPRI DSYNC SYNC NOWAIT APPEND NOAPPEND ATOMIC */
 #define RWF_APPEND_FLAG 0x10U
 
@@ -378,39 +374,6 @@ static struct file *get_prw(struct task *t, int write, int fd, long *err)
     return get_rw(t, write, fd, err);
 }
 
-/* Copy in and check an iovec array as import_iovec does; returns the total. */
-static long import_iov(struct task *t, uint64_t uiov, uint64_t cnt, struct iovec **out)
-{
-    *out = NULL;
-    if (cnt > UIO_MAXIOV)
-        return -EINVAL;
-    if (cnt == 0)
-        return 0;
-    struct iovec *iov = malloc(cnt * sizeof(*iov));
-    if (!iov)
-        return -ENOMEM;
-    if (copy_in(t, iov, uiov, cnt * sizeof(*iov)) < 0) {
-        free(iov);
-        return -EFAULT;
-    }
-    long total = 0;
-    for (uint64_t i = 0; i < cnt; i++) {
-        if ((ssize_t)iov[i].iov_len < 0) {
-            free(iov);
-            return -EINVAL;
-        }
-        if (!guest_range_ok((uint64_t)(uintptr_t)iov[i].iov_base, iov[i].iov_len)) {
-            free(iov);
-            return -EFAULT;
-        }
-        if (iov[i].iov_len > (size_t)(MAX_RW_COUNT - total))
-            iov[i].iov_len = (size_t)(MAX_RW_COUNT - total);
-        total += (long)iov[i].iov_len;
-    }
-    *out = iov;
-    return total;
-}
-
 /* A vector call under way: its iovecs, a buffer to bounce the data
  * through (cap bytes) and the position. */
 struct iov_io {
@@ -427,7 +390,7 @@ struct iov_io {
 static long iov_begin(struct task *t, struct file *f, uint64_t uiov, uint64_t cnt, const off_t *at,
                       int write, size_t chunk, struct iov_io *io)
 {
-    long total = import_iov(t, uiov, cnt, &io->iov);
+    long total = import_iovec(t, uiov, cnt, &io->iov);
     if (total <= 0) {
         free(io->iov);
         return total;

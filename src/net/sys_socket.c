@@ -25,7 +25,6 @@
 #include "sentry/process.h"
 #include "sentry/syscall.h"
 
-#define MAX_RW_COUNT (INT_MAX & ~4095L)
 #define SOCK_CHUNK (64 * 1024)
 #define STREAM_RECV_MAX (256 * 1024)
 #define DGRAM_RECV_MAX (1024 * 1024)
@@ -164,37 +163,6 @@ long sys_socketpair(struct task *t, const struct sysargs *a)
 }
 
 /* ---- data ---- */
-
-/* Copy in and check an iovec array (import_iovec): the total. */
-static long import_iov(struct task *t, uint64_t uiov, uint64_t cnt, struct iovec **out)
-{
-    *out = NULL;
-    if (cnt > UIO_MAXIOV)
-        return -EMSGSIZE;
-    if (cnt == 0)
-        return 0;
-    struct iovec *iov = malloc(cnt * sizeof(*iov));
-    if (!iov)
-        return -ENOMEM;
-    if (copy_in(t, iov, uiov, cnt * sizeof(*iov)) < 0) {
-        free(iov);
-        return -EFAULT;
-    }
-    long total = 0;
-    for (uint64_t i = 0; i < cnt; i++) {
-        if ((ssize_t)iov[i].iov_len < 0 ||
-            !guest_range_ok((uint64_t)(uintptr_t)iov[i].iov_base, iov[i].iov_len)) {
-            long e = (ssize_t)iov[i].iov_len < 0 ? -EINVAL : -EFAULT;
-            free(iov);
-            return e;
-        }
-        if (iov[i].iov_len > (size_t)(MAX_RW_COUNT - total))
-            iov[i].iov_len = (size_t)(MAX_RW_COUNT - total);
-        total += (long)iov[i].iov_len;
-    }
-    *out = iov;
-    return total;
-}
 
 /* Gather len bytes from offset off of the iovecs into buf: 0 or -EFAULT. */
 static long gather(struct task *t, const struct iovec *iov, uint64_t cnt, size_t off, char *buf,
@@ -658,7 +626,11 @@ long sys_sendmsg(struct task *t, const struct sysargs *a)
             goto out;
         }
     }
-    if ((total = import_iov(t, h.iov, h.iovlen, &iov)) < 0) {
+    if (h.iovlen > UIO_MAXIOV) {
+        r = -EMSGSIZE;
+        goto out;
+    }
+    if ((total = import_iovec(t, h.iov, h.iovlen, &iov)) < 0) {
         r = total;
         goto out;
     }
@@ -706,7 +678,11 @@ long sys_recvmsg(struct task *t, const struct sysargs *a)
         r = -EINVAL;
         goto out;
     }
-    if ((total = import_iov(t, h.iov, h.iovlen, &iov)) < 0) {
+    if (h.iovlen > UIO_MAXIOV) {
+        r = -EMSGSIZE;
+        goto out;
+    }
+    if ((total = import_iovec(t, h.iov, h.iovlen, &iov)) < 0) {
         r = total;
         goto out;
     }

@@ -3,6 +3,8 @@
  * a bad guest pointer is -EFAULT, never a sentry fault. */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <limits.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/uio.h>
 
@@ -10,6 +12,10 @@
 #include "platform/layout.h"
 #include "platform/platform.h"
 #include "sentry/kernel.h"
+
+#ifndef UIO_MAXIOV
+#define UIO_MAXIOV 1024
+#endif
 
 int guest_range_ok(uint64_t addr, size_t len)
 {
@@ -189,4 +195,36 @@ long strncpy_in(struct task *t, char *dst, uint64_t src, size_t max)
         return n == -ENAMETOOLONG ? -EFAULT : n;
     }
     return mem_strncpy(guest_pid(t), dst, src, max);
+}
+
+long import_iovec(struct task *t, uint64_t uiov, uint64_t cnt, struct iovec **out)
+{
+    *out = NULL;
+    if (cnt > UIO_MAXIOV)
+        return -EINVAL;
+    if (cnt == 0)
+        return 0;
+    struct iovec *iov = malloc(cnt * sizeof(*iov));
+    if (!iov)
+        return -ENOMEM;
+    if (copy_in(t, iov, uiov, cnt * sizeof(*iov)) < 0) {
+        free(iov);
+        return -EFAULT;
+    }
+    long total = 0;
+    for (uint64_t i = 0; i < cnt; i++) {
+        if ((ssize_t)iov[i].iov_len < 0) {
+            free(iov);
+            return -EINVAL;
+        }
+        if (!guest_range_ok((uint64_t)(uintptr_t)iov[i].iov_base, iov[i].iov_len)) {
+            free(iov);
+            return -EFAULT;
+        }
+        if (iov[i].iov_len > (size_t)(MAX_RW_COUNT - total))
+            iov[i].iov_len = (size_t)(MAX_RW_COUNT - total);
+        total += (long)iov[i].iov_len;
+    }
+    *out = iov;
+    return total;
 }
