@@ -595,6 +595,29 @@ struct guest_msghdr {
     int32_t pad2;
 };
 
+/* Copy in the guest's msghdr at umsg and import its iovecs, as
+ * copy_msghdr_from_user does. With name (sendmsg) the address is copied in
+ * too, at most SOCKADDR_STORAGE bytes, its length in *namelen (left alone
+ * when the header names none). Returns the bytes the iovecs cover, the
+ * array in *iov (the caller frees it), or the error with *iov NULL. */
+static long msghdr_in(struct task *t, uint64_t umsg, struct guest_msghdr *h, char *name,
+                      int *namelen, struct iovec **iov)
+{
+    *iov = NULL;
+    if (copy_in(t, h, umsg, sizeof(*h)) < 0)
+        return -EFAULT;
+    if (h->namelen < 0)
+        return -EINVAL;
+    if (name && h->name) {
+        *namelen = h->namelen > SOCKADDR_STORAGE ? SOCKADDR_STORAGE : h->namelen;
+        if (*namelen && copy_in(t, name, h->name, (size_t)*namelen) < 0)
+            return -EFAULT;
+    }
+    if (h->iovlen > UIO_MAXIOV)
+        return -EMSGSIZE;
+    return import_iovec(t, h->iov, h->iovlen, iov);
+}
+
 long sys_sendmsg(struct task *t, const struct sysargs *a)
 {
     int fd = (int)a->a[0];
@@ -606,31 +629,12 @@ long sys_sendmsg(struct task *t, const struct sysargs *a)
     if (r < 0)
         return r;
     struct guest_msghdr h;
-    struct iovec *iov = NULL;
+    struct iovec *iov;
     char *ctl = NULL;
     char name[SOCKADDR_STORAGE];
     int namelen = 0;
-    long total = 0;
-    if (copy_in(t, &h, umsg, sizeof(h)) < 0) {
-        r = -EFAULT;
-        goto out;
-    }
-    if (h.namelen < 0) {
-        r = -EINVAL;
-        goto out;
-    }
-    if (h.name) {
-        namelen = h.namelen > SOCKADDR_STORAGE ? SOCKADDR_STORAGE : h.namelen;
-        if (namelen && copy_in(t, name, h.name, (size_t)namelen) < 0) {
-            r = -EFAULT;
-            goto out;
-        }
-    }
-    if (h.iovlen > UIO_MAXIOV) {
-        r = -EMSGSIZE;
-        goto out;
-    }
-    if ((total = import_iovec(t, h.iov, h.iovlen, &iov)) < 0) {
+    long total = msghdr_in(t, umsg, &h, name, &namelen, &iov);
+    if (total < 0) {
         r = total;
         goto out;
     }
@@ -668,21 +672,9 @@ long sys_recvmsg(struct task *t, const struct sysargs *a)
     if (r < 0)
         return r;
     struct guest_msghdr h;
-    struct iovec *iov = NULL;
-    long total = 0;
-    if (copy_in(t, &h, umsg, sizeof(h)) < 0) {
-        r = -EFAULT;
-        goto out;
-    }
-    if (h.namelen < 0) {
-        r = -EINVAL;
-        goto out;
-    }
-    if (h.iovlen > UIO_MAXIOV) {
-        r = -EMSGSIZE;
-        goto out;
-    }
-    if ((total = import_iovec(t, h.iov, h.iovlen, &iov)) < 0) {
+    struct iovec *iov;
+    long total = msghdr_in(t, umsg, &h, NULL, NULL, &iov);
+    if (total < 0) {
         r = total;
         goto out;
     }
