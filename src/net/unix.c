@@ -133,6 +133,28 @@ static struct kmsg *kmsg_new(const char *data, size_t len)
     return m;
 }
 
+/* Hand the files passed with k (SCM_RIGHTS) to the receive m: with peek,
+ * new references (none when out of memory: the files stay with k); else
+ * k's own, which it then no longer holds. */
+static void fds_take(struct sock_msg *m, struct kmsg *k, int peek)
+{
+    if (peek) {
+        m->fds = malloc((size_t)k->nfds * sizeof(*m->fds));
+        if (m->fds) {
+            for (int i = 0; i < k->nfds; i++) {
+                file_get(k->fds[i]);
+                m->fds[i] = k->fds[i];
+            }
+            m->nfds = k->nfds;
+        }
+    } else {
+        m->fds = k->fds;
+        m->nfds = k->nfds;
+        k->fds = NULL;
+        k->nfds = 0;
+    }
+}
+
 static int take_err(struct unix_sock *u)
 {
     int e = u->err;
@@ -275,23 +297,8 @@ static ssize_t stream_recvmsg(struct socket *s, struct sock_msg *m, int flags, i
         memcpy(m->buf + copied, k->data + k->off + skip, n);
         copied += n;
         int had_fds = k->nfds != 0;
-        if (had_fds && !m->fds) {
-            if (peek) {
-                m->fds = malloc((size_t)k->nfds * sizeof(*m->fds));
-                if (m->fds) {
-                    for (int i = 0; i < k->nfds; i++) {
-                        file_get(k->fds[i]);
-                        m->fds[i] = k->fds[i];
-                    }
-                    m->nfds = k->nfds;
-                }
-            } else {
-                m->fds = k->fds;
-                m->nfds = k->nfds;
-                k->fds = NULL;
-                k->nfds = 0;
-            }
-        }
+        if (had_fds && !m->fds)
+            fds_take(m, k, peek);
         if (!peek) {
             k->off += n;
             u->rq_bytes -= n;
@@ -424,23 +431,8 @@ static ssize_t dgram_recvmsg(struct socket *s, struct sock_msg *m, int flags, in
     m->full = k->len;
     m->cred = k->cred;
     m->has_cred = __atomic_load_n(&s->passcred, __ATOMIC_RELAXED);
-    if (k->nfds) {
-        if (peek) {
-            m->fds = malloc((size_t)k->nfds * sizeof(*m->fds));
-            if (m->fds) {
-                for (int i = 0; i < k->nfds; i++) {
-                    file_get(k->fds[i]);
-                    m->fds[i] = k->fds[i];
-                }
-                m->nfds = k->nfds;
-            }
-        } else {
-            m->fds = k->fds;
-            m->nfds = k->nfds;
-            k->fds = NULL;
-            k->nfds = 0;
-        }
-    }
+    if (k->nfds)
+        fds_take(m, k, peek);
     if (peek)
         k = NULL;
     else
