@@ -133,6 +133,23 @@ static struct kmsg *kmsg_new(const char *data, size_t len)
     return m;
 }
 
+/* A message of len bytes at data (within the send m) with m's credentials,
+ * taking the files m passes (SCM_RIGHTS), if any: NULL when out of memory. */
+static struct kmsg *kmsg_of(struct sock_msg *m, const char *data, size_t len)
+{
+    struct kmsg *k = kmsg_new(data, len);
+    if (!k)
+        return NULL;
+    k->cred = m->cred;
+    if (m->nfds) {
+        k->fds = m->fds;
+        k->nfds = m->nfds;
+        m->fds = NULL;
+        m->nfds = 0;
+    }
+    return k;
+}
+
 /* Hand the files passed with k (SCM_RIGHTS) to the receive m: with peek,
  * new references (none when out of memory: the files stay with k); else
  * k's own, which it then no longer holds. */
@@ -216,17 +233,10 @@ static ssize_t stream_sendmsg(struct socket *s, struct sock_msg *m, int flags, i
         size_t maxseg = (size_t)(sndbuf_of(u) / 2) - 64;
         if (seg > maxseg)
             seg = maxseg;
-        struct kmsg *k = kmsg_new(m->buf + sent, seg);
+        struct kmsg *k = kmsg_of(m, m->buf + sent, seg);
         if (!k) {
             err = -ENOMEM;
             break;
-        }
-        k->cred = m->cred;
-        if (m->nfds) {
-            k->fds = m->fds;
-            k->nfds = m->nfds;
-            m->fds = NULL;
-            m->nfds = 0;
         }
         enqueue(o, u, k);
         sent += seg;
@@ -366,16 +376,11 @@ static ssize_t dgram_sendmsg(struct socket *s, struct sock_msg *m, int flags, in
         r = -EPIPE;
         goto out;
     }
-    struct kmsg *k = kmsg_new(m->buf, m->len);
+    struct kmsg *k = kmsg_of(m, m->buf, m->len);
     if (!k) {
         r = -ENOMEM;
         goto out;
     }
-    k->cred = m->cred;
-    k->fds = m->fds;
-    k->nfds = m->nfds;
-    m->fds = NULL;
-    m->nfds = 0;
     enqueue(o, u, k);
     r = (ssize_t)m->len;
 out:
