@@ -179,4 +179,9 @@ int task_interrupt_pending(struct task *t);
 /* *out = now + ns on CLOCK_MONOTONIC: a deadline for a relative timeout. */
 void wait_deadline_ns(struct timespec *out, uint64_t ns);
 
+/* Start one of the sentry's own service threads (the timer, the reactor):
+ * detached, on a 64 KiB stack, named name, with every signal blocked
+ * (none is for it). 0, or -EAGAIN when it cannot be made. */
+int service_thread_start(void *(*fn)(void *), void *arg, const char *name);
+
 #endif

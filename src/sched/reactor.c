@@ -34,7 +34,6 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <pthread.h>
-#include <signal.h>
 #include <sys/epoll.h>
 #include <unistd.h>
 
@@ -90,23 +89,11 @@ static int reactor_start(void)
     int epfd = epoll_create1(EPOLL_CLOEXEC);
     if (epfd < 0)
         return -errno;
-    pthread_t th;
-    pthread_attr_t attr;
-    pthread_attr_init(&attr);
-    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-    pthread_attr_setstacksize(&attr, 64 * 1024);
-    /* No signal is for it: it starts with all of them blocked. */
-    sigset_t all, old;
-    sigfillset(&all);
-    pthread_sigmask(SIG_SETMASK, &all, &old);
-    int r = pthread_create(&th, &attr, reactor_main, (void *)(intptr_t)epfd);
-    pthread_sigmask(SIG_SETMASK, &old, NULL);
-    pthread_attr_destroy(&attr);
-    if (r != 0) {
+    int r = service_thread_start(reactor_main, (void *)(intptr_t)epfd, "reactor");
+    if (r < 0) {
         close(epfd);
-        return -EAGAIN;
+        return r;
     }
-    pthread_setname_np(th, "reactor");
     reactor_epfd = epfd;
     return 0;
 }

@@ -5,7 +5,6 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <pthread.h>
-#include <signal.h>
 #include <stddef.h>
 #include <time.h>
 
@@ -73,23 +72,11 @@ int ktimer_arm(struct ktimer *k, const struct timespec *when)
 {
     pthread_mutex_lock(&timer_lock);
     if (!timer_started) {
-        pthread_t th;
-        pthread_attr_t attr;
-        pthread_attr_init(&attr);
-        pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-        pthread_attr_setstacksize(&attr, 64 * 1024);
-        /* No signal is for it: it starts with all of them blocked. */
-        sigset_t all, old;
-        sigfillset(&all);
-        pthread_sigmask(SIG_SETMASK, &all, &old);
-        int r = pthread_create(&th, &attr, timer_main, NULL);
-        pthread_sigmask(SIG_SETMASK, &old, NULL);
-        pthread_attr_destroy(&attr);
-        if (r != 0) {
+        int r = service_thread_start(timer_main, NULL, "timer");
+        if (r < 0) {
             pthread_mutex_unlock(&timer_lock);
-            return -EAGAIN;
+            return r;
         }
-        pthread_setname_np(th, "timer");
         timer_started = 1;
     }
     if (k->queued)

@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <pthread.h>
 #include <sched.h>
+#include <signal.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <time.h>
@@ -326,4 +327,23 @@ int deadline_passed(const struct timespec *deadline)
         return 0;
     clock_gettime(CLOCK_MONOTONIC, &now);
     return !timespec_before(&now, deadline);
+}
+
+int service_thread_start(void *(*fn)(void *), void *arg, const char *name)
+{
+    pthread_t th;
+    pthread_attr_t attr;
+    pthread_attr_init(&attr);
+    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+    pthread_attr_setstacksize(&attr, 64 * 1024);
+    sigset_t all, old;
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &old);
+    int r = pthread_create(&th, &attr, fn, arg);
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    pthread_attr_destroy(&attr);
+    if (r != 0)
+        return -EAGAIN;
+    pthread_setname_np(th, name);
+    return 0;
 }
