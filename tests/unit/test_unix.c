@@ -36,6 +36,22 @@ static ssize_t snd(struct socket *s, const char *data, size_t len)
     return s->ops->sendmsg(s, &m, 0, 1);
 }
 
+/* A pair of type whose a has sent "f" with the write end of a new pipe
+ * (*w: the message took the reference); *r is the read end. */
+static void pair_sent_pipe(int type, struct socket **a, struct socket **b, struct file **r,
+                           struct file **w)
+{
+    mkpair(type, a, b);
+    ck_assert_int_eq(pipe_create(NULL, O_NONBLOCK, r, w), 0);
+    struct sock_msg m = { .buf = "f", .len = 1, .cred = me };
+    m.fds = malloc(sizeof(*m.fds));
+    m.fds[0] = *w;
+    m.nfds = 1;
+    ck_assert_int_eq((*a)->ops->sendmsg(*a, &m, 0, 1), 1);
+    ck_assert_int_eq(m.nfds, 0);
+    free(m.fds);
+}
+
 static ssize_t rcv(struct socket *s, char *buf, size_t cap, int flags, struct sock_msg *out)
 {
     struct sock_msg m = { .buf = buf, .cap = cap };
@@ -143,16 +159,8 @@ END_TEST
 START_TEST(files_in_flight_close_with_the_receiver)
 {
     struct socket *a, *b;
-    mkpair(SOCK_STREAM, &a, &b);
     struct file *r, *w;
-    ck_assert_int_eq(pipe_create(NULL, O_NONBLOCK, &r, &w), 0);
-    struct sock_msg m = { .buf = "f", .len = 1, .cred = me };
-    m.fds = malloc(sizeof(*m.fds));
-    m.fds[0] = w; /* the message takes the reference */
-    m.nfds = 1;
-    ck_assert_int_eq(a->ops->sendmsg(a, &m, 0, 1), 1);
-    ck_assert_int_eq(m.nfds, 0);
-    free(m.fds);
+    pair_sent_pipe(SOCK_STREAM, &a, &b, &r, &w);
     char buf[4];
     ck_assert_int_eq(pipe_read_buf(r, buf, sizeof(buf), 1), -EAGAIN); /* a writer lives */
     put(b);
@@ -165,15 +173,8 @@ END_TEST
 START_TEST(files_are_received)
 {
     struct socket *a, *b;
-    mkpair(SOCK_DGRAM, &a, &b);
     struct file *r, *w;
-    ck_assert_int_eq(pipe_create(NULL, O_NONBLOCK, &r, &w), 0);
-    struct sock_msg m = { .buf = "f", .len = 1, .cred = me };
-    m.fds = malloc(sizeof(*m.fds));
-    m.fds[0] = w;
-    m.nfds = 1;
-    ck_assert_int_eq(a->ops->sendmsg(a, &m, 0, 1), 1);
-    free(m.fds);
+    pair_sent_pipe(SOCK_DGRAM, &a, &b, &r, &w);
     char buf[4];
     struct sock_msg got;
     ck_assert_int_eq(rcv(b, buf, sizeof(buf), MSG_PEEK, &got), 1);
