@@ -169,18 +169,29 @@ static void reap(pid_t c, const char *what, int want_sig, int want_code)
               want_code);
 }
 
+/* Fork a child that reports on a pipe: *c is its pid (0 in the child,
+ * which keeps the write end p[1]; the parent keeps the read end p[0]).
+ * 0 (said) when the pipe cannot be made. */
+static int fork_piped(int p[2], pid_t *c)
+{
+    if (pipe(p) < 0) {
+        check(0, "pipe");
+        return 0;
+    }
+    *c = fork();
+    close(p[*c == 0 ? 0 : 1]);
+    return 1;
+}
+
 /* A child that hangs at entry e; with_usr1, a SIGUSR1 first, whose handler
  * must run; then SIGKILL. */
 static void kill_case(enum entry e, int masked, int with_usr1)
 {
     int p[2];
-    if (pipe(p) < 0) {
-        check(0, "pipe");
+    pid_t c;
+    if (!fork_piped(p, &c))
         return;
-    }
-    pid_t c = fork();
     if (c == 0) {
-        close(p[0]);
         report_fd = p[1];
         signal(SIGUSR1, on_usr1);
         if (masked)
@@ -189,7 +200,6 @@ static void kill_case(enum entry e, int masked, int with_usr1)
         sc(SYS_write, report_fd, &r, 1);
         hang(e, 0);
     }
-    close(p[1]);
     char what[160];
     snprintf(what, sizeof what, "%s%s", masked ? "signals blocked, " : "", entry_name[e]);
     check(c > 0 && read_byte(p[0], 30000) == 'r', "%s: child ready", what);
@@ -219,13 +229,10 @@ static void *hang_thread(void *arg)
 static void thread_case(int by_kill)
 {
     int p[2];
-    if (pipe(p) < 0) {
-        check(0, "pipe");
+    pid_t c;
+    if (!fork_piped(p, &c))
         return;
-    }
-    pid_t c = fork();
     if (c == 0) {
-        close(p[0]);
         ready_fd = p[1];
         pthread_t th;
         if (pthread_create(&th, NULL, hang_thread, NULL) != 0)
@@ -236,7 +243,6 @@ static void thread_case(int by_kill)
         pause_ms(300); /* the thread is most likely in its wait */
         sc(SYS_exit_group, 5);
     }
-    close(p[1]);
     const char *what = by_kill ? "a thread hangs in the stub, the process is killed"
                                : "a thread hangs in the stub, another calls exit_group(5)";
     check(c > 0 && read_byte(p[0], 30000) == 'r', "%s: thread ready", what);
@@ -299,13 +305,10 @@ static void vfork_case(void)
 static void orphan_case(void)
 {
     int p[2];
-    if (pipe(p) < 0) {
-        check(0, "pipe");
+    pid_t c;
+    if (!fork_piped(p, &c))
         return;
-    }
-    pid_t c = fork();
     if (c == 0) {
-        close(p[0]);
         /* Before the 'r': the parent is alive at the prctl. */
         prctl(PR_SET_PDEATHSIG, SIGKILL);
         block_all();
@@ -313,7 +316,6 @@ static void orphan_case(void)
         sc(SYS_write, p[1], &r, 1);
         hang(E_GOLOOP, 0);
     }
-    close(p[1]);
     check(c > 0 && read_byte(p[0], 30000) == 'r',
           "a child waits in the stub, deaf to the interrupt, as the test ends");
     pause_ms(100);
