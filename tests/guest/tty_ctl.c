@@ -126,6 +126,22 @@ static struct outcome run_bg(void (*fn)(void))
     return finish_child(pid);
 }
 
+/* A child that steps with us on two pipes: it says it is ready on q and
+ * waits for the go on p (child_ready); we wait_byte(q[0]), act, and
+ * send_byte(p[1]). Returns fork's. */
+static pid_t fork_stepped(int p[2], int q[2])
+{
+    pipe(p);
+    pipe(q);
+    return fork();
+}
+
+static void child_ready(int p[2], int q[2])
+{
+    send_byte(q[1]);
+    wait_byte(p[0]);
+}
+
 static long tiocgpgrp(int fd)
 {
     int v = -1;
@@ -257,13 +273,10 @@ static void test_tiocspgrp(void)
 
     /* A child in a session of its own: its group is not this session's. */
     int p[2], q[2];
-    pipe(p);
-    pipe(q);
-    pid_t c = fork();
+    pid_t c = fork_stepped(p, q);
     if (c == 0) {
         setsid();
-        send_byte(q[1]);
-        wait_byte(p[0]);
+        child_ready(p, q);
         _exit(0);
     }
     wait_byte(q[0]);
@@ -433,15 +446,12 @@ static void test_bg_tcset(void)
 
     /* With SIGTTOU ignored, as shells do: the child takes the terminal. */
     int p[2], q[2];
-    pipe(p);
-    pipe(q);
-    pid_t c = fork();
+    pid_t c = fork_stepped(p, q);
     if (c == 0) {
         setpgid(0, 0);
         set_sig(SIGTTOU, SIG_IGN);
         long r = tiocspgrp(0, getpgrp());
-        send_byte(q[1]);
-        wait_byte(p[0]);
+        child_ready(p, q);
         exit_with(r);
     }
     setpgid(c, c);
@@ -519,16 +529,13 @@ static void test_fg_handoff(void)
 static void test_orphaned(void)
 {
     int p[2], q[2];
-    pipe(p);
-    pipe(q);
-    pid_t c = fork();
+    pid_t c = fork_stepped(p, q);
     if (c == 0) {
         pid_t g = fork();
         if (g == 0) {
             no_core();
             setpgid(0, 0);
-            send_byte(q[1]);
-            wait_byte(p[0]);
+            child_ready(p, q);
             bg_read();
         }
         setpgid(g, g);
