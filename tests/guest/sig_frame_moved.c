@@ -107,6 +107,16 @@ static int is_pattern(const uint8_t x[16], unsigned tag)
     return memcmp(x, p, 16) == 0;
 }
 
+/* Signal tag in mode m and check xmm8 after the return: what the handler
+ * wrote into the frame (tag * 7 + 1) or, in M_NONE, the tag's own. */
+static void xmm8_after(int m, unsigned tag, const char *what)
+{
+    uint8_t x[16];
+    mode = m;
+    signal_with_xmm8(tag, x);
+    check(is_pattern(x, m == M_NONE ? tag : (uint8_t)(tag * 7) + 1u), "%s", what);
+}
+
 static void in_place(void)
 {
     uint8_t x[16];
@@ -119,20 +129,13 @@ static void in_place(void)
     }
     check(hits == 2000 && bad == 0,
           "2000 signals in a row: each frame holds xmm8, each restores it");
-    mode = M_XMM;
-    signal_with_xmm8(40, x);
-    check(is_pattern(x, (uint8_t)(40 * 7) + 1), "xmm8 as the handler wrote it into the frame");
+    xmm8_after(M_XMM, 40, "xmm8 as the handler wrote it into the frame");
 }
 
 static void moved_state(void)
 {
-    uint8_t x[16];
-    mode = M_MOVE;
-    signal_with_xmm8(9, x);
-    check(is_pattern(x, 9 * 7 + 1), "the state taken from where the handler moved it");
-    mode = M_NONE;
-    signal_with_xmm8(10, x);
-    check(is_pattern(x, 10), "the next signal restores in place again");
+    xmm8_after(M_MOVE, 9, "the state taken from where the handler moved it");
+    xmm8_after(M_NONE, 10, "the next signal restores in place again");
 }
 
 /* The frame on an alternate stack whose top is the end of its mapping. */
@@ -150,13 +153,8 @@ static void altstack_at_end(void)
     stack_t ss = { .ss_sp = m, .ss_flags = 0, .ss_size = size };
     sigaltstack(&ss, NULL);
     install(SA_ONSTACK);
-    uint8_t x[16];
-    mode = M_XMM;
-    signal_with_xmm8(21, x);
-    check(is_pattern(x, 21 * 7 + 1), "a frame at the very top of an alternate stack");
-    mode = M_NONE;
-    signal_with_xmm8(22, x);
-    check(is_pattern(x, 22), "and again without changes");
+    xmm8_after(M_XMM, 21, "a frame at the very top of an alternate stack");
+    xmm8_after(M_NONE, 22, "and again without changes");
     ss.ss_flags = SS_DISABLE;
     sigaltstack(&ss, NULL);
     install(0);
