@@ -7,6 +7,7 @@
 #include <check.h>
 
 #include "unit.h"
+#include "unit_task.h"
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
@@ -76,11 +77,9 @@ static struct process *proc_alloc(int pid)
 
 static struct task *task_alloc(struct process *p)
 {
-    struct task *t = calloc(1, sizeof(*t));
-    ck_assert_ptr_nonnull(t);
+    struct task *t = unit_task_new();
     t->proc = p;
     t->tid = p->pid;
-    sleeper_init(&t->sleep);
     return t;
 }
 

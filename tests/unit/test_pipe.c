@@ -5,6 +5,7 @@
 #include <check.h>
 
 #include "unit.h"
+#include "unit_task.h"
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
@@ -59,8 +60,7 @@ static void setup(void)
 
 static struct task *task_new(void)
 {
-    struct task *t = calloc(1, sizeof(*t));
-    sleeper_init(&t->sleep);
+    struct task *t = unit_task_new();
     t->proc = &proc;
     t->cred = &cred;
     return t;

@@ -7,6 +7,7 @@
 #include <check.h>
 
 #include "unit.h"
+#include "unit_task.h"
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -19,14 +20,6 @@
 #include "sched/reactor.h"
 #include "sched/wait.h"
 #include "sentry/kernel.h"
-
-static struct task *task_alloc(void)
-{
-    struct task *t = calloc(1, sizeof(*t));
-    ck_assert_ptr_nonnull(t);
-    sleeper_init(&t->sleep);
-    return t;
-}
 
 /* A callback waiter that counts its wake-ups and gathers their keys. */
 struct counter {
@@ -85,7 +78,7 @@ START_TEST(pipe_data_and_hangup_wake)
     ck_assert_int_eq(pipe(p), 0);
     struct host_watch hw;
     host_watch_init(&hw, p[0]);
-    struct task *t = task_alloc();
+    struct task *t = unit_task_new();
     struct waiter w;
     waiter_init_task(&w, t);
 

@@ -4,6 +4,7 @@
 #include <check.h>
 
 #include "unit.h"
+#include "unit_task.h"
 #include <errno.h>
 #include <poll.h>
 #include <pthread.h>
@@ -15,14 +16,6 @@
 #include "base.h"
 #include "sched/wait.h"
 #include "sentry/kernel.h"
-
-static struct task *task_alloc(void)
-{
-    struct task *t = calloc(1, sizeof(*t));
-    ck_assert_ptr_nonnull(t);
-    sleeper_init(&t->sleep);
-    return t;
-}
 
 static int64_t now_ns(void)
 {
@@ -45,7 +38,7 @@ static void queue_one(struct waitq *wq, struct waiter *w, struct task *t)
 
 START_TEST(wake_before_sleep_is_kept)
 {
-    struct task *t = task_alloc();
+    struct task *t = unit_task_new();
     struct waitq wq;
     struct waiter w;
     queue_one(&wq, &w, t);
@@ -79,7 +72,7 @@ struct pingpong {
 static void *pong(void *arg)
 {
     struct pingpong *pp = arg;
-    struct task *t = task_alloc();
+    struct task *t = unit_task_new();
     current_task = t;
     for (int i = 0; i < pp->rounds; i++) {
         struct timespec dl;
@@ -103,7 +96,7 @@ START_TEST(ping_pong_no_lost_wakeups)
     struct pingpong pp = { .rounds = 20000 };
     pthread_mutex_init(&pp.lock, NULL);
     waitq_init(&pp.wq);
-    struct task *t = task_alloc();
+    struct task *t = unit_task_new();
     pthread_t th;
     pthread_create(&th, NULL, pong, &pp);
     for (int i = 0; i < pp.rounds && !pp.err; i++) {
@@ -128,7 +121,7 @@ END_TEST
 
 START_TEST(deadline_expires)
 {
-    struct task *t = task_alloc();
+    struct task *t = unit_task_new();
     pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
     struct waitq wq;
     waitq_init(&wq);
@@ -195,7 +188,7 @@ static int is_done(struct sleeper_arg *a)
 
 START_TEST(interrupt_wakes_sleeper)
 {
-    struct sleeper_arg a = { .t = task_alloc() };
+    struct sleeper_arg a = { .t = unit_task_new() };
     pthread_mutex_init(&a.lock, NULL);
     waitq_init(&a.wq);
     pthread_t th;
@@ -237,7 +230,7 @@ END_TEST
 
 START_TEST(nointr_ignores_interrupt)
 {
-    struct sleeper_arg a = { .t = task_alloc(), .flags = WAIT_NOINTR };
+    struct sleeper_arg a = { .t = unit_task_new(), .flags = WAIT_NOINTR };
     pthread_mutex_init(&a.lock, NULL);
     waitq_init(&a.wq);
     task_interrupt(a.t);
@@ -280,7 +273,7 @@ struct crowd {
 static void *crowd_thread(void *arg)
 {
     struct crowd *c = arg;
-    struct task *t = task_alloc();
+    struct task *t = unit_task_new();
     pthread_mutex_lock(&c->lock);
     int r;
     if (c->exclusive) {
@@ -442,7 +435,7 @@ END_TEST
 /* One task sleeping on several queues at once, as poll will. */
 START_TEST(sleep_on_two_queues)
 {
-    struct task *t = task_alloc();
+    struct task *t = unit_task_new();
     struct waitq q1, q2;
     waitq_init(&q1);
     waitq_init(&q2);
@@ -499,7 +492,7 @@ static void *wake_later(void *arg)
  * once its spin ended without a wake-up or an interruption. */
 START_TEST(block_hook_after_spin)
 {
-    struct task *t = task_alloc();
+    struct task *t = unit_task_new();
     int spins = spin_permits() > 0;
     task_block_hook = count_hook;
 
