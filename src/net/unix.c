@@ -103,7 +103,7 @@ static struct kmsg *dequeue(struct unix_sock *u)
     u->rq_bytes -= m->len - m->off;
     struct unix_sock *o = m->owner;
     o->wmem -= m->truesize;
-    wake_up_key(&o->wq, 0, POLLOUT | POLLWRNORM | POLLWRBAND);
+    wake_up_key(&o->wq, 1, POLLOUT | POLLWRNORM | POLLWRBAND);
     return m;
 }
 
@@ -117,7 +117,7 @@ static void enqueue(struct unix_sock *to, struct unix_sock *from, struct kmsg *m
         to->head = m;
     to->tail = m;
     to->rq_bytes += m->len;
-    wake_up_key(&to->wq, 0, POLLIN | POLLRDNORM);
+    wake_up_key(&to->wq, 1, POLLIN | POLLRDNORM);
 }
 
 static struct kmsg *kmsg_new(const char *data, size_t len)

@@ -3,7 +3,8 @@
  * delivery on a pipe, one-shot items re-armed by MOD, hang-ups, nested sets
  * and loops, closed and duplicated descriptors, the signal mask of
  * epoll_pwait, wake-ups from another process and another thread, time-outs,
- * a set shared across fork, fdinfo and the descriptor's link. */
+ * a set shared across fork, fdinfo and the descriptor's link, and
+ * EPOLLEXCLUSIVE's one wake-up. */
 #include "fs_util.h"
 
 #include <pthread.h>
@@ -371,6 +372,101 @@ static void test_wakeups(void)
     sc(SYS_close, p[1]);
 }
 
+/* EPOLLEXCLUSIVE. Nobody waiting in epoll_wait: every set that holds the
+ * file sees the wake-up (an exclusive item ends a wake-up only when its
+ * set had a caller to take it, as Linux's ep_poll_callback). */
+static void exclusive_of(int fd, const char *what, void (*fire)(int))
+{
+    int a = (int)sc(SYS_epoll_create1, 0), b = (int)sc(SYS_epoll_create1, 0);
+    int c = (int)sc(SYS_epoll_create1, 0);
+    ctl(a, EPOLL_CTL_ADD, fd, EPOLLIN | EPOLLEXCLUSIVE, 1);
+    ctl(b, EPOLL_CTL_ADD, fd, EPOLLIN | EPOLLEXCLUSIVE, 2);
+    ctl(c, EPOLL_CTL_ADD, fd, EPOLLIN, 3);
+    struct epoll_event ev;
+    fire(fd);
+    long ra = ewait(a, &ev, 1, 0), rb = ewait(b, &ev, 1, 0), rc = ewait(c, &ev, 1, 0);
+    check(ra == 1 && rb == 1 && rc == 1, "%s, nobody waiting: every set sees it (%ld %ld %ld)",
+          what, ra, rb, rc);
+    sc(SYS_close, a);
+    sc(SYS_close, b);
+    sc(SYS_close, c);
+}
+
+struct excl_waiter {
+    int ep, ms;
+    long r;
+};
+
+static void *excl_wait(void *arg)
+{
+    struct excl_waiter *w = arg;
+    struct epoll_event ev;
+    w->r = ewait(w->ep, &ev, 1, w->ms);
+    return NULL;
+}
+
+/* A caller waiting on each of two exclusive sets: one wake-up wakes the
+ * first set's only; the second's call times out. */
+static void exclusive_waiters(void)
+{
+    int e = (int)sc(SYS_eventfd2, 0, 0);
+    int a = (int)sc(SYS_epoll_create1, 0), b = (int)sc(SYS_epoll_create1, 0);
+    ctl(a, EPOLL_CTL_ADD, e, EPOLLIN | EPOLLEXCLUSIVE, 1);
+    ctl(b, EPOLL_CTL_ADD, e, EPOLLIN | EPOLLEXCLUSIVE, 2);
+    struct excl_waiter wa = { a, WAIT_MS, -1 }, wb = { b, 1500, -1 };
+    pthread_t ta, tb;
+    pthread_create(&ta, NULL, excl_wait, &wa);
+    pthread_create(&tb, NULL, excl_wait, &wb);
+    ms_sleep(500); /* both wait by then */
+    uint64_t one = 1;
+    sc(SYS_write, e, &one, sizeof(one));
+    pthread_join(ta, NULL);
+    pthread_join(tb, NULL);
+    check(wa.r == 1, "exclusive: the first set's caller is woken (%ld)", wa.r);
+    check(wb.r == 0, "exclusive: the second set's caller is not (%ld)", wb.r);
+    sc(SYS_close, a);
+    sc(SYS_close, b);
+    sc(SYS_close, e);
+}
+
+static void fire_eventfd(int fd)
+{
+    uint64_t one = 1;
+    sc(SYS_write, fd, &one, sizeof(one));
+}
+
+static int pipe_w;
+static void fire_pipe(int fd)
+{
+    (void)fd;
+    sc(SYS_write, pipe_w, "x", 1);
+}
+
+static void fire_timerfd(int fd)
+{
+    struct itimerspec its = { { 0, 0 }, { 0, 1000000 } };
+    sc(SYS_timerfd_settime, fd, 0, &its, NULL);
+    struct pollfd p = { fd, POLLIN, 0 };
+    sc(SYS_poll, &p, 1, WAIT_MS); /* after its expiry */
+}
+
+static void test_exclusive(void)
+{
+    int e = (int)sc(SYS_eventfd2, 0, 0);
+    exclusive_of(e, "eventfd", fire_eventfd);
+    sc(SYS_close, e);
+    int p[2];
+    sc(SYS_pipe2, p, 0);
+    pipe_w = p[1];
+    exclusive_of(p[0], "pipe", fire_pipe);
+    sc(SYS_close, p[0]);
+    sc(SYS_close, p[1]);
+    int t = (int)sc(SYS_timerfd_create, CLOCK_MONOTONIC, 0);
+    exclusive_of(t, "timerfd", fire_timerfd);
+    sc(SYS_close, t);
+    exclusive_waiters();
+}
+
 int main(void)
 {
     test_errors();
@@ -380,5 +476,6 @@ int main(void)
     test_close_dup();
     test_pwait_mask();
     test_wakeups();
+    test_exclusive();
     return finish();
 }

@@ -87,7 +87,7 @@ static ssize_t eventfd_read(struct file *f, void *buf, size_t len, off_t *pos)
     uint64_t cnt = e->semaphore ? 1 : e->count;
     e->count -= cnt;
     pthread_mutex_unlock(&e->lock);
-    wake_up_key(&e->wq, 0, POLLOUT);
+    wake_up_key(&e->wq, 1, POLLOUT);
     memcpy(buf, &cnt, sizeof(cnt));
     return sizeof(cnt);
 }
@@ -113,7 +113,7 @@ static ssize_t eventfd_write(struct file *f, const void *buf, size_t len, off_t 
     }
     e->count += add;
     pthread_mutex_unlock(&e->lock);
-    wake_up_key(&e->wq, 0, POLLIN);
+    wake_up_key(&e->wq, 1, POLLIN);
     return sizeof(add);
 }
 

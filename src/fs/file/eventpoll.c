@@ -80,10 +80,12 @@ int file_can_poll(const struct file *f)
 
 /* ---- wake-ups ---- */
 
-static void ep_wake(struct eventpoll *ep)
+/* How many epoll_wait callers it woke. */
+static int ep_wake(struct eventpoll *ep)
 {
-    wake_up_all(&ep->wq);
+    int n = wake_up_key(&ep->wq, 0, 0);
     wake_up_key(&ep->poll_wq, 0, POLLIN | POLLRDNORM);
+    return n;
 }
 
 /* Put epi on the ready list; under ep->lock. */
@@ -108,9 +110,12 @@ static int ep_poll_callback(struct waiter *w, unsigned key)
         woke = 1;
     }
     pthread_mutex_unlock(&ep->lock);
-    if (woke)
-        ep_wake(ep);
-    return (events & EPOLLEXCLUSIVE) ? woke : 1;
+    int waiters = woke ? ep_wake(ep) : 0;
+    /* An exclusive item ends a wake-up (of one exclusive waiter) only
+     * when a caller of epoll_wait was there to take it, as Linux's
+     * ep_poll_callback (waitqueue_active): otherwise the next exclusive
+     * item takes it too. */
+    return (events & EPOLLEXCLUSIVE) ? woke && waiters > 0 : 1;
 }
 
 static void ep_queue_proc(struct poll_table *pt, struct waitq *wq)

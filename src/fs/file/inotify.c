@@ -154,7 +154,7 @@ static void queue_event(struct inotify_group *g, int wd, uint32_t mask, const ch
     *g->tail = e;
     g->tail = &e->next;
     g->q_len++;
-    wake_up_key(&g->wq, 0, POLLIN);
+    wake_up_key(&g->wq, 1, POLLIN);
 }
 
 static void inotify_handle_event(struct fsnotify_mark *m, uint32_t mask, const char *name,

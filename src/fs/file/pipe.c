@@ -113,12 +113,12 @@ static size_t pipe_bytes(struct pipe *p)
 
 static void wake_readers(struct pipe *p)
 {
-    wake_up_key(&p->rd_wait, 0, POLLIN | POLLRDNORM);
+    wake_up_key(&p->rd_wait, 1, POLLIN | POLLRDNORM);
 }
 
 static void wake_writers(struct pipe *p)
 {
-    wake_up_key(&p->wr_wait, 0, POLLOUT | POLLWRNORM);
+    wake_up_key(&p->wr_wait, 1, POLLOUT | POLLWRNORM);
 }
 
 static int cap_sys_resource(struct task *t)

@@ -127,7 +127,7 @@ static void timerfd_fire(struct ktimer *k)
         schedule(t);
     pthread_mutex_unlock(&t->lock);
     if (ready)
-        wake_up_key(&t->wq, 0, POLLIN);
+        wake_up_key(&t->wq, 1, POLLIN);
 }
 
 /* A periodic timer that fired moves on to its next expiry, counting the
@@ -228,7 +228,7 @@ static long timerfd_ioctl(struct file *f, unsigned long req, uint64_t arg)
     pthread_mutex_lock(&t->lock);
     t->ticks = ticks;
     pthread_mutex_unlock(&t->lock);
-    wake_up_key(&t->wq, 0, POLLIN);
+    wake_up_key(&t->wq, 1, POLLIN);
     return 0;
 }
 
