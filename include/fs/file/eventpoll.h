@@ -36,5 +36,8 @@ int eventpoll_ctl(struct file *epf, int op, struct file *tf, int fd, const struc
  * count, 0 at the deadline, -EINTR, or -ENOMEM. */
 long eventpoll_wait(struct task *t, struct file *epf, int max, const struct timespec *deadline,
                     struct ep_event **out);
+/* The sandbox's limit on epoll items (EPOLL_CTL_ADD gives ENOSPC past it):
+ * the host's fs.epoll.max_user_watches unless set here (unit tests). */
+void eventpoll_set_max_watches(long max);
 
 #endif

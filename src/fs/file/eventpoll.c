@@ -138,6 +138,33 @@ static void ep_queue_proc(struct poll_table *pt, struct waitq *wq)
 
 /* ---- items ---- */
 
+/* Every item of every set in the sandbox, against the host's
+ * fs.epoll.max_user_watches (Linux counts a user's; here the sandbox's,
+ * which also bounds what items cost the sentry): ENOSPC past it. */
+static long ep_watches, ep_max_watches;
+
+static long max_watches(void)
+{
+    long m = __atomic_load_n(&ep_max_watches, __ATOMIC_RELAXED);
+    if (m)
+        return m;
+    m = 1L << 20; /* when the host does not say */
+    FILE *fp = fopen("/proc/sys/fs/epoll/max_user_watches", "re");
+    if (fp) {
+        long v;
+        if (fscanf(fp, "%ld", &v) == 1 && v > 0)
+            m = v;
+        fclose(fp);
+    }
+    __atomic_store_n(&ep_max_watches, m, __ATOMIC_RELAXED);
+    return m;
+}
+
+void eventpoll_set_max_watches(long max)
+{
+    __atomic_store_n(&ep_max_watches, max, __ATOMIC_RELAXED);
+}
+
 /* Under epmutex and ep->mtx. */
 static void ep_remove(struct eventpoll *ep, struct epitem *epi)
 {
@@ -154,6 +181,7 @@ static void ep_remove(struct eventpoll *ep, struct epitem *epi)
     pthread_mutex_unlock(&ep->lock);
     list_del(&epi->node);
     ep->nitems--;
+    __atomic_sub_fetch(&ep_watches, 1, __ATOMIC_RELAXED);
     free(epi);
 }
 
@@ -320,13 +348,20 @@ static int ep_loop_check(struct eventpoll *ep, struct eventpoll *to)
 /* Under epmutex and ep->mtx. */
 static int ep_insert(struct eventpoll *ep, const struct ep_event *ev, struct file *tf, int fd)
 {
+    if (__atomic_add_fetch(&ep_watches, 1, __ATOMIC_RELAXED) > max_watches()) {
+        __atomic_sub_fetch(&ep_watches, 1, __ATOMIC_RELAXED);
+        return -ENOSPC;
+    }
     struct epitem *epi = calloc(1, sizeof(*epi));
-    if (!epi)
+    if (!epi) {
+        __atomic_sub_fetch(&ep_watches, 1, __ATOMIC_RELAXED);
         return -ENOMEM;
+    }
     if (!tf->ep_items) {
         struct list_node *h = malloc(sizeof(*h));
         if (!h) {
             free(epi);
+            __atomic_sub_fetch(&ep_watches, 1, __ATOMIC_RELAXED);
             return -ENOMEM;
         }
         list_init(h);
