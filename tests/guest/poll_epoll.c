@@ -4,7 +4,7 @@
  * and loops, closed and duplicated descriptors, the signal mask of
  * epoll_pwait, wake-ups from another process and another thread, time-outs,
  * a set shared across fork, fdinfo and the descriptor's link, and
- * EPOLLEXCLUSIVE's one wake-up. */
+ * EPOLLEXCLUSIVE's one wake-up, the limit on wake-up paths. */
 #include "fs_util.h"
 
 #include <pthread.h>
@@ -467,6 +467,37 @@ static void test_exclusive(void)
     exclusive_waiters();
 }
 
+/* Wake-up paths: 500 sets that each hold one eventfd may sit in one top
+ * set (500 paths of length 1), not 501: adding the 501st set, or the
+ * eventfd to a 501st nested set, is EINVAL (Linux's reverse_path_check). */
+static void test_paths(void)
+{
+    enum { N = 501 };
+    static int sets[N];
+    int x = (int)sc(SYS_eventfd2, 0, 0), top = (int)sc(SYS_epoll_create1, 0);
+    int ok = 1;
+    for (int i = 0; i < N; i++) {
+        sets[i] = (int)sc(SYS_epoll_create1, 0);
+        ok &= sets[i] >= 0 && ctl(sets[i], EPOLL_CTL_ADD, x, EPOLLIN, 0) == 0;
+    }
+    check(ok, "501 sets hold the eventfd");
+    for (int i = 0; i < N - 1; i++)
+        ok &= ctl(top, EPOLL_CTL_ADD, sets[i], EPOLLIN, 0) == 0;
+    check(ok, "500 of them in one top set");
+    check_err(ctl(top, EPOLL_CTL_ADD, sets[N - 1], EPOLLIN, 0), EINVAL,
+              "the 501st: a path too many");
+    check_ret(ctl(sets[N - 1], EPOLL_CTL_DEL, x, 0, 0), 0, "the eventfd out of the 501st");
+    check_ret(ctl(top, EPOLL_CTL_ADD, sets[N - 1], EPOLLIN, 0), 0, "then it goes in");
+    check_err(ctl(sets[N - 1], EPOLL_CTL_ADD, x, EPOLLIN, 0), EINVAL,
+              "the eventfd into it: a path too many");
+    check_ret(ctl(sets[0], EPOLL_CTL_DEL, x, 0, 0), 0, "one path less");
+    check_ret(ctl(sets[N - 1], EPOLL_CTL_ADD, x, EPOLLIN, 0), 0, "then it goes in");
+    for (int i = 0; i < N; i++)
+        sc(SYS_close, sets[i]);
+    sc(SYS_close, top);
+    sc(SYS_close, x);
+}
+
 int main(void)
 {
     test_errors();
@@ -477,5 +508,6 @@ int main(void)
     test_pwait_mask();
     test_wakeups();
     test_exclusive();
+    test_paths();
     return finish();
 }

@@ -343,6 +343,58 @@ static int ep_loop_check(struct eventpoll *ep, struct eventpoll *to)
     return down + 1 + ep_depth_up(ep->file, 0) > EP_MAX_NESTS ? -ELOOP : 0;
 }
 
+/* ---- wake-up paths (Linux's reverse_path_check) ---- */
+
+/* How many paths of each length may lead from one file up through nested
+ * sets to a set that is in none: any number of length 0 (the file is in a
+ * top set itself), then 500, 100, 50 and 10 (Linux's path_limits), which
+ * bounds the work of one wake-up. */
+static const int path_limits[EP_MAX_NESTS + 1] = { 0, 500, 100, 50, 10 };
+
+/* Count f's paths from depth on: -1 past a limit or too deep. Under epmutex. */
+static int path_count(struct file *f, int depth, int *count)
+{
+    if (depth > EP_MAX_NESTS)
+        return -1;
+    struct list_node *items = f->ep_items;
+    if (!items)
+        return 0;
+    list_for_each(epi, items, struct epitem, fnode)
+    {
+        struct file *up = epi->ep->file;
+        struct list_node *ups = up->ep_items;
+        int r = 0;
+        if (!ups || list_empty(ups))
+            r = depth && ++count[depth] > path_limits[depth] ? -1 : 0;
+        else
+            r = path_count(up, depth + 1, count);
+        if (r)
+            return r;
+    }
+    return 0;
+}
+
+static int path_check_file(struct file *f)
+{
+    int count[EP_MAX_NESTS + 1] = { 0 };
+    return path_count(f, 0, count);
+}
+
+/* Every file that is no set, under ep and the sets nested in it. */
+static int path_check_under(struct eventpoll *ep, int depth)
+{
+    if (depth > EP_MAX_NESTS)
+        return -1;
+    list_for_each(epi, &ep->items, struct epitem, node)
+    {
+        int r = file_is_eventpoll(epi->file) ? path_check_under(epi->file->priv, depth + 1)
+                                             : path_check_file(epi->file);
+        if (r)
+            return r;
+    }
+    return 0;
+}
+
 /* ---- epoll_ctl ---- */
 
 /* Under epmutex and ep->mtx. */
@@ -430,6 +482,8 @@ int eventpoll_ctl(struct file *epf, int op, struct file *tf, int fd, const struc
     struct eventpoll *ep = epf->priv;
     pthread_mutex_lock(&epmutex);
     int r = 0;
+    struct list_node *containers = epf->ep_items;
+    int nested = containers && !list_empty(containers);
     if (op == EPOLL_CTL_ADD && file_is_eventpoll(tf))
         r = ep_loop_check(ep, tf->priv);
     if (r == 0) {
@@ -440,6 +494,14 @@ int eventpoll_ctl(struct file *epf, int op, struct file *tf, int fd, const struc
         case EPOLL_CTL_ADD:
             e.events |= EPOLLERR | EPOLLHUP;
             r = epi ? -EEXIST : ep_insert(ep, &e, tf, fd);
+            /* A set that is nested, or a set added: the wake-up paths of
+             * the files below it, counted with the new item (Linux's
+             * full_check), which goes again if they are too many. */
+            if (r == 0 && (nested || file_is_eventpoll(tf)) &&
+                (file_is_eventpoll(tf) ? path_check_under(tf->priv, 0) : path_check_file(tf))) {
+                ep_remove(ep, ep_find(ep, tf, fd));
+                r = -EINVAL;
+            }
             break;
         case EPOLL_CTL_DEL:
             r = epi ? 0 : -ENOENT;
