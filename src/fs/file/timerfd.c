@@ -19,12 +19,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/timerfd.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "fs/file/anon.h"
 #include "fs/file/file.h"
 #include "fs/file/poll.h"
 #include "fs/file/timerfd.h"
+#include "sched/reactor.h"
 #include "sched/timer.h"
 #include "sched/wait.h"
 #include "sentry/mm.h"
@@ -48,7 +51,115 @@ struct timerfd {
     int64_t expiry;
     int64_t interval; /* 0: one-shot */
     int settime_flags;
+    /* TFD_TIMER_CANCEL_ON_SET on an absolute CLOCK_REALTIME timer (set
+     * under cancel_lock and lock, read under either): in cancel_list. */
+    int might_cancel;
+    int canceled;                /* the clock was set since (lock) */
+    struct timerfd *cancel_next; /* cancel_list (cancel_lock) */
 };
+
+/* ---- the realtime clock set (Linux's timerfd_clock_was_set) ----
+ * The host says when its CLOCK_REALTIME is set (a discontinuous change)
+ * through a host timerfd armed with TFD_TIMER_CANCEL_ON_SET, which the
+ * reactor watches: its callback cancels every timerfd in cancel_list. Lock
+ * order: cancel_lock, then a timerfd's lock. */
+static pthread_mutex_t cancel_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct timerfd *cancel_list;
+static struct host_watch clock_watch;
+static struct waiter clock_waiter;
+static int clock_watching; /* under cancel_lock: 1 watching, -1 cannot */
+
+/* The host timer: absolute, far in the future, canceled by a clock set. */
+static int clock_arm(int fd)
+{
+    struct itimerspec far = { { 0, 0 }, { (time_t)1 << 40, 0 } };
+    return timerfd_settime(fd, TFD_TIMER_ABSTIME | TFD_TIMER_CANCEL_ON_SET, &far, NULL);
+}
+
+/* On the reactor thread: the host timerfd is readable (ECANCELED). */
+static int clock_was_set(struct waiter *w, unsigned key)
+{
+    (void)w, (void)key;
+    uint64_t v;
+    int set = 0;
+    ssize_t n;
+    while ((n = read(clock_watch.fd, &v, sizeof(v))) != -1 || errno == ECANCELED)
+        set |= n == -1;
+    if (!set)
+        return 1;
+    clock_arm(clock_watch.fd);
+    pthread_mutex_lock(&cancel_lock);
+    for (struct timerfd *t = cancel_list; t; t = t->cancel_next) {
+        pthread_mutex_lock(&t->lock);
+        int wake = t->might_cancel && !t->canceled;
+        if (wake) {
+            t->canceled = 1;
+            t->ticks++;
+        }
+        pthread_mutex_unlock(&t->lock);
+        if (wake)
+            wake_up_key(&t->wq, 1, POLLIN);
+    }
+    pthread_mutex_unlock(&cancel_lock);
+    return 1;
+}
+
+/* Start watching the host's clock, once; under cancel_lock. */
+static void clock_watch_start(void)
+{
+    if (clock_watching)
+        return;
+    clock_watching = -1;
+    int fd = timerfd_create(CLOCK_REALTIME, TFD_CLOEXEC | TFD_NONBLOCK);
+    if (fd < 0)
+        return;
+    if (clock_arm(fd) < 0) {
+        close(fd);
+        return;
+    }
+    host_watch_init(&clock_watch, fd);
+    waiter_init(&clock_waiter, clock_was_set, NULL);
+    waitq_add(&clock_watch.wq, &clock_waiter);
+    if (host_watch_start(&clock_watch) == 0)
+        clock_watching = 1;
+}
+
+/* timerfd_setup_cancel: t joins cancel_list for an absolute CLOCK_REALTIME
+ * timer set with TFD_TIMER_CANCEL_ON_SET, or leaves it; either way not
+ * canceled (the new setting is against the clock as it is now). */
+static void setup_cancel(struct timerfd *t, int flags)
+{
+    int want = (t->clockid == CLOCK_REALTIME || t->clockid == CLOCK_REALTIME_ALARM) &&
+               (flags & TIMERFD_ABSTIME) && (flags & TIMERFD_CANCEL_ON_SET);
+    pthread_mutex_lock(&cancel_lock);
+    if (want)
+        clock_watch_start();
+    pthread_mutex_lock(&t->lock);
+    int was = t->might_cancel;
+    t->might_cancel = want;
+    t->canceled = 0;
+    pthread_mutex_unlock(&t->lock);
+    if (want && !was) {
+        t->cancel_next = cancel_list;
+        cancel_list = t;
+    } else if (!want && was) {
+        for (struct timerfd **pp = &cancel_list; *pp; pp = &(*pp)->cancel_next)
+            if (*pp == t) {
+                *pp = t->cancel_next;
+                break;
+            }
+    }
+    pthread_mutex_unlock(&cancel_lock);
+}
+
+/* timerfd_canceled: the clock was set since; taken (under t->lock). */
+static int canceled(struct timerfd *t)
+{
+    if (!t->might_cancel || !t->canceled)
+        return 0;
+    t->canceled = 0;
+    return 1;
+}
 
 int timerfd_clock_ok(int clockid)
 {
@@ -165,6 +276,14 @@ static ssize_t timerfd_read(struct file *f, void *buf, size_t len, off_t *pos)
             return r;
         }
     }
+    /* The clock was set: the ticks do not count and the timer is not
+     * moved on; the caller must look at the clock again. */
+    if (canceled(t)) {
+        t->ticks = 0;
+        t->expired = 0;
+        pthread_mutex_unlock(&t->lock);
+        return -ECANCELED;
+    }
     uint64_t ticks = t->ticks;
     t->ticks = 0;
     rearm_periodic(t, now);
@@ -226,15 +345,19 @@ static long timerfd_ioctl(struct file *f, unsigned long req, uint64_t arg)
     if (!ticks)
         return -EINVAL;
     pthread_mutex_lock(&t->lock);
-    t->ticks = ticks;
+    int r = canceled(t) ? -ECANCELED : 0;
+    if (r == 0)
+        t->ticks = ticks;
     pthread_mutex_unlock(&t->lock);
-    wake_up_key(&t->wq, 1, POLLIN);
-    return 0;
+    if (r == 0)
+        wake_up_key(&t->wq, 1, POLLIN);
+    return r;
 }
 
 static void timerfd_release(struct file *f)
 {
     struct timerfd *t = f->priv;
+    setup_cancel(t, 0);
     ktimer_cancel(&t->timer);
     waitq_destroy(&t->wq);
     pthread_mutex_destroy(&t->lock);
@@ -280,6 +403,7 @@ int timerfd_clockid(struct file *f)
 int timerfd_set(struct file *f, int flags, const struct itimerspec *nv, struct itimerspec *old)
 {
     struct timerfd *t = f->priv;
+    setup_cancel(t, flags);
     pthread_mutex_lock(&t->lock);
     /* What it was: a periodic timer that fired first moves on, without
      * counting (do_timerfd_settime). */
