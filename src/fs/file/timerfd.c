@@ -189,14 +189,26 @@ static int64_t now_on(clockid_t clock)
     return ktime_of_ts(&ts);
 }
 
-/* The timer fires if its time has come (Linux's timerfd_tmrproc). */
-static void update(struct timerfd *t, int64_t now)
+/* The timer fires if its time has come (Linux's timerfd_tmrproc): 1 if
+ * it did now. Whoever finds it so before the timer thread does wakes the
+ * queue (fire_found), so that epoll's items hear of it as they would of
+ * Linux's hrtimer. */
+static int update(struct timerfd *t, int64_t now)
 {
     if (t->active && now >= t->expiry) {
         t->active = 0;
         t->expired = 1;
         t->ticks++;
+        return 1;
     }
+    return 0;
+}
+
+/* After update found the expiry (outside t->lock). */
+static void fire_found(struct timerfd *t, int fired)
+{
+    if (fired)
+        wake_up_key(&t->wq, 1, POLLIN);
 }
 
 /* hrtimer_forward_now: move the expiry past now by whole intervals;
@@ -300,9 +312,10 @@ static unsigned timerfd_poll(struct file *f, struct poll_table *pt)
     if (pt)
         poll_wait(pt, &t->wq);
     pthread_mutex_lock(&t->lock);
-    update(t, now_on(t->clock));
+    int fired = update(t, now_on(t->clock));
     unsigned ev = t->ticks ? POLLIN : 0;
     pthread_mutex_unlock(&t->lock);
+    fire_found(t, fired);
     return ev;
 }
 
