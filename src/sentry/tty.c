@@ -65,12 +65,21 @@ static struct tty *tty_of(struct task *t)
     return t->proc->sandbox->tty;
 }
 
+/* Writes check only with TOSTOP set, which is the host terminal's. */
+static int tostop(struct tty *tty)
+{
+    struct termios tio;
+    return ioctl(tty->host_fd, TCGETS, &tio) == 0 && (tio.c_lflag & TOSTOP);
+}
+
 /* Linux's __tty_check_change: a process of tty's session outside its
  * foreground group may not read (sig SIGTTIN) or change the terminal
  * (SIGTTOU). Such a call sends sig to the caller's group and restarts
  * once the group is continued; with sig ignored or blocked, a read gives
- * EIO and a change goes ahead; an orphaned group gets EIO. */
-static int check_change(struct task *t, struct tty *tty, int sig)
+ * EIO and a change goes ahead; an orphaned group gets EIO. if_tostop: a
+ * write, checked only with TOSTOP set (asked of the host for a background
+ * writer only, not on every write). */
+static int check_change(struct task *t, struct tty *tty, int sig, int if_tostop)
 {
     struct process *p = t->proc;
     struct sandbox *box = p->sandbox;
@@ -79,7 +88,7 @@ static int check_change(struct task *t, struct tty *tty, int sig)
     int mine = p->tty == tty && fg && pgrp != fg;
     int orphaned = mine && pgrp_orphaned_locked(box, pgrp, NULL);
     pthread_mutex_unlock(&box->tasklist);
-    if (!mine)
+    if (!mine || (if_tostop && !tostop(tty)))
         return 0;
     if (signal_ignored_or_blocked(t, sig))
         return sig == SIGTTIN ? -EIO : 0;
@@ -91,27 +100,16 @@ static int check_change(struct task *t, struct tty *tty, int sig)
 
 static ssize_t tty_read(struct file *f, void *buf, size_t len, off_t *pos)
 {
-    int r = check_change(current_task, tty_of(current_task), SIGTTIN);
+    int r = check_change(current_task, tty_of(current_task), SIGTTIN, 0);
     return r < 0 ? r : stream_ops->read(f, buf, len, pos);
-}
-
-/* Writes check only with TOSTOP set, which is the host terminal's. */
-static int tostop(struct tty *tty)
-{
-    struct termios tio;
-    return ioctl(tty->host_fd, TCGETS, &tio) == 0 && (tio.c_lflag & TOSTOP);
 }
 
 static ssize_t tty_write(struct file *f, const void *buf, size_t len, off_t *pos)
 {
     struct task *t = current_task;
     struct tty *tty = tty_of(t);
-    if (tostop(tty)) {
-        int r = check_change(t, tty, SIGTTOU);
-        if (r < 0)
-            return r;
-    }
-    return stream_ops->write(f, buf, len, pos);
+    int r = check_change(t, tty, SIGTTOU, 1);
+    return r < 0 ? r : stream_ops->write(f, buf, len, pos);
 }
 
 /* ---- the job-control ioctls ---- */
@@ -135,7 +133,7 @@ static int session_of_pgrp_locked(struct sandbox *box, int pgrp)
 
 static long tiocspgrp(struct task *t, struct tty *tty, uint64_t arg)
 {
-    long r = check_change(t, tty, SIGTTOU);
+    long r = check_change(t, tty, SIGTTOU, 0);
     if (r == -EIO)
         return -ENOTTY;
     if (r)
@@ -270,7 +268,7 @@ static long host_set(struct task *t, struct tty *tty, unsigned long req, uint64_
                      int change)
 {
     if (change) {
-        long r = check_change(t, tty, SIGTTOU);
+        long r = check_change(t, tty, SIGTTOU, 0);
         if (r)
             return r;
     }
@@ -285,7 +283,7 @@ static long host_set(struct task *t, struct tty *tty, unsigned long req, uint64_
  * job-control check. */
 static long host_value(struct task *t, struct tty *tty, unsigned long req, uint64_t arg)
 {
-    long r = check_change(t, tty, SIGTTOU);
+    long r = check_change(t, tty, SIGTTOU, 0);
     if (r)
         return r;
     return ioctl(tty->host_fd, req, (unsigned long)(int)arg) < 0 ? -errno : 0;
