@@ -97,6 +97,10 @@ struct sysmsg {
     uint64_t sc_nr;
     uint64_t sc_args[6];
     int64_t sc_ret;
+    /* The stub's own: the FS and GS bases it last set with arch_prctl,
+     * where the kernel does not manage rdfsbase/wrfsbase (stub.c). Never
+     * read by the sentry. */
+    uint64_t fs_set, gs_set;
     /* Buffers for requests whose arguments are pointers (recvmsg's msghdr,
      * iovec, data and control buffer): laid out by the sentry, at addresses
      * as the stub sees them. */

@@ -23,6 +23,10 @@
 #include "platform/sysmsg.h"
 
 #define MSG_DONTWAIT_ 0x40
+#define ARCH_SET_GS_ 0x1001
+#define ARCH_SET_FS_ 0x1002
+#define AT_HWCAP2_ 26
+#define HWCAP2_FSGSBASE_ (1UL << 1)
 #define MINCORE_MAX 512 /* STUB_MINCORE_MAX: the sysmsg scratch space */
 #ifndef PROT_SEM
 #define PROT_SEM 0x8
@@ -121,14 +125,51 @@ static inline void wrgsbase(uint64_t v)
     __asm__ volatile("wrgsbase %0" ::"r"(v) : "memory");
 }
 
+/* Whether the kernel manages the FS and GS bases that rdfsbase and
+ * wrfsbase read and write (AT_HWCAP2 has HWCAP2_FSGSBASE). Without it the
+ * instructions may still run (the CPU allows them, as under some
+ * paravirtualised kernels) while the kernel's context switch puts back the
+ * bases it knows of, so a base set with wrfsbase is lost at the thread's
+ * next switch: then the bases go through arch_prctl, and the page keeps
+ * what was set last (sysmsg.fs_set, gs_set), so that a trap costs no
+ * extra call while the guest leaves its bases alone. */
+static int fsgsbase;
+
+static void bases_get(struct sysmsg *m, struct guest_regs *r)
+{
+    if (fsgsbase) {
+        r->fs_base = rdfsbase();
+        r->gs_base = rdgsbase();
+    } else {
+        r->fs_base = m->fs_set;
+        r->gs_base = m->gs_set;
+    }
+}
+
+static void bases_set(struct sysmsg *m, const struct guest_regs *r)
+{
+    if (fsgsbase) {
+        wrfsbase(r->fs_base);
+        wrgsbase(r->gs_base);
+        return;
+    }
+    /* A base the kernel refuses (not a user address) leaves the old one,
+     * as the sentry's arch_prctl would have refused it. */
+    if (r->fs_base != m->fs_set && sc2(__NR_arch_prctl, ARCH_SET_FS_, r->fs_base) == 0)
+        m->fs_set = r->fs_base;
+    if (r->gs_base != m->gs_set && sc2(__NR_arch_prctl, ARCH_SET_GS_, r->gs_base) == 0)
+        m->gs_set = r->gs_base;
+}
+
 static inline int in_stub_text(uint64_t ip)
 {
     return ip >= STUB_BASE && ip < (uint64_t)(uintptr_t)stub_text_end;
 }
 
 /* The guest's registers from the signal frame into its sysmsg page. */
-static void save_regs(struct guest_regs *r, const struct sigcontext *g, int sig)
+static void save_regs(struct sysmsg *m, const struct sigcontext *g, int sig)
 {
+    struct guest_regs *r = &m->regs;
     r->r8 = g->r8;
     r->r9 = g->r9;
     r->r10 = g->r10;
@@ -148,8 +189,7 @@ static void save_regs(struct guest_regs *r, const struct sigcontext *g, int sig)
     r->rip = g->rip;
     r->eflags = g->eflags;
     r->orig_rax = sig == SIGSYS ? g->rax : (uint64_t)-1;
-    r->fs_base = rdfsbase();
-    r->gs_base = rdgsbase();
+    bases_get(m, r);
 }
 
 /* SMC_MAPFD: receive the descriptor tagged m->sc_nr, map it, close it.
@@ -245,8 +285,9 @@ static void fast_return(struct sysmsg *m, const struct guest_regs *r, const stru
  * the thread was interrupted on its way back (in stub_return's window),
  * which counts as an interrupt of the guest at the frame's registers. The
  * FS and GS bases and the FP state are the guest's already. */
-static void frame_regs(struct guest_regs *r, const struct return_frame *f)
+static void frame_regs(struct sysmsg *m, const struct return_frame *f)
 {
+    struct guest_regs *r = &m->regs;
     r->r15 = f->r15;
     r->r14 = f->r14;
     r->r13 = f->r13;
@@ -266,8 +307,7 @@ static void frame_regs(struct guest_regs *r, const struct return_frame *f)
     r->eflags = f->rflags;
     r->rsp = f->rsp;
     r->orig_rax = (uint64_t)-1;
-    r->fs_base = rdfsbase();
-    r->gs_base = rdgsbase();
+    bases_get(m, r);
 }
 
 static inline int in_return_window(uint64_t ip)
@@ -373,17 +413,17 @@ static void handler(int sig, siginfo_t *si, void *ucv)
     m->ev.addr = 0;
     m->ev.arch = 0;
     if (from_frame) {
-        frame_regs(r, (const struct return_frame *)(const void *)m->frame);
+        frame_regs(m, (const struct return_frame *)(const void *)m->frame);
         set_interrupt_event(m);
     } else if (sig == SIGSYS) {
-        save_regs(r, g, sig);
+        save_regs(m, g, sig);
         m->ev.kind = EV_SYSCALL;
         m->ev.arch = si->si_arch;
     } else if (sig == STUB_INTERRUPT_SIG) {
-        save_regs(r, g, sig);
+        save_regs(m, g, sig);
         m->ev.kind = EV_INTERRUPT;
     } else {
-        save_regs(r, g, sig);
+        save_regs(m, g, sig);
         m->ev.kind = EV_FAULT;
         m->ev.addr = (uint64_t)(uintptr_t)si->si_addr;
     }
@@ -397,8 +437,7 @@ static void handler(int sig, siginfo_t *si, void *ucv)
     const struct _fpstate *fp = (const struct _fpstate *)g->fpstate;
     if (sig != STUB_INTERRUPT_SIG) {
         if (fp && fp->sw_reserved.magic1 == FP_XSTATE_MAGIC1_ && ((uintptr_t)fp & 63) == 0) {
-            wrfsbase(r->fs_base);
-            wrgsbase(r->gs_base);
+            bases_set(m, r);
             fast_return(m, r, g, (r->eflags & GUEST_FLAGS_MASK) | 0x202, fp);
         }
         /* The slow way back (rt_sigreturn) has no window: the interrupt
@@ -414,8 +453,7 @@ static void handler(int sig, siginfo_t *si, void *ucv)
     }
     /* The interrupt's own handler runs with every signal blocked: one that
      * comes meanwhile lands at the guest's instruction after rt_sigreturn. */
-    wrfsbase(r->fs_base);
-    wrgsbase(r->gs_base);
+    bases_set(m, r);
     load_regs(g, r, (r->eflags & GUEST_FLAGS_MASK) | 0x202);
 }
 
@@ -722,6 +760,15 @@ static void install_filter(void)
         at = when_nr((uint32_t)plain[i]);
         end_nr(at);
     }
+    /* The FS and GS bases of the calling thread (bases_set); the kernel
+     * refuses what is not a user address. */
+    at = when_nr(__NR_arch_prctl);
+    require_hi0(0);
+    ld(ARG_LO(0));
+    op(BPF_JMP | BPF_JEQ | BPF_K, ARCH_SET_FS_, 2, 0); /* past the require */
+    require_eq(ARCH_SET_GS_);
+    end_nr(at);
+
     at = when_nr(__NR_prctl);
     ld(ARG_LO(0));
     require_eq(PR_SET_PDEATHSIG);
@@ -754,6 +801,8 @@ static __attribute__((noreturn)) void thread_start(unsigned slot)
 {
     struct sysmsg *m = slot_msg(slot);
     sc1(__NR_set_tid_address, &m->state);
+    /* Not a user address: the first return sets both bases (bases_set). */
+    m->fs_set = m->gs_set = ~0ULL;
     stack_t ss = { .ss_sp = (void *)(uintptr_t)(SIGSTACK_BASE + slot * SIGSTACK_SIZE),
                    .ss_flags = 0,
                    .ss_size = SIGSTACK_SIZE };
@@ -820,6 +869,12 @@ void stub_main(long *sp)
     long argc = sp[0];
     char **argv = (char **)(sp + 1);
     ptrace_mode = argc > 1 && argv[1][0] == 'p';
+    long *p = sp + 1 + argc + 1;
+    while (*p)
+        p++; /* the environment */
+    for (p++; p[0]; p += 2)
+        if (p[0] == AT_HWCAP2_)
+            fsgsbase = (p[1] & HWCAP2_FSGSBASE_) != 0;
     spawner_pid = sc0(__NR_getppid);
 
     long r = sc6(__NR_mmap, SYSMSG_BASE, STUB_MAX_THREADS * SYSMSG_SIZE, PROT_READ | PROT_WRITE,
