@@ -275,15 +275,18 @@ static long do_select(struct task *t, int n, uint64_t uin, uint64_t uout, uint64
             int fd = p[i].fd;
             uint64_t bit = 1ULL << (fd % 64);
             short rv = p[i].revents, ev = p[i].events;
-            if ((ev & POLLIN) && (rv & (POLLIN | POLLRDNORM | POLLHUP | POLLERR))) {
+            /* A descriptor closed while select waited (POLLNVAL) is
+             * ready in every set it was asked for, as Linux's POLLIN_SET,
+             * POLLOUT_SET and POLLEX_SET say. */
+            if ((ev & POLLIN) && (rv & (POLLIN | POLLRDNORM | POLLHUP | POLLERR | POLLNVAL))) {
                 in[fd / 64] |= bit;
                 count++;
             }
-            if ((ev & POLLOUT) && (rv & (POLLOUT | POLLWRNORM | POLLERR))) {
+            if ((ev & POLLOUT) && (rv & (POLLOUT | POLLWRNORM | POLLERR | POLLNVAL))) {
                 out[fd / 64] |= bit;
                 count++;
             }
-            if ((ev & POLLPRI) && (rv & POLLPRI)) {
+            if ((ev & POLLPRI) && (rv & (POLLPRI | POLLNVAL))) {
                 ex[fd / 64] |= bit;
                 count++;
             }
