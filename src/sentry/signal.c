@@ -573,35 +573,46 @@ int signal_from_host(struct process *p, int sig)
     return 1;
 }
 
-/* The live processes of group pgid, with references, in list (the first
- * max of them): how many. */
-static int pgrp_members(struct sandbox *box, int pgid, struct process **list, int max)
+/* The live processes of group pgid, with references, in a new array (free
+ * it; NULL with *n 0 when there are none or no memory for them). */
+static struct process **pgrp_members(struct sandbox *box, int pgid, int *n)
 {
-    int n = 0;
+    struct process **list = NULL;
+    int cap = 0;
+    *n = 0;
     pthread_mutex_lock(&box->tasklist);
     list_for_each(q, &box->procs, struct process, pid_node)
     {
-        if (q->pgid == pgid && q->state == PROC_ALIVE && n < max)
-            list[n++] = process_get(q);
+        if (q->pgid != pgid || q->state != PROC_ALIVE)
+            continue;
+        if (*n == cap) {
+            struct process **v = realloc(list, (size_t)(cap ? 2 * cap : 16) * sizeof(*v));
+            if (!v)
+                break;
+            list = v;
+            cap = cap ? 2 * cap : 16;
+        }
+        list[(*n)++] = process_get(q);
     }
     pthread_mutex_unlock(&box->tasklist);
-    return n;
+    return list;
 }
 
 void signal_pgrp(struct sandbox *box, int pgid, int sig)
 {
-    struct process *list[256];
-    int n = pgrp_members(box, pgid, list, (int)ARRAY_SIZE(list));
+    int n;
+    struct process **list = pgrp_members(box, pgid, &n);
     for (int i = 0; i < n; i++) {
         signal_process(list[i], sig);
         process_put(list[i]);
     }
+    free(list);
 }
 
 int signal_pgrp_from_host(struct sandbox *box, int pgid, int sig)
 {
-    struct process *list[256];
-    int n = pgrp_members(box, pgid, list, (int)ARRAY_SIZE(list)), init_default = 0;
+    int n, init_default = 0;
+    struct process **list = pgrp_members(box, pgid, &n);
     struct sig_info info = { .code = 0x80 /* SI_KERNEL, as a terminal's */ };
     for (int i = 0; i < n; i++) {
         struct process *q = list[i];
@@ -620,6 +631,7 @@ int signal_pgrp_from_host(struct sandbox *box, int pgid, int sig)
         }
         process_put(q);
     }
+    free(list);
     return init_default;
 }
 
