@@ -802,6 +802,22 @@ static int deliver_idle(struct task *t, long ret)
     return idle;
 }
 
+/* Clear t's interrupt once its signals are dealt with, then look again:
+ * a signal that came after the scan set the interrupt before this clear,
+ * and would otherwise wait for the guest's next trap. What is still
+ * pending and unblocked then has a handler (signal_unblocked took the
+ * rest), or is a stop to take: the next turn delivers it. */
+static void interrupt_settle(struct task *t)
+{
+    task_interrupt_clear(t);
+    struct process *p = t->proc;
+    pthread_mutex_lock(&p->lock);
+    int left = ((t->pending.set | p->shared_pending.set) & ~t->sigmask) || t->stop_pending;
+    pthread_mutex_unlock(&p->lock);
+    if (left)
+        task_interrupt(t);
+}
+
 long signal_deliver(struct task *t, long ret, int in_syscall)
 {
     /* The common case, in one lock instead of the walk below. */
@@ -824,12 +840,9 @@ long signal_deliver(struct task *t, long ret, int in_syscall)
     struct sig_info info;
     for (int sig; !dead && frames < GUEST_NSIG && (sig = dequeue_handled(t, &act, &info)); frames++)
         ret = deliver_one(t, sig, &act, &info, ret, in_syscall && frames == 0, &dead);
-    if (frames) {
-        if (!signal_handler_pending(t))
-            task_interrupt_clear(t);
+    interrupt_settle(t);
+    if (frames)
         return ret;
-    }
-    task_interrupt_clear(t);
     if (t->restore_sigmask) {
         task_set_sigmask(t, t->saved_sigmask);
         t->restore_sigmask = 0;
