@@ -10,10 +10,12 @@
 #ifndef IPC_IPC_H
 #define IPC_IPC_H
 
+#include <pthread.h>
 #include <stdint.h>
 
 struct creds;
 struct process;
+struct strbuf;
 
 /* ipcperms' access masks (linux/stat.h). */
 #define S_IRUGO 0444
@@ -55,6 +57,13 @@ struct ipc_obj *ipc_ids_find(struct ipc_ids *ids, int id);
 struct ipc_obj *ipc_ids_at(struct ipc_ids *ids, int idx);
 /* The highest index in use, or -1 (Linux's ipc_get_maxidx). */
 int ipc_ids_max_idx(const struct ipc_ids *ids);
+/* The object at the lowest index >= *idx, which it sets to that index, or
+ * NULL: a walk of the table in index order (Linux's sysvipc_find_ipc). */
+struct ipc_obj *ipc_ids_next(struct ipc_ids *ids, int *idx);
+/* A /proc/sysvipc file: header, then line() of each object of ids in
+ * index order under lock (the kind's). 0 or -ENOMEM. */
+int ipc_ids_show(struct strbuf *out, const char *header, struct ipc_ids *ids, pthread_mutex_t *lock,
+                 void (*line)(struct strbuf *out, const struct ipc_obj *p));
 
 /* New object's owner and mode (the low nine bits of flag). */
 void ipc_obj_init(struct ipc_obj *p, int32_t key, int flag, const struct creds *c);
@@ -80,6 +89,15 @@ void ipc_perm_set(struct ipc_obj *p, const struct ipc64_perm_k *in);
 
 /* The realtime clock's seconds (the objects' times). */
 int64_t ipc_now(void);
+
+/* /proc/sysvipc/{msg,sem,shm}: the header line, then one line per object
+ * in index order, in Linux's formats (sysvipc_*_proc_show), with pids as
+ * the sandbox's pid namespace numbers them and the sandbox's uids and
+ * gids. procfs, below this layer, calls them through procfs_sysvipc_gen
+ * (set at start-up). 0 or -ENOMEM. */
+int ipc_msg_proc_show(struct strbuf *out);
+int ipc_sem_proc_show(struct strbuf *out);
+int ipc_shm_proc_show(struct strbuf *out);
 
 /* A process's last thread has exited: its semaphore undo records are
  * applied and dropped (Linux's exit_sem). */

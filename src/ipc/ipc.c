@@ -2,12 +2,14 @@
  * (Linux's ipc/util.c), see include/ipc/ipc.h. */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ipc.h>
 #include <sys/stat.h>
 #include <time.h>
 
+#include "fs/procfs/procfs.h"
 #include "ipc/ipc.h"
 #include "sentry/creds.h"
 
@@ -92,6 +94,28 @@ int ipc_ids_max_idx(const struct ipc_ids *ids)
         if (ids->slot[i])
             return i;
     return -1;
+}
+
+struct ipc_obj *ipc_ids_next(struct ipc_ids *ids, int *idx)
+{
+    for (int i = *idx < 0 ? 0 : *idx; i < ids->cap; i++)
+        if (ids->slot[i]) {
+            *idx = i;
+            return ids->slot[i];
+        }
+    return NULL;
+}
+
+int ipc_ids_show(struct strbuf *out, const char *header, struct ipc_ids *ids, pthread_mutex_t *lock,
+                 void (*line)(struct strbuf *out, const struct ipc_obj *p))
+{
+    strbuf_printf(out, "%s", header);
+    pthread_mutex_lock(lock);
+    int i = 0;
+    for (struct ipc_obj *p; (p = ipc_ids_next(ids, &i)); i++)
+        line(out, p);
+    pthread_mutex_unlock(lock);
+    return out->oom ? -ENOMEM : 0;
 }
 
 void ipc_obj_init(struct ipc_obj *p, int32_t key, int flag, const struct creds *c)

@@ -13,6 +13,7 @@
 #include <sys/msg.h>
 #include <sys/stat.h>
 
+#include "fs/procfs/procfs.h"
 #include "ipc/ipc.h"
 #include "sched/wait.h"
 #include "sentry/kernel.h"
@@ -450,4 +451,23 @@ long sys_msgctl(struct task *t, const struct sysargs *a)
     default:
         return -EINVAL;
     }
+}
+
+static void msg_proc_line(struct strbuf *out, const struct ipc_obj *p)
+{
+    const struct msg_queue *q = (const struct msg_queue *)p;
+    strbuf_printf(out, "%10d %10d  %4o  %10lu %10lu %5u %5u %5u %5u %5u %5u %10llu %10llu %10llu\n",
+                  p->key, p->id, p->mode, (unsigned long)q->cbytes, (unsigned long)q->qnum,
+                  (unsigned)q->lspid, (unsigned)q->lrpid, p->uid, p->gid, p->cuid, p->cgid,
+                  (unsigned long long)q->stime, (unsigned long long)q->rtime,
+                  (unsigned long long)q->ctime);
+}
+
+int ipc_msg_proc_show(struct strbuf *out)
+{
+    return ipc_ids_show(
+        out,
+        "       key      msqid perms      cbytes       qnum lspid lrpid   uid   gid "
+        " cuid  cgid      stime      rtime      ctime\n",
+        &msg_ids, &msg_lock, msg_proc_line);
 }

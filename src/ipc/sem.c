@@ -14,6 +14,7 @@
 #include <sys/sem.h>
 #include <sys/stat.h>
 
+#include "fs/procfs/procfs.h"
 #include "ipc/ipc.h"
 #include "sched/wait.h"
 #include "sentry/kernel.h"
@@ -579,4 +580,20 @@ void ipc_sem_exit(struct process *p)
         }
     }
     pthread_mutex_unlock(&sem_lock);
+}
+
+static void sem_proc_line(struct strbuf *out, const struct ipc_obj *p)
+{
+    const struct sem_set *s = (const struct sem_set *)p;
+    strbuf_printf(out, "%10d %10d  %4o %10u %5u %5u %5u %5u %10llu %10llu\n", p->key, p->id,
+                  p->mode, (unsigned)s->nsems, p->uid, p->gid, p->cuid, p->cgid,
+                  (unsigned long long)s->otime, (unsigned long long)s->ctime);
+}
+
+int ipc_sem_proc_show(struct strbuf *out)
+{
+    return ipc_ids_show(out,
+                        "       key      semid perms      nsems   uid   gid  cuid  cgid      otime "
+                        "     ctime\n",
+                        &sem_ids, &sem_lock, sem_proc_line);
 }

@@ -25,6 +25,7 @@
 #include <sys/stat.h>
 
 #include "fs/file/file.h"
+#include "fs/procfs/procfs.h"
 #include "fs/vfs/vfs.h"
 #include "ipc/ipc.h"
 #include "sched/wait.h"
@@ -501,4 +502,70 @@ long sys_shmctl(struct task *t, const struct sysargs *a)
     default:
         return -EINVAL;
     }
+}
+
+/* A segment as /proc/sysvipc/shm shows it, taken under shm_lock, with a
+ * reference to its memfd's inode, whose pages (rss) are asked for once
+ * shm_lock is dropped (no file system lock is taken under it). */
+struct shm_row {
+    struct ipc_obj perm;
+    uint64_t segsz, nattch;
+    int64_t atime, dtime, ctime;
+    int cpid, lpid;
+    struct inode *inode;
+};
+
+/* The segments in index order (*n of them, each with an inode reference),
+ * or NULL without memory. */
+static struct shm_row *shm_rows(int *n)
+{
+    pthread_mutex_lock(&shm_lock);
+    struct shm_row *rows = calloc((size_t)shm_ids.in_use + 1, sizeof(*rows));
+    int k = 0, i = 0;
+    for (struct ipc_obj *p; rows && (p = ipc_ids_next(&shm_ids, &i)); i++) {
+        const struct shm_seg *s = seg_of(p);
+        rows[k] = (struct shm_row){ .perm = s->perm,
+                                    .segsz = s->segsz,
+                                    .nattch = seg_nattch(s),
+                                    .atime = s->atime,
+                                    .dtime = s->dtime,
+                                    .ctime = s->ctime,
+                                    .cpid = s->cpid,
+                                    .lpid = s->lpid,
+                                    .inode = s->backing->inode };
+        inode_get(rows[k++].inode);
+    }
+    pthread_mutex_unlock(&shm_lock);
+    *n = k;
+    return rows;
+}
+
+/* rss: the bytes of the pages the segment's host memfd holds (its
+ * st_blocks, which the host counts whether a page is resident or
+ * swapped out); swap: 0, as the host does not say which are swapped. */
+int ipc_shm_proc_show(struct strbuf *out)
+{
+    strbuf_printf(out, "       key      shmid perms                  size  cpid  lpid nattch   uid "
+                       "  gid  cuid  cgid      atime      dtime      ctime                   rss "
+                       "                 swap\n");
+    int n;
+    struct shm_row *rows = shm_rows(&n);
+    if (!rows)
+        return -ENOMEM;
+    for (int k = 0; k < n; k++) {
+        const struct shm_row *r = &rows[k];
+        struct stat st;
+        uint64_t rss = vfs_getattr(r->inode, &st) == 0 ? (uint64_t)st.st_blocks * 512 : 0;
+        inode_put(r->inode);
+        strbuf_printf(out,
+                      "%10d %10d  %4o %21lu %5u %5u  %5lu %5u %5u %5u %5u %10llu %10llu %10llu "
+                      "%21lu %21lu\n",
+                      r->perm.key, r->perm.id, r->perm.mode, (unsigned long)r->segsz,
+                      (unsigned)r->cpid, (unsigned)r->lpid, (unsigned long)r->nattch, r->perm.uid,
+                      r->perm.gid, r->perm.cuid, r->perm.cgid, (unsigned long long)r->atime,
+                      (unsigned long long)r->dtime, (unsigned long long)r->ctime,
+                      (unsigned long)rss, 0UL);
+    }
+    free(rows);
+    return out->oom ? -ENOMEM : 0;
 }

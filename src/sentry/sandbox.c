@@ -19,8 +19,10 @@
 
 #include "fs/file/file.h"
 #include "fs/pathop.h"
+#include "fs/procfs/procfs.h"
 #include "fs/setup.h"
 #include "fs/vfs/vfs.h"
+#include "ipc/ipc.h"
 #include "loader/exec.h"
 #include "platform/platform.h"
 #include "sentry/kernel.h"
@@ -156,6 +158,10 @@ static int sandbox_init(struct sandbox *box, const struct sandbox_opts *o, struc
     box->run_vfork_child = task_run_vfork_child;
     box->init_stopped = init_stopped;
     task_block_hook = task_blocking;
+    /* System V IPC lies above procfs. */
+    procfs_sysvipc_gen[PROCFS_SYSVIPC_MSG] = ipc_msg_proc_show;
+    procfs_sysvipc_gen[PROCFS_SYSVIPC_SEM] = ipc_sem_proc_show;
+    procfs_sysvipc_gen[PROCFS_SYSVIPC_SHM] = ipc_shm_proc_show;
     box->done_fd = eventfd(0, EFD_CLOEXEC);
     struct task *t = box->done_fd < 0 ? NULL : process_new_init(box);
     if (!t) {

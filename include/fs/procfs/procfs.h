@@ -98,6 +98,13 @@ int procfs_gen_pid_max(struct strbuf *out);
 int procfs_gen_boot_id(struct strbuf *out); /* random/boot_id: fixed per sandbox */
 int procfs_gen_uuid(struct strbuf *out);    /* random/uuid: fresh each call */
 
+/* ---- /proc/sysvipc/{msg,sem,shm} ----
+ * The generators of their whole text, by kind (ipc_msg_proc_show ...):
+ * System V IPC lies above the file systems, so start-up sets them. NULL:
+ * the file does not open (-ENOENT). */
+enum { PROCFS_SYSVIPC_MSG, PROCFS_SYSVIPC_SEM, PROCFS_SYSVIPC_SHM, PROCFS_SYSVIPC_KINDS };
+extern int (*procfs_sysvipc_gen[PROCFS_SYSVIPC_KINDS])(struct strbuf *out);
+
 /* The last pid the sandbox handed out (sb->next_pid - 1, under sb->lock). */
 int procfs_last_pid(struct sandbox *box);
 

@@ -213,6 +213,16 @@ GLOBAL(g_inotify_instances,
        strbuf_printf(out, "%d\n", INOTIFY_MAX_USER_INSTANCES) < 0 ? -ENOMEM : 0)
 GLOBAL(g_inotify_watches, strbuf_printf(out, "%d\n", inotify_max_user_watches()) < 0 ? -ENOMEM : 0)
 
+int (*procfs_sysvipc_gen[PROCFS_SYSVIPC_KINDS])(struct strbuf *out);
+
+static int gen_sysvipc(struct strbuf *out, int kind)
+{
+    return procfs_sysvipc_gen[kind] ? procfs_sysvipc_gen[kind](out) : -ENOENT;
+}
+GLOBAL(g_sysvipc_msg, gen_sysvipc(out, PROCFS_SYSVIPC_MSG))
+GLOBAL(g_sysvipc_sem, gen_sysvipc(out, PROCFS_SYSVIPC_SEM))
+GLOBAL(g_sysvipc_shm, gen_sysvipc(out, PROCFS_SYSVIPC_SHM))
+
 /* ---- the tables ---- */
 
 enum { LINK_EXE, LINK_CWD, LINK_ROOT };
@@ -251,6 +261,14 @@ static const struct proc_entry sys_dir[] = {
     { NULL, 0, 0, NULL, NULL, 0 },
 };
 
+/* In Linux's order of names (a proc_dir_entry's subdirectory). */
+static const struct proc_entry sysvipc_dir[] = {
+    { "msg", PK_FILE, 0444, g_sysvipc_msg, NULL, 0 },
+    { "sem", PK_FILE, 0444, g_sysvipc_sem, NULL, 0 },
+    { "shm", PK_FILE, 0444, g_sysvipc_shm, NULL, 0 },
+    { NULL, 0, 0, NULL, NULL, 0 },
+};
+
 static const struct proc_entry root_dir[] = {
     { "self", PK_SELF, 0777, NULL, NULL, 0 },
     { "thread-self", PK_SELF, 0777, NULL, NULL, 1 },
@@ -263,6 +281,7 @@ static const struct proc_entry root_dir[] = {
     { "filesystems", PK_FILE, 0444, gen_filesystems, NULL, 0 },
     { "mounts", PK_SELF, 0777, NULL, NULL, 2 },
     { "sys", PK_DIR, 0555, NULL, sys_dir, 0 },
+    { "sysvipc", PK_DIR, 0555, NULL, sysvipc_dir, 0 },
     { NULL, 0, 0, NULL, NULL, 0 },
 };
 
@@ -290,8 +309,8 @@ static const struct proc_entry pid_dir[] = {
 /* An entry's position among all tables, for its inode number. */
 static uint64_t entry_index(const struct proc_entry *e)
 {
-    static const struct proc_entry *const tables[] = { root_dir, sys_dir, kernel_dir, random_dir,
-                                                       pid_dir };
+    static const struct proc_entry *const tables[] = { root_dir,   sys_dir, kernel_dir,
+                                                       random_dir, pid_dir, sysvipc_dir };
     uint64_t base = 0;
     for (size_t k = 0; k < ARRAY_SIZE(tables); k++) {
         size_t n = 0;
@@ -305,7 +324,16 @@ static uint64_t entry_index(const struct proc_entry *e)
 }
 
 static const struct inode_ops proc_iops;
-static const struct file_ops proc_file_ops, proc_dir_ops;
+static const struct file_ops proc_file_ops, proc_pde_file_ops, proc_dir_ops;
+
+/* A file Linux makes with proc_create (the top directory's and
+ * sysvipc's), not a /proc/PID or sysctl one: its writes are pde_write's. */
+static int is_pde(const struct proc_entry *e)
+{
+    return e && e->kind == PK_FILE &&
+           ((e >= root_dir && e < root_dir + ARRAY_SIZE(root_dir)) ||
+            (e >= sysvipc_dir && e < sysvipc_dir + ARRAY_SIZE(sysvipc_dir)));
+}
 
 static struct inode *proc_inode_new(struct super_block *sb, int kind, const struct proc_entry *e,
                                     int pid, int fd, int info)
@@ -338,7 +366,7 @@ static struct inode *proc_inode_new(struct super_block *sb, int kind, const stru
         kind == PK_ROOT ? 1 : ((uint64_t)pid << 32) | ((uint64_t)kind << 24) | (idx & 0xffffff);
     inode_init(&pi->vfs, sb, &proc_iops,
                S_ISDIR(mode)   ? &proc_dir_ops
-               : S_ISREG(mode) ? &proc_file_ops
+               : S_ISREG(mode) ? (is_pde(e) ? &proc_pde_file_ops : &proc_file_ops)
                                : NULL,
                ino, mode);
     pi->ent = e;
@@ -729,6 +757,26 @@ static off_t proc_llseek(struct file *f, off_t off, int whence)
 static const struct file_ops proc_file_ops = {
     .name = "proc",
     .read = pf_read,
+    .llseek = proc_llseek,
+    .stat = pf_stat,
+    .release = pf_release,
+};
+
+/* A proc_create file without a write operation: pde_write's EIO (the
+ * others, seq files, have no write: EINVAL). */
+static ssize_t pde_write(struct file *f, const void *buf, size_t len, off_t *pos)
+{
+    (void)f;
+    (void)buf;
+    (void)len;
+    (void)pos;
+    return -EIO;
+}
+
+static const struct file_ops proc_pde_file_ops = {
+    .name = "proc",
+    .read = pf_read,
+    .write = pde_write,
     .llseek = proc_llseek,
     .stat = pf_stat,
     .release = pf_release,
