@@ -11,7 +11,7 @@
 
 #include "guest.h"
 
-#define ROUNDS 2000
+#define ROUNDS 400
 
 static uint64_t slots[2][64]; /* what %fs:0 and %gs:0 point at in turn */
 static volatile int stop;
