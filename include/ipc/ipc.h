@@ -81,6 +81,11 @@ void ipc_perm_set(struct ipc_obj *p, const struct ipc64_perm_k *in);
 /* The realtime clock's seconds (the objects' times). */
 int64_t ipc_now(void);
 
+/* The mqueue file system's root (a new reference), to mount at /dev/mqueue:
+ * the sandbox's one, whose queues mq_open and mq_unlink name. */
+struct dentry;
+int mqueue_mount(struct dentry **root);
+
 /* A process's last thread has exited: its semaphore undo records are
  * applied and dropped (Linux's exit_sem). */
 void ipc_sem_exit(struct process *p);
