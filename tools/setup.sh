@@ -19,6 +19,16 @@ if [ ${#missing[@]} -gt 0 ]; then
     apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
 
+# The POSIX message queue file system at /dev/mqueue, as systemd and
+# container runtimes mount it: the guest test ipc_mqueue_fs compares the
+# sandbox's /dev/mqueue with the host's. (Run as root, the test mounts one
+# in a mount namespace of its own when the host has none; the unprivileged
+# run of tools/run-rootless.sh cannot.)
+if [ "$(id -u)" -eq 0 ] && [ "$(stat -f -c %T /dev/mqueue 2>/dev/null)" != mqueue ]; then
+    { mkdir -p /dev/mqueue && mount -t mqueue -o nosuid,nodev,noexec mqueue /dev/mqueue; } ||
+        echo "setup.sh: cannot mount /dev/mqueue (the guest test ipc_mqueue_fs needs it rootless)" >&2
+fi
+
 if [ -d build ]; then
     meson setup --reconfigure build >/dev/null
 else

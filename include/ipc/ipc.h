@@ -98,6 +98,10 @@ int64_t ipc_now(void);
 int ipc_msg_proc_show(struct strbuf *out);
 int ipc_sem_proc_show(struct strbuf *out);
 int ipc_shm_proc_show(struct strbuf *out);
+/* The mqueue file system's root (a new reference), to mount at /dev/mqueue:
+ * the sandbox's one, whose queues mq_open and mq_unlink name. */
+struct dentry;
+int mqueue_mount(struct dentry **root);
 
 /* A process's last thread has exited: its semaphore undo records are
  * applied and dropped (Linux's exit_sem). */

@@ -1,5 +1,5 @@
 /* The guest's file system at start-up: the root (hostfs, read-only unless
- * asked), /dev (devfs), /dev/shm, /proc (procfs), a private /tmp, then the
+ * asked), /dev (devfs), /dev/shm, /dev/mqueue, /proc (procfs), a private /tmp, then the
  * user's bind mounts and tmpfs mounts in order, and the initial root and
  * working directory. */
 #define _GNU_SOURCE
@@ -11,6 +11,7 @@
 
 #include "fs/setup.h"
 #include "fs/vfs/vfs.h"
+#include "ipc/ipc.h"
 
 /* The child called name of dir (which must be a directory), made if
  * missing: a real directory where the file system can make one, else a
@@ -170,6 +171,10 @@ int vfs_setup(const struct fs_config *c, struct fs_struct **fsout, char *err, si
         goto fail;
     if ((r = tmpfs_mount(0, 01777, &d)) < 0 ||
         (r = mount_at("/dev/shm", d, MNT_NOSUID | MNT_NODEV, err, errlen)) < 0)
+        goto fail;
+    /* As container runtimes and systemd mount it. */
+    if ((r = mqueue_mount(&d)) < 0 ||
+        (r = mount_at("/dev/mqueue", d, MNT_NOSUID | MNT_NODEV | MNT_NOEXEC, err, errlen)) < 0)
         goto fail;
     if ((r = procfs_mount(&d)) < 0 ||
         (r = mount_at("/proc", d, MNT_NOSUID | MNT_NODEV | MNT_NOEXEC, err, errlen)) < 0)

@@ -1,17 +1,24 @@
-/* POSIX message queues (Linux's ipc/mqueue.c): mq_open, mq_unlink,
- * mq_timedsend, mq_timedreceive, mq_notify, mq_getsetattr. The queues
- * live in the sandbox's one mqueue namespace: a table of names (the
- * mqueue file system's root directory, mode 01777 owned by root), each
- * naming a queue that lives while it has a name or an open descriptor.
- * A descriptor is a file (close, dup, fstat, read of the queue's status
- * line, poll and epoll readiness).
+/* POSIX message queues (Linux's ipc/mqueue.c): the mqueue file system and
+ * mq_open, mq_unlink, mq_timedsend, mq_timedreceive, mq_notify,
+ * mq_getsetattr. The sandbox has one IPC namespace, so one mqueue super
+ * block: its root (mode 01777 owned by root) lists the queues; the sandbox
+ * mounts it at /dev/mqueue, and the syscalls work on a mount of it of
+ * their own outside the mount table (Linux's ipc_ns->mq_mnt). A queue is
+ * the inode: mq_open is an open in that mount (with O_CREAT a create),
+ * mq_unlink an unlink there, and open(2), unlink(2), stat, readdir in
+ * /dev/mqueue reach the same queues. The root's entry holds one inode
+ * reference, each open file and dentry one more; a queue goes with its
+ * last (evict). A descriptor is a file (read of the status line, poll and
+ * epoll readiness, fstat of the inode), whether mq_open or open made it.
  *
- * One lock (mq_lock) guards every queue and is its sleepers' condition
- * lock; a change wakes all the sleepers and pollers of the queue.
- * mq_notify supports SIGEV_NONE and SIGEV_SIGNAL; SIGEV_THREAD (which
- * needs a netlink socket) is EINVAL. A registration goes with its
- * process's death or the queue's last descriptor, not with each close. */
+ * One lock (mq_lock) guards every queue and the root's table, and is the
+ * queues' sleepers' condition lock; a change wakes all the sleepers and
+ * pollers of the queue. No inode reference is dropped under it (evict
+ * takes it). mq_notify supports SIGEV_NONE and SIGEV_SIGNAL; SIGEV_THREAD
+ * (which needs a netlink socket) is EINVAL. A registration goes with its
+ * process's death or the queue's end, not with each close. */
 #define _GNU_SOURCE
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -23,9 +30,11 @@
 #include <sys/resource.h>
 #include <sys/stat.h>
 
+#include "base.h"
 #include "fs/file/fdtable.h"
 #include "fs/file/file.h"
 #include "fs/file/poll.h"
+#include "fs/procfs/procfs.h"
 #include "fs/vfs/vfs.h"
 #include "ipc/ipc.h"
 #include "sched/wait.h"
@@ -35,14 +44,15 @@
 #include "sentry/process.h"
 #include "sentry/syscall.h"
 
+#define MQUEUE_MAGIC 0x19800202
 #define MQ_PRIO_MAX_ 32768
-#define DFLT_MSGMAX 10
-#define DFLT_MSGSIZEMAX 8192
 #define HARD_MSGMAX 65536
 #define HARD_MSGSIZEMAX (16 * 1024 * 1024)
-#define QUEUES_MAX 256
+#define MIN_MSGMAX 1
+#define MIN_MSGSIZEMAX 128
 #define NAME_MAX_ 255
 #define FILENT_SIZE 80
+#define DIRENT_SIZE 20  /* the root's st_size grows by this per queue */
 #define MSG_OVERHEAD 48 /* struct msg_msg and a tree node, as Linux counts */
 #define SI_MESGQ_ (-3)
 #define SIGEV_SIGNAL_ 0
@@ -53,6 +63,10 @@
 #define MQ_SANDBOX_BYTES (64UL << 20)
 static uint64_t mq_total_bytes;
 
+/* /proc/sys/fs/mqueue (Linux's defaults; the sandbox's root may change
+ * them), in the order of enum procfs_mq_limit. */
+static long mq_sysctl[PROCFS_MQ_NR] = { 10, 10, 8192, 8192, 256 };
+
 struct mq_msg {
     struct mq_msg *next;
     unsigned prio;
@@ -61,13 +75,13 @@ struct mq_msg {
 };
 
 struct mqueue {
-    int refs; /* the name and each open file */
+    struct inode vfs; /* mode, uid, gid and ino are the queue's */
     char name[NAME_MAX_ + 1];
-    int linked;
-    uint32_t mode, uid, gid;
+    int linked;   /* in the root's table, which holds a reference */
+    uint64_t seq; /* creation order: the root lists the newest first */
+    off_t size;   /* st_size: FILENT_SIZE until truncated */
     uint32_t charged_uid;
     uint64_t charged;
-    uint64_t ino;
     long maxmsg, msgsize, curmsgs;
     int receivers; /* sleeping in mq_timedreceive */
     uint64_t qsize;
@@ -81,9 +95,18 @@ struct mqueue {
 };
 
 static pthread_mutex_t mq_lock = PTHREAD_MUTEX_INITIALIZER;
-static struct mqueue *mq_all; /* the named ones */
+static struct mqueue *mq_all; /* the named ones, newest first */
 static int mq_count;
-static uint64_t mq_next_ino = 1;
+static uint64_t mq_next_seq = 1;
+
+/* The file system: its root inode (times under mq_lock) and the mount the
+ * syscalls use. */
+static struct super_block *mq_sb;
+static struct inode *mq_root_inode;
+static struct timespec mq_root_atime, mq_root_mtime, mq_root_ctime;
+static struct path mq_mnt_root;
+static int mq_init_err;
+static pthread_once_t mq_once = PTHREAD_ONCE_INIT;
 
 /* RLIMIT_MSGQUEUE's bytes per real uid (Linux's ucounts). */
 struct mq_user {
@@ -92,6 +115,11 @@ struct mq_user {
     uint64_t bytes;
 };
 static struct mq_user *mq_users;
+
+static struct mqueue *MQ(struct inode *i)
+{
+    return container_of(i, struct mqueue, vfs);
+}
 
 static struct mq_user *user_of(uint32_t uid, int make)
 {
@@ -131,50 +159,11 @@ static void notify_clear(struct mqueue *q)
     q->notify_pid = 0;
 }
 
-/* Drop a reference; mq_lock held. */
-static void mq_put(struct mqueue *q)
-{
-    if (--q->refs)
-        return;
-    struct mq_user *u = user_of(q->charged_uid, 0);
-    if (u)
-        u->bytes -= q->charged;
-    notify_clear(q);
-    while (q->head) {
-        struct mq_msg *m = q->head;
-        q->head = m->next;
-        mq_total_bytes -= m->len + sizeof(*m);
-        free(m);
-    }
-    waitq_destroy(&q->wq);
-    free(q);
-}
-
-static struct mqueue *mq_find(const char *name)
-{
-    for (struct mqueue *q = mq_all; q; q = q->next_all)
-        if (!strcmp(q->name, name))
-            return q;
-    return NULL;
-}
-
-static void mq_unlink_locked(struct mqueue *q)
-{
-    for (struct mqueue **pp = &mq_all; *pp; pp = &(*pp)->next_all)
-        if (*pp == q) {
-            *pp = q->next_all;
-            break;
-        }
-    q->linked = 0;
-    mq_count--;
-    mq_put(q);
-}
-
 /* ---- the descriptor ---- */
 
 static ssize_t mq_read(struct file *f, void *buf, size_t len, off_t *pos)
 {
-    struct mqueue *q = f->priv;
+    struct mqueue *q = MQ(f->inode);
     char line[128];
     pthread_mutex_lock(&mq_lock);
     int kind = q->notify_owner ? q->notify_kind : 0;
@@ -196,7 +185,7 @@ static ssize_t mq_read(struct file *f, void *buf, size_t len, off_t *pos)
 
 static unsigned mq_poll(struct file *f, struct poll_table *pt)
 {
-    struct mqueue *q = f->priv;
+    struct mqueue *q = MQ(f->inode);
     if (pt)
         poll_wait(pt, &q->wq);
     unsigned ev = 0;
@@ -209,48 +198,10 @@ static unsigned mq_poll(struct file *f, struct poll_table *pt)
     return ev;
 }
 
-static dev_t mq_dev;
-static pthread_once_t mq_dev_once = PTHREAD_ONCE_INIT;
-static void mq_dev_init(void)
-{
-    mq_dev = vfs_anon_dev();
-}
-
-static int mq_stat(struct file *f, struct stat *st)
-{
-    struct mqueue *q = f->priv;
-    pthread_once(&mq_dev_once, mq_dev_init);
-    memset(st, 0, sizeof(*st));
-    pthread_mutex_lock(&mq_lock);
-    st->st_dev = mq_dev;
-    st->st_ino = q->ino;
-    st->st_mode = S_IFREG | q->mode;
-    st->st_nlink = q->linked ? 1 : 0;
-    st->st_uid = q->uid;
-    st->st_gid = q->gid;
-    st->st_size = FILENT_SIZE;
-    st->st_blksize = 4096;
-    st->st_atim = q->atime;
-    st->st_mtim = q->mtime;
-    st->st_ctim = q->ctime;
-    pthread_mutex_unlock(&mq_lock);
-    return 0;
-}
-
-static void mq_release(struct file *f)
-{
-    struct mqueue *q = f->priv;
-    pthread_mutex_lock(&mq_lock);
-    mq_put(q);
-    pthread_mutex_unlock(&mq_lock);
-}
-
 static const struct file_ops mq_ops = {
     .name = "mqueue",
     .read = mq_read,
     .poll = mq_poll,
-    .stat = mq_stat,
-    .release = mq_release,
 };
 
 /* The queue of descriptor fd (a reference to the file in *fp), or NULL. */
@@ -264,7 +215,7 @@ static struct mqueue *mq_fget(struct task *t, int fd, struct file **fp)
         return NULL;
     }
     *fp = f;
-    return f->priv;
+    return MQ(f->inode);
 }
 
 /* mq_fget for a send (write) or a receive (!write): NULL (EBADF) also when
@@ -281,6 +232,374 @@ static struct mqueue *mq_fget_mode(struct task *t, int fd, int write, struct fil
     }
     *fp = f;
     return q;
+}
+
+/* ---- the file system ---- */
+
+struct mq_attr_k {
+    int64_t flags, maxmsg, msgsize, curmsgs, reserved[4];
+};
+
+/* What mq_open hands the create below (Linux passes it down vfs_mkobj):
+ * the attributes asked for (NULL: the defaults), and whether a queue was
+ * made. Set on the calling thread around its vfs_open. */
+struct mq_create {
+    const struct mq_attr_k *attr;
+    int created;
+};
+static __thread struct mq_create *mq_creating;
+
+static const struct inode_ops mq_iops, mq_root_iops;
+
+/* Linux's mq_attr_ok and the queue count: 0 or -errno; mq_lock held. */
+static int mq_create_ok(const struct creds *c, const struct mq_attr_k *attr)
+{
+    int big = creds_capable(c, GCAP_SYS_RESOURCE);
+    if (mq_count >= mq_sysctl[PROCFS_MQ_QUEUES_MAX] && !big)
+        return -ENOSPC;
+    if (!attr)
+        return 0;
+    if (attr->maxmsg <= 0 || attr->msgsize <= 0)
+        return -EINVAL;
+    if (attr->maxmsg > (big ? HARD_MSGMAX : mq_sysctl[PROCFS_MQ_MSG_MAX]) ||
+        attr->msgsize > (big ? HARD_MSGSIZEMAX : mq_sysctl[PROCFS_MQ_MSGSIZE_MAX]))
+        return -EINVAL;
+    return 0;
+}
+
+/* A new queue called name, charged to the caller's real uid (Linux's
+ * mqueue_get_inode), entered in the root's table; mq_lock held. */
+static int mq_new(const char *name, mode_t mode, const struct fs_cred *fc,
+                  const struct mq_attr_k *attr, struct mqueue **out)
+{
+    struct task *t = current_task;
+    if (!t)
+        return -EPERM;
+    const struct creds *c = t->cred;
+    int r = mq_create_ok(c, attr);
+    if (r < 0)
+        return r;
+    long maxmsg = attr ? attr->maxmsg : mq_sysctl[PROCFS_MQ_MSG_DEFAULT];
+    long msgsize = attr ? attr->msgsize : mq_sysctl[PROCFS_MQ_MSGSIZE_DEFAULT];
+    if (!attr) {
+        if (maxmsg > mq_sysctl[PROCFS_MQ_MSG_MAX])
+            maxmsg = mq_sysctl[PROCFS_MQ_MSG_MAX];
+        if (msgsize > mq_sysctl[PROCFS_MQ_MSGSIZE_MAX])
+            msgsize = mq_sysctl[PROCFS_MQ_MSGSIZE_MAX];
+    }
+    uint64_t bytes = (uint64_t)maxmsg * MSG_OVERHEAD +
+                     (uint64_t)(maxmsg < MQ_PRIO_MAX_ ? maxmsg : MQ_PRIO_MAX_) * MSG_OVERHEAD +
+                     (uint64_t)maxmsg * (uint64_t)msgsize;
+    struct mq_user *u = user_of(c->uid, 1);
+    if (!u)
+        return -ENOMEM;
+    if (u->bytes + bytes > t->proc->rlim[RLIMIT_MSGQUEUE].cur)
+        return -EMFILE;
+    struct mqueue *q = calloc(1, sizeof(*q));
+    if (!q)
+        return -ENOMEM;
+    inode_init(&q->vfs, mq_sb, &mq_iops, &mq_ops, mq_sb->next_ino++, S_IFREG | (mode & 07777));
+    q->vfs.uid = fc->uid;
+    q->vfs.gid = fc->gid;
+    u->bytes += bytes;
+    q->charged = bytes;
+    q->charged_uid = c->uid;
+    snprintf(q->name, sizeof(q->name), "%s", name);
+    q->linked = 1;
+    q->seq = mq_next_seq++;
+    q->size = FILENT_SIZE;
+    q->maxmsg = maxmsg;
+    q->msgsize = msgsize;
+    now_rt(&q->ctime);
+    q->atime = q->mtime = q->ctime;
+    mq_root_mtime = mq_root_ctime = mq_root_atime = q->ctime;
+    waitq_init(&q->wq);
+    q->next_all = mq_all;
+    mq_all = q;
+    mq_count++;
+    *out = q;
+    return 0;
+}
+
+static struct mqueue *mq_find(const char *name)
+{
+    for (struct mqueue *q = mq_all; q; q = q->next_all)
+        if (!strcmp(q->name, name))
+            return q;
+    return NULL;
+}
+
+static int mq_lookup(struct inode *dir, const char *name, struct inode **out)
+{
+    (void)dir;
+    pthread_mutex_lock(&mq_lock);
+    struct mqueue *q = mq_find(name);
+    if (q)
+        inode_get(&q->vfs);
+    pthread_mutex_unlock(&mq_lock);
+    if (!q)
+        return -ENOENT;
+    *out = &q->vfs;
+    return 0;
+}
+
+/* A regular file is a queue (open with O_CREAT, mq_open, mknod S_IFREG);
+ * the root makes nothing else (Linux's mqueue has create only). */
+static int mq_mknod(struct inode *dir, const char *name, mode_t mode, dev_t rdev,
+                    const struct fs_cred *c, struct inode **out)
+{
+    (void)dir;
+    (void)rdev;
+    if (!S_ISREG(mode))
+        return -EPERM;
+    struct mq_create *cr = mq_creating;
+    struct mqueue *q;
+    pthread_mutex_lock(&mq_lock);
+    int r = mq_find(name) ? -EEXIST : mq_new(name, mode, c, cr ? cr->attr : NULL, &q);
+    if (r == 0)
+        inode_get(&q->vfs); /* the caller's; the table keeps the first */
+    pthread_mutex_unlock(&mq_lock);
+    if (r < 0)
+        return r;
+    if (cr)
+        cr->created = 1;
+    *out = &q->vfs;
+    return 0;
+}
+
+static int mq_unlink_op(struct inode *dir, const char *name, struct inode *victim)
+{
+    (void)dir;
+    (void)name;
+    struct mqueue *q = MQ(victim);
+    pthread_mutex_lock(&mq_lock);
+    int linked = q->linked;
+    if (linked) {
+        for (struct mqueue **pp = &mq_all; *pp; pp = &(*pp)->next_all)
+            if (*pp == q) {
+                *pp = q->next_all;
+                break;
+            }
+        q->linked = 0;
+        mq_count--;
+        now_rt(&mq_root_mtime);
+        mq_root_ctime = mq_root_atime = mq_root_mtime;
+        q->ctime = mq_root_mtime;
+    }
+    pthread_mutex_unlock(&mq_lock);
+    if (!linked)
+        return -ENOENT;
+    inode_put(victim); /* the table's */
+    return 0;
+}
+
+static int mq_getattr(struct inode *i, struct stat *st)
+{
+    pthread_mutex_lock(&mq_lock);
+    st->st_dev = i->sb->dev;
+    st->st_ino = i->ino;
+    st->st_mode = i->mode;
+    st->st_uid = i->uid;
+    st->st_gid = i->gid;
+    st->st_blksize = 4096;
+    if (i == mq_root_inode) {
+        st->st_nlink = 2;
+        st->st_size = (off_t)DIRENT_SIZE * (2 + mq_count);
+        st->st_atim = mq_root_atime;
+        st->st_mtim = mq_root_mtime;
+        st->st_ctim = mq_root_ctime;
+    } else {
+        struct mqueue *q = MQ(i);
+        st->st_nlink = q->linked ? 1 : 0;
+        st->st_size = q->size;
+        st->st_atim = q->atime;
+        st->st_mtim = q->mtime;
+        st->st_ctim = q->ctime;
+    }
+    pthread_mutex_unlock(&mq_lock);
+    return 0;
+}
+
+/* Linux's simple_setattr: modes, owners, times, and a size (truncate). */
+static int mq_setattr(struct inode *i, const struct iattr *ia)
+{
+    pthread_mutex_lock(&mq_lock);
+    int root = i == mq_root_inode;
+    struct timespec *at = root ? &mq_root_atime : &MQ(i)->atime;
+    struct timespec *mt = root ? &mq_root_mtime : &MQ(i)->mtime;
+    struct timespec *ct = root ? &mq_root_ctime : &MQ(i)->ctime;
+    struct timespec now;
+    now_rt(&now);
+    setattr_copy(i, ia);
+    if (ia->valid & ATTR_ATIME)
+        *at = ia->valid & ATTR_ATIME_NOW ? now : ia->atime;
+    if (ia->valid & ATTR_MTIME)
+        *mt = ia->valid & ATTR_MTIME_NOW ? now : ia->mtime;
+    if ((ia->valid & ATTR_SIZE) && !root)
+        MQ(i)->size = ia->size;
+    *ct = now;
+    pthread_mutex_unlock(&mq_lock);
+    return 0;
+}
+
+static void mq_evict(struct inode *i)
+{
+    struct mqueue *q = MQ(i);
+    pthread_mutex_lock(&mq_lock);
+    struct mq_user *u = user_of(q->charged_uid, 0);
+    if (u)
+        u->bytes -= q->charged;
+    notify_clear(q);
+    while (q->head) {
+        struct mq_msg *m = q->head;
+        q->head = m->next;
+        mq_total_bytes -= m->len + sizeof(*m);
+        free(m);
+    }
+    pthread_mutex_unlock(&mq_lock);
+    waitq_destroy(&q->wq);
+    free(q);
+}
+
+/* The root lists the queues newest first, as Linux's dcache_readdir;
+ * position 2 + (MQ_SEQ_TOP - seq) is "from the queue made at seq on". */
+#define MQ_SEQ_TOP (1LL << 48)
+static int mq_iterate(struct file *f, struct dir_context *ctx)
+{
+    uint64_t ino = f->inode->ino;
+    for (;;) {
+        off_t pos = ctx->pos;
+        int r;
+        if (pos < 2) {
+            r = ctx->emit(ctx, pos ? ".." : ".", (size_t)pos + 1, ino, DT_DIR);
+            if (r)
+                return 0;
+            ctx->pos = pos + 1;
+            continue;
+        }
+        char name[NAME_MAX_ + 1];
+        uint64_t qino = 0;
+        long long seq = 0;
+        pthread_mutex_lock(&mq_lock);
+        for (struct mqueue *q = mq_all; q; q = q->next_all)
+            if ((long long)q->seq <= MQ_SEQ_TOP - (pos - 2)) {
+                snprintf(name, sizeof(name), "%s", q->name);
+                qino = q->vfs.ino;
+                seq = (long long)q->seq;
+                break;
+            }
+        now_rt(&mq_root_atime);
+        pthread_mutex_unlock(&mq_lock);
+        if (!qino || ctx->emit(ctx, name, strlen(name), qino, DT_REG))
+            return 0;
+        ctx->pos = 2 + (MQ_SEQ_TOP - seq) + 1;
+    }
+}
+
+static const struct file_ops mq_root_ops = {
+    .name = "mqueue-dir",
+    .iterate = mq_iterate,
+};
+
+static const struct inode_ops mq_root_iops = {
+    .lookup = mq_lookup,
+    .mknod = mq_mknod,
+    .unlink = mq_unlink_op,
+    .getattr = mq_getattr,
+    .setattr = mq_setattr,
+};
+
+static const struct inode_ops mq_iops = {
+    .getattr = mq_getattr,
+    .setattr = mq_setattr,
+    .evict = mq_evict,
+};
+
+static int mq_statfs(struct super_block *sb, struct statfs *st)
+{
+    (void)sb;
+    memset(st, 0, sizeof(*st));
+    st->f_type = MQUEUE_MAGIC;
+    st->f_bsize = 4096;
+    st->f_frsize = 4096;
+    st->f_namelen = NAME_MAX_;
+    return 0;
+}
+
+static const struct fs_type mqueue_type = {
+    .name = "mqueue",
+    .magic = MQUEUE_MAGIC,
+    .nodev = 1,
+    .statfs = mq_statfs,
+};
+
+static long mq_sysctl_get(int which)
+{
+    pthread_mutex_lock(&mq_lock);
+    long v = mq_sysctl[which];
+    pthread_mutex_unlock(&mq_lock);
+    return v;
+}
+
+/* Linux's ranges: the message limits between their floors and the hard
+ * limits, queues_max any int. */
+static int mq_sysctl_set(int which, long v)
+{
+    static const long lo[PROCFS_MQ_NR] = { MIN_MSGMAX, MIN_MSGMAX, MIN_MSGSIZEMAX, MIN_MSGSIZEMAX,
+                                           0 };
+    static const long hi[PROCFS_MQ_NR] = { HARD_MSGMAX, HARD_MSGMAX, HARD_MSGSIZEMAX,
+                                           HARD_MSGSIZEMAX, INT32_MAX };
+    if (which == PROCFS_MQ_QUEUES_MAX ? v < INT32_MIN || v > INT32_MAX
+                                      : v < lo[which] || v > hi[which])
+        return -EINVAL;
+    pthread_mutex_lock(&mq_lock);
+    mq_sysctl[which] = v;
+    pthread_mutex_unlock(&mq_lock);
+    return 0;
+}
+
+static const struct procfs_mq_sysctl mq_sysctl_ops = {
+    .get = mq_sysctl_get,
+    .set = mq_sysctl_set,
+};
+
+static void mq_fs_init(void)
+{
+    mq_init_err = -ENOMEM;
+    mq_sb = sb_new(&mqueue_type, vfs_anon_dev(), "mqueue");
+    struct inode *i = mq_sb ? calloc(1, sizeof(*i)) : NULL;
+    if (!i)
+        return;
+    inode_init(i, mq_sb, &mq_root_iops, &mq_root_ops, mq_sb->next_ino++, S_IFDIR | 01777);
+    now_rt(&mq_root_ctime);
+    mq_root_atime = mq_root_mtime = mq_root_ctime;
+    mq_root_inode = i;
+    struct dentry *root = d_make_root(i, "/");
+    if (!root)
+        return;
+    mq_init_err = vfs_kern_mount(root, &mq_mnt_root.mnt);
+    if (mq_init_err == 0)
+        mq_mnt_root.d = root;
+    else
+        dput(root);
+    procfs_set_mq_sysctl(&mq_sysctl_ops);
+}
+
+/* The root of the syscalls' mount (borrowed: it lives as long as the
+ * sandbox), or NULL. */
+static const struct path *mq_root(void)
+{
+    pthread_once(&mq_once, mq_fs_init);
+    return mq_init_err ? NULL : &mq_mnt_root;
+}
+
+int mqueue_mount(struct dentry **root)
+{
+    const struct path *p = mq_root();
+    if (!p)
+        return mq_init_err;
+    *root = dget(p->d);
+    return 0;
 }
 
 /* ---- names ---- */
@@ -307,26 +626,14 @@ static long mq_name_in(struct task *t, uint64_t uname, char *name)
     return r;
 }
 
-/* generic_permission on a queue for MAY_READ (4) / MAY_WRITE (2). */
-static int mq_permission(const struct creds *c, const struct mqueue *q, int mask)
+/* A path operation on name in the syscalls' mount of the mqueue root. */
+static void mq_path_op(struct task *t, const char *name, struct path_op *op)
 {
-    uint32_t mode = q->mode;
-    if (c->fsuid == q->uid)
-        mode >>= 6;
-    else if (c->fsgid == q->gid || creds_in_groups(c, q->gid))
-        mode >>= 3;
-    if (!(mask & ~mode & 7))
-        return 0;
-    if (creds_capable(c, GCAP_DAC_OVERRIDE))
-        return 0;
-    if (mask == 4 && creds_capable(c, GCAP_DAC_READ_SEARCH))
-        return 0;
-    return -EACCES;
+    memset(op, 0, sizeof(*op));
+    op->root = op->start = *mq_root();
+    op->name = name;
+    op->cred = t->cred;
 }
-
-struct mq_attr_k {
-    int64_t flags, maxmsg, msgsize, curmsgs, reserved[4];
-};
 
 long sys_mq_open(struct task *t, const struct sysargs *a)
 {
@@ -334,7 +641,6 @@ long sys_mq_open(struct task *t, const struct sysargs *a)
     int oflag = (int)a->a[1];
     uint32_t mode = (uint32_t)a->a[2];
     uint64_t uattr = a->a[3];
-    const struct creds *c = t->cred;
     struct mq_attr_k attr;
     if (uattr && copy_in(t, &attr, uattr, sizeof(attr)) < 0)
         return -EFAULT;
@@ -342,112 +648,47 @@ long sys_mq_open(struct task *t, const struct sysargs *a)
     long r = mq_name_in(t, uname, name);
     if (r < 0)
         return r;
-    struct file *f = file_new(&mq_ops, oflag & (O_ACCMODE | O_NONBLOCK));
-    if (!f)
-        return -ENOMEM;
-    int created = 0;
-    pthread_mutex_lock(&mq_lock);
-    struct mqueue *q = mq_find(name);
-    if (q) {
-        static const int acc[3] = { 4, 2, 6 };
+    if (!mq_root())
+        return mq_init_err;
+    /* Linux's prepare_open: what an existing queue refuses first. */
+    struct path p;
+    if (vfs_lookup_one(&mq_mnt_root, name, &p) == 0) {
+        path_put(&p);
         if ((oflag & (O_CREAT | O_EXCL)) == (O_CREAT | O_EXCL))
-            r = -EEXIST;
-        else if ((oflag & O_ACCMODE) == O_ACCMODE)
-            r = -EINVAL;
-        else
-            r = mq_permission(c, q, acc[oflag & O_ACCMODE]);
-    } else if (!(oflag & O_CREAT)) {
-        r = -ENOENT;
-    } else if (mq_count >= QUEUES_MAX && !creds_capable(c, GCAP_SYS_RESOURCE)) {
-        r = -ENOSPC;
-    } else {
-        long maxmsg = DFLT_MSGMAX, msgsize = DFLT_MSGSIZEMAX;
-        if (uattr) {
-            int big = creds_capable(c, GCAP_SYS_RESOURCE);
-            if (attr.maxmsg <= 0 || attr.msgsize <= 0)
-                r = -EINVAL;
-            else if (attr.maxmsg > (big ? HARD_MSGMAX : DFLT_MSGMAX) ||
-                     attr.msgsize > (big ? HARD_MSGSIZEMAX : DFLT_MSGSIZEMAX))
-                r = -EINVAL;
-            maxmsg = attr.maxmsg;
-            msgsize = attr.msgsize;
-        }
-        uint64_t bytes = (uint64_t)maxmsg * MSG_OVERHEAD +
-                         (uint64_t)(maxmsg < MQ_PRIO_MAX_ ? maxmsg : MQ_PRIO_MAX_) * MSG_OVERHEAD +
-                         (uint64_t)maxmsg * (uint64_t)msgsize;
-        struct mq_user *u = r < 0 ? NULL : user_of(c->uid, 1);
-        if (r < 0)
-            ;
-        else if (!u)
-            r = -ENOMEM;
-        else if (u->bytes + bytes > t->proc->rlim[RLIMIT_MSGQUEUE].cur)
-            r = -EMFILE;
-        else if (!(q = calloc(1, sizeof(*q))))
-            r = -ENOMEM;
-        else {
-            u->bytes += bytes;
-            q->charged = bytes;
-            q->charged_uid = c->uid;
-            q->refs = 1;
-            q->linked = 1;
-            snprintf(q->name, sizeof(q->name), "%s", name);
-            uint32_t umask = __atomic_load_n(&t->proc->fs->umask, __ATOMIC_RELAXED);
-            q->mode = mode & 07777 & ~umask;
-            q->uid = c->fsuid;
-            q->gid = c->fsgid;
-            q->maxmsg = maxmsg;
-            q->msgsize = msgsize;
-            q->ino = mq_next_ino++;
-            now_rt(&q->ctime);
-            q->atime = q->mtime = q->ctime;
-            waitq_init(&q->wq);
-            q->next_all = mq_all;
-            mq_all = q;
-            mq_count++;
-            created = 1;
-        }
+            return -EEXIST;
+        if ((oflag & O_ACCMODE) == O_ACCMODE)
+            return -EINVAL;
     }
-    if (r == 0) {
-        q->refs += 1 + created; /* the file's, and ours while we install it */
-        f->priv = q;
-    }
-    pthread_mutex_unlock(&mq_lock);
-    if (r < 0) {
-        f->ops = NULL;
-        file_put(f);
+    struct path_op op;
+    mq_path_op(t, name, &op);
+    struct mq_create cr = { uattr ? &attr : NULL, 0 };
+    uint32_t umask = __atomic_load_n(&t->proc->fs->umask, __ATOMIC_RELAXED);
+    struct file *f;
+    mq_creating = &cr;
+    r = vfs_open(&op, oflag & (O_ACCMODE | O_NONBLOCK | O_CREAT | O_EXCL), mode & 07777 & ~umask,
+                 &f);
+    mq_creating = NULL;
+    if (r < 0)
         return r;
-    }
     /* Linux's mq_open descriptors are always close-on-exec. */
     r = fd_install_new(t, f, 1);
-    if (created) {
-        /* Linux takes the descriptor first: no queue is made without one. */
-        pthread_mutex_lock(&mq_lock);
-        if (r < 0 && q->linked)
-            mq_unlink_locked(q);
-        mq_put(q);
-        pthread_mutex_unlock(&mq_lock);
-    }
+    if (r < 0 && cr.created)
+        vfs_unlink(&op); /* Linux takes the descriptor first: no queue without one */
     return r;
 }
 
 long sys_mq_unlink(struct task *t, const struct sysargs *a)
 {
     uint64_t uname = a->a[0];
-    const struct creds *c = t->cred;
     char name[NAME_MAX_ + 1];
     long r = mq_name_in(t, uname, name);
     if (r < 0)
         return r;
-    pthread_mutex_lock(&mq_lock);
-    struct mqueue *q = mq_find(name);
-    if (!q)
-        r = -ENOENT;
-    else if (c->fsuid != q->uid && c->fsuid != 0 && !creds_capable(c, GCAP_FOWNER))
-        r = -EPERM; /* the sticky root directory */
-    else
-        mq_unlink_locked(q);
-    pthread_mutex_unlock(&mq_lock);
-    return r;
+    if (!mq_root())
+        return mq_init_err;
+    struct path_op op;
+    mq_path_op(t, name, &op);
+    return vfs_unlink(&op);
 }
 
 /* An absolute CLOCK_REALTIME timeout argument: 0 (none: *to NULL), or

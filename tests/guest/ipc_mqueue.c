@@ -12,29 +12,7 @@
 #include <sys/epoll.h>
 #include <sys/stat.h>
 
-struct k_mq_attr {
-    long flags, maxmsg, msgsize, curmsgs, reserved[4];
-};
-
-struct k_sigevent {
-    union {
-        int i;
-        void *p;
-    } value;
-    int signo, notify;
-    int pad[12];
-};
-
-#define SIGEV_SIGNAL_ 0
-#define SIGEV_NONE_ 1
-#define SI_MESGQ_ (-3)
-
 static char qname[3][64];
-
-static long mq_open_(const char *name, int flags, int mode, struct k_mq_attr *attr)
-{
-    return sc(SYS_mq_open, name, flags, mode, attr);
-}
 
 static long snd(long fd, const char *text, unsigned prio)
 {
@@ -45,14 +23,6 @@ static long rcv(long fd, char *buf, size_t len, unsigned *prio)
 {
     memset(buf, 0, len);
     return sc(SYS_mq_timedreceive, fd, buf, len, prio, 0);
-}
-
-static struct k_mq_attr getattr(long fd)
-{
-    struct k_mq_attr a;
-    memset(&a, 0xff, sizeof(a));
-    sc(SYS_mq_getsetattr, fd, 0, &a);
-    return a;
 }
 
 static void deadline_in(struct timespec *ts, long ms)

@@ -1,5 +1,6 @@
 /* ipc_util.h: what the System V IPC and POSIX message queue tests share:
  * the kernel's x86-64 structures (libc's differ between musl and glibc),
+ * mq_open and mq_getattr as raw calls,
  * a key that no other run uses, and a child that gives up root. */
 #ifndef IPC_UTIL_H
 #define IPC_UTIL_H
@@ -26,6 +27,39 @@ struct k_ipc64_perm {
     uint32_t pad3;
     uint64_t unused1, unused2;
 };
+
+/* POSIX message queues: the kernel's struct mq_attr and struct sigevent,
+ * mq_open, and a queue's attributes (all 0xff bytes when mq_getsetattr
+ * fails). */
+struct k_mq_attr {
+    long flags, maxmsg, msgsize, curmsgs, reserved[4];
+};
+
+struct k_sigevent {
+    union {
+        int i;
+        void *p;
+    } value;
+    int signo, notify;
+    int pad[12];
+};
+
+#define SIGEV_SIGNAL_ 0
+#define SIGEV_NONE_ 1
+#define SI_MESGQ_ (-3)
+
+static inline long mq_open_(const char *name, int flags, int mode, struct k_mq_attr *attr)
+{
+    return sc(SYS_mq_open, name, flags, mode, attr);
+}
+
+static inline struct k_mq_attr getattr(long fd)
+{
+    struct k_mq_attr a;
+    memset(&a, 0xff, sizeof(a));
+    sc(SYS_mq_getsetattr, fd, 0, &a);
+    return a;
+}
 
 /* A key of this run's own: the pid and a tag, never printed. */
 static inline int32_t ipc_key(int tag)

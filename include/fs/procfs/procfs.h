@@ -104,6 +104,21 @@ int procfs_gen_uuid(struct strbuf *out);    /* random/uuid: fresh each call */
  * the file does not open (-ENOENT). */
 enum { PROCFS_SYSVIPC_MSG, PROCFS_SYSVIPC_SEM, PROCFS_SYSVIPC_SHM, PROCFS_SYSVIPC_KINDS };
 extern int (*procfs_sysvipc_gen[PROCFS_SYSVIPC_KINDS])(struct strbuf *out);
+/* /proc/sys/fs/mqueue: the POSIX message queue limits, which the IPC layer
+ * (above procfs) keeps; it registers how to read and set them at start. */
+enum procfs_mq_limit {
+    PROCFS_MQ_MSG_DEFAULT,
+    PROCFS_MQ_MSG_MAX,
+    PROCFS_MQ_MSGSIZE_DEFAULT,
+    PROCFS_MQ_MSGSIZE_MAX,
+    PROCFS_MQ_QUEUES_MAX,
+    PROCFS_MQ_NR
+};
+struct procfs_mq_sysctl {
+    long (*get)(int which);
+    int (*set)(int which, long value); /* 0, or -EINVAL out of its range */
+};
+void procfs_set_mq_sysctl(const struct procfs_mq_sysctl *ops);
 
 /* The last pid the sandbox handed out (sb->next_pid - 1, under sb->lock). */
 int procfs_last_pid(struct sandbox *box);

@@ -273,6 +273,11 @@ int d_move_name(struct dentry *odir, const char *oname, struct dentry *ndir, con
  * NULL); takes a reference to root. */
 int vfs_mount(struct dentry *root, const struct path *at, int flags, struct mount **out);
 
+/* A mount of root outside the namespace's table (Linux's kern_mount), for
+ * a file system the sentry itself opens files in (the mqueue file system,
+ * for mq_open); it lives as long as the sandbox. */
+int vfs_kern_mount(struct dentry *root, struct mount **out);
+
 /* ---- lookup ---- */
 #define LOOKUP_FOLLOW 1       /* follow a final symlink */
 #define LOOKUP_DIRECTORY 2    /* the result must be a directory */

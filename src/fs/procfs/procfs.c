@@ -183,8 +183,8 @@ static int gen_filesystems(struct strbuf *out, struct task *r, struct process *p
     (void)r;
     (void)p;
     static const struct procfs_fs list[] = {
-        { "sysfs", 1 },  { "tmpfs", 1 },  { "proc", 1 },
-        { "devpts", 1 }, { "hostfs", 1 }, { NULL, 0 },
+        { "sysfs", 1 },  { "tmpfs", 1 },  { "proc", 1 }, { "devpts", 1 },
+        { "hostfs", 1 }, { "mqueue", 1 }, { NULL, 0 },
     };
     return procfs_gen_filesystems(out, list);
 }
@@ -222,6 +222,26 @@ static int gen_sysvipc(struct strbuf *out, int kind)
 GLOBAL(g_sysvipc_msg, gen_sysvipc(out, PROCFS_SYSVIPC_MSG))
 GLOBAL(g_sysvipc_sem, gen_sysvipc(out, PROCFS_SYSVIPC_SEM))
 GLOBAL(g_sysvipc_shm, gen_sysvipc(out, PROCFS_SYSVIPC_SHM))
+/* /proc/sys/fs/mqueue: the IPC layer's limits (procfs_set_mq_sysctl). */
+static const struct procfs_mq_sysctl *mq_sysctl_ops;
+
+void procfs_set_mq_sysctl(const struct procfs_mq_sysctl *ops)
+{
+    __atomic_store_n(&mq_sysctl_ops, ops, __ATOMIC_RELEASE);
+}
+
+static int gen_mq_sysctl(struct strbuf *out, int which)
+{
+    const struct procfs_mq_sysctl *ops = __atomic_load_n(&mq_sysctl_ops, __ATOMIC_ACQUIRE);
+    if (!ops)
+        return -ENOENT;
+    return strbuf_printf(out, "%ld\n", ops->get(which)) < 0 ? -ENOMEM : 0;
+}
+GLOBAL(g_mq_msg_default, gen_mq_sysctl(out, PROCFS_MQ_MSG_DEFAULT))
+GLOBAL(g_mq_msg_max, gen_mq_sysctl(out, PROCFS_MQ_MSG_MAX))
+GLOBAL(g_mq_msgsize_default, gen_mq_sysctl(out, PROCFS_MQ_MSGSIZE_DEFAULT))
+GLOBAL(g_mq_msgsize_max, gen_mq_sysctl(out, PROCFS_MQ_MSGSIZE_MAX))
+GLOBAL(g_mq_queues_max, gen_mq_sysctl(out, PROCFS_MQ_QUEUES_MAX))
 
 /* ---- the tables ---- */
 
@@ -250,8 +270,19 @@ static const struct proc_entry inotify_dir[] = {
     { NULL, 0, 0, NULL, NULL, 0 },
 };
 
+/* The POSIX message queue limits, which root may set (arg: which one). */
+static const struct proc_entry mqueue_dir[] = {
+    { "msg_default", PK_FILE, 0644, g_mq_msg_default, NULL, PROCFS_MQ_MSG_DEFAULT },
+    { "msg_max", PK_FILE, 0644, g_mq_msg_max, NULL, PROCFS_MQ_MSG_MAX },
+    { "msgsize_default", PK_FILE, 0644, g_mq_msgsize_default, NULL, PROCFS_MQ_MSGSIZE_DEFAULT },
+    { "msgsize_max", PK_FILE, 0644, g_mq_msgsize_max, NULL, PROCFS_MQ_MSGSIZE_MAX },
+    { "queues_max", PK_FILE, 0644, g_mq_queues_max, NULL, PROCFS_MQ_QUEUES_MAX },
+    { NULL, 0, 0, NULL, NULL, 0 },
+};
+
 static const struct proc_entry fs_dir[] = {
     { "inotify", PK_DIR, 0555, NULL, inotify_dir, 0 },
+    { "mqueue", PK_DIR, 0555, NULL, mqueue_dir, 0 },
     { NULL, 0, 0, NULL, NULL, 0 },
 };
 
@@ -719,6 +750,41 @@ static ssize_t pf_read(struct file *f, void *buf, size_t len, off_t *pos)
     return (ssize_t)n;
 }
 
+static int is_mq_sysctl(const struct proc_entry *e)
+{
+    return e && e >= mqueue_dir && e < mqueue_dir + PROCFS_MQ_NR;
+}
+
+/* Writes: the mqueue limits only, as Linux's proc_dointvec_minmax takes
+ * them (one decimal number, blanks around it; a write past the start is
+ * ignored, as with sysctl_writes_strict). Other files refuse writes. */
+static ssize_t pf_write(struct file *f, const void *buf, size_t len, off_t *pos)
+{
+    const struct proc_entry *e = PI(f->inode)->ent;
+    const struct procfs_mq_sysctl *ops = __atomic_load_n(&mq_sysctl_ops, __ATOMIC_ACQUIRE);
+    if (!is_mq_sysctl(e) || !ops)
+        return -EINVAL;
+    if (*pos != 0)
+        return 0;
+    char text[64];
+    size_t n = len < sizeof(text) - 1 ? len : sizeof(text) - 1;
+    memcpy(text, buf, n);
+    text[n] = 0;
+    char *s = text, *end;
+    while (*s == ' ' || *s == '\t' || *s == '\n')
+        s++;
+    errno = 0;
+    long v = strtol(s, &end, 10);
+    if (end == s || errno || (*end && *end != ' ' && *end != '\t' && *end != '\n') ||
+        v < INT32_MIN || v > INT32_MAX)
+        return -EINVAL;
+    int r = ops->set(e->arg, v);
+    if (r < 0)
+        return r;
+    *pos += (off_t)len;
+    return (ssize_t)len;
+}
+
 static int pf_stat(struct file *f, struct stat *st)
 {
     return proc_getattr(f->inode, st);
@@ -747,7 +813,8 @@ static off_t proc_llseek(struct file *f, off_t off, int whence)
         kind = GENERIC;
     else if (e &&
              ((e >= kernel_dir && e < kernel_dir + sizeof(kernel_dir) / sizeof(kernel_dir[0])) ||
-              (e >= random_dir && e < random_dir + sizeof(random_dir) / sizeof(random_dir[0]))))
+              (e >= random_dir && e < random_dir + sizeof(random_dir) / sizeof(random_dir[0])) ||
+              is_mq_sysctl(e)))
         kind = SYSCTL;
     if (kind == SEQ && whence != SEEK_SET && whence != SEEK_CUR)
         return -EINVAL;
@@ -757,6 +824,7 @@ static off_t proc_llseek(struct file *f, off_t off, int whence)
 static const struct file_ops proc_file_ops = {
     .name = "proc",
     .read = pf_read,
+    .write = pf_write,
     .llseek = proc_llseek,
     .stat = pf_stat,
     .release = pf_release,

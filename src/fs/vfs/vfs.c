@@ -384,6 +384,23 @@ int vfs_mount(struct dentry *root, const struct path *at, int flags, struct moun
     return 0;
 }
 
+int vfs_kern_mount(struct dentry *root, struct mount **out)
+{
+    struct mount *m = calloc(1, sizeof(*m));
+    if (!m)
+        return -ENOMEM;
+    pthread_mutex_lock(&vfs_lock);
+    m->id = vfs_ns ? vfs_ns->next_id++ : 0;
+    pthread_mutex_unlock(&vfs_lock);
+    m->root = dget(root);
+    m->sb = root->inode->sb;
+    sb_get(m->sb);
+    m->parent = m;
+    m->mountpoint = dget(root);
+    *out = m;
+    return 0;
+}
+
 /* The mount most recently put on (mnt, d), or NULL; vfs_lock held. */
 static struct mount *mount_on(struct mount *mnt, struct dentry *d)
 {
