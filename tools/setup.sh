@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-packages=(gcc libc6-dev make meson ninja-build pkg-config libseccomp-dev libelf-dev check musl-tools procps busybox-static clang-format util-linux python3 binutils)
+packages=(gcc libc6-dev make meson ninja-build pkg-config libseccomp-dev libelf-dev check musl-tools procps busybox-static clang-format util-linux python3 binutils gdb)
 missing=()
 for p in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' || missing+=("$p")

@@ -2,7 +2,7 @@
 # build.sh: compiles every guest test into OUTDIR: musl static (the default,
 # named after the source), plus glibc static (hello.glibc, misc.glibc,
 # futex.glibc, proc_fork.glibc, proc_vfork.glibc, proc_threads.glibc,
-# sig_fault.glibc, sig_unwind.glibc),
+# sig_fault.glibc, sig_unwind.glibc, sig_gdb.glibc),
 # static-PIE builds of hello (hello.pie.glibc, hello.pie.musl) and
 # dynamically linked glibc builds (hello.dyn, misc.dyn, and hello.nopie.dyn
 # at fixed addresses).
@@ -37,8 +37,12 @@ for c in "$src"/*.c; do
     # glibc only: the host's libgcc_eh (the unwinder) needs glibc's
     # _dl_find_object.
     [ "$name" = sig_unwind ] && continue
-    run "$musl_gcc" -static "${warn[@]}" "${inc[@]}" "$c" -o "$out/$name"
+    # sig_gdb is for gdb to read: with its debugging information.
+    dbg=()
+    [ "$name" = sig_gdb ] && dbg=(-g)
+    run "$musl_gcc" -static "${warn[@]}" "${dbg[@]}" "${inc[@]}" "$c" -o "$out/$name"
 done
+run "$glibc_cc" -static -g "${warn[@]}" "$src/sig_gdb.c" -o "$out/sig_gdb.glibc"
 run "$glibc_cc" -static "${warn[@]}" "$src/hello.c" -o "$out/hello.glibc"
 run "$glibc_cc" -static "${warn[@]}" "$src/misc.c" -o "$out/misc.glibc"
 run "$glibc_cc" -static "${warn[@]}" "$src/futex.c" -o "$out/futex.glibc"
