@@ -514,6 +514,14 @@ static long do_writev(struct task *t, struct file *f, uint64_t uiov, uint64_t cn
 
 enum rw_kind { RW_READ, RW_WRITE, RW_READV, RW_WRITEV };
 
+static long (*const rw_ops[])(struct task *t, struct file *f, uint64_t buf, size_t len,
+                              const off_t *at) = {
+    [RW_READ] = do_read,
+    [RW_WRITE] = do_write,
+    [RW_READV] = do_readv,
+    [RW_WRITEV] = do_writev,
+};
+
 /* The I/O calls' one shape: the file at fd, open for reading or writing
  * and able to (with positions when at is given: ESPIPE for streams), then
  * the transfer with buf and len (an iovec array and its count for the
@@ -525,20 +533,7 @@ static long rw_fd(struct task *t, enum rw_kind kind, int fd, uint64_t buf, uint6
     struct file *f = at ? get_prw(t, write, fd, &r) : get_rw(t, write, fd, &r);
     if (!f)
         return r;
-    switch (kind) {
-    case RW_READ:
-        r = do_read(t, f, buf, len, at);
-        break;
-    case RW_WRITE:
-        r = do_write(t, f, buf, len, at);
-        break;
-    case RW_READV:
-        r = do_readv(t, f, buf, len, at);
-        break;
-    case RW_WRITEV:
-        r = do_writev(t, f, buf, len, at);
-        break;
-    }
+    r = rw_ops[kind](t, f, buf, len, at);
     if (r > 0 && write)
         fsnotify_modify(f);
     else if (r > 0)
