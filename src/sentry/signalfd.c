@@ -178,8 +178,7 @@ static unsigned signalfd_poll(struct file *f, struct poll_table *pt)
 static int signalfd_fdinfo(struct file *f, char *buf, size_t len)
 {
     /* The mask as set, less SIGKILL and SIGSTOP. */
-    int n = snprintf(buf, len, "sigmask:\t%016llx\n", (unsigned long long)sfd_mask(f));
-    return n < 0 || (size_t)n >= len ? 0 : n;
+    return fdinfo_printf(buf, len, "sigmask:\t%016llx\n", (unsigned long long)sfd_mask(f));
 }
 
 static void signalfd_release(struct file *f)
