@@ -11,11 +11,13 @@
 #define IPC_IPC_H
 
 #include <pthread.h>
+#include <stddef.h>
 #include <stdint.h>
 
 struct creds;
 struct process;
 struct strbuf;
+struct task;
 
 /* ipcperms' access masks (linux/stat.h). */
 #define S_IRUGO 0444
@@ -86,6 +88,30 @@ _Static_assert(sizeof(struct ipc64_perm_k) == 48, "ipc64_perm");
 void ipc_perm_out(const struct ipc_obj *p, struct ipc64_perm_k *out);
 /* IPC_SET's change: uid, gid and the permission bits of mode. */
 void ipc_perm_set(struct ipc_obj *p, const struct ipc64_perm_k *in);
+
+/* One kind's table as its *ctl commands see it. The kind's *id64_ds
+ * (at most IPC_DS_MAX bytes) starts with its struct ipc64_perm_k. */
+#define IPC_DS_MAX 128
+struct ipc_kind {
+    pthread_mutex_t *lock;
+    struct ipc_ids *ids;
+    size_t ds_size;
+    int stat_any; /* the kind's *_STAT_ANY command */
+    /* *_STAT: the kind's own fields of ds (ipc_ctl fills its perm). */
+    void (*stat)(struct ipc_obj *p, void *ds);
+    /* IPC_SET allowed to c: the kind's own part of the change that ds
+     * asks (the ctime and the like; ipc_ctl changes the perm after it),
+     * 0, or -errno to refuse it. */
+    int (*set)(struct ipc_obj *p, const void *ds, const struct creds *c);
+    /* IPC_RMID allowed. */
+    void (*remove)(struct ipc_obj *p);
+};
+
+/* The *ctl commands every kind has, with the guest's ds at ubuf:
+ * IPC_STAT (by id), the kind's *_STAT and *_STAT_ANY (by index; the latter
+ * without the read permission), IPC_SET and IPC_RMID (for the owner,
+ * creator or CAP_SYS_ADMIN). 0, the id (*_STAT), or -errno. */
+long ipc_ctl(struct task *t, const struct ipc_kind *k, int cmd, int id, uint64_t ubuf);
 
 /* The realtime clock's seconds (the objects' times). */
 int64_t ipc_now(void);

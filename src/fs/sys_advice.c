@@ -55,12 +55,20 @@ static long fadvise_check(mode_t type, int64_t len, int advice)
     return 0;
 }
 
-long sys_fadvise64(struct task *t, const struct sysargs *a)
+/* The advice on the file at a->a[0] (EBADF), its reference dropped after. */
+static long advise(struct task *t, const struct sysargs *a,
+                   long (*fn)(struct file *f, const struct sysargs *a))
 {
-    int fd = (int)a->a[0];
-    struct file *f = fget(t, fd);
+    struct file *f = fget(t, (int)a->a[0]);
     if (!f)
         return -EBADF;
+    long r = fn(f, a);
+    file_put(f);
+    return r;
+}
+
+static long fadvise64_on(struct file *f, const struct sysargs *a)
+{
     int64_t off = (int64_t)a->a[1], len = (int64_t)a->a[2];
     int advice = (int)a->a[3];
     mode_t type = file_type(f);
@@ -69,16 +77,11 @@ long sys_fadvise64(struct task *t, const struct sysargs *a)
     /* Advice only: what the host makes of it changes no answer. */
     if (r == 0 && hfd >= 0)
         (void)posix_fadvise(hfd, off, len, advice);
-    file_put(f);
     return r;
 }
 
-long sys_readahead(struct task *t, const struct sysargs *a)
+static long readahead_on(struct file *f, const struct sysargs *a)
 {
-    int fd = (int)a->a[0];
-    struct file *f = fget(t, fd);
-    if (!f)
-        return -EBADF;
     int64_t off = (int64_t)a->a[1];
     uint64_t count = a->a[2];
     long r = -EBADF;
@@ -92,35 +95,29 @@ long sys_readahead(struct task *t, const struct sysargs *a)
     int hfd = host_file(f, type);
     if (r == 0 && hfd >= 0)
         (void)readahead(hfd, off, count);
-    file_put(f);
     return r;
 }
 
-long sys_sync_file_range(struct task *t, const struct sysargs *a)
+static long sync_file_range_on(struct file *f, const struct sysargs *a)
 {
-    int fd = (int)a->a[0];
-    struct file *f = fget(t, fd);
-    if (!f)
-        return -EBADF;
     int64_t off = (int64_t)a->a[1], n = (int64_t)a->a[2];
     unsigned flags = (unsigned)a->a[3];
     int64_t end = (int64_t)((uint64_t)off + (uint64_t)n);
-    long r = -EINVAL;
     mode_t type = file_type(f);
     if (flags & ~(unsigned)(SYNC_FILE_RANGE_WAIT_BEFORE | SYNC_FILE_RANGE_WRITE |
                             SYNC_FILE_RANGE_WAIT_AFTER))
-        goto out;
+        return -EINVAL;
     if (off < 0 || end < 0 || end < off)
-        goto out;
-    r = -ESPIPE;
+        return -EINVAL;
     if (type != S_IFREG && type != S_IFBLK && type != S_IFDIR && type != S_IFLNK)
-        goto out;
-    r = 0;
+        return -ESPIPE;
     /* Write-back errors of the host file (EIO, ENOSPC) are the guest's. */
     int hfd = host_file(f, type);
     if (hfd >= 0 && sync_file_range(hfd, off, n, flags) < 0)
-        r = -errno;
-out:
-    file_put(f);
-    return r;
+        return -errno;
+    return 0;
 }
+
+SYSCALL_AS(fadvise64, advise, fadvise64_on)
+SYSCALL_AS(readahead, advise, readahead_on)
+SYSCALL_AS(sync_file_range, advise, sync_file_range_on)

@@ -211,18 +211,44 @@ static size_t rw_chunk(struct file *f, size_t len)
     return len < max ? len : max;
 }
 
+/* The sentry buffer of one read or write: on the stack up to SMALL_IO. */
+struct bounce {
+    char small[SMALL_IO];
+    char *p;
+};
+
+static char *bounce_get(struct bounce *b, size_t cap)
+{
+    b->p = cap <= sizeof(b->small) ? b->small : malloc(cap);
+    return b->p;
+}
+
+static void bounce_put(struct bounce *b)
+{
+    if (b->p != b->small)
+        free(b->p);
+}
+
+/* vfs_read and vfs_write: access_ok on the whole count, which then moves
+ * at most MAX_RW_COUNT. */
+static long rw_range(uint64_t buf, size_t *len)
+{
+    if (!guest_range_ok(buf, *len))
+        return -EFAULT;
+    if (*len > MAX_RW_COUNT)
+        *len = MAX_RW_COUNT;
+    return 0;
+}
+
 /* Read up to len bytes of f into guest memory at buf. */
 static long do_read(struct task *t, struct file *f, uint64_t buf, size_t len, const off_t *at)
 {
-    /* vfs_read/vfs_write check access_ok before clamping the count. */
-    if (!guest_range_ok(buf, len))
-        return -EFAULT;
     size_t count = len;
-    if (len > MAX_RW_COUNT)
-        len = MAX_RW_COUNT;
+    if (rw_range(buf, &len) < 0)
+        return -EFAULT;
     size_t cap = rw_chunk(f, len);
-    char small[SMALL_IO];
-    char *tmp = cap <= sizeof(small) ? small : malloc(cap);
+    struct bounce b;
+    char *tmp = bounce_get(&b, cap);
     if (!tmp)
         return -ENOMEM;
     struct rwpos p;
@@ -235,8 +261,7 @@ static long do_read(struct task *t, struct file *f, uint64_t buf, size_t len, co
     if (vr < 0 || (len == 0 && !f->ops->read_empty)) {
         if (vr == 0)
             pos_end(&p);
-        if (tmp != small)
-            free(tmp);
+        bounce_put(&b);
         return vr;
     }
     off_t start = *p.pos;
@@ -249,8 +274,7 @@ static long do_read(struct task *t, struct file *f, uint64_t buf, size_t len, co
         n = c > 0 && (c == n || !f->ops->read_whole) ? c : -EFAULT;
     }
     pos_end(&p);
-    if (tmp != small)
-        free(tmp);
+    bounce_put(&b);
     return n;
 }
 
@@ -280,11 +304,9 @@ static long seal_grow_check(struct file *f, const off_t *at, size_t len)
 /* Write len bytes of guest memory at buf to f, a chunk at a time. */
 static long do_write(struct task *t, struct file *f, uint64_t buf, size_t len, const off_t *at)
 {
-    if (!guest_range_ok(buf, len))
-        return -EFAULT;
     size_t count = len;
-    if (len > MAX_RW_COUNT)
-        len = MAX_RW_COUNT;
+    if (rw_range(buf, &len) < 0)
+        return -EFAULT;
     struct rwpos p;
     long sr = pos_begin(&p, f, at, count);
     if (sr < 0)
@@ -318,8 +340,8 @@ static long do_write(struct task *t, struct file *f, uint64_t buf, size_t len, c
         return r;
     }
     size_t cap = rw_chunk(f, len);
-    char small[SMALL_IO];
-    char *tmp = cap <= sizeof(small) ? small : malloc(cap);
+    struct bounce b;
+    char *tmp = bounce_get(&b, cap);
     if (!tmp)
         return -ENOMEM;
     if ((sr = pos_begin(&p, f, at, count)) == 0) {
@@ -328,8 +350,7 @@ static long do_write(struct task *t, struct file *f, uint64_t buf, size_t len, c
             pos_end(&p);
     }
     if (sr < 0) {
-        if (tmp != small)
-            free(tmp);
+        bounce_put(&b);
         return sr;
     }
     long done = 0;
@@ -352,8 +373,7 @@ static long do_write(struct task *t, struct file *f, uint64_t buf, size_t len, c
             break; /* short write, or the guest buffer ended in a fault */
     }
     pos_end(&p);
-    if (tmp != small)
-        free(tmp);
+    bounce_put(&b);
     return done;
 }
 
@@ -494,6 +514,14 @@ static long do_writev(struct task *t, struct file *f, uint64_t uiov, uint64_t cn
 
 enum rw_kind { RW_READ, RW_WRITE, RW_READV, RW_WRITEV };
 
+static long (*const rw_ops[])(struct task *t, struct file *f, uint64_t buf, size_t len,
+                              const off_t *at) = {
+    [RW_READ] = do_read,
+    [RW_WRITE] = do_write,
+    [RW_READV] = do_readv,
+    [RW_WRITEV] = do_writev,
+};
+
 /* The I/O calls' one shape: the file at fd, open for reading or writing
  * and able to (with positions when at is given: ESPIPE for streams), then
  * the transfer with buf and len (an iovec array and its count for the
@@ -505,20 +533,7 @@ static long rw_fd(struct task *t, enum rw_kind kind, int fd, uint64_t buf, uint6
     struct file *f = at ? get_prw(t, write, fd, &r) : get_rw(t, write, fd, &r);
     if (!f)
         return r;
-    switch (kind) {
-    case RW_READ:
-        r = do_read(t, f, buf, len, at);
-        break;
-    case RW_WRITE:
-        r = do_write(t, f, buf, len, at);
-        break;
-    case RW_READV:
-        r = do_readv(t, f, buf, len, at);
-        break;
-    case RW_WRITEV:
-        r = do_writev(t, f, buf, len, at);
-        break;
-    }
+    r = rw_ops[kind](t, f, buf, len, at);
     if (r > 0 && write)
         fsnotify_modify(f);
     else if (r > 0)

@@ -12,6 +12,8 @@
 #include "fs/procfs/procfs.h"
 #include "ipc/ipc.h"
 #include "sentry/creds.h"
+#include "sentry/kernel.h"
+#include "sentry/mm.h"
 
 #define GCAP_IPC_OWNER 15
 
@@ -168,6 +170,62 @@ void ipc_perm_set(struct ipc_obj *p, const struct ipc64_perm_k *in)
     p->uid = in->uid;
     p->gid = in->gid;
     p->mode = (p->mode & ~0777u) | (in->mode & 0777u);
+}
+
+static long ipc_stat(const struct ipc_kind *k, const struct creds *c, int cmd, int id, void *ds)
+{
+    long r;
+    memset(ds, 0, k->ds_size);
+    pthread_mutex_lock(k->lock);
+    struct ipc_obj *p = cmd == IPC_STAT ? ipc_ids_find(k->ids, id) : ipc_ids_at(k->ids, id);
+    if (!p)
+        r = -EINVAL;
+    else if (cmd != k->stat_any && ipc_perms(c, p, S_IRUGO) < 0)
+        r = -EACCES;
+    else {
+        ipc_perm_out(p, ds);
+        k->stat(p, ds);
+        r = cmd == IPC_STAT ? 0 : p->id;
+    }
+    pthread_mutex_unlock(k->lock);
+    return r;
+}
+
+/* IPC_SET with ds, or IPC_RMID with ds NULL. */
+static long ipc_set_rmid(const struct ipc_kind *k, const struct creds *c, int id, const void *ds)
+{
+    long r;
+    pthread_mutex_lock(k->lock);
+    struct ipc_obj *p = ipc_ids_find(k->ids, id);
+    if (!p)
+        r = -EINVAL;
+    else if ((r = ipc_may_change(c, p)) < 0)
+        ;
+    else if (!ds)
+        k->remove(p);
+    else if ((r = k->set(p, ds, c)) == 0)
+        ipc_perm_set(p, ds);
+    pthread_mutex_unlock(k->lock);
+    return r;
+}
+
+long ipc_ctl(struct task *t, const struct ipc_kind *k, int cmd, int id, uint64_t ubuf)
+{
+    _Alignas(8) char ds[IPC_DS_MAX];
+    switch (cmd) {
+    case IPC_RMID:
+        return ipc_set_rmid(k, t->cred, id, NULL);
+    case IPC_SET:
+        if (copy_in(t, ds, ubuf, k->ds_size) < 0)
+            return -EFAULT;
+        return ipc_set_rmid(k, t->cred, id, ds);
+    default: {
+        long r = ipc_stat(k, t->cred, cmd, id, ds);
+        if (r >= 0 && copy_out(t, ubuf, ds, k->ds_size) < 0)
+            r = -EFAULT;
+        return r;
+    }
+    }
 }
 
 int64_t ipc_now(void)

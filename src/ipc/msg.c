@@ -348,10 +348,10 @@ long sys_msgrcv(struct task *t, const struct sysargs *a)
     return r;
 }
 
-static void msq_fill(struct msg_queue *q, struct msqid64_k *ds)
+static void msq_stat(struct ipc_obj *p, void *dsp)
 {
-    memset(ds, 0, sizeof(*ds));
-    ipc_perm_out(&q->perm, &ds->perm);
+    struct msqid64_k *ds = dsp;
+    struct msg_queue *q = queue_of(p);
     ds->stime = q->stime;
     ds->rtime = q->rtime;
     ds->ctime = q->ctime;
@@ -362,8 +362,22 @@ static void msq_fill(struct msg_queue *q, struct msqid64_k *ds)
     ds->lrpid = q->lrpid;
 }
 
-static void queue_remove(struct msg_queue *q)
+/* Raising msg_qbytes past msgmnb takes CAP_SYS_RESOURCE. */
+static int msq_set(struct ipc_obj *p, const void *dsp, const struct creds *c)
 {
+    const struct msqid64_k *ds = dsp;
+    if (ds->qbytes > MSGMNB && !creds_capable(c, GCAP_SYS_RESOURCE_))
+        return -EPERM;
+    struct msg_queue *q = queue_of(p);
+    q->qbytes = ds->qbytes;
+    q->ctime = ipc_now();
+    wake_up_all(&q->wq);
+    return 0;
+}
+
+static void queue_remove(struct ipc_obj *p)
+{
+    struct msg_queue *q = queue_of(p);
     for (struct msg_msg *m = q->head; m; m = m->next) {
         msg_total_msgs--;
         msg_total_bytes -= m->len;
@@ -373,15 +387,25 @@ static void queue_remove(struct msg_queue *q)
     queue_put(q);
 }
 
+_Static_assert(sizeof(struct msqid64_k) <= IPC_DS_MAX, "msqid64_k fits ipc_ctl");
+
+static const struct ipc_kind msg_kind = {
+    .lock = &msg_lock,
+    .ids = &msg_ids,
+    .ds_size = sizeof(struct msqid64_k),
+    .stat_any = MSG_STAT_ANY,
+    .stat = msq_stat,
+    .set = msq_set,
+    .remove = queue_remove,
+};
+
 long sys_msgctl(struct task *t, const struct sysargs *a)
 {
     int id = (int)a->a[0];
     int cmd = (int)a->a[1];
     uint64_t buf = a->a[2];
-    const struct creds *c = t->cred;
     if (id < 0 || cmd < 0)
         return -EINVAL;
-    long r;
     switch (cmd) {
     case IPC_INFO:
     case MSG_INFO: {
@@ -406,48 +430,10 @@ long sys_msgctl(struct task *t, const struct sysargs *a)
     }
     case MSG_STAT:
     case MSG_STAT_ANY:
-    case IPC_STAT: {
-        struct msqid64_k ds;
-        pthread_mutex_lock(&msg_lock);
-        struct ipc_obj *p = cmd == IPC_STAT ? ipc_ids_find(&msg_ids, id) : ipc_ids_at(&msg_ids, id);
-        if (!p)
-            r = -EINVAL;
-        else if (cmd != MSG_STAT_ANY && ipc_perms(c, p, S_IRUGO) < 0)
-            r = -EACCES;
-        else {
-            msq_fill(queue_of(p), &ds);
-            r = cmd == IPC_STAT ? 0 : p->id;
-        }
-        pthread_mutex_unlock(&msg_lock);
-        if (r >= 0 && copy_out(t, buf, &ds, sizeof(ds)) < 0)
-            r = -EFAULT;
-        return r;
-    }
+    case IPC_STAT:
     case IPC_SET:
-    case IPC_RMID: {
-        struct msqid64_k ds;
-        if (cmd == IPC_SET && copy_in(t, &ds, buf, sizeof(ds)) < 0)
-            return -EFAULT;
-        pthread_mutex_lock(&msg_lock);
-        struct ipc_obj *p = ipc_ids_find(&msg_ids, id);
-        if (!p)
-            r = -EINVAL;
-        else if ((r = ipc_may_change(c, p)) < 0)
-            ;
-        else if (cmd == IPC_RMID)
-            queue_remove(queue_of(p));
-        else if (ds.qbytes > MSGMNB && !creds_capable(c, GCAP_SYS_RESOURCE_))
-            r = -EPERM;
-        else {
-            struct msg_queue *q = queue_of(p);
-            ipc_perm_set(p, &ds.perm);
-            q->qbytes = ds.qbytes;
-            q->ctime = ipc_now();
-            wake_up_all(&q->wq);
-        }
-        pthread_mutex_unlock(&msg_lock);
-        return r;
-    }
+    case IPC_RMID:
+        return ipc_ctl(t, &msg_kind, cmd, id, buf);
     default:
         return -EINVAL;
     }

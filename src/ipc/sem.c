@@ -344,8 +344,9 @@ static int count_waiters(struct sem_set *s, int semnum, int zero)
     return n;
 }
 
-static void set_remove(struct sem_set *s)
+static void set_remove(struct ipc_obj *p)
 {
+    struct sem_set *s = set_of(p);
     used_sems -= s->nsems;
     ipc_ids_remove(&sem_ids, &s->perm);
     wake_up_all(&s->wq);
@@ -441,6 +442,35 @@ out:
     return r;
 }
 
+static void sem_stat(struct ipc_obj *p, void *dsp)
+{
+    struct semid64_k *ds = dsp;
+    struct sem_set *s = set_of(p);
+    ds->otime = s->otime;
+    ds->ctime = s->ctime;
+    ds->nsems = (uint64_t)s->nsems;
+}
+
+static int sem_set(struct ipc_obj *p, const void *ds, const struct creds *c)
+{
+    (void)ds;
+    (void)c;
+    set_of(p)->ctime = ipc_now();
+    return 0;
+}
+
+_Static_assert(sizeof(struct semid64_k) <= IPC_DS_MAX, "semid64_k fits ipc_ctl");
+
+static const struct ipc_kind sem_kind = {
+    .lock = &sem_lock,
+    .ids = &sem_ids,
+    .ds_size = sizeof(struct semid64_k),
+    .stat_any = SEM_STAT_ANY,
+    .stat = sem_stat,
+    .set = sem_set,
+    .remove = set_remove,
+};
+
 long sys_semctl(struct task *t, const struct sysargs *a)
 {
     int id = (int)a->a[0];
@@ -477,28 +507,10 @@ long sys_semctl(struct task *t, const struct sysargs *a)
     }
     case IPC_STAT:
     case SEM_STAT:
-    case SEM_STAT_ANY: {
-        struct semid64_k ds;
-        memset(&ds, 0, sizeof(ds));
-        pthread_mutex_lock(&sem_lock);
-        struct ipc_obj *p = cmd == IPC_STAT ? ipc_ids_find(&sem_ids, id) : ipc_ids_at(&sem_ids, id);
-        if (!p)
-            r = -EINVAL;
-        else if (cmd != SEM_STAT_ANY && ipc_perms(c, p, S_IRUGO) < 0)
-            r = -EACCES;
-        else {
-            struct sem_set *s = set_of(p);
-            ipc_perm_out(p, &ds.perm);
-            ds.otime = s->otime;
-            ds.ctime = s->ctime;
-            ds.nsems = (uint64_t)s->nsems;
-            r = cmd == IPC_STAT ? 0 : p->id;
-        }
-        pthread_mutex_unlock(&sem_lock);
-        if (r >= 0 && copy_out(t, arg, &ds, sizeof(ds)) < 0)
-            r = -EFAULT;
-        return r;
-    }
+    case SEM_STAT_ANY:
+    case IPC_SET:
+    case IPC_RMID:
+        return ipc_ctl(t, &sem_kind, cmd, id, arg);
     case GETALL:
     case GETVAL:
     case GETPID:
@@ -526,26 +538,6 @@ long sys_semctl(struct task *t, const struct sysargs *a)
             s->ctime = ipc_now();
             wake_up_all(&s->wq);
             r = 0;
-        }
-        pthread_mutex_unlock(&sem_lock);
-        return r;
-    }
-    case IPC_SET:
-    case IPC_RMID: {
-        struct semid64_k ds;
-        if (cmd == IPC_SET && copy_in(t, &ds, arg, sizeof(ds)) < 0)
-            return -EFAULT;
-        pthread_mutex_lock(&sem_lock);
-        struct ipc_obj *p = ipc_ids_find(&sem_ids, id);
-        if (!p)
-            r = -EINVAL;
-        else if ((r = ipc_may_change(c, p)) < 0)
-            ;
-        else if (cmd == IPC_RMID)
-            set_remove(set_of(p));
-        else {
-            ipc_perm_set(p, &ds.perm);
-            set_of(p)->ctime = ipc_now();
         }
         pthread_mutex_unlock(&sem_lock);
         return r;

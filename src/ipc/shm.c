@@ -127,8 +127,9 @@ static uint64_t seg_nattch(const struct shm_seg *s)
 }
 
 /* Destroy s (out of the table) now if nothing is attached, else mark it. */
-static void seg_rmid(struct shm_seg *s)
+static void seg_rmid(struct ipc_obj *p)
 {
+    struct shm_seg *s = seg_of(p);
     if (seg_nattch(s) == 0) {
         ipc_ids_remove(&shm_ids, &s->perm);
         seg_put(s);
@@ -397,6 +398,39 @@ long sys_shmdt(struct task *t, const struct sysargs *a)
     return 0;
 }
 
+static void shm_stat(struct ipc_obj *p, void *dsp)
+{
+    struct shmid64_k *ds = dsp;
+    struct shm_seg *s = seg_of(p);
+    ds->segsz = s->segsz;
+    ds->atime = s->atime;
+    ds->dtime = s->dtime;
+    ds->ctime = s->ctime;
+    ds->cpid = s->cpid;
+    ds->lpid = s->lpid;
+    ds->nattch = seg_nattch(s);
+}
+
+static int shm_set(struct ipc_obj *p, const void *ds, const struct creds *c)
+{
+    (void)ds;
+    (void)c;
+    seg_of(p)->ctime = ipc_now();
+    return 0;
+}
+
+_Static_assert(sizeof(struct shmid64_k) <= IPC_DS_MAX, "shmid64_k fits ipc_ctl");
+
+static const struct ipc_kind shm_kind = {
+    .lock = &shm_lock,
+    .ids = &shm_ids,
+    .ds_size = sizeof(struct shmid64_k),
+    .stat_any = SHM_STAT_ANY,
+    .stat = shm_stat,
+    .set = shm_set,
+    .remove = seg_rmid,
+};
+
 long sys_shmctl(struct task *t, const struct sysargs *a)
 {
     int id = (int)a->a[0];
@@ -432,32 +466,10 @@ long sys_shmctl(struct task *t, const struct sysargs *a)
     }
     case IPC_STAT:
     case SHM_STAT:
-    case SHM_STAT_ANY: {
-        struct shmid64_k ds;
-        memset(&ds, 0, sizeof(ds));
-        pthread_mutex_lock(&shm_lock);
-        struct ipc_obj *p = cmd == IPC_STAT ? ipc_ids_find(&shm_ids, id) : ipc_ids_at(&shm_ids, id);
-        if (!p)
-            r = -EINVAL;
-        else if (cmd != SHM_STAT_ANY && ipc_perms(c, p, S_IRUGO) < 0)
-            r = -EACCES;
-        else {
-            struct shm_seg *s = seg_of(p);
-            ipc_perm_out(p, &ds.perm);
-            ds.segsz = s->segsz;
-            ds.atime = s->atime;
-            ds.dtime = s->dtime;
-            ds.ctime = s->ctime;
-            ds.cpid = s->cpid;
-            ds.lpid = s->lpid;
-            ds.nattch = seg_nattch(s);
-            r = cmd == IPC_STAT ? 0 : p->id;
-        }
-        pthread_mutex_unlock(&shm_lock);
-        if (r >= 0 && copy_out(t, buf, &ds, sizeof(ds)) < 0)
-            r = -EFAULT;
-        return r;
-    }
+    case SHM_STAT_ANY:
+    case IPC_SET:
+    case IPC_RMID:
+        return ipc_ctl(t, &shm_kind, cmd, id, buf);
     case SHM_LOCK:
     case SHM_UNLOCK: {
         pthread_mutex_lock(&shm_lock);
@@ -475,26 +487,6 @@ long sys_shmctl(struct task *t, const struct sysargs *a)
             else
                 p->mode &= ~(uint32_t)SHM_LOCKED;
             r = 0;
-        }
-        pthread_mutex_unlock(&shm_lock);
-        return r;
-    }
-    case IPC_SET:
-    case IPC_RMID: {
-        struct shmid64_k ds;
-        if (cmd == IPC_SET && copy_in(t, &ds, buf, sizeof(ds)) < 0)
-            return -EFAULT;
-        pthread_mutex_lock(&shm_lock);
-        struct ipc_obj *p = ipc_ids_find(&shm_ids, id);
-        if (!p)
-            r = -EINVAL;
-        else if ((r = ipc_may_change(c, p)) < 0)
-            ;
-        else if (cmd == IPC_RMID)
-            seg_rmid(seg_of(p));
-        else {
-            ipc_perm_set(p, &ds.perm);
-            seg_of(p)->ctime = ipc_now();
         }
         pthread_mutex_unlock(&shm_lock);
         return r;

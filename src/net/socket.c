@@ -5,6 +5,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/sockios.h>
 #include <poll.h>
 #include <pthread.h>
 #include <stdlib.h>
@@ -25,12 +26,6 @@
 #include "sentry/mm.h"
 
 #define SOCKFS_MAGIC 0x534F434B
-#ifndef SIOCINQ
-#define SIOCINQ FIONREAD
-#endif
-#ifndef SIOCOUTQ
-#define SIOCOUTQ TIOCOUTQ
-#endif
 
 /* ---- sockfs ---- */
 

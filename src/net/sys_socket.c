@@ -56,6 +56,25 @@ static long sockfd(struct task *t, int fd, struct file **fp, struct socket **sp)
     return 0;
 }
 
+/* What a socket syscall does once sock_call has found its socket. */
+typedef long (*sock_fn)(struct task *t, struct file *f, struct socket *s, const struct sysargs *a);
+
+/* Run fn on the socket at a->a[0] (EBADF, ENOTSOCK) and drop the reference:
+ * the body of every syscall on one socket (SOCK_SYSCALL). */
+static long sock_call(struct task *t, const struct sysargs *a, sock_fn fn)
+{
+    struct file *f;
+    struct socket *s;
+    long r = sockfd(t, (int)a->a[0], &f, &s);
+    if (r < 0)
+        return r;
+    r = fn(t, f, s, a);
+    file_put(f);
+    return r;
+}
+
+#define SOCK_SYSCALL(name) SYSCALL_AS(name, sock_call, name##_on)
+
 static int nonblocking(struct file *f)
 {
     return (__atomic_load_n(&f->flags, __ATOMIC_RELAXED) & O_NONBLOCK) != 0;
@@ -516,71 +535,62 @@ static long addr_out_empty(struct task *t, uint64_t ulen)
     return copy_out(t, ulen, &len, sizeof(len)) < 0 ? -EFAULT : 0;
 }
 
-long sys_sendto(struct task *t, const struct sysargs *a)
+/* The one buffer of sendto and recvfrom (a[1], a[2]) as an iovec, its
+ * count clamped to MAX_RW_COUNT after the range check, as import_ubuf. */
+static long one_buf(const struct sysargs *a, struct iovec *one)
 {
-    int fd = (int)a->a[0];
-    uint64_t ubuf = a->a[1];
     size_t len = (size_t)a->a[2];
+    if (len > MAX_RW_COUNT)
+        len = MAX_RW_COUNT;
+    if (!guest_range_ok(a->a[1], len))
+        return -EFAULT;
+    *one = (struct iovec){ (void *)(uintptr_t)a->a[1], len };
+    return 0;
+}
+
+static long sendto_on(struct task *t, struct file *f, struct socket *s, const struct sysargs *a)
+{
     int flags = (int)a->a[3];
     uint64_t uaddr = a->a[4];
     int addrlen = (int)a->a[5];
-    struct file *f;
-    struct socket *s;
-    long r = sockfd(t, fd, &f, &s);
-    if (r < 0)
-        return r;
     char name[SOCKADDR_STORAGE];
     int namelen = 0;
-    if (len > MAX_RW_COUNT)
-        len = MAX_RW_COUNT;
-    if (!guest_range_ok(ubuf, len)) {
-        r = -EFAULT;
-    } else if (uaddr) {
+    struct iovec one;
+    long r = one_buf(a, &one);
+    if (r < 0)
+        return r;
+    if (uaddr) {
         if (addrlen < 0 || addrlen > SOCKADDR_STORAGE)
-            r = -EINVAL;
-        else if (addrlen && copy_in(t, name, uaddr, (size_t)addrlen) < 0)
-            r = -EFAULT;
+            return -EINVAL;
+        if (addrlen && copy_in(t, name, uaddr, (size_t)addrlen) < 0)
+            return -EFAULT;
         namelen = addrlen;
     }
-    if (r == 0) {
-        struct iovec one = { (void *)(uintptr_t)ubuf, len };
-        r = do_send(t, f, s, &one, 1, len, flags, NULL, 0, name, namelen);
-    }
-    file_put(f);
-    return r;
+    return do_send(t, f, s, &one, 1, one.iov_len, flags, NULL, 0, name, namelen);
 }
 
-long sys_recvfrom(struct task *t, const struct sysargs *a)
+static long recvfrom_on(struct task *t, struct file *f, struct socket *s, const struct sysargs *a)
 {
-    int fd = (int)a->a[0];
-    uint64_t ubuf = a->a[1];
-    size_t len = (size_t)a->a[2];
     int flags = (int)a->a[3];
     uint64_t uaddr = a->a[4];
     uint64_t ulen = a->a[5];
-    struct file *f;
-    struct socket *s;
-    long r = sockfd(t, fd, &f, &s);
+    struct iovec one;
+    long r = one_buf(a, &one);
     if (r < 0)
         return r;
-    if (len > MAX_RW_COUNT)
-        len = MAX_RW_COUNT;
-    if (!guest_range_ok(ubuf, len)) {
-        r = -EFAULT;
-    } else {
-        struct iovec one = { (void *)(uintptr_t)ubuf, len };
-        int mf = 0;
-        size_t used;
-        r = do_recv(t, f, s, &one, 1, len, flags & ~MSG_CMSG_CLOEXEC, 0, 0, &mf, &used);
-        if (r >= 0 && uaddr) {
-            long e = addr_out_empty(t, ulen);
-            if (e < 0)
-                r = e;
-        }
+    int mf = 0;
+    size_t used;
+    r = do_recv(t, f, s, &one, 1, one.iov_len, flags & ~MSG_CMSG_CLOEXEC, 0, 0, &mf, &used);
+    if (r >= 0 && uaddr) {
+        long e = addr_out_empty(t, ulen);
+        if (e < 0)
+            r = e;
     }
-    file_put(f);
     return r;
 }
+
+SOCK_SYSCALL(sendto)
+SOCK_SYSCALL(recvfrom)
 
 /* struct msghdr as the guest lays it out. */
 struct guest_msghdr {
@@ -618,21 +628,16 @@ static long msghdr_in(struct task *t, uint64_t umsg, struct guest_msghdr *h, cha
     return import_iovec(t, h->iov, h->iovlen, iov);
 }
 
-long sys_sendmsg(struct task *t, const struct sysargs *a)
+static long sendmsg_on(struct task *t, struct file *f, struct socket *s, const struct sysargs *a)
 {
-    int fd = (int)a->a[0];
     uint64_t umsg = a->a[1];
     int flags = (int)a->a[2];
-    struct file *f;
-    struct socket *s;
-    long r = sockfd(t, fd, &f, &s);
-    if (r < 0)
-        return r;
     struct guest_msghdr h;
     struct iovec *iov;
     char *ctl = NULL;
     char name[SOCKADDR_STORAGE];
     int namelen = 0;
+    long r;
     long total = msghdr_in(t, umsg, &h, name, &namelen, &iov);
     if (total < 0) {
         r = total;
@@ -657,22 +662,16 @@ long sys_sendmsg(struct task *t, const struct sysargs *a)
 out:
     free(ctl);
     free(iov);
-    file_put(f);
     return r;
 }
 
-long sys_recvmsg(struct task *t, const struct sysargs *a)
+static long recvmsg_on(struct task *t, struct file *f, struct socket *s, const struct sysargs *a)
 {
-    int fd = (int)a->a[0];
     uint64_t umsg = a->a[1];
     int flags = (int)a->a[2];
-    struct file *f;
-    struct socket *s;
-    long r = sockfd(t, fd, &f, &s);
-    if (r < 0)
-        return r;
     struct guest_msghdr h;
     struct iovec *iov;
+    long r;
     long total = msghdr_in(t, umsg, &h, NULL, NULL, &iov);
     if (total < 0) {
         r = total;
@@ -698,23 +697,20 @@ long sys_recvmsg(struct task *t, const struct sysargs *a)
         r = -EFAULT;
 out:
     free(iov);
-    file_put(f);
     return r;
 }
 
-long sys_shutdown(struct task *t, const struct sysargs *a)
+SOCK_SYSCALL(sendmsg)
+SOCK_SYSCALL(recvmsg)
+
+static long shutdown_on(struct task *t, struct file *f, struct socket *s, const struct sysargs *a)
 {
-    int fd = (int)a->a[0];
-    int how = (int)a->a[1];
-    struct file *f;
-    struct socket *s;
-    long r = sockfd(t, fd, &f, &s);
-    if (r < 0)
-        return r;
-    r = s->ops->shutdown ? s->ops->shutdown(s, how) : -EOPNOTSUPP;
-    file_put(f);
-    return r;
+    (void)t;
+    (void)f;
+    return s->ops->shutdown ? s->ops->shutdown(s, (int)a->a[1]) : -EOPNOTSUPP;
 }
+
+SOCK_SYSCALL(shutdown)
 
 static long getname(struct task *t, const struct sysargs *a, int peer)
 {
@@ -782,29 +778,41 @@ static void get_timeout(int64_t v, struct timeval *tv)
     }
 }
 
-long sys_setsockopt(struct task *t, const struct sysargs *a)
+/* The int a plain SOL_SOCKET option is kept in. */
+static int *int_opt(struct socket *s, int optname)
 {
-    int fd = (int)a->a[0];
+    switch (optname) {
+    case SO_SNDBUF:
+        return &s->sndbuf;
+    case SO_RCVBUF:
+        return &s->rcvbuf;
+    case SO_PASSCRED:
+        return &s->passcred;
+    case SO_REUSEADDR:
+        return &s->reuseaddr;
+    case SO_KEEPALIVE:
+    default:
+        return &s->keepalive;
+    }
+}
+
+static long setsockopt_on(struct task *t, struct file *f, struct socket *s, const struct sysargs *a)
+{
     int level = (int)a->a[1];
     int optname = (int)a->a[2];
     uint64_t uval = a->a[3];
     int optlen = (int)a->a[4];
-    struct file *f;
-    struct socket *s;
-    long r = sockfd(t, fd, &f, &s);
-    if (r < 0)
-        return r;
+    (void)f;
     int val = 0;
     if (optlen < 0)
-        r = -EINVAL;
-    else if (level != SOL_SOCKET)
-        r = -EOPNOTSUPP;
-    else if (optlen < (int)sizeof(int))
-        r = -EINVAL;
-    else if (copy_in(t, &val, uval, sizeof(val)) < 0)
-        r = -EFAULT;
-    if (r < 0)
-        goto out;
+        return -EINVAL;
+    if (level != SOL_SOCKET)
+        return -EOPNOTSUPP;
+    if (optlen < (int)sizeof(int))
+        return -EINVAL;
+    if (copy_in(t, &val, uval, sizeof(val)) < 0)
+        return -EFAULT;
+    long r = 0;
     switch (optname) {
     case SO_SNDBUF: {
         uint32_t v = (uint32_t)val < SOCK_WMEM_MAX ? (uint32_t)val : SOCK_WMEM_MAX;
@@ -819,13 +827,9 @@ long sys_setsockopt(struct task *t, const struct sysargs *a)
         break;
     }
     case SO_PASSCRED:
-        __atomic_store_n(&s->passcred, val != 0, __ATOMIC_RELAXED);
-        break;
     case SO_REUSEADDR:
-        __atomic_store_n(&s->reuseaddr, val != 0, __ATOMIC_RELAXED);
-        break;
     case SO_KEEPALIVE:
-        __atomic_store_n(&s->keepalive, val != 0, __ATOMIC_RELAXED);
+        __atomic_store_n(int_opt(s, optname), val != 0, __ATOMIC_RELAXED);
         break;
     case SO_RCVTIMEO:
     case SO_RCVTIMEO_NEW:
@@ -838,23 +842,18 @@ long sys_setsockopt(struct task *t, const struct sysargs *a)
     default:
         r = -ENOPROTOOPT;
     }
-out:
-    file_put(f);
     return r;
 }
 
-long sys_getsockopt(struct task *t, const struct sysargs *a)
+SOCK_SYSCALL(setsockopt)
+
+static long getsockopt_on(struct task *t, struct file *f, struct socket *s, const struct sysargs *a)
 {
-    int fd = (int)a->a[0];
     int level = (int)a->a[1];
     int optname = (int)a->a[2];
     uint64_t uval = a->a[3];
     uint64_t ulen = a->a[4];
-    struct file *f;
-    struct socket *s;
-    long r = sockfd(t, fd, &f, &s);
-    if (r < 0)
-        return r;
+    (void)f;
     int len;
     union {
         int val;
@@ -863,18 +862,12 @@ long sys_getsockopt(struct task *t, const struct sysargs *a)
     } v;
     memset(&v, 0, sizeof(v));
     int lv = sizeof(int);
-    if (level != SOL_SOCKET) {
-        r = -EOPNOTSUPP;
-        goto out;
-    }
-    if (copy_in(t, &len, ulen, sizeof(len)) < 0) {
-        r = -EFAULT;
-        goto out;
-    }
-    if (len < 0) {
-        r = -EINVAL;
-        goto out;
-    }
+    if (level != SOL_SOCKET)
+        return -EOPNOTSUPP;
+    if (copy_in(t, &len, ulen, sizeof(len)) < 0)
+        return -EFAULT;
+    if (len < 0)
+        return -EINVAL;
     switch (optname) {
     case SO_TYPE:
         v.val = s->type;
@@ -889,19 +882,11 @@ long sys_getsockopt(struct task *t, const struct sysargs *a)
         v.val = s->ops->take_error ? s->ops->take_error(s) : 0;
         break;
     case SO_SNDBUF:
-        v.val = __atomic_load_n(&s->sndbuf, __ATOMIC_RELAXED);
-        break;
     case SO_RCVBUF:
-        v.val = __atomic_load_n(&s->rcvbuf, __ATOMIC_RELAXED);
-        break;
     case SO_PASSCRED:
-        v.val = __atomic_load_n(&s->passcred, __ATOMIC_RELAXED);
-        break;
     case SO_REUSEADDR:
-        v.val = __atomic_load_n(&s->reuseaddr, __ATOMIC_RELAXED);
-        break;
     case SO_KEEPALIVE:
-        v.val = __atomic_load_n(&s->keepalive, __ATOMIC_RELAXED);
+        v.val = __atomic_load_n(int_opt(s, optname), __ATOMIC_RELAXED);
         break;
     case SO_ACCEPTCONN:
         v.val = 0;
@@ -928,14 +913,13 @@ long sys_getsockopt(struct task *t, const struct sysargs *a)
         lv = sizeof(v.cred);
         break;
     default:
-        r = -ENOPROTOOPT;
-        goto out;
+        return -ENOPROTOOPT;
     }
     if (len > lv)
         len = lv;
     if (copy_out(t, uval, &v, (size_t)len) < 0 || copy_out(t, ulen, &len, sizeof(len)) < 0)
-        r = -EFAULT;
-out:
-    file_put(f);
-    return r;
+        return -EFAULT;
+    return 0;
 }
+
+SOCK_SYSCALL(getsockopt)

@@ -179,10 +179,34 @@ static int take_err(struct unix_sock *u)
     return e;
 }
 
-/* Wait for room to send (Linux's sock_alloc_send_pskb): 0, or -errno. */
-static int wait_room(struct unix_sock *u, int nonblock, const struct timespec *dl, int64_t timeo)
+/* How long a send or a receive may block: the socket's SO_SNDTIMEO or
+ * SO_RCVTIMEO, and whether it may at all (the file's O_NONBLOCK or
+ * MSG_DONTWAIT). */
+struct unix_wait {
+    int nonblock;
+    int64_t timeo;
+    struct timespec dlbuf;
+    const struct timespec *dl;
+};
+
+static void wait_init(struct unix_wait *w, const int64_t *timeo_ns, int flags, int nonblock)
 {
-    struct unix_pair *p = u->pair;
+    w->timeo = __atomic_load_n(timeo_ns, __ATOMIC_RELAXED);
+    w->dl = sock_deadline(w->timeo, &w->dlbuf);
+    w->nonblock = nonblock | ((flags & MSG_DONTWAIT) != 0);
+}
+
+/* Sleep on u's queue, the pair's lock held: 0 to look again, or -errno
+ * (the timeout or a signal). */
+static int wait_more(struct unix_sock *u, const struct unix_wait *w)
+{
+    int r = waitq_wait(current_task, &u->wq, &u->pair->lock, w->dl, w->dl ? 0 : WAIT_SPIN);
+    return r < 0 ? sock_wait_error(r, w->timeo) : 0;
+}
+
+/* Wait for room to send (Linux's sock_alloc_send_pskb): 0, or -errno. */
+static int wait_room(struct unix_sock *u, const struct unix_wait *w)
+{
     for (;;) {
         int e = take_err(u);
         if (e)
@@ -191,11 +215,11 @@ static int wait_room(struct unix_sock *u, int nonblock, const struct timespec *d
             return -EPIPE;
         if (u->wmem < (size_t)sndbuf_of(u))
             return 0;
-        if (nonblock)
+        if (w->nonblock)
             return -EAGAIN;
-        int r = waitq_wait(current_task, &u->wq, &p->lock, dl, dl ? 0 : WAIT_SPIN);
+        int r = wait_more(u, w);
         if (r < 0)
-            return sock_wait_error(r, timeo);
+            return r;
     }
 }
 
@@ -207,10 +231,8 @@ static ssize_t stream_sendmsg(struct socket *s, struct sock_msg *m, int flags, i
     struct unix_pair *p = u->pair;
     if (flags & MSG_OOB)
         return -EOPNOTSUPP;
-    int64_t timeo = __atomic_load_n(&s->sndtimeo_ns, __ATOMIC_RELAXED);
-    struct timespec dlbuf;
-    const struct timespec *dl = sock_deadline(timeo, &dlbuf);
-    nonblock |= (flags & MSG_DONTWAIT) != 0;
+    struct unix_wait w;
+    wait_init(&w, &s->sndtimeo_ns, flags, nonblock);
     size_t sent = 0;
     ssize_t err = 0;
     pthread_mutex_lock(&p->lock);
@@ -219,7 +241,7 @@ static ssize_t stream_sendmsg(struct socket *s, struct sock_msg *m, int flags, i
         return -EPIPE;
     }
     while (sent < m->len) {
-        int r = wait_room(u, nonblock, dl, timeo);
+        int r = wait_room(u, &w);
         if (r < 0) {
             err = r;
             break;
@@ -253,10 +275,8 @@ static ssize_t stream_recvmsg(struct socket *s, struct sock_msg *m, int flags, i
     struct unix_pair *p = u->pair;
     if (flags & MSG_OOB)
         return -EINVAL;
-    int64_t timeo = __atomic_load_n(&s->rcvtimeo_ns, __ATOMIC_RELAXED);
-    struct timespec dlbuf;
-    const struct timespec *dl = sock_deadline(timeo, &dlbuf);
-    nonblock |= (flags & MSG_DONTWAIT) != 0;
+    struct unix_wait w;
+    wait_init(&w, &s->rcvtimeo_ns, flags, nonblock);
     int peek = (flags & MSG_PEEK) != 0;
     int passcred = __atomic_load_n(&s->passcred, __ATOMIC_RELAXED);
     size_t target = (flags & MSG_WAITALL) ? m->cap : 1;
@@ -282,13 +302,13 @@ static ssize_t stream_recvmsg(struct socket *s, struct sock_msg *m, int flags, i
             }
             if (u->shutdown & RCV_SHUTDOWN)
                 break;
-            if (nonblock) {
+            if (w.nonblock) {
                 err = -EAGAIN;
                 break;
             }
-            int r = waitq_wait(current_task, &u->wq, &p->lock, dl, dl ? 0 : WAIT_SPIN);
+            int r = wait_more(u, &w);
             if (r < 0) {
-                err = sock_wait_error(r, timeo);
+                err = r;
                 break;
             }
             continue;
@@ -340,10 +360,8 @@ static ssize_t dgram_sendmsg(struct socket *s, struct sock_msg *m, int flags, in
     int seqpacket = s->type == SOCK_SEQPACKET;
     if (flags & MSG_OOB)
         return -EOPNOTSUPP;
-    int64_t timeo = __atomic_load_n(&s->sndtimeo_ns, __ATOMIC_RELAXED);
-    struct timespec dlbuf;
-    const struct timespec *dl = sock_deadline(timeo, &dlbuf);
-    nonblock |= (flags & MSG_DONTWAIT) != 0;
+    struct unix_wait w;
+    wait_init(&w, &s->sndtimeo_ns, flags, nonblock);
     ssize_t r;
     pthread_mutex_lock(&p->lock);
     struct unix_sock *o = peer_of(u);
@@ -361,7 +379,7 @@ static ssize_t dgram_sendmsg(struct socket *s, struct sock_msg *m, int flags, in
         r = -EMSGSIZE;
         goto out;
     }
-    if ((r = wait_room(u, nonblock, dl, timeo)) < 0)
+    if ((r = wait_room(u, &w)) < 0)
         goto out;
     if (o->dead) {
         if (seqpacket) {
@@ -394,10 +412,8 @@ static ssize_t dgram_recvmsg(struct socket *s, struct sock_msg *m, int flags, in
     struct unix_pair *p = u->pair;
     if (flags & MSG_OOB)
         return -EOPNOTSUPP;
-    int64_t timeo = __atomic_load_n(&s->rcvtimeo_ns, __ATOMIC_RELAXED);
-    struct timespec dlbuf;
-    const struct timespec *dl = sock_deadline(timeo, &dlbuf);
-    nonblock |= (flags & MSG_DONTWAIT) != 0;
+    struct unix_wait w;
+    wait_init(&w, &s->rcvtimeo_ns, flags, nonblock);
     int peek = (flags & MSG_PEEK) != 0;
     ssize_t r;
     struct kmsg *k = NULL;
@@ -413,7 +429,7 @@ static ssize_t dgram_recvmsg(struct socket *s, struct sock_msg *m, int flags, in
             break;
         /* A seqpacket socket shut for reading is at EOF even when
          * nonblocking; a datagram one only says so to a blocking read. */
-        if (nonblock) {
+        if (w.nonblock) {
             r = s->type == SOCK_SEQPACKET && (u->shutdown & RCV_SHUTDOWN) ? 0 : -EAGAIN;
             goto out;
         }
@@ -421,11 +437,8 @@ static ssize_t dgram_recvmsg(struct socket *s, struct sock_msg *m, int flags, in
             r = 0;
             goto out;
         }
-        int w = waitq_wait(current_task, &u->wq, &p->lock, dl, dl ? 0 : WAIT_SPIN);
-        if (w < 0) {
-            r = sock_wait_error(w, timeo);
+        if ((r = wait_more(u, &w)) < 0)
             goto out;
-        }
     }
     k = u->head;
     size_t n = k->len < m->cap ? k->len : m->cap;

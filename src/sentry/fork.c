@@ -5,6 +5,7 @@
  * the stub: the host's copy-on-write). */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <linux/sched.h> /* CLONE_PIDFD ... CLONE_INTO_CGROUP, newer than libc */
 #include <sched.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -16,19 +17,6 @@
 #include "sentry/mm.h"
 #include "sentry/process.h"
 #include "sentry/syscall.h"
-
-#ifndef CLONE_PIDFD
-#define CLONE_PIDFD 0x00001000
-#endif
-#ifndef CLONE_CLEAR_SIGHAND
-#define CLONE_CLEAR_SIGHAND 0x100000000ULL
-#endif
-#ifndef CLONE_INTO_CGROUP
-#define CLONE_INTO_CGROUP 0x200000000ULL
-#endif
-#ifndef CLONE_NEWTIME
-#define CLONE_NEWTIME 0x00000080
-#endif
 
 #define CLONE_NS_FLAGS                                                                             \
     (CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWUSER | CLONE_NEWPID | CLONE_NEWNET |     \

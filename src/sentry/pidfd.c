@@ -40,8 +40,7 @@ static int pidfd_fdinfo(struct file *f, char *buf, size_t len)
     pthread_mutex_lock(&box->tasklist);
     int pid = p->state == PROC_REAPED ? -1 : p->pid;
     pthread_mutex_unlock(&box->tasklist);
-    int n = snprintf(buf, len, "Pid:\t%d\nNSpid:\t%d\n", pid, pid);
-    return n < 0 || (size_t)n >= len ? 0 : n;
+    return fdinfo_printf(buf, len, "Pid:\t%d\nNSpid:\t%d\n", pid, pid);
 }
 
 static const struct file_ops pidfd_ops = {

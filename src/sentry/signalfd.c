@@ -82,10 +82,14 @@ static void to_record(const struct sig_info *in, struct k_signalfd_siginfo *o)
     o->signo = (uint32_t)in->signo;
     o->errno_ = in->errno_;
     o->code = in->code;
-    switch (siginfo_layout(in->signo, in->code)) {
-    case SIL_KILL:
+    int layout = siginfo_layout(in->signo, in->code);
+    /* The sender: kill, a child's state, a queued signal. */
+    if (layout == SIL_KILL || layout == SIL_CHLD || layout == SIL_RT) {
         o->pid = (uint32_t)in->pid;
         o->uid = in->uid;
+    }
+    switch (layout) {
+    case SIL_KILL:
         break;
     case SIL_TIMER:
         o->tid = (uint32_t)in->timer_id;
@@ -101,15 +105,11 @@ static void to_record(const struct sig_info *in, struct k_signalfd_siginfo *o)
         o->addr = in->addr;
         break;
     case SIL_CHLD:
-        o->pid = (uint32_t)in->pid;
-        o->uid = in->uid;
         o->status = in->status;
         o->utime = (uint64_t)in->utime;
         o->stime = (uint64_t)in->stime;
         break;
     case SIL_RT:
-        o->pid = (uint32_t)in->pid;
-        o->uid = in->uid;
         o->ptr = in->value;
         o->int_ = (int32_t)in->value;
         break;
@@ -178,8 +178,7 @@ static unsigned signalfd_poll(struct file *f, struct poll_table *pt)
 static int signalfd_fdinfo(struct file *f, char *buf, size_t len)
 {
     /* The mask as set, less SIGKILL and SIGSTOP. */
-    int n = snprintf(buf, len, "sigmask:\t%016llx\n", (unsigned long long)sfd_mask(f));
-    return n < 0 || (size_t)n >= len ? 0 : n;
+    return fdinfo_printf(buf, len, "sigmask:\t%016llx\n", (unsigned long long)sfd_mask(f));
 }
 
 static void signalfd_release(struct file *f)

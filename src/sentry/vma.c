@@ -186,24 +186,32 @@ int vma_remove(struct vma_set *s, uint64_t start, uint64_t end)
 
 static void merge_range(struct vma_set *s, uint64_t start, uint64_t end);
 
-static int protect_range(struct vma_set *s, uint64_t start, uint64_t end, int prot)
+/* Set a field of every VMA over [start, end) with set, split at both
+ * ends and merged again after. */
+static int set_range(struct vma_set *s, uint64_t start, uint64_t end,
+                     void (*set)(struct vma *v, int val), int val)
 {
-    if (!vma_covers(s, start, end))
-        return -ENOMEM;
-    if (split_at(s, start) < 0 || split_at(s, end) < 0)
-        return -ENOMEM;
-    for (size_t i = first_above(s, start); i < s->n && s->v[i].start < end; i++)
-        s->v[i].prot = prot;
-    merge_range(s, start, end);
-    return 0;
+    change_begin(s);
+    int r = split_at(s, start) < 0 || split_at(s, end) < 0 ? -ENOMEM : 0;
+    if (r == 0) {
+        for (size_t i = first_above(s, start); i < s->n && s->v[i].start < end; i++)
+            set(&s->v[i], val);
+        merge_range(s, start, end);
+    }
+    change_end(s);
+    return r;
+}
+
+static void set_prot(struct vma *v, int prot)
+{
+    v->prot = prot;
 }
 
 int vma_protect(struct vma_set *s, uint64_t start, uint64_t end, int prot)
 {
-    change_begin(s);
-    int r = protect_range(s, start, end, prot);
-    change_end(s);
-    return r;
+    if (!vma_covers(s, start, end))
+        return -ENOMEM;
+    return set_range(s, start, end, set_prot, prot);
 }
 
 uint64_t vma_find_free(const struct vma_set *s, uint64_t len, uint64_t above, uint64_t below)
@@ -301,25 +309,15 @@ static void merge_range(struct vma_set *s, uint64_t start, uint64_t end)
     }
 }
 
-static int lock_range(struct vma_set *s, uint64_t start, uint64_t end, int locked)
+static void set_locked(struct vma *v, int locked)
 {
-    if (start >= end)
-        return 0;
-    if (split_at(s, start) < 0 || split_at(s, end) < 0)
-        return -ENOMEM;
-    for (size_t i = first_above(s, start); i < s->n && s->v[i].start < end; i++) {
-        int k = s->v[i].kind;
-        if (k != VMA_STUB && k != VMA_VDSO && k != VMA_VVAR)
-            s->v[i].locked = locked;
-    }
-    merge_range(s, start, end);
-    return 0;
+    if (v->kind != VMA_STUB && v->kind != VMA_VDSO && v->kind != VMA_VVAR)
+        v->locked = locked;
 }
 
 int vma_set_locked(struct vma_set *s, uint64_t start, uint64_t end, int locked)
 {
-    change_begin(s);
-    int r = lock_range(s, start, end, locked);
-    change_end(s);
-    return r;
+    if (start >= end)
+        return 0;
+    return set_range(s, start, end, set_locked, locked);
 }

@@ -201,6 +201,15 @@ static inline void install_handler(int sig, void (*fn)(int, siginfo_t *, void *)
 
 /* The target of /proc/self/fd/FD in buf, NUL-terminated ("" when it
  * cannot be read): readlink's result. */
+/* sigprocmask(how) of the one signal sig. */
+static inline void mask_signal(int sig, int how)
+{
+    sigset_t s;
+    sigemptyset(&s);
+    sigaddset(&s, sig);
+    sigprocmask(how, &s, NULL);
+}
+
 static inline long fd_link(int fd, char *buf, size_t size)
 {
     char path[64];

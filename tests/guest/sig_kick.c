@@ -63,14 +63,6 @@ static void handle(int sig, void (*fn)(int), int also_block)
     sigaction(sig, &sa, NULL);
 }
 
-static void block(int sig, int how)
-{
-    sigset_t s;
-    sigemptyset(&s);
-    sigaddset(&s, sig);
-    sigprocmask(how, &s, NULL);
-}
-
 /* Spin in user code until the handler has run want times: no syscall. */
 static void spin_until_hit(int want)
 {
@@ -82,10 +74,21 @@ static void *spinner(void *arg)
 {
     int want = (int)(long)arg;
     sh->tid = (int)sc(SYS_gettid);
-    block(SIGUSR1, SIG_UNBLOCK);
+    mask_signal(SIGUSR1, SIG_UNBLOCK);
     sh->ready = 1;
     spin_until_hit(want);
     return NULL;
+}
+
+/* SIGUSR1 to on_usr1, blocked in this thread: a thread started on fn
+ * (which unblocks it) is the one that takes it. */
+static pthread_t start_spinner(void *(*fn)(void *), void *arg)
+{
+    handle(SIGUSR1, on_usr1, 0);
+    mask_signal(SIGUSR1, SIG_BLOCK);
+    pthread_t th;
+    pthread_create(&th, NULL, fn, arg);
+    return th;
 }
 
 /* A thread of this process spins; the main thread, which blocks SIGUSR1,
@@ -95,10 +98,7 @@ static void test_other_thread(void)
 {
     sh->hit = 0;
     sh->ready = 0;
-    handle(SIGUSR1, on_usr1, 0);
-    block(SIGUSR1, SIG_BLOCK);
-    pthread_t th;
-    pthread_create(&th, NULL, spinner, (void *)2L);
+    pthread_t th = start_spinner(spinner, (void *)2L);
     while (!sh->ready)
         sched_yield();
     check_ret(sc(SYS_tgkill, getpid(), sh->tid, SIGUSR1), 0, "tgkill(spinning thread, SIGUSR1)");
@@ -119,11 +119,7 @@ static void test_other_process(void)
     sh->ready = 0;
     pid_t c = fork_checked();
     if (c == 0) {
-        handle(SIGUSR1, on_usr1, 0);
-        block(SIGUSR1, SIG_BLOCK);
-        pthread_t th;
-        pthread_create(&th, NULL, spinner, (void *)2L);
-        pthread_join(th, NULL);
+        pthread_join(start_spinner(spinner, (void *)2L), NULL);
         _exit(0);
     }
     while (!sh->ready)
@@ -144,7 +140,7 @@ static void test_other_process(void)
 static void *race_spinner(void *arg)
 {
     (void)arg;
-    block(SIGUSR1, SIG_UNBLOCK);
+    mask_signal(SIGUSR1, SIG_UNBLOCK);
     sh->tid = (int)sc(SYS_gettid);
     for (int r = 0; r < RACE_ROUNDS; r++) {
         sh->phase = r + 1;
@@ -158,10 +154,7 @@ static void test_race(void)
 {
     sh->hit = 0;
     sh->phase = 0;
-    handle(SIGUSR1, on_usr1, 0);
-    block(SIGUSR1, SIG_BLOCK);
-    pthread_t th;
-    pthread_create(&th, NULL, race_spinner, NULL);
+    pthread_t th = start_spinner(race_spinner, NULL);
     int bad = 0;
     for (int r = 0; r < RACE_ROUNDS; r++) {
         /* Spin briefly (then give way: in the sandbox the spinner's
@@ -223,8 +216,8 @@ static void storm(const char *what, int sig, int done_sig, long n, int queued)
         }
         handle(sig, on_count, done_sig);
         handle(done_sig, on_done, 0);
-        block(sig, SIG_UNBLOCK);
-        block(done_sig, SIG_UNBLOCK);
+        mask_signal(sig, SIG_UNBLOCK);
+        mask_signal(done_sig, SIG_UNBLOCK);
         sh->ready = 1;
         while (!sh->done)
             ;

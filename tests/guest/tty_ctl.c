@@ -45,14 +45,6 @@ static void set_sig(int sig, void (*h)(int))
     sigaction(sig, &sa, NULL);
 }
 
-static void block_sig(int sig, int how)
-{
-    sigset_t s;
-    sigemptyset(&s);
-    sigaddset(&s, sig);
-    sigprocmask(how, &s, NULL);
-}
-
 /* What a raw call gave, as a child's exit status carries it: 0 on
  * success, the errno otherwise (always below 126); WRONG for a call that
  * succeeded with a wrong value. */
@@ -296,10 +288,10 @@ static void test_tiocspgrp(void)
     check_eq(tiocgpgrp(0), c, "TIOCGPGRP reads the child's group back");
     check_eq(tiocgpgrp(g_tty), c, "... on /dev/tty too");
     /* Now in the background: back to our group as a shell does. */
-    block_sig(SIGTTOU, SIG_BLOCK);
+    mask_signal(SIGTTOU, SIG_BLOCK);
     check_ret(tiocspgrp(0, getpgrp()), 0,
               "TIOCSPGRP(our group) from the background, SIGTTOU blocked");
-    block_sig(SIGTTOU, SIG_UNBLOCK);
+    mask_signal(SIGTTOU, SIG_UNBLOCK);
     check_eq(tiocgpgrp(0), getpgrp(), "TIOCGPGRP reads our group back");
     send_byte(p[1]);
     check_wait(c, "exited 0", "the child in its own group");
@@ -321,7 +313,7 @@ static void bg_read_ign(void)
 }
 static void bg_read_blocked(void)
 {
-    block_sig(SIGTTIN, SIG_BLOCK);
+    mask_signal(SIGTTIN, SIG_BLOCK);
     bg_read();
 }
 static volatile sig_atomic_t g_caught;
@@ -387,7 +379,7 @@ static void bg_write_ign(void)
 }
 static void bg_write_blocked(void)
 {
-    block_sig(SIGTTOU, SIG_BLOCK);
+    mask_signal(SIGTTOU, SIG_BLOCK);
     bg_write_line("(a background child's line, SIGTTOU blocked)\n");
 }
 

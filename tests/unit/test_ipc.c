@@ -79,9 +79,4 @@ START_TEST(perms_ipcperms)
 }
 END_TEST
 
-int main(void)
-{
-    Suite *s = suite_create("ipc");
-    UNIT_CASE(s, "ids", NULL, NULL, 0, ids_linux_scheme, perms_ipcperms);
-    return unit_run(s);
-}
+UNIT_MAIN("ipc", "ids", NULL, NULL, 0, ids_linux_scheme, perms_ipcperms)

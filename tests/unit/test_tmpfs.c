@@ -186,12 +186,7 @@ START_TEST(create_lookup_unlink)
     struct dentry *r = mount_tmp(1 << 20);
     struct inode *root = r->inode, *a = mk(root, "a"), *x;
     struct stat st = st_of(a);
-    ck_assert_uint_eq(st.st_mode, S_IFREG | 0644);
-    ck_assert_int_eq(st.st_uid, 1000);
-    ck_assert_int_eq(st.st_gid, 100);
-    ck_assert_int_eq(st.st_nlink, 1);
-    ck_assert_int_eq(st.st_size, 0);
-    ck_assert_int_eq(st.st_blksize, 4096);
+    assert_new_stat(&st, S_IFREG | 0644, 1000, 100);
     ck_assert_int_eq(st.st_blocks, 0);
     ck_assert_uint_eq(st.st_dev, root->sb->dev);
     ck_assert_uint_gt(st.st_ino, 1);

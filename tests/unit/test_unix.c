@@ -38,18 +38,26 @@ static ssize_t snd(struct socket *s, const char *data, size_t len)
 
 /* A pair of type whose a has sent "f" with the write end of a new pipe
  * (*w: the message took the reference); *r is the read end. */
-static void pair_sent_pipe(int type, struct socket **a, struct socket **b, struct file **r,
-                           struct file **w)
+/* A pair of sockets a and b, and a pipe whose write end w a has sent to
+ * b ("f" with SCM_RIGHTS), its read end r kept. */
+struct sent_pipe {
+    struct socket *a, *b;
+    struct file *r, *w;
+};
+
+static struct sent_pipe pair_sent_pipe(int type)
 {
-    mkpair(type, a, b);
-    ck_assert_int_eq(pipe_create(NULL, O_NONBLOCK, r, w), 0);
+    struct sent_pipe p;
+    mkpair(type, &p.a, &p.b);
+    ck_assert_int_eq(pipe_create(NULL, O_NONBLOCK, &p.r, &p.w), 0);
     struct sock_msg m = { .buf = "f", .len = 1, .cred = me };
     m.fds = malloc(sizeof(*m.fds));
-    m.fds[0] = *w;
+    m.fds[0] = p.w;
     m.nfds = 1;
-    ck_assert_int_eq((*a)->ops->sendmsg(*a, &m, 0, 1), 1);
+    ck_assert_int_eq(p.a->ops->sendmsg(p.a, &m, 0, 1), 1);
     ck_assert_int_eq(m.nfds, 0);
     free(m.fds);
+    return p;
 }
 
 static ssize_t rcv(struct socket *s, char *buf, size_t cap, int flags, struct sock_msg *out)
@@ -158,48 +166,39 @@ END_TEST
 
 START_TEST(files_in_flight_close_with_the_receiver)
 {
-    struct socket *a, *b;
-    struct file *r, *w;
-    pair_sent_pipe(SOCK_STREAM, &a, &b, &r, &w);
+    struct sent_pipe p = pair_sent_pipe(SOCK_STREAM);
     char buf[4];
-    ck_assert_int_eq(pipe_read_buf(r, buf, sizeof(buf), 1), -EAGAIN); /* a writer lives */
-    put(b);
-    ck_assert_int_eq(pipe_read_buf(r, buf, sizeof(buf), 1), 0); /* EOF: it went with b */
-    file_put(r);
-    put(a);
+    ck_assert_int_eq(pipe_read_buf(p.r, buf, sizeof(buf), 1), -EAGAIN); /* a writer lives */
+    put(p.b);
+    ck_assert_int_eq(pipe_read_buf(p.r, buf, sizeof(buf), 1), 0); /* EOF: it went with b */
+    file_put(p.r);
+    put(p.a);
 }
 END_TEST
 
 START_TEST(files_are_received)
 {
-    struct socket *a, *b;
-    struct file *r, *w;
-    pair_sent_pipe(SOCK_DGRAM, &a, &b, &r, &w);
+    struct sent_pipe p = pair_sent_pipe(SOCK_DGRAM);
     char buf[4];
     struct sock_msg got;
-    ck_assert_int_eq(rcv(b, buf, sizeof(buf), MSG_PEEK, &got), 1);
+    ck_assert_int_eq(rcv(p.b, buf, sizeof(buf), MSG_PEEK, &got), 1);
     ck_assert_int_eq(got.nfds, 1);
-    ck_assert_ptr_eq(got.fds[0], w);
+    ck_assert_ptr_eq(got.fds[0], p.w);
     file_put(got.fds[0]);
     free(got.fds);
-    ck_assert_int_eq(rcv(b, buf, sizeof(buf), 0, &got), 1);
+    ck_assert_int_eq(rcv(p.b, buf, sizeof(buf), 0, &got), 1);
     ck_assert_int_eq(got.nfds, 1);
     ck_assert_int_eq(got.cred.pid, 42);
     ck_assert_int_eq(pipe_write_buf(got.fds[0], "p", 1, 1), 1);
-    ck_assert_int_eq(pipe_read_buf(r, buf, sizeof(buf), 1), 1);
+    ck_assert_int_eq(pipe_read_buf(p.r, buf, sizeof(buf), 1), 1);
     file_put(got.fds[0]);
     free(got.fds);
-    file_put(r);
-    put(a);
-    put(b);
+    file_put(p.r);
+    put(p.a);
+    put(p.b);
 }
 END_TEST
 
-int main(void)
-{
-    Suite *s = suite_create("unix");
-    UNIT_CASE(s, "unix", NULL, NULL, 30, stream_merges_and_peeks, stream_buffer_fills,
-              dgram_boundaries, shutdown_and_release, files_in_flight_close_with_the_receiver,
-              files_are_received);
-    return unit_run(s);
-}
+UNIT_MAIN("unix", "unix", NULL, NULL, 30, stream_merges_and_peeks, stream_buffer_fills,
+          dgram_boundaries, shutdown_and_release, files_in_flight_close_with_the_receiver,
+          files_are_received)

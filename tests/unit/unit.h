@@ -6,6 +6,7 @@
 #include <check.h>
 #include <stddef.h>
 #include <stdlib.h>
+#include <sys/stat.h>
 #include <time.h>
 
 /* One test case: its fixture (either may be NULL) and timeout in seconds
@@ -34,6 +35,18 @@ static inline void msleep(int ms)
 {
     struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000 };
     nanosleep(&ts, NULL);
+}
+
+/* The stat of a new file: its type and mode, owner and group, one link,
+ * empty, in 4096-byte blocks. */
+static inline void assert_new_stat(const struct stat *st, mode_t mode, uid_t uid, gid_t gid)
+{
+    ck_assert_uint_eq(st->st_mode, mode);
+    ck_assert_uint_eq(st->st_uid, uid);
+    ck_assert_uint_eq(st->st_gid, gid);
+    ck_assert_uint_eq(st->st_nlink, 1);
+    ck_assert_int_eq(st->st_size, 0);
+    ck_assert_int_eq(st->st_blksize, 4096);
 }
 
 static inline int unit_run(Suite *s)

@@ -171,6 +171,10 @@ off_t file_llseek_size(struct file *f, off_t off, int whence, off_t size, off_t 
 int host_reopen(int host_fd, int flags);
 /* fsync for files with nothing to write back (tmpfs). */
 int file_noop_fsync(struct file *f, int datasync);
+/* An fdinfo operation's text, formatted into buf: its length, or 0 (no
+ * lines) when it does not fit in len. */
+int fdinfo_printf(char *buf, size_t len, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 void file_get(struct file *f);
 void file_put(struct file *f);
 

@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 
+#include "base.h"
 #include "fs/file/devices.h"
 #include "fs/file/file.h"
 #include "fs/file/pipe.h"
@@ -105,44 +106,21 @@ static int tty_open(struct file *f, int flags)
     return open ? open(f, flags) : -ENXIO;
 }
 
-static const struct file_ops null_fops = {
-    .name = "null",
-    .read = null_read,
-    .write = sink_write,
-    .llseek = zero_llseek,
-    .write_discards = 1,
-};
-
-/* mmap_fd: the default -ENODEV; mm maps /dev/zero as anonymous memory
- * instead (dev_is_zero). */
-static const struct file_ops zero_fops = {
-    .name = "zero",
-    .read = zeros_read,
-    .write = sink_write,
-    .llseek = zero_llseek,
-};
-
-static const struct file_ops full_fops = {
-    .name = "full",
-    .read = zeros_read,
-    .write = full_write,
-    .llseek = zero_llseek,
-};
-
-static const struct file_ops random_fops = {
-    .name = "random",
-    .read = random_read,
-    .write = sink_write, /* Linux mixes it into the pool; ours is the host's */
-    .llseek = random_llseek,
-    .ioctl = random_ioctl,
-};
-
-static const struct file_ops urandom_fops = {
-    .name = "urandom",
-    .read = random_read,
-    .write = sink_write,
-    .llseek = random_llseek,
-    .ioctl = random_ioctl,
+/* The memory devices of major 1 by minor (Linux's devlist in
+ * drivers/char/mem.c). /dev/zero's mmap_fd is the default -ENODEV: mm maps
+ * it as anonymous memory instead (dev_is_zero). /dev/random's write is
+ * dropped: Linux mixes it into the pool, ours is the host's. */
+#define MEM_DEV(n, rd, wr, seek, ...)                                                              \
+    {                                                                                              \
+        .name = n, .read = rd, .write = wr, .llseek = seek, __VA_ARGS__                            \
+    }
+#define MEM_ZERO 5
+static const struct file_ops mem_fops[] = {
+    [3] = MEM_DEV("null", null_read, sink_write, zero_llseek, .write_discards = 1),
+    [MEM_ZERO] = MEM_DEV("zero", zeros_read, sink_write, zero_llseek),
+    [7] = MEM_DEV("full", zeros_read, full_write, zero_llseek),
+    [8] = MEM_DEV("random", random_read, sink_write, random_llseek, .ioctl = random_ioctl),
+    [9] = MEM_DEV("urandom", random_read, sink_write, random_llseek, .ioctl = random_ioctl),
 };
 
 static const struct file_ops tty_fops = {
@@ -154,18 +132,8 @@ const struct file_ops *chrdev_fops(dev_t rdev)
 {
     unsigned ma = major(rdev), mi = minor(rdev);
     if (ma == 1) {
-        switch (mi) {
-        case 3:
-            return &null_fops;
-        case 5:
-            return &zero_fops;
-        case 7:
-            return &full_fops;
-        case 8:
-            return &random_fops;
-        case 9:
-            return &urandom_fops;
-        }
+        if (mi < ARRAY_SIZE(mem_fops) && mem_fops[mi].name)
+            return &mem_fops[mi];
     } else if (ma == 5 && mi == 0) {
         return &tty_fops;
     }
@@ -174,7 +142,7 @@ const struct file_ops *chrdev_fops(dev_t rdev)
 
 int dev_is_zero(const struct file *f)
 {
-    return f && f->ops == &zero_fops;
+    return f && f->ops == &mem_fops[MEM_ZERO];
 }
 
 /* Block devices, sockets and character devices the sandbox does not

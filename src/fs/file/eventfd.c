@@ -141,9 +141,8 @@ static int eventfd_fdinfo(struct file *f, char *buf, size_t len)
     pthread_mutex_lock(&e->lock);
     unsigned long long count = e->count;
     pthread_mutex_unlock(&e->lock);
-    int n = snprintf(buf, len, "eventfd-count: %16llx\neventfd-id: %d\neventfd-semaphore: %d\n",
-                     count, e->id, e->semaphore);
-    return n < 0 || (size_t)n >= len ? 0 : n;
+    return fdinfo_printf(buf, len, "eventfd-count: %16llx\neventfd-id: %d\neventfd-semaphore: %d\n",
+                         count, e->id, e->semaphore);
 }
 
 static void eventfd_release(struct file *f)

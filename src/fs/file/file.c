@@ -2,6 +2,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -149,6 +150,15 @@ int host_reopen(int host_fd, int flags)
     snprintf(p, sizeof(p), "/proc/self/fd/%d", host_fd);
     int fd = open(p, flags | O_CLOEXEC);
     return fd < 0 ? -errno : fd;
+}
+
+int fdinfo_printf(char *buf, size_t len, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(buf, len, fmt, ap);
+    va_end(ap);
+    return n < 0 || (size_t)n >= len ? 0 : n;
 }
 
 int file_noop_fsync(struct file *f, int datasync)

@@ -333,14 +333,15 @@ static int timerfd_fdinfo(struct file *f, char *buf, size_t len)
     int64_t now = now_on(t->clock);
     update(t, now);
     struct timespec value = ktime_to_ts(remaining(t, now)), interval = ktime_to_ts(t->interval);
-    int n = snprintf(buf, len,
-                     "clockid: %d\nticks: %llu\nsettime flags: 0%o\nit_value: (%llu, %llu)\n"
-                     "it_interval: (%llu, %llu)\n",
-                     t->clockid, (unsigned long long)t->ticks, (unsigned)t->settime_flags,
-                     (unsigned long long)value.tv_sec, (unsigned long long)value.tv_nsec,
-                     (unsigned long long)interval.tv_sec, (unsigned long long)interval.tv_nsec);
+    int n =
+        fdinfo_printf(buf, len,
+                      "clockid: %d\nticks: %llu\nsettime flags: 0%o\nit_value: (%llu, %llu)\n"
+                      "it_interval: (%llu, %llu)\n",
+                      t->clockid, (unsigned long long)t->ticks, (unsigned)t->settime_flags,
+                      (unsigned long long)value.tv_sec, (unsigned long long)value.tv_nsec,
+                      (unsigned long long)interval.tv_sec, (unsigned long long)interval.tv_nsec);
     pthread_mutex_unlock(&t->lock);
-    return n < 0 || (size_t)n >= len ? 0 : n;
+    return n;
 }
 
 /* TFD_IOC_SET_TICKS (_IOW('T', 0, __u64)): the expirations a read will
