@@ -203,24 +203,57 @@ static long time_left(struct task *t, long r, uint64_t utimeout, const struct ti
     return r;
 }
 
+/* A wait of ppoll/pselect6 under a timeout and a signal mask. */
+struct masked_wait {
+    uint64_t utimeout;
+    struct timespec rel, deadline;
+    uint64_t old;
+    long masked;
+};
+
+/* Reads the timeout at utimeout (if any), then the signal mask: at umask
+ * of size bytes, or (packed, pselect6's way) a {mask, size} pair at umask.
+ * Returns 0 or the error. */
+static long masked_wait_begin(struct task *t, struct masked_wait *w, uint64_t utimeout,
+                              uint64_t umask, uint64_t size, int packed)
+{
+    w->utimeout = utimeout;
+    w->old = 0;
+    w->masked = 0;
+    long r = utimeout ? timespec_deadline(t, utimeout, &w->rel, &w->deadline) : 0;
+    if (r < 0 || !umask)
+        return r;
+    if (packed) {
+        struct {
+            uint64_t ss, len;
+        } sig;
+        if (copy_in(t, &sig, umask, sizeof(sig)) < 0)
+            return -EFAULT;
+        umask = sig.ss;
+        size = sig.len;
+    }
+    w->masked = signal_wait_mask_set(t, umask, size, &w->old);
+    return w->masked < 0 ? w->masked : 0;
+}
+
+/* After the wait that ended with r: the old mask back, the time left. */
+static long masked_wait_end(struct task *t, struct masked_wait *w, long r)
+{
+    if (w->masked)
+        signal_wait_mask_restore(t, r == -ERESTARTNOHAND, w->old);
+    return time_left(t, r, w->utimeout, &w->rel, &w->deadline, 0);
+}
+
 /* The signal mask argument of ppoll/pselect6: accepted, applied once
  * signal delivery exists (no signal can arrive before then). */
 long sys_ppoll(struct task *t, const struct sysargs *a)
 {
-    uint64_t fds = a->a[0], nfds = a->a[1], tmo_p = a->a[2], sigmask = a->a[3];
-    uint64_t sigsetsize = a->a[4];
-    struct timespec rel, d;
-    long r = tmo_p ? timespec_deadline(t, tmo_p, &rel, &d) : 0;
+    struct masked_wait w;
+    long r = masked_wait_begin(t, &w, a->a[2], a->a[3], a->a[4], 0);
     if (r < 0)
         return r;
-    uint64_t old = 0;
-    long masked = signal_wait_mask_set(t, sigmask, sigsetsize, &old);
-    if (masked < 0)
-        return masked;
-    r = poll_user(t, fds, nfds, tmo_p ? &d : NULL);
-    if (masked)
-        signal_wait_mask_restore(t, r == -ERESTARTNOHAND, old);
-    return time_left(t, r, tmo_p, &rel, &d, 0);
+    r = poll_user(t, a->a[0], a->a[1], a->a[2] ? &w.deadline : NULL);
+    return masked_wait_end(t, &w, r);
 }
 
 /* select over three fd_set bitmaps of n bits. */
@@ -323,27 +356,10 @@ long sys_select(struct task *t, const struct sysargs *a)
 
 long sys_pselect6(struct task *t, const struct sysargs *a)
 {
-    int nfds = (int)a->a[0];
-    uint64_t readfds = a->a[1], writefds = a->a[2], exceptfds = a->a[3], timeout = a->a[4];
-    uint64_t sigmask = a->a[5];
-    struct timespec rel, d;
-    long r = timeout ? timespec_deadline(t, timeout, &rel, &d) : 0;
+    struct masked_wait w;
+    long r = masked_wait_begin(t, &w, a->a[4], a->a[5], 0, 1);
     if (r < 0)
         return r;
-    uint64_t old = 0;
-    long masked = 0;
-    if (sigmask) {
-        struct {
-            uint64_t ss, len;
-        } sig;
-        if (copy_in(t, &sig, sigmask, sizeof(sig)) < 0)
-            return -EFAULT;
-        masked = signal_wait_mask_set(t, sig.ss, sig.len, &old);
-        if (masked < 0)
-            return masked;
-    }
-    r = do_select(t, nfds, readfds, writefds, exceptfds, timeout ? &d : NULL);
-    if (masked)
-        signal_wait_mask_restore(t, r == -ERESTARTNOHAND, old);
-    return time_left(t, r, timeout, &rel, &d, 0);
+    r = do_select(t, (int)a->a[0], a->a[1], a->a[2], a->a[3], a->a[4] ? &w.deadline : NULL);
+    return masked_wait_end(t, &w, r);
 }

@@ -36,12 +36,6 @@ static const struct fs_type sockfs_type = {
 };
 
 static struct super_block *sockfs_sb;
-static pthread_once_t sockfs_once = PTHREAD_ONCE_INIT;
-
-static void sockfs_init(void)
-{
-    sockfs_sb = sb_new(&sockfs_type, vfs_anon_dev(), "sockfs");
-}
 
 /* fstat of a socket: S_IFSOCK | 0777, owned by its creator's fsuid and
  * fsgid, one link, no size, no times (sockfs sets none). */
@@ -206,14 +200,12 @@ void sock_free(struct socket *s)
 
 struct file *sock_file_new(struct socket *s, uint32_t fsuid, uint32_t fsgid, int nonblock)
 {
-    pthread_once(&sockfs_once, sockfs_init);
-    if (!sockfs_sb)
-        return NULL;
-    struct inode *i = calloc(1, sizeof(*i));
+    struct super_block *sb = sb_kern(&sockfs_type, &sockfs_sb);
+    struct inode *i = sb ? calloc(1, sizeof(*i)) : NULL;
     if (!i)
         return NULL;
-    uint64_t ino = __atomic_fetch_add(&sockfs_sb->next_ino, 1, __ATOMIC_RELAXED);
-    inode_init(i, sockfs_sb, &sockfs_iops, &sock_inode_fops, ino, S_IFSOCK | 0777);
+    uint64_t ino = __atomic_fetch_add(&sb->next_ino, 1, __ATOMIC_RELAXED);
+    inode_init(i, sb, &sockfs_iops, &sock_inode_fops, ino, S_IFSOCK | 0777);
     i->uid = fsuid;
     i->gid = fsgid;
     struct file *f = file_new(&socket_fops, O_RDWR | (nonblock ? O_NONBLOCK : 0));

@@ -45,15 +45,8 @@ static int bad(const void *p)
 static void test_get(void)
 {
     int32_t key = ipc_key(3);
-    check_err(sc(SYS_shmget, key, 4096, 0600), ENOENT, "shmget(key) without IPC_CREAT");
     check_err(sc(SYS_shmget, key, 0, K_IPC_CREAT | 0600), EINVAL, "shmget of 0 bytes");
-    long id = sc(SYS_shmget, key, 10000, K_IPC_CREAT | 0600);
-    check(id >= 0, "shmget(key, 10000, IPC_CREAT)");
-    check_eq(sc(SYS_shmget, key, 4096, 0), id, "shmget(key, 4096) finds it");
-    check_eq(sc(SYS_shmget, key, 0, 0), id, "shmget(key, 0) finds it");
-    check_err(sc(SYS_shmget, key, 10001, 0), EINVAL, "shmget(key) larger than it is");
-    check_err(sc(SYS_shmget, key, 4096, K_IPC_CREAT | K_IPC_EXCL | 0600), EEXIST,
-              "shmget(key, IPC_CREAT|IPC_EXCL) of an existing one");
+    long id = check_sized_get(SYS_shmget, "shmget", key, 10000, 4096);
     struct k_shmid64 ds;
     check_ret(sc(SYS_shmctl, id, K_IPC_STAT, &ds), 0, "shmctl(IPC_STAT)");
     check_eq(sc(SYS_shmctl, id & 0x7fff, 13 /* SHM_STAT */, &ds), id, "SHM_STAT by index: the id");

@@ -67,6 +67,29 @@ static inline int32_t ipc_key(int tag)
     return (int32_t)(0x49000000 | ((getpid() & 0xfffff) << 4) | (tag & 0xf));
 }
 
+/* The get call nr ("semget" or "shmget") of key for n semaphores or
+ * bytes: ENOENT without IPC_CREAT, made with it, found again asking for
+ * less (fewer) or 0, EINVAL asking for n + 1, EEXIST with
+ * IPC_CREAT|IPC_EXCL. Returns the id. */
+static inline long check_sized_get(long nr, const char *call, int32_t key, long n, long fewer)
+{
+    char what[96];
+    snprintf(what, sizeof what, "%s(key) without IPC_CREAT", call);
+    check_err(sc(nr, key, fewer, 0600), ENOENT, what);
+    long id = sc(nr, key, n, K_IPC_CREAT | 0600);
+    check(id >= 0, "%s(key, %ld, IPC_CREAT)", call, n);
+    long asks[] = { fewer, 0 };
+    for (int i = 0; i < 2; i++) {
+        snprintf(what, sizeof what, "%s(key, %ld) finds it", call, asks[i]);
+        check_eq(sc(nr, key, asks[i], 0), id, what);
+    }
+    snprintf(what, sizeof what, "%s(key, %ld): more than it has", call, n + 1);
+    check_err(sc(nr, key, n + 1, 0), EINVAL, what);
+    snprintf(what, sizeof what, "%s(key, IPC_CREAT|IPC_EXCL) of an existing one", call);
+    check_err(sc(nr, key, n, K_IPC_CREAT | K_IPC_EXCL | 0600), EEXIST, what);
+    return id;
+}
+
 /* In a child: become uid and gid 65534 without capabilities (a root
  * test drops them; an unprivileged one is that user already or keeps its
  * ids, and has no capabilities either). */

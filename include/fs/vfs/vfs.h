@@ -239,6 +239,11 @@ extern struct mnt_ns *vfs_ns;
 
 /* ---- objects ---- */
 struct super_block *sb_new(const struct fs_type *type, dev_t dev, const char *source);
+/* The super block of a file system the sentry mounts for itself (Linux's
+ * kern_mount: pipefs, sockfs...), made at the first call into *slot and
+ * kept as long as the sentry; NULL without memory (a later call tries
+ * again). */
+struct super_block *sb_kern(const struct fs_type *type, struct super_block **slot);
 void sb_get(struct super_block *sb);
 void sb_put(struct super_block *sb);
 /* A fresh st_dev for a file system without a host device (0:N, as Linux). */

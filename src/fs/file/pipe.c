@@ -227,19 +227,12 @@ static const struct fs_type pipefs_type = {
     .nodev = 1,
 };
 
+/* Like Linux's kern_mount: lives as long as the sentry. */
 static struct super_block *pipefs_sb;
-static pthread_once_t pipefs_once = PTHREAD_ONCE_INIT;
-
-static void pipefs_init(void)
-{
-    /* Like Linux's kern_mount: lives as long as the sentry. */
-    pipefs_sb = sb_new(&pipefs_type, vfs_anon_dev(), "pipefs");
-}
 
 struct super_block *pipefs_super(void)
 {
-    pthread_once(&pipefs_once, pipefs_init);
-    return pipefs_sb;
+    return sb_kern(&pipefs_type, &pipefs_sb);
 }
 
 static int pipefs_getattr(struct inode *i, struct stat *st)
@@ -609,14 +602,12 @@ int pipe_create(struct task *t, int flags, struct file **rd, struct file **wr)
         return -EINVAL;
     if (flags & O_NOTIFICATION_PIPE)
         return -ENOPKG;
-    pthread_once(&pipefs_once, pipefs_init);
-    if (!pipefs_sb)
-        return -ENOMEM;
-    struct pipefs_inode *pi = calloc(1, sizeof(*pi));
+    struct super_block *sb = pipefs_super();
+    struct pipefs_inode *pi = sb ? calloc(1, sizeof(*pi)) : NULL;
     if (!pi)
         return -ENOMEM;
-    uint64_t ino = __atomic_fetch_add(&pipefs_sb->next_ino, 1, __ATOMIC_RELAXED);
-    inode_init(&pi->vfs, pipefs_sb, &pipefs_iops, &fifo_fops, ino, S_IFIFO | 0600);
+    uint64_t ino = __atomic_fetch_add(&sb->next_ino, 1, __ATOMIC_RELAXED);
+    inode_init(&pi->vfs, sb, &pipefs_iops, &fifo_fops, ino, S_IFIFO | 0600);
     pthread_mutex_init(&pi->lock, NULL);
     pi->vfs.uid = t && t->cred ? t->cred->fsuid : 0;
     pi->vfs.gid = t && t->cred ? t->cred->fsgid : 0;

@@ -405,14 +405,8 @@ static struct hs_inode *hs_inode_get(int host_fd, const struct stat *st, int acc
             h->may_write |= acc != O_RDONLY;
             return h;
         }
-    struct super_block *sb;
-    if (S_ISFIFO(st->st_mode)) {
-        sb = pipefs_super();
-    } else {
-        if (!hs_sb)
-            hs_sb = sb_new(&hoststream_fs, vfs_anon_dev(), "hoststream");
-        sb = hs_sb;
-    }
+    struct super_block *sb =
+        S_ISFIFO(st->st_mode) ? pipefs_super() : sb_kern(&hoststream_fs, &hs_sb);
     struct hs_inode *h = sb ? calloc(1, sizeof(*h)) : NULL;
     if (!h)
         return NULL;

@@ -34,6 +34,22 @@ struct super_block *sb_new(const struct fs_type *type, dev_t dev, const char *so
     return sb;
 }
 
+struct super_block *sb_kern(const struct fs_type *type, struct super_block **slot)
+{
+    static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+    struct super_block *sb = __atomic_load_n(slot, __ATOMIC_ACQUIRE);
+    if (sb)
+        return sb;
+    pthread_mutex_lock(&lock);
+    sb = *slot;
+    if (!sb) {
+        sb = sb_new(type, vfs_anon_dev(), type->name);
+        __atomic_store_n(slot, sb, __ATOMIC_RELEASE);
+    }
+    pthread_mutex_unlock(&lock);
+    return sb;
+}
+
 void sb_get(struct super_block *sb)
 {
     __atomic_add_fetch(&sb->refs, 1, __ATOMIC_RELAXED);
