@@ -626,13 +626,21 @@ static long mq_name_in(struct task *t, uint64_t uname, char *name)
     return r;
 }
 
-/* A path operation on name in the syscalls' mount of the mqueue root. */
-static void mq_path_op(struct task *t, const char *name, struct path_op *op)
+/* The name argument into name, and a path operation on it in the
+ * syscalls' mount of the mqueue root: 0, or the name's error, or the
+ * mount's. */
+static long mq_path_op(struct task *t, uint64_t uname, char *name, struct path_op *op)
 {
+    long r = mq_name_in(t, uname, name);
+    if (r < 0)
+        return r;
+    if (!mq_root())
+        return mq_init_err;
     memset(op, 0, sizeof(*op));
     op->root = op->start = *mq_root();
     op->name = name;
     op->cred = t->cred;
+    return 0;
 }
 
 long sys_mq_open(struct task *t, const struct sysargs *a)
@@ -645,11 +653,10 @@ long sys_mq_open(struct task *t, const struct sysargs *a)
     if (uattr && copy_in(t, &attr, uattr, sizeof(attr)) < 0)
         return -EFAULT;
     char name[NAME_MAX_ + 1];
-    long r = mq_name_in(t, uname, name);
+    struct path_op op;
+    long r = mq_path_op(t, uname, name, &op);
     if (r < 0)
         return r;
-    if (!mq_root())
-        return mq_init_err;
     /* Linux's prepare_open: what an existing queue refuses first. */
     struct path p;
     if (vfs_lookup_one(&mq_mnt_root, name, &p) == 0) {
@@ -659,8 +666,6 @@ long sys_mq_open(struct task *t, const struct sysargs *a)
         if ((oflag & O_ACCMODE) == O_ACCMODE)
             return -EINVAL;
     }
-    struct path_op op;
-    mq_path_op(t, name, &op);
     struct mq_create cr = { uattr ? &attr : NULL, 0 };
     uint32_t umask = __atomic_load_n(&t->proc->fs->umask, __ATOMIC_RELAXED);
     struct file *f;
@@ -681,14 +686,9 @@ long sys_mq_unlink(struct task *t, const struct sysargs *a)
 {
     uint64_t uname = a->a[0];
     char name[NAME_MAX_ + 1];
-    long r = mq_name_in(t, uname, name);
-    if (r < 0)
-        return r;
-    if (!mq_root())
-        return mq_init_err;
     struct path_op op;
-    mq_path_op(t, name, &op);
-    return vfs_unlink(&op);
+    long r = mq_path_op(t, uname, name, &op);
+    return r < 0 ? r : vfs_unlink(&op);
 }
 
 /* An absolute CLOCK_REALTIME timeout argument: 0 (none: *to NULL), or
