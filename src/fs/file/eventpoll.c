@@ -243,16 +243,22 @@ static unsigned item_poll(struct epitem *epi, uint32_t events)
     return file_poll(epi->file, NULL) & events;
 }
 
-/* Report up to max ready items into out; under ep->mtx. */
+/* Report up to max ready items into out; under ep->mtx. With out NULL:
+ * whether some item is ready (0 or 1), leaving every list as it was. */
 static int ep_send_events(struct eventpoll *ep, struct ep_event *out, int max)
 {
     struct list_node tx;
     int n = 0;
-    ep_gather(ep, &tx, 1);
+    ep_gather(ep, &tx, out != NULL);
     list_for_each_safe(epi, &tx, struct epitem, txl)
     {
         list_del(&epi->txl);
         epi->ontx = 0;
+        if (!out) {
+            if (!n && item_poll(epi, item_events(ep, epi)))
+                n = 1;
+            continue;
+        }
         if (n >= max) {
             pthread_mutex_lock(&ep->lock);
             ep_set_ready(ep, epi);
@@ -279,17 +285,7 @@ static int ep_send_events(struct eventpoll *ep, struct ep_event *out, int max)
 /* Whether some item is ready, leaving every list as it was. */
 static int ep_any_ready(struct eventpoll *ep)
 {
-    struct list_node tx;
-    int ready = 0;
-    ep_gather(ep, &tx, 0);
-    list_for_each_safe(epi, &tx, struct epitem, txl)
-    {
-        list_del(&epi->txl);
-        epi->ontx = 0;
-        if (!ready && item_poll(epi, item_events(ep, epi)))
-            ready = 1;
-    }
-    return ready;
+    return ep_send_events(ep, NULL, 1);
 }
 
 /* ---- nesting ---- */
