@@ -41,14 +41,7 @@ static struct super_block *sockfs_sb;
  * fsgid, one link, no size, no times (sockfs sets none). */
 static int sockfs_getattr(struct inode *i, struct stat *st)
 {
-    memset(st, 0, sizeof(*st));
-    st->st_dev = i->sb->dev;
-    st->st_ino = i->ino;
-    st->st_mode = i->mode;
-    st->st_nlink = 1;
-    st->st_uid = i->uid;
-    st->st_gid = i->gid;
-    st->st_blksize = 4096;
+    inode_fillattr(i, st, 4096);
     return 0;
 }
 

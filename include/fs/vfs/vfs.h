@@ -253,6 +253,9 @@ dev_t vfs_anon_dev(void);
 void inode_init(struct inode *i, struct super_block *sb, const struct inode_ops *ops,
                 const struct file_ops *fops, uint64_t ino, mode_t mode);
 void inode_get(struct inode *i);
+/* Linux's generic_fillattr: *st cleared, then i's device, number, mode,
+ * owner and rdev, one link and blksize; the caller adds the rest. */
+void inode_fillattr(const struct inode *i, struct stat *st, blksize_t blksize);
 void inode_put(struct inode *i);
 /* A root dentry over inode (takes the reference). */
 struct dentry *d_make_root(struct inode *i, const char *name);

@@ -238,15 +238,8 @@ struct super_block *pipefs_super(void)
 static int pipefs_getattr(struct inode *i, struct stat *st)
 {
     struct pipefs_inode *pi = pipefs_i(i);
-    memset(st, 0, sizeof(*st));
     pthread_mutex_lock(&pi->lock);
-    st->st_dev = i->sb->dev;
-    st->st_ino = i->ino;
-    st->st_mode = i->mode;
-    st->st_nlink = 1;
-    st->st_uid = i->uid;
-    st->st_gid = i->gid;
-    st->st_blksize = PIPE_PAGE;
+    inode_fillattr(i, st, PIPE_PAGE);
     st->st_atim = pi->atime;
     st->st_mtim = pi->mtime;
     st->st_ctim = pi->ctime;

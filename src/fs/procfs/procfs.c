@@ -640,14 +640,8 @@ static int proc_get_link(struct inode *i, struct mount **mnt, struct dentry **ou
 static int proc_getattr(struct inode *i, struct stat *st)
 {
     struct proc_inode *pi = PI(i);
-    memset(st, 0, sizeof(*st));
-    st->st_dev = i->sb->dev;
-    st->st_ino = i->ino;
-    st->st_mode = i->mode;
+    inode_fillattr(i, st, 1024);
     st->st_nlink = S_ISDIR(i->mode) ? 2 : 1;
-    st->st_uid = i->uid;
-    st->st_gid = i->gid;
-    st->st_blksize = 1024;
     if (pi->kind == PK_FD && !pi->info) {
         /* The link's mode says how the file is open. */
         struct file *f = proc_fd_file(pi->pid, pi->fd);

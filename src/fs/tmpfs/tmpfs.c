@@ -793,20 +793,13 @@ static int tmpfs_statx(struct inode *i, unsigned request, struct statx_extra *x)
 static int tmpfs_getattr(struct inode *i, struct stat *st)
 {
     struct tmpfs_inode *ti = TI(i);
-    memset(st, 0, sizeof(*st));
     pthread_mutex_lock(&i->sb->lock);
-    st->st_dev = i->sb->dev;
-    st->st_ino = i->ino;
-    st->st_mode = i->mode;
+    inode_fillattr(i, st, GUEST_PAGE);
     st->st_nlink = ti->nlink;
-    st->st_uid = i->uid;
-    st->st_gid = i->gid;
-    st->st_rdev = i->rdev;
     if (S_ISDIR(i->mode))
         st->st_size = (off_t)(2 + ti->nlive) * BOGO_DIRENT_SIZE;
     else
         st->st_size = ti->size;
-    st->st_blksize = GUEST_PAGE;
     if (S_ISREG(i->mode))
         charge_sync(SBI(i->sb), ti); /* pages a mapping touched since */
     st->st_blocks = (blkcnt_t)(ti->charged / 512);

@@ -457,6 +457,19 @@ void setattr_copy(struct inode *i, const struct iattr *ia)
         i->gid = ia->gid;
 }
 
+void inode_fillattr(const struct inode *i, struct stat *st, blksize_t blksize)
+{
+    memset(st, 0, sizeof(*st));
+    st->st_dev = i->sb->dev;
+    st->st_ino = i->ino;
+    st->st_mode = i->mode;
+    st->st_nlink = 1;
+    st->st_uid = i->uid;
+    st->st_gid = i->gid;
+    st->st_rdev = i->rdev;
+    st->st_blksize = blksize;
+}
+
 int vfs_getattr(struct inode *i, struct stat *st)
 {
     memset(st, 0, sizeof(*st));
