@@ -219,28 +219,42 @@ static void test_ofd(void)
     sc(SYS_close_range, 3, ~0U, 0);
 }
 
+/* One flock call of a sequence: through fds[fd], op, 0 or the error
+ * it must fail with (EWOULDBLOCK), and what it shows. */
+struct flock_step {
+    int fd, op, blocked;
+    const char *what;
+};
+
+static const struct flock_step flock_steps[] = {
+    { 0, LOCK_EX, 0, "LOCK_EX" },
+    { 1, LOCK_SH | LOCK_NB, 1, "LOCK_SH|LOCK_NB through the other open" },
+    { 1, LOCK_EX | LOCK_NB, 1, "LOCK_EX|LOCK_NB through the other open" },
+    { 2, LOCK_EX | LOCK_NB, 0, "LOCK_EX|LOCK_NB through the dup: same description" },
+    { 0, LOCK_EX, 0, "LOCK_EX again" },
+    { 0, LOCK_SH, 0, "convert to LOCK_SH" },
+    { 1, LOCK_SH | LOCK_NB, 0, "the other open shares it" },
+    /* A failed conversion has already dropped the old lock. */
+    { 0, LOCK_EX | LOCK_NB, 1, "convert to LOCK_EX|LOCK_NB while shared" },
+    { 1, LOCK_EX | LOCK_NB, 0, "the other open gets LOCK_EX: the shared lock was dropped" },
+    { 1, LOCK_UN, 0, "LOCK_UN" },
+    { 1, LOCK_UN, 0, "LOCK_UN again" },
+    { 0, LOCK_UN | LOCK_NB, 0, "LOCK_UN|LOCK_NB with no lock" },
+};
+
 static void test_flock(void)
 {
     long a, b, a2;
     open_two(&a, &b, &a2, O_RDONLY);
-    check_ret(sc(SYS_flock, a, LOCK_EX), 0, "LOCK_EX");
-    check_err(sc(SYS_flock, b, LOCK_SH | LOCK_NB), EWOULDBLOCK,
-              "LOCK_SH|LOCK_NB through the other open");
-    check_err(sc(SYS_flock, b, LOCK_EX | LOCK_NB), EWOULDBLOCK,
-              "LOCK_EX|LOCK_NB through the other open");
-    check_ret(sc(SYS_flock, a2, LOCK_EX | LOCK_NB), 0,
-              "LOCK_EX|LOCK_NB through the dup: same description");
-    check_ret(sc(SYS_flock, a, LOCK_EX), 0, "LOCK_EX again");
-    check_ret(sc(SYS_flock, a, LOCK_SH), 0, "convert to LOCK_SH");
-    check_ret(sc(SYS_flock, b, LOCK_SH | LOCK_NB), 0, "the other open shares it");
-    /* A failed conversion has already dropped the old lock. */
-    check_err(sc(SYS_flock, a, LOCK_EX | LOCK_NB), EWOULDBLOCK,
-              "convert to LOCK_EX|LOCK_NB while shared");
-    check_ret(sc(SYS_flock, b, LOCK_EX | LOCK_NB), 0,
-              "the other open gets LOCK_EX: the shared lock was dropped");
-    check_ret(sc(SYS_flock, b, LOCK_UN), 0, "LOCK_UN");
-    check_ret(sc(SYS_flock, b, LOCK_UN), 0, "LOCK_UN again");
-    check_ret(sc(SYS_flock, a, LOCK_UN | LOCK_NB), 0, "LOCK_UN|LOCK_NB with no lock");
+    const long fds[] = { a, b, a2 };
+    for (size_t i = 0; i < sizeof flock_steps / sizeof flock_steps[0]; i++) {
+        const struct flock_step *s = &flock_steps[i];
+        long r = sc(SYS_flock, fds[s->fd], s->op);
+        if (s->blocked)
+            check_err(r, EWOULDBLOCK, s->what);
+        else
+            check_ret(r, 0, s->what);
+    }
 
     /* flock and fcntl locks do not see each other. */
     check_ret(sc(SYS_flock, a, LOCK_EX), 0, "LOCK_EX");
