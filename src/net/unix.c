@@ -189,11 +189,17 @@ struct unix_wait {
     const struct timespec *dl;
 };
 
-static void wait_init(struct unix_wait *w, const int64_t *timeo_ns, int flags, int nonblock)
+/* The start of a send (send) or a receive on s: 0 and its wait (the
+ * direction's timeout, MSG_DONTWAIT), or MSG_OOB's error (EINVAL from a
+ * stream receive, as Linux without AF_UNIX OOB says). */
+static int msg_start(struct socket *s, struct unix_wait *w, int flags, int nonblock, int send)
 {
-    w->timeo = __atomic_load_n(timeo_ns, __ATOMIC_RELAXED);
+    if (flags & MSG_OOB)
+        return send || s->type != SOCK_STREAM ? -EOPNOTSUPP : -EINVAL;
+    w->timeo = __atomic_load_n(send ? &s->sndtimeo_ns : &s->rcvtimeo_ns, __ATOMIC_RELAXED);
     w->dl = sock_deadline(w->timeo, &w->dlbuf);
     w->nonblock = nonblock | ((flags & MSG_DONTWAIT) != 0);
+    return 0;
 }
 
 /* Sleep on u's queue, the pair's lock held: 0 to look again, or -errno
@@ -229,10 +235,10 @@ static ssize_t stream_sendmsg(struct socket *s, struct sock_msg *m, int flags, i
 {
     struct unix_sock *u = usk(s);
     struct unix_pair *p = u->pair;
-    if (flags & MSG_OOB)
-        return -EOPNOTSUPP;
     struct unix_wait w;
-    wait_init(&w, &s->sndtimeo_ns, flags, nonblock);
+    int start = msg_start(s, &w, flags, nonblock, 1);
+    if (start < 0)
+        return start;
     size_t sent = 0;
     ssize_t err = 0;
     pthread_mutex_lock(&p->lock);
@@ -273,10 +279,10 @@ static ssize_t stream_recvmsg(struct socket *s, struct sock_msg *m, int flags, i
 {
     struct unix_sock *u = usk(s);
     struct unix_pair *p = u->pair;
-    if (flags & MSG_OOB)
-        return -EINVAL;
     struct unix_wait w;
-    wait_init(&w, &s->rcvtimeo_ns, flags, nonblock);
+    int start = msg_start(s, &w, flags, nonblock, 0);
+    if (start < 0)
+        return start;
     int peek = (flags & MSG_PEEK) != 0;
     int passcred = __atomic_load_n(&s->passcred, __ATOMIC_RELAXED);
     size_t target = (flags & MSG_WAITALL) ? m->cap : 1;
@@ -358,10 +364,10 @@ static ssize_t dgram_sendmsg(struct socket *s, struct sock_msg *m, int flags, in
     struct unix_sock *u = usk(s);
     struct unix_pair *p = u->pair;
     int seqpacket = s->type == SOCK_SEQPACKET;
-    if (flags & MSG_OOB)
-        return -EOPNOTSUPP;
     struct unix_wait w;
-    wait_init(&w, &s->sndtimeo_ns, flags, nonblock);
+    int start = msg_start(s, &w, flags, nonblock, 1);
+    if (start < 0)
+        return start;
     ssize_t r;
     pthread_mutex_lock(&p->lock);
     struct unix_sock *o = peer_of(u);
@@ -410,10 +416,10 @@ static ssize_t dgram_recvmsg(struct socket *s, struct sock_msg *m, int flags, in
 {
     struct unix_sock *u = usk(s);
     struct unix_pair *p = u->pair;
-    if (flags & MSG_OOB)
-        return -EOPNOTSUPP;
     struct unix_wait w;
-    wait_init(&w, &s->rcvtimeo_ns, flags, nonblock);
+    int start = msg_start(s, &w, flags, nonblock, 0);
+    if (start < 0)
+        return start;
     int peek = (flags & MSG_PEEK) != 0;
     ssize_t r;
     struct kmsg *k = NULL;
