@@ -231,14 +231,10 @@ static int wait_room(struct unix_sock *u, const struct unix_wait *w)
 
 /* ---- stream ---- */
 
-static ssize_t stream_sendmsg(struct socket *s, struct sock_msg *m, int flags, int nonblock)
+static ssize_t stream_sendmsg(struct socket *s, struct sock_msg *m, struct unix_wait *w)
 {
     struct unix_sock *u = usk(s);
     struct unix_pair *p = u->pair;
-    struct unix_wait w;
-    int start = msg_start(s, &w, flags, nonblock, 1);
-    if (start < 0)
-        return start;
     size_t sent = 0;
     ssize_t err = 0;
     pthread_mutex_lock(&p->lock);
@@ -247,7 +243,7 @@ static ssize_t stream_sendmsg(struct socket *s, struct sock_msg *m, int flags, i
         return -EPIPE;
     }
     while (sent < m->len) {
-        int r = wait_room(u, &w);
+        int r = wait_room(u, w);
         if (r < 0) {
             err = r;
             break;
@@ -275,14 +271,10 @@ static ssize_t stream_sendmsg(struct socket *s, struct sock_msg *m, int flags, i
 
 /* A stream read: up to cap bytes (all of them with MSG_WAITALL), stopping
  * after a message that carried files. */
-static ssize_t stream_recvmsg(struct socket *s, struct sock_msg *m, int flags, int nonblock)
+static ssize_t stream_recvmsg(struct socket *s, struct sock_msg *m, int flags, struct unix_wait *w)
 {
     struct unix_sock *u = usk(s);
     struct unix_pair *p = u->pair;
-    struct unix_wait w;
-    int start = msg_start(s, &w, flags, nonblock, 0);
-    if (start < 0)
-        return start;
     int peek = (flags & MSG_PEEK) != 0;
     int passcred = __atomic_load_n(&s->passcred, __ATOMIC_RELAXED);
     size_t target = (flags & MSG_WAITALL) ? m->cap : 1;
@@ -308,11 +300,11 @@ static ssize_t stream_recvmsg(struct socket *s, struct sock_msg *m, int flags, i
             }
             if (u->shutdown & RCV_SHUTDOWN)
                 break;
-            if (w.nonblock) {
+            if (w->nonblock) {
                 err = -EAGAIN;
                 break;
             }
-            int r = wait_more(u, &w);
+            int r = wait_more(u, w);
             if (r < 0) {
                 err = r;
                 break;
@@ -359,15 +351,11 @@ static ssize_t stream_recvmsg(struct socket *s, struct sock_msg *m, int flags, i
 
 /* ---- datagram and seqpacket ---- */
 
-static ssize_t dgram_sendmsg(struct socket *s, struct sock_msg *m, int flags, int nonblock)
+static ssize_t dgram_sendmsg(struct socket *s, struct sock_msg *m, struct unix_wait *w)
 {
     struct unix_sock *u = usk(s);
     struct unix_pair *p = u->pair;
     int seqpacket = s->type == SOCK_SEQPACKET;
-    struct unix_wait w;
-    int start = msg_start(s, &w, flags, nonblock, 1);
-    if (start < 0)
-        return start;
     ssize_t r;
     pthread_mutex_lock(&p->lock);
     struct unix_sock *o = peer_of(u);
@@ -385,7 +373,7 @@ static ssize_t dgram_sendmsg(struct socket *s, struct sock_msg *m, int flags, in
         r = -EMSGSIZE;
         goto out;
     }
-    if ((r = wait_room(u, &w)) < 0)
+    if ((r = wait_room(u, w)) < 0)
         goto out;
     if (o->dead) {
         if (seqpacket) {
@@ -412,14 +400,10 @@ out:
     return r;
 }
 
-static ssize_t dgram_recvmsg(struct socket *s, struct sock_msg *m, int flags, int nonblock)
+static ssize_t dgram_recvmsg(struct socket *s, struct sock_msg *m, int flags, struct unix_wait *w)
 {
     struct unix_sock *u = usk(s);
     struct unix_pair *p = u->pair;
-    struct unix_wait w;
-    int start = msg_start(s, &w, flags, nonblock, 0);
-    if (start < 0)
-        return start;
     int peek = (flags & MSG_PEEK) != 0;
     ssize_t r;
     struct kmsg *k = NULL;
@@ -435,7 +419,7 @@ static ssize_t dgram_recvmsg(struct socket *s, struct sock_msg *m, int flags, in
             break;
         /* A seqpacket socket shut for reading is at EOF even when
          * nonblocking; a datagram one only says so to a blocking read. */
-        if (w.nonblock) {
+        if (w->nonblock) {
             r = s->type == SOCK_SEQPACKET && (u->shutdown & RCV_SHUTDOWN) ? 0 : -EAGAIN;
             goto out;
         }
@@ -443,7 +427,7 @@ static ssize_t dgram_recvmsg(struct socket *s, struct sock_msg *m, int flags, in
             r = 0;
             goto out;
         }
-        if ((r = wait_more(u, &w)) < 0)
+        if ((r = wait_more(u, w)) < 0)
             goto out;
     }
     k = u->head;
@@ -598,23 +582,31 @@ static void unix_release(struct socket *s)
     pair_put(p);
 }
 
-static const struct sock_ops unix_stream_ops = {
-    .family = AF_UNIX,
-    .sendmsg = stream_sendmsg,
-    .recvmsg = stream_recvmsg,
-    .poll = unix_poll,
-    .shutdown = unix_shutdown,
-    .getname = unix_getname,
-    .inq = unix_inq,
-    .outq = unix_outq,
-    .take_error = unix_take_error,
-    .release = unix_release,
-};
+/* A send or a receive: its start, then the stream or datagram/seqpacket
+ * one. */
+static ssize_t unix_sendmsg(struct socket *s, struct sock_msg *m, int flags, int nonblock)
+{
+    struct unix_wait w;
+    int start = msg_start(s, &w, flags, nonblock, 1);
+    if (start < 0)
+        return start;
+    return s->type == SOCK_STREAM ? stream_sendmsg(s, m, &w) : dgram_sendmsg(s, m, &w);
+}
 
-static const struct sock_ops unix_dgram_ops = {
+static ssize_t unix_recvmsg(struct socket *s, struct sock_msg *m, int flags, int nonblock)
+{
+    struct unix_wait w;
+    int start = msg_start(s, &w, flags, nonblock, 0);
+    if (start < 0)
+        return start;
+    return s->type == SOCK_STREAM ? stream_recvmsg(s, m, flags, &w)
+                                  : dgram_recvmsg(s, m, flags, &w);
+}
+
+static const struct sock_ops unix_ops = {
     .family = AF_UNIX,
-    .sendmsg = dgram_sendmsg,
-    .recvmsg = dgram_recvmsg,
+    .sendmsg = unix_sendmsg,
+    .recvmsg = unix_recvmsg,
     .poll = unix_poll,
     .shutdown = unix_shutdown,
     .getname = unix_getname,
@@ -633,9 +625,9 @@ int unix_socketpair(int type, int protocol, const struct sock_cred *peercred, st
         type = SOCK_DGRAM;
     if (type != SOCK_STREAM && type != SOCK_DGRAM && type != SOCK_SEQPACKET)
         return -ESOCKTNOSUPPORT;
-    const struct sock_ops *ops = type == SOCK_STREAM ? &unix_stream_ops : &unix_dgram_ops;
     struct unix_pair *p = calloc(1, sizeof(*p));
-    struct socket *s[2] = { sock_alloc(AF_UNIX, type, 0, ops), sock_alloc(AF_UNIX, type, 0, ops) };
+    struct socket *s[2] = { sock_alloc(AF_UNIX, type, 0, &unix_ops),
+                            sock_alloc(AF_UNIX, type, 0, &unix_ops) };
     if (!p || !s[0] || !s[1]) {
         free(p);
         sock_free(s[0]);
