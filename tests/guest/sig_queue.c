@@ -148,7 +148,11 @@ static void test_limit(void)
             values_ok &= si.si_value.sival_int == taken && si.si_code == SI_QUEUE_;
         taken++;
     }
-    check(taken == (n ? n : 1) && values_ok,
+    /* Natively, another process of the same user that took one of its
+     * own pending signals meanwhile leaves room for kill's to queue on its
+     * own: one more. The sandbox's count is its own. */
+    int room = !getenv("SANDBOX_RUN_GUEST") && n && taken == n + 1;
+    check((taken == (n ? n : 1) || room) && values_ok,
           "the queued ones taken in order, kill's merged with them");
     setrlimit(RLIMIT_SIGPENDING, &old);
     sigprocmask(SIG_UNBLOCK, &s, 0);
