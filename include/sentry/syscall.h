@@ -67,6 +67,40 @@ const char *syscall_name(uint64_t nr);
 #include "sentry/syscalls.def"
 #undef SYS
 
+/* A handler with typed, named arguments, as Linux's SYSCALL_DEFINEn:
+ *     SYSCALL_DEFINE2(dup2, int, oldfd, int, newfd)
+ *     { ... uses t, oldfd and newfd ... }
+ * defines sys_dup2, which converts a->a[0] and a->a[1] to those types and
+ * runs the body with the calling task as t. The body never sees the raw
+ * registers; a handler that must (to check bits above an int's 32, or to
+ * hand them all on) is written as sys_X(t, a) itself. */
+#define SYSCALL_BODY_(name, params, args)                                                          \
+    static long do_sys_##name params;                                                              \
+    long sys_##name(struct task *t, const struct sysargs *a)                                       \
+    {                                                                                              \
+        (void)a;                                                                                   \
+        return do_sys_##name args;                                                                 \
+    }                                                                                              \
+    static long do_sys_##name params
+#define SYSCALL_T_ struct task *t __attribute__((unused))
+#define SYSCALL_DEFINE0(name) SYSCALL_BODY_(name, (SYSCALL_T_), (t))
+#define SYSCALL_DEFINE1(name, t0, a0) SYSCALL_BODY_(name, (SYSCALL_T_, t0 a0), (t, (t0)a->a[0]))
+#define SYSCALL_DEFINE2(name, t0, a0, t1, a1)                                                      \
+    SYSCALL_BODY_(name, (SYSCALL_T_, t0 a0, t1 a1), (t, (t0)a->a[0], (t1)a->a[1]))
+#define SYSCALL_DEFINE3(name, t0, a0, t1, a1, t2, a2)                                              \
+    SYSCALL_BODY_(name, (SYSCALL_T_, t0 a0, t1 a1, t2 a2),                                         \
+                  (t, (t0)a->a[0], (t1)a->a[1], (t2)a->a[2]))
+#define SYSCALL_DEFINE4(name, t0, a0, t1, a1, t2, a2, t3, a3)                                      \
+    SYSCALL_BODY_(name, (SYSCALL_T_, t0 a0, t1 a1, t2 a2, t3 a3),                                  \
+                  (t, (t0)a->a[0], (t1)a->a[1], (t2)a->a[2], (t3)a->a[3]))
+#define SYSCALL_DEFINE5(name, t0, a0, t1, a1, t2, a2, t3, a3, t4, a4)                              \
+    SYSCALL_BODY_(name, (SYSCALL_T_, t0 a0, t1 a1, t2 a2, t3 a3, t4 a4),                           \
+                  (t, (t0)a->a[0], (t1)a->a[1], (t2)a->a[2], (t3)a->a[3], (t4)a->a[4]))
+#define SYSCALL_DEFINE6(name, t0, a0, t1, a1, t2, a2, t3, a3, t4, a4, t5, a5)                      \
+    SYSCALL_BODY_(                                                                                 \
+        name, (SYSCALL_T_, t0 a0, t1 a1, t2 a2, t3 a3, t4 a4, t5 a5),                              \
+        (t, (t0)a->a[0], (t1)a->a[1], (t2)a->a[2], (t3)a->a[3], (t4)a->a[4], (t5)a->a[5]))
+
 /* A handler that is another function called with the same task and
  * arguments and fixed further ones: SYSCALL_AS(read, rw_call, RW_READ)
  * defines sys_read as rw_call(t, a, RW_READ). */

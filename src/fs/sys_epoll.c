@@ -33,22 +33,20 @@ static long do_epoll_create(struct task *t, int flags)
     return fd_install_new(t, f, (flags & EPOLL_CLOEXEC) != 0);
 }
 
-long sys_epoll_create(struct task *t, const struct sysargs *a)
+SYSCALL_DEFINE1(epoll_create, int, size)
 {
-    if ((int)a->a[0] <= 0)
+    if (size <= 0)
         return -EINVAL;
     return do_epoll_create(t, 0);
 }
 
-long sys_epoll_create1(struct task *t, const struct sysargs *a)
+SYSCALL_DEFINE1(epoll_create1, int, flags)
 {
-    return do_epoll_create(t, (int)a->a[0]);
+    return do_epoll_create(t, flags);
 }
 
-long sys_epoll_ctl(struct task *t, const struct sysargs *a)
+SYSCALL_DEFINE4(epoll_ctl, int, epfd, int, op, int, fd, uint64_t, uev)
 {
-    int epfd = (int)a->a[0], op = (int)a->a[1], fd = (int)a->a[2];
-    uint64_t uev = a->a[3];
     struct ep_event ev = { 0, 0 };
     if (op != EPOLL_CTL_DEL && copy_in(t, &ev, uev, sizeof(ev)) < 0)
         return -EFAULT;
@@ -103,13 +101,22 @@ static long do_epoll_wait(struct task *t, int epfd, uint64_t uevents, int maxeve
     return r;
 }
 
-static long do_epoll_pwait(struct task *t, const struct sysargs *a, const struct timespec *deadline)
+/* epoll_pwait's and epoll_pwait2's arguments but the timeout. */
+struct epoll_pwait_args {
+    int epfd;
+    uint64_t events;
+    int maxevents;
+    uint64_t sigmask, sigsetsize;
+};
+
+static long do_epoll_pwait(struct task *t, const struct epoll_pwait_args *w,
+                           const struct timespec *deadline)
 {
     uint64_t old = 0;
-    long s = signal_wait_mask_set(t, a->a[4], a->a[5], &old);
+    long s = signal_wait_mask_set(t, w->sigmask, w->sigsetsize, &old);
     if (s < 0)
         return s;
-    long r = do_epoll_wait(t, (int)a->a[0], a->a[1], (int)a->a[2], deadline);
+    long r = do_epoll_wait(t, w->epfd, w->events, w->maxevents, deadline);
     if (s > 0)
         signal_wait_mask_restore(t, r == -EINTR, old);
     return r;
@@ -124,24 +131,27 @@ static const struct timespec *ms_deadline(int ms, struct timespec *d)
     return d;
 }
 
-long sys_epoll_wait(struct task *t, const struct sysargs *a)
+SYSCALL_DEFINE4(epoll_wait, int, epfd, uint64_t, events, int, maxevents, int, timeout)
 {
     struct timespec d;
-    return do_epoll_wait(t, (int)a->a[0], a->a[1], (int)a->a[2], ms_deadline((int)a->a[3], &d));
+    return do_epoll_wait(t, epfd, events, maxevents, ms_deadline(timeout, &d));
 }
 
-long sys_epoll_pwait(struct task *t, const struct sysargs *a)
+SYSCALL_DEFINE6(epoll_pwait, int, epfd, uint64_t, events, int, maxevents, int, timeout, uint64_t,
+                sigmask, uint64_t, sigsetsize)
 {
     struct timespec d;
-    return do_epoll_pwait(t, a, ms_deadline((int)a->a[3], &d));
+    struct epoll_pwait_args w = { epfd, events, maxevents, sigmask, sigsetsize };
+    return do_epoll_pwait(t, &w, ms_deadline(timeout, &d));
 }
 
-long sys_epoll_pwait2(struct task *t, const struct sysargs *a)
+SYSCALL_DEFINE6(epoll_pwait2, int, epfd, uint64_t, events, int, maxevents, uint64_t, timeout,
+                uint64_t, sigmask, uint64_t, sigsetsize)
 {
     struct timespec d, *dl = NULL;
-    if (a->a[3]) {
+    if (timeout) {
         struct timespec rel;
-        if (copy_in(t, &rel, a->a[3], sizeof(rel)) < 0)
+        if (copy_in(t, &rel, timeout, sizeof(rel)) < 0)
             return -EFAULT;
         if (rel.tv_sec < 0 || rel.tv_nsec < 0 || rel.tv_nsec >= 1000000000L)
             return -EINVAL;
@@ -151,5 +161,6 @@ long sys_epoll_pwait2(struct task *t, const struct sysargs *a)
         wait_deadline_ns(&d, sec * 1000000000ULL + (uint64_t)rel.tv_nsec);
         dl = &d;
     }
-    return do_epoll_pwait(t, a, dl);
+    struct epoll_pwait_args w = { epfd, events, maxevents, sigmask, sigsetsize };
+    return do_epoll_pwait(t, &w, dl);
 }

@@ -21,12 +21,12 @@ static long do_eventfd(struct task *t, unsigned count, int flags)
     return fd_install_new(t, f, !!(flags & O_CLOEXEC));
 }
 
-long sys_eventfd(struct task *t, const struct sysargs *a)
+SYSCALL_DEFINE1(eventfd, unsigned, initval)
 {
-    return do_eventfd(t, (unsigned)a->a[0], 0);
+    return do_eventfd(t, initval, 0);
 }
 
-long sys_eventfd2(struct task *t, const struct sysargs *a)
+SYSCALL_DEFINE2(eventfd2, unsigned, initval, int, flags)
 {
-    return do_eventfd(t, (unsigned)a->a[0], (int)a->a[1]);
+    return do_eventfd(t, initval, flags);
 }

@@ -64,21 +64,15 @@ static long do_open(struct task *t, int dirfd, uint64_t upath, int flags, mode_t
     return fd_install_new(t, f, !!(flags & O_CLOEXEC));
 }
 
-long sys_openat(struct task *t, const struct sysargs *a)
+SYSCALL_DEFINE4(openat, int, dirfd, uint64_t, pathname, int, flags, mode_t, mode)
 {
-    int dirfd = (int)a->a[0];
-    uint64_t pathname = a->a[1];
-    int flags = (int)a->a[2];
-    mode_t mode = (mode_t)a->a[3];
     return do_open(t, dirfd, pathname, flags, mode, 0);
 }
 
 SYSCALL_AS(open, sys_at_form, 1, 3, sys_openat)
 
-long sys_creat(struct task *t, const struct sysargs *a)
+SYSCALL_DEFINE2(creat, uint64_t, pathname, mode_t, mode)
 {
-    uint64_t pathname = a->a[0];
-    mode_t mode = (mode_t)a->a[1];
     return do_open(t, AT_FDCWD, pathname, O_CREAT | O_WRONLY | O_TRUNC, mode, 0);
 }
 
@@ -86,11 +80,8 @@ long sys_creat(struct task *t, const struct sysargs *a)
     (RESOLVE_NO_XDEV | RESOLVE_NO_MAGICLINKS | RESOLVE_NO_SYMLINKS | RESOLVE_BENEATH |             \
      RESOLVE_IN_ROOT | RESOLVE_CACHED)
 
-long sys_openat2(struct task *t, const struct sysargs *a)
+SYSCALL_DEFINE4(openat2, int, dirfd, uint64_t, pathname, uint64_t, uhow, size_t, size)
 {
-    int dirfd = (int)a->a[0];
-    uint64_t pathname = a->a[1], uhow = a->a[2];
-    size_t size = a->a[3];
     struct open_how how;
     if (size < sizeof(how))
         return -EINVAL;
@@ -155,15 +146,13 @@ static int close_fd(struct task *t, int fd)
     return r;
 }
 
-long sys_close(struct task *t, const struct sysargs *a)
+SYSCALL_DEFINE1(close, int, fd)
 {
-    int fd = (int)a->a[0];
     return close_fd(t, fd);
 }
 
-long sys_close_range(struct task *t, const struct sysargs *a)
+SYSCALL_DEFINE3(close_range, unsigned, first, unsigned, last, unsigned, flags)
 {
-    unsigned first = (unsigned)a->a[0], last = (unsigned)a->a[1], flags = (unsigned)a->a[2];
     if (flags & ~(unsigned)(CLOSE_RANGE_UNSHARE | CLOSE_RANGE_CLOEXEC))
         return -EINVAL;
     if (first > last)
@@ -200,9 +189,8 @@ long sys_close_range(struct task *t, const struct sysargs *a)
     return 0;
 }
 
-long sys_dup(struct task *t, const struct sysargs *a)
+SYSCALL_DEFINE1(dup, int, oldfd)
 {
-    int oldfd = (int)a->a[0];
     struct file *f = fd_get(t->proc->files, oldfd);
     if (!f)
         return -EBADF;
@@ -230,9 +218,8 @@ static long do_dup3(struct task *t, int oldfd, int newfd, int flags)
     return r;
 }
 
-long sys_dup2(struct task *t, const struct sysargs *a)
+SYSCALL_DEFINE2(dup2, int, oldfd, int, newfd)
 {
-    int oldfd = (int)a->a[0], newfd = (int)a->a[1];
     if (oldfd == newfd) {
         struct file *f = fd_get(t->proc->files, oldfd);
         if (!f)
@@ -243,9 +230,8 @@ long sys_dup2(struct task *t, const struct sysargs *a)
     return do_dup3(t, oldfd, newfd, 0);
 }
 
-long sys_dup3(struct task *t, const struct sysargs *a)
+SYSCALL_DEFINE3(dup3, int, oldfd, int, newfd, int, flags)
 {
-    int oldfd = (int)a->a[0], newfd = (int)a->a[1], flags = (int)a->a[2];
     if (flags & ~O_CLOEXEC)
         return -EINVAL;
     if (oldfd == newfd)
@@ -286,10 +272,8 @@ static long fcntl_lock(struct task *t, int fd, struct file *f, int cmd, uint64_t
 
 #define SETFL_MASK (O_APPEND | O_NONBLOCK | O_ASYNC | O_DIRECT | O_NOATIME)
 
-long sys_fcntl(struct task *t, const struct sysargs *a)
+SYSCALL_DEFINE3(fcntl, int, fd, int, cmd, uint64_t, arg)
 {
-    int fd = (int)a->a[0], cmd = (int)a->a[1];
-    uint64_t arg = a->a[2];
     struct fdtable *ft = t->proc->files;
     struct file *f = fd_get(ft, fd);
     if (!f)
@@ -384,10 +368,8 @@ long sys_fcntl(struct task *t, const struct sysargs *a)
     return r;
 }
 
-long sys_flock(struct task *t, const struct sysargs *a)
+SYSCALL_DEFINE2(flock, int, fd, unsigned, operation)
 {
-    int fd = (int)a->a[0];
-    unsigned operation = (unsigned)a->a[1];
     /* The command is checked before the descriptor, as Linux does. */
     struct file *f = fd_get(t->proc->files, fd);
     long r = lock_flock(t, f, operation);
@@ -396,11 +378,10 @@ long sys_flock(struct task *t, const struct sysargs *a)
     return r;
 }
 
-long sys_ioctl(struct task *t, const struct sysargs *a)
+/* The request is an unsigned int (Linux's do_vfs_ioctl), widened for the files. */
+SYSCALL_DEFINE3(ioctl, int, fd, unsigned, cmd, uint64_t, arg)
 {
-    int fd = (int)a->a[0];
-    unsigned long req = (unsigned int)a->a[1];
-    uint64_t arg = a->a[2];
+    unsigned long req = cmd;
     struct file *f = fget(t, fd);
     if (!f)
         return -EBADF;
@@ -483,26 +464,21 @@ static long do_pipe2(struct task *t, uint64_t ufds, int flags)
     return 0;
 }
 
-long sys_pipe(struct task *t, const struct sysargs *a)
+SYSCALL_DEFINE1(pipe, uint64_t, pipefd)
 {
-    uint64_t pipefd = a->a[0];
     return do_pipe2(t, pipefd, 0);
 }
 
-long sys_pipe2(struct task *t, const struct sysargs *a)
+SYSCALL_DEFINE2(pipe2, uint64_t, pipefd, int, flags)
 {
-    uint64_t pipefd = a->a[0];
-    int flags = (int)a->a[1];
     return do_pipe2(t, pipefd, flags);
 }
 
 #define MFD_ALL                                                                                    \
     (MFD_CLOEXEC | MFD_ALLOW_SEALING | MFD_HUGETLB | 0x0008U /* NOEXEC_SEAL */ | 0x0010U /* EXEC */)
 
-long sys_memfd_create(struct task *t, const struct sysargs *a)
+SYSCALL_DEFINE2(memfd_create, uint64_t, uname, unsigned, flags)
 {
-    uint64_t uname = a->a[0];
-    unsigned flags = (unsigned)a->a[1];
     if (flags & ~(unsigned)MFD_ALL)
         return -EINVAL;
     if (flags & MFD_HUGETLB)
@@ -535,30 +511,25 @@ static long do_fsync(struct task *t, int fd, int datasync)
     return r;
 }
 
-long sys_fsync(struct task *t, const struct sysargs *a)
+SYSCALL_DEFINE1(fsync, int, fd)
 {
-    int fd = (int)a->a[0];
     return do_fsync(t, fd, 0);
 }
 
-long sys_fdatasync(struct task *t, const struct sysargs *a)
+SYSCALL_DEFINE1(fdatasync, int, fd)
 {
-    int fd = (int)a->a[0];
     return do_fsync(t, fd, 1);
 }
 
-long sys_sync(struct task *t, const struct sysargs *a)
+SYSCALL_DEFINE0(sync)
 {
-    (void)t;
-    (void)a;
     /* hostfs writes go straight to the host's page cache; a guest may not
      * make the host flush every file system. */
     return 0;
 }
 
-long sys_syncfs(struct task *t, const struct sysargs *a)
+SYSCALL_DEFINE1(syncfs, int, fd)
 {
-    int fd = (int)a->a[0];
     return do_fsync(t, fd, 0) == -EBADF ? -EBADF : 0;
 }
 
@@ -577,10 +548,8 @@ static long seals_allow_size(struct file *f, off_t len)
     return 0;
 }
 
-long sys_ftruncate(struct task *t, const struct sysargs *a)
+SYSCALL_DEFINE2(ftruncate, int, fd, off_t, len)
 {
-    int fd = (int)a->a[0];
-    off_t len = (off_t)a->a[1];
     if (len < 0)
         return -EINVAL;
     struct file *f = fget(t, fd);
@@ -606,10 +575,8 @@ long sys_ftruncate(struct task *t, const struct sysargs *a)
     return r;
 }
 
-long sys_fallocate(struct task *t, const struct sysargs *a)
+SYSCALL_DEFINE4(fallocate, int, fd, int, mode, off_t, off, off_t, len)
 {
-    int fd = (int)a->a[0], mode = (int)a->a[1];
-    off_t off = (off_t)a->a[2], len = (off_t)a->a[3];
     if (off < 0 || len <= 0)
         return -EINVAL;
     struct file *f = fget(t, fd);

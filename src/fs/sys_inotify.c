@@ -33,23 +33,18 @@ static long do_inotify_init(struct task *t, int flags)
     return fd_install_new(t, f, !!(flags & IN_CLOEXEC));
 }
 
-long sys_inotify_init(struct task *t, const struct sysargs *a)
+SYSCALL_DEFINE0(inotify_init)
 {
-    (void)a;
     return do_inotify_init(t, 0);
 }
 
-long sys_inotify_init1(struct task *t, const struct sysargs *a)
+SYSCALL_DEFINE1(inotify_init1, int, flags)
 {
-    int flags = (int)a->a[0];
     return do_inotify_init(t, flags);
 }
 
-long sys_inotify_add_watch(struct task *t, const struct sysargs *a)
+SYSCALL_DEFINE3(inotify_add_watch, int, fd, uint64_t, upath, uint32_t, mask)
 {
-    int fd = (int)a->a[0];
-    uint64_t upath = a->a[1];
-    uint32_t mask = (uint32_t)a->a[2];
     /* Linux's order: the mask, then the descriptor, then the path. */
     if (!(mask & ALL_INOTIFY_BITS))
         return -EINVAL;
@@ -85,10 +80,8 @@ out:
     return r;
 }
 
-long sys_inotify_rm_watch(struct task *t, const struct sysargs *a)
+SYSCALL_DEFINE2(inotify_rm_watch, int, fd, int, wd)
 {
-    int fd = (int)a->a[0];
-    int wd = (int)a->a[1];
     struct file *f = fget(t, fd);
     if (!f)
         return -EBADF;

@@ -79,22 +79,15 @@ static long name_op(struct task *t, enum name_kind kind, int dirfd, uint64_t upa
     return r;
 }
 
-long sys_mkdirat(struct task *t, const struct sysargs *a)
+SYSCALL_DEFINE3(mkdirat, int, dirfd, uint64_t, pathname, mode_t, mode)
 {
-    int dirfd = (int)a->a[0];
-    uint64_t pathname = a->a[1];
-    mode_t mode = (mode_t)a->a[2];
     return name_op(t, NAME_MKDIR, dirfd, pathname, mode, 0);
 }
 
 SYSCALL_AS(mkdir, sys_at_form, 1, 2, sys_mkdirat)
 
-long sys_mknodat(struct task *t, const struct sysargs *a)
+SYSCALL_DEFINE4(mknodat, int, dirfd, uint64_t, pathname, mode_t, mode, unsigned, dev)
 {
-    int dirfd = (int)a->a[0];
-    uint64_t pathname = a->a[1];
-    mode_t mode = (mode_t)a->a[2];
-    unsigned dev = (unsigned)a->a[3];
     if (S_ISDIR(mode))
         return -EPERM;
     /* The old encoding of dev_t (new_decode_dev). */
@@ -104,11 +97,8 @@ long sys_mknodat(struct task *t, const struct sysargs *a)
 
 SYSCALL_AS(mknod, sys_at_form, 1, 3, sys_mknodat)
 
-long sys_unlinkat(struct task *t, const struct sysargs *a)
+SYSCALL_DEFINE3(unlinkat, int, dirfd, uint64_t, pathname, int, flags)
 {
-    int dirfd = (int)a->a[0];
-    uint64_t pathname = a->a[1];
-    int flags = (int)a->a[2];
     if (flags & ~AT_REMOVEDIR)
         return -EINVAL;
     return name_op(t, (flags & AT_REMOVEDIR) ? NAME_RMDIR : NAME_UNLINK, dirfd, pathname, 0, 0);
@@ -116,17 +106,14 @@ long sys_unlinkat(struct task *t, const struct sysargs *a)
 
 SYSCALL_AS(unlink, sys_at_form, 1, 1, sys_unlinkat)
 
-long sys_rmdir(struct task *t, const struct sysargs *a)
+SYSCALL_DEFINE1(rmdir, uint64_t, pathname)
 {
-    uint64_t pathname = a->a[0];
     return name_op(t, NAME_RMDIR, AT_FDCWD, pathname, 0, 0);
 }
 
-long sys_renameat2(struct task *t, const struct sysargs *a)
+SYSCALL_DEFINE5(renameat2, int, olddirfd, uint64_t, oldpath, int, newdirfd, uint64_t, newpath,
+                unsigned, flags)
 {
-    int olddirfd = (int)a->a[0], newdirfd = (int)a->a[2];
-    uint64_t oldpath = a->a[1], newpath = a->a[3];
-    unsigned flags = (unsigned)a->a[4];
     struct names n;
     long r = names_in(t, 2, oldpath, newpath, &n, 0);
     if (r == 0) {
@@ -144,11 +131,9 @@ long sys_renameat2(struct task *t, const struct sysargs *a)
 SYSCALL_AS(renameat, sys_at_form, 0, 4, sys_renameat2)
 SYSCALL_AS(rename, sys_at_form, 1 << 0 | 1 << 2, 2, sys_renameat2)
 
-long sys_linkat(struct task *t, const struct sysargs *a)
+SYSCALL_DEFINE5(linkat, int, olddirfd, uint64_t, oldpath, int, newdirfd, uint64_t, newpath, int,
+                flags)
 {
-    int olddirfd = (int)a->a[0], newdirfd = (int)a->a[2];
-    uint64_t oldpath = a->a[1], newpath = a->a[3];
-    int flags = (int)a->a[4];
     if (flags & ~(AT_SYMLINK_FOLLOW | AT_EMPTY_PATH))
         return -EINVAL;
     struct names n;
@@ -178,10 +163,8 @@ long sys_linkat(struct task *t, const struct sysargs *a)
 
 SYSCALL_AS(link, sys_at_form, 1 << 0 | 1 << 2, 2, sys_linkat)
 
-long sys_symlinkat(struct task *t, const struct sysargs *a)
+SYSCALL_DEFINE3(symlinkat, uint64_t, target, int, newdirfd, uint64_t, linkpath)
 {
-    uint64_t target = a->a[0], linkpath = a->a[2];
-    int newdirfd = (int)a->a[1];
     struct names n;
     long r = names_in(t, 2, target, linkpath, &n, 0);
     if (r == 0) {
@@ -237,21 +220,18 @@ static long chdir_user(struct task *t, uint64_t upath, int root)
     return chdir_path(t, &p, root);
 }
 
-long sys_chdir(struct task *t, const struct sysargs *a)
+SYSCALL_DEFINE1(chdir, uint64_t, path)
 {
-    uint64_t path = a->a[0];
     return chdir_user(t, path, 0);
 }
 
-long sys_chroot(struct task *t, const struct sysargs *a)
+SYSCALL_DEFINE1(chroot, uint64_t, path)
 {
-    uint64_t path = a->a[0];
     return chdir_user(t, path, 1);
 }
 
-long sys_fchdir(struct task *t, const struct sysargs *a)
+SYSCALL_DEFINE1(fchdir, int, fd)
 {
-    int fd = (int)a->a[0];
     struct file *f = fd_get(t->proc->files, fd);
     if (!f)
         return -EBADF;
@@ -264,10 +244,8 @@ long sys_fchdir(struct task *t, const struct sysargs *a)
     return chdir_path(t, &p, 0);
 }
 
-long sys_getcwd(struct task *t, const struct sysargs *a)
+SYSCALL_DEFINE2(getcwd, uint64_t, ubuf, size_t, size)
 {
-    uint64_t ubuf = a->a[0];
-    size_t size = a->a[1];
     struct fs_struct *fs = t->proc->fs;
     pthread_mutex_lock(&fs->lock);
     struct path cwd = fs->cwd, root = fs->root;
@@ -305,9 +283,8 @@ long sys_getcwd(struct task *t, const struct sysargs *a)
     return r;
 }
 
-long sys_umask(struct task *t, const struct sysargs *a)
+SYSCALL_DEFINE1(umask, uint32_t, mask)
 {
-    uint32_t mask = (uint32_t)a->a[0];
     uint32_t old = __atomic_exchange_n(&t->proc->fs->umask, mask & 0777, __ATOMIC_RELAXED);
     return old;
 }

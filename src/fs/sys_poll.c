@@ -148,10 +148,8 @@ static long poll_restart(struct task *t)
     return r;
 }
 
-long sys_poll(struct task *t, const struct sysargs *a)
+SYSCALL_DEFINE3(poll, uint64_t, fds, uint64_t, nfds, int, ms)
 {
-    uint64_t fds = a->a[0], nfds = a->a[1];
-    int ms = (int)a->a[2];
     struct timespec d;
     if (ms >= 0) {
         struct timespec rel = { ms / 1000, (long)(ms % 1000) * 1000000L };
@@ -246,13 +244,14 @@ static long masked_wait_end(struct task *t, struct masked_wait *w, long r)
 
 /* The signal mask argument of ppoll/pselect6: accepted, applied once
  * signal delivery exists (no signal can arrive before then). */
-long sys_ppoll(struct task *t, const struct sysargs *a)
+SYSCALL_DEFINE5(ppoll, uint64_t, fds, uint64_t, nfds, uint64_t, tmo_p, uint64_t, sigmask, uint64_t,
+                sigsetsize)
 {
     struct masked_wait w;
-    long r = masked_wait_begin(t, &w, a->a[2], a->a[3], a->a[4], 0);
+    long r = masked_wait_begin(t, &w, tmo_p, sigmask, sigsetsize, 0);
     if (r < 0)
         return r;
-    r = poll_user(t, a->a[0], a->a[1], a->a[2] ? &w.deadline : NULL);
+    r = poll_user(t, fds, nfds, tmo_p ? &w.deadline : NULL);
     return masked_wait_end(t, &w, r);
 }
 
@@ -336,10 +335,9 @@ static long do_select(struct task *t, int n, uint64_t uin, uint64_t uout, uint64
     return r;
 }
 
-long sys_select(struct task *t, const struct sysargs *a)
+SYSCALL_DEFINE5(select, int, nfds, uint64_t, readfds, uint64_t, writefds, uint64_t, exceptfds,
+                uint64_t, timeout)
 {
-    int nfds = (int)a->a[0];
-    uint64_t readfds = a->a[1], writefds = a->a[2], exceptfds = a->a[3], timeout = a->a[4];
     struct timespec rel, d;
     if (timeout) {
         struct timeval tv;
@@ -354,12 +352,13 @@ long sys_select(struct task *t, const struct sysargs *a)
     return time_left(t, r, timeout, &rel, &d, 1);
 }
 
-long sys_pselect6(struct task *t, const struct sysargs *a)
+SYSCALL_DEFINE6(pselect6, int, nfds, uint64_t, readfds, uint64_t, writefds, uint64_t, exceptfds,
+                uint64_t, timeout, uint64_t, sigmask)
 {
     struct masked_wait w;
-    long r = masked_wait_begin(t, &w, a->a[4], a->a[5], 0, 1);
+    long r = masked_wait_begin(t, &w, timeout, sigmask, 0, 1);
     if (r < 0)
         return r;
-    r = do_select(t, (int)a->a[0], a->a[1], a->a[2], a->a[3], a->a[4] ? &w.deadline : NULL);
+    r = do_select(t, nfds, readfds, writefds, exceptfds, timeout ? &w.deadline : NULL);
     return masked_wait_end(t, &w, r);
 }

@@ -611,14 +611,11 @@ SYSCALL_AS(pwritev, prwv, 1, 0)
 SYSCALL_AS(preadv2, prwv, 0, 1)
 SYSCALL_AS(pwritev2, prwv, 1, 1)
 
-long sys_lseek(struct task *t, const struct sysargs *a)
+SYSCALL_DEFINE3(lseek, int, fd, off_t, off, int, whence)
 {
-    int fd = (int)a->a[0];
     struct file *f = fget(t, fd);
     if (!f)
         return -EBADF;
-    off_t off = (off_t)a->a[1];
-    int whence = (int)a->a[2];
     long r;
     if (whence < 0 || whence > SEEK_HOLE) {
         r = -EINVAL;
@@ -835,10 +832,8 @@ static long transfer(struct file *in, off_t *ipos, struct file *out, off_t *opos
     return done;
 }
 
-long sys_sendfile(struct task *t, const struct sysargs *a)
+SYSCALL_DEFINE4(sendfile, int, out_fd, int, in_fd, uint64_t, uoffset, size_t, count)
 {
-    int out_fd = (int)a->a[0], in_fd = (int)a->a[1];
-    uint64_t uoffset = a->a[2];
     long err;
     struct file *out = get_rw(t, 1, out_fd, &err);
     if (!out)
@@ -862,7 +857,6 @@ long sys_sendfile(struct task *t, const struct sysargs *a)
     }
     /* do_sendfile: the whole count against the input's position, the
      * clamped one against the output's. */
-    size_t count = a->a[3];
     if (r == 0)
         r = verify_area(in, uoffset ? off : __atomic_load_n(&in->pos, __ATOMIC_RELAXED), count);
     if (count > MAX_RW_COUNT)
@@ -889,12 +883,9 @@ long sys_sendfile(struct task *t, const struct sysargs *a)
     return r;
 }
 
-long sys_copy_file_range(struct task *t, const struct sysargs *a)
+SYSCALL_DEFINE6(copy_file_range, int, fd_in, uint64_t, off_in, int, fd_out, uint64_t, off_out,
+                size_t, len, uint64_t, uflags)
 {
-    int fd_in = (int)a->a[0];
-    uint64_t off_in = a->a[1];
-    int fd_out = (int)a->a[2];
-    uint64_t off_out = a->a[3], uflags = a->a[5];
     if (uflags != 0)
         return -EINVAL;
     struct file *in = fget(t, fd_in);
@@ -932,7 +923,6 @@ long sys_copy_file_range(struct task *t, const struct sysargs *a)
      * the output's limits cut it or refuse it; then the ranges are checked
      * as rw_verify_area does. */
     off_t is = off_in ? ioff : in->pos, os = off_out ? ooff : out->pos, isize = 0;
-    size_t len = a->a[4];
     if (r == 0)
         r = file_size(in, &isize);
     if (r == 0) {
@@ -1019,13 +1009,9 @@ static long splice_off(struct task *t, uint64_t uoff, struct file *f, off_t *off
     return *off < 0 ? -EINVAL : 0;
 }
 
-long sys_splice(struct task *t, const struct sysargs *a)
+SYSCALL_DEFINE6(splice, int, fd_in, uint64_t, off_in, int, fd_out, uint64_t, off_out, uint64_t,
+                ulen, unsigned, flags)
 {
-    int fd_in = (int)a->a[0];
-    uint64_t off_in = a->a[1];
-    int fd_out = (int)a->a[2];
-    uint64_t off_out = a->a[3], ulen = a->a[4];
-    unsigned flags = (unsigned)a->a[5];
     if (flags & ~SPLICE_F_ALL)
         return -EINVAL;
     struct file *in = fget(t, fd_in);
@@ -1080,11 +1066,8 @@ long sys_splice(struct task *t, const struct sysargs *a)
     return r;
 }
 
-long sys_tee(struct task *t, const struct sysargs *a)
+SYSCALL_DEFINE4(tee, int, fd_in, int, fd_out, uint64_t, len, unsigned, flags)
 {
-    int fd_in = (int)a->a[0], fd_out = (int)a->a[1];
-    uint64_t len = a->a[2];
-    unsigned flags = (unsigned)a->a[3];
     if (flags & ~SPLICE_F_ALL)
         return -EINVAL;
     struct file *in = fget(t, fd_in);

@@ -143,17 +143,14 @@ static long stat_out(struct task *t, long r, const struct stat *st, uint64_t ubu
 
 SYSCALL_AS(stat, sys_at_form, 1, 2, sys_newfstatat)
 
-long sys_lstat(struct task *t, const struct sysargs *a)
+SYSCALL_DEFINE2(lstat, uint64_t, pathname, uint64_t, statbuf)
 {
-    uint64_t pathname = a->a[0], statbuf = a->a[1];
     struct stat st;
     return stat_out(t, stat_at(t, AT_FDCWD, pathname, AT_SYMLINK_NOFOLLOW, &st), &st, statbuf);
 }
 
-long sys_fstat(struct task *t, const struct sysargs *a)
+SYSCALL_DEFINE2(fstat, int, fd, uint64_t, statbuf)
 {
-    int fd = (int)a->a[0];
-    uint64_t statbuf = a->a[1];
     struct file *f = fd_get(t->proc->files, fd);
     if (!f)
         return -EBADF;
@@ -163,11 +160,8 @@ long sys_fstat(struct task *t, const struct sysargs *a)
     return stat_out(t, r, &st, statbuf);
 }
 
-long sys_newfstatat(struct task *t, const struct sysargs *a)
+SYSCALL_DEFINE4(newfstatat, int, dirfd, uint64_t, pathname, uint64_t, statbuf, int, flags)
 {
-    int dirfd = (int)a->a[0];
-    uint64_t pathname = a->a[1], statbuf = a->a[2];
-    int flags = (int)a->a[3];
     if (flags & ~(AT_SYMLINK_NOFOLLOW | AT_NO_AUTOMOUNT | AT_EMPTY_PATH))
         return -EINVAL;
     struct stat st;
@@ -181,11 +175,9 @@ long sys_newfstatat(struct task *t, const struct sysargs *a)
 #define STATX_ATTR_MOUNT_ROOT_BIT 0x2000U
 #define STATX_ATTR_DAX_BIT 0x200000U
 
-long sys_statx(struct task *t, const struct sysargs *a)
+SYSCALL_DEFINE5(statx, int, dirfd, uint64_t, pathname, int, flags, unsigned, mask, uint64_t,
+                statxbuf)
 {
-    uint64_t pathname = a->a[1], statxbuf = a->a[4];
-    int dirfd = (int)a->a[0], flags = (int)a->a[2];
-    unsigned mask = (unsigned)a->a[3];
     if (flags & ~(AT_SYMLINK_NOFOLLOW | AT_NO_AUTOMOUNT | AT_EMPTY_PATH | AT_STATX_SYNC_TYPE))
         return -EINVAL;
     if ((flags & AT_STATX_SYNC_TYPE) == AT_STATX_SYNC_TYPE)
@@ -318,11 +310,8 @@ SYSCALL_AS(fstatfs, do_statfs, 1)
 /* access() checks with the real ids (and the capabilities a real root
  * has) for the walk as for the file, as Linux's access_override_creds;
  * AT_EACCESS with the caller's own creds. */
-long sys_faccessat2(struct task *t, const struct sysargs *a)
+SYSCALL_DEFINE4(faccessat2, int, dirfd, uint64_t, upath, int, mode, int, flags)
 {
-    int dirfd = (int)a->a[0];
-    uint64_t upath = a->a[1];
-    int mode = (int)a->a[2], flags = (int)a->a[3];
     if (mode & ~(F_OK | R_OK | W_OK | X_OK))
         return -EINVAL;
     if (flags & ~(AT_EACCESS | AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH))
@@ -364,11 +353,8 @@ SYSCALL_AS(access, sys_at_form, 1, 2, sys_faccessat2)
 
 /* ---- readlink ---- */
 
-long sys_readlinkat(struct task *t, const struct sysargs *a)
+SYSCALL_DEFINE4(readlinkat, int, dirfd, uint64_t, upath, uint64_t, ubuf, int, bufsiz)
 {
-    int dirfd = (int)a->a[0];
-    uint64_t upath = a->a[1], ubuf = a->a[2];
-    int bufsiz = (int)a->a[3];
     if (bufsiz <= 0)
         return -EINVAL;
     char *path = malloc(PATH_MAX_LEN);
@@ -430,12 +416,8 @@ static long setattr_fd(struct task *t, int fd, struct iattr *ia)
     return r;
 }
 
-long sys_fchmodat2(struct task *t, const struct sysargs *a)
+SYSCALL_DEFINE4(fchmodat2, int, dirfd, uint64_t, upath, mode_t, mode, int, flags)
 {
-    int dirfd = (int)a->a[0];
-    uint64_t upath = a->a[1];
-    mode_t mode = (mode_t)a->a[2];
-    int flags = (int)a->a[3];
     if (flags & ~(AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH))
         return -EINVAL;
     struct iattr ia = { .valid = ATTR_MODE, .mode = mode & 07777 };
@@ -455,10 +437,8 @@ long sys_fchmodat2(struct task *t, const struct sysargs *a)
 SYSCALL_AS(fchmodat, sys_at_form, 0, 3, sys_fchmodat2)
 SYSCALL_AS(chmod, sys_at_form, 1, 2, sys_fchmodat2)
 
-long sys_fchmod(struct task *t, const struct sysargs *a)
+SYSCALL_DEFINE2(fchmod, int, fd, mode_t, umode)
 {
-    int fd = (int)a->a[0];
-    mode_t umode = (mode_t)a->a[1];
     struct iattr ia = { .valid = ATTR_MODE, .mode = umode & 07777 };
     return setattr_fd(t, fd, &ia);
 }
@@ -487,35 +467,28 @@ static long chown_at(struct task *t, int dirfd, uint64_t upath, uint64_t uid, ui
     return setattr_at(t, dirfd, upath, lf, &ia);
 }
 
-long sys_lchown(struct task *t, const struct sysargs *a)
+SYSCALL_DEFINE3(lchown, uint64_t, pathname, uint64_t, owner, uint64_t, group)
 {
-    uint64_t pathname = a->a[0], owner = a->a[1], group = a->a[2];
     return chown_at(t, AT_FDCWD, pathname, owner, group, AT_SYMLINK_NOFOLLOW);
 }
 
-long sys_fchownat(struct task *t, const struct sysargs *a)
+SYSCALL_DEFINE5(fchownat, int, dirfd, uint64_t, pathname, uint64_t, owner, uint64_t, group, int,
+                flags)
 {
-    int dirfd = (int)a->a[0];
-    uint64_t pathname = a->a[1], owner = a->a[2], group = a->a[3];
-    int flags = (int)a->a[4];
     return chown_at(t, dirfd, pathname, owner, group, flags);
 }
 
 SYSCALL_AS(chown, sys_at_form, 1, 3, sys_fchownat)
 
-long sys_fchown(struct task *t, const struct sysargs *a)
+SYSCALL_DEFINE3(fchown, int, fd, uint64_t, owner, uint64_t, group)
 {
-    int fd = (int)a->a[0];
-    uint64_t owner = a->a[1], group = a->a[2];
     struct iattr ia;
     chown_attr(&ia, owner, group);
     return setattr_fd(t, fd, &ia);
 }
 
-long sys_truncate(struct task *t, const struct sysargs *a)
+SYSCALL_DEFINE2(truncate, uint64_t, upath, off_t, len)
 {
-    uint64_t upath = a->a[0];
-    off_t len = (off_t)a->a[1];
     if (len < 0)
         return -EINVAL;
     struct path p;
@@ -604,11 +577,8 @@ static long utimes_common(struct task *t, int dirfd, uint64_t upath, const struc
     return r;
 }
 
-long sys_utimensat(struct task *t, const struct sysargs *a)
+SYSCALL_DEFINE4(utimensat, int, dirfd, uint64_t, pathname, uint64_t, times, int, flags)
 {
-    int dirfd = (int)a->a[0];
-    uint64_t pathname = a->a[1], times = a->a[2];
-    int flags = (int)a->a[3];
     if (flags & ~(AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH))
         return -EINVAL;
     struct timespec ts[2];
@@ -617,10 +587,8 @@ long sys_utimensat(struct task *t, const struct sysargs *a)
     return utimes_common(t, dirfd, pathname, times ? ts : NULL, flags);
 }
 
-long sys_futimesat(struct task *t, const struct sysargs *a)
+SYSCALL_DEFINE3(futimesat, int, dirfd, uint64_t, upath, uint64_t, utv)
 {
-    int dirfd = (int)a->a[0];
-    uint64_t upath = a->a[1], utv = a->a[2];
     struct timeval tv[2];
     struct timespec ts[2];
     if (utv) {
@@ -638,9 +606,8 @@ long sys_futimesat(struct task *t, const struct sysargs *a)
 
 SYSCALL_AS(utimes, sys_at_form, 1, 2, sys_futimesat)
 
-long sys_utime(struct task *t, const struct sysargs *a)
+SYSCALL_DEFINE2(utime, uint64_t, filename, uint64_t, times)
 {
-    uint64_t filename = a->a[0], times = a->a[1];
     struct timespec ts[2];
     if (times) {
         struct utimbuf ub;
@@ -899,11 +866,10 @@ XATTR_CALLS(remove)
 
 /* ---- file handles ---- */
 
-long sys_name_to_handle_at(struct task *t, const struct sysargs *a)
+SYSCALL_DEFINE5(name_to_handle_at, int, dirfd, uint64_t, pathname, uint64_t, handle, uint64_t,
+                mount_id, int, flags)
 {
-    int dirfd = (int)a->a[0];
-    uint64_t pathname = a->a[1];
-    int flags = (int)a->a[4];
+    (void)handle, (void)mount_id; /* never filled: see below */
     if (flags & ~(AT_SYMLINK_FOLLOW | AT_EMPTY_PATH | 0x200 /* AT_HANDLE_FID */))
         return -EINVAL;
     struct path p;
@@ -920,9 +886,9 @@ long sys_name_to_handle_at(struct task *t, const struct sysargs *a)
 
 #define MAX_HANDLE_SZ 128
 
-long sys_open_by_handle_at(struct task *t, const struct sysargs *a)
+SYSCALL_DEFINE2(open_by_handle_at, int, mount_fd, uint64_t, handle)
 {
-    uint64_t handle = a->a[1];
+    (void)mount_fd;
     uint32_t bytes;
     if (copy_in(t, &bytes, handle, sizeof(bytes)) < 0)
         return -EFAULT;

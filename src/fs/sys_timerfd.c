@@ -19,9 +19,8 @@
 
 #define GCAP_WAKE_ALARM 35
 
-long sys_timerfd_create(struct task *t, const struct sysargs *a)
+SYSCALL_DEFINE2(timerfd_create, int, clockid, int, flags)
 {
-    int clockid = (int)a->a[0], flags = (int)a->a[1];
     if ((flags & ~(O_CLOEXEC | O_NONBLOCK)) || !timerfd_clock_ok(clockid))
         return -EINVAL;
     if (timerfd_clock_alarm(clockid) && !creds_capable(t->cred, GCAP_WAKE_ALARM))
@@ -48,10 +47,8 @@ static struct file *timerfd_fget(struct task *t, int fd, long *err)
     return f;
 }
 
-long sys_timerfd_settime(struct task *t, const struct sysargs *a)
+SYSCALL_DEFINE4(timerfd_settime, int, fd, int, flags, uint64_t, unew, uint64_t, uold)
 {
-    int fd = (int)a->a[0], flags = (int)a->a[1];
-    uint64_t unew = a->a[2], uold = a->a[3];
     struct itimerspec nv, old;
     long r = ktime_itimerspec_in(t, unew, &nv);
     if (r < 0)
@@ -72,9 +69,8 @@ long sys_timerfd_settime(struct task *t, const struct sysargs *a)
     return r;
 }
 
-long sys_timerfd_gettime(struct task *t, const struct sysargs *a)
+SYSCALL_DEFINE2(timerfd_gettime, int, fd, uint64_t, curr_value)
 {
-    int fd = (int)a->a[0];
     long r;
     struct file *f = timerfd_fget(t, fd, &r);
     if (!f)
@@ -82,5 +78,5 @@ long sys_timerfd_gettime(struct task *t, const struct sysargs *a)
     struct itimerspec cur;
     timerfd_get(f, &cur);
     file_put(f);
-    return ktime_itimerspec_out(t, a->a[1], &cur);
+    return ktime_itimerspec_out(t, curr_value, &cur);
 }

@@ -643,12 +643,8 @@ static long mq_path_op(struct task *t, uint64_t uname, char *name, struct path_o
     return 0;
 }
 
-long sys_mq_open(struct task *t, const struct sysargs *a)
+SYSCALL_DEFINE4(mq_open, uint64_t, uname, int, oflag, uint32_t, mode, uint64_t, uattr)
 {
-    uint64_t uname = a->a[0];
-    int oflag = (int)a->a[1];
-    uint32_t mode = (uint32_t)a->a[2];
-    uint64_t uattr = a->a[3];
     struct mq_attr_k attr;
     if (uattr && copy_in(t, &attr, uattr, sizeof(attr)) < 0)
         return -EFAULT;
@@ -682,9 +678,8 @@ long sys_mq_open(struct task *t, const struct sysargs *a)
     return r;
 }
 
-long sys_mq_unlink(struct task *t, const struct sysargs *a)
+SYSCALL_DEFINE1(mq_unlink, uint64_t, uname)
 {
-    uint64_t uname = a->a[0];
     char name[NAME_MAX_ + 1];
     struct path_op op;
     long r = mq_path_op(t, uname, name, &op);
@@ -741,13 +736,9 @@ static void mq_do_notify(struct task *t, struct mqueue *q)
     q->notify_pid = 0;
 }
 
-long sys_mq_timedsend(struct task *t, const struct sysargs *a)
+SYSCALL_DEFINE5(mq_timedsend, int, fd, uint64_t, uptr, size_t, len, unsigned, prio, uint64_t,
+                utimeout)
 {
-    int fd = (int)a->a[0];
-    uint64_t uptr = a->a[1];
-    size_t len = (size_t)a->a[2];
-    unsigned prio = (unsigned)a->a[3];
-    uint64_t utimeout = a->a[4];
     struct ktimeout kt, *to;
     long r = timeout_in(t, utimeout, &kt, &to);
     if (r < 0)
@@ -807,13 +798,9 @@ long sys_mq_timedsend(struct task *t, const struct sysargs *a)
     return r;
 }
 
-long sys_mq_timedreceive(struct task *t, const struct sysargs *a)
+SYSCALL_DEFINE5(mq_timedreceive, int, fd, uint64_t, uptr, size_t, len, uint64_t, uprio, uint64_t,
+                utimeout)
 {
-    int fd = (int)a->a[0];
-    uint64_t uptr = a->a[1];
-    size_t len = (size_t)a->a[2];
-    uint64_t uprio = a->a[3];
-    uint64_t utimeout = a->a[4];
     struct ktimeout kt, *to;
     long r = timeout_in(t, utimeout, &kt, &to);
     if (r < 0)
@@ -868,10 +855,8 @@ struct sigevent_k {
     int32_t pad[11];
 };
 
-long sys_mq_notify(struct task *t, const struct sysargs *a)
+SYSCALL_DEFINE2(mq_notify, int, fd, uint64_t, usev)
 {
-    int fd = (int)a->a[0];
-    uint64_t usev = a->a[1];
     struct sigevent_k sev;
     if (usev) {
         if (copy_in(t, &sev, usev, sizeof(sev)) < 0)
@@ -914,11 +899,8 @@ long sys_mq_notify(struct task *t, const struct sysargs *a)
     return r;
 }
 
-long sys_mq_getsetattr(struct task *t, const struct sysargs *a)
+SYSCALL_DEFINE3(mq_getsetattr, int, fd, uint64_t, unew, uint64_t, uold)
 {
-    int fd = (int)a->a[0];
-    uint64_t unew = a->a[1];
-    uint64_t uold = a->a[2];
     struct mq_attr_k nattr, oattr;
     if (unew) {
         if (copy_in(t, &nattr, unew, sizeof(nattr)) < 0)

@@ -118,10 +118,8 @@ static long msg_wait(struct task *t, struct msg_queue *q, int flag, long nowait_
     return waitq_wait(t, &q->wq, &msg_lock, NULL, 0) < 0 ? -ERESTARTNOHAND : 0;
 }
 
-long sys_msgget(struct task *t, const struct sysargs *a)
+SYSCALL_DEFINE2(msgget, int32_t, key, int, flag)
 {
-    int32_t key = (int32_t)a->a[0];
-    int flag = (int)a->a[1];
     const struct creds *c = t->cred;
     pthread_mutex_lock(&msg_lock);
     long r;
@@ -155,12 +153,8 @@ long sys_msgget(struct task *t, const struct sysargs *a)
     return r;
 }
 
-long sys_msgsnd(struct task *t, const struct sysargs *a)
+SYSCALL_DEFINE4(msgsnd, int, id, uint64_t, msgp, size_t, msgsz, int, flag)
 {
-    int id = (int)a->a[0];
-    uint64_t msgp = a->a[1];
-    size_t msgsz = (size_t)a->a[2];
-    int flag = (int)a->a[3];
     long type;
     if (copy_in(t, &type, msgp, sizeof(type)) < 0)
         return -EFAULT;
@@ -261,13 +255,8 @@ static struct msg_msg **find_msg(struct msg_queue *q, long type, int mode)
     return found;
 }
 
-long sys_msgrcv(struct task *t, const struct sysargs *a)
+SYSCALL_DEFINE5(msgrcv, int, id, uint64_t, msgp, size_t, bufsz, long, type, int, flag)
 {
-    int id = (int)a->a[0];
-    uint64_t msgp = a->a[1];
-    size_t bufsz = (size_t)a->a[2];
-    long type = (long)a->a[3];
-    int flag = (int)a->a[4];
     if (id < 0 || (long)bufsz < 0)
         return -EINVAL;
     int mode;
@@ -399,11 +388,8 @@ static const struct ipc_kind msg_kind = {
     .remove = queue_remove,
 };
 
-long sys_msgctl(struct task *t, const struct sysargs *a)
+SYSCALL_DEFINE3(msgctl, int, id, int, cmd, uint64_t, buf)
 {
-    int id = (int)a->a[0];
-    int cmd = (int)a->a[1];
-    uint64_t buf = a->a[2];
     if (id < 0 || cmd < 0)
         return -EINVAL;
     switch (cmd) {

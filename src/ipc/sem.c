@@ -107,11 +107,8 @@ static void set_put(struct sem_set *s)
     free(s);
 }
 
-long sys_semget(struct task *t, const struct sysargs *a)
+SYSCALL_DEFINE3(semget, int32_t, key, int, nsems, int, flag)
 {
-    int32_t key = (int32_t)a->a[0];
-    int nsems = (int)a->a[1];
-    int flag = (int)a->a[2];
     const struct creds *c = t->cred;
     if (nsems < 0 || nsems > SEMMSL)
         return -EINVAL;
@@ -319,20 +316,13 @@ static long do_semtimedop(struct task *t, int id, uint64_t usops, unsigned nsops
     return r;
 }
 
-long sys_semop(struct task *t, const struct sysargs *a)
+SYSCALL_DEFINE3(semop, int, id, uint64_t, sops, unsigned, nsops)
 {
-    int id = (int)a->a[0];
-    uint64_t sops = a->a[1];
-    unsigned nsops = (unsigned)a->a[2];
     return do_semtimedop(t, id, sops, nsops, 0);
 }
 
-long sys_semtimedop(struct task *t, const struct sysargs *a)
+SYSCALL_DEFINE4(semtimedop, int, id, uint64_t, sops, unsigned, nsops, uint64_t, timeout)
 {
-    int id = (int)a->a[0];
-    uint64_t sops = a->a[1];
-    unsigned nsops = (unsigned)a->a[2];
-    uint64_t timeout = a->a[3];
     return do_semtimedop(t, id, sops, nsops, timeout);
 }
 
@@ -471,12 +461,8 @@ static const struct ipc_kind sem_kind = {
     .remove = set_remove,
 };
 
-long sys_semctl(struct task *t, const struct sysargs *a)
+SYSCALL_DEFINE4(semctl, int, id, int, semnum, int, cmd, uint64_t, arg)
 {
-    int id = (int)a->a[0];
-    int semnum = (int)a->a[1];
-    int cmd = (int)a->a[2];
-    uint64_t arg = a->a[3];
     const struct creds *c = t->cred;
     if (id < 0)
         return -EINVAL;

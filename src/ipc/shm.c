@@ -181,11 +181,8 @@ static const struct file_ops shm_attach_ops = {
     .release = attach_release,
 };
 
-long sys_shmget(struct task *t, const struct sysargs *a)
+SYSCALL_DEFINE3(shmget, int32_t, key, uint64_t, size, int, flag)
 {
-    int32_t key = (int32_t)a->a[0];
-    uint64_t size = a->a[1];
-    int flag = (int)a->a[2];
     const struct creds *c = t->cred;
     pthread_mutex_lock(&shm_lock);
     long r;
@@ -262,16 +259,13 @@ long sys_shmget(struct task *t, const struct sysargs *a)
         dput(d);
         file_put(f);
         if (r == -EAGAIN)
-            return sys_shmget(t, a);
+            return do_sys_shmget(t, key, size, flag);
     }
     return r;
 }
 
-long sys_shmat(struct task *t, const struct sysargs *a)
+SYSCALL_DEFINE3(shmat, int, id, uint64_t, addr, int, flag)
 {
-    int id = (int)a->a[0];
-    uint64_t addr = a->a[1];
-    int flag = (int)a->a[2];
     int mflags = MAP_SHARED;
     if (id < 0)
         return -EINVAL;
@@ -357,9 +351,8 @@ long sys_shmat(struct task *t, const struct sysargs *a)
     return r;
 }
 
-long sys_shmdt(struct task *t, const struct sysargs *a)
+SYSCALL_DEFINE1(shmdt, uint64_t, addr)
 {
-    uint64_t addr = a->a[0];
     if (addr & (PAGE_ - 1))
         return -EINVAL;
     struct mm *mm = t->proc->mm;
@@ -431,11 +424,8 @@ static const struct ipc_kind shm_kind = {
     .remove = seg_rmid,
 };
 
-long sys_shmctl(struct task *t, const struct sysargs *a)
+SYSCALL_DEFINE3(shmctl, int, id, int, cmd, uint64_t, buf)
 {
-    int id = (int)a->a[0];
-    int cmd = (int)a->a[1];
-    uint64_t buf = a->a[2];
     const struct creds *c = t->cred;
     if (cmd < 0 || id < 0)
         return -EINVAL;

@@ -89,10 +89,9 @@ static void task_cred(struct task *t, struct sock_cred *c, int effective)
 
 /* ---- socket, socketpair ---- */
 
-long sys_socket(struct task *t, const struct sysargs *a)
+SYSCALL_DEFINE3(socket, int, family, int, utype, int, protocol)
 {
-    int utype = (int)a->a[1];
-    (void)t;
+    (void)family, (void)protocol;
     if ((utype & ~0xf) & ~(SOCK_CLOEXEC | SOCK_NONBLOCK))
         return -EINVAL;
     /* No family can make a socket yet (socketpair can). */
@@ -103,12 +102,8 @@ long sys_socket(struct task *t, const struct sysargs *a)
  * it has two to give (Linux reserves them before anything else). */
 static const struct file_ops reserve_fops = { .name = "socket" };
 
-long sys_socketpair(struct task *t, const struct sysargs *a)
+SYSCALL_DEFINE4(socketpair, int, family, int, utype, int, protocol, uint64_t, usv)
 {
-    int family = (int)a->a[0];
-    int utype = (int)a->a[1];
-    int protocol = (int)a->a[2];
-    uint64_t usv = a->a[3];
     int flags = utype & ~0xf;
     int type = utype & 0xf;
     if (flags & ~(SOCK_CLOEXEC | SOCK_NONBLOCK))

@@ -505,6 +505,81 @@ static void mremap_populate(struct task *t, const struct vma *v, uint64_t at, ui
         mm_populate_locked(t, at + ao, at + an, 1);
 }
 
+/* Moves or resizes [old, old + ao) to [dst, dst + an) on the host (in place
+ * when dst is old), then the VMAs; v is what the range was. Under mm->lock. */
+static long mremap_commit(struct task *t, struct mm *mm, struct vma *v, uint64_t old, uint64_t ao,
+                          uint64_t an, uint64_t dst)
+{
+    int hflags = dst == old ? 0 : MREMAP_MAYMOVE | MREMAP_FIXED;
+    long r = stub_syscall6(t->ctx, SYS_mremap, old, ao, an, hflags, dst == old ? 0 : dst, 0);
+    if (r < 0)
+        return r;
+    vma_remove(&mm->vmas, old, old + ao);
+    if (dst != old)
+        vma_remove(&mm->vmas, dst, dst + an);
+    vma_move(&mm->vmas, v, dst, an);
+    mremap_populate(t, v, dst, ao, an);
+    return (long)dst;
+}
+
+/* MREMAP_FIXED: to naddr, replacing what is there (Linux's mremap_to). */
+static long mremap_to(struct task *t, struct mm *mm, struct vma *v, uint64_t old, uint64_t ao,
+                      uint64_t an, uint64_t naddr)
+{
+    if ((naddr & (GUEST_PAGE - 1)) || an > TASK_SIZE || naddr > TASK_SIZE - an)
+        return -EINVAL;
+    if (naddr < old + ao && old < naddr + an)
+        return -EINVAL;
+    if (touches_stub(naddr, naddr + an))
+        return -ENOMEM;
+    if (!v->end || v->kind == VMA_STUB || ao > v->end - old || ao == 0)
+        return -EFAULT;
+    if (an > ao) {
+        long r = mremap_may_grow(t, v, an - ao, vma_mapped_bytes(&mm->vmas, naddr, naddr + an));
+        if (r < 0)
+            return r;
+    }
+    return mremap_commit(t, mm, v, old, ao, an, naddr);
+}
+
+/* Not larger: the tail goes. */
+static long mremap_shrink(struct task *t, struct mm *mm, const struct vma *v, uint64_t old,
+                          uint64_t ao, uint64_t an)
+{
+    if (!v->end || v->kind == VMA_STUB)
+        return -EFAULT;
+    if (ao > an) {
+        long r = host_munmap(t, old + an, ao - an);
+        if (r < 0)
+            return r;
+        vma_remove(&mm->vmas, old + an, old + ao);
+    }
+    return (long)old;
+}
+
+/* Larger: in place when the pages after it are free, else (MREMAP_MAYMOVE)
+ * to a free range. */
+static long mremap_grow(struct task *t, struct mm *mm, struct vma *v, uint64_t old, uint64_t ao,
+                        uint64_t an, int flags)
+{
+    if (!v->end || v->kind == VMA_STUB || v->kind == VMA_VDSO || v->kind == VMA_VVAR ||
+        ao > v->end - old || ao == 0)
+        return -EFAULT;
+    long r = mremap_may_grow(t, v, an - ao, 0);
+    if (r < 0)
+        return r;
+    uint64_t grow_end = old + an;
+    if (grow_end > old && grow_end <= TASK_SIZE && !touches_stub(old, grow_end) &&
+        !vma_overlaps(&mm->vmas, old + ao, grow_end))
+        return mremap_commit(t, mm, v, old, ao, an, old);
+    if (!(flags & MREMAP_MAYMOVE))
+        return -ENOMEM;
+    uint64_t dst = vma_find_free(&mm->vmas, an, MMAP_MIN_ADDR, mm->mmap_base);
+    if (!dst)
+        return -ENOMEM;
+    return mremap_commit(t, mm, v, old, ao, an, dst);
+}
+
 long mm_mremap(struct task *t, uint64_t old, uint64_t olen, uint64_t nlen, int flags,
                uint64_t naddr)
 {
@@ -523,90 +598,21 @@ long mm_mremap(struct task *t, uint64_t old, uint64_t olen, uint64_t nlen, int f
     if (flags & MREMAP_DONTUNMAP_)
         return -EINVAL; /* not supported yet: needs page-table moves the VMA model does not track */
     pthread_mutex_lock(&mm->lock);
-    long ret;
     long i = vma_find(&mm->vmas, old);
     /* What the moved range was, from old on, with a file reference of its
-     * own: removing the old range may drop the set's last one. */
+     * own: removing the old range may drop the set's last one. No VMA there:
+     * all zero (v.end 0). */
     struct vma v = i >= 0 ? mm->vmas.v[i] : (struct vma){ 0 };
     v.off += old - v.start;
     if (v.file)
         file_get(v.file);
-    if (flags & MREMAP_FIXED) {
-        ret = -EINVAL;
-        if ((naddr & (GUEST_PAGE - 1)) || an > TASK_SIZE || naddr > TASK_SIZE - an)
-            goto out;
-        if (naddr < old + ao && old < naddr + an)
-            goto out;
-        ret = -ENOMEM;
-        if (touches_stub(naddr, naddr + an))
-            goto out;
-        ret = -EFAULT;
-        if (i < 0 || v.kind == VMA_STUB || ao > v.end - old || ao == 0)
-            goto out;
-        if (an > ao) {
-            ret = mremap_may_grow(t, &v, an - ao, vma_mapped_bytes(&mm->vmas, naddr, naddr + an));
-            if (ret < 0)
-                goto out;
-        }
-        ret =
-            stub_syscall6(t->ctx, SYS_mremap, old, ao, an, MREMAP_MAYMOVE | MREMAP_FIXED, naddr, 0);
-        if (ret < 0)
-            goto out;
-        vma_remove(&mm->vmas, old, old + ao);
-        vma_remove(&mm->vmas, naddr, naddr + an);
-        vma_move(&mm->vmas, &v, naddr, an);
-        mremap_populate(t, &v, naddr, ao, an);
-        ret = (long)naddr;
-        goto out;
-    }
-    if (ao >= an) {
-        ret = -EFAULT;
-        if (i < 0 || v.kind == VMA_STUB)
-            goto out;
-        ret = (long)old;
-        if (ao > an) {
-            long r = host_munmap(t, old + an, ao - an);
-            if (r < 0) {
-                ret = r;
-                goto out;
-            }
-            vma_remove(&mm->vmas, old + an, old + ao);
-        }
-        goto out;
-    }
-    ret = -EFAULT;
-    if (i < 0 || v.kind == VMA_STUB || v.kind == VMA_VDSO || v.kind == VMA_VVAR ||
-        ao > v.end - old || ao == 0)
-        goto out;
-    ret = mremap_may_grow(t, &v, an - ao, 0);
-    if (ret < 0)
-        goto out;
-    uint64_t grow_end = old + an;
-    if (grow_end > old && grow_end <= TASK_SIZE && !touches_stub(old, grow_end) &&
-        !vma_overlaps(&mm->vmas, old + ao, grow_end)) {
-        ret = stub_syscall6(t->ctx, SYS_mremap, old, ao, an, 0, 0, 0);
-        if (ret >= 0) {
-            vma_remove(&mm->vmas, old, old + ao);
-            vma_move(&mm->vmas, &v, old, an);
-            mremap_populate(t, &v, old, ao, an);
-            ret = (long)old;
-        }
-        goto out;
-    }
-    ret = -ENOMEM;
-    if (!(flags & MREMAP_MAYMOVE))
-        goto out;
-    uint64_t dst = vma_find_free(&mm->vmas, an, MMAP_MIN_ADDR, mm->mmap_base);
-    if (!dst)
-        goto out;
-    ret = stub_syscall6(t->ctx, SYS_mremap, old, ao, an, MREMAP_MAYMOVE | MREMAP_FIXED, dst, 0);
-    if (ret < 0)
-        goto out;
-    vma_remove(&mm->vmas, old, old + ao);
-    vma_move(&mm->vmas, &v, dst, an);
-    mremap_populate(t, &v, dst, ao, an);
-    ret = (long)dst;
-out:
+    long ret;
+    if (flags & MREMAP_FIXED)
+        ret = mremap_to(t, mm, &v, old, ao, an, naddr);
+    else if (ao >= an)
+        ret = mremap_shrink(t, mm, &v, old, ao, an);
+    else
+        ret = mremap_grow(t, mm, &v, old, ao, an, flags);
     if (v.file)
         file_put(v.file);
     pthread_mutex_unlock(&mm->lock);

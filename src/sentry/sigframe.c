@@ -211,6 +211,58 @@ static int on_sig_stack(const struct task *t, uint64_t sp)
 
 /* ---- delivery ---- */
 
+/* The interrupted registers as the frame keeps them (Linux's
+ * setup_sigcontext); fp: where the FP state went. */
+static void setup_sigcontext(struct k_sigcontext *mc, const struct task *t, uint64_t oldmask,
+                             uint64_t fp)
+{
+    const struct guest_regs *r = &t->regs;
+    *mc = (struct k_sigcontext){ .r8 = r->r8,
+                                 .r9 = r->r9,
+                                 .r10 = r->r10,
+                                 .r11 = r->r11,
+                                 .r12 = r->r12,
+                                 .r13 = r->r13,
+                                 .r14 = r->r14,
+                                 .r15 = r->r15,
+                                 .rdi = r->rdi,
+                                 .rsi = r->rsi,
+                                 .rbp = r->rbp,
+                                 .rbx = r->rbx,
+                                 .rdx = r->rdx,
+                                 .rax = r->rax,
+                                 .rcx = r->rcx,
+                                 .rsp = r->rsp,
+                                 .rip = r->rip,
+                                 .eflags = r->eflags,
+                                 .cs = 0x33,
+                                 .ss = 0x2b,
+                                 .err = t->error_code,
+                                 .trapno = t->trap_nr,
+                                 .oldmask = oldmask,
+                                 .cr2 = t->cr2,
+                                 .fpstate = fp };
+}
+
+/* The registers the handler starts with, its frame at sp; a stack armed
+ * with SS_AUTODISARM is disarmed for the handler's time (the frame keeps
+ * it: rt_sigreturn restores it). */
+static void enter_handler(struct task *t, uint64_t handler, int sig, uint64_t sp)
+{
+    t->regs.rip = handler;
+    t->regs.rsp = sp;
+    t->regs.rdi = (uint64_t)sig;
+    t->regs.rsi = sp + offsetof(struct k_rt_sigframe, info);
+    t->regs.rdx = sp + offsetof(struct k_rt_sigframe, uc);
+    t->regs.rax = 0;
+    t->regs.eflags &= ~(0x400ULL | 0x100ULL | 0x10000ULL); /* DF, TF, RF */
+    t->regs.orig_rax = (uint64_t)-1;
+    if (t->sas_flags & SS_AUTODISARM_) {
+        t->sas_sp = t->sas_size = 0;
+        t->sas_flags = SS_DISABLE;
+    }
+}
+
 int sigframe_setup(struct task *t, int sig, const struct guest_sigaction *act,
                    const struct sig_info *info, uint64_t oldmask)
 {
@@ -264,31 +316,7 @@ int sigframe_setup(struct task *t, int sig, const struct guest_sigaction *act,
     f.uc.ss_sp = t->sas_sp;
     f.uc.ss_flags = (int32_t)t->sas_flags;
     f.uc.ss_size = t->sas_size;
-    f.uc.mc = (struct k_sigcontext){ .r8 = r->r8,
-                                     .r9 = r->r9,
-                                     .r10 = r->r10,
-                                     .r11 = r->r11,
-                                     .r12 = r->r12,
-                                     .r13 = r->r13,
-                                     .r14 = r->r14,
-                                     .r15 = r->r15,
-                                     .rdi = r->rdi,
-                                     .rsi = r->rsi,
-                                     .rbp = r->rbp,
-                                     .rbx = r->rbx,
-                                     .rdx = r->rdx,
-                                     .rax = r->rax,
-                                     .rcx = r->rcx,
-                                     .rsp = r->rsp,
-                                     .rip = r->rip,
-                                     .eflags = r->eflags,
-                                     .cs = 0x33,
-                                     .ss = 0x2b,
-                                     .err = t->error_code,
-                                     .trapno = t->trap_nr,
-                                     .oldmask = oldmask,
-                                     .cr2 = t->cr2,
-                                     .fpstate = fp };
+    setup_sigcontext(&f.uc.mc, t, oldmask, fp);
     f.uc.sigmask = oldmask;
     f.info = *info;
     f.info.signo = sig;
@@ -303,20 +331,7 @@ int sigframe_setup(struct task *t, int sig, const struct guest_sigaction *act,
     scratch_put(&sc, x);
     if (bad)
         return -EFAULT;
-    t->regs.rip = act->handler;
-    t->regs.rsp = sp;
-    t->regs.rdi = (uint64_t)sig;
-    t->regs.rsi = sp + offsetof(struct k_rt_sigframe, info);
-    t->regs.rdx = sp + offsetof(struct k_rt_sigframe, uc);
-    t->regs.rax = 0;
-    t->regs.eflags &= ~(0x400ULL | 0x100ULL | 0x10000ULL); /* DF, TF, RF */
-    t->regs.orig_rax = (uint64_t)-1;
-    /* Delivered: a stack armed with SS_AUTODISARM is disarmed for the
-     * handler's time (the frame keeps it: rt_sigreturn restores it). */
-    if (t->sas_flags & SS_AUTODISARM_) {
-        t->sas_sp = t->sas_size = 0;
-        t->sas_flags = SS_DISABLE;
-    }
+    enter_handler(t, act->handler, sig, sp);
     return 0;
 }
 

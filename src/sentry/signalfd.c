@@ -235,16 +235,12 @@ static long do_signalfd4(struct task *t, int fd, uint64_t umask, uint64_t sizema
     return fd_install_new(t, f, !!(flags & O_CLOEXEC));
 }
 
-long sys_signalfd(struct task *t, const struct sysargs *a)
+SYSCALL_DEFINE3(signalfd, int, fd, uint64_t, umask, uint64_t, sizemask)
 {
-    int fd = (int)a->a[0];
-    uint64_t umask = a->a[1], sizemask = a->a[2];
     return do_signalfd4(t, fd, umask, sizemask, 0);
 }
 
-long sys_signalfd4(struct task *t, const struct sysargs *a)
+SYSCALL_DEFINE4(signalfd4, int, fd, uint64_t, umask, uint64_t, sizemask, int, flags)
 {
-    int fd = (int)a->a[0], flags = (int)a->a[3];
-    uint64_t umask = a->a[1], sizemask = a->a[2];
     return do_signalfd4(t, fd, umask, sizemask, flags);
 }

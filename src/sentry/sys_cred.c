@@ -209,10 +209,8 @@ SYSCALL_AS(getresgid, get_res, 1)
 /* Linux's setgroups: CAP_SETGID first, then the size (an int, at most
  * NGROUPS_MAX), then the list read in order: a fault is EFAULT and an
  * invalid gid (-1) EINVAL, whichever comes first. Stored sorted. */
-long sys_setgroups(struct task *t, const struct sysargs *a)
+SYSCALL_DEFINE2(setgroups, int, n, uint64_t, list)
 {
-    int n = (int)a->a[0];
-    uint64_t list = a->a[1];
     if (!capable(t, GCAP_SETGID))
         return -EPERM;
     if ((unsigned)n > GUEST_NGROUPS_MAX)
@@ -280,9 +278,8 @@ static long cap_validate_magic(struct task *t, uint64_t hdr, unsigned *tocopy)
     }
 }
 
-long sys_capget(struct task *t, const struct sysargs *a)
+SYSCALL_DEFINE2(capget, uint64_t, hdr, uint64_t, data)
 {
-    uint64_t hdr = a->a[0], data = a->a[1];
     unsigned tocopy = 0;
     long r = cap_validate_magic(t, hdr, &tocopy);
     /* Probing the version with a NULL data pointer succeeds. */
@@ -311,9 +308,8 @@ long sys_capget(struct task *t, const struct sysargs *a)
  * bounding set; permitted can only shrink; effective within the new
  * permitted; the ambient set loses what is no longer both permitted and
  * inheritable. Bits past the last capability are dropped silently. */
-long sys_capset(struct task *t, const struct sysargs *a)
+SYSCALL_DEFINE2(capset, uint64_t, hdr, uint64_t, data)
 {
-    uint64_t hdr = a->a[0], data = a->a[1];
     unsigned tocopy = 0;
     long r = cap_validate_magic(t, hdr, &tocopy);
     if (r != 0)

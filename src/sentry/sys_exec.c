@@ -174,12 +174,13 @@ static long do_execveat(struct task *t, int dirfd, uint64_t upath, uint64_t uarg
     return 0;
 }
 
-long sys_execve(struct task *t, const struct sysargs *a)
+SYSCALL_DEFINE3(execve, uint64_t, pathname, uint64_t, argv, uint64_t, envp)
 {
-    return do_execveat(t, AT_FDCWD, a->a[0], a->a[1], a->a[2], 0);
+    return do_execveat(t, AT_FDCWD, pathname, argv, envp, 0);
 }
 
-long sys_execveat(struct task *t, const struct sysargs *a)
+SYSCALL_DEFINE5(execveat, int, dirfd, uint64_t, pathname, uint64_t, argv, uint64_t, envp, int,
+                flags)
 {
-    return do_execveat(t, (int)a->a[0], a->a[1], a->a[2], a->a[3], (int)a->a[4]);
+    return do_execveat(t, dirfd, pathname, argv, envp, flags);
 }

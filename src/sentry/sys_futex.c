@@ -87,11 +87,9 @@ static long futex_wait_restart(struct task *t)
     return r;
 }
 
-long sys_futex(struct task *t, const struct sysargs *a)
+SYSCALL_DEFINE6(futex, uint64_t, uaddr, int, op, uint32_t, val, uint64_t, utime, uint64_t, uaddr2,
+                uint32_t, val3)
 {
-    uint64_t uaddr = a->a[0], utime = a->a[3], uaddr2 = a->a[4];
-    int op = (int)a->a[1];
-    uint32_t val = (uint32_t)a->a[2], val3 = (uint32_t)a->a[5];
     /* The timeout argument is val2 (a u32) for the commands without one. */
     uint32_t val2 = (uint32_t)utime;
     int cmd = op & FUTEX_CMD_MASK;
@@ -146,11 +144,9 @@ struct guest_futex_waitv {
     uint32_t reserved;
 };
 
-long sys_futex_waitv(struct task *t, const struct sysargs *a)
+SYSCALL_DEFINE5(futex_waitv, uint64_t, waiters, unsigned, nr, unsigned, flags, uint64_t, utime, int,
+                clockid)
 {
-    uint64_t waiters = a->a[0], utime = a->a[3];
-    unsigned nr = (unsigned)a->a[1], flags = (unsigned)a->a[2];
-    int clockid = (int)a->a[4];
     if (flags)
         return -EINVAL;
     if (!nr || nr > FUTEX_WAITV_MAX || !waiters)

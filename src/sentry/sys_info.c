@@ -20,30 +20,25 @@
 #include "sentry/ktime.h"
 #include "sentry/syscall.h"
 
-long sys_getpid(struct task *t, const struct sysargs *a)
+SYSCALL_DEFINE0(getpid)
 {
-    (void)a;
     return t->proc->pid;
 }
 
-long sys_gettid(struct task *t, const struct sysargs *a)
+SYSCALL_DEFINE0(gettid)
 {
-    (void)a;
     return t->tid;
 }
 
-long sys_getppid(struct task *t, const struct sysargs *a)
+SYSCALL_DEFINE0(getppid)
 {
-    (void)a;
     return process_ppid(t->proc);
 }
 
 /* Linux's getgroups: size 0 asks for the count; the list is copied only
  * when it fits. The size is an int. */
-long sys_getgroups(struct task *t, const struct sysargs *a)
+SYSCALL_DEFINE2(getgroups, int, size, uint64_t, list)
 {
-    uint64_t list = a->a[1];
-    int size = (int)a->a[0];
     const struct creds *c = t->cred;
     if (size < 0)
         return -EINVAL;
@@ -56,9 +51,8 @@ long sys_getgroups(struct task *t, const struct sysargs *a)
     return c->ngroups;
 }
 
-long sys_uname(struct task *t, const struct sysargs *a)
+SYSCALL_DEFINE1(uname, uint64_t, buf)
 {
-    uint64_t buf = a->a[0];
     struct utsname u;
     if (uname(&u) < 0)
         return -errno;
@@ -68,18 +62,15 @@ long sys_uname(struct task *t, const struct sysargs *a)
 /* The figures /proc/uptime, /proc/meminfo and /proc/loadavg show, from the
  * one function that makes them. procs is Linux's nr_threads: a guest is one
  * process with one thread (as /proc/loadavg counts too). */
-long sys_sysinfo(struct task *t, const struct sysargs *a)
+SYSCALL_DEFINE1(sysinfo, uint64_t, info)
 {
-    uint64_t info = a->a[0];
     struct sysinfo si;
     procfs_sysinfo(&si, 1);
     return copy_out(t, info, &si, sizeof(si)) < 0 ? -EFAULT : 0;
 }
 
-long sys_sched_yield(struct task *t, const struct sysargs *a)
+SYSCALL_DEFINE0(sched_yield)
 {
-    (void)t;
-    (void)a;
     sched_yield();
     return 0;
 }
@@ -116,9 +107,8 @@ static long clock_read(struct task *t, const struct sysargs *a, int getres)
 SYSCALL_AS(clock_gettime, clock_read, 0)
 SYSCALL_AS(clock_getres, clock_read, 1)
 
-long sys_gettimeofday(struct task *t, const struct sysargs *a)
+SYSCALL_DEFINE2(gettimeofday, uint64_t, utv, uint64_t, utz)
 {
-    uint64_t utv = a->a[0], utz = a->a[1];
     struct timeval tv;
     struct timezone tz;
     if (gettimeofday(&tv, &tz) < 0)
@@ -130,20 +120,16 @@ long sys_gettimeofday(struct task *t, const struct sysargs *a)
     return 0;
 }
 
-long sys_time(struct task *t, const struct sysargs *a)
+SYSCALL_DEFINE1(time, uint64_t, tloc)
 {
-    uint64_t tloc = a->a[0];
     int64_t now = (int64_t)time(NULL);
     if (tloc && copy_out(t, tloc, &now, sizeof(now)) < 0)
         return -EFAULT;
     return now;
 }
 
-long sys_getrandom(struct task *t, const struct sysargs *a)
+SYSCALL_DEFINE3(getrandom, uint64_t, buf, size_t, len, unsigned, flags)
 {
-    uint64_t buf = a->a[0];
-    size_t len = a->a[1];
-    unsigned flags = (unsigned)a->a[2];
     if (flags & ~(GRND_NONBLOCK | GRND_RANDOM | 0x4 /* GRND_INSECURE */))
         return -EINVAL;
     if ((flags & (GRND_RANDOM | 0x4)) == (GRND_RANDOM | 0x4))
@@ -205,18 +191,13 @@ static long do_prlimit(struct task *t, int pid, unsigned res, uint64_t unew, uin
     return r;
 }
 
-long sys_prlimit64(struct task *t, const struct sysargs *a)
+SYSCALL_DEFINE4(prlimit64, int, pid, unsigned, resource, uint64_t, new_limit, uint64_t, old_limit)
 {
-    int pid = (int)a->a[0];
-    unsigned resource = (unsigned)a->a[1];
-    uint64_t new_limit = a->a[2], old_limit = a->a[3];
     return do_prlimit(t, pid, resource, new_limit, old_limit);
 }
 
-long sys_getrlimit(struct task *t, const struct sysargs *a)
+SYSCALL_DEFINE2(getrlimit, unsigned, res, uint64_t, rlim)
 {
-    uint64_t rlim = a->a[1];
-    unsigned res = (unsigned)a->a[0];
     if (res >= GUEST_RLIM_NLIMITS)
         return -EINVAL;
     /* Unlike prlimit64's, these pointers are not optional: NULL faults. */
@@ -225,10 +206,8 @@ long sys_getrlimit(struct task *t, const struct sysargs *a)
     return do_prlimit(t, 0, res, 0, rlim);
 }
 
-long sys_setrlimit(struct task *t, const struct sysargs *a)
+SYSCALL_DEFINE2(setrlimit, unsigned, resource, uint64_t, rlim)
 {
-    unsigned resource = (unsigned)a->a[0];
-    uint64_t rlim = a->a[1];
     if (!rlim)
         return -EFAULT;
     return do_prlimit(t, 0, resource, rlim, 0);

@@ -11,38 +11,30 @@
 #include "sentry/kernel.h"
 #include "sentry/syscall.h"
 
-long sys_brk(struct task *t, const struct sysargs *a)
+SYSCALL_DEFINE1(brk, uint64_t, addr)
 {
-    uint64_t addr = a->a[0];
     return mm_brk(t, addr);
 }
 
-long sys_mmap(struct task *t, const struct sysargs *a)
+SYSCALL_DEFINE6(mmap, uint64_t, addr, uint64_t, length, int, prot, int, flags, int, fd, uint64_t,
+                offset)
 {
-    uint64_t addr = a->a[0], length = a->a[1];
-    int prot = (int)a->a[2], flags = (int)a->a[3], fd = (int)a->a[4];
-    uint64_t offset = a->a[5];
     return mm_mmap(t, addr, length, prot, flags, fd, offset);
 }
 
-long sys_munmap(struct task *t, const struct sysargs *a)
+SYSCALL_DEFINE2(munmap, uint64_t, addr, uint64_t, length)
 {
-    uint64_t addr = a->a[0], length = a->a[1];
     return mm_munmap(t, addr, length);
 }
 
-long sys_mprotect(struct task *t, const struct sysargs *a)
+SYSCALL_DEFINE3(mprotect, uint64_t, addr, uint64_t, len, int, prot)
 {
-    uint64_t addr = a->a[0], len = a->a[1];
-    int prot = (int)a->a[2];
     return mm_mprotect(t, addr, len, prot);
 }
 
-long sys_mremap(struct task *t, const struct sysargs *a)
+SYSCALL_DEFINE5(mremap, uint64_t, old_address, uint64_t, old_size, uint64_t, new_size, int, flags,
+                uint64_t, new_address)
 {
-    uint64_t old_address = a->a[0], old_size = a->a[1], new_size = a->a[2];
-    int flags = (int)a->a[3];
-    uint64_t new_address = a->a[4];
     return mm_mremap(t, old_address, old_size, new_size, flags, new_address);
 }
 
@@ -51,10 +43,8 @@ long sys_mremap(struct task *t, const struct sysargs *a)
  * each shared file mapping in the range (vfs_fsync_range, datasync), done
  * by the sentry on the file it holds: the host mapping and the sentry's
  * descriptor share the host page cache. Unmapped gaps give ENOMEM. */
-long sys_msync(struct task *t, const struct sysargs *a)
+SYSCALL_DEFINE3(msync, uint64_t, start, uint64_t, len, int, flags)
 {
-    uint64_t start = a->a[0], len = a->a[1];
-    int flags = (int)a->a[2];
     if (flags & ~(MS_ASYNC | MS_INVALIDATE | MS_SYNC))
         return -EINVAL;
     if (start & (GUEST_PAGE - 1))
@@ -104,10 +94,8 @@ long sys_msync(struct task *t, const struct sysargs *a)
     }
 }
 
-long sys_madvise(struct task *t, const struct sysargs *a)
+SYSCALL_DEFINE3(madvise, uint64_t, start, uint64_t, len, int, advice)
 {
-    uint64_t start = a->a[0], len = a->a[1];
-    int advice = (int)a->a[2];
     /* Advice that only concerns the guest's own pages goes to the stub;
      * hardware-poisoning advice would reach host pages and is refused. */
     if (advice == 100 || advice == 101)
@@ -133,9 +121,8 @@ long sys_madvise(struct task *t, const struct sysargs *a)
  * it EFAULT; then each run of pages in one mapping is filled in turn and
  * an unmapped page (or the stub region) ends the call with ENOMEM, the
  * bytes before it written, as do_mincore does. */
-long sys_mincore(struct task *t, const struct sysargs *a)
+SYSCALL_DEFINE3(mincore, uint64_t, start, uint64_t, len, uint64_t, vec)
 {
-    uint64_t start = a->a[0], len = a->a[1], vec = a->a[2];
     if (start & (GUEST_PAGE - 1))
         return -EINVAL;
     if (!guest_range_ok(start, len))
@@ -200,27 +187,23 @@ static long do_mlock(struct task *t, uint64_t start, uint64_t len, int locked)
     return r;
 }
 
-long sys_mlock(struct task *t, const struct sysargs *a)
+SYSCALL_DEFINE2(mlock, uint64_t, addr, uint64_t, len)
 {
-    uint64_t addr = a->a[0], len = a->a[1];
     return do_mlock(t, addr, len, VMA_LOCKED);
 }
 
 #define MLOCK_ONFAULT_ 1
 #define MCL_ONFAULT_ 4
 
-long sys_mlock2(struct task *t, const struct sysargs *a)
+SYSCALL_DEFINE3(mlock2, uint64_t, addr, uint64_t, len, unsigned, flags)
 {
-    uint64_t addr = a->a[0], len = a->a[1];
-    unsigned flags = (unsigned)a->a[2];
     if (flags & ~(unsigned)MLOCK_ONFAULT_)
         return -EINVAL;
     return do_mlock(t, addr, len, VMA_LOCKED | (flags & MLOCK_ONFAULT_ ? VMA_LOCKONFAULT : 0));
 }
 
-long sys_munlock(struct task *t, const struct sysargs *a)
+SYSCALL_DEFINE2(munlock, uint64_t, start, uint64_t, len)
 {
-    uint64_t start = a->a[0], len = a->a[1];
     len = PAGE_UP(len + (start & (GUEST_PAGE - 1)));
     start = PAGE_DOWN(start);
     struct mm *mm = t->proc->mm;
@@ -242,9 +225,8 @@ static long apply_mlockall(struct task *t, int flags)
     return vma_set_locked(&mm->vmas, 0, UINT64_MAX, flags & MCL_CURRENT ? VMA_LOCKED | onfault : 0);
 }
 
-long sys_mlockall(struct task *t, const struct sysargs *a)
+SYSCALL_DEFINE1(mlockall, int, flags)
 {
-    int flags = (int)a->a[0];
     if (!flags || (flags & ~(MCL_CURRENT | MCL_FUTURE | MCL_ONFAULT_)) || flags == MCL_ONFAULT_)
         return -EINVAL;
     if (!mm_can_mlock(t))
@@ -263,9 +245,8 @@ long sys_mlockall(struct task *t, const struct sysargs *a)
     return r;
 }
 
-long sys_munlockall(struct task *t, const struct sysargs *a)
+SYSCALL_DEFINE0(munlockall)
 {
-    (void)a;
     struct mm *mm = t->proc->mm;
     pthread_mutex_lock(&mm->lock);
     long r = apply_mlockall(t, 0);
@@ -277,9 +258,8 @@ long sys_munlockall(struct task *t, const struct sysargs *a)
  * taken as it is (only ADDR_NO_RANDOMIZE changes anything here, at the next
  * execve: the loader reads it), 0xffffffff only asks; the old value is
  * returned. The argument is an unsigned int: higher bits are ignored. */
-long sys_personality(struct task *t, const struct sysargs *a)
+SYSCALL_DEFINE1(personality, uint32_t, want)
 {
-    uint32_t want = (uint32_t)a->a[0];
     uint32_t *p = &t->proc->personality;
     if (want == 0xffffffffU)
         return (long)__atomic_load_n(p, __ATOMIC_RELAXED);

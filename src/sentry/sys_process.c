@@ -25,10 +25,10 @@
 #define CLONE_THREAD 0x00010000
 #endif
 
-long sys_clone(struct task *t, const struct sysargs *a)
+SYSCALL_DEFINE5(clone, uint64_t, flags, uint64_t, stack, uint64_t, ptid, uint64_t, ctid, uint64_t,
+                tls)
 {
     /* x86-64 argument order: flags, stack, parent_tid, child_tid, tls. */
-    uint64_t flags = a->a[0], stack = a->a[1], ptid = a->a[2], ctid = a->a[3], tls = a->a[4];
     if ((flags & CLONE_PIDFD) && (flags & CLONE_PARENT_SETTID))
         return -EINVAL;
     struct clone_args_k ca = {
@@ -43,16 +43,14 @@ long sys_clone(struct task *t, const struct sysargs *a)
     return do_clone(t, &ca);
 }
 
-long sys_fork(struct task *t, const struct sysargs *a)
+SYSCALL_DEFINE0(fork)
 {
-    (void)a;
     struct clone_args_k ca = { .exit_signal = SIGCHLD };
     return do_clone(t, &ca);
 }
 
-long sys_vfork(struct task *t, const struct sysargs *a)
+SYSCALL_DEFINE0(vfork)
 {
-    (void)a;
     struct clone_args_k ca = { .flags = CLONE_VM | CLONE_VFORK, .exit_signal = SIGCHLD };
     return do_clone(t, &ca);
 }
@@ -60,9 +58,8 @@ long sys_vfork(struct task *t, const struct sysargs *a)
 #define CLONE_ARGS_SIZE_VER0 64
 #define CLONE_ARGS_SIZE_VER2 88
 
-long sys_clone3(struct task *t, const struct sysargs *a)
+SYSCALL_DEFINE2(clone3, uint64_t, uargs, uint64_t, size)
 {
-    uint64_t uargs = a->a[0], size = a->a[1];
     uint64_t k[CLONE_ARGS_SIZE_VER2 / 8] = { 0 };
     if (size > GUEST_PAGE)
         return -E2BIG;
@@ -109,10 +106,8 @@ long sys_clone3(struct task *t, const struct sysargs *a)
     return do_clone(t, &ca);
 }
 
-long sys_wait4(struct task *t, const struct sysargs *a)
+SYSCALL_DEFINE4(wait4, int, upid, uint64_t, ustatus, int, options, uint64_t, urusage)
 {
-    int upid = (int)a->a[0], options = (int)a->a[2];
-    uint64_t ustatus = a->a[1], urusage = a->a[3];
     if (options & ~(WNOHANG | WUNTRACED | WCONTINUED | __WNOTHREAD | __WCLONE | __WALL))
         return -EINVAL;
     struct wait_opts wo = { .options = options | WEXITED };
@@ -140,10 +135,8 @@ long sys_wait4(struct task *t, const struct sysargs *a)
     return wo.pid;
 }
 
-long sys_waitid(struct task *t, const struct sysargs *a)
+SYSCALL_DEFINE5(waitid, int, type, int, id, uint64_t, uinfo, int, options, uint64_t, urusage)
 {
-    int type = (int)a->a[0], id = (int)a->a[1], options = (int)a->a[3];
-    uint64_t uinfo = a->a[2], urusage = a->a[4];
     if (options & ~WAIT_KNOWN)
         return -EINVAL;
     if (!(options & (WEXITED | WSTOPPED | WCONTINUED)))
@@ -211,36 +204,31 @@ long sys_waitid(struct task *t, const struct sysargs *a)
 
 /* ---- exit, exit_group ---- */
 
-long sys_exit(struct task *t, const struct sysargs *a)
+SYSCALL_DEFINE1(exit, int, status)
 {
-    int status = (int)a->a[0];
     t->exit_code = (status & 0xff) << 8;
     __atomic_store_n(&t->exiting, 1, __ATOMIC_SEQ_CST);
     return 0;
 }
 
-long sys_exit_group(struct task *t, const struct sysargs *a)
+SYSCALL_DEFINE1(exit_group, int, status)
 {
-    int status = (int)a->a[0];
     process_kill(t->proc, (status & 0xff) << 8);
     return 0;
 }
 
-long sys_kill(struct task *t, const struct sysargs *a)
+SYSCALL_DEFINE2(kill, int, pid, int, sig)
 {
-    int pid = (int)a->a[0], sig = (int)a->a[1];
     return proc_kill(t, pid, sig);
 }
 
-long sys_tkill(struct task *t, const struct sysargs *a)
+SYSCALL_DEFINE2(tkill, int, tid, int, sig)
 {
-    int tid = (int)a->a[0], sig = (int)a->a[1];
     return proc_tkill(t, 0, tid, sig, 0);
 }
 
-long sys_tgkill(struct task *t, const struct sysargs *a)
+SYSCALL_DEFINE3(tgkill, int, tgid, int, tid, int, sig)
 {
-    int tgid = (int)a->a[0], tid = (int)a->a[1], sig = (int)a->a[2];
     return proc_tkill(t, tgid, tid, sig, 1);
 }
 
@@ -248,11 +236,10 @@ long sys_tgkill(struct task *t, const struct sysargs *a)
 
 #define PIDFD_THREAD O_EXCL
 
-long sys_pidfd_open(struct task *t, const struct sysargs *a)
+/* flags is an unsigned int: the bits above it are not looked at, as on Linux. */
+SYSCALL_DEFINE2(pidfd_open, int, pid, unsigned, flags)
 {
-    int pid = (int)a->a[0];
-    unsigned flags = (unsigned)a->a[1];
-    if (a->a[1] & ~(uint64_t)(O_NONBLOCK | PIDFD_THREAD) || pid <= 0)
+    if (flags & ~(unsigned)(O_NONBLOCK | PIDFD_THREAD) || pid <= 0)
         return -EINVAL;
     struct task *target = pid_find_task(t->proc->sandbox, pid);
     if (!target)
@@ -268,12 +255,9 @@ long sys_pidfd_open(struct task *t, const struct sysargs *a)
     return r;
 }
 
-long sys_pidfd_send_signal(struct task *t, const struct sysargs *a)
+SYSCALL_DEFINE4(pidfd_send_signal, int, fd, int, sig, uint64_t, uinfo, unsigned, flags)
 {
-    int fd = (int)a->a[0], sig = (int)a->a[1];
-    uint64_t uinfo = a->a[2];
-    unsigned flags = (unsigned)a->a[3];
-    if (a->a[3] & ~7ULL || __builtin_popcount(flags) > 1)
+    if (flags & ~7U || __builtin_popcount(flags) > 1)
         return -EINVAL;
     if (sig < 0 || sig > GUEST_NSIG)
         return -EINVAL;

@@ -70,9 +70,8 @@ static int can_nice(struct task *t, int nice)
 /* The task that getpriority's and setpriority's which and who name, into
  * *out (PRIO_PROCESS: a task, PRIO_PGRP: a process group, PRIO_USER: a
  * real uid): ESRCH if none. */
-static long prio_target(struct task *t, const struct sysargs *a, struct task **out)
+static long prio_target(struct task *t, int which, int who, struct task **out)
 {
-    int which = (int)a->a[0], who = (int)a->a[1];
     switch (which) {
     case PRIO_PROCESS:
         *out = find_task(t, who);
@@ -90,18 +89,17 @@ static long prio_target(struct task *t, const struct sysargs *a, struct task **o
     return *out ? 0 : -ESRCH;
 }
 
-long sys_getpriority(struct task *t, const struct sysargs *a)
+SYSCALL_DEFINE2(getpriority, int, which, int, who)
 {
     struct task *p;
-    long r = prio_target(t, a, &p);
+    long r = prio_target(t, which, who, &p);
     return r < 0 ? r : 20 - p->nice; /* 1..40: a positive result is never an error */
 }
 
-long sys_setpriority(struct task *t, const struct sysargs *a)
+SYSCALL_DEFINE3(setpriority, int, which, int, who, int, nice)
 {
-    int nice = (int)a->a[2];
     struct task *p;
-    long r = prio_target(t, a, &p);
+    long r = prio_target(t, which, who, &p);
     if (r < 0)
         return r;
     if (nice < -20)
@@ -179,35 +177,33 @@ static long do_setscheduler(struct task *t, int pid, int policy, uint64_t uparam
     return 0;
 }
 
-long sys_sched_setscheduler(struct task *t, const struct sysargs *a)
+SYSCALL_DEFINE3(sched_setscheduler, int, pid, int, policy, uint64_t, param)
 {
-    int policy = (int)a->a[1];
     if (policy < 0)
         return -EINVAL;
-    return do_setscheduler(t, (int)a->a[0], policy, a->a[2]);
+    return do_setscheduler(t, pid, policy, param);
 }
 
-long sys_sched_setparam(struct task *t, const struct sysargs *a)
+SYSCALL_DEFINE2(sched_setparam, int, pid, uint64_t, param)
 {
-    return do_setscheduler(t, (int)a->a[0], -1, a->a[1]);
+    return do_setscheduler(t, pid, -1, param);
 }
 
-long sys_sched_getscheduler(struct task *t, const struct sysargs *a)
+SYSCALL_DEFINE1(sched_getscheduler, int, pid)
 {
     struct task *p;
-    long r = sched_task(t, (int)a->a[0], &p);
+    long r = sched_task(t, pid, &p);
     if (r < 0)
         return r;
     return p->sched_policy | (p->sched_reset_on_fork ? GUEST_SCHED_RESET_ON_FORK : 0);
 }
 
-long sys_sched_getparam(struct task *t, const struct sysargs *a)
+SYSCALL_DEFINE2(sched_getparam, int, pid, uint64_t, uparam)
 {
-    uint64_t uparam = a->a[1];
     if (!uparam)
         return -EINVAL;
     struct task *p;
-    long r = sched_task(t, (int)a->a[0], &p);
+    long r = sched_task(t, pid, &p);
     if (r < 0)
         return r;
     int prio = rt_policy(p->sched_policy) ? p->sched_priority : 0;
@@ -225,28 +221,26 @@ static long priority_limit(int policy, long rt_end)
     return valid_policy(policy) || policy == GUEST_SCHED_EXT ? 0 : -EINVAL;
 }
 
-long sys_sched_get_priority_max(struct task *t, const struct sysargs *a)
+SYSCALL_DEFINE1(sched_get_priority_max, int, policy)
 {
-    (void)t;
-    return priority_limit((int)a->a[0], 99);
+    return priority_limit(policy, 99);
 }
 
-long sys_sched_get_priority_min(struct task *t, const struct sysargs *a)
+SYSCALL_DEFINE1(sched_get_priority_min, int, policy)
 {
-    (void)t;
-    return priority_limit((int)a->a[0], 1);
+    return priority_limit(policy, 1);
 }
 
 /* SCHED_RR's time slice is Linux's default 100 ms; the fair classes
  * report no fixed slice (0). */
-long sys_sched_rr_get_interval(struct task *t, const struct sysargs *a)
+SYSCALL_DEFINE2(sched_rr_get_interval, int, pid, uint64_t, tp)
 {
     struct task *p;
-    long r = sched_task(t, (int)a->a[0], &p);
+    long r = sched_task(t, pid, &p);
     if (r < 0)
         return r;
     struct timespec ts = { 0, p->sched_policy == GUEST_SCHED_RR ? 100000000L : 0 };
-    return copy_out(t, a->a[1], &ts, sizeof(ts)) < 0 ? -EFAULT : 0;
+    return copy_out(t, tp, &ts, sizeof(ts)) < 0 ? -EFAULT : 0;
 }
 
 /* ---- CPU affinity ---- */
@@ -261,10 +255,8 @@ static size_t host_cpus(uint64_t *cpus, size_t cap)
     return r > 0 ? (size_t)r : 0;
 }
 
-long sys_sched_getaffinity(struct task *t, const struct sysargs *a)
+SYSCALL_DEFINE3(sched_getaffinity, int, pid, uint64_t, len, uint64_t, umask)
 {
-    int pid = (int)a->a[0];
-    uint64_t len = a->a[1], umask = a->a[2];
     uint64_t mask[16];
     /* The host kernel checks len exactly as for the guest (at least
      * nr_cpu_ids bits, a multiple of a long) and says how much it fills. */
@@ -280,10 +272,8 @@ long sys_sched_getaffinity(struct task *t, const struct sysargs *a)
     return copy_out(t, umask, mask, (size_t)r) < 0 ? -EFAULT : r;
 }
 
-long sys_sched_setaffinity(struct task *t, const struct sysargs *a)
+SYSCALL_DEFINE3(sched_setaffinity, int, pid, uint64_t, len, uint64_t, umask)
 {
-    int pid = (int)a->a[0];
-    uint64_t len = a->a[1], umask = a->a[2];
     uint64_t want[16], host[16];
     size_t n = host_cpus(host, sizeof(host));
     if (!n)
@@ -316,9 +306,8 @@ long sys_sched_setaffinity(struct task *t, const struct sysargs *a)
 /* The stub process's figures are the process's own (its threads are the
  * stub's threads, so RUSAGE_THREAD gives the same); its reaped children's
  * were summed as they were reaped. */
-long sys_getrusage(struct task *t, const struct sysargs *a)
+SYSCALL_DEFINE2(getrusage, int, who, uint64_t, usage)
 {
-    int who = (int)a->a[0];
     if (who != RUSAGE_SELF && who != RUSAGE_CHILDREN && who != RUSAGE_THREAD)
         return -EINVAL;
     struct proc_usage pu;
@@ -331,12 +320,11 @@ long sys_getrusage(struct task *t, const struct sysargs *a)
     }
     struct rusage ru;
     usage_to_rusage(&pu, &ru);
-    return copy_out(t, a->a[1], &ru, sizeof(ru)) < 0 ? -EFAULT : 0;
+    return copy_out(t, usage, &ru, sizeof(ru)) < 0 ? -EFAULT : 0;
 }
 
-long sys_times(struct task *t, const struct sysargs *a)
+SYSCALL_DEFINE1(times, uint64_t, ubuf)
 {
-    uint64_t ubuf = a->a[0];
     if (ubuf) {
         struct mm_usage u;
         mm_host_usage(t->proc->mm, &u, 0);

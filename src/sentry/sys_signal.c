@@ -16,10 +16,8 @@
     (SA_NOCLDSTOP | SA_NOCLDWAIT | SA_SIGINFO | 0x00000800 /* SA_EXPOSE_TAGBITS */ | SA_ONSTACK |  \
      SA_RESTART | SA_NODEFER | SA_RESETHAND | 0x04000000 /* SA_RESTORER */)
 
-long sys_rt_sigaction(struct task *t, const struct sysargs *a)
+SYSCALL_DEFINE4(rt_sigaction, int, sig, uint64_t, uact, uint64_t, oldact, uint64_t, sigsetsize)
 {
-    uint64_t uact = a->a[1], oldact = a->a[2], sigsetsize = a->a[3];
-    int sig = (int)a->a[0];
     struct guest_sigaction act, old;
     if (sigsetsize != 8)
         return -EINVAL;
@@ -47,10 +45,8 @@ long sys_rt_sigaction(struct task *t, const struct sysargs *a)
     return 0;
 }
 
-long sys_rt_sigprocmask(struct task *t, const struct sysargs *a)
+SYSCALL_DEFINE4(rt_sigprocmask, int, how, uint64_t, uset, uint64_t, oldset, uint64_t, sigsetsize)
 {
-    uint64_t uset = a->a[1], oldset = a->a[2], sigsetsize = a->a[3];
-    int how = (int)a->a[0];
     uint64_t set;
     if (sigsetsize != 8)
         return -EINVAL;
@@ -80,9 +76,8 @@ long sys_rt_sigprocmask(struct task *t, const struct sysargs *a)
     return 0;
 }
 
-long sys_rt_sigpending(struct task *t, const struct sysargs *a)
+SYSCALL_DEFINE2(rt_sigpending, uint64_t, uset, uint64_t, sigsetsize)
 {
-    uint64_t uset = a->a[0], sigsetsize = a->a[1];
     if (sigsetsize > 8)
         return -EINVAL;
     /* Pending and blocked: what Linux would not have delivered yet. */
@@ -90,9 +85,8 @@ long sys_rt_sigpending(struct task *t, const struct sysargs *a)
     return copy_out(t, uset, &set, sigsetsize) < 0 ? -EFAULT : 0;
 }
 
-long sys_rt_sigreturn(struct task *t, const struct sysargs *a)
+SYSCALL_DEFINE0(rt_sigreturn)
 {
-    (void)a;
     return signal_return(t);
 }
 
@@ -113,9 +107,8 @@ static long wait_for_signal(struct task *t)
     return -ERESTARTNOHAND;
 }
 
-long sys_rt_sigsuspend(struct task *t, const struct sysargs *a)
+SYSCALL_DEFINE2(rt_sigsuspend, uint64_t, uset, uint64_t, sigsetsize)
 {
-    uint64_t uset = a->a[0], sigsetsize = a->a[1];
     uint64_t set;
     if (sigsetsize != 8)
         return -EINVAL;
@@ -147,9 +140,9 @@ static int on_alt_stack(const struct task *t, uint64_t sp)
     return sp > t->sas_sp && sp - t->sas_sp <= t->sas_size;
 }
 
-long sys_sigaltstack(struct task *t, const struct sysargs *a)
+SYSCALL_DEFINE2(sigaltstack, uint64_t, uss, uint64_t, uoss)
 {
-    uint64_t uss = a->a[0], uoss = a->a[1], sp = t->regs.rsp;
+    uint64_t sp = t->regs.rsp;
     struct guest_stack ss, old = { 0 };
     if (uss && copy_in(t, &ss, uss, sizeof(ss)) < 0)
         return -EFAULT;
@@ -170,9 +163,8 @@ long sys_sigaltstack(struct task *t, const struct sysargs *a)
     return 0;
 }
 
-long sys_pause(struct task *t, const struct sysargs *a)
+SYSCALL_DEFINE0(pause)
 {
-    (void)a;
     return wait_for_signal(t);
 }
 
@@ -222,9 +214,9 @@ static int sigwait_take(struct task *t, uint64_t set, const struct timespec *dea
     return sig ? sig : r;
 }
 
-long sys_rt_sigtimedwait(struct task *t, const struct sysargs *a)
+SYSCALL_DEFINE4(rt_sigtimedwait, uint64_t, uthese, uint64_t, uinfo, uint64_t, uts, uint64_t,
+                sigsetsize)
 {
-    uint64_t uthese = a->a[0], uinfo = a->a[1], uts = a->a[2], sigsetsize = a->a[3];
     uint64_t these;
     if (sigsetsize != 8)
         return -EINVAL;
@@ -271,10 +263,8 @@ static long sigqueue_info_in(struct task *t, uint64_t uinfo, int sig, int self,
     return 0;
 }
 
-long sys_rt_sigqueueinfo(struct task *t, const struct sysargs *a)
+SYSCALL_DEFINE3(rt_sigqueueinfo, int, tgid, int, sig, uint64_t, uinfo)
 {
-    int tgid = (int)a->a[0], sig = (int)a->a[1];
-    uint64_t uinfo = a->a[2];
     struct sig_info info;
     long r = sigqueue_info_in(t, uinfo, sig, tgid == t->proc->pid, &info);
     if (r < 0)
@@ -282,10 +272,8 @@ long sys_rt_sigqueueinfo(struct task *t, const struct sysargs *a)
     return proc_sigqueue(t, tgid, sig, &info);
 }
 
-long sys_rt_tgsigqueueinfo(struct task *t, const struct sysargs *a)
+SYSCALL_DEFINE4(rt_tgsigqueueinfo, int, tgid, int, tid, int, sig, uint64_t, uinfo)
 {
-    int tgid = (int)a->a[0], tid = (int)a->a[1], sig = (int)a->a[2];
-    uint64_t uinfo = a->a[3];
     if (tgid <= 0 || tid <= 0)
         return -EINVAL;
     struct sig_info info;
@@ -295,9 +283,8 @@ long sys_rt_tgsigqueueinfo(struct task *t, const struct sysargs *a)
     return proc_tgsigqueue(t, tgid, tid, sig, &info);
 }
 
-long sys_restart_syscall(struct task *t, const struct sysargs *a)
+SYSCALL_DEFINE0(restart_syscall)
 {
-    (void)a;
     long (*fn)(struct task *) = t->restart.fn;
     t->restart.fn = NULL;
     return fn ? fn(t) : -EINTR;

@@ -12,16 +12,14 @@
 #include "sentry/syscall.h"
 #include "sentry/tty.h"
 
-long sys_set_tid_address(struct task *t, const struct sysargs *a)
+SYSCALL_DEFINE1(set_tid_address, uint64_t, tidptr)
 {
-    uint64_t tidptr = a->a[0];
     t->clear_child_tid = tidptr;
     return t->tid;
 }
 
-long sys_set_robust_list(struct task *t, const struct sysargs *a)
+SYSCALL_DEFINE2(set_robust_list, uint64_t, head, uint64_t, len)
 {
-    uint64_t head = a->a[0], len = a->a[1];
     if (len != 24) /* sizeof(struct robust_list_head) */
         return -EINVAL;
     t->robust_list = head;
@@ -29,10 +27,8 @@ long sys_set_robust_list(struct task *t, const struct sysargs *a)
     return 0;
 }
 
-long sys_get_robust_list(struct task *t, const struct sysargs *a)
+SYSCALL_DEFINE3(get_robust_list, int, pid, uint64_t, head_ptr, uint64_t, len_ptr)
 {
-    uint64_t head_ptr = a->a[1], len_ptr = a->a[2];
-    int pid = (int)a->a[0];
     if (pid != 0 && pid != t->tid)
         return -ESRCH;
     uint64_t len = 24;
@@ -43,16 +39,13 @@ long sys_get_robust_list(struct task *t, const struct sysargs *a)
     return 0;
 }
 
-long sys_rseq(struct task *t, const struct sysargs *a)
+SYSCALL_DEFINE0(rseq)
 {
-    (void)t;
-    (void)a;
     return -ENOSYS; /* as a kernel built without CONFIG_RSEQ; libcs fall back */
 }
 
-long sys_arch_prctl(struct task *t, const struct sysargs *a)
+SYSCALL_DEFINE2(arch_prctl, uint64_t, code, uint64_t, v)
 {
-    uint64_t code = a->a[0], v = a->a[1];
     switch (code) {
     case ARCH_SET_FS:
         if (v >= TASK_SIZE)
@@ -156,11 +149,9 @@ static long prctl_caps(struct task *t, int option, uint64_t arg2, uint64_t arg3,
     return 0;
 }
 
-long sys_prctl(struct task *t, const struct sysargs *a)
+SYSCALL_DEFINE5(prctl, int, option, uint64_t, arg2, uint64_t, arg3, uint64_t, arg4, uint64_t, arg5)
 {
     /* The option is an int: the register's upper half does not count. */
-    int option = (int)a->a[0];
-    uint64_t arg2 = a->a[1], arg3 = a->a[2], arg4 = a->a[3], arg5 = a->a[4];
     long r = prctl_caps(t, option, arg2, arg3, arg4, arg5);
     if (r != -ENOSYS)
         return r;
@@ -228,18 +219,16 @@ long sys_prctl(struct task *t, const struct sysargs *a)
  * also what the host gives the stub: both are meant only for the
  * trampolines the kernel maps into a probed process, and the guest has
  * none. tests/guest/uprobe.c pins both platforms to native behaviour. */
-long sys_uretprobe(struct task *t, const struct sysargs *a)
+SYSCALL_DEFINE0(uretprobe)
 {
-    (void)a;
     /* force_sig(SIGILL). No guest handlers are delivered yet: the default
      * action, as for a fault (which is how systrap sees the host's SIGILL). */
     task_exit_group(t, sig_death_status(t->proc, SIGILL));
     return -1;
 }
 
-long sys_uprobe(struct task *t, const struct sysargs *a)
+SYSCALL_DEFINE0(uprobe)
 {
-    (void)t, (void)a;
     return -ENXIO; /* not in a uprobe trampoline */
 }
 
@@ -255,9 +244,8 @@ static struct process *proc_by_pid(struct task *t, int pid)
     return NULL;
 }
 
-long sys_setpgid(struct task *t, const struct sysargs *a)
+SYSCALL_DEFINE2(setpgid, int, pid, int, pgid)
 {
-    int pid = (int)a->a[0], pgid = (int)a->a[1];
     if (!pid)
         pid = t->proc->pid;
     if (!pgid)
@@ -315,25 +303,23 @@ static long get_group(struct task *t, int pid, int pgid)
     return r;
 }
 
-long sys_getpgid(struct task *t, const struct sysargs *a)
+SYSCALL_DEFINE1(getpgid, int, pid)
 {
-    return get_group(t, (int)a->a[0], 1);
+    return get_group(t, pid, 1);
 }
 
-long sys_getsid(struct task *t, const struct sysargs *a)
+SYSCALL_DEFINE1(getsid, int, pid)
 {
-    return get_group(t, (int)a->a[0], 0);
+    return get_group(t, pid, 0);
 }
 
-long sys_getpgrp(struct task *t, const struct sysargs *a)
+SYSCALL_DEFINE0(getpgrp)
 {
-    (void)a;
     return get_group(t, 0, 1);
 }
 
-long sys_setsid(struct task *t, const struct sysargs *a)
+SYSCALL_DEFINE0(setsid)
 {
-    (void)a;
     struct sandbox *box = t->proc->sandbox;
     struct process *me = t->proc;
     long r;

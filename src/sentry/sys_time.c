@@ -115,9 +115,8 @@ static long cpu_nsleep(struct task *t, struct gclock *c, int abs, struct timespe
     return put_rem(t, rmtp, left);
 }
 
-long sys_nanosleep(struct task *t, const struct sysargs *a)
+SYSCALL_DEFINE2(nanosleep, uint64_t, rqtp, uint64_t, rmtp)
 {
-    uint64_t rqtp = a->a[0], rmtp = a->a[1];
     struct timespec ts;
     long r = ktime_copy_in(t, rqtp, &ts);
     if (r < 0)
@@ -125,10 +124,8 @@ long sys_nanosleep(struct task *t, const struct sysargs *a)
     return common_nsleep(t, CLOCK_MONOTONIC, 0, ts, rmtp);
 }
 
-long sys_clock_nanosleep(struct task *t, const struct sysargs *a)
+SYSCALL_DEFINE4(clock_nanosleep, int, id, int, flags, uint64_t, rqtp, uint64_t, rmtp)
 {
-    int id = (int)a->a[0], flags = (int)a->a[1];
-    uint64_t rqtp = a->a[2], rmtp = a->a[3];
     /* clockid_to_kclock, then whether the clock has nsleep (EOPNOTSUPP):
      * both before the time is read. */
     enum { COMMON, CPU, ALARM } kind = CPU;

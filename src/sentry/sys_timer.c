@@ -46,10 +46,8 @@ static long put_itimerval(struct task *t, uint64_t u, const struct itimer_val *v
     return copy_out(t, u, &k, sizeof(k)) < 0 ? -EFAULT : 0;
 }
 
-long sys_getitimer(struct task *t, const struct sysargs *a)
+SYSCALL_DEFINE2(getitimer, int, which, uint64_t, uvalue)
 {
-    int which = (int)a->a[0];
-    uint64_t uvalue = a->a[1];
     struct itimer_val cur;
     long r = ptimer_getitimer(t, which, &cur);
     if (r < 0)
@@ -57,10 +55,8 @@ long sys_getitimer(struct task *t, const struct sysargs *a)
     return put_itimerval(t, uvalue, &cur);
 }
 
-long sys_setitimer(struct task *t, const struct sysargs *a)
+SYSCALL_DEFINE3(setitimer, int, which, uint64_t, unew, uint64_t, uold)
 {
-    int which = (int)a->a[0];
-    uint64_t unew = a->a[1], uold = a->a[2];
     /* get_itimerval: a NULL value disarms (a misfeature Linux keeps). */
     struct itimer_val nv = { 0, 0 }, old;
     if (unew) {
@@ -81,9 +77,8 @@ long sys_setitimer(struct task *t, const struct sysargs *a)
 
 /* alarm_setitimer: the seconds left, rounded to the nearest, and never 0
  * for an alarm still due. */
-long sys_alarm(struct task *t, const struct sysargs *a)
+SYSCALL_DEFINE1(alarm, unsigned, seconds)
 {
-    unsigned seconds = (unsigned)a->a[0];
     struct itimer_val nv = { (int64_t)seconds * NSEC_PER_SEC, 0 }, old;
     if (ptimer_setitimer(t, ITIMER_REAL, &nv, &old) < 0)
         return 0;
@@ -93,10 +88,8 @@ long sys_alarm(struct task *t, const struct sysargs *a)
     return (long)(unsigned)sec;
 }
 
-long sys_timer_create(struct task *t, const struct sysargs *a)
+SYSCALL_DEFINE3(timer_create, int, clockid, uint64_t, usevp, uint64_t, uid)
 {
-    int clockid = (int)a->a[0];
-    uint64_t usevp = a->a[1], uid = a->a[2];
     if (!usevp)
         return ptimer_create(t, clockid, NULL, uid);
     struct k_sigevent k;
@@ -106,10 +99,8 @@ long sys_timer_create(struct task *t, const struct sysargs *a)
     return ptimer_create(t, clockid, &ev, uid);
 }
 
-long sys_timer_settime(struct task *t, const struct sysargs *a)
+SYSCALL_DEFINE4(timer_settime, int, id, int, flags, uint64_t, unew, uint64_t, uold)
 {
-    int id = (int)a->a[0], flags = (int)a->a[1];
-    uint64_t unew = a->a[2], uold = a->a[3];
     if (!unew)
         return -EINVAL;
     struct itimerspec nv, old;
@@ -123,10 +114,8 @@ long sys_timer_settime(struct task *t, const struct sysargs *a)
     return r;
 }
 
-long sys_timer_gettime(struct task *t, const struct sysargs *a)
+SYSCALL_DEFINE2(timer_gettime, int, id, uint64_t, usetting)
 {
-    int id = (int)a->a[0];
-    uint64_t usetting = a->a[1];
     struct itimerspec cur;
     memset(&cur, 0, sizeof(cur));
     long r = ptimer_gettime(t, id, &cur);
@@ -135,14 +124,12 @@ long sys_timer_gettime(struct task *t, const struct sysargs *a)
     return ktime_itimerspec_out(t, usetting, &cur);
 }
 
-long sys_timer_getoverrun(struct task *t, const struct sysargs *a)
+SYSCALL_DEFINE1(timer_getoverrun, int, id)
 {
-    int id = (int)a->a[0];
     return ptimer_getoverrun(t, id);
 }
 
-long sys_timer_delete(struct task *t, const struct sysargs *a)
+SYSCALL_DEFINE1(timer_delete, int, id)
 {
-    int id = (int)a->a[0];
     return ptimer_delete(t, id);
 }

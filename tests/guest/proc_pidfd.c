@@ -119,6 +119,13 @@ int main(void)
     check_err(pidfd_send(nfd, SIGTERM, 0, 0), EBADF, "pidfd_send_signal on /dev/null");
     sc(SYS_close, nfd);
     check_err(pidfd_send(999, SIGTERM, 0, 0), EBADF, "pidfd_send_signal on a closed fd");
+    /* flags is an unsigned int: the register's upper half is not looked at. */
+    check_ret(pidfd_send(fd, 0, 0, (long)(1ULL << 32)), 0, "pidfd_send_signal flags 1<<32");
+    check_err(pidfd_send(fd, 0, 0, (long)(1ULL << 32 | 8)), EINVAL,
+              "pidfd_send_signal flags 1<<32|8");
+    sc(SYS_close, fd);
+    fd = (int)pidfd_open(getpid(), (long)(1ULL << 32));
+    check(fd >= 0, "pidfd_open flags 1<<32 (the upper half is not looked at)");
     sc(SYS_close, fd);
 
     /* pidfd_open's errors. */
