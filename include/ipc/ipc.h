@@ -31,7 +31,8 @@ struct ipc_obj {
     uint32_t mode; /* permission bits and the kind's flags (SHM_DEST ...) */
     int id;
     uint16_t seq;
-    int deleted; /* removed from the table (IPC_RMID) */
+    int deleted;   /* removed from the table (IPC_RMID) */
+    int64_t ctime; /* the last change (creation, IPC_SET, the kind's own) */
 };
 
 struct ipc_ids {
@@ -67,7 +68,7 @@ struct ipc_obj *ipc_ids_next(struct ipc_ids *ids, int *idx);
 int ipc_ids_show(struct strbuf *out, const char *header, struct ipc_ids *ids, pthread_mutex_t *lock,
                  void (*line)(struct strbuf *out, const struct ipc_obj *p));
 
-/* New object's owner and mode (the low nine bits of flag). */
+/* New object's owner, mode (the low nine bits of flag) and ctime (now). */
 void ipc_obj_init(struct ipc_obj *p, int32_t key, int flag, const struct creds *c);
 /* Linux's ipcperms: 0 if c may access p as flag asks (S_IRUGO, S_IWUGO
  * ...), else -EACCES (CAP_IPC_OWNER passes). */
@@ -90,27 +91,35 @@ void ipc_perm_out(const struct ipc_obj *p, struct ipc64_perm_k *out);
 void ipc_perm_set(struct ipc_obj *p, const struct ipc64_perm_k *in);
 
 /* One kind's table as its *ctl commands see it. The kind's *id64_ds
- * (at most IPC_DS_MAX bytes) starts with its struct ipc64_perm_k. */
+ * (at most IPC_DS_MAX bytes) starts with its struct ipc64_perm_k; its
+ * *info structs are no larger. */
 #define IPC_DS_MAX 128
 struct ipc_kind {
     pthread_mutex_t *lock;
     struct ipc_ids *ids;
     size_t ds_size;
+    int stat_cmd; /* the kind's *_STAT command */
     int stat_any; /* the kind's *_STAT_ANY command */
+    int info_cmd; /* the kind's *_INFO command */
+    /* IPC_INFO or *_INFO under the kind's lock: fill info (zeroed, of
+     * IPC_DS_MAX bytes) and return the size of what it filled. */
+    size_t (*info)(int cmd, void *info);
     /* *_STAT: the kind's own fields of ds (ipc_ctl fills its perm). */
     void (*stat)(struct ipc_obj *p, void *ds);
-    /* IPC_SET allowed to c: the kind's own part of the change that ds
-     * asks (the ctime and the like; ipc_ctl changes the perm after it),
-     * 0, or -errno to refuse it. */
+    /* IPC_SET allowed to c, or NULL if the kind has nothing of its own to
+     * change: the kind's own part of the change that ds asks (ipc_ctl then
+     * changes the perm and stamps the ctime), 0, or -errno to refuse it. */
     int (*set)(struct ipc_obj *p, const void *ds, const struct creds *c);
     /* IPC_RMID allowed. */
     void (*remove)(struct ipc_obj *p);
 };
 
-/* The *ctl commands every kind has, with the guest's ds at ubuf:
- * IPC_STAT (by id), the kind's *_STAT and *_STAT_ANY (by index; the latter
- * without the read permission), IPC_SET and IPC_RMID (for the owner,
- * creator or CAP_SYS_ADMIN). 0, the id (*_STAT), or -errno. */
+/* The *ctl commands every kind has, with the guest's buffer at ubuf:
+ * IPC_INFO and the kind's *_INFO (the highest index in use), IPC_STAT (by
+ * id), the kind's *_STAT and *_STAT_ANY (by index; the latter without the
+ * read permission), IPC_SET and IPC_RMID (for the owner, creator or
+ * CAP_SYS_ADMIN). 0, the id (*_STAT), the index (*INFO), or -errno
+ * (-EINVAL for any other command). */
 long ipc_ctl(struct task *t, const struct ipc_kind *k, int cmd, int id, uint64_t ubuf);
 
 /* The realtime clock's seconds (the objects' times). */

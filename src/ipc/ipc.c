@@ -126,6 +126,7 @@ void ipc_obj_init(struct ipc_obj *p, int32_t key, int flag, const struct creds *
     p->uid = p->cuid = c->euid;
     p->gid = p->cgid = c->egid;
     p->mode = (uint32_t)flag & 0777;
+    p->ctime = ipc_now();
 }
 
 static int in_group(const struct creds *c, uint32_t gid)
@@ -203,15 +204,34 @@ static long ipc_set_rmid(const struct ipc_kind *k, const struct creds *c, int id
         ;
     else if (!ds)
         k->remove(p);
-    else if ((r = k->set(p, ds, c)) == 0)
+    else if (!k->set || (r = k->set(p, ds, c)) == 0) {
         ipc_perm_set(p, ds);
+        p->ctime = ipc_now();
+    }
     pthread_mutex_unlock(k->lock);
     return r;
+}
+
+static long ipc_info(struct task *t, const struct ipc_kind *k, int cmd, uint64_t ubuf)
+{
+    _Alignas(8) char info[IPC_DS_MAX] = { 0 };
+    pthread_mutex_lock(k->lock);
+    size_t size = k->info(cmd, info);
+    int max = ipc_ids_max_idx(k->ids);
+    pthread_mutex_unlock(k->lock);
+    if (copy_out(t, ubuf, info, size) < 0)
+        return -EFAULT;
+    return max < 0 ? 0 : max;
 }
 
 long ipc_ctl(struct task *t, const struct ipc_kind *k, int cmd, int id, uint64_t ubuf)
 {
     _Alignas(8) char ds[IPC_DS_MAX];
+    if (cmd == IPC_INFO || cmd == k->info_cmd)
+        return ipc_info(t, k, cmd, ubuf);
+    if (cmd != IPC_STAT && cmd != IPC_SET && cmd != IPC_RMID && cmd != k->stat_cmd &&
+        cmd != k->stat_any)
+        return -EINVAL;
     switch (cmd) {
     case IPC_RMID:
         return ipc_set_rmid(k, t->cred, id, NULL);

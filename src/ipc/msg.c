@@ -52,7 +52,7 @@ struct msg_msg {
 
 struct msg_queue {
     struct ipc_obj perm; /* first: the table holds &perm */
-    int64_t stime, rtime, ctime;
+    int64_t stime, rtime;
     uint64_t cbytes, qnum, qbytes;
     int lspid, lrpid;
     struct msg_msg *head, **tail;
@@ -138,7 +138,6 @@ SYSCALL_DEFINE2(msgget, int32_t, key, int, flag)
         } else {
             ipc_obj_init(&q->perm, key, flag, c);
             q->qbytes = MSGMNB;
-            q->ctime = ipc_now();
             q->tail = &q->head;
             q->refs = 1;
             waitq_init(&q->wq);
@@ -343,7 +342,7 @@ static void msq_stat(struct ipc_obj *p, void *dsp)
     struct msg_queue *q = queue_of(p);
     ds->stime = q->stime;
     ds->rtime = q->rtime;
-    ds->ctime = q->ctime;
+    ds->ctime = p->ctime;
     ds->cbytes = q->cbytes;
     ds->qnum = q->qnum;
     ds->qbytes = q->qbytes;
@@ -359,7 +358,6 @@ static int msq_set(struct ipc_obj *p, const void *dsp, const struct creds *c)
         return -EPERM;
     struct msg_queue *q = queue_of(p);
     q->qbytes = ds->qbytes;
-    q->ctime = ipc_now();
     wake_up_all(&q->wq);
     return 0;
 }
@@ -376,13 +374,37 @@ static void queue_remove(struct ipc_obj *p)
     queue_put(q);
 }
 
-_Static_assert(sizeof(struct msqid64_k) <= IPC_DS_MAX, "msqid64_k fits ipc_ctl");
+_Static_assert(sizeof(struct msqid64_k) <= IPC_DS_MAX && sizeof(struct msginfo_k) <= IPC_DS_MAX,
+               "msqid64_k and msginfo_k fit ipc_ctl");
+
+static size_t msg_info(int cmd, void *info)
+{
+    struct msginfo_k *mi = info; /* zeroed, its padding too */
+    mi->msgmni = MSGMNI;
+    mi->msgmax = MSGMAX;
+    mi->msgmnb = MSGMNB;
+    mi->msgssz = MSGSSZ;
+    mi->msgseg = MSGSEG;
+    if (cmd == MSG_INFO) {
+        mi->msgpool = msg_ids.in_use;
+        mi->msgmap = (int32_t)msg_total_msgs;
+        mi->msgtql = (int32_t)msg_total_bytes;
+    } else {
+        mi->msgpool = MSGPOOL;
+        mi->msgmap = MSGMNB;
+        mi->msgtql = MSGMNB;
+    }
+    return sizeof(*mi);
+}
 
 static const struct ipc_kind msg_kind = {
     .lock = &msg_lock,
     .ids = &msg_ids,
     .ds_size = sizeof(struct msqid64_k),
+    .stat_cmd = MSG_STAT,
     .stat_any = MSG_STAT_ANY,
+    .info_cmd = MSG_INFO,
+    .info = msg_info,
     .stat = msq_stat,
     .set = msq_set,
     .remove = queue_remove,
@@ -392,37 +414,7 @@ SYSCALL_DEFINE3(msgctl, int, id, int, cmd, uint64_t, buf)
 {
     if (id < 0 || cmd < 0)
         return -EINVAL;
-    switch (cmd) {
-    case IPC_INFO:
-    case MSG_INFO: {
-        struct msginfo_k mi = {
-            .msgmni = MSGMNI, .msgmax = MSGMAX, .msgmnb = MSGMNB, .msgssz = MSGSSZ, .msgseg = MSGSEG
-        };
-        pthread_mutex_lock(&msg_lock);
-        if (cmd == MSG_INFO) {
-            mi.msgpool = msg_ids.in_use;
-            mi.msgmap = (int32_t)msg_total_msgs;
-            mi.msgtql = (int32_t)msg_total_bytes;
-        } else {
-            mi.msgpool = MSGPOOL;
-            mi.msgmap = MSGMNB;
-            mi.msgtql = MSGMNB;
-        }
-        int max = ipc_ids_max_idx(&msg_ids);
-        pthread_mutex_unlock(&msg_lock);
-        if (copy_out(t, buf, &mi, sizeof(mi)) < 0)
-            return -EFAULT;
-        return max < 0 ? 0 : max;
-    }
-    case MSG_STAT:
-    case MSG_STAT_ANY:
-    case IPC_STAT:
-    case IPC_SET:
-    case IPC_RMID:
-        return ipc_ctl(t, &msg_kind, cmd, id, buf);
-    default:
-        return -EINVAL;
-    }
+    return ipc_ctl(t, &msg_kind, cmd, id, buf);
 }
 
 static void msg_proc_line(struct strbuf *out, const struct ipc_obj *p)
@@ -432,7 +424,7 @@ static void msg_proc_line(struct strbuf *out, const struct ipc_obj *p)
                   p->key, p->id, p->mode, (unsigned long)q->cbytes, (unsigned long)q->qnum,
                   (unsigned)q->lspid, (unsigned)q->lrpid, p->uid, p->gid, p->cuid, p->cgid,
                   (unsigned long long)q->stime, (unsigned long long)q->rtime,
-                  (unsigned long long)q->ctime);
+                  (unsigned long long)p->ctime);
 }
 
 int ipc_msg_proc_show(struct strbuf *out)

@@ -57,7 +57,7 @@ struct sem_k {
 struct sem_set {
     struct ipc_obj perm; /* first */
     int nsems;
-    int64_t otime, ctime;
+    int64_t otime;
     struct sem_k *sems;
     struct sem_undo *undos;
     struct sem_waiter *waiters;
@@ -139,7 +139,6 @@ SYSCALL_DEFINE3(semget, int32_t, key, int, nsems, int, flag)
             ipc_obj_init(&s->perm, key, flag, c);
             s->nsems = nsems;
             s->sems = v;
-            s->ctime = ipc_now();
             s->refs = 1;
             waitq_init(&s->wq);
             r = ipc_ids_add(&sem_ids, &s->perm);
@@ -403,7 +402,7 @@ static long semctl_main(struct task *t, int id, int semnum, int cmd, uint64_t ar
                 s->sems[i].pid = t->proc->pid;
             }
             clear_adj(s, -1);
-            s->ctime = ipc_now();
+            s->perm.ctime = ipc_now();
             wake_up_all(&s->wq);
         }
         free(v);
@@ -437,27 +436,42 @@ static void sem_stat(struct ipc_obj *p, void *dsp)
     struct semid64_k *ds = dsp;
     struct sem_set *s = set_of(p);
     ds->otime = s->otime;
-    ds->ctime = s->ctime;
+    ds->ctime = p->ctime;
     ds->nsems = (uint64_t)s->nsems;
 }
 
-static int sem_set(struct ipc_obj *p, const void *ds, const struct creds *c)
+static size_t sem_info(int cmd, void *info)
 {
-    (void)ds;
-    (void)c;
-    set_of(p)->ctime = ipc_now();
-    return 0;
+    struct seminfo_k *si = info;
+    *si = (struct seminfo_k){ .semmni = SEMMNI,
+                              .semmns = SEMMNS,
+                              .semmsl = SEMMSL,
+                              .semopm = SEMOPM,
+                              .semvmx = SEMVMX,
+                              .semmnu = SEMMNS,
+                              .semmap = SEMMNS,
+                              .semume = SEMOPM,
+                              .semusz = SEMUSZ,
+                              .semaem = SEMAEM };
+    if (cmd == SEM_INFO) {
+        si->semusz = sem_ids.in_use;
+        si->semaem = (int32_t)used_sems;
+    }
+    return sizeof(*si);
 }
 
-_Static_assert(sizeof(struct semid64_k) <= IPC_DS_MAX, "semid64_k fits ipc_ctl");
+_Static_assert(sizeof(struct semid64_k) <= IPC_DS_MAX && sizeof(struct seminfo_k) <= IPC_DS_MAX,
+               "semid64_k and seminfo_k fit ipc_ctl");
 
 static const struct ipc_kind sem_kind = {
     .lock = &sem_lock,
     .ids = &sem_ids,
     .ds_size = sizeof(struct semid64_k),
+    .stat_cmd = SEM_STAT,
     .stat_any = SEM_STAT_ANY,
+    .info_cmd = SEM_INFO,
+    .info = sem_info,
     .stat = sem_stat,
-    .set = sem_set,
     .remove = set_remove,
 };
 
@@ -468,35 +482,6 @@ SYSCALL_DEFINE4(semctl, int, id, int, semnum, int, cmd, uint64_t, arg)
         return -EINVAL;
     long r;
     switch (cmd) {
-    case IPC_INFO:
-    case SEM_INFO: {
-        struct seminfo_k si = { .semmni = SEMMNI,
-                                .semmns = SEMMNS,
-                                .semmsl = SEMMSL,
-                                .semopm = SEMOPM,
-                                .semvmx = SEMVMX,
-                                .semmnu = SEMMNS,
-                                .semmap = SEMMNS,
-                                .semume = SEMOPM,
-                                .semusz = SEMUSZ,
-                                .semaem = SEMAEM };
-        pthread_mutex_lock(&sem_lock);
-        if (cmd == SEM_INFO) {
-            si.semusz = sem_ids.in_use;
-            si.semaem = (int32_t)used_sems;
-        }
-        int max = ipc_ids_max_idx(&sem_ids);
-        pthread_mutex_unlock(&sem_lock);
-        if (copy_out(t, arg, &si, sizeof(si)) < 0)
-            return -EFAULT;
-        return max < 0 ? 0 : max;
-    }
-    case IPC_STAT:
-    case SEM_STAT:
-    case SEM_STAT_ANY:
-    case IPC_SET:
-    case IPC_RMID:
-        return ipc_ctl(t, &sem_kind, cmd, id, arg);
     case GETALL:
     case GETVAL:
     case GETPID:
@@ -521,7 +506,7 @@ SYSCALL_DEFINE4(semctl, int, id, int, semnum, int, cmd, uint64_t, arg)
             s->sems[semnum].val = val;
             s->sems[semnum].pid = t->proc->pid;
             clear_adj(s, semnum);
-            s->ctime = ipc_now();
+            s->perm.ctime = ipc_now();
             wake_up_all(&s->wq);
             r = 0;
         }
@@ -529,7 +514,7 @@ SYSCALL_DEFINE4(semctl, int, id, int, semnum, int, cmd, uint64_t, arg)
         return r;
     }
     default:
-        return -EINVAL;
+        return ipc_ctl(t, &sem_kind, cmd, id, arg);
     }
 }
 
@@ -565,7 +550,7 @@ static void sem_proc_line(struct strbuf *out, const struct ipc_obj *p)
     const struct sem_set *s = (const struct sem_set *)p;
     strbuf_printf(out, "%10d %10d  %4o %10u %5u %5u %5u %5u %10llu %10llu\n", p->key, p->id,
                   p->mode, (unsigned)s->nsems, p->uid, p->gid, p->cuid, p->cgid,
-                  (unsigned long long)s->otime, (unsigned long long)s->ctime);
+                  (unsigned long long)s->otime, (unsigned long long)p->ctime);
 }
 
 int ipc_sem_proc_show(struct strbuf *out)

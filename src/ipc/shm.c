@@ -63,7 +63,7 @@ struct shm_attach {
 struct shm_seg {
     struct ipc_obj perm; /* first */
     uint64_t segsz;
-    int64_t atime, dtime, ctime;
+    int64_t atime, dtime;
     int cpid, lpid;
     struct file *backing;        /* the memfd (a reference) */
     struct dentry *dentry;       /* its name in /proc/PID/maps: "/SYSV%08x (deleted)" */
@@ -241,7 +241,6 @@ SYSCALL_DEFINE3(shmget, int32_t, key, uint64_t, size, int, flag)
     ipc_obj_init(&s->perm, key, flag, c);
     s->segsz = size;
     s->cpid = t->proc->pid;
-    s->ctime = ipc_now();
     s->backing = f;
     s->refs = 1;
     pthread_mutex_lock(&shm_lock);
@@ -398,29 +397,41 @@ static void shm_stat(struct ipc_obj *p, void *dsp)
     ds->segsz = s->segsz;
     ds->atime = s->atime;
     ds->dtime = s->dtime;
-    ds->ctime = s->ctime;
+    ds->ctime = p->ctime;
     ds->cpid = s->cpid;
     ds->lpid = s->lpid;
     ds->nattch = seg_nattch(s);
 }
 
-static int shm_set(struct ipc_obj *p, const void *ds, const struct creds *c)
+static size_t shm_info(int cmd, void *info)
 {
-    (void)ds;
-    (void)c;
-    seg_of(p)->ctime = ipc_now();
-    return 0;
+    if (cmd == IPC_INFO) {
+        struct shminfo64_k *si = info;
+        *si = (struct shminfo64_k){
+            .shmmax = SHMMAX, .shmmin = SHMMIN, .shmmni = SHMMNI, .shmseg = SHMSEG, .shmall = SHMALL
+        };
+        return sizeof(*si);
+    }
+    struct shm_info_k *si = info;
+    si->used_ids = shm_ids.in_use;
+    si->shm_tot = shm_tot;
+    si->shm_rss = shm_tot;
+    return sizeof(*si);
 }
 
-_Static_assert(sizeof(struct shmid64_k) <= IPC_DS_MAX, "shmid64_k fits ipc_ctl");
+_Static_assert(sizeof(struct shmid64_k) <= IPC_DS_MAX && sizeof(struct shminfo64_k) <= IPC_DS_MAX &&
+                   sizeof(struct shm_info_k) <= IPC_DS_MAX,
+               "shmid64_k, shminfo64_k and shm_info_k fit ipc_ctl");
 
 static const struct ipc_kind shm_kind = {
     .lock = &shm_lock,
     .ids = &shm_ids,
     .ds_size = sizeof(struct shmid64_k),
+    .stat_cmd = SHM_STAT,
     .stat_any = SHM_STAT_ANY,
+    .info_cmd = SHM_INFO,
+    .info = shm_info,
     .stat = shm_stat,
-    .set = shm_set,
     .remove = seg_rmid,
 };
 
@@ -431,35 +442,6 @@ SYSCALL_DEFINE3(shmctl, int, id, int, cmd, uint64_t, buf)
         return -EINVAL;
     long r;
     switch (cmd) {
-    case IPC_INFO: {
-        struct shminfo64_k si = {
-            .shmmax = SHMMAX, .shmmin = SHMMIN, .shmmni = SHMMNI, .shmseg = SHMSEG, .shmall = SHMALL
-        };
-        pthread_mutex_lock(&shm_lock);
-        int max = ipc_ids_max_idx(&shm_ids);
-        pthread_mutex_unlock(&shm_lock);
-        if (copy_out(t, buf, &si, sizeof(si)) < 0)
-            return -EFAULT;
-        return max < 0 ? 0 : max;
-    }
-    case SHM_INFO: {
-        struct shm_info_k si = { 0 };
-        pthread_mutex_lock(&shm_lock);
-        si.used_ids = shm_ids.in_use;
-        si.shm_tot = shm_tot;
-        si.shm_rss = shm_tot;
-        int max = ipc_ids_max_idx(&shm_ids);
-        pthread_mutex_unlock(&shm_lock);
-        if (copy_out(t, buf, &si, sizeof(si)) < 0)
-            return -EFAULT;
-        return max < 0 ? 0 : max;
-    }
-    case IPC_STAT:
-    case SHM_STAT:
-    case SHM_STAT_ANY:
-    case IPC_SET:
-    case IPC_RMID:
-        return ipc_ctl(t, &shm_kind, cmd, id, buf);
     case SHM_LOCK:
     case SHM_UNLOCK: {
         pthread_mutex_lock(&shm_lock);
@@ -482,7 +464,7 @@ SYSCALL_DEFINE3(shmctl, int, id, int, cmd, uint64_t, buf)
         return r;
     }
     default:
-        return -EINVAL;
+        return ipc_ctl(t, &shm_kind, cmd, id, buf);
     }
 }
 
@@ -492,7 +474,7 @@ SYSCALL_DEFINE3(shmctl, int, id, int, cmd, uint64_t, buf)
 struct shm_row {
     struct ipc_obj perm;
     uint64_t segsz, nattch;
-    int64_t atime, dtime, ctime;
+    int64_t atime, dtime;
     int cpid, lpid;
     struct inode *inode;
 };
@@ -511,7 +493,6 @@ static struct shm_row *shm_rows(int *n)
                                     .nattch = seg_nattch(s),
                                     .atime = s->atime,
                                     .dtime = s->dtime,
-                                    .ctime = s->ctime,
                                     .cpid = s->cpid,
                                     .lpid = s->lpid,
                                     .inode = s->backing->inode };
@@ -545,7 +526,7 @@ int ipc_shm_proc_show(struct strbuf *out)
                       r->perm.key, r->perm.id, r->perm.mode, (unsigned long)r->segsz,
                       (unsigned)r->cpid, (unsigned)r->lpid, (unsigned long)r->nattch, r->perm.uid,
                       r->perm.gid, r->perm.cuid, r->perm.cgid, (unsigned long long)r->atime,
-                      (unsigned long long)r->dtime, (unsigned long long)r->ctime,
+                      (unsigned long long)r->dtime, (unsigned long long)r->perm.ctime,
                       (unsigned long)rss, 0UL);
     }
     free(rows);
