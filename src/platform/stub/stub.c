@@ -52,6 +52,30 @@ extern long stub_clone(uint64_t flags, uint64_t newsp, uint64_t ptid, uint64_t c
                        uint64_t slotkind);
 void stub_child_start(uint64_t slotkind) __attribute__((noreturn));
 
+/* The general registers, rsp and rip from src to dst, both structs that
+ * name them as Linux does (struct guest_regs, struct sigcontext, struct
+ * return_frame); the flags, the segments and orig_rax are each caller's. */
+#define COPY_GPRS(dst, src)                                                                        \
+    do {                                                                                           \
+        (dst)->r8 = (src)->r8;                                                                     \
+        (dst)->r9 = (src)->r9;                                                                     \
+        (dst)->r10 = (src)->r10;                                                                   \
+        (dst)->r11 = (src)->r11;                                                                   \
+        (dst)->r12 = (src)->r12;                                                                   \
+        (dst)->r13 = (src)->r13;                                                                   \
+        (dst)->r14 = (src)->r14;                                                                   \
+        (dst)->r15 = (src)->r15;                                                                   \
+        (dst)->rdi = (src)->rdi;                                                                   \
+        (dst)->rsi = (src)->rsi;                                                                   \
+        (dst)->rbp = (src)->rbp;                                                                   \
+        (dst)->rbx = (src)->rbx;                                                                   \
+        (dst)->rdx = (src)->rdx;                                                                   \
+        (dst)->rax = (src)->rax;                                                                   \
+        (dst)->rcx = (src)->rcx;                                                                   \
+        (dst)->rsp = (src)->rsp;                                                                   \
+        (dst)->rip = (src)->rip;                                                                   \
+    } while (0)
+
 /* RFLAGS bits a guest may set, as the kernel's sigreturn allows (FIX_EFLAGS), plus IF. */
 #define GUEST_FLAGS_MASK 0x50dd5ULL
 #define FP_XSTATE_MAGIC1_ 0x46505853U
@@ -170,23 +194,7 @@ static inline int in_stub_text(uint64_t ip)
 static void save_regs(struct sysmsg *m, const struct sigcontext *g, int sig)
 {
     struct guest_regs *r = &m->regs;
-    r->r8 = g->r8;
-    r->r9 = g->r9;
-    r->r10 = g->r10;
-    r->r11 = g->r11;
-    r->r12 = g->r12;
-    r->r13 = g->r13;
-    r->r14 = g->r14;
-    r->r15 = g->r15;
-    r->rdi = g->rdi;
-    r->rsi = g->rsi;
-    r->rbp = g->rbp;
-    r->rbx = g->rbx;
-    r->rdx = g->rdx;
-    r->rax = g->rax;
-    r->rcx = g->rcx;
-    r->rsp = g->rsp;
-    r->rip = g->rip;
+    COPY_GPRS(r, g);
     r->eflags = g->eflags;
     r->orig_rax = sig == SIGSYS ? g->rax : (uint64_t)-1;
     bases_get(m, r);
@@ -256,28 +264,10 @@ static void fast_return(struct sysmsg *m, const struct guest_regs *r, const stru
                         uint64_t flags, const struct _fpstate *fp)
 {
     struct return_frame *fr = (struct return_frame *)(void *)m->frame;
-    *fr = (struct return_frame){
-        .r15 = r->r15,
-        .r14 = r->r14,
-        .r13 = r->r13,
-        .r12 = r->r12,
-        .rbp = r->rbp,
-        .rbx = r->rbx,
-        .r11 = r->r11,
-        .r10 = r->r10,
-        .r9 = r->r9,
-        .r8 = r->r8,
-        .rax = r->rax,
-        .rcx = r->rcx,
-        .rdx = r->rdx,
-        .rsi = r->rsi,
-        .rdi = r->rdi,
-        .rip = r->rip,
-        .cs = g->cs,
-        .rflags = flags,
-        .rsp = r->rsp,
-        .ss = g->ss,
-    };
+    COPY_GPRS(fr, r);
+    fr->cs = g->cs;
+    fr->rflags = flags;
+    fr->ss = g->ss;
     stub_return(fr, (void *)fp);
 }
 
@@ -288,24 +278,8 @@ static void fast_return(struct sysmsg *m, const struct guest_regs *r, const stru
 static void frame_regs(struct sysmsg *m, const struct return_frame *f)
 {
     struct guest_regs *r = &m->regs;
-    r->r15 = f->r15;
-    r->r14 = f->r14;
-    r->r13 = f->r13;
-    r->r12 = f->r12;
-    r->rbp = f->rbp;
-    r->rbx = f->rbx;
-    r->r11 = f->r11;
-    r->r10 = f->r10;
-    r->r9 = f->r9;
-    r->r8 = f->r8;
-    r->rax = f->rax;
-    r->rcx = f->rcx;
-    r->rdx = f->rdx;
-    r->rsi = f->rsi;
-    r->rdi = f->rdi;
-    r->rip = f->rip;
+    COPY_GPRS(r, f);
     r->eflags = f->rflags;
-    r->rsp = f->rsp;
     r->orig_rax = (uint64_t)-1;
     bases_get(m, r);
 }
@@ -335,23 +309,7 @@ static void set_interrupt_event(struct sysmsg *m)
  * through rt_sigreturn. */
 static void load_regs(struct sigcontext *g, const struct guest_regs *r, uint64_t flags)
 {
-    g->r8 = r->r8;
-    g->r9 = r->r9;
-    g->r10 = r->r10;
-    g->r11 = r->r11;
-    g->r12 = r->r12;
-    g->r13 = r->r13;
-    g->r14 = r->r14;
-    g->r15 = r->r15;
-    g->rdi = r->rdi;
-    g->rsi = r->rsi;
-    g->rbp = r->rbp;
-    g->rbx = r->rbx;
-    g->rdx = r->rdx;
-    g->rax = r->rax;
-    g->rcx = r->rcx;
-    g->rsp = r->rsp;
-    g->rip = r->rip;
+    COPY_GPRS(g, r);
     g->eflags = flags;
 }
 
