@@ -227,25 +227,27 @@ static long ipc_info(struct task *t, const struct ipc_kind *k, int cmd, uint64_t
 long ipc_ctl(struct task *t, const struct ipc_kind *k, int cmd, int id, uint64_t ubuf)
 {
     _Alignas(8) char ds[IPC_DS_MAX];
-    if (cmd == IPC_INFO || cmd == k->info_cmd)
-        return ipc_info(t, k, cmd, ubuf);
-    if (cmd != IPC_STAT && cmd != IPC_SET && cmd != IPC_RMID && cmd != k->stat_cmd &&
-        cmd != k->stat_any)
-        return -EINVAL;
     switch (cmd) {
+    case IPC_INFO:
+        return ipc_info(t, k, cmd, ubuf);
     case IPC_RMID:
         return ipc_set_rmid(k, t->cred, id, NULL);
     case IPC_SET:
         if (copy_in(t, ds, ubuf, k->ds_size) < 0)
             return -EFAULT;
         return ipc_set_rmid(k, t->cred, id, ds);
-    default: {
-        long r = ipc_stat(k, t->cred, cmd, id, ds);
-        if (r >= 0 && copy_out(t, ubuf, ds, k->ds_size) < 0)
-            r = -EFAULT;
-        return r;
+    case IPC_STAT:
+        break;
+    default:
+        if (cmd == k->info_cmd)
+            return ipc_info(t, k, cmd, ubuf);
+        if (cmd != k->stat_cmd && cmd != k->stat_any)
+            return -EINVAL;
     }
-    }
+    long r = ipc_stat(k, t->cred, cmd, id, ds);
+    if (r >= 0 && copy_out(t, ubuf, ds, k->ds_size) < 0)
+        r = -EFAULT;
+    return r;
 }
 
 int64_t ipc_now(void)
