@@ -68,6 +68,14 @@ struct ipc_obj *ipc_ids_next(struct ipc_ids *ids, int *idx);
 int ipc_ids_show(struct strbuf *out, const char *header, struct ipc_ids *ids, pthread_mutex_t *lock,
                  void (*line)(struct strbuf *out, const struct ipc_obj *p));
 
+/* *get's look-up of key under the kind's lock (Linux's ipcget): 1 when a
+ * new object is to be made (IPC_PRIVATE, or no object has key and flag has
+ * IPC_CREAT), else 0 with *r the answer: -ENOENT without such an object;
+ * with one, -EEXIST (IPC_CREAT | IPC_EXCL), more(p, want)'s -errno (the
+ * kind's own check, if more), -EACCES (ipc_perms for flag), or its id. */
+int ipc_get_key(struct ipc_ids *ids, int32_t key, int flag, const struct creds *c,
+                int (*more)(struct ipc_obj *p, uint64_t want), uint64_t want, long *r);
+
 /* New object's owner, mode (the low nine bits of flag) and ctime (now). */
 void ipc_obj_init(struct ipc_obj *p, int32_t key, int flag, const struct creds *c);
 /* Linux's ipcperms: 0 if c may access p as flag asks (S_IRUGO, S_IWUGO

@@ -120,6 +120,22 @@ int ipc_ids_show(struct strbuf *out, const char *header, struct ipc_ids *ids, pt
     return out->oom ? -ENOMEM : 0;
 }
 
+int ipc_get_key(struct ipc_ids *ids, int32_t key, int flag, const struct creds *c,
+                int (*more)(struct ipc_obj *p, uint64_t want), uint64_t want, long *r)
+{
+    struct ipc_obj *p = key == IPC_PRIVATE ? NULL : ipc_ids_find_key(ids, key);
+    if (!p) {
+        if (key == IPC_PRIVATE || (flag & IPC_CREAT))
+            return 1;
+        *r = -ENOENT;
+    } else if ((flag & IPC_CREAT) && (flag & IPC_EXCL)) {
+        *r = -EEXIST;
+    } else if (!more || (*r = more(p, want)) == 0) {
+        *r = ipc_perms(c, p, flag) < 0 ? -EACCES : p->id;
+    }
+    return 0;
+}
+
 void ipc_obj_init(struct ipc_obj *p, int32_t key, int flag, const struct creds *c)
 {
     p->key = key;

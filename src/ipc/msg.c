@@ -123,15 +123,7 @@ SYSCALL_DEFINE2(msgget, int32_t, key, int, flag)
     const struct creds *c = t->cred;
     pthread_mutex_lock(&msg_lock);
     long r;
-    struct ipc_obj *p = key == IPC_PRIVATE ? NULL : ipc_ids_find_key(&msg_ids, key);
-    if (p) {
-        if ((flag & IPC_CREAT) && (flag & IPC_EXCL))
-            r = -EEXIST;
-        else
-            r = ipc_perms(c, p, flag) < 0 ? -EACCES : p->id;
-    } else if (key != IPC_PRIVATE && !(flag & IPC_CREAT)) {
-        r = -ENOENT;
-    } else {
+    if (ipc_get_key(&msg_ids, key, flag, c, NULL, 0, &r)) {
         struct msg_queue *q = calloc(1, sizeof(*q));
         if (!q) {
             r = -ENOMEM;

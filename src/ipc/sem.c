@@ -107,6 +107,12 @@ static void set_put(struct sem_set *s)
     free(s);
 }
 
+/* semget of an existing set: for no more semaphores than it has. */
+static int sem_more(struct ipc_obj *p, uint64_t nsems)
+{
+    return nsems > (uint64_t)set_of(p)->nsems ? -EINVAL : 0;
+}
+
 SYSCALL_DEFINE3(semget, int32_t, key, int, nsems, int, flag)
 {
     const struct creds *c = t->cred;
@@ -114,16 +120,8 @@ SYSCALL_DEFINE3(semget, int32_t, key, int, nsems, int, flag)
         return -EINVAL;
     pthread_mutex_lock(&sem_lock);
     long r;
-    struct ipc_obj *p = key == IPC_PRIVATE ? NULL : ipc_ids_find_key(&sem_ids, key);
-    if (p) {
-        if ((flag & IPC_CREAT) && (flag & IPC_EXCL))
-            r = -EEXIST;
-        else if (nsems > set_of(p)->nsems)
-            r = -EINVAL;
-        else
-            r = ipc_perms(c, p, flag) < 0 ? -EACCES : p->id;
-    } else if (key != IPC_PRIVATE && !(flag & IPC_CREAT)) {
-        r = -ENOENT;
+    if (!ipc_get_key(&sem_ids, key, flag, c, sem_more, (uint64_t)nsems, &r)) {
+        /* r: the set with key, or why not */
     } else if (!nsems) {
         r = -EINVAL;
     } else if (used_sems + nsems > SEMMNS || used_sems + nsems > SEM_SANDBOX_MAX) {

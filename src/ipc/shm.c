@@ -181,25 +181,20 @@ static const struct file_ops shm_attach_ops = {
     .release = attach_release,
 };
 
+/* shmget of an existing segment: for no more than its size. */
+static int shm_more(struct ipc_obj *p, uint64_t size)
+{
+    return seg_of(p)->segsz < size ? -EINVAL : 0;
+}
+
 SYSCALL_DEFINE3(shmget, int32_t, key, uint64_t, size, int, flag)
 {
     const struct creds *c = t->cred;
     pthread_mutex_lock(&shm_lock);
     long r;
-    struct ipc_obj *p = key == IPC_PRIVATE ? NULL : ipc_ids_find_key(&shm_ids, key);
-    if (p) {
-        if ((flag & IPC_CREAT) && (flag & IPC_EXCL))
-            r = -EEXIST;
-        else if (seg_of(p)->segsz < size)
-            r = -EINVAL;
-        else
-            r = ipc_perms(c, p, flag) < 0 ? -EACCES : p->id;
+    if (!ipc_get_key(&shm_ids, key, flag, c, shm_more, size, &r)) {
         pthread_mutex_unlock(&shm_lock);
         return r;
-    }
-    if (key != IPC_PRIVATE && !(flag & IPC_CREAT)) {
-        pthread_mutex_unlock(&shm_lock);
-        return -ENOENT;
     }
     uint64_t pages = (size + PAGE_ - 1) / PAGE_;
     if (size < SHMMIN || size > SHMMAX)
@@ -245,8 +240,7 @@ SYSCALL_DEFINE3(shmget, int32_t, key, uint64_t, size, int, flag)
     s->refs = 1;
     pthread_mutex_lock(&shm_lock);
     /* Another one may have taken the key meanwhile. */
-    p = key == IPC_PRIVATE ? NULL : ipc_ids_find_key(&shm_ids, key);
-    if (p)
+    if (key != IPC_PRIVATE && ipc_ids_find_key(&shm_ids, key))
         r = (flag & IPC_EXCL) ? -EEXIST : -EAGAIN;
     else
         r = ipc_ids_add(&shm_ids, &s->perm);
