@@ -97,8 +97,9 @@ static void unlink_reaped(struct sandbox *box, struct process *p)
     list_del(&p->sibling);
     list_del(&p->pid_node);
     /* Its tasks still in the table: the zombie leader, at least. */
-    list_for_each_safe(t, &box->tasks, struct task, tid_node) if (t->proc == p)
-        pid_unlink_task(box, t);
+    list_for_each_safe (t, &box->tasks, struct task, tid_node)
+        if (t->proc == p)
+            pid_unlink_task(box, t);
 }
 
 /* Children to send their parent-death signal (PR_SET_PDEATHSIG), each
@@ -118,7 +119,9 @@ static int first_live_thread(struct process *p)
 {
     int tid = 0;
     pthread_mutex_lock(&p->lock);
-    list_for_each(o, &p->threads, struct task, thread_node) if (!tid && !o->exited) tid = o->tid;
+    list_for_each (o, &p->threads, struct task, thread_node)
+        if (!tid && !o->exited)
+            tid = o->tid;
     pthread_mutex_unlock(&p->lock);
     return tid;
 }
@@ -130,11 +133,11 @@ static struct pdeath pdeath_collect(struct process *p, int tid, int new_tid)
 {
     struct pdeath pd = { NULL, 0 };
     int max = 0;
-    list_for_each(c, &p->children, struct process, sibling) max++;
+    list_for_each (c, &p->children, struct process, sibling)
+        max++;
     if (max)
         pd.v = malloc((size_t)max * sizeof(*pd.v));
-    list_for_each(c, &p->children, struct process, sibling)
-    {
+    list_for_each (c, &p->children, struct process, sibling) {
         if (tid && c->parent_tid != tid)
             continue;
         if (tid)
@@ -143,8 +146,9 @@ static struct pdeath pdeath_collect(struct process *p, int tid, int new_tid)
             continue;
         int sig = 0;
         pthread_mutex_lock(&c->lock);
-        list_for_each(ct, &c->threads, struct task, thread_node) if (ct->pdeath_signal) sig =
-            ct->pdeath_signal;
+        list_for_each (ct, &c->threads, struct task, thread_node)
+            if (ct->pdeath_signal)
+                sig = ct->pdeath_signal;
         pthread_mutex_unlock(&c->lock);
         if (sig) {
             pd.v[pd.n].proc = process_get(c);
@@ -235,16 +239,14 @@ static void process_died(struct process *p, int wstatus)
     int adopter = reaper ? first_live_thread(reaper) : 0;
     /* The children's groups that p's exit may leave orphaned. */
     int cand[64], ncand = 0;
-    list_for_each(c, &p->children, struct process, sibling)
-    {
+    list_for_each (c, &p->children, struct process, sibling) {
         int seen = c->pgid == p->pgid || c->sid != p->sid;
         for (int i = 0; i < ncand && !seen; i++)
             seen = cand[i] == c->pgid;
         if (!seen && ncand < (int)ARRAY_SIZE(cand))
             cand[ncand++] = c->pgid;
     }
-    list_for_each_safe(c, &p->children, struct process, sibling)
-    {
+    list_for_each_safe (c, &p->children, struct process, sibling) {
         list_del(&c->sibling);
         c->parent_tid = adopter;
         if (!reaper) {
@@ -292,8 +294,9 @@ static void process_died(struct process *p, int wstatus)
             box->exit_status = WIFEXITED(wstatus) ? WEXITSTATUS(wstatus) : 128 + WTERMSIG(wstatus);
         pthread_mutex_unlock(&box->lock);
         pthread_mutex_lock(&box->tasklist);
-        list_for_each(q, &box->procs, struct process, pid_node) if (q->state == PROC_ALIVE)
-            process_kill(q, SIGKILL);
+        list_for_each (q, &box->procs, struct process, pid_node)
+            if (q->state == PROC_ALIVE)
+                process_kill(q, SIGKILL);
         pthread_mutex_unlock(&box->tasklist);
         sandbox_init_gone(box);
     }
@@ -458,8 +461,7 @@ static int wait_scan(struct task *t, struct wait_opts *wo, struct process **reap
 {
     struct process *p = t->proc;
     int any = 0;
-    list_for_each(c, &p->children, struct process, sibling)
-    {
+    list_for_each (c, &p->children, struct process, sibling) {
         if (!wait_matches(wo, c))
             continue;
         any = 1;
@@ -546,8 +548,7 @@ static long kill_many(struct task *t, int sig, int all, int pgid)
     for (;;) {
         n = 0;
         pthread_mutex_lock(&box->tasklist);
-        list_for_each(q, &box->procs, struct process, pid_node)
-        {
+        list_for_each (q, &box->procs, struct process, pid_node) {
             if (q->pid <= after || q->state != PROC_ALIVE)
                 continue;
             if (all ? (q == box->init || q == t->proc) : q->pgid != pgid)
@@ -664,14 +665,14 @@ int process_de_thread(struct task *t)
         pthread_mutex_unlock(&p->lock);
         return -EINTR;
     }
-    list_for_each(o, &p->threads, struct task, thread_node) if (o != t)
-    {
-        __atomic_store_n(&o->exiting, 1, __ATOMIC_SEQ_CST);
-        o->exit_code = 0;
-        task_interrupt(o);
-        if (o->ctx)
-            mm_kill_thread(o->ctx);
-    }
+    list_for_each (o, &p->threads, struct task, thread_node)
+        if (o != t) {
+            __atomic_store_n(&o->exiting, 1, __ATOMIC_SEQ_CST);
+            o->exit_code = 0;
+            task_interrupt(o);
+            if (o->ctx)
+                mm_kill_thread(o->ctx);
+        }
     /* Wait for them to leave (each runs its own exit path). */
     while (p->nr_live > 1 && !p->group_exiting) {
         pthread_mutex_unlock(&p->lock);

@@ -322,8 +322,7 @@ long futex_wait_multiple(struct task *t, const struct futex_waitv_ent *v, unsign
 static int wake_locked(struct futex_bucket *b, const struct futex_key *key, int nr, uint32_t bitset)
 {
     int woken = 0;
-    list_for_each_safe(q, &b->queue, struct futex_q, node)
-    {
+    list_for_each_safe (q, &b->queue, struct futex_q, node) {
         if (!key_eq(&q->key, key) || !(q->bitset & bitset))
             continue;
         q_wake(q);
@@ -374,8 +373,7 @@ long futex_requeue(struct task *t, uint64_t uaddr, uint64_t uaddr2, int flags, i
         }
     }
     int count = 0;
-    list_for_each_safe(q, &p.b1->queue, struct futex_q, node)
-    {
+    list_for_each_safe (q, &p.b1->queue, struct futex_q, node) {
         if (count - nr_wake >= nr_requeue)
             break;
         if (!key_eq(&q->key, &p.k1))

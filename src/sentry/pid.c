@@ -115,8 +115,7 @@ void sigqueue_free(struct process *p, struct sigqueue *q)
 
 void sigpending_flush(struct process *p, struct sigpending *sp, uint64_t which)
 {
-    list_for_each_safe(q, &sp->queue, struct sigqueue, node)
-    {
+    list_for_each_safe (q, &sp->queue, struct sigqueue, node) {
         if (which & SIGBIT(q->info.signo))
             sigqueue_free(p, q);
     }
@@ -169,9 +168,12 @@ struct task *task_alloc(struct process *p)
  * does not reuse a pid that names a group or session). Under tasklist. */
 static int pid_in_use(struct sandbox *box, int pid)
 {
-    list_for_each(t, &box->tasks, struct task, tid_node) if (t->tid == pid) return 1;
-    list_for_each(p, &box->procs, struct process,
-                  pid_node) if (p->pid == pid || p->pgid == pid || p->sid == pid) return 1;
+    list_for_each (t, &box->tasks, struct task, tid_node)
+        if (t->tid == pid)
+            return 1;
+    list_for_each (p, &box->procs, struct process, pid_node)
+        if (p->pid == pid || p->pgid == pid || p->sid == pid)
+            return 1;
     return 0;
 }
 
@@ -192,11 +194,11 @@ int pid_alloc(struct sandbox *box)
 #define SORTED_INSERT(h, n, type, member, keyf)                                                    \
     do {                                                                                           \
         struct list_node *at_ = (h);                                                               \
-        list_for_each(e_, (h), type, member) if (e_->keyf > (n)->keyf)                             \
-        {                                                                                          \
-            at_ = &e_->member;                                                                     \
-            break;                                                                                 \
-        }                                                                                          \
+        list_for_each (e_, (h), type, member)                                                      \
+            if (e_->keyf > (n)->keyf) {                                                            \
+                at_ = &e_->member;                                                                 \
+                break;                                                                             \
+            }                                                                                      \
         list_add_before(&(n)->member, at_);                                                        \
     } while (0)
 
@@ -226,18 +228,20 @@ struct process *pid_find_process(struct sandbox *box, int pid)
 {
     struct process *found = NULL;
     pthread_mutex_lock(&box->tasklist);
-    list_for_each(p, &box->procs, struct process, pid_node) if (p->pid == pid)
-    {
-        found = process_get(p);
-        break;
-    }
+    list_for_each (p, &box->procs, struct process, pid_node)
+        if (p->pid == pid) {
+            found = process_get(p);
+            break;
+        }
     pthread_mutex_unlock(&box->tasklist);
     return found;
 }
 
 struct task *pid_find_task_locked(struct sandbox *box, int tid)
 {
-    list_for_each(t, &box->tasks, struct task, tid_node) if (t->tid == tid) return t;
+    list_for_each (t, &box->tasks, struct task, tid_node)
+        if (t->tid == tid)
+            return t;
     return NULL;
 }
 
@@ -255,11 +259,11 @@ int pid_next_process(struct sandbox *box, int after)
 {
     int next = -1;
     pthread_mutex_lock(&box->tasklist);
-    list_for_each(p, &box->procs, struct process, pid_node) if (p->pid > after)
-    {
-        next = p->pid;
-        break;
-    }
+    list_for_each (p, &box->procs, struct process, pid_node)
+        if (p->pid > after) {
+            next = p->pid;
+            break;
+        }
     pthread_mutex_unlock(&box->tasklist);
     return next;
 }
@@ -269,11 +273,11 @@ int process_next_tid(struct process *p, int after)
     struct sandbox *box = p->sandbox;
     int next = -1;
     pthread_mutex_lock(&box->tasklist);
-    list_for_each(t, &box->tasks, struct task, tid_node) if (t->proc == p && t->tid > after)
-    {
-        next = t->tid;
-        break;
-    }
+    list_for_each (t, &box->tasks, struct task, tid_node)
+        if (t->proc == p && t->tid > after) {
+            next = t->tid;
+            break;
+        }
     pthread_mutex_unlock(&box->tasklist);
     return next;
 }

@@ -451,7 +451,9 @@ static long clock_has_timers(int id)
 /* The timer id in t's process, or NULL; under set->lock. */
 static struct ptimer *find_locked(struct ptimers *set, int id)
 {
-    list_for_each(k, &set->posix, struct ptimer, node) if (k->id == id) return k;
+    list_for_each (k, &set->posix, struct ptimer, node)
+        if (k->id == id)
+            return k;
     return NULL;
 }
 
@@ -468,11 +470,11 @@ static int id_alloc_locked(struct ptimers *set)
 
 static void insert_locked(struct ptimers *set, struct ptimer *k)
 {
-    list_for_each(o, &set->posix, struct ptimer, node) if (o->id > k->id)
-    {
-        list_add_before(&k->node, &o->node);
-        return;
-    }
+    list_for_each (o, &set->posix, struct ptimer, node)
+        if (o->id > k->id) {
+            list_add_before(&k->node, &o->node);
+            return;
+        }
     list_add_tail(&set->posix, &k->node);
 }
 

@@ -287,8 +287,9 @@ static void sandbox_reap_all(struct sandbox *box)
             p->state = PROC_REAPED;
             list_del(&p->sibling);
             list_del(&p->pid_node);
-            list_for_each_safe(t, &box->tasks, struct task, tid_node) if (t->proc == p)
-                pid_unlink_task(box, t);
+            list_for_each_safe (t, &box->tasks, struct task, tid_node)
+                if (t->proc == p)
+                    pid_unlink_task(box, t);
         }
         pthread_mutex_unlock(&box->tasklist);
         if (!p)

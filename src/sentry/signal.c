@@ -23,8 +23,7 @@ void process_kill(struct process *p, int wstatus)
         __atomic_store_n(&p->group_exiting, 1, __ATOMIC_RELEASE);
         p->exit_code = wstatus;
     }
-    list_for_each(t, &p->threads, struct task, thread_node)
-    {
+    list_for_each (t, &p->threads, struct task, thread_node) {
         __atomic_store_n(&t->exiting, 1, __ATOMIC_SEQ_CST);
         task_kick(t);
     }
@@ -119,8 +118,9 @@ static struct task *wants(struct process *p, struct task *t, int sig)
         return NULL;
     if (t)
         return (t->sigmask & SIGBIT(sig)) ? NULL : t;
-    list_for_each(o, &p->threads, struct task,
-                  thread_node) if (!(o->sigmask & SIGBIT(sig))) return o;
+    list_for_each (o, &p->threads, struct task, thread_node)
+        if (!(o->sigmask & SIGBIT(sig)))
+            return o;
     return NULL;
 }
 
@@ -130,8 +130,9 @@ static struct task *waits_for(struct process *p, struct task *t, int sig)
 {
     if (t)
         return (t->sigwait_set & SIGBIT(sig)) ? t : NULL;
-    list_for_each(o, &p->threads, struct task,
-                  thread_node) if (o->sigwait_set & SIGBIT(sig)) return o;
+    list_for_each (o, &p->threads, struct task, thread_node)
+        if (o->sigwait_set & SIGBIT(sig))
+            return o;
     return NULL;
 }
 
@@ -178,8 +179,7 @@ static void sigpending_take(struct process *p, struct sigpending *sp, int sig,
                             struct sig_info *info)
 {
     int found = 0, more = 0;
-    list_for_each_safe(q, &sp->queue, struct sigqueue, node)
-    {
+    list_for_each_safe (q, &sp->queue, struct sigqueue, node) {
         if (q->info.signo != sig)
             continue;
         if (found) {
@@ -299,7 +299,8 @@ static void notify_parent_cldstop(struct process *p, int why, int status)
 static void flush_all(struct process *p, uint64_t which)
 {
     sigpending_flush(p, &p->shared_pending, which);
-    list_for_each(o, &p->threads, struct task, thread_node) sigpending_flush(p, &o->pending, which);
+    list_for_each (o, &p->threads, struct task, thread_node)
+        sigpending_flush(p, &o->pending, which);
 }
 
 /* What generating sig does before anything else (Linux's prepare_signal),
@@ -318,7 +319,8 @@ static int job_prepare_locked(struct process *p, int sig)
     int was = p->job_state;
     __atomic_store_n(&p->job_state, JOB_RUNNING, __ATOMIC_RELAXED);
     p->group_stop_count = 0;
-    list_for_each(o, &p->threads, struct task, thread_node) o->stop_pending = 0;
+    list_for_each (o, &p->threads, struct task, thread_node)
+        o->stop_pending = 0;
     return was;
 }
 
@@ -405,8 +407,7 @@ static int take_stop_signal(struct task *t)
 
 int pgrp_orphaned_locked(struct sandbox *box, int pgid, struct process *ignored)
 {
-    list_for_each(q, &box->procs, struct process, pid_node)
-    {
+    list_for_each (q, &box->procs, struct process, pid_node) {
         if (q->pgid != pgid || q == ignored || q->state != PROC_ALIVE)
             continue;
         /* The sandbox's init has its parent outside, as a program run
@@ -421,8 +422,7 @@ int pgrp_orphaned_locked(struct sandbox *box, int pgid, struct process *ignored)
 
 int pgrp_has_stopped_locked(struct sandbox *box, int pgid)
 {
-    list_for_each(q, &box->procs, struct process, pid_node)
-    {
+    list_for_each (q, &box->procs, struct process, pid_node) {
         if (q->pgid == pgid && q->state == PROC_ALIVE &&
             __atomic_load_n(&q->job_state, __ATOMIC_RELAXED) == JOB_STOPPED)
             return 1;
@@ -450,8 +450,7 @@ static int job_stop(struct task *t)
         __atomic_store_n(&p->job_state, JOB_STOPPING, __ATOMIC_RELAXED);
         p->stop_sig = sig;
         p->group_stop_count = 0;
-        list_for_each(o, &p->threads, struct task, thread_node)
-        {
+        list_for_each (o, &p->threads, struct task, thread_node) {
             if (__atomic_load_n(&o->exiting, __ATOMIC_SEQ_CST))
                 continue;
             o->stop_pending = 1;
@@ -581,8 +580,7 @@ static struct process **pgrp_members(struct sandbox *box, int pgid, int *n)
     int cap = 0;
     *n = 0;
     pthread_mutex_lock(&box->tasklist);
-    list_for_each(q, &box->procs, struct process, pid_node)
-    {
+    list_for_each (q, &box->procs, struct process, pid_node) {
         if (q->pgid != pgid || q->state != PROC_ALIVE)
             continue;
         if (*n == cap) {
@@ -968,7 +966,9 @@ void signal_timer_cancel_locked(struct process *p, struct sigqueue *q)
         int sig = q->info.signo, more = 0;
         list_del(&q->node);
         q->on = NULL;
-        list_for_each(o, &sp->queue, struct sigqueue, node) if (o->info.signo == sig) more = 1;
+        list_for_each (o, &sp->queue, struct sigqueue, node)
+            if (o->info.signo == sig)
+                more = 1;
         if (!more)
             sp->set &= ~SIGBIT(sig);
     }

@@ -239,8 +239,9 @@ static struct process *proc_by_pid(struct task *t, int pid)
 {
     if (pid == 0)
         return t->proc;
-    list_for_each(p, &t->proc->sandbox->procs, struct process,
-                  pid_node) if (p->pid == pid && p->state != PROC_REAPED) return p;
+    list_for_each (p, &t->proc->sandbox->procs, struct process, pid_node)
+        if (p->pid == pid && p->state != PROC_REAPED)
+            return p;
     return NULL;
 }
 
@@ -278,9 +279,9 @@ SYSCALL_DEFINE2(setpgid, int, pid, int, pgid)
     }
     if (pgid != p->pid) {
         int found = 0;
-        list_for_each(q, &box->procs, struct process,
-                      pid_node) if (q->pgid == pgid && q->sid == me->sid && q->state != PROC_REAPED)
-            found = 1;
+        list_for_each (q, &box->procs, struct process, pid_node)
+            if (q->pgid == pgid && q->sid == me->sid && q->state != PROC_REAPED)
+                found = 1;
         if (!found) {
             r = -EPERM;
             goto out;
@@ -326,8 +327,9 @@ SYSCALL_DEFINE0(setsid)
     pthread_mutex_lock(&box->tasklist);
     /* Not if a process group already has the caller's pid as its id. */
     int leader = 0;
-    list_for_each(q, &box->procs, struct process,
-                  pid_node) if (q->pgid == me->pid && q->state != PROC_REAPED) leader = 1;
+    list_for_each (q, &box->procs, struct process, pid_node)
+        if (q->pgid == me->pid && q->state != PROC_REAPED)
+            leader = 1;
     if (leader) {
         r = -EPERM;
     } else {

@@ -119,8 +119,7 @@ static ssize_t tty_write(struct file *f, const void *buf, size_t len, off_t *pos
 static int session_of_pgrp_locked(struct sandbox *box, int pgrp)
 {
     int sid = -ESRCH;
-    list_for_each(q, &box->procs, struct process, pid_node)
-    {
+    list_for_each (q, &box->procs, struct process, pid_node) {
         if (q->state == PROC_REAPED)
             continue;
         if (q->pgid == pgrp)
@@ -192,8 +191,9 @@ static long tiocsctty(struct task *t, struct file *f, struct tty *tty, uint64_t 
         r = -EPERM;
     } else {
         if (tty->sid) /* taken from its session */
-            list_for_each(q, &box->procs, struct process,
-                          pid_node) if (q->sid == tty->sid && q->tty == tty) q->tty = NULL;
+            list_for_each (q, &box->procs, struct process, pid_node)
+                if (q->sid == tty->sid && q->tty == tty)
+                    q->tty = NULL;
         tty->sid = p->sid;
         tty->pgrp = p->pgid;
         p->tty = tty;
@@ -207,8 +207,9 @@ static long tiocsctty(struct task *t, struct file *f, struct tty *tty, uint64_t 
 static int disassociate_locked(struct sandbox *box, struct tty *tty)
 {
     int fg = tty->pgrp;
-    list_for_each(q, &box->procs, struct process, pid_node) if (q->tty == tty && q->sid == tty->sid)
-        q->tty = NULL;
+    list_for_each (q, &box->procs, struct process, pid_node)
+        if (q->tty == tty && q->sid == tty->sid)
+            q->tty = NULL;
     tty->sid = 0;
     tty->pgrp = 0;
     return fg;

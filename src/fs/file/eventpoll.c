@@ -191,8 +191,7 @@ static void ep_release_file(struct file *f)
     pthread_mutex_lock(&epmutex);
     struct list_node *h = f->ep_items;
     if (h) {
-        list_for_each_safe(epi, h, struct epitem, fnode)
-        {
+        list_for_each_safe (epi, h, struct epitem, fnode) {
             struct eventpoll *ep = epi->ep;
             pthread_mutex_lock(&ep->mtx);
             ep_remove(ep, epi);
@@ -206,8 +205,9 @@ static void ep_release_file(struct file *f)
 
 static struct epitem *ep_find(struct eventpoll *ep, struct file *tf, int fd)
 {
-    list_for_each(epi, &ep->items, struct epitem,
-                  node) if (epi->file == tf && epi->fd == fd) return epi;
+    list_for_each (epi, &ep->items, struct epitem, node)
+        if (epi->file == tf && epi->fd == fd)
+            return epi;
     return NULL;
 }
 
@@ -217,8 +217,7 @@ static void ep_gather(struct eventpoll *ep, struct list_node *tx, int take)
 {
     list_init(tx);
     pthread_mutex_lock(&ep->lock);
-    list_for_each_safe(epi, &ep->rdllist, struct epitem, rdl)
-    {
+    list_for_each_safe (epi, &ep->rdllist, struct epitem, rdl) {
         if (take) {
             list_del(&epi->rdl);
             epi->ready = 0;
@@ -250,8 +249,7 @@ static int ep_send_events(struct eventpoll *ep, struct ep_event *out, int max)
     struct list_node tx;
     int n = 0;
     ep_gather(ep, &tx, out != NULL);
-    list_for_each_safe(epi, &tx, struct epitem, txl)
-    {
+    list_for_each_safe (epi, &tx, struct epitem, txl) {
         list_del(&epi->txl);
         epi->ontx = 0;
         if (!out) {
@@ -295,8 +293,7 @@ static int ep_any_ready(struct eventpoll *ep)
 static int ep_depth_down(struct eventpoll *ep, struct eventpoll *into, int depth)
 {
     int result = 0;
-    list_for_each(epi, &ep->items, struct epitem, node)
-    {
+    list_for_each (epi, &ep->items, struct epitem, node) {
         if (!file_is_eventpoll(epi->file))
             continue;
         struct eventpoll *child = epi->file->priv;
@@ -320,8 +317,7 @@ static int ep_depth_up(struct file *f, int depth)
     struct list_node *h = f->ep_items;
     if (!h || depth > EP_MAX_NESTS)
         return 0;
-    list_for_each(epi, h, struct epitem, fnode)
-    {
+    list_for_each (epi, h, struct epitem, fnode) {
         int d = ep_depth_up(epi->ep->file, depth + 1) + 1;
         if (d > result)
             result = d;
@@ -355,8 +351,7 @@ static int path_count(struct file *f, int depth, int *count)
     struct list_node *items = f->ep_items;
     if (!items)
         return 0;
-    list_for_each(epi, items, struct epitem, fnode)
-    {
+    list_for_each (epi, items, struct epitem, fnode) {
         struct file *up = epi->ep->file;
         struct list_node *ups = up->ep_items;
         int r = 0;
@@ -381,8 +376,7 @@ static int path_check_under(struct eventpoll *ep, int depth)
 {
     if (depth > EP_MAX_NESTS)
         return -1;
-    list_for_each(epi, &ep->items, struct epitem, node)
-    {
+    list_for_each (epi, &ep->items, struct epitem, node) {
         int r = file_is_eventpoll(epi->file) ? path_check_under(epi->file->priv, depth + 1)
                                              : path_check_file(epi->file);
         if (r)
@@ -593,7 +587,8 @@ static void eventpoll_release(struct file *f)
     struct eventpoll *ep = f->priv;
     pthread_mutex_lock(&epmutex);
     pthread_mutex_lock(&ep->mtx);
-    list_for_each_safe(epi, &ep->items, struct epitem, node) ep_remove(ep, epi);
+    list_for_each_safe (epi, &ep->items, struct epitem, node)
+        ep_remove(ep, epi);
     pthread_mutex_unlock(&ep->mtx);
     pthread_mutex_unlock(&epmutex);
     waitq_destroy(&ep->wq);
@@ -608,8 +603,7 @@ static int eventpoll_fdinfo(struct file *f, char *buf, size_t len)
     struct eventpoll *ep = f->priv;
     size_t off = 0;
     pthread_mutex_lock(&ep->mtx);
-    list_for_each(epi, &ep->items, struct epitem, node)
-    {
+    list_for_each (epi, &ep->items, struct epitem, node) {
         struct inode *i = epi->file->inode;
         int n = snprintf(
             buf + off, len - off, "tfd: %8d events: %8x data: %16llx  pos:%lli ino:%llx sdev:%x\n",

@@ -29,6 +29,7 @@
 #include <unistd.h>
 
 #include "base.h"
+#include "list.h"
 #include "fs/file/devices.h"
 #include "fs/vfs/vfs.h"
 
@@ -69,12 +70,12 @@ struct tmpfs_sbinfo {
      * what xattr_space says an extended attribute takes. */
     uint64_t max_inodes, inodes;
     uint64_t xattr_bytes;
-    struct tmpfs_inode *all; /* every inode, for kill_sb */
+    struct list_node all; /* every inode (tmpfs_inode.all_node), for kill_sb */
 };
 
 struct tmpfs_inode {
     struct inode vfs;
-    struct tmpfs_inode *all_prev, *all_next;
+    struct list_node all_node;
     int evicts_owed; /* evict calls still to come (see tmpfs_evict) */
     nlink_t nlink;
     struct timespec atime, mtime, ctime, btime;
@@ -180,10 +181,7 @@ static void tnode_setup(struct super_block *sb, struct tmpfs_inode *ti, mode_t m
     ti->evicts_owed = 1;
     ti->next_cookie = FIRST_COOKIE;
     struct tmpfs_sbinfo *sbi = SBI(sb);
-    ti->all_next = sbi->all;
-    if (sbi->all)
-        sbi->all->all_prev = ti;
-    sbi->all = ti;
+    list_add_head(&sbi->all, &ti->all_node);
     sbi->inodes++;
 }
 
@@ -205,12 +203,7 @@ static void tnode_maybe_free(struct tmpfs_inode *ti)
     if (ti->nlink || ti->evicts_owed || __atomic_load_n(&ti->vfs.refs, __ATOMIC_ACQUIRE))
         return;
     struct tmpfs_sbinfo *sbi = SBI(ti->vfs.sb);
-    if (ti->all_prev)
-        ti->all_prev->all_next = ti->all_next;
-    else
-        sbi->all = ti->all_next;
-    if (ti->all_next)
-        ti->all_next->all_prev = ti->all_prev;
+    list_del(&ti->all_node);
     sbi->inodes--;
     sbi->xattr_bytes -= ti->xattr_bytes;
     sbi->used -= ti->charged;
@@ -1473,9 +1466,7 @@ static void tmpfs_kill_sb(struct super_block *sb)
     struct tmpfs_sbinfo *sbi = SBI(sb);
     if (!sbi)
         return;
-    while (sbi->all) {
-        struct tmpfs_inode *ti = sbi->all;
-        sbi->all = ti->all_next;
+    list_for_each_safe (ti, &sbi->all, struct tmpfs_inode, all_node) {
         for (size_t k = 0; k < ti->nslots; k++)
             free(ti->slots[k].e);
         tnode_free(ti);
@@ -1497,6 +1488,7 @@ int tmpfs_mount(uint64_t size, mode_t mode, struct dentry **root)
     struct tmpfs_sbinfo *sbi = calloc(1, sizeof(*sbi));
     if (!sbi)
         return -ENOMEM;
+    list_init(&sbi->all);
     /* Linux's defaults: half of RAM, and as many inodes as half its pages. */
     long pages = sysconf(_SC_PHYS_PAGES);
     uint64_t ram_pages = pages > 0 ? (uint64_t)pages : (1ULL << 20);
