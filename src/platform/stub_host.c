@@ -21,6 +21,7 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
+#include "array.h"
 #include "base.h"
 #include "platform/layout.h"
 #include "platform/platform.h"
@@ -91,14 +92,8 @@ static void *monitor(void *arg)
 static void monitor_add(struct stub *s)
 {
     struct epoll_event ev = { .events = EPOLLIN, .data.ptr = s };
-    if (mon_n == mon_cap) {
-        size_t cap = mon_cap ? 2 * mon_cap : 64;
-        struct stub **n = realloc(mon_set, cap * sizeof(*n));
-        if (!n)
-            return; /* out of memory: this stub goes unwatched */
-        mon_set = n;
-        mon_cap = cap;
-    }
+    if (ARRAY_GROW(mon_set, mon_cap, mon_n + 1, 64) < 0)
+        return; /* out of memory: this stub goes unwatched */
     if (s->pidfd >= 0 && epoll_ctl(mon_epoll, EPOLL_CTL_ADD, s->pidfd, &ev) == 0)
         mon_set[mon_n++] = s;
 }
@@ -307,15 +302,9 @@ static size_t pids_n, pids_cap;
 static int pid_add(pid_t pid)
 {
     pthread_mutex_lock(&pids_lock);
-    if (pids_n == pids_cap) {
-        size_t cap = pids_cap ? 2 * pids_cap : 64;
-        pid_t *n = realloc(pids, cap * sizeof(*n));
-        if (!n) {
-            pthread_mutex_unlock(&pids_lock);
-            return -ENOMEM;
-        }
-        pids = n;
-        pids_cap = cap;
+    if (ARRAY_GROW(pids, pids_cap, pids_n + 1, 64) < 0) {
+        pthread_mutex_unlock(&pids_lock);
+        return -ENOMEM;
     }
     pids[pids_n++] = pid;
     pthread_mutex_unlock(&pids_lock);

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <sys/resource.h>
 
+#include "array.h"
 #include "sentry/kernel.h"
 #include "sentry/process.h"
 
@@ -577,19 +578,14 @@ int signal_from_host(struct process *p, int sig)
 static struct process **pgrp_members(struct sandbox *box, int pgid, int *n)
 {
     struct process **list = NULL;
-    int cap = 0;
+    size_t cap = 0;
     *n = 0;
     pthread_mutex_lock(&box->tasklist);
     list_for_each (q, &box->procs, struct process, pid_node) {
         if (q->pgid != pgid || q->state != PROC_ALIVE)
             continue;
-        if (*n == cap) {
-            struct process **v = realloc(list, (size_t)(cap ? 2 * cap : 16) * sizeof(*v));
-            if (!v)
-                break;
-            list = v;
-            cap = cap ? 2 * cap : 16;
-        }
+        if (ARRAY_GROW(list, cap, (size_t)*n + 1, 16) < 0)
+            break;
         list[(*n)++] = process_get(q);
     }
     pthread_mutex_unlock(&box->tasklist);

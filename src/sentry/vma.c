@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "array.h"
 #include "fs/file/file.h"
 #include "sentry/mm.h"
 
@@ -97,17 +98,7 @@ int vma_covers(const struct vma_set *s, uint64_t start, uint64_t end)
 
 static int reserve(struct vma_set *s, size_t more)
 {
-    if (s->n + more <= s->cap)
-        return 0;
-    size_t cap = s->cap ? s->cap * 2 : 16;
-    while (cap < s->n + more)
-        cap *= 2;
-    struct vma *v = realloc(s->v, cap * sizeof(*v));
-    if (!v)
-        return -ENOMEM;
-    s->v = v;
-    s->cap = cap;
-    return 0;
+    return ARRAY_GROW(s->v, s->cap, s->n + more, 16);
 }
 
 static int insert_vma(struct vma_set *s, const struct vma *v)

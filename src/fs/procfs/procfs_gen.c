@@ -28,6 +28,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "array.h"
 #include "base.h"
 #include "fs/file/fdtable.h"
 #include "fs/file/file.h"
@@ -48,16 +49,10 @@ static int strbuf_reserve(struct strbuf *b, size_t more)
         b->oom = 1;
         return -ENOMEM;
     }
-    size_t cap = b->cap ? b->cap : 256;
-    while (cap <= b->len + more)
-        cap *= 2;
-    char *s = realloc(b->s, cap);
-    if (!s) {
+    if (ARRAY_GROW(b->s, b->cap, b->len + more + 1, 256) < 0) {
         b->oom = 1;
         return -ENOMEM;
     }
-    b->s = s;
-    b->cap = cap;
     return 0;
 }
 

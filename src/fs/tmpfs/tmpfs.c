@@ -28,6 +28,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "array.h"
 #include "base.h"
 #include "list.h"
 #include "fs/file/devices.h"
@@ -315,13 +316,8 @@ static int dir_reserve(struct tmpfs_inode *d)
     if (d->nslots == d->cap) {
         if (d->nslots > d->nlive) {
             dir_compact(d);
-        } else {
-            size_t cap = d->cap ? 2 * d->cap : 8;
-            struct tmpfs_slot *s = realloc(d->slots, cap * sizeof(*s));
-            if (!s)
-                return -ENOMEM;
-            d->slots = s;
-            d->cap = cap;
+        } else if (ARRAY_GROW(d->slots, d->cap, d->cap + 1, 8) < 0) {
+            return -ENOMEM;
         }
     }
     return 0;
