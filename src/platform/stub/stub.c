@@ -554,25 +554,9 @@ static void end_nr(unsigned at)
      MAP_HUGETLB | (0x3fU << 26) /* MAP_HUGE_ sizes */)
 #define PROT_ALLOWED (PROT_READ | PROT_WRITE | PROT_EXEC | PROT_SEM)
 
-static void install_filter(void)
+/* The filter's rules for the handoff: rt_sigreturn and the futex on the sysmsg words. */
+static void filter_handoff(void)
 {
-    uint64_t lo = STUB_BASE, hi = (uint64_t)(uintptr_t)stub_text_end;
-    /* A syscall not made by the stub's own text goes to the sentry. */
-    ld(offsetof(struct seccomp_data, instruction_pointer) + 4);
-    op(BPF_JMP | BPF_JEQ | BPF_K, (uint32_t)(lo >> 32), 1, 0);
-    ret(SECCOMP_RET_TRAP);
-    ld(offsetof(struct seccomp_data, instruction_pointer));
-    op(BPF_JMP | BPF_JGE | BPF_K, (uint32_t)lo, 1, 0);
-    ret(SECCOMP_RET_TRAP);
-    op(BPF_JMP | BPF_JGE | BPF_K, (uint32_t)hi, 0, 1);
-    ret(SECCOMP_RET_TRAP);
-
-    /* From stub text: only the calls the stub makes, with the arguments
-     * the stub or the sentry's requests pass; anything else is EPERM, so
-     * a guest that jumps here can do nothing it could not do itself. */
-    ld(offsetof(struct seccomp_data, arch));
-    require_eq(AUDIT_ARCH_X86_64);
-
     unsigned at;
     at = when_nr(__NR_rt_sigreturn);
     end_nr(at);
@@ -591,7 +575,12 @@ static void install_filter(void)
     op(BPF_JMP | BPF_JGE | BPF_K, (uint32_t)(SYSMSG_BASE + STUB_MAX_THREADS * SYSMSG_SIZE), 0, 1);
     ret(RET_EPERM);
     end_nr(at);
+}
 
+/* The filter's rules for the memory calls the sentry asks the stub to make. */
+static void filter_memory(void)
+{
+    unsigned at;
     /* mmap as mm_mmap asks for it: always MAP_FIXED, private or shared,
      * and only the flags it forwards. */
     at = when_nr(__NR_mmap);
@@ -672,7 +661,12 @@ static void install_filter(void)
     ret(RET_EPERM);
     require_le((uint32_t)(SYSMSG_BASE + STUB_MAX_THREADS * SYSMSG_SIZE - MINCORE_MAX));
     end_nr(at);
+}
 
+/* The filter's rules for taking the host descriptor a file mapping needs. */
+static void filter_fd_passing(void)
+{
+    unsigned at;
     /* File-backed mmap: receive the host fd on STUB_FDPASS_FD without
      * blocking, map it, close it. A guest that jumps here can only take
      * fds in flight for its own mmap calls; it cannot close the socket. */
@@ -687,7 +681,12 @@ static void install_filter(void)
     ld(ARG_LO(0));
     require_ne(STUB_FDPASS_FD);
     end_nr(at);
+}
 
+/* The filter's rules for new threads and fork children and what each does at its start. */
+static void filter_threads(void)
+{
+    unsigned at;
     /* New threads and fork children (stub_clone): only the two flag sets
      * the sentry uses, nothing written to guest memory. Each call must
      * also be one the sentry asked for: the spawner's filter sends it to
@@ -733,7 +732,31 @@ static void install_filter(void)
     ld(ARG_LO(1));
     require_eq(9 /* SIGKILL */);
     end_nr(at);
+}
 
+static void install_filter(void)
+{
+    uint64_t lo = STUB_BASE, hi = (uint64_t)(uintptr_t)stub_text_end;
+    /* A syscall not made by the stub's own text goes to the sentry. */
+    ld(offsetof(struct seccomp_data, instruction_pointer) + 4);
+    op(BPF_JMP | BPF_JEQ | BPF_K, (uint32_t)(lo >> 32), 1, 0);
+    ret(SECCOMP_RET_TRAP);
+    ld(offsetof(struct seccomp_data, instruction_pointer));
+    op(BPF_JMP | BPF_JGE | BPF_K, (uint32_t)lo, 1, 0);
+    ret(SECCOMP_RET_TRAP);
+    op(BPF_JMP | BPF_JGE | BPF_K, (uint32_t)hi, 0, 1);
+    ret(SECCOMP_RET_TRAP);
+
+    /* From stub text: only the calls the stub makes, with the arguments
+     * the stub or the sentry's requests pass; anything else is EPERM, so
+     * a guest that jumps here can do nothing it could not do itself. */
+    ld(offsetof(struct seccomp_data, arch));
+    require_eq(AUDIT_ARCH_X86_64);
+
+    filter_handoff();
+    filter_memory();
+    filter_fd_passing();
+    filter_threads();
     ret(RET_EPERM);
 
     struct sock_fprog fp = { .len = (unsigned short)nprog, .filter = prog };
