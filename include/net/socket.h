@@ -58,7 +58,6 @@ struct sock_msg {
 
 /* A family's operations. NULL ops give Linux's sock_no_* answer. */
 struct sock_ops {
-    int family;
     /* Data: returns bytes sent / received (0 at end of stream) or -errno.
      * flags are the MSG_* of the call; nonblock folds in O_NONBLOCK. */
     ssize_t (*sendmsg)(struct socket *s, struct sock_msg *m, int flags, int nonblock);

@@ -604,7 +604,6 @@ static ssize_t unix_recvmsg(struct socket *s, struct sock_msg *m, int flags, int
 }
 
 static const struct sock_ops unix_ops = {
-    .family = AF_UNIX,
     .sendmsg = unix_sendmsg,
     .recvmsg = unix_recvmsg,
     .poll = unix_poll,
