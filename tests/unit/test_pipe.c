@@ -586,13 +586,21 @@ static pthread_t open_in_thread(struct open_arg *a, int flags)
     return th;
 }
 
+/* An open of the FIFO with flags by a new task in a thread must block;
+ * an open here with mine then completes both: mine is returned. */
+static struct file *open_after_blocked(struct open_arg *a, int flags, int mine)
+{
+    pthread_t th = open_in_thread(a, flags);
+    ck_assert_int_eq(done(&a->done), 0);
+    struct file *f = open_fifo(mine, 0);
+    JOINED(th, a->result, 0);
+    return f;
+}
+
 START_TEST(fifo_reader_waits_for_writer)
 {
     struct open_arg a;
-    pthread_t th = open_in_thread(&a, O_RDONLY);
-    ck_assert_int_eq(done(&a.done), 0);
-    struct file *w = open_fifo(O_WRONLY, 0);
-    JOINED(th, a.result, 0);
+    struct file *w = open_after_blocked(&a, O_RDONLY, O_WRONLY);
     ck_assert(file_is_pipe(a.f));
     ck_assert(a.f->fmode & FMODE_STREAM);
     ck_assert_int_eq(wr(w, "fifo", 4), 4);
@@ -609,10 +617,7 @@ END_TEST
 START_TEST(fifo_writer_waits_for_reader)
 {
     struct open_arg a;
-    pthread_t th = open_in_thread(&a, O_WRONLY);
-    ck_assert_int_eq(done(&a.done), 0);
-    struct file *r = open_fifo(O_RDONLY, 0);
-    JOINED(th, a.result, 0);
+    struct file *r = open_after_blocked(&a, O_WRONLY, O_RDONLY);
     ck_assert_int_eq(wr(a.f, "x", 1), 1);
     char c;
     ck_assert_int_eq(rd(r, &c, 1), 1);
