@@ -16,15 +16,20 @@
 #include <sys/syscall.h>
 #include <time.h>
 
+/* The registers of a system call's arguments 4 to 6 (r10, r8, r9, for an
+ * asm to take) set to d, e and f, and ret for its result. */
+#define SYSCALL_ARGS_4_TO_6(d, e, f)                                                               \
+    register long r10 __asm__("r10") = (d);                                                        \
+    register long r8 __asm__("r8") = (e);                                                          \
+    register long r9 __asm__("r9") = (f);                                                          \
+    long ret
+
 /* Raw syscall returning -errno, so libc wrappers can neither validate
  * arguments themselves nor hide the kernel's answer. */
 static inline __attribute__((always_inline)) long raw_syscall6(long n, long a, long b, long c,
                                                                long d, long e, long f)
 {
-    register long r10 __asm__("r10") = d;
-    register long r8 __asm__("r8") = e;
-    register long r9 __asm__("r9") = f;
-    long ret;
+    SYSCALL_ARGS_4_TO_6(d, e, f);
     __asm__ volatile("syscall"
                      : "=a"(ret)
                      : "a"(n), "D"(a), "S"(b), "d"(c), "r"(r10), "r"(r8), "r"(r9)
