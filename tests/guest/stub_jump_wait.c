@@ -170,9 +170,10 @@ static void reap(pid_t c, const char *what, int want_sig, int want_code)
 }
 
 /* Fork a child that reports on a pipe: *c is its pid (0 in the child,
- * which keeps the write end p[1]; the parent keeps the read end p[0]).
- * 0 (said) when the pipe cannot be made. */
-static int fork_piped(int p[2], pid_t *c)
+ * which keeps the write end p[1], also in *child_fd unless that is NULL;
+ * the parent keeps the read end p[0]). 0 (said) when the pipe cannot be
+ * made. */
+static int fork_piped(int p[2], pid_t *c, int *child_fd)
 {
     if (pipe(p) < 0) {
         check(0, "pipe");
@@ -180,6 +181,8 @@ static int fork_piped(int p[2], pid_t *c)
     }
     *c = fork();
     close(p[*c == 0 ? 0 : 1]);
+    if (*c == 0 && child_fd)
+        *child_fd = p[1];
     return 1;
 }
 
@@ -189,10 +192,9 @@ static void kill_case(enum entry e, int masked, int with_usr1)
 {
     int p[2];
     pid_t c;
-    if (!fork_piped(p, &c))
+    if (!fork_piped(p, &c, &report_fd))
         return;
     if (c == 0) {
-        report_fd = p[1];
         signal(SIGUSR1, on_usr1);
         if (masked)
             block_all();
@@ -230,10 +232,9 @@ static void thread_case(int by_kill)
 {
     int p[2];
     pid_t c;
-    if (!fork_piped(p, &c))
+    if (!fork_piped(p, &c, &ready_fd))
         return;
     if (c == 0) {
-        ready_fd = p[1];
         pthread_t th;
         if (pthread_create(&th, NULL, hang_thread, NULL) != 0)
             _exit(99);
@@ -306,7 +307,7 @@ static void orphan_case(void)
 {
     int p[2];
     pid_t c;
-    if (!fork_piped(p, &c))
+    if (!fork_piped(p, &c, NULL))
         return;
     if (c == 0) {
         /* Before the 'r': the parent is alive at the prctl. */
