@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/select.h>
 #include <sys/syscall.h>
 #include <time.h>
 
@@ -41,6 +42,26 @@ static inline __attribute__((always_inline)) long raw_syscall6(long n, long a, l
 #define sc(...) sc_(__VA_ARGS__, 0, 0, 0, 0, 0, 0, 0)
 #define sc_(n, a, b, c, d, e, f, ...)                                                              \
     raw_syscall6((long)(n), (long)(a), (long)(b), (long)(c), (long)(d), (long)(e), (long)(f))
+
+/* Closes each descriptor given, in order. */
+static inline void close_fds(const long *fd, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        sc(SYS_close, fd[i]);
+}
+#define CLOSE_ALL(...)                                                                             \
+    close_fds((const long[]){ __VA_ARGS__ }, sizeof((const long[]){ __VA_ARGS__ }) / sizeof(long))
+
+/* select for fd's reading and writing, with r and w (its sets) holding
+ * just fd first: select's result. */
+static inline long select_rw(int fd, fd_set *r, fd_set *w, struct timeval *tv)
+{
+    FD_ZERO(r);
+    FD_ZERO(w);
+    FD_SET(fd, r);
+    FD_SET(fd, w);
+    return sc(SYS_select, fd + 1, r, w, NULL, tv);
+}
 
 /* arch_prctl codes; musl ships no kernel headers. */
 #ifndef ARCH_SET_FS
