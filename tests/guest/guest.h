@@ -16,6 +16,7 @@
 #include <sys/select.h>
 #include <sys/syscall.h>
 #include <time.h>
+#include <unistd.h>
 
 /* The registers of a system call's arguments 4 to 6 (r10, r8, r9, for an
  * asm to take) set to d, e and f, and ret for its result. */
@@ -313,6 +314,23 @@ static inline int finish(void)
 {
     out("# %d checks, %d failed\n", g_checks, g_failed);
     return g_failed ? 1 : 0;
+}
+
+/* Fork a child that talks to its parent over a pipe: its pid, 0 in the
+ * child, which keeps only the write end p[1] (also put in *child_fd unless
+ * that is NULL); the parent keeps only the read end p[0]. A pipe or fork
+ * that fails ends the test (said). */
+static inline pid_t fork_piped(int p[2], int *child_fd)
+{
+    pid_t c = pipe(p) == 0 ? fork() : -1;
+    if (c < 0) {
+        check(0, "pipe and fork");
+        exit(finish());
+    }
+    close(p[c == 0 ? 0 : 1]);
+    if (c == 0 && child_fd)
+        *child_fd = p[1];
+    return c;
 }
 
 #endif
