@@ -219,31 +219,9 @@ fi
 # over 1.5 s of its 2 s wait from the guest's "ready", with an idle
 # pipe as its stdin.
 idle_cpu() {
-    python3 -c '
+    PYTHONPATH="$src/../tests/e2e" python3 -c '
 import os, subprocess, sys, time
-def cpu_ns(root):
-    kids = {}
-    for d in os.listdir("/proc"):
-        if d.isdigit():
-            try:
-                s = open("/proc/%s/stat" % d).read()
-            except OSError:
-                continue
-            kids.setdefault(int(s[s.rindex(")") + 2:].split()[1]), []).append(int(d))
-    ns, todo = 0, [root]
-    while todo:
-        p = todo.pop()
-        todo += kids.get(p, [])
-        try:
-            tids = os.listdir("/proc/%d/task" % p)
-        except OSError:
-            continue
-        for t in tids:
-            try:
-                ns += int(open("/proc/%d/task/%s/schedstat" % (p, t)).read().split()[0])
-            except (OSError, ValueError, IndexError):
-                pass
-    return ns
+from tree_cpu import tree_cpu_ns as cpu_ns
 p = subprocess.Popen(sys.argv[1:], stdin=subprocess.PIPE, stdout=subprocess.PIPE)
 if p.stdout.readline() != b"ready\n":
     sys.exit(1)

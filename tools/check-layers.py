@@ -26,36 +26,49 @@ import re
 import subprocess
 import sys
 
-# Top to bottom. A file belongs to the first entry whose prefix it starts
-# with. Calls go to the same or a lower layer.
-LAYERS = [
-    ("main", ["src/sentry/main.c"]),
-    ("sandbox start-up", ["src/sentry/sandbox.c"]),
-    ("task loop", ["src/sentry/task.c"]),
-    ("syscall dispatch", ["src/sentry/syscall.c"]),
-    ("strace", ["src/sentry/strace.c"]),
-    ("syscall table", ["src/sentry/systab.c"]),
-    ("syscalls", ["src/sentry/sys_", "src/fs/sys_", "src/net/sys_"]),
-    ("processes, exec, mount setup", ["src/sentry/process.c", "src/sentry/fork.c",
-                                      "src/sentry/exit.c", "src/sentry/signal.c", "src/sentry/ptimer.c",
-                                      "src/sentry/signalfd.c", "src/sentry/sigframe.c", "src/sentry/tty.c",
-                                      "src/sentry/pidfd.c", "src/loader/", "src/fs/setup.c",
-                                      "src/fs/pathop.c", "src/ipc/"]),
-    ("futexes and timeouts", ["src/sentry/futex.c", "src/sentry/ktime.c"]),
-    ("vfs operations", ["src/fs/vfs/namei.c"]),
-    ("file systems", ["src/fs/hostfs/", "src/fs/tmpfs/", "src/fs/devfs/", "src/fs/procfs/"]),
-    ("process objects and pid table", ["src/sentry/pid.c"]),
-    ("sockets", ["src/net/"]),
-    ("memory", ["src/sentry/mm.c", "src/sentry/mm_host.c", "src/sentry/vma.c"]),
-    ("files, fd table, pipes, locks, poll, devices", ["src/fs/file/"]),
-    ("file change notification", ["src/fs/vfs/fsnotify.c"]),
-    ("vfs objects and walk", ["src/fs/vfs/vfs.c"]),
-    ("guest memory access", ["src/sentry/copy.c"]),
-    ("credentials", ["src/sentry/creds.c"]),
-    ("wait queues", ["src/sched/"]),
-    ("platform", ["src/platform/"]),
-    ("spin budget", ["src/base/"]),
-]
+# Top to bottom, one layer a line: "name: prefix..." (a long one goes on
+# in indented lines). A file belongs to the first entry whose prefix it
+# starts with. Calls go to the same or a lower layer.
+LAYER_TABLE = """
+main: src/sentry/main.c
+sandbox start-up: src/sentry/sandbox.c
+task loop: src/sentry/task.c
+syscall dispatch: src/sentry/syscall.c
+strace: src/sentry/strace.c
+syscall table: src/sentry/systab.c
+syscalls: src/sentry/sys_ src/fs/sys_ src/net/sys_
+processes, exec, mount setup: src/sentry/process.c src/sentry/fork.c src/sentry/exit.c
+    src/sentry/signal.c src/sentry/ptimer.c src/sentry/signalfd.c src/sentry/sigframe.c
+    src/sentry/tty.c src/sentry/pidfd.c src/loader/ src/fs/setup.c src/fs/pathop.c src/ipc/
+futexes and timeouts: src/sentry/futex.c src/sentry/ktime.c
+vfs operations: src/fs/vfs/namei.c
+file systems: src/fs/hostfs/ src/fs/tmpfs/ src/fs/devfs/ src/fs/procfs/
+process objects and pid table: src/sentry/pid.c
+sockets: src/net/
+memory: src/sentry/mm.c src/sentry/mm_host.c src/sentry/vma.c
+files, fd table, pipes, locks, poll, devices: src/fs/file/
+file change notification: src/fs/vfs/fsnotify.c
+vfs objects and walk: src/fs/vfs/vfs.c
+guest memory access: src/sentry/copy.c
+credentials: src/sentry/creds.c
+wait queues: src/sched/
+platform: src/platform/
+spin budget: src/base/
+"""
+
+
+def parse_layers(table):
+    layers = []
+    for line in table.strip().splitlines():
+        if line.startswith(" "):
+            layers[-1][1].extend(line.split())
+        else:
+            name, _, prefixes = line.partition(": ")
+            layers.append((name, prefixes.split()))
+    return layers
+
+
+LAYERS = parse_layers(LAYER_TABLE)
 
 # Who may see the platform (include its headers or call it).
 PLATFORM_USERS = ["src/sentry/sandbox.c", "src/sentry/task.c", "src/sentry/mm.c", "src/sentry/mm_host.c",

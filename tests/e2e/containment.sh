@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # containment.sh: killing sandbox-run from the host leaves nothing behind.
-# A guest blocks for good in a pipe read; sandbox-run (started with SIGINT
+# A guest (containment_block.c) blocks for good in a pipe read; sandbox-run (started with SIGINT
 # and SIGQUIT at their defaults, as a terminal's foreground job has them,
 # not ignored as a script's background job would) is sent SIGTERM, SIGINT
 # or SIGKILL, on both platforms, then:
@@ -18,27 +18,7 @@ set -u
 e2e_init containment beside "$@"
 cd "$tmp" || exit 2
 
-cat >block.c <<'EOF'
-#include <signal.h>
-#include <string.h>
-#include <unistd.h>
-/* block [ignore]: blocks for good in a read of a pipe it holds both ends of. */
-int main(int argc, char **argv)
-{
-    int p[2];
-    char c;
-    if (argc > 1 && strcmp(argv[1], "ignore") == 0) {
-        signal(SIGTERM, SIG_IGN);
-        signal(SIGINT, SIG_IGN);
-    }
-    if (pipe(p) != 0)
-        return 1;
-    write(1, "ready\n", 6);
-    for (;;)
-        read(p[0], &c, 1);
-}
-EOF
-musl-gcc -static -O1 -o block block.c || exit 2
+musl-gcc -static -O1 -o block "$src/containment_block.c" || exit 2
 
 # The start time (field 22 of /proc/PID/stat) names a process for good.
 starttime() { awk '{ sub(/.*\) /, ""); print $20 }' "/proc/$1/stat" 2>/dev/null; }

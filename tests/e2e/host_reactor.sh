@@ -194,30 +194,7 @@ import os, subprocess, sys, time
 
 mode, cmd = sys.argv[1], sys.argv[2:]
 
-def tree_cpu_ns(root):
-    """CPU time (schedstat) of every thread of root and its descendants."""
-    kids = {}
-    for d in os.listdir('/proc'):
-        if d.isdigit():
-            try:
-                s = open('/proc/%s/stat' % d).read()
-            except OSError:
-                continue
-            kids.setdefault(int(s[s.rindex(')') + 2:].split()[1]), []).append(int(d))
-    ns, todo = 0, [root]
-    while todo:
-        p = todo.pop()
-        todo += kids.get(p, [])
-        try:
-            tids = os.listdir('/proc/%d/task' % p)
-        except OSError:
-            continue
-        for t in tids:
-            try:
-                ns += int(open('/proc/%d/task/%s/schedstat' % (p, t)).read().split()[0])
-            except (OSError, ValueError, IndexError):
-                pass
-    return ns
+from tree_cpu import tree_cpu_ns  # tests/e2e/tree_cpu.py
 
 if mode == 'intr':
     # stdin: a pipe nobody writes; stdout: a pipe nobody reads until the end.
@@ -318,6 +295,7 @@ print("status %d" % p.returncode)
 EOF
 
 # HARNESS_MODE:GUEST_MODE
+export PYTHONPATH="$src" # harness.py imports tree_cpu.py
 for run in seq:seq tty:seq ctty:devtty intr:intr idle-read:idle-read idle-epoll:idle-epoll \
     idle-sleep:idle-sleep; do
     mode=${run%%:*}

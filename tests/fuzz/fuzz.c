@@ -457,18 +457,23 @@ static uint64_t gen_flags(void)
     }
 }
 
+/* f with up to three of the nbits bits, and now and then any flags. */
+static uint64_t add_bits(uint64_t f, const int *bits, size_t nbits)
+{
+    int n = (int)below(4);
+    for (int i = 0; i < n; i++)
+        f |= bits[below(nbits)];
+    if (chance(3))
+        f |= gen_flags();
+    return f;
+}
+
 static uint64_t gen_open_flags(void)
 {
     static const int bits[] = { O_CREAT,    O_EXCL,  O_TRUNC,   O_APPEND,  O_DIRECTORY,
                                 O_NOFOLLOW, O_PATH,  O_TMPFILE, O_CLOEXEC, O_NOCTTY,
                                 O_SYNC,     O_DSYNC, O_NOATIME, O_DIRECT,  O_LARGEFILE };
-    uint64_t f = below(4);
-    int n = (int)below(4);
-    for (int i = 0; i < n; i++)
-        f |= bits[below(sizeof bits / sizeof bits[0])];
-    if (chance(3))
-        f |= gen_flags();
-    return f;
+    return add_bits(below(4), bits, sizeof bits / sizeof bits[0]);
 }
 
 static uint64_t gen_mode(void)
@@ -500,61 +505,57 @@ static uint64_t gen_mapf(void)
                                 0x40 /* 32BIT */,
                                 0x80000 /* SYNC */,
                                 0x20000 /* STACK */ };
-    uint64_t f = below(4); /* 0, SHARED, PRIVATE, SHARED_VALIDATE */
-    int n = (int)below(4);
-    for (int i = 0; i < n; i++)
-        f |= bits[below(sizeof bits / sizeof bits[0])];
-    if (chance(3))
-        f |= gen_flags();
-    return f;
+    /* below(4): 0, SHARED, PRIVATE, SHARED_VALIDATE */
+    return add_bits(below(4), bits, sizeof bits / sizeof bits[0]);
 }
+
+static uint64_t gen_fdarg(void)
+{
+    return (uint64_t)gen_fd(0);
+}
+
+static uint64_t gen_dirfd(void)
+{
+    return (uint64_t)gen_fd(1);
+}
+
+/* File offsets: small, near the largest one, or anything. */
+static uint64_t gen_off(void)
+{
+    if (chance(40))
+        return below(1 << 16);
+    if (chance(30))
+        return (uint64_t)INT64_MAX - below(1 << 16);
+    return gen_int();
+}
+
+static uint64_t gen_unused(void)
+{
+    return chance(80) ? 0 : gen_int();
+}
+
+/* The generator of each argument kind; the kinds of a small range (signal,
+ * clock, resource numbers) are below n pct% of the time instead. */
+static const struct {
+    uint64_t (*gen)(void);
+    int pct;
+    uint64_t n;
+} kind_gen[] = {
+    [K_INT] = { gen_int },        [K_UINT] = { gen_int },      [K_HEX] = { gen_flags },
+    [K_PTR] = { gen_ptr },        [K_IBUF] = { gen_ptr },      [K_OBUF] = { gen_ptr },
+    [K_IOV] = { gen_ptr },        [K_FD] = { gen_fdarg },      [K_DIRFD] = { gen_dirfd },
+    [K_STR] = { gen_path },       [K_LEN] = { gen_len },       [K_OCT] = { gen_mode },
+    [K_SIG] = { NULL, 80, 70 },   [K_PROT] = { gen_prot },     [K_MAPF] = { gen_mapf },
+    [K_CLOCK] = { NULL, 80, 14 }, [K_RLIM] = { NULL, 85, 17 }, [K_OFF] = { gen_off },
+    [K_SKIP] = { gen_unused },    [K_NONE] = { gen_unused },
+};
 
 static uint64_t gen_kind(int k)
 {
-    switch (k) {
-    case K_INT:
-    case K_UINT:
-        return gen_int();
-    case K_HEX:
-        return gen_flags();
-    case K_PTR:
-    case K_IBUF:
-    case K_OBUF:
-    case K_IOV:
-        return gen_ptr();
-    case K_FD:
-        return (uint64_t)gen_fd(0);
-    case K_DIRFD:
-        return (uint64_t)gen_fd(1);
-    case K_STR:
-        return gen_path();
-    case K_LEN:
-        return gen_len();
-    case K_OCT:
-        return gen_mode();
-    case K_SIG:
-        return gen_below(80, 70);
-    case K_PROT:
-        return gen_prot();
-    case K_MAPF:
-        return gen_mapf();
-    case K_CLOCK:
-        return gen_below(80, 14);
-    case K_RLIM:
-        return gen_below(85, 17);
-    case K_OFF:
-        /* File offsets: small, near the largest one, or anything. */
-        if (chance(40))
-            return below(1 << 16);
-        if (chance(30))
-            return (uint64_t)INT64_MAX - below(1 << 16);
-        return gen_int();
-    case K_SKIP:
-    case K_NONE:
-        return chance(80) ? 0 : gen_int();
-    default:
+    if (k < 0 || (size_t)k >= sizeof kind_gen / sizeof kind_gen[0] ||
+        (!kind_gen[k].gen && !kind_gen[k].n))
         die("fuzz: unknown argument kind %d in syscalls.def\n", k);
-    }
+    return kind_gen[k].gen ? kind_gen[k].gen() : gen_below(kind_gen[k].pct, kind_gen[k].n);
 }
 
 /* ---- structures built in the string area ---- */
@@ -815,6 +816,22 @@ static uint64_t no_program(void)
 
 /* A signal for kill and friends: 0 (a probe) or one whose default action
  * is to ignore, so that no process of the run ends by it. */
+/* A timer's interval and value (two timevals or timespecs: per is the
+ * sub-second count per second): small or any interval, a value disarmed or
+ * due far seconds or more ahead (never within a run), now and then a
+ * refused sub-second count; a disarmed value keeps valid ones 0. */
+static uint64_t gen_itimer(int64_t per, int64_t far)
+{
+    int64_t *v = (void *)strarea(32);
+    v[0] = chance(80) ? (int64_t)below(3) : (int64_t)gen_int();
+    v[1] = chance(80) ? (int64_t)below((uint64_t)per) : (int64_t)gen_int();
+    v[2] = chance(40) ? 0 : far + (int64_t)below(1 << 20);
+    v[3] = chance(90) ? (int64_t)below((uint64_t)per) : (chance(50) ? -1 : per);
+    if (v[2] == 0 && v[3] >= 0 && v[3] < per)
+        v[3] = 0;
+    return (uint64_t)(uintptr_t)v;
+}
+
 static uint64_t gen_harmless_sig(void)
 {
     static const int sigs[] = { 0, SIGCHLD, SIGURG, SIGWINCH, 0 };
@@ -1276,14 +1293,7 @@ static void fixup(const struct sysent *s, uint64_t *a)
         if (chance(20)) {
             a[1] = chance(50) ? 0 : gen_ptr();
         } else {
-            int64_t *v = (void *)strarea(32); /* interval, value: timevals */
-            v[0] = chance(80) ? (int64_t)below(3) : (int64_t)gen_int();
-            v[1] = chance(80) ? (int64_t)below(1000000) : (int64_t)gen_int();
-            v[2] = chance(40) ? 0 : 86400 + (int64_t)below(1 << 20);
-            v[3] = chance(90) ? (int64_t)below(1000000) : (chance(50) ? -1 : 1000000);
-            if (v[2] == 0 && v[3] >= 0 && v[3] < 1000000)
-                v[3] = 0;
-            a[1] = (uint64_t)(uintptr_t)v;
+            a[1] = gen_itimer(1000000, 86400); /* timevals */
         }
     } else if (IS("timer_create")) {
         /* Never a NULL sigevent (SIGALRM would end us): one whose signal
@@ -1317,14 +1327,7 @@ static void fixup(const struct sysent *s, uint64_t *a)
         if (chance(15)) {
             a[2] = chance(50) ? 0 : gen_badptr();
         } else {
-            int64_t *v = (void *)strarea(32); /* interval, value: timespecs */
-            v[0] = chance(80) ? (int64_t)below(3) : (int64_t)gen_int();
-            v[1] = chance(80) ? (int64_t)below(1000000000) : (int64_t)gen_int();
-            v[2] = chance(40) ? 0 : (a[1] ? (int64_t)1 << 40 : 86400) + (int64_t)below(1 << 20);
-            v[3] = chance(90) ? (int64_t)below(1000000000) : (chance(50) ? -1 : 1000000000);
-            if (v[2] == 0 && v[3] >= 0 && v[3] < 1000000000)
-                v[3] = 0;
-            a[2] = (uint64_t)(uintptr_t)v;
+            a[2] = gen_itimer(1000000000, a[1] ? (int64_t)1 << 40 : 86400); /* timespecs */
         }
     } else if (IS("memfd_create")) {
         if (chance(80))

@@ -12,6 +12,12 @@
 
 #define NOPID 0x3fffffff /* above any pid_max */
 
+/* prctl(PR_CAP_AMBIENT, op, cap, 0, 0). */
+static long ambient(long op, long cap)
+{
+    return sc(SYS_prctl, PR_CAP_AMBIENT, op, cap, 0, 0);
+}
+
 static void headers(void)
 {
     struct caphdr h = { 0, 0 };
@@ -78,28 +84,23 @@ static void root_rules(void)
               "capset: inheritable beyond permitted, with CAP_SETPCAP");
     check(status_hex("CapInh:\t") == (b | BIT(CAP_MAC_OVERRIDE)), "CapInh: shows it");
     /* Ambient: needs permitted and inheritable. */
-    check_ret(sc(SYS_prctl, PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, CAP_NET_BIND_SERVICE, 0, 0), 0,
+    check_ret(ambient(PR_CAP_AMBIENT_RAISE, CAP_NET_BIND_SERVICE), 0,
               "PR_CAP_AMBIENT_RAISE net_bind_service");
-    check_err(sc(SYS_prctl, PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, CAP_MAC_OVERRIDE, 0, 0), EPERM,
+    check_err(ambient(PR_CAP_AMBIENT_RAISE, CAP_MAC_OVERRIDE), EPERM,
               "PR_CAP_AMBIENT_RAISE of a cap no longer permitted");
-    check_err(sc(SYS_prctl, PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, CAP_CHOWN, 0, 0), EPERM,
+    check_err(ambient(PR_CAP_AMBIENT_RAISE, CAP_CHOWN), EPERM,
               "PR_CAP_AMBIENT_RAISE of a cap not inheritable");
-    check_ret(sc(SYS_prctl, PR_CAP_AMBIENT, PR_CAP_AMBIENT_IS_SET, CAP_NET_BIND_SERVICE, 0, 0), 1,
-              "PR_CAP_AMBIENT_IS_SET");
+    check_ret(ambient(PR_CAP_AMBIENT_IS_SET, CAP_NET_BIND_SERVICE), 1, "PR_CAP_AMBIENT_IS_SET");
     check(status_hex("CapAmb:\t") == b, "CapAmb: shows it");
     /* Dropping it from inheritable drops it from ambient. */
     check_ret(set_caps(c.eff, c.prm, 0), 0, "capset: inheritable emptied");
-    check_ret(sc(SYS_prctl, PR_CAP_AMBIENT, PR_CAP_AMBIENT_IS_SET, CAP_NET_BIND_SERVICE, 0, 0), 0,
+    check_ret(ambient(PR_CAP_AMBIENT_IS_SET, CAP_NET_BIND_SERVICE), 0,
               "the ambient cap went with it");
     check_ret(set_caps(c.eff, c.prm, b), 0, "capset: inheritable again");
-    check_ret(sc(SYS_prctl, PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, CAP_NET_BIND_SERVICE, 0, 0), 0,
-              "PR_CAP_AMBIENT_RAISE");
-    check_ret(sc(SYS_prctl, PR_CAP_AMBIENT, PR_CAP_AMBIENT_LOWER, CAP_NET_BIND_SERVICE, 0, 0), 0,
-              "PR_CAP_AMBIENT_LOWER");
-    check_ret(sc(SYS_prctl, PR_CAP_AMBIENT, PR_CAP_AMBIENT_IS_SET, CAP_NET_BIND_SERVICE, 0, 0), 0,
-              "lowered");
-    check_ret(sc(SYS_prctl, PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0), 0,
-              "PR_CAP_AMBIENT_CLEAR_ALL");
+    check_ret(ambient(PR_CAP_AMBIENT_RAISE, CAP_NET_BIND_SERVICE), 0, "PR_CAP_AMBIENT_RAISE");
+    check_ret(ambient(PR_CAP_AMBIENT_LOWER, CAP_NET_BIND_SERVICE), 0, "PR_CAP_AMBIENT_LOWER");
+    check_ret(ambient(PR_CAP_AMBIENT_IS_SET, CAP_NET_BIND_SERVICE), 0, "lowered");
+    check_ret(ambient(PR_CAP_AMBIENT_CLEAR_ALL, 0), 0, "PR_CAP_AMBIENT_CLEAR_ALL");
     /* The bounding set. */
     check_ret(sc(SYS_prctl, PR_CAPBSET_READ, CAP_AUDIT_READ), 1, "PR_CAPBSET_READ audit_read");
     check_err(sc(SYS_prctl, PR_CAPBSET_DROP, 64), EINVAL, "PR_CAPBSET_DROP 64");
@@ -120,8 +121,8 @@ static void root_rules(void)
     check_ret(sc(SYS_setresuid, -1, 0, -1), 0, "setresuid(-1, 0, -1)");
     check_ret(sc(SYS_prctl, PR_SET_SECUREBITS, 0x40), 0, "PR_SET_SECUREBITS(NO_CAP_AMBIENT_RAISE)");
     check_ret(set_caps(c.eff, c.prm, b), 0, "capset: inheritable");
-    check_err(sc(SYS_prctl, PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, CAP_NET_BIND_SERVICE, 0, 0),
-              EPERM, "PR_CAP_AMBIENT_RAISE refused");
+    check_err(ambient(PR_CAP_AMBIENT_RAISE, CAP_NET_BIND_SERVICE), EPERM,
+              "PR_CAP_AMBIENT_RAISE refused");
     check_ret(sc(SYS_prctl, PR_SET_SECUREBITS, 0x20), 0, "PR_SET_SECUREBITS(KEEP_CAPS_LOCKED)");
     check_err(sc(SYS_prctl, PR_SET_KEEPCAPS, 1), EPERM, "PR_SET_KEEPCAPS when locked");
     check_err(sc(SYS_prctl, PR_SET_SECUREBITS, 0), EPERM, "PR_SET_SECUREBITS: no unlocking");
@@ -151,8 +152,7 @@ static void user_rules(void)
     check_err(set_caps(0, 0, BIT(CAP_CHOWN)), EPERM, "capset: inheritable");
     check_err(set_caps(0, BIT(CAP_CHOWN), 0), EPERM, "capset: permitted");
     check_err(set_caps(BIT(CAP_CHOWN), 0, 0), EPERM, "capset: effective");
-    check_err(sc(SYS_prctl, PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, CAP_CHOWN, 0, 0), EPERM,
-              "PR_CAP_AMBIENT_RAISE");
+    check_err(ambient(PR_CAP_AMBIENT_RAISE, CAP_CHOWN), EPERM, "PR_CAP_AMBIENT_RAISE");
     check_err(sc(SYS_prctl, PR_CAPBSET_DROP, CAP_CHOWN), EPERM, "PR_CAPBSET_DROP");
     check_err(sc(SYS_prctl, PR_SET_SECUREBITS, 0), EPERM, "PR_SET_SECUREBITS without CAP_SETPCAP");
 }
@@ -164,17 +164,13 @@ int main(void)
     check_ret(sc(SYS_prctl, PR_CAPBSET_READ, CAP_CHOWN), 1, "PR_CAPBSET_READ chown");
     check_err(sc(SYS_prctl, PR_CAPBSET_READ, 41), EINVAL, "PR_CAPBSET_READ 41");
     check_err(sc(SYS_prctl, PR_CAPBSET_READ, -1L), EINVAL, "PR_CAPBSET_READ -1");
-    check_err(sc(SYS_prctl, PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 1, 0, 0), EINVAL,
-              "PR_CAP_AMBIENT_CLEAR_ALL with arg3");
-    check_ret(sc(SYS_prctl, PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0), 0,
-              "PR_CAP_AMBIENT_CLEAR_ALL");
-    check_err(sc(SYS_prctl, PR_CAP_AMBIENT, PR_CAP_AMBIENT_IS_SET, 41, 0, 0), EINVAL,
-              "PR_CAP_AMBIENT_IS_SET 41");
+    check_err(ambient(PR_CAP_AMBIENT_CLEAR_ALL, 1), EINVAL, "PR_CAP_AMBIENT_CLEAR_ALL with arg3");
+    check_ret(ambient(PR_CAP_AMBIENT_CLEAR_ALL, 0), 0, "PR_CAP_AMBIENT_CLEAR_ALL");
+    check_err(ambient(PR_CAP_AMBIENT_IS_SET, 41), EINVAL, "PR_CAP_AMBIENT_IS_SET 41");
     check_err(sc(SYS_prctl, PR_CAP_AMBIENT, PR_CAP_AMBIENT_IS_SET, 0, 1, 0), EINVAL,
               "PR_CAP_AMBIENT_IS_SET with arg4");
     check_err(sc(SYS_prctl, PR_CAP_AMBIENT, 5, 0, 0, 0), EINVAL, "PR_CAP_AMBIENT 5");
-    check_ret(sc(SYS_prctl, PR_CAP_AMBIENT, PR_CAP_AMBIENT_IS_SET, CAP_CHOWN, 0, 0), 0,
-              "PR_CAP_AMBIENT_IS_SET chown");
+    check_ret(ambient(PR_CAP_AMBIENT_IS_SET, CAP_CHOWN), 0, "PR_CAP_AMBIENT_IS_SET chown");
     check_ret(sc(SYS_prctl, PR_GET_SECUREBITS), 0, "PR_GET_SECUREBITS");
     check_err(sc(SYS_prctl, PR_SET_KEEPCAPS, 2), EINVAL, "PR_SET_KEEPCAPS 2");
     return by_privilege(root_rules, user_rules);

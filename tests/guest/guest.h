@@ -13,18 +13,25 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/select.h>
 #include <sys/syscall.h>
 #include <time.h>
+#include <unistd.h>
+
+/* The registers of a system call's arguments 4 to 6 (r10, r8, r9, for an
+ * asm to take) set to d, e and f, and ret for its result. */
+#define SYSCALL_ARGS_4_TO_6(d, e, f)                                                               \
+    register long r10 __asm__("r10") = (d);                                                        \
+    register long r8 __asm__("r8") = (e);                                                          \
+    register long r9 __asm__("r9") = (f);                                                          \
+    long ret
 
 /* Raw syscall returning -errno, so libc wrappers can neither validate
  * arguments themselves nor hide the kernel's answer. */
 static inline __attribute__((always_inline)) long raw_syscall6(long n, long a, long b, long c,
                                                                long d, long e, long f)
 {
-    register long r10 __asm__("r10") = d;
-    register long r8 __asm__("r8") = e;
-    register long r9 __asm__("r9") = f;
-    long ret;
+    SYSCALL_ARGS_4_TO_6(d, e, f);
     __asm__ volatile("syscall"
                      : "=a"(ret)
                      : "a"(n), "D"(a), "S"(b), "d"(c), "r"(r10), "r"(r8), "r"(r9)
@@ -36,6 +43,26 @@ static inline __attribute__((always_inline)) long raw_syscall6(long n, long a, l
 #define sc(...) sc_(__VA_ARGS__, 0, 0, 0, 0, 0, 0, 0)
 #define sc_(n, a, b, c, d, e, f, ...)                                                              \
     raw_syscall6((long)(n), (long)(a), (long)(b), (long)(c), (long)(d), (long)(e), (long)(f))
+
+/* Closes each descriptor given, in order. */
+static inline void close_fds(const long *fd, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        sc(SYS_close, fd[i]);
+}
+#define CLOSE_ALL(...)                                                                             \
+    close_fds((const long[]){ __VA_ARGS__ }, sizeof((const long[]){ __VA_ARGS__ }) / sizeof(long))
+
+/* select for fd's reading and writing, with r and w (its sets) holding
+ * just fd first: select's result. */
+static inline long select_rw(int fd, fd_set *r, fd_set *w, struct timeval *tv)
+{
+    FD_ZERO(r);
+    FD_ZERO(w);
+    FD_SET(fd, r);
+    FD_SET(fd, w);
+    return sc(SYS_select, fd + 1, r, w, NULL, tv);
+}
 
 /* arch_prctl codes; musl ships no kernel headers. */
 #ifndef ARCH_SET_FS
@@ -287,6 +314,23 @@ static inline int finish(void)
 {
     out("# %d checks, %d failed\n", g_checks, g_failed);
     return g_failed ? 1 : 0;
+}
+
+/* Fork a child that talks to its parent over a pipe: its pid, 0 in the
+ * child, which keeps only the write end p[1] (also put in *child_fd unless
+ * that is NULL); the parent keeps only the read end p[0]. A pipe or fork
+ * that fails ends the test (said). */
+static inline pid_t fork_piped(int p[2], int *child_fd)
+{
+    pid_t c = pipe(p) == 0 ? fork() : -1;
+    if (c < 0) {
+        check(0, "pipe and fork");
+        exit(finish());
+    }
+    close(p[c == 0 ? 0 : 1]);
+    if (c == 0 && child_fd)
+        *child_fd = p[1];
+    return c;
 }
 
 #endif

@@ -184,12 +184,8 @@ static void test_poll(void)
     check(revents(fd, POLLIN | POLLOUT) == (POLLIN | POLLOUT), "count 1: POLLIN|POLLOUT (%#x)",
           revents(fd, POLLIN | POLLOUT));
     fd_set r, w;
-    FD_ZERO(&r);
-    FD_ZERO(&w);
-    FD_SET(fd, &r);
-    FD_SET(fd, &w);
     struct timeval tv = { 0, 0 };
-    check_ret(sc(SYS_select, fd + 1, &r, &w, NULL, &tv), 2, "select: readable and writable");
+    check_ret(select_rw(fd, &r, &w, &tv), 2, "select: readable and writable");
     uint64_t v;
     rd(fd, &v);
     FD_ZERO(&r);

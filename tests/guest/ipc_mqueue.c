@@ -299,8 +299,7 @@ static void test_notify(void)
 
     /* Another process's registration; it goes with its death. */
     int pp[2], back[2];
-    pipe(pp);
-    pipe(back);
+    two_pipes(pp, back);
     pid_t c = fork();
     if (c == 0) {
         struct k_sigevent none;

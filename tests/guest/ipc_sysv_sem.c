@@ -260,26 +260,25 @@ static void test_blocking(void)
     check_ret(rm, 0, "IPC_RMID with a sleeper");
 }
 
+/* As another user, without write permission. */
+static void perms_child(int id, int root)
+{
+    struct k_semid64 ds;
+    if (root) {
+        check_err(val(id, 0), EACCES, "mode 0400 of another user: GETVAL");
+        check_err(sc(SYS_semctl, id, 0, K_IPC_STAT, &ds), EACCES, "IPC_STAT");
+        check_err(sc(SYS_semctl, id, 0, K_IPC_RMID, 0), EPERM, "IPC_RMID by another user");
+    } else {
+        check_ret(val(id, 0), 0, "mode 0400 of the owner: GETVAL");
+    }
+    check_err(sc(SYS_semctl, id, 0, SETVAL_, 1), EACCES, "SETVAL without write permission");
+    check_err(op1(id, 0, 1, 0), EACCES, "semop +1 without write permission");
+}
+
 static void test_perms(void)
 {
     int id = (int)sc(SYS_semget, IPC_PRIVATE, 1, 0400);
-    int root = geteuid() == 0;
-    pid_t c = fork_checked();
-    if (c == 0) {
-        drop_to_nobody();
-        struct k_semid64 ds;
-        if (root) {
-            check_err(val(id, 0), EACCES, "mode 0400 of another user: GETVAL");
-            check_err(sc(SYS_semctl, id, 0, K_IPC_STAT, &ds), EACCES, "IPC_STAT");
-            check_err(sc(SYS_semctl, id, 0, K_IPC_RMID, 0), EPERM, "IPC_RMID by another user");
-        } else {
-            check_ret(val(id, 0), 0, "mode 0400 of the owner: GETVAL");
-        }
-        check_err(sc(SYS_semctl, id, 0, SETVAL_, 1), EACCES, "SETVAL without write permission");
-        check_err(op1(id, 0, 1, 0), EACCES, "semop +1 without write permission");
-        child_done();
-    }
-    check_wait(c, "exited 0", "a child without permission");
+    as_nobody(perms_child, id, "a child without permission");
     sc(SYS_semctl, id, 0, K_IPC_RMID, 0);
 }
 

@@ -186,23 +186,22 @@ static void test_attach(void)
     check_err(sc(SYS_shmctl, id, K_IPC_STAT, &ds), EINVAL, "then the segment is gone");
 }
 
+/* As another user, without write permission. */
+static void perms_child(int id, int root)
+{
+    if (root) {
+        check((long)at(id, 0, SHM_RDONLY_) == -EACCES, "mode 0400 of another user: shmat");
+        check_err(sc(SYS_shmctl, id, K_IPC_RMID, 0), EPERM, "IPC_RMID by another user");
+    } else {
+        check(!bad(at(id, 0, SHM_RDONLY_)), "mode 0400 of the owner: SHM_RDONLY shmat");
+    }
+    check((long)at(id, 0, 0) == -EACCES, "read-write shmat without write permission");
+}
+
 static void test_perms(void)
 {
     int id = (int)sc(SYS_shmget, IPC_PRIVATE, 4096, 0400);
-    int root = geteuid() == 0;
-    pid_t c = fork_checked();
-    if (c == 0) {
-        drop_to_nobody();
-        if (root) {
-            check((long)at(id, 0, SHM_RDONLY_) == -EACCES, "mode 0400 of another user: shmat");
-            check_err(sc(SYS_shmctl, id, K_IPC_RMID, 0), EPERM, "IPC_RMID by another user");
-        } else {
-            check(!bad(at(id, 0, SHM_RDONLY_)), "mode 0400 of the owner: SHM_RDONLY shmat");
-        }
-        check((long)at(id, 0, 0) == -EACCES, "read-write shmat without write permission");
-        child_done();
-    }
-    check_wait(c, "exited 0", "a child without permission");
+    as_nobody(perms_child, id, "a child without permission");
     sc(SYS_shmctl, id, K_IPC_RMID, 0);
 }
 

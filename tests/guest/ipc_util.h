@@ -102,4 +102,18 @@ static inline void drop_to_nobody(void)
     }
 }
 
+/* child(id, root) in a child dropped to nobody (root: whether the test runs
+ * as root), which must pass its checks (what names it). */
+static inline void as_nobody(void (*child)(int id, int root), int id, const char *what)
+{
+    int root = geteuid() == 0;
+    pid_t c = fork_checked();
+    if (c == 0) {
+        drop_to_nobody();
+        child(id, root);
+        child_done();
+    }
+    check_wait(c, "exited 0", what);
+}
+
 #endif

@@ -87,12 +87,7 @@ static void test_errors(void)
     char link[64];
     check(fd_link((int)ep, link, sizeof link) > 0 && !strcmp(link, "anon_inode:[eventpoll]"),
           "readlink of an epoll fd: %s", link);
-    sc(SYS_close, ep);
-    sc(SYS_close, e1);
-    sc(SYS_close, reg);
-    sc(SYS_close, dir);
-    sc(SYS_close, p[0]);
-    sc(SYS_close, p[1]);
+    CLOSE_ALL(ep, e1, reg, dir, p[0], p[1]);
     unlink("epoll_file");
 }
 
@@ -127,10 +122,7 @@ static void test_lt_et(void)
     sc(SYS_write, p[1], "d", 1);
     check_ret(ewait(lt, ev, 1, 0), 1, "LT: maxevents 1");
     check_ret(ewait(lt, ev, 2, 0), 2, "LT: both ends ready");
-    sc(SYS_close, lt);
-    sc(SYS_close, et);
-    sc(SYS_close, p[0]);
-    sc(SYS_close, p[1]);
+    CLOSE_ALL(lt, et, p[0], p[1]);
 }
 
 static void test_oneshot_hup(void)
@@ -169,8 +161,7 @@ static void test_oneshot_hup(void)
     sc(SYS_close, q[0]);
     check_ret(ewait(ep, ev, 2, 0), 1, "reader closed");
     out("reader closed: events %#x\n", ev[0].events);
-    sc(SYS_close, q[1]);
-    sc(SYS_close, ep);
+    CLOSE_ALL(q[1], ep);
 }
 
 static void test_nested(void)
@@ -207,13 +198,9 @@ static void test_nested(void)
     ctl(e[3], EPOLL_CTL_ADD, p[0], EPOLLIN, 0);
     check_ret(ewait(e[1], ev, 2, 0), 1, "nested: ready two sets down");
     for (int i = 0; i < 4; i++) {
-        sc(SYS_close, e[i]);
-        sc(SYS_close, f[i]);
+        CLOSE_ALL(e[i], f[i]);
     }
-    sc(SYS_close, outer);
-    sc(SYS_close, inner);
-    sc(SYS_close, p[0]);
-    sc(SYS_close, p[1]);
+    CLOSE_ALL(outer, inner, p[0], p[1]);
 }
 
 static void test_close_dup(void)
@@ -236,10 +223,7 @@ static void test_close_dup(void)
     int q[2];
     sc(SYS_pipe2, q, 0);
     check_ret(ctl(ep, EPOLL_CTL_ADD, q[0], EPOLLIN, 12), 0, "fd number reused: ADD");
-    sc(SYS_close, q[0]);
-    sc(SYS_close, q[1]);
-    sc(SYS_close, p[1]);
-    sc(SYS_close, ep);
+    CLOSE_ALL(q[0], q[1], p[1], ep);
 }
 
 static volatile int got_usr1;
@@ -281,9 +265,7 @@ static void test_pwait_mask(void)
     check(got_usr1 == 1, "no handler ran");
     sigprocmask(SIG_UNBLOCK, &usr1, NULL);
     check(got_usr1 == 2, "handler runs once unblocked");
-    sc(SYS_close, ep);
-    sc(SYS_close, p[0]);
-    sc(SYS_close, p[1]);
+    CLOSE_ALL(ep, p[0], p[1]);
 }
 
 static int g_wfd;
@@ -365,11 +347,7 @@ static void test_wakeups(void)
     if (fi)
         fclose(fi);
     check(items == 2, "fdinfo: two items (%d)", items);
-    sc(SYS_close, q[0]);
-    sc(SYS_close, q[1]);
-    sc(SYS_close, ep);
-    sc(SYS_close, p[0]);
-    sc(SYS_close, p[1]);
+    CLOSE_ALL(q[0], q[1], ep, p[0], p[1]);
 }
 
 /* EPOLLEXCLUSIVE. Nobody waiting in epoll_wait: every set that holds the
@@ -387,9 +365,7 @@ static void exclusive_of(int fd, const char *what, void (*fire)(int))
     long ra = ewait(a, &ev, 1, 0), rb = ewait(b, &ev, 1, 0), rc = ewait(c, &ev, 1, 0);
     check(ra == 1 && rb == 1 && rc == 1, "%s, nobody waiting: every set sees it (%ld %ld %ld)",
           what, ra, rb, rc);
-    sc(SYS_close, a);
-    sc(SYS_close, b);
-    sc(SYS_close, c);
+    CLOSE_ALL(a, b, c);
 }
 
 struct excl_waiter {
@@ -424,9 +400,7 @@ static void exclusive_waiters(void)
     pthread_join(tb, NULL);
     check(wa.r == 1, "exclusive: the first set's caller is woken (%ld)", wa.r);
     check(wb.r == 0, "exclusive: the second set's caller is not (%ld)", wb.r);
-    sc(SYS_close, a);
-    sc(SYS_close, b);
-    sc(SYS_close, e);
+    CLOSE_ALL(a, b, e);
 }
 
 static void fire_eventfd(int fd)
@@ -459,8 +433,7 @@ static void test_exclusive(void)
     sc(SYS_pipe2, p, 0);
     pipe_w = p[1];
     exclusive_of(p[0], "pipe", fire_pipe);
-    sc(SYS_close, p[0]);
-    sc(SYS_close, p[1]);
+    CLOSE_ALL(p[0], p[1]);
     int t = (int)sc(SYS_timerfd_create, CLOCK_MONOTONIC, 0);
     exclusive_of(t, "timerfd", fire_timerfd);
     sc(SYS_close, t);
@@ -494,8 +467,7 @@ static void test_paths(void)
     check_ret(ctl(sets[N - 1], EPOLL_CTL_ADD, x, EPOLLIN, 0), 0, "then it goes in");
     for (int i = 0; i < N; i++)
         sc(SYS_close, sets[i]);
-    sc(SYS_close, top);
-    sc(SYS_close, x);
+    CLOSE_ALL(top, x);
 }
 
 int main(void)

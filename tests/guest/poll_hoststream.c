@@ -57,12 +57,8 @@ static void check_fd(int fd, const char *name)
         check(r == 1 && p.revents == POLLIN, "%s: poll for POLLIN alone: POLLIN (revents %#x)",
               name, (unsigned)p.revents);
         fd_set rd, wr;
-        FD_ZERO(&rd);
-        FD_ZERO(&wr);
-        FD_SET(fd, &rd);
-        FD_SET(fd, &wr);
         struct timeval tv = { 1, 0 };
-        r = sc(SYS_select, fd + 1, &rd, &wr, 0, &tv);
+        r = select_rw(fd, &rd, &wr, &tv);
         check(r == 2 && FD_ISSET(fd, &rd) && FD_ISSET(fd, &wr),
               "%s: select finds it readable and writable (%s)", name, ret_name(r));
         r = sc(SYS_epoll_wait, ep, &e, 1, 0);

@@ -183,8 +183,7 @@ int main(void)
 
     require_clone();
     no_core();
-    pipe(gate);
-    pipe(marks);
+    two_pipes(gate, marks);
 
     expect_child(leader_exits_first, 3, "exited 5", "leader exits 3 first, the last thread 5");
     char c = 0;

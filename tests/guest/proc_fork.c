@@ -228,8 +228,7 @@ static void test_files(void)
 static void test_pipes(void)
 {
     int down[2], up[2];
-    pipe(down);
-    pipe(up);
+    two_pipes(down, up);
     pid_t pid = fork();
     if (pid == 0) {
         close(down[1]);
@@ -260,8 +259,7 @@ static void test_pipes(void)
     /* A writer with no reader left anywhere dies of SIGPIPE (it writes
      * once the parent has closed its read end: go on pipe g). */
     int p[2], g[2];
-    pipe(g);
-    pipe(p);
+    two_pipes(g, p);
     if ((pid = fork()) == 0) {
         close(p[0]);
         signal(SIGPIPE, SIG_DFL);
@@ -298,8 +296,7 @@ static void test_memory(void)
     file[0] = 1;
     global = 1;
     int p[2], q[2];
-    pipe(p);
-    pipe(q);
+    two_pipes(p, q);
     pid_t pid = fork_checked();
     if (pid == 0) {
         check(shared[0] == 1 && priv[0] == 1 && global == 1 && file[0] == 1,

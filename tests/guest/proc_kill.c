@@ -62,8 +62,7 @@ static pid_t fork_ignoring(const int *sigs, int n, const int ready[2], const int
 static void test_ignore(void)
 {
     int p[2], q[2];
-    pipe(p);
-    pipe(q);
+    two_pipes(p, q);
     /* SIGKILL's SIG_IGN is refused (EINVAL): it stays default. */
     pid_t pid = fork_ignoring((const int[]){ SIGTERM, SIGKILL, SIGUSR1 }, 3, q, p);
     sc(SYS_kill, pid, SIGTERM);
@@ -196,8 +195,7 @@ static void test_pending(void)
 static void test_pdeathsig(void)
 {
     int p[2], r[2], ready[2];
-    pipe(p);
-    pipe(r);
+    two_pipes(p, r);
     pipe(ready);
     prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
     pid_t mid = fork();

@@ -82,8 +82,7 @@ static void in_session(const char *self)
 
     /* A child in a session of its own cannot be moved. */
     int q[2], r[2];
-    pipe(q);
-    pipe(r);
+    two_pipes(q, r);
     pid_t e = fork();
     if (e == 0) {
         sc(SYS_setsid);

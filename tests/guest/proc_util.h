@@ -137,6 +137,13 @@ static inline void require_clone(void)
     sc(SYS_wait4, r, &st, 0, 0);
 }
 
+/* Two pipes, a and b (one each way between a parent and its child). */
+static inline void two_pipes(int a[2], int b[2])
+{
+    pipe(a);
+    pipe(b);
+}
+
 /* fork for a child that runs checks of its own: it starts counting
  * afresh, so that a failure before the fork is not reported twice. */
 static inline pid_t fork_checked(void)

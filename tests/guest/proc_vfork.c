@@ -159,11 +159,8 @@ static void test_spawn(const char *self)
 static void test_parent_killed(void)
 {
     int p[2];
-    if (pipe(p))
-        return;
-    pid_t mid = fork();
+    pid_t mid = fork_piped(p, NULL);
     if (mid == 0) {
-        close(p[0]);
         pid_t me = getpid();
         if (vfork() == 0) {
             char b = 'r';
@@ -178,7 +175,6 @@ static void test_parent_killed(void)
         }
         _exit(3); /* never: the parent is killed while it waits */
     }
-    close(p[1]);
     char b = 0;
     check(read(p[0], &b, 1) == 1 && b == 'r', "the vfork child runs");
     kill(mid, SIGKILL);

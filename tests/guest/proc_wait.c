@@ -213,8 +213,7 @@ static void test_orphans(void)
     int flag = -1;
     prctl(PR_GET_CHILD_SUBREAPER, &flag, 0, 0, 0);
     check(flag == 1, "PR_GET_CHILD_SUBREAPER says 1");
-    pipe(p);
-    pipe(r);
+    two_pipes(p, r);
     pid_t mid = fork();
     if (mid == 0) {
         pid_t g = fork();

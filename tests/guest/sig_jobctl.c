@@ -132,8 +132,7 @@ static void on_cont(int sig)
 static void test_dispositions(void)
 {
     int p[2], q[2];
-    pipe(p);
-    pipe(q);
+    two_pipes(p, q);
     int st;
     /* A handled SIGTSTP runs its handler and does not stop; an ignored one
      * is dropped; a blocked one stops at its unblocking; SIGCONT's handler

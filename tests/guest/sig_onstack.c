@@ -34,25 +34,23 @@ static int on_alt(uintptr_t p)
     return p >= (uintptr_t)alt && p < (uintptr_t)alt + sizeof alt;
 }
 
+#define UNUSED __attribute__((unused))
+
 static void raise_self(int sig)
 {
     sc(SYS_tgkill, getpid(), sc(SYS_gettid), sig);
 }
 
-static void inner(int sig, siginfo_t *si, void *ucv)
+static void inner(UNUSED int sig, UNUSED siginfo_t *si, void *ucv)
 {
-    (void)sig;
-    (void)si;
     ucontext_t *uc = ucv;
     char here;
     where2 = (uintptr_t)&here;
     uc_flags2 = uc->uc_stack.ss_flags;
 }
 
-static void outer(int sig, siginfo_t *si, void *ucv)
+static void outer(UNUSED int sig, UNUSED siginfo_t *si, void *ucv)
 {
-    (void)sig;
-    (void)si;
     ucontext_t *uc = ucv;
     char here;
     where1 = (uintptr_t)&here;

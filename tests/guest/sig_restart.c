@@ -121,8 +121,7 @@ static void test_handler(int restart)
     }
     /* A pipe read: restarted with SA_RESTART, EINTR without. */
     int p[2], q[2];
-    pipe(p);
-    pipe(q);
+    two_pipes(p, q);
     pid_t pid = fork();
     if (pid == 0) {
         send_byte(q[1]);

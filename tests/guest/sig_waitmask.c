@@ -36,11 +36,8 @@ static void one(int how, int blocked_in_wait)
 {
     static const char *names[] = { "ppoll", "pselect6", "epoll_pwait" };
     int p[2];
-    if (pipe(p))
-        return;
-    pid_t c = fork();
+    pid_t c = fork_piped(p, NULL);
     if (c == 0) {
-        close(p[0]);
         uint64_t usr1 = SIGBIT(SIGUSR1);
         sc(SYS_rt_sigprocmask, SIG_BLOCK, (long)&usr1, 0, 8);
         if (write(p[1], "w", 1) != 1)
@@ -52,7 +49,6 @@ static void one(int how, int blocked_in_wait)
         sc(SYS_rt_sigprocmask, SIG_UNBLOCK, (long)&usr1, 0, 8);
         _exit(0);
     }
-    close(p[1]);
     char b = 0;
     if (read(p[0], &b, 1) != 1)
         return;

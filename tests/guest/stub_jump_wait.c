@@ -169,30 +169,13 @@ static void reap(pid_t c, const char *what, int want_sig, int want_code)
               want_code);
 }
 
-/* Fork a child that reports on a pipe: *c is its pid (0 in the child,
- * which keeps the write end p[1]; the parent keeps the read end p[0]).
- * 0 (said) when the pipe cannot be made. */
-static int fork_piped(int p[2], pid_t *c)
-{
-    if (pipe(p) < 0) {
-        check(0, "pipe");
-        return 0;
-    }
-    *c = fork();
-    close(p[*c == 0 ? 0 : 1]);
-    return 1;
-}
-
 /* A child that hangs at entry e; with_usr1, a SIGUSR1 first, whose handler
  * must run; then SIGKILL. */
 static void kill_case(enum entry e, int masked, int with_usr1)
 {
     int p[2];
-    pid_t c;
-    if (!fork_piped(p, &c))
-        return;
+    pid_t c = fork_piped(p, &report_fd);
     if (c == 0) {
-        report_fd = p[1];
         signal(SIGUSR1, on_usr1);
         if (masked)
             block_all();
@@ -229,11 +212,8 @@ static void *hang_thread(void *arg)
 static void thread_case(int by_kill)
 {
     int p[2];
-    pid_t c;
-    if (!fork_piped(p, &c))
-        return;
+    pid_t c = fork_piped(p, &ready_fd);
     if (c == 0) {
-        ready_fd = p[1];
         pthread_t th;
         if (pthread_create(&th, NULL, hang_thread, NULL) != 0)
             _exit(99);
@@ -305,9 +285,7 @@ static void vfork_case(void)
 static void orphan_case(void)
 {
     int p[2];
-    pid_t c;
-    if (!fork_piped(p, &c))
-        return;
+    pid_t c = fork_piped(p, NULL);
     if (c == 0) {
         /* Before the 'r': the parent is alive at the prctl. */
         prctl(PR_SET_PDEATHSIG, SIGKILL);

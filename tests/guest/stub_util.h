@@ -30,10 +30,7 @@ static inline void *stub_syscall_ret(void)
 static inline __attribute__((always_inline)) long via_stub(void *g, long nr, long a, long b, long c,
                                                            long d, long e, long f)
 {
-    register long r10 __asm__("r10") = d;
-    register long r8 __asm__("r8") = e;
-    register long r9 __asm__("r9") = f;
-    long ret;
+    SYSCALL_ARGS_4_TO_6(d, e, f);
     __asm__ volatile("sub $128, %%rsp\n\tcall *%[g]\n\tadd $128, %%rsp"
                      : "=a"(ret), "+r"(r10), "+r"(r8), "+r"(r9)
                      : [g] "r"(g), "a"(nr), "D"(a), "S"(b), "d"(c)

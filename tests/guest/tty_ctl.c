@@ -123,8 +123,7 @@ static struct outcome run_bg(void (*fn)(void))
  * send_byte(p[1]). Returns fork's. */
 static pid_t fork_stepped(int p[2], int q[2])
 {
-    pipe(p);
-    pipe(q);
+    two_pipes(p, q);
     return fork();
 }
 

@@ -179,11 +179,6 @@ START_TEST(fix_setuid_rules)
 }
 END_TEST
 
-int main(void)
-{
-    Suite *s = suite_create("creds");
-    UNIT_CASE(s, "life", NULL, NULL, 60, alloc_prepare_put, commit_replaces_and_puts,
-              commit_races_reader);
-    UNIT_CASE(s, "rules", NULL, NULL, 0, fix_setuid_rules);
-    return unit_run(s);
-}
+UNIT_SUITE_MAIN("creds", UNIT_CASE(s, "life", NULL, NULL, 60, alloc_prepare_put,
+                                   commit_replaces_and_puts, commit_races_reader);
+                UNIT_CASE(s, "rules", NULL, NULL, 0, fix_setuid_rules))

@@ -776,13 +776,9 @@ START_TEST(realtime_steps)
 }
 END_TEST
 
-int main(void)
-{
-    Suite *s = suite_create("futex");
-    UNIT_CASE(s, "calls", setup, teardown, 30, errors_and_timeouts, wake_op_arithmetic);
-    UNIT_CASE(s, "waiters", setup, teardown, 30, wake_counts, bitsets, requeue, wake_op_wakes,
-              waitv, interrupted, shared_across_mms, exit_release);
-    UNIT_CASE(s, "sleeps", setup, teardown, 30, sleeps_interrupted, realtime_steps);
-    UNIT_CASE(s, "stress", setup, teardown, 120, stress, wake_requeue_race);
-    return unit_run(s);
-}
+UNIT_SUITE_MAIN("futex",
+                UNIT_CASE(s, "calls", setup, teardown, 30, errors_and_timeouts, wake_op_arithmetic);
+                UNIT_CASE(s, "waiters", setup, teardown, 30, wake_counts, bitsets, requeue,
+                          wake_op_wakes, waitv, interrupted, shared_across_mms, exit_release);
+                UNIT_CASE(s, "sleeps", setup, teardown, 30, sleeps_interrupted, realtime_steps);
+                UNIT_CASE(s, "stress", setup, teardown, 120, stress, wake_requeue_race))

@@ -726,16 +726,13 @@ START_TEST(anonymous_files)
 }
 END_TEST
 
-int main(void)
-{
-    Suite *s = suite_create("lock");
-    UNIT_CASE(s, "ranges", setup, teardown, 0, own_locks_never_conflict, merge_adjacent_same_type,
-              split_and_replace, whence_and_lengths, argument_errors, access_mode);
-    UNIT_CASE(s, "conflicts", setup, teardown, 0, read_write_conflicts, list_order_is_linux,
-              ofd_locks, flock_basics, flock_errors);
-    UNIT_CASE(s, "blocking", setup, teardown, 30, setlkw_blocks_until_unlock,
-              setlkw_woken_by_release_hooks, flock_blocks_and_converts,
-              blocking_waits_are_interruptible, deadlock_detected, deadlock_chain_of_three);
-    UNIT_CASE(s, "release", setup, teardown, 0, release_hooks, anonymous_files);
-    return unit_run(s);
-}
+UNIT_SUITE_MAIN("lock", UNIT_CASE(s, "ranges", setup, teardown, 0, own_locks_never_conflict,
+                                  merge_adjacent_same_type, split_and_replace, whence_and_lengths,
+                                  argument_errors, access_mode);
+                UNIT_CASE(s, "conflicts", setup, teardown, 0, read_write_conflicts,
+                          list_order_is_linux, ofd_locks, flock_basics, flock_errors);
+                UNIT_CASE(s, "blocking", setup, teardown, 30, setlkw_blocks_until_unlock,
+                          setlkw_woken_by_release_hooks, flock_blocks_and_converts,
+                          blocking_waits_are_interruptible, deadlock_detected,
+                          deadlock_chain_of_three);
+                UNIT_CASE(s, "release", setup, teardown, 0, release_hooks, anonymous_files))

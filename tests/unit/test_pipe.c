@@ -35,15 +35,9 @@ static struct creds cred;
 static void set_creds(uint32_t uid, uint32_t gid)
 {
     task.cred = &cred;
-    cred = (struct creds){ .refs = 1,
-                           .uid = uid,
-                           .euid = uid,
-                           .suid = uid,
-                           .fsuid = uid,
-                           .gid = gid,
-                           .egid = gid,
-                           .sgid = gid,
-                           .fsgid = gid };
+    cred = (struct creds){ .refs = 1 };
+    cred.uid = cred.euid = cred.suid = cred.fsuid = uid;
+    cred.gid = cred.egid = cred.sgid = cred.fsgid = gid;
     creds_init_caps(&cred); /* root gets every capability, anyone else none */
 }
 
@@ -88,6 +82,10 @@ static void put_pipe(struct file *r, struct file *w)
     file_put(w);
 }
 
+/* A test on a new pipe (ends r and w) made with flags, dropped after it. */
+#define PIPE_TEST(name, flags)                                                                     \
+    UNIT_PAIR_TEST(name, struct file, r, w, mkpipe((flags), &r, &w), file_put)
+
 static int fionread(struct file *f)
 {
     int *n = malloc(sizeof(*n));
@@ -102,10 +100,8 @@ static char big[1 << 20];
 
 /* ---- anonymous pipes ---- */
 
-START_TEST(fill_and_drain)
+PIPE_TEST(fill_and_drain, O_NONBLOCK)
 {
-    struct file *r, *w;
-    mkpipe(O_NONBLOCK, &r, &w);
     ck_assert(r->fmode & FMODE_STREAM);
     ck_assert_int_eq(r->flags & O_ACCMODE, O_RDONLY);
     ck_assert_int_eq(w->flags & O_ACCMODE, O_WRONLY);
@@ -126,14 +122,10 @@ START_TEST(fill_and_drain)
     ck_assert_int_eq(wr(w, big, 100000), 65536);
     ck_assert_int_eq(rd(r, out, sizeof(out)), 65536);
     ck_assert_int_eq(memcmp(out, big, sizeof(out)), 0);
-    put_pipe(r, w);
 }
-END_TEST
 
-START_TEST(capacity_counts_slots)
+PIPE_TEST(capacity_counts_slots, O_NONBLOCK)
 {
-    struct file *r, *w;
-    mkpipe(O_NONBLOCK, &r, &w);
     ck_assert_int_eq(pipe_fcntl(&task, w, F_GETPIPE_SZ, 0), 65536);
     /* Small writes merge into pages: 65536 one-byte writes fit. */
     for (int i = 0; i < 65536; i++)
@@ -152,14 +144,10 @@ START_TEST(capacity_counts_slots)
         ck_assert_int_eq(wr(w, big, 4096), 4096);
     ck_assert_int_eq(fionread(r), 65535);
     ck_assert_int_eq(wr(w, "z", 1), -EAGAIN);
-    put_pipe(r, w);
 }
-END_TEST
 
-START_TEST(small_writes_are_atomic)
+PIPE_TEST(small_writes_are_atomic, O_NONBLOCK)
 {
-    struct file *r, *w;
-    mkpipe(O_NONBLOCK, &r, &w);
     ck_assert_int_eq(pipe_fcntl(&task, w, F_SETPIPE_SZ, 4096), 4096);
     ck_assert_int_eq(wr(w, big, 4000), 4000);
     /* 200 bytes do not fit in the last page and there is no free slot. */
@@ -169,9 +157,7 @@ START_TEST(small_writes_are_atomic)
     ck_assert_int_eq(rd(r, buf, sizeof(buf)), 4096);
     /* More than PIPE_BUF: a partial write is allowed. */
     ck_assert_int_eq(wr(w, big, 8192), 4096);
-    put_pipe(r, w);
 }
-END_TEST
 
 /* Concurrent blocking writers of 300-byte records never interleave. */
 #define REC 300
@@ -192,10 +178,8 @@ static void *record_writer(void *arg)
     return NULL;
 }
 
-START_TEST(concurrent_atomic_writes)
+PIPE_TEST(concurrent_atomic_writes, 0)
 {
-    struct file *r, *w;
-    mkpipe(0, &r, &w);
     pthread_t th[NWRITERS];
     void *args[NWRITERS][2];
     for (int i = 0; i < NWRITERS; i++) {
@@ -224,9 +208,7 @@ START_TEST(concurrent_atomic_writes)
     }
     for (int i = 0; i < NWRITERS; i++)
         ck_assert_int_eq(count[i], NREC);
-    put_pipe(r, w);
 }
-END_TEST
 
 START_TEST(epipe_without_readers)
 {
@@ -255,21 +237,33 @@ START_TEST(eof_without_writers)
 }
 END_TEST
 
-struct reader_arg {
+/* A reader (into buf) or writer (len bytes of big) on f in its own thread,
+ * as task t. */
+struct io_arg {
     struct file *f;
     struct task *t;
     char buf[128];
+    size_t len;
     ssize_t result;
     int done;
 };
 
-static void *reader_thread(void *arg)
+static void *io_thread(struct io_arg *a, int write)
 {
-    struct reader_arg *a = arg;
     current_task = a->t;
-    a->result = rd(a->f, a->buf, sizeof(a->buf));
+    a->result = write ? wr(a->f, big, a->len) : rd(a->f, a->buf, sizeof(a->buf));
     __atomic_store_n(&a->done, 1, __ATOMIC_RELEASE);
     return NULL;
+}
+
+static void *reader_thread(void *arg)
+{
+    return io_thread(arg, 0);
+}
+
+static void *writer_thread(void *arg)
+{
+    return io_thread(arg, 1);
 }
 
 static int done(int *flag)
@@ -301,7 +295,7 @@ START_TEST(blocked_reader_sees_data_then_eof)
 {
     struct file *r, *w;
     mkpipe(0, &r, &w);
-    struct reader_arg a = { .f = r, .t = task_new() };
+    struct io_arg a = { .f = r, .t = task_new() };
     pthread_t th = start_blocked(reader_thread, &a, &a.done);
     ck_assert_int_eq(wr(w, "hello", 5), 5);
     JOINED(th, a.result, 5);
@@ -319,7 +313,7 @@ START_TEST(interrupted_read)
 {
     struct file *r, *w;
     mkpipe(0, &r, &w);
-    struct reader_arg a = { .f = r, .t = task_new() };
+    struct io_arg a = { .f = r, .t = task_new() };
     pthread_t th = start_blocked(reader_thread, &a, &a.done);
     task_interrupt(a.t);
     JOINED(th, a.result, -ERESTARTSYS);
@@ -333,28 +327,11 @@ START_TEST(interrupted_read)
 }
 END_TEST
 
-struct writer_arg {
-    struct file *f;
-    struct task *t;
-    size_t len;
-    ssize_t result;
-    int done;
-};
-
-static void *writer_thread(void *arg)
-{
-    struct writer_arg *a = arg;
-    current_task = a->t;
-    a->result = wr(a->f, big, a->len);
-    __atomic_store_n(&a->done, 1, __ATOMIC_RELEASE);
-    return NULL;
-}
-
 START_TEST(interrupted_write_is_partial)
 {
     struct file *r, *w;
     mkpipe(0, &r, &w);
-    struct writer_arg a = { .f = w, .t = task_new(), .len = 65536 + 100 };
+    struct io_arg a = { .f = w, .t = task_new(), .len = 65536 + 100 };
     pthread_t th = start_blocked(writer_thread, &a, &a.done);
     task_interrupt(a.t);
     JOINED(th, a.result, 65536);
@@ -376,10 +353,8 @@ START_TEST(interrupted_write_is_partial)
 }
 END_TEST
 
-START_TEST(packet_mode)
+PIPE_TEST(packet_mode, O_DIRECT | O_NONBLOCK)
 {
-    struct file *r, *w;
-    mkpipe(O_DIRECT | O_NONBLOCK, &r, &w);
     ck_assert_int_eq(wr(w, "0123456789", 10), 10);
     ck_assert_int_eq(wr(w, "abcdefghijklmnopqrst", 20), 20);
     char buf[100];
@@ -391,9 +366,7 @@ START_TEST(packet_mode)
     for (int i = 0; i < 16; i++)
         ck_assert_int_eq(wr(w, "p", 1), 1);
     ck_assert_int_eq(wr(w, "p", 1), -EAGAIN);
-    put_pipe(r, w);
 }
-END_TEST
 
 START_TEST(pipe2_flags)
 {
@@ -407,10 +380,8 @@ START_TEST(pipe2_flags)
 }
 END_TEST
 
-START_TEST(setpipe_sz_rules)
+PIPE_TEST(setpipe_sz_rules, O_NONBLOCK)
 {
-    struct file *r, *w;
-    mkpipe(O_NONBLOCK, &r, &w);
     ck_assert_int_eq(pipe_fcntl(&task, w, F_SETPIPE_SZ, 0), 4096);
     ck_assert_int_eq(pipe_fcntl(&task, r, F_GETPIPE_SZ, 0), 4096);
     ck_assert_int_eq(pipe_fcntl(&task, w, F_SETPIPE_SZ, 5000), 8192);
@@ -451,16 +422,14 @@ START_TEST(setpipe_sz_rules)
     ck_assert_int_eq(pipe_fcntl(&task, other, F_GETPIPE_SZ, 0), -EBADF);
     ck_assert_int_eq(file_is_pipe(other), 0);
     file_put(other);
-    put_pipe(r, w);
 }
-END_TEST
 
 START_TEST(growing_wakes_writer)
 {
     struct file *r, *w;
     mkpipe(0, &r, &w);
     ck_assert_int_eq(pipe_fcntl(&task, w, F_SETPIPE_SZ, 4096), 4096);
-    struct writer_arg a = { .f = w, .t = task_new(), .len = 8192 };
+    struct io_arg a = { .f = w, .t = task_new(), .len = 8192 };
     pthread_t th = start_blocked(writer_thread, &a, &a.done);
     ck_assert_int_eq(pipe_fcntl(&task, w, F_SETPIPE_SZ, 8192), 8192);
     JOINED(th, a.result, 8192);
@@ -490,22 +459,16 @@ START_TEST(fstat_of_pipe)
 }
 END_TEST
 
-START_TEST(ioctl_unknown)
+PIPE_TEST(ioctl_unknown, 0)
 {
-    struct file *r, *w;
-    mkpipe(0, &r, &w);
     ck_assert_int_eq(r->ops->ioctl(r, TCGETS, 0), -ENOTTY);
     ck_assert_int_eq(r->ops->ioctl(r, FIONREAD, 16), -EFAULT);
-    put_pipe(r, w);
 }
-END_TEST
 
 /* ---- splice and tee ---- */
 
-START_TEST(splice_buffers)
+PIPE_TEST(splice_buffers, 0)
 {
-    struct file *r, *w;
-    mkpipe(0, &r, &w);
     ck_assert_int_eq(pipe_write_buf(w, "spliced", 7, 1), 7);
     char buf[16];
     ck_assert_int_eq(pipe_read_buf(r, buf, 3, 1), 3);
@@ -529,9 +492,7 @@ START_TEST(splice_buffers)
     ck_assert_int_eq(pipe_write_buf(w, "abc", 3, 1), 3);
     ck_assert_int_eq(wr(w, "d", 1), 1);
     ck_assert_int_eq(pipe_fcntl(&task, w, F_SETPIPE_SZ, 4096), -EBUSY);
-    put_pipe(r, w);
 }
-END_TEST
 
 START_TEST(tee_and_splice_between_pipes)
 {
@@ -625,13 +586,21 @@ static pthread_t open_in_thread(struct open_arg *a, int flags)
     return th;
 }
 
+/* An open of the FIFO with flags by a new task in a thread must block;
+ * an open here with mine then completes both: mine is returned. */
+static struct file *open_after_blocked(struct open_arg *a, int flags, int mine)
+{
+    pthread_t th = open_in_thread(a, flags);
+    ck_assert_int_eq(done(&a->done), 0);
+    struct file *f = open_fifo(mine, 0);
+    JOINED(th, a->result, 0);
+    return f;
+}
+
 START_TEST(fifo_reader_waits_for_writer)
 {
     struct open_arg a;
-    pthread_t th = open_in_thread(&a, O_RDONLY);
-    ck_assert_int_eq(done(&a.done), 0);
-    struct file *w = open_fifo(O_WRONLY, 0);
-    JOINED(th, a.result, 0);
+    struct file *w = open_after_blocked(&a, O_RDONLY, O_WRONLY);
     ck_assert(file_is_pipe(a.f));
     ck_assert(a.f->fmode & FMODE_STREAM);
     ck_assert_int_eq(wr(w, "fifo", 4), 4);
@@ -648,10 +617,7 @@ END_TEST
 START_TEST(fifo_writer_waits_for_reader)
 {
     struct open_arg a;
-    pthread_t th = open_in_thread(&a, O_WRONLY);
-    ck_assert_int_eq(done(&a.done), 0);
-    struct file *r = open_fifo(O_RDONLY, 0);
-    JOINED(th, a.result, 0);
+    struct file *r = open_after_blocked(&a, O_WRONLY, O_RDONLY);
     ck_assert_int_eq(wr(a.f, "x", 1), 1);
     char c;
     ck_assert_int_eq(rd(r, &c, 1), 1);
@@ -726,10 +692,8 @@ START_TEST(fifo_partner_came_and_went)
 END_TEST
 
 /* A pipefs inode reopened (as through /proc/PID/fd) joins its pipe. */
-START_TEST(reopen_anonymous_pipe)
+PIPE_TEST(reopen_anonymous_pipe, 0)
 {
-    struct file *r, *w;
-    mkpipe(0, &r, &w);
     ck_assert_int_eq(wr(w, "via proc", 8), 8);
     struct file *f = file_new(&unopened, O_RDONLY);
     ck_assert_int_eq(fifo_open(&task, r->inode, f, O_RDONLY), 0);
@@ -740,21 +704,15 @@ START_TEST(reopen_anonymous_pipe)
     f = file_new(&unopened, O_WRONLY);
     ck_assert_int_eq(fifo_open(&task, r->inode, f, O_WRONLY), 0);
     file_put(f);
-    put_pipe(r, w);
 }
-END_TEST
 
-int main(void)
-{
-    Suite *s = suite_create("pipe");
-    UNIT_CASE(s, "pipe", setup, NULL, 30, fill_and_drain, capacity_counts_slots,
-              small_writes_are_atomic, concurrent_atomic_writes, epipe_without_readers,
-              eof_without_writers, blocked_reader_sees_data_then_eof, interrupted_read,
-              interrupted_write_is_partial, packet_mode, pipe2_flags, setpipe_sz_rules,
-              growing_wakes_writer, fstat_of_pipe, ioctl_unknown, splice_buffers,
-              tee_and_splice_between_pipes);
-    UNIT_CASE(s, "fifo", setup, NULL, 30, fifo_reader_waits_for_writer,
-              fifo_writer_waits_for_reader, fifo_nonblocking_opens, fifo_open_interrupted,
-              fifo_partner_came_and_went, reopen_anonymous_pipe);
-    return unit_run(s);
-}
+UNIT_SUITE_MAIN("pipe",
+                UNIT_CASE(s, "pipe", setup, NULL, 30, fill_and_drain, capacity_counts_slots,
+                          small_writes_are_atomic, concurrent_atomic_writes, epipe_without_readers,
+                          eof_without_writers, blocked_reader_sees_data_then_eof, interrupted_read,
+                          interrupted_write_is_partial, packet_mode, pipe2_flags, setpipe_sz_rules,
+                          growing_wakes_writer, fstat_of_pipe, ioctl_unknown, splice_buffers,
+                          tee_and_splice_between_pipes);
+                UNIT_CASE(s, "fifo", setup, NULL, 30, fifo_reader_waits_for_writer,
+                          fifo_writer_waits_for_reader, fifo_nonblocking_opens,
+                          fifo_open_interrupted, fifo_partner_came_and_went, reopen_anonymous_pipe))

@@ -127,6 +127,22 @@ static void fake_free(struct fake *f)
     vma_set_free(&f->mm.vmas);
 }
 
+/* Every test's fake process and text buffer (freed after it). */
+static struct fake f;
+static struct strbuf b;
+
+static void setup(void)
+{
+    fake_init(&f);
+    b = (struct strbuf)STRBUF_INIT;
+}
+
+static void teardown(void)
+{
+    strbuf_free(&b);
+    fake_free(&f);
+}
+
 /* Number of lines in s. */
 static int count_lines(const char *s)
 {
@@ -153,9 +169,22 @@ static const char *find_line(const char *text, const char *prefix, char *buf, si
     return NULL;
 }
 
+/* Each of the lines want (up to NULL) is in text: the line that starts with
+ * its key (up to the first tab or space). */
+static void lines_are(const char *text, const char *const *want)
+{
+    char line[512], key[64];
+    for (; *want; want++) {
+        size_t n = strcspn(*want, "\t ");
+        ck_assert_uint_lt(n, sizeof(key));
+        memcpy(key, *want, n);
+        key[n] = 0;
+        ck_assert_str_eq(find_line(text, key, line, sizeof(line)), *want);
+    }
+}
+
 START_TEST(strbuf_grows)
 {
-    struct strbuf b = STRBUF_INIT;
     ck_assert_int_eq(strbuf_printf(&b, "%s", ""), 0);
     ck_assert_ptr_nonnull(b.s);
     ck_assert_str_eq(b.s, "");
@@ -178,10 +207,7 @@ END_TEST
 
 START_TEST(stat_fields)
 {
-    struct fake f;
-    fake_init(&f);
     strcpy(f.p.comm, "a) b (c");
-    struct strbuf b = STRBUF_INIT;
     ck_assert_int_eq(procfs_gen_stat(&b, &f.ot, &f.p), 0);
     ck_assert_int_eq(count_lines(b.s), 1);
     ck_assert_int_eq(strncmp(b.s, "7 (a) b (c) S 1 0 0 0 -1 0 ", 27), 0);
@@ -247,8 +273,6 @@ START_TEST(stat_fields)
     ck_assert_int_eq(n, 52);
     ck_assert_uint_eq(v[32], 1ULL << (SIGUSR1 - 1));
     ck_assert_uint_eq(v[35], 0);
-    strbuf_free(&b);
-    fake_free(&f);
 }
 END_TEST
 
@@ -311,10 +335,7 @@ static const char *const status_keys[] = {
 
 START_TEST(status_lines)
 {
-    struct fake f;
-    fake_init(&f);
     strcpy(f.p.comm, "a\nb\\c");
-    struct strbuf b = STRBUF_INIT;
     ck_assert_int_eq(procfs_gen_status(&b, &f.ot, &f.p), 0);
     /* Every line is "Key:\t..." and the required keys come in order. */
     const char *l = b.s;
@@ -331,32 +352,18 @@ START_TEST(status_lines)
     }
     ck_assert_msg(status_keys[k] == NULL, "missing or out of order: %s", status_keys[k]);
 
-    char line[256];
-    ck_assert_str_eq(find_line(b.s, "Name:", line, sizeof(line)), "Name:\ta\\nb\\\\c");
-    ck_assert_str_eq(find_line(b.s, "Umask:", line, sizeof(line)), "Umask:\t0022");
-    ck_assert_str_eq(find_line(b.s, "State:", line, sizeof(line)), "State:\tS (sleeping)");
-    ck_assert_str_eq(find_line(b.s, "Tgid:", line, sizeof(line)), "Tgid:\t7");
-    ck_assert_str_eq(find_line(b.s, "PPid:", line, sizeof(line)), "PPid:\t1");
-    ck_assert_str_eq(find_line(b.s, "Uid:", line, sizeof(line)), "Uid:\t1000\t1001\t1002\t1003");
-    ck_assert_str_eq(find_line(b.s, "Gid:", line, sizeof(line)), "Gid:\t100\t101\t102\t103");
-    ck_assert_str_eq(find_line(b.s, "Groups:", line, sizeof(line)), "Groups:\t ");
-    ck_assert_str_eq(find_line(b.s, "NSpid:", line, sizeof(line)), "NSpid:\t7");
-    /* 9 + 3 + 8 + 0x21 pages, kB right-aligned in 8 columns. */
-    ck_assert_str_eq(find_line(b.s, "VmSize:", line, sizeof(line)), "VmSize:\t     212 kB");
-    ck_assert_str_eq(find_line(b.s, "VmPeak:", line, sizeof(line)), "VmPeak:\t     212 kB");
-    ck_assert_str_eq(find_line(b.s, "VmRSS:", line, sizeof(line)), "VmRSS:\t     156 kB");
-    ck_assert_str_eq(find_line(b.s, "VmData:", line, sizeof(line)), "VmData:\t      24 kB");
-    ck_assert_str_eq(find_line(b.s, "VmStk:", line, sizeof(line)), "VmStk:\t     132 kB");
-    /* Text 0x401000-0x404000 is 12 kB; the rest of exec_vm (the vDSO) is "lib". */
-    ck_assert_str_eq(find_line(b.s, "VmExe:", line, sizeof(line)), "VmExe:\t      12 kB");
-    ck_assert_str_eq(find_line(b.s, "VmLib:", line, sizeof(line)), "VmLib:\t       8 kB");
-    ck_assert_str_eq(find_line(b.s, "Threads:", line, sizeof(line)), "Threads:\t1");
-    ck_assert_str_eq(find_line(b.s, "SigQ:", line, sizeof(line)), "SigQ:\t0/1234");
-    ck_assert_str_eq(find_line(b.s, "SigIgn:", line, sizeof(line)), "SigIgn:\t0000000000000002");
-    ck_assert_str_eq(find_line(b.s, "SigCgt:", line, sizeof(line)), "SigCgt:\t0000000000004000");
-    ck_assert_str_eq(find_line(b.s, "SigBlk:", line, sizeof(line)), "SigBlk:\t0000000000000000");
-    ck_assert_str_eq(find_line(b.s, "CapEff:", line, sizeof(line)), "CapEff:\t0000000000000000");
-    ck_assert_str_eq(find_line(b.s, "FDSize:", line, sizeof(line)), "FDSize:\t0");
+    lines_are(b.s,
+              (const char *const[]){
+                  "Name:\ta\\nb\\\\c", "Umask:\t0022", "State:\tS (sleeping)", "Tgid:\t7",
+                  "PPid:\t1", "Uid:\t1000\t1001\t1002\t1003", "Gid:\t100\t101\t102\t103",
+                  "Groups:\t ", "NSpid:\t7",
+                  /* 9 + 3 + 8 + 0x21 pages, kB right-aligned in 8 columns. */
+                  "VmSize:\t     212 kB", "VmPeak:\t     212 kB", "VmRSS:\t     156 kB",
+                  "VmData:\t      24 kB", "VmStk:\t     132 kB",
+                  /* Text 0x401000-0x404000 is 12 kB; the rest of exec_vm (the vDSO) is "lib". */
+                  "VmExe:\t      12 kB", "VmLib:\t       8 kB", "Threads:\t1", "SigQ:\t0/1234",
+                  "SigIgn:\t0000000000000002", "SigCgt:\t0000000000004000",
+                  "SigBlk:\t0000000000000000", "CapEff:\t0000000000000000", "FDSize:\t0", NULL });
 
     /* The sentry thread's affinity and nodes are what the guest sees:
      * the same lines as this (host) thread's own status. */
@@ -382,18 +389,13 @@ START_TEST(status_lines)
     /* Seen by its own task: running, with that task's mask. */
     b.len = 0;
     ck_assert_int_eq(procfs_gen_status(&b, &f.t, &f.p), 0);
-    ck_assert_str_eq(find_line(b.s, "State:", line, sizeof(line)), "State:\tR (running)");
-    ck_assert_str_eq(find_line(b.s, "SigBlk:", line, sizeof(line)), "SigBlk:\t0000000000000200");
-    strbuf_free(&b);
-    fake_free(&f);
+    lines_are(b.s,
+              (const char *const[]){ "State:\tR (running)", "SigBlk:\t0000000000000200", NULL });
 }
 END_TEST
 
 START_TEST(statm_fields)
 {
-    struct fake f;
-    fake_init(&f);
-    struct strbuf b = STRBUF_INIT;
     ck_assert_int_eq(procfs_gen_statm(&b, NULL, &f.p), 0);
     /* size resident shared text lib(0) data+stack dt(0) */
     ck_assert_str_eq(b.s, "53 39 0 3 0 39 0\n");
@@ -401,16 +403,11 @@ START_TEST(statm_fields)
     f.p.mm = NULL;
     ck_assert_int_eq(procfs_gen_statm(&b, NULL, &f.p), 0);
     ck_assert_str_eq(b.s, "0 0 0 0 0 0 0\n");
-    strbuf_free(&b);
-    fake_free(&f);
 }
 END_TEST
 
 START_TEST(maps_lines)
 {
-    struct fake f;
-    fake_init(&f);
-    struct strbuf b = STRBUF_INIT;
     ck_assert_int_eq(procfs_gen_maps(&b, &f.t, &f.p), 0);
     static const char *const want[] = {
         "00400000-00401000 r--p 00000000 00:00 0                                  /usr/bin/prog",
@@ -450,8 +447,6 @@ START_TEST(maps_lines)
     creds_exec_caps(&f.oc);
     ck_assert_int_eq(procfs_gen_maps(&b, &f.ot, &f.p), -EACCES);
     ck_assert_int_eq(procfs_gen_environ(&b, &f.ot, &f.p), -EACCES);
-    strbuf_free(&b);
-    fake_free(&f);
 }
 END_TEST
 
@@ -459,8 +454,6 @@ END_TEST
  * "stub" is this test process, and the strings are in a local buffer. */
 START_TEST(cmdline_environ_comm)
 {
-    struct fake f;
-    fake_init(&f);
     static char mem[64];
     static const char strings[] = "prog\0-x\0arg\0"
                                   "A=1\0B=22";
@@ -474,7 +467,6 @@ START_TEST(cmdline_environ_comm)
     f.stub.pidfd = (int)syscall(SYS_pidfd_open, getpid(), 0);
     f.mm.stub = &f.stub;
 
-    struct strbuf b = STRBUF_INIT;
     ck_assert_int_eq(procfs_gen_cmdline(&b, &f.ot, &f.p), 0);
     ck_assert_uint_eq(b.len, 12);
     ck_assert_int_eq(memcmp(b.s, "prog\0-x\0arg\0", 12), 0);
@@ -504,19 +496,15 @@ START_TEST(cmdline_environ_comm)
     strbuf_free(&b);
     if (f.stub.pidfd >= 0)
         close(f.stub.pidfd);
-    fake_free(&f);
 }
 END_TEST
 
 /* With the stub being this process, the numbers are the host's for it. */
 START_TEST(host_accounting)
 {
-    struct fake f;
-    fake_init(&f);
     f.stub.pid = f.stub.mem_pid = getpid();
     f.stub.pidfd = -1;
     f.mm.stub = &f.stub;
-    struct strbuf b = STRBUF_INIT;
     ck_assert_int_eq(procfs_gen_stat(&b, NULL, &f.p), 0);
     char *rest = strrchr(b.s, ')') + 1;
     int n = 2;
@@ -532,14 +520,11 @@ START_TEST(host_accounting)
     char line[128];
     ck_assert_ptr_nonnull(find_line(b.s, "VmHWM:\t", line, sizeof(line)));
     ck_assert_ptr_nonnull(find_line(b.s, "RssFile:\t", line, sizeof(line)));
-    strbuf_free(&b);
-    fake_free(&f);
 }
 END_TEST
 
 START_TEST(meminfo_format)
 {
-    struct strbuf b = STRBUF_INIT;
     ck_assert_int_eq(procfs_gen_meminfo(&b), 0);
     static const char *const need[] = {
         "MemTotal:",    "MemFree:",      "MemAvailable:", "Buffers:",         "Cached:",
@@ -573,7 +558,6 @@ START_TEST(meminfo_format)
     ck_assert_ptr_nonnull(fgets(want, sizeof(want), fp));
     fclose(fp);
     ck_assert_int_eq(strncmp(b.s, want, strlen(want)), 0);
-    strbuf_free(&b);
 }
 END_TEST
 
@@ -593,7 +577,7 @@ static void check_uuid(const char *s)
 
 START_TEST(uuids)
 {
-    struct strbuf a = STRBUF_INIT, b = STRBUF_INIT;
+    struct strbuf a = STRBUF_INIT;
     ck_assert_int_eq(procfs_gen_uuid(&a), 0);
     ck_assert_int_eq(procfs_gen_uuid(&b), 0);
     check_uuid(a.s);
@@ -606,23 +590,27 @@ START_TEST(uuids)
     check_uuid(a.s);
     ck_assert_str_eq(a.s, b.s);
     strbuf_free(&a);
-    strbuf_free(&b);
 }
 END_TEST
 
+/* What gen makes (in b, emptied first and after) reads want. */
+static void text_is(int (*gen)(struct strbuf *), const char *want)
+{
+    strbuf_free(&b);
+    ck_assert_int_eq(gen(&b), 0);
+    ck_assert_str_eq(b.s, want);
+    strbuf_free(&b);
+}
+
 START_TEST(system_files)
 {
-    struct strbuf b = STRBUF_INIT;
     char line[512];
     ck_assert_int_eq(procfs_gen_sysstat(&b, 5, 2), 0);
     ck_assert_int_eq(strncmp(b.s, "cpu  ", 5), 0);
     ck_assert_ptr_nonnull(find_line(b.s, "cpu0 ", line, sizeof(line)));
-    ck_assert_str_eq(find_line(b.s, "intr", line, sizeof(line)), "intr 0");
-    ck_assert_str_eq(find_line(b.s, "processes", line, sizeof(line)), "processes 5");
-    ck_assert_str_eq(find_line(b.s, "procs_running", line, sizeof(line)), "procs_running 2");
-    ck_assert_str_eq(find_line(b.s, "procs_blocked", line, sizeof(line)), "procs_blocked 0");
-    ck_assert_str_eq(find_line(b.s, "softirq", line, sizeof(line)),
-                     "softirq 0 0 0 0 0 0 0 0 0 0 0");
+    lines_are(b.s,
+              (const char *const[]){ "intr 0", "processes 5", "procs_running 2", "procs_blocked 0",
+                                     "softirq 0 0 0 0 0 0 0 0 0 0 0", NULL });
     ck_assert_ptr_nonnull(find_line(b.s, "btime ", line, sizeof(line)));
     strbuf_free(&b);
 
@@ -649,17 +637,11 @@ START_TEST(system_files)
     ck_assert_str_eq(b.s + strlen(b.s) - strlen(line), line);
     strbuf_free(&b);
 
-    ck_assert_int_eq(procfs_gen_hostname(&b), 0);
     snprintf(line, sizeof(line), "%s\n", u.nodename);
-    ck_assert_str_eq(b.s, line);
-    strbuf_free(&b);
-    ck_assert_int_eq(procfs_gen_ostype(&b), 0);
-    ck_assert_str_eq(b.s, "Linux\n");
-    strbuf_free(&b);
-    ck_assert_int_eq(procfs_gen_osrelease(&b), 0);
+    text_is(procfs_gen_hostname, line);
+    text_is(procfs_gen_ostype, "Linux\n");
     snprintf(line, sizeof(line), "%s\n", u.release);
-    ck_assert_str_eq(b.s, line);
-    strbuf_free(&b);
+    text_is(procfs_gen_osrelease, line);
     ck_assert_int_eq(procfs_gen_pid_max(&b), 0);
     ck_assert_int_gt(atoi(b.s), 0);
     ck_assert_int_eq(b.s[b.len - 1], '\n');
@@ -686,19 +668,12 @@ END_TEST
  * host's; root gets the full set at start, anyone else nothing. */
 START_TEST(status_caps)
 {
-    struct fake f;
-    fake_init(&f);
-    struct strbuf b = STRBUF_INIT;
-    char line[256];
     /* uid 1000: no capabilities, a full bounding set. */
     ck_assert_int_eq(procfs_gen_status(&b, &f.t, &f.p), 0);
-    ck_assert_str_eq(find_line(b.s, "CapInh:", line, sizeof(line)), "CapInh:\t0000000000000000");
-    ck_assert_str_eq(find_line(b.s, "CapPrm:", line, sizeof(line)), "CapPrm:\t0000000000000000");
-    ck_assert_str_eq(find_line(b.s, "CapEff:", line, sizeof(line)), "CapEff:\t0000000000000000");
-    ck_assert_str_eq(find_line(b.s, "CapBnd:", line, sizeof(line)), "CapBnd:\t000001ffffffffff");
-    ck_assert_str_eq(find_line(b.s, "CapAmb:", line, sizeof(line)), "CapAmb:\t0000000000000000");
-    ck_assert_str_eq(find_line(b.s, "NoNewPrivs:", line, sizeof(line)), "NoNewPrivs:\t1");
-    ck_assert_str_eq(find_line(b.s, "Seccomp:", line, sizeof(line)), "Seccomp:\t0");
+    lines_are(b.s, (const char *const[]){ "CapInh:\t0000000000000000", "CapPrm:\t0000000000000000",
+                                          "CapEff:\t0000000000000000", "CapBnd:\t000001ffffffffff",
+                                          "CapAmb:\t0000000000000000", "NoNewPrivs:\t1",
+                                          "Seccomp:\t0", NULL });
 
     /* The sets are shown as kept, whatever they are. */
     f.pc.cap_bset = 0xa80425fbULL;
@@ -708,13 +683,9 @@ START_TEST(status_caps)
     f.pc.cap_ambient = 0x1;
     b.len = 0;
     ck_assert_int_eq(procfs_gen_status(&b, &f.t, &f.p), 0);
-    ck_assert_str_eq(find_line(b.s, "CapInh:", line, sizeof(line)), "CapInh:\t0000000000000005");
-    ck_assert_str_eq(find_line(b.s, "CapPrm:", line, sizeof(line)), "CapPrm:\t0000000000000007");
-    ck_assert_str_eq(find_line(b.s, "CapEff:", line, sizeof(line)), "CapEff:\t0000000000000003");
-    ck_assert_str_eq(find_line(b.s, "CapBnd:", line, sizeof(line)), "CapBnd:\t00000000a80425fb");
-    ck_assert_str_eq(find_line(b.s, "CapAmb:", line, sizeof(line)), "CapAmb:\t0000000000000001");
-    strbuf_free(&b);
-    fake_free(&f);
+    lines_are(b.s, (const char *const[]){ "CapInh:\t0000000000000005", "CapPrm:\t0000000000000007",
+                                          "CapEff:\t0000000000000003", "CapBnd:\t00000000a80425fb",
+                                          "CapAmb:\t0000000000000001", NULL });
 }
 END_TEST
 
@@ -754,40 +725,22 @@ START_TEST(exec_caps)
 }
 END_TEST
 
-/* The mounts (info 0) or mountinfo (info 1) line of m, made in b (emptied
- * first), must read want. */
-static void mount_line_is(struct strbuf *b, const struct procfs_mount *m, int info,
-                          const char *want)
-{
-    b->len = 0;
-    ck_assert_int_eq(procfs_gen_mount_line(b, m, info), 0);
-    ck_assert_str_eq(b->s, want);
-}
-
+/* A host directory mounted at "/data dir\x". */
+#define DATA_DIR                                                                                   \
+    .id = 26, .parent_id = 21, .dev_major = 254, .dev_minor = 1, .root = "/",                      \
+    .mountpoint = "/data dir\\x", .type = "hostfs", .source = "hostfs", .nodev = 1, .sb_rdonly = 1
 /* mounts and mountinfo lines: Linux's layout, names escaped, the source
- * as given (the caller never gives a host path), "none" when empty. */
-START_TEST(mount_lines)
-{
-    struct procfs_mount m = {
-        .id = 26,
-        .parent_id = 21,
-        .dev_major = 254,
-        .dev_minor = 1,
-        .root = "/",
-        .mountpoint = "/data dir\\x",
-        .type = "hostfs",
-        .source = "hostfs",
-        .rdonly = 1,
-        .nodev = 1,
-        .sb_rdonly = 1,
-    };
-    struct strbuf b = STRBUF_INIT;
-    mount_line_is(&b, &m, 0, "hostfs /data\\040dir\\134x hostfs ro,nodev,relatime 0 0\n");
-    mount_line_is(&b, &m, 1,
-                  "26 21 254:1 / /data\\040dir\\134x ro,nodev,relatime - hostfs hostfs ro\n");
-
-    struct procfs_mount t = {
-        .id = 25,
+ * as given (the caller never gives a host path), "none" when empty. Each
+ * case: a mount, its mounts line and its mountinfo line (NULL: not
+ * checked). */
+static const struct {
+    struct procfs_mount m;
+    const char *line[2];
+} mount_cases[] = {
+    { { DATA_DIR, .rdonly = 1 },
+      { "hostfs /data\\040dir\\134x hostfs ro,nodev,relatime 0 0\n",
+        "26 21 254:1 / /data\\040dir\\134x ro,nodev,relatime - hostfs hostfs ro\n" } },
+    { { .id = 25,
         .parent_id = 21,
         .dev_major = 0,
         .dev_minor = 44,
@@ -798,26 +751,30 @@ START_TEST(mount_lines)
         .nosuid = 1,
         .nodev = 1,
         .noexec = 1,
-        .sb_options = "size=1024k,inode64",
-    };
-    mount_line_is(&b, &t, 0,
-                  "none /tmp tmpfs rw,nosuid,nodev,noexec,relatime,size=1024k,inode64 0 0\n");
-    mount_line_is(&b, &t, 1,
-                  "25 21 0:44 /sub\\011dir /tmp rw,nosuid,nodev,noexec,relatime - tmpfs none "
-                  "rw,size=1024k,inode64\n");
+        .sb_options = "size=1024k,inode64" },
+      { "none /tmp tmpfs rw,nosuid,nodev,noexec,relatime,size=1024k,inode64 0 0\n",
+        "25 21 0:44 /sub\\011dir /tmp rw,nosuid,nodev,noexec,relatime - tmpfs none "
+        "rw,size=1024k,inode64\n" } },
     /* The atime mode a host mount under a bind mount has. */
-    m.rdonly = 0;
-    m.noatime = 1;
-    mount_line_is(&b, &m, 1,
-                  "26 21 254:1 / /data\\040dir\\134x rw,nodev,noatime - hostfs hostfs ro\n");
-    m.noatime = 0;
-    m.strictatime = 1;
-    m.nodiratime = 1;
-    mount_line_is(&b, &m, 0, "hostfs /data\\040dir\\134x hostfs rw,nodev,nodiratime 0 0\n");
-    strbuf_free(&b);
+    { { DATA_DIR, .noatime = 1 },
+      { NULL, "26 21 254:1 / /data\\040dir\\134x rw,nodev,noatime - hostfs hostfs ro\n" } },
+    { { DATA_DIR, .strictatime = 1, .nodiratime = 1 },
+      { "hostfs /data\\040dir\\134x hostfs rw,nodev,nodiratime 0 0\n", NULL } },
+};
+
+START_TEST(mount_lines)
+{
+    for (size_t i = 0; i < ARRAY_SIZE(mount_cases); i++)
+        for (int info = 0; info < 2; info++) {
+            if (!mount_cases[i].line[info])
+                continue;
+            b.len = 0;
+            ck_assert_int_eq(procfs_gen_mount_line(&b, &mount_cases[i].m, info), 0);
+            ck_assert_str_eq(b.s, mount_cases[i].line[info]);
+        }
 }
 END_TEST
 
-UNIT_MAIN("procfs", "procfs", NULL, NULL, 0, strbuf_grows, stat_fields, status_lines, statm_fields,
-          maps_lines, cmdline_environ_comm, host_accounting, meminfo_format, uuids, system_files,
-          status_caps, exec_caps, mount_lines)
+UNIT_MAIN("procfs", "procfs", setup, teardown, 0, strbuf_grows, stat_fields, status_lines,
+          statm_fields, maps_lines, cmdline_environ_comm, host_accounting, meminfo_format, uuids,
+          system_files, status_caps, exec_caps, mount_lines)

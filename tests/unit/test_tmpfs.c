@@ -59,18 +59,33 @@ static struct inode *look(struct inode *dir, const char *name)
     return r == 0 ? i : NULL;
 }
 
-/* Drops the inode references given, then the mount r. */
-static void put_inodes_and_mount(struct dentry *r, ...)
+/* Drops the inode references given. */
+static void put_inodes(struct inode *i, ...)
 {
     va_list ap;
-    va_start(ap, r);
-    for (struct inode *i; (i = va_arg(ap, struct inode *)) != NULL;)
+    va_start(ap, i);
+    for (; i; i = va_arg(ap, struct inode *))
         inode_put(i);
     va_end(ap);
-    dput(r);
 }
 
-#define PUT_ALL(r, ...) put_inodes_and_mount((r), __VA_ARGS__, (struct inode *)NULL)
+/* Most tests' tmpfs of 1 MiB (mounted before each, put after it) and its
+ * root. */
+static struct dentry *mnt;
+static struct inode *root;
+
+static void setup(void)
+{
+    mnt = mount_tmp(1 << 20);
+    root = mnt->inode;
+}
+
+static void teardown(void)
+{
+    dput(mnt);
+}
+
+#define PUT_ALL(...) put_inodes(__VA_ARGS__, (struct inode *)NULL)
 
 /* The inode called name in dir must be want. */
 static void is_at(struct inode *dir, const char *name, struct inode *want)
@@ -153,8 +168,6 @@ static int has_name(const struct collect *c, const char *name)
 
 START_TEST(mount_and_root)
 {
-    struct dentry *r = mount_tmp(1 << 20);
-    struct inode *root = r->inode;
     struct stat st = st_of(root);
     ck_assert_uint_eq(st.st_ino, 1);
     ck_assert_uint_eq(st.st_mode, S_IFDIR | 01777);
@@ -177,14 +190,12 @@ START_TEST(mount_and_root)
     ck_assert_str_eq(c.names[0], ".");
     ck_assert_str_eq(c.names[1], "..");
     ck_assert_uint_eq(c.ino[1], 1); /* the root's ".." is itself */
-    dput(r);
 }
 END_TEST
 
 START_TEST(create_lookup_unlink)
 {
-    struct dentry *r = mount_tmp(1 << 20);
-    struct inode *root = r->inode, *a = mk(root, "a"), *x;
+    struct inode *a = mk(root, "a"), *x;
     struct stat st = st_of(a);
     assert_new_stat(&st, S_IFREG | 0644, 1000, 100);
     ck_assert_int_eq(st.st_blocks, 0);
@@ -216,14 +227,11 @@ START_TEST(create_lookup_unlink)
     ck_assert_int_eq(root->ops->unlink(root, "c", x), 0);
     inode_put(x);
     ck_assert_uint_eq(fs_of(root).f_ffree, before + 1);
-    dput(r);
 }
 END_TEST
 
 START_TEST(mkdir_rmdir_nlink)
 {
-    struct dentry *r = mount_tmp(1 << 20);
-    struct inode *root = r->inode;
     struct inode *a = mkd(root, "a");
     ck_assert_int_eq(nlink_of(root), 3);
     ck_assert_int_eq(nlink_of(a), 2);
@@ -249,14 +257,12 @@ START_TEST(mkdir_rmdir_nlink)
     ck_assert_ptr_null(look(a, "b"));
     struct collect c;
     ck_assert_int_eq(list_dir(a, &c), -ENOENT);
-    PUT_ALL(r, f, b, a);
+    PUT_ALL(f, b, a);
 }
 END_TEST
 
 START_TEST(rename_plain)
 {
-    struct dentry *r = mount_tmp(1 << 20);
-    struct inode *root = r->inode;
     struct inode *f = mk(root, "f"), *d1 = mkd(root, "d1"), *d2 = mkd(root, "d2");
     /* Within a directory. */
     ck_assert_int_eq(root->ops->rename(root, "f", root, "g", 0, &cred), 0);
@@ -283,14 +289,12 @@ START_TEST(rename_plain)
     ck_assert_int_eq(nlink_of(f), 2);
     ck_assert_int_eq(d1->ops->rename(d1, "f", d1, "f", 0, &cred), 0);
     is_at(d1, "f", f);
-    PUT_ALL(r, f, d1, d2);
+    PUT_ALL(f, d1, d2);
 }
 END_TEST
 
 START_TEST(rename_replace)
 {
-    struct dentry *r = mount_tmp(1 << 20);
-    struct inode *root = r->inode;
     struct inode *a = mk(root, "a"), *b = mk(root, "b");
     /* NOREPLACE refuses, plain replaces: the old target loses its link. */
     ck_assert_int_eq(root->ops->rename(root, "a", root, "b", RENAME_NOREPLACE, &cred), -EEXIST);
@@ -316,14 +320,12 @@ START_TEST(rename_replace)
     ck_assert_int_eq(root->ops->rename(root, "e", root, "d", 0, &cred), 0);
     ck_assert_int_eq(nlink_of(root), 3);
     ck_assert_int_eq(nlink_of(sub), 0);
-    PUT_ALL(r, a, b, d, e, sub);
+    PUT_ALL(a, b, d, e, sub);
 }
 END_TEST
 
 START_TEST(rename_exchange)
 {
-    struct dentry *r = mount_tmp(1 << 20);
-    struct inode *root = r->inode;
     struct inode *d1 = mkd(root, "d1"), *d2 = mkd(root, "d2");
     struct inode *f = mk(d1, "f"), *sub = mkd(d2, "sub");
     ck_assert_int_eq(root->ops->rename(root, "d1", root, "none", RENAME_EXCHANGE, &cred), -ENOENT);
@@ -351,14 +353,12 @@ START_TEST(rename_exchange)
     ck_assert_int_eq(nlink_of(d2), 3);
     /* Not a directory with its own descendant. */
     ck_assert_int_eq(root->ops->rename(root, "d1", d2, "sub", RENAME_EXCHANGE, &cred), -EINVAL);
-    PUT_ALL(r, d1, d2, f, sub);
+    PUT_ALL(d1, d2, f, sub);
 }
 END_TEST
 
 START_TEST(links_and_symlinks)
 {
-    struct dentry *r = mount_tmp(1 << 20);
-    struct inode *root = r->inode;
     struct inode *f = mk(root, "f"), *d = mkd(root, "d"), *x;
     ck_assert_int_eq(root->ops->link(f, d, "g"), 0);
     ck_assert_int_eq(nlink_of(f), 2);
@@ -384,14 +384,13 @@ START_TEST(links_and_symlinks)
     ck_assert_int_eq(l->ops->readlink(l, buf, 4), 4);
     ck_assert(memcmp(buf, "/som", 4) == 0);
     ck_assert_int_eq(root->ops->symlink(root, "l", "x", &cred, &x), -EEXIST);
-    PUT_ALL(r, l, d);
+    PUT_ALL(l, d);
 }
 END_TEST
 
 START_TEST(special_nodes)
 {
-    struct dentry *r = mount_tmp(1 << 20);
-    struct inode *root = r->inode, *i;
+    struct inode *i;
     ck_assert_int_eq(root->ops->mknod(root, "fifo", S_IFIFO | 0600, 0, &cred, &i), 0);
     ck_assert_uint_eq(st_of(i).st_mode, S_IFIFO | 0600);
     ck_assert_ptr_eq(i->fops, &fifo_fops); /* init_special_inode */
@@ -412,14 +411,12 @@ START_TEST(special_nodes)
     ck_assert_int_eq(root->ops->mknod(root, "sda", S_IFBLK | 0600, makedev(8, 0), &cred, &i),
                      -EPERM);
     ck_assert_ptr_null(look(root, "mem"));
-    dput(r);
 }
 END_TEST
 
 START_TEST(getdents_cookies)
 {
-    struct dentry *r = mount_tmp(1 << 20);
-    struct inode *root = r->inode, *d = mkd(root, "d");
+    struct inode *d = mkd(root, "d");
     char name[32];
     for (int k = 0; k < 100; k++) {
         snprintf(name, sizeof(name), "f%d", k);
@@ -501,14 +498,12 @@ START_TEST(getdents_cookies)
     ck_assert_int_eq(f->ops->read(f, b, sizeof(b), &pos), -EISDIR);
     file_put(f);
     inode_put(d);
-    dput(r);
 }
 END_TEST
 
 START_TEST(file_data)
 {
-    struct dentry *r = mount_tmp(1 << 20);
-    struct inode *root = r->inode, *i = mk(root, "f");
+    struct inode *i = mk(root, "f");
     struct file *f = open_file(i, O_RDWR);
     char buf[64];
     static char big_a[2 * P];
@@ -636,7 +631,6 @@ START_TEST(file_data)
     ck_assert_int_eq(fs_of(root).f_bfree, 255);
     file_put(f);
     ck_assert_int_eq(fs_of(root).f_bfree, 256);
-    dput(r);
 }
 END_TEST
 
@@ -912,9 +906,6 @@ END_TEST
  * every mapping of the memfd. */
 START_TEST(seals_on_host_memfd)
 {
-    struct dentry *r = mount_tmp(1 << 20);
-    struct inode *root = r->inode;
-
     /* Seals added before the host memfd exists go to it when it is made. */
     /* A plain tmpfs file is sealed against seals, its host memfd too. */
     struct inode *e = mk(root, "early");
@@ -1001,11 +992,12 @@ START_TEST(seals_on_host_memfd)
     file_put(f);
     ck_assert_int_eq(root->ops->unlink(root, "exec", x), 0);
     inode_put(x);
-    dput(r);
 }
 END_TEST
 
-UNIT_MAIN("tmpfs", "tmpfs", NULL, NULL, 0, mount_and_root, create_lookup_unlink, mkdir_rmdir_nlink,
-          rename_plain, rename_replace, rename_exchange, links_and_symlinks, special_nodes,
-          getdents_cookies, file_data, seals_on_host_memfd, size_limit, concurrency,
-          devfs_population, device_ops)
+UNIT_SUITE_MAIN("tmpfs", UNIT_CASE(s, "tmpfs", setup, teardown, 0, mount_and_root,
+                                   create_lookup_unlink, mkdir_rmdir_nlink, rename_plain,
+                                   rename_replace, rename_exchange, links_and_symlinks,
+                                   special_nodes, getdents_cookies, file_data, seals_on_host_memfd);
+                UNIT_CASE(s, "own-mounts", NULL, NULL, 0, size_limit, concurrency, devfs_population,
+                          device_ops))

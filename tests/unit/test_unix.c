@@ -30,6 +30,9 @@ static void put(struct socket *s)
     sock_free(s);
 }
 
+/* A test on a new socket pair (a and b) of the type, dropped after it. */
+#define PAIR_TEST(name, type) UNIT_PAIR_TEST(name, struct socket, a, b, mkpair((type), &a, &b), put)
+
 static ssize_t snd(struct socket *s, const char *data, size_t len)
 {
     struct sock_msg m = { .buf = (char *)data, .len = len, .cred = me };
@@ -74,10 +77,8 @@ static ssize_t rcv(struct socket *s, char *buf, size_t cap, int flags, struct so
     return r;
 }
 
-START_TEST(stream_merges_and_peeks)
+PAIR_TEST(stream_merges_and_peeks, SOCK_STREAM)
 {
-    struct socket *a, *b;
-    mkpair(SOCK_STREAM, &a, &b);
     ck_assert_int_eq(snd(a, "abc", 3), 3);
     ck_assert_int_eq(snd(a, "def", 3), 3);
     ck_assert_int_eq(b->ops->inq(b), 6);
@@ -90,15 +91,10 @@ START_TEST(stream_merges_and_peeks)
     ck_assert(memcmp(buf, "cdef", 4) == 0);
     ck_assert_int_eq(a->ops->outq(a), 0);
     ck_assert_int_eq(rcv(b, buf, sizeof(buf), 0, NULL), -EAGAIN);
-    put(a);
-    put(b);
 }
-END_TEST
 
-START_TEST(stream_buffer_fills)
+PAIR_TEST(stream_buffer_fills, SOCK_STREAM)
 {
-    struct socket *a, *b;
-    mkpair(SOCK_STREAM, &a, &b);
     static char chunk[65536];
     ssize_t r, total = 0;
     while ((r = snd(a, chunk, sizeof(chunk))) > 0)
@@ -111,10 +107,7 @@ START_TEST(stream_buffer_fills)
     while (rcv(b, chunk, sizeof(chunk), 0, NULL) > 0)
         ;
     ck_assert_int_eq(a->ops->poll(a, NULL) & POLLOUT, POLLOUT);
-    put(a);
-    put(b);
 }
-END_TEST
 
 START_TEST(dgram_boundaries)
 {

@@ -58,14 +58,34 @@ static inline int unit_run(Suite *s)
     return failed ? EXIT_FAILURE : EXIT_SUCCESS;
 }
 
-/* The main of a suite of one test case: UNIT_MAIN(suite name, then
- * UNIT_CASE's arguments from the case's name on). */
-#define UNIT_MAIN(suite_name, ...)                                                                 \
+/* The main of a suite of several test cases: UNIT_SUITE_MAIN(suite name,
+ * then its UNIT_CASE(s, ...) statements, the last one's ';' left out). */
+#define UNIT_SUITE_MAIN(suite_name, ...)                                                           \
     int main(void)                                                                                 \
     {                                                                                              \
         Suite *s = suite_create(suite_name);                                                       \
-        UNIT_CASE(s, __VA_ARGS__);                                                                 \
+        __VA_ARGS__;                                                                               \
         return unit_run(s);                                                                        \
     }
+
+/* The main of a suite of one test case: UNIT_MAIN(suite name, then
+ * UNIT_CASE's arguments from the case's name on). */
+#define UNIT_MAIN(suite_name, ...) UNIT_SUITE_MAIN(suite_name, UNIT_CASE(s, __VA_ARGS__))
+
+/* A test on two new objects a and b (of type T *): the statement make
+ * makes them, the function body that follows the macro uses them (or one
+ * of them), then put(a) and put(b) drop them. */
+#define UNIT_PAIR_TEST(name, T, a, b, make, put)                                                   \
+    static void name##_on(T *a, T *b);                                                             \
+    START_TEST(name)                                                                               \
+    {                                                                                              \
+        T *a, *b;                                                                                  \
+        make;                                                                                      \
+        name##_on(a, b);                                                                           \
+        put(a);                                                                                    \
+        put(b);                                                                                    \
+    }                                                                                              \
+    END_TEST                                                                                       \
+    static void name##_on(__attribute__((unused)) T *a, __attribute__((unused)) T *b)
 
 #endif
