@@ -348,8 +348,7 @@ static int mq_lookup(struct inode *dir, const char *name, struct inode **out)
 static int mq_mknod(struct inode *dir, const char *name, mode_t mode, dev_t rdev,
                     const struct fs_cred *c, struct inode **out)
 {
-    (void)dir;
-    (void)rdev;
+    (void)dir, (void)rdev;
     if (!S_ISREG(mode))
         return -EPERM;
     struct mq_create *cr = mq_creating;
@@ -369,8 +368,7 @@ static int mq_mknod(struct inode *dir, const char *name, mode_t mode, dev_t rdev
 
 static int mq_unlink_op(struct inode *dir, const char *name, struct inode *victim)
 {
-    (void)dir;
-    (void)name;
+    (void)dir, (void)name;
     struct mqueue *q = MQ(victim);
     pthread_mutex_lock(&mq_lock);
     int linked = q->linked;

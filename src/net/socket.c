@@ -59,8 +59,7 @@ static const struct inode_ops sockfs_iops = {
  * sock_no_open. */
 static int sock_no_open(struct file *f, int flags)
 {
-    (void)f;
-    (void)flags;
+    (void)f, (void)flags;
     return -ENXIO;
 }
 

@@ -700,8 +700,7 @@ SOCK_SYSCALL(recvmsg)
 
 static long shutdown_on(struct task *t, struct file *f, struct socket *s, const struct sysargs *a)
 {
-    (void)t;
-    (void)f;
+    (void)t, (void)f;
     return s->ops->shutdown ? s->ops->shutdown(s, (int)a->a[1]) : -EOPNOTSUPP;
 }
 

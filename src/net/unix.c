@@ -506,8 +506,7 @@ static int unix_shutdown(struct socket *s, int how)
 /* Unnamed: only the family (addrlen 2). */
 static int unix_getname(struct socket *s, void *addr, int peer)
 {
-    (void)s;
-    (void)peer;
+    (void)s, (void)peer;
     sa_family_t fam = AF_UNIX;
     memcpy(addr, &fam, sizeof(fam));
     return (int)sizeof(fam);

@@ -312,8 +312,7 @@ int main(void)
           A_OUT,
           { CLOCK_MONOTONIC, 0, (long)&ts0, BAD } },
     };
-    (void)iov;
-    (void)sigset;
+    (void)iov, (void)sigset;
 
     for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
         const struct row *r = &rows[i];

@@ -70,8 +70,7 @@ static void handler(int sig, siginfo_t *si, void *ucv)
     __asm__ volatile("fnstcw %0" : "=m"(cw));
     own_mxcsr = mx;
     own_fcw = cw;
-    (void)sig;
-    (void)si;
+    (void)sig, (void)si;
     ucontext_t *uc = ucv;
     hits++;
     uint8_t *fp = (uint8_t *)uc->uc_mcontext.fpregs;
@@ -311,9 +310,7 @@ int main(void)
         __asm__ volatile("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
         have_avx = (lo & 6) == 6;
     }
-    (void)a;
-    (void)b;
-    (void)d;
+    (void)a, (void)b, (void)d;
     install_handler(SIGUSR1, handler, 0);
     frame_contents();
     frame_changed();

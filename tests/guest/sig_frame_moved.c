@@ -39,8 +39,7 @@ static void pattern(uint8_t p[16], unsigned tag)
 
 static void handler(int sig, siginfo_t *si, void *ucv)
 {
-    (void)sig;
-    (void)si;
+    (void)sig, (void)si;
     ucontext_t *uc = ucv;
     uint8_t *fp = (uint8_t *)uc->uc_mcontext.fpregs;
     struct sw_bytes sw;

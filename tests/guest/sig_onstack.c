@@ -133,9 +133,7 @@ static sigjmp_buf jb;
 static volatile uintptr_t segv_where;
 static void segv(int sig, siginfo_t *si, void *ucv)
 {
-    (void)sig;
-    (void)si;
-    (void)ucv;
+    (void)sig, (void)si, (void)ucv;
     char here;
     segv_where = (uintptr_t)&here;
     siglongjmp(jb, 1);

@@ -28,8 +28,7 @@ static int nseen;
 
 static void rec_event(struct fsnotify_mark *m, uint32_t mask, const char *name, uint32_t cookie)
 {
-    (void)m;
-    (void)cookie;
+    (void)m, (void)cookie;
     ck_assert_int_lt(nseen, 16);
     seen[nseen].mask = mask;
     snprintf(seen[nseen].name, sizeof seen[nseen].name, "%s", name ? name : "");

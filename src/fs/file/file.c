@@ -163,7 +163,6 @@ int fdinfo_printf(char *buf, size_t len, const char *fmt, ...)
 
 int file_noop_fsync(struct file *f, int datasync)
 {
-    (void)f;
-    (void)datasync;
+    (void)f, (void)datasync;
     return 0;
 }

@@ -180,8 +180,7 @@ static int gen_mountinfo(struct strbuf *out, struct task *r, struct process *p)
 
 static int gen_filesystems(struct strbuf *out, struct task *r, struct process *p)
 {
-    (void)r;
-    (void)p;
+    (void)r, (void)p;
     static const struct procfs_fs list[] = {
         { "sysfs", 1 },  { "tmpfs", 1 },  { "proc", 1 }, { "devpts", 1 },
         { "hostfs", 1 }, { "mqueue", 1 }, { NULL, 0 },
@@ -828,10 +827,7 @@ static const struct file_ops proc_file_ops = {
  * others, seq files, have no write: EINVAL). */
 static ssize_t pde_write(struct file *f, const void *buf, size_t len, off_t *pos)
 {
-    (void)f;
-    (void)buf;
-    (void)len;
-    (void)pos;
+    (void)f, (void)buf, (void)len, (void)pos;
     return -EIO;
 }
 
