@@ -16,6 +16,7 @@
 #include <time.h>
 
 #include "base.h"
+#include "fs/file/devices.h"
 #include "fs/file/file.h"
 #include "fs/file/poll.h"
 #include "fs/vfs/vfs.h"
@@ -53,19 +54,6 @@ static void sockfs_evict(struct inode *i)
 static const struct inode_ops sockfs_iops = {
     .getattr = sockfs_getattr,
     .evict = sockfs_evict,
-};
-
-/* Opening a socket's inode again (/proc/PID/fd/N) is ENXIO, as Linux's
- * sock_no_open. */
-static int sock_no_open(struct file *f, int flags)
-{
-    (void)f, (void)flags;
-    return -ENXIO;
-}
-
-static const struct file_ops sock_inode_fops = {
-    .name = "socket",
-    .open = sock_no_open,
 };
 
 /* ---- the socket file ---- */
@@ -197,7 +185,9 @@ struct file *sock_file_new(struct socket *s, uint32_t fsuid, uint32_t fsgid, int
     if (!i)
         return NULL;
     uint64_t ino = __atomic_fetch_add(&sb->next_ino, 1, __ATOMIC_RELAXED);
-    inode_init(i, sb, &sockfs_iops, &sock_inode_fops, ino, S_IFSOCK | 0777);
+    inode_init(i, sb, &sockfs_iops, NULL, ino, S_IFSOCK | 0777);
+    /* Opening it again (/proc/PID/fd/N) is ENXIO, as Linux's sock_no_open. */
+    init_special_inode(i, S_IFSOCK, 0);
     i->uid = fsuid;
     i->gid = fsgid;
     struct file *f = file_new(&socket_fops, O_RDWR | (nonblock ? O_NONBLOCK : 0));
