@@ -18,7 +18,6 @@
 #include "fs/file/fdtable.h"
 #include "fs/file/file.h"
 #include "fs/file/pipe.h"
-#include "fs/vfs/fsnotify.h"
 #include "fs/vfs/vfs.h"
 #include "net/socket.h"
 #include "sentry/kernel.h"

@@ -26,7 +26,6 @@
 #include "loader/stack.h"
 #include "fs/file/file.h"
 #include "fs/pathop.h"
-#include "fs/vfs/fsnotify.h"
 #include "fs/vfs/vfs.h"
 #include "sentry/kernel.h"
 

@@ -146,6 +146,18 @@ static inline int file_writable(const struct file *f)
     int acc = f->flags & O_ACCMODE;
     return acc == O_WRONLY || acc == O_RDWR;
 }
+
+/* File change notification of an open file (fs/vfs/fsnotify.h), as
+ * Linux's include/linux/fsnotify.h: opened (IN_OPEN; a file opened by
+ * path, not O_PATH, is marked FMODE_NOTIFY and its events follow), read
+ * (IN_ACCESS), written or truncated (IN_MODIFY), on the file and on its
+ * directory with its name; its last reference gone (IN_CLOSE_WRITE or
+ * IN_CLOSE_NOWRITE, then IN_DELETE_SELF for the last user of an unlinked
+ * inode). */
+void fsnotify_open(struct file *f);
+void fsnotify_access(struct file *f);
+void fsnotify_modify(struct file *f);
+void fsnotify_close(struct file *f);
 /* RLIMIT_FSIZE of the calling task, as Linux's generic_write_check_limits
  * and inode_newsize_ok apply it to regular files: a write of *len bytes at
  * pos that crosses the limit is cut to it; one that starts at or past it,

@@ -12,7 +12,6 @@
 
 struct inode;
 struct dentry;
-struct file;
 struct fsnotify_mark;
 
 /* Linux's FS_EVENT_ON_CHILD: a directory's mark takes events of its children. */
@@ -62,15 +61,15 @@ void fsnotify_destroy_mark(struct fsnotify_mark *m);
 void fsnotify_reap(void);
 
 /* ---- the hooks ---- */
-/* A file opened (IN_OPEN), read (IN_ACCESS), written or truncated
- * (IN_MODIFY): on the file and on its directory with its name. */
-void fsnotify_open(struct file *f);
-void fsnotify_access(struct file *f);
-void fsnotify_modify(struct file *f);
-/* The last reference to an open file went (IN_CLOSE_WRITE or
- * IN_CLOSE_NOWRITE); then, if it was the last user of an unlinked inode,
- * IN_DELETE_SELF. */
-void fsnotify_close(struct file *f);
+/* An event of an open file's (IN_OPEN, IN_ACCESS, IN_MODIFY, IN_CLOSE_*):
+ * on i and on its directory with d's name. The open file's hooks
+ * (fsnotify_open and the rest, fs/file/file.h) call it. */
+void fsnotify_path_event(struct inode *i, struct dentry *d, uint32_t mask);
+/* Whether any mark exists (a close need not look further without). */
+int fsnotify_watching(void);
+/* An open file of i, named by d, closed: if it was the last user of an
+ * unlinked inode, IN_DELETE_SELF. */
+void fsnotify_last_close(struct inode *i, struct dentry *d);
 /* Attributes of i (named by d, or NULL) changed: valid is the ATTR_* set of the
  * change (Linux's fsnotify_change); IN_ATTRIB for extended attributes. */
 void fsnotify_change(struct inode *i, struct dentry *d, unsigned valid);

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <sys/inotify.h>
 #include <sys/stat.h>
 
 #include "fs/file/file.h"
@@ -72,6 +73,38 @@ int inode_has_writers(const struct inode *i)
 void file_get(struct file *f)
 {
     __atomic_add_fetch(&f->refs, 1, __ATOMIC_RELAXED);
+}
+
+static void notify_file(struct file *f, uint32_t mask)
+{
+    if (f->inode && (f->fmode & FMODE_NOTIFY))
+        fsnotify_path_event(f->inode, f->dentry, mask);
+}
+
+void fsnotify_open(struct file *f)
+{
+    if (!f->inode || (f->fmode & FMODE_PATH))
+        return;
+    f->fmode |= FMODE_NOTIFY;
+    notify_file(f, IN_OPEN);
+}
+
+void fsnotify_access(struct file *f)
+{
+    notify_file(f, IN_ACCESS);
+}
+
+void fsnotify_modify(struct file *f)
+{
+    notify_file(f, IN_MODIFY);
+}
+
+void fsnotify_close(struct file *f)
+{
+    if (!(f->fmode & FMODE_NOTIFY) || !fsnotify_watching())
+        return;
+    notify_file(f, file_writable(f) ? IN_CLOSE_WRITE : IN_CLOSE_NOWRITE);
+    fsnotify_last_close(f->inode, f->dentry);
 }
 
 void file_put(struct file *f)

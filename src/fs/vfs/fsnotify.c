@@ -17,7 +17,6 @@
 #include <sys/inotify.h>
 #include <sys/stat.h>
 
-#include "fs/file/file.h"
 #include "fs/vfs/fsnotify.h"
 #include "fs/vfs/vfs.h"
 
@@ -218,36 +217,18 @@ static void notify_entry(struct inode *i, struct dentry *d, uint32_t mask, int p
     fsnotify_reap();
 }
 
-static void notify_file(struct file *f, uint32_t mask)
+void fsnotify_path_event(struct inode *i, struct dentry *d, uint32_t mask)
 {
-    if (f->inode && (f->fmode & FMODE_NOTIFY))
-        notify_entry(f->inode, f->dentry, mask, 1);
+    notify_entry(i, d, mask, 1);
 }
 
-void fsnotify_open(struct file *f)
+int fsnotify_watching(void)
 {
-    if (!f->inode || (f->fmode & FMODE_PATH))
-        return;
-    f->fmode |= FMODE_NOTIFY;
-    notify_file(f, IN_OPEN);
+    return any_marks();
 }
 
-void fsnotify_access(struct file *f)
+void fsnotify_last_close(struct inode *i, struct dentry *d)
 {
-    notify_file(f, IN_ACCESS);
-}
-
-void fsnotify_modify(struct file *f)
-{
-    notify_file(f, IN_MODIFY);
-}
-
-void fsnotify_close(struct file *f)
-{
-    if (!(f->fmode & FMODE_NOTIFY) || !any_marks())
-        return;
-    notify_file(f, file_writable(f) ? IN_CLOSE_WRITE : IN_CLOSE_NOWRITE);
-    struct dentry *d = f->dentry;
     if (!d)
         return;
     /* The last user of an unlinked inode: its file's dentry reference is
@@ -258,9 +239,9 @@ void fsnotify_close(struct file *f)
     if (!last)
         return;
     pthread_mutex_lock(&fsnotify_lock);
-    struct fsn_conn *c = conn_of(f->inode);
+    struct fsn_conn *c = conn_of(i);
     if (c && c->delete_pending)
-        inode_gone(f->inode);
+        inode_gone(i);
     pthread_mutex_unlock(&fsnotify_lock);
     fsnotify_reap();
 }
