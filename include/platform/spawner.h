@@ -9,9 +9,17 @@
 
 struct stub;
 
+/* What the supervisor asks the owner of the stubs (stub_host.c) about the
+ * child of a clone: whether tid is a host thread of s it serves already,
+ * and whether pid is a stub process it knows and has not reaped. */
+struct spawner_hooks {
+    int (*tid_known)(struct stub *s, pid_t tid);
+    int (*pid_known)(pid_t pid);
+};
+
 /* Fork the spawner (before any thread exists) and start the supervisor
  * thread. exec_fd is the sealed stub image. 0 or -errno. */
-int spawner_start(int exec_fd);
+int spawner_start(int exec_fd, const struct spawner_hooks *hooks);
 pid_t spawner_host_pid(void);
 /* A new stub with sysmsg_fd at STUB_SYSMSG_FD and stub_sock at
  * STUB_FDPASS_FD: its host pid or -errno. */
@@ -22,9 +30,6 @@ pid_t spawner_spawn(int sysmsg_fd, int stub_sock, int ptrace_mode);
 int spawner_wait(pid_t pid, int reap, int *status);
 int supervisor_start(void);
 
-/* In the spawner: fork and exec one stub; its pid or -errno (stub_host.c). */
-int stub_exec_child(int sysmsg_fd, int sock, int exec_fd, int ptrace_mode);
-
 /* One clone of a stub thread at a time, sandbox-wide: begin says which
  * thread (by_tid) may make which clone (args), for a child of which kind
  * and slot (fork_fds: the fork child's own sysmsg memfd and socket end);
@@ -33,9 +38,5 @@ int stub_exec_child(int sysmsg_fd, int sock, int exec_fd, int ptrace_mode);
 void stub_clone_begin(struct stub *s, pid_t by_tid, const uint64_t args[6], int kind, unsigned slot,
                       const int fork_fds[2]);
 pid_t stub_clone_end(int clone_ret);
-/* tid is a host thread of s the sentry already serves. */
-int stub_tid_known(struct stub *s, pid_t tid);
-/* Whether pid is a stub process the sentry knows and has not reaped. */
-int stub_pid_known(pid_t pid);
 
 #endif

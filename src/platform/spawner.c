@@ -25,6 +25,7 @@
 #include <linux/filter.h>
 #include <linux/futex.h>
 #include <linux/seccomp.h>
+#include <linux/securebits.h>
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
@@ -154,6 +155,77 @@ static int recv_fds(int sock, void *data, size_t len, int *fds, int maxfds)
     return got;
 }
 
+/* In the child of stub_spawn, before the exec (async-signal-safe calls
+ * only): no capability in any set, securebits that keep uid 0 from getting
+ * any back at execve (or later), and no_new_privs. Without CAP_SETPCAP (not
+ * root) the securebits and the bounding set cannot be changed, but then
+ * there is nothing to lose either: the permitted set is empty and
+ * no_new_privs keeps execve from adding to it. Returns -1 if that cannot
+ * be made to hold. */
+static int drop_privileges(void)
+{
+    if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0)
+        return -1;
+    /* Needs CAP_SETPCAP, so before the capabilities go. */
+    prctl(PR_SET_SECUREBITS,
+          SECBIT_NOROOT | SECBIT_NOROOT_LOCKED | SECBIT_NO_SETUID_FIXUP |
+              SECBIT_NO_SETUID_FIXUP_LOCKED | SECBIT_KEEP_CAPS_LOCKED |
+              SECBIT_NO_CAP_AMBIENT_RAISE | SECBIT_NO_CAP_AMBIENT_RAISE_LOCKED,
+          0, 0, 0);
+    for (int cap = 0; cap < 64; cap++)
+        if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) != 0 && errno == EINVAL)
+            break; /* past the last capability this kernel knows */
+    prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);
+    struct {
+        uint32_t version;
+        int pid;
+    } hdr = { 0x20080522 /* _LINUX_CAPABILITY_VERSION_3 */, 0 };
+    struct {
+        uint32_t effective, permitted, inheritable;
+    } data[2] = { { 0, 0, 0 }, { 0, 0, 0 } };
+    if (syscall(SYS_capset, &hdr, data) != 0)
+        return -1;
+    return 0;
+}
+
+/* In the spawner: fork and exec one stub with sysmsg_fd and sock as its
+ * descriptors. Its pid or -errno. */
+static int stub_exec_child(int sysmsg_fd, int sock, int exec_fd, int ptrace_mode)
+{
+    pid_t parent = getpid();
+    pid_t pid = fork();
+    if (pid == 0) {
+        /* Child: only async-signal-safe calls until exec. */
+        prctl(PR_SET_PDEATHSIG, SIGKILL);
+        if (getppid() != parent)
+            _exit(127);
+        setsid(); /* terminal signals go to the sentry, which forwards them */
+        /* Move the sources out of the way first: one of them may sit on a
+         * number another is about to be dup2'd to. */
+        int mfd = fcntl(sysmsg_fd, F_DUPFD, 16), sfd = fcntl(sock, F_DUPFD, 16);
+        const int efd = STUB_FDPASS_FD + 1;
+        if (mfd < 0 || sfd < 0 || dup2(mfd, STUB_SYSMSG_FD) < 0 || dup2(sfd, STUB_FDPASS_FD) < 0 ||
+            dup2(exec_fd, efd) < 0)
+            _exit(127);
+        fcntl(efd, F_SETFD, FD_CLOEXEC);
+        /* The stub keeps no host descriptor but the sysmsg memfd, which it
+         * closes once mapped, and its end of the fd-passing socket: not
+         * even the standard streams. */
+        syscall(SYS_close_range, 0, STUB_SYSMSG_FD - 1, 0);
+        syscall(SYS_close_range, efd + 1, ~0U, 0);
+        /* The stub keeps no host privilege a guest could borrow by jumping
+         * into its code. Must not fail where it matters: a stub that could
+         * keep capabilities is not started. */
+        if (drop_privileges() < 0)
+            _exit(126);
+        char *const argv[] = { "sandbox-run-stub", ptrace_mode ? "p" : "s", NULL };
+        char *const envp[] = { NULL };
+        syscall(SYS_execveat, efd, "", argv, envp, AT_EMPTY_PATH);
+        _exit(127);
+    }
+    return pid < 0 ? -errno : pid;
+}
+
 static void spawner_serve(int sock, int exec_fd)
 {
     for (;;) {
@@ -191,8 +263,11 @@ static void spawner_serve(int sock, int exec_fd)
     }
 }
 
-int spawner_start(int exec_fd)
+static const struct spawner_hooks *sup_hooks;
+
+int spawner_start(int exec_fd, const struct spawner_hooks *hooks)
 {
+    sup_hooks = hooks;
     int sv[2];
     if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
         return -errno;
@@ -355,7 +430,7 @@ static long judge(const struct seccomp_notif *n, int *how)
         return -EPERM;
     if (want.kind == STUB_CHILD_THREAD) {
         /* A thread of the stub asked, not one known already. */
-        if (!thread_of(want.stub->pid, tid) || stub_tid_known(want.stub, tid))
+        if (!thread_of(want.stub->pid, tid) || sup_hooks->tid_known(want.stub, tid))
             return -EPERM;
     } else {
         /* A new process (a thread-group leader: pidfd_open refuses other
@@ -369,7 +444,7 @@ static long judge(const struct seccomp_notif *n, int *how)
         int pidfd = (int)syscall(SYS_pidfd_open, tid, 0);
         if (pidfd >= 0)
             close(pidfd);
-        if (pidfd < 0 || stub_pid_known(tid))
+        if (pidfd < 0 || sup_hooks->pid_known(tid))
             return -EPERM;
         if (addfd(sup_listener, n->id, want.fork_fds[0], STUB_SYSMSG_FD, 0) < 0 ||
             addfd(sup_listener, n->id, want.fork_fds[1], STUB_FDPASS_FD, SECCOMP_ADDFD_FLAG_SEND) <
