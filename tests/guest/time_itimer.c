@@ -185,7 +185,13 @@ static void test_real(void)
     dt = now_ms() - t0;
     check(dt >= 55, "not before 60 ms");
     geti(ITIMER_REAL, &v);
-    check(usec_of(&v.interval) == 20000 && usec_of(&v.value) > 0 && usec_of(&v.value) <= 20000,
+    /* Unless the process lost the CPU for a period after the third: then
+     * the fourth signal was pending at the read, which found the timer
+     * waiting for it (value 0, as below), and came on the way out. */
+    long value = usec_of(&v.value);
+    int fourth = got[SIGALRM] > 3;
+    check(usec_of(&v.interval) == 20000 &&
+              ((value > 0 && value <= 20000) || (fourth && value == 0)),
           "a periodic timer is armed for the next period");
     seti(ITIMER_REAL, 0, 0, NULL);
 
